@@ -1,0 +1,135 @@
+# e2e-chat - end-to-end encrypted chat as a set of small Unix tools.
+#
+#   make                build every tool into bin/
+#   make check          build and run every test (unit, then bats)
+#   make sanitize       the whole suite under AddressSanitizer + UBSan
+#   make bench          benchmarks against age and openssl (not a test)
+#   make deps           install the Debian packages the project needs
+#   make install PREFIX=/usr/local DESTDIR=...
+#
+# WERROR=1 turns warnings into errors (CI sets it).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+BUILD ?= build
+BIN ?= bin
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+TOOLS = e2e-keygen e2e-encrypt e2e-decrypt
+
+LIB_SRCS = $(wildcard lib/*.c)
+LIB_HDRS = $(wildcard lib/*.h)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+
+CRYPTO_PKGS = libcrypto jansson
+
+ifeq ($(shell $(PKG_CONFIG) --exists $(CRYPTO_PKGS) && echo yes),)
+$(warning pkg-config cannot find: $(CRYPTO_PKGS); run 'make deps')
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null)
+
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wpointer-arith -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS ?=
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Ilib \
+	$(PKG_CFLAGS) $(SAN) $(CFLAGS)
+LDFLAGS ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q =
+msg = @true
+else
+Q = @
+msg = @printf '  %-6s %s\n'
+endif
+
+LIB = $(BUILD)/libe2e.a
+# The same library with the test hooks (fixed randomness and clock) for
+# the unit tests only; the tools never link it.
+TEST_LIB = $(BUILD)/test/libe2e-test.a
+
+LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
+TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BINS = $(TOOLS:%=$(BIN)/%)
+
+.PHONY: all check unit bats sanitize bench deps install uninstall clean \
+	lint fuzz demo
+.DEFAULT_GOAL := all
+
+all: $(TOOL_BINS)
+
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
+	@mkdir -p $(@D)
+	$(msg) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/test/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
+	@mkdir -p $(@D)
+	$(msg) CC-TEST $<
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(TEST_LIB): $(TEST_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN)/%: cmd/%/main.c $(LIB) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(ALL_LDFLAGS) \
+		-o $@ $< $(TEST_LIB) $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+bats: $(TOOL_BINS)
+	@E2E_BIN=$(abspath $(BIN)) tests/bats/run.sh
+
+check: all unit bats
+
+# A separate tree, so sanitizer objects never mix with normal ones.
+sanitize:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		check
+
+bench: $(TOOL_BINS)
+	@bench/run.sh
+
+deps:
+	@scripts/deps.sh
+
+lint:
+	@scripts/lint.sh
+
+install: $(TOOL_BINS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+
+clean:
+	rm -rf build bin

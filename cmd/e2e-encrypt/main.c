@@ -1,0 +1,208 @@
+/*
+ * e2e-encrypt - encrypt (and sign) a message for one or more recipients.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "err.h"
+#include "fileio.h"
+#include "jwe.h"
+#include "jwk.h"
+#include "keyfile.h"
+#include "message.h"
+#include "seed.h"
+
+/* Plaintext cap: its signed envelope must stay under e2e-decrypt's
+ * default input cap (256 MiB; signing and encoding grow it ~1.78x). */
+#define DEFAULT_MAX ((size_t)128 << 20)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: e2e-encrypt -r PUBKEY [-r PUBKEY ...] [-s PRIVKEY] "
+	    "[--enc ENC]\n"
+	    "                   [--format jwe|seed] [-o OUT] [FILE]\n"
+	    "\n"
+	    "Encrypts FILE (or standard input) for each recipient, and signs "
+	    "it with\n"
+	    "PRIVKEY when -s is given. Writes one envelope, a JWE on one "
+	    "line, to OUT\n"
+	    "(or standard output).\n"
+	    "\n"
+	    "  -r, --recipient PUBKEY   a recipient's public key file "
+	    "(repeatable, up to %d)\n"
+	    "  -s, --sign PRIVKEY       sign with this private key "
+	    "(PS256)\n"
+	    "      --enc ENC            A256CBC-HS512 (default) or A256GCM\n"
+	    "      --format FORMAT      jwe (default), or seed: the original "
+	    "E2E Chat format,\n"
+	    "                           one recipient, unsigned, for the "
+	    "original client\n"
+	    "  -o, --output OUT         write the envelope to OUT\n"
+	    "      --passphrase-file FILE\n"
+	    "                           passphrase of a protected PRIVKEY "
+	    "(else\n"
+	    "                           E2E_PASSPHRASE, else the terminal)\n"
+	    "      --max-size SIZE      refuse a larger plaintext (default "
+	    "128M)\n"
+	    "  -h, --help               show this help\n"
+	    "  -V, --version            show the version\n"
+	    "\n"
+	    "Example:\n"
+	    "  echo hi | e2e-encrypt -r bob.pub -s me.key > msg.jwe\n"
+	    "\n%s", JWE_MAX_RECIPIENTS, err_exit_codes_help);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "enc", required_argument, NULL, 'E' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "max-size", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rpaths[JWE_MAX_RECIPIENTS], *signer = NULL, *out_path = NULL;
+	const char *encname = NULL, *format = "jwe";
+	struct jwe_recipient r[JWE_MAX_RECIPIENTS];
+	struct passphrase_src ps = { NULL, NULL };
+	struct seal_opts so;
+	struct buf pt = BUF_SECRET_INIT;
+	struct outfile out = OUTFILE_INIT;
+	struct sink sink;
+	EVP_PKEY *sk = NULL;
+	char skid[KID_SIZE];
+	size_t nr = 0, i, j, max = DEFAULT_MAX;
+	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
+	int seen_P = 0, seen_M = 0;
+
+	cli_start(argv[0]);
+	memset(r, 0, sizeof(r));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:s:o:hV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (nr == JWE_MAX_RECIPIENTS)
+				return cli_usage_error("at most %d recipients",
+				    JWE_MAX_RECIPIENTS);
+			rpaths[nr++] = optarg;
+			break;
+		case 's':
+			if (cli_once(&seen_s, "-s") != 0)
+				return E2E_EX_USAGE;
+			signer = optarg;
+			break;
+		case 'E':
+			if (cli_once(&seen_E, "--enc") != 0)
+				return E2E_EX_USAGE;
+			encname = optarg;
+			break;
+		case 'F':
+			if (cli_once(&seen_F, "--format") != 0)
+				return E2E_EX_USAGE;
+			format = optarg;
+			break;
+		case 'o':
+			if (cli_once(&seen_o, "-o") != 0)
+				return E2E_EX_USAGE;
+			out_path = optarg;
+			break;
+		case 'P':
+			if (cli_once(&seen_P, "--passphrase-file") != 0)
+				return E2E_EX_USAGE;
+			ps.file = optarg;
+			break;
+		case 'M':
+			if (cli_once(&seen_M, "--max-size") != 0 ||
+			    cli_parse_size("--max-size", optarg, &max) != 0)
+				return E2E_EX_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		default:
+			return cli_bad_option(c, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		return cli_usage_error("more than one input FILE");
+	if (nr == 0) {
+		err_error("no recipient");
+		err_hint("give a recipient's public key with -r PUBKEY");
+		return E2E_EX_USAGE;
+	}
+	memset(&so, 0, sizeof(so));
+	if (strcmp(format, "seed") == 0) {
+		if (nr != 1 || signer != NULL || encname != NULL)
+			return cli_usage_error("--format seed takes exactly one "
+			    "-r, and no -s or --enc");
+	} else if (strcmp(format, "jwe") != 0) {
+		return cli_usage_error("--format must be jwe or seed");
+	} else if ((so.enc = jwe_enc_by_name(encname ? encname :
+	    "A256CBC-HS512")) == NULL) {
+		return cli_usage_error("--enc must be A256CBC-HS512 or A256GCM");
+	}
+	if (ps.file != NULL && signer == NULL)
+		return cli_usage_error("--passphrase-file is only used with -s");
+
+	if ((rc = crypto_init()) != 0)
+		return rc;
+	for (i = 0; i < nr; i++) {
+		if ((rc = keyfile_load_public(rpaths[i], &r[i].pub)) != 0 ||
+		    (rc = jwk_thumbprint(r[i].pub, r[i].kid)) != 0)
+			goto out;
+		for (j = 0; j < i; j++)
+			if (strcmp(r[i].kid, r[j].kid) == 0) {
+				rc = cli_usage_error("%s and %s are the same "
+				    "key (%s)", rpaths[j], rpaths[i], r[i].kid);
+				goto out;
+			}
+	}
+	if (signer != NULL &&
+	    ((rc = keyfile_load_private(signer, &ps, &sk)) != 0 ||
+	    (rc = jwk_thumbprint(sk, skid)) != 0))
+		goto out;
+	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	    &pt)) != 0)
+		goto out;
+	if ((rc = outfile_open(&out, out_path, 0644)) != 0)
+		goto out;
+	sink = sink_outfile(&out);
+	if (so.enc == NULL) {
+		err_warn("the seed format authenticates neither its IV nor its "
+		    "sender; use it only to talk to the original client");
+		rc = seed_encrypt(r[0].pub, pt.p, pt.len, &sink);
+	} else {
+		so.r = r;
+		so.nr = nr;
+		so.signer = sk;
+		so.signer_kid = skid;
+		rc = message_seal(&so, pt.p, pt.len, &sink);
+	}
+	if (rc == 0)
+		rc = outfile_commit(&out, 0);
+out:
+	outfile_abort(&out);
+	for (i = 0; i < nr; i++)
+		EVP_PKEY_free(r[i].pub);
+	EVP_PKEY_free(sk);
+	buf_free(&pt);
+	return rc;
+}

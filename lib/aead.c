@@ -1,0 +1,340 @@
+/* aead.c - AES-CBC with HMAC-SHA2 and AES-GCM as JWE defines them. */
+#include "aead.h"
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+static const struct aead_alg algs[] = {
+	{ "A128CBC-HS256", "AES-128-CBC", "SHA256", 32, 16, 16 },
+	{ "A192CBC-HS384", "AES-192-CBC", "SHA384", 48, 16, 24 },
+	{ "A256CBC-HS512", "AES-256-CBC", "SHA512", 64, 16, 32 },
+	{ "A128GCM", "AES-128-GCM", NULL, 16, 12, 16 },
+	{ "A192GCM", "AES-192-GCM", NULL, 24, 12, 16 },
+	{ "A256GCM", "AES-256-GCM", NULL, 32, 12, 16 },
+};
+
+const struct aead_alg *
+aead_alg_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(algs[i].name, name) == 0)
+			return &algs[i];
+	return NULL;
+}
+
+/* RFC 7518 5.2.2.1: the first half of the key is MAC_KEY, the second
+ * ENC_KEY; the tag is the first T_LEN (= half the key) bytes. */
+static EVP_MAC_CTX *
+hmac_start(const struct aead_alg *alg, const uint8_t *mac_key)
+{
+	EVP_MAC *mac = crypto_mac("HMAC");
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+
+	if (mac == NULL || crypto_md(alg->md) == NULL)
+		return NULL;
+	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)alg->md, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, mac_key, alg->key_len / 2, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* The 64-bit big-endian number of bits of AAD (RFC 7518 5.2.2.1 "AL"),
+ * computed in 64 bits so a large AAD cannot overflow it. */
+static void
+put_al(uint8_t al[8], uint64_t bits)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		al[i] = (uint8_t)bits;
+		bits >>= 8;
+	}
+}
+
+int
+aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
+    const uint8_t *key, const uint8_t *iv, const uint8_t *aad,
+    size_t aad_len)
+{
+	const EVP_CIPHER *cipher = crypto_cipher(alg->cipher);
+	int outl;
+
+	memset(c, 0, sizeof(*c));
+	c->alg = alg;
+	if (cipher == NULL)
+		return E2E_EX_SOFTWARE;
+	if ((c->cipher = EVP_CIPHER_CTX_new()) == NULL)
+		goto fail;
+	if (alg->md != NULL) {
+		if ((c->mac = hmac_start(alg, key)) == NULL)
+			goto fail;
+		if (EVP_EncryptInit_ex2(c->cipher, cipher,
+		    key + alg->key_len / 2, iv, NULL) != 1)
+			goto fail;
+		if (EVP_MAC_update(c->mac, aad, aad_len) != 1 ||
+		    EVP_MAC_update(c->mac, iv, alg->iv_len) != 1)
+			goto fail;
+		c->aad_bits = (uint64_t)aad_len * 8;
+	} else {
+		if (EVP_EncryptInit_ex2(c->cipher, cipher, key, iv, NULL) != 1)
+			goto fail;
+		if (aad_len > 0 && EVP_EncryptUpdate(c->cipher, NULL, &outl,
+		    aad, (int)aad_len) != 1)
+			goto fail;
+	}
+	return 0;
+fail:
+	aead_encrypt_free(c);
+	return err_crypto("content encryption");
+}
+
+int
+aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len)
+{
+	int outl = 0;
+
+	*out_len = 0;
+	/* EVP takes int lengths: the caller feeds chunks, but be safe. */
+	if (n > (size_t)1 << 30)
+		return err_crypto("content encryption (chunk too large)");
+	if (EVP_EncryptUpdate(c->cipher, out, &outl, in, (int)n) != 1)
+		return err_crypto("content encryption");
+	if (c->mac != NULL && EVP_MAC_update(c->mac, out, (size_t)outl) != 1)
+		return err_crypto("content authentication");
+	*out_len = (size_t)outl;
+	return 0;
+}
+
+int
+aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
+    uint8_t *tag)
+{
+	uint8_t full[EVP_MAX_MD_SIZE], al[8];
+	size_t full_len = 0;
+	int outl = 0;
+
+	*out_len = 0;
+	if (EVP_EncryptFinal_ex(c->cipher, out, &outl) != 1)
+		return err_crypto("content encryption");
+	if (c->mac != NULL) {
+		put_al(al, c->aad_bits);
+		if (EVP_MAC_update(c->mac, out, (size_t)outl) != 1 ||
+		    EVP_MAC_update(c->mac, al, sizeof(al)) != 1 ||
+		    EVP_MAC_final(c->mac, full, &full_len, sizeof(full)) != 1 ||
+		    full_len < c->alg->tag_len)
+			return err_crypto("content authentication");
+		memcpy(tag, full, c->alg->tag_len);
+		wipe(full, sizeof(full));
+	} else if (EVP_CIPHER_CTX_ctrl(c->cipher, EVP_CTRL_GCM_GET_TAG,
+	    (int)c->alg->tag_len, tag) != 1) {
+		return err_crypto("content encryption");
+	}
+	*out_len = (size_t)outl;
+	return 0;
+}
+
+void
+aead_encrypt_free(struct aead_enc *c)
+{
+	EVP_CIPHER_CTX_free(c->cipher);	/* also cleanses the key schedule */
+	EVP_MAC_CTX_free(c->mac);
+	c->cipher = NULL;
+	c->mac = NULL;
+}
+
+int
+aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
+    uint8_t *tag)
+{
+	struct aead_enc c;
+	size_t n1 = 0, n2 = 0, off = 0, chunk;
+	int rc;
+
+	if ((rc = aead_encrypt_init(&c, alg, key, iv, aad, aad_len)) != 0)
+		return rc;
+	while (off < pt_len) {
+		chunk = pt_len - off > ((size_t)1 << 20) ? (size_t)1 << 20 :
+		    pt_len - off;
+		if ((rc = aead_encrypt_update(&c, pt + off, chunk, ct + n1,
+		    &n2)) != 0)
+			goto out;
+		off += chunk;
+		n1 += n2;
+	}
+	if ((rc = aead_encrypt_final(&c, ct + n1, &n2, tag)) != 0)
+		goto out;
+	*ct_len = n1 + n2;
+out:
+	aead_encrypt_free(&c);
+	return rc;
+}
+
+int
+aes_cbc_decrypt(const char *name, const uint8_t *key, const uint8_t *iv,
+    const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len)
+{
+	const EVP_CIPHER *cipher = crypto_cipher(name);
+	EVP_CIPHER_CTX *cctx = NULL;
+	int outl, rc = -1;
+
+	if (cipher == NULL || ct_len == 0 || ct_len % 16 != 0 ||
+	    ct_len > INT_MAX - 64)
+		goto out;
+	if ((cctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex2(cctx, cipher, key, iv, NULL) != 1)
+		goto out;
+	/* One call, so in-place decryption never sees shifted overlapping
+	 * buffers. */
+	if (EVP_DecryptUpdate(cctx, pt, &outl, ct, (int)ct_len) != 1)
+		goto out;
+	*pt_len = (size_t)outl;
+	if (EVP_DecryptFinal_ex(cctx, pt + *pt_len, &outl) != 1)
+		goto out;
+	*pt_len += (size_t)outl;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(cctx);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+aes_cbc_encrypt(const char *name, const uint8_t *key, const uint8_t *iv,
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len)
+{
+	const EVP_CIPHER *cipher = crypto_cipher(name);
+	EVP_CIPHER_CTX *cctx = NULL;
+	int outl, rc = -1;
+
+	if (cipher == NULL || pt_len > INT_MAX - 64)
+		goto out;
+	if ((cctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex2(cctx, cipher, key, iv, NULL) != 1 ||
+	    EVP_EncryptUpdate(cctx, ct, &outl, pt, (int)pt_len) != 1)
+		goto out;
+	*ct_len = (size_t)outl;
+	if (EVP_EncryptFinal_ex(cctx, ct + *ct_len, &outl) != 1)
+		goto out;
+	*ct_len += (size_t)outl;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(cctx);
+	return rc;
+}
+
+static int
+cbc_hmac_decrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+    const uint8_t *ct, size_t ct_len, const uint8_t *tag,
+    uint8_t *pt, size_t *pt_len)
+{
+	EVP_MAC_CTX *mac = NULL;
+	uint8_t full[EVP_MAX_MD_SIZE], al[8];
+	size_t full_len = 0;
+	int rc = -1;
+
+	/* CBC ciphertext is whole blocks, never empty (PKCS#7 always pads). */
+	if (ct_len == 0 || ct_len % 16 != 0)
+		goto out;
+	if ((mac = hmac_start(alg, key)) == NULL)
+		goto out;
+	put_al(al, (uint64_t)aad_len * 8);
+	if (EVP_MAC_update(mac, aad, aad_len) != 1 ||
+	    EVP_MAC_update(mac, iv, alg->iv_len) != 1 ||
+	    EVP_MAC_update(mac, ct, ct_len) != 1 ||
+	    EVP_MAC_update(mac, al, sizeof(al)) != 1 ||
+	    EVP_MAC_final(mac, full, &full_len, sizeof(full)) != 1 ||
+	    full_len < alg->tag_len)
+		goto out;
+	/* Constant time, over exactly T_LEN bytes. */
+	if (CRYPTO_memcmp(full, tag, alg->tag_len) != 0)
+		goto out;
+	if (aes_cbc_decrypt(alg->cipher, key + alg->key_len / 2, iv, ct,
+	    ct_len, pt, pt_len) != 0)
+		goto out;
+	rc = 0;
+out:
+	wipe(full, sizeof(full));
+	EVP_MAC_CTX_free(mac);
+	return rc;
+}
+
+static int
+gcm_decrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+    const uint8_t *ct, size_t ct_len, const uint8_t *tag,
+    uint8_t *pt, size_t *pt_len)
+{
+	const EVP_CIPHER *cipher = crypto_cipher(alg->cipher);
+	EVP_CIPHER_CTX *cctx = NULL;
+	uint8_t tagcopy[16];
+	int outl, rc = -1;
+
+	if (cipher == NULL || (cctx = EVP_CIPHER_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DecryptInit_ex2(cctx, cipher, key, iv, NULL) != 1)
+		goto out;
+	if (aad_len > 0 && EVP_DecryptUpdate(cctx, NULL, &outl, aad,
+	    (int)aad_len) != 1)
+		goto out;
+	/* One call, so in-place decryption never sees shifted overlapping
+	 * buffers (aead_decrypt capped ct_len to fit an int). */
+	if (EVP_DecryptUpdate(cctx, pt, &outl, ct, (int)ct_len) != 1)
+		goto out;
+	*pt_len = (size_t)outl;
+	memcpy(tagcopy, tag, sizeof(tagcopy));
+	if (EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, sizeof(tagcopy),
+	    tagcopy) != 1)
+		goto out;
+	if (EVP_DecryptFinal_ex(cctx, pt + *pt_len, &outl) != 1)
+		goto out;
+	*pt_len += (size_t)outl;
+	rc = 0;
+out:
+	if (rc != 0)
+		wipe(pt, ct_len);	/* unauthenticated plaintext */
+	EVP_CIPHER_CTX_free(cctx);
+	return rc;
+}
+
+int
+aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len,
+    const uint8_t *ct, size_t ct_len, const uint8_t *tag, size_t tag_len,
+    uint8_t *pt, size_t *pt_len)
+{
+	int rc;
+
+	/* Lengths are exact: never "compare the first n bytes". */
+	if (iv_len != alg->iv_len || tag_len != alg->tag_len ||
+	    ct_len > INT_MAX - 64 || aad_len > INT_MAX)
+		return -1;
+	if (alg->md != NULL)
+		rc = cbc_hmac_decrypt(alg, key, iv, aad, aad_len, ct, ct_len,
+		    tag, pt, pt_len);
+	else
+		rc = gcm_decrypt(alg, key, iv, aad, aad_len, ct, ct_len, tag,
+		    pt, pt_len);
+	/* OpenSSL's reasons (bad padding, bad tag) must not leak out. */
+	ERR_clear_error();
+	return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * aead.h - JWE content encryption (RFC 7518 section 5): the
+ * AES_CBC_HMAC_SHA2 family (5.2) and AES GCM (5.3).
+ *
+ * All six algorithms are implemented so the RFC known answers for each
+ * key size run through the same code; which ones a message may use is
+ * decided by the JWE layer (jwe.h), not here.
+ *
+ * Decryption checks the tag, in constant time and at exactly the
+ * algorithm's length, before any plaintext exists (CBC), or releases the
+ * plaintext only after the tag verified (GCM). Every failure is the same
+ * -1: no padding or tag oracle.
+ */
+#ifndef E2E_AEAD_H
+#define E2E_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+struct aead_alg {
+	const char *name;	/* JOSE "enc" value */
+	const char *cipher;	/* OpenSSL cipher name */
+	const char *md;		/* HMAC digest for CBC-HMAC, NULL for GCM */
+	size_t key_len;		/* CEK length */
+	size_t iv_len;
+	size_t tag_len;
+};
+
+#define AEAD_MAX_KEY 64
+#define AEAD_MAX_IV 16
+#define AEAD_MAX_TAG 32
+
+/* Looks up an "enc" value; NULL when unknown. */
+const struct aead_alg *aead_alg_by_name(const char *name);
+
+/* Streaming encryption; the tag comes out of aead_encrypt_final. */
+struct aead_enc {
+	const struct aead_alg *alg;
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC_CTX *mac;
+	uint64_t aad_bits;
+};
+
+/* Returns 0 or 70 (reported). */
+int aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
+    const uint8_t *key, const uint8_t *iv, const uint8_t *aad,
+    size_t aad_len);
+/* out needs room for n + 16 bytes; *out_len receives what was written. */
+int aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len);
+/* out needs 16 bytes; tag receives alg->tag_len bytes. */
+int aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
+    uint8_t *tag);
+/* Releases the contexts (safe after a failure). */
+void aead_encrypt_free(struct aead_enc *c);
+
+/*
+ * One-shot decryption. pt may equal ct (in place) and needs ct_len bytes.
+ * Returns 0 with *pt_len set, or -1 for any failure (wrong lengths,
+ * tag mismatch, bad padding), with nothing usable in pt. An internal
+ * OpenSSL failure is also -1: callers report one generic error.
+ */
+int aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len,
+    const uint8_t *ct, size_t ct_len, const uint8_t *tag, size_t tag_len,
+    uint8_t *pt, size_t *pt_len);
+
+/* One-shot encryption into caller buffers (ct needs pt_len + 16). */
+int aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
+    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
+    uint8_t *tag);
+
+/*
+ * AES-CBC with PKCS#7 padding, no authentication: the building block of
+ * the CBC-HMAC algorithms and of the seed format. name is OpenSSL's
+ * ("AES-256-CBC"). ct needs pt_len + 16 bytes; for decryption pt may
+ * equal ct. Returns 0 or -1 (bad length or padding), silently.
+ */
+int aes_cbc_encrypt(const char *name, const uint8_t *key, const uint8_t *iv,
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len);
+int aes_cbc_decrypt(const char *name, const uint8_t *key, const uint8_t *iv,
+    const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len);
+
+#endif

@@ -1,0 +1,140 @@
+/* buf.c - growable byte buffers that wipe secrets (see buf.h). */
+#include "buf.h"
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <openssl/crypto.h>
+
+void
+wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		OPENSSL_cleanse(p, n);
+}
+
+int
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need, ncap;
+	uint8_t *np;
+
+	if (extra > SIZE_MAX - 1 - b->len) {
+		err_error("out of memory");
+		return -1;
+	}
+	need = b->len + extra + 1;	/* room for buf_terminate() */
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if (b->secret) {
+		/* realloc could leave a copy of the secret behind. */
+		np = malloc(ncap);
+		if (np != NULL && b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			OPENSSL_clear_free(b->p, b->cap);
+		}
+	} else {
+		np = realloc(b->p, ncap);
+	}
+	if (np == NULL) {
+		err_error("out of memory");
+		return -1;
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) != 0)
+		return -1;
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int
+buf_append_str(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_terminate(struct buf *b)
+{
+	if (buf_reserve(b, 0) != 0)
+		return -1;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+void
+buf_clear(struct buf *b)
+{
+	if (b->secret)
+		wipe(b->p, b->len);
+	b->len = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b->p != NULL) {
+		if (b->secret)
+			OPENSSL_clear_free(b->p, b->cap);
+		else
+			free(b->p);
+	}
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+secure_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/* Best effort: failure only means a crash might dump core. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#ifndef __SANITIZE_ADDRESS__
+	/* Also keeps other processes of the same user from reading our
+	 * memory through ptrace or /proc. LeakSanitizer needs ptrace on
+	 * itself, so sanitizer builds leave this out. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+int
+sink_write(struct sink *s, const void *p, size_t n)
+{
+	return n == 0 ? 0 : s->write(s->ctx, p, n);
+}
+
+int
+sink_puts(struct sink *s, const char *str)
+{
+	return sink_write(s, str, strlen(str));
+}
+
+static int
+buf_sink_write(void *ctx, const void *p, size_t n)
+{
+	return buf_append(ctx, p, n) == 0 ? 0 : E2E_EX_SOFTWARE;
+}
+
+struct sink
+sink_buf(struct buf *b)
+{
+	struct sink s = { buf_sink_write, b };
+
+	return s;
+}

@@ -1,0 +1,54 @@
+/*
+ * buf.h - growable byte buffers that know whether they hold secrets.
+ *
+ * A secret buffer is wiped whenever its memory is released or moved
+ * (growth copies, then wipes the old block), so key material and
+ * plaintext never linger on the heap after buf_free().
+ */
+#ifndef E2E_BUF_H
+#define E2E_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	int secret;
+};
+
+#define BUF_INIT { NULL, 0, 0, 0 }
+#define BUF_SECRET_INIT { NULL, 0, 0, 1 }
+
+/* Makes room for at least extra more bytes. Returns 0, or -1 on overflow
+ * or when out of memory (reported). */
+int buf_reserve(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_append_str(struct buf *b, const char *s);
+/* Appends a NUL after the data without counting it in len. */
+int buf_terminate(struct buf *b);
+/* Wipes (when secret) and frees the memory; the buffer can be reused. */
+void buf_free(struct buf *b);
+/* Empties the buffer without releasing its memory (wiping when secret). */
+void buf_clear(struct buf *b);
+
+/* Where a writer sends its output: a buffer, a file, standard output. */
+struct sink {
+	/* Returns 0, or an exit code with the error reported. */
+	int (*write)(void *ctx, const void *p, size_t n);
+	void *ctx;
+};
+
+int sink_write(struct sink *s, const void *p, size_t n);
+int sink_puts(struct sink *s, const char *str);
+/* A sink that appends to b. */
+struct sink sink_buf(struct buf *b);
+
+/* Wipes n bytes in a way the compiler may not optimise away. */
+void wipe(void *p, size_t n);
+
+/* Turns off core dumps, so a crash cannot write keys or plaintext to disk. */
+void secure_process(void);
+
+#endif

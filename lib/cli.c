@@ -1,0 +1,106 @@
+/* cli.c - shared command-line plumbing (see cli.h). */
+#include "cli.h"
+#include "buf.h"
+#include "err.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+cli_start(const char *argv0)
+{
+	int fd;
+
+	err_setprog(argv0);
+	signal(SIGPIPE, SIG_IGN);
+	/* A closed fd 0-2 would let a file we open take its place. */
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			_exit(E2E_EX_SOFTWARE);
+	secure_process();
+}
+
+void
+cli_version(void)
+{
+	printf("%s %s\n", err_prog(), E2E_VERSION);
+}
+
+int
+cli_parse_size(const char *opt, const char *s, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end != '\0' || v == 0 || v > (~0ULL >> 1) >> shift ||
+	    (v << shift) > (unsigned long long)SIZE_MAX)
+		goto bad;
+	*out = (size_t)(v << shift);
+	return 0;
+bad:
+	return cli_usage_error("%s needs a positive size such as 4096, 64K, "
+	    "256M or 1G", opt);
+}
+
+int
+cli_once(int *seen, const char *opt)
+{
+	if ((*seen)++ == 0)
+		return 0;
+	return cli_usage_error("%s given more than once", opt);
+}
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	err_error("%s", line);
+	err_hint("see %s --help", err_prog());
+	return E2E_EX_USAGE;
+}
+
+int
+cli_bad_option(int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	char name[64];
+	size_t n;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		n = strcspn(arg, "=");
+		snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+	} else if (optopt != 0) {
+		snprintf(name, sizeof(name), "-%c", optopt);
+	} else {
+		snprintf(name, sizeof(name), "%s", arg);
+	}
+	if (c == ':')
+		return cli_usage_error("option %s needs a value", name);
+	return cli_usage_error("unknown option %s", name);
+}

@@ -1,0 +1,39 @@
+/*
+ * cli.h - what every tool's main() does the same way: the version, sizes
+ * on the command line, repeated options, and the process set-up.
+ */
+#ifndef E2E_CLI_H
+#define E2E_CLI_H
+
+#include <stddef.h>
+
+#define E2E_VERSION "0.1.0"
+
+/*
+ * Process set-up shared by every tool: the program name for messages,
+ * SIGPIPE ignored (a closed pipe is an I/O error, reported, not a silent
+ * death), stdin/stdout/stderr guaranteed open, no core dumps.
+ */
+void cli_start(const char *argv0);
+
+/* Prints "PROG VERSION" on stdout. */
+void cli_version(void);
+
+/* Parses a byte count with an optional K, M or G suffix (powers of 1024).
+ * Returns 0, or 64 with the error reported naming opt. */
+int cli_parse_size(const char *opt, const char *s, size_t *out);
+
+/* Refuses an option given twice: returns 0 the first time, 64 (reported)
+ * after. */
+int cli_once(int *seen, const char *opt);
+
+/*
+ * Reports what getopt_long found wrong (c is its '?' or ':' return, with
+ * the option string starting with ':' and opterr = 0). Returns 64.
+ */
+int cli_bad_option(int c, char **argv);
+
+/* Reports a usage error with a hint to run --help; returns 64. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

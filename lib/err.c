@@ -1,0 +1,128 @@
+/* err.c - one message style for every tool (see err.h). */
+#include "err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+const char err_exit_codes_help[] =
+	"Exit status:\n"
+	"  0   success\n"
+	"  64  usage error\n"
+	"  65  bad data: malformed envelope, cannot decrypt, signature not valid\n"
+	"  66  an input file or key cannot be read\n"
+	"  70  internal error\n"
+	"  73  an output file cannot be created\n"
+	"  74  I/O error\n"
+	"  75  temporary failure, worth retrying\n"
+	"  77  permission refused: wrong passphrase, refused or expired token\n";
+
+static const char *prog = "e2e";
+
+void
+err_setprog(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	prog = slash != NULL ? slash + 1 : argv0;
+}
+
+const char *
+err_prog(void)
+{
+	return prog;
+}
+
+static void
+vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
+{
+	/* One fprintf per line would interleave badly with other writers;
+	 * format into a buffer and write it in one call. */
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: %s", prog, kind);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s%s%s\n", line, tail ? ": " : "", tail ? tail : "");
+}
+
+void
+err_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+err_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("hint: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_crypto_clear(void)
+{
+	ERR_clear_error();
+}
+
+int
+err_crypto(const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256];
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		err_error("%s failed (%s)", what, buf);
+	} else {
+		err_error("%s failed", what);
+	}
+	ERR_clear_error();
+	return E2E_EX_SOFTWARE;
+}

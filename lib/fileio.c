@@ -1,0 +1,382 @@
+/* fileio.c - bounded reads and atomic writes (see fileio.h). */
+#include "fileio.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WBUF_SIZE (64 * 1024)
+
+int
+file_is_std(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0;
+}
+
+static const char *
+display(const char *path)
+{
+	return file_is_std(path) ? "standard input" : path;
+}
+
+void
+file_warn_if_exposed(const char *path)
+{
+	struct stat st;
+
+	if (file_is_std(path))
+		return;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077) != 0) {
+		err_warn("private key file %s can be read by group or others",
+		    path);
+		err_hint("chmod 600 %s", path);
+	}
+}
+
+int
+file_read(const char *path, size_t max, const char *what, struct buf *out)
+{
+	struct stat st;
+	int fd, rc = 0, is_std = file_is_std(path);
+	ssize_t n;
+
+	buf_clear(out);
+	if (is_std) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			err_errno("cannot open %s %s", what, path);
+			return E2E_EX_NOINPUT;
+		}
+	}
+	if (fstat(fd, &st) != 0) {
+		err_errno("cannot read %s %s", what, display(path));
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_error("%s %s is a directory", what, display(path));
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+		err_error("%s %s is larger than the limit of %zu bytes", what,
+		    display(path), max);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	/* Read the exact size when known, in one allocation. */
+	if (S_ISREG(st.st_mode) && buf_reserve(out, (size_t)st.st_size) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	for (;;) {
+		if (out->cap - out->len < 2 &&
+		    buf_reserve(out, out->cap < 65536 ? 65536 : out->cap) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		n = read(fd, out->p + out->len, out->cap - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("cannot read %s %s", what, display(path));
+			rc = is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len > max) {
+			err_error("%s %s is larger than the limit of %zu bytes",
+			    what, display(path), max);
+			rc = E2E_EX_DATAERR;
+			goto out;
+		}
+	}
+out:
+	if (!is_std)
+		close(fd);
+	if (rc != 0)
+		buf_clear(out);
+	return rc;
+}
+
+int
+file_check_new(const char *path, int force)
+{
+	struct stat st;
+
+	if (force || lstat(path, &st) != 0)
+		return 0;
+	err_error("%s already exists", path);
+	err_hint("use --force to overwrite it");
+	return E2E_EX_CANTCREAT;
+}
+
+static char *
+dup_str(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		err_error("out of memory");
+	return d;
+}
+
+int
+outfile_open(struct outfile *o, const char *path, mode_t mode)
+{
+	const char *slash, *base;
+	size_t dirlen, need;
+	unsigned tries;
+
+	o->wlen = 0;
+	o->wbuf = malloc(WBUF_SIZE);
+	if (o->wbuf == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	if (file_is_std(path)) {
+		o->is_std = 1;
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if ((o->path = dup_str(path)) == NULL)
+		return E2E_EX_SOFTWARE;
+	slash = strrchr(path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	base = path + dirlen;
+	if (*base == '\0') {
+		err_error("cannot create %s: not a file name", path);
+		return E2E_EX_CANTCREAT;
+	}
+	need = strlen(path) + 16;
+	if ((o->tmp = malloc(need)) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	/* The temporary name is beside the target so rename() is atomic. */
+	for (tries = 0; tries < 100; tries++) {
+		unsigned r = (unsigned)getpid() * 2654435761u + tries * 40503u +
+		    (unsigned)(uintptr_t)o;
+		int n = snprintf(o->tmp, need, "%.*s.%s.%06x~", (int)dirlen,
+		    path, base, r & 0xffffff);
+		if (n < 0 || (size_t)n >= need) {
+			err_error("cannot create %s: name too long", path);
+			return E2E_EX_CANTCREAT;
+		}
+		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode);
+		if (o->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (o->fd < 0) {
+		err_errno("cannot create %s", path);
+		free(o->tmp);
+		o->tmp = NULL;
+		return E2E_EX_CANTCREAT;
+	}
+	/* The umask must not loosen or tighten what the caller asked for. */
+	if (fchmod(o->fd, mode) != 0) {
+		err_errno("cannot set the mode of %s", path);
+		outfile_abort(o);
+		return E2E_EX_CANTCREAT;
+	}
+	return 0;
+}
+
+static int
+write_all(struct outfile *o, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(o->fd, p, n > SSIZE_MAX ? SSIZE_MAX : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("cannot write %s",
+			    o->is_std ? "standard output" : o->path);
+			return E2E_EX_IOERR;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+flush(struct outfile *o)
+{
+	int rc = 0;
+
+	if (o->wlen > 0)
+		rc = write_all(o, o->wbuf, o->wlen);
+	o->wlen = 0;
+	return rc;
+}
+
+int
+outfile_write(struct outfile *o, const void *p, size_t n)
+{
+	int rc;
+
+	if (o->fd < 0)
+		return E2E_EX_IOERR;
+	if (o->wlen + n <= WBUF_SIZE) {
+		memcpy(o->wbuf + o->wlen, p, n);
+		o->wlen += n;
+		return 0;
+	}
+	if ((rc = flush(o)) != 0)
+		return rc;
+	if (n >= WBUF_SIZE)
+		return write_all(o, p, n);
+	memcpy(o->wbuf, p, n);
+	o->wlen = n;
+	return 0;
+}
+
+static int
+outfile_sink_write(void *ctx, const void *p, size_t n)
+{
+	return outfile_write(ctx, p, n);
+}
+
+struct sink
+sink_outfile(struct outfile *o)
+{
+	struct sink s = { outfile_sink_write, o };
+
+	return s;
+}
+
+int
+outfile_puts(struct outfile *o, const char *s)
+{
+	return outfile_write(o, s, strlen(s));
+}
+
+static void
+release(struct outfile *o)
+{
+	if (o->wbuf != NULL) {
+		/* The buffer may have held plaintext. */
+		wipe(o->wbuf, WBUF_SIZE);
+		free(o->wbuf);
+	}
+	o->wbuf = NULL;
+	o->wlen = 0;
+	free(o->path);
+	free(o->tmp);
+	o->path = o->tmp = NULL;
+	o->fd = -1;
+}
+
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int
+outfile_commit(struct outfile *o, int noclobber)
+{
+	int rc;
+
+	if ((rc = flush(o)) != 0)
+		goto fail;
+	if (o->is_std) {
+		release(o);
+		return 0;
+	}
+	if (fsync(o->fd) != 0) {
+		err_errno("cannot write %s", o->path);
+		rc = E2E_EX_IOERR;
+		goto fail;
+	}
+	if (close(o->fd) != 0) {
+		o->fd = -1;
+		err_errno("cannot write %s", o->path);
+		rc = E2E_EX_IOERR;
+		goto fail;
+	}
+	o->fd = -1;
+	if (noclobber) {
+		/* link() fails if the target exists: no window for a race. */
+		if (link(o->tmp, o->path) != 0) {
+			if (errno == EEXIST) {
+				err_error("%s already exists", o->path);
+				err_hint("use --force to overwrite it");
+			} else {
+				err_errno("cannot create %s", o->path);
+			}
+			rc = E2E_EX_CANTCREAT;
+			goto fail;
+		}
+		(void)unlink(o->tmp);
+	} else if (rename(o->tmp, o->path) != 0) {
+		err_errno("cannot create %s", o->path);
+		rc = E2E_EX_CANTCREAT;
+		goto fail;
+	}
+	sync_dir(o->path);
+	release(o);
+	return 0;
+fail:
+	outfile_abort(o);
+	return rc;
+}
+
+void
+outfile_abort(struct outfile *o)
+{
+	if (o->fd >= 0 && !o->is_std)
+		close(o->fd);
+	if (o->tmp != NULL)
+		(void)unlink(o->tmp);
+	release(o);
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, int noclobber)
+{
+	struct outfile o = OUTFILE_INIT;
+	int rc;
+
+	if ((rc = outfile_open(&o, path, mode)) != 0) {
+		outfile_abort(&o);
+		return rc;
+	}
+	if ((rc = outfile_write(&o, data, len)) != 0) {
+		outfile_abort(&o);
+		return rc;
+	}
+	return outfile_commit(&o, noclobber);
+}

@@ -1,0 +1,49 @@
+/*
+ * jsonio.h - strict JSON reading on jansson, and the one scan that lets
+ * a large envelope be read without copying its ciphertext.
+ */
+#ifndef E2E_JSONIO_H
+#define E2E_JSONIO_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * Parses exactly one JSON value from text, rejecting duplicate members
+ * at every level, invalid UTF-8 and \u0000 (jansson's defaults plus
+ * JSON_REJECT_DUPLICATES). On failure returns NULL and, when why is not
+ * NULL, writes a short, terminal-safe reason into why (size bytes).
+ */
+json_t *jsonio_parse(const char *text, size_t len, char *why, size_t size);
+/* The same with extra jansson flags (JSON_ALLOW_NUL for the seed format,
+ * whose strings are arbitrary Latin-1 bytes). */
+json_t *jsonio_parse_flags(const char *text, size_t len, size_t flags,
+    char *why, size_t size);
+
+/*
+ * Finds, in a JSON object text, the string value of the top-level member
+ * named name (written without escapes) whose content holds no backslash.
+ * On success sets *start and *end to the content (between the quotes)
+ * and returns 0; returns -1 when there is no such member or the text is
+ * not shaped as expected (the caller then parses the whole text).
+ */
+int jsonio_member_span(const char *text, size_t len, const char *name,
+    size_t *start, size_t *end);
+
+/* The string member key of obj: NULL when absent or not a string.
+ * *len (when not NULL) receives the length. */
+const char *jsonio_str(const json_t *obj, const char *key, size_t *len);
+
+/*
+ * Returns NULL when every member name of obj is in allowed (a
+ * NULL-terminated list), otherwise the first name that is not.
+ */
+const char *jsonio_unknown_member(const json_t *obj,
+    const char *const *allowed);
+
+/* Compact serialization (no spaces, insertion order) into a NUL-terminated
+ * malloc'd string; NULL when out of memory. */
+char *jsonio_dump(const json_t *v);
+
+#endif

@@ -1,0 +1,556 @@
+/* jwe.c - the JWE envelope (see jwe.h and docs/FORMAT.md). */
+#include "jwe.h"
+#include "b64.h"
+#include "crypto.h"
+#include "err.h"
+#include "jsonio.h"
+#include "rsa.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* Plaintext is encrypted and encoded in chunks of this many bytes (a
+ * multiple of both the AES block and of 3, so base64 needs no carry). */
+#define CHUNK (48 * 1024)
+
+#define COMMIT_LABEL "e2e-chat CEK commitment v1"
+
+static const char *const accepted_enc[] = { "A256CBC-HS512", "A256GCM" };
+
+const struct aead_alg *
+jwe_enc_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(accepted_enc) / sizeof(accepted_enc[0]); i++)
+		if (strcmp(name, accepted_enc[i]) == 0)
+			return aead_alg_by_name(name);
+	return NULL;
+}
+
+/*
+ * The key commitment for A256GCM: SHA-256 over a label and the CEK. GCM
+ * is not key-committing, so without it a sender could give each
+ * recipient of one ciphertext a different key that decrypts it to a
+ * different message ("invisible salamanders"); with it in the protected
+ * header every recipient that accepts has the same key.
+ */
+static int
+cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE])
+{
+	const EVP_MD *md = crypto_md("SHA256");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t d[32];
+	unsigned int dlen = 0;
+	int rc = -1;
+
+	if (md != NULL && ctx != NULL &&
+	    EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, COMMIT_LABEL, sizeof(COMMIT_LABEL)) == 1 &&
+	    EVP_DigestUpdate(ctx, cek, len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, d, &dlen) == 1 && dlen == 32) {
+		b64url_encode(d, sizeof(d), out);
+		out[KID_LEN] = '\0';
+		rc = 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	while (n-- > 0)
+		acc |= *p++;
+	return acc == 0;
+}
+
+static char *
+protected_header(const struct aead_alg *enc, const char *cty,
+    const char *commit)
+{
+	json_t *h = json_object();
+	char *s = NULL;
+
+	if (h == NULL ||
+	    json_object_set_new(h, "alg", json_string(JWE_ALG)) != 0 ||
+	    json_object_set_new(h, "enc", json_string(enc->name)) != 0 ||
+	    (cty != NULL &&
+	    json_object_set_new(h, "cty", json_string(cty)) != 0) ||
+	    (commit != NULL &&
+	    json_object_set_new(h, "cek_commit", json_string(commit)) != 0))
+		goto out;
+	s = jsonio_dump(h);
+out:
+	json_decref(h);
+	return s;
+}
+
+static int
+put_b64(struct sink *out, const uint8_t *p, size_t n)
+{
+	char tmp[1024];
+	size_t chunk;
+	int rc;
+
+	while (n > 0) {
+		chunk = n > 762 ? 762 : n;	/* 762 bytes -> 1016 chars */
+		b64url_encode(p, chunk, tmp);
+		if ((rc = sink_write(out, tmp, b64url_enclen(chunk))) != 0)
+			return rc;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int
+jwe_encrypt(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
+    size_t pt_len, struct sink *out)
+{
+	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
+	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
+	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
+	struct buf hdr_b64 = BUF_INIT;
+	struct aead_enc ae;
+	struct b64url_stream bs = { { 0 }, 0 };
+	size_t i, ek_len, off, chunk, n;
+	int rc = E2E_EX_SOFTWARE, ae_live = 0;
+
+	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
+		err_error("a message needs 1 to %d recipients",
+		    JWE_MAX_RECIPIENTS);
+		return E2E_EX_USAGE;
+	}
+	if ((rc = crypto_random(cek, enc->key_len)) != 0 ||
+	    (rc = crypto_random(iv, enc->iv_len)) != 0)
+		goto out;
+	if (all_zero(cek, enc->key_len)) {	/* a broken RNG, never a key */
+		err_error("internal error: the random content key is zero");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	rc = E2E_EX_SOFTWARE;
+	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0)
+		goto out;
+	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
+	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
+	    strlen(hdr)) != 0)
+		goto out;
+	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
+	    (rc = sink_write(out, hdr_b64.p, hdr_b64.len)) != 0 ||
+	    (rc = sink_puts(out, "\",\"recipients\":[")) != 0)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		if ((rc = rsa_oaep_encrypt(r[i].pub, cek, enc->key_len, ek,
+		    &ek_len)) != 0)
+			goto out;
+		if ((rc = sink_puts(out, i ? ",{\"header\":{\"kid\":\"" :
+		    "{\"header\":{\"kid\":\"")) != 0 ||
+		    (rc = sink_puts(out, r[i].kid)) != 0 ||
+		    (rc = sink_puts(out, "\"},\"encrypted_key\":\"")) != 0 ||
+		    (rc = put_b64(out, ek, ek_len)) != 0 ||
+		    (rc = sink_puts(out, "\"}")) != 0)
+			goto out;
+	}
+	if ((rc = sink_puts(out, "],\"iv\":\"")) != 0 ||
+	    (rc = put_b64(out, iv, enc->iv_len)) != 0 ||
+	    (rc = sink_puts(out, "\",\"ciphertext\":\"")) != 0)
+		goto out;
+
+	rc = E2E_EX_SOFTWARE;
+	if ((ct = malloc(CHUNK + 32)) == NULL ||
+	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
+		err_error("out of memory");
+		goto out;
+	}
+	/* The AAD is the ASCII of the encoded protected header (5.1 step 14). */
+	if ((rc = aead_encrypt_init(&ae, enc, cek, iv, hdr_b64.p,
+	    hdr_b64.len)) != 0)
+		goto out;
+	ae_live = 1;
+	for (off = 0; off < pt_len; off += chunk) {
+		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
+		if ((rc = aead_encrypt_update(&ae, pt + off, chunk, ct,
+		    &n)) != 0)
+			goto out;
+		n = b64url_stream_update(&bs, ct, n, enc_text);
+		if ((rc = sink_write(out, enc_text, n)) != 0)
+			goto out;
+	}
+	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
+		goto out;
+	n = b64url_stream_update(&bs, ct, n, enc_text);
+	n += b64url_stream_final(&bs, enc_text + n);
+	if ((rc = sink_write(out, enc_text, n)) != 0 ||
+	    (rc = sink_puts(out, "\",\"tag\":\"")) != 0 ||
+	    (rc = put_b64(out, tag, enc->tag_len)) != 0 ||
+	    (rc = sink_puts(out, "\"}\n")) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (ae_live)
+		aead_encrypt_free(&ae);
+	wipe(cek, sizeof(cek));
+	free(ct);
+	free(enc_text);
+	free(hdr);
+	buf_free(&hdr_b64);
+	return rc;
+}
+
+static int
+why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *const top_general[] = { "protected", "unprotected",
+	"recipients", "aad", "iv", "ciphertext", "tag", NULL };
+static const char *const top_flattened[] = { "protected", "unprotected",
+	"header", "encrypted_key", "aad", "iv", "ciphertext", "tag", NULL };
+static const char *const recipient_members[] = { "header",
+	"encrypted_key", NULL };
+
+/* Adds every member of src to merged, refusing a name seen before
+ * (RFC 7516 7.2.1: the header sets are disjoint). */
+static int
+merge(json_t *merged, const json_t *src, const char *where, char *why,
+    size_t size)
+{
+	const char *key;
+	json_t *v;
+
+	if (src == NULL)
+		return 0;
+	if (!json_is_object(src))
+		return why_set(why, size, "%s is not a JSON object", where);
+	json_object_foreach((json_t *)src, key, v) {
+		if (json_object_get(merged, key) != NULL)
+			return why_set(why, size, "header parameter \"%.40s\" "
+			    "appears more than once", key);
+		if (json_object_set(merged, key, v) != 0)
+			return why_set(why, size, "out of memory");
+	}
+	return 0;
+}
+
+/* Checks one recipient's complete header. */
+static int
+check_header(const json_t *h, const struct aead_alg **enc, char *why,
+    size_t size)
+{
+	static const char *const strings[] = { "alg", "enc", "kid", "cty",
+		"typ", "cek_commit", NULL };
+	const char *alg, *encname, *cty;
+	size_t i;
+
+	for (i = 0; strings[i] != NULL; i++) {
+		const json_t *v = json_object_get(h, strings[i]);
+
+		if (v != NULL && !json_is_string(v))
+			return why_set(why, size, "header parameter \"%s\" is "
+			    "not a string", strings[i]);
+	}
+	alg = jsonio_str(h, "alg", NULL);
+	encname = jsonio_str(h, "enc", NULL);
+	if (alg == NULL || encname == NULL)
+		return why_set(why, size, "\"alg\" or \"enc\" is missing");
+	if (strcmp(alg, JWE_ALG) != 0)
+		return why_set(why, size, "key management \"%.40s\" is not "
+		    "accepted (only " JWE_ALG ")", alg);
+	if ((*enc = jwe_enc_by_name(encname)) == NULL)
+		return why_set(why, size, "content encryption \"%.40s\" is not "
+		    "accepted (only A256CBC-HS512 or A256GCM)", encname);
+	if (json_object_get(h, "zip") != NULL)
+		return why_set(why, size, "compressed messages (\"zip\") are "
+		    "not accepted");
+	if (json_object_get(h, "crit") != NULL)
+		return why_set(why, size, "the message requires extensions "
+		    "(\"crit\") this reader does not implement");
+	/* Unknown content: refuse rather than guess what it is. */
+	cty = jsonio_str(h, "cty", NULL);
+	if (cty != NULL && strcmp(cty, JWE_CTY_SIGNED) != 0)
+		return why_set(why, size, "unknown content type \"%.40s\"",
+		    cty);
+	return 0;
+}
+
+static int
+decode_member(const json_t *obj, const char *name, uint8_t *out,
+    size_t cap, size_t *len, char *why, size_t size)
+{
+	const char *s;
+	size_t slen;
+	long long n;
+
+	if ((s = jsonio_str(obj, name, &slen)) == NULL)
+		return why_set(why, size, "\"%s\" is missing or not a string",
+		    name);
+	if (b64url_declen(slen) > cap)
+		return why_set(why, size, "\"%s\" is too long", name);
+	if ((n = b64url_decode(s, slen, out)) < 0)
+		return why_set(why, size, "\"%s\" is not base64url", name);
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
+    const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
+{
+	const json_t *recipients, *unprot, *entry;
+	const struct aead_alg *enc = NULL, *e = NULL;
+	json_t *prot_hdr = NULL, *merged = NULL, *mine[JWE_MAX_RECIPIENTS];
+	int mine_signed[JWE_MAX_RECIPIENTS];
+	const char *prot, *kid, *commit;
+	struct buf prot_json = BUF_INIT, aadbuf = BUF_INIT;
+	uint8_t iv[AEAD_MAX_IV], tag[64], ek[RSA_MAX_BYTES];
+	uint8_t cek[RSA_MAX_BYTES];
+	char own_commit[KID_SIZE], jwhy[160], kids[200];
+	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
+	size_t nr, nmine = 0, nokid = 0;
+	long long n;
+	int rc = -1, flattened;
+
+	memset(res, 0, sizeof(*res));
+	why[0] = '\0';
+	kids[0] = '\0';
+	memset(mine, 0, sizeof(mine));
+
+	flattened = json_object_get(obj, "recipients") == NULL;
+	if ((kid = jsonio_unknown_member(obj,
+	    flattened ? top_flattened : top_general)) != NULL) {
+		why_set(why, why_size, "unexpected member \"%.40s\"", kid);
+		goto out;
+	}
+	/* Caps before any cryptography. */
+	if ((prot = jsonio_str(obj, "protected", &prot_len)) == NULL) {
+		why_set(why, why_size, "\"protected\" is missing or not a "
+		    "string");
+		goto out;
+	}
+	if (prot_len == 0 || b64url_declen(prot_len) > JWE_MAX_PROTECTED) {
+		why_set(why, why_size, "the protected header is empty or "
+		    "larger than %d bytes", JWE_MAX_PROTECTED);
+		goto out;
+	}
+	if (b64url_decode_buf(prot, prot_len, &prot_json) != 0) {
+		why_set(why, why_size, "\"protected\" is not base64url");
+		goto out;
+	}
+	prot_hdr = jsonio_parse((const char *)prot_json.p, prot_json.len,
+	    jwhy, sizeof(jwhy));
+	if (!json_is_object(prot_hdr)) {
+		why_set(why, why_size, "the protected header is not a JSON "
+		    "object%s%s", prot_hdr ? "" : ": ", prot_hdr ? "" : jwhy);
+		goto out;
+	}
+	unprot = json_object_get(obj, "unprotected");
+	if (json_object_get(obj, "aad") != NULL &&
+	    jsonio_str(obj, "aad", &aad_len) == NULL) {
+		why_set(why, why_size, "\"aad\" is not a string");
+		goto out;
+	}
+	if (flattened) {
+		nr = 1;
+		recipients = NULL;
+	} else {
+		recipients = json_object_get(obj, "recipients");
+		if (!json_is_array(recipients) ||
+		    (nr = json_array_size(recipients)) == 0) {
+			why_set(why, why_size, "\"recipients\" is not a "
+			    "non-empty array");
+			goto out;
+		}
+		if (nr > JWE_MAX_RECIPIENTS) {
+			why_set(why, why_size, "more than %d recipients",
+			    JWE_MAX_RECIPIENTS);
+			goto out;
+		}
+	}
+	/* Every recipient's header is checked, ours or not, before any
+	 * RSA operation; then the entries for our key are kept. */
+	for (i = 0; i < nr; i++) {
+		entry = flattened ? obj : json_array_get(recipients, i);
+		if (!json_is_object(entry)) {
+			why_set(why, why_size, "recipient %zu is not a JSON "
+			    "object", i + 1);
+			goto out;
+		}
+		if (!flattened && (kid = jsonio_unknown_member(entry,
+		    recipient_members)) != NULL) {
+			why_set(why, why_size, "unexpected member \"%.40s\" in "
+			    "recipient %zu", kid, i + 1);
+			goto out;
+		}
+		json_decref(merged);
+		if ((merged = json_object()) == NULL ||
+		    merge(merged, prot_hdr, "the protected header", why,
+		    why_size) != 0 ||
+		    merge(merged, unprot, "\"unprotected\"", why,
+		    why_size) != 0 ||
+		    merge(merged, json_object_get(entry, "header"),
+		    "a recipient's \"header\"", why, why_size) != 0)
+			goto out;
+		if (check_header(merged, &e, why, why_size) != 0)
+			goto out;
+		if (enc != NULL && e != enc) {
+			why_set(why, why_size, "recipients disagree on \"enc\"");
+			goto out;
+		}
+		enc = e;
+		if (jsonio_str(entry, "encrypted_key", NULL) == NULL) {
+			why_set(why, why_size, "\"encrypted_key\" is missing "
+			    "or not a string");
+			goto out;
+		}
+		kid = jsonio_str(merged, "kid", NULL);
+		if (kid == NULL) {
+			nokid++;
+		} else if (strcmp(kid, own_kid) == 0) {
+			mine_signed[nmine] = json_object_get(merged, "cty") !=
+			    NULL;
+			mine[nmine++] = (json_t *)entry;
+		} else if (strlen(kids) + strlen(kid) + 3 < 120) {
+			snprintf(kids + strlen(kids), sizeof(kids) -
+			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
+		}
+	}
+	/* With no entry naming our key, try those that name no key. */
+	if (nmine == 0 && nokid > 0)
+		for (i = 0; i < nr; i++) {
+			entry = flattened ? obj : json_array_get(recipients, i);
+			json_decref(merged);
+			merged = json_object();
+			if (merged == NULL || merge(merged, json_object_get(entry,
+			    "header"), "header", why, why_size) != 0 ||
+			    merge(merged, unprot, "u", why, why_size) != 0 ||
+			    merge(merged, prot_hdr, "p", why, why_size) != 0)
+				goto out;
+			if (json_object_get(merged, "kid") == NULL) {
+				mine_signed[nmine] = json_object_get(merged,
+				    "cty") != NULL;
+				mine[nmine++] = (json_t *)entry;
+			}
+		}
+	if (nmine == 0) {
+		why_set(why, why_size, "this message is for key%s %s; your key "
+		    "is %s", strchr(kids, ',') ? "s" : "", kids, own_kid);
+		goto out;
+	}
+	/* The commitment is only meaningful integrity-protected. */
+	commit = jsonio_str(prot_hdr, "cek_commit", NULL);
+	if (commit == NULL && ((unprot != NULL &&
+	    json_object_get(unprot, "cek_commit") != NULL))) {
+		why_set(why, why_size, "\"cek_commit\" must be protected");
+		goto out;
+	}
+	if (decode_member(obj, "iv", iv, sizeof(iv), &iv_len, why,
+	    why_size) != 0 ||
+	    decode_member(obj, "tag", tag, sizeof(tag), &tag_len, why,
+	    why_size) != 0)
+		goto out;
+	if (iv_len != enc->iv_len || tag_len != enc->tag_len) {
+		why_set(why, why_size, "the IV or the tag has the wrong length "
+		    "for %s", enc->name);
+		goto out;
+	}
+	if ((n = b64url_decode(ct, ct_len, (uint8_t *)ct)) < 0) {
+		why_set(why, why_size, "\"ciphertext\" is not base64url");
+		goto out;
+	}
+	ct_len = (size_t)n;
+	/* AAD: ASCII(protected), or ASCII(protected "." aad) (5.1 step 14). */
+	if (buf_append(&aadbuf, prot, prot_len) != 0 ||
+	    (aad_len > 0 && (buf_append(&aadbuf, ".", 1) != 0 ||
+	    buf_append(&aadbuf, jsonio_str(obj, "aad", NULL), aad_len) != 0))) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if (json_object_get(obj, "aad") != NULL && aad_len == 0 &&
+	    buf_append(&aadbuf, ".", 1) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+
+	for (i = 0; i < nmine; i++) {
+		/* Checked above: a string. */
+		const char *eks = jsonio_str(mine[i], "encrypted_key", &ek_len);
+		int ok;
+
+		n = b64url_declen(ek_len) <= sizeof(ek) ?
+		    b64url_decode(eks, ek_len, ek) : -1;
+		/* RFC 7516 11.5: a failed unwrap goes on with a random key,
+		 * so every failure below looks like a tag mismatch. */
+		ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek,
+		    sizeof(cek), &cek_len) == 0 && cek_len == enc->key_len;
+		if (!ok && crypto_random(cek, enc->key_len) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		if (commit != NULL) {
+			if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
+				rc = E2E_EX_SOFTWARE;
+				goto out;
+			}
+			if (strlen(commit) != KID_LEN || CRYPTO_memcmp(commit,
+			    own_commit, KID_LEN) != 0)
+				continue;
+		}
+		if (nmine > 1 && i + 1 < nmine) {
+			/* Keep the ciphertext for the next try: decrypt a copy. */
+			uint8_t *tmp = malloc(ct_len ? ct_len : 1);
+			size_t tlen;
+
+			if (tmp == NULL) {
+				rc = E2E_EX_SOFTWARE;
+				goto out;
+			}
+			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
+			    aadbuf.len, (uint8_t *)ct, ct_len, tag, tag_len,
+			    tmp, &tlen) == 0;
+			if (ok) {
+				memcpy(ct, tmp, tlen);
+				res->pt_len = tlen;
+			}
+			wipe(tmp, ct_len);
+			free(tmp);
+		} else {
+			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
+			    aadbuf.len, (uint8_t *)ct, ct_len, tag, tag_len,
+			    (uint8_t *)ct, &res->pt_len) == 0;
+		}
+		if (ok) {
+			res->enc = enc;
+			res->pt = (uint8_t *)ct;
+			res->nrecipients = nr;
+			res->uncommitted_group = enc->md == NULL &&
+			    commit == NULL && nr > 1;
+			/* check_header allowed no other cty value. */
+			res->signed_content = mine_signed[i];
+			rc = 0;
+			goto out;
+		}
+	}
+out:
+	wipe(cek, sizeof(cek));
+	json_decref(merged);
+	json_decref(prot_hdr);
+	buf_free(&prot_json);
+	buf_free(&aadbuf);
+	if (rc != 0)
+		memset(res, 0, sizeof(*res));
+	return rc;
+}

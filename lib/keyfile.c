@@ -1,0 +1,266 @@
+/* keyfile.c - PEM key files (see keyfile.h). */
+#include "keyfile.h"
+#include "err.h"
+#include "fileio.h"
+#include "rsa.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+struct pass_cb {
+	const struct passphrase_src *src;
+	int asked;
+	int rc;
+};
+
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_cb *cb = u;
+	char pass[PASSPHRASE_MAX];
+	size_t len;
+
+	(void)rwflag;
+	cb->asked = 1;
+	if ((cb->rc = passphrase_get(cb->src, 0, pass)) != 0)
+		return -1;
+	len = strlen(pass);
+	if (len > (size_t)size) {
+		wipe(pass, sizeof(pass));
+		cb->rc = E2E_EX_NOPERM;
+		return -1;
+	}
+	memcpy(buf, pass, len);
+	wipe(pass, sizeof(pass));
+	return (int)len;
+}
+
+static int
+has_block(const struct buf *b, const char *label)
+{
+	char begin[64];
+	size_t n = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----",
+	    label);
+
+	return b->len >= n && memmem(b->p, b->len, begin, n) != NULL;
+}
+
+int
+keyfile_load_private(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out)
+{
+	struct buf b = BUF_SECRET_INIT;
+	struct passphrase_src src = *ps;
+	struct pass_cb cb = { &src, 0, 0 };
+	const char *name = file_is_std(path) ? "standard input" : path;
+	BIO *bio = NULL;
+	int rc;
+
+	*out = NULL;
+	if (src.label == NULL)
+		src.label = name;
+	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
+		goto out;
+	file_warn_if_exposed(path);
+	if ((bio = BIO_new_mem_buf(b.p, (int)b.len)) == NULL) {
+		rc = err_crypto("reading a key");
+		goto out;
+	}
+	*out = PEM_read_bio_PrivateKey_ex(bio, NULL, pass_cb, &cb, NULL, NULL);
+	ERR_clear_error();
+	if (*out == NULL) {
+		if (cb.rc != 0) {
+			rc = cb.rc;
+		} else if (cb.asked) {
+			err_error("wrong passphrase for %s", name);
+			rc = E2E_EX_NOPERM;
+		} else if (has_block(&b, "PUBLIC KEY") ||
+		    has_block(&b, "RSA PUBLIC KEY")) {
+			err_error("%s is a public key, not a private key", name);
+			rc = E2E_EX_NOINPUT;
+		} else {
+			err_error("%s is not a PEM private key", name);
+			rc = E2E_EX_NOINPUT;
+		}
+		goto out;
+	}
+	rc = rsa_check(*out, name);
+out:
+	if (rc != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	BIO_free(bio);
+	buf_free(&b);
+	return rc;
+}
+
+int
+keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
+    EVP_PKEY **out)
+{
+	struct buf view = { (uint8_t *)pem, len, len, 0 };
+	OSSL_DECODER_CTX *dctx = NULL;
+	const unsigned char *p = pem;
+	size_t left = len;
+	int rc = E2E_EX_NOINPUT;
+
+	*out = NULL;
+	if (has_block(&view, "PRIVATE KEY") ||
+	    has_block(&view, "ENCRYPTED PRIVATE KEY") ||
+	    has_block(&view, "RSA PRIVATE KEY")) {
+		err_error("%s is a private key; give the public key", what);
+		err_hint("e2e-keygen writes it beside the private key, as "
+		    "FILE.pub; or run e2e-keygen -y FILE");
+		goto out;
+	}
+	dctx = OSSL_DECODER_CTX_new_for_pkey(out, "PEM", NULL, "RSA",
+	    EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+	if (dctx == NULL || OSSL_DECODER_from_data(dctx, &p, &left) != 1 ||
+	    *out == NULL) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		err_error("%s is not a PEM RSA public key", what);
+		goto out;
+	}
+	rc = rsa_check(*out, what);
+out:
+	OSSL_DECODER_CTX_free(dctx);
+	ERR_clear_error();
+	if (rc != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+keyfile_load_public(const char *path, EVP_PKEY **out)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = file_read(path, KEYFILE_MAX, "public key file", &b)) == 0)
+		rc = keyfile_parse_public(b.p, b.len,
+		    file_is_std(path) ? "standard input" : path, out);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+bio_to_buf(BIO *bio, struct buf *out)
+{
+	char *p = NULL;
+	long n = BIO_get_mem_data(bio, &p);
+
+	buf_clear(out);
+	if (n <= 0 || buf_append(out, p, (size_t)n) != 0)
+		return -1;
+	return 0;
+}
+
+int
+keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out)
+{
+	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *p8 = NULL;
+	BIO *bio = BIO_new(BIO_s_secmem());
+	int rc = 0;
+
+	if (bio == NULL)
+		goto fail;
+	if (pass == NULL) {
+		if (PEM_write_bio_PKCS8PrivateKey(bio, k, NULL, NULL, 0, NULL,
+		    NULL) != 1)
+			goto fail;
+	} else {
+		p8inf = EVP_PKEY2PKCS8(k);
+		pbe = PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(),
+		    KEYFILE_PBKDF2_ITER, NULL, 0, NULL, NID_hmacWithSHA256,
+		    NULL);
+		if (p8inf == NULL || pbe == NULL)
+			goto fail;
+		p8 = PKCS8_set0_pbe_ex(pass, (int)strlen(pass), p8inf, pbe,
+		    NULL, NULL);
+		if (p8 == NULL)
+			goto fail;
+		pbe = NULL;	/* now owned by p8 */
+		if (PEM_write_bio_PKCS8(bio, p8) != 1)
+			goto fail;
+	}
+	if (bio_to_buf(bio, out) != 0)
+		goto fail;
+	goto out;
+fail:
+	rc = err_crypto("encoding the private key");
+out:
+	X509_SIG_free(p8);
+	X509_ALGOR_free(pbe);
+	PKCS8_PRIV_KEY_INFO_free(p8inf);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+keyfile_public_pem(EVP_PKEY *k, struct buf *out)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	int rc = 0;
+
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, k) != 1 ||
+	    bio_to_buf(bio, out) != 0)
+		rc = err_crypto("encoding the public key");
+	BIO_free(bio);
+	return rc;
+}
+
+int
+keyfile_pub_path(const char *path, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s.pub", path);
+
+	if (n < 0 || (size_t)n >= size) {
+		err_error("file name too long: %s", path);
+		return E2E_EX_USAGE;
+	}
+	return 0;
+}
+
+int
+keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
+    int force)
+{
+	struct buf priv = BUF_SECRET_INIT, pub = BUF_INIT;
+	char pub_path[4096];
+	int rc;
+
+	if ((rc = keyfile_private_pem(k, pass, &priv)) != 0)
+		goto out;
+	if (file_is_std(path)) {
+		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0);
+		goto out;
+	}
+	if ((rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
+	    (rc = keyfile_public_pem(k, &pub)) != 0)
+		goto out;
+	if ((rc = file_write_atomic(path, priv.p, priv.len, 0600,
+	    !force)) != 0)
+		goto out;
+	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
+	    !force)) != 0)
+		(void)unlink(path);	/* ours, just created: no half pair */
+out:
+	buf_free(&priv);
+	buf_free(&pub);
+	return rc;
+}

@@ -1,0 +1,354 @@
+/* message.c - sign-then-encrypt and its reader (see message.h). */
+#include "message.h"
+#include "b64.h"
+#include "crypto.h"
+#include "err.h"
+#include "jsonio.h"
+#include "jws.h"
+#include "rsa.h"
+#include "seed.h"
+#include "term.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define JTI_BYTES 16
+
+static char *
+signed_header(const struct seal_opts *o)
+{
+	uint8_t id[JTI_BYTES];
+	char jti[32];	/* 22 characters for 16 bytes */
+	json_t *h = NULL, *aud = NULL;
+	char *s = NULL;
+	size_t i;
+
+	if (crypto_random(id, sizeof(id)) != 0)
+		return NULL;
+	b64url_encode(id, sizeof(id), jti);
+	jti[b64url_enclen(sizeof(id))] = 0;
+	if ((h = json_object()) == NULL || (aud = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < o->nr; i++)
+		if (json_array_append_new(aud, json_string(o->r[i].kid)) != 0)
+			goto out;
+	if (json_object_set_new(h, "alg", json_string("PS256")) != 0 ||
+	    json_object_set_new(h, "typ", json_string(JWE_CTY_SIGNED)) != 0 ||
+	    json_object_set_new(h, "kid", json_string(o->signer_kid)) != 0 ||
+	    json_object_set_new(h, "iss", json_string(o->signer_kid)) != 0 ||
+	    json_object_set(h, "aud", aud) != 0 ||
+	    json_object_set_new(h, "iat", json_integer(crypto_now())) != 0 ||
+	    json_object_set_new(h, "jti", json_string(jti)) != 0)
+		goto out;
+	s = jsonio_dump(h);
+out:
+	if (s == NULL)
+		err_error("out of memory");
+	json_decref(aud);
+	json_decref(h);
+	return s;
+}
+
+int
+message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
+    struct sink *out)
+{
+	struct buf jws = BUF_SECRET_INIT;
+	char *hdr = NULL;
+	int rc;
+
+	if (o->signer == NULL)
+		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out);
+	if ((hdr = signed_header(o)) == NULL) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	/* One allocation of the final size: the plaintext is copied once. */
+	if (buf_reserve(&jws, b64url_enclen(strlen(hdr)) +
+	    b64url_enclen(len) + 2 + b64url_enclen(RSA_MAX_BYTES)) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws)) != 0)
+		goto out;
+	rc = jwe_encrypt(o->enc, JWE_CTY_SIGNED, o->r, o->nr, jws.p, jws.len,
+	    out);
+out:
+	free(hdr);
+	buf_free(&jws);
+	return rc;
+}
+
+static int
+refuse(struct message *m, const char *hint_fmt, ...)
+{
+	va_list ap;
+	char raw[320];
+
+	snprintf(m->error, sizeof(m->error), "%s", MESSAGE_CANNOT_DECRYPT);
+	m->hint[0] = '\0';
+	if (hint_fmt != NULL && *hint_fmt != '\0') {
+		va_start(ap, hint_fmt);
+		vsnprintf(raw, sizeof(raw), hint_fmt, ap);
+		va_end(ap);
+		term_escape(raw, strlen(raw), m->hint, sizeof(m->hint));
+	}
+	return E2E_EX_DATAERR;
+}
+
+static int
+refuse_signed(struct message *m, const char *fmt, ...)
+{
+	va_list ap;
+	char raw[320];
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	term_escape(raw, strlen(raw), m->error, sizeof(m->error));
+	m->hint[0] = '\0';
+	return E2E_EX_DATAERR;
+}
+
+/* The claims of the inner JWS header, checked for shape. */
+static int
+signed_claims(const json_t *h, const char *own_kid, struct message *m)
+{
+	const json_t *aud, *iat, *v;
+	const char *kid, *iss, *typ, *jti;
+	size_t i, kid_len, jti_len, n;
+	int for_me = 0;
+
+	kid = jsonio_str(h, "kid", &kid_len);
+	iss = jsonio_str(h, "iss", NULL);
+	typ = jsonio_str(h, "typ", NULL);
+	jti = jsonio_str(h, "jti", &jti_len);
+	aud = json_object_get(h, "aud");
+	iat = json_object_get(h, "iat");
+	if (typ == NULL || strcmp(typ, JWE_CTY_SIGNED) != 0)
+		return refuse_signed(m, "the signed message has no \"typ\" "
+		    "\"%s\"", JWE_CTY_SIGNED);
+	if (kid == NULL || !jwk_is_kid(kid, kid_len) || iss == NULL ||
+	    strcmp(iss, kid) != 0)
+		return refuse_signed(m, "the signed message does not name its "
+		    "signer's key id in \"kid\" and \"iss\"");
+	if (!json_is_integer(iat) || json_integer_value(iat) < 0)
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"iat\"");
+	if (jti == NULL || jti_len == 0 || jti_len >= sizeof(m->jti))
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"jti\"");
+	n = json_array_size(aud);
+	if (!json_is_array(aud) || n == 0 || n > JWE_MAX_RECIPIENTS)
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"aud\"");
+	for (i = 0; i < n; i++) {
+		v = json_array_get(aud, i);
+		if (!json_is_string(v))
+			return refuse_signed(m, "the signed message has no "
+			    "valid \"aud\"");
+		if (strcmp(json_string_value(v), own_kid) == 0)
+			for_me = 1;
+	}
+	/* Surreptitious forwarding: a signature made for others. */
+	if (!for_me)
+		return refuse_signed(m, "the signed message was not addressed "
+		    "to your key %s: it may have been forwarded by one of its "
+		    "recipients", own_kid);
+	memcpy(m->signer_kid, kid, KID_SIZE);
+	m->iat = json_integer_value(iat);
+	memcpy(m->jti, jti, jti_len + 1);
+	return 0;
+}
+
+static int
+open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
+    size_t len)
+{
+	struct jws j;
+	char why[200];
+	uint8_t *p;
+	size_t plen;
+	int rc;
+
+	m->is_signed = 1;
+	if (jws_parse((char *)text, len, &j, why, sizeof(why)) != 0)
+		return refuse_signed(m, "the signature is not acceptable: %s",
+		    why);
+	if ((rc = signed_claims(j.header, o->kid, m)) != 0)
+		goto out;
+	if (o->verify != NULL) {
+		if (strcmp(m->signer_kid, o->verify_kid) != 0) {
+			rc = refuse_signed(m, "the message is signed by key %s, "
+			    "not by the key %s given to verify it",
+			    m->signer_kid, o->verify_kid);
+			goto out;
+		}
+		if (!jws_verify(&j, o->verify)) {
+			rc = refuse_signed(m, "the signature is not valid: the "
+			    "message was not signed by key %s",
+			    o->verify_kid);
+			goto out;
+		}
+		m->verified = 1;
+	}
+	if (jws_decode_payload(&j, &p, &plen) != 0) {
+		rc = refuse_signed(m, "the signed content is not base64url");
+		goto out;
+	}
+	m->pt = p;
+	m->pt_len = plen;
+	rc = 0;
+out:
+	jws_free(&j);
+	return rc;
+}
+
+static int
+open_seed(const struct open_opts *o, struct buf *in, struct message *m)
+{
+	struct seed_result sr;
+	char why[200];
+	json_t *obj = NULL;
+	int rc;
+
+	m->format = MESSAGE_SEED;
+	seed_unreplace((char *)in->p, &in->len);
+	obj = jsonio_parse_flags((char *)in->p, in->len, JSON_ALLOW_NUL, why,
+	    sizeof(why));
+	if (obj == NULL) {
+		rc = refuse(m, "the seed message is not JSON: %s", why);
+		goto out;
+	}
+	m->own.secret = 1;
+	rc = seed_decrypt(obj, o->key, &m->own, &sr, why, sizeof(why));
+	if (rc == -1) {
+		rc = refuse(m, "%s", why);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	m->seed_same_keys = sr.same_keys;
+	m->pt = m->own.p;
+	m->pt_len = m->own.len;
+	if (o->verify != NULL)
+		rc = refuse_signed(m, "the message is in the seed format, which "
+		    "cannot be signed, and --verify asks for a signature");
+out:
+	json_decref(obj);
+	return rc;
+}
+
+int
+message_open(const struct open_opts *o, struct buf *in, struct message *m)
+{
+	struct jwe_result jr;
+	struct buf reduced = BUF_INIT;
+	char why[200], *ct = NULL;
+	size_t start, end, ct_len = 0;
+	json_t *obj = NULL, *seed = NULL;
+	const char *s;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->own.secret = 1;
+	/*
+	 * The ciphertext is most of a large envelope. It is located first
+	 * and left where it is, and jansson parses the rest, which keeps
+	 * memory near the input size and skips a slow copy (jsonio.h).
+	 */
+	if (jsonio_member_span((char *)in->p, in->len, "ciphertext", &start,
+	    &end) == 0) {
+		if (buf_append(&reduced, in->p, start) != 0 ||
+		    buf_append(&reduced, in->p + end, in->len - end) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		obj = jsonio_parse((char *)reduced.p, reduced.len, why,
+		    sizeof(why));
+		ct = (char *)in->p + start;
+		ct_len = end - start;
+	} else {
+		obj = jsonio_parse((char *)in->p, in->len, why, sizeof(why));
+		/* A seed message's strings may hold NUL bytes (\u0000), which
+		 * nothing else may. */
+		if (obj == NULL && (seed = jsonio_parse_flags((char *)in->p,
+		    in->len, JSON_ALLOW_NUL, NULL, 0)) != NULL &&
+		    json_is_object(seed) &&
+		    json_object_get(seed, "RSACipher") != NULL) {
+			json_decref(seed);
+			rc = open_seed(o, in, m);
+			goto out;
+		}
+		json_decref(seed);
+	}
+	if (obj == NULL) {
+		rc = refuse(m, "the input is not a JSON envelope: %s", why);
+		goto out;
+	}
+	if (!json_is_object(obj)) {
+		rc = refuse(m, "the input is not a JSON object");
+		goto out;
+	}
+	if (ct == NULL && json_object_get(obj, "RSACipher") != NULL) {
+		json_decref(obj);
+		obj = NULL;
+		rc = open_seed(o, in, m);
+		goto out;
+	}
+	if (ct == NULL) {
+		/* A ciphertext member written with escapes: take jansson's. */
+		if ((s = jsonio_str(obj, "ciphertext", &ct_len)) == NULL) {
+			rc = refuse(m, "the input is not an envelope: "
+			    "\"ciphertext\" is missing or not a string");
+			goto out;
+		}
+		if (buf_append(&m->own, s, ct_len) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		ct = (char *)m->own.p;
+	}
+	m->format = MESSAGE_JWE;
+	rc = jwe_decrypt(obj, ct, ct_len, o->key, o->kid, &jr, why,
+	    sizeof(why));
+	if (rc == -1) {
+		rc = refuse(m, "%s", why);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	m->enc = jr.enc->name;
+	m->nrecipients = jr.nrecipients;
+	m->uncommitted_group = jr.uncommitted_group;
+	if (jr.signed_content) {
+		rc = open_signed(o, m, jr.pt, jr.pt_len);
+	} else {
+		m->pt = jr.pt;
+		m->pt_len = jr.pt_len;
+		/* Signature stripping must not pass for a signed message. */
+		if (o->verify != NULL)
+			rc = refuse_signed(m, "the message is not signed, and "
+			    "--verify asks for a signature");
+	}
+	if (rc != 0)
+		wipe(jr.pt, jr.pt_len);
+out:
+	json_decref(obj);
+	buf_free(&reduced);
+	if (rc != 0) {
+		m->pt = NULL;
+		m->pt_len = 0;
+		buf_free(&m->own);
+	}
+	return rc;
+}
+
+void
+message_free(struct message *m)
+{
+	buf_free(&m->own);
+	m->pt = NULL;
+	m->pt_len = 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * message.h - a chat message: sign-then-encrypt on the way out, and on
+ * the way in every check of docs/FORMAT.md in its order, for both the
+ * JWE envelope and the original (seed) format.
+ */
+#ifndef E2E_MESSAGE_H
+#define E2E_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "aead.h"
+#include "buf.h"
+#include "jwe.h"
+#include "jwk.h"
+
+/* The one message for every failure to decrypt (no oracle). */
+#define MESSAGE_CANNOT_DECRYPT \
+	"cannot decrypt: the message is malformed, was altered, or is not " \
+	"for this key"
+
+struct seal_opts {
+	const struct aead_alg *enc;	/* jwe_enc_by_name() */
+	const struct jwe_recipient *r;
+	size_t nr;
+	EVP_PKEY *signer;		/* NULL: not signed */
+	const char *signer_kid;
+};
+
+/*
+ * Writes the envelope of pt to out: when signer is set, a PS256 JWS over
+ * pt whose protected header names the sender's key id, every recipient's
+ * key id, the time and a random message id, encrypted as a JWE with
+ * cty "e2e-msg+jws"; otherwise pt encrypted as it is. Returns 0 or an
+ * exit code (reported).
+ */
+int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
+    struct sink *out);
+
+enum message_format { MESSAGE_JWE = 1, MESSAGE_SEED = 2 };
+
+struct open_opts {
+	EVP_PKEY *key;			/* the reader's private key */
+	const char *kid;		/* its key id */
+	EVP_PKEY *verify;		/* require a signature by this key, or NULL */
+	const char *verify_kid;
+};
+
+struct message {
+	enum message_format format;
+	const uint8_t *pt;		/* the plaintext, valid until message_free */
+	size_t pt_len;
+	int is_signed;
+	int verified;			/* signature checked against opts.verify */
+	char signer_kid[KID_SIZE];
+	int64_t iat;
+	char jti[129];
+	const char *enc;		/* content algorithm name */
+	size_t nrecipients;
+	int uncommitted_group;		/* see jwe_result */
+	int seed_same_keys;		/* see seed_result */
+	char error[320];		/* why it failed, terminal-safe */
+	char hint[320];			/* empty, or what may help */
+	struct buf own;			/* plaintext not held in the input */
+};
+
+/*
+ * Opens the envelope held in in (which it decodes and decrypts in place:
+ * the plaintext may point into in, so in must outlive m). Returns 0, or
+ * 65 (the message was refused: m->error and maybe m->hint say why, and
+ * there is no plaintext) or 70; nothing is printed.
+ */
+int message_open(const struct open_opts *o, struct buf *in,
+    struct message *m);
+
+/* Wipes and releases what message_open kept. */
+void message_free(struct message *m);
+
+#endif

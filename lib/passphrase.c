@@ -1,0 +1,161 @@
+/* passphrase.c - passphrases from a file, the environment or the terminal. */
+#include "passphrase.h"
+#include "buf.h"
+#include "err.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+int
+secret_from_file(const char *file, const char *what, char *out, size_t size)
+{
+	struct buf b = BUF_SECRET_INIT;
+	size_t n;
+	int rc;
+
+	if ((rc = file_read(file, 64 * 1024, what, &b)) != 0)
+		goto out;
+	/* The first line is the secret; a final newline is not part of it. */
+	for (n = 0; n < b.len && b.p[n] != '\n'; n++)
+		;
+	if (n > 0 && b.p[n - 1] == '\r')
+		n--;
+	if (memchr(b.p, '\0', n) != NULL) {
+		err_error("%s %s contains a NUL byte", what, file);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	if (n >= size) {
+		err_error("%s in %s is longer than %zu bytes", what, file,
+		    size - 1);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	memcpy(out, b.p, n);
+	out[n] = '\0';
+out:
+	buf_free(&b);
+	return rc;
+}
+
+int
+tty_read_secret(const char *prompt, char *out, size_t size)
+{
+	struct termios old, quiet;
+	sigset_t block, saved;
+	int fd, rc = 0, restore = 0;
+	size_t n = 0;
+	ssize_t r;
+	char c;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return E2E_EX_USAGE;
+	/* Keep ^C and ^Z from leaving the terminal without echo. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTSTP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
+			restore = 1;
+	}
+	r = write(fd, prompt, strlen(prompt));
+	while (r >= 0) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0 || c == '\n' || c == '\r')
+			break;
+		if (n + 1 >= size) {
+			rc = E2E_EX_DATAERR;
+			continue;	/* drain the rest of the line */
+		}
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	c = 0;
+	if (restore)
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+	/* The user's Enter was not echoed; end the prompt's line. Cosmetic,
+	 * so a failure is ignored. */
+	if (write(fd, "\n", 1) != 1)
+		errno = 0;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	close(fd);
+	if (r < 0) {
+		err_errno("cannot read from the terminal");
+		rc = E2E_EX_IOERR;
+	} else if (rc != 0) {
+		err_error("the secret is longer than %zu bytes", size - 1);
+	}
+	if (rc != 0)
+		wipe(out, size);
+	return rc;
+}
+
+int
+passphrase_get(const struct passphrase_src *src, int confirm, char *out)
+{
+	char prompt[256], again[PASSPHRASE_MAX];
+	const char *env;
+	int rc;
+
+	if (src->file != NULL) {
+		rc = secret_from_file(src->file, "passphrase file", out,
+		    PASSPHRASE_MAX);
+		if (rc != 0)
+			return rc;
+	} else if ((env = getenv("E2E_PASSPHRASE")) != NULL) {
+		if (strlen(env) >= PASSPHRASE_MAX) {
+			err_error("E2E_PASSPHRASE is longer than %d bytes",
+			    PASSPHRASE_MAX - 1);
+			return E2E_EX_DATAERR;
+		}
+		memcpy(out, env, strlen(env) + 1);
+	} else {
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ",
+		    src->label ? src->label : "the private key");
+		rc = tty_read_secret(prompt, out, PASSPHRASE_MAX);
+		if (rc == E2E_EX_USAGE) {
+			err_error("a passphrase is needed for %s and there is "
+			    "no terminal to ask it on",
+			    src->label ? src->label : "the private key");
+			err_hint("use --passphrase-file FILE or set "
+			    "E2E_PASSPHRASE");
+		}
+		if (rc != 0)
+			return rc;
+		if (confirm) {
+			rc = tty_read_secret("Same passphrase again: ", again,
+			    sizeof(again));
+			if (rc == 0 && strcmp(out, again) != 0) {
+				err_error("the two passphrases differ");
+				rc = E2E_EX_DATAERR;
+			}
+			wipe(again, sizeof(again));
+			if (rc != 0) {
+				wipe(out, PASSPHRASE_MAX);
+				return rc;
+			}
+		}
+	}
+	if (out[0] == '\0') {
+		err_error("the passphrase is empty");
+		return E2E_EX_DATAERR;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * passphrase.h - where a passphrase comes from, never from argv:
+ * --passphrase-file FILE (its first line), else the E2E_PASSPHRASE
+ * environment variable, else the terminal (/dev/tty, without echo).
+ */
+#ifndef E2E_PASSPHRASE_H
+#define E2E_PASSPHRASE_H
+
+#include <stddef.h>
+
+#define PASSPHRASE_MAX 1024
+
+struct passphrase_src {
+	const char *file;	/* --passphrase-file, or NULL */
+	const char *label;	/* names the key in the prompt */
+};
+
+/*
+ * Fills out (PASSPHRASE_MAX bytes) with a NUL-terminated passphrase.
+ * confirm asks twice on a terminal (when creating a key). Returns 0,
+ * or an exit code with the error reported: 66 (file unreadable),
+ * 64 (no source available), 65 (empty, or the two entries differ).
+ * The caller wipes out after use.
+ */
+int passphrase_get(const struct passphrase_src *src, int confirm,
+    char *out);
+
+/* Reads a line from the terminal without echo (for passwords too).
+ * Returns 0, or an exit code with the error reported. */
+int tty_read_secret(const char *prompt, char *out, size_t size);
+
+/* Reads the first line of file ("-" for stdin) as a secret. */
+int secret_from_file(const char *file, const char *what, char *out,
+    size_t size);
+
+#endif

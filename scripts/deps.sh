@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages e2e-chat needs, when they are missing.
+# Idempotent and quick when everything is there; when it cannot install
+# (not root, no apt-get), prints the exact command to run and fails.
+set -u
+
+# Building and running the tools.
+BUILD_PKGS="gcc make pkg-config libssl-dev libjansson-dev"
+# Tests and benchmarks only.
+TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
+python3-cryptography age hyperfine clang"
+
+missing=
+for p in $BUILD_PKGS $TEST_PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+	case "$st" in
+	*"ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run: sudo $cmd" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be stale or absent on a fresh machine.
+if ! $cmd >/tmp/e2e-deps.log 2>&1; then
+	apt-get update >>/tmp/e2e-deps.log 2>&1
+	if ! $cmd >>/tmp/e2e-deps.log 2>&1; then
+		tail -n 20 /tmp/e2e-deps.log >&2
+		echo "deps: failed; run: $cmd" >&2
+		exit 1
+	fi
+fi

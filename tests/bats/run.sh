@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every bats file under tests/bats and prints "N passed, N failed".
+# E2E_BIN names the folder of the binaries under test.
+set -o pipefail
+cd "$(dirname "$0")" || exit 1
+: "${E2E_BIN:=$(cd ../.. && pwd)/bin}"
+export E2E_BIN
+jobs=
+[ -n "$BATS_JOBS" ] && jobs="--jobs $BATS_JOBS"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# shellcheck disable=SC2086
+bats --tap $jobs ${BATS_FILTER:+--filter "$BATS_FILTER"} ./*.bats | tee "$out"
+rc=$?
+passed=$(grep -c '^ok ' "$out")
+skipped=$(grep -c '^ok .* # skip' "$out")
+failed=$(grep -c '^not ok ' "$out")
+[ "$skipped" -gt 0 ] && echo "bats: $skipped skipped"
+echo "bats: $passed passed, $failed failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
