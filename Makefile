@@ -62,6 +62,11 @@ TEST_LIB = $(BUILD)/test/libe2e-test.a
 LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+# Each fuzz target also builds as a plain program that replays its
+# committed corpus (tests/fuzz/corpus/<target>/), run with the unit tests.
+FUZZ_REPLAY_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
+FUZZ_SECONDS ?= 60
 TOOL_BINS = $(TOOLS:%=$(BIN)/%)
 
 .PHONY: all check unit bats sanitize bench deps install uninstall clean \
@@ -101,8 +106,16 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(ALL_LDFLAGS) \
 		-o $@ $< $(TEST_LIB) $(PKG_LIBS)
 
-unit: $(UNIT_BINS)
-	@tests/unit/run.sh $(UNIT_BINS)
+$(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz \
+		-DCORPUS='"tests/fuzz/corpus/$*"' $(ALL_LDFLAGS) -o $@ $< \
+		tests/fuzz/replay.c $(LIB) $(PKG_LIBS)
+
+unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
+	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
 bats: $(TOOL_BINS)
 	@E2E_BIN=$(abspath $(BIN)) tests/bats/run.sh
@@ -114,6 +127,24 @@ sanitize:
 	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		check
+
+# Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
+# New corpus entries land in build/fuzz/corpus-<target>/; copy the ones
+# worth keeping into tests/fuzz/corpus/<target>/.
+fuzz:
+	$(MAKE) CC=clang BUILD=build/fuzz BIN=build/fuzz/bin OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
+		build/fuzz/libe2e.a
+	@set -e; for src in $(FUZZ_SRCS); do \
+		t=$$(basename $$src .c); \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \
+			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(PKG_LIBS); \
+		mkdir -p build/fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			build/fuzz/corpus-$$t tests/fuzz/corpus/$${t#fuzz_}; \
+	done
 
 bench: $(TOOL_BINS)
 	@bench/run.sh
