@@ -212,6 +212,10 @@ aes_cbc_decrypt(const char *name, const uint8_t *key, const uint8_t *iv,
 	*pt_len += (size_t)outl;
 	rc = 0;
 out:
+	/* A padding failure comes after all but the last block were written:
+	 * none of that may remain. */
+	if (rc != 0 && cctx != NULL)
+		wipe(pt, ct_len);
 	EVP_CIPHER_CTX_free(cctx);
 	ERR_clear_error();
 	return rc;

@@ -243,13 +243,14 @@ keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
 		rc = rsa_check(*out, what);
 		goto out;
 	}
-	dctx = OSSL_DECODER_CTX_new_for_pkey(out, "PEM", NULL, "RSA",
+	/* Any key type, so that rsa_check() can say what is wrong with it. */
+	dctx = OSSL_DECODER_CTX_new_for_pkey(out, "PEM", NULL, NULL,
 	    EVP_PKEY_PUBLIC_KEY, NULL, NULL);
 	if (dctx == NULL || OSSL_DECODER_from_data(dctx, &p, &left) != 1 ||
 	    *out == NULL) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
-		err_error("%s is not a PEM RSA public key", what);
+		err_error("%s is not a PEM public key", what);
 		goto out;
 	}
 	rc = rsa_check(*out, what);

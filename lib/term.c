@@ -71,37 +71,68 @@ term_safe_text(const unsigned char *p, size_t len)
 	return 1;
 }
 
+/* Bidirectional formatting characters (U+202A..U+202E, U+2066..U+2069)
+ * can make a name or a message display as something else. */
+static int
+is_bidi(const unsigned char *p, size_t n)
+{
+	return n == 3 && p[0] == 0xe2 &&
+	    ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
+/* The shown form of the character at p: its bytes, or \xHH escapes.
+ * Returns how many input bytes it consumes and fills tmp/len. */
+static size_t
+piece(const unsigned char *p, size_t left, char tmp[16], size_t *len)
+{
+	size_t n = utf8_seq(p, left), i;
+
+	if (n == 1 && (p[0] < 0x20 || p[0] == 0x7f))
+		n = 0;
+	if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
+		n = 0;	/* C1 control */
+	if (n == 0) {
+		snprintf(tmp, 16, "\\x%02x", p[0]);
+		*len = 4;
+		return 1;
+	}
+	if (is_bidi(p, n)) {
+		for (i = 0; i < n; i++)
+			snprintf(tmp + 4 * i, 16 - 4 * i, "\\x%02x", p[i]);
+		*len = 4 * n;
+		return n;
+	}
+	memcpy(tmp, p, n);
+	*len = n;
+	return n;
+}
+
 char *
 term_escape(const char *in, size_t len, char *out, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)in;
-	size_t i = 0, o = 0, n;
+	size_t i, o = 0, n, plen, total = 0;
+	char tmp[16];
 
 	if (size == 0)
 		return out;
-	while (i < len) {
-		n = utf8_seq(p + i, len - i);
-		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
-			n = 0;
-		if (n == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f)
-			n = 0;	/* C1 control */
-		if (n == 0) {
-			if (o + 4 + 4 >= size)
-				break;
-			snprintf(out + o, size - o, "\\x%02x", p[i]);
-			o += 4;
-			i++;
-			continue;
-		}
-		if (o + n + 4 >= size)
-			break;
-		memcpy(out + o, p + i, n);
-		o += n;
-		i += n;
+	for (i = 0; i < len; i += n) {
+		n = piece(p + i, len - i, tmp, &plen);
+		total += plen;
 	}
-	if (i < len && o + 4 <= size) {
-		memcpy(out + o, "...", 3);
-		o += 3;
+	/* All of it when it fits; otherwise as much as fits before "...". */
+	for (i = 0; i < len; i += n) {
+		n = piece(p + i, len - i, tmp, &plen);
+		if (total + 1 > size && o + plen + 3 + 1 > size)
+			break;
+		memcpy(out + o, tmp, plen);
+		o += plen;
+	}
+	if (i < len) {
+		n = size - 1 - o < 3 ? size - 1 - o : 3;
+		memcpy(out + o, "...", n);
+		o += n;
 	}
 	out[o] = '\0';
 	return out;

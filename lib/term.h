@@ -8,8 +8,9 @@
 
 /*
  * Copies in (len bytes) to out (size bytes, NUL-terminated), replacing
- * control characters, DEL, and bytes that are not valid UTF-8 with \xHH
- * escapes, and truncating with "..." when it does not fit. Returns out.
+ * control characters (C0, DEL, C1), bidirectional formatting characters
+ * and bytes that are not valid UTF-8 with \xHH escapes, and truncating
+ * with "..." only when the whole does not fit. Returns out.
  */
 char *term_escape(const char *in, size_t len, char *out, size_t size);
 

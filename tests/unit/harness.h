@@ -115,8 +115,8 @@ harness_wycheproof(const char *name)
 		    "not run");
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/wycheproof/%s", dir, name);
-	if (access(path, R_OK) != 0) {
+	if (snprintf(path, sizeof(path), "%s/wycheproof/%s", dir,
+	    name) >= (int)sizeof(path) || access(path, R_OK) != 0) {
 		harness_skip("a Wycheproof file is absent: not run");
 		return NULL;
 	}
