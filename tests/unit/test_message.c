@@ -1,0 +1,1564 @@
+/*
+ * Unit tests of the message layer (lib/message.c) and the parts it is
+ * made of: round trips, the fields of struct message, wrong keys,
+ * --verify (E1, E2, E6), the aud check against surreptitious forwarding
+ * (E3), keys embedded in the signed header (J5), the content key length
+ * (J15), duplicate members around the ciphertext scan (J8),
+ * jsonio_member_span, term_escape and friends, seed_unreplace (L6), key
+ * ids (K13 style, against jwcrypto), rsa_check (J17), key files, secret
+ * buffers and cli_parse_size.
+ *
+ * Runs from the project root (it reads tests/vectors/keys).
+ */
+#include "harness.h"
+
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "cli.h"
+#include "crypto.h"
+#include "jsonio.h"
+#include "jwe.h"
+#include "jwk.h"
+#include "jws.h"
+#include "keyfile.h"
+#include "message.h"
+#include "rsa.h"
+#include "seed.h"
+#include "term.h"
+
+#define KEY_DIR "tests/vectors/keys"
+
+/* RFC 7638 thumbprints as jwcrypto 1.1 computes them:
+ * /usr/bin/python3 -c 'from jwcrypto import jwk;
+ *   print(jwk.JWK.from_pem(open("tests/vectors/keys/alice.pub","rb")
+ *   .read()).thumbprint())' */
+#define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
+#define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
+#define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"
+#define KID_PKCS1 "wey44NHuQnfNYqbsKQMj5NWjlH7Pfui8zPLOTstoEbw"
+#define KID_PROTECTED "efo8eX5AsrvUdbqFybrcuxBLF-WZd2jObyABJH6Ow6Q"
+
+enum { ALICE, BOB, CAROL, NPEOPLE };
+static const char *const names[NPEOPLE] = { "alice", "bob", "carol" };
+static EVP_PKEY *pk[NPEOPLE];
+static char kid[NPEOPLE][KID_SIZE];
+
+/* ---------------------------------------------------------------- */
+/* Helpers */
+
+/* stderr captured around calls that report: the text is checked, and
+ * expected errors do not clutter the test output. */
+static FILE *cap_file;
+static int cap_saved = -1;
+static char cap_text[4096];
+
+static void
+capture_begin(void)
+{
+	fflush(stderr);
+	cap_file = tmpfile();
+	cap_saved = dup(STDERR_FILENO);
+	if (cap_file == NULL || cap_saved < 0 ||
+	    dup2(fileno(cap_file), STDERR_FILENO) < 0) {
+		perror("capturing stderr");
+		exit(2);
+	}
+}
+
+/* Restores stderr; returns what was written (also in cap_text). */
+static const char *
+capture_end(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(cap_saved, STDERR_FILENO);
+	close(cap_saved);
+	cap_saved = -1;
+	rewind(cap_file);
+	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
+	cap_text[n] = '\0';
+	fclose(cap_file);
+	cap_file = NULL;
+	return cap_text;
+}
+
+static EVP_PKEY *
+pem_private(const char *name)
+{
+	char path[256];
+	EVP_PKEY *k;
+	BIO *bio;
+
+	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		fprintf(stderr, "cannot open %s (run from the project root)\n",
+		    path);
+		exit(2);
+	}
+	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (k == NULL) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	return k;
+}
+
+static EVP_PKEY *
+pem_public(const char *name)
+{
+	char path[256];
+	EVP_PKEY *k;
+	BIO *bio;
+
+	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (k == NULL) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	return k;
+}
+
+static void
+unpin(void)
+{
+	static const uint8_t none[1];
+
+	crypto_test_set_random(none, 0);
+	crypto_test_set_now(0);
+}
+
+/* Seals pt for the people in who[0..nr), signed by signer (or -1). */
+static int
+seal(const char *enc, const int *who, size_t nr, int signer,
+    const void *pt, size_t len, struct buf *out)
+{
+	struct jwe_recipient r[NPEOPLE];
+	struct seal_opts o;
+	struct sink s = sink_buf(out);
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < nr; i++) {
+		r[i].pub = pk[who[i]];
+		memcpy(r[i].kid, kid[who[i]], KID_SIZE);
+	}
+	memset(&o, 0, sizeof(o));
+	o.enc = jwe_enc_by_name(enc);
+	o.r = r;
+	o.nr = nr;
+	o.signer = signer >= 0 ? pk[signer] : NULL;
+	o.signer_kid = signer >= 0 ? kid[signer] : NULL;
+	buf_clear(out);
+	return message_seal(&o, pt, len, &s);
+}
+
+/* jwe_encrypt of arbitrary content (for hand-made inner JWSs). */
+static int
+encrypt_raw(const char *enc, const char *cty, const int *who, size_t nr,
+    const void *pt, size_t len, struct buf *out)
+{
+	struct jwe_recipient r[NPEOPLE];
+	struct sink s = sink_buf(out);
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < nr; i++) {
+		r[i].pub = pk[who[i]];
+		memcpy(r[i].kid, kid[who[i]], KID_SIZE);
+	}
+	buf_clear(out);
+	return jwe_encrypt(jwe_enc_by_name(enc), cty, r, nr, pt, len, &s);
+}
+
+/*
+ * message_open of a copy of env (it decrypts in place) as person who,
+ * requiring a signature by verify (or -1). The plaintext is copied to
+ * pt. Every refusal must release no plaintext: checked here, always.
+ */
+static int
+open_as(const struct buf *env, int who, int verify, struct message *m,
+    struct buf *pt)
+{
+	struct buf in = BUF_INIT;
+	struct open_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.key = pk[who];
+	o.kid = kid[who];
+	o.verify = verify >= 0 ? pk[verify] : NULL;
+	o.verify_kid = verify >= 0 ? kid[verify] : NULL;
+	buf_append(&in, env->p, env->len);
+	rc = message_open(&o, &in, m);
+	buf_clear(pt);
+	if (rc == 0) {
+		buf_append(pt, m->pt, m->pt_len);
+	} else {
+		CHECKF(m->pt == NULL && m->pt_len == 0,
+		    "a refused message left plaintext (rc %d)", rc);
+		CHECKF(m->error[0] != '\0', "a refusal without an error");
+	}
+	message_free(m);
+	buf_free(&in);
+	return rc;
+}
+
+static int
+same(const struct buf *b, const void *p, size_t n)
+{
+	return b->len == n && (n == 0 || memcmp(b->p, p, n) == 0);
+}
+
+/* Replaces the first occurrence of from (in env) by to. */
+static int
+replace(struct buf *env, const char *from, const char *to)
+{
+	struct buf out = BUF_INIT;
+	const uint8_t *q = memmem(env->p, env->len, from, strlen(from));
+
+	if (q == NULL)
+		return -1;
+	buf_append(&out, env->p, (size_t)(q - env->p));
+	buf_append_str(&out, to);
+	q += strlen(from);
+	buf_append(&out, q, env->len - (size_t)(q - env->p));
+	buf_free(env);
+	*env = out;
+	return 0;
+}
+
+/* The value of the first member name (a plain string) in env. */
+static int
+member(const struct buf *env, const char *name, char *out, size_t size)
+{
+	char key[64];
+	const uint8_t *q, *e;
+
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	if ((q = memmem(env->p, env->len, key, strlen(key))) == NULL)
+		return -1;
+	q += strlen(key);
+	e = memchr(q, '"', env->len - (size_t)(q - env->p));
+	if (e == NULL || (size_t)(e - q) >= size)
+		return -1;
+	memcpy(out, q, (size_t)(e - q));
+	out[e - q] = '\0';
+	return 0;
+}
+
+/* A compact JWS over payload with the given header, signed by signer. */
+static void
+make_jws(int signer, const char *header, const void *payload, size_t len,
+    struct buf *out)
+{
+	buf_clear(out);
+	CHECK(jws_sign(pk[signer], header, payload, len, out) == 0);
+}
+
+/* The signed header message_seal would write, with a chosen aud. */
+static void
+signed_header(int from, const char *aud, const char *extra, char *out,
+    size_t size)
+{
+	snprintf(out, size, "{\"alg\":\"PS256\",\"typ\":\"e2e-msg+jws\","
+	    "\"kid\":\"%s\",\"iss\":\"%s\",\"aud\":[%s],\"iat\":1700000000,"
+	    "\"jti\":\"AAECAwQFBgcICQoLDA0ODw\"%s}", kid[from], kid[from], aud,
+	    extra);
+}
+
+/* ---------------------------------------------------------------- */
+/* Round trips and the fields of struct message */
+
+/* E6 in its positive form: every layer checks out for every recipient,
+ * for both content algorithms, signed or not, with empty, binary and
+ * multi-chunk plaintexts. */
+static void
+roundtrip(void)
+{
+	static const char *const encs[] = { "A256CBC-HS512", "A256GCM" };
+	static const int order[NPEOPLE] = { BOB, CAROL, ALICE };
+	struct buf env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	uint8_t bin[256], *big;
+	struct { const void *p; size_t n; const char *name; } pts[4];
+	size_t e, nr, i, k;
+	int sign, rc;
+
+	for (i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(255 - i);	/* every byte, NUL included */
+	big = malloc(100003);
+	if (big == NULL)
+		exit(2);
+	for (i = 0; i < 100003; i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 8));
+	pts[0].p = ""; pts[0].n = 0; pts[0].name = "empty";
+	pts[1].p = "hello"; pts[1].n = 5; pts[1].name = "hello";
+	pts[2].p = bin; pts[2].n = sizeof(bin); pts[2].name = "binary";
+	/* Crosses jwe_encrypt's 48 KiB chunks and isn't a block multiple. */
+	pts[3].p = big; pts[3].n = 100003; pts[3].name = "100003 bytes";
+
+	for (e = 0; e < 2; e++)
+	for (sign = 0; sign <= 1; sign++)
+	for (nr = 1; nr <= NPEOPLE; nr++)
+	for (k = 0; k < 4; k++) {
+		rc = seal(encs[e], order, nr, sign ? ALICE : -1, pts[k].p,
+		    pts[k].n, &env);
+		CHECKF(rc == 0, "seal %s %s %zu %s", encs[e],
+		    sign ? "signed" : "unsigned", nr, pts[k].name);
+		for (i = 0; i < NPEOPLE; i++) {
+			rc = open_as(&env, order[i], -1, &m, &pt);
+			if (i >= nr) {
+				/* Not a recipient. */
+				CHECKF(rc == 65, "%s opened a message for %zu",
+				    names[order[i]], nr);
+				continue;
+			}
+			CHECKF(rc == 0 && same(&pt, pts[k].p, pts[k].n),
+			    "%s %s %zu recipients %s: %s cannot open (%d)",
+			    encs[e], sign ? "signed" : "unsigned", nr,
+			    pts[k].name, names[order[i]], rc);
+			CHECK(m.format == MESSAGE_JWE);
+			CHECK(m.is_signed == sign);
+			CHECK(m.verified == 0);
+			CHECK(m.enc != NULL && strcmp(m.enc, encs[e]) == 0);
+			CHECK(m.nrecipients == nr);
+			CHECK(m.uncommitted_group == 0);
+			CHECK(strcmp(m.signer_kid, sign ? kid[ALICE] : "") ==
+			    0);
+		}
+		if (sign) {
+			/* The last recipient verifies the signature. */
+			rc = open_as(&env, order[nr - 1], ALICE, &m, &pt);
+			CHECK(rc == 0 && m.verified == 1 &&
+			    same(&pt, pts[k].p, pts[k].n));
+		}
+	}
+	free(big);
+	buf_free(&env);
+	buf_free(&pt);
+}
+
+static void
+message_fields(void)
+{
+	static const int to[] = { BOB, CAROL };
+	uint8_t jti[16];
+	struct buf env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	size_t i;
+
+	for (i = 0; i < sizeof(jti); i++)
+		jti[i] = (uint8_t)i;
+	/* Signed: the message id is the first random draw. */
+	crypto_test_set_random(jti, sizeof(jti));
+	crypto_test_set_now(1234567890);
+	CHECK(crypto_now() == 1234567890);
+	CHECK(seal("A256GCM", to, 2, ALICE, "fields", 6, &env) == 0);
+	unpin();
+	CHECK(open_as(&env, CAROL, -1, &m, &pt) == 0);
+	CHECK(same(&pt, "fields", 6));
+	CHECK(m.format == MESSAGE_JWE);
+	CHECK(m.is_signed == 1);
+	CHECK(m.verified == 0);
+	CHECK(strcmp(m.signer_kid, KID_ALICE) == 0);
+	CHECK(m.iat == 1234567890);
+	CHECKF(strcmp(m.jti, "AAECAwQFBgcICQoLDA0ODw") == 0, "jti %s", m.jti);
+	CHECK(m.enc != NULL && strcmp(m.enc, "A256GCM") == 0);
+	CHECK(m.nrecipients == 2);
+	CHECK(m.uncommitted_group == 0);
+	CHECK(m.seed_same_keys == 0);
+	CHECK(m.error[0] == '\0' && m.hint[0] == '\0');
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 0);
+	CHECK(m.verified == 1 && m.iat == 1234567890);
+
+	/* Unpinned, the clock is the real one again. */
+	CHECK(llabs((long long)(crypto_now() - (int64_t)time(NULL))) < 5);
+
+	/* Unsigned: no signer, time or id. */
+	CHECK(seal("A256CBC-HS512", to, 1, -1, "fields", 6, &env) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0);
+	CHECK(m.is_signed == 0 && m.verified == 0);
+	CHECK(m.signer_kid[0] == '\0' && m.iat == 0 && m.jti[0] == '\0');
+	CHECK(m.enc != NULL && strcmp(m.enc, "A256CBC-HS512") == 0);
+	CHECK(m.nrecipients == 1);
+	buf_free(&env);
+	buf_free(&pt);
+}
+
+/* ---------------------------------------------------------------- */
+/* Refusals */
+
+static void
+wrong_key(void)
+{
+	static const int bob[] = { BOB }, bob_alice[] = { BOB, ALICE };
+	struct buf env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	char want[200];
+
+	CHECK(seal("A256CBC-HS512", bob, 1, -1, "x", 1, &env) == 0);
+	CHECK(open_as(&env, CAROL, -1, &m, &pt) == 65);
+	CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0);
+	/* The hint names the message's key and the reader's. */
+	snprintf(want, sizeof(want), "this message is for key %s; your key "
+	    "is %s", KID_BOB, KID_CAROL);
+	CHECKF(strcmp(m.hint, want) == 0, "hint: %s", m.hint);
+
+	CHECK(seal("A256GCM", bob_alice, 2, ALICE, "x", 1, &env) == 0);
+	CHECK(open_as(&env, CAROL, -1, &m, &pt) == 65);
+	CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0);
+	CHECKF(strstr(m.hint, "keys") != NULL &&
+	    strstr(m.hint, KID_BOB) != NULL &&
+	    strstr(m.hint, KID_ALICE) != NULL &&
+	    strstr(m.hint, KID_CAROL) != NULL, "hint: %s", m.hint);
+	/* Verifying does not change what a non-recipient is told. */
+	CHECK(open_as(&env, CAROL, ALICE, &m, &pt) == 65);
+	CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0);
+	buf_free(&env);
+	buf_free(&pt);
+}
+
+/* J3: an entry that names our key but whose key we cannot unwrap fails
+ * like any cryptographic failure: the one error, and no hint. */
+static void
+unwrap_failure_has_no_hint(void)
+{
+	static const int bob[] = { BOB };
+	struct buf env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	char tag[64], from[80], to[80];
+
+	CHECK(seal("A256CBC-HS512", bob, 1, -1, "x", 1, &env) == 0);
+	/* The per-recipient header is not protected: relabel bob's entry. */
+	CHECK(replace(&env, KID_BOB, KID_CAROL) == 0);
+	CHECK(open_as(&env, CAROL, -1, &m, &pt) == 65);
+	CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0);
+	CHECKF(m.hint[0] == '\0', "hint: %s", m.hint);
+
+	/* A wrong tag: the same. */
+	CHECK(seal("A256GCM", bob, 1, -1, "x", 1, &env) == 0);
+	CHECK(member(&env, "tag", tag, sizeof(tag)) == 0);
+	snprintf(from, sizeof(from), "\"tag\":\"%s\"", tag);
+	tag[0] = tag[0] == 'A' ? 'B' : 'A';
+	snprintf(to, sizeof(to), "\"tag\":\"%s\"", tag);
+	CHECK(replace(&env, from, to) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0);
+	CHECK(m.hint[0] == '\0');
+	buf_free(&env);
+	buf_free(&pt);
+}
+
+/* --verify (E1, E2, E6). */
+static void
+verify_semantics(void)
+{
+	static const int bob[] = { BOB };
+	struct buf env = BUF_INIT, pt = BUF_INIT, jws = BUF_INIT;
+	struct message m;
+	char hdr[600], aud[64];
+
+	CHECK(seal("A256CBC-HS512", bob, 1, ALICE, "hi", 2, &env) == 0);
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 0);
+	CHECK(m.is_signed == 1 && m.verified == 1 && same(&pt, "hi", 2));
+
+	/* Signed by alice, but --verify names carol: both kids named. */
+	CHECK(open_as(&env, BOB, CAROL, &m, &pt) == 65);
+	CHECKF(strstr(m.error, KID_ALICE) != NULL &&
+	    strstr(m.error, KID_CAROL) != NULL &&
+	    strstr(m.error, "signed by key") != NULL, "error: %s", m.error);
+	CHECK(m.hint[0] == '\0');
+
+	/* E1: unsigned, with --verify. */
+	CHECK(seal("A256GCM", bob, 1, -1, "hi", 2, &env) == 0);
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "not signed") != NULL, "error: %s", m.error);
+
+	/* E2/E6: a valid envelope around a JWS that claims alice (kid and
+	 * iss) but was signed by carol. Without --verify it opens but is
+	 * never reported as verified; with --verify alice it is refused. */
+	snprintf(aud, sizeof(aud), "\"%s\"", kid[BOB]);
+	signed_header(ALICE, aud, "", hdr, sizeof(hdr));
+	make_jws(CAROL, hdr, "forged", 6, &jws);
+	CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, bob, 1, jws.p,
+	    jws.len, &env) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0);
+	CHECK(m.is_signed == 1 && m.verified == 0);
+	CHECK(strcmp(m.signer_kid, KID_ALICE) == 0);
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "not valid") != NULL &&
+	    strstr(m.error, KID_ALICE) != NULL, "error: %s", m.error);
+	CHECK(open_as(&env, BOB, CAROL, &m, &pt) == 65);
+
+	/* E1: the same JWS made by alice, but the envelope drops "cty":
+	 * it is then just bytes, never a verified message. */
+	make_jws(ALICE, hdr, "stripped", 8, &jws);
+	CHECK(encrypt_raw("A256GCM", NULL, bob, 1, jws.p, jws.len,
+	    &env) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0);
+	CHECK(m.is_signed == 0 && m.verified == 0);
+	CHECK(same(&pt, jws.p, jws.len));
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "not signed") != NULL, "error: %s", m.error);
+
+	/* E1: "alg":"none" with an empty signature, and "cty" saying
+	 * signed content that is no JWS at all: refused even without
+	 * --verify. */
+	{
+		struct buf none = BUF_INIT;
+		char nh[600];
+
+		snprintf(nh, sizeof(nh), "{\"alg\":\"none\",\"typ\":"
+		    "\"e2e-msg+jws\",\"kid\":\"%s\",\"iss\":\"%s\",\"aud\":"
+		    "[%s],\"iat\":1,\"jti\":\"x\"}", kid[ALICE], kid[ALICE],
+		    aud);
+		b64url_append(&none, (const uint8_t *)nh, strlen(nh));
+		buf_append_str(&none, ".");
+		b64url_append(&none, (const uint8_t *)"none", 4);
+		buf_append_str(&none, ".");
+		CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, bob, 1,
+		    none.p, none.len, &env) == 0);
+		CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+		CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+		buf_free(&none);
+	}
+	CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, bob, 1, "plain",
+	    5, &env) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "not acceptable") != NULL, "error: %s",
+	    m.error);
+	buf_free(&env);
+	buf_free(&pt);
+	buf_free(&jws);
+}
+
+/* J5: a key named in the signed header (jwk, jku, x5u, x5c) is never
+ * used: only the reader's --verify key counts. */
+static void
+embedded_keys_ignored(void)
+{
+	static const int bob[] = { BOB };
+	struct buf env = BUF_INIT, pt = BUF_INIT, jws = BUF_INIT;
+	struct buf nb = BUF_INIT;
+	struct message m;
+	char hdr[2000], extra[1400], aud[64];
+	uint8_t nbytes[RSA_MAX_BYTES];
+	BIGNUM *n = NULL;
+
+	CHECK(EVP_PKEY_get_bn_param(pk[CAROL], OSSL_PKEY_PARAM_RSA_N, &n) ==
+	    1);
+	CHECK(b64url_append(&nb, nbytes, (size_t)BN_bn2bin(n, nbytes)) == 0);
+	buf_terminate(&nb);
+	BN_free(n);
+	snprintf(aud, sizeof(aud), "\"%s\"", kid[BOB]);
+
+	/* Carol's own key, embedded, with alice's kid: a forgery of alice
+	 * whose "proof" is carol's key. */
+	snprintf(extra, sizeof(extra), ",\"jwk\":{\"kty\":\"RSA\",\"e\":"
+	    "\"AQAB\",\"n\":\"%s\"}", (char *)nb.p);
+	signed_header(ALICE, aud, extra, hdr, sizeof(hdr));
+	make_jws(CAROL, hdr, "J5", 2, &jws);
+	CHECK(encrypt_raw("A256GCM", JWE_CTY_SIGNED, bob, 1, jws.p, jws.len,
+	    &env) == 0);
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "not valid") != NULL, "error: %s", m.error);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0 && m.verified == 0);
+
+	/* Honest about being carol, with her key embedded and URLs for
+	 * more: a reader that wants alice refuses by kid. */
+	snprintf(extra, sizeof(extra), ",\"jwk\":{\"kty\":\"RSA\",\"e\":"
+	    "\"AQAB\",\"n\":\"%s\"},\"jku\":\"https://127.0.0.1/k\","
+	    "\"x5u\":\"https://127.0.0.1/c\",\"x5c\":[\"AAAA\"]",
+	    (char *)nb.p);
+	signed_header(CAROL, aud, extra, hdr, sizeof(hdr));
+	make_jws(CAROL, hdr, "J5", 2, &jws);
+	CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, bob, 1, jws.p,
+	    jws.len, &env) == 0);
+	CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, KID_CAROL) != NULL &&
+	    strstr(m.error, KID_ALICE) != NULL, "error: %s", m.error);
+	/* Verified only against the reader's own copy of carol's key. */
+	CHECK(open_as(&env, BOB, CAROL, &m, &pt) == 0 && m.verified == 1);
+	buf_free(&env);
+	buf_free(&pt);
+	buf_free(&jws);
+	buf_free(&nb);
+}
+
+/* E3: bob decrypts alice's signed message and re-encrypts the very same
+ * inner JWS to carol; carol refuses, since the signed aud names bob. */
+static void
+surreptitious_forwarding(void)
+{
+	static const char *const encs[] = { "A256CBC-HS512", "A256GCM" };
+	static const int bob[] = { BOB }, carol[] = { CAROL };
+	static const int carol_bob[] = { CAROL, BOB };
+	struct buf env = BUF_INIT, fwd = BUF_INIT, pt = BUF_INIT;
+	struct buf ct = BUF_INIT, red = BUF_INIT, inner = BUF_INIT;
+	struct jwe_result jr;
+	struct message m;
+	char why[200];
+	json_t *obj;
+	size_t e, start, end;
+
+	for (e = 0; e < 2; e++) {
+		harness_current = encs[e];
+		CHECK(seal(encs[e], bob, 1, ALICE, "for bob only", 12,
+		    &env) == 0);
+		CHECK(open_as(&env, BOB, ALICE, &m, &pt) == 0);
+
+		/* What bob's own tools give him: the inner JWS as sent. */
+		CHECK(jsonio_member_span((const char *)env.p, env.len,
+		    "ciphertext", &start, &end) == 0);
+		buf_clear(&ct);
+		buf_clear(&red);
+		buf_append(&ct, env.p + start, end - start);
+		buf_append(&red, env.p, start);
+		buf_append(&red, env.p + end, env.len - end);
+		obj = jsonio_parse((const char *)red.p, red.len, NULL, 0);
+		CHECK(obj != NULL);
+		CHECK(jwe_decrypt(obj, (char *)ct.p, ct.len, pk[BOB], kid[BOB],
+		    &jr, why, sizeof(why)) == 0);
+		CHECK(jr.signed_content == 1);
+		buf_clear(&inner);
+		buf_append(&inner, jr.pt, jr.pt_len);
+		json_decref(obj);
+
+		/* Control: re-encrypted to bob, it still opens and verifies,
+		 * so what carol refuses below is the aud, nothing else. */
+		CHECK(encrypt_raw(encs[e], JWE_CTY_SIGNED, bob, 1, inner.p,
+		    inner.len, &fwd) == 0);
+		CHECK(open_as(&fwd, BOB, ALICE, &m, &pt) == 0 &&
+		    m.verified == 1 && same(&pt, "for bob only", 12));
+
+		CHECK(encrypt_raw(encs[e], JWE_CTY_SIGNED, carol, 1, inner.p,
+		    inner.len, &fwd) == 0);
+		CHECK(open_as(&fwd, CAROL, -1, &m, &pt) == 65);
+		CHECKF(strstr(m.error, "not addressed to your key") != NULL &&
+		    strstr(m.error, KID_CAROL) != NULL, "error: %s", m.error);
+		CHECK(open_as(&fwd, CAROL, ALICE, &m, &pt) == 65);
+		CHECK(strstr(m.error, "not addressed to your key") != NULL);
+
+		/* Forwarded to carol and bob at once: bob still accepts,
+		 * carol still refuses. */
+		CHECK(encrypt_raw(encs[e], JWE_CTY_SIGNED, carol_bob, 2,
+		    inner.p, inner.len, &fwd) == 0);
+		CHECK(open_as(&fwd, CAROL, ALICE, &m, &pt) == 65);
+		CHECK(strstr(m.error, "not addressed to your key") != NULL);
+		CHECK(open_as(&fwd, BOB, ALICE, &m, &pt) == 0);
+	}
+	buf_free(&env);
+	buf_free(&fwd);
+	buf_free(&pt);
+	buf_free(&ct);
+	buf_free(&red);
+	buf_free(&inner);
+}
+
+/* Swaps the first encrypted_key of env for RSA-OAEP-256(bob, k). */
+static void
+rewrap(struct buf *env, const uint8_t *k, size_t len)
+{
+	uint8_t ek[RSA_MAX_BYTES];
+	size_t ek_len;
+	char old[1024];
+	struct buf to = BUF_INIT;
+
+	CHECK(rsa_oaep_encrypt(pk[BOB], k, len, ek, &ek_len) == 0);
+	CHECK(member(env, "encrypted_key", old, sizeof(old)) == 0);
+	b64url_append(&to, ek, ek_len);
+	buf_terminate(&to);
+	CHECK(replace(env, old, (const char *)to.p) == 0);
+	buf_free(&to);
+}
+
+/* J15: the unwrapped content key must have exactly the algorithm's
+ * length; a writer never uses an all-zero key. */
+static void
+cek_length(void)
+{
+	static const char *const encs[] = { "A256CBC-HS512", "A256GCM" };
+	static const int bob[] = { BOB };
+	struct buf env = BUF_INIT, orig = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	uint8_t rnd[AEAD_MAX_KEY + AEAD_MAX_IV], k[AEAD_MAX_KEY + 1];
+	size_t e, i, klen;
+
+	for (e = 0; e < 2; e++) {
+		harness_current = encs[e];
+		klen = jwe_enc_by_name(encs[e])->key_len;
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (uint8_t)(0x31 + i);
+		memcpy(k, rnd, klen);
+		crypto_test_set_random(rnd, klen +
+		    jwe_enc_by_name(encs[e])->iv_len);
+		CHECK(seal(encs[e], bob, 1, -1, "J15", 3, &orig) == 0);
+		unpin();
+
+		/* Control: the same key rewrapped opens. */
+		buf_clear(&env);
+		buf_append(&env, orig.p, orig.len);
+		rewrap(&env, k, klen);
+		CHECK(open_as(&env, BOB, -1, &m, &pt) == 0 &&
+		    same(&pt, "J15", 3));
+
+		/* Too short: the first half of the key. */
+		buf_clear(&env);
+		buf_append(&env, orig.p, orig.len);
+		rewrap(&env, k, klen / 2);
+		CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+		CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0 &&
+		    m.hint[0] == '\0');
+
+		/* Too long by one byte: a reader that used the first klen
+		 * bytes would accept. */
+		k[klen] = 0;
+		buf_clear(&env);
+		buf_append(&env, orig.p, orig.len);
+		rewrap(&env, k, klen + 1);
+		CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+		CHECK(strcmp(m.error, MESSAGE_CANNOT_DECRYPT) == 0 &&
+		    m.hint[0] == '\0');
+
+		/* All-zero content key from a broken generator: refused,
+		 * nothing written. */
+		memset(rnd, 0, sizeof(rnd));
+		crypto_test_set_random(rnd, klen +
+		    jwe_enc_by_name(encs[e])->iv_len);
+		capture_begin();
+		CHECK(seal(encs[e], bob, 1, -1, "J15", 3, &env) == 70);
+		capture_end();
+		unpin();
+		CHECK(env.len == 0);
+		CHECKF(strstr(cap_text, "content key is zero") != NULL,
+		    "stderr: %s", cap_text);
+	}
+	/* A256GCM given the 64-byte key of A256CBC-HS512 whose first half
+	 * is the right key: refused. */
+	for (i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)(0x31 + i);
+	crypto_test_set_random(rnd, 32 + 12);
+	CHECK(seal("A256GCM", bob, 1, -1, "J15", 3, &orig) == 0);
+	unpin();
+	rewrap(&orig, rnd, 64);
+	CHECK(open_as(&orig, BOB, -1, &m, &pt) == 65);
+	buf_free(&env);
+	buf_free(&orig);
+	buf_free(&pt);
+}
+
+/* J8 where the ciphertext is located by a scan rather than by jansson
+ * (jsonio.h): a second "ciphertext", plain or spelt with escapes, makes
+ * the envelope a duplicate-member JSON text and is refused; a single
+ * one spelt with escapes is just JSON and opens. */
+static void
+ciphertext_scan_and_duplicates(void)
+{
+	static const int bob[] = { BOB };
+	struct buf env = BUF_INIT, orig = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	char ct[256], esc[300];
+
+	CHECK(seal("A256CBC-HS512", bob, 1, -1, "dup", 3, &orig) == 0);
+	CHECK(member(&orig, "ciphertext", ct, sizeof(ct)) == 0);
+
+	/* A decoy first. */
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"ciphertext\":", "\"ciphertext\":\"AAAA\","
+	    "\"ciphertext\":") == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	/* A decoy after. */
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"tag\":", "\"ciphertext\":\"AAAA\",\"tag\":") ==
+	    0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	/* The same value twice. */
+	snprintf(esc, sizeof(esc), "\"ciphertext\":\"%s\",\"tag\":", ct);
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"tag\":", esc) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	/* A decoy whose name is spelt with an escape, before and after. */
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"ciphertext\":", "\"cipher\\u0074ext\":\"AAAA\","
+	    "\"ciphertext\":") == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"tag\":", "\"cipher\\u0074ext\":\"AAAA\","
+	    "\"tag\":") == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 65);
+
+	/* The only ciphertext, spelt with escapes (name or value): valid
+	 * JSON for the same envelope, which opens. */
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"ciphertext\":", "\"cipher\\u0074ext\":") == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0 && same(&pt, "dup", 3));
+	snprintf(esc, sizeof(esc), "\\u%04x%s", (unsigned char)ct[0], ct + 1);
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, ct, esc) == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0 && same(&pt, "dup", 3));
+	/* Whitespace around the colon. */
+	buf_clear(&env);
+	buf_append(&env, orig.p, orig.len);
+	CHECK(replace(&env, "\"ciphertext\":", " \"ciphertext\" :\t") == 0);
+	CHECK(open_as(&env, BOB, -1, &m, &pt) == 0 && same(&pt, "dup", 3));
+	buf_free(&env);
+	buf_free(&orig);
+	buf_free(&pt);
+}
+
+/* ---------------------------------------------------------------- */
+/* jsonio_member_span */
+
+static void
+member_span(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;	/* the span's content, or NULL: -1 */
+	} t[] = {
+		{ "{\"ciphertext\":\"abc\"}", "abc" },
+		{ "{\"protected\":\"p\",\"ciphertext\":\"abc\",\"tag\":\"t\"}",
+		    "abc" },
+		{ "  \n{\"ciphertext\":\"abc\"}\n", "abc" },
+		{ "{\"ciphertext\":\"\"}", "" },
+		/* Whitespace around the colon. */
+		{ "{ \"ciphertext\" : \"abc\" }", "abc" },
+		{ "{\"ciphertext\"\t\r\n:\n\"abc\"}", "abc" },
+		/* In a nested object or array: not the top-level member. */
+		{ "{\"a\":{\"ciphertext\":\"evil\"},\"ciphertext\":\"good\"}",
+		    "good" },
+		{ "{\"a\":{\"ciphertext\":\"evil\"}}", NULL },
+		{ "{\"a\":{\"b\":1,\"ciphertext\":\"evil\"},\"ciphertext\":"
+		    "\"good\"}", "good" },
+		{ "{\"a\":[{\"ciphertext\":\"evil\"},\"ciphertext\"],"
+		    "\"ciphertext\":\"good\"}", "good" },
+		{ "{\"a\":[\"x\",{\"y\":[{\"ciphertext\":\"evil\"}]}],"
+		    "\"ciphertext\":\"good\"}", "good" },
+		/* Inside a string value. */
+		{ "{\"a\":\"\\\"ciphertext\\\":\\\"evil\\\"\",\"ciphertext\":"
+		    "\"good\"}", "good" },
+		{ "{\"a\":\"x,\\\"ciphertext\\\":\\\"evil\",\"ciphertext\":"
+		    "\"good\"}", "good" },
+		{ "{\"a\":\"{\\\"ciphertext\\\":\\\"evil\\\"}\"}", NULL },
+		{ "{\"a\":\"}]}\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"a\":\"ciphertext\",\"b\":\"evil\"}", NULL },
+		/* Escaped quotes and backslashes before it. */
+		{ "{\"a\":\"\\\\\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"a\":\"\\\\\\\"\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"a\":\"x\\\\\\\\\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"\\\\\":\"a\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"a\":\"\\u0022\",\"ciphertext\":\"good\"}", "good" },
+		{ "{\"x\\\"ciphertext\":\"evil\",\"ciphertext\":\"good\"}",
+		    "good" },
+		/* The name spelt with an escape: not found by the scan
+		 * (the caller then parses the whole text). */
+		{ "{\"cipher\\u0074ext\":\"abc\"}", NULL },
+		{ "{\"cipher\\u0074ext\":\"evil\",\"ciphertext\":\"good\"}",
+		    "good" },
+		/* Near misses of the name. */
+		{ "{\"ciphertextX\":\"evil\",\"ciphertex\":\"evil\","
+		    "\"Ciphertext\":\"evil\",\"ciphertext\":\"good\"}", "good" },
+		/* A value with a backslash: left to jansson. */
+		{ "{\"ciphertext\":\"ab\\/c\"}", NULL },
+		{ "{\"ciphertext\":\"ab\\\\\"}", NULL },
+		{ "{\"ciphertext\":\"\\u0041\"}", NULL },
+		/* Duplicate keys: the first (jansson refuses the rest). */
+		{ "{\"ciphertext\":\"one\",\"ciphertext\":\"two\"}", "one" },
+		/* Not a string. */
+		{ "{\"ciphertext\":123}", NULL },
+		{ "{\"ciphertext\":[\"abc\"]}", NULL },
+		{ "{\"ciphertext\":null,\"x\":\"y\"}", NULL },
+		{ "{\"ciphertext\":{\"a\":\"b\"}}", NULL },
+		/* Not an object. */
+		{ "[\"ciphertext\",\"abc\"]", NULL },
+		{ "\"ciphertext\":\"abc\"", NULL },
+		{ "{}", NULL },
+		{ "{\"a\":\"b\"}{\"ciphertext\":\"abc\"}", NULL },
+		{ "{\"a\":\"b\"},\"ciphertext\":\"abc\"", NULL },
+		/* Truncated. */
+		{ "", NULL },
+		{ "{", NULL },
+		{ "{\"cipher", NULL },
+		{ "{\"ciphertext\"", NULL },
+		{ "{\"ciphertext\":", NULL },
+		{ "{\"ciphertext\": ", NULL },
+		{ "{\"ciphertext\":\"abc", NULL },
+		{ "{\"ciphertext\":\"abc\\", NULL },
+		{ "{\"a\":\"\\", NULL },
+		{ "{\"a\":\"b\\\",\"ciphertext\":\"abc\"", NULL },
+	};
+	size_t i, start, end;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		start = end = 12345;
+		rc = jsonio_member_span(t[i].text, strlen(t[i].text),
+		    "ciphertext", &start, &end);
+		if (t[i].want == NULL) {
+			CHECKF(rc == -1, "found a span in %s", t[i].text);
+			continue;
+		}
+		CHECKF(rc == 0 && start <= end && end <= strlen(t[i].text) &&
+		    end - start == strlen(t[i].want) &&
+		    memcmp(t[i].text + start, t[i].want, end - start) == 0 &&
+		    t[i].text[start - 1] == '"' && t[i].text[end] == '"',
+		    "%s: rc %d, span %zu..%zu", t[i].text, rc, start, end);
+	}
+	/* The length bounds the scan: nothing past len is read. */
+	{
+		const char *s = "{\"ciphertext\":\"abc\"}";
+
+		CHECK(jsonio_member_span(s, strlen(s) - 2, "ciphertext",
+		    &start, &end) == -1);
+		CHECK(jsonio_member_span(s, 14, "ciphertext", &start,
+		    &end) == -1);
+	}
+	/* An embedded NUL is just a byte in the text. */
+	{
+		static const char s[] = "{\"a\":\"x\0y\",\"ciphertext\":\"ok\"}";
+
+		CHECK(jsonio_member_span(s, sizeof(s) - 1, "ciphertext",
+		    &start, &end) == 0 && end - start == 2 &&
+		    memcmp(s + start, "ok", 2) == 0);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* term.h */
+
+static void
+term_escaping(void)
+{
+	static const struct { const char *in; size_t len; const char *out; }
+	    t[] = {
+		{ "plain text", 10, "plain text" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		/* Control characters, tab and newline included. */
+		{ "\x1b[2J\x1b]0;pwned\x07", 14,
+		    "\\x1b[2J\\x1b]0;pwned\\x07" },
+		{ "a\tb\nc\rd", 7, "a\\x09b\\x0ac\\x0dd" },
+		{ "x\0y", 3, "x\\x00y" },
+		{ "\x7f", 1, "\\x7f" },
+		/* C1 controls (U+0080..U+009F), but not U+00A0. */
+		{ "\xc2\x80", 2, "\\xc2\\x80" },
+		{ "\xc2\x9b" "31m", 5, "\\xc2\\x9b31m" },
+		{ "\xc2\x9f", 2, "\\xc2\\x9f" },
+		{ "\xc2\xa0", 2, "\xc2\xa0" },
+		/* Overlongs, surrogates, above U+10FFFF, stray bytes. */
+		{ "\xc0\xaf", 2, "\\xc0\\xaf" },
+		{ "\xc1\xbf", 2, "\\xc1\\xbf" },
+		{ "\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf" },
+		{ "\xf0\x80\x80\xaf", 4, "\\xf0\\x80\\x80\\xaf" },
+		{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },
+		{ "\xed\xbf\xbf", 3, "\\xed\\xbf\\xbf" },
+		{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80" },
+		{ "\xf5\x80\x80\x80", 4, "\\xf5\\x80\\x80\\x80" },
+		{ "\xf4\x8f\xbf\xbf", 4, "\xf4\x8f\xbf\xbf" },
+		{ "\xff\xfe", 2, "\\xff\\xfe" },
+		{ "\x80", 1, "\\x80" },
+		/* A truncated sequence at the end. */
+		{ "ok\xe2\x82", 4, "ok\\xe2\\x82" },
+		{ "", 0, "" },
+	};
+	char out[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		term_escape(t[i].in, t[i].len, out, sizeof(out));
+		CHECKF(strcmp(out, t[i].out) == 0, "case %zu: got \"%s\"", i,
+		    out);
+		/* What comes out is always safe to print. */
+		CHECK(term_safe_text((const unsigned char *)out, strlen(out)));
+	}
+}
+
+/* Truncation: NUL-terminated within size, ends with "...", never
+ * splits a character or an escape, and does not truncate what fits. */
+static void
+term_truncation(void)
+{
+	static const struct { const char *in; size_t size; } t[] = {
+		{ "abcdefghijklmnop", 8 },
+		{ "abcdefghijklmnop", 5 },
+		{ "abcdefghijklmnop", 4 },
+		{ "\x01\x02\x03\x04\x05", 9 },
+		{ "\x01\x02\x03\x04\x05", 13 },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8 },
+		{ "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 9 },
+		{ "a\x1b" "bcdefgh", 7 },
+	};
+	char out[128], pre[128];
+	size_t i, j, k, n, len;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		len = strlen(t[i].in);
+		memset(out, 'Z', sizeof(out));
+		term_escape(t[i].in, len, out, t[i].size);
+		n = strlen(out);
+		CHECKF(n < t[i].size, "case %zu: %zu bytes for size %zu", i, n,
+		    t[i].size);
+		CHECKF(n >= 3 && strcmp(out + n - 3, "...") == 0,
+		    "case %zu: \"%s\" does not end with ...", i, out);
+		CHECKF(out[t[i].size] == 'Z', "case %zu: wrote past size", i);
+		CHECK(utf8_valid((const unsigned char *)out, n));
+		/* The part before "..." is the start of the full escape. */
+		term_escape(t[i].in, len, pre, sizeof(pre));
+		CHECKF(n >= 3 && strncmp(out, pre, n - 3) == 0,
+		    "case %zu: \"%s\" is not a prefix of \"%s\"", i, out, pre);
+		/* Never half an escape or half a character. */
+		k = n >= 3 ? n - 3 : 0;
+		for (j = 1; j <= 3 && j <= k; j++)
+			CHECKF(pre[k - j] != '\\', "case %zu: split escape "
+			    "\"%s\"", i, out);
+		CHECKF((pre[k] & 0xc0) != 0x80, "case %zu: split character",
+		    i);
+	}
+	/* size 1 and 0. */
+	out[0] = 'Z';
+	term_escape("abc", 3, out, 1);
+	CHECK(out[0] == '\0');
+	out[0] = 'Z';
+	term_escape("abc", 3, out, 0);
+	CHECK(out[0] == 'Z');
+	/* What fits is not truncated ("when it does not fit", term.h). */
+	term_escape("abcdefg", 7, out, 8);
+	CHECKF(strcmp(out, "abcdefg") == 0, "7 characters in 8 bytes: "
+	    "\"%s\"", out);
+	term_escape("abc", 3, out, 4);
+	CHECKF(strcmp(out, "abc") == 0, "3 characters in 4 bytes: \"%s\"",
+	    out);
+	term_escape("\x01", 1, out, 5);
+	CHECKF(strcmp(out, "\\x01") == 0, "an escape in 5 bytes: \"%s\"",
+	    out);
+	/* The message layer's 320-byte fields hold two kids and more. */
+	term_escape(KID_ALICE KID_BOB, 86, out, 87);
+	CHECKF(strcmp(out, KID_ALICE KID_BOB) == 0, "86 in 87: \"%s\"", out);
+}
+
+static void
+utf8_validity(void)
+{
+	static const struct { const char *s; size_t len; int ok; } t[] = {
+		{ "", 0, 1 },
+		{ "ascii only", 10, 1 },
+		{ "x\0y", 3, 1 },			/* NUL is UTF-8 */
+		{ "\xc2\x80", 2, 1 },			/* U+0080 */
+		{ "\xdf\xbf", 2, 1 },			/* U+07FF */
+		{ "\xe0\xa0\x80", 3, 1 },		/* U+0800 */
+		{ "\xed\x9f\xbf", 3, 1 },		/* U+D7FF */
+		{ "\xee\x80\x80", 3, 1 },		/* U+E000 */
+		{ "\xef\xbf\xbf", 3, 1 },		/* U+FFFF */
+		{ "\xf0\x90\x80\x80", 4, 1 },		/* U+10000 */
+		{ "\xf4\x8f\xbf\xbf", 4, 1 },		/* U+10FFFF */
+		{ "\xc0\xaf", 2, 0 },			/* overlong "/" */
+		{ "\xc0\x80", 2, 0 },			/* overlong NUL */
+		{ "\xc1\xbf", 2, 0 },
+		{ "\xe0\x80\xaf", 3, 0 },
+		{ "\xe0\x9f\xbf", 3, 0 },		/* overlong U+07FF */
+		{ "\xf0\x80\x80\xaf", 4, 0 },
+		{ "\xf0\x8f\xbf\xbf", 4, 0 },		/* overlong U+FFFF */
+		{ "\xed\xa0\x80", 3, 0 },		/* U+D800 */
+		{ "\xed\xbf\xbf", 3, 0 },		/* U+DFFF */
+		{ "\xed\xa0\xbd\xed\xb8\x80", 6, 0 },	/* CESU pair */
+		{ "\xf4\x90\x80\x80", 4, 0 },		/* U+110000 */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xf8\x88\x80\x80\x80", 5, 0 },
+		{ "\xfe", 1, 0 },
+		{ "\xff", 1, 0 },
+		{ "\x80", 1, 0 },			/* lone continuation */
+		{ "a\xbf", 2, 0 },
+		{ "\xc3", 1, 0 },			/* truncated */
+		{ "\xe2\x82", 2, 0 },
+		{ "\xf0\x9f\x98", 3, 0 },
+		{ "\xc3(", 2, 0 },			/* bad continuation */
+		{ "\xe2\x28\xa1", 3, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECKF(utf8_valid((const unsigned char *)t[i].s, t[i].len) ==
+		    t[i].ok, "case %zu", i);
+	/* The length is respected: a valid prefix of an invalid text. */
+	CHECK(utf8_valid((const unsigned char *)"ab\xff", 2) == 1);
+}
+
+static void
+safe_text(void)
+{
+	static const struct { const char *s; size_t len; int ok; } t[] = {
+		{ "", 0, 1 },
+		{ "hello\n\tworld\n", 13, 1 },
+		{ "caf\xc3\xa9 \xe2\x82\xac", 9, 1 },
+		{ "\xc2\xa0", 2, 1 },			/* NBSP */
+		{ "\x1b[31mred", 8, 0 },		/* ESC */
+		{ "a\rb", 3, 0 },			/* CR rewrites a line */
+		{ "a\bb", 3, 0 },
+		{ "bell\x07", 5, 0 },
+		{ "x\0y", 3, 0 },
+		{ "del\x7f", 4, 0 },
+		{ "\xc2\x85", 2, 0 },			/* NEL, C1 */
+		{ "\xc2\x9b" "31m", 5, 0 },		/* CSI, C1 */
+		{ "\xc0\xaf", 2, 0 },
+		{ "\xed\xa0\x80", 3, 0 },
+		{ "\xf4\x90\x80\x80", 4, 0 },
+		{ "\xff", 1, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECKF(term_safe_text((const unsigned char *)t[i].s,
+		    t[i].len) == t[i].ok, "case %zu", i);
+}
+
+/* ---------------------------------------------------------------- */
+/* seed_unreplace (L6) */
+
+static void
+seed_unreplacing(void)
+{
+	/* Expected values are Python's
+	 * s.replace("ampersand", "&").replace("plusplus", "+"). */
+	static const struct { const char *in, *out; } t[] = {
+		{ "", "" },
+		{ "no tokens", "no tokens" },
+		{ "ampersand", "&" },
+		{ "plusplus", "+" },
+		{ "ampersandampersand", "&&" },
+		{ "plusplusplus", "+plus" },
+		{ "plusplusplusplus", "++" },
+		{ "plusplusampersandplusplusplus", "+&+plus" },
+		{ "aampersand", "a&" },
+		{ "pplusplus", "p+" },
+		{ "ampersan", "ampersan" },
+		{ "plusplu", "plusplu" },
+		{ "plusampersand", "plus&" },
+		{ "amperplusplussand", "amper+sand" },
+		{ "ampampersandersand", "amp&ersand" },
+		{ "AMPERSAND PlusPlus", "AMPERSAND PlusPlus" },
+		{ "{\"ct\": \"xampersandyplusplusz\"}", "{\"ct\": \"x&y+z\"}" },
+	};
+	char text[128];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		len = strlen(t[i].in);
+		memcpy(text, t[i].in, len + 1);
+		seed_unreplace(text, &len);
+		CHECKF(len == strlen(t[i].out) &&
+		    memcmp(text, t[i].out, len) == 0, "\"%s\" gave \"%.*s\"",
+		    t[i].in, (int)len, text);
+	}
+	/* Bytes after a NUL still count; the length is what is given. */
+	{
+		char s[] = "a\0plusplus";
+
+		len = sizeof(s) - 1;
+		seed_unreplace(s, &len);
+		CHECK(len == 3 && memcmp(s, "a\0+", 3) == 0);
+		memcpy(s, "ampersand", 9);
+		len = 8;	/* "ampersan": the token is cut by len */
+		seed_unreplace(s, &len);
+		CHECK(len == 8 && memcmp(s, "ampersan", 8) == 0);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Keys */
+
+static void
+key_ids(void)
+{
+	static const struct { const char *file, *kid; } t[] = {
+		{ "alice.pub", KID_ALICE },
+		{ "bob.pub", KID_BOB },
+		{ "carol.pub", KID_CAROL },
+		{ "pkcs1.pub", KID_PKCS1 },
+		{ "protected.pub", KID_PROTECTED },
+	};
+	char path[256], k[KID_SIZE], bad[KID_SIZE];
+	EVP_PKEY *pub;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", KEY_DIR, t[i].file);
+		CHECKF(keyfile_load_public(path, &pub) == 0, "%s", path);
+		if (pub == NULL)
+			continue;
+		CHECK(jwk_thumbprint(pub, k) == 0);
+		CHECKF(strcmp(k, t[i].kid) == 0, "%s: %s, jwcrypto %s",
+		    t[i].file, k, t[i].kid);
+		CHECK(jwk_is_kid(k, strlen(k)) == 1);
+		EVP_PKEY_free(pub);
+	}
+	/* The private key gives the same kid as its public key. */
+	CHECK(strcmp(kid[ALICE], KID_ALICE) == 0);
+	CHECK(strcmp(kid[BOB], KID_BOB) == 0);
+	CHECK(strcmp(kid[CAROL], KID_CAROL) == 0);
+
+	CHECK(jwk_is_kid(KID_ALICE, 42) == 0);
+	CHECK(jwk_is_kid(KID_ALICE "A", 44) == 0);
+	memcpy(bad, KID_ALICE, KID_SIZE);
+	bad[42] = 'B';		/* non-zero unused bits */
+	CHECK(jwk_is_kid(bad, KID_LEN) == 0);
+	bad[42] = '=';
+	CHECK(jwk_is_kid(bad, KID_LEN) == 0);
+	memcpy(bad, KID_ALICE, KID_SIZE);
+	bad[7] = '+';		/* base64, not base64url */
+	CHECK(jwk_is_kid(bad, KID_LEN) == 0);
+}
+
+/* J17 (keys part): rsa_check refuses short keys, e != 65537 and
+ * non-RSA keys, whichever way they are loaded. */
+static void
+rsa_refusals(void)
+{
+	static const struct { const char *pub, *priv, *msg; } t[] = {
+		{ "weak1024.pub", "weak1024.key", "1024-bit RSA key" },
+		{ "e3.pub", "e3.key", "public exponent other than 65537" },
+		{ "ec.pub", "ec.key", "is not an RSA key" },
+	};
+	struct passphrase_src ps = { NULL, NULL };
+	char path[256];
+	EVP_PKEY *k;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		k = pem_public(t[i].pub);
+		capture_begin();
+		rc = rsa_check(k, "the key");
+		capture_end();
+		CHECKF(rc == 65, "%s: rsa_check %d", t[i].pub, rc);
+		CHECKF(strstr(cap_text, t[i].msg) != NULL, "%s: %s", t[i].pub,
+		    cap_text);
+		EVP_PKEY_free(k);
+
+		snprintf(path, sizeof(path), "%s/%s", KEY_DIR, t[i].pub);
+		capture_begin();
+		rc = keyfile_load_public(path, &k);
+		capture_end();
+		CHECKF(rc == 65 && k == NULL, "%s: load_public %d", t[i].pub,
+		    rc);
+		CHECKF(strstr(cap_text, t[i].msg) != NULL, "%s: %s", t[i].pub,
+		    cap_text);
+
+		snprintf(path, sizeof(path), "%s/%s", KEY_DIR, t[i].priv);
+		capture_begin();
+		rc = keyfile_load_private(path, &ps, &k);
+		capture_end();
+		CHECKF(rc == 65 && k == NULL, "%s: load_private %d",
+		    t[i].priv, rc);
+		CHECKF(strstr(cap_text, t[i].msg) != NULL, "%s: %s",
+		    t[i].priv, cap_text);
+	}
+	/* The accepted keys pass. */
+	capture_begin();
+	CHECK(rsa_check(pk[ALICE], "alice") == 0);
+	CHECK(rsa_check(pk[BOB], "bob") == 0);
+	capture_end();
+	CHECK(cap_text[0] == '\0');
+}
+
+static void
+key_files(void)
+{
+	struct passphrase_src ps = { NULL, NULL };
+	char k[KID_SIZE];
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	/* The protected key with its passphrase from the environment. */
+	setenv("E2E_PASSPHRASE", "correct horse", 1);
+	capture_begin();
+	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
+	capture_end();
+	CHECKF(rc == 0 && key != NULL, "protected: %d %s", rc, cap_text);
+	if (key != NULL) {
+		CHECK(jwk_thumbprint(key, k) == 0 &&
+		    strcmp(k, KID_PROTECTED) == 0);
+		EVP_PKEY_free(key);
+	}
+	setenv("E2E_PASSPHRASE", "correct horse!", 1);
+	capture_begin();
+	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
+	capture_end();
+	CHECKF(rc == 77 && key == NULL, "wrong passphrase: %d", rc);
+	CHECKF(strstr(cap_text, "wrong passphrase") != NULL, "%s", cap_text);
+	setenv("E2E_PASSPHRASE", "correct hors", 1);
+	capture_begin();
+	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
+	capture_end();
+	CHECK(rc == 77 && key == NULL);
+	unsetenv("E2E_PASSPHRASE");
+
+	/* PKCS#1 files are read too. */
+	capture_begin();
+	rc = keyfile_load_private(KEY_DIR "/pkcs1.key", &ps, &key);
+	capture_end();
+	CHECK(rc == 0 && key != NULL);
+	if (key != NULL) {
+		CHECK(jwk_thumbprint(key, k) == 0 && strcmp(k, KID_PKCS1) == 0);
+		EVP_PKEY_free(key);
+	}
+
+	/* A private key where a public one is wanted, and the reverse. */
+	capture_begin();
+	rc = keyfile_load_public(KEY_DIR "/alice", &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+	CHECKF(strstr(cap_text, "is a private key") != NULL, "%s", cap_text);
+	capture_begin();
+	rc = keyfile_load_public(KEY_DIR "/protected", &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+	capture_begin();
+	rc = keyfile_load_public(KEY_DIR "/pkcs1.key", &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+	capture_begin();
+	rc = keyfile_load_private(KEY_DIR "/alice.pub", &ps, &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+	CHECKF(strstr(cap_text, "is a public key") != NULL, "%s", cap_text);
+	/* Not a key, and no file. */
+	capture_begin();
+	rc = keyfile_load_public(KEY_DIR "/README", &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+	capture_begin();
+	rc = keyfile_load_public(KEY_DIR "/no-such-key.pub", &key);
+	capture_end();
+	CHECK(rc == 66 && key == NULL);
+}
+
+/* ---------------------------------------------------------------- */
+/* Secret buffers */
+
+/*
+ * OpenSSL's allocator hooks see the blocks buf.c releases with
+ * OPENSSL_clear_free, so the test can look at a secret buffer's old
+ * block just before it is freed and check that growth wiped it.
+ */
+static const void *watch_p;
+static size_t watch_len;
+static int watch_seen, watch_wiped, mem_hooked;
+
+static void *
+t_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return malloc(n);
+}
+
+static void *
+t_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return realloc(p, n);
+}
+
+static void
+t_free(void *p, const char *file, int line)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	(void)file;
+	(void)line;
+	if (p != NULL && p == watch_p) {
+		watch_seen = 1;
+		watch_wiped = 1;
+		for (i = 0; i < watch_len; i++)
+			if (b[i] != 0)
+				watch_wiped = 0;
+	}
+	free(p);
+}
+
+static void
+secret_buffers(void)
+{
+	struct buf s = BUF_SECRET_INIT, p = BUF_INIT;
+	uint8_t chunk[100];
+	size_t i, grew = 0, cap;
+	const uint8_t *old;
+
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (uint8_t)(i + 1);
+	/* Grows many times; content survives every move. */
+	for (i = 0; i < 200; i++) {
+		old = s.p;
+		cap = s.cap;
+		watch_p = old;
+		watch_len = s.len;
+		watch_seen = watch_wiped = 0;
+		CHECK(buf_append(&s, chunk, sizeof(chunk)) == 0);
+		if (old != NULL && s.cap != cap) {
+			grew++;
+			if (mem_hooked)
+				CHECKF(watch_seen && watch_wiped, "growth to %zu "
+				    "left the old block %s", s.cap, watch_seen ?
+				    "unwiped" : "unfreed via OPENSSL_clear_free");
+		}
+		CHECK(s.cap > s.len && s.secret == 1);
+	}
+	watch_p = NULL;
+	CHECK(grew >= 5);
+	CHECK(s.len == 200 * sizeof(chunk));
+	for (i = 0; i < s.len; i++)
+		if (s.p[i] != chunk[i % sizeof(chunk)])
+			break;
+	CHECKF(i == s.len, "content changed at %zu", i);
+	if (!mem_hooked)
+		harness_skip("OpenSSL's allocator could not be hooked: the "
+		    "wipe on growth was not observed");
+
+	/* buf_terminate adds a NUL outside len. */
+	CHECK(buf_terminate(&s) == 0 && s.p[s.len] == '\0' &&
+	    s.len == 200 * sizeof(chunk));
+	/* buf_clear keeps the memory and wipes what was there. */
+	old = s.p;
+	buf_clear(&s);
+	CHECK(s.len == 0 && s.p == old);
+	for (i = 0; i < 200 * sizeof(chunk); i++)
+		if (s.p[i] != 0)
+			break;
+	CHECKF(i == 200 * sizeof(chunk), "buf_clear left byte %zu", i);
+	/* buf_free releases (wiping) and the buffer can be used again. */
+	if (mem_hooked) {
+		watch_p = s.p;
+		watch_len = s.cap;
+		watch_seen = watch_wiped = 0;
+	}
+	CHECK(buf_append(&s, chunk, 10) == 0);
+	if (mem_hooked)
+		watch_len = 10;
+	buf_free(&s);
+	CHECK(s.p == NULL && s.len == 0 && s.cap == 0);
+	if (mem_hooked)
+		CHECK(watch_seen && watch_wiped);
+	watch_p = NULL;
+	CHECK(buf_append(&s, "again", 5) == 0 && s.len == 5 && s.secret == 1);
+	buf_free(&s);
+
+	/* Overflow is refused, not wrapped. */
+	CHECK(buf_append(&p, "x", 1) == 0);
+	capture_begin();
+	CHECK(buf_reserve(&p, SIZE_MAX) == -1);
+	CHECK(buf_reserve(&p, SIZE_MAX - 1) == -1);
+	capture_end();
+	CHECK(p.len == 1 && p.p[0] == 'x');
+	/* A plain buffer grows too. */
+	for (i = 0; i < 100; i++)
+		CHECK(buf_append(&p, chunk, sizeof(chunk)) == 0);
+	CHECK(p.len == 1 + 100 * sizeof(chunk) && p.secret == 0);
+	buf_free(&p);
+}
+
+/* ---------------------------------------------------------------- */
+/* cli_parse_size */
+
+static void
+parse_size(void)
+{
+	static const struct { const char *s; size_t want; } ok[] = {
+		{ "1", 1 },
+		{ "4096", 4096 },
+		{ "64K", 64 * 1024 },
+		{ "64k", 64 * 1024 },
+		{ "256M", (size_t)256 << 20 },
+		{ "1G", (size_t)1 << 30 },
+		{ "3g", (size_t)3 << 30 },
+	};
+	static const char *const bad[] = {
+		"0", "-1", "1T", "18446744073709551616", "12Q", "", " 1",
+		"+1", "1 ", "1K ", "K", "1KK", "0K", "0x10", "1.5M", "1e3",
+		"99999999999999999999G", "17179869184G",
+		"18446744073709551615",
+	};
+	size_t i, v;
+	int rc;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 7;
+		CHECKF(cli_parse_size("--max-size", ok[i].s, &v) == 0 &&
+		    v == ok[i].want, "\"%s\" gave %zu", ok[i].s, v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		capture_begin();
+		rc = cli_parse_size("--max-size", bad[i], &v);
+		capture_end();
+		CHECKF(rc == 64, "\"%s\" accepted as %zu", bad[i], v);
+		CHECKF(v == 7, "\"%s\" changed the value on failure", bad[i]);
+		CHECKF(strstr(cap_text, "--max-size") != NULL &&
+		    strstr(cap_text, "positive size") != NULL,
+		    "\"%s\": %s", bad[i], cap_text);
+	}
+}
+
+int
+main(void)
+{
+	size_t i;
+
+	/* First, before OpenSSL allocates anything. */
+	mem_hooked = CRYPTO_set_mem_functions(t_malloc, t_realloc,
+	    t_free) == 1;
+	if (crypto_init() != 0)
+		return 2;
+	for (i = 0; i < NPEOPLE; i++) {
+		pk[i] = pem_private(names[i]);
+		if (jwk_thumbprint(pk[i], kid[i]) != 0)
+			return 2;
+	}
+	RUN(roundtrip);
+	RUN(message_fields);
+	RUN(wrong_key);
+	RUN(unwrap_failure_has_no_hint);
+	RUN(verify_semantics);
+	RUN(embedded_keys_ignored);
+	RUN(surreptitious_forwarding);
+	RUN(cek_length);
+	RUN(ciphertext_scan_and_duplicates);
+	RUN(member_span);
+	RUN(term_escaping);
+	RUN(term_truncation);
+	RUN(utf8_validity);
+	RUN(safe_text);
+	RUN(seed_unreplacing);
+	RUN(key_ids);
+	RUN(rsa_refusals);
+	RUN(key_files);
+	RUN(secret_buffers);
+	RUN(parse_size);
+	for (i = 0; i < NPEOPLE; i++)
+		EVP_PKEY_free(pk[i]);
+	return harness_end();
+}
