@@ -30,7 +30,7 @@ $(warning pkg-config cannot find: $(CRYPTO_PKGS); run 'make deps')
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null) -pthread
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wpointer-arith -Wundef
@@ -147,7 +147,7 @@ fuzz:
 	done
 
 bench: $(TOOL_BINS)
-	@bench/run.sh
+	@E2E_BIN=$(abspath $(BIN)) LIBE2E=$(abspath $(LIB)) bench/run.sh
 
 deps:
 	@scripts/deps.sh

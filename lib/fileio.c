@@ -79,12 +79,13 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		goto out;
 	}
 	for (;;) {
-		if (out->cap - out->len < 2 &&
-		    buf_reserve(out, out->cap < 65536 ? 65536 : out->cap) != 0) {
-			rc = E2E_EX_SOFTWARE;
-			goto out;
-		}
-		n = read(fd, out->p + out->len, out->cap - out->len - 1);
+		unsigned char probe[4096], *dst;
+		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+
+		/* When full, probe for more before growing: a file read at its
+		 * known size is never copied to a larger block. */
+		dst = room > 0 ? out->p + out->len : probe;
+		n = read(fd, dst, room > 0 ? room : sizeof(probe));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -94,8 +95,18 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		}
 		if (n == 0)
 			break;
-		out->len += (size_t)n;
+		if (room > 0) {
+			out->len += (size_t)n;
+		} else if (out->len + (size_t)n <= max &&
+		    (buf_reserve(out, out->len < 65536 ? 65536 : out->len) != 0 ||
+		    buf_append(out, probe, (size_t)n) != 0)) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		} else if (out->len + (size_t)n > max) {
+			out->len += (size_t)n;	/* only to fail below */
+		}
 		if (out->len > max) {
+			out->len = 0;
 			err_error("%s %s is larger than the limit of %zu bytes",
 			    what, display(path), max);
 			rc = E2E_EX_DATAERR;
