@@ -105,7 +105,7 @@ fail:
 }
 
 int
-aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
+aead_encrypt_cipher(struct aead_enc *c, const uint8_t *in, size_t n,
     uint8_t *out, size_t *out_len)
 {
 	int outl = 0;
@@ -116,10 +116,27 @@ aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
 		return err_crypto("content encryption (chunk too large)");
 	if (EVP_EncryptUpdate(c->cipher, out, &outl, in, (int)n) != 1)
 		return err_crypto("content encryption");
-	if (c->mac != NULL && EVP_MAC_update(c->mac, out, (size_t)outl) != 1)
-		return err_crypto("content authentication");
 	*out_len = (size_t)outl;
 	return 0;
+}
+
+int
+aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n)
+{
+	if (c->mac != NULL && EVP_MAC_update(c->mac, ct, n) != 1)
+		return err_crypto("content authentication");
+	return 0;
+}
+
+int
+aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len)
+{
+	int rc;
+
+	if ((rc = aead_encrypt_cipher(c, in, n, out, out_len)) != 0)
+		return rc;
+	return aead_encrypt_mac(c, out, *out_len);
 }
 
 int
@@ -245,79 +262,127 @@ out:
 	return rc;
 }
 
-static int
-cbc_hmac_decrypt(const struct aead_alg *alg, const uint8_t *key,
-    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
-    const uint8_t *ct, size_t ct_len, const uint8_t *tag,
-    uint8_t *pt, size_t *pt_len)
+int
+aead_decrypt_init(struct aead_dec *d, const struct aead_alg *alg,
+    const uint8_t *key, const uint8_t *iv, size_t iv_len,
+    const uint8_t *aad, size_t aad_len)
 {
-	EVP_MAC_CTX *mac = NULL;
+	const EVP_CIPHER *cipher;
+	int outl;
+
+	memset(d, 0, sizeof(*d));
+	d->alg = alg;
+	d->failed = 1;
+	/* Lengths are exact: never "compare the first n bytes". */
+	if (iv_len != alg->iv_len || aad_len > INT_MAX)
+		return -1;
+	memcpy(d->key, key, alg->key_len);
+	memcpy(d->iv, iv, iv_len);
+	if (alg->md != NULL) {
+		if ((d->mac = hmac_start(alg, key)) == NULL ||
+		    EVP_MAC_update(d->mac, aad, aad_len) != 1 ||
+		    EVP_MAC_update(d->mac, iv, iv_len) != 1)
+			return -1;
+		d->aad_bits = (uint64_t)aad_len * 8;
+	} else {
+		if ((cipher = crypto_cipher(alg->cipher)) == NULL ||
+		    (d->cipher = EVP_CIPHER_CTX_new()) == NULL ||
+		    EVP_DecryptInit_ex2(d->cipher, cipher, key, iv, NULL) != 1)
+			return -1;
+		if (aad_len > 0 && EVP_DecryptUpdate(d->cipher, NULL, &outl,
+		    aad, (int)aad_len) != 1)
+			return -1;
+	}
+	d->failed = 0;
+	return 0;
+}
+
+int
+aead_decrypt_update(struct aead_dec *d, uint8_t *ct, size_t n)
+{
+	int outl;
+
+	if (d->failed)
+		return -1;
+	if (d->mac != NULL) {
+		if (EVP_MAC_update(d->mac, ct, n) != 1)
+			d->failed = 1;
+	} else {
+		/* GCM is a stream cipher: in place, same length. */
+		if (n > INT_MAX || EVP_DecryptUpdate(d->cipher, ct, &outl, ct,
+		    (int)n) != 1 || (size_t)outl != n)
+			d->failed = 1;
+	}
+	return d->failed ? -1 : 0;
+}
+
+/* CBC-HMAC: finishes the MAC and compares it, in constant time, over
+ * exactly T_LEN bytes. */
+static int
+cbc_verify(struct aead_dec *d, size_t ct_len, const uint8_t *tag)
+{
 	uint8_t full[EVP_MAX_MD_SIZE], al[8];
 	size_t full_len = 0;
 	int rc = -1;
 
-	/* CBC ciphertext is whole blocks, never empty (PKCS#7 always pads). */
+	/* CBC ciphertext is whole blocks, never empty (PKCS#7). */
 	if (ct_len == 0 || ct_len % 16 != 0)
 		goto out;
-	if ((mac = hmac_start(alg, key)) == NULL)
+	put_al(al, d->aad_bits);
+	if (EVP_MAC_update(d->mac, al, sizeof(al)) != 1 ||
+	    EVP_MAC_final(d->mac, full, &full_len, sizeof(full)) != 1 ||
+	    full_len < d->alg->tag_len)
 		goto out;
-	put_al(al, (uint64_t)aad_len * 8);
-	if (EVP_MAC_update(mac, aad, aad_len) != 1 ||
-	    EVP_MAC_update(mac, iv, alg->iv_len) != 1 ||
-	    EVP_MAC_update(mac, ct, ct_len) != 1 ||
-	    EVP_MAC_update(mac, al, sizeof(al)) != 1 ||
-	    EVP_MAC_final(mac, full, &full_len, sizeof(full)) != 1 ||
-	    full_len < alg->tag_len)
-		goto out;
-	/* Constant time, over exactly T_LEN bytes. */
-	if (CRYPTO_memcmp(full, tag, alg->tag_len) != 0)
-		goto out;
-	if (aes_cbc_decrypt(alg->cipher, key + alg->key_len / 2, iv, ct,
-	    ct_len, pt, pt_len) != 0)
-		goto out;
-	rc = 0;
+	if (CRYPTO_memcmp(full, tag, d->alg->tag_len) == 0)
+		rc = 0;
 out:
 	wipe(full, sizeof(full));
-	EVP_MAC_CTX_free(mac);
 	return rc;
 }
 
-static int
-gcm_decrypt(const struct aead_alg *alg, const uint8_t *key,
-    const uint8_t *iv, const uint8_t *aad, size_t aad_len,
-    const uint8_t *ct, size_t ct_len, const uint8_t *tag,
-    uint8_t *pt, size_t *pt_len)
+int
+aead_decrypt_final(struct aead_dec *d, uint8_t *buf, size_t ct_len,
+    const uint8_t *tag, size_t tag_len, size_t *pt_len)
 {
-	const EVP_CIPHER *cipher = crypto_cipher(alg->cipher);
-	EVP_CIPHER_CTX *cctx = NULL;
+	const struct aead_alg *alg = d->alg;
 	uint8_t tagcopy[16];
 	int outl, rc = -1;
 
-	if (cipher == NULL || (cctx = EVP_CIPHER_CTX_new()) == NULL)
+	*pt_len = 0;
+	if (d->failed || tag_len != alg->tag_len || ct_len > INT_MAX - 64)
 		goto out;
-	if (EVP_DecryptInit_ex2(cctx, cipher, key, iv, NULL) != 1)
-		goto out;
-	if (aad_len > 0 && EVP_DecryptUpdate(cctx, NULL, &outl, aad,
-	    (int)aad_len) != 1)
-		goto out;
-	/* One call, so in-place decryption never sees shifted overlapping
-	 * buffers (aead_decrypt capped ct_len to fit an int). */
-	if (EVP_DecryptUpdate(cctx, pt, &outl, ct, (int)ct_len) != 1)
-		goto out;
-	*pt_len = (size_t)outl;
-	memcpy(tagcopy, tag, sizeof(tagcopy));
-	if (EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, sizeof(tagcopy),
-	    tagcopy) != 1)
-		goto out;
-	if (EVP_DecryptFinal_ex(cctx, pt + *pt_len, &outl) != 1)
-		goto out;
-	*pt_len += (size_t)outl;
+	if (d->mac != NULL) {
+		/* The tag first: no plaintext exists before it matched. */
+		if (cbc_verify(d, ct_len, tag) != 0 ||
+		    aes_cbc_decrypt(alg->cipher, d->key + alg->key_len / 2,
+		    d->iv, buf, ct_len, buf, pt_len) != 0)
+			goto out;
+	} else {
+		memcpy(tagcopy, tag, sizeof(tagcopy));
+		if (EVP_CIPHER_CTX_ctrl(d->cipher, EVP_CTRL_GCM_SET_TAG,
+		    sizeof(tagcopy), tagcopy) != 1 ||
+		    EVP_DecryptFinal_ex(d->cipher, buf + ct_len, &outl) != 1 ||
+		    outl != 0) {
+			wipe(buf, ct_len);	/* unauthenticated plaintext */
+			goto out;
+		}
+		*pt_len = ct_len;
+	}
 	rc = 0;
 out:
-	if (rc != 0)
-		wipe(pt, ct_len);	/* unauthenticated plaintext */
-	EVP_CIPHER_CTX_free(cctx);
+	/* OpenSSL's reasons (bad padding, bad tag) must not leak out. */
+	ERR_clear_error();
 	return rc;
+}
+
+void
+aead_decrypt_free(struct aead_dec *d)
+{
+	wipe(d->key, sizeof(d->key));
+	EVP_MAC_CTX_free(d->mac);
+	EVP_CIPHER_CTX_free(d->cipher);
+	d->mac = NULL;
+	d->cipher = NULL;
 }
 
 int
@@ -326,19 +391,32 @@ aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
     const uint8_t *ct, size_t ct_len, const uint8_t *tag, size_t tag_len,
     uint8_t *pt, size_t *pt_len)
 {
-	int rc;
+	struct aead_dec d;
+	int rc = -1;
 
-	/* Lengths are exact: never "compare the first n bytes". */
-	if (iv_len != alg->iv_len || tag_len != alg->tag_len ||
-	    ct_len > INT_MAX - 64 || aad_len > INT_MAX)
+	*pt_len = 0;
+	if (tag_len != alg->tag_len || ct_len > INT_MAX - 64)
 		return -1;
-	if (alg->md != NULL)
-		rc = cbc_hmac_decrypt(alg, key, iv, aad, aad_len, ct, ct_len,
-		    tag, pt, pt_len);
-	else
-		rc = gcm_decrypt(alg, key, iv, aad, aad_len, ct, ct_len, tag,
-		    pt, pt_len);
-	/* OpenSSL's reasons (bad padding, bad tag) must not leak out. */
+	if (aead_decrypt_init(&d, alg, key, iv, iv_len, aad, aad_len) != 0)
+		goto out;
+	if (alg->md != NULL) {
+		/* The MAC only reads the ciphertext; pt is written only
+		 * after the tag matched. */
+		if (aead_decrypt_update(&d, (uint8_t *)ct, ct_len) == 0 &&
+		    cbc_verify(&d, ct_len, tag) == 0 &&
+		    aes_cbc_decrypt(alg->cipher, key + alg->key_len / 2, iv,
+		    ct, ct_len, pt, pt_len) == 0)
+			rc = 0;
+	} else {
+		if (pt != ct)
+			memmove(pt, ct, ct_len);
+		if (aead_decrypt_update(&d, pt, ct_len) == 0 &&
+		    aead_decrypt_final(&d, pt, ct_len, tag, tag_len,
+		    pt_len) == 0)
+			rc = 0;
+	}
+out:
+	aead_decrypt_free(&d);
 	ERR_clear_error();
 	return rc;
 }

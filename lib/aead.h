@@ -35,7 +35,14 @@ struct aead_alg {
 /* Looks up an "enc" value; NULL when unknown. */
 const struct aead_alg *aead_alg_by_name(const char *name);
 
-/* Streaming encryption; the tag comes out of aead_encrypt_final. */
+/*
+ * Streaming encryption; the tag comes out of aead_encrypt_final.
+ * aead_encrypt_update encrypts and authenticates. A caller that wants the
+ * MAC on another core uses aead_encrypt_cipher, then passes the same
+ * ciphertext, in order, to aead_encrypt_mac (from one thread at a time),
+ * and every byte must have been through aead_encrypt_mac before
+ * aead_encrypt_final, which authenticates what it outputs itself.
+ */
 struct aead_enc {
 	const struct aead_alg *alg;
 	EVP_CIPHER_CTX *cipher;
@@ -50,11 +57,42 @@ int aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
 /* out needs room for n + 16 bytes; *out_len receives what was written. */
 int aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
     uint8_t *out, size_t *out_len);
+int aead_encrypt_cipher(struct aead_enc *c, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len);
+/* Nothing to do for GCM, whose tag the cipher computes. */
+int aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n);
 /* out needs 16 bytes; tag receives alg->tag_len bytes. */
 int aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
     uint8_t *tag);
 /* Releases the contexts (safe after a failure). */
 void aead_encrypt_free(struct aead_enc *c);
+
+/*
+ * Streaming decryption, in place, in three steps: init; update over the
+ * ciphertext in order (CBC: the MAC only; GCM: decrypts in place, but
+ * the bytes must not be used before final accepted the tag); final
+ * checks the tag and, for CBC, only then decrypts the whole buffer in
+ * place. Every failure is -1; after a failed final the buffer holds no
+ * plaintext. update may run on another thread than init and final.
+ */
+struct aead_dec {
+	const struct aead_alg *alg;
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC_CTX *mac;
+	uint64_t aad_bits;
+	uint8_t key[AEAD_MAX_KEY];
+	uint8_t iv[AEAD_MAX_IV];
+	int failed;
+};
+
+int aead_decrypt_init(struct aead_dec *d, const struct aead_alg *alg,
+    const uint8_t *key, const uint8_t *iv, size_t iv_len,
+    const uint8_t *aad, size_t aad_len);
+int aead_decrypt_update(struct aead_dec *d, uint8_t *ct, size_t n);
+int aead_decrypt_final(struct aead_dec *d, uint8_t *buf, size_t ct_len,
+    const uint8_t *tag, size_t tag_len, size_t *pt_len);
+/* Wipes the key and releases the contexts (safe after a failure). */
+void aead_decrypt_free(struct aead_dec *d);
 
 /*
  * One-shot decryption. pt may equal ct (in place) and needs ct_len bytes.
@@ -67,7 +105,8 @@ int aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
     const uint8_t *ct, size_t ct_len, const uint8_t *tag, size_t tag_len,
     uint8_t *pt, size_t *pt_len);
 
-/* One-shot encryption into caller buffers (ct needs pt_len + 16). */
+/* One-shot encryption into caller buffers (ct needs pt_len + 16 and must
+ * not overlap pt). */
 int aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
     const uint8_t *iv, const uint8_t *aad, size_t aad_len,
     const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,

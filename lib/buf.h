@@ -16,10 +16,11 @@ struct buf {
 	size_t len;
 	size_t cap;
 	int secret;
+	size_t limit;	/* when not 0, growth stops at limit + 1 bytes */
 };
 
-#define BUF_INIT { NULL, 0, 0, 0 }
-#define BUF_SECRET_INIT { NULL, 0, 0, 1 }
+#define BUF_INIT { NULL, 0, 0, 0, 0 }
+#define BUF_SECRET_INIT { NULL, 0, 0, 1, 0 }
 
 /* Makes room for at least extra more bytes. Returns 0, or -1 on overflow
  * or when out of memory (reported). */
@@ -44,6 +45,11 @@ int sink_write(struct sink *s, const void *p, size_t n);
 int sink_puts(struct sink *s, const char *str);
 /* A sink that appends to b. */
 struct sink sink_buf(struct buf *b);
+
+/* malloc() for buffers that may be large: from BIG_ALLOC_MIN bytes on,
+ * asks for huge pages. Free with free(). */
+#define BIG_ALLOC_MIN ((size_t)4 << 20)
+void *big_alloc(size_t n);
 
 /* Wipes n bytes in a way the compiler may not optimise away. */
 void wipe(void *p, size_t n);

@@ -45,9 +45,12 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 {
 	struct stat st;
 	int fd, rc = 0, is_std = file_is_std(path);
+	size_t grow;
 	ssize_t n;
 
 	buf_clear(out);
+	/* Growing past the cap would only be to fail. */
+	out->limit = max;
 	if (is_std) {
 		fd = STDIN_FILENO;
 	} else {
@@ -97,25 +100,28 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 			break;
 		if (room > 0) {
 			out->len += (size_t)n;
-		} else if (out->len + (size_t)n <= max &&
-		    (buf_reserve(out, out->len < 65536 ? 65536 : out->len) != 0 ||
-		    buf_append(out, probe, (size_t)n) != 0)) {
-			rc = E2E_EX_SOFTWARE;
-			goto out;
-		} else if (out->len + (size_t)n > max) {
-			out->len += (size_t)n;	/* only to fail below */
+			continue;
 		}
-		if (out->len > max) {
-			out->len = 0;
+		if ((size_t)n > max - out->len) {
 			err_error("%s %s is larger than the limit of %zu bytes",
 			    what, display(path), max);
 			rc = E2E_EX_DATAERR;
+			goto out;
+		}
+		/* Double, but never beyond the cap. */
+		grow = out->len < 65536 ? 65536 : out->len;
+		if (grow > max - out->len)
+			grow = max - out->len;
+		if (buf_reserve(out, grow) != 0 ||
+		    buf_append(out, probe, (size_t)n) != 0) {
+			rc = E2E_EX_SOFTWARE;
 			goto out;
 		}
 	}
 out:
 	if (!is_std)
 		close(fd);
+	out->limit = 0;
 	if (rc != 0)
 		buf_clear(out);
 	return rc;

@@ -21,9 +21,13 @@ jsonio_parse_flags(const char *text, size_t len, size_t flags, char *why,
 
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | flags, &e);
 	if (v == NULL && why != NULL) {
-		/* jansson quotes bits of the input: escape them. */
-		term_escape(e.text, strnlen(e.text, sizeof(e.text)), esc,
-		    sizeof(esc));
+		/* jansson quotes bits of the input: escape them; and its NUL
+		 * message names one of its flags, which means nothing here. */
+		if (strncmp(e.text, "\\u0000 is not allowed", 21) == 0)
+			snprintf(esc, sizeof(esc), "\\u0000 is not allowed");
+		else
+			term_escape(e.text, strnlen(e.text, sizeof(e.text)),
+			    esc, sizeof(esc));
 		snprintf(why, size, "%s at line %d, column %d", esc, e.line,
 		    e.column);
 	}

@@ -4,6 +4,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "jsonio.h"
+#include "pipeline.h"
 #include "rsa.h"
 
 #include <stdarg.h>
@@ -109,6 +110,12 @@ put_b64(struct sink *out, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static int
+mac_enc_chunk(void *ctx, uint8_t *p, size_t n)
+{
+	return aead_encrypt_mac(ctx, p, n);
+}
+
 int
 jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
@@ -120,8 +127,9 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
 	struct b64url_stream bs = { { 0 }, 0 };
-	size_t i, ek_len, off, chunk, n;
-	int rc = E2E_EX_SOFTWARE, ae_live = 0;
+	struct pipeline *pl = NULL;
+	size_t i, ek_len, off, chunk, n, m, ct_len = 0;
+	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
 		err_error("a message needs 1 to %d recipients",
@@ -165,7 +173,9 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 
 	rc = E2E_EX_SOFTWARE;
-	if ((ct = malloc(CHUNK + 32)) == NULL ||
+	/* The whole ciphertext is kept so that a second core can run the MAC
+	 * over it while this thread encrypts, encodes and writes. */
+	if ((ct = big_alloc(pt_len + 32)) == NULL ||
 	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
 		err_error("out of memory");
 		goto out;
@@ -175,18 +185,31 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	    hdr_b64.len)) != 0)
 		goto out;
 	ae_live = 1;
-	for (off = 0; off < pt_len; off += chunk) {
-		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
-		if ((rc = aead_encrypt_update(&ae, pt + off, chunk, ct,
-		    &n)) != 0)
-			goto out;
-		n = b64url_stream_update(&bs, ct, n, enc_text);
-		if ((rc = sink_write(out, enc_text, n)) != 0)
-			goto out;
-	}
-	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
+	if ((pl = pipeline_start(ct, pt_len, mac_enc_chunk, &ae)) == NULL) {
+		rc = E2E_EX_SOFTWARE;
 		goto out;
-	n = b64url_stream_update(&bs, ct, n, enc_text);
+	}
+	for (off = 0, ct_len = 0; off < pt_len; off += chunk) {
+		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
+		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk,
+		    ct + ct_len, &n)) != 0)
+			break;
+		pipeline_produced(pl, ct_len + n);
+		m = b64url_stream_update(&bs, ct + ct_len, n, enc_text);
+		ct_len += n;
+		if ((rc = sink_write(out, enc_text, m)) != 0)
+			break;
+	}
+	prc = pipeline_finish(pl);
+	if (rc != 0)
+		goto out;
+	if (prc != 0) {
+		rc = prc;
+		goto out;
+	}
+	if ((rc = aead_encrypt_final(&ae, ct + ct_len, &n, tag)) != 0)
+		goto out;
+	n = b64url_stream_update(&bs, ct + ct_len, n, enc_text);
 	n += b64url_stream_final(&bs, enc_text + n);
 	if ((rc = sink_write(out, enc_text, n)) != 0 ||
 	    (rc = sink_puts(out, "\",\"tag\":\"")) != 0 ||
@@ -306,6 +329,61 @@ decode_member(const json_t *obj, const char *name, uint8_t *out,
 	return 0;
 }
 
+static int
+mac_chunk(void *ctx, uint8_t *p, size_t n)
+{
+	return aead_decrypt_update(ctx, p, n);
+}
+
+/*
+ * Decodes the base64url ciphertext ct (ct_len characters) in place and
+ * decrypts it under cek: this thread decodes while a second core runs
+ * the MAC (or GCM) over what is already decoded (pipeline.h). Returns 0
+ * with *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
+ * base64url.
+ */
+static int
+decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
+    const uint8_t *iv, const struct buf *aad, char *ct, size_t ct_len,
+    const uint8_t *tag, size_t *pt_len)
+{
+	/* Whole quads, so only the last step has a partial group. */
+	const size_t step = (size_t)1 << 20;
+	struct aead_dec d;
+	struct pipeline *pl = NULL;
+	size_t in = 0, out = 0, chunk;
+	long long n = 0;
+	int rc = -1, prc;
+
+	if (aead_decrypt_init(&d, enc, cek, iv, enc->iv_len, aad->p,
+	    aad->len) != 0)
+		goto out;
+	if ((pl = pipeline_start((uint8_t *)ct, b64url_declen(ct_len),
+	    mac_chunk, &d)) == NULL)
+		goto out;
+	/* Output never overtakes input (3 bytes per 4 characters), and the
+	 * worker reads only below what was published. */
+	for (in = 0; in < ct_len; in += chunk) {
+		chunk = ct_len - in > step ? step : ct_len - in;
+		n = b64url_decode(ct + in, chunk, (uint8_t *)ct + out);
+		if (n < 0)
+			break;
+		out += (size_t)n;
+		pipeline_produced(pl, out);
+	}
+	prc = pipeline_finish(pl);
+	if (n < 0) {
+		rc = -2;
+		goto out;
+	}
+	if (prc == 0 && aead_decrypt_final(&d, (uint8_t *)ct, out, tag,
+	    enc->tag_len, pt_len) == 0)
+		rc = 0;
+out:
+	aead_decrypt_free(&d);
+	return rc;
+}
+
 int
 jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
     const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
@@ -359,10 +437,13 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 	}
 	unprot = json_object_get(obj, "unprotected");
 	if (json_object_get(obj, "aad") != NULL &&
-	    jsonio_str(obj, "aad", &aad_len) == NULL) {
-		why_set(why, why_size, "\"aad\" is not a string");
+	    (jsonio_str(obj, "aad", &aad_len) == NULL ||
+	    b64url_decode_buf(jsonio_str(obj, "aad", NULL), aad_len,
+	    &aadbuf) != 0)) {
+		why_set(why, why_size, "\"aad\" is not a base64url string");
 		goto out;
 	}
+	buf_clear(&aadbuf);
 	if (flattened) {
 		nr = 1;
 		recipients = NULL;
@@ -467,11 +548,16 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 		    "for %s", enc->name);
 		goto out;
 	}
-	if ((n = b64url_decode(ct, ct_len, (uint8_t *)ct)) < 0) {
-		why_set(why, why_size, "\"ciphertext\" is not base64url");
-		goto out;
+	/* Several entries to try: decode now, and decrypt copies. One (the
+	 * usual case): decode while decrypting, below. */
+	if (nmine > 1) {
+		if ((n = b64url_decode(ct, ct_len, (uint8_t *)ct)) < 0) {
+			why_set(why, why_size, "\"ciphertext\" is not "
+			    "base64url");
+			goto out;
+		}
+		ct_len = (size_t)n;
 	}
-	ct_len = (size_t)n;
 	/* AAD: ASCII(protected), or ASCII(protected "." aad) (5.1 step 14). */
 	if (buf_append(&aadbuf, prot, prot_len) != 0 ||
 	    (aad_len > 0 && (buf_append(&aadbuf, ".", 1) != 0 ||
@@ -527,10 +613,19 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 			}
 			wipe(tmp, ct_len);
 			free(tmp);
-		} else {
+		} else if (nmine > 1) {
 			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
 			    aadbuf.len, (uint8_t *)ct, ct_len, tag, tag_len,
 			    (uint8_t *)ct, &res->pt_len) == 0;
+		} else {
+			n = decode_and_decrypt(enc, cek, iv, &aadbuf, ct,
+			    ct_len, tag, &res->pt_len);
+			if (n == -2) {
+				why_set(why, why_size, "\"ciphertext\" is not "
+				    "base64url");
+				goto out;
+			}
+			ok = n == 0;
 		}
 		if (ok) {
 			res->enc = enc;

@@ -224,7 +224,7 @@ int
 keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
     EVP_PKEY **out)
 {
-	struct buf view = { (uint8_t *)pem, len, len, 0 };
+	struct buf view = { (uint8_t *)pem, len, len, 0, 0 };
 	OSSL_DECODER_CTX *dctx = NULL;
 	const unsigned char *p = pem;
 	size_t left = len;

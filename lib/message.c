@@ -245,7 +245,7 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 {
 	struct jwe_result jr;
 	struct buf reduced = BUF_INIT;
-	char why[200], *ct = NULL;
+	char why[200], why2[200], *ct = NULL;
 	size_t start, end, ct_len = 0;
 	json_t *obj = NULL, *seed = NULL;
 	const char *s;
@@ -272,16 +272,21 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 	} else {
 		obj = jsonio_parse((char *)in->p, in->len, why, sizeof(why));
 		/* A seed message's strings may hold NUL bytes (\u0000), which
-		 * nothing else may. */
-		if (obj == NULL && (seed = jsonio_parse_flags((char *)in->p,
-		    in->len, JSON_ALLOW_NUL, NULL, 0)) != NULL &&
-		    json_is_object(seed) &&
-		    json_object_get(seed, "RSACipher") != NULL) {
+		 * nothing else may. When the text fails for another reason
+		 * too, that reason is the one worth showing. */
+		if (obj == NULL) {
+			seed = jsonio_parse_flags((char *)in->p, in->len,
+			    JSON_ALLOW_NUL, why2, sizeof(why2));
+			if (json_is_object(seed) &&
+			    json_object_get(seed, "RSACipher") != NULL) {
+				json_decref(seed);
+				rc = open_seed(o, in, m);
+				goto out;
+			}
+			if (seed == NULL)
+				memcpy(why, why2, sizeof(why));
 			json_decref(seed);
-			rc = open_seed(o, in, m);
-			goto out;
 		}
-		json_decref(seed);
 	}
 	if (obj == NULL) {
 		rc = refuse(m, "the input is not a JSON envelope: %s", why);
