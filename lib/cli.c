@@ -20,10 +20,13 @@ cli_start(const char *argv0)
 
 	err_setprog(argv0);
 	signal(SIGPIPE, SIG_IGN);
-	/* A closed fd 0-2 would let a file we open take its place. */
+	/* A closed fd 0-2 would let a file we open take its place. It is
+	 * reopened so that using it fails (stdin write-only, stdout and
+	 * stderr read-only): output to a closed stdout is an I/O error, not
+	 * silently lost. */
 	for (fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDWR) != fd)
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
 			_exit(E2E_EX_SOFTWARE);
 	secure_process();
 }
@@ -102,5 +105,25 @@ cli_bad_option(int c, char **argv)
 	}
 	if (c == ':')
 		return cli_usage_error("option %s needs a value", name);
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL &&
+	    optopt != 0)
+		return cli_usage_error("option %s takes no value", name);
 	return cli_usage_error("unknown option %s", name);
+}
+
+int
+cli_one_stdin(const char *const *names, const char *const *paths, size_t n)
+{
+	const char *first = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (paths[i] == NULL || strcmp(paths[i], "-") != 0)
+			continue;
+		if (first != NULL)
+			return cli_usage_error("%s and %s cannot both read "
+			    "standard input", first, names[i]);
+		first = names[i];
+	}
+	return 0;
 }

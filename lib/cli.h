@@ -33,6 +33,15 @@ int cli_once(int *seen, const char *opt);
  */
 int cli_bad_option(int c, char **argv);
 
+/*
+ * Standard input can be read once: refuses two of the n inputs reading
+ * it. paths[i] is the path given for names[i] (NULL when not used; "-"
+ * for stdin, also for a FILE that defaults to stdin). Returns 0 or 64
+ * (reported).
+ */
+int cli_one_stdin(const char *const *names, const char *const *paths,
+    size_t n);
+
 /* Reports a usage error with a hint to run --help; returns 64. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

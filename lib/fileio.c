@@ -131,12 +131,24 @@ int
 file_check_new(const char *path, int force)
 {
 	struct stat st;
+	size_t n = strlen(path);
 
-	if (force || lstat(path, &st) != 0)
+	if (n == 0 || path[n - 1] == '/') {
+		err_error("cannot create %s: not a file name", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (lstat(path, &st) != 0)
 		return 0;
-	err_error("%s already exists", path);
-	err_hint("use --force to overwrite it");
-	return E2E_EX_CANTCREAT;
+	if (!force) {
+		err_error("%s already exists", path);
+		err_hint("use --force to overwrite it");
+		return E2E_EX_CANTCREAT;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		err_error("cannot replace %s: not a regular file", path);
+		return E2E_EX_CANTCREAT;
+	}
+	return 0;
 }
 
 static char *
@@ -155,6 +167,7 @@ outfile_open(struct outfile *o, const char *path, mode_t mode)
 	const char *slash, *base;
 	size_t dirlen, need;
 	unsigned tries;
+	struct stat st;
 
 	o->wlen = 0;
 	o->wbuf = malloc(WBUF_SIZE);
@@ -163,12 +176,28 @@ outfile_open(struct outfile *o, const char *path, mode_t mode)
 		return E2E_EX_SOFTWARE;
 	}
 	if (file_is_std(path)) {
-		o->is_std = 1;
+		o->direct = 1;
 		o->fd = STDOUT_FILENO;
 		return 0;
 	}
 	if ((o->path = dup_str(path)) == NULL)
 		return E2E_EX_SOFTWARE;
+	/* A device or a FIFO (/dev/null, a named pipe) is written to as it
+	 * is: renaming a file over it would replace it. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			err_errno("cannot create %s", path);
+			return E2E_EX_CANTCREAT;
+		}
+		o->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (o->fd < 0) {
+			err_errno("cannot open %s", path);
+			return E2E_EX_CANTCREAT;
+		}
+		o->direct = 1;
+		return 0;
+	}
 	slash = strrchr(path, '/');
 	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	base = path + dirlen;
@@ -222,7 +251,7 @@ write_all(struct outfile *o, const unsigned char *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			err_errno("cannot write %s",
-			    o->is_std ? "standard output" : o->path);
+			    o->path != NULL ? o->path : "standard output");
 			return E2E_EX_IOERR;
 		}
 		p += w;
@@ -328,7 +357,13 @@ outfile_commit(struct outfile *o, int noclobber)
 
 	if ((rc = flush(o)) != 0)
 		goto fail;
-	if (o->is_std) {
+	if (o->direct) {
+		if (o->fd != STDOUT_FILENO && close(o->fd) != 0) {
+			o->fd = -1;
+			err_errno("cannot write %s", o->path);
+			rc = E2E_EX_IOERR;
+			goto fail;
+		}
 		release(o);
 		return 0;
 	}
@@ -373,7 +408,7 @@ fail:
 void
 outfile_abort(struct outfile *o)
 {
-	if (o->fd >= 0 && !o->is_std)
+	if (o->fd >= 0 && o->fd != STDOUT_FILENO)
 		close(o->fd);
 	if (o->tmp != NULL)
 		(void)unlink(o->tmp);

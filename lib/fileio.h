@@ -39,7 +39,7 @@ int file_check_new(const char *path, int force);
 
 struct outfile {
 	int fd;
-	int is_std;
+	int direct;		/* stdout or a device: no temporary file */
 	char *path;
 	char *tmp;
 	unsigned char *wbuf;

@@ -398,7 +398,7 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 	uint8_t cek[RSA_MAX_BYTES];
 	char own_commit[KID_SIZE], jwhy[160], kids[200];
 	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
-	size_t nr, nmine = 0, nokid = 0;
+	size_t nr, nmine = 0;
 	long long n;
 	int rc = -1, flattened;
 
@@ -497,9 +497,13 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 			    "or not a string");
 			goto out;
 		}
+		/* Every entry names its key: then any change to the
+		 * (unprotected) entry header is refused, not ignored. */
 		kid = jsonio_str(merged, "kid", NULL);
 		if (kid == NULL) {
-			nokid++;
+			why_set(why, why_size, "recipient %zu has no key id "
+			    "(\"kid\")", i + 1);
+			goto out;
 		} else if (strcmp(kid, own_kid) == 0) {
 			mine_signed[nmine] = json_object_get(merged, "cty") !=
 			    NULL;
@@ -509,23 +513,6 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
 		}
 	}
-	/* With no entry naming our key, try those that name no key. */
-	if (nmine == 0 && nokid > 0)
-		for (i = 0; i < nr; i++) {
-			entry = flattened ? obj : json_array_get(recipients, i);
-			json_decref(merged);
-			merged = json_object();
-			if (merged == NULL || merge(merged, json_object_get(entry,
-			    "header"), "header", why, why_size) != 0 ||
-			    merge(merged, unprot, "u", why, why_size) != 0 ||
-			    merge(merged, prot_hdr, "p", why, why_size) != 0)
-				goto out;
-			if (json_object_get(merged, "kid") == NULL) {
-				mine_signed[nmine] = json_object_get(merged,
-				    "cty") != NULL;
-				mine[nmine++] = (json_t *)entry;
-			}
-		}
 	if (nmine == 0) {
 		why_set(why, why_size, "this message is for key%s %s; your key "
 		    "is %s", strchr(kids, ',') ? "s" : "", kids, own_kid);

@@ -28,27 +28,29 @@ struct pass_cb {
 	const struct passphrase_src *src;
 	int asked;
 	int rc;
+	char pass[PASSPHRASE_MAX];	/* asked once, however often OpenSSL calls */
 };
 
 static int
 pass_cb(char *buf, int size, int rwflag, void *u)
 {
 	struct pass_cb *cb = u;
-	char pass[PASSPHRASE_MAX];
 	size_t len;
 
 	(void)rwflag;
-	cb->asked = 1;
-	if ((cb->rc = passphrase_get(cb->src, 0, pass)) != 0)
+	if (cb->rc != 0)
 		return -1;
-	len = strlen(pass);
+	if (!cb->asked) {
+		cb->asked = 1;
+		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass)) != 0)
+			return -1;
+	}
+	len = strlen(cb->pass);
 	if (len > (size_t)size) {
-		wipe(pass, sizeof(pass));
 		cb->rc = E2E_EX_NOPERM;
 		return -1;
 	}
-	memcpy(buf, pass, len);
-	wipe(pass, sizeof(pass));
+	memcpy(buf, cb->pass, len);
 	return (int)len;
 }
 
@@ -172,19 +174,32 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 {
 	struct buf b = BUF_SECRET_INIT;
 	struct passphrase_src src = *ps;
-	struct pass_cb cb = { &src, 0, 0 };
+	struct pass_cb cb;
 	const char *name = file_is_std(path) ? "standard input" : path;
 	BIO *bio = NULL;
 	int rc;
 
 	*out = NULL;
+	memset(&cb, 0, sizeof(cb));
+	cb.src = &src;
 	if (src.label == NULL)
 		src.label = name;
 	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
 		goto out;
-	file_warn_if_exposed(path);
 	if ((*out = fast_private(&b)) != NULL) {
+		file_warn_if_exposed(path);
 		rc = rsa_check(*out, name);
+		goto out;
+	}
+	/* Encrypted PKCS#1 keys ("Proc-Type: 4,ENCRYPTED", from openssl
+	 * genrsa -traditional -aes256) name their cipher in the legacy table,
+	 * which crypto_init leaves empty: the ciphers such files use are
+	 * added here, on the slow path only. */
+	if (EVP_add_cipher(EVP_aes_128_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_aes_192_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_aes_256_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_des_ede3_cbc()) != 1) {
+		rc = err_crypto("initialising OpenSSL");
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(b.p, (int)b.len)) == NULL) {
@@ -209,12 +224,14 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		}
 		goto out;
 	}
+	file_warn_if_exposed(path);
 	rc = rsa_check(*out, name);
 out:
 	if (rc != 0) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
 	}
+	wipe(cb.pass, sizeof(cb.pass));
 	BIO_free(bio);
 	buf_free(&b);
 	return rc;
@@ -379,7 +396,7 @@ keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
 	    !force)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
-	    !force)) != 0)
+	    !force)) != 0 && !force)
 		(void)unlink(path);	/* ours, just created: no half pair */
 out:
 	buf_free(&priv);

@@ -146,9 +146,15 @@ main(int argc, char **argv)
 		err_hint("give your private key with -i PRIVKEY");
 		return E2E_EX_USAGE;
 	}
-	if (argc == 1 && file_is_std(argv[0]) && file_is_std(key_path))
-		return cli_usage_error("the key and the message cannot both "
-		    "come from standard input");
+	{
+		const char *names[] = { "-i", "--verify", "--passphrase-file",
+			"the message" };
+		const char *paths[] = { key_path, verify_path, ps.file,
+			argc == 1 ? argv[0] : "-" };
+
+		if (cli_one_stdin(names, paths, 4) != 0)
+			return E2E_EX_USAGE;
+	}
 
 	if ((rc = crypto_init()) != 0)
 		return rc;

@@ -161,6 +161,23 @@ main(int argc, char **argv)
 	}
 	if (ps.file != NULL && signer == NULL)
 		return cli_usage_error("--passphrase-file is only used with -s");
+	{
+		const char *names[JWE_MAX_RECIPIENTS + 3];
+		const char *paths[JWE_MAX_RECIPIENTS + 3];
+
+		for (i = 0; i < nr; i++) {
+			names[i] = "-r";
+			paths[i] = rpaths[i];
+		}
+		names[nr] = "-s";
+		paths[nr] = signer;
+		names[nr + 1] = "--passphrase-file";
+		paths[nr + 1] = ps.file;
+		names[nr + 2] = "the message";
+		paths[nr + 2] = argc == 1 ? argv[0] : "-";
+		if (cli_one_stdin(names, paths, nr + 3) != 0)
+			return E2E_EX_USAGE;
+	}
 
 	if ((rc = crypto_init()) != 0)
 		return rc;

@@ -194,6 +194,15 @@ main(int argc, char **argv)
 			    "--bits or --force");
 		if (argc > 1)
 			return cli_usage_error("-y takes at most one FILE");
+		{
+			const char *names[] = { "--passphrase-file",
+				"the key" };
+			const char *paths[] = { ps.file,
+				argc == 1 ? argv[0] : "-" };
+
+			if (cli_one_stdin(names, paths, 2) != 0)
+				return E2E_EX_USAGE;
+		}
 	} else {
 		if (argc > 0)
 			return cli_usage_error("unexpected argument %s; to "
