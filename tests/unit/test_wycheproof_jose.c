@@ -145,18 +145,21 @@ compact_header(const char *text)
 /*
  * Rewrites a compact JWE (five dot-separated parts) as the flattened
  * JSON serialization (RFC 7516 7.2.2), protected passed through
- * verbatim, and parses that text as e2e-decrypt does. *ct receives a
+ * verbatim, with the reader's "kid" in the unprotected "header" that
+ * this profile requires of every entry (docs/FORMAT.md 5, step 6), and
+ * parses that text as e2e-decrypt does. *ct receives a
  * writable copy of the ciphertext text. NULL when the text does not
  * have exactly five parts.
  */
 static json_t *
-compact_to_flattened(const char *jwe, char **ct, size_t *ct_len)
+compact_to_flattened(const char *jwe, const char *kid, char **ct,
+    size_t *ct_len)
 {
 	static const char *const names[] = { "protected", "encrypted_key",
 		"iv", "ciphertext", "tag" };
 	const char *part[5], *s = jwe, *dot;
 	size_t len[5], i;
-	json_t *obj;
+	json_t *obj, *hdr;
 	char *text;
 
 	for (i = 0; i < 5; i++) {
@@ -173,6 +176,13 @@ compact_to_flattened(const char *jwe, char **ct, size_t *ct_len)
 		if (json_object_set_new(obj, names[i],
 		    json_stringn(part[i], len[i])) != 0)
 			exit(2);
+	/* Unless the protected header names a key already. */
+	hdr = compact_header(jwe);
+	if (json_object_get(hdr, "kid") == NULL &&
+	    json_object_set_new(obj, "header", json_pack("{s:s}", "kid",
+	    kid)) != 0)
+		exit(2);
+	json_decref(hdr);
 	text = jsonio_dump(obj);
 	json_decref(obj);
 	if (text == NULL)
@@ -216,7 +226,7 @@ jwe_vector(const json_t *t, EVP_PKEY *key, const char *kid, int rsa_group)
 			hdr = compact_header(jstr(obj, "protected"));
 		}
 	} else {
-		obj = compact_to_flattened(text, &ct, &ct_len);
+		obj = compact_to_flattened(text, kid, &ct, &ct_len);
 		hdr = compact_header(text);
 	}
 	if (hdr != NULL) {
