@@ -13,7 +13,6 @@ export PATH
 # is first on PATH.
 PYTHON=${PYTHON:-/usr/bin/python3}
 VECTORS="$BATS_TEST_DIRNAME/../vectors"
-SHARED="$BATS_TEST_DIRNAME/../../../shared"
 
 common_setup() {
 	T="$BATS_TEST_TMPDIR"
