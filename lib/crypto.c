@@ -2,13 +2,10 @@
 #include "crypto.h"
 #include "err.h"
 
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/rand.h>
 
 /* A handful of algorithms are used; a fixed table is enough. */
@@ -24,8 +21,15 @@ static struct cached mds[CACHE_SIZE], ciphers[CACHE_SIZE], macs[CACHE_SIZE];
 int
 crypto_init(void)
 {
+	/*
+	 * Nor the legacy name tables (the tools only fetch from providers),
+	 * nor OpenSSL's error strings (only internal errors would show them,
+	 * by number), nor the atexit cleanup (freeing tables just before the
+	 * process ends): each costs a noticeable part of a short run.
+	 */
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
-	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
+	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_ATEXIT,
 	    NULL) != 1)
 		return err_crypto("initialising OpenSSL");
 	/*
@@ -36,52 +40,6 @@ crypto_init(void)
 	if (RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256") != 1)
 		return err_crypto("setting up the random generator");
 	return 0;
-}
-
-/*
- * The first fetch of each kind of algorithm makes OpenSSL build its table
- * of every algorithm of that kind (about 150 ciphers), and the random
- * generator's first use seeds it: together most of a millisecond at the
- * start of every run. A tool that will need the content cipher starts
- * that work on the second core while it reads its key and does the RSA
- * operation, which need neither. The first crypto_cipher() or
- * crypto_mac() waits for it, so no fetch ever races the warm-up.
- */
-static pthread_t warm_thread;
-static int warm_running;
-
-static void *
-warm(void *arg)
-{
-	unsigned char b[1];
-
-	(void)arg;
-	EVP_CIPHER_free(EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL));
-	EVP_MAC_free(EVP_MAC_fetch(NULL, "HMAC", NULL));
-	(void)RAND_bytes(b, sizeof(b));
-	return NULL;
-}
-
-static void
-warm_wait(void)
-{
-	if (warm_running) {
-		warm_running = 0;
-		(void)pthread_join(warm_thread, NULL);
-		ERR_clear_error();
-	}
-}
-
-void
-crypto_warm_content(void)
-{
-	if (warm_running)
-		return;
-	/* Without a thread the fetches just happen later, in line. */
-	if (pthread_create(&warm_thread, NULL, warm, NULL) == 0) {
-		warm_running = 1;
-		(void)atexit(warm_wait);
-	}
 }
 
 static void *
@@ -132,14 +90,12 @@ crypto_md(const char *name)
 const EVP_CIPHER *
 crypto_cipher(const char *name)
 {
-	warm_wait();
 	return lookup(ciphers, name, fetch_cipher);
 }
 
 EVP_MAC *
 crypto_mac(const char *name)
 {
-	warm_wait();
 	return lookup(macs, name, fetch_mac);
 }
 

@@ -20,11 +20,6 @@
  */
 int crypto_init(void);
 
-/* Starts fetching the content algorithms (AES, HMAC) and seeding the
- * random generator on another thread, for a tool that will need them
- * after its RSA work. Optional: only a matter of start-up time. */
-void crypto_warm_content(void);
-
 /* Fetched once per process; NULL with the error reported on failure.
  * Names are OpenSSL's ("SHA256", "AES-256-CBC", "HMAC"). */
 const EVP_MD *crypto_md(const char *name);

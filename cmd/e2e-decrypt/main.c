@@ -158,7 +158,6 @@ main(int argc, char **argv)
 
 	if ((rc = crypto_init()) != 0)
 		return rc;
-	crypto_warm_content();
 	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
 	    (rc = jwk_thumbprint(key, kid)) != 0)
 		goto out;

@@ -181,7 +181,6 @@ main(int argc, char **argv)
 
 	if ((rc = crypto_init()) != 0)
 		return rc;
-	crypto_warm_content();
 	for (i = 0; i < nr; i++) {
 		if ((rc = keyfile_load_public(rpaths[i], &r[i].pub)) != 0 ||
 		    (rc = jwk_thumbprint(r[i].pub, r[i].kid)) != 0)

@@ -1,0 +1,200 @@
+/*
+ * phases.c - where a short-lived e2e-chat process spends its time.
+ *
+ * Runs, once, the steps a tool takes after main() starts, each timed with
+ * CLOCK_MONOTONIC, and prints one "name<TAB>nanoseconds" line per step.
+ * bench/run.sh runs it as many separate processes (every first-use cost
+ * is per process, so it must be a fresh process each time) and prints
+ * the medians. Not a test: it exits non-zero only when a step fails.
+ *
+ *   phases KEYDIR WRAPPED   KEYDIR holds bob, bob.pub (tests/vectors/keys);
+ *                           WRAPPED is a 32-byte key RSA-OAEP-256-wrapped
+ *                           for bob.pub (made outside, so that no RSA
+ *                           operation runs here before the timed ones)
+ *   phases -n               returns at once: exec plus loading the
+ *                           libraries, timed from outside (hyperfine)
+ *   phases -x CMD [ARG...]  runs CMD and prints its peak RSS in KiB on
+ *                           stderr (for machines without /usr/bin/time)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "crypto.h"
+#include "err.h"
+#include "jwe.h"
+#include "jwk.h"
+#include "keyfile.h"
+#include "message.h"
+#include "rsa.h"
+
+#define MSG_LEN 1024
+
+static struct timespec t0;
+
+static void
+lap_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+}
+
+/* Prints the time since lap_start() under name and starts a new lap. */
+static void
+lap(const char *name)
+{
+	struct timespec t1;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
+	    (t1.tv_nsec - t0.tv_nsec);
+	printf("%s\t%lld\n", name, ns);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+}
+
+static int
+fail(const char *what)
+{
+	fprintf(stderr, "phases: %s failed\n", what);
+	return 1;
+}
+
+/* Runs argv[0] and reports its peak resident set size (KiB) on stderr,
+ * like /usr/bin/time -f %M. Returns the child's exit status. */
+static int
+maxrss(char **argv)
+{
+	struct rusage ru;
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == -1)
+		return fail("fork");
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) == -1)
+		return fail("wait4");
+	fprintf(stderr, "%ld\n", ru.ru_maxrss);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct passphrase_src ps = { NULL, NULL };
+	char path[4096], kid[KID_SIZE], pubkid[KID_SIZE];
+	uint8_t wrapped[RSA_MAX_BYTES], cek[RSA_MAX_BYTES], rnd[32];
+	uint8_t msg[MSG_LEN];
+	struct buf env = BUF_INIT, in = BUF_INIT;
+	struct jwe_recipient r;
+	struct seal_opts so;
+	struct open_opts oo;
+	struct message m;
+	struct sink sink;
+	EVP_PKEY *priv = NULL;
+	size_t wlen, cek_len;
+	FILE *f;
+
+	if (argc == 2 && strcmp(argv[1], "-n") == 0)
+		return 0;
+	if (argc >= 3 && strcmp(argv[1], "-x") == 0)
+		return maxrss(argv + 2);
+	if (argc != 3) {
+		fprintf(stderr, "usage: phases KEYDIR WRAPPED | -n | "
+		    "-x CMD [ARG...]\n");
+		return 64;
+	}
+	/* Untimed set-up: plain stdio, nothing from libcrypto. */
+	if ((f = fopen(argv[2], "rb")) == NULL)
+		return fail(argv[2]);
+	wlen = fread(wrapped, 1, sizeof(wrapped), f);
+	fclose(f);
+	memset(msg, 'm', sizeof(msg));
+	memset(&r, 0, sizeof(r));
+
+	lap_start();
+	cli_start(argv[0]);
+	lap("cli_start");
+	if (crypto_init() != 0)
+		return fail("crypto_init");
+	lap("crypto_init");
+	if (crypto_md("SHA256") == NULL)
+		return fail("fetch");
+	lap("first_fetch");
+	/* Each kind of algorithm has its own table, built on its first
+	 * fetch: the cipher and MAC e2e-decrypt needs, timed apart. */
+	if (crypto_cipher("AES-256-CBC") == NULL)
+		return fail("cipher fetch");
+	lap("fetch_cipher");
+	if (crypto_mac("HMAC") == NULL)
+		return fail("mac fetch");
+	lap("fetch_mac");
+	if (crypto_random(rnd, sizeof(rnd)) != 0)
+		return fail("random");
+	lap("first_random");
+	snprintf(path, sizeof(path), "%s/bob", argv[1]);
+	lap_start();
+	if (keyfile_load_private(path, &ps, &priv) != 0)
+		return fail("keyfile_load_private");
+	lap("load_private");
+	if (jwk_thumbprint(priv, kid) != 0)
+		return fail("jwk_thumbprint");
+	lap("thumbprint_private");
+	if (rsa_oaep_decrypt(priv, wrapped, wlen, cek, sizeof(cek),
+	    &cek_len) != 0 || cek_len != 32)
+		return fail("first rsa_oaep_decrypt");
+	lap("rsa_private_first");
+	if (rsa_oaep_decrypt(priv, wrapped, wlen, cek, sizeof(cek),
+	    &cek_len) != 0 || cek_len != 32)
+		return fail("second rsa_oaep_decrypt");
+	lap("rsa_private_warm");
+	snprintf(path, sizeof(path), "%s/bob.pub", argv[1]);
+	lap_start();
+	if (keyfile_load_public(path, &r.pub) != 0)
+		return fail("keyfile_load_public");
+	lap("load_public");
+	if (jwk_thumbprint(r.pub, pubkid) != 0)
+		return fail("jwk_thumbprint");
+	lap("thumbprint_public");
+	memset(&so, 0, sizeof(so));
+	so.enc = jwe_enc_by_name("A256CBC-HS512");
+	so.r = &r;
+	so.nr = 1;
+	memcpy(r.kid, pubkid, sizeof(r.kid));
+	sink = sink_buf(&env);
+	if (so.enc == NULL || message_seal(&so, msg, sizeof(msg), &sink) != 0)
+		return fail("message_seal");
+	lap("message_seal_1k");
+	/* Not timed: message_open decodes its input in place. */
+	if (buf_append(&in, env.p, env.len) != 0)
+		return fail("copy");
+	lap_start();
+	memset(&oo, 0, sizeof(oo));
+	oo.key = priv;
+	oo.kid = kid;
+	if (message_open(&oo, &in, &m) != 0 || m.pt_len != sizeof(msg) ||
+	    memcmp(m.pt, msg, sizeof(msg)) != 0)
+		return fail("message_open");
+	lap("message_open_1k");
+	message_free(&m);
+	buf_free(&in);
+	buf_free(&env);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(r.pub);
+	lap_start();
+	/* What every tool runs at exit (libcrypto's atexit handler). */
+	OPENSSL_cleanup();
+	lap("openssl_cleanup");
+	return fflush(stdout) == 0 ? 0 : 1;
+}

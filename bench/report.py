@@ -1,0 +1,319 @@
+"""bench/report.py - the arithmetic and the tables of bench/run.sh.
+
+run.sh runs the commands; this turns hyperfine's JSON exports, the
+phases program's lines and openssl speed's figures into aligned tables.
+Results that later sections need (and the targets met or not) are kept in
+a small JSON state file between calls. Standard library only.
+
+    report.py startup    STATE HYPERFINE.json...
+    report.py phases     STATE PHASES.txt...
+    report.py throughput STATE PT_BYTES SIGNED_ENVELOPE SPEED.tsv HYPERFINE.json...
+    report.py memory     STATE PT_BYTES NAME=KIB...
+    report.py summary    STATE
+"""
+import json
+import os
+import statistics
+import sys
+
+MS = 1e3
+US = 1e-3
+
+
+def load_state(path):
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"targets": [], "values": {}}
+
+
+def save_state(path, st):
+    with open(path, "w") as f:
+        json.dump(st, f)
+
+
+def target(st, section, what, value, goal, met):
+    st["targets"].append([section, what, value, goal, bool(met)])
+
+
+def mark(met):
+    return "met" if met else "NOT MET"
+
+
+def hyperfine_times(files):
+    """Every run's wall time (s) per command, over all rounds, and the
+    median of each round, keyed by the command's name."""
+    times, rounds = {}, {}
+    for fn in files:
+        with open(fn) as f:
+            for r in json.load(f)["results"]:
+                times.setdefault(r["command"], []).extend(r["times"])
+                rounds.setdefault(r["command"], []).append(
+                    statistics.median(r["times"]))
+    return times, rounds
+
+
+def table(header, rows, align):
+    """Prints rows under header, columns padded to their widest cell;
+    align holds '<' or '>' per column."""
+    cells = [header] + [[str(c) for c in r] for r in rows]
+    w = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for n, r in enumerate(cells):
+        print("  " + "  ".join(
+            f"{c:{a}{wi}}" for c, a, wi in zip(r, align, w)).rstrip())
+        if n == 0:
+            print("  " + "  ".join("-" * wi for wi in w))
+
+
+# Section 1 ---------------------------------------------------------------
+
+ENC = ["age -r", "e2e-encrypt", "e2e-encrypt -s", "openssl pkeyutl -encrypt"]
+DEC = ["age -d", "e2e-decrypt", "e2e-decrypt --verify",
+       "openssl pkeyutl -decrypt"]
+
+
+def quartiles(v):
+    q = statistics.quantiles(v, n=4)
+    return q[0], q[2]
+
+
+def startup(state, files):
+    st = load_state(state)
+    times, rounds = hyperfine_times(files)
+    med = {k: statistics.median(v) * MS for k, v in times.items()}
+    st["values"]["startup_ms"] = med
+    rows = []
+    static = [n for n in ("e2e-encrypt (static)", "e2e-encrypt -s (static)",
+                          "e2e-decrypt (static)",
+                          "e2e-decrypt --verify (static)") if n in med]
+    enc = ENC + [n for n in static if n.startswith("e2e-encrypt")]
+    dec = DEC + [n for n in static if n.startswith("e2e-decrypt")]
+    for group, base in ((enc, "age -r"), (dec, "age -d")):
+        for name in group:
+            lo, hi = quartiles(times[name])
+            ratio = med[name] / med[base]
+            rows.append([name, f"{med[name]:.2f}",
+                         f"{lo * MS:.2f}-{hi * MS:.2f}", f"{ratio:.2f}",
+                         len(times[name])])
+    table(["command (1 KiB message)", "median ms", "p25-p75 ms",
+           "x age", "runs"], rows, "<>>>>")
+    print()
+    goals = []
+    pairs = [("e2e-encrypt", "age -r"), ("e2e-decrypt", "age -d")]
+    pairs += [(n, "age -r" if "encrypt" in n else "age -d") for n in static
+              if " -s " not in n and "--verify" not in n]
+    for tool, base in pairs:
+        r = med[tool] / med[base]
+        ok = r <= 1.0
+        goals.append([f"{tool} no slower than {base}", f"{r:.2f} x",
+                      "<= 1.00 x", mark(ok)])
+        target(st, "startup", f"{tool} <= {base}", f"{r:.2f} x",
+               "<= 1.00 x", ok)
+    signed_pairs = [("e2e-encrypt", "e2e-encrypt -s"),
+                    ("e2e-decrypt", "e2e-decrypt --verify")]
+    if static:
+        signed_pairs += [("e2e-encrypt (static)", "e2e-encrypt -s (static)"),
+                         ("e2e-decrypt (static)",
+                          "e2e-decrypt --verify (static)")]
+    for tool, signed in signed_pairs:
+        d = med[signed] - med[tool]
+        ok = d <= 0.3
+        goals.append([f"{signed} minus {tool}", f"{d:+.2f} ms",
+                      "<= 0.30 ms", mark(ok)])
+        target(st, "startup", f"{signed} extra cost", f"{d:+.2f} ms",
+               "<= 0.30 ms", ok)
+    table(["target", "measured", "goal", ""], goals,
+          "<>><")
+    save_state(state, st)
+
+
+# Section 2 ---------------------------------------------------------------
+
+# (name in phases.c, description, on e2e-decrypt's path)
+PHASES = [
+    ("cli_start", "cli_start (program name, signals, no core)", "yes"),
+    ("crypto_init", "crypto_init (OPENSSL_init_crypto, no config)", "yes"),
+    ("first_fetch", "first algorithm fetch (digest SHA256)", "yes"),
+    ("fetch_cipher", "first cipher fetch (AES-256-CBC)", "yes"),
+    ("fetch_mac", "first MAC fetch (HMAC)", "yes"),
+    ("first_random", "first random bytes (DRBG set-up)", "yes"),
+    ("load_private", "keyfile_load_private bob (PKCS#8 PEM)", "yes"),
+    ("thumbprint_private", "jwk_thumbprint of it", "yes"),
+    ("rsa_private_first", "first RSA-2048 private op (OAEP unwrap)",
+     "yes (1)"),
+    ("rsa_private_warm", "second RSA private op (warm)", "no"),
+    ("load_public", "keyfile_load_public bob.pub", "--verify"),
+    ("thumbprint_public", "jwk_thumbprint of it", "--verify"),
+    ("message_seal_1k", "message_seal, 1 KiB, unsigned", "no"),
+    ("message_open_1k", "message_open, 1 KiB (one warm RSA op)", "yes (2)"),
+    ("openssl_cleanup", "OPENSSL_cleanup (the tools skip it: NO_ATEXIT)",
+     "no"),
+]
+
+
+def phases(state, files):
+    st = load_state(state)
+    runs = {}
+    for fn in files:
+        with open(fn) as f:
+            for line in f:
+                name, ns = line.split("\t")
+                runs.setdefault(name, []).append(int(ns))
+    med = {k: statistics.median(v) / 1e3 for k, v in runs.items()}
+    # What e2e-decrypt (unsigned) runs, as measured here: its one RSA
+    # operation is the first one, inside message_open.
+    path = {k: med[k] for k, _, on in PHASES if on in ("yes", "yes (1)")}
+    path["message_open_1k"] = max(0.0, med["message_open_1k"] -
+                                  med["rsa_private_warm"])
+    total = sum(path.values())
+    rows = []
+    for k, desc, on in PHASES:
+        share = f"{100 * path[k] / total:.0f}%" if k in path else ""
+        rows.append([desc, f"{med[k]:.0f}", on, share])
+    table(["phase (in-process, in order)", "median us",
+           "in e2e-decrypt", "share"], rows, "<>><")
+    print(f"  ({len(files)} processes; (1) in e2e-decrypt this happens "
+          "inside message_open;")
+    print("   (2) counted on the path without its warm RSA op, "
+          f"{path['message_open_1k']:.0f} us)")
+    print()
+    s = st["values"].get("startup_ms", {})
+    floor = s.get("empty C program")
+    libs = s.get("phases -n")
+    dec = s.get("e2e-decrypt")
+    whole = s.get("phases (whole run)")
+    if None not in (floor, libs, dec, whole):
+        load = libs - floor
+        est = floor + load + total * US
+        every = floor + load + sum(med.values()) * US
+        rows = [
+            ["exec of an empty C program (hyperfine)", f"{floor:.2f}"],
+            ["+ loading libcrypto, jansson (phases -n minus empty)",
+             f"{load:.2f}"],
+            ["+ in-process phases on e2e-decrypt's path (above)",
+             f"{total * US:.2f}"],
+            ["= estimate for e2e-decrypt", f"{est:.2f}"],
+            ["  e2e-decrypt, whole process (section 1)", f"{dec:.2f}"],
+            ["  not accounted for (reading input, output, noise)",
+             f"{dec - est:.2f}"],
+            ["check: exec + loading + every phase above", f"{every:.2f}"],
+            ["  bench/phases, whole process (hyperfine)", f"{whole:.2f}"],
+        ]
+        table(["where e2e-decrypt's time goes", "ms"], rows, "<>")
+        print()
+        parts = dict(path)
+        parts["exec (empty program)"] = floor * MS
+        parts["library loading"] = load * MS
+        top = sorted(parts.items(), key=lambda kv: -kv[1])[:4]
+        print("  largest: " + ", ".join(
+            f"{k} {v / MS:.2f} ms" for k, v in top))
+    save_state(state, st)
+
+
+# Section 3 ---------------------------------------------------------------
+
+def signed_content_bytes(envelope):
+    """Bytes the cipher and MAC see in a signed envelope: the decoded
+    length of its ciphertext member (the inner JWS, ~4/3 the plaintext)."""
+    with open(envelope, "rb") as f:
+        data = f.read()
+    key = b'"ciphertext":"'
+    start = data.index(key) + len(key)
+    n = data.index(b'"', start) - start
+    return n * 3 // 4
+
+
+def throughput(state, pt_bytes, signed_env, speed, files):
+    st = load_state(state)
+    pt_bytes = int(pt_bytes)
+    sp = {}
+    with open(speed) as f:
+        for line in f:
+            k, v = line.split()
+            sp.setdefault(k, []).append(float(v))
+    sp = {k: statistics.median(v) / 1e6 for k, v in sp.items()}  # MB/s
+    lim_enc = 1 / (1 / sp["aes_enc"] + 1 / sp["sha512"])
+    lim_dec = 1 / (1 / sp["aes_dec"] + 1 / sp["sha512"])
+    rows = [
+        ["openssl speed aes-256-cbc (encrypt)", f"{sp['aes_enc']:.0f}"],
+        ["openssl speed aes-256-cbc (decrypt)", f"{sp['aes_dec']:.0f}"],
+        ["openssl speed sha512", f"{sp['sha512']:.0f}"],
+        ["limit, encrypt = 1/(1/aes-enc + 1/sha512)", f"{lim_enc:.0f}"],
+        ["limit, decrypt = 1/(1/aes-dec + 1/sha512)", f"{lim_dec:.0f}"],
+    ]
+    table(["one core, 16 KiB blocks", "MB/s"], rows, "<>")
+    print()
+    times, rounds = hyperfine_times(files)
+    sbytes = signed_content_bytes(signed_env)
+    rows = []
+    for name, lim, cbytes in (
+            ("e2e-encrypt", lim_enc, pt_bytes),
+            ("e2e-decrypt", lim_dec, pt_bytes),
+            ("e2e-decrypt --verify (signed)", lim_dec, sbytes)):
+        t = statistics.median(times[name])
+        mbs = pt_bytes / t / 1e6
+        r = cbytes / t / 1e6 / lim
+        ok = r >= 0.80
+        star = " *" if cbytes != pt_bytes else ""
+        rows.append([name, f"{t:.3f}", f"{mbs:.0f}", f"{lim:.0f}",
+                     f"{r:.2f}{star}", ">= 0.80", mark(ok),
+                     len(times[name])])
+        target(st, "throughput", f"{name} vs one-core limit", f"{r:.2f}",
+               ">= 0.80", ok)
+    table(["64 MiB, A256CBC-HS512, -o", "median s", "MB/s", "limit",
+           "ratio", "goal", "", "runs"], rows, "<>>>>><>")
+    print(f"  MB/s = 10^6 plaintext bytes per second. * the signed message "
+          f"puts its {sbytes / pt_bytes:.2f}x")
+    print("    larger inner JWS through the cipher and MAC; its ratio "
+          "counts those bytes")
+    save_state(state, st)
+
+
+# Section 4 ---------------------------------------------------------------
+
+def memory(state, pt_bytes, pairs):
+    st = load_state(state)
+    pt_bytes = int(pt_bytes)
+    rows = []
+    for p in pairs:
+        name, kib = p.rsplit("=", 1)
+        x = int(kib) * 1024 / pt_bytes
+        ok = x <= 4
+        rows.append([name, f"{int(kib) / 1024:.0f}", f"{x:.2f}",
+                     "<= 4.00", mark(ok)])
+        target(st, "memory", f"{name} peak RSS", f"{x:.2f} x",
+               "<= 4.00 x", ok)
+    table(["64 MiB message", "max RSS MiB", "x size", "goal", ""],
+          rows, "<>>><")
+    save_state(state, st)
+
+
+def summary(state):
+    st = load_state(state)
+    rows = [[sec, what, val, goal, mark(ok)]
+            for sec, what, val, goal, ok in st["targets"]]
+    table(["section", "target", "measured", "goal", ""], rows, "<<>><")
+    met = sum(1 for t in st["targets"] if t[4])
+    print()
+    print(f"  targets: {met} met, {len(st['targets']) - met} not met "
+          f"(of {len(st['targets'])})")
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "startup":
+        startup(args[0], args[1:])
+    elif cmd == "phases":
+        phases(args[0], args[1:])
+    elif cmd == "throughput":
+        throughput(args[0], args[1], args[2], args[3], args[4:])
+    elif cmd == "memory":
+        memory(args[0], args[1], args[2:])
+    elif cmd == "summary":
+        summary(args[0])
+    else:
+        sys.exit(f"report.py: unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
