@@ -48,7 +48,12 @@ buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra + 1;	/* room for buf_terminate() */
 	if (need <= b->cap)
 		return 0;
-	ncap = b->cap ? b->cap : 256;
+	/* A first reservation is taken at its word (a file read at its
+	 * known size); growth after that doubles. */
+	if (b->cap == 0)
+		ncap = need > 256 ? need : 256;
+	else
+		ncap = b->cap;
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (b->limit != 0 && ncap > b->limit + 1 && need <= b->limit + 1)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,51 @@ out:
 	if (rc != 0)
 		buf_clear(out);
 	return rc;
+}
+
+int
+file_view(const char *path, size_t max, const char *what,
+    struct input_view *v)
+{
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	memset(v, 0, sizeof(*v));
+	v->b.secret = 1;
+	if (!file_is_std(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uintmax_t)st.st_size >= FILEIO_MAP_MIN &&
+	    (uintmax_t)st.st_size <= max) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+			    MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			close(fd);
+			if (map != MAP_FAILED) {
+				v->map = map;
+				v->map_len = (size_t)st.st_size;
+				v->p = map;
+				v->len = v->map_len;
+				return 0;
+			}
+		}
+		/* Otherwise read it: file_read says what is wrong. */
+	}
+	if ((rc = file_read(path, max, what, &v->b)) != 0)
+		return rc;
+	v->p = v->b.p;
+	v->len = v->b.len;
+	return 0;
+}
+
+void
+file_view_free(struct input_view *v)
+{
+	if (v->map != NULL)
+		munmap(v->map, v->map_len);
+	buf_free(&v->b);
+	memset(v, 0, sizeof(*v));
+	v->b.secret = 1;
 }
 
 int

@@ -27,6 +27,26 @@
 int file_read(const char *path, size_t max, const char *what,
     struct buf *out);
 
+/*
+ * A read-only view of a whole input: a regular file of at least
+ * FILEIO_MAP_MIN bytes is mapped (its pages come from the page cache,
+ * with no copy and no fresh memory to clear), anything else is read into
+ * b. Only for data that is not secret in memory beyond the file itself
+ * (the plaintext being encrypted is the user's own file). Same limits and
+ * exit codes as file_read.
+ */
+#define FILEIO_MAP_MIN ((size_t)1 << 20)
+struct input_view {
+	const uint8_t *p;
+	size_t len;
+	void *map;		/* the mapping, or NULL */
+	size_t map_len;
+	struct buf b;		/* or the data, read */
+};
+int file_view(const char *path, size_t max, const char *what,
+    struct input_view *v);
+void file_view_free(struct input_view *v);
+
 /* Warns when a private key file can be read by group or others. */
 void file_warn_if_exposed(const char *path);
 

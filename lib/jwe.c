@@ -14,8 +14,10 @@
 #include <openssl/crypto.h>
 
 /* Plaintext is encrypted and encoded in chunks of this many bytes (a
- * multiple of both the AES block and of 3, so base64 needs no carry). */
-#define CHUNK (48 * 1024)
+ * multiple of both the AES block and of 3, so base64 needs no carry),
+ * through a ring of buffers the MAC worker reads from (pipeline.h). */
+#define CHUNK (16 * 3 * 5440)
+#define SLOTS (PIPELINE_DEPTH + 1)
 
 #define COMMIT_LABEL "e2e-chat CEK commitment v1"
 
@@ -128,7 +130,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	struct aead_enc ae;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
-	size_t i, ek_len, off, chunk, n, m, ct_len = 0;
+	size_t i, ek_len, off, chunk, n, m, k;
 	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
@@ -173,9 +175,10 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 
 	rc = E2E_EX_SOFTWARE;
-	/* The whole ciphertext is kept so that a second core can run the MAC
-	 * over it while this thread encrypts, encodes and writes. */
-	if ((ct = big_alloc(pt_len + 32)) == NULL ||
+	/* Each chunk's ciphertext goes to the next buffer of a ring: this
+	 * thread encodes and writes it while a second core runs the MAC over
+	 * it; the pipeline's depth keeps a buffer from being reused early. */
+	if ((ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
 	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
 		err_error("out of memory");
 		goto out;
@@ -185,18 +188,19 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	    hdr_b64.len)) != 0)
 		goto out;
 	ae_live = 1;
-	if ((pl = pipeline_start(ct, pt_len, mac_enc_chunk, &ae)) == NULL) {
+	if ((pl = pipeline_start(pt_len, mac_enc_chunk, &ae)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	for (off = 0, ct_len = 0; off < pt_len; off += chunk) {
+	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
+		uint8_t *slot = ct + (k % SLOTS) * (CHUNK + 32);
+
 		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
-		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk,
-		    ct + ct_len, &n)) != 0)
+		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
+		    &n)) != 0)
 			break;
-		pipeline_produced(pl, ct_len + n);
-		m = b64url_stream_update(&bs, ct + ct_len, n, enc_text);
-		ct_len += n;
+		pipeline_push(pl, slot, n);
+		m = b64url_stream_update(&bs, slot, n, enc_text);
 		if ((rc = sink_write(out, enc_text, m)) != 0)
 			break;
 	}
@@ -207,9 +211,10 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		rc = prc;
 		goto out;
 	}
-	if ((rc = aead_encrypt_final(&ae, ct + ct_len, &n, tag)) != 0)
+	/* The last block: every earlier byte went through the MAC. */
+	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
 		goto out;
-	n = b64url_stream_update(&bs, ct + ct_len, n, enc_text);
+	n = b64url_stream_update(&bs, ct, n, enc_text);
 	n += b64url_stream_final(&bs, enc_text + n);
 	if ((rc = sink_write(out, enc_text, n)) != 0 ||
 	    (rc = sink_puts(out, "\",\"tag\":\"")) != 0 ||
@@ -342,42 +347,51 @@ mac_chunk(void *ctx, uint8_t *p, size_t n)
  * with *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
  * base64url.
  */
+/*
+ * Decodes the base64url ciphertext ct (ct_len characters) into out (room
+ * for b64url_declen(ct_len) bytes; out may be ct itself) and decrypts it
+ * there under cek: this thread decodes while a second core runs the MAC
+ * (or GCM) over what is already decoded (pipeline.h). Returns 0 with
+ * *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
+ * base64url.
+ */
 static int
 decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
-    const uint8_t *iv, const struct buf *aad, char *ct, size_t ct_len,
-    const uint8_t *tag, size_t *pt_len)
+    const uint8_t *iv, const struct buf *aad, const char *ct, size_t ct_len,
+    uint8_t *out, const uint8_t *tag, size_t *pt_len)
 {
 	/* Whole quads, so only the last step has a partial group. */
 	const size_t step = (size_t)1 << 20;
 	struct aead_dec d;
 	struct pipeline *pl = NULL;
-	size_t in = 0, out = 0, chunk;
+	size_t in = 0, done = 0, chunk;
 	long long n = 0;
 	int rc = -1, prc;
 
 	if (aead_decrypt_init(&d, enc, cek, iv, enc->iv_len, aad->p,
 	    aad->len) != 0)
 		goto out;
-	if ((pl = pipeline_start((uint8_t *)ct, b64url_declen(ct_len),
-	    mac_chunk, &d)) == NULL)
+	if ((pl = pipeline_start(b64url_declen(ct_len), mac_chunk,
+	    &d)) == NULL)
 		goto out;
-	/* Output never overtakes input (3 bytes per 4 characters), and the
-	 * worker reads only below what was published. */
+	/* In place, output never overtakes input (3 bytes per 4
+	 * characters), so the decoded bytes handed to the worker are never
+	 * written again. */
 	for (in = 0; in < ct_len; in += chunk) {
 		chunk = ct_len - in > step ? step : ct_len - in;
-		n = b64url_decode(ct + in, chunk, (uint8_t *)ct + out);
+		n = b64url_decode(ct + in, chunk, out + done);
 		if (n < 0)
 			break;
-		out += (size_t)n;
-		pipeline_produced(pl, out);
+		pipeline_push(pl, out + done, (size_t)n);
+		done += (size_t)n;
 	}
 	prc = pipeline_finish(pl);
 	if (n < 0) {
 		rc = -2;
 		goto out;
 	}
-	if (prc == 0 && aead_decrypt_final(&d, (uint8_t *)ct, out, tag,
-	    enc->tag_len, pt_len) == 0)
+	if (prc == 0 && aead_decrypt_final(&d, out, done, tag, enc->tag_len,
+	    pt_len) == 0)
 		rc = 0;
 out:
 	aead_decrypt_free(&d);
@@ -387,6 +401,15 @@ out:
 int
 jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
     const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
+{
+	return jwe_decrypt_into(obj, ct, ct_len, (uint8_t *)ct, priv, own_kid,
+	    res, why, why_size);
+}
+
+int
+jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_result *res, char *why, size_t why_size)
 {
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
@@ -538,7 +561,7 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 	/* Several entries to try: decode now, and decrypt copies. One (the
 	 * usual case): decode while decrypting, below. */
 	if (nmine > 1) {
-		if ((n = b64url_decode(ct, ct_len, (uint8_t *)ct)) < 0) {
+		if ((n = b64url_decode(ct, ct_len, out)) < 0) {
 			why_set(why, why_size, "\"ciphertext\" is not "
 			    "base64url");
 			goto out;
@@ -592,21 +615,21 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 				goto out;
 			}
 			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
-			    aadbuf.len, (uint8_t *)ct, ct_len, tag, tag_len,
+			    aadbuf.len, out, ct_len, tag, tag_len,
 			    tmp, &tlen) == 0;
 			if (ok) {
-				memcpy(ct, tmp, tlen);
+				memcpy(out, tmp, tlen);
 				res->pt_len = tlen;
 			}
 			wipe(tmp, ct_len);
 			free(tmp);
 		} else if (nmine > 1) {
 			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
-			    aadbuf.len, (uint8_t *)ct, ct_len, tag, tag_len,
-			    (uint8_t *)ct, &res->pt_len) == 0;
+			    aadbuf.len, out, ct_len, tag, tag_len,
+			    out, &res->pt_len) == 0;
 		} else {
 			n = decode_and_decrypt(enc, cek, iv, &aadbuf, ct,
-			    ct_len, tag, &res->pt_len);
+			    ct_len, out, tag, &res->pt_len);
 			if (n == -2) {
 				why_set(why, why_size, "\"ciphertext\" is not "
 				    "base64url");
@@ -616,7 +639,7 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 		}
 		if (ok) {
 			res->enc = enc;
-			res->pt = (uint8_t *)ct;
+			res->pt = out;
 			res->nrecipients = nr;
 			res->uncommitted_group = enc->md == NULL &&
 			    commit == NULL && nr > 1;

@@ -70,4 +70,10 @@ struct jwe_result {
 int jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
     const char *own_kid, struct jwe_result *res, char *why, size_t why_size);
 
+/* The same, decoding the ciphertext text ct (left as it is) into out,
+ * which needs b64url_declen(ct_len) bytes; res->pt points into out. */
+int jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_result *res, char *why, size_t why_size);
+
 #endif

@@ -206,22 +206,27 @@ out:
 }
 
 static int
-open_seed(const struct open_opts *o, struct buf *in, struct message *m)
+open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
+    struct message *m)
 {
+	struct buf copy = BUF_SECRET_INIT;
 	struct seed_result sr;
 	char why[200];
 	json_t *obj = NULL;
 	int rc;
 
 	m->format = MESSAGE_SEED;
-	seed_unreplace((char *)in->p, &in->len);
-	obj = jsonio_parse_flags((char *)in->p, in->len, JSON_ALLOW_NUL, why,
+	if (buf_append(&copy, text, len) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	seed_unreplace((char *)copy.p, &copy.len);
+	obj = jsonio_parse_flags((char *)copy.p, copy.len, JSON_ALLOW_NUL, why,
 	    sizeof(why));
 	if (obj == NULL) {
 		rc = refuse(m, "the seed message is not JSON: %s", why);
 		goto out;
 	}
-	m->own.secret = 1;
 	rc = seed_decrypt(obj, o->key, &m->own, &sr, why, sizeof(why));
 	if (rc == -1) {
 		rc = refuse(m, "%s", why);
@@ -237,50 +242,53 @@ open_seed(const struct open_opts *o, struct buf *in, struct message *m)
 		    "cannot be signed, and --verify asks for a signature");
 out:
 	json_decref(obj);
+	buf_free(&copy);
 	return rc;
 }
 
 int
-message_open(const struct open_opts *o, struct buf *in, struct message *m)
+message_open_text(const struct open_opts *o, const uint8_t *text,
+    size_t len, struct message *m)
 {
 	struct jwe_result jr;
 	struct buf reduced = BUF_INIT;
-	char why[200], why2[200], *ct = NULL;
+	char why[200], why2[200];
+	const char *ct = NULL;
 	size_t start, end, ct_len = 0;
 	json_t *obj = NULL, *seed = NULL;
-	const char *s;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	m->own.secret = 1;
 	/*
 	 * The ciphertext is most of a large envelope. It is located first
-	 * and left where it is, and jansson parses the rest, which keeps
-	 * memory near the input size and skips a slow copy (jsonio.h).
+	 * and decoded from where it is, and jansson parses the rest, which
+	 * keeps memory near the message size and skips a slow copy
+	 * (jsonio.h).
 	 */
-	if (jsonio_member_span((char *)in->p, in->len, "ciphertext", &start,
+	if (jsonio_member_span((const char *)text, len, "ciphertext", &start,
 	    &end) == 0) {
-		if (buf_append(&reduced, in->p, start) != 0 ||
-		    buf_append(&reduced, in->p + end, in->len - end) != 0) {
+		if (buf_append(&reduced, text, start) != 0 ||
+		    buf_append(&reduced, text + end, len - end) != 0) {
 			rc = E2E_EX_SOFTWARE;
 			goto out;
 		}
 		obj = jsonio_parse((char *)reduced.p, reduced.len, why,
 		    sizeof(why));
-		ct = (char *)in->p + start;
+		ct = (const char *)text + start;
 		ct_len = end - start;
 	} else {
-		obj = jsonio_parse((char *)in->p, in->len, why, sizeof(why));
+		obj = jsonio_parse((const char *)text, len, why, sizeof(why));
 		/* A seed message's strings may hold NUL bytes (\u0000), which
 		 * nothing else may. When the text fails for another reason
 		 * too, that reason is the one worth showing. */
 		if (obj == NULL) {
-			seed = jsonio_parse_flags((char *)in->p, in->len,
+			seed = jsonio_parse_flags((const char *)text, len,
 			    JSON_ALLOW_NUL, why2, sizeof(why2));
 			if (json_is_object(seed) &&
 			    json_object_get(seed, "RSACipher") != NULL) {
 				json_decref(seed);
-				rc = open_seed(o, in, m);
+				rc = open_seed(o, text, len, m);
 				goto out;
 			}
 			if (seed == NULL)
@@ -299,31 +307,31 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 	if (ct == NULL && json_object_get(obj, "RSACipher") != NULL) {
 		json_decref(obj);
 		obj = NULL;
-		rc = open_seed(o, in, m);
+		rc = open_seed(o, text, len, m);
 		goto out;
 	}
-	if (ct == NULL) {
-		/* A ciphertext member written with escapes: take jansson's. */
-		if ((s = jsonio_str(obj, "ciphertext", &ct_len)) == NULL) {
-			rc = refuse(m, "the input is not an envelope: "
-			    "\"ciphertext\" is missing or not a string");
-			goto out;
-		}
-		if (buf_append(&m->own, s, ct_len) != 0) {
-			rc = E2E_EX_SOFTWARE;
-			goto out;
-		}
-		ct = (char *)m->own.p;
+	/* A ciphertext member written with escapes: take jansson's. */
+	if (ct == NULL &&
+	    (ct = jsonio_str(obj, "ciphertext", &ct_len)) == NULL) {
+		rc = refuse(m, "the input is not an envelope: "
+		    "\"ciphertext\" is missing or not a string");
+		goto out;
+	}
+	/* The plaintext is decoded and decrypted into a buffer of ours. */
+	if (buf_reserve(&m->own, b64url_declen(ct_len)) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
 	}
 	m->format = MESSAGE_JWE;
-	rc = jwe_decrypt(obj, ct, ct_len, o->key, o->kid, &jr, why,
-	    sizeof(why));
+	rc = jwe_decrypt_into(obj, ct, ct_len, m->own.p, o->key, o->kid, &jr,
+	    why, sizeof(why));
 	if (rc == -1) {
 		rc = refuse(m, "%s", why);
 		goto out;
 	}
 	if (rc != 0)
 		goto out;
+	m->own.len = jr.pt_len;
 	m->enc = jr.enc->name;
 	m->nrecipients = jr.nrecipients;
 	m->uncommitted_group = jr.uncommitted_group;
@@ -337,17 +345,21 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 			rc = refuse_signed(m, "the message is not signed, and "
 			    "--verify asks for a signature");
 	}
-	if (rc != 0)
-		wipe(jr.pt, jr.pt_len);
 out:
 	json_decref(obj);
 	buf_free(&reduced);
 	if (rc != 0) {
 		m->pt = NULL;
 		m->pt_len = 0;
-		buf_free(&m->own);
+		buf_free(&m->own);	/* wipes what was decrypted */
 	}
 	return rc;
+}
+
+int
+message_open(const struct open_opts *o, struct buf *in, struct message *m)
+{
+	return message_open_text(o, in->p, in->len, m);
 }
 
 void

@@ -63,15 +63,19 @@ struct message {
 	int seed_same_keys;		/* see seed_result */
 	char error[320];		/* why it failed, terminal-safe */
 	char hint[320];			/* empty, or what may help */
-	struct buf own;			/* plaintext not held in the input */
+	struct buf own;			/* holds the plaintext */
 };
 
 /*
- * Opens the envelope held in in (which it decodes and decrypts in place:
- * the plaintext may point into in, so in must outlive m). Returns 0, or
- * 65 (the message was refused: m->error and maybe m->hint say why, and
- * there is no plaintext) or 70; nothing is printed.
+ * Opens the envelope text (len bytes, not modified; it may be a read-only
+ * mapping of a file). The plaintext is decrypted into m's own buffer.
+ * Returns 0, or 65 (the message was refused: m->error and maybe m->hint
+ * say why, and there is no plaintext) or 70; nothing is printed.
  */
+int message_open_text(const struct open_opts *o, const uint8_t *text,
+    size_t len, struct message *m);
+
+/* The same for an envelope held in a buffer. */
 int message_open(const struct open_opts *o, struct buf *in,
     struct message *m);
 

@@ -1,53 +1,60 @@
-/* pipeline.c - a producer and one consumer over one buffer (see pipeline.h). */
+/* pipeline.c - a producer and one consumer of ranges (see pipeline.h). */
 #include "pipeline.h"
 #include "err.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
+struct range {
+	uint8_t *p;
+	size_t n;
+};
+
 struct pipeline {
-	uint8_t *buf;
 	pipeline_fn fn;
 	void *ctx;
 	int threaded;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t more;
-	size_t produced;	/* guarded by lock */
-	size_t latest;		/* the producer's own: produced so far */
-	size_t published;	/* the producer's own: last value handed over */
-	int done;		/* guarded by lock: no more will come */
-	size_t consumed;	/* the consumer's own */
-	int rc;			/* the consumer's own until joined */
+	pthread_cond_t changed;
+	/* Guarded by lock: a ring of waiting ranges. */
+	struct range q[PIPELINE_DEPTH];
+	size_t head, count;
+	int done;
+	int rc;			/* the consumer's, read after the join */
 };
 
 static void *
 consume(void *arg)
 {
 	struct pipeline *pl = arg;
-	size_t upto;
-	int done;
+	struct range r;
 
 	for (;;) {
 		pthread_mutex_lock(&pl->lock);
-		while (pl->produced == pl->consumed && !pl->done)
-			pthread_cond_wait(&pl->more, &pl->lock);
-		upto = pl->produced;
-		done = pl->done;
-		pthread_mutex_unlock(&pl->lock);
-		if (upto > pl->consumed) {
-			if (pl->rc == 0)
-				pl->rc = pl->fn(pl->ctx, pl->buf + pl->consumed,
-				    upto - pl->consumed);
-			pl->consumed = upto;
-		} else if (done) {
+		while (pl->count == 0 && !pl->done)
+			pthread_cond_wait(&pl->changed, &pl->lock);
+		if (pl->count == 0) {	/* done, and nothing left */
+			pthread_mutex_unlock(&pl->lock);
 			return NULL;
 		}
+		r = pl->q[pl->head];
+		pthread_mutex_unlock(&pl->lock);
+
+		if (pl->rc == 0)
+			pl->rc = pl->fn(pl->ctx, r.p, r.n);
+
+		/* Only now is the range's memory free for reuse. */
+		pthread_mutex_lock(&pl->lock);
+		pl->head = (pl->head + 1) % PIPELINE_DEPTH;
+		pl->count--;
+		pthread_cond_signal(&pl->changed);
+		pthread_mutex_unlock(&pl->lock);
 	}
 }
 
 struct pipeline *
-pipeline_start(uint8_t *buf, size_t total, pipeline_fn fn, void *ctx)
+pipeline_start(size_t total, pipeline_fn fn, void *ctx)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
 
@@ -55,19 +62,18 @@ pipeline_start(uint8_t *buf, size_t total, pipeline_fn fn, void *ctx)
 		err_error("out of memory");
 		return NULL;
 	}
-	pl->buf = buf;
 	pl->fn = fn;
 	pl->ctx = ctx;
 	if (total < PIPELINE_MIN_PARALLEL)
 		return pl;
 	if (pthread_mutex_init(&pl->lock, NULL) != 0)
 		return pl;
-	if (pthread_cond_init(&pl->more, NULL) != 0) {
+	if (pthread_cond_init(&pl->changed, NULL) != 0) {
 		pthread_mutex_destroy(&pl->lock);
 		return pl;
 	}
 	if (pthread_create(&pl->thread, NULL, consume, pl) != 0) {
-		pthread_cond_destroy(&pl->more);
+		pthread_cond_destroy(&pl->changed);
 		pthread_mutex_destroy(&pl->lock);
 		return pl;
 	}
@@ -76,24 +82,22 @@ pipeline_start(uint8_t *buf, size_t total, pipeline_fn fn, void *ctx)
 }
 
 void
-pipeline_produced(struct pipeline *pl, size_t upto)
+pipeline_push(struct pipeline *pl, uint8_t *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (!pl->threaded) {
-		if (upto > pl->consumed && pl->rc == 0)
-			pl->rc = pl->fn(pl->ctx, pl->buf + pl->consumed,
-			    upto - pl->consumed);
-		pl->consumed = upto;
+		if (pl->rc == 0)
+			pl->rc = pl->fn(pl->ctx, p, n);
 		return;
 	}
-	/* Hand over in steps of at least PIPELINE_STEP: waking the worker
-	 * for every small chunk costs more than the work. */
-	pl->latest = upto;
-	if (upto - pl->published < PIPELINE_STEP)
-		return;
-	pl->published = upto;
 	pthread_mutex_lock(&pl->lock);
-	pl->produced = upto;
-	pthread_cond_signal(&pl->more);
+	while (pl->count == PIPELINE_DEPTH)
+		pthread_cond_wait(&pl->changed, &pl->lock);
+	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].p = p;
+	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].n = n;
+	pl->count++;
+	pthread_cond_signal(&pl->changed);
 	pthread_mutex_unlock(&pl->lock);
 }
 
@@ -104,12 +108,11 @@ pipeline_finish(struct pipeline *pl)
 
 	if (pl->threaded) {
 		pthread_mutex_lock(&pl->lock);
-		pl->produced = pl->latest;
 		pl->done = 1;
-		pthread_cond_signal(&pl->more);
+		pthread_cond_signal(&pl->changed);
 		pthread_mutex_unlock(&pl->lock);
 		pthread_join(pl->thread, NULL);
-		pthread_cond_destroy(&pl->more);
+		pthread_cond_destroy(&pl->changed);
 		pthread_mutex_destroy(&pl->lock);
 	}
 	rc = pl->rc;

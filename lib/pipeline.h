@@ -1,11 +1,12 @@
 /*
- * pipeline.h - two-stage processing of one large buffer on two cores.
+ * pipeline.h - two-stage processing of a large stream on two cores.
  *
- * The calling thread produces bytes into a buffer in order (decoding,
- * encrypting) and says how far it got; a worker thread runs a function
- * over each newly produced range, in order (a MAC, GCM). The two stages
- * never touch the same bytes at the same time: the worker only reads
- * below the produced mark, the producer only writes above it.
+ * The calling thread produces ranges of bytes (decoding, encrypting) and
+ * pushes them in order; a worker thread runs a function over each range,
+ * in the same order (a MAC, GCM). At most PIPELINE_DEPTH pushed ranges
+ * wait at any time, so once pipeline_push() returns, every range pushed
+ * PIPELINE_DEPTH pushes earlier has been consumed and its memory may be
+ * reused: a ring of PIPELINE_DEPTH + 1 buffers is enough.
  *
  * Small jobs, or a failure to start a thread, run the function in the
  * calling thread instead: the result is the same, only slower.
@@ -18,25 +19,24 @@
 
 /* Jobs smaller than this run in the calling thread. */
 #define PIPELINE_MIN_PARALLEL ((size_t)1 << 20)
-/* The worker is handed at least this much at a time (the last piece
- * excepted). */
-#define PIPELINE_STEP ((size_t)256 << 10)
+/* How many pushed ranges may wait for the worker. */
+#define PIPELINE_DEPTH 8
 
 /* The consumer: returns 0, or non-zero to stop (kept and returned by
- * pipeline_finish). */
+ * pipeline_finish; later ranges are then skipped). */
 typedef int (*pipeline_fn)(void *ctx, uint8_t *p, size_t n);
 
 struct pipeline;
 
-/* Starts a pipeline over buf for a job of about total bytes. Returns NULL
- * only when out of memory (reported). */
-struct pipeline *pipeline_start(uint8_t *buf, size_t total, pipeline_fn fn,
-    void *ctx);
+/* Starts a pipeline for a job of about total bytes. Returns NULL only
+ * when out of memory (reported). */
+struct pipeline *pipeline_start(size_t total, pipeline_fn fn, void *ctx);
 
-/* Publishes that buf[0..upto) is produced. upto never decreases. */
-void pipeline_produced(struct pipeline *pl, size_t upto);
+/* Hands p[0..n) to the consumer, waiting while PIPELINE_DEPTH ranges are
+ * already waiting. The bytes must stay untouched until consumed. */
+void pipeline_push(struct pipeline *pl, uint8_t *p, size_t n);
 
-/* Waits until every produced byte was consumed, ends the worker and frees
+/* Waits until every pushed range was consumed, ends the worker and frees
  * the pipeline. Returns the first non-zero result of fn, or 0. */
 int pipeline_finish(struct pipeline *pl);
 

@@ -89,7 +89,7 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
-	struct buf in = BUF_SECRET_INIT;
+	struct input_view in;
 	struct outfile out = OUTFILE_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
 	char kid[KID_SIZE], vkid[KID_SIZE];
@@ -98,6 +98,7 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	memset(&m, 0, sizeof(m));
+	memset(&in, 0, sizeof(in));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:o:hV", longopts,
 	    NULL)) != -1) {
@@ -165,14 +166,14 @@ main(int argc, char **argv)
 	    ((rc = keyfile_load_public(verify_path, &vkey)) != 0 ||
 	    (rc = jwk_thumbprint(vkey, vkid)) != 0))
 		goto out;
-	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
 	    &in)) != 0)
 		goto out;
 	oo.key = key;
 	oo.kid = kid;
 	oo.verify = vkey;
 	oo.verify_kid = vkey ? vkid : NULL;
-	if ((rc = message_open(&oo, &in, &m)) != 0) {
+	if ((rc = message_open_text(&oo, in.p, in.len, &m)) != 0) {
 		if (m.error[0] != '\0')
 			err_error("%s", m.error);
 		if (m.hint[0] != '\0')
@@ -198,6 +199,6 @@ out:
 	message_free(&m);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(vkey);
-	buf_free(&in);
+	file_view_free(&in);
 	return rc;
 }

@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	struct jwe_recipient r[JWE_MAX_RECIPIENTS];
 	struct passphrase_src ps = { NULL, NULL };
 	struct seal_opts so;
-	struct buf pt = BUF_SECRET_INIT;
+	struct input_view pt;
 	struct outfile out = OUTFILE_INIT;
 	struct sink sink;
 	EVP_PKEY *sk = NULL;
@@ -89,6 +89,7 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	memset(r, 0, sizeof(r));
+	memset(&pt, 0, sizeof(pt));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:s:o:hV", longopts,
 	    NULL)) != -1) {
@@ -196,7 +197,7 @@ main(int argc, char **argv)
 	    ((rc = keyfile_load_private(signer, &ps, &sk)) != 0 ||
 	    (rc = jwk_thumbprint(sk, skid)) != 0))
 		goto out;
-	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
 	    &pt)) != 0)
 		goto out;
 	if ((rc = outfile_open(&out, out_path, 0644)) != 0)
@@ -220,6 +221,6 @@ out:
 	for (i = 0; i < nr; i++)
 		EVP_PKEY_free(r[i].pub);
 	EVP_PKEY_free(sk);
-	buf_free(&pt);
+	file_view_free(&pt);
 	return rc;
 }
