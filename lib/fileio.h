@@ -33,7 +33,9 @@ int file_read(const char *path, size_t max, const char *what,
  * with no copy and no fresh memory to clear), anything else is read into
  * b. Only for data that is not secret in memory beyond the file itself
  * (the plaintext being encrypted is the user's own file). Same limits and
- * exit codes as file_read.
+ * exit codes as file_read. A mapped file that another process truncates
+ * meanwhile makes later reads fault (SIGBUS): the price of not copying,
+ * paid only by a user who edits a file while encrypting it.
  */
 #define FILEIO_MAP_MIN ((size_t)1 << 20)
 struct input_view {
