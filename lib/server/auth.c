@@ -1,0 +1,307 @@
+/* auth.c - bcrypt passwords and HS256 tokens (see auth.h). */
+#include "auth.h"
+#include "b64.h"
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "fileio.h"
+#include "jsonio.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jwt.h>
+#include <openssl/crypto.h>
+
+#define PREHASH_LABEL "e2e-chat password v1"
+#define CLOCK_SKEW 60		/* seconds a token's iat may be ahead */
+#define SECRET_KEY "jwt_secret"
+
+/* base64(HMAC-SHA-256(label, pw)): 44 characters, no NUL. */
+static int
+prehash(const char *pw, size_t len, char out[64])
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	struct buf b = BUF_SECRET_INIT;
+	size_t mac_len = 0;
+	int rc = -1;
+
+	if (crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
+	    sizeof(PREHASH_LABEL) - 1, (const uint8_t *)pw, len, mac,
+	    &mac_len) != 0 || mac_len != 32)
+		goto out;
+	if (b64_append(&b, mac, 32) != 0 || b.len >= 64)
+		goto out;
+	memcpy(out, b.p, b.len);
+	out[b.len] = '\0';
+	rc = 0;
+out:
+	wipe(mac, sizeof(mac));
+	buf_free(&b);
+	return rc;
+}
+
+int
+auth_password_hash(const char *pw, size_t len, unsigned cost,
+    char out[STORE_HASH_MAX + 1])
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], input[64];
+	struct crypt_data *cd;
+	const char *h;
+	int rc = -1;
+
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return -1;
+	if (prehash(pw, len, input) != 0)
+		goto out;
+	if (crypt_gensalt_rn("$2b$", cost, NULL, 0, setting,
+	    sizeof(setting)) == NULL)
+		goto out;
+	h = crypt_rn(input, setting, cd, sizeof(*cd));
+	if (h == NULL || h[0] == '*' || strlen(h) > STORE_HASH_MAX)
+		goto out;
+	memcpy(out, h, strlen(h) + 1);
+	rc = 0;
+out:
+	wipe(input, sizeof(input));
+	wipe(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+int
+auth_hash_cost(const char *hash)
+{
+	/* $2b$NN$ and 53 more characters. */
+	if (strncmp(hash, "$2b$", 4) != 0 || hash[4] < '0' || hash[4] > '9' ||
+	    hash[5] < '0' || hash[5] > '9' || hash[6] != '$' ||
+	    strlen(hash) != 60)
+		return -1;
+	return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+int
+auth_password_check(const char *pw, size_t len, const char *hash)
+{
+	char input[64];
+	struct crypt_data *cd;
+	const char *h;
+	int ok = 0;
+
+	/* Only our own kind of hash: $2x$/$2y$/$2$ are never accepted (B3). */
+	if (auth_hash_cost(hash) < 0)
+		return 0;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	if (prehash(pw, len, input) == 0) {
+		h = crypt_rn(input, hash, cd, sizeof(*cd));
+		ok = h != NULL && strlen(h) == strlen(hash) &&
+		    CRYPTO_memcmp(h, hash, strlen(hash)) == 0;
+	}
+	wipe(input, sizeof(input));
+	wipe(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+struct secret_job {
+	struct store_job job;
+	const uint8_t *value;
+	size_t len;
+};
+
+static int
+secret_put(struct store *s, struct store_job *j)
+{
+	struct secret_job *sj = (struct secret_job *)j;
+
+	return s->be->meta_put_new(s, SECRET_KEY, sj->value, sj->len);
+}
+
+int
+auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
+{
+	struct buf b = BUF_SECRET_INIT;
+	struct secret_job sj;
+	uint8_t fresh[32];
+	int rc = -1, r;
+
+	k->secret_len = 0;
+	if (file != NULL) {
+		if (file_read(file, AUTH_SECRET_MAX, "secret file", &b) != 0)
+			goto out;
+		file_warn_if_exposed(file);
+		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
+		if (b.len < AUTH_SECRET_MIN) {
+			err_error("the secret in %s has %zu bytes; at least %d "
+			    "are needed", file, b.len, AUTH_SECRET_MIN);
+			goto out;
+		}
+	} else {
+		r = s->be->meta_get(s, SECRET_KEY, &b);
+		if (r == STORE_NOT_FOUND) {
+			/* First start: make one and keep it. */
+			if (crypto_random(fresh, sizeof(fresh)) != 0)
+				goto out;
+			memset(&sj, 0, sizeof(sj));
+			sj.job.run = secret_put;
+			sj.value = fresh;
+			sj.len = sizeof(fresh);
+			r = store_run(s, &sj.job);
+			wipe(fresh, sizeof(fresh));
+			/* Another server on the same database may have won. */
+			if ((r != STORE_OK && r != STORE_CONFLICT) ||
+			    s->be->meta_get(s, SECRET_KEY, &b) != STORE_OK) {
+				err_error("cannot keep the token secret in the "
+				    "database");
+				goto out;
+			}
+		} else if (r != STORE_OK) {
+			goto out;
+		}
+		if (b.len < AUTH_SECRET_MIN || b.len > AUTH_SECRET_MAX) {
+			err_error("the token secret kept in the database is "
+			    "damaged");
+			goto out;
+		}
+	}
+	memcpy(k->secret, b.p, b.len);
+	k->secret_len = b.len;
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+int
+auth_token_issue(const struct auth_keys *k, const struct store_user *u,
+    int64_t now, char **token, int64_t *expires_at)
+{
+	jwt_t *jwt = NULL;
+	char *s;
+	int rc = -1;
+
+	*token = NULL;
+	*expires_at = now + k->ttl;
+	if (jwt_new(&jwt) != 0 ||
+	    jwt_add_grant(jwt, "sub", u->id) != 0 ||
+	    jwt_add_grant(jwt, "name", u->name) != 0 ||
+	    jwt_add_grant_int(jwt, "ver", (long)u->token_version) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)*expires_at) != 0 ||
+	    jwt_set_alg(jwt, JWT_ALG_HS256, k->secret,
+	    (int)k->secret_len) != 0)
+		goto out;
+	if ((s = jwt_encode_str(jwt)) == NULL)
+		goto out;
+	*token = s;
+	rc = 0;
+out:
+	jwt_free(jwt);
+	return rc;
+}
+
+static json_t *
+decode_part(const char *p, size_t n)
+{
+	struct buf b = BUF_INIT;
+	json_t *v = NULL;
+
+	if (b64url_decode_buf(p, n, &b) == 0)
+		v = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+	buf_free(&b);
+	if (v != NULL && !json_is_object(v)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
+static int
+int_claim(const json_t *o, const char *name, int64_t *out)
+{
+	const json_t *v = json_object_get(o, name);
+
+	/* Integers only: not strings, not floats (T3). */
+	if (!json_is_integer(v))
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int
+auth_token_check(const struct auth_keys *k, const char *token, size_t len,
+    int64_t now, struct auth_claims *c)
+{
+	uint8_t mac[EVP_MAX_MD_SIZE], sig[40];
+	const char *d1, *d2, *alg, *typ, *sub, *name;
+	json_t *hdr = NULL, *claims = NULL;
+	jwt_t *jwt = NULL;
+	char *copy = NULL;
+	size_t mac_len = 0;
+	int64_t iat, exp, ver;
+	long long n;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	/* Bounded, and split only once its shape is right (T6). */
+	if (len == 0 || len > AUTH_TOKEN_MAX || memchr(token, '\0', len))
+		return -1;
+	d1 = memchr(token, '.', len);
+	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+	if (d1 == NULL || d2 == NULL || d1 == token || d2 == d1 + 1 ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
+		return -1;
+	/* The signature: 32 bytes, strict base64url, compared in constant
+	 * time before anything else is believed (T7). */
+	if ((size_t)(token + len - (d2 + 1)) != 43 ||
+	    (n = b64url_decode(d2 + 1, 43, sig)) != 32)
+		return -1;
+	if (crypto_hmac("SHA256", k->secret, k->secret_len,
+	    (const uint8_t *)token, (size_t)(d2 - token), mac, &mac_len) != 0 ||
+	    mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
+		goto out;
+	/* The header: HS256 and nothing else (T1): no kid, jku, none... */
+	hdr = decode_part(token, (size_t)(d1 - token));
+	alg = jsonio_str(hdr, "alg", NULL);
+	typ = jsonio_str(hdr, "typ", NULL);
+	if (hdr == NULL || alg == NULL || strcmp(alg, "HS256") != 0 ||
+	    (json_object_get(hdr, "typ") != NULL &&
+	    (typ == NULL || strcmp(typ, "JWT") != 0)) ||
+	    json_object_size(hdr) != (json_object_get(hdr, "typ") ? 2u : 1u))
+		goto out;
+	claims = decode_part(d1 + 1, (size_t)(d2 - d1 - 1));
+	sub = jsonio_str(claims, "sub", NULL);
+	name = jsonio_str(claims, "name", NULL);
+	if (claims == NULL || sub == NULL || !store_is_id(sub) ||
+	    name == NULL || strlen(name) > STORE_NAME_MAX ||
+	    int_claim(claims, "iat", &iat) != 0 ||
+	    int_claim(claims, "exp", &exp) != 0 ||
+	    int_claim(claims, "ver", &ver) != 0)
+		goto out;
+	/* Not expired, not from the future, not longer-lived than we issue
+	 * (T3). */
+	if (exp <= now || iat > now + CLOCK_SKEW || exp < iat ||
+	    exp - iat > k->ttl)
+		goto out;
+	/* And libjwt agrees, as the checker of record. */
+	if ((copy = strndup(token, len)) == NULL ||
+	    jwt_decode(&jwt, copy, k->secret, (int)k->secret_len) != 0 ||
+	    jwt_get_alg(jwt) != JWT_ALG_HS256)
+		goto out;
+	memcpy(c->sub, sub, strlen(sub) + 1);
+	memcpy(c->name, name, strlen(name) + 1);
+	c->ver = ver;
+	c->exp = exp;
+	rc = 0;
+out:
+	wipe(mac, sizeof(mac));
+	jwt_free(jwt);
+	free(copy);
+	json_decref(hdr);
+	json_decref(claims);
+	return rc;
+}

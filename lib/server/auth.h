@@ -1,0 +1,72 @@
+/*
+ * auth.h - passwords and tokens.
+ *
+ * Passwords: bcrypt ($2b$, libxcrypt's crypt_rn, thread-safe) over a
+ * pre-hash: base64(HMAC-SHA-256(label, password)). bcrypt reads at most
+ * 72 bytes and stops at a NUL; the 44-character pre-hash has neither
+ * problem, so passwords that differ anywhere never match (B1, B2).
+ *
+ * Tokens: HS256 JWTs made with libjwt, naming the user's id ("sub"), name,
+ * the user's token version ("ver"), "iat" and "exp". Checking one is
+ * strict (T1-T7): at most AUTH_TOKEN_MAX bytes and three strict base64url
+ * parts before anything is parsed; the HMAC compared in constant time
+ * here (libjwt 1.10 compares it with strcmp, CVE-2024-25189) before libjwt
+ * decodes it; a header of "alg":"HS256" and at most "typ":"JWT"; integer
+ * claims; not expired, not issued in the future, not living longer than
+ * the configured lifetime.
+ */
+#ifndef E2E_AUTH_H
+#define E2E_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define AUTH_PASSWORD_MAX 1024
+#define AUTH_TOKEN_MAX 4096
+#define AUTH_SECRET_MIN 32
+#define AUTH_SECRET_MAX 4096
+
+/* Hashes a password at the given bcrypt cost (4..31). Returns 0 or -1. */
+int auth_password_hash(const char *pw, size_t len, unsigned cost,
+    char out[STORE_HASH_MAX + 1]);
+
+/* Returns 1 when pw matches hash (a $2b$ bcrypt hash), else 0. Takes the
+ * hash's own cost in time whether it matches or not. */
+int auth_password_check(const char *pw, size_t len, const char *hash);
+
+/* The cost of a $2b$ hash, or -1. */
+int auth_hash_cost(const char *hash);
+
+struct auth_keys {
+	uint8_t secret[AUTH_SECRET_MAX];
+	size_t secret_len;
+	int64_t ttl;		/* token lifetime, seconds */
+};
+
+/*
+ * The token secret: the bytes of file (at least AUTH_SECRET_MIN) when
+ * file is not NULL; otherwise the one kept in the store, made (256 random
+ * bits) and kept on first start. Returns 0, or -1 (reported).
+ */
+int auth_secret_load(struct auth_keys *k, const char *file, struct store *s);
+
+/* Makes a token for u, valid from now for k->ttl seconds. *token is
+ * malloc'd. Returns 0 or -1. */
+int auth_token_issue(const struct auth_keys *k, const struct store_user *u,
+    int64_t now, char **token, int64_t *expires_at);
+
+struct auth_claims {
+	char sub[STORE_ID_LEN + 1];
+	char name[STORE_NAME_MAX + 1];
+	int64_t ver;
+	int64_t exp;
+};
+
+/* Checks a token (len bytes, not necessarily NUL-terminated). Returns 0
+ * with the claims, or -1: refused, for whatever reason (403). */
+int auth_token_check(const struct auth_keys *k, const char *token,
+    size_t len, int64_t now, struct auth_claims *c);
+
+#endif

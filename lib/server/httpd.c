@@ -1,0 +1,869 @@
+/*
+ * httpd.c - e2e-server's HTTP layer on libmicrohttpd: the daemon and its
+ * limits, one request's life (route, body, token, handler, suspension
+ * for jobs and long-polls, answer, log line), start-up and shutdown.
+ */
+#include "srv.h"
+#include "crypto.h"
+#include "err.h"
+#include "form.h"
+#include "jsonio.h"
+#include "term.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define SMALL_BODY (16 * 1024)
+
+void
+server_config_defaults(struct server_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen = "127.0.0.1:8080";
+	c->db = "e2e-server.db";
+	c->token_ttl = 24 * 3600;
+	c->bcrypt_cost = 12;
+	c->max_message = 4 << 20;
+	c->signin_name_limit = 10;
+	c->signin_addr_limit = 50;
+	c->signup_addr_limit = 100;
+	c->limit_window = 15 * 60;
+	c->max_connections = 16384;
+	c->max_per_ip = 256;
+	c->conn_timeout = 60;
+	c->threads = 2;
+	c->max_wait = 60;
+}
+
+int64_t
+srv_now(void)
+{
+	return crypto_now();
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+srv_valid_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > STORE_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* ---- answers ---- */
+
+static void
+queue(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+	if (resp == NULL) {
+		/* Out of memory: nothing can be said; MHD closes. */
+		r->answered = 1;
+		r->status = 500;
+		return;
+	}
+	if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+		err_error("cannot queue an answer to %s %s", r->method,
+		    r->path);
+	MHD_destroy_response(resp);
+	r->answered = 1;
+	r->status = status;
+}
+
+void
+respond_json(struct req *r, unsigned status, json_t *body)
+{
+	struct MHD_Response *resp;
+	char *text = NULL;
+	unsigned retry;
+
+	if (r->answered) {
+		json_decref(body);
+		return;
+	}
+	if (body != NULL) {
+		text = jsonio_dump(body);
+		json_decref(body);
+		if (text == NULL) {
+			status = 500;
+			text = strdup("{\"error\":\"internal error\"}");
+		}
+	}
+	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0,
+	    text ? text : (char *)"", text ? MHD_RESPMEM_MUST_FREE :
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		free(text);
+	} else {
+		if (text != NULL)
+			MHD_add_response_header(resp, "Content-Type",
+			    "application/json");
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		if (status == 429 && (retry = (unsigned)r->result) > 0) {
+			char v[24];
+
+			snprintf(v, sizeof(v), "%u", retry);
+			MHD_add_response_header(resp, "Retry-After", v);
+		}
+		if (status == 405) {
+			char allow[64] = "";
+			size_t i;
+
+			for (i = 0; i < nroutes; i++)
+				if (strcmp(routes[i].path,
+				    r->route->path) == 0) {
+					if (allow[0] != '\0')
+						strncat(allow, ", ",
+						    sizeof(allow) -
+						    strlen(allow) - 1);
+					strncat(allow, routes[i].method,
+					    sizeof(allow) - strlen(allow) - 1);
+				}
+			MHD_add_response_header(resp, "Allow", allow);
+		}
+	}
+	queue(r, status, resp);
+}
+
+void
+respond_error(struct req *r, unsigned status, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	respond_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void
+respond_text(struct req *r, unsigned status, const char *type,
+    struct buf *body)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(body->len, body->p,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp != NULL)
+		MHD_add_response_header(resp, "Content-Type", type);
+	queue(r, status, resp);
+}
+
+/* ---- suspension ---- */
+
+void
+req_suspend(struct req *r, void (*cont)(struct req *r))
+{
+	r->cont = cont;
+	r->suspended = 1;
+	r->resumed = 0;
+	MHD_suspend_connection(r->conn);
+}
+
+void
+req_resume(struct req *r)
+{
+	r->resumed = 1;
+	MHD_resume_connection(r->conn);
+}
+
+/* ---- the body ---- */
+
+const char *
+req_field(struct req *r, const char *name, size_t *len, int *bad)
+{
+	const json_t *v = r->params ? json_object_get(r->params, name) : NULL;
+
+	if (v == NULL)
+		return NULL;
+	if (!json_is_string(v)) {
+		if (!*bad)
+			respond_error(r, 400, "\"%s\" must be a string", name);
+		*bad = 1;
+		return NULL;
+	}
+	if (len != NULL)
+		*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+static const char *
+header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct count *c = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+static unsigned
+header_count(struct req *r, const char *name)
+{
+	struct count c = { name, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
+}
+
+/* Parses the body by its content type into r->params. 0, or answered. */
+static int
+parse_body(struct req *r)
+{
+	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	char why[200];
+	size_t tlen;
+
+	if (r->body.len == 0) {
+		r->params = json_object();
+		return r->params == NULL ? -1 : 0;
+	}
+	if (type == NULL) {
+		respond_error(r, 400, "a body needs a Content-Type");
+		return -1;
+	}
+	tlen = strcspn(type, ";");
+	while (tlen > 0 && type[tlen - 1] == ' ')
+		tlen--;
+	if (tlen == 16 && strncasecmp(type, "application/json", 16) == 0) {
+		r->params = jsonio_parse((const char *)r->body.p, r->body.len,
+		    why, sizeof(why));
+		if (r->params == NULL) {
+			respond_error(r, 400, "malformed JSON: %s", why);
+			return -1;
+		}
+		if (!json_is_object(r->params)) {
+			respond_error(r, 400, "the body must be a JSON object");
+			return -1;
+		}
+	} else if (tlen == 33 && strncasecmp(type,
+	    "application/x-www-form-urlencoded", 33) == 0) {
+		r->params = form_parse((const char *)r->body.p, r->body.len, why,
+		    sizeof(why));
+		if (r->params == NULL) {
+			respond_error(r, 400, "%s", why);
+			return -1;
+		}
+	} else {
+		respond_error(r, 400, "the body must be application/json or "
+		    "application/x-www-form-urlencoded");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The token: from x-access-token (as the original), Authorization:
+ * Bearer, or a "token" field, given once (T6); then the user it names
+ * must still exist with the same token version (T4).
+ */
+static int
+authenticate(struct req *r)
+{
+	struct server *s = r->srv;
+	const char *t = NULL, *h, *auth;
+	struct auth_claims c;
+	size_t len = 0, n = 0;
+	int bad = 0;
+
+	if (header_count(r, "x-access-token") > 1 ||
+	    header_count(r, "Authorization") > 1)
+		goto refuse;
+	if ((h = header(r, "x-access-token")) != NULL) {
+		t = h;
+		len = strlen(h);
+		n++;
+	}
+	if ((auth = header(r, "Authorization")) != NULL) {
+		/* Exactly "Bearer " and the token: no other case, no other
+		 * spacing. */
+		if (strncmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0')
+			goto refuse;
+		t = auth + 7;
+		len = strlen(t);
+		n++;
+	}
+	if ((h = req_field(r, "token", &len, &bad)) != NULL) {
+		t = h;
+		n++;
+	}
+	if (bad)
+		return -1;
+	if (n != 1)
+		goto refuse;
+	if (auth_token_check(&s->keys, t, len, srv_now(), &c) != 0)
+		goto refuse;
+	switch (s->store.be->user_by_id(&s->store, c.sub, &r->user)) {
+	case STORE_OK:
+		if (r->user.token_version == c.ver)
+			return 0;
+		break;
+	case STORE_NOT_FOUND:
+		break;
+	default:
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+refuse:
+	respond_error(r, 403, "authentication failed");
+	return -1;
+}
+
+/* The whole request is in: check it, then run its route. */
+static void
+dispatch(struct req *r)
+{
+	if (r->too_large) {
+		respond_error(r, 413, "the body is larger than %zu bytes",
+		    r->cap);
+		return;
+	}
+	if (parse_body(r) != 0)
+		return;
+	if (r->route->auth && authenticate(r) != 0)
+		return;
+	r->route->handle(r);
+	if (!r->answered && !r->suspended)
+		respond_error(r, 500, "internal error");
+}
+
+/* ---- one request's life ---- */
+
+static const struct route *
+find_route(const char *method, const char *path, size_t *index,
+    int *path_known, char *param, size_t param_size)
+{
+	size_t i, plen;
+	const char *rest;
+
+	*path_known = 0;
+	for (i = 0; i < nroutes; i++) {
+		plen = strlen(routes[i].path);
+		if (routes[i].path[plen - 1] == '/') {
+			if (strncmp(path, routes[i].path, plen) != 0)
+				continue;
+			rest = path + plen;
+			/* One non-empty segment, no further slashes (H5). */
+			if (*rest == '\0' || strchr(rest, '/') != NULL ||
+			    strlen(rest) >= param_size)
+				continue;
+		} else if (strcmp(path, routes[i].path) != 0) {
+			continue;
+		} else {
+			rest = NULL;
+		}
+		*path_known = 1;
+		if (strcmp(method, routes[i].method) != 0)
+			continue;
+		if (rest != NULL)
+			memcpy(param, rest, strlen(rest) + 1);
+		*index = i;
+		return &routes[i];
+	}
+	return NULL;
+}
+
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void
+peer_address(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(r->addr, sizeof(r->addr), "-");
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    r->addr, sizeof(r->addr));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
+		    sizeof(r->addr));
+}
+
+/* The first call: headers only. Early answers go out before any body
+ * is read. */
+static struct req *
+begin(struct server *s, struct MHD_Connection *conn, const char *url,
+    const char *method)
+{
+	const struct route *rt;
+	struct req *r;
+	const char *cl, *q;
+	char *end;
+	unsigned long long n;
+	int known;
+	size_t len;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->srv = s;
+	r->conn = conn;
+	r->start_ns = mono_ns();
+	r->route_index = nroutes;
+	r->body.limit = 0;
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	len = strlen(url);
+	if (len >= sizeof(r->path)) {
+		snprintf(r->path, sizeof(r->path), "(too long)");
+		respond_error(r, 404, "no such route");
+		goto counted;
+	}
+	memcpy(r->path, url, len + 1);
+	peer_address(r);
+	pthread_mutex_lock(&s->active_lock);
+	s->active++;
+	pthread_mutex_unlock(&s->active_lock);
+
+	rt = find_route(method, url, &r->route_index, &known, r->param,
+	    sizeof(r->param));
+	if (rt == NULL) {
+		/* A dummy route, so that 405 can list the path's methods. */
+		static const struct route none = { "", "", 0, 0, NULL, "none" };
+		size_t i;
+
+		r->route = &none;
+		if (known) {
+			for (i = 0; i < nroutes; i++) {
+				size_t plen = strlen(routes[i].path);
+
+				if (routes[i].path[plen - 1] == '/' ?
+				    strncmp(url, routes[i].path, plen) == 0 :
+				    strcmp(url, routes[i].path) == 0) {
+					r->route = &routes[i];
+					break;
+				}
+			}
+			respond_error(r, 405, "method %s not allowed here",
+			    method);
+		} else {
+			respond_error(r, 404, "no such route");
+		}
+		return r;
+	}
+	r->route = rt;
+	r->cap = rt->body_cap == SIZE_MAX ? s->cfg.max_message : rt->body_cap;
+	/* Tokens never travel in URLs, where logs and histories keep them
+	 * (T6). */
+	if ((q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "token")) != NULL) {
+		respond_error(r, 400, "tokens are not accepted in the URL");
+		return r;
+	}
+	/* An announced body over the cap is refused before it is read
+	 * (H1). */
+	if ((cl = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || n > r->cap) {
+			r->too_large = 1;
+			respond_error(r, 413, "the body is larger than %zu bytes",
+			    r->cap);
+		}
+	}
+	return r;
+counted:
+	pthread_mutex_lock(&s->active_lock);
+	s->active++;
+	pthread_mutex_unlock(&s->active_lock);
+	return r;
+}
+
+/* Body bytes beyond the cap are counted, not kept; far beyond it, the
+ * connection is dropped rather than read to the end. */
+static enum MHD_Result
+absorb(struct req *r, const char *data, size_t n)
+{
+	if (r->too_large || r->body.len + n > r->cap) {
+		r->too_large = 1;
+		r->discarded += n;
+		buf_free(&r->body);
+		return r->discarded > r->cap + (1 << 20) ? MHD_NO : MHD_YES;
+	}
+	return buf_append(&r->body, data, n) == 0 ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data, size_t *size,
+    void **ctx)
+{
+	struct server *s = cls;
+	struct req *r = *ctx;
+	enum MHD_Result rc = MHD_YES;
+
+	(void)version;
+	if (r == NULL) {
+		if ((r = begin(s, conn, url, method)) == NULL)
+			return MHD_NO;
+		*ctx = r;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		rc = r->answered ? MHD_YES : absorb(r, data, *size);
+		*size = 0;
+		return rc;
+	}
+	if (r->answered)
+		return MHD_YES;
+	if (r->suspended) {
+		if (!r->resumed)	/* not ours to run yet */
+			return MHD_YES;
+		r->suspended = 0;
+		r->resumed = 0;
+		r->cont(r);
+		if (!r->answered && !r->suspended)
+			respond_error(r, 500, "internal error");
+		return MHD_YES;
+	}
+	if (!r->dispatched) {
+		r->dispatched = 1;
+		dispatch(r);
+	}
+	return MHD_YES;
+}
+
+static void
+log_request(struct req *r)
+{
+	char path[160];
+	double ms = (double)(mono_ns() - r->start_ns) / 1e6;
+	const char *q;
+
+	if (r->srv->cfg.quiet)
+		return;
+	/* The path without its query; never a token, a password or a body. */
+	q = strchr(r->path, '?');
+	term_escape(r->path, q ? (size_t)(q - r->path) : strlen(r->path),
+	    path, sizeof(path));
+	fprintf(stderr, "%s %s %s %u %.1fms\n", r->addr, r->method, path,
+	    r->status, ms);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_RequestTerminationCode code)
+{
+	struct server *s = cls;
+	struct req *r = *ctx;
+	size_t i;
+
+	(void)conn;
+	(void)code;
+	if (r == NULL)
+		return;
+	log_request(r);
+	metrics_request(s->metrics, r->route_index, r->status,
+	    (double)(mono_ns() - r->start_ns) / 1e9);
+	json_decref(r->params);
+	buf_free(&r->body);
+	if (r->secret != NULL) {
+		wipe(r->secret, r->secret_len);
+		free(r->secret);
+	}
+	free(r->msg.body);
+	store_message_list_free(&r->list);
+	for (i = 0; i < r->nids; i++)
+		free(r->ids[i]);
+	free(r->ids);
+	free(r);
+	*ctx = NULL;
+	pthread_mutex_lock(&s->active_lock);
+	if (s->active > 0)
+		s->active--;
+	if (s->active == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->active_lock);
+}
+
+/*
+ * Percent-decoding of the path and query (in place): as MHD's, except
+ * that %00 stays as it is, since a NUL would cut the C string short and
+ * make "1%00x" look like "1" (H5). No route or name contains "%".
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *in = s, *out = s;
+	int hi, lo;
+
+	(void)cls;
+	(void)c;
+	while (*in != '\0') {
+		if (in[0] == '%' && in[1] != '\0' && in[2] != '\0' &&
+		    (hi = hexdigit(in[1])) >= 0 && (lo = hexdigit(in[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*out++ = (char)(hi << 4 | lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	err_warn("http: %s", line);
+}
+
+/* ---- start and stop ---- */
+
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+    int *v6)
+{
+	char host[128];
+	const char *colon;
+	char *end;
+	unsigned long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (colon == NULL || (size_t)(colon - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, (size_t)(colon - s - 1));
+		host[colon - s - 1] = '\0';
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port > 65535)
+		return -1;
+	*v6 = 0;
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
+	    1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host,
+	    &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in6);
+		*v6 = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+raise_fd_limit(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want + 64) {
+		rl.rlim_cur = want + 64 > rl.rlim_max ? rl.rlim_max : want + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+start(struct server *s)
+{
+	struct server_config *c = &s->cfg;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *di;
+	socklen_t sslen;
+	int v6;
+	size_t i;
+	int64_t n;
+	unsigned flags;
+
+	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
+		err_error("--listen %s is not ADDRESS:PORT", c->listen);
+		return E2E_EX_USAGE;
+	}
+	json_object_seed(0);	/* before any thread makes objects */
+	if (store_open(&s->store, &store_sqlite, c->db) != 0)
+		return E2E_EX_CANTCREAT;
+	if (auth_secret_load(&s->keys, c->secret_file, &s->store) != 0)
+		return E2E_EX_DATAERR;
+	s->keys.ttl = c->token_ttl;
+	/* The hash a sign-in for an unknown name is checked against, so it
+	 * takes as long as a real one (B4). */
+	if (auth_password_hash("no such user", 12, c->bcrypt_cost,
+	    s->dummy_hash) != 0) {
+		err_error("bcrypt does not work here");
+		return E2E_EX_SOFTWARE;
+	}
+	for (i = 0; i < nroutes && i < 32; i++)
+		s->route_names[i] = routes[i].name;
+	s->metrics = metrics_new(s->route_names, nroutes);
+	s->signin_names = throttle_new(c->signin_name_limit, c->limit_window,
+	    100000);
+	s->signin_addrs = throttle_new(c->signin_addr_limit, c->limit_window,
+	    100000);
+	s->signup_addrs = throttle_new(c->signup_addr_limit, c->limit_window,
+	    100000);
+	s->waiters = waiters_new();
+	s->slow = workers_start(2);
+	if (s->metrics == NULL || s->signin_names == NULL ||
+	    s->signin_addrs == NULL || s->signup_addrs == NULL ||
+	    s->waiters == NULL || s->slow == NULL) {
+		err_error("cannot start the server");
+		return E2E_EX_SOFTWARE;
+	}
+	if (s->store.be->count_messages(&s->store, &n) == STORE_OK)
+		metrics_set_messages(s->metrics, n);
+	raise_fd_limit(c->max_connections);
+	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, c->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, c->conn_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+	    MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		err_error("cannot listen on %s", c->listen);
+		return E2E_EX_TEMPFAIL;
+	}
+	di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	printf("%u\n", di != NULL ? (unsigned)di->port : 0);
+	fflush(stdout);
+	return 0;
+}
+
+static void
+stop(struct server *s)
+{
+	struct timespec until;
+
+	s->stopping = 1;
+	if (s->daemon != NULL) {
+		/* No new connections; waiting receivers answer now. */
+		(void)MHD_quiesce_daemon(s->daemon);
+		if (s->waiters != NULL)
+			waiters_wake_all(s->waiters);
+		/* In-flight requests finish (their jobs complete), for a few
+		 * seconds at most. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_mutex_lock(&s->active_lock);
+		while (s->active > 0)
+			if (pthread_cond_timedwait(&s->idle, &s->active_lock,
+			    &until) == ETIMEDOUT)
+				break;
+		pthread_mutex_unlock(&s->active_lock);
+		MHD_stop_daemon(s->daemon);
+		s->daemon = NULL;
+	}
+	workers_stop(s->slow);
+	waiters_free(s->waiters);
+	store_close(&s->store);
+	metrics_free(s->metrics);
+	throttle_free(s->signin_names);
+	throttle_free(s->signin_addrs);
+	throttle_free(s->signup_addrs);
+	wipe(&s->keys, sizeof(s->keys));
+}
+
+int
+server_run(const struct server_config *c)
+{
+	struct server *s;
+	sigset_t set;
+	int sig, rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	s->cfg = *c;
+	pthread_mutex_init(&s->active_lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	/* Every thread started from here on blocks these; this one waits
+	 * for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((rc = start(s)) == 0) {
+		if (sigwait(&set, &sig) == 0)
+			err_note("%s: shutting down",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
+	stop(s);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->active_lock);
+	free(s);
+	return rc;
+}

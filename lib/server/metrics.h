@@ -1,0 +1,29 @@
+/*
+ * metrics.h - what GET /metrics reports, in the Prometheus text format:
+ * requests by route and status, request durations, messages stored and
+ * receivers waiting.
+ */
+#ifndef E2E_METRICS_H
+#define E2E_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct metrics;
+
+/* names: one per route (index), kept by the caller. */
+struct metrics *metrics_new(const char *const *names, size_t nroutes);
+void metrics_free(struct metrics *m);
+
+void metrics_request(struct metrics *m, size_t route, unsigned status,
+    double seconds);
+void metrics_messages(struct metrics *m, int64_t delta);
+void metrics_set_messages(struct metrics *m, int64_t n);
+
+/* Appends the text exposition; waiting is the number of receivers
+ * waiting now. Returns 0 or -1. */
+int metrics_render(struct metrics *m, size_t waiting, struct buf *out);
+
+#endif

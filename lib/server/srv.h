@@ -1,0 +1,129 @@
+/*
+ * srv.h - what the HTTP layer (httpd.c) and the routes (routes.c) share:
+ * the server's state and one request's.
+ */
+#ifndef E2E_SRV_H
+#define E2E_SRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "throttle.h"
+#include "waiters.h"
+#include "workers.h"
+
+struct req;
+
+/* What a route needs: a body (and how big), a signed-in user. */
+struct route {
+	const char *method;
+	const char *path;	/* a trailing '/' takes one more segment */
+	int auth;
+	size_t body_cap;	/* 0: no body; SIZE_MAX: the message limit */
+	void (*handle)(struct req *r);
+	const char *name;	/* for metrics */
+};
+
+extern const struct route routes[];
+extern const size_t nroutes;
+
+struct server {
+	struct server_config cfg;
+	struct store store;
+	struct auth_keys keys;
+	struct MHD_Daemon *daemon;
+	struct waiters *waiters;
+	struct workers *slow;		/* bcrypt */
+	struct throttle *signin_names, *signin_addrs, *signup_addrs;
+	struct metrics *metrics;
+	const char *route_names[32];
+	char dummy_hash[STORE_HASH_MAX + 1];
+	volatile int stopping;
+	pthread_mutex_t active_lock;
+	pthread_cond_t idle;
+	unsigned active;		/* requests not completed */
+};
+
+struct req {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	size_t route_index;
+	char method[8];
+	char path[256];
+	char param[128];	/* the segment after a prefix route */
+	char addr[64];
+	int64_t start_ns;
+	unsigned status;
+	int answered;
+	int dispatched;
+
+	struct buf body;
+	size_t cap;
+	int too_large;
+	size_t discarded;
+	json_t *params;		/* the body's fields */
+
+	struct store_user user;	/* the token's user, when route->auth */
+
+	/* Waiting for a job or a message. */
+	int suspended;
+	int resumed;
+	void (*cont)(struct req *r);
+	int result;		/* a store job's result */
+
+	/* Scratch space of the routes. */
+	struct store_job job;
+	struct work work;
+	struct waiter waiter;
+	uint64_t seq;
+	int64_t wait_until_ms;
+	int attempts;
+	char *secret;		/* a password, wiped */
+	size_t secret_len;
+	int ok;
+	char hash[STORE_HASH_MAX + 1];
+	struct store_user other;
+	struct store_message msg;
+	struct store_message_list list;
+	char **ids;
+	size_t nids, deleted;
+	char from[STORE_NAME_MAX + 1];
+	char after[STORE_ID_LEN + 1];
+	size_t limit;
+};
+
+/* Answers; body is consumed (may be NULL). */
+void respond_json(struct req *r, unsigned status, json_t *body);
+void respond_error(struct req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void respond_text(struct req *r, unsigned status, const char *type,
+    struct buf *body);
+
+/* Suspends r until req_resume(); cont then runs on a connection thread.
+ * Call from a handler or continuation, before handing r to another
+ * thread. */
+void req_suspend(struct req *r, void (*cont)(struct req *r));
+/* From any thread. */
+void req_resume(struct req *r);
+
+/* A string field of the body: NULL when absent; a present field of
+ * another type answers 400 and sets *bad. */
+const char *req_field(struct req *r, const char *name, size_t *len,
+    int *bad);
+
+/* Seconds since the epoch. */
+int64_t srv_now(void);
+
+/* Returns 1 when s is a valid user name (1-64 of A-Za-z0-9._-). */
+int srv_valid_name(const char *s, size_t len);
+
+#endif

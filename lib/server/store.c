@@ -1,0 +1,285 @@
+/* store.c - the storage interface's own part: ids, the writer thread
+ * with its group commit (see store.h). */
+#include "store.h"
+#include "crypto.h"
+#include "err.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Jobs committed together at most; more wait for the next transaction. */
+#define BATCH_MAX 512
+
+struct store_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct store_job *head, *tail;
+	int stop;
+};
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int
+store_is_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_ID_LEN; i++)
+		if (s[i] == '\0' || strchr(crockford, s[i]) == NULL)
+			return 0;
+	return s[i] == '\0';
+}
+
+/* 130 bits into 26 characters: 5 bits each, from 17 random bytes. */
+static void
+encode(const uint8_t b[17], char out[STORE_ID_LEN + 1])
+{
+	unsigned i, bit, v, k;
+
+	for (i = 0; i < STORE_ID_LEN; i++) {
+		v = 0;
+		for (k = 0; k < 5; k++) {
+			bit = i * 5 + k;
+			v = v << 1 | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+		}
+		out[i] = crockford[v];
+	}
+	out[STORE_ID_LEN] = '\0';
+}
+
+int
+store_new_id(char out[STORE_ID_LEN + 1])
+{
+	uint8_t b[17];
+
+	if (crypto_random(b, sizeof(b)) != 0)
+		return -1;
+	encode(b, out);
+	return 0;
+}
+
+int
+store_new_ordered_id(char out[STORE_ID_LEN + 1])
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t last_ms;
+	static uint8_t last[17];
+	struct timespec ts;
+	uint64_t ms;
+	uint8_t b[17];
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&lock);
+	/* 48 bits of milliseconds, then 82 random bits; within the same
+	 * millisecond (or if the clock went back) the previous id plus one,
+	 * so ids are strictly increasing as strings. */
+	if (ms <= last_ms) {
+		memcpy(b, last, sizeof(b));
+		for (i = 16; i >= 0; i--)
+			if (++b[i] != 0)
+				break;
+	} else {
+		if (crypto_random(b, sizeof(b)) != 0) {
+			pthread_mutex_unlock(&lock);
+			return -1;
+		}
+		for (i = 0; i < 6; i++)
+			b[i] = (uint8_t)(ms >> (40 - 8 * i));
+		/* Leave room for many increments before the time part. */
+		b[6] &= 0x7f;
+		last_ms = ms;
+	}
+	memcpy(last, b, sizeof(b));
+	pthread_mutex_unlock(&lock);
+	encode(b, out);
+	return 0;
+}
+
+void
+store_message_list_free(struct store_message_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].body);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
+{
+	const struct store_backend *be = s->be;
+	size_t i;
+
+	if (be->begin(s) != STORE_OK) {
+		for (i = 0; i < n; i++)
+			res[i] = STORE_ERROR;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (be->savepoint(s) != STORE_OK) {
+			res[i] = STORE_ERROR;
+			continue;
+		}
+		res[i] = jobs[i]->run(s, jobs[i]);
+		/* A refused job undoes its own changes, and only those. */
+		if (be->release(s, res[i] == STORE_OK) != STORE_OK)
+			res[i] = STORE_ERROR;
+	}
+	if (be->commit(s) != STORE_OK) {
+		(void)be->rollback(s);
+		for (i = 0; i < n; i++)
+			res[i] = STORE_ERROR;
+	}
+}
+
+static void *
+writer(void *arg)
+{
+	struct store *s = arg;
+	struct store_writer *w = s->writer;
+	struct store_job *jobs[BATCH_MAX], *j;
+	int res[BATCH_MAX];
+	size_t n, i;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (w->head == NULL && !w->stop)
+			pthread_cond_wait(&w->more, &w->lock);
+		if (w->head == NULL) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		for (n = 0; n < BATCH_MAX && w->head != NULL; n++) {
+			j = w->head;
+			w->head = j->next;
+			jobs[n] = j;
+		}
+		if (w->head == NULL)
+			w->tail = NULL;
+		pthread_mutex_unlock(&w->lock);
+
+		run_batch(s, jobs, res, n);
+		for (i = 0; i < n; i++)
+			jobs[i]->done(jobs[i], res[i]);
+	}
+}
+
+int
+store_open(struct store *s, const struct store_backend *be, const char *where)
+{
+	struct store_writer *w;
+
+	memset(s, 0, sizeof(*s));
+	s->be = be;
+	if (be->open(s, where) != STORE_OK)
+		return -1;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		err_error("out of memory");
+		be->close(s);
+		return -1;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->more, NULL);
+	s->writer = w;
+	if (pthread_create(&w->thread, NULL, writer, s) != 0) {
+		err_error("cannot start the database writer thread");
+		be->close(s);
+		free(w);
+		s->writer = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	struct store_writer *w = s->writer;
+
+	if (w != NULL) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_signal(&w->more);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->more);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		s->writer = NULL;
+	}
+	if (s->be != NULL)
+		s->be->close(s);
+}
+
+void
+store_submit(struct store *s, struct store_job *j)
+{
+	struct store_writer *w = s->writer;
+
+	j->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->tail != NULL)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct sync_job {
+	struct store_job job;
+	struct store_job *inner;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int finished, result;
+};
+
+static int
+sync_run(struct store *s, struct store_job *j)
+{
+	struct sync_job *sj = (struct sync_job *)j;
+
+	return sj->inner->run(s, sj->inner);
+}
+
+static void
+sync_done(struct store_job *j, int result)
+{
+	struct sync_job *sj = (struct sync_job *)j;
+
+	pthread_mutex_lock(&sj->lock);
+	sj->finished = 1;
+	sj->result = result;
+	pthread_cond_signal(&sj->cond);
+	pthread_mutex_unlock(&sj->lock);
+}
+
+int
+store_run(struct store *s, struct store_job *j)
+{
+	struct sync_job sj;
+
+	memset(&sj, 0, sizeof(sj));
+	sj.job.run = sync_run;
+	sj.job.done = sync_done;
+	sj.inner = j;
+	pthread_mutex_init(&sj.lock, NULL);
+	pthread_cond_init(&sj.cond, NULL);
+	store_submit(s, &sj.job);
+	pthread_mutex_lock(&sj.lock);
+	while (!sj.finished)
+		pthread_cond_wait(&sj.cond, &sj.lock);
+	pthread_mutex_unlock(&sj.lock);
+	pthread_cond_destroy(&sj.cond);
+	pthread_mutex_destroy(&sj.lock);
+	return sj.result;
+}

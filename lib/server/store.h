@@ -1,0 +1,131 @@
+/*
+ * store.h - the server's storage, behind one interface so that another
+ * backend (PostgreSQL) can be added without touching the routes.
+ *
+ * Reads run on any thread (each backend keeps what it needs per thread).
+ * Writes never run on a request thread: they are queued as jobs, and one
+ * writer thread runs the queued jobs in one transaction, each in its own
+ * savepoint, and commits them together ("group commit": one fsync for
+ * many requests), then reports each job's result. A job that fails rolls
+ * back its own changes only.
+ */
+#ifndef E2E_STORE_H
+#define E2E_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define STORE_ID_LEN 26		/* user and message ids, Crockford base32 */
+#define STORE_NAME_MAX 64
+#define STORE_HASH_MAX 128
+
+/* Results of store operations. */
+enum {
+	STORE_OK = 0,
+	STORE_NOT_FOUND = 1,	/* no such user / message */
+	STORE_CONFLICT = 2,	/* the name is taken */
+	STORE_EMPTY = 3,	/* nothing to return */
+	STORE_ERROR = -1,	/* the database failed (logged) */
+};
+
+struct store_user {
+	char id[STORE_ID_LEN + 1];
+	char name[STORE_NAME_MAX + 1];
+	char hash[STORE_HASH_MAX + 1];
+	int64_t token_version;
+	int64_t created_at;
+};
+
+struct store_message {
+	char id[STORE_ID_LEN + 1];
+	char from[STORE_NAME_MAX + 1];
+	char to[STORE_NAME_MAX + 1];
+	int64_t sent_at;
+	char *body;		/* malloc'd, NUL-terminated */
+	size_t body_len;
+};
+
+struct store_message_list {
+	struct store_message *v;
+	size_t n;
+};
+
+void store_message_list_free(struct store_message_list *l);
+
+struct store;
+
+/* A backend: what a database must provide. Every function returns one of
+ * the STORE_ codes. The write functions run only on the writer thread,
+ * inside the transaction and savepoint it opened. */
+struct store_backend {
+	const char *name;
+	int (*open)(struct store *s, const char *where);
+	void (*close)(struct store *s);
+	/* reads */
+	int (*user_by_name)(struct store *s, const char *name,
+	    struct store_user *u);
+	int (*user_by_id)(struct store *s, const char *id, struct store_user *u);
+	int (*messages)(struct store *s, const char *to_id, const char *from,
+	    const char *after, size_t limit, struct store_message_list *out);
+	int (*count_messages)(struct store *s, int64_t *n);
+	int (*meta_get)(struct store *s, const char *key, struct buf *value);
+	/* writes */
+	int (*begin)(struct store *s);
+	int (*savepoint)(struct store *s);
+	int (*release)(struct store *s, int keep);
+	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
+	int (*meta_put_new)(struct store *s, const char *key,
+	    const uint8_t *value, size_t len);
+	int (*user_create)(struct store *s, const struct store_user *u);
+	int (*user_update_hash)(struct store *s, const char *id,
+	    const char *hash);
+	int (*user_delete)(struct store *s, const char *id);
+	int (*message_put)(struct store *s, const struct store_message *m,
+	    const char *to_id);
+	int (*message_take_oldest)(struct store *s, const char *to_id,
+	    const char *from, struct store_message *out);
+	int (*messages_delete)(struct store *s, const char *to_id,
+	    const char *const *ids, size_t n, size_t *deleted);
+};
+
+extern const struct store_backend store_sqlite;
+
+struct store {
+	const struct store_backend *be;
+	void *impl;		/* the backend's */
+	struct store_writer *writer;
+};
+
+/* Opens the store and starts its writer thread. Returns 0, or -1
+ * (reported). */
+int store_open(struct store *s, const struct store_backend *be,
+    const char *where);
+/* Finishes the queued jobs, stops the writer and closes the store. */
+void store_close(struct store *s);
+
+/* A write, queued to the writer thread. run() executes the job's
+ * statements (on the writer, in a savepoint) and returns a STORE_ code;
+ * done() is then called on the writer thread once the transaction has
+ * committed (result as run() said) or failed (STORE_ERROR). */
+struct store_job {
+	int (*run)(struct store *s, struct store_job *j);
+	void (*done)(struct store_job *j, int result);
+	struct store_job *next;
+};
+
+void store_submit(struct store *s, struct store_job *j);
+
+/* Runs a job and waits for it (for start-up and tests, not requests). */
+int store_run(struct store *s, struct store_job *j);
+
+/* Generates a new random id (a user id) or a new time-ordered id (a
+ * message id: ids compare as strings in the order they were made). */
+int store_new_id(char out[STORE_ID_LEN + 1]);
+int store_new_ordered_id(char out[STORE_ID_LEN + 1]);
+/* Returns 1 when s has the form of an id. */
+int store_is_id(const char *s);
+
+#endif

@@ -1,0 +1,641 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend (see store.h).
+ *
+ * One connection for the writer thread, one per reading thread (WAL lets
+ * them read while the writer writes). Every statement is prepared with
+ * bound parameters: nothing from a request is ever part of SQL text (H6).
+ * journal_mode=WAL with synchronous=FULL: a commit is on disk (the WAL
+ * is fsynced) before any request it carried is answered.
+ */
+#include "store.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+#define MAX_READERS 64
+
+struct sq {
+	char *path;
+	sqlite3 *w;			/* the writer's */
+	pthread_key_t reader_key;
+	pthread_mutex_t lock;		/* guards readers[] */
+	sqlite3 *readers[MAX_READERS];
+	size_t nreaders;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS users ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL,"
+	"  token_version INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS messages ("
+	"  id TEXT PRIMARY KEY,"
+	"  recipient_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  recipient TEXT NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  sent_at INTEGER NOT NULL,"
+	"  body BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS messages_to ON messages(recipient_id, id);";
+
+static int
+fail(sqlite3 *db, const char *what)
+{
+	err_error("database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");
+	return STORE_ERROR;
+}
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_error("database: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+static int
+open_conn(const char *path, int create, sqlite3 **out)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    (create ? SQLITE_OPEN_CREATE : 0);
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, out, flags, NULL) != SQLITE_OK) {
+		fail(*out, path);
+		sqlite3_close(*out);
+		*out = NULL;
+		return STORE_ERROR;
+	}
+	sqlite3_extended_result_codes(*out, 1);
+	sqlite3_busy_timeout(*out, 10000);
+	if (exec(*out, "PRAGMA foreign_keys=ON;") != STORE_OK) {
+		sqlite3_close(*out);
+		*out = NULL;
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+static int
+sq_open(struct store *s, const char *path)
+{
+	struct sq *q;
+	sqlite3_stmt *st = NULL;
+	int fd, rc = STORE_ERROR, version = 0;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL || (q->path = strdup(path)) ==
+	    NULL) {
+		free(q);
+		err_error("out of memory");
+		return STORE_ERROR;
+	}
+	s->impl = q;
+	pthread_mutex_init(&q->lock, NULL);
+	if (pthread_key_create(&q->reader_key, NULL) != 0)
+		goto out;
+	/* The database holds password hashes (and maybe the token secret):
+	 * it is created 0600, and SQLite gives its -wal and -shm files the
+	 * same mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err_errno("cannot open the database %s", path);
+		goto out;
+	}
+	close(fd);
+	if (open_conn(path, 1, &q->w) != STORE_OK)
+		goto out;
+	if (exec(q->w, "PRAGMA journal_mode=WAL;") != STORE_OK ||
+	    exec(q->w, "PRAGMA synchronous=FULL;") != STORE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(q->w, "PRAGMA user_version;", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		fail(q->w, "reading the schema version");
+		goto out;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version > SCHEMA_VERSION) {
+		err_error("the database %s has schema version %d; this server "
+		    "knows up to %d", path, version, SCHEMA_VERSION);
+		goto out;
+	}
+	/* Version 0 is a new database. Later versions migrate from here. */
+	if (version < 1 &&
+	    (exec(q->w, "BEGIN IMMEDIATE;") != STORE_OK ||
+	    exec(q->w, schema) != STORE_OK ||
+	    exec(q->w, "PRAGMA user_version=1;") != STORE_OK ||
+	    exec(q->w, "COMMIT;") != STORE_OK))
+		goto out;
+	rc = STORE_OK;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void
+sq_close(struct store *s)
+{
+	struct sq *q = s->impl;
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->nreaders; i++)
+		sqlite3_close(q->readers[i]);
+	if (q->w != NULL)
+		sqlite3_close(q->w);
+	pthread_key_delete(q->reader_key);
+	pthread_mutex_destroy(&q->lock);
+	free(q->path);
+	free(q);
+	s->impl = NULL;
+}
+
+/* This thread's reading connection, opened on first use. */
+static sqlite3 *
+reader(struct store *s)
+{
+	struct sq *q = s->impl;
+	sqlite3 *db = pthread_getspecific(q->reader_key);
+
+	if (db != NULL)
+		return db;
+	pthread_mutex_lock(&q->lock);
+	if (q->nreaders < MAX_READERS && open_conn(q->path, 0, &db) ==
+	    STORE_OK) {
+		q->readers[q->nreaders++] = db;
+		(void)pthread_setspecific(q->reader_key, db);
+	} else if (db == NULL) {
+		err_error("database: too many reading threads");
+	}
+	pthread_mutex_unlock(&q->lock);
+	return db;
+}
+
+static void
+copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (t == NULL || n >= size)
+		n = 0;
+	if (n > 0)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+static int
+read_user(sqlite3 *db, const char *sql, const char *key, struct store_user *u)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	if (db == NULL)
+		return STORE_ERROR;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail(db, "reading a user");
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+	} else if (step == SQLITE_ROW) {
+		copy_col(st, 0, u->id, sizeof(u->id));
+		copy_col(st, 1, u->name, sizeof(u->name));
+		copy_col(st, 2, u->hash, sizeof(u->hash));
+		u->token_version = sqlite3_column_int64(st, 3);
+		u->created_at = sqlite3_column_int64(st, 4);
+		rc = STORE_OK;
+	} else {
+		rc = fail(db, "reading a user");
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_user_by_name(struct store *s, const char *name, struct store_user *u)
+{
+	return read_user(reader(s), "SELECT id, name, hash, token_version, "
+	    "created_at FROM users WHERE name = ?1", name, u);
+}
+
+static int
+sq_user_by_id(struct store *s, const char *id, struct store_user *u)
+{
+	return read_user(reader(s), "SELECT id, name, hash, token_version, "
+	    "created_at FROM users WHERE id = ?1", id, u);
+}
+
+static int
+row_message(sqlite3_stmt *st, struct store_message *m)
+{
+	const void *b;
+	int n;
+
+	memset(m, 0, sizeof(*m));
+	copy_col(st, 0, m->id, sizeof(m->id));
+	copy_col(st, 1, m->from, sizeof(m->from));
+	copy_col(st, 2, m->to, sizeof(m->to));
+	m->sent_at = sqlite3_column_int64(st, 3);
+	b = sqlite3_column_blob(st, 4);
+	n = sqlite3_column_bytes(st, 4);
+	if ((m->body = malloc((size_t)n + 1)) == NULL) {
+		err_error("out of memory");
+		return STORE_ERROR;
+	}
+	if (n > 0)
+		memcpy(m->body, b, (size_t)n);
+	m->body[n] = '\0';
+	m->body_len = (size_t)n;
+	return STORE_OK;
+}
+
+#define MESSAGE_COLUMNS "id, sender, recipient, sent_at, body"
+
+static int
+sq_messages(struct store *s, const char *to_id, const char *from,
+    const char *after, size_t limit, struct store_message_list *out)
+{
+	sqlite3 *db = reader(s);
+	sqlite3_stmt *st = NULL;
+	struct store_message *v;
+	int rc = STORE_ERROR, step;
+
+	out->v = NULL;
+	out->n = 0;
+	if (db == NULL)
+		return STORE_ERROR;
+	if (sqlite3_prepare_v2(db, "SELECT " MESSAGE_COLUMNS " FROM messages "
+	    "WHERE recipient_id = ?1 AND (?2 IS NULL OR sender = ?2) "
+	    "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4", -1, &st,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (from != NULL ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 2)) != SQLITE_OK ||
+	    (after != NULL ? sqlite3_bind_text(st, 3, after, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 3)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit) != SQLITE_OK) {
+		rc = fail(db, "listing messages");
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		v = realloc(out->v, (out->n + 1) * sizeof(*v));
+		if (v == NULL) {
+			err_error("out of memory");
+			goto out;
+		}
+		out->v = v;
+		if (row_message(st, &out->v[out->n]) != STORE_OK)
+			goto out;
+		out->n++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(db, "listing messages");
+		goto out;
+	}
+	rc = STORE_OK;
+out:
+	sqlite3_finalize(st);
+	if (rc != STORE_OK)
+		store_message_list_free(out);
+	return rc;
+}
+
+static int
+sq_count_messages(struct store *s, int64_t *n)
+{
+	sqlite3 *db = reader(s);
+	sqlite3_stmt *st = NULL;
+	int rc = STORE_ERROR;
+
+	if (db != NULL && sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+	    "messages", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rc = STORE_OK;
+	} else if (db != NULL) {
+		fail(db, "counting messages");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_meta_get(struct store *s, const char *key, struct buf *value)
+{
+	sqlite3 *db = reader(s);
+	sqlite3_stmt *st = NULL;
+	int rc = STORE_ERROR, step;
+
+	buf_clear(value);
+	if (db == NULL)
+		return STORE_ERROR;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1,
+	    &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail(db, "reading settings");
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE)
+		rc = STORE_NOT_FOUND;
+	else if (step == SQLITE_ROW)
+		rc = buf_append(value, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0)) == 0 ? STORE_OK :
+		    STORE_ERROR;
+	else
+		rc = fail(db, "reading settings");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+w_exec(struct store *s, const char *sql)
+{
+	return exec(((struct sq *)s->impl)->w, sql);
+}
+
+static int
+sq_begin(struct store *s)
+{
+	/* IMMEDIATE: the write lock now, not at the first write. */
+	return w_exec(s, "BEGIN IMMEDIATE;");
+}
+
+static int
+sq_savepoint(struct store *s)
+{
+	return w_exec(s, "SAVEPOINT job;");
+}
+
+static int
+sq_release(struct store *s, int keep)
+{
+	if (!keep && w_exec(s, "ROLLBACK TO job;") != STORE_OK)
+		return STORE_ERROR;
+	return w_exec(s, "RELEASE job;");
+}
+
+static int
+sq_commit(struct store *s)
+{
+	return w_exec(s, "COMMIT;");
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	return w_exec(s, "ROLLBACK;");
+}
+
+/* Prepares sql on the writer connection; binds texts (NULL = SQL NULL). */
+static sqlite3_stmt *
+w_prepare(struct store *s, const char *sql)
+{
+	struct sq *q = s->impl;
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(q->w, sql, -1, &st, NULL) != SQLITE_OK) {
+		fail(q->w, "preparing a statement");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int
+w_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	struct sq *q = s->impl;
+	int step = sqlite3_step(st), rc;
+
+	if (step == SQLITE_DONE)
+		rc = STORE_OK;
+	else if ((sqlite3_extended_errcode(q->w) & 0xff) == SQLITE_CONSTRAINT)
+		rc = STORE_CONFLICT;
+	else
+		rc = fail(q->w, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_meta_put_new(struct store *s, const char *key, const uint8_t *value,
+    size_t len)
+{
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO meta (key, value) "
+	    "VALUES (?1, ?2)");
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	return w_done(s, st, "saving settings");
+}
+
+static int
+sq_user_create(struct store *s, const struct store_user *u)
+{
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO users (id, name, hash, "
+	    "token_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, u->hash, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, u->token_version) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, u->created_at) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	return w_done(s, st, "creating a user");
+}
+
+static int
+changes(struct store *s)
+{
+	return sqlite3_changes(((struct sq *)s->impl)->w);
+}
+
+static int
+sq_user_update_hash(struct store *s, const char *id, const char *hash)
+{
+	sqlite3_stmt *st = w_prepare(s, "UPDATE users SET hash = ?2 WHERE "
+	    "id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	rc = w_done(s, st, "updating a user");
+	return rc == STORE_OK && changes(s) == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static int
+sq_user_delete(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM users WHERE id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	/* The user's messages go with it (ON DELETE CASCADE). */
+	rc = w_done(s, st, "deleting a user");
+	return rc == STORE_OK && changes(s) == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static int
+sq_message_put(struct store *s, const struct store_message *m,
+    const char *to_id)
+{
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO messages (id, "
+	    "recipient_id, recipient, sender, sent_at, body) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6)");
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, m->to, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, m->from, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, m->sent_at) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 6, m->body, (int)m->body_len,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	/* A recipient deleted meanwhile fails the foreign key. */
+	return w_done(s, st, "storing a message");
+}
+
+static int
+sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
+    struct store_message *out)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT " MESSAGE_COLUMNS " FROM "
+	    "messages WHERE recipient_id = ?1 AND (?2 IS NULL OR sender = ?2) "
+	    "ORDER BY id LIMIT 1");
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (from != NULL ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 2)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE)
+		rc = STORE_EMPTY;
+	else if (step == SQLITE_ROW)
+		rc = row_message(st, out);
+	else
+		rc = fail(((struct sq *)s->impl)->w, "reading a message");
+	sqlite3_finalize(st);
+	if (rc != STORE_OK)
+		return rc;
+	st = w_prepare(s, "DELETE FROM messages WHERE id = ?1");
+	if (st == NULL || sqlite3_bind_text(st, 1, out->id, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		rc = STORE_ERROR;
+	} else {
+		rc = w_done(s, st, "deleting a message");
+	}
+	if (rc != STORE_OK) {
+		free(out->body);
+		out->body = NULL;
+	}
+	return rc;
+}
+
+static int
+sq_messages_delete(struct store *s, const char *to_id,
+    const char *const *ids, size_t n, size_t *deleted)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM messages WHERE id = ?1 "
+	    "AND recipient_id = ?2");
+	size_t i;
+	int rc = STORE_OK;
+
+	*deleted = 0;
+	if (st == NULL)
+		return STORE_ERROR;
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		/* Only the owner's own messages: another user's id deletes
+		 * nothing (T5). */
+		if (sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC) !=
+		    SQLITE_OK || sqlite3_bind_text(st, 2, to_id, -1,
+		    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) !=
+		    SQLITE_DONE)
+			rc = fail(((struct sq *)s->impl)->w, "deleting messages");
+		else
+			*deleted += (size_t)changes(s);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+const struct store_backend store_sqlite = {
+	"sqlite",
+	sq_open,
+	sq_close,
+	sq_user_by_name,
+	sq_user_by_id,
+	sq_messages,
+	sq_count_messages,
+	sq_meta_get,
+	sq_begin,
+	sq_savepoint,
+	sq_release,
+	sq_commit,
+	sq_rollback,
+	sq_meta_put_new,
+	sq_user_create,
+	sq_user_update_hash,
+	sq_user_delete,
+	sq_message_put,
+	sq_message_take_oldest,
+	sq_messages_delete,
+};

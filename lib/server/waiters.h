@@ -1,0 +1,45 @@
+/*
+ * waiters.h - receivers waiting for a message (long-poll).
+ *
+ * A waiting request is registered under its user's id with a deadline;
+ * a stored message wakes every waiter of its recipient at once, a timer
+ * thread wakes the others when their deadline passes. Waking calls the
+ * waiter's wake() exactly once, from whichever thread woke it.
+ *
+ * To not miss a message stored between a receiver's query and its
+ * registration, every store bumps a global sequence (waiters_bump): a
+ * receiver reads it before its query and registers with that value; if
+ * the sequence moved meanwhile, registration refuses and the receiver
+ * queries again.
+ */
+#ifndef E2E_WAITERS_H
+#define E2E_WAITERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct waiter {
+	char user[32];
+	int64_t deadline_ms;	/* CLOCK_MONOTONIC */
+	void (*wake)(struct waiter *w);
+	struct waiter *prev, *next;	/* the registry's */
+	int registered;
+};
+
+struct waiters;
+
+struct waiters *waiters_new(void);
+void waiters_free(struct waiters *ws);
+
+uint64_t waiters_seq(struct waiters *ws);
+/* Registers w unless the sequence moved past seen (returns -1 then). */
+int waiters_add(struct waiters *ws, struct waiter *w, uint64_t seen);
+/* Called after a message for user was stored. */
+void waiters_bump(struct waiters *ws, const char *user);
+/* Wakes everyone (shutdown). */
+void waiters_wake_all(struct waiters *ws);
+size_t waiters_count(struct waiters *ws);
+
+int64_t waiters_now_ms(void);
+
+#endif
