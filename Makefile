@@ -25,6 +25,8 @@ LIB_HDRS = $(wildcard lib/*.h)
 SERVER_SRCS = $(wildcard lib/server/*.c)
 SERVER_HDRS = $(wildcard lib/server/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+# test_srv_*.c test the server's modules and link its libraries.
+SRV_UNIT_SRCS = $(wildcard tests/unit/test_srv_*.c)
 
 CRYPTO_PKGS = libcrypto jansson
 
@@ -81,6 +83,8 @@ SERVER_LIB = $(BUILD)/libe2e-server.a
 SERVER_OBJS = $(SERVER_SRCS:lib/server/%.c=$(BUILD)/lib/server/%.o)
 TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SERVER_LIB = $(BUILD)/test/libe2e-server-test.a
+TEST_SERVER_OBJS = $(SERVER_SRCS:lib/server/%.c=$(BUILD)/test/lib/server/%.o)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 # Each fuzz target also builds as a plain program that replays its
 # committed corpus (tests/fuzz/corpus/<target>/), run with the unit tests.
@@ -135,6 +139,26 @@ $(BIN)/%: cmd/%/main.c $(LIB) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(TOOL_LIBS)
+
+$(BUILD)/test/lib/server/%.o: lib/server/%.c $(LIB_HDRS) $(SERVER_HDRS) \
+		Makefile
+	@mkdir -p $(@D)
+	$(msg) CC-TEST $<
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Ilib/server $(SERVER_CFLAGS) \
+		-c -o $@ $<
+
+$(TEST_SERVER_LIB): $(TEST_SERVER_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/harness.h \
+		$(TEST_SERVER_LIB) $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/server \
+		$(SERVER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_SERVER_LIB) \
+		$(TEST_LIB) $(SERVER_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
