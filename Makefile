@@ -92,8 +92,8 @@ FUZZ_REPLAY_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 FUZZ_SECONDS ?= 60
 TOOL_BINS = $(TOOLS:%=$(BIN)/%)
 
-.PHONY: all check unit bats sanitize bench deps install uninstall clean \
-	lint fuzz demo
+.PHONY: all check unit bats sanitize bench bench-server deps install \
+	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS)
@@ -212,6 +212,11 @@ bench: $(TOOL_BINS)
 		build/static/bin/e2e-encrypt build/static/bin/e2e-decrypt
 	@E2E_BIN=$(abspath $(BIN)) E2E_BIN_STATIC=$(abspath build/static/bin) \
 		LIBE2E=$(abspath $(LIB)) bench/run.sh
+
+# The server next to nginx: durable sends, receive-and-ack, long-poll
+# latency, 10,000 waiting receivers (bench/server.sh).
+bench-server: $(TOOL_BINS)
+	@E2E_BIN=$(abspath $(BIN)) bench/server.sh
 
 deps:
 	@scripts/deps.sh

@@ -802,30 +802,52 @@ start(struct server *s)
 	return 0;
 }
 
-static void
-stop(struct server *s)
+/* Returns 0 once no request is in flight, -1 after the deadline. */
+static int
+wait_idle(struct server *s, int seconds)
 {
 	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&s->active_lock);
+	while (s->active > 0 && rc == 0)
+		if (pthread_cond_timedwait(&s->idle, &s->active_lock,
+		    &until) == ETIMEDOUT)
+			rc = -1;
+	pthread_mutex_unlock(&s->active_lock);
+	return rc;
+}
+
+/*
+ * Shutdown: no new connections; waiting receivers are answered now;
+ * requests in flight finish (their bcrypt and database jobs complete and
+ * answer); then everything stops. A request stuck past the deadline
+ * leaves its memory to the process's exit rather than risk a job waking
+ * a freed connection.
+ */
+static int
+stop(struct server *s)
+{
+	int clean = 1;
 
 	s->stopping = 1;
 	if (s->daemon != NULL) {
-		/* No new connections; waiting receivers answer now. */
 		(void)MHD_quiesce_daemon(s->daemon);
 		if (s->waiters != NULL)
 			waiters_wake_all(s->waiters);
-		/* In-flight requests finish (their jobs complete), for a few
-		 * seconds at most. */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 5;
-		pthread_mutex_lock(&s->active_lock);
-		while (s->active > 0)
-			if (pthread_cond_timedwait(&s->idle, &s->active_lock,
-			    &until) == ETIMEDOUT)
-				break;
-		pthread_mutex_unlock(&s->active_lock);
-		MHD_stop_daemon(s->daemon);
-		s->daemon = NULL;
+		if (wait_idle(s, 5) != 0) {
+			err_warn("requests still in flight after 5 s; exiting "
+			    "without waiting for them");
+			clean = 0;
+		} else {
+			MHD_stop_daemon(s->daemon);
+			s->daemon = NULL;
+		}
 	}
+	if (!clean)
+		return -1;
 	workers_stop(s->slow);
 	waiters_free(s->waiters);
 	store_close(&s->store);
@@ -834,6 +856,7 @@ stop(struct server *s)
 	throttle_free(s->signin_addrs);
 	throttle_free(s->signup_addrs);
 	wipe(&s->keys, sizeof(s->keys));
+	return 0;
 }
 
 int
@@ -861,7 +884,8 @@ server_run(const struct server_config *c)
 			err_note("%s: shutting down",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
-	stop(s);
+	if (stop(s) != 0)
+		return rc;	/* the process ends; nothing else is touched */
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->active_lock);
 	free(s);
