@@ -370,6 +370,10 @@ aead_decrypt_final(struct aead_dec *d, uint8_t *buf, size_t ct_len,
 	}
 	rc = 0;
 out:
+	/* GCM decrypted in place as it went: nothing unauthenticated may
+	 * stay, whichever check failed. */
+	if (rc != 0 && d->mac == NULL)
+		wipe(buf, ct_len);
 	/* OpenSSL's reasons (bad padding, bad tag) must not leak out. */
 	ERR_clear_error();
 	return rc;
@@ -414,6 +418,8 @@ aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
 		    aead_decrypt_final(&d, pt, ct_len, tag, tag_len,
 		    pt_len) == 0)
 			rc = 0;
+		else
+			wipe(pt, ct_len);
 	}
 out:
 	aead_decrypt_free(&d);

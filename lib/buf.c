@@ -17,6 +17,29 @@ wipe(void *p, size_t n)
 		OPENSSL_cleanse(p, n);
 }
 
+#ifdef E2E_TEST_HOOKS
+static void (*release_hook)(const void *p, size_t n);
+
+void
+buf_test_set_release_hook(void (*fn)(const void *p, size_t n))
+{
+	release_hook = fn;
+}
+#endif
+
+/* Wipes (when secret) and frees a buffer's block; tests can watch. */
+static void
+release_block(struct buf *b, uint8_t *p, size_t cap)
+{
+	if (b->secret)
+		wipe(p, cap);
+#ifdef E2E_TEST_HOOKS
+	if (release_hook != NULL)
+		release_hook(p, cap);
+#endif
+	free(p);
+}
+
 void *
 big_alloc(size_t n)
 {
@@ -63,7 +86,7 @@ buf_reserve(struct buf *b, size_t extra)
 		np = big_alloc(ncap);
 		if (np != NULL && b->p != NULL) {
 			memcpy(np, b->p, b->len);
-			OPENSSL_clear_free(b->p, b->cap);
+			release_block(b, b->p, b->cap);
 		}
 	} else if (b->p == NULL) {
 		np = big_alloc(ncap);
@@ -116,12 +139,9 @@ buf_clear(struct buf *b)
 void
 buf_free(struct buf *b)
 {
-	if (b->p != NULL) {
-		if (b->secret)
-			OPENSSL_clear_free(b->p, b->cap);
-		else
-			free(b->p);
-	}
+	/* big_alloc's memory: wiped here, freed with free(). */
+	if (b->p != NULL)
+		release_block(b, b->p, b->cap);
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

@@ -16,7 +16,7 @@ struct buf {
 	size_t len;
 	size_t cap;
 	int secret;
-	size_t limit;	/* when not 0, growth stops at limit + 1 bytes */
+	size_t limit;	/* when not 0, doubling never overshoots limit + 1 bytes */
 };
 
 #define BUF_INIT { NULL, 0, 0, 0, 0 }
@@ -50,6 +50,12 @@ struct sink sink_buf(struct buf *b);
  * asks for huge pages. Free with free(). */
 #define BIG_ALLOC_MIN ((size_t)4 << 20)
 void *big_alloc(size_t n);
+
+#ifdef E2E_TEST_HOOKS
+/* Test builds only: fn sees every block a buffer releases, just before it
+ * is freed (after the wipe, for a secret buffer). */
+void buf_test_set_release_hook(void (*fn)(const void *p, size_t n));
+#endif
 
 /* Wipes n bytes in a way the compiler may not optimise away. */
 void wipe(void *p, size_t n);

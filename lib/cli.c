@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "buf.h"
 #include "err.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@ cli_start(const char *argv0)
 
 	err_setprog(argv0);
 	signal(SIGPIPE, SIG_IGN);
+	fileio_on_signal();
 	/* A closed fd 0-2 would let a file we open take its place. It is
 	 * reopened so that using it fails (stdin write-only, stdout and
 	 * stderr read-only): output to a closed stdout is an I/O error, not

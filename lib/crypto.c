@@ -109,7 +109,8 @@ crypto_test_set_random(const uint8_t *p, size_t n)
 {
 	if (n > sizeof(test_random))
 		n = sizeof(test_random);
-	memcpy(test_random, p, n);
+	if (n > 0)
+		memcpy(test_random, p, n);
 	test_random_len = n;
 	test_random_pos = 0;
 }

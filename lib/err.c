@@ -105,12 +105,6 @@ err_note(const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-err_crypto_clear(void)
-{
-	ERR_clear_error();
-}
-
 int
 err_crypto(const char *what)
 {

@@ -45,7 +45,4 @@ void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int err_crypto(const char *what);
 
-/* Empties OpenSSL's error queue without printing it. */
-void err_crypto_clear(void);
-
 #endif

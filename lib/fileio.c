@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,59 @@
 
 #define WBUF_SIZE (64 * 1024)
 
+/*
+ * The temporary file being written, so that an interrupted tool (SIGINT,
+ * SIGTERM, SIGHUP) removes it instead of leaving a partial output, maybe
+ * a plaintext, behind (fileio_on_signal).
+ */
+static char pending[PATH_MAX];
+static volatile sig_atomic_t have_pending;
+
+static void
+set_pending(const char *tmp)
+{
+	have_pending = 0;
+	if (tmp != NULL && strlen(tmp) < sizeof(pending)) {
+		memcpy(pending, tmp, strlen(tmp) + 1);
+		have_pending = 1;
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	if (have_pending)
+		(void)unlink(pending);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+fileio_on_signal(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
 int
 file_is_std(const char *path)
 {
 	return path == NULL || strcmp(path, "-") == 0;
 }
 
+/* "standard input", or what and the path ("key file bob"). */
 static const char *
-display(const char *path)
+display(const char *what, const char *path, char *tmp, size_t size)
 {
-	return file_is_std(path) ? "standard input" : path;
+	if (file_is_std(path))
+		return "standard input";
+	snprintf(tmp, size, "%s %s", what, path);
+	return tmp;
 }
 
 void
-file_warn_if_exposed(const char *path)
+file_warn_if_exposed(const char *path, const char *what)
 {
 	struct stat st;
 
@@ -35,8 +75,7 @@ file_warn_if_exposed(const char *path)
 		return;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & 077) != 0) {
-		err_warn("private key file %s can be read by group or others",
-		    path);
+		err_warn("%s %s can be read by group or others", what, path);
 		err_hint("chmod 600 %s", path);
 	}
 }
@@ -45,6 +84,8 @@ int
 file_read(const char *path, size_t max, const char *what, struct buf *out)
 {
 	struct stat st;
+	unsigned char probe[4096];
+	char name[512];
 	int fd, rc = 0, is_std = file_is_std(path);
 	size_t grow;
 	ssize_t n;
@@ -62,18 +103,20 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		}
 	}
 	if (fstat(fd, &st) != 0) {
-		err_errno("cannot read %s %s", what, display(path));
+		err_errno("cannot read %s", display(what, path, name,
+		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_error("%s %s is a directory", what, display(path));
+		err_error("%s is a directory", display(what, path, name,
+		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-		err_error("%s %s is larger than the limit of %zu bytes", what,
-		    display(path), max);
+		err_error("%s is larger than the limit of %zu bytes",
+		    display(what, path, name, sizeof(name)), max);
 		rc = E2E_EX_DATAERR;
 		goto out;
 	}
@@ -83,7 +126,7 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		goto out;
 	}
 	for (;;) {
-		unsigned char probe[4096], *dst;
+		unsigned char *dst;
 		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
 
 		/* When full, probe for more before growing: a file read at its
@@ -93,7 +136,8 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_errno("cannot read %s %s", what, display(path));
+			err_errno("cannot read %s", display(what, path, name,
+			    sizeof(name)));
 			rc = is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
 			goto out;
 		}
@@ -103,9 +147,10 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 			out->len += (size_t)n;
 			continue;
 		}
+		/* The probe may hold a secret (a passphrase from a pipe). */
 		if ((size_t)n > max - out->len) {
-			err_error("%s %s is larger than the limit of %zu bytes",
-			    what, display(path), max);
+			err_error("%s is larger than the limit of %zu bytes",
+			    display(what, path, name, sizeof(name)), max);
 			rc = E2E_EX_DATAERR;
 			goto out;
 		}
@@ -120,6 +165,7 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		}
 	}
 out:
+	wipe(probe, sizeof(probe));
 	if (!is_std)
 		close(fd);
 	out->limit = 0;
@@ -207,13 +253,76 @@ dup_str(const char *s)
 	return d;
 }
 
+/*
+ * An existing output that is not a regular file. Devices (/dev/null, a
+ * terminal) are written to in place: a file renamed over one would
+ * replace it. A FIFO only when it is ours: one planted in a shared folder
+ * by someone else would carry keys or plaintext to them. The checks are
+ * made on the opened descriptor, not on the name (no stat-then-open
+ * race). Returns 1 (o->fd opened), 0 (not special: use a temporary file),
+ * or an exit code (reported).
+ */
+static int
+open_special(struct outfile *o, const char *path, int allow)
+{
+	struct stat st, lst;
+	int fd, flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+
+	if (lstat(path, &lst) != 0)
+		return 0;		/* a new file */
+	if (S_ISREG(lst.st_mode))
+		return 0;
+	if (S_ISDIR(lst.st_mode)) {
+		errno = EISDIR;
+		err_errno("cannot create %s", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (S_ISLNK(lst.st_mode)) {
+		/* A link to a regular file (or to nothing) is replaced like
+		 * a regular file; to anything else, followed below. */
+		if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+			return 0;
+	} else {
+		flags |= O_NOFOLLOW;
+	}
+	if (!allow) {
+		err_error("cannot create %s: it exists and is not a regular "
+		    "file", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if ((fd = open(path, flags)) < 0) {
+		err_errno("cannot open %s", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) ||
+	    !(S_ISCHR(st.st_mode) || (S_ISFIFO(st.st_mode) &&
+	    st.st_uid == geteuid()))) {
+		close(fd);
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			err_errno("cannot create %s", path);
+		} else {
+			err_error("cannot write to %s: not a regular file, a "
+			    "device, or a pipe of yours", path);
+		}
+		return E2E_EX_CANTCREAT;
+	}
+	/* Blocking writes from here on. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	o->fd = fd;
+	o->direct = 1;
+	return 1;
+}
+
 int
-outfile_open(struct outfile *o, const char *path, mode_t mode)
+outfile_open(struct outfile *o, const char *path, mode_t mode,
+    int allow_devices)
 {
 	const char *slash, *base;
 	size_t dirlen, need;
 	unsigned tries;
-	struct stat st;
+	mode_t mask;
+	int rc;
 
 	o->wlen = 0;
 	o->wbuf = malloc(WBUF_SIZE);
@@ -221,29 +330,15 @@ outfile_open(struct outfile *o, const char *path, mode_t mode)
 		err_error("out of memory");
 		return E2E_EX_SOFTWARE;
 	}
-	if (file_is_std(path)) {
+	if (file_is_std(path) || strcmp(path, "/dev/stdout") == 0) {
 		o->direct = 1;
 		o->fd = STDOUT_FILENO;
 		return 0;
 	}
 	if ((o->path = dup_str(path)) == NULL)
 		return E2E_EX_SOFTWARE;
-	/* A device or a FIFO (/dev/null, a named pipe) is written to as it
-	 * is: renaming a file over it would replace it. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode)) {
-			errno = EISDIR;
-			err_errno("cannot create %s", path);
-			return E2E_EX_CANTCREAT;
-		}
-		o->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-		if (o->fd < 0) {
-			err_errno("cannot open %s", path);
-			return E2E_EX_CANTCREAT;
-		}
-		o->direct = 1;
-		return 0;
-	}
+	if ((rc = open_special(o, path, allow_devices)) != 0)
+		return rc == 1 ? 0 : rc;
 	slash = strrchr(path, '/');
 	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	base = path + dirlen;
@@ -277,13 +372,26 @@ outfile_open(struct outfile *o, const char *path, mode_t mode)
 		o->tmp = NULL;
 		return E2E_EX_CANTCREAT;
 	}
-	/* The umask must not loosen or tighten what the caller asked for. */
+	set_pending(o->tmp);
+	/* Secret files get exactly their mode; others what the umask lets
+	 * them have, as any new file would. */
+	if ((mode & 077) != 0) {
+		mask = umask(0);
+		umask(mask);
+		mode &= ~mask;
+	}
 	if (fchmod(o->fd, mode) != 0) {
 		err_errno("cannot set the mode of %s", path);
 		outfile_abort(o);
 		return E2E_EX_CANTCREAT;
 	}
 	return 0;
+}
+
+int
+outfile_is_terminal(const struct outfile *o)
+{
+	return o->fd >= 0 && isatty(o->fd);
 }
 
 static int
@@ -361,6 +469,7 @@ outfile_puts(struct outfile *o, const char *s)
 static void
 release(struct outfile *o)
 {
+	set_pending(NULL);
 	if (o->wbuf != NULL) {
 		/* The buffer may have held plaintext. */
 		wipe(o->wbuf, WBUF_SIZE);
@@ -396,6 +505,26 @@ sync_dir(const char *path)
 	}
 }
 
+/* Returns 1 when path is a file that begins like a PEM private key. */
+static int
+holds_private_key(const char *path)
+{
+	char head[128];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	return strstr(head, "-----BEGIN ") != NULL &&
+	    strstr(head, "PRIVATE KEY-----") != NULL;
+}
+
 int
 outfile_commit(struct outfile *o, int noclobber)
 {
@@ -425,9 +554,27 @@ outfile_commit(struct outfile *o, int noclobber)
 		goto fail;
 	}
 	o->fd = -1;
-	if (noclobber) {
-		/* link() fails if the target exists: no window for a race. */
-		if (link(o->tmp, o->path) != 0) {
+	/* An output never silently replaces a private key (e2e-decrypt -i
+	 * bob -o bob), unless the caller forces it (noclobber < 0). */
+	if (noclobber == 0 && holds_private_key(o->path)) {
+		err_error("%s holds a private key; not overwriting it",
+		    o->path);
+		err_hint("use --force to overwrite it");
+		rc = E2E_EX_CANTCREAT;
+		goto fail;
+	}
+	if (noclobber > 0) {
+		/* Both fail if the target exists: no window for a race.
+		 * renameat2 where the filesystem has it, else link(). */
+		if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path,
+		    RENAME_NOREPLACE) == 0) {
+			;
+		} else if (errno != EINVAL && errno != ENOSYS &&
+		    errno != EEXIST) {
+			err_errno("cannot create %s", o->path);
+			rc = E2E_EX_CANTCREAT;
+			goto fail;
+		} else if (errno == EEXIST || link(o->tmp, o->path) != 0) {
 			if (errno == EEXIST) {
 				err_error("%s already exists", o->path);
 				err_hint("use --force to overwrite it");
@@ -436,8 +583,9 @@ outfile_commit(struct outfile *o, int noclobber)
 			}
 			rc = E2E_EX_CANTCREAT;
 			goto fail;
+		} else {
+			(void)unlink(o->tmp);
 		}
-		(void)unlink(o->tmp);
 	} else if (rename(o->tmp, o->path) != 0) {
 		err_errno("cannot create %s", o->path);
 		rc = E2E_EX_CANTCREAT;
@@ -468,7 +616,7 @@ file_write_atomic(const char *path, const void *data, size_t len,
 	struct outfile o = OUTFILE_INIT;
 	int rc;
 
-	if ((rc = outfile_open(&o, path, mode)) != 0) {
+	if ((rc = outfile_open(&o, path, mode, 0)) != 0) {
 		outfile_abort(&o);
 		return rc;
 	}

@@ -2,10 +2,12 @@
  * fileio.h - every file the tools read or write goes through here.
  *
  * "-" (or NULL) means stdin or stdout. Inputs are capped in size and
- * directories are refused. Outputs are written to a temporary file in
- * the target's folder, created with O_EXCL|O_NOFOLLOW and the final
- * mode, and renamed into place only by outfile_commit(), so a failed
- * run never leaves a partial or half-written file behind.
+ * directories are refused. Outputs to files are written to a temporary
+ * file in the target's folder, created with O_EXCL|O_NOFOLLOW and the
+ * final mode, and renamed into place only by outfile_commit(), so a
+ * failed run never leaves a partial or half-written file behind. Devices
+ * and the user's own FIFOs, when the caller allows them, are written in
+ * place (see outfile_open).
  */
 #ifndef E2E_FILEIO_H
 #define E2E_FILEIO_H
@@ -15,8 +17,10 @@
 
 #include "buf.h"
 
-/* Default cap on a single input (envelope or plaintext). */
+/* Default cap on a single input (envelope or plaintext), and the most
+ * --max-size may raise it to (OpenSSL's cipher calls take int lengths). */
 #define FILEIO_DEFAULT_MAX ((size_t)256 << 20)
+#define FILEIO_MAX_MAX ((size_t)1 << 30)
 
 /*
  * Reads the whole of path (stdin for "-" or NULL) into out, refusing
@@ -49,8 +53,9 @@ int file_view(const char *path, size_t max, const char *what,
     struct input_view *v);
 void file_view_free(struct input_view *v);
 
-/* Warns when a private key file can be read by group or others. */
-void file_warn_if_exposed(const char *path);
+/* Warns when a secret file (what: "private key file") can be read by
+ * group or others. */
+void file_warn_if_exposed(const char *path, const char *what);
 
 /* Returns 1 when path names stdin/stdout ("-" or NULL). */
 int file_is_std(const char *path);
@@ -70,15 +75,26 @@ struct outfile {
 
 #define OUTFILE_INIT { -1, 0, NULL, NULL, NULL, 0 }
 
-/* Opens an output: stdout for "-" or NULL, otherwise a temporary file
- * beside path with the given mode. Returns 0 or 73 (reported). */
-int outfile_open(struct outfile *o, const char *path, mode_t mode);
+/*
+ * Opens an output: stdout for "-", NULL or "/dev/stdout"; otherwise a
+ * temporary file beside path with the given mode (0600 exactly; other
+ * modes less the umask). With allow_devices, an existing character device
+ * (/dev/null) or a FIFO of the user's own is written to in place instead.
+ * Returns 0 or an exit code (reported); on failure call outfile_abort().
+ */
+int outfile_open(struct outfile *o, const char *path, mode_t mode,
+    int allow_devices);
+/* Returns 1 when the output is a terminal (checked on the descriptor,
+ * whatever its name: -o /dev/tty too). */
+int outfile_is_terminal(const struct outfile *o);
 /* Buffered write. Returns 0 or 74 (reported). */
 int outfile_write(struct outfile *o, const void *p, size_t n);
 int outfile_puts(struct outfile *o, const char *s);
 /*
- * Flushes, syncs and moves the file into place. With noclobber an
- * existing target is an error (73) and is left as it was. Returns 0 or
+ * Flushes, syncs and moves the file into place. With noclobber > 0 an
+ * existing target is an error (73) and is left as it was; with 0 it is
+ * replaced unless it holds a PEM private key (73); with < 0 (--force) it
+ * is replaced. Returns 0 or
  * an exit code (73, 74), reported; the temporary file is removed on
  * failure. Closes the outfile either way.
  */
@@ -89,7 +105,12 @@ void outfile_abort(struct outfile *o);
 /* A sink that writes to o. */
 struct sink sink_outfile(struct outfile *o);
 
-/* Writes data to a new file at path (mode, atomically, see above). */
+/* Installs handlers so that SIGINT, SIGTERM and SIGHUP remove the
+ * temporary file of an output being written (cli_start calls it). */
+void fileio_on_signal(void);
+
+/* Writes data to a file at path (mode, atomically; noclobber as for
+ * outfile_commit). */
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, int noclobber);
 

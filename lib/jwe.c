@@ -138,6 +138,13 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		    JWE_MAX_RECIPIENTS);
 		return E2E_EX_USAGE;
 	}
+	/* Readers refuse two entries for one key (docs/FORMAT.md). */
+	for (i = 0; i < nr; i++)
+		for (m = 0; m < i; m++)
+			if (strcmp(r[i].kid, r[m].kid) == 0) {
+				err_error("key %s is given twice", r[i].kid);
+				return E2E_EX_USAGE;
+			}
 	if ((rc = crypto_random(cek, enc->key_len)) != 0 ||
 	    (rc = crypto_random(iv, enc->iv_len)) != 0)
 		goto out;
@@ -147,12 +154,16 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 	}
 	rc = E2E_EX_SOFTWARE;
-	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0)
+	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0) {
+		rc = err_crypto("computing the key commitment");
 		goto out;
+	}
 	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
 	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
-	    strlen(hdr)) != 0)
+	    strlen(hdr)) != 0) {
+		err_error("out of memory");
 		goto out;
+	}
 	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
 	    (rc = sink_write(out, hdr_b64.p, hdr_b64.len)) != 0 ||
 	    (rc = sink_puts(out, "\",\"recipients\":[")) != 0)
@@ -188,7 +199,9 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	    hdr_b64.len)) != 0)
 		goto out;
 	ae_live = 1;
-	if ((pl = pipeline_start(pt_len, mac_enc_chunk, &ae)) == NULL) {
+	/* GCM authenticates as it encrypts: no worker needed. */
+	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
+	    &ae)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
@@ -351,9 +364,10 @@ mac_chunk(void *ctx, uint8_t *p, size_t n)
  * Decodes the base64url ciphertext ct (ct_len characters) into out (room
  * for b64url_declen(ct_len) bytes; out may be ct itself) and decrypts it
  * there under cek: this thread decodes while a second core runs the MAC
- * (or GCM) over what is already decoded (pipeline.h). Returns 0 with
- * *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
- * base64url.
+ * (or GCM) over what is already decoded (pipeline.h). In place, output
+ * never overtakes input (3 bytes per 4 characters), so the bytes handed
+ * to the worker are never written again. Returns 0 with *pt_len set, or
+ * -1 for any failure, base64url included, with nothing left in out.
  */
 static int
 decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
@@ -374,9 +388,6 @@ decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
 	if ((pl = pipeline_start(b64url_declen(ct_len), mac_chunk,
 	    &d)) == NULL)
 		goto out;
-	/* In place, output never overtakes input (3 bytes per 4
-	 * characters), so the decoded bytes handed to the worker are never
-	 * written again. */
 	for (in = 0; in < ct_len; in += chunk) {
 		chunk = ct_len - in > step ? step : ct_len - in;
 		n = b64url_decode(ct + in, chunk, out + done);
@@ -386,14 +397,13 @@ decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
 		done += (size_t)n;
 	}
 	prc = pipeline_finish(pl);
-	if (n < 0) {
-		rc = -2;
-		goto out;
-	}
-	if (prc == 0 && aead_decrypt_final(&d, out, done, tag, enc->tag_len,
-	    pt_len) == 0)
+	if (n >= 0 && prc == 0 && aead_decrypt_final(&d, out, done, tag,
+	    enc->tag_len, pt_len) == 0)
 		rc = 0;
 out:
+	/* GCM decrypts in place as it goes: nothing unauthenticated stays. */
+	if (rc != 0)
+		wipe(out, done);
 	aead_decrypt_free(&d);
 	return rc;
 }
@@ -413,22 +423,26 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 {
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
-	json_t *prot_hdr = NULL, *merged = NULL, *mine[JWE_MAX_RECIPIENTS];
-	int mine_signed[JWE_MAX_RECIPIENTS];
-	const char *prot, *kid, *commit;
+	json_t *prot_hdr = NULL, *merged = NULL;
+	const json_t *mine = NULL, *seen;
+	const char *prot, *kid, *commit, *eks;
 	struct buf prot_json = BUF_INIT, aadbuf = BUF_INIT;
 	uint8_t iv[AEAD_MAX_IV], tag[64], ek[RSA_MAX_BYTES];
 	uint8_t cek[RSA_MAX_BYTES];
 	char own_commit[KID_SIZE], jwhy[160], kids[200];
 	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
-	size_t nr, nmine = 0;
+	size_t nr;
 	long long n;
-	int rc = -1, flattened;
+	int rc = -1, flattened, ok;
+	json_t *kids_seen = NULL;
 
 	memset(res, 0, sizeof(*res));
 	why[0] = '\0';
 	kids[0] = '\0';
-	memset(mine, 0, sizeof(mine));
+	if ((kids_seen = json_object()) == NULL) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
 
 	flattened = json_object_get(obj, "recipients") == NULL;
 	if ((kid = jsonio_unknown_member(obj,
@@ -520,32 +534,49 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 			    "or not a string");
 			goto out;
 		}
-		/* Every entry names its key: then any change to the
-		 * (unprotected) entry header is refused, not ignored. */
+		/* Every entry names its key, once: then any change to the
+		 * (unprotected) entry header is refused, not ignored, and no
+		 * message can make a reader try its key many times. */
 		kid = jsonio_str(merged, "kid", NULL);
 		if (kid == NULL) {
 			why_set(why, why_size, "recipient %zu has no key id "
 			    "(\"kid\")", i + 1);
 			goto out;
-		} else if (strcmp(kid, own_kid) == 0) {
-			mine_signed[nmine] = json_object_get(merged, "cty") !=
-			    NULL;
-			mine[nmine++] = (json_t *)entry;
-		} else if (strlen(kids) + strlen(kid) + 3 < 120) {
+		}
+		if ((seen = json_object_get(kids_seen, kid)) != NULL) {
+			why_set(why, why_size, "key id %.43s names more than "
+			    "one recipient", kid);
+			goto out;
+		}
+		if (json_object_set_new(kids_seen, kid, json_true()) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		/* What decides how the plaintext is read, and the key
+		 * commitment, count only when integrity-protected. */
+		if ((json_object_get(merged, "cty") != NULL &&
+		    json_object_get(prot_hdr, "cty") == NULL) ||
+		    (json_object_get(merged, "cek_commit") != NULL &&
+		    json_object_get(prot_hdr, "cek_commit") == NULL)) {
+			why_set(why, why_size, "\"cty\" and \"cek_commit\" "
+			    "must be in the protected header");
+			goto out;
+		}
+		if (strcmp(kid, own_kid) == 0)
+			mine = entry;
+		else if (strlen(kids) + strlen(kid) + 3 < 120)
 			snprintf(kids + strlen(kids), sizeof(kids) -
 			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
-		}
 	}
-	if (nmine == 0) {
+	if (mine == NULL) {
 		why_set(why, why_size, "this message is for key%s %s; your key "
 		    "is %s", strchr(kids, ',') ? "s" : "", kids, own_kid);
 		goto out;
 	}
-	/* The commitment is only meaningful integrity-protected. */
 	commit = jsonio_str(prot_hdr, "cek_commit", NULL);
-	if (commit == NULL && ((unprot != NULL &&
-	    json_object_get(unprot, "cek_commit") != NULL))) {
-		why_set(why, why_size, "\"cek_commit\" must be protected");
+	if (commit != NULL && !jwk_is_kid(commit, strlen(commit))) {
+		why_set(why, why_size, "\"cek_commit\" is not a SHA-256 "
+		    "value");
 		goto out;
 	}
 	if (decode_member(obj, "iv", iv, sizeof(iv), &iv_len, why,
@@ -557,16 +588,6 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		why_set(why, why_size, "the IV or the tag has the wrong length "
 		    "for %s", enc->name);
 		goto out;
-	}
-	/* Several entries to try: decode now, and decrypt copies. One (the
-	 * usual case): decode while decrypting, below. */
-	if (nmine > 1) {
-		if ((n = b64url_decode(ct, ct_len, out)) < 0) {
-			why_set(why, why_size, "\"ciphertext\" is not "
-			    "base64url");
-			goto out;
-		}
-		ct_len = (size_t)n;
 	}
 	/* AAD: ASCII(protected), or ASCII(protected "." aad) (5.1 step 14). */
 	if (buf_append(&aadbuf, prot, prot_len) != 0 ||
@@ -581,76 +602,40 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		goto out;
 	}
 
-	for (i = 0; i < nmine; i++) {
-		/* Checked above: a string. */
-		const char *eks = jsonio_str(mine[i], "encrypted_key", &ek_len);
-		int ok;
-
-		n = b64url_declen(ek_len) <= sizeof(ek) ?
-		    b64url_decode(eks, ek_len, ek) : -1;
-		/* RFC 7516 11.5: a failed unwrap goes on with a random key,
-		 * so every failure below looks like a tag mismatch. */
-		ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek,
-		    sizeof(cek), &cek_len) == 0 && cek_len == enc->key_len;
-		if (!ok && crypto_random(cek, enc->key_len) != 0) {
-			rc = E2E_EX_SOFTWARE;
+	/* Checked above: a string. */
+	eks = jsonio_str(mine, "encrypted_key", &ek_len);
+	n = b64url_declen(ek_len) <= sizeof(ek) ? b64url_decode(eks, ek_len,
+	    ek) : -1;
+	/* RFC 7516 11.5: a failed unwrap goes on with a random key, and so
+	 * does a key that does not match the commitment: every failure from
+	 * here on is a tag mismatch after the same work, with no reason. */
+	ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek, sizeof(cek),
+	    &cek_len) == 0 && cek_len == enc->key_len;
+	if (ok && commit != NULL) {
+		if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
+			rc = err_crypto("checking the key commitment");
 			goto out;
 		}
-		if (commit != NULL) {
-			if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
-				rc = E2E_EX_SOFTWARE;
-				goto out;
-			}
-			if (strlen(commit) != KID_LEN || CRYPTO_memcmp(commit,
-			    own_commit, KID_LEN) != 0)
-				continue;
-		}
-		if (nmine > 1 && i + 1 < nmine) {
-			/* Keep the ciphertext for the next try: decrypt a copy. */
-			uint8_t *tmp = malloc(ct_len ? ct_len : 1);
-			size_t tlen;
-
-			if (tmp == NULL) {
-				rc = E2E_EX_SOFTWARE;
-				goto out;
-			}
-			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
-			    aadbuf.len, out, ct_len, tag, tag_len,
-			    tmp, &tlen) == 0;
-			if (ok) {
-				memcpy(out, tmp, tlen);
-				res->pt_len = tlen;
-			}
-			wipe(tmp, ct_len);
-			free(tmp);
-		} else if (nmine > 1) {
-			ok = aead_decrypt(enc, cek, iv, iv_len, aadbuf.p,
-			    aadbuf.len, out, ct_len, tag, tag_len,
-			    out, &res->pt_len) == 0;
-		} else {
-			n = decode_and_decrypt(enc, cek, iv, &aadbuf, ct,
-			    ct_len, out, tag, &res->pt_len);
-			if (n == -2) {
-				why_set(why, why_size, "\"ciphertext\" is not "
-				    "base64url");
-				goto out;
-			}
-			ok = n == 0;
-		}
-		if (ok) {
-			res->enc = enc;
-			res->pt = out;
-			res->nrecipients = nr;
-			res->uncommitted_group = enc->md == NULL &&
-			    commit == NULL && nr > 1;
-			/* check_header allowed no other cty value. */
-			res->signed_content = mine_signed[i];
-			rc = 0;
-			goto out;
-		}
+		ok = CRYPTO_memcmp(commit, own_commit, KID_LEN) == 0;
 	}
+	if (!ok && crypto_random(cek, enc->key_len) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if (decode_and_decrypt(enc, cek, iv, &aadbuf, ct, ct_len, out, tag,
+	    &res->pt_len) != 0)
+		goto out;
+	res->enc = enc;
+	res->pt = out;
+	res->nrecipients = nr;
+	res->uncommitted_group = enc->md == NULL && commit == NULL && nr > 1;
+	/* Only a protected cty counts (checked above), and check_header
+	 * allowed no other value than ours. */
+	res->signed_content = json_object_get(prot_hdr, "cty") != NULL;
+	rc = 0;
 out:
 	wipe(cek, sizeof(cek));
+	json_decref(kids_seen);
 	json_decref(merged);
 	json_decref(prot_hdr);
 	buf_free(&prot_json);

@@ -168,6 +168,71 @@ out:
 	return k;
 }
 
+/*
+ * A protected key names its own key-derivation cost, and a hostile file
+ * could name one that takes hours. The PBES1 and PBKDF2 iteration counts
+ * are checked before any passphrase is asked for or any derivation runs.
+ * (scrypt is bounded by OpenSSL's own memory cap.) Returns 0, or 65
+ * (reported).
+ */
+static int
+check_pbe_cost(const struct buf *b, const char *name)
+{
+	const ASN1_OBJECT *oid;
+	const X509_ALGOR *alg;
+	const unsigned char *p;
+	X509_SIG *sig = NULL;
+	PBE2PARAM *pbe2 = NULL;
+	PBKDF2PARAM *kdf = NULL;
+	PBEPARAM *pbe1 = NULL;
+	char *pem_name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0, iter = 0;
+	int rc = 0, nid;
+	BIO *bio;
+
+	if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL)
+		return 0;
+	if (PEM_read_bio(bio, &pem_name, &header, &der, &der_len) != 1 ||
+	    strcmp(pem_name, PEM_STRING_PKCS8) != 0)
+		goto out;
+	p = der;
+	if ((sig = d2i_X509_SIG(NULL, &p, der_len)) == NULL)
+		goto out;
+	X509_SIG_get0(sig, &alg, NULL);
+	X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	nid = OBJ_obj2nid(oid);
+	if (nid == NID_pbes2) {
+		pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM),
+		    alg->parameter);
+		if (pbe2 != NULL &&
+		    OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 &&
+		    (kdf = ASN1_TYPE_unpack_sequence(
+		    ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)) !=
+		    NULL)
+			iter = ASN1_INTEGER_get(kdf->iter);
+	} else if ((pbe1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM),
+	    alg->parameter)) != NULL) {
+		iter = ASN1_INTEGER_get(pbe1->iter);
+	}
+	if (iter < 0 || iter > KEYFILE_ITER_MAX) {
+		err_error("%s asks for %ld key-derivation iterations; more "
+		    "than %d are refused", name, iter, KEYFILE_ITER_MAX);
+		rc = E2E_EX_DATAERR;
+	}
+out:
+	PBKDF2PARAM_free(kdf);
+	PBE2PARAM_free(pbe2);
+	PBEPARAM_free(pbe1);
+	X509_SIG_free(sig);
+	OPENSSL_free(der);
+	OPENSSL_free(pem_name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
 int
 keyfile_load_private(const char *path, const struct passphrase_src *ps,
     EVP_PKEY **out)
@@ -187,7 +252,7 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
 		goto out;
 	if ((*out = fast_private(&b)) != NULL) {
-		file_warn_if_exposed(path);
+		file_warn_if_exposed(path, "private key file");
 		rc = rsa_check(*out, name);
 		goto out;
 	}
@@ -202,6 +267,13 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		rc = err_crypto("initialising OpenSSL");
 		goto out;
 	}
+	if (b.len == 0) {
+		err_error("%s is not a PEM private key: it is empty", name);
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if ((rc = check_pbe_cost(&b, name)) != 0)
+		goto out;
 	if ((bio = BIO_new_mem_buf(b.p, (int)b.len)) == NULL) {
 		rc = err_crypto("reading a key");
 		goto out;
@@ -224,7 +296,7 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		}
 		goto out;
 	}
-	file_warn_if_exposed(path);
+	file_warn_if_exposed(path, "private key file");
 	rc = rsa_check(*out, name);
 out:
 	if (rc != 0) {
@@ -393,10 +465,10 @@ keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
 	    (rc = keyfile_public_pem(k, &pub)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(path, priv.p, priv.len, 0600,
-	    !force)) != 0)
+	    force ? -1 : 1)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
-	    !force)) != 0 && !force)
+	    force ? -1 : 1)) != 0 && !force)
 		(void)unlink(path);	/* ours, just created: no half pair */
 out:
 	buf_free(&priv);

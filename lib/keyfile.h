@@ -22,6 +22,9 @@
 #include "passphrase.h"
 
 #define KEYFILE_PBKDF2_ITER 600000
+/* The most iterations a protected key may ask for (a hostile file could
+ * ask for hours of work). */
+#define KEYFILE_ITER_MAX (10 * KEYFILE_PBKDF2_ITER)
 #define KEYFILE_MAX (1024 * 1024)
 
 /*

@@ -10,6 +10,7 @@
 #include "term.h"
 
 #include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -368,4 +369,34 @@ message_free(struct message *m)
 	buf_free(&m->own);
 	m->pt = NULL;
 	m->pt_len = 0;
+}
+
+void
+message_report(const struct message *m)
+{
+	char when[32];
+	time_t t = (time_t)m->iat;
+	struct tm tm;
+
+	if (m->format == MESSAGE_SEED) {
+		err_warn("seed format: neither the IV nor the sender is "
+		    "authenticated");
+		if (m->seed_same_keys)
+			err_warn("the sender used the same key for encryption "
+			    "and authentication");
+	} else if (!m->is_signed) {
+		err_warn("the message is not signed: its sender is not "
+		    "authenticated");
+	} else if (!m->verified) {
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", (long long)m->iat);
+		err_note("signed by key %s at %s, not verified",
+		    m->signer_kid, when);
+		err_hint("give the sender's public key with --verify PUBKEY");
+	}
+	if (m->uncommitted_group)
+		err_warn("A256GCM with several recipients and no key "
+		    "commitment: other recipients may have read a different "
+		    "message");
 }

@@ -79,6 +79,11 @@ int message_open_text(const struct open_opts *o, const uint8_t *text,
 int message_open(const struct open_opts *o, struct buf *in,
     struct message *m);
 
+/* Says on stderr what a reader should know besides the plaintext: not
+ * signed, signed but not verified (by whom, when), the seed format's
+ * weaknesses. Nothing for a verified message. */
+void message_report(const struct message *m);
+
 /* Wipes and releases what message_open kept. */
 void message_free(struct message *m);
 

@@ -22,6 +22,7 @@ secret_from_file(const char *file, const char *what, char *out, size_t size)
 
 	if ((rc = file_read(file, 64 * 1024, what, &b)) != 0)
 		goto out;
+	file_warn_if_exposed(file, what);
 	/* The first line is the secret; a final newline is not part of it. */
 	for (n = 0; n < b.len && b.p[n] != '\n'; n++)
 		;

@@ -194,7 +194,7 @@ seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
 	}
 	if (crypto_hmac("SHA256", keys + 32, 32, ct.p, ct.len, mac,
 	    &mac_len) != 0 || mac_len != 32) {
-		rc = E2E_EX_SOFTWARE;
+		rc = err_crypto("HMAC-SHA256");
 		goto out;
 	}
 	if (CRYPTO_memcmp(mac, tag.p, 32) != 0)

@@ -35,41 +35,20 @@ usage(FILE *f)
 	    "public key\n"
 	    "  -o, --output OUT         write the plaintext to OUT (mode "
 	    "0600)\n"
+	    "  -f, --force              overwrite OUT even if it holds a private "
+	    "key\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected PRIVKEY "
 	    "(else\n"
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
 	    "      --max-size SIZE      refuse a larger envelope (default "
-	    "256M)\n"
+	    "256M, at most 1G)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n"
 	    "Example:\n"
 	    "  e2e-decrypt -i me.key --verify alice.pub < msg.jwe\n"
 	    "\n%s", err_exit_codes_help);
-}
-
-/* What the reader should know besides the plaintext, on stderr. */
-static void
-report(const struct message *m)
-{
-	if (m->format == MESSAGE_SEED) {
-		err_warn("seed format: neither the IV nor the sender is "
-		    "authenticated");
-		if (m->seed_same_keys)
-			err_warn("the sender used the same key for encryption "
-			    "and authentication");
-	} else if (!m->is_signed) {
-		err_warn("the message is not signed: its sender is not "
-		    "authenticated");
-	} else if (!m->verified) {
-		err_note("signed by key %s, not verified", m->signer_kid);
-		err_hint("give the sender's public key with --verify PUBKEY");
-	}
-	if (m->uncommitted_group)
-		err_warn("A256GCM with several recipients and no key "
-		    "commitment: other recipients may have read a different "
-		    "message");
 }
 
 int
@@ -81,6 +60,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -89,18 +69,18 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
-	struct input_view in;
+	struct buf in = BUF_INIT;
 	struct outfile out = OUTFILE_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
 	char kid[KID_SIZE], vkid[KID_SIZE];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
+	int force = 0;
 
 	cli_start(argv[0]);
 	memset(&m, 0, sizeof(m));
-	memset(&in, 0, sizeof(in));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":i:o:fhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -127,6 +107,11 @@ main(int argc, char **argv)
 			if (cli_once(&seen_M, "--max-size") != 0 ||
 			    cli_parse_size("--max-size", optarg, &max) != 0)
 				return E2E_EX_USAGE;
+			if (max > FILEIO_MAX_MAX)
+				return cli_usage_error("--max-size is at most 1G");
+			break;
+		case 'f':
+			force = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -166,39 +151,40 @@ main(int argc, char **argv)
 	    ((rc = keyfile_load_public(verify_path, &vkey)) != 0 ||
 	    (rc = jwk_thumbprint(vkey, vkid)) != 0))
 		goto out;
-	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
+	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
 	    &in)) != 0)
 		goto out;
 	oo.key = key;
 	oo.kid = kid;
 	oo.verify = vkey;
 	oo.verify_kid = vkey ? vkid : NULL;
-	if ((rc = message_open_text(&oo, in.p, in.len, &m)) != 0) {
+	if ((rc = message_open(&oo, &in, &m)) != 0) {
 		if (m.error[0] != '\0')
 			err_error("%s", m.error);
 		if (m.hint[0] != '\0')
 			err_hint("%s", m.hint);
 		goto out;
 	}
-	report(&m);
-	/* Escape sequences from a stranger must not reach a terminal. */
-	if (file_is_std(out_path) && isatty(STDOUT_FILENO) &&
-	    !term_safe_text(m.pt, m.pt_len)) {
+	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
+		goto out;
+	/* Escape sequences from a stranger must not reach a terminal,
+	 * whatever name it was given by. */
+	if (outfile_is_terminal(&out) && !term_safe_text(m.pt, m.pt_len)) {
 		err_error("the plaintext is binary or holds control characters; "
 		    "not writing it to a terminal");
 		err_hint("write it to a file with -o OUT, or pipe it");
 		rc = E2E_EX_CANTCREAT;
 		goto out;
 	}
-	if ((rc = outfile_open(&out, out_path, 0600)) != 0 ||
-	    (rc = outfile_write(&out, m.pt, m.pt_len)) != 0 ||
-	    (rc = outfile_commit(&out, 0)) != 0)
+	if ((rc = outfile_write(&out, m.pt, m.pt_len)) != 0 ||
+	    (rc = outfile_commit(&out, force ? -1 : 0)) != 0)
 		goto out;
+	message_report(&m);
 out:
 	outfile_abort(&out);
 	message_free(&m);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(vkey);
-	file_view_free(&in);
+	buf_free(&in);
 	return rc;
 }

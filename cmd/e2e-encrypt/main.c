@@ -44,12 +44,14 @@ usage(FILE *f)
 	    "                           one recipient, unsigned, for the "
 	    "original client\n"
 	    "  -o, --output OUT         write the envelope to OUT\n"
+	    "  -f, --force              overwrite OUT even if it holds a private "
+	    "key\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected PRIVKEY "
 	    "(else\n"
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
 	    "      --max-size SIZE      refuse a larger plaintext (default "
-	    "128M)\n"
+	    "128M, at most 1G)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n"
@@ -69,6 +71,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,13 +88,13 @@ main(int argc, char **argv)
 	char skid[KID_SIZE];
 	size_t nr = 0, i, j, max = DEFAULT_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
-	int seen_P = 0, seen_M = 0;
+	int seen_P = 0, seen_M = 0, force = 0;
 
 	cli_start(argv[0]);
 	memset(r, 0, sizeof(r));
 	memset(&pt, 0, sizeof(pt));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:s:o:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":r:s:o:fhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -129,6 +132,11 @@ main(int argc, char **argv)
 			if (cli_once(&seen_M, "--max-size") != 0 ||
 			    cli_parse_size("--max-size", optarg, &max) != 0)
 				return E2E_EX_USAGE;
+			if (max > FILEIO_MAX_MAX)
+				return cli_usage_error("--max-size is at most 1G");
+			break;
+		case 'f':
+			force = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -200,7 +208,7 @@ main(int argc, char **argv)
 	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
 	    &pt)) != 0)
 		goto out;
-	if ((rc = outfile_open(&out, out_path, 0644)) != 0)
+	if ((rc = outfile_open(&out, out_path, 0644, 1)) != 0)
 		goto out;
 	sink = sink_outfile(&out);
 	if (so.enc == NULL) {
@@ -215,7 +223,7 @@ main(int argc, char **argv)
 		rc = message_seal(&so, pt.p, pt.len, &sink);
 	}
 	if (rc == 0)
-		rc = outfile_commit(&out, 0);
+		rc = outfile_commit(&out, force ? -1 : 0);
 out:
 	outfile_abort(&out);
 	for (i = 0; i < nr; i++)

@@ -75,7 +75,7 @@ show_public(const char *path, const struct passphrase_src *ps)
 
 	if ((rc = keyfile_load_private(path, ps, &k)) != 0 ||
 	    (rc = keyfile_public_pem(k, &pem)) != 0 ||
-	    (rc = outfile_open(&out, NULL, 0)) != 0 ||
+	    (rc = outfile_open(&out, NULL, 0, 0)) != 0 ||
 	    (rc = outfile_write(&out, pem.p, pem.len)) != 0 ||
 	    (rc = outfile_commit(&out, 0)) != 0)
 		goto out;

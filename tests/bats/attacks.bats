@@ -210,7 +210,7 @@ assert {"jku", "x5u", "x5c"} <= set(p)' "$INTEROP"
 	t0=$(now_ms)
 	run --separate-stderr bash -c 'head -c 300M /dev/zero | e2e-decrypt -i bob'
 	t1=$(now_ms)
-	assert_refused "e2e-decrypt: error: input standard input is larger than the limit of 268435456 bytes"
+	assert_refused "e2e-decrypt: error: standard input is larger than the limit of 268435456 bytes"
 	[ $((t1 - t0)) -lt 20000 ]
 }
 
@@ -374,7 +374,7 @@ print("tag ok" if ok else "tag bad", last)' "$INTEROP" "$c"
 	# Without --verify the real signer is shown, not verified.
 	run --separate-stderr e2e-decrypt -i bob E2-carol
 	assert_success
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: signed by key $KID_CAROL, not verified"
+	assert_regex "${stderr_lines[0]}" "^e2e-decrypt: signed by key $KID_CAROL at [0-9T:Z-]+, not verified\$"
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub E2-carol-claims-alice
 	assert_signature_refused "the signature is not valid: the message was not signed by key $KID_ALICE"
 }

@@ -205,6 +205,15 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	assert_success
 	cmp pt out2
 	assert_equal "$(stat -c %a out2)" 600
+	# ...but not a private key, not even the key just used (S5), unless
+	# --force.
+	cp bob bobkey
+	run --separate-stderr e2e-decrypt -i bobkey --verify alice.pub -o bobkey m.jwe
+	refused 73 "e2e-decrypt: error: bobkey holds a private key; not overwriting it"
+	cmp bob bobkey
+	run --separate-stderr e2e-decrypt -i bobkey --verify alice.pub --force -o bobkey m.jwe
+	assert_success
+	cmp pt bobkey
 	no_temp_files .
 	# "-o -" is stdout.
 	e2e-decrypt -i bob -o - m.jwe 2>/dev/null | cmp - pt
@@ -288,7 +297,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	run --separate-stderr e2e-decrypt -i bob m.jwe
 	assert_success
 	assert_output 'from alice'
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: signed by key $(thumbprint alice.pub), not verified"
+	assert_regex "${stderr_lines[0]}" "^e2e-decrypt: signed by key $(thumbprint alice.pub) at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z, not verified\$"
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: give the sender's public key with --verify PUBKEY"
 	assert_equal "${#stderr_lines[@]}" 2
 }
@@ -484,7 +493,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	run --separate-stderr e2e-decrypt -i bob --max-size $((size - 1)) m.jwe
 	refused 65 "e2e-decrypt: error: input m.jwe is larger than the limit of $((size - 1)) bytes"
 	run --separate-stderr bash -c "cat m.jwe | e2e-decrypt -i bob --max-size 1K"
-	refused 65 "e2e-decrypt: error: input standard input is larger than the limit of 1024 bytes"
+	refused 65 "e2e-decrypt: error: standard input is larger than the limit of 1024 bytes"
 	local v
 	for v in 0 -5 abc 1x 2KB "" " 1" 1.0 99999999999999999999 17179869184G; do
 		run --separate-stderr e2e-decrypt -i bob --max-size "$v" m.jwe
@@ -498,7 +507,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 @test "decrypt: J9 the default cap is 256 MiB" {
 	run --separate-stderr bash -c 'head -c 268435457 /dev/zero | e2e-decrypt -i bob'
-	refused 65 "e2e-decrypt: error: input standard input is larger than the limit of 268435456 bytes"
+	refused 65 "e2e-decrypt: error: standard input is larger than the limit of 268435456 bytes"
 }
 
 @test "decrypt: a protected key with E2E_PASSPHRASE, --passphrase-file, wrong passphrase (77)" {

@@ -177,6 +177,16 @@ EOF
 	run --separate-stderr e2e-decrypt -i bob out.jwe
 	assert_output again
 	no_temp_files .
+	# ...but not a private key, unless --force (S5).
+	cp alice victim
+	run --separate-stderr e2e-encrypt -r bob.pub -o victim in.txt
+	refused 73 "e2e-encrypt: error: victim holds a private key; not overwriting it"
+	assert_equal "${stderr_lines[1]}" "e2e-encrypt: hint: use --force to overwrite it"
+	cmp alice victim
+	run --separate-stderr e2e-encrypt -r bob.pub -f -o victim in.txt
+	assert_success
+	run --separate-stderr e2e-decrypt -i bob victim
+	assert_output hello
 	# "-o -" is stdout.
 	run --separate-stderr e2e-encrypt -r bob.pub -o - in.txt
 	assert_success
@@ -325,7 +335,7 @@ EOF
 	run --separate-stderr e2e-decrypt -i bob m.jwe
 	assert_success
 	assert_output 'signed hi'
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: signed by key $(thumbprint alice.pub), not verified"
+	assert_regex "${stderr_lines[0]}" "^e2e-decrypt: signed by key $(thumbprint alice.pub) at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z, not verified\$"
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: give the sender's public key with --verify PUBKEY"
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub m.jwe
 	assert_success
@@ -428,10 +438,10 @@ EOF
 	run --separate-stderr e2e-encrypt -r bob.pub --max-size 1k k1plus
 	refused 65 "e2e-encrypt: error: input k1plus is larger than the limit of 1024 bytes"
 	run --separate-stderr e2e-encrypt -r bob.pub --max-size 1024 < k1plus
-	refused 65 "e2e-encrypt: error: input standard input is larger than the limit of 1024 bytes"
+	refused 65 "e2e-encrypt: error: standard input is larger than the limit of 1024 bytes"
 	# Through a pipe (no size known in advance).
 	run --separate-stderr bash -c 'cat k1plus | e2e-encrypt -r bob.pub --max-size 1024'
-	refused 65 "input standard input is larger than the limit of 1024 bytes"
+	refused 65 "standard input is larger than the limit of 1024 bytes"
 	run --separate-stderr e2e-encrypt -r bob.pub --max-size 1M -o out.jwe k1plus
 	assert_success
 	# Refused: no output file, no temporary file.
@@ -441,7 +451,7 @@ EOF
 	no_temp_files .
 	# The default (128 MiB) refuses more, without reading it all.
 	run --separate-stderr bash -c 'head -c 134217729 /dev/zero | e2e-encrypt -r bob.pub'
-	refused 65 "input standard input is larger than the limit of 134217728 bytes"
+	refused 65 "standard input is larger than the limit of 134217728 bytes"
 }
 
 @test "encrypt: --max-size bad values (64)" {

@@ -137,9 +137,14 @@ def kind_of(name, value):
             h = strict_json(d) if d is not None else None
         except Exception:
             h = None
+        # A cek_commit that is no longer strict base64url of 32 bytes is
+        # refused as malformed, with a reason (FORMAT step 7).
         if (isinstance(h, dict) and list(h) == list(orig_hdr) and
                 all(h[k] == orig_hdr[k] for k in ("alg", "enc", "cty")
-                    if k in orig_hdr)):
+                    if k in orig_hdr) and
+                ("cek_commit" not in h or (isinstance(h["cek_commit"], str)
+                 and len(h["cek_commit"]) == 43
+                 and b64d(h["cek_commit"]) is not None))):
             return "crypto"
     return "fail"
 

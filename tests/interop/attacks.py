@@ -156,8 +156,16 @@ def prot_and_header(name):
 
 
 def many_recipients(n):
+    """bob's entry and n - 1 decoys, each with its own (made-up) kid:
+    readers refuse two entries with one kid."""
     j = make_jwe(PT)
-    j["recipients"] = j["recipients"] * n
+    real = j["recipients"][0]
+    decoys = []
+    for i in range(n - 1):
+        d = dict(real)
+        d["header"] = {"kid": b64u(hashlib.sha256(b"decoy %d" % i).digest())}
+        decoys.append(d)
+    j["recipients"] = decoys + [real]
     return envelope_text(j)
 
 
