@@ -76,11 +76,14 @@ int
 auth_hash_cost(const char *hash)
 {
 	/* $2b$NN$ and 53 more characters. */
+	int cost;
+
 	if (strncmp(hash, "$2b$", 4) != 0 || hash[4] < '0' || hash[4] > '9' ||
 	    hash[5] < '0' || hash[5] > '9' || hash[6] != '$' ||
 	    strlen(hash) != 60)
 		return -1;
-	return (hash[4] - '0') * 10 + (hash[5] - '0');
+	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+	return cost >= 4 && cost <= 31 ? cost : -1;
 }
 
 int
@@ -133,13 +136,15 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 	if (file != NULL) {
 		if (file_read(file, AUTH_SECRET_MAX, "secret file", &b) != 0)
 			goto out;
-		file_warn_if_exposed(file);
+		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
 			err_error("the secret in %s has %zu bytes; at least %d "
 			    "are needed", file, b.len, AUTH_SECRET_MIN);
 			goto out;
 		}
+	} else if (s == NULL) {
+		goto out;
 	} else {
 		r = s->be->meta_get(s, SECRET_KEY, &b);
 		if (r == STORE_NOT_FOUND) {
@@ -242,7 +247,7 @@ auth_token_check(const struct auth_keys *k, const char *token, size_t len,
 	jwt_t *jwt = NULL;
 	char *copy = NULL;
 	size_t mac_len = 0;
-	int64_t iat, exp, ver;
+	int64_t iat, exp, ver, nbf;
 	long long n;
 	int rc = -1;
 
@@ -283,9 +288,13 @@ auth_token_check(const struct auth_keys *k, const char *token, size_t len,
 	    int_claim(claims, "ver", &ver) != 0)
 		goto out;
 	/* Not expired, not from the future, not longer-lived than we issue
-	 * (T3). */
-	if (exp <= now || iat > now + CLOCK_SKEW || exp < iat ||
-	    exp - iat > k->ttl)
+	 * (T3). Bounded first, so the subtraction cannot overflow. */
+	if (iat < 0 || exp <= now || iat > now + CLOCK_SKEW || exp < iat ||
+	    exp > now + k->ttl + CLOCK_SKEW || exp - iat > k->ttl)
+		goto out;
+	/* We never issue "nbf"; one that is there must be honoured. */
+	if (json_object_get(claims, "nbf") != NULL &&
+	    (int_claim(claims, "nbf", &nbf) != 0 || nbf > now + CLOCK_SKEW))
 		goto out;
 	/* And libjwt agrees, as the checker of record. */
 	if ((copy = strndup(token, len)) == NULL ||

@@ -82,7 +82,8 @@ form_parse(const char *body, size_t len, char *why, size_t size)
 			goto fail;
 		}
 		if (json_object_set_new(obj, (const char *)k.p,
-		    json_stringn((const char *)v.p, v.len)) != 0)
+		    json_stringn(v.p != NULL ? (const char *)v.p : "",
+		    v.len)) != 0)
 			goto fail;
 		p = amp < end ? amp + 1 : end;
 	}

@@ -212,10 +212,46 @@ req_field(struct req *r, const char *name, size_t *len, int *bad)
 	return json_string_value(v);
 }
 
+/*
+ * A header or a query argument by name. A value holding a raw NUL byte
+ * (which C strings would cut short) is treated as broken: *bad is set.
+ */
+static const char *
+lookup(struct req *r, enum MHD_ValueKind kind, const char *name, int *bad)
+{
+	const char *v = NULL;
+	size_t len = 0;
+
+	if (MHD_lookup_connection_value_n(r->conn, kind, name, strlen(name),
+	    &v, &len) != MHD_YES || v == NULL)
+		return NULL;
+	if (strlen(v) != len) {
+		*bad = 1;
+		return NULL;
+	}
+	return v;
+}
+
 static const char *
 header(struct req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	int bad = 0;
+	const char *v = lookup(r, MHD_HEADER_KIND, name, &bad);
+
+	if (bad)
+		r->broken = 1;
+	return v;
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+	int bad = 0;
+	const char *v = lookup(r, MHD_GET_ARGUMENT_KIND, name, &bad);
+
+	if (bad)
+		r->broken = 1;
+	return v;
 }
 
 struct count {
@@ -328,7 +364,7 @@ authenticate(struct req *r)
 	}
 	if (bad)
 		return -1;
-	if (n != 1)
+	if (n != 1 || r->broken)
 		goto refuse;
 	if (auth_token_check(&s->keys, t, len, srv_now(), &c) != 0)
 		goto refuse;
@@ -352,6 +388,11 @@ refuse:
 static void
 dispatch(struct req *r)
 {
+	if (r->broken) {
+		respond_error(r, 400, "a header or an argument holds a NUL "
+		    "byte");
+		return;
+	}
 	if (r->too_large) {
 		respond_error(r, 413, "the body is larger than %zu bytes",
 		    r->cap);
@@ -456,13 +497,13 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	r->body.limit = 0;
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	len = strlen(url);
+	peer_address(r);
 	if (len >= sizeof(r->path)) {
 		snprintf(r->path, sizeof(r->path), "(too long)");
 		respond_error(r, 404, "no such route");
 		goto counted;
 	}
 	memcpy(r->path, url, len + 1);
-	peer_address(r);
 	pthread_mutex_lock(&s->active_lock);
 	s->active++;
 	pthread_mutex_unlock(&s->active_lock);
@@ -497,8 +538,7 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	r->cap = rt->body_cap == SIZE_MAX ? s->cfg.max_message : rt->body_cap;
 	/* Tokens never travel in URLs, where logs and histories keep them
 	 * (T6). */
-	if ((q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-	    "token")) != NULL) {
+	if ((q = req_query(r, "token")) != NULL || r->broken) {
 		respond_error(r, 400, "tokens are not accepted in the URL");
 		return r;
 	}
@@ -521,8 +561,11 @@ counted:
 	return r;
 }
 
-/* Body bytes beyond the cap are counted, not kept; far beyond it, the
- * connection is dropped rather than read to the end. */
+/* Body bytes beyond the cap (a chunked body says its size only at its
+ * end) are counted, not kept, and the answer is 413 once it ends; far
+ * beyond the cap, the connection is dropped rather than read on. */
+#define DISCARD_MAX ((size_t)64 << 20)
+
 static enum MHD_Result
 absorb(struct req *r, const char *data, size_t n)
 {
@@ -530,7 +573,7 @@ absorb(struct req *r, const char *data, size_t n)
 		r->too_large = 1;
 		r->discarded += n;
 		buf_free(&r->body);
-		return r->discarded > r->cap + (1 << 20) ? MHD_NO : MHD_YES;
+		return r->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
 	}
 	return buf_append(&r->body, data, n) == 0 ? MHD_YES : MHD_NO;
 }
@@ -745,9 +788,14 @@ start(struct server *s)
 		return E2E_EX_USAGE;
 	}
 	json_object_seed(0);	/* before any thread makes objects */
+	/* A bad secret file is refused before a database is created. */
+	if (c->secret_file != NULL &&
+	    auth_secret_load(&s->keys, c->secret_file, NULL) != 0)
+		return E2E_EX_DATAERR;
 	if (store_open(&s->store, &store_sqlite, c->db) != 0)
 		return E2E_EX_CANTCREAT;
-	if (auth_secret_load(&s->keys, c->secret_file, &s->store) != 0)
+	if (c->secret_file == NULL &&
+	    auth_secret_load(&s->keys, NULL, &s->store) != 0)
 		return E2E_EX_DATAERR;
 	s->keys.ttl = c->token_ttl;
 	/* The hash a sign-in for an unknown name is checked against, so it

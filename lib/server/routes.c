@@ -231,12 +231,14 @@ signin_cont(struct req *r)
 	int64_t exp, now = srv_now();
 
 	if (!r->ok) {
-		throttle_fail(s->signin_names, r->from, now);
-		throttle_fail(s->signin_addrs, r->addr, now);
 		/* The same answer for an unknown name and a wrong password. */
 		respond_error(r, 403, "authentication failed");
 		return;
 	}
+	/* The attempt was counted before the check: a success takes it
+	 * back. */
+	throttle_forgive(s->signin_names, r->from, now);
+	throttle_forgive(s->signin_addrs, r->addr, now);
 	if (auth_token_issue(&s->keys, &r->other, now, &token, &exp) != 0) {
 		respond_error(r, 500, "internal error");
 		return;
@@ -267,6 +269,10 @@ h_signin(struct req *r)
 		return;
 	}
 	memcpy(r->from, name, name_len + 1);
+	/* Counted now, before the slow check, so that parallel attempts
+	 * cannot all slip under the limit; forgiven on success. */
+	throttle_fail(s->signin_names, name, now);
+	throttle_fail(s->signin_addrs, r->addr, now);
 	switch (s->store.be->user_by_name(&s->store, name, &r->other)) {
 	case STORE_OK:
 		memcpy(r->hash, r->other.hash, sizeof(r->hash));
@@ -300,6 +306,13 @@ user_delete_run(struct store *s, struct store_job *j)
 static void
 user_delete_cont(struct req *r)
 {
+	struct store *st = &r->srv->store;
+	int64_t n;
+
+	/* The user's messages went with it: count again. */
+	if (r->result == STORE_OK && st->be->count_messages(st, &n) ==
+	    STORE_OK)
+		metrics_set_messages(r->srv->metrics, n);
 	if (r->result == STORE_OK)
 		respond_json(r, 200, json_pack("{s:s,s:b}", "id", r->user.id,
 		    "deleted", 1));
@@ -527,10 +540,13 @@ static int
 query_uint(struct req *r, const char *name, unsigned long max,
     unsigned long *out)
 {
-	const char *v = MHD_lookup_connection_value(r->conn,
-	    MHD_GET_ARGUMENT_KIND, name);
+	const char *v = req_query(r, name);
 	char *end;
 
+	if (r->broken) {
+		respond_error(r, 400, "an argument holds a NUL byte");
+		return -1;
+	}
 	if (v == NULL)
 		return 0;
 	errno = 0;
@@ -551,10 +567,12 @@ h_list(struct req *r)
 	const char *from, *after;
 	unsigned long limit = LIST_DEFAULT, wait = 0;
 
-	from = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-	    "from");
-	after = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-	    "after");
+	from = req_query(r, "from");
+	after = req_query(r, "after");
+	if (r->broken) {
+		respond_error(r, 400, "an argument holds a NUL byte");
+		return;
+	}
 	if (from != NULL) {
 		if (!srv_valid_name(from, strlen(from))) {
 			respond_error(r, 400, "from must name a user");
@@ -652,16 +670,20 @@ h_ack(struct req *r)
 				return;
 		}
 	} else if (json_is_string(ids)) {
-		/* A form body: ids=A,B,C */
-		for (s = json_string_value(ids); *s != '\0';
-		    s = *comma ? comma + 1 : comma) {
+		/* A form body: ids=A,B,C, no empty item. */
+		s = json_string_value(ids);
+		for (;;) {
 			comma = s + strcspn(s, ",");
-			if (r->nids == ACK_MAX || add_id(r, s,
-			    (size_t)(comma - s)) != 0) {
-				if (!r->answered)
-					respond_error(r, 400, "too many ids");
+			if (r->nids == ACK_MAX) {
+				respond_error(r, 400, "\"ids\" holds 1 to %d "
+				    "ids", ACK_MAX);
 				return;
 			}
+			if (add_id(r, s, (size_t)(comma - s)) != 0)
+				return;
+			if (*comma == '\0')
+				break;
+			s = comma + 1;
 		}
 	} else {
 		respond_error(r, 400, "\"ids\" must list message ids");

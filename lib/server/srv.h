@@ -65,6 +65,7 @@ struct req {
 	unsigned status;
 	int answered;
 	int dispatched;
+	int broken;		/* a header or argument held a NUL byte */
 
 	struct buf body;
 	size_t cap;
@@ -119,6 +120,9 @@ void req_resume(struct req *r);
  * another type answers 400 and sets *bad. */
 const char *req_field(struct req *r, const char *name, size_t *len,
     int *bad);
+
+/* A query argument: NULL when absent (or broken, see r->broken). */
+const char *req_query(struct req *r, const char *name);
 
 /* Seconds since the epoch. */
 int64_t srv_now(void);

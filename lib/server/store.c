@@ -79,10 +79,16 @@ store_new_ordered_id(char out[STORE_ID_LEN + 1])
 	 * millisecond (or if the clock went back) the previous id plus one,
 	 * so ids are strictly increasing as strings. */
 	if (ms <= last_ms) {
+		/* Plus one at bit 129, the last one encode() keeps (it uses
+		 * 130 of the 136 bits): 0x40 in the last byte, carried. */
 		memcpy(b, last, sizeof(b));
-		for (i = 16; i >= 0; i--)
-			if (++b[i] != 0)
-				break;
+		unsigned carry = 0x40;
+
+		for (i = 16; i >= 0 && carry != 0; i--) {
+			carry += b[i];
+			b[i] = (uint8_t)carry;
+			carry >>= 8;
+		}
 	} else {
 		if (crypto_random(b, sizeof(b)) != 0) {
 			pthread_mutex_unlock(&lock);

@@ -1,5 +1,6 @@
 /* throttle.c - fixed-window failure counters (see throttle.h). */
 #include "throttle.h"
+#include "crypto.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ struct throttle {
 	struct entry *e;
 };
 
+/* FNV-1a, keyed per process so that nobody can aim names at another
+ * name's slots and push its window out. */
+static uint64_t seed = 1469598103934665603ull;
+
 struct throttle *
 throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 {
@@ -28,6 +33,8 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 
 	if (t == NULL)
 		return NULL;
+	if (crypto_random(&seed, sizeof(seed)) != 0)
+		seed ^= (uint64_t)(uintptr_t)t;
 	while (size < (size_t)max_keys * 2)
 		size *= 2;
 	if ((t->e = calloc(size, sizeof(*t->e))) == NULL) {
@@ -51,12 +58,13 @@ throttle_free(struct throttle *t)
 	free(t);
 }
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
 
-	while (*s)
+static uint64_t
+hash_n(const char *s, size_t max)
+{
+	uint64_t h = seed;
+
+	while (*s && max-- > 0)
 		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
 	return h;
 }
@@ -70,12 +78,13 @@ find(struct throttle *t, const char *key, int64_t now, int create)
 	size_t i, j, mask = t->size - 1, probe = 16;
 	struct entry *e, *oldest = NULL;
 
-	i = (size_t)hash(key) & mask;
+	i = (size_t)hash_n(key, KEY_MAX - 1) & mask;
 	for (j = 0; j < probe; j++) {
 		e = &t->e[(i + j) & mask];
 		if (e->start != 0 && now - e->start >= t->window)
 			e->start = 0;	/* expired: free */
-		if (e->start != 0 && strcmp(e->key, key) == 0)
+		/* Keys are kept cut to KEY_MAX - 1 bytes, and compared so. */
+		if (e->start != 0 && strncmp(e->key, key, KEY_MAX - 1) == 0)
 			return e;
 		if (oldest == NULL || e->start < oldest->start)
 			oldest = e;
@@ -110,5 +119,16 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 	pthread_mutex_lock(&t->lock);
 	if ((e = find(t, key, now, 1)) != NULL)
 		e->count++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void
+throttle_forgive(struct throttle *t, const char *key, int64_t now)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&t->lock);
+	if ((e = find(t, key, now, 0)) != NULL && e->count > 0)
+		e->count--;
 	pthread_mutex_unlock(&t->lock);
 }

@@ -17,7 +17,10 @@ void throttle_free(struct throttle *t);
 
 /* Returns 0 when key may try now, else the seconds until it may. */
 unsigned throttle_check(struct throttle *t, const char *key, int64_t now);
-/* Counts a failure of key. */
+/* Counts a failure of key (an attempt, counted before it is known to
+ * fail, so that parallel attempts cannot slip past the limit). */
 void throttle_fail(struct throttle *t, const char *key, int64_t now);
+/* Takes back one count of key (the attempt succeeded). */
+void throttle_forgive(struct throttle *t, const char *key, int64_t now);
 
 #endif

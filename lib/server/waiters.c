@@ -186,9 +186,9 @@ wake_matching(struct waiters *ws, const char *user, int bump)
 	pthread_mutex_lock(&ws->lock);
 	if (bump)
 		ws->seq++;
-	for (i = 0; i < BUCKETS; i++) {
+	for (i = user != NULL ? bucket_of(user) : 0; i < BUCKETS; i++) {
 		if (user != NULL && i != bucket_of(user))
-			continue;
+			break;
 		for (w = ws->bucket[i]; w != NULL; w = next) {
 			next = w->next;
 			if (user != NULL && strcmp(w->user, user) != 0)

@@ -33,8 +33,17 @@ start_server() {
 stop_server() {
 	[ -n "${SERVER_PID:-}" ] || return 0
 	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	local rc=0
-	timeout 10 tail --pid="$SERVER_PID" -f /dev/null || rc=1
+	local rc=0 i
+	# Polled every 50 ms, up to 10 s.
+	for i in $(seq 1 200); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		echo "e2e-server did not exit within 10 s of SIGTERM" >&2
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		rc=1
+	fi
 	wait "$SERVER_PID" || rc=$?
 	SERVER_PID=
 	return "$rc"
@@ -53,6 +62,7 @@ api() {
 	local method=$1 path=$2
 	shift 2
 	local out
+	rm -f "$T/body"	# curl leaves an old one in place on a 204
 	out=$(curl -s -S -o "$T/body" -w '%{http_code}' -X "$method" "$@" \
 	    "$URL$path") || out=000
 	status_code=$out
