@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# bench/server.sh - `make bench-server`: e2e-server next to nginx in one
+# run (ratios within a run are what count on a shared, noisy machine):
+# durable sends, receive-and-ack, delivery latency with long-poll, and
+# 10,000 receivers waiting at once. Not a test: it fails only when a
+# program it needs fails, never because of a speed. bench/README.md
+# explains every number and the targets.
+#
+#   E2E_BIN            where e2e-server is (default ./bin)
+#   TMPDIR             where the work folder and the database go (/tmp:
+#                      the disk, as a normal run); a second server runs
+#                      on /dev/shm for reference
+#   BENCH_SECONDS      length of each wrk run (4)
+#   BENCH_ROUNDS       rounds of nginx / disk / shm wrk runs (3)
+#   BENCH_CONNS        wrk connections (64)
+#   BENCH_USERS        users sending and receiving (64)
+#   BENCH_SIZE         length of a message string (200)
+#   BENCH_RECV_LIMIT   limit of each GET of receive-and-ack (100)
+#   BENCH_DELIVERIES   long-poll deliveries timed (500)
+#   BENCH_WAITERS      receivers waiting at once (10000)
+#   BENCH_PERF=1       also profiles the server (perf record) during the
+#                      second round's disk run, and prints the top symbols
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+abs() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+bin=$(abs "${E2E_BIN:-bin}")
+secs=${BENCH_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNS:-64}
+nusers=${BENCH_USERS:-64}
+size=${BENCH_SIZE:-200}
+recv_limit=${BENCH_RECV_LIMIT:-100}
+deliveries=${BENCH_DELIVERIES:-500}
+nwaiters=${BENCH_WAITERS:-10000}
+perf=${BENCH_PERF:-0}
+cd "$root"
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+if [ -x /usr/bin/python3 ]; then py=/usr/bin/python3; else py=python3; fi
+for t in nginx wrk cc curl "$py"; do
+	command -v "$t" >/dev/null || die "$t not found (apt-get install nginx-light wrk curl)"
+done
+[ -x "$bin/e2e-server" ] || die "$bin/e2e-server not found; run make (or set E2E_BIN)"
+if [ "$perf" = 1 ]; then
+	command -v perf >/dev/null || die "BENCH_PERF=1 needs perf"
+fi
+
+# Everything started is stopped at exit, and the work folders removed.
+work=$(mktemp -d)
+shm=
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
+	[ -z "$shm" ] || rm -rf "$shm"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	shm=$(mktemp -d /dev/shm/e2e-bench.XXXXXX)
+fi
+
+state=$work/state.json
+rep() { PYTHONDONTWRITEBYTECODE=1 "$py" "$root/bench/server_report.py" "$@"; }
+section() { printf '\n== %s\n\n' "$*"; }
+# Removes $1 from the pids to stop at exit.
+forget() {
+	local p keep=()
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
+}
+free_port() {
+	"$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
+
+# The clients, built with the compiler and plain sockets.
+cflags="-std=c11 -D_GNU_SOURCE -O2 -Wall -I$root/bench"
+for p in latency recvack waiters; do
+	# shellcheck disable=SC2086
+	cc $cflags -o "$work/$p" "$root/bench/$p.c" -pthread ||
+	    die "cannot build bench/$p.c"
+done
+
+# ---- nginx: a small static file, 2 workers, its own prefix ----
+ng=$work/nginx
+mkdir -p "$ng/www"
+printf '{"id":"06H29NTRH8JRGGHXJY8VZQTPKD"}\n' > "$ng/www/m.json"
+ngport=$(free_port)
+user_line=
+[ "$(id -u)" = 0 ] && user_line="user root;"
+cat > "$ng/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+pid $ng/nginx.pid;
+error_log $ng/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	client_body_temp_path $ng/body;
+	proxy_temp_path $ng/proxy;
+	fastcgi_temp_path $ng/fastcgi;
+	uwsgi_temp_path $ng/uwsgi;
+	scgi_temp_path $ng/scgi;
+	server {
+		listen 127.0.0.1:$ngport;
+		root $ng/www;
+		default_type application/json;
+	}
+}
+EOF
+nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" -g 'daemon off;' \
+    >"$ng/out.log" 2>&1 &
+pids+=($!)
+nginx_url=http://127.0.0.1:$ngport/m.json
+for ((i = 0; i < 100; i++)); do
+	curl -sf -o /dev/null "$nginx_url" && break
+	sleep 0.05
+done
+curl -sf -o /dev/null "$nginx_url" || { cat "$ng/error.log" >&2; die "nginx did not start"; }
+
+# ---- e2e-server: one on the disk (TMPDIR), one on /dev/shm ----
+# start_server NAME DIR: sets port_NAME and pid_NAME.
+start_server() {
+	local name=$1 dir=$2 p pid i
+	mkdir -p "$dir"
+	"$bin/e2e-server" --listen 127.0.0.1:0 --db "$dir/e2e.db" \
+	    --bcrypt-cost 4 --quiet --max-per-ip 100000 \
+	    --signup-limit 1000000 --max-connections 20000 \
+	    >"$dir/port" 2>"$dir/server.log" &
+	pid=$!
+	pids+=("$pid")
+	for ((i = 0; i < 200; i++)); do
+		p=$(head -n 1 "$dir/port" 2>/dev/null || true)
+		[ -n "$p" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$p" ] || { cat "$dir/server.log" >&2; die "e2e-server ($name) did not start"; }
+	printf -v "port_$name" '%s' "$p"
+	printf -v "pid_$name" '%s' "$pid"
+}
+stop_server() {
+	local pid=$1 dir=$2 rc=0
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	forget "$pid"
+	[ "$rc" = 0 ] || { tail -n 5 "$dir/server.log" >&2; echo "bench: warning: e2e-server exited $rc after SIGTERM" >&2; }
+}
+mkusers() { "$py" "$root/bench/server_users.py" 127.0.0.1 "$1" "$2" "$3" "$4" ||
+    die "cannot make users on port $1"; }
+
+start_server disk "$work/disk"
+# shellcheck disable=SC2154 # set by start_server
+mkusers "$port_disk" u "$nusers" "$work/disk/users.txt"
+mkusers "$port_disk" l 32 "$work/disk/lat.txt"
+mkusers "$port_disk" w 500 "$work/disk/wait.txt"
+if [ -n "$shm" ]; then
+	start_server shm "$shm"
+	# shellcheck disable=SC2154
+	mkusers "$port_shm" u "$nusers" "$shm/users.txt"
+	mkusers "$port_shm" l 32 "$shm/lat.txt"
+fi
+tmpdir=$(dirname "$work")
+rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir"
+
+echo "e2e-chat server bench: $(uname -m), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //')," \
+    "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), server $bin/e2e-server"
+echo "(machines are shared and noisy: read the ratios, not the absolute rates)"
+
+# ---- 1, 2: nginx and durable sends, interleaved by round ----
+section "1-2. HTTP ceiling and durable sends ($rounds rounds x ${secs}s per server, wrk -t2 -c$conns)"
+echo "  nginx: worker_processes 2, a $(wc -c < "$ng/www/m.json")-byte file; e2e-server: POST /messages," \
+    "$nusers users' tokens, {\"to\",\"message\"} with a $size-character message"
+echo
+runwrk() {	# KIND ROUND URL [-- ARGS]
+	local kind=$1 r=$2 url=$3
+	shift 3
+	wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s -s "$root/bench/server.lua" \
+	    "$url" "$@" > "$work/wrk-$kind-$r.out" 2>&1 ||
+	    { cat "$work/wrk-$kind-$r.out" >&2; die "wrk failed ($kind)"; }
+}
+kinds=(nginx disk)
+[ -n "$shm" ] && kinds+=(shm)
+for ((r = 1; r <= rounds; r++)); do
+	n=${#kinds[@]}
+	for ((k = 0; k < n; k++)); do
+		kind=${kinds[(k + r - 1) % n]}
+		case $kind in
+		nginx) runwrk nginx "$r" "$nginx_url" ;;
+		disk)
+			if [ "$perf" = 1 ] && [ "$r" = 2 ]; then
+				# shellcheck disable=SC2154
+				perf record -q --call-graph dwarf,16384 -F 199 -p "$pid_disk" \
+				    -o "$work/perf.data" \
+				    -- sleep "$((secs - 1))" >/dev/null 2>&1 &
+				perf_pid=$!
+			fi
+			runwrk disk "$r" "http://127.0.0.1:$port_disk/messages" -- \
+			    "$work/disk/users.txt" "$size"
+			[ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=; }
+			;;
+		shm) runwrk shm "$r" "http://127.0.0.1:$port_shm/messages" -- \
+			    "$shm/users.txt" "$size" ;;
+		esac
+	done
+done
+rep http "$state" "$work"/wrk-*.out
+
+# ---- 3: receive and acknowledge what the sends stored ----
+stored=$(metric "$port_disk" e2e_messages_stored)
+section "3. Receive and acknowledge (db in $tmpdir, $nusers users draining $stored stored messages)"
+"$work/recvack" 127.0.0.1 "$port_disk" "$work/disk/users.txt" "$recv_limit" 5 \
+    > "$work/recvack.out" || die "bench/recvack failed"
+rep recvack "$state" "$work/recvack.out"
+
+# ---- 4: delivery latency with long-poll ----
+section "4. Delivery latency with long-poll ($deliveries sends, one at a time, to 32 waiting receivers in turn)"
+"$work/latency" 127.0.0.1 "$port_disk" "$work/disk/users.txt" "$work/disk/lat.txt" \
+    "$deliveries" "$size" > "$work/lat-disk.out" || die "bench/latency failed"
+lat=("disk ($tmpdir)=$work/lat-disk.out")
+if [ -n "$shm" ]; then
+	"$work/latency" 127.0.0.1 "$port_shm" "$shm/users.txt" "$shm/lat.txt" \
+	    "$deliveries" "$size" > "$work/lat-shm.out" || die "bench/latency failed (shm)"
+	lat+=("/dev/shm=$work/lat-shm.out")
+	# shellcheck disable=SC2154 # set by start_server
+	stop_server "$pid_shm" "$shm"
+fi
+rep latency "$state" "${lat[@]}"
+
+# ---- 5: many receivers waiting at once ----
+section "5. $nwaiters receivers waiting at once (GET /messages?wait=60, 500 users, db in $tmpdir)"
+need=$((nwaiters + 64))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+	ulimit -n "$need" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$need" ] ||
+    die "ulimit -n is $(ulimit -n); $nwaiters waiters need $need (raise the hard limit)"
+rss0=$(vm "$pid_disk" VmRSS)
+# Receivers of section 4 whose client has gone still count until their
+# wait ends (a suspended connection is not watched): counted apart.
+waiting0=$(metric "$port_disk" e2e_receivers_waiting || echo 0)
+"$work/waiters" 127.0.0.1 "$port_disk" "$work/disk/wait.txt" "$nwaiters" 90 \
+    > "$work/waiters.out" &
+wpid=$!
+pids+=("$wpid")
+for ((i = 0; i < 600; i++)); do
+	grep -q '^sent' "$work/waiters.out" && break
+	kill -0 "$wpid" 2>/dev/null || die "bench/waiters failed"
+	sleep 0.1
+done
+held=0
+for ((i = 0; i < 100; i++)); do
+	held=$(metric "$port_disk" e2e_receivers_waiting || echo 0)
+	[ "$((${held:-0} - waiting0))" -ge "$nwaiters" ] && break
+	sleep 0.1
+done
+sleep 0.5
+held=$(metric "$port_disk" e2e_receivers_waiting || echo 0)
+rss=$(vm "$pid_disk" VmRSS)
+hwm=$(vm "$pid_disk" VmHWM)
+kill -USR1 "$wpid"
+# Then SIGTERM with them all waiting: the server must answer them and
+# exit 0 within a few seconds.
+for ((i = 0; i < 50; i++)); do
+	grep -q '^EARLY' "$work/waiters.out" && break
+	sleep 0.1
+done
+t0=$(date +%s%N)
+kill -TERM "$pid_disk"
+src=0
+wait "$pid_disk" || src=$?
+t1=$(date +%s%N)
+forget "$pid_disk"
+sleep 1
+kill -TERM "$wpid"
+wait "$wpid" || die "bench/waiters failed"
+forget "$wpid"
+rep waiters "$state" "$work/waiters.out" "rss_before_kib=$rss0" "rss_kib=$rss" \
+    "hwm_kib=$hwm" "held=$((${held:-0} - waiting0))" "before=$waiting0" \
+    "stop_ms=$(((t1 - t0) / 1000000))" "stop_status=$src"
+
+if [ "$perf" = 1 ] && [ -s "$work/perf.data" ]; then
+	section "Profile of e2e-server during the disk send run of round 2 (perf)"
+	echo "  Time spent in each function and what it calls, as a share of the"
+	echo "  server's CPU time (user-space functions, 3% and more):"
+	echo
+	perf report -i "$work/perf.data" --children -g none --sort symbol \
+	    --percent-limit 3 --stdio 2>/dev/null |
+	    awk '/^ +[0-9]/ && $3 == "[.]" && $4 !~ /^0x/ &&
+	        $4 !~ /^(clone3|start_thread)$/ { printf "  %8s  %s%s\n", $1, $4, $5 == "(inlined)" ? " (inlined)" : "" }' |
+	    head -n 40
+fi
+
+section "Summary"
+rep summary "$state"

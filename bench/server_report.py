@@ -1,0 +1,249 @@
+"""bench/server_report.py - the arithmetic and the tables of bench/server.sh.
+
+server.sh runs nginx, e2e-server, wrk and the small C clients; this reads
+the "JSON {...}" lines they print and makes the tables. Targets met or not
+go into the same small state file as bench/report.py keeps, and its
+summary prints them. Standard library only.
+
+    server_report.py http    STATE WRK_OUTPUT...   (named wrk-KIND-ROUND.out)
+    server_report.py recvack STATE RECVACK_OUTPUT
+    server_report.py latency STATE NAME=LATENCY_OUTPUT...
+    server_report.py waiters STATE WAITERS_OUTPUT KEY=VALUE...
+    server_report.py summary STATE
+"""
+import json
+import re
+import statistics
+import sys
+
+from report import load_state, save_state, summary, table, target
+
+KINDS = [
+    ("nginx", "nginx, static file ({size} bytes)"),
+    ("disk", "e2e-server POST /messages, db in {tmp}"),
+    ("shm", "e2e-server POST /messages, db in /dev/shm"),
+]
+
+
+def json_line(path, tag="JSON"):
+    """The "JSON {...}" (or other tag's) line a bench program printed."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(tag + " "):
+                return json.loads(line[len(tag) + 1:])
+    sys.exit(f"server_report.py: no {tag} line in {path}")
+
+
+def pct(v, p):
+    """The p-th percentile of v (p in 0..100), nearest rank."""
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    k = max(0, min(len(v) - 1, int(round(p / 100 * len(v) + 0.5)) - 1))
+    return v[k]
+
+
+# Sections 1 and 2 --------------------------------------------------------
+
+def http(state, files):
+    st = load_state(state)
+    runs = {}
+    for fn in files:
+        m = re.search(r"wrk-(\w+)-(\d+)\.out$", fn)
+        if m:
+            d = json_line(fn)
+            runs.setdefault(m.group(1), {})[int(m.group(2))] = d
+    rate, ok_rate = {}, {}
+    for kind, rounds in runs.items():
+        for r, d in rounds.items():
+            sec = d["duration_us"] / 1e6
+            bad = d["status"] + d["connect"] + d["read"] + d["write"] + \
+                d["timeout"]
+            d["rate"] = d["requests"] / sec
+            # Only the answers that were 200 count as sends done.
+            d["ok_rate"] = (d["requests"] - d["status"]) / sec
+            d["bad"] = bad
+        rate[kind] = statistics.median(d["rate"] for d in rounds.values())
+        ok_rate[kind] = statistics.median(d["ok_rate"]
+                                          for d in rounds.values())
+    st["values"]["nginx_rate"] = rate.get("nginx")
+    env = st["values"].get("env", {})
+    rows = []
+    for kind, desc in KINDS:
+        if kind not in runs:
+            continue
+        rounds = runs[kind]
+        # The ratio of each round (nginx measured just before or after),
+        # then their median: a slow spell hits both sides of a round.
+        ratios = [rounds[r]["ok_rate"] / runs["nginx"][r]["rate"]
+                  for r in rounds if r in runs.get("nginx", {})]
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        per = " ".join(f"{rounds[r]['ok_rate']:.0f}" for r in sorted(rounds))
+        lat = {p: statistics.median(d[p] for d in rounds.values()) / 1e3
+               for p in ("p50_us", "p90_us", "p99_us", "max_us")}
+        bad = sum(d["bad"] for d in rounds.values())
+        total = sum(d["requests"] for d in rounds.values())
+        shown = ok_rate[kind] if kind != "nginx" else rate[kind]
+        rows.append([desc.format(size=env.get("static_bytes", "?"),
+                                 tmp=env.get("tmp", "/tmp")),
+                     f"{shown:.0f}", per, f"{ratio:.2f}",
+                     f"{lat['p50_us']:.2f}", f"{lat['p90_us']:.2f}",
+                     f"{lat['p99_us']:.2f}", f"{lat['max_us']:.1f}",
+                     f"{bad}/{total}"])
+        st["values"][f"rate_{kind}"] = shown
+        if kind == "disk":
+            ok = ratio >= 0.50 and bad == 0
+            val = f"{ratio:.2f} x"
+            if bad:
+                val += f" ({bad} not 200)"
+            target(st, "sends", "durable sends vs nginx static, 64 conns",
+                   val, ">= 0.50 x", ok)
+    table(["wrk, 64 connections", "req/s", "each round", "x nginx",
+           "p50 ms", "p90 ms", "p99 ms", "max ms", "not 200"],
+          rows, "<>>>>>>><")
+    print("  req/s: median over the rounds; for e2e-server only the answers "
+          "200 count.")
+    print("  x nginx: median of each round's ratio. Latencies: wrk's, "
+          "medians over the rounds.")
+    for kind in ("disk", "shm"):
+        for r, d in sorted(runs.get(kind, {}).items()):
+            if d["bad"]:
+                print(f"  {kind} round {r}: {d['status']} answers not 200, "
+                      f"{d['connect'] + d['read'] + d['write']} socket "
+                      f"errors, {d['timeout']} timeouts")
+    save_state(state, st)
+
+
+# Section 3 ---------------------------------------------------------------
+
+def recvack(state, fn):
+    st = load_state(state)
+    d = json_line(fn)
+    sec = d["elapsed_us"] / 1e6
+    msgs = d["acked"] / sec
+    reqs = (d["gets"] + d["acks"]) / sec
+    per = d["fetched"] / max(1, d["gets"])
+    rows = [
+        ["messages received and acknowledged /s", f"{msgs:.0f}"],
+        ["HTTP requests /s (GET + ack)", f"{reqs:.0f}"],
+        ["messages per GET (limit)", f"{per:.1f} ({d['limit']})"],
+        ["users (connections)", f"{d['users']}"],
+        ["time measured s", f"{sec:.2f}" + (
+            " (until a mailbox ran empty)" if d["ran_empty"] else "")],
+        ["answers not 200", f"{d['errors']}"],
+    ]
+    table(["receive-and-ack (bench/recvack.c)", "value"], rows, "<>")
+    if sec < 1:
+        print("  note: under a second of work (too few messages stored): "
+              "a rough figure")
+    if d["acked"] < d["fetched"] - d["limit"] * d["users"]:
+        print(f"  note: {d['fetched']} fetched but {d['acked']} acknowledged")
+    st["values"]["recvack_rate"] = msgs
+    save_state(state, st)
+
+
+# Section 4 ---------------------------------------------------------------
+
+def latency(state, pairs):
+    st = load_state(state)
+    rows = []
+    for p in pairs:
+        name, fn = p.split("=", 1)
+        d = json_line(fn)
+        for what, key in (("delivery", "deliver_us"),
+                          ("send answered", "answer_us")):
+            v = [x / 1e3 for x in d[key]]
+            rows.append([f"{name}: {what}", len(v), f"{pct(v, 50):.2f}",
+                         f"{pct(v, 90):.2f}", f"{pct(v, 99):.2f}",
+                         f"{max(v) if v else float('nan'):.2f}"])
+        notes = [f"{d[k]} {k.replace('_', ' ')}" for k in
+                 ("lost", "send_errors", "duplicates", "bad_answers")
+                 if d[k]]
+        if notes:
+            rows.append([f"  {name}: " + ", ".join(notes), "", "", "", "",
+                         ""])
+        if name.startswith("disk"):
+            med = pct([x / 1e3 for x in d["deliver_us"]], 50)
+            ok = med <= 5.0 and d["lost"] == 0
+            target(st, "latency", "median delivery with long-poll",
+                   f"{med:.2f} ms", "<= 5.00 ms", ok)
+    table(["long-poll, one send at a time", "n", "p50 ms", "p90 ms",
+           "p99 ms", "max ms"], rows, "<>>>>>")
+    print("  delivery: from just before the send is written to the "
+          "receiver having read")
+    print("  its GET's answer; send answered: to the sender having its 200 "
+          "(the commit).")
+    save_state(state, st)
+
+
+# Section 5 ---------------------------------------------------------------
+
+def waiters(state, fn, pairs):
+    st = load_state(state)
+    d = json_line(fn)
+    early = json_line(fn, "EARLY")
+    kv = dict(p.split("=", 1) for p in pairs)
+    base = int(kv["rss_before_kib"])
+    rss = int(kv["rss_kib"])
+    hwm = int(kv["hwm_kib"])
+    held = int(kv["held"])
+    n = d["n"]
+    per = (rss - base) / max(1, held)
+    rows = [
+        ["receivers (connections with GET ?wait=60)", f"{n}"],
+        ["requests written by the client", f"{d['sent']}"],
+        ["e2e_receivers_waiting (/metrics), less those before",
+         f"{held}" + (f" ({kv['before']} before)" if kv.get("before", "0")
+                      != "0" else "")],
+        ["answered early / closed early / failed to connect",
+         f"{early['answered']} / {early['closed']} / {d['failed']}"],
+        ["time to write them all s", f"{d['send_ms'] / 1e3:.1f}"],
+        ["VmRSS before MB", f"{base * 1.024e-3:.1f}"],
+        ["VmRSS while they wait MB", f"{rss * 1.024e-3:.1f}"],
+        ["VmHWM (peak of the whole run) MB", f"{hwm * 1.024e-3:.1f}"],
+        ["per waiting receiver KiB", f"{per:.1f}"],
+        ["then SIGTERM: answered / exit status / seconds",
+         f"{d['answered'] - early['answered']} / {kv['stop_status']} / "
+         f"{int(kv['stop_ms']) / 1e3:.1f}"],
+    ]
+    table([f"{n} waiting receivers", "value"], rows, "<>")
+    print("  MB = 10^6 bytes. The server was started with --max-connections "
+          "20000 and has")
+    print("  run sections 1-4 before (VmHWM covers them too).")
+    if early["answered"] and d["first_status"]:
+        print(f"  the first early answer had status {d['first_status']}")
+    target(st, "waiters", f"{n} receivers held at once", f"{held}",
+           f"{n}", held >= n and early["answered"] == 0 and
+           early["closed"] == 0)
+    mb = rss * 1.024e-3
+    target(st, "waiters", f"resident memory with {n} waiting",
+           f"{mb:.0f} MB", "< 150 MB", mb < 150)
+    save_state(state, st)
+
+
+def env(state, pairs):
+    st = load_state(state)
+    st["values"]["env"] = dict(p.split("=", 1) for p in pairs)
+    save_state(state, st)
+
+
+def main(argv):
+    cmd, args = argv[1], argv[2:]
+    if cmd == "http":
+        http(args[0], args[1:])
+    elif cmd == "recvack":
+        recvack(args[0], args[1])
+    elif cmd == "latency":
+        latency(args[0], args[1:])
+    elif cmd == "waiters":
+        waiters(args[0], args[1], args[2:])
+    elif cmd == "env":
+        env(args[0], args[1:])
+    elif cmd == "summary":
+        summary(args[0])
+    else:
+        sys.exit(f"server_report.py: unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
