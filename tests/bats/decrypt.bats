@@ -245,14 +245,15 @@ sys.exit(os.waitstatus_to_exitcode(st))
 @test "decrypt: output to a folder that cannot be written (73), no partial file" {
 	echo x | e2e-encrypt -r bob.pub > m.jwe
 	run --separate-stderr e2e-decrypt -i bob -o nodir/out m.jwe
-	# The warning about the unsigned message comes first.
+	# The notes about the message come only once it is written.
 	assert_equal "$status" 73
 	assert_equal "$output" ""
-	assert_equal "${stderr_lines[1]}" "e2e-decrypt: error: cannot create nodir/out: No such file or directory"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: cannot create nodir/out: No such file or directory"
+	assert_equal "${#stderr_lines[@]}" 1
 	mkdir out
 	run --separate-stderr e2e-decrypt -i bob -o out m.jwe
 	assert_equal "$status" 73
-	assert_equal "${stderr_lines[1]}" "e2e-decrypt: error: cannot create out: Is a directory"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: cannot create out: Is a directory"
 	[ -z "$(ls -A out)" ]
 	no_temp_files .
 	if [ "$(id -u)" -ne 0 ]; then
@@ -515,13 +516,13 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	E2E_PASSPHRASE='correct horse' run --separate-stderr e2e-decrypt -i protected --verify alice.pub m.jwe
 	assert_success
 	assert_output 'for protected'
-	printf 'correct horse\n' > pf
+	printf 'correct horse\n' > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-decrypt -i protected --passphrase-file pf --verify alice.pub m.jwe
 	assert_success
 	assert_output 'for protected'
 	E2E_PASSPHRASE='wrong' run --separate-stderr e2e-decrypt -i protected m.jwe
 	refused 77 "e2e-decrypt: error: wrong passphrase for protected"
-	echo wrong > bad
+	echo wrong > bad; chmod 600 bad	# a passphrase file is secret
 	run --separate-stderr e2e-decrypt -i protected --passphrase-file bad m.jwe
 	refused 77 "e2e-decrypt: error: wrong passphrase for protected"
 	run --separate-stderr e2e-decrypt -i protected --passphrase-file nosuch m.jwe
@@ -632,4 +633,15 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	assert_output hi
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: warning: private key file bob can be read by group or others"
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: chmod 600 bob"
+}
+
+@test "decrypt: a passphrase file readable by others gets a warning (C3)" {
+	echo hi | e2e-encrypt -r protected.pub > m.jwe
+	printf 'correct horse\n' > loose
+	chmod 644 loose
+	run --separate-stderr e2e-decrypt -i protected --passphrase-file loose m.jwe
+	assert_success
+	assert_output hi
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: warning: passphrase file loose can be read by group or others"
+	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: chmod 600 loose"
 }

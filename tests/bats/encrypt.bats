@@ -469,7 +469,7 @@ EOF
 	run --separate-stderr e2e-decrypt -i bob --verify protected.pub a.jwe
 	assert_success
 	assert_output p1
-	echo 'correct horse' > pf
+	echo 'correct horse' > pf; chmod 600 pf	# a passphrase file is secret
 	echo p2 | e2e-encrypt -r bob.pub -s protected --passphrase-file pf > b.jwe
 	run --separate-stderr e2e-decrypt -i bob --verify protected.pub b.jwe
 	assert_success
@@ -477,7 +477,7 @@ EOF
 
 	E2E_PASSPHRASE='wrong horse' run --separate-stderr e2e-encrypt -r bob.pub -s protected </dev/null
 	refused 77 "e2e-encrypt: error: wrong passphrase for protected"
-	echo nope > bad
+	echo nope > bad; chmod 600 bad	# a passphrase file is secret
 	run --separate-stderr e2e-encrypt -r bob.pub -s protected --passphrase-file bad </dev/null
 	refused 77 "e2e-encrypt: error: wrong passphrase for protected"
 	run --separate-stderr e2e-encrypt -r bob.pub -s protected --passphrase-file nosuch </dev/null
@@ -492,7 +492,7 @@ EOF
 }
 
 @test "encrypt: --passphrase-file without -s refused (64)" {
-	echo pw > pf
+	echo pw > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-encrypt -r bob.pub --passphrase-file pf </dev/null
 	usage_refused "--passphrase-file is only used with -s"
 }

@@ -343,7 +343,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 }
 
 @test "keygen: -p with --passphrase-file (first line only, CRLF, stdin)" {
-	printf 'file pass\r\nsecond line ignored\n' > pf
+	printf 'file pass\r\nsecond line ignored\n' > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-keygen -p --passphrase-file pf -o k
 	assert_success
 	assert_equal "$(head -1 k)" "-----BEGIN ENCRYPTED PRIVATE KEY-----"
@@ -406,6 +406,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 }
 
 @test "keygen: bad passphrases refused: empty file, empty env, NUL, too long, missing file" {
+	umask 077	# passphrase files are secret: no exposure warning here
 	: > empty
 	run --separate-stderr e2e-keygen -p --passphrase-file empty -o k
 	refused 65 "e2e-keygen: error: the passphrase is empty"
@@ -434,7 +435,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 }
 
 @test "keygen: --passphrase-file without -p or -y refused (64)" {
-	echo pw > pf
+	echo pw > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-keygen --passphrase-file pf -o k
 	usage_refused "--passphrase-file is only used with -p or -y"
 	[ ! -e k ]
@@ -447,7 +448,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	E2E_PASSPHRASE='correct horse' run --separate-stderr e2e-keygen -y protected
 	assert_success
 	assert_equal "$output" "$(cat protected.pub)"
-	echo 'correct horse' > pf
+	echo 'correct horse' > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-keygen -y --passphrase-file pf protected
 	assert_success
 	assert_equal "$output" "$(cat protected.pub)"
@@ -457,7 +458,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 	E2E_PASSPHRASE='wrong horse' run --separate-stderr e2e-keygen -y protected
 	refused 77 "e2e-keygen: error: wrong passphrase for protected"
-	echo 'Correct horse' > bad
+	echo 'Correct horse' > bad; chmod 600 bad	# a passphrase file is secret
 	run --separate-stderr e2e-keygen -y --passphrase-file bad protected
 	refused 77 "wrong passphrase for protected"
 	run --separate-stderr setsid -w e2e-keygen -y protected </dev/null
