@@ -30,7 +30,8 @@ usage(FILE *f)
 	    "SIGTERM or SIGINT shut it down cleanly.\n"
 	    "\n"
 	    "  --listen ADDRESS:PORT    where to listen (default "
-	    "127.0.0.1:8080; [::1]:0)\n"
+	    "127.0.0.1:8080; an IPv6\n"
+	    "                           address in brackets: [::1]:0)\n"
 	    "  --db PATH                the database (default ./e2e-server.db)\n"
 	    "  --secret-file FILE       the token secret: the file's bytes, at "
 	    "least 32\n"
@@ -104,13 +105,23 @@ main(int argc, char **argv)
 	};
 	struct server_config c;
 	unsigned long n;
-	int ch, rc;
+	int ch, rc, seen[O_QUIET - O_LISTEN + 1];
+	static const char *const names[] = { "--listen", "--db",
+		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
+		"--signin-limit", "--signin-addr-limit", "--signup-limit",
+		"--limit-window", "--max-connections", "--max-per-ip",
+		"--timeout", "--threads", "--max-wait", "--quiet" };
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
+	memset(seen, 0, sizeof(seen));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		n = 0;
+		/* Each option once (STYLE.md 4). */
+		if (ch >= O_LISTEN && ch <= O_QUIET &&
+		    cli_once(&seen[ch - O_LISTEN], names[ch - O_LISTEN]) != 0)
+			return E2E_EX_USAGE;
 		switch (ch) {
 		case O_LISTEN:
 			c.listen = optarg;
@@ -202,6 +213,8 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument %s", argv[optind]);
+	if (c.db[0] == '\0')
+		return cli_usage_error("--db needs a file name");
 	if ((rc = crypto_init()) != 0)
 		return rc;
 	return server_run(&c);

@@ -130,12 +130,14 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 	struct buf b = BUF_SECRET_INIT;
 	struct secret_job sj;
 	uint8_t fresh[32];
-	int rc = -1, r;
+	int rc = E2E_EX_SOFTWARE, r;
 
 	k->secret_len = 0;
 	if (file != NULL) {
-		if (file_read(file, AUTH_SECRET_MAX, "secret file", &b) != 0)
+		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file",
+		    &b)) != 0)
 			goto out;
+		rc = E2E_EX_DATAERR;
 		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
@@ -170,6 +172,7 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 		if (b.len < AUTH_SECRET_MIN || b.len > AUTH_SECRET_MAX) {
 			err_error("the token secret kept in the database is "
 			    "damaged");
+			rc = E2E_EX_DATAERR;
 			goto out;
 		}
 	}

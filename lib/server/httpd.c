@@ -4,6 +4,7 @@
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
 #include "srv.h"
+#include "cli.h"
 #include "crypto.h"
 #include "err.h"
 #include "form.h"
@@ -23,6 +24,9 @@
 #include <time.h>
 
 #define SMALL_BODY (16 * 1024)
+/* How long a checked token, or a user looked up by name, is remembered
+ * (cache.h). */
+#define CACHE_MS 5000
 
 void
 server_config_defaults(struct server_config *c)
@@ -57,6 +61,30 @@ mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+srv_user_by_name(struct server *s, const char *name, struct store_user *u)
+{
+	char key[STORE_NAME_MAX + 3];
+	size_t len = strlen(name);
+	int64_t now_ms = (int64_t)srv_now() * 1000;
+	uint64_t gen;
+	int rc;
+
+	if (len > STORE_NAME_MAX)
+		return STORE_NOT_FOUND;
+	/* "n:" keeps names apart from tokens in the one cache. */
+	key[0] = 'n';
+	key[1] = ':';
+	memcpy(key + 2, name, len);
+	if (cache_get(s->cache, key, len + 2, u, now_ms))
+		return STORE_OK;
+	gen = cache_gen(s->cache);
+	rc = s->store.be->user_by_name(&s->store, name, u);
+	if (rc == STORE_OK)
+		cache_put(s->cache, gen, key, len + 2, u, now_ms + CACHE_MS);
+	return rc;
 }
 
 int
@@ -338,7 +366,9 @@ authenticate(struct req *r)
 	struct server *s = r->srv;
 	const char *t = NULL, *h, *auth;
 	struct auth_claims c;
+	struct store_user who;
 	size_t len = 0, n = 0;
+	int64_t now_ms, until;
 	int bad = 0;
 
 	if (header_count(r, "x-access-token") > 1 ||
@@ -366,11 +396,25 @@ authenticate(struct req *r)
 		return -1;
 	if (n != 1 || r->broken)
 		goto refuse;
-	if (auth_token_check(&s->keys, t, len, srv_now(), &c) != 0)
-		goto refuse;
-	switch (s->store.be->user_by_id(&s->store, c.sub, &r->user)) {
+	/* A token checked in the last few seconds is known: its signature
+	 * and claims need no second look. Its user is read every time, so
+	 * that a deleted user or a new token version takes effect at once
+	 * (T4). */
+	now_ms = (int64_t)srv_now() * 1000;
+	if (!cache_get(s->cache, t, len, &who, now_ms)) {
+		if (auth_token_check(&s->keys, t, len, srv_now(), &c) != 0)
+			goto refuse;
+		memset(&who, 0, sizeof(who));
+		memcpy(who.id, c.sub, sizeof(who.id));
+		who.token_version = c.ver;
+		until = now_ms + CACHE_MS;
+		if (until > c.exp * 1000)
+			until = c.exp * 1000;
+		cache_put(s->cache, cache_gen(s->cache), t, len, &who, until);
+	}
+	switch (s->store.be->user_by_id(&s->store, who.id, &r->user)) {
 	case STORE_OK:
-		if (r->user.token_version == c.ver)
+		if (r->user.token_version == who.token_version)
 			return 0;
 		break;
 	case STORE_NOT_FOUND:
@@ -540,6 +584,17 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	 * (T6). */
 	if ((q = req_query(r, "token")) != NULL || r->broken) {
 		respond_error(r, 400, "tokens are not accepted in the URL");
+		return r;
+	}
+	/* Two lengths, or a length and a transfer coding, are how requests
+	 * are smuggled past proxies (H3); libmicrohttpd 0.9.75 lets them
+	 * through. */
+	if (header_count(r, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1 ||
+	    header_count(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 1 ||
+	    (header(r, MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL &&
+	    header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)) {
+		respond_error(r, 400, "conflicting Content-Length and "
+		    "Transfer-Encoding headers");
 		return r;
 	}
 	/* An announced body over the cap is refused before it is read
@@ -729,8 +784,11 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		host[colon - s - 1] = '\0';
 		colon++;
 	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		/* A bare IPv6 address is ambiguous (is ::1:80 a port?):
+		 * it must be in brackets. */
+		colon = strchr(s, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL ||
+		    (size_t)(colon - s) >= sizeof(host))
 			return -1;
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';
@@ -778,25 +836,24 @@ start(struct server *s)
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
-	int v6;
+	int v6, rc;
 	size_t i;
 	int64_t n;
 	unsigned flags;
 
-	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
-		err_error("--listen %s is not ADDRESS:PORT", c->listen);
-		return E2E_EX_USAGE;
-	}
+	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
+		return cli_usage_error("--listen %s is not ADDRESS:PORT",
+		    c->listen);
 	json_object_seed(0);	/* before any thread makes objects */
 	/* A bad secret file is refused before a database is created. */
 	if (c->secret_file != NULL &&
-	    auth_secret_load(&s->keys, c->secret_file, NULL) != 0)
-		return E2E_EX_DATAERR;
+	    (rc = auth_secret_load(&s->keys, c->secret_file, NULL)) != 0)
+		return rc;
 	if (store_open(&s->store, &store_sqlite, c->db) != 0)
 		return E2E_EX_CANTCREAT;
 	if (c->secret_file == NULL &&
-	    auth_secret_load(&s->keys, NULL, &s->store) != 0)
-		return E2E_EX_DATAERR;
+	    (rc = auth_secret_load(&s->keys, NULL, &s->store)) != 0)
+		return rc;
 	s->keys.ttl = c->token_ttl;
 	/* The hash a sign-in for an unknown name is checked against, so it
 	 * takes as long as a real one (B4). */
@@ -815,10 +872,11 @@ start(struct server *s)
 	s->signup_addrs = throttle_new(c->signup_addr_limit, c->limit_window,
 	    100000);
 	s->waiters = waiters_new();
+	s->cache = cache_new(8192);
 	s->slow = workers_start(2);
 	if (s->metrics == NULL || s->signin_names == NULL ||
 	    s->signin_addrs == NULL || s->signup_addrs == NULL ||
-	    s->waiters == NULL || s->slow == NULL) {
+	    s->waiters == NULL || s->slow == NULL || s->cache == NULL) {
 		err_error("cannot start the server");
 		return E2E_EX_SOFTWARE;
 	}
@@ -827,7 +885,9 @@ start(struct server *s)
 	raise_fd_limit(c->max_connections);
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	s->daemon = MHD_start_daemon(flags, ntohs(v6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, c->threads,
@@ -900,6 +960,7 @@ stop(struct server *s)
 	waiters_free(s->waiters);
 	store_close(&s->store);
 	metrics_free(s->metrics);
+	cache_free(s->cache);
 	throttle_free(s->signin_names);
 	throttle_free(s->signin_addrs);
 	throttle_free(s->signup_addrs);

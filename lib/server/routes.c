@@ -230,15 +230,13 @@ signin_cont(struct req *r)
 	char *token = NULL;
 	int64_t exp, now = srv_now();
 
+	throttle_end(s->signin_names, r->from, now, !r->ok);
+	throttle_end(s->signin_addrs, r->addr, now, !r->ok);
 	if (!r->ok) {
 		/* The same answer for an unknown name and a wrong password. */
 		respond_error(r, 403, "authentication failed");
 		return;
 	}
-	/* The attempt was counted before the check: a success takes it
-	 * back. */
-	throttle_forgive(s->signin_names, r->from, now);
-	throttle_forgive(s->signin_addrs, r->addr, now);
 	if (auth_token_issue(&s->keys, &r->other, now, &token, &exp) != 0) {
 		respond_error(r, 500, "internal error");
 		return;
@@ -249,31 +247,65 @@ signin_cont(struct req *r)
 	free(token);
 }
 
-static void
-h_signin(struct req *r)
-{
-	struct server *s = r->srv;
-	const char *name, *pw;
-	size_t name_len, pw_len;
-	unsigned wait, w2;
-	int64_t now = srv_now();
+static void signin_admitted(struct req *r);
 
-	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0)
-		return;
-	wait = throttle_check(s->signin_names, name, now);
-	w2 = throttle_check(s->signin_addrs, r->addr, now);
-	if (wait > 0 || w2 > 0) {
-		r->result = (int)(wait > w2 ? wait : w2);
+static void
+signin_woken(struct throttle_waiter *w)
+{
+	req_resume(REQ_OF(w, twait));
+}
+
+/*
+ * Takes a turn with throttle t for key (throttle.h). Returns 1 when the
+ * attempt may go on, 0 when it waits its turn (suspended: retried by
+ * signin_again), -1 when answered (429).
+ */
+static int
+take_turn(struct req *r, struct throttle *t, const char *key)
+{
+	unsigned wait;
+
+	switch (throttle_try(t, key, srv_now(), &wait)) {
+	case THROTTLE_GO:
+		return 1;
+	case THROTTLE_WAIT:
+		r->result = (int)wait;
 		respond_error(r, 429, "too many failed sign-ins; try again "
 		    "later");
-		return;
+		return -1;
+	default:
+		/* Suspended first: the wake-up may come at once. */
+		r->twait.wake = signin_woken;
+		req_suspend(r, signin_admitted);
+		if (!throttle_enqueue(t, key, srv_now(), &r->twait))
+			req_resume(r);	/* a turn came free meanwhile */
+		return 0;
 	}
-	memcpy(r->from, name, name_len + 1);
-	/* Counted now, before the slow check, so that parallel attempts
-	 * cannot all slip under the limit; forgiven on success. */
-	throttle_fail(s->signin_names, name, now);
-	throttle_fail(s->signin_addrs, r->addr, now);
-	switch (s->store.be->user_by_name(&s->store, name, &r->other)) {
+}
+
+/* The sign-in, once it has (or waits for) its turns, name then address:
+ * also the continuation of a wait. */
+static void
+signin_admitted(struct req *r)
+{
+	struct server *s = r->srv;
+	int rc;
+
+	if (!r->name_turn) {
+		if ((rc = take_turn(r, s->signin_names, r->from)) <= 0)
+			return;
+		r->name_turn = 1;
+	}
+	if (!r->addr_turn) {
+		if ((rc = take_turn(r, s->signin_addrs, r->addr)) < 0) {
+			throttle_end(s->signin_names, r->from, srv_now(), 0);
+			return;
+		}
+		if (rc == 0)
+			return;
+		r->addr_turn = 1;
+	}
+	switch (s->store.be->user_by_name(&s->store, r->from, &r->other)) {
 	case STORE_OK:
 		memcpy(r->hash, r->other.hash, sizeof(r->hash));
 		break;
@@ -283,16 +315,30 @@ h_signin(struct req *r)
 		memcpy(r->hash, s->dummy_hash, sizeof(r->hash));
 		break;
 	default:
-		respond_error(r, 500, "internal error");
-		return;
-	}
-	if (take_secret(r, pw, pw_len) != 0) {
+		throttle_end(s->signin_names, r->from, srv_now(), 0);
+		throttle_end(s->signin_addrs, r->addr, srv_now(), 0);
 		respond_error(r, 500, "internal error");
 		return;
 	}
 	r->work.run = signin_checked;
 	req_suspend(r, signin_cont);
 	workers_submit(s->slow, &r->work);
+}
+
+static void
+h_signin(struct req *r)
+{
+	const char *name, *pw;
+	size_t name_len, pw_len;
+
+	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0)
+		return;
+	if (take_secret(r, pw, pw_len) != 0) {
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	memcpy(r->from, name, name_len + 1);
+	signin_admitted(r);
 }
 
 /* ---- DELETE /users/:id ---- */
@@ -309,7 +355,7 @@ user_delete_cont(struct req *r)
 	struct store *st = &r->srv->store;
 	int64_t n;
 
-	/* The user's messages went with it: count again. */
+	/* Its messages went with it: count again. */
 	if (r->result == STORE_OK && st->be->count_messages(st, &n) ==
 	    STORE_OK)
 		metrics_set_messages(r->srv->metrics, n);
@@ -322,6 +368,18 @@ user_delete_cont(struct req *r)
 		respond_error(r, 500, "internal error");
 }
 
+/* Right after the commit, on the writer: the user's tokens stop working
+ * here at once (cache.h). */
+static void
+user_delete_done(struct store_job *j, int result)
+{
+	struct req *r = REQ_OF(j, job);
+
+	if (result == STORE_OK)
+		cache_clear(r->srv->cache);
+	job_done(j, result);
+}
+
 static void
 h_user_delete(struct req *r)
 {
@@ -330,7 +388,10 @@ h_user_delete(struct req *r)
 		respond_error(r, 403, "you can only delete your own account");
 		return;
 	}
-	write_then(r, user_delete_run, user_delete_cont);
+	r->job.run = user_delete_run;
+	r->job.done = user_delete_done;
+	req_suspend(r, user_delete_cont);
+	store_submit(&r->srv->store, &r->job);
 }
 
 /* ---- sending: POST /messages, POST /messages/sendmessage ---- */
@@ -405,7 +466,7 @@ h_send(struct req *r)
 		respond_error(r, 400, "the message is empty");
 		return;
 	}
-	switch (s->store.be->user_by_name(&s->store, to, &r->other)) {
+	switch (srv_user_by_name(s, to, &r->other)) {
 	case STORE_OK:
 		break;
 	case STORE_NOT_FOUND:

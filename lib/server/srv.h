@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "cache.h"
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
@@ -44,6 +45,7 @@ struct server {
 	struct workers *slow;		/* bcrypt */
 	struct throttle *signin_names, *signin_addrs, *signup_addrs;
 	struct metrics *metrics;
+	struct cache *cache;		/* recent tokens and names */
 	const char *route_names[32];
 	char dummy_hash[STORE_HASH_MAX + 1];
 	volatile int stopping;
@@ -85,6 +87,8 @@ struct req {
 	struct store_job job;
 	struct work work;
 	struct waiter waiter;
+	struct throttle_waiter twait;
+	int name_turn, addr_turn;
 	uint64_t seq;
 	int64_t wait_until_ms;
 	int attempts;
@@ -126,6 +130,11 @@ const char *req_query(struct req *r, const char *name);
 
 /* Seconds since the epoch. */
 int64_t srv_now(void);
+
+/* A user by name, through the cache (for recipients; not for sign-in,
+ * which must see the stored hash as it is now). */
+int srv_user_by_name(struct server *s, const char *name,
+    struct store_user *u);
 
 /* Returns 1 when s is a valid user name (1-64 of A-Za-z0-9._-). */
 int srv_valid_name(const char *s, size_t len);

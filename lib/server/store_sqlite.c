@@ -23,13 +23,28 @@
 
 #define SCHEMA_VERSION 1
 #define MAX_READERS 64
+#define MAX_STMTS 32
+
+/*
+ * A connection and its prepared statements, kept for the connection's
+ * life: parsing SQL again for every request was a fifth of a send's
+ * cost. Statements are found by the address of their SQL text, a string
+ * literal at each place of use.
+ */
+struct conn {
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmt[MAX_STMTS];
+};
 
 struct sq {
 	char *path;
-	sqlite3 *w;			/* the writer's */
+	struct conn w;			/* the writer's */
 	pthread_key_t reader_key;
 	pthread_mutex_t lock;		/* guards readers[] */
-	sqlite3 *readers[MAX_READERS];
+	struct conn *readers[MAX_READERS];
 	size_t nreaders;
 };
 
@@ -57,6 +72,51 @@ fail(sqlite3 *db, const char *what)
 {
 	err_error("database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");
 	return STORE_ERROR;
+}
+
+/* The statement for sql on c, prepared on first use; NULL (reported) on
+ * failure. Give it back with done_with(). */
+static sqlite3_stmt *
+cached(struct conn *c, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_STMTS && c->stmt[i].sql != NULL; i++)
+		if (c->stmt[i].sql == sql)
+			return c->stmt[i].st;
+	if (i == MAX_STMTS) {
+		err_error("database: too many statements");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->stmt[i].st, NULL) != SQLITE_OK) {
+		fail(c->db, "preparing a statement");
+		sqlite3_finalize(c->stmt[i].st);
+		c->stmt[i].st = NULL;
+		return NULL;
+	}
+	c->stmt[i].sql = sql;
+	return c->stmt[i].st;
+}
+
+static void
+done_with(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_STMTS && c->stmt[i].sql != NULL; i++)
+		sqlite3_finalize(c->stmt[i].st);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
 }
 
 static int
@@ -121,14 +181,13 @@ sq_open(struct store *s, const char *path)
 		goto out;
 	}
 	close(fd);
-	if (open_conn(path, 1, &q->w) != STORE_OK)
+	if (open_conn(path, 1, &q->w.db) != STORE_OK)
 		goto out;
-	if (exec(q->w, "PRAGMA journal_mode=WAL;") != STORE_OK ||
-	    exec(q->w, "PRAGMA synchronous=FULL;") != STORE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(q->w, "PRAGMA user_version;", -1, &st,
+	/* The version first: a database from a later version is left as it
+	 * is, not even switched to WAL. */
+	if (sqlite3_prepare_v2(q->w.db, "PRAGMA user_version;", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		fail(q->w, "reading the schema version");
+		fail(q->w.db, "reading the schema version");
 		goto out;
 	}
 	version = sqlite3_column_int(st, 0);
@@ -139,12 +198,15 @@ sq_open(struct store *s, const char *path)
 		    "knows up to %d", path, version, SCHEMA_VERSION);
 		goto out;
 	}
+	if (exec(q->w.db, "PRAGMA journal_mode=WAL;") != STORE_OK ||
+	    exec(q->w.db, "PRAGMA synchronous=FULL;") != STORE_OK)
+		goto out;
 	/* Version 0 is a new database. Later versions migrate from here. */
 	if (version < 1 &&
-	    (exec(q->w, "BEGIN IMMEDIATE;") != STORE_OK ||
-	    exec(q->w, schema) != STORE_OK ||
-	    exec(q->w, "PRAGMA user_version=1;") != STORE_OK ||
-	    exec(q->w, "COMMIT;") != STORE_OK))
+	    (exec(q->w.db, "BEGIN IMMEDIATE;") != STORE_OK ||
+	    exec(q->w.db, schema) != STORE_OK ||
+	    exec(q->w.db, "PRAGMA user_version=1;") != STORE_OK ||
+	    exec(q->w.db, "COMMIT;") != STORE_OK))
 		goto out;
 	rc = STORE_OK;
 out:
@@ -160,10 +222,12 @@ sq_close(struct store *s)
 
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->nreaders; i++)
-		sqlite3_close(q->readers[i]);
-	if (q->w != NULL)
-		sqlite3_close(q->w);
+	for (i = 0; i < q->nreaders; i++) {
+		conn_close(q->readers[i]);
+		free(q->readers[i]);
+	}
+	if (q->w.db != NULL)
+		conn_close(&q->w);
 	pthread_key_delete(q->reader_key);
 	pthread_mutex_destroy(&q->lock);
 	free(q->path);
@@ -172,24 +236,28 @@ sq_close(struct store *s)
 }
 
 /* This thread's reading connection, opened on first use. */
-static sqlite3 *
+static struct conn *
 reader(struct store *s)
 {
 	struct sq *q = s->impl;
-	sqlite3 *db = pthread_getspecific(q->reader_key);
+	struct conn *c = pthread_getspecific(q->reader_key);
 
-	if (db != NULL)
-		return db;
+	if (c != NULL)
+		return c;
 	pthread_mutex_lock(&q->lock);
-	if (q->nreaders < MAX_READERS && open_conn(q->path, 0, &db) ==
-	    STORE_OK) {
-		q->readers[q->nreaders++] = db;
-		(void)pthread_setspecific(q->reader_key, db);
-	} else if (db == NULL) {
+	if (q->nreaders >= MAX_READERS) {
 		err_error("database: too many reading threads");
+	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
+		err_error("out of memory");
+	} else if (open_conn(q->path, 0, &c->db) != STORE_OK) {
+		free(c);
+		c = NULL;
+	} else {
+		q->readers[q->nreaders++] = c;
+		(void)pthread_setspecific(q->reader_key, c);
 	}
 	pthread_mutex_unlock(&q->lock);
-	return db;
+	return c;
 }
 
 static void
@@ -206,16 +274,16 @@ copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
 }
 
 static int
-read_user(sqlite3 *db, const char *sql, const char *key, struct store_user *u)
+read_user(struct conn *c, const char *sql, const char *key,
+    struct store_user *u)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc, step;
 
-	if (db == NULL)
+	if (c == NULL || (st = cached(c, sql)) == NULL)
 		return STORE_ERROR;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
-		rc = fail(db, "reading a user");
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail(c->db, "reading a user");
 		goto out;
 	}
 	step = sqlite3_step(st);
@@ -229,10 +297,10 @@ read_user(sqlite3 *db, const char *sql, const char *key, struct store_user *u)
 		u->created_at = sqlite3_column_int64(st, 4);
 		rc = STORE_OK;
 	} else {
-		rc = fail(db, "reading a user");
+		rc = fail(c->db, "reading a user");
 	}
 out:
-	sqlite3_finalize(st);
+	done_with(st);
 	return rc;
 }
 
@@ -280,19 +348,19 @@ static int
 sq_messages(struct store *s, const char *to_id, const char *from,
     const char *after, size_t limit, struct store_message_list *out)
 {
-	sqlite3 *db = reader(s);
+	struct conn *c = reader(s);
+	sqlite3 *db = c ? c->db : NULL;
 	sqlite3_stmt *st = NULL;
 	struct store_message *v;
 	int rc = STORE_ERROR, step;
 
 	out->v = NULL;
 	out->n = 0;
-	if (db == NULL)
+	if (c == NULL)
 		return STORE_ERROR;
-	if (sqlite3_prepare_v2(db, "SELECT " MESSAGE_COLUMNS " FROM messages "
+	if ((st = cached(c, "SELECT " MESSAGE_COLUMNS " FROM messages "
 	    "WHERE recipient_id = ?1 AND (?2 IS NULL OR sender = ?2) "
-	    "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4", -1, &st,
-	    NULL) != SQLITE_OK ||
+	    "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4")) == NULL ||
 	    sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    (from != NULL ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) :
 	    sqlite3_bind_null(st, 2)) != SQLITE_OK ||
@@ -319,7 +387,7 @@ sq_messages(struct store *s, const char *to_id, const char *from,
 	}
 	rc = STORE_OK;
 out:
-	sqlite3_finalize(st);
+	done_with(st);
 	if (rc != STORE_OK)
 		store_message_list_free(out);
 	return rc;
@@ -328,34 +396,34 @@ out:
 static int
 sq_count_messages(struct store *s, int64_t *n)
 {
-	sqlite3 *db = reader(s);
+	struct conn *c = reader(s);
 	sqlite3_stmt *st = NULL;
 	int rc = STORE_ERROR;
 
-	if (db != NULL && sqlite3_prepare_v2(db, "SELECT count(*) FROM "
-	    "messages", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
+	if (c != NULL && (st = cached(c, "SELECT count(*) FROM messages")) !=
+	    NULL && sqlite3_step(st) == SQLITE_ROW) {
 		*n = sqlite3_column_int64(st, 0);
 		rc = STORE_OK;
-	} else if (db != NULL) {
-		fail(db, "counting messages");
+	} else if (c != NULL) {
+		fail(c->db, "counting messages");
 	}
-	sqlite3_finalize(st);
+	done_with(st);
 	return rc;
 }
 
 static int
 sq_meta_get(struct store *s, const char *key, struct buf *value)
 {
-	sqlite3 *db = reader(s);
+	struct conn *c = reader(s);
+	sqlite3 *db = c ? c->db : NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = STORE_ERROR, step;
 
 	buf_clear(value);
-	if (db == NULL)
+	if (c == NULL)
 		return STORE_ERROR;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1,
-	    &st, NULL) != SQLITE_OK ||
+	if ((st = cached(c, "SELECT value FROM meta WHERE key = ?1")) ==
+	    NULL ||
 	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
 		rc = fail(db, "reading settings");
 		goto out;
@@ -370,64 +438,68 @@ sq_meta_get(struct store *s, const char *key, struct buf *value)
 	else
 		rc = fail(db, "reading settings");
 out:
-	sqlite3_finalize(st);
+	done_with(st);
 	return rc;
 }
 
+/* Runs a statement without parameters or rows on the writer. */
 static int
 w_exec(struct store *s, const char *sql)
 {
-	return exec(((struct sq *)s->impl)->w, sql);
+	struct sq *q = s->impl;
+	sqlite3_stmt *st = cached(&q->w, sql);
+	int step;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	step = sqlite3_step(st);
+	done_with(st);
+	if (step != SQLITE_DONE)
+		return fail(q->w.db, sql);
+	return STORE_OK;
 }
 
 static int
 sq_begin(struct store *s)
 {
 	/* IMMEDIATE: the write lock now, not at the first write. */
-	return w_exec(s, "BEGIN IMMEDIATE;");
+	return w_exec(s, "BEGIN IMMEDIATE");
 }
 
 static int
 sq_savepoint(struct store *s)
 {
-	return w_exec(s, "SAVEPOINT job;");
+	return w_exec(s, "SAVEPOINT job");
 }
 
 static int
 sq_release(struct store *s, int keep)
 {
-	if (!keep && w_exec(s, "ROLLBACK TO job;") != STORE_OK)
+	if (!keep && w_exec(s, "ROLLBACK TO job") != STORE_OK)
 		return STORE_ERROR;
-	return w_exec(s, "RELEASE job;");
+	return w_exec(s, "RELEASE job");
 }
 
 static int
 sq_commit(struct store *s)
 {
-	return w_exec(s, "COMMIT;");
+	return w_exec(s, "COMMIT");
 }
 
 static int
 sq_rollback(struct store *s)
 {
-	return w_exec(s, "ROLLBACK;");
+	return w_exec(s, "ROLLBACK");
 }
 
-/* Prepares sql on the writer connection; binds texts (NULL = SQL NULL). */
+/* The writer's statement for sql. */
 static sqlite3_stmt *
 w_prepare(struct store *s, const char *sql)
 {
-	struct sq *q = s->impl;
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(q->w, sql, -1, &st, NULL) != SQLITE_OK) {
-		fail(q->w, "preparing a statement");
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return cached(&((struct sq *)s->impl)->w, sql);
 }
 
+/* Steps a statement that returns no rows and gives it back. */
 static int
 w_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
@@ -436,11 +508,12 @@ w_done(struct store *s, sqlite3_stmt *st, const char *what)
 
 	if (step == SQLITE_DONE)
 		rc = STORE_OK;
-	else if ((sqlite3_extended_errcode(q->w) & 0xff) == SQLITE_CONSTRAINT)
+	else if ((sqlite3_extended_errcode(q->w.db) & 0xff) ==
+	    SQLITE_CONSTRAINT)
 		rc = STORE_CONFLICT;
 	else
-		rc = fail(q->w, what);
-	sqlite3_finalize(st);
+		rc = fail(q->w.db, what);
+	done_with(st);
 	return rc;
 }
 
@@ -456,7 +529,7 @@ sq_meta_put_new(struct store *s, const char *key, const uint8_t *value,
 	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC) !=
 	    SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	return w_done(s, st, "saving settings");
@@ -475,7 +548,7 @@ sq_user_create(struct store *s, const struct store_user *u)
 	    sqlite3_bind_text(st, 3, u->hash, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, u->token_version) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, u->created_at) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	return w_done(s, st, "creating a user");
@@ -484,7 +557,7 @@ sq_user_create(struct store *s, const struct store_user *u)
 static int
 changes(struct store *s)
 {
-	return sqlite3_changes(((struct sq *)s->impl)->w);
+	return sqlite3_changes(((struct sq *)s->impl)->w.db);
 }
 
 static int
@@ -498,7 +571,7 @@ sq_user_update_hash(struct store *s, const char *id, const char *hash)
 		return STORE_ERROR;
 	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	rc = w_done(s, st, "updating a user");
@@ -514,7 +587,7 @@ sq_user_delete(struct store *s, const char *id)
 	if (st == NULL)
 		return STORE_ERROR;
 	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	/* The user's messages go with it (ON DELETE CASCADE). */
@@ -539,7 +612,7 @@ sq_message_put(struct store *s, const struct store_message *m,
 	    sqlite3_bind_int64(st, 5, m->sent_at) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 6, m->body, (int)m->body_len,
 	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	/* A recipient deleted meanwhile fails the foreign key. */
@@ -561,7 +634,7 @@ sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	if (sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    (from != NULL ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) :
 	    sqlite3_bind_null(st, 2)) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		return STORE_ERROR;
 	}
 	step = sqlite3_step(st);
@@ -570,14 +643,14 @@ sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	else if (step == SQLITE_ROW)
 		rc = row_message(st, out);
 	else
-		rc = fail(((struct sq *)s->impl)->w, "reading a message");
-	sqlite3_finalize(st);
+		rc = fail(((struct sq *)s->impl)->w.db, "reading a message");
+	done_with(st);
 	if (rc != STORE_OK)
 		return rc;
 	st = w_prepare(s, "DELETE FROM messages WHERE id = ?1");
 	if (st == NULL || sqlite3_bind_text(st, 1, out->id, -1,
 	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		done_with(st);
 		rc = STORE_ERROR;
 	} else {
 		rc = w_done(s, st, "deleting a message");
@@ -608,12 +681,13 @@ sq_messages_delete(struct store *s, const char *to_id,
 		    SQLITE_OK || sqlite3_bind_text(st, 2, to_id, -1,
 		    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) !=
 		    SQLITE_DONE)
-			rc = fail(((struct sq *)s->impl)->w, "deleting messages");
+			rc = fail(((struct sq *)s->impl)->w.db,
+			    "deleting messages");
 		else
 			*deleted += (size_t)changes(s);
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
+	done_with(st);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "crypto.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,12 @@ struct entry {
 	char key[KEY_MAX];
 	int64_t start;		/* of the window; 0 = free slot */
 	unsigned count;
+	unsigned pending;	/* attempts begun, not yet ended */
 };
 
 struct throttle {
 	pthread_mutex_t lock;
+	struct throttle_waiter *queue;	/* attempts waiting for a turn */
 	unsigned limit, window;
 	size_t size;		/* a power of two */
 	struct entry *e;
@@ -122,13 +125,90 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void
-throttle_forgive(struct throttle *t, const char *key, int64_t now)
+/* Whether key may begin an attempt now: THROTTLE_GO, or THROTTLE_WAIT
+ * with *wait set, or THROTTLE_QUEUE. Called with the lock held. */
+static int
+admit(struct throttle *t, struct entry *e, int64_t now, unsigned *wait)
 {
+	/* While failures and attempts in flight together reach the limit,
+	 * later attempts wait for those in flight to end (queued): then
+	 * parallel guesses cannot get more than the limit, and parallel
+	 * right answers all get through, a few at a time. */
+	if (e->count >= t->limit) {
+		*wait = (unsigned)(e->start + t->window - now);
+		if (*wait == 0)
+			*wait = 1;
+		return THROTTLE_WAIT;
+	}
+	if (e->count + e->pending >= t->limit)
+		return THROTTLE_QUEUE;
+	return THROTTLE_GO;
+}
+
+int
+throttle_try(struct throttle *t, const char *key, int64_t now,
+    unsigned *wait)
+{
+	struct entry *e;
+	int rc = THROTTLE_GO;
+
+	*wait = 0;
+	pthread_mutex_lock(&t->lock);
+	if ((e = find(t, key, now, 1)) != NULL &&
+	    (rc = admit(t, e, now, wait)) == THROTTLE_GO)
+		e->pending++;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int
+throttle_enqueue(struct throttle *t, const char *key, int64_t now,
+    struct throttle_waiter *w)
+{
+	struct entry *e;
+	unsigned wait;
+	int queued = 0;
+
+	pthread_mutex_lock(&t->lock);
+	/* Queued only if it still has to wait: else the caller retries. */
+	if ((e = find(t, key, now, 1)) != NULL &&
+	    admit(t, e, now, &wait) == THROTTLE_QUEUE) {
+		snprintf(w->key, sizeof(w->key), "%s", key);
+		w->next = t->queue;
+		t->queue = w;
+		queued = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return queued;
+}
+
+void
+throttle_end(struct throttle *t, const char *key, int64_t now, int failed)
+{
+	struct throttle_waiter **pp, *w, *wake = NULL;
 	struct entry *e;
 
 	pthread_mutex_lock(&t->lock);
-	if ((e = find(t, key, now, 0)) != NULL && e->count > 0)
-		e->count--;
+	if ((e = find(t, key, now, failed)) != NULL) {
+		if (e->pending > 0)
+			e->pending--;
+		if (failed)
+			e->count++;
+	}
+	/* Everyone waiting on this key looks again. */
+	for (pp = &t->queue; (w = *pp) != NULL;) {
+		if (strncmp(w->key, key, sizeof(w->key) - 1) == 0) {
+			*pp = w->next;
+			w->next = wake;
+			wake = w;
+		} else {
+			pp = &w->next;
+		}
+	}
 	pthread_mutex_unlock(&t->lock);
+	while ((w = wake) != NULL) {
+		wake = w->next;
+		w->next = NULL;
+		w->wake(w);
+	}
 }

@@ -8,7 +8,12 @@ start_server() {
 	SERVER_DB=${SERVER_DB:-$T/server.db}
 	SERVER_LOG=$T/server.log
 	: > "$T/server.port"
-	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" --bcrypt-cost 4 \
+	# bcrypt cost 4 for speed, unless the test chose one.
+	local cost=(--bcrypt-cost 4) a
+	for a in "$@"; do
+		[ "$a" = --bcrypt-cost ] && cost=()
+	done
+	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" "${cost[@]}" \
 	    "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
 	local i
