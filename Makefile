@@ -17,13 +17,19 @@ BIN ?= bin
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server
+TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server e2e-account e2e-send \
+	e2e-recv
+# The client tools that talk to the server (libcurl): lib/net/.
+NET_TOOLS = e2e-account e2e-send e2e-recv
 
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_HDRS = $(wildcard lib/*.h)
 # The server's modules: only e2e-server links them and their libraries.
 SERVER_SRCS = $(wildcard lib/server/*.c)
 SERVER_HDRS = $(wildcard lib/server/*.h)
+# The client's network modules: only the client tools link them and curl.
+NET_SRCS = $(wildcard lib/net/*.c)
+NET_HDRS = $(wildcard lib/net/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 # test_srv_*.c test the server's modules and link its libraries.
 SRV_UNIT_SRCS = $(wildcard tests/unit/test_srv_*.c)
@@ -35,10 +41,13 @@ $(warning pkg-config cannot find: $(CRYPTO_PKGS); run 'make deps')
 endif
 
 SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
+NET_PKGS = libcurl
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)
 SERVER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
 SERVER_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
+NET_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(NET_PKGS) 2>/dev/null)
+NET_LIBS := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null) -pthread
 # STATIC=1 links libcrypto and jansson into the tools: about 0.4 ms less
 # start-up (libcrypto.so is bound at load time, ~3000 symbols), at the
@@ -80,6 +89,8 @@ TEST_LIB = $(BUILD)/test/libe2e-test.a
 
 LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 SERVER_LIB = $(BUILD)/libe2e-server.a
+NET_LIB = $(BUILD)/libe2e-net.a
+NET_OBJS = $(NET_SRCS:lib/net/%.c=$(BUILD)/lib/net/%.o)
 SERVER_OBJS = $(SERVER_SRCS:lib/server/%.c=$(BUILD)/lib/server/%.o)
 TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -119,6 +130,23 @@ $(BIN)/e2e-server: cmd/e2e-server/main.c $(SERVER_LIB) $(LIB) $(LIB_HDRS) \
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/server $(ALL_LDFLAGS) -o $@ $< \
 		$(SERVER_LIB) $(LIB) $(SERVER_LIBS) $(TOOL_LIBS)
+
+$(BUILD)/lib/net/%.o: lib/net/%.c $(LIB_HDRS) $(NET_HDRS) Makefile
+	@mkdir -p $(@D)
+	$(msg) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(NET_CFLAGS) -c -o $@ $<
+
+$(NET_LIB): $(NET_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB) \
+		$(LIB_HDRS) $(NET_HDRS)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(ALL_LDFLAGS) -o $@ $< \
+		$(NET_LIB) $(LIB) $(NET_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/test/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
 	@mkdir -p $(@D)

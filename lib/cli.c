@@ -129,3 +129,65 @@ cli_one_stdin(const char *const *names, const char *const *paths, size_t n)
 	}
 	return 0;
 }
+
+/* The long option name of arg ("--name=value"), into name. */
+static void
+long_name(const char *arg, char *name, size_t size)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	snprintf(name, size, "%.*s", (int)n, arg + 2);
+}
+
+int
+cli_exact_options(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	const struct option *o;
+	const char *arg, *p;
+	char name[64];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0)
+			break;
+		if (strncmp(arg, "--", 2) == 0) {
+			long_name(arg, name, sizeof(name));
+			for (o = longopts; o->name != NULL; o++)
+				if (strcmp(o->name, name) == 0)
+					break;
+			if (o->name != NULL) {
+				if (o->has_arg == required_argument &&
+				    strchr(arg, '=') == NULL)
+					i++;
+				continue;
+			}
+			if (strncmp(name, "pass", 4) == 0 &&
+			    strncmp("password", name, strlen(name) < 8 ?
+			    strlen(name) : 8) == 0) {
+				err_error("there is no --password option: a "
+				    "password on the command line can be read "
+				    "by other users");
+				err_hint("use --password-file FILE (- for "
+				    "standard input), set E2E_PASSWORD, or "
+				    "type it when asked");
+				return E2E_EX_USAGE;
+			}
+			/* getopt_long would take "--serv" for "--server". */
+			return cli_usage_error("unknown option --%s", name);
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			continue;
+		for (p = arg + 1; *p != '\0'; p++) {
+			const char *s = strchr(shortopts, *p);
+
+			if (*p != ':' && s != NULL && s[1] == ':') {
+				if (p[1] == '\0')
+					i++;
+				break;
+			}
+		}
+	}
+	return 0;
+}

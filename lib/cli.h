@@ -42,6 +42,17 @@ int cli_bad_option(int c, char **argv);
 int cli_one_stdin(const char *const *names, const char *const *paths,
     size_t n);
 
+/*
+ * Refuses, before getopt_long sees them, long options that are not
+ * spelled out in full (getopt_long would take "--pass" for
+ * "--passphrase-file", or "--password x" for "--password-file x"), with
+ * a hint about password files for anything like --password. Returns 0 or
+ * 64 (reported).
+ */
+struct option;
+int cli_exact_options(int argc, char **argv, const char *shortopts,
+    const struct option *longopts);
+
 /* Reports a usage error with a hint to run --help; returns 64. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -18,11 +18,15 @@ enum {
 	E2E_EX_USAGE = 64,	/* the command line was wrong */
 	E2E_EX_DATAERR = 65,	/* bad data: malformed envelope, cannot decrypt, bad signature */
 	E2E_EX_NOINPUT = 66,	/* an input file or key cannot be read */
+	E2E_EX_NOUSER = 67,	/* no such user (a recipient) */
+	E2E_EX_UNAVAILABLE = 69, /* the server's identity cannot be verified */
 	E2E_EX_SOFTWARE = 70,	/* internal error */
 	E2E_EX_CANTCREAT = 73,	/* an output file cannot be created */
 	E2E_EX_IOERR = 74,	/* an I/O error */
 	E2E_EX_TEMPFAIL = 75,	/* temporary failure, worth retrying */
+	E2E_EX_PROTOCOL = 76,	/* the server's answer is not the protocol */
 	E2E_EX_NOPERM = 77,	/* permission refused: wrong passphrase, refused token */
+	E2E_EX_CONFIG = 78,	/* the client's configuration is wrong */
 };
 
 /* The exit code table, as printed by every tool's --help. */

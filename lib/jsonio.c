@@ -1,8 +1,12 @@
 /* jsonio.c - strict JSON reading (see jsonio.h). */
 #include "jsonio.h"
+#include "buf.h"
 #include "term.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 json_t *
@@ -152,8 +156,59 @@ jsonio_unknown_member(const json_t *obj, const char *const *allowed)
 	return NULL;
 }
 
+static int
+dump_part(const char *p, size_t n, void *arg)
+{
+	return buf_append(arg, p, n) == 0 ? 0 : -1;
+}
+
 char *
 jsonio_dump(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct buf b = BUF_SECRET_INIT;
+
+	/* Into a buffer of ours, so that free() releases it whatever
+	 * allocator jansson was given (jsonio_wipe_on_free). */
+	if (json_dump_callback(v, dump_part, &b, JSON_COMPACT |
+	    JSON_ENCODE_ANY) != 0 || buf_terminate(&b) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.p;
+}
+
+/* Every block jansson allocates carries its size in front, so that it
+ * can be wiped when freed: tokens and passwords pass through jansson. */
+union wipe_hdr {
+	size_t n;
+	max_align_t align;
+};
+
+static void *
+wipe_malloc(size_t n)
+{
+	union wipe_hdr *h;
+
+	if (n > SIZE_MAX - sizeof(*h) || (h = malloc(sizeof(*h) + n)) == NULL)
+		return NULL;
+	h->n = n;
+	return h + 1;
+}
+
+static void
+wipe_free(void *p)
+{
+	union wipe_hdr *h;
+
+	if (p == NULL)
+		return;
+	h = (union wipe_hdr *)p - 1;
+	wipe(p, h->n);
+	free(h);
+}
+
+void
+jsonio_wipe_on_free(void)
+{
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
 }

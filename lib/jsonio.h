@@ -46,4 +46,8 @@ const char *jsonio_unknown_member(const json_t *obj,
  * malloc'd string; NULL when out of memory. */
 char *jsonio_dump(const json_t *v);
 
+/* Makes jansson wipe every block it frees (for tools whose JSON holds
+ * passwords or tokens). Call before any other jansson call. */
+void jsonio_wipe_on_free(void);
+
 #endif

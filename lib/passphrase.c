@@ -46,8 +46,8 @@ out:
 	return rc;
 }
 
-int
-tty_read_secret(const char *prompt, char *out, size_t size)
+static int
+tty_read(const char *prompt, int echo, char *out, size_t size)
 {
 	struct termios old, quiet;
 	sigset_t block, saved;
@@ -67,7 +67,8 @@ tty_read_secret(const char *prompt, char *out, size_t size)
 	sigprocmask(SIG_BLOCK, &block, &saved);
 	if (tcgetattr(fd, &old) == 0) {
 		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		if (!echo)
+			quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
 		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
 			restore = 1;
@@ -93,7 +94,7 @@ tty_read_secret(const char *prompt, char *out, size_t size)
 		(void)tcsetattr(fd, TCSAFLUSH, &old);
 	/* The user's Enter was not echoed; end the prompt's line. Cosmetic,
 	 * so a failure is ignored. */
-	if (write(fd, "\n", 1) != 1)
+	if (!echo && write(fd, "\n", 1) != 1)
 		errno = 0;
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(fd);
@@ -109,42 +110,62 @@ tty_read_secret(const char *prompt, char *out, size_t size)
 }
 
 int
-passphrase_get(const struct passphrase_src *src, int confirm, char *out)
+tty_read_secret(const char *prompt, char *out, size_t size)
 {
-	char prompt[256], again[PASSPHRASE_MAX];
+	return tty_read(prompt, 0, out, size);
+}
+
+int
+tty_read_line(const char *prompt, char *out, size_t size)
+{
+	return tty_read(prompt, 1, out, size);
+}
+
+/* What differs between the secrets asked for: a key's passphrase, an
+ * account's password. */
+struct secret_kind {
+	const char *noun;	/* "passphrase" */
+	const char *Noun;	/* "Passphrase" */
+	const char *env;	/* "E2E_PASSPHRASE" */
+	const char *file_opt;	/* "--passphrase-file" */
+};
+
+static int
+secret_get(const struct secret_kind *k, const char *file, const char *label,
+    int confirm, char *out)
+{
+	char prompt[256], again[PASSPHRASE_MAX], what[64];
 	const char *env;
 	int rc;
 
-	if (src->file != NULL) {
-		rc = secret_from_file(src->file, "passphrase file", out,
-		    PASSPHRASE_MAX);
-		if (rc != 0)
+	if (file != NULL) {
+		snprintf(what, sizeof(what), "%s file", k->noun);
+		if ((rc = secret_from_file(file, what, out,
+		    PASSPHRASE_MAX)) != 0)
 			return rc;
-	} else if ((env = getenv("E2E_PASSPHRASE")) != NULL) {
+	} else if ((env = getenv(k->env)) != NULL) {
 		if (strlen(env) >= PASSPHRASE_MAX) {
-			err_error("E2E_PASSPHRASE is longer than %d bytes",
+			err_error("%s is longer than %d bytes", k->env,
 			    PASSPHRASE_MAX - 1);
 			return E2E_EX_DATAERR;
 		}
 		memcpy(out, env, strlen(env) + 1);
 	} else {
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ",
-		    src->label ? src->label : "the private key");
+		snprintf(prompt, sizeof(prompt), "%s for %s: ", k->Noun, label);
 		rc = tty_read_secret(prompt, out, PASSPHRASE_MAX);
 		if (rc == E2E_EX_USAGE) {
-			err_error("a passphrase is needed for %s and there is "
-			    "no terminal to ask it on",
-			    src->label ? src->label : "the private key");
-			err_hint("use --passphrase-file FILE or set "
-			    "E2E_PASSPHRASE");
+			err_error("a %s is needed for %s and there is no "
+			    "terminal to ask it on", k->noun, label);
+			err_hint("use %s FILE or set %s", k->file_opt, k->env);
 		}
 		if (rc != 0)
 			return rc;
 		if (confirm) {
-			rc = tty_read_secret("Same passphrase again: ", again,
-			    sizeof(again));
+			snprintf(prompt, sizeof(prompt), "Same %s again: ",
+			    k->noun);
+			rc = tty_read_secret(prompt, again, sizeof(again));
 			if (rc == 0 && strcmp(out, again) != 0) {
-				err_error("the two passphrases differ");
+				err_error("the two %ss differ", k->noun);
 				rc = E2E_EX_DATAERR;
 			}
 			wipe(again, sizeof(again));
@@ -155,8 +176,27 @@ passphrase_get(const struct passphrase_src *src, int confirm, char *out)
 		}
 	}
 	if (out[0] == '\0') {
-		err_error("the passphrase is empty");
+		err_error("the %s is empty", k->noun);
 		return E2E_EX_DATAERR;
 	}
 	return 0;
+}
+
+int
+passphrase_get(const struct passphrase_src *src, int confirm, char *out)
+{
+	static const struct secret_kind k = { "passphrase", "Passphrase",
+		"E2E_PASSPHRASE", "--passphrase-file" };
+
+	return secret_get(&k, src->file,
+	    src->label ? src->label : "the private key", confirm, out);
+}
+
+int
+password_get(const char *file, const char *account, int confirm, char *out)
+{
+	static const struct secret_kind k = { "password", "Password",
+		"E2E_PASSWORD", "--password-file" };
+
+	return secret_get(&k, file, account, confirm, out);
 }

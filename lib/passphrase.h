@@ -1,5 +1,6 @@
 /*
- * passphrase.h - where a passphrase comes from, never from argv:
+ * passphrase.h - where a passphrase (or a password) comes from, never
+ * from argv:
  * --passphrase-file FILE (its first line), else the E2E_PASSPHRASE
  * environment variable, else the terminal (/dev/tty, without echo).
  */
@@ -25,9 +26,20 @@ struct passphrase_src {
 int passphrase_get(const struct passphrase_src *src, int confirm,
     char *out);
 
+/*
+ * The same for an account's password (account names it in the prompt):
+ * --password-file FILE, else E2E_PASSWORD, else the terminal, asked twice
+ * when confirm is set. out holds PASSPHRASE_MAX bytes.
+ */
+int password_get(const char *file, const char *account, int confirm,
+    char *out);
+
 /* Reads a line from the terminal without echo (for passwords too).
  * Returns 0, or an exit code with the error reported. */
 int tty_read_secret(const char *prompt, char *out, size_t size);
+
+/* The same with echo, for answers that are not secret. */
+int tty_read_line(const char *prompt, char *out, size_t size);
 
 /* Reads the first line of file ("-" for stdin) as a secret. */
 int secret_from_file(const char *file, const char *what, char *out,

@@ -6,10 +6,11 @@ set -u
 
 # Building and running the tools.
 BUILD_PKGS="gcc make pkg-config libssl-dev libjansson-dev libmicrohttpd-dev
-libsqlite3-dev libjwt-dev libcrypt-dev"
+libsqlite3-dev libjwt-dev libcrypt-dev libcurl4-openssl-dev"
 # Tests and benchmarks only.
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
-python3-cryptography age hyperfine clang curl sqlite3 wrk nginx-light"
+python3-cryptography age hyperfine clang curl sqlite3 wrk nginx-light
+microsocks"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do

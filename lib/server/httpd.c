@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "form.h"
+#include "names.h"
 #include "jsonio.h"
 #include "term.h"
 
@@ -90,17 +91,7 @@ srv_user_by_name(struct server *s, const char *name, struct store_user *u)
 int
 srv_valid_name(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len > STORE_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
+	return name_valid(s, len);
 }
 
 /* ---- answers ---- */

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "crypto.h"
 #include "err.h"
+#include "names.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,12 +26,7 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 int
 store_is_id(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < STORE_ID_LEN; i++)
-		if (s[i] == '\0' || strchr(crockford, s[i]) == NULL)
-			return 0;
-	return s[i] == '\0';
+	return id_valid(s);
 }
 
 /* 130 bits into 26 characters: 5 bits each, from 17 random bytes. */

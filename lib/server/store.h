@@ -16,9 +16,10 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "names.h"
 
-#define STORE_ID_LEN 26		/* user and message ids, Crockford base32 */
-#define STORE_NAME_MAX 64
+#define STORE_ID_LEN ID_LEN	/* names.h */
+#define STORE_NAME_MAX NAME_LEN_MAX
 #define STORE_HASH_MAX 128
 
 /* Results of store operations. */

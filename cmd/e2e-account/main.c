@@ -1,0 +1,269 @@
+/*
+ * e2e-account - sign up, sign in and out, delete the account, and say
+ * who is signed in.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "buf.h"
+#include "cli.h"
+#include "client.h"
+#include "err.h"
+#include "names.h"
+#include "passphrase.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: e2e-account [options] signup NAME\n"
+	    "       e2e-account [options] signin NAME\n"
+	    "       e2e-account signout\n"
+	    "       e2e-account [options] delete [--yes]\n"
+	    "       e2e-account whoami\n"
+	    "\n"
+	    "Manages your account on an e2e-chat server. signup creates it "
+	    "(the\n"
+	    "password is asked twice) and signs in; signin saves a session "
+	    "(mode 0600)\n"
+	    "that e2e-send and e2e-recv use; signout forgets it; delete "
+	    "removes the\n"
+	    "account and every message waiting for it; whoami prints the "
+	    "session and\n"
+	    "whether it has expired (exit 77 when it has). Each prints one "
+	    "JSON line.\n"
+	    "\n"
+	    "      --password-file FILE read the password from FILE's first "
+	    "line\n"
+	    "                           (- for standard input); else "
+	    "E2E_PASSWORD,\n"
+	    "                           else the terminal. There is no "
+	    "--password.\n"
+	    "      --yes                delete without asking\n"
+	    "  -h, --help               show this help\n"
+	    "  -V, --version            show the version\n"
+	    "\n%s\n"
+	    "Example:\n"
+	    "  e2e-account --server https://chat.example signup alice\n"
+	    "\n%s", client_options_help, client_exit_codes_help);
+}
+
+static int
+bad_name(const char *name)
+{
+	if (name_valid(name, strlen(name)))
+		return 0;
+	return cli_usage_error("a name is 1 to %d letters, digits, '.', '_' "
+	    "or '-'", NAME_LEN_MAX);
+}
+
+/* The session as printed: never the token. */
+static int
+print_session(const struct session *s, int expired)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "id", s->id, "name",
+	    s->name, "server", s->server, "expires_at",
+	    (json_int_t)s->expires_at);
+
+	if (o != NULL && expired >= 0 &&
+	    json_object_set_new(o, "expired", json_boolean(expired)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return client_print(o);
+}
+
+static int
+signin(struct client *c, const char *name, const char *password)
+{
+	struct session s;
+	int rc;
+
+	if ((rc = api_signin(c, name, password, &s)) == 0 &&
+	    (rc = session_save(c->home, &s)) == 0)
+		rc = print_session(&s, -1);
+	session_wipe(&s);
+	return rc;
+}
+
+static int
+cmd_signup(struct client *c, const char *name, const char *pwfile)
+{
+	char password[PASSPHRASE_MAX], id[ID_LEN + 1];
+	int rc;
+
+	if ((rc = password_get(pwfile, name, 1, password)) != 0)
+		return rc;
+	if ((rc = api_signup(c, name, password, id)) == 0 &&
+	    (rc = signin(c, name, password)) != 0)
+		err_hint("the account %s was created; sign in with: "
+		    "e2e-account signin %s", name, name);
+	wipe(password, sizeof(password));
+	return rc;
+}
+
+static int
+cmd_signin(struct client *c, const char *name, const char *pwfile)
+{
+	char password[PASSPHRASE_MAX];
+	int rc;
+
+	if ((rc = password_get(pwfile, name, 0, password)) == 0)
+		rc = signin(c, name, password);
+	wipe(password, sizeof(password));
+	return rc;
+}
+
+static int
+cmd_signout(struct client *c)
+{
+	int rc, removed;
+
+	if ((rc = session_remove(c->home, &removed)) != 0)
+		return rc;
+	return client_print(json_pack("{s:b}", "signed_out", removed));
+}
+
+static int
+cmd_delete(struct client *c, int yes)
+{
+	char prompt[256 + NAME_LEN_MAX], answer[NAME_LEN_MAX + 2];
+	int rc, removed;
+
+	if (!yes) {
+		snprintf(prompt, sizeof(prompt), "Delete the account %s and "
+		    "every message waiting for it? Type its name to confirm: ",
+		    c->sess.name);
+		rc = tty_read_line(prompt, answer, sizeof(answer));
+		if (rc == E2E_EX_USAGE) {
+			err_error("no terminal to confirm the deletion on");
+			err_hint("add --yes to delete without asking");
+			return E2E_EX_USAGE;
+		}
+		if (rc != 0 || strcmp(answer, c->sess.name) != 0) {
+			err_error("not confirmed; nothing deleted");
+			return E2E_EX_USAGE;
+		}
+	}
+	if ((rc = api_delete_account(c)) != 0)
+		return rc;
+	if ((rc = session_remove(c->home, &removed)) != 0)
+		return rc;
+	return client_print(json_pack("{s:s,s:s,s:b}", "id", c->sess.id,
+	    "name", c->sess.name, "deleted", 1));
+}
+
+static int
+cmd_whoami(struct client *c)
+{
+	int expired, rc;
+
+	if (!c->have_session) {
+		err_error("not signed in");
+		err_hint("sign in with: e2e-account signin NAME");
+		return E2E_EX_NOPERM;
+	}
+	expired = session_expired(&c->sess, client_now());
+	if ((rc = print_session(&c->sess, expired)) != 0)
+		return rc;
+	if (expired) {
+		err_error("the session has expired");
+		err_hint("sign in again: e2e-account signin %s", c->sess.name);
+		return E2E_EX_NOPERM;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char shortopts[] = ":vhV";
+	static const struct option longopts[] = {
+		CLIENT_LONGOPTS,
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts co = CLIENT_OPTS_INIT;
+	struct client c;
+	const char *cmd, *pwfile = NULL;
+	int ch, rc, yes = 0, seen_P = 0, flags, nargs;
+
+	cli_start(argv[0]);
+	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if ((rc = client_option(&co, ch, optarg)) == 1)
+			continue;
+		if (rc != 0)
+			return rc;
+		switch (ch) {
+		case 'P':
+			if (cli_once(&seen_P, "--password-file") != 0)
+				return E2E_EX_USAGE;
+			pwfile = optarg;
+			break;
+		case 'y':
+			yes = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		default:
+			return cli_bad_option(ch, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cli_usage_error("no command (signup, signin, signout, "
+		    "delete or whoami)");
+	cmd = argv[0];
+	if (strcmp(cmd, "signup") == 0 || strcmp(cmd, "signin") == 0) {
+		nargs = 2;
+		flags = CLIENT_CREATE_HOME;
+	} else if (strcmp(cmd, "delete") == 0) {
+		nargs = 1;
+		flags = CLIENT_NEED_SESSION;
+	} else if (strcmp(cmd, "signout") == 0 || strcmp(cmd, "whoami") == 0) {
+		nargs = 1;
+		flags = CLIENT_NO_SERVER;
+	} else {
+		return cli_usage_error("unknown command %.64s", cmd);
+	}
+	if (argc != nargs)
+		return nargs == 2 ? cli_usage_error("%s needs one NAME", cmd) :
+		    cli_usage_error("%s takes no argument", cmd);
+	if (nargs == 2 && (rc = bad_name(argv[1])) != 0)
+		return rc;
+	if (yes && strcmp(cmd, "delete") != 0)
+		return cli_usage_error("--yes is for delete only");
+	if (pwfile != NULL && nargs != 2)
+		return cli_usage_error("--password-file is for signup and "
+		    "signin only");
+	if ((rc = client_start(&c, &co, flags)) != 0)
+		goto out;
+	if (strcmp(cmd, "signup") == 0)
+		rc = cmd_signup(&c, argv[1], pwfile);
+	else if (strcmp(cmd, "signin") == 0)
+		rc = cmd_signin(&c, argv[1], pwfile);
+	else if (strcmp(cmd, "signout") == 0)
+		rc = cmd_signout(&c);
+	else if (strcmp(cmd, "delete") == 0)
+		rc = cmd_delete(&c, yes);
+	else
+		rc = cmd_whoami(&c);
+out:
+	client_end(&c);
+	return rc;
+}

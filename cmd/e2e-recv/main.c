@@ -1,0 +1,191 @@
+/*
+ * e2e-recv - print the messages waiting for you, one JSON line each,
+ * and acknowledge each only once its line is safely out.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+#include "err.h"
+#include "names.h"
+#include "receive.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: e2e-recv [--from NAME] [--limit N] [--wait SECONDS] "
+	    "[--follow]\n"
+	    "                [--peek] [--legacy] [options]\n"
+	    "\n"
+	    "Prints the messages waiting for the signed-in user, oldest "
+	    "first, one\n"
+	    "JSON line each: {\"id\",\"from\",\"to\",\"sent_at\",\"message\"}, "
+	    "where message\n"
+	    "is the envelope (a JSON object; a seed-format message stays a "
+	    "string).\n"
+	    "A message is acknowledged (deleted on the server) only after its "
+	    "line was\n"
+	    "written and flushed; the ids printed are remembered, so a crash "
+	    "between\n"
+	    "the two prints nothing twice. If standard output fails, nothing "
+	    "more is\n"
+	    "acknowledged (exit 74). No messages: no output, exit 0.\n"
+	    "\n"
+	    "      --from NAME          only messages from NAME\n"
+	    "      --limit N            at most N messages\n"
+	    "      --wait SECONDS       when there is none, wait up to SECONDS "
+	    "for one\n"
+	    "      --follow             keep receiving until interrupted "
+	    "(SIGINT,\n"
+	    "                           SIGTERM), reconnecting after errors\n"
+	    "      --peek               print without acknowledging\n"
+	    "      --legacy             use the original route "
+	    "(/messages/getmessage,\n"
+	    "                           needs --from): the server deletes a "
+	    "message as\n"
+	    "                           it hands it out, so a crash before "
+	    "its line is\n"
+	    "                           written loses it, as in the original\n"
+	    "  -h, --help               show this help\n"
+	    "  -V, --version            show the version\n"
+	    "\n%s\n"
+	    "Examples:\n"
+	    "  e2e-recv >> inbox.jsonl                  (from cron: nothing "
+	    "lost or repeated)\n"
+	    "  e2e-recv --follow | e2e-decrypt -i me.key | jq -r '\"\\(.from)> "
+	    "\\(.text)\"'\n"
+	    "\n%s", client_options_help, client_exit_codes_help);
+}
+
+static int
+number(const char *opt, const char *s, unsigned long max,
+    unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    *out > max)
+		return cli_usage_error("%s takes a number from 0 to %lu", opt,
+		    max);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char shortopts[] = ":vhV";
+	static const struct option longopts[] = {
+		CLIENT_LONGOPTS,
+		{ "from", required_argument, NULL, 'f' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "peek", no_argument, NULL, 'p' },
+		{ "legacy", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts co = CLIENT_OPTS_INIT;
+	struct receive_opts ro;
+	struct client c;
+	struct sigaction sa;
+	unsigned long n;
+	int ch, rc, seen[3] = { 0, 0, 0 };
+
+	cli_start(argv[0]);
+	memset(&ro, 0, sizeof(ro));
+	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if ((rc = client_option(&co, ch, optarg)) == 1)
+			continue;
+		if (rc != 0)
+			return rc;
+		switch (ch) {
+		case 'f':
+			if (cli_once(&seen[0], "--from") != 0)
+				return E2E_EX_USAGE;
+			if (!name_valid(optarg, strlen(optarg)))
+				return cli_usage_error("--from takes a user "
+				    "name");
+			ro.from = optarg;
+			break;
+		case 'n':
+			if (cli_once(&seen[1], "--limit") != 0 ||
+			    number("--limit", optarg, 1000000000UL, &n) != 0)
+				return E2E_EX_USAGE;
+			if (n == 0)
+				return cli_usage_error("--limit takes a number "
+				    "from 1");
+			ro.limit = n;
+			break;
+		case 'w':
+			if (cli_once(&seen[2], "--wait") != 0 ||
+			    number("--wait", optarg, 86400, &n) != 0)
+				return E2E_EX_USAGE;
+			ro.wait_s = (long)n;
+			break;
+		case 'F':
+			ro.follow = 1;
+			break;
+		case 'p':
+			ro.peek = 1;
+			break;
+		case 'L':
+			ro.legacy = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		default:
+			return cli_bad_option(ch, argv);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("e2e-recv takes no argument");
+	if (ro.legacy && ro.from == NULL)
+		return cli_usage_error("--legacy needs --from NAME: the "
+		    "original route asks for one sender");
+	if (ro.legacy && ro.peek)
+		return cli_usage_error("--legacy cannot --peek: the original "
+		    "route deletes what it hands out");
+	if (ro.follow && ro.wait_s > 0)
+		return cli_usage_error("--follow already waits; drop --wait");
+
+	/* Stop between messages, never in the middle of one. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	ro.stop = co.stop = &stop;
+
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) == 0)
+		rc = receive_run(&c, &ro);
+	client_end(&c);
+	return rc;
+}

@@ -1,0 +1,142 @@
+/*
+ * e2e-send - send one envelope (from e2e-encrypt) to a user.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cli.h"
+#include "client.h"
+#include "envelope.h"
+#include "err.h"
+#include "fileio.h"
+#include "names.h"
+
+#define SEND_DEFAULT_MAX ((size_t)64 << 20)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: e2e-send --to NAME [--legacy] [--max-size SIZE] [options] "
+	    "[FILE]\n"
+	    "\n"
+	    "Sends one envelope (a JWE from e2e-encrypt, or a seed-format "
+	    "message)\n"
+	    "from FILE or standard input to NAME, as the signed-in user, and "
+	    "prints\n"
+	    "{\"id\":...,\"to\":...}. Anything that is not an envelope is "
+	    "refused, so\n"
+	    "plaintext is never sent by mistake.\n"
+	    "\n"
+	    "      --to NAME            the recipient\n"
+	    "      --legacy             use the original route "
+	    "(/messages/sendmessage,\n"
+	    "                           a form body), as the original client\n"
+	    "      --max-size SIZE      refuse a larger input (default 64M)\n"
+	    "  -h, --help               show this help\n"
+	    "  -V, --version            show the version\n"
+	    "\n%s\n"
+	    "Example:\n"
+	    "  echo hi | e2e-encrypt -r bob.pub -s me.key | e2e-send --to bob\n"
+	    "\n%s", client_options_help, client_exit_codes_help);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char shortopts[] = ":vhV";
+	static const struct option longopts[] = {
+		CLIENT_LONGOPTS,
+		{ "to", required_argument, NULL, 't' },
+		{ "legacy", no_argument, NULL, 'L' },
+		{ "max-size", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts co = CLIENT_OPTS_INIT;
+	struct client c;
+	struct buf in = BUF_INIT;
+	const char *to = NULL;
+	char id[ID_LEN + 1], why[256];
+	size_t max = SEND_DEFAULT_MAX, len;
+	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
+
+	cli_start(argv[0]);
+	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if ((rc = client_option(&co, ch, optarg)) == 1)
+			continue;
+		if (rc != 0)
+			return rc;
+		switch (ch) {
+		case 't':
+			if (cli_once(&seen_t, "--to") != 0)
+				return E2E_EX_USAGE;
+			to = optarg;
+			break;
+		case 'L':
+			legacy = 1;
+			break;
+		case 'M':
+			if (cli_once(&seen_M, "--max-size") != 0 ||
+			    cli_parse_size("--max-size", optarg, &max) != 0)
+				return E2E_EX_USAGE;
+			if (max > FILEIO_MAX_MAX)
+				return cli_usage_error("--max-size is at most "
+				    "1G");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		default:
+			return cli_bad_option(ch, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		return cli_usage_error("more than one input FILE");
+	if (to == NULL)
+		return cli_usage_error("no recipient: give --to NAME");
+	if (!name_valid(to, strlen(to)))
+		return cli_usage_error("a name is 1 to %d letters, digits, "
+		    "'.', '_' or '-'", NAME_LEN_MAX);
+	/* Signed in before the input is read: a pipe from e2e-encrypt is
+	 * not drained for nothing. */
+	started = 1;
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) != 0 ||
+	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	    &in)) != 0)
+		goto out;
+	len = in.len;
+	if (envelope_kind((const char *)in.p, len, why, sizeof(why)) ==
+	    ENVELOPE_NONE) {
+		err_error("the input is not an envelope (%s); nothing sent",
+		    why);
+		err_hint("encrypt it first: e2e-encrypt -r PUBKEY | e2e-send "
+		    "--to %s", to);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	/* The envelope's line, as the server keeps it: no final newline. */
+	while (len > 0 && (in.p[len - 1] == '\n' || in.p[len - 1] == '\r'))
+		len--;
+	if ((rc = api_send(&c, to, (const char *)in.p, len, legacy, id)) != 0)
+		goto out;
+	rc = client_print(json_pack("{s:s,s:s}", "id", id, "to", to));
+out:
+	if (started)
+		client_end(&c);
+	buf_free(&in);
+	return rc;
+}

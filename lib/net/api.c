@@ -1,0 +1,477 @@
+/* api.c - the server's routes (see api.h). */
+#include "api.h"
+#include "buf.h"
+#include "err.h"
+#include "jsonio.h"
+#include "term.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_TYPE "application/json"
+#define FORM_TYPE "application/x-www-form-urlencoded"
+
+/* The answer as a JSON object, or NULL when it is not one. */
+static json_t *
+answer_object(const struct http_resp *rs)
+{
+	json_t *o;
+
+	if (!rs->json || rs->body.len == 0)
+		return NULL;
+	o = jsonio_parse((const char *)rs->body.p, rs->body.len, NULL, 0);
+	if (o != NULL && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static int
+not_protocol(const struct http_resp *rs, const char *what)
+{
+	err_error("the server's answer to %s is not e2e-chat's (HTTP %ld); "
+	    "is the server URL right?", what, rs->status);
+	return E2E_EX_PROTOCOL;
+}
+
+/*
+ * A refusal (4xx) as one line and an exit code. authed: the request
+ * carried the session's token, so 401/403 means it was refused.
+ */
+static int
+refused(struct client *c, const struct http_resp *rs, const char *what,
+    int authed)
+{
+	json_t *o = answer_object(rs);
+	const char *msg = o ? jsonio_str(o, "error", NULL) : NULL;
+	char safe[300];
+	int rc;
+
+	if (msg == NULL) {
+		json_decref(o);
+		return not_protocol(rs, what);
+	}
+	term_escape(msg, strlen(msg), safe, sizeof(safe));
+	switch (rs->status) {
+	case 401:
+	case 403:
+		rc = E2E_EX_NOPERM;
+		if (!authed) {
+			err_error("%s: %s: wrong name or password", what, safe);
+		} else if (strcmp(msg, "authentication failed") == 0) {
+			err_error("the server refused your session (expired, "
+			    "revoked or for another server)");
+			err_hint("sign in again: e2e-account signin %s",
+			    c->sess.name);
+		} else {
+			err_error("%s: %s", what, safe);
+		}
+		break;
+	case 404:
+		rc = strncmp(msg, "no such user", 12) == 0 ? E2E_EX_NOUSER :
+		    E2E_EX_DATAERR;
+		err_error("%s: %s", what, safe);
+		break;
+	case 409:
+		rc = E2E_EX_DATAERR;
+		err_error("%s: %s", what, safe);
+		break;
+	case 413:
+		rc = E2E_EX_DATAERR;
+		err_error("%s: too large for the server: %s", what, safe);
+		break;
+	case 429:
+		rc = E2E_EX_TEMPFAIL;
+		err_error("%s: %s", what, safe);
+		if (rs->retry_after > 0)
+			err_hint("try again in %ld s", rs->retry_after);
+		break;
+	default:
+		rc = rs->status >= 400 && rs->status < 500 ? E2E_EX_DATAERR :
+		    E2E_EX_PROTOCOL;
+		err_error("%s: the server refused it (HTTP %ld): %s", what,
+		    rs->status, safe);
+	}
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * One exchange whose success is a 200 with a JSON object (or a 204 when
+ * allowed: *out stays NULL). Returns 0 or an exit code (reported).
+ */
+static int
+call(struct client *c, const struct http_req *rq, const char *what,
+    int authed, json_t **out)
+{
+	struct http_resp rs;
+	int rc;
+
+	*out = NULL;
+	if ((rc = http_call(c->http, rq, &rs)) != 0)
+		goto out;
+	if (rs.status == 204) {
+		rc = 0;
+	} else if (rs.status != 200) {
+		rc = rs.status >= 400 ? refused(c, &rs, what, authed) :
+		    not_protocol(&rs, what);
+	} else if ((*out = answer_object(&rs)) == NULL) {
+		rc = not_protocol(&rs, what);
+	}
+out:
+	http_resp_free(&rs);
+	return rc;
+}
+
+/* A JSON body whose dump is wiped when freed (jsonio_wipe_on_free). */
+static char *
+dump(json_t *o)
+{
+	char *s = o ? jsonio_dump(o) : NULL;
+
+	json_decref(o);
+	if (s == NULL)
+		err_error("out of memory");
+	return s;
+}
+
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		wipe(s, strlen(s));
+		free(s);
+	}
+}
+
+static int
+copy_id(const json_t *o, char id[ID_LEN + 1])
+{
+	const char *v = jsonio_str(o, "id", NULL);
+
+	if (v == NULL || !id_valid(v))
+		return -1;
+	memcpy(id, v, ID_LEN + 1);
+	return 0;
+}
+
+static int
+credentials_call(struct client *c, const char *path, const char *name,
+    const char *password, const char *what, json_t **out)
+{
+	struct http_req rq;
+	char *body;
+	int rc;
+
+	if ((body = dump(json_pack("{s:s,s:s}", "name", name, "password",
+	    password))) == NULL)
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = path;
+	rq.type = JSON_TYPE;
+	rq.body = body;
+	rq.body_len = strlen(body);
+	rq.secret = 1;
+	/* Signing up twice would answer "name taken" to the second. */
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 64 * 1024;
+	rc = call(c, &rq, what, 0, out);
+	free_secret(body);
+	return rc;
+}
+
+int
+api_signup(struct client *c, const char *name, const char *password,
+    char id[ID_LEN + 1])
+{
+	json_t *o;
+	int rc;
+
+	if ((rc = credentials_call(c, "/users/signup", name, password,
+	    "sign-up", &o)) != 0)
+		return rc;
+	if (o == NULL || copy_id(o, id) != 0)
+		rc = E2E_EX_PROTOCOL;
+	json_decref(o);
+	if (rc != 0)
+		err_error("the server's answer to the sign-up is not "
+		    "e2e-chat's");
+	return rc;
+}
+
+int
+api_signin(struct client *c, const char *name, const char *password,
+    struct session *s)
+{
+	json_t *o, *exp;
+	const char *token;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = credentials_call(c, "/users/signin", name, password,
+	    "sign-in", &o)) != 0)
+		return rc;
+	if (o == NULL || copy_id(o, s->id) != 0 ||
+	    (token = jsonio_str(o, "token", &len)) == NULL || len == 0 ||
+	    len > SESSION_TOKEN_MAX || strlen(token) != len ||
+	    !json_is_integer(exp = json_object_get(o, "expires_at"))) {
+		json_decref(o);
+		err_error("the server's answer to the sign-in is not "
+		    "e2e-chat's");
+		return E2E_EX_PROTOCOL;
+	}
+	memcpy(s->token, token, len + 1);
+	s->expires_at = json_integer_value(exp);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->server, sizeof(s->server), "%s", http_server(c->http));
+	json_decref(o);
+	return 0;
+}
+
+int
+api_delete_account(struct client *c)
+{
+	struct http_req rq;
+	char path[64];
+	json_t *o;
+	int rc;
+
+	snprintf(path, sizeof(path), "/users/%s", c->sess.id);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "DELETE";
+	rq.path = path;
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 64 * 1024;
+	if ((rc = call(c, &rq, "account deletion", 1, &o)) == 0 &&
+	    (o == NULL || !json_is_true(json_object_get(o, "deleted")))) {
+		err_error("the server's answer to the deletion is not "
+		    "e2e-chat's");
+		rc = E2E_EX_PROTOCOL;
+	}
+	json_decref(o);
+	return rc;
+}
+
+/* application/x-www-form-urlencoded: name=value&..., each escaped. */
+static int
+form_add(struct buf *b, const char *name, const char *v, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char ch;
+	size_t i;
+	char e[3];
+
+	if ((b->len > 0 && buf_append(b, "&", 1) != 0) ||
+	    buf_append_str(b, name) != 0 || buf_append(b, "=", 1) != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)v[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~') {
+			if (buf_append(b, &v[i], 1) != 0)
+				return -1;
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[ch >> 4];
+		e[2] = hex[ch & 15];
+		if (buf_append(b, e, 3) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+api_send(struct client *c, const char *to, const char *text, size_t len,
+    int legacy, char id[ID_LEN + 1])
+{
+	struct http_req rq;
+	struct buf body = BUF_INIT;
+	json_t *o = NULL, *v;
+	char *s = NULL;
+	int rc = E2E_EX_SOFTWARE;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.token = c->sess.token;
+	/* Sent twice, it would arrive twice. */
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 64 * 1024;
+	if (legacy) {
+		/* As the original client: a form with from, to, message. */
+		if (form_add(&body, "from", c->sess.name,
+		    strlen(c->sess.name)) != 0 ||
+		    form_add(&body, "to", to, strlen(to)) != 0 ||
+		    form_add(&body, "message", text, len) != 0)
+			goto nomem;
+		rq.path = "/messages/sendmessage";
+		rq.type = FORM_TYPE;
+		rq.body = body.p;
+		rq.body_len = body.len;
+	} else {
+		if ((v = json_stringn(text, len)) == NULL ||
+		    (s = dump(json_pack("{s:s,s:o}", "to", to, "message",
+		    v))) == NULL)
+			goto nomem;
+		rq.path = "/messages";
+		rq.type = JSON_TYPE;
+		rq.body = s;
+		rq.body_len = strlen(s);
+	}
+	if ((rc = call(c, &rq, "sending", 1, &o)) == 0 &&
+	    (o == NULL || copy_id(o, id) != 0)) {
+		err_error("the server's answer to the sending is not "
+		    "e2e-chat's");
+		rc = E2E_EX_PROTOCOL;
+	}
+	goto out;
+nomem:
+	err_error("out of memory");
+out:
+	json_decref(o);
+	free(s);
+	buf_free(&body);
+	return rc;
+}
+
+int
+api_message_valid(const json_t *m)
+{
+	const char *id, *from, *to;
+	size_t from_len, to_len;
+
+	return json_is_object(m) &&
+	    (id = jsonio_str(m, "id", NULL)) != NULL && id_valid(id) &&
+	    (from = jsonio_str(m, "from", &from_len)) != NULL &&
+	    name_valid(from, from_len) &&
+	    (to = jsonio_str(m, "to", &to_len)) != NULL &&
+	    name_valid(to, to_len) &&
+	    json_is_integer(json_object_get(m, "sent_at")) &&
+	    json_is_string(json_object_get(m, "message"));
+}
+
+int
+api_list(struct client *c, const char *from, const char *after,
+    unsigned limit, unsigned wait_s, json_t **messages)
+{
+	struct http_req rq;
+	char path[256];
+	json_t *o, *arr, *m;
+	size_t i;
+	int n, rc;
+
+	*messages = NULL;
+	n = snprintf(path, sizeof(path), "/messages?limit=%u&wait=%u%s%s%s%s",
+	    limit, wait_s, from ? "&from=" : "", from ? from : "",
+	    after ? "&after=" : "", after ? after : "");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "GET";
+	rq.path = path;
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;
+	rq.wait_s = wait_s;
+	/* limit messages of the server's largest size, base64 and JSON. */
+	rq.max_answer = (size_t)1 << 30;
+	if ((rc = call(c, &rq, "receiving", 1, &o)) != 0)
+		return rc;
+	if (o == NULL || !json_is_array(arr = json_object_get(o, "messages")) ||
+	    json_array_size(arr) > limit)
+		goto bad;
+	json_array_foreach(arr, i, m)
+		if (!api_message_valid(m))
+			goto bad;
+	*messages = json_incref(arr);
+	json_decref(o);
+	return 0;
+bad:
+	json_decref(o);
+	err_error("the server's list of messages is not e2e-chat's");
+	return E2E_EX_PROTOCOL;
+}
+
+int
+api_ack(struct client *c, const char *const *ids, size_t n)
+{
+	struct http_req rq;
+	json_t *arr, *o;
+	char *s;
+	size_t i;
+	int rc;
+
+	if ((arr = json_array()) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(ids[i])) != 0) {
+			json_decref(arr);
+			goto nomem;
+		}
+	if ((s = dump(json_pack("{s:o}", "ids", arr))) == NULL)
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = "/messages/ack";
+	rq.type = JSON_TYPE;
+	rq.body = s;
+	rq.body_len = strlen(s);
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;	/* acknowledging twice is harmless */
+	rq.max_answer = 64 * 1024;
+	if ((rc = call(c, &rq, "acknowledging", 1, &o)) == 0 &&
+	    (o == NULL || !json_is_integer(json_object_get(o, "deleted")))) {
+		err_error("the server's answer to the acknowledgement is not "
+		    "e2e-chat's");
+		rc = E2E_EX_PROTOCOL;
+	}
+	json_decref(o);
+	free(s);
+	return rc;
+nomem:
+	err_error("out of memory");
+	return E2E_EX_SOFTWARE;
+}
+
+int
+api_take(struct client *c, const char *from, json_t **message)
+{
+	struct http_req rq;
+	struct buf body = BUF_INIT;
+	json_t *o = NULL;
+	int rc;
+
+	*message = NULL;
+	if (form_add(&body, "from", from, strlen(from)) != 0 ||
+	    form_add(&body, "to", c->sess.name, strlen(c->sess.name)) != 0) {
+		buf_free(&body);
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = "/messages/getmessage";
+	rq.type = FORM_TYPE;
+	rq.body = body.p;
+	rq.body_len = body.len;
+	rq.token = c->sess.token;
+	/* Taking deletes it: a lost answer loses the message. */
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = (size_t)64 << 20;
+	rc = call(c, &rq, "receiving", 1, &o);
+	buf_free(&body);
+	if (rc != 0)
+		return rc;
+	if (o != NULL && !api_message_valid(o)) {
+		json_decref(o);
+		err_error("the server's message is not e2e-chat's");
+		return E2E_EX_PROTOCOL;
+	}
+	*message = o;
+	return 0;
+}

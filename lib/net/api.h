@@ -1,0 +1,50 @@
+/*
+ * api.h - e2e-server's routes, as the client tools call them. Each call
+ * checks the answer's shape and turns a refusal into one line on stderr
+ * and the documented exit code (client.h).
+ */
+#ifndef E2E_API_H
+#define E2E_API_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "names.h"
+
+/* POST /users/signup. */
+int api_signup(struct client *c, const char *name, const char *password,
+    char id[ID_LEN + 1]);
+
+/* POST /users/signin: fills s (server, name, id, token, expiry). */
+int api_signin(struct client *c, const char *name, const char *password,
+    struct session *s);
+
+/* DELETE /users/ID of the session's user. */
+int api_delete_account(struct client *c);
+
+/* POST /messages (or, legacy, /messages/sendmessage with a form body):
+ * sends the envelope text to name; id receives the message id. */
+int api_send(struct client *c, const char *to, const char *text,
+    size_t len, int legacy, char id[ID_LEN + 1]);
+
+/* GET /messages: up to limit messages (oldest first) after the id after
+ * (or NULL), from the user from (or NULL), waiting up to wait_s seconds
+ * for one. *messages receives the checked array (each element has id,
+ * from, to, sent_at and message, a string). */
+int api_list(struct client *c, const char *from, const char *after,
+    unsigned limit, unsigned wait_s, json_t **messages);
+
+/* POST /messages/ack: n ids (at most API_ACK_MAX). */
+#define API_ACK_MAX 1000
+int api_ack(struct client *c, const char *const *ids, size_t n);
+
+/* POST /messages/getmessage (the original route): takes the oldest
+ * message from from; *message is NULL when there is none. */
+int api_take(struct client *c, const char *from, json_t **message);
+
+/* 1 when m is a message as the server lists it. */
+int api_message_valid(const json_t *m);
+
+#endif

@@ -1,0 +1,234 @@
+/* client.c - what the client tools share (see client.h). */
+#include "client.h"
+#include "cli.h"
+#include "err.h"
+#include "jsonio.h"
+#include "term.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char client_options_help[] =
+    "Server and connection (every client tool):\n"
+    "      --server URL         the server (else E2E_SERVER, else "
+    "\"server =\" in\n"
+    "                           the config file, else the session's)\n"
+    "      --cacert FILE        trust only this CA certificate for https\n"
+    "      --pin sha256//B64    also require this server public key "
+    "(';' for more)\n"
+    "      --proxy URL          proxy (http://, socks5://, socks5h://); "
+    "else the\n"
+    "                           https_proxy/all_proxy environment "
+    "variables\n"
+    "      --insecure-http      allow http:// to a host that is not "
+    "loopback\n"
+    "      --retry-time SECS    retry failures to connect and 5xx "
+    "answers for\n"
+    "                           up to SECS (default 10; 0: never)\n"
+    "  -v, --verbose            show the HTTP exchange (secrets "
+    "masked)\n"
+    "\n"
+    "Files: the client home is E2E_HOME, else $XDG_CONFIG_HOME/e2e, else\n"
+    "~/.config/e2e; it holds \"config\" (lines of key = value: server, "
+    "cacert,\n"
+    "pin, proxy, identity) and \"session\" (saved by e2e-account "
+    "signin).\n";
+
+const char client_exit_codes_help[] =
+    "Exit status:\n"
+    "  0   success\n"
+    "  64  usage error (also: http:// to a host that is not loopback)\n"
+    "  65  refused as invalid (by the server, or not an envelope)\n"
+    "  66  an input file cannot be read\n"
+    "  67  no such user\n"
+    "  69  the server's identity cannot be verified (certificate, "
+    "--pin)\n"
+    "  70  internal error\n"
+    "  73  a file cannot be created\n"
+    "  74  I/O error (standard output)\n"
+    "  75  temporary failure (cannot connect, server error): try again "
+    "later\n"
+    "  76  the server's answer is not e2e-chat's protocol\n"
+    "  77  not signed in, session expired or refused, or wrong "
+    "password\n"
+    "  78  configuration error\n";
+
+int64_t
+client_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+client_option(struct client_opts *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case CLIENT_OPT_SERVER:
+		if (cli_once(&o->seen[0], "--server") != 0)
+			return E2E_EX_USAGE;
+		o->server = arg;
+		return 1;
+	case CLIENT_OPT_CACERT:
+		if (cli_once(&o->seen[1], "--cacert") != 0)
+			return E2E_EX_USAGE;
+		o->cacert = arg;
+		return 1;
+	case CLIENT_OPT_PIN:
+		if (cli_once(&o->seen[2], "--pin") != 0)
+			return E2E_EX_USAGE;
+		if (strncmp(arg, "sha256//", 8) != 0)
+			return cli_usage_error("--pin takes sha256//BASE64 "
+			    "(the SHA-256 of the server's public key)");
+		o->pin = arg;
+		return 1;
+	case CLIENT_OPT_PROXY:
+		if (cli_once(&o->seen[3], "--proxy") != 0)
+			return E2E_EX_USAGE;
+		o->proxy = arg;
+		return 1;
+	case CLIENT_OPT_INSECURE_HTTP:
+		o->insecure_http = 1;
+		return 1;
+	case CLIENT_OPT_RETRY_TIME:
+		if (cli_once(&o->seen[4], "--retry-time") != 0)
+			return E2E_EX_USAGE;
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		    errno != 0 || v > CLIENT_RETRY_MAX_S)
+			return cli_usage_error("--retry-time takes seconds "
+			    "from 0 to %d", CLIENT_RETRY_MAX_S);
+		o->retry_s = v;
+		return 1;
+	case 'v':
+		o->verbose = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+first(const char *a, const char *b)
+{
+	return a != NULL ? a : b;
+}
+
+static void
+time_text(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, size, "%lld", (long long)t);
+}
+
+/* The session must be for this server, and still valid. */
+static int
+check_session(struct client *c)
+{
+	char when[64], safe[256];
+
+	if (!c->have_session) {
+		err_error("not signed in");
+		err_hint("sign in first: e2e-account signin NAME");
+		return E2E_EX_NOPERM;
+	}
+	if (strcmp(c->sess.server, http_server(c->http)) != 0) {
+		term_escape(c->sess.server, strlen(c->sess.server), safe,
+		    sizeof(safe));
+		err_error("you are signed in to %s, not to this server", safe);
+		err_hint("sign in to this one: e2e-account signin %s",
+		    c->sess.name);
+		return E2E_EX_NOPERM;
+	}
+	if (session_expired(&c->sess, client_now())) {
+		time_text(c->sess.expires_at, when, sizeof(when));
+		err_error("your session expired at %s", when);
+		err_hint("sign in again: e2e-account signin %s", c->sess.name);
+		return E2E_EX_NOPERM;
+	}
+	return 0;
+}
+
+int
+client_start(struct client *c, const struct client_opts *o, int flags)
+{
+	struct http_opts ho;
+	const char *server;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	jsonio_wipe_on_free();
+	if ((rc = home_find(c->home, sizeof(c->home))) != 0)
+		return rc;
+	if ((flags & CLIENT_CREATE_HOME) && (rc = home_create(c->home)) != 0)
+		return rc;
+	if ((rc = config_load(c->home, &c->cfg)) != 0)
+		return rc;
+	rc = session_load(c->home, &c->sess);
+	if (rc > 0)
+		return rc;
+	c->have_session = rc == 0;
+	if (flags & CLIENT_NO_SERVER)
+		return 0;
+	server = first(o->server, first(getenv("E2E_SERVER"),
+	    first(c->cfg.server, c->have_session ? c->sess.server : NULL)));
+	if (server == NULL || server[0] == '\0') {
+		err_error("no server given");
+		err_hint("give --server URL, set E2E_SERVER, or write "
+		    "\"server = URL\" in %s/config", c->home);
+		return E2E_EX_USAGE;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.server = server;
+	ho.cacert = first(o->cacert, c->cfg.cacert);
+	ho.pin = first(o->pin, c->cfg.pin);
+	ho.proxy = first(o->proxy, c->cfg.proxy);
+	ho.insecure_http = o->insecure_http;
+	ho.verbose = o->verbose;
+	ho.stop = o->stop;
+	ho.retry_ms = (o->retry_s < 0 ? CLIENT_RETRY_DEFAULT_S : o->retry_s) *
+	    1000L;
+	if ((rc = http_open(&c->http, &ho)) != 0)
+		return rc;
+	if (flags & CLIENT_NEED_SESSION)
+		return check_session(c);
+	return 0;
+}
+
+void
+client_end(struct client *c)
+{
+	session_wipe(&c->sess);
+	config_free(&c->cfg);
+	http_close(c->http);
+	c->http = NULL;
+}
+
+int
+client_print(json_t *v)
+{
+	char *s = v ? jsonio_dump(v) : NULL;
+	int rc = 0;
+
+	json_decref(v);
+	if (s == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	if (fputs(s, stdout) == EOF || putchar('\n') == EOF ||
+	    fflush(stdout) == EOF) {
+		err_errno("cannot write to standard output");
+		rc = E2E_EX_IOERR;
+	}
+	free(s);
+	return rc;
+}

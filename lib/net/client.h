@@ -1,0 +1,94 @@
+/*
+ * client.h - what e2e-account, e2e-send and e2e-recv share: the common
+ * options, the exit codes they document, and the set-up of a run (home,
+ * config, session, server URL, HTTP).
+ */
+#ifndef E2E_CLIENT_H
+#define E2E_CLIENT_H
+
+#include <getopt.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "home.h"
+#include "http.h"
+#include "session.h"
+
+enum {
+	CLIENT_OPT_SERVER = 0x1000,
+	CLIENT_OPT_CACERT,
+	CLIENT_OPT_PIN,
+	CLIENT_OPT_PROXY,
+	CLIENT_OPT_INSECURE_HTTP,
+	CLIENT_OPT_RETRY_TIME,
+};
+
+/* The common long options, for a tool's getopt_long table. */
+#define CLIENT_LONGOPTS \
+	{ "server", required_argument, NULL, CLIENT_OPT_SERVER }, \
+	{ "cacert", required_argument, NULL, CLIENT_OPT_CACERT }, \
+	{ "pin", required_argument, NULL, CLIENT_OPT_PIN }, \
+	{ "proxy", required_argument, NULL, CLIENT_OPT_PROXY }, \
+	{ "insecure-http", no_argument, NULL, CLIENT_OPT_INSECURE_HTTP }, \
+	{ "retry-time", required_argument, NULL, CLIENT_OPT_RETRY_TIME }, \
+	{ "verbose", no_argument, NULL, 'v' }
+
+#define CLIENT_RETRY_DEFAULT_S 10
+#define CLIENT_RETRY_MAX_S 3600
+
+struct client_opts {
+	const char *server, *cacert, *pin, *proxy;
+	int insecure_http;
+	int verbose;
+	long retry_s;		/* -1: the default */
+	volatile sig_atomic_t *stop;	/* http_opts.stop */
+	int seen[8];
+};
+
+#define CLIENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 } }
+
+/* Takes option c (from getopt_long) when it is a common one: returns 1
+ * when taken, 0 when it is not a common option, 64 (reported) when its
+ * value is wrong. */
+int client_option(struct client_opts *o, int c, const char *arg);
+
+/* The help text of the common options and of the exit codes. */
+extern const char client_options_help[];
+extern const char client_exit_codes_help[];
+
+struct client {
+	char home[HOME_PATH_MAX];
+	struct config cfg;
+	struct session sess;
+	int have_session;
+	struct http *http;
+};
+
+enum {
+	CLIENT_NEED_SESSION = 1,	/* signed in, not expired, this server */
+	CLIENT_CREATE_HOME = 2,		/* create the home folder */
+	CLIENT_NO_SERVER = 4,		/* no HTTP needed (whoami, signout) */
+};
+
+/*
+ * Prepares a run: finds the home (creates it with CLIENT_CREATE_HOME),
+ * reads the config and the session, picks the server (--server, else
+ * E2E_SERVER, else the config's, else the session's) and opens HTTP.
+ * Returns 0 or an exit code (reported): 64, 77 (no usable session when
+ * one is needed: say to sign in), 78. Also makes jansson wipe what it
+ * frees; call before any other jansson use.
+ */
+int client_start(struct client *c, const struct client_opts *o, int flags);
+
+/* Ends a run: wipes the token, closes HTTP. */
+void client_end(struct client *c);
+
+/* Prints v (taken) as one line of JSON on stdout, flushed. Returns 0,
+ * or 74 (reported) when stdout fails. */
+int client_print(json_t *v);
+
+/* The seconds since the epoch. */
+int64_t client_now(void);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * config.h - the client's config file, HOME/config: lines of
+ * "key = value", blank lines, and lines starting with "#". Keys: server,
+ * cacert, pin, proxy, identity. A relative path (cacert, identity) is
+ * taken from the home folder. An unknown key, a key given twice or a
+ * file others may write is refused, so a mistake is never silently
+ * ignored.
+ */
+#ifndef E2E_CONFIG_H
+#define E2E_CONFIG_H
+
+struct config {
+	char *server;
+	char *cacert;
+	char *pin;
+	char *proxy;
+	char *identity;
+};
+
+/* Reads HOME/config into c (all NULL when there is none). Returns 0, or
+ * 78 (reported, with the line number). */
+int config_load(const char *home, struct config *c);
+
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,546 @@
+/* http.c - HTTP exchanges with the server on libcurl (see http.h). */
+#include "http.h"
+#include "cli.h"
+#include "err.h"
+#include "term.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#define CONNECT_TIMEOUT_MS 10000L
+/* An exchange that moves no byte for this long has failed (plus any
+ * time the server may hold a long-poll). */
+#define STALL_S 60L
+#define BACKOFF_FIRST_MS 250L
+#define BACKOFF_MAX_MS 4000L
+#define VERBOSE_BODY_MAX 2048
+#define HEADER_MAX 9216
+#define URL_MAX 8192
+
+struct http {
+	CURL *curl;
+	struct http_opts o;
+	char *base;
+	char errbuf[CURL_ERROR_SIZE];
+	const struct http_req *rq;	/* the request under way, for -v */
+	struct http_resp *rs;
+	size_t cap;
+	int too_large;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* localhost, 127.0.0.0/8 and ::1: plain http never leaves the machine. */
+static int
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[64];
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n > 2 && n < sizeof(h) && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		return inet_pton(AF_INET6, h, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+}
+
+/* The server URL: http or https, a host, no credentials, query or
+ * fragment; plain http only to loopback unless allowed. */
+static int
+check_url(const char *url, int insecure_http, char **base)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *part = NULL, safe[256];
+	size_t n;
+	int rc = E2E_EX_USAGE;
+
+	term_escape(url, strlen(url), safe, sizeof(safe));
+	if (u == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		err_error("%s is not a server URL", safe);
+		err_hint("give it as https://HOST[:PORT]");
+		goto out;
+	}
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+		err_error("%s: only http:// and https:// servers", safe);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
+		err_error("%s: a server URL holds no user, query or fragment",
+		    safe);
+		goto out;
+	}
+	if (strcmp(scheme, "http") == 0 && !insecure_http &&
+	    !is_loopback(host)) {
+		err_error("refusing plain http:// to %s: the token and the "
+		    "password would travel unencrypted", safe);
+		err_hint("use https://, or --insecure-http if you really mean "
+		    "it");
+		goto out;
+	}
+	/* The URL as given, without a final "/": paths are appended. */
+	n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if ((*base = strndup(url, n)) == NULL) {
+		err_error("out of memory");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(part);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int
+http_open(struct http **hp, const struct http_opts *o)
+{
+	struct http *h;
+	int rc;
+
+	*hp = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	h->o = *o;
+	if ((rc = check_url(o->server, o->insecure_http, &h->base)) != 0)
+		goto fail;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h->curl = curl_easy_init()) == NULL) {
+		err_error("cannot start libcurl");
+		rc = E2E_EX_SOFTWARE;
+		goto fail;
+	}
+	*hp = h;
+	return 0;
+fail:
+	free(h->base);
+	free(h);
+	return rc;
+}
+
+const char *
+http_server(const struct http *h)
+{
+	return h->base;
+}
+
+/* ---- -v ---- */
+
+static void
+show(const char *prefix, const char *p, size_t n)
+{
+	char line[1024];
+	const char *end;
+	size_t len;
+
+	while (n > 0) {
+		end = memchr(p, '\n', n);
+		len = end ? (size_t)(end - p) : n;
+		if (len > 0 && p[len - 1] == '\r')
+			term_escape(p, len - 1, line, sizeof(line));
+		else
+			term_escape(p, len, line, sizeof(line));
+		if (len > 0)
+			fprintf(stderr, "%s %s\n", prefix, line);
+		if (end == NULL)
+			break;
+		n -= len + 1;
+		p = end + 1;
+	}
+}
+
+/* Request headers, with the token masked. */
+static void
+show_headers_out(const char *p, size_t n)
+{
+	const char *end;
+	size_t len;
+
+	while (n > 0) {
+		end = memchr(p, '\n', n);
+		len = end ? (size_t)(end - p + 1) : n;
+		if (len >= 14 && strncasecmp(p, "Authorization:", 14) == 0)
+			fprintf(stderr, "> Authorization: ***\n");
+		else
+			show(">", p, len);
+		n -= len;
+		p += len;
+	}
+}
+
+static int
+debug_cb(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
+{
+	struct http *h = arg;
+	char note[64];
+
+	(void)c;
+	switch (type) {
+	case CURLINFO_TEXT:
+		show("*", p, n);
+		break;
+	case CURLINFO_HEADER_OUT:
+		show_headers_out(p, n);
+		break;
+	case CURLINFO_HEADER_IN:
+		show("<", p, n);
+		break;
+	case CURLINFO_DATA_OUT:
+	case CURLINFO_DATA_IN:
+		if (h->rq != NULL && h->rq->secret) {
+			snprintf(note, sizeof(note), "[%zu bytes not shown: "
+			    "they hold secrets]", n);
+			show(type == CURLINFO_DATA_OUT ? ">" : "<", note,
+			    strlen(note));
+		} else {
+			show(type == CURLINFO_DATA_OUT ? ">" : "<", p,
+			    n > VERBOSE_BODY_MAX ? VERBOSE_BODY_MAX : n);
+			if (n > VERBOSE_BODY_MAX)
+				fprintf(stderr, "%s [%zu more bytes]\n",
+				    type == CURLINFO_DATA_OUT ? ">" : "<",
+				    n - VERBOSE_BODY_MAX);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- the exchange ---- */
+
+static int
+progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	struct http *h = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return *h->o.stop != 0;
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct http *h = arg;
+	size_t n = size * nmemb;
+
+	if (h->rs->body.len + n > h->cap) {
+		h->too_large = 1;
+		return 0;
+	}
+	if (buf_append(&h->rs->body, p, n) != 0)
+		return 0;
+	return n;
+}
+
+#define SET(opt, val) \
+	do { \
+		if (curl_easy_setopt(h->curl, opt, val) != CURLE_OK) \
+			goto fail; \
+	} while (0)
+
+static int
+prepare(struct http *h, const struct http_req *rq, struct curl_slist **hdrs,
+    char *url, size_t url_size)
+{
+	char line[HEADER_MAX];
+
+	curl_easy_reset(h->curl);
+	if ((size_t)snprintf(url, url_size, "%s%s", h->base, rq->path) >=
+	    url_size)
+		return -1;
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, "e2e-chat/" E2E_VERSION);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, STALL_S + rq->wait_s);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->o.cacert != NULL) {
+		/* Only the CA given: not every CA of the system besides. */
+		SET(CURLOPT_CAINFO, h->o.cacert);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
+	if (h->o.pin != NULL)
+		SET(CURLOPT_PINNEDPUBLICKEY, h->o.pin);
+	if (h->o.proxy != NULL)
+		SET(CURLOPT_PROXY, h->o.proxy);
+	if (h->o.stop != NULL) {
+		SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+		SET(CURLOPT_XFERINFODATA, h);
+		SET(CURLOPT_NOPROGRESS, 0L);
+	}
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, h);
+	if (h->o.verbose) {
+		SET(CURLOPT_DEBUGFUNCTION, debug_cb);
+		SET(CURLOPT_DEBUGDATA, h);
+		SET(CURLOPT_VERBOSE, 1L);
+	}
+	if (strcmp(rq->method, "GET") == 0) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(rq->method, "POST") != 0)
+			SET(CURLOPT_CUSTOMREQUEST, rq->method);
+		if (rq->body != NULL) {
+			SET(CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)rq->body_len);
+			SET(CURLOPT_POSTFIELDS, rq->body);
+		}
+	}
+	/* No "Expect: 100-continue" round trip before large bodies. */
+	if ((*hdrs = curl_slist_append(*hdrs, "Expect:")) == NULL)
+		goto fail;
+	if (rq->type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", rq->type);
+		if ((*hdrs = curl_slist_append(*hdrs, line)) == NULL)
+			goto fail;
+	}
+	if (rq->token != NULL) {
+		if ((size_t)snprintf(line, sizeof(line),
+		    "Authorization: Bearer %s", rq->token) >= sizeof(line))
+			goto fail;
+		*hdrs = curl_slist_append(*hdrs, line);
+		wipe(line, sizeof(line));
+		if (*hdrs == NULL)
+			goto fail;
+	}
+	SET(CURLOPT_HTTPHEADER, *hdrs);
+	return 0;
+fail:
+	return -1;
+}
+
+/* What a libcurl failure means for the user, and whether to try again. */
+static int
+failure(struct http *h, CURLcode cc, const struct http_req *rq,
+    int *again)
+{
+	curl_off_t pre = 0;
+	int unsent;
+
+	*again = 0;
+	(void)curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		return E2E_EX_UNAVAILABLE;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		if (h->too_large)
+			return E2E_EX_PROTOCOL;
+		return E2E_EX_SOFTWARE;
+	case CURLE_OUT_OF_MEMORY:
+		return E2E_EX_SOFTWARE;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return E2E_EX_TEMPFAIL;	/* stopped: not retried */
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return E2E_EX_USAGE;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PROXY:
+		unsent = 1;
+		break;
+	default:
+		/* No request went out before the failure. */
+		unsent = pre == 0;
+		break;
+	}
+	*again = unsent || rq->retry == HTTP_RETRY_SAFE;
+	return E2E_EX_TEMPFAIL;
+}
+
+static void
+report(struct http *h, CURLcode cc, int rc)
+{
+	char why[CURL_ERROR_SIZE + 64], safe[256];
+
+	snprintf(why, sizeof(why), "%s", h->errbuf[0] ? h->errbuf :
+	    curl_easy_strerror(cc));
+	term_escape(why, strlen(why), safe, sizeof(safe));
+	switch (rc) {
+	case E2E_EX_UNAVAILABLE:
+		err_error("the server's identity cannot be verified: %s", safe);
+		if (cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+			err_hint("its public key is not the one pinned with "
+			    "--pin");
+		else if (h->o.cacert == NULL)
+			err_hint("for a private CA, give its certificate with "
+			    "--cacert FILE");
+		break;
+	case E2E_EX_PROTOCOL:
+		err_error("the server's answer is larger than %zu bytes; "
+		    "is the server URL right?", h->cap);
+		break;
+	case E2E_EX_TEMPFAIL:
+		err_error("cannot reach the server %s: %s", h->base, safe);
+		break;
+	default:
+		err_error("HTTP request failed: %s", safe);
+	}
+}
+
+static long
+backoff(long delay_ms)
+{
+	uint8_t r[2];
+	long jitter = 0;
+
+	/* Up to a quarter more, so that clients do not retry in step. */
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r))
+		jitter = (long)((r[0] << 8 | r[1]) % (delay_ms / 4 + 1));
+	return delay_ms + jitter;
+}
+
+/* Sleeps ms, or less when a signal sets *stop. */
+static void
+sleep_ms(long ms, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		if (stop != NULL && *stop)
+			return;
+}
+
+int
+http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
+{
+	struct curl_slist *hdrs = NULL;
+	char url[URL_MAX], *type = NULL;
+	int64_t deadline = now_ms() + h->o.retry_ms;
+	long delay = BACKOFF_FIRST_MS, pause;
+	CURLcode cc;
+	int rc, again;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->body.secret = 1;
+	rs->retry_after = -1;
+	h->rq = rq;
+	h->rs = rs;
+	h->cap = rq->max_answer ? rq->max_answer : HTTP_ANSWER_MAX;
+	for (;;) {
+		buf_clear(&rs->body);
+		rs->status = 0;
+		h->too_large = 0;
+		h->errbuf[0] = '\0';
+		curl_slist_free_all(hdrs);
+		hdrs = NULL;
+		if (prepare(h, rq, &hdrs, url, sizeof(url)) != 0) {
+			err_error("cannot prepare the request to %s", h->base);
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		cc = curl_easy_perform(h->curl);
+		if (cc == CURLE_OK) {
+			(void)curl_easy_getinfo(h->curl,
+			    CURLINFO_RESPONSE_CODE, &rs->status);
+			if (rs->status < 500) {
+				rc = 0;
+				break;
+			}
+			/* A 5xx: the server or a proxy in front failed. */
+			rc = E2E_EX_TEMPFAIL;
+			again = rq->retry == HTTP_RETRY_SAFE ||
+			    rs->status == 502 || rs->status == 503;
+		} else {
+			rc = failure(h, cc, rq, &again);
+		}
+		pause = backoff(delay);
+		if (h->o.stop != NULL && *h->o.stop)
+			goto out;	/* the caller knows why */
+		if (!again || now_ms() + pause > deadline) {
+			if (cc != CURLE_OK)
+				report(h, cc, rc);
+			else
+				err_error("the server %s failed (HTTP %ld)",
+				    h->base, rs->status);
+			goto out;
+		}
+		if (h->o.verbose)
+			fprintf(stderr, "* trying again in %ld ms\n", pause);
+		sleep_ms(pause, h->o.stop);
+		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
+	}
+	{
+		curl_off_t ra = -1;
+
+		if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) ==
+		    CURLE_OK && ra > 0)
+			rs->retry_after = (long)ra;
+	}
+	if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &type) ==
+	    CURLE_OK && type != NULL)
+		rs->json = strncasecmp(type, "application/json", 16) == 0;
+out:
+	wipe(url, sizeof(url));
+	curl_slist_free_all(hdrs);
+	h->rq = NULL;
+	return rc;
+}
+
+void
+http_resp_free(struct http_resp *rs)
+{
+	buf_free(&rs->body);
+}
+
+void
+http_close(struct http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->curl != NULL)
+		curl_easy_cleanup(h->curl);
+	curl_global_cleanup();
+	free(h->base);
+	free(h);
+}

@@ -1,0 +1,240 @@
+/* receive.c - e2e-recv's loop (see receive.h). */
+#include "receive.h"
+#include "api.h"
+#include "err.h"
+#include "jsonio.h"
+#include "recvlog.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 100
+/* Longest single long-poll: below e2e-server's default --max-wait. */
+#define POLL_S 25
+#define FOLLOW_BACKOFF_MAX_S 30
+
+/* The stored text as the line shows it: a JWE as a JSON object, a
+ * seed-format message (or anything else) as the string it is. */
+static json_t *
+message_value(const json_t *m)
+{
+	const json_t *v = json_object_get(m, "message");
+	json_t *o;
+
+	o = jsonio_parse(json_string_value(v), json_string_length(v), NULL,
+	    0);
+	if (json_is_object(o) && json_object_get(o, "RSACipher") == NULL)
+		return o;
+	json_decref(o);
+	return json_copy((json_t *)v);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err_errno("cannot write to standard output");
+			return E2E_EX_IOERR;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes m's line to stdout in one go (stdout is not buffered here). */
+static int
+print_message(const json_t *m)
+{
+	json_t *line;
+	char *s;
+	size_t n;
+	int rc;
+
+	line = json_pack("{s:O,s:O,s:O,s:O,s:o}", "id",
+	    json_object_get(m, "id"), "from", json_object_get(m, "from"),
+	    "to", json_object_get(m, "to"), "sent_at",
+	    json_object_get(m, "sent_at"), "message", message_value(m));
+	s = line ? jsonio_dump(line) : NULL;
+	json_decref(line);
+	if (s == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	n = strlen(s);
+	s[n] = '\n';	/* jsonio_dump leaves room: the NUL's byte */
+	rc = write_all(STDOUT_FILENO, s, n + 1);
+	free(s);
+	return rc;
+}
+
+/* Lines in a file reach the disk before the server forgets them. */
+static int
+sync_output(void)
+{
+	if (fdatasync(STDOUT_FILENO) == 0 || errno == EINVAL ||
+	    errno == EROFS || errno == ENOTSUP || errno == EBADF)
+		return 0;
+	err_errno("cannot sync standard output");
+	return E2E_EX_IOERR;
+}
+
+static void
+sleep_s(long s, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = { s, 0 };
+
+	while (!*stop && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* After an error in --follow: whether to go on (after a pause). */
+static int
+follow_on(const struct receive_opts *o, int rc, long *pause)
+{
+	if (!o->follow || rc != E2E_EX_TEMPFAIL || *o->stop)
+		return 0;
+	sleep_s(*pause, o->stop);
+	*pause = *pause * 2 > FOLLOW_BACKOFF_MAX_S ? FOLLOW_BACKOFF_MAX_S :
+	    *pause * 2;
+	return 1;
+}
+
+static int
+receive_legacy(struct client *c, const struct receive_opts *o)
+{
+	time_t deadline = time(NULL) + o->wait_s;
+	unsigned long count = 0;
+	long pause = 1;
+	json_t *m;
+	int rc;
+
+	while (!*o->stop) {
+		if ((rc = api_take(c, o->from, &m)) != 0) {
+			if (follow_on(o, rc, &pause))
+				continue;
+			return *o->stop ? 0 : rc;
+		}
+		pause = 1;
+		if (m == NULL) {
+			/* The original client asked every second. */
+			if (!o->follow && (count > 0 || time(NULL) >= deadline))
+				break;
+			sleep_s(1, o->stop);
+			continue;
+		}
+		rc = print_message(m);
+		json_decref(m);
+		if (rc != 0)
+			return rc;
+		if (++count == o->limit)
+			break;
+	}
+	return 0;
+}
+
+struct acks {
+	const char *v[PAGE];
+	size_t n;
+};
+
+/* Prints what is new on a page (each line out before the next), and
+ * collects the ids to acknowledge. */
+static int
+print_page(struct recvlog *log, const json_t *arr, struct acks *a,
+    unsigned long *count, const char **last)
+{
+	const json_t *m;
+	const char *id;
+	size_t i;
+	int rc;
+
+	json_array_foreach(arr, i, m) {
+		id = json_string_value(json_object_get(m, "id"));
+		if (log == NULL || !recvlog_printed(log, id)) {
+			if ((log != NULL && (rc = recvlog_begin(log, id)) != 0) ||
+			    (rc = print_message(m)) != 0 ||
+			    (log != NULL && (rc = recvlog_done(log, id)) != 0))
+				return rc;
+			(*count)++;
+		}
+		a->v[a->n++] = id;
+		*last = id;
+	}
+	return 0;
+}
+
+int
+receive_run(struct client *c, const struct receive_opts *o)
+{
+	struct recvlog *log = NULL;
+	struct acks a;
+	char after[ID_LEN + 1] = "";
+	const char *last;
+	time_t deadline = time(NULL) + o->wait_s;
+	unsigned long count = 0, page;
+	long pause = 1, wait;
+	json_t *arr = NULL;
+	int rc = 0;
+
+	if (o->legacy)
+		return receive_legacy(c, o);
+	if (!o->peek && (rc = recvlog_open(c->home, c->sess.id,
+	    STDOUT_FILENO, &log)) != 0)
+		return rc;
+	while (!*o->stop) {
+		page = o->limit > 0 && o->limit - count < PAGE ?
+		    o->limit - count : PAGE;
+		/* Wait only while nothing came (and always with --follow). */
+		wait = o->follow ? POLL_S : count > 0 ? 0 :
+		    (long)(deadline - time(NULL));
+		wait = wait < 0 ? 0 : wait > POLL_S ? POLL_S : wait;
+		json_decref(arr);
+		arr = NULL;
+		if ((rc = api_list(c, o->from, after[0] ? after : NULL,
+		    (unsigned)page, (unsigned)wait, &arr)) != 0) {
+			if (follow_on(o, rc, &pause))
+				continue;
+			if (*o->stop)
+				rc = 0;
+			break;
+		}
+		pause = 1;
+		if (json_array_size(arr) == 0) {
+			if (o->follow || (count == 0 &&
+			    time(NULL) < deadline))
+				continue;
+			break;
+		}
+		a.n = 0;
+		last = NULL;
+		if ((rc = print_page(log, arr, &a, &count, &last)) != 0)
+			break;
+		if (o->peek) {
+			memcpy(after, last, ID_LEN + 1);
+		} else if ((rc = sync_output()) != 0 ||
+		    (rc = api_ack(c, a.v, a.n)) != 0 ||
+		    (rc = recvlog_acked(log, a.v, a.n)) != 0) {
+			/* Printed and remembered: acknowledged next time. */
+			if (follow_on(o, rc, &pause))
+				continue;
+			break;
+		}
+		if (o->limit > 0 && count >= o->limit)
+			break;
+		if (!o->follow && json_array_size(arr) < page)
+			break;
+	}
+	json_decref(arr);
+	recvlog_close(log);
+	return rc;
+}

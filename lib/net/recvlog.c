@@ -1,0 +1,344 @@
+/* recvlog.c - e2e-recv's memory of printed ids (see recvlog.h). */
+#include "recvlog.h"
+#include "err.h"
+#include "home.h"
+#include "names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_MAX ((size_t)16 << 20)
+
+struct entry {
+	char id[ID_LEN + 1];
+	int printed;		/* 1: surely; 0: begun, maybe not */
+	int have_pos;		/* where the line was to go */
+	dev_t dev;
+	ino_t ino;
+	off_t off;
+};
+
+struct recvlog {
+	int fd, lock_fd, out_fd;
+	char path[HOME_PATH_MAX];
+	struct entry *v;	/* pending: printed (or begun), not acked */
+	size_t n, cap;
+};
+
+static struct entry *
+find(const struct recvlog *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static struct entry *
+add(struct recvlog *l, const char *id)
+{
+	struct entry *e, *nv;
+	size_t ncap;
+
+	if ((e = find(l, id)) != NULL)
+		return e;
+	if (l->n == l->cap) {
+		ncap = l->cap ? l->cap * 2 : 64;
+		if ((nv = realloc(l->v, ncap * sizeof(*nv))) == NULL)
+			return NULL;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, id, ID_LEN + 1);
+	return e;
+}
+
+static void
+drop(struct recvlog *l, const char *id)
+{
+	struct entry *e = find(l, id);
+
+	if (e != NULL)
+		*e = l->v[--l->n];
+}
+
+/* One line of the log; broken lines (a kill in mid-write) are skipped. */
+static int
+replay(struct recvlog *l, char *line)
+{
+	char kind, id[ID_LEN + 2];
+	unsigned long long dev, ino;
+	long long off;
+	struct entry *e;
+
+	if (sscanf(line, "%c %27s", &kind, id) != 2 || !id_valid(id))
+		return 0;
+	if (kind == 'A') {
+		drop(l, id);
+		return 0;
+	}
+	if (kind != 'P' && kind != 'D')
+		return 0;
+	if ((e = add(l, id)) == NULL)
+		return -1;
+	if (kind == 'D') {
+		e->printed = 1;
+	} else if (sscanf(line, "P %*s %llu %llu %lld", &dev, &ino,
+	    &off) == 3 && off >= 0) {
+		e->have_pos = 1;
+		e->dev = (dev_t)dev;
+		e->ino = (ino_t)ino;
+		e->off = (off_t)off;
+	}
+	return 0;
+}
+
+/*
+ * A line begun but not known to be done: stdout, when it is the same
+ * file, shows whether it got there. A partial line of ours at the end
+ * is cut off.
+ */
+static void
+settle(struct recvlog *l, struct entry *e)
+{
+	char want[ID_LEN + 16], got[ID_LEN + 16], chunk[4096], proc[64];
+	struct stat st, rst;
+	size_t wl;
+	off_t pos;
+	ssize_t n = -1;
+	int rfd;
+
+	if (!e->have_pos || fstat(l->out_fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_dev != e->dev ||
+	    st.st_ino != e->ino || st.st_size <= e->off)
+		return;
+	/* stdout is often opened for writing only (">> inbox"). */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", l->out_fd);
+	if ((rfd = open(proc, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(rfd, &rst) != 0 ||
+	    rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
+		goto out;
+	wl = (size_t)snprintf(want, sizeof(want), "{\"id\":\"%s\"", e->id);
+	if (pread(rfd, got, wl, e->off) != (ssize_t)wl ||
+	    memcmp(want, got, wl) != 0)
+		goto out;
+	for (pos = e->off + (off_t)wl;; pos += n) {
+		n = pread(rfd, chunk, sizeof(chunk), pos);
+		if (n <= 0)
+			break;
+		if (memchr(chunk, '\n', (size_t)n) != NULL) {
+			e->printed = 1;
+			goto out;
+		}
+	}
+	/* Ours, cut short by a kill: remove it, it is printed again. */
+	if (n == 0 && ftruncate(l->out_fd, e->off) != 0)
+		err_warn("cannot remove a partial line from the output");
+out:
+	close(rfd);
+}
+
+static int
+load(struct recvlog *l)
+{
+	char *text = NULL, *line, *nl;
+	struct stat st;
+	size_t i;
+	ssize_t n;
+
+	if (fstat(l->fd, &st) != 0)
+		goto fail;
+	if (st.st_size == 0)
+		return 0;
+	if ((size_t)st.st_size > LOG_MAX) {
+		err_error("%s is too large; remove it", l->path);
+		return E2E_EX_CANTCREAT;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL ||
+	    (n = pread(l->fd, text, (size_t)st.st_size, 0)) < 0)
+		goto fail;
+	text[n] = '\0';
+	for (line = text; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;	/* a last line cut short */
+		*nl = '\0';
+		if (replay(l, line) != 0)
+			goto fail;
+	}
+	free(text);
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].printed)
+			settle(l, &l->v[i]);
+	/* The ones that never got out are as if never begun. */
+	for (i = 0; i < l->n;)
+		if (!l->v[i].printed)
+			l->v[i] = l->v[--l->n];
+		else
+			i++;
+	return 0;
+fail:
+	free(text);
+	err_errno("cannot read %s", l->path);
+	return E2E_EX_CANTCREAT;
+}
+
+int
+recvlog_open(const char *home, const char *user_id, int out_fd,
+    struct recvlog **out)
+{
+	char name[64], lock_path[HOME_PATH_MAX];
+	struct recvlog *l;
+	int rc = E2E_EX_CANTCREAT;
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	l->fd = l->lock_fd = -1;
+	l->out_fd = out_fd;
+	snprintf(name, sizeof(name), "recv-%s.lock", user_id);
+	if (home_file(home, name, lock_path, sizeof(lock_path)) != 0)
+		goto out;
+	snprintf(name, sizeof(name), "recv-%s.log", user_id);
+	if (home_file(home, name, l->path, sizeof(l->path)) != 0)
+		goto out;
+	if ((l->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		err_errno("cannot open %s", lock_path);
+		goto out;
+	}
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			err_error("another e2e-recv is running for this user");
+			rc = E2E_EX_TEMPFAIL;
+		} else {
+			err_errno("cannot lock %s", lock_path);
+		}
+		goto out;
+	}
+	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		err_errno("cannot open %s", l->path);
+		goto out;
+	}
+	if ((rc = load(l)) != 0)
+		goto out;
+	*out = l;
+	return 0;
+out:
+	recvlog_close(l);
+	return rc;
+}
+
+int
+recvlog_printed(const struct recvlog *l, const char *id)
+{
+	const struct entry *e = find(l, id);
+
+	return e != NULL && e->printed;
+}
+
+static int
+append(struct recvlog *l, const char *line, size_t len)
+{
+	ssize_t n;
+
+	/* One write: a kill leaves the line whole or cut, never mixed. */
+	do
+		n = write(l->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		err_errno("cannot write to %s", l->path);
+		return E2E_EX_IOERR;
+	}
+	return 0;
+}
+
+int
+recvlog_begin(struct recvlog *l, const char *id)
+{
+	char line[128];
+	struct stat st;
+	struct entry *e;
+	off_t end;
+	int n;
+
+	/* Where the line will start: the end for ">>", else the offset. */
+	if (fstat(l->out_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (end = (fcntl(l->out_fd, F_GETFL) & O_APPEND) ? st.st_size :
+	    lseek(l->out_fd, 0, SEEK_CUR)) >= 0)
+		n = snprintf(line, sizeof(line), "P %s %ju %ju %jd\n", id,
+		    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+		    (intmax_t)end);
+	else
+		n = snprintf(line, sizeof(line), "P %s - - -\n", id);
+	if ((e = add(l, id)) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	e->printed = 0;
+	return append(l, line, (size_t)n);
+}
+
+int
+recvlog_done(struct recvlog *l, const char *id)
+{
+	char line[64];
+	struct entry *e;
+	int n;
+
+	if ((e = find(l, id)) != NULL)
+		e->printed = 1;
+	n = snprintf(line, sizeof(line), "D %s\n", id);
+	return append(l, line, (size_t)n);
+}
+
+int
+recvlog_acked(struct recvlog *l, const char *const *ids, size_t n)
+{
+	char line[64];
+	size_t i;
+	int len, rc;
+
+	for (i = 0; i < n; i++)
+		drop(l, ids[i]);
+	if (l->n == 0) {
+		if (ftruncate(l->fd, 0) != 0) {
+			err_errno("cannot empty %s", l->path);
+			return E2E_EX_IOERR;
+		}
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		len = snprintf(line, sizeof(line), "A %s\n", ids[i]);
+		if ((rc = append(l, line, (size_t)len)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+recvlog_close(struct recvlog *l)
+{
+	if (l == NULL)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	free(l->v);
+	free(l);
+}

@@ -1,0 +1,45 @@
+/*
+ * recvlog.h - e2e-recv's memory, so that a message is printed once even
+ * when e2e-recv dies between printing it and acknowledging it.
+ *
+ * HOME/recv-USERID.log is an append-only log of lines:
+ *   P ID DEV INO OFFSET   about to print ID at OFFSET of the regular file
+ *                         DEV:INO that stdout is ("P ID - - -" otherwise)
+ *   D ID                  ID was printed (written and flushed)
+ *   A ID                  ID was acknowledged
+ * An ID with P or D and no A was (maybe) printed but not acknowledged.
+ * For a P without its D, the output file itself says whether the line
+ * got there: a complete line starting {"id":"ID" at OFFSET was printed,
+ * a partial one (a kill in mid-write) is cut off and printed again. The
+ * log is emptied whenever nothing is pending. A lock on HOME/recv-USERID.lock
+ * keeps a second e2e-recv of the same user out.
+ */
+#ifndef E2E_RECVLOG_H
+#define E2E_RECVLOG_H
+
+#include <stddef.h>
+
+struct recvlog;
+
+/*
+ * Opens (creating) and locks the log of user_id in home, reading what it
+ * remembers; out_fd is where the lines go (stdout). Returns 0, or 75
+ * (reported) when another e2e-recv holds the lock, or 73.
+ */
+int recvlog_open(const char *home, const char *user_id, int out_fd,
+    struct recvlog **out);
+
+/* 1 when id was printed before and not yet acknowledged. */
+int recvlog_printed(const struct recvlog *l, const char *id);
+
+/* Records that id is about to be printed / was printed. 0 or 74. */
+int recvlog_begin(struct recvlog *l, const char *id);
+int recvlog_done(struct recvlog *l, const char *id);
+
+/* Records that ids were acknowledged; empties the log when nothing is
+ * left pending. 0 or 74. */
+int recvlog_acked(struct recvlog *l, const char *const *ids, size_t n);
+
+void recvlog_close(struct recvlog *l);
+
+#endif

@@ -1,0 +1,199 @@
+/* session.c - the saved session (see session.h). */
+#include "session.h"
+#include "buf.h"
+#include "err.h"
+#include "fileio.h"
+#include "home.h"
+#include "jsonio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SESSION_FILE_MAX (64 * 1024)
+
+/* A JWT's characters: base64url and dots. */
+static int
+token_chars(const char *t, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '-' || t[i] == '_' || t[i] == '.'))
+			return 0;
+	return len > 0;
+}
+
+static int
+copy_member(const json_t *o, const char *key, char *dst, size_t size)
+{
+	const char *v;
+	size_t len;
+
+	if ((v = jsonio_str(o, key, &len)) == NULL || len >= size ||
+	    memchr(v, '\0', len) != NULL)
+		return -1;
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+/* Opens the session file, refusing one another user could have read or
+ * put there. Returns the fd, -1 when absent, -2 when refused. */
+static int
+open_session(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY)) < 0) {
+		if (errno == ENOENT)
+			return -1;
+		if (errno == ELOOP)
+			err_error("%s is a symbolic link; not using it", path);
+		else
+			err_errno("cannot open %s", path);
+		return -2;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err_error("%s is not a regular file", path);
+		goto refused;
+	}
+	if (st.st_uid != geteuid()) {
+		err_error("%s belongs to another user; not using it", path);
+		goto refused;
+	}
+	if ((st.st_mode & 077) != 0) {
+		err_error("%s can be read by other users; not using it", path);
+		err_hint("its token may have leaked: remove it and sign in "
+		    "again (e2e-account signout; e2e-account signin NAME)");
+		goto refused;
+	}
+	return fd;
+refused:
+	close(fd);
+	return -2;
+}
+
+int
+session_load(const char *home, struct session *s)
+{
+	char path[HOME_PATH_MAX];
+	struct buf b = BUF_SECRET_INIT;
+	json_t *o = NULL, *exp;
+	ssize_t n;
+	int fd = -1, rc = E2E_EX_NOPERM;
+
+	memset(s, 0, sizeof(*s));
+	if (home_file(home, "session", path, sizeof(path)) != 0)
+		return E2E_EX_NOPERM;
+	if ((fd = open_session(path)) < 0)
+		return fd == -1 ? -1 : E2E_EX_NOPERM;
+	for (;;) {
+		if (buf_reserve(&b, 4096) != 0)
+			goto out;
+		n = read(fd, b.p + b.len, b.cap - b.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno("cannot read %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > SESSION_FILE_MAX) {
+			err_error("%s is too large to be a session", path);
+			goto out;
+		}
+	}
+	if ((o = jsonio_parse((const char *)b.p, b.len, NULL, 0)) == NULL ||
+	    !json_is_object(o) ||
+	    copy_member(o, "server", s->server, sizeof(s->server)) != 0 ||
+	    copy_member(o, "name", s->name, sizeof(s->name)) != 0 ||
+	    copy_member(o, "id", s->id, sizeof(s->id)) != 0 ||
+	    copy_member(o, "token", s->token, sizeof(s->token)) != 0 ||
+	    !json_is_integer(exp = json_object_get(o, "expires_at")) ||
+	    !name_valid(s->name, strlen(s->name)) || !id_valid(s->id) ||
+	    !token_chars(s->token, strlen(s->token))) {
+		err_error("%s is not a valid session", path);
+		err_hint("sign in again: e2e-account signin NAME");
+		goto out;
+	}
+	s->expires_at = json_integer_value(exp);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(o);
+	buf_free(&b);
+	if (rc != 0)
+		session_wipe(s);
+	return rc;
+}
+
+int
+session_save(const char *home, const struct session *s)
+{
+	char path[HOME_PATH_MAX], *text = NULL;
+	json_t *o;
+	int rc;
+
+	if ((rc = home_file(home, "session", path, sizeof(path))) != 0)
+		return rc;
+	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "server", s->server, "name",
+	    s->name, "id", s->id, "token", s->token, "expires_at",
+	    (json_int_t)s->expires_at);
+	if (o == NULL || (text = jsonio_dump(o)) == NULL) {
+		err_error("out of memory");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	json_decref(o);
+	o = NULL;
+	/* Replaces any earlier session, never through a symlink. */
+	rc = file_write_atomic(path, text, strlen(text), 0600, -1);
+out:
+	json_decref(o);
+	if (text != NULL) {
+		wipe(text, strlen(text));
+		free(text);
+	}
+	return rc;
+}
+
+int
+session_remove(const char *home, int *removed)
+{
+	char path[HOME_PATH_MAX];
+
+	*removed = 0;
+	if (home_file(home, "session", path, sizeof(path)) != 0)
+		return E2E_EX_IOERR;
+	if (unlink(path) == 0) {
+		*removed = 1;
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	err_errno("cannot remove %s", path);
+	return E2E_EX_IOERR;
+}
+
+int
+session_expired(const struct session *s, int64_t now)
+{
+	return now >= s->expires_at;
+}
+
+void
+session_wipe(struct session *s)
+{
+	wipe(s->token, sizeof(s->token));
+}
