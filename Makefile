@@ -188,6 +188,15 @@ $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/harness.h \
 		$(SERVER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_SERVER_LIB) \
 		$(TEST_LIB) $(SERVER_LIBS) $(PKG_LIBS)
 
+# test_net_*.c test the client's modules and link libcurl.
+$(BUILD)/tests/test_net_%: tests/unit/test_net_%.c tests/unit/harness.h \
+		$(NET_LIB) $(TEST_LIB)
+	@mkdir -p $(@D)
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/net \
+		$(NET_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(TEST_LIB) \
+		$(NET_LIBS) $(PKG_LIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
