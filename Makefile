@@ -4,6 +4,7 @@
 #   make check          build and run every test (unit, then bats)
 #   make sanitize       the whole suite under AddressSanitizer + UBSan
 #   make bench          benchmarks against age and openssl (not a test)
+#   make demo           the main job: a server, two users, messages both ways
 #   make deps           install the Debian packages the project needs
 #   make install PREFIX=/usr/local DESTDIR=...
 #
@@ -254,6 +255,12 @@ bench: $(TOOL_BINS)
 # latency, 10,000 waiting receivers (bench/server.sh).
 bench-server: $(TOOL_BINS)
 	@E2E_BIN=$(abspath $(BIN)) bench/server.sh
+
+# The main job in one command (README): a local server, two users,
+# signed and encrypted messages both ways. CI runs it.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@E2E_BIN=$(abspath $(BIN)) scripts/demo.sh
 
 deps:
 	@scripts/deps.sh

@@ -187,6 +187,10 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 		    "\"server = URL\" in %s/config", c->home);
 		return E2E_EX_USAGE;
 	}
+	if (c->cfg.pin != NULL && strncmp(c->cfg.pin, "sha256//", 8) != 0) {
+		err_error("%s/config: pin takes sha256//BASE64", c->home);
+		return E2E_EX_CONFIG;
+	}
 	memset(&ho, 0, sizeof(ho));
 	ho.server = server;
 	ho.cacert = first(o->cacert, c->cfg.cacert);
