@@ -217,7 +217,7 @@ api_signin(struct client *c, const char *name, const char *password,
 		return rc;
 	if (o == NULL || copy_id(o, s->id) != 0 ||
 	    (token = jsonio_str(o, "token", &len)) == NULL || len == 0 ||
-	    len > SESSION_TOKEN_MAX || strlen(token) != len ||
+	    len > SESSION_TOKEN_MAX || !session_token_valid(token, len) ||
 	    !json_is_integer(exp = json_object_get(o, "expires_at"))) {
 		json_decref(o);
 		err_error("the server's answer to the sign-in is not "

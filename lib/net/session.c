@@ -15,9 +15,8 @@
 
 #define SESSION_FILE_MAX (64 * 1024)
 
-/* A JWT's characters: base64url and dots. */
-static int
-token_chars(const char *t, size_t len)
+int
+session_token_valid(const char *t, size_t len)
 {
 	size_t i;
 
@@ -121,7 +120,7 @@ session_load(const char *home, struct session *s)
 	    copy_member(o, "token", s->token, sizeof(s->token)) != 0 ||
 	    !json_is_integer(exp = json_object_get(o, "expires_at")) ||
 	    !name_valid(s->name, strlen(s->name)) || !id_valid(s->id) ||
-	    !token_chars(s->token, strlen(s->token))) {
+	    !session_token_valid(s->token, strlen(s->token))) {
 		err_error("%s is not a valid session", path);
 		err_hint("sign in again: e2e-account signin NAME");
 		goto out;

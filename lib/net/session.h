@@ -34,6 +34,10 @@ int session_save(const char *home, const struct session *s);
  * or 74 (reported). */
 int session_remove(const char *home, int *removed);
 
+/* 1 when t (len bytes) can be a token: a JWT's characters (base64url
+ * and dots), nothing that could end a header line. */
+int session_token_valid(const char *t, size_t len);
+
 /* 1 when the session has expired at time now. */
 int session_expired(const struct session *s, int64_t now);
 
