@@ -2,6 +2,7 @@
 #include "crypto.h"
 #include "err.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -42,25 +43,34 @@ crypto_init(void)
 	return 0;
 }
 
+/* The server fetches from several threads. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *
 lookup(struct cached *c, const char *name, void *(*fetch)(const char *))
 {
+	void *alg = NULL;
 	size_t i;
 
+	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SIZE && c[i].name != NULL; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return c[i].alg;
+		if (strcmp(c[i].name, name) == 0) {
+			alg = c[i].alg;
+			goto out;
+		}
 	if (i == CACHE_SIZE) {
 		err_error("internal error: algorithm cache full");
-		return NULL;
+		goto out;
 	}
-	c[i].alg = fetch(name);
-	if (c[i].alg == NULL) {
+	if ((alg = fetch(name)) == NULL) {
 		err_crypto(name);
-		return NULL;
+		goto out;
 	}
+	c[i].alg = alg;
 	c[i].name = name;
-	return c[i].alg;
+out:
+	pthread_mutex_unlock(&cache_lock);
+	return alg;
 }
 
 static void *

@@ -38,6 +38,27 @@ err_prog(void)
 	return prog;
 }
 
+/* Where this thread's first error goes instead of stderr (a server
+ * answers it to the client), or NULL. */
+static _Thread_local char *capture;
+static _Thread_local size_t capture_size;
+
+void
+err_capture_begin(char *buf, size_t size)
+{
+	capture = buf;
+	capture_size = size;
+	if (size > 0)
+		buf[0] = '\0';
+}
+
+void
+err_capture_end(void)
+{
+	capture = NULL;
+	capture_size = 0;
+}
+
 static void
 vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
 {
@@ -45,6 +66,18 @@ vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
 	 * format into a buffer and write it in one call. */
 	char line[1024];
 	int n;
+
+	if (capture != NULL) {
+		/* The first error only; hints and notes are for terminals. */
+		if (capture[0] == '\0' && strcmp(kind, "error: ") == 0) {
+			n = vsnprintf(capture, capture_size, fmt, ap);
+			if (tail != NULL && n >= 0 &&
+			    (size_t)n < capture_size)
+				snprintf(capture + n, capture_size - (size_t)n,
+				    ": %s", tail);
+		}
+		return;
+	}
 
 	n = snprintf(line, sizeof(line), "%s: %s", prog, kind);
 	if (n < 0 || (size_t)n >= sizeof(line))

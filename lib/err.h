@@ -11,6 +11,7 @@
 #define E2E_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Exit codes follow sysexits.h and mean the same in every tool. */
 enum {
@@ -42,6 +43,15 @@ void err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Until err_capture_end, this thread's messages are not printed: the
+ * first error's text (without the program name) goes into buf (size
+ * bytes, emptied here), for a caller that reports it another way (a
+ * server's answer). Warnings, hints and notes are dropped.
+ */
+void err_capture_begin(char *buf, size_t size);
+void err_capture_end(void);
 
 /*
  * Reports an OpenSSL failure that is not the user's fault (an internal

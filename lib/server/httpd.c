@@ -704,6 +704,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	}
 	free(r->msg.body);
 	store_message_list_free(&r->list);
+	store_key_list_free(&r->keys);
 	for (i = 0; i < r->nids; i++)
 		free(r->ids[i]);
 	free(r->ids);

@@ -9,6 +9,8 @@
 #include "srv.h"
 #include "err.h"
 #include "jsonio.h"
+#include "jwk.h"
+#include "keyfile.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -765,6 +767,214 @@ h_message_delete(struct req *r)
 	write_then(r, ack_run, ack_cont);
 }
 
+/* ---- the key directory: PUT /keys, GET /keys/:name, DELETE /keys/:kid */
+
+#define KEY_PEM_MAX (16 * 1024)
+
+static json_t *
+keys_json(const char *name, const struct store_key_list *l)
+{
+	json_t *arr = json_array(), *k;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < l->n; i++) {
+		k = json_pack("{s:s,s:s,s:I}", "kid", l->v[i].kid, "pem",
+		    l->v[i].pem, "created_at", (json_int_t)l->v[i].created_at);
+		if (k == NULL || json_array_append_new(arr, k) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr ? json_pack("{s:s,s:o}", "name", name, "keys", arr) : NULL;
+}
+
+/* Answers the keys of user (id, name) as they are now. */
+static void
+respond_keys(struct req *r, const char *id, const char *name)
+{
+	struct store *st = &r->srv->store;
+	json_t *o;
+
+	store_key_list_free(&r->keys);
+	if (st->be->keys(st, id, &r->keys) != STORE_OK ||
+	    (o = keys_json(name, &r->keys)) == NULL) {
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	respond_json(r, 200, o);
+}
+
+/*
+ * One published key: a PEM SubjectPublicKeyInfo of an RSA key of 2048
+ * to 4096 bits with e = 65537 (the checks every tool makes), whose id
+ * the server computes, and which must match an id given. The PEM kept is
+ * the server's own encoding of the key, nothing else of what was sent.
+ * 0, or answered (400).
+ */
+static int
+key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
+{
+	static const char *const allowed[] = { "pem", "kid", NULL };
+	const char *pem, *kid;
+	size_t len, kid_len;
+	char why[256], what[32];
+	struct buf out = BUF_INIT;
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	if (!json_is_object(e) || jsonio_unknown_member(e, allowed) != NULL) {
+		respond_error(r, 400, "keys[%zu] must be {\"pem\": ...} with "
+		    "an optional \"kid\"", i);
+		return -1;
+	}
+	pem = jsonio_str(e, "pem", &len);
+	kid = jsonio_str(e, "kid", &kid_len);
+	if (pem == NULL || len == 0 || len > KEY_PEM_MAX) {
+		respond_error(r, 400, "keys[%zu].pem must be a PEM public key "
+		    "of at most %d bytes", i, KEY_PEM_MAX);
+		return -1;
+	}
+	if (json_object_get(e, "kid") != NULL && (kid == NULL ||
+	    !jwk_is_kid(kid, kid_len))) {
+		respond_error(r, 400, "keys[%zu].kid is not a key id", i);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "keys[%zu]", i);
+	err_capture_begin(why, sizeof(why));
+	rc = keyfile_parse_public((const uint8_t *)pem, len, what, &pk);
+	if (rc == 0)
+		rc = jwk_thumbprint(pk, k->kid);
+	if (rc == 0)
+		rc = keyfile_public_pem(pk, &out);
+	err_capture_end();
+	if (rc != 0) {
+		respond_error(r, rc == E2E_EX_SOFTWARE ? 500 : 400, "%s",
+		    why[0] ? why : "internal error");
+		goto out;
+	}
+	if (kid != NULL && strcmp(kid, k->kid) != 0) {
+		respond_error(r, 400, "keys[%zu].kid is %s but the key's id "
+		    "is %s", i, kid, k->kid);
+		rc = -1;
+		goto out;
+	}
+	if (buf_terminate(&out) != 0) {
+		respond_error(r, 500, "internal error");
+		rc = -1;
+		goto out;
+	}
+	k->pem = (char *)out.p;
+	out.p = NULL;
+out:
+	buf_free(&out);
+	EVP_PKEY_free(pk);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+keys_put_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+	int64_t now = srv_now();
+	size_t i;
+	int rc = STORE_OK;
+
+	for (i = 0; i < r->keys.n && rc == STORE_OK; i++) {
+		r->keys.v[i].created_at = now;
+		rc = s->be->key_put(s, r->user.id, &r->keys.v[i]);
+	}
+	return rc;
+}
+
+static void
+keys_put_cont(struct req *r)
+{
+	if (r->result == STORE_OK)
+		respond_keys(r, r->user.id, r->user.name);
+	else if (r->result == STORE_CONFLICT)
+		respond_error(r, 409, "at most %d keys per user; delete one "
+		    "first", STORE_KEYS_MAX);
+	else if (r->result == STORE_NOT_FOUND)
+		respond_error(r, 404, "no such user");
+	else
+		respond_error(r, 500, "internal error");
+}
+
+static void
+h_keys_put(struct req *r)
+{
+	const json_t *keys = json_object_get(r->params, "keys"), *e;
+	size_t i;
+
+	if (!json_is_array(keys) || json_array_size(keys) == 0 ||
+	    json_array_size(keys) > STORE_KEYS_MAX) {
+		respond_error(r, 400, "\"keys\" must list 1 to %d keys",
+		    STORE_KEYS_MAX);
+		return;
+	}
+	if ((r->keys.v = calloc(json_array_size(keys),
+	    sizeof(*r->keys.v))) == NULL) {
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	json_array_foreach(keys, i, e) {
+		if (key_from_json(r, i, e, &r->keys.v[i]) != 0)
+			return;
+		r->keys.n++;
+	}
+	write_then(r, keys_put_run, keys_put_cont);
+}
+
+static void
+h_keys_get(struct req *r)
+{
+	if (!srv_valid_name(r->param, strlen(r->param))) {
+		respond_error(r, 404, "no such user");
+		return;
+	}
+	switch (srv_user_by_name(r->srv, r->param, &r->other)) {
+	case STORE_OK:
+		respond_keys(r, r->other.id, r->other.name);
+		break;
+	case STORE_NOT_FOUND:
+		respond_error(r, 404, "no such user: %s", r->param);
+		break;
+	default:
+		respond_error(r, 500, "internal error");
+	}
+}
+
+static int
+key_delete_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+
+	return s->be->key_delete(s, r->user.id, r->param);
+}
+
+static void
+key_delete_cont(struct req *r)
+{
+	if (r->result == STORE_OK)
+		respond_json(r, 200, json_pack("{s:s,s:b}", "kid", r->param,
+		    "deleted", 1));
+	else if (r->result == STORE_NOT_FOUND)
+		respond_error(r, 404, "no such key");
+	else
+		respond_error(r, 500, "internal error");
+}
+
+static void
+h_key_delete(struct req *r)
+{
+	/* Only one's own keys: another user's key id is not found. */
+	if (!jwk_is_kid(r->param, strlen(r->param))) {
+		respond_error(r, 404, "no such key");
+		return;
+	}
+	write_then(r, key_delete_run, key_delete_cont);
+}
+
 /* ---- GET /healthz, GET /metrics ---- */
 
 static void
@@ -802,6 +1012,9 @@ const struct route routes[] = {
 	{ "POST", "/messages/ack", 1, 256 * 1024, h_ack, "ack" },
 	{ "DELETE", "/messages/", 1, SMALL, h_message_delete,
 	    "message_delete" },
+	{ "PUT", "/keys", 1, 256 * 1024, h_keys_put, "keys_put" },
+	{ "GET", "/keys/", 1, SMALL, h_keys_get, "keys_get" },
+	{ "DELETE", "/keys/", 1, SMALL, h_key_delete, "key_delete" },
 	{ "GET", "/healthz", 0, 0, h_healthz, "healthz" },
 	{ "GET", "/metrics", 0, 0, h_metrics, "metrics" },
 };

@@ -99,6 +99,7 @@ struct req {
 	struct store_user other;
 	struct store_message msg;
 	struct store_message_list list;
+	struct store_key_list keys;
 	char **ids;
 	size_t nids, deleted;
 	char from[STORE_NAME_MAX + 1];

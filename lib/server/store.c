@@ -103,6 +103,18 @@ store_new_ordered_id(char out[STORE_ID_LEN + 1])
 }
 
 void
+store_key_list_free(struct store_key_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].pem);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
 store_message_list_free(struct store_message_list *l)
 {
 	size_t i;

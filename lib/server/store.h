@@ -55,6 +55,22 @@ struct store_message_list {
 
 void store_message_list_free(struct store_message_list *l);
 
+/* A published public key (the key directory). */
+#define STORE_KEYS_MAX 16		/* per user: one per device */
+#define STORE_KID_LEN 43		/* RFC 7638 thumbprint, base64url */
+struct store_key {
+	char kid[STORE_KID_LEN + 1];
+	char *pem;		/* malloc'd SubjectPublicKeyInfo PEM */
+	int64_t created_at;
+};
+
+struct store_key_list {
+	struct store_key *v;
+	size_t n;
+};
+
+void store_key_list_free(struct store_key_list *l);
+
 struct store;
 
 /* A backend: what a database must provide. Every function returns one of
@@ -72,6 +88,8 @@ struct store_backend {
 	    const char *after, size_t limit, struct store_message_list *out);
 	int (*count_messages)(struct store *s, int64_t *n);
 	int (*meta_get)(struct store *s, const char *key, struct buf *value);
+	int (*keys)(struct store *s, const char *user_id,
+	    struct store_key_list *out);
 	/* writes */
 	int (*begin)(struct store *s);
 	int (*savepoint)(struct store *s);
@@ -90,6 +108,12 @@ struct store_backend {
 	    const char *from, struct store_message *out);
 	int (*messages_delete)(struct store *s, const char *to_id,
 	    const char *const *ids, size_t n, size_t *deleted);
+	/* Adds a key (a key already there stays as it was); STORE_CONFLICT
+	 * when the user has STORE_KEYS_MAX keys. */
+	int (*key_put)(struct store *s, const char *user_id,
+	    const struct store_key *k);
+	int (*key_delete)(struct store *s, const char *user_id,
+	    const char *kid);
 };
 
 extern const struct store_backend store_sqlite;

@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define MAX_READERS 64
 #define MAX_STMTS 32
 
@@ -66,6 +66,15 @@ static const char schema[] =
 	"  sent_at INTEGER NOT NULL,"
 	"  body BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS messages_to ON messages(recipient_id, id);";
+
+/* Version 2: the key directory. */
+static const char schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS keys ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  kid TEXT NOT NULL,"
+	"  pem TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, kid)) WITHOUT ROWID;";
 
 static int
 fail(sqlite3 *db, const char *what)
@@ -201,13 +210,17 @@ sq_open(struct store *s, const char *path)
 	if (exec(q->w.db, "PRAGMA journal_mode=WAL;") != STORE_OK ||
 	    exec(q->w.db, "PRAGMA synchronous=FULL;") != STORE_OK)
 		goto out;
-	/* Version 0 is a new database. Later versions migrate from here. */
-	if (version < 1 &&
+	/* Version 0 is a new database; each step migrates one version up,
+	 * all in one transaction. */
+	if (version < SCHEMA_VERSION &&
 	    (exec(q->w.db, "BEGIN IMMEDIATE;") != STORE_OK ||
-	    exec(q->w.db, schema) != STORE_OK ||
-	    exec(q->w.db, "PRAGMA user_version=1;") != STORE_OK ||
-	    exec(q->w.db, "COMMIT;") != STORE_OK))
+	    (version < 1 && exec(q->w.db, schema) != STORE_OK) ||
+	    (version < 2 && exec(q->w.db, schema_v2) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=2;") != STORE_OK ||
+	    exec(q->w.db, "COMMIT;") != STORE_OK)) {
+		(void)exec(q->w.db, "ROLLBACK;");
 		goto out;
+	}
 	rc = STORE_OK;
 out:
 	sqlite3_finalize(st);
@@ -390,6 +403,58 @@ out:
 	done_with(st);
 	if (rc != STORE_OK)
 		store_message_list_free(out);
+	return rc;
+}
+
+static int
+sq_keys(struct store *s, const char *user_id, struct store_key_list *out)
+{
+	struct conn *c = reader(s);
+	sqlite3_stmt *st = NULL;
+	struct store_key *v, *k;
+	const unsigned char *pem;
+	int rc = STORE_ERROR, step, n;
+
+	out->v = NULL;
+	out->n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((st = cached(c, "SELECT kid, pem, created_at FROM keys WHERE "
+	    "user_id = ?1 ORDER BY created_at, kid")) == NULL ||
+	    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		rc = fail(c->db, "reading keys");
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((v = realloc(out->v, (out->n + 1) * sizeof(*v))) == NULL)
+			goto nomem;
+		out->v = v;
+		k = &v[out->n];
+		memset(k, 0, sizeof(*k));
+		copy_col(st, 0, k->kid, sizeof(k->kid));
+		pem = sqlite3_column_text(st, 1);
+		n = sqlite3_column_bytes(st, 1);
+		if ((k->pem = malloc((size_t)n + 1)) == NULL)
+			goto nomem;
+		if (n > 0)
+			memcpy(k->pem, pem, (size_t)n);
+		k->pem[n] = '\0';
+		k->created_at = sqlite3_column_int64(st, 2);
+		out->n++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, "reading keys");
+		goto out;
+	}
+	rc = STORE_OK;
+	goto out;
+nomem:
+	err_error("out of memory");
+out:
+	done_with(st);
+	if (rc != STORE_OK)
+		store_key_list_free(out);
 	return rc;
 }
 
@@ -691,6 +756,65 @@ sq_messages_delete(struct store *s, const char *to_id,
 	return rc;
 }
 
+static int
+sq_key_put(struct store *s, const char *user_id, const struct store_key *k)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT count(*), "
+	    "sum(kid = ?2) FROM keys WHERE user_id = ?1");
+	int64_t count, have;
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, k->kid, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		done_with(st);
+		return fail(((struct sq *)s->impl)->w.db, "counting keys");
+	}
+	count = sqlite3_column_int64(st, 0);
+	have = sqlite3_column_int64(st, 1);
+	done_with(st);
+	if (have > 0)
+		return STORE_OK;	/* published already: kept as it was */
+	if (count >= STORE_KEYS_MAX)
+		return STORE_CONFLICT;
+	st = w_prepare(s, "INSERT INTO keys (user_id, kid, pem, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4)");
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, k->kid, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_text(st, 3, k->pem, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(st, 4,
+	    k->created_at) != SQLITE_OK) {
+		done_with(st);
+		return STORE_ERROR;
+	}
+	/* A user deleted meanwhile fails the foreign key: not found. */
+	rc = w_done(s, st, "storing a key");
+	return rc == STORE_CONFLICT ? STORE_NOT_FOUND : rc;
+}
+
+static int
+sq_key_delete(struct store *s, const char *user_id, const char *kid)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM keys WHERE user_id = ?1 "
+	    "AND kid = ?2");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, kid, -1, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		done_with(st);
+		return STORE_ERROR;
+	}
+	rc = w_done(s, st, "deleting a key");
+	return rc == STORE_OK && changes(s) == 0 ? STORE_NOT_FOUND : rc;
+}
+
 const struct store_backend store_sqlite = {
 	"sqlite",
 	sq_open,
@@ -700,6 +824,7 @@ const struct store_backend store_sqlite = {
 	sq_messages,
 	sq_count_messages,
 	sq_meta_get,
+	sq_keys,
 	sq_begin,
 	sq_savepoint,
 	sq_release,
@@ -712,4 +837,6 @@ const struct store_backend store_sqlite = {
 	sq_message_put,
 	sq_message_take_oldest,
 	sq_messages_delete,
+	sq_key_put,
+	sq_key_delete,
 };
