@@ -130,6 +130,23 @@ time_text(int64_t t, char *out, size_t size)
 		snprintf(out, size, "%lld", (long long)t);
 }
 
+/* A CA file that cannot be read is the user's mistake, not the
+ * server's failure to prove its identity. */
+static int
+readable(const char *path, const char *what, int code)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		err_errno("%s: cannot read %s", what, path);
+		return code;
+	}
+	fclose(f);
+	return 0;
+}
+
 /* The session must be for this server, and still valid. */
 static int
 check_session(struct client *c)
@@ -191,6 +208,13 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 		err_error("%s/config: pin takes sha256//BASE64", c->home);
 		return E2E_EX_CONFIG;
 	}
+	if ((rc = readable(o->cacert, "--cacert", E2E_EX_NOINPUT)) != 0 ||
+	    (o->cacert == NULL && (rc = readable(c->cfg.cacert,
+	    "cacert in the config file", E2E_EX_CONFIG)) != 0))
+		return rc;
+	if (o->proxy == NULL && c->cfg.proxy != NULL &&
+	    http_check_proxy(c->cfg.proxy) != 0)
+		return E2E_EX_CONFIG;
 	memset(&ho, 0, sizeof(ho));
 	ho.server = server;
 	ho.cacert = first(o->cacert, c->cfg.cacert);

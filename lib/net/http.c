@@ -126,6 +126,26 @@ out:
 	return rc;
 }
 
+/* A proxy URL libcurl can use: a typo is a usage error, not a network
+ * failure worth retrying. */
+int
+http_check_proxy(const char *proxy)
+{
+	static const char *const schemes[] = { "http://", "https://",
+		"socks4://", "socks4a://", "socks5://", "socks5h://", NULL };
+	char safe[256];
+	size_t i;
+
+	for (i = 0; schemes[i] != NULL; i++)
+		if (strncasecmp(proxy, schemes[i], strlen(schemes[i])) == 0 &&
+		    proxy[strlen(schemes[i])] != '\0')
+			return 0;
+	term_escape(proxy, strlen(proxy), safe, sizeof(safe));
+	err_error("%s is not a proxy URL (http://, https://, socks4://, "
+	    "socks4a://, socks5:// or socks5h://HOST:PORT)", safe);
+	return E2E_EX_USAGE;
+}
+
 int
 http_open(struct http **hp, const struct http_opts *o)
 {
@@ -138,7 +158,8 @@ http_open(struct http **hp, const struct http_opts *o)
 		return E2E_EX_SOFTWARE;
 	}
 	h->o = *o;
-	if ((rc = check_url(o->server, o->insecure_http, &h->base)) != 0)
+	if ((rc = check_url(o->server, o->insecure_http, &h->base)) != 0 ||
+	    (o->proxy != NULL && (rc = http_check_proxy(o->proxy)) != 0))
 		goto fail;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h->curl = curl_easy_init()) == NULL) {
@@ -380,6 +401,9 @@ failure(struct http *h, CURLcode cc, const struct http_req *rq,
 	case CURLE_ABORTED_BY_CALLBACK:
 		return E2E_EX_TEMPFAIL;	/* stopped: not retried */
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* The URL was checked: this is an answer that is not HTTP
+		 * (libcurl says so for HTTP/0.9). */
+		return E2E_EX_PROTOCOL;
 	case CURLE_URL_MALFORMAT:
 		return E2E_EX_USAGE;
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -417,8 +441,12 @@ report(struct http *h, CURLcode cc, int rc)
 			    "--cacert FILE");
 		break;
 	case E2E_EX_PROTOCOL:
-		err_error("the server's answer is larger than %zu bytes; "
-		    "is the server URL right?", h->cap);
+		if (h->too_large)
+			err_error("the server's answer is larger than %zu "
+			    "bytes; is the server URL right?", h->cap);
+		else
+			err_error("the server's answer is not HTTP (%s); is "
+			    "the server URL right?", safe);
 		break;
 	case E2E_EX_TEMPFAIL:
 		err_error("cannot reach the server %s: %s", h->base, safe);

@@ -67,6 +67,9 @@ struct http;
  */
 int http_open(struct http **hp, const struct http_opts *o);
 
+/* Refuses (64, reported) a proxy URL libcurl would not use. */
+int http_check_proxy(const char *proxy);
+
 /*
  * Sends rq and receives the answer into rs (any status). Returns 0 when
  * an answer came (a 5xx only when the retries are spent), or an exit
