@@ -139,6 +139,18 @@ long_name(const char *arg, char *name, size_t size)
 	snprintf(name, size, "%.*s", (int)n, arg + 2);
 }
 
+/* --password, --password=..., and its abbreviations (--pass, --passw),
+ * but not abbreviations of --password-file that go past "password-". */
+static int
+looks_like_password(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(name, "password", 8) == 0)
+		return n == 8 || strncmp(name, "password-file", n) != 0;
+	return n >= 4 && strncmp("password", name, n) == 0;
+}
+
 int
 cli_exact_options(int argc, char **argv, const char *shortopts,
     const struct option *longopts)
@@ -163,9 +175,7 @@ cli_exact_options(int argc, char **argv, const char *shortopts,
 					i++;
 				continue;
 			}
-			if (strncmp(name, "pass", 4) == 0 &&
-			    strncmp("password", name, strlen(name) < 8 ?
-			    strlen(name) : 8) == 0) {
+			if (looks_like_password(name)) {
 				err_error("there is no --password option: a "
 				    "password on the command line can be read "
 				    "by other users");
@@ -175,6 +185,11 @@ cli_exact_options(int argc, char **argv, const char *shortopts,
 				return E2E_EX_USAGE;
 			}
 			/* getopt_long would take "--serv" for "--server". */
+			for (o = longopts; o->name != NULL; o++)
+				if (strncmp(o->name, name, strlen(name)) == 0)
+					return cli_usage_error("option --%s is "
+					    "abbreviated; write --%s in full",
+					    name, o->name);
 			return cli_usage_error("unknown option --%s", name);
 		}
 		if (arg[0] != '-' || arg[1] == '\0')

@@ -231,11 +231,14 @@ main(int argc, char **argv)
 	cmd = argv[0];
 	if (strcmp(cmd, "signup") == 0 || strcmp(cmd, "signin") == 0) {
 		nargs = 2;
-		flags = CLIENT_CREATE_HOME;
+		flags = CLIENT_CREATE_HOME | CLIENT_REPLACE_SESSION;
 	} else if (strcmp(cmd, "delete") == 0) {
 		nargs = 1;
 		flags = CLIENT_NEED_SESSION;
-	} else if (strcmp(cmd, "signout") == 0 || strcmp(cmd, "whoami") == 0) {
+	} else if (strcmp(cmd, "signout") == 0) {
+		nargs = 1;
+		flags = CLIENT_NO_SERVER | CLIENT_REPLACE_SESSION;
+	} else if (strcmp(cmd, "whoami") == 0) {
 		nargs = 1;
 		flags = CLIENT_NO_SERVER;
 	} else {

@@ -180,6 +180,7 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 {
 	struct http_opts ho;
 	const char *server;
+	char why[256];
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -190,10 +191,23 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 		return rc;
 	if ((rc = config_load(c->home, &c->cfg)) != 0)
 		return rc;
-	rc = session_load(c->home, &c->sess);
-	if (rc > 0)
-		return rc;
+	if (flags & CLIENT_REPLACE_SESSION) {
+		/* A session that cannot be used is no obstacle to replacing
+		 * or removing it; it is simply not there. */
+		err_capture_begin(why, sizeof(why));
+		rc = session_load(c->home, &c->sess);
+		err_capture_end();
+	} else {
+		rc = session_load(c->home, &c->sess);
+		if (rc > 0)
+			return rc;
+	}
 	c->have_session = rc == 0;
+	if ((flags & CLIENT_NEED_SESSION) && !c->have_session) {
+		err_error("not signed in");
+		err_hint("sign in first: e2e-account signin NAME");
+		return E2E_EX_NOPERM;
+	}
 	if (flags & CLIENT_NO_SERVER)
 		return 0;
 	server = first(o->server, first(getenv("E2E_SERVER"),

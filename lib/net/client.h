@@ -69,6 +69,7 @@ enum {
 	CLIENT_NEED_SESSION = 1,	/* signed in, not expired, this server */
 	CLIENT_CREATE_HOME = 2,		/* create the home folder */
 	CLIENT_NO_SERVER = 4,		/* no HTTP needed (whoami, signout) */
+	CLIENT_REPLACE_SESSION = 8,	/* a refused session is as none */
 };
 
 /*

@@ -525,7 +525,11 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 		pause = backoff(delay);
 		if (h->o.stop != NULL && *h->o.stop)
 			goto out;	/* the caller knows why */
-		if (!again || now_ms() + pause > deadline) {
+		/* The last pause is cut to the deadline, and one more try
+		 * made at it. */
+		if (pause > deadline - now_ms())
+			pause = (long)(deadline - now_ms());
+		if (!again || pause <= 0) {
 			if (cc != CURLE_OK)
 				report(h, cc, rc);
 			else
