@@ -60,6 +60,21 @@ out:
 	return ok;
 }
 
+/* An optional member: absent, or of the right shape. */
+static int
+optional(const json_t *o, const char *name, int (*ok)(const json_t *))
+{
+	const json_t *v = json_object_get(o, name);
+
+	return v == NULL || ok(v);
+}
+
+static int
+is_object(const json_t *v)
+{
+	return json_is_object(v);
+}
+
 static enum envelope_kind
 jwe_shaped(const json_t *o, char *why, size_t size)
 {
@@ -77,23 +92,31 @@ jwe_shaped(const json_t *o, char *why, size_t size)
 		    "RSA-OAEP-256 and A256CBC-HS512 or A256GCM");
 	if (!b64url_shaped(json_object_get(o, "iv")) ||
 	    !b64url_shaped(json_object_get(o, "ciphertext")) ||
-	    !b64url_shaped(json_object_get(o, "tag")))
-		return why_set(why, size, "iv, ciphertext or tag missing or "
-		    "not base64url");
+	    !b64url_shaped(json_object_get(o, "tag")) ||
+	    !optional(o, "aad", b64url_shaped))
+		return why_set(why, size, "iv, ciphertext, tag or aad missing "
+		    "or not base64url");
+	if (!optional(o, "unprotected", is_object) ||
+	    !optional(o, "header", is_object))
+		return why_set(why, size, "a header that is not a JSON "
+		    "object");
 	r = json_object_get(o, "recipients");
 	if (r == NULL)
 		return b64url_shaped(json_object_get(o, "encrypted_key")) ?
 		    ENVELOPE_JWE : why_set(why, size, "no recipients");
 	if (!json_is_array(r) || json_array_size(r) == 0 ||
 	    json_array_size(r) > JWE_MAX_RECIPIENTS ||
-	    json_object_get(o, "encrypted_key") != NULL)
+	    json_object_get(o, "encrypted_key") != NULL ||
+	    json_object_get(o, "header") != NULL)
 		return why_set(why, size, "recipients is not a list of 1 to "
-		    "256 entries");
+		    "256 entries, or beside a flattened member");
 	json_array_foreach(r, i, e)
 		if (!json_is_object(e) ||
-		    !b64url_shaped(json_object_get(e, "encrypted_key")))
+		    !b64url_shaped(json_object_get(e, "encrypted_key")) ||
+		    !optional(e, "header", is_object))
 			return why_set(why, size, "a recipient has no "
-			    "encrypted_key");
+			    "encrypted_key, or a header that is not an "
+			    "object");
 	return ENVELOPE_JWE;
 }
 

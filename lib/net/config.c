@@ -49,7 +49,9 @@ read_config(const char *path, char *text, size_t *len)
 	size_t got = 0;
 	int fd, rc = E2E_EX_CONFIG;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	/* Not blocking on a FIFO planted there: it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return -1;
 		err_errno("cannot open %s", path);

@@ -32,8 +32,9 @@ message_value(const json_t *m)
 	return json_copy((json_t *)v);
 }
 
+/* Writes all n bytes; *done (when not NULL) counts those written. */
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(int fd, const char *p, size_t n, size_t *done)
 {
 	ssize_t w;
 
@@ -47,13 +48,15 @@ write_all(int fd, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		if (done != NULL)
+			*done += (size_t)w;
 	}
 	return 0;
 }
 
 /* Writes m's line to stdout in one go (stdout is not buffered here). */
 static int
-print_message(const json_t *m)
+print_message(const json_t *m, size_t *done)
 {
 	json_t *line;
 	char *s;
@@ -72,7 +75,7 @@ print_message(const json_t *m)
 	}
 	n = strlen(s);
 	s[n] = '\n';	/* jsonio_dump leaves room: the NUL's byte */
-	rc = write_all(STDOUT_FILENO, s, n + 1);
+	rc = write_all(STDOUT_FILENO, s, n + 1, done);
 	free(s);
 	return rc;
 }
@@ -132,7 +135,7 @@ receive_legacy(struct client *c, const struct receive_opts *o)
 			sleep_s(1, o->stop);
 			continue;
 		}
-		rc = print_message(m);
+		rc = print_message(m, NULL);
 		json_decref(m);
 		if (rc != 0)
 			return rc;
@@ -151,19 +154,31 @@ struct acks {
  * collects the ids to acknowledge. */
 static int
 print_page(struct recvlog *log, const json_t *arr, struct acks *a,
-    unsigned long *count, const char **last)
+    unsigned long *count, const char **last, int *torn)
 {
 	const json_t *m;
 	const char *id;
-	size_t i;
+	size_t i, done;
 	int rc;
 
 	json_array_foreach(arr, i, m) {
 		id = json_string_value(json_object_get(m, "id"));
 		if (log == NULL || !recvlog_printed(log, id)) {
-			if ((log != NULL && (rc = recvlog_begin(log, id)) != 0) ||
-			    (rc = print_message(m)) != 0 ||
-			    (log != NULL && (rc = recvlog_done(log, id)) != 0))
+			/* After a line cut short in a pipe, a line of its own. */
+			if (*torn && (rc = write_all(STDOUT_FILENO, "\n", 1,
+			    NULL)) != 0)
+				return rc;
+			*torn = 0;
+			done = 0;
+			if (log != NULL && (rc = recvlog_begin(log, id)) != 0)
+				return rc;
+			if ((rc = print_message(m, &done)) != 0) {
+				/* Nothing of it went out: no piece to mend. */
+				if (log != NULL && done == 0)
+					(void)recvlog_unbegin(log, id);
+				return rc;
+			}
+			if (log != NULL && (rc = recvlog_done(log, id)) != 0)
 				return rc;
 			(*count)++;
 		}
@@ -171,6 +186,18 @@ print_page(struct recvlog *log, const json_t *arr, struct acks *a,
 		*last = id;
 	}
 	return 0;
+}
+
+static int
+prune(struct recvlog *log, const json_t *arr)
+{
+	const char *ids[PAGE];
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(arr, i, m)
+		ids[i] = json_string_value(json_object_get(m, "id"));
+	return recvlog_prune(log, ids, json_array_size(arr));
 }
 
 int
@@ -184,13 +211,14 @@ receive_run(struct client *c, const struct receive_opts *o)
 	unsigned long count = 0, page;
 	long pause = 1, wait;
 	json_t *arr = NULL;
-	int rc = 0;
+	int rc = 0, torn;
 
 	if (o->legacy)
 		return receive_legacy(c, o);
 	if (!o->peek && (rc = recvlog_open(c->home, c->sess.id,
 	    STDOUT_FILENO, &log)) != 0)
 		return rc;
+	torn = log != NULL && recvlog_torn(log);
 	while (!*o->stop) {
 		page = o->limit > 0 && o->limit - count < PAGE ?
 		    o->limit - count : PAGE;
@@ -209,6 +237,12 @@ receive_run(struct client *c, const struct receive_opts *o)
 			break;
 		}
 		pause = 1;
+		/* The whole of the mailbox: what is remembered and not in it
+		 * was acknowledged already and cannot come again. */
+		if (log != NULL && o->from == NULL && after[0] == '\0' &&
+		    json_array_size(arr) < page &&
+		    (rc = prune(log, arr)) != 0)
+			break;
 		if (json_array_size(arr) == 0) {
 			if (o->follow || (count == 0 &&
 			    time(NULL) < deadline))
@@ -217,7 +251,8 @@ receive_run(struct client *c, const struct receive_opts *o)
 		}
 		a.n = 0;
 		last = NULL;
-		if ((rc = print_page(log, arr, &a, &count, &last)) != 0)
+		if ((rc = print_page(log, arr, &a, &count, &last,
+		    &torn)) != 0)
 			break;
 		if (o->peek) {
 			memcpy(after, last, ID_LEN + 1);

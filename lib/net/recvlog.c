@@ -30,6 +30,7 @@ struct recvlog {
 	char path[HOME_PATH_MAX];
 	struct entry *v;	/* pending: printed (or begun), not acked */
 	size_t n, cap;
+	int torn;		/* a line may have been cut in a pipe */
 };
 
 static struct entry *
@@ -84,7 +85,7 @@ replay(struct recvlog *l, char *line)
 
 	if (sscanf(line, "%c %27s", &kind, id) != 2 || !id_valid(id))
 		return 0;
-	if (kind == 'A') {
+	if (kind == 'A' || kind == 'X') {
 		drop(l, id);
 		return 0;
 	}
@@ -131,6 +132,9 @@ settle(struct recvlog *l, struct entry *e)
 	    rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
 		goto out;
 	wl = (size_t)snprintf(want, sizeof(want), "{\"id\":\"%s\"", e->id);
+	/* Even a few bytes of our line's start, up to the end, are ours. */
+	if (st.st_size - e->off < (off_t)wl)
+		wl = (size_t)(st.st_size - e->off);
 	if (pread(rfd, got, wl, e->off) != (ssize_t)wl ||
 	    memcmp(want, got, wl) != 0)
 		goto out;
@@ -172,15 +176,24 @@ load(struct recvlog *l)
 	text[n] = '\0';
 	for (line = text; *line != '\0'; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)
-			break;	/* a last line cut short */
+			break;
 		*nl = '\0';
 		if (replay(l, line) != 0)
 			goto fail;
 	}
+	/* A last record cut short by a kill goes, or the next one appended
+	 * would be glued to it and lost. */
+	if (line < text + n && ftruncate(l->fd, line - text) != 0)
+		goto fail;
 	free(text);
-	for (i = 0; i < l->n; i++)
-		if (!l->v[i].printed)
-			settle(l, &l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].printed)
+			continue;
+		settle(l, &l->v[i]);
+		/* Begun into a pipe: a piece of a line may be out there. */
+		if (!l->v[i].printed && !l->v[i].have_pos)
+			l->torn = 1;
+	}
 	/* The ones that never got out are as if never begun. */
 	for (i = 0; i < l->n;)
 		if (!l->v[i].printed)
@@ -307,6 +320,17 @@ recvlog_done(struct recvlog *l, const char *id)
 }
 
 int
+recvlog_unbegin(struct recvlog *l, const char *id)
+{
+	char line[64];
+	int n;
+
+	drop(l, id);
+	n = snprintf(line, sizeof(line), "X %s\n", id);
+	return append(l, line, (size_t)n);
+}
+
+int
 recvlog_acked(struct recvlog *l, const char *const *ids, size_t n)
 {
 	char line[64];
@@ -326,6 +350,33 @@ recvlog_acked(struct recvlog *l, const char *const *ids, size_t n)
 		len = snprintf(line, sizeof(line), "A %s\n", ids[i]);
 		if ((rc = append(l, line, (size_t)len)) != 0)
 			return rc;
+	}
+	return 0;
+}
+
+int
+recvlog_torn(const struct recvlog *l)
+{
+	return l->torn;
+}
+
+int
+recvlog_prune(struct recvlog *l, const char *const *listed, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->n;) {
+		for (k = 0; k < n; k++)
+			if (strcmp(l->v[i].id, listed[k]) == 0)
+				break;
+		if (k == n)
+			l->v[i] = l->v[--l->n];
+		else
+			i++;
+	}
+	if (l->n == 0 && ftruncate(l->fd, 0) != 0) {
+		err_errno("cannot empty %s", l->path);
+		return E2E_EX_IOERR;
 	}
 	return 0;
 }

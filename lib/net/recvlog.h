@@ -7,6 +7,7 @@
  *                         DEV:INO that stdout is ("P ID - - -" otherwise)
  *   D ID                  ID was printed (written and flushed)
  *   A ID                  ID was acknowledged
+ *   X ID                  ID was not printed after all (nothing written)
  * An ID with P or D and no A was (maybe) printed but not acknowledged.
  * For a P without its D, the output file itself says whether the line
  * got there: a complete line starting {"id":"ID" at OFFSET was printed,
@@ -36,9 +37,24 @@ int recvlog_printed(const struct recvlog *l, const char *id);
 int recvlog_begin(struct recvlog *l, const char *id);
 int recvlog_done(struct recvlog *l, const char *id);
 
+/* Records that nothing of id's line was written (the write failed). */
+int recvlog_unbegin(struct recvlog *l, const char *id);
+
 /* Records that ids were acknowledged; empties the log when nothing is
  * left pending. 0 or 74. */
 int recvlog_acked(struct recvlog *l, const char *const *ids, size_t n);
+
+/*
+ * Forgets every remembered id that is not among the n listed: given the
+ * server's complete list of waiting messages, an id it no longer has
+ * was acknowledged (the answer was lost, or another machine did it) and
+ * can never come again. 0 or 74.
+ */
+int recvlog_prune(struct recvlog *l, const char *const *listed, size_t n);
+
+/* 1 when a line was begun into a pipe and maybe cut short by a kill:
+ * the next line should start on a line of its own. */
+int recvlog_torn(const struct recvlog *l);
 
 void recvlog_close(struct recvlog *l);
 

@@ -50,8 +50,9 @@ open_session(const char *path)
 	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY)) < 0) {
+	/* Not blocking on a FIFO planted there: it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return -1;
 		if (errno == ELOOP)

@@ -1,0 +1,116 @@
+/*
+ * User names and ids (lib/names.c), the same rule for the server, which
+ * enforces it, and the clients, which check before asking: a name is 1
+ * to 64 of [A-Za-z0-9._-] (catalogue H4); an id is exactly 26 Crockford
+ * base32 digits in upper case, without I, L, O or U.
+ */
+#include "harness.h"
+
+#include "names.h"
+
+static int
+name_ok(const char *s)
+{
+	return name_valid(s, strlen(s));
+}
+
+static void
+names_valid(void)
+{
+	static const char *const good[] = { "a", "Z", "0", "bob", "Bob.Smith",
+		"alice_2", "x-y", ".", "..", "-", "_", "-rf", "a.b_c-d.E9",
+		NULL };
+	char max[NAME_LEN_MAX + 2];
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++)
+		CHECKF(name_ok(good[i]), "\"%s\" refused", good[i]);
+	memset(max, 'n', sizeof(max));
+	max[NAME_LEN_MAX] = '\0';
+	CHECK(name_ok(max));
+	max[NAME_LEN_MAX] = 'n';
+	max[NAME_LEN_MAX + 1] = '\0';
+	CHECK(!name_ok(max));
+	CHECK(NAME_LEN_MAX == 64);
+}
+
+static void
+names_refused(void)
+{
+	static const char *const bad[] = { "", " ", "bob smith", "bob\t",
+		"bob\n", "a/b", "../x", "a\\b", "bob@x", "bob+1", "b%2e",
+		"b\xc3\xa9", "\xc3\xa9", "b\xe2\x80\xae", "bob\x1b[31m", "\x7f",
+		"a:b", "a;b", "a,b", "'", "\"", "bob!", "*", "a=b", "a?b",
+		"a#b", "a&b", "(a)", "[a]", "{a}", "a~b", "a|b", "a<b>",
+		NULL };
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++)
+		CHECKF(!name_ok(bad[i]), "\"%s\" accepted", bad[i]);
+}
+
+/* The length given is what counts: a NUL within it is refused, what
+ * follows it is not looked at. */
+static void
+names_length(void)
+{
+	CHECK(!name_valid("bob\0x", 5));
+	CHECK(!name_valid("\0", 1));
+	CHECK(!name_valid("bob", 0));
+	CHECK(name_valid("bob smith", 3));
+	CHECK(!name_valid("bob smith", 4));
+}
+
+static void
+ids(void)
+{
+	static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	static const char *const bad[] = { "", "0", "06H2A3MCM45VFGGXF6RPKVTJP",
+		"06H2A3MCM45VFGGXF6RPKVTJPCC",
+		"06h2a3mcm45vfggxf6rpkvtjpc",
+		"06H2A3MCM45VFGGXF6RPKVTJPc",
+		"I6H2A3MCM45VFGGXF6RPKVTJPC",
+		"L6H2A3MCM45VFGGXF6RPKVTJPC",
+		"O6H2A3MCM45VFGGXF6RPKVTJPC",
+		"U6H2A3MCM45VFGGXF6RPKVTJPC",
+		"06H2A3MCM45VFGGXF6RPKVTJP ",
+		" 06H2A3MCM45VFGGXF6RPKVTJP",
+		"06H2A3MCM45VFGGXF6RPKVTJP\n",
+		"06H2A3MCM45VFGGXF6RPKVTJPC\n",
+		"06H2A3MCM45VFGG-F6RPKVTJPC",
+		"06H2A3MCM45VFGG/F6RPKVTJPC",
+		"../../../../../../etc/pas",
+		"06H2A3MCM45VFGG\xc3\x89" "F6RPKVTJP",
+		NULL };
+	char id[ID_LEN + 1];
+	size_t i, j;
+
+	CHECK(ID_LEN == 26);
+	CHECK(id_valid("06H2A3MCM45VFGGXF6RPKVTJPC"));
+	CHECK(id_valid("00000000000000000000000000"));
+	CHECK(id_valid("ZZZZZZZZZZZZZZZZZZZZZZZZZZ"));
+	for (i = 0; bad[i] != NULL; i++)
+		CHECKF(!id_valid(bad[i]), "\"%s\" accepted", bad[i]);
+	/* Every character in every place: only the 32 digits pass. */
+	for (j = 1; j < 256; j++) {
+		int want = memchr(digits, (int)j, 32) != NULL;
+
+		for (i = 0; i < ID_LEN; i += 5) {
+			memset(id, '0', ID_LEN);
+			id[ID_LEN] = '\0';
+			id[i] = (char)j;
+			CHECKF(id_valid(id) == want, "byte 0x%02zx at %zu", j,
+			    i);
+		}
+	}
+}
+
+int
+main(void)
+{
+	RUN(names_valid);
+	RUN(names_refused);
+	RUN(names_length);
+	RUN(ids);
+	return harness_end();
+}
