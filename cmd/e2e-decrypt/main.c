@@ -1,7 +1,9 @@
 /*
  * e2e-decrypt - check and decrypt a message made by e2e-encrypt (or by
- * the original E2E Chat client).
+ * the original E2E Chat client), or each message of a stream of
+ * e2e-recv's record lines.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
+#include "inbox.h"
 #include "jwk.h"
 #include "keyfile.h"
 #include "message.h"
@@ -23,6 +26,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: e2e-decrypt -i PRIVKEY [--verify PUBKEY] [-o OUT] "
 	    "[FILE]\n"
+	    "       e2e-decrypt -i PRIVKEY [--verify PUBKEY] [--stream] "
+	    "[FILE]\n"
 	    "\n"
 	    "Reads one envelope (a JWE from e2e-encrypt, or the original "
 	    "seed format)\n"
@@ -30,25 +35,172 @@ usage(FILE *f)
 	    "to OUT or\n"
 	    "standard output. Nothing is written unless every check passed.\n"
 	    "\n"
+	    "Stream mode: when the first line is a record of e2e-recv\n"
+	    "({\"id\",\"from\",\"sent_at\",\"message\",...}), or with "
+	    "--stream, each line is a\n"
+	    "record: each is decrypted as soon as its line has arrived and "
+	    "printed as one\n"
+	    "JSON line {\"id\",\"from\",\"sent_at\",\"format\","
+	    "\"signed_by\",\"verified\",\"text\"}\n"
+	    "(\"data\", base64, instead of \"text\" when the plaintext is "
+	    "not UTF-8 text).\n"
+	    "A record that fails is reported on standard error with its id, "
+	    "and the\n"
+	    "others go on; the exit status is then 65. --verify applies to "
+	    "every record.\n"
+	    "\n"
 	    "  -i, --identity PRIVKEY   your private key file\n"
 	    "      --verify PUBKEY      require a valid signature by this "
 	    "public key\n"
 	    "  -o, --output OUT         write the plaintext to OUT (mode "
-	    "0600)\n"
+	    "0600; not in\n"
+	    "                           stream mode: redirect standard output)\n"
 	    "  -f, --force              overwrite OUT even if it holds a private "
 	    "key\n"
+	    "      --stream             the input is a stream of records, even "
+	    "if empty\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected PRIVKEY "
 	    "(else\n"
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
-	    "      --max-size SIZE      refuse a larger envelope (default "
-	    "256M, at most 1G)\n"
+	    "      --max-size SIZE      refuse a larger envelope or record line "
+	    "(default\n"
+	    "                           256M, at most 1G)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n"
-	    "Example:\n"
+	    "Examples:\n"
 	    "  e2e-decrypt -i me.key --verify alice.pub < msg.jwe\n"
+	    "  e2e-recv --follow | e2e-decrypt -i me.key | "
+	    "jq -r '\"\\(.from)> \\(.text)\"'\n"
 	    "\n%s", err_exit_codes_help);
+}
+
+/* Writes all of p to standard output at once: each line is seen as soon
+ * as it is decrypted, and no stdio buffer keeps a copy of a plaintext. */
+static int
+write_out(const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("cannot write standard output");
+			return E2E_EX_IOERR;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Decrypts one record line and prints its output line. Returns 0, 65
+ * (the record failed: reported, nothing printed), 70, or 74 (stdout).
+ * What a stranger chose (id, name) is escaped before it is shown.
+ */
+static int
+one_record(const struct open_opts *oo, unsigned long long lineno,
+    const char *line, size_t len, int ascii)
+{
+	struct record r;
+	struct message m;
+	struct buf out = BUF_SECRET_INIT;
+	char why[320], id[128], from[128];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (record_parse(line, len, &r, why, sizeof(why)) != 0) {
+		if (r.id != NULL)
+			term_escape(r.id, strlen(r.id), id, sizeof(id));
+		if (r.from != NULL)
+			term_escape(r.from, strlen(r.from), from, sizeof(from));
+		if (r.id != NULL && r.from != NULL)
+			err_error("line %llu: message %s from %s: %s", lineno, id,
+			    from, why);
+		else if (r.id != NULL)
+			err_error("line %llu: message %s: %s", lineno, id, why);
+		else
+			err_error("line %llu: %s", lineno, why);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	term_escape(r.id, strlen(r.id), id, sizeof(id));
+	term_escape(r.from, strlen(r.from), from, sizeof(from));
+	if ((rc = record_open(oo, &r, &m)) != 0) {
+		err_error("message %s from %s: %s", id, from,
+		    m.error[0] != '\0' ? m.error : "internal error");
+		if (m.hint[0] != '\0')
+			err_hint("%s", m.hint);
+		goto out;
+	}
+	/* The one warning of message_report() that no output field carries;
+	 * rare (e2e-encrypt never writes such a message). */
+	if (m.uncommitted_group)
+		err_warn("message %s from %s: A256GCM with several recipients "
+		    "and no key commitment: other recipients may have read a "
+		    "different message", id, from);
+	if ((rc = record_format(&r, &m, ascii, &out)) != 0)
+		goto out;
+	rc = write_out(out.p, out.len);
+out:
+	buf_free(&out);		/* wipes the plaintext printed */
+	message_free(&m);
+	record_free(&r);
+	return rc;
+}
+
+/*
+ * The stream: every record line of in, the first one maybe already read
+ * (have_line). Returns 0 when every record was printed, 65 when some
+ * failed, 70 when some hit an internal error, or at once 74 when
+ * standard output fails or the exit code of a read error.
+ */
+static int
+decrypt_stream(struct inbox *in, const struct open_opts *oo, int have_line,
+    const char *line, size_t len)
+{
+	int rc, failed = 0, internal = 0;
+	/* No control character may reach a terminal raw (term.h). */
+	int ascii = isatty(STDOUT_FILENO);
+
+	for (;;) {
+		if (!have_line) {
+			rc = inbox_read_line(in, &line, &len);
+			if (rc == INBOX_EOF)
+				break;
+			if (rc == INBOX_ERROR)
+				return in->rc;
+			if (rc == INBOX_TOO_LONG) {
+				err_error("line %llu: longer than the limit of "
+				    "%zu bytes (--max-size): skipped",
+				    in->lineno, in->max);
+				failed = 1;
+				continue;
+			}
+		}
+		have_line = 0;
+		rc = one_record(oo, in->lineno, line, len, ascii);
+		if (rc == E2E_EX_IOERR)
+			return rc;
+		if (rc == E2E_EX_DATAERR)
+			failed = 1;
+		else if (rc != 0)
+			internal = 1;
+	}
+	return internal ? E2E_EX_SOFTWARE : failed ? E2E_EX_DATAERR : 0;
+}
+
+static int
+stream_refuses_output(void)
+{
+	err_error("-o cannot be used with a stream of records");
+	err_hint("redirect standard output instead: e2e-decrypt -i PRIVKEY "
+	    "< RECORDS > OUT");
+	return E2E_EX_USAGE;
 }
 
 int
@@ -61,6 +213,7 @@ main(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "stream", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -69,16 +222,22 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
-	struct buf in = BUF_INIT;
+	struct inbox in;
 	struct outfile out = OUTFILE_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
 	char kid[KID_SIZE], vkid[KID_SIZE];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
-	int force = 0;
+	int force = 0, stream = 0, first;
+	const uint8_t *text;
+	const char *line = NULL;
+	size_t len = 0;
 
 	cli_start(argv[0]);
 	memset(&m, 0, sizeof(m));
+	memset(&in, 0, sizeof(in));
+	in.fd = -1;
+	in.is_std = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:o:fhV", longopts,
 	    NULL)) != -1) {
@@ -113,6 +272,9 @@ main(int argc, char **argv)
 		case 'f':
 			force = 1;
 			break;
+		case 'S':
+			stream = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -132,6 +294,8 @@ main(int argc, char **argv)
 		err_hint("give your private key with -i PRIVKEY");
 		return E2E_EX_USAGE;
 	}
+	if (stream && out_path != NULL)
+		return stream_refuses_output();
 	{
 		const char *names[] = { "-i", "--verify", "--passphrase-file",
 			"the message" };
@@ -151,14 +315,38 @@ main(int argc, char **argv)
 	    ((rc = keyfile_load_public(verify_path, &vkey)) != 0 ||
 	    (rc = jwk_thumbprint(vkey, vkid)) != 0))
 		goto out;
-	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
-	    &in)) != 0)
-		goto out;
 	oo.key = key;
 	oo.kid = kid;
 	oo.verify = vkey;
 	oo.verify_kid = vkey ? vkid : NULL;
-	if ((rc = message_open(&oo, &in, &m)) != 0) {
+	if ((rc = inbox_open(&in, argc == 1 ? argv[0] : NULL, max)) != 0)
+		goto out;
+	/*
+	 * The first line that is not blank says which mode: a record starts
+	 * a stream; anything else is one envelope, read whole with what was
+	 * read to find out (an envelope's first line is usually all of it).
+	 */
+	if (!stream) {
+		in.keep = 1;
+		first = inbox_read_line(&in, &line, &len);
+		if (first == INBOX_ERROR) {
+			rc = in.rc;
+			goto out;
+		}
+		stream = first == INBOX_LINE && inbox_is_record(line, len);
+		in.keep = 0;
+		if (stream && out_path != NULL) {
+			rc = stream_refuses_output();
+			goto out;
+		}
+	}
+	if (stream) {
+		rc = decrypt_stream(&in, &oo, line != NULL, line, len);
+		goto out;
+	}
+	if ((rc = inbox_read_all(&in, &text, &len)) != 0)
+		goto out;
+	if ((rc = message_open_text(&oo, text, len, &m)) != 0) {
 		if (m.error[0] != '\0')
 			err_error("%s", m.error);
 		if (m.hint[0] != '\0')
@@ -185,6 +373,6 @@ out:
 	message_free(&m);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(vkey);
-	buf_free(&in);
+	inbox_close(&in);
 	return rc;
 }
