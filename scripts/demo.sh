@@ -62,14 +62,14 @@ send alice bob "Hello Bob, this is Alice. Lunch at noon?"
 send bob alice "Hi Alice! Noon works. -- Bob"
 
 step "what the server stored (it sees only ciphertext)"
+# Kept aside: each message leaves the server once its reader has it.
+as alice e2e-recv --peek >"$work/stored.alice"
+as bob e2e-recv --peek >"$work/stored.bob"
 if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 -separator ' | ' "$work/chat.db" \
-	    "SELECT sender, recipient, substr(body, 1, 100) || '...' FROM messages ORDER BY id"
+	    "SELECT sender || ' -> ' || recipient, length(body) || ' bytes', substr(body, 1, 90) || '...' FROM messages ORDER BY id"
 else
-	# Without the sqlite3 shell: the server's copy, as it hands it out.
-	for who in alice bob; do
-		as "$who" e2e-recv --peek | cut -c 1-160
-	done
+	cut -c 1-160 "$work/stored.alice" "$work/stored.bob"
 fi
 
 fail=0
@@ -86,6 +86,26 @@ for who in alice bob; do
 		fail=1
 	fi
 done
+
+step "side by side: stored by the server / read by the recipient"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+stored = {}
+for who in ("alice", "bob"):
+    for line in open(f"{work}/stored.{who}"):
+        m = json.loads(line)
+        stored[m["id"]] = m
+for who in ("alice", "bob"):
+    for line in open(f"{work}/{who}.read"):
+        r = json.loads(line)
+        s = stored.get(r["id"], {})
+        env = json.dumps(s.get("message"), separators=(",", ":"))
+        print(f'{r["from"]} -> {who}')
+        print(f'  server: {env[:72]}... ({len(env)} bytes)')
+        print(f'  {who} reads: {r.get("text", "").strip()!r}  '
+              f'signed by {r["from"]}: {"verified" if r["verified"] else "NOT verified"}')
+PY
 
 step "bob deletes his account"
 as bob e2e-account delete --yes

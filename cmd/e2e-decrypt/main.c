@@ -71,8 +71,8 @@ usage(FILE *f)
 	    "\n"
 	    "Examples:\n"
 	    "  e2e-decrypt -i me.key --verify alice.pub < msg.jwe\n"
-	    "  e2e-recv --follow | e2e-decrypt -i me.key | "
-	    "jq -r '\"\\(.from)> \\(.text)\"'\n"
+	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
+	    "  (a jq -r reader must filter control characters: see README)\n"
 	    "\n%s", err_exit_codes_help);
 }
 

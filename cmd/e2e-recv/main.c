@@ -71,8 +71,7 @@ usage(FILE *f)
 	    "Examples:\n"
 	    "  e2e-recv >> inbox.jsonl                  (from cron: nothing "
 	    "lost or repeated)\n"
-	    "  e2e-recv --follow | e2e-decrypt -i me.key | jq -r '\"\\(.from)> "
-	    "\\(.text)\"'\n"
+	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
 	    "\n%s", client_options_help, client_exit_codes_help);
 }
 
