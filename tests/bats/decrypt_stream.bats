@@ -47,7 +47,9 @@ EOF
 
 # summary < OUTPUT: one line per output line: id from sent_at format
 # signed_by signed_at-or-"-" verified text=JSON or data=HEX (decoded).
-# Fails on a line that is not a JSON object with exactly these members.
+# Fails on a line that is not a JSON object with exactly these members;
+# "warning" (why it is not verified) must be there exactly when
+# "verified" is false.
 summary() {
 	"$PYTHON" -c '
 import base64, json, sys
@@ -55,8 +57,10 @@ for l in sys.stdin.read().split("\n")[:-1]:
     o = json.loads(l)
     want = ["id", "from", "sent_at", "format", "signed_by"]
     want += ["signed_at"] if "signed_at" in o else []
-    want += ["verified", "text" if "text" in o else "data"]
+    want += ["verified"] + (["warning"] if "warning" in o else [])
+    want += ["text" if "text" in o else "data"]
     assert list(o) == want, list(o)
+    assert ("warning" in o) == (not o["verified"]), o
     assert isinstance(o["sent_at"], int) and isinstance(o["verified"], bool)
     if "signed_at" in o:
         assert isinstance(o["signed_at"], int) and o["signed_by"] is not None
@@ -134,7 +138,7 @@ no_esc() {
 	record 01B alice u.jwe 1764380002 > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_success
-	assert_output '{"id":"01B","from":"alice","sent_at":1764380002,"format":"jwe","signed_by":null,"verified":false,"text":"unsigned\n"}'
+	assert_output '{"id":"01B","from":"alice","sent_at":1764380002,"format":"jwe","signed_by":null,"verified":false,"warning":"not signed: anyone could have written it","text":"unsigned\n"}'
 }
 
 @test "E1/E2: --verify alice.pub: alice's records verified true; without --verify false with signed_by set" {
@@ -195,7 +199,7 @@ no_esc() {
 	# Standard alphabet with padding (14 bytes: two "=").
 	[[ "${lines[1]}" == *'"data":"dGV4dAB3aXRoIGEgTlVM"'* ]] || fail "${lines[1]}"
 	# An empty message is empty text.
-	[[ "${lines[2]}" == *'"verified":false,"text":""}' ]] || fail "${lines[2]}"
+	[[ "${lines[2]}" == *'"verified":false,"warning":"not signed: anyone could have written it","text":""}' ]] || fail "${lines[2]}"
 }
 
 @test "stream: control, C1 and bidi characters are escaped in the JSON; other UTF-8 as it is on a pipe" {
@@ -205,7 +209,7 @@ no_esc() {
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_success
 	no_esc "$output"
-	assert_output '{"id":"01é\u001b","from":"\u202eeve","sent_at":1,"format":"jwe","signed_by":null,"verified":false,"text":"hé \u001b[31mred\u009bx\u202ey\u2028\u007f\u000d\n"}'
+	assert_output '{"id":"01é\u001b","from":"\u202eeve","sent_at":1,"format":"jwe","signed_by":null,"verified":false,"warning":"not signed: anyone could have written it","text":"hé \u001b[31mred\u009bx\u202ey\u2028\u007f\u000d\n"}'
 	printf '%s\n' "$output" | "$PYTHON" -c 'import json,sys; sys.stdout.buffer.write(json.load(sys.stdin)["text"].encode())' > got
 	cmp got pt
 }
@@ -504,11 +508,13 @@ EOF
 	assert_output ""
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: -o cannot be used with a stream of records"
 	assert_not_exist out
-	# --help documents stream mode with the jq example.
+	# --help documents stream mode with the chat-reader example, and
+	# warns that a jq -r reader must filter control characters.
 	run --separate-stderr e2e-decrypt --help
 	assert_success
 	assert_output --partial "--stream"
-	assert_output --partial "e2e-recv --follow | e2e-decrypt -i me.key | jq -r"
+	assert_output --partial "e2e-recv --follow | e2e-decrypt -i me.key"
+	assert_output --partial "must filter control characters"
 }
 
 @test "stream: a large record among small ones decrypts, and memory stays flat over many records" {

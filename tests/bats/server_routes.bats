@@ -1617,7 +1617,7 @@ assert got[1:] == [x for s in want for x in (s, s)], got' "${sqli[@]}"
 	run sqlite3 "$SERVER_DB" 'PRAGMA integrity_check;'
 	assert_output ok
 	run sqlite3 "$SERVER_DB" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;"
-	assert_output "$(printf 'messages\nmeta\nusers')"
+	assert_output "$(printf 'keys\nmessages\nmeta\nusers')"
 	assert_equal "$(sql 'SELECT count(*) FROM users')" 5
 	assert_equal "$(sql 'SELECT count(*) FROM messages')" "$nmsg"
 	# And it still serves from that database.
