@@ -19,9 +19,9 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server e2e-account e2e-send \
-	e2e-recv
+	e2e-recv e2e-keys
 # The client tools that talk to the server (libcurl): lib/net/.
-NET_TOOLS = e2e-account e2e-send e2e-recv
+NET_TOOLS = e2e-account e2e-send e2e-recv e2e-keys
 
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_HDRS = $(wildcard lib/*.h)
@@ -43,12 +43,15 @@ endif
 
 SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
 NET_PKGS = libcurl
+# QR codes (lib/qr.c): e2e-keys and the unit tests only.
+QR_PKGS = libqrencode libpng
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)
 SERVER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
 SERVER_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
 NET_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(NET_PKGS) 2>/dev/null)
 NET_LIBS := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null)
+QR_LIBS := $(shell $(PKG_CONFIG) --libs $(QR_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null) -pthread
 # STATIC=1 links libcrypto and jansson into the tools: about 0.4 ms less
 # start-up (libcrypto.so is bound at load time, ~3000 symbols), at the
@@ -147,7 +150,8 @@ $(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB) \
 	@mkdir -p $(@D)
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(ALL_LDFLAGS) -o $@ $< \
-		$(NET_LIB) $(LIB) $(NET_LIBS) $(TOOL_LIBS)
+		$(NET_LIB) $(LIB) $(NET_LIBS) $(if $(filter %/e2e-keys,$@),\
+		$(QR_LIBS)) $(TOOL_LIBS)
 
 $(BUILD)/test/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
 	@mkdir -p $(@D)
@@ -196,13 +200,13 @@ $(BUILD)/tests/test_net_%: tests/unit/test_net_%.c tests/unit/harness.h \
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/net \
 		$(NET_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(TEST_LIB) \
-		$(NET_LIBS) $(PKG_LIBS)
+		$(NET_LIBS) $(QR_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(ALL_LDFLAGS) \
-		-o $@ $< $(TEST_LIB) $(PKG_LIBS)
+		-o $@ $< $(TEST_LIB) $(QR_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		tests/fuzz/fuzz.h $(LIB)

@@ -572,8 +572,8 @@ put_str(struct buf *o, const char *s)
 }
 
 int
-record_format(const struct record *r, const struct message *m, int ascii,
-    struct buf *out)
+record_format(const struct record *r, const struct message *m,
+    const char *warning, int ascii, struct buf *out)
 {
 	char num[32];
 	int text, rc;
@@ -602,6 +602,10 @@ record_format(const struct record *r, const struct message *m, int ascii,
 	}
 	rc = rc || buf_append_str(out, m->verified ? ",\"verified\":true" :
 	    ",\"verified\":false");
+	if (warning != NULL && warning[0] != '\0')
+		rc = rc || buf_append_str(out, ",\"warning\":") ||
+		    put_string(out, (const unsigned char *)warning,
+		    strlen(warning), ascii);
 	if (text)
 		rc = rc || buf_append_str(out, ",\"text\":") ||
 		    put_string(out, m->pt, m->pt_len, ascii);

@@ -140,7 +140,8 @@ int record_open(const struct open_opts *o, const struct record *r,
  * line of a decrypted record, ending in "\n":
  *   {"id":..,"from":..,"sent_at":..,"format":"jwe"|"seed",
  *    "signed_by":KID|null[,"signed_at":INT],"verified":BOOL,
- *    "text":..|"data":BASE64}
+ *    [,"warning":..],"text":..|"data":BASE64}
+ * warning (or NULL) says why a message is not verified.
  * "text" when the plaintext is valid UTF-8 without NUL, else "data"
  * (standard base64 with padding). Control characters (C0, DEL, C1),
  * bidirectional formatting characters and U+2028/U+2029 are always
@@ -148,6 +149,6 @@ int record_open(const struct open_opts *o, const struct record *r,
  * Returns 0 or 70 (out of memory, reported).
  */
 int record_format(const struct record *r, const struct message *m,
-    int ascii, struct buf *out);
+    const char *warning, int ascii, struct buf *out);
 
 #endif

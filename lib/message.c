@@ -171,6 +171,7 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 	char why[200];
 	uint8_t *p;
 	size_t plen;
+	EVP_PKEY *k;
 	int rc;
 
 	m->is_signed = 1;
@@ -193,6 +194,22 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 			goto out;
 		}
 		m->verified = 1;
+	} else if (o->signer_key != NULL) {
+		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
+			if (!jws_verify(&j, k)) {
+				rc = refuse_signed(m, "the signature is not "
+				    "valid: the message was not signed by key "
+				    "%s", m->signer_kid);
+				goto out;
+			}
+			m->verified = 1;
+		} else if (o->require_signer) {
+			rc = refuse_signed(m, "the message is signed by key "
+			    "%s, which is not among %s", m->signer_kid,
+			    o->signer_what ? o->signer_what : "the keys "
+			    "given to verify it");
+			goto out;
+		}
 	}
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
 		rc = refuse_signed(m, "the signed content is not base64url");
@@ -238,7 +255,7 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 	m->seed_same_keys = sr.same_keys;
 	m->pt = m->own.p;
 	m->pt_len = m->own.len;
-	if (o->verify != NULL)
+	if (o->verify != NULL || o->require_signer)
 		rc = refuse_signed(m, "the message is in the seed format, which "
 		    "cannot be signed, and --verify asks for a signature");
 out:
@@ -342,7 +359,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 		m->pt = jr.pt;
 		m->pt_len = jr.pt_len;
 		/* Signature stripping must not pass for a signed message. */
-		if (o->verify != NULL)
+		if (o->verify != NULL || o->require_signer)
 			rc = refuse_signed(m, "the message is not signed, and "
 			    "--verify asks for a signature");
 	}

@@ -46,6 +46,18 @@ struct open_opts {
 	const char *kid;		/* its key id */
 	EVP_PKEY *verify;		/* require a signature by this key, or NULL */
 	const char *verify_kid;
+	/*
+	 * Without verify: the signer's public key looked up by its key id
+	 * (in a keyring), or NULL when unknown; the callback keeps the key
+	 * (and frees it later). A key found must verify the signature, or
+	 * the message is refused; an unknown signer leaves the message
+	 * unverified, or refused with require_signer (as is an unsigned
+	 * one).
+	 */
+	EVP_PKEY *(*signer_key)(void *arg, const char *kid);
+	void *signer_arg;
+	int require_signer;
+	const char *signer_what;	/* "alice's pinned keys", in messages */
 };
 
 struct message {

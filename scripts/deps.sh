@@ -6,11 +6,12 @@ set -u
 
 # Building and running the tools.
 BUILD_PKGS="gcc make pkg-config libssl-dev libjansson-dev libmicrohttpd-dev
-libsqlite3-dev libjwt-dev libcrypt-dev libcurl4-openssl-dev"
+libsqlite3-dev libjwt-dev libcrypt-dev libcurl4-openssl-dev libqrencode-dev
+libpng-dev"
 # Tests and benchmarks only.
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
 python3-cryptography age hyperfine clang curl sqlite3 wrk nginx-light
-microsocks"
+microsocks zbar-tools"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do

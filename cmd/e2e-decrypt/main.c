@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "contacts.h"
+#include "home.h"
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
@@ -19,6 +22,7 @@
 #include "keyfile.h"
 #include "message.h"
 #include "term.h"
+#include "trust.h"
 
 static void
 usage(FILE *f)
@@ -103,13 +107,14 @@ write_out(const uint8_t *p, size_t n)
  * What a stranger chose (id, name) is escaped before it is shown.
  */
 static int
-one_record(const struct open_opts *oo, unsigned long long lineno,
-    const char *line, size_t len, int ascii)
+one_record(const struct open_opts *given, struct trust *t,
+    unsigned long long lineno, const char *line, size_t len, int ascii)
 {
+	struct open_opts oo = *given;
 	struct record r;
 	struct message m;
 	struct buf out = BUF_SECRET_INIT;
-	char why[320], id[128], from[128];
+	char why[320], id[128], from[128], warning[320];
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -130,11 +135,20 @@ one_record(const struct open_opts *oo, unsigned long long lineno,
 	}
 	term_escape(r.id, strlen(r.id), id, sizeof(id));
 	term_escape(r.from, strlen(r.from), from, sizeof(from));
-	if ((rc = record_open(oo, &r, &m)) != 0) {
+	/* Without --verify, the signer is looked up among the keys pinned
+	 * for the record's sender. */
+	if (oo.verify == NULL && oo.signer_key == NULL)
+		trust_prepare(t, r.from, &oo);
+	if ((rc = record_open(&oo, &r, &m)) != 0) {
 		err_error("message %s from %s: %s", id, from,
 		    m.error[0] != '\0' ? m.error : "internal error");
 		if (m.hint[0] != '\0')
 			err_hint("%s", m.hint);
+		goto out;
+	}
+	if ((rc = trust_judge(t, r.from, r.id, &m, (int64_t)time(NULL),
+	    warning, sizeof(warning), why, sizeof(why))) != 0) {
+		err_error("message %s from %s: %s", id, from, why);
 		goto out;
 	}
 	/* The one warning of message_report() that no output field carries;
@@ -143,9 +157,11 @@ one_record(const struct open_opts *oo, unsigned long long lineno,
 		err_warn("message %s from %s: A256GCM with several recipients "
 		    "and no key commitment: other recipients may have read a "
 		    "different message", id, from);
-	if ((rc = record_format(&r, &m, ascii, &out)) != 0)
+	if ((rc = record_format(&r, &m, warning, ascii, &out)) != 0)
 		goto out;
-	rc = write_out(out.p, out.len);
+	if ((rc = write_out(out.p, out.len)) != 0)
+		goto out;
+	rc = trust_shown(t, r.from, r.id, &m);
 out:
 	buf_free(&out);		/* wipes the plaintext printed */
 	message_free(&m);
@@ -163,17 +179,23 @@ static int
 decrypt_stream(struct inbox *in, const struct open_opts *oo, int have_line,
     const char *line, size_t len)
 {
+	struct trust *t;
 	int rc, failed = 0, internal = 0;
 	/* No control character may reach a terminal raw (term.h). */
 	int ascii = isatty(STDOUT_FILENO);
+
+	if ((rc = trust_open(&t)) != 0)
+		return rc;
 
 	for (;;) {
 		if (!have_line) {
 			rc = inbox_read_line(in, &line, &len);
 			if (rc == INBOX_EOF)
 				break;
-			if (rc == INBOX_ERROR)
+			if (rc == INBOX_ERROR) {
+				trust_close(t);
 				return in->rc;
+			}
 			if (rc == INBOX_TOO_LONG) {
 				err_error("line %llu: longer than the limit of "
 				    "%zu bytes (--max-size): skipped",
@@ -183,15 +205,31 @@ decrypt_stream(struct inbox *in, const struct open_opts *oo, int have_line,
 			}
 		}
 		have_line = 0;
-		rc = one_record(oo, in->lineno, line, len, ascii);
-		if (rc == E2E_EX_IOERR)
+		rc = one_record(oo, t, in->lineno, line, len, ascii);
+		if (rc == E2E_EX_IOERR) {
+			trust_close(t);
 			return rc;
+		}
 		if (rc == E2E_EX_DATAERR)
 			failed = 1;
 		else if (rc != 0)
 			internal = 1;
 	}
+	trust_close(t);
 	return internal ? E2E_EX_SOFTWARE : failed ? E2E_EX_DATAERR : 0;
+}
+
+/* --verify NAME of a contact with several keys: the signer's among them. */
+static EVP_PKEY *
+signer_of(void *arg, const char *kid)
+{
+	const struct contact *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->kid[i], kid) == 0)
+			return c->pub[i];
+	return NULL;
 }
 
 static int
@@ -225,7 +263,9 @@ main(int argc, char **argv)
 	struct inbox in;
 	struct outfile out = OUTFILE_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
-	char kid[KID_SIZE], vkid[KID_SIZE];
+	struct contact signer;
+	char kid[KID_SIZE], vkid[KID_SIZE], identity[HOME_PATH_MAX];
+	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
 	int force = 0, stream = 0, first;
@@ -235,6 +275,7 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	memset(&m, 0, sizeof(m));
+	memset(&signer, 0, sizeof(signer));
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
 	in.is_std = 1;
@@ -290,9 +331,17 @@ main(int argc, char **argv)
 	if (argc > 1)
 		return cli_usage_error("more than one input FILE");
 	if (key_path == NULL) {
-		err_error("no private key");
-		err_hint("give your private key with -i PRIVKEY");
-		return E2E_EX_USAGE;
+		/* The identity of the client's config file. */
+		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+			return rc;
+		if (rc < 0) {
+			err_error("no private key");
+			err_hint("give your private key with -i PRIVKEY");
+			err_hint("or name it once in the client's config "
+			    "file: identity = PATH");
+			return E2E_EX_USAGE;
+		}
+		key_path = identity;
 	}
 	if (stream && out_path != NULL)
 		return stream_refuses_output();
@@ -311,10 +360,22 @@ main(int argc, char **argv)
 	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
 	    (rc = jwk_thumbprint(key, kid)) != 0)
 		goto out;
+	memset(&oo, 0, sizeof(oo));
 	if (verify_path != NULL &&
-	    ((rc = keyfile_load_public(verify_path, &vkey)) != 0 ||
-	    (rc = jwk_thumbprint(vkey, vkid)) != 0))
+	    (rc = contact_resolve(verify_path, CONTACT_REFRESH, &signer)) != 0)
 		goto out;
+	if (signer.n == 1) {
+		vkey = signer.pub[0];
+		memcpy(vkid, signer.kid[0], KID_SIZE);
+	} else if (signer.n > 1) {
+		/* A contact with several keys (devices): any of them. */
+		snprintf(signer_what, sizeof(signer_what), "the keys pinned "
+		    "for %s", signer.name);
+		oo.signer_key = signer_of;
+		oo.signer_arg = &signer;
+		oo.require_signer = 1;
+		oo.signer_what = signer_what;
+	}
 	oo.key = key;
 	oo.kid = kid;
 	oo.verify = vkey;
@@ -372,7 +433,7 @@ out:
 	outfile_abort(&out);
 	message_free(&m);
 	EVP_PKEY_free(key);
-	EVP_PKEY_free(vkey);
+	contact_free(&signer);
 	inbox_close(&in);
 	return rc;
 }

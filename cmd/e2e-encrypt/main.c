@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "contacts.h"
+#include "home.h"
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
@@ -34,10 +36,14 @@ usage(FILE *f)
 	    "line, to OUT\n"
 	    "(or standard output).\n"
 	    "\n"
-	    "  -r, --recipient PUBKEY   a recipient's public key file "
-	    "(repeatable, up to %d)\n"
-	    "  -s, --sign PRIVKEY       sign with this private key "
-	    "(PS256)\n"
+	    "  -r, --recipient PUBKEY   a recipient's public key file, or a "
+	    "contact's\n"
+	    "                           name (e2e-keys; repeatable, up to %d)\n"
+	    "  -s, --sign PRIVKEY       sign with this private key (PS256); "
+	    "default:\n"
+	    "                           the identity of the client's config "
+	    "file\n"
+	    "      --no-sign            do not sign\n"
 	    "      --enc ENC            A256CBC-HS512 (default) or A256GCM\n"
 	    "      --format FORMAT      jwe (default), or seed: the original "
 	    "E2E Chat format,\n"
@@ -72,6 +78,7 @@ main(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "no-sign", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -86,22 +93,26 @@ main(int argc, char **argv)
 	struct sink sink;
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
-	size_t nr = 0, i, j, max = DEFAULT_MAX;
+	const char *rsrc[JWE_MAX_RECIPIENTS];
+	struct contact ct;
+	char identity[HOME_PATH_MAX];
+	size_t nr = 0, nargs = 0, i, j, k, max = DEFAULT_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
-	int seen_P = 0, seen_M = 0, force = 0;
+	int seen_P = 0, seen_M = 0, force = 0, no_sign = 0;
 
 	cli_start(argv[0]);
 	memset(r, 0, sizeof(r));
+	memset(&ct, 0, sizeof(ct));
 	memset(&pt, 0, sizeof(pt));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:s:o:fhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (nr == JWE_MAX_RECIPIENTS)
+			if (nargs == JWE_MAX_RECIPIENTS)
 				return cli_usage_error("at most %d recipients",
 				    JWE_MAX_RECIPIENTS);
-			rpaths[nr++] = optarg;
+			rpaths[nargs++] = optarg;
 			break;
 		case 's':
 			if (cli_once(&seen_s, "-s") != 0)
@@ -138,6 +149,9 @@ main(int argc, char **argv)
 		case 'f':
 			force = 1;
 			break;
+		case 'N':
+			no_sign = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -152,14 +166,14 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 1)
 		return cli_usage_error("more than one input FILE");
-	if (nr == 0) {
+	if (nargs == 0) {
 		err_error("no recipient");
 		err_hint("give a recipient's public key with -r PUBKEY");
 		return E2E_EX_USAGE;
 	}
 	memset(&so, 0, sizeof(so));
 	if (strcmp(format, "seed") == 0) {
-		if (nr != 1 || signer != NULL || encname != NULL)
+		if (nargs != 1 || signer != NULL || encname != NULL)
 			return cli_usage_error("--format seed takes exactly one "
 			    "-r, and no -s or --enc");
 	} else if (strcmp(format, "jwe") != 0) {
@@ -168,38 +182,69 @@ main(int argc, char **argv)
 	    "A256CBC-HS512")) == NULL) {
 		return cli_usage_error("--enc must be A256CBC-HS512 or A256GCM");
 	}
+	if (no_sign && signer != NULL)
+		return cli_usage_error("-s and --no-sign contradict each other");
+	/* Signed by default with the identity of the client's config file
+	 * (never in the seed format, which cannot carry a signature). */
+	if (signer == NULL && !no_sign && so.enc != NULL) {
+		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+			return rc;
+		if (rc == 0)
+			signer = identity;
+	}
 	if (ps.file != NULL && signer == NULL)
 		return cli_usage_error("--passphrase-file is only used with -s");
 	{
 		const char *names[JWE_MAX_RECIPIENTS + 3];
 		const char *paths[JWE_MAX_RECIPIENTS + 3];
 
-		for (i = 0; i < nr; i++) {
+		for (i = 0; i < nargs; i++) {
 			names[i] = "-r";
 			paths[i] = rpaths[i];
 		}
-		names[nr] = "-s";
-		paths[nr] = signer;
-		names[nr + 1] = "--passphrase-file";
-		paths[nr + 1] = ps.file;
-		names[nr + 2] = "the message";
-		paths[nr + 2] = argc == 1 ? argv[0] : "-";
-		if (cli_one_stdin(names, paths, nr + 3) != 0)
+		names[nargs] = "-s";
+		paths[nargs] = signer;
+		names[nargs + 1] = "--passphrase-file";
+		paths[nargs + 1] = ps.file;
+		names[nargs + 2] = "the message";
+		paths[nargs + 2] = argc == 1 ? argv[0] : "-";
+		if (cli_one_stdin(names, paths, nargs + 3) != 0)
 			return E2E_EX_USAGE;
 	}
 
 	if ((rc = crypto_init()) != 0)
 		return rc;
-	for (i = 0; i < nr; i++) {
-		if ((rc = keyfile_load_public(rpaths[i], &r[i].pub)) != 0 ||
-		    (rc = jwk_thumbprint(r[i].pub, r[i].kid)) != 0)
+	/* Each -r is a key file or a contact (who may have several keys,
+	 * one per device). */
+	nr = 0;
+	for (i = 0; i < nargs; i++) {
+		if ((rc = contact_resolve(rpaths[i], CONTACT_REFRESH, &ct)) != 0)
 			goto out;
-		for (j = 0; j < i; j++)
-			if (strcmp(r[i].kid, r[j].kid) == 0) {
+		for (k = 0; k < ct.n; k++) {
+			for (j = 0; j < nr; j++)
+				if (strcmp(ct.kid[k], r[j].kid) == 0)
+					break;
+			if (j < nr) {
 				rc = cli_usage_error("%s and %s are the same "
-				    "key (%s)", rpaths[j], rpaths[i], r[i].kid);
+				    "key (%s)", rsrc[j], rpaths[i], ct.kid[k]);
 				goto out;
 			}
+			if (nr == JWE_MAX_RECIPIENTS) {
+				rc = cli_usage_error("at most %d recipient "
+				    "keys", JWE_MAX_RECIPIENTS);
+				goto out;
+			}
+			r[nr].pub = ct.pub[k];
+			ct.pub[k] = NULL;
+			memcpy(r[nr].kid, ct.kid[k], KID_SIZE);
+			rsrc[nr++] = rpaths[i];
+		}
+		contact_free(&ct);
+	}
+	if (so.enc == NULL && nr != 1) {
+		rc = cli_usage_error("--format seed is for one key; %s has %zu",
+		    rpaths[0], nr);
+		goto out;
 	}
 	if (signer != NULL &&
 	    ((rc = keyfile_load_private(signer, &ps, &sk)) != 0 ||
@@ -226,6 +271,7 @@ main(int argc, char **argv)
 		rc = outfile_commit(&out, force ? -1 : 0);
 out:
 	outfile_abort(&out);
+	contact_free(&ct);
 	for (i = 0; i < nr; i++)
 		EVP_PKEY_free(r[i].pub);
 	EVP_PKEY_free(sk);

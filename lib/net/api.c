@@ -475,3 +475,98 @@ api_take(struct client *c, const char *from, json_t **message)
 	*message = o;
 	return 0;
 }
+
+/* ---- the key directory ---- */
+
+int
+api_keys_put(struct client *c, const char *const *pems, size_t n)
+{
+	struct http_req rq;
+	json_t *arr, *o;
+	char *s;
+	size_t i;
+	int rc;
+
+	if ((arr = json_array()) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_pack("{s:s}", "pem",
+		    pems[i])) != 0) {
+			json_decref(arr);
+			goto nomem;
+		}
+	if ((s = dump(json_pack("{s:o}", "keys", arr))) == NULL)
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "PUT";
+	rq.path = "/keys";
+	rq.type = JSON_TYPE;
+	rq.body = s;
+	rq.body_len = strlen(s);
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;	/* publishing twice is the same */
+	rq.max_answer = 1 << 20;
+	rc = call(c, &rq, "publishing keys", 1, &o);
+	json_decref(o);
+	free(s);
+	return rc;
+nomem:
+	err_error("out of memory");
+	return E2E_EX_SOFTWARE;
+}
+
+int
+api_keys_get(struct client *c, const char *name, json_t **keys)
+{
+	struct http_req rq;
+	char path[128];
+	const json_t *arr, *k;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	*keys = NULL;
+	snprintf(path, sizeof(path), "/keys/%s", name);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "GET";
+	rq.path = path;
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;
+	rq.max_answer = 1 << 20;
+	if ((rc = call(c, &rq, "fetching keys", 1, &o)) != 0)
+		return rc;
+	arr = o ? json_object_get(o, "keys") : NULL;
+	if (!json_is_array(arr) || json_array_size(arr) > 64)
+		goto bad;
+	json_array_foreach(arr, i, k)
+		if (!json_is_object(k) || jsonio_str(k, "kid", NULL) == NULL ||
+		    jsonio_str(k, "pem", NULL) == NULL)
+			goto bad;
+	*keys = json_incref((json_t *)arr);
+	json_decref(o);
+	return 0;
+bad:
+	json_decref(o);
+	err_error("the server's answer to fetching keys is not e2e-chat's");
+	return E2E_EX_PROTOCOL;
+}
+
+int
+api_key_delete(struct client *c, const char *kid)
+{
+	struct http_req rq;
+	char path[128];
+	json_t *o;
+	int rc;
+
+	snprintf(path, sizeof(path), "/keys/%s", kid);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "DELETE";
+	rq.path = path;
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 64 * 1024;
+	rc = call(c, &rq, "withdrawing a key", 1, &o);
+	json_decref(o);
+	return rc;
+}

@@ -44,6 +44,17 @@ int api_ack(struct client *c, const char *const *ids, size_t n);
  * message from from; *message is NULL when there is none. */
 int api_take(struct client *c, const char *from, json_t **message);
 
+/* PUT /keys: publishes n PEM public keys of the session's user. */
+int api_keys_put(struct client *c, const char *const *pems, size_t n);
+
+/* GET /keys/NAME: *keys receives the array of {kid, pem, created_at}
+ * as the server gives it (the caller checks each key). 67 when the user
+ * does not exist. */
+int api_keys_get(struct client *c, const char *name, json_t **keys);
+
+/* DELETE /keys/KID of the session's user. */
+int api_key_delete(struct client *c, const char *kid);
+
 /* 1 when m is a message as the server lists it. */
 int api_message_valid(const json_t *m);
 

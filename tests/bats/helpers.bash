@@ -17,7 +17,7 @@ VECTORS="$BATS_TEST_DIRNAME/../vectors"
 common_setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T" || return 1
-	unset E2E_PASSPHRASE E2E_SERVER E2E_HOME
+	unset E2E_PASSPHRASE E2E_SERVER E2E_HOME XDG_CONFIG_HOME
 	export HOME="$T/home"
 	mkdir -p "$HOME"
 }

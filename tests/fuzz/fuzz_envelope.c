@@ -41,6 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (pass = 0; pass < 2; pass++) {
 		if (buf_append(&in, data, size) != 0)
 			abort();
+		memset(&oo, 0, sizeof(oo));
 		oo.key = key;
 		oo.kid = kid;
 		oo.verify = pass ? verify : NULL;

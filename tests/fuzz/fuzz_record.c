@@ -105,7 +105,7 @@ check_format(const uint8_t *data, size_t size)
 	m.pt = data;
 	m.pt_len = size;
 	for (ascii = 0; ascii < 2; ascii++) {
-		FUZZ_ASSERT(record_format(&r, &m, ascii, &out) == 0);
+		FUZZ_ASSERT(record_format(&r, &m, NULL, ascii, &out) == 0);
 		FUZZ_ASSERT(out.len > 0 && out.p[out.len - 1] == '\n' &&
 		    memchr(out.p, '\n', out.len - 1) == NULL);
 		for (n = 0; ascii && n + 1 < out.len; n++)

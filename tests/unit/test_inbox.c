@@ -500,7 +500,7 @@ check_format(const char *name, const char *pt, size_t n, int ascii,
 		memcpy(m.signer_kid, "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA",
 		    KID_SIZE);
 	}
-	CHECK(record_format(&r, &m, ascii, &out) == 0);
+	CHECK(record_format(&r, &m, NULL, ascii, &out) == 0);
 	CHECKF(out.len == strlen(want) && memcmp(out.p, want, out.len) == 0,
 	    "%s: %.*s", name, (int)out.len, out.p);
 	buf_free(&out);
@@ -575,7 +575,7 @@ test_format_round_trip(void)
 		char *idz = strndup(pt, n);
 
 		r.id = idz;
-		CHECK(record_format(&r, &m, ascii, &out) == 0);
+		CHECK(record_format(&r, &m, NULL, ascii, &out) == 0);
 		v = jsonio_parse((const char *)out.p, out.len, NULL, 0);
 		t = jsonio_str(v, "text", &tlen);
 		CHECKF(t != NULL && tlen == n && memcmp(t, pt, n) == 0,

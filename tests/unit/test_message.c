@@ -401,6 +401,76 @@ message_fields(void)
 	buf_free(&pt);
 }
 
+/* The key a keyring would hand out for a signer's key id. */
+static int lookup_answer = -1;
+
+static EVP_PKEY *
+lookup(void *arg, const char *k)
+{
+	(void)arg;
+	(void)k;
+	return lookup_answer >= 0 ? pk[lookup_answer] : NULL;
+}
+
+static int
+open_looked_up(const struct buf *env, int who, int answer, int require,
+    struct message *m)
+{
+	struct buf in = BUF_INIT;
+	struct open_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.key = pk[who];
+	o.kid = kid[who];
+	o.signer_key = lookup;
+	o.require_signer = require;
+	o.signer_what = "the keys pinned for alice";
+	lookup_answer = answer;
+	buf_append(&in, env->p, env->len);
+	rc = message_open(&o, &in, m);
+	if (rc != 0)
+		CHECKF(m->pt == NULL && m->error[0] != '\0',
+		    "a refusal released plaintext or said nothing");
+	buf_free(&in);
+	return rc;
+}
+
+/* E1, E2, E6 with the signer looked up by key id (a keyring). */
+static void
+signer_lookup(void)
+{
+	static const int to[] = { BOB };
+	struct buf env = BUF_INIT;
+	struct message m;
+
+	CHECK(seal("A256CBC-HS512", to, 1, ALICE, "hi", 2, &env) == 0);
+	/* Pinned: verified. */
+	CHECK(open_looked_up(&env, BOB, ALICE, 0, &m) == 0);
+	CHECK(m.verified == 1 && strcmp(m.signer_kid, KID_ALICE) == 0);
+	message_free(&m);
+	/* E6: a key found that does not verify: refused, not unverified. */
+	CHECK(open_looked_up(&env, BOB, CAROL, 0, &m) == 65);
+	CHECK(strstr(m.error, "not valid") != NULL);
+	message_free(&m);
+	/* Unknown signer: shown unverified, or refused when required. */
+	CHECK(open_looked_up(&env, BOB, -1, 0, &m) == 0);
+	CHECK(m.verified == 0 && m.is_signed == 1);
+	message_free(&m);
+	CHECK(open_looked_up(&env, BOB, -1, 1, &m) == 65);
+	CHECK(strstr(m.error, "not among the keys pinned for alice") != NULL);
+	message_free(&m);
+	/* E1: an unsigned message when a signer is required. */
+	CHECK(seal("A256CBC-HS512", to, 1, -1, "hi", 2, &env) == 0);
+	CHECK(open_looked_up(&env, BOB, ALICE, 1, &m) == 65);
+	CHECK(strstr(m.error, "not signed") != NULL);
+	message_free(&m);
+	CHECK(open_looked_up(&env, BOB, ALICE, 0, &m) == 0);
+	CHECK(m.verified == 0 && m.is_signed == 0);
+	message_free(&m);
+	buf_free(&env);
+}
+
 /* ---------------------------------------------------------------- */
 /* Refusals */
 
@@ -1520,6 +1590,7 @@ main(void)
 	}
 	RUN(roundtrip);
 	RUN(message_fields);
+	RUN(signer_lookup);
 	RUN(wrong_key);
 	RUN(unwrap_failure_has_no_hint);
 	RUN(verify_semantics);

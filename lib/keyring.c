@@ -1,0 +1,592 @@
+/* keyring.c - pinned public keys of contacts (see keyring.h). */
+#include "keyring.h"
+#include "buf.h"
+#include "err.h"
+#include "fileio.h"
+#include "home.h"
+#include "jsonio.h"
+#include "keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEYRING_FILE_MAX ((size_t)16 << 20)
+#define KEYRING_PEM_MAX (16 * 1024)
+
+struct keyring {
+	char path[HOME_PATH_MAX];
+	int lock_fd;
+	struct keyring_contact *v;
+	size_t n;
+	int dirty;
+};
+
+static void
+key_free(struct keyring_key *k)
+{
+	free(k->pem);
+	k->pem = NULL;
+}
+
+static void
+contact_free(struct keyring_contact *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nkeys; i++)
+		key_free(&c->keys[i]);
+	for (i = 0; i < c->npending; i++)
+		key_free(&c->pending[i]);
+	c->nkeys = c->npending = 0;
+}
+
+static int
+key_copy(struct keyring_key *dst, const struct keyring_key *src)
+{
+	*dst = *src;
+	if ((dst->pem = strdup(src->pem)) == NULL) {
+		err_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+has_kid(const struct keyring_key *v, size_t n, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].kid, kid) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+/* One key of the file: its id must be the key's own thumbprint, so a
+ * file edited by hand cannot pin one key under another's id. */
+static int
+key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
+{
+	const char *kid, *pem, *src;
+	size_t kid_len, pem_len;
+	const json_t *at = json_object_get(o, at_name);
+	char real[KID_SIZE], why[160];
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	memset(k, 0, sizeof(*k));
+	if ((kid = jsonio_str(o, "kid", &kid_len)) == NULL ||
+	    !jwk_is_kid(kid, kid_len) ||
+	    (pem = jsonio_str(o, "pem", &pem_len)) == NULL ||
+	    pem_len > KEYRING_PEM_MAX || !json_is_integer(at))
+		return -1;
+	err_capture_begin(why, sizeof(why));
+	if (keyfile_parse_public((const uint8_t *)pem, pem_len, "key",
+	    &pk) == 0 && jwk_thumbprint(pk, real) == 0 &&
+	    strcmp(real, kid) == 0)
+		rc = 0;
+	err_capture_end();
+	EVP_PKEY_free(pk);
+	if (rc != 0 || (k->pem = strdup(pem)) == NULL)
+		return -1;
+	memcpy(k->kid, kid, kid_len + 1);
+	k->at = json_integer_value(at);
+	src = jsonio_str(o, "source", NULL);
+	snprintf(k->source, sizeof(k->source), "%s", src ? src : "");
+	return 0;
+}
+
+static int
+keys_from_json(const json_t *arr, const char *at_name,
+    struct keyring_key *v, size_t *n)
+{
+	const json_t *e;
+	size_t i;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > KEYRING_KEYS_MAX)
+		return -1;
+	json_array_foreach(arr, i, e) {
+		if (key_from_json(e, at_name, &v[*n]) != 0)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+contact_from_json(const char *name, const json_t *o,
+    struct keyring_contact *c)
+{
+	const json_t *va;
+
+	memset(c, 0, sizeof(*c));
+	if (!name_valid(name, strlen(name)) || !json_is_object(o))
+		return -1;
+	memcpy(c->name, name, strlen(name) + 1);
+	if (keys_from_json(json_object_get(o, "keys"), "added_at", c->keys,
+	    &c->nkeys) != 0 || keys_from_json(json_object_get(o, "pending"),
+	    "seen_at", c->pending, &c->npending) != 0) {
+		contact_free(c);
+		return -1;
+	}
+	c->verified = json_is_true(json_object_get(o, "verified"));
+	va = json_object_get(o, "verified_at");
+	c->verified_at = json_is_integer(va) ? json_integer_value(va) : 0;
+	c->signed_seen = json_is_true(json_object_get(o, "signed_seen"));
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct keyring_contact *)a)->name,
+	    ((const struct keyring_contact *)b)->name);
+}
+
+static int
+parse(struct keyring *k, const char *text, size_t len)
+{
+	json_t *root, *contacts, *o;
+	const char *name;
+	char why[160];
+	int rc = E2E_EX_CONFIG;
+
+	if ((root = jsonio_parse(text, len, why, sizeof(why))) == NULL) {
+		err_error("%s is not valid JSON: %s", k->path, why);
+		return E2E_EX_CONFIG;
+	}
+	contacts = json_object_get(root, "contacts");
+	if (!json_is_object(root) || !json_is_integer(json_object_get(root,
+	    "version")) || json_integer_value(json_object_get(root,
+	    "version")) != 1 || !json_is_object(contacts)) {
+		err_error("%s is not a keyring of this version", k->path);
+		goto out;
+	}
+	if ((k->v = calloc(json_object_size(contacts) + 1,
+	    sizeof(*k->v))) == NULL) {
+		err_error("out of memory");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	json_object_foreach(contacts, name, o) {
+		if (contact_from_json(name, o, &k->v[k->n]) != 0) {
+			err_error("%s: the entry of a contact is malformed",
+			    k->path);
+			goto out;
+		}
+		k->n++;
+	}
+	qsort(k->v, k->n, sizeof(*k->v), by_name);
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+int
+keyring_open(const char *home, int for_update, struct keyring **out)
+{
+	char lock_path[HOME_PATH_MAX];
+	struct keyring *k;
+	struct buf b = BUF_INIT;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	k->lock_fd = -1;
+	if ((rc = home_file(home, "keyring.json", k->path,
+	    sizeof(k->path))) != 0 || (rc = home_file(home, "keyring.lock",
+	    lock_path, sizeof(lock_path))) != 0)
+		goto fail;
+	if (for_update) {
+		if ((rc = home_create(home)) != 0)
+			goto fail;
+		rc = E2E_EX_CANTCREAT;
+		if ((k->lock_fd = open(lock_path, O_RDWR | O_CREAT |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+			err_errno("cannot open %s", lock_path);
+			goto fail;
+		}
+		while (flock(k->lock_fd, LOCK_EX) != 0)
+			if (errno != EINTR) {
+				err_errno("cannot lock %s", lock_path);
+				goto fail;
+			}
+	}
+	if (lstat(k->path, &st) != 0) {
+		if (errno == ENOENT) {
+			*out = k;
+			return 0;
+		}
+		err_errno("cannot read %s", k->path);
+		rc = E2E_EX_CONFIG;
+		goto fail;
+	}
+	/* It decides whose key a message is encrypted to. */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0) {
+		err_error("%s is not a regular file of yours that only you "
+		    "can change; not using it", k->path);
+		rc = E2E_EX_CONFIG;
+		goto fail;
+	}
+	if ((rc = file_read(k->path, KEYRING_FILE_MAX, "keyring", &b)) != 0 ||
+	    (rc = parse(k, (const char *)b.p, b.len)) != 0)
+		goto fail;
+	buf_free(&b);
+	*out = k;
+	return 0;
+fail:
+	buf_free(&b);
+	keyring_close(k);
+	return rc;
+}
+
+/* ---- looking up ---- */
+
+struct keyring_contact *
+keyring_find(struct keyring *k, const char *name)
+{
+	struct keyring_contact key;
+
+	if (strlen(name) > NAME_LEN_MAX)
+		return NULL;
+	memcpy(key.name, name, strlen(name) + 1);
+	return k->n ? bsearch(&key, k->v, k->n, sizeof(*k->v), by_name) :
+	    NULL;
+}
+
+size_t
+keyring_count(const struct keyring *k)
+{
+	return k->n;
+}
+
+struct keyring_contact *
+keyring_at(struct keyring *k, size_t i)
+{
+	return i < k->n ? &k->v[i] : NULL;
+}
+
+static EVP_PKEY *
+parse_pem(const char *pem)
+{
+	EVP_PKEY *pk = NULL;
+	char why[160];
+
+	err_capture_begin(why, sizeof(why));
+	(void)keyfile_parse_public((const uint8_t *)pem, strlen(pem), "key",
+	    &pk);
+	err_capture_end();
+	return pk;
+}
+
+EVP_PKEY *
+keyring_key_of(struct keyring *k, const char *name, const char *kid)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->nkeys; i++)
+		if (strcmp(c->keys[i].kid, kid) == 0)
+			return parse_pem(c->keys[i].pem);
+	return NULL;
+}
+
+EVP_PKEY *
+keyring_any_key(struct keyring *k, const char *kid, const char **name)
+{
+	size_t i, j;
+
+	for (i = 0; i < k->n; i++)
+		for (j = 0; j < k->v[i].nkeys; j++)
+			if (strcmp(k->v[i].keys[j].kid, kid) == 0) {
+				*name = k->v[i].name;
+				return parse_pem(k->v[i].keys[j].pem);
+			}
+	*name = NULL;
+	return NULL;
+}
+
+int
+keyring_usable(struct keyring *k, const char *name)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+
+	if (c == NULL || (c->nkeys == 0 && c->npending == 0))
+		return -1;
+	if (c->npending == 0)
+		return 0;
+	/* As ssh does when a host key changes: loud, with both ids. */
+	err_error("THE KEY OF %s HAS CHANGED: not using it", name);
+	for (i = 0; i < c->nkeys; i++)
+		err_warn("pinned for %s: %s", name, c->keys[i].kid);
+	for (i = 0; i < c->npending; i++)
+		err_warn("now offered for %s: %s", name, c->pending[i].kid);
+	err_warn("someone may be impersonating %s (or %s has a new device "
+	    "or key)", name, name);
+	err_hint("compare the new key id with %s in person (e2e-keys show "
+	    "%s), then accept it: e2e-keys accept %s", name, name, name);
+	return E2E_EX_DATAERR;
+}
+
+/* ---- changing ---- */
+
+static struct keyring_contact *
+contact_add(struct keyring *k, const char *name)
+{
+	struct keyring_contact *v, *c;
+	size_t i;
+
+	if ((v = realloc(k->v, (k->n + 1) * sizeof(*v))) == NULL) {
+		err_error("out of memory");
+		return NULL;
+	}
+	k->v = v;
+	for (i = k->n; i > 0 && strcmp(v[i - 1].name, name) > 0; i--)
+		v[i] = v[i - 1];
+	k->n++;
+	c = &v[i];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->name, name, strlen(name) + 1);
+	return c;
+}
+
+int
+keyring_offer(struct keyring *k, const char *name,
+    const struct keyring_key *keys, size_t n, int64_t now)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+	int result = KEYRING_SAME;
+
+	if (c == NULL || c->nkeys == 0) {
+		if (c == NULL && (c = contact_add(k, name)) == NULL)
+			return -1;
+		for (i = 0; i < n && c->nkeys < KEYRING_KEYS_MAX; i++) {
+			if (has_kid(c->keys, c->nkeys, keys[i].kid))
+				continue;
+			if (key_copy(&c->keys[c->nkeys], &keys[i]) != 0)
+				return -1;
+			c->keys[c->nkeys].at = now;
+			snprintf(c->keys[c->nkeys].source,
+			    sizeof(c->keys[0].source), "directory");
+			c->nkeys++;
+		}
+		k->dirty = 1;
+		return KEYRING_PINNED;
+	}
+	for (i = 0; i < n; i++) {
+		if (has_kid(c->keys, c->nkeys, keys[i].kid))
+			continue;
+		result = KEYRING_CHANGED;
+		if (has_kid(c->pending, c->npending, keys[i].kid) ||
+		    c->npending == KEYRING_KEYS_MAX)
+			continue;
+		if (key_copy(&c->pending[c->npending], &keys[i]) != 0)
+			return -1;
+		c->pending[c->npending].at = now;
+		c->npending++;
+		k->dirty = 1;
+	}
+	return result;
+}
+
+int
+keyring_accept(struct keyring *k, const char *name, int64_t now)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+
+	if (c == NULL || c->npending == 0) {
+		err_error("no new key of %s is waiting to be accepted", name);
+		return E2E_EX_DATAERR;
+	}
+	/* The new keys are the contact's keys now; the old ones go. */
+	for (i = 0; i < c->nkeys; i++)
+		key_free(&c->keys[i]);
+	memcpy(c->keys, c->pending, c->npending * sizeof(c->keys[0]));
+	c->nkeys = c->npending;
+	c->npending = 0;
+	for (i = 0; i < c->nkeys; i++) {
+		c->keys[i].at = now;
+		snprintf(c->keys[i].source, sizeof(c->keys[i].source),
+		    "accepted");
+	}
+	c->verified = 0;
+	c->verified_at = 0;
+	k->dirty = 1;
+	return 0;
+}
+
+int
+keyring_import(struct keyring *k, const char *name,
+    const struct keyring_key *key, int64_t now)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+
+	if (c == NULL && (c = contact_add(k, name)) == NULL)
+		return -1;
+	for (i = 0; i < c->npending; i++)
+		if (strcmp(c->pending[i].kid, key->kid) == 0) {
+			key_free(&c->pending[i]);
+			c->pending[i] = c->pending[--c->npending];
+			break;
+		}
+	k->dirty = 1;
+	if (has_kid(c->keys, c->nkeys, key->kid))
+		return 0;
+	if (c->nkeys == KEYRING_KEYS_MAX) {
+		err_error("%s has %d keys already", name, KEYRING_KEYS_MAX);
+		return E2E_EX_DATAERR;
+	}
+	if (key_copy(&c->keys[c->nkeys], key) != 0)
+		return -1;
+	c->keys[c->nkeys].at = now;
+	snprintf(c->keys[c->nkeys].source, sizeof(c->keys[0].source),
+	    "import");
+	c->nkeys++;
+	return 0;
+}
+
+int
+keyring_verify(struct keyring *k, const char *name, int64_t now)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+
+	if (c == NULL || c->nkeys == 0) {
+		err_error("%s is not in your keyring", name);
+		err_hint("fetch the keys first: e2e-keys fetch %s", name);
+		return E2E_EX_DATAERR;
+	}
+	c->verified = 1;
+	c->verified_at = now;
+	k->dirty = 1;
+	return 0;
+}
+
+int
+keyring_forget(struct keyring *k, const char *name)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+	size_t i;
+
+	if (c == NULL) {
+		err_error("%s is not in your keyring", name);
+		return E2E_EX_DATAERR;
+	}
+	contact_free(c);
+	i = (size_t)(c - k->v);
+	memmove(c, c + 1, (k->n - i - 1) * sizeof(*c));
+	k->n--;
+	k->dirty = 1;
+	return 0;
+}
+
+void
+keyring_mark_signed(struct keyring *k, const char *name)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+
+	if (c != NULL && !c->signed_seen) {
+		c->signed_seen = 1;
+		k->dirty = 1;
+	}
+}
+
+/* ---- writing ---- */
+
+static json_t *
+keys_json(const struct keyring_key *v, size_t n, const char *at_name,
+    int with_source)
+{
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		o = json_pack("{s:s,s:s,s:I}", "kid", v[i].kid, "pem",
+		    v[i].pem, at_name, (json_int_t)v[i].at);
+		if (o != NULL && with_source && json_object_set_new(o,
+		    "source", json_string(v[i].source)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+int
+keyring_save(struct keyring *k)
+{
+	json_t *root, *contacts, *c;
+	char *text = NULL;
+	size_t i, len;
+	int rc = E2E_EX_SOFTWARE;
+
+	if (!k->dirty)
+		return 0;
+	contacts = json_object();
+	for (i = 0; contacts != NULL && i < k->n; i++) {
+		c = json_pack("{s:o,s:o,s:b,s:I,s:b}", "keys",
+		    keys_json(k->v[i].keys, k->v[i].nkeys, "added_at", 1),
+		    "pending", keys_json(k->v[i].pending, k->v[i].npending,
+		    "seen_at", 0), "verified", k->v[i].verified,
+		    "verified_at", (json_int_t)k->v[i].verified_at,
+		    "signed_seen", k->v[i].signed_seen);
+		if (c == NULL || json_object_set_new(contacts, k->v[i].name,
+		    c) != 0) {
+			json_decref(contacts);
+			contacts = NULL;
+		}
+	}
+	root = contacts ? json_pack("{s:i,s:o}", "version", 1, "contacts",
+	    contacts) : NULL;
+	if (root == NULL || (text = jsonio_dump(root)) == NULL) {
+		err_error("out of memory");
+		goto out;
+	}
+	/* jsonio_dump leaves room for the newline (the NUL's byte). */
+	len = strlen(text);
+	text[len] = '\n';
+	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1)) == 0)
+		k->dirty = 0;
+out:
+	json_decref(root);
+	free(text);
+	return rc;
+}
+
+void
+keyring_close(struct keyring *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->n; i++)
+		contact_free(&k->v[i]);
+	free(k->v);
+	if (k->lock_fd >= 0)
+		close(k->lock_fd);
+	free(k);
+}

@@ -1,0 +1,125 @@
+/*
+ * keyring.h - the public keys of the people one writes to, pinned on
+ * first use (TOFU), as ssh's known_hosts: HOME/keyring.json, mode 0600,
+ * written atomically under a lock (HOME/keyring.lock).
+ *
+ *   {"version":1,"contacts":{"bob":{
+ *      "keys":[{"kid","pem","added_at","source"}],   pinned: used
+ *      "pending":[{"kid","pem","seen_at"}],          offered, not trusted
+ *      "verified":false,"verified_at":0,             compared in person
+ *      "signed_seen":false}}}                        a verified JWE came
+ *
+ * The first keys seen for a name are pinned. When the directory later
+ * offers a key that is not pinned, it is kept as pending and the contact
+ * is "changed": every tool refuses the name (keyring_usable) until the
+ * user accepts the new keys. A key that disappears from the directory is
+ * no alarm (a device retired); it stays pinned until forgotten.
+ */
+#ifndef E2E_KEYRING_H
+#define E2E_KEYRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "jwk.h"
+#include "names.h"
+
+#define KEYRING_KEYS_MAX 16
+
+struct keyring_key {
+	char kid[KID_SIZE];
+	char *pem;		/* SubjectPublicKeyInfo PEM */
+	int64_t at;		/* added (pinned) or seen (pending) */
+	char source[16];	/* "directory", "import", "accepted" */
+};
+
+struct keyring_contact {
+	char name[NAME_LEN_MAX + 1];
+	struct keyring_key keys[KEYRING_KEYS_MAX];
+	size_t nkeys;
+	struct keyring_key pending[KEYRING_KEYS_MAX];
+	size_t npending;
+	int verified;
+	int64_t verified_at;
+	int signed_seen;
+};
+
+struct keyring;
+
+/*
+ * Reads HOME/keyring.json (an empty keyring when there is none). With
+ * for_update, takes the lock first and keeps it until keyring_close, so
+ * that read-modify-write cycles of two processes do not interleave.
+ * Returns 0 or an exit code (reported): 78 (malformed file, refused
+ * permissions), 73.
+ */
+int keyring_open(const char *home, int for_update, struct keyring **out);
+
+/* The contact called name, or NULL. */
+struct keyring_contact *keyring_find(struct keyring *k, const char *name);
+
+/* The contacts, in name order. */
+size_t keyring_count(const struct keyring *k);
+struct keyring_contact *keyring_at(struct keyring *k, size_t i);
+
+enum keyring_offer_result {
+	KEYRING_PINNED = 1,	/* first seen: pinned */
+	KEYRING_SAME = 2,	/* all offered keys are pinned already */
+	KEYRING_CHANGED = 3,	/* a key not pinned: kept pending */
+};
+
+/*
+ * What the directory says name's keys are (each checked by the caller:
+ * kid is the key's thumbprint). Pins them when name is new; otherwise
+ * records keys that are not pinned as pending. Returns the result, or
+ * -1 when out of memory (reported).
+ */
+int keyring_offer(struct keyring *k, const char *name,
+    const struct keyring_key *keys, size_t n, int64_t now);
+
+/* Makes name's pending keys pinned (the user compared them), and the
+ * contact unverified again. Returns 0, or 65 (reported) when nothing is
+ * pending. */
+int keyring_accept(struct keyring *k, const char *name, int64_t now);
+
+/* Pins one key for name, given by the user (import): adds it, or
+ * creates the contact; a pending key with this id is no longer pending.
+ * Returns 0, 65 (too many keys) or -1. */
+int keyring_import(struct keyring *k, const char *name,
+    const struct keyring_key *key, int64_t now);
+
+/* Marks name verified (after comparing the safety number in person). */
+int keyring_verify(struct keyring *k, const char *name, int64_t now);
+
+/* Removes name. Returns 0, or 65 (reported) when unknown. */
+int keyring_forget(struct keyring *k, const char *name);
+
+/* Notes that a verified signed JWE from name was shown (for the
+ * downgrade check of the seed format). */
+void keyring_mark_signed(struct keyring *k, const char *name);
+
+/*
+ * Whether name's keys may be used: 0 when pinned and nothing pending;
+ * -1 when name is unknown (nothing reported); 65 when its key changed,
+ * reported loudly with both key ids and what to do.
+ */
+int keyring_usable(struct keyring *k, const char *name);
+
+/* The pinned key of name with key id kid, parsed (caller frees), or
+ * NULL. */
+EVP_PKEY *keyring_key_of(struct keyring *k, const char *name,
+    const char *kid);
+
+/* Any pinned key with key id kid, and whose it is (or NULL). */
+EVP_PKEY *keyring_any_key(struct keyring *k, const char *kid,
+    const char **name);
+
+/* Writes the keyring back when it changed. Returns 0 or an exit code
+ * (reported). */
+int keyring_save(struct keyring *k);
+
+void keyring_close(struct keyring *k);
+
+#endif
