@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "client.h"
+#include "directory.h"
 #include "err.h"
 #include "names.h"
 #include "passphrase.h"
@@ -19,7 +20,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: e2e-account [options] signup NAME\n"
+	    "usage: e2e-account [options] signup NAME [--key KEYFILE]\n"
 	    "       e2e-account [options] signin NAME\n"
 	    "       e2e-account signout\n"
 	    "       e2e-account [options] delete [--yes]\n"
@@ -43,6 +44,11 @@ usage(FILE *f)
 	    "                           else the terminal. There is no "
 	    "--password.\n"
 	    "      --yes                delete without asking\n"
+	    "      --key KEYFILE        signup: also publish KEYFILE's public "
+	    "key in the\n"
+	    "                           key directory (see e2e-keys)\n"
+	    "      --passphrase-file FILE\n"
+	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s\n"
@@ -76,33 +82,60 @@ print_session(const struct session *s, int expired)
 	return client_print(o);
 }
 
+/* Signs in and saves the session, as c's session from now on. */
 static int
-signin(struct client *c, const char *name, const char *password)
+signin_quietly(struct client *c, const char *name, const char *password)
 {
 	struct session s;
 	int rc;
 
 	if ((rc = api_signin(c, name, password, &s)) == 0 &&
-	    (rc = session_save(c->home, &s)) == 0)
-		rc = print_session(&s, -1);
+	    (rc = session_save(c->home, &s)) == 0) {
+		session_wipe(&c->sess);
+		c->sess = s;
+		c->have_session = 1;
+	}
 	session_wipe(&s);
 	return rc;
 }
 
 static int
-cmd_signup(struct client *c, const char *name, const char *pwfile)
+signin(struct client *c, const char *name, const char *password)
 {
-	char password[PASSPHRASE_MAX], id[ID_LEN + 1];
+	int rc;
+
+	if ((rc = signin_quietly(c, name, password)) == 0)
+		rc = print_session(&c->sess, -1);
+	return rc;
+}
+
+static int
+cmd_signup(struct client *c, const char *name, const char *pwfile,
+    const char *keyfile, const struct passphrase_src *ps)
+{
+	char password[PASSPHRASE_MAX], id[ID_LEN + 1], kid[KID_SIZE];
 	int rc;
 
 	if ((rc = password_get(pwfile, name, 1, password)) != 0)
 		return rc;
 	if ((rc = api_signup(c, name, password, id)) == 0 &&
-	    (rc = signin(c, name, password)) != 0)
+	    (rc = signin_quietly(c, name, password)) != 0)
 		err_hint("the account %s was created; sign in with: "
 		    "e2e-account signin %s", name, name);
 	wipe(password, sizeof(password));
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (keyfile == NULL)
+		return print_session(&c->sess, -1);
+	/* Signed in as the new user: the key goes to the directory. */
+	if ((rc = directory_publish(c, keyfile, ps, kid)) != 0) {
+		err_hint("the account was created; publish the key with: "
+		    "e2e-keys publish %s", keyfile);
+		return rc;
+	}
+	return client_print(json_pack("{s:s,s:s,s:s,s:I,s:s}", "id",
+	    c->sess.id, "name", c->sess.name, "server", c->sess.server,
+	    "expires_at", (json_int_t)c->sess.expires_at, "kid", kid));
 }
 
 static int
@@ -184,6 +217,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLIENT_LONGOPTS,
 		{ "password-file", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, 'Q' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -191,8 +226,9 @@ main(int argc, char **argv)
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
 	struct client c;
-	const char *cmd, *pwfile = NULL;
-	int ch, rc, yes = 0, seen_P = 0, flags, nargs;
+	const char *cmd, *pwfile = NULL, *keyfile = NULL;
+	struct passphrase_src ps = { NULL, "your private key" };
+	int ch, rc, yes = 0, seen_P = 0, seen_k = 0, seen_Q = 0, flags, nargs;
 
 	cli_start(argv[0]);
 	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
@@ -212,6 +248,16 @@ main(int argc, char **argv)
 			break;
 		case 'y':
 			yes = 1;
+			break;
+		case 'k':
+			if (cli_once(&seen_k, "--key") != 0)
+				return E2E_EX_USAGE;
+			keyfile = optarg;
+			break;
+		case 'Q':
+			if (cli_once(&seen_Q, "--passphrase-file") != 0)
+				return E2E_EX_USAGE;
+			ps.file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -251,13 +297,16 @@ main(int argc, char **argv)
 		return rc;
 	if (yes && strcmp(cmd, "delete") != 0)
 		return cli_usage_error("--yes is for delete only");
+	if ((keyfile != NULL || ps.file != NULL) && strcmp(cmd, "signup") != 0)
+		return cli_usage_error("--key and --passphrase-file are for "
+		    "signup only");
 	if (pwfile != NULL && nargs != 2)
 		return cli_usage_error("--password-file is for signup and "
 		    "signin only");
 	if ((rc = client_start(&c, &co, flags)) != 0)
 		goto out;
 	if (strcmp(cmd, "signup") == 0)
-		rc = cmd_signup(&c, argv[1], pwfile);
+		rc = cmd_signup(&c, argv[1], pwfile, keyfile, &ps);
 	else if (strcmp(cmd, "signin") == 0)
 		rc = cmd_signin(&c, argv[1], pwfile);
 	else if (strcmp(cmd, "signout") == 0)
