@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -516,6 +517,26 @@ qr_key(struct client *c, const struct opts *o, const char *arg,
 	return keyfile_load_private(path, &o->ps, pk);
 }
 
+/* A code wider than the terminal cannot be scanned: say so. */
+static void
+warn_if_too_wide(const struct buf *out)
+{
+	struct winsize ws;
+	const uint8_t *nl = memchr(out->p, '\n', out->len);
+	size_t cols = 0, i;
+
+	if (nl == NULL || !isatty(STDOUT_FILENO) ||
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+		return;
+	/* Characters, not bytes: count the UTF-8 lead bytes. */
+	for (i = 0; out->p + i < nl; i++)
+		cols += (out->p[i] & 0xc0) != 0x80;
+	if (cols > ws.ws_col)
+		err_warn("the code is %zu columns wide and the terminal %u: it "
+		    "cannot be scanned; widen the terminal or use --png FILE",
+		    cols, (unsigned)ws.ws_col);
+}
+
 static int
 cmd_qr(struct client *c, const struct opts *o, const char *arg)
 {
@@ -532,6 +553,7 @@ cmd_qr(struct client *c, const struct opts *o, const char *arg)
 		rc = qr_write_png((const char *)text.p, 8, o->png);
 	} else if ((rc = qr_render_text((const char *)text.p, 2, o->invert,
 	    &s)) == 0) {
+		warn_if_too_wide(&out);
 		if (fwrite(out.p, 1, out.len, stdout) != out.len ||
 		    fflush(stdout) == EOF) {
 			err_errno("cannot write to standard output");
