@@ -214,7 +214,7 @@ $(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz \
 		-DCORPUS='"tests/fuzz/corpus/$*"' $(ALL_LDFLAGS) -o $@ $< \
-		tests/fuzz/replay.c $(LIB) $(PKG_LIBS)
+		tests/fuzz/replay.c $(LIB) $(QR_LIBS) $(PKG_LIBS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
@@ -241,7 +241,8 @@ fuzz:
 		t=$$(basename $$src .c); \
 		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(PKG_LIBS); \
+			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(QR_LIBS) \
+			$(PKG_LIBS); \
 		mkdir -p build/fuzz/corpus-$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
