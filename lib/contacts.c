@@ -41,7 +41,9 @@ int
 contact_refresh(const char *name)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { prog, "fetch", "--quiet", (char *)name, NULL };
+	/* One second of retries: the pinned keys serve when it fails. */
+	char *argv[] = { prog, "fetch", "--quiet", "--retry-time", "1",
+		(char *)name, NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int st, rc;

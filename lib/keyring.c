@@ -101,6 +101,7 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 	k->at = json_integer_value(at);
 	src = jsonio_str(o, "source", NULL);
 	snprintf(k->source, sizeof(k->source), "%s", src ? src : "");
+	k->unlisted = json_is_true(json_object_get(o, "unlisted"));
 	return 0;
 }
 
@@ -391,6 +392,15 @@ keyring_offer(struct keyring *k, const char *name,
 		k->dirty = 1;
 		return KEYRING_PINNED;
 	}
+	/* Which pinned keys the directory still lists, for accept. */
+	for (i = 0; i < c->nkeys; i++) {
+		int unlisted = !has_kid(keys, n, c->keys[i].kid);
+
+		if (unlisted != c->keys[i].unlisted) {
+			c->keys[i].unlisted = unlisted;
+			k->dirty = 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		if (has_kid(c->keys, c->nkeys, keys[i].kid))
 			continue;
@@ -411,23 +421,31 @@ int
 keyring_accept(struct keyring *k, const char *name, int64_t now)
 {
 	struct keyring_contact *c = keyring_find(k, name);
-	size_t i;
+	size_t i, kept;
 
 	if (c == NULL || c->npending == 0) {
 		err_error("no new key of %s is waiting to be accepted", name);
 		return E2E_EX_DATAERR;
 	}
-	/* The new keys are the contact's keys now; the old ones go. */
-	for (i = 0; i < c->nkeys; i++)
-		key_free(&c->keys[i]);
-	memcpy(c->keys, c->pending, c->npending * sizeof(c->keys[0]));
-	c->nkeys = c->npending;
-	c->npending = 0;
-	for (i = 0; i < c->nkeys; i++) {
-		c->keys[i].at = now;
-		snprintf(c->keys[i].source, sizeof(c->keys[i].source),
-		    "accepted");
+	/* The directory's list is the contact's keys now: pinned keys it
+	 * no longer listed go, the new ones join. */
+	for (i = 0, kept = 0; i < c->nkeys; i++) {
+		if (c->keys[i].unlisted)
+			key_free(&c->keys[i]);
+		else
+			c->keys[kept++] = c->keys[i];
 	}
+	c->nkeys = kept;
+	for (i = 0; i < c->npending && c->nkeys < KEYRING_KEYS_MAX; i++) {
+		c->keys[c->nkeys] = c->pending[i];
+		c->keys[c->nkeys].at = now;
+		snprintf(c->keys[c->nkeys].source,
+		    sizeof(c->keys[0].source), "accepted");
+		c->nkeys++;
+	}
+	for (; i < c->npending; i++)
+		key_free(&c->pending[i]);
+	c->npending = 0;
 	c->verified = 0;
 	c->verified_at = 0;
 	k->dirty = 1;
@@ -522,8 +540,10 @@ keys_json(const struct keyring_key *v, size_t n, const char *at_name,
 	for (i = 0; arr != NULL && i < n; i++) {
 		o = json_pack("{s:s,s:s,s:I}", "kid", v[i].kid, "pem",
 		    v[i].pem, at_name, (json_int_t)v[i].at);
-		if (o != NULL && with_source && json_object_set_new(o,
-		    "source", json_string(v[i].source)) != 0) {
+		if (o != NULL && with_source && (json_object_set_new(o,
+		    "source", json_string(v[i].source)) != 0 ||
+		    (v[i].unlisted && json_object_set_new(o, "unlisted",
+		    json_true()) != 0))) {
 			json_decref(o);
 			o = NULL;
 		}

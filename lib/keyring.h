@@ -12,8 +12,10 @@
  * The first keys seen for a name are pinned. When the directory later
  * offers a key that is not pinned, it is kept as pending and the contact
  * is "changed": every tool refuses the name (keyring_usable) until the
- * user accepts the new keys. A key that disappears from the directory is
- * no alarm (a device retired); it stays pinned until forgotten.
+ * user accepts the new keys: the pinned keys are then those the directory
+ * listed (a replaced key goes, a second device's key joins). A key that
+ * disappears from the directory is no alarm (a device retired); it stays
+ * pinned until forgotten or a change is accepted.
  */
 #ifndef E2E_KEYRING_H
 #define E2E_KEYRING_H
@@ -33,6 +35,7 @@ struct keyring_key {
 	char *pem;		/* SubjectPublicKeyInfo PEM */
 	int64_t at;		/* added (pinned) or seen (pending) */
 	char source[16];	/* "directory", "import", "accepted" */
+	int unlisted;		/* pinned, but not in the directory's last list */
 };
 
 struct keyring_contact {
@@ -79,9 +82,10 @@ enum keyring_offer_result {
 int keyring_offer(struct keyring *k, const char *name,
     const struct keyring_key *keys, size_t n, int64_t now);
 
-/* Makes name's pending keys pinned (the user compared them), and the
- * contact unverified again. Returns 0, or 65 (reported) when nothing is
- * pending. */
+/* Makes the keys the directory listed last (the pending ones, and the
+ * pinned ones it still listed) name's pinned keys (the user compared
+ * them), and the contact unverified again. Returns 0, or 65 (reported)
+ * when nothing is pending. */
 int keyring_accept(struct keyring *k, const char *name, int64_t now);
 
 /* Pins one key for name, given by the user (import): adds it, or

@@ -152,11 +152,24 @@ cmd_fetch(struct client *c, const struct opts *o, const char *name)
 {
 	struct keyring *k = NULL;
 	struct keyring_contact *kc;
+	char why[256];
 	int rc, result;
 
 	if ((rc = open_keyring(c, 1, &k)) != 0)
 		return rc;
+	/* Quiet (for e2e-encrypt and e2e-decrypt): that the directory
+	 * cannot be asked is no news; a refused key from it is. */
+	if (o->quiet)
+		err_capture_begin(why, sizeof(why));
 	rc = directory_fetch(c, k, name, &result);
+	if (o->quiet) {
+		err_capture_end();
+		if (rc == E2E_EX_DATAERR && why[0] != '\0')
+			err_error("%s", why);
+	}
+	/* A change is loud, and refused as everywhere else. */
+	if (rc == 0 && (rc = keyring_usable(k, name)) < 0)
+		rc = 0;
 	if (rc == 0 && !o->quiet && (kc = keyring_find(k, name)) != NULL)
 		rc = client_print(json_pack("{s:s,s:o,s:s,s:b}", "name", name,
 		    "keys", kids_json(kc->keys, kc->nkeys), "status",

@@ -18,20 +18,18 @@ load_public_half(const char *keyfile, const struct passphrase_src *ps,
     EVP_PKEY **pk)
 {
 	struct buf b = BUF_INIT;
-	char why[256];
-	int rc;
+	int rc, private;
 
 	if ((rc = file_read(keyfile, KEYFILE_MAX, "key file", &b)) != 0)
 		return rc;
-	err_capture_begin(why, sizeof(why));
-	rc = keyfile_parse_public(b.p, b.len, keyfile, pk);
-	err_capture_end();
+	private = buf_terminate(&b) == 0 &&
+	    strstr((const char *)b.p, "PRIVATE KEY-----") != NULL;
+	if (!private)
+		rc = keyfile_parse_public(b.p, b.len, keyfile, pk);
 	buf_free(&b);
-	if (rc == 0)
-		return 0;
 	/* A private key file: its public half (asking the passphrase of a
 	 * protected one). */
-	return keyfile_load_private(keyfile, ps, pk);
+	return private ? keyfile_load_private(keyfile, ps, pk) : rc;
 }
 
 int
@@ -126,12 +124,7 @@ directory_fetch(struct client *c, struct keyring *k, const char *name,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	if ((rc = keyring_save(k)) != 0)
-		goto out;
-	/* A change is loud, and refused like everywhere else. */
-	rc = keyring_usable(k, name);
-	if (rc < 0)
-		rc = 0;
+	rc = keyring_save(k);
 out:
 	json_decref(arr);
 	return rc;

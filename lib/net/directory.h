@@ -21,9 +21,9 @@ int directory_publish(struct client *c, const char *keyfile,
 /*
  * Fetches name's keys, checks each (its id recomputed from the key, the
  * same checks as every tool) and offers them to the keyring. *result is
- * a keyring_offer_result. Returns 0; 65 when name has no valid key or
- * its key changed (reported loudly by keyring_usable); or the codes of
- * api.h. The keyring is saved.
+ * a keyring_offer_result (a change is for the caller to refuse, with
+ * keyring_usable). Returns 0; 65 when name has no valid key (reported);
+ * or the codes of api.h. The keyring is saved.
  */
 int directory_fetch(struct client *c, struct keyring *k, const char *name,
     int *result);

@@ -33,3 +33,23 @@ fixed_keys() {
 		esac
 	done
 }
+
+# record ID FROM ENVELOPE_FILE [SENT_AT]: the line e2e-recv prints for
+# that envelope: a JWE embedded as it is (a JSON object, bytes unchanged),
+# anything else (the seed format) as a JSON string.
+record() {
+	"$PYTHON" - "$@" <<'EOF'
+import json, sys
+rid, frm, path = sys.argv[1:4]
+sent = sys.argv[4] if len(sys.argv) > 4 else "1764380000"
+env = open(path, encoding="utf-8").read().rstrip("\n")
+try:
+    v = json.loads(env)
+    is_jwe = isinstance(v, dict) and "ciphertext" in v
+except ValueError:
+    is_jwe = False
+msg = env if is_jwe else json.dumps(env)
+sys.stdout.write('{"id":%s,"from":%s,"to":"bob","sent_at":%s,"message":%s}\n'
+    % (json.dumps(rid), json.dumps(frm), sent, msg))
+EOF
+}

@@ -1,0 +1,119 @@
+# Shared by keys.bats (issue 5): users whose client home names their
+# key ("identity = PATH"), key ids, the server's database changed behind
+# its back (a key or a sender replaced), record lines, and envelopes
+# crafted with tests/interop/josecraft.py. Load after helpers.bash,
+# server_helpers.bash and client_helpers.bash.
+# shellcheck disable=SC2154  # bats sets status, output, stderr
+
+INTEROP="$BATS_TEST_DIRNAME/../interop"
+export PYTHONDONTWRITEBYTECODE=1
+
+# pubkid FILE: the RFC 7638 key id of a public (or private) key file,
+# computed by python3-cryptography, not by the project's code.
+pubkid() {
+	"$PYTHON" - "$1" <<'EOF'
+import sys
+from cryptography.hazmat.primitives import serialization
+import base64, hashlib
+data = open(sys.argv[1], "rb").read()
+try:
+    pub = serialization.load_pem_public_key(data)
+except ValueError:
+    pub = serialization.load_pem_private_key(data, None).public_key()
+n = pub.public_numbers()
+def b(i):
+    return base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8,
+        "big")).rstrip(b"=").decode()
+canon = '{"e":"%s","kty":"RSA","n":"%s"}' % (b(n.e), b(n.n))
+print(base64.urlsafe_b64encode(hashlib.sha256(canon.encode()).digest())
+      .rstrip(b"=").decode())
+EOF
+}
+
+# home_config NAME [KEYFILE]: NAME's client home (0700) with a config
+# file (0600) naming KEYFILE as the identity, or empty.
+home_config() {
+	local h
+	h=$(home_of "$1")
+	mkdir -p "$h"
+	chmod 700 "$h"
+	if [ -n "${2:-}" ]; then
+		printf 'identity = %s\n' "$2" > "$h/config"
+	else
+		: > "$h/config"
+	fi
+	chmod 600 "$h/config"
+}
+
+# user NAME [KEYFILE]: signs NAME up (and in) on $URL; with KEYFILE, the
+# config names it as the identity and signup publishes it (--key).
+user() {
+	local f
+	home_config "$1" "${2:-}"
+	f=$(pwfile "$1")
+	if [ -n "${2:-}" ]; then
+		run_as "$1" e2e-account --server "$URL" signup "$1" \
+		    --password-file "$f" --key "$2" > "$T/signup-$1.json"
+	else
+		run_as "$1" e2e-account --server "$URL" signup "$1" \
+		    --password-file "$f" > "$T/signup-$1.json"
+	fi || {
+		echo "signup of $1 failed" >&2
+		return 1
+	}
+}
+
+# sq SQL: runs SQL on the server's database while the server runs.
+sq() {
+	sqlite3 -cmd ".timeout 5000" "$SERVER_DB" "$1"
+}
+
+# uid NAME: NAME's user id, from the database.
+uid() {
+	sq "SELECT id FROM users WHERE name = '$1'"
+}
+
+# db_replace_key NAME PUBFILE: every key NAME published becomes the key
+# of PUBFILE, straight in the database (a server that lies, E5).
+db_replace_key() {
+	local kid
+	kid=$(pubkid "$2")
+	sq "UPDATE keys SET kid = '$kid',
+	    pem = CAST(readfile('$2') AS TEXT)
+	    WHERE user_id = '$(uid "$1")'"
+	[ "$(sq "SELECT kid FROM keys WHERE user_id = '$(uid "$1")'")" = \
+	    "$kid" ]
+}
+
+# db_set_sender ID NAME: the message ID now claims to come from NAME.
+db_set_sender() {
+	sq "UPDATE messages SET sender = '$2' WHERE id = '$1'"
+	[ "$(sq "SELECT sender FROM messages WHERE id = '$1'")" = "$2" ]
+}
+
+# send_as FROM TO FILE: FROM sends the envelope FILE to TO with e2e-send;
+# prints the message id.
+send_as() {
+	run_as "$1" e2e-send --to "$2" "$3" | pyj 'd["id"]'
+}
+
+
+# craft PYTHON_EXPR > FILE: an envelope built with josecraft (jc) from
+# the committed keys of tests/vectors/keys; time, os and b64u are there.
+craft_env() {
+	PYTHONPATH="$INTEROP" "$PYTHON" -c '
+import os, sys, time
+import josecraft as jc
+from josecraft import b64u, kid, make_jwe, make_jws, envelope_text
+def signed_for(to, jws):
+    return envelope_text(make_jwe(jws.encode(), to=to, signed=True))
+sys.stdout.write(eval(sys.argv[1]))' "$1"
+}
+
+# field N EXPR: EXPR evaluated on the JSON of output line N (o).
+field() {
+	printf '%s\n' "${lines[$1]}" | "$PYTHON" -c 'import json, sys
+o = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(json.dumps(r) if not isinstance(r, str) else r)' "$2"
+}
