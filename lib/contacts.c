@@ -145,6 +145,7 @@ int
 contact_resolve(const char *arg, int flags, struct contact *out)
 {
 	struct stat st;
+	char why[256];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -157,11 +158,19 @@ contact_resolve(const char *arg, int flags, struct contact *out)
 			rc = contact_refresh(arg);
 			/* A changed key was said loudly; others (not signed
 			 * in, unreachable) leave the pinned keys to use. */
-			if (rc == E2E_EX_DATAERR || rc == E2E_EX_NOUSER) {
-				if (rc == E2E_EX_NOUSER)
-					err_error("%s is not a user of the "
-					    "server", arg);
+			if (rc == E2E_EX_DATAERR)
 				return rc;
+			/* A name the server does not know: only pinned keys
+			 * (imported by hand) can serve. */
+			if (rc == E2E_EX_NOUSER) {
+				err_capture_begin(why, sizeof(why));
+				rc = from_keyring(arg, out);
+				err_capture_end();
+				if (rc == 0)
+					return 0;
+				contact_free(out);
+				err_error("%s is not a user of the server", arg);
+				return E2E_EX_NOUSER;
 			}
 		}
 		rc = from_keyring(arg, out);

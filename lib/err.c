@@ -39,13 +39,25 @@ err_prog(void)
 }
 
 /* Where this thread's first error goes instead of stderr (a server
- * answers it to the client), or NULL. */
+ * answers it to the client), or NULL; captures nest (a library call that
+ * captures inside a caller's capture leaves the caller's in place). */
+#define CAPTURE_DEPTH 8
 static _Thread_local char *capture;
 static _Thread_local size_t capture_size;
+static _Thread_local struct {
+	char *buf;
+	size_t size;
+} outer[CAPTURE_DEPTH];
+static _Thread_local int depth;
 
 void
 err_capture_begin(char *buf, size_t size)
 {
+	if (depth < CAPTURE_DEPTH) {
+		outer[depth].buf = capture;
+		outer[depth].size = capture_size;
+	}
+	depth++;
 	capture = buf;
 	capture_size = size;
 	if (size > 0)
@@ -55,8 +67,13 @@ err_capture_begin(char *buf, size_t size)
 void
 err_capture_end(void)
 {
-	capture = NULL;
-	capture_size = 0;
+	if (depth > 0 && --depth < CAPTURE_DEPTH) {
+		capture = outer[depth].buf;
+		capture_size = outer[depth].size;
+	} else {
+		capture = NULL;
+		capture_size = 0;
+	}
 }
 
 static void

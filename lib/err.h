@@ -48,7 +48,8 @@ void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Until err_capture_end, this thread's messages are not printed: the
  * first error's text (without the program name) goes into buf (size
  * bytes, emptied here), for a caller that reports it another way (a
- * server's answer). Warnings, hints and notes are dropped.
+ * server's answer). Warnings, hints and notes are dropped. Captures
+ * nest: each end restores the capture that was in place at its begin.
  */
 void err_capture_begin(char *buf, size_t size);
 void err_capture_end(void);

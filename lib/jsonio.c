@@ -162,19 +162,31 @@ dump_part(const char *p, size_t n, void *arg)
 	return buf_append(arg, p, n) == 0 ? 0 : -1;
 }
 
-char *
-jsonio_dump(const json_t *v)
+static char *
+dump_flags(const json_t *v, size_t flags)
 {
 	struct buf b = BUF_SECRET_INIT;
 
 	/* Into a buffer of ours, so that free() releases it whatever
 	 * allocator jansson was given (jsonio_wipe_on_free). */
 	if (json_dump_callback(v, dump_part, &b, JSON_COMPACT |
-	    JSON_ENCODE_ANY) != 0 || buf_terminate(&b) != 0) {
+	    JSON_ENCODE_ANY | flags) != 0 || buf_terminate(&b) != 0) {
 		buf_free(&b);
 		return NULL;
 	}
 	return (char *)b.p;
+}
+
+char *
+jsonio_dump(const json_t *v)
+{
+	return dump_flags(v, 0);
+}
+
+char *
+jsonio_dump_ascii(const json_t *v)
+{
+	return dump_flags(v, JSON_ENSURE_ASCII);
 }
 
 /* Every block jansson allocates carries its size in front, so that it

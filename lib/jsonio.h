@@ -45,6 +45,9 @@ const char *jsonio_unknown_member(const json_t *obj,
 /* Compact serialization (no spaces, insertion order) into a NUL-terminated
  * malloc'd string; NULL when out of memory. */
 char *jsonio_dump(const json_t *v);
+/* The same with every non-ASCII character as a \u escape: a stranger's
+ * strings (C1 controls, bidirectional marks) reach no terminal raw. */
+char *jsonio_dump_ascii(const json_t *v);
 
 /* Makes jansson wipe every block it frees (for tools whose JSON holds
  * passwords or tokens). Call before any other jansson call. */

@@ -356,7 +356,8 @@ out:
 int
 keyfile_load_public(const char *path, EVP_PKEY **out)
 {
-	struct buf b = BUF_INIT;
+	/* Secret: it may turn out to be a private key file. */
+	struct buf b = BUF_SECRET_INIT;
 	int rc;
 
 	*out = NULL;
@@ -365,6 +366,28 @@ keyfile_load_public(const char *path, EVP_PKEY **out)
 		    file_is_std(path) ? "standard input" : path, out);
 	buf_free(&b);
 	return rc;
+}
+
+int
+keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out)
+{
+	struct buf b = BUF_SECRET_INIT;
+	int rc, private;
+
+	*out = NULL;
+	if ((rc = file_read(path, KEYFILE_MAX, "key file", &b)) != 0)
+		return rc;
+	private = has_block(&b, "PRIVATE KEY") ||
+	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
+	    has_block(&b, "RSA PRIVATE KEY");
+	if (!private)
+		rc = keyfile_parse_public(b.p, b.len,
+		    file_is_std(path) ? "standard input" : path, out);
+	buf_free(&b);
+	/* A private key file: its public half (a protected one asks for
+	 * its passphrase). */
+	return private ? keyfile_load_private(path, ps, out) : rc;
 }
 
 static int

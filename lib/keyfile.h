@@ -41,6 +41,12 @@ int keyfile_load_private(const char *path, const struct passphrase_src *ps,
  * Returns 0, or 66 or 65 (reported). */
 int keyfile_load_public(const char *path, EVP_PKEY **out);
 
+/* The public key of path, a public key file or a private key file (a
+ * protected one asks for its passphrase through ps). Same codes as
+ * keyfile_load_private and keyfile_load_public. */
+int keyfile_load_public_half(const char *path,
+    const struct passphrase_src *ps, EVP_PKEY **out);
+
 /* Parses a public key from memory (what names it in messages). */
 int keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
     EVP_PKEY **out);

@@ -401,6 +401,17 @@ keyring_offer(struct keyring *k, const char *name,
 			k->dirty = 1;
 		}
 	}
+	/* A pending key the directory no longer lists is no longer
+	 * offered: accepting must not pin it. */
+	for (i = 0; i < c->npending;) {
+		if (has_kid(keys, n, c->pending[i].kid)) {
+			i++;
+			continue;
+		}
+		key_free(&c->pending[i]);
+		c->pending[i] = c->pending[--c->npending];
+		k->dirty = 1;
+	}
 	for (i = 0; i < n; i++) {
 		if (has_kid(c->keys, c->nkeys, keys[i].kid))
 			continue;
@@ -476,6 +487,9 @@ keyring_import(struct keyring *k, const char *name,
 	}
 	if (key_copy(&c->keys[c->nkeys], key) != 0)
 		return -1;
+	/* Another key: what was compared in person no longer covers it. */
+	c->verified = 0;
+	c->verified_at = 0;
 	c->keys[c->nkeys].at = now;
 	snprintf(c->keys[c->nkeys].source, sizeof(c->keys[0].source),
 	    "import");

@@ -10,6 +10,11 @@ name_valid(const char *s, size_t len)
 
 	if (len == 0 || len > NAME_LEN_MAX)
 		return 0;
+	/* "." and ".." would be path segments in a URL (/keys/..). */
+	for (i = 0; i < len && s[i] == '.'; i++)
+		;
+	if (i == len)
+		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= 'A' && s[i] <= 'Z') ||

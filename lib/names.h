@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-#define NAME_LEN_MAX 64	/* a user name: 1 to 64 of [A-Za-z0-9._-] */
+#define NAME_LEN_MAX 64	/* a user name: 1 to 64 of [A-Za-z0-9._-], not
+			 * only dots */
 #define ID_LEN 26	/* user and message ids: Crockford base32 */
 
 /* 1 when s (len bytes) is a valid user name. */

@@ -102,6 +102,14 @@ jti_len(const char *s, size_t len)
 	return len;
 }
 
+int
+replay_valid_jti(const char *jti)
+{
+	size_t n = strnlen(jti, REPLAY_JTI_MAX + 1);
+
+	return jti_len(jti, n) != 0;
+}
+
 /* "SENDER JTI" into key (KEY_MAX + 1 bytes); its length, or 0 when
  * either is not valid. */
 static size_t

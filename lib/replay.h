@@ -83,6 +83,10 @@ enum replay_verdict replay_check(const struct replay *r, const char *sender,
 int replay_record(struct replay *r, const char *sender, const char *jti,
     int64_t iat, const char *msg);
 
+/* 1 when jti can be recorded: 1 to REPLAY_JTI_MAX characters from 0x21
+ * to 0x7e. */
+int replay_valid_jti(const char *jti);
+
 /* Closes the log and frees everything; r may be NULL. */
 void replay_close(struct replay *r);
 

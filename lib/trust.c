@@ -110,6 +110,14 @@ trust_judge(struct trust *t, const char *from, const char *msg_id,
 		    from);
 		return E2E_EX_DATAERR;
 	}
+	/* A message id the cache cannot keep could be replayed at will:
+	 * refused before anything is shown (e2e-encrypt's are base64url). */
+	if (m->is_signed && !replay_valid_jti(m->jti)) {
+		snprintf(why, why_size, "its message id (jti) is not printable "
+		    "ASCII of 1 to %d characters: it cannot be checked for "
+		    "replays", REPLAY_JTI_MAX);
+		return E2E_EX_DATAERR;
+	}
 	if (m->is_signed) {
 		switch (replay_check(t->r, from, m->jti, m->iat, msg_id,
 		    now)) {

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "client.h"
 #include "directory.h"
+#include "keyfile.h"
 #include "err.h"
 #include "names.h"
 #include "passphrase.h"
@@ -114,21 +115,30 @@ cmd_signup(struct client *c, const char *name, const char *pwfile,
     const char *keyfile, const struct passphrase_src *ps)
 {
 	char password[PASSPHRASE_MAX], id[ID_LEN + 1], kid[KID_SIZE];
+	EVP_PKEY *pk = NULL;
 	int rc;
 
-	if ((rc = password_get(pwfile, name, 1, password)) != 0)
+	/* The key first: a wrong path must not leave an account behind. */
+	if (keyfile != NULL &&
+	    (rc = keyfile_load_public_half(keyfile, ps, &pk)) != 0)
 		return rc;
+	if ((rc = password_get(pwfile, name, 1, password)) != 0) {
+		EVP_PKEY_free(pk);
+		return rc;
+	}
 	if ((rc = api_signup(c, name, password, id)) == 0 &&
 	    (rc = signin_quietly(c, name, password)) != 0)
 		err_hint("the account %s was created; sign in with: "
 		    "e2e-account signin %s", name, name);
 	wipe(password, sizeof(password));
-	if (rc != 0)
-		return rc;
-	if (keyfile == NULL)
-		return print_session(&c->sess, -1);
+	if (rc != 0 || pk == NULL) {
+		EVP_PKEY_free(pk);
+		return rc != 0 ? rc : print_session(&c->sess, -1);
+	}
 	/* Signed in as the new user: the key goes to the directory. */
-	if ((rc = directory_publish(c, keyfile, ps, kid)) != 0) {
+	rc = directory_publish(c, pk, kid);
+	EVP_PKEY_free(pk);
+	if (rc != 0) {
 		err_hint("the account was created; publish the key with: "
 		    "e2e-keys publish %s", keyfile);
 		return rc;

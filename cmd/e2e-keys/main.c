@@ -135,10 +135,14 @@ static int
 cmd_publish(struct client *c, const struct opts *o, const char *keyfile)
 {
 	char path[HOME_PATH_MAX], kid[KID_SIZE];
+	EVP_PKEY *pk = NULL;
 	int rc;
 
-	if ((rc = identity_file(c, keyfile, path, sizeof(path))) != 0 ||
-	    (rc = directory_publish(c, path, &o->ps, kid)) != 0)
+	if ((rc = identity_file(c, keyfile, path, sizeof(path))) == 0 &&
+	    (rc = keyfile_load_public_half(path, &o->ps, &pk)) == 0)
+		rc = directory_publish(c, pk, kid);
+	EVP_PKEY_free(pk);
+	if (rc != 0)
 		return rc;
 	return client_print(json_pack("{s:s,s:s,s:b}", "name", c->sess.name,
 	    "kid", kid, "published", 1));
@@ -155,13 +159,11 @@ cmd_fetch(struct client *c, const struct opts *o, const char *name)
 	char why[256];
 	int rc, result;
 
-	if ((rc = open_keyring(c, 1, &k)) != 0)
-		return rc;
 	/* Quiet (for e2e-encrypt and e2e-decrypt): that the directory
 	 * cannot be asked is no news; a refused key from it is. */
 	if (o->quiet)
 		err_capture_begin(why, sizeof(why));
-	rc = directory_fetch(c, k, name, &result);
+	rc = directory_fetch(c, name, &k, &result);
 	if (o->quiet) {
 		err_capture_end();
 		if (rc == E2E_EX_DATAERR && why[0] != '\0')
@@ -203,45 +205,46 @@ cmd_list(struct client *c)
 }
 
 /*
- * My own key ids, as the other side has them: the directory's keys for
- * my name when it can be asked, else my identity key's id.
+ * My own key id, for my half of the safety number: my identity's, which
+ * this machine holds. Never the directory's word for my keys: a server
+ * that lied to both sides could otherwise make the two numbers match.
+ * Keys the directory lists for me that are not this one are shown as a
+ * warning (another device of mine, or one put there in my name).
  */
 static int
 my_keys(struct client *c, const struct opts *o, char kids[][KID_SIZE],
     size_t *n)
 {
 	char path[HOME_PATH_MAX], why[256];
-	struct contact me;
 	json_t *arr = NULL, *e;
 	const char *kid;
+	EVP_PKEY *pk = NULL;
 	size_t i;
-	int rc = -1;
+	int rc;
 
 	*n = 0;
-	if (c->http != NULL) {
-		err_capture_begin(why, sizeof(why));
-		rc = api_keys_get(c, c->sess.name, &arr);
-		err_capture_end();
-	}
-	if (rc == 0) {
-		json_array_foreach(arr, i, e) {
-			kid = jsonio_str(e, "kid", NULL);
-			if (*n < SAFETY_KIDS_MAX && jwk_is_kid(kid,
-			    strlen(kid)))
-				memcpy(kids[(*n)++], kid, KID_SIZE);
-		}
-		json_decref(arr);
-		if (*n > 0)
-			return 0;
-	}
 	if ((rc = identity_file(c, NULL, path, sizeof(path))) != 0)
 		return rc;
-	(void)o;
-	if ((rc = contact_resolve(path, 0, &me)) == 0) {
-		memcpy(kids[0], me.kid[0], KID_SIZE);
-		*n = 1;
-		contact_free(&me);
+	if ((rc = keyfile_load_public_half(path, &o->ps, &pk)) != 0 ||
+	    (rc = jwk_thumbprint(pk, kids[0])) != 0)
+		goto out;
+	*n = 1;
+	if (c->http == NULL)
+		goto out;
+	err_capture_begin(why, sizeof(why));
+	rc = api_keys_get(c, c->sess.name, &arr);
+	err_capture_end();
+	rc = 0;
+	json_array_foreach(arr, i, e) {
+		kid = jsonio_str(e, "kid", NULL);
+		if (kid != NULL && strcmp(kid, kids[0]) != 0)
+			err_warn("the directory lists key %.43s for you too: is "
+			    "it one of your devices? (not in the safety number)",
+			    kid);
 	}
+out:
+	json_decref(arr);
+	EVP_PKEY_free(pk);
 	return rc;
 }
 
@@ -495,7 +498,6 @@ qr_key(struct client *c, const struct opts *o, const char *arg,
 	char path[HOME_PATH_MAX];
 	struct keyring *k;
 	struct keyring_contact *kc;
-	struct contact one;
 	int rc;
 
 	*name = c->have_session ? c->sess.name : "";
@@ -519,15 +521,7 @@ qr_key(struct client *c, const struct opts *o, const char *arg,
 	if ((rc = identity_file(c, arg, path, sizeof(path))) != 0)
 		return rc;
 	/* Mine: a public key file or my private key's public half. */
-	memset(&one, 0, sizeof(one));
-	err_capture_begin(path + sizeof(path) / 2, sizeof(path) / 2);
-	rc = contact_resolve(path, 0, &one);
-	err_capture_end();
-	if (rc == 0) {
-		*pk = one.pub[0];
-		return 0;
-	}
-	return keyfile_load_private(path, &o->ps, pk);
+	return keyfile_load_public_half(path, &o->ps, pk);
 }
 
 /* A code wider than the terminal cannot be scanned: say so. */

@@ -12,37 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The public key of keyfile, which may hold the private key. */
-static int
-load_public_half(const char *keyfile, const struct passphrase_src *ps,
-    EVP_PKEY **pk)
-{
-	struct buf b = BUF_INIT;
-	int rc, private;
-
-	if ((rc = file_read(keyfile, KEYFILE_MAX, "key file", &b)) != 0)
-		return rc;
-	private = buf_terminate(&b) == 0 &&
-	    strstr((const char *)b.p, "PRIVATE KEY-----") != NULL;
-	if (!private)
-		rc = keyfile_parse_public(b.p, b.len, keyfile, pk);
-	buf_free(&b);
-	/* A private key file: its public half (asking the passphrase of a
-	 * protected one). */
-	return private ? keyfile_load_private(keyfile, ps, pk) : rc;
-}
-
 int
-directory_publish(struct client *c, const char *keyfile,
-    const struct passphrase_src *ps, char kid[KID_SIZE])
+directory_publish(struct client *c, EVP_PKEY *pk, char kid[KID_SIZE])
 {
 	struct buf pem = BUF_INIT;
-	EVP_PKEY *pk = NULL;
 	const char *pems[1];
 	int rc;
 
-	if ((rc = load_public_half(keyfile, ps, &pk)) != 0 ||
-	    (rc = jwk_thumbprint(pk, kid)) != 0 ||
+	if ((rc = jwk_thumbprint(pk, kid)) != 0 ||
 	    (rc = keyfile_public_pem(pk, &pem)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
@@ -52,7 +29,6 @@ directory_publish(struct client *c, const char *keyfile,
 	pems[0] = (const char *)pem.p;
 	rc = api_keys_put(c, pems, 1);
 out:
-	EVP_PKEY_free(pk);
 	buf_free(&pem);
 	return rc;
 }
@@ -89,16 +65,19 @@ check_key(const json_t *e, struct keyring_key *k, char *why, size_t size)
 }
 
 int
-directory_fetch(struct client *c, struct keyring *k, const char *name,
+directory_fetch(struct client *c, const char *name, struct keyring **kp,
     int *result)
 {
 	struct keyring_key keys[KEYRING_KEYS_MAX];
+	struct keyring_contact *kc;
+	struct keyring *k;
 	char why[256];
 	json_t *arr = NULL, *e;
 	size_t i, n = 0;
 	int rc;
 
 	*result = 0;
+	*kp = NULL;
 	if ((rc = api_keys_get(c, name, &arr)) != 0)
 		return rc;
 	json_array_foreach(arr, i, e) {
@@ -113,6 +92,17 @@ directory_fetch(struct client *c, struct keyring *k, const char *name,
 			goto out;
 		}
 		n++;
+	}
+	/* Locked only now: never across the network. */
+	if ((rc = keyring_open(c->home, 1, kp)) != 0)
+		goto out;
+	k = *kp;
+	if (n == 0 && (kc = keyring_find(k, name)) != NULL && kc->nkeys > 0) {
+		/* Keys gone from the directory are no alarm: the pinned ones
+		 * stay (and were maybe imported by hand). */
+		*result = keyring_offer(k, name, keys, 0, client_now());
+		rc = *result < 0 ? E2E_EX_SOFTWARE : keyring_save(k);
+		goto out;
 	}
 	if (n == 0) {
 		err_error("%s has published no key", name);

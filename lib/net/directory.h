@@ -11,21 +11,21 @@
 #include "passphrase.h"
 
 /*
- * Publishes the public half of the key in keyfile (a public key file, or
- * a private key file, protected or not, through ps). kid receives its
- * id. Returns 0 or an exit code (reported).
+ * Publishes the public half of pk (see keyfile_load_public_half). kid
+ * receives its id. Returns 0 or an exit code (reported).
  */
-int directory_publish(struct client *c, const char *keyfile,
-    const struct passphrase_src *ps, char kid[KID_SIZE]);
+int directory_publish(struct client *c, EVP_PKEY *pk, char kid[KID_SIZE]);
 
 /*
  * Fetches name's keys, checks each (its id recomputed from the key, the
- * same checks as every tool) and offers them to the keyring. *result is
- * a keyring_offer_result (a change is for the caller to refuse, with
- * keyring_usable). Returns 0; 65 when name has no valid key (reported);
- * or the codes of api.h. The keyring is saved.
+ * same checks as every tool), then opens the keyring (locked, *kp, which
+ * the caller closes; never locked across the network) and offers them.
+ * *result is a keyring_offer_result (a change is for the caller to
+ * refuse, with keyring_usable). Returns 0; 65 when name has no valid key
+ * (reported); or the codes of api.h and keyring_open. The keyring is
+ * saved.
  */
-int directory_fetch(struct client *c, struct keyring *k, const char *name,
+int directory_fetch(struct client *c, const char *name, struct keyring **kp,
     int *result);
 
 #endif

@@ -218,6 +218,9 @@ show_headers_out(const char *p, size_t n)
 		len = end ? (size_t)(end - p + 1) : n;
 		if (len >= 14 && strncasecmp(p, "Authorization:", 14) == 0)
 			fprintf(stderr, "> Authorization: ***\n");
+		else if (len >= 20 && strncasecmp(p, "Proxy-Authorization:",
+		    20) == 0)
+			fprintf(stderr, "> Proxy-Authorization: ***\n");
 		else
 			show(">", p, len);
 		n -= len;
@@ -456,6 +459,17 @@ report(struct http *h, CURLcode cc, int rc)
 	}
 }
 
+/* The header lines hold the token: wiped before they are freed. */
+static void
+free_headers(struct curl_slist *hdrs)
+{
+	struct curl_slist *l;
+
+	for (l = hdrs; l != NULL; l = l->next)
+		wipe(l->data, strlen(l->data));
+	curl_slist_free_all(hdrs);
+}
+
 static long
 backoff(long delay_ms)
 {
@@ -500,7 +514,7 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 		rs->status = 0;
 		h->too_large = 0;
 		h->errbuf[0] = '\0';
-		curl_slist_free_all(hdrs);
+		free_headers(hdrs);
 		hdrs = NULL;
 		if (prepare(h, rq, &hdrs, url, sizeof(url)) != 0) {
 			err_error("cannot prepare the request to %s", h->base);
@@ -517,8 +531,10 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 			}
 			/* A 5xx: the server or a proxy in front failed. */
 			rc = E2E_EX_TEMPFAIL;
+			/* 503: not taken in. A 502 may come after the server
+			 * acted on it: a send is not made twice. */
 			again = rq->retry == HTTP_RETRY_SAFE ||
-			    rs->status == 502 || rs->status == 503;
+			    rs->status == 503;
 		} else {
 			rc = failure(h, cc, rq, &again);
 		}
@@ -554,7 +570,7 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 		rs->json = strncasecmp(type, "application/json", 16) == 0;
 out:
 	wipe(url, sizeof(url));
-	curl_slist_free_all(hdrs);
+	free_headers(hdrs);
 	h->rq = NULL;
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* receive.c - e2e-recv's loop (see receive.h). */
 #include "receive.h"
 #include "api.h"
+#include "buf.h"
 #include "err.h"
 #include "jsonio.h"
 #include "recvlog.h"
@@ -54,6 +55,34 @@ write_all(int fd, const char *p, size_t n, size_t *done)
 	return 0;
 }
 
+/*
+ * Writes the line, with DEL (the one control character jansson's ASCII
+ * output leaves raw; it can only be inside a string) as \u007F.
+ */
+static int
+write_escaping_del(const char *p, size_t n, size_t *done)
+{
+	struct buf b = BUF_INIT;
+	const char *del;
+	int rc;
+
+	if (memchr(p, 0x7f, n) == NULL)
+		return write_all(STDOUT_FILENO, p, n, done);
+	while ((del = memchr(p, 0x7f, n)) != NULL) {
+		if (buf_append(&b, p, (size_t)(del - p)) != 0 ||
+		    buf_append(&b, "\\u007F", 6) != 0) {
+			buf_free(&b);
+			return E2E_EX_SOFTWARE;
+		}
+		n -= (size_t)(del - p) + 1;
+		p = del + 1;
+	}
+	rc = buf_append(&b, p, n) != 0 ? E2E_EX_SOFTWARE :
+	    write_all(STDOUT_FILENO, (const char *)b.p, b.len, done);
+	buf_free(&b);
+	return rc;
+}
+
 /* Writes m's line to stdout in one go (stdout is not buffered here). */
 static int
 print_message(const json_t *m, size_t *done)
@@ -67,7 +96,9 @@ print_message(const json_t *m, size_t *done)
 	    json_object_get(m, "id"), "from", json_object_get(m, "from"),
 	    "to", json_object_get(m, "to"), "sent_at",
 	    json_object_get(m, "sent_at"), "message", message_value(m));
-	s = line ? jsonio_dump(line) : NULL;
+	/* What others wrote is escaped to ASCII: no C1 control or bidi
+	 * mark reaches a terminal (a JSON reader gets the same values). */
+	s = line ? jsonio_dump_ascii(line) : NULL;
 	json_decref(line);
 	if (s == NULL) {
 		err_error("out of memory");
@@ -75,7 +106,7 @@ print_message(const json_t *m, size_t *done)
 	}
 	n = strlen(s);
 	s[n] = '\n';	/* jsonio_dump leaves room: the NUL's byte */
-	rc = write_all(STDOUT_FILENO, s, n + 1, done);
+	rc = write_escaping_del(s, n + 1, done);
 	free(s);
 	return rc;
 }
@@ -262,6 +293,8 @@ receive_run(struct client *c, const struct receive_opts *o)
 			/* Printed and remembered: acknowledged next time. */
 			if (follow_on(o, rc, &pause))
 				continue;
+			if (*o->stop && rc == E2E_EX_TEMPFAIL)
+				rc = 0;	/* interrupted: a clean stop */
 			break;
 		}
 		if (o->limit > 0 && count >= o->limit)

@@ -1,6 +1,8 @@
 /* recvlog.c - e2e-recv's memory of printed ids (see recvlog.h). */
 #include "recvlog.h"
+#include "buf.h"
 #include "err.h"
+#include "fileio.h"
 #include "home.h"
 #include "names.h"
 
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #define LOG_MAX ((size_t)16 << 20)
+/* Rewritten when larger (see compact). */
+#define LOG_COMPACT_AT (256 * 1024)
 
 struct entry {
 	char id[ID_LEN + 1];
@@ -207,6 +211,39 @@ fail:
 	return E2E_EX_CANTCREAT;
 }
 
+/*
+ * A log that keeps growing (ids whose acknowledgement was lost, when
+ * only --from runs ever come) is rewritten with what is pending: one
+ * "D ID" line each. The lock is held, so no one appends meanwhile.
+ */
+static int
+compact(struct recvlog *l)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	size_t i;
+	int rc = 0;
+
+	if (fstat(l->fd, &st) != 0 || st.st_size <= LOG_COMPACT_AT)
+		return 0;
+	for (i = 0; i < l->n && rc == 0; i++)
+		if (buf_append_str(&b, "D ") != 0 ||
+		    buf_append_str(&b, l->v[i].id) != 0 ||
+		    buf_append_str(&b, "\n") != 0)
+			rc = E2E_EX_SOFTWARE;
+	if (rc == 0 && (rc = file_write_atomic(l->path, b.p ? (char *)b.p :
+	    "", b.len, 0600, -1)) == 0) {
+		close(l->fd);
+		if ((l->fd = open(l->path, O_RDWR | O_APPEND | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0) {
+			err_errno("cannot open %s", l->path);
+			rc = E2E_EX_CANTCREAT;
+		}
+	}
+	buf_free(&b);
+	return rc;
+}
+
 int
 recvlog_open(const char *home, const char *user_id, int out_fd,
     struct recvlog **out)
@@ -247,7 +284,7 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 		err_errno("cannot open %s", l->path);
 		goto out;
 	}
-	if ((rc = load(l)) != 0)
+	if ((rc = load(l)) != 0 || (rc = compact(l)) != 0)
 		goto out;
 	*out = l;
 	return 0;

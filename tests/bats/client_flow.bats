@@ -1034,3 +1034,22 @@ teardown() {
 	run --separate-stderr run_as "$A" e2e-recv --server "$URL"
 	client_error e2e-recv 77 'not to this server'
 }
+
+@test "e2e-recv escapes what others wrote to ASCII: no C1 control, DEL or bidi mark reaches a terminal raw" {
+	account "$A"
+	account "$B"
+	# Any user can store any string; A sends C1 OSC/ST, DEL and U+202E.
+	curl -s -o /dev/null -H "Authorization: Bearer $(token_of "$A")" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"to\":\"$B\",\"message\":\"x\\u009d52;c;\\u009c\\u007f\\u202ey\"}" \
+	    "$URL/messages"
+	run --separate-stderr run_as "$B" e2e-recv --peek
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$output" == *'"message":"x\u009D52;c;\u009C\u007F\u202Ey"'* ]] ||
+	    fail "$output"
+	# Only printable ASCII on the line.
+	LC_ALL=C; [[ "$output" != *[^[:print:]]* ]] || fail "raw bytes: $output"
+	# A JSON reader gets the same string back.
+	[ "$(printf '%s\n' "$output" | pyj 'd["message"]' | od -An -c | tr -s ' ')" = \
+	    "$(printf 'x\302\23552;c;\302\234\177\342\200\256y\n' | od -An -c | tr -s ' ')" ]
+}

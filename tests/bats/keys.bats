@@ -1322,3 +1322,78 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	pycheck 'assert j(sys.argv[1])["contacts"][sys.argv[2]]["signed_seen"] is False' \
 	    "$(home_of "$B")/keyring.json" "$A"
 }
+
+# ---- what the review found ----
+
+@test "E5: the safety number takes my half from my own identity, never from the directory's list for me" {
+	user "$A" "$T/alice"
+	user "$B" "$T/bob"
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	local want
+	want=$(safety "$A" "$KID_ALICE" "$B" "$KID_BOB")
+	# The server lists a key "for alice" that she does not hold: her
+	# number does not change, and she is told about the stranger key.
+	run -0 run_as "$A" e2e-keys publish "$KD/mallory.pub"
+	local km
+	km=$(pubkid "$KD/mallory.pub")
+	run --separate-stderr run_as "$A" e2e-keys show "$B"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["my_keys"], o["safety_number"]]')" = \
+	    "[[\"$KID_ALICE\"], \"$want\"]" ]
+	stderr_has "warning: the directory lists key $km for you too"
+	# With the directory out of reach, the same number from the identity
+	# (a private key file) alone.
+	run --separate-stderr run_as "$A" e2e-keys --server http://127.0.0.1:9 \
+	    --retry-time 0 show "$B"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 'o["safety_number"]')" = "$want" ]
+}
+
+@test "E5: a key offered once and gone from the directory is not pinned by a later accept" {
+	user "$A" "$T/alice"
+	user "$C" "$T/carol"
+	run -0 run_as "$C" e2e-keys fetch "$A"
+	# Injected once: mallory's key listed for alice, then gone.
+	run -0 run_as "$A" e2e-keys publish "$KD/mallory.pub"
+	run -65 run_as "$C" e2e-keys fetch "$A"
+	sq "DELETE FROM keys WHERE kid = '$(pubkid "$KD/mallory.pub")'"
+	# Meanwhile alice really adds a device.
+	run -0 run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	run -65 run_as "$C" e2e-keys fetch "$A"
+	run --separate-stderr run_as "$C" e2e-keys accept "$A"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '" ".join(sorted(o["keys"]))')" = \
+	    "$(sorted_kids "$KID_ALICE" "$(pubkid "$KD/alice2.pub")")" ]
+}
+
+@test "a contact imported by hand who published nothing (or withdrew every key) stays usable while signed in" {
+	user "$A" "$T/alice"
+	user "$C" "$T/carol"
+	run -0 run_as "$C" e2e-keys import "$A" "$T/alice.pub"
+	run --separate-stderr run_as "$C" e2e-encrypt -r "$A" -o m.jwe <<< "hi"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ -z "$stderr" ]
+	[ "$(recipients_of m.jwe)" = "$KID_ALICE" ]
+	# A name the server does not know, pinned by hand: still usable.
+	run -0 run_as "$C" e2e-keys import "nosuchuser$N" "$T/alice.pub"
+	run --separate-stderr run_as "$C" e2e-encrypt -r "nosuchuser$N" \
+	    -o n.jwe <<< "hi"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	# Not pinned and unknown to the server: 67, one error line.
+	run --separate-stderr run_as "$C" e2e-encrypt -r "nobody$N" <<< "hi"
+	client_error e2e-encrypt 67 "nobody$N is not a user of the server"
+}
+
+@test "names made only of dots are refused everywhere (they would be URL path segments)" {
+	user "$A" "$T/alice"
+	run --separate-stderr run_as "$A" e2e-keys fetch ..
+	client_error e2e-keys 64 "a name is"
+	run --separate-stderr run_as "$A" e2e-send --to .. "$T/alice.pub"
+	client_error e2e-send 64 "a name is"
+	run --separate-stderr run_as "$A" e2e-account --server "$URL" signup . \
+	    --password-file "$(pwfile "$A")"
+	client_error e2e-account 64 "a name is"
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -d '{"name":"..","password":"pw"}' "$URL/users/signup"
+	[ "$output" = 400 ]
+}

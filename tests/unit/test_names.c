@@ -18,7 +18,7 @@ static void
 names_valid(void)
 {
 	static const char *const good[] = { "a", "Z", "0", "bob", "Bob.Smith",
-		"alice_2", "x-y", ".", "..", "-", "_", "-rf", "a.b_c-d.E9",
+		"alice_2", "x-y", ".a", "a..", "-", "_", "-rf", "a.b_c-d.E9",
 		NULL };
 	char max[NAME_LEN_MAX + 2];
 	size_t i;
@@ -42,6 +42,8 @@ names_refused(void)
 		"b\xc3\xa9", "\xc3\xa9", "b\xe2\x80\xae", "bob\x1b[31m", "\x7f",
 		"a:b", "a;b", "a,b", "'", "\"", "bob!", "*", "a=b", "a?b",
 		"a#b", "a&b", "(a)", "[a]", "{a}", "a~b", "a|b", "a<b>",
+		/* Only dots: path segments in a URL (/keys/..). */
+		".", "..", "...",
 		NULL };
 	size_t i;
 
