@@ -194,6 +194,34 @@ out:
 	return rc;
 }
 
+/* The whole of fd (size bytes expected, a little more tolerated). */
+static int
+read_fd(int fd, const char *path, size_t size, struct buf *b)
+{
+	ssize_t n;
+
+	if (buf_reserve(b, size + 1) != 0)
+		return E2E_EX_SOFTWARE;
+	for (;;) {
+		if (b->len == b->cap - 1 && buf_reserve(b, 4096) != 0)
+			return E2E_EX_SOFTWARE;
+		n = read(fd, b->p + b->len, b->cap - 1 - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno("cannot read %s", path);
+			return E2E_EX_CONFIG;
+		}
+		if (n == 0)
+			return 0;
+		b->len += (size_t)n;
+		if (b->len > KEYRING_FILE_MAX) {
+			err_error("%s is too large", path);
+			return E2E_EX_CONFIG;
+		}
+	}
+}
+
 int
 keyring_open(const char *home, int for_update, struct keyring **out)
 {
@@ -201,7 +229,7 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 	struct keyring *k;
 	struct buf b = BUF_INIT;
 	struct stat st;
-	int rc;
+	int rc, fd = -1;
 
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
@@ -228,7 +256,10 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 				goto fail;
 			}
 	}
-	if (lstat(k->path, &st) != 0) {
+	/* Checked on the file opened, not on its name: nothing can be
+	 * swapped in between. Not blocking on a FIFO planted there. */
+	if ((fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) < 0) {
 		if (errno == ENOENT) {
 			*out = k;
 			return 0;
@@ -238,20 +269,28 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 		goto fail;
 	}
 	/* It decides whose key a message is encrypted to. */
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022) != 0) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
 		err_error("%s is not a regular file of yours that only you "
 		    "can change; not using it", k->path);
 		rc = E2E_EX_CONFIG;
 		goto fail;
 	}
-	if ((rc = file_read(k->path, KEYRING_FILE_MAX, "keyring", &b)) != 0 ||
+	if ((size_t)st.st_size > KEYRING_FILE_MAX) {
+		err_error("%s is too large", k->path);
+		rc = E2E_EX_CONFIG;
+		goto fail;
+	}
+	if ((rc = read_fd(fd, k->path, (size_t)st.st_size, &b)) != 0 ||
 	    (rc = parse(k, (const char *)b.p, b.len)) != 0)
 		goto fail;
+	close(fd);
 	buf_free(&b);
 	*out = k;
 	return 0;
 fail:
+	if (fd >= 0)
+		close(fd);
 	buf_free(&b);
 	keyring_close(k);
 	return rc;

@@ -312,10 +312,28 @@ cmd_show(struct client *c, const struct opts *o, const char *name)
 	return client_print(j);
 }
 
+/* 1 when name's pinned keys are those listed in shown["keys"]. */
+static int
+same_keys(struct keyring *k, const char *name, const json_t *shown)
+{
+	const json_t *keys = json_object_get(shown, "keys");
+	struct keyring_contact *kc = keyring_find(k, name);
+	size_t i;
+
+	if (kc == NULL || json_array_size(keys) != kc->nkeys)
+		return 0;
+	for (i = 0; i < kc->nkeys; i++)
+		if (strcmp(json_string_value(json_array_get(keys, i)) ?
+		    json_string_value(json_array_get(keys, i)) : "",
+		    kc->keys[i].kid) != 0)
+			return 0;
+	return 1;
+}
+
 static int
 cmd_verify(struct client *c, const struct opts *o, const char *name)
 {
-	char answer[16];
+	char answer[16], prompt[256];
 	struct keyring *k;
 	json_t *j;
 	int rc;
@@ -323,10 +341,12 @@ cmd_verify(struct client *c, const struct opts *o, const char *name)
 	if ((rc = show_contact(c, o, name, &j)) != 0)
 		return rc;
 	if (!o->yes) {
-		fprintf(stderr, "Safety number with %s:\n  %s\n", name,
-		    json_string_value(json_object_get(j, "safety_number")));
-		rc = tty_read_line("Is it the number shown on their side? "
-		    "(yes/no) ", answer, sizeof(answer));
+		/* On the terminal, where the question is asked. */
+		snprintf(prompt, sizeof(prompt), "Safety number with %s:\n"
+		    "  %s\nIs it the number shown on their side? Type yes or "
+		    "no: ", name, json_string_value(json_object_get(j,
+		    "safety_number")));
+		rc = tty_read_line(prompt, answer, sizeof(answer));
 		if (rc == E2E_EX_USAGE) {
 			err_error("no terminal to confirm on");
 			err_hint("compare the numbers (e2e-keys show %s), then "
@@ -340,13 +360,21 @@ cmd_verify(struct client *c, const struct opts *o, const char *name)
 			return rc;
 		}
 	}
-	json_decref(j);
-	if ((rc = open_keyring(c, 1, &k)) != 0)
+	if ((rc = open_keyring(c, 1, &k)) != 0) {
+		json_decref(j);
 		return rc;
-	if ((rc = keyring_usable(k, name)) == 0 &&
-	    (rc = keyring_verify(k, name, client_now())) == 0)
+	}
+	/* Marks the keys that were compared, not others accepted since. */
+	if ((rc = keyring_usable(k, name)) == 0 && !same_keys(k, name, j)) {
+		err_error("the keys of %s changed while you compared; nothing "
+		    "marked", name);
+		err_hint("compare again: e2e-keys show %s", name);
+		rc = E2E_EX_DATAERR;
+	}
+	if (rc == 0 && (rc = keyring_verify(k, name, client_now())) == 0)
 		rc = keyring_save(k);
 	keyring_close(k);
+	json_decref(j);
 	if (rc != 0)
 		return rc;
 	return client_print(json_pack("{s:s,s:b}", "name", name, "verified",

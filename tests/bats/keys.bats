@@ -1397,3 +1397,23 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	    -d '{"name":"..","password":"pw"}' "$URL/users/signup"
 	[ "$output" = 400 ]
 }
+
+@test "E5: verify on a terminal: the safety number is shown; no marks nothing, yes marks the contact verified" {
+	user "$A" "$T/alice"
+	user "$B" "$T/bob"
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	local want
+	want=$(safety "$A" "$KID_ALICE" "$B" "$KID_BOB")
+	run --separate-stderr with_tty "no" \
+	    env E2E_HOME="$(home_of "$A")" e2e-keys verify "$B"
+	client_error e2e-keys 65 "not verified"
+	grep -q "$want" "$T/tty.log"
+	run -0 run_as "$A" e2e-keys show "$B"
+	[[ "$output" == *'"verified":false'* ]]
+	run --separate-stderr with_tty "yes" \
+	    env E2E_HOME="$(home_of "$A")" e2e-keys verify "$B"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$output" = "{\"name\":\"$B\",\"verified\":true}" ]
+	run -0 run_as "$A" e2e-keys show "$B"
+	[[ "$output" == *'"verified":true'* ]]
+}
