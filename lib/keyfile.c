@@ -390,6 +390,33 @@ keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
 	return private ? keyfile_load_private(path, ps, out) : rc;
 }
 
+int
+keyfile_public_kid(const char *path, char kid[KID_SIZE])
+{
+	/* A passphrase file that gives nothing: a protected key is not
+	 * opened (no prompt), an unprotected one needs none. */
+	const struct passphrase_src none = { "/dev/null", NULL };
+	char pub[4096], why[256];
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	err_capture_begin(why, sizeof(why));
+	if (keyfile_pub_path(path, pub, sizeof(pub)) == 0 &&
+	    keyfile_load_public(pub, &pk) == 0 &&
+	    jwk_thumbprint(pk, kid) == 0) {
+		rc = 0;
+	} else {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+		if (keyfile_load_public_half(path, &none, &pk) == 0 &&
+		    jwk_thumbprint(pk, kid) == 0)
+			rc = 0;
+	}
+	err_capture_end();
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
 static int
 bio_to_buf(BIO *bio, struct buf *out)
 {
