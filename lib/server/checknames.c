@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 struct groups {
 	size_t n;
@@ -36,6 +37,12 @@ server_check_names(const struct server_config *c)
 	struct groups g = { 0, 0 };
 	int rc;
 
+	/* A report on a database that is there: a mistyped path makes no
+	 * new one. */
+	if (access(c->db, F_OK) != 0) {
+		err_errno("cannot open the database %s", c->db);
+		return E2E_EX_NOINPUT;
+	}
 	if (store_open(&st, &store_sqlite, c->db) != 0)
 		return E2E_EX_CANTCREAT;
 	rc = st.be->name_groups(&st, print_group, &g) == STORE_OK ? 0 :

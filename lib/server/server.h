@@ -49,7 +49,7 @@ int server_run(const struct server_config *c);
  * database and prints on stdout, one line each, the groups of existing
  * accounts whose names people cannot tell apart (names.h's skeleton),
  * their names separated by spaces. Returns an exit code (0 also when
- * there is a clash: it is a report).
+ * there is a clash: it is a report; 66 when there is no database).
  */
 int server_check_names(const struct server_config *c);
 

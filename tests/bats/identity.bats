@@ -461,10 +461,16 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	error_is "the name ALICE is too close to the existing name Alice"
 	# A database without clashes: nothing on stdout.
 	stop_server
-	run --separate-stderr e2e-server --db "$T/new.db" --check-names
+	sqlite3 "$SERVER_DB" "DELETE FROM users WHERE name IN ('Alice', 'rn')"
+	run --separate-stderr e2e-server --db "$SERVER_DB" --check-names
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ -z "$output" ]
 	[ "$stderr" = "e2e-server: 0 groups of names that look alike" ]
+	# No database there: 66, and none made.
+	run --separate-stderr e2e-server --db "$T/none.db" --check-names
+	[ "$status" -eq 66 ] || fail "$status $stderr"
+	[[ "${stderr_lines[0]}" == "e2e-server: error: cannot open the database $T/none.db: No such file or directory" ]]
+	[ ! -e "$T/none.db" ]
 }
 
 # ---- I4: a deleted name rests ----
