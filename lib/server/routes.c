@@ -1024,6 +1024,11 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 	k->pem = (char *)out.p;
 	out.p = NULL;
 out:
+	if (rc != 0) {
+		/* Not counted in r->keys: freed here. */
+		free(k->proof);
+		k->proof = NULL;
+	}
 	buf_free(&out);
 	EVP_PKEY_free(pk);
 	return rc == 0 ? 0 : -1;
