@@ -88,12 +88,15 @@ check_key(const json_t *e, struct keyring_key *k, EVP_PKEY **pk, char *why,
 	if (rc == 0)
 		rc = jwk_thumbprint(*pk, k->kid);
 	err_capture_end();
-	if (rc != 0)
-		return -1;
-	if (strcmp(kid, k->kid) != 0) {
+	if (rc == 0 && strcmp(kid, k->kid) != 0) {
 		term_escape(kid, strlen(kid), safe, sizeof(safe));
 		snprintf(why, size, "the directory names key %.43s as %.60s",
 		    k->kid, safe);
+		rc = -1;
+	}
+	if (rc != 0) {
+		EVP_PKEY_free(*pk);
+		*pk = NULL;
 		return -1;
 	}
 	k->pem = (char *)pem;	/* borrowed: keyring_offer copies */
