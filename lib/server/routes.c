@@ -110,14 +110,17 @@ rest_since(const struct server *s)
 static void
 say_duration(int64_t t, char *out, size_t size)
 {
-	if (t % 86400 == 0)
-		snprintf(out, size, "%lld days", (long long)(t / 86400));
-	else if (t % 3600 == 0)
-		snprintf(out, size, "%lld hours", (long long)(t / 3600));
-	else if (t % 60 == 0)
-		snprintf(out, size, "%lld minutes", (long long)(t / 60));
-	else
-		snprintf(out, size, "%lld seconds", (long long)t);
+	static const struct {
+		int64_t secs;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" } };
+	size_t i;
+
+	for (i = 0; i < 3 && (t == 0 || t % units[i].secs != 0); i++)
+		;
+	snprintf(out, size, "%lld %s%s", (long long)(t / units[i].secs),
+	    units[i].unit, t == units[i].secs ? "" : "s");
 }
 
 /* When something deleted at t is free again, as UTC ISO 8601. */
@@ -162,7 +165,6 @@ signup_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
 	struct store_user *u = &r->other;
-
 	char skel[STORE_NAME_MAX + 1];
 	int rc;
 
@@ -216,17 +218,16 @@ h_signup(struct req *r)
 {
 	struct server *s = r->srv;
 	const char *name, *pw;
+	char skel[STORE_NAME_MAX + 1];
 	size_t name_len, pw_len;
 	unsigned wait;
+	int rc;
 
 	if ((wait = throttle_check(s->signup_addrs, r->addr, srv_now())) > 0) {
 		r->result = (int)wait;
 		respond_error(r, 429, "too many sign-ups; try again later");
 		return;
 	}
-	char skel[STORE_NAME_MAX + 1];
-	int rc;
-
 	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0)
 		return;
 	/* An option-like or hidden-file-like name: not for new accounts. */
@@ -1039,10 +1040,9 @@ keys_put_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
 	int64_t now = srv_now();
+	int64_t since = rest_since(r->srv);
 	size_t i;
 	int rc = STORE_OK;
-
-	int64_t since = rest_since(r->srv);
 
 	for (i = 0; i < r->keys.n && rc == STORE_OK; i++) {
 		r->bad_key = i;

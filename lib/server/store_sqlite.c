@@ -223,9 +223,12 @@ migrate_v3(sqlite3 *db)
 	    SQLITE_DETERMINISTIC, NULL, sql_skeleton, NULL, NULL) !=
 	    SQLITE_OK)
 		return fail(db, "migrating to version 3");
-	if (sqlite3_prepare_v2(db, "SELECT k.kid, group_concat(u.name, ', ') "
-	    "FROM keys k JOIN users u ON u.id = k.user_id GROUP BY k.kid "
-	    "HAVING count(*) > 1 ORDER BY k.kid", -1, &st, NULL) != SQLITE_OK)
+	/* The names in order (the subquery's), for a log that reads the
+	 * same every time. */
+	if (sqlite3_prepare_v2(db, "SELECT kid, group_concat(name, ', ') FROM "
+	    "(SELECT k.kid AS kid, u.name AS name FROM keys k JOIN users u ON "
+	    "u.id = k.user_id ORDER BY k.kid, u.name) GROUP BY kid HAVING "
+	    "count(*) > 1 ORDER BY kid", -1, &st, NULL) != SQLITE_OK)
 		return fail(db, "migrating to version 3");
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		err_warn("database: key %s was listed under the accounts %s; "
