@@ -69,6 +69,49 @@ bad:
 }
 
 int
+cli_parse_duration(const char *opt, const char *s, long long max,
+    long long *out)
+{
+	unsigned long long v;
+	long long unit = 1;
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (*end) {
+	case 'd':
+		unit = 86400;
+		end++;
+		break;
+	case 'h':
+		unit = 3600;
+		end++;
+		break;
+	case 'm':
+		unit = 60;
+		end++;
+		break;
+	case 's':
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end != '\0' || max < 0 ||
+	    v > (unsigned long long)(max / unit))
+		goto bad;
+	*out = (long long)v * unit;
+	return 0;
+bad:
+	return cli_usage_error("%s needs a duration from 0 to %lld seconds, "
+	    "such as 3600, 30d, 12h, 10m or 5s", opt, max);
+}
+
+int
 cli_once(int *seen, const char *opt)
 {
 	if ((*seen)++ == 0)

@@ -23,6 +23,12 @@ void cli_version(void);
  * Returns 0, or 64 with the error reported naming opt. */
 int cli_parse_size(const char *opt, const char *s, size_t *out);
 
+/* Parses a duration: seconds, or a number with a suffix s, m, h or d
+ * (30d, 12h, 10m, 5s), from 0 to max seconds. Returns 0, or 64 with the
+ * error reported naming opt. */
+int cli_parse_duration(const char *opt, const char *s, long long max,
+    long long *out);
+
 /* Refuses an option given twice: returns 0 the first time, 64 (reported)
  * after. */
 int cli_once(int *seen, const char *opt);

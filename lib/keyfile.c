@@ -390,6 +390,41 @@ keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
 	return private ? keyfile_load_private(path, ps, out) : rc;
 }
 
+int
+keyfile_public_kid(const char *path, char kid[KID_SIZE])
+{
+	/* Never used: a protected key is recognised first and not opened;
+	 * should one slip by, it reads no passphrase from an empty file
+	 * rather than ask on the terminal. */
+	const struct passphrase_src none = { "/dev/null", NULL };
+	struct buf b = BUF_SECRET_INIT;
+	char pub[4096], why[256];
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	err_capture_begin(why, sizeof(why));
+	if (keyfile_pub_path(path, pub, sizeof(pub)) == 0 &&
+	    keyfile_load_public(pub, &pk) == 0) {
+		rc = jwk_thumbprint(pk, kid) == 0 ? 0 : -1;
+		goto out;
+	}
+	EVP_PKEY_free(pk);
+	pk = NULL;
+	if (file_read(path, KEYFILE_MAX, "key file", &b) != 0 ||
+	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
+	    (b.len > 0 && memmem(b.p, b.len, "Proc-Type: 4,ENCRYPTED", 22) !=
+	    NULL))
+		goto out;
+	if (keyfile_load_public_half(path, &none, &pk) == 0 &&
+	    jwk_thumbprint(pk, kid) == 0)
+		rc = 0;
+out:
+	err_capture_end();
+	buf_free(&b);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
 static int
 bio_to_buf(BIO *bio, struct buf *out)
 {

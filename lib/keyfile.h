@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "jwk.h"
 #include "passphrase.h"
 
 #define KEYFILE_PBKDF2_ITER 600000
@@ -46,6 +47,15 @@ int keyfile_load_public(const char *path, EVP_PKEY **out);
  * keyfile_load_private and keyfile_load_public. */
 int keyfile_load_public_half(const char *path,
     const struct passphrase_src *ps, EVP_PKEY **out);
+
+/*
+ * The key id of the key of path (a private key file), when it can be
+ * known without asking anything: from path ".pub" when that is a public
+ * key, else from path when it is a public or an unprotected private
+ * key. Reports nothing. Returns 0, or -1 when it cannot be known (a
+ * protected key without its .pub, an unreadable file).
+ */
+int keyfile_public_kid(const char *path, char kid[KID_SIZE]);
 
 /* Parses a public key from memory (what names it in messages). */
 int keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,

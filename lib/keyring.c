@@ -25,6 +25,11 @@ struct keyring {
 	struct keyring_contact *v;
 	size_t n;
 	int dirty;
+	struct {
+		char kid[KID_SIZE];
+		char label[NAME_LEN_MAX + 64];
+	} own[KEYRING_OWN_MAX];
+	size_t nown;
 };
 
 static void
@@ -385,6 +390,69 @@ keyring_usable(struct keyring *k, const char *name)
 	return E2E_EX_DATAERR;
 }
 
+/* ---- one key, one person ---- */
+
+void
+keyring_set_own(struct keyring *k, const char *kid, const char *label)
+{
+	if (k->nown == KEYRING_OWN_MAX || keyring_own(k, kid) != NULL ||
+	    strlen(kid) != KID_LEN)
+		return;
+	memcpy(k->own[k->nown].kid, kid, KID_SIZE);
+	snprintf(k->own[k->nown].label, sizeof(k->own[0].label), "%s", label);
+	k->nown++;
+}
+
+const char *
+keyring_own(const struct keyring *k, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < k->nown; i++)
+		if (strcmp(k->own[i].kid, kid) == 0)
+			return k->own[i].label;
+	return NULL;
+}
+
+const char *
+keyring_other_name(struct keyring *k, const char *kid, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->v[i].name, name) != 0 &&
+		    has_kid(k->v[i].keys, k->v[i].nkeys, kid))
+			return k->v[i].name;
+	return NULL;
+}
+
+/* Whether kid may be pinned for name: not another contact's, not mine.
+ * 0, or 65 reported loudly, naming both. */
+static int
+one_person(struct keyring *k, const char *kid, const char *name)
+{
+	const char *other = keyring_other_name(k, kid, name);
+	const char *mine = keyring_own(k, kid);
+
+	if (other == NULL && mine == NULL)
+		return 0;
+	if (mine != NULL) {
+		err_error("key %s is your own (%s): refusing to pin it for %s",
+		    kid, mine, name);
+		err_warn("%s, or the directory, passes your key off as %s's",
+		    name, name);
+	} else {
+		err_error("key %s is pinned for %s already: refusing to pin it "
+		    "for %s", kid, other, name);
+		err_warn("one key is one person: %s and %s cannot both hold it; "
+		    "one of them, or the directory, is lying", other, name);
+		err_hint("compare the key ids with each of them in person "
+		    "(e2e-keys show NAME); forget the wrong one: e2e-keys "
+		    "forget NAME");
+	}
+	return E2E_EX_DATAERR;
+}
+
 /* ---- changing ---- */
 
 static struct keyring_contact *
@@ -415,6 +483,11 @@ keyring_offer(struct keyring *k, const char *name,
 	size_t i;
 	int result = KEYRING_SAME;
 
+	/* Nothing changes when one offered key is another's. */
+	for (i = 0; i < n; i++)
+		if ((c == NULL || !has_kid(c->keys, c->nkeys, keys[i].kid)) &&
+		    one_person(k, keys[i].kid, name) != 0)
+			return KEYRING_REFUSED;
 	if (c == NULL || c->nkeys == 0) {
 		if (c == NULL && (c = contact_add(k, name)) == NULL)
 			return -1;
@@ -477,6 +550,10 @@ keyring_accept(struct keyring *k, const char *name, int64_t now)
 		err_error("no new key of %s is waiting to be accepted", name);
 		return E2E_EX_DATAERR;
 	}
+	/* Pinned for another contact since it was offered: still refused. */
+	for (i = 0; i < c->npending; i++)
+		if (one_person(k, c->pending[i].kid, name) != 0)
+			return E2E_EX_DATAERR;
 	/* The directory's list is the contact's keys now: pinned keys it
 	 * no longer listed go, the new ones join. */
 	for (i = 0, kept = 0; i < c->nkeys; i++) {
@@ -509,6 +586,9 @@ keyring_import(struct keyring *k, const char *name,
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i;
 
+	if ((c == NULL || !has_kid(c->keys, c->nkeys, key->kid)) &&
+	    one_person(k, key->kid, name) != 0)
+		return E2E_EX_DATAERR;
 	if (c == NULL && (c = contact_add(k, name)) == NULL)
 		return -1;
 	for (i = 0; i < c->npending; i++)

@@ -71,13 +71,32 @@ enum keyring_offer_result {
 	KEYRING_PINNED = 1,	/* first seen: pinned */
 	KEYRING_SAME = 2,	/* all offered keys are pinned already */
 	KEYRING_CHANGED = 3,	/* a key not pinned: kept pending */
+	KEYRING_REFUSED = 4,	/* a key is another contact's, or mine:
+				 * nothing changed (reported) */
 };
+
+/*
+ * My own key (the identity's), which the keyring never pins under a
+ * contact's name: label names it in refusals (my name, or the file).
+ * Up to KEYRING_OWN_MAX; later ones are ignored.
+ */
+#define KEYRING_OWN_MAX 4
+void keyring_set_own(struct keyring *k, const char *kid, const char *label);
+
+/* The label of my own key kid (keyring_set_own), or NULL. */
+const char *keyring_own(const struct keyring *k, const char *kid);
+
+/* A contact other than name that has kid pinned, or NULL. */
+const char *keyring_other_name(struct keyring *k, const char *kid,
+    const char *name);
 
 /*
  * What the directory says name's keys are (each checked by the caller:
  * kid is the key's thumbprint). Pins them when name is new; otherwise
- * records keys that are not pinned as pending. Returns the result, or
- * -1 when out of memory (reported).
+ * records keys that are not pinned as pending. A key pinned for another
+ * contact, or my own, is refused: one key is one person (I1). Returns
+ * the result (KEYRING_REFUSED reported, with both names), or -1 when
+ * out of memory (reported).
  */
 int keyring_offer(struct keyring *k, const char *name,
     const struct keyring_key *keys, size_t n, int64_t now);
@@ -85,12 +104,14 @@ int keyring_offer(struct keyring *k, const char *name,
 /* Makes the keys the directory listed last (the pending ones, and the
  * pinned ones it still listed) name's pinned keys (the user compared
  * them), and the contact unverified again. Returns 0, or 65 (reported)
- * when nothing is pending. */
+ * when nothing is pending, or a pending key is another contact's or
+ * mine. */
 int keyring_accept(struct keyring *k, const char *name, int64_t now);
 
 /* Pins one key for name, given by the user (import): adds it, or
  * creates the contact; a pending key with this id is no longer pending.
- * Returns 0, 65 (too many keys) or -1. */
+ * Returns 0, 65 (too many keys; the key is another contact's or mine:
+ * reported) or -1. */
 int keyring_import(struct keyring *k, const char *name,
     const struct keyring_key *key, int64_t now);
 

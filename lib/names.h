@@ -14,6 +14,24 @@
 /* 1 when s (len bytes) is a valid user name. */
 int name_valid(const char *s, size_t len);
 
+/*
+ * 1 when s (len bytes) may be the name of a new account: a valid name
+ * that does not start with '-' or '.' (it would read as an option, or a
+ * hidden file). Names already taken stay valid (name_valid).
+ */
+int name_valid_new(const char *s, size_t len);
+
+/*
+ * The skeleton of a name: what it looks like, so that two names people
+ * cannot tell apart have the same skeleton. '.', '_' and '-' are dropped;
+ * case is folded; i, l, 1 and '|' are one letter (capital I looks like
+ * small l; with case folded, all six of i I l L 1 | are one), o and 0
+ * are one; then "rn" reads as "m" and "vv" as "w", left to right.
+ * Writes the NUL-terminated skeleton (at most len bytes) into out
+ * (NAME_LEN_MAX + 1 bytes); a longer name is cut at NAME_LEN_MAX.
+ */
+void name_skeleton(const char *s, size_t len, char out[NAME_LEN_MAX + 1]);
+
 /* 1 when s is a well-formed id: exactly 26 Crockford base32 digits
  * (upper case, no I, L, O or U). */
 int id_valid(const char *s);

@@ -45,9 +45,11 @@ usage(FILE *f)
 	    "                           else the terminal. There is no "
 	    "--password.\n"
 	    "      --yes                delete without asking\n"
-	    "      --key KEYFILE        signup: also publish KEYFILE's public "
-	    "key in the\n"
-	    "                           key directory (see e2e-keys)\n"
+	    "      --key KEYFILE        signup: also publish the public key of "
+	    "the private\n"
+	    "                           key KEYFILE in the key directory, with "
+	    "its proof\n"
+	    "                           of possession (see e2e-keys)\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
@@ -118,10 +120,15 @@ cmd_signup(struct client *c, const char *name, const char *pwfile,
 	EVP_PKEY *pk = NULL;
 	int rc;
 
-	/* The key first: a wrong path must not leave an account behind. */
+	/* The key first: a wrong path must not leave an account behind. The
+	 * private key: it signs the proof that its holder publishes it. */
 	if (keyfile != NULL &&
-	    (rc = keyfile_load_public_half(keyfile, ps, &pk)) != 0)
+	    (rc = keyfile_load_private(keyfile, ps, &pk)) != 0) {
+		if (rc == E2E_EX_NOINPUT)
+			err_hint("--key needs your private key: it signs the "
+			    "proof that you hold it");
 		return rc;
+	}
 	if ((rc = password_get(pwfile, name, 1, password)) != 0) {
 		EVP_PKEY_free(pk);
 		return rc;
@@ -305,6 +312,12 @@ main(int argc, char **argv)
 		    cli_usage_error("%s takes no argument", cmd);
 	if (nargs == 2 && (rc = bad_name(argv[1])) != 0)
 		return rc;
+	/* It would read as an option, or a hidden file (the server says
+	 * the same). */
+	if (strcmp(cmd, "signup") == 0 &&
+	    !name_valid_new(argv[1], strlen(argv[1])))
+		return cli_usage_error("a new name may not start with '-' or "
+		    "'.'");
 	if (yes && strcmp(cmd, "delete") != 0)
 		return cli_usage_error("--yes is for delete only");
 	if ((keyfile != NULL || ps.file != NULL) && strcmp(cmd, "signup") != 0)

@@ -43,19 +43,23 @@ usage(FILE *f)
 	    "       e2e-keys [options] withdraw KID\n"
 	    "       e2e-keys qr [NAME|KEYFILE] [--png FILE] [--invert]\n"
 	    "\n"
-	    "publish puts your public key (KEYFILE, else the identity of the "
-	    "config\n"
-	    "file) in the server's key directory. fetch gets NAME's keys and "
-	    "pins them\n"
-	    "the first time (trust on first use); when the directory later "
-	    "shows a\n"
-	    "different key, every tool refuses NAME until you accept it. show "
-	    "prints\n"
-	    "the key ids and the safety number, the same on both sides: "
-	    "compare it in\n"
-	    "person, then verify. import and export move keys without the "
-	    "server (a\n"
-	    "PEM file, or the text of a QR code); qr shows one as a QR code.\n"
+	    "publish puts the public key of your private key (KEYFILE, else "
+	    "the identity\n"
+	    "of the config file) in the server's key directory, with a proof, "
+	    "signed by\n"
+	    "it, that you hold it. fetch gets NAME's keys, checks their "
+	    "proofs, and pins\n"
+	    "them the first time (trust on first use); when the directory "
+	    "later shows a\n"
+	    "different key, every tool refuses NAME until you accept it. A key "
+	    "is never\n"
+	    "pinned for two names, nor yours for a contact. show prints the "
+	    "key ids\n"
+	    "and the safety number, the same on both sides: compare it in "
+	    "person, then\n"
+	    "verify. import and export move keys without the server (a PEM "
+	    "file, or the\n"
+	    "text of a QR code); qr shows one as a QR code.\n"
 	    "\n"
 	    "      --yes                verify without asking\n"
 	    "      --png FILE           qr: write a PNG image instead\n"
@@ -105,11 +109,12 @@ kids_json(const struct keyring_key *v, size_t n)
 	return a;
 }
 
-/* The keyring, locked for a change; home from the client set-up. */
+/* The keyring, locked for a change; home from the client set-up; my
+ * own key never pinned for a contact. */
 static int
 open_keyring(struct client *c, int update, struct keyring **k)
 {
-	return keyring_open(c->home, update, k);
+	return directory_keyring_open(c, update, k);
 }
 
 /* The identity key file: the one given, else the config's. */
@@ -138,8 +143,13 @@ cmd_publish(struct client *c, const struct opts *o, const char *keyfile)
 	EVP_PKEY *pk = NULL;
 	int rc;
 
+	/* The private key: it signs the proof that its holder publishes
+	 * it (a public key file proves nothing). */
 	if ((rc = identity_file(c, keyfile, path, sizeof(path))) == 0 &&
-	    (rc = keyfile_load_public_half(path, &o->ps, &pk)) == 0)
+	    (rc = keyfile_load_private(path, &o->ps, &pk)) == E2E_EX_NOINPUT)
+		err_hint("publish needs your private key: it signs the proof "
+		    "that you hold it");
+	if (rc == 0)
 		rc = directory_publish(c, pk, kid);
 	EVP_PKEY_free(pk);
 	if (rc != 0)
@@ -189,6 +199,65 @@ contact_json(const struct keyring_contact *kc)
 	    kc->npending > 0);
 }
 
+/*
+ * One key is one person: a keyring made before that rule may pin a key
+ * for two names, or my own key for a contact. Such a contact's line
+ * says so ("same_key_as": the other names; "my_key": true), and each
+ * pair is warned of once.
+ */
+static int
+has_pinned(const struct keyring_contact *kc, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < kc->nkeys; i++)
+		if (strcmp(kc->keys[i].kid, kid) == 0)
+			return 1;
+	return 0;
+}
+
+static json_t *
+flagged_json(struct keyring *k, const struct keyring_contact *kc)
+{
+	json_t *o = contact_json(kc), *same = json_array();
+	const char *other, *mine;
+	size_t i, j;
+	int my_key = 0;
+
+	for (i = 0; o != NULL && same != NULL && i < kc->nkeys; i++) {
+		for (j = 0; j < keyring_count(k); j++) {
+			other = keyring_at(k, j)->name;
+			if (strcmp(other, kc->name) == 0 ||
+			    !has_pinned(keyring_at(k, j), kc->keys[i].kid))
+				continue;
+			json_array_append_new(same, json_string(other));
+			if (strcmp(kc->name, other) < 0)
+				err_warn("key %s is pinned for both %s and %s: "
+				    "one of them, or the directory, lied; "
+				    "forget the wrong one (e2e-keys forget NAME)",
+				    kc->keys[i].kid, kc->name, other);
+		}
+		if ((mine = keyring_own(k, kc->keys[i].kid)) != NULL) {
+			my_key = 1;
+			err_warn("key %s pinned for %s is your own (%s): forget "
+			    "it (e2e-keys forget %s)", kc->keys[i].kid, kc->name,
+			    mine, kc->name);
+		}
+	}
+	if (o != NULL && same != NULL && json_array_size(same) > 0 &&
+	    json_object_set(o, "same_key_as", same) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(same);
+	if (o != NULL && my_key && json_object_set_new(o, "my_key",
+	    json_true()) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 static int
 cmd_list(struct client *c)
 {
@@ -199,7 +268,7 @@ cmd_list(struct client *c)
 	if ((rc = open_keyring(c, 0, &k)) != 0)
 		return rc;
 	for (i = 0; rc == 0 && i < keyring_count(k); i++)
-		rc = client_print(contact_json(keyring_at(k, i)));
+		rc = client_print(flagged_json(k, keyring_at(k, i)));
 	keyring_close(k);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "crypto.h"
 #include "err.h"
+#include "keyproof.h"
 #include "server.h"
 
 static void
@@ -56,6 +57,19 @@ usage(FILE *f)
 	    "  --threads N              connection threads (default 2)\n"
 	    "  --max-wait SECONDS       longest long-poll (default 60)\n"
 	    "  --quiet                  no request log on standard error\n"
+	    "  --public-url URL         the URL clients use, which key proofs "
+	    "name\n"
+	    "                           (default http://ADDRESS:PORT bound; "
+	    "set it behind\n"
+	    "                           a proxy or TLS terminator)\n"
+	    "  --name-quarantine DURATION\n"
+	    "                           how long a deleted account's name and "
+	    "keys cannot\n"
+	    "                           be taken: seconds, or 30d, 12h, 10m, "
+	    "5s (default 30d)\n"
+	    "  --check-names            print the groups of existing names "
+	    "that look alike\n"
+	    "                           (one line each) and exit\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s", err_exit_codes_help);
@@ -82,6 +96,7 @@ main(int argc, char **argv)
 	enum { O_LISTEN = 256, O_DB, O_SECRET, O_TTL, O_COST, O_MAXMSG,
 	    O_SIGNIN, O_SIGNIN_ADDR, O_SIGNUP, O_WINDOW, O_MAXCONN, O_PERIP,
 	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET };
+	enum { O_PUBLIC_URL = 512, O_QUARANTINE, O_CHECK_NAMES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -99,12 +114,18 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-wait", required_argument, NULL, O_MAXWAIT },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
+		{ "name-quarantine", required_argument, NULL, O_QUARANTINE },
+		{ "check-names", no_argument, NULL, O_CHECK_NAMES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_config c;
 	unsigned long n;
+	long long d;
+	char url[KEYPROOF_URL_MAX];
+	int check_names = 0, seen_url = 0, seen_quarantine = 0;
 	int ch, rc, seen[O_QUIET - O_LISTEN + 1];
 	static const char *const names[] = { "--listen", "--db",
 		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
@@ -201,6 +222,25 @@ main(int argc, char **argv)
 		case O_QUIET:
 			c.quiet = 1;
 			break;
+		case O_PUBLIC_URL:
+			if (cli_once(&seen_url, "--public-url") != 0)
+				return E2E_EX_USAGE;
+			if (keyproof_url(optarg, url) != 0)
+				return cli_usage_error("--public-url needs an "
+				    "http:// or https:// URL without a user, "
+				    "query or fragment");
+			c.public_url = optarg;
+			break;
+		case O_QUARANTINE:
+			if (cli_once(&seen_quarantine, "--name-quarantine") !=
+			    0 || cli_parse_duration("--name-quarantine", optarg,
+			    10LL * 365 * 86400, &d) != 0)
+				return E2E_EX_USAGE;
+			c.name_quarantine = (int64_t)d;
+			break;
+		case O_CHECK_NAMES:
+			check_names = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -217,5 +257,7 @@ main(int argc, char **argv)
 		return cli_usage_error("--db needs a file name");
 	if ((rc = crypto_init()) != 0)
 		return rc;
+	if (check_names)
+		return server_check_names(&c);
 	return server_run(&c);
 }

@@ -479,7 +479,8 @@ api_take(struct client *c, const char *from, json_t **message)
 /* ---- the key directory ---- */
 
 int
-api_keys_put(struct client *c, const char *const *pems, size_t n)
+api_keys_put(struct client *c, const char *const *pems,
+    const char *const *proofs, size_t n)
 {
 	struct http_req rq;
 	json_t *arr, *o;
@@ -490,8 +491,8 @@ api_keys_put(struct client *c, const char *const *pems, size_t n)
 	if ((arr = json_array()) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++)
-		if (json_array_append_new(arr, json_pack("{s:s}", "pem",
-		    pems[i])) != 0) {
+		if (json_array_append_new(arr, json_pack("{s:s,s:s}", "pem",
+		    pems[i], "proof", proofs[i])) != 0) {
 			json_decref(arr);
 			goto nomem;
 		}
@@ -516,16 +517,17 @@ nomem:
 }
 
 int
-api_keys_get(struct client *c, const char *name, json_t **keys)
+api_keys_entry(struct client *c, const char *name, json_t **answer)
 {
 	struct http_req rq;
 	char path[128];
-	const json_t *arr, *k;
+	const json_t *arr, *k, *proof;
+	const char *id;
 	json_t *o;
 	size_t i;
 	int rc;
 
-	*keys = NULL;
+	*answer = NULL;
 	snprintf(path, sizeof(path), "/keys/%s", name);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "GET";
@@ -536,19 +538,36 @@ api_keys_get(struct client *c, const char *name, json_t **keys)
 	if ((rc = call(c, &rq, "fetching keys", 1, &o)) != 0)
 		return rc;
 	arr = o ? json_object_get(o, "keys") : NULL;
-	if (!json_is_array(arr) || json_array_size(arr) > 64)
+	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
+	    jsonio_str(o, "name", NULL) == NULL ||
+	    (id = jsonio_str(o, "id", NULL)) == NULL || !id_valid(id))
 		goto bad;
 	json_array_foreach(arr, i, k)
 		if (!json_is_object(k) || jsonio_str(k, "kid", NULL) == NULL ||
-		    jsonio_str(k, "pem", NULL) == NULL)
+		    jsonio_str(k, "pem", NULL) == NULL ||
+		    ((proof = json_object_get(k, "proof")) != NULL &&
+		    !json_is_string(proof) && !json_is_null(proof)))
 			goto bad;
-	*keys = json_incref((json_t *)arr);
-	json_decref(o);
+	*answer = o;
 	return 0;
 bad:
 	json_decref(o);
 	err_error("the server's answer to fetching keys is not e2e-chat's");
 	return E2E_EX_PROTOCOL;
+}
+
+int
+api_keys_get(struct client *c, const char *name, json_t **keys)
+{
+	json_t *o;
+	int rc;
+
+	*keys = NULL;
+	if ((rc = api_keys_entry(c, name, &o)) != 0)
+		return rc;
+	*keys = json_incref(json_object_get(o, "keys"));
+	json_decref(o);
+	return 0;
 }
 
 int

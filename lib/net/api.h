@@ -44,13 +44,20 @@ int api_ack(struct client *c, const char *const *ids, size_t n);
  * message from from; *message is NULL when there is none. */
 int api_take(struct client *c, const char *from, json_t **message);
 
-/* PUT /keys: publishes n PEM public keys of the session's user. */
-int api_keys_put(struct client *c, const char *const *pems, size_t n);
+/* PUT /keys: publishes n PEM public keys of the session's user, each
+ * with its proof of possession (keyproof.h). */
+int api_keys_put(struct client *c, const char *const *pems,
+    const char *const *proofs, size_t n);
 
-/* GET /keys/NAME: *keys receives the array of {kid, pem, created_at}
- * as the server gives it (the caller checks each key). 67 when the user
- * does not exist. */
+/* GET /keys/NAME: *keys receives the array of {kid, pem, created_at,
+ * proof} as the server gives it (the caller checks each key). 67 when
+ * the user does not exist. */
 int api_keys_get(struct client *c, const char *name, json_t **keys);
+
+/* GET /keys/NAME, the whole answer: {name, id, keys}, its shape checked
+ * (id an account id; each key's kid and pem strings, proof a string or
+ * null), what it says not (the caller checks). */
+int api_keys_entry(struct client *c, const char *name, json_t **answer);
 
 /* DELETE /keys/KID of the session's user. */
 int api_key_delete(struct client *c, const char *kid);

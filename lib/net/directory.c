@@ -6,61 +6,150 @@
 #include "fileio.h"
 #include "jsonio.h"
 #include "keyfile.h"
+#include "keyproof.h"
 #include "term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int
-directory_publish(struct client *c, EVP_PKEY *pk, char kid[KID_SIZE])
+/* This client's server URL, as key proofs name it. */
+static int
+my_server(struct client *c, char url[KEYPROOF_URL_MAX])
 {
-	struct buf pem = BUF_INIT;
-	const char *pems[1];
+	if (keyproof_url(http_server(c->http), url) != 0) {
+		err_error("the server URL %s cannot be named in a key proof",
+		    http_server(c->http));
+		return E2E_EX_USAGE;
+	}
+	return 0;
+}
+
+int
+directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE])
+{
+	struct buf pem = BUF_INIT, proof = BUF_INIT;
+	char url[KEYPROOF_URL_MAX];
+	const char *pems[1], *proofs[1];
 	int rc;
 
-	if ((rc = jwk_thumbprint(pk, kid)) != 0 ||
-	    (rc = keyfile_public_pem(pk, &pem)) != 0)
+	if ((rc = jwk_thumbprint(priv, kid)) != 0 ||
+	    (rc = keyfile_public_pem(priv, &pem)) != 0 ||
+	    (rc = my_server(c, url)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
+	/* The account's id and name, from the sign-in. */
+	if ((rc = keyproof_make(priv, c->sess.id, c->sess.name, url,
+	    client_now(), &proof)) != 0)
+		goto out;
 	pems[0] = (const char *)pem.p;
-	rc = api_keys_put(c, pems, 1);
+	proofs[0] = (const char *)proof.p;
+	rc = api_keys_put(c, pems, proofs, 1);
 out:
 	buf_free(&pem);
+	buf_free(&proof);
 	return rc;
 }
 
+int
+directory_keyring_open(struct client *c, int for_update, struct keyring **k)
+{
+	char kid[KID_SIZE];
+	int rc;
+
+	if ((rc = keyring_open(c->home, for_update, k)) != 0)
+		return rc;
+	if (c->cfg.identity != NULL &&
+	    keyfile_public_kid(c->cfg.identity, kid) == 0)
+		keyring_set_own(*k, kid, c->have_session ? c->sess.name :
+		    c->cfg.identity);
+	return 0;
+}
+
 /* One key from the directory, checked here: the server's word for its
- * id is not taken. 0, or -1 with why set. */
+ * id is not taken. *pk receives the key. 0, or -1 with why set. */
 static int
-check_key(const json_t *e, struct keyring_key *k, char *why, size_t size)
+check_key(const json_t *e, struct keyring_key *k, EVP_PKEY **pk, char *why,
+    size_t size)
 {
 	const char *pem = jsonio_str(e, "pem", NULL);
 	const char *kid = jsonio_str(e, "kid", NULL);
 	char safe[64];
-	EVP_PKEY *pk = NULL;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
+	*pk = NULL;
 	err_capture_begin(why, size);
 	rc = keyfile_parse_public((const uint8_t *)pem, strlen(pem),
-	    "a key from the directory", &pk);
+	    "a key from the directory", pk);
 	if (rc == 0)
-		rc = jwk_thumbprint(pk, k->kid);
+		rc = jwk_thumbprint(*pk, k->kid);
 	err_capture_end();
-	EVP_PKEY_free(pk);
-	if (rc != 0)
-		return -1;
-	if (strcmp(kid, k->kid) != 0) {
+	if (rc == 0 && strcmp(kid, k->kid) != 0) {
 		term_escape(kid, strlen(kid), safe, sizeof(safe));
-		snprintf(why, size, "the directory names key %.43s as %.60s", k->kid,
-		    safe);
+		snprintf(why, size, "the directory names key %.43s as %.60s",
+		    k->kid, safe);
+		rc = -1;
+	}
+	if (rc != 0) {
+		EVP_PKEY_free(*pk);
+		*pk = NULL;
 		return -1;
 	}
 	k->pem = (char *)pem;	/* borrowed: keyring_offer copies */
+	return 0;
+}
+
+/*
+ * The proof of a key pk (k) the directory lists for name, account id:
+ * it must be made with that key, for that name and id, for this server
+ * (any time: it was made when the key was published). 1 when it holds,
+ * 0 when there is no proof, -1 when refused (reported loudly).
+ */
+static int
+check_proof(const json_t *e, EVP_PKEY *pk, const struct keyring_key *k,
+    const char *name, const char *id, const char *url)
+{
+	const json_t *p = json_object_get(e, "proof");
+	struct keyproof_want want = { id, name, url, 0, -1 };
+	struct keyproof_claims got;
+	char why[KEYPROOF_URL_MAX * 2 + 256];
+	int rc;
+
+	if (!json_is_string(p))
+		return 0;
+	rc = keyproof_check(json_string_value(p), json_string_length(p), pk,
+	    k->kid, &want, &got, why, sizeof(why));
+	if (rc == KEYPROOF_OK)
+		return 1;
+	/* As loud as a changed key: the directory says something false. */
+	if (rc == KEYPROOF_OTHER_USER) {
+		err_error("THE DIRECTORY LISTS KEY %s UNDER %s, but its proof "
+		    "%s: refused", k->kid, name, why);
+		err_warn("the server may be passing another user's key off as "
+		    "%s's (or %s's account was made anew)", name, name);
+	} else {
+		err_error("%s's key %s from the directory is refused: its "
+		    "proof %s", name, k->kid, why);
+		if (rc == KEYPROOF_OTHER_SERVER)
+			err_hint("use the server's URL as it gives it "
+			    "(--server, E2E_SERVER)");
+	}
+	return -1;
+}
+
+/* 1 when contact kc has kid pinned. */
+static int
+pinned(const struct keyring_contact *kc, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; kc != NULL && i < kc->nkeys; i++)
+		if (strcmp(kc->keys[i].kid, kid) == 0)
+			return 1;
 	return 0;
 }
 
@@ -68,22 +157,34 @@ int
 directory_fetch(struct client *c, const char *name, struct keyring **kp,
     int *result)
 {
-	struct keyring_key keys[KEYRING_KEYS_MAX];
+	struct keyring_key keys[KEYRING_KEYS_MAX], bare[KEYRING_KEYS_MAX];
 	struct keyring_contact *kc;
 	struct keyring *k;
-	char why[256];
-	json_t *arr = NULL, *e;
-	size_t i, n = 0;
-	int rc;
+	char why[256], url[KEYPROOF_URL_MAX];
+	const char *id, *said;
+	json_t *o = NULL, *e;
+	EVP_PKEY *pk;
+	size_t i, n = 0, nbare = 0, unpinned = 0;
+	int rc, proven;
 
 	*result = 0;
 	*kp = NULL;
-	if ((rc = api_keys_get(c, name, &arr)) != 0)
+	if ((rc = my_server(c, url)) != 0 ||
+	    (rc = api_keys_entry(c, name, &o)) != 0)
 		return rc;
-	json_array_foreach(arr, i, e) {
-		if (n == KEYRING_KEYS_MAX)
+	id = jsonio_str(o, "id", NULL);
+	said = jsonio_str(o, "name", NULL);
+	if (strcmp(said, name) != 0) {
+		term_escape(said, strlen(said), why, sizeof(why));
+		err_error("asked for the keys of %s, the directory answered with "
+		    "those of %s: refused", name, why);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	json_array_foreach(json_object_get(o, "keys"), i, e) {
+		if (n + nbare == KEYRING_KEYS_MAX)
 			break;
-		if (check_key(e, &keys[n], why, sizeof(why)) != 0) {
+		if (check_key(e, &keys[n], &pk, why, sizeof(why)) != 0) {
 			/* A bad key is never pinned, and says something is
 			 * wrong with the directory. */
 			err_error("%s's key from the directory is refused: %s",
@@ -91,17 +192,53 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 			rc = E2E_EX_DATAERR;
 			goto out;
 		}
-		n++;
+		proven = check_proof(e, pk, &keys[n], name, id, url);
+		EVP_PKEY_free(pk);
+		if (proven < 0) {
+			rc = E2E_EX_DATAERR;
+			goto out;
+		}
+		if (proven)
+			n++;
+		else
+			bare[nbare++] = keys[n];
 	}
 	/* Locked only now: never across the network. */
-	if ((rc = keyring_open(c->home, 1, kp)) != 0)
+	if ((rc = directory_keyring_open(c, 1, kp)) != 0)
 		goto out;
 	k = *kp;
-	if (n == 0 && (kc = keyring_find(k, name)) != NULL && kc->nkeys > 0) {
+	kc = keyring_find(k, name);
+	/* A key without a proof (published before proofs) is never pinned
+	 * on first use; one pinned already stays as it was. */
+	for (i = 0; i < nbare; i++) {
+		if (pinned(kc, bare[i].kid)) {
+			keys[n++] = bare[i];
+			continue;
+		}
+		unpinned++;
+		if (n > 0 || (kc != NULL && kc->nkeys > 0))
+			err_warn("%s's key %s has no proof of possession: not "
+			    "pinned; ask %s to run e2e-keys publish again", name,
+			    bare[i].kid, name);
+	}
+	if (n == 0 && kc != NULL && kc->nkeys > 0) {
 		/* Keys gone from the directory are no alarm: the pinned ones
 		 * stay (and were maybe imported by hand). */
 		*result = keyring_offer(k, name, keys, 0, client_now());
 		rc = *result < 0 ? E2E_EX_SOFTWARE : keyring_save(k);
+		goto out;
+	}
+	if (n == 0 && unpinned > 0) {
+		if (unpinned == 1)
+			err_error("%s's key %s has no proof of possession "
+			    "(published by an older version): not pinned", name,
+			    bare[0].kid);
+		else
+			err_error("%s's %zu keys have no proof of possession "
+			    "(published by an older version): not pinned", name,
+			    unpinned);
+		err_hint("ask %s to run e2e-keys publish again", name);
+		rc = E2E_EX_DATAERR;
 		goto out;
 	}
 	if (n == 0) {
@@ -114,8 +251,12 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
+	if (*result == KEYRING_REFUSED) {
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
 	rc = keyring_save(k);
 out:
-	json_decref(arr);
+	json_decref(o);
 	return rc;
 }

@@ -47,6 +47,7 @@ server_config_defaults(struct server_config *c)
 	c->conn_timeout = 60;
 	c->threads = 2;
 	c->max_wait = 60;
+	c->name_quarantine = 30 * 86400;
 }
 
 int64_t
@@ -92,6 +93,45 @@ int
 srv_valid_name(const char *s, size_t len)
 {
 	return name_valid(s, len);
+}
+
+const char *
+srv_public_url(struct server *s)
+{
+	return __atomic_load_n(&s->public_url_ready, __ATOMIC_ACQUIRE) ?
+	    s->public_url : NULL;
+}
+
+/*
+ * The URL key proofs name (aud): --public-url, else http://ADDRESS:PORT
+ * of the address bound (the port known only now, with port 0). Returns
+ * 0 or 64 (reported).
+ */
+static int
+set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
+    unsigned port)
+{
+	char host[INET6_ADDRSTRLEN], url[KEYPROOF_URL_MAX + 64];
+
+	if (s->cfg.public_url != NULL) {
+		snprintf(url, sizeof(url), "%s", s->cfg.public_url);
+	} else {
+		if (inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ?
+		    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		    (const void *)&((const struct sockaddr_in *)ss)->sin_addr,
+		    host, sizeof(host)) == NULL)
+			return E2E_EX_SOFTWARE;
+		snprintf(url, sizeof(url), "http://%s%s%s:%u", v6 ? "[" : "",
+		    host, v6 ? "]" : "", port);
+		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+			err_warn("key proofs name %s: give --public-url with "
+			    "the URL clients use", url);
+	}
+	if (keyproof_url(url, s->public_url) != 0)
+		return cli_usage_error("--public-url %s is not an http:// or "
+		    "https:// URL", url);
+	__atomic_store_n(&s->public_url_ready, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 /* ---- answers ---- */
@@ -897,6 +937,9 @@ start(struct server *s)
 		return E2E_EX_TEMPFAIL;
 	}
 	di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	if ((rc = set_public_url(s, &ss, v6, di != NULL ? (unsigned)di->port :
+	    0)) != 0)
+		return rc;
 	printf("%u\n", di != NULL ? (unsigned)di->port : 0);
 	fflush(stdout);
 	return 0;

@@ -11,11 +11,14 @@
 #include "jsonio.h"
 #include "jwk.h"
 #include "keyfile.h"
+#include "keyproof.h"
+#include "names.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
@@ -93,6 +96,68 @@ credentials(struct req *r, const char **name, size_t *name_len,
 	return 0;
 }
 
+/* ---- identity: names that look alike, names and keys that rest ---- */
+
+/* The time a deleted name or key was deleted before which it is free
+ * (quarantine). */
+static int64_t
+rest_since(const struct server *s)
+{
+	return srv_now() - s->cfg.name_quarantine;
+}
+
+/* "30 days", "12 hours", ...: the quarantine, as the refusals say it. */
+static void
+say_duration(int64_t t, char *out, size_t size)
+{
+	static const struct {
+		int64_t secs;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" } };
+	size_t i;
+
+	for (i = 0; i < 3 && (t == 0 || t % units[i].secs != 0); i++)
+		;
+	snprintf(out, size, "%lld %s%s", (long long)(t / units[i].secs),
+	    units[i].unit, t == units[i].secs ? "" : "s");
+}
+
+/* When something deleted at t is free again, as UTC ISO 8601. */
+static void
+say_free_at(const struct server *s, int64_t t, char *out, size_t size)
+{
+	time_t when = (time_t)(t + s->cfg.name_quarantine);
+	struct tm tm;
+
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "later");
+}
+
+/* Answers the refusal of a new name (409): it is taken, too close to
+ * another, or resting. */
+static void
+refuse_name(struct req *r, const char *name, int rc)
+{
+	char how_long[32], free_at[32];
+
+	say_duration(r->srv->cfg.name_quarantine, how_long, sizeof(how_long));
+	say_free_at(r->srv, r->clash_at, free_at, sizeof(free_at));
+	if (rc == STORE_CLASH && strcmp(name, r->clash) != 0)
+		respond_error(r, 409, "the name %s is too close to the existing "
+		    "name %s", name, r->clash);
+	else if (rc == STORE_CLASH || rc == STORE_CONFLICT)
+		respond_error(r, 409, "the name %s is taken", name);
+	else if (strcmp(name, r->clash) == 0)
+		respond_error(r, 409, "the name %s rests until %s: its account "
+		    "was deleted less than %s ago", name, free_at, how_long);
+	else
+		respond_error(r, 409, "the name %s is too close to %s, the name "
+		    "of an account deleted less than %s ago; it rests until %s",
+		    name, r->clash, how_long, free_at);
+}
+
 /* ---- POST /users/signup ---- */
 
 static int
@@ -100,9 +165,17 @@ signup_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
 	struct store_user *u = &r->other;
+	char skel[STORE_NAME_MAX + 1];
+	int rc;
 
 	if (!r->ok || store_new_id(u->id) != 0)
 		return STORE_ERROR;
+	/* Checked again here, where it counts: a look-alike may have
+	 * signed up while the password was hashed. */
+	name_skeleton(u->name, strlen(u->name), skel);
+	if ((rc = s->be->name_clash(s, 1, skel, rest_since(r->srv), r->clash,
+	    &r->clash_at)) != STORE_OK)
+		return rc;
 	memcpy(u->hash, r->hash, sizeof(u->hash));
 	u->token_version = 0;
 	u->created_at = srv_now();
@@ -131,7 +204,9 @@ signup_cont(struct req *r)
 		    "name", r->other.name));
 		break;
 	case STORE_CONFLICT:
-		respond_error(r, 409, "the name %s is taken", r->other.name);
+	case STORE_CLASH:
+	case STORE_RESTING:
+		refuse_name(r, r->other.name, r->result);
 		break;
 	default:
 		respond_error(r, 500, "internal error");
@@ -143,8 +218,10 @@ h_signup(struct req *r)
 {
 	struct server *s = r->srv;
 	const char *name, *pw;
+	char skel[STORE_NAME_MAX + 1];
 	size_t name_len, pw_len;
 	unsigned wait;
+	int rc;
 
 	if ((wait = throttle_check(s->signup_addrs, r->addr, srv_now())) > 0) {
 		r->result = (int)wait;
@@ -153,6 +230,12 @@ h_signup(struct req *r)
 	}
 	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0)
 		return;
+	/* An option-like or hidden-file-like name: not for new accounts. */
+	if (!name_valid_new(name, name_len)) {
+		respond_error(r, 400, "a new name may not start with '-' or "
+		    "'.'");
+		return;
+	}
 	switch (s->store.be->user_by_name(&s->store, name, &r->other)) {
 	case STORE_OK:
 		respond_error(r, 409, "the name %s is taken", name);
@@ -160,6 +243,18 @@ h_signup(struct req *r)
 	case STORE_NOT_FOUND:
 		break;
 	default:
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	/* Before bcrypt's work: a name like another's is refused (I3). */
+	name_skeleton(name, name_len, skel);
+	rc = s->store.be->name_clash(&s->store, 0, skel, rest_since(s),
+	    r->clash, &r->clash_at);
+	if (rc == STORE_CLASH || rc == STORE_RESTING) {
+		refuse_name(r, name, rc);
+		return;
+	}
+	if (rc != STORE_OK) {
 		respond_error(r, 500, "internal error");
 		return;
 	}
@@ -348,7 +443,16 @@ h_signin(struct req *r)
 static int
 user_delete_run(struct store *s, struct store_job *j)
 {
-	return s->be->user_delete(s, REQ_OF(j, job)->user.id);
+	struct req *r = REQ_OF(j, job);
+	int64_t now = srv_now();
+	int rc;
+
+	/* Its name and key ids rest first, so no one else takes them at
+	 * once (I4); then the account, its keys and its mailbox go. */
+	if ((rc = s->be->quarantine_user(s, r->user.id, now,
+	    now - r->srv->cfg.name_quarantine)) != STORE_OK)
+		return rc;
+	return s->be->user_delete(s, r->user.id);
 }
 
 static void
@@ -479,6 +583,7 @@ h_send(struct req *r)
 		return;
 	}
 	memcpy(r->msg.from, r->user.name, sizeof(r->msg.from));
+	memcpy(r->msg.from_id, r->user.id, sizeof(r->msg.from_id));
 	memcpy(r->msg.to, r->other.name, sizeof(r->msg.to));
 	r->msg.body = (char *)message;
 	r->msg.body_len = len;
@@ -772,20 +877,24 @@ h_message_delete(struct req *r)
 #define KEY_PEM_MAX (16 * 1024)
 
 static json_t *
-keys_json(const char *name, const struct store_key_list *l)
+keys_json(const char *id, const char *name, const struct store_key_list *l)
 {
 	json_t *arr = json_array(), *k;
 	size_t i;
 
 	for (i = 0; arr != NULL && i < l->n; i++) {
-		k = json_pack("{s:s,s:s,s:I}", "kid", l->v[i].kid, "pem",
-		    l->v[i].pem, "created_at", (json_int_t)l->v[i].created_at);
+		/* proof null: published before proofs were asked for. */
+		k = json_pack("{s:s,s:s,s:I,s:o}", "kid", l->v[i].kid, "pem",
+		    l->v[i].pem, "created_at", (json_int_t)l->v[i].created_at,
+		    "proof", l->v[i].proof ? json_string(l->v[i].proof) :
+		    json_null());
 		if (k == NULL || json_array_append_new(arr, k) != 0) {
 			json_decref(arr);
 			return NULL;
 		}
 	}
-	return arr ? json_pack("{s:s,s:o}", "name", name, "keys", arr) : NULL;
+	return arr ? json_pack("{s:s,s:s,s:o}", "name", name, "id", id,
+	    "keys", arr) : NULL;
 }
 
 /* Answers the keys of user (id, name) as they are now. */
@@ -797,11 +906,57 @@ respond_keys(struct req *r, const char *id, const char *name)
 
 	store_key_list_free(&r->keys);
 	if (st->be->keys(st, id, &r->keys) != STORE_OK ||
-	    (o = keys_json(name, &r->keys)) == NULL) {
+	    (o = keys_json(id, name, &r->keys)) == NULL) {
 		respond_error(r, 500, "internal error");
 		return;
 	}
 	respond_json(r, 200, o);
+}
+
+/*
+ * The proof of possession of key pk (id k->kid) given as keys[i].proof:
+ * made with that key, for the token's user (id and name), this server's
+ * URL, within KEYPROOF_SKEW seconds of now (keyproof.h). Kept in k. 0,
+ * or answered (400, each refusal its own words).
+ */
+static int
+key_proof(struct req *r, size_t i, const json_t *e, EVP_PKEY *pk,
+    struct store_key *k)
+{
+	const json_t *p = json_object_get(e, "proof");
+	struct keyproof_want want;
+	char why[KEYPROOF_URL_MAX * 2 + 256], msg[sizeof(why) + 32];
+
+	if (p == NULL || json_is_null(p)) {
+		respond_error(r, 400, "keys[%zu] has no proof of possession "
+		    "(\"proof\"): publish it with e2e-keys publish, which "
+		    "proves you hold its private key", i);
+		return -1;
+	}
+	if (!json_is_string(p)) {
+		respond_error(r, 400, "keys[%zu].proof must be a compact JWS", i);
+		return -1;
+	}
+	if ((want.aud = srv_public_url(r->srv)) == NULL) {
+		respond_error(r, 503, "the server is starting");
+		return -1;
+	}
+	want.id = r->user.id;
+	want.name = r->user.name;
+	want.now = srv_now();
+	want.skew = KEYPROOF_SKEW;
+	if (keyproof_check(json_string_value(p), json_string_length(p), pk,
+	    k->kid, &want, NULL, why, sizeof(why)) != KEYPROOF_OK) {
+		/* Longer than respond_error's line: two URLs may be in it. */
+		snprintf(msg, sizeof(msg), "keys[%zu].proof %s", i, why);
+		respond_json(r, 400, json_pack("{s:s}", "error", msg));
+		return -1;
+	}
+	if ((k->proof = strdup(json_string_value(p))) == NULL) {
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -814,7 +969,7 @@ respond_keys(struct req *r, const char *id, const char *name)
 static int
 key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 {
-	static const char *const allowed[] = { "pem", "kid", NULL };
+	static const char *const allowed[] = { "pem", "kid", "proof", NULL };
 	const char *pem, *kid;
 	size_t len, kid_len;
 	char why[256], what[32];
@@ -823,8 +978,8 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 	int rc = -1;
 
 	if (!json_is_object(e) || jsonio_unknown_member(e, allowed) != NULL) {
-		respond_error(r, 400, "keys[%zu] must be {\"pem\": ...} with "
-		    "an optional \"kid\"", i);
+		respond_error(r, 400, "keys[%zu] must be {\"pem\", "
+		    "\"proof\"} with an optional \"kid\"", i);
 		return -1;
 	}
 	pem = jsonio_str(e, "pem", &len);
@@ -858,6 +1013,10 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 		rc = -1;
 		goto out;
 	}
+	if (key_proof(r, i, e, pk, k) != 0) {
+		rc = -1;
+		goto out;
+	}
 	if (buf_terminate(&out) != 0) {
 		respond_error(r, 500, "internal error");
 		rc = -1;
@@ -866,6 +1025,11 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 	k->pem = (char *)out.p;
 	out.p = NULL;
 out:
+	if (rc != 0) {
+		/* Not counted in r->keys: freed here. */
+		free(k->proof);
+		k->proof = NULL;
+	}
 	buf_free(&out);
 	EVP_PKEY_free(pk);
 	return rc == 0 ? 0 : -1;
@@ -876,10 +1040,17 @@ keys_put_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
 	int64_t now = srv_now();
+	int64_t since = rest_since(r->srv);
 	size_t i;
 	int rc = STORE_OK;
 
 	for (i = 0; i < r->keys.n && rc == STORE_OK; i++) {
+		r->bad_key = i;
+		/* A key belongs to one account (I1), also for a while after
+		 * that account is deleted (I4). */
+		if ((rc = s->be->kid_clash(s, 1, r->keys.v[i].kid, r->user.id,
+		    since, &r->clash_at)) != STORE_OK)
+			break;
 		r->keys.v[i].created_at = now;
 		rc = s->be->key_put(s, r->user.id, &r->keys.v[i]);
 	}
@@ -889,6 +1060,23 @@ keys_put_run(struct store *s, struct store_job *j)
 static void
 keys_put_cont(struct req *r)
 {
+	char how_long[32], free_at[32];
+	const char *kid = r->bad_key < r->keys.n ?
+	    r->keys.v[r->bad_key].kid : "?";
+
+	if (r->result == STORE_TAKEN) {
+		respond_error(r, 409, "key %s is another account's: a key "
+		    "belongs to one account", kid);
+		return;
+	}
+	if (r->result == STORE_RESTING) {
+		say_duration(r->srv->cfg.name_quarantine, how_long,
+		    sizeof(how_long));
+		say_free_at(r->srv, r->clash_at, free_at, sizeof(free_at));
+		respond_error(r, 409, "key %s was an account's deleted less "
+		    "than %s ago; it rests until %s", kid, how_long, free_at);
+		return;
+	}
 	if (r->result == STORE_OK)
 		respond_keys(r, r->user.id, r->user.name);
 	else if (r->result == STORE_CONFLICT)

@@ -26,6 +26,11 @@ struct server_config {
 	unsigned threads;		/* connection threads */
 	unsigned max_wait;		/* long-poll seconds */
 	int quiet;			/* no request log */
+	const char *public_url;		/* the URL clients use: the aud of
+					 * key proofs (NULL: http://ADDRESS:
+					 * PORT of the bound address) */
+	int64_t name_quarantine;	/* seconds a deleted account's name
+					 * and key ids rest */
 };
 
 /* Fills in the defaults. */
@@ -38,5 +43,14 @@ void server_config_defaults(struct server_config *c);
  * code (0 after a clean shutdown).
  */
 int server_run(const struct server_config *c);
+
+/*
+ * --check-names: opens (and, from an older schema, migrates) the
+ * database and prints on stdout, one line each, the groups of existing
+ * accounts whose names people cannot tell apart (names.h's skeleton),
+ * their names separated by spaces. Returns an exit code (0 also when
+ * there is a clash: it is a report; 66 when there is no database).
+ */
+int server_check_names(const struct server_config *c);
 
 #endif

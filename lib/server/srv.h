@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "cache.h"
+#include "keyproof.h"
 #include "metrics.h"
 #include "server.h"
 #include "store.h"
@@ -52,6 +53,10 @@ struct server {
 	pthread_mutex_t active_lock;
 	pthread_cond_t idle;
 	unsigned active;		/* requests not completed */
+	/* The aud of key proofs (keyproof_url form), set once the port is
+	 * bound; public_url_ready says so (release/acquire). */
+	char public_url[KEYPROOF_URL_MAX];
+	int public_url_ready;
 };
 
 struct req {
@@ -105,6 +110,11 @@ struct req {
 	char from[STORE_NAME_MAX + 1];
 	char after[STORE_ID_LEN + 1];
 	size_t limit;
+	/* Identity: the name a new one clashes with, when it was deleted;
+	 * the key refused. */
+	char clash[STORE_NAME_MAX + 1];
+	int64_t clash_at;
+	size_t bad_key;
 };
 
 /* Answers; body is consumed (may be NULL). */
@@ -139,5 +149,8 @@ int srv_user_by_name(struct server *s, const char *name,
 
 /* Returns 1 when s is a valid user name (1-64 of A-Za-z0-9._-). */
 int srv_valid_name(const char *s, size_t len);
+
+/* The server's URL for key proofs, once known (else NULL). */
+const char *srv_public_url(struct server *s);
 
 #endif

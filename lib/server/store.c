@@ -107,8 +107,10 @@ store_key_list_free(struct store_key_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].pem);
+		free(l->v[i].proof);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;

@@ -28,6 +28,10 @@ enum {
 	STORE_NOT_FOUND = 1,	/* no such user / message */
 	STORE_CONFLICT = 2,	/* the name is taken */
 	STORE_EMPTY = 3,	/* nothing to return */
+	STORE_CLASH = 4,	/* a name that looks the same is taken */
+	STORE_RESTING = 5,	/* a deleted account's name or key id, in
+				 * its quarantine */
+	STORE_TAKEN = 6,	/* the key id is another account's */
 	STORE_ERROR = -1,	/* the database failed (logged) */
 };
 
@@ -41,7 +45,9 @@ struct store_user {
 
 struct store_message {
 	char id[STORE_ID_LEN + 1];
-	char from[STORE_NAME_MAX + 1];
+	char from[STORE_NAME_MAX + 1];	/* the sender's account's name */
+	char from_id[STORE_ID_LEN + 1];	/* the sender's account id; empty
+					 * for messages of schema 2 */
 	char to[STORE_NAME_MAX + 1];
 	int64_t sent_at;
 	char *body;		/* malloc'd, NUL-terminated */
@@ -61,6 +67,8 @@ void store_message_list_free(struct store_message_list *l);
 struct store_key {
 	char kid[STORE_KID_LEN + 1];
 	char *pem;		/* malloc'd SubjectPublicKeyInfo PEM */
+	char *proof;		/* malloc'd proof of possession (keyproof.h),
+				 * or NULL: published before schema 3 */
 	int64_t created_at;
 };
 
@@ -114,6 +122,34 @@ struct store_backend {
 	    const struct store_key *k);
 	int (*key_delete)(struct store *s, const char *user_id,
 	    const char *kid);
+
+	/* ---- identity (schema 3) ---- */
+	/*
+	 * Whether a new account's name of skeleton skel (names.h) clashes:
+	 * STORE_OK when free; STORE_CLASH when an account's name has that
+	 * skeleton (clash receives it); STORE_RESTING when an account of
+	 * such a name was deleted after since (clash receives its name,
+	 * *deleted_at when). With on_writer, on the writer's connection,
+	 * inside the job's transaction (the check that counts); else on a
+	 * reading one.
+	 */
+	int (*name_clash)(struct store *s, int on_writer, const char *skel,
+	    int64_t since, char clash[STORE_NAME_MAX + 1],
+	    int64_t *deleted_at);
+	/* Whether the key id kid may be published by user_id: STORE_OK;
+	 * STORE_TAKEN when another account holds it; STORE_RESTING when an
+	 * account deleted after since held it (*deleted_at when). */
+	int (*kid_clash)(struct store *s, int on_writer, const char *kid,
+	    const char *user_id, int64_t since, int64_t *deleted_at);
+	/* Writer: before user id is deleted, its name's skeleton and its
+	 * key ids rest (deleted at now); rows of a rest that ended before
+	 * purge_before go. */
+	int (*quarantine_user)(struct store *s, const char *id, int64_t now,
+	    int64_t purge_before);
+	/* Reader: calls fn once per group of two or more accounts whose
+	 * names have one skeleton, with their names in byte order. */
+	int (*name_groups)(struct store *s, void (*fn)(void *arg,
+	    const char *const *names, size_t n), void *arg);
 };
 
 extern const struct store_backend store_sqlite;

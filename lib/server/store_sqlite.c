@@ -21,9 +21,9 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define MAX_READERS 64
-#define MAX_STMTS 32
+#define MAX_STMTS 64
 
 /*
  * A connection and its prepared statements, kept for the connection's
@@ -46,6 +46,7 @@ struct sq {
 	pthread_mutex_t lock;		/* guards readers[] */
 	struct conn *readers[MAX_READERS];
 	size_t nreaders;
+	int last_ext;			/* w_done's last extended error */
 };
 
 static const char schema[] =
@@ -75,6 +76,33 @@ static const char schema_v2[] =
 	"  pem TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (user_id, kid)) WITHOUT ROWID;";
+
+/*
+ * Version 3: identity. Users get the skeleton of their name (names.h),
+ * indexed but not unique (names that clashed before are kept); keys a
+ * proof of possession (NULL for keys published before) and one holder
+ * each (a key id listed under two accounts before is withdrawn from all
+ * of them first, see migrate_v3); messages the sender's account id; and
+ * the quarantine of deleted accounts' names (by skeleton) and key ids.
+ */
+static const char schema_v3[] =
+	"ALTER TABLE users ADD COLUMN skeleton TEXT NOT NULL DEFAULT '';"
+	"UPDATE users SET skeleton = e2e_skeleton(name);"
+	"CREATE INDEX IF NOT EXISTS users_skeleton ON users(skeleton);"
+	"ALTER TABLE keys ADD COLUMN proof TEXT;"
+	"DELETE FROM keys WHERE kid IN (SELECT kid FROM keys GROUP BY kid "
+	"  HAVING count(*) > 1);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS keys_kid ON keys(kid);"
+	"ALTER TABLE messages ADD COLUMN sender_id TEXT;"
+	"UPDATE messages SET sender_id = (SELECT id FROM users WHERE "
+	"  users.name = messages.sender);"
+	"CREATE TABLE IF NOT EXISTS quarantine ("
+	"  kind TEXT NOT NULL,"		/* 'name' (value: a skeleton), 'kid' */
+	"  value TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"		/* the deleted account's name */
+	"  user_id TEXT NOT NULL,"	/* and id */
+	"  deleted_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, value)) WITHOUT ROWID;";
 
 static int
 fail(sqlite3 *db, const char *what)
@@ -164,6 +192,55 @@ open_conn(const char *path, int create, sqlite3 **out)
 	return STORE_OK;
 }
 
+/* e2e_skeleton(name): the skeleton of a name, for the migration. */
+static void
+sql_skeleton(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *name = sqlite3_value_text(argv[0]);
+	char skel[STORE_NAME_MAX + 1];
+
+	(void)argc;
+	if (name == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	name_skeleton((const char *)name, (size_t)sqlite3_value_bytes(argv[0]),
+	    skel);
+	sqlite3_result_text(ctx, skel, -1, SQLITE_TRANSIENT);
+}
+
+/* Version 2 to 3. A key id that two accounts list (key squatting: no
+ * proof was asked before) cannot be given to either: each such key is
+ * withdrawn, said in the log; its holder publishes it again, with a
+ * proof that only the holder can make. */
+static int
+migrate_v3(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	if (sqlite3_create_function(db, "e2e_skeleton", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, sql_skeleton, NULL, NULL) !=
+	    SQLITE_OK)
+		return fail(db, "migrating to version 3");
+	/* The names in order (the subquery's), for a log that reads the
+	 * same every time. */
+	if (sqlite3_prepare_v2(db, "SELECT kid, group_concat(name, ', ') FROM "
+	    "(SELECT k.kid AS kid, u.name AS name FROM keys k JOIN users u ON "
+	    "u.id = k.user_id ORDER BY k.kid, u.name) GROUP BY kid HAVING "
+	    "count(*) > 1 ORDER BY kid", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "migrating to version 3");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		err_warn("database: key %s was listed under the accounts %s; "
+		    "withdrawn from all of them: its holder must publish it "
+		    "again (e2e-keys publish)", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return fail(db, "migrating to version 3");
+	return exec(db, schema_v3);
+}
+
 static int
 sq_open(struct store *s, const char *path)
 {
@@ -216,7 +293,8 @@ sq_open(struct store *s, const char *path)
 	    (exec(q->w.db, "BEGIN IMMEDIATE;") != STORE_OK ||
 	    (version < 1 && exec(q->w.db, schema) != STORE_OK) ||
 	    (version < 2 && exec(q->w.db, schema_v2) != STORE_OK) ||
-	    exec(q->w.db, "PRAGMA user_version=2;") != STORE_OK ||
+	    (version < 3 && migrate_v3(q->w.db) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=3;") != STORE_OK ||
 	    exec(q->w.db, "COMMIT;") != STORE_OK)) {
 		(void)exec(q->w.db, "ROLLBACK;");
 		goto out;
@@ -341,6 +419,7 @@ row_message(sqlite3_stmt *st, struct store_message *m)
 	copy_col(st, 0, m->id, sizeof(m->id));
 	copy_col(st, 1, m->from, sizeof(m->from));
 	copy_col(st, 2, m->to, sizeof(m->to));
+	copy_col(st, 5, m->from_id, sizeof(m->from_id));
 	m->sent_at = sqlite3_column_int64(st, 3);
 	b = sqlite3_column_blob(st, 4);
 	n = sqlite3_column_bytes(st, 4);
@@ -355,7 +434,12 @@ row_message(sqlite3_stmt *st, struct store_message *m)
 	return STORE_OK;
 }
 
-#define MESSAGE_COLUMNS "id, sender, recipient, sent_at, body"
+/* The sender's name is its account's (the name kept beside it when the
+ * account is gone, or for messages of schema 2). */
+#define MESSAGE_COLUMNS "m.id, COALESCE(u.name, m.sender), m.recipient, " \
+	"m.sent_at, m.body, m.sender_id"
+#define MESSAGE_FROM "messages m LEFT JOIN users u ON u.id = m.sender_id"
+#define MESSAGE_SENDER "COALESCE(u.name, m.sender)"
 
 static int
 sq_messages(struct store *s, const char *to_id, const char *from,
@@ -371,9 +455,10 @@ sq_messages(struct store *s, const char *to_id, const char *from,
 	out->n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((st = cached(c, "SELECT " MESSAGE_COLUMNS " FROM messages "
-	    "WHERE recipient_id = ?1 AND (?2 IS NULL OR sender = ?2) "
-	    "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4")) == NULL ||
+	if ((st = cached(c, "SELECT " MESSAGE_COLUMNS " FROM " MESSAGE_FROM
+	    " WHERE m.recipient_id = ?1 AND (?2 IS NULL OR " MESSAGE_SENDER
+	    " = ?2) AND (?3 IS NULL OR m.id > ?3) ORDER BY m.id LIMIT ?4")) ==
+	    NULL ||
 	    sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    (from != NULL ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) :
 	    sqlite3_bind_null(st, 2)) != SQLITE_OK ||
@@ -419,8 +504,8 @@ sq_keys(struct store *s, const char *user_id, struct store_key_list *out)
 	out->n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((st = cached(c, "SELECT kid, pem, created_at FROM keys WHERE "
-	    "user_id = ?1 ORDER BY created_at, kid")) == NULL ||
+	if ((st = cached(c, "SELECT kid, pem, created_at, proof FROM keys "
+	    "WHERE user_id = ?1 ORDER BY created_at, kid")) == NULL ||
 	    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) {
 		rc = fail(c->db, "reading keys");
@@ -442,6 +527,10 @@ sq_keys(struct store *s, const char *user_id, struct store_key_list *out)
 		k->pem[n] = '\0';
 		k->created_at = sqlite3_column_int64(st, 2);
 		out->n++;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+		    (k->proof = strdup((const char *)sqlite3_column_text(st,
+		    3))) == NULL)
+			goto nomem;
 	}
 	if (step != SQLITE_DONE) {
 		rc = fail(c->db, "reading keys");
@@ -571,6 +660,8 @@ w_done(struct store *s, sqlite3_stmt *st, const char *what)
 	struct sq *q = s->impl;
 	int step = sqlite3_step(st), rc;
 
+	q->last_ext = step == SQLITE_DONE ? SQLITE_OK :
+	    sqlite3_extended_errcode(q->w.db);
 	if (step == SQLITE_DONE)
 		rc = STORE_OK;
 	else if ((sqlite3_extended_errcode(q->w.db) & 0xff) ==
@@ -604,15 +695,19 @@ static int
 sq_user_create(struct store *s, const struct store_user *u)
 {
 	sqlite3_stmt *st = w_prepare(s, "INSERT INTO users (id, name, hash, "
-	    "token_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+	    "token_version, created_at, skeleton) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6)");
+	char skel[STORE_NAME_MAX + 1];
 
 	if (st == NULL)
 		return STORE_ERROR;
+	name_skeleton(u->name, strlen(u->name), skel);
 	if (sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 3, u->hash, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, u->token_version) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, u->created_at) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 5, u->created_at) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, skel, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
 		done_with(st);
 		return STORE_ERROR;
 	}
@@ -665,8 +760,8 @@ sq_message_put(struct store *s, const struct store_message *m,
     const char *to_id)
 {
 	sqlite3_stmt *st = w_prepare(s, "INSERT INTO messages (id, "
-	    "recipient_id, recipient, sender, sent_at, body) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6)");
+	    "recipient_id, recipient, sender, sent_at, body, sender_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 
 	if (st == NULL)
 		return STORE_ERROR;
@@ -676,7 +771,9 @@ sq_message_put(struct store *s, const struct store_message *m,
 	    sqlite3_bind_text(st, 4, m->from, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, m->sent_at) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 6, m->body, (int)m->body_len,
-	    SQLITE_STATIC) != SQLITE_OK) {
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    (m->from_id[0] != '\0' ? sqlite3_bind_text(st, 7, m->from_id, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 7)) != SQLITE_OK) {
 		done_with(st);
 		return STORE_ERROR;
 	}
@@ -689,8 +786,8 @@ sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
     struct store_message *out)
 {
 	sqlite3_stmt *st = w_prepare(s, "SELECT " MESSAGE_COLUMNS " FROM "
-	    "messages WHERE recipient_id = ?1 AND (?2 IS NULL OR sender = ?2) "
-	    "ORDER BY id LIMIT 1");
+	    MESSAGE_FROM " WHERE m.recipient_id = ?1 AND (?2 IS NULL OR "
+	    MESSAGE_SENDER " = ?2) ORDER BY m.id LIMIT 1");
 	int rc, step;
 
 	memset(out, 0, sizeof(*out));
@@ -775,25 +872,48 @@ sq_key_put(struct store *s, const char *user_id, const struct store_key *k)
 	count = sqlite3_column_int64(st, 0);
 	have = sqlite3_column_int64(st, 1);
 	done_with(st);
-	if (have > 0)
+	if (have > 0 && k->proof == NULL)
 		return STORE_OK;	/* published already: kept as it was */
+	if (have > 0) {
+		/* Published already: only its proof is the new one (a key
+		 * of schema 2 gets one). */
+		st = w_prepare(s, "UPDATE keys SET proof = ?3 WHERE user_id = "
+		    "?1 AND kid = ?2");
+		if (st == NULL || sqlite3_bind_text(st, 1, user_id, -1,
+		    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_text(st, 2,
+		    k->kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 3, k->proof, -1, SQLITE_STATIC) !=
+		    SQLITE_OK) {
+			done_with(st);
+			return STORE_ERROR;
+		}
+		return w_done(s, st, "storing a key");
+	}
 	if (count >= STORE_KEYS_MAX)
 		return STORE_CONFLICT;
-	st = w_prepare(s, "INSERT INTO keys (user_id, kid, pem, created_at) "
-	    "VALUES (?1, ?2, ?3, ?4)");
+	st = w_prepare(s, "INSERT INTO keys (user_id, kid, pem, created_at, "
+	    "proof) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (st == NULL)
 		return STORE_ERROR;
 	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
 	    SQLITE_OK || sqlite3_bind_text(st, 2, k->kid, -1,
 	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_text(st, 3, k->pem, -1,
 	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(st, 4,
-	    k->created_at) != SQLITE_OK) {
+	    k->created_at) != SQLITE_OK || (k->proof != NULL ?
+	    sqlite3_bind_text(st, 5, k->proof, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 5)) != SQLITE_OK) {
 		done_with(st);
 		return STORE_ERROR;
 	}
-	/* A user deleted meanwhile fails the foreign key: not found. */
+	/* A user deleted meanwhile fails the foreign key: not found; a key
+	 * another account holds fails the unique index (kid_clash is asked
+	 * first: this is the last line). */
 	rc = w_done(s, st, "storing a key");
-	return rc == STORE_CONFLICT ? STORE_NOT_FOUND : rc;
+	if (rc == STORE_CONFLICT)
+		rc = ((struct sq *)s->impl)->last_ext ==
+		    SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_NOT_FOUND :
+		    STORE_TAKEN;
+	return rc;
 }
 
 static int
@@ -813,6 +933,188 @@ sq_key_delete(struct store *s, const char *user_id, const char *kid)
 	}
 	rc = w_done(s, st, "deleting a key");
 	return rc == STORE_OK && changes(s) == 0 ? STORE_NOT_FOUND : rc;
+}
+
+/* ---- identity (schema 3) ---- */
+
+/* The connection for a check: the writer's (inside its transaction) or
+ * this thread's reading one. */
+static struct conn *
+check_conn(struct store *s, int on_writer)
+{
+	return on_writer ? &((struct sq *)s->impl)->w : reader(s);
+}
+
+static int
+sq_name_clash(struct store *s, int on_writer, const char *skel,
+    int64_t since, char clash[STORE_NAME_MAX + 1], int64_t *deleted_at)
+{
+	struct conn *c = check_conn(s, on_writer);
+	sqlite3_stmt *st;
+	int rc = STORE_ERROR, step;
+
+	clash[0] = '\0';
+	*deleted_at = 0;
+	if (c == NULL || (st = cached(c, "SELECT name FROM users WHERE "
+	    "skeleton = ?1 ORDER BY name LIMIT 1")) == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, skel, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		copy_col(st, 0, clash, STORE_NAME_MAX + 1);
+		done_with(st);
+		return STORE_CLASH;
+	}
+	if (step != SQLITE_DONE)
+		goto fail;
+	done_with(st);
+	if ((st = cached(c, "SELECT name, deleted_at FROM quarantine WHERE "
+	    "kind = 'name' AND value = ?1 AND deleted_at > ?2")) == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, skel, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, since) != SQLITE_OK)
+		goto fail;
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		copy_col(st, 0, clash, STORE_NAME_MAX + 1);
+		*deleted_at = sqlite3_column_int64(st, 1);
+		rc = STORE_RESTING;
+	} else if (step == SQLITE_DONE) {
+		rc = STORE_OK;
+	} else {
+		goto fail;
+	}
+	done_with(st);
+	return rc;
+fail:
+	rc = fail(c->db, "checking a name");
+	done_with(st);
+	return rc;
+}
+
+static int
+sq_kid_clash(struct store *s, int on_writer, const char *kid,
+    const char *user_id, int64_t since, int64_t *deleted_at)
+{
+	struct conn *c = check_conn(s, on_writer);
+	sqlite3_stmt *st;
+	int rc = STORE_ERROR, step;
+
+	*deleted_at = 0;
+	if (c == NULL || (st = cached(c, "SELECT 1 FROM keys WHERE kid = ?1 "
+	    "AND user_id != ?2")) == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		done_with(st);
+		return STORE_TAKEN;
+	}
+	if (step != SQLITE_DONE)
+		goto fail;
+	done_with(st);
+	if ((st = cached(c, "SELECT deleted_at FROM quarantine WHERE kind = "
+	    "'kid' AND value = ?1 AND user_id != ?2 AND deleted_at > ?3")) ==
+	    NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 3, since) != SQLITE_OK)
+		goto fail;
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*deleted_at = sqlite3_column_int64(st, 0);
+		rc = STORE_RESTING;
+	} else if (step == SQLITE_DONE) {
+		rc = STORE_OK;
+	} else {
+		goto fail;
+	}
+	done_with(st);
+	return rc;
+fail:
+	rc = fail(c->db, "checking a key id");
+	done_with(st);
+	return rc;
+}
+
+static int
+sq_quarantine_user(struct store *s, const char *id, int64_t now,
+    int64_t purge_before)
+{
+	static const char *const sql[] = {
+		"DELETE FROM quarantine WHERE deleted_at < ?3",
+		/* A name rests by its skeleton: no look-alike either. */
+		"INSERT OR REPLACE INTO quarantine (kind, value, name, user_id, "
+		"deleted_at) SELECT 'name', skeleton, name, id, ?2 FROM users "
+		"WHERE id = ?1",
+		"INSERT OR REPLACE INTO quarantine (kind, value, name, user_id, "
+		"deleted_at) SELECT 'kid', k.kid, u.name, u.id, ?2 FROM keys k "
+		"JOIN users u ON u.id = k.user_id WHERE k.user_id = ?1",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, n;
+
+	/* ?1 the id, ?2 now, ?3 purge_before: each statement binds up to
+	 * the highest it names. */
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((st = w_prepare(s, sql[i])) == NULL)
+			return STORE_ERROR;
+		n = sqlite3_bind_parameter_count(st);
+		if ((n >= 1 && sqlite3_bind_text(st, 1, id, -1,
+		    SQLITE_STATIC) != SQLITE_OK) || (n >= 2 &&
+		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) || (n >= 3 &&
+		    sqlite3_bind_int64(st, 3, purge_before) != SQLITE_OK)) {
+			done_with(st);
+			return STORE_ERROR;
+		}
+		if ((rc = w_done(s, st, "keeping a deleted name")) != STORE_OK)
+			return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+	}
+	return STORE_OK;
+}
+
+#define GROUP_MAX 64	/* names of one skeleton shown at most */
+
+static int
+sq_name_groups(struct store *s, void (*fn)(void *arg,
+    const char *const *names, size_t n), void *arg)
+{
+	struct conn *c = reader(s);
+	sqlite3_stmt *st;
+	char skel[STORE_NAME_MAX + 1], cur[STORE_NAME_MAX + 1] = "";
+	char names[GROUP_MAX][STORE_NAME_MAX + 1];
+	const char *v[GROUP_MAX];
+	size_t n = 0, i;
+	int step, rc = STORE_ERROR, first = 1;
+
+	if (c == NULL || (st = cached(c, "SELECT skeleton, name FROM users "
+	    "WHERE skeleton IN (SELECT skeleton FROM users GROUP BY skeleton "
+	    "HAVING count(*) > 1) ORDER BY skeleton, name")) == NULL)
+		return STORE_ERROR;
+	for (i = 0; i < GROUP_MAX; i++)
+		v[i] = names[i];
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		copy_col(st, 0, skel, sizeof(skel));
+		if (!first && strcmp(skel, cur) != 0) {
+			fn(arg, v, n);
+			n = 0;
+		}
+		first = 0;
+		memcpy(cur, skel, sizeof(cur));
+		if (n < GROUP_MAX)
+			copy_col(st, 1, names[n++], sizeof(names[0]));
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, "listing names");
+		goto out;
+	}
+	if (n > 0)
+		fn(arg, v, n);
+	rc = STORE_OK;
+out:
+	done_with(st);
+	return rc;
 }
 
 const struct store_backend store_sqlite = {
@@ -839,4 +1141,8 @@ const struct store_backend store_sqlite = {
 	sq_messages_delete,
 	sq_key_put,
 	sq_key_delete,
+	sq_name_clash,
+	sq_kid_clash,
+	sq_quarantine_user,
+	sq_name_groups,
 };

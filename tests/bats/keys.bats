@@ -14,8 +14,9 @@
 # inner signature under a valid outer JWE), E7 (A256GCM to several
 # recipients: cek_commit), L2 (seed format never verified; downgrade).
 #
-# One server serves the whole file (setup_file); each test uses its own
-# user names (suffixed with the test's number), client homes and a
+# Each test has a server of its own (a key belongs to one account, so
+# the committed keys cannot serve two tests' users on one server), its
+# own user names (suffixed with the test's number), client homes and a
 # working folder ($T/w) that holds no file named like a user, since a
 # file that exists wins over a contact's name.
 
@@ -26,7 +27,6 @@ load client_helpers
 load keys_helpers
 
 setup_file() {
-	start_shared_server
 	# Keys made once for the file: alice's second device, bob's new
 	# key, mallory's key.
 	local d=$BATS_FILE_TMPDIR/k
@@ -34,11 +34,6 @@ setup_file() {
 	for k in alice2 newbob mallory; do
 		e2e-keygen -o "$d/$k" 2>/dev/null || return 1
 	done
-}
-
-teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_server
 }
 
 setup() {
@@ -55,6 +50,7 @@ setup() {
 	KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA
 	KID_BOB=sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY
 	KID_CAROL=4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc
+	start_own_server || return 1
 	mkdir -p "$T/w"
 	cd "$T/w" || return 1
 }
@@ -63,13 +59,22 @@ teardown() {
 	stop_own_server
 }
 
-# keys_body PEMFILE [KID]: {"keys":[{"pem":...[,"kid":KID]}]}.
+# keys_body PEMFILE [KID [PROOF]]: {"keys":[{"pem":...[,"kid":KID]
+# [,"proof":PROOF]}]}; an empty KID is left out.
 keys_body() {
 	"$PYTHON" -c 'import json, sys
 k = {"pem": open(sys.argv[1]).read()}
-if len(sys.argv) > 2:
+if len(sys.argv) > 2 and sys.argv[2]:
     k["kid"] = sys.argv[2]
+if len(sys.argv) > 3:
+    k["proof"] = sys.argv[3]
 print(json.dumps({"keys": [k]}))' "$@"
+}
+
+# proven_body NAME KEYFILE [KID]: the body publishing the public half of
+# the private KEYFILE (KEYFILE.pub) for NAME, with a proof.
+proven_body() {
+	keys_body "$2.pub" "${3:-}" "$(key_proof "$2" "$(uid "$1")" "$1")"
 }
 
 # put_keys TOKEN BODY: PUT /keys with BODY (JSON text).
@@ -130,7 +135,7 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 
 # ---- the server's key directory ----
 
-@test "directory: PUT /keys computes the kid, checks a given one (400 on mismatch); GET /keys/NAME gives {name, keys:[{kid,pem,created_at}]}" {
+@test "directory: PUT /keys computes the kid, checks a given one (400 on mismatch); GET /keys/NAME gives {name, id, keys:[{kid,pem,created_at,proof}]}" {
 	user "$A"
 	user "$B"
 	signin "$B" "$(password_of "$B")"
@@ -140,9 +145,11 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 	# Nothing published yet: an empty list.
 	get_keys "$tb" "$A"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
-	[ "$(printf '%s' "$body" | pyj 'd')" = "{\"name\": \"$A\", \"keys\": []}" ]
+	[ "$(printf '%s' "$body" | pyj 'd')" = "{\"name\": \"$A\", \"id\": \"$(uid "$A")\", \"keys\": []}" ]
 	# Published without a kid: the server computes it.
-	put_keys "$ta" "$(keys_body "$T/alice.pub")"
+	local proof
+	proof=$(key_proof "$T/alice" "$(uid "$A")" "$A")
+	put_keys "$ta" "$(keys_body "$T/alice.pub" "" "$proof")"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 	printf '%s' "$body" > put.json
 	get_keys "$tb" "$A"
@@ -151,16 +158,18 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 	pycheck '
 	p, g = j(sys.argv[1]), j(sys.argv[2])
 	assert p == g, (p, g)
-	assert list(g) == ["name", "keys"] and g["name"] == sys.argv[3], g
+	assert list(g) == ["name", "id", "keys"] and g["name"] == sys.argv[3], g
+	assert g["id"] == sys.argv[7], g
 	(k,) = g["keys"]
-	assert sorted(k) == ["created_at", "kid", "pem"], k
+	assert sorted(k) == ["created_at", "kid", "pem", "proof"], k
 	assert k["kid"] == sys.argv[4], k
 	assert k["pem"] == open(sys.argv[5]).read(), k["pem"]
+	assert k["proof"] == sys.argv[6], k
 	assert isinstance(k["created_at"], int), k
 	assert abs(k["created_at"] - time.time()) < 600, k
-	' put.json get.json "$A" "$KID_ALICE" "$T/alice.pub"
+	' put.json get.json "$A" "$KID_ALICE" "$T/alice.pub" "$proof" "$(uid "$A")"
 	# The same key again, with its right kid: kept as it was.
-	put_keys "$ta" "$(keys_body "$T/alice.pub" "$KID_ALICE")"
+	put_keys "$ta" "$(proven_body "$A" "$T/alice" "$KID_ALICE")"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 	[ "$(body_kids)" = "$KID_ALICE" ]
 	# A kid that is not the key's: 400, naming both; nothing stored.
@@ -174,7 +183,8 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 	get_keys "$tb" "$A"
 	[ "$(body_kids)" = "$KID_ALICE" ]
 	# A PKCS#1 public key is kept in the server's own encoding (SPKI).
-	put_keys "$ta" "$(keys_body "$T/pkcs1.pub")"
+	put_keys "$ta" "$(keys_body "$T/pkcs1.pub" "" \
+	    "$(key_proof "$T/pkcs1.key" "$(uid "$A")" "$A")")"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 	printf '%s' "$body" | pyj '[k["pem"] for k in d["keys"]]' > pems
 	grep -q 'BEGIN PUBLIC KEY' pems
@@ -239,13 +249,16 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 	[ "$status_code" = 400 ] && [[ "$body" == *"1 to 16 keys"* ]] ||
 	    fail "$status_code $body"
 	# An unknown member of a key.
-	put_keys "$token" "$(keys_body "$T/alice.pub" |
+	put_keys "$token" "$(proven_body "$A" "$T/alice" |
 	    pyj '{"keys": [dict(d["keys"][0], device="phone")]}')"
 	[ "$status_code" = 400 ] || fail "$status_code $body"
-	# A good key beside a bad one: nothing of the request is stored.
+	# A good key (with its proof) beside a bad one: nothing of the
+	# request is stored.
 	put_keys "$token" "$("$PYTHON" -c 'import json, sys
-print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
-    {"pem": open(sys.argv[2]).read()}]}))' "$T/alice.pub" "$T/weak1024.pub")"
+print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
+    "proof": sys.argv[3]}, {"pem": open(sys.argv[2]).read()}]}))' \
+	    "$T/alice.pub" "$T/weak1024.pub" \
+	    "$(key_proof "$T/alice" "$(uid "$A")" "$A")")"
 	[ "$status_code" = 400 ] && [[ "$body" == *"keys[1]"* ]] ||
 	    fail "$status_code $body"
 	get_keys "$token" "$A"
@@ -262,18 +275,18 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
 	local i
 	for i in $(seq 10 24); do
 		sq "INSERT INTO keys VALUES ('$(uid "$A")',
-		    'filler-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'x', 1)"
+		    'filler-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'x', 1, NULL)"
 	done
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 16 ]
-	put_keys "$token" "$(keys_body "$T/bob.pub")"
+	put_keys "$token" "$(proven_body "$A" "$T/bob")"
 	[ "$status_code" = 409 ] || fail "$status_code $body"
 	[[ "$body" == *"at most 16 keys"* ]] || fail "$body"
 	# alice's own key again: already there, fine.
-	put_keys "$token" "$(keys_body "$T/alice.pub")"
+	put_keys "$token" "$(proven_body "$A" "$T/alice")"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 16 ]
 	# The client says it too.
-	run --separate-stderr run_as "$A" e2e-keys publish "$T/carol.pub"
+	run --separate-stderr run_as "$A" e2e-keys publish "$T/carol"
 	client_error e2e-keys 65 "at most 16 keys"
 }
 
@@ -335,7 +348,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
 
 # ---- publishing ----
 
-@test "publish: signup --key prints the kid; e2e-keys publish takes the config's identity, a KEYFILE, a protected key" {
+@test "publish: signup --key prints the kid; e2e-keys publish takes the config's identity, a KEYFILE, a protected key; never a public key file (it proves nothing)" {
 	home_config "$A" "$T/alice"
 	local f
 	f=$(pwfile "$A")
@@ -355,8 +368,12 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
 	run --separate-stderr run_as "$A" e2e-keys publish
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$KID_ALICE\",\"published\":true}" ]
-	# A public key file, and a protected private key (its public half).
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	# A public key file: refused, it cannot sign a proof (I1).
+	run --separate-stderr run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	client_error e2e-keys 66 "is a public key, not a private key"
+	stderr_has "hint: publish needs your private key"
+	# Another private key, and a protected one.
+	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(pubkid "$KD/alice2.pub")\",\"published\":true}" ]
 	(umask 077 && echo "correct horse" > pp)
 	run -0 run_as "$A" e2e-keys publish --passphrase-file pp "$T/protected"
@@ -374,23 +391,21 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$B")'")" = 0 ]
 }
 
-@test "publish: weak, e=3 and EC public keys are refused with the reason (65), as e2e-encrypt and import do; nothing published" {
+@test "publish: weak, e=3 and EC keys are refused with the reason (65), as e2e-encrypt and import do; nothing published" {
 	user "$A"
 	local f
 	local -A reason=(
-		[weak1024.pub]="1024-bit RSA key; at least 2048 bits are needed"
-		[e3.pub]="public exponent other than 65537"
-		[ec.pub]="not an RSA key"
+		[weak1024]="1024-bit RSA key; at least 2048 bits are needed"
+		[e3]="public exponent other than 65537"
+		[ec]="not an RSA key"
 	)
 	for f in "${!reason[@]}"; do
-		# The reference: what e2e-keys import says of the same file.
-		run --separate-stderr run_as "$A" e2e-keys import "$B" "$T/$f"
+		# The reference: what e2e-keys import says of the public key.
+		run --separate-stderr run_as "$A" e2e-keys import "$B" "$T/$f.pub"
 		client_error e2e-keys 65 "${reason[$f]}"
-		run --separate-stderr run_as "$A" e2e-keys publish "$T/$f"
+		run --separate-stderr run_as "$A" e2e-keys publish "$T/$f.key"
 		client_error e2e-keys 65 "${reason[$f]}"
 	done
-	run --separate-stderr run_as "$A" e2e-keys publish "$T/weak1024.key"
-	client_error e2e-keys 65 "1024-bit RSA key"
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 0 ]
 }
 
@@ -672,7 +687,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read()},
 	user "$C" "$T/carol"
 	run -0 run_as "$C" e2e-keys fetch "$A"
 	# alice adds a second key (a new device).
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	local k2
 	k2=$(pubkid "$KD/alice2.pub")
 	run --separate-stderr run_as "$C" e2e-keys fetch "$A"
@@ -813,7 +828,7 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 
 @test "names: a contact with two keys (two devices): -r NAME encrypts to both; --verify NAME takes either, not a third (single and stream mode)" {
 	user "$A" "$T/alice"
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	user "$C" "$T/carol"
 	local k2
 	k2=$(pubkid "$KD/alice2.pub")
@@ -1333,7 +1348,7 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	want=$(safety "$A" "$KID_ALICE" "$B" "$KID_BOB")
 	# The server lists a key "for alice" that she does not hold: her
 	# number does not change, and she is told about the stranger key.
-	run -0 run_as "$A" e2e-keys publish "$KD/mallory.pub"
+	run -0 run_as "$A" e2e-keys publish "$KD/mallory"
 	local km
 	km=$(pubkid "$KD/mallory.pub")
 	run --separate-stderr run_as "$A" e2e-keys show "$B"
@@ -1354,11 +1369,11 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	user "$C" "$T/carol"
 	run -0 run_as "$C" e2e-keys fetch "$A"
 	# Injected once: mallory's key listed for alice, then gone.
-	run -0 run_as "$A" e2e-keys publish "$KD/mallory.pub"
+	run -0 run_as "$A" e2e-keys publish "$KD/mallory"
 	run -65 run_as "$C" e2e-keys fetch "$A"
 	sq "DELETE FROM keys WHERE kid = '$(pubkid "$KD/mallory.pub")'"
 	# Meanwhile alice really adds a device.
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2.pub"
+	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	run -65 run_as "$C" e2e-keys fetch "$A"
 	run --separate-stderr run_as "$C" e2e-keys accept "$A"
 	[ "$status" -eq 0 ] || fail "$stderr"
@@ -1374,8 +1389,9 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ -z "$stderr" ]
 	[ "$(recipients_of m.jwe)" = "$KID_ALICE" ]
-	# A name the server does not know, pinned by hand: still usable.
-	run -0 run_as "$C" e2e-keys import "nosuchuser$N" "$T/alice.pub"
+	# A name the server does not know, pinned by hand: still usable
+	# (another key: alice's is pinned for alice, one key is one person).
+	run -0 run_as "$C" e2e-keys import "nosuchuser$N" "$T/bob.pub"
 	run --separate-stderr run_as "$C" e2e-encrypt -r "nosuchuser$N" \
 	    -o n.jwe <<< "hi"
 	[ "$status" -eq 0 ] || fail "$stderr"

@@ -73,21 +73,52 @@ uid() {
 	sq "SELECT id FROM users WHERE name = '$1'"
 }
 
+# key_proof KEYFILE ID NAME [AUD [IAT [KID]]]: a proof of possession
+# (docs/KEYS.md) signed with the private KEYFILE for the account ID, NAME
+# of the server AUD ($URL), made at IAT (now), proving KID (KEYFILE's);
+# made here with python3-cryptography, not by the project's code.
+key_proof() {
+	"$PYTHON" - "$1" "$2" "$3" "${4:-$URL}" "${5:-$(date +%s)}" \
+	    "${6:-$(pubkid "$1")}" <<'EOF'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+path, uid, name, aud, iat, kid = sys.argv[1:7]
+key = serialization.load_pem_private_key(open(path, "rb").read(), None)
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+h = b64(json.dumps({"alg": "PS256", "typ": "e2e-key-proof+jwt",
+    "kid": kid}).encode())
+p = b64(json.dumps({"sub": uid, "name": name, "kid": kid, "aud": aud,
+    "iat": int(iat)}).encode())
+sig = key.sign((h + "." + p).encode(), padding.PSS(
+    mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+print(h + "." + p + "." + b64(sig))
+EOF
+}
+
 # db_replace_key NAME PUBFILE: every key NAME published becomes the key
-# of PUBFILE, straight in the database (a server that lies, E5).
+# of PUBFILE, straight in the database (a server that lies, E5), with a
+# proof made by the private key beside PUBFILE: the lying server holds
+# the key it swaps in, so it can prove it for anyone.
 db_replace_key() {
-	local kid
+	local kid proof
 	kid=$(pubkid "$2")
+	proof=$(key_proof "${2%.pub}" "$(uid "$1")" "$1")
 	sq "UPDATE keys SET kid = '$kid',
-	    pem = CAST(readfile('$2') AS TEXT)
+	    pem = CAST(readfile('$2') AS TEXT), proof = '$proof'
 	    WHERE user_id = '$(uid "$1")'"
 	[ "$(sq "SELECT kid FROM keys WHERE user_id = '$(uid "$1")'")" = \
 	    "$kid" ]
 }
 
-# db_set_sender ID NAME: the message ID now claims to come from NAME.
+# db_set_sender ID NAME: the message ID now claims to come from NAME
+# (the stored name and the account it names: a record's from is its
+# sender account's name).
 db_set_sender() {
-	sq "UPDATE messages SET sender = '$2' WHERE id = '$1'"
+	sq "UPDATE messages SET sender = '$2',
+	    sender_id = (SELECT id FROM users WHERE name = '$2')
+	    WHERE id = '$1'"
 	[ "$(sq "SELECT sender FROM messages WHERE id = '$1'")" = "$2" ]
 }
 

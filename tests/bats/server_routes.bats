@@ -295,7 +295,7 @@ EOF
 	expect_error 400
 }
 
-@test "signup: a taken name gets 409 (JSON and form); names are case-sensitive, so Alice and alice are two accounts" {
+@test "signup: a taken name gets 409 (JSON and form); a name differing only in case is refused as a look-alike (I3), but names stay case-sensitive: an older Alice and alice are two accounts" {
 	start_server
 	signup alice pw-alice
 	local a_id=$user_id
@@ -303,13 +303,18 @@ EOF
 	expect_error 409 "taken"
 	freq POST /users/signup - 'name=alice&password=other'
 	expect_error 409 "taken"
-	# Decided by the code: users.name is UNIQUE with SQLite's BINARY
-	# collation and srv_valid_name() folds nothing, so a name differing
-	# only in case is another name, and another account.
-	signup Alice pw-Alice
-	[ "$user_id" != "$a_id" ]
-	signup ALICE pw-ALICE
+	# A name differing only in case looks the same: refused at sign-up
+	# since schema 3 (names.h's skeleton).
 	jreq POST /users/signup - '{"name":"Alice","password":"x"}'
+	expect_error 409 "too close to the existing name alice"
+	# Names taken before are kept, and stay names of their own:
+	# users.name is UNIQUE with SQLite's BINARY collation and look-ups
+	# fold nothing. (Alice made here as an older server let her be.)
+	signup carl pw-Alice
+	local c_id=$user_id
+	sql "UPDATE users SET name = 'Alice' WHERE name = 'carl'"
+	[ "$c_id" != "$a_id" ]
+	jreq POST /users/signup - '{"name":"ALICE","password":"x"}'
 	expect_error 409
 	# Each signs in with its own password only.
 	jreq POST /users/signin - '{"name":"Alice","password":"pw-alice"}'
@@ -318,7 +323,7 @@ EOF
 	expect_error 403
 	signin Alice pw-Alice
 	signin alice pw-alice
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sql 'SELECT count(*) FROM users')" 2
 	# The 409s changed nothing: alice is the same account.
 	assert_equal "$(sql "SELECT id FROM users WHERE name = 'alice'")" "$a_id"
 }
@@ -659,8 +664,12 @@ EOF
 	get /messages "$A_TOK"
 	expect 200
 	signin carol pw-carol
-	# The name is free again, for a new account with another id; bob's
-	# old tokens do not work for it.
+	# The name rests (I4: --name-quarantine, 30 days by default), then
+	# is free again, for a new account with another id; bob's old tokens
+	# do not work for it.
+	jreq POST /users/signup - '{"name":"bob","password":"pw-new"}'
+	expect_error 409 "rests until"
+	sql "UPDATE quarantine SET deleted_at = deleted_at - 31 * 86400"
 	signup bob pw-new
 	[ "$user_id" != "$B_ID" ]
 	get /messages "$B_TOK"
@@ -1617,7 +1626,7 @@ assert got[1:] == [x for s in want for x in (s, s)], got' "${sqli[@]}"
 	run sqlite3 "$SERVER_DB" 'PRAGMA integrity_check;'
 	assert_output ok
 	run sqlite3 "$SERVER_DB" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;"
-	assert_output "$(printf 'keys\nmessages\nmeta\nusers')"
+	assert_output "$(printf 'keys\nmessages\nmeta\nquarantine\nusers')"
 	assert_equal "$(sql 'SELECT count(*) FROM users')" 5
 	assert_equal "$(sql 'SELECT count(*) FROM messages')" "$nmsg"
 	# And it still serves from that database.

@@ -107,6 +107,86 @@ ids(void)
 	}
 }
 
+/* I3: the pairs of the issue clash; names that only look alike to a
+ * machine do not. */
+static int
+same_skeleton(const char *a, const char *b)
+{
+	char sa[NAME_LEN_MAX + 1], sb[NAME_LEN_MAX + 1];
+
+	name_skeleton(a, strlen(a), sa);
+	name_skeleton(b, strlen(b), sb);
+	return strcmp(sa, sb) == 0;
+}
+
+static void
+skeletons(void)
+{
+	static const char *const clash[][2] = {
+		{ "alice", "Alice" }, { "alice", "ALICE" },
+		{ "alice", "aIice" }, { "alice", "a1ice" },
+		{ "alice", "alice." }, { "alice", "al-ice" },
+		{ "alice", "a_lice" }, { "alice", "a|ice" },
+		{ "Alice", "a1ice" }, { "ALICE", "aIice" },
+		{ "rn", "m" }, { "barney", "bamey" }, { "RN", "m" },
+		{ "vv", "w" }, { "vvill", "will" }, { "VV", "W" },
+		{ "bob0", "bobo" }, { "BOBO", "b0b0" },
+		{ "x.y_z", "xyz" }, { "a--b", "ab" },
+	};
+	static const char *const apart[][2] = {
+		{ "alice", "alicf" }, { "alice", "alce" }, { "bob", "rob" },
+		{ "rn", "n" }, { "m", "nn" }, { "vv", "v" }, { "w", "uu" },
+		{ "o", "q" }, { "a", "aa" }, { "carol", "caroI1" },
+	};
+	char out[NAME_LEN_MAX + 1], max[NAME_LEN_MAX + 8];
+	size_t i;
+
+	for (i = 0; i < sizeof(clash) / sizeof(clash[0]); i++)
+		CHECKF(same_skeleton(clash[i][0], clash[i][1]),
+		    "%s and %s do not clash", clash[i][0], clash[i][1]);
+	for (i = 0; i < sizeof(apart) / sizeof(apart[0]); i++)
+		CHECKF(!same_skeleton(apart[i][0], apart[i][1]),
+		    "%s and %s clash", apart[i][0], apart[i][1]);
+	/* Exact values: what KEYS.md describes. */
+	name_skeleton("ALICE", 5, out);
+	CHECK(strcmp(out, "allce") == 0);
+	name_skeleton("Barn.vvO-1_|", 12, out);
+	CHECK(strcmp(out, "bamwoll") == 0);
+	name_skeleton("rnrn", 4, out);
+	CHECK(strcmp(out, "mm") == 0);
+	name_skeleton("rrn", 3, out);
+	CHECK(strcmp(out, "rm") == 0);
+	name_skeleton("vvv", 3, out);
+	CHECK(strcmp(out, "wv") == 0);
+	name_skeleton("._-", 3, out);
+	CHECK(strcmp(out, "") == 0);
+	/* Only the length given is read; never more than NAME_LEN_MAX. */
+	name_skeleton("abcdef", 3, out);
+	CHECK(strcmp(out, "abc") == 0);
+	memset(max, 'x', sizeof(max));
+	name_skeleton(max, sizeof(max), out);
+	CHECK(strlen(out) == NAME_LEN_MAX);
+}
+
+static void
+names_new(void)
+{
+	static const char *const bad[] = { "-v", "--help", "-", "-rf", ".x",
+		".", "..x", ".alice", "", "a b", NULL };
+	static const char *const good[] = { "alice", "_x", "a-", "a.",
+		"a.b", "9", NULL };
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++)
+		CHECKF(!name_valid_new(bad[i], strlen(bad[i])),
+		    "\"%s\" accepted", bad[i]);
+	for (i = 0; good[i] != NULL; i++)
+		CHECKF(name_valid_new(good[i], strlen(good[i])),
+		    "\"%s\" refused", good[i]);
+	/* Still valid names, for the accounts that have them. */
+	CHECK(name_ok("-v") && name_ok(".x"));
+}
+
 int
 main(void)
 {
@@ -114,5 +194,7 @@ main(void)
 	RUN(names_refused);
 	RUN(names_length);
 	RUN(ids);
+	RUN(skeletons);
+	RUN(names_new);
 	return harness_end();
 }
