@@ -226,6 +226,8 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 			return refuse_signed(m, "the signed message's "
 			    "\"aud_names\" holds something that is not a name");
 		list_name(m, s);
+		if (buf_append(&m->all_names, s, len + 1) != 0)
+			return E2E_EX_SOFTWARE;
 		if (strcmp(json_string_value(json_array_get(aud, i)),
 		    own_kid) == 0) {
 			memcpy(m->name_for_me, s, len + 1);
@@ -246,7 +248,7 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 	const json_t *aud, *iat, *v;
 	const char *kid, *iss, *typ, *jti;
 	size_t i, kid_len, jti_len, n;
-	int for_me = 0;
+	int for_me = 0, rc;
 
 	kid = jsonio_str(h, "kid", &kid_len);
 	iss = jsonio_str(h, "iss", NULL);
@@ -284,8 +286,8 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 		return refuse_signed(m, "the signed message was not addressed "
 		    "to your key %s: it may have been forwarded by one of its "
 		    "recipients", own_kid);
-	if (signed_names(h, aud, own_kid, m) != 0)
-		return E2E_EX_DATAERR;
+	if ((rc = signed_names(h, aud, own_kid, m)) != 0)
+		return rc;
 	memcpy(m->signer_kid, kid, KID_SIZE);
 	m->iat = json_integer_value(iat);
 	memcpy(m->jti, jti, jti_len + 1);
@@ -508,6 +510,7 @@ out:
 		m->pt = NULL;
 		m->pt_len = 0;
 		buf_free(&m->own);	/* wipes what was decrypted */
+		buf_free(&m->all_names);
 	}
 	return rc;
 }
@@ -518,9 +521,22 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 	return message_open_text(o, in->p, in->len, m);
 }
 
+int
+message_names_include(const struct message *m, const char *name)
+{
+	const char *p = (const char *)m->all_names.p;
+	const char *end = p + m->all_names.len;
+
+	for (; p != NULL && p < end; p += strlen(p) + 1)
+		if (strcmp(p, name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 message_free(struct message *m)
 {
+	buf_free(&m->all_names);
 	buf_free(&m->own);
 	m->pt = NULL;
 	m->pt_len = 0;

@@ -99,6 +99,8 @@ struct message {
 	char sub[NAME_LEN_MAX + 1];
 	char name_for_me[NAME_LEN_MAX + 1];
 	char aud_names[MESSAGE_NAMES_SHOWN];
+	struct buf all_names;		/* every aud_names entry, each ended
+					 * by NUL (message_names_include) */
 	int verify_by_name;		/* opts.verify_name was given */
 	const char *enc;		/* content algorithm name */
 	size_t nrecipients;
@@ -136,6 +138,9 @@ void message_report(const struct message *m);
  * accounts made under older rules stay readable).
  */
 int claim_name_valid(const char *s, size_t len);
+
+/* 1 when name is among the recipients' names the message signs. */
+int message_names_include(const struct message *m, const char *name);
 
 /* Wipes and releases what message_open kept. */
 void message_free(struct message *m);

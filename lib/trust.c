@@ -168,7 +168,8 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 		if (strcmp(t->owner, from) == 0)
 			snprintf(warning, wsize, "the key of %s has changed "
 			    "(e2e-keys show %s)", from, from);
-		else if (m->named && strcmp(m->sub, t->owner) == 0)
+		else if (m->named && strcmp(m->sub, t->owner) == 0 &&
+		    message_names_include(m, from))
 			snprintf(warning, wsize, "forwarded: signed by %s for "
 			    "%s; delivered by %s", m->sub, m->aud_names, from);
 		else
