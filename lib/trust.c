@@ -126,18 +126,19 @@ unverified_why(struct trust *t, const char *from, const struct message *m,
 }
 
 /*
- * The names the keyring pins kid for, other than mine: the first two in
- * names[], and how many in all.
+ * The names the keyring pins kid for, but skip (or NULL): the first two
+ * in names[], and how many in all.
  */
 static size_t
-pinned_for(struct trust *t, const char *kid, const char *names[2])
+pinned_for(struct trust *t, const char *kid, const char *skip,
+    const char *names[2])
 {
 	struct keyring_contact *c;
 	size_t i, j, n = 0;
 
 	for (i = 0; i < keyring_count(t->k); i++) {
 		c = keyring_at(t->k, i);
-		if (t->me[0] != '\0' && strcmp(c->name, t->me) == 0)
+		if (skip != NULL && strcmp(c->name, skip) == 0)
 			continue;
 		for (j = 0; j < c->nkeys; j++)
 			if (strcmp(c->keys[j].kid, kid) == 0)
@@ -178,16 +179,17 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 			    t->owner, from);
 		return 0;
 	}
-	/* One key id for two people proves neither (a keyring written
-	 * before pinning refused such pairs, issue 8). */
-	n = pinned_for(t, m->signer_kid, names);
-	if (strcmp(m->signer_kid, t->own_kid) == 0 && n > 0) {
+	/* My own key pinned for a contact, or one key id for two people,
+	 * proves nothing (a keyring written before pinning refused such
+	 * pairs, issue 8). */
+	if (strcmp(m->signer_kid, t->own_kid) == 0 &&
+	    pinned_for(t, m->signer_kid, t->me[0] ? t->me : NULL, names) > 0) {
 		snprintf(warning, wsize, "signed by your own key %s, which "
 		    "your keyring pins for %s: not verified (e2e-keys forget "
 		    "%s)", m->signer_kid, names[0], names[0]);
 		return 0;
 	}
-	if (n > 1) {
+	if ((n = pinned_for(t, m->signer_kid, NULL, names)) > 1) {
 		snprintf(warning, wsize, "signed by key %s, which your keyring "
 		    "pins for both %s and %s: it cannot tell who signed "
 		    "(e2e-keys forget the wrong one)", m->signer_kid,

@@ -114,6 +114,23 @@ j = json.load(open(sys.argv[1]))
 print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 }
 
+# own_keyring NAME...: carol's keyring ($C's home) written by hand,
+# pinning carol's own key under each NAME, as a keyring from before the
+# keyring refused such pins could hold.
+own_keyring() {
+	(umask 077 && "$PYTHON" - "$KID_CAROL" "$T/carol.pub" "$@" \
+	    > "$(home_of "$C")/keyring.json.tmp") <<'EOF'
+import json, sys
+kid, pem = sys.argv[1], open(sys.argv[2]).read()
+print(json.dumps({"version": 1, "contacts": {name: {
+    "keys": [{"kid": kid, "pem": pem, "added_at": 1764380000,
+              "source": "import"}],
+    "pending": [], "verified": False, "verified_at": 0,
+    "signed_seen": False} for name in sys.argv[3:]}}))
+EOF
+	mv "$(home_of "$C")/keyring.json.tmp" "$(home_of "$C")/keyring.json"
+}
+
 # envelope_of RECORDS N: the envelope of record N (0-based) of a file of
 # record lines, as its sender wrote it (compact, members in order).
 envelope_of() {
@@ -336,19 +353,11 @@ EOF
 	home_config "$C" "$T/carol"
 	with_name "$C"
 	# carol's keyring pins her own key as mallory's (written by hand,
-	# as a keyring from before the refusals could hold).
-	(umask 077 && "$PYTHON" - "$M" "$KID_CAROL" "$T/carol.pub" \
-	    > "$(home_of "$C")/keyring.json") <<'EOF'
-import json, sys
-name, kid, pem = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
-print(json.dumps({"version": 1, "contacts": {name: {
-    "keys": [{"kid": kid, "pem": pem, "added_at": 1764380000,
-              "source": "import"}],
-    "pending": [], "verified": False, "verified_at": 0,
-    "signed_seen": False}}}))
-EOF
+	# as a keyring from before the refusals could hold), and as her own.
+	own_keyring "$M" "$C"
 	run -0 run_as "$C" e2e-keys list
-	[ "$(field 0 '[o["name"], o["keys"]]')" = "[\"$M\", [\"$KID_CAROL\"]]" ]
+	[ "$(field 0 '[o["name"], o["keys"]]')" = "[\"$C\", [\"$KID_CAROL\"]]" ]
+	[ "$(field 1 '[o["name"], o["keys"]]')" = "[\"$M\", [\"$KID_CAROL\"]]" ]
 	# A message carol signed for herself, named and not; and an old one
 	# mallory could send back to her.
 	echo "mine, named" | run_as "$C" e2e-encrypt -r "$T/carol.pub" > named.jwe 2>/dev/null
@@ -361,6 +370,21 @@ EOF
 	local want="signed by your own key $KID_CAROL, which your keyring pins for $M: not verified (e2e-keys forget $M)"
 	[ "$(field 0 '[o["verified"], o["warning"]]')" = "[false, \"$want\"]" ]
 	[ "$(field 1 '[o["verified"], o["warning"]]')" = "[false, \"$want\"]" ]
+	# Delivered as from carol herself: still not, while mallory holds
+	# the pin.
+	record 01C "$C" named.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["verified"], o["warning"]]')" = "[false, \"$want\"]" ]
+	# Pinned only under her own name: a note to herself, by name, is
+	# hers (her own name is no contact).
+	own_keyring "$C"
+	echo "note to self" | run_as "$C" e2e-encrypt -r "$C" > self.jwe 2>/dev/null
+	[ "$(names_of "$T/carol" self.jwe)" = "[\"$C\", [\"$C\"]]" ]
+	record 01D "$C" self.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["verified"], "warning" in o]')" = "[true, false]" ]
 }
 
 @test "I2 old messages without names: verified with the warning in stream mode (jwcrypto's too), and with --verify NAME; --verify FILE as before" {
