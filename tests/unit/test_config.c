@@ -1,7 +1,7 @@
 /*
  * The client's config file (lib/net/config.c): HOME/config, lines of
  * "key = value", blank lines and "#" comments; keys server, cacert,
- * pin, proxy, identity; relative cacert and identity taken from the
+ * pin, proxy, identity, name; relative cacert and identity taken from the
  * home. Everything else is refused with exit 78 and "PATH:LINE: why",
  * as is a file other users may write (it names the server and the CA
  * to trust). No file is an empty config.
