@@ -13,10 +13,12 @@
 # for C alone), I1 (one kid under two names, or my own kid under a
 # contact, in a keyring made by an older version: never verified).
 #
-# One server serves the whole file (setup_file); each test uses its own
-# user names (suffixed with the test's number), client homes and a
-# working folder ($T/w) that holds no file named like a user, since a
-# file that exists wins over a contact's name.
+# A test that needs a server starts its own (the committed keys are
+# published by the users of several tests, and a server refuses a key
+# another account holds, issue 8 item 2); each test uses its own user
+# names (suffixed with the test's number), client homes and a working
+# folder ($T/w) that holds no file named like a user, since a file that
+# exists wins over a contact's name.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -25,15 +27,9 @@ load client_helpers
 load keys_helpers
 
 setup_file() {
-	start_shared_server
 	local d=$BATS_FILE_TMPDIR/k
 	mkdir -p "$d"
 	e2e-keygen -o "$d/mallory" 2>/dev/null || return 1
-}
-
-teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_server
 }
 
 setup() {
@@ -140,6 +136,7 @@ print(json.dumps(r["message"], separators=(",", ":")))' "$1" "$2"
 }
 
 @test "I2 forwarding end to end: bob signs for mallory and carol; mallory forwards the envelope with e2e-send --to carol; carol's e2e-recv | e2e-decrypt shows it not verified, naming who signed it for whom; bob's own delivery verifies" {
+	start_own_server
 	user "$B" "$T/bob"
 	user "$M" "$KD/mallory"
 	user "$C" "$T/carol"
@@ -187,6 +184,7 @@ print(json.dumps(r["message"], separators=(",", ":")))' "$1" "$2"
 }
 
 @test "I2 re-encryption: mallory re-encrypts bob's inner JWS for carol alone (jwcrypto) and sends it: not verified, same warning; the same JWS delivered as from bob verifies (it was for carol)" {
+	start_own_server
 	user "$B" "$T/bob"
 	user "$M" "$KD/mallory"
 	user "$C" "$T/carol"
@@ -237,6 +235,7 @@ EOF
 }
 
 @test "I2 the signed header: sub after iss, aud_names after aud (one per key, \"\" for a key file), written by e2e-encrypt and read by jwcrypto" {
+	start_own_server
 	user "$B" "$T/bob"
 	user "$C" "$T/carol"
 	run -0 run_as "$B" e2e-keys fetch "$C"
@@ -388,6 +387,7 @@ EOF
 }
 
 @test "I2 old messages without names: verified with the warning in stream mode (jwcrypto's too), and with --verify NAME; --verify FILE as before" {
+	start_own_server
 	user "$B" "$T/bob"
 	user "$C" "$T/carol"
 	run -0 run_as "$C" e2e-keys fetch "$B"
@@ -458,6 +458,7 @@ EOF
 }
 
 @test "I2 --from: my name when no session or config names me; refused when it contradicts them (64, 78 for the config against the session); not a name; not signing" {
+	start_own_server
 	home_config "$B" "$T/bob"
 	# Nothing names bob: a note, and no names signed.
 	run --separate-stderr run_as "$B" e2e-encrypt -r "$T/carol.pub" -o a.jwe <<< "a"
@@ -513,6 +514,7 @@ EOF
 }
 
 @test "I2 e2e-decrypt's own name: unknown, a named message is not verified (the warning says how to set it); --as NAME, the config's name; --as against the session: 64" {
+	start_own_server
 	user "$B" "$T/bob"
 	home_config "$C" "$T/carol"
 	run -0 run_as "$C" e2e-keys import "$B" "$T/bob.pub"
