@@ -24,6 +24,8 @@ slot(struct config *c, const char *key, size_t len, int *is_path)
 		return &c->pin;
 	if (KEY(proxy))
 		return &c->proxy;
+	if (KEY(name))
+		return &c->name;
 	*is_path = 1;
 	if (KEY(cacert))
 		return &c->cacert;
@@ -149,7 +151,7 @@ config_load(const char *home, struct config *c)
 		if ((dst = slot(c, key, (size_t)(eq - key), &is_path)) ==
 		    NULL) {
 			rc = bad(path, lineno, "unknown key (known: server, "
-			    "cacert, pin, proxy, identity)");
+			    "cacert, pin, proxy, identity, name)");
 			goto out;
 		}
 		if (*val == '\0') {
@@ -188,5 +190,6 @@ config_free(struct config *c)
 	free(c->pin);
 	free(c->proxy);
 	free(c->identity);
+	free(c->name);
 	memset(c, 0, sizeof(*c));
 }

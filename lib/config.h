@@ -1,7 +1,8 @@
 /*
  * config.h - the client's config file, HOME/config: lines of
  * "key = value", blank lines, and lines starting with "#". Keys: server,
- * cacert, pin, proxy, identity. A relative path (cacert, identity) is
+ * cacert, pin, proxy, identity, name (the user's account name, when no
+ * session says it: lib/myname.h). A relative path (cacert, identity) is
  * taken from the home folder. An unknown key, a key given twice or a
  * file others may write is refused, so a mistake is never silently
  * ignored.
@@ -15,6 +16,7 @@ struct config {
 	char *pin;
 	char *proxy;
 	char *identity;
+	char *name;
 };
 
 /* Reads HOME/config into c (all NULL when there is none). Returns 0, or

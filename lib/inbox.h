@@ -141,7 +141,8 @@ int record_open(const struct open_opts *o, const struct record *r,
  *   {"id":..,"from":..,"sent_at":..,"format":"jwe"|"seed",
  *    "signed_by":KID|null[,"signed_at":INT],"verified":BOOL,
  *    [,"warning":..],"text":..|"data":BASE64}
- * warning (or NULL) says why a message is not verified.
+ * warning (or NULL) says why a message is not verified, or that a
+ * verified one does not sign its sender's name.
  * "text" when the plaintext is valid UTF-8 without NUL, else "data"
  * (standard base64 with padding). Control characters (C0, DEL, C1),
  * bidirectional formatting characters and U+2028/U+2029 are always

@@ -16,12 +16,51 @@
 
 #define JTI_BYTES 16
 
+int
+claim_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NAME_LEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* The names of a message, refused before anything is signed. */
+static int
+names_ok(const struct seal_opts *o)
+{
+	const char *n;
+	size_t i;
+
+	if (o->sender_name == NULL)
+		return 1;
+	if (!claim_name_valid(o->sender_name, strlen(o->sender_name)) ||
+	    o->recipient_names == NULL)
+		return 0;
+	for (i = 0; i < o->nr; i++) {
+		n = o->recipient_names[i];
+		if (n == NULL || (n[0] != '\0' && !claim_name_valid(n,
+		    strlen(n))))
+			return 0;
+	}
+	return 1;
+}
+
+/* The members in the order of FORMAT.md section 4: alg, typ, kid, iss,
+ * [sub,] aud, [aud_names,] iat, jti. */
 static char *
 signed_header(const struct seal_opts *o)
 {
 	uint8_t id[JTI_BYTES];
 	char jti[32];	/* 22 characters for 16 bytes */
-	json_t *h = NULL, *aud = NULL;
+	json_t *h = NULL, *aud = NULL, *names = NULL;
 	char *s = NULL;
 	size_t i;
 
@@ -29,16 +68,23 @@ signed_header(const struct seal_opts *o)
 		return NULL;
 	b64url_encode(id, sizeof(id), jti);
 	jti[b64url_enclen(sizeof(id))] = 0;
-	if ((h = json_object()) == NULL || (aud = json_array()) == NULL)
+	if ((h = json_object()) == NULL || (aud = json_array()) == NULL ||
+	    (names = json_array()) == NULL)
 		goto out;
 	for (i = 0; i < o->nr; i++)
-		if (json_array_append_new(aud, json_string(o->r[i].kid)) != 0)
+		if (json_array_append_new(aud, json_string(o->r[i].kid)) != 0 ||
+		    (o->sender_name != NULL && json_array_append_new(names,
+		    json_string(o->recipient_names[i])) != 0))
 			goto out;
 	if (json_object_set_new(h, "alg", json_string("PS256")) != 0 ||
 	    json_object_set_new(h, "typ", json_string(JWE_CTY_SIGNED)) != 0 ||
 	    json_object_set_new(h, "kid", json_string(o->signer_kid)) != 0 ||
 	    json_object_set_new(h, "iss", json_string(o->signer_kid)) != 0 ||
+	    (o->sender_name != NULL && json_object_set_new(h, "sub",
+	    json_string(o->sender_name)) != 0) ||
 	    json_object_set(h, "aud", aud) != 0 ||
+	    (o->sender_name != NULL && json_object_set(h, "aud_names",
+	    names) != 0) ||
 	    json_object_set_new(h, "iat", json_integer(crypto_now())) != 0 ||
 	    json_object_set_new(h, "jti", json_string(jti)) != 0)
 		goto out;
@@ -46,6 +92,7 @@ signed_header(const struct seal_opts *o)
 out:
 	if (s == NULL)
 		err_error("out of memory");
+	json_decref(names);
 	json_decref(aud);
 	json_decref(h);
 	return s;
@@ -61,6 +108,10 @@ message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
 
 	if (o->signer == NULL)
 		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out);
+	if (!names_ok(o)) {
+		err_error("a name to sign is not a user name");
+		return E2E_EX_USAGE;
+	}
 	if ((hdr = signed_header(o)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
@@ -112,6 +163,84 @@ refuse_signed(struct message *m, const char *fmt, ...)
 	return E2E_EX_DATAERR;
 }
 
+/* Appends name (or "a key file" for "") to the list shown in messages,
+ * once, and "..." when the list is full. */
+static void
+list_name(struct message *m, const char *name)
+{
+	const char *show = name[0] != '\0' ? name : "a key file";
+	size_t have = strlen(m->aud_names), need = strlen(show);
+	const char *p = m->aud_names, *e;
+
+	/* Each name once: a contact with two devices is one recipient. */
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == need && memcmp(p, show, need) == 0)
+			return;
+		p = *e == ',' ? e + 2 : e;
+	}
+	if (have >= 3 && strcmp(m->aud_names + have - 3, "...") == 0)
+		return;
+	if (have + 2 + need + 5 > sizeof(m->aud_names)) {
+		snprintf(m->aud_names + have, sizeof(m->aud_names) - have,
+		    "%s...", have ? ", " : "");
+		return;
+	}
+	snprintf(m->aud_names + have, sizeof(m->aud_names) - have, "%s%s",
+	    have ? ", " : "", show);
+}
+
+/*
+ * "sub" and "aud_names" (FORMAT.md section 4): both or neither; sub a
+ * name; aud_names an array as long as aud of names or "". Keeps the name
+ * given with own_kid, which aud holds exactly once (so that no message
+ * can pair the reader's key with two names).
+ */
+static int
+signed_names(const json_t *h, const json_t *aud, const char *own_kid,
+    struct message *m)
+{
+	const json_t *sub = json_object_get(h, "sub");
+	const json_t *names = json_object_get(h, "aud_names"), *v;
+	const char *s;
+	size_t i, n = json_array_size(aud), len, mine = 0;
+
+	if (sub == NULL && names == NULL)
+		return 0;
+	if (!json_is_string(sub) || !claim_name_valid(json_string_value(sub),
+	    json_string_length(sub)))
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"sub\" (the sender's name)");
+	if (!json_is_array(names) || json_array_size(names) != n)
+		return refuse_signed(m, "the signed message's \"aud_names\" "
+		    "is not an array as long as its \"aud\"");
+	memcpy(m->sub, json_string_value(sub), json_string_length(sub) + 1);
+	for (i = 0; i < n; i++) {
+		v = json_array_get(names, i);
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (!json_is_string(v) || (len > 0 &&
+		    !claim_name_valid(s, len)))
+			return refuse_signed(m, "the signed message's "
+			    "\"aud_names\" holds something that is not a name");
+		list_name(m, s);
+		if (buf_append(&m->all_names, s, len + 1) != 0)
+			return E2E_EX_SOFTWARE;
+		if (strcmp(json_string_value(json_array_get(aud, i)),
+		    own_kid) == 0) {
+			memcpy(m->name_for_me, s, len + 1);
+			mine++;
+		}
+	}
+	if (mine != 1)
+		return refuse_signed(m, "the signed message names your key %s "
+		    "more than once in \"aud\"", own_kid);
+	m->named = 1;
+	return 0;
+}
+
 /* The claims of the inner JWS header, checked for shape. */
 static int
 signed_claims(const json_t *h, const char *own_kid, struct message *m)
@@ -119,7 +248,7 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 	const json_t *aud, *iat, *v;
 	const char *kid, *iss, *typ, *jti;
 	size_t i, kid_len, jti_len, n;
-	int for_me = 0;
+	int for_me = 0, rc;
 
 	kid = jsonio_str(h, "kid", &kid_len);
 	iss = jsonio_str(h, "iss", NULL);
@@ -157,6 +286,8 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 		return refuse_signed(m, "the signed message was not addressed "
 		    "to your key %s: it may have been forwarded by one of its "
 		    "recipients", own_kid);
+	if ((rc = signed_names(h, aud, own_kid, m)) != 0)
+		return rc;
 	memcpy(m->signer_kid, kid, KID_SIZE);
 	m->iat = json_integer_value(iat);
 	memcpy(m->jti, jti, jti_len + 1);
@@ -210,6 +341,15 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 			    "given to verify it");
 			goto out;
 		}
+	}
+	/* --verify NAME: the key is NAME's, and so must be the name the
+	 * sender signed (a key pinned for two names proves neither). */
+	m->verify_by_name = o->verify_name != NULL;
+	if (o->verify_name != NULL && m->verified && m->named &&
+	    strcmp(m->sub, o->verify_name) != 0) {
+		rc = refuse_signed(m, "the message is signed as from %s, not "
+		    "from %s as --verify says", m->sub, o->verify_name);
+		goto out;
 	}
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
 		rc = refuse_signed(m, "the signed content is not base64url");
@@ -370,6 +510,7 @@ out:
 		m->pt = NULL;
 		m->pt_len = 0;
 		buf_free(&m->own);	/* wipes what was decrypted */
+		buf_free(&m->all_names);
 	}
 	return rc;
 }
@@ -380,9 +521,22 @@ message_open(const struct open_opts *o, struct buf *in, struct message *m)
 	return message_open_text(o, in->p, in->len, m);
 }
 
+int
+message_names_include(const struct message *m, const char *name)
+{
+	const char *p = (const char *)m->all_names.p;
+	const char *end = p + m->all_names.len;
+
+	for (; p != NULL && p < end; p += strlen(p) + 1)
+		if (strcmp(p, name) == 0)
+			return 1;
+	return 0;
+}
+
 void
 message_free(struct message *m)
 {
+	buf_free(&m->all_names);
 	buf_free(&m->own);
 	m->pt = NULL;
 	m->pt_len = 0;
@@ -408,9 +562,21 @@ message_report(const struct message *m)
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 			snprintf(when, sizeof(when), "%lld", (long long)m->iat);
-		err_note("signed by key %s at %s, not verified",
-		    m->signer_kid, when);
+		if (m->named)
+			err_note("signed by key %s at %s, not verified; it "
+			    "says it is from %s, for %s", m->signer_kid, when,
+			    m->sub, m->aud_names);
+		else
+			err_note("signed by key %s at %s, not verified",
+			    m->signer_kid, when);
 		err_hint("give the sender's public key with --verify PUBKEY");
+	} else if (m->verify_by_name && !m->named) {
+		err_warn("the sender's name is not signed (an older version "
+		    "wrote the message): its key is verified, not its name");
+	} else if (!m->verify_by_name && m->named) {
+		err_warn("the message is signed as from %s; --verify with a "
+		    "key file checks the key, not that name (--verify %s "
+		    "checks both)", m->sub, m->sub);
 	}
 	if (m->uncommitted_group)
 		err_warn("A256GCM with several recipients and no key "

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "jwe.h"
 #include "jwk.h"
+#include "names.h"
 
 /* The one message for every failure to decrypt (no oracle). */
 #define MESSAGE_CANNOT_DECRYPT \
@@ -27,14 +28,23 @@ struct seal_opts {
 	size_t nr;
 	EVP_PKEY *signer;		/* NULL: not signed */
 	const char *signer_kid;
+	/*
+	 * The names signed with the key ids (docs/FORMAT.md section 4):
+	 * the sender's account name ("sub"), and one name per recipient
+	 * key, in the order of r ("aud_names"; "" for a key given as a
+	 * file). NULL: no names are signed (the sender's name is unknown).
+	 */
+	const char *sender_name;
+	const char *const *recipient_names;
 };
 
 /*
  * Writes the envelope of pt to out: when signer is set, a PS256 JWS over
  * pt whose protected header names the sender's key id, every recipient's
- * key id, the time and a random message id, encrypted as a JWE with
- * cty "e2e-msg+jws"; otherwise pt encrypted as it is. Returns 0 or an
- * exit code (reported).
+ * key id, the time and a random message id (and, with sender_name, the
+ * sender's and the recipients' names), encrypted as a JWE with cty
+ * "e2e-msg+jws"; otherwise pt encrypted as it is. Returns 0 or an exit
+ * code (reported).
  */
 int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
     struct sink *out);
@@ -58,7 +68,16 @@ struct open_opts {
 	void *signer_arg;
 	int require_signer;
 	const char *signer_what;	/* "alice's pinned keys", in messages */
+	/*
+	 * The contact's name given with --verify NAME (NULL for a key file,
+	 * or without --verify): a message that signs another sender's name
+	 * ("sub") is refused.
+	 */
+	const char *verify_name;
 };
+
+/* The most of a list of recipients' names kept for messages. */
+#define MESSAGE_NAMES_SHOWN 200
 
 struct message {
 	enum message_format format;
@@ -69,6 +88,20 @@ struct message {
 	char signer_kid[KID_SIZE];
 	int64_t iat;
 	char jti[129];
+	/*
+	 * The names the signature carries (FORMAT.md section 4), when
+	 * named: the sender's ("sub"); the name given with the reader's
+	 * key id in "aud_names" ("" when it was given as a key file); and
+	 * the recipients' names for messages ("mallory, carol", each name
+	 * once, "a key file" for "", shortened with "..." when long).
+	 */
+	int named;
+	char sub[NAME_LEN_MAX + 1];
+	char name_for_me[NAME_LEN_MAX + 1];
+	char aud_names[MESSAGE_NAMES_SHOWN];
+	struct buf all_names;		/* every aud_names entry, each ended
+					 * by NUL (message_names_include) */
+	int verify_by_name;		/* opts.verify_name was given */
 	const char *enc;		/* content algorithm name */
 	size_t nrecipients;
 	int uncommitted_group;		/* see jwe_result */
@@ -92,9 +125,22 @@ int message_open(const struct open_opts *o, struct buf *in,
     struct message *m);
 
 /* Says on stderr what a reader should know besides the plaintext: not
- * signed, signed but not verified (by whom, when), the seed format's
- * weaknesses. Nothing for a verified message. */
+ * signed, signed but not verified (by whom, when, as whom), the seed
+ * format's weaknesses; for a verified message, that its sender's name is
+ * not signed (--verify NAME), or that it names a sender a key file
+ * cannot vouch for (--verify FILE). */
 void message_report(const struct message *m);
+
+/*
+ * 1 when s (len bytes) is a name as the signed claims carry it: 1 to
+ * NAME_LEN_MAX characters of A-Z a-z 0-9 . _ - (the alphabet of user
+ * names, lib/names.h, without its other rules, so that the names of
+ * accounts made under older rules stay readable).
+ */
+int claim_name_valid(const char *s, size_t len);
+
+/* 1 when name is among the recipients' names the message signs. */
+int message_names_include(const struct message *m, const char *name);
 
 /* Wipes and releases what message_open kept. */
 void message_free(struct message *m);

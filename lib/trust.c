@@ -3,6 +3,7 @@
 #include "err.h"
 #include "home.h"
 #include "keyring.h"
+#include "names.h"
 #include "replay.h"
 
 #include <stdio.h>
@@ -10,16 +11,27 @@
 #include <string.h>
 #include <time.h>
 
+/* How the signer's key was found (signer_key), for trust_judge. */
+enum via {
+	VIA_NONE = 0,	/* not looked up: --verify gave it, or unsigned */
+	VIA_FROM,	/* pinned for the record's from, which is usable */
+	VIA_OTHER,	/* pinned for owner, not (usably) for from */
+};
+
 struct trust {
 	char home[HOME_PATH_MAX];
 	struct keyring *k;
 	struct replay *r;
 	const char *from;	/* of the record being opened */
 	EVP_PKEY *key;		/* the signer's key handed out, freed later */
+	enum via via;
+	const char *owner;	/* VIA_OTHER: whose key it is (in k) */
+	char me[NAME_LEN_MAX + 1];	/* my name, or "" when unknown */
+	char own_kid[KID_SIZE];
 };
 
 int
-trust_open(struct trust **out)
+trust_open(const char *me, const char *own_kid, struct trust **out)
 {
 	struct trust *t;
 	int rc;
@@ -29,6 +41,9 @@ trust_open(struct trust **out)
 		err_error("out of memory");
 		return E2E_EX_SOFTWARE;
 	}
+	if (me != NULL)
+		snprintf(t->me, sizeof(t->me), "%s", me);
+	snprintf(t->own_kid, sizeof(t->own_kid), "%s", own_kid);
 	if ((rc = home_find(t->home, sizeof(t->home))) != 0 ||
 	    (rc = home_create(t->home)) != 0 ||
 	    (rc = keyring_open(t->home, 0, &t->k)) != 0 ||
@@ -41,19 +56,31 @@ trust_open(struct trust **out)
 	return 0;
 }
 
-/* The signer's key, if it is pinned for the record's sender (and that
- * contact's key has not changed). */
+/*
+ * The signer's key: the one pinned for the record's sender (when that
+ * contact's key has not changed), else one pinned for anyone else, so
+ * that the signature is checked either way and trust_judge can say
+ * whose it is (a forwarded message, a server lying about the sender).
+ */
 static EVP_PKEY *
 signer_key(void *arg, const char *kid)
 {
 	struct trust *t = arg;
+	const char *owner = NULL;
 	char why[64];
 
 	EVP_PKEY_free(t->key);
 	t->key = NULL;
+	t->via = VIA_NONE;
+	t->owner = NULL;
 	err_capture_begin(why, sizeof(why));
-	if (keyring_usable(t->k, t->from) == 0)
-		t->key = keyring_key_of(t->k, t->from, kid);
+	if (keyring_usable(t->k, t->from) == 0 &&
+	    (t->key = keyring_key_of(t->k, t->from, kid)) != NULL) {
+		t->via = VIA_FROM;
+	} else if ((t->key = keyring_any_key(t->k, kid, &owner)) != NULL) {
+		t->via = VIA_OTHER;
+		t->owner = owner;
+	}
 	err_capture_end();
 	return t->key;
 }
@@ -62,6 +89,8 @@ void
 trust_prepare(struct trust *t, const char *from, struct open_opts *o)
 {
 	t->from = from;
+	t->via = VIA_NONE;
+	t->owner = NULL;
 	o->signer_key = signer_key;
 	o->signer_arg = t;
 }
@@ -96,9 +125,113 @@ unverified_why(struct trust *t, const char *from, const struct message *m,
 		    "pinned for %s", m->signer_kid, from);
 }
 
+/*
+ * The names the keyring pins kid for, but skip (or NULL): the first two
+ * in names[], and how many in all.
+ */
+static size_t
+pinned_for(struct trust *t, const char *kid, const char *skip,
+    const char *names[2])
+{
+	struct keyring_contact *c;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < keyring_count(t->k); i++) {
+		c = keyring_at(t->k, i);
+		if (skip != NULL && strcmp(c->name, skip) == 0)
+			continue;
+		for (j = 0; j < c->nkeys; j++)
+			if (strcmp(c->keys[j].kid, kid) == 0)
+				break;
+		if (j == c->nkeys)
+			continue;
+		if (n < 2)
+			names[n] = c->name;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A message whose signature is valid under a pinned key (or the
+ * --verify key): whether it is verified as from the record's sender, and
+ * for me (FORMAT.md section 9.2). Returns 1 (verified; warning set when
+ * its names are not signed) or 0 (not verified; warning says why).
+ */
+static int
+still_verified(struct trust *t, const char *from, const struct message *m,
+    char *warning, size_t wsize)
+{
+	const char *names[2] = { NULL, NULL };
+	size_t n;
+
+	if (t->via == VIA_OTHER) {
+		if (strcmp(t->owner, from) == 0)
+			snprintf(warning, wsize, "the key of %s has changed "
+			    "(e2e-keys show %s)", from, from);
+		else if (m->named && strcmp(m->sub, t->owner) == 0 &&
+		    message_names_include(m, from))
+			snprintf(warning, wsize, "forwarded: signed by %s for "
+			    "%s; delivered by %s", m->sub, m->aud_names, from);
+		else
+			snprintf(warning, wsize, "signed with %s's key, not "
+			    "%s's: the server may be lying about the sender",
+			    t->owner, from);
+		return 0;
+	}
+	/* My own key pinned for a contact, or one key id for two people,
+	 * proves nothing (a keyring written before pinning refused such
+	 * pairs, issue 8). */
+	if (strcmp(m->signer_kid, t->own_kid) == 0 &&
+	    pinned_for(t, m->signer_kid, t->me[0] ? t->me : NULL, names) > 0) {
+		snprintf(warning, wsize, "signed by your own key %s, which "
+		    "your keyring pins for %s: not verified (e2e-keys forget "
+		    "%s)", m->signer_kid, names[0], names[0]);
+		return 0;
+	}
+	if ((n = pinned_for(t, m->signer_kid, NULL, names)) > 1) {
+		snprintf(warning, wsize, "signed by key %s, which your keyring "
+		    "pins for both %s and %s: it cannot tell who signed "
+		    "(e2e-keys forget the wrong one)", m->signer_kid,
+		    names[0], names[1]);
+		return 0;
+	}
+	if (!m->named) {
+		snprintf(warning, wsize, "the sender's name is not signed (an "
+		    "older version wrote the message): verified by its key "
+		    "only");
+		return 1;
+	}
+	if (strcmp(m->sub, from) != 0) {
+		snprintf(warning, wsize, "forwarded: signed by %s for %s; "
+		    "delivered by %s", m->sub, m->aud_names, from);
+		return 0;
+	}
+	if (t->me[0] == '\0') {
+		snprintf(warning, wsize, "signed by %s for %s; your own name is "
+		    "unknown, so it cannot be checked that it is for you (sign "
+		    "in, or set name = NAME in the config file, or give --as "
+		    "NAME)", m->sub, m->aud_names);
+		return 0;
+	}
+	if (m->name_for_me[0] == '\0') {
+		snprintf(warning, wsize, "signed by %s for %s: your key, but "
+		    "not your name (%s), was given", m->sub, m->aud_names,
+		    t->me);
+		return 0;
+	}
+	if (strcmp(m->name_for_me, t->me) != 0) {
+		snprintf(warning, wsize, "signed by %s for %s, not for you "
+		    "(%s): your key was given as %s's", m->sub, m->aud_names,
+		    t->me, m->name_for_me);
+		return 0;
+	}
+	return 1;
+}
+
 int
 trust_judge(struct trust *t, const char *from, const char *msg_id,
-    const struct message *m, int64_t now, char *warning, size_t wsize,
+    struct message *m, int64_t now, char *warning, size_t wsize,
     char *why, size_t why_size)
 {
 	struct keyring_contact *c = keyring_find(t->k, from);
@@ -140,6 +273,8 @@ trust_judge(struct trust *t, const char *from, const char *msg_id,
 	}
 	if (!m->verified)
 		unverified_why(t, from, m, warning, wsize);
+	else if (!still_verified(t, from, m, warning, wsize))
+		m->verified = 0;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "jwk.h"
 #include "keyfile.h"
 #include "message.h"
+#include "myname.h"
 #include "term.h"
 #include "trust.h"
 
@@ -31,7 +32,7 @@ usage(FILE *f)
 	    "usage: e2e-decrypt -i PRIVKEY [--verify PUBKEY] [-o OUT] "
 	    "[FILE]\n"
 	    "       e2e-decrypt -i PRIVKEY [--verify PUBKEY] [--stream] "
-	    "[FILE]\n"
+	    "[--as NAME] [FILE]\n"
 	    "\n"
 	    "Reads one envelope (a JWE from e2e-encrypt, or the original "
 	    "seed format)\n"
@@ -52,10 +53,18 @@ usage(FILE *f)
 	    "and the\n"
 	    "others go on; the exit status is then 65. --verify applies to "
 	    "every record.\n"
+	    "\"verified\" is true only for a message signed by a key pinned "
+	    "for its sender\n"
+	    "(or by the --verify key) whose signed names, if any, say that "
+	    "sender wrote\n"
+	    "it for you; a \"warning\" says why not, or that no names are "
+	    "signed.\n"
 	    "\n"
 	    "  -i, --identity PRIVKEY   your private key file\n"
 	    "      --verify PUBKEY      require a valid signature by this "
-	    "public key\n"
+	    "public key file,\n"
+	    "                           or by a contact NAME's keys (and NAME "
+	    "as signed)\n"
 	    "  -o, --output OUT         write the plaintext to OUT (mode "
 	    "0600; not in\n"
 	    "                           stream mode: redirect standard output)\n"
@@ -63,6 +72,10 @@ usage(FILE *f)
 	    "key\n"
 	    "      --stream             the input is a stream of records, even "
 	    "if empty\n"
+	    "      --as NAME            your account name, when neither the "
+	    "session\n"
+	    "                           nor the config file's name = NAME "
+	    "says it\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected PRIVKEY "
 	    "(else\n"
@@ -114,7 +127,7 @@ one_record(const struct open_opts *given, struct trust *t,
 	struct record r;
 	struct message m;
 	struct buf out = BUF_SECRET_INIT;
-	char why[320], id[128], from[128], warning[320];
+	char why[320], id[128], from[128], warning[512];
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -176,15 +189,15 @@ out:
  * standard output fails or the exit code of a read error.
  */
 static int
-decrypt_stream(struct inbox *in, const struct open_opts *oo, int have_line,
-    const char *line, size_t len)
+decrypt_stream(struct inbox *in, const struct open_opts *oo, const char *me,
+    int have_line, const char *line, size_t len)
 {
 	struct trust *t;
 	int rc, failed = 0, internal = 0;
 	/* No control character may reach a terminal raw (term.h). */
 	int ascii = isatty(STDOUT_FILENO);
 
-	if ((rc = trust_open(&t)) != 0)
+	if ((rc = trust_open(me, oo->kid, &t)) != 0)
 		return rc;
 
 	for (;;) {
@@ -252,11 +265,15 @@ main(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "stream", no_argument, NULL, 'S' },
+		{ "as", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *key_path = NULL, *verify_path = NULL, *out_path = NULL;
+	const char *as = NULL;
+	char me[NAME_LEN_MAX + 1];
+	enum myname_source me_src = MYNAME_NONE;
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
@@ -268,6 +285,7 @@ main(int argc, char **argv)
 	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
+	int seen_A = 0;
 	int force = 0, stream = 0, first;
 	const uint8_t *text;
 	const char *line = NULL;
@@ -316,6 +334,11 @@ main(int argc, char **argv)
 		case 'S':
 			stream = 1;
 			break;
+		case 'A':
+			if (cli_once(&seen_A, "--as") != 0)
+				return E2E_EX_USAGE;
+			as = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -345,6 +368,11 @@ main(int argc, char **argv)
 	}
 	if (stream && out_path != NULL)
 		return stream_refuses_output();
+	/* Who I am, for stream mode's check that a message names me among
+	 * its recipients; --as is checked against the session at once. */
+	me[0] = '\0';
+	if (as != NULL && (rc = myname_find(as, "--as", me, &me_src)) > 0)
+		return rc;
 	{
 		const char *names[] = { "-i", "--verify", "--passphrase-file",
 			"the message" };
@@ -380,6 +408,8 @@ main(int argc, char **argv)
 	oo.kid = kid;
 	oo.verify = vkey;
 	oo.verify_kid = vkey ? vkid : NULL;
+	oo.verify_name = signer.n > 0 && signer.name[0] != '\0' ?
+	    signer.name : NULL;
 	if ((rc = inbox_open(&in, argc == 1 ? argv[0] : NULL, max)) != 0)
 		goto out;
 	/*
@@ -402,7 +432,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (stream) {
-		rc = decrypt_stream(&in, &oo, line != NULL, line, len);
+		if (as == NULL &&
+		    (rc = myname_find(NULL, "--as", me, &me_src)) > 0)
+			goto out;
+		rc = decrypt_stream(&in, &oo, me_src != MYNAME_NONE ? me : NULL,
+		    line != NULL, line, len);
 		goto out;
 	}
 	if ((rc = inbox_read_all(&in, &text, &len)) != 0)

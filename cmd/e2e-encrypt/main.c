@@ -16,6 +16,7 @@
 #include "jwk.h"
 #include "keyfile.h"
 #include "message.h"
+#include "myname.h"
 #include "seed.h"
 
 /* Plaintext cap: its signed envelope must stay under e2e-decrypt's
@@ -27,14 +28,20 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: e2e-encrypt -r PUBKEY [-r PUBKEY ...] [-s PRIVKEY] "
-	    "[--enc ENC]\n"
-	    "                   [--format jwe|seed] [-o OUT] [FILE]\n"
+	    "[--from NAME]\n"
+	    "                   [--enc ENC] [--format jwe|seed] [-o OUT] "
+	    "[FILE]\n"
 	    "\n"
 	    "Encrypts FILE (or standard input) for each recipient, and signs "
 	    "it with\n"
 	    "PRIVKEY when -s is given. Writes one envelope, a JWE on one "
 	    "line, to OUT\n"
-	    "(or standard output).\n"
+	    "(or standard output). A signature also carries your name and "
+	    "the names of\n"
+	    "the recipients given by name (-r NAME), when your name is known: "
+	    "from the\n"
+	    "signed-in session, else the config file's name = NAME, else "
+	    "--from.\n"
 	    "\n"
 	    "  -r, --recipient PUBKEY   a recipient's public key file, or a "
 	    "contact's\n"
@@ -44,6 +51,9 @@ usage(FILE *f)
 	    "                           the identity of the client's config "
 	    "file\n"
 	    "      --no-sign            do not sign\n"
+	    "      --from NAME          your account name, to sign, when "
+	    "neither the\n"
+	    "                           session nor the config file says it\n"
 	    "      --enc ENC            A256CBC-HS512 (default) or A256GCM\n"
 	    "      --format FORMAT      jwe (default), or seed: the original "
 	    "E2E Chat format,\n"
@@ -79,12 +89,18 @@ main(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-sign", no_argument, NULL, 'N' },
+		{ "from", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rpaths[JWE_MAX_RECIPIENTS], *signer = NULL, *out_path = NULL;
-	const char *encname = NULL, *format = "jwe";
+	const char *encname = NULL, *format = "jwe", *from = NULL;
+	/* The recipients' names, one per key ("" for a key file). */
+	static char rname[JWE_MAX_RECIPIENTS][NAME_LEN_MAX + 1];
+	const char *rnames[JWE_MAX_RECIPIENTS];
+	char me[NAME_LEN_MAX + 1];
+	enum myname_source me_src = MYNAME_NONE;
 	struct jwe_recipient r[JWE_MAX_RECIPIENTS];
 	struct passphrase_src ps = { NULL, NULL };
 	struct seal_opts so;
@@ -98,7 +114,8 @@ main(int argc, char **argv)
 	char identity[HOME_PATH_MAX];
 	size_t nr = 0, nargs = 0, i, j, k, max = DEFAULT_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
-	int seen_P = 0, seen_M = 0, force = 0, no_sign = 0;
+	int seen_P = 0, seen_M = 0, seen_W = 0, force = 0, no_sign = 0;
+	int file_recipient = 0;
 
 	cli_start(argv[0]);
 	memset(r, 0, sizeof(r));
@@ -152,6 +169,11 @@ main(int argc, char **argv)
 		case 'N':
 			no_sign = 1;
 			break;
+		case 'W':
+			if (cli_once(&seen_W, "--from") != 0)
+				return E2E_EX_USAGE;
+			from = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -194,6 +216,15 @@ main(int argc, char **argv)
 	}
 	if (ps.file != NULL && signer == NULL)
 		return cli_usage_error("--passphrase-file is only used with -s");
+	if (from != NULL && signer == NULL)
+		return cli_usage_error("--from is only used to sign (with -s or "
+		    "the identity of the config file)");
+	/* My name, signed with the key ids (FORMAT.md section 4); checked
+	 * before anything is read or asked. */
+	me[0] = '\0';
+	if (signer != NULL &&
+	    (rc = myname_find(from, "--from", me, &me_src)) > 0)
+		return rc;
 	{
 		const char *names[JWE_MAX_RECIPIENTS + 3];
 		const char *paths[JWE_MAX_RECIPIENTS + 3];
@@ -237,6 +268,10 @@ main(int argc, char **argv)
 			r[nr].pub = ct.pub[k];
 			ct.pub[k] = NULL;
 			memcpy(r[nr].kid, ct.kid[k], KID_SIZE);
+			memcpy(rname[nr], ct.name, strlen(ct.name) + 1);
+			rnames[nr] = rname[nr];
+			if (ct.name[0] == '\0')
+				file_recipient = 1;
 			rsrc[nr++] = rpaths[i];
 		}
 		contact_free(&ct);
@@ -265,6 +300,19 @@ main(int argc, char **argv)
 		so.nr = nr;
 		so.signer = sk;
 		so.signer_kid = skid;
+		if (sk != NULL && me_src != MYNAME_NONE) {
+			so.sender_name = me;
+			so.recipient_names = rnames;
+			if (file_recipient)
+				err_note("a recipient given as a key file has no "
+				    "name to sign: its reader will not see the "
+				    "message verified (give a contact's name with "
+				    "-r NAME)");
+		} else if (sk != NULL) {
+			err_note("signing without your name, which is unknown: "
+			    "sign in, set name = NAME in the config file, or give "
+			    "--from NAME");
+		}
 		rc = message_seal(&so, pt.p, pt.len, &sink);
 	}
 	if (rc == 0)

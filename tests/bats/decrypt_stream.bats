@@ -29,11 +29,14 @@ kid_of() {
 # summary < OUTPUT: one line per output line: id from sent_at format
 # signed_by signed_at-or-"-" verified text=JSON or data=HEX (decoded).
 # Fails on a line that is not a JSON object with exactly these members;
-# "warning" (why it is not verified) must be there exactly when
-# "verified" is false.
+# "warning" (why it is not verified) must be there when "verified" is
+# false, and may be there when it is true only to say that the sender's
+# name is not signed (these envelopes carry no names: issue 8).
 summary() {
 	"$PYTHON" -c '
 import base64, json, sys
+NONAME = ("the sender\x27s name is not signed (an older version wrote "
+    "the message): verified by its key only")
 for l in sys.stdin.read().split("\n")[:-1]:
     o = json.loads(l)
     want = ["id", "from", "sent_at", "format", "signed_by"]
@@ -41,7 +44,8 @@ for l in sys.stdin.read().split("\n")[:-1]:
     want += ["verified"] + (["warning"] if "warning" in o else [])
     want += ["text" if "text" in o else "data"]
     assert list(o) == want, list(o)
-    assert ("warning" in o) == (not o["verified"]), o
+    assert o["verified"] or "warning" in o, o
+    assert not o["verified"] or o.get("warning", NONAME) == NONAME, o
     assert isinstance(o["sent_at"], int) and isinstance(o["verified"], bool)
     if "signed_at" in o:
         assert isinstance(o["signed_at"], int) and o["signed_by"] is not None

@@ -46,6 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		oo.kid = kid;
 		oo.verify = pass ? verify : NULL;
 		oo.verify_kid = pass ? vkid : NULL;
+		/* As --verify alice: the signed name is compared too. */
+		oo.verify_name = pass ? "alice" : NULL;
 		rc = message_open(&oo, &in, &m);
 		/* No plaintext unless accepted; an error line when refused. */
 		FUZZ_ASSERT(rc == 0 ? m.pt != NULL || m.pt_len == 0 :

@@ -179,12 +179,21 @@ def make_jwe(pt, to=("bob",), enc="A256CBC-HS512", signed=False,
     return jwe
 
 
-def signed_header(signer, to=("bob",), **extra):
-    """The inner JWS protected header exactly as e2e-encrypt writes it."""
+def signed_header(signer, to=("bob",), sub=None, aud_names=None, **extra):
+    """The inner JWS protected header exactly as e2e-encrypt writes it.
+    With sub (the sender's name), also "sub" after "iss" and "aud_names"
+    after "aud" (default: the key names of to; False leaves it out), as
+    e2e-encrypt writes a message whose sender's name it knows (FORMAT.md
+    section 4)."""
     k = kid(public_key(signer))
-    h = {"alg": "PS256", "typ": CTY, "kid": k, "iss": k,
-         "aud": [kid(public_key(n)) for n in to], "iat": int(time.time()),
-         "jti": b64u(os.urandom(16))}
+    h = {"alg": "PS256", "typ": CTY, "kid": k, "iss": k}
+    if sub is not None:
+        h["sub"] = sub
+    h["aud"] = [kid(public_key(n)) for n in to]
+    if aud_names is not False and (sub is not None or
+                                   aud_names is not None):
+        h["aud_names"] = list(to) if aud_names is None else aud_names
+    h.update({"iat": int(time.time()), "jti": b64u(os.urandom(16))})
     h.update(extra)
     return h
 

@@ -1,21 +1,26 @@
 """Interoperability with an independent JOSE library (python3-jwcrypto).
 
-  jwc.py open KEY [--signer NAME] [--inner]     < envelope > plaintext
+  jwc.py open KEY [--signer NAME] [--sub NAME --aud-names N,N...]
+              [--inner]                         < envelope > plaintext
       Decrypts an envelope (general or flattened JSON) with jwcrypto and
       KEY's private key. With --signer, the plaintext must be a compact
       JWS that jwcrypto verifies with NAME's public key and whose header
       holds the claims e2e-encrypt writes (typ, kid = iss = the signer's
       RFC 7638 thumbprint, aud naming KEY, integer iat, string jti); the
-      JWS payload is written. --inner writes the JWE plaintext as it is.
+      JWS payload is written. With --sub, the header must also hold the
+      signed names, "sub" and "aud_names" (comma-separated; an empty
+      entry is ""), in e2e-encrypt's member order; without it, it may
+      hold none or both. --inner writes the JWE plaintext as it is.
       Also checks the protected header: cty only when signed, and a
       cek_commit for A256GCM only.
 
   jwc.py seal -r NAME [-r NAME ...] [--enc ENC] [--sign NAME]
-              [--sign-with NAME] [--cty CTY] [--aad TEXT]
+              [--sign-with NAME] [--sub NAME] [--cty CTY] [--aad TEXT]
               [--alg-in-header] [--flattened] [--no-kid]  < plaintext
       Encrypts with jwcrypto (RSA-OAEP-256, general JSON serialization,
       "kid" = thumbprint per recipient). --sign wraps a jwcrypto PS256 JWS
-      with e2e-encrypt's exact protected header (cty e2e-msg+jws);
+      with e2e-encrypt's exact protected header (cty e2e-msg+jws), and
+      with --sub the signed names too (aud_names: the -r key names);
       --sign-with signs that header with another key (a forgery).
       --aad adds a JWE "aad" member.
       --alg-in-header puts "alg" in each recipient's header instead of the
@@ -79,6 +84,16 @@ def cmd_open(a):
           "aud names the recipient")
     check(type(h.get("iat")) is int, "iat is an integer")
     check(isinstance(h.get("jti"), str) and h["jti"], "jti is a string")
+    check(("sub" in h) == ("aud_names" in h), "sub and aud_names together")
+    if a.sub is not None:
+        order = ["alg", "typ", "kid", "iss", "sub", "aud", "aud_names",
+                 "iat", "jti"]
+        names = a.aud_names.split(",") if a.aud_names is not None else []
+        check(list(json.loads(s.objects["protected"])) == order,
+              "members in the order " + ",".join(order))
+        check(h["sub"] == a.sub, "sub is " + a.sub)
+        check(h["aud_names"] == names, "aud_names is %r" % names)
+        check(len(h["aud_names"]) == len(h["aud"]), "as long as aud")
     sys.stdout.buffer.write(s.payload)
 
 
@@ -87,7 +102,7 @@ def cmd_seal(a):
     pubs = [load(n, True) for n in a.r]
     cty = a.cty
     if a.sign is not None:
-        hdr = jc.signed_header(a.sign, a.r)
+        hdr = jc.signed_header(a.sign, a.r, sub=a.sub)
         s = jws.JWS(pt)
         s.add_signature(load(a.sign_with or a.sign, False), alg="PS256",
                         protected=jc.dumps(hdr))
@@ -123,11 +138,14 @@ def main():
     o.add_argument("key")
     o.add_argument("--signer")
     o.add_argument("--inner", action="store_true")
+    o.add_argument("--sub")
+    o.add_argument("--aud-names")
     s = sub.add_parser("seal")
     s.add_argument("-r", action="append", required=True)
     s.add_argument("--enc", default="A256CBC-HS512")
     s.add_argument("--sign")
     s.add_argument("--sign-with")
+    s.add_argument("--sub")
     s.add_argument("--cty")
     s.add_argument("--aad")
     s.add_argument("--alg-in-header", action="store_true")

@@ -1,7 +1,7 @@
 /*
  * The client's config file (lib/net/config.c): HOME/config, lines of
  * "key = value", blank lines and "#" comments; keys server, cacert,
- * pin, proxy, identity; relative cacert and identity taken from the
+ * pin, proxy, identity, name; relative cacert and identity taken from the
  * home. Everything else is refused with exit 78 and "PATH:LINE: why",
  * as is a file other users may write (it names the server and the CA
  * to trust). No file is an empty config.
@@ -54,7 +54,7 @@ static int
 all_null(const struct config *c)
 {
 	return c->server == NULL && c->cacert == NULL && c->pin == NULL &&
-	    c->proxy == NULL && c->identity == NULL;
+	    c->proxy == NULL && c->identity == NULL && c->name == NULL;
 }
 
 static int
@@ -100,6 +100,7 @@ all_keys_and_layout(void)
 	    "  pin=sha256//AAAA;sha256//BBBB   \n"
 	    "\tproxy\t=\tsocks5h://127.0.0.1:1080\t\n"
 	    "cacert =ca.pem\n"
+	    "name = alice.smith\n"
 	    "identity= /abs/me.key", &c) == 0);
 	CHECK(str_is(c.server, "https://chat.example:8443"));
 	CHECK(str_is(c.pin, "sha256//AAAA;sha256//BBBB"));
@@ -107,6 +108,8 @@ all_keys_and_layout(void)
 	snprintf(want, sizeof(want), "%s/ca.pem", home);
 	CHECKF(str_is(c.cacert, want), "cacert %s", c.cacert);
 	CHECK(str_is(c.identity, "/abs/me.key"));
+	/* The account name (lib/myname.h checks it): not a path. */
+	CHECK(str_is(c.name, "alice.smith"));
 	config_free(&c);
 	CHECK(all_null(&c));
 }
@@ -171,6 +174,7 @@ refusals(void)
 	refused("= https://a\n", 1, "unknown key");
 	refused("server = https://a\nserver = https://a\n", 2, "twice");
 	refused("pin = sha256//A\r\n\r\npin = sha256//B\r\n", 3, "twice");
+	refused("name = a\nname = b\n", 2, "twice");
 	refused("server https://a\n", 1, "key = value");
 	refused("server = https://a\njust words\n", 2, "key = value");
 	refused("server =\n", 1, "empty");

@@ -65,23 +65,33 @@ struct vec {
 	int nr;		/* 1: bob; 2: carol, bob */
 	int pt;
 	int sign;	/* signed by alice */
+	int names;	/* signed with the names (sub, aud_names) */
 };
 
 static const struct vec vectors[] = {
-	{ "A256CBC-HS512", 1, PT_HELLO, 0 },
-	{ "A256CBC-HS512", 1, PT_PATTERN, 0 },
-	{ "A256CBC-HS512", 2, PT_HELLO, 0 },
-	{ "A256CBC-HS512", 2, PT_PATTERN, 0 },
-	{ "A256GCM", 1, PT_EMPTY, 0 },
-	{ "A256GCM", 1, PT_HELLO, 0 },
-	{ "A256GCM", 1, PT_PATTERN, 0 },
-	{ "A256GCM", 2, PT_EMPTY, 0 },
-	{ "A256GCM", 2, PT_HELLO, 0 },
-	{ "A256GCM", 2, PT_PATTERN, 0 },
-	{ "A256CBC-HS512", 2, PT_HELLO, 1 },
-	{ "A256GCM", 2, PT_HELLO, 1 },
-	{ "A256CBC-HS512", 1, PT_PATTERN, 1 },
+	{ "A256CBC-HS512", 1, PT_HELLO, 0, 0 },
+	{ "A256CBC-HS512", 1, PT_PATTERN, 0, 0 },
+	{ "A256CBC-HS512", 2, PT_HELLO, 0, 0 },
+	{ "A256CBC-HS512", 2, PT_PATTERN, 0, 0 },
+	{ "A256GCM", 1, PT_EMPTY, 0, 0 },
+	{ "A256GCM", 1, PT_HELLO, 0, 0 },
+	{ "A256GCM", 1, PT_PATTERN, 0, 0 },
+	{ "A256GCM", 2, PT_EMPTY, 0, 0 },
+	{ "A256GCM", 2, PT_HELLO, 0, 0 },
+	{ "A256GCM", 2, PT_PATTERN, 0, 0 },
+	{ "A256CBC-HS512", 2, PT_HELLO, 1, 0 },
+	{ "A256GCM", 2, PT_HELLO, 1, 0 },
+	{ "A256CBC-HS512", 1, PT_PATTERN, 1, 0 },
+	/* The names (issue 8): alice to carol by name and to bob's key
+	 * given as a file (""). The vectors above, without names, are what
+	 * the previous version wrote, and what is written still when the
+	 * sender's name is unknown. */
+	{ "A256CBC-HS512", 2, PT_HELLO, 1, 1 },
 };
+
+/* The names of the named vectors, in the order of recipients(). */
+#define GOLDEN_SENDER "alice"
+static const char *const golden_rnames[2] = { "carol", "" };
 
 static EVP_PKEY *k_alice, *k_bob, *k_carol;
 static char kid_alice[KID_SIZE], kid_bob[KID_SIZE], kid_carol[KID_SIZE];
@@ -214,6 +224,8 @@ seal_fixed(const struct vec *v, struct buf *out)
 	o.nr = (size_t)v->nr;
 	o.signer = v->sign ? k_alice : NULL;
 	o.signer_kid = v->sign ? kid_alice : NULL;
+	o.sender_name = v->names ? GOLDEN_SENDER : NULL;
+	o.recipient_names = v->names ? golden_rnames : NULL;
 	plaintext(v->pt, &pt);
 	buf_clear(out);
 	crypto_test_set_random(rnd, n);
@@ -228,7 +240,7 @@ static void
 vec_name(const struct vec *v, const char *ext, char *out, size_t size)
 {
 	snprintf(out, size, "%s/%s%s-%dr-%s.%s", GOLDEN_DIR,
-	    v->sign ? "signed-" : "",
+	    v->names ? "signed-names-" : v->sign ? "signed-" : "",
 	    strcmp(v->enc, "A256GCM") == 0 ? "a256gcm" : "a256cbc-hs512",
 	    v->nr, pt_names[v->pt], ext);
 }
@@ -549,12 +561,20 @@ expected_jws_header(const struct vec *v, struct buf *out)
 {
 	buf_clear(out);
 	buf_append_str(out, "{\"alg\":\"PS256\",\"typ\":\"e2e-msg+jws\","
-	    "\"kid\":\"" KID_ALICE "\",\"iss\":\"" KID_ALICE "\",\"aud\":[");
+	    "\"kid\":\"" KID_ALICE "\",\"iss\":\"" KID_ALICE "\",");
+	if (v->names)
+		buf_append_str(out, "\"sub\":\"" GOLDEN_SENDER "\",");
+	buf_append_str(out, "\"aud\":[");
 	if (v->nr == 1)
 		buf_append_str(out, "\"" KID_BOB "\"");
 	else
 		buf_append_str(out, "\"" KID_CAROL "\",\"" KID_BOB "\"");
-	buf_append_str(out, "],\"iat\":1700000000,\"jti\":\"" GOLDEN_JTI
+	buf_append_str(out, "],");
+	/* Only the two-recipient vector has names: carol's, and "" for
+	 * bob's key given as a file. */
+	if (v->names)
+		buf_append_str(out, "\"aud_names\":[\"carol\",\"\"],");
+	buf_append_str(out, "\"iat\":1700000000,\"jti\":\"" GOLDEN_JTI
 	    "\"}");
 }
 
@@ -623,6 +643,16 @@ check_signed(const struct vec *v)
 	CHECK(strcmp(m.signer_kid, KID_ALICE) == 0);
 	CHECK(m.iat == GOLDEN_IAT);
 	CHECK(strcmp(m.jti, GOLDEN_JTI) == 0);
+	/* The names, as read back: none in the previous version's form. */
+	CHECK(m.named == v->names);
+	CHECK(strcmp(m.sub, v->names ? GOLDEN_SENDER : "") == 0);
+	CHECK(m.name_for_me[0] == '\0');	/* bob's key was a file */
+	CHECK(strcmp(m.aud_names, v->names ? "carol, a key file" : "") == 0);
+	if (v->names) {
+		CHECK(open_as(&env, k_carol, kid_carol, k_alice, kid_alice, &m,
+		    &pt) == 0);
+		CHECK(m.named == 1 && strcmp(m.name_for_me, "carol") == 0);
+	}
 out:
 	json_decref(obj);
 	buf_free(&env);
@@ -656,7 +686,7 @@ golden_vectors(void)
 static void
 hooks_pin_and_unpin(void)
 {
-	const struct vec v = { "A256CBC-HS512", 1, PT_HELLO, 0 };
+	const struct vec v = { "A256CBC-HS512", 1, PT_HELLO, 0, 0 };
 	struct buf a = BUF_INIT, b = BUF_INIT, ma = BUF_INIT, mb = BUF_INIT;
 	struct jwe_recipient r[2];
 	struct sink s;

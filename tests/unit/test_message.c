@@ -2,7 +2,7 @@
  * Unit tests of the message layer (lib/message.c) and the parts it is
  * made of: round trips, the fields of struct message, wrong keys,
  * --verify (E1, E2, E6), the aud check against surreptitious forwarding
- * (E3), keys embedded in the signed header (J5), the content key length
+ * (E3), the signed names and --verify NAME (I2), keys embedded in the signed header (J5), the content key length
  * (J15), duplicate members around the ciphertext scan (J8),
  * jsonio_member_span, term_escape and friends, seed_unreplace (L6), key
  * ids (K13 style, against jwcrypto), rsa_check (J17), key files, secret
@@ -739,6 +739,241 @@ surreptitious_forwarding(void)
 	buf_free(&ct);
 	buf_free(&red);
 	buf_free(&inner);
+}
+
+/* Opens env (a copy) as who, with --verify NAME semantics when
+ * verify_name is set (verify: that person's key), and keeps m open: the
+ * caller frees it. */
+static int
+open_named(const struct buf *env, int who, int verify,
+    const char *verify_name, struct message *m)
+{
+	struct buf in = BUF_INIT;
+	struct open_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.key = pk[who];
+	o.kid = kid[who];
+	o.verify = verify >= 0 ? pk[verify] : NULL;
+	o.verify_kid = verify >= 0 ? kid[verify] : NULL;
+	o.verify_name = verify_name;
+	buf_append(&in, env->p, env->len);
+	rc = message_open(&o, &in, m);
+	if (rc != 0)
+		CHECKF(m->pt == NULL && m->error[0] != '\0',
+		    "a refusal released plaintext or said nothing");
+	buf_free(&in);
+	return rc;
+}
+
+/* Seals pt for who[0..nr) signed by ALICE with the names given. */
+static int
+seal_named(const int *who, size_t nr, const char *sender,
+    const char *const *rnames, struct buf *out)
+{
+	struct jwe_recipient r[NPEOPLE];
+	struct seal_opts o;
+	struct sink s = sink_buf(out);
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < nr; i++) {
+		r[i].pub = pk[who[i]];
+		memcpy(r[i].kid, kid[who[i]], KID_SIZE);
+	}
+	memset(&o, 0, sizeof(o));
+	o.enc = jwe_enc_by_name("A256CBC-HS512");
+	o.r = r;
+	o.nr = nr;
+	o.signer = pk[ALICE];
+	o.signer_kid = kid[ALICE];
+	o.sender_name = sender;
+	o.recipient_names = rnames;
+	buf_clear(out);
+	return message_seal(&o, (const uint8_t *)"named", 5, &s);
+}
+
+/* I2: the names signed with the key ids (sub, aud_names), as written and
+ * as read; --verify NAME against the signed name. */
+static void
+signed_names(void)
+{
+	static const int bob_carol[] = { BOB, CAROL };
+	static const char *const rn[] = { "bob", "carol" };
+	static const char *const rn_file[] = { "bob", "" };
+	static const char *const rn_bad[] = { "bob", "c d" };
+	struct buf env = BUF_INIT;
+	struct message m;
+	const char *err;
+	size_t i;
+
+	CHECK(seal_named(bob_carol, 2, "alice", rn, &env) == 0);
+	CHECK(open_named(&env, CAROL, -1, NULL, &m) == 0);
+	CHECK(m.named == 1 && strcmp(m.sub, "alice") == 0);
+	CHECK(strcmp(m.name_for_me, "carol") == 0);
+	CHECKF(strcmp(m.aud_names, "bob, carol") == 0, "%s", m.aud_names);
+	CHECK(message_names_include(&m, "bob") == 1);
+	CHECK(message_names_include(&m, "carol") == 1);
+	CHECK(message_names_include(&m, "alice") == 0);
+	CHECK(message_names_include(&m, "") == 0);
+	CHECK(message_names_include(&m, "bo") == 0);
+	message_free(&m);
+	CHECK(open_named(&env, BOB, ALICE, "alice", &m) == 0);
+	CHECK(m.verified == 1 && m.verify_by_name == 1 &&
+	    strcmp(m.name_for_me, "bob") == 0);
+	message_free(&m);
+	/* --verify NAME: the signed sender must be NAME. */
+	CHECK(open_named(&env, BOB, ALICE, "mallory", &m) == 65);
+	CHECKF(strcmp(m.error, "the message is signed as from alice, not "
+	    "from mallory as --verify says") == 0, "%s", m.error);
+	message_free(&m);
+	/* --verify FILE: no name to compare. */
+	CHECK(open_named(&env, BOB, ALICE, NULL, &m) == 0);
+	CHECK(m.verified == 1 && m.verify_by_name == 0);
+	message_free(&m);
+
+	/* A key given as a file: "". */
+	CHECK(seal_named(bob_carol, 2, "alice", rn_file, &env) == 0);
+	CHECK(open_named(&env, CAROL, ALICE, NULL, &m) == 0);
+	CHECK(m.named == 1 && m.name_for_me[0] == '\0');
+	CHECK(strcmp(m.aud_names, "bob, a key file") == 0);
+	message_free(&m);
+
+	/* No names: the previous version's header, read as such. */
+	CHECK(seal_named(bob_carol, 2, NULL, NULL, &env) == 0);
+	CHECK(open_named(&env, CAROL, ALICE, "alice", &m) == 0);
+	CHECK(m.named == 0 && m.sub[0] == '\0' && m.aud_names[0] == '\0');
+	CHECK(message_names_include(&m, "carol") == 0);
+	message_free(&m);
+
+	/* The writer refuses what is not a name, before signing. */
+	capture_begin();
+	CHECK(seal_named(bob_carol, 2, "al ice", rn, &env) == 64);
+	CHECK(seal_named(bob_carol, 2, "alice", rn_bad, &env) == 64);
+	CHECK(seal_named(bob_carol, 2, "alice", NULL, &env) == 64);
+	CHECK(seal_named(bob_carol, 2, "", rn, &env) == 64);
+	err = capture_end();
+	CHECKF(strstr(err, "a name to sign is not a user name") != NULL,
+	    "%s", err);
+	CHECK(env.len == 0);
+
+	/* The name alphabet of the claims. */
+	{
+		static const struct { const char *s; int ok; } t[] = {
+			{ "alice", 1 }, { "A-l_i.c3", 1 }, { ".alice", 1 },
+			{ "-v", 1 }, { "...", 1 }, { "", 0 }, { "al ice", 0 },
+			{ "al/ice", 0 }, { "al\xc3\xa9", 0 }, { "al@ice", 0 },
+			{ "a\n", 0 },
+		};
+		char long_name[NAME_LEN_MAX + 2];
+
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+			CHECKF(claim_name_valid(t[i].s, strlen(t[i].s)) ==
+			    t[i].ok, "%s", t[i].s);
+		memset(long_name, 'a', sizeof(long_name));
+		CHECK(claim_name_valid(long_name, NAME_LEN_MAX) == 1);
+		CHECK(claim_name_valid(long_name, NAME_LEN_MAX + 1) == 0);
+	}
+	buf_free(&env);
+}
+
+/* Signed headers made by hand: each malformed name refused with its
+ * reason; the list of names for messages kept short. */
+static void
+signed_names_malformed(void)
+{
+	static const int carol[] = { CAROL };
+	static const struct {
+		const char *extra;	/* members after the others */
+		const char *why;
+	} t[] = {
+		{ ",\"sub\":5,\"aud_names\":[\"carol\"]", "no valid \"sub\"" },
+		{ ",\"sub\":\"\",\"aud_names\":[\"carol\"]", "no valid \"sub\"" },
+		{ ",\"sub\":\"a b\",\"aud_names\":[\"carol\"]",
+		    "no valid \"sub\"" },
+		{ ",\"aud_names\":[\"carol\"]", "no valid \"sub\"" },
+		{ ",\"sub\":\"alice\"", "not an array as long as" },
+		{ ",\"sub\":\"alice\",\"aud_names\":\"carol\"",
+		    "not an array as long as" },
+		{ ",\"sub\":\"alice\",\"aud_names\":[]",
+		    "not an array as long as" },
+		{ ",\"sub\":\"alice\",\"aud_names\":[\"carol\",\"bob\"]",
+		    "not an array as long as" },
+		{ ",\"sub\":\"alice\",\"aud_names\":[null]",
+		    "holds something that is not a name" },
+		{ ",\"sub\":\"alice\",\"aud_names\":[\"a/b\"]",
+		    "holds something that is not a name" },
+		{ ",\"sub\":\"alice\",\"aud_names\":[[\"carol\"]]",
+		    "holds something that is not a name" },
+	};
+	struct buf jws = BUF_INIT, env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	char aud[128], hdr[8192], extra[4096];
+	size_t i, n;
+	int rc;
+
+	snprintf(aud, sizeof(aud), "\"%s\"", kid[CAROL]);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		signed_header(ALICE, aud, t[i].extra, hdr, sizeof(hdr));
+		make_jws(ALICE, hdr, "x", 1, &jws);
+		CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, carol, 1,
+		    jws.p, jws.len, &env) == 0);
+		rc = open_as(&env, CAROL, ALICE, &m, &pt);
+		CHECKF(rc == 65 && strstr(m.error, t[i].why) != NULL,
+		    "%s: rc %d, %s", t[i].extra, rc, m.error);
+	}
+	/* My key twice in aud, with names: which name is mine? */
+	snprintf(aud, sizeof(aud), "\"%s\",\"%s\"", kid[CAROL], kid[CAROL]);
+	signed_header(ALICE, aud, ",\"sub\":\"alice\",\"aud_names\":"
+	    "[\"carol\",\"mallory\"]", hdr, sizeof(hdr));
+	make_jws(ALICE, hdr, "x", 1, &jws);
+	CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, carol, 1, jws.p,
+	    jws.len, &env) == 0);
+	CHECK(open_as(&env, CAROL, ALICE, &m, &pt) == 65);
+	CHECKF(strstr(m.error, "names your key") != NULL, "%s", m.error);
+
+	/* 40 recipients with long names: the list shown is cut short with
+	 * "...", every name stays checkable, each name is listed once. */
+	n = 0;
+	buf_clear(&env);
+	buf_append_str(&env, "\"");
+	buf_append_str(&env, kid[CAROL]);
+	buf_append_str(&env, "\"");
+	snprintf(extra, sizeof(extra), ",\"sub\":\"alice\",\"aud_names\":"
+	    "[\"carol\"");
+	for (i = 1; i < 40; i++) {
+		char k[64], nm[80];
+
+		snprintf(k, sizeof(k), ",\"k%zu\"", i);
+		buf_append_str(&env, k);
+		snprintf(nm, sizeof(nm), ",\"someone-with-a-long-name-%02zu\"",
+		    i % 20);
+		n = strlen(extra);
+		snprintf(extra + n, sizeof(extra) - n, "%s", nm);
+	}
+	n = strlen(extra);
+	snprintf(extra + n, sizeof(extra) - n, "]");
+	buf_terminate(&env);
+	signed_header(ALICE, (const char *)env.p, extra, hdr, sizeof(hdr));
+	make_jws(ALICE, hdr, "x", 1, &jws);
+	CHECK(encrypt_raw("A256CBC-HS512", JWE_CTY_SIGNED, carol, 1, jws.p,
+	    jws.len, &env) == 0);
+	CHECK(open_named(&env, CAROL, ALICE, "alice", &m) == 0);
+	CHECK(m.named == 1 && strcmp(m.name_for_me, "carol") == 0);
+	n = strlen(m.aud_names);
+	CHECKF(n < MESSAGE_NAMES_SHOWN && n > 3 &&
+	    strcmp(m.aud_names + n - 3, "...") == 0, "%s", m.aud_names);
+	CHECK(strncmp(m.aud_names, "carol, someone-with-a-long-name-01, ",
+	    36) == 0);
+	CHECK(strstr(m.aud_names, "someone-with-a-long-name-01, "
+	    "someone-with-a-long-name-01") == NULL);
+	CHECK(message_names_include(&m, "someone-with-a-long-name-19") == 1);
+	CHECK(message_names_include(&m, "someone-with-a-long-name-20") == 0);
+	message_free(&m);
+	buf_free(&jws);
+	buf_free(&env);
+	buf_free(&pt);
 }
 
 /* Swaps the first encrypted_key of env for RSA-OAEP-256(bob, k). */
@@ -1596,6 +1831,8 @@ main(void)
 	RUN(verify_semantics);
 	RUN(embedded_keys_ignored);
 	RUN(surreptitious_forwarding);
+	RUN(signed_names);
+	RUN(signed_names_malformed);
 	RUN(cek_length);
 	RUN(ciphertext_scan_and_duplicates);
 	RUN(member_span);
