@@ -378,8 +378,9 @@ api_list(struct client *c, const char *from, const char *after,
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_SAFE;
 	rq.wait_s = wait_s;
-	/* limit messages of the server's largest size, base64 and JSON. */
-	rq.max_answer = (size_t)1 << 30;
+	/* The client's cap (--max-answer): the caller asks for fewer
+	 * messages when a page of them is over it. */
+	rq.max_answer = 0;
 	if ((rc = call(c, &rq, "receiving", 1, &o)) != 0)
 		return rc;
 	if (o == NULL || !json_is_array(arr = json_object_get(o, "messages")) ||
@@ -462,7 +463,7 @@ api_take(struct client *c, const char *from, json_t **message)
 	rq.token = c->sess.token;
 	/* Taking deletes it: a lost answer loses the message. */
 	rq.retry = HTTP_RETRY_UNSENT;
-	rq.max_answer = (size_t)64 << 20;
+	rq.max_answer = 0;	/* the client's cap (--max-answer) */
 	rc = call(c, &rq, "receiving", 1, &o);
 	buf_free(&body);
 	if (rc != 0)

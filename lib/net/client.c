@@ -21,13 +21,20 @@ const char client_options_help[] =
     "(';' for more)\n"
     "      --proxy URL          proxy (http://, socks5://, socks5h://); "
     "else the\n"
-    "                           https_proxy/all_proxy environment "
-    "variables\n"
+    "                           https_proxy/http_proxy/all_proxy "
+    "variables;\n"
+    "                           http:// servers only through one on "
+    "loopback\n"
     "      --insecure-http      allow http:// to a host that is not "
+    "loopback, or\n"
+    "                           through a proxy that is not on "
     "loopback\n"
     "      --retry-time SECS    retry failures to connect and 5xx "
     "answers for\n"
     "                           up to SECS (default 10; 0: never)\n"
+    "      --max-answer SIZE    refuse (exit 76) a server answer larger "
+    "than\n"
+    "                           SIZE (default 64M; 64K to 1G)\n"
     "  -v, --verbose            show the HTTP exchange (secrets "
     "masked)\n"
     "\n"
@@ -51,10 +58,14 @@ const char client_exit_codes_help[] =
     "  74  I/O error (standard output)\n"
     "  75  temporary failure (cannot connect, server error): try again "
     "later\n"
-    "  76  the server's answer is not e2e-chat's protocol\n"
+    "  76  the server's answer is not e2e-chat's protocol (also: too "
+    "large,\n"
+    "      a message for another user, a server repeating itself)\n"
     "  77  not signed in, session expired or refused, or wrong "
     "password\n"
-    "  78  configuration error\n";
+    "  78  configuration error (also: http:// through a proxy that is "
+    "not on\n"
+    "      loopback)\n";
 
 int64_t
 client_now(void)
@@ -105,6 +116,15 @@ client_option(struct client_opts *o, int c, const char *arg)
 			return cli_usage_error("--retry-time takes seconds "
 			    "from 0 to %d", CLIENT_RETRY_MAX_S);
 		o->retry_s = v;
+		return 1;
+	case CLIENT_OPT_MAX_ANSWER:
+		if (cli_once(&o->seen[5], "--max-answer") != 0 ||
+		    cli_parse_size("--max-answer", arg, &o->max_answer) != 0)
+			return E2E_EX_USAGE;
+		if (o->max_answer < CLIENT_ANSWER_MIN ||
+		    o->max_answer > CLIENT_ANSWER_MAX)
+			return cli_usage_error("--max-answer takes a size from "
+			    "64K to 1G");
 		return 1;
 	case 'v':
 		o->verbose = 1;
@@ -234,6 +254,9 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 	ho.cacert = first(o->cacert, c->cfg.cacert);
 	ho.pin = first(o->pin, c->cfg.pin);
 	ho.proxy = first(o->proxy, c->cfg.proxy);
+	ho.proxy_from = o->proxy != NULL ? "--proxy" : "proxy in the config "
+	    "file";
+	ho.max_answer = o->max_answer;
 	ho.insecure_http = o->insecure_http;
 	ho.verbose = o->verbose;
 	ho.stop = o->stop;

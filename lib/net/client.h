@@ -22,6 +22,7 @@ enum {
 	CLIENT_OPT_PROXY,
 	CLIENT_OPT_INSECURE_HTTP,
 	CLIENT_OPT_RETRY_TIME,
+	CLIENT_OPT_MAX_ANSWER,
 };
 
 /* The common long options, for a tool's getopt_long table. */
@@ -32,10 +33,14 @@ enum {
 	{ "proxy", required_argument, NULL, CLIENT_OPT_PROXY }, \
 	{ "insecure-http", no_argument, NULL, CLIENT_OPT_INSECURE_HTTP }, \
 	{ "retry-time", required_argument, NULL, CLIENT_OPT_RETRY_TIME }, \
+	{ "max-answer", required_argument, NULL, CLIENT_OPT_MAX_ANSWER }, \
 	{ "verbose", no_argument, NULL, 'v' }
 
 #define CLIENT_RETRY_DEFAULT_S 10
 #define CLIENT_RETRY_MAX_S 3600
+/* --max-answer: from a sign-in's answer to what fits in memory. */
+#define CLIENT_ANSWER_MIN ((size_t)64 << 10)
+#define CLIENT_ANSWER_MAX ((size_t)1 << 30)
 
 struct client_opts {
 	const char *server, *cacert, *pin, *proxy;
@@ -44,9 +49,10 @@ struct client_opts {
 	long retry_s;		/* -1: the default */
 	volatile sig_atomic_t *stop;	/* http_opts.stop */
 	int seen[8];
+	size_t max_answer;	/* 0: the default (HTTP_ANSWER_MAX) */
 };
 
-#define CLIENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 } }
+#define CLIENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 }, 0 }
 
 /* Takes option c (from getopt_long) when it is a common one: returns 1
  * when taken, 0 when it is not a common option, 64 (reported) when its

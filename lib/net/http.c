@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@ struct http {
 	struct http_resp *rs;
 	size_t cap;
 	int too_large;
+	int quiet_too_large;	/* the caller reports it */
+	/* Plain http: the proxy is decided in http_open, not by libcurl. */
+	int fixed_proxy;
+	const char *proxy_use;	/* that proxy, or NULL: none */
 };
 
 static int64_t
@@ -146,6 +151,208 @@ http_check_proxy(const char *proxy)
 	return E2E_EX_USAGE;
 }
 
+/* ---- plain http and proxies ---- */
+
+/* The host part of a proxy URL (libcurl takes one without a scheme as
+ * http://), or NULL. Free with curl_free(). */
+static char *
+proxy_host(const char *proxy)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+
+	if (u != NULL && (curl_url_set(u, CURLUPART_URL, proxy,
+	    CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK))
+		host = NULL;
+	curl_url_cleanup(u);
+	return host;
+}
+
+/* An address in brackets ("[::1]", as URLs write IPv6) without them. */
+static int
+unbracket(const char *s, size_t n, char *out, size_t size)
+{
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= size)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Whether the address a (of family af) is in the no_proxy entry tok, an
+ * address with an optional /BITS (none: the address itself). */
+static int
+cidr_match(int af, const unsigned char *a, const char *tok)
+{
+	unsigned char net[16];
+	char addr[64], *slash, *end;
+	unsigned long bits;
+	size_t full = af == AF_INET ? 32 : 128, i;
+
+	if (unbracket(tok, strlen(tok), addr, sizeof(addr)) != 0)
+		return 0;
+	bits = full;
+	if ((slash = strchr(addr, '/')) != NULL) {
+		*slash = '\0';
+		bits = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    bits > full)
+			return 0;
+		if (bits == 0)
+			bits = full;	/* as libcurl reads "/0" */
+	}
+	if (inet_pton(af, addr, net) != 1)
+		return 0;
+	for (i = 0; i < bits / 8; i++)
+		if (a[i] != net[i])
+			return 0;
+	return bits % 8 == 0 ||
+	    ((a[i] ^ net[i]) & (0xff << (8 - bits % 8)) & 0xff) == 0;
+}
+
+/*
+ * Whether no_proxy (libcurl's syntax: "*", or entries separated by
+ * commas or blanks; a name matches itself and its subdomains, an address
+ * itself or, with /BITS, its network) names host.
+ */
+static int
+noproxy_match(const char *host, const char *list)
+{
+	unsigned char a[16];
+	char name[256], tok[256];
+	const char *p = list, *t;
+	size_t n, tl;
+	int af = 0;
+
+	if (strcmp(list, "*") == 0)
+		return 1;
+	if (unbracket(host, strlen(host), name, sizeof(name)) != 0)
+		return 0;
+	if (inet_pton(AF_INET, name, a) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, name, a) == 1)
+		af = AF_INET6;
+	n = strlen(name);
+	if (af == 0 && n > 0 && name[n - 1] == '.')
+		name[--n] = '\0';
+	while (*p != '\0') {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		for (t = p; *p != '\0' && *p != ',' && *p != ' ' &&
+		    *p != '\t'; p++)
+			;
+		if ((tl = (size_t)(p - t)) == 0 || tl >= sizeof(tok))
+			continue;
+		memcpy(tok, t, tl);
+		tok[tl] = '\0';
+		if (af != 0) {
+			if (cidr_match(af, a, tok))
+				return 1;
+			continue;
+		}
+		if (tok[tl - 1] == '.')
+			tok[--tl] = '\0';
+		t = tok[0] == '.' ? tok + 1 : tok;
+		tl = strlen(t);
+		if (tl == 0)
+			continue;
+		if ((tl == n && strcasecmp(t, name) == 0) || (tl < n &&
+		    name[n - tl - 1] == '.' && strcasecmp(t, name + n - tl) ==
+		    0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Plain http to host (loopback, or allowed): the proxy libcurl would
+ * use, as libcurl 7.88 decides it (url.c), or NULL. *from says where it
+ * comes from. HTTP_PROXY is not read, as libcurl does not for http://
+ * (a CGI program's request can set it).
+ */
+static const char *
+plain_proxy(const struct http_opts *o, const char *host, const char **from)
+{
+	static const char *const vars[] = { "http_proxy", "all_proxy",
+		"ALL_PROXY", NULL };
+	const char *proxy = NULL, *np;
+	size_t i;
+
+	*from = o->proxy_from != NULL ? o->proxy_from : "--proxy";
+	if (o->proxy != NULL)
+		proxy = o->proxy;
+	/* An empty variable is as none (curl_getenv), the next is read. */
+	for (i = 0; proxy == NULL && vars[i] != NULL; i++)
+		if ((proxy = getenv(vars[i])) != NULL && proxy[0] == '\0')
+			proxy = NULL;
+		else if (proxy != NULL)
+			*from = vars[i];
+	if (proxy == NULL)
+		return NULL;
+	if ((np = getenv("no_proxy")) == NULL || np[0] == '\0')
+		np = getenv("NO_PROXY");
+	if (np != NULL && np[0] != '\0' && noproxy_match(host, np))
+		return NULL;
+	return proxy;
+}
+
+/*
+ * Plain http without --insecure-http: directly, or through a proxy on
+ * loopback, never through another host that would read the password
+ * and the token. Decided here, before any connection, and imposed on
+ * libcurl (h->proxy_use), so that it cannot decide otherwise.
+ */
+static int
+check_plain_proxy(struct http *h, const struct http_opts *o)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *phost = NULL, safe[256];
+	char shost[256];
+	const char *proxy, *from;
+	int rc = E2E_EX_SOFTWARE;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, o->server, 0) !=
+	    CURLUE_OK || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) !=
+	    CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) !=
+	    CURLUE_OK) {
+		err_error("out of memory");
+		goto out;
+	}
+	rc = 0;
+	if (o->insecure_http || strcmp(scheme, "http") != 0)
+		goto out;
+	h->fixed_proxy = 1;
+	if ((proxy = plain_proxy(o, host, &from)) == NULL)
+		goto out;
+	if ((phost = proxy_host(proxy)) != NULL && is_loopback(phost)) {
+		h->proxy_use = proxy;
+		goto out;
+	}
+	/* The proxy's URL may hold its password: only its host is shown. */
+	if (phost != NULL)
+		term_escape(phost, strlen(phost), safe, sizeof(safe));
+	else
+		snprintf(safe, sizeof(safe), "that cannot be read");
+	term_escape(host, strlen(host), shost, sizeof(shost));
+	err_error("refusing plain http:// to %s through the proxy %s (from "
+	    "%s): the proxy would see the password and the token", shost,
+	    safe, from);
+	err_hint("use https://, a proxy on this machine, add %s to "
+	    "no_proxy, or give --insecure-http if you really mean it", shost);
+	rc = E2E_EX_CONFIG;
+out:
+	curl_free(phost);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 int
 http_open(struct http **hp, const struct http_opts *o)
 {
@@ -158,8 +365,14 @@ http_open(struct http **hp, const struct http_opts *o)
 		return E2E_EX_SOFTWARE;
 	}
 	h->o = *o;
+	/* Answers grow by doubling up to the cap. glibc would move its
+	 * threshold for taking blocks from the kernel up as they are
+	 * freed, and the blocks of one answer would then stay in the heap
+	 * under the next one's: fixed, every large block goes back. */
+	(void)mallopt(M_MMAP_THRESHOLD, (int)BIG_ALLOC_MIN);
 	if ((rc = check_url(o->server, o->insecure_http, &h->base)) != 0 ||
-	    (o->proxy != NULL && (rc = http_check_proxy(o->proxy)) != 0))
+	    (o->proxy != NULL && (rc = http_check_proxy(o->proxy)) != 0) ||
+	    (rc = check_plain_proxy(h, o)) != 0)
 		goto fail;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h->curl = curl_easy_init()) == NULL) {
@@ -269,6 +482,25 @@ debug_cb(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
 
 /* ---- the exchange ---- */
 
+/* The cap of every answer (--max-answer). */
+static size_t
+answer_cap(const struct http *h)
+{
+	return h->o.max_answer != 0 ? h->o.max_answer : HTTP_ANSWER_MAX;
+}
+
+int
+http_answer_too_large(const struct http *h)
+{
+	return h->too_large;
+}
+
+void
+http_quiet_too_large(struct http *h, int on)
+{
+	h->quiet_too_large = on;
+}
+
 static int
 progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
@@ -285,11 +517,19 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	struct http *h = arg;
 	size_t n = size * nmemb;
 
-	if (h->rs->body.len + n > h->cap) {
+	struct buf *b = &h->rs->body;
+
+	if (b->len + n > h->cap) {
 		h->too_large = 1;
 		return 0;
 	}
-	if (buf_append(&h->rs->body, p, n) != 0)
+	/* Past a quarter of the cap, the next growth takes all of it at
+	 * once: doubling near the cap, then again for the last bytes,
+	 * would copy the largest block twice (memory: twice the cap). */
+	if (b->len + n + 1 > b->cap && b->cap > h->cap / 4 &&
+	    buf_reserve(b, h->cap - b->len) != 0)
+		return 0;
+	if (buf_append(b, p, n) != 0)
 		return 0;
 	return n;
 }
@@ -329,13 +569,18 @@ prepare(struct http *h, const struct http_req *rq, struct curl_slist **hdrs,
 	}
 	if (h->o.pin != NULL)
 		SET(CURLOPT_PINNEDPUBLICKEY, h->o.pin);
-	if (h->o.proxy != NULL)
+	if (h->fixed_proxy)
+		/* "": none, whatever the environment says. */
+		SET(CURLOPT_PROXY, h->proxy_use != NULL ? h->proxy_use : "");
+	else if (h->o.proxy != NULL)
 		SET(CURLOPT_PROXY, h->o.proxy);
 	if (h->o.stop != NULL) {
 		SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
 		SET(CURLOPT_XFERINFODATA, h);
 		SET(CURLOPT_NOPROGRESS, 0L);
 	}
+	/* An announced length over the cap is refused before any byte. */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->cap);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
 	SET(CURLOPT_WRITEDATA, h);
 	if (h->o.verbose) {
@@ -394,8 +639,10 @@ failure(struct http *h, CURLcode cc, const struct http_req *rq,
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
 		return E2E_EX_UNAVAILABLE;
-	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
+		h->too_large = 1;
+		return E2E_EX_PROTOCOL;
+	case CURLE_WRITE_ERROR:
 		if (h->too_large)
 			return E2E_EX_PROTOCOL;
 		return E2E_EX_SOFTWARE;
@@ -430,6 +677,8 @@ report(struct http *h, CURLcode cc, int rc)
 {
 	char why[CURL_ERROR_SIZE + 64], safe[256];
 
+	if (rc == E2E_EX_PROTOCOL && h->too_large && h->quiet_too_large)
+		return;
 	snprintf(why, sizeof(why), "%s", h->errbuf[0] ? h->errbuf :
 	    curl_easy_strerror(cc));
 	term_escape(why, strlen(why), safe, sizeof(safe));
@@ -444,10 +693,13 @@ report(struct http *h, CURLcode cc, int rc)
 			    "--cacert FILE");
 		break;
 	case E2E_EX_PROTOCOL:
-		if (h->too_large)
+		if (h->too_large) {
 			err_error("the server's answer is larger than %zu "
-			    "bytes; is the server URL right?", h->cap);
-		else
+			    "bytes: refused; is the server URL right?", h->cap);
+			if (h->cap == answer_cap(h))
+				err_hint("for a server whose messages are that "
+				    "large, raise --max-answer");
+		} else
 			err_error("the server's answer is not HTTP (%s); is "
 			    "the server URL right?", safe);
 		break;
@@ -508,7 +760,11 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 	rs->retry_after = -1;
 	h->rq = rq;
 	h->rs = rs;
-	h->cap = rq->max_answer ? rq->max_answer : HTTP_ANSWER_MAX;
+	h->cap = answer_cap(h);
+	if (rq->max_answer != 0 && rq->max_answer < h->cap)
+		h->cap = rq->max_answer;
+	/* Growth by doubling stops at the cap, not at twice it. */
+	rs->body.limit = h->cap;
 	for (;;) {
 		buf_clear(&rs->body);
 		rs->status = 0;

@@ -20,13 +20,17 @@ struct http_opts {
 	const char *cacert;	/* trust only this CA file, or NULL */
 	const char *pin;	/* "sha256//..." public key pin(s), or NULL */
 	const char *proxy;	/* or NULL: libcurl's environment variables */
-	int insecure_http;	/* plain http to a host that is not loopback */
+	const char *proxy_from;	/* where proxy comes from, for errors
+				 * (NULL: "--proxy") */
+	int insecure_http;	/* plain http to a host that is not loopback,
+				 * or through a proxy that is not */
 	int verbose;
 	long retry_ms;		/* time allowed for retries; 0: none */
 	/* When set and it becomes non-zero (a signal handler), the exchange
 	 * under way is abandoned within about a second (http_call: 75,
 	 * nothing reported). */
 	volatile sig_atomic_t *stop;
+	size_t max_answer;	/* no answer larger; 0: HTTP_ANSWER_MAX */
 };
 
 /* Whether a request may be sent again after a failure that may have
@@ -46,7 +50,8 @@ struct http_req {
 	int secret;		/* -v shows neither body (passwords, token) */
 	enum http_retry retry;
 	long wait_s;		/* the server may hold the answer this long */
-	size_t max_answer;	/* 0: HTTP_ANSWER_MAX */
+	/* The route's own cap (0: none), under http_opts.max_answer. */
+	size_t max_answer;
 };
 
 #define HTTP_ANSWER_MAX ((size_t)64 << 20)
@@ -62,8 +67,13 @@ struct http;
 
 /*
  * Checks the options (the URL's scheme and host, plain http to loopback
- * only) and prepares a connection. Returns 0, or an exit code reported:
- * 64 (a bad or refused URL), 70.
+ * only) and prepares a connection. Plain http (without insecure_http)
+ * goes only directly or through a proxy on loopback: the proxy libcurl
+ * would use (proxy, else http_proxy, all_proxy, ALL_PROXY, unless
+ * no_proxy or NO_PROXY names the host) is decided here, before any
+ * connection, and then imposed on libcurl. Returns 0, or an exit code
+ * reported: 64 (a bad or refused URL), 78 (plain http through a proxy
+ * that is not on loopback), 70.
  */
 int http_open(struct http **hp, const struct http_opts *o);
 
@@ -74,10 +84,18 @@ int http_check_proxy(const char *proxy);
  * Sends rq and receives the answer into rs (any status). Returns 0 when
  * an answer came (a 5xx only when the retries are spent), or an exit
  * code, reported: 75 (cannot connect, timeout, 5xx), 69 (the server's
- * certificate or pin is refused), 76 (the answer is too large), 70.
+ * certificate or pin is refused), 76 (the answer is too large: refused
+ * as soon as it passes the cap, never buffered beyond it), 70.
  */
 int http_call(struct http *h, const struct http_req *rq,
     struct http_resp *rs);
+
+/* 1 when the last http_call failed because the answer passed its cap. */
+int http_answer_too_large(const struct http *h);
+
+/* While on, an answer over its cap fails http_call (76) without a
+ * report: for a caller that then asks for less. */
+void http_quiet_too_large(struct http *h, int on);
 
 void http_resp_free(struct http_resp *rs);
 

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "jsonio.h"
 #include "recvlog.h"
+#include "recvseen.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 /* Longest single long-poll: below e2e-server's default --max-wait. */
 #define POLL_S 25
 #define FOLLOW_BACKOFF_MAX_S 30
+/* An empty answer to a long-poll sooner than this is not a wait that
+ * ended: the next question waits a second (as the original client). */
+#define EMPTY_SOON_MS 1000
 
 /* The stored text as the line shows it: a JWE as a JSON object, a
  * seed-format message (or anything else) as the string it is. */
@@ -143,12 +147,44 @@ follow_on(const struct receive_opts *o, int rc, long *pause)
 	return 1;
 }
 
+/* The record is for the signed-in user. */
 static int
-receive_legacy(struct client *c, const struct receive_opts *o)
+mine(const struct client *c, const json_t *m)
+{
+	return strcmp(json_string_value(json_object_get(m, "to")),
+	    c->sess.name) == 0;
+}
+
+/* A record for someone else: the server mixes up mailboxes. Names and
+ * ids were checked (api_message_valid): safe to show. */
+static int
+refuse_foreign(const struct client *c, const json_t *m)
+{
+	err_error("message %s is for %s, not for you (%s): refused, neither "
+	    "printed nor acknowledged",
+	    json_string_value(json_object_get(m, "id")),
+	    json_string_value(json_object_get(m, "to")), c->sess.name);
+	err_hint("the server gives out other users' messages: tell its "
+	    "operator");
+	return E2E_EX_PROTOCOL;
+}
+
+static int
+repeating(const char *id)
+{
+	err_error("the server lists again only messages this run already "
+	    "received (%s...): it is repeating itself; stopping", id);
+	return E2E_EX_PROTOCOL;
+}
+
+static int
+receive_legacy(struct client *c, const struct receive_opts *o,
+    struct recvseen *seen)
 {
 	time_t deadline = time(NULL) + o->wait_s;
 	unsigned long count = 0;
 	long pause = 1;
+	const char *id;
 	json_t *m;
 	int rc;
 
@@ -166,7 +202,14 @@ receive_legacy(struct client *c, const struct receive_opts *o)
 			sleep_s(1, o->stop);
 			continue;
 		}
-		rc = print_message(m, NULL);
+		/* Taking deletes: the same message cannot come twice. */
+		id = json_string_value(json_object_get(m, "id"));
+		if (!mine(c, m))
+			rc = refuse_foreign(c, m);
+		else if (recvseen_get(seen, id) != RECVSEEN_NEW)
+			rc = repeating(id);
+		else if ((rc = recvseen_set(seen, id, RECVSEEN_ACKED)) == 0)
+			rc = print_message(m, NULL);
 		json_decref(m);
 		if (rc != 0)
 			return rc;
@@ -181,12 +224,37 @@ struct acks {
 	size_t n;
 };
 
-/* Prints what is new on a page (each line out before the next), and
- * collects the ids to acknowledge. */
+/*
+ * Whether a page brings anything to do: an id this run has not printed,
+ * or (acknowledging) one whose deletion the server has not confirmed (an
+ * acknowledgement that failed is made again). A server that lists only
+ * what it already confirmed deleted is repeating itself.
+ */
 static int
-print_page(struct recvlog *log, const json_t *arr, struct acks *a,
-    unsigned long *count, const char **last, int *torn)
+page_news(const struct recvseen *seen, const json_t *arr, int peek)
 {
+	enum recvseen_state st;
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(arr, i, m) {
+		st = recvseen_get(seen, json_string_value(json_object_get(m,
+		    "id")));
+		if (st == RECVSEEN_NEW || (!peek && st == RECVSEEN_PRINTED))
+			return 1;
+	}
+	return 0;
+}
+
+/* Prints what is new on a page (each line out before the next), and
+ * collects the ids to acknowledge. A record for another user stops it
+ * (76, *foreign set): what came before it is printed and collected. */
+static int
+print_page(struct client *c, struct recvlog *log, struct recvseen *seen,
+    const json_t *arr, struct acks *a, unsigned long *count,
+    const char **last, int *torn, int *foreign)
+{
+	enum recvseen_state st;
 	const json_t *m;
 	const char *id;
 	size_t i, done;
@@ -194,7 +262,15 @@ print_page(struct recvlog *log, const json_t *arr, struct acks *a,
 
 	json_array_foreach(arr, i, m) {
 		id = json_string_value(json_object_get(m, "id"));
-		if (log == NULL || !recvlog_printed(log, id)) {
+		if (!mine(c, m)) {
+			*foreign = 1;
+			return refuse_foreign(c, m);
+		}
+		/* Deleted, yet listed again: not printed twice. */
+		if ((st = recvseen_get(seen, id)) == RECVSEEN_ACKED)
+			continue;
+		if (st == RECVSEEN_NEW && (log == NULL ||
+		    !recvlog_printed(log, id))) {
 			/* After a line cut short in a pipe, a line of its own. */
 			if (*torn && (rc = write_all(STDOUT_FILENO, "\n", 1,
 			    NULL)) != 0)
@@ -213,9 +289,29 @@ print_page(struct recvlog *log, const json_t *arr, struct acks *a,
 				return rc;
 			(*count)++;
 		}
+		if ((rc = recvseen_set(seen, id, RECVSEEN_PRINTED)) != 0)
+			return rc;
 		a->v[a->n++] = id;
 		*last = id;
 	}
+	return 0;
+}
+
+/* Acknowledges the ids collected (after syncing their lines), and
+ * remembers it. Returns 0 or an exit code (reported). */
+static int
+acknowledge(struct client *c, struct recvlog *log, struct recvseen *seen,
+    const struct acks *a)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = sync_output()) != 0 || (rc = api_ack(c, a->v, a->n)) != 0 ||
+	    (rc = recvlog_acked(log, a->v, a->n)) != 0)
+		return rc;
+	for (i = 0; i < a->n; i++)
+		if ((rc = recvseen_set(seen, a->v[i], RECVSEEN_ACKED)) != 0)
+			return rc;
 	return 0;
 }
 
@@ -231,36 +327,57 @@ prune(struct recvlog *log, const json_t *arr)
 	return recvlog_prune(log, ids, json_array_size(arr));
 }
 
-int
-receive_run(struct client *c, const struct receive_opts *o)
+/* Milliseconds of a monotonic clock. */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+receive_pages(struct client *c, const struct receive_opts *o,
+    struct recvseen *seen)
 {
 	struct recvlog *log = NULL;
 	struct acks a;
 	char after[ID_LEN + 1] = "";
 	const char *last;
 	time_t deadline = time(NULL) + o->wait_s;
-	unsigned long count = 0, page;
+	unsigned long count = 0, page, page_max = PAGE;
 	long pause = 1, wait;
+	long long asked;
 	json_t *arr = NULL;
-	int rc = 0, torn;
+	int rc = 0, torn, foreign = 0;
 
-	if (o->legacy)
-		return receive_legacy(c, o);
 	if (!o->peek && (rc = recvlog_open(c->home, c->sess.id,
 	    STDOUT_FILENO, &log)) != 0)
 		return rc;
 	torn = log != NULL && recvlog_torn(log);
 	while (!*o->stop) {
-		page = o->limit > 0 && o->limit - count < PAGE ?
-		    o->limit - count : PAGE;
+		page = o->limit > 0 && o->limit - count < page_max ?
+		    o->limit - count : page_max;
 		/* Wait only while nothing came (and always with --follow). */
 		wait = o->follow ? POLL_S : count > 0 ? 0 :
 		    (long)(deadline - time(NULL));
 		wait = wait < 0 ? 0 : wait > POLL_S ? POLL_S : wait;
 		json_decref(arr);
 		arr = NULL;
-		if ((rc = api_list(c, o->from, after[0] ? after : NULL,
-		    (unsigned)page, (unsigned)wait, &arr)) != 0) {
+		asked = mono_ms();
+		/* A page over --max-answer: ask again for half as many (an
+		 * honest server's large messages), down to one. */
+		http_quiet_too_large(c->http, page > 1);
+		rc = api_list(c, o->from, after[0] ? after : NULL,
+		    (unsigned)page, (unsigned)wait, &arr);
+		http_quiet_too_large(c->http, 0);
+		if (rc == E2E_EX_PROTOCOL && page > 1 &&
+		    http_answer_too_large(c->http)) {
+			page_max = page / 2;
+			continue;
+		}
+		if (rc != 0) {
 			if (follow_on(o, rc, &pause))
 				continue;
 			if (*o->stop)
@@ -276,20 +393,34 @@ receive_run(struct client *c, const struct receive_opts *o)
 			break;
 		if (json_array_size(arr) == 0) {
 			if (o->follow || (count == 0 &&
-			    time(NULL) < deadline))
+			    time(NULL) < deadline)) {
+				/* Not a long-poll that ended: no busy loop. */
+				if (wait > 0 &&
+				    mono_ms() - asked < EMPTY_SOON_MS)
+					sleep_s(1, o->stop);
 				continue;
+			}
+			break;
+		}
+		if (!page_news(seen, arr, o->peek)) {
+			rc = repeating(json_string_value(json_object_get(
+			    json_array_get(arr, 0), "id")));
 			break;
 		}
 		a.n = 0;
 		last = NULL;
-		if ((rc = print_page(log, arr, &a, &count, &last,
-		    &torn)) != 0)
+		if ((rc = print_page(c, log, seen, arr, &a, &count, &last,
+		    &torn, &foreign)) != 0) {
+			/* Before a foreign record: printed, so acknowledged
+			 * now (else remembered, and acknowledged next time). */
+			if (foreign && !o->peek && a.n > 0)
+				(void)acknowledge(c, log, seen, &a);
 			break;
+		}
 		if (o->peek) {
-			memcpy(after, last, ID_LEN + 1);
-		} else if ((rc = sync_output()) != 0 ||
-		    (rc = api_ack(c, a.v, a.n)) != 0 ||
-		    (rc = recvlog_acked(log, a.v, a.n)) != 0) {
+			if (last != NULL)
+				memcpy(after, last, ID_LEN + 1);
+		} else if ((rc = acknowledge(c, log, seen, &a)) != 0) {
 			/* Printed and remembered: acknowledged next time. */
 			if (follow_on(o, rc, &pause))
 				continue;
@@ -304,5 +435,19 @@ receive_run(struct client *c, const struct receive_opts *o)
 	}
 	json_decref(arr);
 	recvlog_close(log);
+	return rc;
+}
+
+int
+receive_run(struct client *c, const struct receive_opts *o)
+{
+	struct recvseen *seen;
+	int rc;
+
+	if ((seen = recvseen_new()) == NULL)
+		return E2E_EX_SOFTWARE;
+	rc = o->legacy ? receive_legacy(c, o, seen) :
+	    receive_pages(c, o, seen);
+	recvseen_free(seen);
 	return rc;
 }
