@@ -222,6 +222,22 @@ pending_ids() {
 		END { for (i in p) print i }' "$BOB_LOG"
 }
 
+# fifo_opened_by PID: waits (up to 30 s) until process PID has $T/fifo
+# open.
+fifo_opened_by() {
+	local i fd fifo
+	fifo=$(readlink -f "$T/fifo")
+	for i in $(seq 1 600); do
+		for fd in /proc/"$1"/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = "$fifo" ] && return 0
+		done
+		kill -0 "$1" 2>/dev/null || { echo "cat $1 exited early" >&2; return 1; }
+		sleep 0.05
+	done
+	echo "cat $1 never opened the FIFO" >&2
+	return 1
+}
+
 # crash_run MODE N: the main scenario. A background sender sends N
 # messages from alice to bob (every 5th a large one, 150-380 KiB of
 # plaintext, so that kills land in mid-write), recording each id in
@@ -273,10 +289,15 @@ crash_run() {
 			    >> "$T/inbox.jsonl" 2>> "$T/recv.err" 3>&- &
 			pid=$!
 		else
-			cat "$T/fifo" >> "$T/inbox.jsonl" 3>&- &
+			# This shell holds the FIFO open read-write while both
+			# ends start, so that neither open blocks, whatever
+			# the order the two processes run in, and nothing
+			# written is dropped before cat has it open.
+			exec 4<> "$T/fifo"
+			cat "$T/fifo" >> "$T/inbox.jsonl" 3>&- 4>&- &
 			catpid=$!
 			E2E_HOME="$T/home-bob" e2e-recv --retry-time 1 \
-			    > "$T/fifo" 2>> "$T/recv.err" 3>&- &
+			    > "$T/fifo" 2>> "$T/recv.err" 3>&- 4>&- &
 			pid=$!
 		fi
 		# Most kills early, where the printing and acknowledging are.
@@ -293,10 +314,10 @@ crash_run() {
 			wait "$pid" || rc=$?
 		} 2>/dev/null
 		if [ "$mode" = pipe ]; then
-			# Killed before it opened the FIFO, e2e-recv would
-			# leave cat waiting for a writer: be one, for a moment
-			# (read-write, so this never blocks).
-			exec 4<> "$T/fifo"
+			# Let go of the FIFO only once cat has it open (its
+			# open cannot block while this shell holds it): cat
+			# then reads what is left and sees its end.
+			fifo_opened_by "$catpid" || return 1
 			exec 4>&-
 			wait "$catpid"
 		fi
