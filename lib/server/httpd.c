@@ -307,6 +307,7 @@ parse_body(struct req *r)
 	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
 	char why[200];
 	size_t tlen;
+	int status;
 
 	if (r->body.len == 0) {
 		r->params = json_object();
@@ -332,10 +333,9 @@ parse_body(struct req *r)
 		}
 	} else if (tlen == 33 && strncasecmp(type,
 	    "application/x-www-form-urlencoded", 33) == 0) {
-		r->params = form_parse((const char *)r->body.p, r->body.len, why,
-		    sizeof(why));
-		if (r->params == NULL) {
-			respond_error(r, 400, "%s", why);
+		if ((status = form_parse((const char *)r->body.p,
+		    r->body.len, &r->params, why, sizeof(why))) != 0) {
+			respond_error(r, (unsigned)status, "%s", why);
 			return -1;
 		}
 	} else {

@@ -1,6 +1,6 @@
 /*
- * The server's passwords and tokens (auth.c), failure counters
- * (throttle.c) and form bodies (form.c), at the function level:
+ * The server's passwords and tokens (auth.c) and failure counters
+ * (throttle.c), at the function level (form bodies: test_srv_form.c):
  * SECURITY-TESTS.md B1-B3, T1-T3, T6, T7 and K14 (RFC 7515 A.1, A.5).
  * The bats file tests/bats/server_auth.bats drives the same through a
  * real server.
@@ -16,7 +16,6 @@
 #include "b64.h"
 #include "buf.h"
 #include "crypto.h"
-#include "form.h"
 #include "jsonio.h"
 #include "store.h"
 #include "throttle.h"
@@ -1053,130 +1052,6 @@ test_throttle_full(void)
 	throttle_free(t);
 }
 
-/* ---- form.c ---- */
-
-static json_t *
-form(const char *body)
-{
-	char why[128];
-
-	return form_parse(body, strlen(body), why, sizeof(why));
-}
-
-/* 1 when body parses to exactly the JSON object expect. */
-static int
-form_is(const char *body, size_t len, const char *expect)
-{
-	char why[128];
-	json_t *got = form_parse(body, len, why, sizeof(why));
-	json_t *want = json_loads(expect, 0, NULL);
-	int ok = got != NULL && want != NULL && json_equal(got, want);
-
-	if (!ok)
-		fprintf(stderr, "form \"%.*s\": %s\n", (int)len, body,
-		    got ? "different" : why);
-	json_decref(got);
-	json_decref(want);
-	return ok;
-}
-
-static int
-form_refused(const char *body, size_t len, const char *reason)
-{
-	char why[128] = "unchanged";
-	json_t *got = form_parse(body, len, why, sizeof(why));
-	int ok = got == NULL && strcmp(why, reason) == 0;
-
-	if (!ok)
-		fprintf(stderr, "form \"%.*s\": %s\n", (int)len, body,
-		    got ? "accepted" : why);
-	json_decref(got);
-	return ok;
-}
-
-#define FORM_IS(b, e) CHECK(form_is((b), sizeof(b) - 1, (e)))
-#define FORM_BAD(b) \
-	CHECK(form_refused((b), sizeof(b) - 1, "malformed form field"))
-
-static void
-test_form(void)
-{
-	json_t *v;
-
-	FORM_IS("name=alice&password=pw",
-	    "{\"name\":\"alice\",\"password\":\"pw\"}");
-	FORM_IS("", "{}");
-	FORM_IS("a=1&&b=2", "{\"a\":\"1\",\"b\":\"2\"}");
-	FORM_IS("&a=1&", "{\"a\":\"1\"}");
-	FORM_IS("&&&", "{}");
-	/* %XX in names and values, either case; + is a space. */
-	FORM_IS("%41%42=%7e%7E+x", "{\"AB\":\"~~ x\"}");
-	FORM_IS("a+b=c+d", "{\"a b\":\"c d\"}");
-	FORM_IS("a=%2B%26%3D%25", "{\"a\":\"+&=%\"}");
-	FORM_IS("a=b=c", "{\"a\":\"b=c\"}");
-	/* Empty values, first or not. */
-	FORM_IS("a=", "{\"a\":\"\"}");
-	FORM_IS("a", "{\"a\":\"\"}");
-	FORM_IS("a=1&b=", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("b=&a=1", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("b&a=1", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("ids=A,B,C", "{\"ids\":\"A,B,C\"}");
-	/* UTF-8, raw or escaped. */
-	FORM_IS("p=caf%C3%A9", "{\"p\":\"caf\\u00e9\"}");
-	FORM_IS("p=caf\xc3\xa9", "{\"p\":\"caf\\u00e9\"}");
-	FORM_IS("p=%F0%9F%98%80", "{\"p\":\"\\ud83d\\ude00\"}");
-	/* Every field is a string, whatever it looks like. */
-	FORM_IS("n=1&t=true&z=null", "{\"n\":\"1\",\"t\":\"true\","
-	    "\"z\":\"null\"}");
-
-	/* A name given twice, also spelt differently. */
-	CHECK(form_refused("a=1&a=2", 7, "form field given twice"));
-	CHECK(form_refused("a=1&%61=2", 9, "form field given twice"));
-	CHECK(form_refused("a=1&a", 5, "form field given twice"));
-	/* Bad escapes. */
-	FORM_BAD("%");
-	FORM_BAD("a=%");
-	FORM_BAD("a=%4");
-	FORM_BAD("a=%4G");
-	FORM_BAD("a=%G4");
-	FORM_BAD("a=%%41");
-	FORM_BAD("a=% 41");
-	FORM_BAD("%zz=1");
-	FORM_BAD("a=%41%");
-	/* NUL, escaped or raw. */
-	FORM_BAD("a=%00");
-	FORM_BAD("a=abc%00def");
-	FORM_BAD("%00=x");
-	FORM_BAD("a=b\0c");
-	/* Not UTF-8. */
-	FORM_BAD("a=%FF");
-	FORM_BAD("a=%E9");
-	FORM_BAD("a=caf%C3");
-	FORM_BAD("a=%C0%AF");
-	FORM_BAD("a=%ED%A0%80");
-	FORM_BAD("a=%F4%90%80%80");
-	FORM_BAD("a=\xff");
-	FORM_BAD("%FF=a");
-	/* The length given counts, not a NUL. */
-	v = form_parse("a=1&b=2", 3, (char[64]){ 0 }, 64);
-	CHECK(v != NULL && json_object_size(v) == 1);
-	json_decref(v);
-	/* A big body. */
-	{
-		size_t n = 1 << 20;
-		char *big = malloc(n + 3);
-
-		memcpy(big, "a=", 2);
-		memset(big + 2, 'x', n);
-		big[n + 2] = '\0';
-		v = form(big);
-		CHECK(v != NULL && json_string_length(json_object_get(v,
-		    "a")) == n);
-		json_decref(v);
-		free(big);
-	}
-}
-
 int
 main(void)
 {
@@ -1219,7 +1094,6 @@ main(void)
 	RUN(test_throttle_limits);
 	RUN(test_throttle_long_key);
 	RUN(test_throttle_full);
-	RUN(test_form);
 	RUN(test_token_overflow);
 	return harness_end();
 }
