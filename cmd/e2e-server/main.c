@@ -56,6 +56,11 @@ usage(FILE *f)
 	    "  --threads N              connection threads (default 2)\n"
 	    "  --max-wait SECONDS       longest long-poll (default 60)\n"
 	    "  --quiet                  no request log on standard error\n"
+	    "  --import-users FILE      first, an original E2E Chat server's "
+	    "users\n"
+	    "                           (mongoexport JSON lines; see "
+	    "docs/COMPAT.md)\n"
+	    "  --import-messages FILE   then its waiting messages (the same)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s", err_exit_codes_help);
@@ -81,7 +86,8 @@ main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_DB, O_SECRET, O_TTL, O_COST, O_MAXMSG,
 	    O_SIGNIN, O_SIGNIN_ADDR, O_SIGNUP, O_WINDOW, O_MAXCONN, O_PERIP,
-	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET };
+	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET, O_IMPORT_USERS,
+	    O_IMPORT_MESSAGES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -99,18 +105,22 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-wait", required_argument, NULL, O_MAXWAIT },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "import-users", required_argument, NULL, O_IMPORT_USERS },
+		{ "import-messages", required_argument, NULL,
+		    O_IMPORT_MESSAGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_config c;
 	unsigned long n;
-	int ch, rc, seen[O_QUIET - O_LISTEN + 1];
+	int ch, rc, seen[O_IMPORT_MESSAGES - O_LISTEN + 1];
 	static const char *const names[] = { "--listen", "--db",
 		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
 		"--signin-limit", "--signin-addr-limit", "--signup-limit",
 		"--limit-window", "--max-connections", "--max-per-ip",
-		"--timeout", "--threads", "--max-wait", "--quiet" };
+		"--timeout", "--threads", "--max-wait", "--quiet",
+		"--import-users", "--import-messages" };
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
@@ -119,7 +129,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		n = 0;
 		/* Each option once (STYLE.md 4). */
-		if (ch >= O_LISTEN && ch <= O_QUIET &&
+		if (ch >= O_LISTEN && ch <= O_IMPORT_MESSAGES &&
 		    cli_once(&seen[ch - O_LISTEN], names[ch - O_LISTEN]) != 0)
 			return E2E_EX_USAGE;
 		switch (ch) {
@@ -200,6 +210,12 @@ main(int argc, char **argv)
 			break;
 		case O_QUIET:
 			c.quiet = 1;
+			break;
+		case O_IMPORT_USERS:
+			c.import_users = optarg;
+			break;
+		case O_IMPORT_MESSAGES:
+			c.import_messages = optarg;
 			break;
 		case 'h':
 			usage(stdout);

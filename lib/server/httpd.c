@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "form.h"
+#include "import.h"
 #include "names.h"
 #include "jsonio.h"
 #include "term.h"
@@ -854,6 +855,9 @@ start(struct server *s)
 		err_error("bcrypt does not work here");
 		return E2E_EX_SOFTWARE;
 	}
+	/* An original server's users and messages, before serving. */
+	if ((rc = import_run(&s->store, c)) != 0)
+		return rc;
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);

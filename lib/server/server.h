@@ -26,6 +26,8 @@ struct server_config {
 	unsigned threads;		/* connection threads */
 	unsigned max_wait;		/* long-poll seconds */
 	int quiet;			/* no request log */
+	const char *import_users;	/* the original's, at start (import.h) */
+	const char *import_messages;
 };
 
 /* Fills in the defaults. */

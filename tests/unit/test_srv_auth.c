@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <crypt.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
@@ -212,6 +213,83 @@ test_password_prefixes(void)
 	CHECK(auth_password_check("pw", 2, other) == 0);
 	memcpy(other + 4, "03", 2);
 	CHECK(auth_password_check("pw", 2, other) == 0);
+}
+
+/*
+ * compat: an original server's hash (a plain bcrypt of the password,
+ * imported behind AUTH_ORIGINAL_PREFIX): checked as it was made, then to
+ * be made again (cost 0). Never confused with this server's hashes.
+ */
+static void
+test_original_hash(void)
+{
+	char plain[STORE_HASH_MAX + 1], stored[STORE_HASH_MAX + 1];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], pw[100], pw72[73];
+	char ours[STORE_HASH_MAX + 1];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *h;
+	static const char *const kinds[] = { "$2a$", "$2b$" };
+	size_t i;
+
+	if (cd == NULL)
+		exit(2);
+	for (i = 0; i < 2; i++) {
+		/* What the original stored: bcrypt of the raw password. */
+		CHECK(crypt_gensalt_rn(kinds[i], 4, NULL, 0, setting,
+		    sizeof(setting)) != NULL);
+		h = crypt_rn("old password", setting, cd, sizeof(*cd));
+		CHECK(h != NULL && strlen(h) == 60);
+		memcpy(plain, h, 61);
+		CHECK(auth_original_hash(plain, stored) == 0);
+		CHECK(strncmp(stored, AUTH_ORIGINAL_PREFIX, 9) == 0 &&
+		    strcmp(stored + 9, plain) == 0);
+		CHECK(auth_password_check("old password", 12, stored) == 1);
+		CHECK(auth_password_check("old passwore", 12, stored) == 0);
+		CHECK(auth_password_check("old passwor", 11, stored) == 0);
+		/* Below every cost: made again at the first sign-in. */
+		CHECK(auth_hash_cost(stored) == 0);
+		/* Without the prefix it is not accepted (B3 stays). */
+		CHECK(auth_password_check("old password", 12, plain) == 0);
+	}
+	/* bcrypt reads 72 bytes, as the original's did. */
+	memset(pw, 'p', sizeof(pw));
+	memcpy(pw72, pw, 72);
+	pw72[72] = '\0';
+	CHECK(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting,
+	    sizeof(setting)) != NULL);
+	h = crypt_rn(pw72, setting, cd, sizeof(*cd));
+	CHECK(h != NULL && auth_original_hash(h, stored) == 0);
+	CHECK(auth_password_check(pw, 72, stored) == 1);
+	CHECK(auth_password_check(pw, 100, stored) == 1);
+	CHECK(auth_password_check(pw, 71, stored) == 0);
+	/* A NUL never reaches crypt. */
+	pw[10] = '\0';
+	CHECK(auth_password_check(pw, 72, stored) == 0);
+	/* Only bcrypt $2a$/$2b$ hashes, cost 04 to 31, whole. */
+#define TAIL "abcdefghijklmnopqrstuuBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	CHECK(auth_original_hash("$2y$04$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2x$04$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$03$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$32$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$04$" TAIL "B", stored) == -1);
+	CHECK(auth_original_hash("$2a$04$!bcdefghijklmnopqrstuu"
+	    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", stored) == -1);
+	CHECK(auth_original_hash("$2a$04$" TAIL, stored) == 0);
+	CHECK(auth_original_hash("$2b$31$" TAIL, stored) == 0);
+#undef TAIL
+	CHECK(auth_original_hash("plain", stored) == -1);
+	CHECK(auth_original_hash("", stored) == -1);
+	/* A damaged stored one is refused, and is no cost. */
+	CHECK(auth_password_check("pw", 2, "original:") == 0);
+	CHECK(auth_password_check("pw", 2, "original:$2b$04$") == 0);
+	CHECK(auth_hash_cost("original:$2b$04$") == -1);
+	/* This server's own hash behind the prefix is not ours either. */
+	CHECK(auth_password_hash("pw", 2, 4, ours) == 0);
+	memcpy(stored, AUTH_ORIGINAL_PREFIX, 9);
+	memcpy(stored + 9, ours, 61);
+	CHECK(auth_password_check("pw", 2, stored) == 0);
+	wipe(cd, sizeof(*cd));
+	free(cd);
 }
 
 static void
@@ -1069,6 +1147,7 @@ main(void)
 	RUN(test_password_72_bytes);
 	RUN(test_password_nul);
 	RUN(test_password_prefixes);
+	RUN(test_original_hash);
 	RUN(test_hash_cost);
 	RUN(test_secret_file);
 	RUN(test_secret_kept);
