@@ -355,7 +355,7 @@ form_parse(const char *body, size_t len, json_t **out, char *why,
 			    FORM_FIELDS_MAX);
 			return 413;
 		}
-	if ((*out = json_object()) == NULL ||
+	if ((*out = json_object()) == NULL || buf_reserve(&text, len) != 0 ||
 	    utf8_repair((const uint8_t *)body, len, &text) != 0) {
 		snprintf(why, size, "internal error");
 		goto out;
