@@ -15,8 +15,8 @@ HINT="e2e-server: hint: see e2e-server --help"
 # Every long option main.c gives getopt_long.
 OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     signin-limit signin-addr-limit signup-limit limit-window
-    max-connections max-per-ip timeout threads max-wait quiet help
-    version)
+    max-connections max-per-ip timeout threads max-wait quiet
+    import-users import-messages help version)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the

@@ -41,6 +41,8 @@ from cryptography.hazmat.primitives import serialization
 import seed_reference as ref
 
 FORM = "application/x-www-form-urlencoded"
+# Said before every failure: the roundtrip's seed, to run it again.
+PREFIX = ""
 
 
 class Server:
@@ -66,9 +68,13 @@ class Server:
         return r.status, r.read()
 
 
+def fail(msg):
+    sys.exit(PREFIX + msg)
+
+
 def must(status, data, what, want=200):
     if status != want:
-        sys.exit("%s: HTTP %d %s" % (what, status, data[:200]))
+        fail("%s: HTTP %d %s" % (what, status, data[:200]))
     return json.loads(data) if data else None
 
 
@@ -77,7 +83,7 @@ def account(srv, name, password):
     body = "name=" + name + "&password=" + password
     st, data = srv.post("/users/signup", body)
     if st not in (200, 409):
-        sys.exit("signup %s: HTTP %d %s" % (name, st, data))
+        fail("signup %s: HTTP %d %s" % (name, st, data))
     return must(*srv.post("/users/signin", body), "signin " + name)["token"]
 
 
@@ -112,6 +118,8 @@ ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 def roundtrip(url, apub, akey, bpub, bkey, n, seed):
+    global PREFIX
+    PREFIX = "roundtrip seed %d: " % seed
     rnd = random.Random(seed)
     keys = {"alice": (load(apub, False), load(akey, True)),
             "bob": (load(bpub, False), load(bkey, True))}
@@ -156,7 +164,7 @@ def roundtrip(url, apub, akey, bpub, bkey, n, seed):
         if stored != want:
             bad = next(i for i, (a, b) in enumerate(zip(stored, want))
                        if a != b) if len(stored) == len(want) else -1
-            sys.exit("%s: %d stored, %d sent; first difference at %d"
+            fail("%s: %d stored, %d sent; first difference at %d"
                      % (u, len(stored), len(want), bad))
     # Delivered as sent, in order, and readable by the original's
     # Decryptor, its Latin-1 text unchanged.
@@ -165,14 +173,14 @@ def roundtrip(url, apub, akey, bpub, bkey, n, seed):
         for k, (jsonMsg, text, frm) in enumerate(sent[u]):
             got = take(srv, tok[u], u, frm)
             if got != jsonMsg:
-                sys.exit("%s: message %d from %s differs:\n%r\n%r"
+                fail("%s: message %d from %s differs:\n%r\n%r"
                          % (u, k, frm, got, jsonMsg))
             if ref.decrypt(priv, got).decode("latin-1") != text:
-                sys.exit("%s: message %d does not decrypt to its text"
+                fail("%s: message %d does not decrypt to its text"
                          % (u, k))
         for frm in ("alice", "bob"):
             if take(srv, tok[u], u, frm) is not None:
-                sys.exit("%s: a message from %s left over" % (u, frm))
+                fail("%s: a message from %s left over" % (u, frm))
     print("%d messages stored and delivered byte for byte; %d held %%XX"
           % (n, escapes))
 
