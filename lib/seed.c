@@ -1,6 +1,7 @@
 /* seed.c - the original E2E Chat format (see seed.h). */
 #include "seed.h"
 #include "aead.h"
+#include "charset.h"
 #include "crypto.h"
 #include "err.h"
 #include "jsonio.h"
@@ -97,6 +98,43 @@ out:
 	free(ct);
 	buf_free(&text);
 	return rc;
+}
+
+int
+seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out)
+{
+	struct latin1_error e;
+	int rc;
+
+	out->secret = 1;
+	if ((rc = latin1_from_utf8(text, len, out, &e)) == 0)
+		return 0;
+	buf_clear(out);
+	if (rc == -2)
+		return E2E_EX_SOFTWARE;	/* reported */
+	if (e.invalid) {
+		err_error("the message is not UTF-8 text: byte 0x%02X at "
+		    "character %zu (byte offset %zu) is not part of a valid "
+		    "character", (unsigned)e.cp, e.index, e.offset);
+		err_hint("the seed format's text is Latin-1, converted from "
+		    "UTF-8; --binary sends the bytes as they are");
+	} else {
+		err_error("the message holds U+%04X at character %zu (byte "
+		    "offset %zu), which the seed format cannot carry: its text "
+		    "is Latin-1 (U+0000 to U+00FF)", (unsigned)e.cp, e.index,
+		    e.offset);
+		err_hint("send it as a JWE (without --format seed), or send "
+		    "the bytes as they are with --binary");
+	}
+	return E2E_EX_DATAERR;
+}
+
+int
+seed_text_to_utf8(const uint8_t *pt, size_t len, struct buf *out)
+{
+	out->secret = 1;
+	/* Only running out of memory fails (reported). */
+	return latin1_to_utf8(pt, len, out) == 0 ? 0 : E2E_EX_SOFTWARE;
 }
 
 void

@@ -29,6 +29,20 @@
 int seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
     struct sink *out);
 
+/*
+ * The seed format's text is Latin-1: the original client encrypted
+ * bytes(message, "latin-1") and showed .decode("latin-1"). This converts
+ * UTF-8 text to the Latin-1 bytes to encrypt, into out (a secret
+ * buffer). A character above U+00FF, or bytes that are not UTF-8, are
+ * refused, naming the character (or byte) and where it stands. Returns 0,
+ * 65 (reported) or 70.
+ */
+int seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out);
+
+/* A seed plaintext (Latin-1) as UTF-8 text, into out (a secret buffer).
+ * Returns 0 or 70 (reported). */
+int seed_text_to_utf8(const uint8_t *pt, size_t len, struct buf *out);
+
 /* Undoes the "ampersand"/"plusplus" replacements in place. */
 void seed_unreplace(char *text, size_t *len);
 

@@ -22,6 +22,7 @@
 #include "keyfile.h"
 #include "message.h"
 #include "myname.h"
+#include "seed.h"
 #include "term.h"
 #include "trust.h"
 
@@ -39,6 +40,7 @@ usage(FILE *f)
 	    "from FILE or standard input, checks it and writes the plaintext "
 	    "to OUT or\n"
 	    "standard output. Nothing is written unless every check passed.\n"
+	    "The text of a seed message is Latin-1: it is written as UTF-8.\n"
 	    "\n"
 	    "Stream mode: when the first line is a record of e2e-recv\n"
 	    "({\"id\",\"from\",\"sent_at\",\"message\",...}), or with "
@@ -76,6 +78,8 @@ usage(FILE *f)
 	    "session\n"
 	    "                           nor the config file's name = NAME "
 	    "says it\n"
+	    "      --binary             a seed message's plaintext as decrypted, "
+	    "not as UTF-8\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected PRIVKEY "
 	    "(else\n"
@@ -91,6 +95,27 @@ usage(FILE *f)
 	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
 	    "  (a jq -r reader must filter control characters: see README)\n"
 	    "\n%s", err_exit_codes_help);
+}
+
+/* A seed message's Latin-1 text is shown as UTF-8, unless --binary. */
+static int seed_as_utf8 = 1;
+
+/*
+ * Points m's plaintext at its UTF-8 form in text (a secret buffer) when
+ * m is a seed message and --binary was not given. Returns 0 or 70.
+ */
+static int
+seed_text(struct message *m, struct buf *text)
+{
+	int rc;
+
+	if (m->format != MESSAGE_SEED || !seed_as_utf8 || m->pt_len == 0)
+		return 0;
+	if ((rc = seed_text_to_utf8(m->pt, m->pt_len, text)) != 0)
+		return rc;
+	m->pt = text->p;
+	m->pt_len = text->len;
+	return 0;
 }
 
 /* Writes all of p to standard output at once: each line is seen as soon
@@ -126,7 +151,7 @@ one_record(const struct open_opts *given, struct trust *t,
 	struct open_opts oo = *given;
 	struct record r;
 	struct message m;
-	struct buf out = BUF_SECRET_INIT;
+	struct buf out = BUF_SECRET_INIT, text = BUF_SECRET_INIT;
 	char why[320], id[128], from[128], warning[512];
 	int rc;
 
@@ -170,6 +195,11 @@ one_record(const struct open_opts *given, struct trust *t,
 		err_warn("message %s from %s: A256GCM with several recipients "
 		    "and no key commitment: other recipients may have read a "
 		    "different message", id, from);
+	/* Text, unless the Latin-1 holds a NUL: "data" then carries the
+	 * bytes as decrypted. */
+	if ((m.pt_len == 0 || memchr(m.pt, '\0', m.pt_len) == NULL) &&
+	    (rc = seed_text(&m, &text)) != 0)
+		goto out;
 	if ((rc = record_format(&r, &m, warning, ascii, &out)) != 0)
 		goto out;
 	if ((rc = write_out(out.p, out.len)) != 0)
@@ -177,6 +207,7 @@ one_record(const struct open_opts *given, struct trust *t,
 	rc = trust_shown(t, r.from, r.id, &m);
 out:
 	buf_free(&out);		/* wipes the plaintext printed */
+	buf_free(&text);
 	message_free(&m);
 	record_free(&r);
 	return rc;
@@ -266,6 +297,7 @@ main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "stream", no_argument, NULL, 'S' },
 		{ "as", required_argument, NULL, 'A' },
+		{ "binary", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -279,6 +311,7 @@ main(int argc, char **argv)
 	struct message m;
 	struct inbox in;
 	struct outfile out = OUTFILE_INIT;
+	struct buf utf8 = BUF_SECRET_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
 	struct contact signer;
 	char kid[KID_SIZE], vkid[KID_SIZE], identity[HOME_PATH_MAX];
@@ -338,6 +371,9 @@ main(int argc, char **argv)
 			if (cli_once(&seen_A, "--as") != 0)
 				return E2E_EX_USAGE;
 			as = optarg;
+			break;
+		case 'B':
+			seed_as_utf8 = 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -448,6 +484,8 @@ main(int argc, char **argv)
 			err_hint("%s", m.hint);
 		goto out;
 	}
+	if ((rc = seed_text(&m, &utf8)) != 0)
+		goto out;
 	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
 		goto out;
 	/* Escape sequences from a stranger must not reach a terminal,
@@ -465,6 +503,7 @@ main(int argc, char **argv)
 	message_report(&m);
 out:
 	outfile_abort(&out);
+	buf_free(&utf8);
 	message_free(&m);
 	EVP_PKEY_free(key);
 	contact_free(&signer);

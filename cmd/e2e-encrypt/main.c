@@ -58,7 +58,11 @@ usage(FILE *f)
 	    "      --format FORMAT      jwe (default), or seed: the original "
 	    "E2E Chat format,\n"
 	    "                           one recipient, unsigned, for the "
-	    "original client\n"
+	    "original client;\n"
+	    "                           its text is Latin-1: UTF-8 input is "
+	    "converted\n"
+	    "      --binary             with --format seed: encrypt the bytes "
+	    "as they are\n"
 	    "  -o, --output OUT         write the envelope to OUT\n"
 	    "  -f, --force              overwrite OUT even if it holds a private "
 	    "key\n"
@@ -90,6 +94,7 @@ main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-sign", no_argument, NULL, 'N' },
 		{ "from", required_argument, NULL, 'W' },
+		{ "binary", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -107,6 +112,7 @@ main(int argc, char **argv)
 	struct input_view pt;
 	struct outfile out = OUTFILE_INIT;
 	struct sink sink;
+	struct buf latin1 = BUF_SECRET_INIT;
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
 	const char *rsrc[JWE_MAX_RECIPIENTS];
@@ -115,7 +121,7 @@ main(int argc, char **argv)
 	size_t nr = 0, nargs = 0, i, j, k, max = DEFAULT_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
 	int seen_P = 0, seen_M = 0, seen_W = 0, force = 0, no_sign = 0;
-	int file_recipient = 0;
+	int file_recipient = 0, binary = 0;
 
 	cli_start(argv[0]);
 	memset(r, 0, sizeof(r));
@@ -174,6 +180,9 @@ main(int argc, char **argv)
 				return E2E_EX_USAGE;
 			from = optarg;
 			break;
+		case 'B':
+			binary = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -200,6 +209,9 @@ main(int argc, char **argv)
 			    "-r, and no -s or --enc");
 	} else if (strcmp(format, "jwe") != 0) {
 		return cli_usage_error("--format must be jwe or seed");
+	} else if (binary) {
+		return cli_usage_error("--binary is only used with --format "
+		    "seed");
 	} else if ((so.enc = jwe_enc_by_name(encname ? encname :
 	    "A256CBC-HS512")) == NULL) {
 		return cli_usage_error("--enc must be A256CBC-HS512 or A256GCM");
@@ -292,9 +304,14 @@ main(int argc, char **argv)
 		goto out;
 	sink = sink_outfile(&out);
 	if (so.enc == NULL) {
+		/* The original client's text is Latin-1. */
+		if (!binary && (rc = seed_text_from_utf8(pt.p, pt.len,
+		    &latin1)) != 0)
+			goto out;
 		err_warn("the seed format authenticates neither its IV nor its "
 		    "sender; use it only to talk to the original client");
-		rc = seed_encrypt(r[0].pub, pt.p, pt.len, &sink);
+		rc = seed_encrypt(r[0].pub, binary ? pt.p : latin1.p,
+		    binary ? pt.len : latin1.len, &sink);
 	} else {
 		so.r = r;
 		so.nr = nr;
@@ -324,5 +341,6 @@ out:
 		EVP_PKEY_free(r[i].pub);
 	EVP_PKEY_free(sk);
 	file_view_free(&pt);
+	buf_free(&latin1);
 	return rc;
 }

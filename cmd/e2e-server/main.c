@@ -70,6 +70,11 @@ usage(FILE *f)
 	    "  --check-names            print the groups of existing names "
 	    "that look alike\n"
 	    "                           (one line each) and exit\n"
+	    "  --import-users FILE      first, an original E2E Chat server's "
+	    "users\n"
+	    "                           (mongoexport JSON lines; see "
+	    "docs/COMPAT.md)\n"
+	    "  --import-messages FILE   then its waiting messages (the same)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s", err_exit_codes_help);
@@ -95,7 +100,8 @@ main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_DB, O_SECRET, O_TTL, O_COST, O_MAXMSG,
 	    O_SIGNIN, O_SIGNIN_ADDR, O_SIGNUP, O_WINDOW, O_MAXCONN, O_PERIP,
-	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET };
+	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET, O_IMPORT_USERS,
+	    O_IMPORT_MESSAGES };
 	enum { O_PUBLIC_URL = 512, O_QUARANTINE, O_CHECK_NAMES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -117,6 +123,9 @@ main(int argc, char **argv)
 		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
 		{ "name-quarantine", required_argument, NULL, O_QUARANTINE },
 		{ "check-names", no_argument, NULL, O_CHECK_NAMES },
+		{ "import-users", required_argument, NULL, O_IMPORT_USERS },
+		{ "import-messages", required_argument, NULL,
+		    O_IMPORT_MESSAGES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -126,12 +135,13 @@ main(int argc, char **argv)
 	long long d;
 	char url[KEYPROOF_URL_MAX];
 	int check_names = 0, seen_url = 0, seen_quarantine = 0;
-	int ch, rc, seen[O_QUIET - O_LISTEN + 1];
+	int ch, rc, seen[O_IMPORT_MESSAGES - O_LISTEN + 1];
 	static const char *const names[] = { "--listen", "--db",
 		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
 		"--signin-limit", "--signin-addr-limit", "--signup-limit",
 		"--limit-window", "--max-connections", "--max-per-ip",
-		"--timeout", "--threads", "--max-wait", "--quiet" };
+		"--timeout", "--threads", "--max-wait", "--quiet",
+		"--import-users", "--import-messages" };
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
@@ -140,7 +150,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		n = 0;
 		/* Each option once (STYLE.md 4). */
-		if (ch >= O_LISTEN && ch <= O_QUIET &&
+		if (ch >= O_LISTEN && ch <= O_IMPORT_MESSAGES &&
 		    cli_once(&seen[ch - O_LISTEN], names[ch - O_LISTEN]) != 0)
 			return E2E_EX_USAGE;
 		switch (ch) {
@@ -240,6 +250,12 @@ main(int argc, char **argv)
 			break;
 		case O_CHECK_NAMES:
 			check_names = 1;
+			break;
+		case O_IMPORT_USERS:
+			c.import_users = optarg;
+			break;
+		case O_IMPORT_MESSAGES:
+			c.import_messages = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -72,12 +72,87 @@ out:
 	return rc;
 }
 
+/*
+ * A bcrypt hash as the original server's bcrypt wrote it: $2a$ or $2b$,
+ * a cost of 04 to 31, 22 characters of salt and 31 of hash in bcrypt's
+ * base64. Returns 1 or 0.
+ */
+static int
+plain_bcrypt(const char *h)
+{
+	static const char b64[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	int cost;
+
+	if ((strncmp(h, "$2a$", 4) != 0 && strncmp(h, "$2b$", 4) != 0) ||
+	    h[4] < '0' || h[4] > '3' || h[5] < '0' || h[5] > '9' ||
+	    h[6] != '$' || strlen(h) != 60 || strspn(h + 7, b64) != 53)
+		return 0;
+	cost = (h[4] - '0') * 10 + (h[5] - '0');
+	return cost >= 4 && cost <= 31;
+}
+
+/* The original server's hash in a stored hash (AUTH_ORIGINAL_PREFIX and
+ * a plain bcrypt hash), or NULL: the one place that tells them apart. */
+static const char *
+original_hash(const char *hash)
+{
+	size_t n = sizeof(AUTH_ORIGINAL_PREFIX) - 1;
+
+	if (strncmp(hash, AUTH_ORIGINAL_PREFIX, n) != 0 ||
+	    !plain_bcrypt(hash + n))
+		return NULL;
+	return hash + n;
+}
+
+int
+auth_original_hash(const char *bcrypt, char out[STORE_HASH_MAX + 1])
+{
+	if (!plain_bcrypt(bcrypt))
+		return -1;
+	snprintf(out, STORE_HASH_MAX + 1, "%s%s", AUTH_ORIGINAL_PREFIX, bcrypt);
+	return 0;
+}
+
+/*
+ * The original's check: bcrypt of the password as given, which bcrypt
+ * reads up to its first 72 bytes (so did the original). A password
+ * holding a NUL cannot be given to crypt (and never reaches here: both
+ * body parsers refuse it). Takes the hash's own cost in time.
+ */
+static int
+original_check(const char *pw, size_t len, const char *bcrypt)
+{
+	char input[73];
+	struct crypt_data *cd;
+	const char *h;
+	int ok = 0;
+
+	if (memchr(pw, '\0', len) != NULL)
+		return 0;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	if (len > 72)
+		len = 72;
+	memcpy(input, pw, len);
+	input[len] = '\0';
+	h = crypt_rn(input, bcrypt, cd, sizeof(*cd));
+	ok = h != NULL && strlen(h) == 60 && CRYPTO_memcmp(h, bcrypt, 60) == 0;
+	wipe(input, sizeof(input));
+	wipe(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
 int
 auth_hash_cost(const char *hash)
 {
 	/* $2b$NN$ and 53 more characters. */
 	int cost;
 
+	/* Below every cost: made again at its first sign-in. */
+	if (original_hash(hash) != NULL)
+		return 0;
 	if (strncmp(hash, "$2b$", 4) != 0 || hash[4] < '0' || hash[4] > '9' ||
 	    hash[5] < '0' || hash[5] > '9' || hash[6] != '$' ||
 	    strlen(hash) != 60)
@@ -94,8 +169,10 @@ auth_password_check(const char *pw, size_t len, const char *hash)
 	const char *h;
 	int ok = 0;
 
+	if (original_hash(hash) != NULL)
+		return original_check(pw, len, original_hash(hash));
 	/* Only our own kind of hash: $2x$/$2y$/$2$ are never accepted (B3). */
-	if (auth_hash_cost(hash) < 0)
+	if (auth_hash_cost(hash) <= 0)
 		return 0;
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;

@@ -32,12 +32,25 @@
 int auth_password_hash(const char *pw, size_t len, unsigned cost,
     char out[STORE_HASH_MAX + 1]);
 
-/* Returns 1 when pw matches hash (a $2b$ bcrypt hash), else 0. Takes the
- * hash's own cost in time whether it matches or not. */
+/* Returns 1 when pw matches hash (a $2b$ bcrypt hash, or an original
+ * server's hash, below), else 0. Takes the hash's own cost in time
+ * whether it matches or not. */
 int auth_password_check(const char *pw, size_t len, const char *hash);
 
-/* The cost of a $2b$ hash, or -1. */
+/* The cost of a $2b$ hash; 0 for an original server's hash, so that it
+ * is made again (in this scheme) at its first sign-in; or -1. */
 int auth_hash_cost(const char *hash);
+
+/*
+ * An account imported from the original server (docs/COMPAT.md) keeps
+ * that server's hash until its first sign-in: a plain bcrypt hash of the
+ * password ($2a$ or $2b$, no pre-hash, so bcrypt's 72-byte limit applies
+ * as it did there), stored behind this prefix. auth_original_hash()
+ * checks that bcrypt is such a hash and writes its stored form to out.
+ * Returns 0 or -1.
+ */
+#define AUTH_ORIGINAL_PREFIX "original:"
+int auth_original_hash(const char *bcrypt, char out[STORE_HASH_MAX + 1]);
 
 struct auth_keys {
 	uint8_t secret[AUTH_SECRET_MAX];

@@ -1,7 +1,30 @@
 /*
- * form.h - application/x-www-form-urlencoded bodies, as the original
- * Python client sent them, read into a JSON object of strings so that the
- * routes see one shape whatever the content type.
+ * form.h - application/x-www-form-urlencoded bodies, read exactly as the
+ * original server read them, so that the original Python client, which
+ * built its bodies by hand without percent-encoding them, is understood:
+ * the original ran Express's urlencoded parser (body-parser with
+ * extended: false), which is Node's querystring.parse over the body
+ * decoded as UTF-8.
+ *
+ * - The body is decoded as UTF-8, each maximal ill-formed subpart
+ *   becoming U+FFFD (as Node's StringDecoder does), and a leading
+ *   U+FEFF dropped (iconv-lite). 1000 or more '&' are refused (413), as
+ *   body-parser refuses them.
+ * - Pairs are split on '&', name from value on the first '='; a pair
+ *   without '=' is a name with an empty value; empty pairs are skipped.
+ * - '+' is a space. A name or value is percent-decoded only when
+ *   querystring.parse would: when it holds '%' and two hex digits (with
+ *   that function's exact scan). Decoding is decodeURIComponent; when
+ *   that fails (a '%' without two hex digits, escapes that are not UTF-8),
+ *   Node's fallback: each UTF-16 unit cut to its low byte, %XX decoded,
+ *   any other '%' kept, then the bytes read as UTF-8 with U+FFFD.
+ *
+ * Two deliberate differences (docs/COMPAT.md): the value of "message",
+ * when it holds a raw '"' (the original client's JSON text always
+ * does, and no form encoder leaves a '"' raw), is not percent-decoded,
+ * so a ciphertext holding '%' and two hex digits arrives unchanged (the
+ * original server altered it); and a name given twice (Express made an
+ * array) or a field holding a NUL byte is refused with 400.
  */
 #ifndef E2E_FORM_H
 #define E2E_FORM_H
@@ -10,11 +33,16 @@
 
 #include <jansson.h>
 
+/* A body with this many '&' or more is refused (413), as body-parser's
+ * parameterLimit refused it. */
+#define FORM_FIELDS_MAX 1000
+
 /*
- * Parses body into a new object of string members. Refuses (NULL, with
- * why) a malformed %-escape, a name given twice, a NUL byte, and text that
- * is not UTF-8.
+ * Parses body (len bytes, not NUL-terminated) into *out, a new object of
+ * string members (valid UTF-8). Returns 0, or the HTTP status of the
+ * refusal (400, 413; 500 when out of memory) with why.
  */
-json_t *form_parse(const char *body, size_t len, char *why, size_t size);
+int form_parse(const char *body, size_t len, json_t **out, char *why,
+    size_t size);
 
 #endif

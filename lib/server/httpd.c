@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "form.h"
+#include "import.h"
 #include "names.h"
 #include "jsonio.h"
 #include "term.h"
@@ -347,6 +348,7 @@ parse_body(struct req *r)
 	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
 	char why[200];
 	size_t tlen;
+	int status;
 
 	if (r->body.len == 0) {
 		r->params = json_object();
@@ -372,10 +374,9 @@ parse_body(struct req *r)
 		}
 	} else if (tlen == 33 && strncasecmp(type,
 	    "application/x-www-form-urlencoded", 33) == 0) {
-		r->params = form_parse((const char *)r->body.p, r->body.len, why,
-		    sizeof(why));
-		if (r->params == NULL) {
-			respond_error(r, 400, "%s", why);
+		if ((status = form_parse((const char *)r->body.p,
+		    r->body.len, &r->params, why, sizeof(why))) != 0) {
+			respond_error(r, (unsigned)status, "%s", why);
 			return -1;
 		}
 	} else {
@@ -894,6 +895,9 @@ start(struct server *s)
 		err_error("bcrypt does not work here");
 		return E2E_EX_SOFTWARE;
 	}
+	/* An original server's users and messages, before serving. */
+	if ((rc = import_run(&s->store, c)) != 0)
+		return rc;
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);

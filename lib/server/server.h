@@ -31,6 +31,8 @@ struct server_config {
 					 * PORT of the bound address) */
 	int64_t name_quarantine;	/* seconds a deleted account's name
 					 * and key ids rest */
+	const char *import_users;	/* the original's, at start (import.h) */
+	const char *import_messages;
 };
 
 /* Fills in the defaults. */

@@ -46,6 +46,12 @@ encode(const uint8_t b[17], char out[STORE_ID_LEN + 1])
 	out[STORE_ID_LEN] = '\0';
 }
 
+void
+store_id_encode(const uint8_t b[17], char out[STORE_ID_LEN + 1])
+{
+	encode(b, out);
+}
+
 int
 store_new_id(char out[STORE_ID_LEN + 1])
 {

@@ -186,6 +186,9 @@ int store_run(struct store *s, struct store_job *j);
  * message id: ids compare as strings in the order they were made). */
 int store_new_id(char out[STORE_ID_LEN + 1]);
 int store_new_ordered_id(char out[STORE_ID_LEN + 1]);
+/* The id of the first 130 bits of b (a message id orders by them: 48
+ * bits of milliseconds first). */
+void store_id_encode(const uint8_t b[17], char out[STORE_ID_LEN + 1]);
 /* Returns 1 when s has the form of an id. */
 int store_is_id(const char *s);
 

@@ -405,8 +405,8 @@ EOF
 	assert_success
 	assert_output ''
 	head -c 5000 /dev/urandom > bin
-	e2e-encrypt -r bob.pub --format seed bin > b.seed 2>/dev/null
-	e2e-decrypt -i bob -o b.out b.seed 2>/dev/null
+	e2e-encrypt -r bob.pub --format seed --binary bin > b.seed 2>/dev/null
+	e2e-decrypt --binary -i bob -o b.out b.seed 2>/dev/null
 	cmp bin b.out
 	# --format jwe is the default.
 	echo j | e2e-encrypt -r bob.pub --format jwe > j.jwe

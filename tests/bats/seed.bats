@@ -28,11 +28,11 @@ random_file() {
 	head -c "$1" /dev/urandom > "$2"
 }
 
-@test "seed: e2e-encrypt --format seed -> reference Decryptor, many sizes, binary content" {
+@test "seed: e2e-encrypt --format seed --binary -> reference Decryptor, many sizes, binary content" {
 	local n
 	for n in $SIZES; do
 		random_file "$n" "p$n"
-		e2e-encrypt --format seed -r bob.pub "p$n" > "m$n" 2>/dev/null
+		e2e-encrypt --format seed --binary -r bob.pub "p$n" > "m$n" 2>/dev/null
 		ref decrypt bob < "m$n" > "got$n"
 		cmp "got$n" "p$n"
 	done
@@ -49,19 +49,19 @@ random_file() {
 	run ! grep -q '[&+]' all
 }
 
-@test "seed: reference Encryptor -> e2e-decrypt, many sizes, binary content, with the warning" {
+@test "seed: reference Encryptor -> e2e-decrypt --binary, many sizes, binary content, with the warning" {
 	local n
 	for n in $SIZES; do
 		random_file "$n" "p$n"
 		ref encrypt bob.pub < "p$n" > "m$n"
-		e2e-decrypt -i bob -o "got$n" "m$n" 2> err
+		e2e-decrypt --binary -i bob -o "got$n" "m$n" 2> err
 		cmp "got$n" "p$n"
 		assert_equal "$(cat err)" "$SEED_WARNING"
 	done
 	# Plaintext with every byte value, and the replaced characters.
 	"$PYTHON" -c 'import sys; sys.stdout.buffer.write(b"a&b+c plusplus ampersand " + bytes(range(256)) * 3)' > all
 	ref encrypt bob.pub < all > m
-	e2e-decrypt -i bob -o got m 2>/dev/null
+	e2e-decrypt --binary -i bob -o got m 2>/dev/null
 	cmp got all
 }
 
@@ -69,7 +69,7 @@ random_file() {
 	local n
 	for n in 0 1 17 1000 4097; do
 		random_file "$n" p
-		e2e-encrypt --format seed -r bob.pub p > m 2>/dev/null
+		e2e-encrypt --format seed --binary -r bob.pub p > m 2>/dev/null
 		# One line, ending in a newline.
 		assert_equal "$(wc -l < m)" 1
 		ref reencode < m > again
@@ -114,7 +114,7 @@ random_file() {
 		seed_craft flip-iv "$bit" < m > "m$bit"
 		# The reference (the original design) accepts the altered message.
 		ref decrypt bob < "m$bit" > "ref$bit"
-		run --separate-stderr e2e-decrypt -i bob -o "got$bit" "m$bit"
+		run --separate-stderr e2e-decrypt --binary -i bob -o "got$bit" "m$bit"
 		if [ "$status" -eq 0 ]; then
 			# Accepted: the warning must be there, and the first block
 			# changed exactly at that bit (the known weakness).

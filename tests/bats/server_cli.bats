@@ -15,8 +15,9 @@ HINT="e2e-server: hint: see e2e-server --help"
 # Every long option main.c gives getopt_long.
 OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     signin-limit signin-addr-limit signup-limit limit-window
-    max-connections max-per-ip timeout threads max-wait quiet help
-    version public-url name-quarantine check-names)
+    max-connections max-per-ip timeout threads max-wait quiet
+    import-users import-messages help version public-url name-quarantine
+    check-names)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the

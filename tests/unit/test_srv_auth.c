@@ -1,12 +1,13 @@
 /*
- * The server's passwords and tokens (auth.c), failure counters
- * (throttle.c) and form bodies (form.c), at the function level:
+ * The server's passwords and tokens (auth.c) and failure counters
+ * (throttle.c), at the function level (form bodies: test_srv_form.c):
  * SECURITY-TESTS.md B1-B3, T1-T3, T6, T7 and K14 (RFC 7515 A.1, A.5).
  * The bats file tests/bats/server_auth.bats drives the same through a
  * real server.
  */
 #include "harness.h"
 
+#include <crypt.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
@@ -16,7 +17,6 @@
 #include "b64.h"
 #include "buf.h"
 #include "crypto.h"
-#include "form.h"
 #include "jsonio.h"
 #include "store.h"
 #include "throttle.h"
@@ -213,6 +213,83 @@ test_password_prefixes(void)
 	CHECK(auth_password_check("pw", 2, other) == 0);
 	memcpy(other + 4, "03", 2);
 	CHECK(auth_password_check("pw", 2, other) == 0);
+}
+
+/*
+ * compat: an original server's hash (a plain bcrypt of the password,
+ * imported behind AUTH_ORIGINAL_PREFIX): checked as it was made, then to
+ * be made again (cost 0). Never confused with this server's hashes.
+ */
+static void
+test_original_hash(void)
+{
+	char plain[STORE_HASH_MAX + 1], stored[STORE_HASH_MAX + 1];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], pw[100], pw72[73];
+	char ours[STORE_HASH_MAX + 1];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *h;
+	static const char *const kinds[] = { "$2a$", "$2b$" };
+	size_t i;
+
+	if (cd == NULL)
+		exit(2);
+	for (i = 0; i < 2; i++) {
+		/* What the original stored: bcrypt of the raw password. */
+		CHECK(crypt_gensalt_rn(kinds[i], 4, NULL, 0, setting,
+		    sizeof(setting)) != NULL);
+		h = crypt_rn("old password", setting, cd, sizeof(*cd));
+		CHECK(h != NULL && strlen(h) == 60);
+		memcpy(plain, h, 61);
+		CHECK(auth_original_hash(plain, stored) == 0);
+		CHECK(strncmp(stored, AUTH_ORIGINAL_PREFIX, 9) == 0 &&
+		    strcmp(stored + 9, plain) == 0);
+		CHECK(auth_password_check("old password", 12, stored) == 1);
+		CHECK(auth_password_check("old passwore", 12, stored) == 0);
+		CHECK(auth_password_check("old passwor", 11, stored) == 0);
+		/* Below every cost: made again at the first sign-in. */
+		CHECK(auth_hash_cost(stored) == 0);
+		/* Without the prefix it is not accepted (B3 stays). */
+		CHECK(auth_password_check("old password", 12, plain) == 0);
+	}
+	/* bcrypt reads 72 bytes, as the original's did. */
+	memset(pw, 'p', sizeof(pw));
+	memcpy(pw72, pw, 72);
+	pw72[72] = '\0';
+	CHECK(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting,
+	    sizeof(setting)) != NULL);
+	h = crypt_rn(pw72, setting, cd, sizeof(*cd));
+	CHECK(h != NULL && auth_original_hash(h, stored) == 0);
+	CHECK(auth_password_check(pw, 72, stored) == 1);
+	CHECK(auth_password_check(pw, 100, stored) == 1);
+	CHECK(auth_password_check(pw, 71, stored) == 0);
+	/* A NUL never reaches crypt. */
+	pw[10] = '\0';
+	CHECK(auth_password_check(pw, 72, stored) == 0);
+	/* Only bcrypt $2a$/$2b$ hashes, cost 04 to 31, whole. */
+#define TAIL "abcdefghijklmnopqrstuuBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	CHECK(auth_original_hash("$2y$04$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2x$04$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$03$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$32$" TAIL, stored) == -1);
+	CHECK(auth_original_hash("$2a$04$" TAIL "B", stored) == -1);
+	CHECK(auth_original_hash("$2a$04$!bcdefghijklmnopqrstuu"
+	    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", stored) == -1);
+	CHECK(auth_original_hash("$2a$04$" TAIL, stored) == 0);
+	CHECK(auth_original_hash("$2b$31$" TAIL, stored) == 0);
+#undef TAIL
+	CHECK(auth_original_hash("plain", stored) == -1);
+	CHECK(auth_original_hash("", stored) == -1);
+	/* A damaged stored one is refused, and is no cost. */
+	CHECK(auth_password_check("pw", 2, "original:") == 0);
+	CHECK(auth_password_check("pw", 2, "original:$2b$04$") == 0);
+	CHECK(auth_hash_cost("original:$2b$04$") == -1);
+	/* This server's own hash behind the prefix is not ours either. */
+	CHECK(auth_password_hash("pw", 2, 4, ours) == 0);
+	memcpy(stored, AUTH_ORIGINAL_PREFIX, 9);
+	memcpy(stored + 9, ours, 61);
+	CHECK(auth_password_check("pw", 2, stored) == 0);
+	wipe(cd, sizeof(*cd));
+	free(cd);
 }
 
 static void
@@ -1053,130 +1130,6 @@ test_throttle_full(void)
 	throttle_free(t);
 }
 
-/* ---- form.c ---- */
-
-static json_t *
-form(const char *body)
-{
-	char why[128];
-
-	return form_parse(body, strlen(body), why, sizeof(why));
-}
-
-/* 1 when body parses to exactly the JSON object expect. */
-static int
-form_is(const char *body, size_t len, const char *expect)
-{
-	char why[128];
-	json_t *got = form_parse(body, len, why, sizeof(why));
-	json_t *want = json_loads(expect, 0, NULL);
-	int ok = got != NULL && want != NULL && json_equal(got, want);
-
-	if (!ok)
-		fprintf(stderr, "form \"%.*s\": %s\n", (int)len, body,
-		    got ? "different" : why);
-	json_decref(got);
-	json_decref(want);
-	return ok;
-}
-
-static int
-form_refused(const char *body, size_t len, const char *reason)
-{
-	char why[128] = "unchanged";
-	json_t *got = form_parse(body, len, why, sizeof(why));
-	int ok = got == NULL && strcmp(why, reason) == 0;
-
-	if (!ok)
-		fprintf(stderr, "form \"%.*s\": %s\n", (int)len, body,
-		    got ? "accepted" : why);
-	json_decref(got);
-	return ok;
-}
-
-#define FORM_IS(b, e) CHECK(form_is((b), sizeof(b) - 1, (e)))
-#define FORM_BAD(b) \
-	CHECK(form_refused((b), sizeof(b) - 1, "malformed form field"))
-
-static void
-test_form(void)
-{
-	json_t *v;
-
-	FORM_IS("name=alice&password=pw",
-	    "{\"name\":\"alice\",\"password\":\"pw\"}");
-	FORM_IS("", "{}");
-	FORM_IS("a=1&&b=2", "{\"a\":\"1\",\"b\":\"2\"}");
-	FORM_IS("&a=1&", "{\"a\":\"1\"}");
-	FORM_IS("&&&", "{}");
-	/* %XX in names and values, either case; + is a space. */
-	FORM_IS("%41%42=%7e%7E+x", "{\"AB\":\"~~ x\"}");
-	FORM_IS("a+b=c+d", "{\"a b\":\"c d\"}");
-	FORM_IS("a=%2B%26%3D%25", "{\"a\":\"+&=%\"}");
-	FORM_IS("a=b=c", "{\"a\":\"b=c\"}");
-	/* Empty values, first or not. */
-	FORM_IS("a=", "{\"a\":\"\"}");
-	FORM_IS("a", "{\"a\":\"\"}");
-	FORM_IS("a=1&b=", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("b=&a=1", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("b&a=1", "{\"a\":\"1\",\"b\":\"\"}");
-	FORM_IS("ids=A,B,C", "{\"ids\":\"A,B,C\"}");
-	/* UTF-8, raw or escaped. */
-	FORM_IS("p=caf%C3%A9", "{\"p\":\"caf\\u00e9\"}");
-	FORM_IS("p=caf\xc3\xa9", "{\"p\":\"caf\\u00e9\"}");
-	FORM_IS("p=%F0%9F%98%80", "{\"p\":\"\\ud83d\\ude00\"}");
-	/* Every field is a string, whatever it looks like. */
-	FORM_IS("n=1&t=true&z=null", "{\"n\":\"1\",\"t\":\"true\","
-	    "\"z\":\"null\"}");
-
-	/* A name given twice, also spelt differently. */
-	CHECK(form_refused("a=1&a=2", 7, "form field given twice"));
-	CHECK(form_refused("a=1&%61=2", 9, "form field given twice"));
-	CHECK(form_refused("a=1&a", 5, "form field given twice"));
-	/* Bad escapes. */
-	FORM_BAD("%");
-	FORM_BAD("a=%");
-	FORM_BAD("a=%4");
-	FORM_BAD("a=%4G");
-	FORM_BAD("a=%G4");
-	FORM_BAD("a=%%41");
-	FORM_BAD("a=% 41");
-	FORM_BAD("%zz=1");
-	FORM_BAD("a=%41%");
-	/* NUL, escaped or raw. */
-	FORM_BAD("a=%00");
-	FORM_BAD("a=abc%00def");
-	FORM_BAD("%00=x");
-	FORM_BAD("a=b\0c");
-	/* Not UTF-8. */
-	FORM_BAD("a=%FF");
-	FORM_BAD("a=%E9");
-	FORM_BAD("a=caf%C3");
-	FORM_BAD("a=%C0%AF");
-	FORM_BAD("a=%ED%A0%80");
-	FORM_BAD("a=%F4%90%80%80");
-	FORM_BAD("a=\xff");
-	FORM_BAD("%FF=a");
-	/* The length given counts, not a NUL. */
-	v = form_parse("a=1&b=2", 3, (char[64]){ 0 }, 64);
-	CHECK(v != NULL && json_object_size(v) == 1);
-	json_decref(v);
-	/* A big body. */
-	{
-		size_t n = 1 << 20;
-		char *big = malloc(n + 3);
-
-		memcpy(big, "a=", 2);
-		memset(big + 2, 'x', n);
-		big[n + 2] = '\0';
-		v = form(big);
-		CHECK(v != NULL && json_string_length(json_object_get(v,
-		    "a")) == n);
-		json_decref(v);
-		free(big);
-	}
-}
-
 int
 main(void)
 {
@@ -1194,6 +1147,7 @@ main(void)
 	RUN(test_password_72_bytes);
 	RUN(test_password_nul);
 	RUN(test_password_prefixes);
+	RUN(test_original_hash);
 	RUN(test_hash_cost);
 	RUN(test_secret_file);
 	RUN(test_secret_kept);
@@ -1219,7 +1173,6 @@ main(void)
 	RUN(test_throttle_limits);
 	RUN(test_throttle_long_key);
 	RUN(test_throttle_full);
-	RUN(test_form);
 	RUN(test_token_overflow);
 	return harness_end();
 }
