@@ -242,7 +242,7 @@ receive_run(struct client *c, const struct receive_opts *o)
 	unsigned long count = 0, page;
 	long pause = 1, wait;
 	json_t *arr = NULL;
-	int rc = 0, torn;
+	int rc = 0, torn, more = 0;
 
 	if (o->legacy)
 		return receive_legacy(c, o);
@@ -260,7 +260,7 @@ receive_run(struct client *c, const struct receive_opts *o)
 		json_decref(arr);
 		arr = NULL;
 		if ((rc = api_list(c, o->from, after[0] ? after : NULL,
-		    (unsigned)page, (unsigned)wait, &arr)) != 0) {
+		    (unsigned)page, (unsigned)wait, &arr, &more)) != 0) {
 			if (follow_on(o, rc, &pause))
 				continue;
 			if (*o->stop)
@@ -269,9 +269,10 @@ receive_run(struct client *c, const struct receive_opts *o)
 		}
 		pause = 1;
 		/* The whole of the mailbox: what is remembered and not in it
-		 * was acknowledged already and cannot come again. */
+		 * was acknowledged already and cannot come again. A page cut
+		 * short for the server's answer size is not the whole. */
 		if (log != NULL && o->from == NULL && after[0] == '\0' &&
-		    json_array_size(arr) < page &&
+		    json_array_size(arr) < page && !more &&
 		    (rc = prune(log, arr)) != 0)
 			break;
 		if (json_array_size(arr) == 0) {
@@ -299,7 +300,7 @@ receive_run(struct client *c, const struct receive_opts *o)
 		}
 		if (o->limit > 0 && count >= o->limit)
 			break;
-		if (!o->follow && json_array_size(arr) < page)
+		if (!o->follow && json_array_size(arr) < page && !more)
 			break;
 	}
 	json_decref(arr);
