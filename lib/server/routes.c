@@ -365,24 +365,15 @@ attempt_end(struct req *r, int failed)
 		give_rates(r);
 }
 
+/* 200 {id, token, expires_at}: a new token for r->other. */
 static void
-signin_cont(struct req *r)
+respond_token(struct req *r)
 {
-	struct server *s = r->srv;
 	char *token = NULL;
-	int64_t exp, now = srv_now();
+	int64_t exp;
 
-	if (busy_answer(r)) {
-		attempt_end(r, 0);
-		return;
-	}
-	attempt_end(r, !r->ok);
-	if (!r->ok) {
-		/* The same answer for an unknown name and a wrong password. */
-		respond_error(r, 403, "authentication failed");
-		return;
-	}
-	if (auth_token_issue(&s->keys, &r->other, now, &token, &exp) != 0) {
+	if (auth_token_issue(&r->srv->keys, &r->other, srv_now(), &token,
+	    &exp) != 0) {
 		respond_error(r, 500, "internal error");
 		return;
 	}
@@ -393,11 +384,25 @@ signin_cont(struct req *r)
 }
 
 static void
+signin_cont(struct req *r)
+{
+	if (busy_answer(r)) {
+		attempt_end(r, 0);
+		return;
+	}
+	attempt_end(r, !r->ok);
+	if (!r->ok) {
+		/* The same answer for an unknown name and a wrong password. */
+		respond_error(r, 403, "authentication failed");
+		return;
+	}
+	respond_token(r);
+}
+
+static void
 password_cont(struct req *r)
 {
 	struct server *s = r->srv;
-	char *token = NULL;
-	int64_t exp, now = srv_now();
 
 	if (busy_answer(r)) {
 		attempt_end(r, 0);
@@ -426,14 +431,7 @@ password_cont(struct req *r)
 	auth_costs_count(&s->costs, r->hash, +1);
 	/* Every other session ended; the caller's goes on with a new token
 	 * (docs/SERVER.md). */
-	if (auth_token_issue(&s->keys, &r->other, now, &token, &exp) != 0) {
-		respond_error(r, 500, "internal error");
-		return;
-	}
-	respond_json(r, 200, json_pack("{s:s,s:s,s:I}", "id", r->other.id,
-	    "token", token, "expires_at", (json_int_t)exp));
-	wipe(token, strlen(token));
-	free(token);
+	respond_token(r);
 }
 
 static void signin_admitted(struct req *r);
@@ -447,7 +445,7 @@ signin_woken(struct throttle_waiter *w)
 /*
  * Takes a turn with throttle t for key (throttle.h). Returns 1 when the
  * attempt may go on, 0 when it waits its turn (suspended: retried by
- * signin_again), -1 when answered (429).
+ * signin_admitted), -1 when answered (429).
  */
 static int
 take_turn(struct req *r, struct throttle *t, const char *key)
@@ -481,14 +479,13 @@ take_rates(struct req *r)
 	int64_t now = rate_now_ms();
 	unsigned wait = 0;
 
-	if (!rate_take(s->signin_account_rates, r->from, now, &wait))
-		;
-	else if (!rate_take(s->signin_addr_rates, r->addr, now, &wait))
+	if (rate_take(s->signin_account_rates, r->from, now, &wait)) {
+		if (rate_take(s->signin_addr_rates, r->addr, now, &wait)) {
+			r->rates_taken = 1;
+			return 0;
+		}
 		rate_give(s->signin_account_rates, r->from, now);
-	else
-		r->rates_taken = 1;
-	if (r->rates_taken)
-		return 0;
+	}
 	r->result = (int)wait;
 	respond_error(r, 429, "too many sign-ins; try again later");
 	return -1;

@@ -333,6 +333,38 @@ assert sum(int(n) for b, n, m in pages) == 20, pages'
 	assert_equal "$status_code" 200
 }
 
+@test "A5 sign-in flood: the bcrypt queue is fair between addresses: a victim waits for one of the flood's checks, not for all of them" {
+	# The rates lifted: 24 threads over 6 accounts (at most
+	# --signin-limit, 5, in flight each) keep the address's share of the
+	# queue (16) full for the whole run; one worker, cost 11.
+	start_server --bcrypt-cost 11 --bcrypt-workers 1 \
+	    --signin-account-rate 100000 --signin-addr-rate 100000
+	local m
+	for m in m1 m2 m3 m4 m5 m6; do
+		signup "$m" "pw of $m"
+	done
+	signup victim "pw of victim"
+	run -0 "$PYTHON" "$H" signins "$URL" 127.0.0.2 victim "pw of victim" 3
+	local alone
+	alone=$(printf '%s\n' "$output" | awk '{ print $2 }' | sort -n | sed -n 2p)
+	run -0 "$PYTHON" "$H" flood "$URL" 127.0.0.1 m1,m2,m3,m4,m5,m6 \
+	    "pw of %s" 24 5 127.0.0.2 victim "pw of victim" 3
+	printf '%s\n' "$output" > "$T/flood"
+	echo "alone ${alone}s; $(tr '\n' ' ' < "$T/flood")" >&3
+	[ "$(grep -c '^victim 200 ' "$T/flood")" -eq 3 ] || fail "$output"
+	# First in, first served would put the victim behind 16 checks;
+	# in turn, behind the one running.
+	"$PYTHON" - "$alone" "$T/flood" <<'EOF2' || fail "$output"
+import sys
+alone = float(sys.argv[1])
+worst = max(float(l.split()[2]) for l in open(sys.argv[2])
+            if l.startswith("victim"))
+sys.exit(0 if worst <= 6 * alone + 0.3 else 1)
+EOF2
+	# The flood's share was full: the rest of it was refused at once.
+	grep -q '^flood 503 ' "$T/flood" || fail "$output"
+}
+
 @test "A5 sign-in flood: while one address floods sign-ins with a correct password, a victim from another address still signs in within a bound; the flood is held to its rate" {
 	start_server --bcrypt-cost 10 --bcrypt-workers 1 \
 	    --signin-account-rate 10 --signin-addr-rate 1000
