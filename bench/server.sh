@@ -2,7 +2,8 @@
 # bench/server.sh - `make bench-server`: e2e-server next to nginx in one
 # run (ratios within a run are what count on a shared, noisy machine):
 # durable sends, receive-and-ack, delivery latency with long-poll, and
-# 10,000 receivers waiting at once. Not a test: it fails only when a
+# 10,000 receivers waiting at once, and a victim under attack. Not a
+# test: it fails only when a
 # program it needs fails, never because of a speed. bench/README.md
 # explains every number and the targets.
 #
@@ -18,6 +19,9 @@
 #   BENCH_RECV_LIMIT   limit of each GET of receive-and-ack (100)
 #   BENCH_DELIVERIES   long-poll deliveries timed (500)
 #   BENCH_WAITERS      receivers waiting at once (10000)
+#   BENCH_VICTIM_SIGNINS  section 6: the victim's sign-ins per phase (40)
+#   BENCH_VICTIM_SENDS    section 6: the victim's sends per phase (200)
+#   BENCH_SLOW_CONNS      section 6: slow uploads during the attack (100)
 #   BENCH_PERF=1       also profiles the server (perf record) during the
 #                      second round's disk run, and prints the top symbols
 set -euo pipefail
@@ -34,6 +38,9 @@ recv_limit=${BENCH_RECV_LIMIT:-100}
 deliveries=${BENCH_DELIVERIES:-500}
 nwaiters=${BENCH_WAITERS:-10000}
 perf=${BENCH_PERF:-0}
+victim_signins=${BENCH_VICTIM_SIGNINS:-40}
+victim_sends=${BENCH_VICTIM_SENDS:-200}
+slow_conns=${BENCH_SLOW_CONNS:-100}
 cd "$root"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -133,14 +140,25 @@ done
 curl -sf -o /dev/null "$nginx_url" || { cat "$ng/error.log" >&2; die "nginx did not start"; }
 
 # ---- e2e-server: one on the disk (TMPDIR), one on /dev/shm ----
-# start_server NAME DIR: sets port_NAME and pid_NAME.
+# start_server NAME DIR [ARGS]: sets port_NAME and pid_NAME. Sections 1-5
+# measure throughput, with thousands of users on one address: the limits
+# meant for a public server (docs/SERVER.md) are lifted for them. Section
+# 6 starts one with its defaults.
 start_server() {
-	local name=$1 dir=$2 p pid i
+	local name=$1 dir=$2 p pid i args
+	shift 2
+	if [ $# -gt 0 ]; then
+		args=("$@")
+	else
+		args=(--bcrypt-cost 4 --max-per-ip 100000 --signup-limit 1000000
+		    --max-connections 20000 --send-rate 1000000
+		    --send-burst 1000000 --mailbox-max-messages 1000000000
+		    --mailbox-max-bytes 1024G --signin-addr-rate 1000000
+		    --signin-account-rate 1000000)
+	fi
 	mkdir -p "$dir"
-	"$bin/e2e-server" --listen 127.0.0.1:0 --db "$dir/e2e.db" \
-	    --bcrypt-cost 4 --quiet --max-per-ip 100000 \
-	    --signup-limit 1000000 --max-connections 20000 \
-	    >"$dir/port" 2>"$dir/server.log" &
+	"$bin/e2e-server" --listen 127.0.0.1:0 --db "$dir/e2e.db" --quiet \
+	    "${args[@]}" >"$dir/port" 2>"$dir/server.log" &
 	pid=$!
 	pids+=("$pid")
 	for ((i = 0; i < 200; i++)); do
@@ -304,6 +322,24 @@ if [ "$perf" = 1 ] && [ -s "$work/perf.data" ]; then
 	        $4 !~ /^(clone3|start_thread)$/ { printf "  %8s  %s%s\n", $1, $4, $5 == "(inlined)" ? " (inlined)" : "" }' |
 	    head -n 40
 fi
+
+# ---- 6: a victim under attack ----
+section "6. A victim under attack (a server with its default limits, bcrypt cost 12)"
+echo "  the victim from 127.0.0.2: $victim_signins sign-ins (10 accounts in turn) and $victim_sends sends"
+echo "  (to a friend), alone, then while 127.0.0.1 floods sign-ins with a correct password (16"
+echo "  threads), keeps $slow_conns slow uploads of 4 MiB going without a token, and floods the"
+echo "  victim's mailbox from 8 accounts"
+echo
+start_server attack "$work/attack" --signup-limit 1000
+# shellcheck disable=SC2154 # set by start_server
+hwm0=$(vm "$pid_attack" VmHWM)
+"$py" "$root/bench/server_attack.py" 127.0.0.1 "$port_attack" \
+    "$victim_signins" "$victim_sends" "$slow_conns" "$work/attack.out" ||
+    die "bench/server_attack.py failed"
+hwm1=$(vm "$pid_attack" VmHWM)
+stop_server "$pid_attack" "$work/attack"
+rep attack "$state" "$work/attack.out" "hwm_before_kib=$hwm0" \
+    "hwm_after_kib=$hwm1"
 
 section "Summary"
 rep summary "$state"

@@ -9,6 +9,7 @@ summary prints them. Standard library only.
     server_report.py recvack STATE RECVACK_OUTPUT
     server_report.py latency STATE NAME=LATENCY_OUTPUT...
     server_report.py waiters STATE WAITERS_OUTPUT KEY=VALUE...
+    server_report.py attack  STATE ATTACK_OUTPUT KEY=VALUE...
     server_report.py summary STATE
 """
 import json
@@ -221,6 +222,60 @@ def waiters(state, fn, pairs):
     save_state(state, st)
 
 
+# Section 6 ---------------------------------------------------------------
+
+def attack(state, fn, pairs):
+    st = load_state(state)
+    d = json_line(fn)
+    kv = dict(p.split("=", 1) for p in pairs)
+    rows = []
+    p99 = {}
+    for what in ("signin", "send"):
+        for phase in ("alone", "attack"):
+            v = [x * 1e3 for x in d[phase][what]]
+            p99[(what, phase)] = pct(v, 99)
+            rows.append([f"victim {what}, {phase if phase == 'alone' else 'under attack'}",
+                         len(v), f"{pct(v, 50):.1f}", f"{pct(v, 90):.1f}",
+                         f"{pct(v, 99):.1f}", f"{max(v):.1f}"])
+    table(["victim from 127.0.0.2 (new connection each)", "n", "p50 ms",
+           "p90 ms", "p99 ms", "max ms"], rows, "<>>>>>")
+    refused = {ph: sum(d[ph]["refused"].values()) for ph in ("alone",
+                                                              "attack")}
+
+    def counts(c):
+        return ", ".join(f"{n} x {k}" for k, n in sorted(c.items())) or "-"
+    rows = [
+        ["victim requests not 200, alone / under attack",
+         f"{counts(d['alone']['refused'])} / "
+         f"{counts(d['attack']['refused'])}"],
+        ["sign-in flood, 16 threads, mallory's right password",
+         counts(d["signin_flood"])],
+        ["send flood to the victim's mailbox, 8 accounts",
+         counts(d["send_flood"])],
+        [f"slow uploads, {d['slow_conns']} connections of 4 MiB, no token",
+         counts({k: v for k, v in d["slow_uploads"].items()
+                 if k != "bytes_sent"})],
+        ["attack length s", f"{d['attack_s']:.1f}"],
+        ["server VmHWM before / after the attack MB",
+         f"{int(kv['hwm_before_kib']) * 1.024e-3:.1f} / "
+         f"{int(kv['hwm_after_kib']) * 1.024e-3:.1f}"],
+    ]
+    table(["the attack (from 127.0.0.1)", "value"], rows, "<<")
+    print("  statuses: 0 = no answer (connection failed). Slow uploads: "
+          "opened, answered early")
+    print("  (the status), closed by the server, or still sending when the "
+          "attack ended.")
+    for what in ("signin", "send"):
+        a, b = p99[(what, "alone")], p99[(what, "attack")]
+        ratio = b / a if a > 0 else float("nan")
+        target(st, "attack", f"victim {what} p99 under attack vs alone",
+               f"{ratio:.1f} x", "<= 10 x", ratio <= 10)
+    target(st, "attack", "victim requests refused under attack",
+           f"{refused['attack']}", "0", refused["attack"] == 0 and
+           refused["alone"] == 0)
+    save_state(state, st)
+
+
 def env(state, pairs):
     st = load_state(state)
     st["values"]["env"] = dict(p.split("=", 1) for p in pairs)
@@ -237,6 +292,8 @@ def main(argv):
         latency(args[0], args[1:])
     elif cmd == "waiters":
         waiters(args[0], args[1], args[2:])
+    elif cmd == "attack":
+        attack(args[0], args[1], args[2:])
     elif cmd == "env":
         env(args[0], args[1:])
     elif cmd == "summary":

@@ -2,8 +2,9 @@
 
     server_users.py HOST PORT PREFIX COUNT OUT
 
-Signs up COUNT users named PREFIX0000, PREFIX0001, ... (password "pw-" and
-the name) and signs each in, over one kept-alive connection, and writes
+Signs up COUNT users named PREFIX0000, PREFIX0001, ... (password "bench
+pw of " and the name: longer than the server's --min-password) and signs
+each in, over one kept-alive connection, and writes
 "NAME TOKEN" lines to OUT. Standard library only.
 """
 import http.client
@@ -28,7 +29,7 @@ def main(argv):
     lines = []
     for i in range(int(count)):
         name = f"{prefix}{i:04d}"
-        cred = {"name": name, "password": "pw-" + name}
+        cred = {"name": name, "password": "bench pw of " + name}
         call(conn, "/users/signup", cred)
         tok = call(conn, "/users/signin", cred)["token"]
         lines.append(f"{name} {tok}\n")

@@ -200,3 +200,92 @@ password_get(const char *file, const char *account, int confirm, char *out)
 
 	return secret_get(&k, file, account, confirm, out);
 }
+
+/* Line n (0 or 1) of b into out (size bytes): 0, or 65 reported. */
+static int
+line_of(const struct buf *b, int n, const char *file, char *out, size_t size)
+{
+	const char *p = (const char *)b->p, *end = p + b->len, *nl;
+	size_t len;
+
+	for (; n > 0 && p < end; n--) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			p = end;
+			break;
+		}
+		p = nl + 1;
+	}
+	nl = memchr(p, '\n', (size_t)(end - p));
+	len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (n > 0 || len == 0) {
+		err_error("the password file %s needs the current password on "
+		    "its first line and the new one on its second", file);
+		return E2E_EX_DATAERR;
+	}
+	if (memchr(p, '\0', len) != NULL) {
+		err_error("the password file %s contains a NUL byte", file);
+		return E2E_EX_DATAERR;
+	}
+	if (len >= size) {
+		err_error("a password in %s is longer than %zu bytes", file,
+		    size - 1);
+		return E2E_EX_DATAERR;
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int
+password_change_get(const char *file, const char *account, char *cur,
+    char *fresh)
+{
+	struct buf b = BUF_SECRET_INIT;
+	char prompt[256], again[PASSPHRASE_MAX];
+	int rc;
+
+	if (file != NULL) {
+		if ((rc = file_read(file, 64 * 1024, "password file", &b)) ==
+		    0) {
+			file_warn_if_exposed(file, "password file");
+			if ((rc = line_of(&b, 0, file, cur, PASSPHRASE_MAX)) ==
+			    0)
+				rc = line_of(&b, 1, file, fresh,
+				    PASSPHRASE_MAX);
+		}
+		buf_free(&b);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Current password for %s: ",
+	    account);
+	rc = tty_read_secret(prompt, cur, PASSPHRASE_MAX);
+	if (rc == E2E_EX_USAGE) {
+		err_error("the passwords are needed and there is no terminal "
+		    "to ask them on");
+		err_hint("use --password-file FILE: the current password on "
+		    "its first line, the new one on its second");
+	}
+	if (rc != 0)
+		goto out;
+	snprintf(prompt, sizeof(prompt), "New password for %s: ", account);
+	if ((rc = tty_read_secret(prompt, fresh, PASSPHRASE_MAX)) != 0 ||
+	    (rc = tty_read_secret("Same new password again: ", again,
+	    sizeof(again))) != 0)
+		goto out;
+	if (strcmp(fresh, again) != 0) {
+		err_error("the two new passwords differ");
+		rc = E2E_EX_DATAERR;
+	} else if (cur[0] == '\0' || fresh[0] == '\0') {
+		err_error("a password is empty");
+		rc = E2E_EX_DATAERR;
+	}
+out:
+	wipe(again, sizeof(again));
+	if (rc != 0) {
+		wipe(cur, PASSPHRASE_MAX);
+		wipe(fresh, PASSPHRASE_MAX);
+	}
+	return rc;
+}

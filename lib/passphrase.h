@@ -34,6 +34,19 @@ int passphrase_get(const struct passphrase_src *src, int confirm,
 int password_get(const char *file, const char *account, int confirm,
     char *out);
 
+/*
+ * The current and a new password of account, for a password change:
+ * from file (its first line is the current password, its second the new
+ * one; "-" for standard input), else the terminal (the current one asked
+ * once, the new one twice). E2E_PASSWORD is not used: it holds one
+ * password, not two. cur and fresh hold PASSPHRASE_MAX bytes each, wiped
+ * by the caller. Returns 0, or an exit code with the error reported:
+ * 66 (file unreadable), 64 (no terminal and no file), 65 (a line missing
+ * or empty, the two entries differ).
+ */
+int password_change_get(const char *file, const char *account, char *cur,
+    char *fresh);
+
 /* Reads a line from the terminal without echo (for passwords too).
  * Returns 0, or an exit code with the error reported. */
 int tty_read_secret(const char *prompt, char *out, size_t size);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "buf.h"
@@ -23,7 +24,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: e2e-account [options] signup NAME [--key KEYFILE]\n"
 	    "       e2e-account [options] signin NAME\n"
-	    "       e2e-account signout\n"
+	    "       e2e-account [options] signout\n"
+	    "       e2e-account [options] passwd\n"
 	    "       e2e-account [options] delete [--yes]\n"
 	    "       e2e-account whoami\n"
 	    "\n"
@@ -31,12 +33,19 @@ usage(FILE *f)
 	    "(the\n"
 	    "password is asked twice) and signs in; signin saves a session "
 	    "(mode 0600)\n"
-	    "that e2e-send and e2e-recv use; signout forgets it; delete "
-	    "removes the\n"
-	    "account and every message waiting for it; whoami prints the "
-	    "session and\n"
-	    "whether it has expired (exit 77 when it has). Each prints one "
-	    "JSON line.\n"
+	    "that e2e-send and e2e-recv use; signout ends every session of the "
+	    "account\n"
+	    "on the session's own server and forgets this one (forgotten even "
+	    "when that\n"
+	    "server cannot be reached: then exit 75, and the tokens work until "
+	    "they\n"
+	    "expire); passwd changes the password, ends every other session "
+	    "and saves\n"
+	    "the new one; delete removes the account and every message waiting "
+	    "for it;\n"
+	    "whoami prints the session and whether it has expired (exit 77 when "
+	    "it has).\n"
+	    "Each prints one JSON line.\n"
 	    "\n"
 	    "      --password-file FILE read the password from FILE's first "
 	    "line\n"
@@ -44,6 +53,10 @@ usage(FILE *f)
 	    "E2E_PASSWORD,\n"
 	    "                           else the terminal. There is no "
 	    "--password.\n"
+	    "                           passwd: the current password on the "
+	    "first line,\n"
+	    "                           the new one on the second; else the "
+	    "terminal\n"
 	    "      --yes                delete without asking\n"
 	    "      --key KEYFILE        signup: also publish the public key of "
 	    "the private\n"
@@ -167,14 +180,127 @@ cmd_signin(struct client *c, const char *name, const char *pwfile)
 	return rc;
 }
 
-static int
-cmd_signout(struct client *c)
+static void
+utc_text(int64_t t, char *out, size_t size)
 {
-	int rc, removed;
+	time_t tt = (time_t)t;
+	struct tm tm;
 
-	if ((rc = session_remove(c->home, &removed)) != 0)
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, size, "%lld", (long long)t);
+}
+
+/*
+ * Ends every session of the account on the server (its tokens are
+ * revoked), then forgets this one, whatever the server said: a user who
+ * signs out wants no session here. Exit 0 when the server revoked them
+ * (or had refused the session already); else the failure's code (75
+ * when the server cannot be reached), saying what still works.
+ */
+static int
+cmd_signout(struct client *c, int server_rc)
+{
+	char when[64];
+	int rc = server_rc, removed, revoked = 0;
+
+	if (!c->have_session) {
+		/* Nothing to revoke with (none, or a file refused as unsafe:
+		 * forgotten all the same). */
+		if ((rc = session_remove(c->home, &removed)) != 0)
+			return rc;
+		if (removed) {
+			err_warn("the session file could not be used, so its "
+			    "token was not revoked on the server");
+			err_hint("to revoke every token of the account, sign in "
+			    "and sign out again");
+		}
+		return client_print(removed ? json_pack("{s:b,s:b}",
+		    "signed_out", 1, "revoked", 0) : json_pack("{s:b}",
+		    "signed_out", 0));
+	}
+	if (rc == 0) {
+		rc = api_signout(c);
+		if (rc == 0) {
+			revoked = 1;
+		} else if (rc == E2E_EX_NOPERM) {
+			/* Expired or revoked already: this token is dead. */
+			err_note("the server no longer accepted this session "
+			    "(expired or revoked); other sessions of %s were "
+			    "not revoked", c->sess.name);
+			rc = 0;
+		}
+	}
+	if (rc != 0) {
+		utc_text(c->sess.expires_at, when, sizeof(when));
+		err_warn("the session is forgotten here, but the server did not "
+		    "revoke it: its token works until %s", when);
+		err_hint("to revoke it, sign in and sign out again: "
+		    "e2e-account signin %s", c->sess.name);
+	}
+	if ((server_rc = session_remove(c->home, &removed)) != 0)
+		return server_rc;
+	if (client_print(json_pack("{s:b,s:b}", "signed_out", 1, "revoked",
+	    revoked)) != 0 && rc == 0)
+		rc = E2E_EX_IOERR;
+	return rc;
+}
+
+/* Changes the password; the new session the server gives back replaces
+ * this one (every other session of the account has ended). */
+static int
+cmd_passwd(struct client *c, const char *pwfile)
+{
+	char cur[PASSPHRASE_MAX], fresh[PASSPHRASE_MAX];
+	struct session s;
+	int rc;
+
+	if ((rc = password_change_get(pwfile, c->sess.name, cur, fresh)) != 0)
 		return rc;
-	return client_print(json_pack("{s:b}", "signed_out", removed));
+	rc = api_password(c, cur, fresh, &s);
+	wipe(cur, sizeof(cur));
+	wipe(fresh, sizeof(fresh));
+	if (rc != 0)
+		return rc;
+	if ((rc = session_save(c->home, &s)) != 0) {
+		err_hint("the password was changed; sign in with the new one: "
+		    "e2e-account signin %s", c->sess.name);
+		session_wipe(&s);
+		return rc;
+	}
+	rc = client_print(json_pack("{s:s,s:s,s:s,s:I,s:b}", "id", s.id,
+	    "name", s.name, "server", s.server, "expires_at",
+	    (json_int_t)s.expires_at, "password_changed", 1));
+	session_wipe(&s);
+	return rc;
+}
+
+/* signout: the session is read first, without a server, so that its
+ * token goes only to the server it was made for, whatever --server,
+ * E2E_SERVER or the config name. */
+static int
+signout(struct client_opts *co)
+{
+	char server[SESSION_URL_MAX + 1];
+	struct client c;
+	int rc;
+
+	if ((rc = client_start(&c, co, CLIENT_NO_SERVER |
+	    CLIENT_REPLACE_SESSION)) != 0) {
+		client_end(&c);
+		return rc;
+	}
+	if (c.have_session) {
+		memcpy(server, c.sess.server, sizeof(server));
+		client_end(&c);
+		co->server = server;
+		/* A failure to set up the connection (reported) still
+		 * forgets the session. */
+		rc = client_start(&c, co, CLIENT_REPLACE_SESSION);
+	}
+	rc = cmd_signout(&c, rc);
+	client_end(&c);
+	return rc;
 }
 
 static int
@@ -290,7 +416,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		return cli_usage_error("no command (signup, signin, signout, "
-		    "delete or whoami)");
+		    "passwd, delete or whoami)");
 	cmd = argv[0];
 	if (strcmp(cmd, "signup") == 0 || strcmp(cmd, "signin") == 0) {
 		nargs = 2;
@@ -300,7 +426,10 @@ main(int argc, char **argv)
 		flags = CLIENT_NEED_SESSION;
 	} else if (strcmp(cmd, "signout") == 0) {
 		nargs = 1;
-		flags = CLIENT_NO_SERVER | CLIENT_REPLACE_SESSION;
+		flags = CLIENT_REPLACE_SESSION;
+	} else if (strcmp(cmd, "passwd") == 0) {
+		nargs = 1;
+		flags = CLIENT_NEED_SESSION;
 	} else if (strcmp(cmd, "whoami") == 0) {
 		nargs = 1;
 		flags = CLIENT_NO_SERVER;
@@ -323,17 +452,19 @@ main(int argc, char **argv)
 	if ((keyfile != NULL || ps.file != NULL) && strcmp(cmd, "signup") != 0)
 		return cli_usage_error("--key and --passphrase-file are for "
 		    "signup only");
-	if (pwfile != NULL && nargs != 2)
-		return cli_usage_error("--password-file is for signup and "
-		    "signin only");
+	if (pwfile != NULL && nargs != 2 && strcmp(cmd, "passwd") != 0)
+		return cli_usage_error("--password-file is for signup, signin "
+		    "and passwd only");
+	if (strcmp(cmd, "signout") == 0)
+		return signout(&co);
 	if ((rc = client_start(&c, &co, flags)) != 0)
 		goto out;
 	if (strcmp(cmd, "signup") == 0)
 		rc = cmd_signup(&c, argv[1], pwfile, keyfile, &ps);
 	else if (strcmp(cmd, "signin") == 0)
 		rc = cmd_signin(&c, argv[1], pwfile);
-	else if (strcmp(cmd, "signout") == 0)
-		rc = cmd_signout(&c);
+	else if (strcmp(cmd, "passwd") == 0)
+		rc = cmd_passwd(&c, pwfile);
 	else if (strcmp(cmd, "delete") == 0)
 		rc = cmd_delete(&c, yes);
 	else

@@ -41,14 +41,46 @@ usage(FILE *f)
 	    "  --token-ttl SECONDS      token lifetime (default 86400)\n"
 	    "  --bcrypt-cost N          4 to 31 (default 12)\n"
 	    "  --max-message SIZE       largest send body (default 4M)\n"
-	    "  --signin-limit N         failed sign-ins per name per window "
-	    "(default 10)\n"
-	    "  --signin-addr-limit N    failed sign-ins per address per window "
-	    "(default 50)\n"
+	    "  --signin-limit N         failed sign-ins per name and address "
+	    "before they\n"
+	    "                           back off (default 5)\n"
+	    "  --signin-backoff SECONDS the first wait after those, doubled "
+	    "after each\n"
+	    "                           further failure, at most "
+	    "--limit-window (default 1)\n"
+	    "  --signin-addr-limit N    failed sign-ins per address per window, "
+	    "over all\n"
+	    "                           names (default 50)\n"
+	    "  --signin-account-rate N  successful sign-ins per account per "
+	    "hour, in\n"
+	    "                           bursts of as many (default 30)\n"
+	    "  --signin-addr-rate N     successful sign-ins per address per "
+	    "hour, in\n"
+	    "                           bursts of as many (default 600)\n"
+	    "  --bcrypt-workers N       threads checking passwords (default: "
+	    "one per core)\n"
+	    "  --signin-queue N         sign-ins and sign-ups waiting for them, "
+	    "at most\n"
+	    "                           (default 64; an address may fill a "
+	    "quarter)\n"
+	    "  --min-password BYTES     shortest new password (default 10)\n"
 	    "  --signup-limit N         sign-ups per address per window "
 	    "(default 100)\n"
 	    "  --limit-window SECONDS   the window of those limits (default "
 	    "900)\n"
+	    "  --send-rate N            sends per account per second "
+	    "(default 20)\n"
+	    "  --send-burst N           sends per account at once (default "
+	    "200)\n"
+	    "  --mailbox-max-messages N messages a mailbox holds, at most "
+	    "(default 10000)\n"
+	    "  --mailbox-max-bytes SIZE bytes of messages a mailbox holds, at "
+	    "most\n"
+	    "                           (default 256M)\n"
+	    "  --max-answer-bytes SIZE  a list of messages stops before this "
+	    "much JSON\n"
+	    "                           (default 8M; at least one message is "
+	    "sent)\n"
 	    "  --max-connections N      (default 16384)\n"
 	    "  --max-per-ip N           connections per client address "
 	    "(default 256)\n"
@@ -100,7 +132,9 @@ main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_DB, O_SECRET, O_TTL, O_COST, O_MAXMSG,
 	    O_SIGNIN, O_SIGNIN_ADDR, O_SIGNUP, O_WINDOW, O_MAXCONN, O_PERIP,
-	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_QUIET, O_IMPORT_USERS,
+	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_BACKOFF, O_ACCOUNT_RATE,
+	    O_ADDR_RATE, O_WORKERS, O_QUEUE, O_MINPW, O_MBOX_MSGS, O_MBOX_BYTES,
+	    O_SEND_RATE, O_SEND_BURST, O_ANSWER, O_QUIET, O_IMPORT_USERS,
 	    O_IMPORT_MESSAGES };
 	enum { O_PUBLIC_URL = 512, O_QUARANTINE, O_CHECK_NAMES };
 	static const struct option longopts[] = {
@@ -119,6 +153,19 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-wait", required_argument, NULL, O_MAXWAIT },
+		{ "signin-backoff", required_argument, NULL, O_BACKOFF },
+		{ "signin-account-rate", required_argument, NULL,
+		    O_ACCOUNT_RATE },
+		{ "signin-addr-rate", required_argument, NULL, O_ADDR_RATE },
+		{ "bcrypt-workers", required_argument, NULL, O_WORKERS },
+		{ "signin-queue", required_argument, NULL, O_QUEUE },
+		{ "min-password", required_argument, NULL, O_MINPW },
+		{ "mailbox-max-messages", required_argument, NULL,
+		    O_MBOX_MSGS },
+		{ "mailbox-max-bytes", required_argument, NULL, O_MBOX_BYTES },
+		{ "send-rate", required_argument, NULL, O_SEND_RATE },
+		{ "send-burst", required_argument, NULL, O_SEND_BURST },
+		{ "max-answer-bytes", required_argument, NULL, O_ANSWER },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
 		{ "name-quarantine", required_argument, NULL, O_QUARANTINE },
@@ -140,7 +187,11 @@ main(int argc, char **argv)
 		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
 		"--signin-limit", "--signin-addr-limit", "--signup-limit",
 		"--limit-window", "--max-connections", "--max-per-ip",
-		"--timeout", "--threads", "--max-wait", "--quiet",
+		"--timeout", "--threads", "--max-wait", "--signin-backoff",
+		"--signin-account-rate", "--signin-addr-rate",
+		"--bcrypt-workers", "--signin-queue", "--min-password",
+		"--mailbox-max-messages", "--mailbox-max-bytes", "--send-rate",
+		"--send-burst", "--max-answer-bytes", "--quiet",
 		"--import-users", "--import-messages" };
 
 	cli_start(argv[0]);
@@ -228,6 +279,68 @@ main(int argc, char **argv)
 			if (number("--max-wait", optarg, 0, 3600, &n) != 0)
 				return E2E_EX_USAGE;
 			c.max_wait = (unsigned)n;
+			break;
+		case O_BACKOFF:
+			if (number("--signin-backoff", optarg, 1, 86400, &n) != 0)
+				return E2E_EX_USAGE;
+			c.signin_backoff = (unsigned)n;
+			break;
+		case O_ACCOUNT_RATE:
+			if (number("--signin-account-rate", optarg, 1, 1000000,
+			    &n) != 0)
+				return E2E_EX_USAGE;
+			c.signin_account_rate = (unsigned)n;
+			break;
+		case O_ADDR_RATE:
+			if (number("--signin-addr-rate", optarg, 1, 1000000,
+			    &n) != 0)
+				return E2E_EX_USAGE;
+			c.signin_addr_rate = (unsigned)n;
+			break;
+		case O_WORKERS:
+			if (number("--bcrypt-workers", optarg, 1, 64, &n) != 0)
+				return E2E_EX_USAGE;
+			c.bcrypt_workers = (unsigned)n;
+			break;
+		case O_QUEUE:
+			if (number("--signin-queue", optarg, 1, 100000, &n) != 0)
+				return E2E_EX_USAGE;
+			c.signin_queue = (unsigned)n;
+			break;
+		case O_MINPW:
+			if (number("--min-password", optarg, 1, 1024, &n) != 0)
+				return E2E_EX_USAGE;
+			c.min_password = n;
+			break;
+		case O_MBOX_MSGS:
+			if (number("--mailbox-max-messages", optarg, 1,
+			    1000000000, &n) != 0)
+				return E2E_EX_USAGE;
+			c.mailbox_max_messages = n;
+			break;
+		case O_MBOX_BYTES:
+			if (cli_parse_size("--mailbox-max-bytes", optarg,
+			    &c.mailbox_max_bytes) != 0)
+				return E2E_EX_USAGE;
+			break;
+		case O_SEND_RATE:
+			if (number("--send-rate", optarg, 1, 1000000, &n) != 0)
+				return E2E_EX_USAGE;
+			c.send_rate = (unsigned)n;
+			break;
+		case O_SEND_BURST:
+			if (number("--send-burst", optarg, 1, 1000000, &n) != 0)
+				return E2E_EX_USAGE;
+			c.send_burst = (unsigned)n;
+			break;
+		case O_ANSWER:
+			if (cli_parse_size("--max-answer-bytes", optarg,
+			    &c.max_answer_bytes) != 0)
+				return E2E_EX_USAGE;
+			if (c.max_answer_bytes < 1024 ||
+			    c.max_answer_bytes > (size_t)1 << 30)
+				return cli_usage_error("--max-answer-bytes is "
+				    "1K to 1G");
 			break;
 		case O_QUIET:
 			c.quiet = 1;

@@ -88,6 +88,12 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 		if (rs->retry_after > 0)
 			err_hint("try again in %ld s", rs->retry_after);
 		break;
+	case 507:
+		/* A mailbox at its quota: it makes room as its owner reads. */
+		rc = E2E_EX_TEMPFAIL;
+		err_error("%s: %s", what, safe);
+		err_hint("try again once the recipient has read some messages");
+		break;
 	default:
 		rc = rs->status >= 400 && rs->status < 500 ? E2E_EX_DATAERR :
 		    E2E_EX_PROTOCOL;
@@ -257,6 +263,88 @@ api_delete_account(struct client *c)
 	return rc;
 }
 
+int
+api_signout(struct client *c)
+{
+	struct http_req rq;
+	struct http_resp rs;
+	json_t *o = NULL;
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = "/users/signout";
+	rq.type = JSON_TYPE;
+	rq.body = "{}";		/* a POST, even without anything to say */
+	rq.body_len = 2;
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;	/* signing out twice is harmless */
+	rq.max_answer = 64 * 1024;
+	if ((rc = http_call(c->http, &rq, &rs)) != 0)
+		goto out;
+	if (rs.status == 401 || rs.status == 403) {
+		/* Refused already: expired, or revoked. Not an error here. */
+		rc = E2E_EX_NOPERM;
+	} else if (rs.status >= 400) {
+		rc = refused(c, &rs, "signing out", 1);
+	} else if (rs.status != 200 || (o = answer_object(&rs)) == NULL ||
+	    !json_is_true(json_object_get(o, "signed_out"))) {
+		rc = not_protocol(&rs, "the sign-out");
+	}
+out:
+	json_decref(o);
+	http_resp_free(&rs);
+	return rc;
+}
+
+int
+api_password(struct client *c, const char *old_password,
+    const char *new_password, struct session *s)
+{
+	struct http_req rq;
+	json_t *o = NULL, *exp;
+	const char *token;
+	char *body;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((body = dump(json_pack("{s:s,s:s}", "old_password", old_password,
+	    "new_password", new_password))) == NULL)
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.path = "/users/password";
+	rq.type = JSON_TYPE;
+	rq.body = body;
+	rq.body_len = strlen(body);
+	rq.token = c->sess.token;
+	rq.secret = 1;
+	/* Twice, the second would find the old password wrong. */
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 64 * 1024;
+	rc = call(c, &rq, "changing the password", 1, &o);
+	free_secret(body);
+	if (rc != 0)
+		return rc;
+	if (o == NULL || copy_id(o, s->id) != 0 ||
+	    strcmp(s->id, c->sess.id) != 0 ||
+	    (token = jsonio_str(o, "token", &len)) == NULL || len == 0 ||
+	    len > SESSION_TOKEN_MAX || !session_token_valid(token, len) ||
+	    !json_is_integer(exp = json_object_get(o, "expires_at"))) {
+		json_decref(o);
+		err_error("the server's answer to the password change is not "
+		    "e2e-chat's");
+		return E2E_EX_PROTOCOL;
+	}
+	memcpy(s->token, token, len + 1);
+	s->expires_at = json_integer_value(exp);
+	memcpy(s->name, c->sess.name, sizeof(s->name));
+	memcpy(s->server, c->sess.server, sizeof(s->server));
+	json_decref(o);
+	return 0;
+}
+
 /* application/x-www-form-urlencoded: name=value&..., each escaped. */
 static int
 form_add(struct buf *b, const char *name, const char *v, size_t len)
@@ -358,7 +446,7 @@ api_message_valid(const json_t *m)
 
 int
 api_list(struct client *c, const char *from, const char *after,
-    unsigned limit, unsigned wait_s, json_t **messages)
+    unsigned limit, unsigned wait_s, json_t **messages, int *more)
 {
 	struct http_req rq;
 	char path[256];
@@ -367,6 +455,8 @@ api_list(struct client *c, const char *from, const char *after,
 	int n, rc;
 
 	*messages = NULL;
+	if (more != NULL)
+		*more = 0;
 	n = snprintf(path, sizeof(path), "/messages?limit=%u&wait=%u%s%s%s%s",
 	    limit, wait_s, from ? "&from=" : "", from ? from : "",
 	    after ? "&after=" : "", after ? after : "");
@@ -389,6 +479,11 @@ api_list(struct client *c, const char *from, const char *after,
 	json_array_foreach(arr, i, m)
 		if (!api_message_valid(m))
 			goto bad;
+	if (json_object_get(o, "more") != NULL &&
+	    !json_is_boolean(json_object_get(o, "more")))
+		goto bad;
+	if (more != NULL)
+		*more = json_is_true(json_object_get(o, "more"));
 	*messages = json_incref(arr);
 	json_decref(o);
 	return 0;

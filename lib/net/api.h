@@ -24,6 +24,17 @@ int api_signin(struct client *c, const char *name, const char *password,
 /* DELETE /users/ID of the session's user. */
 int api_delete_account(struct client *c);
 
+/* POST /users/signout: the server revokes every token of the session's
+ * user. 77, with nothing reported, when the server refuses the session
+ * (expired or revoked already). */
+int api_signout(struct client *c);
+
+/* POST /users/password: changes the session's user's password; every
+ * token is revoked, and s receives the new session the server gives
+ * back (as api_signin). */
+int api_password(struct client *c, const char *old_password,
+    const char *new_password, struct session *s);
+
 /* POST /messages (or, legacy, /messages/sendmessage with a form body):
  * sends the envelope text to name; id receives the message id. */
 int api_send(struct client *c, const char *to, const char *text,
@@ -32,9 +43,11 @@ int api_send(struct client *c, const char *to, const char *text,
 /* GET /messages: up to limit messages (oldest first) after the id after
  * (or NULL), from the user from (or NULL), waiting up to wait_s seconds
  * for one. *messages receives the checked array (each element has id,
- * from, to, sent_at and message, a string). */
+ * from, to, sent_at and message, a string). *more (when not NULL) is
+ * set when the server cut the page short for its answer size: fewer
+ * than limit does not then mean that no more are waiting. */
 int api_list(struct client *c, const char *from, const char *after,
-    unsigned limit, unsigned wait_s, json_t **messages);
+    unsigned limit, unsigned wait_s, json_t **messages, int *more);
 
 /* POST /messages/ack: n ids (at most API_ACK_MAX). */
 #define API_ACK_MAX 1000

@@ -781,7 +781,9 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 		if (cc == CURLE_OK) {
 			(void)curl_easy_getinfo(h->curl,
 			    CURLINFO_RESPONSE_CODE, &rs->status);
-			if (rs->status < 500) {
+			/* 507: a mailbox full, a refusal with a reason (the
+			 * caller reports it), not a failure to retry. */
+			if (rs->status < 500 || rs->status == 507) {
 				rc = 0;
 				break;
 			}

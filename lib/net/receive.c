@@ -350,7 +350,7 @@ receive_pages(struct client *c, const struct receive_opts *o,
 	long pause = 1, wait;
 	long long asked;
 	json_t *arr = NULL;
-	int rc = 0, torn, foreign = 0;
+	int rc = 0, torn, foreign = 0, more = 0;
 
 	if (!o->peek && (rc = recvlog_open(c->home, c->sess.id,
 	    STDOUT_FILENO, &log)) != 0)
@@ -370,7 +370,7 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		 * honest server's large messages), down to one. */
 		http_quiet_too_large(c->http, page > 1);
 		rc = api_list(c, o->from, after[0] ? after : NULL,
-		    (unsigned)page, (unsigned)wait, &arr);
+		    (unsigned)page, (unsigned)wait, &arr, &more);
 		http_quiet_too_large(c->http, 0);
 		if (rc == E2E_EX_PROTOCOL && page > 1 &&
 		    http_answer_too_large(c->http)) {
@@ -386,9 +386,10 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		}
 		pause = 1;
 		/* The whole of the mailbox: what is remembered and not in it
-		 * was acknowledged already and cannot come again. */
+		 * was acknowledged already and cannot come again. A page cut
+		 * short for the server's answer size is not the whole. */
 		if (log != NULL && o->from == NULL && after[0] == '\0' &&
-		    json_array_size(arr) < page &&
+		    json_array_size(arr) < page && !more &&
 		    (rc = prune(log, arr)) != 0)
 			break;
 		if (json_array_size(arr) == 0) {
@@ -430,7 +431,7 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		}
 		if (o->limit > 0 && count >= o->limit)
 			break;
-		if (!o->follow && json_array_size(arr) < page)
+		if (!o->follow && json_array_size(arr) < page && !more)
 			break;
 	}
 	json_decref(arr);

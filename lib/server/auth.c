@@ -148,17 +148,24 @@ int
 auth_hash_cost(const char *hash)
 {
 	/* $2b$NN$ and 53 more characters. */
+	const char *orig = original_hash(hash);
 	int cost;
 
-	/* Below every cost: made again at its first sign-in. */
-	if (original_hash(hash) != NULL)
-		return 0;
+	/* An original server's hash takes its own cost's time, too. */
+	if (orig != NULL)
+		return (orig[4] - '0') * 10 + (orig[5] - '0');
 	if (strncmp(hash, "$2b$", 4) != 0 || hash[4] < '0' || hash[4] > '9' ||
 	    hash[5] < '0' || hash[5] > '9' || hash[6] != '$' ||
 	    strlen(hash) != 60)
 		return -1;
 	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
 	return cost >= 4 && cost <= 31 ? cost : -1;
+}
+
+int
+auth_hash_current(const char *hash, unsigned cost)
+{
+	return original_hash(hash) == NULL && auth_hash_cost(hash) == (int)cost;
 }
 
 int
@@ -185,6 +192,77 @@ auth_password_check(const char *pw, size_t len, const char *hash)
 	wipe(cd, sizeof(*cd));
 	free(cd);
 	return ok;
+}
+
+void
+auth_costs_init(struct auth_costs *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+void
+auth_costs_destroy(struct auth_costs *c)
+{
+	pthread_mutex_destroy(&c->lock);
+}
+
+void
+auth_costs_count(struct auth_costs *c, const char *hash, int delta)
+{
+	int cost = auth_hash_cost(hash);
+
+	if (cost < 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (delta > 0)
+		c->n[cost]++;
+	else if (c->n[cost] > 0)
+		c->n[cost]--;
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned
+auth_costs_max(struct auth_costs *c, unsigned current)
+{
+	unsigned cost, max = current;
+
+	pthread_mutex_lock(&c->lock);
+	for (cost = current + 1; cost < 32; cost++)
+		if (c->n[cost] > 0)
+			max = cost;
+	pthread_mutex_unlock(&c->lock);
+	return max;
+}
+
+/* One bcrypt at cost, on a throwaway salt. */
+static void
+pad_once(struct crypt_data *cd, unsigned cost)
+{
+	/* Any input: the work does not depend on it. */
+	static const char input[] = "padding to the time of a check at a cost";
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (crypt_gensalt_rn("$2b$", cost, NULL, 0, setting,
+	    sizeof(setting)) != NULL)
+		(void)crypt_rn(input, setting, cd, sizeof(*cd));
+}
+
+void
+auth_pad(int done, unsigned to)
+{
+	struct crypt_data *cd;
+	unsigned cost;
+
+	if ((done >= 0 && (unsigned)done >= to) ||
+	    (cd = calloc(1, sizeof(*cd))) == NULL)
+		return;
+	if (done < 0)
+		pad_once(cd, to);
+	else
+		for (cost = (unsigned)done; cost < to; cost++)
+			pad_once(cd, cost);
+	free(cd);
 }
 
 struct secret_job {

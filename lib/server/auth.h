@@ -18,6 +18,7 @@
 #ifndef E2E_AUTH_H
 #define E2E_AUTH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +38,14 @@ int auth_password_hash(const char *pw, size_t len, unsigned cost,
  * whether it matches or not. */
 int auth_password_check(const char *pw, size_t len, const char *hash);
 
-/* The cost of a $2b$ hash; 0 for an original server's hash, so that it
- * is made again (in this scheme) at its first sign-in; or -1. */
+/* The bcrypt cost of a stored hash (this scheme's, or an original
+ * server's, below), or -1 when it is not one the server checks: the one
+ * place that reads a hash's cost (B3, A10). */
 int auth_hash_cost(const char *hash);
+
+/* 1 when hash is this scheme's at the given cost: one that needs no
+ * re-hashing at the next sign-in (an original server's never is). */
+int auth_hash_current(const char *hash, unsigned cost);
 
 /*
  * An account imported from the original server (docs/COMPAT.md) keeps
@@ -51,6 +57,33 @@ int auth_hash_cost(const char *hash);
  */
 #define AUTH_ORIGINAL_PREFIX "original:"
 int auth_original_hash(const char *bcrypt, char out[STORE_HASH_MAX + 1]);
+/*
+ * Timing (A10): a failed check must take as long whatever the name, so
+ * every failed sign-in is padded to the time of a check at the highest
+ * cost in use: the costs of the stored hashes, counted at start and kept
+ * up to date as hashes come and go, and the current one (of new hashes
+ * and of the dummy hash unknown names are checked against).
+ */
+struct auth_costs {
+	pthread_mutex_t lock;
+	uint64_t n[32];		/* stored hashes per cost */
+};
+
+void auth_costs_init(struct auth_costs *c);
+void auth_costs_destroy(struct auth_costs *c);
+/* Counts hash (delta +1 when stored, -1 when gone); a hash without a
+ * cost is not counted. */
+void auth_costs_count(struct auth_costs *c, const char *hash, int delta);
+/* The highest cost in use, at least current. */
+unsigned auth_costs_max(struct auth_costs *c, unsigned current);
+
+/*
+ * Works as long as the rest of a check at cost to after a check at cost
+ * done (-1: none was made, say for a hash without a cost): one bcrypt at
+ * each cost from done to to - 1, whose times add up to the difference
+ * (bcrypt's time doubles with each cost).
+ */
+void auth_pad(int done, unsigned to);
 
 struct auth_keys {
 	uint8_t secret[AUTH_SECRET_MAX];

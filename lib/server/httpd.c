@@ -4,6 +4,7 @@
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
 #include "srv.h"
+#include "guard.h"
 #include "cli.h"
 #include "crypto.h"
 #include "err.h"
@@ -39,7 +40,7 @@ server_config_defaults(struct server_config *c)
 	c->token_ttl = 24 * 3600;
 	c->bcrypt_cost = 12;
 	c->max_message = 4 << 20;
-	c->signin_name_limit = 10;
+	c->signin_name_limit = 5;
 	c->signin_addr_limit = 50;
 	c->signup_addr_limit = 100;
 	c->limit_window = 15 * 60;
@@ -49,6 +50,17 @@ server_config_defaults(struct server_config *c)
 	c->threads = 2;
 	c->max_wait = 60;
 	c->name_quarantine = 30 * 86400;
+	c->signin_backoff = 1;
+	c->signin_account_rate = 30;
+	c->signin_addr_rate = 600;
+	c->bcrypt_workers = 0;
+	c->signin_queue = 64;
+	c->min_password = 10;
+	c->mailbox_max_messages = 10000;
+	c->mailbox_max_bytes = (size_t)256 << 20;
+	c->send_rate = 20;
+	c->send_burst = 200;
+	c->max_answer_bytes = (size_t)8 << 20;
 }
 
 int64_t
@@ -183,7 +195,8 @@ respond_json(struct req *r, unsigned status, json_t *body)
 			MHD_add_response_header(resp, "Content-Type",
 			    "application/json");
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-		if (status == 429 && (retry = (unsigned)r->result) > 0) {
+		if ((status == 429 || status == 503) &&
+		    (retry = (unsigned)r->result) > 0) {
 			char v[24];
 
 			snprintf(v, sizeof(v), "%u", retry);
@@ -219,6 +232,27 @@ respond_error(struct req *r, unsigned status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	respond_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void
+respond_json_text(struct req *r, unsigned status, char *text, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (r->answered) {
+		free(text);
+		return;
+	}
+	resp = MHD_create_response_from_buffer(len, text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+	} else {
+		MHD_add_response_header(resp, "Content-Type",
+		    "application/json");
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	}
+	queue(r, status, resp);
 }
 
 void
@@ -901,18 +935,11 @@ start(struct server *s)
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);
-	s->signin_names = throttle_new(c->signin_name_limit, c->limit_window,
-	    100000);
-	s->signin_addrs = throttle_new(c->signin_addr_limit, c->limit_window,
-	    100000);
-	s->signup_addrs = throttle_new(c->signup_addr_limit, c->limit_window,
-	    100000);
+	if ((rc = guard_start(s)) != 0)
+		return rc;
 	s->waiters = waiters_new();
 	s->cache = cache_new(8192);
-	s->slow = workers_start(2);
-	if (s->metrics == NULL || s->signin_names == NULL ||
-	    s->signin_addrs == NULL || s->signup_addrs == NULL ||
-	    s->waiters == NULL || s->slow == NULL || s->cache == NULL) {
+	if (s->metrics == NULL || s->waiters == NULL || s->cache == NULL) {
 		err_error("cannot start the server");
 		return E2E_EX_SOFTWARE;
 	}
@@ -1000,9 +1027,7 @@ stop(struct server *s)
 	store_close(&s->store);
 	metrics_free(s->metrics);
 	cache_free(s->cache);
-	throttle_free(s->signin_names);
-	throttle_free(s->signin_addrs);
-	throttle_free(s->signup_addrs);
+	guard_stop(s);
 	wipe(&s->keys, sizeof(s->keys));
 	return 0;
 }

@@ -7,6 +7,7 @@
  * acknowledged or deleted (T5).
  */
 #include "srv.h"
+#include "guard.h"
 #include "err.h"
 #include "jsonio.h"
 #include "jwk.h"
@@ -158,6 +159,56 @@ refuse_name(struct req *r, const char *name, int rc)
 		    name, r->clash, how_long, free_at);
 }
 
+/* A new password: at least --min-password bytes. 0, or answered. */
+static int
+new_password_ok(struct req *r, size_t len, const char *field)
+{
+	size_t min = r->srv->cfg.min_password;
+
+	if (len < min) {
+		respond_error(r, 400, "%s is too short: at least %zu bytes",
+		    field, min);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hands r's bcrypt work to the workers, in the queue of its address;
+ * cont runs once it is done. When the queue is full, cont runs at once
+ * with r->busy set (busy_answer says so).
+ */
+static void
+to_workers(struct req *r, void (*cont)(struct req *r))
+{
+	int rc;
+
+	req_suspend(r, cont);
+	/* r is the workers' from here: only a refusal is written to it. */
+	if ((rc = workers_submit_keyed(r->srv->slow, &r->work, r->addr)) !=
+	    WORKERS_OK) {
+		r->busy = rc;
+		req_resume(r);
+	}
+}
+
+/* Answers a refusal of the bcrypt queue (r->busy): 1 when answered. */
+static int
+busy_answer(struct req *r)
+{
+	if (r->busy == WORKERS_OK)
+		return 0;
+	/* 503 with Retry-After: clients retry by themselves. */
+	r->result = 1;
+	if (r->busy == WORKERS_KEY_FULL)
+		respond_error(r, 503, "too many sign-ins at once from your "
+		    "address; try again in a moment");
+	else
+		respond_error(r, 503, "the server is busy; try again in a "
+		    "moment");
+	return 1;
+}
+
 /* ---- POST /users/signup ---- */
 
 static int
@@ -197,8 +248,11 @@ signup_hashed(struct work *w)
 static void
 signup_cont(struct req *r)
 {
+	if (busy_answer(r))
+		return;
 	switch (r->result) {
 	case STORE_OK:
+		auth_costs_count(&r->srv->costs, r->hash, +1);
 		/* Never the hash. */
 		respond_json(r, 200, json_pack("{s:s,s:s}", "id", r->other.id,
 		    "name", r->other.name));
@@ -228,7 +282,8 @@ h_signup(struct req *r)
 		respond_error(r, 429, "too many sign-ups; try again later");
 		return;
 	}
-	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0)
+	if (credentials(r, &name, &name_len, &pw, &pw_len) != 0 ||
+	    new_password_ok(r, pw_len, "the password") != 0)
 		return;
 	/* An option-like or hidden-file-like name: not for new accounts. */
 	if (!name_valid_new(name, name_len)) {
@@ -266,15 +321,27 @@ h_signup(struct req *r)
 		return;
 	}
 	r->work.run = signup_hashed;
-	req_suspend(r, signup_cont);
-	workers_submit(s->slow, &r->work);
+	to_workers(r, signup_cont);
 }
 
-/* ---- POST /users/signin ---- */
+/*
+ * ---- POST /users/signin, and the old password of POST /users/password
+ *
+ * A sign-in takes, in order: a turn of its name and address (failures
+ * there back off exponentially, A8: strangers elsewhere cannot lock the
+ * owner out), a turn of its address (failures over all names), a token
+ * of the account's and of the address's rate of successful sign-ins
+ * (given back if it fails, A5), a place in the bcrypt queue of its
+ * address (fair between addresses, bounded: 503 when full), and then
+ * the check, padded when it fails to the time of a check at the highest
+ * cost in use (A10).
+ */
 
 struct rehash {
 	struct store_job job;
+	struct server *srv;
 	char id[STORE_ID_LEN + 1];
+	char old[STORE_HASH_MAX + 1];
 	char hash[STORE_HASH_MAX + 1];
 };
 
@@ -282,15 +349,55 @@ static int
 rehash_run(struct store *s, struct store_job *j)
 {
 	struct rehash *h = (struct rehash *)(void *)j;
+	int64_t version;
 
-	return s->be->user_update_hash(s, h->id, h->hash);
+	/* Only if no other change came first. */
+	return s->be->user_set_hash(s, h->id, h->old, h->hash, 0, &version);
 }
 
 static void
 rehash_done(struct store_job *j, int result)
 {
-	(void)result;
-	free(j);
+	struct rehash *h = (struct rehash *)(void *)j;
+
+	if (result == STORE_OK) {
+		auth_costs_count(&h->srv->costs, h->old, -1);
+		auth_costs_count(&h->srv->costs, h->hash, +1);
+	}
+	free(h);
+}
+
+/* A hash of another cost than today's is made again at today's (B3). */
+static void
+rehash(struct req *r, const char *pw, size_t len)
+{
+	struct server *s = r->srv;
+	struct rehash *h;
+
+	if (auth_hash_current(r->hash, s->cfg.bcrypt_cost) ||
+	    (h = calloc(1, sizeof(*h))) == NULL)
+		return;
+	h->srv = s;
+	memcpy(h->id, r->other.id, sizeof(h->id));
+	memcpy(h->old, r->hash, sizeof(h->old));
+	if (auth_password_hash(pw, len, s->cfg.bcrypt_cost, h->hash) != 0) {
+		free(h);
+		return;
+	}
+	h->job.run = rehash_run;
+	h->job.done = rehash_done;
+	store_submit(&s->store, &h->job);
+}
+
+static int
+password_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+
+	/* The hash that was checked is replaced, and every token issued
+	 * so far stops working (A9). */
+	return s->be->user_set_hash(s, r->other.id, r->other.hash, r->hash, 1,
+	    &r->other.token_version);
 }
 
 static void
@@ -298,43 +405,70 @@ signin_checked(struct work *w)
 {
 	struct req *r = REQ_OF(w, work);
 	struct server *s = r->srv;
-	struct rehash *h;
-	int cost;
+	size_t len = r->pw_change ? r->secret_split : r->secret_len;
 
-	r->ok = auth_password_check(r->secret, r->secret_len, r->hash) &&
+	r->ok = auth_password_check(r->secret, len, r->hash) &&
 	    r->other.id[0] != '\0';
-	/* A hash made at a lower cost than today's is made again (B3). */
-	cost = auth_hash_cost(r->hash);
-	if (r->ok && cost >= 0 && (unsigned)cost < s->cfg.bcrypt_cost &&
-	    (h = calloc(1, sizeof(*h))) != NULL) {
-		memcpy(h->id, r->other.id, sizeof(h->id));
-		if (auth_password_hash(r->secret, r->secret_len,
-		    s->cfg.bcrypt_cost, h->hash) == 0) {
-			h->job.run = rehash_run;
-			h->job.done = rehash_done;
-			store_submit(&s->store, &h->job);
-		} else {
-			free(h);
+	if (!r->ok) {
+		/* As long as a check at the highest cost in use, whatever the
+		 * name and whatever its hash's cost (A10). */
+		auth_pad(auth_hash_cost(r->hash), auth_costs_max(&s->costs,
+		    s->cfg.bcrypt_cost));
+	} else if (r->pw_change) {
+		/* The old password is right: the new one replaces it. */
+		if (auth_password_hash(r->secret + r->secret_split,
+		    r->secret_len - r->secret_split, s->cfg.bcrypt_cost,
+		    r->hash) == 0) {
+			r->job.run = password_run;
+			r->job.done = job_done;
+			store_submit(&s->store, &r->job);
+			return;
 		}
+		r->result = STORE_ERROR;
+	} else {
+		rehash(r, r->secret, len);
 	}
 	req_resume(r);
 }
 
+/* Gives back the tokens of the rates of successful sign-ins. */
 static void
-signin_cont(struct req *r)
+give_rates(struct req *r)
+{
+	int64_t now = rate_now_ms();
+
+	if (!r->rates_taken)
+		return;
+	rate_give(r->srv->signin_account_rates, r->from, now);
+	rate_give(r->srv->signin_addr_rates, r->addr, now);
+	r->rates_taken = 0;
+}
+
+/* The end of an attempt that has its turns: failed (counted) or not. */
+static void
+attempt_end(struct req *r, int failed)
 {
 	struct server *s = r->srv;
-	char *token = NULL;
-	int64_t exp, now = srv_now();
+	int64_t now = srv_now();
 
-	throttle_end(s->signin_names, r->from, now, !r->ok);
-	throttle_end(s->signin_addrs, r->addr, now, !r->ok);
-	if (!r->ok) {
-		/* The same answer for an unknown name and a wrong password. */
-		respond_error(r, 403, "authentication failed");
-		return;
-	}
-	if (auth_token_issue(&s->keys, &r->other, now, &token, &exp) != 0) {
+	throttle_end(s->signin_pairs, r->pair, now, failed);
+	throttle_end(s->signin_addrs, r->addr, now, failed);
+	r->name_turn = r->addr_turn = 0;
+	if (r->ok)
+		throttle_succeeded(s->signin_pairs, r->pair, now);
+	else
+		give_rates(r);
+}
+
+/* 200 {id, token, expires_at}: a new token for r->other. */
+static void
+respond_token(struct req *r)
+{
+	char *token = NULL;
+	int64_t exp;
+
+	if (auth_token_issue(&r->srv->keys, &r->other, srv_now(), &token,
+	    &exp) != 0) {
 		respond_error(r, 500, "internal error");
 		return;
 	}
@@ -342,6 +476,57 @@ signin_cont(struct req *r)
 	    "token", token, "expires_at", (json_int_t)exp));
 	wipe(token, strlen(token));
 	free(token);
+}
+
+static void
+signin_cont(struct req *r)
+{
+	if (busy_answer(r)) {
+		attempt_end(r, 0);
+		return;
+	}
+	attempt_end(r, !r->ok);
+	if (!r->ok) {
+		/* The same answer for an unknown name and a wrong password. */
+		respond_error(r, 403, "authentication failed");
+		return;
+	}
+	respond_token(r);
+}
+
+static void
+password_cont(struct req *r)
+{
+	struct server *s = r->srv;
+
+	if (busy_answer(r)) {
+		attempt_end(r, 0);
+		return;
+	}
+	attempt_end(r, !r->ok);
+	if (!r->ok) {
+		respond_error(r, 403, "the current password is wrong");
+		return;
+	}
+	switch (r->result) {
+	case STORE_OK:
+		break;
+	case STORE_CONFLICT:
+		respond_error(r, 409, "the password was changed meanwhile; "
+		    "sign in again");
+		return;
+	case STORE_NOT_FOUND:
+		respond_error(r, 404, "no such user");
+		return;
+	default:
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	auth_costs_count(&s->costs, r->other.hash, -1);
+	auth_costs_count(&s->costs, r->hash, +1);
+	/* Every other session ended; the caller's goes on with a new token
+	 * (docs/SERVER.md). */
+	respond_token(r);
 }
 
 static void signin_admitted(struct req *r);
@@ -355,7 +540,7 @@ signin_woken(struct throttle_waiter *w)
 /*
  * Takes a turn with throttle t for key (throttle.h). Returns 1 when the
  * attempt may go on, 0 when it waits its turn (suspended: retried by
- * signin_again), -1 when answered (429).
+ * signin_admitted), -1 when answered (429).
  */
 static int
 take_turn(struct req *r, struct throttle *t, const char *key)
@@ -380,8 +565,29 @@ take_turn(struct req *r, struct throttle *t, const char *key)
 	}
 }
 
-/* The sign-in, once it has (or waits for) its turns, name then address:
- * also the continuation of a wait. */
+/* Takes a token of the account's and of the address's rate of
+ * successful sign-ins. 0, or answered (429). */
+static int
+take_rates(struct req *r)
+{
+	struct server *s = r->srv;
+	int64_t now = rate_now_ms();
+	unsigned wait = 0;
+
+	if (rate_take(s->signin_account_rates, r->from, now, &wait)) {
+		if (rate_take(s->signin_addr_rates, r->addr, now, &wait)) {
+			r->rates_taken = 1;
+			return 0;
+		}
+		rate_give(s->signin_account_rates, r->from, now);
+	}
+	r->result = (int)wait;
+	respond_error(r, 429, "too many sign-ins; try again later");
+	return -1;
+}
+
+/* The sign-in, once it has (or waits for) its turns, name and address
+ * then address: also the continuation of a wait. */
 static void
 signin_admitted(struct req *r)
 {
@@ -389,20 +595,28 @@ signin_admitted(struct req *r)
 	int rc;
 
 	if (!r->name_turn) {
-		if ((rc = take_turn(r, s->signin_names, r->from)) <= 0)
+		if ((rc = take_turn(r, s->signin_pairs, r->pair)) <= 0)
 			return;
 		r->name_turn = 1;
 	}
 	if (!r->addr_turn) {
 		if ((rc = take_turn(r, s->signin_addrs, r->addr)) < 0) {
-			throttle_end(s->signin_names, r->from, srv_now(), 0);
+			throttle_end(s->signin_pairs, r->pair, srv_now(), 0);
 			return;
 		}
 		if (rc == 0)
 			return;
 		r->addr_turn = 1;
 	}
-	switch (s->store.be->user_by_name(&s->store, r->from, &r->other)) {
+	if (take_rates(r) != 0) {
+		attempt_end(r, 0);
+		return;
+	}
+	/* A password change checks the token's user as it is now. */
+	rc = r->pw_change ? s->store.be->user_by_id(&s->store, r->user.id,
+	    &r->other) : s->store.be->user_by_name(&s->store, r->from,
+	    &r->other);
+	switch (rc) {
 	case STORE_OK:
 		memcpy(r->hash, r->other.hash, sizeof(r->hash));
 		break;
@@ -412,14 +626,25 @@ signin_admitted(struct req *r)
 		memcpy(r->hash, s->dummy_hash, sizeof(r->hash));
 		break;
 	default:
-		throttle_end(s->signin_names, r->from, srv_now(), 0);
-		throttle_end(s->signin_addrs, r->addr, srv_now(), 0);
+		attempt_end(r, 0);
 		respond_error(r, 500, "internal error");
 		return;
 	}
 	r->work.run = signin_checked;
-	req_suspend(r, signin_cont);
-	workers_submit(s->slow, &r->work);
+	to_workers(r, r->pw_change ? password_cont : signin_cont);
+}
+
+/* The sign-in's name and the key of its name and address. 0, or
+ * answered. */
+static int
+signin_begin(struct req *r, const char *name)
+{
+	memcpy(r->from, name, strlen(name) + 1);
+	if (guard_pair_key(r->from, r->addr, r->pair) != 0) {
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -434,8 +659,77 @@ h_signin(struct req *r)
 		respond_error(r, 500, "internal error");
 		return;
 	}
-	memcpy(r->from, name, name_len + 1);
-	signin_admitted(r);
+	if (signin_begin(r, name) == 0)
+		signin_admitted(r);
+}
+
+/* ---- POST /users/password: change it; every token revoked (A9) ---- */
+
+static void
+h_password(struct req *r)
+{
+	const char *old, *fresh;
+	size_t old_len = 0, new_len = 0;
+	int bad = 0;
+
+	old = req_field(r, "old_password", &old_len, &bad);
+	fresh = req_field(r, "new_password", &new_len, &bad);
+	if (bad)
+		return;
+	if (old == NULL || fresh == NULL) {
+		respond_error(r, 400, "\"old_password\" and \"new_password\" "
+		    "are needed");
+		return;
+	}
+	if (old_len == 0 || old_len > AUTH_PASSWORD_MAX ||
+	    new_len > AUTH_PASSWORD_MAX) {
+		respond_error(r, 400, "a password is 1 to %d bytes",
+		    AUTH_PASSWORD_MAX);
+		return;
+	}
+	if (new_password_ok(r, new_len, "the new password") != 0)
+		return;
+	/* Both in one wiped buffer: the old one, then the new one. */
+	if ((r->secret = malloc(old_len + new_len + 1)) == NULL) {
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	memcpy(r->secret, old, old_len);
+	memcpy(r->secret + old_len, fresh, new_len);
+	r->secret[old_len + new_len] = '\0';
+	r->secret_len = old_len + new_len;
+	r->secret_split = old_len;
+	r->pw_change = 1;
+	if (signin_begin(r, r->user.name) == 0)
+		signin_admitted(r);
+}
+
+/* ---- POST /users/signout: every token of the account revoked (A9) */
+
+static int
+signout_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+
+	return s->be->user_revoke(s, r->user.id, &r->user.token_version);
+}
+
+static void
+signout_cont(struct req *r)
+{
+	if (r->result == STORE_OK)
+		respond_json(r, 200, json_pack("{s:s,s:b}", "id", r->user.id,
+		    "signed_out", 1));
+	else if (r->result == STORE_NOT_FOUND)
+		respond_error(r, 404, "no such user");
+	else
+		respond_error(r, 500, "internal error");
+}
+
+static void
+h_signout(struct req *r)
+{
+	write_then(r, signout_run, signout_cont);
 }
 
 /* ---- DELETE /users/:id ---- */
@@ -447,6 +741,10 @@ user_delete_run(struct store *s, struct store_job *j)
 	int64_t now = srv_now();
 	int rc;
 
+	/* Its hash as it is now, whose cost then leaves the costs in use
+	 * (A10). */
+	if ((rc = s->be->user_current(s, r->user.id, &r->other)) != STORE_OK)
+		return rc;
 	/* Its name and key ids rest first, so no one else takes them at
 	 * once (I4); then the account, its keys and its mailbox go. */
 	if ((rc = s->be->quarantine_user(s, r->user.id, now,
@@ -465,6 +763,8 @@ user_delete_cont(struct req *r)
 	if (r->result == STORE_OK && st->be->count_messages(st, &n) ==
 	    STORE_OK)
 		metrics_set_messages(r->srv->metrics, n);
+	if (r->result == STORE_OK)
+		auth_costs_count(&r->srv->costs, r->other.hash, -1);
 	if (r->result == STORE_OK)
 		respond_json(r, 200, json_pack("{s:s,s:b}", "id", r->user.id,
 		    "deleted", 1));
@@ -511,7 +811,10 @@ send_run(struct store *s, struct store_job *j)
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
-	rc = s->be->message_put(s, &r->msg, r->other.id);
+	/* The quota is decided here, on the writer, where sends are one at
+	 * a time (A2). */
+	rc = s->be->message_put_within(s, &r->msg, r->other.id,
+	    r->srv->cfg.mailbox_max_messages, r->srv->cfg.mailbox_max_bytes);
 	/* The recipient was deleted meanwhile. */
 	return rc == STORE_CONFLICT ? STORE_NOT_FOUND : rc;
 }
@@ -538,6 +841,8 @@ send_cont(struct req *r)
 		respond_json(r, 200, json_pack("{s:s}", "id", r->msg.id));
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user: %s", r->other.name);
+	else if (r->result == STORE_FULL)
+		respond_error(r, 507, "%s's mailbox is full", r->other.name);
 	else
 		respond_error(r, 500, "internal error");
 }
@@ -548,8 +853,15 @@ h_send(struct req *r)
 	struct server *s = r->srv;
 	const char *to, *from, *message;
 	size_t to_len, from_len = 0, len;
+	unsigned wait;
 	int bad = 0;
 
+	/* Every send counts against the sender's rate (A3). */
+	if (!rate_take(s->send_rates, r->user.id, rate_now_ms(), &wait)) {
+		r->result = (int)wait;
+		respond_error(r, 429, "too many messages; slow down");
+		return;
+	}
 	to = req_field(r, "to", &to_len, &bad);
 	from = req_field(r, "from", &from_len, &bad);
 	message = req_field(r, "message", &len, &bad);
@@ -657,23 +969,71 @@ list_cont(struct req *r)
 	list_once(r);
 }
 
+/*
+ * The answer to a list: as many of the messages found as fit in
+ * --max-answer-bytes of JSON (at least one, whatever its size), and
+ * "more": true when some were left out for it (A4). Each message is
+ * encoded twice (sized, then written in place) rather than kept twice.
+ */
 static void
 list_answer(struct req *r)
 {
-	json_t *arr = json_array();
-	size_t i;
+	static const char head[] = "{\"messages\":[", tail[] = "]}",
+	    more_tail[] = "],\"more\":true}";
+	size_t cap = r->srv->cfg.max_answer_bytes, total, n, k, *len;
+	char *text = NULL, *p;
+	json_t *o;
+	int more;
 
-	for (i = 0; arr != NULL && i < r->list.n; i++)
-		if (json_array_append_new(arr, message_json(&r->list.v[i])) !=
-		    0) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	if (arr == NULL) {
-		respond_error(r, 500, "internal error");
-		return;
+	if ((len = calloc(r->list.n + 1, sizeof(*len))) == NULL)
+		goto fail;
+	total = sizeof(head) - 1 + sizeof(more_tail) - 1;
+	for (n = 0; n < r->list.n; n++) {
+		o = message_json(&r->list.v[n]);
+		k = o ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
+		json_decref(o);
+		if (k == 0)
+			goto fail;
+		if (n > 0 && total + 1 + k > cap)
+			break;
+		len[n] = k;
+		total += k + (n > 0);
 	}
-	respond_json(r, 200, json_pack("{s:o}", "messages", arr));
+	more = n < r->list.n || r->list.cut;
+	if ((text = malloc(total + 1)) == NULL)
+		goto fail;
+	p = text;
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			*p++ = ',';
+		o = message_json(&r->list.v[k]);
+		if (o == NULL || json_dumpb(o, p, len[k], JSON_COMPACT) !=
+		    len[k]) {
+			json_decref(o);
+			goto fail;
+		}
+		json_decref(o);
+		p += len[k];
+	}
+	if (more) {
+		memcpy(p, more_tail, sizeof(more_tail) - 1);
+		p += sizeof(more_tail) - 1;
+	} else {
+		memcpy(p, tail, sizeof(tail) - 1);
+		p += sizeof(tail) - 1;
+	}
+	*p = '\0';
+	free(len);
+	/* The bodies are in the answer now: not kept twice while it goes. */
+	store_message_list_free(&r->list);
+	respond_json_text(r, 200, text, (size_t)(p - text));
+	return;
+fail:
+	free(len);
+	free(text);
+	respond_error(r, 500, "internal error");
 }
 
 static void
@@ -682,6 +1042,8 @@ list_once(struct req *r)
 	struct server *s = r->srv;
 
 	r->seq = waiters_seq(s->waiters);
+	/* Enough bodies for an answer of the largest size, not limit's. */
+	r->list.max_bytes = s->cfg.max_answer_bytes;
 	if (s->store.be->messages(&s->store, r->user.id, r->from[0] ?
 	    r->from : NULL, r->after[0] ? r->after : NULL, r->limit,
 	    &r->list) != STORE_OK) {
@@ -1190,6 +1552,8 @@ h_metrics(struct req *r)
 const struct route routes[] = {
 	{ "POST", "/users/signup", 0, SMALL, h_signup, "signup" },
 	{ "POST", "/users/signin", 0, SMALL, h_signin, "signin" },
+	{ "POST", "/users/signout", 1, SMALL, h_signout, "signout" },
+	{ "POST", "/users/password", 1, SMALL, h_password, "password" },
 	{ "DELETE", "/users/", 1, SMALL, h_user_delete, "user_delete" },
 	{ "POST", "/messages", 1, SIZE_MAX, h_send, "send" },
 	{ "GET", "/messages", 1, SMALL, h_list, "list" },

@@ -16,7 +16,8 @@ struct server_config {
 	int64_t token_ttl;		/* seconds */
 	unsigned bcrypt_cost;
 	size_t max_message;		/* bytes of a send's body */
-	unsigned signin_name_limit;	/* failures per name per window */
+	unsigned signin_name_limit;	/* failures per (name, address) before
+					 * the backoff starts */
 	unsigned signin_addr_limit;	/* failures per address per window */
 	unsigned signup_addr_limit;	/* signups per address per window */
 	unsigned limit_window;		/* seconds */
@@ -33,6 +34,21 @@ struct server_config {
 					 * and key ids rest */
 	const char *import_users;	/* the original's, at start (import.h) */
 	const char *import_messages;
+	/* Accounts, mailboxes and rates (docs/SERVER.md). */
+	unsigned signin_backoff;	/* seconds: the first wait after
+					 * signin_name_limit failures, doubled
+					 * at each more, at most limit_window */
+	unsigned signin_account_rate;	/* successful sign-ins per account per
+					 * hour, in bursts of as many */
+	unsigned signin_addr_rate;	/* the same per address */
+	unsigned bcrypt_workers;	/* 0: one per core */
+	unsigned signin_queue;		/* bcrypt jobs waiting, at most */
+	size_t min_password;		/* bytes */
+	size_t mailbox_max_messages;
+	size_t mailbox_max_bytes;	/* of message bodies */
+	unsigned send_rate;		/* sends per account per second */
+	unsigned send_burst;
+	size_t max_answer_bytes;	/* of a list of messages, encoded */
 };
 
 /* Fills in the defaults. */

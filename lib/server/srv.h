@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "keyproof.h"
 #include "metrics.h"
+#include "rate.h"
 #include "server.h"
 #include "store.h"
 #include "throttle.h"
@@ -44,7 +45,10 @@ struct server {
 	struct MHD_Daemon *daemon;
 	struct waiters *waiters;
 	struct workers *slow;		/* bcrypt */
-	struct throttle *signin_names, *signin_addrs, *signup_addrs;
+	struct throttle *signin_pairs, *signin_addrs, *signup_addrs;
+	/* Accounts, mailboxes and rates (guard.c). */
+	struct rate *send_rates, *signin_account_rates, *signin_addr_rates;
+	struct auth_costs costs;
 	struct metrics *metrics;
 	struct cache *cache;		/* recent tokens and names */
 	const char *route_names[32];
@@ -99,6 +103,12 @@ struct req {
 	int attempts;
 	char *secret;		/* a password, wiped */
 	size_t secret_len;
+	size_t secret_split;	/* a password change: the old one, then the
+				 * new one from here */
+	int pw_change;
+	int busy;		/* the bcrypt queue refused it (workers.h) */
+	int rates_taken;	/* the sign-in's tokens of its rates */
+	char pair[48];		/* the sign-in's name and address (guard.h) */
 	int ok;
 	char hash[STORE_HASH_MAX + 1];
 	struct store_user other;
@@ -123,6 +133,9 @@ void respond_error(struct req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void respond_text(struct req *r, unsigned status, const char *type,
     struct buf *body);
+/* A JSON answer already encoded: text (len bytes, malloc'd) is taken. */
+void respond_json_text(struct req *r, unsigned status, char *text,
+    size_t len);
 
 /* Suspends r until req_resume(); cont then runs on a connection thread.
  * Call from a handler or continuation, before handing r to another

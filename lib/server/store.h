@@ -32,6 +32,7 @@ enum {
 	STORE_RESTING = 5,	/* a deleted account's name or key id, in
 				 * its quarantine */
 	STORE_TAKEN = 6,	/* the key id is another account's */
+	STORE_FULL = 7,		/* the recipient's mailbox is at its quota */
 	STORE_ERROR = -1,	/* the database failed (logged) */
 };
 
@@ -57,6 +58,11 @@ struct store_message {
 struct store_message_list {
 	struct store_message *v;
 	size_t n;
+	/* Set by the caller of messages(): when not 0, the rows stop after
+	 * the one whose body brings their bodies' bytes over it, and cut is
+	 * set (there may be more). */
+	size_t max_bytes;
+	int cut;
 };
 
 void store_message_list_free(struct store_message_list *l);
@@ -95,6 +101,9 @@ struct store_backend {
 	int (*messages)(struct store *s, const char *to_id, const char *from,
 	    const char *after, size_t limit, struct store_message_list *out);
 	int (*count_messages)(struct store *s, int64_t *n);
+	/* Calls each(arg, hash) for every user's stored hash. */
+	int (*user_hashes)(struct store *s,
+	    void (*each)(void *arg, const char *hash), void *arg);
 	int (*meta_get)(struct store *s, const char *key, struct buf *value);
 	int (*keys)(struct store *s, const char *user_id,
 	    struct store_key_list *out);
@@ -109,6 +118,26 @@ struct store_backend {
 	int (*user_create)(struct store *s, const struct store_user *u);
 	int (*user_update_hash)(struct store *s, const char *id,
 	    const char *hash);
+	/* The user as the writer sees it now, within its transaction. */
+	int (*user_current)(struct store *s, const char *id,
+	    struct store_user *u);
+	/* Replaces the hash only if it is still old_hash (else
+	 * STORE_CONFLICT); with revoke, raises the token version too, so
+	 * that every token issued so far is refused. *version receives the
+	 * token version now. */
+	int (*user_set_hash)(struct store *s, const char *id,
+	    const char *old_hash, const char *new_hash, int revoke,
+	    int64_t *version);
+	/* Raises the token version; *version receives the new one. */
+	int (*user_revoke)(struct store *s, const char *id, int64_t *version);
+	/* message_put, unless the recipient's mailbox would then hold more
+	 * than max_messages messages or max_bytes bytes of bodies:
+	 * STORE_FULL. Decided on the writer, so concurrent sends cannot
+	 * overfill it; the usage of each mailbox is kept in memory (counted
+	 * once by a query, then kept up to date). */
+	int (*message_put_within)(struct store *s,
+	    const struct store_message *m, const char *to_id,
+	    size_t max_messages, size_t max_bytes);
 	int (*user_delete)(struct store *s, const char *id);
 	int (*message_put)(struct store *s, const struct store_message *m,
 	    const char *to_id);

@@ -1,4 +1,5 @@
-/* throttle.c - fixed-window failure counters (see throttle.h). */
+/* throttle.c - failure counters: fixed windows, or exponential backoff
+ * (see throttle.h). */
 #include "throttle.h"
 #include "crypto.h"
 
@@ -11,7 +12,8 @@
 
 struct entry {
 	char key[KEY_MAX];
-	int64_t start;		/* of the window; 0 = free slot */
+	int64_t start;		/* of the window, or (backoff) of the last
+				 * failure; 0 = free slot */
 	unsigned count;
 	unsigned pending;	/* attempts begun, not yet ended */
 };
@@ -19,7 +21,8 @@ struct entry {
 struct throttle {
 	pthread_mutex_t lock;
 	struct throttle_waiter *queue;	/* attempts waiting for a turn */
-	unsigned limit, window;
+	unsigned limit, window;	/* window: how long a key is remembered */
+	unsigned base, max_wait;	/* backoff; base 0: a fixed window */
 	size_t size;		/* a power of two */
 	struct entry *e;
 };
@@ -48,6 +51,25 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 	t->limit = limit;
 	t->window = window;
 	t->size = size;
+	return t;
+}
+
+struct throttle *
+throttle_new_backoff(unsigned limit, unsigned base, unsigned max_wait,
+    unsigned max_keys)
+{
+	struct throttle *t;
+
+	if (max_wait == 0)
+		max_wait = 1;
+	if (base == 0)
+		base = 1;
+	if (base > max_wait)
+		base = max_wait;
+	if ((t = throttle_new(limit, 2 * max_wait, max_keys)) != NULL) {
+		t->base = base;
+		t->max_wait = max_wait;
+	}
 	return t;
 }
 
@@ -125,22 +147,44 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* When a key that has failed count times (at least the limit) may try
+ * again: its last failure plus base, doubled for each failure past the
+ * limit, at most max_wait. */
+static int64_t
+backoff_until(const struct throttle *t, const struct entry *e)
+{
+	unsigned over = e->count - t->limit;
+	uint64_t wait = over >= 32 ? t->max_wait : (uint64_t)t->base << over;
+
+	if (wait > t->max_wait)
+		wait = t->max_wait;
+	return e->start + (int64_t)wait;
+}
+
 /* Whether key may begin an attempt now: THROTTLE_GO, or THROTTLE_WAIT
  * with *wait set, or THROTTLE_QUEUE. Called with the lock held. */
 static int
 admit(struct throttle *t, struct entry *e, int64_t now, unsigned *wait)
 {
+	unsigned room;
+	int64_t until;
+
 	/* While failures and attempts in flight together reach the limit,
 	 * later attempts wait for those in flight to end (queued): then
 	 * parallel guesses cannot get more than the limit, and parallel
-	 * right answers all get through, a few at a time. */
+	 * right answers all get through, a few at a time. Past the limit,
+	 * a backoff key gets one attempt at a time, once its wait is over. */
 	if (e->count >= t->limit) {
-		*wait = (unsigned)(e->start + t->window - now);
-		if (*wait == 0)
-			*wait = 1;
-		return THROTTLE_WAIT;
+		until = t->base > 0 ? backoff_until(t, e) : e->start + t->window;
+		if (t->base == 0 || now < until) {
+			*wait = until > now ? (unsigned)(until - now) : 1;
+			return THROTTLE_WAIT;
+		}
+		room = 1;
+	} else {
+		room = t->limit - e->count;
 	}
-	if (e->count + e->pending >= t->limit)
+	if (e->pending >= room)
 		return THROTTLE_QUEUE;
 	return THROTTLE_GO;
 }
@@ -192,8 +236,12 @@ throttle_end(struct throttle *t, const char *key, int64_t now, int failed)
 	if ((e = find(t, key, now, failed)) != NULL) {
 		if (e->pending > 0)
 			e->pending--;
-		if (failed)
+		if (failed) {
 			e->count++;
+			/* A backoff counts from the last failure. */
+			if (t->base > 0)
+				e->start = now;
+		}
 	}
 	/* Everyone waiting on this key looks again. */
 	for (pp = &t->queue; (w = *pp) != NULL;) {
@@ -211,4 +259,17 @@ throttle_end(struct throttle *t, const char *key, int64_t now, int failed)
 		w->next = NULL;
 		w->wake(w);
 	}
+}
+
+void
+throttle_succeeded(struct throttle *t, const char *key, int64_t now)
+{
+	struct entry *e;
+
+	if (t->base == 0)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if ((e = find(t, key, now, 0)) != NULL)
+		e->count = 0;
+	pthread_mutex_unlock(&t->lock);
 }

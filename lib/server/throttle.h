@@ -1,7 +1,8 @@
 /*
- * throttle.h - counting failed sign-ins per key (a user name, an address)
- * over a fixed window, to answer 429 once a key has failed too often.
- * Memory is bounded: when the table is full, the oldest windows go.
+ * throttle.h - counting failed sign-ins per key (an address; a name and
+ * an address), to answer 429 once a key has failed too often: over a
+ * fixed window, or with exponential backoff. Memory is bounded: when the
+ * table is full, the oldest windows go.
  */
 #ifndef E2E_THROTTLE_H
 #define E2E_THROTTLE_H
@@ -13,6 +14,19 @@ struct throttle;
 /* limit failures per window seconds; at most max_keys keys remembered. */
 struct throttle *throttle_new(unsigned limit, unsigned window,
     unsigned max_keys);
+
+/*
+ * Exponential backoff instead of a window: limit failures are free;
+ * after the limit-th, the key waits base seconds from its last failure,
+ * and twice as long after each further one, at most max_wait. A key is
+ * forgotten 2 * max_wait seconds after its last failure, and at once by
+ * throttle_succeeded().
+ */
+struct throttle *throttle_new_backoff(unsigned limit, unsigned base,
+    unsigned max_wait, unsigned max_keys);
+
+/* A success: a backoff key starts afresh (a window key is unchanged). */
+void throttle_succeeded(struct throttle *t, const char *key, int64_t now);
 void throttle_free(struct throttle *t);
 
 /* Returns 0 when key may try now, else the seconds until it may. */

@@ -923,12 +923,14 @@ teardown() {
 	[ "$output" = false ]
 }
 
-@test "signout: {\"signed_out\":true}, then false; afterwards not signed in (77)" {
+@test "signout: {\"signed_out\":true,\"revoked\":true}, then false; afterwards not signed in (77)" {
 	account "$A"
+	# The server revokes the session's token too (issue 9, A9 in
+	# server_accounts.bats).
 	run --separate-stderr run_as "$A" e2e-account signout
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "$output" = '{"signed_out":true}' ]
+	[ "$output" = '{"signed_out":true,"revoked":true}' ]
 	[ ! -e "$T/homes/$A/session" ]
 	run --separate-stderr run_as "$A" e2e-account signout
 	[ "$status" -eq 0 ]
@@ -984,9 +986,12 @@ teardown() {
 	run --separate-stderr run_as "$A" e2e-recv
 	[ "$status" -eq 77 ]
 	stderr_has '^e2e-recv: hint: .*e2e-account signout'
+	# A session file that cannot be used cannot be revoked: forgotten
+	# all the same, and said so.
 	run --separate-stderr run_as "$A" e2e-account signout
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
-	[ "$output" = '{"signed_out":true}' ]
+	[ "$output" = '{"signed_out":true,"revoked":false}' ]
+	stderr_has '^e2e-account: warning: .*not revoked'
 	[ ! -e "$T/homes/$A/session" ]
 	# A symlink: signin replaces the link, never writes its target.
 	echo 'not a session' > "$T/target"

@@ -15,9 +15,11 @@ HINT="e2e-server: hint: see e2e-server --help"
 # Every long option main.c gives getopt_long.
 OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     signin-limit signin-addr-limit signup-limit limit-window
-    max-connections max-per-ip timeout threads max-wait quiet
-    import-users import-messages help version public-url name-quarantine
-    check-names)
+    max-connections max-per-ip timeout threads max-wait signin-backoff
+    signin-account-rate signin-addr-rate bcrypt-workers signin-queue
+    min-password mailbox-max-messages mailbox-max-bytes send-rate
+    send-burst max-answer-bytes quiet import-users import-messages help
+    version public-url name-quarantine check-names)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the
@@ -99,7 +101,11 @@ refused_usage() {
 	    'signin-addr-limit 1 1000000' 'signup-limit 1 1000000' \
 	    'limit-window 1 86400' 'max-connections 1 1000000' \
 	    'max-per-ip 1 1000000' 'timeout 1 3600' 'threads 1 64' \
-	    'max-wait 0 3600'; do
+	    'max-wait 0 3600' 'signin-backoff 1 86400' \
+	    'signin-account-rate 1 1000000' 'signin-addr-rate 1 1000000' \
+	    'bcrypt-workers 1 64' 'signin-queue 1 100000' \
+	    'min-password 1 1024' 'mailbox-max-messages 1 1000000000' \
+	    'send-rate 1 1000000' 'send-burst 1 1000000'; do
 		read -r opt lo hi <<< "$spec"
 		for v in $((lo - 1)) $((hi + 1)) -1 abc '' ' 5' '5 ' 1e3 0x10 \
 		    +5 99999999999999999999999; do
@@ -118,6 +124,20 @@ refused_usage() {
 	done
 	for v in 2G 1025M 1073741825; do
 		refused_usage "--max-message is at most 1G" --max-message "$v"
+	done
+}
+
+@test "--mailbox-max-bytes and --max-answer-bytes refuse what is not a size; --max-answer-bytes is 1K to 1G" {
+	local v o
+	for o in mailbox-max-bytes max-answer-bytes; do
+		for v in 0 -1 abc 4X 1.5M '' ' 4M' 4MB; do
+			refused_usage "--$o needs a positive size such as 4096, 64K, 256M or 1G" \
+			    "--$o" "$v"
+		done
+	done
+	for v in 1023 2G 1025M; do
+		refused_usage "--max-answer-bytes is 1K to 1G" \
+		    --max-answer-bytes "$v"
 	done
 }
 

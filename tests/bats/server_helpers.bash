@@ -4,17 +4,21 @@
 
 # Starts e2e-server (extra arguments are passed on) with bcrypt cost 4 and
 # a database in $T; sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
+# The route tests sign up with short passwords ("pw-alice"): the minimum
+# length is 1 unless the test chooses one (the default of 10 has its own
+# tests in server_accounts.bats).
 start_server() {
 	SERVER_DB=${SERVER_DB:-$T/server.db}
 	SERVER_LOG=$T/server.log
 	: > "$T/server.port"
 	# bcrypt cost 4 for speed, unless the test chose one.
-	local cost=(--bcrypt-cost 4) a
+	local cost=(--bcrypt-cost 4) minpw=(--min-password 1) a
 	for a in "$@"; do
 		[ "$a" = --bcrypt-cost ] && cost=()
+		[ "$a" = --min-password ] && minpw=()
 	done
 	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" "${cost[@]}" \
-	    "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
+	    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
 	local i
 	for i in $(seq 1 200); do

@@ -499,8 +499,10 @@ EOF
 	assert_equal "$body" "$wrong"
 }
 
-@test "H8: signin: after --signin-limit failures for a name, 429 with Retry-After, even with the right password; other names still sign in" {
-	start_server --signin-limit 3
+@test "H8: signin: after --signin-limit failures for a name from an address, 429 with Retry-After, even with the right password; other names still sign in" {
+	# Past the limit, a name backs off from that address (issue 9; A8
+	# in server_accounts.bats shows the owner elsewhere is not stopped).
+	start_server --signin-limit 3 --signin-backoff 60
 	signup alice pw-alice
 	signup bob pw-bob
 	local i
@@ -512,7 +514,7 @@ EOF
 	expect_error 429
 	[[ "$(hdr Retry-After)" =~ ^[0-9]+$ ]]
 	[ "$(hdr Retry-After)" -ge 1 ]
-	[ "$(hdr Retry-After)" -le 900 ]
+	[ "$(hdr Retry-After)" -le 60 ]
 	freq POST /users/signin - 'name=alice&password=wrong' -D "$T/hdr"
 	expect_error 429
 	[ -n "$(hdr Retry-After)" ]
@@ -530,7 +532,7 @@ EOF
 @test "H8: signin: parallel attempts cannot get past --signin-limit: at most that many passwords are checked" {
 	# bcrypt a little slower than in the other tests, so that the
 	# attempts overlap as they would against cost 12.
-	start_server --signin-limit 3 --bcrypt-cost 8
+	start_server --signin-limit 3 --bcrypt-cost 8 --signin-backoff 60
 	signup alice pw-alice
 	local i pids=()
 	for i in $(seq 20); do
@@ -566,8 +568,8 @@ EOF
 	jcheck '"token" in d'
 }
 
-@test "H8: signin: a throttled name signs in again once --limit-window has passed" {
-	start_server --signin-limit 2 --limit-window 2
+@test "H8: signin: a throttled name signs in again once its backoff has passed (at most --limit-window)" {
+	start_server --signin-limit 2 --signin-backoff 5 --limit-window 2
 	signup alice pw-alice
 	jreq POST /users/signin - '{"name":"alice","password":"x"}'
 	expect 403

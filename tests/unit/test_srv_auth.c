@@ -246,8 +246,11 @@ test_original_hash(void)
 		CHECK(auth_password_check("old password", 12, stored) == 1);
 		CHECK(auth_password_check("old passwore", 12, stored) == 0);
 		CHECK(auth_password_check("old passwor", 11, stored) == 0);
-		/* Below every cost: made again at the first sign-in. */
-		CHECK(auth_hash_cost(stored) == 0);
+		/* Its own cost (the time its check takes, for the padding
+		 * of failed sign-ins), yet never current: made again in
+		 * this scheme at the first sign-in, even at the same cost. */
+		CHECK(auth_hash_cost(stored) == 4);
+		CHECK(!auth_hash_current(stored, 4));
 		/* Without the prefix it is not accepted (B3 stays). */
 		CHECK(auth_password_check("old password", 12, plain) == 0);
 	}
