@@ -202,6 +202,13 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 		    "only");
 		return 1;
 	}
+	/* The key is from's (or the --verify key): a name it signs that is
+	 * not from's is only what from says, so never "signed by" it. */
+	if (strcmp(m->sub, from) != 0 && t->via == VIA_FROM) {
+		snprintf(warning, wsize, "signed with %s's key, but it names %s "
+		    "as its sender (for %s)", from, m->sub, m->aud_names);
+		return 0;
+	}
 	if (strcmp(m->sub, from) != 0) {
 		snprintf(warning, wsize, "forwarded: signed by %s for %s; "
 		    "delivered by %s", m->sub, m->aud_names, from);

@@ -424,7 +424,7 @@ EOF
 	[ -z "$stderr" ]
 }
 
-@test "I2 --verify NAME: a message signed as from another name is refused (65); --verify FILE warns of the name; stream mode calls it forwarded" {
+@test "I2 --verify NAME: a message signed as from another name is refused (65); --verify FILE warns of the name; stream mode says whose pinned key signed it as from another name" {
 	home_config "$C" "$T/carol"
 	with_name "$C"
 	home_config "$B" "$T/bob"
@@ -447,17 +447,44 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ "${stderr_lines[0]}" == "e2e-decrypt: signed by key $KID_BOB at "*", not verified; it says it is from $B, for $C" ]] ||
 	    fail "$stderr"
-	# In a stream, delivered by mallory (the key pinned for her), or
-	# with --verify mallory: forwarded, not verified.
+	# In a stream, delivered by mallory (the key pinned for her): the
+	# keyring says the key is hers, so not "signed by bob" (mallory could
+	# sign as from bob with her own key); or with --verify mallory.
 	record 01M "$M" b.jwe > rec
 	run --separate-stderr run_as "$C" e2e-decrypt rec
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$(field 0 '[o["verified"], o["warning"]]')" = \
-	    "[false, \"forwarded: signed by $B for $C; delivered by $M\"]" ]
+	    "[false, \"signed with $M's key, but it names $B as its sender (for $C)\"]" ]
 	run --separate-stderr run_as "$C" e2e-decrypt --verify "$M" rec
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
 	[ "$stderr" = "e2e-decrypt: error: message 01M from $M: the message is signed as from $B, not from $M as --verify says" ]
+}
+
+@test "I2 mallory signs with her own key as from bob (--from bob) and sends it to carol: not verified, and the warning says whose key signed it, never that bob signed it" {
+	home_config "$C" "$T/carol"
+	with_name "$C"
+	home_config "$M" "$KD/mallory"
+	run -0 run_as "$M" e2e-keys import "$C" "$T/carol.pub"
+	run -0 run_as "$C" e2e-keys import "$M" "$KD/mallory.pub"
+	run -0 run_as "$C" e2e-keys import "$B" "$T/bob.pub"
+	# Her tools sign whatever name she says is hers.
+	run --separate-stderr run_as "$M" e2e-encrypt --from "$B" -r "$C" \
+	    -o m.jwe <<< "Bob says: I approve the transfer"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(names_of "$T/carol" m.jwe)" = "[\"$B\", [\"$C\"]]" ]
+	record 01M "$M" m.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["from"], o["signed_by"], o["verified"], o["warning"]]')" = \
+	    "[\"$M\", \"$KID_MALLORY\", false, \"signed with $M's key, but it names $B as its sender (for $C)\"]" ]
+	[[ "$output" != *"signed by $B"* ]] || fail "$output"
+	# Delivered as from bob (a lying server): bob's key did not sign it.
+	record 01N "$B" m.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["verified"], o["warning"]]')" = \
+	    "[false, \"signed with $M's key, not $B's: the server may be lying about the sender\"]" ]
 }
 
 @test "I2 --from: my name when no session or config names me; refused when it contradicts them (64, 78 for the config against the session); not a name; not signing" {
