@@ -94,8 +94,12 @@ static const char schema_v3[] =
 	"  HAVING count(*) > 1);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS keys_kid ON keys(kid);"
 	"ALTER TABLE messages ADD COLUMN sender_id TEXT;"
+	/* Not an account made after the message was sent: a name deleted
+	 * and taken again under version 2 (no quarantine then) is another
+	 * person's. */
 	"UPDATE messages SET sender_id = (SELECT id FROM users WHERE "
-	"  users.name = messages.sender);"
+	"  users.name = messages.sender AND "
+	"  users.created_at <= messages.sent_at);"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	"  kind TEXT NOT NULL,"		/* 'name' (value: a skeleton), 'kid' */
 	"  value TEXT NOT NULL,"

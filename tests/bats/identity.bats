@@ -688,3 +688,26 @@ EOF
 	[ "$status" -ne 0 ]
 	[ "${stderr_lines[0]}" = "e2e-server: error: the database $SERVER_DB has schema version 4; this server knows up to 3" ]
 }
+
+@test "I4 schema: migrating a version 2 database gives a message to no account made after it was sent (a name deleted and taken again under schema 2)" {
+	SERVER_DB=$T/old.db
+	make_v2_db "$SERVER_DB"
+	# zed wrote to alice and was deleted; a new zed signed up later and
+	# wrote to alice too.
+	sqlite3 "$SERVER_DB" "INSERT INTO users VALUES
+	  ('0000000000000000000000000Z', 'zed', 'x', 0, 1764390000);
+	INSERT INTO messages VALUES ('01J00000000000000000000003',
+	  '0000000000000000000000000A', 'alice', 'zed', 1764390100,
+	  'hello from the new zed')"
+	start_server --quiet
+	[ "$(sq "SELECT id || ' ' || coalesce(sender_id, '-') FROM messages ORDER BY id")" = \
+	    "$(printf '%s\n%s\n%s' '01J00000000000000000000001 0000000000000000000000000E' \
+	    '01J00000000000000000000002 -' \
+	    '01J00000000000000000000003 0000000000000000000000000Z')" ]
+	# Both still read as from zed, the name each was sent under.
+	signin alice 'the password'
+	api GET /messages -H "Authorization: Bearer $token"
+	[ "$status_code" = 200 ] || fail "$status_code $body"
+	[ "$(printf '%s' "$body" | pyj '[m["from"] for m in d["messages"]]')" = \
+	    '["bob", "zed", "zed"]' ]
+}
