@@ -505,7 +505,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	signin bob "$(password_of bob)"
 	put_proven "$token" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
 	[ "$status_code" = 409 ] || fail "$status_code $body"
-	[[ "$body" == *"key $KID_ALICE was an account's deleted less than 10 minutes ago; it rests until "* ]] ||
+	[[ "$body" == *"key $KID_ALICE was another account's less than 10 minutes ago (withdrawn, or its account deleted); it rests until "* ]] ||
 	    fail "$body"
 	[ "$(sq "SELECT kind || ' ' || value || ' ' || name || ' ' || user_id FROM quarantine ORDER BY kind")" = \
 	    "$(printf 'kid %s eve %s\nname eve eve %s' "$KID_ALICE" "$old_id" "$old_id")" ]
@@ -530,6 +530,31 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	    "$(printf '%s\n%s' "$old_id" "$(uid eve)")" ]
 	# The old eve's key rests no more either.
 	put_proven "$token" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 200 ] || fail "$status_code $body"
+}
+
+@test "I4 a withdrawn key rests too: withdrawn before its account is deleted, no other account takes it during the quarantine; its own account may publish it again" {
+	start_own_server --name-quarantine 10m
+	user eve "$T/alice"
+	user bob "$T/bob"
+	in_w
+	signin bob "$(password_of bob)"
+	local tb=$token
+	run -0 run_as eve e2e-keys withdraw "$KID_ALICE"
+	[ "$(sq "SELECT count(*) FROM keys WHERE kid = '$KID_ALICE'")" = 0 ]
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 409 ] || fail "$status_code $body"
+	[[ "$(printf '%s' "$body" | pyj 'd["error"]')" =~ ^key\ $KID_ALICE\ was\ another\ account\'s\ less\ than\ 10\ minutes\ ago\ \(withdrawn,\ or\ its\ account\ deleted\)\;\ it\ rests\ until\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]] ||
+	    fail "$body"
+	# Hers still: she publishes it again, withdraws it, then goes.
+	run -0 run_as eve e2e-keys publish
+	run -0 run_as eve e2e-keys withdraw "$KID_ALICE"
+	run -0 run_as eve e2e-account delete --yes
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 409 ] || fail "$status_code $body"
+	# Ten minutes later it is free.
+	sq "UPDATE quarantine SET deleted_at = deleted_at - 601"
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 }
 
