@@ -414,16 +414,35 @@ keyring_own(const struct keyring *k, const char *kid)
 	return NULL;
 }
 
+int
+keyring_pins(const struct keyring_contact *c, const char *kid)
+{
+	return c != NULL && has_kid(c->keys, c->nkeys, kid);
+}
+
+size_t
+keyring_names_of(struct keyring *k, const char *kid, const char *skip,
+    const char **names, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->n; i++) {
+		if ((skip != NULL && strcmp(k->v[i].name, skip) == 0) ||
+		    !keyring_pins(&k->v[i], kid))
+			continue;
+		if (n < max)
+			names[n] = k->v[i].name;
+		n++;
+	}
+	return n;
+}
+
 const char *
 keyring_other_name(struct keyring *k, const char *kid, const char *name)
 {
-	size_t i;
+	const char *other = NULL;
 
-	for (i = 0; i < k->n; i++)
-		if (strcmp(k->v[i].name, name) != 0 &&
-		    has_kid(k->v[i].keys, k->v[i].nkeys, kid))
-			return k->v[i].name;
-	return NULL;
+	return keyring_names_of(k, kid, name, &other, 1) > 0 ? other : NULL;
 }
 
 /* Whether kid may be pinned for name: not another contact's, not mine.

@@ -90,6 +90,18 @@ const char *keyring_own(const struct keyring *k, const char *kid);
 const char *keyring_other_name(struct keyring *k, const char *kid,
     const char *name);
 
+/* 1 when contact c (may be NULL) has kid pinned. */
+int keyring_pins(const struct keyring_contact *c, const char *kid);
+
+/*
+ * The contacts other than skip (NULL: none skipped) that have kid
+ * pinned: the first max of their names (in name order) into names[],
+ * and how many there are in all. One key is one person: more than one
+ * is a keyring of the previous version (or one edited by hand).
+ */
+size_t keyring_names_of(struct keyring *k, const char *kid,
+    const char *skip, const char **names, size_t max);
+
 /*
  * What the directory says name's keys are (each checked by the caller:
  * kid is the key's thumbprint). Pins them when name is new; otherwise

@@ -141,18 +141,6 @@ check_proof(const json_t *e, EVP_PKEY *pk, const struct keyring_key *k,
 	return -1;
 }
 
-/* 1 when contact kc has kid pinned. */
-static int
-pinned(const struct keyring_contact *kc, const char *kid)
-{
-	size_t i;
-
-	for (i = 0; kc != NULL && i < kc->nkeys; i++)
-		if (strcmp(kc->keys[i].kid, kid) == 0)
-			return 1;
-	return 0;
-}
-
 int
 directory_fetch(struct client *c, const char *name, struct keyring **kp,
     int *result)
@@ -211,7 +199,7 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 	/* A key without a proof (published before proofs) is never pinned
 	 * on first use; one pinned already stays as it was. */
 	for (i = 0; i < nbare; i++) {
-		if (pinned(kc, bare[i].kid)) {
+		if (keyring_pins(kc, bare[i].kid)) {
 			keys[n++] = bare[i];
 			continue;
 		}
