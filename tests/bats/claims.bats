@@ -348,6 +348,30 @@ EOF
 	[ "$(field 0 '[o["verified"], "warning" in o]')" = "[true, false]" ]
 }
 
+@test "I1 -r NAME and --verify NAME refuse a contact whose key the keyring also pins for another name (65, both names); once the wrong pin is forgotten they work" {
+	home_config "$C" "$T/carol"
+	with_name "$C"
+	run -0 run_as "$C" e2e-keys import "$B" "$T/bob.pub"
+	pin_twice "$C" "$B" "$M"
+	# An old message of bob's (no names): with the pin twice, it would
+	# verify as mallory's.
+	echo "old" | e2e-encrypt -r "$T/carol.pub" -s "$T/bob" > old.jwe 2>/dev/null
+	run --separate-stderr run_as "$C" e2e-decrypt --verify "$M" old.jwe
+	[ "$status" -eq 65 ] || fail "$status $output $stderr"
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "e2e-decrypt: error: key $KID_BOB is pinned for both $M and $B: refusing to use it for $M" ]
+	[ "${stderr_lines[1]}" = "e2e-decrypt: hint: one key is one person: compare the key ids with each of them in person (e2e-keys show NAME), then forget the wrong one: e2e-keys forget NAME" ]
+	run --separate-stderr run_as "$C" e2e-encrypt -r "$B" -o x.jwe <<< "hi"
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ ! -e x.jwe ]
+	[ "${stderr_lines[0]}" = "e2e-encrypt: error: key $KID_BOB is pinned for both $B and $M: refusing to use it for $B" ]
+	run -0 run_as "$C" e2e-keys forget "$M"
+	run --separate-stderr run_as "$C" e2e-decrypt --verify "$B" old.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$output" = "old" ]
+	run -0 run_as "$C" e2e-encrypt -r "$B" -o x.jwe <<< "hi"
+}
+
 @test "I1/I2 my own kid pinned under a contact never verifies in stream mode" {
 	home_config "$C" "$T/carol"
 	with_name "$C"
