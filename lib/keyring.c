@@ -30,6 +30,7 @@ struct keyring {
 		char label[NAME_LEN_MAX + 64];
 	} own[KEYRING_OWN_MAX];
 	size_t nown;
+	char me[NAME_LEN_MAX + 1];	/* my own name, or "" */
 };
 
 static void
@@ -392,10 +393,25 @@ keyring_usable(struct keyring *k, const char *name)
 
 /* ---- one key, one person ---- */
 
-void
-keyring_set_own(struct keyring *k, const char *kid, const char *label)
+/* The label of my own key kid, or NULL. */
+static const char *
+own_label(const struct keyring *k, const char *kid)
 {
-	if (k->nown == KEYRING_OWN_MAX || keyring_own(k, kid) != NULL ||
+	size_t i;
+
+	for (i = 0; i < k->nown; i++)
+		if (strcmp(k->own[i].kid, kid) == 0)
+			return k->own[i].label;
+	return NULL;
+}
+
+void
+keyring_set_own(struct keyring *k, const char *kid, const char *label,
+    const char *me)
+{
+	if (me != NULL && name_valid(me, strlen(me)))
+		memcpy(k->me, me, strlen(me) + 1);
+	if (k->nown == KEYRING_OWN_MAX || own_label(k, kid) != NULL ||
 	    strlen(kid) != KID_LEN)
 		return;
 	memcpy(k->own[k->nown].kid, kid, KID_SIZE);
@@ -404,14 +420,11 @@ keyring_set_own(struct keyring *k, const char *kid, const char *label)
 }
 
 const char *
-keyring_own(const struct keyring *k, const char *kid)
+keyring_own(const struct keyring *k, const char *kid, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < k->nown; i++)
-		if (strcmp(k->own[i].kid, kid) == 0)
-			return k->own[i].label;
-	return NULL;
+	if (k->me[0] != '\0' && strcmp(name, k->me) == 0)
+		return NULL;
+	return own_label(k, kid);
 }
 
 int
@@ -451,11 +464,16 @@ static int
 one_person(struct keyring *k, const char *kid, const char *name)
 {
 	const char *other = keyring_other_name(k, kid, name);
-	const char *mine = keyring_own(k, kid);
+	const char *mine = keyring_own(k, kid, name);
 
 	if (other == NULL && mine == NULL)
 		return 0;
-	if (mine != NULL) {
+	if (mine != NULL && k->me[0] == '\0') {
+		err_error("key %s is your own (%s): refusing to pin it for %s",
+		    kid, mine, name);
+		err_hint("if you are %s, sign in, or set name = %s in the config "
+		    "file", name, name);
+	} else if (mine != NULL) {
 		err_error("key %s is your own (%s): refusing to pin it for %s",
 		    kid, mine, name);
 		err_warn("%s, or the directory, passes your key off as %s's",

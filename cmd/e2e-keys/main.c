@@ -226,7 +226,7 @@ flagged_json(struct keyring *k, const struct keyring_contact *kc)
 				    "forget the wrong one (e2e-keys forget NAME)",
 				    kc->keys[i].kid, kc->name, other);
 		}
-		if ((mine = keyring_own(k, kc->keys[i].kid)) != NULL) {
+		if ((mine = keyring_own(k, kc->keys[i].kid, kc->name)) != NULL) {
 			my_key = 1;
 			err_warn("key %s pinned for %s is your own (%s): forget "
 			    "it (e2e-keys forget %s)", kc->keys[i].kid, kc->name,

@@ -58,14 +58,17 @@ int
 directory_keyring_open(struct client *c, int for_update, struct keyring **k)
 {
 	char kid[KID_SIZE];
+	const char *me;
 	int rc;
 
 	if ((rc = keyring_open(c->home, for_update, k)) != 0)
 		return rc;
+	/* My name as e2e-encrypt signs it (lib/myname.h): the session's,
+	 * else the config's. */
+	me = c->have_session ? c->sess.name : c->cfg.name;
 	if (c->cfg.identity != NULL &&
 	    keyfile_public_kid(c->cfg.identity, kid) == 0)
-		keyring_set_own(*k, kid, c->have_session ? c->sess.name :
-		    c->cfg.identity);
+		keyring_set_own(*k, kid, me != NULL ? me : c->cfg.identity, me);
 	return 0;
 }
 

@@ -333,6 +333,39 @@ EOF
 	    "[[\"bob\", [\"$KID_BOB\"], true], [\"mallory\", [\"$(pubkid "$KD/mallory.pub")\"], false]]" ]
 }
 
+@test "I1 keyring: my own key under my own name is no contact: I fetch my own name and write a note to myself by name; under another name, or with my name unknown, still refused" {
+	start_own_server
+	user carol "$T/carol"
+	in_w
+	run --separate-stderr run_as carol e2e-keys fetch carol
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(printf '%s' "$output" | pyj '[d["name"], d["keys"], d["status"]]')" = \
+	    "[\"carol\", [\"$KID_CAROL\"], \"pinned\"]" ]
+	run --separate-stderr run_as carol e2e-encrypt -r carol -o n.jwe <<< "note to self"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	run --separate-stderr run_as carol e2e-decrypt n.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$output" = "note to self" ]
+	run --separate-stderr run_as carol e2e-keys list
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ -z "$stderr" ]
+	[ "$output" = "{\"name\":\"carol\",\"keys\":[\"$KID_CAROL\"],\"pending\":[],\"verified\":false,\"changed\":false}" ]
+	run -0 run_as carol e2e-keys forget carol
+	# Signed out, the config's name = carol says who I am.
+	run -0 run_as carol e2e-account signout
+	printf 'name = carol\n' >> "$(home_of carol)/config"
+	run -0 run_as carol e2e-keys import carol "$T/carol.pub"
+	run --separate-stderr run_as carol e2e-keys import Carol "$T/carol.pub"
+	client_error e2e-keys 65 "key $KID_CAROL is your own \(carol\): refusing to pin it for Carol"
+	# With no name known, my key is refused under any name, and the
+	# hint says how to name myself.
+	run -0 run_as carol e2e-keys forget carol
+	home_config carol "$T/carol"
+	run --separate-stderr run_as carol e2e-keys import carol "$T/carol.pub"
+	client_error e2e-keys 65 "key $KID_CAROL is your own \($T/carol\): refusing to pin it for carol"
+	stderr_has "hint: if you are carol, sign in, or set name = carol in the config file"
+}
+
 @test "I1 keyring: e2e-keys list flags a kid pinned for two names, and my own kid pinned for a contact, in a keyring of the previous version" {
 	home_config carol "$T/carol"
 	in_w
