@@ -662,3 +662,45 @@ EOF
 	[ -z "$stderr" ]
 	[ "$output" = "x" ]
 }
+
+@test "C5 the session file that e2e-encrypt and e2e-decrypt read for my name holds a token: nothing jansson frees still holds it" {
+	command -v cc > /dev/null || skip "no C compiler"
+	# LD_PRELOAD cannot come before a sanitizer's runtime.
+	! ldd "$E2E_BIN/e2e-encrypt" 2>/dev/null | grep -q 'lib[at]san' ||
+	    skip "a sanitized build"
+	# A free() that says so when the block it frees holds the marker.
+	cat > "$T/scan.c" <<'SRC'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <string.h>
+#include <unistd.h>
+static void (*real_free)(void *);
+void free(void *p)
+{
+	static const char mark[] = "SECRETTOKENMARKER";
+	size_t n;
+	if (real_free == NULL)
+		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	if (p != NULL && (n = malloc_usable_size(p)) >= sizeof(mark) - 1 &&
+	    memmem(p, n, mark, sizeof(mark) - 1) != NULL)
+		(void)!write(2, "FREED-SECRET\n", 13);
+	real_free(p);
+}
+SRC
+	cc -shared -fPIC -o "$T/scan.so" "$T/scan.c" -ldl || skip "cannot build a preload library"
+	home_config "$C" "$T/carol"
+	(umask 077 && printf '{"name":"%s","token":"SECRETTOKENMARKER-%s","server":"http://127.0.0.1:9","id":"0000000000000000000000000A","expires_at":9999999999}' \
+	    "$C" "$(head -c 600 /dev/zero | tr '\0' x)" > "$(home_of "$C")/session")
+	run --separate-stderr env E2E_HOME="$(home_of "$C")" LD_PRELOAD="$T/scan.so" \
+	    e2e-encrypt -r "$T/carol.pub" -o n.jwe <<< "note"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	[ "$(names_of "$T/carol" n.jwe)" = "[\"$C\", [\"\"]]" ]
+	record 01A "$C" n.jwe > rec
+	run --separate-stderr env E2E_HOME="$(home_of "$C")" LD_PRELOAD="$T/scan.so" \
+	    e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	[ "$(field 0 'o["text"]')" = "note" ]
+}
