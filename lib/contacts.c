@@ -90,6 +90,7 @@ from_keyring(const char *name, struct contact *out)
 	char home[HOME_PATH_MAX];
 	struct keyring *k = NULL;
 	struct keyring_contact *c;
+	const char *other;
 	size_t i;
 	int rc;
 
@@ -107,6 +108,21 @@ from_keyring(const char *name, struct contact *out)
 		goto out;
 	}
 	c = keyring_find(k, name);
+	/* One key is one person: a key pinned for two names (a keyring of
+	 * the previous version) would make a message to one readable by
+	 * the other, and a signature of one pass for the other's. */
+	for (i = 0; i < c->nkeys; i++) {
+		if ((other = keyring_other_name(k, c->keys[i].kid, name)) ==
+		    NULL)
+			continue;
+		err_error("key %s is pinned for both %s and %s: refusing to use "
+		    "it for %s", c->keys[i].kid, name, other, name);
+		err_hint("one key is one person: compare the key ids with each "
+		    "of them in person (e2e-keys show NAME), then forget the "
+		    "wrong one: e2e-keys forget NAME");
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
 	memcpy(out->name, name, strlen(name) + 1);
 	for (i = 0; i < c->nkeys; i++) {
 		if ((out->pub[i] = keyring_key_of(k, name,

@@ -33,7 +33,8 @@ enum {
 /*
  * Resolves arg (what the user typed after -r or --verify). Returns 0, or
  * an exit code (reported): 66 (neither a readable file nor a contact),
- * 65 (a changed key, refused), and those of keyfile_load_public.
+ * 65 (a changed key, or a key the keyring also pins for another name:
+ * refused), and those of keyfile_load_public.
  */
 int contact_resolve(const char *arg, int flags, struct contact *out);
 

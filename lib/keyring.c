@@ -30,6 +30,7 @@ struct keyring {
 		char label[NAME_LEN_MAX + 64];
 	} own[KEYRING_OWN_MAX];
 	size_t nown;
+	char me[NAME_LEN_MAX + 1];	/* my own name, or "" */
 };
 
 static void
@@ -392,19 +393,9 @@ keyring_usable(struct keyring *k, const char *name)
 
 /* ---- one key, one person ---- */
 
-void
-keyring_set_own(struct keyring *k, const char *kid, const char *label)
-{
-	if (k->nown == KEYRING_OWN_MAX || keyring_own(k, kid) != NULL ||
-	    strlen(kid) != KID_LEN)
-		return;
-	memcpy(k->own[k->nown].kid, kid, KID_SIZE);
-	snprintf(k->own[k->nown].label, sizeof(k->own[0].label), "%s", label);
-	k->nown++;
-}
-
-const char *
-keyring_own(const struct keyring *k, const char *kid)
+/* The label of my own key kid, or NULL. */
+static const char *
+own_label(const struct keyring *k, const char *kid)
 {
 	size_t i;
 
@@ -414,16 +405,57 @@ keyring_own(const struct keyring *k, const char *kid)
 	return NULL;
 }
 
+void
+keyring_set_own(struct keyring *k, const char *kid, const char *label,
+    const char *me)
+{
+	if (me != NULL && name_valid(me, strlen(me)))
+		memcpy(k->me, me, strlen(me) + 1);
+	if (k->nown == KEYRING_OWN_MAX || own_label(k, kid) != NULL ||
+	    strlen(kid) != KID_LEN)
+		return;
+	memcpy(k->own[k->nown].kid, kid, KID_SIZE);
+	snprintf(k->own[k->nown].label, sizeof(k->own[0].label), "%s", label);
+	k->nown++;
+}
+
+const char *
+keyring_own(const struct keyring *k, const char *kid, const char *name)
+{
+	if (k->me[0] != '\0' && strcmp(name, k->me) == 0)
+		return NULL;
+	return own_label(k, kid);
+}
+
+int
+keyring_pins(const struct keyring_contact *c, const char *kid)
+{
+	return c != NULL && has_kid(c->keys, c->nkeys, kid);
+}
+
+size_t
+keyring_names_of(struct keyring *k, const char *kid, const char *skip,
+    const char **names, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->n; i++) {
+		if ((skip != NULL && strcmp(k->v[i].name, skip) == 0) ||
+		    !keyring_pins(&k->v[i], kid))
+			continue;
+		if (n < max)
+			names[n] = k->v[i].name;
+		n++;
+	}
+	return n;
+}
+
 const char *
 keyring_other_name(struct keyring *k, const char *kid, const char *name)
 {
-	size_t i;
+	const char *other = NULL;
 
-	for (i = 0; i < k->n; i++)
-		if (strcmp(k->v[i].name, name) != 0 &&
-		    has_kid(k->v[i].keys, k->v[i].nkeys, kid))
-			return k->v[i].name;
-	return NULL;
+	return keyring_names_of(k, kid, name, &other, 1) > 0 ? other : NULL;
 }
 
 /* Whether kid may be pinned for name: not another contact's, not mine.
@@ -432,11 +464,16 @@ static int
 one_person(struct keyring *k, const char *kid, const char *name)
 {
 	const char *other = keyring_other_name(k, kid, name);
-	const char *mine = keyring_own(k, kid);
+	const char *mine = keyring_own(k, kid, name);
 
 	if (other == NULL && mine == NULL)
 		return 0;
-	if (mine != NULL) {
+	if (mine != NULL && k->me[0] == '\0') {
+		err_error("key %s is your own (%s): refusing to pin it for %s",
+		    kid, mine, name);
+		err_hint("if you are %s, sign in, or set name = %s in the config "
+		    "file", name, name);
+	} else if (mine != NULL) {
 		err_error("key %s is your own (%s): refusing to pin it for %s",
 		    kid, mine, name);
 		err_warn("%s, or the directory, passes your key off as %s's",

@@ -78,17 +78,34 @@ enum keyring_offer_result {
 /*
  * My own key (the identity's), which the keyring never pins under a
  * contact's name: label names it in refusals (my name, or the file).
- * Up to KEYRING_OWN_MAX; later ones are ignored.
+ * me is my own account name, or NULL when unknown: my key may be pinned
+ * under it (a note to myself by name is no contact). Up to
+ * KEYRING_OWN_MAX keys; later ones are ignored.
  */
 #define KEYRING_OWN_MAX 4
-void keyring_set_own(struct keyring *k, const char *kid, const char *label);
+void keyring_set_own(struct keyring *k, const char *kid, const char *label,
+    const char *me);
 
-/* The label of my own key kid (keyring_set_own), or NULL. */
-const char *keyring_own(const struct keyring *k, const char *kid);
+/* The label of my own key kid (keyring_set_own) when name, which it is
+ * or would be pinned for, is not my own name; else NULL. */
+const char *keyring_own(const struct keyring *k, const char *kid,
+    const char *name);
 
 /* A contact other than name that has kid pinned, or NULL. */
 const char *keyring_other_name(struct keyring *k, const char *kid,
     const char *name);
+
+/* 1 when contact c (may be NULL) has kid pinned. */
+int keyring_pins(const struct keyring_contact *c, const char *kid);
+
+/*
+ * The contacts other than skip (NULL: none skipped) that have kid
+ * pinned: the first max of their names (in name order) into names[],
+ * and how many there are in all. One key is one person: more than one
+ * is a keyring of the previous version (or one edited by hand).
+ */
+size_t keyring_names_of(struct keyring *k, const char *kid,
+    const char *skip, const char **names, size_t max);
 
 /*
  * What the directory says name's keys are (each checked by the caller:

@@ -16,22 +16,6 @@
 
 #define JTI_BYTES 16
 
-int
-claim_name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > NAME_LEN_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* The names of a message, refused before anything is signed. */
 static int
 names_ok(const struct seal_opts *o)

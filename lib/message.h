@@ -131,14 +131,6 @@ int message_open(const struct open_opts *o, struct buf *in,
  * cannot vouch for (--verify FILE). */
 void message_report(const struct message *m);
 
-/*
- * 1 when s (len bytes) is a name as the signed claims carry it: 1 to
- * NAME_LEN_MAX characters of A-Z a-z 0-9 . _ - (the alphabet of user
- * names, lib/names.h, without its other rules, so that the names of
- * accounts made under older rules stay readable).
- */
-int claim_name_valid(const char *s, size_t len);
-
 /* 1 when name is among the recipients' names the message signs. */
 int message_names_include(const struct message *m, const char *name);
 

@@ -5,7 +5,6 @@
 #include "err.h"
 #include "home.h"
 #include "jsonio.h"
-#include "message.h"
 #include "term.h"
 
 #include <errno.h>

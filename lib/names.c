@@ -4,16 +4,11 @@
 #include <string.h>
 
 int
-name_valid(const char *s, size_t len)
+claim_name_valid(const char *s, size_t len)
 {
 	size_t i;
 
 	if (len == 0 || len > NAME_LEN_MAX)
-		return 0;
-	/* "." and ".." would be path segments in a URL (/keys/..). */
-	for (i = 0; i < len && s[i] == '.'; i++)
-		;
-	if (i == len)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
@@ -22,6 +17,19 @@ name_valid(const char *s, size_t len)
 		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
 			return 0;
 	return 1;
+}
+
+int
+name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!claim_name_valid(s, len))
+		return 0;
+	/* "." and ".." would be path segments in a URL (/keys/..). */
+	for (i = 0; i < len && s[i] == '.'; i++)
+		;
+	return i < len;
 }
 
 int

@@ -11,8 +11,17 @@
 			 * only dots */
 #define ID_LEN 26	/* user and message ids: Crockford base32 */
 
-/* 1 when s (len bytes) is a valid user name. */
+/* 1 when s (len bytes) is a valid user name: claim_name_valid, and not
+ * only dots. */
 int name_valid(const char *s, size_t len);
+
+/*
+ * 1 when s (len bytes) is a name as the signed claims of a message carry
+ * it (lib/message.h): 1 to NAME_LEN_MAX characters of A-Z a-z 0-9 . _ -
+ * (the alphabet of user names, without their other rules, so that the
+ * names of accounts made under older rules stay readable).
+ */
+int claim_name_valid(const char *s, size_t len);
 
 /*
  * 1 when s (len bytes) may be the name of a new account: a valid name

@@ -126,33 +126,6 @@ unverified_why(struct trust *t, const char *from, const struct message *m,
 }
 
 /*
- * The names the keyring pins kid for, but skip (or NULL): the first two
- * in names[], and how many in all.
- */
-static size_t
-pinned_for(struct trust *t, const char *kid, const char *skip,
-    const char *names[2])
-{
-	struct keyring_contact *c;
-	size_t i, j, n = 0;
-
-	for (i = 0; i < keyring_count(t->k); i++) {
-		c = keyring_at(t->k, i);
-		if (skip != NULL && strcmp(c->name, skip) == 0)
-			continue;
-		for (j = 0; j < c->nkeys; j++)
-			if (strcmp(c->keys[j].kid, kid) == 0)
-				break;
-		if (j == c->nkeys)
-			continue;
-		if (n < 2)
-			names[n] = c->name;
-		n++;
-	}
-	return n;
-}
-
-/*
  * A message whose signature is valid under a pinned key (or the
  * --verify key): whether it is verified as from the record's sender, and
  * for me (FORMAT.md section 9.2). Returns 1 (verified; warning set when
@@ -183,13 +156,15 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 	 * proves nothing (a keyring written before pinning refused such
 	 * pairs, issue 8). */
 	if (strcmp(m->signer_kid, t->own_kid) == 0 &&
-	    pinned_for(t, m->signer_kid, t->me[0] ? t->me : NULL, names) > 0) {
+	    keyring_names_of(t->k, m->signer_kid, t->me[0] ? t->me : NULL,
+	    names, 2) > 0) {
 		snprintf(warning, wsize, "signed by your own key %s, which "
 		    "your keyring pins for %s: not verified (e2e-keys forget "
 		    "%s)", m->signer_kid, names[0], names[0]);
 		return 0;
 	}
-	if ((n = pinned_for(t, m->signer_kid, NULL, names)) > 1) {
+	if ((n = keyring_names_of(t->k, m->signer_kid, NULL, names, 2)) >
+	    1) {
 		snprintf(warning, wsize, "signed by key %s, which your keyring "
 		    "pins for both %s and %s: it cannot tell who signed "
 		    "(e2e-keys forget the wrong one)", m->signer_kid,
@@ -201,6 +176,13 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 		    "older version wrote the message): verified by its key "
 		    "only");
 		return 1;
+	}
+	/* The key is from's (or the --verify key): a name it signs that is
+	 * not from's is only what from says, so never "signed by" it. */
+	if (strcmp(m->sub, from) != 0 && t->via == VIA_FROM) {
+		snprintf(warning, wsize, "signed with %s's key, but it names %s "
+		    "as its sender (for %s)", from, m->sub, m->aud_names);
+		return 0;
 	}
 	if (strcmp(m->sub, from) != 0) {
 		snprintf(warning, wsize, "forwarded: signed by %s for %s; "

@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "inbox.h"
 #include "jwk.h"
+#include "jsonio.h"
 #include "keyfile.h"
 #include "message.h"
 #include "myname.h"
@@ -325,6 +326,9 @@ main(int argc, char **argv)
 	size_t len = 0;
 
 	cli_start(argv[0]);
+	/* The session file, read for my name (lib/myname.h), holds a token:
+	 * what jansson frees is wiped. Before any other jansson call. */
+	jsonio_wipe_on_free();
 	memset(&m, 0, sizeof(m));
 	memset(&signer, 0, sizeof(signer));
 	memset(&in, 0, sizeof(in));

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "jwe.h"
 #include "jwk.h"
+#include "jsonio.h"
 #include "keyfile.h"
 #include "message.h"
 #include "myname.h"
@@ -124,6 +125,9 @@ main(int argc, char **argv)
 	int file_recipient = 0, binary = 0;
 
 	cli_start(argv[0]);
+	/* The session file, read for my name (lib/myname.h), holds a token:
+	 * what jansson frees is wiped. Before any other jansson call. */
+	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&ct, 0, sizeof(ct));
 	memset(&pt, 0, sizeof(pt));

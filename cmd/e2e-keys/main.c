@@ -205,17 +205,6 @@ contact_json(const struct keyring_contact *kc)
  * says so ("same_key_as": the other names; "my_key": true), and each
  * pair is warned of once.
  */
-static int
-has_pinned(const struct keyring_contact *kc, const char *kid)
-{
-	size_t i;
-
-	for (i = 0; i < kc->nkeys; i++)
-		if (strcmp(kc->keys[i].kid, kid) == 0)
-			return 1;
-	return 0;
-}
-
 static json_t *
 flagged_json(struct keyring *k, const struct keyring_contact *kc)
 {
@@ -228,7 +217,7 @@ flagged_json(struct keyring *k, const struct keyring_contact *kc)
 		for (j = 0; j < keyring_count(k); j++) {
 			other = keyring_at(k, j)->name;
 			if (strcmp(other, kc->name) == 0 ||
-			    !has_pinned(keyring_at(k, j), kc->keys[i].kid))
+			    !keyring_pins(keyring_at(k, j), kc->keys[i].kid))
 				continue;
 			json_array_append_new(same, json_string(other));
 			if (strcmp(kc->name, other) < 0)
@@ -237,7 +226,7 @@ flagged_json(struct keyring *k, const struct keyring_contact *kc)
 				    "forget the wrong one (e2e-keys forget NAME)",
 				    kc->keys[i].kid, kc->name, other);
 		}
-		if ((mine = keyring_own(k, kc->keys[i].kid)) != NULL) {
+		if ((mine = keyring_own(k, kc->keys[i].kid, kc->name)) != NULL) {
 			my_key = 1;
 			err_warn("key %s pinned for %s is your own (%s): forget "
 			    "it (e2e-keys forget %s)", kc->keys[i].kid, kc->name,

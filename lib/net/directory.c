@@ -58,14 +58,17 @@ int
 directory_keyring_open(struct client *c, int for_update, struct keyring **k)
 {
 	char kid[KID_SIZE];
+	const char *me;
 	int rc;
 
 	if ((rc = keyring_open(c->home, for_update, k)) != 0)
 		return rc;
+	/* My name as e2e-encrypt signs it (lib/myname.h): the session's,
+	 * else the config's. */
+	me = c->have_session ? c->sess.name : c->cfg.name;
 	if (c->cfg.identity != NULL &&
 	    keyfile_public_kid(c->cfg.identity, kid) == 0)
-		keyring_set_own(*k, kid, c->have_session ? c->sess.name :
-		    c->cfg.identity);
+		keyring_set_own(*k, kid, me != NULL ? me : c->cfg.identity, me);
 	return 0;
 }
 
@@ -141,18 +144,6 @@ check_proof(const json_t *e, EVP_PKEY *pk, const struct keyring_key *k,
 	return -1;
 }
 
-/* 1 when contact kc has kid pinned. */
-static int
-pinned(const struct keyring_contact *kc, const char *kid)
-{
-	size_t i;
-
-	for (i = 0; kc != NULL && i < kc->nkeys; i++)
-		if (strcmp(kc->keys[i].kid, kid) == 0)
-			return 1;
-	return 0;
-}
-
 int
 directory_fetch(struct client *c, const char *name, struct keyring **kp,
     int *result)
@@ -211,7 +202,7 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 	/* A key without a proof (published before proofs) is never pinned
 	 * on first use; one pinned already stays as it was. */
 	for (i = 0; i < nbare; i++) {
-		if (pinned(kc, bare[i].kid)) {
+		if (keyring_pins(kc, bare[i].kid)) {
 			keys[n++] = bare[i];
 			continue;
 		}

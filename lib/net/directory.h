@@ -20,7 +20,8 @@ int directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE]);
 
 /* keyring_open, then my own key (the config's identity, when its key id
  * can be known without a passphrase: keyfile_public_kid) set as never
- * to be pinned for a contact (keyring_set_own). */
+ * to be pinned for a contact, only under my own name (the session's,
+ * else the config's name; keyring_set_own). */
 int directory_keyring_open(struct client *c, int for_update,
     struct keyring **k);
 

@@ -1435,8 +1435,9 @@ keys_put_cont(struct req *r)
 		say_duration(r->srv->cfg.name_quarantine, how_long,
 		    sizeof(how_long));
 		say_free_at(r->srv, r->clash_at, free_at, sizeof(free_at));
-		respond_error(r, 409, "key %s was an account's deleted less "
-		    "than %s ago; it rests until %s", kid, how_long, free_at);
+		respond_error(r, 409, "key %s was another account's less than "
+		    "%s ago (withdrawn, or its account deleted); it rests until "
+		    "%s", kid, how_long, free_at);
 		return;
 	}
 	if (r->result == STORE_OK)
@@ -1498,7 +1499,15 @@ static int
 key_delete_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
+	int64_t now = srv_now();
+	int rc;
 
+	/* A withdrawn key rests as a deleted account's does (I4): else
+	 * withdrawing every key before deleting the account would free
+	 * them at once. Not found: nothing was quarantined either. */
+	if ((rc = s->be->quarantine_key(s, r->user.id, r->param, now,
+	    now - r->srv->cfg.name_quarantine)) != STORE_OK)
+		return rc;
 	return s->be->key_delete(s, r->user.id, r->param);
 }
 

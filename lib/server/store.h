@@ -179,6 +179,11 @@ struct store_backend {
 	 * names have one skeleton, with their names in byte order. */
 	int (*name_groups)(struct store *s, void (*fn)(void *arg,
 	    const char *const *names, size_t n), void *arg);
+	/* Writer: before user id withdraws its key kid, the key id rests
+	 * (deleted at now), so that no other account takes it at once; rows
+	 * of a rest that ended before purge_before go. */
+	int (*quarantine_key)(struct store *s, const char *id,
+	    const char *kid, int64_t now, int64_t purge_before);
 };
 
 extern const struct store_backend store_sqlite;

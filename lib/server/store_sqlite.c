@@ -118,8 +118,12 @@ static const char schema_v3[] =
 	"  HAVING count(*) > 1);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS keys_kid ON keys(kid);"
 	"ALTER TABLE messages ADD COLUMN sender_id TEXT;"
+	/* Not an account made after the message was sent: a name deleted
+	 * and taken again under version 2 (no quarantine then) is another
+	 * person's. */
 	"UPDATE messages SET sender_id = (SELECT id FROM users WHERE "
-	"  users.name = messages.sender);"
+	"  users.name = messages.sender AND "
+	"  users.created_at <= messages.sent_at);"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	"  kind TEXT NOT NULL,"		/* 'name' (value: a skeleton), 'kid' */
 	"  value TEXT NOT NULL,"
@@ -1139,6 +1143,38 @@ fail:
 	return rc;
 }
 
+/*
+ * Runs n quarantine statements on the writer, binding ?1 the account id,
+ * ?2 now, ?3 purge_before and ?4 the key id, each up to the highest
+ * parameter it names.
+ */
+static int
+quarantine_run(struct store *s, const char *const *sql, size_t n,
+    const char *id, int64_t now, int64_t purge_before, const char *kid)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, np;
+
+	for (i = 0; i < n; i++) {
+		if ((st = w_prepare(s, sql[i])) == NULL)
+			return STORE_ERROR;
+		np = sqlite3_bind_parameter_count(st);
+		if ((np >= 1 && sqlite3_bind_text(st, 1, id, -1,
+		    SQLITE_STATIC) != SQLITE_OK) || (np >= 2 &&
+		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) || (np >= 3 &&
+		    sqlite3_bind_int64(st, 3, purge_before) != SQLITE_OK) ||
+		    (np >= 4 && sqlite3_bind_text(st, 4, kid, -1,
+		    SQLITE_STATIC) != SQLITE_OK)) {
+			done_with(st);
+			return STORE_ERROR;
+		}
+		if ((rc = w_done(s, st, "keeping a deleted name")) != STORE_OK)
+			return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+	}
+	return STORE_OK;
+}
+
 static int
 sq_quarantine_user(struct store *s, const char *id, int64_t now,
     int64_t purge_before)
@@ -1153,27 +1189,25 @@ sq_quarantine_user(struct store *s, const char *id, int64_t now,
 		"deleted_at) SELECT 'kid', k.kid, u.name, u.id, ?2 FROM keys k "
 		"JOIN users u ON u.id = k.user_id WHERE k.user_id = ?1",
 	};
-	sqlite3_stmt *st;
-	size_t i;
-	int rc, n;
 
-	/* ?1 the id, ?2 now, ?3 purge_before: each statement binds up to
-	 * the highest it names. */
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		if ((st = w_prepare(s, sql[i])) == NULL)
-			return STORE_ERROR;
-		n = sqlite3_bind_parameter_count(st);
-		if ((n >= 1 && sqlite3_bind_text(st, 1, id, -1,
-		    SQLITE_STATIC) != SQLITE_OK) || (n >= 2 &&
-		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) || (n >= 3 &&
-		    sqlite3_bind_int64(st, 3, purge_before) != SQLITE_OK)) {
-			done_with(st);
-			return STORE_ERROR;
-		}
-		if ((rc = w_done(s, st, "keeping a deleted name")) != STORE_OK)
-			return rc == STORE_CONFLICT ? STORE_ERROR : rc;
-	}
-	return STORE_OK;
+	return quarantine_run(s, sql, sizeof(sql) / sizeof(sql[0]), id, now,
+	    purge_before, NULL);
+}
+
+static int
+sq_quarantine_key(struct store *s, const char *id, const char *kid,
+    int64_t now, int64_t purge_before)
+{
+	static const char *const sql[] = {
+		"DELETE FROM quarantine WHERE deleted_at < ?3",
+		"INSERT OR REPLACE INTO quarantine (kind, value, name, user_id, "
+		"deleted_at) SELECT 'kid', k.kid, u.name, u.id, ?2 FROM keys k "
+		"JOIN users u ON u.id = k.user_id WHERE k.user_id = ?1 AND "
+		"k.kid = ?4",
+	};
+
+	return quarantine_run(s, sql, sizeof(sql) / sizeof(sql[0]), id, now,
+	    purge_before, kid);
 }
 
 #define GROUP_MAX 64	/* names of one skeleton shown at most */
@@ -1393,4 +1427,5 @@ const struct store_backend store_sqlite = {
 	.kid_clash = sq_kid_clash,
 	.quarantine_user = sq_quarantine_user,
 	.name_groups = sq_name_groups,
+	.quarantine_key = sq_quarantine_key,
 };

@@ -348,6 +348,30 @@ EOF
 	[ "$(field 0 '[o["verified"], "warning" in o]')" = "[true, false]" ]
 }
 
+@test "I1 -r NAME and --verify NAME refuse a contact whose key the keyring also pins for another name (65, both names); once the wrong pin is forgotten they work" {
+	home_config "$C" "$T/carol"
+	with_name "$C"
+	run -0 run_as "$C" e2e-keys import "$B" "$T/bob.pub"
+	pin_twice "$C" "$B" "$M"
+	# An old message of bob's (no names): with the pin twice, it would
+	# verify as mallory's.
+	echo "old" | e2e-encrypt -r "$T/carol.pub" -s "$T/bob" > old.jwe 2>/dev/null
+	run --separate-stderr run_as "$C" e2e-decrypt --verify "$M" old.jwe
+	[ "$status" -eq 65 ] || fail "$status $output $stderr"
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "e2e-decrypt: error: key $KID_BOB is pinned for both $M and $B: refusing to use it for $M" ]
+	[ "${stderr_lines[1]}" = "e2e-decrypt: hint: one key is one person: compare the key ids with each of them in person (e2e-keys show NAME), then forget the wrong one: e2e-keys forget NAME" ]
+	run --separate-stderr run_as "$C" e2e-encrypt -r "$B" -o x.jwe <<< "hi"
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ ! -e x.jwe ]
+	[ "${stderr_lines[0]}" = "e2e-encrypt: error: key $KID_BOB is pinned for both $B and $M: refusing to use it for $B" ]
+	run -0 run_as "$C" e2e-keys forget "$M"
+	run --separate-stderr run_as "$C" e2e-decrypt --verify "$B" old.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$output" = "old" ]
+	run -0 run_as "$C" e2e-encrypt -r "$B" -o x.jwe <<< "hi"
+}
+
 @test "I1/I2 my own kid pinned under a contact never verifies in stream mode" {
 	home_config "$C" "$T/carol"
 	with_name "$C"
@@ -424,7 +448,7 @@ EOF
 	[ -z "$stderr" ]
 }
 
-@test "I2 --verify NAME: a message signed as from another name is refused (65); --verify FILE warns of the name; stream mode calls it forwarded" {
+@test "I2 --verify NAME: a message signed as from another name is refused (65); --verify FILE warns of the name; stream mode says whose pinned key signed it as from another name" {
 	home_config "$C" "$T/carol"
 	with_name "$C"
 	home_config "$B" "$T/bob"
@@ -447,17 +471,44 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ "${stderr_lines[0]}" == "e2e-decrypt: signed by key $KID_BOB at "*", not verified; it says it is from $B, for $C" ]] ||
 	    fail "$stderr"
-	# In a stream, delivered by mallory (the key pinned for her), or
-	# with --verify mallory: forwarded, not verified.
+	# In a stream, delivered by mallory (the key pinned for her): the
+	# keyring says the key is hers, so not "signed by bob" (mallory could
+	# sign as from bob with her own key); or with --verify mallory.
 	record 01M "$M" b.jwe > rec
 	run --separate-stderr run_as "$C" e2e-decrypt rec
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$(field 0 '[o["verified"], o["warning"]]')" = \
-	    "[false, \"forwarded: signed by $B for $C; delivered by $M\"]" ]
+	    "[false, \"signed with $M's key, but it names $B as its sender (for $C)\"]" ]
 	run --separate-stderr run_as "$C" e2e-decrypt --verify "$M" rec
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
 	[ "$stderr" = "e2e-decrypt: error: message 01M from $M: the message is signed as from $B, not from $M as --verify says" ]
+}
+
+@test "I2 mallory signs with her own key as from bob (--from bob) and sends it to carol: not verified, and the warning says whose key signed it, never that bob signed it" {
+	home_config "$C" "$T/carol"
+	with_name "$C"
+	home_config "$M" "$KD/mallory"
+	run -0 run_as "$M" e2e-keys import "$C" "$T/carol.pub"
+	run -0 run_as "$C" e2e-keys import "$M" "$KD/mallory.pub"
+	run -0 run_as "$C" e2e-keys import "$B" "$T/bob.pub"
+	# Her tools sign whatever name she says is hers.
+	run --separate-stderr run_as "$M" e2e-encrypt --from "$B" -r "$C" \
+	    -o m.jwe <<< "Bob says: I approve the transfer"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(names_of "$T/carol" m.jwe)" = "[\"$B\", [\"$C\"]]" ]
+	record 01M "$M" m.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["from"], o["signed_by"], o["verified"], o["warning"]]')" = \
+	    "[\"$M\", \"$KID_MALLORY\", false, \"signed with $M's key, but it names $B as its sender (for $C)\"]" ]
+	[[ "$output" != *"signed by $B"* ]] || fail "$output"
+	# Delivered as from bob (a lying server): bob's key did not sign it.
+	record 01N "$B" m.jwe > rec
+	run --separate-stderr run_as "$C" e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["verified"], o["warning"]]')" = \
+	    "[false, \"signed with $M's key, not $B's: the server may be lying about the sender\"]" ]
 }
 
 @test "I2 --from: my name when no session or config names me; refused when it contradicts them (64, 78 for the config against the session); not a name; not signing" {
@@ -610,4 +661,46 @@ EOF
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ -z "$stderr" ]
 	[ "$output" = "x" ]
+}
+
+@test "C5 the session file that e2e-encrypt and e2e-decrypt read for my name holds a token: nothing jansson frees still holds it" {
+	command -v cc > /dev/null || skip "no C compiler"
+	# LD_PRELOAD cannot come before a sanitizer's runtime.
+	! ldd "$E2E_BIN/e2e-encrypt" 2>/dev/null | grep -q 'lib[at]san' ||
+	    skip "a sanitized build"
+	# A free() that says so when the block it frees holds the marker.
+	cat > "$T/scan.c" <<'SRC'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <string.h>
+#include <unistd.h>
+static void (*real_free)(void *);
+void free(void *p)
+{
+	static const char mark[] = "SECRETTOKENMARKER";
+	size_t n;
+	if (real_free == NULL)
+		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	if (p != NULL && (n = malloc_usable_size(p)) >= sizeof(mark) - 1 &&
+	    memmem(p, n, mark, sizeof(mark) - 1) != NULL)
+		(void)!write(2, "FREED-SECRET\n", 13);
+	real_free(p);
+}
+SRC
+	cc -shared -fPIC -o "$T/scan.so" "$T/scan.c" -ldl || skip "cannot build a preload library"
+	home_config "$C" "$T/carol"
+	(umask 077 && printf '{"name":"%s","token":"SECRETTOKENMARKER-%s","server":"http://127.0.0.1:9","id":"0000000000000000000000000A","expires_at":9999999999}' \
+	    "$C" "$(head -c 600 /dev/zero | tr '\0' x)" > "$(home_of "$C")/session")
+	run --separate-stderr env E2E_HOME="$(home_of "$C")" LD_PRELOAD="$T/scan.so" \
+	    e2e-encrypt -r "$T/carol.pub" -o n.jwe <<< "note"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	[ "$(names_of "$T/carol" n.jwe)" = "[\"$C\", [\"\"]]" ]
+	record 01A "$C" n.jwe > rec
+	run --separate-stderr env E2E_HOME="$(home_of "$C")" LD_PRELOAD="$T/scan.so" \
+	    e2e-decrypt rec
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	[ "$(field 0 'o["text"]')" = "note" ]
 }

@@ -333,6 +333,39 @@ EOF
 	    "[[\"bob\", [\"$KID_BOB\"], true], [\"mallory\", [\"$(pubkid "$KD/mallory.pub")\"], false]]" ]
 }
 
+@test "I1 keyring: my own key under my own name is no contact: I fetch my own name and write a note to myself by name; under another name, or with my name unknown, still refused" {
+	start_own_server
+	user carol "$T/carol"
+	in_w
+	run --separate-stderr run_as carol e2e-keys fetch carol
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(printf '%s' "$output" | pyj '[d["name"], d["keys"], d["status"]]')" = \
+	    "[\"carol\", [\"$KID_CAROL\"], \"pinned\"]" ]
+	run --separate-stderr run_as carol e2e-encrypt -r carol -o n.jwe <<< "note to self"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	run --separate-stderr run_as carol e2e-decrypt n.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$output" = "note to self" ]
+	run --separate-stderr run_as carol e2e-keys list
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ -z "$stderr" ]
+	[ "$output" = "{\"name\":\"carol\",\"keys\":[\"$KID_CAROL\"],\"pending\":[],\"verified\":false,\"changed\":false}" ]
+	run -0 run_as carol e2e-keys forget carol
+	# Signed out, the config's name = carol says who I am.
+	run -0 run_as carol e2e-account signout
+	printf 'name = carol\n' >> "$(home_of carol)/config"
+	run -0 run_as carol e2e-keys import carol "$T/carol.pub"
+	run --separate-stderr run_as carol e2e-keys import Carol "$T/carol.pub"
+	client_error e2e-keys 65 "key $KID_CAROL is your own \(carol\): refusing to pin it for Carol"
+	# With no name known, my key is refused under any name, and the
+	# hint says how to name myself.
+	run -0 run_as carol e2e-keys forget carol
+	home_config carol "$T/carol"
+	run --separate-stderr run_as carol e2e-keys import carol "$T/carol.pub"
+	client_error e2e-keys 65 "key $KID_CAROL is your own \($T/carol\): refusing to pin it for carol"
+	stderr_has "hint: if you are carol, sign in, or set name = carol in the config file"
+}
+
 @test "I1 keyring: e2e-keys list flags a kid pinned for two names, and my own kid pinned for a contact, in a keyring of the previous version" {
 	home_config carol "$T/carol"
 	in_w
@@ -505,7 +538,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	signin bob "$(password_of bob)"
 	put_proven "$token" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
 	[ "$status_code" = 409 ] || fail "$status_code $body"
-	[[ "$body" == *"key $KID_ALICE was an account's deleted less than 10 minutes ago; it rests until "* ]] ||
+	[[ "$body" == *"key $KID_ALICE was another account's less than 10 minutes ago (withdrawn, or its account deleted); it rests until "* ]] ||
 	    fail "$body"
 	[ "$(sq "SELECT kind || ' ' || value || ' ' || name || ' ' || user_id FROM quarantine ORDER BY kind")" = \
 	    "$(printf 'kid %s eve %s\nname eve eve %s' "$KID_ALICE" "$old_id" "$old_id")" ]
@@ -530,6 +563,31 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	    "$(printf '%s\n%s' "$old_id" "$(uid eve)")" ]
 	# The old eve's key rests no more either.
 	put_proven "$token" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 200 ] || fail "$status_code $body"
+}
+
+@test "I4 a withdrawn key rests too: withdrawn before its account is deleted, no other account takes it during the quarantine; its own account may publish it again" {
+	start_own_server --name-quarantine 10m
+	user eve "$T/alice"
+	user bob "$T/bob"
+	in_w
+	signin bob "$(password_of bob)"
+	local tb=$token
+	run -0 run_as eve e2e-keys withdraw "$KID_ALICE"
+	[ "$(sq "SELECT count(*) FROM keys WHERE kid = '$KID_ALICE'")" = 0 ]
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 409 ] || fail "$status_code $body"
+	[[ "$(printf '%s' "$body" | pyj 'd["error"]')" =~ ^key\ $KID_ALICE\ was\ another\ account\'s\ less\ than\ 10\ minutes\ ago\ \(withdrawn,\ or\ its\ account\ deleted\)\;\ it\ rests\ until\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]] ||
+	    fail "$body"
+	# Hers still: she publishes it again, withdraws it, then goes.
+	run -0 run_as eve e2e-keys publish
+	run -0 run_as eve e2e-keys withdraw "$KID_ALICE"
+	run -0 run_as eve e2e-account delete --yes
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
+	[ "$status_code" = 409 ] || fail "$status_code $body"
+	# Ten minutes later it is free.
+	sq "UPDATE quarantine SET deleted_at = deleted_at - 601"
+	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 }
 
@@ -687,4 +745,27 @@ EOF
 	run --separate-stderr e2e-server --db "$SERVER_DB" --listen 127.0.0.1:0
 	[ "$status" -ne 0 ]
 	[ "${stderr_lines[0]}" = "e2e-server: error: the database $SERVER_DB has schema version 4; this server knows up to 3" ]
+}
+
+@test "I4 schema: migrating a version 2 database gives a message to no account made after it was sent (a name deleted and taken again under schema 2)" {
+	SERVER_DB=$T/old.db
+	make_v2_db "$SERVER_DB"
+	# zed wrote to alice and was deleted; a new zed signed up later and
+	# wrote to alice too.
+	sqlite3 "$SERVER_DB" "INSERT INTO users VALUES
+	  ('0000000000000000000000000Z', 'zed', 'x', 0, 1764390000);
+	INSERT INTO messages VALUES ('01J00000000000000000000003',
+	  '0000000000000000000000000A', 'alice', 'zed', 1764390100,
+	  'hello from the new zed')"
+	start_server --quiet
+	[ "$(sq "SELECT id || ' ' || coalesce(sender_id, '-') FROM messages ORDER BY id")" = \
+	    "$(printf '%s\n%s\n%s' '01J00000000000000000000001 0000000000000000000000000E' \
+	    '01J00000000000000000000002 -' \
+	    '01J00000000000000000000003 0000000000000000000000000Z')" ]
+	# Both still read as from zed, the name each was sent under.
+	signin alice 'the password'
+	api GET /messages -H "Authorization: Bearer $token"
+	[ "$status_code" = 200 ] || fail "$status_code $body"
+	[ "$(printf '%s' "$body" | pyj '[m["from"] for m in d["messages"]]')" = \
+	    '["bob", "zed", "zed"]' ]
 }
