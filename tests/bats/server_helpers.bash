@@ -3,24 +3,31 @@
 # Load after helpers.bash.
 
 # Starts e2e-server (extra arguments are passed on) with bcrypt cost 4 and
-# a database in $T; sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
+# a database in $T, on 127.0.0.1:0 unless the test gives --listen
+# ([::1]:0, say); sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
 start_server() {
 	SERVER_DB=${SERVER_DB:-$T/server.db}
 	SERVER_LOG=$T/server.log
 	: > "$T/server.port"
 	# bcrypt cost 4 for speed, unless the test chose one.
-	local cost=(--bcrypt-cost 4) a
+	local cost=(--bcrypt-cost 4) listen=(--listen 127.0.0.1:0)
+	local host=127.0.0.1 a prev=
 	for a in "$@"; do
 		[ "$a" = --bcrypt-cost ] && cost=()
+		if [ "$prev" = --listen ]; then
+			listen=()
+			host=${a%:*}
+		fi
+		prev=$a
 	done
-	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" "${cost[@]}" \
+	e2e-server "${listen[@]}" --db "$SERVER_DB" "${cost[@]}" \
 	    "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
 	local i
 	for i in $(seq 1 200); do
 		if [ -s "$T/server.port" ]; then
 			PORT=$(head -n 1 "$T/server.port")
-			URL="http://127.0.0.1:$PORT"
+			URL="http://$host:$PORT"
 			return 0
 		fi
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
