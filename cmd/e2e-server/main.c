@@ -239,8 +239,8 @@ main(int argc, char **argv)
 			    &c.max_body_memory) != 0)
 				return E2E_EX_USAGE;
 			if (c.max_body_memory < 64 * 1024)
-				return cli_usage_error("--max-body-memory is at "
-				    "least 64K");
+				return cli_usage_error(
+				    "--max-body-memory is at least 64K");
 			break;
 		case O_LINGER:
 			if (number("--linger", optarg, 0, 60, &n) != 0)
@@ -249,8 +249,8 @@ main(int argc, char **argv)
 			break;
 		case O_TRUSTED:
 			if (server_config_net(optarg) != 0)
-				return cli_usage_error("--trusted-proxy %s is not "
-				    "ADDRESS[/PREFIX]", optarg);
+				return cli_usage_error("--trusted-proxy %s is "
+				    "not ADDRESS[/PREFIX]", optarg);
 			if (ntrusted == NETS_MAX)
 				return cli_usage_error("at most %d "
 				    "--trusted-proxy", NETS_MAX);
@@ -258,8 +258,8 @@ main(int argc, char **argv)
 			break;
 		case O_METRICS_ALLOW:
 			if (server_config_net(optarg) != 0)
-				return cli_usage_error("--metrics-allow %s is not "
-				    "ADDRESS[/PREFIX]", optarg);
+				return cli_usage_error("--metrics-allow %s is "
+				    "not ADDRESS[/PREFIX]", optarg);
 			if (nallow == NETS_MAX)
 				return cli_usage_error("at most %d "
 				    "--metrics-allow", NETS_MAX);

@@ -29,6 +29,8 @@ struct slot {
 	size_t next_free;
 };
 
+/* The slots: [0, max_lingering) for lingering sockets (the deadline
+ * scans see only those), the rest for watched ones; a free list each. */
 struct sockwatch {
 	struct sockwatch_config cfg;
 	pthread_mutex_t lock;
@@ -37,7 +39,7 @@ struct sockwatch {
 	int ep, wake;
 	volatile int stop;
 	struct slot *slots;
-	size_t nslots, free_head, nwatched, nlinger;
+	size_t nslots, free_head[2], nwatched, nlinger;
 	char scratch[64 * 1024];
 };
 
@@ -73,12 +75,13 @@ lookup(struct sockwatch *sw, uint64_t id)
 static struct slot *
 alloc_slot(struct sockwatch *sw, int kind)
 {
+	size_t *head = &sw->free_head[kind == LINGER];
 	struct slot *s;
 
-	if (sw->free_head == SIZE_MAX)
+	if (*head == SIZE_MAX)
 		return NULL;
-	s = &sw->slots[sw->free_head];
-	sw->free_head = s->next_free;
+	s = &sw->slots[*head];
+	*head = s->next_free;
 	s->kind = kind;
 	s->gen++;
 	s->bytes = 0;
@@ -91,6 +94,8 @@ alloc_slot(struct sockwatch *sw, int kind)
 static void
 release(struct sockwatch *sw, struct slot *s)
 {
+	size_t *head = &sw->free_head[s->kind == LINGER];
+
 	(void)epoll_ctl(sw->ep, EPOLL_CTL_DEL, s->fd, NULL);
 	if (s->kind == LINGER) {
 		close(s->fd);
@@ -101,8 +106,8 @@ release(struct sockwatch *sw, struct slot *s)
 	s->kind = FREE;
 	s->fd = -1;
 	s->arg = NULL;
-	s->next_free = sw->free_head;
-	sw->free_head = (size_t)(s - sw->slots);
+	s->next_free = *head;
+	*head = (size_t)(s - sw->slots);
 }
 
 /* Reads and discards what a lingering socket has; closes it at its end,
@@ -141,7 +146,7 @@ timeout_ms(struct sockwatch *sw)
 
 	if (sw->nlinger == 0)
 		return -1;
-	for (i = 0; i < sw->nslots; i++)
+	for (i = 0; i < sw->cfg.max_lingering; i++)
 		if (sw->slots[i].kind == LINGER &&
 		    sw->slots[i].deadline_ms < earliest)
 			earliest = sw->slots[i].deadline_ms;
@@ -194,7 +199,7 @@ run(void *arg)
 				resume[nresume++] = arg;
 		}
 		now = now_ms();
-		for (i = 0; sw->nlinger > 0 && i < sw->nslots; i++)
+		for (i = 0; sw->nlinger > 0 && i < sw->cfg.max_lingering; i++)
 			if (sw->slots[i].kind == LINGER &&
 			    sw->slots[i].deadline_ms <= now)
 				release(sw, &sw->slots[i]);
@@ -236,9 +241,11 @@ sockwatch_new(const struct sockwatch_config *c)
 	}
 	for (i = 0; i < sw->nslots; i++) {
 		sw->slots[i].fd = -1;
-		sw->slots[i].next_free = i + 1 < sw->nslots ? i + 1 : SIZE_MAX;
+		sw->slots[i].next_free = i + 1 == c->max_lingering ||
+		    i + 1 == sw->nslots ? SIZE_MAX : i + 1;
 	}
-	sw->free_head = 0;
+	sw->free_head[1] = c->max_lingering > 0 ? 0 : SIZE_MAX;
+	sw->free_head[0] = c->max_watched > 0 ? c->max_lingering : SIZE_MAX;
 	if ((sw->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (sw->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		err_errno("sockwatch");
