@@ -523,16 +523,34 @@ authenticate(struct req *r)
 	if (bad)
 		return -1;
 	if (r->authed) {
-		if (t == NULL)
-			return 0;
-		respond_error(r, 403, "authentication failed");
-		return -1;
+		if (t != NULL)
+			goto refuse;
+		/* A slow body may end after its user was deleted or signed
+		 * out everywhere: looked at again (T4). */
+		if (r->has_body) {
+			int64_t ver = r->user.token_version;
+
+			switch (r->srv->store.be->user_by_id(&r->srv->store,
+			    r->user.id, &r->user)) {
+			case STORE_OK:
+				if (r->user.token_version == ver)
+					return 0;
+				goto refuse;
+			case STORE_NOT_FOUND:
+				goto refuse;
+			default:
+				respond_error(r, 500, "internal error");
+				return -1;
+			}
+		}
+		return 0;
 	}
-	if (t == NULL || r->broken) {
-		respond_error(r, 403, "authentication failed");
-		return -1;
-	}
+	if (t == NULL || r->broken)
+		goto refuse;
 	return check_token(r, t, len);
+refuse:
+	respond_error(r, 403, "authentication failed");
+	return -1;
 }
 
 static void

@@ -147,6 +147,29 @@ kill_curls() {
 	assert_equal "$status_code" 200
 }
 
+@test "A1 token at the headers: a user deleted while its upload was on its way is refused when the body is in (T4)" {
+	local tok pid
+	start_server
+	signup bob 'bob pw'
+	signup alice 'alice pw'
+	signin alice 'alice pw'
+	tok=$token
+	printf '{"to":"bob","message":"%s"}' "$(head -c 100000 /dev/zero | tr '\0' m)" > "$T/m.json"
+	"$PYTHON" "$H" split "$URL" /messages "$tok" "$T/m.json" "$T/ready" \
+	    "$T/go" > "$T/split.out" 3>&- &
+	pid=$!
+	eventually 10 test -e "$T/ready"
+	api DELETE "/users/$user_id" -H "x-access-token: $tok"
+	assert_equal "$status_code" 200
+	touch "$T/go"
+	wait "$pid"
+	assert_equal "$(cat "$T/split.out")" '403 {"error":"authentication failed"}'
+	# Nothing was stored in the name of the deleted sender.
+	signin bob 'bob pw'
+	api GET /messages -H "x-access-token: $token"
+	assert_equal "$body" '{"messages":[]}'
+}
+
 @test "A1 100 slow uploads without a token: refused at the headers, server memory stays flat, others served" {
 	local rss0 rss1
 	start_server --max-message 1M --max-body-memory 4M --linger 2 --quiet

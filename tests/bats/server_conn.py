@@ -195,10 +195,42 @@ def cmd_early(url, path, length, token, runs):
     print(" ".join("%s %d" % kv for kv in sorted(counts.items())))
 
 
+def cmd_split(url, path, token, body, ready, go):
+    """POST PATH with x-access-token TOKEN and the JSON in file BODY: the
+    headers and half the body, then creates the file READY and waits
+    (at most 30 s) for the file GO to appear before it sends the rest.
+    Prints the answer's status and body."""
+    data = open(body, "rb").read()
+    s = socket.create_connection(hostport(url))
+    s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               "application/json\r\nContent-Length: %d\r\nx-access-token: "
+               "%s\r\n\r\n" % (path, len(data), token)).encode())
+    s.sendall(data[:len(data) // 2])
+    open(ready, "w").close()
+    end = time.monotonic() + 30
+    while not os.path.exists(go) and time.monotonic() < end:
+        time.sleep(0.02)
+    s.sendall(data[len(data) // 2:])
+    s.settimeout(10)
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            b = s.recv(65536)
+            if not b:
+                break
+            answer += b
+    except OSError:
+        pass
+    print("%s %s" % (status_of(answer),
+                     answer.partition(b"\r\n\r\n")[2].decode(
+                         errors="replace")))
+
+
 def main():
-    cmds = {"hold": cmd_hold, "flood": cmd_flood, "early": cmd_early}
+    cmds = {"hold": cmd_hold, "flood": cmd_flood, "early": cmd_early,
+            "split": cmd_split}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
-        sys.exit("usage: server_conn.py hold|flood|early URL ARGS...")
+        sys.exit("usage: server_conn.py hold|flood|early|split URL ARGS...")
     cmds[sys.argv[1]](*sys.argv[2:])
 
 
