@@ -584,6 +584,10 @@ dispatch(struct req *r)
 	buf_free(&r->body);
 	if (r->route->auth && authenticate(r) != 0)
 		return;
+	/* The HTTP layer's gauges are read when they are asked for. */
+	if (strcmp(r->route->name, "metrics") == 0)
+		metrics_set_http(r->srv->metrics, budget_used(&r->srv->bodies),
+		    sockwatch_lingering(r->srv->watch));
 	r->route->handle(r);
 	if (!r->answered && !r->suspended)
 		respond_error(r, 500, "internal error");

@@ -81,13 +81,17 @@ eventually() {
 	"$@"
 }
 
-# waiting: the server's e2e_receivers_waiting.
-waiting() {
-	curl -s "$URL/metrics" | awk '$1 == "e2e_receivers_waiting" { print $2 }'
+# metric NAME: its value in the server's /metrics.
+metric() {
+	curl -s "$URL/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
 }
 
 waiting_is() {
-	[ "$(waiting)" = "$1" ]
+	metric_is e2e_receivers_waiting "$1"
 }
 
 healthz_ok() {
@@ -179,6 +183,8 @@ kill_curls() {
 	# answer, and waits. The old server kept every byte: ~100 MiB.
 	hold "$URL" /messages 100 1048576 1048575 - ignore
 	assert_equal "$held" '413 100'
+	# Nothing reserved; the refused ones are drained, not kept.
+	assert_equal "$(metric e2e_body_memory_bytes)" 0
 	rss1=$(rss_kb)
 	[ $((rss1 - rss0)) -lt $((4096 + 16384)) ] ||
 	    fail "the server grew from $rss0 kB to $rss1 kB"
@@ -201,6 +207,7 @@ kill_curls() {
 	rss0=$(rss_kb)
 	hold "$URL" /messages 20 16384 15000 - keep
 	assert_equal "$held" '503+retry 16 pending 4'
+	assert_equal "$(metric e2e_body_memory_bytes)" 65536
 	rss1=$(rss_kb)
 	[ $((rss1 - rss0)) -lt 8192 ] ||
 	    fail "the server grew from $rss0 kB to $rss1 kB"
@@ -229,6 +236,7 @@ kill_curls() {
 	# the next two do not fit.
 	hold "$URL" /messages 5 65536 30000 "$token" keep
 	assert_equal "$held" '503+retry 2 pending 3'
+	assert_equal "$(metric e2e_body_memory_bytes)" 196608
 	api POST /messages -H "$JSON" -H "x-access-token: $token" -D "$T/hdr" \
 	    -d '{"to":"bob","message":"one more"}'
 	assert_equal "$status_code" 503
@@ -236,6 +244,8 @@ kill_curls() {
 	# A sign-in has its own quarter.
 	signin bob 'bob pw'
 	unhold
+	# Every reservation is given back.
+	eventually 10 metric_is e2e_body_memory_bytes 0
 	send_ok() {
 		api POST /messages -H "$JSON" -H "x-access-token: $token" \
 		    -d '{"to":"bob","message":"again"}'
@@ -274,6 +284,7 @@ kill_curls() {
 }
 
 @test "A11 lingering close is bounded: a client that never stops sending is cut off after --linger seconds or 64 MiB" {
+	local i
 	start_server --linger 1 --quiet
 	# As fast as it can: cut off after 64 MiB.
 	run "$PYTHON" "$H" flood "$URL" /messages 1000000000000 -
@@ -283,12 +294,16 @@ kill_curls() {
 	awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || fail "$output"
 	[ "$sent" -lt $((80 << 20)) ] || fail "$output"
 	# 100 kB/s: cut off after the second (not before it: it lingered).
-	run "$PYTHON" "$H" flood "$URL" /messages 1000000000000 - 100000
-	assert_success
-	read -r st secs sent <<< "$output"
+	"$PYTHON" "$H" flood "$URL" /messages 1000000000000 - 100000 \
+	    > "$T/flood.out" 3>&- &
+	i=$!
+	eventually 10 metric_is e2e_connections_lingering 1
+	wait "$i"
+	read -r st secs sent < "$T/flood.out"
 	assert_equal "$st" 413
 	awk -v s="$secs" 'BEGIN { exit !(s >= 0.9 && s < 8) }' ||
-	    fail "$output"
+	    fail "$(cat "$T/flood.out")"
+	metric_is e2e_connections_lingering 0
 	# With --linger 0 the connection closes at once after the answer.
 	stop_server
 	start_server --linger 0 --quiet
