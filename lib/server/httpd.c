@@ -991,6 +991,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 		budget_give(&s->bodies, r->reserved, r->anon);
 	if (r->counted)
 		addr_counts_give(s->inflight, &r->key);
+	/* Closed by its client before an answer (MHD may see the hang-up of
+	 * a resumed long-poll before we answer it): 499, as nginx logs it. */
+	if (!r->answered && (r->gone ||
+	    code == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+	    code == MHD_REQUEST_TERMINATED_READ_ERROR))
+		r->status = 499;
 	log_request(r);
 	metrics_request(s->metrics, r->route_index, r->status,
 	    (double)(mono_ns() - r->start_ns) / 1e9);

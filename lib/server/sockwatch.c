@@ -37,7 +37,7 @@ struct sockwatch {
 	pthread_t thread;
 	int started;
 	int ep, wake;
-	volatile int stop;
+	int stop;		/* under lock */
 	struct slot *slots;
 	size_t nslots, free_head[2], nwatched, nlinger;
 	char scratch[64 * 1024];
@@ -173,14 +173,16 @@ run(void *arg)
 		timeout = timeout_ms(sw);
 		pthread_mutex_unlock(&sw->lock);
 		n = epoll_wait(sw->ep, ev, MAX_EVENTS, timeout);
-		if (sw->stop)
-			break;
 		if (n < 0 && errno != EINTR) {
 			err_errno("sockwatch: epoll_wait");
 			break;
 		}
 		nresume = 0;
 		pthread_mutex_lock(&sw->lock);
+		if (sw->stop) {
+			pthread_mutex_unlock(&sw->lock);
+			break;
+		}
 		for (k = 0; k < n; k++) {
 			if (ev[k].data.u64 == 0) {
 				if (read(sw->wake, &junk, sizeof(junk)) < 0)
@@ -274,7 +276,9 @@ sockwatch_free(struct sockwatch *sw)
 	if (sw == NULL)
 		return;
 	if (sw->started) {
+		pthread_mutex_lock(&sw->lock);
 		sw->stop = 1;
+		pthread_mutex_unlock(&sw->lock);
 		poke(sw);
 		pthread_join(sw->thread, NULL);
 	}
