@@ -14,6 +14,9 @@
 #include "keyproof.h"
 #include "server.h"
 
+/* --trusted-proxy and --metrics-allow, each. */
+#define NETS_MAX 64
+
 static void
 usage(FILE *f)
 {
@@ -82,12 +85,33 @@ usage(FILE *f)
 	    "                           (default 8M; at least one message is "
 	    "sent)\n"
 	    "  --max-connections N      (default 16384)\n"
-	    "  --max-per-ip N           connections per client address "
-	    "(default 256)\n"
+	    "  --max-per-ip N           connections, and requests at once, per "
+	    "client address\n"
+	    "                           (an IPv6 client's /64) (default 256)\n"
 	    "  --timeout SECONDS        an idle connection is closed (default "
 	    "60)\n"
 	    "  --threads N              connection threads (default 2)\n"
 	    "  --max-wait SECONDS       longest long-poll (default 60)\n"
+	    "  --max-body-memory SIZE   request bodies held at once, all "
+	    "clients (default\n"
+	    "                           256M): three quarters for signed-in "
+	    "senders, a quarter\n"
+	    "                           for uploads without a token header; "
+	    "over it, 503\n"
+	    "  --linger SECONDS         after an early answer (413, 403), read "
+	    "and discard\n"
+	    "                           what the client still sends for up to "
+	    "this long\n"
+	    "                           (default 5; 0: close at once)\n"
+	    "  --trusted-proxy ADDR[/PREFIX]\n"
+	    "                           a reverse proxy whose X-Forwarded-For "
+	    "or X-Real-IP\n"
+	    "                           names the client (repeatable; default: "
+	    "none, the\n"
+	    "                           headers are ignored)\n"
+	    "  --metrics-allow ADDR[/PREFIX]\n"
+	    "                           may read /metrics, beside loopback "
+	    "(repeatable)\n"
 	    "  --quiet                  no request log on standard error\n"
 	    "  --public-url URL         the URL clients use, which key proofs "
 	    "name\n"
@@ -135,7 +159,7 @@ main(int argc, char **argv)
 	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_BACKOFF, O_ACCOUNT_RATE,
 	    O_ADDR_RATE, O_WORKERS, O_QUEUE, O_MINPW, O_MBOX_MSGS, O_MBOX_BYTES,
 	    O_SEND_RATE, O_SEND_BURST, O_ANSWER, O_QUIET, O_IMPORT_USERS,
-	    O_IMPORT_MESSAGES };
+	    O_IMPORT_MESSAGES, O_BODYMEM, O_LINGER, O_TRUSTED, O_METRICS_ALLOW };
 	enum { O_PUBLIC_URL = 512, O_QUARANTINE, O_CHECK_NAMES };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -173,6 +197,10 @@ main(int argc, char **argv)
 		{ "import-users", required_argument, NULL, O_IMPORT_USERS },
 		{ "import-messages", required_argument, NULL,
 		    O_IMPORT_MESSAGES },
+		{ "max-body-memory", required_argument, NULL, O_BODYMEM },
+		{ "linger", required_argument, NULL, O_LINGER },
+		{ "trusted-proxy", required_argument, NULL, O_TRUSTED },
+		{ "metrics-allow", required_argument, NULL, O_METRICS_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -182,7 +210,7 @@ main(int argc, char **argv)
 	long long d;
 	char url[KEYPROOF_URL_MAX];
 	int check_names = 0, seen_url = 0, seen_quarantine = 0;
-	int ch, rc, seen[O_IMPORT_MESSAGES - O_LISTEN + 1];
+	int ch, rc, seen[O_LINGER - O_LISTEN + 1];
 	static const char *const names[] = { "--listen", "--db",
 		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
 		"--signin-limit", "--signin-addr-limit", "--signup-limit",
@@ -192,7 +220,11 @@ main(int argc, char **argv)
 		"--bcrypt-workers", "--signin-queue", "--min-password",
 		"--mailbox-max-messages", "--mailbox-max-bytes", "--send-rate",
 		"--send-burst", "--max-answer-bytes", "--quiet",
-		"--import-users", "--import-messages" };
+		"--import-users", "--import-messages", "--max-body-memory",
+		"--linger" };
+	/* The repeatable ones point into argv. */
+	static const char *trusted[NETS_MAX], *allow[NETS_MAX];
+	size_t ntrusted = 0, nallow = 0;
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
@@ -201,7 +233,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		n = 0;
 		/* Each option once (STYLE.md 4). */
-		if (ch >= O_LISTEN && ch <= O_IMPORT_MESSAGES &&
+		if (ch >= O_LISTEN && ch <= O_LINGER &&
 		    cli_once(&seen[ch - O_LISTEN], names[ch - O_LISTEN]) != 0)
 			return E2E_EX_USAGE;
 		switch (ch) {
@@ -370,6 +402,37 @@ main(int argc, char **argv)
 		case O_IMPORT_MESSAGES:
 			c.import_messages = optarg;
 			break;
+		case O_BODYMEM:
+			if (cli_parse_size("--max-body-memory", optarg,
+			    &c.max_body_memory) != 0)
+				return E2E_EX_USAGE;
+			if (c.max_body_memory < 64 * 1024)
+				return cli_usage_error(
+				    "--max-body-memory is at least 64K");
+			break;
+		case O_LINGER:
+			if (number("--linger", optarg, 0, 60, &n) != 0)
+				return E2E_EX_USAGE;
+			c.linger = (unsigned)n;
+			break;
+		case O_TRUSTED:
+			if (server_config_net(optarg) != 0)
+				return cli_usage_error("--trusted-proxy %s is "
+				    "not ADDRESS[/PREFIX]", optarg);
+			if (ntrusted == NETS_MAX)
+				return cli_usage_error("at most %d "
+				    "--trusted-proxy", NETS_MAX);
+			trusted[ntrusted++] = optarg;
+			break;
+		case O_METRICS_ALLOW:
+			if (server_config_net(optarg) != 0)
+				return cli_usage_error("--metrics-allow %s is "
+				    "not ADDRESS[/PREFIX]", optarg);
+			if (nallow == NETS_MAX)
+				return cli_usage_error("at most %d "
+				    "--metrics-allow", NETS_MAX);
+			allow[nallow++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -384,6 +447,16 @@ main(int argc, char **argv)
 		return cli_usage_error("unexpected argument %s", argv[optind]);
 	if (c.db[0] == '\0')
 		return cli_usage_error("--db needs a file name");
+	/* A send of the largest size must fit in the signed-in part, or it
+	 * would be refused forever. */
+	if (server_config_signed_in_bodies(c.max_body_memory) < c.max_message)
+		return cli_usage_error("--max-body-memory %zu is too small for "
+		    "--max-message %zu (signed-in senders get three quarters "
+		    "of it)", c.max_body_memory, c.max_message);
+	c.trusted_proxies = trusted;
+	c.ntrusted_proxies = ntrusted;
+	c.metrics_allow = allow;
+	c.nmetrics_allow = nallow;
 	if ((rc = crypto_init()) != 0)
 		return rc;
 	if (check_names)

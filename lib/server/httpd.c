@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,8 +26,15 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SMALL_BODY (16 * 1024)
+/* Lingering closes at once (each holds a descriptor for --linger
+ * seconds at most), and what one may read. */
+#define LINGER_MAX 1024
+#define LINGER_BYTES ((size_t)64 << 20)
+/* X-Forwarded-For headers read (the right-most ones). */
+#define XFF_MAX 32
 /* How long a checked token, or a user looked up by name, is remembered
  * (cache.h). */
 #define CACHE_MS 5000
@@ -61,6 +69,22 @@ server_config_defaults(struct server_config *c)
 	c->send_rate = 20;
 	c->send_burst = 200;
 	c->max_answer_bytes = (size_t)8 << 20;
+	c->max_body_memory = (size_t)256 << 20;
+	c->linger = 5;
+}
+
+int
+server_config_net(const char *s)
+{
+	struct ipnet n;
+
+	return ipnet_parse(s, &n);
+}
+
+size_t
+server_config_signed_in_bodies(size_t max_body_memory)
+{
+	return budget_signed_in(max_body_memory);
 }
 
 int64_t
@@ -152,6 +176,13 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 static void
 queue(struct req *r, unsigned status, struct MHD_Response *resp)
 {
+	/* An answer before the body is in: the connection closes after it
+	 * (MHD would not read the rest), lingering (on_completed). */
+	if (r->has_body && !r->body_done) {
+		r->early = 1;
+		if (resp != NULL)
+			MHD_add_response_header(resp, "Connection", "close");
+	}
 	if (resp == NULL) {
 		/* Out of memory: nothing can be said; MHD closes. */
 		r->answered = 1;
@@ -195,8 +226,10 @@ respond_json(struct req *r, unsigned status, json_t *body)
 			MHD_add_response_header(resp, "Content-Type",
 			    "application/json");
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-		if ((status == 429 || status == 503) &&
-		    (retry = (unsigned)r->result) > 0) {
+		retry = r->retry_after;
+		if (retry == 0 && (status == 429 || status == 503))
+			retry = (unsigned)r->result;
+		if ((status == 429 || status == 503) && retry > 0) {
 			char v[24];
 
 			snprintf(v, sizeof(v), "%u", retry);
@@ -282,6 +315,46 @@ req_suspend(struct req *r, void (*cont)(struct req *r))
 void
 req_resume(struct req *r)
 {
+	/* Not watched any more: the socket is MHD's again, and may close. */
+	if (r->watch_id != 0)
+		(void)sockwatch_unwatch(r->srv->watch, r->watch_id);
+	r->resumed = 1;
+	MHD_resume_connection(r->conn);
+}
+
+void
+req_suspend_watched(struct req *r, void (*cont)(struct req *r),
+    int (*cancel)(struct req *r))
+{
+	const union MHD_ConnectionInfo *ci;
+
+	req_suspend(r, cont);
+	r->cancel = cancel;
+	r->watch_id = 0;
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	/* A full table only means this wait is not cut short. */
+	if (ci != NULL && sockwatch_watch(r->srv->watch, ci->connect_fd, r,
+	    &r->watch_id) != 0)
+		r->watch_id = 0;
+}
+
+/* sockwatch: the client of a watched request hung up (under its lock). */
+static int
+req_gone(void *arg)
+{
+	struct req *r = arg;
+
+	r->gone = 1;
+	return r->cancel(r);
+}
+
+/* sockwatch: after req_gone() took r out of its wait. */
+static void
+req_gone_resume(void *arg)
+{
+	struct req *r = arg;
+
 	r->resumed = 1;
 	MHD_resume_connection(r->conn);
 }
@@ -422,27 +495,22 @@ parse_body(struct req *r)
 }
 
 /*
- * The token: from x-access-token (as the original), Authorization:
- * Bearer, or a "token" field, given once (T6); then the user it names
- * must still exist with the same token version (T4).
+ * The token of the headers: x-access-token (as the original) or
+ * Authorization: Bearer, at most one of them, once (T6). Returns 1 with
+ * *t and *len, 0 when there is none, -1 when answered.
  */
 static int
-authenticate(struct req *r)
+header_token(struct req *r, const char **t, size_t *len)
 {
-	struct server *s = r->srv;
-	const char *t = NULL, *h, *auth;
-	struct auth_claims c;
-	struct store_user who;
-	size_t len = 0, n = 0;
-	int64_t now_ms, until;
-	int bad = 0;
+	const char *h, *auth;
+	size_t n = 0;
 
 	if (header_count(r, "x-access-token") > 1 ||
 	    header_count(r, "Authorization") > 1)
 		goto refuse;
 	if ((h = header(r, "x-access-token")) != NULL) {
-		t = h;
-		len = strlen(h);
+		*t = h;
+		*len = strlen(h);
 		n++;
 	}
 	if ((auth = header(r, "Authorization")) != NULL) {
@@ -450,18 +518,36 @@ authenticate(struct req *r)
 		 * spacing. */
 		if (strncmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0')
 			goto refuse;
-		t = auth + 7;
-		len = strlen(t);
+		*t = auth + 7;
+		*len = strlen(*t);
 		n++;
 	}
-	if ((h = req_field(r, "token", &len, &bad)) != NULL) {
-		t = h;
-		n++;
-	}
-	if (bad)
+	if (r->broken) {
+		respond_error(r, 400, "a header or an argument holds a NUL "
+		    "byte");
 		return -1;
-	if (n != 1 || r->broken)
+	}
+	if (n > 1)
 		goto refuse;
+	return (int)n;
+refuse:
+	respond_error(r, 403, "authentication failed");
+	return -1;
+}
+
+/*
+ * Checks a token: its signature and claims, then the user it names must
+ * still exist with the same token version (T4); fills r->user. Returns
+ * 0, or -1 when answered.
+ */
+static int
+check_token(struct req *r, const char *t, size_t len)
+{
+	struct server *s = r->srv;
+	struct auth_claims c;
+	struct store_user who;
+	int64_t now_ms, until;
+
 	/* A token checked in the last few seconds is known: its signature
 	 * and claims need no second look. Its user is read every time, so
 	 * that a deleted user or a new token version takes effect at once
@@ -494,6 +580,64 @@ refuse:
 	return -1;
 }
 
+/*
+ * The token once the body is in. A token header was checked at the
+ * headers, and the body may not carry a second one (T6); without a
+ * header, the token is the body's "token" field (as the original's
+ * clients send it), in a body of SMALL_BODY bytes at most.
+ */
+static int
+authenticate(struct req *r)
+{
+	const char *t;
+	size_t len = 0;
+	int bad = 0;
+
+	t = req_field(r, "token", &len, &bad);
+	if (bad)
+		return -1;
+	if (r->authed) {
+		if (t != NULL)
+			goto refuse;
+		/* A slow body may end after its user was deleted or signed
+		 * out everywhere: looked at again (T4). */
+		if (r->has_body) {
+			int64_t ver = r->user.token_version;
+
+			switch (r->srv->store.be->user_by_id(&r->srv->store,
+			    r->user.id, &r->user)) {
+			case STORE_OK:
+				if (r->user.token_version == ver)
+					return 0;
+				goto refuse;
+			case STORE_NOT_FOUND:
+				goto refuse;
+			default:
+				respond_error(r, 500, "internal error");
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (t == NULL || r->broken)
+		goto refuse;
+	return check_token(r, t, len);
+refuse:
+	respond_error(r, 403, "authentication failed");
+	return -1;
+}
+
+static void
+too_large(struct req *r)
+{
+	if (r->anon)
+		respond_error(r, 413, "the body is larger than %zu bytes (the "
+		    "limit without an x-access-token header)", r->cap);
+	else
+		respond_error(r, 413, "the body is larger than %zu bytes",
+		    r->cap);
+}
+
 /* The whole request is in: check it, then run its route. */
 static void
 dispatch(struct req *r)
@@ -504,14 +648,20 @@ dispatch(struct req *r)
 		return;
 	}
 	if (r->too_large) {
-		respond_error(r, 413, "the body is larger than %zu bytes",
-		    r->cap);
+		too_large(r);
 		return;
 	}
 	if (parse_body(r) != 0)
 		return;
+	/* Parsed: its fields are in r->params now. Its reservation stays
+	 * until the end, for them. */
+	buf_free(&r->body);
 	if (r->route->auth && authenticate(r) != 0)
 		return;
+	/* The HTTP layer's gauges are read when they are asked for. */
+	if (strcmp(r->route->name, "metrics") == 0)
+		metrics_set_http(r->srv->metrics, budget_used(&r->srv->bodies),
+		    sockwatch_lingering(r->srv->watch));
 	r->route->handle(r);
 	if (!r->answered && !r->suspended)
 		respond_error(r, 500, "internal error");
@@ -565,24 +715,71 @@ hexdigit(char c)
 	return -1;
 }
 
-static void
-peer_address(struct req *r)
-{
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+struct xff {
+	const char *v[XFF_MAX];
+	size_t n;
+	int broken;
+};
 
-	snprintf(r->addr, sizeof(r->addr), "-");
-	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    r->addr, sizeof(r->addr));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
-		    sizeof(r->addr));
+/* Collects the X-Forwarded-For values, the right-most XFF_MAX of them
+ * (what the proxies nearest to us added is at the end). */
+static enum MHD_Result
+collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct xff *x = cls;
+
+	(void)kind;
+	if (key_size != 15 || strncasecmp(key, "X-Forwarded-For", 15) != 0 ||
+	    value == NULL)
+		return MHD_YES;
+	if (strlen(value) != value_size)
+		x->broken = 1;
+	if (x->n == XFF_MAX) {
+		memmove(x->v, x->v + 1, sizeof(x->v[0]) * (XFF_MAX - 1));
+		x->n--;
+	}
+	x->v[x->n++] = value;
+	return MHD_YES;
 }
+
+/* r->client, r->key and r->addr: the peer, or the client a trusted proxy
+ * names (peers.h). */
+static void
+client_address(struct req *r)
+{
+	struct server *s = r->srv;
+	const union MHD_ConnectionInfo *ci;
+	struct ipaddr peer;
+	struct xff x;
+	const char *xrip = NULL;
+
+	memset(&r->client, 0, sizeof(r->client));
+	memset(&r->key, 0, sizeof(r->key));
+	snprintf(r->addr, sizeof(r->addr), "-");
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ipaddr_from_sockaddr(ci->client_addr, &peer) != 0)
+		return;
+	r->client = peer;
+	if (s->ntrusted > 0 && ipnets_contain(s->trusted, s->ntrusted, &peer)) {
+		memset(&x, 0, sizeof(x));
+		MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND,
+		    collect_xff, &x);
+		if (x.n == 0)
+			xrip = header(r, "X-Real-IP");
+		if (x.broken)
+			r->broken = 1;
+		else
+			ipaddr_client(&peer, s->trusted, s->ntrusted, x.v, x.n,
+			    xrip, &r->client);
+	}
+	ipaddr_key(&r->client, &r->key);
+	ipaddr_key_str(&r->key, r->addr, sizeof(r->addr));
+}
+
+/* A dummy route, so that 405 can list the path's methods. */
+static const struct route none_route = { "", "", 0, 0, NULL, "none" };
 
 /* The first call: headers only. Early answers go out before any body
  * is read. */
@@ -592,11 +789,11 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 {
 	const struct route *rt;
 	struct req *r;
-	const char *cl, *q;
+	const char *cl, *q, *t = NULL;
 	char *end;
 	unsigned long long n;
 	int known;
-	size_t len;
+	size_t len, tlen = 0, want;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -607,7 +804,12 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	r->body.limit = 0;
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	len = strlen(url);
-	peer_address(r);
+	client_address(r);
+	/* Whether a body follows, for lingering after an early answer. */
+	if (((cl = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL &&
+	    strcmp(cl, "0") != 0) ||
+	    header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		r->has_body = 1;
 	if (len >= sizeof(r->path)) {
 		snprintf(r->path, sizeof(r->path), "(too long)");
 		respond_error(r, 404, "no such route");
@@ -621,11 +823,9 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	rt = find_route(method, url, &r->route_index, &known, r->param,
 	    sizeof(r->param));
 	if (rt == NULL) {
-		/* A dummy route, so that 405 can list the path's methods. */
-		static const struct route none = { "", "", 0, 0, NULL, "none" };
 		size_t i;
 
-		r->route = &none;
+		r->route = &none_route;
 		if (known) {
 			for (i = 0; i < nroutes; i++) {
 				size_t plen = strlen(routes[i].path);
@@ -646,6 +846,33 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	}
 	r->route = rt;
 	r->cap = rt->body_cap == SIZE_MAX ? s->cfg.max_message : rt->body_cap;
+	if (r->broken) {
+		respond_error(r, 400, "a header or an argument holds a NUL "
+		    "byte");
+		return r;
+	}
+	/* Requests at once per client, whatever the connections they come
+	 * on: behind a trusted proxy, the proxy's connections are not
+	 * counted per address (conn_allowed), its clients' requests are. */
+	if (r->key.family != 0) {
+		if (addr_counts_take(s->inflight, &r->key, s->cfg.max_per_ip) !=
+		    0) {
+			r->retry_after = 1;
+			respond_error(r, 429, "too many requests at once from "
+			    "%s (at most %u)", r->addr, s->cfg.max_per_ip);
+			return r;
+		}
+		r->counted = 1;
+	}
+	/* Traffic analysis: who waits, how many messages (judged by the
+	 * client, not by a proxy in front). */
+	if (rt->handle != NULL && strcmp(rt->name, "metrics") == 0 &&
+	    !ipaddr_is_loopback(&r->client) &&
+	    !ipnets_contain(s->metrics_allow, s->nmetrics_allow, &r->client)) {
+		respond_error(r, 403, "/metrics is served only to loopback and "
+		    "--metrics-allow addresses, not to %s", r->addr);
+		return r;
+	}
 	/* Tokens never travel in URLs, where logs and histories keep them
 	 * (T6). */
 	if ((q = req_query(r, "token")) != NULL || r->broken) {
@@ -665,14 +892,57 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	}
 	/* An announced body over the cap is refused before it is read
 	 * (H1). */
+	n = 0;
 	if ((cl = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
 		if (errno != 0 || *end != '\0' || n > r->cap) {
 			r->too_large = 1;
-			respond_error(r, 413, "the body is larger than %zu bytes",
-			    r->cap);
+			too_large(r);
+			return r;
 		}
+	}
+	/* The token, before any byte of the body is kept: a request without
+	 * a valid one costs its headers only (A1). */
+	if (rt->auth) {
+		switch (header_token(r, &t, &tlen)) {
+		case -1:
+			return r;
+		case 1:
+			if (check_token(r, t, tlen) != 0)
+				return r;
+			r->authed = 1;
+			break;
+		default:
+			/* Only a small body may still bring one. */
+			if (!r->has_body) {
+				respond_error(r, 403, "authentication failed");
+				return r;
+			}
+			r->anon = 1;
+			if (r->cap > SMALL_BODY)
+				r->cap = SMALL_BODY;
+			if (n > r->cap) {
+				r->too_large = 1;
+				too_large(r);
+				return r;
+			}
+		}
+	} else {
+		r->anon = 1;
+	}
+	/* What the body may take is reserved now, or the upload is refused
+	 * before it starts (--max-body-memory). */
+	if (r->has_body) {
+		want = cl != NULL ? (size_t)n : r->cap;
+		if (budget_take(&s->bodies, want, r->anon) != 0) {
+			r->retry_after = 1;
+			respond_error(r, 503, "the server is busy receiving "
+			    "other uploads; try again shortly");
+			return r;
+		}
+		r->reserved = want;
+		r->body.limit = want;
 	}
 	return r;
 counted:
@@ -720,6 +990,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*size = 0;
 		return rc;
 	}
+	r->body_done = 1;
 	if (r->answered)
 		return MHD_YES;
 	if (r->suspended) {
@@ -727,6 +998,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_YES;
 		r->suspended = 0;
 		r->resumed = 0;
+		r->watch_id = 0;
+		if (r->gone) {
+			/* Nobody reads it (499: nginx's "client closed"); it
+			 * ends the request at once, freeing its slots. */
+			respond_error(r, 499, "the client closed the "
+			    "connection");
+			return MHD_YES;
+		}
 		r->cont(r);
 		if (!r->answered && !r->suspended)
 			respond_error(r, 500, "internal error");
@@ -762,12 +1041,36 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 {
 	struct server *s = cls;
 	struct req *r = *ctx;
+	const union MHD_ConnectionInfo *ci;
 	size_t i;
+	int fd;
 
-	(void)conn;
-	(void)code;
 	if (r == NULL)
 		return;
+	/* An early answer went out and MHD is about to close: a copy of the
+	 * socket keeps it open to drain what the client still sends, so the
+	 * close does not reset the connection under the answer (A11). MHD
+	 * has not closed its descriptor yet (it does after this call). */
+	if (r->early && !r->body_done &&
+	    code == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    (ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
+	    (fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		(void)shutdown(fd, SHUT_WR);
+		sockwatch_linger(s->watch, fd);
+	}
+	if (r->watch_id != 0)
+		(void)sockwatch_unwatch(s->watch, r->watch_id);
+	if (r->reserved > 0)
+		budget_give(&s->bodies, r->reserved, r->anon);
+	if (r->counted)
+		addr_counts_give(s->inflight, &r->key);
+	/* Closed by its client before an answer (MHD may see the hang-up of
+	 * a resumed long-poll before we answer it): 499, as nginx logs it. */
+	if (!r->answered && (r->gone ||
+	    code == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+	    code == MHD_REQUEST_TERMINATED_READ_ERROR))
+		r->status = 499;
 	log_request(r);
 	metrics_request(s->metrics, r->route_index, r->status,
 	    (double)(mono_ns() - r->start_ns) / 1e9);
@@ -831,7 +1134,76 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	err_warn("http: %s", line);
 }
 
+/* ---- connections per address ---- */
+
+/*
+ * Connections at once per peer (--max-per-ip), an IPv6 peer by its /64;
+ * a trusted proxy is not counted (its clients' requests are, in begin).
+ * Counted here, before MHD allocates anything for the connection, and
+ * given back when it closes (on_connection). MHD checks its own limits
+ * before this call and fails after it only when out of memory, which
+ * would leave one count behind.
+ */
+static enum MHD_Result
+conn_allowed(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct server *s = cls;
+	struct ipaddr peer, key;
+
+	(void)len;
+	if (ipaddr_from_sockaddr(sa, &peer) != 0)
+		return MHD_YES;
+	if (ipnets_contain(s->trusted, s->ntrusted, &peer))
+		return MHD_YES;
+	ipaddr_key(&peer, &key);
+	return addr_counts_take(s->conns, &key, s->cfg.max_per_ip) == 0 ?
+	    MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct ipaddr peer, key;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ipaddr_from_sockaddr(ci->client_addr, &peer) != 0 ||
+	    ipnets_contain(s->trusted, s->ntrusted, &peer))
+		return;
+	/* The mark says the count was taken for this connection. */
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_ctx = s;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx == s) {
+		ipaddr_key(&peer, &key);
+		addr_counts_give(s->conns, &key);
+		*socket_ctx = NULL;
+	}
+}
+
 /* ---- start and stop ---- */
+
+/* Parses the ADDR[/PREFIX] list of an option (checked by main). */
+static int
+parse_nets(const char *opt, const char *const *v, size_t n,
+    struct ipnet **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof(**out))) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	for (i = 0; i < n; i++)
+		if (ipnet_parse(v[i], &(*out)[i]) != 0)
+			return cli_usage_error("%s %s is not ADDRESS[/PREFIX]",
+			    opt, v[i]);
+	return 0;
+}
 
 static int
 parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
@@ -911,6 +1283,13 @@ start(struct server *s)
 	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
 		return cli_usage_error("--listen %s is not ADDRESS:PORT",
 		    c->listen);
+	if ((rc = parse_nets("--trusted-proxy", c->trusted_proxies,
+	    c->ntrusted_proxies, &s->trusted)) != 0 ||
+	    (rc = parse_nets("--metrics-allow", c->metrics_allow,
+	    c->nmetrics_allow, &s->metrics_allow)) != 0)
+		return rc;
+	s->ntrusted = c->ntrusted_proxies;
+	s->nmetrics_allow = c->nmetrics_allow;
 	json_object_seed(0);	/* before any thread makes objects */
 	/* A bad secret file is refused before a database is created. */
 	if (c->secret_file != NULL &&
@@ -939,23 +1318,39 @@ start(struct server *s)
 		return rc;
 	s->waiters = waiters_new();
 	s->cache = cache_new(8192);
-	if (s->metrics == NULL || s->waiters == NULL || s->cache == NULL) {
+	s->conns = addr_counts_new();
+	s->inflight = addr_counts_new();
+	{
+		struct sockwatch_config wc = {
+			.max_watched = c->max_connections,
+			.max_lingering = LINGER_MAX,
+			.linger_ms = c->linger * 1000,
+			.linger_bytes = LINGER_BYTES,
+			.gone = req_gone,
+			.resume = req_gone_resume,
+		};
+
+		s->watch = sockwatch_new(&wc);
+	}
+	if (s->metrics == NULL || s->waiters == NULL || s->cache == NULL ||
+	    s->conns == NULL || s->inflight == NULL || s->watch == NULL) {
 		err_error("cannot start the server");
 		return E2E_EX_SOFTWARE;
 	}
 	if (s->store.be->count_messages(&s->store, &n) == STORE_OK)
 		metrics_set_messages(s->metrics, n);
-	raise_fd_limit(c->max_connections);
+	raise_fd_limit(c->max_connections + LINGER_MAX);
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(flags, ntohs(v6 ?
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, s,
+	    ((struct sockaddr_in *)&ss)->sin_port), conn_allowed, s,
+	    on_request, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, c->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT, c->conn_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
@@ -1024,6 +1419,12 @@ stop(struct server *s)
 		return -1;
 	workers_stop(s->slow);
 	waiters_free(s->waiters);
+	sockwatch_free(s->watch);
+	addr_counts_free(s->conns);
+	addr_counts_free(s->inflight);
+	budget_destroy(&s->bodies);
+	free(s->trusted);
+	free(s->metrics_allow);
 	store_close(&s->store);
 	metrics_free(s->metrics);
 	cache_free(s->cache);
@@ -1044,6 +1445,7 @@ server_run(const struct server_config *c)
 		return E2E_EX_SOFTWARE;
 	}
 	s->cfg = *c;
+	budget_init(&s->bodies, c->max_body_memory);
 	pthread_mutex_init(&s->active_lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	/* Every thread started from here on blocks these; this one waits

@@ -23,6 +23,7 @@ struct metrics {
 	double sum;
 	uint64_t total;
 	int64_t messages;
+	size_t body_bytes, lingering;
 };
 
 struct metrics *
@@ -90,6 +91,15 @@ metrics_set_messages(struct metrics *m, int64_t n)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void
+metrics_set_http(struct metrics *m, size_t body_bytes, size_t lingering)
+{
+	pthread_mutex_lock(&m->lock);
+	m->body_bytes = body_bytes;
+	m->lingering = lingering;
+	pthread_mutex_unlock(&m->lock);
+}
+
 static int
 put(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -151,6 +161,12 @@ metrics_render(struct metrics *m, size_t waiting, struct buf *out)
 	rc |= put(out, "# HELP e2e_receivers_waiting Receivers waiting for a "
 	    "message (long-poll).\n# TYPE e2e_receivers_waiting gauge\n"
 	    "e2e_receivers_waiting %zu\n", waiting);
+	rc |= put(out, "# HELP e2e_body_memory_bytes Request-body memory "
+	    "reserved (--max-body-memory).\n# TYPE e2e_body_memory_bytes "
+	    "gauge\ne2e_body_memory_bytes %zu\n", m->body_bytes);
+	rc |= put(out, "# HELP e2e_connections_lingering Connections drained "
+	    "after an early answer.\n# TYPE e2e_connections_lingering gauge\n"
+	    "e2e_connections_lingering %zu\n", m->lingering);
 	pthread_mutex_unlock(&m->lock);
 	return rc == 0 ? 0 : -1;
 }

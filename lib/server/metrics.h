@@ -1,7 +1,7 @@
 /*
  * metrics.h - what GET /metrics reports, in the Prometheus text format:
- * requests by route and status, request durations, messages stored and
- * receivers waiting.
+ * requests by route and status, request durations, messages stored,
+ * receivers waiting, request-body memory and lingering connections.
  */
 #ifndef E2E_METRICS_H
 #define E2E_METRICS_H
@@ -21,6 +21,10 @@ void metrics_request(struct metrics *m, size_t route, unsigned status,
     double seconds);
 void metrics_messages(struct metrics *m, int64_t delta);
 void metrics_set_messages(struct metrics *m, int64_t n);
+/* The HTTP layer's gauges: request-body bytes reserved, connections in a
+ * lingering close. */
+void metrics_set_http(struct metrics *m, size_t body_bytes,
+    size_t lingering);
 
 /* Appends the text exposition; waiting is the number of receivers
  * waiting now. Returns 0 or -1. */

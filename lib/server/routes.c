@@ -962,6 +962,13 @@ list_woken(struct waiter *w)
 	req_resume(REQ_OF(w, waiter));
 }
 
+/* The receiver hung up: out of the registry, unless already woken. */
+static int
+list_cancel(struct req *r)
+{
+	return waiters_cancel(r->srv->waiters, &r->waiter);
+}
+
 static void
 list_cont(struct req *r)
 {
@@ -1061,7 +1068,7 @@ list_once(struct req *r)
 	memcpy(r->waiter.user, r->user.id, STORE_ID_LEN + 1);
 	r->waiter.deadline_ms = r->wait_until_ms;
 	r->waiter.wake = list_woken;
-	req_suspend(r, list_cont);
+	req_suspend_watched(r, list_cont, list_cancel);
 	if (waiters_add(s->waiters, &r->waiter, r->seq) != 0)
 		req_resume(r);	/* something arrived meanwhile: look again */
 }

@@ -49,10 +49,25 @@ struct server_config {
 	unsigned send_rate;		/* sends per account per second */
 	unsigned send_burst;
 	size_t max_answer_bytes;	/* of a list of messages, encoded */
+	size_t max_body_memory;		/* bytes of request bodies at once */
+	unsigned linger;		/* seconds of lingering close; 0: off */
+	/* ADDR[/PREFIX] strings, checked by server_config_nets(). */
+	const char *const *trusted_proxies;	/* X-Forwarded-For from these */
+	size_t ntrusted_proxies;
+	const char *const *metrics_allow;	/* /metrics beside loopback */
+	size_t nmetrics_allow;
 };
 
 /* Fills in the defaults. */
 void server_config_defaults(struct server_config *c);
+
+/* Checks an ADDR[/PREFIX] of --trusted-proxy or --metrics-allow: 0, or
+ * -1 when it is not one. */
+int server_config_net(const char *s);
+
+/* What signed-in senders may hold of --max-body-memory (three quarters;
+ * a quarter is kept for uploads without a token header). */
+size_t server_config_signed_in_bodies(size_t max_body_memory);
 
 /*
  * Opens the store, listens, prints the port on stdout (one line), serves

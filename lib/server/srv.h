@@ -12,12 +12,15 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "budget.h"
 #include "buf.h"
 #include "cache.h"
 #include "keyproof.h"
 #include "metrics.h"
+#include "peers.h"
 #include "rate.h"
 #include "server.h"
+#include "sockwatch.h"
 #include "store.h"
 #include "throttle.h"
 #include "waiters.h"
@@ -54,6 +57,15 @@ struct server {
 	const char *route_names[32];
 	char dummy_hash[STORE_HASH_MAX + 1];
 	volatile int stopping;
+	/* The HTTP layer's limits (httpd.c). */
+	struct budget bodies;		/* --max-body-memory */
+	struct sockwatch *watch;	/* hang-ups, lingering closes */
+	struct addr_counts *conns;	/* connections per peer key */
+	struct addr_counts *inflight;	/* requests per client key */
+	struct ipnet *trusted;		/* --trusted-proxy */
+	size_t ntrusted;
+	struct ipnet *metrics_allow;	/* --metrics-allow */
+	size_t nmetrics_allow;
 	pthread_mutex_t active_lock;
 	pthread_cond_t idle;
 	unsigned active;		/* requests not completed */
@@ -71,7 +83,13 @@ struct req {
 	char method[8];
 	char path[256];
 	char param[128];	/* the segment after a prefix route */
+	/* The client: behind a trusted proxy the one it names, else the
+	 * peer. addr is the key of every per-address limit and the log's:
+	 * an IPv4 address, or an IPv6 client's /64 ("2001:db8:1:2::/64"). */
 	char addr[64];
+	struct ipaddr client;	/* the whole address */
+	struct ipaddr key;	/* what addr says */
+	int counted;		/* holds one of srv->inflight */
 	int64_t start_ns;
 	unsigned status;
 	int answered;
@@ -83,6 +101,13 @@ struct req {
 	int too_large;
 	size_t discarded;
 	json_t *params;		/* the body's fields */
+	int has_body;		/* a Content-Length over 0, or chunked */
+	int body_done;		/* the last call came: the body is in */
+	int early;		/* answered before the body was in */
+	size_t reserved;	/* of srv->bodies */
+	int anon;		/* no token header: a small body, anon budget */
+	int authed;		/* the token header was checked (r->user) */
+	unsigned retry_after;	/* seconds, for 429 and 503 */
 
 	struct store_user user;	/* the token's user, when route->auth */
 
@@ -91,6 +116,10 @@ struct req {
 	int resumed;
 	void (*cont)(struct req *r);
 	int result;		/* a store job's result */
+	/* A watched suspension (req_suspend_watched). */
+	uint64_t watch_id;
+	int (*cancel)(struct req *r);
+	int gone;		/* the client hung up while suspended */
 
 	/* Scratch space of the routes. */
 	struct store_job job;
@@ -143,6 +172,17 @@ void respond_json_text(struct req *r, unsigned status, char *text,
 void req_suspend(struct req *r, void (*cont)(struct req *r));
 /* From any thread. */
 void req_resume(struct req *r);
+
+/*
+ * As req_suspend, for a wait that only a hang-up should cut short (a
+ * long-poll): if the client goes away meanwhile, cancel(r) runs (on
+ * another thread, under a lock: it must not block) and returns 1 when it
+ * took r out of whatever would have resumed it; the request then ends at
+ * once, without cont, freeing its connection and its per-address slot.
+ * When cancel returns 0, the pending resume ends it instead.
+ */
+void req_suspend_watched(struct req *r, void (*cont)(struct req *r),
+    int (*cancel)(struct req *r));
 
 /* A string field of the body: NULL when absent; a present field of
  * another type answers 400 and sets *bad. */

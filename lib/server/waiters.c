@@ -77,6 +77,7 @@ timer(void *arg)
 				next = w->next;
 				if (w->deadline_ms <= now) {
 					unlink_waiter(ws, w);
+					w->woken = 1;
 					w->next = due;
 					due = w;
 				} else if (w->deadline_ms < earliest) {
@@ -159,7 +160,7 @@ waiters_add(struct waiters *ws, struct waiter *w, uint64_t seen)
 	size_t b = bucket_of(w->user);
 
 	pthread_mutex_lock(&ws->lock);
-	if (ws->seq != seen || ws->stop) {
+	if (ws->seq != seen || ws->stop || w->cancelled) {
 		pthread_mutex_unlock(&ws->lock);
 		return -1;
 	}
@@ -175,6 +176,22 @@ waiters_add(struct waiters *ws, struct waiter *w, uint64_t seen)
 		pthread_cond_signal(&ws->changed);
 	pthread_mutex_unlock(&ws->lock);
 	return 0;
+}
+
+int
+waiters_cancel(struct waiters *ws, struct waiter *w)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&ws->lock);
+	if (w->registered) {
+		unlink_waiter(ws, w);
+		rc = 1;
+	} else if (!w->woken) {
+		w->cancelled = 1;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return rc;
 }
 
 static void
@@ -194,6 +211,7 @@ wake_matching(struct waiters *ws, const char *user, int bump)
 			if (user != NULL && strcmp(w->user, user) != 0)
 				continue;
 			unlink_waiter(ws, w);
+			w->woken = 1;
 			w->next = due;
 			due = w;
 		}

@@ -24,6 +24,8 @@ struct waiter {
 	void (*wake)(struct waiter *w);
 	struct waiter *prev, *next;	/* the registry's */
 	int registered;
+	int woken;		/* taken out to be woken */
+	int cancelled;		/* waiters_cancel() came first */
 };
 
 struct waiters;
@@ -32,8 +34,16 @@ struct waiters *waiters_new(void);
 void waiters_free(struct waiters *ws);
 
 uint64_t waiters_seq(struct waiters *ws);
-/* Registers w unless the sequence moved past seen (returns -1 then). */
+/* Registers w unless the sequence moved past seen, or w was cancelled
+ * (returns -1 then). w must be zeroed before its first registration. */
 int waiters_add(struct waiters *ws, struct waiter *w, uint64_t seen);
+/*
+ * The waiter's client went away. Returns 1 when w was registered and is
+ * now taken out: it will never be woken, the caller ends it. Otherwise 0:
+ * a wake-up is already on its way, or (w not added yet) waiters_add()
+ * will refuse it.
+ */
+int waiters_cancel(struct waiters *ws, struct waiter *w);
 /* Called after a message for user was stored. */
 void waiters_bump(struct waiters *ws, const char *user);
 /* Wakes everyone (shutdown). */

@@ -19,7 +19,8 @@ OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     signin-account-rate signin-addr-rate bcrypt-workers signin-queue
     min-password mailbox-max-messages mailbox-max-bytes send-rate
     send-burst max-answer-bytes quiet import-users import-messages help
-    version public-url name-quarantine check-names)
+    version public-url name-quarantine check-names max-body-memory linger
+    trusted-proxy metrics-allow)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the
@@ -105,7 +106,7 @@ refused_usage() {
 	    'signin-account-rate 1 1000000' 'signin-addr-rate 1 1000000' \
 	    'bcrypt-workers 1 64' 'signin-queue 1 100000' \
 	    'min-password 1 1024' 'mailbox-max-messages 1 1000000000' \
-	    'send-rate 1 1000000' 'send-burst 1 1000000'; do
+	    'send-rate 1 1000000' 'send-burst 1 1000000' 'linger 0 60'; do
 		read -r opt lo hi <<< "$spec"
 		for v in $((lo - 1)) $((hi + 1)) -1 abc '' ' 5' '5 ' 1e3 0x10 \
 		    +5 99999999999999999999999; do
@@ -141,6 +142,38 @@ refused_usage() {
 	done
 }
 
+@test "--max-body-memory refuses what is not a size, under 64K, or under --max-message" {
+	local v
+	for v in 0 -1 abc 4X '' 256MB; do
+		refused_usage "--max-body-memory needs a positive size such as 4096, 64K, 256M or 1G" \
+		    --max-body-memory "$v"
+	done
+	for v in 1 65535 63K; do
+		refused_usage "--max-body-memory is at least 64K" \
+		    --max-body-memory "$v"
+	done
+	# The largest send must fit in the signed-in senders' three
+	# quarters, or it could never be taken.
+	refused_usage "--max-body-memory 1048576 is too small for --max-message 4194304 (signed-in senders get three quarters of it)" \
+	    --max-body-memory 1M
+	refused_usage "--max-body-memory 5242879 is too small for --max-message 4194304 (signed-in senders get three quarters of it)" \
+	    --max-body-memory 5242879
+	refused_usage "--max-body-memory 268435456 is too small for --max-message 268435456 (signed-in senders get three quarters of it)" \
+	    --max-message 256M
+}
+
+@test "--trusted-proxy and --metrics-allow refuse what is not ADDRESS[/PREFIX]" {
+	local opt v
+	for opt in trusted-proxy metrics-allow; do
+		for v in '' garbage 10.0.0.1/8 10.0.0.0/33 10.0.0.0/ /8 \
+		    '10.0.0.0/ 8' 10.0.0.0/8x 10.0.0.0/-1 ::1/129 '[::1]' \
+		    2001:db8::1/64 localhost 1.2.3 1.2.3.4:80 fe80::1%lo; do
+			refused_usage "--$opt $v is not ADDRESS[/PREFIX]" \
+			    "--$opt" "$v"
+		done
+	done
+}
+
 @test "unknown options, missing values, values given to flags, and extra arguments are usage errors" {
 	refused_usage "unknown option --nope" --nope
 	refused_usage "unknown option -x" -x
@@ -171,7 +204,7 @@ refused_usage() {
 @test "a single-valued option given twice is refused" {
 	local o
 	for o in 'listen 127.0.0.1:0' 'db y.db' 'bcrypt-cost 4' \
-	    'max-message 1M' 'timeout 5'; do
+	    'max-message 1M' 'timeout 5' 'max-body-memory 1G' 'linger 1'; do
 		set -- $o
 		run --separate-stderr timeout 3 e2e-server --"$1" "$2" \
 		    --"$1" "$2"

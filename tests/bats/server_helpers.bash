@@ -3,7 +3,8 @@
 # Load after helpers.bash.
 
 # Starts e2e-server (extra arguments are passed on) with bcrypt cost 4 and
-# a database in $T; sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
+# a database in $T, on 127.0.0.1:0 unless the test gives --listen
+# ([::1]:0, say); sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
 # The route tests sign up with short passwords ("pw-alice"): the minimum
 # length is 1 unless the test chooses one (the default of 10 has its own
 # tests in server_accounts.bats).
@@ -12,19 +13,25 @@ start_server() {
 	SERVER_LOG=$T/server.log
 	: > "$T/server.port"
 	# bcrypt cost 4 for speed, unless the test chose one.
-	local cost=(--bcrypt-cost 4) minpw=(--min-password 1) a
+	local cost=(--bcrypt-cost 4) minpw=(--min-password 1)
+	local listen=(--listen 127.0.0.1:0) host=127.0.0.1 a prev=
 	for a in "$@"; do
 		[ "$a" = --bcrypt-cost ] && cost=()
 		[ "$a" = --min-password ] && minpw=()
+		if [ "$prev" = --listen ]; then
+			listen=()
+			host=${a%:*}
+		fi
+		prev=$a
 	done
-	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" "${cost[@]}" \
+	e2e-server "${listen[@]}" --db "$SERVER_DB" "${cost[@]}" \
 	    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
 	local i
 	for i in $(seq 1 200); do
 		if [ -s "$T/server.port" ]; then
 			PORT=$(head -n 1 "$T/server.port")
-			URL="http://127.0.0.1:$PORT"
+			URL="http://$host:$PORT"
 			return 0
 		fi
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
