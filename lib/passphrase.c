@@ -28,7 +28,8 @@ secret_from_file(const char *file, const char *what, char *out, size_t size)
 		;
 	if (n > 0 && b.p[n - 1] == '\r')
 		n--;
-	if (memchr(b.p, '\0', n) != NULL) {
+	/* (An empty file has no buffer at all.) */
+	if (n > 0 && memchr(b.p, '\0', n) != NULL) {
 		err_error("%s %s contains a NUL byte", what, file);
 		rc = E2E_EX_DATAERR;
 		goto out;
@@ -39,7 +40,8 @@ secret_from_file(const char *file, const char *what, char *out, size_t size)
 		rc = E2E_EX_DATAERR;
 		goto out;
 	}
-	memcpy(out, b.p, n);
+	if (n > 0)
+		memcpy(out, b.p, n);
 	out[n] = '\0';
 out:
 	buf_free(&b);
@@ -215,7 +217,7 @@ line_of(const struct buf *b, int n, const char *file, char *out, size_t size)
 		}
 		p = nl + 1;
 	}
-	nl = memchr(p, '\n', (size_t)(end - p));
+	nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 	len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 	if (len > 0 && p[len - 1] == '\r')
 		len--;

@@ -5,6 +5,7 @@
 #ifndef E2E_SRV_H
 #define E2E_SRV_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,7 +57,7 @@ struct server {
 	struct cache *cache;		/* recent tokens and names */
 	const char *route_names[32];
 	char dummy_hash[STORE_HASH_MAX + 1];
-	volatile int stopping;
+	atomic_int stopping;		/* read by request threads */
 	/* The HTTP layer's limits (httpd.c). */
 	struct budget bodies;		/* --max-body-memory */
 	struct sockwatch *watch;	/* hang-ups, lingering closes */

@@ -365,6 +365,19 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	assert_equal "$output" "$(cat k.pub)"
 }
 
+@test "keygen: an empty passphrase file, or one whose first line is empty, is refused (65); no key written" {
+	# (An empty file is read into no buffer at all: the sanitizer build
+	# checks that nothing is done with it.)
+	: > pf; chmod 600 pf
+	run --separate-stderr e2e-keygen -p --passphrase-file pf -o k
+	refused 65 "e2e-keygen: error: the passphrase is empty"
+	printf '\nsecond line\n' > pf
+	run --separate-stderr e2e-keygen -p --passphrase-file pf -o k
+	refused 65 "e2e-keygen: error: the passphrase is empty"
+	[ ! -e k ] && [ ! -e k.pub ]
+	no_temp_files .
+}
+
 @test "keygen: -p without a passphrase source and no terminal (64, hint)" {
 	# setsid: no controlling terminal, even when bats runs on one.
 	run --separate-stderr setsid -w e2e-keygen -p -o k </dev/null
