@@ -23,8 +23,9 @@ TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server e2e-account e2e-send \
 # The client tools that talk to the server (libcurl): lib/net/.
 NET_TOOLS = e2e-account e2e-send e2e-recv e2e-keys
 
-LIB_SRCS = $(wildcard lib/*.c)
-LIB_HDRS = $(wildcard lib/*.h)
+LIB_DIRS = lib/base lib/format lib/keys
+LIB_SRCS = $(wildcard $(LIB_DIRS:%=%/*.c))
+LIB_HDRS = $(wildcard $(LIB_DIRS:%=%/*.h))
 # The server's modules: only e2e-server links them and their libraries.
 SERVER_SRCS = $(wildcard lib/server/*.c)
 SERVER_HDRS = $(wildcard lib/server/*.h)
@@ -72,7 +73,7 @@ endif
 OPT ?= -O2 -g
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?=
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Ilib \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Ilib $(LIB_DIRS:%=-I%) \
 	$(PKG_CFLAGS) $(SAN) $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
@@ -239,7 +240,7 @@ fuzz:
 		build/fuzz/libe2e.a
 	@set -e; for src in $(FUZZ_SRCS); do \
 		t=$$(basename $$src .c); \
-		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(LIB_DIRS:%=-I%) -Itests/fuzz \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(QR_LIBS) \
 			$(PKG_LIBS); \
