@@ -73,7 +73,7 @@ endif
 OPT ?= -O2 -g
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?=
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Ilib $(LIB_DIRS:%=-I%) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Ilib \
 	$(PKG_CFLAGS) $(SAN) $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
@@ -122,7 +122,7 @@ $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
 $(BUILD)/lib/server/%.o: lib/server/%.c $(LIB_HDRS) $(SERVER_HDRS) Makefile
 	@mkdir -p $(@D)
 	$(msg) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/server $(SERVER_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(SERVER_CFLAGS) -c -o $@ $<
 
 $(SERVER_LIB): $(SERVER_OBJS)
 	@mkdir -p $(@D)
@@ -133,13 +133,13 @@ $(BIN)/e2e-server: cmd/e2e-server/main.c $(SERVER_LIB) $(LIB) $(LIB_HDRS) \
 		$(SERVER_HDRS)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/server $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(SERVER_LIB) $(LIB) $(SERVER_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/lib/net/%.o: lib/net/%.c $(LIB_HDRS) $(NET_HDRS) Makefile
 	@mkdir -p $(@D)
 	$(msg) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(NET_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) -c -o $@ $<
 
 $(NET_LIB): $(NET_OBJS)
 	@mkdir -p $(@D)
@@ -150,7 +150,7 @@ $(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB) \
 		$(LIB_HDRS) $(NET_HDRS)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(NET_LIB) $(LIB) $(NET_LIBS) $(if $(filter %/e2e-keys,$@),\
 		$(QR_LIBS)) $(TOOL_LIBS)
 
@@ -178,7 +178,7 @@ $(BUILD)/test/lib/server/%.o: lib/server/%.c $(LIB_HDRS) $(SERVER_HDRS) \
 		Makefile
 	@mkdir -p $(@D)
 	$(msg) CC-TEST $<
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Ilib/server $(SERVER_CFLAGS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS $(SERVER_CFLAGS) \
 		-c -o $@ $<
 
 $(TEST_SERVER_LIB): $(TEST_SERVER_OBJS)
@@ -190,7 +190,7 @@ $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/harness.h \
 		$(TEST_SERVER_LIB) $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/server \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit \
 		$(SERVER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_SERVER_LIB) \
 		$(TEST_LIB) $(SERVER_LIBS) $(PKG_LIBS)
 
@@ -199,7 +199,7 @@ $(BUILD)/tests/test_net_%: tests/unit/test_net_%.c tests/unit/harness.h \
 		$(NET_LIB) $(TEST_LIB)
 	@mkdir -p $(@D)
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/net \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit \
 		$(NET_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(TEST_LIB) \
 		$(NET_LIBS) $(QR_LIBS) $(PKG_LIBS)
 
@@ -240,7 +240,7 @@ fuzz:
 		build/fuzz/libe2e.a
 	@set -e; for src in $(FUZZ_SRCS); do \
 		t=$$(basename $$src .c); \
-		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib $(LIB_DIRS:%=-I%) -Itests/fuzz \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(QR_LIBS) \
 			$(PKG_LIBS); \

@@ -74,7 +74,7 @@ echo "(machines are shared and noisy: read the ratios, not the absolute times)"
 cd "$work"
 cp "$keys/bob" "$keys/bob.pub" "$keys/alice" "$keys/alice.pub" .
 chmod 600 bob alice
-cflags="-std=c11 -D_GNU_SOURCE -O2 -fPIE -I$root/lib -I$root/lib/base -I$root/lib/format -I$root/lib/keys $(pkg-config --cflags libcrypto jansson)"
+cflags="-std=c11 -D_GNU_SOURCE -O2 -fPIE -I$root/lib $(pkg-config --cflags libcrypto jansson)"
 ldflags="-pie -Wl,-z,relro,-z,now"
 printf 'int main(void) { return 0; }\n' > empty.c
 # shellcheck disable=SC2086

@@ -11,21 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "contacts.h"
-#include "home.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "inbox.h"
-#include "jwk.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "message.h"
-#include "myname.h"
-#include "seed.h"
-#include "term.h"
-#include "trust.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/inbox.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/seed.h"
+#include "keys/contacts.h"
+#include "keys/myname.h"
+#include "keys/trust.h"
 
 static void
 usage(FILE *f)

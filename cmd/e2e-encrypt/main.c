@@ -6,19 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "contacts.h"
-#include "home.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "message.h"
-#include "myname.h"
-#include "seed.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/seed.h"
+#include "keys/contacts.h"
+#include "keys/myname.h"
 
 /* Plaintext cap: its signed envelope must stay under e2e-decrypt's
  * default input cap (256 MiB; signing and encoding grow it ~1.78x). */

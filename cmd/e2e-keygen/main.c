@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "passphrase.h"
-#include "rsa.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/passphrase.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/rsa.h"
 
 static void
 usage(FILE *f)

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "cli.h"
-#include "client.h"
-#include "envelope.h"
-#include "err.h"
-#include "fileio.h"
-#include "names.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/names.h"
+#include "format/envelope.h"
+#include "net/api.h"
+#include "net/client.h"
 
 #define SEND_DEFAULT_MAX ((size_t)64 << 20)
 

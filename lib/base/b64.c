@@ -5,7 +5,7 @@
  * padding, whitespace and non-zero trailing bits and has no url-safe
  * alphabet, and the envelope's throughput depends on this loop.
  */
-#include "b64.h"
+#include "base/b64.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /* Length of the base64url encoding of n bytes (no padding, no NUL). */
 size_t b64url_enclen(size_t n);

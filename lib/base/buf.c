@@ -1,6 +1,6 @@
 /* buf.c - growable byte buffers that wipe secrets (see buf.h). */
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

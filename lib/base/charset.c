@@ -1,5 +1,5 @@
 /* charset.c - UTF-8 repair, Latin-1 conversions (see charset.h). */
-#include "charset.h"
+#include "base/charset.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /*
  * Appends p (n bytes) to out as valid UTF-8: every maximal subpart of an

@@ -1,8 +1,8 @@
 /* cli.c - shared command-line plumbing (see cli.h). */
-#include "cli.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
+#include "base/cli.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <getopt.h>

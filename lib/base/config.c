@@ -1,7 +1,7 @@
 /* config.c - the client's config file (see config.h). */
-#include "config.h"
-#include "err.h"
-#include "home.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/home.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* err.c - one message style for every tool (see err.h). */
-#include "err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* fileio.c - bounded reads and atomic writes (see fileio.h). */
-#include "fileio.h"
-#include "err.h"
+#include "base/fileio.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

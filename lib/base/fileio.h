@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /* Default cap on a single input (envelope or plaintext), and the most
  * --max-size may raise it to (OpenSSL's cipher calls take int lengths). */

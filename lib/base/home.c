@@ -1,6 +1,6 @@
 /* home.c - the client's home folder (see home.h). */
-#include "home.h"
-#include "err.h"
+#include "base/home.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <pwd.h>

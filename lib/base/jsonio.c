@@ -1,7 +1,7 @@
 /* jsonio.c - strict JSON reading (see jsonio.h). */
-#include "jsonio.h"
-#include "buf.h"
-#include "term.h"
+#include "base/jsonio.h"
+#include "base/buf.h"
+#include "base/term.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* names.c - user names and ids (see names.h). */
-#include "names.h"
+#include "base/names.h"
 
 #include <string.h>
 

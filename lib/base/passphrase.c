@@ -1,8 +1,8 @@
 /* passphrase.c - passphrases from a file, the environment or the terminal. */
-#include "passphrase.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
+#include "base/passphrase.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

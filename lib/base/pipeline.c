@@ -1,6 +1,6 @@
 /* pipeline.c - a producer and one consumer of ranges (see pipeline.h). */
-#include "pipeline.h"
-#include "err.h"
+#include "base/pipeline.h"
+#include "base/err.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* term.c - escaping untrusted text for terminals (see term.h). */
-#include "term.h"
+#include "base/term.h"
 
 #include <stdint.h>
 #include <stdio.h>

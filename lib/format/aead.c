@@ -1,8 +1,8 @@
 /* aead.c - AES-CBC with HMAC-SHA2 and AES-GCM as JWE defines them. */
-#include "aead.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
+#include "format/aead.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
 
 #include <limits.h>
 #include <string.h>

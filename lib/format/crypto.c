@@ -1,6 +1,6 @@
 /* crypto.c - OpenSSL initialisation, algorithm cache, randomness, clock. */
-#include "crypto.h"
-#include "err.h"
+#include "format/crypto.h"
+#include "base/err.h"
 
 #include <pthread.h>
 #include <string.h>

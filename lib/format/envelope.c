@@ -1,10 +1,10 @@
 /* envelope.c - is this an envelope? (see envelope.h) */
-#include "envelope.h"
-#include "b64.h"
-#include "buf.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "seed.h"
+#include "format/envelope.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/jwe.h"
+#include "format/seed.h"
 
 #include <stdio.h>
 #include <stdlib.h>

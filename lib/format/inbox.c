@@ -1,10 +1,10 @@
 /* inbox.c - record lines: reading, parsing, output (see inbox.h). */
-#include "inbox.h"
-#include "b64.h"
-#include "err.h"
-#include "fileio.h"
-#include "jsonio.h"
-#include "term.h"
+#include "format/inbox.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/jsonio.h"
+#include "base/term.h"
 
 #include <errno.h>
 #include <fcntl.h>

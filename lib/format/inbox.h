@@ -19,8 +19,8 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "message.h"
+#include "base/buf.h"
+#include "format/message.h"
 
 /* How much one read(2) asks for, and the buffer size kept between lines
  * (a larger one, left by a long line, is given back). */

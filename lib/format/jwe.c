@@ -1,11 +1,11 @@
 /* jwe.c - the JWE envelope (see jwe.h and docs/FORMAT.md). */
-#include "jwe.h"
-#include "b64.h"
-#include "crypto.h"
-#include "err.h"
-#include "jsonio.h"
-#include "pipeline.h"
-#include "rsa.h"
+#include "format/jwe.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/pipeline.h"
+#include "format/crypto.h"
+#include "format/rsa.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -18,9 +18,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "aead.h"
-#include "buf.h"
-#include "jwk.h"
+#include "base/buf.h"
+#include "format/aead.h"
+#include "format/jwk.h"
 
 #define JWE_ALG "RSA-OAEP-256"
 #define JWE_MAX_RECIPIENTS 256

@@ -1,10 +1,10 @@
 /* jwk.c - RFC 7638 thumbprints of RSA keys. */
-#include "jwk.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "rsa.h"
+#include "format/jwk.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/rsa.h"
 
 #include <string.h>
 

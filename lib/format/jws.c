@@ -1,9 +1,9 @@
 /* jws.c - compact PS256 JWS (see jws.h). */
-#include "jws.h"
-#include "b64.h"
-#include "err.h"
-#include "jsonio.h"
-#include "rsa.h"
+#include "format/jws.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "format/rsa.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /*
  * Appends header_b64 "." BASE64URL(payload) "." BASE64URL(signature) to

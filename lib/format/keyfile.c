@@ -7,10 +7,10 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
-#include "keyfile.h"
-#include "err.h"
-#include "fileio.h"
-#include "rsa.h"
+#include "format/keyfile.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "format/rsa.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -18,9 +18,9 @@
 
 #include <openssl/evp.h>
 
-#include "buf.h"
-#include "jwk.h"
-#include "passphrase.h"
+#include "base/buf.h"
+#include "base/passphrase.h"
+#include "format/jwk.h"
 
 #define KEYFILE_PBKDF2_ITER 600000
 /* The most iterations a protected key may ask for (a hostile file could

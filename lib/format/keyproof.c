@@ -1,9 +1,9 @@
 /* keyproof.c - proofs of possession of published keys (see keyproof.h). */
-#include "keyproof.h"
-#include "err.h"
-#include "jsonio.h"
-#include "jws.h"
-#include "term.h"
+#include "format/keyproof.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/jws.h"
 
 #include <stdarg.h>
 #include <stdio.h>

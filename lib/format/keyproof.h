@@ -21,9 +21,9 @@
 
 #include <openssl/evp.h>
 
-#include "buf.h"
-#include "jwk.h"
-#include "names.h"
+#include "base/buf.h"
+#include "base/names.h"
+#include "format/jwk.h"
 
 #define KEYPROOF_TYP "e2e-key-proof+jwt"
 #define KEYPROOF_MAX (8 * 1024)	/* bytes of a proof: 4096-bit keys fit */

@@ -1,13 +1,13 @@
 /* message.c - sign-then-encrypt and its reader (see message.h). */
-#include "message.h"
-#include "b64.h"
-#include "crypto.h"
-#include "err.h"
-#include "jsonio.h"
-#include "jws.h"
-#include "rsa.h"
-#include "seed.h"
-#include "term.h"
+#include "format/message.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/jws.h"
+#include "format/rsa.h"
+#include "format/seed.h"
 
 #include <stdarg.h>
 #include <time.h>

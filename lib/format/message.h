@@ -11,11 +11,11 @@
 
 #include <openssl/evp.h>
 
-#include "aead.h"
-#include "buf.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "names.h"
+#include "base/buf.h"
+#include "base/names.h"
+#include "format/aead.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
 
 /* The one message for every failure to decrypt (no oracle). */
 #define MESSAGE_CANNOT_DECRYPT \

@@ -1,7 +1,7 @@
 /* rsa.c - RSA-OAEP-256 and PS256 on OpenSSL 3 (see rsa.h). */
-#include "rsa.h"
-#include "crypto.h"
-#include "err.h"
+#include "format/rsa.h"
+#include "base/err.h"
+#include "format/crypto.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -1,11 +1,11 @@
 /* seed.c - the original E2E Chat format (see seed.h). */
-#include "seed.h"
-#include "aead.h"
-#include "charset.h"
-#include "crypto.h"
-#include "err.h"
-#include "jsonio.h"
-#include "rsa.h"
+#include "format/seed.h"
+#include "base/charset.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "format/aead.h"
+#include "format/crypto.h"
+#include "format/rsa.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -22,7 +22,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /* Writes a seed message for pub (then "\n") to out. Returns 0 or an exit
  * code (reported). */

@@ -1,9 +1,9 @@
 /* contacts.c - recipients and signers by name (see contacts.h). */
-#include "contacts.h"
-#include "config.h"
-#include "err.h"
-#include "home.h"
-#include "keyfile.h"
+#include "keys/contacts.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "format/keyfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,9 +15,9 @@
 
 #include <openssl/evp.h>
 
-#include "jwk.h"
-#include "keyring.h"
-#include "names.h"
+#include "base/names.h"
+#include "format/jwk.h"
+#include "keys/keyring.h"
 
 struct contact {
 	char name[NAME_LEN_MAX + 1];	/* empty for a key file */

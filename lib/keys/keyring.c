@@ -1,11 +1,11 @@
 /* keyring.c - pinned public keys of contacts (see keyring.h). */
-#include "keyring.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
-#include "home.h"
-#include "jsonio.h"
-#include "keyfile.h"
+#include "keys/keyring.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "format/keyfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -25,8 +25,8 @@
 
 #include <openssl/evp.h>
 
-#include "jwk.h"
-#include "names.h"
+#include "base/names.h"
+#include "format/jwk.h"
 
 #define KEYRING_KEYS_MAX 16
 

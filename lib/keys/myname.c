@@ -1,11 +1,11 @@
 /* myname.c - the user's own name (see myname.h). */
-#include "myname.h"
-#include "buf.h"
-#include "config.h"
-#include "err.h"
-#include "home.h"
-#include "jsonio.h"
-#include "term.h"
+#include "keys/myname.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "base/term.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "names.h"
+#include "base/names.h"
 
 enum myname_source {
 	MYNAME_NONE = 0,

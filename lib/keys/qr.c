@@ -1,9 +1,9 @@
 /* qr.c - a public key as a QR code (see qr.h). */
-#include "qr.h"
-#include "b64.h"
-#include "err.h"
-#include "fileio.h"
-#include "rsa.h"
+#include "keys/qr.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "format/rsa.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -30,9 +30,9 @@
 
 #include <openssl/evp.h>
 
-#include "buf.h"
-#include "jwk.h"
-#include "names.h"
+#include "base/buf.h"
+#include "base/names.h"
+#include "format/jwk.h"
 
 #define QR_PREFIX "e2e-key:v1:"
 /* The largest key a QR code carries. */

@@ -1,10 +1,10 @@
 /* replay.c - e2e-decrypt's memory of shown messages (see replay.h). */
-#include "replay.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "home.h"
-#include "names.h"
+#include "keys/replay.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "base/names.h"
+#include "format/crypto.h"
 
 #include <errno.h>
 #include <fcntl.h>

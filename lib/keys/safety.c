@@ -1,9 +1,9 @@
 /* safety.c - safety numbers from key ids (see safety.h). */
-#include "safety.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwk.h"
-#include "names.h"
+#include "keys/safety.h"
+#include "base/err.h"
+#include "base/names.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* trust.c - keyring and replay checks of a stream (see trust.h). */
-#include "trust.h"
-#include "err.h"
-#include "home.h"
-#include "keyring.h"
-#include "names.h"
-#include "replay.h"
+#include "keys/trust.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "base/names.h"
+#include "keys/keyring.h"
+#include "keys/replay.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "message.h"
+#include "format/message.h"
 
 struct trust;
 

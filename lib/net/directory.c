@@ -1,13 +1,13 @@
 /* directory.c - publishing and fetching keys (see directory.h). */
-#include "directory.h"
-#include "api.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "keyproof.h"
-#include "term.h"
+#include "net/directory.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
+#include "net/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>

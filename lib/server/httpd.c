@@ -3,16 +3,16 @@
  * limits, one request's life (route, body, token, handler, suspension
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
-#include "srv.h"
-#include "guard.h"
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "form.h"
-#include "import.h"
-#include "names.h"
-#include "jsonio.h"
-#include "term.h"
+#include "server/srv.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "server/form.h"
+#include "server/guard.h"
+#include "server/import.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

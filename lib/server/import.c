@@ -1,12 +1,12 @@
 /* import.c - an original server's users and messages (see import.h). */
-#include "import.h"
-#include "auth.h"
-#include "crypto.h"
-#include "err.h"
-#include "inbox.h"
-#include "jsonio.h"
-#include "names.h"
-#include "term.h"
+#include "server/import.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/inbox.h"
+#include "server/auth.h"
 
 #include <pthread.h>
 #include <stdarg.h>

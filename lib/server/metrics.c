@@ -1,5 +1,5 @@
 /* metrics.c - counters for GET /metrics (see metrics.h). */
-#include "metrics.h"
+#include "server/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>

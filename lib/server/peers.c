@@ -1,6 +1,6 @@
 /* peers.c - client addresses, trusted proxies, per-address counts (see
  * peers.h). */
-#include "peers.h"
+#include "server/peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

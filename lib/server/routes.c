@@ -6,14 +6,14 @@
  * token's user, and only that user's messages are listed, taken,
  * acknowledged or deleted (T5).
  */
-#include "srv.h"
-#include "guard.h"
-#include "err.h"
-#include "jsonio.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "keyproof.h"
-#include "names.h"
+#include "server/srv.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
+#include "server/guard.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -12,20 +12,20 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "auth.h"
-#include "budget.h"
-#include "buf.h"
-#include "cache.h"
-#include "keyproof.h"
-#include "metrics.h"
-#include "peers.h"
-#include "rate.h"
-#include "server.h"
-#include "sockwatch.h"
-#include "store.h"
-#include "throttle.h"
-#include "waiters.h"
-#include "workers.h"
+#include "base/buf.h"
+#include "format/keyproof.h"
+#include "server/auth.h"
+#include "server/budget.h"
+#include "server/cache.h"
+#include "server/metrics.h"
+#include "server/peers.h"
+#include "server/rate.h"
+#include "server/server.h"
+#include "server/sockwatch.h"
+#include "server/store.h"
+#include "server/throttle.h"
+#include "server/waiters.h"
+#include "server/workers.h"
 
 struct req;
 

@@ -1,7 +1,7 @@
 /* throttle.c - failure counters: fixed windows, or exponential backoff
  * (see throttle.h). */
-#include "throttle.h"
-#include "crypto.h"
+#include "server/throttle.h"
+#include "format/crypto.h"
 
 #include <pthread.h>
 #include <stdio.h>

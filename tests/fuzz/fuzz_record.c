@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
 #include "fuzz.h"
-#include "inbox.h"
-#include "jsonio.h"
+#include "base/b64.h"
+#include "base/jsonio.h"
+#include "format/inbox.h"
 
 /* The record jansson sees in the whole line, or 0 when it is not one.
  * *msg receives its "message" member (borrowed from v). */

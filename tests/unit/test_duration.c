@@ -5,8 +5,8 @@
  */
 #include "harness.h"
 
-#include "cli.h"
-#include "err.h"
+#include "base/cli.h"
+#include "base/err.h"
 
 static void
 durations(void)

@@ -15,16 +15,16 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "envelope.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "message.h"
-#include "seed.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "format/envelope.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/seed.h"
 
 #define KEY_DIR "tests/vectors/keys"
 #define GOLDEN_DIR "tests/vectors/golden"

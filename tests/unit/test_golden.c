@@ -22,16 +22,16 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "aead.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "message.h"
-#include "rsa.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/aead.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/message.h"
+#include "format/rsa.h"
 
 #define GOLDEN_DIR "tests/vectors/golden"
 #define KEY_DIR "tests/vectors/keys"

@@ -15,11 +15,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "inbox.h"
-#include "jsonio.h"
-#include "message.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/inbox.h"
+#include "format/message.h"
 
 static char dir[] = "/tmp/test_inbox.XXXXXX";
 static char path[4200];

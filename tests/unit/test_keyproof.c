@@ -11,13 +11,13 @@
  */
 #include "harness.h"
 
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwk.h"
-#include "jws.h"
-#include "keyfile.h"
-#include "keyproof.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
 
 #define KEY_DIR "tests/vectors/keys"
 #define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"

@@ -20,19 +20,19 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "cli.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "keyfile.h"
-#include "message.h"
-#include "rsa.h"
-#include "seed.h"
-#include "term.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/rsa.h"
+#include "format/seed.h"
 
 #define KEY_DIR "tests/vectors/keys"
 

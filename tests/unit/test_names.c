@@ -6,7 +6,7 @@
  */
 #include "harness.h"
 
-#include "names.h"
+#include "base/names.h"
 
 static int
 name_ok(const char *s)

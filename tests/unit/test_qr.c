@@ -32,13 +32,13 @@
 #include <png.h>
 #include <qrencode.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "qr.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "keys/qr.h"
 
 #define KEY_DIR "tests/vectors/keys"
 #define ZBARIMG "/usr/bin/zbarimg"

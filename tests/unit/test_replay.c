@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "err.h"
-#include "replay.h"
+#include "base/err.h"
+#include "keys/replay.h"
 
 #define NOW ((int64_t)1700000000)
 #define WIN ((int64_t)REPLAY_WINDOW_DEFAULT)

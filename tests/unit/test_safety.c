@@ -7,9 +7,9 @@
 
 #include <ctype.h>
 
-#include "err.h"
-#include "jwk.h"
-#include "safety.h"
+#include "base/err.h"
+#include "format/jwk.h"
+#include "keys/safety.h"
 
 /* The key ids of tests/vectors/keys/alice.pub, bob.pub and carol.pub. */
 #define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"

@@ -12,14 +12,14 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "rsa.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/rsa.h"
 
 static int n_jwe, n_jwe_decrypted, n_jwe_alg_refused, n_jwe_rsa1_5;
 static int n_jwe_other_refused, n_jwe_not_compact;

@@ -9,8 +9,8 @@
 
 #include <openssl/err.h>
 
-#include "aead.h"
-#include "crypto.h"
+#include "format/aead.h"
+#include "format/crypto.h"
 
 static int n_cbc_valid, n_cbc_invalid;
 static int n_hmac256, n_hmac512, n_hmac512_t256;
