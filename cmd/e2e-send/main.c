@@ -10,7 +10,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "base/names.h"
-#include "format/envelope.h"
+#include "format/detect.h"
 #include "net/api.h"
 #include "net/client.h"
 
@@ -119,7 +119,7 @@ main(int argc, char **argv)
 	    &in)) != 0)
 		goto out;
 	len = in.len;
-	if (envelope_kind((const char *)in.p, len, why, sizeof(why)) ==
+	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
 	    ENVELOPE_NONE) {
 		err_error("the input is not an envelope (%s); nothing sent",
 		    why);

@@ -1,5 +1,5 @@
-/* envelope.c - is this an envelope? (see envelope.h) */
-#include "format/envelope.h"
+/* detect.c - is this an envelope? (see detect.h) */
+#include "format/detect.h"
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/jsonio.h"
@@ -148,7 +148,7 @@ out:
 }
 
 enum envelope_kind
-envelope_kind(const char *text, size_t len, char *why, size_t size)
+detect_envelope(const char *text, size_t len, char *why, size_t size)
 {
 	enum envelope_kind k;
 	json_t *o;

@@ -1,5 +1,5 @@
 /*
- * Is this an envelope? (lib/envelope.c) e2e-send refuses what is not
+ * Is this an envelope? (lib/format/detect.c) e2e-send refuses what is not
  * one, so that plaintext never leaves by mistake. Real envelopes (made
  * here by message_seal and seed_encrypt, and the committed golden
  * vectors) pass, general and flattened; everything else is refused with
@@ -19,7 +19,7 @@
 #include "base/buf.h"
 #include "base/jsonio.h"
 #include "format/crypto.h"
-#include "format/envelope.h"
+#include "format/detect.h"
 #include "format/jwe.h"
 #include "format/jwk.h"
 #include "format/keyfile.h"
@@ -60,7 +60,7 @@ static enum envelope_kind
 kind_of(const char *text, size_t len)
 {
 	why[0] = '\0';
-	return envelope_kind(text, len, why, sizeof(why));
+	return detect_envelope(text, len, why, sizeof(why));
 }
 
 static enum envelope_kind
@@ -656,7 +656,7 @@ why_terminal_safe(void)
 	CHECKF(ctl == 0, "%d control characters in \"%s\"", ctl, why);
 	/* Cut to the size given, and terminated. */
 	memset(small, 'x', sizeof(small));
-	CHECK(envelope_kind("hello", 5, small, sizeof(small)) ==
+	CHECK(detect_envelope("hello", 5, small, sizeof(small)) ==
 	    ENVELOPE_NONE);
 	CHECK(memchr(small, '\0', sizeof(small)) != NULL);
 }

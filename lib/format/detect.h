@@ -1,10 +1,10 @@
 /*
- * envelope.h - telling an envelope from anything else, without a key:
+ * detect.h - telling an envelope from anything else, without a key:
  * e2e-send refuses to send what is not one, so that plaintext never
  * leaves by mistake.
  */
-#ifndef E2E_ENVELOPE_H
-#define E2E_ENVELOPE_H
+#ifndef E2E_DETECT_H
+#define E2E_DETECT_H
 
 #include <stddef.h>
 
@@ -20,7 +20,7 @@ enum envelope_kind {
  * The check is structural (members, types, base64url, a protected header
  * naming RSA-OAEP-256 and a known enc); only a key can tell more.
  */
-enum envelope_kind envelope_kind(const char *text, size_t len, char *why,
+enum envelope_kind detect_envelope(const char *text, size_t len, char *why,
     size_t size);
 
 #endif
