@@ -18,10 +18,10 @@
 #include "base/jsonio.h"
 #include "base/term.h"
 #include "format/crypto.h"
-#include "format/inbox.h"
 #include "format/jwk.h"
 #include "format/keyfile.h"
 #include "format/message.h"
+#include "format/records.h"
 #include "format/seed.h"
 #include "keys/contacts.h"
 #include "keys/myname.h"
@@ -221,8 +221,8 @@ out:
  * standard output fails or the exit code of a read error.
  */
 static int
-decrypt_stream(struct inbox *in, const struct open_opts *oo, const char *me,
-    int have_line, const char *line, size_t len)
+decrypt_stream(struct record_reader *in, const struct open_opts *oo,
+    const char *me, int have_line, const char *line, size_t len)
 {
 	struct trust *t;
 	int rc, failed = 0, internal = 0;
@@ -234,14 +234,14 @@ decrypt_stream(struct inbox *in, const struct open_opts *oo, const char *me,
 
 	for (;;) {
 		if (!have_line) {
-			rc = inbox_read_line(in, &line, &len);
-			if (rc == INBOX_EOF)
+			rc = record_read_line(in, &line, &len);
+			if (rc == RECORD_READ_EOF)
 				break;
-			if (rc == INBOX_ERROR) {
+			if (rc == RECORD_READ_ERROR) {
 				trust_close(t);
 				return in->rc;
 			}
-			if (rc == INBOX_TOO_LONG) {
+			if (rc == RECORD_READ_TOO_LONG) {
 				err_error("line %llu: longer than the limit of "
 				    "%zu bytes (--max-size): skipped",
 				    in->lineno, in->max);
@@ -310,7 +310,7 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
-	struct inbox in;
+	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
 	struct buf utf8 = BUF_SECRET_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
@@ -450,7 +450,8 @@ main(int argc, char **argv)
 	oo.verify_kid = vkey ? vkid : NULL;
 	oo.verify_name = signer.n > 0 && signer.name[0] != '\0' ?
 	    signer.name : NULL;
-	if ((rc = inbox_open(&in, argc == 1 ? argv[0] : NULL, max)) != 0)
+	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
+	    max)) != 0)
 		goto out;
 	/*
 	 * The first line that is not blank says which mode: a record starts
@@ -459,12 +460,12 @@ main(int argc, char **argv)
 	 */
 	if (!stream) {
 		in.keep = 1;
-		first = inbox_read_line(&in, &line, &len);
-		if (first == INBOX_ERROR) {
+		first = record_read_line(&in, &line, &len);
+		if (first == RECORD_READ_ERROR) {
 			rc = in.rc;
 			goto out;
 		}
-		stream = first == INBOX_LINE && inbox_is_record(line, len);
+		stream = first == RECORD_READ_LINE && record_sniff(line, len);
 		in.keep = 0;
 		if (stream && out_path != NULL) {
 			rc = stream_refuses_output();
@@ -479,7 +480,7 @@ main(int argc, char **argv)
 		    line != NULL, line, len);
 		goto out;
 	}
-	if ((rc = inbox_read_all(&in, &text, &len)) != 0)
+	if ((rc = record_read_all(&in, &text, &len)) != 0)
 		goto out;
 	if ((rc = message_open_text(&oo, text, len, &m)) != 0) {
 		if (m.error[0] != '\0')
@@ -511,6 +512,6 @@ out:
 	message_free(&m);
 	EVP_PKEY_free(key);
 	contact_free(&signer);
-	inbox_close(&in);
+	record_reader_close(&in);
 	return rc;
 }

@@ -5,7 +5,7 @@
 #include "base/names.h"
 #include "base/term.h"
 #include "format/crypto.h"
-#include "format/inbox.h"
+#include "format/records.h"
 #include "server/auth.h"
 
 #include <pthread.h>
@@ -413,7 +413,7 @@ import_file(struct store *s, const char *path, const char *what,
     size_t line_max, size_t max_message)
 {
 	struct batch b;
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	char why[200];
 	size_t len;
@@ -424,14 +424,14 @@ import_file(struct store *s, const char *path, const char *what,
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
 	b.path = path;
-	if ((rc = inbox_open(&in, path, line_max)) != 0)
+	if ((rc = record_reader_open(&in, path, line_max)) != 0)
 		goto out;
-	while ((r = inbox_read_line(&in, &line, &len)) != INBOX_EOF) {
-		if (r == INBOX_ERROR) {
+	while ((r = record_read_line(&in, &line, &len)) != RECORD_READ_EOF) {
+		if (r == RECORD_READ_ERROR) {
 			rc = in.rc;
 			break;
 		}
-		if (r == INBOX_TOO_LONG) {
+		if (r == RECORD_READ_TOO_LONG) {
 			refuse(&b, in.lineno, "longer than %zu bytes", line_max);
 			continue;
 		}
@@ -453,7 +453,7 @@ import_file(struct store *s, const char *path, const char *what,
 	    path, b.imported, what, b.already, b.refused,
 	    b.refused > SHOWN_MAX ? " (the first 100 shown)" : "");
 out:
-	inbox_close(&in);
+	record_reader_close(&in);
 	pthread_cond_destroy(&b.cond);
 	pthread_mutex_destroy(&b.lock);
 	return rc;

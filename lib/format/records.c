@@ -1,5 +1,5 @@
-/* inbox.c - record lines: reading, parsing, output (see inbox.h). */
-#include "format/inbox.h"
+/* records.c - record lines: reading, parsing, output (see records.h). */
+#include "format/records.h"
 #include "base/b64.h"
 #include "base/err.h"
 #include "base/fileio.h"
@@ -14,15 +14,15 @@
 #include <unistd.h>
 
 int
-inbox_open(struct inbox *in, const char *path, size_t max)
+record_reader_open(struct record_reader *in, const char *path, size_t max)
 {
 	struct stat st;
 
 	memset(in, 0, sizeof(*in));
 	in->max = max;
-	in->chunk = INBOX_CHUNK;
+	in->chunk = RECORD_READ_CHUNK;
 	/* Growth never needs more than a line, its end and one read. */
-	in->b.limit = max + INBOX_CHUNK + 2;
+	in->b.limit = max + RECORD_READ_CHUNK + 2;
 	in->is_std = file_is_std(path);
 	if (in->is_std) {
 		in->fd = STDIN_FILENO;
@@ -49,7 +49,7 @@ inbox_open(struct inbox *in, const char *path, size_t max)
 }
 
 void
-inbox_close(struct inbox *in)
+record_reader_close(struct record_reader *in)
 {
 	if (!in->is_std && in->fd >= 0)
 		close(in->fd);
@@ -58,15 +58,15 @@ inbox_close(struct inbox *in)
 }
 
 static int
-read_failed(struct inbox *in, int rc)
+read_failed(struct record_reader *in, int rc)
 {
 	in->rc = rc;
-	return INBOX_ERROR;
+	return RECORD_READ_ERROR;
 }
 
 /* One read(2) appended to the buffer; sets eof at the end. */
 static int
-read_some(struct inbox *in)
+read_some(struct record_reader *in)
 {
 	uint8_t probe[512], *dst;
 	size_t room, want;
@@ -135,14 +135,14 @@ is_blank(const uint8_t *p, size_t n)
 /* Drops what was consumed before reading more; gives back a large
  * block once the long line that needed it is gone. */
 static int
-compact(struct inbox *in)
+compact(struct record_reader *in)
 {
 	struct buf nb = BUF_INIT;
 	size_t rest = in->b.len - in->pos;
 
 	if (in->keep || in->pos == 0)
 		return 0;
-	if (in->b.cap > INBOX_KEEP && rest <= INBOX_KEEP / 2) {
+	if (in->b.cap > RECORD_READ_KEEP && rest <= RECORD_READ_KEEP / 2) {
 		nb.limit = in->b.limit;
 		if (buf_append(&nb, in->b.p + in->pos, rest) != 0)
 			return read_failed(in, E2E_EX_SOFTWARE);
@@ -158,7 +158,7 @@ compact(struct inbox *in)
 }
 
 int
-inbox_read_line(struct inbox *in, const char **line, size_t *len)
+record_read_line(struct record_reader *in, const char **line, size_t *len)
 {
 	uint8_t *p, *nl;
 	size_t start, end;
@@ -183,10 +183,10 @@ inbox_read_line(struct inbox *in, const char **line, size_t *len)
 			if (is_blank(p + start, end - start))
 				continue;
 			if (end - start > in->max)
-				return INBOX_TOO_LONG;
+				return RECORD_READ_TOO_LONG;
 			*line = (const char *)p + start;
 			*len = end - start;
-			return INBOX_LINE;
+			return RECORD_READ_LINE;
 		}
 		in->scan = in->b.len;
 		if (in->skipping) {
@@ -196,7 +196,7 @@ inbox_read_line(struct inbox *in, const char **line, size_t *len)
 			in->lineno++;
 			in->skipping = 1;
 			in->pos = in->b.len;
-			return INBOX_TOO_LONG;
+			return RECORD_READ_TOO_LONG;
 		}
 		if (in->eof) {
 			start = in->pos;
@@ -205,23 +205,23 @@ inbox_read_line(struct inbox *in, const char **line, size_t *len)
 			if (in->skipping || start == end ||
 			    is_blank(p + start, end - start)) {
 				in->skipping = 0;
-				return INBOX_EOF;
+				return RECORD_READ_EOF;
 			}
 			/* A last line without its newline. */
 			in->lineno++;
 			if (end - start > in->max)
-				return INBOX_TOO_LONG;
+				return RECORD_READ_TOO_LONG;
 			*line = (const char *)p + start;
 			*len = end - start;
-			return INBOX_LINE;
+			return RECORD_READ_LINE;
 		}
 		if (compact(in) != 0 || read_some(in) != 0)
-			return INBOX_ERROR;
+			return RECORD_READ_ERROR;
 	}
 }
 
 int
-inbox_read_all(struct inbox *in, const uint8_t **p, size_t *len)
+record_read_all(struct record_reader *in, const uint8_t **p, size_t *len)
 {
 	in->keep = 1;
 	in->all = 1;
@@ -246,7 +246,7 @@ inbox_read_all(struct inbox *in, const uint8_t **p, size_t *len)
 }
 
 int
-inbox_is_record(const char *line, size_t len)
+record_sniff(const char *line, size_t len)
 {
 	struct buf reduced = BUF_INIT;
 	json_error_t e;

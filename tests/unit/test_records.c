@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/inbox.c, the record stream behind e2e-decrypt's
+ * Unit tests of lib/format/records.c, the record stream behind e2e-decrypt's
  * stream mode: the bounded line reader (lines split across reads at
  * every position, CRLF, blank lines, no final newline, a line of exactly
  * the cap and of cap + 1, over-long lines dropped without being buffered
@@ -18,10 +18,10 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/jsonio.h"
-#include "format/inbox.h"
 #include "format/message.h"
+#include "format/records.h"
 
-static char dir[] = "/tmp/test_inbox.XXXXXX";
+static char dir[] = "/tmp/test_records.XXXXXX";
 static char path[4200];
 static int nfiles;
 
@@ -63,43 +63,43 @@ file_with(const char *data, size_t n)
 
 struct want {
 	int kind;
-	const char *text;		/* for INBOX_LINE */
+	const char *text;		/* for RECORD_READ_LINE */
 	unsigned long long lineno;
 };
 
-static const size_t chunks[] = { 1, 2, 3, 5, 7, 16, 64, INBOX_CHUNK };
+static const size_t chunks[] = { 1, 2, 3, 5, 7, 16, 64, RECORD_READ_CHUNK };
 
 /* Reads data with each read size of chunks and checks every result
- * against want (ending with INBOX_EOF). */
+ * against want (ending with RECORD_READ_EOF). */
 static void
 check_lines(const char *name, const char *data, size_t n, size_t max,
     const struct want *want)
 {
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	size_t len, c, i;
 	int k;
 
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-		if (inbox_open(&in, file_with(data, n), max) != 0) {
+		if (record_reader_open(&in, file_with(data, n), max) != 0) {
 			CHECKF(0, "%s: cannot open", name);
 			return;
 		}
 		in.chunk = chunks[c];
 		for (i = 0;; i++) {
-			k = inbox_read_line(&in, &line, &len);
+			k = record_read_line(&in, &line, &len);
 			CHECKF(k == want[i].kind, "%s, reads of %zu, result %zu: "
 			    "%d, expected %d", name, chunks[c], i, k,
 			    want[i].kind);
 			if (k != want[i].kind)
 				break;
-			if (k == INBOX_LINE)
+			if (k == RECORD_READ_LINE)
 				CHECKF(len == strlen(want[i].text) &&
 				    memcmp(line, want[i].text, len) == 0,
 				    "%s, reads of %zu, line %zu: '%.*s', "
 				    "expected '%s'", name, chunks[c], i,
 				    (int)len, line, want[i].text);
-			if (k != INBOX_EOF)
+			if (k != RECORD_READ_EOF)
 				CHECKF(in.lineno == want[i].lineno,
 				    "%s, reads of %zu, result %zu: line number "
 				    "%llu, expected %llu", name, chunks[c], i,
@@ -108,22 +108,23 @@ check_lines(const char *name, const char *data, size_t n, size_t max,
 			CHECKF(in.b.len <= max + 1 + chunks[c],
 			    "%s, reads of %zu: %zu bytes buffered", name,
 			    chunks[c], in.b.len);
-			if (k == INBOX_EOF || k == INBOX_ERROR)
+			if (k == RECORD_READ_EOF || k == RECORD_READ_ERROR)
 				break;
 		}
 		/* EOF stays EOF. */
-		if (k == INBOX_EOF)
-			CHECK(inbox_read_line(&in, &line, &len) == INBOX_EOF);
-		inbox_close(&in);
+		if (k == RECORD_READ_EOF)
+			CHECK(record_read_line(&in, &line, &len) ==
+			    RECORD_READ_EOF);
+		record_reader_close(&in);
 	}
 }
 
 /* The length of a literal, NUL bytes inside included. */
 #define LIT(s) s, sizeof(s) - 1
 
-#define LINE(t, n) { INBOX_LINE, t, n }
-#define LONG(n) { INBOX_TOO_LONG, NULL, n }
-#define END { INBOX_EOF, NULL, 0 }
+#define LINE(t, n) { RECORD_READ_LINE, t, n }
+#define LONG(n) { RECORD_READ_TOO_LONG, NULL, n }
+#define END { RECORD_READ_EOF, NULL, 0 }
 
 static void
 test_lines(void)
@@ -173,7 +174,7 @@ test_cap(void)
 static void
 test_pipe(void)
 {
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	size_t len;
 	int p[2], saved = dup(STDIN_FILENO);
@@ -184,20 +185,20 @@ test_pipe(void)
 	}
 	dup2(p[0], STDIN_FILENO);
 	close(p[0]);
-	CHECK(inbox_open(&in, NULL, 100) == 0);
+	CHECK(record_reader_open(&in, NULL, 100) == 0);
 	CHECK(write(p[1], "first\nsec", 9) == 9);
 	alarm(5);
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_LINE &&
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
 	    len == 5 && memcmp(line, "first", 5) == 0);
 	CHECK(write(p[1], "ond\n\nthird", 10) == 10);
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_LINE &&
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
 	    len == 6 && memcmp(line, "second", 6) == 0);
 	close(p[1]);
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_LINE &&
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
 	    len == 5 && memcmp(line, "third", 5) == 0 && in.lineno == 4);
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_EOF);
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_EOF);
 	alarm(0);
-	inbox_close(&in);
+	record_reader_close(&in);
 	dup2(saved, STDIN_FILENO);
 	close(saved);
 }
@@ -205,25 +206,25 @@ test_pipe(void)
 static void
 test_errors(void)
 {
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	size_t len;
 	int fd, saved = dup(STDIN_FILENO);
 
 	quiet(1);
-	CHECK(inbox_open(&in, dir, 100) == 66);
-	inbox_close(&in);
+	CHECK(record_reader_open(&in, dir, 100) == 66);
+	record_reader_close(&in);
 	snprintf(path, sizeof(path), "%s/nosuch", dir);
-	CHECK(inbox_open(&in, path, 100) == 66);
-	inbox_close(&in);
+	CHECK(record_reader_open(&in, path, 100) == 66);
+	record_reader_close(&in);
 	/* Standard input that cannot be read: 74. */
 	fd = open("/dev/null", O_WRONLY);
 	dup2(fd, STDIN_FILENO);
 	close(fd);
-	CHECK(inbox_open(&in, "-", 100) == 0);
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_ERROR &&
+	CHECK(record_reader_open(&in, "-", 100) == 0);
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_ERROR &&
 	    in.rc == 74);
-	inbox_close(&in);
+	record_reader_close(&in);
 	quiet(0);
 	dup2(saved, STDIN_FILENO);
 	close(saved);
@@ -234,46 +235,46 @@ static void
 test_read_all(void)
 {
 	static const char data[] = "\n \n{\"protected\":\"x\"}\nmore\n\nend";
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	const uint8_t *all;
 	size_t len, c, n = sizeof(data) - 1;
 
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-		CHECK(inbox_open(&in, file_with(data, n), 100) == 0);
+		CHECK(record_reader_open(&in, file_with(data, n), 100) == 0);
 		in.chunk = chunks[c];
 		in.keep = 1;
-		CHECK(inbox_read_line(&in, &line, &len) == INBOX_LINE &&
+		CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
 		    len == 17 && in.lineno == 3);
-		CHECK(inbox_read_all(&in, &all, &len) == 0 && len == n &&
+		CHECK(record_read_all(&in, &all, &len) == 0 && len == n &&
 		    memcmp(all, data, n) == 0);
-		inbox_close(&in);
+		record_reader_close(&in);
 		/* The cap is on the whole input now. */
-		CHECK(inbox_open(&in, file_with(data, n), n - 1) == 0);
+		CHECK(record_reader_open(&in, file_with(data, n), n - 1) == 0);
 		in.chunk = chunks[c];
 		in.keep = 1;
-		CHECK(inbox_read_line(&in, &line, &len) == INBOX_LINE);
+		CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE);
 		quiet(1);
-		CHECK(inbox_read_all(&in, &all, &len) == 65);
+		CHECK(record_read_all(&in, &all, &len) == 65);
 		quiet(0);
-		inbox_close(&in);
+		record_reader_close(&in);
 	}
 	/* A first line over the cap, then the whole: too large. */
-	CHECK(inbox_open(&in, file_with("123456789", 9), 4) == 0);
+	CHECK(record_reader_open(&in, file_with("123456789", 9), 4) == 0);
 	in.keep = 1;
 	in.chunk = 2;
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_TOO_LONG);
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_TOO_LONG);
 	quiet(1);
-	CHECK(inbox_read_all(&in, &all, &len) == 65);
+	CHECK(record_read_all(&in, &all, &len) == 65);
 	quiet(0);
-	inbox_close(&in);
+	record_reader_close(&in);
 	/* Empty input: empty, but not NULL (jansson refuses NULL). */
-	CHECK(inbox_open(&in, file_with("", 0), 4) == 0);
+	CHECK(record_reader_open(&in, file_with("", 0), 4) == 0);
 	in.keep = 1;
-	CHECK(inbox_read_line(&in, &line, &len) == INBOX_EOF);
-	CHECK(inbox_read_all(&in, &all, &len) == 0 && len == 0 &&
+	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_EOF);
+	CHECK(record_read_all(&in, &all, &len) == 0 && len == 0 &&
 	    all != NULL);
-	inbox_close(&in);
+	record_reader_close(&in);
 }
 
 static void
@@ -304,7 +305,7 @@ test_is_record(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CHECKF(inbox_is_record(cases[i].line, strlen(cases[i].line)) ==
+		CHECKF(record_sniff(cases[i].line, strlen(cases[i].line)) ==
 		    cases[i].yes, "case %zu: %s", i, cases[i].line);
 }
 

@@ -1,5 +1,5 @@
 /*
- * inbox.h - streams of received messages: the record lines e2e-recv
+ * records.h - streams of received messages: the record lines e2e-recv
  * prints, one JSON object a line,
  *   {"id":ID,"from":NAME,"to":NAME,"sent_at":INT,"message":ENVELOPE}
  * where ENVELOPE is the JWE as a JSON object, or a string (the seed
@@ -11,8 +11,8 @@
  * e2e-decrypt prints for a decrypted record (docs/FORMAT.md, "Record
  * lines").
  */
-#ifndef E2E_INBOX_H
-#define E2E_INBOX_H
+#ifndef E2E_RECORDS_H
+#define E2E_RECORDS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,17 +24,17 @@
 
 /* How much one read(2) asks for, and the buffer size kept between lines
  * (a larger one, left by a long line, is given back). */
-#define INBOX_CHUNK ((size_t)64 << 10)
-#define INBOX_KEEP ((size_t)1 << 20)
+#define RECORD_READ_CHUNK ((size_t)64 << 10)
+#define RECORD_READ_KEEP ((size_t)1 << 20)
 
 enum {
-	INBOX_ERROR = -1,	/* reported; inbox.rc holds the exit code */
-	INBOX_EOF = 0,
-	INBOX_LINE = 1,
-	INBOX_TOO_LONG = 2,	/* line inbox.lineno is longer than max */
+	RECORD_READ_ERROR = -1,	/* reported; in->rc holds the exit code */
+	RECORD_READ_EOF = 0,
+	RECORD_READ_LINE = 1,
+	RECORD_READ_TOO_LONG = 2,	/* line in->lineno is longer than max */
 };
 
-struct inbox {
+struct record_reader {
 	int fd;
 	int is_std;		/* standard input: not ours to close */
 	int is_reg;		/* a regular file, of this size: */
@@ -42,7 +42,7 @@ struct inbox {
 	char name[512];		/* "standard input" or "input PATH" */
 	size_t max;		/* cap on a line's bytes, without its end */
 	size_t chunk;		/* bytes per read(2); tests make it small */
-	int keep;		/* keep every byte read (see inbox_read_all) */
+	int keep;		/* keep every byte read (see record_read_all) */
 	int all;		/* reading all of it: reads as large as room */
 	struct buf b;		/* bytes read; [pos, len) not consumed yet */
 	size_t pos;
@@ -50,17 +50,17 @@ struct inbox {
 	int skipping;		/* inside a line longer than max */
 	int eof;
 	unsigned long long lineno;	/* of the line last returned */
-	int rc;			/* exit code after INBOX_ERROR */
+	int rc;			/* exit code after RECORD_READ_ERROR */
 };
 
 /*
  * Opens path (standard input for NULL or "-") for reading, refusing a
- * directory. max caps each line (and, for inbox_read_all, the whole
+ * directory. max caps each line (and, for record_read_all, the whole
  * input). Returns 0 or 66 (reported, naming the file as file_read does).
- * Release with inbox_close().
+ * Release with record_reader_close().
  */
-int inbox_open(struct inbox *in, const char *path, size_t max);
-void inbox_close(struct inbox *in);
+int record_reader_open(struct record_reader *in, const char *path, size_t max);
+void record_reader_close(struct record_reader *in);
 
 /*
  * The next line that is not blank (only spaces, tabs and CRs), without
@@ -68,23 +68,24 @@ void inbox_close(struct inbox *in);
  * the next call, not NUL-terminated. A last line without a newline is a
  * line. Reads only when no complete line is buffered, so each line is
  * handed over as soon as it has arrived. A line of more than max bytes
- * is not buffered: INBOX_TOO_LONG is returned once, with in->lineno set,
- * and the rest of it up to its newline is read and dropped. Returns
- * INBOX_LINE, INBOX_TOO_LONG, INBOX_EOF, or INBOX_ERROR (a read error,
- * reported; in->rc is 74 for standard input, 66 for a file).
+ * is not buffered: RECORD_READ_TOO_LONG is returned once, with
+ * in->lineno set, and the rest of it up to its newline is read and
+ * dropped. Returns RECORD_READ_LINE, RECORD_READ_TOO_LONG,
+ * RECORD_READ_EOF, or RECORD_READ_ERROR (a read error, reported; in->rc
+ * is 74 for standard input, 66 for a file).
  */
-int inbox_read_line(struct inbox *in, const char **line, size_t *len);
+int record_read_line(struct record_reader *in, const char **line, size_t *len);
 
 /*
  * For a reader opened with in->keep set, which has read nothing but
- * with inbox_read_line: reads the rest of the input and sets *p, *len
+ * with record_read_line: reads the rest of the input and sets *p, *len
  * to all of it, from its first byte (the lines already returned
  * included). The whole input is capped at max: 65 when larger, 66 or 74
  * on a read error, all reported as file_read reports them. This is how
  * e2e-decrypt reads one envelope after finding that its first line is
  * not a record.
  */
-int inbox_read_all(struct inbox *in, const uint8_t **p, size_t *len);
+int record_read_all(struct record_reader *in, const uint8_t **p, size_t *len);
 
 /*
  * Returns 1 when line is a record rather than an envelope: a JSON object
@@ -92,7 +93,7 @@ int inbox_read_all(struct inbox *in, const uint8_t **p, size_t *len);
  * and "recipients". Parsed leniently (duplicates allowed) so that a bad
  * record is reported as one; record_parse() is the strict check.
  */
-int inbox_is_record(const char *line, size_t len);
+int record_sniff(const char *line, size_t len);
 
 struct record {
 	json_t *obj;		/* the record; "message" emptied when an object */
