@@ -178,7 +178,8 @@ one_record(const struct open_opts *given, struct trust *t,
 	 * for the record's sender. */
 	if (oo.verify == NULL && oo.signer_key == NULL)
 		trust_prepare(t, r.from, &oo);
-	if ((rc = record_open(&oo, &r, &m)) != 0) {
+	if ((rc = message_open_text(&oo, r.envelope, r.envelope_len,
+	    &m)) != 0) {
 		err_error("message %s from %s: %s", id, from,
 		    m.error[0] != '\0' ? m.error : "internal error");
 		if (m.hint[0] != '\0')

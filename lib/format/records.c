@@ -479,13 +479,6 @@ record_free(struct record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int
-record_open(const struct open_opts *o, const struct record *r,
-    struct message *m)
-{
-	return message_open_text(o, r->envelope, r->envelope_len, m);
-}
-
 /* ---------------------------------------------------------------- */
 /* Output */
 

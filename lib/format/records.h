@@ -132,10 +132,6 @@ void record_free(struct record *r);
 int record_object_span(const char *text, size_t len, const char *name,
     size_t *start, size_t *end);
 
-/* Opens the record's envelope: message_open_text() on it. */
-int record_open(const struct open_opts *o, const struct record *r,
-    struct message *m);
-
 /*
  * Appends to out (a secret buffer: it receives the plaintext) the output
  * line of a decrypted record, ending in "\n":
