@@ -3,7 +3,7 @@
  * limits, one request's life (route, body, token, handler, suspension
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
-#include "server/srv.h"
+#include "server/httpd.h"
 #include "base/cli.h"
 #include "base/err.h"
 #include "base/jsonio.h"

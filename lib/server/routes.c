@@ -6,7 +6,7 @@
  * token's user, and only that user's messages are listed, taken,
  * acknowledged or deleted (T5).
  */
-#include "server/srv.h"
+#include "server/httpd.h"
 #include "base/err.h"
 #include "base/jsonio.h"
 #include "base/names.h"

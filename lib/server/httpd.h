@@ -1,9 +1,11 @@
 /*
- * srv.h - what the HTTP layer (httpd.c) and the routes (routes.c) share:
- * the server's state and one request's.
+ * httpd.h - the HTTP layer (httpd.c) as the routes (routes.c) and the
+ * guards (guard.c) see it: the server's state and one request's, the
+ * answers, suspending and resuming a request. Internal to lib/server;
+ * the server's public interface is server.h.
  */
-#ifndef E2E_SRV_H
-#define E2E_SRV_H
+#ifndef E2E_HTTPD_H
+#define E2E_HTTPD_H
 
 #include <stdatomic.h>
 #include <stddef.h>
