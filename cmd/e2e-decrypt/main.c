@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/cli.h"
+#include "base/config.h"
 #include "base/err.h"
 #include "base/fileio.h"
 #include "base/home.h"
@@ -396,7 +397,7 @@ main(int argc, char **argv)
 		return cli_usage_error("more than one input FILE");
 	if (key_path == NULL) {
 		/* The identity of the client's config file. */
-		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
 			return rc;
 		if (rc < 0) {
 			err_error("no private key");

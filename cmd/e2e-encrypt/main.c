@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/cli.h"
+#include "base/config.h"
 #include "base/err.h"
 #include "base/fileio.h"
 #include "base/home.h"
@@ -225,7 +226,7 @@ main(int argc, char **argv)
 	/* Signed by default with the identity of the client's config file
 	 * (never in the seed format, which cannot carry a signature). */
 	if (signer == NULL && !no_sign && so.enc != NULL) {
-		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
 			return rc;
 		if (rc == 0)
 			signer = identity;

@@ -193,3 +193,27 @@ config_free(struct config *c)
 	free(c->name);
 	memset(c, 0, sizeof(*c));
 }
+
+int
+config_identity_path(char *path, size_t size)
+{
+	char home[HOME_PATH_MAX];
+	struct config cfg;
+	int rc;
+
+	if ((rc = home_find(home, sizeof(home))) != 0 ||
+	    (rc = config_load(home, &cfg)) != 0)
+		return rc;
+	rc = -1;
+	if (cfg.identity != NULL) {
+		if (strlen(cfg.identity) >= size) {
+			err_error("the identity path is too long");
+			rc = E2E_EX_CONFIG;
+		} else {
+			memcpy(path, cfg.identity, strlen(cfg.identity) + 1);
+			rc = 0;
+		}
+	}
+	config_free(&cfg);
+	return rc;
+}

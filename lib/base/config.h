@@ -10,6 +10,8 @@
 #ifndef E2E_CONFIG_H
 #define E2E_CONFIG_H
 
+#include <stddef.h>
+
 struct config {
 	char *server;
 	char *cacert;
@@ -24,5 +26,13 @@ struct config {
 int config_load(const char *home, struct config *c);
 
 void config_free(struct config *c);
+
+/*
+ * The "identity = PATH" setting (the user's own private key) of the
+ * client's config file, in the home folder home_find() finds, into path
+ * (size bytes). Returns 0 when set, -1 when not, or an exit code
+ * (reported).
+ */
+int config_identity_path(char *path, size_t size);
 
 #endif

@@ -1,6 +1,5 @@
 /* contacts.c - recipients and signers by name (see contacts.h). */
 #include "keys/contacts.h"
-#include "base/config.h"
 #include "base/err.h"
 #include "base/home.h"
 #include "format/keyfile.h"
@@ -204,28 +203,4 @@ contact_free(struct contact *c)
 	for (i = 0; i < c->n; i++)
 		EVP_PKEY_free(c->pub[i]);
 	c->n = 0;
-}
-
-int
-contact_identity(char *path, size_t size)
-{
-	char home[HOME_PATH_MAX];
-	struct config cfg;
-	int rc;
-
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = config_load(home, &cfg)) != 0)
-		return rc;
-	rc = -1;
-	if (cfg.identity != NULL) {
-		if (strlen(cfg.identity) >= size) {
-			err_error("the identity path is too long");
-			rc = E2E_EX_CONFIG;
-		} else {
-			memcpy(path, cfg.identity, strlen(cfg.identity) + 1);
-			rc = 0;
-		}
-	}
-	config_free(&cfg);
-	return rc;
 }

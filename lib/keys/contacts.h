@@ -41,12 +41,6 @@ int contact_resolve(const char *arg, int flags, struct contact *out);
 void contact_free(struct contact *c);
 
 /*
- * The "identity = PATH" setting of the client's config file into path.
- * Returns 0 when set, -1 when not, or an exit code (reported).
- */
-int contact_identity(char *path, size_t size);
-
-/*
  * Runs "e2e-keys fetch --quiet NAME" (next to this program, else on
  * PATH) and returns its exit status (-1 when it cannot be run).
  */
