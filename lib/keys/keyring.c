@@ -41,7 +41,7 @@ key_free(struct keyring_key *k)
 }
 
 static void
-contact_free(struct keyring_contact *c)
+keyring_contact_free(struct keyring_contact *c)
 {
 	size_t i;
 
@@ -143,7 +143,7 @@ contact_from_json(const char *name, const json_t *o,
 	if (keys_from_json(json_object_get(o, "keys"), "added_at", c->keys,
 	    &c->nkeys) != 0 || keys_from_json(json_object_get(o, "pending"),
 	    "seen_at", c->pending, &c->npending) != 0) {
-		contact_free(c);
+		keyring_contact_free(c);
 		return -1;
 	}
 	c->verified = json_is_true(json_object_get(o, "verified"));
@@ -679,7 +679,7 @@ keyring_forget(struct keyring *k, const char *name)
 		err_error("%s is not in your keyring", name);
 		return E2E_EX_DATAERR;
 	}
-	contact_free(c);
+	keyring_contact_free(c);
 	i = (size_t)(c - k->v);
 	memmove(c, c + 1, (k->n - i - 1) * sizeof(*c));
 	k->n--;
@@ -774,7 +774,7 @@ keyring_close(struct keyring *k)
 	if (k == NULL)
 		return;
 	for (i = 0; i < k->n; i++)
-		contact_free(&k->v[i]);
+		keyring_contact_free(&k->v[i]);
 	free(k->v);
 	if (k->lock_fd >= 0)
 		close(k->lock_fd);
