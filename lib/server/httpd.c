@@ -7,7 +7,6 @@
 #include "base/cli.h"
 #include "base/err.h"
 #include "base/jsonio.h"
-#include "base/names.h"
 #include "base/term.h"
 #include "format/crypto.h"
 #include "server/form.h"
@@ -124,12 +123,6 @@ srv_user_by_name(struct server *s, const char *name, struct store_user *u)
 	if (rc == STORE_OK)
 		cache_put(s->cache, gen, key, len + 2, u, now_ms + CACHE_MS);
 	return rc;
-}
-
-int
-srv_valid_name(const char *s, size_t len)
-{
-	return name_valid(s, len);
 }
 
 const char *

@@ -203,9 +203,6 @@ int64_t srv_now(void);
 int srv_user_by_name(struct server *s, const char *name,
     struct store_user *u);
 
-/* Returns 1 when s is a valid user name (1-64 of A-Za-z0-9._-). */
-int srv_valid_name(const char *s, size_t len);
-
 /* The server's URL for key proofs, once known (else NULL). */
 const char *srv_public_url(struct server *s);
 
