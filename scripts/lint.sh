@@ -4,8 +4,13 @@
 #      cannot report errors; tags and MACs compared only with
 #      CRYPTO_memcmp (J12, T7);
 #   2. the layers (lib/README.md): every include of the project's names
-#      its folder, and each file includes only the layers it may.
+#      its folder, and each file includes only the layers it may;
+#   3. the style of .clang-format, without its line wrapping
+#      (scripts/style.py says what is checked and what is not);
+#   4. no file has more lines over 80 columns than scripts/long-lines
+#      allows it (the lines written before the limit was checked).
 # Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
+# LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
 cd "${1:-$(dirname "$0")/..}" || exit 2
 status=0
 fail() {
@@ -80,6 +85,29 @@ for f in $LIB $CMD $TESTS $BENCH; do
 	END { exit bad }' "$f" || layered=1
 done
 [ "$layered" -eq 0 ] || fail "includes above break the layers (lib/README.md)"
+
+# 3. The style.
+if [ "${LINT_STYLE:-1}" = 0 ]; then
+	:
+elif ! command -v clang-format >/dev/null 2>&1; then
+	fail "clang-format not found (make deps)"
+else
+	# shellcheck disable=SC2086
+	python3 scripts/style.py $LIB $CMD $TESTS $BENCH ||
+	    fail "style differences above (.clang-format; scripts/style.py)"
+fi
+
+# 4. Lines over 80 columns (a tab is 8), at most as many as allowed.
+for f in $LIB $CMD $TESTS $BENCH; do
+	n=$(expand "$f" | awk 'length($0) > 80 { n++ } END { print n + 0 }')
+	max=$(awk -v f="$f" '$2 == f { print $1 }' scripts/long-lines)
+	if [ "$n" -gt "${max:-0}" ]; then
+		expand "$f" | awk -v f="$f" \
+		    'length($0) > 80 { printf "%s:%d: %d columns\n", f, NR, length($0) }'
+		fail "$f: $n lines over 80 columns, ${max:-0} allowed" \
+		    "(scripts/long-lines)"
+	fi
+done
 
 [ "$status" -eq 0 ] && echo "lint: ok"
 exit "$status"

@@ -117,8 +117,7 @@ out:
 	return rc;
 }
 
-static int
-say(char *why, size_t size, int result, const char *fmt, ...)
+static int say(char *why, size_t size, int result, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int

@@ -21,6 +21,8 @@ put_latin1_byte(struct buf *b, uint8_t c)
 {
 	char esc[8];
 
+	/* A table: one case a line. */
+	/* clang-format off */
 	switch (c) {
 	case '"':	return buf_append(b, "\\\"", 2);
 	case '\\':	return buf_append(b, "\\\\", 2);
@@ -34,6 +36,7 @@ put_latin1_byte(struct buf *b, uint8_t c)
 	default:
 		break;
 	}
+	/* clang-format on */
 	if (c < 0x20 || c > 0x7e) {
 		snprintf(esc, sizeof(esc), "\\u%04x", c);
 		return buf_append(b, esc, 6);

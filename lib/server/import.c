@@ -49,9 +49,8 @@ struct job {
 	char to_id[STORE_ID_LEN + 1];
 };
 
-static void
-refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void refuse(struct batch *b, unsigned long long lineno, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
 refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)

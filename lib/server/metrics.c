@@ -100,8 +100,8 @@ metrics_set_http(struct metrics *m, size_t body_bytes, size_t lingering)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int
-put(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(struct buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 put(struct buf *out, const char *fmt, ...)

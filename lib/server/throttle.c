@@ -83,7 +83,6 @@ throttle_free(struct throttle *t)
 	free(t);
 }
 
-
 static uint64_t
 hash_n(const char *s, size_t max)
 {

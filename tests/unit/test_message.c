@@ -307,6 +307,8 @@ roundtrip(void)
 		exit(2);
 	for (i = 0; i < 100003; i++)
 		big[i] = (uint8_t)(i * 7 + (i >> 8));
+	/* A table, and one loop over four counters. */
+	/* clang-format off */
 	pts[0].p = ""; pts[0].n = 0; pts[0].name = "empty";
 	pts[1].p = "hello"; pts[1].n = 5; pts[1].name = "hello";
 	pts[2].p = bin; pts[2].n = sizeof(bin); pts[2].name = "binary";
@@ -349,6 +351,7 @@ roundtrip(void)
 			    same(&pt, pts[k].p, pts[k].n));
 		}
 	}
+	/* clang-format on */
 	free(big);
 	buf_free(&env);
 	buf_free(&pt);

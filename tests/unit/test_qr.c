@@ -1049,7 +1049,10 @@ paint_terminal(const struct buf *r, int fg, int bg, const char *path)
 {
 	enum { S = 4, M = 3, MAXW = 256 };
 	const char *line = (const char *)r->p, *end = line + r->len;
+	/* clang-format reads a C++ cast here. */
+	/* clang-format off */
 	int (*grid)[MAXW] = calloc(MAXW, sizeof(*grid));
+	/* clang-format on */
 	int w = 0, h = 0, n, x, y, rc = -1;
 	unsigned char *px = NULL;
 	png_image img;
