@@ -44,7 +44,7 @@ endif
 
 SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
 NET_PKGS = libcurl
-# QR codes (lib/qr.c): e2e-keys and the unit tests only.
+# QR codes (lib/keys/qr.c): e2e-keys and the unit tests only.
 QR_PKGS = libqrencode libpng
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)

@@ -328,8 +328,8 @@ main(int argc, char **argv)
 	size_t len = 0;
 
 	cli_start(argv[0]);
-	/* The session file, read for my name (lib/myname.h), holds a token:
-	 * what jansson frees is wiped. Before any other jansson call. */
+	/* The session file, read for my name (lib/keys/myname.h), holds a
+	 * token: what jansson frees is wiped. Before any other jansson call. */
 	jsonio_wipe_on_free();
 	memset(&m, 0, sizeof(m));
 	memset(&signer, 0, sizeof(signer));

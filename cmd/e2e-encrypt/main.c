@@ -126,8 +126,8 @@ main(int argc, char **argv)
 	int file_recipient = 0, binary = 0;
 
 	cli_start(argv[0]);
-	/* The session file, read for my name (lib/myname.h), holds a token:
-	 * what jansson frees is wiped. Before any other jansson call. */
+	/* The session file, read for my name (lib/keys/myname.h), holds a
+	 * token: what jansson frees is wiped. Before any other jansson call. */
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&ct, 0, sizeof(ct));

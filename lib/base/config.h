@@ -2,7 +2,7 @@
  * config.h - the client's config file, HOME/config: lines of
  * "key = value", blank lines, and lines starting with "#". Keys: server,
  * cacert, pin, proxy, identity, name (the user's account name, when no
- * session says it: lib/myname.h). A relative path (cacert, identity) is
+ * session says it: lib/keys/myname.h). A relative path (cacert, identity) is
  * taken from the home folder. An unknown key, a key given twice or a
  * file others may write is refused, so a mistake is never silently
  * ignored.

@@ -17,7 +17,7 @@ int name_valid(const char *s, size_t len);
 
 /*
  * 1 when s (len bytes) is a name as the signed claims of a message carry
- * it (lib/message.h): 1 to NAME_LEN_MAX characters of A-Z a-z 0-9 . _ -
+ * it (lib/format/message.h): 1 to NAME_LEN_MAX characters of A-Z a-z 0-9 . _ -
  * (the alphabet of user names, without their other rules, so that the
  * names of accounts made under older rules stay readable).
  */

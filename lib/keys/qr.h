@@ -100,7 +100,7 @@ int qr_render_text(const char *text, int quiet, int invert, struct sink *out);
  * 1-bit grayscale, black modules on white, scale pixels per module
  * (QR_SCALE_MIN to QR_SCALE_MAX), a quiet zone of 4 modules all round, so
  * the image is (modules + 8) * scale pixels a side. Written atomically
- * (lib/fileio.h), mode 0644 less the umask, replacing an existing file
+ * (lib/base/fileio.h), mode 0644 less the umask, replacing an existing file
  * unless it holds a private key. Returns 0, or 64 (standard output is a
  * terminal), 73, 74 or 70; reported.
  */

@@ -26,7 +26,7 @@
 struct trust;
 
 /* Reads the keyring and opens the replay cache of the client's home.
- * me is my account name (lib/myname.h), or NULL when unknown; own_kid
+ * me is my account name (lib/keys/myname.h), or NULL when unknown; own_kid
  * my identity's key id (the reader's key). Returns 0 or an exit code
  * (reported). */
 int trust_open(const char *me, const char *own_kid, struct trust **out);

@@ -63,7 +63,7 @@ directory_keyring_open(struct client *c, int for_update, struct keyring **k)
 
 	if ((rc = keyring_open(c->home, for_update, k)) != 0)
 		return rc;
-	/* My name as e2e-encrypt signs it (lib/myname.h): the session's,
+	/* My name as e2e-encrypt signs it (lib/keys/myname.h): the session's,
 	 * else the config's. */
 	me = c->have_session ? c->sess.name : c->cfg.name;
 	if (c->cfg.identity != NULL &&

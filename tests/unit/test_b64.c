@@ -1,4 +1,4 @@
-/* Unit tests of lib/b64.c: RFC 4648 vectors and strictness (J10). */
+/* Unit tests of lib/base/b64.c: RFC 4648 vectors and strictness (J10). */
 #include "harness.h"
 
 #include "base/b64.h"

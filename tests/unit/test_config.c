@@ -108,7 +108,7 @@ all_keys_and_layout(void)
 	snprintf(want, sizeof(want), "%s/ca.pem", home);
 	CHECKF(str_is(c.cacert, want), "cacert %s", c.cacert);
 	CHECK(str_is(c.identity, "/abs/me.key"));
-	/* The account name (lib/myname.h checks it): not a path. */
+	/* The account name (lib/keys/myname.h checks it): not a path. */
 	CHECK(str_is(c.name, "alice.smith"));
 	config_free(&c);
 	CHECK(all_null(&c));

@@ -340,7 +340,7 @@ members(void)
 	json_object_set_new(v, "payload", json_string("QUFB"));
 	refused(kind_json(v), "a JWS member");
 	/* A flattened member beside recipients: neither form (the reader,
-	 * lib/jwe.c, refuses it). */
+	 * lib/format/jwe.c, refuses it). */
 	v = base();
 	json_object_set_new(v, "header", json_pack("{s:s}", "kid", kid_bob));
 	refused(kind_json(v), "header beside recipients");

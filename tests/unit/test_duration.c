@@ -1,5 +1,5 @@
 /*
- * cli_parse_duration (lib/cli.c), as e2e-server --name-quarantine takes
+ * cli_parse_duration (lib/base/cli.c), as e2e-server --name-quarantine takes
  * it: seconds, or a number with s, m, h or d; from 0 to a maximum; any
  * other text is a usage error (64) naming the option.
  */

@@ -46,7 +46,7 @@
 #define PATTERN_LEN 1000
 
 /* Key ids as jwcrypto 1.1 computes them (JWK.thumbprint()), not as
- * lib/jwk.c does: the golden files must hold the standard kids. */
+ * lib/format/jwk.c does: the golden files must hold the standard kids. */
 #define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
 #define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
 #define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the proofs of possession (lib/keyproof.c, catalogue I1):
+ * Unit tests of the proofs of possession (lib/format/keyproof.c, catalogue I1):
  * the server URL's normal form, a proof made and checked, and each way a
  * proof is refused with its own result: made with another key, for
  * another key, for another user or account id, for another server, too

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the message layer (lib/message.c) and the parts it is
+ * Unit tests of the message layer (lib/format/message.c) and the parts it is
  * made of: round trips, the fields of struct message, wrong keys,
  * --verify (E1, E2, E6), the aud check against surreptitious forwarding
  * (E3), the signed names and --verify NAME (I2), keys embedded in the signed header (J5), the content key length

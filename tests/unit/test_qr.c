@@ -1,5 +1,5 @@
 /*
- * A public key as a QR code (lib/qr.c), for `e2e-keys qr` and `e2e-keys
+ * A public key as a QR code (lib/keys/qr.c), for `e2e-keys qr` and `e2e-keys
  * import`. The text "e2e-key:v1:NAME:KID:SPKI" round-trips for real keys,
  * with and without a name, with zbarimg's "QR-Code:" prefix and one final
  * newline; every part is checked on the way back and every refusal has a

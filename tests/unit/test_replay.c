@@ -1,5 +1,5 @@
 /*
- * The replay cache of e2e-decrypt's stream mode (lib/replay.c, E4):
+ * The replay cache of e2e-decrypt's stream mode (lib/keys/replay.c, E4):
  * HOME/replay.log, lines "SENDER JTI IAT", remembered across runs within
  * the iat window; what a kill, garbage or another process can leave in
  * the file is written here by hand and read back.

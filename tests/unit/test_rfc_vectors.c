@@ -338,7 +338,7 @@ expect_refused(const char *what, const json_t *obj, const char *needle)
 	free(ct);
 }
 
-/* The reasons jwe_decrypt gives for a refused "alg" or "enc" (lib/jwe.c
+/* The reasons jwe_decrypt gives for a refused "alg" or "enc" (lib/format/jwe.c
  * check_header), quoting the name: "RSA-OAEP" must not match on
  * "RSA-OAEP-256" in the rest of the sentence. */
 static const char *

@@ -1,5 +1,5 @@
 /*
- * Safety numbers (lib/safety.c), shown by "e2e-keys show NAME" so that
+ * Safety numbers (lib/keys/safety.c), shown by "e2e-keys show NAME" so that
  * two users can check each other's keys (E5): a known answer, symmetry,
  * what changes the number and what does not, the format, the refusals.
  */

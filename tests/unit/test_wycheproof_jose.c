@@ -1,6 +1,6 @@
 /*
- * Wycheproof JOSE vectors against the envelope reader (lib/jwe.c) and
- * the inner signature (lib/jws.c): K17 (RSA-OAEP-256 + A256CBC-HS512),
+ * Wycheproof JOSE vectors against the envelope reader (lib/format/jwe.c) and
+ * the inner signature (lib/format/jws.c): K17 (RSA-OAEP-256 + A256CBC-HS512),
  * J1 (alg none), J2 (only RSA-OAEP-256, refused before any RSA
  * operation), J4 (HS256 never verifies), J10 (strict base64url), J17
  * (PS256 only). See ../shared/SECURITY-TESTS.md section 2.
@@ -466,7 +466,7 @@ b64_alphabet(char c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-/* RFC 7515's base64url, decided here rather than by lib/b64.c so the
+/* RFC 7515's base64url, decided here rather than by lib/base/b64.c so the
  * expectation does not move with the code under test: the URL alphabet
  * only, no padding, and zero unused bits in the last character. */
 static int

@@ -1,5 +1,5 @@
 /*
- * Wycheproof RSA vectors against lib/rsa.c: RSA-OAEP-256 unwrap of the
+ * Wycheproof RSA vectors against lib/format/rsa.c: RSA-OAEP-256 unwrap of the
  * content key (J3) and PS256 verification with the salt pinned to 32
  * (J17). See ../shared/SECURITY-TESTS.md section 2.
  */
