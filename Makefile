@@ -25,9 +25,9 @@ NET_TOOLS = e2e-account e2e-send e2e-recv e2e-keys
 # The crypto tools: libe2e.a alone, nothing of lib/net or lib/server.
 CRYPTO_TOOLS = $(filter-out e2e-server $(NET_TOOLS),$(TOOLS))
 
-# The library's layers (lib/README.md): every tool links them, as
-# libe2e.a. base/ may include only base/, format/ base/ and format/,
-# keys/ all three; scripts/lint.sh checks it.
+# The library's layers (lib/README.md): base, format and keys make
+# libe2e.a, which every tool links. Which folder may include which is
+# checked by scripts/lint.sh.
 LIB_DIRS = lib/base lib/format lib/keys
 LIB_SRCS = $(wildcard $(LIB_DIRS:%=%/*.c))
 # The server's modules: only e2e-server links them and their libraries.
