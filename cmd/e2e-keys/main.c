@@ -19,7 +19,6 @@
 #include "base/passphrase.h"
 #include "base/term.h"
 #include "format/keyfile.h"
-#include "keys/contacts.h"
 #include "keys/keyring.h"
 #include "keys/qr.h"
 #include "keys/safety.h"
