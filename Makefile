@@ -22,18 +22,19 @@ TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server e2e-account e2e-send \
 	e2e-recv e2e-keys
 # The client tools that talk to the server (libcurl): lib/net/.
 NET_TOOLS = e2e-account e2e-send e2e-recv e2e-keys
+# The crypto tools: libe2e.a alone, nothing of lib/net or lib/server.
+CRYPTO_TOOLS = $(filter-out e2e-server $(NET_TOOLS),$(TOOLS))
 
-LIB_SRCS = $(wildcard lib/*.c)
-LIB_HDRS = $(wildcard lib/*.h)
+# The library's layers (lib/README.md): base, format and keys make
+# libe2e.a, which every tool links. Which folder may include which is
+# checked by scripts/lint.sh.
+LIB_DIRS = lib/base lib/format lib/keys
+LIB_SRCS = $(wildcard $(LIB_DIRS:%=%/*.c))
 # The server's modules: only e2e-server links them and their libraries.
 SERVER_SRCS = $(wildcard lib/server/*.c)
-SERVER_HDRS = $(wildcard lib/server/*.h)
 # The client's network modules: only the client tools link them and curl.
 NET_SRCS = $(wildcard lib/net/*.c)
-NET_HDRS = $(wildcard lib/net/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
-# test_srv_*.c test the server's modules and link its libraries.
-SRV_UNIT_SRCS = $(wildcard tests/unit/test_srv_*.c)
 
 CRYPTO_PKGS = libcrypto jansson
 
@@ -43,7 +44,7 @@ endif
 
 SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
 NET_PKGS = libcurl
-# QR codes (lib/qr.c): e2e-keys and the unit tests only.
+# QR codes (lib/keys/qr.c): e2e-keys and the unit tests only.
 QR_PKGS = libqrencode libpng
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CRYPTO_PKGS) 2>/dev/null)
@@ -94,12 +95,12 @@ TEST_LIB = $(BUILD)/test/libe2e-test.a
 LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 SERVER_LIB = $(BUILD)/libe2e-server.a
 NET_LIB = $(BUILD)/libe2e-net.a
-NET_OBJS = $(NET_SRCS:lib/net/%.c=$(BUILD)/lib/net/%.o)
-SERVER_OBJS = $(SERVER_SRCS:lib/server/%.c=$(BUILD)/lib/server/%.o)
+NET_OBJS = $(NET_SRCS:lib/%.c=$(BUILD)/lib/%.o)
+SERVER_OBJS = $(SERVER_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SERVER_LIB = $(BUILD)/test/libe2e-server-test.a
-TEST_SERVER_OBJS = $(SERVER_SRCS:lib/server/%.c=$(BUILD)/test/lib/server/%.o)
+TEST_SERVER_OBJS = $(SERVER_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 # Each fuzz target also builds as a plain program that replays its
 # committed corpus (tests/fuzz/corpus/<target>/), run with the unit tests.
@@ -107,77 +108,87 @@ FUZZ_REPLAY_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 FUZZ_SECONDS ?= 60
 TOOL_BINS = $(TOOLS:%=$(BIN)/%)
 
+# Dependencies on headers: the compiler writes, beside each object, the
+# headers it read (-MMD), so a header's change rebuilds exactly what
+# includes it; -MP keeps a removed header from stopping make. A program
+# compiled and linked in one step writes them to $(BUILD)/dep/.
+DEPFLAGS = -MMD -MP
+LINKDEPS = $(DEPFLAGS) -MF $(BUILD)/dep/$(@F).d -MT $@
+
 .PHONY: all check unit bats sanitize bench bench-server deps install \
 	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS)
 
-$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
+# libe2e.a: base, format, keys.
+$(BUILD)/lib/%.o: lib/%.c Makefile
 	@mkdir -p $(@D)
 	$(msg) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
-
-$(BUILD)/lib/server/%.o: lib/server/%.c $(LIB_HDRS) $(SERVER_HDRS) Makefile
-	@mkdir -p $(@D)
-	$(msg) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/server $(SERVER_CFLAGS) -c -o $@ $<
-
-$(SERVER_LIB): $(SERVER_OBJS)
-	@mkdir -p $(@D)
-	$(msg) AR $@
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(BIN)/e2e-server: cmd/e2e-server/main.c $(SERVER_LIB) $(LIB) $(LIB_HDRS) \
-		$(SERVER_HDRS)
-	@mkdir -p $(@D)
-	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/server $(ALL_LDFLAGS) -o $@ $< \
-		$(SERVER_LIB) $(LIB) $(SERVER_LIBS) $(TOOL_LIBS)
-
-$(BUILD)/lib/net/%.o: lib/net/%.c $(LIB_HDRS) $(NET_HDRS) Makefile
-	@mkdir -p $(@D)
-	$(msg) CC $<
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(NET_CFLAGS) -c -o $@ $<
-
-$(NET_LIB): $(NET_OBJS)
-	@mkdir -p $(@D)
-	$(msg) AR $@
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB) \
-		$(LIB_HDRS) $(NET_HDRS)
-	@mkdir -p $(@D)
-	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/net $(ALL_LDFLAGS) -o $@ $< \
-		$(NET_LIB) $(LIB) $(NET_LIBS) $(if $(filter %/e2e-keys,$@),\
-		$(QR_LIBS)) $(TOOL_LIBS)
-
-$(BUILD)/test/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
-	@mkdir -p $(@D)
-	$(msg) CC-TEST $<
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(msg) AR $@
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# libe2e-server.a, for e2e-server (and its unit tests) only.
+$(BUILD)/lib/server/%.o: lib/server/%.c Makefile
+	@mkdir -p $(@D)
+	$(msg) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(SERVER_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(SERVER_LIB): $(SERVER_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# libe2e-net.a, for the network tools only.
+$(BUILD)/lib/net/%.o: lib/net/%.c Makefile
+	@mkdir -p $(@D)
+	$(msg) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(NET_LIB): $(NET_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# The tools: each links one set of libraries.
+$(CRYPTO_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LINKDEPS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
+		$(TOOL_LIBS)
+
+$(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) $(LINKDEPS) $(ALL_LDFLAGS) -o $@ \
+		$< $(NET_LIB) $(LIB) $(NET_LIBS) $(if $(filter %/e2e-keys,$@),\
+		$(QR_LIBS)) $(TOOL_LIBS)
+
+$(BIN)/e2e-server: cmd/e2e-server/main.c $(SERVER_LIB) $(LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SERVER_CFLAGS) $(LINKDEPS) $(ALL_LDFLAGS) \
+		-o $@ $< $(SERVER_LIB) $(LIB) $(SERVER_LIBS) $(TOOL_LIBS)
+
+# The test builds: the same sources with the test hooks.
+$(BUILD)/test/lib/%.o: lib/%.c Makefile
+	@mkdir -p $(@D)
+	$(msg) CC-TEST $<
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS $(DEPFLAGS) -c -o $@ $<
+
 $(TEST_LIB): $(TEST_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(msg) AR $@
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN)/%: cmd/%/main.c $(LIB) $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(TOOL_LIBS)
-
-$(BUILD)/test/lib/server/%.o: lib/server/%.c $(LIB_HDRS) $(SERVER_HDRS) \
-		Makefile
+$(BUILD)/test/lib/server/%.o: lib/server/%.c Makefile
 	@mkdir -p $(@D)
 	$(msg) CC-TEST $<
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Ilib/server $(SERVER_CFLAGS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS $(SERVER_CFLAGS) $(DEPFLAGS) \
 		-c -o $@ $<
 
 $(TEST_SERVER_LIB): $(TEST_SERVER_OBJS)
@@ -185,36 +196,41 @@ $(TEST_SERVER_LIB): $(TEST_SERVER_OBJS)
 	$(msg) AR $@
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/harness.h \
-		$(TEST_SERVER_LIB) $(TEST_LIB)
-	@mkdir -p $(@D)
+# test_srv_*.c test the server's modules and link its libraries.
+$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c $(TEST_SERVER_LIB) \
+		$(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/server \
-		$(SERVER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_SERVER_LIB) \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(SERVER_CFLAGS) \
+		$(LINKDEPS) $(ALL_LDFLAGS) -o $@ $< $(TEST_SERVER_LIB) \
 		$(TEST_LIB) $(SERVER_LIBS) $(PKG_LIBS)
 
 # test_net_*.c test the client's modules and link libcurl.
-$(BUILD)/tests/test_net_%: tests/unit/test_net_%.c tests/unit/harness.h \
-		$(NET_LIB) $(TEST_LIB)
-	@mkdir -p $(@D)
+$(BUILD)/tests/test_net_%: tests/unit/test_net_%.c $(NET_LIB) $(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit -Ilib/net \
-		$(NET_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(TEST_LIB) \
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(NET_CFLAGS) \
+		$(LINKDEPS) $(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(TEST_LIB) \
 		$(NET_LIBS) $(QR_LIBS) $(PKG_LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/harness.h $(TEST_LIB)
-	@mkdir -p $(@D)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
 	$(msg) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(ALL_LDFLAGS) \
-		-o $@ $< $(TEST_LIB) $(QR_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/unit $(LINKDEPS) \
+		$(ALL_LDFLAGS) -o $@ $< $(TEST_LIB) $(QR_LIBS) $(PKG_LIBS)
 
+# Two sources in one command write one dependency file, the last's: the
+# target's source comes last, replay.c and fuzz.h are named here.
 $(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		tests/fuzz/fuzz.h $(LIB)
-	@mkdir -p $(@D)
+	@mkdir -p $(@D) $(BUILD)/dep
 	$(msg) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz \
-		-DCORPUS='"tests/fuzz/corpus/$*"' $(ALL_LDFLAGS) -o $@ $< \
-		tests/fuzz/replay.c $(LIB) $(QR_LIBS) $(PKG_LIBS)
+		-DCORPUS='"tests/fuzz/corpus/$*"' $(LINKDEPS) $(ALL_LDFLAGS) \
+		-o $@ tests/fuzz/replay.c $< $(LIB) $(QR_LIBS) $(PKG_LIBS)
+
+-include $(wildcard $(BUILD)/lib/*/*.d $(BUILD)/test/lib/*/*.d \
+	$(BUILD)/dep/*.d)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)

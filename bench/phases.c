@@ -26,15 +26,15 @@
 
 #include <openssl/crypto.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "message.h"
-#include "rsa.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/rsa.h"
 
 #define MSG_LEN 1024
 

@@ -10,8 +10,8 @@ libsqlite3-dev libjwt-dev libcrypt-dev libcurl4-openssl-dev libqrencode-dev
 libpng-dev"
 # Tests and benchmarks only.
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
-python3-cryptography python3-bcrypt age hyperfine clang curl sqlite3 wrk
-nginx-light microsocks zbar-tools"
+python3-cryptography python3-bcrypt age hyperfine clang clang-format curl
+sqlite3 wrk nginx-light microsocks zbar-tools"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -1,17 +1,113 @@
 #!/bin/sh
-# Calls that have no place in this code base (STYLE.md): unbounded copies
-# and formats, and number parsers that cannot report errors. Tags and
-# MACs are compared only with CRYPTO_memcmp (J12, T7).
+# make lint: the checks a compiler does not make (STYLE.md 13).
+#   1. banned calls: unbounded copies and formats, number parsers that
+#      cannot report errors; tags and MACs compared only with
+#      CRYPTO_memcmp (J12, T7);
+#   2. the layers (lib/README.md): every include of the project's names
+#      its folder, and each file includes only the layers it may;
+#   3. the style of .clang-format, without its line wrapping
+#      (scripts/style.py says what is checked and what is not);
+#   4. no file has more lines over 80 columns than scripts/long-lines
+#      allows it (the lines written before the limit was checked).
+# Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
+# LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
+cd "${1:-$(dirname "$0")/..}" || exit 2
 status=0
+fail() {
+	echo "lint: $*" >&2
+	status=1
+}
+
+# Every C file of the project, by where it lives.
+LIB=$(ls lib/*/*.c lib/*/*.h)
+CMD=$(ls cmd/*/*.c)
+TESTS=$(ls tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
+BENCH=$(ls bench/*.c bench/*.h)
+
+# 1. Banned calls.
+# shellcheck disable=SC2086
 if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atoll|strtok)\s*\(' \
-    lib/*.c lib/*.h lib/server/*.c lib/server/*.h cmd/*/*.c; then
-	echo "lint: banned call above (use snprintf, strtol, ...)" >&2
-	status=1
+    $LIB $CMD; then
+	fail "banned call above (use snprintf, strtol, ...)"
 fi
+# shellcheck disable=SC2086
 if grep -nE '(^|[^_])(memcmp|strcmp|strncmp)\s*\([^;]*\b(tag|mac|hmac|digest|sig)\b' \
-    lib/*.c lib/server/*.c cmd/*/*.c; then
-	echo "lint: a tag or MAC compared without CRYPTO_memcmp" >&2
-	status=1
+    $LIB $CMD; then
+	fail "a tag or MAC compared without CRYPTO_memcmp"
 fi
+
+# 2. The layers. layers FILE: the folders of lib/ that FILE may include.
+# The tools follow the Makefile's link sets: the crypto tools link
+# libe2e.a alone, the network tools (NET_TOOLS) add lib/net, e2e-server
+# adds lib/server. The server never reads a user's keys (lib/keys).
+layers() {
+	case "$1" in
+	lib/base/*) echo "base" ;;
+	lib/format/*) echo "base format" ;;
+	lib/keys/*) echo "base format keys" ;;
+	lib/net/*) echo "base format keys net" ;;
+	lib/server/*) echo "base format server" ;;
+	cmd/e2e-server/*) echo "base format server" ;;
+	cmd/e2e-account/* | cmd/e2e-send/* | cmd/e2e-recv/* | cmd/e2e-keys/*)
+		echo "base format keys net" ;;
+	cmd/*) echo "base format keys" ;;
+	tests/unit/test_srv_*) echo "base format server" ;;
+	tests/unit/test_net_*) echo "base format keys net" ;;
+	*) echo "base format keys" ;;
+	esac
+}
+layered=0
+for f in $LIB $CMD $TESTS $BENCH; do
+	awk -v file="$f" -v allowed=" $(layers "$f") " \
+	    -v dir="$(dirname "$f")" '
+	/^[ \t]*#[ \t]*include[ \t]*"/ {
+		inc = $0
+		sub(/^[^"]*"/, "", inc)
+		sub(/".*/, "", inc)
+		if (inc !~ /\//) {
+			# A header of its own folder, outside lib/ (harness.h).
+			if (file ~ /^lib\// ||
+			    (getline junk < (dir "/" inc)) < 0) {
+				printf "%s:%d: #include \"%s\" names no " \
+				    "folder of lib/\n", file, FNR, inc
+				bad = 1
+			}
+			next
+		}
+		layer = inc
+		sub(/\/.*/, "", layer)
+		if (index(allowed, " " layer " ") == 0) {
+			printf "%s:%d: #include \"%s\": may include only" \
+			    " %s\n", file, FNR, inc, allowed
+			bad = 1
+		}
+	}
+	END { exit bad }' "$f" || layered=1
+done
+[ "$layered" -eq 0 ] || fail "includes above break the layers (lib/README.md)"
+
+# 3. The style.
+if [ "${LINT_STYLE:-1}" = 0 ]; then
+	:
+elif ! command -v clang-format >/dev/null 2>&1; then
+	fail "clang-format not found (make deps)"
+else
+	# shellcheck disable=SC2086
+	python3 scripts/style.py $LIB $CMD $TESTS $BENCH ||
+	    fail "style differences above (.clang-format; scripts/style.py)"
+fi
+
+# 4. Lines over 80 columns (a tab is 8), at most as many as allowed.
+for f in $LIB $CMD $TESTS $BENCH; do
+	n=$(expand "$f" | awk 'length($0) > 80 { n++ } END { print n + 0 }')
+	max=$(awk -v f="$f" '$2 == f { print $1 }' scripts/long-lines)
+	if [ "$n" -gt "${max:-0}" ]; then
+		expand "$f" | awk -v f="$f" \
+		    'length($0) > 80 { printf "%s:%d: %d columns\n", f, NR, length($0) }'
+		fail "$f: $n lines over 80 columns, ${max:-0} allowed" \
+		    "(scripts/long-lines)"
+	fi
+done
+
 [ "$status" -eq 0 ] && echo "lint: ok"
 exit "$status"

@@ -8,15 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
-#include "buf.h"
-#include "cli.h"
-#include "client.h"
-#include "directory.h"
-#include "keyfile.h"
-#include "err.h"
-#include "names.h"
-#include "passphrase.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/names.h"
+#include "base/passphrase.h"
+#include "format/keyfile.h"
+#include "net/api.h"
+#include "net/client.h"
+#include "net/directory.h"
 
 static void
 usage(FILE *f)

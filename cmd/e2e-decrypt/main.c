@@ -11,21 +11,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "contacts.h"
-#include "home.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "inbox.h"
-#include "jwk.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "message.h"
-#include "myname.h"
-#include "seed.h"
-#include "term.h"
-#include "trust.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/records.h"
+#include "format/seed.h"
+#include "keys/contacts.h"
+#include "keys/myname.h"
+#include "keys/trust.h"
 
 static void
 usage(FILE *f)
@@ -178,7 +179,8 @@ one_record(const struct open_opts *given, struct trust *t,
 	 * for the record's sender. */
 	if (oo.verify == NULL && oo.signer_key == NULL)
 		trust_prepare(t, r.from, &oo);
-	if ((rc = record_open(&oo, &r, &m)) != 0) {
+	if ((rc = message_open_text(&oo, r.envelope, r.envelope_len,
+	    &m)) != 0) {
 		err_error("message %s from %s: %s", id, from,
 		    m.error[0] != '\0' ? m.error : "internal error");
 		if (m.hint[0] != '\0')
@@ -221,8 +223,8 @@ out:
  * standard output fails or the exit code of a read error.
  */
 static int
-decrypt_stream(struct inbox *in, const struct open_opts *oo, const char *me,
-    int have_line, const char *line, size_t len)
+decrypt_stream(struct record_reader *in, const struct open_opts *oo,
+    const char *me, int have_line, const char *line, size_t len)
 {
 	struct trust *t;
 	int rc, failed = 0, internal = 0;
@@ -234,14 +236,14 @@ decrypt_stream(struct inbox *in, const struct open_opts *oo, const char *me,
 
 	for (;;) {
 		if (!have_line) {
-			rc = inbox_read_line(in, &line, &len);
-			if (rc == INBOX_EOF)
+			rc = record_read_line(in, &line, &len);
+			if (rc == RECORD_READ_EOF)
 				break;
-			if (rc == INBOX_ERROR) {
+			if (rc == RECORD_READ_ERROR) {
 				trust_close(t);
 				return in->rc;
 			}
-			if (rc == INBOX_TOO_LONG) {
+			if (rc == RECORD_READ_TOO_LONG) {
 				err_error("line %llu: longer than the limit of "
 				    "%zu bytes (--max-size): skipped",
 				    in->lineno, in->max);
@@ -310,7 +312,7 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
 	struct message m;
-	struct inbox in;
+	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
 	struct buf utf8 = BUF_SECRET_INIT;
 	EVP_PKEY *key = NULL, *vkey = NULL;
@@ -326,8 +328,8 @@ main(int argc, char **argv)
 	size_t len = 0;
 
 	cli_start(argv[0]);
-	/* The session file, read for my name (lib/myname.h), holds a token:
-	 * what jansson frees is wiped. Before any other jansson call. */
+	/* The session file, read for my name (lib/keys/myname.h), holds a
+	 * token: what jansson frees is wiped. Before any other jansson call. */
 	jsonio_wipe_on_free();
 	memset(&m, 0, sizeof(m));
 	memset(&signer, 0, sizeof(signer));
@@ -395,7 +397,7 @@ main(int argc, char **argv)
 		return cli_usage_error("more than one input FILE");
 	if (key_path == NULL) {
 		/* The identity of the client's config file. */
-		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
 			return rc;
 		if (rc < 0) {
 			err_error("no private key");
@@ -450,7 +452,8 @@ main(int argc, char **argv)
 	oo.verify_kid = vkey ? vkid : NULL;
 	oo.verify_name = signer.n > 0 && signer.name[0] != '\0' ?
 	    signer.name : NULL;
-	if ((rc = inbox_open(&in, argc == 1 ? argv[0] : NULL, max)) != 0)
+	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
+	    max)) != 0)
 		goto out;
 	/*
 	 * The first line that is not blank says which mode: a record starts
@@ -459,12 +462,12 @@ main(int argc, char **argv)
 	 */
 	if (!stream) {
 		in.keep = 1;
-		first = inbox_read_line(&in, &line, &len);
-		if (first == INBOX_ERROR) {
+		first = record_read_line(&in, &line, &len);
+		if (first == RECORD_READ_ERROR) {
 			rc = in.rc;
 			goto out;
 		}
-		stream = first == INBOX_LINE && inbox_is_record(line, len);
+		stream = first == RECORD_READ_LINE && record_sniff(line, len);
 		in.keep = 0;
 		if (stream && out_path != NULL) {
 			rc = stream_refuses_output();
@@ -479,7 +482,7 @@ main(int argc, char **argv)
 		    line != NULL, line, len);
 		goto out;
 	}
-	if ((rc = inbox_read_all(&in, &text, &len)) != 0)
+	if ((rc = record_read_all(&in, &text, &len)) != 0)
 		goto out;
 	if ((rc = message_open_text(&oo, text, len, &m)) != 0) {
 		if (m.error[0] != '\0')
@@ -511,6 +514,6 @@ out:
 	message_free(&m);
 	EVP_PKEY_free(key);
 	contact_free(&signer);
-	inbox_close(&in);
+	record_reader_close(&in);
 	return rc;
 }

@@ -6,19 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "contacts.h"
-#include "home.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "message.h"
-#include "myname.h"
-#include "seed.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
+#include "format/seed.h"
+#include "keys/contacts.h"
+#include "keys/myname.h"
 
 /* Plaintext cap: its signed envelope must stay under e2e-decrypt's
  * default input cap (256 MiB; signing and encoding grow it ~1.78x). */
@@ -125,8 +126,8 @@ main(int argc, char **argv)
 	int file_recipient = 0, binary = 0;
 
 	cli_start(argv[0]);
-	/* The session file, read for my name (lib/myname.h), holds a token:
-	 * what jansson frees is wiped. Before any other jansson call. */
+	/* The session file, read for my name (lib/keys/myname.h), holds a
+	 * token: what jansson frees is wiped. Before any other jansson call. */
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&ct, 0, sizeof(ct));
@@ -225,7 +226,7 @@ main(int argc, char **argv)
 	/* Signed by default with the identity of the client's config file
 	 * (never in the seed format, which cannot carry a signature). */
 	if (signer == NULL && !no_sign && so.enc != NULL) {
-		if ((rc = contact_identity(identity, sizeof(identity))) > 0)
+		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
 			return rc;
 		if (rc == 0)
 			signer = identity;

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "passphrase.h"
-#include "rsa.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/passphrase.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/rsa.h"
 
 static void
 usage(FILE *f)
@@ -134,7 +134,7 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	const char *output = NULL;
 	unsigned bits = 2048;
-	int c, protect = 0, force = 0, public = 0, rc;
+	int c, protect = 0, force = 0, show_pub = 0, rc;
 	int seen_o = 0, seen_b = 0, seen_P = 0;
 
 	cli_start(argv[0]);
@@ -173,7 +173,7 @@ main(int argc, char **argv)
 			force = 1;
 			break;
 		case 'y':
-			public = 1;
+			show_pub = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -188,7 +188,7 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	if (public) {
+	if (show_pub) {
 		if (output != NULL || protect || seen_b || force)
 			return cli_usage_error("-y cannot be used with -o, -p, "
 			    "--bits or --force");
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 	}
 	if ((rc = crypto_init()) != 0)
 		return rc;
-	if (public)
+	if (show_pub)
 		return show_public(argc == 1 ? argv[0] : NULL, &ps);
 	return generate(output, bits, protect, &ps, force);
 }

@@ -10,22 +10,21 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "buf.h"
-#include "cli.h"
-#include "client.h"
-#include "contacts.h"
-#include "directory.h"
-#include "err.h"
-#include "fileio.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "keyring.h"
-#include "names.h"
-#include "passphrase.h"
-#include "qr.h"
-#include "safety.h"
-#include "term.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "base/passphrase.h"
+#include "base/term.h"
+#include "format/keyfile.h"
+#include "keys/keyring.h"
+#include "keys/qr.h"
+#include "keys/safety.h"
+#include "net/api.h"
+#include "net/client.h"
+#include "net/directory.h"
 
 static void
 usage(FILE *f)

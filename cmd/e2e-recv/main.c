@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "client.h"
-#include "err.h"
-#include "names.h"
-#include "receive.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/names.h"
+#include "net/client.h"
+#include "net/receive.h"
 
 static volatile sig_atomic_t stop;
 

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "cli.h"
-#include "client.h"
-#include "envelope.h"
-#include "err.h"
-#include "fileio.h"
-#include "names.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/names.h"
+#include "format/detect.h"
+#include "net/api.h"
+#include "net/client.h"
 
 #define SEND_DEFAULT_MAX ((size_t)64 << 20)
 
@@ -119,7 +119,7 @@ main(int argc, char **argv)
 	    &in)) != 0)
 		goto out;
 	len = in.len;
-	if (envelope_kind((const char *)in.p, len, why, sizeof(why)) ==
+	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
 	    ENVELOPE_NONE) {
 		err_error("the input is not an envelope (%s); nothing sent",
 		    why);

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "keyproof.h"
-#include "server.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/keyproof.h"
+#include "server/server.h"
 
 /* --trusted-proxy and --metrics-allow, each. */
 #define NETS_MAX 64

@@ -1,9 +1,9 @@
 /* api.c - the server's routes (see api.h). */
-#include "api.h"
-#include "buf.h"
-#include "err.h"
-#include "jsonio.h"
-#include "term.h"
+#include "net/api.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
 
 #include <stdio.h>
 #include <stdlib.h>

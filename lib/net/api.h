@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "client.h"
-#include "names.h"
+#include "base/names.h"
+#include "net/client.h"
 
 /* POST /users/signup. */
 int api_signup(struct client *c, const char *name, const char *password,

@@ -1,9 +1,9 @@
 /* client.c - what the client tools share (see client.h). */
-#include "client.h"
-#include "cli.h"
-#include "err.h"
-#include "jsonio.h"
-#include "term.h"
+#include "net/client.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "home.h"
-#include "http.h"
-#include "session.h"
+#include "base/config.h"
+#include "base/home.h"
+#include "net/http.h"
+#include "net/session.h"
 
 enum {
 	CLIENT_OPT_SERVER = 0x1000,

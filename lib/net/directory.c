@@ -1,13 +1,13 @@
 /* directory.c - publishing and fetching keys (see directory.h). */
-#include "directory.h"
-#include "api.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
-#include "jsonio.h"
-#include "keyfile.h"
-#include "keyproof.h"
-#include "term.h"
+#include "net/directory.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
+#include "net/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ directory_keyring_open(struct client *c, int for_update, struct keyring **k)
 
 	if ((rc = keyring_open(c->home, for_update, k)) != 0)
 		return rc;
-	/* My name as e2e-encrypt signs it (lib/myname.h): the session's,
+	/* My name as e2e-encrypt signs it (lib/keys/myname.h): the session's,
 	 * else the config's. */
 	me = c->have_session ? c->sess.name : c->cfg.name;
 	if (c->cfg.identity != NULL &&

@@ -6,9 +6,9 @@
 #ifndef E2E_DIRECTORY_H
 #define E2E_DIRECTORY_H
 
-#include "client.h"
-#include "keyring.h"
-#include "passphrase.h"
+#include "base/passphrase.h"
+#include "keys/keyring.h"
+#include "net/client.h"
 
 /*
  * Publishes the public key of the private key priv with its proof of

@@ -1,8 +1,8 @@
 /* http.c - HTTP exchanges with the server on libcurl (see http.h). */
-#include "http.h"
-#include "cli.h"
-#include "err.h"
-#include "term.h"
+#include "net/http.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/term.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 struct http_opts {
 	const char *server;	/* base URL: http(s)://host[:port][/prefix] */

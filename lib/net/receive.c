@@ -1,11 +1,11 @@
 /* receive.c - e2e-recv's loop (see receive.h). */
-#include "receive.h"
-#include "api.h"
-#include "buf.h"
-#include "err.h"
-#include "jsonio.h"
-#include "recvlog.h"
-#include "recvseen.h"
+#include "net/receive.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "net/api.h"
+#include "net/recvlog.h"
+#include "net/recvseen.h"
 
 #include <errno.h>
 #include <stdlib.h>

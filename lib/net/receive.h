@@ -12,7 +12,7 @@
 
 #include <signal.h>
 
-#include "client.h"
+#include "net/client.h"
 
 struct receive_opts {
 	const char *from;	/* only from this user, or NULL */

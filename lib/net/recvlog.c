@@ -1,10 +1,10 @@
 /* recvlog.c - e2e-recv's memory of printed ids (see recvlog.h). */
-#include "recvlog.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
-#include "home.h"
-#include "names.h"
+#include "net/recvlog.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <fcntl.h>

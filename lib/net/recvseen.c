@@ -1,7 +1,7 @@
 /* recvseen.c - what this run of e2e-recv has seen (see recvseen.h). */
-#include "recvseen.h"
-#include "err.h"
-#include "names.h"
+#include "net/recvseen.h"
+#include "base/err.h"
+#include "base/names.h"
 
 #include <stdlib.h>
 #include <string.h>

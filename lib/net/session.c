@@ -1,10 +1,10 @@
 /* session.c - the saved session (see session.h). */
-#include "session.h"
-#include "buf.h"
-#include "err.h"
-#include "fileio.h"
-#include "home.h"
-#include "jsonio.h"
+#include "net/session.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/home.h"
+#include "base/jsonio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "names.h"
+#include "base/names.h"
 
 #define SESSION_TOKEN_MAX 8192
 #define SESSION_URL_MAX 2048

@@ -1,11 +1,11 @@
 /* auth.c - bcrypt passwords and HS256 tokens (see auth.h). */
-#include "auth.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "fileio.h"
-#include "jsonio.h"
+#include "server/auth.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
 
 #include <crypt.h>
 #include <errno.h>

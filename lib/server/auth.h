@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "server/store.h"
 
 #define AUTH_PASSWORD_MAX 1024
 #define AUTH_TOKEN_MAX 4096

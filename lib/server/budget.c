@@ -1,5 +1,5 @@
 /* budget.c - the request-body memory budget (see budget.h). */
-#include "budget.h"
+#include "server/budget.h"
 
 size_t
 budget_signed_in(size_t cap)

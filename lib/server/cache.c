@@ -1,7 +1,7 @@
 /* cache.c - a fixed-size table of recent users (see cache.h). */
-#include "cache.h"
-#include "buf.h"
-#include "crypto.h"
+#include "server/cache.h"
+#include "base/buf.h"
+#include "format/crypto.h"
 
 #include <pthread.h>
 #include <stdlib.h>

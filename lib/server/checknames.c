@@ -4,9 +4,9 @@
  * name from schema 3 on; names taken before are kept, and listed here
  * for the operator, never refused at start-up.
  */
-#include "server.h"
-#include "err.h"
-#include "store.h"
+#include "server/server.h"
+#include "base/err.h"
+#include "server/store.h"
 
 #include <stdio.h>
 #include <unistd.h>

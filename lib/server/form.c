@@ -6,10 +6,10 @@
  * that is not decoded keeps its characters, a value whose decoding fails
  * loses every character above U+00FF to Node's byte fallback.
  */
-#include "form.h"
-#include "buf.h"
-#include "charset.h"
-#include "term.h"
+#include "server/form.h"
+#include "base/buf.h"
+#include "base/charset.h"
+#include "base/term.h"
 
 #include <stdint.h>
 #include <stdio.h>

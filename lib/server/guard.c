@@ -1,8 +1,8 @@
 /* guard.c - the limits of accounts, addresses and mailboxes (see
  * guard.h). */
-#include "guard.h"
-#include "crypto.h"
-#include "err.h"
+#include "server/guard.h"
+#include "base/err.h"
+#include "format/crypto.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #ifndef E2E_GUARD_H
 #define E2E_GUARD_H
 
-#include "srv.h"
+#include "server/httpd.h"
 
 /* Sets up s's guards from s->cfg, once the store is open (the costs of
  * the stored hashes are counted). Returns 0 or an exit code (reported). */

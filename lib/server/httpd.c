@@ -3,16 +3,15 @@
  * limits, one request's life (route, body, token, handler, suspension
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
-#include "srv.h"
-#include "guard.h"
-#include "cli.h"
-#include "crypto.h"
-#include "err.h"
-#include "form.h"
-#include "import.h"
-#include "names.h"
-#include "jsonio.h"
-#include "term.h"
+#include "server/httpd.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "server/form.h"
+#include "server/guard.h"
+#include "server/import.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,12 +123,6 @@ srv_user_by_name(struct server *s, const char *name, struct store_user *u)
 	if (rc == STORE_OK)
 		cache_put(s->cache, gen, key, len + 2, u, now_ms + CACHE_MS);
 	return rc;
-}
-
-int
-srv_valid_name(const char *s, size_t len)
-{
-	return name_valid(s, len);
 }
 
 const char *

@@ -1,12 +1,12 @@
 /* import.c - an original server's users and messages (see import.h). */
-#include "import.h"
-#include "auth.h"
-#include "crypto.h"
-#include "err.h"
-#include "inbox.h"
-#include "jsonio.h"
-#include "names.h"
-#include "term.h"
+#include "server/import.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/records.h"
+#include "server/auth.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -49,9 +49,8 @@ struct job {
 	char to_id[STORE_ID_LEN + 1];
 };
 
-static void
-refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void refuse(struct batch *b, unsigned long long lineno, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
 refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)
@@ -413,7 +412,7 @@ import_file(struct store *s, const char *path, const char *what,
     size_t line_max, size_t max_message)
 {
 	struct batch b;
-	struct inbox in;
+	struct record_reader in;
 	const char *line;
 	char why[200];
 	size_t len;
@@ -424,14 +423,14 @@ import_file(struct store *s, const char *path, const char *what,
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
 	b.path = path;
-	if ((rc = inbox_open(&in, path, line_max)) != 0)
+	if ((rc = record_reader_open(&in, path, line_max)) != 0)
 		goto out;
-	while ((r = inbox_read_line(&in, &line, &len)) != INBOX_EOF) {
-		if (r == INBOX_ERROR) {
+	while ((r = record_read_line(&in, &line, &len)) != RECORD_READ_EOF) {
+		if (r == RECORD_READ_ERROR) {
 			rc = in.rc;
 			break;
 		}
-		if (r == INBOX_TOO_LONG) {
+		if (r == RECORD_READ_TOO_LONG) {
 			refuse(&b, in.lineno, "longer than %zu bytes", line_max);
 			continue;
 		}
@@ -453,7 +452,7 @@ import_file(struct store *s, const char *path, const char *what,
 	    path, b.imported, what, b.already, b.refused,
 	    b.refused > SHOWN_MAX ? " (the first 100 shown)" : "");
 out:
-	inbox_close(&in);
+	record_reader_close(&in);
 	pthread_cond_destroy(&b.cond);
 	pthread_mutex_destroy(&b.lock);
 	return rc;

@@ -27,8 +27,8 @@
 #ifndef E2E_IMPORT_H
 #define E2E_IMPORT_H
 
-#include "server.h"
-#include "store.h"
+#include "server/server.h"
+#include "server/store.h"
 
 /*
  * Imports c->import_users, then c->import_messages (each NULL for

@@ -1,5 +1,5 @@
 /* metrics.c - counters for GET /metrics (see metrics.h). */
-#include "metrics.h"
+#include "server/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -100,8 +100,8 @@ metrics_set_http(struct metrics *m, size_t body_bytes, size_t lingering)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int
-put(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(struct buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 put(struct buf *out, const char *fmt, ...)

@@ -1,6 +1,6 @@
 /* peers.c - client addresses, trusted proxies, per-address counts (see
  * peers.h). */
-#include "peers.h"
+#include "server/peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -122,8 +122,11 @@ mask(struct ipaddr *a, unsigned prefix)
 {
 	unsigned bits = a->family == AF_INET ? 32 : 128, i;
 
+	/* clang-format reads the cast as an operand. */
+	/* clang-format off */
 	for (i = prefix; i < bits; i++)
 		a->b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	/* clang-format on */
 }
 
 int

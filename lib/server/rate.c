@@ -1,6 +1,6 @@
 /* rate.c - token buckets per key (see rate.h). */
-#include "rate.h"
-#include "crypto.h"
+#include "server/rate.h"
+#include "format/crypto.h"
 
 #include <pthread.h>
 #include <stdlib.h>

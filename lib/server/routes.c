@@ -6,14 +6,14 @@
  * token's user, and only that user's messages are listed, taken,
  * acknowledged or deleted (T5).
  */
-#include "srv.h"
-#include "guard.h"
-#include "err.h"
-#include "jsonio.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "keyproof.h"
-#include "names.h"
+#include "server/httpd.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/names.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
+#include "server/guard.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -82,7 +82,7 @@ credentials(struct req *r, const char **name, size_t *name_len,
 		respond_error(r, 400, "\"name\" and \"password\" are needed");
 		return -1;
 	}
-	if (!srv_valid_name(*name, *name_len)) {
+	if (!name_valid(*name, *name_len)) {
 		respond_error(r, 400, "a name is 1 to %d letters, digits, "
 		    "'.', '_' or '-'", STORE_NAME_MAX);
 		return -1;
@@ -871,7 +871,7 @@ h_send(struct req *r)
 		respond_error(r, 400, "\"to\" and \"message\" are needed");
 		return;
 	}
-	if (!srv_valid_name(to, to_len)) {
+	if (!name_valid(to, to_len)) {
 		respond_error(r, 400, "\"to\" is not a valid name");
 		return;
 	}
@@ -939,7 +939,7 @@ h_getmessage(struct req *r)
 	to = req_field(r, "to", &to_len, &bad);
 	if (bad)
 		return;
-	if (from == NULL || !srv_valid_name(from, from_len)) {
+	if (from == NULL || !name_valid(from, from_len)) {
 		respond_error(r, 400, "\"from\" must name a user");
 		return;
 	}
@@ -1111,7 +1111,7 @@ h_list(struct req *r)
 		return;
 	}
 	if (from != NULL) {
-		if (!srv_valid_name(from, strlen(from))) {
+		if (!name_valid(from, strlen(from))) {
 			respond_error(r, 400, "from must name a user");
 			return;
 		}
@@ -1486,7 +1486,7 @@ h_keys_put(struct req *r)
 static void
 h_keys_get(struct req *r)
 {
-	if (!srv_valid_name(r->param, strlen(r->param))) {
+	if (!name_valid(r->param, strlen(r->param))) {
 		respond_error(r, 404, "no such user");
 		return;
 	}

@@ -1,7 +1,7 @@
 /* sockwatch.c - hang-ups of suspended requests and lingering closes (see
  * sockwatch.h). */
-#include "sockwatch.h"
-#include "err.h"
+#include "server/sockwatch.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,9 +1,9 @@
 /* store.c - the storage interface's own part: ids, the writer thread
  * with its group commit (see store.h). */
-#include "store.h"
-#include "crypto.h"
-#include "err.h"
-#include "names.h"
+#include "server/store.h"
+#include "base/err.h"
+#include "base/names.h"
+#include "format/crypto.h"
 
 #include <pthread.h>
 #include <stdlib.h>

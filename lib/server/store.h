@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "names.h"
+#include "base/buf.h"
+#include "base/names.h"
 
 #define STORE_ID_LEN ID_LEN	/* names.h */
 #define STORE_NAME_MAX NAME_LEN_MAX

@@ -7,8 +7,8 @@
  * journal_mode=WAL with synchronous=FULL: a commit is on disk (the WAL
  * is fsynced) before any request it carried is answered.
  */
-#include "store.h"
-#include "err.h"
+#include "server/store.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

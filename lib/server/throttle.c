@@ -1,7 +1,7 @@
 /* throttle.c - failure counters: fixed windows, or exponential backoff
  * (see throttle.h). */
-#include "throttle.h"
-#include "crypto.h"
+#include "server/throttle.h"
+#include "format/crypto.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -82,7 +82,6 @@ throttle_free(struct throttle *t)
 	free(t->e);
 	free(t);
 }
-
 
 static uint64_t
 hash_n(const char *s, size_t max)

@@ -1,6 +1,6 @@
 /* waiters.c - the long-poll registry and its timer (see waiters.h). */
-#include "waiters.h"
-#include "err.h"
+#include "server/waiters.h"
+#include "base/err.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* workers.c - a thread pool with a fair, bounded queue (see workers.h). */
-#include "workers.h"
-#include "err.h"
+#include "server/workers.h"
+#include "base/err.h"
 
 #include <pthread.h>
 #include <stdio.h>

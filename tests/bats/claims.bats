@@ -4,9 +4,9 @@
 # ("aud_names") with the key ids (docs/FORMAT.md section 4); e2e-decrypt
 # shows a stream's message verified only when it is signed by a key
 # pinned for its sender (and for nobody else, and not mine), as from
-# that sender, for me (FORMAT.md section 9.2; lib/trust.c); --verify
+# that sender, for me (FORMAT.md section 9.2; lib/keys/trust.c); --verify
 # NAME checks the signed name; --from and --as say who I am when no
-# session or config does (lib/myname.c).
+# session or config does (lib/keys/myname.c).
 #
 # Catalogue items: I2 (surreptitious forwarding, Davis 2001: B signs
 # for M and C, M forwards the envelope to C or re-encrypts the inner JWS

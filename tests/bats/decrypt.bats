@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # e2e-decrypt: every option and every error path (cmd/e2e-decrypt/main.c,
-# lib/message.c, lib/keyfile.c, lib/fileio.c, lib/passphrase.c). Forged
-# messages are built in Python (cryptography) so that each one fails for
-# exactly one reason; a correctly built one is accepted (the control).
+# lib/format/message.c, lib/format/keyfile.c, lib/base/fileio.c,
+# lib/base/passphrase.c). Forged messages are built in Python
+# (cryptography) so that each one fails for exactly one reason; a
+# correctly built one is accepted (the control).
 
 bats_require_minimum_version 1.5.0
 load helpers

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # e2e-decrypt reading e2e-recv's record lines (issue 4, stream mode):
-# cmd/e2e-decrypt/main.c and lib/inbox.c. Records are built here from
+# cmd/e2e-decrypt/main.c and lib/format/records.c. Records are built here from
 # envelopes made by e2e-encrypt, wrapped as e2e-recv prints them: a JWE
 # as a JSON object (its bytes unchanged), the seed format as a string.
 # Catalogue items: E1 (unsigned never verified), E2 (signed by another

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # e2e-encrypt: every option and every error path (cmd/e2e-encrypt/main.c,
-# lib/keyfile.c, lib/fileio.c, lib/passphrase.c), checked through
-# e2e-decrypt and, independently, through Python (jwcrypto, cryptography).
+# lib/format/keyfile.c, lib/base/fileio.c, lib/base/passphrase.c),
+# checked through e2e-decrypt and, independently, through Python
+# (jwcrypto, cryptography).
 
 bats_require_minimum_version 1.5.0
 load helpers

@@ -147,20 +147,20 @@ EOF
 # J12: tags, MACs and the key commitment are compared in constant time.
 # The unit tests cannot see which compare a function uses, so this reads
 # the source (the Makefile's lint does a wider, looser version).
-@test "J12: lib/aead.c and lib/seed.c compare tags with CRYPTO_memcmp" {
+@test "J12: lib/format/aead.c and lib/format/seed.c compare tags with CRYPTO_memcmp" {
 	local lib="$BATS_TEST_DIRNAME/../../lib"
 	# The compares that must be constant-time are there...
-	grep -q 'CRYPTO_memcmp(full, tag, d->alg->tag_len)' "$lib/aead.c"
-	grep -q 'CRYPTO_memcmp(mac, tag.p, 32)' "$lib/seed.c"
-	grep -q 'CRYPTO_memcmp(commit,' "$lib/jwe.c"
+	grep -q 'CRYPTO_memcmp(full, tag, d->alg->tag_len)' "$lib/format/aead.c"
+	grep -q 'CRYPTO_memcmp(mac, tag.p, 32)' "$lib/format/seed.c"
+	grep -q 'CRYPTO_memcmp(commit,' "$lib/format/jwe.c"
 	# ...and no plain memcmp/strcmp/bcmp on anything secret-derived.
 	run ! grep -nE '(^|[^_A-Za-z])(memcmp|bcmp|strcmp|strncmp)[[:space:]]*\([^;]*(tag|mac|hmac|full|digest|commit|keys|sig)' \
-	    "$lib/aead.c" "$lib/seed.c" "$lib/jwe.c"
+	    "$lib/format/aead.c" "$lib/format/seed.c" "$lib/format/jwe.c"
 	# aead.c needs no plain memcmp at all.
-	run ! grep -nE '(^|[^_A-Za-z])memcmp[[:space:]]*\(' "$lib/aead.c"
+	run ! grep -nE '(^|[^_A-Za-z])memcmp[[:space:]]*\(' "$lib/format/aead.c"
 	# seed.c's plain memcmp calls only look for the "ampersand" and
 	# "plusplus" tokens of seed_unreplace.
-	run grep -nE '(^|[^_A-Za-z])memcmp[[:space:]]*\(' "$lib/seed.c"
+	run grep -nE '(^|[^_A-Za-z])memcmp[[:space:]]*\(' "$lib/format/seed.c"
 	local line
 	while IFS= read -r line; do
 		[[ $line == *'"ampersand"'* || $line == *'"plusplus"'* ]] ||

@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # Who a person is to another (issue 8, items 1, 2, 4 and 5), against a
 # real e2e-server: proofs of possession at PUT /keys and at e2e-keys
-# fetch (lib/keyproof.c, lib/net/directory.c), one key per account (the
+# fetch (lib/format/keyproof.c, lib/net/directory.c), one key per account (the
 # server's 409, the keyring's refusals and e2e-keys list's flags),
-# confusable names at sign-up (lib/names.c) and e2e-server
+# confusable names at sign-up (lib/base/names.c) and e2e-server
 # --check-names, the quarantine of a deleted account's name and keys,
 # messages that record their sender's account, and the migration of a
 # version 2 database.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # e2e-keygen: every option and every error path (cmd/e2e-keygen/main.c,
-# lib/keyfile.c, lib/passphrase.c, lib/fileio.c). The only bats file that
-# generates keys: the others use the committed ones.
+# lib/format/keyfile.c, lib/base/passphrase.c, lib/base/fileio.c). The
+# only bats file that generates keys: the others use the committed ones.
 
 bats_require_minimum_version 1.5.0
 load helpers

@@ -5,7 +5,7 @@
 # accept, import, export, forget, withdraw, qr); e2e-account signup
 # --key; names for -r and --verify, and the identity of the config file,
 # in e2e-encrypt and e2e-decrypt; and what stream mode decides from the
-# keyring and the replay cache (lib/trust.c).
+# keyring and the replay cache (lib/keys/trust.c).
 #
 # Catalogue items: E1 (unsigned never verified), E2 (signer must be
 # pinned for the record's sender: a server that lies about senders, a
@@ -100,7 +100,7 @@ body_kids() {
 print(" ".join(sorted(k["kid"] for k in json.load(sys.stdin)["keys"])))'
 }
 
-# safety NAME_A KIDS_A NAME_B KIDS_B: the safety number of lib/safety.h,
+# safety NAME_A KIDS_A NAME_B KIDS_B: the safety number of lib/keys/safety.h,
 # computed here in Python from its description (KIDS comma-separated).
 safety() {
 	"$PYTHON" - "$@" <<'EOF'

@@ -78,7 +78,7 @@ refused_usage() {
 
 @test "--version and -V print the name and version on stdout" {
 	local want flag
-	want=$(sed -n 's/^#define E2E_VERSION "\(.*\)"$/\1/p' "$SRC/lib/cli.h")
+	want=$(sed -n 's/^#define E2E_VERSION "\(.*\)"$/\1/p' "$SRC/lib/base/cli.h")
 	for flag in --version -V; do
 		run --separate-stderr e2e-server "$flag"
 		assert_success

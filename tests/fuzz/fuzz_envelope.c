@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
 #include "fuzz.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "message.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/message.h"
 
 static EVP_PKEY *key, *verify;
 static char kid[KID_SIZE], vkid[KID_SIZE];

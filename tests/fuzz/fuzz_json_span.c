@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
 #include "fuzz.h"
-#include "jsonio.h"
+#include "base/b64.h"
+#include "base/jsonio.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

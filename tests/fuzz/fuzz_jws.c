@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jws.h"
+#include "format/jws.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

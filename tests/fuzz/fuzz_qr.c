@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "crypto.h"
 #include "fuzz.h"
-#include "jwk.h"
-#include "names.h"
-#include "qr.h"
+#include "base/buf.h"
+#include "base/names.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "keys/qr.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,5 @@
 /*
- * fuzz_record.c - record lines (lib/inbox.c) on arbitrary bytes. The
+ * fuzz_record.c - record lines (lib/format/records.c) on arbitrary bytes. The
  * parser takes an envelope object out of the line by a scan and lets
  * jansson parse the rest, so it must agree with jansson parsing the whole
  * line: whenever the envelope it found parses, the whole line parses to
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
 #include "fuzz.h"
-#include "inbox.h"
-#include "jsonio.h"
+#include "base/b64.h"
+#include "base/jsonio.h"
+#include "format/records.h"
 
 /* The record jansson sees in the whole line, or 0 when it is not one.
  * *msg receives its "message" member (borrowed from v). */
@@ -77,7 +77,7 @@ check_parse(const char *t, size_t size)
 	}
 	/* The mode check sees a record wherever the parser may. */
 	if (rc == 0 && whole != NULL)
-		FUZZ_ASSERT(inbox_is_record(t, size) ||
+		FUZZ_ASSERT(record_sniff(t, size) ||
 		    json_object_get(r.obj, "ciphertext") != NULL ||
 		    json_object_get(r.obj, "protected") != NULL ||
 		    json_object_get(r.obj, "recipients") != NULL);

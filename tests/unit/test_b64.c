@@ -1,7 +1,7 @@
-/* Unit tests of lib/b64.c: RFC 4648 vectors and strictness (J10). */
+/* Unit tests of lib/base/b64.c: RFC 4648 vectors and strictness (J10). */
 #include "harness.h"
 
-#include "b64.h"
+#include "base/b64.h"
 
 static void
 rfc4648_vectors(void)

@@ -5,7 +5,7 @@
  */
 #include "harness.h"
 
-#include "charset.h"
+#include "base/charset.h"
 
 #define R "\xef\xbf\xbd"	/* U+FFFD */
 

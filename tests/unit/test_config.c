@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "config.h"
-#include "err.h"
+#include "base/config.h"
+#include "base/err.h"
 
 static char home[64];
 static char cfg_path[128];
@@ -108,7 +108,7 @@ all_keys_and_layout(void)
 	snprintf(want, sizeof(want), "%s/ca.pem", home);
 	CHECKF(str_is(c.cacert, want), "cacert %s", c.cacert);
 	CHECK(str_is(c.identity, "/abs/me.key"));
-	/* The account name (lib/myname.h checks it): not a path. */
+	/* The account name (lib/keys/myname.h checks it): not a path. */
 	CHECK(str_is(c.name, "alice.smith"));
 	config_free(&c);
 	CHECK(all_null(&c));

@@ -1,12 +1,12 @@
 /*
- * cli_parse_duration (lib/cli.c), as e2e-server --name-quarantine takes
+ * cli_parse_duration (lib/base/cli.c), as e2e-server --name-quarantine takes
  * it: seconds, or a number with s, m, h or d; from 0 to a maximum; any
  * other text is a usage error (64) naming the option.
  */
 #include "harness.h"
 
-#include "cli.h"
-#include "err.h"
+#include "base/cli.h"
+#include "base/err.h"
 
 static void
 durations(void)

@@ -22,16 +22,16 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "aead.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "message.h"
-#include "rsa.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/aead.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/message.h"
+#include "format/rsa.h"
 
 #define GOLDEN_DIR "tests/vectors/golden"
 #define KEY_DIR "tests/vectors/keys"
@@ -46,7 +46,7 @@
 #define PATTERN_LEN 1000
 
 /* Key ids as jwcrypto 1.1 computes them (JWK.thumbprint()), not as
- * lib/jwk.c does: the golden files must hold the standard kids. */
+ * lib/format/jwk.c does: the golden files must hold the standard kids. */
 #define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
 #define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
 #define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the proofs of possession (lib/keyproof.c, catalogue I1):
+ * Unit tests of the proofs of possession (lib/format/keyproof.c, catalogue I1):
  * the server URL's normal form, a proof made and checked, and each way a
  * proof is refused with its own result: made with another key, for
  * another key, for another user or account id, for another server, too
@@ -11,13 +11,13 @@
  */
 #include "harness.h"
 
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwk.h"
-#include "jws.h"
-#include "keyfile.h"
-#include "keyproof.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
 
 #define KEY_DIR "tests/vectors/keys"
 #define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"

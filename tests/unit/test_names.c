@@ -1,12 +1,12 @@
 /*
- * User names and ids (lib/names.c), the same rule for the server, which
+ * User names and ids (lib/base/names.c), the same rule for the server, which
  * enforces it, and the clients, which check before asking: a name is 1
  * to 64 of [A-Za-z0-9._-] (catalogue H4); an id is exactly 26 Crockford
  * base32 digits in upper case, without I, L, O or U.
  */
 #include "harness.h"
 
-#include "names.h"
+#include "base/names.h"
 
 static int
 name_ok(const char *s)

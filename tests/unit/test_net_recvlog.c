@@ -11,8 +11,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "err.h"
-#include "recvlog.h"
+#include "base/err.h"
+#include "net/recvlog.h"
 
 #define USER "01HZX3K4M5N6P7Q8R9S0T1V2W3"
 #define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"

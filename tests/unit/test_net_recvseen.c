@@ -6,8 +6,8 @@
  */
 #include "harness.h"
 
-#include "err.h"
-#include "recvseen.h"
+#include "base/err.h"
+#include "net/recvseen.h"
 
 static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "err.h"
-#include "session.h"
+#include "base/err.h"
+#include "net/session.h"
 
 #define TOKEN "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMUgifQ.c2lnLV9zaWc"
 #define USER_ID "01HZX3K4M5N6P7Q8R9S0T1V2W3"

@@ -1,5 +1,5 @@
 /*
- * A public key as a QR code (lib/qr.c), for `e2e-keys qr` and `e2e-keys
+ * A public key as a QR code (lib/keys/qr.c), for `e2e-keys qr` and `e2e-keys
  * import`. The text "e2e-key:v1:NAME:KID:SPKI" round-trips for real keys,
  * with and without a name, with zbarimg's "QR-Code:" prefix and one final
  * newline; every part is checked on the way back and every refusal has a
@@ -32,13 +32,13 @@
 #include <png.h>
 #include <qrencode.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "err.h"
-#include "jwk.h"
-#include "keyfile.h"
-#include "qr.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "keys/qr.h"
 
 #define KEY_DIR "tests/vectors/keys"
 #define ZBARIMG "/usr/bin/zbarimg"
@@ -1049,7 +1049,10 @@ paint_terminal(const struct buf *r, int fg, int bg, const char *path)
 {
 	enum { S = 4, M = 3, MAXW = 256 };
 	const char *line = (const char *)r->p, *end = line + r->len;
+	/* clang-format reads a C++ cast here. */
+	/* clang-format off */
 	int (*grid)[MAXW] = calloc(MAXW, sizeof(*grid));
+	/* clang-format on */
 	int w = 0, h = 0, n, x, y, rc = -1;
 	unsigned char *px = NULL;
 	png_image img;

@@ -1,5 +1,5 @@
 /*
- * The replay cache of e2e-decrypt's stream mode (lib/replay.c, E4):
+ * The replay cache of e2e-decrypt's stream mode (lib/keys/replay.c, E4):
  * HOME/replay.log, lines "SENDER JTI IAT", remembered across runs within
  * the iat window; what a kill, garbage or another process can leave in
  * the file is written here by hand and read back.
@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "err.h"
-#include "replay.h"
+#include "base/err.h"
+#include "keys/replay.h"
 
 #define NOW ((int64_t)1700000000)
 #define WIN ((int64_t)REPLAY_WINDOW_DEFAULT)

@@ -20,15 +20,15 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
-#include "aead.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "rsa.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/aead.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/rsa.h"
 
 #define VEC_DIR "tests/vectors/rfc/"
 
@@ -338,7 +338,7 @@ expect_refused(const char *what, const json_t *obj, const char *needle)
 	free(ct);
 }
 
-/* The reasons jwe_decrypt gives for a refused "alg" or "enc" (lib/jwe.c
+/* The reasons jwe_decrypt gives for a refused "alg" or "enc" (lib/format/jwe.c
  * check_header), quoting the name: "RSA-OAEP" must not match on
  * "RSA-OAEP-256" in the rest of the sentence. */
 static const char *

@@ -1,5 +1,5 @@
 /*
- * Safety numbers (lib/safety.c), shown by "e2e-keys show NAME" so that
+ * Safety numbers (lib/keys/safety.c), shown by "e2e-keys show NAME" so that
  * two users can check each other's keys (E5): a known answer, symmetry,
  * what changes the number and what does not, the format, the refusals.
  */
@@ -7,9 +7,9 @@
 
 #include <ctype.h>
 
-#include "err.h"
-#include "jwk.h"
-#include "safety.h"
+#include "base/err.h"
+#include "format/jwk.h"
+#include "keys/safety.h"
 
 /* The key ids of tests/vectors/keys/alice.pub, bob.pub and carol.pub. */
 #define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"

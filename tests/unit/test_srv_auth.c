@@ -13,13 +13,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "auth.h"
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "store.h"
-#include "throttle.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "server/auth.h"
+#include "server/store.h"
+#include "server/throttle.h"
 
 #define VEC_DIR "tests/vectors/rfc/"
 #define NOW ((int64_t)1700000000)

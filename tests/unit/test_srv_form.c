@@ -12,7 +12,7 @@
  */
 #include "harness.h"
 
-#include "form.h"
+#include "server/form.h"
 
 #define TABLE "tests/vectors/form/querystring.json"
 #define NODE_SCRIPT "tests/interop/node_querystring.js"

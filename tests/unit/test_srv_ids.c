@@ -9,8 +9,8 @@
 
 #include <time.h>
 
-#include "crypto.h"
-#include "store.h"
+#include "format/crypto.h"
+#include "server/store.h"
 
 #define MANY 100000
 

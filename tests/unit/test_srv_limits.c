@@ -9,11 +9,11 @@
 
 #include <pthread.h>
 
-#include "auth.h"
-#include "guard.h"
-#include "rate.h"
-#include "throttle.h"
-#include "workers.h"
+#include "server/auth.h"
+#include "server/guard.h"
+#include "server/rate.h"
+#include "server/throttle.h"
+#include "server/workers.h"
 
 #define NOW ((int64_t)1700000000)
 

@@ -10,8 +10,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "budget.h"
-#include "peers.h"
+#include "server/budget.h"
+#include "server/peers.h"
 
 static struct ipaddr
 addr(const char *s)

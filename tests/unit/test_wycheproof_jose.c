@@ -1,6 +1,6 @@
 /*
- * Wycheproof JOSE vectors against the envelope reader (lib/jwe.c) and
- * the inner signature (lib/jws.c): K17 (RSA-OAEP-256 + A256CBC-HS512),
+ * Wycheproof JOSE vectors against the envelope reader (lib/format/jwe.c) and
+ * the inner signature (lib/format/jws.c): K17 (RSA-OAEP-256 + A256CBC-HS512),
  * J1 (alg none), J2 (only RSA-OAEP-256, refused before any RSA
  * operation), J4 (HS256 never verifies), J10 (strict base64url), J17
  * (PS256 only). See ../shared/SECURITY-TESTS.md section 2.
@@ -12,14 +12,14 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
-#include "b64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "jsonio.h"
-#include "jwe.h"
-#include "jwk.h"
-#include "jws.h"
-#include "rsa.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/jsonio.h"
+#include "format/crypto.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+#include "format/jws.h"
+#include "format/rsa.h"
 
 static int n_jwe, n_jwe_decrypted, n_jwe_alg_refused, n_jwe_rsa1_5;
 static int n_jwe_other_refused, n_jwe_not_compact;
@@ -466,7 +466,7 @@ b64_alphabet(char c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-/* RFC 7515's base64url, decided here rather than by lib/b64.c so the
+/* RFC 7515's base64url, decided here rather than by lib/base/b64.c so the
  * expectation does not move with the code under test: the URL alphabet
  * only, no padding, and zero unused bits in the last character. */
 static int

@@ -1,5 +1,5 @@
 /*
- * Wycheproof RSA vectors against lib/rsa.c: RSA-OAEP-256 unwrap of the
+ * Wycheproof RSA vectors against lib/format/rsa.c: RSA-OAEP-256 unwrap of the
  * content key (J3) and PS256 verification with the salt pinned to 32
  * (J17). See ../shared/SECURITY-TESTS.md section 2.
  */
@@ -12,8 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "crypto.h"
-#include "rsa.h"
+#include "format/crypto.h"
+#include "format/rsa.h"
 
 static int n_oaep, n_oaep_valid, n_oaep_label, n_oaep_invalid;
 static int n_pss, n_pss_valid, n_pss_invalid, n_pss_acceptable;

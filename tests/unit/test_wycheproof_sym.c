@@ -1,16 +1,16 @@
 /*
- * Wycheproof symmetric vectors against lib/aead.c and lib/crypto.c:
- * AES-CBC with PKCS#7 padding (legacy ct; L3, J13), HMAC-SHA-256 and
- * HMAC-SHA-512 (legacy tag, the HS512 half of A256CBC-HS512), AES-GCM
- * (A*GCM; J11) and A256CBC-HS512 as an AEAD (K1, J11, J13, J14). See
- * ../shared/SECURITY-TESTS.md section 2.
+ * Wycheproof symmetric vectors against lib/format/aead.c and
+ * lib/format/crypto.c: AES-CBC with PKCS#7 padding (legacy ct; L3,
+ * J13), HMAC-SHA-256 and HMAC-SHA-512 (legacy tag, the HS512 half of
+ * A256CBC-HS512), AES-GCM (A*GCM; J11) and A256CBC-HS512 as an AEAD (K1,
+ * J11, J13, J14). See ../shared/SECURITY-TESTS.md section 2.
  */
 #include "harness.h"
 
 #include <openssl/err.h>
 
-#include "aead.h"
-#include "crypto.h"
+#include "format/aead.h"
+#include "format/crypto.h"
 
 static int n_cbc_valid, n_cbc_invalid;
 static int n_hmac256, n_hmac512, n_hmac512_t256;

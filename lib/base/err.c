@@ -1,0 +1,172 @@
+/* err.c - one message style for every tool (see err.h). */
+#include "base/err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+const char err_exit_codes_help[] =
+	"Exit status:\n"
+	"  0   success\n"
+	"  64  usage error\n"
+	"  65  bad data: malformed envelope, cannot decrypt, signature not valid\n"
+	"  66  an input file or key cannot be read\n"
+	"  70  internal error\n"
+	"  73  an output file cannot be created\n"
+	"  74  I/O error\n"
+	"  75  temporary failure, worth retrying\n"
+	"  77  permission refused: wrong passphrase, refused or expired token\n";
+
+static const char *prog = "e2e";
+
+void
+err_setprog(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	prog = slash != NULL ? slash + 1 : argv0;
+}
+
+const char *
+err_prog(void)
+{
+	return prog;
+}
+
+/* Where this thread's first error goes instead of stderr (a server
+ * answers it to the client), or NULL; captures nest (a library call that
+ * captures inside a caller's capture leaves the caller's in place). */
+#define CAPTURE_DEPTH 8
+static _Thread_local char *capture;
+static _Thread_local size_t capture_size;
+static _Thread_local struct {
+	char *buf;
+	size_t size;
+} outer[CAPTURE_DEPTH];
+static _Thread_local int depth;
+
+void
+err_capture_begin(char *buf, size_t size)
+{
+	if (depth < CAPTURE_DEPTH) {
+		outer[depth].buf = capture;
+		outer[depth].size = capture_size;
+	}
+	depth++;
+	capture = buf;
+	capture_size = size;
+	if (size > 0)
+		buf[0] = '\0';
+}
+
+void
+err_capture_end(void)
+{
+	if (depth > 0 && --depth < CAPTURE_DEPTH) {
+		capture = outer[depth].buf;
+		capture_size = outer[depth].size;
+	} else {
+		capture = NULL;
+		capture_size = 0;
+	}
+}
+
+static void
+vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
+{
+	/* One fprintf per line would interleave badly with other writers;
+	 * format into a buffer and write it in one call. */
+	char line[1024];
+	int n;
+
+	if (capture != NULL) {
+		/* The first error only; hints and notes are for terminals. */
+		if (capture[0] == '\0' && strcmp(kind, "error: ") == 0) {
+			n = vsnprintf(capture, capture_size, fmt, ap);
+			if (tail != NULL && n >= 0 &&
+			    (size_t)n < capture_size)
+				snprintf(capture + n, capture_size - (size_t)n,
+				    ": %s", tail);
+		}
+		return;
+	}
+
+	n = snprintf(line, sizeof(line), "%s: %s", prog, kind);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s%s%s\n", line, tail ? ": " : "", tail ? tail : "");
+}
+
+void
+err_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+err_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("hint: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+err_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+int
+err_crypto(const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256];
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		err_error("%s failed (%s)", what, buf);
+	} else {
+		err_error("%s failed", what);
+	}
+	ERR_clear_error();
+	return E2E_EX_SOFTWARE;
+}

@@ -1,0 +1,628 @@
+/* fileio.c - bounded reads and atomic writes (see fileio.h). */
+#include "base/fileio.h"
+#include "base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WBUF_SIZE (64 * 1024)
+
+/*
+ * The temporary file being written, so that an interrupted tool (SIGINT,
+ * SIGTERM, SIGHUP) removes it instead of leaving a partial output, maybe
+ * a plaintext, behind (fileio_on_signal).
+ */
+static char pending[PATH_MAX];
+static volatile sig_atomic_t have_pending;
+
+static void
+set_pending(const char *tmp)
+{
+	have_pending = 0;
+	if (tmp != NULL && strlen(tmp) < sizeof(pending)) {
+		memcpy(pending, tmp, strlen(tmp) + 1);
+		have_pending = 1;
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	if (have_pending)
+		(void)unlink(pending);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+fileio_on_signal(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+int
+file_is_std(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0;
+}
+
+/* "standard input", or what and the path ("key file bob"). */
+static const char *
+display(const char *what, const char *path, char *tmp, size_t size)
+{
+	if (file_is_std(path))
+		return "standard input";
+	snprintf(tmp, size, "%s %s", what, path);
+	return tmp;
+}
+
+void
+file_warn_if_exposed(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (file_is_std(path))
+		return;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077) != 0) {
+		err_warn("%s %s can be read by group or others", what, path);
+		err_hint("chmod 600 %s", path);
+	}
+}
+
+int
+file_read(const char *path, size_t max, const char *what, struct buf *out)
+{
+	struct stat st;
+	unsigned char probe[4096];
+	char name[512];
+	int fd, rc = 0, is_std = file_is_std(path);
+	size_t grow;
+	ssize_t n;
+
+	buf_clear(out);
+	/* Growing past the cap would only be to fail. */
+	out->limit = max;
+	if (is_std) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			err_errno("cannot open %s %s", what, path);
+			return E2E_EX_NOINPUT;
+		}
+	}
+	if (fstat(fd, &st) != 0) {
+		err_errno("cannot read %s", display(what, path, name,
+		    sizeof(name)));
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_error("%s is a directory", display(what, path, name,
+		    sizeof(name)));
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+		err_error("%s is larger than the limit of %zu bytes",
+		    display(what, path, name, sizeof(name)), max);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	/* Read the exact size when known, in one allocation. */
+	if (S_ISREG(st.st_mode) && buf_reserve(out, (size_t)st.st_size) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	for (;;) {
+		unsigned char *dst;
+		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+
+		/* When full, probe for more before growing: a file read at its
+		 * known size is never copied to a larger block. */
+		dst = room > 0 ? out->p + out->len : probe;
+		n = read(fd, dst, room > 0 ? room : sizeof(probe));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("cannot read %s", display(what, path, name,
+			    sizeof(name)));
+			rc = is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (room > 0) {
+			out->len += (size_t)n;
+			continue;
+		}
+		/* The probe may hold a secret (a passphrase from a pipe). */
+		if ((size_t)n > max - out->len) {
+			err_error("%s is larger than the limit of %zu bytes",
+			    display(what, path, name, sizeof(name)), max);
+			rc = E2E_EX_DATAERR;
+			goto out;
+		}
+		/* Double, but never beyond the cap. */
+		grow = out->len < 65536 ? 65536 : out->len;
+		if (grow > max - out->len)
+			grow = max - out->len;
+		if (buf_reserve(out, grow) != 0 ||
+		    buf_append(out, probe, (size_t)n) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+	}
+out:
+	wipe(probe, sizeof(probe));
+	if (!is_std)
+		close(fd);
+	out->limit = 0;
+	if (rc != 0)
+		buf_clear(out);
+	return rc;
+}
+
+int
+file_view(const char *path, size_t max, const char *what,
+    struct input_view *v)
+{
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	memset(v, 0, sizeof(*v));
+	v->b.secret = 1;
+	if (!file_is_std(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uintmax_t)st.st_size >= FILEIO_MAP_MIN &&
+	    (uintmax_t)st.st_size <= max) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+			    MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			close(fd);
+			if (map != MAP_FAILED) {
+				v->map = map;
+				v->map_len = (size_t)st.st_size;
+				v->p = map;
+				v->len = v->map_len;
+				return 0;
+			}
+		}
+		/* Otherwise read it: file_read says what is wrong. */
+	}
+	if ((rc = file_read(path, max, what, &v->b)) != 0)
+		return rc;
+	v->p = v->b.p;
+	v->len = v->b.len;
+	return 0;
+}
+
+void
+file_view_free(struct input_view *v)
+{
+	if (v->map != NULL)
+		munmap(v->map, v->map_len);
+	buf_free(&v->b);
+	memset(v, 0, sizeof(*v));
+	v->b.secret = 1;
+}
+
+int
+file_check_new(const char *path, int force)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n == 0 || path[n - 1] == '/') {
+		err_error("cannot create %s: not a file name", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!force) {
+		err_error("%s already exists", path);
+		err_hint("use --force to overwrite it");
+		return E2E_EX_CANTCREAT;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		err_error("cannot replace %s: not a regular file", path);
+		return E2E_EX_CANTCREAT;
+	}
+	return 0;
+}
+
+static char *
+dup_str(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		err_error("out of memory");
+	return d;
+}
+
+/*
+ * An existing output that is not a regular file. Devices (/dev/null, a
+ * terminal) are written to in place: a file renamed over one would
+ * replace it. A FIFO only when it is ours: one planted in a shared folder
+ * by someone else would carry keys or plaintext to them. The checks are
+ * made on the opened descriptor, not on the name (no stat-then-open
+ * race). Returns 1 (o->fd opened), 0 (not special: use a temporary file),
+ * or an exit code (reported).
+ */
+static int
+open_special(struct outfile *o, const char *path, int allow)
+{
+	struct stat st, lst;
+	int fd, flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+
+	if (lstat(path, &lst) != 0)
+		return 0;		/* a new file */
+	if (S_ISREG(lst.st_mode))
+		return 0;
+	if (S_ISDIR(lst.st_mode)) {
+		errno = EISDIR;
+		err_errno("cannot create %s", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (S_ISLNK(lst.st_mode)) {
+		/* A link to a regular file (or to nothing) is replaced like
+		 * a regular file; to anything else, followed below. */
+		if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+			return 0;
+	} else {
+		flags |= O_NOFOLLOW;
+	}
+	if (!allow) {
+		err_error("cannot create %s: it exists and is not a regular "
+		    "file", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if ((fd = open(path, flags)) < 0) {
+		err_errno("cannot open %s", path);
+		return E2E_EX_CANTCREAT;
+	}
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) ||
+	    !(S_ISCHR(st.st_mode) || (S_ISFIFO(st.st_mode) &&
+	    st.st_uid == geteuid()))) {
+		close(fd);
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			err_errno("cannot create %s", path);
+		} else {
+			err_error("cannot write to %s: not a regular file, a "
+			    "device, or a pipe of yours", path);
+		}
+		return E2E_EX_CANTCREAT;
+	}
+	/* Blocking writes from here on. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	o->fd = fd;
+	o->direct = 1;
+	return 1;
+}
+
+int
+outfile_open(struct outfile *o, const char *path, mode_t mode,
+    int allow_devices)
+{
+	const char *slash, *base;
+	size_t dirlen, need;
+	unsigned tries;
+	mode_t mask;
+	int rc;
+
+	o->wlen = 0;
+	o->wbuf = malloc(WBUF_SIZE);
+	if (o->wbuf == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	if (file_is_std(path) || strcmp(path, "/dev/stdout") == 0) {
+		o->direct = 1;
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if ((o->path = dup_str(path)) == NULL)
+		return E2E_EX_SOFTWARE;
+	if ((rc = open_special(o, path, allow_devices)) != 0)
+		return rc == 1 ? 0 : rc;
+	slash = strrchr(path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	base = path + dirlen;
+	if (*base == '\0') {
+		err_error("cannot create %s: not a file name", path);
+		return E2E_EX_CANTCREAT;
+	}
+	need = strlen(path) + 16;
+	if ((o->tmp = malloc(need)) == NULL) {
+		err_error("out of memory");
+		return E2E_EX_SOFTWARE;
+	}
+	/* The temporary name is beside the target so rename() is atomic. */
+	for (tries = 0; tries < 100; tries++) {
+		unsigned r = (unsigned)getpid() * 2654435761u + tries * 40503u +
+		    (unsigned)(uintptr_t)o;
+		int n = snprintf(o->tmp, need, "%.*s.%s.%06x~", (int)dirlen,
+		    path, base, r & 0xffffff);
+		if (n < 0 || (size_t)n >= need) {
+			err_error("cannot create %s: name too long", path);
+			return E2E_EX_CANTCREAT;
+		}
+		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode);
+		if (o->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (o->fd < 0) {
+		err_errno("cannot create %s", path);
+		free(o->tmp);
+		o->tmp = NULL;
+		return E2E_EX_CANTCREAT;
+	}
+	set_pending(o->tmp);
+	/* Secret files get exactly their mode; others what the umask lets
+	 * them have, as any new file would. */
+	if ((mode & 077) != 0) {
+		mask = umask(0);
+		umask(mask);
+		mode &= ~mask;
+	}
+	if (fchmod(o->fd, mode) != 0) {
+		err_errno("cannot set the mode of %s", path);
+		outfile_abort(o);
+		return E2E_EX_CANTCREAT;
+	}
+	return 0;
+}
+
+int
+outfile_is_terminal(const struct outfile *o)
+{
+	return o->fd >= 0 && isatty(o->fd);
+}
+
+static int
+write_all(struct outfile *o, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(o->fd, p, n > SSIZE_MAX ? SSIZE_MAX : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("cannot write %s",
+			    o->path != NULL ? o->path : "standard output");
+			return E2E_EX_IOERR;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+flush(struct outfile *o)
+{
+	int rc = 0;
+
+	if (o->wlen > 0)
+		rc = write_all(o, o->wbuf, o->wlen);
+	o->wlen = 0;
+	return rc;
+}
+
+int
+outfile_write(struct outfile *o, const void *p, size_t n)
+{
+	int rc;
+
+	if (o->fd < 0)
+		return E2E_EX_IOERR;
+	if (o->wlen + n <= WBUF_SIZE) {
+		memcpy(o->wbuf + o->wlen, p, n);
+		o->wlen += n;
+		return 0;
+	}
+	if ((rc = flush(o)) != 0)
+		return rc;
+	if (n >= WBUF_SIZE)
+		return write_all(o, p, n);
+	memcpy(o->wbuf, p, n);
+	o->wlen = n;
+	return 0;
+}
+
+static int
+outfile_sink_write(void *ctx, const void *p, size_t n)
+{
+	return outfile_write(ctx, p, n);
+}
+
+struct sink
+sink_outfile(struct outfile *o)
+{
+	struct sink s = { outfile_sink_write, o };
+
+	return s;
+}
+
+int
+outfile_puts(struct outfile *o, const char *s)
+{
+	return outfile_write(o, s, strlen(s));
+}
+
+static void
+release(struct outfile *o)
+{
+	set_pending(NULL);
+	if (o->wbuf != NULL) {
+		/* The buffer may have held plaintext. */
+		wipe(o->wbuf, WBUF_SIZE);
+		free(o->wbuf);
+	}
+	o->wbuf = NULL;
+	o->wlen = 0;
+	free(o->path);
+	free(o->tmp);
+	o->path = o->tmp = NULL;
+	o->fd = -1;
+}
+
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Returns 1 when path is a file that begins like a PEM private key. */
+static int
+holds_private_key(const char *path)
+{
+	char head[128];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	return strstr(head, "-----BEGIN ") != NULL &&
+	    strstr(head, "PRIVATE KEY-----") != NULL;
+}
+
+int
+outfile_commit(struct outfile *o, int noclobber)
+{
+	int rc;
+
+	if ((rc = flush(o)) != 0)
+		goto fail;
+	if (o->direct) {
+		if (o->fd != STDOUT_FILENO && close(o->fd) != 0) {
+			o->fd = -1;
+			err_errno("cannot write %s", o->path);
+			rc = E2E_EX_IOERR;
+			goto fail;
+		}
+		release(o);
+		return 0;
+	}
+	if (fsync(o->fd) != 0) {
+		err_errno("cannot write %s", o->path);
+		rc = E2E_EX_IOERR;
+		goto fail;
+	}
+	if (close(o->fd) != 0) {
+		o->fd = -1;
+		err_errno("cannot write %s", o->path);
+		rc = E2E_EX_IOERR;
+		goto fail;
+	}
+	o->fd = -1;
+	/* An output never silently replaces a private key (e2e-decrypt -i
+	 * bob -o bob), unless the caller forces it (noclobber < 0). */
+	if (noclobber == 0 && holds_private_key(o->path)) {
+		err_error("%s holds a private key; not overwriting it",
+		    o->path);
+		err_hint("use --force to overwrite it");
+		rc = E2E_EX_CANTCREAT;
+		goto fail;
+	}
+	if (noclobber > 0) {
+		/* Both fail if the target exists: no window for a race.
+		 * renameat2 where the filesystem has it, else link(). */
+		if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path,
+		    RENAME_NOREPLACE) == 0) {
+			;
+		} else if (errno != EINVAL && errno != ENOSYS &&
+		    errno != EEXIST) {
+			err_errno("cannot create %s", o->path);
+			rc = E2E_EX_CANTCREAT;
+			goto fail;
+		} else if (errno == EEXIST || link(o->tmp, o->path) != 0) {
+			if (errno == EEXIST) {
+				err_error("%s already exists", o->path);
+				err_hint("use --force to overwrite it");
+			} else {
+				err_errno("cannot create %s", o->path);
+			}
+			rc = E2E_EX_CANTCREAT;
+			goto fail;
+		} else {
+			(void)unlink(o->tmp);
+		}
+	} else if (rename(o->tmp, o->path) != 0) {
+		err_errno("cannot create %s", o->path);
+		rc = E2E_EX_CANTCREAT;
+		goto fail;
+	}
+	sync_dir(o->path);
+	release(o);
+	return 0;
+fail:
+	outfile_abort(o);
+	return rc;
+}
+
+void
+outfile_abort(struct outfile *o)
+{
+	if (o->fd >= 0 && o->fd != STDOUT_FILENO)
+		close(o->fd);
+	if (o->tmp != NULL)
+		(void)unlink(o->tmp);
+	release(o);
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, int noclobber)
+{
+	struct outfile o = OUTFILE_INIT;
+	int rc;
+
+	if ((rc = outfile_open(&o, path, mode, 0)) != 0) {
+		outfile_abort(&o);
+		return rc;
+	}
+	if ((rc = outfile_write(&o, data, len)) != 0) {
+		outfile_abort(&o);
+		return rc;
+	}
+	return outfile_commit(&o, noclobber);
+}

@@ -1,0 +1,121 @@
+/* pipeline.c - a producer and one consumer of ranges (see pipeline.h). */
+#include "base/pipeline.h"
+#include "base/err.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct range {
+	uint8_t *p;
+	size_t n;
+};
+
+struct pipeline {
+	pipeline_fn fn;
+	void *ctx;
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	/* Guarded by lock: a ring of waiting ranges. */
+	struct range q[PIPELINE_DEPTH];
+	size_t head, count;
+	int done;
+	int rc;			/* the consumer's, read after the join */
+};
+
+static void *
+consume(void *arg)
+{
+	struct pipeline *pl = arg;
+	struct range r;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->lock);
+		while (pl->count == 0 && !pl->done)
+			pthread_cond_wait(&pl->changed, &pl->lock);
+		if (pl->count == 0) {	/* done, and nothing left */
+			pthread_mutex_unlock(&pl->lock);
+			return NULL;
+		}
+		r = pl->q[pl->head];
+		pthread_mutex_unlock(&pl->lock);
+
+		if (pl->rc == 0)
+			pl->rc = pl->fn(pl->ctx, r.p, r.n);
+
+		/* Only now is the range's memory free for reuse. */
+		pthread_mutex_lock(&pl->lock);
+		pl->head = (pl->head + 1) % PIPELINE_DEPTH;
+		pl->count--;
+		pthread_cond_signal(&pl->changed);
+		pthread_mutex_unlock(&pl->lock);
+	}
+}
+
+struct pipeline *
+pipeline_start(size_t total, pipeline_fn fn, void *ctx)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (pl == NULL) {
+		err_error("out of memory");
+		return NULL;
+	}
+	pl->fn = fn;
+	pl->ctx = ctx;
+	if (total < PIPELINE_MIN_PARALLEL)
+		return pl;
+	if (pthread_mutex_init(&pl->lock, NULL) != 0)
+		return pl;
+	if (pthread_cond_init(&pl->changed, NULL) != 0) {
+		pthread_mutex_destroy(&pl->lock);
+		return pl;
+	}
+	if (pthread_create(&pl->thread, NULL, consume, pl) != 0) {
+		pthread_cond_destroy(&pl->changed);
+		pthread_mutex_destroy(&pl->lock);
+		return pl;
+	}
+	pl->threaded = 1;
+	return pl;
+}
+
+void
+pipeline_push(struct pipeline *pl, uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (!pl->threaded) {
+		if (pl->rc == 0)
+			pl->rc = pl->fn(pl->ctx, p, n);
+		return;
+	}
+	pthread_mutex_lock(&pl->lock);
+	while (pl->count == PIPELINE_DEPTH)
+		pthread_cond_wait(&pl->changed, &pl->lock);
+	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].p = p;
+	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].n = n;
+	pl->count++;
+	pthread_cond_signal(&pl->changed);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+int
+pipeline_finish(struct pipeline *pl)
+{
+	int rc;
+
+	if (pl->threaded) {
+		pthread_mutex_lock(&pl->lock);
+		pl->done = 1;
+		pthread_cond_signal(&pl->changed);
+		pthread_mutex_unlock(&pl->lock);
+		pthread_join(pl->thread, NULL);
+		pthread_cond_destroy(&pl->changed);
+		pthread_mutex_destroy(&pl->lock);
+	}
+	rc = pl->rc;
+	free(pl);
+	return rc;
+}

@@ -1,0 +1,646 @@
+/* jwe.c - the JWE envelope (see jwe.h and docs/FORMAT.md). */
+#include "format/jwe.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/pipeline.h"
+#include "format/crypto.h"
+#include "format/rsa.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* Plaintext is encrypted and encoded in chunks of this many bytes (a
+ * multiple of both the AES block and of 3, so base64 needs no carry),
+ * through a ring of buffers the MAC worker reads from (pipeline.h). */
+#define CHUNK (16 * 3 * 5440)
+#define SLOTS (PIPELINE_DEPTH + 1)
+
+#define COMMIT_LABEL "e2e-chat CEK commitment v1"
+
+static const char *const accepted_enc[] = { "A256CBC-HS512", "A256GCM" };
+
+const struct aead_alg *
+jwe_enc_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(accepted_enc) / sizeof(accepted_enc[0]); i++)
+		if (strcmp(name, accepted_enc[i]) == 0)
+			return aead_alg_by_name(name);
+	return NULL;
+}
+
+/*
+ * The key commitment for A256GCM: SHA-256 over a label and the CEK. GCM
+ * is not key-committing, so without it a sender could give each
+ * recipient of one ciphertext a different key that decrypts it to a
+ * different message ("invisible salamanders"); with it in the protected
+ * header every recipient that accepts has the same key.
+ */
+static int
+cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE])
+{
+	const EVP_MD *md = crypto_md("SHA256");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t d[32];
+	unsigned int dlen = 0;
+	int rc = -1;
+
+	if (md != NULL && ctx != NULL &&
+	    EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, COMMIT_LABEL, sizeof(COMMIT_LABEL)) == 1 &&
+	    EVP_DigestUpdate(ctx, cek, len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, d, &dlen) == 1 && dlen == 32) {
+		b64url_encode(d, sizeof(d), out);
+		out[KID_LEN] = '\0';
+		rc = 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	while (n-- > 0)
+		acc |= *p++;
+	return acc == 0;
+}
+
+static char *
+protected_header(const struct aead_alg *enc, const char *cty,
+    const char *commit)
+{
+	json_t *h = json_object();
+	char *s = NULL;
+
+	if (h == NULL ||
+	    json_object_set_new(h, "alg", json_string(JWE_ALG)) != 0 ||
+	    json_object_set_new(h, "enc", json_string(enc->name)) != 0 ||
+	    (cty != NULL &&
+	    json_object_set_new(h, "cty", json_string(cty)) != 0) ||
+	    (commit != NULL &&
+	    json_object_set_new(h, "cek_commit", json_string(commit)) != 0))
+		goto out;
+	s = jsonio_dump(h);
+out:
+	json_decref(h);
+	return s;
+}
+
+static int
+put_b64(struct sink *out, const uint8_t *p, size_t n)
+{
+	char tmp[1024];
+	size_t chunk;
+	int rc;
+
+	while (n > 0) {
+		chunk = n > 762 ? 762 : n;	/* 762 bytes -> 1016 chars */
+		b64url_encode(p, chunk, tmp);
+		if ((rc = sink_write(out, tmp, b64url_enclen(chunk))) != 0)
+			return rc;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+static int
+mac_enc_chunk(void *ctx, uint8_t *p, size_t n)
+{
+	return aead_encrypt_mac(ctx, p, n);
+}
+
+int
+jwe_encrypt(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
+    size_t pt_len, struct sink *out)
+{
+	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
+	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
+	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
+	struct buf hdr_b64 = BUF_INIT;
+	struct aead_enc ae;
+	struct b64url_stream bs = { { 0 }, 0 };
+	struct pipeline *pl = NULL;
+	size_t i, ek_len, off, chunk, n, m, k;
+	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
+
+	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
+		err_error("a message needs 1 to %d recipients",
+		    JWE_MAX_RECIPIENTS);
+		return E2E_EX_USAGE;
+	}
+	/* Readers refuse two entries for one key (docs/FORMAT.md). */
+	for (i = 0; i < nr; i++)
+		for (m = 0; m < i; m++)
+			if (strcmp(r[i].kid, r[m].kid) == 0) {
+				err_error("key %s is given twice", r[i].kid);
+				return E2E_EX_USAGE;
+			}
+	if ((rc = crypto_random(cek, enc->key_len)) != 0 ||
+	    (rc = crypto_random(iv, enc->iv_len)) != 0)
+		goto out;
+	if (all_zero(cek, enc->key_len)) {	/* a broken RNG, never a key */
+		err_error("internal error: the random content key is zero");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	rc = E2E_EX_SOFTWARE;
+	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0) {
+		rc = err_crypto("computing the key commitment");
+		goto out;
+	}
+	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
+	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
+	    strlen(hdr)) != 0) {
+		err_error("out of memory");
+		goto out;
+	}
+	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
+	    (rc = sink_write(out, hdr_b64.p, hdr_b64.len)) != 0 ||
+	    (rc = sink_puts(out, "\",\"recipients\":[")) != 0)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		if ((rc = rsa_oaep_encrypt(r[i].pub, cek, enc->key_len, ek,
+		    &ek_len)) != 0)
+			goto out;
+		if ((rc = sink_puts(out, i ? ",{\"header\":{\"kid\":\"" :
+		    "{\"header\":{\"kid\":\"")) != 0 ||
+		    (rc = sink_puts(out, r[i].kid)) != 0 ||
+		    (rc = sink_puts(out, "\"},\"encrypted_key\":\"")) != 0 ||
+		    (rc = put_b64(out, ek, ek_len)) != 0 ||
+		    (rc = sink_puts(out, "\"}")) != 0)
+			goto out;
+	}
+	if ((rc = sink_puts(out, "],\"iv\":\"")) != 0 ||
+	    (rc = put_b64(out, iv, enc->iv_len)) != 0 ||
+	    (rc = sink_puts(out, "\",\"ciphertext\":\"")) != 0)
+		goto out;
+
+	rc = E2E_EX_SOFTWARE;
+	/* Each chunk's ciphertext goes to the next buffer of a ring: this
+	 * thread encodes and writes it while a second core runs the MAC over
+	 * it; the pipeline's depth keeps a buffer from being reused early. */
+	if ((ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
+	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
+		err_error("out of memory");
+		goto out;
+	}
+	/* The AAD is the ASCII of the encoded protected header (5.1 step 14). */
+	if ((rc = aead_encrypt_init(&ae, enc, cek, iv, hdr_b64.p,
+	    hdr_b64.len)) != 0)
+		goto out;
+	ae_live = 1;
+	/* GCM authenticates as it encrypts: no worker needed. */
+	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
+	    &ae)) == NULL) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
+		uint8_t *slot = ct + (k % SLOTS) * (CHUNK + 32);
+
+		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
+		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
+		    &n)) != 0)
+			break;
+		pipeline_push(pl, slot, n);
+		m = b64url_stream_update(&bs, slot, n, enc_text);
+		if ((rc = sink_write(out, enc_text, m)) != 0)
+			break;
+	}
+	prc = pipeline_finish(pl);
+	if (rc != 0)
+		goto out;
+	if (prc != 0) {
+		rc = prc;
+		goto out;
+	}
+	/* The last block: every earlier byte went through the MAC. */
+	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
+		goto out;
+	n = b64url_stream_update(&bs, ct, n, enc_text);
+	n += b64url_stream_final(&bs, enc_text + n);
+	if ((rc = sink_write(out, enc_text, n)) != 0 ||
+	    (rc = sink_puts(out, "\",\"tag\":\"")) != 0 ||
+	    (rc = put_b64(out, tag, enc->tag_len)) != 0 ||
+	    (rc = sink_puts(out, "\"}\n")) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (ae_live)
+		aead_encrypt_free(&ae);
+	wipe(cek, sizeof(cek));
+	free(ct);
+	free(enc_text);
+	free(hdr);
+	buf_free(&hdr_b64);
+	return rc;
+}
+
+static int
+why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *const top_general[] = { "protected", "unprotected",
+	"recipients", "aad", "iv", "ciphertext", "tag", NULL };
+static const char *const top_flattened[] = { "protected", "unprotected",
+	"header", "encrypted_key", "aad", "iv", "ciphertext", "tag", NULL };
+static const char *const recipient_members[] = { "header",
+	"encrypted_key", NULL };
+
+/* Adds every member of src to merged, refusing a name seen before
+ * (RFC 7516 7.2.1: the header sets are disjoint). */
+static int
+merge(json_t *merged, const json_t *src, const char *where, char *why,
+    size_t size)
+{
+	const char *key;
+	json_t *v;
+
+	if (src == NULL)
+		return 0;
+	if (!json_is_object(src))
+		return why_set(why, size, "%s is not a JSON object", where);
+	json_object_foreach((json_t *)src, key, v) {
+		if (json_object_get(merged, key) != NULL)
+			return why_set(why, size, "header parameter \"%.40s\" "
+			    "appears more than once", key);
+		if (json_object_set(merged, key, v) != 0)
+			return why_set(why, size, "out of memory");
+	}
+	return 0;
+}
+
+/* Checks one recipient's complete header. */
+static int
+check_header(const json_t *h, const struct aead_alg **enc, char *why,
+    size_t size)
+{
+	static const char *const strings[] = { "alg", "enc", "kid", "cty",
+		"typ", "cek_commit", NULL };
+	const char *alg, *encname, *cty;
+	size_t i;
+
+	for (i = 0; strings[i] != NULL; i++) {
+		const json_t *v = json_object_get(h, strings[i]);
+
+		if (v != NULL && !json_is_string(v))
+			return why_set(why, size, "header parameter \"%s\" is "
+			    "not a string", strings[i]);
+	}
+	alg = jsonio_str(h, "alg", NULL);
+	encname = jsonio_str(h, "enc", NULL);
+	if (alg == NULL || encname == NULL)
+		return why_set(why, size, "\"alg\" or \"enc\" is missing");
+	if (strcmp(alg, JWE_ALG) != 0)
+		return why_set(why, size, "key management \"%.40s\" is not "
+		    "accepted (only " JWE_ALG ")", alg);
+	if ((*enc = jwe_enc_by_name(encname)) == NULL)
+		return why_set(why, size, "content encryption \"%.40s\" is not "
+		    "accepted (only A256CBC-HS512 or A256GCM)", encname);
+	if (json_object_get(h, "zip") != NULL)
+		return why_set(why, size, "compressed messages (\"zip\") are "
+		    "not accepted");
+	if (json_object_get(h, "crit") != NULL)
+		return why_set(why, size, "the message requires extensions "
+		    "(\"crit\") this reader does not implement");
+	/* Unknown content: refuse rather than guess what it is. */
+	cty = jsonio_str(h, "cty", NULL);
+	if (cty != NULL && strcmp(cty, JWE_CTY_SIGNED) != 0)
+		return why_set(why, size, "unknown content type \"%.40s\"",
+		    cty);
+	return 0;
+}
+
+static int
+decode_member(const json_t *obj, const char *name, uint8_t *out,
+    size_t cap, size_t *len, char *why, size_t size)
+{
+	const char *s;
+	size_t slen;
+	long long n;
+
+	if ((s = jsonio_str(obj, name, &slen)) == NULL)
+		return why_set(why, size, "\"%s\" is missing or not a string",
+		    name);
+	if (b64url_declen(slen) > cap)
+		return why_set(why, size, "\"%s\" is too long", name);
+	if ((n = b64url_decode(s, slen, out)) < 0)
+		return why_set(why, size, "\"%s\" is not base64url", name);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+mac_chunk(void *ctx, uint8_t *p, size_t n)
+{
+	return aead_decrypt_update(ctx, p, n);
+}
+
+/*
+ * Decodes the base64url ciphertext ct (ct_len characters) in place and
+ * decrypts it under cek: this thread decodes while a second core runs
+ * the MAC (or GCM) over what is already decoded (pipeline.h). Returns 0
+ * with *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
+ * base64url.
+ */
+/*
+ * Decodes the base64url ciphertext ct (ct_len characters) into out (room
+ * for b64url_declen(ct_len) bytes; out may be ct itself) and decrypts it
+ * there under cek: this thread decodes while a second core runs the MAC
+ * (or GCM) over what is already decoded (pipeline.h). In place, output
+ * never overtakes input (3 bytes per 4 characters), so the bytes handed
+ * to the worker are never written again. Returns 0 with *pt_len set, or
+ * -1 for any failure, base64url included, with nothing left in out.
+ */
+static int
+decode_and_decrypt(const struct aead_alg *enc, const uint8_t *cek,
+    const uint8_t *iv, const struct buf *aad, const char *ct, size_t ct_len,
+    uint8_t *out, const uint8_t *tag, size_t *pt_len)
+{
+	/* Whole quads, so only the last step has a partial group. */
+	const size_t step = (size_t)1 << 20;
+	struct aead_dec d;
+	struct pipeline *pl = NULL;
+	size_t in = 0, done = 0, chunk;
+	long long n = 0;
+	int rc = -1, prc;
+
+	if (aead_decrypt_init(&d, enc, cek, iv, enc->iv_len, aad->p,
+	    aad->len) != 0)
+		goto out;
+	if ((pl = pipeline_start(b64url_declen(ct_len), mac_chunk,
+	    &d)) == NULL)
+		goto out;
+	for (in = 0; in < ct_len; in += chunk) {
+		chunk = ct_len - in > step ? step : ct_len - in;
+		n = b64url_decode(ct + in, chunk, out + done);
+		if (n < 0)
+			break;
+		pipeline_push(pl, out + done, (size_t)n);
+		done += (size_t)n;
+	}
+	prc = pipeline_finish(pl);
+	if (n >= 0 && prc == 0 && aead_decrypt_final(&d, out, done, tag,
+	    enc->tag_len, pt_len) == 0)
+		rc = 0;
+out:
+	/* GCM decrypts in place as it goes: nothing unauthenticated stays. */
+	if (rc != 0)
+		wipe(out, done);
+	aead_decrypt_free(&d);
+	return rc;
+}
+
+int
+jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
+    const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
+{
+	return jwe_decrypt_into(obj, ct, ct_len, (uint8_t *)ct, priv, own_kid,
+	    res, why, why_size);
+}
+
+int
+jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_result *res, char *why, size_t why_size)
+{
+	const json_t *recipients, *unprot, *entry;
+	const struct aead_alg *enc = NULL, *e = NULL;
+	json_t *prot_hdr = NULL, *merged = NULL;
+	const json_t *mine = NULL, *seen;
+	const char *prot, *kid, *commit, *eks;
+	struct buf prot_json = BUF_INIT, aadbuf = BUF_INIT;
+	uint8_t iv[AEAD_MAX_IV], tag[64], ek[RSA_MAX_BYTES];
+	uint8_t cek[RSA_MAX_BYTES];
+	char own_commit[KID_SIZE], jwhy[160], kids[200];
+	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
+	size_t nr;
+	long long n;
+	int rc = -1, flattened, ok;
+	json_t *kids_seen = NULL;
+
+	memset(res, 0, sizeof(*res));
+	why[0] = '\0';
+	kids[0] = '\0';
+	if ((kids_seen = json_object()) == NULL) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+
+	flattened = json_object_get(obj, "recipients") == NULL;
+	if ((kid = jsonio_unknown_member(obj,
+	    flattened ? top_flattened : top_general)) != NULL) {
+		why_set(why, why_size, "unexpected member \"%.40s\"", kid);
+		goto out;
+	}
+	/* Caps before any cryptography. */
+	if ((prot = jsonio_str(obj, "protected", &prot_len)) == NULL) {
+		why_set(why, why_size, "\"protected\" is missing or not a "
+		    "string");
+		goto out;
+	}
+	if (prot_len == 0 || b64url_declen(prot_len) > JWE_MAX_PROTECTED) {
+		why_set(why, why_size, "the protected header is empty or "
+		    "larger than %d bytes", JWE_MAX_PROTECTED);
+		goto out;
+	}
+	if (b64url_decode_buf(prot, prot_len, &prot_json) != 0) {
+		why_set(why, why_size, "\"protected\" is not base64url");
+		goto out;
+	}
+	prot_hdr = jsonio_parse((const char *)prot_json.p, prot_json.len,
+	    jwhy, sizeof(jwhy));
+	if (!json_is_object(prot_hdr)) {
+		why_set(why, why_size, "the protected header is not a JSON "
+		    "object%s%s", prot_hdr ? "" : ": ", prot_hdr ? "" : jwhy);
+		goto out;
+	}
+	unprot = json_object_get(obj, "unprotected");
+	if (json_object_get(obj, "aad") != NULL &&
+	    (jsonio_str(obj, "aad", &aad_len) == NULL ||
+	    b64url_decode_buf(jsonio_str(obj, "aad", NULL), aad_len,
+	    &aadbuf) != 0)) {
+		why_set(why, why_size, "\"aad\" is not a base64url string");
+		goto out;
+	}
+	buf_clear(&aadbuf);
+	if (flattened) {
+		nr = 1;
+		recipients = NULL;
+	} else {
+		recipients = json_object_get(obj, "recipients");
+		if (!json_is_array(recipients) ||
+		    (nr = json_array_size(recipients)) == 0) {
+			why_set(why, why_size, "\"recipients\" is not a "
+			    "non-empty array");
+			goto out;
+		}
+		if (nr > JWE_MAX_RECIPIENTS) {
+			why_set(why, why_size, "more than %d recipients",
+			    JWE_MAX_RECIPIENTS);
+			goto out;
+		}
+	}
+	/* Every recipient's header is checked, ours or not, before any
+	 * RSA operation; then the entries for our key are kept. */
+	for (i = 0; i < nr; i++) {
+		entry = flattened ? obj : json_array_get(recipients, i);
+		if (!json_is_object(entry)) {
+			why_set(why, why_size, "recipient %zu is not a JSON "
+			    "object", i + 1);
+			goto out;
+		}
+		if (!flattened && (kid = jsonio_unknown_member(entry,
+		    recipient_members)) != NULL) {
+			why_set(why, why_size, "unexpected member \"%.40s\" in "
+			    "recipient %zu", kid, i + 1);
+			goto out;
+		}
+		json_decref(merged);
+		if ((merged = json_object()) == NULL ||
+		    merge(merged, prot_hdr, "the protected header", why,
+		    why_size) != 0 ||
+		    merge(merged, unprot, "\"unprotected\"", why,
+		    why_size) != 0 ||
+		    merge(merged, json_object_get(entry, "header"),
+		    "a recipient's \"header\"", why, why_size) != 0)
+			goto out;
+		if (check_header(merged, &e, why, why_size) != 0)
+			goto out;
+		if (enc != NULL && e != enc) {
+			why_set(why, why_size, "recipients disagree on \"enc\"");
+			goto out;
+		}
+		enc = e;
+		if (jsonio_str(entry, "encrypted_key", NULL) == NULL) {
+			why_set(why, why_size, "\"encrypted_key\" is missing "
+			    "or not a string");
+			goto out;
+		}
+		/* Every entry names its key, once: then any change to the
+		 * (unprotected) entry header is refused, not ignored, and no
+		 * message can make a reader try its key many times. */
+		kid = jsonio_str(merged, "kid", NULL);
+		if (kid == NULL) {
+			why_set(why, why_size, "recipient %zu has no key id "
+			    "(\"kid\")", i + 1);
+			goto out;
+		}
+		if ((seen = json_object_get(kids_seen, kid)) != NULL) {
+			why_set(why, why_size, "key id %.43s names more than "
+			    "one recipient", kid);
+			goto out;
+		}
+		if (json_object_set_new(kids_seen, kid, json_true()) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		/* What decides how the plaintext is read, and the key
+		 * commitment, count only when integrity-protected. */
+		if ((json_object_get(merged, "cty") != NULL &&
+		    json_object_get(prot_hdr, "cty") == NULL) ||
+		    (json_object_get(merged, "cek_commit") != NULL &&
+		    json_object_get(prot_hdr, "cek_commit") == NULL)) {
+			why_set(why, why_size, "\"cty\" and \"cek_commit\" "
+			    "must be in the protected header");
+			goto out;
+		}
+		if (strcmp(kid, own_kid) == 0)
+			mine = entry;
+		else if (strlen(kids) + strlen(kid) + 3 < 120)
+			snprintf(kids + strlen(kids), sizeof(kids) -
+			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
+	}
+	if (mine == NULL) {
+		why_set(why, why_size, "this message is for key%s %s; your key "
+		    "is %s", strchr(kids, ',') ? "s" : "", kids, own_kid);
+		goto out;
+	}
+	commit = jsonio_str(prot_hdr, "cek_commit", NULL);
+	if (commit != NULL && !jwk_is_kid(commit, strlen(commit))) {
+		why_set(why, why_size, "\"cek_commit\" is not a SHA-256 "
+		    "value");
+		goto out;
+	}
+	if (decode_member(obj, "iv", iv, sizeof(iv), &iv_len, why,
+	    why_size) != 0 ||
+	    decode_member(obj, "tag", tag, sizeof(tag), &tag_len, why,
+	    why_size) != 0)
+		goto out;
+	if (iv_len != enc->iv_len || tag_len != enc->tag_len) {
+		why_set(why, why_size, "the IV or the tag has the wrong length "
+		    "for %s", enc->name);
+		goto out;
+	}
+	/* AAD: ASCII(protected), or ASCII(protected "." aad) (5.1 step 14). */
+	if (buf_append(&aadbuf, prot, prot_len) != 0 ||
+	    (aad_len > 0 && (buf_append(&aadbuf, ".", 1) != 0 ||
+	    buf_append(&aadbuf, jsonio_str(obj, "aad", NULL), aad_len) != 0))) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if (json_object_get(obj, "aad") != NULL && aad_len == 0 &&
+	    buf_append(&aadbuf, ".", 1) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+
+	/* Checked above: a string. */
+	eks = jsonio_str(mine, "encrypted_key", &ek_len);
+	n = b64url_declen(ek_len) <= sizeof(ek) ? b64url_decode(eks, ek_len,
+	    ek) : -1;
+	/* RFC 7516 11.5: a failed unwrap goes on with a random key, and so
+	 * does a key that does not match the commitment: every failure from
+	 * here on is a tag mismatch after the same work, with no reason. */
+	ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek, sizeof(cek),
+	    &cek_len) == 0 && cek_len == enc->key_len;
+	if (ok && commit != NULL) {
+		if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
+			rc = err_crypto("checking the key commitment");
+			goto out;
+		}
+		ok = CRYPTO_memcmp(commit, own_commit, KID_LEN) == 0;
+	}
+	if (!ok && crypto_random(cek, enc->key_len) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if (decode_and_decrypt(enc, cek, iv, &aadbuf, ct, ct_len, out, tag,
+	    &res->pt_len) != 0)
+		goto out;
+	res->enc = enc;
+	res->pt = out;
+	res->nrecipients = nr;
+	res->uncommitted_group = enc->md == NULL && commit == NULL && nr > 1;
+	/* Only a protected cty counts (checked above), and check_header
+	 * allowed no other value than ours. */
+	res->signed_content = json_object_get(prot_hdr, "cty") != NULL;
+	rc = 0;
+out:
+	wipe(cek, sizeof(cek));
+	json_decref(kids_seen);
+	json_decref(merged);
+	json_decref(prot_hdr);
+	buf_free(&prot_json);
+	buf_free(&aadbuf);
+	if (rc != 0)
+		memset(res, 0, sizeof(*res));
+	return rc;
+}

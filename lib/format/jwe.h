@@ -1,0 +1,79 @@
+/*
+ * jwe.h - the envelope: a JWE (RFC 7516) in the general JSON
+ * serialization, key management RSA-OAEP-256, content encryption
+ * A256CBC-HS512 (default) or A256GCM. docs/FORMAT.md is the reference.
+ *
+ * Written here rather than with a JOSE library: Debian's libjose cannot
+ * do RSA-OAEP with OpenSSL 3, and a reader this strict (fixed algorithm
+ * list, exact lengths, duplicate and disjointness checks, caps before any
+ * cryptography, implicit rejection of failed unwraps) is small enough to
+ * own and audit.
+ */
+#ifndef E2E_JWE_H
+#define E2E_JWE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "base/buf.h"
+#include "format/aead.h"
+#include "format/jwk.h"
+
+#define JWE_ALG "RSA-OAEP-256"
+#define JWE_MAX_RECIPIENTS 256
+#define JWE_MAX_PROTECTED (16 * 1024)	/* decoded bytes */
+/* The content type of a plaintext that is an inner signed message. */
+#define JWE_CTY_SIGNED "e2e-msg+jws"
+
+struct jwe_recipient {
+	EVP_PKEY *pub;
+	char kid[KID_SIZE];
+};
+
+/* The content algorithms a message may use ("A256CBC-HS512", "A256GCM");
+ * NULL for any other name. */
+const struct aead_alg *jwe_enc_by_name(const char *name);
+
+/*
+ * Encrypts pt under a fresh content key wrapped once per recipient and
+ * writes the envelope (one JSON object, then "\n") to out. cty is the
+ * content type header, or NULL. Returns 0 or an exit code (reported).
+ * The content key is wiped before returning.
+ */
+int jwe_encrypt(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
+    size_t pt_len, struct sink *out);
+
+struct jwe_result {
+	const struct aead_alg *enc;
+	int signed_content;	/* cty said JWE_CTY_SIGNED */
+	size_t nrecipients;
+	int uncommitted_group;	/* A256GCM, several recipients, no commitment */
+	uint8_t *pt;		/* points into the ciphertext buffer */
+	size_t pt_len;
+};
+
+/*
+ * Decrypts a parsed envelope obj for the private key priv (whose key id
+ * is own_kid). The ciphertext is given separately as its base64url text
+ * ct (ct_len bytes, writable): it is decoded and decrypted in place, and
+ * res->pt points into it.
+ *
+ * Returns 0; -1 when the message cannot be decrypted, with why holding a
+ * reason only for failures visible before any cryptography (a structural
+ * problem, an algorithm not accepted, no entry for this key) and empty
+ * for every cryptographic failure, which must all look the same; or 70.
+ */
+int jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
+    const char *own_kid, struct jwe_result *res, char *why, size_t why_size);
+
+/* The same, decoding the ciphertext text ct (left as it is) into out,
+ * which needs b64url_declen(ct_len) bytes; res->pt points into out. */
+int jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_result *res, char *why, size_t why_size);
+
+#endif

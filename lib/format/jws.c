@@ -1,0 +1,145 @@
+/* jws.c - compact PS256 JWS (see jws.h). */
+#include "format/jws.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "format/rsa.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JWS_MAX_HEADER (16 * 1024)
+
+int
+jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
+    size_t payload_len, struct buf *out)
+{
+	uint8_t sig[RSA_MAX_BYTES];
+	size_t start = out->len, sig_len = 0;
+	int rc;
+
+	if (b64url_append(out, (const uint8_t *)header_json,
+	    strlen(header_json)) != 0 || buf_append(out, ".", 1) != 0 ||
+	    b64url_append(out, payload, payload_len) != 0)
+		return E2E_EX_SOFTWARE;
+	if ((rc = rsa_pss_sign(priv, out->p + start, out->len - start, sig,
+	    &sig_len)) != 0)
+		return rc;
+	if (buf_append(out, ".", 1) != 0 ||
+	    b64url_append(out, sig, sig_len) != 0)
+		return E2E_EX_SOFTWARE;
+	return 0;
+}
+
+static int
+fail(char *why, size_t size, const char *reason)
+{
+	snprintf(why, size, "%s", reason);
+	return -1;
+}
+
+int
+jws_parse(char *text, size_t len, struct jws *j, char *why, size_t why_size)
+{
+	char *d1, *d2, jwhy[160];
+	struct buf hdr = BUF_INIT;
+	const char *alg;
+	size_t hlen, slen;
+	long long n;
+	int rc = -1;
+
+	memset(j, 0, sizeof(*j));
+	j->text = text;
+	d1 = memchr(text, '.', len);
+	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - text)) : NULL;
+	if (d1 == NULL || d2 == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - text)) != NULL) {
+		fail(why, why_size, "the signed message is not a compact JWS "
+		    "with three parts");
+		goto out;
+	}
+	hlen = (size_t)(d1 - text);
+	if (hlen == 0 || b64url_declen(hlen) > JWS_MAX_HEADER) {
+		fail(why, why_size, "the signature header is empty or too "
+		    "large");
+		goto out;
+	}
+	if (b64url_decode_buf(text, hlen, &hdr) != 0) {
+		fail(why, why_size, "the signature header is not base64url");
+		goto out;
+	}
+	j->header = jsonio_parse((const char *)hdr.p, hdr.len, jwhy,
+	    sizeof(jwhy));
+	if (!json_is_object(j->header)) {
+		snprintf(why, why_size, "the signature header is not a JSON "
+		    "object%s%s", j->header ? "" : ": ", j->header ? "" : jwhy);
+		goto out;
+	}
+	alg = jsonio_str(j->header, "alg", NULL);
+	if (alg == NULL || strcmp(alg, "PS256") != 0) {
+		/* Also "none", "HS256" with a public key as secret, ... */
+		fail(why, why_size, "the signature algorithm is not PS256");
+		goto out;
+	}
+	if (json_object_get(j->header, "crit") != NULL ||
+	    json_object_get(j->header, "b64") != NULL) {
+		fail(why, why_size, "the signature header has \"crit\" or "
+		    "\"b64\", which are not supported");
+		goto out;
+	}
+	j->signing_input_len = (size_t)(d2 - text);
+	j->payload_off = hlen + 1;
+	j->payload_len = (size_t)(d2 - d1 - 1);
+	slen = len - (size_t)(d2 + 1 - text);
+	if (slen == 0 || b64url_declen(slen) > RSA_MAX_BYTES) {
+		fail(why, why_size, "the signature is missing or too long");
+		goto out;
+	}
+	if ((j->sig = malloc(b64url_declen(slen))) == NULL) {
+		fail(why, why_size, "out of memory");
+		goto out;
+	}
+	n = b64url_decode(d2 + 1, slen, j->sig);
+	if (n <= 0) {
+		fail(why, why_size, "the signature is not base64url");
+		goto out;
+	}
+	j->sig_len = (size_t)n;
+	rc = 0;
+out:
+	buf_free(&hdr);
+	if (rc != 0)
+		jws_free(j);
+	return rc;
+}
+
+int
+jws_verify(const struct jws *j, EVP_PKEY *pub)
+{
+	return rsa_pss_verify(pub, (const uint8_t *)j->text,
+	    j->signing_input_len, j->sig, j->sig_len);
+}
+
+int
+jws_decode_payload(struct jws *j, uint8_t **p, size_t *len)
+{
+	long long n;
+
+	n = b64url_decode(j->text + j->payload_off, j->payload_len,
+	    (uint8_t *)j->text + j->payload_off);
+	if (n < 0)
+		return -1;
+	*p = (uint8_t *)j->text + j->payload_off;
+	*len = (size_t)n;
+	return 0;
+}
+
+void
+jws_free(struct jws *j)
+{
+	json_decref(j->header);
+	free(j->sig);
+	j->header = NULL;
+	j->sig = NULL;
+}

@@ -1,0 +1,52 @@
+/*
+ * jws.h - the inner signature: a JWS in compact serialization (RFC 7515
+ * section 7.1) with exactly one signature, PS256, and every header
+ * parameter protected (compact serialization has no other kind).
+ */
+#ifndef E2E_JWS_H
+#define E2E_JWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "base/buf.h"
+
+/*
+ * Appends header_b64 "." BASE64URL(payload) "." BASE64URL(signature) to
+ * out (a secret buffer: it holds the plaintext), where header_json is the
+ * protected header. Returns 0 or an exit code (reported).
+ */
+int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
+    size_t payload_len, struct buf *out);
+
+struct jws {
+	json_t *header;		/* the parsed protected header */
+	char *text;		/* the compact JWS, not owned */
+	size_t signing_input_len;	/* header "." payload */
+	size_t payload_off, payload_len;	/* encoded payload */
+	uint8_t *sig;
+	size_t sig_len;
+};
+
+/*
+ * Parses a compact JWS held in text (len bytes): three base64url parts,
+ * a protected header that is a JSON object of at most max_header bytes,
+ * no "crit" and no "b64", "alg" exactly "PS256". Does not verify. On
+ * failure returns -1 and writes a short reason into why.
+ */
+int jws_parse(char *text, size_t len, struct jws *out, char *why,
+    size_t why_size);
+
+/* Returns 1 when the signature is valid for pub, else 0. */
+int jws_verify(const struct jws *j, EVP_PKEY *pub);
+
+/* Decodes the payload in place (destroying the signing input: verify
+ * first). Returns 0 or -1, with *p and *len pointing into j->text. */
+int jws_decode_payload(struct jws *j, uint8_t **p, size_t *len);
+
+void jws_free(struct jws *j);
+
+#endif

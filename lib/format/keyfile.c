@@ -1,0 +1,535 @@
+/* keyfile.c - PEM key files (see keyfile.h). */
+
+/*
+ * The fast paths below use the RSA-specific DER decoders, which OpenSSL 3
+ * marks deprecated; they are still supported in 3.x and are the reason
+ * this file exists in its present form (see fast_private).
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include "format/keyfile.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "format/rsa.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+struct pass_cb {
+	const struct passphrase_src *src;
+	int asked;
+	int rc;
+	char pass[PASSPHRASE_MAX];	/* asked once, however often OpenSSL calls */
+};
+
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_cb *cb = u;
+	size_t len;
+
+	(void)rwflag;
+	if (cb->rc != 0)
+		return -1;
+	if (!cb->asked) {
+		cb->asked = 1;
+		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass)) != 0)
+			return -1;
+	}
+	len = strlen(cb->pass);
+	if (len > (size_t)size) {
+		cb->rc = E2E_EX_NOPERM;
+		return -1;
+	}
+	memcpy(buf, cb->pass, len);
+	return (int)len;
+}
+
+static int
+has_block(const struct buf *b, const char *label)
+{
+	char begin[64];
+	size_t n = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----",
+	    label);
+
+	return b->len >= n && memmem(b->p, b->len, begin, n) != NULL;
+}
+
+/*
+ * OpenSSL 3's generic decoders (PEM_read_bio_PrivateKey, OSSL_DECODER)
+ * set up a chain of every decoder they know on each call: for a tool
+ * that decrypts one message that is about a third of its run. The PEM
+ * layer and the RSA-specific DER decoders read the formats we write
+ * (unencrypted PKCS#8, and PKCS#1) in a small fraction of that; anything
+ * else (encrypted keys, other key types, PEM headers) returns NULL here
+ * and takes the generic path.
+ */
+static EVP_PKEY *
+fast_private(const struct buf *b)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	const ASN1_OBJECT *algoid;
+	const unsigned char *p, *pk;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	int pk_len;
+	RSA *rsa = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *bio;
+
+	if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL)
+		goto out;
+	if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1 ||
+	    header == NULL || header[0] != '\0')
+		goto out;
+	p = der;
+	if (strcmp(name, PEM_STRING_PKCS8INF) == 0) {
+		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, der_len);
+		if (p8 == NULL || p != der + der_len ||
+		    PKCS8_pkey_get0(&algoid, &pk, &pk_len, NULL, p8) != 1 ||
+		    OBJ_obj2nid(algoid) != NID_rsaEncryption)
+			goto out;
+		p = pk;
+		rsa = d2i_RSAPrivateKey(NULL, &p, pk_len);
+		if (rsa != NULL && p != pk + pk_len)
+			goto out;
+	} else if (strcmp(name, PEM_STRING_RSA) == 0) {
+		rsa = d2i_RSAPrivateKey(NULL, &p, der_len);
+		if (rsa != NULL && p != der + der_len)
+			goto out;
+	}
+	if (rsa == NULL || (k = EVP_PKEY_new()) == NULL)
+		goto out;
+	if (EVP_PKEY_assign_RSA(k, rsa) != 1) {
+		EVP_PKEY_free(k);
+		k = NULL;
+		goto out;
+	}
+	rsa = NULL;	/* owned by k */
+out:
+	RSA_free(rsa);
+	PKCS8_PRIV_KEY_INFO_free(p8);	/* clears the key bytes */
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)der_len);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return k;
+}
+
+/* The same for public keys: SubjectPublicKeyInfo and PKCS#1. */
+static EVP_PKEY *
+fast_public(const struct buf *b)
+{
+	const unsigned char *p;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	RSA *rsa = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *bio;
+
+	if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL)
+		goto out;
+	if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1 ||
+	    header == NULL || header[0] != '\0')
+		goto out;
+	p = der;
+	if (strcmp(name, PEM_STRING_PUBLIC) == 0)
+		rsa = d2i_RSA_PUBKEY(NULL, &p, der_len);
+	else if (strcmp(name, PEM_STRING_RSA_PUBLIC) == 0)
+		rsa = d2i_RSAPublicKey(NULL, &p, der_len);
+	if (rsa == NULL || p != der + der_len || (k = EVP_PKEY_new()) == NULL)
+		goto out;
+	if (EVP_PKEY_assign_RSA(k, rsa) != 1) {
+		EVP_PKEY_free(k);
+		k = NULL;
+		goto out;
+	}
+	rsa = NULL;
+out:
+	RSA_free(rsa);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return k;
+}
+
+/*
+ * A protected key names its own key-derivation cost, and a hostile file
+ * could name one that takes hours. The PBES1 and PBKDF2 iteration counts
+ * are checked before any passphrase is asked for or any derivation runs.
+ * (scrypt is bounded by OpenSSL's own memory cap.) Returns 0, or 65
+ * (reported).
+ */
+static int
+check_pbe_cost(const struct buf *b, const char *name)
+{
+	const ASN1_OBJECT *oid;
+	const X509_ALGOR *alg;
+	const unsigned char *p;
+	X509_SIG *sig = NULL;
+	PBE2PARAM *pbe2 = NULL;
+	PBKDF2PARAM *kdf = NULL;
+	PBEPARAM *pbe1 = NULL;
+	char *pem_name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0, iter = 0;
+	int rc = 0, nid;
+	BIO *bio;
+
+	if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL)
+		return 0;
+	if (PEM_read_bio(bio, &pem_name, &header, &der, &der_len) != 1 ||
+	    strcmp(pem_name, PEM_STRING_PKCS8) != 0)
+		goto out;
+	p = der;
+	if ((sig = d2i_X509_SIG(NULL, &p, der_len)) == NULL)
+		goto out;
+	X509_SIG_get0(sig, &alg, NULL);
+	X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	nid = OBJ_obj2nid(oid);
+	if (nid == NID_pbes2) {
+		pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM),
+		    alg->parameter);
+		if (pbe2 != NULL &&
+		    OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 &&
+		    (kdf = ASN1_TYPE_unpack_sequence(
+		    ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)) !=
+		    NULL)
+			iter = ASN1_INTEGER_get(kdf->iter);
+	} else if ((pbe1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM),
+	    alg->parameter)) != NULL) {
+		iter = ASN1_INTEGER_get(pbe1->iter);
+	}
+	if (iter < 0 || iter > KEYFILE_ITER_MAX) {
+		err_error("%s asks for %ld key-derivation iterations; more "
+		    "than %d are refused", name, iter, KEYFILE_ITER_MAX);
+		rc = E2E_EX_DATAERR;
+	}
+out:
+	PBKDF2PARAM_free(kdf);
+	PBE2PARAM_free(pbe2);
+	PBEPARAM_free(pbe1);
+	X509_SIG_free(sig);
+	OPENSSL_free(der);
+	OPENSSL_free(pem_name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+keyfile_load_private(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out)
+{
+	struct buf b = BUF_SECRET_INIT;
+	struct passphrase_src src = *ps;
+	struct pass_cb cb;
+	const char *name = file_is_std(path) ? "standard input" : path;
+	BIO *bio = NULL;
+	int rc;
+
+	*out = NULL;
+	memset(&cb, 0, sizeof(cb));
+	cb.src = &src;
+	if (src.label == NULL)
+		src.label = name;
+	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
+		goto out;
+	if ((*out = fast_private(&b)) != NULL) {
+		file_warn_if_exposed(path, "private key file");
+		rc = rsa_check(*out, name);
+		goto out;
+	}
+	/* Encrypted PKCS#1 keys ("Proc-Type: 4,ENCRYPTED", from openssl
+	 * genrsa -traditional -aes256) name their cipher in the legacy table,
+	 * which crypto_init leaves empty: the ciphers such files use are
+	 * added here, on the slow path only. */
+	if (EVP_add_cipher(EVP_aes_128_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_aes_192_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_aes_256_cbc()) != 1 ||
+	    EVP_add_cipher(EVP_des_ede3_cbc()) != 1) {
+		rc = err_crypto("initialising OpenSSL");
+		goto out;
+	}
+	if (b.len == 0) {
+		err_error("%s is not a PEM private key: it is empty", name);
+		rc = E2E_EX_NOINPUT;
+		goto out;
+	}
+	if ((rc = check_pbe_cost(&b, name)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(b.p, (int)b.len)) == NULL) {
+		rc = err_crypto("reading a key");
+		goto out;
+	}
+	*out = PEM_read_bio_PrivateKey_ex(bio, NULL, pass_cb, &cb, NULL, NULL);
+	ERR_clear_error();
+	if (*out == NULL) {
+		if (cb.rc != 0) {
+			rc = cb.rc;
+		} else if (cb.asked) {
+			err_error("wrong passphrase for %s", name);
+			rc = E2E_EX_NOPERM;
+		} else if (has_block(&b, "PUBLIC KEY") ||
+		    has_block(&b, "RSA PUBLIC KEY")) {
+			err_error("%s is a public key, not a private key", name);
+			rc = E2E_EX_NOINPUT;
+		} else {
+			err_error("%s is not a PEM private key", name);
+			rc = E2E_EX_NOINPUT;
+		}
+		goto out;
+	}
+	file_warn_if_exposed(path, "private key file");
+	rc = rsa_check(*out, name);
+out:
+	if (rc != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	wipe(cb.pass, sizeof(cb.pass));
+	BIO_free(bio);
+	buf_free(&b);
+	return rc;
+}
+
+int
+keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
+    EVP_PKEY **out)
+{
+	struct buf view = { (uint8_t *)pem, len, len, 0, 0 };
+	OSSL_DECODER_CTX *dctx = NULL;
+	const unsigned char *p = pem;
+	size_t left = len;
+	int rc = E2E_EX_NOINPUT;
+
+	*out = NULL;
+	if (has_block(&view, "PRIVATE KEY") ||
+	    has_block(&view, "ENCRYPTED PRIVATE KEY") ||
+	    has_block(&view, "RSA PRIVATE KEY")) {
+		err_error("%s is a private key; give the public key", what);
+		err_hint("e2e-keygen writes it beside the private key, as "
+		    "FILE.pub; or run e2e-keygen -y FILE");
+		goto out;
+	}
+	if ((*out = fast_public(&view)) != NULL) {
+		rc = rsa_check(*out, what);
+		goto out;
+	}
+	/* Any key type, so that rsa_check() can say what is wrong with it. */
+	dctx = OSSL_DECODER_CTX_new_for_pkey(out, "PEM", NULL, NULL,
+	    EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+	if (dctx == NULL || OSSL_DECODER_from_data(dctx, &p, &left) != 1 ||
+	    *out == NULL) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		err_error("%s is not a PEM public key", what);
+		goto out;
+	}
+	rc = rsa_check(*out, what);
+out:
+	OSSL_DECODER_CTX_free(dctx);
+	ERR_clear_error();
+	if (rc != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+keyfile_load_public(const char *path, EVP_PKEY **out)
+{
+	/* Secret: it may turn out to be a private key file. */
+	struct buf b = BUF_SECRET_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = file_read(path, KEYFILE_MAX, "public key file", &b)) == 0)
+		rc = keyfile_parse_public(b.p, b.len,
+		    file_is_std(path) ? "standard input" : path, out);
+	buf_free(&b);
+	return rc;
+}
+
+int
+keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out)
+{
+	struct buf b = BUF_SECRET_INIT;
+	int rc, private;
+
+	*out = NULL;
+	if ((rc = file_read(path, KEYFILE_MAX, "key file", &b)) != 0)
+		return rc;
+	private = has_block(&b, "PRIVATE KEY") ||
+	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
+	    has_block(&b, "RSA PRIVATE KEY");
+	if (!private)
+		rc = keyfile_parse_public(b.p, b.len,
+		    file_is_std(path) ? "standard input" : path, out);
+	buf_free(&b);
+	/* A private key file: its public half (a protected one asks for
+	 * its passphrase). */
+	return private ? keyfile_load_private(path, ps, out) : rc;
+}
+
+int
+keyfile_public_kid(const char *path, char kid[KID_SIZE])
+{
+	/* Never used: a protected key is recognised first and not opened;
+	 * should one slip by, it reads no passphrase from an empty file
+	 * rather than ask on the terminal. */
+	const struct passphrase_src none = { "/dev/null", NULL };
+	struct buf b = BUF_SECRET_INIT;
+	char pub[4096], why[256];
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	err_capture_begin(why, sizeof(why));
+	if (keyfile_pub_path(path, pub, sizeof(pub)) == 0 &&
+	    keyfile_load_public(pub, &pk) == 0) {
+		rc = jwk_thumbprint(pk, kid) == 0 ? 0 : -1;
+		goto out;
+	}
+	EVP_PKEY_free(pk);
+	pk = NULL;
+	if (file_read(path, KEYFILE_MAX, "key file", &b) != 0 ||
+	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
+	    (b.len > 0 && memmem(b.p, b.len, "Proc-Type: 4,ENCRYPTED", 22) !=
+	    NULL))
+		goto out;
+	if (keyfile_load_public_half(path, &none, &pk) == 0 &&
+	    jwk_thumbprint(pk, kid) == 0)
+		rc = 0;
+out:
+	err_capture_end();
+	buf_free(&b);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+static int
+bio_to_buf(BIO *bio, struct buf *out)
+{
+	char *p = NULL;
+	long n = BIO_get_mem_data(bio, &p);
+
+	buf_clear(out);
+	if (n <= 0 || buf_append(out, p, (size_t)n) != 0)
+		return -1;
+	return 0;
+}
+
+int
+keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out)
+{
+	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *p8 = NULL;
+	BIO *bio = BIO_new(BIO_s_secmem());
+	int rc = 0;
+
+	if (bio == NULL)
+		goto fail;
+	if (pass == NULL) {
+		if (PEM_write_bio_PKCS8PrivateKey(bio, k, NULL, NULL, 0, NULL,
+		    NULL) != 1)
+			goto fail;
+	} else {
+		p8inf = EVP_PKEY2PKCS8(k);
+		pbe = PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(),
+		    KEYFILE_PBKDF2_ITER, NULL, 0, NULL, NID_hmacWithSHA256,
+		    NULL);
+		if (p8inf == NULL || pbe == NULL)
+			goto fail;
+		p8 = PKCS8_set0_pbe_ex(pass, (int)strlen(pass), p8inf, pbe,
+		    NULL, NULL);
+		if (p8 == NULL)
+			goto fail;
+		pbe = NULL;	/* now owned by p8 */
+		if (PEM_write_bio_PKCS8(bio, p8) != 1)
+			goto fail;
+	}
+	if (bio_to_buf(bio, out) != 0)
+		goto fail;
+	goto out;
+fail:
+	rc = err_crypto("encoding the private key");
+out:
+	X509_SIG_free(p8);
+	X509_ALGOR_free(pbe);
+	PKCS8_PRIV_KEY_INFO_free(p8inf);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+keyfile_public_pem(EVP_PKEY *k, struct buf *out)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	int rc = 0;
+
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, k) != 1 ||
+	    bio_to_buf(bio, out) != 0)
+		rc = err_crypto("encoding the public key");
+	BIO_free(bio);
+	return rc;
+}
+
+int
+keyfile_pub_path(const char *path, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s.pub", path);
+
+	if (n < 0 || (size_t)n >= size) {
+		err_error("file name too long: %s", path);
+		return E2E_EX_USAGE;
+	}
+	return 0;
+}
+
+int
+keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
+    int force)
+{
+	struct buf priv = BUF_SECRET_INIT, pub = BUF_INIT;
+	char pub_path[4096];
+	int rc;
+
+	if ((rc = keyfile_private_pem(k, pass, &priv)) != 0)
+		goto out;
+	if (file_is_std(path)) {
+		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0);
+		goto out;
+	}
+	if ((rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
+	    (rc = keyfile_public_pem(k, &pub)) != 0)
+		goto out;
+	if ((rc = file_write_atomic(path, priv.p, priv.len, 0600,
+	    force ? -1 : 1)) != 0)
+		goto out;
+	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
+	    force ? -1 : 1)) != 0 && !force)
+		(void)unlink(path);	/* ours, just created: no half pair */
+out:
+	buf_free(&priv);
+	buf_free(&pub);
+	return rc;
+}

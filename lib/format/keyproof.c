@@ -1,0 +1,316 @@
+/* keyproof.c - proofs of possession of published keys (see keyproof.h). */
+#include "format/keyproof.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/jws.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int
+keyproof_url(const char *url, char out[KEYPROOF_URL_MAX])
+{
+	const char *p, *host, *host_end, *path;
+	unsigned long port = 0;
+	size_t n, i, start;
+	int https, has_port = 0, len;
+	char portbuf[8] = "";
+
+	/* Printable ASCII only, and nothing of a user, query or fragment. */
+	for (p = url; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' ||
+		    *p == '@' || *p == '\\')
+			return -1;
+	if (strncasecmp(url, "https://", 8) == 0) {
+		https = 1;
+		host = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		https = 0;
+		host = url + 7;
+	} else {
+		return -1;
+	}
+	if (host[0] == '[') {
+		if ((host_end = strchr(host, ']')) == NULL)
+			return -1;
+		host_end++;
+	} else {
+		host_end = host + strcspn(host, ":/");
+	}
+	if (host_end == host || (host[0] == '[' && host_end - host < 3))
+		return -1;
+	p = host_end;
+	if (*p == ':') {
+		p++;
+		for (n = 0; p[n] >= '0' && p[n] <= '9' && n < 6; n++)
+			port = port * 10 + (unsigned long)(p[n] - '0');
+		if (n == 0 || n == 6 || port > 65535 ||
+		    (p[n] != '\0' && p[n] != '/'))
+			return -1;
+		p += n;
+		has_port = port != (https ? 443UL : 80UL);
+	} else if (*p != '\0' && *p != '/') {
+		return -1;
+	}
+	path = p;
+	n = strlen(path);
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (has_port)
+		snprintf(portbuf, sizeof(portbuf), ":%lu", port);
+	len = snprintf(out, KEYPROOF_URL_MAX, "%s://%.*s%s%.*s",
+	    https ? "https" : "http", (int)(host_end - host), host, portbuf,
+	    (int)n, path);
+	if (len < 0 || len >= KEYPROOF_URL_MAX) {
+		out[0] = '\0';
+		return -1;
+	}
+	/* The host only: a path is compared as it is. */
+	start = https ? 8 : 7;
+	for (i = start; i < start + (size_t)(host_end - host); i++)
+		out[i] = (char)lower((unsigned char)out[i]);
+	return 0;
+}
+
+int
+keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
+    const char *aud, int64_t iat, struct buf *out)
+{
+	char kid[KID_SIZE], url[KEYPROOF_URL_MAX], header[128];
+	char *payload = NULL;
+	json_t *claims = NULL;
+	int rc;
+
+	if (keyproof_url(aud, url) != 0) {
+		err_error("%s is not a server URL for a key proof", aud);
+		return E2E_EX_USAGE;
+	}
+	if ((rc = jwk_thumbprint(priv, kid)) != 0)
+		return rc;
+	/* The kid is base64url: nothing in it needs escaping. */
+	snprintf(header, sizeof(header), "{\"alg\":\"PS256\",\"typ\":\""
+	    KEYPROOF_TYP "\",\"kid\":\"%s\"}", kid);
+	claims = json_pack("{s:s,s:s,s:s,s:s,s:I}", "sub", id, "name", name,
+	    "kid", kid, "aud", url, "iat", (json_int_t)iat);
+	if (claims == NULL || (payload = jsonio_dump(claims)) == NULL) {
+		err_error("out of memory");
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if ((rc = jws_sign(priv, header, (const uint8_t *)payload,
+	    strlen(payload), out)) != 0)
+		goto out;
+	rc = buf_terminate(out) == 0 ? 0 : E2E_EX_SOFTWARE;
+out:
+	json_decref(claims);
+	free(payload);
+	return rc;
+}
+
+static int say(char *why, size_t size, int result, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+say(char *why, size_t size, int result, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return result;
+}
+
+/* A string claim copied into dst (size bytes), else -1. */
+static int
+claim(const json_t *o, const char *name, char *dst, size_t size)
+{
+	size_t len;
+	const char *v = jsonio_str(o, name, &len);
+
+	if (v == NULL || len >= size || strlen(v) != len)
+		return -1;
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+/* The protected header: exactly alg (PS256, checked by jws_parse), typ
+ * and the key's id. */
+static int
+check_header(const json_t *h, const char *kid, char *why, size_t size)
+{
+	static const char *const members[] = { "alg", "typ", "kid", NULL };
+	const char *unknown = jsonio_unknown_member(h, members);
+	const char *typ = jsonio_str(h, "typ", NULL);
+	const char *hkid = jsonio_str(h, "kid", NULL);
+	char safe[64];
+
+	if (unknown != NULL) {
+		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
+		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		    "its header has \"%s\"", safe);
+	}
+	if (typ == NULL || strcmp(typ, KEYPROOF_TYP) != 0)
+		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		    "its header's typ is not \"" KEYPROOF_TYP "\"");
+	if (hkid == NULL || !jwk_is_kid(hkid, strlen(hkid)))
+		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		    "its header has no key id");
+	if (strcmp(hkid, kid) != 0)
+		return say(why, size, KEYPROOF_OTHER_KEY, "is made by key %s, "
+		    "not by key %s", hkid, kid);
+	return KEYPROOF_OK;
+}
+
+/* The claims: exactly the five, of the right types, read into got. */
+static int
+read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
+    char *why, size_t size)
+{
+	static const char *const members[] = { "sub", "name", "kid", "aud",
+		"iat", NULL };
+	char jwhy[128], safe[64];
+	const char *unknown;
+	json_t *o;
+	int rc = KEYPROOF_MALFORMED;
+
+	if ((o = jsonio_parse((const char *)p, len, jwhy,
+	    sizeof(jwhy))) == NULL || !json_is_object(o)) {
+		say(why, size, rc, "is not a key proof: its claims are not a "
+		    "JSON object%s%s", o ? "" : ": ", o ? "" : jwhy);
+		goto out;
+	}
+	if ((unknown = jsonio_unknown_member(o, members)) != NULL) {
+		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
+		say(why, size, rc, "is not a key proof: unknown claim \"%s\"",
+		    safe);
+		goto out;
+	}
+	if (claim(o, "sub", got->sub, sizeof(got->sub)) != 0 ||
+	    !id_valid(got->sub) ||
+	    claim(o, "name", got->name, sizeof(got->name)) != 0 ||
+	    !name_valid(got->name, strlen(got->name)) ||
+	    claim(o, "kid", got->kid, sizeof(got->kid)) != 0 ||
+	    claim(o, "aud", got->aud, sizeof(got->aud)) != 0 ||
+	    !json_is_integer(json_object_get(o, "iat"))) {
+		say(why, size, rc, "is not a key proof: sub (an account id), "
+		    "name, kid and aud (strings) and iat (a number) are "
+		    "needed");
+		goto out;
+	}
+	got->iat = json_integer_value(json_object_get(o, "iat"));
+	rc = KEYPROOF_OK;
+out:
+	json_decref(o);
+	return rc;
+}
+
+/* The claims against what the proof must say. */
+static int
+check_claims(const struct keyproof_claims *got, const char *kid,
+    const struct keyproof_want *want, char *why, size_t size)
+{
+	char safe_name[NAME_LEN_MAX * 4 + 1], aud[KEYPROOF_URL_MAX];
+	char safe_aud[KEYPROOF_URL_MAX * 4];
+	int64_t d;
+
+	if (strcmp(got->kid, kid) != 0)
+		return say(why, size, KEYPROOF_OTHER_KEY, "proves key %.43s, "
+		    "not key %s", got->kid, kid);
+	if (strcmp(got->sub, want->id) != 0 ||
+	    strcmp(got->name, want->name) != 0) {
+		term_escape(got->name, strlen(got->name), safe_name,
+		    sizeof(safe_name));
+		return say(why, size, KEYPROOF_OTHER_USER, "is for the user "
+		    "%s (id %s), not for %s (id %s)", safe_name, got->sub,
+		    want->name, want->id);
+	}
+	/* Normalised again: an aud written otherwise is the same server. */
+	if (keyproof_url(got->aud, aud) != 0 ||
+	    strcmp(aud, want->aud) != 0) {
+		term_escape(got->aud, strlen(got->aud), safe_aud,
+		    sizeof(safe_aud));
+		return say(why, size, KEYPROOF_OTHER_SERVER, "is for the "
+		    "server %s, not for %s", safe_aud, want->aud);
+	}
+	if (want->skew < 0)
+		return KEYPROOF_OK;
+	/* Bounded first, so the subtraction cannot overflow. */
+	if (got->iat < want->now - want->skew || got->iat < 0)
+		return say(why, size, KEYPROOF_TOO_OLD, "is too old: made "
+		    "%lld s before the server's time (at most %lld s)",
+		    got->iat < 0 ? -1LL : (long long)(want->now - got->iat),
+		    (long long)want->skew);
+	d = got->iat - want->now;
+	if (d > want->skew)
+		return say(why, size, KEYPROOF_FUTURE, "is from the future: "
+		    "made %lld s after the server's time (at most %lld s)",
+		    (long long)d, (long long)want->skew);
+	return KEYPROOF_OK;
+}
+
+int
+keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
+    const char *kid, const struct keyproof_want *want,
+    struct keyproof_claims *got, char *why, size_t why_size)
+{
+	struct keyproof_claims mine;
+	struct jws j;
+	char *text = NULL, jwhy[128];
+	uint8_t *p;
+	size_t plen;
+	int rc = KEYPROOF_MALFORMED, parsed = 0;
+
+	if (got == NULL)
+		got = &mine;
+	memset(got, 0, sizeof(*got));
+	memset(&j, 0, sizeof(j));
+	why[0] = '\0';
+	if (len == 0 || len > KEYPROOF_MAX || memchr(proof, '\0', len)) {
+		say(why, why_size, rc, "is not a key proof: empty, or longer "
+		    "than %d bytes", KEYPROOF_MAX);
+		goto out;
+	}
+	if ((text = malloc(len + 1)) == NULL) {
+		say(why, why_size, rc, "cannot be checked: out of memory");
+		goto out;
+	}
+	memcpy(text, proof, len);
+	text[len] = '\0';
+	if (jws_parse(text, len, &j, jwhy, sizeof(jwhy)) != 0) {
+		say(why, why_size, rc, "is not a key proof (a compact PS256 "
+		    "JWS): %s", jwhy);
+		goto out;
+	}
+	parsed = 1;
+	if ((rc = check_header(j.header, kid, why, why_size)) != KEYPROOF_OK)
+		goto out;
+	if (!jws_verify(&j, pub)) {
+		rc = say(why, why_size, KEYPROOF_OTHER_KEY, "is not signed by "
+		    "key %s: it was made with another key", kid);
+		goto out;
+	}
+	if (jws_decode_payload(&j, &p, &plen) != 0) {
+		rc = say(why, why_size, KEYPROOF_MALFORMED, "is not a key "
+		    "proof: its payload is not base64url");
+		goto out;
+	}
+	if ((rc = read_claims(p, plen, got, why, why_size)) != KEYPROOF_OK)
+		goto out;
+	rc = check_claims(got, kid, want, why, why_size);
+out:
+	if (parsed)
+		jws_free(&j);
+	free(text);
+	return rc;
+}

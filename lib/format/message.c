@@ -1,0 +1,569 @@
+/* message.c - sign-then-encrypt and its reader (see message.h). */
+#include "format/message.h"
+#include "base/b64.h"
+#include "base/err.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+#include "format/crypto.h"
+#include "format/jws.h"
+#include "format/rsa.h"
+#include "format/seed.h"
+
+#include <stdarg.h>
+#include <time.h>
+#include <stdio.h>
+#include <string.h>
+
+#define JTI_BYTES 16
+
+/* The names of a message, refused before anything is signed. */
+static int
+names_ok(const struct seal_opts *o)
+{
+	const char *n;
+	size_t i;
+
+	if (o->sender_name == NULL)
+		return 1;
+	if (!claim_name_valid(o->sender_name, strlen(o->sender_name)) ||
+	    o->recipient_names == NULL)
+		return 0;
+	for (i = 0; i < o->nr; i++) {
+		n = o->recipient_names[i];
+		if (n == NULL || (n[0] != '\0' && !claim_name_valid(n,
+		    strlen(n))))
+			return 0;
+	}
+	return 1;
+}
+
+/* The members in the order of FORMAT.md section 4: alg, typ, kid, iss,
+ * [sub,] aud, [aud_names,] iat, jti. */
+static char *
+signed_header(const struct seal_opts *o)
+{
+	uint8_t id[JTI_BYTES];
+	char jti[32];	/* 22 characters for 16 bytes */
+	json_t *h = NULL, *aud = NULL, *names = NULL;
+	char *s = NULL;
+	size_t i;
+
+	if (crypto_random(id, sizeof(id)) != 0)
+		return NULL;
+	b64url_encode(id, sizeof(id), jti);
+	jti[b64url_enclen(sizeof(id))] = 0;
+	if ((h = json_object()) == NULL || (aud = json_array()) == NULL ||
+	    (names = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < o->nr; i++)
+		if (json_array_append_new(aud, json_string(o->r[i].kid)) != 0 ||
+		    (o->sender_name != NULL && json_array_append_new(names,
+		    json_string(o->recipient_names[i])) != 0))
+			goto out;
+	if (json_object_set_new(h, "alg", json_string("PS256")) != 0 ||
+	    json_object_set_new(h, "typ", json_string(JWE_CTY_SIGNED)) != 0 ||
+	    json_object_set_new(h, "kid", json_string(o->signer_kid)) != 0 ||
+	    json_object_set_new(h, "iss", json_string(o->signer_kid)) != 0 ||
+	    (o->sender_name != NULL && json_object_set_new(h, "sub",
+	    json_string(o->sender_name)) != 0) ||
+	    json_object_set(h, "aud", aud) != 0 ||
+	    (o->sender_name != NULL && json_object_set(h, "aud_names",
+	    names) != 0) ||
+	    json_object_set_new(h, "iat", json_integer(crypto_now())) != 0 ||
+	    json_object_set_new(h, "jti", json_string(jti)) != 0)
+		goto out;
+	s = jsonio_dump(h);
+out:
+	if (s == NULL)
+		err_error("out of memory");
+	json_decref(names);
+	json_decref(aud);
+	json_decref(h);
+	return s;
+}
+
+int
+message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
+    struct sink *out)
+{
+	struct buf jws = BUF_SECRET_INIT;
+	char *hdr = NULL;
+	int rc;
+
+	if (o->signer == NULL)
+		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out);
+	if (!names_ok(o)) {
+		err_error("a name to sign is not a user name");
+		return E2E_EX_USAGE;
+	}
+	if ((hdr = signed_header(o)) == NULL) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	/* One allocation of the final size: the plaintext is copied once. */
+	if (buf_reserve(&jws, b64url_enclen(strlen(hdr)) +
+	    b64url_enclen(len) + 2 + b64url_enclen(RSA_MAX_BYTES)) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws)) != 0)
+		goto out;
+	rc = jwe_encrypt(o->enc, JWE_CTY_SIGNED, o->r, o->nr, jws.p, jws.len,
+	    out);
+out:
+	free(hdr);
+	buf_free(&jws);
+	return rc;
+}
+
+static int
+refuse(struct message *m, const char *hint_fmt, ...)
+{
+	va_list ap;
+	char raw[320];
+
+	snprintf(m->error, sizeof(m->error), "%s", MESSAGE_CANNOT_DECRYPT);
+	m->hint[0] = '\0';
+	if (hint_fmt != NULL && *hint_fmt != '\0') {
+		va_start(ap, hint_fmt);
+		vsnprintf(raw, sizeof(raw), hint_fmt, ap);
+		va_end(ap);
+		term_escape(raw, strlen(raw), m->hint, sizeof(m->hint));
+	}
+	return E2E_EX_DATAERR;
+}
+
+static int
+refuse_signed(struct message *m, const char *fmt, ...)
+{
+	va_list ap;
+	char raw[320];
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	term_escape(raw, strlen(raw), m->error, sizeof(m->error));
+	m->hint[0] = '\0';
+	return E2E_EX_DATAERR;
+}
+
+/* Appends name (or "a key file" for "") to the list shown in messages,
+ * once, and "..." when the list is full. */
+static void
+list_name(struct message *m, const char *name)
+{
+	const char *show = name[0] != '\0' ? name : "a key file";
+	size_t have = strlen(m->aud_names), need = strlen(show);
+	const char *p = m->aud_names, *e;
+
+	/* Each name once: a contact with two devices is one recipient. */
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == need && memcmp(p, show, need) == 0)
+			return;
+		p = *e == ',' ? e + 2 : e;
+	}
+	if (have >= 3 && strcmp(m->aud_names + have - 3, "...") == 0)
+		return;
+	if (have + 2 + need + 5 > sizeof(m->aud_names)) {
+		snprintf(m->aud_names + have, sizeof(m->aud_names) - have,
+		    "%s...", have ? ", " : "");
+		return;
+	}
+	snprintf(m->aud_names + have, sizeof(m->aud_names) - have, "%s%s",
+	    have ? ", " : "", show);
+}
+
+/*
+ * "sub" and "aud_names" (FORMAT.md section 4): both or neither; sub a
+ * name; aud_names an array as long as aud of names or "". Keeps the name
+ * given with own_kid, which aud holds exactly once (so that no message
+ * can pair the reader's key with two names).
+ */
+static int
+signed_names(const json_t *h, const json_t *aud, const char *own_kid,
+    struct message *m)
+{
+	const json_t *sub = json_object_get(h, "sub");
+	const json_t *names = json_object_get(h, "aud_names"), *v;
+	const char *s;
+	size_t i, n = json_array_size(aud), len, mine = 0;
+
+	if (sub == NULL && names == NULL)
+		return 0;
+	if (!json_is_string(sub) || !claim_name_valid(json_string_value(sub),
+	    json_string_length(sub)))
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"sub\" (the sender's name)");
+	if (!json_is_array(names) || json_array_size(names) != n)
+		return refuse_signed(m, "the signed message's \"aud_names\" "
+		    "is not an array as long as its \"aud\"");
+	memcpy(m->sub, json_string_value(sub), json_string_length(sub) + 1);
+	for (i = 0; i < n; i++) {
+		v = json_array_get(names, i);
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (!json_is_string(v) || (len > 0 &&
+		    !claim_name_valid(s, len)))
+			return refuse_signed(m, "the signed message's "
+			    "\"aud_names\" holds something that is not a name");
+		list_name(m, s);
+		if (buf_append(&m->all_names, s, len + 1) != 0)
+			return E2E_EX_SOFTWARE;
+		if (strcmp(json_string_value(json_array_get(aud, i)),
+		    own_kid) == 0) {
+			memcpy(m->name_for_me, s, len + 1);
+			mine++;
+		}
+	}
+	if (mine != 1)
+		return refuse_signed(m, "the signed message names your key %s "
+		    "more than once in \"aud\"", own_kid);
+	m->named = 1;
+	return 0;
+}
+
+/* The claims of the inner JWS header, checked for shape. */
+static int
+signed_claims(const json_t *h, const char *own_kid, struct message *m)
+{
+	const json_t *aud, *iat, *v;
+	const char *kid, *iss, *typ, *jti;
+	size_t i, kid_len, jti_len, n;
+	int for_me = 0, rc;
+
+	kid = jsonio_str(h, "kid", &kid_len);
+	iss = jsonio_str(h, "iss", NULL);
+	typ = jsonio_str(h, "typ", NULL);
+	jti = jsonio_str(h, "jti", &jti_len);
+	aud = json_object_get(h, "aud");
+	iat = json_object_get(h, "iat");
+	if (typ == NULL || strcmp(typ, JWE_CTY_SIGNED) != 0)
+		return refuse_signed(m, "the signed message has no \"typ\" "
+		    "\"%s\"", JWE_CTY_SIGNED);
+	if (kid == NULL || !jwk_is_kid(kid, kid_len) || iss == NULL ||
+	    strcmp(iss, kid) != 0)
+		return refuse_signed(m, "the signed message does not name its "
+		    "signer's key id in \"kid\" and \"iss\"");
+	if (!json_is_integer(iat) || json_integer_value(iat) < 0)
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"iat\"");
+	if (jti == NULL || jti_len == 0 || jti_len >= sizeof(m->jti))
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"jti\"");
+	n = json_array_size(aud);
+	if (!json_is_array(aud) || n == 0 || n > JWE_MAX_RECIPIENTS)
+		return refuse_signed(m, "the signed message has no valid "
+		    "\"aud\"");
+	for (i = 0; i < n; i++) {
+		v = json_array_get(aud, i);
+		if (!json_is_string(v))
+			return refuse_signed(m, "the signed message has no "
+			    "valid \"aud\"");
+		if (strcmp(json_string_value(v), own_kid) == 0)
+			for_me = 1;
+	}
+	/* Surreptitious forwarding: a signature made for others. */
+	if (!for_me)
+		return refuse_signed(m, "the signed message was not addressed "
+		    "to your key %s: it may have been forwarded by one of its "
+		    "recipients", own_kid);
+	if ((rc = signed_names(h, aud, own_kid, m)) != 0)
+		return rc;
+	memcpy(m->signer_kid, kid, KID_SIZE);
+	m->iat = json_integer_value(iat);
+	memcpy(m->jti, jti, jti_len + 1);
+	return 0;
+}
+
+static int
+open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
+    size_t len)
+{
+	struct jws j;
+	char why[200];
+	uint8_t *p;
+	size_t plen;
+	EVP_PKEY *k;
+	int rc;
+
+	m->is_signed = 1;
+	if (jws_parse((char *)text, len, &j, why, sizeof(why)) != 0)
+		return refuse_signed(m, "the signature is not acceptable: %s",
+		    why);
+	if ((rc = signed_claims(j.header, o->kid, m)) != 0)
+		goto out;
+	if (o->verify != NULL) {
+		if (strcmp(m->signer_kid, o->verify_kid) != 0) {
+			rc = refuse_signed(m, "the message is signed by key %s, "
+			    "not by the key %s given to verify it",
+			    m->signer_kid, o->verify_kid);
+			goto out;
+		}
+		if (!jws_verify(&j, o->verify)) {
+			rc = refuse_signed(m, "the signature is not valid: the "
+			    "message was not signed by key %s",
+			    o->verify_kid);
+			goto out;
+		}
+		m->verified = 1;
+	} else if (o->signer_key != NULL) {
+		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
+			if (!jws_verify(&j, k)) {
+				rc = refuse_signed(m, "the signature is not "
+				    "valid: the message was not signed by key "
+				    "%s", m->signer_kid);
+				goto out;
+			}
+			m->verified = 1;
+		} else if (o->require_signer) {
+			rc = refuse_signed(m, "the message is signed by key "
+			    "%s, which is not among %s", m->signer_kid,
+			    o->signer_what ? o->signer_what : "the keys "
+			    "given to verify it");
+			goto out;
+		}
+	}
+	/* --verify NAME: the key is NAME's, and so must be the name the
+	 * sender signed (a key pinned for two names proves neither). */
+	m->verify_by_name = o->verify_name != NULL;
+	if (o->verify_name != NULL && m->verified && m->named &&
+	    strcmp(m->sub, o->verify_name) != 0) {
+		rc = refuse_signed(m, "the message is signed as from %s, not "
+		    "from %s as --verify says", m->sub, o->verify_name);
+		goto out;
+	}
+	if (jws_decode_payload(&j, &p, &plen) != 0) {
+		rc = refuse_signed(m, "the signed content is not base64url");
+		goto out;
+	}
+	m->pt = p;
+	m->pt_len = plen;
+	rc = 0;
+out:
+	jws_free(&j);
+	return rc;
+}
+
+static int
+open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
+    struct message *m)
+{
+	struct buf copy = BUF_SECRET_INIT;
+	struct seed_result sr;
+	char why[200];
+	json_t *obj = NULL;
+	int rc;
+
+	m->format = MESSAGE_SEED;
+	if (buf_append(&copy, text, len) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	seed_unreplace((char *)copy.p, &copy.len);
+	obj = jsonio_parse_flags((char *)copy.p, copy.len, JSON_ALLOW_NUL, why,
+	    sizeof(why));
+	if (obj == NULL) {
+		rc = refuse(m, "the seed message is not JSON: %s", why);
+		goto out;
+	}
+	rc = seed_decrypt(obj, o->key, &m->own, &sr, why, sizeof(why));
+	if (rc == -1) {
+		rc = refuse(m, "%s", why);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	m->seed_same_keys = sr.same_keys;
+	m->pt = m->own.p;
+	m->pt_len = m->own.len;
+	if (o->verify != NULL || o->require_signer)
+		rc = refuse_signed(m, "the message is in the seed format, which "
+		    "cannot be signed, and --verify asks for a signature");
+out:
+	json_decref(obj);
+	buf_free(&copy);
+	return rc;
+}
+
+int
+message_open_text(const struct open_opts *o, const uint8_t *text,
+    size_t len, struct message *m)
+{
+	struct jwe_result jr;
+	struct buf reduced = BUF_INIT;
+	char why[200], why2[200];
+	const char *ct = NULL;
+	size_t start, end, ct_len = 0;
+	json_t *obj = NULL, *seed = NULL;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->own.secret = 1;
+	/*
+	 * The ciphertext is most of a large envelope. It is located first
+	 * and decoded from where it is, and jansson parses the rest, which
+	 * keeps memory near the message size and skips a slow copy
+	 * (jsonio.h).
+	 */
+	if (jsonio_member_span((const char *)text, len, "ciphertext", &start,
+	    &end) == 0) {
+		if (buf_append(&reduced, text, start) != 0 ||
+		    buf_append(&reduced, text + end, len - end) != 0) {
+			rc = E2E_EX_SOFTWARE;
+			goto out;
+		}
+		obj = jsonio_parse((char *)reduced.p, reduced.len, why,
+		    sizeof(why));
+		ct = (const char *)text + start;
+		ct_len = end - start;
+	} else {
+		obj = jsonio_parse((const char *)text, len, why, sizeof(why));
+		/* A seed message's strings may hold NUL bytes (\u0000), which
+		 * nothing else may. When the text fails for another reason
+		 * too, that reason is the one worth showing. */
+		if (obj == NULL) {
+			seed = jsonio_parse_flags((const char *)text, len,
+			    JSON_ALLOW_NUL, why2, sizeof(why2));
+			if (json_is_object(seed) &&
+			    json_object_get(seed, "RSACipher") != NULL) {
+				json_decref(seed);
+				rc = open_seed(o, text, len, m);
+				goto out;
+			}
+			if (seed == NULL)
+				memcpy(why, why2, sizeof(why));
+			json_decref(seed);
+		}
+	}
+	if (obj == NULL) {
+		rc = refuse(m, "the input is not a JSON envelope: %s", why);
+		goto out;
+	}
+	if (!json_is_object(obj)) {
+		rc = refuse(m, "the input is not a JSON object");
+		goto out;
+	}
+	if (ct == NULL && json_object_get(obj, "RSACipher") != NULL) {
+		json_decref(obj);
+		obj = NULL;
+		rc = open_seed(o, text, len, m);
+		goto out;
+	}
+	/* A ciphertext member written with escapes: take jansson's. */
+	if (ct == NULL &&
+	    (ct = jsonio_str(obj, "ciphertext", &ct_len)) == NULL) {
+		rc = refuse(m, "the input is not an envelope: "
+		    "\"ciphertext\" is missing or not a string");
+		goto out;
+	}
+	/* The plaintext is decoded and decrypted into a buffer of ours. */
+	if (buf_reserve(&m->own, b64url_declen(ct_len)) != 0) {
+		rc = E2E_EX_SOFTWARE;
+		goto out;
+	}
+	m->format = MESSAGE_JWE;
+	rc = jwe_decrypt_into(obj, ct, ct_len, m->own.p, o->key, o->kid, &jr,
+	    why, sizeof(why));
+	if (rc == -1) {
+		rc = refuse(m, "%s", why);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	m->own.len = jr.pt_len;
+	m->enc = jr.enc->name;
+	m->nrecipients = jr.nrecipients;
+	m->uncommitted_group = jr.uncommitted_group;
+	if (jr.signed_content) {
+		rc = open_signed(o, m, jr.pt, jr.pt_len);
+	} else {
+		m->pt = jr.pt;
+		m->pt_len = jr.pt_len;
+		/* Signature stripping must not pass for a signed message. */
+		if (o->verify != NULL || o->require_signer)
+			rc = refuse_signed(m, "the message is not signed, and "
+			    "--verify asks for a signature");
+	}
+out:
+	json_decref(obj);
+	buf_free(&reduced);
+	if (rc != 0) {
+		m->pt = NULL;
+		m->pt_len = 0;
+		buf_free(&m->own);	/* wipes what was decrypted */
+		buf_free(&m->all_names);
+	}
+	return rc;
+}
+
+int
+message_open(const struct open_opts *o, struct buf *in, struct message *m)
+{
+	return message_open_text(o, in->p, in->len, m);
+}
+
+int
+message_names_include(const struct message *m, const char *name)
+{
+	const char *p = (const char *)m->all_names.p;
+	const char *end = p + m->all_names.len;
+
+	for (; p != NULL && p < end; p += strlen(p) + 1)
+		if (strcmp(p, name) == 0)
+			return 1;
+	return 0;
+}
+
+void
+message_free(struct message *m)
+{
+	buf_free(&m->all_names);
+	buf_free(&m->own);
+	m->pt = NULL;
+	m->pt_len = 0;
+}
+
+void
+message_report(const struct message *m)
+{
+	char when[32];
+	time_t t = (time_t)m->iat;
+	struct tm tm;
+
+	if (m->format == MESSAGE_SEED) {
+		err_warn("seed format: neither the IV nor the sender is "
+		    "authenticated");
+		if (m->seed_same_keys)
+			err_warn("the sender used the same key for encryption "
+			    "and authentication");
+	} else if (!m->is_signed) {
+		err_warn("the message is not signed: its sender is not "
+		    "authenticated");
+	} else if (!m->verified) {
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", (long long)m->iat);
+		if (m->named)
+			err_note("signed by key %s at %s, not verified; it "
+			    "says it is from %s, for %s", m->signer_kid, when,
+			    m->sub, m->aud_names);
+		else
+			err_note("signed by key %s at %s, not verified",
+			    m->signer_kid, when);
+		err_hint("give the sender's public key with --verify PUBKEY");
+	} else if (m->verify_by_name && !m->named) {
+		err_warn("the sender's name is not signed (an older version "
+		    "wrote the message): its key is verified, not its name");
+	} else if (!m->verify_by_name && m->named) {
+		err_warn("the message is signed as from %s; --verify with a "
+		    "key file checks the key, not that name (--verify %s "
+		    "checks both)", m->sub, m->sub);
+	}
+	if (m->uncommitted_group)
+		err_warn("A256GCM with several recipients and no key "
+		    "commitment: other recipients may have read a different "
+		    "message");
+}

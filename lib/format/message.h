@@ -1,0 +1,140 @@
+/*
+ * message.h - a chat message: sign-then-encrypt on the way out, and on
+ * the way in every check of docs/FORMAT.md in its order, for both the
+ * JWE envelope and the original (seed) format.
+ */
+#ifndef E2E_MESSAGE_H
+#define E2E_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "base/buf.h"
+#include "base/names.h"
+#include "format/aead.h"
+#include "format/jwe.h"
+#include "format/jwk.h"
+
+/* The one message for every failure to decrypt (no oracle). */
+#define MESSAGE_CANNOT_DECRYPT \
+	"cannot decrypt: the message is malformed, was altered, or is not " \
+	"for this key"
+
+struct seal_opts {
+	const struct aead_alg *enc;	/* jwe_enc_by_name() */
+	const struct jwe_recipient *r;
+	size_t nr;
+	EVP_PKEY *signer;		/* NULL: not signed */
+	const char *signer_kid;
+	/*
+	 * The names signed with the key ids (docs/FORMAT.md section 4):
+	 * the sender's account name ("sub"), and one name per recipient
+	 * key, in the order of r ("aud_names"; "" for a key given as a
+	 * file). NULL: no names are signed (the sender's name is unknown).
+	 */
+	const char *sender_name;
+	const char *const *recipient_names;
+};
+
+/*
+ * Writes the envelope of pt to out: when signer is set, a PS256 JWS over
+ * pt whose protected header names the sender's key id, every recipient's
+ * key id, the time and a random message id (and, with sender_name, the
+ * sender's and the recipients' names), encrypted as a JWE with cty
+ * "e2e-msg+jws"; otherwise pt encrypted as it is. Returns 0 or an exit
+ * code (reported).
+ */
+int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
+    struct sink *out);
+
+enum message_format { MESSAGE_JWE = 1, MESSAGE_SEED = 2 };
+
+struct open_opts {
+	EVP_PKEY *key;			/* the reader's private key */
+	const char *kid;		/* its key id */
+	EVP_PKEY *verify;		/* require a signature by this key, or NULL */
+	const char *verify_kid;
+	/*
+	 * Without verify: the signer's public key looked up by its key id
+	 * (in a keyring), or NULL when unknown; the callback keeps the key
+	 * (and frees it later). A key found must verify the signature, or
+	 * the message is refused; an unknown signer leaves the message
+	 * unverified, or refused with require_signer (as is an unsigned
+	 * one).
+	 */
+	EVP_PKEY *(*signer_key)(void *arg, const char *kid);
+	void *signer_arg;
+	int require_signer;
+	const char *signer_what;	/* "alice's pinned keys", in messages */
+	/*
+	 * The contact's name given with --verify NAME (NULL for a key file,
+	 * or without --verify): a message that signs another sender's name
+	 * ("sub") is refused.
+	 */
+	const char *verify_name;
+};
+
+/* The most of a list of recipients' names kept for messages. */
+#define MESSAGE_NAMES_SHOWN 200
+
+struct message {
+	enum message_format format;
+	const uint8_t *pt;		/* the plaintext, valid until message_free */
+	size_t pt_len;
+	int is_signed;
+	int verified;			/* signature checked against opts.verify */
+	char signer_kid[KID_SIZE];
+	int64_t iat;
+	char jti[129];
+	/*
+	 * The names the signature carries (FORMAT.md section 4), when
+	 * named: the sender's ("sub"); the name given with the reader's
+	 * key id in "aud_names" ("" when it was given as a key file); and
+	 * the recipients' names for messages ("mallory, carol", each name
+	 * once, "a key file" for "", shortened with "..." when long).
+	 */
+	int named;
+	char sub[NAME_LEN_MAX + 1];
+	char name_for_me[NAME_LEN_MAX + 1];
+	char aud_names[MESSAGE_NAMES_SHOWN];
+	struct buf all_names;		/* every aud_names entry, each ended
+					 * by NUL (message_names_include) */
+	int verify_by_name;		/* opts.verify_name was given */
+	const char *enc;		/* content algorithm name */
+	size_t nrecipients;
+	int uncommitted_group;		/* see jwe_result */
+	int seed_same_keys;		/* see seed_result */
+	char error[320];		/* why it failed, terminal-safe */
+	char hint[320];			/* empty, or what may help */
+	struct buf own;			/* holds the plaintext */
+};
+
+/*
+ * Opens the envelope text (len bytes, not modified; it may be a read-only
+ * mapping of a file). The plaintext is decrypted into m's own buffer.
+ * Returns 0, or 65 (the message was refused: m->error and maybe m->hint
+ * say why, and there is no plaintext) or 70; nothing is printed.
+ */
+int message_open_text(const struct open_opts *o, const uint8_t *text,
+    size_t len, struct message *m);
+
+/* The same for an envelope held in a buffer. */
+int message_open(const struct open_opts *o, struct buf *in,
+    struct message *m);
+
+/* Says on stderr what a reader should know besides the plaintext: not
+ * signed, signed but not verified (by whom, when, as whom), the seed
+ * format's weaknesses; for a verified message, that its sender's name is
+ * not signed (--verify NAME), or that it names a sender a key file
+ * cannot vouch for (--verify FILE). */
+void message_report(const struct message *m);
+
+/* 1 when name is among the recipients' names the message signs. */
+int message_names_include(const struct message *m, const char *name);
+
+/* Wipes and releases what message_open kept. */
+void message_free(struct message *m);
+
+#endif

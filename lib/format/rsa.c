@@ -1,0 +1,189 @@
+/* rsa.c - RSA-OAEP-256 and PS256 on OpenSSL 3 (see rsa.h). */
+#include "format/rsa.h"
+#include "base/err.h"
+#include "format/crypto.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+int
+rsa_generate(unsigned bits, EVP_PKEY **out)
+{
+	EVP_PKEY_CTX *ctx;
+	int rc = 0;
+
+	*out = NULL;
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) != 1 ||
+	    EVP_PKEY_generate(ctx, out) != 1)
+		rc = err_crypto("RSA key generation");
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+size_t
+rsa_size(EVP_PKEY *k)
+{
+	int n = EVP_PKEY_get_size(k);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+int
+rsa_check(EVP_PKEY *k, const char *what)
+{
+	BIGNUM *e = NULL;
+	int bits, rc = E2E_EX_DATAERR;
+
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
+		err_error("%s is not an RSA key", what);
+		goto out;
+	}
+	bits = EVP_PKEY_get_bits(k);
+	if (bits < RSA_MIN_BITS) {
+		err_error("%s is a %d-bit RSA key; at least %d bits are needed",
+		    what, bits, RSA_MIN_BITS);
+		goto out;
+	}
+	if (bits > RSA_MAX_BITS) {
+		err_error("%s is a %d-bit RSA key; at most %d bits are "
+		    "accepted", what, bits, RSA_MAX_BITS);
+		goto out;
+	}
+	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+		rc = err_crypto("reading an RSA key");
+		goto out;
+	}
+	if (!BN_is_word(e, RSA_F4)) {
+		err_error("%s has a public exponent other than 65537", what);
+		goto out;
+	}
+	rc = 0;
+out:
+	BN_free(e);
+	ERR_clear_error();
+	return rc;
+}
+
+static EVP_PKEY_CTX *
+oaep_ctx(EVP_PKEY *k, int decrypt)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+
+	if (ctx == NULL)
+		return NULL;
+	if ((decrypt ? EVP_PKEY_decrypt_init(ctx) :
+	    EVP_PKEY_encrypt_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md_name(ctx, "SHA256", NULL) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md_name(ctx, "SHA256", NULL) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+rsa_oaep_encrypt(EVP_PKEY *pub, const uint8_t *in, size_t in_len,
+    uint8_t *out, size_t *out_len)
+{
+	EVP_PKEY_CTX *ctx = oaep_ctx(pub, 0);
+	int rc = 0;
+
+	*out_len = rsa_size(pub);
+	if (ctx == NULL || EVP_PKEY_encrypt(ctx, out, out_len, in,
+	    in_len) != 1)
+		rc = err_crypto("RSA-OAEP encryption");
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+int
+rsa_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t in_len,
+    uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	EVP_PKEY_CTX *ctx;
+	int rc = -1;
+
+	*out_len = out_cap;
+	/* The ciphertext is exactly the modulus size (RFC 8017 7.1.2). */
+	if (in_len != rsa_size(priv) || out_cap < in_len)
+		goto out;
+	ctx = oaep_ctx(priv, 1);
+	if (ctx != NULL && EVP_PKEY_decrypt(ctx, out, out_len, in,
+	    in_len) == 1)
+		rc = 0;
+	EVP_PKEY_CTX_free(ctx);
+out:
+	ERR_clear_error();
+	if (rc != 0)
+		*out_len = 0;
+	return rc;
+}
+
+static EVP_MD_CTX *
+pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
+{
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok;
+
+	if (mctx == NULL)
+		return NULL;
+	ok = sign ? EVP_DigestSignInit_ex(mctx, &pctx, md, NULL, NULL, k,
+	    NULL) : EVP_DigestVerifyInit_ex(mctx, &pctx, md, NULL, NULL, k,
+	    NULL);
+	if (ok != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, md, NULL) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)salt_len) != 1) {
+		EVP_MD_CTX_free(mctx);
+		return NULL;
+	}
+	return mctx;
+}
+
+int
+rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
+    uint8_t *sig, size_t *sig_len)
+{
+	EVP_MD_CTX *mctx = pss_ctx(priv, "SHA256", 32, 1);
+	int rc = 0;
+
+	*sig_len = rsa_size(priv);
+	if (mctx == NULL || EVP_DigestSign(mctx, sig, sig_len, msg,
+	    msg_len) != 1)
+		rc = err_crypto("RSA-PSS signing");
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+int
+rsa_pss_verify_md(EVP_PKEY *pub, const char *md, size_t salt_len,
+    const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+	EVP_MD_CTX *mctx;
+	int ok = 0;
+
+	if (sig_len != rsa_size(pub))
+		goto out;
+	mctx = pss_ctx(pub, md, salt_len, 0);
+	if (mctx != NULL && EVP_DigestVerify(mctx, sig, sig_len, msg,
+	    msg_len) == 1)
+		ok = 1;
+	EVP_MD_CTX_free(mctx);
+out:
+	ERR_clear_error();
+	return ok;
+}
+
+int
+rsa_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t msg_len,
+    const uint8_t *sig, size_t sig_len)
+{
+	return rsa_pss_verify_md(pub, "SHA256", 32, msg, msg_len, sig,
+	    sig_len);
+}

@@ -1,0 +1,206 @@
+/* contacts.c - recipients and signers by name (see contacts.h). */
+#include "keys/contacts.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "format/keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* e2e-keys beside this program (the same installation), else PATH. */
+static void
+keys_program(char *out, size_t size)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	snprintf(out, size, "e2e-keys");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(out, size, "%s/e2e-keys", self) >= size ||
+	    access(out, X_OK) != 0)
+		snprintf(out, size, "e2e-keys");
+}
+
+int
+contact_refresh(const char *name)
+{
+	char prog[PATH_MAX];
+	/* One second of retries: the pinned keys serve when it fails. */
+	char *argv[] = { prog, "fetch", "--quiet", "--retry-time", "1",
+		(char *)name, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+
+	keys_program(prog, sizeof(prog));
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	/* Its stdout is not ours (ours may be the envelope); its stderr is,
+	 * for the warning when a key changed. */
+	rc = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+		    "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = strchr(prog, '/') ? posix_spawn(&pid, prog, &fa, NULL,
+		    argv, environ) : posix_spawnp(&pid, prog, &fa, NULL, argv,
+		    environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int
+from_file(const char *path, struct contact *out)
+{
+	int rc;
+
+	if ((rc = keyfile_load_public(path, &out->pub[0])) != 0)
+		return rc;
+	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0])) != 0)
+		return rc;
+	out->n = 1;
+	return 0;
+}
+
+static int
+from_keyring(const char *name, struct contact *out)
+{
+	char home[HOME_PATH_MAX];
+	struct keyring *k = NULL;
+	struct keyring_contact *c;
+	const char *other;
+	size_t i;
+	int rc;
+
+	if ((rc = home_find(home, sizeof(home))) != 0 ||
+	    (rc = keyring_open(home, 0, &k)) != 0)
+		return rc;
+	if ((rc = keyring_usable(k, name)) != 0) {
+		if (rc < 0) {
+			err_error("%s is neither a key file nor a contact in "
+			    "your keyring", name);
+			err_hint("sign in and run e2e-keys fetch %s, or import "
+			    "a key: e2e-keys import %s FILE", name, name);
+			rc = E2E_EX_NOINPUT;
+		}
+		goto out;
+	}
+	c = keyring_find(k, name);
+	/* One key is one person: a key pinned for two names (a keyring of
+	 * the previous version) would make a message to one readable by
+	 * the other, and a signature of one pass for the other's. */
+	for (i = 0; i < c->nkeys; i++) {
+		if ((other = keyring_other_name(k, c->keys[i].kid, name)) ==
+		    NULL)
+			continue;
+		err_error("key %s is pinned for both %s and %s: refusing to use "
+		    "it for %s", c->keys[i].kid, name, other, name);
+		err_hint("one key is one person: compare the key ids with each "
+		    "of them in person (e2e-keys show NAME), then forget the "
+		    "wrong one: e2e-keys forget NAME");
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	memcpy(out->name, name, strlen(name) + 1);
+	for (i = 0; i < c->nkeys; i++) {
+		if ((out->pub[i] = keyring_key_of(k, name,
+		    c->keys[i].kid)) == NULL) {
+			err_error("the key %s pinned for %s cannot be read",
+			    c->keys[i].kid, name);
+			rc = E2E_EX_CONFIG;
+			goto out;
+		}
+		memcpy(out->kid[i], c->keys[i].kid, KID_SIZE);
+		out->n++;
+	}
+out:
+	keyring_close(k);
+	return rc;
+}
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n > t && strcmp(s + n - t, tail) == 0;
+}
+
+/* Standard input, a path, a key file's usual name, or not a name. */
+static int
+looks_like_file(const char *arg)
+{
+	return strcmp(arg, "-") == 0 || strchr(arg, '/') != NULL ||
+	    ends_with(arg, ".pub") || ends_with(arg, ".pem") ||
+	    ends_with(arg, ".key") || !name_valid(arg, strlen(arg));
+}
+
+int
+contact_resolve(const char *arg, int flags, struct contact *out)
+{
+	struct stat st;
+	char why[256];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* A file first: "-r bob.pub" keeps meaning the file, present or
+	 * not. */
+	if (looks_like_file(arg) || stat(arg, &st) == 0)
+		rc = from_file(arg, out);
+	else {
+		if (flags & CONTACT_REFRESH) {
+			rc = contact_refresh(arg);
+			/* A changed key was said loudly; others (not signed
+			 * in, unreachable) leave the pinned keys to use. */
+			if (rc == E2E_EX_DATAERR)
+				return rc;
+			/* A name the server does not know: only pinned keys
+			 * (imported by hand) can serve. */
+			if (rc == E2E_EX_NOUSER) {
+				err_capture_begin(why, sizeof(why));
+				rc = from_keyring(arg, out);
+				err_capture_end();
+				if (rc == 0)
+					return 0;
+				contact_free(out);
+				err_error("%s is not a user of the server", arg);
+				return E2E_EX_NOUSER;
+			}
+		}
+		rc = from_keyring(arg, out);
+	}
+	if (rc != 0)
+		contact_free(out);
+	return rc;
+}
+
+void
+contact_free(struct contact *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		EVP_PKEY_free(c->pub[i]);
+	c->n = 0;
+}

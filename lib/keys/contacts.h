@@ -1,0 +1,49 @@
+/*
+ * contacts.h - who a message is for, or from, as the user names them:
+ * a public key file ("-", a path with a '/', a name ending in .pub, .pem
+ * or .key, or any file that exists), or else a contact's name,
+ * whose keys are the keyring's (keyring.h). Before using a name, the
+ * keys are compared with the key directory by running "e2e-keys fetch"
+ * (so e2e-encrypt and e2e-decrypt never link libcurl); when the
+ * directory cannot be asked (not signed in, no network), the pinned keys
+ * are used as they are.
+ */
+#ifndef E2E_CONTACTS_H
+#define E2E_CONTACTS_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "base/names.h"
+#include "format/jwk.h"
+#include "keys/keyring.h"
+
+struct contact {
+	char name[NAME_LEN_MAX + 1];	/* empty for a key file */
+	size_t n;
+	EVP_PKEY *pub[KEYRING_KEYS_MAX];
+	char kid[KEYRING_KEYS_MAX][KID_SIZE];
+};
+
+enum {
+	CONTACT_REFRESH = 1,	/* ask the directory first (e2e-keys fetch) */
+};
+
+/*
+ * Resolves arg (what the user typed after -r or --verify). Returns 0, or
+ * an exit code (reported): 66 (neither a readable file nor a contact),
+ * 65 (a changed key, or a key the keyring also pins for another name:
+ * refused), and those of keyfile_load_public.
+ */
+int contact_resolve(const char *arg, int flags, struct contact *out);
+
+void contact_free(struct contact *c);
+
+/*
+ * Runs "e2e-keys fetch --quiet NAME" (next to this program, else on
+ * PATH) and returns its exit status (-1 when it cannot be run).
+ */
+int contact_refresh(const char *name);
+
+#endif

@@ -1,0 +1,166 @@
+/* myname.c - the user's own name (see myname.h). */
+#include "keys/myname.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/home.h"
+#include "base/jsonio.h"
+#include "base/term.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* As lib/net/session.c's cap: a session is far smaller. */
+#define SESSION_FILE_MAX (64 * 1024)
+
+const char *
+myname_source_text(enum myname_source src, const char *opt)
+{
+	switch (src) {
+	case MYNAME_SESSION:
+		return "the signed-in session";
+	case MYNAME_CONFIG:
+		return "the config file";
+	case MYNAME_OPTION:
+		return opt;
+	default:
+		return "nothing";
+	}
+}
+
+/*
+ * The "name" of HOME/session, with the checks lib/net/session.c makes
+ * (the file holds a token: it must be the user's own, private, regular
+ * file). Returns 0 with name set, -1 when there is none or it is not
+ * usable (a warning says why). The file's bytes, token included, are
+ * wiped when freed (BUF_SECRET_INIT); its JSON tree is freed at once.
+ */
+static int
+session_name(const char *home, char name[NAME_LEN_MAX + 1])
+{
+	char path[HOME_PATH_MAX];
+	struct buf b = BUF_SECRET_INIT;
+	struct stat st;
+	const char *v, *why = NULL;
+	json_t *o = NULL;
+	size_t len;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (home_file(home, "session", path, sizeof(path)) != 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		if (errno == ENOENT)
+			return -1;
+		why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		why = "it is not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "it belongs to another user";
+	else if ((st.st_mode & 077) != 0)
+		why = "other users can read it";
+	if (why != NULL)
+		goto out;
+	for (;;) {
+		if (buf_reserve(&b, 4096) != 0) {
+			why = "out of memory";
+			goto out;
+		}
+		n = read(fd, b.p + b.len, b.cap - b.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			why = strerror(errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > SESSION_FILE_MAX) {
+			why = "it is too large to be a session";
+			goto out;
+		}
+	}
+	o = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+	v = json_is_object(o) ? jsonio_str(o, "name", &len) : NULL;
+	if (v == NULL || !claim_name_valid(v, len)) {
+		why = "it is not a valid session";
+		goto out;
+	}
+	memcpy(name, v, len + 1);
+	rc = 0;
+out:
+	if (why != NULL) {
+		err_warn("not taking your name from %s: %s", path, why);
+		err_hint("sign in again: e2e-account signin NAME");
+	}
+	if (fd >= 0)
+		close(fd);
+	json_decref(o);
+	buf_free(&b);
+	return rc;
+}
+
+int
+myname_find(const char *given, const char *opt,
+    char name[NAME_LEN_MAX + 1], enum myname_source *src)
+{
+	char home[HOME_PATH_MAX], sess[NAME_LEN_MAX + 1], shown[3 * 64];
+	struct config cfg;
+	int rc, have_sess;
+
+	*src = MYNAME_NONE;
+	name[0] = '\0';
+	if (given != NULL && !claim_name_valid(given, strlen(given))) {
+		term_escape(given, strlen(given), shown, sizeof(shown));
+		err_error("%s %s is not a user name (1 to %d of A-Z a-z 0-9 . _ -)",
+		    opt, shown, NAME_LEN_MAX);
+		return E2E_EX_USAGE;
+	}
+	if ((rc = home_find(home, sizeof(home))) != 0 ||
+	    (rc = config_load(home, &cfg)) != 0)
+		return rc;
+	have_sess = session_name(home, sess) == 0;
+	rc = 0;
+	if (cfg.name != NULL && !claim_name_valid(cfg.name,
+	    strlen(cfg.name))) {
+		term_escape(cfg.name, strlen(cfg.name), shown, sizeof(shown));
+		err_error("the config file's name = %s is not a user name", shown);
+		rc = E2E_EX_CONFIG;
+	} else if (have_sess && cfg.name != NULL &&
+	    strcmp(cfg.name, sess) != 0) {
+		err_error("the config file says name = %s, but you are signed "
+		    "in as %s", cfg.name, sess);
+		err_hint("sign in as %s, or change the name in the config file",
+		    cfg.name);
+		rc = E2E_EX_CONFIG;
+	} else if (have_sess) {
+		memcpy(name, sess, strlen(sess) + 1);
+		*src = MYNAME_SESSION;
+	} else if (cfg.name != NULL) {
+		memcpy(name, cfg.name, strlen(cfg.name) + 1);
+		*src = MYNAME_CONFIG;
+	} else if (given != NULL) {
+		memcpy(name, given, strlen(given) + 1);
+		*src = MYNAME_OPTION;
+	} else {
+		rc = -1;
+	}
+	if (rc == 0 && given != NULL && strcmp(given, name) != 0) {
+		err_error("%s %s contradicts %s, which says you are %s", opt,
+		    given, myname_source_text(*src, opt), name);
+		err_hint("leave %s out, or sign in as %s", opt, given);
+		name[0] = '\0';
+		*src = MYNAME_NONE;
+		rc = E2E_EX_USAGE;
+	}
+	config_free(&cfg);
+	return rc;
+}

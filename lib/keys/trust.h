@@ -1,0 +1,56 @@
+/*
+ * trust.h - what e2e-decrypt's stream mode decides about each message
+ * beyond its cryptography, from the keyring and the replay cache:
+ *
+ * - verified only when the signature is valid and by a key pinned for
+ *   the record's "from" (a server that lies about senders is caught:
+ *   a message signed by a key pinned for someone else is flagged), a
+ *   key that the keyring pins for no other name and that is not my own,
+ *   and when the signed names say the sender is "from" and the message
+ *   is for me (a forwarded message is flagged, naming who signed it for
+ *   whom); a message without signed names is verified with a warning;
+ * - a second copy of a signed message (same sender and jti, delivered
+ *   as another message: a saved inbox read again is no replay), or one
+ *   signed outside the accepted window, is dropped (E4);
+ * - once a contact has sent a verified signed JWE, a seed-format message
+ *   claiming to come from them is refused as a possible downgrade (L2).
+ */
+#ifndef E2E_TRUST_H
+#define E2E_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/message.h"
+
+struct trust;
+
+/* Reads the keyring and opens the replay cache of the client's home.
+ * me is my account name (lib/keys/myname.h), or NULL when unknown; own_kid
+ * my identity's key id (the reader's key). Returns 0 or an exit code
+ * (reported). */
+int trust_open(const char *me, const char *own_kid, struct trust **out);
+
+/* Before opening a record from "from": the signer is looked up among
+ * from's pinned keys (o->signer_key). */
+void trust_prepare(struct trust *t, const char *from, struct open_opts *o);
+
+/*
+ * After the record (the server's message msg_id) opened: 0 to show it,
+ * with warning (wsize bytes) set when something is off (unverified, and
+ * why; or verified without signed names) and m->verified cleared when
+ * the message is not verified as from "from" and for me; or 65 to drop
+ * it, with why set. now is the time.
+ */
+int trust_judge(struct trust *t, const char *from, const char *msg_id,
+    struct message *m, int64_t now, char *warning, size_t wsize,
+    char *why, size_t why_size);
+
+/* After the record was shown: remembers its jti, and that from signs.
+ * Returns 0 or an exit code (reported). */
+int trust_shown(struct trust *t, const char *from, const char *msg_id,
+    const struct message *m);
+
+void trust_close(struct trust *t);
+
+#endif

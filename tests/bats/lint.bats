@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# make lint (scripts/lint.sh) on a copy of the source tree with one
+# mistake of each kind put in: each is reported, naming file and line,
+# and lint fails; nothing else is reported, so the rest of the tree
+# passes. LINT_STYLE=0 skips the slow style step where it is not tested.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+ROOT="$BATS_TEST_DIRNAME/../.."
+
+setup() {
+	common_setup
+	command -v clang-format >/dev/null || skip "no clang-format"
+	mkdir src
+	(cd "$ROOT" && tar cf - .clang-format scripts lib cmd tests/unit \
+	    tests/fuzz bench) | tar xf - -C src
+}
+
+# put FILE LINE TEXT: inserts TEXT as line LINE of src/FILE.
+put() {
+	sed -i "$2i\\
+$3" "src/$1"
+}
+
+@test "lint: includes across the layers, a bare include in lib/, a crypto tool including lib/net: each reported" {
+	put lib/base/buf.c 3 '#include "format/crypto.h"'
+	put lib/format/jwe.c 3 '#include "keys/trust.h"'
+	put lib/net/api.c 3 '#include "server/store.h"'
+	put lib/server/store.c 3 '#include "net/api.h"'
+	put lib/server/routes.c 10 '#include "keys/keyring.h"'
+	put lib/keys/qr.c 3 '#include "rsa.h"'
+	put cmd/e2e-encrypt/main.c 9 '#include "net/api.h"'
+	put tests/unit/test_b64.c 9 '#include "server/store.h"'
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_line 'lib/base/buf.c:3: #include "format/crypto.h": may include only  base '
+	assert_line 'lib/format/jwe.c:3: #include "keys/trust.h": may include only  base format '
+	assert_line 'lib/net/api.c:3: #include "server/store.h": may include only  base format keys net '
+	assert_line 'lib/server/store.c:3: #include "net/api.h": may include only  base format server '
+	assert_line 'lib/server/routes.c:10: #include "keys/keyring.h": may include only  base format server '
+	assert_line 'lib/keys/qr.c:3: #include "rsa.h" names no folder of lib/'
+	assert_line 'cmd/e2e-encrypt/main.c:9: #include "net/api.h": may include only  base format keys '
+	assert_line 'tests/unit/test_b64.c:9: #include "server/store.h": may include only  base format keys '
+	[ "${#lines[@]}" -eq 8 ]
+	[[ "$stderr" == *"lint: includes above break the layers (lib/README.md)"* ]]
+}
+
+@test "lint: style (.clang-format): spacing, a function's brace and return type, if on one line, else, indentation with spaces, trailing blanks" {
+	local n
+	n=$(grep -c '' "$ROOT/lib/base/names.c")
+	printf '%b\n' '' 'static int f(int a) {' '\tint x=a;' \
+	    '\tchar* p = NULL;' '' '\tif(x)' '\t\tx++;' '\tif (x) return 1;' \
+	    '\tif (x) {' '\t\tx++;' '\t}' '\telse {' '\t\tx--;' '\t}' \
+	    '        x += 2;' '\tx += 3; ' '' '' '\treturn x + (p == NULL);' \
+	    '}' >> src/lib/base/names.c
+	run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output "$(cat <<-EOF
+	lib/base/names.c:$((n + 2)): line break before 'f': clang-format breaks
+	lib/base/names.c:$((n + 2)): line break before '{': clang-format breaks
+	lib/base/names.c:$((n + 3)): spacing before '=': '', clang-format ' '
+	lib/base/names.c:$((n + 3)): spacing before 'a': '', clang-format ' '
+	lib/base/names.c:$((n + 4)): spacing before '*': '', clang-format ' '
+	lib/base/names.c:$((n + 4)): spacing before 'p': ' ', clang-format ''
+	lib/base/names.c:$((n + 6)): spacing before '(': '', clang-format ' '
+	lib/base/names.c:$((n + 8)): line break before 'r': clang-format breaks
+	lib/base/names.c:$((n + 12)): line break before 'e': clang-format does not break
+	lib/base/names.c:$((n + 15)): indentation: tabs, then spaces
+	lib/base/names.c:$((n + 16)): trailing whitespace
+	lib/base/names.c:$((n + 19)): blank lines before this line
+	EOF
+	)"
+	[[ "$stderr" == *"lint: style differences above"* ]]
+}
+
+@test "lint: a long line more than scripts/long-lines allows is reported; the lines written before stay allowed" {
+	put lib/base/buf.c 2 "/* $(printf 'x%.0s' {1..80}) */"
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_line "lib/base/buf.c:2: 86 columns"
+	[[ "$stderr" == *"lint: lib/base/buf.c: 1 lines over 80 columns, 0 allowed (scripts/long-lines)"* ]]
+	# A file that had long lines keeps them, and no more.
+	put cmd/e2e-encrypt/main.c 2 "/* $(printf 'x%.0s' {1..80}) */"
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	[[ "$stderr" == *"lint: cmd/e2e-encrypt/main.c: 13 lines over 80 columns, 12 allowed"* ]]
+}
+
+@test "lint: a banned call and a MAC compared with memcmp are reported" {
+	put lib/base/buf.c 20 'static void f(char *d) { strcpy(d, "x"); }'
+	put lib/format/aead.c 20 'static int g(const char *tag, const char *t) { return memcmp(tag, t, 16); }'
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output --partial 'lib/base/buf.c:20:static void f(char *d) { strcpy(d, "x"); }'
+	assert_output --partial 'lib/format/aead.c:20:static int g(const char *tag'
+	[[ "$stderr" == *"lint: banned call above"* ]]
+	[[ "$stderr" == *"lint: a tag or MAC compared without CRYPTO_memcmp"* ]]
+}
