@@ -2,6 +2,7 @@
 #include "keys/replay.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "base/home.h"
 #include "base/names.h"
 #include "format/crypto.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -528,7 +528,8 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	char lock_path[HOME_PATH_MAX];
 	uint8_t seed[16];
 	struct replay *r;
-	int lock_fd = -1, rc = E2E_EX_CANTCREAT, k;
+	enum file_status st;
+	int lock_fd = -1, rc = E2E_EX_CANTCREAT;
 
 	*out = NULL;
 	if (window_s <= 0) {
@@ -549,29 +550,19 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path)) != 0 ||
 	    home_file(home, "replay.log", r->path, sizeof(r->path)) != 0)
 		goto out;
-	if ((lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		if (errno == ELOOP)
-			err_error("%s is a symbolic link; refused", lock_path);
-		else
-			err_errno("cannot open %s", lock_path);
-		goto out;
-	}
 	/* Held while reading and rewriting only; appends take no lock. */
-	while ((k = flock(lock_fd, LOCK_EX)) != 0 && errno == EINTR)
-		;
-	if (k != 0) {
-		err_errno("cannot lock %s", lock_path);
+	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
+	    FILE_OK) {
+		rc = file_lock_report(lock_path, st);
 		goto out;
 	}
 	if ((rc = open_log(r)) != 0 || (rc = load(r, home, now)) != 0)
 		goto out;
-	close(lock_fd);
+	file_unlock(&lock_fd);
 	*out = r;
 	return 0;
 out:
-	if (lock_fd >= 0)
-		close(lock_fd);
+	file_unlock(&lock_fd);
 	replay_close(r);
 	return rc;
 }
