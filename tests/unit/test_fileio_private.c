@@ -425,12 +425,35 @@ wait_byte(int fd, int ms)
 	return poll(&p, 1, ms) == 1 && read(fd, &c, 1) == 1;
 }
 
+/* The holder says it has the lock on tell and lets go when it reads a
+ * byte on hold; a waiter says it got the lock on got. */
+static int tell[2], hold[2], got[2];
+
+static void
+open_pipes(void)
+{
+	if (pipe(tell) != 0 || pipe(hold) != 0 || pipe(got) != 0)
+		die("pipe");
+}
+
+static void
+close_pipes(void)
+{
+	int *v[] = { tell, hold, got };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		close(v[i][0]);
+		close(v[i][1]);
+	}
+}
+
 /*
  * A child that takes the lock (waiting), says so on tell, then holds it
  * until it reads a byte on hold (or is killed). Returns its pid.
  */
 static pid_t
-holder(int tell, int hold)
+holder(void)
 {
 	pid_t pid = fork();
 	int fd;
@@ -441,7 +464,7 @@ holder(int tell, int hold)
 	alarm(30);
 	if (file_lock(lock_path, FILE_LOCK_WAIT, &fd) != FILE_OK)
 		_exit(1);
-	if (write(tell, "L", 1) != 1 || read(hold, &c, 1) < 0)
+	if (write(tell[1], "L", 1) != 1 || read(hold[0], &c, 1) < 0)
 		_exit(1);
 	file_unlock(&fd);
 	_exit(0);
@@ -478,13 +501,12 @@ lock_basics(void)
 static void
 two_processes(void)
 {
-	int tell[2], hold[2], got[2], fd = -1, st;
+	int fd = -1, st;
 	pid_t h, w;
 
 	fresh();
-	if (pipe(tell) != 0 || pipe(hold) != 0 || pipe(got) != 0)
-		die("pipe");
-	h = holder(tell[1], hold[0]);
+	open_pipes();
+	h = holder();
 	CHECK(wait_byte(tell[0], 10000));
 	CHECK(file_lock(lock_path, FILE_LOCK_TRY, &fd) == FILE_BUSY &&
 	    fd == -1);
@@ -508,12 +530,7 @@ two_processes(void)
 	    WEXITSTATUS(st) == 0);
 	CHECK(file_lock(lock_path, FILE_LOCK_TRY, &fd) == FILE_OK);
 	file_unlock(&fd);
-	close(tell[0]);
-	close(tell[1]);
-	close(hold[0]);
-	close(hold[1]);
-	close(got[0]);
-	close(got[1]);
+	close_pipes();
 }
 
 /* A holder killed with -9 leaves its lock file but no lock: the next
@@ -521,13 +538,12 @@ two_processes(void)
 static void
 holder_killed(void)
 {
-	int tell[2], hold[2], fd = -1, st;
+	int fd = -1, st;
 	pid_t h;
 
 	fresh();
-	if (pipe(tell) != 0 || pipe(hold) != 0)
-		die("pipe");
-	h = holder(tell[1], hold[0]);
+	open_pipes();
+	h = holder();
 	CHECK(wait_byte(tell[0], 10000));
 	CHECK(file_lock(lock_path, FILE_LOCK_TRY, &fd) == FILE_BUSY);
 	CHECK(kill(h, SIGKILL) == 0);
@@ -536,10 +552,7 @@ holder_killed(void)
 	CHECK(access(lock_path, F_OK) == 0);
 	CHECK(file_lock(lock_path, FILE_LOCK_TRY, &fd) == FILE_OK);
 	file_unlock(&fd);
-	close(tell[0]);
-	close(tell[1]);
-	close(hold[0]);
-	close(hold[1]);
+	close_pipes();
 }
 
 /* Contention: processes that read, add one and write back a counter,
