@@ -1,17 +1,12 @@
 /* config.c - the client's config file (see config.h). */
 #include "base/config.h"
+#include "base/buf.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "base/home.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define CONFIG_MAX (64 * 1024)
 
 static char **
 slot(struct config *c, const char *key, size_t len, int *is_path)
@@ -42,57 +37,40 @@ bad(const char *path, unsigned line, const char *why)
 	return E2E_EX_CONFIG;
 }
 
-/* Reads the file, refusing one that others could have written. */
+/* Reads the file into b, refusing one that others could have written
+ * (file_policy_config). Returns 0, -1 when there is none, or 78. */
 static int
-read_config(const char *path, char *text, size_t *len)
+read_config(const char *path, struct buf *b)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, rc = E2E_EX_CONFIG;
-
-	/* Not blocking on a FIFO planted there: it is refused below. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
-			return -1;
+	switch (file_read_private(path, &file_policy_config, b)) {
+	case FILE_OK:
+		return 0;
+	case FILE_ABSENT:
+		return -1;
+	case FILE_CANNOT_OPEN:
 		err_errno("cannot open %s", path);
-		return E2E_EX_CONFIG;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err_error("%s is not a regular file", path);
-		goto out;
-	}
-	/* It names the server and the CA to trust. */
-	if ((st.st_mode & 022) != 0 ||
-	    (st.st_uid != geteuid() && st.st_uid != 0)) {
+		break;
+	case FILE_NOT_OWNER:
+	case FILE_EXPOSED:
+		/* It names the server and the CA to trust. */
 		err_error("%s can be changed by other users; not using it",
 		    path);
 		err_hint("chmod 600 %s", path);
-		goto out;
+		break;
+	case FILE_TOO_LARGE:
+		err_error("%s is larger than %zu bytes", path,
+		    file_policy_config.max);
+		break;
+	case FILE_CANNOT_READ:
+		err_errno("cannot read %s", path);
+		break;
+	case FILE_NO_MEMORY:
+		return E2E_EX_SOFTWARE;
+	default:
+		err_error("%s is not a regular file", path);
+		break;
 	}
-	while (got < CONFIG_MAX) {
-		n = read(fd, text + got, CONFIG_MAX - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_errno("cannot read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == CONFIG_MAX) {
-		err_error("%s is larger than %d bytes", path, CONFIG_MAX - 1);
-		goto out;
-	}
-	text[got] = '\0';
-	*len = got;
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return E2E_EX_CONFIG;
 }
 
 static const char *
@@ -113,6 +91,7 @@ config_load(const char *home, struct config *c)
 	char path[HOME_PATH_MAX], full[HOME_PATH_MAX], *text, *line, *next;
 	char *eq, *end, **dst;
 	const char *key, *val;
+	struct buf b = BUF_INIT;
 	unsigned lineno = 0;
 	size_t len;
 	int rc, is_path;
@@ -120,14 +99,12 @@ config_load(const char *home, struct config *c)
 	memset(c, 0, sizeof(*c));
 	if ((rc = home_file(home, "config", path, sizeof(path))) != 0)
 		return rc;
-	if ((text = malloc(CONFIG_MAX + 1)) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
-	if ((rc = read_config(path, text, &len)) != 0) {
-		free(text);
+	if ((rc = read_config(path, &b)) != 0) {
+		buf_free(&b);
 		return rc < 0 ? 0 : rc;
 	}
+	text = (char *)b.p;
+	len = b.len;
 	if (memchr(text, '\0', len) != NULL) {
 		rc = bad(path, 0, "the file holds a NUL byte");
 		goto out;
@@ -176,7 +153,7 @@ config_load(const char *home, struct config *c)
 	}
 	rc = 0;
 out:
-	free(text);
+	buf_free(&b);
 	if (rc != 0)
 		config_free(c);
 	return rc;

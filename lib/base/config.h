@@ -5,7 +5,7 @@
  * session says it: lib/keys/myname.h). A relative path (cacert, identity) is
  * taken from the home folder. An unknown key, a key given twice or a
  * file others may write is refused, so a mistake is never silently
- * ignored.
+ * ignored (the file's policy: file_policy_config in base/fileio.h).
  */
 #ifndef E2E_CONFIG_H
 #define E2E_CONFIG_H

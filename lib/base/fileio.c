@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -625,4 +626,142 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		return rc;
 	}
 	return outfile_commit(&o, noclobber);
+}
+
+/* ---- private files ---- */
+
+const struct file_policy file_policy_config = {
+	022, FILE_ROOT_MAY_OWN | FILE_FOLLOW, (size_t)64 * 1024 - 1
+};
+const struct file_policy file_policy_session = {
+	077, 0, (size_t)64 * 1024
+};
+const struct file_policy file_policy_keyring = {
+	022, 0, (size_t)16 << 20
+};
+
+#ifdef E2E_TEST_HOOKS
+static void (*test_after_open)(const char *path);
+
+void
+fileio_test_set_after_open(void (*fn)(const char *path))
+{
+	test_after_open = fn;
+}
+#endif
+
+/* The checks of file_read_private, on the descriptor opened. */
+static enum file_status
+check_private(int fd, const struct file_policy *pol, struct stat *st)
+{
+	if (fstat(fd, st) != 0)
+		return FILE_CANNOT_READ;
+	if (!S_ISREG(st->st_mode))
+		return FILE_NOT_REGULAR;
+	if (st->st_uid != geteuid() &&
+	    !((pol->flags & FILE_ROOT_MAY_OWN) && st->st_uid == 0))
+		return FILE_NOT_OWNER;
+	if ((st->st_mode & pol->forbid) != 0)
+		return FILE_EXPOSED;
+	if ((uintmax_t)st->st_size > pol->max)
+		return FILE_TOO_LARGE;
+	return FILE_OK;
+}
+
+/* Reads fd to its end into out, refusing more than max bytes. */
+static enum file_status
+read_capped(int fd, size_t max, size_t size, struct buf *out)
+{
+	ssize_t n;
+
+	/* The size it had when checked, and the byte that shows the end. */
+	if (buf_reserve(out, size + 1) != 0)
+		return FILE_NO_MEMORY;
+	for (;;) {
+		if (out->cap - out->len < 2 && buf_reserve(out, 4096) != 0)
+			return FILE_NO_MEMORY;
+		n = read(fd, out->p + out->len, out->cap - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return FILE_CANNOT_READ;
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len > max)
+			return FILE_TOO_LARGE;
+	}
+	out->p[out->len] = '\0';
+	return FILE_OK;
+}
+
+enum file_status
+file_read_private(const char *path, const struct file_policy *pol,
+    struct buf *out)
+{
+	struct stat st;
+	enum file_status rc;
+	int fd, e, flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+
+	buf_clear(out);
+	if (!(pol->flags & FILE_FOLLOW))
+		flags |= O_NOFOLLOW;
+	if ((fd = open(path, flags)) < 0) {
+		if (errno == ENOENT)
+			return FILE_ABSENT;
+		if (errno == ELOOP && !(pol->flags & FILE_FOLLOW))
+			return FILE_SYMLINK;
+		return FILE_CANNOT_OPEN;
+	}
+#ifdef E2E_TEST_HOOKS
+	if (test_after_open != NULL)
+		test_after_open(path);
+#endif
+	if ((rc = check_private(fd, pol, &st)) == FILE_OK)
+		rc = read_capped(fd, pol->max, (size_t)st.st_size, out);
+	e = errno;
+	close(fd);
+	if (rc != FILE_OK)
+		buf_clear(out);
+	errno = e;
+	return rc;
+}
+
+enum file_status
+file_lock(const char *path, int wait, int *fd)
+{
+	int k, e;
+
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return errno == ELOOP ? FILE_SYMLINK : FILE_CANNOT_OPEN;
+	while ((k = flock(*fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) != 0 &&
+	    errno == EINTR)
+		;
+	if (k == 0)
+		return FILE_OK;
+	e = errno;
+	file_unlock(fd);
+	errno = e;
+	return e == EWOULDBLOCK ? FILE_BUSY : FILE_CANNOT_LOCK;
+}
+
+void
+file_unlock(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int
+file_lock_report(const char *path, enum file_status st)
+{
+	if (st == FILE_SYMLINK)
+		err_error("%s is a symbolic link; refused", path);
+	else if (st == FILE_CANNOT_LOCK || st == FILE_BUSY)
+		err_errno("cannot lock %s", path);
+	else
+		err_errno("cannot open %s", path);
+	return E2E_EX_CANTCREAT;
 }

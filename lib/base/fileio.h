@@ -7,7 +7,10 @@
  * final mode, and renamed into place only by outfile_commit(), so a
  * failed run never leaves a partial or half-written file behind. Devices
  * and the user's own FIFOs, when the caller allows them, are written in
- * place (see outfile_open).
+ * place (see outfile_open). The files of the client's home folder that
+ * decide something (config, session, keyring) are read with
+ * file_read_private, under a policy listed below, and the ones two
+ * processes may change at once are guarded by file_lock.
  */
 #ifndef E2E_FILEIO_H
 #define E2E_FILEIO_H
@@ -113,5 +116,127 @@ void fileio_on_signal(void);
  * outfile_commit). */
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, int noclobber);
+
+/* ---- private files: read under a policy, and locked ---- */
+
+/*
+ * What file_read_private and file_lock found. They print nothing: each
+ * caller says it in its own words, naming what the file is for (and
+ * file_lock_report says it for the lock files).
+ */
+enum file_status {
+	FILE_OK = 0,
+	FILE_ABSENT,		/* no such file (ENOENT): the caller's "none" */
+	FILE_SYMLINK,		/* a symbolic link, refused (errno ELOOP) */
+	FILE_CANNOT_OPEN,	/* errno says why */
+	FILE_NOT_REGULAR,	/* a folder, a FIFO, a device... */
+	FILE_NOT_OWNER,		/* another user's */
+	FILE_EXPOSED,		/* a mode bit the policy forbids */
+	FILE_TOO_LARGE,		/* more than the policy's max bytes */
+	FILE_CANNOT_READ,	/* errno says why */
+	FILE_NO_MEMORY,
+	FILE_BUSY,		/* file_lock without waiting: it is held */
+	FILE_CANNOT_LOCK,	/* errno says why */
+};
+
+/*
+ * How a private file is read: the mode bits that refuse it (022: group
+ * and others may not change it; 077: nor read it), who may own it (the
+ * user, or with FILE_ROOT_MAY_OWN root too), whether a symbolic link is
+ * followed (FILE_FOLLOW; otherwise it is refused), and the most bytes
+ * accepted.
+ *
+ * Every caller's policy, and why:
+ *
+ * | file (reader)                 | forbid | owner      | link    | max       |
+ * |-------------------------------|--------|------------|---------|-----------|
+ * | HOME/config (base/config)     | 022    | you, root  | follows | 65535 B   |
+ * | HOME/session (net/session,    | 077    | you        | refused | 64 KiB    |
+ * |   keys/myname)                |        |            |         |           |
+ * | HOME/keyring.json             | 022    | you        | refused | 16 MiB    |
+ * |   (keys/keyring)              |        |            |         |           |
+ *
+ * - The config names the server, the CA and the proxy to trust: nobody
+ *   else may change it, but it holds no secret, so others may read it.
+ *   An administrator may provide it: it may be root's, and a link to a
+ *   shared file (the checks are made on the file reached).
+ * - The session holds a token: readable by others is refused (it may
+ *   have leaked), and so is a link (someone else's file passed off as
+ *   ours, or ours read through a name another user controls).
+ * - The keyring decides whose key a message is encrypted to: nobody else
+ *   may change it; it holds public keys only, so it may be read.
+ */
+#define FILE_ROOT_MAY_OWN 1u
+#define FILE_FOLLOW 2u
+
+struct file_policy {
+	mode_t forbid;
+	unsigned flags;
+	size_t max;
+};
+
+extern const struct file_policy file_policy_config;
+extern const struct file_policy file_policy_session;
+extern const struct file_policy file_policy_keyring;
+
+/*
+ * Reads the whole of the private file path into out (emptied first; its
+ * secret flag is the caller's: a session is read into a secret buffer)
+ * under policy pol. The file is opened with O_NOFOLLOW (unless the
+ * policy follows links), O_NONBLOCK (a FIFO planted there is refused,
+ * not waited on), O_NOCTTY and O_CLOEXEC, and every check is made with
+ * fstat on the descriptor opened, which is also the one read: a file
+ * swapped in after the check is never the one read, and one swapped
+ * before it is the one checked. Checks, in this order: a regular file,
+ * the owner, the mode, the size (also while reading: a file that grows
+ * is still cut at max). On FILE_OK out holds the bytes, NUL-terminated
+ * (not counted in len); otherwise out is emptied, and errno is kept for
+ * FILE_CANNOT_OPEN and FILE_CANNOT_READ. Prints nothing but the buffer's
+ * "out of memory" (FILE_NO_MEMORY).
+ */
+enum file_status file_read_private(const char *path,
+    const struct file_policy *pol, struct buf *out);
+
+/*
+ * The one lock of the files two processes may change at once (the
+ * keyring, the replay cache, e2e-recv's log). It is:
+ *
+ * - a separate lock file (HOME/NAME.lock), never the data file: the
+ *   data file is replaced by rename, and a lock on a replaced file
+ *   guards nothing. It is never removed either, for the same reason:
+ *   removing it would let a newcomer lock a new file while the holder
+ *   still holds the old one. Opened (created 0600) with O_NOFOLLOW: a
+ *   link planted there is refused, never created through.
+ * - flock(2), exclusive, held by the open descriptor: the kernel drops
+ *   it when the holder closes it or dies in any way (kill -9, a crash),
+ *   so there are no stale locks to detect, no process ids to check and
+ *   no timeouts to guess, as there would be with O_EXCL lock files or
+ *   pid files. Not fcntl(F_SETLK): a process loses those when it closes
+ *   any descriptor of the file.
+ * - waiting or not, as the caller says: the keyring and the replay cache
+ *   wait (FILE_LOCK_WAIT: the holder reads, changes and rewrites a small
+ *   file, and a second e2e-keys or e2e-decrypt should simply follow it);
+ *   e2e-recv does not (FILE_LOCK_TRY: the holder may be a --follow that
+ *   runs for days, and a second one of the same user is a mistake to
+ *   report, exit 75).
+ *
+ * Returns FILE_OK with *fd the lock (release it with file_unlock),
+ * FILE_BUSY (FILE_LOCK_TRY only), FILE_SYMLINK, FILE_CANNOT_OPEN or
+ * FILE_CANNOT_LOCK (errno kept), with *fd -1. Prints nothing.
+ */
+#define FILE_LOCK_TRY 0
+#define FILE_LOCK_WAIT 1
+enum file_status file_lock(const char *path, int wait, int *fd);
+/* Releases a lock file_lock took (*fd >= 0), and sets *fd to -1. */
+void file_unlock(int *fd);
+/* Reports what file_lock found (not FILE_BUSY, whose words are the
+ * caller's: who holds it). Returns 73. */
+int file_lock_report(const char *path, enum file_status st);
+
+#ifdef E2E_TEST_HOOKS
+/* Test builds only: fn runs in file_read_private after the file is
+ * opened and before it is checked (where another process may swap it). */
+void fileio_test_set_after_open(void (*fn)(const char *path));
+#endif
 
 #endif

@@ -69,62 +69,141 @@ string_end(const char *t, size_t i, size_t len, int *escaped)
 	return len;
 }
 
-int
-jsonio_member_span(const char *t, size_t len, const char *name,
-    size_t *start, size_t *end)
+/* From an opening brace or bracket, the index just after its closing
+ * one, or 0. */
+static size_t
+value_end(const char *t, size_t i, size_t len)
 {
-	size_t i, kstart, kend, nlen = strlen(name);
-	int depth = 0, escaped, expect_key = 0;
+	size_t depth = 0;
+	int escaped;
 
-	i = skip_ws(t, 0, len);
-	if (i >= len || t[i] != '{')
+	for (; i < len; i++) {
+		if (t[i] == '"') {
+			i = string_end(t, i + 1, len, &escaped);
+			if (i >= len)
+				return 0;
+		} else if (t[i] == '{' || t[i] == '[') {
+			depth++;
+		} else if (t[i] == '}' || t[i] == ']') {
+			if (depth == 0)
+				return 0;
+			if (--depth == 0)
+				return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Where a scan of an object's top-level members is. */
+struct member_scan {
+	size_t i;
+	int depth;
+	int expect_key;
+};
+
+/* Starts a scan of the object text; -1 when it does not open one. */
+static int
+scan_begin(const char *t, size_t len, struct member_scan *s)
+{
+	s->i = skip_ws(t, 0, len);
+	if (s->i >= len || t[s->i] != '{')
 		return -1;
-	depth = 1;
-	expect_key = 1;
-	i++;
-	/* A small tokenizer: it only needs to know where strings start and
-	 * end and how deep it is; jansson validates everything afterwards. */
-	while (i < len) {
-		char c = t[i];
+	s->i++;
+	s->depth = 1;
+	s->expect_key = 1;
+	return 0;
+}
+
+/*
+ * The next top-level member named name (written without escapes): 0 with
+ * *value the index of its value (len when the text ends there), the scan
+ * left at the value to go on from; -1 when there is none or the text is
+ * not shaped as expected. A small tokenizer: it only needs to know where
+ * strings start and end and how deep it is; jansson validates everything
+ * afterwards.
+ */
+static int
+next_member(const char *t, size_t len, const char *name,
+    struct member_scan *s, size_t *value)
+{
+	size_t j, kstart, kend, nlen = strlen(name);
+	int escaped;
+
+	while (s->i < len) {
+		char c = t[s->i];
 
 		if (c == '"') {
-			kstart = i + 1;
+			kstart = s->i + 1;
 			kend = string_end(t, kstart, len, &escaped);
 			if (kend >= len)
 				return -1;
-			i = kend + 1;
-			if (depth == 1 && expect_key) {
-				size_t j = skip_ws(t, i, len);
-
-				if (j >= len || t[j] != ':')
-					return -1;
-				j = skip_ws(t, j + 1, len);
-				if (!escaped && kend - kstart == nlen &&
-				    memcmp(t + kstart, name, nlen) == 0 &&
-				    j < len && t[j] == '"') {
-					*start = j + 1;
-					*end = string_end(t, j + 1, len,
-					    &escaped);
-					if (*end >= len || escaped)
-						return -1;
-					return 0;
-				}
-				expect_key = 0;
-				i = j;
+			s->i = kend + 1;
+			if (s->depth != 1 || !s->expect_key)
+				continue;
+			j = skip_ws(t, s->i, len);
+			if (j >= len || t[j] != ':')
+				return -1;
+			j = skip_ws(t, j + 1, len);
+			s->expect_key = 0;
+			s->i = j;
+			if (!escaped && kend - kstart == nlen &&
+			    memcmp(t + kstart, name, nlen) == 0) {
+				*value = j;
+				return 0;
 			}
 			continue;
 		}
 		if (c == '{' || c == '[') {
-			depth++;
+			s->depth++;
 		} else if (c == '}' || c == ']') {
-			if (--depth <= 0)
+			if (--s->depth <= 0)
 				return -1;
-		} else if (c == ',' && depth == 1) {
-			expect_key = 1;
+		} else if (c == ',' && s->depth == 1) {
+			s->expect_key = 1;
 		}
-		i++;
+		s->i++;
 	}
 	return -1;
+}
+
+int
+jsonio_member_span(const char *t, size_t len, const char *name,
+    size_t *start, size_t *end)
+{
+	struct member_scan s;
+	size_t j;
+	int escaped;
+
+	if (scan_begin(t, len, &s) != 0)
+		return -1;
+	/* A member of that name that is no string: the next one may be
+	 * (jansson then refuses the duplicate). */
+	while (next_member(t, len, name, &s, &j) == 0) {
+		if (j >= len || t[j] != '"')
+			continue;
+		*start = j + 1;
+		*end = string_end(t, j + 1, len, &escaped);
+		if (*end >= len || escaped)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+jsonio_object_span(const char *t, size_t len, const char *name,
+    size_t *start, size_t *end)
+{
+	struct member_scan s;
+	size_t j, k;
+
+	if (scan_begin(t, len, &s) != 0 ||
+	    next_member(t, len, name, &s, &j) != 0 ||
+	    j >= len || t[j] != '{' || (k = value_end(t, j, len)) == 0)
+		return -1;
+	*start = j;
+	*end = k;
+	return 0;
 }
 
 const char *

@@ -1,6 +1,7 @@
 /*
  * jsonio.h - strict JSON reading on jansson, and the one scan that lets
- * a large envelope be read without copying its ciphertext.
+ * a large envelope (or a record line holding one) be read without
+ * copying its ciphertext.
  */
 #ifndef E2E_JSONIO_H
 #define E2E_JSONIO_H
@@ -29,6 +30,16 @@ json_t *jsonio_parse_flags(const char *text, size_t len, size_t flags,
  * not shaped as expected (the caller then parses the whole text).
  */
 int jsonio_member_span(const char *text, size_t len, const char *name,
+    size_t *start, size_t *end);
+
+/*
+ * The same scan for the first top-level member named name (written
+ * without escapes) when its value is an object: [*start, *end) is that
+ * value, braces included. Returns 0, or -1 when there is none, its value
+ * is no object, or the text is not shaped as expected. (A record line's
+ * envelope: lib/format/records.c.)
+ */
+int jsonio_object_span(const char *text, size_t len, const char *name,
     size_t *start, size_t *end);
 
 /* The string member key of obj: NULL when absent or not a string.

@@ -261,7 +261,7 @@ record_sniff(const char *line, size_t len)
 		return 0;
 	/* Nor is a record's envelope parsed here (record_parse does the
 	 * same). */
-	if (record_object_span(line, len, "message", &s, &t) == 0 &&
+	if (jsonio_object_span(line, len, "message", &s, &t) == 0 &&
 	    buf_append(&reduced, line, s) == 0 &&
 	    buf_append(&reduced, "{}", 2) == 0 &&
 	    buf_append(&reduced, line + t, len - t) == 0)
@@ -282,105 +282,11 @@ record_sniff(const char *line, size_t len)
 /* ---------------------------------------------------------------- */
 /* Records */
 
-static size_t
-skip_ws(const char *t, size_t i, size_t len)
-{
-	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
-	    t[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* From just after an opening quote, the index of the closing quote, or
- * len. *escaped tells whether a backslash was seen. */
-static size_t
-string_end(const char *t, size_t i, size_t len, int *escaped)
-{
-	*escaped = 0;
-	for (; i < len; i++) {
-		if (t[i] == '"')
-			return i;
-		if (t[i] == '\\') {
-			*escaped = 1;
-			i++;
-		}
-	}
-	return len;
-}
-
-/* From an opening brace, the index just after its closing one, or 0. */
-static size_t
-value_end(const char *t, size_t i, size_t len)
-{
-	size_t depth = 0;
-	int escaped;
-
-	for (; i < len; i++) {
-		if (t[i] == '"') {
-			i = string_end(t, i + 1, len, &escaped);
-			if (i >= len)
-				return 0;
-		} else if (t[i] == '{' || t[i] == '[') {
-			depth++;
-		} else if (t[i] == '}' || t[i] == ']') {
-			if (depth == 0)
-				return 0;
-			if (--depth == 0)
-				return i + 1;
-		}
-	}
-	return 0;
-}
-
 int
 record_object_span(const char *t, size_t len, const char *name,
     size_t *start, size_t *end)
 {
-	size_t i, j, k, kstart, kend, nlen = strlen(name);
-	int depth, escaped, expect_key;
-
-	i = skip_ws(t, 0, len);
-	if (i >= len || t[i] != '{')
-		return -1;
-	depth = 1;
-	expect_key = 1;
-	/* Only strings and nesting matter here; jansson checks the rest
-	 * (record_parse parses the text around the span, message_open_text
-	 * the span). */
-	for (i++; i < len; i++) {
-		if (t[i] == '"') {
-			kstart = i + 1;
-			kend = string_end(t, kstart, len, &escaped);
-			if (kend >= len)
-				return -1;
-			i = kend;
-			if (depth != 1 || !expect_key)
-				continue;
-			j = skip_ws(t, kend + 1, len);
-			if (j >= len || t[j] != ':')
-				return -1;
-			j = skip_ws(t, j + 1, len);
-			if (!escaped && kend - kstart == nlen &&
-			    memcmp(t + kstart, name, nlen) == 0) {
-				if (j >= len || t[j] != '{' ||
-				    (k = value_end(t, j, len)) == 0)
-					return -1;
-				*start = j;
-				*end = k;
-				return 0;
-			}
-			expect_key = 0;
-			i = j - 1;
-		} else if (t[i] == '{' || t[i] == '[') {
-			depth++;
-		} else if (t[i] == '}' || t[i] == ']') {
-			if (--depth <= 0)
-				return -1;
-		} else if (t[i] == ',' && depth == 1) {
-			expect_key = 1;
-		}
-	}
-	return -1;
+	return jsonio_object_span(t, len, name, start, end);
 }
 
 static int
@@ -406,7 +312,7 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 	 * where it is. Both strict, so the line is exactly as acceptable as
 	 * if it were parsed whole.
 	 */
-	if (record_object_span(line, len, "message", &s, &e) == 0) {
+	if (jsonio_object_span(line, len, "message", &s, &e) == 0) {
 		if (buf_append(&reduced, line, s) != 0 ||
 		    buf_append(&reduced, "{}", 2) != 0 ||
 		    buf_append(&reduced, line + e, len - e) != 0) {

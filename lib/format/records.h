@@ -127,7 +127,8 @@ void record_free(struct record *r);
  * Finds, in a JSON object text, the top-level member named name (written
  * without escapes) whose value is an object, and sets [*start, *end) to
  * that value, braces included. Returns 0, or -1 when there is none or the
- * text is not shaped as expected. Exposed for the fuzz target.
+ * text is not shaped as expected. It is base/jsonio's scan
+ * (jsonio_object_span), under the name its unit tests know.
  */
 int record_object_span(const char *text, size_t len, const char *name,
     size_t *start, size_t *end);

@@ -7,16 +7,10 @@
 #include "base/jsonio.h"
 #include "format/keyfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define KEYRING_FILE_MAX ((size_t)16 << 20)
 #define KEYRING_PEM_MAX (16 * 1024)
 
 struct keyring {
@@ -200,31 +194,31 @@ out:
 	return rc;
 }
 
-/* The whole of fd (size bytes expected, a little more tolerated). */
+/* Reads the keyring's file into b (file_policy_keyring: it decides
+ * whose key a message is encrypted to). Returns 0, -1 when there is none,
+ * or an exit code (reported). */
 static int
-read_fd(int fd, const char *path, size_t size, struct buf *b)
+read_keyring(const char *path, struct buf *b)
 {
-	ssize_t n;
-
-	if (buf_reserve(b, size + 1) != 0)
+	switch (file_read_private(path, &file_policy_keyring, b)) {
+	case FILE_OK:
+		return 0;
+	case FILE_ABSENT:
+		return -1;
+	case FILE_SYMLINK:
+	case FILE_CANNOT_OPEN:
+	case FILE_CANNOT_READ:
+		err_errno("cannot read %s", path);
+		return E2E_EX_CONFIG;
+	case FILE_TOO_LARGE:
+		err_error("%s is too large", path);
+		return E2E_EX_CONFIG;
+	case FILE_NO_MEMORY:
 		return E2E_EX_SOFTWARE;
-	for (;;) {
-		if (b->len == b->cap - 1 && buf_reserve(b, 4096) != 0)
-			return E2E_EX_SOFTWARE;
-		n = read(fd, b->p + b->len, b->cap - 1 - b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_errno("cannot read %s", path);
-			return E2E_EX_CONFIG;
-		}
-		if (n == 0)
-			return 0;
-		b->len += (size_t)n;
-		if (b->len > KEYRING_FILE_MAX) {
-			err_error("%s is too large", path);
-			return E2E_EX_CONFIG;
-		}
+	default:
+		err_error("%s is not a regular file of yours that only you "
+		    "can change; not using it", path);
+		return E2E_EX_CONFIG;
 	}
 }
 
@@ -234,8 +228,8 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 	char lock_path[HOME_PATH_MAX];
 	struct keyring *k;
 	struct buf b = BUF_INIT;
-	struct stat st;
-	int rc, fd = -1;
+	enum file_status st;
+	int rc;
 
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
@@ -247,56 +241,23 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 	    sizeof(k->path))) != 0 || (rc = home_file(home, "keyring.lock",
 	    lock_path, sizeof(lock_path))) != 0)
 		goto fail;
+	/* Held until keyring_close: read, change, save, as one. */
 	if (for_update) {
 		if ((rc = home_create(home)) != 0)
 			goto fail;
-		rc = E2E_EX_CANTCREAT;
-		if ((k->lock_fd = open(lock_path, O_RDWR | O_CREAT |
-		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-			err_errno("cannot open %s", lock_path);
+		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
+		    &k->lock_fd)) != FILE_OK) {
+			rc = file_lock_report(lock_path, st);
 			goto fail;
 		}
-		while (flock(k->lock_fd, LOCK_EX) != 0)
-			if (errno != EINTR) {
-				err_errno("cannot lock %s", lock_path);
-				goto fail;
-			}
 	}
-	/* Checked on the file opened, not on its name: nothing can be
-	 * swapped in between. Not blocking on a FIFO planted there. */
-	if ((fd = open(k->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) < 0) {
-		if (errno == ENOENT) {
-			*out = k;
-			return 0;
-		}
-		err_errno("cannot read %s", k->path);
-		rc = E2E_EX_CONFIG;
+	if ((rc = read_keyring(k->path, &b)) > 0 ||
+	    (rc == 0 && (rc = parse(k, (const char *)b.p, b.len)) != 0))
 		goto fail;
-	}
-	/* It decides whose key a message is encrypted to. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		err_error("%s is not a regular file of yours that only you "
-		    "can change; not using it", k->path);
-		rc = E2E_EX_CONFIG;
-		goto fail;
-	}
-	if ((size_t)st.st_size > KEYRING_FILE_MAX) {
-		err_error("%s is too large", k->path);
-		rc = E2E_EX_CONFIG;
-		goto fail;
-	}
-	if ((rc = read_fd(fd, k->path, (size_t)st.st_size, &b)) != 0 ||
-	    (rc = parse(k, (const char *)b.p, b.len)) != 0)
-		goto fail;
-	close(fd);
 	buf_free(&b);
 	*out = k;
 	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
 	buf_free(&b);
 	keyring_close(k);
 	return rc;
@@ -776,7 +737,6 @@ keyring_close(struct keyring *k)
 	for (i = 0; i < k->n; i++)
 		keyring_contact_free(&k->v[i]);
 	free(k->v);
-	if (k->lock_fd >= 0)
-		close(k->lock_fd);
+	file_unlock(&k->lock_fd);
 	free(k);
 }

@@ -3,19 +3,13 @@
 #include "base/buf.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "base/home.h"
 #include "base/jsonio.h"
 #include "base/term.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* As lib/net/session.c's cap: a session is far smaller. */
-#define SESSION_FILE_MAX (64 * 1024)
 
 const char *
 myname_source_text(enum myname_source src, const char *opt)
@@ -32,61 +26,55 @@ myname_source_text(enum myname_source src, const char *opt)
 	}
 }
 
+/* Why the session file cannot be used, for the warning. */
+static const char *
+unusable(enum file_status st)
+{
+	switch (st) {
+	case FILE_SYMLINK:
+		return "it is a symbolic link";
+	case FILE_NOT_OWNER:
+		return "it belongs to another user";
+	case FILE_EXPOSED:
+		return "other users can read it";
+	case FILE_TOO_LARGE:
+		return "it is too large to be a session";
+	case FILE_CANNOT_OPEN:
+	case FILE_CANNOT_READ:
+		return strerror(errno);
+	case FILE_NO_MEMORY:
+		return "out of memory";
+	default:
+		return "it is not a regular file";
+	}
+}
+
 /*
- * The "name" of HOME/session, with the checks lib/net/session.c makes
- * (the file holds a token: it must be the user's own, private, regular
- * file). Returns 0 with name set, -1 when there is none or it is not
- * usable (a warning says why). The file's bytes, token included, are
- * wiped when freed (BUF_SECRET_INIT); its JSON tree is freed at once.
+ * The "name" of HOME/session, read as lib/net/session.c reads it (the
+ * file holds a token: file_policy_session). Returns 0 with name set, -1
+ * when there is none or it is not usable (a warning says why). The
+ * file's bytes, token included, are wiped when freed (BUF_SECRET_INIT);
+ * its JSON tree is freed at once.
  */
 static int
 session_name(const char *home, char name[NAME_LEN_MAX + 1])
 {
 	char path[HOME_PATH_MAX];
 	struct buf b = BUF_SECRET_INIT;
-	struct stat st;
+	enum file_status st;
 	const char *v, *why = NULL;
 	json_t *o = NULL;
 	size_t len;
-	ssize_t n;
-	int fd, rc = -1;
+	int rc = -1;
 
 	if (home_file(home, "session", path, sizeof(path)) != 0)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
-			return -1;
-		why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+	if ((st = file_read_private(path, &file_policy_session, &b)) ==
+	    FILE_ABSENT)
+		return -1;
+	if (st != FILE_OK) {
+		why = unusable(st);
 		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		why = "it is not a regular file";
-	else if (st.st_uid != geteuid())
-		why = "it belongs to another user";
-	else if ((st.st_mode & 077) != 0)
-		why = "other users can read it";
-	if (why != NULL)
-		goto out;
-	for (;;) {
-		if (buf_reserve(&b, 4096) != 0) {
-			why = "out of memory";
-			goto out;
-		}
-		n = read(fd, b.p + b.len, b.cap - b.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			why = strerror(errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		if (b.len > SESSION_FILE_MAX) {
-			why = "it is too large to be a session";
-			goto out;
-		}
 	}
 	o = jsonio_parse((const char *)b.p, b.len, NULL, 0);
 	v = json_is_object(o) ? jsonio_str(o, "name", &len) : NULL;
@@ -101,8 +89,6 @@ out:
 		err_warn("not taking your name from %s: %s", path, why);
 		err_hint("sign in again: e2e-account signin NAME");
 	}
-	if (fd >= 0)
-		close(fd);
 	json_decref(o);
 	buf_free(&b);
 	return rc;

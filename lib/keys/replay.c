@@ -2,6 +2,7 @@
 #include "keys/replay.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "base/home.h"
 #include "base/names.h"
 #include "format/crypto.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -273,23 +273,6 @@ read_at(int fd, char *p, size_t len, off_t off)
 	return (ssize_t)got;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t k;
-
-	while (len > 0) {
-		k = write(fd, p, len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 /* One write(2): with O_APPEND, a line of another process never lands
  * inside ours. 0 or -1. */
 static int
@@ -358,83 +341,82 @@ kept_lines(const char *text, size_t good, struct buf *out)
 	return 0;
 }
 
-static void
-sync_dir(const char *home)
+/* Opens the log at r->path for appending; 0 or 73 (reported). */
+static int
+open_log(struct replay *r)
 {
-	int fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	/* O_NONBLOCK: a FIFO put there must not hang the open. */
+	r->fd = open(r->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600);
+	if (r->fd >= 0)
+		return 0;
+	if (errno == ELOOP)
+		err_error("%s is a symbolic link; refused", r->path);
+	else
+		err_errno("cannot open %s", r->path);
+	return E2E_EX_CANTCREAT;
 }
 
 /*
- * Rewrites the log with the lines of text[0, good) not marked dropped,
+ * Rewrites the log with the lines of text[0, good) not marked dropped
+ * (file_write_atomic: a temporary file 0600 beside it, fsync, rename),
  * then carries over what others appended since it was read (from offset
- * n on). A failure before the rename leaves the old log in use: a
- * warning, not an error.
+ * n on). Returns 0; -1 when it failed before the rename, which leaves the
+ * old log in use (a warning, not an error); 73 (reported) when the new
+ * log cannot be opened.
  */
 static int
-compact(struct replay *r, const char *home, char *text, size_t good,
-    size_t n, int64_t from)
+compact(struct replay *r, char *text, size_t good, size_t n, int64_t from)
 {
-	char tmp[HOME_PATH_MAX + 8], *tail = NULL;
 	struct buf keep = BUF_INIT;
 	struct stat st;
 	size_t lines, tail_good;
+	char *tail = NULL;
 	ssize_t got;
-	int fd = -1, e;
+	int old = r->fd;
 
-	errno = ENAMETOOLONG;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", r->path) >=
-	    sizeof(tmp) || kept_lines(text, good, &keep) != 0)
-		goto fail;
-	/* mkostemp creates the file 0600, with O_EXCL. */
-	if ((fd = mkostemp(tmp, O_APPEND | O_CLOEXEC)) < 0)
+	if (kept_lines(text, good, &keep) != 0)
 		goto fail;
 #ifdef E2E_TEST_HOOKS
 	if (test_before_rename != NULL)
 		test_before_rename();
 #endif
-	if (write_all(fd, (const char *)keep.p, keep.len) != 0 ||
-	    fsync(fd) != 0 || rename(tmp, r->path) != 0) {
-		e = errno;
-		unlink(tmp);
-		errno = e;
+	if (file_write_atomic(r->path, keep.p != NULL ? (const char *)keep.p :
+	    "", keep.len, 0600, -1) != 0)
 		goto fail;
+	/* The new log, to append to (the lock is held: no other rewrite
+	 * can replace it meanwhile). */
+	if (open_log(r) != 0) {
+		r->fd = old;
+		buf_free(&keep);
+		return E2E_EX_CANTCREAT;
 	}
-	sync_dir(home);
 	/*
 	 * Lines appended to the old file after it was read: carried over.
 	 * Those appended from now on are written again by their writers,
 	 * who find the old file without a name (replay_record).
 	 */
-	if (fstat(r->fd, &st) == 0 && (size_t)st.st_size > n &&
+	if (fstat(old, &st) == 0 && (size_t)st.st_size > n &&
 	    (size_t)st.st_size - n <= REPLAY_LOG_MAX &&
 	    (tail = malloc((size_t)st.st_size - n)) != NULL &&
-	    (got = read_at(r->fd, tail, (size_t)st.st_size - n,
+	    (got = read_at(old, tail, (size_t)st.st_size - n,
 	    (off_t)n)) > 0) {
 		buf_clear(&keep);
 		if (load_lines(r, tail, (size_t)got, from, &lines,
 		    &tail_good) < 0 ||
 		    kept_lines(tail, tail_good, &keep) != 0 ||
-		    (keep.len > 0 && append(fd, (const char *)keep.p,
+		    (keep.len > 0 && append(r->fd, (const char *)keep.p,
 		    keep.len) != 0))
 			err_warn("cannot carry lines over to the new %s",
 			    r->path);
 	}
 	free(tail);
 	buf_free(&keep);
-	close(r->fd);
-	r->fd = fd;
+	close(old);
 	return 0;
 fail:
-	err_warn("cannot rewrite %s: %s; it stays as it was", r->path,
-	    strerror(errno));
+	err_warn("%s was not rewritten; it stays as it was", r->path);
 	buf_free(&keep);
-	if (fd >= 0)
-		close(fd);
 	return -1;
 }
 
@@ -443,7 +425,7 @@ fail:
  * when more than half of the lines are dropped. 0 or an exit code.
  */
 static int
-load(struct replay *r, const char *home, int64_t now)
+load(struct replay *r, int64_t now)
 {
 	char *text = NULL;
 	struct stat st;
@@ -451,7 +433,7 @@ load(struct replay *r, const char *home, int64_t now)
 	long long dropped;
 	ssize_t got;
 	int64_t from = oldest(now, r->window);
-	int rc = E2E_EX_IOERR;
+	int rc = E2E_EX_IOERR, k;
 
 	if (fstat(r->fd, &st) != 0) {
 		err_errno("cannot read %s", r->path);
@@ -485,8 +467,8 @@ load(struct replay *r, const char *home, int64_t now)
 		goto out;
 	}
 	if (lines > 0 && (size_t)dropped * 2 > lines &&
-	    compact(r, home, text, good, n, from) == 0) {
-		rc = 0;
+	    (k = compact(r, text, good, n, from)) >= 0) {
+		rc = k;
 		goto out;
 	}
 	/*
@@ -505,22 +487,6 @@ out:
 	return rc;
 }
 
-/* Opens the log at r->path for appending; 0 or 73 (reported). */
-static int
-open_log(struct replay *r)
-{
-	/* O_NONBLOCK: a FIFO put there must not hang the open. */
-	r->fd = open(r->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC, 0600);
-	if (r->fd >= 0)
-		return 0;
-	if (errno == ELOOP)
-		err_error("%s is a symbolic link; refused", r->path);
-	else
-		err_errno("cannot open %s", r->path);
-	return E2E_EX_CANTCREAT;
-}
-
 int
 replay_open(const char *home, int64_t window_s, int64_t now,
     struct replay **out)
@@ -528,7 +494,8 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	char lock_path[HOME_PATH_MAX];
 	uint8_t seed[16];
 	struct replay *r;
-	int lock_fd = -1, rc = E2E_EX_CANTCREAT, k;
+	enum file_status st;
+	int lock_fd = -1, rc = E2E_EX_CANTCREAT;
 
 	*out = NULL;
 	if (window_s <= 0) {
@@ -549,29 +516,19 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path)) != 0 ||
 	    home_file(home, "replay.log", r->path, sizeof(r->path)) != 0)
 		goto out;
-	if ((lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		if (errno == ELOOP)
-			err_error("%s is a symbolic link; refused", lock_path);
-		else
-			err_errno("cannot open %s", lock_path);
-		goto out;
-	}
 	/* Held while reading and rewriting only; appends take no lock. */
-	while ((k = flock(lock_fd, LOCK_EX)) != 0 && errno == EINTR)
-		;
-	if (k != 0) {
-		err_errno("cannot lock %s", lock_path);
+	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
+	    FILE_OK) {
+		rc = file_lock_report(lock_path, st);
 		goto out;
 	}
-	if ((rc = open_log(r)) != 0 || (rc = load(r, home, now)) != 0)
+	if ((rc = open_log(r)) != 0 || (rc = load(r, now)) != 0)
 		goto out;
-	close(lock_fd);
+	file_unlock(&lock_fd);
 	*out = r;
 	return 0;
 out:
-	if (lock_fd >= 0)
-		close(lock_fd);
+	file_unlock(&lock_fd);
 	replay_close(r);
 	return rc;
 }

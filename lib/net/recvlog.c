@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -250,6 +249,7 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 {
 	char name[64], lock_path[HOME_PATH_MAX];
 	struct recvlog *l;
+	enum file_status st;
 	int rc = E2E_EX_CANTCREAT;
 
 	*out = NULL;
@@ -265,18 +265,15 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 	snprintf(name, sizeof(name), "recv-%s.log", user_id);
 	if (home_file(home, name, l->path, sizeof(l->path)) != 0)
 		goto out;
-	if ((l->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		err_errno("cannot open %s", lock_path);
+	/* Not waited for: the holder may --follow for days. */
+	if ((st = file_lock(lock_path, FILE_LOCK_TRY, &l->lock_fd)) ==
+	    FILE_BUSY) {
+		err_error("another e2e-recv is running for this user");
+		rc = E2E_EX_TEMPFAIL;
 		goto out;
 	}
-	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			err_error("another e2e-recv is running for this user");
-			rc = E2E_EX_TEMPFAIL;
-		} else {
-			err_errno("cannot lock %s", lock_path);
-		}
+	if (st != FILE_OK) {
+		rc = file_lock_report(lock_path, st);
 		goto out;
 	}
 	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
@@ -425,8 +422,7 @@ recvlog_close(struct recvlog *l)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->lock_fd >= 0)
-		close(l->lock_fd);
+	file_unlock(&l->lock_fd);
 	free(l->v);
 	free(l);
 }

@@ -7,13 +7,8 @@
 #include "base/jsonio.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#define SESSION_FILE_MAX (64 * 1024)
 
 int
 session_token_valid(const char *t, size_t len)
@@ -42,43 +37,44 @@ copy_member(const json_t *o, const char *key, char *dst, size_t size)
 	return 0;
 }
 
-/* Opens the session file, refusing one another user could have read or
- * put there. Returns the fd, -1 when absent, -2 when refused. */
+/* Reads the session file into b, refusing one another user could have
+ * read or put there (file_policy_session). Returns 0, -1 when there is
+ * none, or 77. */
 static int
-open_session(const char *path)
+read_session(const char *path, struct buf *b)
 {
-	struct stat st;
-	int fd;
-
-	/* Not blocking on a FIFO planted there: it is refused below. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
-		if (errno == ENOENT)
-			return -1;
-		if (errno == ELOOP)
-			err_error("%s is a symbolic link; not using it", path);
-		else
-			err_errno("cannot open %s", path);
-		return -2;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err_error("%s is not a regular file", path);
-		goto refused;
-	}
-	if (st.st_uid != geteuid()) {
+	switch (file_read_private(path, &file_policy_session, b)) {
+	case FILE_OK:
+		return 0;
+	case FILE_ABSENT:
+		return -1;
+	case FILE_SYMLINK:
+		err_error("%s is a symbolic link; not using it", path);
+		break;
+	case FILE_CANNOT_OPEN:
+		err_errno("cannot open %s", path);
+		break;
+	case FILE_NOT_OWNER:
 		err_error("%s belongs to another user; not using it", path);
-		goto refused;
-	}
-	if ((st.st_mode & 077) != 0) {
+		break;
+	case FILE_EXPOSED:
 		err_error("%s can be read by other users; not using it", path);
 		err_hint("its token may have leaked: remove it and sign in "
 		    "again (e2e-account signout; e2e-account signin NAME)");
-		goto refused;
+		break;
+	case FILE_TOO_LARGE:
+		err_error("%s is too large to be a session", path);
+		break;
+	case FILE_CANNOT_READ:
+		err_errno("cannot read %s", path);
+		break;
+	case FILE_NO_MEMORY:
+		break;
+	default:
+		err_error("%s is not a regular file", path);
+		break;
 	}
-	return fd;
-refused:
-	close(fd);
-	return -2;
+	return E2E_EX_NOPERM;
 }
 
 int
@@ -87,32 +83,14 @@ session_load(const char *home, struct session *s)
 	char path[HOME_PATH_MAX];
 	struct buf b = BUF_SECRET_INIT;
 	json_t *o = NULL, *exp;
-	ssize_t n;
-	int fd = -1, rc = E2E_EX_NOPERM;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	if (home_file(home, "session", path, sizeof(path)) != 0)
 		return E2E_EX_NOPERM;
-	if ((fd = open_session(path)) < 0)
-		return fd == -1 ? -1 : E2E_EX_NOPERM;
-	for (;;) {
-		if (buf_reserve(&b, 4096) != 0)
-			goto out;
-		n = read(fd, b.p + b.len, b.cap - b.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_errno("cannot read %s", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		if (b.len > SESSION_FILE_MAX) {
-			err_error("%s is too large to be a session", path);
-			goto out;
-		}
-	}
+	if ((rc = read_session(path, &b)) != 0)
+		goto out;
+	rc = E2E_EX_NOPERM;
 	if ((o = jsonio_parse((const char *)b.p, b.len, NULL, 0)) == NULL ||
 	    !json_is_object(o) ||
 	    copy_member(o, "server", s->server, sizeof(s->server)) != 0 ||
@@ -129,8 +107,6 @@ session_load(const char *home, struct session *s)
 	s->expires_at = json_integer_value(exp);
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	json_decref(o);
 	buf_free(&b);
 	if (rc != 0)

@@ -3,7 +3,8 @@
  * other client tools: HOME/session, one JSON object
  *   {"server":URL,"name":NAME,"id":ID,"token":JWT,"expires_at":SECONDS}
  * with mode 0600, written atomically. A session file that is a symlink,
- * belongs to someone else or can be read by others is refused.
+ * belongs to someone else or can be read by others is refused
+ * (file_policy_session in base/fileio.h).
  */
 #ifndef E2E_SESSION_H
 #define E2E_SESSION_H
