@@ -73,15 +73,6 @@ usage(FILE *f)
 	    "\n%s", client_options_help, client_exit_codes_help);
 }
 
-static int
-bad_name(const char *name)
-{
-	if (name_valid(name, strlen(name)))
-		return 0;
-	return cli_usage_error("a name is 1 to %d letters, digits, '.', '_' "
-	    "or '-'", NAME_LEN_MAX);
-}
-
 /* The session as printed: never the token. */
 static int
 print_session(const struct session *s, int expired)
@@ -374,9 +365,8 @@ main(int argc, char **argv)
 	int ch, rc, yes = 0, seen_P = 0, seen_k = 0, seen_Q = 0, flags, nargs;
 
 	cli_start(argv[0]);
-	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
-	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -439,7 +429,7 @@ main(int argc, char **argv)
 	if (argc != nargs)
 		return nargs == 2 ? cli_usage_error("%s needs one NAME", cmd) :
 		    cli_usage_error("%s takes no argument", cmd);
-	if (nargs == 2 && (rc = bad_name(argv[1])) != 0)
+	if (nargs == 2 && (rc = cli_user_name(NULL, argv[1])) != 0)
 		return rc;
 	/* It would read as an option, or a hidden file (the server says
 	 * the same). */

@@ -291,6 +291,7 @@ stream_refuses_output(void)
 int
 main(int argc, char **argv)
 {
+	static const char shortopts[] = ":i:o:fhV";
 	static const struct option longopts[] = {
 		{ "identity", required_argument, NULL, 'i' },
 		{ "verify", required_argument, NULL, 'v' },
@@ -336,8 +337,9 @@ main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
 	in.is_std = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:fhV", longopts,
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -361,11 +363,8 @@ main(int argc, char **argv)
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_once(&seen_M, "--max-size") != 0 ||
-			    cli_parse_size("--max-size", optarg, &max) != 0)
+			if (cli_max_size(&seen_M, optarg, &max) != 0)
 				return E2E_EX_USAGE;
-			if (max > FILEIO_MAX_MAX)
-				return cli_usage_error("--max-size is at most 1G");
 			break;
 		case 'f':
 			force = 1;

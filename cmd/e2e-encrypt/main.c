@@ -85,6 +85,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	static const char shortopts[] = ":r:s:o:fhV";
 	static const struct option longopts[] = {
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "sign", required_argument, NULL, 's' },
@@ -132,8 +133,9 @@ main(int argc, char **argv)
 	memset(r, 0, sizeof(r));
 	memset(&ct, 0, sizeof(ct));
 	memset(&pt, 0, sizeof(pt));
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:s:o:fhV", longopts,
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -168,11 +170,8 @@ main(int argc, char **argv)
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_once(&seen_M, "--max-size") != 0 ||
-			    cli_parse_size("--max-size", optarg, &max) != 0)
+			if (cli_max_size(&seen_M, optarg, &max) != 0)
 				return E2E_EX_USAGE;
-			if (max > FILEIO_MAX_MAX)
-				return cli_usage_error("--max-size is at most 1G");
 			break;
 		case 'f':
 			force = 1;

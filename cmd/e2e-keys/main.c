@@ -85,15 +85,6 @@ struct opts {
 	int yes, invert, quiet;
 };
 
-static int
-need_name(const char *name)
-{
-	if (name_valid(name, strlen(name)))
-		return 0;
-	return cli_usage_error("a name is 1 to %d letters, digits, '.', '_' "
-	    "or '-'", NAME_LEN_MAX);
-}
-
 static json_t *
 kids_json(const struct keyring_key *v, size_t n)
 {
@@ -691,7 +682,7 @@ check_args(int cmd, int argc, char **argv)
 		    argv[0]);
 	if ((args == CMD_ARGS_NAME || args == CMD_ARGS_NAME_FILE) &&
 	    strcmp(argv[0], "withdraw") != 0)
-		return need_name(argv[1]);
+		return cli_user_name(NULL, argv[1]);
 	return 0;
 }
 
@@ -742,9 +733,8 @@ main(int argc, char **argv)
 
 		o.co = init;
 	}
-	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
-	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&o.co, ch, optarg)) == 1)

@@ -419,7 +419,7 @@ cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n)
 		if (o->kind >= CLI_HELP)
 			return (int)o->kind;
 		snprintf(label, sizeof(label), "--%s", o->name);
-		if (o->kind != CLI_LIST && !(o->kind == CLI_FLAG && o->repeat) &&
+		if (o->kind != CLI_LIST && !o->repeat &&
 		    cli_once(&seen[i], label) != 0)
 			return E2E_EX_USAGE;
 		if ((rc = take(o, label, optarg)) != 0)

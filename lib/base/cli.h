@@ -128,7 +128,7 @@ struct cli_opt {
 	/* A string's or list value's check: 0, or 64 reported. */
 	int (*check)(const char *opt, const char *value);
 	int letter;		/* its short option, or 0 */
-	int repeat;		/* a flag that may be given more than once */
+	int repeat;		/* may be given more than once (a flag) */
 };
 
 #define CLI_OPTS_MAX 64
