@@ -195,6 +195,36 @@ contact_resolve(const char *arg, int flags, struct contact *out)
 	return rc;
 }
 
+/* A contact with several keys: the signer's among them. */
+static EVP_PKEY *
+signer_of(void *arg, const char *kid)
+{
+	const struct contact *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->kid[i], kid) == 0)
+			return c->pub[i];
+	return NULL;
+}
+
+void
+contact_verify_opts(struct contact *c, struct open_opts *o, char *what,
+    size_t size)
+{
+	if (c->n == 1) {
+		o->verify = c->pub[0];
+		o->verify_kid = c->kid[0];
+	} else if (c->n > 1) {
+		snprintf(what, size, "the keys pinned for %s", c->name);
+		o->signer_key = signer_of;
+		o->signer_arg = c;
+		o->require_signer = 1;
+		o->signer_what = what;
+	}
+	o->verify_name = c->n > 0 && c->name[0] != '\0' ? c->name : NULL;
+}
+
 void
 contact_free(struct contact *c)
 {

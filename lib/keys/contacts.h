@@ -17,6 +17,7 @@
 
 #include "base/names.h"
 #include "format/jwk.h"
+#include "format/message.h"
 #include "keys/keyring.h"
 
 struct contact {
@@ -37,6 +38,16 @@ enum {
  * refused), and those of keyfile_load_public.
  */
 int contact_resolve(const char *arg, int flags, struct contact *out);
+
+/*
+ * What a message's signature must be when c (from --verify) vouches for
+ * it, set in o: by c's key; or, for a contact with several keys (one
+ * per device), by any of them (what, size bytes, names them in
+ * messages); and, for a contact, signed with c's name as the sender's.
+ * o then points into c and what, which must outlive its use.
+ */
+void contact_verify_opts(struct contact *c, struct open_opts *o, char *what,
+    size_t size);
 
 void contact_free(struct contact *c);
 
