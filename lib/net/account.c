@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* The session as printed: never the token. */
 static int
@@ -112,17 +111,6 @@ account_signin(struct client *c, const struct account_opts *o, char **argv)
 	return rc;
 }
 
-static void
-utc_text(int64_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(out, size, "%lld", (long long)t);
-}
-
 /*
  * Ends every session of the account on the server (its tokens are
  * revoked), then forgets this one, whatever the server said: a user who
@@ -163,7 +151,7 @@ signout(struct client *c, int server_rc)
 		}
 	}
 	if (rc != 0) {
-		utc_text(c->sess.expires_at, when, sizeof(when));
+		client_time_text(c->sess.expires_at, when, sizeof(when));
 		err_warn("the session is forgotten here, but the server did "
 		    "not revoke it: its token works until %s", when);
 		err_hint("to revoke it, sign in and sign out again: "

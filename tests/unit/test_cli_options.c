@@ -8,6 +8,7 @@
  * parse, and the messages the tools print (tests/bats pin the same).
  */
 #include "harness.h"
+#include "capture.h"
 
 #include <getopt.h>
 #include <stdint.h>
@@ -15,37 +16,15 @@
 #include "base/cli.h"
 #include "base/err.h"
 
-/* What the call under test wrote on stderr: its first line. */
-static char said[512];
-static FILE *said_f;
-static int said_fd = -1;
-
-static void
-listen_begin(void)
-{
-	fflush(stderr);
-	said_f = tmpfile();
-	said_fd = dup(STDERR_FILENO);
-	if (said_f == NULL || said_fd < 0 ||
-	    dup2(fileno(said_f), STDERR_FILENO) < 0) {
-		perror("test_cli_options: cannot redirect stderr");
-		exit(2);
-	}
-}
+/* The first line the call under test wrote on stderr. */
+static const char *said = "";
 
 static void
 listen_end(void)
 {
-	size_t n;
-
-	fflush(stderr);
-	dup2(said_fd, STDERR_FILENO);
-	close(said_fd);
-	rewind(said_f);
-	n = fread(said, 1, sizeof(said) - 1, said_f);
-	said[n] = '\0';
-	said[strcspn(said, "\n")] = '\0';
-	fclose(said_f);
+	capture_end();
+	capture_text[strcspn(capture_text, "\n")] = '\0';
+	said = capture_text;
 }
 
 /* 1 when the line said is "test: error: WANT". */
@@ -94,11 +73,11 @@ numbers(void)
 		    v == 12345, "\"%s\" accepted", bad[i].s);
 	}
 	/* Reported, naming the option and the range (e2e-server). */
-	listen_begin();
+	capture_begin();
 	CHECK(cli_parse_number("--threads", "65", 1, 64, &v) == 64);
 	listen_end();
 	CHECK(error_is("--threads needs a number from 1 to 64"));
-	listen_begin();
+	capture_begin();
 	CHECK(cli_parse_number("--threads", "64", 1, 64, &v) == 0 && v == 64);
 	listen_end();
 	CHECK(said[0] == '\0');
@@ -133,7 +112,7 @@ sizes(void)
 	}
 	for (i = 0; bad[i] != NULL; i++) {
 		seen = 0;
-		listen_begin();
+		capture_begin();
 		CHECKF(cli_max_size(&seen, bad[i], &v) == 64, "\"%s\" accepted",
 		    bad[i]);
 		listen_end();
@@ -142,7 +121,7 @@ sizes(void)
 	}
 	for (i = 0; over[i] != NULL; i++) {
 		seen = 0;
-		listen_begin();
+		capture_begin();
 		CHECKF(cli_max_size(&seen, over[i], &v) == 64,
 		    "\"%s\" accepted", over[i]);
 		listen_end();
@@ -151,12 +130,12 @@ sizes(void)
 	/* Once only. */
 	seen = 0;
 	CHECK(cli_max_size(&seen, "1K", &v) == 0);
-	listen_begin();
+	capture_begin();
 	CHECK(cli_max_size(&seen, "1K", &v) == 64);
 	listen_end();
 	CHECK(error_is("--max-size given more than once"));
 	/* A range with a low end, as --max-body-memory's. */
-	listen_begin();
+	capture_begin();
 	CHECK(cli_parse_size_in("--m", "63K", 64 << 10, SIZE_MAX,
 	    "is at least 64K", &v) == 64);
 	listen_end();
@@ -179,14 +158,14 @@ user_names(void)
 		CHECKF(cli_user_name(NULL, good[i]) == 0, "\"%s\" refused",
 		    good[i]);
 	for (i = 0; bad[i] != NULL; i++) {
-		listen_begin();
+		capture_begin();
 		CHECKF(cli_user_name(NULL, bad[i]) == 64, "\"%s\" accepted",
 		    bad[i]);
 		listen_end();
 		CHECKF(error_is("a name is 1 to 64 letters, digits, '.', "
 		    "'_' or '-'"), "%s", said);
 	}
-	listen_begin();
+	capture_begin();
 	CHECK(cli_user_name("--from", "a b") == 64);
 	listen_end();
 	CHECK(error_is("--from takes a user name"));
@@ -226,7 +205,7 @@ exact(const char *args)
 	char *argv[24];
 	int argc = split(args, argv), rc;
 
-	listen_begin();
+	capture_begin();
 	rc = cli_options(argc, argv, ":i:vh", lo);
 	listen_end();
 	return rc;
@@ -321,7 +300,7 @@ parse(const char *args, struct conf *c)
 	c->list.v = c->v;
 	c->list.max = 2;
 	optind = 0;
-	listen_begin();
+	capture_begin();
 	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 	listen_end();
 	return rc;

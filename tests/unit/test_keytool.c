@@ -13,6 +13,7 @@
  * Runs from the project root (it reads tests/vectors/keys).
  */
 #include "harness.h"
+#include "capture.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,35 +37,12 @@
 
 static char dir[64];
 static char pem_alice[4096], pem_bob[4096], pem_carol[4096];
-static char said[4096];
-static FILE *said_f;
-static int said_fd = -1;
-
-static void
-listen_begin(void)
-{
-	fflush(stderr);
-	said_f = tmpfile();
-	said_fd = dup(STDERR_FILENO);
-	if (said_f == NULL || said_fd < 0 ||
-	    dup2(fileno(said_f), STDERR_FILENO) < 0) {
-		perror("test_keytool: cannot redirect stderr");
-		exit(2);
-	}
-}
+static const char *said = "";
 
 static void
 listen_end(void)
 {
-	size_t n;
-
-	fflush(stderr);
-	dup2(said_fd, STDERR_FILENO);
-	close(said_fd);
-	rewind(said_f);
-	n = fread(said, 1, sizeof(said) - 1, said_f);
-	said[n] = '\0';
-	fclose(said_f);
+	said = capture_end();
 }
 
 /* A public key file's text, into out. */
@@ -163,7 +141,7 @@ contact_and_list(void)
 
 	/* alice's key is mallory's too: flagged on both lines, warned of
 	 * once (on the line of the first name). */
-	listen_begin();
+	capture_begin();
 	text(keytool_list_json(k, keyring_find(k, "alice")), got, sizeof(got));
 	listen_end();
 	CHECKF(strcmp(got, "{\"name\":\"alice\",\"keys\":[\"" KID_ALICE
@@ -172,7 +150,7 @@ contact_and_list(void)
 	CHECKF(strcmp(said, "test: warning: key " KID_ALICE " is pinned for "
 	    "both alice and mallory: one of them, or the directory, lied; "
 	    "forget the wrong one (e2e-keys forget NAME)\n") == 0, "%s", said);
-	listen_begin();
+	capture_begin();
 	text(keytool_list_json(k, keyring_find(k, "mallory")), got,
 	    sizeof(got));
 	listen_end();
@@ -181,7 +159,7 @@ contact_and_list(void)
 	CHECKF(said[0] == '\0', "%s", said);
 
 	/* bob's key is nobody else's: no flag, nothing said. */
-	listen_begin();
+	capture_begin();
 	text(keytool_list_json(k, keyring_find(k, "bob")), got, sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, "same_key_as") == NULL &&
@@ -190,7 +168,7 @@ contact_and_list(void)
 
 	/* Carol's key is mine: bob's line says so. */
 	keyring_set_own(k, KID_CAROL, "me.key", "me");
-	listen_begin();
+	capture_begin();
 	text(keytool_list_json(k, keyring_find(k, "bob")), got, sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, ",\"changed\":false,\"my_key\":true}") != NULL,
@@ -251,7 +229,7 @@ safety(void)
 	    "true,\"changed\":false,\"my_keys\":[\"" KID_ALICE "\"],"
 	    "\"safety_number\":\"" NUMBER "\"}") == 0, "%s", got);
 	/* Not a key id, not a name: refused, nothing made. */
-	listen_begin();
+	capture_begin();
 	CHECK(keytool_safety("alice", "short", keyring_find(k, "bob"), &j) ==
 	    65 && j == NULL);
 	CHECK(keytool_safety("a b", KID_ALICE, keyring_find(k, "bob"), &j) ==
@@ -262,7 +240,7 @@ safety(void)
 	/* The directory's other keys for me: a warning each, mine none. */
 	listed = json_loads("[{\"kid\":\"" KID_ALICE "\"},{\"kid\":\""
 	    KID_BOB "\"},{\"nokid\":1},7]", 0, NULL);
-	listen_begin();
+	capture_begin();
 	keytool_warn_other_keys(KID_ALICE, listed);
 	keytool_warn_other_keys(KID_ALICE, NULL);
 	listen_end();
@@ -293,7 +271,7 @@ import(const char *name, const char *file, char kid[KID_SIZE])
 	int rc;
 
 	memset(&key, 0, sizeof(key));
-	listen_begin();
+	capture_begin();
 	rc = keytool_read_import(name, file, &key, &pk);
 	listen_end();
 	memcpy(kid, key.kid, KID_SIZE);
