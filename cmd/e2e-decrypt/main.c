@@ -129,7 +129,7 @@ main(int argc, char **argv)
 	enum myname_source me_src = MYNAME_NONE;
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
-	struct stream_opts so = { &oo, NULL, 1, 0, STDOUT_FILENO };
+	struct stream_opts so = { .open = &oo, .fd = STDOUT_FILENO };
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
@@ -140,7 +140,7 @@ main(int argc, char **argv)
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
 	int seen_A = 0;
-	int force = 0, stream = 0, first;
+	int force = 0, stream = 0, binary = 0, first;
 	const uint8_t *text;
 	const char *line = NULL;
 	size_t len = 0;
@@ -195,7 +195,7 @@ main(int argc, char **argv)
 			as = optarg;
 			break;
 		case 'B':
-			so.seed_utf8 = 0;
+			binary = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -241,6 +241,8 @@ main(int argc, char **argv)
 			return E2E_EX_USAGE;
 	}
 
+	/* A seed message's Latin-1 is shown as UTF-8, unless --binary. */
+	so.seed_utf8 = !binary;
 	if ((rc = crypto_init()) != 0)
 		return rc;
 	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
@@ -294,7 +296,7 @@ main(int argc, char **argv)
 			err_hint("%s", m.hint);
 		goto out;
 	}
-	if (so.seed_utf8 && (rc = message_seed_utf8(&m)) != 0)
+	if (!binary && (rc = message_seed_utf8(&m)) != 0)
 		goto out;
 	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
 		goto out;
