@@ -1,6 +1,8 @@
 /*
- * cli.h - what every tool's main() does the same way: the version, sizes
- * on the command line, repeated options, and the process set-up.
+ * cli.h - what every tool's main() does the same way: the version,
+ * exact long options, numbers, sizes, durations and user names on the
+ * command line, repeated options, a table of options, and the process
+ * set-up.
  */
 #ifndef E2E_CLI_H
 #define E2E_CLI_H
