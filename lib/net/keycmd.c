@@ -2,6 +2,7 @@
 #include "net/keycmd.h"
 #include "base/buf.h"
 #include "base/cli.h"
+#include "base/config.h"
 #include "base/err.h"
 #include "base/term.h"
 #include "format/keyfile.h"
@@ -52,19 +53,20 @@ open_keyring(struct client *c, int update, struct keyring **k)
 	return directory_keyring_open(c, update, k);
 }
 
-/* The identity key file: the one given, else the config's. */
+/* The identity key file: *file when given, else the config's identity
+ * (config_identity_path), read into path; *file is then path. */
 static int
-identity_file(const struct client *c, const char *given, char *path,
+identity_file(const struct client *c, const char **file, char *path,
     size_t size)
 {
-	if (given != NULL) {
-		snprintf(path, size, "%s", given);
+	int rc;
+
+	if (*file != NULL)
 		return 0;
-	}
-	if (c->cfg.identity != NULL) {
-		snprintf(path, size, "%s", c->cfg.identity);
-		return 0;
-	}
+	if ((rc = config_identity_path(path, size)) == 0)
+		*file = path;
+	if (rc >= 0)
+		return rc;
 	err_error("no key file given and no identity in %s/config", c->home);
 	err_hint("give KEYFILE, or write \"identity = PATH\" in the config "
 	    "file");
@@ -75,13 +77,14 @@ int
 keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv)
 {
 	char path[HOME_PATH_MAX], kid[KID_SIZE];
+	const char *file = argv[1];
 	EVP_PKEY *pk = NULL;
 	int rc;
 
 	/* The private key: it signs the proof that its holder publishes
 	 * it (a public key file proves nothing). */
-	if ((rc = identity_file(c, argv[1], path, sizeof(path))) == 0 &&
-	    (rc = keyfile_load_private(path, &o->ps, &pk)) == E2E_EX_NOINPUT)
+	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0 &&
+	    (rc = keyfile_load_private(file, &o->ps, &pk)) == E2E_EX_NOINPUT)
 		err_hint("publish needs your private key: it signs the proof "
 		    "that you hold it");
 	if (rc == 0)
@@ -152,13 +155,14 @@ static int
 my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE])
 {
 	char path[HOME_PATH_MAX], why[256];
+	const char *file = NULL;
 	json_t *arr = NULL;
 	EVP_PKEY *pk = NULL;
 	int rc;
 
-	if ((rc = identity_file(c, NULL, path, sizeof(path))) != 0)
+	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
-	if ((rc = keyfile_load_public_half(path, &o->ps, &pk)) != 0 ||
+	if ((rc = keyfile_load_public_half(file, &o->ps, &pk)) != 0 ||
 	    (rc = jwk_thumbprint(pk, kid)) != 0)
 		goto out;
 	if (c->http == NULL)
@@ -383,6 +387,7 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
     EVP_PKEY **pk, const char **name)
 {
 	char path[HOME_PATH_MAX];
+	const char *file = arg;
 	struct keyring *k;
 	struct keyring_contact *kc;
 	int rc;
@@ -404,10 +409,10 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
 		keyring_close(k);
 		return rc;
 	}
-	if ((rc = identity_file(c, arg, path, sizeof(path))) != 0)
+	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
 	/* Mine: a public key file or my private key's public half. */
-	return keyfile_load_public_half(path, &o->ps, pk);
+	return keyfile_load_public_half(file, &o->ps, pk);
 }
 
 /* A code wider than the terminal cannot be scanned: say so. */
