@@ -3,12 +3,10 @@
  * the original E2E Chat client), or each message of a stream of
  * e2e-recv's record lines.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/cli.h"
@@ -23,10 +21,9 @@
 #include "format/keyfile.h"
 #include "format/message.h"
 #include "format/records.h"
-#include "format/seed.h"
 #include "keys/contacts.h"
 #include "keys/myname.h"
-#include "keys/trust.h"
+#include "keys/stream.h"
 
 static void
 usage(FILE *f)
@@ -99,186 +96,6 @@ usage(FILE *f)
 	    "\n%s", err_exit_codes_help);
 }
 
-/* A seed message's Latin-1 text is shown as UTF-8, unless --binary. */
-static int seed_as_utf8 = 1;
-
-/*
- * Points m's plaintext at its UTF-8 form in text (a secret buffer) when
- * m is a seed message and --binary was not given. Returns 0 or 70.
- */
-static int
-seed_text(struct message *m, struct buf *text)
-{
-	int rc;
-
-	if (m->format != MESSAGE_SEED || !seed_as_utf8 || m->pt_len == 0)
-		return 0;
-	if ((rc = seed_text_to_utf8(m->pt, m->pt_len, text)) != 0)
-		return rc;
-	m->pt = text->p;
-	m->pt_len = text->len;
-	return 0;
-}
-
-/* Writes all of p to standard output at once: each line is seen as soon
- * as it is decrypted, and no stdio buffer keeps a copy of a plaintext. */
-static int
-write_out(const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(STDOUT_FILENO, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err_errno("cannot write standard output");
-			return E2E_EX_IOERR;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Decrypts one record line and prints its output line. Returns 0, 65
- * (the record failed: reported, nothing printed), 70, or 74 (stdout).
- * What a stranger chose (id, name) is escaped before it is shown.
- */
-static int
-one_record(const struct open_opts *given, struct trust *t,
-    unsigned long long lineno, const char *line, size_t len, int ascii)
-{
-	struct open_opts oo = *given;
-	struct record r;
-	struct message m;
-	struct buf out = BUF_SECRET_INIT, text = BUF_SECRET_INIT;
-	char why[320], id[128], from[128], warning[512];
-	int rc;
-
-	memset(&m, 0, sizeof(m));
-	if (record_parse(line, len, &r, why, sizeof(why)) != 0) {
-		if (r.id != NULL)
-			term_escape(r.id, strlen(r.id), id, sizeof(id));
-		if (r.from != NULL)
-			term_escape(r.from, strlen(r.from), from, sizeof(from));
-		if (r.id != NULL && r.from != NULL)
-			err_error("line %llu: message %s from %s: %s", lineno, id,
-			    from, why);
-		else if (r.id != NULL)
-			err_error("line %llu: message %s: %s", lineno, id, why);
-		else
-			err_error("line %llu: %s", lineno, why);
-		rc = E2E_EX_DATAERR;
-		goto out;
-	}
-	term_escape(r.id, strlen(r.id), id, sizeof(id));
-	term_escape(r.from, strlen(r.from), from, sizeof(from));
-	/* Without --verify, the signer is looked up among the keys pinned
-	 * for the record's sender. */
-	if (oo.verify == NULL && oo.signer_key == NULL)
-		trust_prepare(t, r.from, &oo);
-	if ((rc = message_open_text(&oo, r.envelope, r.envelope_len,
-	    &m)) != 0) {
-		err_error("message %s from %s: %s", id, from,
-		    m.error[0] != '\0' ? m.error : "internal error");
-		if (m.hint[0] != '\0')
-			err_hint("%s", m.hint);
-		goto out;
-	}
-	if ((rc = trust_judge(t, r.from, r.id, &m, (int64_t)time(NULL),
-	    warning, sizeof(warning), why, sizeof(why))) != 0) {
-		err_error("message %s from %s: %s", id, from, why);
-		goto out;
-	}
-	/* The one warning of message_report() that no output field carries;
-	 * rare (e2e-encrypt never writes such a message). */
-	if (m.uncommitted_group)
-		err_warn("message %s from %s: A256GCM with several recipients "
-		    "and no key commitment: other recipients may have read a "
-		    "different message", id, from);
-	/* Text, unless the Latin-1 holds a NUL: "data" then carries the
-	 * bytes as decrypted. */
-	if ((m.pt_len == 0 || memchr(m.pt, '\0', m.pt_len) == NULL) &&
-	    (rc = seed_text(&m, &text)) != 0)
-		goto out;
-	if ((rc = record_format(&r, &m, warning, ascii, &out)) != 0)
-		goto out;
-	if ((rc = write_out(out.p, out.len)) != 0)
-		goto out;
-	rc = trust_shown(t, r.from, r.id, &m);
-out:
-	buf_free(&out);		/* wipes the plaintext printed */
-	buf_free(&text);
-	message_free(&m);
-	record_free(&r);
-	return rc;
-}
-
-/*
- * The stream: every record line of in, the first one maybe already read
- * (have_line). Returns 0 when every record was printed, 65 when some
- * failed, 70 when some hit an internal error, or at once 74 when
- * standard output fails or the exit code of a read error.
- */
-static int
-decrypt_stream(struct record_reader *in, const struct open_opts *oo,
-    const char *me, int have_line, const char *line, size_t len)
-{
-	struct trust *t;
-	int rc, failed = 0, internal = 0;
-	/* No control character may reach a terminal raw (term.h). */
-	int ascii = isatty(STDOUT_FILENO);
-
-	if ((rc = trust_open(me, oo->kid, &t)) != 0)
-		return rc;
-
-	for (;;) {
-		if (!have_line) {
-			rc = record_read_line(in, &line, &len);
-			if (rc == RECORD_READ_EOF)
-				break;
-			if (rc == RECORD_READ_ERROR) {
-				trust_close(t);
-				return in->rc;
-			}
-			if (rc == RECORD_READ_TOO_LONG) {
-				err_error("line %llu: longer than the limit of "
-				    "%zu bytes (--max-size): skipped",
-				    in->lineno, in->max);
-				failed = 1;
-				continue;
-			}
-		}
-		have_line = 0;
-		rc = one_record(oo, t, in->lineno, line, len, ascii);
-		if (rc == E2E_EX_IOERR) {
-			trust_close(t);
-			return rc;
-		}
-		if (rc == E2E_EX_DATAERR)
-			failed = 1;
-		else if (rc != 0)
-			internal = 1;
-	}
-	trust_close(t);
-	return internal ? E2E_EX_SOFTWARE : failed ? E2E_EX_DATAERR : 0;
-}
-
-/* --verify NAME of a contact with several keys: the signer's among them. */
-static EVP_PKEY *
-signer_of(void *arg, const char *kid)
-{
-	const struct contact *c = arg;
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (strcmp(c->kid[i], kid) == 0)
-			return c->pub[i];
-	return NULL;
-}
-
 static int
 stream_refuses_output(void)
 {
@@ -291,6 +108,7 @@ stream_refuses_output(void)
 int
 main(int argc, char **argv)
 {
+	static const char shortopts[] = ":i:o:fhV";
 	static const struct option longopts[] = {
 		{ "identity", required_argument, NULL, 'i' },
 		{ "verify", required_argument, NULL, 'v' },
@@ -311,18 +129,18 @@ main(int argc, char **argv)
 	enum myname_source me_src = MYNAME_NONE;
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
+	struct stream_opts so = { .open = &oo, .fd = STDOUT_FILENO };
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
-	struct buf utf8 = BUF_SECRET_INIT;
-	EVP_PKEY *key = NULL, *vkey = NULL;
+	EVP_PKEY *key = NULL;
 	struct contact signer;
-	char kid[KID_SIZE], vkid[KID_SIZE], identity[HOME_PATH_MAX];
+	char kid[KID_SIZE], identity[HOME_PATH_MAX];
 	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
 	int seen_A = 0;
-	int force = 0, stream = 0, first;
+	int force = 0, stream = 0, binary = 0, first;
 	const uint8_t *text;
 	const char *line = NULL;
 	size_t len = 0;
@@ -336,8 +154,9 @@ main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
 	in.is_std = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:fhV", longopts,
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -361,11 +180,8 @@ main(int argc, char **argv)
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_once(&seen_M, "--max-size") != 0 ||
-			    cli_parse_size("--max-size", optarg, &max) != 0)
+			if (cli_max_size(&seen_M, optarg, &max) != 0)
 				return E2E_EX_USAGE;
-			if (max > FILEIO_MAX_MAX)
-				return cli_usage_error("--max-size is at most 1G");
 			break;
 		case 'f':
 			force = 1;
@@ -379,7 +195,7 @@ main(int argc, char **argv)
 			as = optarg;
 			break;
 		case 'B':
-			seed_as_utf8 = 0;
+			binary = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -425,33 +241,20 @@ main(int argc, char **argv)
 			return E2E_EX_USAGE;
 	}
 
+	/* A seed message's Latin-1 is shown as UTF-8, unless --binary. */
+	so.seed_utf8 = !binary;
 	if ((rc = crypto_init()) != 0)
 		return rc;
 	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
 	    (rc = jwk_thumbprint(key, kid)) != 0)
 		goto out;
 	memset(&oo, 0, sizeof(oo));
+	oo.key = key;
+	oo.kid = kid;
 	if (verify_path != NULL &&
 	    (rc = contact_resolve(verify_path, CONTACT_REFRESH, &signer)) != 0)
 		goto out;
-	if (signer.n == 1) {
-		vkey = signer.pub[0];
-		memcpy(vkid, signer.kid[0], KID_SIZE);
-	} else if (signer.n > 1) {
-		/* A contact with several keys (devices): any of them. */
-		snprintf(signer_what, sizeof(signer_what), "the keys pinned "
-		    "for %s", signer.name);
-		oo.signer_key = signer_of;
-		oo.signer_arg = &signer;
-		oo.require_signer = 1;
-		oo.signer_what = signer_what;
-	}
-	oo.key = key;
-	oo.kid = kid;
-	oo.verify = vkey;
-	oo.verify_kid = vkey ? vkid : NULL;
-	oo.verify_name = signer.n > 0 && signer.name[0] != '\0' ?
-	    signer.name : NULL;
+	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
 	    max)) != 0)
 		goto out;
@@ -478,8 +281,10 @@ main(int argc, char **argv)
 		if (as == NULL &&
 		    (rc = myname_find(NULL, "--as", me, &me_src)) > 0)
 			goto out;
-		rc = decrypt_stream(&in, &oo, me_src != MYNAME_NONE ? me : NULL,
-		    line != NULL, line, len);
+		so.me = me_src != MYNAME_NONE ? me : NULL;
+		/* No control character may reach a terminal raw (term.h). */
+		so.ascii = isatty(STDOUT_FILENO);
+		rc = stream_decrypt(&in, &so, line, len);
 		goto out;
 	}
 	if ((rc = record_read_all(&in, &text, &len)) != 0)
@@ -491,7 +296,7 @@ main(int argc, char **argv)
 			err_hint("%s", m.hint);
 		goto out;
 	}
-	if ((rc = seed_text(&m, &utf8)) != 0)
+	if (!binary && (rc = message_seed_utf8(&m)) != 0)
 		goto out;
 	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
 		goto out;
@@ -510,7 +315,6 @@ main(int argc, char **argv)
 	message_report(&m);
 out:
 	outfile_abort(&out);
-	buf_free(&utf8);
 	message_free(&m);
 	EVP_PKEY_free(key);
 	contact_free(&signer);

@@ -85,6 +85,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	static const char shortopts[] = ":r:s:o:fhV";
 	static const struct option longopts[] = {
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "sign", required_argument, NULL, 's' },
@@ -117,10 +118,8 @@ main(int argc, char **argv)
 	struct buf latin1 = BUF_SECRET_INIT;
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
-	const char *rsrc[JWE_MAX_RECIPIENTS];
-	struct contact ct;
 	char identity[HOME_PATH_MAX];
-	size_t nr = 0, nargs = 0, i, j, k, max = DEFAULT_MAX;
+	size_t nr = 0, nargs = 0, i, max = DEFAULT_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
 	int seen_P = 0, seen_M = 0, seen_W = 0, force = 0, no_sign = 0;
 	int file_recipient = 0, binary = 0;
@@ -130,10 +129,10 @@ main(int argc, char **argv)
 	 * token: what jansson frees is wiped. Before any other jansson call. */
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
-	memset(&ct, 0, sizeof(ct));
 	memset(&pt, 0, sizeof(pt));
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:s:o:fhV", longopts,
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -168,11 +167,8 @@ main(int argc, char **argv)
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_once(&seen_M, "--max-size") != 0 ||
-			    cli_parse_size("--max-size", optarg, &max) != 0)
+			if (cli_max_size(&seen_M, optarg, &max) != 0)
 				return E2E_EX_USAGE;
-			if (max > FILEIO_MAX_MAX)
-				return cli_usage_error("--max-size is at most 1G");
 			break;
 		case 'f':
 			force = 1;
@@ -264,34 +260,12 @@ main(int argc, char **argv)
 		return rc;
 	/* Each -r is a key file or a contact (who may have several keys,
 	 * one per device). */
-	nr = 0;
-	for (i = 0; i < nargs; i++) {
-		if ((rc = contact_resolve(rpaths[i], CONTACT_REFRESH, &ct)) != 0)
-			goto out;
-		for (k = 0; k < ct.n; k++) {
-			for (j = 0; j < nr; j++)
-				if (strcmp(ct.kid[k], r[j].kid) == 0)
-					break;
-			if (j < nr) {
-				rc = cli_usage_error("%s and %s are the same "
-				    "key (%s)", rsrc[j], rpaths[i], ct.kid[k]);
-				goto out;
-			}
-			if (nr == JWE_MAX_RECIPIENTS) {
-				rc = cli_usage_error("at most %d recipient "
-				    "keys", JWE_MAX_RECIPIENTS);
-				goto out;
-			}
-			r[nr].pub = ct.pub[k];
-			ct.pub[k] = NULL;
-			memcpy(r[nr].kid, ct.kid[k], KID_SIZE);
-			memcpy(rname[nr], ct.name, strlen(ct.name) + 1);
-			rnames[nr] = rname[nr];
-			if (ct.name[0] == '\0')
-				file_recipient = 1;
-			rsrc[nr++] = rpaths[i];
-		}
-		contact_free(&ct);
+	if ((rc = contact_recipients(rpaths, nargs, r, rname,
+	    JWE_MAX_RECIPIENTS, &nr)) != 0)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		rnames[i] = rname[i];
+		file_recipient |= rname[i][0] == '\0';
 	}
 	if (so.enc == NULL && nr != 1) {
 		rc = cli_usage_error("--format seed is for one key; %s has %zu",
@@ -341,7 +315,6 @@ main(int argc, char **argv)
 		rc = outfile_commit(&out, force ? -1 : 0);
 out:
 	outfile_abort(&out);
-	contact_free(&ct);
 	for (i = 0; i < nr; i++)
 		EVP_PKEY_free(r[i].pub);
 	EVP_PKEY_free(sk);

@@ -120,6 +120,7 @@ out:
 int
 main(int argc, char **argv)
 {
+	static const char shortopts[] = ":o:b:pfyhV";
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "bits", required_argument, NULL, 'b' },
@@ -138,8 +139,9 @@ main(int argc, char **argv)
 	int seen_o = 0, seen_b = 0, seen_P = 0;
 
 	cli_start(argv[0]);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:b:pfyhV", longopts,
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':

@@ -2,7 +2,6 @@
  * e2e-recv - print the messages waiting for you, one JSON line each,
  * and acknowledge each only once its line is safely out.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +10,6 @@
 
 #include "base/cli.h"
 #include "base/err.h"
-#include "base/names.h"
 #include "net/client.h"
 #include "net/receive.h"
 
@@ -82,19 +80,14 @@ usage(FILE *f)
 	    "\n%s", client_options_help, client_exit_codes_help);
 }
 
+/* A number from 0 to max. */
 static int
-number(const char *opt, const char *s, unsigned long max,
-    unsigned long *out)
+number(const char *opt, const char *s, unsigned long long max,
+    unsigned long long *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    *out > max)
-		return cli_usage_error("%s takes a number from 0 to %lu", opt,
-		    max);
-	return 0;
+	if (cli_number(s, 0, max, out) == 0)
+		return 0;
+	return cli_usage_error("%s takes a number from 0 to %llu", opt, max);
 }
 
 int
@@ -117,14 +110,13 @@ main(int argc, char **argv)
 	struct receive_opts ro;
 	struct client c;
 	struct sigaction sa;
-	unsigned long n;
+	unsigned long long n;
 	int ch, rc, seen[3] = { 0, 0, 0 };
 
 	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
-	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
-	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -133,11 +125,9 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 'f':
-			if (cli_once(&seen[0], "--from") != 0)
+			if (cli_once(&seen[0], "--from") != 0 ||
+			    cli_user_name("--from", optarg) != 0)
 				return E2E_EX_USAGE;
-			if (!name_valid(optarg, strlen(optarg)))
-				return cli_usage_error("--from takes a user "
-				    "name");
 			ro.from = optarg;
 			break;
 		case 'n':
@@ -147,7 +137,7 @@ main(int argc, char **argv)
 			if (n == 0)
 				return cli_usage_error("--limit takes a number "
 				    "from 1");
-			ro.limit = n;
+			ro.limit = (unsigned long)n;
 			break;
 		case 'w':
 			if (cli_once(&seen[2], "--wait") != 0 ||

@@ -66,9 +66,8 @@ main(int argc, char **argv)
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
 	cli_start(argv[0]);
-	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
-	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -85,12 +84,8 @@ main(int argc, char **argv)
 			legacy = 1;
 			break;
 		case 'M':
-			if (cli_once(&seen_M, "--max-size") != 0 ||
-			    cli_parse_size("--max-size", optarg, &max) != 0)
+			if (cli_max_size(&seen_M, optarg, &max) != 0)
 				return E2E_EX_USAGE;
-			if (max > FILEIO_MAX_MAX)
-				return cli_usage_error("--max-size is at most "
-				    "1G");
 			break;
 		case 'h':
 			usage(stdout);
@@ -108,9 +103,8 @@ main(int argc, char **argv)
 		return cli_usage_error("more than one input FILE");
 	if (to == NULL)
 		return cli_usage_error("no recipient: give --to NAME");
-	if (!name_valid(to, strlen(to)))
-		return cli_usage_error("a name is 1 to %d letters, digits, "
-		    "'.', '_' or '-'", NAME_LEN_MAX);
+	if (cli_user_name(NULL, to) != 0)
+		return E2E_EX_USAGE;
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;

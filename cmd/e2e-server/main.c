@@ -2,8 +2,8 @@
  * e2e-server - the e2e-chat server: accounts, tokens, and a mailbox of
  * encrypted messages it cannot read, on an embedded SQLite database.
  */
-#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,313 +136,113 @@ usage(FILE *f)
 	    "\n%s", err_exit_codes_help);
 }
 
+/* --public-url: what key proofs can name. */
 static int
-number(const char *opt, const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
+public_url(const char *opt, const char *s)
 {
-	char *end;
+	char url[KEYPROOF_URL_MAX];
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
-	    *out < min || *out > max)
-		return cli_usage_error("%s needs a number from %lu to %lu", opt,
-		    min, max);
-	return 0;
+	if (keyproof_url(s, url) == 0)
+		return 0;
+	return cli_usage_error("%s needs an http:// or https:// URL without a "
+	    "user, query or fragment", opt);
+}
+
+/* --trusted-proxy, --metrics-allow. */
+static int
+net(const char *opt, const char *s)
+{
+	if (server_config_net(s) == 0)
+		return 0;
+	return cli_usage_error("%s %s is not ADDRESS[/PREFIX]", opt, s);
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_DB, O_SECRET, O_TTL, O_COST, O_MAXMSG,
-	    O_SIGNIN, O_SIGNIN_ADDR, O_SIGNUP, O_WINDOW, O_MAXCONN, O_PERIP,
-	    O_TIMEOUT, O_THREADS, O_MAXWAIT, O_BACKOFF, O_ACCOUNT_RATE,
-	    O_ADDR_RATE, O_WORKERS, O_QUEUE, O_MINPW, O_MBOX_MSGS, O_MBOX_BYTES,
-	    O_SEND_RATE, O_SEND_BURST, O_ANSWER, O_QUIET, O_IMPORT_USERS,
-	    O_IMPORT_MESSAGES, O_BODYMEM, O_LINGER, O_TRUSTED, O_METRICS_ALLOW };
-	enum { O_PUBLIC_URL = 512, O_QUARANTINE, O_CHECK_NAMES };
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "db", required_argument, NULL, O_DB },
-		{ "secret-file", required_argument, NULL, O_SECRET },
-		{ "token-ttl", required_argument, NULL, O_TTL },
-		{ "bcrypt-cost", required_argument, NULL, O_COST },
-		{ "max-message", required_argument, NULL, O_MAXMSG },
-		{ "signin-limit", required_argument, NULL, O_SIGNIN },
-		{ "signin-addr-limit", required_argument, NULL, O_SIGNIN_ADDR },
-		{ "signup-limit", required_argument, NULL, O_SIGNUP },
-		{ "limit-window", required_argument, NULL, O_WINDOW },
-		{ "max-connections", required_argument, NULL, O_MAXCONN },
-		{ "max-per-ip", required_argument, NULL, O_PERIP },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "max-wait", required_argument, NULL, O_MAXWAIT },
-		{ "signin-backoff", required_argument, NULL, O_BACKOFF },
-		{ "signin-account-rate", required_argument, NULL,
-		    O_ACCOUNT_RATE },
-		{ "signin-addr-rate", required_argument, NULL, O_ADDR_RATE },
-		{ "bcrypt-workers", required_argument, NULL, O_WORKERS },
-		{ "signin-queue", required_argument, NULL, O_QUEUE },
-		{ "min-password", required_argument, NULL, O_MINPW },
-		{ "mailbox-max-messages", required_argument, NULL,
-		    O_MBOX_MSGS },
-		{ "mailbox-max-bytes", required_argument, NULL, O_MBOX_BYTES },
-		{ "send-rate", required_argument, NULL, O_SEND_RATE },
-		{ "send-burst", required_argument, NULL, O_SEND_BURST },
-		{ "max-answer-bytes", required_argument, NULL, O_ANSWER },
-		{ "quiet", no_argument, NULL, O_QUIET },
-		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
-		{ "name-quarantine", required_argument, NULL, O_QUARANTINE },
-		{ "check-names", no_argument, NULL, O_CHECK_NAMES },
-		{ "import-users", required_argument, NULL, O_IMPORT_USERS },
-		{ "import-messages", required_argument, NULL,
-		    O_IMPORT_MESSAGES },
-		{ "max-body-memory", required_argument, NULL, O_BODYMEM },
-		{ "linger", required_argument, NULL, O_LINGER },
-		{ "trusted-proxy", required_argument, NULL, O_TRUSTED },
-		{ "metrics-allow", required_argument, NULL, O_METRICS_ALLOW },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct server_config c;
-	unsigned long n;
-	long long d;
-	char url[KEYPROOF_URL_MAX];
-	int check_names = 0, seen_url = 0, seen_quarantine = 0;
-	int ch, rc, seen[O_LINGER - O_LISTEN + 1];
-	static const char *const names[] = { "--listen", "--db",
-		"--secret-file", "--token-ttl", "--bcrypt-cost", "--max-message",
-		"--signin-limit", "--signin-addr-limit", "--signup-limit",
-		"--limit-window", "--max-connections", "--max-per-ip",
-		"--timeout", "--threads", "--max-wait", "--signin-backoff",
-		"--signin-account-rate", "--signin-addr-rate",
-		"--bcrypt-workers", "--signin-queue", "--min-password",
-		"--mailbox-max-messages", "--mailbox-max-bytes", "--send-rate",
-		"--send-burst", "--max-answer-bytes", "--quiet",
-		"--import-users", "--import-messages", "--max-body-memory",
-		"--linger" };
 	/* The repeatable ones point into argv. */
-	static const char *trusted[NETS_MAX], *allow[NETS_MAX];
-	size_t ntrusted = 0, nallow = 0;
+	static const char *trusted_v[NETS_MAX], *allow_v[NETS_MAX];
+	struct cli_list trusted = { trusted_v, 0, NETS_MAX };
+	struct cli_list allow = { allow_v, 0, NETS_MAX };
+	struct server_config c;
+	int check_names = 0, rc;
+	/* Each option: its kind, where it goes and what it may be. */
+	const struct cli_opt opts[] = {
+		{ "listen", CLI_STRING, .dst = &c.listen },
+		{ "db", CLI_STRING, .dst = &c.db },
+		{ "secret-file", CLI_STRING, .dst = &c.secret_file },
+		{ "token-ttl", CLI_INT64, .dst = &c.token_ttl, .min = 1,
+		    .max = 365 * 86400 },
+		{ "bcrypt-cost", CLI_UINT, .dst = &c.bcrypt_cost, .min = 4,
+		    .max = 31 },
+		{ "max-message", CLI_SIZE, .dst = &c.max_message,
+		    .max = 1 << 30, .range = "is at most 1G" },
+		{ "signin-limit", CLI_UINT, .dst = &c.signin_name_limit,
+		    .min = 1, .max = 1000000 },
+		{ "signin-addr-limit", CLI_UINT, .dst = &c.signin_addr_limit,
+		    .min = 1, .max = 1000000 },
+		{ "signup-limit", CLI_UINT, .dst = &c.signup_addr_limit,
+		    .min = 1, .max = 1000000 },
+		{ "limit-window", CLI_UINT, .dst = &c.limit_window, .min = 1,
+		    .max = 86400 },
+		{ "max-connections", CLI_UINT, .dst = &c.max_connections,
+		    .min = 1, .max = 1000000 },
+		{ "max-per-ip", CLI_UINT, .dst = &c.max_per_ip, .min = 1,
+		    .max = 1000000 },
+		{ "timeout", CLI_UINT, .dst = &c.conn_timeout, .min = 1,
+		    .max = 3600 },
+		{ "threads", CLI_UINT, .dst = &c.threads, .min = 1, .max = 64 },
+		{ "max-wait", CLI_UINT, .dst = &c.max_wait, .max = 3600 },
+		{ "signin-backoff", CLI_UINT, .dst = &c.signin_backoff,
+		    .min = 1, .max = 86400 },
+		{ "signin-account-rate", CLI_UINT,
+		    .dst = &c.signin_account_rate, .min = 1, .max = 1000000 },
+		{ "signin-addr-rate", CLI_UINT, .dst = &c.signin_addr_rate,
+		    .min = 1, .max = 1000000 },
+		{ "bcrypt-workers", CLI_UINT, .dst = &c.bcrypt_workers,
+		    .min = 1, .max = 64 },
+		{ "signin-queue", CLI_UINT, .dst = &c.signin_queue, .min = 1,
+		    .max = 100000 },
+		{ "min-password", CLI_COUNT, .dst = &c.min_password, .min = 1,
+		    .max = 1024 },
+		{ "mailbox-max-messages", CLI_COUNT,
+		    .dst = &c.mailbox_max_messages, .min = 1,
+		    .max = 1000000000 },
+		{ "mailbox-max-bytes", CLI_SIZE, .dst = &c.mailbox_max_bytes,
+		    .max = SIZE_MAX },
+		{ "send-rate", CLI_UINT, .dst = &c.send_rate, .min = 1,
+		    .max = 1000000 },
+		{ "send-burst", CLI_UINT, .dst = &c.send_burst, .min = 1,
+		    .max = 1000000 },
+		{ "max-answer-bytes", CLI_SIZE, .dst = &c.max_answer_bytes,
+		    .min = 1 << 10, .max = 1 << 30, .range = "is 1K to 1G" },
+		{ "quiet", CLI_FLAG, .dst = &c.quiet },
+		{ "public-url", CLI_STRING, .dst = &c.public_url,
+		    .check = public_url },
+		{ "name-quarantine", CLI_DURATION, .dst = &c.name_quarantine,
+		    .max = 10LL * 365 * 86400 },
+		{ "check-names", CLI_FLAG, .dst = &check_names, .repeat = 1 },
+		{ "import-users", CLI_STRING, .dst = &c.import_users },
+		{ "import-messages", CLI_STRING, .dst = &c.import_messages },
+		{ "max-body-memory", CLI_SIZE, .dst = &c.max_body_memory,
+		    .min = 64 << 10, .max = SIZE_MAX,
+		    .range = "is at least 64K" },
+		{ "linger", CLI_UINT, .dst = &c.linger, .max = 60 },
+		{ "trusted-proxy", CLI_LIST, .dst = &trusted, .check = net },
+		{ "metrics-allow", CLI_LIST, .dst = &allow, .check = net },
+		{ "help", CLI_HELP, .letter = 'h' },
+		{ "version", CLI_VERSION, .letter = 'V' },
+	};
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
-	memset(seen, 0, sizeof(seen));
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		n = 0;
-		/* Each option once (STYLE.md 4). */
-		if (ch >= O_LISTEN && ch <= O_LINGER &&
-		    cli_once(&seen[ch - O_LISTEN], names[ch - O_LISTEN]) != 0)
-			return E2E_EX_USAGE;
-		switch (ch) {
-		case O_LISTEN:
-			c.listen = optarg;
-			break;
-		case O_DB:
-			c.db = optarg;
-			break;
-		case O_SECRET:
-			c.secret_file = optarg;
-			break;
-		case O_TTL:
-			if (number("--token-ttl", optarg, 1, 365UL * 86400,
-			    &n) != 0)
-				return E2E_EX_USAGE;
-			c.token_ttl = (int64_t)n;
-			break;
-		case O_COST:
-			if (number("--bcrypt-cost", optarg, 4, 31, &n) != 0)
-				return E2E_EX_USAGE;
-			c.bcrypt_cost = (unsigned)n;
-			break;
-		case O_MAXMSG:
-			if (cli_parse_size("--max-message", optarg,
-			    &c.max_message) != 0)
-				return E2E_EX_USAGE;
-			if (c.max_message > (size_t)1 << 30)
-				return cli_usage_error("--max-message is at "
-				    "most 1G");
-			break;
-		case O_SIGNIN:
-			if (number("--signin-limit", optarg, 1, 1000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_name_limit = (unsigned)n;
-			break;
-		case O_SIGNIN_ADDR:
-			if (number("--signin-addr-limit", optarg, 1, 1000000,
-			    &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_addr_limit = (unsigned)n;
-			break;
-		case O_SIGNUP:
-			if (number("--signup-limit", optarg, 1, 1000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.signup_addr_limit = (unsigned)n;
-			break;
-		case O_WINDOW:
-			if (number("--limit-window", optarg, 1, 86400, &n) != 0)
-				return E2E_EX_USAGE;
-			c.limit_window = (unsigned)n;
-			break;
-		case O_MAXCONN:
-			if (number("--max-connections", optarg, 1, 1000000,
-			    &n) != 0)
-				return E2E_EX_USAGE;
-			c.max_connections = (unsigned)n;
-			break;
-		case O_PERIP:
-			if (number("--max-per-ip", optarg, 1, 1000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.max_per_ip = (unsigned)n;
-			break;
-		case O_TIMEOUT:
-			if (number("--timeout", optarg, 1, 3600, &n) != 0)
-				return E2E_EX_USAGE;
-			c.conn_timeout = (unsigned)n;
-			break;
-		case O_THREADS:
-			if (number("--threads", optarg, 1, 64, &n) != 0)
-				return E2E_EX_USAGE;
-			c.threads = (unsigned)n;
-			break;
-		case O_MAXWAIT:
-			if (number("--max-wait", optarg, 0, 3600, &n) != 0)
-				return E2E_EX_USAGE;
-			c.max_wait = (unsigned)n;
-			break;
-		case O_BACKOFF:
-			if (number("--signin-backoff", optarg, 1, 86400, &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_backoff = (unsigned)n;
-			break;
-		case O_ACCOUNT_RATE:
-			if (number("--signin-account-rate", optarg, 1, 1000000,
-			    &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_account_rate = (unsigned)n;
-			break;
-		case O_ADDR_RATE:
-			if (number("--signin-addr-rate", optarg, 1, 1000000,
-			    &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_addr_rate = (unsigned)n;
-			break;
-		case O_WORKERS:
-			if (number("--bcrypt-workers", optarg, 1, 64, &n) != 0)
-				return E2E_EX_USAGE;
-			c.bcrypt_workers = (unsigned)n;
-			break;
-		case O_QUEUE:
-			if (number("--signin-queue", optarg, 1, 100000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.signin_queue = (unsigned)n;
-			break;
-		case O_MINPW:
-			if (number("--min-password", optarg, 1, 1024, &n) != 0)
-				return E2E_EX_USAGE;
-			c.min_password = n;
-			break;
-		case O_MBOX_MSGS:
-			if (number("--mailbox-max-messages", optarg, 1,
-			    1000000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.mailbox_max_messages = n;
-			break;
-		case O_MBOX_BYTES:
-			if (cli_parse_size("--mailbox-max-bytes", optarg,
-			    &c.mailbox_max_bytes) != 0)
-				return E2E_EX_USAGE;
-			break;
-		case O_SEND_RATE:
-			if (number("--send-rate", optarg, 1, 1000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.send_rate = (unsigned)n;
-			break;
-		case O_SEND_BURST:
-			if (number("--send-burst", optarg, 1, 1000000, &n) != 0)
-				return E2E_EX_USAGE;
-			c.send_burst = (unsigned)n;
-			break;
-		case O_ANSWER:
-			if (cli_parse_size("--max-answer-bytes", optarg,
-			    &c.max_answer_bytes) != 0)
-				return E2E_EX_USAGE;
-			if (c.max_answer_bytes < 1024 ||
-			    c.max_answer_bytes > (size_t)1 << 30)
-				return cli_usage_error("--max-answer-bytes is "
-				    "1K to 1G");
-			break;
-		case O_QUIET:
-			c.quiet = 1;
-			break;
-		case O_PUBLIC_URL:
-			if (cli_once(&seen_url, "--public-url") != 0)
-				return E2E_EX_USAGE;
-			if (keyproof_url(optarg, url) != 0)
-				return cli_usage_error("--public-url needs an "
-				    "http:// or https:// URL without a user, "
-				    "query or fragment");
-			c.public_url = optarg;
-			break;
-		case O_QUARANTINE:
-			if (cli_once(&seen_quarantine, "--name-quarantine") !=
-			    0 || cli_parse_duration("--name-quarantine", optarg,
-			    10LL * 365 * 86400, &d) != 0)
-				return E2E_EX_USAGE;
-			c.name_quarantine = (int64_t)d;
-			break;
-		case O_CHECK_NAMES:
-			check_names = 1;
-			break;
-		case O_IMPORT_USERS:
-			c.import_users = optarg;
-			break;
-		case O_IMPORT_MESSAGES:
-			c.import_messages = optarg;
-			break;
-		case O_BODYMEM:
-			if (cli_parse_size("--max-body-memory", optarg,
-			    &c.max_body_memory) != 0)
-				return E2E_EX_USAGE;
-			if (c.max_body_memory < 64 * 1024)
-				return cli_usage_error(
-				    "--max-body-memory is at least 64K");
-			break;
-		case O_LINGER:
-			if (number("--linger", optarg, 0, 60, &n) != 0)
-				return E2E_EX_USAGE;
-			c.linger = (unsigned)n;
-			break;
-		case O_TRUSTED:
-			if (server_config_net(optarg) != 0)
-				return cli_usage_error("--trusted-proxy %s is "
-				    "not ADDRESS[/PREFIX]", optarg);
-			if (ntrusted == NETS_MAX)
-				return cli_usage_error("at most %d "
-				    "--trusted-proxy", NETS_MAX);
-			trusted[ntrusted++] = optarg;
-			break;
-		case O_METRICS_ALLOW:
-			if (server_config_net(optarg) != 0)
-				return cli_usage_error("--metrics-allow %s is "
-				    "not ADDRESS[/PREFIX]", optarg);
-			if (nallow == NETS_MAX)
-				return cli_usage_error("at most %d "
-				    "--metrics-allow", NETS_MAX);
-			allow[nallow++] = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			cli_version();
-			return 0;
-		default:
-			return cli_bad_option(ch, argv);
-		}
-	}
+	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	if (rc == CLI_HELP)
+		usage(stdout);
+	else if (rc == CLI_VERSION)
+		cli_version();
+	if (rc != 0)
+		return rc == CLI_HELP || rc == CLI_VERSION ? 0 : rc;
 	if (optind < argc)
 		return cli_usage_error("unexpected argument %s", argv[optind]);
 	if (c.db[0] == '\0')
@@ -453,10 +253,10 @@ main(int argc, char **argv)
 		return cli_usage_error("--max-body-memory %zu is too small for "
 		    "--max-message %zu (signed-in senders get three quarters "
 		    "of it)", c.max_body_memory, c.max_message);
-	c.trusted_proxies = trusted;
-	c.ntrusted_proxies = ntrusted;
-	c.metrics_allow = allow;
-	c.nmetrics_allow = nallow;
+	c.trusted_proxies = trusted.v;
+	c.ntrusted_proxies = trusted.n;
+	c.metrics_allow = allow.v;
+	c.nmetrics_allow = allow.n;
 	if ((rc = crypto_init()) != 0)
 		return rc;
 	if (check_names)

@@ -3,12 +3,14 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,65 @@ cli_parse_duration(const char *opt, const char *s, long long max,
 bad:
 	return cli_usage_error("%s needs a duration from 0 to %lld seconds, "
 	    "such as 3600, 30d, 12h, 10m or 5s", opt, max);
+}
+
+int
+cli_number(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull alone would take spaces, signs and "0x". */
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_number(const char *opt, const char *s, unsigned long long min,
+    unsigned long long max, unsigned long long *out)
+{
+	if (cli_number(s, min, max, out) == 0)
+		return 0;
+	return cli_usage_error("%s needs a number from %llu to %llu", opt, min,
+	    max);
+}
+
+int
+cli_parse_size_in(const char *opt, const char *s, size_t min, size_t max,
+    const char *range, size_t *out)
+{
+	if (cli_parse_size(opt, s, out) != 0)
+		return E2E_EX_USAGE;
+	if (*out < min || *out > max)
+		return cli_usage_error("%s %s", opt, range);
+	return 0;
+}
+
+int
+cli_max_size(int *seen, const char *s, size_t *out)
+{
+	if (cli_once(seen, "--max-size") != 0)
+		return E2E_EX_USAGE;
+	return cli_parse_size_in("--max-size", s, 0, FILEIO_MAX_MAX,
+	    "is at most 1G", out);
+}
+
+int
+cli_user_name(const char *opt, const char *s)
+{
+	if (name_valid(s, strlen(s)))
+		return 0;
+	if (opt != NULL)
+		return cli_usage_error("%s takes a user name", opt);
+	return cli_usage_error("a name is 1 to %d letters, digits, '.', '_' "
+	    "or '-'", NAME_LEN_MAX);
 }
 
 int
@@ -246,6 +307,123 @@ cli_exact_options(int argc, char **argv, const char *shortopts,
 				break;
 			}
 		}
+	}
+	return 0;
+}
+
+int
+cli_options(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	int rc;
+
+	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+		return rc;
+	opterr = 0;
+	return 0;
+}
+
+/* Takes the value of table option o, called label on the command line. */
+static int
+take(const struct cli_opt *o, const char *label, const char *arg)
+{
+	struct cli_list *l;
+	unsigned long long n;
+	long long d;
+	int rc;
+
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(int *)o->dst = 1;
+		return 0;
+	case CLI_STRING:
+		if (o->check != NULL && (rc = o->check(label, arg)) != 0)
+			return rc;
+		*(const char **)o->dst = arg;
+		return 0;
+	case CLI_UINT:
+	case CLI_INT64:
+	case CLI_COUNT:
+		if (cli_parse_number(label, arg, o->min, o->max, &n) != 0)
+			return E2E_EX_USAGE;
+		if (o->kind == CLI_UINT)
+			*(unsigned *)o->dst = (unsigned)n;
+		else if (o->kind == CLI_INT64)
+			*(int64_t *)o->dst = (int64_t)n;
+		else
+			*(size_t *)o->dst = (size_t)n;
+		return 0;
+	case CLI_SIZE:
+		return cli_parse_size_in(label, arg, (size_t)o->min,
+		    (size_t)o->max, o->range, (size_t *)o->dst);
+	case CLI_DURATION:
+		if (cli_parse_duration(label, arg, (long long)o->max, &d) != 0)
+			return E2E_EX_USAGE;
+		*(int64_t *)o->dst = (int64_t)d;
+		return 0;
+	case CLI_LIST:
+		l = o->dst;
+		if (o->check != NULL && (rc = o->check(label, arg)) != 0)
+			return rc;
+		if (l->n == l->max)
+			return cli_usage_error("at most %zu %s", l->max, label);
+		l->v[l->n++] = arg;
+		return 0;
+	default:
+		err_error("option %s: unknown kind %d", label, (int)o->kind);
+		return E2E_EX_SOFTWARE;
+	}
+}
+
+int
+cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n)
+{
+	struct option lo[CLI_OPTS_MAX + 1];
+	char shortopts[2 * CLI_OPTS_MAX + 2], label[64];
+	int seen[CLI_OPTS_MAX];
+	const struct cli_opt *o;
+	size_t i, ns = 0;
+	int ch, rc;
+
+	if (n > CLI_OPTS_MAX) {
+		err_error("more than %d options in a table", CLI_OPTS_MAX);
+		return E2E_EX_SOFTWARE;
+	}
+	shortopts[ns++] = ':';
+	for (i = 0; i < n; i++) {
+		o = &opts[i];
+		lo[i].name = o->name;
+		lo[i].has_arg = o->kind == CLI_FLAG || o->kind >= CLI_HELP ?
+		    no_argument : required_argument;
+		lo[i].flag = NULL;
+		/* Long options only are told apart by their index. */
+		lo[i].val = o->letter != 0 ? o->letter : 256 + (int)i;
+		if (o->letter != 0) {
+			shortopts[ns++] = (char)o->letter;
+			if (lo[i].has_arg == required_argument)
+				shortopts[ns++] = ':';
+		}
+		seen[i] = 0;
+	}
+	memset(&lo[n], 0, sizeof(lo[n]));
+	shortopts[ns] = '\0';
+	if ((rc = cli_options(argc, argv, shortopts, lo)) != 0)
+		return rc;
+	while ((ch = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		for (i = 0; i < n; i++)
+			if (lo[i].val == ch)
+				break;
+		if (i == n)
+			return cli_bad_option(ch, argv);
+		o = &opts[i];
+		if (o->kind >= CLI_HELP)
+			return (int)o->kind;
+		snprintf(label, sizeof(label), "--%s", o->name);
+		if (o->kind != CLI_LIST && !o->repeat &&
+		    cli_once(&seen[i], label) != 0)
+			return E2E_EX_USAGE;
+		if ((rc = take(o, label, optarg)) != 0)
+			return rc;
 	}
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * cli.h - what every tool's main() does the same way: the version, sizes
- * on the command line, repeated options, and the process set-up.
+ * cli.h - what every tool's main() does the same way: the version,
+ * exact long options, numbers, sizes, durations and user names on the
+ * command line, repeated options, a table of options, and the process
+ * set-up.
  */
 #ifndef E2E_CLI_H
 #define E2E_CLI_H
@@ -28,6 +30,32 @@ int cli_parse_size(const char *opt, const char *s, size_t *out);
  * error reported naming opt. */
 int cli_parse_duration(const char *opt, const char *s, long long max,
     long long *out);
+
+/*
+ * Parses a decimal number from min to max into *out: only digits (no
+ * sign, space, base prefix or suffix). Returns 0, or -1 (nothing
+ * reported) when s is not such a number.
+ */
+int cli_number(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out);
+
+/* cli_number, reported: returns 0, or 64 with "OPT needs a number from
+ * MIN to MAX". */
+int cli_parse_number(const char *opt, const char *s, unsigned long long min,
+    unsigned long long max, unsigned long long *out);
+
+/* cli_parse_size, then min <= *out <= max, else 64 reported as
+ * "OPT RANGE" (range: "is at most 1G"). */
+int cli_parse_size_in(const char *opt, const char *s, size_t min, size_t max,
+    const char *range, size_t *out);
+
+/* --max-size SIZE (e2e-encrypt, e2e-decrypt, e2e-send): once, a size, at
+ * most FILEIO_MAX_MAX. Returns 0 or 64 (reported). */
+int cli_max_size(int *seen, const char *s, size_t *out);
+
+/* A user name (names.h) given on the command line: 0, or 64 reported as
+ * "OPT takes a user name" (or, when opt is NULL, with the rule). */
+int cli_user_name(const char *opt, const char *s);
 
 /* Refuses an option given twice: returns 0 the first time, 64 (reported)
  * after. */
@@ -58,6 +86,64 @@ int cli_one_stdin(const char *const *names, const char *const *paths,
 struct option;
 int cli_exact_options(int argc, char **argv, const char *shortopts,
     const struct option *longopts);
+
+/*
+ * What every tool does before getopt_long: cli_exact_options, and getopt
+ * made quiet (its errors are reported by cli_bad_option). Returns 0 or
+ * 64 (reported).
+ */
+int cli_options(int argc, char **argv, const char *shortopts,
+    const struct option *longopts);
+
+/*
+ * A table of options (e2e-server's), parsed with cli_parse: each says
+ * what its value is and where it goes.
+ */
+enum cli_kind {
+	CLI_FLAG = 1,	/* int: set to 1 */
+	CLI_STRING,	/* const char *: the value (in argv) */
+	CLI_UINT,	/* unsigned: a number from min to max */
+	CLI_INT64,	/* int64_t: a number from min to max */
+	CLI_COUNT,	/* size_t: a number from min to max */
+	CLI_SIZE,	/* size_t: a size (cli_parse_size_in) */
+	CLI_DURATION,	/* int64_t: seconds, up to max (cli_parse_duration) */
+	CLI_LIST,	/* struct cli_list: repeatable, each value kept */
+	/* Met first, they stop the parse: cli_parse returns them. */
+	CLI_HELP = 256,
+	CLI_VERSION,
+};
+
+/* The values of a CLI_LIST option, in argv: v holds max of them. */
+struct cli_list {
+	const char **v;
+	size_t n, max;
+};
+
+/* An entry names its option and kind, then the other fields it needs
+ * by name: { "threads", CLI_UINT, .dst = &n, .min = 1, .max = 64 }. */
+struct cli_opt {
+	const char *name;	/* the long option, without "--" */
+	enum cli_kind kind;
+	void *dst;		/* where the value goes (kind says its type) */
+	unsigned long long min, max;	/* numbers, sizes; durations: max */
+	const char *range;	/* a size out of min..max: "is at most 1G" */
+	/* A string's or list value's check: 0, or 64 reported. */
+	int (*check)(const char *opt, const char *value);
+	int letter;		/* its short option, or 0 */
+	int repeat;		/* may be given more than once (a flag) */
+};
+
+#define CLI_OPTS_MAX 64
+
+/*
+ * Parses argv's options with the table opts (n of them, at most
+ * CLI_OPTS_MAX): exact long options (cli_exact_options), each option
+ * but a list or a repeatable flag once, each value checked and stored.
+ * Returns 0 with optind at the first operand; 64 (reported); or
+ * CLI_HELP or CLI_VERSION when that option came first (what follows it
+ * is not read).
+ */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n);
 
 /* Reports a usage error with a hint to run --help; returns 64. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -517,6 +517,25 @@ message_names_include(const struct message *m, const char *name)
 	return 0;
 }
 
+int
+message_seed_utf8(struct message *m)
+{
+	struct buf text = BUF_SECRET_INIT;
+	int rc;
+
+	if (m->format != MESSAGE_SEED || m->pt_len == 0)
+		return 0;
+	if ((rc = seed_text_to_utf8(m->pt, m->pt_len, &text)) != 0) {
+		buf_free(&text);
+		return rc;
+	}
+	buf_free(&m->own);	/* wipes the Latin-1 */
+	m->own = text;
+	m->pt = m->own.p;
+	m->pt_len = m->own.len;
+	return 0;
+}
+
 void
 message_free(struct message *m)
 {

@@ -131,6 +131,13 @@ int message_open(const struct open_opts *o, struct buf *in,
  * cannot vouch for (--verify FILE). */
 void message_report(const struct message *m);
 
+/*
+ * A seed message's plaintext is Latin-1 text: makes m->pt its UTF-8
+ * form, for showing (the Latin-1 bytes are wiped). Any other message, or
+ * an empty one, is left as it is. Returns 0 or 70 (reported).
+ */
+int message_seed_utf8(struct message *m);
+
 /* 1 when name is among the recipients' names the message signs. */
 int message_names_include(const struct message *m, const char *name);
 

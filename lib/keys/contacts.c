@@ -1,5 +1,6 @@
 /* contacts.c - recipients and signers by name (see contacts.h). */
 #include "keys/contacts.h"
+#include "base/cli.h"
 #include "base/err.h"
 #include "base/home.h"
 #include "format/keyfile.h"
@@ -193,6 +194,77 @@ contact_resolve(const char *arg, int flags, struct contact *out)
 	if (rc != 0)
 		contact_free(out);
 	return rc;
+}
+
+int
+contact_recipients(const char *const *args, size_t n,
+    struct jwe_recipient *r, char (*names)[NAME_LEN_MAX + 1], size_t max,
+    size_t *nr)
+{
+	const char *given[JWE_MAX_RECIPIENTS];
+	struct contact ct;
+	size_t i, j, k;
+	int rc = 0;
+
+	memset(&ct, 0, sizeof(ct));
+	*nr = 0;
+	if (max > JWE_MAX_RECIPIENTS)
+		max = JWE_MAX_RECIPIENTS;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if ((rc = contact_resolve(args[i], CONTACT_REFRESH, &ct)) != 0)
+			break;
+		for (k = 0; rc == 0 && k < ct.n; k++) {
+			for (j = 0; j < *nr; j++)
+				if (strcmp(ct.kid[k], r[j].kid) == 0)
+					break;
+			if (j < *nr)
+				rc = cli_usage_error("%s and %s are the same "
+				    "key (%s)", given[j], args[i], ct.kid[k]);
+			else if (*nr == max)
+				rc = cli_usage_error("at most %zu recipient "
+				    "keys", max);
+			if (rc != 0)
+				break;
+			r[*nr].pub = ct.pub[k];
+			ct.pub[k] = NULL;
+			memcpy(r[*nr].kid, ct.kid[k], KID_SIZE);
+			memcpy(names[*nr], ct.name, strlen(ct.name) + 1);
+			given[(*nr)++] = args[i];
+		}
+		contact_free(&ct);
+	}
+	contact_free(&ct);
+	return rc;
+}
+
+/* A contact with several keys: the signer's among them. */
+static EVP_PKEY *
+signer_of(void *arg, const char *kid)
+{
+	const struct contact *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->kid[i], kid) == 0)
+			return c->pub[i];
+	return NULL;
+}
+
+void
+contact_verify_opts(struct contact *c, struct open_opts *o, char *what,
+    size_t size)
+{
+	if (c->n == 1) {
+		o->verify = c->pub[0];
+		o->verify_kid = c->kid[0];
+	} else if (c->n > 1) {
+		snprintf(what, size, "the keys pinned for %s", c->name);
+		o->signer_key = signer_of;
+		o->signer_arg = c;
+		o->require_signer = 1;
+		o->signer_what = what;
+	}
+	o->verify_name = c->n > 0 && c->name[0] != '\0' ? c->name : NULL;
 }
 
 void

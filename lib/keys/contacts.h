@@ -16,7 +16,9 @@
 #include <openssl/evp.h>
 
 #include "base/names.h"
+#include "format/jwe.h"
 #include "format/jwk.h"
+#include "format/message.h"
 #include "keys/keyring.h"
 
 struct contact {
@@ -37,6 +39,29 @@ enum {
  * refused), and those of keyfile_load_public.
  */
 int contact_resolve(const char *arg, int flags, struct contact *out);
+
+/*
+ * The recipients' keys of a message, from args (n of them: what the
+ * user typed after each -r), each resolved with CONTACT_REFRESH: a key
+ * file's key, or every key of a contact (one per device). r[i] gets
+ * each key (the caller frees r[i].pub, for i < *nr, also after a
+ * failure) and names[i] its contact's name ("" for a key file). A key
+ * given twice, or more than max keys, is a usage error (64, reported).
+ * Returns 0 or an exit code (reported), as contact_resolve.
+ */
+int contact_recipients(const char *const *args, size_t n,
+    struct jwe_recipient *r, char (*names)[NAME_LEN_MAX + 1], size_t max,
+    size_t *nr);
+
+/*
+ * What a message's signature must be when c (from --verify) vouches for
+ * it, set in o: by c's key; or, for a contact with several keys (one
+ * per device), by any of them (what, size bytes, names them in
+ * messages); and, for a contact, signed with c's name as the sender's.
+ * o then points into c and what, which must outlive its use.
+ */
+void contact_verify_opts(struct contact *c, struct open_opts *o, char *what,
+    size_t size);
 
 void contact_free(struct contact *c);
 

@@ -139,8 +139,8 @@ first(const char *a, const char *b)
 	return a != NULL ? a : b;
 }
 
-static void
-time_text(int64_t t, char *out, size_t size)
+void
+client_time_text(int64_t t, char *out, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -187,7 +187,7 @@ check_session(struct client *c)
 		return E2E_EX_NOPERM;
 	}
 	if (session_expired(&c->sess, client_now())) {
-		time_text(c->sess.expires_at, when, sizeof(when));
+		client_time_text(c->sess.expires_at, when, sizeof(when));
 		err_error("your session expired at %s", when);
 		err_hint("sign in again: e2e-account signin %s", c->sess.name);
 		return E2E_EX_NOPERM;

@@ -98,4 +98,8 @@ int client_print(json_t *v);
 /* The seconds since the epoch. */
 int64_t client_now(void);
 
+/* t (seconds since the epoch) as "2024-05-01 12:00:00 UTC", into out
+ * (the number itself if it cannot be shown so). */
+void client_time_text(int64_t t, char *out, size_t size);
+
 #endif

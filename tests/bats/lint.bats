@@ -81,9 +81,13 @@ $3" "src/$1"
 	assert_line "lib/base/buf.c:2: 86 columns"
 	[[ "$stderr" == *"lint: lib/base/buf.c: 1 lines over 80 columns, 0 allowed (scripts/long-lines)"* ]]
 	# A file that had long lines keeps them, and no more.
+	local allowed
+	allowed=$(awk '$2 == "cmd/e2e-encrypt/main.c" { print $1 }' \
+	    "$ROOT/scripts/long-lines")
+	[ "$allowed" -gt 0 ]
 	put cmd/e2e-encrypt/main.c 2 "/* $(printf 'x%.0s' {1..80}) */"
 	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
-	[[ "$stderr" == *"lint: cmd/e2e-encrypt/main.c: 13 lines over 80 columns, 12 allowed"* ]]
+	[[ "$stderr" == *"lint: cmd/e2e-encrypt/main.c: $((allowed + 1)) lines over 80 columns, $allowed allowed"* ]]
 }
 
 @test "lint: a banned call and a MAC compared with memcmp are reported" {

@@ -1,0 +1,40 @@
+/*
+ * stream.h - e2e-decrypt's stream mode: each record line of e2e-recv
+ * (format/records.h) decrypted as soon as it has arrived, judged beyond
+ * its cryptography (trust.h: the signer pinned for its sender, the
+ * names it signs, replays), and written out as one output line
+ * (record_format). It lives in keys/ because trust needs the keyring
+ * and the replay cache.
+ */
+#ifndef E2E_STREAM_H
+#define E2E_STREAM_H
+
+#include <stddef.h>
+
+#include "format/message.h"
+#include "format/records.h"
+
+struct stream_opts {
+	const struct open_opts *open;	/* the reader's key; --verify */
+	const char *me;		/* my account name, or NULL when unknown */
+	int seed_utf8;		/* a seed message's Latin-1 text as UTF-8 */
+	int ascii;		/* every non-ASCII character escaped */
+	int fd;			/* where the output lines go: standard output,
+				 * as its errors say (a test gives a file) */
+};
+
+/*
+ * Decrypts every record line of in, and writes each one's output line
+ * to o->fd with one write, as soon as it is decrypted (no stdio buffer
+ * keeps a copy of a plaintext). first (len bytes) is the first line
+ * when it was read already, else NULL. A record that fails is reported
+ * on stderr with its line number, id and sender (escaped), and the
+ * others go on; so is a line longer than in->max. Returns 0 when every
+ * record was written, 65 when some failed, 70 when some hit an internal
+ * error; or at once 74 when the output fails, or the exit code of a
+ * read error.
+ */
+int stream_decrypt(struct record_reader *in, const struct stream_opts *o,
+    const char *first, size_t len);
+
+#endif

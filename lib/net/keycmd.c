@@ -1,0 +1,466 @@
+/* keycmd.c - e2e-keys' commands (see keycmd.h). */
+#include "net/keycmd.h"
+#include "base/buf.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/term.h"
+#include "format/keyfile.h"
+#include "keys/keyring.h"
+#include "keys/keytool.h"
+#include "keys/qr.h"
+#include "net/api.h"
+#include "net/directory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int
+keycmd_start(struct client *c, const struct keycmd_opts *o, int flags)
+{
+	char why[256];
+	int rc;
+
+	if (o->quiet || flags != 0) {
+		/* Run by e2e-encrypt and e2e-decrypt: not signed in or no
+		 * network is no news; only a changed key is said. */
+		if (o->quiet)
+			err_capture_begin(why, sizeof(why));
+		rc = client_start(c, &o->co, flags);
+		if (o->quiet)
+			err_capture_end();
+		return rc;
+	}
+	/* show and verify use the server when they can (my own keys),
+	 * without needing it. */
+	err_capture_begin(why, sizeof(why));
+	rc = client_start(c, &o->co, CLIENT_NEED_SESSION);
+	err_capture_end();
+	if (rc == 0)
+		return 0;
+	client_end(c);
+	return client_start(c, &o->co, CLIENT_NO_SERVER);
+}
+
+/* The keyring, locked for a change; home from the client set-up; my
+ * own key never pinned for a contact. */
+static int
+open_keyring(struct client *c, int update, struct keyring **k)
+{
+	return directory_keyring_open(c, update, k);
+}
+
+/* The identity key file: *file when given, else the config's identity
+ * (config_identity_path), read into path; *file is then path. */
+static int
+identity_file(const struct client *c, const char **file, char *path,
+    size_t size)
+{
+	int rc;
+
+	if (*file != NULL)
+		return 0;
+	if ((rc = config_identity_path(path, size)) == 0)
+		*file = path;
+	if (rc >= 0)
+		return rc;
+	err_error("no key file given and no identity in %s/config", c->home);
+	err_hint("give KEYFILE, or write \"identity = PATH\" in the config "
+	    "file");
+	return E2E_EX_USAGE;
+}
+
+int
+keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	char path[HOME_PATH_MAX], kid[KID_SIZE];
+	const char *file = argv[1];
+	EVP_PKEY *pk = NULL;
+	int rc;
+
+	/* The private key: it signs the proof that its holder publishes
+	 * it (a public key file proves nothing). */
+	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0 &&
+	    (rc = keyfile_load_private(file, &o->ps, &pk)) == E2E_EX_NOINPUT)
+		err_hint("publish needs your private key: it signs the proof "
+		    "that you hold it");
+	if (rc == 0)
+		rc = directory_publish(c, pk, kid);
+	EVP_PKEY_free(pk);
+	if (rc != 0)
+		return rc;
+	return client_print(json_pack("{s:s,s:s,s:b}", "name", c->sess.name,
+	    "kid", kid, "published", 1));
+}
+
+static const char *const result_names[] = { "", "pinned", "unchanged",
+	"changed" };
+
+int
+keycmd_fetch(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	struct keyring *k = NULL;
+	struct keyring_contact *kc;
+	char why[256];
+	int rc, result;
+
+	/* Quiet (for e2e-encrypt and e2e-decrypt): that the directory
+	 * cannot be asked is no news; a refused key from it is. */
+	if (o->quiet)
+		err_capture_begin(why, sizeof(why));
+	rc = directory_fetch(c, name, &k, &result);
+	if (o->quiet) {
+		err_capture_end();
+		if (rc == E2E_EX_DATAERR && why[0] != '\0')
+			err_error("%s", why);
+	}
+	/* A change is loud, and refused as everywhere else. */
+	if (rc == 0 && (rc = keyring_usable(k, name)) < 0)
+		rc = 0;
+	if (rc == 0 && !o->quiet && (kc = keyring_find(k, name)) != NULL)
+		rc = client_print(json_pack("{s:s,s:o,s:s,s:b}", "name", name,
+		    "keys", keytool_kids_json(kc->keys, kc->nkeys), "status",
+		    result_names[result], "verified", kc->verified));
+	keyring_close(k);
+	return rc;
+}
+
+int
+keycmd_list(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	struct keyring *k;
+	size_t i;
+	int rc;
+
+	(void)o;
+	(void)argv;
+	if ((rc = open_keyring(c, 0, &k)) != 0)
+		return rc;
+	for (i = 0; rc == 0 && i < keyring_count(k); i++)
+		rc = client_print(keytool_list_json(k, keyring_at(k, i)));
+	keyring_close(k);
+	return rc;
+}
+
+/*
+ * My own key id, for my half of the safety number: my identity's, which
+ * this machine holds (keytool_safety). Keys the directory lists for me
+ * that are not this one are shown as a warning.
+ */
+static int
+my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE])
+{
+	char path[HOME_PATH_MAX], why[256];
+	const char *file = NULL;
+	json_t *arr = NULL;
+	EVP_PKEY *pk = NULL;
+	int rc;
+
+	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
+		return rc;
+	if ((rc = keyfile_load_public_half(file, &o->ps, &pk)) != 0 ||
+	    (rc = jwk_thumbprint(pk, kid)) != 0)
+		goto out;
+	if (c->http == NULL)
+		goto out;
+	err_capture_begin(why, sizeof(why));
+	rc = api_keys_get(c, c->sess.name, &arr);
+	err_capture_end();
+	rc = 0;
+	keytool_warn_other_keys(kid, arr);
+out:
+	json_decref(arr);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+/* The contact's keys and the safety number, for show and verify. */
+static int
+show_contact(struct client *c, const struct keycmd_opts *o,
+    const char *name, json_t **out)
+{
+	char mine[KID_SIZE];
+	struct keyring *k;
+	struct keyring_contact *kc;
+	int rc;
+
+	*out = NULL;
+	if (!c->have_session) {
+		err_error("not signed in: your own name is needed for the "
+		    "safety number");
+		err_hint("sign in: e2e-account signin NAME");
+		return E2E_EX_NOPERM;
+	}
+	if ((rc = open_keyring(c, 0, &k)) != 0)
+		return rc;
+	if ((kc = keyring_find(k, name)) == NULL || kc->nkeys == 0) {
+		err_error("%s is not in your keyring", name);
+		err_hint("fetch the keys first: e2e-keys fetch %s", name);
+		rc = E2E_EX_DATAERR;
+		goto out;
+	}
+	if ((rc = my_key(c, o, mine)) == 0)
+		rc = keytool_safety(c->sess.name, mine, kc, out);
+out:
+	keyring_close(k);
+	return rc;
+}
+
+int
+keycmd_show(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	json_t *j;
+	int rc;
+
+	if ((rc = show_contact(c, o, argv[1], &j)) != 0)
+		return rc;
+	return client_print(j);
+}
+
+int
+keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	char answer[16], prompt[256];
+	struct keyring *k;
+	json_t *j;
+	int rc;
+
+	if ((rc = show_contact(c, o, name, &j)) != 0)
+		return rc;
+	if (!o->yes) {
+		/* On the terminal, where the question is asked. */
+		snprintf(prompt, sizeof(prompt), "Safety number with %s:\n"
+		    "  %s\nIs it the number shown on their side? Type yes or "
+		    "no: ", name, json_string_value(json_object_get(j,
+		    "safety_number")));
+		rc = tty_read_line(prompt, answer, sizeof(answer));
+		if (rc == E2E_EX_USAGE) {
+			err_error("no terminal to confirm on");
+			err_hint("compare the numbers (e2e-keys show %s), then "
+			    "add --yes", name);
+		} else if (rc == 0 && strcmp(answer, "yes") != 0) {
+			err_error("not verified");
+			rc = E2E_EX_DATAERR;
+		}
+		if (rc != 0) {
+			json_decref(j);
+			return rc;
+		}
+	}
+	if ((rc = open_keyring(c, 1, &k)) != 0) {
+		json_decref(j);
+		return rc;
+	}
+	/* Marks the keys that were compared, not others accepted since. */
+	if ((rc = keyring_usable(k, name)) == 0 &&
+	    !keytool_same_keys(k, name, j)) {
+		err_error("the keys of %s changed while you compared; nothing "
+		    "marked", name);
+		err_hint("compare again: e2e-keys show %s", name);
+		rc = E2E_EX_DATAERR;
+	}
+	if (rc == 0 && (rc = keyring_verify(k, name, client_now())) == 0)
+		rc = keyring_save(k);
+	keyring_close(k);
+	json_decref(j);
+	if (rc != 0)
+		return rc;
+	return client_print(json_pack("{s:s,s:b}", "name", name, "verified",
+	    1));
+}
+
+int
+keycmd_accept(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	struct keyring *k;
+	struct keyring_contact *kc;
+	int rc;
+
+	(void)o;
+	if ((rc = open_keyring(c, 1, &k)) != 0)
+		return rc;
+	if ((rc = keyring_accept(k, name, client_now())) == 0 &&
+	    (rc = keyring_save(k)) == 0 &&
+	    (kc = keyring_find(k, name)) != NULL)
+		rc = client_print(keytool_contact_json(kc));
+	keyring_close(k);
+	return rc;
+}
+
+int
+keycmd_import(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	struct keyring_key key;
+	struct keyring *k = NULL;
+	EVP_PKEY *pk = NULL;
+	int rc;
+
+	(void)o;
+	memset(&key, 0, sizeof(key));
+	if ((rc = keytool_read_import(name, argv[2], &key, &pk)) != 0 ||
+	    (rc = open_keyring(c, 1, &k)) != 0)
+		goto out;
+	if ((rc = keyring_import(k, name, &key, client_now())) != 0) {
+		rc = rc < 0 ? E2E_EX_SOFTWARE : rc;
+		goto out;
+	}
+	if ((rc = keyring_save(k)) == 0)
+		rc = client_print(json_pack("{s:s,s:s,s:b}", "name", name,
+		    "kid", key.kid, "imported", 1));
+out:
+	keyring_close(k);
+	EVP_PKEY_free(pk);
+	free(key.pem);
+	return rc;
+}
+
+int
+keycmd_export(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	struct keyring *k;
+	struct keyring_contact *kc;
+	size_t i;
+	int rc;
+
+	(void)o;
+	if ((rc = open_keyring(c, 0, &k)) != 0)
+		return rc;
+	if ((kc = keyring_find(k, name)) == NULL || kc->nkeys == 0) {
+		err_error("%s is not in your keyring", name);
+		rc = E2E_EX_DATAERR;
+	}
+	for (i = 0; rc == 0 && i < kc->nkeys; i++)
+		if (fputs(kc->keys[i].pem, stdout) == EOF)
+			rc = E2E_EX_IOERR;
+	if (rc == 0 && fflush(stdout) == EOF)
+		rc = E2E_EX_IOERR;
+	if (rc == E2E_EX_IOERR)
+		err_errno("cannot write to standard output");
+	keyring_close(k);
+	return rc;
+}
+
+int
+keycmd_forget(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *name = argv[1];
+	struct keyring *k;
+	int rc;
+
+	(void)o;
+	if ((rc = open_keyring(c, 1, &k)) != 0)
+		return rc;
+	if ((rc = keyring_forget(k, name)) == 0 && (rc = keyring_save(k)) == 0)
+		rc = client_print(json_pack("{s:s,s:b}", "name", name,
+		    "forgotten", 1));
+	keyring_close(k);
+	return rc;
+}
+
+int
+keycmd_withdraw(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	const char *kid = argv[1];
+	int rc;
+
+	(void)o;
+	if (!jwk_is_kid(kid, strlen(kid)))
+		return cli_usage_error("withdraw takes a key id (43 base64url "
+		    "characters)");
+	if ((rc = api_key_delete(c, kid)) != 0)
+		return rc;
+	return client_print(json_pack("{s:s,s:b}", "kid", kid, "withdrawn",
+	    1));
+}
+
+/* The key a QR code shows: a contact's, a key file's, or mine. */
+static int
+qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
+    EVP_PKEY **pk, const char **name)
+{
+	char path[HOME_PATH_MAX];
+	const char *file = arg;
+	struct keyring *k;
+	struct keyring_contact *kc;
+	int rc;
+
+	*name = c->have_session ? c->sess.name : "";
+	if (arg != NULL && keytool_is_contact(arg)) {
+		if ((rc = open_keyring(c, 0, &k)) != 0)
+			return rc;
+		if ((rc = keyring_usable(k, arg)) == 0) {
+			kc = keyring_find(k, arg);
+			*pk = keyring_key_of(k, arg, kc->keys[0].kid);
+			*name = arg;
+			rc = *pk ? 0 : E2E_EX_CONFIG;
+		} else if (rc < 0) {
+			err_error("%s is neither a key file nor a contact",
+			    arg);
+			rc = E2E_EX_NOINPUT;
+		}
+		keyring_close(k);
+		return rc;
+	}
+	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
+		return rc;
+	/* Mine: a public key file or my private key's public half. */
+	return keyfile_load_public_half(file, &o->ps, pk);
+}
+
+/* A code wider than the terminal cannot be scanned: say so. */
+static void
+warn_if_too_wide(const struct buf *out)
+{
+	struct winsize ws;
+	const uint8_t *nl = memchr(out->p, '\n', out->len);
+	size_t cols = 0, i;
+
+	if (nl == NULL || !isatty(STDOUT_FILENO) ||
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+		return;
+	/* Characters, not bytes: count the UTF-8 lead bytes. */
+	for (i = 0; out->p + i < nl; i++)
+		cols += (out->p[i] & 0xc0) != 0x80;
+	if (cols > ws.ws_col)
+		err_warn("the code is %zu columns wide and the terminal %u: it "
+		    "cannot be scanned; widen the terminal or use --png FILE",
+		    cols, (unsigned)ws.ws_col);
+}
+
+int
+keycmd_qr(struct client *c, const struct keycmd_opts *o, char **argv)
+{
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct sink s = sink_buf(&out);
+	const char *name;
+	EVP_PKEY *pk = NULL;
+	int rc;
+
+	if ((rc = qr_key(c, o, argv[1], &pk, &name)) != 0 ||
+	    (rc = qr_payload(name, pk, &text)) != 0)
+		goto done;
+	if (o->png != NULL) {
+		rc = qr_write_png((const char *)text.p, 8, o->png);
+	} else if ((rc = qr_render_text((const char *)text.p, 2, o->invert,
+	    &s)) == 0) {
+		warn_if_too_wide(&out);
+		if (fwrite(out.p, 1, out.len, stdout) != out.len ||
+		    fflush(stdout) == EOF) {
+			err_errno("cannot write to standard output");
+			rc = E2E_EX_IOERR;
+		}
+	}
+done:
+	EVP_PKEY_free(pk);
+	buf_free(&text);
+	buf_free(&out);
+	return rc;
+}
