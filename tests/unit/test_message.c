@@ -11,14 +11,13 @@
  * Runs from the project root (it reads tests/vectors/keys).
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
 #include <time.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
@@ -34,18 +33,6 @@
 #include "format/rsa.h"
 #include "format/seed.h"
 
-#define KEY_DIR "tests/vectors/keys"
-
-/* RFC 7638 thumbprints as jwcrypto 1.1 computes them:
- * /usr/bin/python3 -c 'from jwcrypto import jwk;
- *   print(jwk.JWK.from_pem(open("tests/vectors/keys/alice.pub","rb")
- *   .read()).thumbprint())' */
-#define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
-#define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
-#define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"
-#define KID_PKCS1 "wey44NHuQnfNYqbsKQMj5NWjlH7Pfui8zPLOTstoEbw"
-#define KID_PROTECTED "efo8eX5AsrvUdbqFybrcuxBLF-WZd2jObyABJH6Ow6Q"
-
 enum { ALICE, BOB, CAROL, NPEOPLE };
 static const char *const names[NPEOPLE] = { "alice", "bob", "carol" };
 static EVP_PKEY *pk[NPEOPLE];
@@ -53,86 +40,6 @@ static char kid[NPEOPLE][KID_SIZE];
 
 /* ---------------------------------------------------------------- */
 /* Helpers */
-
-/* stderr captured around calls that report: the text is checked, and
- * expected errors do not clutter the test output. */
-static FILE *cap_file;
-static int cap_saved = -1;
-static char cap_text[4096];
-
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(STDERR_FILENO);
-	if (cap_file == NULL || cap_saved < 0 ||
-	    dup2(fileno(cap_file), STDERR_FILENO) < 0) {
-		perror("capturing stderr");
-		exit(2);
-	}
-}
-
-/* Restores stderr; returns what was written (also in cap_text). */
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	cap_saved = -1;
-	rewind(cap_file);
-	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
-	cap_text[n] = '\0';
-	fclose(cap_file);
-	cap_file = NULL;
-	return cap_text;
-}
-
-static EVP_PKEY *
-pem_private(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return k;
-}
-
-static EVP_PKEY *
-pem_public(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return k;
-}
 
 static void
 unpin(void)
@@ -1556,7 +1463,7 @@ rsa_refusals(void)
 	int rc;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		k = pem_public(t[i].pub);
+		k = fixture_public(t[i].pub);
 		capture_begin();
 		rc = rsa_check(k, "the key");
 		capture_end();
@@ -1822,7 +1729,7 @@ main(void)
 	if (crypto_init() != 0)
 		return 2;
 	for (i = 0; i < NPEOPLE; i++) {
-		pk[i] = pem_private(names[i]);
+		pk[i] = fixture_private(names[i]);
 		if (jwk_thumbprint(pk[i], kid[i]) != 0)
 			return 2;
 	}
