@@ -21,7 +21,6 @@
 
 #include "base/b64.h"
 #include "base/buf.h"
-#include "base/cli.h"
 #include "base/jsonio.h"
 #include "base/term.h"
 #include "format/crypto.h"
@@ -1676,48 +1675,6 @@ secret_buffers(void)
 	buf_free(&p);
 }
 
-/* ---------------------------------------------------------------- */
-/* cli_parse_size */
-
-static void
-parse_size(void)
-{
-	static const struct { const char *s; size_t want; } ok[] = {
-		{ "1", 1 },
-		{ "4096", 4096 },
-		{ "64K", 64 * 1024 },
-		{ "64k", 64 * 1024 },
-		{ "256M", (size_t)256 << 20 },
-		{ "1G", (size_t)1 << 30 },
-		{ "3g", (size_t)3 << 30 },
-	};
-	static const char *const bad[] = {
-		"0", "-1", "1T", "18446744073709551616", "12Q", "", " 1",
-		"+1", "1 ", "1K ", "K", "1KK", "0K", "0x10", "1.5M", "1e3",
-		"99999999999999999999G", "17179869184G",
-		"18446744073709551615",
-	};
-	size_t i, v;
-	int rc;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		v = 7;
-		CHECKF(cli_parse_size("--max-size", ok[i].s, &v) == 0 &&
-		    v == ok[i].want, "\"%s\" gave %zu", ok[i].s, v);
-	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		v = 7;
-		capture_begin();
-		rc = cli_parse_size("--max-size", bad[i], &v);
-		capture_end();
-		CHECKF(rc == 64, "\"%s\" accepted as %zu", bad[i], v);
-		CHECKF(v == 7, "\"%s\" changed the value on failure", bad[i]);
-		CHECKF(strstr(cap_text, "--max-size") != NULL &&
-		    strstr(cap_text, "positive size") != NULL,
-		    "\"%s\": %s", bad[i], cap_text);
-	}
-}
-
 int
 main(void)
 {
@@ -1755,7 +1712,6 @@ main(void)
 	RUN(rsa_refusals);
 	RUN(key_files);
 	RUN(secret_buffers);
-	RUN(parse_size);
 	for (i = 0; i < NPEOPLE; i++)
 		EVP_PKEY_free(pk[i]);
 	return harness_end();
