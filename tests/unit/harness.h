@@ -278,6 +278,27 @@ put_str(const char *path, const char *text)
 	put_bytes(path, text, strlen(text), 0600);
 }
 
+/* The whole of path, NUL-terminated, malloc'd (test data is trusted:
+ * a file that cannot be read stops the run). */
+static inline char *
+harness_read(const char *path)
+{
+	char *text;
+	long n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (text = malloc((size_t)n + 1)) == NULL ||
+	    fread(text, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
 /* The size of path, or -1 when it does not exist. */
 static inline off_t
 size_of(const char *path)

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "format/jwk.h"
+#include "harness.h"
 
 #define KEY_DIR "tests/vectors/keys"
 
@@ -90,22 +91,10 @@ fixture_kid(EVP_PKEY *k, char kid[KID_SIZE])
 static inline char *
 fixture_text(const char *name)
 {
-	char path[256], *text;
-	long n;
-	FILE *f;
+	char path[256];
 
 	fixture_path(name, path, sizeof(path));
-	if ((f = fopen(path, "r")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (text = malloc((size_t)n + 1)) == NULL ||
-	    fread(text, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "cannot read %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	fclose(f);
-	text[n] = '\0';
-	return text;
+	return harness_read(path);
 }
 
 #endif

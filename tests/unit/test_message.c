@@ -5,8 +5,8 @@
  * (E3), the signed names and --verify NAME (I2), keys embedded in the signed header (J5), the content key length
  * (J15), duplicate members around the ciphertext scan (J8),
  * jsonio_member_span, term_escape and friends, seed_unreplace (L6), key
- * ids (K13 style, against jwcrypto), rsa_check (J17), key files, secret
- * buffers and cli_parse_size.
+ * ids (K13 style, against jwcrypto), rsa_check (J17) and secret
+ * buffers. (Key files are test_keyfile's, cli_parse_size test_cli's.)
  *
  * Runs from the project root (it reads tests/vectors/keys).
  */
@@ -1497,78 +1497,6 @@ rsa_refusals(void)
 	CHECK(cap_text[0] == '\0');
 }
 
-static void
-key_files(void)
-{
-	struct passphrase_src ps = { NULL, NULL };
-	char k[KID_SIZE];
-	EVP_PKEY *key = NULL;
-	int rc;
-
-	/* The protected key with its passphrase from the environment. */
-	setenv("E2E_PASSPHRASE", "correct horse", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECKF(rc == 0 && key != NULL, "protected: %d %s", rc, cap_text);
-	if (key != NULL) {
-		CHECK(jwk_thumbprint(key, k) == 0 &&
-		    strcmp(k, KID_PROTECTED) == 0);
-		EVP_PKEY_free(key);
-	}
-	setenv("E2E_PASSPHRASE", "correct horse!", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECKF(rc == 77 && key == NULL, "wrong passphrase: %d", rc);
-	CHECKF(strstr(cap_text, "wrong passphrase") != NULL, "%s", cap_text);
-	setenv("E2E_PASSPHRASE", "correct hors", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECK(rc == 77 && key == NULL);
-	unsetenv("E2E_PASSPHRASE");
-
-	/* PKCS#1 files are read too. */
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/pkcs1.key", &ps, &key);
-	capture_end();
-	CHECK(rc == 0 && key != NULL);
-	if (key != NULL) {
-		CHECK(jwk_thumbprint(key, k) == 0 && strcmp(k, KID_PKCS1) == 0);
-		EVP_PKEY_free(key);
-	}
-
-	/* A private key where a public one is wanted, and the reverse. */
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/alice", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	CHECKF(strstr(cap_text, "is a private key") != NULL, "%s", cap_text);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/protected", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/pkcs1.key", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/alice.pub", &ps, &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	CHECKF(strstr(cap_text, "is a public key") != NULL, "%s", cap_text);
-	/* Not a key, and no file. */
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/README", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/no-such-key.pub", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-}
-
 /* ---------------------------------------------------------------- */
 /* Secret buffers */
 
@@ -1710,7 +1638,6 @@ main(void)
 	RUN(seed_unreplacing);
 	RUN(key_ids);
 	RUN(rsa_refusals);
-	RUN(key_files);
 	RUN(secret_buffers);
 	for (i = 0; i < NPEOPLE; i++)
 		EVP_PKEY_free(pk[i]);
