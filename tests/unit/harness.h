@@ -239,6 +239,23 @@ harness_rmtree(const char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* dir "/" name, in one of eight static buffers (a call may take a few
+ * at once). */
+static inline const char *
+harness_path(const char *dir, const char *name)
+{
+	static char paths[8][512];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	if ((size_t)snprintf(p, sizeof(paths[0]), "%s/%s", dir, name) >=
+	    sizeof(paths[0])) {
+		fprintf(stderr, "test path too long: %s/%s\n", dir, name);
+		exit(2);
+	}
+	return p;
+}
+
 /* How many entries dir holds (. and .. aside), or -1: a failed write
  * must leave no temporary file behind. */
 static inline int

@@ -20,16 +20,11 @@
 
 static char dir[256];
 
-/* dir/name into a static buffer (two at a time). */
+/* dir/name. */
 static const char *
 at(const char *name)
 {
-	static char paths[2][512];
-	static int next;
-	char *p = paths[next++ % 2];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
+	return harness_path(dir, name);
 }
 
 /* A fresh, empty dir. */

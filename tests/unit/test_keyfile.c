@@ -25,16 +25,11 @@
 static char dir[256];
 static EVP_PKEY *alice;
 
-/* dir/name into a static buffer (eight at a time). */
+/* dir/name. */
 static const char *
 at(const char *name)
 {
-	static char paths[8][512];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
+	return harness_path(dir, name);
 }
 
 static mode_t

@@ -24,16 +24,6 @@
 
 static char dir[256], home[320], ring_path[400], lock_path[400];
 
-/* dir/name (static). */
-static const char *
-at_dir(const char *name)
-{
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
-}
-
 /* The committed public keys, as the keyring takes them. */
 enum { ALICE, BOB, CAROL, PKCS1, PROTECTED, NKEYS };
 static const char *const key_files[NKEYS] = { "alice.pub", "bob.pub",
@@ -835,6 +825,7 @@ hostile_files(void)
 {
 	size_t n = ((size_t)16 << 20) + 1, depth = 100000;
 	struct keyring *k;
+	const char *real;
 	char *text;
 	int fd;
 
@@ -863,8 +854,9 @@ hostile_files(void)
 	refused("a FIFO", "is not a regular file of yours");
 	unlink(ring_path);
 	/* A link, even to a good keyring. */
-	put_str(at_dir("real.json"), "{\"version\":1,\"contacts\":{}}");
-	CHECK(symlink(at_dir("real.json"), ring_path) == 0);
+	real = harness_path(dir, "real.json");
+	put_str(real, "{\"version\":1,\"contacts\":{}}");
+	CHECK(symlink(real, ring_path) == 0);
 	refused("a link", "cannot read ");
 	unlink(ring_path);
 	/* Others may change it: refused; read only by others: fine. */
