@@ -360,7 +360,7 @@ on_tty(enum what w, const char *const *answers, int notty,
 	struct pollfd pfd;
 	size_t seen = 0, given = 0;
 	char *name;
-	time_t deadline = time(NULL) + 20;
+	time_t deadline = time(NULL) + 25;
 	int master = -1, res[2], st, done = 0;
 	ssize_t n;
 	pid_t pid;
@@ -380,6 +380,9 @@ on_tty(enum what w, const char *const *answers, int notty,
 	if ((pid = fork()) == 0) {
 		int fd;
 
+		/* A child left waiting for an answer dies, and the parent
+		 * reads no result: a failure, not a hang. */
+		alarm(20);
 		close(res[0]);
 		if (setsid() < 0)
 			_exit(2);
