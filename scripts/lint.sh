@@ -8,7 +8,9 @@
 #   3. the style of .clang-format, without its line wrapping
 #      (scripts/style.py says what is checked and what is not);
 #   4. no file has more lines over 80 columns than scripts/long-lines
-#      allows it (the lines written before the limit was checked).
+#      allows it (the lines written before the limit was checked);
+#   5. each bats helper is defined once in tests/bats (a shared one in
+#      tests/bats/helpers.bash or its topic file, a file's own in it).
 # Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
 # LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -108,6 +110,31 @@ for f in $LIB $CMD $TESTS $BENCH; do
 		    "(scripts/long-lines)"
 	fi
 done
+
+# 5. The bats helpers: one definition of each name in tests/bats, so
+# that a helper is shared, not copied (bats' setup and teardown aside).
+if ls tests/bats/*.bats >/dev/null 2>&1; then
+	dups=$(grep -nE '^[A-Za-z_][A-Za-z0-9_]*\(\) *\{' tests/bats/*.bats \
+	    tests/bats/*.bash | awk -F: '
+	{
+		name = $3
+		sub(/\(.*/, "", name)
+		if (name ~ /^(setup|teardown)(_file)?$/)
+			next
+		where[name] = where[name] " " $1 ":" $2
+		n[name]++
+	}
+	END {
+		for (f in n)
+			if (n[f] > 1)
+				printf "%s() defined at%s\n", f, where[f]
+	}' | sort)
+	if [ -n "$dups" ]; then
+		printf '%s\n' "$dups"
+		fail "bats helpers defined more than once (tests/bats/helpers.bash" \
+		    "says where a shared one goes)"
+	fi
+fi
 
 [ "$status" -eq 0 ] && echo "lint: ok"
 exit "$status"

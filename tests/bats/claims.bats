@@ -27,23 +27,15 @@ load client_helpers
 load keys_helpers
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR/k
-	mkdir -p "$d"
-	e2e-keygen -o "$d/mallory" 2>/dev/null || return 1
+	file_keys mallory
 }
 
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD
-	N=$BATS_TEST_NUMBER
-	B=bob$N
-	C=carol$N
-	M=mallory$N
+	test_names
 	KD=$BATS_FILE_TMPDIR/k
-	KID_BOB=sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY
-	KID_CAROL=4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc
-	KID_MALLORY=$(pubkid "$KD/mallory.pub")
+	KID_MALLORY=$(thumbprint "$KD/mallory.pub")
 	NONAME="the sender's name is not signed (an older version wrote the message): verified by its key only"
 	NOTE_NONAME="e2e-encrypt: signing without your name, which is unknown: sign in, set name = NAME in the config file, or give --from NAME"
 	mkdir -p "$T/w"
@@ -94,20 +86,6 @@ with open(p + ".tmp", "w") as f:
 os.chmod(p + ".tmp", 0o600)
 os.rename(p + ".tmp", p)
 EOF
-}
-
-# The protected header of the envelope FILE, decoded.
-protected_of() {
-	"$PYTHON" -c 'import base64, json, sys
-p = json.load(open(sys.argv[1]))["protected"]
-print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
-}
-
-# The recipients' kids of the envelope FILE, sorted, space-separated.
-recipients_of() {
-	"$PYTHON" -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 }
 
 # own_keyring NAME...: carol's keyring ($C's home) written by hand,

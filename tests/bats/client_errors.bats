@@ -23,22 +23,13 @@ setup_file() {
 }
 
 teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_server
+	stop_shared_server
 }
 
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD XDG_CONFIG_HOME
-	A=alice$BATS_TEST_NUMBER
-	B=bob$BATS_TEST_NUMBER
-	C=carol$BATS_TEST_NUMBER
-	local k
-	for k in alice bob carol; do
-		install -m 600 "$T/$k" "$T/${k}$BATS_TEST_NUMBER"
-		install -m 644 "$T/$k.pub" "$T/${k}$BATS_TEST_NUMBER.pub"
-	done
+	test_names_keys
 }
 
 teardown() {
@@ -554,25 +545,12 @@ elapsed_ms() {
 # ---- --help, --version ----
 
 @test "--help and --version (-h, -V) on every tool: stdout, exit 0" {
-	local tool opt
+	local tool
 	for tool in e2e-account e2e-send e2e-recv; do
-		for opt in --help -h; do
-			run --separate-stderr "$tool" "$opt"
-			[ "$status" -eq 0 ]
-			[ -z "$stderr" ]
-			[[ "$output" == "usage: $tool "* ]]
-			[[ "$output" == *--server* ]]
-			[[ "$output" == *--retry-time* ]]
-			[[ "$output" == *--insecure-http* ]]
-			[[ "$output" == *"Exit status:"* ]]
-		done
-		for opt in --version -V; do
-			run --separate-stderr "$tool" "$opt"
-			[ "$status" -eq 0 ]
-			[ -z "$stderr" ]
-			[[ "$output" =~ ^$tool\ [0-9]+\.[0-9]+ ]]
-			[ "${#lines[@]}" -eq 1 ]
-		done
+		help_and_version "$tool"
+		[[ "$output" == *--server* ]]
+		[[ "$output" == *--retry-time* ]]
+		[[ "$output" == *--insecure-http* ]]
 	done
 	run -0 e2e-account --help
 	[[ "$output" == *--password-file* ]]

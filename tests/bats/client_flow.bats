@@ -20,23 +20,13 @@ setup_file() {
 }
 
 teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_server
+	stop_shared_server
 }
 
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD XDG_CONFIG_HOME
-	A=alice$BATS_TEST_NUMBER
-	B=bob$BATS_TEST_NUMBER
-	C=carol$BATS_TEST_NUMBER
-	# The committed keys under the users' names of this test.
-	local k
-	for k in alice bob carol; do
-		install -m 600 "$T/$k" "$T/${k}$BATS_TEST_NUMBER"
-		install -m 644 "$T/$k.pub" "$T/${k}$BATS_TEST_NUMBER.pub"
-	done
+	test_names_keys
 }
 
 teardown() {
@@ -355,7 +345,7 @@ teardown() {
 @test "server: --server beats E2E_SERVER, which beats the config file" {
 	account "$A"
 	local wrong f
-	wrong=http://127.0.0.1:$(free_loopback_port)
+	wrong=http://127.0.0.1:$(free_port)
 	f=$T/$A.pw
 	(umask 077 && printf 'server = %s\n' "$wrong" > "$T/homes/$A/config")
 	# A wrong config, the right E2E_SERVER: E2E_SERVER is used.
@@ -385,7 +375,7 @@ teardown() {
 @test "server: the config file's when no --server nor E2E_SERVER, else the session's" {
 	account "$A"
 	local wrong
-	wrong=http://127.0.0.1:$(free_loopback_port)
+	wrong=http://127.0.0.1:$(free_port)
 	# Neither: the session's server.
 	run --separate-stderr run_as "$A" e2e-recv --retry-time 0
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }

@@ -12,6 +12,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load server_helpers
 load client_helpers
 load net_helpers
 
@@ -20,42 +21,21 @@ REMOTE_PROXY=http://192.0.2.1:9
 setup() {
 	common_setup
 	clear_proxy_env
-	unset E2E_PASSWORD
-	export E2E_HOME=$T/home-bob
-	(umask 077 && echo 'pw of bob, long enough' > "$T/bob.pw")
-	HOSTILE_PID=
+	as_user bob
 }
 
 teardown() {
-	if [ -n "$HOSTILE_PID" ]; then
-		kill "$HOSTILE_PID" 2>/dev/null
-		wait "$HOSTILE_PID" 2>/dev/null
-	fi
-	true
+	kill_bg
 }
 
 # start_hostile MODE [OPTIONS]: hostile_server.py in MODE on a free
 # loopback port; HURL is its URL, $T/hostile.log what it was asked.
 start_hostile() {
 	: > "$T/hostile.log"
-	: > "$T/hostile.port"
-	"$PYTHON" "$BATS_TEST_DIRNAME/hostile_server.py" "$@" \
-	    --log "$T/hostile.log" > "$T/hostile.port" 2> "$T/hostile.err" \
-	    3>&- &
-	HOSTILE_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		if [ -s "$T/hostile.port" ]; then
-			HPORT=$(head -n 1 "$T/hostile.port")
-			HURL=http://127.0.0.1:$HPORT
-			return 0
-		fi
-		kill -0 "$HOSTILE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "hostile_server.py did not start" >&2
-	cat "$T/hostile.err" >&2
-	return 1
+	start_py_server hostile "$BATS_TEST_DIRNAME/hostile_server.py" "$@" \
+	    --log "$T/hostile.log" || return 1
+	HPORT=$PY_PORT
+	HURL=http://127.0.0.1:$HPORT
 }
 
 # signin_bob: bob's session for the hostile server.

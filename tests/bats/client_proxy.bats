@@ -11,34 +11,21 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load server_helpers
+load client_helpers
 load net_helpers
 
 setup_file() {
 	clear_proxy_env
 	net_tools_missing nginx microsocks && return 0
-	local T=$BATS_FILE_TMPDIR
-	export CERTS=$T/certs
-	make_ca_and_cert "$CERTS"
-	start_server --quiet --signup-limit 10000 3>&-
-	start_tls_proxy "$CERTS"
-	export SERVER_PID PORT URL NGINX_PID TLS_PORT TLS_URL \
-	    TLS_URL_LOCALHOST
+	start_tls_server
 }
 
 teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_tls_proxy
-	stop_server
+	stop_tls_server
 }
 
 setup() {
-	net_skip_if_missing
-	common_setup
-	fixed_keys
-	clear_proxy_env
-	CA=$CERTS/ca.pem
-	A=alice$BATS_TEST_NUMBER
-	B=bob$BATS_TEST_NUMBER
+	tls_test_setup
 	start_socks
 	PX=127.0.0.1:$SOCKS_PORT
 }

@@ -24,54 +24,32 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load server_helpers
+load client_helpers
 
 setup() {
 	common_setup
 	fixed_keys
 	start_server --quiet 3>&-
-	make_user alice
-	make_user bob
-	BOB_ID=$(jq -r .id "$T/bob.account")
-	BOB_LOG=$T/home-bob/recv-$BOB_ID.log
+	account alice
+	account bob
+	BOB_ID=$(jq -r .id "$T/signup-bob.json")
+	BOB_LOG=$T/homes/bob/recv-$BOB_ID.log
 	BG_PIDS=
 }
 
 teardown() {
-	local p
-	for p in $BG_PIDS; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_bg
 	stop_server
-}
-
-# make_user NAME: NAME's account, made with e2e-account; its client home
-# is $T/home-NAME, its password file $T/NAME.pw, signup's output
-# $T/NAME.account.
-make_user() {
-	(umask 077 && printf 'Pw-%s-c0rrect-h0rse\n' "$1" > "$T/$1.pw")
-	E2E_HOME="$T/home-$1" e2e-account --server "$URL" signup "$1" \
-	    --password-file "$T/$1.pw" > "$T/$1.account" || {
-		echo "signup $1 failed" >&2
-		return 1
-	}
 }
 
 # bob_recv ARGS...: e2e-recv as bob.
 bob_recv() {
-	E2E_HOME="$T/home-bob" e2e-recv "$@"
+	run_as bob e2e-recv "$@"
 }
 
-# envelope FILE TEXT: TEXT encrypted for bob into FILE.
-envelope() {
+# envelope_for_bob FILE TEXT: TEXT encrypted for bob into FILE.
+envelope_for_bob() {
 	printf '%s' "$2" | e2e-encrypt -r "$T/bob.pub" > "$1"
-}
-
-# send FILE: sends the envelope FILE from alice to bob; prints its id.
-send() {
-	local out
-	out=$(E2E_HOME="$T/home-alice" e2e-send --to bob "$1") || return 1
-	printf '%s\n' "$out" | jq -re .id
 }
 
 # send_n N: N small messages "msg-1".."msg-N" from alice to bob; their
@@ -82,7 +60,7 @@ send_n() {
 	for i in $(seq 1 "$1"); do
 		printf 'msg-%d' "$i" > "$T/pt/$i"
 		e2e-encrypt -r "$T/bob.pub" "$T/pt/$i" > "$T/env/$i" || return 1
-		id=$(send "$T/env/$i") || return 1
+		id=$(send_as alice bob "$T/env/$i") || return 1
 		echo "$id $i" >> "$T/sent.txt"
 	done
 }
@@ -266,7 +244,7 @@ crash_run() {
 	# The sender, paced so that messages keep arriving during the runs.
 	(
 		for i in $(seq 1 "$n"); do
-			id=$(send "$T/env/$i") || {
+			id=$(send_as alice bob "$T/env/$i") || {
 				echo "send $i failed" >> "$T/sender.err"
 				continue
 			}
@@ -285,7 +263,7 @@ crash_run() {
 		logsize=$(stat -c %s "$BOB_LOG" 2>/dev/null || echo 0)
 		# A simple command, so that $! is e2e-recv itself.
 		if [ "$mode" = file ]; then
-			E2E_HOME="$T/home-bob" e2e-recv --retry-time 1 \
+			E2E_HOME="$T/homes/bob" e2e-recv --retry-time 1 \
 			    >> "$T/inbox.jsonl" 2>> "$T/recv.err" 3>&- &
 			pid=$!
 		else
@@ -296,7 +274,7 @@ crash_run() {
 			exec 4<> "$T/fifo"
 			cat "$T/fifo" >> "$T/inbox.jsonl" 3>&- 4>&- &
 			catpid=$!
-			E2E_HOME="$T/home-bob" e2e-recv --retry-time 1 \
+			E2E_HOME="$T/homes/bob" e2e-recv --retry-time 1 \
 			    > "$T/fifo" 2>> "$T/recv.err" 3>&- 4>&- &
 			pid=$!
 		fi
@@ -441,7 +419,7 @@ sent_ids() {
 	run peek_ids
 	assert_output "$(sent_ids)"
 	# Nor did the lines land in a file that took fd 1's place.
-	run grep -rl '"from":"alice"' "$T/home-bob"
+	run grep -rl '"from":"alice"' "$T/homes/bob"
 	assert_failure
 }
 
@@ -452,7 +430,7 @@ recv_limited() {
 	(
 		trap '' XFSZ
 		ulimit -f "$1"
-		E2E_HOME="$T/home-bob" exec e2e-recv >> "$2"
+		E2E_HOME="$T/homes/bob" exec e2e-recv >> "$2"
 	)
 }
 
@@ -485,7 +463,7 @@ recv_xfsz() {
 	(
 		trap - XFSZ
 		ulimit -f "$1"
-		E2E_HOME="$T/home-bob" exec e2e-recv >> "$2"
+		E2E_HOME="$T/homes/bob" exec e2e-recv >> "$2"
 	)
 }
 
@@ -547,7 +525,7 @@ recv_head() {
 			    > "$T/pt/$i"
 		fi
 		e2e-encrypt -r "$T/bob.pub" "$T/pt/$i" > "$T/env/$i"
-		echo "$(send "$T/env/$i") $i" >> "$T/sent.txt"
+		echo "$(send_as alice bob "$T/env/$i") $i" >> "$T/sent.txt"
 	done
 	run recv_head
 	assert_output 74
@@ -577,7 +555,7 @@ recv_head() {
 # recv lock file, looking in /proc/locks (taking the lock to test it
 # would race with e2e-recv).
 wait_locked() {
-	local lock=$T/home-bob/recv-$BOB_ID.lock ino i
+	local lock=$T/homes/bob/recv-$BOB_ID.lock ino i
 	for i in $(seq 1 100); do
 		if [ -e "$lock" ]; then
 			ino=$(stat -c %i "$lock")
@@ -592,7 +570,7 @@ wait_locked() {
 
 @test "lock: a second e2e-recv of the same user while one waits (--wait 10) exits 75" {
 	local first rc=0
-	E2E_HOME="$T/home-bob" e2e-recv --wait 10 > "$T/first.out" \
+	E2E_HOME="$T/homes/bob" e2e-recv --wait 10 > "$T/first.out" \
 	    2> "$T/first.err" 3>&- &
 	first=$!
 	BG_PIDS="$BG_PIDS $first"
@@ -614,7 +592,7 @@ wait_locked() {
 
 @test "lock: a second e2e-recv while one --follows exits 75; once it stops (SIGTERM, exit 0) a run works" {
 	local first rc=0 i
-	E2E_HOME="$T/home-bob" e2e-recv --follow > "$T/first.out" \
+	E2E_HOME="$T/homes/bob" e2e-recv --follow > "$T/first.out" \
 	    2> "$T/first.err" 3>&- &
 	first=$!
 	BG_PIDS="$BG_PIDS $first"
@@ -655,7 +633,7 @@ crafted() {
 	printf '{"old":"a line from before"}\n' > "$T/inbox.jsonl"
 	OFF=$(stat -c %s "$T/inbox.jsonl")
 	read -r DEV INO < <(stat -c '%d %i' "$T/inbox.jsonl")
-	mkdir -p "$T/home-bob"
+	mkdir -p "$T/homes/bob"
 }
 
 @test "memory: a line cut short by a kill (P, no D) is cut off and the message printed once, whole" {
@@ -761,8 +739,8 @@ crafted() {
 	[ "$(jq -r .id "$T/first.jsonl")" = "$ID1" ]
 	# As a kill after the server's ack and before the A leaves it.
 	printf 'P %s - - -\nD %s\n' "$ID1" "$ID1" > "$BOB_LOG"
-	envelope "$T/m2" 'msg-2'
-	send "$T/m2" > /dev/null
+	envelope_for_bob "$T/m2" 'msg-2'
+	send_as alice bob "$T/m2" > /dev/null
 	run --separate-stderr bob_recv
 	assert_success
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]

@@ -11,46 +11,29 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load server_helpers
+load client_helpers
 load net_helpers
 
 setup_file() {
 	clear_proxy_env
 	net_tools_missing nginx && return 0
-	# start_server and start_tls_proxy work in $T: the file's folder.
-	local T=$BATS_FILE_TMPDIR
-	export CERTS=$T/certs
-	make_ca_and_cert "$CERTS"
-	start_server --quiet --signup-limit 10000 3>&-
-	start_tls_proxy "$CERTS"
+	start_tls_server
 	PIN_GOOD=$(cert_pin "$CERTS/server.pem")
 	PIN_OTHER=$(cert_pin "$CERTS/other.pem")
-	export SERVER_PID PORT URL NGINX_PID TLS_PORT TLS_URL \
-	    TLS_URL_LOCALHOST WRONGNAME_URL PIN_GOOD PIN_OTHER
+	export PIN_GOOD PIN_OTHER
 }
 
 teardown_file() {
-	local T=$BATS_FILE_TMPDIR
-	stop_tls_proxy
-	stop_server
+	stop_tls_server
 }
 
 setup() {
-	net_skip_if_missing
-	common_setup
-	fixed_keys
-	clear_proxy_env
-	CA=$CERTS/ca.pem
 	# Names unique in the file: the server is shared.
-	A=alice$BATS_TEST_NUMBER
-	B=bob$BATS_TEST_NUMBER
+	tls_test_setup
 }
 
 teardown() {
-	[ -z "${EXTRA_SERVER_PID:-}" ] || {
-		kill -KILL "$EXTRA_SERVER_PID" 2>/dev/null
-		wait "$EXTRA_SERVER_PID" 2>/dev/null
-	}
-	true
+	kill_bg
 }
 
 # account_via_curl NAME: makes NAME's account straight on the server, so
@@ -420,15 +403,11 @@ refused_fast() {
 	# A second e2e-server, with its request log, on that address.
 	e2e-server --listen "$ip:0" --db "$T/extra.db" --bcrypt-cost 4 \
 	    > "$T/extra.port" 2> "$T/extra.log" 3>&- &
-	EXTRA_SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s "$T/extra.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$T/extra.port" ]
-	local xurl
-	xurl="http://$ip:$(head -n 1 "$T/extra.port")"
+	BG_PIDS=$!
+	local xport xurl
+	xport=$(wait_for_port_file "$BG_PIDS" "$T/extra.port" \
+	    "the second e2e-server")
+	xurl="http://$ip:$xport"
 	as_user "$A"
 	run --separate-stderr e2e-account --server "$xurl" \
 	    signup "$A" --password-file "$T/$A.pw"

@@ -18,10 +18,7 @@ load server_helpers
 load client_helpers
 load interop_helpers
 
-setup() {
-	common_setup
-	fixed_keys
-}
+setup() { common_setup; fixed_keys; }
 
 teardown() {
 	stop_server || true
@@ -33,10 +30,6 @@ orig() {
 
 export_line() {
 	(cd "$INTEROP" && "$PYTHON" original_export.py "$@")
-}
-
-ref() {
-	"$PYTHON" "$INTEROP/seed_reference.py" "$@"
 }
 
 form() {
@@ -246,11 +239,6 @@ original_users() {
 		export_line user dave 'dave old pw' 2b 4
 		export_line user erin 'erin old pw' 2a 4 5f1d7c2e9b1e8a3d4c5b6a75
 	} > users.json
-}
-
-# stored_hash NAME
-stored_hash() {
-	sqlite3 "$SERVER_DB" "SELECT hash FROM users WHERE name = '$1'"
 }
 
 # until_rehashed NAME: the new hash is written after the answer.

@@ -9,33 +9,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 setup() { common_setup; fixed_keys; }
 
-CANNOT="e2e-decrypt: error: cannot decrypt: the message is malformed, was altered, or is not for this key"
-
-refused() {
-	assert_equal "$status" "$1"
-	assert_equal "$output" ""
-	[[ "${stderr_lines[0]}" == *"$2"* ]] ||
-	    fail "first stderr line: '${stderr_lines[0]}', expected '$2'"
-}
-
-usage_refused() {
-	refused 64 "e2e-decrypt: error: $1"
-	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: see e2e-decrypt --help"
-}
-
-no_temp_files() {
-	local left
-	left=$(find "${1:-.}" -maxdepth 1 -name '*~' | head -5)
-	[ -z "$left" ] || fail "temporary files left: $left"
-}
-
-thumbprint() {
-	"$PYTHON" -c 'import sys
-from jwcrypto import jwk
-print(jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).thumbprint())' "$1"
-}
-
-# forge OUT [name=value...]: writes an envelope made in Python exactly as
+# forge_envelope OUT [name=value...]: writes an envelope made in Python exactly as
 # docs/FORMAT.md says, with one thing changed by the options:
 #   to=a.pub,b.pub   recipients (default bob.pub)
 #   enc=A256GCM      content encryption (default A256CBC-HS512)
@@ -46,7 +20,7 @@ print(jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).thumbprint())' "$1"
 #   aud=a.pub,...    the JWS "aud" (default: the recipients)
 #   jws=TEXT         the JWE plaintext is TEXT, with cty (a malformed JWS)
 #   pt=TEXT          the message (default "forged")
-forge() {
+forge_envelope() {
 	"$PYTHON" - "$@" <<'EOF'
 import base64, hashlib, hmac, json, os, sys, time
 from cryptography.hazmat.primitives import hashes, padding as sympad, serialization
@@ -114,49 +88,17 @@ open(out, "w").write(dumps(env) + "\n")
 EOF
 }
 
-# on_tty ANSWER... -- CMD...: runs CMD with a new terminal as its
-# controlling terminal, stdin, stdout and stderr; answers each passphrase
-# prompt in turn; prints what the terminal showed; exits as CMD did.
-on_tty() {
-	"$PYTHON" -c '
-import os, pty, select, sys, time
-i = sys.argv.index("--")
-answers, cmd = sys.argv[1:i], sys.argv[i + 1:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(cmd[0], cmd)
-seen, given, deadline = b"", 0, time.time() + 30
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        seen += data
-    prompts = seen.count(b"Passphrase for ") + seen.count(b"Same passphrase again: ")
-    if prompts > given and given < len(answers) and seen.rstrip().endswith(b":"):
-        os.write(fd, answers[given].encode() + b"\n")
-        given += 1
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode("utf-8", "replace").replace("\r\n", "\n"))
-sys.exit(os.waitstatus_to_exitcode(st))
-' "$@"
-}
-
 @test "decrypt: the forge helper is right: its messages are accepted" {
-	forge ok.jwe signer=alice pt=control
+	forge_envelope ok.jwe signer=alice pt=control
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub ok.jwe
 	assert_success
 	assert_output control
 	assert_equal "$stderr" ""
-	forge g.jwe enc=A256GCM to=bob.pub,carol.pub signer=alice pt=gcm
+	forge_envelope g.jwe enc=A256GCM to=bob.pub,carol.pub signer=alice pt=gcm
 	run --separate-stderr e2e-decrypt -i carol --verify alice.pub g.jwe
 	assert_success
 	assert_output gcm
-	forge u.jwe pt=unsigned
+	forge_envelope u.jwe pt=unsigned
 	run --separate-stderr e2e-decrypt -i bob u.jwe
 	assert_success
 	assert_output unsigned
@@ -174,7 +116,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	assert_success
 	assert_output one
 	run --separate-stderr e2e-decrypt -i bob m.jwe m.jwe
-	usage_refused "more than one input FILE"
+	usage_refused e2e-decrypt "more than one input FILE"
 	run --separate-stderr e2e-decrypt -i bob nosuch.jwe
 	refused 66 "e2e-decrypt: error: cannot open input nosuch.jwe: No such file or directory"
 	mkdir d
@@ -220,9 +162,9 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	e2e-decrypt -i bob -o - m.jwe 2>/dev/null | cmp - pt
 	[ ! -e ./- ]
 	run --separate-stderr e2e-decrypt -i bob -o a -o b m.jwe
-	usage_refused "-o given more than once"
+	usage_refused e2e-decrypt "-o given more than once"
 	run --separate-stderr e2e-decrypt -i bob -o
-	usage_refused "option -o needs a value"
+	usage_refused e2e-decrypt "option -o needs a value"
 }
 
 @test "decrypt: a refused message writes no OUT and leaves no temporary file" {
@@ -323,7 +265,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	refused 65 "e2e-decrypt: error: the message is signed by key $(thumbprint alice.pub), not by the key $(thumbprint carol.pub) given to verify it"
 	assert_equal "${#stderr_lines[@]}" 1
 	# Mallory (carol) signs, claiming alice's key id: not valid.
-	forge f.jwe signer=carol kid=alice.pub pt=forged
+	forge_envelope f.jwe signer=carol kid=alice.pub pt=forged
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub f.jwe
 	refused 65 "e2e-decrypt: error: the signature is not valid: the message was not signed by key $(thumbprint alice.pub)"
 }
@@ -333,7 +275,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub m.jwe
 	refused 65 "e2e-decrypt: error: the message is not signed, and --verify asks for a signature"
 	# A signed JWS inside a JWE without "cty" is not a signed message.
-	forge s.jwe signer=alice cty=0
+	forge_envelope s.jwe signer=alice cty=0
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub s.jwe
 	refused 65 "e2e-decrypt: error: the message is not signed, and --verify asks for a signature"
 	run --separate-stderr e2e-decrypt -i bob s.jwe
@@ -347,7 +289,7 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 @test "decrypt: E3 a signed message forwarded to someone not in aud: 65" {
 	# Bob re-encrypts alice's signed message (for bob) to carol.
-	forge fwd.jwe signer=alice to=carol.pub aud=bob.pub pt='for bob'
+	forge_envelope fwd.jwe signer=alice to=carol.pub aud=bob.pub pt='for bob'
 	run --separate-stderr e2e-decrypt -i carol fwd.jwe
 	refused 65 "e2e-decrypt: error: the signed message was not addressed to your key $(thumbprint carol.pub): it may have been forwarded by one of its recipients"
 	run --separate-stderr e2e-decrypt -i carol --verify alice.pub fwd.jwe
@@ -357,20 +299,20 @@ sys.exit(os.waitstatus_to_exitcode(st))
 @test "decrypt: a malformed inner JWS: 65, signature not acceptable" {
 	local j
 	for j in 'not a jws' 'a.b' 'a.b.c.d' '..'; do
-		forge bad.jwe jws="$j"
+		forge_envelope bad.jwe jws="$j"
 		run --separate-stderr e2e-decrypt -i bob bad.jwe
 		refused 65 "e2e-decrypt: error: the signature is not acceptable: "
 	done
 }
 
 @test "decrypt: E7 A256GCM for several recipients without cek_commit: accepted with a warning" {
-	forge g.jwe enc=A256GCM commit=0 to=bob.pub,carol.pub pt=group
+	forge_envelope g.jwe enc=A256GCM commit=0 to=bob.pub,carol.pub pt=group
 	run --separate-stderr e2e-decrypt -i carol g.jwe
 	assert_success
 	assert_output group
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: warning: A256GCM with several recipients and no key commitment: other recipients may have read a different message"
 	# One recipient: nothing to warn about.
-	forge g1.jwe enc=A256GCM commit=0 pt=single
+	forge_envelope g1.jwe enc=A256GCM commit=0 pt=single
 	run --separate-stderr e2e-decrypt -i bob g1.jwe
 	assert_success
 	[[ "$stderr" != *"key commitment"* ]]
@@ -384,9 +326,9 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	run --separate-stderr e2e-decrypt -i bob --verify nosuch.pub m.jwe
 	refused 66 "e2e-decrypt: error: cannot open public key file nosuch.pub: No such file or directory"
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub --verify alice.pub m.jwe
-	usage_refused "--verify given more than once"
+	usage_refused e2e-decrypt "--verify given more than once"
 	run --separate-stderr e2e-decrypt -i bob --verify
-	usage_refused "option --verify needs a value"
+	usage_refused e2e-decrypt "option --verify needs a value"
 }
 
 @test "decrypt: -i missing (66), a folder (66), a public key (66, says public key), garbage (66)" {
@@ -407,9 +349,9 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	run --separate-stderr e2e-decrypt -i junk m.jwe
 	refused 66 "e2e-decrypt: error: junk is not a PEM private key"
 	run --separate-stderr e2e-decrypt -i bob -i bob m.jwe
-	usage_refused "-i given more than once"
+	usage_refused e2e-decrypt "-i given more than once"
 	run --separate-stderr e2e-decrypt -i
-	usage_refused "option -i needs a value"
+	usage_refused e2e-decrypt "option -i needs a value"
 }
 
 @test "decrypt: weak1024, e=3 and EC keys refused (65) as -i" {
@@ -443,10 +385,10 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 @test "decrypt: the key and the message both from stdin refused (64)" {
 	run --separate-stderr e2e-decrypt -i - - < bob
-	usage_refused "-i and the message cannot both read standard input"
+	usage_refused e2e-decrypt "-i and the message cannot both read standard input"
 	# No FILE means the message comes from stdin too.
 	run --separate-stderr e2e-decrypt -i - < bob
-	usage_refused "-i and the message cannot both read standard input"
+	usage_refused e2e-decrypt "-i and the message cannot both read standard input"
 }
 
 @test "decrypt: any two inputs from stdin refused (64): --verify -, --passphrase-file -" {
@@ -499,12 +441,12 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	local v
 	for v in 0 -5 abc 1x 2KB "" " 1" 1.0 99999999999999999999 17179869184G; do
 		run --separate-stderr e2e-decrypt -i bob --max-size "$v" m.jwe
-		usage_refused "--max-size needs a positive size such as 4096, 64K, 256M or 1G"
+		usage_refused e2e-decrypt "--max-size needs a positive size such as 4096, 64K, 256M or 1G"
 	done
 	run --separate-stderr e2e-decrypt -i bob --max-size 1M --max-size 1M m.jwe
-	usage_refused "--max-size given more than once"
+	usage_refused e2e-decrypt "--max-size given more than once"
 	run --separate-stderr e2e-decrypt -i bob --max-size
-	usage_refused "option --max-size needs a value"
+	usage_refused e2e-decrypt "option --max-size needs a value"
 }
 
 @test "decrypt: J9 the default cap is 256 MiB" {
@@ -532,9 +474,9 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	refused 64 "e2e-decrypt: error: a passphrase is needed for protected and there is no terminal to ask it on"
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: use --passphrase-file FILE or set E2E_PASSPHRASE"
 	run --separate-stderr e2e-decrypt -i protected --passphrase-file pf --passphrase-file pf m.jwe
-	usage_refused "--passphrase-file given more than once"
+	usage_refused e2e-decrypt "--passphrase-file given more than once"
 	run --separate-stderr e2e-decrypt -i protected --passphrase-file
-	usage_refused "option --passphrase-file needs a value"
+	usage_refused e2e-decrypt "option --passphrase-file needs a value"
 }
 
 @test "decrypt: a protected key asks for its passphrase on the terminal" {
@@ -597,33 +539,17 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 @test "decrypt: unknown options, extra arguments, --help / --version" {
 	run --separate-stderr e2e-decrypt -x
-	usage_refused "unknown option -x"
+	usage_refused e2e-decrypt "unknown option -x"
 	run --separate-stderr e2e-decrypt --bogus -i bob
-	usage_refused "unknown option --bogus"
+	usage_refused e2e-decrypt "unknown option --bogus"
 	run --separate-stderr e2e-decrypt -r bob
-	usage_refused "unknown option -r"
-	run --separate-stderr e2e-decrypt --help
-	assert_success
-	assert_equal "$stderr" ""
+	usage_refused e2e-decrypt "unknown option -r"
+	help_and_version e2e-decrypt 0 64 65 66 70 73 74 75 77
 	assert_line --index 0 "usage: e2e-decrypt -i PRIVKEY [--verify PUBKEY] [-o OUT] [FILE]"
 	assert_output --partial "-i, --identity PRIVKEY"
 	assert_output --partial "--verify PUBKEY"
 	assert_output --partial "--max-size SIZE"
 	assert_output --partial "--passphrase-file FILE"
-	assert_output --partial "Exit status:"
-	local code
-	for code in 0 64 65 66 70 73 74 75 77; do
-		assert_line --regexp "^  $code +[A-Za-z]"
-	done
-	run --separate-stderr e2e-decrypt -h
-	assert_success
-	assert_line --index 0 --partial "usage: e2e-decrypt"
-	run --separate-stderr e2e-decrypt --version
-	assert_success
-	assert_output --regexp '^e2e-decrypt [0-9]+\.[0-9]+\.[0-9]+$'
-	run --separate-stderr e2e-decrypt -V
-	assert_success
-	assert_output --regexp '^e2e-decrypt [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 @test "decrypt: C3 a private key readable by others: warning naming chmod 600" {

@@ -19,12 +19,6 @@ teardown() {
 	exec 5>&- || true
 }
 
-CANNOT="cannot decrypt: the message is malformed, was altered, or is not for this key"
-
-kid_of() {
-	e2e-keygen -y "$1" 2>&1 >/dev/null | sed -n 's/^e2e-keygen: key id: //p'
-}
-
 
 # summary < OUTPUT: one line per output line: id from sent_at format
 # signed_by signed_at-or-"-" verified text=JSON or data=HEX (decoded).
@@ -66,9 +60,8 @@ make_msgs() {
 	printf 'from the seed client' |
 	    e2e-encrypt --format seed -r bob.pub > seed.txt 2>/dev/null
 	echo 'from carol' | e2e-encrypt -r bob.pub -s carol > c.jwe
-	KA=$(kid_of alice)
-	KC=$(kid_of carol)
-	[ ${#KA} -eq 43 ] && [ ${#KC} -eq 43 ]
+	KA=$KID_ALICE
+	KC=$KID_CAROL
 }
 
 # The output summaries of the four records of four_records.
@@ -84,9 +77,9 @@ four_records() {
 	record 01D alice g.jwe 1764380004
 }
 
-# expect LINE...: $output summarised equals the lines given (KA, KC
+# expect_summary LINE...: $output summarised equals the lines given (KA, KC
 # replaced by the key ids, "verified" by true where asked).
-expect() {
+expect_summary() {
 	local want="" l
 	for l in "$@"; do
 		want+="${l//KA/$KA}"$'\n'
@@ -106,12 +99,12 @@ no_esc() {
 	assert_success
 	assert_equal "$stderr" ""
 	assert_equal "${#lines[@]}" 4
-	expect "$R1" "$R2" "$R3" "$R4"
+	expect_summary "$R1" "$R2" "$R3" "$R4"
 	# The same from standard input.
 	run --separate-stderr e2e-decrypt -i bob < records
 	assert_success
 	assert_equal "$stderr" ""
-	expect "$R1" "$R2" "$R3" "$R4"
+	expect_summary "$R1" "$R2" "$R3" "$R4"
 	# signed_at is the signature's iat: now, give or take.
 	local at
 	at=$(printf '%s\n' "${lines[0]}" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["signed_at"])')
@@ -133,10 +126,10 @@ no_esc() {
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub records
 	assert_success
 	assert_equal "$stderr" ""
-	expect "${R1/false/true}" "${R4/false/true}"
+	expect_summary "${R1/false/true}" "${R4/false/true}"
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_success
-	expect "$R1" "$R4"
+	expect_summary "$R1" "$R4"
 	[[ "$output" == *"\"signed_by\":\"$KA\""* ]] || fail "signed_by is not alice's kid"
 }
 
@@ -149,7 +142,7 @@ no_esc() {
 	} > records
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub records
 	assert_equal "$status" 65
-	expect "${R1/false/true}" "${R4/false/true}"
+	expect_summary "${R1/false/true}" "${R4/false/true}"
 	assert_equal "${#stderr_lines[@]}" 1
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01X from alice: the message is signed by key $KC, not by the key $KA given to verify it"
 }
@@ -159,7 +152,7 @@ no_esc() {
 	four_records > records
 	run --separate-stderr e2e-decrypt -i bob --verify alice.pub records
 	assert_equal "$status" 65
-	expect "${R1/false/true}" "${R4/false/true}"
+	expect_summary "${R1/false/true}" "${R4/false/true}"
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01B from alice: the message is not signed, and --verify asks for a signature"
 	assert_equal "${stderr_lines[1]}" "e2e-decrypt: error: message 01C from alice: the message is in the seed format, which cannot be signed, and --verify asks for a signature"
 	assert_equal "${#stderr_lines[@]}" 2
@@ -230,8 +223,8 @@ EOF
 	} > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_equal "$status" 65
-	expect "$R1" "$R2"
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01T from alice: $CANNOT"
+	expect_summary "$R1" "$R2"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01T from alice: $CANNOT_WHY"
 	assert_equal "${#stderr_lines[@]}" 1
 }
 
@@ -244,9 +237,9 @@ EOF
 	} > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_equal "$status" 65
-	expect "$R1"
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01C from alice: $CANNOT"
-	[[ "${stderr_lines[1]}" == "e2e-decrypt: hint: this message is for key $(kid_of carol); your key is $(kid_of bob)"* ]] ||
+	expect_summary "$R1"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01C from alice: $CANNOT_WHY"
+	[[ "${stderr_lines[1]}" == "e2e-decrypt: hint: this message is for key $KID_CAROL; your key is $KID_BOB"* ]] ||
 	    fail "hint: ${stderr_lines[1]}"
 	assert_equal "${#stderr_lines[@]}" 2
 }
@@ -276,7 +269,7 @@ EOF
 	} > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_equal "$status" 65
-	expect "$R1" "$R1"
+	expect_summary "$R1" "$R1"
 	local e="e2e-decrypt: error: line"
 	assert_equal "${stderr_lines[0]}" "$e 2: not a record: not JSON: '[' or '{' expected near 'hello' at line 1, column 5"
 	assert_equal "${stderr_lines[1]}" "$e 3: not a record: not a JSON object"
@@ -304,8 +297,8 @@ EOF
 	{ record 01D alice dup.jwe; record 01A alice s.jwe 1764380001; } > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_equal "$status" 65
-	expect "$R1"
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01D from alice: $CANNOT"
+	expect_summary "$R1"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: message 01D from alice: $CANNOT_WHY"
 	[[ "${stderr_lines[1]}" == "e2e-decrypt: hint: "*"duplicate object key"* ]] || fail "${stderr_lines[1]}"
 }
 
@@ -316,9 +309,9 @@ EOF
 	record 01A alice s.jwe 1764380001 >> records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_equal "$status" 65
-	expect "$R1"
+	expect_summary "$R1"
 	no_esc "$stderr"
-	assert_equal "${stderr_lines[0]}" 'e2e-decrypt: error: message \x1b]0;pwned\x07\x1b[2J from \xc2\x9b31m\xe2\x80\xaeeve: '"$CANNOT"
+	assert_equal "${stderr_lines[0]}" 'e2e-decrypt: error: message \x1b]0;pwned\x07\x1b[2J from \xc2\x9b31m\xe2\x80\xaeeve: '"$CANNOT_WHY"
 	assert_equal "${stderr_lines[2]}" 'e2e-decrypt: error: line 2: message \x1b[31m: not a record: "from" is missing, empty or not a string'
 }
 
@@ -335,7 +328,7 @@ EOF
 	cat a l d > records
 	run --separate-stderr e2e-decrypt -i bob --max-size "$cap" records
 	assert_equal "$status" 65
-	expect "$R1" "$R4"
+	expect_summary "$R1" "$R4"
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: line 2: longer than the limit of $cap bytes (--max-size): skipped"
 	assert_equal "${#stderr_lines[@]}" 1
 	# One byte less: the longest good line is refused too.
@@ -347,7 +340,7 @@ EOF
 	cat l a.crlf > records2
 	run --separate-stderr e2e-decrypt -i bob --max-size "$la" --stream records2
 	assert_equal "$status" 65
-	expect "$R1"
+	expect_summary "$R1"
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: line 1: longer than the limit of $la bytes (--max-size): skipped"
 }
 
@@ -358,7 +351,7 @@ EOF
 	run --separate-stderr bash -c '{ cat a; head -c 300M /dev/zero; echo; cat a; } |
 	    /usr/bin/time -f "rss %M" e2e-decrypt -i bob --max-size 64K'
 	assert_equal "$status" 65
-	expect "$R1" "$R1"
+	expect_summary "$R1" "$R1"
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: line 2: longer than the limit of 65536 bytes (--max-size): skipped"
 	local rss=${stderr_lines[-1]#rss }
 	[ "$rss" -lt 150000 ] || fail "max RSS $rss KiB"
@@ -384,7 +377,7 @@ EOF
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_success
 	assert_equal "$stderr" ""
-	expect "$R1" "$R2"
+	expect_summary "$R1" "$R2"
 }
 
 @test "stream: the first line decides; an envelope (even with record members) stays one envelope" {
@@ -400,7 +393,7 @@ EOF
 	run --separate-stderr e2e-decrypt -i bob idm.jwe
 	assert_equal "$status" 65
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: $CANNOT"
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: $CANNOT_WHY"
 	assert_equal "${stderr_lines[1]}" 'e2e-decrypt: hint: unexpected member "id"'
 	# --stream makes it a record line (no "from").
 	run --separate-stderr e2e-decrypt -i bob --stream idm.jwe
@@ -416,7 +409,7 @@ EOF
 	"$PYTHON" -c 'import json; print(json.dumps({"id":"01B","from":"alice","sent_at":1764380002,"later":[1],"message":json.loads(open("u.jwe").read())}))' > records
 	run --separate-stderr e2e-decrypt -i bob records
 	assert_success
-	expect "$R2"
+	expect_summary "$R2"
 }
 
 @test "stream: each line is decrypted and printed as soon as it arrives, before the input ends" {
@@ -458,7 +451,7 @@ EOF
 	assert_equal "$st" 0
 	assert_equal "$(cat err)" ""
 	output=$(cat out)
-	expect "$R1" "$R2"
+	expect_summary "$R1" "$R2"
 }
 
 @test "stream: a closed stdout or a full disk: 74 at once, nothing more decrypted" {

@@ -21,21 +21,13 @@ load client_helpers
 load keys_helpers
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR/k
-	mkdir -p "$d"
-	for k in mallory neweve; do
-		e2e-keygen -o "$d/$k" 2>/dev/null || return 1
-	done
+	file_keys mallory neweve
 }
 
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD
 	KD=$BATS_FILE_TMPDIR/k
-	KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA
-	KID_BOB=sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY
-	KID_CAROL=4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc
 	mkdir -p "$T/w"
 }
 
@@ -96,7 +88,7 @@ error_is() {
 	# bob's public key with a proof mallory made with her own key.
 	put_proven "$tm" "$T/bob.pub" "$(key_proof "$KD/mallory" "$mid" mallory)"
 	[ "$status_code" = 400 ] || fail "$status_code $body"
-	error_is "keys[0].proof is made by key $(pubkid "$KD/mallory"), not by key $KID_BOB"
+	error_is "keys[0].proof is made by key $(thumbprint "$KD/mallory"), not by key $KID_BOB"
 	# ... and one whose header names bob's key, signed with hers.
 	put_proven "$tm" "$T/bob.pub" "$(key_proof "$KD/mallory" "$mid" mallory \
 	    "$URL" "$now" "$KID_BOB")"
@@ -138,7 +130,7 @@ error_is() {
 	put_proven "$tm" "$KD/mallory.pub" "$(key_proof "$KD/mallory" "$mid" \
 	    mallory "$URL" $((now - 60)))"
 	[ "$status_code" = 200 ] || fail "$status_code $body"
-	[ "$(sq "SELECT kid FROM keys")" = "$(pubkid "$KD/mallory.pub")" ]
+	[ "$(sq "SELECT kid FROM keys")" = "$(thumbprint "$KD/mallory.pub")" ]
 	# What the issue tried: e2e-keys publish bob.pub proves nothing.
 	in_w
 	run --separate-stderr run_as mallory e2e-keys publish "$T/bob.pub"
@@ -327,10 +319,10 @@ EOF
 	client_error e2e-keys 65 "THE KEY OF bob HAS CHANGED"
 	run -0 run_as carol e2e-keys import mallory "$KD/mallory.pub"
 	run --separate-stderr run_as carol e2e-keys accept bob
-	client_error e2e-keys 65 "key $(pubkid "$KD/mallory.pub") is pinned for mallory already: refusing to pin it for bob"
+	client_error e2e-keys 65 "key $(thumbprint "$KD/mallory.pub") is pinned for mallory already: refusing to pin it for bob"
 	run -0 run_as carol e2e-keys list
 	[ "$(printf '%s\n' "$output" | pyl '[(x["name"], x["keys"], x["changed"]) for x in L]')" = \
-	    "[[\"bob\", [\"$KID_BOB\"], true], [\"mallory\", [\"$(pubkid "$KD/mallory.pub")\"], false]]" ]
+	    "[[\"bob\", [\"$KID_BOB\"], true], [\"mallory\", [\"$(thumbprint "$KD/mallory.pub")\"], false]]" ]
 }
 
 @test "I1 keyring: my own key under my own name is no contact: I fetch my own name and write a note to myself by name; under another name, or with my name unknown, still refused" {
@@ -555,7 +547,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	run --separate-stderr run_as carol e2e-keys fetch eve
 	client_error e2e-keys 65 "THE KEY OF eve HAS CHANGED"
 	stderr_has "pinned for eve: $KID_ALICE"
-	stderr_has "now offered for eve: $(pubkid "$KD/neweve.pub")"
+	stderr_has "now offered for eve: $(thumbprint "$KD/neweve.pub")"
 	# The new eve's messages carry her account's id, not the old one's.
 	echo "from the new eve" | run_as eve e2e-encrypt -r "$T/carol.pub" > new.jwe
 	run -0 run_as eve e2e-send --to carol new.jwe

@@ -1,27 +1,23 @@
-# Shared by interop.bats, seed.bats and attacks.bats: the Python helpers
-# of tests/interop and checks of how e2e-decrypt refuses a message.
+# Shared by interop.bats, seed.bats, attacks.bats and compat.bats: the
+# Python helpers of tests/interop and checks of how e2e-decrypt refuses
+# a message.
 # shellcheck disable=SC2034,SC2154  # constants for the .bats files; bats sets status, output, stderr
 
-INTEROP="$BATS_TEST_DIRNAME/../interop"
-# No __pycache__ in the source tree.
-export PYTHONDONTWRITEBYTECODE=1
-
-CANNOT="e2e-decrypt: error: cannot decrypt: the message is malformed, was altered, or is not for this key"
 SEED_WARNING="e2e-decrypt: warning: seed format: neither the IV nor the sender is authenticated"
 UNSIGNED_WARNING="e2e-decrypt: warning: the message is not signed: its sender is not authenticated"
 UNCOMMITTED_WARNING="e2e-decrypt: warning: A256GCM with several recipients and no key commitment: other recipients may have read a different message"
-
-# Key ids (RFC 7638 thumbprints) of the committed keys; interop.bats
-# checks them against jwcrypto's and against e2e-encrypt's output.
-KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA
-KID_BOB=sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY
-KID_CAROL=4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc
 
 BAD_SIG_ALICE="e2e-decrypt: error: the signature is not valid: the message was not signed by key $KID_ALICE"
 
 # Writes the named crafted envelopes (tests/interop/attacks.py) to $T.
 craft() {
 	"$PYTHON" "$INTEROP/attacks.py" "$@"
+}
+
+# ref ARGS...: the original client's Encryptor and Decryptor
+# (tests/interop/seed_reference.py).
+ref() {
+	"$PYTHON" "$INTEROP/seed_reference.py" "$@"
 }
 
 # After `run --separate-stderr`: refused with exit 65, no plaintext, and
@@ -58,9 +54,4 @@ assert_signature_refused() {
 # run under a virtual memory limit).
 asan_build() {
 	ldd "$E2E_BIN/e2e-decrypt" 2>/dev/null | grep -q libasan
-}
-
-# Milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
 }

@@ -7,70 +7,9 @@ bats_require_minimum_version 1.5.0
 load helpers
 setup() { common_setup; fixed_keys; }
 
-# A refused run: the exit status, the words of the first stderr line, and
-# nothing on stdout.
-refused() {
-	assert_equal "$status" "$1"
-	assert_equal "$output" ""
-	[[ "${stderr_lines[0]}" == *"$2"* ]] ||
-	    fail "first stderr line: '${stderr_lines[0]}', expected '$2'"
-}
-
-# A usage error: 64, the reason, then the hint to run --help.
-usage_refused() {
-	refused 64 "e2e-keygen: error: $1"
-	assert_equal "${stderr_lines[1]}" "e2e-keygen: hint: see e2e-keygen --help"
-}
-
-# Asserts that folder $1 holds no temporary file ("." prefix, "~" suffix).
-no_temp_files() {
-	local left
-	left=$(find "${1:-.}" -maxdepth 1 -name '*~' | head -5)
-	[ -z "$left" ] || fail "temporary files left: $left"
-}
-
-# RFC 7638 thumbprint computed by jwcrypto, independently of the tools.
-thumbprint() {
-	"$PYTHON" -c 'import sys
-from jwcrypto import jwk
-print(jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).thumbprint())' "$1"
-}
-
 # Bits, exponent and PEM label of an unencrypted private key file.
 key_bits() {
 	openssl pkey -in "$1" -noout -text | sed -n '1s/.*(\([0-9]*\) bit.*/\1/p'
-}
-
-# on_tty ANSWER... -- CMD...: runs CMD with a new terminal as its
-# controlling terminal, stdin, stdout and stderr; answers each passphrase
-# prompt in turn; prints what the terminal showed; exits as CMD did.
-on_tty() {
-	"$PYTHON" -c '
-import os, pty, select, sys, time
-i = sys.argv.index("--")
-answers, cmd = sys.argv[1:i], sys.argv[i + 1:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(cmd[0], cmd)
-seen, given, deadline = b"", 0, time.time() + 30
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.5)
-    if r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        seen += data
-    prompts = seen.count(b"Passphrase for ") + seen.count(b"Same passphrase again: ")
-    if prompts > given and given < len(answers) and seen.rstrip().endswith(b":"):
-        os.write(fd, answers[given].encode() + b"\n")
-        given += 1
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode("utf-8", "replace").replace("\r\n", "\n"))
-sys.exit(os.waitstatus_to_exitcode(st))
-' "$@"
 }
 
 @test "keygen: default is RSA-2048, e=65537, PKCS#8, to stdout" {
@@ -160,11 +99,11 @@ sys.exit(os.waitstatus_to_exitcode(st))
 	local b
 	for b in 1024 2047 abc 0 -2048 4097 16384 " 2048" 2048x ""; do
 		run --separate-stderr e2e-keygen --bits "$b" -o k
-		usage_refused "--bits must be 2048, 3072 or 4096"
+		usage_refused e2e-keygen "--bits must be 2048, 3072 or 4096"
 		[ ! -e k ] && [ ! -e k.pub ]
 	done
 	run --separate-stderr e2e-keygen -b 2048 -b 3072 -o k
-	usage_refused "--bits given more than once"
+	usage_refused e2e-keygen "--bits given more than once"
 	no_temp_files .
 }
 
@@ -450,11 +389,11 @@ sys.exit(os.waitstatus_to_exitcode(st))
 @test "keygen: --passphrase-file without -p or -y refused (64)" {
 	echo pw > pf; chmod 600 pf	# a passphrase file is secret
 	run --separate-stderr e2e-keygen --passphrase-file pf -o k
-	usage_refused "--passphrase-file is only used with -p or -y"
+	usage_refused e2e-keygen "--passphrase-file is only used with -p or -y"
 	[ ! -e k ]
 	run --separate-stderr e2e-keygen -p --passphrase-file pf \
 	    --passphrase-file pf -o k
-	usage_refused "--passphrase-file given more than once"
+	usage_refused e2e-keygen "--passphrase-file given more than once"
 }
 
 @test "keygen: -y of a protected key: right passphrase works, wrong is 77" {
@@ -590,67 +529,48 @@ sys.exit(os.waitstatus_to_exitcode(st))
 
 @test "keygen: usage errors (64): unknown option, missing value, extra arguments, conflicts" {
 	run --separate-stderr e2e-keygen -x
-	usage_refused "unknown option -x"
+	usage_refused e2e-keygen "unknown option -x"
 	run --separate-stderr e2e-keygen --bogus
-	usage_refused "unknown option --bogus"
+	usage_refused e2e-keygen "unknown option --bogus"
 	run --separate-stderr e2e-keygen --bogus=1
-	usage_refused "unknown option --bogus"
+	usage_refused e2e-keygen "unknown option --bogus"
 	run --separate-stderr e2e-keygen -o
-	usage_refused "option -o needs a value"
+	usage_refused e2e-keygen "option -o needs a value"
 	run --separate-stderr e2e-keygen --output
-	usage_refused "option --output needs a value"
+	usage_refused e2e-keygen "option --output needs a value"
 	run --separate-stderr e2e-keygen -b
-	usage_refused "option -b needs a value"
+	usage_refused e2e-keygen "option -b needs a value"
 	run --separate-stderr e2e-keygen -p --passphrase-file
-	usage_refused "option --passphrase-file needs a value"
+	usage_refused e2e-keygen "option --passphrase-file needs a value"
 	run --separate-stderr e2e-keygen k
-	usage_refused "unexpected argument k; to name the key file, use -o FILE"
+	usage_refused e2e-keygen "unexpected argument k; to name the key file, use -o FILE"
 	run --separate-stderr e2e-keygen -o k extra
-	usage_refused "unexpected argument extra"
+	usage_refused e2e-keygen "unexpected argument extra"
 	run --separate-stderr e2e-keygen -o a -o b
-	usage_refused "-o given more than once"
+	usage_refused e2e-keygen "-o given more than once"
 	run --separate-stderr e2e-keygen -y -o k alice
-	usage_refused "-y cannot be used with -o, -p, --bits or --force"
+	usage_refused e2e-keygen "-y cannot be used with -o, -p, --bits or --force"
 	run --separate-stderr e2e-keygen -y -p alice
-	usage_refused "-y cannot be used with"
+	usage_refused e2e-keygen "-y cannot be used with"
 	run --separate-stderr e2e-keygen -y --bits 2048 alice
-	usage_refused "-y cannot be used with"
+	usage_refused e2e-keygen "-y cannot be used with"
 	run --separate-stderr e2e-keygen -y -f alice
-	usage_refused "-y cannot be used with"
+	usage_refused e2e-keygen "-y cannot be used with"
 	run --separate-stderr e2e-keygen -y alice bob
-	usage_refused "-y takes at most one FILE"
+	usage_refused e2e-keygen "-y takes at most one FILE"
 	# Nothing was created by any of these.
 	[ ! -e k ] && [ ! -e a ] && [ ! -e b ]
 	no_temp_files .
 }
 
 @test "keygen: --help on stdout lists options and exit codes; --version" {
-	run --separate-stderr e2e-keygen --help
-	assert_success
-	assert_equal "$stderr" ""
-	assert_line --index 0 --partial "usage: e2e-keygen"
+	help_and_version e2e-keygen 0 64 65 66 70 73 74 75 77
 	assert_output --partial "-o, --output FILE"
 	assert_output --partial "-b, --bits BITS"
 	assert_output --partial "-p, --protect"
 	assert_output --partial "--passphrase-file FILE"
 	assert_output --partial "-f, --force"
 	assert_output --partial "-y, --public"
-	assert_output --partial "Exit status:"
-	local code
-	for code in 0 64 65 66 70 73 74 75 77; do
-		assert_line --regexp "^  $code +[A-Za-z]"
-	done
-	run --separate-stderr e2e-keygen -h
-	assert_success
-	assert_line --index 0 --partial "usage: e2e-keygen"
-
-	run --separate-stderr e2e-keygen --version
-	assert_success
-	assert_output --regexp '^e2e-keygen [0-9]+\.[0-9]+\.[0-9]+$'
-	assert_equal "$stderr" ""
-	run --separate-stderr e2e-keygen -V
-	assert_success
-	assert_output --regexp '^e2e-keygen [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 @test "keygen: C3 a private key readable by others is used with a chmod 600 hint" {

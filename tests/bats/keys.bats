@@ -29,27 +29,14 @@ load keys_helpers
 setup_file() {
 	# Keys made once for the file: alice's second device, bob's new
 	# key, mallory's key.
-	local d=$BATS_FILE_TMPDIR/k
-	mkdir -p "$d"
-	for k in alice2 newbob mallory; do
-		e2e-keygen -o "$d/$k" 2>/dev/null || return 1
-	done
+	file_keys alice2 newbob mallory
 }
 
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD
-	N=$BATS_TEST_NUMBER
-	A=alice$N
-	B=bob$N
-	C=carol$N
-	M=mallory$N
+	test_names
 	KD=$BATS_FILE_TMPDIR/k
-	# The committed keys' ids (also in interop_helpers.bash).
-	KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA
-	KID_BOB=sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY
-	KID_CAROL=4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc
 	start_own_server || return 1
 	mkdir -p "$T/w"
 	cd "$T/w" || return 1
@@ -119,20 +106,6 @@ print(" ".join(s[i:i + 5] for i in range(0, 60, 5)))
 EOF
 }
 
-# The protected header of the envelope FILE, decoded.
-protected_of() {
-	"$PYTHON" -c 'import base64, json, sys
-p = json.load(open(sys.argv[1]))["protected"]
-print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
-}
-
-# The recipients' kids of the envelope FILE, sorted, space-separated.
-recipients_of() {
-	"$PYTHON" -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
-}
-
 # ---- the server's key directory ----
 
 @test "directory: PUT /keys computes the kid, checks a given one (400 on mismatch); GET /keys/NAME gives {name, id, keys:[{kid,pem,created_at,proof}]}" {
@@ -189,7 +162,7 @@ print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 	printf '%s' "$body" | pyj '[k["pem"] for k in d["keys"]]' > pems
 	grep -q 'BEGIN PUBLIC KEY' pems
 	not grep -q 'BEGIN RSA PUBLIC KEY' pems
-	[ "$(body_kids)" = "$(sorted_kids "$KID_ALICE" "$(pubkid "$T/pkcs1.pub")")" ]
+	[ "$(body_kids)" = "$(sorted_kids "$KID_ALICE" "$(thumbprint "$T/pkcs1.pub")")" ]
 	# Unknown and invalid names: 404.
 	get_keys "$tb" "nobody$N"
 	[ "$status_code" = 404 ] || fail "$status_code $body"
@@ -374,10 +347,10 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	stderr_has "hint: publish needs your private key"
 	# Another private key, and a protected one.
 	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
-	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(pubkid "$KD/alice2.pub")\",\"published\":true}" ]
+	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$KD/alice2.pub")\",\"published\":true}" ]
 	(umask 077 && echo "correct horse" > pp)
 	run -0 run_as "$A" e2e-keys publish --passphrase-file pp "$T/protected"
-	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(pubkid "$T/protected.pub")\",\"published\":true}" ]
+	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$T/protected.pub")\",\"published\":true}" ]
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 3 ]
 	# No KEYFILE and no identity: 64 with a hint naming the setting.
 	user "$B"
@@ -575,7 +548,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	run -0 run_as "$A" e2e-keys verify --yes "$B"
 	local knew
-	knew=$(pubkid "$KD/newbob.pub")
+	knew=$(thumbprint "$KD/newbob.pub")
 	# Messages to alice from bob's old and new keys, made beforehand.
 	echo "old key" | e2e-encrypt -r "$T/alice.pub" -s "$T/bob" > old.jwe
 	echo "new key" | e2e-encrypt -r "$T/alice.pub" -s "$KD/newbob" > new.jwe
@@ -639,7 +612,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	run -0 run_as "$A" e2e-keys verify --yes "$B"
 	local knew
-	knew=$(pubkid "$KD/newbob.pub")
+	knew=$(thumbprint "$KD/newbob.pub")
 	db_replace_key "$B" "$KD/newbob.pub"
 	run -65 run_as "$A" e2e-keys fetch "$B"
 	# Nothing to accept for a name whose key did not change.
@@ -694,7 +667,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	# alice adds a second key (a new device).
 	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	local k2
-	k2=$(pubkid "$KD/alice2.pub")
+	k2=$(thumbprint "$KD/alice2.pub")
 	run --separate-stderr run_as "$C" e2e-keys fetch "$A"
 	client_error e2e-keys 65 "THE KEY OF $A HAS CHANGED"
 	stderr_has "now offered for $A: $k2"
@@ -728,7 +701,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	[ -z "$output" ]
 	# A weak key, with its own id.
 	local kw
-	kw=$(pubkid "$T/weak1024.pub")
+	kw=$(thumbprint "$T/weak1024.pub")
 	sq "UPDATE keys SET kid = '$kw', pem = CAST(readfile('$T/weak1024.pub') AS TEXT)
 	    WHERE user_id = '$(uid "$B")'"
 	run --separate-stderr run_as "$A" e2e-keys fetch "$B"
@@ -819,7 +792,7 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 	user "$B" "$T/bob"
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	# The session now names a server that is not there.
-	session_set "$A" server "\"http://127.0.0.1:$(free_loopback_port)\""
+	session_set "$A" server "\"http://127.0.0.1:$(free_port)\""
 	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o m.jwe <<< "server down"
 	[ "$status" -eq 0 ] || fail "$status $stderr"
 	[ "$(recipients_of m.jwe)" = "$KID_BOB" ]
@@ -837,7 +810,7 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	user "$C" "$T/carol"
 	local k2
-	k2=$(pubkid "$KD/alice2.pub")
+	k2=$(thumbprint "$KD/alice2.pub")
 	run -0 run_as "$C" e2e-keys fetch "$A"
 	[ "$(field 0 '" ".join(sorted(o["keys"]))')" = "$(sorted_kids "$KID_ALICE" "$k2")" ]
 	# To both of alice's keys; each reads it.
@@ -860,7 +833,7 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 	run --separate-stderr run_as "$C" e2e-decrypt --verify "$A" s3.jwe
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
-	stderr_has "^e2e-decrypt: error: the message is signed by key $(pubkid "$KD/mallory.pub"), which is not among the keys pinned for $A"
+	stderr_has "^e2e-decrypt: error: the message is signed by key $(thumbprint "$KD/mallory.pub"), which is not among the keys pinned for $A"
 	# Stream mode, without and with --verify NAME.
 	{ record 01A "$A" s1.jwe; record 01B "$A" s2.jwe; record 01C "$A" s3.jwe; } > records
 	run --separate-stderr run_as "$C" e2e-decrypt records
@@ -893,10 +866,10 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 	# export: a PEM that openssl reads, with the same key id.
 	run_as "$A" e2e-keys export "$B" > b.pem
 	openssl pkey -pubin -in b.pem -noout
-	[ "$(pubkid b.pem)" = "$KID_BOB" ]
+	[ "$(thumbprint b.pem)" = "$KID_BOB" ]
 	run_as "$A" e2e-keys export "$C" > c.pem
 	grep -q 'BEGIN PUBLIC KEY' c.pem
-	[ "$(pubkid c.pem)" = "$(pubkid "$T/pkcs1.pub")" ]
+	[ "$(thumbprint c.pem)" = "$(thumbprint "$T/pkcs1.pub")" ]
 	# The imported name works offline for e2e-encrypt.
 	run -0 run_as "$A" e2e-encrypt -r "$B" -o m.jwe <<< "imported"
 	run --separate-stderr e2e-decrypt -i "$T/bob" m.jwe
@@ -948,7 +921,7 @@ EOF
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$output" = "{\"name\":\"$B\",\"kid\":\"$KID_BOB\",\"imported\":true}" ]
 	run_as "$A" e2e-keys export "$B" > b.pem
-	[ "$(pubkid b.pem)" = "$KID_BOB" ]
+	[ "$(thumbprint b.pem)" = "$KID_BOB" ]
 	# zbarimg's "QR-Code:" prefix, and an empty name, are fine.
 	printf 'QR-Code:%s\n' "$(qrtext "" "$T/carol.pub" "$KID_CAROL")" > c.txt
 	run -0 run_as "$A" e2e-keys import "$C" c.txt
@@ -970,7 +943,7 @@ open(sys.argv[2], "w").write(t[:i] + ("A" if t[i] != "A" else "B") + t[i + 1:])'
 	run --separate-stderr run_as "$A" e2e-keys import "$M" t2.txt
 	client_error e2e-keys 65 "t2.txt"
 	# A weak key in a well-formed text.
-	qrtext "$M" "$T/weak1024.pub" "$(pubkid "$T/weak1024.pub")" > t3.txt
+	qrtext "$M" "$T/weak1024.pub" "$(thumbprint "$T/weak1024.pub")" > t3.txt
 	run --separate-stderr run_as "$A" e2e-keys import "$M" t3.txt
 	client_error e2e-keys 65 "t3.txt"
 	# Another version: not a QR text of this version, nor a PEM file.
@@ -1077,7 +1050,7 @@ assert "\u2588" in t' qr.txt
 	user "$M" "$KD/mallory"
 	run -0 run_as "$B" e2e-keys fetch "$A"
 	local km id
-	km=$(pubkid "$KD/mallory.pub")
+	km=$(thumbprint "$KD/mallory.pub")
 	echo "trust me, I am alice" | run_as "$M" e2e-encrypt -r "$B" > m.jwe
 	id=$(send_as "$M" "$B" m.jwe)
 	db_set_sender "$id" "$A"
@@ -1356,7 +1329,7 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	# number does not change, and she is told about the stranger key.
 	run -0 run_as "$A" e2e-keys publish "$KD/mallory"
 	local km
-	km=$(pubkid "$KD/mallory.pub")
+	km=$(thumbprint "$KD/mallory.pub")
 	run --separate-stderr run_as "$A" e2e-keys show "$B"
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$(field 0 '[o["my_keys"], o["safety_number"]]')" = \
@@ -1377,14 +1350,14 @@ assert re.fullmatch(r"[A-Za-z0-9_-]{43}", h["cek_commit"]), h' "$(protected_of g
 	# Injected once: mallory's key listed for alice, then gone.
 	run -0 run_as "$A" e2e-keys publish "$KD/mallory"
 	run -65 run_as "$C" e2e-keys fetch "$A"
-	sq "DELETE FROM keys WHERE kid = '$(pubkid "$KD/mallory.pub")'"
+	sq "DELETE FROM keys WHERE kid = '$(thumbprint "$KD/mallory.pub")'"
 	# Meanwhile alice really adds a device.
 	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
 	run -65 run_as "$C" e2e-keys fetch "$A"
 	run --separate-stderr run_as "$C" e2e-keys accept "$A"
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ "$(field 0 '" ".join(sorted(o["keys"]))')" = \
-	    "$(sorted_kids "$KID_ALICE" "$(pubkid "$KD/alice2.pub")")" ]
+	    "$(sorted_kids "$KID_ALICE" "$(thumbprint "$KD/alice2.pub")")" ]
 }
 
 @test "a contact imported by hand who published nothing (or withdrew every key) stays usable while signed in" {

@@ -1,33 +1,20 @@
-# Shared by keys.bats (issue 5): users whose client home names their
-# key ("identity = PATH"), key ids, the server's database changed behind
-# its back (a key or a sender replaced), record lines, and envelopes
-# crafted with tests/interop/josecraft.py. Load after helpers.bash,
+# Shared by keys.bats, claims.bats and identity.bats (issues 5 and 8):
+# keys made for a file, users whose client home names their key
+# ("identity = PATH"), user ids, proofs of possession, the server's
+# database changed behind its back (a key or a sender replaced), what an
+# envelope shows without a key, and envelopes crafted with
+# tests/interop/josecraft.py. Load after helpers.bash,
 # server_helpers.bash and client_helpers.bash.
 # shellcheck disable=SC2154  # bats sets status, output, stderr
 
-INTEROP="$BATS_TEST_DIRNAME/../interop"
-export PYTHONDONTWRITEBYTECODE=1
-
-# pubkid FILE: the RFC 7638 key id of a public (or private) key file,
-# computed by python3-cryptography, not by the project's code.
-pubkid() {
-	"$PYTHON" - "$1" <<'EOF'
-import sys
-from cryptography.hazmat.primitives import serialization
-import base64, hashlib
-data = open(sys.argv[1], "rb").read()
-try:
-    pub = serialization.load_pem_public_key(data)
-except ValueError:
-    pub = serialization.load_pem_private_key(data, None).public_key()
-n = pub.public_numbers()
-def b(i):
-    return base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8,
-        "big")).rstrip(b"=").decode()
-canon = '{"e":"%s","kty":"RSA","n":"%s"}' % (b(n.e), b(n.n))
-print(base64.urlsafe_b64encode(hashlib.sha256(canon.encode()).digest())
-      .rstrip(b"=").decode())
-EOF
+# file_keys NAME...: in setup_file, a key pair for each NAME, made once
+# for the whole file in $BATS_FILE_TMPDIR/k (KD in the tests).
+file_keys() {
+	local d=$BATS_FILE_TMPDIR/k k
+	mkdir -p "$d"
+	for k in "$@"; do
+		e2e-keygen -o "$d/$k" 2>/dev/null || return 1
+	done
 }
 
 # home_config NAME [KEYFILE]: NAME's client home (0700) with a config
@@ -48,24 +35,8 @@ home_config() {
 # user NAME [KEYFILE]: signs NAME up (and in) on $URL; with KEYFILE, the
 # config names it as the identity and signup publishes it (--key).
 user() {
-	local f
 	home_config "$1" "${2:-}"
-	f=$(pwfile "$1")
-	if [ -n "${2:-}" ]; then
-		run_as "$1" e2e-account --server "$URL" signup "$1" \
-		    --password-file "$f" --key "$2" > "$T/signup-$1.json"
-	else
-		run_as "$1" e2e-account --server "$URL" signup "$1" \
-		    --password-file "$f" > "$T/signup-$1.json"
-	fi || {
-		echo "signup of $1 failed" >&2
-		return 1
-	}
-}
-
-# sq SQL: runs SQL on the server's database while the server runs.
-sq() {
-	sqlite3 -cmd ".timeout 5000" "$SERVER_DB" "$1"
+	account "$1" ${2:+--key "$2"}
 }
 
 # uid NAME: NAME's user id, from the database.
@@ -79,7 +50,7 @@ uid() {
 # made here with python3-cryptography, not by the project's code.
 key_proof() {
 	"$PYTHON" - "$1" "$2" "$3" "${4:-$URL}" "${5:-$(date +%s)}" \
-	    "${6:-$(pubkid "$1")}" <<'EOF'
+	    "${6:-$(thumbprint "$1")}" <<'EOF'
 import base64, json, sys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -103,7 +74,7 @@ EOF
 # the key it swaps in, so it can prove it for anyone.
 db_replace_key() {
 	local kid proof
-	kid=$(pubkid "$2")
+	kid=$(thumbprint "$2")
 	proof=$(key_proof "${2%.pub}" "$(uid "$1")" "$1")
 	sq "UPDATE keys SET kid = '$kid',
 	    pem = CAST(readfile('$2') AS TEXT), proof = '$proof'
@@ -121,15 +92,7 @@ db_set_sender() {
 	    WHERE id = '$1'"
 	[ "$(sq "SELECT sender FROM messages WHERE id = '$1'")" = "$2" ]
 }
-
-# send_as FROM TO FILE: FROM sends the envelope FILE to TO with e2e-send;
-# prints the message id.
-send_as() {
-	run_as "$1" e2e-send --to "$2" "$3" | pyj 'd["id"]'
-}
-
-
-# craft PYTHON_EXPR > FILE: an envelope built with josecraft (jc) from
+# craft_env PYTHON_EXPR > FILE: an envelope built with josecraft (jc) from
 # the committed keys of tests/vectors/keys; time, os and b64u are there.
 craft_env() {
 	PYTHONPATH="$INTEROP" "$PYTHON" -c '
@@ -141,10 +104,17 @@ def signed_for(to, jws):
 sys.stdout.write(eval(sys.argv[1]))' "$1"
 }
 
-# field N EXPR: EXPR evaluated on the JSON of output line N (o).
-field() {
-	printf '%s\n' "${lines[$1]}" | "$PYTHON" -c 'import json, sys
-o = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(json.dumps(r) if not isinstance(r, str) else r)' "$2"
+# protected_of FILE: the protected header of the envelope FILE, decoded.
+protected_of() {
+	"$PYTHON" -c 'import base64, json, sys
+p = json.load(open(sys.argv[1]))["protected"]
+print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
+}
+
+# recipients_of FILE: the recipients' kids of the envelope FILE, sorted,
+# space-separated.
+recipients_of() {
+	"$PYTHON" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 }

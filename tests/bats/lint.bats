@@ -14,7 +14,7 @@ setup() {
 	command -v clang-format >/dev/null || skip "no clang-format"
 	mkdir src
 	(cd "$ROOT" && tar cf - .clang-format scripts lib cmd tests/unit \
-	    tests/fuzz bench) | tar xf - -C src
+	    tests/fuzz tests/bats bench) | tar xf - -C src
 }
 
 # put FILE LINE TEXT: inserts TEXT as line LINE of src/FILE.
@@ -99,4 +99,16 @@ $3" "src/$1"
 	assert_output --partial 'lib/format/aead.c:20:static int g(const char *tag'
 	[[ "$stderr" == *"lint: banned call above"* ]]
 	[[ "$stderr" == *"lint: a tag or MAC compared without CRYPTO_memcmp"* ]]
+}
+
+@test "lint: a bats helper defined in two files is reported with both places; setup and teardown are not helpers" {
+	local at
+	at=$(grep -n '^refused() {' src/tests/bats/helpers.bash | cut -d: -f1)
+	[ -n "$at" ]
+	put tests/bats/keys.bats 2 'refused() { :; }'
+	put tests/bats/keygen.bats 2 'teardown() { :; }'
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output "refused() defined at tests/bats/keys.bats:2 tests/bats/helpers.bash:$at"
+	[[ "$stderr" == *"lint: bats helpers defined more than once"* ]]
 }

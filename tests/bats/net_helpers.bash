@@ -1,40 +1,13 @@
-# Network fixtures for the client tools (issue 4): a throwaway CA and
-# certificates, nginx as a TLS front for e2e-server, microsocks as a
-# SOCKS5 proxy, and public-key pins. Load after helpers.bash and
-# server_helpers.bash.
+# Network fixtures (issue 4, issue 9): a throwaway CA and certificates,
+# nginx in front of e2e-server (TLS for the client tools, or a trusted
+# proxy for the server), microsocks as a SOCKS5 proxy, and public-key
+# pins. Load after helpers.bash and server_helpers.bash.
 #
 # Everything runs as the test user with every path in a temporary
 # folder; nothing is daemonized, so teardown can stop it by its pid.
 
 NGINX=${NGINX:-/usr/sbin/nginx}
 MICROSOCKS=${MICROSOCKS:-/usr/bin/microsocks}
-
-# free_port: prints a loopback TCP port that was free a moment ago (the
-# callers retry when another process takes it in between).
-free_port() {
-	"$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-# port_open PORT: true when something accepts on 127.0.0.1:PORT.
-port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# wait_port PORT PID: polls every 50 ms, up to 5 s, until PORT accepts;
-# fails early when PID has exited.
-wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		port_open "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 # make_ca_and_cert DIR: in DIR (created), EC P-256 keys and
 #   ca.pem, ca.key          a throwaway CA
@@ -109,42 +82,39 @@ net_skip_if_missing() {
 	[ -z "${NET_SKIP:-}" ] || skip "$NET_SKIP"
 }
 
-# start_tls_proxy CERTDIR [BACKEND_URL]: nginx, in the foreground of a
-# background job, terminating TLS on a free 127.0.0.1 port with
-# CERTDIR/server.pem and passing everything to BACKEND_URL (default $URL
-# from start_server). A second port serves CERTDIR/wrongname.pem.
-# Sets NGINX_PID, NGINX_DIR, TLS_PORT, TLS_URL (https://127.0.0.1:PORT),
-# TLS_URL_LOCALHOST (https://localhost:PORT), WRONGNAME_URL. Under
-# /moved/, the TLS port answers every request with a 307 to the same
-# path on BACKEND_URL.
-# The working folder is $NGINX_DIR (default $T/nginx).
-start_tls_proxy() {
-	local certs=$1 backend=${2:-$URL} try
+# start_nginx PORTVARS CONF [ARGS...]: nginx, in the foreground of a
+# background job, working in $NGINX_DIR (default $T/nginx), with the
+# configuration the function CONF prints (given ARGS) once each variable
+# named in PORTVARS (space-separated) holds a free 127.0.0.1 port. Waits
+# until every port accepts; a port taken in between makes it try others.
+# Sets NGINX_PID. Skips the test when nginx is not installed.
+start_nginx() {
+	local vars=$1 conf=$2 try v p ok
+	shift 2
 	[ -x "$NGINX" ] || skip "nginx is not installed (apt-get install nginx-light)"
-	[ -n "$backend" ] || {
-		echo "start_tls_proxy: no backend (start_server first)" >&2
-		return 1
-	}
 	NGINX_DIR=${NGINX_DIR:-$T/nginx}
 	mkdir -p "$NGINX_DIR/tmp" || return 1
 	for try in 1 2 3 4 5; do
-		TLS_PORT=$(free_port) && WRONGNAME_PORT=$(free_port) ||
-		    return 1
-		[ "$TLS_PORT" != "$WRONGNAME_PORT" ] || continue
-		_nginx_conf "$certs" "$backend" > "$NGINX_DIR/nginx.conf"
+		local ports=()
+		for v in $vars; do
+			p=$(free_port) || return 1
+			printf -v "$v" '%s' "$p"
+			ports+=("$p")
+		done
+		[ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" -eq \
+		    "${#ports[@]}" ] || continue
+		"$conf" "$@" > "$NGINX_DIR/nginx.conf"
 		# fd 3 closed: bats waits for whoever holds it open.
 		"$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
 		    -e "$NGINX_DIR/error.log" \
 		    > "$NGINX_DIR/stdout" 2>> "$NGINX_DIR/error.log" 3>&- &
 		NGINX_PID=$!
-		if wait_port "$TLS_PORT" "$NGINX_PID" &&
-		    wait_port "$WRONGNAME_PORT" "$NGINX_PID"; then
-			TLS_URL="https://127.0.0.1:$TLS_PORT"
-			TLS_URL_LOCALHOST="https://localhost:$TLS_PORT"
-			WRONGNAME_URL="https://127.0.0.1:$WRONGNAME_PORT"
-			return 0
-		fi
-		stop_tls_proxy
+		ok=1
+		for p in "${ports[@]}"; do
+			wait_port "$p" "$NGINX_PID" || { ok=0; break; }
+		done
+		[ "$ok" = 0 ] || return 0
+		stop_nginx
 		# A port taken in between: try others. Anything else: give up.
 		grep -q 'Address already in use' "$NGINX_DIR/error.log" ||
 		    break
@@ -154,11 +124,25 @@ start_tls_proxy() {
 	return 1
 }
 
-# _nginx_conf CERTDIR BACKEND: the configuration, every path under
-# $NGINX_DIR. Long-polls need no buffering and a long read timeout;
-# messages go up to 4 MiB (plus the JSON around them).
-_nginx_conf() {
-	local certs=$1 backend=$2 dir=$NGINX_DIR user=''
+# stop_nginx: stops nginx (SIGQUIT would wait for long-polls; TERM is
+# the fast shutdown) and reaps it.
+stop_nginx() {
+	[ -n "${NGINX_PID:-}" ] || return 0
+	kill -TERM "$NGINX_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$NGINX_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$NGINX_PID" 2>/dev/null || true
+	wait "$NGINX_PID" 2>/dev/null || true
+	NGINX_PID=
+}
+
+# _nginx_head: what every configuration starts with, every path under
+# $NGINX_DIR; the http block stays open. Bodies up to 16 MiB.
+_nginx_head() {
+	local dir=$NGINX_DIR user=''
 	# Root's workers would otherwise become nobody, who may not enter $T.
 	[ "$(id -u)" != 0 ] || user="user $(id -un) $(id -gn);"
 	cat <<EOF
@@ -177,6 +161,36 @@ http {
 	uwsgi_temp_path $dir/tmp/uwsgi;
 	scgi_temp_path $dir/tmp/scgi;
 	client_max_body_size 16m;
+EOF
+}
+
+# start_tls_proxy CERTDIR [BACKEND_URL]: nginx terminating TLS on a free
+# 127.0.0.1 port with CERTDIR/server.pem and passing everything to
+# BACKEND_URL (default $URL from start_server). A second port serves
+# CERTDIR/wrongname.pem. Sets NGINX_PID, NGINX_DIR, TLS_PORT, TLS_URL
+# (https://127.0.0.1:PORT), TLS_URL_LOCALHOST (https://localhost:PORT),
+# WRONGNAME_URL. Under /moved/, the TLS port answers every request with
+# a 307 to the same path on BACKEND_URL.
+start_tls_proxy() {
+	local certs=$1 backend=${2:-$URL}
+	[ -n "$backend" ] || {
+		echo "start_tls_proxy: no backend (start_server first)" >&2
+		return 1
+	}
+	start_nginx "TLS_PORT WRONGNAME_PORT" _nginx_tls_conf "$certs" \
+	    "$backend" || return 1
+	TLS_URL="https://127.0.0.1:$TLS_PORT"
+	TLS_URL_LOCALHOST="https://localhost:$TLS_PORT"
+	WRONGNAME_URL="https://127.0.0.1:$WRONGNAME_PORT"
+}
+
+# _nginx_tls_conf CERTDIR BACKEND: long-polls need no buffering and a
+# long read timeout; messages go up to 4 MiB (plus the JSON around
+# them).
+_nginx_tls_conf() {
+	local certs=$1 backend=$2
+	_nginx_head
+	cat <<EOF
 	ssl_protocols TLSv1.2 TLSv1.3;
 	server {
 		listen 127.0.0.1:$TLS_PORT ssl;
@@ -210,19 +224,38 @@ http {
 EOF
 }
 
-# stop_tls_proxy: stops nginx (SIGQUIT would wait for long-polls; TERM
-# is the fast shutdown) and reaps it.
-stop_tls_proxy() {
-	[ -n "${NGINX_PID:-}" ] || return 0
-	kill -TERM "$NGINX_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$NGINX_PID" 2>/dev/null || true
-	wait "$NGINX_PID" 2>/dev/null || true
-	NGINX_PID=
+# start_tls_server: in setup_file, the certificates of make_ca_and_cert
+# in $CERTS, a server for the whole file and nginx in front of it
+# (start_tls_proxy), all exported for the tests.
+start_tls_server() {
+	local T=$BATS_FILE_TMPDIR
+	export CERTS=$T/certs
+	make_ca_and_cert "$CERTS" || return 1
+	start_server --quiet --signup-limit 10000 3>&- || return 1
+	start_tls_proxy "$CERTS" || return 1
+	export SERVER_PID PORT URL NGINX_PID TLS_PORT TLS_URL \
+	    TLS_URL_LOCALHOST WRONGNAME_URL
+}
+
+# tls_test_setup: in setup, what each test of a file with a TLS server
+# starts with: skipped when a tool is missing, its folder and the
+# committed keys, no proxy from the environment, CA (the throwaway CA's
+# certificate) and the names of test_names.
+tls_test_setup() {
+	net_skip_if_missing
+	common_setup
+	fixed_keys
+	clear_proxy_env
+	# shellcheck disable=SC2034  # for the .bats files
+	CA=$CERTS/ca.pem
+	test_names
+}
+
+# stop_tls_server: in teardown_file, stops nginx and the server.
+stop_tls_server() {
+	local T=$BATS_FILE_TMPDIR
+	stop_nginx
+	stop_server
 }
 
 # start_socks [USER PASSWORD]: microsocks on a free 127.0.0.1 port, with
@@ -256,31 +289,9 @@ stop_socks() {
 	SOCKS_PID=
 }
 
-# ---- the client's side ----
-
-# as_user NAME: the client home of NAME ($T/home-NAME) becomes E2E_HOME,
-# and NAME's password file $T/NAME.pw (mode 0600) exists.
-as_user() {
-	export E2E_HOME="$T/home-$1"
-	[ -e "$T/$1.pw" ] ||
-	    (umask 077 && password_of "$1" > "$T/$1.pw" && echo >> "$T/$1.pw")
-}
-
-# password_of NAME: NAME's password, distinctive enough to grep for.
-password_of() {
-	printf 'Pw-%s-c0rrect-h0rse' "$1"
-}
-
-# session_field FIELD: a field of the session file in $E2E_HOME.
-session_field() {
-	jq -r --arg f "$1" '.[$f]' "$E2E_HOME/session"
-}
-
-# msg_of_line N: the "message" member of line N of $output (the JSON
-# lines of e2e-recv), as text: an object back to JSON, a string as is.
-msg_of_line() {
-	printf '%s\n' "$output" | sed -n "${1}p" |
-	    jq -rc '.message | if type == "string" then . else tojson end'
+# socks_seen HOST:PORT: how many connections microsocks made to HOST:PORT.
+socks_seen() {
+	grep -cF "connected to $1" "$SOCKS_LOG" 2>/dev/null || true
 }
 
 # clear_proxy_env: no proxy from the caller's environment (libcurl reads
@@ -288,9 +299,4 @@ msg_of_line() {
 clear_proxy_env() {
 	unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY \
 	    no_proxy NO_PROXY HTTP_PROXY
-}
-
-# socks_seen HOST:PORT: how many connections microsocks made to HOST:PORT.
-socks_seen() {
-	grep -cF "connected to $1" "$SOCKS_LOG" 2>/dev/null || true
 }

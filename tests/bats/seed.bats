@@ -8,14 +8,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 load interop_helpers
 
-setup() {
-	common_setup
-	fixed_keys
-}
-
-ref() {
-	"$PYTHON" "$INTEROP/seed_reference.py" "$@"
-}
+setup() { common_setup; fixed_keys; }
 
 seed_craft() {
 	"$PYTHON" "$INTEROP/seed_attacks.py" "$@"

@@ -16,7 +16,6 @@ load client_helpers
 setup() {
 	common_setup
 	fixed_keys
-	unset E2E_PASSWORD
 	H="$BATS_TEST_DIRNAME/server_accounts.py"
 	SERVER_PID=
 }
@@ -25,44 +24,11 @@ teardown() {
 	stop_server
 }
 
-JSON='Content-Type: application/json'
-
-# hdr NAME: the value of header NAME in $T/hdr (curl -D).
-hdr() {
-	tr -d '\r' < "$T/hdr" | sed -n "s/^$1: //Ip" | tail -n 1
-}
-
-# send_as TOKEN TO MESSAGE: one send; sets $status_code and $body.
-send_as() {
-	api POST /messages -H "Authorization: Bearer $1" -H "$JSON" \
-	    -d "{\"to\":\"$2\",\"message\":\"$3\"}" -D "$T/hdr"
-}
-
-# user NAME: signs NAME up and in (password "pw of NAME"); sets $token.
-user() {
-	signup "$1" "pw of $1" && signin "$1" "pw of $1"
-}
-
-# stored SQL: a number from the database.
-stored() {
-	sqlite3 -cmd ".timeout 5000" "$SERVER_DB" "$1"
-}
-
 # ---- the minimum password ----
 
 @test "--min-password: 10 bytes by default at sign-up (400 naming it, e2e-account 65); the flag changes it" {
 	# As the README starts it: without the helpers' --min-password 1.
-	SERVER_LOG=$T/server.log
-	SERVER_DB=$T/server.db
-	e2e-server --listen 127.0.0.1:0 --db "$SERVER_DB" --bcrypt-cost 4 \
-	    > "$T/server.port" 2>> "$SERVER_LOG" &
-	SERVER_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		[ -s "$T/server.port" ] && break
-		sleep 0.05
-	done
-	URL="http://127.0.0.1:$(head -n 1 "$T/server.port")"
+	SERVER_OWN_DEFAULTS=--min-password start_server
 	api POST /users/signup -H "$JSON" -d '{"name":"a","password":"123456789"}'
 	assert_equal "$status_code" 400
 	assert_equal "$body" '{"error":"the password is too short: at least 10 bytes"}'
@@ -71,7 +37,7 @@ stored() {
 	assert_equal "$status_code" 200
 	api POST /users/signup -H "$JSON" -d '{"name":"c","password":"1234567890"}'
 	assert_equal "$status_code" 200
-	assert_equal "$(stored 'SELECT count(*) FROM users')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 2
 	printf 'too short\n' > "$T/short.pw"
 	chmod 600 "$T/short.pw"
 	run --separate-stderr env E2E_HOME="$T/h" e2e-account --server "$URL" \
@@ -91,23 +57,23 @@ stored() {
 
 @test "A2 mailbox flooding: past --mailbox-max-messages, 507 \"bob's mailbox is full\"; the mailbox stays readable; reading makes room; e2e-send exits 75" {
 	start_server --mailbox-max-messages 5
-	user bob
+	api_user bob
 	local bob=$token
-	user alice
+	api_user alice
 	local alice=$token i
 	for i in 1 2 3 4 5; do
-		send_as "$alice" bob "m$i"
+		api_send "$alice" bob "m$i"
 		assert_equal "$status_code" 200
 	done
-	send_as "$alice" bob m6
+	api_send "$alice" bob m6
 	assert_equal "$status_code" 507
 	assert_equal "$body" "{\"error\":\"bob's mailbox is full\"}"
 	grep -qi '^content-type: application/json' "$T/hdr"
 	# Alice's own mailbox is not bob's.
-	user carol
-	send_as "$token" alice "to alice"
+	api_user carol
+	api_send "$token" alice "to alice"
 	assert_equal "$status_code" 200
-	assert_equal "$(stored "SELECT count(*) FROM messages WHERE recipient = 'bob'")" 5
+	assert_equal "$(sq "SELECT count(*) FROM messages WHERE recipient = 'bob'")" 5
 	# Bob reads all five; after acknowledging two, two more fit.
 	api GET '/messages?limit=100' -H "Authorization: Bearer $bob"
 	assert_equal "$status_code" 200
@@ -115,17 +81,17 @@ stored() {
 	api POST /messages/ack -H "Authorization: Bearer $bob" -H "$JSON" \
 	    -d "{\"ids\":$(json_get 'json.dumps([m["id"] for m in d["messages"][:2]])')}"
 	assert_equal "$(json_get 'd["deleted"]')" 2
-	send_as "$alice" bob m7
+	api_send "$alice" bob m7
 	assert_equal "$status_code" 200
 	# Taking one (the original's route) makes room too.
 	api POST /messages/getmessage -H "Authorization: Bearer $bob" \
 	    -H "$JSON" -d '{"from":"alice"}'
 	assert_equal "$status_code" 200
-	send_as "$alice" bob m8
+	api_send "$alice" bob m8
 	assert_equal "$status_code" 200
-	send_as "$alice" bob m9
+	api_send "$alice" bob m9
 	assert_equal "$status_code" 200
-	send_as "$alice" bob m10
+	api_send "$alice" bob m10
 	assert_equal "$status_code" 507
 	# e2e-send: exit 75, saying so, with a hint.
 	mkdir -p "$T/homes/alice"
@@ -139,13 +105,13 @@ stored() {
 	    "$T/m.jwe"
 	client_error e2e-send 75 "bob's mailbox is full"
 	stderr_has '^e2e-send: hint: .*read'
-	assert_equal "$(stored "SELECT count(*) FROM messages WHERE recipient = 'bob'")" 5
+	assert_equal "$(sq "SELECT count(*) FROM messages WHERE recipient = 'bob'")" 5
 }
 
 @test "A2 mailbox flooding: --mailbox-max-bytes counts the bodies' bytes; a restart counts again from the database" {
 	start_server --mailbox-max-bytes 10K
-	user bob
-	user alice
+	api_user bob
+	api_user alice
 	# Three of 3000 bytes fit in 10240; a fourth does not, 1000 more do.
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 4 1 3000
 	assert_line '200 3'
@@ -162,31 +128,31 @@ stored() {
 	assert_line '507 1'
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 1 1 240
 	assert_output '200 1'
-	assert_equal "$(stored "SELECT sum(length(body)) FROM messages")" 10240
+	assert_equal "$(sq "SELECT sum(length(body)) FROM messages")" 10240
 }
 
 @test "A2 mailbox flooding: 40 concurrent sends against a quota of 10 store exactly 10 (decided on the writer)" {
 	start_server --mailbox-max-messages 10 --threads 4
-	user bob
-	user alice
+	api_user bob
+	api_user alice
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 40 20 100
 	assert_line '200 10'
 	assert_line '507 30'
-	assert_equal "$(stored 'SELECT count(*) FROM messages')" 10
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 10
 }
 
 # ---- A3: the send rate ----
 
 @test "A3 send-rate flooding: past --send-burst, 429 with Retry-After; other senders are not slowed; the rate refills; e2e-send exits 75" {
 	start_server --send-rate 1 --send-burst 5
-	user bob
-	user alice
+	api_user bob
+	api_user alice
 	local alice=$token i ok=0 tries
 	# The burst of 5 goes through, then 429. A slow machine may take
 	# over a second for the five, and earn alice another token: send
 	# until the first refusal, which must come within a few more.
 	for i in $(seq 1 20); do
-		send_as "$alice" bob "m$i"
+		api_send "$alice" bob "m$i"
 		[ "$status_code" = 200 ] || break
 		ok=$((ok + 1))
 	done
@@ -195,12 +161,12 @@ stored() {
 	assert_equal "$body" '{"error":"too many messages; slow down"}'
 	[[ "$(hdr Retry-After)" =~ ^[12]$ ]]
 	# Carol sends as much as her own burst.
-	user carol
+	api_user carol
 	for i in 1 2 3 4 5; do
-		send_as "$token" bob "c$i"
+		api_send "$token" bob "c$i"
 		assert_equal "$status_code" 200
 	done
-	assert_equal "$(stored 'SELECT count(*) FROM messages')" $((ok + 5))
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" $((ok + 5))
 	# e2e-send: 75 with the server's reason and when to try again.
 	mkdir -p "$T/homes/alice"
 	chmod 700 "$T/homes/alice"
@@ -213,7 +179,7 @@ stored() {
 	# came back in between lets the send through, so try a few times.
 	for tries in 1 2 3 4 5; do
 		for i in $(seq 1 20); do
-			send_as "$alice" bob drain
+			api_send "$alice" bob drain
 			[ "$status_code" = 200 ] || break
 		done
 		assert_equal "$status_code" 429
@@ -225,7 +191,7 @@ stored() {
 	stderr_has '^e2e-send: hint: try again in [12] s'
 	# A token a second comes back.
 	sleep 2.2
-	send_as "$alice" bob m7
+	api_send "$alice" bob m7
 	assert_equal "$status_code" 200
 }
 
@@ -233,9 +199,9 @@ stored() {
 
 @test "A4 answer blow-up: control-character messages (6 bytes each in JSON) come in pages under --max-answer-bytes with \"more\"; one larger message comes alone" {
 	start_server --max-answer-bytes 64K --max-message 512K
-	user bob
+	api_user bob
 	local bob=$token
-	user alice
+	api_user alice
 	# 20 messages of 3000 bytes of \x01: 18,000 bytes of JSON each.
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 20 1 3000
 	assert_output '200 20'
@@ -261,8 +227,8 @@ assert sum(int(n) for b, n, m in pages) == 20, pages'
 
 @test "A4 answer blow-up: e2e-recv pages on through short pages: every message printed once, nothing repeated on the next run" {
 	start_server --max-answer-bytes 4K
-	user bob
-	user alice
+	api_user bob
+	api_user alice
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 12 1 300
 	assert_output '200 12'
 	mkdir -p "$T/homes/bob"
@@ -275,7 +241,7 @@ assert sum(int(n) for b, n, m in pages) == 20, pages'
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	assert_equal "${#lines[@]}" 12
 	assert_equal "$(printf '%s\n' "${lines[@]}" | pyl 'len(set(x["id"] for x in L))')" 12
-	assert_equal "$(stored 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 	# The server kept the pages short: more than one GET was needed.
 	[ "$(grep -c 'GET /messages 200' "$SERVER_LOG")" -ge 3 ]
 	run --separate-stderr env E2E_HOME="$T/homes/bob" e2e-recv
@@ -287,9 +253,9 @@ assert sum(int(n) for b, n, m in pages) == 20, pages'
 	grep -q __asan_init "$E2E_BIN/e2e-server" &&
 	    skip "AddressSanitizer keeps freed memory: the peak says nothing"
 	start_server --max-answer-bytes 256K --max-message 1M
-	user bob
+	api_user bob
 	local bob=$token
-	user alice
+	api_user alice
 	# 10 messages of 100,000 bytes of \x01: 6 MB as JSON in all.
 	run -0 "$PYTHON" "$H" sends "$URL" "$token" bob 10 1 100000
 	assert_output '200 10'
@@ -515,7 +481,7 @@ EOF
 
 @test "A9 stale token: POST /users/signout revokes every token of the account at once; a new sign-in works" {
 	start_server
-	user alice
+	api_user alice
 	local t1=$token t2
 	signin alice "pw of alice"
 	t2=$token
@@ -538,7 +504,7 @@ EOF
 	api GET /messages -H "Authorization: Bearer $token"
 	assert_equal "$status_code" 200
 	# Bob's tokens are not touched.
-	user bob
+	api_user bob
 	api POST /users/signout -H "Authorization: Bearer $token"
 	assert_equal "$status_code" 200
 	signin alice "pw of alice"
@@ -548,7 +514,7 @@ EOF
 
 @test "A9 stale token: POST /users/password changes it, revokes every token, and answers a new token for the caller" {
 	start_server --min-password 10
-	user alice
+	api_user alice
 	local t1=$token t2 t3
 	signin alice "pw of alice"
 	t2=$token
@@ -595,7 +561,7 @@ EOF
 
 @test "A9 stale token: the current password of a change is checked like a sign-in: its failures back off per name and address" {
 	start_server --signin-limit 2 --signin-backoff 60
-	user alice
+	api_user alice
 	local i
 	for i in 1 2; do
 		api POST /users/password -H "Authorization: Bearer $token" -H "$JSON" \
@@ -765,7 +731,7 @@ EOF
 	signin old11 "pw of old11"
 	local i
 	for i in $(seq 50); do
-		[[ "$(stored "SELECT hash FROM users WHERE name = 'old11'")" == '$2b$04$'* ]] &&
+		[[ "$(sq "SELECT hash FROM users WHERE name = 'old11'")" == '$2b$04$'* ]] &&
 		    break
 		sleep 0.1
 	done

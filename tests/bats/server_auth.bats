@@ -147,22 +147,7 @@ setup() {
 }
 
 teardown() {
-	stop_quick
-}
-
-# As stop_server (SIGTERM, exit 0 within 10 s), without its 1 s steps.
-stop_quick() {
-	[ -n "${SERVER_PID:-}" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	local i rc=0
-	for i in $(seq 1 200); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$SERVER_PID" 2>/dev/null && rc=1
-	wait "$SERVER_PID" || rc=$?
-	SERVER_PID=
-	return "$rc"
+	stop_server
 }
 
 # jwt HEADER PAYLOAD [KEYFILE] [HASH]: the token, HMAC-signed with the
@@ -197,9 +182,9 @@ try_token() {
 	api GET /messages -H "x-access-token: $1"
 }
 
-# refused WHAT TOKEN: appends WHAT to $fails unless the token gets the
-# 403 of a failed authentication.
-refused() {
+# token_refused WHAT TOKEN: appends WHAT to $fails unless the token gets
+# the 403 of a failed authentication.
+token_refused() {
 	try_token "$2"
 	if [ "$status_code" != 403 ] || [ "$body" != "$DENIED" ]; then
 		fails="${fails}$1: $status_code $body"$'\n'
@@ -220,15 +205,9 @@ no_fails() {
 	fi
 }
 
-# The hash stored for a user name.
-stored_hash() {
-	sqlite3 -cmd '.timeout 5000' "$SERVER_DB" \
-	    "SELECT hash FROM users WHERE name = '$1'"
-}
-
+# set_hash NAME HASH: the password hash stored for NAME becomes HASH.
 set_hash() {
-	sqlite3 -cmd '.timeout 5000' "$SERVER_DB" \
-	    "UPDATE users SET hash = '$2' WHERE name = '$1'"
+	sq "UPDATE users SET hash = '$2' WHERE name = '$1'"
 }
 
 # ---- T1: the header ----
@@ -277,20 +256,20 @@ print(json.loads(h))' "$token"
 	    "${hdrs[@]}")
 	assert_equal "${#toks[@]}" "${#hdrs[@]}"
 	for i in "${!hdrs[@]}"; do
-		refused "header ${hdrs[$i]}" "${toks[$i]}"
+		token_refused "header ${hdrs[$i]}" "${toks[$i]}"
 	done
 	# Signed as their header says: HMAC-SHA-384/512 with the secret.
-	refused 'HS384 signed with SHA-384' "$(jwt '{"alg":"HS384"}' "$c" \
+	token_refused 'HS384 signed with SHA-384' "$(jwt '{"alg":"HS384"}' "$c" \
 	    "$T/secret" sha384)"
-	refused 'HS512 signed with SHA-512' "$(jwt '{"alg":"HS512"}' "$c" \
+	token_refused 'HS512 signed with SHA-512' "$(jwt '{"alg":"HS512"}' "$c" \
 	    "$T/secret" sha512)"
 	# Unsecured (RFC 7515 A.5 shape): no signature at all.
 	local si
 	si=$(jwt '{"alg":"none"}' "$c")
-	refused 'alg none, empty signature' "${si%.*}."
+	token_refused 'alg none, empty signature' "${si%.*}."
 	si=$(jwt "$HDR" "$c")
-	refused 'alg HS256, empty signature' "${si%.*}."
-	refused 'alg HS256, no signature part' "${si%.*}"
+	token_refused 'alg HS256, empty signature' "${si%.*}."
+	token_refused 'alg HS256, no signature part' "${si%.*}"
 	no_fails
 }
 
@@ -321,7 +300,7 @@ print(json.loads(h))' "$token"
 			[ "$status_code" = 403 ] && [ "$body" = "$DENIED" ] ||
 			    fails="${fails}tcId $id ($result): $status_code"$'\n'
 		else
-			refused "tcId $id ($result)" "$jws"
+			token_refused "tcId $id ($result)" "$jws"
 		fi
 		if [ "$result" = valid ]; then
 			# It is valid as a JWS: its HMAC checks out.
@@ -343,12 +322,12 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	printf 'another secret of at least thirty-two bytes....' > "$T/other"
 	fails=
 	accepted 'control' "$(forge)"
-	refused 'another secret' "$(KEY=$T/other forge)"
+	token_refused 'another secret' "$(KEY=$T/other forge)"
 	# The right secret with one more byte, or one byte less.
 	printf 'e2e-chat test secret: 48 bytes, not a real one!!x' > "$T/longer"
 	printf 'e2e-chat test secret: 48 bytes, not a real one!' > "$T/shorter"
-	refused 'the secret and one byte' "$(KEY=$T/longer forge)"
-	refused 'the secret less one byte' "$(KEY=$T/shorter forge)"
+	token_refused 'the secret and one byte' "$(KEY=$T/longer forge)"
+	token_refused 'the secret less one byte' "$(KEY=$T/shorter forge)"
 	no_fails
 }
 
@@ -383,7 +362,7 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	SUB=$user_id UNAME=alice
 	fails=
 	accepted '32-byte secret' "$(KEY=$T/s32 forge)"
-	refused 'the 31 first bytes' "$(KEY=$T/s31 forge)"
+	token_refused 'the 31 first bytes' "$(KEY=$T/s31 forge)"
 	no_fails
 }
 
@@ -394,7 +373,7 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	local tok1=$token
 	try_token "$tok1"
 	assert_equal "$status_code" 200
-	stop_quick
+	stop_server
 	# Kept: 32 random bytes in the database, the same after a restart.
 	local s1
 	s1=$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")
@@ -403,13 +382,13 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	try_token "$tok1"
 	assert_equal "$status_code" 200
 	assert_equal "$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")" "$s1"
-	stop_quick
+	stop_server
 	# Not a constant: another fresh database gets another secret, and
 	# refuses the first one's token although it holds the same user.
 	local first=$SERVER_DB
 	SERVER_DB=$T/second.db
 	start_server
-	stop_quick
+	stop_server
 	local s2
 	s2=$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")
 	assert_equal "${#s2}" 64
@@ -433,28 +412,28 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	server_with_alice
 	fails=
 	accepted 'control' "$(forge)"
-	refused 'exp 1 s ago' "$(forge exp=NOW-1 iat=NOW-10)"
-	refused 'exp now' "$(forge exp=NOW iat=NOW-10)"
-	refused 'exp a day ago' "$(forge exp=NOW-86400 iat=NOW-86500)"
-	refused 'exp missing' "$(forge exp=DEL)"
-	refused 'exp null' "$(forge exp=null)"
+	token_refused 'exp 1 s ago' "$(forge exp=NOW-1 iat=NOW-10)"
+	token_refused 'exp now' "$(forge exp=NOW iat=NOW-10)"
+	token_refused 'exp a day ago' "$(forge exp=NOW-86400 iat=NOW-86500)"
+	token_refused 'exp missing' "$(forge exp=DEL)"
+	token_refused 'exp null' "$(forge exp=null)"
 	local later
 	later=$(( $(date +%s) + 300 ))
-	refused 'exp a string' "$(forge "exp=\"$later\"")"
-	refused 'exp a float' "$(forge "exp=$later.0")"
-	refused 'exp a float (exponent)' "$(forge "exp=${later}e0")"
-	refused 'exp a fraction' "$(forge "exp=$later.5")"
-	refused 'exp true' "$(forge exp=true)"
-	refused 'exp 2^63' "$(forge exp=9223372036854775808)"
-	refused 'exp 2^64' "$(forge exp=18446744073709551616)"
-	refused 'exp 2^63-1' "$(forge exp=9223372036854775807)"
-	refused 'exp negative' "$(forge exp=-1)"
-	refused 'exp -2^63' "$(forge exp=-9223372036854775808)"
-	refused 'exp 0' "$(forge exp=0)"
-	refused 'iat missing' "$(forge iat=DEL)"
-	refused 'iat a string' "$(forge 'iat="0"')"
-	refused 'iat a float' "$(forge iat=1.0)"
-	refused 'exp before iat' "$(forge iat=NOW+30 exp=NOW+20)"
+	token_refused 'exp a string' "$(forge "exp=\"$later\"")"
+	token_refused 'exp a float' "$(forge "exp=$later.0")"
+	token_refused 'exp a float (exponent)' "$(forge "exp=${later}e0")"
+	token_refused 'exp a fraction' "$(forge "exp=$later.5")"
+	token_refused 'exp true' "$(forge exp=true)"
+	token_refused 'exp 2^63' "$(forge exp=9223372036854775808)"
+	token_refused 'exp 2^64' "$(forge exp=18446744073709551616)"
+	token_refused 'exp 2^63-1' "$(forge exp=9223372036854775807)"
+	token_refused 'exp negative' "$(forge exp=-1)"
+	token_refused 'exp -2^63' "$(forge exp=-9223372036854775808)"
+	token_refused 'exp 0' "$(forge exp=0)"
+	token_refused 'iat missing' "$(forge iat=DEL)"
+	token_refused 'iat a string' "$(forge 'iat="0"')"
+	token_refused 'iat a float' "$(forge iat=1.0)"
+	token_refused 'exp before iat' "$(forge iat=NOW+30 exp=NOW+20)"
 	no_fails
 }
 
@@ -462,14 +441,14 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	server_with_alice --token-ttl 600
 	fails=
 	accepted 'exp - iat = ttl' "$(forge iat=NOW exp=NOW+600)"
-	refused 'exp - iat = ttl + 1' "$(forge iat=NOW exp=NOW+601)"
-	refused 'exp - iat = a day' "$(forge iat=NOW-10 exp=NOW+86390)"
-	refused 'iat in the past, exp - iat > ttl' \
+	token_refused 'exp - iat = ttl + 1' "$(forge iat=NOW exp=NOW+601)"
+	token_refused 'exp - iat = a day' "$(forge iat=NOW-10 exp=NOW+86390)"
+	token_refused 'iat in the past, exp - iat > ttl' \
 	    "$(forge iat=NOW-1000 exp=NOW+10)"
 	accepted 'iat 30 s ahead (within the leeway)' \
 	    "$(forge iat=NOW+30 exp=NOW+300)"
-	refused 'iat 120 s ahead' "$(forge iat=NOW+120 exp=NOW+300)"
-	refused 'iat a day ahead' "$(forge iat=NOW+86400 exp=NOW+86500)"
+	token_refused 'iat 120 s ahead' "$(forge iat=NOW+120 exp=NOW+300)"
+	token_refused 'iat a day ahead' "$(forge iat=NOW+86400 exp=NOW+86500)"
 	no_fails
 }
 
@@ -480,13 +459,13 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	# (undefined behaviour; in practice it wraps to a negative number,
 	# which is "not longer than the ttl"). Such a token would never
 	# expire.
-	refused 'iat -2^63, exp 2^63-1' \
+	token_refused 'iat -2^63, exp 2^63-1' \
 	    "$(forge iat=-9223372036854775808 exp=9223372036854775807)"
-	refused 'iat -100, exp 2^63-1' "$(forge iat=-100 exp=9223372036854775807)"
-	refused 'iat -2^62, exp 2^62+2^61' \
+	token_refused 'iat -100, exp 2^63-1' "$(forge iat=-100 exp=9223372036854775807)"
+	token_refused 'iat -2^62, exp 2^62+2^61' \
 	    "$(forge iat=-4611686018427387904 exp=6917529027641081856)"
 	# Without overflow the same shape is refused (control).
-	refused 'iat -100, exp 2^62' "$(forge iat=-100 exp=4611686018427387904)"
+	token_refused 'iat -100, exp 2^62' "$(forge iat=-100 exp=4611686018427387904)"
 	no_fails
 }
 
@@ -494,9 +473,9 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	server_with_alice
 	fails=
 	accepted 'nbf now' "$(forge nbf=NOW)"
-	refused 'nbf a day ahead' "$(forge nbf=NOW+86400)"
-	refused 'nbf 120 s ahead' "$(forge nbf=NOW+120)"
-	refused 'nbf a string' "$(forge 'nbf="x"')"
+	token_refused 'nbf a day ahead' "$(forge nbf=NOW+86400)"
+	token_refused 'nbf 120 s ahead' "$(forge nbf=NOW+120)"
+	token_refused 'nbf a string' "$(forge 'nbf="x"')"
 	no_fails
 }
 
@@ -546,7 +525,7 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 	# A forged token for the deleted id: refused too.
 	SUB=$old_id
 	fails=
-	refused 'forged, deleted id' "$(forge)"
+	token_refused 'forged, deleted id' "$(forge)"
 	no_fails
 	signin alice 'alice pw'
 	try_token "$token"
@@ -559,27 +538,27 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 	server_with_alice
 	fails=
 	accepted 'ver 0 (the user'"'"'s)' "$(forge ver=0)"
-	refused 'ver 1' "$(forge ver=1)"
-	refused 'ver -1' "$(forge ver=-1)"
-	refused 'ver missing' "$(forge ver=DEL)"
-	refused 'ver a string' "$(forge 'ver="0"')"
-	refused 'ver a float' "$(forge ver=0.0)"
+	token_refused 'ver 1' "$(forge ver=1)"
+	token_refused 'ver -1' "$(forge ver=-1)"
+	token_refused 'ver missing' "$(forge ver=DEL)"
+	token_refused 'ver a string' "$(forge 'ver="0"')"
+	token_refused 'ver a float' "$(forge ver=0.0)"
 	sqlite3 -cmd '.timeout 5000' "$SERVER_DB" \
 	    "UPDATE users SET token_version = 1 WHERE name = 'alice'"
-	refused 'ver 0, user now at 1' "$(forge ver=0)"
+	token_refused 'ver 0, user now at 1' "$(forge ver=0)"
 	accepted 'ver 1, user now at 1' "$(forge ver=1)"
 	local sub=$SUB
 	SUB=00000000000000000000000000
-	refused 'unknown sub' "$(forge ver=1)"
+	token_refused 'unknown sub' "$(forge ver=1)"
 	SUB=${sub,,}
-	refused 'sub in lower case' "$(forge ver=1)"
+	token_refused 'sub in lower case' "$(forge ver=1)"
 	SUB="$sub "
-	refused 'sub with a space' "$(forge ver=1)"
+	token_refused 'sub with a space' "$(forge ver=1)"
 	SUB="' OR '1'='1"
-	refused 'sub with SQL' "$(forge ver=1)"
+	token_refused 'sub with SQL' "$(forge ver=1)"
 	SUB=$sub
-	refused 'sub missing' "$(forge ver=1 sub=DEL)"
-	refused 'sub a number' "$(forge ver=1 sub=1)"
+	token_refused 'sub missing' "$(forge ver=1 sub=DEL)"
+	token_refused 'sub a number' "$(forge ver=1 sub=1)"
 	no_fails
 }
 
@@ -943,22 +922,12 @@ sign() {
 
 @test "B3: the default cost is 12; the cost is never taken from the client" {
 	# The default, without the helpers' --bcrypt-cost 4.
-	SERVER_LOG=$T/server.log
-	e2e-server --listen 127.0.0.1:0 --db "$T/default.db" \
-	    --secret-file "$T/secret" --min-password 1 > "$T/server.port" \
-	    2>> "$SERVER_LOG" &
-	SERVER_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		[ -s "$T/server.port" ] && break
-		sleep 0.05
-	done
-	URL="http://127.0.0.1:$(head -n 1 "$T/server.port")"
 	SERVER_DB=$T/default.db
+	SERVER_OWN_DEFAULTS=--bcrypt-cost start_server --secret-file "$T/secret"
 	sign signup dflt '"pw"'
 	assert_equal "$status_code" 200
 	[[ "$(stored_hash dflt)" == '$2b$12$'* ]]
-	stop_quick
+	stop_server
 	SERVER_DB=
 	# A server at cost 5 ignores whatever cost a client names.
 	start_server --bcrypt-cost 5
@@ -985,7 +954,7 @@ sign() {
 	local h4
 	h4=$(stored_hash alice)
 	[[ "$h4" == '$2b$04$'* ]]
-	stop_quick
+	stop_server
 	start_server --bcrypt-cost 5
 	# A wrong password: no rehash.
 	sign signin alice '"wrong"'
@@ -1017,7 +986,7 @@ sign() {
 	# A hash at a higher cost than the server's is made again at the
 	# server's too (issue 9: a cost in use above the server's slows every
 	# failed sign-in down to it, A10).
-	stop_quick
+	stop_server
 	start_server --bcrypt-cost 4
 	sign signin alice '"wrong"'
 	assert_equal "$status_code" 403
@@ -1125,7 +1094,7 @@ sys.exit(0 if max(k, u) <= 2 * min(k, u) else 1)' "${known[*]}" "${unknown[*]}"
 	run "$PYTHON" "$JWT" parallel "$URL" 64 bob 'wrong'
 	assert_equal "$(grep -cE '^(403|429) ' <<< "$output")" 64
 	# An exit other than 0 (TSan's 66) fails here.
-	stop_quick
+	stop_server
 	run grep -c 'WARNING: ThreadSanitizer' "$SERVER_LOG"
 	assert_output 0
 }

@@ -27,17 +27,8 @@ teardown() {
 	for p in "${CURLS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
-	stop_tls_proxy
+	stop_nginx
 	stop_server
-}
-
-JSON='Content-Type: application/json'
-
-# The server still answers, and its process is alive.
-assert_serving() {
-	kill -0 "$SERVER_PID"
-	api GET /healthz
-	assert_equal "$status_code" 200
 }
 
 rss_kb() {
@@ -350,31 +341,15 @@ kill_curls() {
 # start_proxy: nginx on a free 127.0.0.1 port in front of $URL, as
 # docs/SERVER.md configures it; sets PROXY_URL, NGINX_PID, NGINX_DIR.
 start_proxy() {
-	local try port user=''
-	[ -x "$NGINX" ] || skip "nginx is not installed (apt-get install nginx-light)"
-	NGINX_DIR=$T/nginx
-	mkdir -p "$NGINX_DIR/tmp"
-	[ "$(id -u)" != 0 ] || user="user $(id -un) $(id -gn);"
-	for try in 1 2 3 4 5; do
-		port=$(free_port) || return 1
-		cat > "$NGINX_DIR/nginx.conf" <<EOF
-$user
-daemon off;
-master_process on;
-worker_processes 1;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log info;
-events { worker_connections 256; }
-http {
-	access_log $NGINX_DIR/access.log;
-	client_body_temp_path $NGINX_DIR/tmp/body;
-	proxy_temp_path $NGINX_DIR/tmp/proxy;
-	fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
-	uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
-	scgi_temp_path $NGINX_DIR/tmp/scgi;
-	client_max_body_size 16m;
+	start_nginx PROXY_PORT _nginx_proxy_conf || return 1
+	PROXY_URL="http://127.0.0.1:$PROXY_PORT"
+}
+
+_nginx_proxy_conf() {
+	_nginx_head
+	cat <<EOF
 	server {
-		listen 127.0.0.1:$port;
+		listen 127.0.0.1:$PROXY_PORT;
 		location / {
 			proxy_pass $URL;
 			proxy_set_header X-Real-IP \$remote_addr;
@@ -386,20 +361,6 @@ http {
 	}
 }
 EOF
-		"$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
-		    -e "$NGINX_DIR/error.log" \
-		    > "$NGINX_DIR/stdout" 2>> "$NGINX_DIR/error.log" 3>&- &
-		NGINX_PID=$!
-		if wait_port "$port" "$NGINX_PID"; then
-			PROXY_URL="http://127.0.0.1:$port"
-			return 0
-		fi
-		stop_tls_proxy
-		grep -q 'Address already in use' "$NGINX_DIR/error.log" ||
-		    break
-	done
-	cat "$NGINX_DIR/error.log" >&2
-	return 1
 }
 
 # fail_signins SOURCE N [curl arguments]: N failed sign-ins through the

@@ -1,13 +1,19 @@
 # Shared by the bats files that need a real e2e-server: start one on a free
-# loopback port with a fresh database, talk to it with curl, stop it.
-# Load after helpers.bash.
+# loopback port with a fresh database (for a test, or for a whole file),
+# stop it, start it again; talk to it with curl; look into its database;
+# and fake servers in Python on free ports. Load after helpers.bash.
+
+# shellcheck disable=SC2034  # for the .bats files
+JSON='Content-Type: application/json'
 
 # Starts e2e-server (extra arguments are passed on) with bcrypt cost 4 and
 # a database in $T, on 127.0.0.1:0 unless the test gives --listen
 # ([::1]:0, say); sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
 # The route tests sign up with short passwords ("pw-alice"): the minimum
 # length is 1 unless the test chooses one (the default of 10 has its own
-# tests in server_accounts.bats).
+# tests in server_accounts.bats). A test that wants the server's own
+# default of --bcrypt-cost or --min-password names the option in
+# SERVER_OWN_DEFAULTS.
 start_server() {
 	SERVER_DB=${SERVER_DB:-$T/server.db}
 	SERVER_LOG=$T/server.log
@@ -15,7 +21,7 @@ start_server() {
 	# bcrypt cost 4 for speed, unless the test chose one.
 	local cost=(--bcrypt-cost 4) minpw=(--min-password 1)
 	local listen=(--listen 127.0.0.1:0) host=127.0.0.1 a prev=
-	for a in "$@"; do
+	for a in "$@" ${SERVER_OWN_DEFAULTS:-}; do
 		[ "$a" = --bcrypt-cost ] && cost=()
 		[ "$a" = --min-password ] && minpw=()
 		if [ "$prev" = --listen ]; then
@@ -27,22 +33,54 @@ start_server() {
 	e2e-server "${listen[@]}" --db "$SERVER_DB" "${cost[@]}" \
 	    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		if [ -s "$T/server.port" ]; then
-			PORT=$(head -n 1 "$T/server.port")
-			URL="http://$host:$PORT"
-			return 0
-		fi
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			echo "e2e-server exited; its log:" >&2
-			cat "$SERVER_LOG" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "e2e-server did not print its port" >&2
-	return 1
+	PORT=$(wait_for_port_file "$SERVER_PID" "$T/server.port" \
+	    e2e-server) || {
+		echo "e2e-server's log:" >&2
+		cat "$SERVER_LOG" >&2
+		return 1
+	}
+	URL="http://$host:$PORT"
+}
+
+# restart_server [ARGS]: starts e2e-server again on the same $PORT with
+# the same database (after stop_server), and waits until it listens.
+restart_server() {
+	start_server --listen "127.0.0.1:$PORT" --quiet "$@" 3>&-
+}
+
+# start_shared_server [ARGS]: in setup_file, one server for the whole
+# file (its folder is the file's); each test then uses its own names.
+start_shared_server() {
+	local T=$BATS_FILE_TMPDIR
+	start_server --quiet --signup-limit 100000 --signin-addr-limit 100000 \
+	    "$@" 3>&- || return 1
+	SHARED_PID=$SERVER_PID
+	export SERVER_PID SHARED_PID PORT URL SERVER_DB
+}
+
+# stop_shared_server: in teardown_file, stops the file's server.
+stop_shared_server() {
+	local T=$BATS_FILE_TMPDIR
+	stop_server
+}
+
+# start_own_server [ARGS]: a server of the test's own (fresh database in
+# $T), for the tests that stop it, start it again or need other options.
+start_own_server() {
+	SERVER_DB=$T/server.db
+	start_server --quiet "$@" 3>&-
+}
+
+# stop_own_server: in teardown, stops a server the test started itself
+# (never the file's shared one) and the test's background processes.
+stop_own_server() {
+	if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "${SHARED_PID:-}" ]
+	then
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	SERVER_PID=${SHARED_PID:-}
+	kill_bg
 }
 
 # Stops the server with SIGTERM and checks that it exits 0 in time.
@@ -73,6 +111,26 @@ kill_server() {
 	SERVER_PID=
 }
 
+# kill_bg: kills (SIGKILL) and reaps each process a test put in BG_PIDS.
+kill_bg() {
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	BG_PIDS=
+	true
+}
+
+# The server still answers, and its process is alive.
+assert_serving() {
+	kill -0 "$SERVER_PID"
+	api GET /healthz
+	assert_equal "$status_code" 200
+}
+
+# ---- HTTP ----
+
 # api METHOD PATH [curl arguments...]: sets $status_code and $body.
 api() {
 	local method=$1 path=$2
@@ -87,30 +145,74 @@ api() {
 
 # signup NAME PASSWORD: creates an account (JSON body); sets $user_id.
 signup() {
-	api POST /users/signup -H 'Content-Type: application/json' \
+	api POST /users/signup -H "$JSON" \
 	    -d "{\"name\":\"$1\",\"password\":\"$2\"}"
 	[ "$status_code" = 200 ] || {
 		echo "signup $1: $status_code $body" >&2
 		return 1
 	}
-	user_id=$(printf '%s' "$body" | $PYTHON -c \
-	    'import json,sys; print(json.load(sys.stdin)["id"])')
+	user_id=$(json_get 'd["id"]')
 }
 
 # signin NAME PASSWORD: sets $token.
 signin() {
-	api POST /users/signin -H 'Content-Type: application/json' \
+	api POST /users/signin -H "$JSON" \
 	    -d "{\"name\":\"$1\",\"password\":\"$2\"}"
 	[ "$status_code" = 200 ] || {
 		echo "signin $1: $status_code $body" >&2
 		return 1
 	}
-	token=$(printf '%s' "$body" | $PYTHON -c \
-	    'import json,sys; print(json.load(sys.stdin)["token"])')
+	token=$(json_get 'd["token"]')
 }
 
-# json_get FIELD: prints a field of $body (Python expression on d).
-json_get() {
-	printf '%s' "$body" | $PYTHON -c \
-	    "import json,sys; d=json.load(sys.stdin); print($1)"
+# api_user NAME [PASSWORD]: signs NAME up and in (password "pw of
+# NAME" unless given); sets $user_id and $token.
+api_user() {
+	signup "$1" "${2:-pw of $1}" && signin "$1" "${2:-pw of $1}"
+}
+
+# api_send TOKEN TO MESSAGE [curl arguments]: one send, as e2e-send
+# authenticates (Authorization: Bearer); sets $status_code and $body,
+# the answer's headers in $T/hdr.
+api_send() {
+	local tok=$1 to=$2 msg=$3
+	shift 3
+	api POST /messages -H "Authorization: Bearer $tok" -H "$JSON" \
+	    -d "{\"to\":\"$to\",\"message\":\"$msg\"}" -D "$T/hdr" "$@"
+}
+
+# hdr NAME: the value of header NAME of the last answer fetched with
+# -D "$T/hdr" (its last occurrence: the final answer's).
+hdr() {
+	tr -d '\r' < "$T/hdr" | sed -n "s/^$1:[[:space:]]*//Ip" | tail -n 1
+}
+
+# ---- the database ----
+
+# sq SQL: runs SQL on the server's database, also while the server runs.
+sq() {
+	sqlite3 -cmd ".timeout 5000" "$SERVER_DB" "$1"
+}
+
+# stored_hash NAME: the password hash stored for a user name.
+stored_hash() {
+	sq "SELECT hash FROM users WHERE name = '$1'"
+}
+
+# ---- fake servers ----
+
+# start_py_server NAME SCRIPT ARGS...: the Python SCRIPT, a server that
+# prints its port first, in the background; its stderr in $T/NAME.err.
+# Sets PY_PID (also added to BG_PIDS) and PY_PORT.
+start_py_server() {
+	local name=$1
+	shift
+	: > "$T/$name.port"
+	"$PYTHON" "$@" > "$T/$name.port" 2>> "$T/$name.err" 3>&- &
+	PY_PID=$!
+	BG_PIDS="${BG_PIDS:-} $PY_PID"
+	PY_PORT=$(wait_for_port_file "$PY_PID" "$T/$name.port" "$name") || {
+		cat "$T/$name.err" >&2
+		return 1
+	}
 }

@@ -18,35 +18,15 @@ teardown() {
 	stop_server
 }
 
-JSON='Content-Type: application/json'
-
-# user NAME: signs NAME up (password "pw") and in; sets $token.
-user() {
-	signup "$1" pw && signin "$1" pw
-}
-
-# send TOKEN TO MESSAGE: one send with curl; sets $status_code, $body.
-send() {
-	api POST /messages -H "x-access-token: $1" -H "$JSON" \
-	    -d "{\"to\":\"$2\",\"message\":\"$3\"}"
-}
-
-# The server still answers, and its process is alive.
-assert_serving() {
-	kill -0 "$SERVER_PID"
-	api GET /healthz
-	assert_equal "$status_code" 200
-}
-
-# raw: the bytes of standard input on a fresh connection; sets $answer to
-# "STATUS HOW SECONDS BODY" (see server_robust.py raw).
-raw() {
+# raw_answer: the bytes of standard input on a fresh connection; sets
+# $answer to "STATUS HOW SECONDS BODY" (see server_robust.py raw).
+raw_answer() {
 	answer=$("$PYTHON" "$H" raw "$URL" "${1:-3}")
 }
 
-# The answer to a malformed request: a 4xx, or the connection closed
-# without one.
-assert_refused() {
+# refused_or_closed: the answer to a malformed request is a 4xx, or the
+# connection closed without one.
+refused_or_closed() {
 	local st=${answer%% *}
 	case "$st" in
 	4??) ;;
@@ -60,8 +40,8 @@ assert_refused() {
 
 @test "200 sends, 8 at a time, are each answered 200 with distinct ids" {
 	start_server
-	user bob
-	user alice
+	api_user bob pw
+	api_user alice pw
 	"$PYTHON" "$H" send "$URL" "$token" bob 200 8 par "$T/sent"
 	run grep -c . "$T/sent"
 	assert_output 200
@@ -75,12 +55,12 @@ assert_refused() {
 @test "SIGKILL right after the last 200: every message answered 200 is there after a restart, none lost, none duplicated" {
 	local i tb
 	start_server
-	user bob
+	api_user bob pw
 	tb=$token
-	user alice
+	api_user alice pw
 	"$PYTHON" "$H" send "$URL" "$token" bob 150 8 par "$T/sent"
 	for i in $(seq 1 50); do
-		send "$token" bob "seq-$i"
+		api_send "$token" bob "seq-$i"
 		if [[ "$status_code" == 200 && "$body" =~ \"id\":\"([0-9A-Z]{26})\" ]]; then
 			echo "${BASH_REMATCH[1]} seq-$i" >> "$T/sent"
 		else
@@ -109,9 +89,9 @@ assert_refused() {
 @test "SIGKILL at random moments under a concurrent sender (4 rounds): every id answered 200 is there after each restart" {
 	local round tb fpid
 	start_server
-	user bob
+	api_user bob pw
 	tb=$token
-	user alice
+	api_user alice pw
 	: > "$T/sent"
 	for round in 1 2 3 4; do
 		"$PYTHON" "$H" flood "$URL" "$token" bob 4 "r$round" \
@@ -142,15 +122,15 @@ assert_refused() {
 @test "a receiver that lists without acknowledging gets the same messages again; ack removes them; getmessage takes one" {
 	local ta tb id1 id2 id3
 	start_server
-	user alice
+	api_user alice pw
 	ta=$token
-	user bob
+	api_user bob pw
 	tb=$token
-	send "$ta" bob one
+	api_send "$ta" bob one
 	id1=$(json_get 'd["id"]')
-	send "$ta" bob two
+	api_send "$ta" bob two
 	id2=$(json_get 'd["id"]')
-	send "$ta" bob three
+	api_send "$ta" bob three
 	id3=$(json_get 'd["id"]')
 	api GET /messages -H "x-access-token: $tb"
 	assert_equal "$status_code" 200
@@ -185,9 +165,9 @@ assert_refused() {
 @test "long-poll: wait=10 is answered within 500 ms of a send to that user; /metrics counts the waiting receiver" {
 	local ta
 	start_server
-	user alice
+	api_user alice pw
 	ta=$token
-	user bob
+	api_user bob pw
 	run "$PYTHON" "$H" wake "$URL" "$token" "$ta" bob 10
 	assert_success
 	assert_output --regexp '^waiting=1\.0 send=200 receiver=200 after_send=0\.[0-4][0-9]{2} total=[0-9.]+ got=\["wake-up"\]$'
@@ -196,16 +176,16 @@ assert_refused() {
 @test "long-poll: a send to another user does not wake a receiver early" {
 	local tb
 	start_server
-	user alice
-	user bob
+	api_user alice pw
+	api_user bob pw
 	tb=$token
-	user carol
+	api_user carol pw
 	# bob waits 2 s while carol writes to alice.
 	local wpid
 	"$PYTHON" "$H" wait "$URL" "$tb" 2 > "$T/wait.out" &
 	wpid=$!
 	sleep 0.5
-	send "$token" alice "not for bob"
+	api_send "$token" alice "not for bob"
 	assert_equal "$status_code" 200
 	wait "$wpid"
 	run cat "$T/wait.out"
@@ -214,7 +194,7 @@ assert_refused() {
 
 @test "long-poll: wait=2 with nothing returns an empty list after about 2 s" {
 	start_server
-	user bob
+	api_user bob pw
 	run "$PYTHON" "$H" wait "$URL" "$token" 2
 	assert_success
 	assert_output --regexp '^status=200 seconds=(1\.[89]|[23]\.)[0-9]* messages=0$'
@@ -223,7 +203,7 @@ assert_refused() {
 @test "long-poll: wait over --max-wait, or not a number, is 400" {
 	local w
 	start_server --max-wait 5
-	user bob
+	api_user bob pw
 	for w in 6 61 99999999999999999999 -1 abc 1.5 ''; do
 		api GET "/messages?wait=$w" -H "x-access-token: $token"
 		assert_equal "$status_code" 400
@@ -248,9 +228,9 @@ assert_refused() {
 @test "SIGTERM while receivers wait: they are answered at once, an in-flight send completes, the server exits 0" {
 	local ta tb i rc=0
 	start_server
-	user alice
+	api_user alice pw
 	ta=$token
-	user bob
+	api_user bob pw
 	tb=$token
 	run "$PYTHON" "$H" term "$URL" "$SERVER_PID" "$tb" alice 5
 	assert_success
@@ -295,11 +275,11 @@ assert_refused() {
 
 @test "H1: Content-Length 10^12 with a small body is 413, at once" {
 	start_server
-	raw < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{}')
+	raw_answer < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{}')
 	[[ "$answer" =~ ^413\ (answered|closed)\ 0\. ]] || fail "$answer"
 	[[ "$answer" == *'{"error":"the body is larger than 4194304 bytes"}' ]]
 	# Account routes have a small cap (16 KiB).
-	raw < <(printf 'POST /users/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 16385\r\n\r\n{}')
+	raw_answer < <(printf 'POST /users/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 16385\r\n\r\n{}')
 	[[ "$answer" =~ ^413\ (answered|closed)\ 0\. ]] || fail "$answer"
 	assert_serving
 }
@@ -312,8 +292,8 @@ assert_refused() {
 @test "H1: a chunked body over --max-message is 413 (closed when over 64 MiB), without being kept; under it, it works" {
 	local ta msg rss0 rss1
 	start_server --max-message 64K
-	user bob
-	user alice
+	api_user bob pw
+	api_user alice pw
 	ta=$token
 	rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
 	# Under the cap: stored as it was sent.
@@ -356,23 +336,23 @@ assert_refused() {
 	local head
 	start_server
 	head='POST /users/signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'
-	raw < <(printf "${head}zz\r\n{}\r\n0\r\n\r\n")
-	assert_refused
-	raw < <(printf "${head}-2\r\n{}\r\n0\r\n\r\n")
-	assert_refused
-	raw < <(printf "${head}0x2\r\n{}\r\n0\r\n\r\n")
-	assert_refused
+	raw_answer < <(printf "${head}zz\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
+	raw_answer < <(printf "${head}-2\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
+	raw_answer < <(printf "${head}0x2\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
 	# Data longer than its chunk size: no CRLF where one must be.
-	raw < <(printf "${head}1\r\n{}\r\n0\r\n\r\n")
-	assert_refused
-	raw < <(printf "${head}5\r\n{}\r\n0\r\n\r\n")
-	assert_refused
+	raw_answer < <(printf "${head}1\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
+	raw_answer < <(printf "${head}5\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
 	# A size overflowing 64 bits: MHD answers 413 (a chunk too large),
 	# a refusal all the same.
-	raw < <(printf "${head}ffffffffffffffffff\r\n{}\r\n0\r\n\r\n")
-	assert_refused
-	raw < <(printf "${head}10000000000000000\r\n{}\r\n0\r\n\r\n")
-	assert_refused
+	raw_answer < <(printf "${head}ffffffffffffffffff\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
+	raw_answer < <(printf "${head}10000000000000000\r\n{}\r\n0\r\n\r\n")
+	refused_or_closed
 	assert_serving
 }
 
@@ -381,16 +361,16 @@ assert_refused() {
 @test "H3: two different Content-Length headers are refused (400 or closed), and nothing is stored" {
 	local tb req
 	start_server
-	user bob
+	api_user bob pw
 	tb=$token
-	user alice
+	api_user alice pw
 	req='{"to":"bob","message":"smuggled"}'
-	raw < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: %d\r\nContent-Length: 5\r\nConnection: close\r\n\r\n%s' \
+	raw_answer < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: %d\r\nContent-Length: 5\r\nConnection: close\r\n\r\n%s' \
 	    "$token" "${#req}" "$req")
-	assert_refused
-	raw < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: 5\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+	refused_or_closed
+	raw_answer < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: 5\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
 	    "$token" "${#req}" "$req")
-	assert_refused
+	refused_or_closed
 	assert_serving
 	api GET /messages -H "x-access-token: $tb"
 	assert_equal "$body" '{"messages":[]}'
@@ -399,16 +379,16 @@ assert_refused() {
 @test "H3: Content-Length together with Transfer-Encoding is refused (400 or closed), and nothing is stored" {
 	local tb req
 	start_server
-	user bob
+	api_user bob pw
 	tb=$token
-	user alice
+	api_user alice pw
 	req='{"to":"bob","message":"smuggled"}'
-	raw < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' \
+	raw_answer < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' \
 	    "$token" "${#req}" "$req")
-	assert_refused
-	raw < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' \
+	refused_or_closed
+	raw_answer < <(printf 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-access-token: %s\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' \
 	    "$token" "${#req}" "$req")
-	assert_refused
+	refused_or_closed
 	assert_serving
 	api GET /messages -H "x-access-token: $tb"
 	assert_equal "$body" '{"messages":[]}'
@@ -456,34 +436,34 @@ assert_refused() {
 @test "unknown routes, wrong methods and garbage requests get 4xx or a closed connection; the server and its database stay intact" {
 	local tb id req
 	start_server
-	user bob
+	api_user bob pw
 	tb=$token
-	user alice
-	send "$token" bob kept
+	api_user alice pw
+	api_send "$token" bob kept
 	id=$(json_get 'd["id"]')
 
-	raw < <(printf 'GET\r\n\r\n')
-	assert_refused
-	raw < <(printf 'GET /healthz\r\n\r\n')
-	assert_refused
-	raw < <(head -c 4096 /dev/urandom)
-	assert_refused
-	raw < <({ printf 'GET /healthz HTTP/1.1\r\n'; head -c 2000 /dev/urandom; printf '\r\n\r\n'; })
-	assert_refused
-	raw < <(printf 'GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n')
-	assert_refused
-	raw < <(printf 'GET /%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 100000 /dev/zero | tr '\0' a)")
-	assert_refused
-	raw < <(printf 'GET /messages?from=%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 100000 /dev/zero | tr '\0' a)")
-	assert_refused
-	raw < <({ printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 1 1000); do printf 'X-H%d: v\r\n' "$i"; done; printf '\r\n'; })
-	assert_refused
-	raw < <(printf '%s /healthz HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 10000 /dev/zero | tr '\0' A)")
-	assert_refused
-	raw < <(printf 'GET /healthz HTTP/1.1\r\n\r\n')
-	assert_refused
+	raw_answer < <(printf 'GET\r\n\r\n')
+	refused_or_closed
+	raw_answer < <(printf 'GET /healthz\r\n\r\n')
+	refused_or_closed
+	raw_answer < <(head -c 4096 /dev/urandom)
+	refused_or_closed
+	raw_answer < <({ printf 'GET /healthz HTTP/1.1\r\n'; head -c 2000 /dev/urandom; printf '\r\n\r\n'; })
+	refused_or_closed
+	raw_answer < <(printf 'GET /heal\0thz HTTP/1.1\r\nHost: x\r\n\r\n')
+	refused_or_closed
+	raw_answer < <(printf 'GET /%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 100000 /dev/zero | tr '\0' a)")
+	refused_or_closed
+	raw_answer < <(printf 'GET /messages?from=%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 100000 /dev/zero | tr '\0' a)")
+	refused_or_closed
+	raw_answer < <({ printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 1 1000); do printf 'X-H%d: v\r\n' "$i"; done; printf '\r\n'; })
+	refused_or_closed
+	raw_answer < <(printf '%s /healthz HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 10000 /dev/zero | tr '\0' A)")
+	refused_or_closed
+	raw_answer < <(printf 'GET /healthz HTTP/1.1\r\n\r\n')
+	refused_or_closed
 	# An HTTP version it does not speak: 505 is the right answer there.
-	raw < <(printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+	raw_answer < <(printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 	[[ "$answer" =~ ^(4[0-9][0-9]|505|none\ closed) ]] || fail "$answer"
 
 	# Unknown routes: 404; known paths with another method: 405 + Allow.

@@ -14,39 +14,12 @@ setup() {
 }
 
 teardown() {
-	quick_stop
-}
-
-# stop_server (SIGTERM, exit 0 within 10 s), without the second that
-# tail --pid takes to notice the exit.
-quick_stop() {
-	local i
-	if [ -n "${SERVER_PID:-}" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for i in $(seq 200); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-	fi
 	stop_server
 }
 
-JSON='Content-Type: application/json'
 FORM='Content-Type: application/x-www-form-urlencoded'
 # Crockford base32, 26 characters: user and message ids.
 ID_RE='^[0-9A-HJKMNP-TV-Z]{26}$'
-
-# curl leaves the output file alone when an answer has no body (204): an
-# old body must not pass for the new one.
-api() {
-	rm -f "$T/body"
-	local method=$1 path=$2 out
-	shift 2
-	out=$(curl -s -S -o "$T/body" -w '%{http_code}' -X "$method" "$@" \
-	    "$URL$path") || out=000
-	status_code=$out
-	body=$(cat "$T/body" 2>/dev/null || true)
-}
 
 # jreq METHOD PATH TOKEN BODY [curl args]: a JSON request; TOKEN "-" for
 # none, else sent as x-access-token.
@@ -121,12 +94,6 @@ if not eval(sys.argv[1]):
 ' "$e" "$@"
 }
 
-# The value of a header of the last answer fetched with -D "$T/hdr".
-hdr() {
-	grep -i "^$1:" "$T/hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' |
-	    sed 's/^ *//'
-}
-
 # alice, bob and carol, signed up and signed in: A_ID, A_TOK, ...
 three_users() {
 	signup alice pw-alice
@@ -143,16 +110,12 @@ three_users() {
 	C_TOK=$token
 }
 
-# send TOKEN TO MESSAGE (plain text without JSON specials): sets $msg_id.
-send() {
+# send_msg TOKEN TO MESSAGE (plain text without JSON specials): sets
+# $msg_id.
+send_msg() {
 	jreq POST /messages "$1" "{\"to\":\"$2\",\"message\":\"$3\"}"
 	expect 200 || return 1
 	msg_id=$(json_get 'd["id"]')
-}
-
-# sql QUERY: asks the database directly.
-sql() {
-	sqlite3 "$SERVER_DB" "$1"
 }
 
 # raw FILE: sends the bytes of FILE as one request on a new connection;
@@ -207,9 +170,9 @@ EOF
 	# Both can sign in with what they gave.
 	signin alice Secret-pw-Alice
 	signin bob Secret-pw-Bob
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 2
 	# The hash is bcrypt, not the password.
-	run sql "SELECT hash FROM users WHERE name = 'alice'"
+	run sq "SELECT hash FROM users WHERE name = 'alice'"
 	assert_output --regexp '^\$2b\$04\$'
 	refute_output --partial Secret-pw-Alice
 }
@@ -249,12 +212,12 @@ EOF
 		freq POST /users/signup - "$b"
 		expect 400
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 0
 	# The limits themselves are fine.
 	signup "$n64" pw
 	signup a.b_c-D9 pw
 	signup 0 pw
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
 }
 
 @test "H4: overlong UTF-8, lone surrogates, NUL, control and bidi characters in names get 400 (JSON and form)" {
@@ -286,7 +249,7 @@ EOF
 		freq POST /users/signin - "name=$f&password=pw"
 		expect_error 400
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 0
 	# A NUL cannot cut "alice\0" down to an existing "alice" either.
 	signup alice pw-alice
 	jreq POST /users/signin - '{"name":"alice\u0000x","password":"pw-alice"}'
@@ -312,7 +275,7 @@ EOF
 	# fold nothing. (Alice made here as an older server let her be.)
 	signup carl pw-Alice
 	local c_id=$user_id
-	sql "UPDATE users SET name = 'Alice' WHERE name = 'carl'"
+	sq "UPDATE users SET name = 'Alice' WHERE name = 'carl'"
 	[ "$c_id" != "$a_id" ]
 	jreq POST /users/signup - '{"name":"ALICE","password":"x"}'
 	expect_error 409
@@ -323,9 +286,9 @@ EOF
 	expect_error 403
 	signin Alice pw-Alice
 	signin alice pw-alice
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 2
 	# The 409s changed nothing: alice is the same account.
-	assert_equal "$(sql "SELECT id FROM users WHERE name = 'alice'")" "$a_id"
+	assert_equal "$(sq "SELECT id FROM users WHERE name = 'alice'")" "$a_id"
 }
 
 @test "signup and signin: missing fields, wrong JSON types, invalid JSON, non-objects, duplicate members and unknown content types get 400" {
@@ -370,7 +333,7 @@ EOF
 		    --data-binary '{"name":"alice","password":"pw"}'
 		expect_error 400
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 0
 	# Parameters of the type are fine.
 	api POST /users/signup -H 'Content-Type: application/json; charset=utf-8' \
 	    --data-binary '{"name":"alice","password":"pw"}'
@@ -462,7 +425,7 @@ EOF
 	get /messages "$(json_get 'd["token"]')"
 	expect 200
 
-	quick_stop
+	stop_server
 	start_server --token-ttl 60
 	now=$(date +%s)
 	jreq POST /users/signin - '{"name":"alice","password":"pw-alice"}'
@@ -594,7 +557,7 @@ EOF
 	[[ "$(hdr Retry-After)" =~ ^[1-9][0-9]*$ ]]
 	jreq POST /users/signup - '{"name":"u3","password":"pw"}' --interface 127.0.0.2
 	expect 200
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
 }
 
 @test "the token: from x-access-token, Authorization: Bearer or a body field, exactly one (T6)" {
@@ -641,9 +604,9 @@ EOF
 	signin bob pw-bob
 	tok2=$token
 	[ "$tok2" != "$B_TOK" ]
-	send "$A_TOK" bob "to bob 1"
-	send "$C_TOK" bob "to bob 2"
-	send "$B_TOK" alice "from bob"
+	send_msg "$A_TOK" bob "to bob 1"
+	send_msg "$C_TOK" bob "to bob 2"
+	send_msg "$B_TOK" alice "from bob"
 	api DELETE "/users/$B_ID" -H "x-access-token: $B_TOK"
 	expect 200
 	jcheck 'd["id"] == a[0]' "$B_ID"
@@ -658,8 +621,8 @@ EOF
 	done
 	jreq POST /users/signin - '{"name":"bob","password":"pw-bob"}'
 	expect_error 403
-	assert_equal "$(sql "SELECT count(*) FROM users WHERE id = '$B_ID'")" 0
-	assert_equal "$(sql "SELECT count(*) FROM messages WHERE recipient_id = '$B_ID'")" 0
+	assert_equal "$(sq "SELECT count(*) FROM users WHERE id = '$B_ID'")" 0
+	assert_equal "$(sq "SELECT count(*) FROM messages WHERE recipient_id = '$B_ID'")" 0
 	# Nobody can send to bob any more; the others are untouched.
 	jreq POST /messages "$A_TOK" '{"to":"bob","message":"x"}'
 	expect_error 404
@@ -671,7 +634,7 @@ EOF
 	# do not work for it.
 	jreq POST /users/signup - '{"name":"bob","password":"pw-new"}'
 	expect_error 409 "rests until"
-	sql "UPDATE quarantine SET deleted_at = deleted_at - 31 * 86400"
+	sq "UPDATE quarantine SET deleted_at = deleted_at - 31 * 86400"
 	signup bob pw-new
 	[ "$user_id" != "$B_ID" ]
 	get /messages "$B_TOK"
@@ -681,7 +644,7 @@ EOF
 @test "T5: DELETE /users/:id of another user gets 403 and deletes nothing" {
 	start_server
 	three_users
-	send "$A_TOK" bob "for bob"
+	send_msg "$A_TOK" bob "for bob"
 	api DELETE "/users/$B_ID" -H "x-access-token: $A_TOK"
 	expect_error 403
 	api DELETE "/users/$B_ID" -H "x-access-token: $C_TOK"
@@ -690,8 +653,8 @@ EOF
 	expect_error 403
 	api DELETE "/users/$B_ID" -H 'x-access-token: x'
 	expect_error 403
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 	get /messages "$B_TOK"
 	expect 200
 	jcheck 'len(d["messages"]) == 1'
@@ -733,7 +696,7 @@ EOF
 		*) echo "DELETE /users/$t: $status_code $body" >&2; return 1 ;;
 		esac
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
 	signin alice pw-alice
 	api GET /healthz
 	expect 200
@@ -750,7 +713,7 @@ EOF
 	    skip "libmicrohttpd $(pkg-config --modversion libmicrohttpd) cuts values at a raw NUL before the server sees them"
 	start_server
 	three_users
-	send "$A_TOK" bob "for bob"
+	send_msg "$A_TOK" bob "for bob"
 	local m=$msg_id t bad=()
 	# RFC 9110 5.5: a NUL in a field or the target is invalid; a C string
 	# would stop at it, and "ID<NUL>junk" would act on ID. Every case is
@@ -783,8 +746,8 @@ EOF
 		printf 'accepted: %s\n' "${bad[@]}" >&2
 		return 1
 	fi
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 3
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 }
 
 # ---- sending ----
@@ -811,7 +774,7 @@ EOF
 	    --data-binary '{"to":"bob","message":"five"}'
 	expect 200
 	# To oneself too.
-	send "$A_TOK" alice "note to self"
+	send_msg "$A_TOK" alice "note to self"
 	get /messages "$B_TOK"
 	expect 200
 	jcheck '[m["message"] for m in d["messages"]] == ["one", "two", "three", "four", "five"]'
@@ -841,7 +804,7 @@ EOF
 	expect_error 403
 	jreq POST /messages "$A_TOK" '{"to":"bob","message":"x","from":1}'
 	expect_error 400
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 	for b in nobody Bob BOB bob. dave; do
 		jreq POST /messages "$A_TOK" "{\"to\":\"$b\",\"message\":\"x\"}"
 		expect_error 404
@@ -854,13 +817,13 @@ EOF
 	done
 	freq POST /messages "$A_TOK" 'to=bob%00&message=x'
 	expect_error 400
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 	# Without a token, or with a dead one, nothing is sent.
 	jreq POST /messages - '{"to":"bob","message":"x"}'
 	expect_error 403
 	freq POST /messages/sendmessage - 'to=bob&message=x&token=nope'
 	expect_error 403
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 }
 
 @test "send: a missing or empty message, a missing to, or a message that is not a string get 400" {
@@ -890,7 +853,7 @@ EOF
 		    --data-binary 'to=bob&message=x'
 		expect_error 400
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 }
 
 @test "send: a body of exactly --max-message bytes is stored and comes back whole; one byte more gets 413 (JSON, form, chunked)" {
@@ -938,7 +901,7 @@ d = json.load(sys.stdin)["messages"]
 assert len(d) == 2, len(d)
 assert d[0]["message"] == open("m65536.txt").read()
 assert d[1]["message"] == open("m65536.ftxt").read()'
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 2
 }
 
 @test "send: the message comes back exactly as sent: JSON escapes, unicode, and '+', '&', '%', '=' in forms" {
@@ -995,13 +958,13 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	start_server
 	three_users
 	local a1 a2 c1
-	send "$A_TOK" bob "a1"
+	send_msg "$A_TOK" bob "a1"
 	a1=$msg_id
-	send "$C_TOK" bob "c1"
+	send_msg "$C_TOK" bob "c1"
 	c1=$msg_id
-	send "$A_TOK" bob "a2"
+	send_msg "$A_TOK" bob "a2"
 	a2=$msg_id
-	send "$A_TOK" carol "for carol"
+	send_msg "$A_TOK" carol "for carol"
 	jreq POST /messages/getmessage "$B_TOK" '{"from":"alice"}'
 	expect 200
 	jcheck 'sorted(d) == ["from", "id", "message", "sent_at", "to"]'
@@ -1026,7 +989,7 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	get /messages "$B_TOK"
 	jcheck 'd["messages"] == []'
 	# carol's message was not touched.
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 	get /messages "$C_TOK"
 	jcheck 'len(d["messages"]) == 1'
 }
@@ -1034,8 +997,8 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 @test "T5: getmessage: to naming someone else gets 403 and takes nothing; a missing or bad from gets 400" {
 	start_server
 	three_users
-	send "$A_TOK" carol "for carol"
-	send "$A_TOK" bob "for bob"
+	send_msg "$A_TOK" carol "for carol"
+	send_msg "$A_TOK" bob "for bob"
 	local b
 	for b in '{"from":"alice","to":"carol"}' '{"from":"alice","to":"alice"}' \
 	    '{"from":"alice","to":"Bob"}' '{"from":"alice","to":""}' \
@@ -1057,7 +1020,7 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	expect_error 400
 	jreq POST /messages/getmessage - '{"from":"alice"}'
 	expect_error 403
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 2
 }
 
 # ---- GET /messages ----
@@ -1066,15 +1029,15 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	start_server
 	three_users
 	local a1 a2 c1 a3
-	send "$A_TOK" bob a1
+	send_msg "$A_TOK" bob a1
 	a1=$msg_id
-	send "$A_TOK" bob a2
+	send_msg "$A_TOK" bob a2
 	a2=$msg_id
-	send "$C_TOK" bob c1
+	send_msg "$C_TOK" bob c1
 	c1=$msg_id
-	send "$B_TOK" alice b1
-	send "$A_TOK" carol "for carol"
-	send "$A_TOK" bob a3
+	send_msg "$B_TOK" alice b1
+	send_msg "$A_TOK" carol "for carol"
+	send_msg "$A_TOK" bob a3
 	a3=$msg_id
 	get /messages "$B_TOK"
 	expect 200
@@ -1119,13 +1082,13 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	# Nothing was deleted by listing.
 	get /messages "$B_TOK"
 	jcheck 'len(d["messages"]) == 4'
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 6
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 6
 }
 
 @test "GET /messages: a bad limit, after, from or wait gets 400; a token in the URL gets 400 (T6)" {
 	start_server
 	three_users
-	send "$A_TOK" bob a1
+	send_msg "$A_TOK" bob a1
 	local q
 	for q in limit=abc limit=-1 limit=1001 limit=1.5 limit= limit=%201 \
 	    limit=0x10 limit=1e3 limit=99999999999999999999999 limit=1%00 \
@@ -1141,7 +1104,7 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 		esac
 	done
 	# --max-wait lowers the limit of wait.
-	quick_stop
+	stop_server
 	start_server --max-wait 2
 	get '/messages?wait=3' "$B_TOK"
 	expect_error 400 "wait"
@@ -1155,7 +1118,7 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	expect_error 400 "URL"
 	jreq POST "/messages/getmessage?token=$B_TOK" - '{"from":"alice"}'
 	expect_error 400 "URL"
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 }
 
 @test "GET /messages?wait=1 with nothing to give waits about a second, then answers an empty list" {
@@ -1177,17 +1140,17 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	start_server
 	three_users
 	local a1 a2 a3 a4 c1 x1
-	send "$A_TOK" bob a1
+	send_msg "$A_TOK" bob a1
 	a1=$msg_id
-	send "$A_TOK" bob a2
+	send_msg "$A_TOK" bob a2
 	a2=$msg_id
-	send "$A_TOK" bob a3
+	send_msg "$A_TOK" bob a3
 	a3=$msg_id
-	send "$A_TOK" bob a4
+	send_msg "$A_TOK" bob a4
 	a4=$msg_id
-	send "$A_TOK" carol c1
+	send_msg "$A_TOK" carol c1
 	c1=$msg_id
-	send "$B_TOK" alice x1
+	send_msg "$B_TOK" alice x1
 	x1=$msg_id
 	jreq POST /messages/ack "$B_TOK" "{\"ids\":[\"$a1\",\"$a2\"]}"
 	expect 200
@@ -1206,7 +1169,7 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	jreq POST /messages/ack "$B_TOK" "{\"ids\":[\"$c1\",\"$x1\"]}"
 	expect 200
 	jcheck 'd == {"deleted": 0}'
-	assert_equal "$(sql "SELECT count(*) FROM messages WHERE id IN ('$c1', '$x1')")" 2
+	assert_equal "$(sq "SELECT count(*) FROM messages WHERE id IN ('$c1', '$x1')")" 2
 	# The form the original client would send.
 	freq POST /messages/ack - "ids=$a4,$c1&token=$B_TOK"
 	expect 200
@@ -1221,13 +1184,13 @@ assert got == want + want + ["1+1=2 & 100% sure"], got'
 	# Without a token, nothing.
 	jreq POST /messages/ack - "{\"ids\":[\"$c1\"]}"
 	expect_error 403
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 2
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 2
 }
 
 @test "ack: malformed ids, an empty list, a non-list and too many ids get 400" {
 	start_server
 	three_users
-	send "$A_TOK" bob a1
+	send_msg "$A_TOK" bob a1
 	local id=$msg_id b
 	for b in '{}' '{"ids":[]}' '{"ids":null}' '{"ids":42}' '{"ids":{"a":1}}' \
 	    '{"ids":[1]}' '{"ids":[null]}' '{"ids":[["x"]]}' '{"ids":["x"]}' \
@@ -1267,16 +1230,16 @@ EOF
 		freq POST /messages/ack "$B_TOK" "$b"
 		expect_error 400
 	done
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 }
 
 @test "T5: DELETE /messages/:id: own 200, then 404; another user's or an unknown id 404, and theirs stays" {
 	start_server
 	three_users
 	local b1 c1
-	send "$A_TOK" bob "for bob"
+	send_msg "$A_TOK" bob "for bob"
 	b1=$msg_id
-	send "$A_TOK" carol "for carol"
+	send_msg "$A_TOK" carol "for carol"
 	c1=$msg_id
 	api DELETE "/messages/$c1" -H "x-access-token: $B_TOK"
 	expect_error 404
@@ -1302,7 +1265,7 @@ EOF
 	expect_error 404
 	get /messages "$C_TOK"
 	jcheck '[m["id"] for m in d["messages"]] == a' "$c1"
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 }
 
 # ---- GET /healthz, GET /metrics ----
@@ -1317,8 +1280,9 @@ EOF
 	expect 200
 }
 
-# metric NAME: its value in the last $body of GET /metrics (0 if absent).
-metric() {
+# body_metric NAME: its value in the last $body of GET /metrics (0 if
+# absent).
+body_metric() {
 	printf '%s\n' "$body" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
 }
 
@@ -1334,32 +1298,32 @@ metric() {
 	grep -q '^# TYPE e2e_receivers_waiting gauge$' <<<"$body"
 	grep -q '^e2e_request_duration_seconds_bucket{le="+Inf"} [0-9]' <<<"$body"
 	grep -q '^e2e_request_duration_seconds_sum [0-9.]' <<<"$body"
-	assert_equal "$(metric 'e2e_requests_total{route="signup",status="200"}')" 3
-	assert_equal "$(metric 'e2e_requests_total{route="signin",status="200"}')" 3
-	assert_equal "$(metric e2e_messages_stored)" 0
-	assert_equal "$(metric e2e_receivers_waiting)" 0
+	assert_equal "$(body_metric 'e2e_requests_total{route="signup",status="200"}')" 3
+	assert_equal "$(body_metric 'e2e_requests_total{route="signin",status="200"}')" 3
+	assert_equal "$(body_metric e2e_messages_stored)" 0
+	assert_equal "$(body_metric e2e_receivers_waiting)" 0
 	local count0
-	count0=$(metric e2e_request_duration_seconds_count)
+	count0=$(body_metric e2e_request_duration_seconds_count)
 	[ "$count0" -ge 6 ]
 
 	jreq POST /users/signup - '{"name":"alice","password":"x"}'
 	expect 409
 	jreq POST /users/signup - '{"name":"","password":"x"}'
 	expect 400
-	send "$A_TOK" bob one
-	send "$A_TOK" bob two
-	send "$A_TOK" carol three
+	send_msg "$A_TOK" bob one
+	send_msg "$A_TOK" bob two
+	send_msg "$A_TOK" carol three
 	get /messages?limit=x "$B_TOK"
 	expect 400
 	api GET /nowhere
 	api PUT /messages
 	api GET /metrics
-	assert_equal "$(metric 'e2e_requests_total{route="signup",status="409"}')" 1
-	assert_equal "$(metric 'e2e_requests_total{route="signup",status="400"}')" 1
-	assert_equal "$(metric 'e2e_requests_total{route="send",status="200"}')" 3
-	assert_equal "$(metric 'e2e_requests_total{route="list",status="400"}')" 1
-	assert_equal "$(metric e2e_messages_stored)" 3
-	[ "$(metric e2e_request_duration_seconds_count)" -ge $((count0 + 9)) ]
+	assert_equal "$(body_metric 'e2e_requests_total{route="signup",status="409"}')" 1
+	assert_equal "$(body_metric 'e2e_requests_total{route="signup",status="400"}')" 1
+	assert_equal "$(body_metric 'e2e_requests_total{route="send",status="200"}')" 3
+	assert_equal "$(body_metric 'e2e_requests_total{route="list",status="400"}')" 1
+	assert_equal "$(body_metric e2e_messages_stored)" 3
+	[ "$(body_metric e2e_request_duration_seconds_count)" -ge $((count0 + 9)) ]
 	# Buckets are cumulative and end at the count.
 	printf '%s\n' "$body" | awk '
 	    /^e2e_request_duration_seconds_bucket/ { if ($2 < last) exit 1; last = $2 }
@@ -1372,48 +1336,48 @@ metric() {
 	jreq POST /messages/ack "$B_TOK" "{\"ids\":[\"$(json_get 'd["messages"][0]["id"]')\"]}"
 	jcheck 'd == {"deleted": 1}'
 	api GET /metrics
-	assert_equal "$(metric e2e_messages_stored)" 1
+	assert_equal "$(body_metric e2e_messages_stored)" 1
 	get /messages "$C_TOK"
 	api DELETE "/messages/$(json_get 'd["messages"][0]["id"]')" \
 	    -H "x-access-token: $C_TOK"
 	expect 200
 	api GET /metrics
-	assert_equal "$(metric e2e_messages_stored)" 0
-	assert_equal "$(metric 'e2e_requests_total{route="getmessage",status="200"}')" 1
-	assert_equal "$(metric 'e2e_requests_total{route="ack",status="200"}')" 1
-	assert_equal "$(metric 'e2e_requests_total{route="message_delete",status="200"}')" 1
+	assert_equal "$(body_metric e2e_messages_stored)" 0
+	assert_equal "$(body_metric 'e2e_requests_total{route="getmessage",status="200"}')" 1
+	assert_equal "$(body_metric 'e2e_requests_total{route="ack",status="200"}')" 1
+	assert_equal "$(body_metric 'e2e_requests_total{route="message_delete",status="200"}')" 1
 
 	# A waiting receiver is counted while it waits.
 	curl -s -o /dev/null -H "x-access-token: $B_TOK" "$URL/messages?wait=3" &
 	local waiter=$! i n=0
 	for i in $(seq 40); do
 		api GET /metrics
-		n=$(metric e2e_receivers_waiting)
+		n=$(body_metric e2e_receivers_waiting)
 		[ "$n" = 1 ] && break
 		sleep 0.05
 	done
 	assert_equal "$n" 1
-	send "$A_TOK" bob wake
+	send_msg "$A_TOK" bob wake
 	wait "$waiter"
 	api GET /metrics
-	assert_equal "$(metric e2e_receivers_waiting)" 0
-	assert_equal "$(metric e2e_messages_stored)" 1
-	assert_equal "$(metric 'e2e_requests_total{route="list",status="200"}')" 3
+	assert_equal "$(body_metric e2e_receivers_waiting)" 0
+	assert_equal "$(body_metric e2e_messages_stored)" 1
+	assert_equal "$(body_metric 'e2e_requests_total{route="list",status="200"}')" 3
 }
 
 @test "GET /metrics: deleting a user with stored messages lowers e2e_messages_stored" {
 	start_server
 	three_users
-	send "$A_TOK" bob one
-	send "$A_TOK" bob two
-	send "$A_TOK" carol three
+	send_msg "$A_TOK" bob one
+	send_msg "$A_TOK" bob two
+	send_msg "$A_TOK" carol three
 	api GET /metrics
-	assert_equal "$(metric e2e_messages_stored)" 3
+	assert_equal "$(body_metric e2e_messages_stored)" 3
 	api DELETE "/users/$B_ID" -H "x-access-token: $B_TOK"
 	expect 200
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 	api GET /metrics
-	assert_equal "$(metric e2e_messages_stored)" 1
+	assert_equal "$(body_metric e2e_messages_stored)" 1
 }
 
 # ---- unknown routes, wrong methods ----
@@ -1514,7 +1478,7 @@ metric() {
 	done
 	run grep -c ' [0-9][0-9][0-9] [0-9.]*ms$' "$SERVER_LOG"
 	assert_output "$n"
-	quick_stop
+	stop_server
 	# Nothing secret anywhere in it, not even at shutdown.
 	local s
 	for s in "$pw" "$msg" "$t" "$sig" "Body-Secret" "Pw-Secret"; do
@@ -1550,7 +1514,7 @@ import json, sys, urllib.parse
 for s in sys.argv[1:]:
     print(json.dumps(s))
     print(urllib.parse.quote(s, safe=""))' "${sqli[@]}")
-	send "$A_TOK" bob "plain"
+	send_msg "$A_TOK" bob "plain"
 	# Names: refused by the allowlist, or (only . _ - letters digits)
 	# plain names that match nobody: no LIKE, no quoting.
 	for i in "${!sqli[@]}"; do
@@ -1608,7 +1572,7 @@ for s in sys.argv[1:]:
 	jreq POST /users/signin - "{\"name\":\"alice\",\"password\":\"alice'--\"}"
 	expect_error 403
 	# Second order: a stored name with metacharacters used as a filter.
-	send "$u_tok" bob "from underscore"
+	send_msg "$u_tok" bob "from underscore"
 	get '/messages?from=_' "$B_TOK"
 	jcheck '[m["message"] for m in d["messages"]] == ["from underscore"]'
 	get '/messages?from=al_ce' "$B_TOK"
@@ -1624,13 +1588,13 @@ got = [m["message"] for m in json.load(sys.stdin)["messages"]]
 assert got[0] == "plain", got
 assert got[1:] == [x for s in want for x in (s, s)], got' "${sqli[@]}"
 	local nmsg=$((2 + 2 * ${#sqli[@]}))
-	quick_stop
+	stop_server
 	run sqlite3 "$SERVER_DB" 'PRAGMA integrity_check;'
 	assert_output ok
 	run sqlite3 "$SERVER_DB" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;"
 	assert_output "$(printf 'keys\nmessages\nmeta\nquarantine\nusers')"
-	assert_equal "$(sql 'SELECT count(*) FROM users')" 5
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" "$nmsg"
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 5
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" "$nmsg"
 	# And it still serves from that database.
 	start_server
 	signin alice pw-alice
@@ -1706,8 +1670,8 @@ EOF
 	kill -0 "$SERVER_PID"
 	api GET /healthz
 	expect 200
-	assert_equal "$(sql 'SELECT count(*) FROM messages')" 0
-	send "$A_TOK" bob "still here"
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
+	send_msg "$A_TOK" bob "still here"
 	get /messages "$B_TOK"
 	jcheck '[m["message"] for m in d["messages"]] == ["still here"]'
 }

@@ -21,7 +21,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-CANNOT="e2e-decrypt: error: cannot decrypt: the message is malformed, was altered, or is not for this key"
 MESSAGE="the original message"
 
 setup_file() {

@@ -9,11 +9,9 @@
  * base64url, duplicate members at any level (J8), invalid UTF-8, NUL.
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
 #include <dirent.h>
-
-#include <openssl/bio.h>
-#include <openssl/pem.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
@@ -26,7 +24,6 @@
 #include "format/message.h"
 #include "format/seed.h"
 
-#define KEY_DIR "tests/vectors/keys"
 #define GOLDEN_DIR "tests/vectors/golden"
 
 static EVP_PKEY *k_alice, *k_bob;
@@ -35,26 +32,6 @@ static char why[256];
 
 /* A real one, made in main(): bob's, A256GCM, signed by alice. */
 static struct buf real_jwe = BUF_INIT;
-
-static EVP_PKEY *
-load_key(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL)
-		exit(2);
-	return k;
-}
 
 static enum envelope_kind
 kind_of(const char *text, size_t len)
@@ -668,8 +645,8 @@ main(void)
 
 	if (crypto_init() != 0)
 		return 2;
-	k_alice = load_key("alice");
-	k_bob = load_key("bob");
+	k_alice = fixture_private("alice");
+	k_bob = fixture_private("bob");
 	if (jwk_thumbprint(k_alice, kid_alice) != 0 ||
 	    jwk_thumbprint(k_bob, kid_bob) != 0)
 		return 2;

@@ -17,10 +17,9 @@
  * instead of comparing with them.
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
@@ -34,7 +33,6 @@
 #include "format/rsa.h"
 
 #define GOLDEN_DIR "tests/vectors/golden"
-#define KEY_DIR "tests/vectors/keys"
 
 #define PH_EK "@ENCRYPTED_KEY@"
 #define PH_CT "@CIPHERTEXT@"
@@ -47,9 +45,6 @@
 
 /* Key ids as jwcrypto 1.1 computes them (JWK.thumbprint()), not as
  * lib/format/jwk.c does: the golden files must hold the standard kids. */
-#define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
-#define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
-#define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"
 /* Python: base64url(bytes(range(0x70, 0x80))). */
 #define GOLDEN_JTI "cHFyc3R1dnd4eXp7fH1-fw"
 /* Python: base64url(sha256(b"e2e-chat CEK commitment v1\0" + CEK32)). */
@@ -96,29 +91,6 @@ static const char *const golden_rnames[2] = { "carol", "" };
 static EVP_PKEY *k_alice, *k_bob, *k_carol;
 static char kid_alice[KID_SIZE], kid_bob[KID_SIZE], kid_carol[KID_SIZE];
 static int write_mode;
-
-/* Test data is trusted: a key that does not load stops the run. */
-static EVP_PKEY *
-load_key(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL) {
-		fprintf(stderr, "cannot read the key %s\n", path);
-		exit(2);
-	}
-	return k;
-}
 
 static void
 fixed_cek(uint8_t *p, size_t n)
@@ -744,9 +716,9 @@ main(void)
 	write_mode = w != NULL && strcmp(w, "1") == 0;
 	if (crypto_init() != 0)
 		return 2;
-	k_alice = load_key("alice");
-	k_bob = load_key("bob");
-	k_carol = load_key("carol");
+	k_alice = fixture_private("alice");
+	k_bob = fixture_private("bob");
+	k_carol = fixture_private("carol");
 	if (jwk_thumbprint(k_alice, kid_alice) != 0 ||
 	    jwk_thumbprint(k_bob, kid_bob) != 0 ||
 	    jwk_thumbprint(k_carol, kid_carol) != 0)

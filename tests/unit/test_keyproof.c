@@ -10,16 +10,15 @@
  * Runs from the project root (it reads tests/vectors/keys).
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
 #include "base/buf.h"
 #include "base/err.h"
 #include "format/crypto.h"
 #include "format/jwk.h"
 #include "format/jws.h"
-#include "format/keyfile.h"
 #include "format/keyproof.h"
 
-#define KEY_DIR "tests/vectors/keys"
 #define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"
 #define ID_B "06H2A3MCM45VFGGXF6RPKVTJPD"
 #define AUD "https://chat.example"
@@ -306,22 +305,12 @@ malformed(void)
 int
 main(void)
 {
-	struct passphrase_src ps = { NULL, NULL };
-	char why[256];
-	int rc;
-
-	/* Quiet: git leaves the committed key readable by others. */
-	err_capture_begin(why, sizeof(why));
-	rc = crypto_init() != 0 ||
-	    keyfile_load_private(KEY_DIR "/alice", &ps, &alice) != 0 ||
-	    keyfile_load_public(KEY_DIR "/bob.pub", &bob) != 0 ||
-	    jwk_thumbprint(alice, kid_alice) != 0 ||
-	    jwk_thumbprint(bob, kid_bob) != 0;
-	err_capture_end();
-	if (rc) {
-		fprintf(stderr, "cannot load the test keys: %s\n", why);
+	if (crypto_init() != 0)
 		return 2;
-	}
+	alice = fixture_private("alice");
+	bob = fixture_public("bob.pub");
+	fixture_kid(alice, kid_alice);
+	fixture_kid(bob, kid_bob);
 	RUN(urls);
 	RUN(round_trip);
 	RUN(refusals);

@@ -5,24 +5,22 @@
  * (E3), the signed names and --verify NAME (I2), keys embedded in the signed header (J5), the content key length
  * (J15), duplicate members around the ciphertext scan (J8),
  * jsonio_member_span, term_escape and friends, seed_unreplace (L6), key
- * ids (K13 style, against jwcrypto), rsa_check (J17), key files, secret
- * buffers and cli_parse_size.
+ * ids (K13 style, against jwcrypto), rsa_check (J17) and secret
+ * buffers. (Key files are test_keyfile's, cli_parse_size test_cli's.)
  *
  * Runs from the project root (it reads tests/vectors/keys).
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
 #include <time.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
-#include "base/cli.h"
 #include "base/jsonio.h"
 #include "base/term.h"
 #include "format/crypto.h"
@@ -34,18 +32,6 @@
 #include "format/rsa.h"
 #include "format/seed.h"
 
-#define KEY_DIR "tests/vectors/keys"
-
-/* RFC 7638 thumbprints as jwcrypto 1.1 computes them:
- * /usr/bin/python3 -c 'from jwcrypto import jwk;
- *   print(jwk.JWK.from_pem(open("tests/vectors/keys/alice.pub","rb")
- *   .read()).thumbprint())' */
-#define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
-#define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
-#define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"
-#define KID_PKCS1 "wey44NHuQnfNYqbsKQMj5NWjlH7Pfui8zPLOTstoEbw"
-#define KID_PROTECTED "efo8eX5AsrvUdbqFybrcuxBLF-WZd2jObyABJH6Ow6Q"
-
 enum { ALICE, BOB, CAROL, NPEOPLE };
 static const char *const names[NPEOPLE] = { "alice", "bob", "carol" };
 static EVP_PKEY *pk[NPEOPLE];
@@ -53,86 +39,6 @@ static char kid[NPEOPLE][KID_SIZE];
 
 /* ---------------------------------------------------------------- */
 /* Helpers */
-
-/* stderr captured around calls that report: the text is checked, and
- * expected errors do not clutter the test output. */
-static FILE *cap_file;
-static int cap_saved = -1;
-static char cap_text[4096];
-
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(STDERR_FILENO);
-	if (cap_file == NULL || cap_saved < 0 ||
-	    dup2(fileno(cap_file), STDERR_FILENO) < 0) {
-		perror("capturing stderr");
-		exit(2);
-	}
-}
-
-/* Restores stderr; returns what was written (also in cap_text). */
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	cap_saved = -1;
-	rewind(cap_file);
-	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
-	cap_text[n] = '\0';
-	fclose(cap_file);
-	cap_file = NULL;
-	return cap_text;
-}
-
-static EVP_PKEY *
-pem_private(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return k;
-}
-
-static EVP_PKEY *
-pem_public(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return k;
-}
 
 static void
 unpin(void)
@@ -1556,7 +1462,7 @@ rsa_refusals(void)
 	int rc;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		k = pem_public(t[i].pub);
+		k = fixture_public(t[i].pub);
 		capture_begin();
 		rc = rsa_check(k, "the key");
 		capture_end();
@@ -1589,78 +1495,6 @@ rsa_refusals(void)
 	CHECK(rsa_check(pk[BOB], "bob") == 0);
 	capture_end();
 	CHECK(cap_text[0] == '\0');
-}
-
-static void
-key_files(void)
-{
-	struct passphrase_src ps = { NULL, NULL };
-	char k[KID_SIZE];
-	EVP_PKEY *key = NULL;
-	int rc;
-
-	/* The protected key with its passphrase from the environment. */
-	setenv("E2E_PASSPHRASE", "correct horse", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECKF(rc == 0 && key != NULL, "protected: %d %s", rc, cap_text);
-	if (key != NULL) {
-		CHECK(jwk_thumbprint(key, k) == 0 &&
-		    strcmp(k, KID_PROTECTED) == 0);
-		EVP_PKEY_free(key);
-	}
-	setenv("E2E_PASSPHRASE", "correct horse!", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECKF(rc == 77 && key == NULL, "wrong passphrase: %d", rc);
-	CHECKF(strstr(cap_text, "wrong passphrase") != NULL, "%s", cap_text);
-	setenv("E2E_PASSPHRASE", "correct hors", 1);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/protected", &ps, &key);
-	capture_end();
-	CHECK(rc == 77 && key == NULL);
-	unsetenv("E2E_PASSPHRASE");
-
-	/* PKCS#1 files are read too. */
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/pkcs1.key", &ps, &key);
-	capture_end();
-	CHECK(rc == 0 && key != NULL);
-	if (key != NULL) {
-		CHECK(jwk_thumbprint(key, k) == 0 && strcmp(k, KID_PKCS1) == 0);
-		EVP_PKEY_free(key);
-	}
-
-	/* A private key where a public one is wanted, and the reverse. */
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/alice", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	CHECKF(strstr(cap_text, "is a private key") != NULL, "%s", cap_text);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/protected", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/pkcs1.key", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_private(KEY_DIR "/alice.pub", &ps, &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	CHECKF(strstr(cap_text, "is a public key") != NULL, "%s", cap_text);
-	/* Not a key, and no file. */
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/README", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
-	capture_begin();
-	rc = keyfile_load_public(KEY_DIR "/no-such-key.pub", &key);
-	capture_end();
-	CHECK(rc == 66 && key == NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1769,48 +1603,6 @@ secret_buffers(void)
 	buf_free(&p);
 }
 
-/* ---------------------------------------------------------------- */
-/* cli_parse_size */
-
-static void
-parse_size(void)
-{
-	static const struct { const char *s; size_t want; } ok[] = {
-		{ "1", 1 },
-		{ "4096", 4096 },
-		{ "64K", 64 * 1024 },
-		{ "64k", 64 * 1024 },
-		{ "256M", (size_t)256 << 20 },
-		{ "1G", (size_t)1 << 30 },
-		{ "3g", (size_t)3 << 30 },
-	};
-	static const char *const bad[] = {
-		"0", "-1", "1T", "18446744073709551616", "12Q", "", " 1",
-		"+1", "1 ", "1K ", "K", "1KK", "0K", "0x10", "1.5M", "1e3",
-		"99999999999999999999G", "17179869184G",
-		"18446744073709551615",
-	};
-	size_t i, v;
-	int rc;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		v = 7;
-		CHECKF(cli_parse_size("--max-size", ok[i].s, &v) == 0 &&
-		    v == ok[i].want, "\"%s\" gave %zu", ok[i].s, v);
-	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		v = 7;
-		capture_begin();
-		rc = cli_parse_size("--max-size", bad[i], &v);
-		capture_end();
-		CHECKF(rc == 64, "\"%s\" accepted as %zu", bad[i], v);
-		CHECKF(v == 7, "\"%s\" changed the value on failure", bad[i]);
-		CHECKF(strstr(cap_text, "--max-size") != NULL &&
-		    strstr(cap_text, "positive size") != NULL,
-		    "\"%s\": %s", bad[i], cap_text);
-	}
-}
-
 int
 main(void)
 {
@@ -1822,7 +1614,7 @@ main(void)
 	if (crypto_init() != 0)
 		return 2;
 	for (i = 0; i < NPEOPLE; i++) {
-		pk[i] = pem_private(names[i]);
+		pk[i] = fixture_private(names[i]);
 		if (jwk_thumbprint(pk[i], kid[i]) != 0)
 			return 2;
 	}
@@ -1846,9 +1638,7 @@ main(void)
 	RUN(seed_unreplacing);
 	RUN(key_ids);
 	RUN(rsa_refusals);
-	RUN(key_files);
 	RUN(secret_buffers);
-	RUN(parse_size);
 	for (i = 0; i < NPEOPLE; i++)
 		EVP_PKEY_free(pk[i]);
 	return harness_end();

@@ -28,26 +28,6 @@
 static char home[64], log_path[160], lock_path[160], out_path[160];
 static char why[512];
 
-static off_t
-size_of(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
-static void
-put_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0 || write(fd, text, strlen(text)) !=
-	    (ssize_t)strlen(text) || close(fd) != 0) {
-		perror(path);
-		exit(2);
-	}
-}
-
 static char *
 read_file(const char *path)
 {
@@ -70,7 +50,7 @@ open_out(void)
 {
 	int fd;
 
-	put_file(out_path, PRIOR);
+	put_str(out_path, PRIOR);
 	fd = open(out_path, O_WRONLY | O_APPEND);
 	if (fd < 0) {
 		perror(out_path);
@@ -274,7 +254,7 @@ begun_at_position(void)
 	int out;
 
 	fresh();
-	put_file(out_path, PRIOR PRIOR);
+	put_str(out_path, PRIOR PRIOR);
 	out = open(out_path, O_WRONLY);
 	CHECK(out >= 0 && lseek(out, (off_t)strlen(PRIOR), SEEK_SET) ==
 	    (off_t)strlen(PRIOR));
@@ -304,7 +284,7 @@ begun_other_file(void)
 	write_str(out, PART_A);
 	recvlog_close(l);
 	snprintf(other, sizeof(other), "%s.new", out_path);
-	put_file(other, "");
+	put_str(other, "");
 	out2 = open(other, O_WRONLY | O_APPEND);
 	CHECK(open_log(out2, &l) == 0);
 	CHECK(!recvlog_printed(l, ID_A));
@@ -346,11 +326,11 @@ broken_last_line_ignored(void)
 
 	fresh();
 	out = open_out();
-	put_file(log_path, "P " ID_A " - - -\nD " ID_A "\nA " ID_A);
+	put_str(log_path, "P " ID_A " - - -\nD " ID_A "\nA " ID_A);
 	CHECK(open_log(out, &l) == 0);
 	CHECK(recvlog_printed(l, ID_A));
 	recvlog_close(l);
-	put_file(log_path, "D " ID_A "\nA 06H2A3");
+	put_str(log_path, "D " ID_A "\nA 06H2A3");
 	CHECK(open_log(out, &l) == 0);
 	CHECK(recvlog_printed(l, ID_A));
 	recvlog_close(l);
@@ -368,7 +348,7 @@ broken_last_line_then_more(void)
 
 	fresh();
 	out = open_out();
-	put_file(log_path, "P " ID_B " - - -\nD " ID_B "\nP 06H2A3");
+	put_str(log_path, "P " ID_B " - - -\nD " ID_B "\nP 06H2A3");
 	CHECK(open_log(out, &l) == 0);
 	CHECK(recvlog_printed(l, ID_B));
 	CHECK(recvlog_begin(l, ID_A) == 0);
@@ -391,7 +371,7 @@ garbage_skipped(void)
 
 	fresh();
 	out = open_out();
-	put_file(log_path, "\n\nX " ID_A "\nD 06h2a3mcm45vfggxf6rpkvtjpc\n"
+	put_str(log_path, "\n\nX " ID_A "\nD 06h2a3mcm45vfggxf6rpkvtjpc\n"
 	    "D " ID_A "X\nP ../../x - - -\nD\nP " ID_B " 1 2\n"
 	    "D " ID_C "\n");
 	CHECK(open_log(out, &l) == 0);
@@ -431,7 +411,7 @@ symlinks_refused(void)
 	fresh();
 	out = open_out();
 	snprintf(target, sizeof(target), "%s/target", home);
-	put_file(target, "untouched\n");
+	put_str(target, "untouched\n");
 	CHECK(symlink(target, log_path) == 0);
 	CHECK(open_log(out, &l) == E2E_EX_CANTCREAT && l == NULL);
 	unlink(log_path);

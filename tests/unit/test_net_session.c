@@ -7,7 +7,6 @@
  */
 #include "harness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,18 +22,12 @@ static char home[64];
 static char sess_path[128];
 static char why[512];
 
+/* The file replaced (a link or another file's mode does not stay). */
 static void
 put_file(const char *path, const char *text, size_t len, mode_t mode)
 {
-	int fd;
-
 	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0 ||
-	    chmod(path, mode) != 0) {
-		perror(path);
-		exit(2);
-	}
+	put_bytes(path, text, len, mode);
 }
 
 static void
@@ -66,23 +59,6 @@ load(struct session *s)
 	return rc;
 }
 
-/* How many entries the home holds (. and .. aside). */
-static int
-entries(void)
-{
-	struct dirent *e;
-	DIR *d = opendir(home);
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void
 round_trip(void)
 {
@@ -108,7 +84,8 @@ round_trip(void)
 	CHECK(strcmp(out.token, "a.b.c") == 0);
 	CHECK(out.expires_at == -5);
 	/* And nothing else is left in the home (no temporary file). */
-	CHECKF(entries() == 1, "%d entries in the home", entries());
+	CHECKF(harness_entries(home) == 1, "%d entries in the home",
+	    harness_entries(home));
 }
 
 /* The mode is 0600 whatever the umask. */

@@ -15,17 +15,15 @@
  * accepted key (4096 bits) fits and scans.
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -40,33 +38,11 @@
 #include "format/keyfile.h"
 #include "keys/qr.h"
 
-#define KEY_DIR "tests/vectors/keys"
 #define ZBARIMG "/usr/bin/zbarimg"
 
 static EVP_PKEY *k_alice, *k_bob, *k_weak, *k_e3, *k_ec, *k_big;
 static char kid_alice[KID_SIZE], kid_bob[KID_SIZE];
 static char tmpdir[256];
-
-/* Any public key file, unchecked: the refused ones too. */
-static EVP_PKEY *
-load_pub(const char *name)
-{
-	char path[256];
-	EVP_PKEY *k;
-	BIO *bio;
-
-	snprintf(path, sizeof(path), "%s/%s", KEY_DIR, name);
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		fprintf(stderr, "cannot open %s (run from the project root)\n",
-		    path);
-		exit(2);
-	}
-	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (k == NULL)
-		exit(2);
-	return k;
-}
 
 /* An RSA public key of bits bits, e = 65537, with a random modulus: its
  * size is all the size checks look at, and it is made in no time. */
@@ -261,15 +237,8 @@ static void
 payload_from_private(void)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
-	EVP_PKEY *priv = NULL;
-	BIO *bio = BIO_new_file(KEY_DIR "/alice", "r");
+	EVP_PKEY *priv = fixture_private("alice");
 
-	if (bio != NULL)
-		priv = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	CHECK(priv != NULL);
-	if (priv == NULL)
-		return;
 	CHECK(qr_payload("alice", priv, &a) == 0);
 	CHECK(qr_payload("alice", k_alice, &b) == 0);
 	CHECK(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
@@ -791,23 +760,6 @@ file_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* The number of entries in tmpdir (a failed write leaves none). */
-static int
-entries(void)
-{
-	struct dirent *e;
-	DIR *d = opendir(tmpdir);
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Reads a PNG back with libpng's simplified API and checks it is the
  * code of text: (modules + 8) * scale a side, each module's pixels all
@@ -937,7 +889,7 @@ png_write(void)
 	CHECK(qr_payload("alice", k_alice, &text) == 0);
 	snprintf(path, sizeof(path), "%s/alice.png", tmpdir);
 	CHECK(qr_write_png((char *)text.p, 4, path) == 0);
-	CHECK(entries() == 1);	/* no temporary file left */
+	CHECK(harness_entries(tmpdir) == 1);	/* no temporary file left */
 	mask = umask(0);
 	umask(mask);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == (0644 & ~mask));
@@ -976,7 +928,7 @@ png_write(void)
 	png_matches(path, (char *)text.p, QR_SCALE_MAX);
 	/* An existing image is replaced... */
 	CHECK(qr_write_png((char *)text.p, 4, path) == 0);
-	CHECK(entries() == 1);
+	CHECK(harness_entries(tmpdir) == 1);
 
 	/* ...a private key never (outfile's rule). */
 	snprintf(keyfile, sizeof(keyfile), "%s/key", tmpdir);
@@ -991,7 +943,7 @@ png_write(void)
 	CHECKF(rc == 73, "over a private key: %d", rc);
 	CHECK(strstr(msg, "private key") != NULL);
 	CHECK(stat(keyfile, &st) == 0 && st.st_size == 28);
-	CHECK(entries() == 2);
+	CHECK(harness_entries(tmpdir) == 2);
 	unlink(keyfile);
 
 	/* Bad scale, missing folder: nothing written. */
@@ -1015,7 +967,7 @@ png_write(void)
 	rc = qr_write_png("", 4, path);
 	err_capture_end();
 	CHECK(rc == 70);
-	CHECK(entries() == 1);
+	CHECK(harness_entries(tmpdir) == 1);
 	/* A device is written in place. */
 	CHECK(qr_write_png((char *)text.p, 4, "/dev/null") == 0);
 
@@ -1198,11 +1150,11 @@ main(void)
 
 	if (crypto_init() != 0)
 		return 2;
-	k_alice = load_pub("alice.pub");
-	k_bob = load_pub("bob.pub");
-	k_weak = load_pub("weak1024.pub");
-	k_e3 = load_pub("e3.pub");
-	k_ec = load_pub("ec.pub");
+	k_alice = fixture_public("alice.pub");
+	k_bob = fixture_public("bob.pub");
+	k_weak = fixture_public("weak1024.pub");
+	k_e3 = fixture_public("e3.pub");
+	k_ec = fixture_public("ec.pub");
 	k_big = fake_rsa(4104);
 	if (jwk_thumbprint(k_alice, kid_alice) != 0 ||
 	    jwk_thumbprint(k_bob, kid_bob) != 0)

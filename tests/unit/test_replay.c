@@ -24,31 +24,6 @@
 static char home[128], log_path[160], lock_path[160];
 static char why[512];
 
-static off_t
-size_of(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
-static void
-put_file(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-		perror(path);
-		exit(2);
-	}
-}
-
-static void
-put_str(const char *path, const char *text)
-{
-	put_file(path, text, strlen(text));
-}
-
 /* The whole log (static, NUL-terminated; empty when absent). */
 static char *
 read_log(void)
@@ -504,7 +479,7 @@ garbage_ignored(void)
 	o += 11;
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
 	    "carol ok3 %" PRId64 "\n", NOW);
-	put_file(log_path, text, o);
+	put_bytes(log_path, text, o, 0600);
 	CHECK(open_at(NOW, &r) == 0);
 	CHECK(check(r, "alice", "ok1", NOW) == REPLAY_SEEN);
 	CHECK(check(r, "bob", "ok2", NOW) == REPLAY_SEEN);

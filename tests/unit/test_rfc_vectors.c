@@ -12,13 +12,12 @@
  * Wycheproof anchor) is in test_wycheproof_jose.c.
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 
 #include "base/b64.h"
 #include "base/buf.h"
@@ -1182,19 +1181,10 @@ out:
 static int
 setup(void)
 {
-	BIO *bio;
-
 	if (crypto_init() != 0)
 		return -1;
-	bio = BIO_new_file("tests/vectors/keys/alice", "r");
-	own_key = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL,
-	    NULL) : NULL;
-	BIO_free(bio);
-	if (own_key == NULL || jwk_thumbprint(own_key, own_kid) != 0) {
-		fprintf(stderr, "cannot read tests/vectors/keys/alice (run "
-		    "from the project root)\n");
-		return -1;
-	}
+	own_key = fixture_private("alice");
+	fixture_kid(own_key, own_kid);
 	return 0;
 }
 

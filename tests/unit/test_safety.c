@@ -4,6 +4,7 @@
  * what changes the number and what does not, the format, the refusals.
  */
 #include "harness.h"
+#include "keys_fixture.h"
 
 #include <ctype.h>
 
@@ -11,10 +12,6 @@
 #include "format/jwk.h"
 #include "keys/safety.h"
 
-/* The key ids of tests/vectors/keys/alice.pub, bob.pub and carol.pub. */
-#define KID_ALICE "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
-#define KID_BOB "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
-#define KID_CAROL "4djZ3eaqLNlfcJ3m8FPe0p3UVsCkjn_fYf4K3vecUPc"
 /* Shaped as a key id (32 bytes once decoded), no real key behind it. */
 #define KID_OTHER "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 

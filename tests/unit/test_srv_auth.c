@@ -362,45 +362,6 @@ write_file(const char *name, const void *p, size_t n)
 	return path;
 }
 
-/* stderr into a file while a refusal reports itself. */
-static int saved_stderr = -1;
-
-static void
-capture_begin(void)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
-	    dup2(fd, 2) < 0)
-		exit(2);
-	close(fd);
-}
-
-/* What was written since capture_begin(), in a static buffer. */
-static const char *
-capture_end(void)
-{
-	static char text[1024];
-	char path[256];
-	size_t n = 0;
-	FILE *f;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
-	if ((f = fopen(path, "r")) != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	return text;
-}
-
 static void
 test_secret_file(void)
 {

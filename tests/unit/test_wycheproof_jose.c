@@ -27,20 +27,6 @@ static int n_jws, n_jws_ps256_valid, n_jws_ps256_invalid, n_jws_refused;
 static int n_jws_none, n_jws_hs256, n_jws_b64, n_jws_other_key;
 static int n_jws_b64_rebuilt;
 
-static const char *
-jstr(const json_t *t, const char *name)
-{
-	const char *s = json_string_value(json_object_get(t, name));
-
-	return s != NULL ? s : "";
-}
-
-static int
-jint(const json_t *t, const char *name)
-{
-	return (int)json_integer_value(json_object_get(t, name));
-}
-
 static int
 has_flag(const json_t *t, const char *flag)
 {

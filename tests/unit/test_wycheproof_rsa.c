@@ -18,66 +18,11 @@
 static int n_oaep, n_oaep_valid, n_oaep_label, n_oaep_invalid;
 static int n_pss, n_pss_valid, n_pss_invalid, n_pss_acceptable;
 
-/* The hex member name of a test; test data is trusted, so a missing
- * member stops the run rather than being counted. */
-static uint8_t *
-jhex(const json_t *t, const char *name, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(t, name));
-
-	if (s == NULL) {
-		fprintf(stderr, "test data: no \"%s\"\n", name);
-		exit(2);
-	}
-	return hex_decode(s, len);
-}
-
-static const char *
-jstr(const json_t *t, const char *name)
-{
-	const char *s = json_string_value(json_object_get(t, name));
-
-	return s != NULL ? s : "";
-}
-
 /*
- * stderr is captured around a call, so a test can assert that a failure
- * is silent: a decryption error that printed OpenSSL's reason would be
- * an oracle as good as a distinct return code.
+ * stderr is captured around a call (harness.h), so a test can assert
+ * that a failure is silent: a decryption error that printed OpenSSL's
+ * reason would be an oracle as good as a distinct return code.
  */
-static FILE *cap_file;
-static int cap_saved = -1;
-
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(STDERR_FILENO);
-	if (cap_file == NULL || cap_saved < 0 ||
-	    dup2(fileno(cap_file), STDERR_FILENO) < 0) {
-		perror("capturing stderr");
-		exit(2);
-	}
-}
-
-/* Restores stderr and returns how many bytes were written meanwhile. */
-static long
-capture_end(void)
-{
-	struct stat st;
-	long n;
-
-	fflush(stderr);
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	cap_saved = -1;
-	n = fstat(fileno(cap_file), &st) == 0 ? (long)st.st_size : -1;
-	fclose(cap_file);
-	cap_file = NULL;
-	return n;
-}
-
 static EVP_PKEY *
 pem_private(const char *pem)
 {
@@ -171,7 +116,8 @@ oaep_vectors(void)
 			capture_begin();
 			rc = rsa_oaep_decrypt(key, ct, ct_len, out,
 			    sizeof(out), &out_len);
-			printed = capture_end();
+			capture_end();
+			printed = cap_len;
 			if (strcmp(result, "valid") == 0 && label_len == 0) {
 				n_oaep_valid++;
 				CHECKF(rc == 0 && out_len == msg_len &&

@@ -20,32 +20,6 @@ static int n_cbchs, n_cbchs_valid, n_cbchs_invalid, n_pad_oracle;
 #define FILL 0xa5	/* what an output buffer holds before a call */
 
 static uint8_t *
-jhex(const json_t *t, const char *name, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(t, name));
-
-	if (s == NULL) {
-		fprintf(stderr, "test data: no \"%s\"\n", name);
-		exit(2);
-	}
-	return hex_decode(s, len);
-}
-
-static const char *
-jstr(const json_t *t, const char *name)
-{
-	const char *s = json_string_value(json_object_get(t, name));
-
-	return s != NULL ? s : "";
-}
-
-static int
-jint(const json_t *t, const char *name)
-{
-	return (int)json_integer_value(json_object_get(t, name));
-}
-
-static uint8_t *
 xmalloc(size_t n)
 {
 	uint8_t *p = malloc(n ? n : 1);
