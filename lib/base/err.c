@@ -156,6 +156,30 @@ err_note(const char *fmt, ...)
 }
 
 int
+err_print(const struct report *r)
+{
+	static const char *const kind[] = {
+		[REPORT_ERROR] = "error: ",
+		[REPORT_WARNING] = "warning: ",
+		[REPORT_HINT] = "hint: ",
+		[REPORT_NOTE] = "",
+	};
+	int i;
+
+	if (r == NULL)
+		return 0;
+	/* One write per line, as vmsg, so that lines from two writers do
+	 * not interleave within a line. */
+	for (i = 0; i < r->nlines; i++)
+		fprintf(stderr, "%s: %s%s\n", prog, kind[r->line[i].level],
+		    r->line[i].text);
+	if (r->dropped > 0)
+		fprintf(stderr, "%s: %d more lines not shown\n", prog,
+		    r->dropped);
+	return r->code;
+}
+
+int
 err_crypto(const char *what)
 {
 	unsigned long e = ERR_peek_last_error();

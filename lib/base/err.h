@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "base/report.h"
+
 /* Exit codes follow sysexits.h and mean the same in every tool. */
 enum {
 	E2E_EX_OK = 0,		/* success */
@@ -43,6 +45,14 @@ void err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Prints a library call's report (base/report.h), one line per entry,
+ * each as err_error, err_warn, err_hint or err_note would, then
+ * "PROG: note: N more lines not shown" if lines were dropped. Empties
+ * nothing: the caller may still read r. Returns r's code (0 if none).
+ */
+int err_print(const struct report *r);
 
 /*
  * Until err_capture_end, this thread's messages are not printed: the
