@@ -8,7 +8,6 @@
  * parse, and the messages the tools print (tests/bats pin the same).
  */
 #include "harness.h"
-#include "capture.h"
 
 #include <getopt.h>
 #include <stdint.h>
@@ -23,8 +22,8 @@ static void
 listen_end(void)
 {
 	capture_end();
-	capture_text[strcspn(capture_text, "\n")] = '\0';
-	said = capture_text;
+	cap_text[strcspn(cap_text, "\n")] = '\0';
+	said = cap_text;
 }
 
 /* 1 when the line said is "test: error: WANT". */

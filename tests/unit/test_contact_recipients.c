@@ -12,7 +12,6 @@
  * keys serve.
  */
 #include "harness.h"
-#include "capture.h"
 
 #include "base/buf.h"
 #include "base/err.h"

@@ -13,7 +13,6 @@
  * Runs from the project root (it reads tests/vectors/keys).
  */
 #include "harness.h"
-#include "capture.h"
 
 #include <fcntl.h>
 
