@@ -280,7 +280,8 @@ secret_put(struct store *s, struct store_job *j)
 }
 
 int
-auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
+auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
+    struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	struct secret_job sj;
@@ -296,8 +297,9 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
-			err_error("the secret in %s has %zu bytes; at least %d "
-			    "are needed", file, b.len, AUTH_SECRET_MIN);
+			report_error(rep, rc, "the secret in %s has %zu bytes; "
+			    "at least %d are needed", file, b.len,
+			    AUTH_SECRET_MIN);
 			goto out;
 		}
 	} else if (s == NULL) {
@@ -317,17 +319,16 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 			/* Another server on the same database may have won. */
 			if ((r != STORE_OK && r != STORE_CONFLICT) ||
 			    s->be->meta_get(s, SECRET_KEY, &b) != STORE_OK) {
-				err_error("cannot keep the token secret in the "
-				    "database");
+				report_error(rep, rc, "cannot keep the token "
+				    "secret in the database");
 				goto out;
 			}
 		} else if (r != STORE_OK) {
 			goto out;
 		}
 		if (b.len < AUTH_SECRET_MIN || b.len > AUTH_SECRET_MAX) {
-			err_error("the token secret kept in the database is "
-			    "damaged");
-			rc = E2E_EX_DATAERR;
+			rc = report_error(rep, E2E_EX_DATAERR, "the token "
+			    "secret kept in the database is damaged");
 			goto out;
 		}
 	}

@@ -16,7 +16,7 @@ count_hash(void *arg, const char *hash)
 }
 
 int
-guard_start(struct server *s)
+guard_start(struct server *s, struct report *rep)
 {
 	const struct server_config *c = &s->cfg;
 	unsigned per_addr;
@@ -36,13 +36,14 @@ guard_start(struct server *s)
 	/* One address may fill a quarter of the queue, so that others still
 	 * find room; its jobs take their turns with everyone else's. */
 	per_addr = c->signin_queue / 4 > 0 ? c->signin_queue / 4 : 1;
-	s->slow = workers_start(c->bcrypt_workers, c->signin_queue, per_addr);
+	s->slow = workers_start(c->bcrypt_workers, c->signin_queue, per_addr,
+	    rep);
 	if (s->signin_pairs == NULL || s->signin_addrs == NULL ||
 	    s->signup_addrs == NULL || s->send_rates == NULL ||
 	    s->signin_account_rates == NULL || s->signin_addr_rates == NULL ||
 	    s->slow == NULL) {
-		err_error("cannot start the server: out of memory");
-		return E2E_EX_SOFTWARE;
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the server: out of memory");
 	}
 	/* The costs of the stored hashes: a failed sign-in is padded to the
 	 * highest (A10). */

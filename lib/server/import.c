@@ -1,12 +1,12 @@
 /* import.c - an original server's users and messages (see import.h). */
 #include "server/import.h"
-#include "base/err.h"
 #include "base/jsonio.h"
 #include "base/names.h"
 #include "base/term.h"
 #include "format/crypto.h"
 #include "format/records.h"
 #include "server/auth.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -63,7 +63,7 @@ refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&b->lock);
 	if (++b->refused <= SHOWN_MAX)
-		err_warn("%s line %llu: refused: %s", b->path, lineno, why);
+		log_warn("%s line %llu: refused: %s", b->path, lineno, why);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -448,7 +448,7 @@ import_file(struct store *s, const char *path, const char *what,
 		json_decref(obj);
 	}
 	finish(&b);
-	err_note("%s: %lu %s imported, %lu imported before, %lu refused%s",
+	log_note("%s: %lu %s imported, %lu imported before, %lu refused%s",
 	    path, b.imported, what, b.already, b.refused,
 	    b.refused > SHOWN_MAX ? " (the first 100 shown)" : "");
 out:

@@ -195,16 +195,17 @@ writer(void *arg)
 }
 
 int
-store_open(struct store *s, const struct store_backend *be, const char *where)
+store_open(struct store *s, const struct store_backend *be, const char *where,
+    struct report *rep)
 {
 	struct store_writer *w;
 
 	memset(s, 0, sizeof(*s));
 	s->be = be;
-	if (be->open(s, where) != STORE_OK)
+	if (be->open(s, where, rep) != STORE_OK)
 		return -1;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		be->close(s);
 		return -1;
 	}
@@ -212,7 +213,8 @@ store_open(struct store *s, const struct store_backend *be, const char *where)
 	pthread_cond_init(&w->more, NULL);
 	s->writer = w;
 	if (pthread_create(&w->thread, NULL, writer, s) != 0) {
-		err_error("cannot start the database writer thread");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the database writer thread");
 		be->close(s);
 		free(w);
 		s->writer = NULL;
