@@ -447,6 +447,7 @@ static int
 parse_body(struct req *r)
 {
 	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct report rep = { 0 };
 	char why[200];
 	size_t tlen;
 	int status;
@@ -476,8 +477,9 @@ parse_body(struct req *r)
 	} else if (tlen == 33 && strncasecmp(type,
 	    "application/x-www-form-urlencoded", 33) == 0) {
 		if ((status = form_parse((const char *)r->body.p,
-		    r->body.len, &r->params, why, sizeof(why))) != 0) {
-			respond_error(r, (unsigned)status, "%s", why);
+		    r->body.len, &r->params, &rep)) != 0) {
+			respond_error(r, (unsigned)status, "%s",
+			    report_message(&rep));
 			return -1;
 		}
 	} else {
