@@ -1261,10 +1261,19 @@ raise_fd_limit(unsigned want)
 	}
 }
 
-/* Every step stops at its first line in rep (the sockets, timers and
- * caches aside, which say nothing else on their way), so that rep,
- * printed once start returns, keeps its place among the lines printed
- * on the way (the log's, and base/'s own). */
+/* Shows at once what a start-up step said, a warning of a step that
+ * went well too: the later steps print on their own (the log, the port
+ * on stdout), after it. Returns rc. */
+static int
+shown(struct report *rep, int rc)
+{
+	log_report(rep);
+	report_clear(rep);
+	return rc;
+}
+
+/* Opens, listens and prints the port. Each step's lines are shown as it
+ * ends (shown()); the line of a failure found here, server_run shows. */
 static int
 start(struct server *s, struct report *rep)
 {
@@ -1280,22 +1289,24 @@ start(struct server *s, struct report *rep)
 	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
 		return cli_usage_error("--listen %s is not ADDRESS:PORT",
 		    c->listen);
-	if ((rc = parse_nets("--trusted-proxy", c->trusted_proxies,
-	    c->ntrusted_proxies, &s->trusted, rep)) != 0 ||
-	    (rc = parse_nets("--metrics-allow", c->metrics_allow,
-	    c->nmetrics_allow, &s->metrics_allow, rep)) != 0)
+	if ((rc = shown(rep, parse_nets("--trusted-proxy", c->trusted_proxies,
+	    c->ntrusted_proxies, &s->trusted, rep))) != 0 ||
+	    (rc = shown(rep, parse_nets("--metrics-allow", c->metrics_allow,
+	    c->nmetrics_allow, &s->metrics_allow, rep))) != 0)
 		return rc;
 	s->ntrusted = c->ntrusted_proxies;
 	s->nmetrics_allow = c->nmetrics_allow;
 	json_object_seed(0);	/* before any thread makes objects */
 	/* A bad secret file is refused before a database is created. */
 	if (c->secret_file != NULL &&
-	    (rc = auth_secret_load(&s->keys, c->secret_file, NULL, rep)) != 0)
+	    (rc = shown(rep, auth_secret_load(&s->keys, c->secret_file, NULL,
+	    rep))) != 0)
 		return rc;
-	if (store_open(&s->store, &store_sqlite, c->db, rep) != 0)
+	if (shown(rep, store_open(&s->store, &store_sqlite, c->db, rep)) != 0)
 		return E2E_EX_CANTCREAT;
 	if (c->secret_file == NULL &&
-	    (rc = auth_secret_load(&s->keys, NULL, &s->store, rep)) != 0)
+	    (rc = shown(rep, auth_secret_load(&s->keys, NULL, &s->store,
+	    rep))) != 0)
 		return rc;
 	s->keys.ttl = c->token_ttl;
 	/* The hash a sign-in for an unknown name is checked against, so it
@@ -1310,7 +1321,7 @@ start(struct server *s, struct report *rep)
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);
-	if ((rc = guard_start(s, rep)) != 0)
+	if ((rc = shown(rep, guard_start(s, rep))) != 0)
 		return rc;
 	s->waiters = waiters_new(rep);
 	s->cache = cache_new(8192);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -445,6 +447,44 @@ test_secret_kept(void)
 	CHECK(auth_secret_load(&k2, NULL, &s, NULL) == 0);
 	CHECK(k2.secret_len == 32 && memcmp(k2.secret, first, 32) != 0);
 	store_close(&s);
+}
+
+/* A store that cannot be opened says why in the report, printing
+ * nothing: a missing folder, a database from a later version. */
+static void
+test_store_open_report(void)
+{
+	struct report rep = { 0 };
+	struct store s;
+	sqlite3 *db = NULL;
+	char path[256], want[400];
+
+	snprintf(path, sizeof(path), "%s/no/such.db", tmpdir);
+	capture_begin();
+	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
+	CHECK(capture_end()[0] == '\0');
+	snprintf(want, sizeof(want), "cannot open the database %s: No such "
+	    "file or directory", path);
+	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
+	    strcmp(report_message(&rep), want) == 0, "said %d: %s", rep.code,
+	    report_message(&rep));
+	snprintf(path, sizeof(path), "%s/later.db", tmpdir);
+	report_clear(&rep);
+	CHECK(store_open(&s, &store_sqlite, path, &rep) == 0);
+	CHECK(!report_said(&rep));
+	store_close(&s);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, "PRAGMA user_version=4;", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_close(db);
+	capture_begin();
+	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
+	CHECK(capture_end()[0] == '\0');
+	snprintf(want, sizeof(want), "the database %s has schema version 4; "
+	    "this server knows up to 3", path);
+	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
+	    strcmp(report_message(&rep), want) == 0, "said %d: %s", rep.code,
+	    report_message(&rep));
 }
 
 /* ---- tokens (T1-T7) ---- */
@@ -1123,6 +1163,7 @@ main(void)
 	RUN(test_hash_cost);
 	RUN(test_secret_file);
 	RUN(test_secret_kept);
+	RUN(test_store_open_report);
 	/* The folder is no longer needed (and an abort later would leave
 	 * it). */
 	{
