@@ -133,6 +133,7 @@ main(int argc, char **argv)
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
+	struct report rep = { 0 };
 	EVP_PKEY *key = NULL;
 	struct contact signer;
 	char kid[KID_SIZE], identity[HOME_PATH_MAX];
@@ -298,7 +299,7 @@ main(int argc, char **argv)
 	}
 	if (!binary && (rc = message_seed_utf8(&m)) != 0)
 		goto out;
-	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
+	if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
 		goto out;
 	/* Escape sequences from a stranger must not reach a terminal,
 	 * whatever name it was given by. */
@@ -309,11 +310,12 @@ main(int argc, char **argv)
 		rc = E2E_EX_CANTCREAT;
 		goto out;
 	}
-	if ((rc = outfile_write(&out, m.pt, m.pt_len)) != 0 ||
-	    (rc = outfile_commit(&out, force ? -1 : 0)) != 0)
+	if ((rc = outfile_write(&out, m.pt, m.pt_len, &rep)) != 0 ||
+	    (rc = outfile_commit(&out, force ? -1 : 0, &rep)) != 0)
 		goto out;
 	message_report(&m);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	message_free(&m);
 	EVP_PKEY_free(key);

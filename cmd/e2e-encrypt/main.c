@@ -114,6 +114,7 @@ main(int argc, char **argv)
 	struct seal_opts so;
 	struct input_view pt;
 	struct outfile out = OUTFILE_INIT;
+	struct report rep = { 0 };
 	struct sink sink;
 	struct buf latin1 = BUF_SECRET_INIT;
 	EVP_PKEY *sk = NULL;
@@ -277,11 +278,11 @@ main(int argc, char **argv)
 	    (rc = jwk_thumbprint(sk, skid)) != 0))
 		goto out;
 	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
-	    &pt)) != 0)
+	    &pt, &rep)) != 0)
 		goto out;
-	if ((rc = outfile_open(&out, out_path, 0644, 1)) != 0)
+	if ((rc = outfile_open(&out, out_path, 0644, 1, &rep)) != 0)
 		goto out;
-	sink = sink_outfile(&out);
+	sink = sink_outfile(&out, &rep);
 	if (so.enc == NULL) {
 		/* The original client's text is Latin-1. */
 		if (!binary && (rc = seed_text_from_utf8(pt.p, pt.len,
@@ -312,8 +313,9 @@ main(int argc, char **argv)
 		rc = message_seal(&so, pt.p, pt.len, &sink);
 	}
 	if (rc == 0)
-		rc = outfile_commit(&out, force ? -1 : 0);
+		rc = outfile_commit(&out, force ? -1 : 0, &rep);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	for (i = 0; i < nr; i++)
 		EVP_PKEY_free(r[i].pub);

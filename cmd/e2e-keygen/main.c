@@ -70,17 +70,19 @@ show_public(const char *path, const struct passphrase_src *ps)
 {
 	struct buf pem = BUF_INIT;
 	struct outfile out = OUTFILE_INIT;
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 	int rc;
 
 	if ((rc = keyfile_load_private(path, ps, &k)) != 0 ||
 	    (rc = keyfile_public_pem(k, &pem)) != 0 ||
-	    (rc = outfile_open(&out, NULL, 0, 0)) != 0 ||
-	    (rc = outfile_write(&out, pem.p, pem.len)) != 0 ||
-	    (rc = outfile_commit(&out, 0)) != 0)
+	    (rc = outfile_open(&out, NULL, 0, 0, &rep)) != 0 ||
+	    (rc = outfile_write(&out, pem.p, pem.len, &rep)) != 0 ||
+	    (rc = outfile_commit(&out, 0, &rep)) != 0)
 		goto out;
 	rc = print_kid(k);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	EVP_PKEY_free(k);
 	buf_free(&pem);
@@ -92,6 +94,7 @@ generate(const char *path, unsigned bits, int protect,
     const struct passphrase_src *ps, int force)
 {
 	char pass[PASSPHRASE_MAX], pub_path[4096];
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 	int rc;
 
@@ -99,9 +102,9 @@ generate(const char *path, unsigned bits, int protect,
 	/* Refuse before the slow parts (prompt, generation), then again
 	 * atomically when writing. */
 	if (!file_is_std(path) &&
-	    ((rc = file_check_new(path, force)) != 0 ||
+	    ((rc = file_check_new(path, force, &rep)) != 0 ||
 	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
-	    (rc = file_check_new(pub_path, force)) != 0))
+	    (rc = file_check_new(pub_path, force, &rep)) != 0))
 		goto out;
 	if (protect && (rc = passphrase_get(ps, 1, pass)) != 0)
 		goto out;
@@ -112,6 +115,7 @@ generate(const char *path, unsigned bits, int protect,
 		goto out;
 	rc = print_kid(k);
 out:
+	err_print(&rep);
 	wipe(pass, sizeof(pass));
 	EVP_PKEY_free(k);
 	return rc;

@@ -60,6 +60,7 @@ main(int argc, char **argv)
 	struct client_opts co = CLIENT_OPTS_INIT;
 	struct client c;
 	struct buf in = BUF_INIT;
+	struct report rep = { 0 };
 	const char *to = NULL;
 	char id[ID_LEN + 1], why[256];
 	size_t max = SEND_DEFAULT_MAX, len;
@@ -110,8 +111,10 @@ main(int argc, char **argv)
 	started = 1;
 	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) != 0 ||
 	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
-	    &in)) != 0)
+	    &in, &rep)) != 0) {
+		err_print(&rep);
 		goto out;
+	}
 	len = in.len;
 	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
 	    ENVELOPE_NONE) {

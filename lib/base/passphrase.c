@@ -20,9 +20,14 @@ secret_from_file(const char *file, const char *what, char *out, size_t size)
 	size_t n;
 	int rc;
 
-	if ((rc = file_read(file, 64 * 1024, what, &b)) != 0)
+	struct report rep = { 0 };
+
+	rc = file_read(file, 64 * 1024, what, &b, &rep);
+	if (rc == 0)
+		file_warn_if_exposed(file, what, &rep);
+	err_print(&rep);
+	if (rc != 0)
 		goto out;
-	file_warn_if_exposed(file, what);
 	/* The first line is the secret; a final newline is not part of it. */
 	for (n = 0; n < b.len && b.p[n] != '\n'; n++)
 		;
@@ -249,9 +254,13 @@ password_change_get(const char *file, const char *account, char *cur,
 	int rc;
 
 	if (file != NULL) {
-		if ((rc = file_read(file, 64 * 1024, "password file", &b)) ==
-		    0) {
-			file_warn_if_exposed(file, "password file");
+		struct report rep = { 0 };
+
+		rc = file_read(file, 64 * 1024, "password file", &b, &rep);
+		if (rc == 0)
+			file_warn_if_exposed(file, "password file", &rep);
+		err_print(&rep);
+		if (rc == 0) {
 			if ((rc = line_of(&b, 0, file, cur, PASSPHRASE_MAX)) ==
 			    0)
 				rc = line_of(&b, 1, file, fresh,

@@ -241,6 +241,7 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	struct passphrase_src src = *ps;
 	struct pass_cb cb;
 	const char *name = file_is_std(path) ? "standard input" : path;
+	struct report rep = { 0 };
 	BIO *bio = NULL;
 	int rc;
 
@@ -249,10 +250,13 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	cb.src = &src;
 	if (src.label == NULL)
 		src.label = name;
-	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
+	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b,
+	    &rep)) != 0)
 		goto out;
 	if ((*out = fast_private(&b)) != NULL) {
-		file_warn_if_exposed(path, "private key file");
+		file_warn_if_exposed(path, "private key file", &rep);
+		err_print(&rep);
+		report_clear(&rep);
 		rc = rsa_check(*out, name);
 		goto out;
 	}
@@ -296,9 +300,12 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		}
 		goto out;
 	}
-	file_warn_if_exposed(path, "private key file");
+	file_warn_if_exposed(path, "private key file", &rep);
+	err_print(&rep);
+	report_clear(&rep);
 	rc = rsa_check(*out, name);
 out:
+	err_print(&rep);
 	if (rc != 0) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
@@ -361,7 +368,11 @@ keyfile_load_public(const char *path, EVP_PKEY **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = file_read(path, KEYFILE_MAX, "public key file", &b)) == 0)
+	struct report rep = { 0 };
+
+	rc = file_read(path, KEYFILE_MAX, "public key file", &b, &rep);
+	err_print(&rep);
+	if (rc == 0)
 		rc = keyfile_parse_public(b.p, b.len,
 		    file_is_std(path) ? "standard input" : path, out);
 	buf_free(&b);
@@ -376,7 +387,11 @@ keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
 	int rc, private;
 
 	*out = NULL;
-	if ((rc = file_read(path, KEYFILE_MAX, "key file", &b)) != 0)
+	struct report rep = { 0 };
+
+	rc = file_read(path, KEYFILE_MAX, "key file", &b, &rep);
+	err_print(&rep);
+	if (rc != 0)
 		return rc;
 	private = has_block(&b, "PRIVATE KEY") ||
 	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
@@ -410,7 +425,7 @@ keyfile_public_kid(const char *path, char kid[KID_SIZE])
 	}
 	EVP_PKEY_free(pk);
 	pk = NULL;
-	if (file_read(path, KEYFILE_MAX, "key file", &b) != 0 ||
+	if (file_read(path, KEYFILE_MAX, "key file", &b, NULL) != 0 ||
 	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
 	    (b.len > 0 && memmem(b.p, b.len, "Proc-Type: 4,ENCRYPTED", 22) !=
 	    NULL))
@@ -511,24 +526,26 @@ keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
 {
 	struct buf priv = BUF_SECRET_INIT, pub = BUF_INIT;
 	char pub_path[4096];
+	struct report rep = { 0 };
 	int rc;
 
 	if ((rc = keyfile_private_pem(k, pass, &priv)) != 0)
 		goto out;
 	if (file_is_std(path)) {
-		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0);
+		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0, &rep);
 		goto out;
 	}
 	if ((rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
 	    (rc = keyfile_public_pem(k, &pub)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(path, priv.p, priv.len, 0600,
-	    force ? -1 : 1)) != 0)
+	    force ? -1 : 1, &rep)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
-	    force ? -1 : 1)) != 0 && !force)
+	    force ? -1 : 1, &rep)) != 0 && !force)
 		(void)unlink(path);	/* ours, just created: no half pair */
 out:
+	err_print(&rep);
 	buf_free(&priv);
 	buf_free(&pub);
 	return rc;

@@ -247,7 +247,10 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 			goto fail;
 		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
 		    &k->lock_fd)) != FILE_OK) {
-			rc = file_lock_report(lock_path, st);
+			struct report rep = { 0 };	/* errs: transitional */
+
+			rc = file_lock_report(lock_path, st, &rep);
+			err_print(&rep);
 			goto fail;
 		}
 	}
@@ -719,7 +722,13 @@ keyring_save(struct keyring *k)
 	/* jsonio_dump leaves room for the newline (the NUL's byte). */
 	len = strlen(text);
 	text[len] = '\n';
-	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1)) == 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_write_atomic(k->path, text, len + 1, 0600, -1, &rep);
+		err_print(&rep);
+	}
+	if (rc == 0)
 		k->dirty = 0;
 out:
 	json_decref(root);

@@ -151,7 +151,13 @@ keytool_read_import(const char *name, const char *file,
 	struct buf b = BUF_INIT, pem = BUF_INIT;
 	int rc;
 
-	if ((rc = file_read(file, 64 * 1024, "key file", &b)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_read(file, 64 * 1024, "key file", &b, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	if (b.len >= strlen(QR_PREFIX) && (memcmp(b.p, QR_PREFIX,
 	    strlen(QR_PREFIX)) == 0 || memcmp(b.p, "QR-Code:", 8) == 0)) {

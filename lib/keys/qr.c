@@ -441,6 +441,7 @@ qr_write_png(const char *text, int scale, const char *path)
 {
 	struct outfile o = OUTFILE_INIT;
 	struct buf png = BUF_INIT;
+	struct report rep = { 0 };	/* errs: transitional */
 	QRcode *qr = NULL;
 	int rc;
 
@@ -456,7 +457,7 @@ qr_write_png(const char *text, int scale, const char *path)
 	/* The whole image is made before the output is opened: a failure
 	 * leaves no file, and no jump can cross the outfile's cleanup. */
 	if ((rc = png_encode(qr, scale, &png)) != 0 ||
-	    (rc = outfile_open(&o, path, 0644, 1)) != 0)
+	    (rc = outfile_open(&o, path, 0644, 1, &rep)) != 0)
 		goto out;
 	if (outfile_is_terminal(&o)) {
 		err_error("not writing a PNG image to a terminal");
@@ -464,10 +465,11 @@ qr_write_png(const char *text, int scale, const char *path)
 		rc = E2E_EX_USAGE;
 		goto out;
 	}
-	if ((rc = outfile_write(&o, png.p, png.len)) != 0)
+	if ((rc = outfile_write(&o, png.p, png.len, &rep)) != 0)
 		goto out;
-	rc = outfile_commit(&o, 0);
+	rc = outfile_commit(&o, 0, &rep);
 out:
+	err_print(&rep);	/* errs: transitional */
 	if (rc != 0)
 		outfile_abort(&o);
 	QRcode_free(qr);

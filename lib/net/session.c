@@ -134,7 +134,13 @@ session_save(const char *home, const struct session *s)
 	json_decref(o);
 	o = NULL;
 	/* Replaces any earlier session, never through a symlink. */
-	rc = file_write_atomic(path, text, strlen(text), 0600, -1);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_write_atomic(path, text, strlen(text), 0600, -1,
+		    &rep);
+		err_print(&rep);
+	}
 out:
 	json_decref(o);
 	if (text != NULL) {

@@ -289,11 +289,15 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 
 	k->secret_len = 0;
 	if (file != NULL) {
-		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file",
-		    &b)) != 0)
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_read(file, AUTH_SECRET_MAX, "secret file", &b, &rep);
+		if (rc == 0)
+			file_warn_if_exposed(file, "secret file", &rep);
+		err_print(&rep);
+		if (rc != 0)
 			goto out;
 		rc = E2E_EX_DATAERR;
-		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
 			err_error("the secret in %s has %zu bytes; at least %d "

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/err.h"
+
 #include <jansson.h>
 
 static int harness_passed, harness_failed, harness_skipped;
@@ -204,6 +206,22 @@ capture_end(void)
 	fclose(cap_file);
 	cap_file = NULL;
 	return cap_text;
+}
+
+/*
+ * The report a call under test fills (base/report.h): shown() prints it
+ * as a tool would (err_print), usually inside a capture so that its text
+ * is checked in cap_text, then empties it. Returns the report's code.
+ */
+static struct report t_rep __attribute__((unused));
+
+static inline int
+shown(void)
+{
+	int code = err_print(&t_rep);
+
+	report_clear(&t_rep);
+	return code;
 }
 
 /* A new folder /tmp/e2e-test-NAME-XXXXXX (or under $TMPDIR) into out. */
