@@ -106,7 +106,7 @@ generate(const char *path, unsigned bits, int protect,
 	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
 	    (rc = file_check_new(pub_path, force, &rep)) != 0))
 		goto out;
-	if (protect && (rc = passphrase_get(ps, 1, pass)) != 0)
+	if (protect && (rc = passphrase_get(ps, 1, pass, &rep)) != 0)
 		goto out;
 	if ((rc = rsa_generate(bits, &k)) != 0)
 		goto out;

@@ -77,7 +77,8 @@ file_warn_if_exposed(const char *path, const char *what,
 		return;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & 077) != 0) {
-		report_warn(rep, "%s %s can be read by group or others", what, path);
+		report_warn(rep, "%s %s can be read by group or others", what,
+		    path);
 		report_hint(rep, "chmod 600 %s", path);
 	}
 }
@@ -101,24 +102,28 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 	} else {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
-			report_errno(rep, E2E_EX_NOINPUT, "cannot open %s %s", what, path);
+			report_errno(rep, E2E_EX_NOINPUT, "cannot open %s %s",
+			    what, path);
 			return E2E_EX_NOINPUT;
 		}
 	}
 	if (fstat(fd, &st) != 0) {
-		report_errno(rep, E2E_EX_NOINPUT, "cannot read %s", display(what, path, name,
+		report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+		    display(what, path, name,
 		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		report_error(rep, E2E_EX_NOINPUT, "%s is a directory", display(what, path, name,
+		report_error(rep, E2E_EX_NOINPUT, "%s is a directory",
+		    display(what, path, name,
 		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-		report_error(rep, E2E_EX_DATAERR, "%s is larger than the limit of %zu bytes",
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s is larger than the limit of %zu bytes",
 		    display(what, path, name, sizeof(name)), max);
 		rc = E2E_EX_DATAERR;
 		goto out;
@@ -139,7 +144,9 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			report_errno(rep, is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT, "cannot read %s", display(what, path, name,
+			report_errno(rep, is_std ?
+			    E2E_EX_IOERR : E2E_EX_NOINPUT, "cannot read %s",
+			    display(what, path, name,
 			    sizeof(name)));
 			rc = is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
 			goto out;
@@ -152,7 +159,8 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 		}
 		/* The probe may hold a secret (a passphrase from a pipe). */
 		if ((size_t)n > max - out->len) {
-			report_error(rep, E2E_EX_DATAERR, "%s is larger than the limit of %zu bytes",
+			report_error(rep, E2E_EX_DATAERR,
+			    "%s is larger than the limit of %zu bytes",
 			    display(what, path, name, sizeof(name)), max);
 			rc = E2E_EX_DATAERR;
 			goto out;
@@ -229,7 +237,8 @@ file_check_new(const char *path, int force, struct report *rep)
 	size_t n = strlen(path);
 
 	if (n == 0 || path[n - 1] == '/') {
-		report_error(rep, E2E_EX_CANTCREAT, "cannot create %s: not a file name", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: not a file name", path);
 		return E2E_EX_CANTCREAT;
 	}
 	if (lstat(path, &st) != 0)
@@ -240,7 +249,8 @@ file_check_new(const char *path, int force, struct report *rep)
 		return E2E_EX_CANTCREAT;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		report_error(rep, E2E_EX_CANTCREAT, "cannot replace %s: not a regular file", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot replace %s: not a regular file", path);
 		return E2E_EX_CANTCREAT;
 	}
 	return 0;
@@ -290,7 +300,8 @@ open_special(struct outfile *o, const char *path, int allow,
 		flags |= O_NOFOLLOW;
 	}
 	if (!allow) {
-		report_error(rep, E2E_EX_CANTCREAT, "cannot create %s: it exists and is not a regular "
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: it exists and is not a regular "
 		    "file", path);
 		return E2E_EX_CANTCREAT;
 	}
@@ -304,9 +315,11 @@ open_special(struct outfile *o, const char *path, int allow,
 		close(fd);
 		if (S_ISDIR(st.st_mode)) {
 			errno = EISDIR;
-			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", path);
+			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+			    path);
 		} else {
-			report_error(rep, E2E_EX_CANTCREAT, "cannot write to %s: not a regular file, a "
+			report_error(rep, E2E_EX_CANTCREAT,
+			    "cannot write to %s: not a regular file, a "
 			    "device, or a pipe of yours", path);
 		}
 		return E2E_EX_CANTCREAT;
@@ -347,7 +360,8 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	base = path + dirlen;
 	if (*base == '\0') {
-		report_error(rep, E2E_EX_CANTCREAT, "cannot create %s: not a file name", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: not a file name", path);
 		return E2E_EX_CANTCREAT;
 	}
 	need = strlen(path) + 16;
@@ -362,7 +376,8 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 		int n = snprintf(o->tmp, need, "%.*s.%s.%06x~", (int)dirlen,
 		    path, base, r & 0xffffff);
 		if (n < 0 || (size_t)n >= need) {
-			report_error(rep, E2E_EX_CANTCREAT, "cannot create %s: name too long", path);
+			report_error(rep, E2E_EX_CANTCREAT,
+			    "cannot create %s: name too long", path);
 			return E2E_EX_CANTCREAT;
 		}
 		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -385,7 +400,8 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 		mode &= ~mask;
 	}
 	if (fchmod(o->fd, mode) != 0) {
-		report_errno(rep, E2E_EX_CANTCREAT, "cannot set the mode of %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot set the mode of %s",
+		    path);
 		outfile_abort(o);
 		return E2E_EX_CANTCREAT;
 	}
@@ -545,7 +561,8 @@ outfile_commit(struct outfile *o, int noclobber, struct report *rep)
 	if (o->direct) {
 		if (o->fd != STDOUT_FILENO && close(o->fd) != 0) {
 			o->fd = -1;
-			report_errno(rep, E2E_EX_IOERR, "cannot write %s", o->path);
+			report_errno(rep, E2E_EX_IOERR, "cannot write %s",
+			    o->path);
 			rc = E2E_EX_IOERR;
 			goto fail;
 		}
@@ -567,7 +584,8 @@ outfile_commit(struct outfile *o, int noclobber, struct report *rep)
 	/* An output never silently replaces a private key (e2e-decrypt -i
 	 * bob -o bob), unless the caller forces it (noclobber < 0). */
 	if (noclobber == 0 && holds_private_key(o->path)) {
-		report_error(rep, E2E_EX_CANTCREAT, "%s holds a private key; not overwriting it",
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "%s holds a private key; not overwriting it",
 		    o->path);
 		report_hint(rep, "use --force to overwrite it");
 		rc = E2E_EX_CANTCREAT;
@@ -581,15 +599,18 @@ outfile_commit(struct outfile *o, int noclobber, struct report *rep)
 			;
 		} else if (errno != EINVAL && errno != ENOSYS &&
 		    errno != EEXIST) {
-			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", o->path);
+			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+			    o->path);
 			rc = E2E_EX_CANTCREAT;
 			goto fail;
 		} else if (errno == EEXIST || link(o->tmp, o->path) != 0) {
 			if (errno == EEXIST) {
-				report_error(rep, E2E_EX_CANTCREAT, "%s already exists", o->path);
+				report_error(rep, E2E_EX_CANTCREAT,
+				    "%s already exists", o->path);
 				report_hint(rep, "use --force to overwrite it");
 			} else {
-				report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", o->path);
+				report_errno(rep, E2E_EX_CANTCREAT,
+				    "cannot create %s", o->path);
 			}
 			rc = E2E_EX_CANTCREAT;
 			goto fail;
@@ -597,7 +618,8 @@ outfile_commit(struct outfile *o, int noclobber, struct report *rep)
 			(void)unlink(o->tmp);
 		}
 	} else if (rename(o->tmp, o->path) != 0) {
-		report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", o->path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+		    o->path);
 		rc = E2E_EX_CANTCREAT;
 		goto fail;
 	}
@@ -768,7 +790,8 @@ file_lock_report(const char *path, enum file_status st,
     struct report *rep)
 {
 	if (st == FILE_SYMLINK)
-		report_error(rep, E2E_EX_CANTCREAT, "%s is a symbolic link; refused", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "%s is a symbolic link; refused", path);
 	else if (st == FILE_CANNOT_LOCK || st == FILE_BUSY)
 		report_errno(rep, E2E_EX_CANTCREAT, "cannot lock %s", path);
 	else

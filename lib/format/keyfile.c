@@ -26,6 +26,7 @@
 
 struct pass_cb {
 	const struct passphrase_src *src;
+	struct report *rep;	/* where passphrase_get reports */
 	int asked;
 	int rc;
 	char pass[PASSPHRASE_MAX];	/* asked once, however often OpenSSL calls */
@@ -42,7 +43,8 @@ pass_cb(char *buf, int size, int rwflag, void *u)
 		return -1;
 	if (!cb->asked) {
 		cb->asked = 1;
-		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass)) != 0)
+		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass,
+		    cb->rep)) != 0)
 			return -1;
 	}
 	len = strlen(cb->pass);
@@ -248,6 +250,7 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	*out = NULL;
 	memset(&cb, 0, sizeof(cb));
 	cb.src = &src;
+	cb.rep = &rep;
 	if (src.label == NULL)
 		src.label = name;
 	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b,

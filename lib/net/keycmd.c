@@ -238,7 +238,10 @@ keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv)
 		    "  %s\nIs it the number shown on their side? Type yes or "
 		    "no: ", name, json_string_value(json_object_get(j,
 		    "safety_number")));
-		rc = tty_read_line(prompt, answer, sizeof(answer));
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = tty_read_line(prompt, answer, sizeof(answer), &rep);
+		err_print(&rep);
 		if (rc == E2E_EX_USAGE) {
 			err_error("no terminal to confirm on");
 			err_hint("compare the numbers (e2e-keys show %s), then "

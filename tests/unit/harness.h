@@ -209,14 +209,14 @@ capture_end(void)
 }
 
 /*
- * The report a call under test fills (base/report.h): shown() prints it
+ * The report a call under test fills (base/report.h): rep_shown() prints it
  * as a tool would (err_print), usually inside a capture so that its text
  * is checked in cap_text, then empties it. Returns the report's code.
  */
 static struct report t_rep __attribute__((unused));
 
 static inline int
-shown(void)
+rep_shown(void)
 {
 	int code = err_print(&t_rep);
 

@@ -72,7 +72,7 @@ read_with_stdin(int fd, const char *path, size_t max, struct buf *out)
 	}
 	capture_begin();
 	rc = file_read(path, max, "key file", out, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	if (fd >= 0) {
 		dup2(saved, STDIN_FILENO);
@@ -260,20 +260,20 @@ views(void)
 	/* Over the cap: not mapped, refused by the read. */
 	capture_begin();
 	rc = file_view(at("big"), FILEIO_MAP_MIN - 1, "input", &v, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && v.map == NULL);
 	CHECKF(strstr(cap_text, "is larger than the limit"), "%s", cap_text);
 	file_view_free(&v);
 	capture_begin();
 	rc = file_view(at("missing"), 100, "input", &v, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66);
 	file_view_free(&v);
 	capture_begin();
 	rc = file_view(dir, 100, "input", &v, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && strstr(cap_text, "is a directory"));
 	file_view_free(&v);
@@ -297,7 +297,7 @@ exposed(void)
 	put_bytes(at("key"), "k", 1, 0644);
 	capture_begin();
 	file_warn_if_exposed(at("key"), "private key file", &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECKF(strstr(cap_text, "warning: private key file ") &&
 	    strstr(cap_text, "/key can be read by group or others") &&
@@ -305,7 +305,7 @@ exposed(void)
 	put_bytes(at("key"), "k", 1, 0640);
 	capture_begin();
 	file_warn_if_exposed(at("key"), "private key file", &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(cap_len > 0);
 	/* Nothing to say: private, standard input, not a file, absent. */
@@ -316,7 +316,7 @@ exposed(void)
 	file_warn_if_exposed(NULL, "private key file", &t_rep);
 	file_warn_if_exposed(dir, "private key file", &t_rep);
 	file_warn_if_exposed(at("missing"), "private key file", &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECKF(cap_len == 0, "%s", cap_text);
 }
@@ -355,7 +355,7 @@ check_new(void)
 		snprintf(path, sizeof(path), "%s", at(t[i].name));
 		capture_begin();
 		rc = file_check_new(path, t[i].force, &t_rep);
-		shown();
+		rep_shown();
 		capture_end();
 		CHECKF(rc == t[i].want, "%s force %d: %d", t[i].name,
 		    t[i].force, rc);
@@ -371,7 +371,7 @@ check_new(void)
 	}
 	capture_begin();
 	rc = file_check_new("", 0, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(rc == 73 && strstr(cap_text, "not a file name"));
 }
@@ -389,12 +389,12 @@ write_out(const char *path, const char *text, mode_t mode, int allow,
 	if ((rc = outfile_open(&o, path, mode, allow, &t_rep)) != 0 ||
 	    (rc = outfile_puts(&o, text, &t_rep)) != 0) {
 		outfile_abort(&o);
-		shown();
+		rep_shown();
 		capture_end();
 		return rc;
 	}
 	rc = outfile_commit(&o, noclobber, &t_rep);
-	shown();
+	rep_shown();
 	capture_end();
 	return rc;
 }
@@ -476,7 +476,8 @@ modes(void)
 		    (unsigned)mode_of(at("m")));
 		umask(old);
 		unlink(at("w"));
-		CHECK(file_write_atomic(at("w"), "w", 1, t[i].mode, 1, NULL) == 0);
+		CHECK(file_write_atomic(at("w"), "w", 1, t[i].mode, 1,
+		    NULL) == 0);
 		CHECK(mode_of(at("w")) == (t[i].mode == 0600 ? 0600 :
 		    (t[i].mode & ~old)));
 	}
@@ -537,7 +538,7 @@ clobbering(void)
 	capture_begin();
 	CHECK(file_write_atomic(at("t"), "new", 3, 0600, 1, &t_rep) == 73);
 	CHECK(file_write_atomic(at("t"), "new", 3, 0600, -1, &t_rep) == 0);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(strcmp(contents(at("t")), "new") == 0);
 	CHECK(harness_entries(dir) == 1);
@@ -693,7 +694,7 @@ large_writes(void)
 	CHECK(outfile_commit(&o, 1, NULL) == 0);
 	capture_begin();
 	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
-	shown();
+	rep_shown();
 	capture_end();
 	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
 	buf_free(&b);

@@ -620,7 +620,8 @@ lock_refusals(void)
 	CHECK(file_lock(lock_path, FILE_LOCK_WAIT, &fd) == FILE_SYMLINK &&
 	    fd == -1 && errno == ELOOP);
 	CHECK(access(other, F_OK) != 0);
-	CHECK(file_lock_report(lock_path, FILE_SYMLINK, &t_rep) == E2E_EX_CANTCREAT &&
+	CHECK(file_lock_report(lock_path, FILE_SYMLINK,
+	    &t_rep) == E2E_EX_CANTCREAT &&
 	    t_rep.code == E2E_EX_CANTCREAT);
 	snprintf(why, sizeof(why), "%s", report_message(&t_rep));
 	report_clear(&t_rep);
@@ -631,7 +632,8 @@ lock_refusals(void)
 	errno = 0;
 	CHECK(file_lock(below, FILE_LOCK_WAIT, &fd) == FILE_CANNOT_OPEN &&
 	    fd == -1 && errno == ENOENT);
-	CHECK(file_lock_report(below, FILE_CANNOT_OPEN, &t_rep) == E2E_EX_CANTCREAT &&
+	CHECK(file_lock_report(below, FILE_CANNOT_OPEN,
+	    &t_rep) == E2E_EX_CANTCREAT &&
 	    t_rep.code == E2E_EX_CANTCREAT);
 	snprintf(why, sizeof(why), "%s", report_message(&t_rep));
 	report_clear(&t_rep);
