@@ -214,8 +214,9 @@ main(int argc, char **argv)
 		return cli_usage_error("more than one input FILE");
 	if (key_path == NULL) {
 		/* The identity of the client's config file. */
-		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
-			return rc;
+		rc = config_identity_path(identity, sizeof(identity), &rep);
+		if (rc > 0)
+			return err_print(&rep);
 		if (rc < 0) {
 			err_error("no private key");
 			err_hint("give your private key with -i PRIVKEY");

@@ -223,8 +223,9 @@ main(int argc, char **argv)
 	/* Signed by default with the identity of the client's config file
 	 * (never in the seed format, which cannot carry a signature). */
 	if (signer == NULL && !no_sign && so.enc != NULL) {
-		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
-			return rc;
+		rc = config_identity_path(identity, sizeof(identity), &rep);
+		if (rc > 0)
+			return err_print(&rep);
 		if (rc == 0)
 			signer = identity;
 	}

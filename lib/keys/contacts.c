@@ -94,8 +94,13 @@ from_keyring(const char *name, struct contact *out)
 	size_t i;
 	int rc;
 
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = keyring_open(home, 0, &k)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = home_find(home, sizeof(home), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0 || (rc = keyring_open(home, 0, &k)) != 0)
 		return rc;
 	if ((rc = keyring_usable(k, name)) != 0) {
 		if (rc < 0) {

@@ -237,14 +237,21 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 		return E2E_EX_SOFTWARE;
 	}
 	k->lock_fd = -1;
-	if ((rc = home_file(home, "keyring.json", k->path,
-	    sizeof(k->path))) != 0 || (rc = home_file(home, "keyring.lock",
-	    lock_path, sizeof(lock_path))) != 0)
-		goto fail;
-	/* Held until keyring_close: read, change, save, as one. */
-	if (for_update) {
-		if ((rc = home_create(home)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = home_file(home, "keyring.json", k->path,
+		    sizeof(k->path), &rep)) == 0)
+			rc = home_file(home, "keyring.lock", lock_path,
+			    sizeof(lock_path), &rep);
+		/* Held until keyring_close: read, change, save, as one. */
+		if (rc == 0 && for_update)
+			rc = home_create(home, &rep);
+		err_print(&rep);
+		if (rc != 0)
 			goto fail;
+	}
+	if (for_update) {
 		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
 		    &k->lock_fd)) != FILE_OK) {
 			struct report rep = { 0 };	/* errs: transitional */

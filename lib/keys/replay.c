@@ -519,9 +519,17 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	memcpy(&r->k0, seed, 8);
 	memcpy(&r->k1, seed + 8, 8);
 	rc = E2E_EX_CANTCREAT;
-	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path)) != 0 ||
-	    home_file(home, "replay.log", r->path, sizeof(r->path)) != 0)
-		goto out;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int bad;
+
+		bad = home_file(home, "replay.lock", lock_path,
+		    sizeof(lock_path), &rep) != 0 || home_file(home,
+		    "replay.log", r->path, sizeof(r->path), &rep) != 0;
+		err_print(&rep);
+		if (bad)
+			goto out;
+	}
 	/* Held while reading and rewriting only; appends take no lock. */
 	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
 	    FILE_OK) {

@@ -205,12 +205,18 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 
 	memset(c, 0, sizeof(*c));
 	jsonio_wipe_on_free();
-	if ((rc = home_find(c->home, sizeof(c->home))) != 0)
-		return rc;
-	if ((flags & CLIENT_CREATE_HOME) && (rc = home_create(c->home)) != 0)
-		return rc;
-	if ((rc = config_load(c->home, &c->cfg)) != 0)
-		return rc;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = home_find(c->home, sizeof(c->home), &rep)) == 0 &&
+		    (flags & CLIENT_CREATE_HOME))
+			rc = home_create(c->home, &rep);
+		if (rc == 0)
+			rc = config_load(c->home, &c->cfg, &rep);
+		err_print(&rep);
+		if (rc != 0)
+			return rc;
+	}
 	if (flags & CLIENT_REPLACE_SESSION) {
 		/* A session that cannot be used is no obstacle to replacing
 		 * or removing it; it is simply not there. */

@@ -63,7 +63,13 @@ identity_file(const struct client *c, const char **file, char *path,
 
 	if (*file != NULL)
 		return 0;
-	if ((rc = config_identity_path(path, size)) == 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = config_identity_path(path, size, &rep);
+		err_print(&rep);
+	}
+	if (rc == 0)
 		*file = path;
 	if (rc >= 0)
 		return rc;

@@ -265,12 +265,20 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 	}
 	l->fd = l->lock_fd = -1;
 	l->out_fd = out_fd;
-	snprintf(name, sizeof(name), "recv-%s.lock", user_id);
-	if (home_file(home, name, lock_path, sizeof(lock_path)) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "recv-%s.log", user_id);
-	if (home_file(home, name, l->path, sizeof(l->path)) != 0)
-		goto out;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int bad;
+
+		snprintf(name, sizeof(name), "recv-%s.lock", user_id);
+		bad = home_file(home, name, lock_path, sizeof(lock_path),
+		    &rep) != 0;
+		snprintf(name, sizeof(name), "recv-%s.log", user_id);
+		bad = bad || home_file(home, name, l->path, sizeof(l->path),
+		    &rep) != 0;
+		err_print(&rep);
+		if (bad)
+			goto out;
+	}
 	/* Not waited for: the holder may --follow for days. */
 	if ((st = file_lock(lock_path, FILE_LOCK_TRY, &l->lock_fd)) ==
 	    FILE_BUSY) {

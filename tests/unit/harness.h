@@ -224,6 +224,19 @@ rep_shown(void)
 	return code;
 }
 
+/* The first error's text of t_rep into why (size bytes), for a test that
+ * checks the words a server would answer; empties t_rep. Returns its
+ * code. */
+static inline int
+rep_why(char *why, size_t size)
+{
+	int code = t_rep.code;
+
+	snprintf(why, size, "%s", report_message(&t_rep));
+	report_clear(&t_rep);
+	return code;
+}
+
 /* A new folder /tmp/e2e-test-NAME-XXXXXX (or under $TMPDIR) into out. */
 static inline void
 harness_tmpdir(const char *name, char *out, size_t size)
