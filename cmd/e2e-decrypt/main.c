@@ -245,11 +245,14 @@ main(int argc, char **argv)
 
 	/* A seed message's Latin-1 is shown as UTF-8, unless --binary. */
 	so.seed_utf8 = !binary;
-	if ((rc = crypto_init()) != 0)
-		return rc;
-	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
-	    (rc = jwk_thumbprint(key, kid)) != 0)
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
+	if ((rc = keyfile_load_private(key_path, &ps, &key, &rep)) != 0 ||
+	    (rc = jwk_thumbprint(key, kid, &rep)) != 0)
 		goto out;
+	/* A warning about the key file comes before anything else. */
+	err_print(&rep);
+	report_clear(&rep);
 	memset(&oo, 0, sizeof(oo));
 	oo.key = key;
 	oo.kid = kid;
@@ -258,7 +261,7 @@ main(int argc, char **argv)
 		goto out;
 	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
-	    max)) != 0)
+	    max, &rep)) != 0)
 		goto out;
 	/*
 	 * The first line that is not blank says which mode: a record starts
@@ -291,13 +294,8 @@ main(int argc, char **argv)
 	}
 	if ((rc = record_read_all(&in, &text, &len)) != 0)
 		goto out;
-	if ((rc = message_open_text(&oo, text, len, &m)) != 0) {
-		if (m.error[0] != '\0')
-			err_error("%s", m.error);
-		if (m.hint[0] != '\0')
-			err_hint("%s", m.hint);
+	if ((rc = message_open_text(&oo, text, len, &m, &rep)) != 0)
 		goto out;
-	}
 	if (!binary && (rc = message_seed_utf8(&m)) != 0)
 		goto out;
 	if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
@@ -314,7 +312,7 @@ main(int argc, char **argv)
 	if ((rc = outfile_write(&out, m.pt, m.pt_len, &rep)) != 0 ||
 	    (rc = outfile_commit(&out, force ? -1 : 0, &rep)) != 0)
 		goto out;
-	message_report(&m);
+	message_report(&m, &rep);
 out:
 	err_print(&rep);
 	outfile_abort(&out);

@@ -258,8 +258,8 @@ main(int argc, char **argv)
 			return E2E_EX_USAGE;
 	}
 
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	/* Each -r is a key file or a contact (who may have several keys,
 	 * one per device). */
 	if ((rc = contact_recipients(rpaths, nargs, r, rname,
@@ -275,9 +275,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (signer != NULL &&
-	    ((rc = keyfile_load_private(signer, &ps, &sk)) != 0 ||
-	    (rc = jwk_thumbprint(sk, skid)) != 0))
+	    ((rc = keyfile_load_private(signer, &ps, &sk, &rep)) != 0 ||
+	    (rc = jwk_thumbprint(sk, skid, &rep)) != 0))
 		goto out;
+	/* A warning about the key file comes before anything else. */
+	err_print(&rep);
+	report_clear(&rep);
 	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
 	    &pt, &rep)) != 0)
 		goto out;
@@ -287,12 +290,12 @@ main(int argc, char **argv)
 	if (so.enc == NULL) {
 		/* The original client's text is Latin-1. */
 		if (!binary && (rc = seed_text_from_utf8(pt.p, pt.len,
-		    &latin1)) != 0)
+		    &latin1, &rep)) != 0)
 			goto out;
 		err_warn("the seed format authenticates neither its IV nor its "
 		    "sender; use it only to talk to the original client");
 		rc = seed_encrypt(r[0].pub, binary ? pt.p : latin1.p,
-		    binary ? pt.len : latin1.len, &sink);
+		    binary ? pt.len : latin1.len, &sink, &rep);
 	} else {
 		so.r = r;
 		so.nr = nr;
@@ -311,7 +314,7 @@ main(int argc, char **argv)
 			    "sign in, set name = NAME in the config file, or give "
 			    "--from NAME");
 		}
-		rc = message_seal(&so, pt.p, pt.len, &sink);
+		rc = message_seal(&so, pt.p, pt.len, &sink, &rep);
 	}
 	if (rc == 0)
 		rc = outfile_commit(&out, force ? -1 : 0, &rep);

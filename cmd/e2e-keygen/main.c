@@ -55,12 +55,12 @@ usage(FILE *f)
 }
 
 static int
-print_kid(EVP_PKEY *k)
+print_kid(EVP_PKEY *k, struct report *rep)
 {
 	char kid[KID_SIZE];
 	int rc;
 
-	if ((rc = jwk_thumbprint(k, kid)) == 0)
+	if ((rc = jwk_thumbprint(k, kid, rep)) == 0)
 		err_note("key id: %s", kid);
 	return rc;
 }
@@ -74,13 +74,17 @@ show_public(const char *path, const struct passphrase_src *ps)
 	EVP_PKEY *k = NULL;
 	int rc;
 
-	if ((rc = keyfile_load_private(path, ps, &k)) != 0 ||
-	    (rc = keyfile_public_pem(k, &pem)) != 0 ||
+	if ((rc = keyfile_load_private(path, ps, &k, &rep)) != 0)
+		goto out;
+	/* A warning about the key file comes before the key. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = keyfile_public_pem(k, &pem, &rep)) != 0 ||
 	    (rc = outfile_open(&out, NULL, 0, 0, &rep)) != 0 ||
 	    (rc = outfile_write(&out, pem.p, pem.len, &rep)) != 0 ||
 	    (rc = outfile_commit(&out, 0, &rep)) != 0)
 		goto out;
-	rc = print_kid(k);
+	rc = print_kid(k, &rep);
 out:
 	err_print(&rep);
 	outfile_abort(&out);
@@ -103,17 +107,21 @@ generate(const char *path, unsigned bits, int protect,
 	 * atomically when writing. */
 	if (!file_is_std(path) &&
 	    ((rc = file_check_new(path, force, &rep)) != 0 ||
-	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
+	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path),
+	    &rep)) != 0 ||
 	    (rc = file_check_new(pub_path, force, &rep)) != 0))
 		goto out;
 	if (protect && (rc = passphrase_get(ps, 1, pass, &rep)) != 0)
 		goto out;
-	if ((rc = rsa_generate(bits, &k)) != 0)
+	/* A warning about the passphrase file comes first. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = rsa_generate(bits, &k, &rep)) != 0)
 		goto out;
 	if ((rc = keyfile_write_pair(path, k, protect ? pass : NULL,
-	    force)) != 0)
+	    force, &rep)) != 0)
 		goto out;
-	rc = print_kid(k);
+	rc = print_kid(k, &rep);
 out:
 	err_print(&rep);
 	wipe(pass, sizeof(pass));
@@ -137,6 +145,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct passphrase_src ps = { NULL, NULL };
+	struct report rep = { 0 };
 	const char *output = NULL;
 	unsigned bits = 2048;
 	int c, protect = 0, force = 0, show_pub = 0, rc;
@@ -217,8 +226,8 @@ main(int argc, char **argv)
 			return cli_usage_error("--passphrase-file is only used "
 			    "with -p or -y");
 	}
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	if (show_pub)
 		return show_public(argc == 1 ? argv[0] : NULL, &ps);
 	return generate(output, bits, protect, &ps, force);

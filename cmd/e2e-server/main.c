@@ -165,6 +165,7 @@ main(int argc, char **argv)
 	struct cli_list trusted = { trusted_v, 0, NETS_MAX };
 	struct cli_list allow = { allow_v, 0, NETS_MAX };
 	struct server_config c;
+	struct report rep = { 0 };
 	int check_names = 0, rc;
 	/* Each option: its kind, where it goes and what it may be. */
 	const struct cli_opt opts[] = {
@@ -257,8 +258,8 @@ main(int argc, char **argv)
 	c.ntrusted_proxies = trusted.n;
 	c.metrics_allow = allow.v;
 	c.nmetrics_allow = allow.n;
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	if (check_names)
 		return server_check_names(&c);
 	return server_run(&c);

@@ -42,9 +42,10 @@ jwe_enc_by_name(const char *name)
  * header every recipient that accepts has the same key.
  */
 static int
-cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE])
+cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE],
+    struct report *rep)
 {
-	const EVP_MD *md = crypto_md("SHA256");
+	const EVP_MD *md = crypto_md("SHA256", rep);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t d[32];
 	unsigned int dlen = 0;
@@ -112,56 +113,66 @@ put_b64(struct sink *out, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The MAC's worker thread: its own report, added to the caller's once
+ * the pipeline is finished (a report is not shared between threads). */
+struct mac_job {
+	struct aead_enc *ae;
+	struct report rep;
+};
+
 static int
 mac_enc_chunk(void *ctx, uint8_t *p, size_t n)
 {
-	return aead_encrypt_mac(ctx, p, n);
+	struct mac_job *job = ctx;
+
+	return aead_encrypt_mac(job->ae, p, n, &job->rep);
 }
 
 int
 jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
-    size_t pt_len, struct sink *out)
+    size_t pt_len, struct sink *out, struct report *rep)
 {
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
 	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
+	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
 	size_t i, ek_len, off, chunk, n, m, k;
 	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
-		err_error("a message needs 1 to %d recipients",
-		    JWE_MAX_RECIPIENTS);
-		return E2E_EX_USAGE;
+		return report_error(rep, E2E_EX_USAGE,
+		    "a message needs 1 to %d recipients", JWE_MAX_RECIPIENTS);
 	}
 	/* Readers refuse two entries for one key (docs/FORMAT.md). */
 	for (i = 0; i < nr; i++)
 		for (m = 0; m < i; m++)
 			if (strcmp(r[i].kid, r[m].kid) == 0) {
-				err_error("key %s is given twice", r[i].kid);
-				return E2E_EX_USAGE;
+				return report_error(rep, E2E_EX_USAGE,
+				    "key %s is given twice", r[i].kid);
 			}
-	if ((rc = crypto_random(cek, enc->key_len)) != 0 ||
-	    (rc = crypto_random(iv, enc->iv_len)) != 0)
+	if ((rc = crypto_random(cek, enc->key_len, rep)) != 0 ||
+	    (rc = crypto_random(iv, enc->iv_len, rep)) != 0)
 		goto out;
 	if (all_zero(cek, enc->key_len)) {	/* a broken RNG, never a key */
-		err_error("internal error: the random content key is zero");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE,
+		    "internal error: the random content key is zero");
 		goto out;
 	}
 	rc = E2E_EX_SOFTWARE;
-	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0) {
-		rc = err_crypto("computing the key commitment");
+	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit,
+	    rep) != 0) {
+		rc = report_crypto(rep, "computing the key commitment");
 		goto out;
 	}
 	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
 	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
 	    strlen(hdr)) != 0) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
@@ -170,7 +181,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 	for (i = 0; i < nr; i++) {
 		if ((rc = rsa_oaep_encrypt(r[i].pub, cek, enc->key_len, ek,
-		    &ek_len)) != 0)
+		    &ek_len, rep)) != 0)
 			goto out;
 		if ((rc = sink_puts(out, i ? ",{\"header\":{\"kid\":\"" :
 		    "{\"header\":{\"kid\":\"")) != 0 ||
@@ -190,18 +201,20 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	 * thread encodes and writes it while a second core runs the MAC over
 	 * it; the pipeline's depth keeps a buffer from being reused early. */
 	if ((ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
-	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
-		err_error("out of memory");
+	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL ||
+	    (job = calloc(1, sizeof(*job))) == NULL) {
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	/* The AAD is the ASCII of the encoded protected header (5.1 step 14). */
 	if ((rc = aead_encrypt_init(&ae, enc, cek, iv, hdr_b64.p,
-	    hdr_b64.len)) != 0)
+	    hdr_b64.len, rep)) != 0)
 		goto out;
 	ae_live = 1;
+	job->ae = &ae;
 	/* GCM authenticates as it encrypts: no worker needed. */
 	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
-	    &ae)) == NULL) {
+	    job)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
@@ -210,7 +223,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 
 		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
 		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
-		    &n)) != 0)
+		    &n, rep)) != 0)
 			break;
 		pipeline_push(pl, slot, n);
 		m = b64url_stream_update(&bs, slot, n, enc_text);
@@ -218,6 +231,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 			break;
 	}
 	prc = pipeline_finish(pl);
+	report_add(rep, &job->rep);
 	if (rc != 0)
 		goto out;
 	if (prc != 0) {
@@ -225,7 +239,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 	}
 	/* The last block: every earlier byte went through the MAC. */
-	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
+	if ((rc = aead_encrypt_final(&ae, ct, &n, tag, rep)) != 0)
 		goto out;
 	n = b64url_stream_update(&bs, ct, n, enc_text);
 	n += b64url_stream_final(&bs, enc_text + n);
@@ -241,6 +255,7 @@ out:
 	wipe(cek, sizeof(cek));
 	free(ct);
 	free(enc_text);
+	free(job);
 	free(hdr);
 	buf_free(&hdr_b64);
 	return rc;
@@ -410,16 +425,17 @@ out:
 
 int
 jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
-    const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
+    const char *own_kid, struct jwe_result *res, char *why, size_t why_size,
+    struct report *rep)
 {
 	return jwe_decrypt_into(obj, ct, ct_len, (uint8_t *)ct, priv, own_kid,
-	    res, why, why_size);
+	    res, why, why_size, rep);
 }
 
 int
 jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
     uint8_t *out, EVP_PKEY *priv, const char *own_kid,
-    struct jwe_result *res, char *why, size_t why_size)
+    struct jwe_result *res, char *why, size_t why_size, struct report *rep)
 {
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
@@ -612,13 +628,13 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek, sizeof(cek),
 	    &cek_len) == 0 && cek_len == enc->key_len;
 	if (ok && commit != NULL) {
-		if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
-			rc = err_crypto("checking the key commitment");
+		if (cek_commitment(cek, enc->key_len, own_commit, rep) != 0) {
+			rc = report_crypto(rep, "checking the key commitment");
 			goto out;
 		}
 		ok = CRYPTO_memcmp(commit, own_commit, KID_LEN) == 0;
 	}
-	if (!ok && crypto_random(cek, enc->key_len) != 0) {
+	if (!ok && crypto_random(cek, enc->key_len, rep) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}

@@ -13,7 +13,7 @@
 
 int
 jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
-    size_t payload_len, struct buf *out)
+    size_t payload_len, struct buf *out, struct report *rep)
 {
 	uint8_t sig[RSA_MAX_BYTES];
 	size_t start = out->len, sig_len = 0;
@@ -24,7 +24,7 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 	    b64url_append(out, payload, payload_len) != 0)
 		return E2E_EX_SOFTWARE;
 	if ((rc = rsa_pss_sign(priv, out->p + start, out->len - start, sig,
-	    &sig_len)) != 0)
+	    &sig_len, rep)) != 0)
 		return rc;
 	if (buf_append(out, ".", 1) != 0 ||
 	    b64url_append(out, sig, sig_len) != 0)

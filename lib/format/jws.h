@@ -13,14 +13,15 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "base/report.h"
 
 /*
  * Appends header_b64 "." BASE64URL(payload) "." BASE64URL(signature) to
  * out (a secret buffer: it holds the plaintext), where header_json is the
- * protected header. Returns 0 or an exit code (reported).
+ * protected header. Returns 0 or an exit code (in rep).
  */
 int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
-    size_t payload_len, struct buf *out);
+    size_t payload_len, struct buf *out, struct report *rep);
 
 struct jws {
 	json_t *header;		/* the parsed protected header */

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 int
-record_reader_open(struct record_reader *in, const char *path, size_t max)
+record_reader_open(struct record_reader *in, const char *path, size_t max,
+    struct report *rep)
 {
 	struct stat st;
 
 	memset(in, 0, sizeof(*in));
+	in->rep = rep;
 	in->max = max;
 	in->chunk = RECORD_READ_CHUNK;
 	/* Growth never needs more than a line, its end and one read. */
@@ -31,17 +33,17 @@ record_reader_open(struct record_reader *in, const char *path, size_t max)
 		snprintf(in->name, sizeof(in->name), "input %s", path);
 		in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (in->fd < 0) {
-			err_errno("cannot open input %s", path);
-			return E2E_EX_NOINPUT;
+			return report_errno(rep, E2E_EX_NOINPUT,
+			    "cannot open input %s", path);
 		}
 	}
 	if (fstat(in->fd, &st) != 0) {
-		err_errno("cannot read %s", in->name);
-		return E2E_EX_NOINPUT;
+		return report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+		    in->name);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_error("%s is a directory", in->name);
-		return E2E_EX_NOINPUT;
+		return report_error(rep, E2E_EX_NOINPUT, "%s is a directory",
+		    in->name);
 	}
 	in->is_reg = S_ISREG(st.st_mode);
 	in->size = in->is_reg ? (uint64_t)st.st_size : 0;
@@ -108,9 +110,8 @@ read_some(struct record_reader *in)
 		n = read(in->fd, dst, want);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		err_errno("cannot read %s", in->name);
-		return read_failed(in, in->is_std ? E2E_EX_IOERR :
-		    E2E_EX_NOINPUT);
+		return read_failed(in, report_errno(in->rep, in->is_std ?
+		    E2E_EX_IOERR : E2E_EX_NOINPUT, "cannot read %s", in->name));
 	}
 	if (n == 0)
 		in->eof = 1;
@@ -228,9 +229,9 @@ record_read_all(struct record_reader *in, const uint8_t **p, size_t *len)
 	for (;;) {
 		if (in->b.len > in->max ||
 		    (in->is_reg && in->size > in->max)) {
-			err_error("%s is larger than the limit of %zu bytes",
+			return report_error(in->rep, E2E_EX_DATAERR,
+			    "%s is larger than the limit of %zu bytes",
 			    in->name, in->max);
-			return E2E_EX_DATAERR;
 		}
 		if (in->eof)
 			break;

@@ -59,7 +59,7 @@ put_member(struct buf *b, const char *prefix, const uint8_t *p, size_t n)
 
 int
 seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
-    struct sink *out)
+    struct sink *out, struct report *rep)
 {
 	uint8_t keys[SEED_KEYS], iv[16], rsa[RSA_MAX_BYTES], mac[EVP_MAX_MD_SIZE];
 	uint8_t *ct = NULL;
@@ -67,25 +67,25 @@ seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
 	size_t rsa_len, ct_len = 0, mac_len = 0;
 	int rc;
 
-	if ((rc = crypto_random(keys, sizeof(keys))) != 0 ||
-	    (rc = crypto_random(iv, sizeof(iv))) != 0)
+	if ((rc = crypto_random(keys, sizeof(keys), rep)) != 0 ||
+	    (rc = crypto_random(iv, sizeof(iv), rep)) != 0)
 		goto out;
 	rc = E2E_EX_SOFTWARE;
 	if ((ct = malloc(pt_len + 32)) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = rsa_oaep_encrypt(pub, keys, sizeof(keys), rsa,
-	    &rsa_len)) != 0)
+	    &rsa_len, rep)) != 0)
 		goto out;
 	if (aes_cbc_encrypt("AES-256-CBC", keys, iv, pt, pt_len, ct,
-	    &ct_len) != 0) {
-		rc = err_crypto("AES-CBC encryption");
+	    &ct_len, rep) != 0) {
+		rc = report_crypto(rep, "AES-CBC encryption");
 		goto out;
 	}
 	if (crypto_hmac("SHA256", keys + 32, 32, ct, ct_len, mac,
-	    &mac_len) != 0 || mac_len != 32) {
-		rc = err_crypto("HMAC");
+	    &mac_len, rep) != 0 || mac_len != 32) {
+		rc = report_crypto(rep, "HMAC");
 		goto out;
 	}
 	rc = E2E_EX_SOFTWARE;
@@ -104,7 +104,8 @@ out:
 }
 
 int
-seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out)
+seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out,
+    struct report *rep)
 {
 	struct latin1_error e;
 	int rc;
@@ -116,17 +117,20 @@ seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out)
 	if (rc == -2)
 		return E2E_EX_SOFTWARE;	/* reported */
 	if (e.invalid) {
-		err_error("the message is not UTF-8 text: byte 0x%02X at "
-		    "character %zu (byte offset %zu) is not part of a valid "
-		    "character", (unsigned)e.cp, e.index, e.offset);
-		err_hint("the seed format's text is Latin-1, converted from "
+		report_error(rep, E2E_EX_DATAERR, "the message is not UTF-8 "
+		    "text: byte 0x%02X at character %zu (byte offset %zu) is "
+		    "not part of a valid character", (unsigned)e.cp, e.index,
+		    e.offset);
+		report_hint(rep,
+		    "the seed format's text is Latin-1, converted from "
 		    "UTF-8; --binary sends the bytes as they are");
 	} else {
-		err_error("the message holds U+%04X at character %zu (byte "
-		    "offset %zu), which the seed format cannot carry: its text "
-		    "is Latin-1 (U+0000 to U+00FF)", (unsigned)e.cp, e.index,
-		    e.offset);
-		err_hint("send it as a JWE (without --format seed), or send "
+		report_error(rep, E2E_EX_DATAERR, "the message holds U+%04X at "
+		    "character %zu (byte offset %zu), which the seed format "
+		    "cannot carry: its text is Latin-1 (U+0000 to U+00FF)",
+		    (unsigned)e.cp, e.index, e.offset);
+		report_hint(rep,
+		    "send it as a JWE (without --format seed), or send "
 		    "the bytes as they are with --binary");
 	}
 	return E2E_EX_DATAERR;
@@ -199,7 +203,8 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 
 int
 seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
-    struct seed_result *res, char *why, size_t why_size)
+    struct seed_result *res, char *why, size_t why_size,
+    struct report *rep)
 {
 	static const char *const members[] = { "RSACipher", "ct", "iv", "tag",
 		NULL };
@@ -229,13 +234,13 @@ seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
 	/* As for the JWE: a failed unwrap goes on with random keys. */
 	ok = rsa_oaep_decrypt(priv, rsa.p, rsa.len, keys, sizeof(keys),
 	    &keys_len) == 0 && keys_len == SEED_KEYS;
-	if (!ok && crypto_random(keys, SEED_KEYS) != 0) {
+	if (!ok && crypto_random(keys, SEED_KEYS, rep) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
 	if (crypto_hmac("SHA256", keys + 32, 32, ct.p, ct.len, mac,
-	    &mac_len) != 0 || mac_len != 32) {
-		rc = err_crypto("HMAC-SHA256");
+	    &mac_len, rep) != 0 || mac_len != 32) {
+		rc = report_crypto(rep, "HMAC-SHA256");
 		goto out;
 	}
 	if (CRYPTO_memcmp(mac, tag.p, 32) != 0)

@@ -74,11 +74,13 @@ contact_refresh(const char *name)
 static int
 from_file(const char *path, struct contact *out)
 {
+	struct report rep = { 0 };	/* errs: transitional */
 	int rc;
 
-	if ((rc = keyfile_load_public(path, &out->pub[0])) != 0)
-		return rc;
-	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0])) != 0)
+	if ((rc = keyfile_load_public(path, &out->pub[0], &rep)) == 0)
+		rc = jwk_thumbprint(out->pub[0], out->kid[0], &rep);
+	err_print(&rep);
+	if (rc != 0)
 		return rc;
 	out->n = 1;
 	return 0;

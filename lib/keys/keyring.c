@@ -90,7 +90,7 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 		return -1;
 	err_capture_begin(why, sizeof(why));
 	if (keyfile_parse_public((const uint8_t *)pem, pem_len, "key",
-	    &pk) == 0 && jwk_thumbprint(pk, real) == 0 &&
+	    &pk, NULL) == 0 && jwk_thumbprint(pk, real, NULL) == 0 &&
 	    strcmp(real, kid) == 0)
 		rc = 0;
 	err_capture_end();
@@ -307,7 +307,7 @@ parse_pem(const char *pem)
 
 	err_capture_begin(why, sizeof(why));
 	(void)keyfile_parse_public((const uint8_t *)pem, strlen(pem), "key",
-	    &pk);
+	    &pk, NULL);
 	err_capture_end();
 	return pk;
 }

@@ -514,7 +514,13 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	}
 	r->fd = -1;
 	r->window = window_s;
-	if ((rc = crypto_random(seed, sizeof(seed))) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = crypto_random(seed, sizeof(seed), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		goto out;
 	memcpy(&r->k0, seed, 8);
 	memcpy(&r->k1, seed + 8, 8);

@@ -66,8 +66,13 @@ account_signup(struct client *c, const struct account_opts *o, char **argv)
 
 	/* The key first: a wrong path must not leave an account behind. The
 	 * private key: it signs the proof that its holder publishes it. */
-	if (keyfile != NULL &&
-	    (rc = keyfile_load_private(keyfile, ps, &pk)) != 0) {
+	if (keyfile != NULL) {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_private(keyfile, ps, &pk, &rep);
+		err_print(&rep);
+	}
+	if (keyfile != NULL && rc != 0) {
 		if (rc == E2E_EX_NOINPUT)
 			err_hint("--key needs your private key: it signs the "
 			    "proof that you hold it");

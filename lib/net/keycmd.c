@@ -89,8 +89,13 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv)
 
 	/* The private key: it signs the proof that its holder publishes
 	 * it (a public key file proves nothing). */
-	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0 &&
-	    (rc = keyfile_load_private(file, &o->ps, &pk)) == E2E_EX_NOINPUT)
+	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0) {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_private(file, &o->ps, &pk, &rep);
+		err_print(&rep);
+	}
+	if (rc == E2E_EX_NOINPUT)
 		err_hint("publish needs your private key: it signs the proof "
 		    "that you hold it");
 	if (rc == 0)
@@ -168,8 +173,15 @@ my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE])
 
 	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
-	if ((rc = keyfile_load_public_half(file, &o->ps, &pk)) != 0 ||
-	    (rc = jwk_thumbprint(pk, kid)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = keyfile_load_public_half(file, &o->ps, &pk,
+		    &rep)) == 0)
+			rc = jwk_thumbprint(pk, kid, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		goto out;
 	if (c->http == NULL)
 		goto out;
@@ -421,7 +433,13 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
 	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
 	/* Mine: a public key file or my private key's public half. */
-	return keyfile_load_public_half(file, &o->ps, pk);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_public_half(file, &o->ps, pk, &rep);
+		err_print(&rep);
+	}
+	return rc;
 }
 
 /* A code wider than the terminal cannot be scanned: say so. */

@@ -224,6 +224,15 @@ rep_shown(void)
 	return code;
 }
 
+/* rc, once t_rep is shown (rep_shown): for a helper that returns what the
+ * call under test returned. */
+static inline int
+rep_shown_rc(int rc)
+{
+	rep_shown();
+	return rc;
+}
+
 /* The first error's text of t_rep into why (size bytes), for a test that
  * checks the words a server would answer; empties t_rep. Returns its
  * code. */
