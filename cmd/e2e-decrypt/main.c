@@ -155,34 +155,34 @@ main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
 	in.is_std = 1;
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (cli_once(&seen_i, "-i") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_i, "-i", &rep) != 0)
+				return err_print(&rep);
 			key_path = optarg;
 			break;
 		case 'v':
-			if (cli_once(&seen_v, "--verify") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_v, "--verify", &rep) != 0)
+				return err_print(&rep);
 			verify_path = optarg;
 			break;
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			out_path = optarg;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'f':
 			force = 1;
@@ -191,8 +191,8 @@ main(int argc, char **argv)
 			stream = 1;
 			break;
 		case 'A':
-			if (cli_once(&seen_A, "--as") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_A, "--as", &rep) != 0)
+				return err_print(&rep);
 			as = optarg;
 			break;
 		case 'B':
@@ -205,13 +205,15 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (key_path == NULL) {
 		/* The identity of the client's config file. */
 		rc = config_identity_path(identity, sizeof(identity), &rep);
@@ -239,8 +241,8 @@ main(int argc, char **argv)
 		const char *paths[] = { key_path, verify_path, ps.file,
 			argc == 1 ? argv[0] : "-" };
 
-		if (cli_one_stdin(names, paths, 4) != 0)
-			return E2E_EX_USAGE;
+		if (cli_one_stdin(names, paths, 4, &rep) != 0)
+			return err_print(&rep);
 	}
 
 	/* A seed message's Latin-1 is shown as UTF-8, unless --binary. */

@@ -131,45 +131,46 @@ main(int argc, char **argv)
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&pt, 0, sizeof(pt));
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (nargs == JWE_MAX_RECIPIENTS)
-				return cli_usage_error("at most %d recipients",
-				    JWE_MAX_RECIPIENTS);
+				return err_print(cli_usage_error(&rep,
+				    "at most %d recipients",
+				    JWE_MAX_RECIPIENTS));
 			rpaths[nargs++] = optarg;
 			break;
 		case 's':
-			if (cli_once(&seen_s, "-s") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_s, "-s", &rep) != 0)
+				return err_print(&rep);
 			signer = optarg;
 			break;
 		case 'E':
-			if (cli_once(&seen_E, "--enc") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_E, "--enc", &rep) != 0)
+				return err_print(&rep);
 			encname = optarg;
 			break;
 		case 'F':
-			if (cli_once(&seen_F, "--format") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_F, "--format", &rep) != 0)
+				return err_print(&rep);
 			format = optarg;
 			break;
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			out_path = optarg;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'f':
 			force = 1;
@@ -178,8 +179,8 @@ main(int argc, char **argv)
 			no_sign = 1;
 			break;
 		case 'W':
-			if (cli_once(&seen_W, "--from") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_W, "--from", &rep) != 0)
+				return err_print(&rep);
 			from = optarg;
 			break;
 		case 'B':
@@ -192,13 +193,15 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (nargs == 0) {
 		err_error("no recipient");
 		err_hint("give a recipient's public key with -r PUBKEY");
@@ -207,19 +210,24 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	if (strcmp(format, "seed") == 0) {
 		if (nargs != 1 || signer != NULL || encname != NULL)
-			return cli_usage_error("--format seed takes exactly one "
-			    "-r, and no -s or --enc");
+			return err_print(cli_usage_error(&rep,
+			    "--format seed takes exactly one "
+			    "-r, and no -s or --enc"));
 	} else if (strcmp(format, "jwe") != 0) {
-		return cli_usage_error("--format must be jwe or seed");
+		return err_print(cli_usage_error(&rep,
+		    "--format must be jwe or seed"));
 	} else if (binary) {
-		return cli_usage_error("--binary is only used with --format "
-		    "seed");
+		return err_print(cli_usage_error(&rep,
+		    "--binary is only used with --format "
+		    "seed"));
 	} else if ((so.enc = jwe_enc_by_name(encname ? encname :
 	    "A256CBC-HS512")) == NULL) {
-		return cli_usage_error("--enc must be A256CBC-HS512 or A256GCM");
+		return err_print(cli_usage_error(&rep,
+		    "--enc must be A256CBC-HS512 or A256GCM"));
 	}
 	if (no_sign && signer != NULL)
-		return cli_usage_error("-s and --no-sign contradict each other");
+		return err_print(cli_usage_error(&rep,
+		    "-s and --no-sign contradict each other"));
 	/* Signed by default with the identity of the client's config file
 	 * (never in the seed format, which cannot carry a signature). */
 	if (signer == NULL && !no_sign && so.enc != NULL) {
@@ -230,10 +238,12 @@ main(int argc, char **argv)
 			signer = identity;
 	}
 	if (ps.file != NULL && signer == NULL)
-		return cli_usage_error("--passphrase-file is only used with -s");
+		return err_print(cli_usage_error(&rep,
+		    "--passphrase-file is only used with -s"));
 	if (from != NULL && signer == NULL)
-		return cli_usage_error("--from is only used to sign (with -s or "
-		    "the identity of the config file)");
+		return err_print(cli_usage_error(&rep,
+		    "--from is only used to sign (with -s or "
+		    "the identity of the config file)"));
 	/* My name, signed with the key ids (FORMAT.md section 4); checked
 	 * before anything is read or asked. */
 	me[0] = '\0';
@@ -254,8 +264,8 @@ main(int argc, char **argv)
 		paths[nargs + 1] = ps.file;
 		names[nargs + 2] = "the message";
 		paths[nargs + 2] = argc == 1 ? argv[0] : "-";
-		if (cli_one_stdin(names, paths, nargs + 3) != 0)
-			return E2E_EX_USAGE;
+		if (cli_one_stdin(names, paths, nargs + 3, &rep) != 0)
+			return err_print(&rep);
 	}
 
 	if ((rc = crypto_init(&rep)) != 0)
@@ -270,8 +280,9 @@ main(int argc, char **argv)
 		file_recipient |= rname[i][0] == '\0';
 	}
 	if (so.enc == NULL && nr != 1) {
-		rc = cli_usage_error("--format seed is for one key; %s has %zu",
+		cli_usage_error(&rep, "--format seed is for one key; %s has %zu",
 		    rpaths[0], nr);
+		rc = E2E_EX_USAGE;
 		goto out;
 	}
 	if (signer != NULL &&

@@ -152,19 +152,19 @@ main(int argc, char **argv)
 	int seen_o = 0, seen_b = 0, seen_P = 0;
 
 	cli_start(argv[0]);
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			output = optarg;
 			break;
 		case 'b':
-			if (cli_once(&seen_b, "--bits") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_b, "--bits", &rep) != 0)
+				return err_print(&rep);
 			if (strcmp(optarg, "2048") == 0)
 				bits = 2048;
 			else if (strcmp(optarg, "3072") == 0)
@@ -172,16 +172,17 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "4096") == 0)
 				bits = 4096;
 			else
-				return cli_usage_error("--bits must be 2048, "
+				return err_print(cli_usage_error(&rep,
+				    "--bits must be 2048, "
 				    "3072 or 4096 (fewer than 2048 bits are "
-				    "not safe)");
+				    "not safe)"));
 			break;
 		case 'p':
 			protect = 1;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'f':
@@ -197,7 +198,8 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
@@ -205,26 +207,30 @@ main(int argc, char **argv)
 
 	if (show_pub) {
 		if (output != NULL || protect || seen_b || force)
-			return cli_usage_error("-y cannot be used with -o, -p, "
-			    "--bits or --force");
+			return err_print(cli_usage_error(&rep,
+			    "-y cannot be used with -o, -p, "
+			    "--bits or --force"));
 		if (argc > 1)
-			return cli_usage_error("-y takes at most one FILE");
+			return err_print(cli_usage_error(&rep,
+			    "-y takes at most one FILE"));
 		{
 			const char *names[] = { "--passphrase-file",
 				"the key" };
 			const char *paths[] = { ps.file,
 				argc == 1 ? argv[0] : "-" };
 
-			if (cli_one_stdin(names, paths, 2) != 0)
-				return E2E_EX_USAGE;
+			if (cli_one_stdin(names, paths, 2, &rep) != 0)
+				return err_print(&rep);
 		}
 	} else {
 		if (argc > 0)
-			return cli_usage_error("unexpected argument %s; to "
-			    "name the key file, use -o FILE", argv[0]);
+			return err_print(cli_usage_error(&rep,
+			    "unexpected argument %s; to "
+			    "name the key file, use -o FILE", argv[0]));
 		if (ps.file != NULL && !protect)
-			return cli_usage_error("--passphrase-file is only used "
-			    "with -p or -y");
+			return err_print(cli_usage_error(&rep,
+			    "--passphrase-file is only used "
+			    "with -p or -y"));
 	}
 	if ((rc = crypto_init(&rep)) != 0)
 		return err_print(&rep);

@@ -67,8 +67,8 @@ main(int argc, char **argv)
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
 	cli_start(argv[0]);
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -77,16 +77,16 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 't':
-			if (cli_once(&seen_t, "--to") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_t, "--to", &rep) != 0)
+				return err_print(&rep);
 			to = optarg;
 			break;
 		case 'L':
 			legacy = 1;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'h':
 			usage(stdout);
@@ -95,17 +95,20 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (to == NULL)
-		return cli_usage_error("no recipient: give --to NAME");
-	if (cli_user_name(NULL, to) != 0)
-		return E2E_EX_USAGE;
+		return err_print(cli_usage_error(&rep,
+		    "no recipient: give --to NAME"));
+	if (cli_user_name(NULL, to, &rep) != 0)
+		return err_print(&rep);
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;

@@ -209,6 +209,7 @@ contact_recipients(const char *const *args, size_t n,
     size_t *nr)
 {
 	const char *given[JWE_MAX_RECIPIENTS];
+	struct report rep = { 0 };	/* errs: transitional */
 	struct contact ct;
 	size_t i, j, k;
 	int rc = 0;
@@ -225,11 +226,13 @@ contact_recipients(const char *const *args, size_t n,
 				if (strcmp(ct.kid[k], r[j].kid) == 0)
 					break;
 			if (j < *nr)
-				rc = cli_usage_error("%s and %s are the same "
-				    "key (%s)", given[j], args[i], ct.kid[k]);
+				rc = err_print(cli_usage_error(&rep,
+				    "%s and %s are the same "
+				    "key (%s)", given[j], args[i], ct.kid[k]));
 			else if (*nr == max)
-				rc = cli_usage_error("at most %zu recipient "
-				    "keys", max);
+				rc = err_print(cli_usage_error(&rep,
+				    "at most %zu recipient "
+				    "keys", max));
 			if (rc != 0)
 				break;
 			r[*nr].pub = ct.pub[k];

@@ -390,12 +390,14 @@ int
 keycmd_withdraw(struct client *c, const struct keycmd_opts *o, char **argv)
 {
 	const char *kid = argv[1];
+	struct report rep = { 0 };	/* errs: transitional */
 	int rc;
 
 	(void)o;
 	if (!jwk_is_kid(kid, strlen(kid)))
-		return cli_usage_error("withdraw takes a key id (43 base64url "
-		    "characters)");
+		return err_print(cli_usage_error(&rep,
+		    "withdraw takes a key id (43 base64url "
+		    "characters)"));
 	if ((rc = api_key_delete(c, kid)) != 0)
 		return rc;
 	return client_print(json_pack("{s:s,s:b}", "kid", kid, "withdrawn",
