@@ -215,7 +215,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	/* GCM authenticates as it encrypts: no worker needed. */
 	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
 	    job)) == NULL) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
