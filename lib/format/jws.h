@@ -36,10 +36,9 @@ struct jws {
  * Parses a compact JWS held in text (len bytes): three base64url parts,
  * a protected header that is a JSON object of at most max_header bytes,
  * no "crit" and no "b64", "alg" exactly "PS256". Does not verify. On
- * failure returns -1 and writes a short reason into why.
+ * failure returns 65 with a short reason in rep.
  */
-int jws_parse(char *text, size_t len, struct jws *out, char *why,
-    size_t why_size);
+int jws_parse(char *text, size_t len, struct jws *out, struct report *rep);
 
 /* Returns 1 when the signature is valid for pub, else 0. */
 int jws_verify(const struct jws *j, EVP_PKEY *pub);

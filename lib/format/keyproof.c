@@ -265,7 +265,8 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 {
 	struct keyproof_claims mine;
 	struct jws j;
-	char *text = NULL, jwhy[128];
+	struct report jrep = { 0 };	/* what jws_parse says */
+	char *text = NULL;
 	uint8_t *p;
 	size_t plen;
 	int rc = KEYPROOF_MALFORMED, parsed = 0;
@@ -286,9 +287,9 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 	}
 	memcpy(text, proof, len);
 	text[len] = '\0';
-	if (jws_parse(text, len, &j, jwhy, sizeof(jwhy)) != 0) {
+	if (jws_parse(text, len, &j, &jrep) != 0) {
 		say(why, why_size, rc, "is not a key proof (a compact PS256 "
-		    "JWS): %s", jwhy);
+		    "JWS): %s", report_message(&jrep));
 		goto out;
 	}
 	parsed = 1;

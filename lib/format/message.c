@@ -136,6 +136,22 @@ refuse(struct report *rep, const char *hint_fmt, ...)
 	return E2E_EX_DATAERR;
 }
 
+/*
+ * What jwe_decrypt or seed_decrypt said (inner, then emptied): a refusal
+ * (65) is MESSAGE_CANNOT_DECRYPT with their reason, if any, as its hint;
+ * an internal error is passed on as it is. Returns rc.
+ */
+static int
+refused_by(struct report *rep, int rc, struct report *inner)
+{
+	if (rc == E2E_EX_DATAERR)
+		refuse(rep, "%s", report_message(inner));
+	else if (rc != 0)
+		report_add(rep, inner);
+	report_clear(inner);
+	return rc;
+}
+
 /* A refusal of a signed message, in its own words, terminal-safe. */
 static int
 refuse_signed(struct report *rep, const char *fmt, ...)
@@ -290,16 +306,16 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
     size_t len, struct report *rep)
 {
 	struct jws j;
-	char why[200];
+	struct report why = { 0 };	/* what jws_parse says */
 	uint8_t *p;
 	size_t plen;
 	EVP_PKEY *k;
 	int rc;
 
 	m->is_signed = 1;
-	if (jws_parse((char *)text, len, &j, why, sizeof(why)) != 0)
+	if (jws_parse((char *)text, len, &j, &why) != 0)
 		return refuse_signed(rep, "the signature is not acceptable: %s",
-		    why);
+		    report_message(&why));
 	if ((rc = signed_claims(j.header, o->kid, m, rep)) != 0)
 		goto out;
 	if (o->verify != NULL) {
@@ -362,6 +378,7 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 {
 	struct buf copy = BUF_SECRET_INIT;
 	struct seed_result sr;
+	struct report inner = { 0 };	/* what seed_decrypt says */
 	char why[200];
 	json_t *obj = NULL;
 	int rc;
@@ -378,11 +395,8 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 		rc = refuse(rep, "the seed message is not JSON: %s", why);
 		goto out;
 	}
-	rc = seed_decrypt(obj, o->key, &m->own, &sr, why, sizeof(why), rep);
-	if (rc == -1) {
-		rc = refuse(rep, "%s", why);
-		goto out;
-	}
+	rc = refused_by(rep, seed_decrypt(obj, o->key, &m->own, &sr, &inner),
+	    &inner);
 	if (rc != 0)
 		goto out;
 	m->seed_same_keys = sr.same_keys;
@@ -404,6 +418,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 {
 	struct jwe_result jr;
 	struct buf reduced = BUF_INIT;
+	struct report inner = { 0 };	/* what jwe_decrypt says */
 	char why[200], why2[200];
 	const char *ct = NULL;
 	size_t start, end, ct_len = 0;
@@ -475,12 +490,8 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 		goto out;
 	}
 	m->format = MESSAGE_JWE;
-	rc = jwe_decrypt_into(obj, ct, ct_len, m->own.p, o->key, o->kid, &jr,
-	    why, sizeof(why), rep);
-	if (rc == -1) {
-		rc = refuse(rep, "%s", why);
-		goto out;
-	}
+	rc = refused_by(rep, jwe_decrypt_into(obj, ct, ct_len, m->own.p,
+	    o->key, o->kid, &jr, &inner), &inner);
 	if (rc != 0)
 		goto out;
 	m->own.len = jr.pt_len;

@@ -170,8 +170,8 @@ seed_unreplace(char *text, size_t *len)
 /* Converts a JSON string (UTF-8) whose code points are all at most U+00FF
  * to the Latin-1 bytes it stands for. */
 static int
-latin1(const json_t *obj, const char *name, struct buf *out, char *why,
-    size_t size)
+latin1(const json_t *obj, const char *name, struct buf *out,
+    struct report *rep)
 {
 	const unsigned char *s;
 	size_t len, i;
@@ -179,7 +179,8 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 	buf_clear(out);
 	s = (const unsigned char *)jsonio_str(obj, name, &len);
 	if (s == NULL) {
-		snprintf(why, size, "\"%s\" is missing or not a string", name);
+		report_error(rep, E2E_EX_DATAERR,
+		    "\"%s\" is missing or not a string", name);
 		return -1;
 	}
 	if (buf_reserve(out, len) != 0)
@@ -193,8 +194,9 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 			    (s[i + 1] & 0x3f));
 			i++;
 		} else {
-			snprintf(why, size, "\"%s\" holds a character above "
-			    "U+00FF, which is not a Latin-1 byte", name);
+			report_error(rep, E2E_EX_DATAERR, "\"%s\" holds a "
+			    "character above U+00FF, which is not a Latin-1 "
+			    "byte", name);
 			return -1;
 		}
 	}
@@ -203,8 +205,7 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 
 int
 seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
-    struct seed_result *res, char *why, size_t why_size,
-    struct report *rep)
+    struct seed_result *res, struct report *rep)
 {
 	static const char *const members[] = { "RSACipher", "ct", "iv", "tag",
 		NULL };
@@ -212,23 +213,24 @@ seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
 	uint8_t keys[RSA_MAX_BYTES], mac[EVP_MAX_MD_SIZE];
 	const char *extra;
 	size_t keys_len = 0, mac_len = 0;
-	int rc = -1, ok;
+	int rc = E2E_EX_DATAERR, ok;
 
-	why[0] = '\0';
 	memset(res, 0, sizeof(*res));
 	buf_clear(pt);
 	if ((extra = jsonio_unknown_member(obj, members)) != NULL) {
-		snprintf(why, why_size, "unexpected member \"%.40s\"", extra);
+		report_error(rep, E2E_EX_DATAERR, "unexpected member \"%.40s\"",
+		    extra);
 		goto out;
 	}
-	if (latin1(obj, "RSACipher", &rsa, why, why_size) != 0 ||
-	    latin1(obj, "ct", &ct, why, why_size) != 0 ||
-	    latin1(obj, "iv", &iv, why, why_size) != 0 ||
-	    latin1(obj, "tag", &tag, why, why_size) != 0)
+	if (latin1(obj, "RSACipher", &rsa, rep) != 0 ||
+	    latin1(obj, "ct", &ct, rep) != 0 ||
+	    latin1(obj, "iv", &iv, rep) != 0 ||
+	    latin1(obj, "tag", &tag, rep) != 0)
 		goto out;
 	if (rsa.len != rsa_size(priv) || iv.len != 16 || tag.len != 32 ||
 	    ct.len == 0 || ct.len % 16 != 0) {
-		snprintf(why, why_size, "a member has the wrong length");
+		report_error(rep, E2E_EX_DATAERR,
+		    "a member has the wrong length");
 		goto out;
 	}
 	/* As for the JWE: a failed unwrap goes on with random keys. */

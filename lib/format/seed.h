@@ -54,11 +54,10 @@ struct seed_result {
 
 /*
  * Decrypts a parsed seed message (after seed_unreplace) for priv into pt
- * (a secret buffer). Returns 0; -1 when it cannot be decrypted, with why
- * holding a reason only for structural problems; or 70.
+ * (a secret buffer). Returns 0; 65 when it cannot be decrypted, with an
+ * error in rep only for structural problems; or 70 (in rep).
  */
 int seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
-    struct seed_result *res, char *why, size_t why_size,
-    struct report *rep);
+    struct seed_result *res, struct report *rep);
 
 #endif

@@ -246,6 +246,15 @@ rep_why(char *why, size_t size)
 	return code;
 }
 
+/* rc, once rep_why put t_rep's error in why: for a call whose refusal's
+ * words a test checks, as it did when they came in a buffer. */
+static inline int
+rep_why_rc(int rc, char *why, size_t size)
+{
+	rep_why(why, size);
+	return rc;
+}
+
 /* A new folder /tmp/e2e-test-NAME-XXXXXX (or under $TMPDIR) into out. */
 static inline void
 harness_tmpdir(const char *name, char *out, size_t size)

@@ -635,8 +635,8 @@ surreptitious_forwarding(void)
 		buf_append(&red, env.p + end, env.len - end);
 		obj = jsonio_parse((const char *)red.p, red.len, NULL, 0);
 		CHECK(obj != NULL);
-		CHECK(jwe_decrypt(obj, (char *)ct.p, ct.len, pk[BOB], kid[BOB],
-		    &jr, why, sizeof(why), NULL) == 0);
+		CHECK(rep_why_rc(jwe_decrypt(obj, (char *)ct.p, ct.len, pk[BOB],
+		    kid[BOB], &jr, &t_rep), why, sizeof(why)) == 0);
 		CHECK(jr.signed_content == 1);
 		buf_clear(&inner);
 		buf_append(&inner, jr.pt, jr.pt_len);

@@ -231,8 +231,8 @@ jwe_vector(const json_t *t, EVP_PKEY *key, const char *kid, int rsa_group)
 		    "vector does not have five parts", tc);
 		goto out;
 	}
-	rc = jwe_decrypt(obj, ct, ct_len, key, kid, &res, why, sizeof(why),
-	    NULL);
+	rc = rep_why_rc(jwe_decrypt(obj, ct, ct_len, key, kid, &res, &t_rep),
+	    why, sizeof(why));
 	if (ours && rsa_group && strcmp(result, "valid") == 0) {
 		n_jwe_decrypted++;
 		pt = hex_decode(pthex, &pt_len);
@@ -252,7 +252,7 @@ jwe_vector(const json_t *t, EVP_PKEY *key, const char *kid, int rsa_group)
 	}
 	if (strcmp(result, "acceptable") == 0)
 		goto out;	/* either way; it did not crash */
-	CHECKF(rc == -1, "tcId %d (%s, %s/%s): accepted (rc %d)", tc, result,
+	CHECKF(rc == 65, "tcId %d (%s, %s/%s): accepted (rc %d)", tc, result,
 	    alg ? alg : "?", enc ? enc : "?", rc);
 	if (!ours) {
 		/* J2: refused for what it is, before any RSA operation: a
@@ -343,7 +343,7 @@ jws_check(const char *text, size_t len, EVP_PKEY *pub, int *parsed,
 
 	*parsed = *verified = 0;
 	why[0] = '\0';
-	if (jws_parse(copy, len, &j, why, why_size) == 0) {
+	if (rep_why_rc(jws_parse(copy, len, &j, &t_rep), why, why_size) == 0) {
 		*parsed = 1;
 		*verified = jws_verify(&j, pub);
 		ok = *verified == 1 && jws_decode_payload(&j, &p, &plen) == 0;
