@@ -291,15 +291,14 @@ record_object_span(const char *t, size_t len, const char *name,
 }
 
 static int
-refuse(char *why, size_t size, const char *reason)
+refuse(struct report *rep, const char *reason)
 {
-	snprintf(why, size, "not a record: %s", reason);
-	return -1;
+	return report_error(rep, E2E_EX_DATAERR, "not a record: %s", reason);
 }
 
 int
-record_parse(const char *line, size_t len, struct record *r, char *why,
-    size_t size)
+record_parse(const char *line, size_t len, struct record *r,
+    struct report *rep)
 {
 	struct buf reduced = BUF_INIT;
 	char jwhy[200];
@@ -318,7 +317,7 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 		    buf_append(&reduced, "{}", 2) != 0 ||
 		    buf_append(&reduced, line + e, len - e) != 0) {
 			buf_free(&reduced);
-			return refuse(why, size, "out of memory");
+			return refuse(rep, "out of memory");
 		}
 		r->obj = jsonio_parse((const char *)reduced.p, reduced.len,
 		    NULL, 0);
@@ -337,29 +336,29 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 	 * whole, so that a reason given is about the line as written. */
 	if (r->obj == NULL &&
 	    (r->obj = jsonio_parse(line, len, jwhy, sizeof(jwhy))) == NULL) {
-		snprintf(why, size, "not a record: not JSON: %s", jwhy);
-		return -1;
+		return report_error(rep, E2E_EX_DATAERR,
+		    "not a record: not JSON: %s", jwhy);
 	}
 	if (!json_is_object(r->obj))
-		return refuse(why, size, "not a JSON object");
+		return refuse(rep, "not a JSON object");
 	if ((r->id = jsonio_str(r->obj, "id", &n)) == NULL || n == 0) {
 		r->id = NULL;
-		return refuse(why, size, "\"id\" is missing, empty or not a "
+		return refuse(rep, "\"id\" is missing, empty or not a "
 		    "string");
 	}
 	if ((r->from = jsonio_str(r->obj, "from", &n)) == NULL || n == 0) {
 		r->from = NULL;
-		return refuse(why, size, "\"from\" is missing, empty or not a "
+		return refuse(rep, "\"from\" is missing, empty or not a "
 		    "string");
 	}
 	v = json_object_get(r->obj, "sent_at");
 	if (!json_is_integer(v))
-		return refuse(why, size, "\"sent_at\" is missing or not an "
+		return refuse(rep, "\"sent_at\" is missing or not an "
 		    "integer");
 	r->sent_at = json_integer_value(v);
 	v = json_object_get(r->obj, "to");
 	if (v != NULL && !json_is_string(v))
-		return refuse(why, size, "\"to\" is not a string");
+		return refuse(rep, "\"to\" is not a string");
 	r->to = json_string_value(v);
 	if (r->message_is_object)
 		return 0;
@@ -373,9 +372,9 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 	 * Not something e2e-recv writes; refused rather than re-serialised,
 	 * so that what is decrypted is always bytes of the line. */
 	if (json_is_object(msg))
-		return refuse(why, size, "\"message\" is an object whose "
+		return refuse(rep, "\"message\" is an object whose "
 		    "member name is written with escapes");
-	return refuse(why, size, "\"message\" is missing or neither an "
+	return refuse(rep, "\"message\" is missing or neither an "
 	    "object nor a string");
 }
 

@@ -118,12 +118,12 @@ struct record {
  * the line (nothing re-serialised; jansson then parses only the record
  * around it), so the line must outlive r; an object whose member name is
  * written with escapes cannot be located so and is refused. For a
- * string, the envelope is its decoded value. Returns 0, or -1 with a
- * terminal-safe reason in why, and r->id (and r->from) set when the line
+ * string, the envelope is its decoded value. Returns 0, or 65 with a
+ * terminal-safe reason in rep, and r->id (and r->from) set when the line
  * had a usable one. Call record_free() either way.
  */
-int record_parse(const char *line, size_t len, struct record *r, char *why,
-    size_t size);
+int record_parse(const char *line, size_t len, struct record *r,
+    struct report *rep);
 void record_free(struct record *r);
 
 /*

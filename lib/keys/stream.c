@@ -48,7 +48,13 @@ one_record(const struct stream_opts *o, struct trust *t,
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if (record_parse(line, len, &r, why, sizeof(why)) != 0) {
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = record_parse(line, len, &r, &rep);
+		snprintf(why, sizeof(why), "%s", report_message(&rep));
+	}
+	if (rc != 0) {
 		if (r.id != NULL)
 			term_escape(r.id, strlen(r.id), id, sizeof(id));
 		if (r.from != NULL)

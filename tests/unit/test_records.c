@@ -424,8 +424,8 @@ test_parse(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		why[0] = '\0';
-		rc = record_parse(cases[i].line, strlen(cases[i].line), &r, why,
-		    sizeof(why));
+		rc = rep_why_rc(record_parse(cases[i].line,
+		    strlen(cases[i].line), &r, &t_rep), why, sizeof(why));
 		if (cases[i].envelope != NULL) {
 			n = strlen(cases[i].envelope);
 			CHECKF(rc == 0 && r.envelope_len == n &&
@@ -433,7 +433,7 @@ test_parse(void)
 			    strcmp(r.id, cases[i].why_or_id) == 0,
 			    "case %zu: %d %s", i, rc, why);
 		} else {
-			CHECKF(rc == -1 && strcmp(why, cases[i].why_or_id) == 0,
+			CHECKF(rc == 65 && strcmp(why, cases[i].why_or_id) == 0,
 			    "case %zu: '%s'", i, why);
 			CHECKF((r.id != NULL) == cases[i].has_id,
 			    "case %zu: id %s", i, r.id ? r.id : "(none)");
@@ -445,8 +445,8 @@ test_parse(void)
 		const char *line = "{\"id\":\"a\",\"from\":\"b\",\"sent_at\":7,"
 		    "\"message\":{\"k\":\"v\"}}";
 
-		CHECK(record_parse(line, strlen(line), &r, why, sizeof(why)) ==
-		    0 && r.message_is_object &&
+		CHECK(record_parse(line, strlen(line), &r, &t_rep) == 0 &&
+		    !report_said(&t_rep) && r.message_is_object &&
 		    r.envelope == (const uint8_t *)line + 43 &&
 		    r.sent_at == 7 && r.to == NULL &&
 		    strcmp(r.from, "b") == 0);
