@@ -6,6 +6,7 @@
 #include "base/fileio.h"
 #include "base/jsonio.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -27,11 +28,14 @@ prehash(const char *pw, size_t len, char out[64])
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	struct buf b = BUF_SECRET_INIT;
 	size_t mac_len = 0;
-	int rc = -1;
+	struct report rep = { 0 };	/* said in the log */
+	int rc = -1, h;
 
-	if (crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
+	h = crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
 	    sizeof(PREHASH_LABEL) - 1, (const uint8_t *)pw, len, mac,
-	    &mac_len) != 0 || mac_len != 32)
+	    &mac_len, &rep);
+	log_report(&rep);
+	if (h != 0 || mac_len != 32)
 		goto out;
 	if (b64_append(&b, mac, 32) != 0 || b.len >= 64)
 		goto out;
@@ -290,11 +294,11 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
 
 	k->secret_len = 0;
 	if (file != NULL) {
-		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file",
-		    &b)) != 0)
+		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file", &b,
+		    rep)) != 0)
 			goto out;
+		file_warn_if_exposed(file, "secret file", rep);
 		rc = E2E_EX_DATAERR;
-		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
 			report_error(rep, rc, "the secret in %s has %zu bytes; "
@@ -308,7 +312,7 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
 		r = s->be->meta_get(s, SECRET_KEY, &b);
 		if (r == STORE_NOT_FOUND) {
 			/* First start: make one and keep it. */
-			if (crypto_random(fresh, sizeof(fresh)) != 0)
+			if (crypto_random(fresh, sizeof(fresh), rep) != 0)
 				goto out;
 			memset(&sj, 0, sizeof(sj));
 			sj.job.run = secret_put;
@@ -424,9 +428,15 @@ auth_token_check(const struct auth_keys *k, const char *token, size_t len,
 	if ((size_t)(token + len - (d2 + 1)) != 43 ||
 	    (n = b64url_decode(d2 + 1, 43, sig)) != 32)
 		return -1;
-	if (crypto_hmac("SHA256", k->secret, k->secret_len,
-	    (const uint8_t *)token, (size_t)(d2 - token), mac, &mac_len) != 0 ||
-	    mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
+	{
+		struct report rep = { 0 };	/* said in the log */
+
+		n = crypto_hmac("SHA256", k->secret, k->secret_len,
+		    (const uint8_t *)token, (size_t)(d2 - token), mac,
+		    &mac_len, &rep);
+		log_report(&rep);
+	}
+	if (n != 0 || mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
 		goto out;
 	/* The header: HS256 and nothing else (T1): no kid, jku, none... */
 	hdr = decode_part(token, (size_t)(d1 - token));

@@ -1,7 +1,9 @@
 /* cache.c - a fixed-size table of recent users (see cache.h). */
 #include "server/cache.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,8 +38,13 @@ cache_new(size_t slots)
 		free(c);
 		return NULL;
 	}
-	if (crypto_random(&c->seed, sizeof(c->seed)) != 0)
-		c->seed = 1469598103934665603ull;
+	{
+		struct report rep = { 0 };	/* said in the log */
+
+		if (crypto_random(&c->seed, sizeof(c->seed), &rep) != 0)
+			c->seed = 1469598103934665603ull;
+		log_report(&rep);
+	}
 	c->n = n;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;

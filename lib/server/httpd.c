@@ -136,11 +136,11 @@ srv_public_url(struct server *s)
 /*
  * The URL key proofs name (aud): --public-url, else http://ADDRESS:PORT
  * of the address bound (the port known only now, with port 0). Returns
- * 0 or 64 (reported).
+ * 0 or 64 (said in rep).
  */
 static int
 set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
-    unsigned port)
+    unsigned port, struct report *rep)
 {
 	char host[INET6_ADDRSTRLEN], url[KEYPROOF_URL_MAX + 64];
 
@@ -158,9 +158,11 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 			log_warn("key proofs name %s: give --public-url with "
 			    "the URL clients use", url);
 	}
-	if (keyproof_url(url, s->public_url) != 0)
-		return cli_usage_error("--public-url %s is not an http:// or "
+	if (keyproof_url(url, s->public_url) != 0) {
+		cli_usage_error(rep, "--public-url %s is not an http:// or "
 		    "https:// URL", url);
+		return E2E_EX_USAGE;
+	}
 	__atomic_store_n(&s->public_url_ready, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1192,9 +1194,11 @@ parse_nets(const char *opt, const char *const *v, size_t n,
 	if ((*out = calloc(n, sizeof(**out))) == NULL)
 		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	for (i = 0; i < n; i++)
-		if (ipnet_parse(v[i], &(*out)[i]) != 0)
-			return cli_usage_error("%s %s is not ADDRESS[/PREFIX]",
+		if (ipnet_parse(v[i], &(*out)[i]) != 0) {
+			cli_usage_error(rep, "%s %s is not ADDRESS[/PREFIX]",
 			    opt, v[i]);
+			return E2E_EX_USAGE;
+		}
 	return 0;
 }
 
@@ -1286,9 +1290,11 @@ start(struct server *s, struct report *rep)
 	int64_t n;
 	unsigned flags;
 
-	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
-		return cli_usage_error("--listen %s is not ADDRESS:PORT",
+	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
+		cli_usage_error(rep, "--listen %s is not ADDRESS:PORT",
 		    c->listen);
+		return E2E_EX_USAGE;
+	}
 	if ((rc = shown(rep, parse_nets("--trusted-proxy", c->trusted_proxies,
 	    c->ntrusted_proxies, &s->trusted, rep))) != 0 ||
 	    (rc = shown(rep, parse_nets("--metrics-allow", c->metrics_allow,
@@ -1369,7 +1375,7 @@ start(struct server *s, struct report *rep)
 		    c->listen);
 	di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if ((rc = set_public_url(s, &ss, v6, di != NULL ? (unsigned)di->port :
-	    0)) != 0)
+	    0, rep)) != 0)
 		return rc;
 	log_port(di != NULL ? (unsigned)di->port : 0);
 	return 0;

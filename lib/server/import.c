@@ -417,16 +417,20 @@ import_file(struct store *s, const char *path, const char *what,
 	char why[200];
 	size_t len;
 	json_t *obj;
+	struct report rep = { 0 };	/* said in the log */
 	int rc, r;
 
 	memset(&b, 0, sizeof(b));
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
 	b.path = path;
-	if ((rc = record_reader_open(&in, path, line_max)) != 0)
+	if ((rc = record_reader_open(&in, path, line_max, &rep)) != 0) {
+		log_report(&rep);
 		goto out;
+	}
 	while ((r = record_read_line(&in, &line, &len)) != RECORD_READ_EOF) {
 		if (r == RECORD_READ_ERROR) {
+			log_report(&rep);
 			rc = in.rc;
 			break;
 		}

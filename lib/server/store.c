@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/names.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,8 +57,11 @@ int
 store_new_id(char out[STORE_ID_LEN + 1])
 {
 	uint8_t b[17];
+	struct report rep = { 0 };	/* said in the log */
+	int rc = crypto_random(b, sizeof(b), &rep);
 
-	if (crypto_random(b, sizeof(b)) != 0)
+	log_report(&rep);
+	if (rc != 0)
 		return -1;
 	encode(b, out);
 	return 0;
@@ -92,7 +96,11 @@ store_new_ordered_id(char out[STORE_ID_LEN + 1])
 			carry >>= 8;
 		}
 	} else {
-		if (crypto_random(b, sizeof(b)) != 0) {
+		struct report rep = { 0 };	/* said in the log */
+		int rc = crypto_random(b, sizeof(b), &rep);
+
+		log_report(&rep);
+		if (rc != 0) {
 			pthread_mutex_unlock(&lock);
 			return -1;
 		}

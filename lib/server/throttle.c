@@ -1,7 +1,9 @@
 /* throttle.c - failure counters: fixed windows, or exponential backoff
  * (see throttle.h). */
 #include "server/throttle.h"
+#include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -39,8 +41,13 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 
 	if (t == NULL)
 		return NULL;
-	if (crypto_random(&seed, sizeof(seed)) != 0)
-		seed ^= (uint64_t)(uintptr_t)t;
+	{
+		struct report rep = { 0 };	/* said in the log */
+
+		if (crypto_random(&seed, sizeof(seed), &rep) != 0)
+			seed ^= (uint64_t)(uintptr_t)t;
+		log_report(&rep);
+	}
 	while (size < (size_t)max_keys * 2)
 		size *= 2;
 	if ((t->e = calloc(size, sizeof(*t->e))) == NULL) {

@@ -53,7 +53,8 @@ forge_key(const uint8_t *key, size_t klen, const char *hdr,
 	if (b64url_append(&b, (const uint8_t *)hdr, strlen(hdr)) != 0 ||
 	    buf_append(&b, ".", 1) != 0 ||
 	    b64url_append(&b, (const uint8_t *)claims, strlen(claims)) != 0 ||
-	    crypto_hmac("SHA256", key, klen, b.p, b.len, mac, &mac_len) != 0 ||
+	    crypto_hmac("SHA256", key, klen, b.p, b.len, mac, &mac_len,
+	    NULL) != 0 ||
 	    mac_len != 32 || buf_append(&b, ".", 1) != 0 ||
 	    b64url_append(&b, mac, 32) != 0 || buf_terminate(&b) != 0) {
 		fprintf(stderr, "cannot forge a token\n");
@@ -401,13 +402,28 @@ test_secret_file(void)
 	    NULL, NULL) == 0);
 	CHECK(k.secret_len == AUTH_SECRET_MAX);
 	path = write_file("over", big, AUTH_SECRET_MAX + 1);
+	report_clear(&rep);
 	capture_begin();
-	CHECK(auth_secret_load(&k, path, NULL, NULL) != 0);
-	CHECK(auth_secret_load(&k, "/nonexistent/secret", NULL, NULL) != 0);
+	CHECK(auth_secret_load(&k, path, NULL, &rep) != 0);
 	msg = capture_end();
-	CHECKF(strstr(msg, "larger than the limit of 4096 bytes") != NULL &&
-	    strstr(msg, "cannot open secret file /nonexistent/secret") != NULL,
+	CHECKF(msg[0] == '\0', "printed: %s", msg);
+	msg = report_message(&rep);
+	CHECKF(strstr(msg, "larger than the limit of 4096 bytes") != NULL,
 	    "said: %s", msg);
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, "/nonexistent/secret", NULL, &rep) != 0);
+	msg = report_message(&rep);
+	CHECKF(strstr(msg, "cannot open secret file /nonexistent/secret") !=
+	    NULL, "said: %s", msg);
+	/* Readable by others: a warning and a hint, and the secret is
+	 * used. */
+	path = write_file("s32open", big, 32);
+	CHECK(chmod(path, 0644) == 0);
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, path, NULL, &rep) == 0 && rep.code == 0 &&
+	    rep.nlines == 2 && rep.line[0].level == REPORT_WARNING &&
+	    strstr(rep.line[0].text, "can be read by group or others") !=
+	    NULL && rep.line[1].level == REPORT_HINT);
 }
 
 static void
@@ -546,7 +562,8 @@ test_token_round_trip(void)
 	CHECK(strcmp(jsonio_str(j, "name", NULL), "alice") == 0);
 	json_decref(j);
 	CHECK(crypto_hmac("SHA256", secret, sizeof(secret),
-	    (const uint8_t *)tok, (size_t)(d2 - tok), mac, &mac_len) == 0 &&
+	    (const uint8_t *)tok, (size_t)(d2 - tok), mac, &mac_len,
+	    NULL) == 0 &&
 	    mac_len == 32);
 	b64url_encode(mac, 32, sig);
 	CHECK(strlen(d2 + 1) == 43 && memcmp(sig, d2 + 1, 43) == 0);
@@ -873,7 +890,7 @@ test_token_shapes(void)
 		    strchr(tok, '.') + 1);
 		*strrchr(si, '.') = '\0';
 		crypto_hmac("SHA256", secret, sizeof(secret),
-		    (const uint8_t *)si, strlen(si), mac, &ml);
+		    (const uint8_t *)si, strlen(si), mac, &ml, NULL);
 		b64url_encode(mac, 32, sig);
 		sig[43] = '\0';
 		snprintf(t, n + 64, "%s.%s", si, sig);
@@ -970,7 +987,7 @@ test_rfc7515_a1(void)
 	snprintf(tok, len, "%s.%s", prot, pay);
 	/* Our HMAC over its signing input is its signature. */
 	CHECK(crypto_hmac("SHA256", key.p, key.len, (const uint8_t *)tok,
-	    strlen(tok), mac, &mac_len) == 0 && mac_len == 32 &&
+	    strlen(tok), mac, &mac_len, NULL) == 0 && mac_len == 32 &&
 	    sig.len == 32 && memcmp(mac, sig.p, 32) == 0);
 	/* And its header passes ours ({"typ":"JWT", "alg":"HS256"}, with
 	 * CR LF); yet the token is refused for its claims (no sub, name,
@@ -1145,7 +1162,7 @@ test_throttle_full(void)
 int
 main(void)
 {
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
