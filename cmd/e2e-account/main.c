@@ -12,6 +12,13 @@
 #include "net/account.h"
 #include "net/client.h"
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/account.h). */
 static const struct command {
@@ -105,12 +112,15 @@ main(int argc, char **argv)
 	const struct client_opts co = CLIENT_OPTS_INIT;
 	const struct command *cmd;
 	struct account_opts o;
+	struct report rep = { 0 };
 	struct client c;
 	int ch, rc, seen_P = 0, seen_k = 0, seen_Q = 0;
 
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.co.say = err_print;
+	o.co.trace = trace;
 	o.ps.label = "your private key";
 	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
@@ -179,8 +189,9 @@ main(int argc, char **argv)
 	if (o.pwfile != NULL && !cmd->takes_name && cmd->run != account_passwd)
 		return cli_usage_error("--password-file is for signup, signin "
 		    "and passwd only");
-	if ((rc = client_start(&c, &o.co, cmd->flags)) == 0)
-		rc = cmd->run(&c, &o, argv);
+	if ((rc = client_start(&c, &o.co, cmd->flags, &rep)) == 0)
+		rc = cmd->run(&c, &o, argv, &rep);
 	client_end(&c);
+	err_print(&rep);
 	return rc;
 }

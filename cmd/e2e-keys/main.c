@@ -12,6 +12,13 @@
 #include "net/client.h"
 #include "net/keycmd.h"
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/keycmd.h). */
 static const struct command {
@@ -125,6 +132,8 @@ main(int argc, char **argv)
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.co.say = err_print;
+	o.co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,

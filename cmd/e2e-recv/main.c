@@ -15,6 +15,13 @@
 
 static volatile sig_atomic_t stop;
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 static void
 on_signal(int sig)
 {
@@ -107,6 +114,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
+	struct report rep = { 0 };
 	struct receive_opts ro;
 	struct client c;
 	struct sigaction sa;
@@ -115,6 +123,8 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
+	co.say = err_print;
+	co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
@@ -184,8 +194,9 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	ro.stop = co.stop = &stop;
 
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) == 0)
-		rc = receive_run(&c, &ro);
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0)
+		rc = receive_run(&c, &ro, &rep);
 	client_end(&c);
+	err_print(&rep);
 	return rc;
 }

@@ -16,6 +16,13 @@
 
 #define SEND_DEFAULT_MAX ((size_t)64 << 20)
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 static void
 usage(FILE *f)
 {
@@ -58,6 +65,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
+	struct report rep = { 0 };
 	struct client c;
 	struct buf in = BUF_INIT;
 	const char *to = NULL;
@@ -66,6 +74,8 @@ main(int argc, char **argv)
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
 	cli_start(argv[0]);
+	co.say = err_print;
+	co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
@@ -108,7 +118,7 @@ main(int argc, char **argv)
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) != 0 ||
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) != 0 ||
 	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
 	    &in)) != 0)
 		goto out;
@@ -125,12 +135,14 @@ main(int argc, char **argv)
 	/* The envelope's line, as the server keeps it: no final newline. */
 	while (len > 0 && (in.p[len - 1] == '\n' || in.p[len - 1] == '\r'))
 		len--;
-	if ((rc = api_send(&c, to, (const char *)in.p, len, legacy, id)) != 0)
+	if ((rc = api_send(&c, to, (const char *)in.p, len, legacy, id,
+	    &rep)) != 0)
 		goto out;
-	rc = client_print(json_pack("{s:s,s:s}", "id", id, "to", to));
+	rc = client_print(json_pack("{s:s,s:s}", "id", id, "to", to), &rep);
 out:
 	if (started)
 		client_end(&c);
+	err_print(&rep);
 	buf_free(&in);
 	return rc;
 }
