@@ -189,8 +189,12 @@ main(int argc, char **argv)
 	if (o.pwfile != NULL && !cmd->takes_name && cmd->run != account_passwd)
 		return cli_usage_error("--password-file is for signup, signin "
 		    "and passwd only");
-	if ((rc = client_start(&c, &o.co, cmd->flags, &rep)) == 0)
+	if ((rc = client_start(&c, &o.co, cmd->flags, &rep)) == 0) {
+		/* What the set-up said comes before the command's output. */
+		err_print(&rep);
+		report_clear(&rep);
 		rc = cmd->run(&c, &o, argv, &rep);
+	}
 	client_end(&c);
 	err_print(&rep);
 	return rc;

@@ -194,8 +194,12 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	ro.stop = co.stop = &stop;
 
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0)
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0) {
+		/* What the set-up said comes before the messages. */
+		err_print(&rep);
+		report_clear(&rep);
 		rc = receive_run(&c, &ro, &rep);
+	}
 	client_end(&c);
 	err_print(&rep);
 	return rc;

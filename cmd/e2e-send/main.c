@@ -118,8 +118,12 @@ main(int argc, char **argv)
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) != 0 ||
-	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) != 0)
+		goto out;
+	/* What the set-up said comes before the rest. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
 	    &in)) != 0)
 		goto out;
 	len = in.len;

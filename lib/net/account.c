@@ -145,8 +145,8 @@ signout(struct client *c, int server_rc, struct report *rep)
 		if (removed) {
 			report_warn(rep, "the session file could not be used, "
 			    "so its token was not revoked on the server");
-			report_hint(rep, "to revoke every token of the account, "
-			    "sign in and sign out again");
+			report_hint(rep, "to revoke every token of the "
+			    "account, sign in and sign out again");
 		}
 		return print(c, removed ? json_pack("{s:b,s:b}",
 		    "signed_out", 1, "revoked", 0) : json_pack("{s:b}",

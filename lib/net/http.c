@@ -782,8 +782,8 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs,
 		free_headers(hdrs);
 		hdrs = NULL;
 		if (prepare(h, rq, &hdrs, url, sizeof(url)) != 0) {
-			rc = report_error(rep, E2E_EX_SOFTWARE, "cannot prepare "
-			    "the request to %s", h->base);
+			rc = report_error(rep, E2E_EX_SOFTWARE, "cannot "
+			    "prepare the request to %s", h->base);
 			goto out;
 		}
 		cc = curl_easy_perform(h->curl);
