@@ -76,26 +76,26 @@ main(int argc, char **argv)
 	cli_start(argv[0]);
 	co.say = err_print;
 	co.trace = trace;
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg)) == 1)
+		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 't':
-			if (cli_once(&seen_t, "--to") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_t, "--to", &rep) != 0)
+				return err_print(&rep);
 			to = optarg;
 			break;
 		case 'L':
 			legacy = 1;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'h':
 			usage(stdout);
@@ -104,17 +104,20 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (to == NULL)
-		return cli_usage_error("no recipient: give --to NAME");
-	if (cli_user_name(NULL, to) != 0)
-		return E2E_EX_USAGE;
+		return err_print(cli_usage_error(&rep,
+		    "no recipient: give --to NAME"));
+	if (cli_user_name(NULL, to, &rep) != 0)
+		return err_print(&rep);
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;
@@ -124,7 +127,7 @@ main(int argc, char **argv)
 	err_print(&rep);
 	report_clear(&rep);
 	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
-	    &in)) != 0)
+	    &in, &rep)) != 0)
 		goto out;
 	len = in.len;
 	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==

@@ -74,11 +74,13 @@ contact_refresh(const char *name)
 static int
 from_file(const char *path, struct contact *out)
 {
+	struct report rep = { 0 };	/* errs: transitional */
 	int rc;
 
-	if ((rc = keyfile_load_public(path, &out->pub[0])) != 0)
-		return rc;
-	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0])) != 0)
+	if ((rc = keyfile_load_public(path, &out->pub[0], &rep)) == 0)
+		rc = jwk_thumbprint(out->pub[0], out->kid[0], &rep);
+	err_print(&rep);
+	if (rc != 0)
 		return rc;
 	out->n = 1;
 	return 0;
@@ -94,8 +96,13 @@ from_keyring(const char *name, struct contact *out)
 	size_t i;
 	int rc;
 
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = keyring_open(home, 0, &k)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = home_find(home, sizeof(home), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0 || (rc = keyring_open(home, 0, &k)) != 0)
 		return rc;
 	if ((rc = keyring_usable(k, name)) != 0) {
 		if (rc < 0) {
@@ -202,6 +209,7 @@ contact_recipients(const char *const *args, size_t n,
     size_t *nr)
 {
 	const char *given[JWE_MAX_RECIPIENTS];
+	struct report rep = { 0 };	/* errs: transitional */
 	struct contact ct;
 	size_t i, j, k;
 	int rc = 0;
@@ -218,11 +226,13 @@ contact_recipients(const char *const *args, size_t n,
 				if (strcmp(ct.kid[k], r[j].kid) == 0)
 					break;
 			if (j < *nr)
-				rc = cli_usage_error("%s and %s are the same "
-				    "key (%s)", given[j], args[i], ct.kid[k]);
+				rc = err_print(cli_usage_error(&rep,
+				    "%s and %s are the same "
+				    "key (%s)", given[j], args[i], ct.kid[k]));
 			else if (*nr == max)
-				rc = cli_usage_error("at most %zu recipient "
-				    "keys", max);
+				rc = err_print(cli_usage_error(&rep,
+				    "at most %zu recipient "
+				    "keys", max));
 			if (rc != 0)
 				break;
 			r[*nr].pub = ct.pub[k];

@@ -90,7 +90,7 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 		return -1;
 	err_capture_begin(why, sizeof(why));
 	if (keyfile_parse_public((const uint8_t *)pem, pem_len, "key",
-	    &pk) == 0 && jwk_thumbprint(pk, real) == 0 &&
+	    &pk, NULL) == 0 && jwk_thumbprint(pk, real, NULL) == 0 &&
 	    strcmp(real, kid) == 0)
 		rc = 0;
 	err_capture_end();
@@ -237,17 +237,27 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 		return E2E_EX_SOFTWARE;
 	}
 	k->lock_fd = -1;
-	if ((rc = home_file(home, "keyring.json", k->path,
-	    sizeof(k->path))) != 0 || (rc = home_file(home, "keyring.lock",
-	    lock_path, sizeof(lock_path))) != 0)
-		goto fail;
-	/* Held until keyring_close: read, change, save, as one. */
-	if (for_update) {
-		if ((rc = home_create(home)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = home_file(home, "keyring.json", k->path,
+		    sizeof(k->path), &rep)) == 0)
+			rc = home_file(home, "keyring.lock", lock_path,
+			    sizeof(lock_path), &rep);
+		/* Held until keyring_close: read, change, save, as one. */
+		if (rc == 0 && for_update)
+			rc = home_create(home, &rep);
+		err_print(&rep);
+		if (rc != 0)
 			goto fail;
+	}
+	if (for_update) {
 		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
 		    &k->lock_fd)) != FILE_OK) {
-			rc = file_lock_report(lock_path, st);
+			struct report rep = { 0 };	/* errs: transitional */
+
+			rc = file_lock_report(lock_path, st, &rep);
+			err_print(&rep);
 			goto fail;
 		}
 	}
@@ -297,7 +307,7 @@ parse_pem(const char *pem)
 
 	err_capture_begin(why, sizeof(why));
 	(void)keyfile_parse_public((const uint8_t *)pem, strlen(pem), "key",
-	    &pk);
+	    &pk, NULL);
 	err_capture_end();
 	return pk;
 }
@@ -719,7 +729,13 @@ keyring_save(struct keyring *k)
 	/* jsonio_dump leaves room for the newline (the NUL's byte). */
 	len = strlen(text);
 	text[len] = '\n';
-	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1)) == 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_write_atomic(k->path, text, len + 1, 0600, -1, &rep);
+		err_print(&rep);
+	}
+	if (rc == 0)
 		k->dirty = 0;
 out:
 	json_decref(root);

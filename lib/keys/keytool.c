@@ -151,7 +151,13 @@ keytool_read_import(const char *name, const char *file,
 	struct buf b = BUF_INIT, pem = BUF_INIT;
 	int rc;
 
-	if ((rc = file_read(file, 64 * 1024, "key file", &b)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_read(file, 64 * 1024, "key file", &b, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	if (b.len >= strlen(QR_PREFIX) && (memcmp(b.p, QR_PREFIX,
 	    strlen(QR_PREFIX)) == 0 || memcmp(b.p, "QR-Code:", 8) == 0)) {
@@ -167,12 +173,23 @@ keytool_read_import(const char *name, const char *file,
 			rc = E2E_EX_DATAERR;
 			goto out;
 		}
-	} else if ((rc = keyfile_parse_public(b.p, b.len, file, pk)) != 0 ||
-	    (rc = jwk_thumbprint(*pk, key->kid)) != 0) {
-		goto out;
+	} else {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = keyfile_parse_public(b.p, b.len, file, pk,
+		    &rep)) == 0)
+			rc = jwk_thumbprint(*pk, key->kid, &rep);
+		err_print(&rep);
+		if (rc != 0)
+			goto out;
 	}
-	if ((rc = keyfile_public_pem(*pk, &pem)) != 0 ||
-	    (rc = buf_terminate(&pem)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_public_pem(*pk, &pem, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0 || (rc = buf_terminate(&pem)) != 0)
 		goto out;
 	key->pem = (char *)pem.p;
 	pem.p = NULL;

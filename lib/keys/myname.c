@@ -67,8 +67,15 @@ session_name(const char *home, char name[NAME_LEN_MAX + 1])
 	size_t len;
 	int rc = -1;
 
-	if (home_file(home, "session", path, sizeof(path)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = home_file(home, "session", path, sizeof(path), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return -1;
+	rc = -1;
 	if ((st = file_read_private(path, &file_policy_session, &b)) ==
 	    FILE_ABSENT)
 		return -1;
@@ -110,8 +117,14 @@ myname_find(const char *given, const char *opt,
 		    opt, shown, NAME_LEN_MAX);
 		return E2E_EX_USAGE;
 	}
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = config_load(home, &cfg)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = home_find(home, sizeof(home), &rep)) == 0)
+			rc = config_load(home, &cfg, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	have_sess = session_name(home, sess) == 0;
 	rc = 0;

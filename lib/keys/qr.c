@@ -36,7 +36,13 @@ check_key(EVP_PKEY *k, const char *what)
 {
 	int rc, bits;
 
-	if ((rc = rsa_check(k, what)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = rsa_check(k, what, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	if ((bits = EVP_PKEY_get_bits(k)) > QR_MAX_BITS) {
 		err_error("%s is a %d-bit RSA key; a QR code carries at most "
@@ -61,8 +67,15 @@ qr_payload(const char *name, EVP_PKEY *pub, struct buf *out)
 		    "user name");
 		return E2E_EX_DATAERR;
 	}
-	if ((rc = check_key(pub, "the key")) != 0 ||
-	    (rc = jwk_thumbprint(pub, kid)) != 0)
+	if ((rc = check_key(pub, "the key")) != 0)
+		return rc;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = jwk_thumbprint(pub, kid, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	/* The public half only, whatever pub holds. */
 	if ((der_len = i2d_PUBKEY(pub, &der)) <= 0) {
@@ -222,7 +235,12 @@ qr_payload_parse(const char *text, size_t len,
 	    why_size)) != 0)
 		return rc;
 	err_capture_begin(captured, sizeof(captured));
-	rc = jwk_thumbprint(k, thumb);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = jwk_thumbprint(k, thumb, &rep);
+		err_print(&rep);
+	}
 	err_capture_end();
 	if (rc != 0) {
 		if (why_size > 0)
@@ -441,6 +459,7 @@ qr_write_png(const char *text, int scale, const char *path)
 {
 	struct outfile o = OUTFILE_INIT;
 	struct buf png = BUF_INIT;
+	struct report rep = { 0 };	/* errs: transitional */
 	QRcode *qr = NULL;
 	int rc;
 
@@ -456,7 +475,7 @@ qr_write_png(const char *text, int scale, const char *path)
 	/* The whole image is made before the output is opened: a failure
 	 * leaves no file, and no jump can cross the outfile's cleanup. */
 	if ((rc = png_encode(qr, scale, &png)) != 0 ||
-	    (rc = outfile_open(&o, path, 0644, 1)) != 0)
+	    (rc = outfile_open(&o, path, 0644, 1, &rep)) != 0)
 		goto out;
 	if (outfile_is_terminal(&o)) {
 		err_error("not writing a PNG image to a terminal");
@@ -464,10 +483,11 @@ qr_write_png(const char *text, int scale, const char *path)
 		rc = E2E_EX_USAGE;
 		goto out;
 	}
-	if ((rc = outfile_write(&o, png.p, png.len)) != 0)
+	if ((rc = outfile_write(&o, png.p, png.len, &rep)) != 0)
 		goto out;
-	rc = outfile_commit(&o, 0);
+	rc = outfile_commit(&o, 0, &rep);
 out:
+	err_print(&rep);	/* errs: transitional */
 	if (rc != 0)
 		outfile_abort(&o);
 	QRcode_free(qr);

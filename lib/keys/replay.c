@@ -373,7 +373,7 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from)
 	size_t lines, tail_good;
 	char *tail = NULL;
 	ssize_t got;
-	int old = r->fd;
+	int old = r->fd, err;
 
 	if (kept_lines(text, good, &keep) != 0)
 		goto fail;
@@ -381,8 +381,14 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from)
 	if (test_before_rename != NULL)
 		test_before_rename();
 #endif
-	if (file_write_atomic(r->path, keep.p != NULL ? (const char *)keep.p :
-	    "", keep.len, 0600, -1) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		err = file_write_atomic(r->path, keep.p != NULL ?
+		    (const char *)keep.p : "", keep.len, 0600, -1, &rep);
+		err_print(&rep);
+	}
+	if (err != 0)
 		goto fail;
 	/* The new log, to append to (the lock is held: no other rewrite
 	 * can replace it meanwhile). */
@@ -508,18 +514,35 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	}
 	r->fd = -1;
 	r->window = window_s;
-	if ((rc = crypto_random(seed, sizeof(seed))) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = crypto_random(seed, sizeof(seed), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		goto out;
 	memcpy(&r->k0, seed, 8);
 	memcpy(&r->k1, seed + 8, 8);
 	rc = E2E_EX_CANTCREAT;
-	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path)) != 0 ||
-	    home_file(home, "replay.log", r->path, sizeof(r->path)) != 0)
-		goto out;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int bad;
+
+		bad = home_file(home, "replay.lock", lock_path,
+		    sizeof(lock_path), &rep) != 0 || home_file(home,
+		    "replay.log", r->path, sizeof(r->path), &rep) != 0;
+		err_print(&rep);
+		if (bad)
+			goto out;
+	}
 	/* Held while reading and rewriting only; appends take no lock. */
 	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
 	    FILE_OK) {
-		rc = file_lock_report(lock_path, st);
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_lock_report(lock_path, st, &rep);
+		err_print(&rep);
 		goto out;
 	}
 	if ((rc = open_log(r)) != 0 || (rc = load(r, now)) != 0)

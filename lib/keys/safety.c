@@ -128,7 +128,13 @@ safety_number(const char *name_a, const char *const *kids_a, size_t na,
 	if ((rc = check_party(name_a, kids_a, na, "first")) != 0 ||
 	    (rc = check_party(name_b, kids_b, nb, "second")) != 0)
 		return rc;
-	if ((md = crypto_md("SHA512")) == NULL)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		md = crypto_md("SHA512", &rep);
+		err_print(&rep);
+	}
+	if (md == NULL)
 		return E2E_EX_SOFTWARE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return err_crypto("computing a safety number");

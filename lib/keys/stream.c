@@ -48,7 +48,13 @@ one_record(const struct stream_opts *o, struct trust *t,
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if (record_parse(line, len, &r, why, sizeof(why)) != 0) {
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = record_parse(line, len, &r, &rep);
+		snprintf(why, sizeof(why), "%s", report_message(&rep));
+	}
+	if (rc != 0) {
 		if (r.id != NULL)
 			term_escape(r.id, strlen(r.id), id, sizeof(id));
 		if (r.from != NULL)
@@ -69,14 +75,26 @@ one_record(const struct stream_opts *o, struct trust *t,
 	 * for the record's sender. */
 	if (oo.verify == NULL && oo.signer_key == NULL)
 		trust_prepare(t, r.from, &oo);
-	if ((rc = message_open_text(&oo, r.envelope, r.envelope_len,
-	    &m)) != 0) {
-		err_error("message %s from %s: %s", id, from,
-		    m.error[0] != '\0' ? m.error : "internal error");
-		if (m.hint[0] != '\0')
-			err_hint("%s", m.hint);
-		goto out;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int i;
+
+		rc = message_open_text(&oo, r.envelope, r.envelope_len, &m,
+		    &rep);
+		if (rc == E2E_EX_DATAERR && report_message(&rep)[0] != '\0') {
+			err_error("message %s from %s: %s", id, from,
+			    report_message(&rep));
+			for (i = 0; i < rep.nlines; i++)
+				if (rep.line[i].level == REPORT_HINT)
+					err_hint("%s", rep.line[i].text);
+		} else if (rc != 0) {
+			err_print(&rep);
+			err_error("message %s from %s: internal error", id,
+			    from);
+		}
 	}
+	if (rc != 0)
+		goto out;
 	if ((rc = trust_judge(t, r.from, r.id, &m, (int64_t)time(NULL),
 	    warning, sizeof(warning), why, sizeof(why))) != 0) {
 		err_error("message %s from %s: %s", id, from, why);

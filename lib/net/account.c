@@ -80,13 +80,16 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 	/* The key first: a wrong path must not leave an account behind. The
 	 * private key: it signs the proof that its holder publishes it. */
 	if (keyfile != NULL &&
-	    (rc = keyfile_load_private(keyfile, ps, &pk)) != 0) {
+	    (rc = keyfile_load_private(keyfile, ps, &pk, rep)) != 0) {
 		if (rc == E2E_EX_NOINPUT)
 			report_hint(rep, "--key needs your private key: it "
 			    "signs the proof that you hold it");
 		return rc;
 	}
-	if ((rc = password_get(pwfile, name, 1, password)) != 0) {
+	rc = password_get(pwfile, name, 1, password, rep);
+	/* A warning about the files comes before the exchange. */
+	client_say(c, rep);
+	if (rc != 0) {
 		EVP_PKEY_free(pk);
 		return rc;
 	}
@@ -119,7 +122,9 @@ account_signin(struct client *c, const struct account_opts *o, char **argv,
 	char password[PASSPHRASE_MAX];
 	int rc;
 
-	if ((rc = password_get(o->pwfile, argv[1], 0, password)) == 0)
+	rc = password_get(o->pwfile, argv[1], 0, password, rep);
+	client_say(c, rep);
+	if (rc == 0)
 		rc = signin(c, argv[1], password, rep);
 	wipe(password, sizeof(password));
 	return rc;
@@ -188,8 +193,9 @@ account_passwd(struct client *c, const struct account_opts *o, char **argv,
 	int rc;
 
 	(void)argv;
-	if ((rc = password_change_get(o->pwfile, c->sess.name, cur,
-	    fresh)) != 0)
+	rc = password_change_get(o->pwfile, c->sess.name, cur, fresh, rep);
+	client_say(c, rep);
+	if (rc != 0)
 		return rc;
 	rc = api_password(c, cur, fresh, &s, rep);
 	wipe(cur, sizeof(cur));
@@ -244,7 +250,7 @@ account_delete(struct client *c, const struct account_opts *o, char **argv,
 		snprintf(prompt, sizeof(prompt), "Delete the account %s and "
 		    "every message waiting for it? Type its name to confirm: ",
 		    c->sess.name);
-		rc = tty_read_line(prompt, answer, sizeof(answer));
+		rc = tty_read_line(prompt, answer, sizeof(answer), rep);
 		if (rc == E2E_EX_USAGE) {
 			report_error(rep, rc, "no terminal to confirm the "
 			    "deletion on");

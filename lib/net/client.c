@@ -74,32 +74,35 @@ client_now(void)
 }
 
 int
-client_option(struct client_opts *o, int c, const char *arg)
+client_option(struct client_opts *o, int c, const char *arg,
+    struct report *rep)
 {
 	char *end;
 	long v;
 
 	switch (c) {
 	case CLIENT_OPT_SERVER:
-		if (cli_once(&o->seen[0], "--server") != 0)
+		if (cli_once(&o->seen[0], "--server", rep) != 0)
 			return E2E_EX_USAGE;
 		o->server = arg;
 		return 1;
 	case CLIENT_OPT_CACERT:
-		if (cli_once(&o->seen[1], "--cacert") != 0)
+		if (cli_once(&o->seen[1], "--cacert", rep) != 0)
 			return E2E_EX_USAGE;
 		o->cacert = arg;
 		return 1;
 	case CLIENT_OPT_PIN:
-		if (cli_once(&o->seen[2], "--pin") != 0)
+		if (cli_once(&o->seen[2], "--pin", rep) != 0)
 			return E2E_EX_USAGE;
-		if (strncmp(arg, "sha256//", 8) != 0)
-			return cli_usage_error("--pin takes sha256//BASE64 "
-			    "(the SHA-256 of the server's public key)");
+		if (strncmp(arg, "sha256//", 8) != 0) {
+			cli_usage_error(rep, "--pin takes sha256//BASE64 (the "
+			    "SHA-256 of the server's public key)");
+			return E2E_EX_USAGE;
+		}
 		o->pin = arg;
 		return 1;
 	case CLIENT_OPT_PROXY:
-		if (cli_once(&o->seen[3], "--proxy") != 0)
+		if (cli_once(&o->seen[3], "--proxy", rep) != 0)
 			return E2E_EX_USAGE;
 		o->proxy = arg;
 		return 1;
@@ -107,24 +110,29 @@ client_option(struct client_opts *o, int c, const char *arg)
 		o->insecure_http = 1;
 		return 1;
 	case CLIENT_OPT_RETRY_TIME:
-		if (cli_once(&o->seen[4], "--retry-time") != 0)
+		if (cli_once(&o->seen[4], "--retry-time", rep) != 0)
 			return E2E_EX_USAGE;
 		errno = 0;
 		v = strtol(arg, &end, 10);
 		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
-		    errno != 0 || v > CLIENT_RETRY_MAX_S)
-			return cli_usage_error("--retry-time takes seconds "
-			    "from 0 to %d", CLIENT_RETRY_MAX_S);
+		    errno != 0 || v > CLIENT_RETRY_MAX_S) {
+			cli_usage_error(rep, "--retry-time takes seconds from "
+			    "0 to %d", CLIENT_RETRY_MAX_S);
+			return E2E_EX_USAGE;
+		}
 		o->retry_s = v;
 		return 1;
 	case CLIENT_OPT_MAX_ANSWER:
-		if (cli_once(&o->seen[5], "--max-answer") != 0 ||
-		    cli_parse_size("--max-answer", arg, &o->max_answer) != 0)
+		if (cli_once(&o->seen[5], "--max-answer", rep) != 0 ||
+		    cli_parse_size("--max-answer", arg, &o->max_answer,
+		    rep) != 0)
 			return E2E_EX_USAGE;
 		if (o->max_answer < CLIENT_ANSWER_MIN ||
-		    o->max_answer > CLIENT_ANSWER_MAX)
-			return cli_usage_error("--max-answer takes a size from "
+		    o->max_answer > CLIENT_ANSWER_MAX) {
+			cli_usage_error(rep, "--max-answer takes a size from "
 			    "64K to 1G");
+			return E2E_EX_USAGE;
+		}
 		return 1;
 	case 'v':
 		o->verbose = 1;
@@ -213,11 +221,12 @@ client_start(struct client *c, const struct client_opts *o, int flags,
 	memset(c, 0, sizeof(*c));
 	c->say = o->say;
 	jsonio_wipe_on_free();
-	if ((rc = home_find(c->home, sizeof(c->home))) != 0)
+	if ((rc = home_find(c->home, sizeof(c->home), rep)) != 0)
 		return rc;
-	if ((flags & CLIENT_CREATE_HOME) && (rc = home_create(c->home)) != 0)
+	if ((flags & CLIENT_CREATE_HOME) &&
+	    (rc = home_create(c->home, rep)) != 0)
 		return rc;
-	if ((rc = config_load(c->home, &c->cfg)) != 0)
+	if ((rc = config_load(c->home, &c->cfg, rep)) != 0)
 		return rc;
 	/* A session that cannot be used is no obstacle to replacing or
 	 * removing it; it is simply not there (what is wrong with it is

@@ -63,9 +63,10 @@ struct client_opts {
 	{ NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 }, 0, NULL, NULL }
 
 /* Takes option c (from getopt_long) when it is a common one: returns 1
- * when taken, 0 when it is not a common option, 64 (reported) when its
+ * when taken, 0 when it is not a common option, 64 (in rep) when its
  * value is wrong. */
-int client_option(struct client_opts *o, int c, const char *arg);
+int client_option(struct client_opts *o, int c, const char *arg,
+    struct report *rep);
 
 /* The help text of the common options and of the exit codes. */
 extern const char client_options_help[];

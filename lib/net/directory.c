@@ -33,17 +33,28 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE])
 	const char *pems[1], *proofs[1];
 	int rc;
 
-	if ((rc = jwk_thumbprint(priv, kid)) != 0 ||
-	    (rc = keyfile_public_pem(priv, &pem)) != 0 ||
-	    (rc = my_server(c, url)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = jwk_thumbprint(priv, kid, &rep)) == 0)
+			rc = keyfile_public_pem(priv, &pem, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0 || (rc = my_server(c, url)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
 	/* The account's id and name, from the sign-in. */
-	if ((rc = keyproof_make(priv, c->sess.id, c->sess.name, url,
-	    client_now(), &proof)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyproof_make(priv, c->sess.id, c->sess.name, url,
+		    client_now(), &proof, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		goto out;
 	pems[0] = (const char *)pem.p;
 	proofs[0] = (const char *)proof.p;
@@ -91,10 +102,15 @@ check_key(const json_t *e, struct keyring_key *k, EVP_PKEY **pk, char *why,
 	memset(k, 0, sizeof(*k));
 	*pk = NULL;
 	err_capture_begin(why, size);
-	rc = keyfile_parse_public((const uint8_t *)pem, strlen(pem),
-	    "a key from the directory", pk);
-	if (rc == 0)
-		rc = jwk_thumbprint(*pk, k->kid);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_parse_public((const uint8_t *)pem, strlen(pem),
+		    "a key from the directory", pk, &rep);
+		if (rc == 0)
+			rc = jwk_thumbprint(*pk, k->kid, &rep);
+		err_print(&rep);
+	}
 	err_capture_end();
 	if (rc == 0 && strcmp(kid, k->kid) != 0) {
 		term_escape(kid, strlen(kid), safe, sizeof(safe));

@@ -79,7 +79,13 @@ identity_file(const struct client *c, const char **file, char *path,
 
 	if (*file != NULL)
 		return 0;
-	if ((rc = config_identity_path(path, size)) == 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = config_identity_path(path, size, &rep);
+		err_print(&rep);
+	}
+	if (rc == 0)
 		*file = path;
 	if (rc >= 0)
 		return rc;
@@ -99,8 +105,13 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv)
 
 	/* The private key: it signs the proof that its holder publishes
 	 * it (a public key file proves nothing). */
-	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0 &&
-	    (rc = keyfile_load_private(file, &o->ps, &pk)) == E2E_EX_NOINPUT)
+	if ((rc = identity_file(c, &file, path, sizeof(path))) == 0) {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_private(file, &o->ps, &pk, &rep);
+		err_print(&rep);
+	}
+	if (rc == E2E_EX_NOINPUT)
 		err_hint("publish needs your private key: it signs the proof "
 		    "that you hold it");
 	if (rc == 0)
@@ -178,8 +189,15 @@ my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE])
 
 	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
-	if ((rc = keyfile_load_public_half(file, &o->ps, &pk)) != 0 ||
-	    (rc = jwk_thumbprint(pk, kid)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = keyfile_load_public_half(file, &o->ps, &pk,
+		    &rep)) == 0)
+			rc = jwk_thumbprint(pk, kid, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		goto out;
 	if (c->http == NULL)
 		goto out;
@@ -254,7 +272,10 @@ keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv)
 		    "  %s\nIs it the number shown on their side? Type yes or "
 		    "no: ", name, json_string_value(json_object_get(j,
 		    "safety_number")));
-		rc = tty_read_line(prompt, answer, sizeof(answer));
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = tty_read_line(prompt, answer, sizeof(answer), &rep);
+		err_print(&rep);
 		if (rc == E2E_EX_USAGE) {
 			err_error("no terminal to confirm on");
 			err_hint("compare the numbers (e2e-keys show %s), then "
@@ -390,8 +411,9 @@ keycmd_withdraw(struct client *c, const struct keycmd_opts *o, char **argv)
 
 	(void)o;
 	if (!jwk_is_kid(kid, strlen(kid)))
-		return cli_usage_error("withdraw takes a key id (43 base64url "
-		    "characters)");
+		return err_print(cli_usage_error(&rep,
+		    "withdraw takes a key id (43 base64url "
+		    "characters)"));
 	rc = api_key_delete(c, kid, &rep);
 	err_print(&rep);
 	if (rc != 0)
@@ -431,7 +453,13 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
 	if ((rc = identity_file(c, &file, path, sizeof(path))) != 0)
 		return rc;
 	/* Mine: a public key file or my private key's public half. */
-	return keyfile_load_public_half(file, &o->ps, pk);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_public_half(file, &o->ps, pk, &rep);
+		err_print(&rep);
+	}
+	return rc;
 }
 
 /* A code wider than the terminal cannot be scanned: say so. */

@@ -91,7 +91,7 @@ session_load(const char *home, struct session *s, int *found,
 
 	memset(s, 0, sizeof(*s));
 	*found = 0;
-	if (home_file(home, "session", path, sizeof(path)) != 0)
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
 		return E2E_EX_NOPERM;
 	if ((rc = read_session(path, &b, found, rep)) != 0 || !*found)
 		goto out;
@@ -128,7 +128,7 @@ session_save(const char *home, const struct session *s, struct report *rep)
 	json_t *o;
 	int rc;
 
-	if ((rc = home_file(home, "session", path, sizeof(path))) != 0)
+	if ((rc = home_file(home, "session", path, sizeof(path), rep)) != 0)
 		return rc;
 	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "server", s->server, "name",
 	    s->name, "id", s->id, "token", s->token, "expires_at",
@@ -140,7 +140,7 @@ session_save(const char *home, const struct session *s, struct report *rep)
 	json_decref(o);
 	o = NULL;
 	/* Replaces any earlier session, never through a symlink. */
-	rc = file_write_atomic(path, text, strlen(text), 0600, -1);
+	rc = file_write_atomic(path, text, strlen(text), 0600, -1, rep);
 out:
 	json_decref(o);
 	if (text != NULL) {
@@ -156,7 +156,7 @@ session_remove(const char *home, int *removed, struct report *rep)
 	char path[HOME_PATH_MAX];
 
 	*removed = 0;
-	if (home_file(home, "session", path, sizeof(path)) != 0)
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
 		return E2E_EX_IOERR;
 	if (unlink(path) == 0) {
 		*removed = 1;

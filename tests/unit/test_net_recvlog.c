@@ -67,6 +67,7 @@ open_log(int out_fd, struct recvlog **l)
 
 	rc = recvlog_open(home, USER, out_fd, l, &rep);
 	snprintf(why, sizeof(why), "%s", report_message(&rep));
+	CHECKF(rep.code == rc, "rc %d, report's code %d", rc, rep.code);
 	return rc;
 }
 

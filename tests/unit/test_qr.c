@@ -480,9 +480,9 @@ parse_refused(void)
 
 	/* Keys refused by every tool, each under its own (right) kid, so
 	 * that the key check is what refuses them. */
-	if (jwk_thumbprint(k_weak, weak_kid) != 0 ||
-	    jwk_thumbprint(k_e3, e3_kid) != 0 ||
-	    jwk_thumbprint(k_big, big_kid) != 0)
+	if (jwk_thumbprint(k_weak, weak_kid, NULL) != 0 ||
+	    jwk_thumbprint(k_e3, e3_kid, NULL) != 0 ||
+	    jwk_thumbprint(k_big, big_kid, NULL) != 0)
 		exit(2);
 	spki_of(k_weak, &spki);
 	make_text(&alt, "weak", weak_kid, (char *)spki.p);
@@ -1110,7 +1110,7 @@ largest_key(void)
 	name[NAME_LEN_MAX] = '\0';
 	k = fake_rsa(QR_MAX_BITS);
 	CHECK(EVP_PKEY_get_bits(k) == QR_MAX_BITS);
-	CHECK(jwk_thumbprint(k, kid) == 0);
+	CHECK(jwk_thumbprint(k, kid, NULL) == 0);
 	CHECK(qr_payload(name, k, &text) == 0);
 	CHECKF(text.len < 900, "4096 bits: %zu bytes", text.len);
 	expect_parsed("4096 bits", (char *)text.p, text.len, name, kid, k);
@@ -1148,7 +1148,7 @@ main(void)
 	const char *base = getenv("TMPDIR");
 	char path[512];
 
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	k_alice = fixture_public("alice.pub");
 	k_bob = fixture_public("bob.pub");
@@ -1156,8 +1156,8 @@ main(void)
 	k_e3 = fixture_public("e3.pub");
 	k_ec = fixture_public("ec.pub");
 	k_big = fake_rsa(4104);
-	if (jwk_thumbprint(k_alice, kid_alice) != 0 ||
-	    jwk_thumbprint(k_bob, kid_bob) != 0)
+	if (jwk_thumbprint(k_alice, kid_alice, NULL) != 0 ||
+	    jwk_thumbprint(k_bob, kid_bob, NULL) != 0)
 		return 2;
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_qr.XXXXXX",
 	    base != NULL && *base != '\0' ? base : "/tmp");
