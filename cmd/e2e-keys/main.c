@@ -12,6 +12,13 @@
 #include "net/client.h"
 #include "net/keycmd.h"
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/keycmd.h). */
 static const struct command {
@@ -126,14 +133,16 @@ main(int argc, char **argv)
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.co.say = err_print;
+	o.co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&o.co, ch, optarg)) == 1)
+		if ((rc = client_option(&o.co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 'P':
 			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)

@@ -58,7 +58,12 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE])
 		goto out;
 	pems[0] = (const char *)pem.p;
 	proofs[0] = (const char *)proof.p;
-	rc = api_keys_put(c, pems, proofs, 1);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = api_keys_put(c, pems, proofs, 1, &rep);
+		err_print(&rep);
+	}
 out:
 	buf_free(&pem);
 	buf_free(&proof);
@@ -172,12 +177,16 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 	json_t *o = NULL, *e;
 	EVP_PKEY *pk;
 	size_t i, n = 0, nbare = 0, unpinned = 0;
+	struct report rep = { 0 };	/* errs: transitional */
 	int rc, proven;
 
 	*result = 0;
 	*kp = NULL;
-	if ((rc = my_server(c, url)) != 0 ||
-	    (rc = api_keys_entry(c, name, &o)) != 0)
+	if ((rc = my_server(c, url)) != 0)
+		return rc;
+	rc = api_keys_entry(c, name, &o, &rep);
+	err_print(&rep);
+	if (rc != 0)
 		return rc;
 	id = jsonio_str(o, "id", NULL);
 	said = jsonio_str(o, "name", NULL);

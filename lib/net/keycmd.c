@@ -18,9 +18,21 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* errs: transitional */
+static int
+print_json(json_t *v)
+{
+	struct report rep = { 0 };
+	int rc = client_print(v, &rep);
+
+	err_print(&rep);
+	return rc;
+}
+
 int
 keycmd_start(struct client *c, const struct keycmd_opts *o, int flags)
 {
+	struct report rep = { 0 };	/* errs: transitional */
 	char why[256];
 	int rc;
 
@@ -29,20 +41,24 @@ keycmd_start(struct client *c, const struct keycmd_opts *o, int flags)
 		 * network is no news; only a changed key is said. */
 		if (o->quiet)
 			err_capture_begin(why, sizeof(why));
-		rc = client_start(c, &o->co, flags);
+		rc = client_start(c, &o->co, flags, &rep);
 		if (o->quiet)
 			err_capture_end();
+		else
+			err_print(&rep);	/* errs: transitional */
 		return rc;
 	}
 	/* show and verify use the server when they can (my own keys),
 	 * without needing it. */
 	err_capture_begin(why, sizeof(why));
-	rc = client_start(c, &o->co, CLIENT_NEED_SESSION);
+	rc = client_start(c, &o->co, CLIENT_NEED_SESSION, NULL);
 	err_capture_end();
 	if (rc == 0)
 		return 0;
 	client_end(c);
-	return client_start(c, &o->co, CLIENT_NO_SERVER);
+	rc = client_start(c, &o->co, CLIENT_NO_SERVER, &rep);
+	err_print(&rep);	/* errs: transitional */
+	return rc;
 }
 
 /* The keyring, locked for a change; home from the client set-up; my
@@ -103,7 +119,7 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv)
 	EVP_PKEY_free(pk);
 	if (rc != 0)
 		return rc;
-	return client_print(json_pack("{s:s,s:s,s:b}", "name", c->sess.name,
+	return print_json(json_pack("{s:s,s:s,s:b}", "name", c->sess.name,
 	    "kid", kid, "published", 1));
 }
 
@@ -133,7 +149,7 @@ keycmd_fetch(struct client *c, const struct keycmd_opts *o, char **argv)
 	if (rc == 0 && (rc = keyring_usable(k, name)) < 0)
 		rc = 0;
 	if (rc == 0 && !o->quiet && (kc = keyring_find(k, name)) != NULL)
-		rc = client_print(json_pack("{s:s,s:o,s:s,s:b}", "name", name,
+		rc = print_json(json_pack("{s:s,s:o,s:s,s:b}", "name", name,
 		    "keys", keytool_kids_json(kc->keys, kc->nkeys), "status",
 		    result_names[result], "verified", kc->verified));
 	keyring_close(k);
@@ -152,7 +168,7 @@ keycmd_list(struct client *c, const struct keycmd_opts *o, char **argv)
 	if ((rc = open_keyring(c, 0, &k)) != 0)
 		return rc;
 	for (i = 0; rc == 0 && i < keyring_count(k); i++)
-		rc = client_print(keytool_list_json(k, keyring_at(k, i)));
+		rc = print_json(keytool_list_json(k, keyring_at(k, i)));
 	keyring_close(k);
 	return rc;
 }
@@ -186,7 +202,7 @@ my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE])
 	if (c->http == NULL)
 		goto out;
 	err_capture_begin(why, sizeof(why));
-	rc = api_keys_get(c, c->sess.name, &arr);
+	rc = api_keys_get(c, c->sess.name, &arr, NULL);	/* errs: transitional */
 	err_capture_end();
 	rc = 0;
 	keytool_warn_other_keys(kid, arr);
@@ -236,7 +252,7 @@ keycmd_show(struct client *c, const struct keycmd_opts *o, char **argv)
 
 	if ((rc = show_contact(c, o, argv[1], &j)) != 0)
 		return rc;
-	return client_print(j);
+	return print_json(j);
 }
 
 int
@@ -291,7 +307,7 @@ keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv)
 	json_decref(j);
 	if (rc != 0)
 		return rc;
-	return client_print(json_pack("{s:s,s:b}", "name", name, "verified",
+	return print_json(json_pack("{s:s,s:b}", "name", name, "verified",
 	    1));
 }
 
@@ -309,7 +325,7 @@ keycmd_accept(struct client *c, const struct keycmd_opts *o, char **argv)
 	if ((rc = keyring_accept(k, name, client_now())) == 0 &&
 	    (rc = keyring_save(k)) == 0 &&
 	    (kc = keyring_find(k, name)) != NULL)
-		rc = client_print(keytool_contact_json(kc));
+		rc = print_json(keytool_contact_json(kc));
 	keyring_close(k);
 	return rc;
 }
@@ -333,7 +349,7 @@ keycmd_import(struct client *c, const struct keycmd_opts *o, char **argv)
 		goto out;
 	}
 	if ((rc = keyring_save(k)) == 0)
-		rc = client_print(json_pack("{s:s,s:s,s:b}", "name", name,
+		rc = print_json(json_pack("{s:s,s:s,s:b}", "name", name,
 		    "kid", key.kid, "imported", 1));
 out:
 	keyring_close(k);
@@ -380,7 +396,7 @@ keycmd_forget(struct client *c, const struct keycmd_opts *o, char **argv)
 	if ((rc = open_keyring(c, 1, &k)) != 0)
 		return rc;
 	if ((rc = keyring_forget(k, name)) == 0 && (rc = keyring_save(k)) == 0)
-		rc = client_print(json_pack("{s:s,s:b}", "name", name,
+		rc = print_json(json_pack("{s:s,s:b}", "name", name,
 		    "forgotten", 1));
 	keyring_close(k);
 	return rc;
@@ -398,9 +414,11 @@ keycmd_withdraw(struct client *c, const struct keycmd_opts *o, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "withdraw takes a key id (43 base64url "
 		    "characters)"));
-	if ((rc = api_key_delete(c, kid)) != 0)
+	rc = api_key_delete(c, kid, &rep);
+	err_print(&rep);
+	if (rc != 0)
 		return rc;
-	return client_print(json_pack("{s:s,s:b}", "kid", kid, "withdrawn",
+	return print_json(json_pack("{s:s,s:b}", "kid", kid, "withdrawn",
 	    1));
 }
 
