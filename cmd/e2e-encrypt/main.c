@@ -115,6 +115,7 @@ main(int argc, char **argv)
 	struct input_view pt;
 	struct outfile out = OUTFILE_INIT;
 	struct sink sink;
+	struct report rep = { 0 };
 	struct buf latin1 = BUF_SECRET_INIT;
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
@@ -235,9 +236,12 @@ main(int argc, char **argv)
 	/* My name, signed with the key ids (FORMAT.md section 4); checked
 	 * before anything is read or asked. */
 	me[0] = '\0';
-	if (signer != NULL &&
-	    (rc = myname_find(from, "--from", me, &me_src)) > 0)
-		return rc;
+	if (signer != NULL) {
+		rc = myname_find(from, "--from", me, &me_src, &rep);
+		err_print(&rep);
+		if (rc != 0)
+			return rc;
+	}
 	{
 		const char *names[JWE_MAX_RECIPIENTS + 3];
 		const char *paths[JWE_MAX_RECIPIENTS + 3];
@@ -260,8 +264,11 @@ main(int argc, char **argv)
 		return rc;
 	/* Each -r is a key file or a contact (who may have several keys,
 	 * one per device). */
-	if ((rc = contact_recipients(rpaths, nargs, r, rname,
-	    JWE_MAX_RECIPIENTS, &nr)) != 0)
+	report_clear(&rep);
+	rc = contact_recipients(rpaths, nargs, r, rname, JWE_MAX_RECIPIENTS,
+	    &nr, &rep);
+	err_print(&rep);
+	if (rc != 0)
 		goto out;
 	for (i = 0; i < nr; i++) {
 		rnames[i] = rname[i];

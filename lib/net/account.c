@@ -87,7 +87,12 @@ account_signup(struct client *c, const struct account_opts *o, char **argv)
 		return rc != 0 ? rc : print_session(&c->sess, -1);
 	}
 	/* Signed in as the new user: the key goes to the directory. */
-	rc = directory_publish(c, pk, kid);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = directory_publish(c, pk, kid, &rep);
+		err_print(&rep);
+	}
 	EVP_PKEY_free(pk);
 	if (rc != 0) {
 		err_hint("the account was created; publish the key with: "
