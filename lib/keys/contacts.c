@@ -98,10 +98,10 @@ from_keyring(const char *name, struct contact *out, struct report *rep)
 	    (rc = keyring_open(home, 0, &k, rep)) != 0)
 		return rc;
 	if (!keyring_known(k, name)) {
-		report_error(rep, E2E_EX_NOINPUT, "%s is neither a key file nor "
-		    "a contact in your keyring", name);
-		report_hint(rep, "sign in and run e2e-keys fetch %s, or import a "
-		    "key: e2e-keys import %s FILE", name, name);
+		report_error(rep, E2E_EX_NOINPUT, "%s is neither a key file "
+		    "nor a contact in your keyring", name);
+		report_hint(rep, "sign in and run e2e-keys fetch %s, or "
+		    "import a key: e2e-keys import %s FILE", name, name);
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
@@ -228,8 +228,8 @@ contact_recipients(const char *const *args, size_t n,
 					break;
 			line[0] = '\0';
 			if (j < *nr)
-				snprintf(line, sizeof(line), "%s and %s are the "
-				    "same key (%s)", given[j], args[i],
+				snprintf(line, sizeof(line), "%s and %s are "
+				    "the same key (%s)", given[j], args[i],
 				    ct.kid[k]);
 			else if (*nr == max)
 				snprintf(line, sizeof(line), "at most %zu "

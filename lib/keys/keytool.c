@@ -109,8 +109,8 @@ keytool_warn_other_keys(const char *my_kid, const json_t *listed,
 	json_array_foreach(listed, i, e) {
 		kid = jsonio_str(e, "kid", NULL);
 		if (kid != NULL && strcmp(kid, my_kid) != 0)
-			report_warn(rep, "the directory lists key %.43s for you "
-			    "too: is it one of your devices? (not in the "
+			report_warn(rep, "the directory lists key %.43s for "
+			    "you too: is it one of your devices? (not in the "
 			    "safety number)", kid);
 	}
 }

@@ -120,8 +120,8 @@ myname_find(const char *given, const char *opt,
 	if (cfg.name != NULL && !claim_name_valid(cfg.name,
 	    strlen(cfg.name))) {
 		term_escape(cfg.name, strlen(cfg.name), shown, sizeof(shown));
-		rc = report_error(rep, E2E_EX_CONFIG, "the config file's name = "
-		    "%s is not a user name", shown);
+		rc = report_error(rep, E2E_EX_CONFIG, "the config file's name "
+		    "= %s is not a user name", shown);
 	} else if (have_sess && cfg.name != NULL &&
 	    strcmp(cfg.name, sess) != 0) {
 		rc = report_error(rep, E2E_EX_CONFIG, "the config file says "

@@ -409,8 +409,8 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from,
 		    kept_lines(tail, tail_good, &keep) != 0 ||
 		    (keep.len > 0 && append(r->fd, (const char *)keep.p,
 		    keep.len) != 0))
-			report_warn(rep, "cannot carry lines over to the new %s",
-			    r->path);
+			report_warn(rep, "cannot carry lines over to the new "
+			    "%s", r->path);
 	}
 	free(tail);
 	buf_free(&keep);

@@ -46,7 +46,8 @@ check_party(const char *name, const char *const *kids, size_t n,
 		if (kids[i] == NULL || !jwk_is_kid(kids[i], strnlen(kids[i],
 		    KID_LEN + 1)))
 			return report_error(rep, E2E_EX_DATAERR, "safety "
-			    "number: a key id of the %s user is not valid", who);
+			    "number: a key id of the %s user is not valid",
+			    who);
 	return 0;
 }
 

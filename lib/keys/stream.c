@@ -151,8 +151,8 @@ stream_decrypt(struct record_reader *in, const struct stream_opts *o,
 				return in->rc;
 			}
 			if (rc == RECORD_READ_TOO_LONG) {
-				report_error(&item, E2E_EX_DATAERR, "line %llu: "
-				    "longer than the limit of %zu bytes "
+				report_error(&item, E2E_EX_DATAERR, "line "
+				    "%llu: longer than the limit of %zu bytes "
 				    "(--max-size): skipped", in->lineno,
 				    in->max);
 				flush(o, &item, rep);

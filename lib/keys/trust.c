@@ -230,16 +230,16 @@ trust_judge(struct trust *t, const char *from, const char *msg_id,
 		switch (replay_check(t->r, from, m->jti, m->iat, msg_id,
 		    now)) {
 		case REPLAY_SEEN:
-			return report_error(rep, E2E_EX_DATAERR, "a second copy "
-			    "of message %.64s, shown before: dropped (a "
+			return report_error(rep, E2E_EX_DATAERR, "a second "
+			    "copy of message %.64s, shown before: dropped (a "
 			    "replay?)", m->jti);
 		case REPLAY_TOO_OLD:
 			return report_error(rep, E2E_EX_DATAERR, "signed more "
-			    "than %d days ago: it cannot be told from a replay; "
-			    "dropped", REPLAY_WINDOW_DEFAULT / 86400);
+			    "than %d days ago: it cannot be told from a "
+			    "replay; dropped", REPLAY_WINDOW_DEFAULT / 86400);
 		case REPLAY_FUTURE:
-			return report_error(rep, E2E_EX_DATAERR, "signed in the "
-			    "future (check the clocks); dropped");
+			return report_error(rep, E2E_EX_DATAERR, "signed in "
+			    "the future (check the clocks); dropped");
 		default:
 			break;
 		}

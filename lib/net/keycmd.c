@@ -300,8 +300,8 @@ keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv,
 	if (keyring_known(k, name) &&
 	    (rc = keyring_usable(k, name, rep)) == 0 &&
 	    !keytool_same_keys(k, name, j)) {
-		report_error(rep, E2E_EX_DATAERR, "the keys of %s changed while "
-		    "you compared; nothing marked", name);
+		report_error(rep, E2E_EX_DATAERR, "the keys of %s changed "
+		    "while you compared; nothing marked", name);
 		report_hint(rep, "compare again: e2e-keys show %s", name);
 		rc = E2E_EX_DATAERR;
 	}
@@ -441,8 +441,8 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
 		if ((rc = open_keyring(c, 0, &k, rep)) != 0)
 			return rc;
 		if (!keyring_known(k, arg)) {
-			rc = report_error(rep, E2E_EX_NOINPUT, "%s is neither a "
-			    "key file nor a contact", arg);
+			rc = report_error(rep, E2E_EX_NOINPUT, "%s is neither "
+			    "a key file nor a contact", arg);
 		} else if ((rc = keyring_usable(k, arg, rep)) == 0) {
 			kc = keyring_find(k, arg);
 			*pk = keyring_key_of(k, arg, kc->keys[0].kid);
@@ -473,9 +473,9 @@ warn_if_too_wide(const struct buf *out, struct report *rep)
 	for (i = 0; out->p + i < nl; i++)
 		cols += (out->p[i] & 0xc0) != 0x80;
 	if (cols > ws.ws_col)
-		report_warn(rep, "the code is %zu columns wide and the terminal "
-		    "%u: it cannot be scanned; widen the terminal or use --png "
-		    "FILE", cols, (unsigned)ws.ws_col);
+		report_warn(rep, "the code is %zu columns wide and the "
+		    "terminal %u: it cannot be scanned; widen the terminal or "
+		    "use --png FILE", cols, (unsigned)ws.ws_col);
 }
 
 int

@@ -145,7 +145,8 @@ contact_and_list(void)
 	/* alice's key is mallory's too: flagged on both lines, warned of
 	 * once (on the line of the first name). */
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "alice"), &rep), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "alice"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strcmp(got, "{\"name\":\"alice\",\"keys\":[\"" KID_ALICE
 	    "\"],\"pending\":[],\"verified\":false,\"changed\":false,"
@@ -163,7 +164,8 @@ contact_and_list(void)
 
 	/* bob's key is nobody else's: no flag, nothing said. */
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, "same_key_as") == NULL &&
 	    strstr(got, "my_key") == NULL && said[0] == '\0', "%s %s", got,
@@ -172,7 +174,8 @@ contact_and_list(void)
 	/* Carol's key is mine: bob's line says so. */
 	keyring_set_own(k, KID_CAROL, "me.key", "me");
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, ",\"changed\":false,\"my_key\":true}") != NULL,
 	    "%s", got);
@@ -225,18 +228,18 @@ safety(void)
 
 	old_keyring(&k);
 	/* Either side computes the same number. */
-	CHECK(keytool_safety("alice", KID_ALICE, keyring_find(k, "bob"), &j, &rep) ==
-	    0);
+	CHECK(keytool_safety("alice", KID_ALICE, keyring_find(k, "bob"), &j,
+	    &rep) == 0);
 	CHECKF(strcmp(text(j, got, sizeof(got)), "{\"name\":\"bob\",\"keys\":"
 	    "[\"" KID_BOB "\",\"" KID_CAROL "\"],\"pending\":[],\"verified\":"
 	    "true,\"changed\":false,\"my_keys\":[\"" KID_ALICE "\"],"
 	    "\"safety_number\":\"" NUMBER "\"}") == 0, "%s", got);
 	/* Not a key id, not a name: refused, nothing made. */
 	capture_begin();
-	CHECK(keytool_safety("alice", "short", keyring_find(k, "bob"), &j, &rep) ==
-	    65 && j == NULL);
-	CHECK(keytool_safety("a b", KID_ALICE, keyring_find(k, "bob"), &j, &rep) ==
-	    65 && j == NULL);
+	CHECK(keytool_safety("alice", "short", keyring_find(k, "bob"), &j,
+	    &rep) == 65 && j == NULL);
+	CHECK(keytool_safety("a b", KID_ALICE, keyring_find(k, "bob"), &j,
+	    &rep) == 65 && j == NULL);
 	listen_end();
 	keyring_close(k);
 

@@ -212,7 +212,8 @@ payload_roundtrip(void)
 		const char *name = cases[i].name != NULL ? cases[i].name : "";
 
 		snprintf(label, sizeof(label), "case %zu", i);
-		CHECKF(qr_payload(cases[i].name, k, &text, NULL) == 0, "%s", label);
+		CHECKF(qr_payload(cases[i].name, k, &text, NULL) == 0, "%s",
+		    label);
 		CHECKF(text.p != NULL && strlen((char *)text.p) == text.len,
 		    "%s: not NUL-terminated", label);
 		/* The exact text, part by part. */

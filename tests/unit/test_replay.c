@@ -747,8 +747,8 @@ same_message_again(void)
 
 	fresh();
 	CHECK(open_at(NOW, &r) == 0);
-	CHECK(replay_record(r, "alice", "j1", NOW, "06H2A8JWGNFX4THX5J4CCG277S", NULL)
-	    == 0);
+	CHECK(replay_record(r, "alice", "j1", NOW, "06H2A8JWGNFX4THX5J4CCG277S",
+	    NULL) == 0);
 	CHECK(replay_check(r, "alice", "j1", NOW, "06H2A8JWGNFX4THX5J4CCG277S",
 	    NOW) == REPLAY_AGAIN);
 	CHECK(replay_check(r, "alice", "j1", NOW, "06H2A8JWHWVSY23E5RF9CV5P2Q",
