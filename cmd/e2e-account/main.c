@@ -106,14 +106,15 @@ main(int argc, char **argv)
 	const struct command *cmd;
 	struct account_opts o;
 	struct client c;
+	struct report rep = { 0 };
 	int ch, rc, seen_P = 0, seen_k = 0, seen_Q = 0;
 
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
 	o.ps.label = "your private key";
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&o.co, ch, optarg)) == 1)
@@ -122,21 +123,21 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 'P':
-			if (cli_once(&seen_P, "--password-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--password-file", &rep) != 0)
+				return err_print(&rep);
 			o.pwfile = optarg;
 			break;
 		case 'y':
 			o.yes = 1;
 			break;
 		case 'k':
-			if (cli_once(&seen_k, "--key") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_k, "--key", &rep) != 0)
+				return err_print(&rep);
 			o.keyfile = optarg;
 			break;
 		case 'Q':
-			if (cli_once(&seen_Q, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_Q, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			o.ps.file = optarg;
 			break;
 		case 'h':
@@ -146,39 +147,48 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		return cli_usage_error("no command (signup, signin, signout, "
-		    "passwd, delete or whoami)");
+		return err_print(cli_usage_error(&rep,
+		    "no command (signup, signin, signout, "
+		    "passwd, delete or whoami)"));
 	for (cmd = commands; cmd < commands + NCOMMANDS; cmd++)
 		if (strcmp(argv[0], cmd->name) == 0)
 			break;
 	if (cmd == commands + NCOMMANDS)
-		return cli_usage_error("unknown command %.64s", argv[0]);
+		return err_print(cli_usage_error(&rep, "unknown command %.64s",
+		    argv[0]));
 	if (argc != 1 + cmd->takes_name)
-		return cmd->takes_name ? cli_usage_error("%s needs one NAME",
-		    argv[0]) : cli_usage_error("%s takes no argument", argv[0]);
-	if (cmd->takes_name && (rc = cli_user_name(NULL, argv[1])) != 0)
-		return rc;
+		return cmd->takes_name ? err_print(cli_usage_error(&rep,
+		    "%s needs one NAME",
+		    argv[0])) : err_print(cli_usage_error(&rep,
+		    "%s takes no argument", argv[0]));
+	if (cmd->takes_name && (rc = cli_user_name(NULL, argv[1], &rep)) != 0)
+		return err_print(&rep);
 	/* It would read as an option, or a hidden file (the server says
 	 * the same). */
 	if (cmd->run == account_signup &&
 	    !name_valid_new(argv[1], strlen(argv[1])))
-		return cli_usage_error("a new name may not start with '-' or "
-		    "'.'");
+		return err_print(cli_usage_error(&rep,
+		    "a new name may not start with '-' or "
+		    "'.'"));
 	if (o.yes && cmd->run != account_delete)
-		return cli_usage_error("--yes is for delete only");
+		return err_print(cli_usage_error(&rep,
+		    "--yes is for delete only"));
 	if ((o.keyfile != NULL || o.ps.file != NULL) &&
 	    cmd->run != account_signup)
-		return cli_usage_error("--key and --passphrase-file are for "
-		    "signup only");
+		return err_print(cli_usage_error(&rep,
+		    "--key and --passphrase-file are for "
+		    "signup only"));
 	if (o.pwfile != NULL && !cmd->takes_name && cmd->run != account_passwd)
-		return cli_usage_error("--password-file is for signup, signin "
-		    "and passwd only");
+		return err_print(cli_usage_error(&rep,
+		    "--password-file is for signup, signin "
+		    "and passwd only"));
 	if ((rc = client_start(&c, &o.co, cmd->flags)) == 0)
 		rc = cmd->run(&c, &o, argv);
 	client_end(&c);

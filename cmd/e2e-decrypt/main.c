@@ -142,9 +142,9 @@ main(int argc, char **argv)
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
+	struct report rep = { 0 };
 	EVP_PKEY *key = NULL;
 	struct contact signer;
-	struct report rep = { 0 };
 	char kid[KID_SIZE], identity[HOME_PATH_MAX];
 	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
@@ -164,34 +164,34 @@ main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
 	in.is_std = 1;
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (cli_once(&seen_i, "-i") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_i, "-i", &rep) != 0)
+				return err_print(&rep);
 			key_path = optarg;
 			break;
 		case 'v':
-			if (cli_once(&seen_v, "--verify") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_v, "--verify", &rep) != 0)
+				return err_print(&rep);
 			verify_path = optarg;
 			break;
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			out_path = optarg;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'f':
 			force = 1;
@@ -200,8 +200,8 @@ main(int argc, char **argv)
 			stream = 1;
 			break;
 		case 'A':
-			if (cli_once(&seen_A, "--as") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_A, "--as", &rep) != 0)
+				return err_print(&rep);
 			as = optarg;
 			break;
 		case 'B':
@@ -214,17 +214,20 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (key_path == NULL) {
 		/* The identity of the client's config file. */
-		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
-			return rc;
+		rc = config_identity_path(identity, sizeof(identity), &rep);
+		if (rc > 0)
+			return err_print(&rep);
 		if (rc < 0) {
 			err_error("no private key");
 			err_hint("give your private key with -i PRIVKEY");
@@ -242,6 +245,7 @@ main(int argc, char **argv)
 	if (as != NULL) {
 		rc = myname_find(as, "--as", me, &me_src, &rep);
 		err_print(&rep);
+		report_clear(&rep);
 		if (rc != 0)
 			return rc;
 	}
@@ -251,31 +255,29 @@ main(int argc, char **argv)
 		const char *paths[] = { key_path, verify_path, ps.file,
 			argc == 1 ? argv[0] : "-" };
 
-		if (cli_one_stdin(names, paths, 4) != 0)
-			return E2E_EX_USAGE;
+		if (cli_one_stdin(names, paths, 4, &rep) != 0)
+			return err_print(&rep);
 	}
 
 	/* A seed message's Latin-1 is shown as UTF-8, unless --binary. */
 	so.seed_utf8 = !binary;
-	if ((rc = crypto_init()) != 0)
-		return rc;
-	if ((rc = keyfile_load_private(key_path, &ps, &key)) != 0 ||
-	    (rc = jwk_thumbprint(key, kid)) != 0)
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
+	if ((rc = keyfile_load_private(key_path, &ps, &key, &rep)) != 0 ||
+	    (rc = jwk_thumbprint(key, kid, &rep)) != 0)
 		goto out;
+	/* A warning about the key file comes before anything else. */
+	err_print(&rep);
+	report_clear(&rep);
 	memset(&oo, 0, sizeof(oo));
 	oo.key = key;
 	oo.kid = kid;
-	if (verify_path != NULL) {
-		report_clear(&rep);
-		rc = contact_resolve(verify_path, CONTACT_REFRESH, &signer,
-		    &rep);
-		err_print(&rep);
-		if (rc != 0)
-			goto out;
-	}
+	if (verify_path != NULL && (rc = contact_resolve(verify_path,
+	    CONTACT_REFRESH, &signer, &rep)) != 0)
+		goto out;
 	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
-	    max)) != 0)
+	    max, &rep)) != 0)
 		goto out;
 	/*
 	 * The first line that is not blank says which mode: a record starts
@@ -297,33 +299,27 @@ main(int argc, char **argv)
 		}
 	}
 	if (stream) {
-		if (as == NULL) {
-			report_clear(&rep);
-			rc = myname_find(NULL, "--as", me, &me_src, &rep);
-			err_print(&rep);
-			if (rc != 0)
-				goto out;
-		}
+		/* What was said so far, before the stream's lines. */
+		err_print(&rep);
+		report_clear(&rep);
+		if (as == NULL && (rc = myname_find(NULL, "--as", me,
+		    &me_src, &rep)) != 0)
+			goto out;
+		err_print(&rep);
+		report_clear(&rep);
 		so.me = me_src != MYNAME_NONE ? me : NULL;
 		/* No control character may reach a terminal raw (term.h). */
 		so.ascii = isatty(STDOUT_FILENO);
-		report_clear(&rep);
 		rc = stream_decrypt(&in, &so, line, len, &rep);
-		err_print(&rep);
 		goto out;
 	}
 	if ((rc = record_read_all(&in, &text, &len)) != 0)
 		goto out;
-	if ((rc = message_open_text(&oo, text, len, &m)) != 0) {
-		if (m.error[0] != '\0')
-			err_error("%s", m.error);
-		if (m.hint[0] != '\0')
-			err_hint("%s", m.hint);
+	if ((rc = message_open_text(&oo, text, len, &m, &rep)) != 0)
 		goto out;
-	}
 	if (!binary && (rc = message_seed_utf8(&m)) != 0)
 		goto out;
-	if ((rc = outfile_open(&out, out_path, 0600, 1)) != 0)
+	if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
 		goto out;
 	/* Escape sequences from a stranger must not reach a terminal,
 	 * whatever name it was given by. */
@@ -334,11 +330,12 @@ main(int argc, char **argv)
 		rc = E2E_EX_CANTCREAT;
 		goto out;
 	}
-	if ((rc = outfile_write(&out, m.pt, m.pt_len)) != 0 ||
-	    (rc = outfile_commit(&out, force ? -1 : 0)) != 0)
+	if ((rc = outfile_write(&out, m.pt, m.pt_len, &rep)) != 0 ||
+	    (rc = outfile_commit(&out, force ? -1 : 0, &rep)) != 0)
 		goto out;
-	message_report(&m);
+	message_report(&m, &rep);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	message_free(&m);
 	EVP_PKEY_free(key);

@@ -114,8 +114,8 @@ main(int argc, char **argv)
 	struct seal_opts so;
 	struct input_view pt;
 	struct outfile out = OUTFILE_INIT;
-	struct sink sink;
 	struct report rep = { 0 };
+	struct sink sink;
 	struct buf latin1 = BUF_SECRET_INIT;
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
@@ -131,45 +131,46 @@ main(int argc, char **argv)
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&pt, 0, sizeof(pt));
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (nargs == JWE_MAX_RECIPIENTS)
-				return cli_usage_error("at most %d recipients",
-				    JWE_MAX_RECIPIENTS);
+				return err_print(cli_usage_error(&rep,
+				    "at most %d recipients",
+				    JWE_MAX_RECIPIENTS));
 			rpaths[nargs++] = optarg;
 			break;
 		case 's':
-			if (cli_once(&seen_s, "-s") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_s, "-s", &rep) != 0)
+				return err_print(&rep);
 			signer = optarg;
 			break;
 		case 'E':
-			if (cli_once(&seen_E, "--enc") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_E, "--enc", &rep) != 0)
+				return err_print(&rep);
 			encname = optarg;
 			break;
 		case 'F':
-			if (cli_once(&seen_F, "--format") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_F, "--format", &rep) != 0)
+				return err_print(&rep);
 			format = optarg;
 			break;
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			out_path = optarg;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'f':
 			force = 1;
@@ -178,8 +179,8 @@ main(int argc, char **argv)
 			no_sign = 1;
 			break;
 		case 'W':
-			if (cli_once(&seen_W, "--from") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_W, "--from", &rep) != 0)
+				return err_print(&rep);
 			from = optarg;
 			break;
 		case 'B':
@@ -192,13 +193,15 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (nargs == 0) {
 		err_error("no recipient");
 		err_hint("give a recipient's public key with -r PUBKEY");
@@ -207,38 +210,47 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	if (strcmp(format, "seed") == 0) {
 		if (nargs != 1 || signer != NULL || encname != NULL)
-			return cli_usage_error("--format seed takes exactly one "
-			    "-r, and no -s or --enc");
+			return err_print(cli_usage_error(&rep,
+			    "--format seed takes exactly one "
+			    "-r, and no -s or --enc"));
 	} else if (strcmp(format, "jwe") != 0) {
-		return cli_usage_error("--format must be jwe or seed");
+		return err_print(cli_usage_error(&rep,
+		    "--format must be jwe or seed"));
 	} else if (binary) {
-		return cli_usage_error("--binary is only used with --format "
-		    "seed");
+		return err_print(cli_usage_error(&rep,
+		    "--binary is only used with --format "
+		    "seed"));
 	} else if ((so.enc = jwe_enc_by_name(encname ? encname :
 	    "A256CBC-HS512")) == NULL) {
-		return cli_usage_error("--enc must be A256CBC-HS512 or A256GCM");
+		return err_print(cli_usage_error(&rep,
+		    "--enc must be A256CBC-HS512 or A256GCM"));
 	}
 	if (no_sign && signer != NULL)
-		return cli_usage_error("-s and --no-sign contradict each other");
+		return err_print(cli_usage_error(&rep,
+		    "-s and --no-sign contradict each other"));
 	/* Signed by default with the identity of the client's config file
 	 * (never in the seed format, which cannot carry a signature). */
 	if (signer == NULL && !no_sign && so.enc != NULL) {
-		if ((rc = config_identity_path(identity, sizeof(identity))) > 0)
-			return rc;
+		rc = config_identity_path(identity, sizeof(identity), &rep);
+		if (rc > 0)
+			return err_print(&rep);
 		if (rc == 0)
 			signer = identity;
 	}
 	if (ps.file != NULL && signer == NULL)
-		return cli_usage_error("--passphrase-file is only used with -s");
+		return err_print(cli_usage_error(&rep,
+		    "--passphrase-file is only used with -s"));
 	if (from != NULL && signer == NULL)
-		return cli_usage_error("--from is only used to sign (with -s or "
-		    "the identity of the config file)");
+		return err_print(cli_usage_error(&rep,
+		    "--from is only used to sign (with -s or "
+		    "the identity of the config file)"));
 	/* My name, signed with the key ids (FORMAT.md section 4); checked
 	 * before anything is read or asked. */
 	me[0] = '\0';
 	if (signer != NULL) {
 		rc = myname_find(from, "--from", me, &me_src, &rep);
 		err_print(&rep);
+		report_clear(&rep);
 		if (rc != 0)
 			return rc;
 	}
@@ -256,48 +268,49 @@ main(int argc, char **argv)
 		paths[nargs + 1] = ps.file;
 		names[nargs + 2] = "the message";
 		paths[nargs + 2] = argc == 1 ? argv[0] : "-";
-		if (cli_one_stdin(names, paths, nargs + 3) != 0)
-			return E2E_EX_USAGE;
+		if (cli_one_stdin(names, paths, nargs + 3, &rep) != 0)
+			return err_print(&rep);
 	}
 
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	/* Each -r is a key file or a contact (who may have several keys,
 	 * one per device). */
-	report_clear(&rep);
-	rc = contact_recipients(rpaths, nargs, r, rname, JWE_MAX_RECIPIENTS,
-	    &nr, &rep);
-	err_print(&rep);
-	if (rc != 0)
+	if ((rc = contact_recipients(rpaths, nargs, r, rname,
+	    JWE_MAX_RECIPIENTS, &nr, &rep)) != 0)
 		goto out;
 	for (i = 0; i < nr; i++) {
 		rnames[i] = rname[i];
 		file_recipient |= rname[i][0] == '\0';
 	}
 	if (so.enc == NULL && nr != 1) {
-		rc = cli_usage_error("--format seed is for one key; %s has %zu",
+		cli_usage_error(&rep, "--format seed is for one key; %s has %zu",
 		    rpaths[0], nr);
+		rc = E2E_EX_USAGE;
 		goto out;
 	}
 	if (signer != NULL &&
-	    ((rc = keyfile_load_private(signer, &ps, &sk)) != 0 ||
-	    (rc = jwk_thumbprint(sk, skid)) != 0))
+	    ((rc = keyfile_load_private(signer, &ps, &sk, &rep)) != 0 ||
+	    (rc = jwk_thumbprint(sk, skid, &rep)) != 0))
 		goto out;
+	/* A warning about the key file comes before anything else. */
+	err_print(&rep);
+	report_clear(&rep);
 	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
-	    &pt)) != 0)
+	    &pt, &rep)) != 0)
 		goto out;
-	if ((rc = outfile_open(&out, out_path, 0644, 1)) != 0)
+	if ((rc = outfile_open(&out, out_path, 0644, 1, &rep)) != 0)
 		goto out;
-	sink = sink_outfile(&out);
+	sink = sink_outfile(&out, &rep);
 	if (so.enc == NULL) {
 		/* The original client's text is Latin-1. */
 		if (!binary && (rc = seed_text_from_utf8(pt.p, pt.len,
-		    &latin1)) != 0)
+		    &latin1, &rep)) != 0)
 			goto out;
 		err_warn("the seed format authenticates neither its IV nor its "
 		    "sender; use it only to talk to the original client");
 		rc = seed_encrypt(r[0].pub, binary ? pt.p : latin1.p,
-		    binary ? pt.len : latin1.len, &sink);
+		    binary ? pt.len : latin1.len, &sink, &rep);
 	} else {
 		so.r = r;
 		so.nr = nr;
@@ -316,11 +329,12 @@ main(int argc, char **argv)
 			    "sign in, set name = NAME in the config file, or give "
 			    "--from NAME");
 		}
-		rc = message_seal(&so, pt.p, pt.len, &sink);
+		rc = message_seal(&so, pt.p, pt.len, &sink, &rep);
 	}
 	if (rc == 0)
-		rc = outfile_commit(&out, force ? -1 : 0);
+		rc = outfile_commit(&out, force ? -1 : 0, &rep);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	for (i = 0; i < nr; i++)
 		EVP_PKEY_free(r[i].pub);

@@ -55,12 +55,12 @@ usage(FILE *f)
 }
 
 static int
-print_kid(EVP_PKEY *k)
+print_kid(EVP_PKEY *k, struct report *rep)
 {
 	char kid[KID_SIZE];
 	int rc;
 
-	if ((rc = jwk_thumbprint(k, kid)) == 0)
+	if ((rc = jwk_thumbprint(k, kid, rep)) == 0)
 		err_note("key id: %s", kid);
 	return rc;
 }
@@ -70,17 +70,23 @@ show_public(const char *path, const struct passphrase_src *ps)
 {
 	struct buf pem = BUF_INIT;
 	struct outfile out = OUTFILE_INIT;
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 	int rc;
 
-	if ((rc = keyfile_load_private(path, ps, &k)) != 0 ||
-	    (rc = keyfile_public_pem(k, &pem)) != 0 ||
-	    (rc = outfile_open(&out, NULL, 0, 0)) != 0 ||
-	    (rc = outfile_write(&out, pem.p, pem.len)) != 0 ||
-	    (rc = outfile_commit(&out, 0)) != 0)
+	if ((rc = keyfile_load_private(path, ps, &k, &rep)) != 0)
 		goto out;
-	rc = print_kid(k);
+	/* A warning about the key file comes before the key. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = keyfile_public_pem(k, &pem, &rep)) != 0 ||
+	    (rc = outfile_open(&out, NULL, 0, 0, &rep)) != 0 ||
+	    (rc = outfile_write(&out, pem.p, pem.len, &rep)) != 0 ||
+	    (rc = outfile_commit(&out, 0, &rep)) != 0)
+		goto out;
+	rc = print_kid(k, &rep);
 out:
+	err_print(&rep);
 	outfile_abort(&out);
 	EVP_PKEY_free(k);
 	buf_free(&pem);
@@ -92,6 +98,7 @@ generate(const char *path, unsigned bits, int protect,
     const struct passphrase_src *ps, int force)
 {
 	char pass[PASSPHRASE_MAX], pub_path[4096];
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 	int rc;
 
@@ -99,19 +106,24 @@ generate(const char *path, unsigned bits, int protect,
 	/* Refuse before the slow parts (prompt, generation), then again
 	 * atomically when writing. */
 	if (!file_is_std(path) &&
-	    ((rc = file_check_new(path, force)) != 0 ||
-	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
-	    (rc = file_check_new(pub_path, force)) != 0))
+	    ((rc = file_check_new(path, force, &rep)) != 0 ||
+	    (rc = keyfile_pub_path(path, pub_path, sizeof(pub_path),
+	    &rep)) != 0 ||
+	    (rc = file_check_new(pub_path, force, &rep)) != 0))
 		goto out;
-	if (protect && (rc = passphrase_get(ps, 1, pass)) != 0)
+	if (protect && (rc = passphrase_get(ps, 1, pass, &rep)) != 0)
 		goto out;
-	if ((rc = rsa_generate(bits, &k)) != 0)
+	/* A warning about the passphrase file comes first. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = rsa_generate(bits, &k, &rep)) != 0)
 		goto out;
 	if ((rc = keyfile_write_pair(path, k, protect ? pass : NULL,
-	    force)) != 0)
+	    force, &rep)) != 0)
 		goto out;
-	rc = print_kid(k);
+	rc = print_kid(k, &rep);
 out:
+	err_print(&rep);
 	wipe(pass, sizeof(pass));
 	EVP_PKEY_free(k);
 	return rc;
@@ -133,25 +145,26 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct passphrase_src ps = { NULL, NULL };
+	struct report rep = { 0 };
 	const char *output = NULL;
 	unsigned bits = 2048;
 	int c, protect = 0, force = 0, show_pub = 0, rc;
 	int seen_o = 0, seen_b = 0, seen_P = 0;
 
 	cli_start(argv[0]);
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (cli_once(&seen_o, "-o") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_o, "-o", &rep) != 0)
+				return err_print(&rep);
 			output = optarg;
 			break;
 		case 'b':
-			if (cli_once(&seen_b, "--bits") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_b, "--bits", &rep) != 0)
+				return err_print(&rep);
 			if (strcmp(optarg, "2048") == 0)
 				bits = 2048;
 			else if (strcmp(optarg, "3072") == 0)
@@ -159,16 +172,17 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "4096") == 0)
 				bits = 4096;
 			else
-				return cli_usage_error("--bits must be 2048, "
+				return err_print(cli_usage_error(&rep,
+				    "--bits must be 2048, "
 				    "3072 or 4096 (fewer than 2048 bits are "
-				    "not safe)");
+				    "not safe)"));
 			break;
 		case 'p':
 			protect = 1;
 			break;
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			ps.file = optarg;
 			break;
 		case 'f':
@@ -184,7 +198,8 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(c, argv);
+			cli_bad_option(c, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
@@ -192,29 +207,33 @@ main(int argc, char **argv)
 
 	if (show_pub) {
 		if (output != NULL || protect || seen_b || force)
-			return cli_usage_error("-y cannot be used with -o, -p, "
-			    "--bits or --force");
+			return err_print(cli_usage_error(&rep,
+			    "-y cannot be used with -o, -p, "
+			    "--bits or --force"));
 		if (argc > 1)
-			return cli_usage_error("-y takes at most one FILE");
+			return err_print(cli_usage_error(&rep,
+			    "-y takes at most one FILE"));
 		{
 			const char *names[] = { "--passphrase-file",
 				"the key" };
 			const char *paths[] = { ps.file,
 				argc == 1 ? argv[0] : "-" };
 
-			if (cli_one_stdin(names, paths, 2) != 0)
-				return E2E_EX_USAGE;
+			if (cli_one_stdin(names, paths, 2, &rep) != 0)
+				return err_print(&rep);
 		}
 	} else {
 		if (argc > 0)
-			return cli_usage_error("unexpected argument %s; to "
-			    "name the key file, use -o FILE", argv[0]);
+			return err_print(cli_usage_error(&rep,
+			    "unexpected argument %s; to "
+			    "name the key file, use -o FILE", argv[0]));
 		if (ps.file != NULL && !protect)
-			return cli_usage_error("--passphrase-file is only used "
-			    "with -p or -y");
+			return err_print(cli_usage_error(&rep,
+			    "--passphrase-file is only used "
+			    "with -p or -y"));
 	}
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	if (show_pub)
 		return show_public(argc == 1 ? argv[0] : NULL, &ps);
 	return generate(output, bits, protect, &ps, force);

@@ -133,8 +133,8 @@ main(int argc, char **argv)
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&o.co, ch, optarg)) == 1)
@@ -143,13 +143,13 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 'P':
-			if (cli_once(&seen_P, "--passphrase-file") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
+				return err_print(&rep);
 			o.ps.file = optarg;
 			break;
 		case 'p':
-			if (cli_once(&seen_p, "--png") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_p, "--png", &rep) != 0)
+				return err_print(&rep);
 			o.png = optarg;
 			break;
 		case 'i':
@@ -168,31 +168,38 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		command_names(list, sizeof(list));
-		return cli_usage_error("no command (%s)", list);
+		return err_print(cli_usage_error(&rep, "no command (%s)",
+		    list));
 	}
 	for (cmd = commands; cmd < commands + NCOMMANDS; cmd++)
 		if (strcmp(argv[0], cmd->name) == 0)
 			break;
 	if (cmd == commands + NCOMMANDS)
-		return cli_usage_error("unknown command %.32s", argv[0]);
+		return err_print(cli_usage_error(&rep, "unknown command %.32s",
+		    argv[0]));
 	if (argc - 1 < cmd->min || argc - 1 > cmd->max)
-		return cli_usage_error("%s: wrong number of arguments",
-		    argv[0]);
-	if (cmd->name_first && cli_user_name(NULL, argv[1]) != 0)
-		return E2E_EX_USAGE;
+		return err_print(cli_usage_error(&rep,
+		    "%s: wrong number of arguments",
+		    argv[0]));
+	if (cmd->name_first && cli_user_name(NULL, argv[1], &rep) != 0)
+		return err_print(&rep);
 	if ((o.png != NULL || o.invert) && cmd->run != keycmd_qr)
-		return cli_usage_error("--png and --invert are for qr only");
+		return err_print(cli_usage_error(&rep,
+		    "--png and --invert are for qr only"));
 	if (o.yes && cmd->run != keycmd_verify)
-		return cli_usage_error("--yes is for verify only");
+		return err_print(cli_usage_error(&rep,
+		    "--yes is for verify only"));
 	if (o.quiet && cmd->run != keycmd_fetch)
-		return cli_usage_error("--quiet is for fetch only");
+		return err_print(cli_usage_error(&rep,
+		    "--quiet is for fetch only"));
 	o.ps.label = "your private key";
 	o.said = show_report;
 

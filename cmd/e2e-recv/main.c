@@ -83,11 +83,12 @@ usage(FILE *f)
 /* A number from 0 to max. */
 static int
 number(const char *opt, const char *s, unsigned long long max,
-    unsigned long long *out)
+    unsigned long long *out, struct report *rep)
 {
 	if (cli_number(s, 0, max, out) == 0)
 		return 0;
-	return cli_usage_error("%s takes a number from 0 to %llu", opt, max);
+	cli_usage_error(rep, "%s takes a number from 0 to %llu", opt, max);
+	return E2E_EX_USAGE;
 }
 
 int
@@ -109,14 +110,15 @@ main(int argc, char **argv)
 	struct client_opts co = CLIENT_OPTS_INIT;
 	struct receive_opts ro;
 	struct client c;
+	struct report rep = { 0 };
 	struct sigaction sa;
 	unsigned long long n;
 	int ch, rc, seen[3] = { 0, 0, 0 };
 
 	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -125,24 +127,26 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 'f':
-			if (cli_once(&seen[0], "--from") != 0 ||
-			    cli_user_name("--from", optarg) != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen[0], "--from", &rep) != 0 ||
+			    cli_user_name("--from", optarg, &rep) != 0)
+				return err_print(&rep);
 			ro.from = optarg;
 			break;
 		case 'n':
-			if (cli_once(&seen[1], "--limit") != 0 ||
-			    number("--limit", optarg, 1000000000UL, &n) != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen[1], "--limit", &rep) != 0 ||
+			    number("--limit", optarg, 1000000000UL, &n,
+			    &rep) != 0)
+				return err_print(&rep);
 			if (n == 0)
-				return cli_usage_error("--limit takes a number "
-				    "from 1");
+				return err_print(cli_usage_error(&rep,
+				    "--limit takes a number "
+				    "from 1"));
 			ro.limit = (unsigned long)n;
 			break;
 		case 'w':
-			if (cli_once(&seen[2], "--wait") != 0 ||
-			    number("--wait", optarg, 86400, &n) != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen[2], "--wait", &rep) != 0 ||
+			    number("--wait", optarg, 86400, &n, &rep) != 0)
+				return err_print(&rep);
 			ro.wait_s = (long)n;
 			break;
 		case 'F':
@@ -161,19 +165,24 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error("e2e-recv takes no argument");
+		return err_print(cli_usage_error(&rep,
+		    "e2e-recv takes no argument"));
 	if (ro.legacy && ro.from == NULL)
-		return cli_usage_error("--legacy needs --from NAME: the "
-		    "original route asks for one sender");
+		return err_print(cli_usage_error(&rep,
+		    "--legacy needs --from NAME: the "
+		    "original route asks for one sender"));
 	if (ro.legacy && ro.peek)
-		return cli_usage_error("--legacy cannot --peek: the original "
-		    "route deletes what it hands out");
+		return err_print(cli_usage_error(&rep,
+		    "--legacy cannot --peek: the original "
+		    "route deletes what it hands out"));
 	if (ro.follow && ro.wait_s > 0)
-		return cli_usage_error("--follow already waits; drop --wait");
+		return err_print(cli_usage_error(&rep,
+		    "--follow already waits; drop --wait"));
 
 	/* Stop between messages, never in the middle of one. */
 	memset(&sa, 0, sizeof(sa));

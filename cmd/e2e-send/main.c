@@ -60,14 +60,15 @@ main(int argc, char **argv)
 	struct client_opts co = CLIENT_OPTS_INIT;
 	struct client c;
 	struct buf in = BUF_INIT;
+	struct report rep = { 0 };
 	const char *to = NULL;
 	char id[ID_LEN + 1], why[256];
 	size_t max = SEND_DEFAULT_MAX, len;
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
 	cli_start(argv[0]);
-	if ((rc = cli_options(argc, argv, shortopts, longopts)) != 0)
-		return rc;
+	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
 		if ((rc = client_option(&co, ch, optarg)) == 1)
@@ -76,16 +77,16 @@ main(int argc, char **argv)
 			return rc;
 		switch (ch) {
 		case 't':
-			if (cli_once(&seen_t, "--to") != 0)
-				return E2E_EX_USAGE;
+			if (cli_once(&seen_t, "--to", &rep) != 0)
+				return err_print(&rep);
 			to = optarg;
 			break;
 		case 'L':
 			legacy = 1;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max) != 0)
-				return E2E_EX_USAGE;
+			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'h':
 			usage(stdout);
@@ -94,24 +95,29 @@ main(int argc, char **argv)
 			cli_version();
 			return 0;
 		default:
-			return cli_bad_option(ch, argv);
+			cli_bad_option(ch, argv, &rep);
+			return err_print(&rep);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		return cli_usage_error("more than one input FILE");
+		return err_print(cli_usage_error(&rep,
+		    "more than one input FILE"));
 	if (to == NULL)
-		return cli_usage_error("no recipient: give --to NAME");
-	if (cli_user_name(NULL, to) != 0)
-		return E2E_EX_USAGE;
+		return err_print(cli_usage_error(&rep,
+		    "no recipient: give --to NAME"));
+	if (cli_user_name(NULL, to, &rep) != 0)
+		return err_print(&rep);
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;
 	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) != 0 ||
 	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
-	    &in)) != 0)
+	    &in, &rep)) != 0) {
+		err_print(&rep);
 		goto out;
+	}
 	len = in.len;
 	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
 	    ENVELOPE_NONE) {

@@ -138,23 +138,25 @@ usage(FILE *f)
 
 /* --public-url: what key proofs can name. */
 static int
-public_url(const char *opt, const char *s)
+public_url(const char *opt, const char *s, struct report *rep)
 {
 	char url[KEYPROOF_URL_MAX];
 
 	if (keyproof_url(s, url) == 0)
 		return 0;
-	return cli_usage_error("%s needs an http:// or https:// URL without a "
+	cli_usage_error(rep, "%s needs an http:// or https:// URL without a "
 	    "user, query or fragment", opt);
+	return E2E_EX_USAGE;
 }
 
 /* --trusted-proxy, --metrics-allow. */
 static int
-net(const char *opt, const char *s)
+net(const char *opt, const char *s, struct report *rep)
 {
 	if (server_config_net(s) == 0)
 		return 0;
-	return cli_usage_error("%s %s is not ADDRESS[/PREFIX]", opt, s);
+	cli_usage_error(rep, "%s %s is not ADDRESS[/PREFIX]", opt, s);
+	return E2E_EX_USAGE;
 }
 
 int
@@ -165,6 +167,7 @@ main(int argc, char **argv)
 	struct cli_list trusted = { trusted_v, 0, NETS_MAX };
 	struct cli_list allow = { allow_v, 0, NETS_MAX };
 	struct server_config c;
+	struct report rep = { 0 };
 	int check_names = 0, rc;
 	/* Each option: its kind, where it goes and what it may be. */
 	const struct cli_opt opts[] = {
@@ -236,29 +239,34 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	server_config_defaults(&c);
-	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &rep);
 	if (rc == CLI_HELP)
 		usage(stdout);
 	else if (rc == CLI_VERSION)
 		cli_version();
+	if (rc == CLI_HELP || rc == CLI_VERSION)
+		return 0;
 	if (rc != 0)
-		return rc == CLI_HELP || rc == CLI_VERSION ? 0 : rc;
+		return err_print(&rep);
 	if (optind < argc)
-		return cli_usage_error("unexpected argument %s", argv[optind]);
+		return err_print(cli_usage_error(&rep, "unexpected argument %s",
+		    argv[optind]));
 	if (c.db[0] == '\0')
-		return cli_usage_error("--db needs a file name");
+		return err_print(cli_usage_error(&rep,
+		    "--db needs a file name"));
 	/* A send of the largest size must fit in the signed-in part, or it
 	 * would be refused forever. */
 	if (server_config_signed_in_bodies(c.max_body_memory) < c.max_message)
-		return cli_usage_error("--max-body-memory %zu is too small for "
+		return err_print(cli_usage_error(&rep,
+		    "--max-body-memory %zu is too small for "
 		    "--max-message %zu (signed-in senders get three quarters "
-		    "of it)", c.max_body_memory, c.max_message);
+		    "of it)", c.max_body_memory, c.max_message));
 	c.trusted_proxies = trusted.v;
 	c.ntrusted_proxies = trusted.n;
 	c.metrics_allow = allow.v;
 	c.nmetrics_allow = allow.n;
-	if ((rc = crypto_init()) != 0)
-		return rc;
+	if ((rc = crypto_init(&rep)) != 0)
+		return err_print(&rep);
 	if (check_names)
 		return server_check_names(&c);
 	return server_run(&c);

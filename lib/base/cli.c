@@ -16,6 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A usage error in rep, with the hint to run --help; returns 64. */
+static int usage(struct report *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 void
 cli_start(const char *argv0)
 {
@@ -42,7 +46,7 @@ cli_version(void)
 }
 
 int
-cli_parse_size(const char *opt, const char *s, size_t *out)
+cli_parse_size(const char *opt, const char *s, size_t *out, struct report *rep)
 {
 	unsigned long long v;
 	char *end;
@@ -66,13 +70,13 @@ cli_parse_size(const char *opt, const char *s, size_t *out)
 	*out = (size_t)(v << shift);
 	return 0;
 bad:
-	return cli_usage_error("%s needs a positive size such as 4096, 64K, "
+	return usage(rep, "%s needs a positive size such as 4096, 64K, "
 	    "256M or 1G", opt);
 }
 
 int
 cli_parse_duration(const char *opt, const char *s, long long max,
-    long long *out)
+    long long *out, struct report *rep)
 {
 	unsigned long long v;
 	long long unit = 1;
@@ -109,7 +113,7 @@ cli_parse_duration(const char *opt, const char *s, long long max,
 	*out = (long long)v * unit;
 	return 0;
 bad:
-	return cli_usage_error("%s needs a duration from 0 to %lld seconds, "
+	return usage(rep, "%s needs a duration from 0 to %lld seconds, "
 	    "such as 3600, 30d, 12h, 10m or 5s", opt, max);
 }
 
@@ -133,69 +137,88 @@ cli_number(const char *s, unsigned long long min, unsigned long long max,
 
 int
 cli_parse_number(const char *opt, const char *s, unsigned long long min,
-    unsigned long long max, unsigned long long *out)
+    unsigned long long max, unsigned long long *out, struct report *rep)
 {
 	if (cli_number(s, min, max, out) == 0)
 		return 0;
-	return cli_usage_error("%s needs a number from %llu to %llu", opt, min,
+	return usage(rep, "%s needs a number from %llu to %llu", opt, min,
 	    max);
 }
 
 int
 cli_parse_size_in(const char *opt, const char *s, size_t min, size_t max,
-    const char *range, size_t *out)
+    const char *range, size_t *out, struct report *rep)
 {
-	if (cli_parse_size(opt, s, out) != 0)
+	if (cli_parse_size(opt, s, out, rep) != 0)
 		return E2E_EX_USAGE;
 	if (*out < min || *out > max)
-		return cli_usage_error("%s %s", opt, range);
+		return usage(rep, "%s %s", opt, range);
 	return 0;
 }
 
 int
-cli_max_size(int *seen, const char *s, size_t *out)
+cli_max_size(int *seen, const char *s, size_t *out, struct report *rep)
 {
-	if (cli_once(seen, "--max-size") != 0)
+	if (cli_once(seen, "--max-size", rep) != 0)
 		return E2E_EX_USAGE;
 	return cli_parse_size_in("--max-size", s, 0, FILEIO_MAX_MAX,
-	    "is at most 1G", out);
+	    "is at most 1G", out, rep);
 }
 
 int
-cli_user_name(const char *opt, const char *s)
+cli_user_name(const char *opt, const char *s, struct report *rep)
 {
 	if (name_valid(s, strlen(s)))
 		return 0;
 	if (opt != NULL)
-		return cli_usage_error("%s takes a user name", opt);
-	return cli_usage_error("a name is 1 to %d letters, digits, '.', '_' "
+		return usage(rep, "%s takes a user name", opt);
+	return usage(rep, "a name is 1 to %d letters, digits, '.', '_' "
 	    "or '-'", NAME_LEN_MAX);
 }
 
 int
-cli_once(int *seen, const char *opt)
+cli_once(int *seen, const char *opt, struct report *rep)
 {
 	if ((*seen)++ == 0)
 		return 0;
-	return cli_usage_error("%s given more than once", opt);
+	return usage(rep, "%s given more than once", opt);
 }
 
-int
-cli_usage_error(const char *fmt, ...)
+static int
+vusage(struct report *rep, const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	err_error("%s", line);
-	err_hint("see %s --help", err_prog());
+	report_error(rep, E2E_EX_USAGE, "%s", line);
+	report_hint(rep, "see %s --help", err_prog());
 	return E2E_EX_USAGE;
 }
 
+static int
+usage(struct report *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage(rep, fmt, ap);
+	va_end(ap);
+	return E2E_EX_USAGE;
+}
+
+struct report *
+cli_usage_error(struct report *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage(rep, fmt, ap);
+	va_end(ap);
+	return rep;
+}
+
 int
-cli_bad_option(int c, char **argv)
+cli_bad_option(int c, char **argv, struct report *rep)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
 	char name[64];
@@ -210,15 +233,16 @@ cli_bad_option(int c, char **argv)
 		snprintf(name, sizeof(name), "%s", arg);
 	}
 	if (c == ':')
-		return cli_usage_error("option %s needs a value", name);
+		return usage(rep, "option %s needs a value", name);
 	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL &&
 	    optopt != 0)
-		return cli_usage_error("option %s takes no value", name);
-	return cli_usage_error("unknown option %s", name);
+		return usage(rep, "option %s takes no value", name);
+	return usage(rep, "unknown option %s", name);
 }
 
 int
-cli_one_stdin(const char *const *names, const char *const *paths, size_t n)
+cli_one_stdin(const char *const *names, const char *const *paths, size_t n,
+    struct report *rep)
 {
 	const char *first = NULL;
 	size_t i;
@@ -227,7 +251,7 @@ cli_one_stdin(const char *const *names, const char *const *paths, size_t n)
 		if (paths[i] == NULL || strcmp(paths[i], "-") != 0)
 			continue;
 		if (first != NULL)
-			return cli_usage_error("%s and %s cannot both read "
+			return usage(rep, "%s and %s cannot both read "
 			    "standard input", first, names[i]);
 		first = names[i];
 	}
@@ -257,7 +281,7 @@ looks_like_password(const char *name)
 
 int
 cli_exact_options(int argc, char **argv, const char *shortopts,
-    const struct option *longopts)
+    const struct option *longopts, struct report *rep)
 {
 	const struct option *o;
 	const char *arg, *p;
@@ -280,21 +304,21 @@ cli_exact_options(int argc, char **argv, const char *shortopts,
 				continue;
 			}
 			if (looks_like_password(name)) {
-				err_error("there is no --password option: a "
-				    "password on the command line can be read "
-				    "by other users");
-				err_hint("use --password-file FILE (- for "
-				    "standard input), set E2E_PASSWORD, or "
+				report_error(rep, E2E_EX_USAGE, "there is no "
+				    "--password option: a password on the "
+				    "command line can be read by other users");
+				report_hint(rep, "use --password-file FILE (- "
+				    "for standard input), set E2E_PASSWORD, or "
 				    "type it when asked");
 				return E2E_EX_USAGE;
 			}
 			/* getopt_long would take "--serv" for "--server". */
 			for (o = longopts; o->name != NULL; o++)
 				if (strncmp(o->name, name, strlen(name)) == 0)
-					return cli_usage_error("option --%s is "
+					return usage(rep, "option --%s is "
 					    "abbreviated; write --%s in full",
 					    name, o->name);
-			return cli_usage_error("unknown option --%s", name);
+			return usage(rep, "unknown option --%s", name);
 		}
 		if (arg[0] != '-' || arg[1] == '\0')
 			continue;
@@ -313,11 +337,11 @@ cli_exact_options(int argc, char **argv, const char *shortopts,
 
 int
 cli_options(int argc, char **argv, const char *shortopts,
-    const struct option *longopts)
+    const struct option *longopts, struct report *rep)
 {
 	int rc;
 
-	if ((rc = cli_exact_options(argc, argv, shortopts, longopts)) != 0)
+	if ((rc = cli_exact_options(argc, argv, shortopts, longopts, rep)) != 0)
 		return rc;
 	opterr = 0;
 	return 0;
@@ -325,7 +349,8 @@ cli_options(int argc, char **argv, const char *shortopts,
 
 /* Takes the value of table option o, called label on the command line. */
 static int
-take(const struct cli_opt *o, const char *label, const char *arg)
+take(const struct cli_opt *o, const char *label, const char *arg,
+    struct report *rep)
 {
 	struct cli_list *l;
 	unsigned long long n;
@@ -337,14 +362,14 @@ take(const struct cli_opt *o, const char *label, const char *arg)
 		*(int *)o->dst = 1;
 		return 0;
 	case CLI_STRING:
-		if (o->check != NULL && (rc = o->check(label, arg)) != 0)
+		if (o->check != NULL && (rc = o->check(label, arg, rep)) != 0)
 			return rc;
 		*(const char **)o->dst = arg;
 		return 0;
 	case CLI_UINT:
 	case CLI_INT64:
 	case CLI_COUNT:
-		if (cli_parse_number(label, arg, o->min, o->max, &n) != 0)
+		if (cli_parse_number(label, arg, o->min, o->max, &n, rep) != 0)
 			return E2E_EX_USAGE;
 		if (o->kind == CLI_UINT)
 			*(unsigned *)o->dst = (unsigned)n;
@@ -355,28 +380,30 @@ take(const struct cli_opt *o, const char *label, const char *arg)
 		return 0;
 	case CLI_SIZE:
 		return cli_parse_size_in(label, arg, (size_t)o->min,
-		    (size_t)o->max, o->range, (size_t *)o->dst);
+		    (size_t)o->max, o->range, (size_t *)o->dst, rep);
 	case CLI_DURATION:
-		if (cli_parse_duration(label, arg, (long long)o->max, &d) != 0)
+		if (cli_parse_duration(label, arg, (long long)o->max, &d,
+		    rep) != 0)
 			return E2E_EX_USAGE;
 		*(int64_t *)o->dst = (int64_t)d;
 		return 0;
 	case CLI_LIST:
 		l = o->dst;
-		if (o->check != NULL && (rc = o->check(label, arg)) != 0)
+		if (o->check != NULL && (rc = o->check(label, arg, rep)) != 0)
 			return rc;
 		if (l->n == l->max)
-			return cli_usage_error("at most %zu %s", l->max, label);
+			return usage(rep, "at most %zu %s", l->max, label);
 		l->v[l->n++] = arg;
 		return 0;
 	default:
-		err_error("option %s: unknown kind %d", label, (int)o->kind);
-		return E2E_EX_SOFTWARE;
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "option %s: unknown kind %d", label, (int)o->kind);
 	}
 }
 
 int
-cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n)
+cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n,
+    struct report *rep)
 {
 	struct option lo[CLI_OPTS_MAX + 1];
 	char shortopts[2 * CLI_OPTS_MAX + 2], label[64];
@@ -386,8 +413,8 @@ cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n)
 	int ch, rc;
 
 	if (n > CLI_OPTS_MAX) {
-		err_error("more than %d options in a table", CLI_OPTS_MAX);
-		return E2E_EX_SOFTWARE;
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "more than %d options in a table", CLI_OPTS_MAX);
 	}
 	shortopts[ns++] = ':';
 	for (i = 0; i < n; i++) {
@@ -407,22 +434,22 @@ cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n)
 	}
 	memset(&lo[n], 0, sizeof(lo[n]));
 	shortopts[ns] = '\0';
-	if ((rc = cli_options(argc, argv, shortopts, lo)) != 0)
+	if ((rc = cli_options(argc, argv, shortopts, lo, rep)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		for (i = 0; i < n; i++)
 			if (lo[i].val == ch)
 				break;
 		if (i == n)
-			return cli_bad_option(ch, argv);
+			return cli_bad_option(ch, argv, rep);
 		o = &opts[i];
 		if (o->kind >= CLI_HELP)
 			return (int)o->kind;
 		snprintf(label, sizeof(label), "--%s", o->name);
 		if (o->kind != CLI_LIST && !o->repeat &&
-		    cli_once(&seen[i], label) != 0)
+		    cli_once(&seen[i], label, rep) != 0)
 			return E2E_EX_USAGE;
-		if ((rc = take(o, label, optarg)) != 0)
+		if ((rc = take(o, label, optarg, rep)) != 0)
 			return rc;
 	}
 	return 0;

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 #define E2E_VERSION "0.1.0"
 
 /*
@@ -22,14 +24,15 @@ void cli_start(const char *argv0);
 void cli_version(void);
 
 /* Parses a byte count with an optional K, M or G suffix (powers of 1024).
- * Returns 0, or 64 with the error reported naming opt. */
-int cli_parse_size(const char *opt, const char *s, size_t *out);
+ * Returns 0, or 64 with the error in rep naming opt. */
+int cli_parse_size(const char *opt, const char *s, size_t *out,
+    struct report *rep);
 
 /* Parses a duration: seconds, or a number with a suffix s, m, h or d
  * (30d, 12h, 10m, 5s), from 0 to max seconds. Returns 0, or 64 with the
- * error reported naming opt. */
+ * error in rep naming opt. */
 int cli_parse_duration(const char *opt, const char *s, long long max,
-    long long *out);
+    long long *out, struct report *rep);
 
 /*
  * Parses a decimal number from min to max into *out: only digits (no
@@ -39,61 +42,61 @@ int cli_parse_duration(const char *opt, const char *s, long long max,
 int cli_number(const char *s, unsigned long long min, unsigned long long max,
     unsigned long long *out);
 
-/* cli_number, reported: returns 0, or 64 with "OPT needs a number from
+/* cli_number, in rep: returns 0, or 64 with "OPT needs a number from
  * MIN to MAX". */
 int cli_parse_number(const char *opt, const char *s, unsigned long long min,
-    unsigned long long max, unsigned long long *out);
+    unsigned long long max, unsigned long long *out, struct report *rep);
 
-/* cli_parse_size, then min <= *out <= max, else 64 reported as
+/* cli_parse_size, then min <= *out <= max, else 64 in rep as
  * "OPT RANGE" (range: "is at most 1G"). */
 int cli_parse_size_in(const char *opt, const char *s, size_t min, size_t max,
-    const char *range, size_t *out);
+    const char *range, size_t *out, struct report *rep);
 
 /* --max-size SIZE (e2e-encrypt, e2e-decrypt, e2e-send): once, a size, at
- * most FILEIO_MAX_MAX. Returns 0 or 64 (reported). */
-int cli_max_size(int *seen, const char *s, size_t *out);
+ * most FILEIO_MAX_MAX. Returns 0 or 64 (in rep). */
+int cli_max_size(int *seen, const char *s, size_t *out, struct report *rep);
 
-/* A user name (names.h) given on the command line: 0, or 64 reported as
+/* A user name (names.h) given on the command line: 0, or 64 in rep as
  * "OPT takes a user name" (or, when opt is NULL, with the rule). */
-int cli_user_name(const char *opt, const char *s);
+int cli_user_name(const char *opt, const char *s, struct report *rep);
 
-/* Refuses an option given twice: returns 0 the first time, 64 (reported)
+/* Refuses an option given twice: returns 0 the first time, 64 (in rep)
  * after. */
-int cli_once(int *seen, const char *opt);
+int cli_once(int *seen, const char *opt, struct report *rep);
 
 /*
  * Reports what getopt_long found wrong (c is its '?' or ':' return, with
  * the option string starting with ':' and opterr = 0). Returns 64.
  */
-int cli_bad_option(int c, char **argv);
+int cli_bad_option(int c, char **argv, struct report *rep);
 
 /*
  * Standard input can be read once: refuses two of the n inputs reading
  * it. paths[i] is the path given for names[i] (NULL when not used; "-"
  * for stdin, also for a FILE that defaults to stdin). Returns 0 or 64
- * (reported).
+ * (in rep).
  */
 int cli_one_stdin(const char *const *names, const char *const *paths,
-    size_t n);
+    size_t n, struct report *rep);
 
 /*
  * Refuses, before getopt_long sees them, long options that are not
  * spelled out in full (getopt_long would take "--pass" for
  * "--passphrase-file", or "--password x" for "--password-file x"), with
  * a hint about password files for anything like --password. Returns 0 or
- * 64 (reported).
+ * 64 (in rep).
  */
 struct option;
 int cli_exact_options(int argc, char **argv, const char *shortopts,
-    const struct option *longopts);
+    const struct option *longopts, struct report *rep);
 
 /*
  * What every tool does before getopt_long: cli_exact_options, and getopt
  * made quiet (its errors are reported by cli_bad_option). Returns 0 or
- * 64 (reported).
+ * 64 (in rep).
  */
 int cli_options(int argc, char **argv, const char *shortopts,
-    const struct option *longopts);
+    const struct option *longopts, struct report *rep);
 
 /*
  * A table of options (e2e-server's), parsed with cli_parse: each says
@@ -127,8 +130,8 @@ struct cli_opt {
 	void *dst;		/* where the value goes (kind says its type) */
 	unsigned long long min, max;	/* numbers, sizes; durations: max */
 	const char *range;	/* a size out of min..max: "is at most 1G" */
-	/* A string's or list value's check: 0, or 64 reported. */
-	int (*check)(const char *opt, const char *value);
+	/* A string's or list value's check: 0, or 64 in rep. */
+	int (*check)(const char *opt, const char *value, struct report *rep);
 	int letter;		/* its short option, or 0 */
 	int repeat;		/* may be given more than once (a flag) */
 };
@@ -139,13 +142,20 @@ struct cli_opt {
  * Parses argv's options with the table opts (n of them, at most
  * CLI_OPTS_MAX): exact long options (cli_exact_options), each option
  * but a list or a repeatable flag once, each value checked and stored.
- * Returns 0 with optind at the first operand; 64 (reported); or
+ * Returns 0 with optind at the first operand; 64 (in rep); or
  * CLI_HELP or CLI_VERSION when that option came first (what follows it
  * is not read).
  */
-int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n);
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n,
+    struct report *rep);
 
-/* Reports a usage error with a hint to run --help; returns 64. */
-int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Puts a usage error in rep (code 64) with a hint to run --help, and
+ * returns rep, so that a main writes
+ *   return err_print(cli_usage_error(&rep, "more than one input FILE"));
+ * (rep comes first: the format's arguments follow it).
+ */
+struct report *cli_usage_error(struct report *rep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -31,16 +31,16 @@ slot(struct config *c, const char *key, size_t len, int *is_path)
 }
 
 static int
-bad(const char *path, unsigned line, const char *why)
+bad(const char *path, unsigned line, const char *why, struct report *rep)
 {
-	err_error("%s:%u: %s", path, line, why);
-	return E2E_EX_CONFIG;
+	return report_error(rep, E2E_EX_CONFIG, "%s:%u: %s", path, line,
+	    why);
 }
 
 /* Reads the file into b, refusing one that others could have written
  * (file_policy_config). Returns 0, -1 when there is none, or 78. */
 static int
-read_config(const char *path, struct buf *b)
+read_config(const char *path, struct buf *b, struct report *rep)
 {
 	switch (file_read_private(path, &file_policy_config, b)) {
 	case FILE_OK:
@@ -48,26 +48,29 @@ read_config(const char *path, struct buf *b)
 	case FILE_ABSENT:
 		return -1;
 	case FILE_CANNOT_OPEN:
-		err_errno("cannot open %s", path);
+		report_errno(rep, E2E_EX_CONFIG, "cannot open %s", path);
 		break;
 	case FILE_NOT_OWNER:
 	case FILE_EXPOSED:
 		/* It names the server and the CA to trust. */
-		err_error("%s can be changed by other users; not using it",
+		report_error(rep, E2E_EX_CONFIG,
+		    "%s can be changed by other users; not using it",
 		    path);
-		err_hint("chmod 600 %s", path);
+		report_hint(rep, "chmod 600 %s", path);
 		break;
 	case FILE_TOO_LARGE:
-		err_error("%s is larger than %zu bytes", path,
+		report_error(rep, E2E_EX_CONFIG, "%s is larger than %zu bytes",
+		    path,
 		    file_policy_config.max);
 		break;
 	case FILE_CANNOT_READ:
-		err_errno("cannot read %s", path);
+		report_errno(rep, E2E_EX_CONFIG, "cannot read %s", path);
 		break;
 	case FILE_NO_MEMORY:
 		return E2E_EX_SOFTWARE;
 	default:
-		err_error("%s is not a regular file", path);
+		report_error(rep, E2E_EX_CONFIG, "%s is not a regular file",
+		    path);
 		break;
 	}
 	return E2E_EX_CONFIG;
@@ -86,7 +89,7 @@ trim(char *s, char **end)
 }
 
 int
-config_load(const char *home, struct config *c)
+config_load(const char *home, struct config *c, struct report *rep)
 {
 	char path[HOME_PATH_MAX], full[HOME_PATH_MAX], *text, *line, *next;
 	char *eq, *end, **dst;
@@ -97,16 +100,16 @@ config_load(const char *home, struct config *c)
 	int rc, is_path;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = home_file(home, "config", path, sizeof(path))) != 0)
+	if ((rc = home_file(home, "config", path, sizeof(path), rep)) != 0)
 		return rc;
-	if ((rc = read_config(path, &b)) != 0) {
+	if ((rc = read_config(path, &b, rep)) != 0) {
 		buf_free(&b);
 		return rc < 0 ? 0 : rc;
 	}
 	text = (char *)b.p;
 	len = b.len;
 	if (memchr(text, '\0', len) != NULL) {
-		rc = bad(path, 0, "the file holds a NUL byte");
+		rc = bad(path, 0, "the file holds a NUL byte", rep);
 		goto out;
 	}
 	for (line = text; line < text + len; line = next) {
@@ -117,7 +120,7 @@ config_load(const char *home, struct config *c)
 		if (*key == '\0' || *key == '#')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
-			rc = bad(path, lineno, "expected \"key = value\"");
+			rc = bad(path, lineno, "expected \"key = value\"", rep);
 			goto out;
 		}
 		val = eq + 1;
@@ -128,26 +131,26 @@ config_load(const char *home, struct config *c)
 		if ((dst = slot(c, key, (size_t)(eq - key), &is_path)) ==
 		    NULL) {
 			rc = bad(path, lineno, "unknown key (known: server, "
-			    "cacert, pin, proxy, identity, name)");
+			    "cacert, pin, proxy, identity, name)", rep);
 			goto out;
 		}
 		if (*val == '\0') {
-			rc = bad(path, lineno, "the value is empty");
+			rc = bad(path, lineno, "the value is empty", rep);
 			goto out;
 		}
 		if (*dst != NULL) {
-			rc = bad(path, lineno, "the key is given twice");
+			rc = bad(path, lineno, "the key is given twice", rep);
 			goto out;
 		}
 		if (is_path && val[0] != '/') {
 			if ((rc = home_file(home, val, full,
-			    sizeof(full))) != 0)
+			    sizeof(full), rep)) != 0)
 				goto out;
 			val = full;
 		}
 		if ((*dst = strdup(val)) == NULL) {
-			err_error("out of memory");
-			rc = E2E_EX_SOFTWARE;
+			rc = report_error(rep, E2E_EX_SOFTWARE,
+			    "out of memory");
 			goto out;
 		}
 	}
@@ -172,20 +175,20 @@ config_free(struct config *c)
 }
 
 int
-config_identity_path(char *path, size_t size)
+config_identity_path(char *path, size_t size, struct report *rep)
 {
 	char home[HOME_PATH_MAX];
 	struct config cfg;
 	int rc;
 
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = config_load(home, &cfg)) != 0)
+	if ((rc = home_find(home, sizeof(home), rep)) != 0 ||
+	    (rc = config_load(home, &cfg, rep)) != 0)
 		return rc;
 	rc = -1;
 	if (cfg.identity != NULL) {
 		if (strlen(cfg.identity) >= size) {
-			err_error("the identity path is too long");
-			rc = E2E_EX_CONFIG;
+			rc = report_error(rep, E2E_EX_CONFIG,
+			    "the identity path is too long");
 		} else {
 			memcpy(path, cfg.identity, strlen(cfg.identity) + 1);
 			rc = 0;

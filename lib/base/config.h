@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 struct config {
 	char *server;
 	char *cacert;
@@ -22,8 +24,8 @@ struct config {
 };
 
 /* Reads HOME/config into c (all NULL when there is none). Returns 0, or
- * 78 (reported, with the line number). */
-int config_load(const char *home, struct config *c);
+ * 78 (in rep, with the line number). */
+int config_load(const char *home, struct config *c, struct report *rep);
 
 void config_free(struct config *c);
 
@@ -31,8 +33,8 @@ void config_free(struct config *c);
  * The "identity = PATH" setting (the user's own private key) of the
  * client's config file, in the home folder home_find() finds, into path
  * (size bytes). Returns 0 when set, -1 when not, or an exit code
- * (reported).
+ * (in rep).
  */
-int config_identity_path(char *path, size_t size);
+int config_identity_path(char *path, size_t size, struct report *rep);
 
 #endif

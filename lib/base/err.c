@@ -168,6 +168,15 @@ err_print(const struct report *r)
 
 	if (r == NULL)
 		return 0;
+	/* Under err_capture_begin (until its last user is gone), a report
+	 * printed by a transitional caller is captured as err_error's lines
+	 * would be: its first error only. */
+	if (capture != NULL) {
+		if (capture[0] == '\0' && report_message(r)[0] != '\0')
+			snprintf(capture, capture_size, "%s",
+			    report_message(r));
+		return r->code;
+	}
 	/* One write per line, as vmsg, so that lines from two writers do
 	 * not interleave within a line. */
 	for (i = 0; i < r->nlines; i++)

@@ -68,7 +68,8 @@ display(const char *what, const char *path, char *tmp, size_t size)
 }
 
 void
-file_warn_if_exposed(const char *path, const char *what)
+file_warn_if_exposed(const char *path, const char *what,
+    struct report *rep)
 {
 	struct stat st;
 
@@ -76,13 +77,15 @@ file_warn_if_exposed(const char *path, const char *what)
 		return;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & 077) != 0) {
-		err_warn("%s %s can be read by group or others", what, path);
-		err_hint("chmod 600 %s", path);
+		report_warn(rep, "%s %s can be read by group or others", what,
+		    path);
+		report_hint(rep, "chmod 600 %s", path);
 	}
 }
 
 int
-file_read(const char *path, size_t max, const char *what, struct buf *out)
+file_read(const char *path, size_t max, const char *what, struct buf *out,
+    struct report *rep)
 {
 	struct stat st;
 	unsigned char probe[4096];
@@ -99,24 +102,28 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 	} else {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
-			err_errno("cannot open %s %s", what, path);
+			report_errno(rep, E2E_EX_NOINPUT, "cannot open %s %s",
+			    what, path);
 			return E2E_EX_NOINPUT;
 		}
 	}
 	if (fstat(fd, &st) != 0) {
-		err_errno("cannot read %s", display(what, path, name,
+		report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+		    display(what, path, name,
 		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_error("%s is a directory", display(what, path, name,
+		report_error(rep, E2E_EX_NOINPUT, "%s is a directory",
+		    display(what, path, name,
 		    sizeof(name)));
 		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-		err_error("%s is larger than the limit of %zu bytes",
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s is larger than the limit of %zu bytes",
 		    display(what, path, name, sizeof(name)), max);
 		rc = E2E_EX_DATAERR;
 		goto out;
@@ -137,7 +144,9 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_errno("cannot read %s", display(what, path, name,
+			report_errno(rep, is_std ?
+			    E2E_EX_IOERR : E2E_EX_NOINPUT, "cannot read %s",
+			    display(what, path, name,
 			    sizeof(name)));
 			rc = is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
 			goto out;
@@ -150,7 +159,8 @@ file_read(const char *path, size_t max, const char *what, struct buf *out)
 		}
 		/* The probe may hold a secret (a passphrase from a pipe). */
 		if ((size_t)n > max - out->len) {
-			err_error("%s is larger than the limit of %zu bytes",
+			report_error(rep, E2E_EX_DATAERR,
+			    "%s is larger than the limit of %zu bytes",
 			    display(what, path, name, sizeof(name)), max);
 			rc = E2E_EX_DATAERR;
 			goto out;
@@ -177,7 +187,7 @@ out:
 
 int
 file_view(const char *path, size_t max, const char *what,
-    struct input_view *v)
+    struct input_view *v, struct report *rep)
 {
 	struct stat st;
 	void *map;
@@ -203,7 +213,7 @@ file_view(const char *path, size_t max, const char *what,
 		}
 		/* Otherwise read it: file_read says what is wrong. */
 	}
-	if ((rc = file_read(path, max, what, &v->b)) != 0)
+	if ((rc = file_read(path, max, what, &v->b, rep)) != 0)
 		return rc;
 	v->p = v->b.p;
 	v->len = v->b.len;
@@ -221,36 +231,38 @@ file_view_free(struct input_view *v)
 }
 
 int
-file_check_new(const char *path, int force)
+file_check_new(const char *path, int force, struct report *rep)
 {
 	struct stat st;
 	size_t n = strlen(path);
 
 	if (n == 0 || path[n - 1] == '/') {
-		err_error("cannot create %s: not a file name", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: not a file name", path);
 		return E2E_EX_CANTCREAT;
 	}
 	if (lstat(path, &st) != 0)
 		return 0;
 	if (!force) {
-		err_error("%s already exists", path);
-		err_hint("use --force to overwrite it");
+		report_error(rep, E2E_EX_CANTCREAT, "%s already exists", path);
+		report_hint(rep, "use --force to overwrite it");
 		return E2E_EX_CANTCREAT;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		err_error("cannot replace %s: not a regular file", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot replace %s: not a regular file", path);
 		return E2E_EX_CANTCREAT;
 	}
 	return 0;
 }
 
 static char *
-dup_str(const char *s)
+dup_str(const char *s, struct report *rep)
 {
 	char *d = strdup(s);
 
 	if (d == NULL)
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	return d;
 }
 
@@ -264,7 +276,8 @@ dup_str(const char *s)
  * or an exit code (reported).
  */
 static int
-open_special(struct outfile *o, const char *path, int allow)
+open_special(struct outfile *o, const char *path, int allow,
+    struct report *rep)
 {
 	struct stat st, lst;
 	int fd, flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
@@ -275,7 +288,7 @@ open_special(struct outfile *o, const char *path, int allow)
 		return 0;
 	if (S_ISDIR(lst.st_mode)) {
 		errno = EISDIR;
-		err_errno("cannot create %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", path);
 		return E2E_EX_CANTCREAT;
 	}
 	if (S_ISLNK(lst.st_mode)) {
@@ -287,12 +300,13 @@ open_special(struct outfile *o, const char *path, int allow)
 		flags |= O_NOFOLLOW;
 	}
 	if (!allow) {
-		err_error("cannot create %s: it exists and is not a regular "
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: it exists and is not a regular "
 		    "file", path);
 		return E2E_EX_CANTCREAT;
 	}
 	if ((fd = open(path, flags)) < 0) {
-		err_errno("cannot open %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot open %s", path);
 		return E2E_EX_CANTCREAT;
 	}
 	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) ||
@@ -301,9 +315,11 @@ open_special(struct outfile *o, const char *path, int allow)
 		close(fd);
 		if (S_ISDIR(st.st_mode)) {
 			errno = EISDIR;
-			err_errno("cannot create %s", path);
+			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+			    path);
 		} else {
-			err_error("cannot write to %s: not a regular file, a "
+			report_error(rep, E2E_EX_CANTCREAT,
+			    "cannot write to %s: not a regular file, a "
 			    "device, or a pipe of yours", path);
 		}
 		return E2E_EX_CANTCREAT;
@@ -317,7 +333,7 @@ open_special(struct outfile *o, const char *path, int allow)
 
 int
 outfile_open(struct outfile *o, const char *path, mode_t mode,
-    int allow_devices)
+    int allow_devices, struct report *rep)
 {
 	const char *slash, *base;
 	size_t dirlen, need;
@@ -328,7 +344,7 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 	o->wlen = 0;
 	o->wbuf = malloc(WBUF_SIZE);
 	if (o->wbuf == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return E2E_EX_SOFTWARE;
 	}
 	if (file_is_std(path) || strcmp(path, "/dev/stdout") == 0) {
@@ -336,20 +352,21 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 		o->fd = STDOUT_FILENO;
 		return 0;
 	}
-	if ((o->path = dup_str(path)) == NULL)
+	if ((o->path = dup_str(path, rep)) == NULL)
 		return E2E_EX_SOFTWARE;
-	if ((rc = open_special(o, path, allow_devices)) != 0)
+	if ((rc = open_special(o, path, allow_devices, rep)) != 0)
 		return rc == 1 ? 0 : rc;
 	slash = strrchr(path, '/');
 	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	base = path + dirlen;
 	if (*base == '\0') {
-		err_error("cannot create %s: not a file name", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "cannot create %s: not a file name", path);
 		return E2E_EX_CANTCREAT;
 	}
 	need = strlen(path) + 16;
 	if ((o->tmp = malloc(need)) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return E2E_EX_SOFTWARE;
 	}
 	/* The temporary name is beside the target so rename() is atomic. */
@@ -359,7 +376,8 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 		int n = snprintf(o->tmp, need, "%.*s.%s.%06x~", (int)dirlen,
 		    path, base, r & 0xffffff);
 		if (n < 0 || (size_t)n >= need) {
-			err_error("cannot create %s: name too long", path);
+			report_error(rep, E2E_EX_CANTCREAT,
+			    "cannot create %s: name too long", path);
 			return E2E_EX_CANTCREAT;
 		}
 		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -368,7 +386,7 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 			break;
 	}
 	if (o->fd < 0) {
-		err_errno("cannot create %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s", path);
 		free(o->tmp);
 		o->tmp = NULL;
 		return E2E_EX_CANTCREAT;
@@ -382,7 +400,8 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 		mode &= ~mask;
 	}
 	if (fchmod(o->fd, mode) != 0) {
-		err_errno("cannot set the mode of %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot set the mode of %s",
+		    path);
 		outfile_abort(o);
 		return E2E_EX_CANTCREAT;
 	}
@@ -396,7 +415,8 @@ outfile_is_terminal(const struct outfile *o)
 }
 
 static int
-write_all(struct outfile *o, const unsigned char *p, size_t n)
+write_all(struct outfile *o, const unsigned char *p, size_t n,
+    struct report *rep)
 {
 	ssize_t w;
 
@@ -405,7 +425,7 @@ write_all(struct outfile *o, const unsigned char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			err_errno("cannot write %s",
+			report_errno(rep, E2E_EX_IOERR, "cannot write %s",
 			    o->path != NULL ? o->path : "standard output");
 			return E2E_EX_IOERR;
 		}
@@ -416,18 +436,19 @@ write_all(struct outfile *o, const unsigned char *p, size_t n)
 }
 
 static int
-flush(struct outfile *o)
+flush(struct outfile *o, struct report *rep)
 {
 	int rc = 0;
 
 	if (o->wlen > 0)
-		rc = write_all(o, o->wbuf, o->wlen);
+		rc = write_all(o, o->wbuf, o->wlen, rep);
 	o->wlen = 0;
 	return rc;
 }
 
 int
-outfile_write(struct outfile *o, const void *p, size_t n)
+outfile_write(struct outfile *o, const void *p, size_t n,
+    struct report *rep)
 {
 	int rc;
 
@@ -438,10 +459,10 @@ outfile_write(struct outfile *o, const void *p, size_t n)
 		o->wlen += n;
 		return 0;
 	}
-	if ((rc = flush(o)) != 0)
+	if ((rc = flush(o, rep)) != 0)
 		return rc;
 	if (n >= WBUF_SIZE)
-		return write_all(o, p, n);
+		return write_all(o, p, n, rep);
 	memcpy(o->wbuf, p, n);
 	o->wlen = n;
 	return 0;
@@ -450,21 +471,25 @@ outfile_write(struct outfile *o, const void *p, size_t n)
 static int
 outfile_sink_write(void *ctx, const void *p, size_t n)
 {
-	return outfile_write(ctx, p, n);
+	struct outfile *o = ctx;
+
+	return outfile_write(o, p, n, o->sink_rep);
 }
 
 struct sink
-sink_outfile(struct outfile *o)
+sink_outfile(struct outfile *o, struct report *rep)
 {
 	struct sink s = { outfile_sink_write, o };
+
+	o->sink_rep = rep;
 
 	return s;
 }
 
 int
-outfile_puts(struct outfile *o, const char *s)
+outfile_puts(struct outfile *o, const char *s, struct report *rep)
 {
-	return outfile_write(o, s, strlen(s));
+	return outfile_write(o, s, strlen(s), rep);
 }
 
 static void
@@ -527,16 +552,17 @@ holds_private_key(const char *path)
 }
 
 int
-outfile_commit(struct outfile *o, int noclobber)
+outfile_commit(struct outfile *o, int noclobber, struct report *rep)
 {
 	int rc;
 
-	if ((rc = flush(o)) != 0)
+	if ((rc = flush(o, rep)) != 0)
 		goto fail;
 	if (o->direct) {
 		if (o->fd != STDOUT_FILENO && close(o->fd) != 0) {
 			o->fd = -1;
-			err_errno("cannot write %s", o->path);
+			report_errno(rep, E2E_EX_IOERR, "cannot write %s",
+			    o->path);
 			rc = E2E_EX_IOERR;
 			goto fail;
 		}
@@ -544,13 +570,13 @@ outfile_commit(struct outfile *o, int noclobber)
 		return 0;
 	}
 	if (fsync(o->fd) != 0) {
-		err_errno("cannot write %s", o->path);
+		report_errno(rep, E2E_EX_IOERR, "cannot write %s", o->path);
 		rc = E2E_EX_IOERR;
 		goto fail;
 	}
 	if (close(o->fd) != 0) {
 		o->fd = -1;
-		err_errno("cannot write %s", o->path);
+		report_errno(rep, E2E_EX_IOERR, "cannot write %s", o->path);
 		rc = E2E_EX_IOERR;
 		goto fail;
 	}
@@ -558,9 +584,10 @@ outfile_commit(struct outfile *o, int noclobber)
 	/* An output never silently replaces a private key (e2e-decrypt -i
 	 * bob -o bob), unless the caller forces it (noclobber < 0). */
 	if (noclobber == 0 && holds_private_key(o->path)) {
-		err_error("%s holds a private key; not overwriting it",
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "%s holds a private key; not overwriting it",
 		    o->path);
-		err_hint("use --force to overwrite it");
+		report_hint(rep, "use --force to overwrite it");
 		rc = E2E_EX_CANTCREAT;
 		goto fail;
 	}
@@ -572,15 +599,18 @@ outfile_commit(struct outfile *o, int noclobber)
 			;
 		} else if (errno != EINVAL && errno != ENOSYS &&
 		    errno != EEXIST) {
-			err_errno("cannot create %s", o->path);
+			report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+			    o->path);
 			rc = E2E_EX_CANTCREAT;
 			goto fail;
 		} else if (errno == EEXIST || link(o->tmp, o->path) != 0) {
 			if (errno == EEXIST) {
-				err_error("%s already exists", o->path);
-				err_hint("use --force to overwrite it");
+				report_error(rep, E2E_EX_CANTCREAT,
+				    "%s already exists", o->path);
+				report_hint(rep, "use --force to overwrite it");
 			} else {
-				err_errno("cannot create %s", o->path);
+				report_errno(rep, E2E_EX_CANTCREAT,
+				    "cannot create %s", o->path);
 			}
 			rc = E2E_EX_CANTCREAT;
 			goto fail;
@@ -588,7 +618,8 @@ outfile_commit(struct outfile *o, int noclobber)
 			(void)unlink(o->tmp);
 		}
 	} else if (rename(o->tmp, o->path) != 0) {
-		err_errno("cannot create %s", o->path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot create %s",
+		    o->path);
 		rc = E2E_EX_CANTCREAT;
 		goto fail;
 	}
@@ -612,20 +643,20 @@ outfile_abort(struct outfile *o)
 
 int
 file_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode, int noclobber)
+    mode_t mode, int noclobber, struct report *rep)
 {
 	struct outfile o = OUTFILE_INIT;
 	int rc;
 
-	if ((rc = outfile_open(&o, path, mode, 0)) != 0) {
+	if ((rc = outfile_open(&o, path, mode, 0, rep)) != 0) {
 		outfile_abort(&o);
 		return rc;
 	}
-	if ((rc = outfile_write(&o, data, len)) != 0) {
+	if ((rc = outfile_write(&o, data, len, rep)) != 0) {
 		outfile_abort(&o);
 		return rc;
 	}
-	return outfile_commit(&o, noclobber);
+	return outfile_commit(&o, noclobber, rep);
 }
 
 /* ---- private files ---- */
@@ -755,13 +786,15 @@ file_unlock(int *fd)
 }
 
 int
-file_lock_report(const char *path, enum file_status st)
+file_lock_report(const char *path, enum file_status st,
+    struct report *rep)
 {
 	if (st == FILE_SYMLINK)
-		err_error("%s is a symbolic link; refused", path);
+		report_error(rep, E2E_EX_CANTCREAT,
+		    "%s is a symbolic link; refused", path);
 	else if (st == FILE_CANNOT_LOCK || st == FILE_BUSY)
-		err_errno("cannot lock %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot lock %s", path);
 	else
-		err_errno("cannot open %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT, "cannot open %s", path);
 	return E2E_EX_CANTCREAT;
 }

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "base/buf.h"
+#include "base/report.h"
 
 /* Default cap on a single input (envelope or plaintext), and the most
  * --max-size may raise it to (OpenSSL's cipher calls take int lengths). */
@@ -29,10 +30,10 @@
  * Reads the whole of path (stdin for "-" or NULL) into out, refusing
  * more than max bytes. what names the input in messages ("key file").
  * Returns 0 or an exit code (66 cannot open or read, 65 too large),
- * with the error reported.
+ * with the error in rep.
  */
 int file_read(const char *path, size_t max, const char *what,
-    struct buf *out);
+    struct buf *out, struct report *rep);
 
 /*
  * A read-only view of a whole input: a regular file of at least
@@ -53,19 +54,20 @@ struct input_view {
 	struct buf b;		/* or the data, read */
 };
 int file_view(const char *path, size_t max, const char *what,
-    struct input_view *v);
+    struct input_view *v, struct report *rep);
 void file_view_free(struct input_view *v);
 
-/* Warns when a secret file (what: "private key file") can be read by
- * group or others. */
-void file_warn_if_exposed(const char *path, const char *what);
+/* Warns (in rep) when a secret file (what: "private key file") can be
+ * read by group or others. */
+void file_warn_if_exposed(const char *path, const char *what,
+    struct report *rep);
 
 /* Returns 1 when path names stdin/stdout ("-" or NULL). */
 int file_is_std(const char *path);
 
 /* Returns 0 when path does not exist (or force), else reports and
  * returns 73. Used before slow prompts; outfile_commit checks again. */
-int file_check_new(const char *path, int force);
+int file_check_new(const char *path, int force, struct report *rep);
 
 struct outfile {
 	int fd;
@@ -74,48 +76,50 @@ struct outfile {
 	char *tmp;
 	unsigned char *wbuf;
 	size_t wlen;
+	struct report *sink_rep;	/* where sink_outfile's writes report */
 };
 
-#define OUTFILE_INIT { -1, 0, NULL, NULL, NULL, 0 }
+#define OUTFILE_INIT { -1, 0, NULL, NULL, NULL, 0, NULL }
 
 /*
  * Opens an output: stdout for "-", NULL or "/dev/stdout"; otherwise a
  * temporary file beside path with the given mode (0600 exactly; other
  * modes less the umask). With allow_devices, an existing character device
  * (/dev/null) or a FIFO of the user's own is written to in place instead.
- * Returns 0 or an exit code (reported); on failure call outfile_abort().
+ * Returns 0 or an exit code (in rep); on failure call outfile_abort().
  */
 int outfile_open(struct outfile *o, const char *path, mode_t mode,
-    int allow_devices);
+    int allow_devices, struct report *rep);
 /* Returns 1 when the output is a terminal (checked on the descriptor,
  * whatever its name: -o /dev/tty too). */
 int outfile_is_terminal(const struct outfile *o);
-/* Buffered write. Returns 0 or 74 (reported). */
-int outfile_write(struct outfile *o, const void *p, size_t n);
-int outfile_puts(struct outfile *o, const char *s);
+/* Buffered write. Returns 0 or 74 (in rep). */
+int outfile_write(struct outfile *o, const void *p, size_t n,
+    struct report *rep);
+int outfile_puts(struct outfile *o, const char *s, struct report *rep);
 /*
  * Flushes, syncs and moves the file into place. With noclobber > 0 an
  * existing target is an error (73) and is left as it was; with 0 it is
  * replaced unless it holds a PEM private key (73); with < 0 (--force) it
  * is replaced. Returns 0 or
- * an exit code (73, 74), reported; the temporary file is removed on
+ * an exit code (73, 74), in rep; the temporary file is removed on
  * failure. Closes the outfile either way.
  */
-int outfile_commit(struct outfile *o, int noclobber);
+int outfile_commit(struct outfile *o, int noclobber, struct report *rep);
 /* Discards the output: removes the temporary file. Safe to repeat. */
 void outfile_abort(struct outfile *o);
 
-/* A sink that writes to o. */
-struct sink sink_outfile(struct outfile *o);
+/* A sink that writes to o; its write errors go to rep. */
+struct sink sink_outfile(struct outfile *o, struct report *rep);
 
 /* Installs handlers so that SIGINT, SIGTERM and SIGHUP remove the
  * temporary file of an output being written (cli_start calls it). */
 void fileio_on_signal(void);
 
 /* Writes data to a file at path (mode, atomically; noclobber as for
- * outfile_commit). */
+ * outfile_commit). Returns 0 or an exit code (in rep). */
 int file_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode, int noclobber);
+    mode_t mode, int noclobber, struct report *rep);
 
 /* ---- private files: read under a policy, and locked ---- */
 
@@ -229,9 +233,10 @@ enum file_status file_read_private(const char *path,
 enum file_status file_lock(const char *path, int wait, int *fd);
 /* Releases a lock file_lock took (*fd >= 0), and sets *fd to -1. */
 void file_unlock(int *fd);
-/* Reports what file_lock found (not FILE_BUSY, whose words are the
+/* Puts in rep what file_lock found (not FILE_BUSY, whose words are the
  * caller's: who holds it). Returns 73. */
-int file_lock_report(const char *path, enum file_status st);
+int file_lock_report(const char *path, enum file_status st,
+    struct report *rep);
 
 #ifdef E2E_TEST_HOOKS
 /* Test builds only: fn runs in file_read_private after the file is

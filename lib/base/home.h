@@ -8,17 +8,20 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 #define HOME_PATH_MAX 4096
 
-/* Finds the home folder's path. Returns 0, or 78 (reported) when no
+/* Finds the home folder's path. Returns 0, or 78 (in rep) when no
  * environment variable says where it is. */
-int home_find(char *out, size_t size);
+int home_find(char *out, size_t size, struct report *rep);
 
 /* Creates the home folder (and missing parents) with mode 0700. Returns
- * 0 or 73 (reported). */
-int home_create(const char *dir);
+ * 0 or 73 (in rep, with a warning when others may write to it). */
+int home_create(const char *dir, struct report *rep);
 
-/* dir "/" name into out; 0, or 78 (reported) when too long. */
-int home_file(const char *dir, const char *name, char *out, size_t size);
+/* dir "/" name into out; 0, or 78 (in rep) when too long. */
+int home_file(const char *dir, const char *name, char *out, size_t size,
+    struct report *rep);
 
 #endif

@@ -14,15 +14,16 @@
 #include <unistd.h>
 
 int
-secret_from_file(const char *file, const char *what, char *out, size_t size)
+secret_from_file(const char *file, const char *what, char *out, size_t size,
+    struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	size_t n;
 	int rc;
 
-	if ((rc = file_read(file, 64 * 1024, what, &b)) != 0)
+	if ((rc = file_read(file, 64 * 1024, what, &b, rep)) != 0)
 		goto out;
-	file_warn_if_exposed(file, what);
+	file_warn_if_exposed(file, what, rep);
 	/* The first line is the secret; a final newline is not part of it. */
 	for (n = 0; n < b.len && b.p[n] != '\n'; n++)
 		;
@@ -30,12 +31,14 @@ secret_from_file(const char *file, const char *what, char *out, size_t size)
 		n--;
 	/* (An empty file has no buffer at all.) */
 	if (n > 0 && memchr(b.p, '\0', n) != NULL) {
-		err_error("%s %s contains a NUL byte", what, file);
+		report_error(rep, E2E_EX_DATAERR, "%s %s contains a NUL byte",
+		    what, file);
 		rc = E2E_EX_DATAERR;
 		goto out;
 	}
 	if (n >= size) {
-		err_error("%s in %s is longer than %zu bytes", what, file,
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s in %s is longer than %zu bytes", what, file,
 		    size - 1);
 		rc = E2E_EX_DATAERR;
 		goto out;
@@ -49,7 +52,8 @@ out:
 }
 
 static int
-tty_read(const char *prompt, int echo, char *out, size_t size)
+tty_read(const char *prompt, int echo, char *out, size_t size,
+    struct report *rep)
 {
 	struct termios old, quiet;
 	sigset_t block, saved;
@@ -101,10 +105,12 @@ tty_read(const char *prompt, int echo, char *out, size_t size)
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(fd);
 	if (r < 0) {
-		err_errno("cannot read from the terminal");
+		report_errno(rep, E2E_EX_IOERR,
+		    "cannot read from the terminal");
 		rc = E2E_EX_IOERR;
 	} else if (rc != 0) {
-		err_error("the secret is longer than %zu bytes", size - 1);
+		report_error(rep, E2E_EX_DATAERR,
+		    "the secret is longer than %zu bytes", size - 1);
 	}
 	if (rc != 0)
 		wipe(out, size);
@@ -112,15 +118,17 @@ tty_read(const char *prompt, int echo, char *out, size_t size)
 }
 
 int
-tty_read_secret(const char *prompt, char *out, size_t size)
+tty_read_secret(const char *prompt, char *out, size_t size,
+    struct report *rep)
 {
-	return tty_read(prompt, 0, out, size);
+	return tty_read(prompt, 0, out, size, rep);
 }
 
 int
-tty_read_line(const char *prompt, char *out, size_t size)
+tty_read_line(const char *prompt, char *out, size_t size,
+    struct report *rep)
 {
-	return tty_read(prompt, 1, out, size);
+	return tty_read(prompt, 1, out, size, rep);
 }
 
 /* What differs between the secrets asked for: a key's passphrase, an
@@ -134,7 +142,7 @@ struct secret_kind {
 
 static int
 secret_get(const struct secret_kind *k, const char *file, const char *label,
-    int confirm, char *out)
+    int confirm, char *out, struct report *rep)
 {
 	char prompt[256], again[PASSPHRASE_MAX], what[64];
 	const char *env;
@@ -143,31 +151,35 @@ secret_get(const struct secret_kind *k, const char *file, const char *label,
 	if (file != NULL) {
 		snprintf(what, sizeof(what), "%s file", k->noun);
 		if ((rc = secret_from_file(file, what, out,
-		    PASSPHRASE_MAX)) != 0)
+		    PASSPHRASE_MAX, rep)) != 0)
 			return rc;
 	} else if ((env = getenv(k->env)) != NULL) {
 		if (strlen(env) >= PASSPHRASE_MAX) {
-			err_error("%s is longer than %d bytes", k->env,
+			report_error(rep, E2E_EX_DATAERR,
+			    "%s is longer than %d bytes", k->env,
 			    PASSPHRASE_MAX - 1);
 			return E2E_EX_DATAERR;
 		}
 		memcpy(out, env, strlen(env) + 1);
 	} else {
 		snprintf(prompt, sizeof(prompt), "%s for %s: ", k->Noun, label);
-		rc = tty_read_secret(prompt, out, PASSPHRASE_MAX);
+		rc = tty_read_secret(prompt, out, PASSPHRASE_MAX, rep);
 		if (rc == E2E_EX_USAGE) {
-			err_error("a %s is needed for %s and there is no "
+			report_error(rep, E2E_EX_USAGE,
+			    "a %s is needed for %s and there is no "
 			    "terminal to ask it on", k->noun, label);
-			err_hint("use %s FILE or set %s", k->file_opt, k->env);
+			report_hint(rep, "use %s FILE or set %s", k->file_opt,
+			    k->env);
 		}
 		if (rc != 0)
 			return rc;
 		if (confirm) {
 			snprintf(prompt, sizeof(prompt), "Same %s again: ",
 			    k->noun);
-			rc = tty_read_secret(prompt, again, sizeof(again));
+			rc = tty_read_secret(prompt, again, sizeof(again), rep);
 			if (rc == 0 && strcmp(out, again) != 0) {
-				err_error("the two %ss differ", k->noun);
+				report_error(rep, E2E_EX_DATAERR,
+				    "the two %ss differ", k->noun);
 				rc = E2E_EX_DATAERR;
 			}
 			wipe(again, sizeof(again));
@@ -178,34 +190,37 @@ secret_get(const struct secret_kind *k, const char *file, const char *label,
 		}
 	}
 	if (out[0] == '\0') {
-		err_error("the %s is empty", k->noun);
+		report_error(rep, E2E_EX_DATAERR, "the %s is empty", k->noun);
 		return E2E_EX_DATAERR;
 	}
 	return 0;
 }
 
 int
-passphrase_get(const struct passphrase_src *src, int confirm, char *out)
+passphrase_get(const struct passphrase_src *src, int confirm, char *out,
+    struct report *rep)
 {
 	static const struct secret_kind k = { "passphrase", "Passphrase",
 		"E2E_PASSPHRASE", "--passphrase-file" };
 
 	return secret_get(&k, src->file,
-	    src->label ? src->label : "the private key", confirm, out);
+	    src->label ? src->label : "the private key", confirm, out, rep);
 }
 
 int
-password_get(const char *file, const char *account, int confirm, char *out)
+password_get(const char *file, const char *account, int confirm, char *out,
+    struct report *rep)
 {
 	static const struct secret_kind k = { "password", "Password",
 		"E2E_PASSWORD", "--password-file" };
 
-	return secret_get(&k, file, account, confirm, out);
+	return secret_get(&k, file, account, confirm, out, rep);
 }
 
 /* Line n (0 or 1) of b into out (size bytes): 0, or 65 reported. */
 static int
-line_of(const struct buf *b, int n, const char *file, char *out, size_t size)
+line_of(const struct buf *b, int n, const char *file, char *out, size_t size,
+    struct report *rep)
 {
 	const char *p = (const char *)b->p, *end = p + b->len, *nl;
 	size_t len;
@@ -222,16 +237,19 @@ line_of(const struct buf *b, int n, const char *file, char *out, size_t size)
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
 	if (n > 0 || len == 0) {
-		err_error("the password file %s needs the current password on "
+		report_error(rep, E2E_EX_DATAERR,
+		    "the password file %s needs the current password on "
 		    "its first line and the new one on its second", file);
 		return E2E_EX_DATAERR;
 	}
 	if (memchr(p, '\0', len) != NULL) {
-		err_error("the password file %s contains a NUL byte", file);
+		report_error(rep, E2E_EX_DATAERR,
+		    "the password file %s contains a NUL byte", file);
 		return E2E_EX_DATAERR;
 	}
 	if (len >= size) {
-		err_error("a password in %s is longer than %zu bytes", file,
+		report_error(rep, E2E_EX_DATAERR,
+		    "a password in %s is longer than %zu bytes", file,
 		    size - 1);
 		return E2E_EX_DATAERR;
 	}
@@ -242,45 +260,48 @@ line_of(const struct buf *b, int n, const char *file, char *out, size_t size)
 
 int
 password_change_get(const char *file, const char *account, char *cur,
-    char *fresh)
+    char *fresh, struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	char prompt[256], again[PASSPHRASE_MAX];
 	int rc;
 
 	if (file != NULL) {
-		if ((rc = file_read(file, 64 * 1024, "password file", &b)) ==
-		    0) {
-			file_warn_if_exposed(file, "password file");
-			if ((rc = line_of(&b, 0, file, cur, PASSPHRASE_MAX)) ==
-			    0)
+		if ((rc = file_read(file, 64 * 1024, "password file", &b,
+		    rep)) == 0) {
+			file_warn_if_exposed(file, "password file", rep);
+			if ((rc = line_of(&b, 0, file, cur, PASSPHRASE_MAX,
+			    rep)) == 0)
 				rc = line_of(&b, 1, file, fresh,
-				    PASSPHRASE_MAX);
+				    PASSPHRASE_MAX, rep);
 		}
 		buf_free(&b);
 		goto out;
 	}
 	snprintf(prompt, sizeof(prompt), "Current password for %s: ",
 	    account);
-	rc = tty_read_secret(prompt, cur, PASSPHRASE_MAX);
+	rc = tty_read_secret(prompt, cur, PASSPHRASE_MAX, rep);
 	if (rc == E2E_EX_USAGE) {
-		err_error("the passwords are needed and there is no terminal "
+		report_error(rep, E2E_EX_USAGE,
+		    "the passwords are needed and there is no terminal "
 		    "to ask them on");
-		err_hint("use --password-file FILE: the current password on "
+		report_hint(rep,
+		    "use --password-file FILE: the current password on "
 		    "its first line, the new one on its second");
 	}
 	if (rc != 0)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "New password for %s: ", account);
-	if ((rc = tty_read_secret(prompt, fresh, PASSPHRASE_MAX)) != 0 ||
+	if ((rc = tty_read_secret(prompt, fresh, PASSPHRASE_MAX, rep)) != 0 ||
 	    (rc = tty_read_secret("Same new password again: ", again,
-	    sizeof(again))) != 0)
+	    sizeof(again), rep)) != 0)
 		goto out;
 	if (strcmp(fresh, again) != 0) {
-		err_error("the two new passwords differ");
+		report_error(rep, E2E_EX_DATAERR,
+		    "the two new passwords differ");
 		rc = E2E_EX_DATAERR;
 	} else if (cur[0] == '\0' || fresh[0] == '\0') {
-		err_error("a password is empty");
+		report_error(rep, E2E_EX_DATAERR, "a password is empty");
 		rc = E2E_EX_DATAERR;
 	}
 out:

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 #define PASSPHRASE_MAX 1024
 
 struct passphrase_src {
@@ -19,12 +21,13 @@ struct passphrase_src {
 /*
  * Fills out (PASSPHRASE_MAX bytes) with a NUL-terminated passphrase.
  * confirm asks twice on a terminal (when creating a key). Returns 0,
- * or an exit code with the error reported: 66 (file unreadable),
+ * or an exit code with the error in rep (a warning too, for a file
+ * others can read): 66 (file unreadable),
  * 64 (no source available), 65 (empty, or the two entries differ).
  * The caller wipes out after use.
  */
 int passphrase_get(const struct passphrase_src *src, int confirm,
-    char *out);
+    char *out, struct report *rep);
 
 /*
  * The same for an account's password (account names it in the prompt):
@@ -32,7 +35,7 @@ int passphrase_get(const struct passphrase_src *src, int confirm,
  * when confirm is set. out holds PASSPHRASE_MAX bytes.
  */
 int password_get(const char *file, const char *account, int confirm,
-    char *out);
+    char *out, struct report *rep);
 
 /*
  * The current and a new password of account, for a password change:
@@ -40,22 +43,26 @@ int password_get(const char *file, const char *account, int confirm,
  * one; "-" for standard input), else the terminal (the current one asked
  * once, the new one twice). E2E_PASSWORD is not used: it holds one
  * password, not two. cur and fresh hold PASSPHRASE_MAX bytes each, wiped
- * by the caller. Returns 0, or an exit code with the error reported:
+ * by the caller. Returns 0, or an exit code with the error in rep:
  * 66 (file unreadable), 64 (no terminal and no file), 65 (a line missing
  * or empty, the two entries differ).
  */
 int password_change_get(const char *file, const char *account, char *cur,
-    char *fresh);
+    char *fresh, struct report *rep);
 
 /* Reads a line from the terminal without echo (for passwords too).
- * Returns 0, or an exit code with the error reported. */
-int tty_read_secret(const char *prompt, char *out, size_t size);
+ * Returns 0, or an exit code with the error in rep; 64 with nothing said
+ * when there is no terminal (the caller says what it needed). */
+int tty_read_secret(const char *prompt, char *out, size_t size,
+    struct report *rep);
 
 /* The same with echo, for answers that are not secret. */
-int tty_read_line(const char *prompt, char *out, size_t size);
+int tty_read_line(const char *prompt, char *out, size_t size,
+    struct report *rep);
 
-/* Reads the first line of file ("-" for stdin) as a secret. */
+/* Reads the first line of file ("-" for stdin) as a secret. Returns 0
+ * or an exit code, with what there is to say in rep. */
 int secret_from_file(const char *file, const char *what, char *out,
-    size_t size);
+    size_t size, struct report *rep);
 
 #endif

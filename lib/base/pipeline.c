@@ -58,10 +58,8 @@ pipeline_start(size_t total, pipeline_fn fn, void *ctx)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
 
-	if (pl == NULL) {
-		err_error("out of memory");
+	if (pl == NULL)
 		return NULL;
-	}
 	pl->fn = fn;
 	pl->ctx = ctx;
 	if (total < PIPELINE_MIN_PARALLEL)

@@ -29,7 +29,7 @@ typedef int (*pipeline_fn)(void *ctx, uint8_t *p, size_t n);
 struct pipeline;
 
 /* Starts a pipeline for a job of about total bytes. Returns NULL only
- * when out of memory (reported). */
+ * when out of memory (said by the caller). */
 struct pipeline *pipeline_start(size_t total, pipeline_fn fn, void *ctx);
 
 /* Hands p[0..n) to the consumer, waiting while PIPELINE_DEPTH ranges are

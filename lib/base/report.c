@@ -43,17 +43,25 @@ add(struct report *r, enum report_level level, const char *tail,
 		    tail);
 }
 
+static int
+add_error(struct report *r, int code, const char *tail, const char *fmt,
+    va_list ap)
+{
+	if (r == NULL)
+		return code;
+	if (r->code == 0)
+		r->code = code;
+	add(r, REPORT_ERROR, tail, fmt, ap);
+	return code;
+}
+
 int
 report_error(struct report *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r == NULL)
-		return code;
-	if (r->code == 0)
-		r->code = code;
 	va_start(ap, fmt);
-	add(r, REPORT_ERROR, NULL, fmt, ap);
+	add_error(r, code, NULL, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -64,12 +72,8 @@ report_errno(struct report *r, int code, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
-	if (r == NULL)
-		return code;
-	if (r->code == 0)
-		r->code = code;
 	va_start(ap, fmt);
-	add(r, REPORT_ERROR, strerror(saved), fmt, ap);
+	add_error(r, code, strerror(saved), fmt, ap);
 	va_end(ap);
 	errno = saved;
 	return code;

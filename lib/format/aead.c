@@ -34,13 +34,14 @@ aead_alg_by_name(const char *name)
 /* RFC 7518 5.2.2.1: the first half of the key is MAC_KEY, the second
  * ENC_KEY; the tag is the first T_LEN (= half the key) bytes. */
 static EVP_MAC_CTX *
-hmac_start(const struct aead_alg *alg, const uint8_t *mac_key)
+hmac_start(const struct aead_alg *alg, const uint8_t *mac_key,
+    struct report *rep)
 {
-	EVP_MAC *mac = crypto_mac("HMAC");
+	EVP_MAC *mac = crypto_mac("HMAC", rep);
 	EVP_MAC_CTX *ctx;
 	OSSL_PARAM params[2];
 
-	if (mac == NULL || crypto_md(alg->md) == NULL)
+	if (mac == NULL || crypto_md(alg->md, rep) == NULL)
 		return NULL;
 	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
 		return NULL;
@@ -70,9 +71,9 @@ put_al(uint8_t al[8], uint64_t bits)
 int
 aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
     const uint8_t *key, const uint8_t *iv, const uint8_t *aad,
-    size_t aad_len)
+    size_t aad_len, struct report *rep)
 {
-	const EVP_CIPHER *cipher = crypto_cipher(alg->cipher);
+	const EVP_CIPHER *cipher = crypto_cipher(alg->cipher, rep);
 	int outl;
 
 	memset(c, 0, sizeof(*c));
@@ -82,7 +83,7 @@ aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
 	if ((c->cipher = EVP_CIPHER_CTX_new()) == NULL)
 		goto fail;
 	if (alg->md != NULL) {
-		if ((c->mac = hmac_start(alg, key)) == NULL)
+		if ((c->mac = hmac_start(alg, key, rep)) == NULL)
 			goto fail;
 		if (EVP_EncryptInit_ex2(c->cipher, cipher,
 		    key + alg->key_len / 2, iv, NULL) != 1)
@@ -101,47 +102,49 @@ aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
 	return 0;
 fail:
 	aead_encrypt_free(c);
-	return err_crypto("content encryption");
+	return report_crypto(rep, "content encryption");
 }
 
 int
 aead_encrypt_cipher(struct aead_enc *c, const uint8_t *in, size_t n,
-    uint8_t *out, size_t *out_len)
+    uint8_t *out, size_t *out_len, struct report *rep)
 {
 	int outl = 0;
 
 	*out_len = 0;
 	/* EVP takes int lengths: the caller feeds chunks, but be safe. */
 	if (n > (size_t)1 << 30)
-		return err_crypto("content encryption (chunk too large)");
+		return report_crypto(rep,
+		    "content encryption (chunk too large)");
 	if (EVP_EncryptUpdate(c->cipher, out, &outl, in, (int)n) != 1)
-		return err_crypto("content encryption");
+		return report_crypto(rep, "content encryption");
 	*out_len = (size_t)outl;
 	return 0;
 }
 
 int
-aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n)
+aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n,
+    struct report *rep)
 {
 	if (c->mac != NULL && EVP_MAC_update(c->mac, ct, n) != 1)
-		return err_crypto("content authentication");
+		return report_crypto(rep, "content authentication");
 	return 0;
 }
 
 int
 aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
-    uint8_t *out, size_t *out_len)
+    uint8_t *out, size_t *out_len, struct report *rep)
 {
 	int rc;
 
-	if ((rc = aead_encrypt_cipher(c, in, n, out, out_len)) != 0)
+	if ((rc = aead_encrypt_cipher(c, in, n, out, out_len, rep)) != 0)
 		return rc;
-	return aead_encrypt_mac(c, out, *out_len);
+	return aead_encrypt_mac(c, out, *out_len, rep);
 }
 
 int
 aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
-    uint8_t *tag)
+    uint8_t *tag, struct report *rep)
 {
 	uint8_t full[EVP_MAX_MD_SIZE], al[8];
 	size_t full_len = 0;
@@ -149,19 +152,19 @@ aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
 
 	*out_len = 0;
 	if (EVP_EncryptFinal_ex(c->cipher, out, &outl) != 1)
-		return err_crypto("content encryption");
+		return report_crypto(rep, "content encryption");
 	if (c->mac != NULL) {
 		put_al(al, c->aad_bits);
 		if (EVP_MAC_update(c->mac, out, (size_t)outl) != 1 ||
 		    EVP_MAC_update(c->mac, al, sizeof(al)) != 1 ||
 		    EVP_MAC_final(c->mac, full, &full_len, sizeof(full)) != 1 ||
 		    full_len < c->alg->tag_len)
-			return err_crypto("content authentication");
+			return report_crypto(rep, "content authentication");
 		memcpy(tag, full, c->alg->tag_len);
 		wipe(full, sizeof(full));
 	} else if (EVP_CIPHER_CTX_ctrl(c->cipher, EVP_CTRL_GCM_GET_TAG,
 	    (int)c->alg->tag_len, tag) != 1) {
-		return err_crypto("content encryption");
+		return report_crypto(rep, "content encryption");
 	}
 	*out_len = (size_t)outl;
 	return 0;
@@ -180,24 +183,24 @@ int
 aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
     const uint8_t *iv, const uint8_t *aad, size_t aad_len,
     const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
-    uint8_t *tag)
+    uint8_t *tag, struct report *rep)
 {
 	struct aead_enc c;
 	size_t n1 = 0, n2 = 0, off = 0, chunk;
 	int rc;
 
-	if ((rc = aead_encrypt_init(&c, alg, key, iv, aad, aad_len)) != 0)
+	if ((rc = aead_encrypt_init(&c, alg, key, iv, aad, aad_len, rep)) != 0)
 		return rc;
 	while (off < pt_len) {
 		chunk = pt_len - off > ((size_t)1 << 20) ? (size_t)1 << 20 :
 		    pt_len - off;
 		if ((rc = aead_encrypt_update(&c, pt + off, chunk, ct + n1,
-		    &n2)) != 0)
+		    &n2, rep)) != 0)
 			goto out;
 		off += chunk;
 		n1 += n2;
 	}
-	if ((rc = aead_encrypt_final(&c, ct + n1, &n2, tag)) != 0)
+	if ((rc = aead_encrypt_final(&c, ct + n1, &n2, tag, rep)) != 0)
 		goto out;
 	*ct_len = n1 + n2;
 out:
@@ -209,7 +212,7 @@ int
 aes_cbc_decrypt(const char *name, const uint8_t *key, const uint8_t *iv,
     const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len)
 {
-	const EVP_CIPHER *cipher = crypto_cipher(name);
+	const EVP_CIPHER *cipher = crypto_cipher(name, NULL);
 	EVP_CIPHER_CTX *cctx = NULL;
 	int outl, rc = -1;
 
@@ -240,9 +243,10 @@ out:
 
 int
 aes_cbc_encrypt(const char *name, const uint8_t *key, const uint8_t *iv,
-    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len)
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
+    struct report *rep)
 {
-	const EVP_CIPHER *cipher = crypto_cipher(name);
+	const EVP_CIPHER *cipher = crypto_cipher(name, rep);
 	EVP_CIPHER_CTX *cctx = NULL;
 	int outl, rc = -1;
 
@@ -279,13 +283,13 @@ aead_decrypt_init(struct aead_dec *d, const struct aead_alg *alg,
 	memcpy(d->key, key, alg->key_len);
 	memcpy(d->iv, iv, iv_len);
 	if (alg->md != NULL) {
-		if ((d->mac = hmac_start(alg, key)) == NULL ||
+		if ((d->mac = hmac_start(alg, key, NULL)) == NULL ||
 		    EVP_MAC_update(d->mac, aad, aad_len) != 1 ||
 		    EVP_MAC_update(d->mac, iv, iv_len) != 1)
 			return -1;
 		d->aad_bits = (uint64_t)aad_len * 8;
 	} else {
-		if ((cipher = crypto_cipher(alg->cipher)) == NULL ||
+		if ((cipher = crypto_cipher(alg->cipher, NULL)) == NULL ||
 		    (d->cipher = EVP_CIPHER_CTX_new()) == NULL ||
 		    EVP_DecryptInit_ex2(d->cipher, cipher, key, iv, NULL) != 1)
 			return -1;

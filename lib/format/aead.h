@@ -19,6 +19,8 @@
 
 #include <openssl/evp.h>
 
+#include "base/report.h"
+
 struct aead_alg {
 	const char *name;	/* JOSE "enc" value */
 	const char *cipher;	/* OpenSSL cipher name */
@@ -50,20 +52,21 @@ struct aead_enc {
 	uint64_t aad_bits;
 };
 
-/* Returns 0 or 70 (reported). */
+/* Returns 0 or 70 (in rep). */
 int aead_encrypt_init(struct aead_enc *c, const struct aead_alg *alg,
     const uint8_t *key, const uint8_t *iv, const uint8_t *aad,
-    size_t aad_len);
+    size_t aad_len, struct report *rep);
 /* out needs room for n + 16 bytes; *out_len receives what was written. */
 int aead_encrypt_update(struct aead_enc *c, const uint8_t *in, size_t n,
-    uint8_t *out, size_t *out_len);
+    uint8_t *out, size_t *out_len, struct report *rep);
 int aead_encrypt_cipher(struct aead_enc *c, const uint8_t *in, size_t n,
-    uint8_t *out, size_t *out_len);
+    uint8_t *out, size_t *out_len, struct report *rep);
 /* Nothing to do for GCM, whose tag the cipher computes. */
-int aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n);
+int aead_encrypt_mac(struct aead_enc *c, const uint8_t *ct, size_t n,
+    struct report *rep);
 /* out needs 16 bytes; tag receives alg->tag_len bytes. */
 int aead_encrypt_final(struct aead_enc *c, uint8_t *out, size_t *out_len,
-    uint8_t *tag);
+    uint8_t *tag, struct report *rep);
 /* Releases the contexts (safe after a failure). */
 void aead_encrypt_free(struct aead_enc *c);
 
@@ -110,7 +113,7 @@ int aead_decrypt(const struct aead_alg *alg, const uint8_t *key,
 int aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
     const uint8_t *iv, const uint8_t *aad, size_t aad_len,
     const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
-    uint8_t *tag);
+    uint8_t *tag, struct report *rep);
 
 /*
  * AES-CBC with PKCS#7 padding, no authentication: the building block of
@@ -119,7 +122,8 @@ int aead_encrypt(const struct aead_alg *alg, const uint8_t *key,
  * equal ct. Returns 0 or -1 (bad length or padding), silently.
  */
 int aes_cbc_encrypt(const char *name, const uint8_t *key, const uint8_t *iv,
-    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len);
+    const uint8_t *pt, size_t pt_len, uint8_t *ct, size_t *ct_len,
+    struct report *rep);
 int aes_cbc_decrypt(const char *name, const uint8_t *key, const uint8_t *iv,
     const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len);
 

@@ -20,7 +20,7 @@ struct cached {
 static struct cached mds[CACHE_SIZE], ciphers[CACHE_SIZE], macs[CACHE_SIZE];
 
 int
-crypto_init(void)
+crypto_init(struct report *rep)
 {
 	/*
 	 * Nor the legacy name tables (the tools only fetch from providers),
@@ -32,14 +32,14 @@ crypto_init(void)
 	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
 	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_ATEXIT,
 	    NULL) != 1)
-		return err_crypto("initialising OpenSSL");
+		return report_crypto(rep, "initialising OpenSSL");
 	/*
 	 * Hash_DRBG with SHA-256 (SP 800-90A, 256-bit strength) instead of
 	 * the default CTR_DRBG: every tool fetches SHA-256 anyway, so the
 	 * generator's set-up costs no extra algorithm fetch.
 	 */
 	if (RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256") != 1)
-		return err_crypto("setting up the random generator");
+		return report_crypto(rep, "setting up the random generator");
 	return 0;
 }
 
@@ -47,7 +47,8 @@ crypto_init(void)
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *
-lookup(struct cached *c, const char *name, void *(*fetch)(const char *))
+lookup(struct cached *c, const char *name, void *(*fetch)(const char *),
+    struct report *rep)
 {
 	void *alg = NULL;
 	size_t i;
@@ -59,11 +60,12 @@ lookup(struct cached *c, const char *name, void *(*fetch)(const char *))
 			goto out;
 		}
 	if (i == CACHE_SIZE) {
-		err_error("internal error: algorithm cache full");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "internal error: algorithm cache full");
 		goto out;
 	}
 	if ((alg = fetch(name)) == NULL) {
-		err_crypto(name);
+		report_crypto(rep, name);
 		goto out;
 	}
 	c[i].alg = alg;
@@ -92,21 +94,21 @@ fetch_mac(const char *name)
 }
 
 const EVP_MD *
-crypto_md(const char *name)
+crypto_md(const char *name, struct report *rep)
 {
-	return lookup(mds, name, fetch_md);
+	return lookup(mds, name, fetch_md, rep);
 }
 
 const EVP_CIPHER *
-crypto_cipher(const char *name)
+crypto_cipher(const char *name, struct report *rep)
 {
-	return lookup(ciphers, name, fetch_cipher);
+	return lookup(ciphers, name, fetch_cipher, rep);
 }
 
 EVP_MAC *
-crypto_mac(const char *name)
+crypto_mac(const char *name, struct report *rep)
 {
-	return lookup(macs, name, fetch_mac);
+	return lookup(macs, name, fetch_mac, rep);
 }
 
 #ifdef E2E_TEST_HOOKS
@@ -133,7 +135,7 @@ crypto_test_set_now(int64_t t)
 #endif
 
 int
-crypto_random(void *p, size_t n)
+crypto_random(void *p, size_t n, struct report *rep)
 {
 #ifdef E2E_TEST_HOOKS
 	if (test_random_pos + n <= test_random_len) {
@@ -143,7 +145,7 @@ crypto_random(void *p, size_t n)
 	}
 #endif
 	if (n > 0 && RAND_bytes(p, (int)n) != 1)
-		return err_crypto("random number generation");
+		return report_crypto(rep, "random number generation");
 	return 0;
 }
 
@@ -159,9 +161,10 @@ crypto_now(void)
 
 int
 crypto_hmac(const char *md, const uint8_t *key, size_t key_len,
-    const uint8_t *msg, size_t msg_len, uint8_t *out, size_t *out_len)
+    const uint8_t *msg, size_t msg_len, uint8_t *out, size_t *out_len,
+    struct report *rep)
 {
-	EVP_MAC *mac = crypto_mac("HMAC");
+	EVP_MAC *mac = crypto_mac("HMAC", rep);
 	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx;
 	int rc = -1;

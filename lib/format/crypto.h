@@ -12,27 +12,31 @@
 
 #include <openssl/evp.h>
 
+#include "base/report.h"
+
 /*
  * Initialises libcrypto without reading openssl.cnf: the tools need
  * nothing from it, reading it costs start-up time, and a system-wide
  * setting must not change which algorithms a message is made with.
- * Returns 0 or 70 (reported).
+ * Returns 0 or 70 (in rep).
  */
-int crypto_init(void);
+int crypto_init(struct report *rep);
 
-/* Fetched once per process; NULL with the error reported on failure.
+/* Fetched once per process; NULL with the error in rep on failure.
  * Names are OpenSSL's ("SHA256", "AES-256-CBC", "HMAC"). */
-const EVP_MD *crypto_md(const char *name);
-const EVP_CIPHER *crypto_cipher(const char *name);
-EVP_MAC *crypto_mac(const char *name);
+const EVP_MD *crypto_md(const char *name, struct report *rep);
+const EVP_CIPHER *crypto_cipher(const char *name, struct report *rep);
+EVP_MAC *crypto_mac(const char *name, struct report *rep);
 
 /* One-shot HMAC with digest md; out needs EVP_MAX_MD_SIZE bytes.
- * Returns 0 or -1. */
+ * Returns 0 or -1 (an OpenSSL failure; rep says it when HMAC itself
+ * cannot be fetched). */
 int crypto_hmac(const char *md, const uint8_t *key, size_t key_len,
-    const uint8_t *msg, size_t msg_len, uint8_t *out, size_t *out_len);
+    const uint8_t *msg, size_t msg_len, uint8_t *out, size_t *out_len,
+    struct report *rep);
 
-/* Fills p with n random bytes. Returns 0 or 70 (reported). */
-int crypto_random(void *p, size_t n);
+/* Fills p with n random bytes. Returns 0 or 70 (in rep). */
+int crypto_random(void *p, size_t n, struct report *rep);
 
 /* Seconds since the epoch. */
 int64_t crypto_now(void);

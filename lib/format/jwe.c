@@ -42,9 +42,10 @@ jwe_enc_by_name(const char *name)
  * header every recipient that accepts has the same key.
  */
 static int
-cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE])
+cek_commitment(const uint8_t *cek, size_t len, char out[KID_SIZE],
+    struct report *rep)
 {
-	const EVP_MD *md = crypto_md("SHA256");
+	const EVP_MD *md = crypto_md("SHA256", rep);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t d[32];
 	unsigned int dlen = 0;
@@ -112,56 +113,66 @@ put_b64(struct sink *out, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The MAC's worker thread: its own report, added to the caller's once
+ * the pipeline is finished (a report is not shared between threads). */
+struct mac_job {
+	struct aead_enc *ae;
+	struct report rep;
+};
+
 static int
 mac_enc_chunk(void *ctx, uint8_t *p, size_t n)
 {
-	return aead_encrypt_mac(ctx, p, n);
+	struct mac_job *job = ctx;
+
+	return aead_encrypt_mac(job->ae, p, n, &job->rep);
 }
 
 int
 jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
-    size_t pt_len, struct sink *out)
+    size_t pt_len, struct sink *out, struct report *rep)
 {
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
 	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
+	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
 	size_t i, ek_len, off, chunk, n, m, k;
 	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
-		err_error("a message needs 1 to %d recipients",
-		    JWE_MAX_RECIPIENTS);
-		return E2E_EX_USAGE;
+		return report_error(rep, E2E_EX_USAGE,
+		    "a message needs 1 to %d recipients", JWE_MAX_RECIPIENTS);
 	}
 	/* Readers refuse two entries for one key (docs/FORMAT.md). */
 	for (i = 0; i < nr; i++)
 		for (m = 0; m < i; m++)
 			if (strcmp(r[i].kid, r[m].kid) == 0) {
-				err_error("key %s is given twice", r[i].kid);
-				return E2E_EX_USAGE;
+				return report_error(rep, E2E_EX_USAGE,
+				    "key %s is given twice", r[i].kid);
 			}
-	if ((rc = crypto_random(cek, enc->key_len)) != 0 ||
-	    (rc = crypto_random(iv, enc->iv_len)) != 0)
+	if ((rc = crypto_random(cek, enc->key_len, rep)) != 0 ||
+	    (rc = crypto_random(iv, enc->iv_len, rep)) != 0)
 		goto out;
 	if (all_zero(cek, enc->key_len)) {	/* a broken RNG, never a key */
-		err_error("internal error: the random content key is zero");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE,
+		    "internal error: the random content key is zero");
 		goto out;
 	}
 	rc = E2E_EX_SOFTWARE;
-	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit) != 0) {
-		rc = err_crypto("computing the key commitment");
+	if (enc->md == NULL && cek_commitment(cek, enc->key_len, commit,
+	    rep) != 0) {
+		rc = report_crypto(rep, "computing the key commitment");
 		goto out;
 	}
 	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
 	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
 	    strlen(hdr)) != 0) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
@@ -170,7 +181,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 	for (i = 0; i < nr; i++) {
 		if ((rc = rsa_oaep_encrypt(r[i].pub, cek, enc->key_len, ek,
-		    &ek_len)) != 0)
+		    &ek_len, rep)) != 0)
 			goto out;
 		if ((rc = sink_puts(out, i ? ",{\"header\":{\"kid\":\"" :
 		    "{\"header\":{\"kid\":\"")) != 0 ||
@@ -190,19 +201,21 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	 * thread encodes and writes it while a second core runs the MAC over
 	 * it; the pipeline's depth keeps a buffer from being reused early. */
 	if ((ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
-	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL) {
-		err_error("out of memory");
+	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL ||
+	    (job = calloc(1, sizeof(*job))) == NULL) {
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	/* The AAD is the ASCII of the encoded protected header (5.1 step 14). */
 	if ((rc = aead_encrypt_init(&ae, enc, cek, iv, hdr_b64.p,
-	    hdr_b64.len)) != 0)
+	    hdr_b64.len, rep)) != 0)
 		goto out;
 	ae_live = 1;
+	job->ae = &ae;
 	/* GCM authenticates as it encrypts: no worker needed. */
 	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
-	    &ae)) == NULL) {
-		rc = E2E_EX_SOFTWARE;
+	    job)) == NULL) {
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
@@ -210,7 +223,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 
 		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
 		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
-		    &n)) != 0)
+		    &n, rep)) != 0)
 			break;
 		pipeline_push(pl, slot, n);
 		m = b64url_stream_update(&bs, slot, n, enc_text);
@@ -218,6 +231,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 			break;
 	}
 	prc = pipeline_finish(pl);
+	report_add(rep, &job->rep);
 	if (rc != 0)
 		goto out;
 	if (prc != 0) {
@@ -225,7 +239,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 		goto out;
 	}
 	/* The last block: every earlier byte went through the MAC. */
-	if ((rc = aead_encrypt_final(&ae, ct, &n, tag)) != 0)
+	if ((rc = aead_encrypt_final(&ae, ct, &n, tag, rep)) != 0)
 		goto out;
 	n = b64url_stream_update(&bs, ct, n, enc_text);
 	n += b64url_stream_final(&bs, enc_text + n);
@@ -241,19 +255,27 @@ out:
 	wipe(cek, sizeof(cek));
 	free(ct);
 	free(enc_text);
+	free(job);
 	free(hdr);
 	buf_free(&hdr_b64);
 	return rc;
 }
 
+/* A reason the message is refused, visible before any cryptography:
+ * into rep (code 65). Returns -1. */
+static int why_set(struct report *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
-why_set(char *why, size_t size, const char *fmt, ...)
+why_set(struct report *rep, const char *fmt, ...)
 {
+	char why[REPORT_TEXT];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	report_error(rep, E2E_EX_DATAERR, "%s", why);
 	return -1;
 }
 
@@ -267,8 +289,8 @@ static const char *const recipient_members[] = { "header",
 /* Adds every member of src to merged, refusing a name seen before
  * (RFC 7516 7.2.1: the header sets are disjoint). */
 static int
-merge(json_t *merged, const json_t *src, const char *where, char *why,
-    size_t size)
+merge(json_t *merged, const json_t *src, const char *where,
+    struct report *rep)
 {
 	const char *key;
 	json_t *v;
@@ -276,21 +298,21 @@ merge(json_t *merged, const json_t *src, const char *where, char *why,
 	if (src == NULL)
 		return 0;
 	if (!json_is_object(src))
-		return why_set(why, size, "%s is not a JSON object", where);
+		return why_set(rep, "%s is not a JSON object", where);
 	json_object_foreach((json_t *)src, key, v) {
 		if (json_object_get(merged, key) != NULL)
-			return why_set(why, size, "header parameter \"%.40s\" "
+			return why_set(rep, "header parameter \"%.40s\" "
 			    "appears more than once", key);
 		if (json_object_set(merged, key, v) != 0)
-			return why_set(why, size, "out of memory");
+			return why_set(rep, "out of memory");
 	}
 	return 0;
 }
 
 /* Checks one recipient's complete header. */
 static int
-check_header(const json_t *h, const struct aead_alg **enc, char *why,
-    size_t size)
+check_header(const json_t *h, const struct aead_alg **enc,
+    struct report *rep)
 {
 	static const char *const strings[] = { "alg", "enc", "kid", "cty",
 		"typ", "cek_commit", NULL };
@@ -301,48 +323,48 @@ check_header(const json_t *h, const struct aead_alg **enc, char *why,
 		const json_t *v = json_object_get(h, strings[i]);
 
 		if (v != NULL && !json_is_string(v))
-			return why_set(why, size, "header parameter \"%s\" is "
+			return why_set(rep, "header parameter \"%s\" is "
 			    "not a string", strings[i]);
 	}
 	alg = jsonio_str(h, "alg", NULL);
 	encname = jsonio_str(h, "enc", NULL);
 	if (alg == NULL || encname == NULL)
-		return why_set(why, size, "\"alg\" or \"enc\" is missing");
+		return why_set(rep, "\"alg\" or \"enc\" is missing");
 	if (strcmp(alg, JWE_ALG) != 0)
-		return why_set(why, size, "key management \"%.40s\" is not "
+		return why_set(rep, "key management \"%.40s\" is not "
 		    "accepted (only " JWE_ALG ")", alg);
 	if ((*enc = jwe_enc_by_name(encname)) == NULL)
-		return why_set(why, size, "content encryption \"%.40s\" is not "
+		return why_set(rep, "content encryption \"%.40s\" is not "
 		    "accepted (only A256CBC-HS512 or A256GCM)", encname);
 	if (json_object_get(h, "zip") != NULL)
-		return why_set(why, size, "compressed messages (\"zip\") are "
+		return why_set(rep, "compressed messages (\"zip\") are "
 		    "not accepted");
 	if (json_object_get(h, "crit") != NULL)
-		return why_set(why, size, "the message requires extensions "
+		return why_set(rep, "the message requires extensions "
 		    "(\"crit\") this reader does not implement");
 	/* Unknown content: refuse rather than guess what it is. */
 	cty = jsonio_str(h, "cty", NULL);
 	if (cty != NULL && strcmp(cty, JWE_CTY_SIGNED) != 0)
-		return why_set(why, size, "unknown content type \"%.40s\"",
+		return why_set(rep, "unknown content type \"%.40s\"",
 		    cty);
 	return 0;
 }
 
 static int
 decode_member(const json_t *obj, const char *name, uint8_t *out,
-    size_t cap, size_t *len, char *why, size_t size)
+    size_t cap, size_t *len, struct report *rep)
 {
 	const char *s;
 	size_t slen;
 	long long n;
 
 	if ((s = jsonio_str(obj, name, &slen)) == NULL)
-		return why_set(why, size, "\"%s\" is missing or not a string",
+		return why_set(rep, "\"%s\" is missing or not a string",
 		    name);
 	if (b64url_declen(slen) > cap)
-		return why_set(why, size, "\"%s\" is too long", name);
+		return why_set(rep, "\"%s\" is too long", name);
 	if ((n = b64url_decode(s, slen, out)) < 0)
-		return why_set(why, size, "\"%s\" is not base64url", name);
+		return why_set(rep, "\"%s\" is not base64url", name);
 	*len = (size_t)n;
 	return 0;
 }
@@ -410,16 +432,16 @@ out:
 
 int
 jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
-    const char *own_kid, struct jwe_result *res, char *why, size_t why_size)
+    const char *own_kid, struct jwe_result *res, struct report *rep)
 {
 	return jwe_decrypt_into(obj, ct, ct_len, (uint8_t *)ct, priv, own_kid,
-	    res, why, why_size);
+	    res, rep);
 }
 
 int
 jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
     uint8_t *out, EVP_PKEY *priv, const char *own_kid,
-    struct jwe_result *res, char *why, size_t why_size)
+    struct jwe_result *res, struct report *rep)
 {
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
@@ -433,11 +455,10 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
 	size_t nr;
 	long long n;
-	int rc = -1, flattened, ok;
+	int rc = E2E_EX_DATAERR, flattened, ok;
 	json_t *kids_seen = NULL;
 
 	memset(res, 0, sizeof(*res));
-	why[0] = '\0';
 	kids[0] = '\0';
 	if ((kids_seen = json_object()) == NULL) {
 		rc = E2E_EX_SOFTWARE;
@@ -447,28 +468,28 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	flattened = json_object_get(obj, "recipients") == NULL;
 	if ((kid = jsonio_unknown_member(obj,
 	    flattened ? top_flattened : top_general)) != NULL) {
-		why_set(why, why_size, "unexpected member \"%.40s\"", kid);
+		why_set(rep, "unexpected member \"%.40s\"", kid);
 		goto out;
 	}
 	/* Caps before any cryptography. */
 	if ((prot = jsonio_str(obj, "protected", &prot_len)) == NULL) {
-		why_set(why, why_size, "\"protected\" is missing or not a "
+		why_set(rep, "\"protected\" is missing or not a "
 		    "string");
 		goto out;
 	}
 	if (prot_len == 0 || b64url_declen(prot_len) > JWE_MAX_PROTECTED) {
-		why_set(why, why_size, "the protected header is empty or "
+		why_set(rep, "the protected header is empty or "
 		    "larger than %d bytes", JWE_MAX_PROTECTED);
 		goto out;
 	}
 	if (b64url_decode_buf(prot, prot_len, &prot_json) != 0) {
-		why_set(why, why_size, "\"protected\" is not base64url");
+		why_set(rep, "\"protected\" is not base64url");
 		goto out;
 	}
 	prot_hdr = jsonio_parse((const char *)prot_json.p, prot_json.len,
 	    jwhy, sizeof(jwhy));
 	if (!json_is_object(prot_hdr)) {
-		why_set(why, why_size, "the protected header is not a JSON "
+		why_set(rep, "the protected header is not a JSON "
 		    "object%s%s", prot_hdr ? "" : ": ", prot_hdr ? "" : jwhy);
 		goto out;
 	}
@@ -477,7 +498,7 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	    (jsonio_str(obj, "aad", &aad_len) == NULL ||
 	    b64url_decode_buf(jsonio_str(obj, "aad", NULL), aad_len,
 	    &aadbuf) != 0)) {
-		why_set(why, why_size, "\"aad\" is not a base64url string");
+		why_set(rep, "\"aad\" is not a base64url string");
 		goto out;
 	}
 	buf_clear(&aadbuf);
@@ -488,12 +509,12 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		recipients = json_object_get(obj, "recipients");
 		if (!json_is_array(recipients) ||
 		    (nr = json_array_size(recipients)) == 0) {
-			why_set(why, why_size, "\"recipients\" is not a "
+			why_set(rep, "\"recipients\" is not a "
 			    "non-empty array");
 			goto out;
 		}
 		if (nr > JWE_MAX_RECIPIENTS) {
-			why_set(why, why_size, "more than %d recipients",
+			why_set(rep, "more than %d recipients",
 			    JWE_MAX_RECIPIENTS);
 			goto out;
 		}
@@ -503,34 +524,32 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	for (i = 0; i < nr; i++) {
 		entry = flattened ? obj : json_array_get(recipients, i);
 		if (!json_is_object(entry)) {
-			why_set(why, why_size, "recipient %zu is not a JSON "
+			why_set(rep, "recipient %zu is not a JSON "
 			    "object", i + 1);
 			goto out;
 		}
 		if (!flattened && (kid = jsonio_unknown_member(entry,
 		    recipient_members)) != NULL) {
-			why_set(why, why_size, "unexpected member \"%.40s\" in "
+			why_set(rep, "unexpected member \"%.40s\" in "
 			    "recipient %zu", kid, i + 1);
 			goto out;
 		}
 		json_decref(merged);
 		if ((merged = json_object()) == NULL ||
-		    merge(merged, prot_hdr, "the protected header", why,
-		    why_size) != 0 ||
-		    merge(merged, unprot, "\"unprotected\"", why,
-		    why_size) != 0 ||
+		    merge(merged, prot_hdr, "the protected header", rep) != 0 ||
+		    merge(merged, unprot, "\"unprotected\"", rep) != 0 ||
 		    merge(merged, json_object_get(entry, "header"),
-		    "a recipient's \"header\"", why, why_size) != 0)
+		    "a recipient's \"header\"", rep) != 0)
 			goto out;
-		if (check_header(merged, &e, why, why_size) != 0)
+		if (check_header(merged, &e, rep) != 0)
 			goto out;
 		if (enc != NULL && e != enc) {
-			why_set(why, why_size, "recipients disagree on \"enc\"");
+			why_set(rep, "recipients disagree on \"enc\"");
 			goto out;
 		}
 		enc = e;
 		if (jsonio_str(entry, "encrypted_key", NULL) == NULL) {
-			why_set(why, why_size, "\"encrypted_key\" is missing "
+			why_set(rep, "\"encrypted_key\" is missing "
 			    "or not a string");
 			goto out;
 		}
@@ -539,12 +558,12 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		 * message can make a reader try its key many times. */
 		kid = jsonio_str(merged, "kid", NULL);
 		if (kid == NULL) {
-			why_set(why, why_size, "recipient %zu has no key id "
+			why_set(rep, "recipient %zu has no key id "
 			    "(\"kid\")", i + 1);
 			goto out;
 		}
 		if ((seen = json_object_get(kids_seen, kid)) != NULL) {
-			why_set(why, why_size, "key id %.43s names more than "
+			why_set(rep, "key id %.43s names more than "
 			    "one recipient", kid);
 			goto out;
 		}
@@ -558,7 +577,7 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		    json_object_get(prot_hdr, "cty") == NULL) ||
 		    (json_object_get(merged, "cek_commit") != NULL &&
 		    json_object_get(prot_hdr, "cek_commit") == NULL)) {
-			why_set(why, why_size, "\"cty\" and \"cek_commit\" "
+			why_set(rep, "\"cty\" and \"cek_commit\" "
 			    "must be in the protected header");
 			goto out;
 		}
@@ -569,23 +588,21 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
 	}
 	if (mine == NULL) {
-		why_set(why, why_size, "this message is for key%s %s; your key "
+		why_set(rep, "this message is for key%s %s; your key "
 		    "is %s", strchr(kids, ',') ? "s" : "", kids, own_kid);
 		goto out;
 	}
 	commit = jsonio_str(prot_hdr, "cek_commit", NULL);
 	if (commit != NULL && !jwk_is_kid(commit, strlen(commit))) {
-		why_set(why, why_size, "\"cek_commit\" is not a SHA-256 "
+		why_set(rep, "\"cek_commit\" is not a SHA-256 "
 		    "value");
 		goto out;
 	}
-	if (decode_member(obj, "iv", iv, sizeof(iv), &iv_len, why,
-	    why_size) != 0 ||
-	    decode_member(obj, "tag", tag, sizeof(tag), &tag_len, why,
-	    why_size) != 0)
+	if (decode_member(obj, "iv", iv, sizeof(iv), &iv_len, rep) != 0 ||
+	    decode_member(obj, "tag", tag, sizeof(tag), &tag_len, rep) != 0)
 		goto out;
 	if (iv_len != enc->iv_len || tag_len != enc->tag_len) {
-		why_set(why, why_size, "the IV or the tag has the wrong length "
+		why_set(rep, "the IV or the tag has the wrong length "
 		    "for %s", enc->name);
 		goto out;
 	}
@@ -612,13 +629,13 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek, sizeof(cek),
 	    &cek_len) == 0 && cek_len == enc->key_len;
 	if (ok && commit != NULL) {
-		if (cek_commitment(cek, enc->key_len, own_commit) != 0) {
-			rc = err_crypto("checking the key commitment");
+		if (cek_commitment(cek, enc->key_len, own_commit, rep) != 0) {
+			rc = report_crypto(rep, "checking the key commitment");
 			goto out;
 		}
 		ok = CRYPTO_memcmp(commit, own_commit, KID_LEN) == 0;
 	}
-	if (!ok && crypto_random(cek, enc->key_len) != 0) {
+	if (!ok && crypto_random(cek, enc->key_len, rep) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}

@@ -40,12 +40,12 @@ const struct aead_alg *jwe_enc_by_name(const char *name);
 /*
  * Encrypts pt under a fresh content key wrapped once per recipient and
  * writes the envelope (one JSON object, then "\n") to out. cty is the
- * content type header, or NULL. Returns 0 or an exit code (reported).
+ * content type header, or NULL. Returns 0 or an exit code (in rep).
  * The content key is wiped before returning.
  */
 int jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
-    size_t pt_len, struct sink *out);
+    size_t pt_len, struct sink *out, struct report *rep);
 
 struct jwe_result {
 	const struct aead_alg *enc;
@@ -62,18 +62,19 @@ struct jwe_result {
  * ct (ct_len bytes, writable): it is decoded and decrypted in place, and
  * res->pt points into it.
  *
- * Returns 0; -1 when the message cannot be decrypted, with why holding a
- * reason only for failures visible before any cryptography (a structural
- * problem, an algorithm not accepted, no entry for this key) and empty
- * for every cryptographic failure, which must all look the same; or 70.
+ * Returns 0; 65 when the message cannot be decrypted, with rep holding
+ * an error only for failures visible before any cryptography (a
+ * structural problem, an algorithm not accepted, no entry for this key)
+ * and nothing for every cryptographic failure, which must all look the
+ * same; or 70, with the error in rep.
  */
 int jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
-    const char *own_kid, struct jwe_result *res, char *why, size_t why_size);
+    const char *own_kid, struct jwe_result *res, struct report *rep);
 
 /* The same, decoding the ciphertext text ct (left as it is) into out,
  * which needs b64url_declen(ct_len) bytes; res->pt points into out. */
 int jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
     uint8_t *out, EVP_PKEY *priv, const char *own_kid,
-    struct jwe_result *res, char *why, size_t why_size);
+    struct jwe_result *res, struct report *rep);
 
 #endif

@@ -32,10 +32,10 @@ out:
 }
 
 int
-jwk_thumbprint(EVP_PKEY *k, char kid[KID_SIZE])
+jwk_thumbprint(EVP_PKEY *k, char kid[KID_SIZE], struct report *rep)
 {
 	struct buf json = BUF_INIT;
-	const EVP_MD *md = crypto_md("SHA256");
+	const EVP_MD *md = crypto_md("SHA256", rep);
 	uint8_t digest[32];
 	unsigned int dlen = 0;
 	int rc = E2E_EX_SOFTWARE;
@@ -48,12 +48,12 @@ jwk_thumbprint(EVP_PKEY *k, char kid[KID_SIZE])
 	    buf_append_str(&json, "\",\"kty\":\"RSA\",\"n\":\"") != 0 ||
 	    append_bn(&json, k, OSSL_PKEY_PARAM_RSA_N) != 0 ||
 	    buf_append_str(&json, "\"}") != 0) {
-		rc = err_crypto("computing a key id");
+		rc = report_crypto(rep, "computing a key id");
 		goto out;
 	}
 	if (EVP_Digest(json.p, json.len, digest, &dlen, md, NULL) != 1 ||
 	    dlen != sizeof(digest)) {
-		rc = err_crypto("computing a key id");
+		rc = report_crypto(rep, "computing a key id");
 		goto out;
 	}
 	b64url_encode(digest, sizeof(digest), kid);

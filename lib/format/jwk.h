@@ -9,12 +9,14 @@
 
 #include <openssl/evp.h>
 
+#include "base/report.h"
+
 #define KID_LEN 43
 #define KID_SIZE (KID_LEN + 1)
 
 /* Writes the NUL-terminated key id of k (public or private) to kid.
- * Returns 0 or 70 (reported). */
-int jwk_thumbprint(EVP_PKEY *k, char kid[KID_SIZE]);
+ * Returns 0 or 70 (in rep). */
+int jwk_thumbprint(EVP_PKEY *k, char kid[KID_SIZE], struct report *rep);
 
 /* Returns 1 when s (of length len) has the shape of a key id. */
 int jwk_is_kid(const char *s, size_t len);

@@ -13,7 +13,7 @@
 
 int
 jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
-    size_t payload_len, struct buf *out)
+    size_t payload_len, struct buf *out, struct report *rep)
 {
 	uint8_t sig[RSA_MAX_BYTES];
 	size_t start = out->len, sig_len = 0;
@@ -24,7 +24,7 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 	    b64url_append(out, payload, payload_len) != 0)
 		return E2E_EX_SOFTWARE;
 	if ((rc = rsa_pss_sign(priv, out->p + start, out->len - start, sig,
-	    &sig_len)) != 0)
+	    &sig_len, rep)) != 0)
 		return rc;
 	if (buf_append(out, ".", 1) != 0 ||
 	    b64url_append(out, sig, sig_len) != 0)
@@ -33,21 +33,20 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 }
 
 static int
-fail(char *why, size_t size, const char *reason)
+fail(struct report *rep, const char *reason)
 {
-	snprintf(why, size, "%s", reason);
-	return -1;
+	return report_error(rep, E2E_EX_DATAERR, "%s", reason);
 }
 
 int
-jws_parse(char *text, size_t len, struct jws *j, char *why, size_t why_size)
+jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 {
 	char *d1, *d2, jwhy[160];
 	struct buf hdr = BUF_INIT;
 	const char *alg;
 	size_t hlen, slen;
 	long long n;
-	int rc = -1;
+	int rc = E2E_EX_DATAERR;
 
 	memset(j, 0, sizeof(*j));
 	j->text = text;
@@ -55,36 +54,37 @@ jws_parse(char *text, size_t len, struct jws *j, char *why, size_t why_size)
 	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - text)) : NULL;
 	if (d1 == NULL || d2 == NULL ||
 	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - text)) != NULL) {
-		fail(why, why_size, "the signed message is not a compact JWS "
+		fail(rep, "the signed message is not a compact JWS "
 		    "with three parts");
 		goto out;
 	}
 	hlen = (size_t)(d1 - text);
 	if (hlen == 0 || b64url_declen(hlen) > JWS_MAX_HEADER) {
-		fail(why, why_size, "the signature header is empty or too "
+		fail(rep, "the signature header is empty or too "
 		    "large");
 		goto out;
 	}
 	if (b64url_decode_buf(text, hlen, &hdr) != 0) {
-		fail(why, why_size, "the signature header is not base64url");
+		fail(rep, "the signature header is not base64url");
 		goto out;
 	}
 	j->header = jsonio_parse((const char *)hdr.p, hdr.len, jwhy,
 	    sizeof(jwhy));
 	if (!json_is_object(j->header)) {
-		snprintf(why, why_size, "the signature header is not a JSON "
-		    "object%s%s", j->header ? "" : ": ", j->header ? "" : jwhy);
+		report_error(rep, E2E_EX_DATAERR, "the signature header is not "
+		    "a JSON object%s%s", j->header ? "" : ": ",
+		    j->header ? "" : jwhy);
 		goto out;
 	}
 	alg = jsonio_str(j->header, "alg", NULL);
 	if (alg == NULL || strcmp(alg, "PS256") != 0) {
 		/* Also "none", "HS256" with a public key as secret, ... */
-		fail(why, why_size, "the signature algorithm is not PS256");
+		fail(rep, "the signature algorithm is not PS256");
 		goto out;
 	}
 	if (json_object_get(j->header, "crit") != NULL ||
 	    json_object_get(j->header, "b64") != NULL) {
-		fail(why, why_size, "the signature header has \"crit\" or "
+		fail(rep, "the signature header has \"crit\" or "
 		    "\"b64\", which are not supported");
 		goto out;
 	}
@@ -93,16 +93,16 @@ jws_parse(char *text, size_t len, struct jws *j, char *why, size_t why_size)
 	j->payload_len = (size_t)(d2 - d1 - 1);
 	slen = len - (size_t)(d2 + 1 - text);
 	if (slen == 0 || b64url_declen(slen) > RSA_MAX_BYTES) {
-		fail(why, why_size, "the signature is missing or too long");
+		fail(rep, "the signature is missing or too long");
 		goto out;
 	}
 	if ((j->sig = malloc(b64url_declen(slen))) == NULL) {
-		fail(why, why_size, "out of memory");
+		fail(rep, "out of memory");
 		goto out;
 	}
 	n = b64url_decode(d2 + 1, slen, j->sig);
 	if (n <= 0) {
-		fail(why, why_size, "the signature is not base64url");
+		fail(rep, "the signature is not base64url");
 		goto out;
 	}
 	j->sig_len = (size_t)n;

@@ -13,14 +13,15 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "base/report.h"
 
 /*
  * Appends header_b64 "." BASE64URL(payload) "." BASE64URL(signature) to
  * out (a secret buffer: it holds the plaintext), where header_json is the
- * protected header. Returns 0 or an exit code (reported).
+ * protected header. Returns 0 or an exit code (in rep).
  */
 int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
-    size_t payload_len, struct buf *out);
+    size_t payload_len, struct buf *out, struct report *rep);
 
 struct jws {
 	json_t *header;		/* the parsed protected header */
@@ -35,10 +36,9 @@ struct jws {
  * Parses a compact JWS held in text (len bytes): three base64url parts,
  * a protected header that is a JSON object of at most max_header bytes,
  * no "crit" and no "b64", "alg" exactly "PS256". Does not verify. On
- * failure returns -1 and writes a short reason into why.
+ * failure returns 65 with a short reason in rep.
  */
-int jws_parse(char *text, size_t len, struct jws *out, char *why,
-    size_t why_size);
+int jws_parse(char *text, size_t len, struct jws *out, struct report *rep);
 
 /* Returns 1 when the signature is valid for pub, else 0. */
 int jws_verify(const struct jws *j, EVP_PKEY *pub);

@@ -26,6 +26,7 @@
 
 struct pass_cb {
 	const struct passphrase_src *src;
+	struct report *rep;	/* where passphrase_get reports */
 	int asked;
 	int rc;
 	char pass[PASSPHRASE_MAX];	/* asked once, however often OpenSSL calls */
@@ -42,7 +43,8 @@ pass_cb(char *buf, int size, int rwflag, void *u)
 		return -1;
 	if (!cb->asked) {
 		cb->asked = 1;
-		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass)) != 0)
+		if ((cb->rc = passphrase_get(cb->src, 0, cb->pass,
+		    cb->rep)) != 0)
 			return -1;
 	}
 	len = strlen(cb->pass);
@@ -176,7 +178,7 @@ out:
  * (reported).
  */
 static int
-check_pbe_cost(const struct buf *b, const char *name)
+check_pbe_cost(const struct buf *b, const char *name, struct report *rep)
 {
 	const ASN1_OBJECT *oid;
 	const X509_ALGOR *alg;
@@ -216,9 +218,9 @@ check_pbe_cost(const struct buf *b, const char *name)
 		iter = ASN1_INTEGER_get(pbe1->iter);
 	}
 	if (iter < 0 || iter > KEYFILE_ITER_MAX) {
-		err_error("%s asks for %ld key-derivation iterations; more "
-		    "than %d are refused", name, iter, KEYFILE_ITER_MAX);
-		rc = E2E_EX_DATAERR;
+		rc = report_error(rep, E2E_EX_DATAERR, "%s asks for %ld "
+		    "key-derivation iterations; more than %d are refused", name,
+		    iter, KEYFILE_ITER_MAX);
 	}
 out:
 	PBKDF2PARAM_free(kdf);
@@ -235,7 +237,7 @@ out:
 
 int
 keyfile_load_private(const char *path, const struct passphrase_src *ps,
-    EVP_PKEY **out)
+    EVP_PKEY **out, struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	struct passphrase_src src = *ps;
@@ -247,13 +249,15 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	*out = NULL;
 	memset(&cb, 0, sizeof(cb));
 	cb.src = &src;
+	cb.rep = rep;
 	if (src.label == NULL)
 		src.label = name;
-	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b)) != 0)
+	if ((rc = file_read(path, KEYFILE_MAX, "private key file", &b,
+	    rep)) != 0)
 		goto out;
 	if ((*out = fast_private(&b)) != NULL) {
-		file_warn_if_exposed(path, "private key file");
-		rc = rsa_check(*out, name);
+		file_warn_if_exposed(path, "private key file", rep);
+		rc = rsa_check(*out, name, rep);
 		goto out;
 	}
 	/* Encrypted PKCS#1 keys ("Proc-Type: 4,ENCRYPTED", from openssl
@@ -264,18 +268,18 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	    EVP_add_cipher(EVP_aes_192_cbc()) != 1 ||
 	    EVP_add_cipher(EVP_aes_256_cbc()) != 1 ||
 	    EVP_add_cipher(EVP_des_ede3_cbc()) != 1) {
-		rc = err_crypto("initialising OpenSSL");
+		rc = report_crypto(rep, "initialising OpenSSL");
 		goto out;
 	}
 	if (b.len == 0) {
-		err_error("%s is not a PEM private key: it is empty", name);
-		rc = E2E_EX_NOINPUT;
+		rc = report_error(rep, E2E_EX_NOINPUT,
+		    "%s is not a PEM private key: it is empty", name);
 		goto out;
 	}
-	if ((rc = check_pbe_cost(&b, name)) != 0)
+	if ((rc = check_pbe_cost(&b, name, rep)) != 0)
 		goto out;
 	if ((bio = BIO_new_mem_buf(b.p, (int)b.len)) == NULL) {
-		rc = err_crypto("reading a key");
+		rc = report_crypto(rep, "reading a key");
 		goto out;
 	}
 	*out = PEM_read_bio_PrivateKey_ex(bio, NULL, pass_cb, &cb, NULL, NULL);
@@ -284,20 +288,20 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		if (cb.rc != 0) {
 			rc = cb.rc;
 		} else if (cb.asked) {
-			err_error("wrong passphrase for %s", name);
-			rc = E2E_EX_NOPERM;
+			rc = report_error(rep, E2E_EX_NOPERM,
+			    "wrong passphrase for %s", name);
 		} else if (has_block(&b, "PUBLIC KEY") ||
 		    has_block(&b, "RSA PUBLIC KEY")) {
-			err_error("%s is a public key, not a private key", name);
-			rc = E2E_EX_NOINPUT;
+			rc = report_error(rep, E2E_EX_NOINPUT,
+			    "%s is a public key, not a private key", name);
 		} else {
-			err_error("%s is not a PEM private key", name);
-			rc = E2E_EX_NOINPUT;
+			rc = report_error(rep, E2E_EX_NOINPUT,
+			    "%s is not a PEM private key", name);
 		}
 		goto out;
 	}
-	file_warn_if_exposed(path, "private key file");
-	rc = rsa_check(*out, name);
+	file_warn_if_exposed(path, "private key file", rep);
+	rc = rsa_check(*out, name, rep);
 out:
 	if (rc != 0) {
 		EVP_PKEY_free(*out);
@@ -311,7 +315,7 @@ out:
 
 int
 keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
-    EVP_PKEY **out)
+    EVP_PKEY **out, struct report *rep)
 {
 	struct buf view = { (uint8_t *)pem, len, len, 0, 0 };
 	OSSL_DECODER_CTX *dctx = NULL;
@@ -323,13 +327,15 @@ keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
 	if (has_block(&view, "PRIVATE KEY") ||
 	    has_block(&view, "ENCRYPTED PRIVATE KEY") ||
 	    has_block(&view, "RSA PRIVATE KEY")) {
-		err_error("%s is a private key; give the public key", what);
-		err_hint("e2e-keygen writes it beside the private key, as "
+		report_error(rep, E2E_EX_NOINPUT,
+		    "%s is a private key; give the public key", what);
+		report_hint(rep,
+		    "e2e-keygen writes it beside the private key, as "
 		    "FILE.pub; or run e2e-keygen -y FILE");
 		goto out;
 	}
 	if ((*out = fast_public(&view)) != NULL) {
-		rc = rsa_check(*out, what);
+		rc = rsa_check(*out, what, rep);
 		goto out;
 	}
 	/* Any key type, so that rsa_check() can say what is wrong with it. */
@@ -339,10 +345,11 @@ keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
 	    *out == NULL) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
-		err_error("%s is not a PEM public key", what);
+		report_error(rep, E2E_EX_NOINPUT, "%s is not a PEM public key",
+		    what);
 		goto out;
 	}
-	rc = rsa_check(*out, what);
+	rc = rsa_check(*out, what, rep);
 out:
 	OSSL_DECODER_CTX_free(dctx);
 	ERR_clear_error();
@@ -354,40 +361,41 @@ out:
 }
 
 int
-keyfile_load_public(const char *path, EVP_PKEY **out)
+keyfile_load_public(const char *path, EVP_PKEY **out, struct report *rep)
 {
 	/* Secret: it may turn out to be a private key file. */
 	struct buf b = BUF_SECRET_INIT;
 	int rc;
 
 	*out = NULL;
-	if ((rc = file_read(path, KEYFILE_MAX, "public key file", &b)) == 0)
+	if ((rc = file_read(path, KEYFILE_MAX, "public key file", &b,
+	    rep)) == 0)
 		rc = keyfile_parse_public(b.p, b.len,
-		    file_is_std(path) ? "standard input" : path, out);
+		    file_is_std(path) ? "standard input" : path, out, rep);
 	buf_free(&b);
 	return rc;
 }
 
 int
 keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
-    EVP_PKEY **out)
+    EVP_PKEY **out, struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	int rc, private;
 
 	*out = NULL;
-	if ((rc = file_read(path, KEYFILE_MAX, "key file", &b)) != 0)
+	if ((rc = file_read(path, KEYFILE_MAX, "key file", &b, rep)) != 0)
 		return rc;
 	private = has_block(&b, "PRIVATE KEY") ||
 	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
 	    has_block(&b, "RSA PRIVATE KEY");
 	if (!private)
 		rc = keyfile_parse_public(b.p, b.len,
-		    file_is_std(path) ? "standard input" : path, out);
+		    file_is_std(path) ? "standard input" : path, out, rep);
 	buf_free(&b);
 	/* A private key file: its public half (a protected one asks for
 	 * its passphrase). */
-	return private ? keyfile_load_private(path, ps, out) : rc;
+	return private ? keyfile_load_private(path, ps, out, rep) : rc;
 }
 
 int
@@ -398,28 +406,27 @@ keyfile_public_kid(const char *path, char kid[KID_SIZE])
 	 * rather than ask on the terminal. */
 	const struct passphrase_src none = { "/dev/null", NULL };
 	struct buf b = BUF_SECRET_INIT;
-	char pub[4096], why[256];
+	char pub[4096];
 	EVP_PKEY *pk = NULL;
 	int rc = -1;
 
-	err_capture_begin(why, sizeof(why));
-	if (keyfile_pub_path(path, pub, sizeof(pub)) == 0 &&
-	    keyfile_load_public(pub, &pk) == 0) {
-		rc = jwk_thumbprint(pk, kid) == 0 ? 0 : -1;
+	/* Whatever goes wrong is "no key id": the reports are dropped. */
+	if (keyfile_pub_path(path, pub, sizeof(pub), NULL) == 0 &&
+	    keyfile_load_public(pub, &pk, NULL) == 0) {
+		rc = jwk_thumbprint(pk, kid, NULL) == 0 ? 0 : -1;
 		goto out;
 	}
 	EVP_PKEY_free(pk);
 	pk = NULL;
-	if (file_read(path, KEYFILE_MAX, "key file", &b) != 0 ||
+	if (file_read(path, KEYFILE_MAX, "key file", &b, NULL) != 0 ||
 	    has_block(&b, "ENCRYPTED PRIVATE KEY") ||
 	    (b.len > 0 && memmem(b.p, b.len, "Proc-Type: 4,ENCRYPTED", 22) !=
 	    NULL))
 		goto out;
-	if (keyfile_load_public_half(path, &none, &pk) == 0 &&
-	    jwk_thumbprint(pk, kid) == 0)
+	if (keyfile_load_public_half(path, &none, &pk, NULL) == 0 &&
+	    jwk_thumbprint(pk, kid, NULL) == 0)
 		rc = 0;
 out:
-	err_capture_end();
 	buf_free(&b);
 	EVP_PKEY_free(pk);
 	return rc;
@@ -438,7 +445,8 @@ bio_to_buf(BIO *bio, struct buf *out)
 }
 
 int
-keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out)
+keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out,
+    struct report *rep)
 {
 	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
 	X509_ALGOR *pbe = NULL;
@@ -471,7 +479,7 @@ keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out)
 		goto fail;
 	goto out;
 fail:
-	rc = err_crypto("encoding the private key");
+	rc = report_crypto(rep, "encoding the private key");
 out:
 	X509_SIG_free(p8);
 	X509_ALGOR_free(pbe);
@@ -481,25 +489,26 @@ out:
 }
 
 int
-keyfile_public_pem(EVP_PKEY *k, struct buf *out)
+keyfile_public_pem(EVP_PKEY *k, struct buf *out, struct report *rep)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	int rc = 0;
 
 	if (bio == NULL || PEM_write_bio_PUBKEY(bio, k) != 1 ||
 	    bio_to_buf(bio, out) != 0)
-		rc = err_crypto("encoding the public key");
+		rc = report_crypto(rep, "encoding the public key");
 	BIO_free(bio);
 	return rc;
 }
 
 int
-keyfile_pub_path(const char *path, char *out, size_t size)
+keyfile_pub_path(const char *path, char *out, size_t size, struct report *rep)
 {
 	int n = snprintf(out, size, "%s.pub", path);
 
 	if (n < 0 || (size_t)n >= size) {
-		err_error("file name too long: %s", path);
+		report_error(rep, E2E_EX_USAGE, "file name too long: %s",
+		    path);
 		return E2E_EX_USAGE;
 	}
 	return 0;
@@ -507,26 +516,26 @@ keyfile_pub_path(const char *path, char *out, size_t size)
 
 int
 keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
-    int force)
+    int force, struct report *rep)
 {
 	struct buf priv = BUF_SECRET_INIT, pub = BUF_INIT;
 	char pub_path[4096];
 	int rc;
 
-	if ((rc = keyfile_private_pem(k, pass, &priv)) != 0)
+	if ((rc = keyfile_private_pem(k, pass, &priv, rep)) != 0)
 		goto out;
 	if (file_is_std(path)) {
-		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0);
+		rc = file_write_atomic(NULL, priv.p, priv.len, 0600, 0, rep);
 		goto out;
 	}
-	if ((rc = keyfile_pub_path(path, pub_path, sizeof(pub_path))) != 0 ||
-	    (rc = keyfile_public_pem(k, &pub)) != 0)
+	if ((rc = keyfile_pub_path(path, pub_path, sizeof(pub_path),
+	    rep)) != 0 || (rc = keyfile_public_pem(k, &pub, rep)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(path, priv.p, priv.len, 0600,
-	    force ? -1 : 1)) != 0)
+	    force ? -1 : 1, rep)) != 0)
 		goto out;
 	if ((rc = file_write_atomic(pub_path, pub.p, pub.len, 0644,
-	    force ? -1 : 1)) != 0 && !force)
+	    force ? -1 : 1, rep)) != 0 && !force)
 		(void)unlink(path);	/* ours, just created: no half pair */
 out:
 	buf_free(&priv);

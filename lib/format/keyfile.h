@@ -33,20 +33,20 @@
  * its passphrase through ps. Warns when the file is readable by others.
  * Returns 0, or 66 (cannot read, not a key), 77 (wrong passphrase),
  * 65 (refused by rsa_check), 64 (no way to ask for a passphrase);
- * reported.
+ * in rep (with a warning when others may read the file).
  */
 int keyfile_load_private(const char *path, const struct passphrase_src *ps,
-    EVP_PKEY **out);
+    EVP_PKEY **out, struct report *rep);
 
 /* Loads a public key. A private key file is refused with a hint.
- * Returns 0, or 66 or 65 (reported). */
-int keyfile_load_public(const char *path, EVP_PKEY **out);
+ * Returns 0, or 66 or 65 (in rep). */
+int keyfile_load_public(const char *path, EVP_PKEY **out, struct report *rep);
 
 /* The public key of path, a public key file or a private key file (a
  * protected one asks for its passphrase through ps). Same codes as
  * keyfile_load_private and keyfile_load_public. */
 int keyfile_load_public_half(const char *path,
-    const struct passphrase_src *ps, EVP_PKEY **out);
+    const struct passphrase_src *ps, EVP_PKEY **out, struct report *rep);
 
 /*
  * The key id of the key of path (a private key file), when it can be
@@ -59,27 +59,29 @@ int keyfile_public_kid(const char *path, char kid[KID_SIZE]);
 
 /* Parses a public key from memory (what names it in messages). */
 int keyfile_parse_public(const uint8_t *pem, size_t len, const char *what,
-    EVP_PKEY **out);
+    EVP_PKEY **out, struct report *rep);
 
 /* PKCS#8 PEM of k, encrypted when pass is not NULL, into a secret
  * buffer. Returns 0 or 70. */
-int keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out);
+int keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out,
+    struct report *rep);
 
 /* SubjectPublicKeyInfo PEM of k. Returns 0 or 70. */
-int keyfile_public_pem(EVP_PKEY *k, struct buf *out);
+int keyfile_public_pem(EVP_PKEY *k, struct buf *out, struct report *rep);
 
 /*
  * Writes k's private key to path (mode 0600) and its public key to
  * path.pub (mode 0644), each atomically and, unless force, never over an
  * existing file; with path NULL or "-", only the private key, to stdout.
  * pass (or NULL) protects the private key. Returns 0 or an exit code
- * (reported); on failure neither file is left behind.
+ * (in rep); on failure neither file is left behind.
  */
 int keyfile_write_pair(const char *path, EVP_PKEY *k, const char *pass,
-    int force);
+    int force, struct report *rep);
 
 /* The name of the public key file that goes with path (path ".pub").
  * Returns 0 or 64 when it does not fit in size. */
-int keyfile_pub_path(const char *path, char *out, size_t size);
+int keyfile_pub_path(const char *path, char *out, size_t size,
+    struct report *rep);
 
 #endif

@@ -84,7 +84,7 @@ keyproof_url(const char *url, char out[KEYPROOF_URL_MAX])
 
 int
 keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
-    const char *aud, int64_t iat, struct buf *out)
+    const char *aud, int64_t iat, struct buf *out, struct report *rep)
 {
 	char kid[KID_SIZE], url[KEYPROOF_URL_MAX], header[128];
 	char *payload = NULL;
@@ -92,10 +92,10 @@ keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
 	int rc;
 
 	if (keyproof_url(aud, url) != 0) {
-		err_error("%s is not a server URL for a key proof", aud);
-		return E2E_EX_USAGE;
+		return report_error(rep, E2E_EX_USAGE,
+		    "%s is not a server URL for a key proof", aud);
 	}
-	if ((rc = jwk_thumbprint(priv, kid)) != 0)
+	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0)
 		return rc;
 	/* The kid is base64url: nothing in it needs escaping. */
 	snprintf(header, sizeof(header), "{\"alg\":\"PS256\",\"typ\":\""
@@ -103,12 +103,11 @@ keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
 	claims = json_pack("{s:s,s:s,s:s,s:s,s:I}", "sub", id, "name", name,
 	    "kid", kid, "aud", url, "iat", (json_int_t)iat);
 	if (claims == NULL || (payload = jsonio_dump(claims)) == NULL) {
-		err_error("out of memory");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = jws_sign(priv, header, (const uint8_t *)payload,
-	    strlen(payload), out)) != 0)
+	    strlen(payload), out, rep)) != 0)
 		goto out;
 	rc = buf_terminate(out) == 0 ? 0 : E2E_EX_SOFTWARE;
 out:
@@ -266,7 +265,8 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 {
 	struct keyproof_claims mine;
 	struct jws j;
-	char *text = NULL, jwhy[128];
+	struct report jrep = { 0 };	/* what jws_parse says */
+	char *text = NULL;
 	uint8_t *p;
 	size_t plen;
 	int rc = KEYPROOF_MALFORMED, parsed = 0;
@@ -287,9 +287,9 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 	}
 	memcpy(text, proof, len);
 	text[len] = '\0';
-	if (jws_parse(text, len, &j, jwhy, sizeof(jwhy)) != 0) {
+	if (jws_parse(text, len, &j, &jrep) != 0) {
 		say(why, why_size, rc, "is not a key proof (a compact PS256 "
-		    "JWS): %s", jwhy);
+		    "JWS): %s", report_message(&jrep));
 		goto out;
 	}
 	parsed = 1;

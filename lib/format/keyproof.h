@@ -45,10 +45,10 @@ int keyproof_url(const char *url, char out[KEYPROOF_URL_MAX]);
  * Makes the proof that priv's holder publishes it for the account (id,
  * name) of the server aud (normalised here) at time iat. Appends the
  * compact JWS to out, NUL-terminated. Returns 0 or an exit code
- * (reported): 64 (aud is not a server URL), 70.
+ * (in rep): 64 (aud is not a server URL), 70.
  */
 int keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
-    const char *aud, int64_t iat, struct buf *out);
+    const char *aud, int64_t iat, struct buf *out, struct report *rep);
 
 enum keyproof_result {
 	KEYPROOF_OK = 0,

@@ -40,7 +40,7 @@ names_ok(const struct seal_opts *o)
 /* The members in the order of FORMAT.md section 4: alg, typ, kid, iss,
  * [sub,] aud, [aud_names,] iat, jti. */
 static char *
-signed_header(const struct seal_opts *o)
+signed_header(const struct seal_opts *o, struct report *rep)
 {
 	uint8_t id[JTI_BYTES];
 	char jti[32];	/* 22 characters for 16 bytes */
@@ -48,7 +48,7 @@ signed_header(const struct seal_opts *o)
 	char *s = NULL;
 	size_t i;
 
-	if (crypto_random(id, sizeof(id)) != 0)
+	if (crypto_random(id, sizeof(id), rep) != 0)
 		return NULL;
 	b64url_encode(id, sizeof(id), jti);
 	jti[b64url_enclen(sizeof(id))] = 0;
@@ -75,7 +75,7 @@ signed_header(const struct seal_opts *o)
 	s = jsonio_dump(h);
 out:
 	if (s == NULL)
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	json_decref(names);
 	json_decref(aud);
 	json_decref(h);
@@ -84,19 +84,19 @@ out:
 
 int
 message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
-    struct sink *out)
+    struct sink *out, struct report *rep)
 {
 	struct buf jws = BUF_SECRET_INIT;
 	char *hdr = NULL;
 	int rc;
 
 	if (o->signer == NULL)
-		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out);
-	if (!names_ok(o)) {
-		err_error("a name to sign is not a user name");
-		return E2E_EX_USAGE;
-	}
-	if ((hdr = signed_header(o)) == NULL) {
+		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out,
+		    rep);
+	if (!names_ok(o))
+		return report_error(rep, E2E_EX_USAGE,
+		    "a name to sign is not a user name");
+	if ((hdr = signed_header(o, rep)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
@@ -106,45 +106,64 @@ message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws)) != 0)
+	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws, rep)) != 0)
 		goto out;
 	rc = jwe_encrypt(o->enc, JWE_CTY_SIGNED, o->r, o->nr, jws.p, jws.len,
-	    out);
+	    out, rep);
 out:
 	free(hdr);
 	buf_free(&jws);
 	return rc;
 }
 
+/* The one refusal of every check before the plaintext exists
+ * (MESSAGE_CANNOT_DECRYPT), with an optional hint, terminal-safe. */
 static int
-refuse(struct message *m, const char *hint_fmt, ...)
+refuse(struct report *rep, const char *hint_fmt, ...)
 {
 	va_list ap;
-	char raw[320];
+	char raw[320], hint[320];
 
-	snprintf(m->error, sizeof(m->error), "%s", MESSAGE_CANNOT_DECRYPT);
-	m->hint[0] = '\0';
+	report_error(rep, E2E_EX_DATAERR, "%s", MESSAGE_CANNOT_DECRYPT);
 	if (hint_fmt != NULL && *hint_fmt != '\0') {
 		va_start(ap, hint_fmt);
 		vsnprintf(raw, sizeof(raw), hint_fmt, ap);
 		va_end(ap);
-		term_escape(raw, strlen(raw), m->hint, sizeof(m->hint));
+		term_escape(raw, strlen(raw), hint, sizeof(hint));
+		if (hint[0] != '\0')
+			report_hint(rep, "%s", hint);
 	}
 	return E2E_EX_DATAERR;
 }
 
+/*
+ * What jwe_decrypt or seed_decrypt said (inner, then emptied): a refusal
+ * (65) is MESSAGE_CANNOT_DECRYPT with their reason, if any, as its hint;
+ * an internal error is passed on as it is. Returns rc.
+ */
 static int
-refuse_signed(struct message *m, const char *fmt, ...)
+refused_by(struct report *rep, int rc, struct report *inner)
+{
+	if (rc == E2E_EX_DATAERR)
+		refuse(rep, "%s", report_message(inner));
+	else if (rc != 0)
+		report_add(rep, inner);
+	report_clear(inner);
+	return rc;
+}
+
+/* A refusal of a signed message, in its own words, terminal-safe. */
+static int
+refuse_signed(struct report *rep, const char *fmt, ...)
 {
 	va_list ap;
-	char raw[320];
+	char raw[320], error[320];
 
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	term_escape(raw, strlen(raw), m->error, sizeof(m->error));
-	m->hint[0] = '\0';
-	return E2E_EX_DATAERR;
+	term_escape(raw, strlen(raw), error, sizeof(error));
+	return report_error(rep, E2E_EX_DATAERR, "%s", error);
 }
 
 /* Appends name (or "a key file" for "") to the list shown in messages,
@@ -184,7 +203,7 @@ list_name(struct message *m, const char *name)
  */
 static int
 signed_names(const json_t *h, const json_t *aud, const char *own_kid,
-    struct message *m)
+    struct message *m, struct report *rep)
 {
 	const json_t *sub = json_object_get(h, "sub");
 	const json_t *names = json_object_get(h, "aud_names"), *v;
@@ -195,10 +214,10 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 		return 0;
 	if (!json_is_string(sub) || !claim_name_valid(json_string_value(sub),
 	    json_string_length(sub)))
-		return refuse_signed(m, "the signed message has no valid "
+		return refuse_signed(rep, "the signed message has no valid "
 		    "\"sub\" (the sender's name)");
 	if (!json_is_array(names) || json_array_size(names) != n)
-		return refuse_signed(m, "the signed message's \"aud_names\" "
+		return refuse_signed(rep, "the signed message's \"aud_names\" "
 		    "is not an array as long as its \"aud\"");
 	memcpy(m->sub, json_string_value(sub), json_string_length(sub) + 1);
 	for (i = 0; i < n; i++) {
@@ -207,7 +226,7 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 		len = json_string_length(v);
 		if (!json_is_string(v) || (len > 0 &&
 		    !claim_name_valid(s, len)))
-			return refuse_signed(m, "the signed message's "
+			return refuse_signed(rep, "the signed message's "
 			    "\"aud_names\" holds something that is not a name");
 		list_name(m, s);
 		if (buf_append(&m->all_names, s, len + 1) != 0)
@@ -219,7 +238,8 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 		}
 	}
 	if (mine != 1)
-		return refuse_signed(m, "the signed message names your key %s "
+		return refuse_signed(rep,
+		    "the signed message names your key %s "
 		    "more than once in \"aud\"", own_kid);
 	m->named = 1;
 	return 0;
@@ -227,7 +247,8 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 
 /* The claims of the inner JWS header, checked for shape. */
 static int
-signed_claims(const json_t *h, const char *own_kid, struct message *m)
+signed_claims(const json_t *h, const char *own_kid, struct message *m,
+    struct report *rep)
 {
 	const json_t *aud, *iat, *v;
 	const char *kid, *iss, *typ, *jti;
@@ -241,36 +262,38 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 	aud = json_object_get(h, "aud");
 	iat = json_object_get(h, "iat");
 	if (typ == NULL || strcmp(typ, JWE_CTY_SIGNED) != 0)
-		return refuse_signed(m, "the signed message has no \"typ\" "
+		return refuse_signed(rep, "the signed message has no \"typ\" "
 		    "\"%s\"", JWE_CTY_SIGNED);
 	if (kid == NULL || !jwk_is_kid(kid, kid_len) || iss == NULL ||
 	    strcmp(iss, kid) != 0)
-		return refuse_signed(m, "the signed message does not name its "
+		return refuse_signed(rep,
+		    "the signed message does not name its "
 		    "signer's key id in \"kid\" and \"iss\"");
 	if (!json_is_integer(iat) || json_integer_value(iat) < 0)
-		return refuse_signed(m, "the signed message has no valid "
+		return refuse_signed(rep, "the signed message has no valid "
 		    "\"iat\"");
 	if (jti == NULL || jti_len == 0 || jti_len >= sizeof(m->jti))
-		return refuse_signed(m, "the signed message has no valid "
+		return refuse_signed(rep, "the signed message has no valid "
 		    "\"jti\"");
 	n = json_array_size(aud);
 	if (!json_is_array(aud) || n == 0 || n > JWE_MAX_RECIPIENTS)
-		return refuse_signed(m, "the signed message has no valid "
+		return refuse_signed(rep, "the signed message has no valid "
 		    "\"aud\"");
 	for (i = 0; i < n; i++) {
 		v = json_array_get(aud, i);
 		if (!json_is_string(v))
-			return refuse_signed(m, "the signed message has no "
+			return refuse_signed(rep, "the signed message has no "
 			    "valid \"aud\"");
 		if (strcmp(json_string_value(v), own_kid) == 0)
 			for_me = 1;
 	}
 	/* Surreptitious forwarding: a signature made for others. */
 	if (!for_me)
-		return refuse_signed(m, "the signed message was not addressed "
+		return refuse_signed(rep,
+		    "the signed message was not addressed "
 		    "to your key %s: it may have been forwarded by one of its "
 		    "recipients", own_kid);
-	if ((rc = signed_names(h, aud, own_kid, m)) != 0)
+	if ((rc = signed_names(h, aud, own_kid, m, rep)) != 0)
 		return rc;
 	memcpy(m->signer_kid, kid, KID_SIZE);
 	m->iat = json_integer_value(iat);
@@ -280,30 +303,32 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m)
 
 static int
 open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
-    size_t len)
+    size_t len, struct report *rep)
 {
 	struct jws j;
-	char why[200];
+	struct report why = { 0 };	/* what jws_parse says */
 	uint8_t *p;
 	size_t plen;
 	EVP_PKEY *k;
 	int rc;
 
 	m->is_signed = 1;
-	if (jws_parse((char *)text, len, &j, why, sizeof(why)) != 0)
-		return refuse_signed(m, "the signature is not acceptable: %s",
-		    why);
-	if ((rc = signed_claims(j.header, o->kid, m)) != 0)
+	if (jws_parse((char *)text, len, &j, &why) != 0)
+		return refuse_signed(rep, "the signature is not acceptable: %s",
+		    report_message(&why));
+	if ((rc = signed_claims(j.header, o->kid, m, rep)) != 0)
 		goto out;
 	if (o->verify != NULL) {
 		if (strcmp(m->signer_kid, o->verify_kid) != 0) {
-			rc = refuse_signed(m, "the message is signed by key %s, "
+			rc = refuse_signed(rep,
+			    "the message is signed by key %s, "
 			    "not by the key %s given to verify it",
 			    m->signer_kid, o->verify_kid);
 			goto out;
 		}
 		if (!jws_verify(&j, o->verify)) {
-			rc = refuse_signed(m, "the signature is not valid: the "
+			rc = refuse_signed(rep,
+			    "the signature is not valid: the "
 			    "message was not signed by key %s",
 			    o->verify_kid);
 			goto out;
@@ -312,14 +337,14 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 	} else if (o->signer_key != NULL) {
 		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
 			if (!jws_verify(&j, k)) {
-				rc = refuse_signed(m, "the signature is not "
+				rc = refuse_signed(rep, "the signature is not "
 				    "valid: the message was not signed by key "
 				    "%s", m->signer_kid);
 				goto out;
 			}
 			m->verified = 1;
 		} else if (o->require_signer) {
-			rc = refuse_signed(m, "the message is signed by key "
+			rc = refuse_signed(rep, "the message is signed by key "
 			    "%s, which is not among %s", m->signer_kid,
 			    o->signer_what ? o->signer_what : "the keys "
 			    "given to verify it");
@@ -331,12 +356,12 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 	m->verify_by_name = o->verify_name != NULL;
 	if (o->verify_name != NULL && m->verified && m->named &&
 	    strcmp(m->sub, o->verify_name) != 0) {
-		rc = refuse_signed(m, "the message is signed as from %s, not "
+		rc = refuse_signed(rep, "the message is signed as from %s, not "
 		    "from %s as --verify says", m->sub, o->verify_name);
 		goto out;
 	}
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
-		rc = refuse_signed(m, "the signed content is not base64url");
+		rc = refuse_signed(rep, "the signed content is not base64url");
 		goto out;
 	}
 	m->pt = p;
@@ -349,10 +374,11 @@ out:
 
 static int
 open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
-    struct message *m)
+    struct message *m, struct report *rep)
 {
 	struct buf copy = BUF_SECRET_INIT;
 	struct seed_result sr;
+	struct report inner = { 0 };	/* what seed_decrypt says */
 	char why[200];
 	json_t *obj = NULL;
 	int rc;
@@ -366,21 +392,19 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 	obj = jsonio_parse_flags((char *)copy.p, copy.len, JSON_ALLOW_NUL, why,
 	    sizeof(why));
 	if (obj == NULL) {
-		rc = refuse(m, "the seed message is not JSON: %s", why);
+		rc = refuse(rep, "the seed message is not JSON: %s", why);
 		goto out;
 	}
-	rc = seed_decrypt(obj, o->key, &m->own, &sr, why, sizeof(why));
-	if (rc == -1) {
-		rc = refuse(m, "%s", why);
-		goto out;
-	}
+	rc = refused_by(rep, seed_decrypt(obj, o->key, &m->own, &sr, &inner),
+	    &inner);
 	if (rc != 0)
 		goto out;
 	m->seed_same_keys = sr.same_keys;
 	m->pt = m->own.p;
 	m->pt_len = m->own.len;
 	if (o->verify != NULL || o->require_signer)
-		rc = refuse_signed(m, "the message is in the seed format, which "
+		rc = refuse_signed(rep,
+		    "the message is in the seed format, which "
 		    "cannot be signed, and --verify asks for a signature");
 out:
 	json_decref(obj);
@@ -390,10 +414,11 @@ out:
 
 int
 message_open_text(const struct open_opts *o, const uint8_t *text,
-    size_t len, struct message *m)
+    size_t len, struct message *m, struct report *rep)
 {
 	struct jwe_result jr;
 	struct buf reduced = BUF_INIT;
+	struct report inner = { 0 };	/* what jwe_decrypt says */
 	char why[200], why2[200];
 	const char *ct = NULL;
 	size_t start, end, ct_len = 0;
@@ -430,7 +455,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 			if (json_is_object(seed) &&
 			    json_object_get(seed, "RSACipher") != NULL) {
 				json_decref(seed);
-				rc = open_seed(o, text, len, m);
+				rc = open_seed(o, text, len, m, rep);
 				goto out;
 			}
 			if (seed == NULL)
@@ -439,23 +464,23 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 		}
 	}
 	if (obj == NULL) {
-		rc = refuse(m, "the input is not a JSON envelope: %s", why);
+		rc = refuse(rep, "the input is not a JSON envelope: %s", why);
 		goto out;
 	}
 	if (!json_is_object(obj)) {
-		rc = refuse(m, "the input is not a JSON object");
+		rc = refuse(rep, "the input is not a JSON object");
 		goto out;
 	}
 	if (ct == NULL && json_object_get(obj, "RSACipher") != NULL) {
 		json_decref(obj);
 		obj = NULL;
-		rc = open_seed(o, text, len, m);
+		rc = open_seed(o, text, len, m, rep);
 		goto out;
 	}
 	/* A ciphertext member written with escapes: take jansson's. */
 	if (ct == NULL &&
 	    (ct = jsonio_str(obj, "ciphertext", &ct_len)) == NULL) {
-		rc = refuse(m, "the input is not an envelope: "
+		rc = refuse(rep, "the input is not an envelope: "
 		    "\"ciphertext\" is missing or not a string");
 		goto out;
 	}
@@ -465,12 +490,8 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 		goto out;
 	}
 	m->format = MESSAGE_JWE;
-	rc = jwe_decrypt_into(obj, ct, ct_len, m->own.p, o->key, o->kid, &jr,
-	    why, sizeof(why));
-	if (rc == -1) {
-		rc = refuse(m, "%s", why);
-		goto out;
-	}
+	rc = refused_by(rep, jwe_decrypt_into(obj, ct, ct_len, m->own.p,
+	    o->key, o->kid, &jr, &inner), &inner);
 	if (rc != 0)
 		goto out;
 	m->own.len = jr.pt_len;
@@ -478,13 +499,14 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 	m->nrecipients = jr.nrecipients;
 	m->uncommitted_group = jr.uncommitted_group;
 	if (jr.signed_content) {
-		rc = open_signed(o, m, jr.pt, jr.pt_len);
+		rc = open_signed(o, m, jr.pt, jr.pt_len, rep);
 	} else {
 		m->pt = jr.pt;
 		m->pt_len = jr.pt_len;
 		/* Signature stripping must not pass for a signed message. */
 		if (o->verify != NULL || o->require_signer)
-			rc = refuse_signed(m, "the message is not signed, and "
+			rc = refuse_signed(rep,
+			    "the message is not signed, and "
 			    "--verify asks for a signature");
 	}
 out:
@@ -500,9 +522,10 @@ out:
 }
 
 int
-message_open(const struct open_opts *o, struct buf *in, struct message *m)
+message_open(const struct open_opts *o, struct buf *in, struct message *m,
+    struct report *rep)
 {
-	return message_open_text(o, in->p, in->len, m);
+	return message_open_text(o, in->p, in->len, m, rep);
 }
 
 int
@@ -546,43 +569,49 @@ message_free(struct message *m)
 }
 
 void
-message_report(const struct message *m)
+message_report(const struct message *m, struct report *rep)
 {
 	char when[32];
 	time_t t = (time_t)m->iat;
 	struct tm tm;
 
 	if (m->format == MESSAGE_SEED) {
-		err_warn("seed format: neither the IV nor the sender is "
+		report_warn(rep,
+		    "seed format: neither the IV nor the sender is "
 		    "authenticated");
 		if (m->seed_same_keys)
-			err_warn("the sender used the same key for encryption "
+			report_warn(rep,
+			    "the sender used the same key for encryption "
 			    "and authentication");
 	} else if (!m->is_signed) {
-		err_warn("the message is not signed: its sender is not "
+		report_warn(rep, "the message is not signed: its sender is not "
 		    "authenticated");
 	} else if (!m->verified) {
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 			snprintf(when, sizeof(when), "%lld", (long long)m->iat);
 		if (m->named)
-			err_note("signed by key %s at %s, not verified; it "
+			report_note(rep,
+			    "signed by key %s at %s, not verified; it "
 			    "says it is from %s, for %s", m->signer_kid, when,
 			    m->sub, m->aud_names);
 		else
-			err_note("signed by key %s at %s, not verified",
+			report_note(rep, "signed by key %s at %s, not verified",
 			    m->signer_kid, when);
-		err_hint("give the sender's public key with --verify PUBKEY");
+		report_hint(rep,
+		    "give the sender's public key with --verify PUBKEY");
 	} else if (m->verify_by_name && !m->named) {
-		err_warn("the sender's name is not signed (an older version "
+		report_warn(rep,
+		    "the sender's name is not signed (an older version "
 		    "wrote the message): its key is verified, not its name");
 	} else if (!m->verify_by_name && m->named) {
-		err_warn("the message is signed as from %s; --verify with a "
+		report_warn(rep,
+		    "the message is signed as from %s; --verify with a "
 		    "key file checks the key, not that name (--verify %s "
 		    "checks both)", m->sub, m->sub);
 	}
 	if (m->uncommitted_group)
-		err_warn("A256GCM with several recipients and no key "
+		report_warn(rep, "A256GCM with several recipients and no key "
 		    "commitment: other recipients may have read a different "
 		    "message");
 }

@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/names.h"
+#include "base/report.h"
 #include "format/aead.h"
 #include "format/jwe.h"
 #include "format/jwk.h"
@@ -44,10 +45,10 @@ struct seal_opts {
  * key id, the time and a random message id (and, with sender_name, the
  * sender's and the recipients' names), encrypted as a JWE with cty
  * "e2e-msg+jws"; otherwise pt encrypted as it is. Returns 0 or an exit
- * code (reported).
+ * code (in rep).
  */
 int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
-    struct sink *out);
+    struct sink *out, struct report *rep);
 
 enum message_format { MESSAGE_JWE = 1, MESSAGE_SEED = 2 };
 
@@ -106,30 +107,28 @@ struct message {
 	size_t nrecipients;
 	int uncommitted_group;		/* see jwe_result */
 	int seed_same_keys;		/* see seed_result */
-	char error[320];		/* why it failed, terminal-safe */
-	char hint[320];			/* empty, or what may help */
 	struct buf own;			/* holds the plaintext */
 };
 
 /*
  * Opens the envelope text (len bytes, not modified; it may be a read-only
  * mapping of a file). The plaintext is decrypted into m's own buffer.
- * Returns 0, or 65 (the message was refused: m->error and maybe m->hint
- * say why, and there is no plaintext) or 70; nothing is printed.
+ * Returns 0, or 65 (the message was refused: rep's error, terminal-safe,
+ * and maybe a hint say why, and there is no plaintext) or 70 (in rep).
  */
 int message_open_text(const struct open_opts *o, const uint8_t *text,
-    size_t len, struct message *m);
+    size_t len, struct message *m, struct report *rep);
 
 /* The same for an envelope held in a buffer. */
 int message_open(const struct open_opts *o, struct buf *in,
-    struct message *m);
+    struct message *m, struct report *rep);
 
-/* Says on stderr what a reader should know besides the plaintext: not
+/* Says in rep what a reader should know besides the plaintext: not
  * signed, signed but not verified (by whom, when, as whom), the seed
  * format's weaknesses; for a verified message, that its sender's name is
  * not signed (--verify NAME), or that it names a sender a key file
  * cannot vouch for (--verify FILE). */
-void message_report(const struct message *m);
+void message_report(const struct message *m, struct report *rep);
 
 /*
  * A seed message's plaintext is Latin-1 text: makes m->pt its UTF-8

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 int
-record_reader_open(struct record_reader *in, const char *path, size_t max)
+record_reader_open(struct record_reader *in, const char *path, size_t max,
+    struct report *rep)
 {
 	struct stat st;
 
 	memset(in, 0, sizeof(*in));
+	in->rep = rep;
 	in->max = max;
 	in->chunk = RECORD_READ_CHUNK;
 	/* Growth never needs more than a line, its end and one read. */
@@ -31,17 +33,17 @@ record_reader_open(struct record_reader *in, const char *path, size_t max)
 		snprintf(in->name, sizeof(in->name), "input %s", path);
 		in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (in->fd < 0) {
-			err_errno("cannot open input %s", path);
-			return E2E_EX_NOINPUT;
+			return report_errno(rep, E2E_EX_NOINPUT,
+			    "cannot open input %s", path);
 		}
 	}
 	if (fstat(in->fd, &st) != 0) {
-		err_errno("cannot read %s", in->name);
-		return E2E_EX_NOINPUT;
+		return report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+		    in->name);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_error("%s is a directory", in->name);
-		return E2E_EX_NOINPUT;
+		return report_error(rep, E2E_EX_NOINPUT, "%s is a directory",
+		    in->name);
 	}
 	in->is_reg = S_ISREG(st.st_mode);
 	in->size = in->is_reg ? (uint64_t)st.st_size : 0;
@@ -108,9 +110,8 @@ read_some(struct record_reader *in)
 		n = read(in->fd, dst, want);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		err_errno("cannot read %s", in->name);
-		return read_failed(in, in->is_std ? E2E_EX_IOERR :
-		    E2E_EX_NOINPUT);
+		return read_failed(in, report_errno(in->rep, in->is_std ?
+		    E2E_EX_IOERR : E2E_EX_NOINPUT, "cannot read %s", in->name));
 	}
 	if (n == 0)
 		in->eof = 1;
@@ -228,9 +229,9 @@ record_read_all(struct record_reader *in, const uint8_t **p, size_t *len)
 	for (;;) {
 		if (in->b.len > in->max ||
 		    (in->is_reg && in->size > in->max)) {
-			err_error("%s is larger than the limit of %zu bytes",
+			return report_error(in->rep, E2E_EX_DATAERR,
+			    "%s is larger than the limit of %zu bytes",
 			    in->name, in->max);
-			return E2E_EX_DATAERR;
 		}
 		if (in->eof)
 			break;
@@ -290,15 +291,14 @@ record_object_span(const char *t, size_t len, const char *name,
 }
 
 static int
-refuse(char *why, size_t size, const char *reason)
+refuse(struct report *rep, const char *reason)
 {
-	snprintf(why, size, "not a record: %s", reason);
-	return -1;
+	return report_error(rep, E2E_EX_DATAERR, "not a record: %s", reason);
 }
 
 int
-record_parse(const char *line, size_t len, struct record *r, char *why,
-    size_t size)
+record_parse(const char *line, size_t len, struct record *r,
+    struct report *rep)
 {
 	struct buf reduced = BUF_INIT;
 	char jwhy[200];
@@ -317,7 +317,7 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 		    buf_append(&reduced, "{}", 2) != 0 ||
 		    buf_append(&reduced, line + e, len - e) != 0) {
 			buf_free(&reduced);
-			return refuse(why, size, "out of memory");
+			return refuse(rep, "out of memory");
 		}
 		r->obj = jsonio_parse((const char *)reduced.p, reduced.len,
 		    NULL, 0);
@@ -336,29 +336,29 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 	 * whole, so that a reason given is about the line as written. */
 	if (r->obj == NULL &&
 	    (r->obj = jsonio_parse(line, len, jwhy, sizeof(jwhy))) == NULL) {
-		snprintf(why, size, "not a record: not JSON: %s", jwhy);
-		return -1;
+		return report_error(rep, E2E_EX_DATAERR,
+		    "not a record: not JSON: %s", jwhy);
 	}
 	if (!json_is_object(r->obj))
-		return refuse(why, size, "not a JSON object");
+		return refuse(rep, "not a JSON object");
 	if ((r->id = jsonio_str(r->obj, "id", &n)) == NULL || n == 0) {
 		r->id = NULL;
-		return refuse(why, size, "\"id\" is missing, empty or not a "
+		return refuse(rep, "\"id\" is missing, empty or not a "
 		    "string");
 	}
 	if ((r->from = jsonio_str(r->obj, "from", &n)) == NULL || n == 0) {
 		r->from = NULL;
-		return refuse(why, size, "\"from\" is missing, empty or not a "
+		return refuse(rep, "\"from\" is missing, empty or not a "
 		    "string");
 	}
 	v = json_object_get(r->obj, "sent_at");
 	if (!json_is_integer(v))
-		return refuse(why, size, "\"sent_at\" is missing or not an "
+		return refuse(rep, "\"sent_at\" is missing or not an "
 		    "integer");
 	r->sent_at = json_integer_value(v);
 	v = json_object_get(r->obj, "to");
 	if (v != NULL && !json_is_string(v))
-		return refuse(why, size, "\"to\" is not a string");
+		return refuse(rep, "\"to\" is not a string");
 	r->to = json_string_value(v);
 	if (r->message_is_object)
 		return 0;
@@ -372,9 +372,9 @@ record_parse(const char *line, size_t len, struct record *r, char *why,
 	 * Not something e2e-recv writes; refused rather than re-serialised,
 	 * so that what is decrypted is always bytes of the line. */
 	if (json_is_object(msg))
-		return refuse(why, size, "\"message\" is an object whose "
+		return refuse(rep, "\"message\" is an object whose "
 		    "member name is written with escapes");
-	return refuse(why, size, "\"message\" is missing or neither an "
+	return refuse(rep, "\"message\" is missing or neither an "
 	    "object nor a string");
 }
 

@@ -51,15 +51,18 @@ struct record_reader {
 	int eof;
 	unsigned long long lineno;	/* of the line last returned */
 	int rc;			/* exit code after RECORD_READ_ERROR */
+	struct report *rep;	/* where its read errors are reported */
 };
 
 /*
  * Opens path (standard input for NULL or "-") for reading, refusing a
  * directory. max caps each line (and, for record_read_all, the whole
- * input). Returns 0 or 66 (reported, naming the file as file_read does).
+ * input). Returns 0 or 66 (in rep, naming the file as file_read does);
+ * the reader's later read errors go to rep too, which must outlive it.
  * Release with record_reader_close().
  */
-int record_reader_open(struct record_reader *in, const char *path, size_t max);
+int record_reader_open(struct record_reader *in, const char *path, size_t max,
+    struct report *rep);
 void record_reader_close(struct record_reader *in);
 
 /*
@@ -71,7 +74,7 @@ void record_reader_close(struct record_reader *in);
  * is not buffered: RECORD_READ_TOO_LONG is returned once, with
  * in->lineno set, and the rest of it up to its newline is read and
  * dropped. Returns RECORD_READ_LINE, RECORD_READ_TOO_LONG,
- * RECORD_READ_EOF, or RECORD_READ_ERROR (a read error, reported; in->rc
+ * RECORD_READ_EOF, or RECORD_READ_ERROR (a read error, in in->rep; in->rc
  * is 74 for standard input, 66 for a file).
  */
 int record_read_line(struct record_reader *in, const char **line, size_t *len);
@@ -81,7 +84,7 @@ int record_read_line(struct record_reader *in, const char **line, size_t *len);
  * with record_read_line: reads the rest of the input and sets *p, *len
  * to all of it, from its first byte (the lines already returned
  * included). The whole input is capped at max: 65 when larger, 66 or 74
- * on a read error, all reported as file_read reports them. This is how
+ * on a read error, all in in->rep as file_read reports them. This is how
  * e2e-decrypt reads one envelope after finding that its first line is
  * not a record.
  */
@@ -115,12 +118,12 @@ struct record {
  * the line (nothing re-serialised; jansson then parses only the record
  * around it), so the line must outlive r; an object whose member name is
  * written with escapes cannot be located so and is refused. For a
- * string, the envelope is its decoded value. Returns 0, or -1 with a
- * terminal-safe reason in why, and r->id (and r->from) set when the line
+ * string, the envelope is its decoded value. Returns 0, or 65 with a
+ * terminal-safe reason in rep, and r->id (and r->from) set when the line
  * had a usable one. Call record_free() either way.
  */
-int record_parse(const char *line, size_t len, struct record *r, char *why,
-    size_t size);
+int record_parse(const char *line, size_t len, struct record *r,
+    struct report *rep);
 void record_free(struct record *r);
 
 /*

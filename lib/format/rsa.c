@@ -9,7 +9,7 @@
 #include <openssl/rsa.h>
 
 int
-rsa_generate(unsigned bits, EVP_PKEY **out)
+rsa_generate(unsigned bits, EVP_PKEY **out, struct report *rep)
 {
 	EVP_PKEY_CTX *ctx;
 	int rc = 0;
@@ -19,7 +19,7 @@ rsa_generate(unsigned bits, EVP_PKEY **out)
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) != 1 ||
 	    EVP_PKEY_generate(ctx, out) != 1)
-		rc = err_crypto("RSA key generation");
+		rc = report_crypto(rep, "RSA key generation");
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
@@ -33,32 +33,35 @@ rsa_size(EVP_PKEY *k)
 }
 
 int
-rsa_check(EVP_PKEY *k, const char *what)
+rsa_check(EVP_PKEY *k, const char *what, struct report *rep)
 {
 	BIGNUM *e = NULL;
 	int bits, rc = E2E_EX_DATAERR;
 
 	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-		err_error("%s is not an RSA key", what);
+		report_error(rep, E2E_EX_DATAERR, "%s is not an RSA key", what);
 		goto out;
 	}
 	bits = EVP_PKEY_get_bits(k);
 	if (bits < RSA_MIN_BITS) {
-		err_error("%s is a %d-bit RSA key; at least %d bits are needed",
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s is a %d-bit RSA key; at least %d bits are needed",
 		    what, bits, RSA_MIN_BITS);
 		goto out;
 	}
 	if (bits > RSA_MAX_BITS) {
-		err_error("%s is a %d-bit RSA key; at most %d bits are "
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s is a %d-bit RSA key; at most %d bits are "
 		    "accepted", what, bits, RSA_MAX_BITS);
 		goto out;
 	}
 	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
-		rc = err_crypto("reading an RSA key");
+		rc = report_crypto(rep, "reading an RSA key");
 		goto out;
 	}
 	if (!BN_is_word(e, RSA_F4)) {
-		err_error("%s has a public exponent other than 65537", what);
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s has a public exponent other than 65537", what);
 		goto out;
 	}
 	rc = 0;
@@ -88,7 +91,7 @@ oaep_ctx(EVP_PKEY *k, int decrypt)
 
 int
 rsa_oaep_encrypt(EVP_PKEY *pub, const uint8_t *in, size_t in_len,
-    uint8_t *out, size_t *out_len)
+    uint8_t *out, size_t *out_len, struct report *rep)
 {
 	EVP_PKEY_CTX *ctx = oaep_ctx(pub, 0);
 	int rc = 0;
@@ -96,7 +99,7 @@ rsa_oaep_encrypt(EVP_PKEY *pub, const uint8_t *in, size_t in_len,
 	*out_len = rsa_size(pub);
 	if (ctx == NULL || EVP_PKEY_encrypt(ctx, out, out_len, in,
 	    in_len) != 1)
-		rc = err_crypto("RSA-OAEP encryption");
+		rc = report_crypto(rep, "RSA-OAEP encryption");
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
@@ -148,7 +151,7 @@ pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
 
 int
 rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
-    uint8_t *sig, size_t *sig_len)
+    uint8_t *sig, size_t *sig_len, struct report *rep)
 {
 	EVP_MD_CTX *mctx = pss_ctx(priv, "SHA256", 32, 1);
 	int rc = 0;
@@ -156,7 +159,7 @@ rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
 	*sig_len = rsa_size(priv);
 	if (mctx == NULL || EVP_DigestSign(mctx, sig, sig_len, msg,
 	    msg_len) != 1)
-		rc = err_crypto("RSA-PSS signing");
+		rc = report_crypto(rep, "RSA-PSS signing");
 	EVP_MD_CTX_free(mctx);
 	return rc;
 }

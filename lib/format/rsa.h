@@ -11,27 +11,29 @@
 
 #include <openssl/evp.h>
 
+#include "base/report.h"
+
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 16384
 #define RSA_MAX_BYTES (RSA_MAX_BITS / 8)
 
 /* Generates a key of bits bits with e = 65537. Returns 0 or 70. */
-int rsa_generate(unsigned bits, EVP_PKEY **out);
+int rsa_generate(unsigned bits, EVP_PKEY **out, struct report *rep);
 
 /*
  * Checks that k is an RSA key this project accepts: at least 2048 and at
  * most 16384 bits, public exponent 65537. what names the key in the
- * message. Returns 0 or 65 (reported).
+ * message. Returns 0 or 65 (in rep).
  */
-int rsa_check(EVP_PKEY *k, const char *what);
+int rsa_check(EVP_PKEY *k, const char *what, struct report *rep);
 
 /* Modulus size in bytes. */
 size_t rsa_size(EVP_PKEY *k);
 
 /* Encrypts in (at most rsa_size - 66 bytes) to out (rsa_size bytes).
- * Returns 0 or 70 (reported). */
+ * Returns 0 or 70 (in rep). */
 int rsa_oaep_encrypt(EVP_PKEY *pub, const uint8_t *in, size_t in_len,
-    uint8_t *out, size_t *out_len);
+    uint8_t *out, size_t *out_len, struct report *rep);
 
 /*
  * Decrypts in into out (room for out_cap bytes). Returns 0 with *out_len
@@ -44,7 +46,7 @@ int rsa_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t in_len,
 
 /* PS256 over msg. sig receives rsa_size bytes. Returns 0 or 70. */
 int rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
-    uint8_t *sig, size_t *sig_len);
+    uint8_t *sig, size_t *sig_len, struct report *rep);
 
 /* Returns 1 when sig is a valid PS256 signature of msg by pub (salt
  * length exactly 32, signature exactly rsa_size bytes), else 0. */

@@ -59,7 +59,7 @@ put_member(struct buf *b, const char *prefix, const uint8_t *p, size_t n)
 
 int
 seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
-    struct sink *out)
+    struct sink *out, struct report *rep)
 {
 	uint8_t keys[SEED_KEYS], iv[16], rsa[RSA_MAX_BYTES], mac[EVP_MAX_MD_SIZE];
 	uint8_t *ct = NULL;
@@ -67,25 +67,25 @@ seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
 	size_t rsa_len, ct_len = 0, mac_len = 0;
 	int rc;
 
-	if ((rc = crypto_random(keys, sizeof(keys))) != 0 ||
-	    (rc = crypto_random(iv, sizeof(iv))) != 0)
+	if ((rc = crypto_random(keys, sizeof(keys), rep)) != 0 ||
+	    (rc = crypto_random(iv, sizeof(iv), rep)) != 0)
 		goto out;
 	rc = E2E_EX_SOFTWARE;
 	if ((ct = malloc(pt_len + 32)) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = rsa_oaep_encrypt(pub, keys, sizeof(keys), rsa,
-	    &rsa_len)) != 0)
+	    &rsa_len, rep)) != 0)
 		goto out;
 	if (aes_cbc_encrypt("AES-256-CBC", keys, iv, pt, pt_len, ct,
-	    &ct_len) != 0) {
-		rc = err_crypto("AES-CBC encryption");
+	    &ct_len, rep) != 0) {
+		rc = report_crypto(rep, "AES-CBC encryption");
 		goto out;
 	}
 	if (crypto_hmac("SHA256", keys + 32, 32, ct, ct_len, mac,
-	    &mac_len) != 0 || mac_len != 32) {
-		rc = err_crypto("HMAC");
+	    &mac_len, rep) != 0 || mac_len != 32) {
+		rc = report_crypto(rep, "HMAC");
 		goto out;
 	}
 	rc = E2E_EX_SOFTWARE;
@@ -104,7 +104,8 @@ out:
 }
 
 int
-seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out)
+seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out,
+    struct report *rep)
 {
 	struct latin1_error e;
 	int rc;
@@ -116,17 +117,20 @@ seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out)
 	if (rc == -2)
 		return E2E_EX_SOFTWARE;	/* reported */
 	if (e.invalid) {
-		err_error("the message is not UTF-8 text: byte 0x%02X at "
-		    "character %zu (byte offset %zu) is not part of a valid "
-		    "character", (unsigned)e.cp, e.index, e.offset);
-		err_hint("the seed format's text is Latin-1, converted from "
+		report_error(rep, E2E_EX_DATAERR, "the message is not UTF-8 "
+		    "text: byte 0x%02X at character %zu (byte offset %zu) is "
+		    "not part of a valid character", (unsigned)e.cp, e.index,
+		    e.offset);
+		report_hint(rep,
+		    "the seed format's text is Latin-1, converted from "
 		    "UTF-8; --binary sends the bytes as they are");
 	} else {
-		err_error("the message holds U+%04X at character %zu (byte "
-		    "offset %zu), which the seed format cannot carry: its text "
-		    "is Latin-1 (U+0000 to U+00FF)", (unsigned)e.cp, e.index,
-		    e.offset);
-		err_hint("send it as a JWE (without --format seed), or send "
+		report_error(rep, E2E_EX_DATAERR, "the message holds U+%04X at "
+		    "character %zu (byte offset %zu), which the seed format "
+		    "cannot carry: its text is Latin-1 (U+0000 to U+00FF)",
+		    (unsigned)e.cp, e.index, e.offset);
+		report_hint(rep,
+		    "send it as a JWE (without --format seed), or send "
 		    "the bytes as they are with --binary");
 	}
 	return E2E_EX_DATAERR;
@@ -166,8 +170,8 @@ seed_unreplace(char *text, size_t *len)
 /* Converts a JSON string (UTF-8) whose code points are all at most U+00FF
  * to the Latin-1 bytes it stands for. */
 static int
-latin1(const json_t *obj, const char *name, struct buf *out, char *why,
-    size_t size)
+latin1(const json_t *obj, const char *name, struct buf *out,
+    struct report *rep)
 {
 	const unsigned char *s;
 	size_t len, i;
@@ -175,7 +179,8 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 	buf_clear(out);
 	s = (const unsigned char *)jsonio_str(obj, name, &len);
 	if (s == NULL) {
-		snprintf(why, size, "\"%s\" is missing or not a string", name);
+		report_error(rep, E2E_EX_DATAERR,
+		    "\"%s\" is missing or not a string", name);
 		return -1;
 	}
 	if (buf_reserve(out, len) != 0)
@@ -189,8 +194,9 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 			    (s[i + 1] & 0x3f));
 			i++;
 		} else {
-			snprintf(why, size, "\"%s\" holds a character above "
-			    "U+00FF, which is not a Latin-1 byte", name);
+			report_error(rep, E2E_EX_DATAERR, "\"%s\" holds a "
+			    "character above U+00FF, which is not a Latin-1 "
+			    "byte", name);
 			return -1;
 		}
 	}
@@ -199,7 +205,7 @@ latin1(const json_t *obj, const char *name, struct buf *out, char *why,
 
 int
 seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
-    struct seed_result *res, char *why, size_t why_size)
+    struct seed_result *res, struct report *rep)
 {
 	static const char *const members[] = { "RSACipher", "ct", "iv", "tag",
 		NULL };
@@ -207,35 +213,36 @@ seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
 	uint8_t keys[RSA_MAX_BYTES], mac[EVP_MAX_MD_SIZE];
 	const char *extra;
 	size_t keys_len = 0, mac_len = 0;
-	int rc = -1, ok;
+	int rc = E2E_EX_DATAERR, ok;
 
-	why[0] = '\0';
 	memset(res, 0, sizeof(*res));
 	buf_clear(pt);
 	if ((extra = jsonio_unknown_member(obj, members)) != NULL) {
-		snprintf(why, why_size, "unexpected member \"%.40s\"", extra);
+		report_error(rep, E2E_EX_DATAERR, "unexpected member \"%.40s\"",
+		    extra);
 		goto out;
 	}
-	if (latin1(obj, "RSACipher", &rsa, why, why_size) != 0 ||
-	    latin1(obj, "ct", &ct, why, why_size) != 0 ||
-	    latin1(obj, "iv", &iv, why, why_size) != 0 ||
-	    latin1(obj, "tag", &tag, why, why_size) != 0)
+	if (latin1(obj, "RSACipher", &rsa, rep) != 0 ||
+	    latin1(obj, "ct", &ct, rep) != 0 ||
+	    latin1(obj, "iv", &iv, rep) != 0 ||
+	    latin1(obj, "tag", &tag, rep) != 0)
 		goto out;
 	if (rsa.len != rsa_size(priv) || iv.len != 16 || tag.len != 32 ||
 	    ct.len == 0 || ct.len % 16 != 0) {
-		snprintf(why, why_size, "a member has the wrong length");
+		report_error(rep, E2E_EX_DATAERR,
+		    "a member has the wrong length");
 		goto out;
 	}
 	/* As for the JWE: a failed unwrap goes on with random keys. */
 	ok = rsa_oaep_decrypt(priv, rsa.p, rsa.len, keys, sizeof(keys),
 	    &keys_len) == 0 && keys_len == SEED_KEYS;
-	if (!ok && crypto_random(keys, SEED_KEYS) != 0) {
+	if (!ok && crypto_random(keys, SEED_KEYS, rep) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
 	if (crypto_hmac("SHA256", keys + 32, 32, ct.p, ct.len, mac,
-	    &mac_len) != 0 || mac_len != 32) {
-		rc = err_crypto("HMAC-SHA256");
+	    &mac_len, rep) != 0 || mac_len != 32) {
+		rc = report_crypto(rep, "HMAC-SHA256");
 		goto out;
 	}
 	if (CRYPTO_memcmp(mac, tag.p, 32) != 0)

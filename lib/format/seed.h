@@ -23,11 +23,12 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "base/report.h"
 
 /* Writes a seed message for pub (then "\n") to out. Returns 0 or an exit
- * code (reported). */
+ * code (in rep). */
 int seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
-    struct sink *out);
+    struct sink *out, struct report *rep);
 
 /*
  * The seed format's text is Latin-1: the original client encrypted
@@ -35,9 +36,10 @@ int seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
  * UTF-8 text to the Latin-1 bytes to encrypt, into out (a secret
  * buffer). A character above U+00FF, or bytes that are not UTF-8, are
  * refused, naming the character (or byte) and where it stands. Returns 0,
- * 65 (reported) or 70.
+ * 65 (in rep, with a hint) or 70.
  */
-int seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out);
+int seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out,
+    struct report *rep);
 
 /* A seed plaintext (Latin-1) as UTF-8 text, into out (a secret buffer).
  * Returns 0 or 70 (reported). */
@@ -52,10 +54,10 @@ struct seed_result {
 
 /*
  * Decrypts a parsed seed message (after seed_unreplace) for priv into pt
- * (a secret buffer). Returns 0; -1 when it cannot be decrypted, with why
- * holding a reason only for structural problems; or 70.
+ * (a secret buffer). Returns 0; 65 when it cannot be decrypted, with an
+ * error in rep only for structural problems; or 70 (in rep).
  */
 int seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
-    struct seed_result *res, char *why, size_t why_size);
+    struct seed_result *res, struct report *rep);
 
 #endif

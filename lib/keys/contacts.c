@@ -72,13 +72,13 @@ contact_refresh(const char *name)
 }
 
 static int
-from_file(const char *path, struct contact *out)
+from_file(const char *path, struct contact *out, struct report *rep)
 {
 	int rc;
 
-	if ((rc = keyfile_load_public(path, &out->pub[0])) != 0)
+	if ((rc = keyfile_load_public(path, &out->pub[0], rep)) != 0)
 		return rc;
-	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0])) != 0)
+	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0], rep)) != 0)
 		return rc;
 	out->n = 1;
 	return 0;
@@ -94,7 +94,7 @@ from_keyring(const char *name, struct contact *out, struct report *rep)
 	size_t i;
 	int rc;
 
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
+	if ((rc = home_find(home, sizeof(home), rep)) != 0 ||
 	    (rc = keyring_open(home, 0, &k, rep)) != 0)
 		return rc;
 	if (!keyring_known(k, name)) {
@@ -169,7 +169,7 @@ contact_resolve(const char *arg, int flags, struct contact *out,
 	/* A file first: "-r bob.pub" keeps meaning the file, present or
 	 * not. */
 	if (looks_like_file(arg) || stat(arg, &st) == 0)
-		rc = from_file(arg, out);
+		rc = from_file(arg, out, rep);
 	else {
 		if (flags & CONTACT_REFRESH) {
 			rc = contact_refresh(arg);

@@ -77,7 +77,7 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 	const char *kid, *pem, *src;
 	size_t kid_len, pem_len;
 	const json_t *at = json_object_get(o, at_name);
-	char real[KID_SIZE], why[160];
+	char real[KID_SIZE];
 	EVP_PKEY *pk = NULL;
 	int rc = -1;
 
@@ -87,12 +87,11 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 	    (pem = jsonio_str(o, "pem", &pem_len)) == NULL ||
 	    pem_len > KEYRING_PEM_MAX || !json_is_integer(at))
 		return -1;
-	err_capture_begin(why, sizeof(why));
+	/* A key that does not parse is a malformed entry: said as one. */
 	if (keyfile_parse_public((const uint8_t *)pem, pem_len, "key",
-	    &pk) == 0 && jwk_thumbprint(pk, real) == 0 &&
+	    &pk, NULL) == 0 && jwk_thumbprint(pk, real, NULL) == 0 &&
 	    strcmp(real, kid) == 0)
 		rc = 0;
-	err_capture_end();
 	EVP_PKEY_free(pk);
 	if (rc != 0 || (k->pem = strdup(pem)) == NULL)
 		return -1;
@@ -236,16 +235,16 @@ keyring_open(const char *home, int for_update, struct keyring **out,
 		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	k->lock_fd = -1;
 	if ((rc = home_file(home, "keyring.json", k->path,
-	    sizeof(k->path))) != 0 || (rc = home_file(home, "keyring.lock",
-	    lock_path, sizeof(lock_path))) != 0)
+	    sizeof(k->path), rep)) != 0 || (rc = home_file(home,
+	    "keyring.lock", lock_path, sizeof(lock_path), rep)) != 0)
 		goto fail;
 	/* Held until keyring_close: read, change, save, as one. */
 	if (for_update) {
-		if ((rc = home_create(home)) != 0)
+		if ((rc = home_create(home, rep)) != 0)
 			goto fail;
 		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
 		    &k->lock_fd)) != FILE_OK) {
-			rc = file_lock_report(lock_path, st);
+			rc = file_lock_report(lock_path, st, rep);
 			goto fail;
 		}
 	}
@@ -291,12 +290,8 @@ static EVP_PKEY *
 parse_pem(const char *pem)
 {
 	EVP_PKEY *pk = NULL;
-	char why[160];
-
-	err_capture_begin(why, sizeof(why));
 	(void)keyfile_parse_public((const uint8_t *)pem, strlen(pem), "key",
-	    &pk);
-	err_capture_end();
+	    &pk, NULL);
 	return pk;
 }
 
@@ -735,7 +730,8 @@ keyring_save(struct keyring *k, struct report *rep)
 	/* jsonio_dump leaves room for the newline (the NUL's byte). */
 	len = strlen(text);
 	text[len] = '\n';
-	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1)) == 0)
+	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1,
+	    rep)) == 0)
 		k->dirty = 0;
 out:
 	json_decref(root);

@@ -155,7 +155,7 @@ keytool_read_import(const char *name, const char *file,
 	struct buf b = BUF_INIT, pem = BUF_INIT;
 	int rc;
 
-	if ((rc = file_read(file, 64 * 1024, "key file", &b)) != 0)
+	if ((rc = file_read(file, 64 * 1024, "key file", &b, rep)) != 0)
 		return rc;
 	if (b.len >= strlen(QR_PREFIX) && (memcmp(b.p, QR_PREFIX,
 	    strlen(QR_PREFIX)) == 0 || memcmp(b.p, "QR-Code:", 8) == 0)) {
@@ -170,11 +170,11 @@ keytool_read_import(const char *name, const char *file,
 			    "key of %s, not of %s", file, qname, name);
 			goto out;
 		}
-	} else if ((rc = keyfile_parse_public(b.p, b.len, file, pk)) != 0 ||
-	    (rc = jwk_thumbprint(*pk, key->kid)) != 0) {
+	} else if ((rc = keyfile_parse_public(b.p, b.len, file, pk,
+	    rep)) != 0 || (rc = jwk_thumbprint(*pk, key->kid, rep)) != 0) {
 		goto out;
 	}
-	if ((rc = keyfile_public_pem(*pk, &pem)) != 0 ||
+	if ((rc = keyfile_public_pem(*pk, &pem, rep)) != 0 ||
 	    (rc = buf_terminate(&pem)) != 0)
 		goto out;
 	key->pem = (char *)pem.p;

@@ -68,7 +68,7 @@ session_name(const char *home, char name[NAME_LEN_MAX + 1],
 	size_t len;
 	int rc = -1;
 
-	if (home_file(home, "session", path, sizeof(path)) != 0)
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
 		return -1;
 	if ((st = file_read_private(path, &file_policy_session, &b)) ==
 	    FILE_ABSENT)
@@ -112,8 +112,8 @@ myname_find(const char *given, const char *opt,
 		    "name (1 to %d of A-Z a-z 0-9 . _ -)", opt, shown,
 		    NAME_LEN_MAX);
 	}
-	if ((rc = home_find(home, sizeof(home))) != 0 ||
-	    (rc = config_load(home, &cfg)) != 0)
+	if ((rc = home_find(home, sizeof(home), rep)) != 0 ||
+	    (rc = config_load(home, &cfg, rep)) != 0)
 		return rc;
 	have_sess = session_name(home, sess, rep) == 0;
 	rc = 0;

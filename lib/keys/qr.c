@@ -36,7 +36,7 @@ check_key(EVP_PKEY *k, const char *what, struct report *rep)
 {
 	int rc, bits;
 
-	if ((rc = rsa_check(k, what)) != 0)
+	if ((rc = rsa_check(k, what, rep)) != 0)
 		return rc;
 	if ((bits = EVP_PKEY_get_bits(k)) > QR_MAX_BITS)
 		return report_error(rep, E2E_EX_DATAERR, "%s is a %d-bit RSA "
@@ -61,7 +61,7 @@ qr_payload(const char *name, EVP_PKEY *pub, struct buf *out,
 		    "code: the name is not a valid user name");
 	}
 	if ((rc = check_key(pub, "the key", rep)) != 0 ||
-	    (rc = jwk_thumbprint(pub, kid)) != 0)
+	    (rc = jwk_thumbprint(pub, kid, rep)) != 0)
 		return rc;
 	/* The public half only, whatever pub holds. */
 	if ((der_len = i2d_PUBKEY(pub, &der)) <= 0) {
@@ -103,7 +103,6 @@ parse_key(const char *b64, size_t len, EVP_PKEY **out, struct report *rep)
 	uint8_t der[QR_TEXT_MAX];
 	unsigned char *again = NULL;
 	const unsigned char *p = der;
-	char captured[256];
 	long long n;
 	int again_len, rc;
 	EVP_PKEY *k = NULL;
@@ -133,18 +132,14 @@ parse_key(const char *b64, size_t len, EVP_PKEY **out, struct report *rep)
 		rc = refuse(rep, "the key is not in canonical DER form");
 		goto out;
 	}
-	/* errs: rsa_check prints until base/format report (errs-base). */
-	err_capture_begin(captured, sizeof(captured));
-	rc = check_key(k, "the key", &checked);
-	err_capture_end();
-	if (rc != 0) {
+	if (check_key(k, "the key", &checked) != 0) {
 		rc = refuse(rep, report_message(&checked)[0] != '\0' ?
-		    report_message(&checked) : captured[0] != '\0' ?
-		    captured : "the key is refused");
+		    report_message(&checked) : "the key is refused");
 		goto out;
 	}
 	*out = k;
 	k = NULL;
+	rc = 0;
 out:
 	OPENSSL_free(again);
 	EVP_PKEY_free(k);
@@ -159,7 +154,8 @@ qr_payload_parse(const char *text, size_t len,
 {
 	const size_t plen = sizeof(QR_PREFIX) - 1;
 	const char *c1, *c2, *spki, *end;
-	char thumb[KID_SIZE], captured[256];
+	struct report computed = { 0 };
+	char thumb[KID_SIZE];
 	size_t i, nlen;
 	EVP_PKEY *k = NULL;
 	int rc;
@@ -216,12 +212,9 @@ qr_payload_parse(const char *text, size_t len,
 		return refuse(rep, "the key id is malformed");
 	if ((rc = parse_key(spki, (size_t)(end - spki), &k, rep)) != 0)
 		return rc;
-	/* errs: jwk_thumbprint prints until format reports (errs-base). */
-	err_capture_begin(captured, sizeof(captured));
-	rc = jwk_thumbprint(k, thumb);
-	err_capture_end();
-	if (rc != 0) {
-		report_error(rep, rc, "%s", captured[0] != '\0' ? captured :
+	if ((rc = jwk_thumbprint(k, thumb, &computed)) != 0) {
+		report_error(rep, rc, "%s", report_message(&computed)[0] !=
+		    '\0' ? report_message(&computed) :
 		    "cannot compute the key id");
 		goto out;
 	}
@@ -454,7 +447,7 @@ qr_write_png(const char *text, int scale, const char *path,
 	/* The whole image is made before the output is opened: a failure
 	 * leaves no file, and no jump can cross the outfile's cleanup. */
 	if ((rc = png_encode(qr, scale, &png, rep)) != 0 ||
-	    (rc = outfile_open(&o, path, 0644, 1)) != 0)
+	    (rc = outfile_open(&o, path, 0644, 1, rep)) != 0)
 		goto out;
 	if (outfile_is_terminal(&o)) {
 		rc = report_error(rep, E2E_EX_USAGE, "not writing a PNG image "
@@ -463,9 +456,9 @@ qr_write_png(const char *text, int scale, const char *path,
 		    "output");
 		goto out;
 	}
-	if ((rc = outfile_write(&o, png.p, png.len)) != 0)
+	if ((rc = outfile_write(&o, png.p, png.len, rep)) != 0)
 		goto out;
-	rc = outfile_commit(&o, 0);
+	rc = outfile_commit(&o, 0, rep);
 out:
 	if (rc != 0)
 		outfile_abort(&o);

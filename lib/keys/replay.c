@@ -384,7 +384,7 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from,
 		test_before_rename();
 #endif
 	if (file_write_atomic(r->path, keep.p != NULL ? (const char *)keep.p :
-	    "", keep.len, 0600, -1) != 0)
+	    "", keep.len, 0600, -1, rep) != 0)
 		goto fail;
 	/* The new log, to append to (the lock is held: no other rewrite
 	 * can replace it meanwhile). */
@@ -503,18 +503,19 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	r->fd = -1;
 	r->window = window_s;
-	if ((rc = crypto_random(seed, sizeof(seed))) != 0)
+	if ((rc = crypto_random(seed, sizeof(seed), rep)) != 0)
 		goto out;
 	memcpy(&r->k0, seed, 8);
 	memcpy(&r->k1, seed + 8, 8);
 	rc = E2E_EX_CANTCREAT;
-	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path)) != 0 ||
-	    home_file(home, "replay.log", r->path, sizeof(r->path)) != 0)
+	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path),
+	    rep) != 0 || home_file(home, "replay.log", r->path,
+	    sizeof(r->path), rep) != 0)
 		goto out;
 	/* Held while reading and rewriting only; appends take no lock. */
 	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
 	    FILE_OK) {
-		rc = file_lock_report(lock_path, st);
+		rc = file_lock_report(lock_path, st, rep);
 		goto out;
 	}
 	if ((rc = open_log(r, rep)) != 0 || (rc = load(r, now, rep)) != 0)

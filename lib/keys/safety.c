@@ -124,7 +124,7 @@ safety_number(const char *name_a, const char *const *kids_a, size_t na,
 	if ((rc = check_party(name_a, kids_a, na, "first", rep)) != 0 ||
 	    (rc = check_party(name_b, kids_b, nb, "second", rep)) != 0)
 		return rc;
-	if ((md = crypto_md("SHA512")) == NULL)
+	if ((md = crypto_md("SHA512", rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return report_crypto(rep, "computing a safety number");

@@ -60,12 +60,14 @@ one_record(const struct stream_opts *o, struct trust *t,
 	struct record r;
 	struct message m;
 	struct buf out = BUF_SECRET_INIT;
-	char why[320], id[128], from[128], warning[512];
-	struct report judged = { 0 };
-	int rc;
+	char id[128], from[128], warning[512];
+	struct report said = { 0 };	/* the callee's, quoted in item's */
+	const char *why = report_message(&said);
+	int rc, i;
 
 	memset(&m, 0, sizeof(m));
-	if (record_parse(line, len, &r, why, sizeof(why)) != 0) {
+	if (record_parse(line, len, &r, &said) != 0) {
+		why = report_message(&said);
 		if (r.id != NULL)
 			term_escape(r.id, strlen(r.id), id, sizeof(id));
 		if (r.from != NULL)
@@ -87,18 +89,26 @@ one_record(const struct stream_opts *o, struct trust *t,
 	 * for the record's sender. */
 	if (oo.verify == NULL && oo.signer_key == NULL)
 		trust_prepare(t, r.from, &oo);
-	if ((rc = message_open_text(&oo, r.envelope, r.envelope_len,
-	    &m)) != 0) {
+	rc = message_open_text(&oo, r.envelope, r.envelope_len, &m, &said);
+	if (rc == E2E_EX_DATAERR && report_message(&said)[0] != '\0') {
+		/* The reason, with its hints, named by message and sender. */
 		report_error(item, rc, "message %s from %s: %s", id, from,
-		    m.error[0] != '\0' ? m.error : "internal error");
-		if (m.hint[0] != '\0')
-			report_hint(item, "%s", m.hint);
+		    report_message(&said));
+		for (i = 0; i < said.nlines; i++)
+			if (said.line[i].level == REPORT_HINT)
+				report_hint(item, "%s", said.line[i].text);
+		goto out;
+	} else if (rc != 0) {
+		report_add(item, &said);
+		report_error(item, rc, "message %s from %s: internal error", id,
+		    from);
 		goto out;
 	}
+	report_clear(&said);
 	if ((rc = trust_judge(t, r.from, r.id, &m, (int64_t)time(NULL),
-	    warning, sizeof(warning), &judged)) != 0) {
+	    warning, sizeof(warning), &said)) != 0) {
 		report_error(item, rc, "message %s from %s: %s", id, from,
-		    report_message(&judged));
+		    report_message(&said));
 		goto out;
 	}
 	/* The one warning of message_report() that no output field carries;

@@ -43,8 +43,8 @@ trust_open(const char *me, const char *own_kid, struct trust **out,
 	if (me != NULL)
 		snprintf(t->me, sizeof(t->me), "%s", me);
 	snprintf(t->own_kid, sizeof(t->own_kid), "%s", own_kid);
-	if ((rc = home_find(t->home, sizeof(t->home))) != 0 ||
-	    (rc = home_create(t->home)) != 0 ||
+	if ((rc = home_find(t->home, sizeof(t->home), rep)) != 0 ||
+	    (rc = home_create(t->home, rep)) != 0 ||
 	    (rc = keyring_open(t->home, 0, &t->k, rep)) != 0 ||
 	    (rc = replay_open(t->home, REPLAY_WINDOW_DEFAULT,
 	    (int64_t)time(NULL), &t->r, rep)) != 0) {

@@ -66,14 +66,25 @@ account_signup(struct client *c, const struct account_opts *o, char **argv)
 
 	/* The key first: a wrong path must not leave an account behind. The
 	 * private key: it signs the proof that its holder publishes it. */
-	if (keyfile != NULL &&
-	    (rc = keyfile_load_private(keyfile, ps, &pk)) != 0) {
+	if (keyfile != NULL) {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_load_private(keyfile, ps, &pk, &rep);
+		err_print(&rep);
+	}
+	if (keyfile != NULL && rc != 0) {
 		if (rc == E2E_EX_NOINPUT)
 			err_hint("--key needs your private key: it signs the "
 			    "proof that you hold it");
 		return rc;
 	}
-	if ((rc = password_get(pwfile, name, 1, password)) != 0) {
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = password_get(pwfile, name, 1, password, &rep);
+		err_print(&rep);
+	}
+	if (rc != 0) {
 		EVP_PKEY_free(pk);
 		return rc;
 	}
@@ -110,7 +121,11 @@ account_signin(struct client *c, const struct account_opts *o, char **argv)
 	char password[PASSPHRASE_MAX];
 	int rc;
 
-	if ((rc = password_get(o->pwfile, argv[1], 0, password)) == 0)
+	struct report rep = { 0 };	/* errs: transitional */
+
+	rc = password_get(o->pwfile, argv[1], 0, password, &rep);
+	err_print(&rep);
+	if (rc == 0)
 		rc = signin(c, argv[1], password);
 	wipe(password, sizeof(password));
 	return rc;
@@ -178,8 +193,14 @@ account_passwd(struct client *c, const struct account_opts *o, char **argv)
 	int rc;
 
 	(void)argv;
-	if ((rc = password_change_get(o->pwfile, c->sess.name, cur,
-	    fresh)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = password_change_get(o->pwfile, c->sess.name, cur, fresh,
+		    &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	rc = api_password(c, cur, fresh, &s);
 	wipe(cur, sizeof(cur));
@@ -232,7 +253,10 @@ account_delete(struct client *c, const struct account_opts *o, char **argv)
 		snprintf(prompt, sizeof(prompt), "Delete the account %s and "
 		    "every message waiting for it? Type its name to confirm: ",
 		    c->sess.name);
-		rc = tty_read_line(prompt, answer, sizeof(answer));
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = tty_read_line(prompt, answer, sizeof(answer), &rep);
+		err_print(&rep);
 		if (rc == E2E_EX_USAGE) {
 			err_error("no terminal to confirm the deletion on");
 			err_hint("add --yes to delete without asking");

@@ -76,55 +76,60 @@ client_now(void)
 int
 client_option(struct client_opts *o, int c, const char *arg)
 {
+	struct report rep = { 0 };	/* errs: transitional */
 	char *end;
 	long v;
 
 	switch (c) {
 	case CLIENT_OPT_SERVER:
-		if (cli_once(&o->seen[0], "--server") != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[0], "--server", &rep) != 0)
+			return err_print(&rep);
 		o->server = arg;
 		return 1;
 	case CLIENT_OPT_CACERT:
-		if (cli_once(&o->seen[1], "--cacert") != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[1], "--cacert", &rep) != 0)
+			return err_print(&rep);
 		o->cacert = arg;
 		return 1;
 	case CLIENT_OPT_PIN:
-		if (cli_once(&o->seen[2], "--pin") != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[2], "--pin", &rep) != 0)
+			return err_print(&rep);
 		if (strncmp(arg, "sha256//", 8) != 0)
-			return cli_usage_error("--pin takes sha256//BASE64 "
-			    "(the SHA-256 of the server's public key)");
+			return err_print(cli_usage_error(&rep,
+			    "--pin takes sha256//BASE64 "
+			    "(the SHA-256 of the server's public key)"));
 		o->pin = arg;
 		return 1;
 	case CLIENT_OPT_PROXY:
-		if (cli_once(&o->seen[3], "--proxy") != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[3], "--proxy", &rep) != 0)
+			return err_print(&rep);
 		o->proxy = arg;
 		return 1;
 	case CLIENT_OPT_INSECURE_HTTP:
 		o->insecure_http = 1;
 		return 1;
 	case CLIENT_OPT_RETRY_TIME:
-		if (cli_once(&o->seen[4], "--retry-time") != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[4], "--retry-time", &rep) != 0)
+			return err_print(&rep);
 		errno = 0;
 		v = strtol(arg, &end, 10);
 		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
 		    errno != 0 || v > CLIENT_RETRY_MAX_S)
-			return cli_usage_error("--retry-time takes seconds "
-			    "from 0 to %d", CLIENT_RETRY_MAX_S);
+			return err_print(cli_usage_error(&rep,
+			    "--retry-time takes seconds "
+			    "from 0 to %d", CLIENT_RETRY_MAX_S));
 		o->retry_s = v;
 		return 1;
 	case CLIENT_OPT_MAX_ANSWER:
-		if (cli_once(&o->seen[5], "--max-answer") != 0 ||
-		    cli_parse_size("--max-answer", arg, &o->max_answer) != 0)
-			return E2E_EX_USAGE;
+		if (cli_once(&o->seen[5], "--max-answer", &rep) != 0 ||
+		    cli_parse_size("--max-answer", arg, &o->max_answer,
+		    &rep) != 0)
+			return err_print(&rep);
 		if (o->max_answer < CLIENT_ANSWER_MIN ||
 		    o->max_answer > CLIENT_ANSWER_MAX)
-			return cli_usage_error("--max-answer takes a size from "
-			    "64K to 1G");
+			return err_print(cli_usage_error(&rep,
+			    "--max-answer takes a size from "
+			    "64K to 1G"));
 		return 1;
 	case 'v':
 		o->verbose = 1;
@@ -205,12 +210,18 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 
 	memset(c, 0, sizeof(*c));
 	jsonio_wipe_on_free();
-	if ((rc = home_find(c->home, sizeof(c->home))) != 0)
-		return rc;
-	if ((flags & CLIENT_CREATE_HOME) && (rc = home_create(c->home)) != 0)
-		return rc;
-	if ((rc = config_load(c->home, &c->cfg)) != 0)
-		return rc;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if ((rc = home_find(c->home, sizeof(c->home), &rep)) == 0 &&
+		    (flags & CLIENT_CREATE_HOME))
+			rc = home_create(c->home, &rep);
+		if (rc == 0)
+			rc = config_load(c->home, &c->cfg, &rep);
+		err_print(&rep);
+		if (rc != 0)
+			return rc;
+	}
 	if (flags & CLIENT_REPLACE_SESSION) {
 		/* A session that cannot be used is no obstacle to replacing
 		 * or removing it; it is simply not there. */

@@ -32,8 +32,8 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE],
 	const char *pems[1], *proofs[1];
 	int rc;
 
-	if ((rc = jwk_thumbprint(priv, kid)) != 0 ||
-	    (rc = keyfile_public_pem(priv, &pem)) != 0 ||
+	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0 ||
+	    (rc = keyfile_public_pem(priv, &pem, rep)) != 0 ||
 	    (rc = my_server(c, url, rep)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
@@ -42,7 +42,7 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE],
 	}
 	/* The account's id and name, from the sign-in. */
 	if ((rc = keyproof_make(priv, c->sess.id, c->sess.name, url,
-	    client_now(), &proof)) != 0)
+	    client_now(), &proof, rep)) != 0)
 		goto out;
 	pems[0] = (const char *)pem.p;
 	proofs[0] = (const char *)proof.p;
@@ -82,18 +82,18 @@ check_key(const json_t *e, const char *name, struct keyring_key *k,
 {
 	const char *pem = jsonio_str(e, "pem", NULL);
 	const char *kid = jsonio_str(e, "kid", NULL);
+	struct report checked = { 0 };
 	char safe[64], why[256];
 	int rc;
 
 	memset(k, 0, sizeof(*k));
 	*pk = NULL;
-	/* errs: keyfile and jwk print until format reports (errs-base). */
-	err_capture_begin(why, sizeof(why));
+	/* The reason quoted in the refusal. */
 	rc = keyfile_parse_public((const uint8_t *)pem, strlen(pem),
-	    "a key from the directory", pk);
+	    "a key from the directory", pk, &checked);
 	if (rc == 0)
-		rc = jwk_thumbprint(*pk, k->kid);
-	err_capture_end();
+		rc = jwk_thumbprint(*pk, k->kid, &checked);
+	snprintf(why, sizeof(why), "%s", report_message(&checked));
 	if (rc == 0 && strcmp(kid, k->kid) != 0) {
 		term_escape(kid, strlen(kid), safe, sizeof(safe));
 		snprintf(why, sizeof(why), "the directory names key %.43s as "

@@ -85,7 +85,7 @@ identity_file(const struct client *c, const char **file, char *path,
 
 	if (*file != NULL)
 		return 0;
-	if ((rc = config_identity_path(path, size)) == 0)
+	if ((rc = config_identity_path(path, size, rep)) == 0)
 		*file = path;
 	if (rc >= 0)
 		return rc;
@@ -108,9 +108,12 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv,
 	/* The private key: it signs the proof that its holder publishes
 	 * it (a public key file proves nothing). */
 	if ((rc = identity_file(c, &file, path, sizeof(path), rep)) == 0 &&
-	    (rc = keyfile_load_private(file, &o->ps, &pk)) == E2E_EX_NOINPUT)
+	    (rc = keyfile_load_private(file, &o->ps, &pk,
+	    rep)) == E2E_EX_NOINPUT)
 		report_hint(rep, "publish needs your private key: it signs the "
 		    "proof that you hold it");
+	/* A warning about the key file before the server's words. */
+	said_so_far(o, rep);
 	if (rc == 0)
 		rc = directory_publish(c, pk, kid, rep);
 	EVP_PKEY_free(pk);
@@ -195,8 +198,8 @@ my_key(struct client *c, const struct keycmd_opts *o, char kid[KID_SIZE],
 
 	if ((rc = identity_file(c, &file, path, sizeof(path), rep)) != 0)
 		return rc;
-	if ((rc = keyfile_load_public_half(file, &o->ps, &pk)) != 0 ||
-	    (rc = jwk_thumbprint(pk, kid)) != 0)
+	if ((rc = keyfile_load_public_half(file, &o->ps, &pk, rep)) != 0 ||
+	    (rc = jwk_thumbprint(pk, kid, rep)) != 0)
 		goto out;
 	if (c->http == NULL)
 		goto out;
@@ -278,7 +281,7 @@ keycmd_verify(struct client *c, const struct keycmd_opts *o, char **argv,
 		    "  %s\nIs it the number shown on their side? Type yes or "
 		    "no: ", name, json_string_value(json_object_get(j,
 		    "safety_number")));
-		rc = tty_read_line(prompt, answer, sizeof(answer));
+		rc = tty_read_line(prompt, answer, sizeof(answer), rep);
 		if (rc == E2E_EX_USAGE) {
 			report_error(rep, rc, "no terminal to confirm on");
 			report_hint(rep, "compare the numbers (e2e-keys show "
@@ -455,7 +458,7 @@ qr_key(struct client *c, const struct keycmd_opts *o, const char *arg,
 	if ((rc = identity_file(c, &file, path, sizeof(path), rep)) != 0)
 		return rc;
 	/* Mine: a public key file or my private key's public half. */
-	return keyfile_load_public_half(file, &o->ps, pk);
+	return keyfile_load_public_half(file, &o->ps, pk, rep);
 }
 
 /* A code wider than the terminal cannot be scanned: say so. */

@@ -230,8 +230,14 @@ compact(struct recvlog *l)
 		    buf_append_str(&b, l->v[i].id) != 0 ||
 		    buf_append_str(&b, "\n") != 0)
 			rc = E2E_EX_SOFTWARE;
-	if (rc == 0 && (rc = file_write_atomic(l->path, b.p ? (char *)b.p :
-	    "", b.len, 0600, -1)) == 0) {
+	if (rc == 0) {
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_write_atomic(l->path, b.p ? (char *)b.p : "", b.len,
+		    0600, -1, &rep);
+		err_print(&rep);
+	}
+	if (rc == 0) {
 		close(l->fd);
 		if ((l->fd = open(l->path, O_RDWR | O_APPEND | O_NOFOLLOW |
 		    O_CLOEXEC)) < 0) {
@@ -259,12 +265,20 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 	}
 	l->fd = l->lock_fd = -1;
 	l->out_fd = out_fd;
-	snprintf(name, sizeof(name), "recv-%s.lock", user_id);
-	if (home_file(home, name, lock_path, sizeof(lock_path)) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "recv-%s.log", user_id);
-	if (home_file(home, name, l->path, sizeof(l->path)) != 0)
-		goto out;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int bad;
+
+		snprintf(name, sizeof(name), "recv-%s.lock", user_id);
+		bad = home_file(home, name, lock_path, sizeof(lock_path),
+		    &rep) != 0;
+		snprintf(name, sizeof(name), "recv-%s.log", user_id);
+		bad = bad || home_file(home, name, l->path, sizeof(l->path),
+		    &rep) != 0;
+		err_print(&rep);
+		if (bad)
+			goto out;
+	}
 	/* Not waited for: the holder may --follow for days. */
 	if ((st = file_lock(lock_path, FILE_LOCK_TRY, &l->lock_fd)) ==
 	    FILE_BUSY) {
@@ -273,7 +287,10 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 		goto out;
 	}
 	if (st != FILE_OK) {
-		rc = file_lock_report(lock_path, st);
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_lock_report(lock_path, st, &rep);
+		err_print(&rep);
 		goto out;
 	}
 	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |

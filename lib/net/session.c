@@ -86,7 +86,13 @@ session_load(const char *home, struct session *s)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (home_file(home, "session", path, sizeof(path)) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = home_file(home, "session", path, sizeof(path), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return E2E_EX_NOPERM;
 	if ((rc = read_session(path, &b)) != 0)
 		goto out;
@@ -121,7 +127,13 @@ session_save(const char *home, const struct session *s)
 	json_t *o;
 	int rc;
 
-	if ((rc = home_file(home, "session", path, sizeof(path))) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = home_file(home, "session", path, sizeof(path), &rep);
+		err_print(&rep);
+	}
+	if (rc != 0)
 		return rc;
 	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "server", s->server, "name",
 	    s->name, "id", s->id, "token", s->token, "expires_at",
@@ -134,7 +146,13 @@ session_save(const char *home, const struct session *s)
 	json_decref(o);
 	o = NULL;
 	/* Replaces any earlier session, never through a symlink. */
-	rc = file_write_atomic(path, text, strlen(text), 0600, -1);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_write_atomic(path, text, strlen(text), 0600, -1,
+		    &rep);
+		err_print(&rep);
+	}
 out:
 	json_decref(o);
 	if (text != NULL) {
@@ -150,8 +168,14 @@ session_remove(const char *home, int *removed)
 	char path[HOME_PATH_MAX];
 
 	*removed = 0;
-	if (home_file(home, "session", path, sizeof(path)) != 0)
-		return E2E_EX_IOERR;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int rc = home_file(home, "session", path, sizeof(path), &rep);
+
+		err_print(&rep);
+		if (rc != 0)
+			return E2E_EX_IOERR;
+	}
 	if (unlink(path) == 0) {
 		*removed = 1;
 		return 0;

@@ -27,11 +27,14 @@ prehash(const char *pw, size_t len, char out[64])
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	struct buf b = BUF_SECRET_INIT;
 	size_t mac_len = 0;
-	int rc = -1;
+	struct report rep = { 0 };	/* errs: transitional */
+	int rc = -1, h;
 
-	if (crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
+	h = crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
 	    sizeof(PREHASH_LABEL) - 1, (const uint8_t *)pw, len, mac,
-	    &mac_len) != 0 || mac_len != 32)
+	    &mac_len, &rep);
+	err_print(&rep);
+	if (h != 0 || mac_len != 32)
 		goto out;
 	if (b64_append(&b, mac, 32) != 0 || b.len >= 64)
 		goto out;
@@ -289,11 +292,15 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 
 	k->secret_len = 0;
 	if (file != NULL) {
-		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file",
-		    &b)) != 0)
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = file_read(file, AUTH_SECRET_MAX, "secret file", &b, &rep);
+		if (rc == 0)
+			file_warn_if_exposed(file, "secret file", &rep);
+		err_print(&rep);
+		if (rc != 0)
 			goto out;
 		rc = E2E_EX_DATAERR;
-		file_warn_if_exposed(file, "secret file");
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
 			err_error("the secret in %s has %zu bytes; at least %d "
@@ -306,7 +313,11 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 		r = s->be->meta_get(s, SECRET_KEY, &b);
 		if (r == STORE_NOT_FOUND) {
 			/* First start: make one and keep it. */
-			if (crypto_random(fresh, sizeof(fresh)) != 0)
+			struct report rep = { 0 };	/* errs: transitional */
+
+			r = crypto_random(fresh, sizeof(fresh), &rep);
+			err_print(&rep);
+			if (r != 0)
 				goto out;
 			memset(&sj, 0, sizeof(sj));
 			sj.job.run = secret_put;
@@ -423,9 +434,15 @@ auth_token_check(const struct auth_keys *k, const char *token, size_t len,
 	if ((size_t)(token + len - (d2 + 1)) != 43 ||
 	    (n = b64url_decode(d2 + 1, 43, sig)) != 32)
 		return -1;
-	if (crypto_hmac("SHA256", k->secret, k->secret_len,
-	    (const uint8_t *)token, (size_t)(d2 - token), mac, &mac_len) != 0 ||
-	    mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		n = crypto_hmac("SHA256", k->secret, k->secret_len,
+		    (const uint8_t *)token, (size_t)(d2 - token), mac,
+		    &mac_len, &rep);
+		err_print(&rep);
+	}
+	if (n != 0 || mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
 		goto out;
 	/* The header: HS256 and nothing else (T1): no kid, jku, none... */
 	hdr = decode_part(token, (size_t)(d1 - token));

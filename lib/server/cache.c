@@ -1,6 +1,7 @@
 /* cache.c - a fixed-size table of recent users (see cache.h). */
 #include "server/cache.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "format/crypto.h"
 
 #include <pthread.h>
@@ -36,8 +37,13 @@ cache_new(size_t slots)
 		free(c);
 		return NULL;
 	}
-	if (crypto_random(&c->seed, sizeof(c->seed)) != 0)
-		c->seed = 1469598103934665603ull;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if (crypto_random(&c->seed, sizeof(c->seed), &rep) != 0)
+			c->seed = 1469598103934665603ull;
+		err_print(&rep);
+	}
 	c->n = n;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;

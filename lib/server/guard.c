@@ -80,9 +80,15 @@ guard_pair_key(const char *name, const char *addr, char out[48])
 	memcpy(in, name, n);
 	in[n] = '\0';
 	memcpy(in + n + 1, addr, m);
-	if (crypto_hmac("SHA256", (const uint8_t *)label, sizeof(label) - 1,
-	    in, n + 1 + m, mac, &mac_len) != 0 || mac_len < 20)
-		return -1;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+		int h = crypto_hmac("SHA256", (const uint8_t *)label,
+		    sizeof(label) - 1, in, n + 1 + m, mac, &mac_len, &rep);
+
+		err_print(&rep);
+		if (h != 0 || mac_len < 20)
+			return -1;
+	}
 	for (i = 0; i < 20; i++) {
 		out[2 * i] = hex[mac[i] >> 4];
 		out[2 * i + 1] = hex[mac[i] & 15];

@@ -142,6 +142,7 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
     unsigned port)
 {
 	char host[INET6_ADDRSTRLEN], url[KEYPROOF_URL_MAX + 64];
+	struct report rep = { 0 };	/* errs: transitional */
 
 	if (s->cfg.public_url != NULL) {
 		snprintf(url, sizeof(url), "%s", s->cfg.public_url);
@@ -158,8 +159,9 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 			    "the URL clients use", url);
 	}
 	if (keyproof_url(url, s->public_url) != 0)
-		return cli_usage_error("--public-url %s is not an http:// or "
-		    "https:// URL", url);
+		return err_print(cli_usage_error(&rep,
+		    "--public-url %s is not an http:// or "
+		    "https:// URL", url));
 	__atomic_store_n(&s->public_url_ready, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1182,6 +1184,7 @@ static int
 parse_nets(const char *opt, const char *const *v, size_t n,
     struct ipnet **out)
 {
+	struct report rep = { 0 };	/* errs: transitional */
 	size_t i;
 
 	*out = NULL;
@@ -1193,8 +1196,9 @@ parse_nets(const char *opt, const char *const *v, size_t n,
 	}
 	for (i = 0; i < n; i++)
 		if (ipnet_parse(v[i], &(*out)[i]) != 0)
-			return cli_usage_error("%s %s is not ADDRESS[/PREFIX]",
-			    opt, v[i]);
+			return err_print(cli_usage_error(&rep,
+			    "%s %s is not ADDRESS[/PREFIX]",
+			    opt, v[i]));
 	return 0;
 }
 
@@ -1265,6 +1269,7 @@ static int
 start(struct server *s)
 {
 	struct server_config *c = &s->cfg;
+	struct report rep = { 0 };	/* errs: transitional */
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
@@ -1274,8 +1279,9 @@ start(struct server *s)
 	unsigned flags;
 
 	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
-		return cli_usage_error("--listen %s is not ADDRESS:PORT",
-		    c->listen);
+		return err_print(cli_usage_error(&rep,
+		    "--listen %s is not ADDRESS:PORT",
+		    c->listen));
 	if ((rc = parse_nets("--trusted-proxy", c->trusted_proxies,
 	    c->ntrusted_proxies, &s->trusted)) != 0 ||
 	    (rc = parse_nets("--metrics-allow", c->metrics_allow,

@@ -417,16 +417,20 @@ import_file(struct store *s, const char *path, const char *what,
 	char why[200];
 	size_t len;
 	json_t *obj;
+	struct report rep = { 0 };	/* errs: transitional */
 	int rc, r;
 
 	memset(&b, 0, sizeof(b));
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
 	b.path = path;
-	if ((rc = record_reader_open(&in, path, line_max)) != 0)
+	if ((rc = record_reader_open(&in, path, line_max, &rep)) != 0) {
+		err_print(&rep);
 		goto out;
+	}
 	while ((r = record_read_line(&in, &line, &len)) != RECORD_READ_EOF) {
 		if (r == RECORD_READ_ERROR) {
+			err_print(&rep);
 			rc = in.rc;
 			break;
 		}

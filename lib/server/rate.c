@@ -1,5 +1,6 @@
 /* rate.c - token buckets per key (see rate.h). */
 #include "server/rate.h"
+#include "base/err.h"
 #include "format/crypto.h"
 
 #include <pthread.h>
@@ -50,8 +51,14 @@ rate_new(double per_s, double burst, unsigned max_keys)
 	}
 	/* Keyed per table, so that nobody can aim keys at another key's
 	 * slots and push it out. */
-	if (crypto_random(&r->seed, sizeof(r->seed)) != 0)
-		r->seed = (uint64_t)(uintptr_t)r ^ 1469598103934665603ull;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if (crypto_random(&r->seed, sizeof(r->seed), &rep) != 0)
+			r->seed = (uint64_t)(uintptr_t)r ^
+			    1469598103934665603ull;
+		err_print(&rep);
+	}
 	pthread_mutex_init(&r->lock, NULL);
 	r->per_ms = per_s / 1000.0;
 	r->burst = burst;

@@ -1365,11 +1365,17 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 	}
 	snprintf(what, sizeof(what), "keys[%zu]", i);
 	err_capture_begin(why, sizeof(why));
-	rc = keyfile_parse_public((const uint8_t *)pem, len, what, &pk);
-	if (rc == 0)
-		rc = jwk_thumbprint(pk, k->kid);
-	if (rc == 0)
-		rc = keyfile_public_pem(pk, &out);
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		rc = keyfile_parse_public((const uint8_t *)pem, len, what, &pk,
+		    &rep);
+		if (rc == 0)
+			rc = jwk_thumbprint(pk, k->kid, &rep);
+		if (rc == 0)
+			rc = keyfile_public_pem(pk, &out, &rep);
+		err_print(&rep);
+	}
 	err_capture_end();
 	if (rc != 0) {
 		respond_error(r, rc == E2E_EX_SOFTWARE ? 500 : 400, "%s",

@@ -56,8 +56,11 @@ int
 store_new_id(char out[STORE_ID_LEN + 1])
 {
 	uint8_t b[17];
+	struct report rep = { 0 };	/* errs: transitional */
+	int rc = crypto_random(b, sizeof(b), &rep);
 
-	if (crypto_random(b, sizeof(b)) != 0)
+	err_print(&rep);
+	if (rc != 0)
 		return -1;
 	encode(b, out);
 	return 0;
@@ -92,7 +95,11 @@ store_new_ordered_id(char out[STORE_ID_LEN + 1])
 			carry >>= 8;
 		}
 	} else {
-		if (crypto_random(b, sizeof(b)) != 0) {
+		struct report rep = { 0 };	/* errs: transitional */
+		int rc = crypto_random(b, sizeof(b), &rep);
+
+		err_print(&rep);
+		if (rc != 0) {
 			pthread_mutex_unlock(&lock);
 			return -1;
 		}

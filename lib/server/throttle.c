@@ -1,6 +1,7 @@
 /* throttle.c - failure counters: fixed windows, or exponential backoff
  * (see throttle.h). */
 #include "server/throttle.h"
+#include "base/err.h"
 #include "format/crypto.h"
 
 #include <pthread.h>
@@ -39,8 +40,13 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 
 	if (t == NULL)
 		return NULL;
-	if (crypto_random(&seed, sizeof(seed)) != 0)
-		seed ^= (uint64_t)(uintptr_t)t;
+	{
+		struct report rep = { 0 };	/* errs: transitional */
+
+		if (crypto_random(&seed, sizeof(seed), &rep) != 0)
+			seed ^= (uint64_t)(uintptr_t)t;
+		err_print(&rep);
+	}
 	while (size < (size_t)max_keys * 2)
 		size *= 2;
 	if ((t->e = calloc(size, sizeof(*t->e))) == NULL) {

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 
 	if (!ready) {
-		if (crypto_init() != 0)
+		if (crypto_init(NULL) != 0)
 			abort();
 		ready = 1;
 	}
@@ -35,7 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_ASSERT(pk != NULL);
 	FUZZ_ASSERT(name[0] == '\0' || name_valid(name, strlen(name)));
-	FUZZ_ASSERT(jwk_thumbprint(pk, real) == 0 && strcmp(real, kid) == 0);
+	FUZZ_ASSERT(jwk_thumbprint(pk, real, NULL) == 0 && strcmp(real,
+	    kid) == 0);
 	/* What was read writes back as the same text (canonical form). */
 	FUZZ_ASSERT(qr_payload(name, pk, &again, NULL) == 0);
 	FUZZ_ASSERT(size >= again.len && memmem(data, size, again.p,

@@ -40,10 +40,14 @@ check_parse(const char *t, size_t size)
 	struct record r;
 	const json_t *msg;
 	json_t *whole, *env;
-	char why[320];
+	static struct report rep;	/* what record_parse says */
+	const char *why;
 	int rc;
 
-	rc = record_parse(t, size, &r, why, sizeof(why));
+	report_clear(&rep);
+	rc = record_parse(t, size, &r, &rep);
+	why = report_message(&rep);
+	FUZZ_ASSERT(rc == 0 ? !report_said(&rep) : rc == 65 && why[0] != '\0');
 	whole = jsonio_parse(t, size, NULL, 0);
 	if (rc == 0) {
 		FUZZ_ASSERT(r.id != NULL && r.from != NULL);

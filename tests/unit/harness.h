@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/err.h"
+
 #include <jansson.h>
 
 static int harness_passed, harness_failed, harness_skipped;
@@ -204,6 +206,53 @@ capture_end(void)
 	fclose(cap_file);
 	cap_file = NULL;
 	return cap_text;
+}
+
+/*
+ * The report a call under test fills (base/report.h): rep_shown() prints it
+ * as a tool would (err_print), usually inside a capture so that its text
+ * is checked in cap_text, then empties it. Returns the report's code.
+ */
+static struct report t_rep __attribute__((unused));
+
+static inline int
+rep_shown(void)
+{
+	int code = err_print(&t_rep);
+
+	report_clear(&t_rep);
+	return code;
+}
+
+/* rc, once t_rep is shown (rep_shown): for a helper that returns what the
+ * call under test returned. */
+static inline int
+rep_shown_rc(int rc)
+{
+	rep_shown();
+	return rc;
+}
+
+/* The first error's text of t_rep into why (size bytes), for a test that
+ * checks the words a server would answer; empties t_rep. Returns its
+ * code. */
+static inline int
+rep_why(char *why, size_t size)
+{
+	int code = t_rep.code;
+
+	snprintf(why, size, "%s", report_message(&t_rep));
+	report_clear(&t_rep);
+	return code;
+}
+
+/* rc, once rep_why put t_rep's error in why: for a call whose refusal's
+ * words a test checks, as it did when they came in a buffer. */
+static inline int
+rep_why_rc(int rc, char *why, size_t size)
+{
+	rep_why(why, size);
+	return rc;
 }
 
 /* A new folder /tmp/e2e-test-NAME-XXXXXX (or under $TMPDIR) into out. */

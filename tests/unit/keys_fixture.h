@@ -108,7 +108,7 @@ fixture_public(const char *name)
 static inline void
 fixture_kid(EVP_PKEY *k, char kid[KID_SIZE])
 {
-	if (jwk_thumbprint(k, kid) != 0) {
+	if (jwk_thumbprint(k, kid, NULL) != 0) {
 		fprintf(stderr, "cannot compute a test key's id\n");
 		exit(2);
 	}

@@ -52,13 +52,14 @@ parse_size(void)
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		v = 7;
-		CHECKF(cli_parse_size("--max-size", ok[i].s, &v) == 0 &&
+		CHECKF(cli_parse_size("--max-size", ok[i].s, &v, NULL) == 0 &&
 		    v == ok[i].want, "\"%s\" gave %zu", ok[i].s, v);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = 7;
 		capture_begin();
-		rc = cli_parse_size("--max-size", bad[i], &v);
+		rc = cli_parse_size("--max-size", bad[i], &v, &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == 64, "\"%s\" accepted as %zu", bad[i], v);
 		CHECKF(v == 7, "\"%s\" changed the value on failure", bad[i]);
@@ -67,7 +68,8 @@ parse_size(void)
 		    "\"%s\": %s", bad[i], cap_text);
 	}
 	capture_begin();
-	cli_parse_size("--max-size", "0", &v);
+	cli_parse_size("--max-size", "0", &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(usage_said(cap_text, "--max-size needs a positive size such "
 	    "as 4096, 64K, 256M or 1G"), "%s", cap_text);
@@ -96,13 +98,15 @@ durations(void)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		v = -1;
 		CHECKF(cli_parse_duration("--q", good[i].s, 315360000LL,
-		    &v) == 0 && v == good[i].want, "%s gave %lld", good[i].s,
+		    &v, NULL) == 0 && v == good[i].want, "%s gave %lld",
+		    good[i].s,
 		    v);
 	}
 	for (i = 0; bad[i] != NULL; i++) {
 		v = -1;
 		capture_begin();
-		rc = cli_parse_duration("--q", bad[i], 315360000LL, &v);
+		rc = cli_parse_duration("--q", bad[i], 315360000LL, &v, &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == 64, "\"%s\" accepted", bad[i]);
 		CHECKF(v == -1, "\"%s\" changed the value on failure", bad[i]);
@@ -111,11 +115,13 @@ durations(void)
 	}
 	/* A negative maximum admits nothing. */
 	capture_begin();
-	rc = cli_parse_duration("--q", "0", -1, &v);
+	rc = cli_parse_duration("--q", "0", -1, &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 64);
 	capture_begin();
-	cli_parse_duration("--q", "x", 60, &v);
+	cli_parse_duration("--q", "x", 60, &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(usage_said(cap_text, "--q needs a duration from 0 to 60 "
 	    "seconds, such as 3600, 30d, 12h, 10m or 5s"), "%s", cap_text);
@@ -127,18 +133,21 @@ once(void)
 	int seen = 0, rc;
 
 	capture_begin();
-	CHECK(cli_once(&seen, "-o") == 0);
+	CHECK(cli_once(&seen, "-o", &t_rep) == 0);
+	rep_shown();
 	capture_end();
 	CHECK(cap_len == 0);
 	capture_begin();
-	rc = cli_once(&seen, "-o");
+	rc = cli_once(&seen, "-o", &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 64);
 	CHECKF(usage_said(cap_text, "-o given more than once"), "%s",
 	    cap_text);
 	/* And every time after. */
 	capture_begin();
-	rc = cli_once(&seen, "--out");
+	rc = cli_once(&seen, "--out", &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 64 && strstr(cap_text, "--out given more than once"));
 }
@@ -149,7 +158,8 @@ usage_error(void)
 	int rc;
 
 	capture_begin();
-	rc = cli_usage_error("-r %s and -%c", "x", 'i');
+	rc = cli_usage_error(&t_rep, "-r %s and -%c", "x", 'i')->code;
+	rep_shown();
 	capture_end();
 	CHECK(rc == 64);
 	CHECKF(usage_said(cap_text, "-r x and -i"), "%s", cap_text);
@@ -210,7 +220,8 @@ bad_option(void)
 		CHECKF(c == '?' || c == ':', "%s: getopt gave %d",
 		    t[i].argv[1], c);
 		capture_begin();
-		rc = cli_bad_option(c, argv);
+		rc = cli_bad_option(c, argv, &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == 64 && usage_said(cap_text, t[i].error),
 		    "%s: %d %s", t[i].argv[1], rc, cap_text);
@@ -244,7 +255,8 @@ one_stdin(void)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		capture_begin();
-		rc = cli_one_stdin(names, t[i].paths, 3);
+		rc = cli_one_stdin(names, t[i].paths, 3, &t_rep);
+		rep_shown();
 		capture_end();
 		if (t[i].error == NULL)
 			CHECKF(rc == 0 && cap_len == 0, "case %zu: %d %s", i,
@@ -313,7 +325,8 @@ exact_options(void)
 				argc++;
 		}
 		capture_begin();
-		rc = cli_exact_options(argc, argv, SHORTOPTS, longopts);
+		rc = cli_exact_options(argc, argv, SHORTOPTS, longopts, &t_rep);
+		rep_shown();
 		capture_end();
 		if (t[i].error == NULL)
 			CHECKF(rc == 0 && cap_len == 0, "case %zu (%s): %d %s",

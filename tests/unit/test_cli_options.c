@@ -21,6 +21,7 @@ static const char *said = "";
 static void
 listen_end(void)
 {
+	rep_shown();
 	capture_end();
 	cap_text[strcspn(cap_text, "\n")] = '\0';
 	said = cap_text;
@@ -73,11 +74,12 @@ numbers(void)
 	}
 	/* Reported, naming the option and the range (e2e-server). */
 	capture_begin();
-	CHECK(cli_parse_number("--threads", "65", 1, 64, &v) == 64);
+	CHECK(cli_parse_number("--threads", "65", 1, 64, &v, &t_rep) == 64);
 	listen_end();
 	CHECK(error_is("--threads needs a number from 1 to 64"));
 	capture_begin();
-	CHECK(cli_parse_number("--threads", "64", 1, 64, &v) == 0 && v == 64);
+	CHECK(cli_parse_number("--threads", "64", 1, 64, &v, &t_rep) == 0 &&
+	    v == 64);
 	listen_end();
 	CHECK(said[0] == '\0');
 }
@@ -106,13 +108,14 @@ sizes(void)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		seen = 0;
 		v = 0;
-		CHECKF(cli_max_size(&seen, good[i].s, &v) == 0 &&
+		CHECKF(cli_max_size(&seen, good[i].s, &v, &t_rep) == 0 &&
 		    v == good[i].want, "\"%s\" gave %zu", good[i].s, v);
 	}
 	for (i = 0; bad[i] != NULL; i++) {
 		seen = 0;
 		capture_begin();
-		CHECKF(cli_max_size(&seen, bad[i], &v) == 64, "\"%s\" accepted",
+		CHECKF(cli_max_size(&seen, bad[i], &v, &t_rep) == 64,
+		    "\"%s\" accepted",
 		    bad[i]);
 		listen_end();
 		CHECKF(error_is("--max-size needs a positive size such as "
@@ -121,26 +124,26 @@ sizes(void)
 	for (i = 0; over[i] != NULL; i++) {
 		seen = 0;
 		capture_begin();
-		CHECKF(cli_max_size(&seen, over[i], &v) == 64,
+		CHECKF(cli_max_size(&seen, over[i], &v, &t_rep) == 64,
 		    "\"%s\" accepted", over[i]);
 		listen_end();
 		CHECKF(error_is("--max-size is at most 1G"), "%s", said);
 	}
 	/* Once only. */
 	seen = 0;
-	CHECK(cli_max_size(&seen, "1K", &v) == 0);
+	CHECK(cli_max_size(&seen, "1K", &v, &t_rep) == 0);
 	capture_begin();
-	CHECK(cli_max_size(&seen, "1K", &v) == 64);
+	CHECK(cli_max_size(&seen, "1K", &v, &t_rep) == 64);
 	listen_end();
 	CHECK(error_is("--max-size given more than once"));
 	/* A range with a low end, as --max-body-memory's. */
 	capture_begin();
 	CHECK(cli_parse_size_in("--m", "63K", 64 << 10, SIZE_MAX,
-	    "is at least 64K", &v) == 64);
+	    "is at least 64K", &v, &t_rep) == 64);
 	listen_end();
 	CHECK(error_is("--m is at least 64K"));
 	CHECK(cli_parse_size_in("--m", "64K", 64 << 10, SIZE_MAX,
-	    "is at least 64K", &v) == 0 && v == 65536);
+	    "is at least 64K", &v, &t_rep) == 0 && v == 65536);
 }
 
 static void
@@ -154,18 +157,20 @@ user_names(void)
 	size_t i;
 
 	for (i = 0; good[i] != NULL; i++)
-		CHECKF(cli_user_name(NULL, good[i]) == 0, "\"%s\" refused",
+		CHECKF(cli_user_name(NULL, good[i], &t_rep) == 0,
+		    "\"%s\" refused",
 		    good[i]);
 	for (i = 0; bad[i] != NULL; i++) {
 		capture_begin();
-		CHECKF(cli_user_name(NULL, bad[i]) == 64, "\"%s\" accepted",
+		CHECKF(cli_user_name(NULL, bad[i], &t_rep) == 64,
+		    "\"%s\" accepted",
 		    bad[i]);
 		listen_end();
 		CHECKF(error_is("a name is 1 to 64 letters, digits, '.', "
 		    "'_' or '-'"), "%s", said);
 	}
 	capture_begin();
-	CHECK(cli_user_name("--from", "a b") == 64);
+	CHECK(cli_user_name("--from", "a b", &t_rep) == 64);
 	listen_end();
 	CHECK(error_is("--from takes a user name"));
 }
@@ -205,7 +210,7 @@ exact(const char *args)
 	int argc = split(args, argv), rc;
 
 	capture_begin();
-	rc = cli_options(argc, argv, ":i:vh", lo);
+	rc = cli_options(argc, argv, ":i:vh", lo, &t_rep);
 	listen_end();
 	return rc;
 }
@@ -265,11 +270,12 @@ struct conf {
 };
 
 static int
-no_x(const char *opt, const char *s)
+no_x(const char *opt, const char *s, struct report *rep)
 {
 	if (strchr(s, 'x') == NULL)
 		return 0;
-	return cli_usage_error("%s %s holds an x", opt, s);
+	cli_usage_error(rep, "%s %s holds an x", opt, s);
+	return E2E_EX_USAGE;
 }
 
 /* Runs cli_parse on args (words split at spaces) into *c. */
@@ -300,7 +306,8 @@ parse(const char *args, struct conf *c)
 	c->list.max = 2;
 	optind = 0;
 	capture_begin();
-	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+	rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
+	    &t_rep);
 	listen_end();
 	return rc;
 }

@@ -44,9 +44,8 @@ load_text(const char *text, struct config *c)
 	int rc;
 
 	put_config(text, strlen(text), 0600);
-	err_capture_begin(why, sizeof(why));
-	rc = config_load(home, c);
-	err_capture_end();
+	rc = config_load(home, c, &t_rep);
+	CHECK(rep_why(why, sizeof(why)) == rc);
 	return rc;
 }
 
@@ -69,7 +68,7 @@ missing_file_is_empty(void)
 	struct config c;
 
 	unlink(cfg_path);
-	CHECK(config_load(home, &c) == 0);
+	CHECK(config_load(home, &c, NULL) == 0);
 	CHECK(all_null(&c));
 	config_free(&c);
 }
@@ -201,9 +200,8 @@ nul_byte(void)
 	int rc;
 
 	put_config(text, sizeof(text) - 1, 0600);
-	err_capture_begin(why, sizeof(why));
-	rc = config_load(home, &c);
-	err_capture_end();
+	rc = config_load(home, &c, &t_rep);
+	CHECK(rep_why(why, sizeof(why)) == rc);
 	CHECKF(rc == E2E_EX_CONFIG, "rc %d", rc);
 	CHECK(all_null(&c));
 	CHECKF(strstr(why, "NUL") != NULL, "why: %s", why);
@@ -226,15 +224,14 @@ size_cap(void)
 		text[i] = '\n';
 	memcpy(text + (n - 1) - 21, "\nserver = https://zz\n", 21);
 	put_config(text, n - 1, 0600);
-	CHECK(config_load(home, &c) == 0);
+	CHECK(config_load(home, &c, NULL) == 0);
 	CHECKF(str_is(c.server, "https://zz"), "server %s", c.server);
 	config_free(&c);
 	/* One byte more. */
 	memcpy(text + n - 21, "\nserver = https://zz\n", 21);
 	put_config(text, n, 0600);
-	err_capture_begin(why, sizeof(why));
-	rc = config_load(home, &c);
-	err_capture_end();
+	rc = config_load(home, &c, &t_rep);
+	CHECK(rep_why(why, sizeof(why)) == rc);
 	CHECKF(rc == E2E_EX_CONFIG, "rc %d", rc);
 	CHECK(all_null(&c));
 	CHECKF(strstr(why, "larger") != NULL, "why: %s", why);
@@ -253,9 +250,8 @@ writable_by_others(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put_config(text, sizeof(text) - 1, bad[i]);
-		err_capture_begin(why, sizeof(why));
-		rc = config_load(home, &c);
-		err_capture_end();
+		rc = config_load(home, &c, &t_rep);
+		CHECK(rep_why(why, sizeof(why)) == rc);
 		CHECKF(rc == E2E_EX_CONFIG, "mode %o: rc %d", bad[i], rc);
 		CHECK(all_null(&c));
 		CHECKF(strstr(why, "other users") != NULL, "mode %o: %s",
@@ -263,11 +259,11 @@ writable_by_others(void)
 	}
 	/* Readable is fine: it holds no secret. */
 	put_config(text, sizeof(text) - 1, 0644);
-	CHECK(config_load(home, &c) == 0);
+	CHECK(config_load(home, &c, NULL) == 0);
 	CHECK(str_is(c.server, "https://a"));
 	config_free(&c);
 	put_config(text, sizeof(text) - 1, 0400);
-	CHECK(config_load(home, &c) == 0);
+	CHECK(config_load(home, &c, NULL) == 0);
 	config_free(&c);
 }
 
@@ -282,9 +278,8 @@ not_a_regular_file(void)
 		perror(cfg_path);
 		exit(2);
 	}
-	err_capture_begin(why, sizeof(why));
-	rc = config_load(home, &c);
-	err_capture_end();
+	rc = config_load(home, &c, &t_rep);
+	CHECK(rep_why(why, sizeof(why)) == rc);
 	CHECKF(rc == E2E_EX_CONFIG, "a folder: rc %d", rc);
 	CHECK(all_null(&c));
 	rmdir(cfg_path);
@@ -309,8 +304,7 @@ fifo_not_waited_on(void)
 	}
 	if ((pid = fork()) == 0) {
 		alarm(3);
-		err_capture_begin(why, sizeof(why));
-		_exit(config_load(home, &c));
+		_exit(config_load(home, &c, NULL));
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == E2E_EX_CONFIG,

@@ -74,9 +74,9 @@ pin_bob(void)
 		memset(&key, 0, sizeof(key));
 		snprintf(path, sizeof(path), "%s/%s", KEY_DIR, files[i]);
 		pem.len = 0;
-		if (keyfile_load_public(path, &pk) != 0 ||
-		    jwk_thumbprint(pk, key.kid) != 0 ||
-		    keyfile_public_pem(pk, &pem) != 0 ||
+		if (keyfile_load_public(path, &pk, NULL) != 0 ||
+		    jwk_thumbprint(pk, key.kid, NULL) != 0 ||
+		    keyfile_public_pem(pk, &pem, NULL) != 0 ||
 		    buf_terminate(&pem) != 0)
 			exit(2);
 		key.pem = (char *)pem.p;
@@ -186,7 +186,7 @@ main(void)
 
 	err_setprog("test");
 	setenv("PATH", "/nonexistent", 1);
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	snprintf(dir, sizeof(dir), "/tmp/test_contact_recipients.XXXXXX");
 	if (mkdtemp(dir) == NULL)

@@ -333,7 +333,7 @@ main(void)
 	char path[8192];
 
 	err_setprog("test_contacts");
-	if (crypto_init() != 0 || getcwd(root, sizeof(root)) == NULL)
+	if (crypto_init(NULL) != 0 || getcwd(root, sizeof(root)) == NULL)
 		return 2;
 	harness_tmpdir("contacts", dir, sizeof(dir));
 	snprintf(home, sizeof(home), "%s/home", dir);

@@ -89,7 +89,7 @@ seal(const char *enc, int sign, const char *pt, struct buf *out)
 	o.nr = 1;
 	o.signer = sign ? k_alice : NULL;
 	o.signer_kid = sign ? kid_alice : NULL;
-	return message_seal(&o, (const uint8_t *)pt, strlen(pt), &s);
+	return message_seal(&o, (const uint8_t *)pt, strlen(pt), &s, NULL);
 }
 
 static void
@@ -213,12 +213,12 @@ seed_messages(void)
 	json_t *v;
 	int i;
 
-	CHECK(keyfile_load_public(KEY_DIR "/bob.pub", &pub) == 0);
+	CHECK(keyfile_load_public(KEY_DIR "/bob.pub", &pub, NULL) == 0);
 	/* Several, so that "&" and "+" (replaced in the text) turn up. */
 	for (i = 0; i < 8; i++) {
 		buf_clear(&b);
 		CHECK(seed_encrypt(pub, (const uint8_t *)"hello & + bob", 13,
-		    &s) == 0);
+		    &s, NULL) == 0);
 		CHECKF(kind_of((const char *)b.p, b.len) == ENVELOPE_SEED,
 		    "seed %d: %s", i, why);
 		CHECK(kind_of((const char *)b.p, b.len - 1) == ENVELOPE_SEED);
@@ -643,12 +643,12 @@ main(void)
 {
 	struct buf b = BUF_INIT;
 
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	k_alice = fixture_private("alice");
 	k_bob = fixture_private("bob");
-	if (jwk_thumbprint(k_alice, kid_alice) != 0 ||
-	    jwk_thumbprint(k_bob, kid_bob) != 0)
+	if (jwk_thumbprint(k_alice, kid_alice, NULL) != 0 ||
+	    jwk_thumbprint(k_bob, kid_bob, NULL) != 0)
 		return 2;
 	if (seal("A256GCM", 1, "hello bob", &b) != 0)
 		return 2;

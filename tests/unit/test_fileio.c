@@ -71,7 +71,8 @@ read_with_stdin(int fd, const char *path, size_t max, struct buf *out)
 		dup2(fd, STDIN_FILENO);
 	}
 	capture_begin();
-	rc = file_read(path, max, "key file", out);
+	rc = file_read(path, max, "key file", out, &t_rep);
+	rep_shown();
 	capture_end();
 	if (fd >= 0) {
 		dup2(saved, STDIN_FILENO);
@@ -248,28 +249,31 @@ views(void)
 	memset(big, 'b', FILEIO_MAP_MIN);
 	put_bytes(at("big"), big, FILEIO_MAP_MIN, 0600);
 	put_str(at("small"), "small");
-	CHECK(file_view(at("big"), FILEIO_MAP_MIN, "input", &v) == 0);
+	CHECK(file_view(at("big"), FILEIO_MAP_MIN, "input", &v, NULL) == 0);
 	CHECK(v.map != NULL && v.len == FILEIO_MAP_MIN && v.p[0] == 'b' &&
 	    v.p[FILEIO_MAP_MIN - 1] == 'b');
 	file_view_free(&v);
 	CHECK(v.map == NULL && v.p == NULL && v.len == 0);
-	CHECK(file_view(at("small"), 100, "input", &v) == 0);
+	CHECK(file_view(at("small"), 100, "input", &v, NULL) == 0);
 	CHECK(v.map == NULL && v.len == 5 && memcmp(v.p, "small", 5) == 0);
 	file_view_free(&v);
 	/* Over the cap: not mapped, refused by the read. */
 	capture_begin();
-	rc = file_view(at("big"), FILEIO_MAP_MIN - 1, "input", &v);
+	rc = file_view(at("big"), FILEIO_MAP_MIN - 1, "input", &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && v.map == NULL);
 	CHECKF(strstr(cap_text, "is larger than the limit"), "%s", cap_text);
 	file_view_free(&v);
 	capture_begin();
-	rc = file_view(at("missing"), 100, "input", &v);
+	rc = file_view(at("missing"), 100, "input", &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66);
 	file_view_free(&v);
 	capture_begin();
-	rc = file_view(dir, 100, "input", &v);
+	rc = file_view(dir, 100, "input", &v, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && strstr(cap_text, "is a directory"));
 	file_view_free(&v);
@@ -292,24 +296,27 @@ exposed(void)
 	fresh();
 	put_bytes(at("key"), "k", 1, 0644);
 	capture_begin();
-	file_warn_if_exposed(at("key"), "private key file");
+	file_warn_if_exposed(at("key"), "private key file", &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(strstr(cap_text, "warning: private key file ") &&
 	    strstr(cap_text, "/key can be read by group or others") &&
 	    strstr(cap_text, "hint: chmod 600 "), "%s", cap_text);
 	put_bytes(at("key"), "k", 1, 0640);
 	capture_begin();
-	file_warn_if_exposed(at("key"), "private key file");
+	file_warn_if_exposed(at("key"), "private key file", &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(cap_len > 0);
 	/* Nothing to say: private, standard input, not a file, absent. */
 	put_bytes(at("key"), "k", 1, 0600);
 	capture_begin();
-	file_warn_if_exposed(at("key"), "private key file");
-	file_warn_if_exposed("-", "private key file");
-	file_warn_if_exposed(NULL, "private key file");
-	file_warn_if_exposed(dir, "private key file");
-	file_warn_if_exposed(at("missing"), "private key file");
+	file_warn_if_exposed(at("key"), "private key file", &t_rep);
+	file_warn_if_exposed("-", "private key file", &t_rep);
+	file_warn_if_exposed(NULL, "private key file", &t_rep);
+	file_warn_if_exposed(dir, "private key file", &t_rep);
+	file_warn_if_exposed(at("missing"), "private key file", &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(cap_len == 0, "%s", cap_text);
 }
@@ -347,7 +354,8 @@ check_new(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		snprintf(path, sizeof(path), "%s", at(t[i].name));
 		capture_begin();
-		rc = file_check_new(path, t[i].force);
+		rc = file_check_new(path, t[i].force, &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == t[i].want, "%s force %d: %d", t[i].name,
 		    t[i].force, rc);
@@ -362,7 +370,8 @@ check_new(void)
 			    "it") != NULL);
 	}
 	capture_begin();
-	rc = file_check_new("", 0);
+	rc = file_check_new("", 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 73 && strstr(cap_text, "not a file name"));
 }
@@ -377,13 +386,15 @@ write_out(const char *path, const char *text, mode_t mode, int allow,
 	int rc;
 
 	capture_begin();
-	if ((rc = outfile_open(&o, path, mode, allow)) != 0 ||
-	    (rc = outfile_puts(&o, text)) != 0) {
+	if ((rc = outfile_open(&o, path, mode, allow, &t_rep)) != 0 ||
+	    (rc = outfile_puts(&o, text, &t_rep)) != 0) {
 		outfile_abort(&o);
+		rep_shown();
 		capture_end();
 		return rc;
 	}
-	rc = outfile_commit(&o, noclobber);
+	rc = outfile_commit(&o, noclobber, &t_rep);
+	rep_shown();
 	capture_end();
 	return rc;
 }
@@ -400,9 +411,9 @@ atomic_output(void)
 	int seen = 0;
 
 	fresh();
-	CHECK(outfile_open(&o, at("out"), 0600, 0) == 0);
+	CHECK(outfile_open(&o, at("out"), 0600, 0, NULL) == 0);
 	CHECK(outfile_is_terminal(&o) == 0);
-	CHECK(outfile_puts(&o, "secret") == 0);
+	CHECK(outfile_puts(&o, "secret", NULL) == 0);
 	/* One file, hidden, ending in "~", mode 0600 from the start; no
 	 * target yet. */
 	CHECK(harness_entries(dir) == 1 && access(at("out"), F_OK) != 0);
@@ -418,7 +429,7 @@ atomic_output(void)
 		closedir(d);
 	}
 	CHECK(seen);
-	CHECK(outfile_commit(&o, 1) == 0);
+	CHECK(outfile_commit(&o, 1, NULL) == 0);
 	CHECK(harness_entries(dir) == 1);
 	CHECK(strcmp(contents(at("out")), "secret") == 0);
 	CHECK(mode_of(at("out")) == 0600);
@@ -427,13 +438,13 @@ atomic_output(void)
 	CHECK(strcmp(contents(at("out")), "secret") == 0);
 
 	/* Aborted: nothing at all. */
-	CHECK(outfile_open(&o, at("gone"), 0600, 0) == 0);
-	CHECK(outfile_puts(&o, "never") == 0);
+	CHECK(outfile_open(&o, at("gone"), 0600, 0, NULL) == 0);
+	CHECK(outfile_puts(&o, "never", NULL) == 0);
 	outfile_abort(&o);
 	outfile_abort(&o);
 	CHECK(harness_entries(dir) == 1 && access(at("gone"), F_OK) != 0);
 	/* A write after the abort fails. */
-	CHECK(outfile_write(&o, "x", 1) == 74);
+	CHECK(outfile_write(&o, "x", 1, NULL) == 74);
 	umask(old);
 }
 
@@ -465,7 +476,8 @@ modes(void)
 		    (unsigned)mode_of(at("m")));
 		umask(old);
 		unlink(at("w"));
-		CHECK(file_write_atomic(at("w"), "w", 1, t[i].mode, 1) == 0);
+		CHECK(file_write_atomic(at("w"), "w", 1, t[i].mode, 1,
+		    NULL) == 0);
 		CHECK(mode_of(at("w")) == (t[i].mode == 0600 ? 0600 :
 		    (t[i].mode & ~old)));
 	}
@@ -524,8 +536,9 @@ clobbering(void)
 	fresh();
 	put_str(at("t"), "old");
 	capture_begin();
-	CHECK(file_write_atomic(at("t"), "new", 3, 0600, 1) == 73);
-	CHECK(file_write_atomic(at("t"), "new", 3, 0600, -1) == 0);
+	CHECK(file_write_atomic(at("t"), "new", 3, 0600, 1, &t_rep) == 73);
+	CHECK(file_write_atomic(at("t"), "new", 3, 0600, -1, &t_rep) == 0);
+	rep_shown();
 	capture_end();
 	CHECK(strcmp(contents(at("t")), "new") == 0);
 	CHECK(harness_entries(dir) == 1);
@@ -644,11 +657,11 @@ std_output(void)
 	fflush(stdout);
 	dup2(fileno(f), STDOUT_FILENO);
 	for (i = 0; i < 3; i++) {
-		CHECK(outfile_open(&o, names[i], 0600, 0) == 0);
-		s = sink_outfile(&o);
+		CHECK(outfile_open(&o, names[i], 0600, 0, NULL) == 0);
+		s = sink_outfile(&o, NULL);
 		CHECK(sink_puts(&s, i == 0 ? "one " : i == 1 ? "two " :
 		    "three") == 0);
-		CHECK(outfile_commit(&o, 1) == 0);
+		CHECK(outfile_commit(&o, 1, NULL) == 0);
 	}
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -674,13 +687,14 @@ large_writes(void)
 	for (i = 0; i < n; i++)
 		big[i] = (char)('a' + i % 26);
 	fresh();
-	CHECK(outfile_open(&o, at("big"), 0644, 0) == 0);
-	CHECK(outfile_write(&o, big, 100) == 0);
-	CHECK(outfile_write(&o, big + 100, 70000) == 0);
-	CHECK(outfile_write(&o, big + 70100, n - 70100) == 0);
-	CHECK(outfile_commit(&o, 1) == 0);
+	CHECK(outfile_open(&o, at("big"), 0644, 0, NULL) == 0);
+	CHECK(outfile_write(&o, big, 100, NULL) == 0);
+	CHECK(outfile_write(&o, big + 100, 70000, NULL) == 0);
+	CHECK(outfile_write(&o, big + 70100, n - 70100, NULL) == 0);
+	CHECK(outfile_commit(&o, 1, NULL) == 0);
 	capture_begin();
-	CHECK(file_read(at("big"), n, "output", &b) == 0);
+	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
+	rep_shown();
 	capture_end();
 	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
 	buf_free(&b);
@@ -701,8 +715,8 @@ signals(void)
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
 		fileio_on_signal();
-		if (outfile_open(&o, at("out"), 0600, 0) != 0 ||
-		    outfile_puts(&o, "half") != 0 ||
+		if (outfile_open(&o, at("out"), 0600, 0, NULL) != 0 ||
+		    outfile_puts(&o, "half", NULL) != 0 ||
 		    harness_entries(dir) != 1)
 			_exit(1);
 		raise(SIGTERM);

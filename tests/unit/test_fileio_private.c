@@ -620,9 +620,11 @@ lock_refusals(void)
 	CHECK(file_lock(lock_path, FILE_LOCK_WAIT, &fd) == FILE_SYMLINK &&
 	    fd == -1 && errno == ELOOP);
 	CHECK(access(other, F_OK) != 0);
-	err_capture_begin(why, sizeof(why));
-	CHECK(file_lock_report(lock_path, FILE_SYMLINK) == E2E_EX_CANTCREAT);
-	err_capture_end();
+	CHECK(file_lock_report(lock_path, FILE_SYMLINK,
+	    &t_rep) == E2E_EX_CANTCREAT &&
+	    t_rep.code == E2E_EX_CANTCREAT);
+	snprintf(why, sizeof(why), "%s", report_message(&t_rep));
+	report_clear(&t_rep);
 	CHECKF(strstr(why, "keyring.lock is a symbolic link") != NULL, "%s",
 	    why);
 	unlink(lock_path);
@@ -630,9 +632,11 @@ lock_refusals(void)
 	errno = 0;
 	CHECK(file_lock(below, FILE_LOCK_WAIT, &fd) == FILE_CANNOT_OPEN &&
 	    fd == -1 && errno == ENOENT);
-	err_capture_begin(why, sizeof(why));
-	CHECK(file_lock_report(below, FILE_CANNOT_OPEN) == E2E_EX_CANTCREAT);
-	err_capture_end();
+	CHECK(file_lock_report(below, FILE_CANNOT_OPEN,
+	    &t_rep) == E2E_EX_CANTCREAT &&
+	    t_rep.code == E2E_EX_CANTCREAT);
+	snprintf(why, sizeof(why), "%s", report_message(&t_rep));
+	report_clear(&t_rep);
 	CHECKF(strstr(why, "cannot open") != NULL &&
 	    strstr(why, "No such file") != NULL, "%s", why);
 }

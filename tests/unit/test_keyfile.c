@@ -63,11 +63,12 @@ load(enum loader l, const char *path, const char *passfile, EVP_PKEY **k)
 
 	capture_begin();
 	if (l == PRIVATE)
-		rc = keyfile_load_private(path, &ps, k);
+		rc = keyfile_load_private(path, &ps, k, &t_rep);
 	else if (l == PUBLIC)
-		rc = keyfile_load_public(path, k);
+		rc = keyfile_load_public(path, k, &t_rep);
 	else
-		rc = keyfile_load_public_half(path, &ps, k);
+		rc = keyfile_load_public_half(path, &ps, k, &t_rep);
+	rep_shown();
 	capture_end();
 	return rc;
 }
@@ -171,23 +172,26 @@ passphrases(void)
 	fixture_path("protected", path, sizeof(path));
 	setenv("E2E_PASSPHRASE", "correct horse", 1);
 	capture_begin();
-	rc = keyfile_load_private(path, &ps, &key);
+	rc = keyfile_load_private(path, &ps, &key, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(rc == 0 && key != NULL, "protected: %d %s", rc, cap_text);
 	if (key != NULL) {
-		CHECK(jwk_thumbprint(key, k) == 0 &&
+		CHECK(jwk_thumbprint(key, k, NULL) == 0 &&
 		    strcmp(k, KID_PROTECTED) == 0);
 		EVP_PKEY_free(key);
 	}
 	setenv("E2E_PASSPHRASE", "correct horse!", 1);
 	capture_begin();
-	rc = keyfile_load_private(path, &ps, &key);
+	rc = keyfile_load_private(path, &ps, &key, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(rc == 77 && key == NULL, "wrong passphrase: %d", rc);
 	CHECKF(strstr(cap_text, "wrong passphrase") != NULL, "%s", cap_text);
 	setenv("E2E_PASSPHRASE", "correct hors", 1);
 	capture_begin();
-	rc = keyfile_load_private(path, &ps, &key);
+	rc = keyfile_load_private(path, &ps, &key, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 77 && key == NULL);
 	/* The file wins over the environment; an empty one is refused
@@ -195,7 +199,8 @@ passphrases(void)
 	ps.file = at("empty");
 	put_str(ps.file, "\n");
 	capture_begin();
-	rc = keyfile_load_private(path, &ps, &key);
+	rc = keyfile_load_private(path, &ps, &key, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(rc == 65 && key == NULL && strstr(cap_text, "the passphrase "
 	    "is empty"), "%d %s", rc, cap_text);
@@ -205,7 +210,8 @@ passphrases(void)
 	ps.file = at("missing");
 	fixture_path("alice", path, sizeof(path));
 	capture_begin();
-	rc = keyfile_load_private(path, &ps, &key);
+	rc = keyfile_load_private(path, &ps, &key, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && key != NULL);
 	EVP_PKEY_free(key);
@@ -228,7 +234,8 @@ no_way_to_ask(void)
 		if (setsid() < 0)
 			_exit(1);
 		capture_begin();
-		rc = keyfile_load_private(path, &ps, &key);
+		rc = keyfile_load_private(path, &ps, &key, &t_rep);
+		rep_shown();
 		capture_end();
 		_exit(rc == 64 && key == NULL && strstr(cap_text,
 		    "a passphrase is needed for ") && strstr(cap_text,
@@ -242,7 +249,8 @@ no_way_to_ask(void)
 		if (setsid() < 0)
 			_exit(1);
 		capture_begin();
-		rc = keyfile_load_private(path, &ps, &key);
+		rc = keyfile_load_private(path, &ps, &key, &t_rep);
+		rep_shown();
 		capture_end();
 		_exit(rc == 65 ? 0 : 1);
 	}
@@ -316,14 +324,16 @@ made_files(void)
 	put_str(at("pass"), "trad pw\n");
 	ps.file = at("pass");
 	capture_begin();
-	rc = keyfile_load_private(at("trad"), &ps, &k);
+	rc = keyfile_load_private(at("trad"), &ps, &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECKF(rc == 0 && strcmp(kid_of(k), KID_ALICE) == 0, "%d %s", rc,
 	    cap_text);
 	EVP_PKEY_free(k);
 	put_str(at("pass"), "wrong\n");
 	capture_begin();
-	rc = keyfile_load_private(at("trad"), &ps, &k);
+	rc = keyfile_load_private(at("trad"), &ps, &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 77 && k == NULL && strstr(cap_text, "wrong passphrase"));
 	free(text);
@@ -343,6 +353,7 @@ public_kid(void)
 	fixture_path("alice", path, sizeof(path));
 	capture_begin();
 	rc = keyfile_public_kid(path, kid);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && strcmp(kid, KID_ALICE) == 0 && cap_len == 0);
 	fixture_path("protected", path, sizeof(path));
@@ -367,6 +378,7 @@ public_kid(void)
 	put_str(at("key"), carol);
 	capture_begin();
 	rc = keyfile_public_kid(at("key"), kid);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && strcmp(kid, KID_CAROL) == 0 && cap_len == 0);
 	/* A protected key without its .pub: unknown, nothing asked. */
@@ -374,6 +386,7 @@ public_kid(void)
 	fixture_path("manyiter.key", path, sizeof(path));
 	capture_begin();
 	rc = keyfile_public_kid(path, kid);
+	rep_shown();
 	capture_end();
 	CHECK(rc == -1 && cap_len == 0);
 	put_str(at("key"), protected);
@@ -398,22 +411,25 @@ parse_public(void)
 	int rc;
 
 	CHECK(keyfile_parse_public((uint8_t *)pub, strlen(pub), "carol's key",
-	    &k) == 0 && strcmp(kid_of(k), KID_CAROL) == 0);
+	    &k, NULL) == 0 && strcmp(kid_of(k), KID_CAROL) == 0);
 	EVP_PKEY_free(k);
 	capture_begin();
 	rc = keyfile_parse_public((uint8_t *)priv, strlen(priv),
-	    "carol's key", &k);
+	    "carol's key", &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && k == NULL && strstr(cap_text, "error: carol's key "
 	    "is a private key"));
 	capture_begin();
 	rc = keyfile_parse_public((uint8_t *)pub, strlen(pub) / 2,
-	    "carol's key", &k);
+	    "carol's key", &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && k == NULL && strstr(cap_text, "carol's key is not a "
 	    "PEM public key"));
 	capture_begin();
-	rc = keyfile_parse_public((uint8_t *)"", 0, "nothing", &k);
+	rc = keyfile_parse_public((uint8_t *)"", 0, "nothing", &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && k == NULL);
 	free(pub);
@@ -427,13 +443,13 @@ pems(void)
 	struct buf priv = BUF_SECRET_INIT, pub = BUF_INIT;
 	EVP_PKEY *k = NULL;
 
-	CHECK(keyfile_private_pem(alice, NULL, &priv) == 0);
+	CHECK(keyfile_private_pem(alice, NULL, &priv, NULL) == 0);
 	CHECK(priv.len > 0 && strncmp((char *)priv.p,
 	    "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
-	CHECK(keyfile_public_pem(alice, &pub) == 0);
+	CHECK(keyfile_public_pem(alice, &pub, NULL) == 0);
 	CHECK(pub.len > 0 && strncmp((char *)pub.p,
 	    "-----BEGIN PUBLIC KEY-----\n", 27) == 0);
-	CHECK(keyfile_parse_public(pub.p, pub.len, "pub", &k) == 0 &&
+	CHECK(keyfile_parse_public(pub.p, pub.len, "pub", &k, NULL) == 0 &&
 	    strcmp(kid_of(k), KID_ALICE) == 0);
 	EVP_PKEY_free(k);
 	buf_free(&priv);
@@ -453,7 +469,8 @@ write_pair(void)
 	harness_rmtree(dir);
 	harness_tmpdir("keyfile", dir, sizeof(dir));
 	capture_begin();
-	rc = keyfile_write_pair(at("me"), alice, NULL, 0);
+	rc = keyfile_write_pair(at("me"), alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && cap_len == 0);
 	CHECK(mode_of(at("me")) == 0600 && mode_of(at("me.pub")) == 0644);
@@ -470,7 +487,8 @@ write_pair(void)
 	pub = fixture_text("carol.pub");
 	put_str(at("me"), priv);
 	capture_begin();
-	rc = keyfile_write_pair(at("me"), alice, NULL, 0);
+	rc = keyfile_write_pair(at("me"), alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 73 && strstr(cap_text, "already exists"));
 	CHECK(load(PRIVATE, at("me"), NULL, &k) == 0 &&
@@ -485,7 +503,8 @@ write_pair(void)
 	unlink(at("me"));
 	put_str(at("me.pub"), pub);
 	capture_begin();
-	rc = keyfile_write_pair(at("me"), alice, NULL, 0);
+	rc = keyfile_write_pair(at("me"), alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 73 && access(at("me"), F_OK) != 0);
 	CHECK(load(PUBLIC, at("me.pub"), NULL, &k) == 0 &&
@@ -495,7 +514,8 @@ write_pair(void)
 	/* --force: both replaced. */
 	put_str(at("me"), priv);
 	capture_begin();
-	rc = keyfile_write_pair(at("me"), alice, NULL, 1);
+	rc = keyfile_write_pair(at("me"), alice, NULL, 1, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0);
 	CHECK(load(HALF, at("me"), NULL, &k) == 0 &&
@@ -508,7 +528,8 @@ write_pair(void)
 
 	/* With a passphrase: encrypted PKCS#8 that only it opens. */
 	capture_begin();
-	rc = keyfile_write_pair(at("p"), alice, "pair pw", 0);
+	rc = keyfile_write_pair(at("p"), alice, "pair pw", 0, &t_rep);
+	rep_shown();
 	capture_end();
 	text = harness_read(at("p"));
 	CHECK(rc == 0 && strncmp(text, "-----BEGIN ENCRYPTED PRIVATE "
@@ -517,7 +538,8 @@ write_pair(void)
 	put_str(at("pw"), "pair pw\n");
 	ps.file = at("pw");
 	capture_begin();
-	rc = keyfile_load_private(at("p"), &ps, &k);
+	rc = keyfile_load_private(at("p"), &ps, &k, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && strcmp(kid_of(k), KID_ALICE) == 0);
 	EVP_PKEY_free(k);
@@ -528,17 +550,20 @@ write_pair(void)
 	memset(longpath, 'x', 4094);
 	longpath[4094] = '\0';
 	capture_begin();
-	rc = keyfile_write_pair(longpath, alice, NULL, 0);
+	rc = keyfile_write_pair(longpath, alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 64 && strstr(cap_text, "file name too long"));
-	CHECK(keyfile_pub_path("ab", longpath, 7) == 0 &&
+	CHECK(keyfile_pub_path("ab", longpath, 7, NULL) == 0 &&
 	    strcmp(longpath, "ab.pub") == 0);
 	capture_begin();
-	CHECK(keyfile_pub_path("abc", longpath, 7) == 64);
+	CHECK(keyfile_pub_path("abc", longpath, 7, &t_rep) == 64);
+	rep_shown();
 	capture_end();
 	/* A folder that does not exist. */
 	capture_begin();
-	rc = keyfile_write_pair(at("no/me"), alice, NULL, 0);
+	rc = keyfile_write_pair(at("no/me"), alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 73);
 	CHECK(harness_entries(dir) == 5);
@@ -559,7 +584,8 @@ pair_to_stdout(void)
 	dup2(fd, STDOUT_FILENO);
 	close(fd);
 	capture_begin();
-	rc = keyfile_write_pair("-", alice, NULL, 0);
+	rc = keyfile_write_pair("-", alice, NULL, 0, &t_rep);
+	rep_shown();
 	capture_end();
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -574,7 +600,7 @@ int
 main(void)
 {
 	err_setprog("test_keyfile");
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	unsetenv("E2E_PASSPHRASE");
 	harness_tmpdir("keyfile", dir, sizeof(dir));

@@ -85,7 +85,7 @@ make(EVP_PKEY *k, const char *id, const char *name, const char *aud,
     int64_t iat, struct buf *out)
 {
 	buf_clear(out);
-	if (keyproof_make(k, id, name, aud, iat, out) != 0) {
+	if (keyproof_make(k, id, name, aud, iat, out, NULL) != 0) {
 		fprintf(stderr, "keyproof_make failed\n");
 		exit(2);
 	}
@@ -98,7 +98,7 @@ craft(EVP_PKEY *k, const char *header, const char *payload,
 {
 	buf_clear(out);
 	if (jws_sign(k, header, (const uint8_t *)payload, strlen(payload),
-	    out) != 0 || buf_terminate(out) != 0) {
+	    out, NULL) != 0 || buf_terminate(out) != 0) {
 		fprintf(stderr, "jws_sign failed\n");
 		exit(2);
 	}
@@ -294,10 +294,9 @@ malformed(void)
 	    KEYPROOF_OTHER_KEY);
 	/* A bad aud given to make. */
 	buf_clear(&p);
-	err_capture_begin(why, sizeof(why));
-	CHECK(keyproof_make(alice, ID_A, "alice", "ftp://x", NOW, &p) ==
-	    64);
-	err_capture_end();
+	CHECK(keyproof_make(alice, ID_A, "alice", "ftp://x", NOW, &p,
+	    &t_rep) == 64);
+	CHECK(rep_why(why, sizeof(why)) == 64);
 	CHECKF(strstr(why, "ftp://x") != NULL, "%s", why);
 	buf_free(&p);
 }
@@ -305,7 +304,7 @@ malformed(void)
 int
 main(void)
 {
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	alice = fixture_private("alice");
 	bob = fixture_public("bob.pub");

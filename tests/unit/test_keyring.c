@@ -924,7 +924,7 @@ main(void)
 	EVP_PKEY *pk;
 
 	err_setprog("test_keyring");
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	for (i = 0; i < NKEYS; i++) {
 		pk = fixture_public(key_files[i]);

@@ -302,7 +302,7 @@ read_import(void)
 	CHECK(import("bob", KEY_DIR "/carol.pub", kid) == 0 &&
 	    strcmp(kid, KID_CAROL) == 0);
 	/* A QR code's text, for the name it carries, or with none. */
-	if (keyfile_load_public(KEY_DIR "/alice.pub", &pk) != 0 ||
+	if (keyfile_load_public(KEY_DIR "/alice.pub", &pk, &t_rep) != 0 ||
 	    qr_payload("alice", pk, &qr, NULL) != 0)
 		exit(2);
 	snprintf(path, sizeof(path), "%s/alice.txt", dir);
@@ -365,7 +365,7 @@ main(void)
 	char cmd[128];
 
 	err_setprog("test");
-	if (crypto_init() != 0)
+	if (crypto_init(&t_rep) != 0)
 		return 2;
 	read_pem("alice", pem_alice, sizeof(pem_alice));
 	read_pem("bob", pem_bob, sizeof(pem_bob));

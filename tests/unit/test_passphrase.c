@@ -71,7 +71,8 @@ first_lines(void)
 		memset(out, 'x', sizeof(out));
 		capture_begin();
 		rc = secret_from_file(path, "passphrase file", out,
-		    sizeof(out));
+		    sizeof(out), &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == t[i].want, "case %zu: %d %s", i, rc, cap_text);
 		if (t[i].secret != NULL)
@@ -97,16 +98,19 @@ lengths(void)
 	text[15] = '\n';
 	file_with("pw", text, 16);
 	capture_begin();
-	rc = secret_from_file(path, "password file", out, sizeof(out));
+	rc = secret_from_file(path, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && strlen(out) == 15);
 	file_with("pw", text, 15);
-	CHECK(secret_from_file(path, "password file", out, sizeof(out)) == 0);
+	CHECK(secret_from_file(path, "password file", out, sizeof(out),
+	    NULL) == 0);
 	text[15] = 'a';
 	text[16] = '\n';
 	file_with("pw", text, 17);
 	capture_begin();
-	rc = secret_from_file(path, "password file", out, sizeof(out));
+	rc = secret_from_file(path, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65);
 	CHECKF(strstr(cap_text, "error: password file in ") &&
@@ -116,22 +120,26 @@ lengths(void)
 	text[16] = '\n';
 	file_with("pw", text, 17);
 	capture_begin();
-	rc = secret_from_file(path, "password file", out, sizeof(out));
+	rc = secret_from_file(path, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 0 && strlen(out) == 15);
 	text[16] = '\n';
 	file_with("pw", text, 64 * 1024 + 1);
 	capture_begin();
-	rc = secret_from_file(path, "password file", out, sizeof(out));
+	rc = secret_from_file(path, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strstr(cap_text, "larger than the limit"));
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	capture_begin();
-	rc = secret_from_file(path, "password file", out, sizeof(out));
+	rc = secret_from_file(path, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && strstr(cap_text, "cannot open password file"));
 	capture_begin();
-	rc = secret_from_file(dir, "password file", out, sizeof(out));
+	rc = secret_from_file(dir, "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66 && strstr(cap_text, "is a directory"));
 }
@@ -145,8 +153,10 @@ exposed_file(void)
 	file_with("pw", "pw\n", 3);
 	chmod(path, 0644);
 	capture_begin();
-	CHECK(secret_from_file(path, "passphrase file", out, sizeof(out)) ==
+	CHECK(secret_from_file(path, "passphrase file", out, sizeof(out),
+	    &t_rep) ==
 	    0 && strcmp(out, "pw") == 0);
+	rep_shown();
 	capture_end();
 	CHECKF(strstr(cap_text, "warning: passphrase file ") &&
 	    strstr(cap_text, "can be read by group or others"), "%s",
@@ -165,7 +175,8 @@ from_stdin(void)
 	dup2(fd, STDIN_FILENO);
 	close(fd);
 	capture_begin();
-	rc = secret_from_file("-", "password file", out, sizeof(out));
+	rc = secret_from_file("-", "password file", out, sizeof(out), &t_rep);
+	rep_shown();
 	capture_end();
 	dup2(saved, STDIN_FILENO);
 	close(saved);
@@ -183,49 +194,54 @@ sources(void)
 
 	no_env();
 	setenv("E2E_PASSPHRASE", "from the environment", 1);
-	CHECK(passphrase_get(&ps, 0, out) == 0 &&
+	CHECK(passphrase_get(&ps, 0, out, NULL) == 0 &&
 	    strcmp(out, "from the environment") == 0);
 	/* Confirming asks nothing more of the environment. */
-	CHECK(passphrase_get(&ps, 1, out) == 0 &&
+	CHECK(passphrase_get(&ps, 1, out, NULL) == 0 &&
 	    strcmp(out, "from the environment") == 0);
 	ps.file = file_with("pw", "from the file\n", 14);
-	CHECK(passphrase_get(&ps, 1, out) == 0 &&
+	CHECK(passphrase_get(&ps, 1, out, NULL) == 0 &&
 	    strcmp(out, "from the file") == 0);
 	ps.file = file_with("pw", "\nsecond\n", 8);
 	capture_begin();
-	rc = passphrase_get(&ps, 0, out);
+	rc = passphrase_get(&ps, 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strcmp(cap_text, "test_passphrase: error: the "
 	    "passphrase is empty\n") == 0);
 	ps.file = file_with("pw", "a\0b", 3);
 	capture_begin();
-	rc = passphrase_get(&ps, 0, out);
+	rc = passphrase_get(&ps, 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strstr(cap_text, "passphrase file ") &&
 	    strstr(cap_text, "contains a NUL byte"));
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	ps.file = path;
 	capture_begin();
-	rc = passphrase_get(&ps, 0, out);
+	rc = passphrase_get(&ps, 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66);
 	ps.file = NULL;
 	setenv("E2E_PASSPHRASE", "", 1);
 	capture_begin();
-	rc = passphrase_get(&ps, 0, out);
+	rc = passphrase_get(&ps, 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strstr(cap_text, "the passphrase is empty"));
 	/* The environment's limit: 1023 bytes, as the buffer's. */
 	memset(big, 'e', sizeof(big));
 	big[PASSPHRASE_MAX - 1] = '\0';
 	setenv("E2E_PASSPHRASE", big, 1);
-	CHECK(passphrase_get(&ps, 0, out) == 0 &&
+	CHECK(passphrase_get(&ps, 0, out, NULL) == 0 &&
 	    strlen(out) == PASSPHRASE_MAX - 1);
 	big[PASSPHRASE_MAX - 1] = 'e';
 	big[PASSPHRASE_MAX] = '\0';
 	setenv("E2E_PASSPHRASE", big, 1);
 	capture_begin();
-	rc = passphrase_get(&ps, 0, out);
+	rc = passphrase_get(&ps, 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strcmp(cap_text, "test_passphrase: error: "
 	    "E2E_PASSPHRASE is longer than 1023 bytes\n") == 0);
@@ -234,13 +250,14 @@ sources(void)
 	no_env();
 	setenv("E2E_PASSPHRASE", "not this one", 1);
 	setenv("E2E_PASSWORD", "the password", 1);
-	CHECK(password_get(NULL, "alice", 0, out) == 0 &&
+	CHECK(password_get(NULL, "alice", 0, out, NULL) == 0 &&
 	    strcmp(out, "the password") == 0);
 	CHECK(password_get(file_with("pw", "pw file\n", 8), "alice", 1,
-	    out) == 0 && strcmp(out, "pw file") == 0);
+	    out, NULL) == 0 && strcmp(out, "pw file") == 0);
 	setenv("E2E_PASSWORD", "", 1);
 	capture_begin();
-	rc = password_get(NULL, "alice", 0, out);
+	rc = password_get(NULL, "alice", 0, out, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strstr(cap_text, "the password is empty"));
 	no_env();
@@ -279,7 +296,8 @@ change_file(void)
 		memset(cur, 'x', sizeof(cur));
 		memset(fresh, 'x', sizeof(fresh));
 		capture_begin();
-		rc = password_change_get(path, "alice", cur, fresh);
+		rc = password_change_get(path, "alice", cur, fresh, &t_rep);
+		rep_shown();
 		capture_end();
 		CHECKF(rc == t[i].want, "case %zu: %d %s", i, rc, cap_text);
 		if (t[i].want == 0) {
@@ -301,13 +319,15 @@ change_file(void)
 	memcpy(longline, "old\n", 4);
 	file_with("pw2", longline, PASSPHRASE_MAX + 8);
 	capture_begin();
-	rc = password_change_get(path, "alice", cur, fresh);
+	rc = password_change_get(path, "alice", cur, fresh, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 65 && strstr(cap_text, "is longer than 1023 bytes"));
 	free(longline);
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	capture_begin();
-	rc = password_change_get(path, "alice", cur, fresh);
+	rc = password_change_get(path, "alice", cur, fresh, &t_rep);
+	rep_shown();
 	capture_end();
 	CHECK(rc == 66);
 	no_env();
@@ -331,17 +351,18 @@ call(enum what w, struct tty_result *r)
 
 	switch (w) {
 	case PASS:
-		return passphrase_get(&ps, 0, r->out);
+		return passphrase_get(&ps, 0, r->out, &t_rep);
 	case PASS_CONFIRM:
-		return passphrase_get(&ps, 1, r->out);
+		return passphrase_get(&ps, 1, r->out, &t_rep);
 	case PASSWORD_CONFIRM:
-		return password_get(NULL, "alice", 1, r->out);
+		return password_get(NULL, "alice", 1, r->out, &t_rep);
 	case CHANGE:
-		return password_change_get(NULL, "alice", r->out, r->out2);
+		return password_change_get(NULL, "alice", r->out, r->out2,
+		    &t_rep);
 	case LINE:
-		return tty_read_line("Answer: ", r->out, 8);
+		return tty_read_line("Answer: ", r->out, 8, &t_rep);
 	case SECRET:
-		return tty_read_secret("Secret: ", r->out, 8);
+		return tty_read_secret("Secret: ", r->out, 8, &t_rep);
 	}
 	return -1;
 }
@@ -396,6 +417,7 @@ on_tty(enum what w, const char *const *answers, int notty,
 		}
 		capture_begin();
 		r->rc = call(w, r);
+		rep_shown();
 		capture_end();
 		snprintf(r->err, sizeof(r->err), "%s", cap_text);
 		if (write(res[1], r, sizeof(*r)) != (ssize_t)sizeof(*r))

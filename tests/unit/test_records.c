@@ -81,7 +81,8 @@ check_lines(const char *name, const char *data, size_t n, size_t max,
 	int k;
 
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-		if (record_reader_open(&in, file_with(data, n), max) != 0) {
+		if (record_reader_open(&in, file_with(data, n), max,
+		    NULL) != 0) {
 			CHECKF(0, "%s: cannot open", name);
 			return;
 		}
@@ -185,7 +186,7 @@ test_pipe(void)
 	}
 	dup2(p[0], STDIN_FILENO);
 	close(p[0]);
-	CHECK(record_reader_open(&in, NULL, 100) == 0);
+	CHECK(record_reader_open(&in, NULL, 100, NULL) == 0);
 	CHECK(write(p[1], "first\nsec", 9) == 9);
 	alarm(5);
 	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
@@ -212,16 +213,16 @@ test_errors(void)
 	int fd, saved = dup(STDIN_FILENO);
 
 	quiet(1);
-	CHECK(record_reader_open(&in, dir, 100) == 66);
+	CHECK(record_reader_open(&in, dir, 100, NULL) == 66);
 	record_reader_close(&in);
 	snprintf(path, sizeof(path), "%s/nosuch", dir);
-	CHECK(record_reader_open(&in, path, 100) == 66);
+	CHECK(record_reader_open(&in, path, 100, NULL) == 66);
 	record_reader_close(&in);
 	/* Standard input that cannot be read: 74. */
 	fd = open("/dev/null", O_WRONLY);
 	dup2(fd, STDIN_FILENO);
 	close(fd);
-	CHECK(record_reader_open(&in, "-", 100) == 0);
+	CHECK(record_reader_open(&in, "-", 100, NULL) == 0);
 	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_ERROR &&
 	    in.rc == 74);
 	record_reader_close(&in);
@@ -241,7 +242,8 @@ test_read_all(void)
 	size_t len, c, n = sizeof(data) - 1;
 
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-		CHECK(record_reader_open(&in, file_with(data, n), 100) == 0);
+		CHECK(record_reader_open(&in, file_with(data, n), 100,
+		    NULL) == 0);
 		in.chunk = chunks[c];
 		in.keep = 1;
 		CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE &&
@@ -250,7 +252,8 @@ test_read_all(void)
 		    memcmp(all, data, n) == 0);
 		record_reader_close(&in);
 		/* The cap is on the whole input now. */
-		CHECK(record_reader_open(&in, file_with(data, n), n - 1) == 0);
+		CHECK(record_reader_open(&in, file_with(data, n), n - 1,
+		    NULL) == 0);
 		in.chunk = chunks[c];
 		in.keep = 1;
 		CHECK(record_read_line(&in, &line, &len) == RECORD_READ_LINE);
@@ -260,7 +263,7 @@ test_read_all(void)
 		record_reader_close(&in);
 	}
 	/* A first line over the cap, then the whole: too large. */
-	CHECK(record_reader_open(&in, file_with("123456789", 9), 4) == 0);
+	CHECK(record_reader_open(&in, file_with("123456789", 9), 4, NULL) == 0);
 	in.keep = 1;
 	in.chunk = 2;
 	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_TOO_LONG);
@@ -269,7 +272,7 @@ test_read_all(void)
 	quiet(0);
 	record_reader_close(&in);
 	/* Empty input: empty, but not NULL (jansson refuses NULL). */
-	CHECK(record_reader_open(&in, file_with("", 0), 4) == 0);
+	CHECK(record_reader_open(&in, file_with("", 0), 4, NULL) == 0);
 	in.keep = 1;
 	CHECK(record_read_line(&in, &line, &len) == RECORD_READ_EOF);
 	CHECK(record_read_all(&in, &all, &len) == 0 && len == 0 &&
@@ -421,8 +424,8 @@ test_parse(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		why[0] = '\0';
-		rc = record_parse(cases[i].line, strlen(cases[i].line), &r, why,
-		    sizeof(why));
+		rc = rep_why_rc(record_parse(cases[i].line,
+		    strlen(cases[i].line), &r, &t_rep), why, sizeof(why));
 		if (cases[i].envelope != NULL) {
 			n = strlen(cases[i].envelope);
 			CHECKF(rc == 0 && r.envelope_len == n &&
@@ -430,7 +433,7 @@ test_parse(void)
 			    strcmp(r.id, cases[i].why_or_id) == 0,
 			    "case %zu: %d %s", i, rc, why);
 		} else {
-			CHECKF(rc == -1 && strcmp(why, cases[i].why_or_id) == 0,
+			CHECKF(rc == 65 && strcmp(why, cases[i].why_or_id) == 0,
 			    "case %zu: '%s'", i, why);
 			CHECKF((r.id != NULL) == cases[i].has_id,
 			    "case %zu: id %s", i, r.id ? r.id : "(none)");
@@ -442,8 +445,8 @@ test_parse(void)
 		const char *line = "{\"id\":\"a\",\"from\":\"b\",\"sent_at\":7,"
 		    "\"message\":{\"k\":\"v\"}}";
 
-		CHECK(record_parse(line, strlen(line), &r, why, sizeof(why)) ==
-		    0 && r.message_is_object &&
+		CHECK(record_parse(line, strlen(line), &r, &t_rep) == 0 &&
+		    !report_said(&t_rep) && r.message_is_object &&
 		    r.envelope == (const uint8_t *)line + 43 &&
 		    r.sent_at == 7 && r.to == NULL &&
 		    strcmp(r.from, "b") == 0);

@@ -117,7 +117,7 @@ id_form(void)
 int
 main(void)
 {
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 1;
 	RUN(ordered_ids_increase);
 	RUN(ordered_ids_follow_time);

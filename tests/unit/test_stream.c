@@ -65,7 +65,7 @@ load_keys(void)
 		pk[i] = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) :
 		    NULL;
 		BIO_free(bio);
-		if (pk[i] == NULL || jwk_thumbprint(pk[i], kid[i]) != 0) {
+		if (pk[i] == NULL || jwk_thumbprint(pk[i], kid[i], NULL) != 0) {
 			fprintf(stderr, "cannot load %s (run from the project "
 			    "root)\n", path);
 			exit(2);
@@ -91,7 +91,7 @@ make_home(void)
 	snprintf(out_path, sizeof(out_path), "%s/out", dir);
 	memset(&key, 0, sizeof(key));
 	memcpy(key.kid, kid[ALICE], KID_SIZE);
-	if (keyfile_public_pem(pk[ALICE], &pem) != 0 ||
+	if (keyfile_public_pem(pk[ALICE], &pem, NULL) != 0 ||
 	    buf_terminate(&pem) != 0 || keyring_open(dir, 1, &k, NULL) != 0) {
 		fprintf(stderr, "cannot make the keyring\n");
 		exit(2);
@@ -130,7 +130,8 @@ seal(int signer, const char *text, struct buf *out)
 		so.recipient_names = rnames;
 	}
 	out->len = 0;
-	if (message_seal(&so, (const uint8_t *)text, strlen(text), &s) != 0) {
+	if (message_seal(&so, (const uint8_t *)text, strlen(text), &s,
+	    NULL) != 0) {
 		fprintf(stderr, "cannot seal\n");
 		exit(2);
 	}
@@ -198,7 +199,7 @@ run(size_t max, int seed_utf8, int out_fd, int first_line)
 	in.fd = -1;
 	if (fd < 0)
 		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || record_reader_open(&in, in_path, max) != 0) {
+	if (fd < 0 || record_reader_open(&in, in_path, max, NULL) != 0) {
 		perror("test_stream: set-up");
 		exit(2);
 	}
@@ -331,7 +332,7 @@ first_line_and_seed(void)
 	int rc;
 
 	/* "café" in Latin-1. */
-	if (seed_encrypt(pk[BOB], (const uint8_t *)"caf\xe9", 4, &s) != 0)
+	if (seed_encrypt(pk[BOB], (const uint8_t *)"caf\xe9", 4, &s, NULL) != 0)
 		exit(2);
 	while (env.len > 0 && env.p[env.len - 1] == '\n')
 		env.len--;
@@ -379,7 +380,7 @@ main(void)
 	char cmd[128];
 
 	err_setprog("e2e-test");
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	load_keys();
 	make_home();

@@ -419,7 +419,7 @@ int
 main(void)
 {
 	err_setprog("test_trust");
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	now = (int64_t)time(NULL);
 	harness_tmpdir("trust", dir, sizeof(dir));

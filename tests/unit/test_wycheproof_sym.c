@@ -77,7 +77,7 @@ cbc_vectors(void)
 			if (strcmp(jstr(t, "result"), "valid") == 0) {
 				n_cbc_valid++;
 				rc = aes_cbc_encrypt(name, key, iv, msg, ml,
-				    out, &outl);
+				    out, &outl, NULL);
 				CHECKF(rc == 0 && outl == cl &&
 				    memcmp(out, ct, cl) == 0,
 				    "tcId %d: encryption differs from ct", tc);
@@ -146,7 +146,7 @@ hmac_file(const char *file, const char *md, size_t full, int *count)
 			/* A256CBC-HS512's T_LEN is 32: HMAC-SHA-512/256. */
 			if (full == 64 && tsize == 32)
 				n_hmac512_t256++;
-			rc = crypto_hmac(md, key, kl, msg, ml, out, &ol);
+			rc = crypto_hmac(md, key, kl, msg, ml, out, &ol, NULL);
 			CHECKF(rc == 0 && ol == full, "tcId %d: crypto_hmac "
 			    "failed", tc);
 			same = rc == 0 && tl == tsize &&
@@ -231,7 +231,7 @@ aead_vector(const struct aead_alg *alg, const json_t *t)
 	if (valid) {
 		/* Separate buffers: aead_encrypt's ct must not overlap pt. */
 		rc = aead_encrypt(alg, key, iv, aad, al, msg, ml, out, &outl,
-		    outtag);
+		    outtag, NULL);
 		CHECKF(rc == 0 && outl == cl && memcmp(out, ct, cl) == 0 &&
 		    tl == alg->tag_len && memcmp(outtag, tag, tl) == 0,
 		    "%s tcId %d: encryption differs from ct || tag",
@@ -399,7 +399,7 @@ rfc7518_b3(void)
 		goto out;
 	CHECK(aead_encrypt(alg, key, iv, (const uint8_t *)a_text,
 	    strlen(a_text), (const uint8_t *)p_text, strlen(p_text), out, &ol,
-	    tag) == 0);
+	    tag, NULL) == 0);
 	CHECKF(ol == el && memcmp(out, e, el) == 0, "E differs from RFC 7518 "
 	    "B.3");
 	CHECKF(memcmp(tag, tv, tl) == 0, "T differs from RFC 7518 B.3");
@@ -473,7 +473,8 @@ padding_oracle(void)
 			memcpy(mac_in + sizeof(aad) - 1 + 16, ct, cl);
 			memcpy(mac_in + sizeof(aad) - 1 + 16 + cl, al, 8);
 			CHECK(crypto_hmac("SHA512", key, 32, mac_in,
-			    sizeof(aad) - 1 + 16 + cl + 8, full, &ol) == 0);
+			    sizeof(aad) - 1 + 16 + cl + 8, full, &ol,
+			    NULL) == 0);
 			free(mac_in);
 
 			ERR_clear_error();
@@ -511,7 +512,7 @@ next:
 int
 main(void)
 {
-	if (crypto_init() != 0)
+	if (crypto_init(NULL) != 0)
 		return 2;
 	RUN(cbc_vectors);
 	RUN(hmac_vectors);
