@@ -96,6 +96,13 @@ usage(FILE *f)
 }
 
 /* The names of the commands, for a usage error. */
+/* What a command said, shown before its output. */
+static void
+show_report(const struct report *r)
+{
+	err_print(r);
+}
+
 static void
 command_names(char *out, size_t size)
 {
@@ -125,8 +132,8 @@ main(int argc, char **argv)
 	const struct client_opts co = CLIENT_OPTS_INIT;
 	const struct command *cmd;
 	struct keycmd_opts o;
-	struct client c;
 	struct report rep = { 0 };
+	struct client c;
 	char list[128];
 	int ch, rc, seen_P = 0, seen_p = 0;
 
@@ -203,9 +210,11 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--quiet is for fetch only"));
 	o.ps.label = "your private key";
+	o.said = show_report;
 
-	if ((rc = keycmd_start(&c, &o, cmd->flags)) == 0)
-		rc = cmd->run(&c, &o, argv);
+	if ((rc = keycmd_start(&c, &o, cmd->flags, &rep)) == 0)
+		rc = cmd->run(&c, &o, argv, &rep);
+	err_print(&rep);
 	client_end(&c);
 	return rc;
 }

@@ -103,7 +103,7 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 		return rc != 0 ? rc : print_session(c, &c->sess, -1, rep);
 	}
 	/* Signed in as the new user: the key goes to the directory. */
-	rc = directory_publish(c, pk, kid);
+	rc = directory_publish(c, pk, kid, rep);
 	EVP_PKEY_free(pk);
 	if (rc != 0) {
 		report_hint(rep, "the account was created; publish the key "
