@@ -12,6 +12,13 @@
 #include "net/account.h"
 #include "net/client.h"
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/account.h). */
 static const struct command {
@@ -105,22 +112,24 @@ main(int argc, char **argv)
 	const struct client_opts co = CLIENT_OPTS_INIT;
 	const struct command *cmd;
 	struct account_opts o;
-	struct client c;
 	struct report rep = { 0 };
+	struct client c;
 	int ch, rc, seen_P = 0, seen_k = 0, seen_Q = 0;
 
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.co.say = err_print;
+	o.co.trace = trace;
 	o.ps.label = "your private key";
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&o.co, ch, optarg)) == 1)
+		if ((rc = client_option(&o.co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 'P':
 			if (cli_once(&seen_P, "--password-file", &rep) != 0)
@@ -189,8 +198,13 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--password-file is for signup, signin "
 		    "and passwd only"));
-	if ((rc = client_start(&c, &o.co, cmd->flags)) == 0)
-		rc = cmd->run(&c, &o, argv);
+	if ((rc = client_start(&c, &o.co, cmd->flags, &rep)) == 0) {
+		/* What the set-up said comes before the command's output. */
+		err_print(&rep);
+		report_clear(&rep);
+		rc = cmd->run(&c, &o, argv, &rep);
+	}
 	client_end(&c);
+	err_print(&rep);
 	return rc;
 }

@@ -105,6 +105,14 @@ stream_refuses_output(void)
 	return E2E_EX_USAGE;
 }
 
+/* A record's error or warning, shown before the next output line. */
+static void
+show_record_report(const struct report *r, void *arg)
+{
+	(void)arg;
+	err_print(r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -129,7 +137,8 @@ main(int argc, char **argv)
 	enum myname_source me_src = MYNAME_NONE;
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
-	struct stream_opts so = { .open = &oo, .fd = STDOUT_FILENO };
+	struct stream_opts so = { .open = &oo, .fd = STDOUT_FILENO,
+		.said = show_record_report };
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
@@ -233,8 +242,13 @@ main(int argc, char **argv)
 	/* Who I am, for stream mode's check that a message names me among
 	 * its recipients; --as is checked against the session at once. */
 	me[0] = '\0';
-	if (as != NULL && (rc = myname_find(as, "--as", me, &me_src)) > 0)
-		return rc;
+	if (as != NULL) {
+		rc = myname_find(as, "--as", me, &me_src, &rep);
+		err_print(&rep);
+		report_clear(&rep);
+		if (rc != 0)
+			return rc;
+	}
 	{
 		const char *names[] = { "-i", "--verify", "--passphrase-file",
 			"the message" };
@@ -258,8 +272,8 @@ main(int argc, char **argv)
 	memset(&oo, 0, sizeof(oo));
 	oo.key = key;
 	oo.kid = kid;
-	if (verify_path != NULL &&
-	    (rc = contact_resolve(verify_path, CONTACT_REFRESH, &signer)) != 0)
+	if (verify_path != NULL && (rc = contact_resolve(verify_path,
+	    CONTACT_REFRESH, &signer, &rep)) != 0)
 		goto out;
 	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
@@ -285,13 +299,18 @@ main(int argc, char **argv)
 		}
 	}
 	if (stream) {
-		if (as == NULL &&
-		    (rc = myname_find(NULL, "--as", me, &me_src)) > 0)
+		/* What was said so far, before the stream's lines. */
+		err_print(&rep);
+		report_clear(&rep);
+		if (as == NULL && (rc = myname_find(NULL, "--as", me,
+		    &me_src, &rep)) != 0)
 			goto out;
+		err_print(&rep);
+		report_clear(&rep);
 		so.me = me_src != MYNAME_NONE ? me : NULL;
 		/* No control character may reach a terminal raw (term.h). */
 		so.ascii = isatty(STDOUT_FILENO);
-		rc = stream_decrypt(&in, &so, line, len);
+		rc = stream_decrypt(&in, &so, line, len, &rep);
 		goto out;
 	}
 	if ((rc = record_read_all(&in, &text, &len)) != 0)

@@ -247,9 +247,13 @@ main(int argc, char **argv)
 	/* My name, signed with the key ids (FORMAT.md section 4); checked
 	 * before anything is read or asked. */
 	me[0] = '\0';
-	if (signer != NULL &&
-	    (rc = myname_find(from, "--from", me, &me_src)) > 0)
-		return rc;
+	if (signer != NULL) {
+		rc = myname_find(from, "--from", me, &me_src, &rep);
+		err_print(&rep);
+		report_clear(&rep);
+		if (rc != 0)
+			return rc;
+	}
 	{
 		const char *names[JWE_MAX_RECIPIENTS + 3];
 		const char *paths[JWE_MAX_RECIPIENTS + 3];
@@ -273,7 +277,7 @@ main(int argc, char **argv)
 	/* Each -r is a key file or a contact (who may have several keys,
 	 * one per device). */
 	if ((rc = contact_recipients(rpaths, nargs, r, rname,
-	    JWE_MAX_RECIPIENTS, &nr)) != 0)
+	    JWE_MAX_RECIPIENTS, &nr, &rep)) != 0)
 		goto out;
 	for (i = 0; i < nr; i++) {
 		rnames[i] = rname[i];

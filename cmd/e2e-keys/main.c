@@ -12,6 +12,13 @@
 #include "net/client.h"
 #include "net/keycmd.h"
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/keycmd.h). */
 static const struct command {
@@ -89,6 +96,13 @@ usage(FILE *f)
 }
 
 /* The names of the commands, for a usage error. */
+/* What a command said, shown before its output. */
+static void
+show_report(const struct report *r)
+{
+	err_print(r);
+}
+
 static void
 command_names(char *out, size_t size)
 {
@@ -118,22 +132,24 @@ main(int argc, char **argv)
 	const struct client_opts co = CLIENT_OPTS_INIT;
 	const struct command *cmd;
 	struct keycmd_opts o;
-	struct client c;
 	struct report rep = { 0 };
+	struct client c;
 	char list[128];
 	int ch, rc, seen_P = 0, seen_p = 0;
 
 	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.co.say = err_print;
+	o.co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&o.co, ch, optarg)) == 1)
+		if ((rc = client_option(&o.co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 'P':
 			if (cli_once(&seen_P, "--passphrase-file", &rep) != 0)
@@ -194,9 +210,11 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--quiet is for fetch only"));
 	o.ps.label = "your private key";
+	o.said = show_report;
 
-	if ((rc = keycmd_start(&c, &o, cmd->flags)) == 0)
-		rc = cmd->run(&c, &o, argv);
+	if ((rc = keycmd_start(&c, &o, cmd->flags, &rep)) == 0)
+		rc = cmd->run(&c, &o, argv, &rep);
+	err_print(&rep);
 	client_end(&c);
 	return rc;
 }

@@ -15,6 +15,13 @@
 
 static volatile sig_atomic_t stop;
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 static void
 on_signal(int sig)
 {
@@ -108,23 +115,25 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
+	struct report rep = { 0 };
 	struct receive_opts ro;
 	struct client c;
-	struct report rep = { 0 };
 	struct sigaction sa;
 	unsigned long long n;
 	int ch, rc, seen[3] = { 0, 0, 0 };
 
 	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
+	co.say = err_print;
+	co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg)) == 1)
+		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 'f':
 			if (cli_once(&seen[0], "--from", &rep) != 0 ||
@@ -193,8 +202,13 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	ro.stop = co.stop = &stop;
 
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) == 0)
-		rc = receive_run(&c, &ro);
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0) {
+		/* What the set-up said comes before the messages. */
+		err_print(&rep);
+		report_clear(&rep);
+		rc = receive_run(&c, &ro, &rep);
+	}
 	client_end(&c);
+	err_print(&rep);
 	return rc;
 }

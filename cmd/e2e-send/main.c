@@ -16,6 +16,13 @@
 
 #define SEND_DEFAULT_MAX ((size_t)64 << 20)
 
+/* -v: the HTTP exchange, line by line, as it happens. */
+static void
+trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
 static void
 usage(FILE *f)
 {
@@ -58,23 +65,25 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
+	struct report rep = { 0 };
 	struct client c;
 	struct buf in = BUF_INIT;
-	struct report rep = { 0 };
 	const char *to = NULL;
 	char id[ID_LEN + 1], why[256];
 	size_t max = SEND_DEFAULT_MAX, len;
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
 	cli_start(argv[0]);
+	co.say = err_print;
+	co.trace = trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg)) == 1)
+		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
 			continue;
 		if (rc != 0)
-			return rc;
+			return err_print(&rep);
 		switch (ch) {
 		case 't':
 			if (cli_once(&seen_t, "--to", &rep) != 0)
@@ -112,12 +121,14 @@ main(int argc, char **argv)
 	/* Signed in before the input is read: a pipe from e2e-encrypt is
 	 * not drained for nothing. */
 	started = 1;
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION)) != 0 ||
-	    (rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
-	    &in, &rep)) != 0) {
-		err_print(&rep);
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) != 0)
 		goto out;
-	}
+	/* What the set-up said comes before the rest. */
+	err_print(&rep);
+	report_clear(&rep);
+	if ((rc = file_read(argc == 1 ? argv[0] : NULL, max, "input",
+	    &in, &rep)) != 0)
+		goto out;
 	len = in.len;
 	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
 	    ENVELOPE_NONE) {
@@ -131,12 +142,14 @@ main(int argc, char **argv)
 	/* The envelope's line, as the server keeps it: no final newline. */
 	while (len > 0 && (in.p[len - 1] == '\n' || in.p[len - 1] == '\r'))
 		len--;
-	if ((rc = api_send(&c, to, (const char *)in.p, len, legacy, id)) != 0)
+	if ((rc = api_send(&c, to, (const char *)in.p, len, legacy, id,
+	    &rep)) != 0)
 		goto out;
-	rc = client_print(json_pack("{s:s,s:s}", "id", id, "to", to));
+	rc = client_print(json_pack("{s:s,s:s}", "id", id, "to", to), &rep);
 out:
 	if (started)
 		client_end(&c);
+	err_print(&rep);
 	buf_free(&in);
 	return rc;
 }

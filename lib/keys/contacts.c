@@ -72,22 +72,20 @@ contact_refresh(const char *name)
 }
 
 static int
-from_file(const char *path, struct contact *out)
+from_file(const char *path, struct contact *out, struct report *rep)
 {
-	struct report rep = { 0 };	/* errs: transitional */
 	int rc;
 
-	if ((rc = keyfile_load_public(path, &out->pub[0], &rep)) == 0)
-		rc = jwk_thumbprint(out->pub[0], out->kid[0], &rep);
-	err_print(&rep);
-	if (rc != 0)
+	if ((rc = keyfile_load_public(path, &out->pub[0], rep)) != 0)
+		return rc;
+	if ((rc = jwk_thumbprint(out->pub[0], out->kid[0], rep)) != 0)
 		return rc;
 	out->n = 1;
 	return 0;
 }
 
 static int
-from_keyring(const char *name, struct contact *out)
+from_keyring(const char *name, struct contact *out, struct report *rep)
 {
 	char home[HOME_PATH_MAX];
 	struct keyring *k = NULL;
@@ -96,24 +94,19 @@ from_keyring(const char *name, struct contact *out)
 	size_t i;
 	int rc;
 
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = home_find(home, sizeof(home), &rep);
-		err_print(&rep);
-	}
-	if (rc != 0 || (rc = keyring_open(home, 0, &k)) != 0)
+	if ((rc = home_find(home, sizeof(home), rep)) != 0 ||
+	    (rc = keyring_open(home, 0, &k, rep)) != 0)
 		return rc;
-	if ((rc = keyring_usable(k, name)) != 0) {
-		if (rc < 0) {
-			err_error("%s is neither a key file nor a contact in "
-			    "your keyring", name);
-			err_hint("sign in and run e2e-keys fetch %s, or import "
-			    "a key: e2e-keys import %s FILE", name, name);
-			rc = E2E_EX_NOINPUT;
-		}
+	if (!keyring_known(k, name)) {
+		report_error(rep, E2E_EX_NOINPUT, "%s is neither a key file "
+		    "nor a contact in your keyring", name);
+		report_hint(rep, "sign in and run e2e-keys fetch %s, or "
+		    "import a key: e2e-keys import %s FILE", name, name);
+		rc = E2E_EX_NOINPUT;
 		goto out;
 	}
+	if ((rc = keyring_usable(k, name, rep)) != 0)
+		goto out;
 	c = keyring_find(k, name);
 	/* One key is one person: a key pinned for two names (a keyring of
 	 * the previous version) would make a message to one readable by
@@ -122,21 +115,21 @@ from_keyring(const char *name, struct contact *out)
 		if ((other = keyring_other_name(k, c->keys[i].kid, name)) ==
 		    NULL)
 			continue;
-		err_error("key %s is pinned for both %s and %s: refusing to use "
-		    "it for %s", c->keys[i].kid, name, other, name);
-		err_hint("one key is one person: compare the key ids with each "
-		    "of them in person (e2e-keys show NAME), then forget the "
-		    "wrong one: e2e-keys forget NAME");
-		rc = E2E_EX_DATAERR;
+		rc = report_error(rep, E2E_EX_DATAERR, "key %s is pinned for "
+		    "both %s and %s: refusing to use it for %s",
+		    c->keys[i].kid, name, other, name);
+		report_hint(rep, "one key is one person: compare the key ids "
+		    "with each of them in person (e2e-keys show NAME), then "
+		    "forget the wrong one: e2e-keys forget NAME");
 		goto out;
 	}
 	memcpy(out->name, name, strlen(name) + 1);
 	for (i = 0; i < c->nkeys; i++) {
 		if ((out->pub[i] = keyring_key_of(k, name,
 		    c->keys[i].kid)) == NULL) {
-			err_error("the key %s pinned for %s cannot be read",
-			    c->keys[i].kid, name);
-			rc = E2E_EX_CONFIG;
+			rc = report_error(rep, E2E_EX_CONFIG, "the key %s "
+			    "pinned for %s cannot be read", c->keys[i].kid,
+			    name);
 			goto out;
 		}
 		memcpy(out->kid[i], c->keys[i].kid, KID_SIZE);
@@ -165,17 +158,18 @@ looks_like_file(const char *arg)
 }
 
 int
-contact_resolve(const char *arg, int flags, struct contact *out)
+contact_resolve(const char *arg, int flags, struct contact *out,
+    struct report *rep)
 {
+	struct report quiet = { 0 };
 	struct stat st;
-	char why[256];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	/* A file first: "-r bob.pub" keeps meaning the file, present or
 	 * not. */
 	if (looks_like_file(arg) || stat(arg, &st) == 0)
-		rc = from_file(arg, out);
+		rc = from_file(arg, out, rep);
 	else {
 		if (flags & CONTACT_REFRESH) {
 			rc = contact_refresh(arg);
@@ -186,30 +180,36 @@ contact_resolve(const char *arg, int flags, struct contact *out)
 			/* A name the server does not know: only pinned keys
 			 * (imported by hand) can serve. */
 			if (rc == E2E_EX_NOUSER) {
-				err_capture_begin(why, sizeof(why));
-				rc = from_keyring(arg, out);
-				err_capture_end();
-				if (rc == 0)
+				if (from_keyring(arg, out, &quiet) == 0)
 					return 0;
 				contact_free(out);
-				err_error("%s is not a user of the server", arg);
-				return E2E_EX_NOUSER;
+				return report_error(rep, E2E_EX_NOUSER, "%s is "
+				    "not a user of the server", arg);
 			}
 		}
-		rc = from_keyring(arg, out);
+		rc = from_keyring(arg, out, rep);
 	}
 	if (rc != 0)
 		contact_free(out);
 	return rc;
 }
 
+/* A usage error as cli_usage_error says it. */
+static int
+usage_refused(struct report *rep, const char *line)
+{
+	report_error(rep, E2E_EX_USAGE, "%s", line);
+	report_hint(rep, "see %s --help", err_prog());
+	return E2E_EX_USAGE;
+}
+
 int
 contact_recipients(const char *const *args, size_t n,
     struct jwe_recipient *r, char (*names)[NAME_LEN_MAX + 1], size_t max,
-    size_t *nr)
+    size_t *nr, struct report *rep)
 {
+	char line[512];
 	const char *given[JWE_MAX_RECIPIENTS];
-	struct report rep = { 0 };	/* errs: transitional */
 	struct contact ct;
 	size_t i, j, k;
 	int rc = 0;
@@ -219,22 +219,25 @@ contact_recipients(const char *const *args, size_t n,
 	if (max > JWE_MAX_RECIPIENTS)
 		max = JWE_MAX_RECIPIENTS;
 	for (i = 0; rc == 0 && i < n; i++) {
-		if ((rc = contact_resolve(args[i], CONTACT_REFRESH, &ct)) != 0)
+		if ((rc = contact_resolve(args[i], CONTACT_REFRESH, &ct,
+		    rep)) != 0)
 			break;
 		for (k = 0; rc == 0 && k < ct.n; k++) {
 			for (j = 0; j < *nr; j++)
 				if (strcmp(ct.kid[k], r[j].kid) == 0)
 					break;
+			line[0] = '\0';
 			if (j < *nr)
-				rc = err_print(cli_usage_error(&rep,
-				    "%s and %s are the same "
-				    "key (%s)", given[j], args[i], ct.kid[k]));
+				snprintf(line, sizeof(line), "%s and %s are "
+				    "the same key (%s)", given[j], args[i],
+				    ct.kid[k]);
 			else if (*nr == max)
-				rc = err_print(cli_usage_error(&rep,
-				    "at most %zu recipient "
-				    "keys", max));
-			if (rc != 0)
+				snprintf(line, sizeof(line), "at most %zu "
+				    "recipient keys", max);
+			if (line[0] != '\0') {
+				rc = usage_refused(rep, line);
 				break;
+			}
 			r[*nr].pub = ct.pub[k];
 			ct.pub[k] = NULL;
 			memcpy(r[*nr].kid, ct.kid[k], KID_SIZE);

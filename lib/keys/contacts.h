@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "base/names.h"
+#include "base/report.h"
 #include "format/jwe.h"
 #include "format/jwk.h"
 #include "format/message.h"
@@ -34,11 +35,15 @@ enum {
 
 /*
  * Resolves arg (what the user typed after -r or --verify). Returns 0, or
- * an exit code (reported): 66 (neither a readable file nor a contact),
- * 65 (a changed key, or a key the keyring also pins for another name:
- * refused), and those of keyfile_load_public.
+ * an exit code (reported in rep): 66 (neither a readable file nor a
+ * contact), 65 (a changed key, or a key the keyring also pins for
+ * another name: refused), 67 (a name the server does not know, with no
+ * key pinned), and those of keyfile_load_public. With CONTACT_REFRESH,
+ * e2e-keys fetch, which this runs, says what it has to say on stderr
+ * itself (a changed key) before this returns.
  */
-int contact_resolve(const char *arg, int flags, struct contact *out);
+int contact_resolve(const char *arg, int flags, struct contact *out,
+    struct report *rep);
 
 /*
  * The recipients' keys of a message, from args (n of them: what the
@@ -47,11 +52,11 @@ int contact_resolve(const char *arg, int flags, struct contact *out);
  * each key (the caller frees r[i].pub, for i < *nr, also after a
  * failure) and names[i] its contact's name ("" for a key file). A key
  * given twice, or more than max keys, is a usage error (64, reported).
- * Returns 0 or an exit code (reported), as contact_resolve.
+ * Returns 0 or an exit code (reported in rep), as contact_resolve.
  */
 int contact_recipients(const char *const *args, size_t n,
     struct jwe_recipient *r, char (*names)[NAME_LEN_MAX + 1], size_t max,
-    size_t *nr);
+    size_t *nr, struct report *rep);
 
 /*
  * What a message's signature must be when c (from --verify) vouches for

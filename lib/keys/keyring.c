@@ -47,13 +47,12 @@ keyring_contact_free(struct keyring_contact *c)
 }
 
 static int
-key_copy(struct keyring_key *dst, const struct keyring_key *src)
+key_copy(struct keyring_key *dst, const struct keyring_key *src,
+    struct report *rep)
 {
 	*dst = *src;
-	if ((dst->pem = strdup(src->pem)) == NULL) {
-		err_error("out of memory");
-		return -1;
-	}
+	if ((dst->pem = strdup(src->pem)) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
@@ -78,7 +77,7 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 	const char *kid, *pem, *src;
 	size_t kid_len, pem_len;
 	const json_t *at = json_object_get(o, at_name);
-	char real[KID_SIZE], why[160];
+	char real[KID_SIZE];
 	EVP_PKEY *pk = NULL;
 	int rc = -1;
 
@@ -88,12 +87,11 @@ key_from_json(const json_t *o, const char *at_name, struct keyring_key *k)
 	    (pem = jsonio_str(o, "pem", &pem_len)) == NULL ||
 	    pem_len > KEYRING_PEM_MAX || !json_is_integer(at))
 		return -1;
-	err_capture_begin(why, sizeof(why));
+	/* A key that does not parse is a malformed entry: said as one. */
 	if (keyfile_parse_public((const uint8_t *)pem, pem_len, "key",
 	    &pk, NULL) == 0 && jwk_thumbprint(pk, real, NULL) == 0 &&
 	    strcmp(real, kid) == 0)
 		rc = 0;
-	err_capture_end();
 	EVP_PKEY_free(pk);
 	if (rc != 0 || (k->pem = strdup(pem)) == NULL)
 		return -1;
@@ -155,7 +153,7 @@ by_name(const void *a, const void *b)
 }
 
 static int
-parse(struct keyring *k, const char *text, size_t len)
+parse(struct keyring *k, const char *text, size_t len, struct report *rep)
 {
 	json_t *root, *contacts, *o;
 	const char *name;
@@ -163,26 +161,26 @@ parse(struct keyring *k, const char *text, size_t len)
 	int rc = E2E_EX_CONFIG;
 
 	if ((root = jsonio_parse(text, len, why, sizeof(why))) == NULL) {
-		err_error("%s is not valid JSON: %s", k->path, why);
-		return E2E_EX_CONFIG;
+		return report_error(rep, E2E_EX_CONFIG,
+		    "%s is not valid JSON: %s", k->path, why);
 	}
 	contacts = json_object_get(root, "contacts");
 	if (!json_is_object(root) || !json_is_integer(json_object_get(root,
 	    "version")) || json_integer_value(json_object_get(root,
 	    "version")) != 1 || !json_is_object(contacts)) {
-		err_error("%s is not a keyring of this version", k->path);
+		report_error(rep, E2E_EX_CONFIG,
+		    "%s is not a keyring of this version", k->path);
 		goto out;
 	}
 	if ((k->v = calloc(json_object_size(contacts) + 1,
 	    sizeof(*k->v))) == NULL) {
-		err_error("out of memory");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	json_object_foreach(contacts, name, o) {
 		if (contact_from_json(name, o, &k->v[k->n]) != 0) {
-			err_error("%s: the entry of a contact is malformed",
-			    k->path);
+			report_error(rep, E2E_EX_CONFIG,
+			    "%s: the entry of a contact is malformed", k->path);
 			goto out;
 		}
 		k->n++;
@@ -198,7 +196,7 @@ out:
  * whose key a message is encrypted to). Returns 0, -1 when there is none,
  * or an exit code (reported). */
 static int
-read_keyring(const char *path, struct buf *b)
+read_keyring(const char *path, struct buf *b, struct report *rep)
 {
 	switch (file_read_private(path, &file_policy_keyring, b)) {
 	case FILE_OK:
@@ -208,22 +206,23 @@ read_keyring(const char *path, struct buf *b)
 	case FILE_SYMLINK:
 	case FILE_CANNOT_OPEN:
 	case FILE_CANNOT_READ:
-		err_errno("cannot read %s", path);
-		return E2E_EX_CONFIG;
+		return report_errno(rep, E2E_EX_CONFIG, "cannot read %s",
+		    path);
 	case FILE_TOO_LARGE:
-		err_error("%s is too large", path);
-		return E2E_EX_CONFIG;
+		return report_error(rep, E2E_EX_CONFIG, "%s is too large",
+		    path);
 	case FILE_NO_MEMORY:
 		return E2E_EX_SOFTWARE;
 	default:
-		err_error("%s is not a regular file of yours that only you "
-		    "can change; not using it", path);
-		return E2E_EX_CONFIG;
+		return report_error(rep, E2E_EX_CONFIG, "%s is not a regular "
+		    "file of yours that only you can change; not using it",
+		    path);
 	}
 }
 
 int
-keyring_open(const char *home, int for_update, struct keyring **out)
+keyring_open(const char *home, int for_update, struct keyring **out,
+    struct report *rep)
 {
 	char lock_path[HOME_PATH_MAX];
 	struct keyring *k;
@@ -232,37 +231,25 @@ keyring_open(const char *home, int for_update, struct keyring **out)
 	int rc;
 
 	*out = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	k->lock_fd = -1;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		if ((rc = home_file(home, "keyring.json", k->path,
-		    sizeof(k->path), &rep)) == 0)
-			rc = home_file(home, "keyring.lock", lock_path,
-			    sizeof(lock_path), &rep);
-		/* Held until keyring_close: read, change, save, as one. */
-		if (rc == 0 && for_update)
-			rc = home_create(home, &rep);
-		err_print(&rep);
-		if (rc != 0)
-			goto fail;
-	}
+	if ((rc = home_file(home, "keyring.json", k->path,
+	    sizeof(k->path), rep)) != 0 || (rc = home_file(home,
+	    "keyring.lock", lock_path, sizeof(lock_path), rep)) != 0)
+		goto fail;
+	/* Held until keyring_close: read, change, save, as one. */
 	if (for_update) {
+		if ((rc = home_create(home, rep)) != 0)
+			goto fail;
 		if ((st = file_lock(lock_path, FILE_LOCK_WAIT,
 		    &k->lock_fd)) != FILE_OK) {
-			struct report rep = { 0 };	/* errs: transitional */
-
-			rc = file_lock_report(lock_path, st, &rep);
-			err_print(&rep);
+			rc = file_lock_report(lock_path, st, rep);
 			goto fail;
 		}
 	}
-	if ((rc = read_keyring(k->path, &b)) > 0 ||
-	    (rc == 0 && (rc = parse(k, (const char *)b.p, b.len)) != 0))
+	if ((rc = read_keyring(k->path, &b, rep)) > 0 ||
+	    (rc == 0 && (rc = parse(k, (const char *)b.p, b.len, rep)) != 0))
 		goto fail;
 	buf_free(&b);
 	*out = k;
@@ -303,12 +290,8 @@ static EVP_PKEY *
 parse_pem(const char *pem)
 {
 	EVP_PKEY *pk = NULL;
-	char why[160];
-
-	err_capture_begin(why, sizeof(why));
 	(void)keyfile_parse_public((const uint8_t *)pem, strlen(pem), "key",
 	    &pk, NULL);
-	err_capture_end();
 	return pk;
 }
 
@@ -340,25 +323,36 @@ keyring_any_key(struct keyring *k, const char *kid, const char **name)
 }
 
 int
-keyring_usable(struct keyring *k, const char *name)
+keyring_known(struct keyring *k, const char *name)
+{
+	struct keyring_contact *c = keyring_find(k, name);
+
+	return c != NULL && (c->nkeys > 0 || c->npending > 0);
+}
+
+int
+keyring_usable(struct keyring *k, const char *name, struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i;
 
-	if (c == NULL || (c->nkeys == 0 && c->npending == 0))
-		return -1;
+	if (!keyring_known(k, name))
+		return report_error(rep, E2E_EX_NOINPUT, "%s is not in your "
+		    "keyring", name);
 	if (c->npending == 0)
 		return 0;
 	/* As ssh does when a host key changes: loud, with both ids. */
-	err_error("THE KEY OF %s HAS CHANGED: not using it", name);
+	report_error(rep, E2E_EX_DATAERR, "THE KEY OF %s HAS CHANGED: not "
+	    "using it", name);
 	for (i = 0; i < c->nkeys; i++)
-		err_warn("pinned for %s: %s", name, c->keys[i].kid);
+		report_warn(rep, "pinned for %s: %s", name, c->keys[i].kid);
 	for (i = 0; i < c->npending; i++)
-		err_warn("now offered for %s: %s", name, c->pending[i].kid);
-	err_warn("someone may be impersonating %s (or %s has a new device "
-	    "or key)", name, name);
-	err_hint("compare the new key id with %s in person (e2e-keys show "
-	    "%s), then accept it: e2e-keys accept %s", name, name, name);
+		report_warn(rep, "now offered for %s: %s", name,
+		    c->pending[i].kid);
+	report_warn(rep, "someone may be impersonating %s (or %s has a new "
+	    "device or key)", name, name);
+	report_hint(rep, "compare the new key id with %s in person (e2e-keys "
+	    "show %s), then accept it: e2e-keys accept %s", name, name, name);
 	return E2E_EX_DATAERR;
 }
 
@@ -432,7 +426,8 @@ keyring_other_name(struct keyring *k, const char *kid, const char *name)
 /* Whether kid may be pinned for name: not another contact's, not mine.
  * 0, or 65 reported loudly, naming both. */
 static int
-one_person(struct keyring *k, const char *kid, const char *name)
+one_person(struct keyring *k, const char *kid, const char *name,
+    struct report *rep)
 {
 	const char *other = keyring_other_name(k, kid, name);
 	const char *mine = keyring_own(k, kid, name);
@@ -440,23 +435,24 @@ one_person(struct keyring *k, const char *kid, const char *name)
 	if (other == NULL && mine == NULL)
 		return 0;
 	if (mine != NULL && k->me[0] == '\0') {
-		err_error("key %s is your own (%s): refusing to pin it for %s",
-		    kid, mine, name);
-		err_hint("if you are %s, sign in, or set name = %s in the config "
-		    "file", name, name);
+		report_error(rep, E2E_EX_DATAERR, "key %s is your own (%s): "
+		    "refusing to pin it for %s", kid, mine, name);
+		report_hint(rep, "if you are %s, sign in, or set name = %s in "
+		    "the config file", name, name);
 	} else if (mine != NULL) {
-		err_error("key %s is your own (%s): refusing to pin it for %s",
-		    kid, mine, name);
-		err_warn("%s, or the directory, passes your key off as %s's",
-		    name, name);
+		report_error(rep, E2E_EX_DATAERR, "key %s is your own (%s): "
+		    "refusing to pin it for %s", kid, mine, name);
+		report_warn(rep, "%s, or the directory, passes your key off as "
+		    "%s's", name, name);
 	} else {
-		err_error("key %s is pinned for %s already: refusing to pin it "
-		    "for %s", kid, other, name);
-		err_warn("one key is one person: %s and %s cannot both hold it; "
-		    "one of them, or the directory, is lying", other, name);
-		err_hint("compare the key ids with each of them in person "
-		    "(e2e-keys show NAME); forget the wrong one: e2e-keys "
-		    "forget NAME");
+		report_error(rep, E2E_EX_DATAERR, "key %s is pinned for %s "
+		    "already: refusing to pin it for %s", kid, other, name);
+		report_warn(rep, "one key is one person: %s and %s cannot both "
+		    "hold it; one of them, or the directory, is lying", other,
+		    name);
+		report_hint(rep, "compare the key ids with each of them in "
+		    "person (e2e-keys show NAME); forget the wrong one: "
+		    "e2e-keys forget NAME");
 	}
 	return E2E_EX_DATAERR;
 }
@@ -464,13 +460,13 @@ one_person(struct keyring *k, const char *kid, const char *name)
 /* ---- changing ---- */
 
 static struct keyring_contact *
-contact_add(struct keyring *k, const char *name)
+contact_add(struct keyring *k, const char *name, struct report *rep)
 {
 	struct keyring_contact *v, *c;
 	size_t i;
 
 	if ((v = realloc(k->v, (k->n + 1) * sizeof(*v))) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	k->v = v;
@@ -485,32 +481,36 @@ contact_add(struct keyring *k, const char *name)
 
 int
 keyring_offer(struct keyring *k, const char *name,
-    const struct keyring_key *keys, size_t n, int64_t now)
+    const struct keyring_key *keys, size_t n, int64_t now,
+    enum keyring_offer_result *result, struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i;
-	int result = KEYRING_SAME;
 
+	*result = KEYRING_SAME;
 	/* Nothing changes when one offered key is another's. */
 	for (i = 0; i < n; i++)
 		if ((c == NULL || !has_kid(c->keys, c->nkeys, keys[i].kid)) &&
-		    one_person(k, keys[i].kid, name) != 0)
-			return KEYRING_REFUSED;
+		    one_person(k, keys[i].kid, name, rep) != 0) {
+			*result = KEYRING_REFUSED;
+			return E2E_EX_DATAERR;
+		}
 	if (c == NULL || c->nkeys == 0) {
-		if (c == NULL && (c = contact_add(k, name)) == NULL)
-			return -1;
+		if (c == NULL && (c = contact_add(k, name, rep)) == NULL)
+			return E2E_EX_SOFTWARE;
 		for (i = 0; i < n && c->nkeys < KEYRING_KEYS_MAX; i++) {
 			if (has_kid(c->keys, c->nkeys, keys[i].kid))
 				continue;
-			if (key_copy(&c->keys[c->nkeys], &keys[i]) != 0)
-				return -1;
+			if (key_copy(&c->keys[c->nkeys], &keys[i], rep) != 0)
+				return E2E_EX_SOFTWARE;
 			c->keys[c->nkeys].at = now;
 			snprintf(c->keys[c->nkeys].source,
 			    sizeof(c->keys[0].source), "directory");
 			c->nkeys++;
 		}
 		k->dirty = 1;
-		return KEYRING_PINNED;
+		*result = KEYRING_PINNED;
+		return 0;
 	}
 	/* Which pinned keys the directory still lists, for accept. */
 	for (i = 0; i < c->nkeys; i++) {
@@ -535,32 +535,32 @@ keyring_offer(struct keyring *k, const char *name,
 	for (i = 0; i < n; i++) {
 		if (has_kid(c->keys, c->nkeys, keys[i].kid))
 			continue;
-		result = KEYRING_CHANGED;
+		*result = KEYRING_CHANGED;
 		if (has_kid(c->pending, c->npending, keys[i].kid) ||
 		    c->npending == KEYRING_KEYS_MAX)
 			continue;
-		if (key_copy(&c->pending[c->npending], &keys[i]) != 0)
-			return -1;
+		if (key_copy(&c->pending[c->npending], &keys[i], rep) != 0)
+			return E2E_EX_SOFTWARE;
 		c->pending[c->npending].at = now;
 		c->npending++;
 		k->dirty = 1;
 	}
-	return result;
+	return 0;
 }
 
 int
-keyring_accept(struct keyring *k, const char *name, int64_t now)
+keyring_accept(struct keyring *k, const char *name, int64_t now,
+    struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i, kept;
 
-	if (c == NULL || c->npending == 0) {
-		err_error("no new key of %s is waiting to be accepted", name);
-		return E2E_EX_DATAERR;
-	}
+	if (c == NULL || c->npending == 0)
+		return report_error(rep, E2E_EX_DATAERR, "no new key of %s is "
+		    "waiting to be accepted", name);
 	/* Pinned for another contact since it was offered: still refused. */
 	for (i = 0; i < c->npending; i++)
-		if (one_person(k, c->pending[i].kid, name) != 0)
+		if (one_person(k, c->pending[i].kid, name, rep) != 0)
 			return E2E_EX_DATAERR;
 	/* The directory's list is the contact's keys now: pinned keys it
 	 * no longer listed go, the new ones join. */
@@ -589,16 +589,16 @@ keyring_accept(struct keyring *k, const char *name, int64_t now)
 
 int
 keyring_import(struct keyring *k, const char *name,
-    const struct keyring_key *key, int64_t now)
+    const struct keyring_key *key, int64_t now, struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i;
 
 	if ((c == NULL || !has_kid(c->keys, c->nkeys, key->kid)) &&
-	    one_person(k, key->kid, name) != 0)
+	    one_person(k, key->kid, name, rep) != 0)
 		return E2E_EX_DATAERR;
-	if (c == NULL && (c = contact_add(k, name)) == NULL)
-		return -1;
+	if (c == NULL && (c = contact_add(k, name, rep)) == NULL)
+		return E2E_EX_SOFTWARE;
 	for (i = 0; i < c->npending; i++)
 		if (strcmp(c->pending[i].kid, key->kid) == 0) {
 			key_free(&c->pending[i]);
@@ -608,12 +608,11 @@ keyring_import(struct keyring *k, const char *name,
 	k->dirty = 1;
 	if (has_kid(c->keys, c->nkeys, key->kid))
 		return 0;
-	if (c->nkeys == KEYRING_KEYS_MAX) {
-		err_error("%s has %d keys already", name, KEYRING_KEYS_MAX);
-		return E2E_EX_DATAERR;
-	}
-	if (key_copy(&c->keys[c->nkeys], key) != 0)
-		return -1;
+	if (c->nkeys == KEYRING_KEYS_MAX)
+		return report_error(rep, E2E_EX_DATAERR, "%s has %d keys "
+		    "already", name, KEYRING_KEYS_MAX);
+	if (key_copy(&c->keys[c->nkeys], key, rep) != 0)
+		return E2E_EX_SOFTWARE;
 	/* Another key: what was compared in person no longer covers it. */
 	c->verified = 0;
 	c->verified_at = 0;
@@ -625,13 +624,16 @@ keyring_import(struct keyring *k, const char *name,
 }
 
 int
-keyring_verify(struct keyring *k, const char *name, int64_t now)
+keyring_verify(struct keyring *k, const char *name, int64_t now,
+    struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 
 	if (c == NULL || c->nkeys == 0) {
-		err_error("%s is not in your keyring", name);
-		err_hint("fetch the keys first: e2e-keys fetch %s", name);
+		report_error(rep, E2E_EX_DATAERR, "%s is not in your keyring",
+		    name);
+		report_hint(rep, "fetch the keys first: e2e-keys fetch %s",
+		    name);
 		return E2E_EX_DATAERR;
 	}
 	c->verified = 1;
@@ -641,15 +643,14 @@ keyring_verify(struct keyring *k, const char *name, int64_t now)
 }
 
 int
-keyring_forget(struct keyring *k, const char *name)
+keyring_forget(struct keyring *k, const char *name, struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(k, name);
 	size_t i;
 
-	if (c == NULL) {
-		err_error("%s is not in your keyring", name);
-		return E2E_EX_DATAERR;
-	}
+	if (c == NULL)
+		return report_error(rep, E2E_EX_DATAERR, "%s is not in your "
+		    "keyring", name);
 	keyring_contact_free(c);
 	i = (size_t)(c - k->v);
 	memmove(c, c + 1, (k->n - i - 1) * sizeof(*c));
@@ -697,7 +698,7 @@ keys_json(const struct keyring_key *v, size_t n, const char *at_name,
 }
 
 int
-keyring_save(struct keyring *k)
+keyring_save(struct keyring *k, struct report *rep)
 {
 	json_t *root, *contacts, *c;
 	char *text = NULL;
@@ -723,19 +724,14 @@ keyring_save(struct keyring *k)
 	root = contacts ? json_pack("{s:i,s:o}", "version", 1, "contacts",
 	    contacts) : NULL;
 	if (root == NULL || (text = jsonio_dump(root)) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	/* jsonio_dump leaves room for the newline (the NUL's byte). */
 	len = strlen(text);
 	text[len] = '\n';
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_write_atomic(k->path, text, len + 1, 0600, -1, &rep);
-		err_print(&rep);
-	}
-	if (rc == 0)
+	if ((rc = file_write_atomic(k->path, text, len + 1, 0600, -1,
+	    rep)) == 0)
 		k->dirty = 0;
 out:
 	json_decref(root);

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "base/names.h"
+#include "base/report.h"
 #include "format/jwk.h"
 
 #define KEYRING_KEYS_MAX 16
@@ -55,10 +56,11 @@ struct keyring;
  * Reads HOME/keyring.json (an empty keyring when there is none). With
  * for_update, takes the lock first and keeps it until keyring_close, so
  * that read-modify-write cycles of two processes do not interleave.
- * Returns 0 or an exit code (reported): 78 (malformed file, refused
- * permissions), 73.
+ * Returns 0 or an exit code (reported in rep): 78 (malformed file,
+ * refused permissions), 73.
  */
-int keyring_open(const char *home, int for_update, struct keyring **out);
+int keyring_open(const char *home, int for_update, struct keyring **out,
+    struct report *rep);
 
 /* The contact called name, or NULL. */
 struct keyring_contact *keyring_find(struct keyring *k, const char *name);
@@ -72,7 +74,7 @@ enum keyring_offer_result {
 	KEYRING_SAME = 2,	/* all offered keys are pinned already */
 	KEYRING_CHANGED = 3,	/* a key not pinned: kept pending */
 	KEYRING_REFUSED = 4,	/* a key is another contact's, or mine:
-				 * nothing changed (reported) */
+				 * nothing changed (65, reported) */
 };
 
 /*
@@ -111,43 +113,51 @@ size_t keyring_names_of(struct keyring *k, const char *kid,
  * What the directory says name's keys are (each checked by the caller:
  * kid is the key's thumbprint). Pins them when name is new; otherwise
  * records keys that are not pinned as pending. A key pinned for another
- * contact, or my own, is refused: one key is one person (I1). Returns
- * the result (KEYRING_REFUSED reported, with both names), or -1 when
- * out of memory (reported).
+ * contact, or my own, is refused: one key is one person (I1). Sets
+ * *result; returns 0, 65 (KEYRING_REFUSED: reported in rep, with both
+ * names) or 70 (out of memory, reported).
  */
 int keyring_offer(struct keyring *k, const char *name,
-    const struct keyring_key *keys, size_t n, int64_t now);
+    const struct keyring_key *keys, size_t n, int64_t now,
+    enum keyring_offer_result *result, struct report *rep);
 
 /* Makes the keys the directory listed last (the pending ones, and the
  * pinned ones it still listed) name's pinned keys (the user compared
  * them), and the contact unverified again. Returns 0, or 65 (reported)
  * when nothing is pending, or a pending key is another contact's or
  * mine. */
-int keyring_accept(struct keyring *k, const char *name, int64_t now);
+int keyring_accept(struct keyring *k, const char *name, int64_t now,
+    struct report *rep);
 
 /* Pins one key for name, given by the user (import): adds it, or
  * creates the contact; a pending key with this id is no longer pending.
- * Returns 0, 65 (too many keys; the key is another contact's or mine:
- * reported) or -1. */
+ * Returns 0, 65 (too many keys; the key is another contact's or mine)
+ * or 70 (out of memory), reported. */
 int keyring_import(struct keyring *k, const char *name,
-    const struct keyring_key *key, int64_t now);
+    const struct keyring_key *key, int64_t now, struct report *rep);
 
-/* Marks name verified (after comparing the safety number in person). */
-int keyring_verify(struct keyring *k, const char *name, int64_t now);
+/* Marks name verified (after comparing the safety number in person).
+ * Returns 0, or 65 (reported, with a hint) when name has no pinned key. */
+int keyring_verify(struct keyring *k, const char *name, int64_t now,
+    struct report *rep);
 
 /* Removes name. Returns 0, or 65 (reported) when unknown. */
-int keyring_forget(struct keyring *k, const char *name);
+int keyring_forget(struct keyring *k, const char *name, struct report *rep);
 
 /* Notes that a verified signed JWE from name was shown (for the
  * downgrade check of the seed format). */
 void keyring_mark_signed(struct keyring *k, const char *name);
 
+/* 1 when the keyring knows name: keys pinned or pending. */
+int keyring_known(struct keyring *k, const char *name);
+
 /*
  * Whether name's keys may be used: 0 when pinned and nothing pending;
- * -1 when name is unknown (nothing reported); 65 when its key changed,
- * reported loudly with both key ids and what to do.
+ * 66 when name is unknown (keyring_known: reported as "NAME is not in
+ * your keyring", which a caller that says more drops); 65 when its key
+ * changed, reported loudly with both key ids and what to do.
  */
-int keyring_usable(struct keyring *k, const char *name);
+int keyring_usable(struct keyring *k, const char *name, struct report *rep);
 
 /* The pinned key of name with key id kid, parsed (caller frees), or
  * NULL. */
@@ -160,7 +170,7 @@ EVP_PKEY *keyring_any_key(struct keyring *k, const char *kid,
 
 /* Writes the keyring back when it changed. Returns 0 or an exit code
  * (reported). */
-int keyring_save(struct keyring *k);
+int keyring_save(struct keyring *k, struct report *rep);
 
 void keyring_close(struct keyring *k);
 

@@ -37,7 +37,8 @@ keytool_contact_json(const struct keyring_contact *kc)
 }
 
 json_t *
-keytool_list_json(struct keyring *k, const struct keyring_contact *kc)
+keytool_list_json(struct keyring *k, const struct keyring_contact *kc,
+    struct report *rep)
 {
 	json_t *o = keytool_contact_json(kc), *same = json_array();
 	const char *other, *mine;
@@ -52,17 +53,18 @@ keytool_list_json(struct keyring *k, const struct keyring_contact *kc)
 				continue;
 			json_array_append_new(same, json_string(other));
 			if (strcmp(kc->name, other) < 0)
-				err_warn("key %s is pinned for both %s and "
-				    "%s: one of them, or the directory, lied; "
-				    "forget the wrong one (e2e-keys forget "
-				    "NAME)", kc->keys[i].kid, kc->name, other);
+				report_warn(rep, "key %s is pinned for both %s "
+				    "and %s: one of them, or the directory, "
+				    "lied; forget the wrong one (e2e-keys "
+				    "forget NAME)", kc->keys[i].kid, kc->name,
+				    other);
 		}
 		mine = keyring_own(k, kc->keys[i].kid, kc->name);
 		if (mine != NULL) {
 			my_key = 1;
-			err_warn("key %s pinned for %s is your own (%s): "
-			    "forget it (e2e-keys forget %s)", kc->keys[i].kid,
-			    kc->name, mine, kc->name);
+			report_warn(rep, "key %s pinned for %s is your own "
+			    "(%s): forget it (e2e-keys forget %s)",
+			    kc->keys[i].kid, kc->name, mine, kc->name);
 		}
 	}
 	if (o != NULL && same != NULL && json_array_size(same) > 0 &&
@@ -97,7 +99,8 @@ keytool_same_keys(struct keyring *k, const char *name, const json_t *shown)
 }
 
 void
-keytool_warn_other_keys(const char *my_kid, const json_t *listed)
+keytool_warn_other_keys(const char *my_kid, const json_t *listed,
+    struct report *rep)
 {
 	const json_t *e;
 	const char *kid;
@@ -106,15 +109,15 @@ keytool_warn_other_keys(const char *my_kid, const json_t *listed)
 	json_array_foreach(listed, i, e) {
 		kid = jsonio_str(e, "kid", NULL);
 		if (kid != NULL && strcmp(kid, my_kid) != 0)
-			err_warn("the directory lists key %.43s for you too: "
-			    "is it one of your devices? (not in the safety "
-			    "number)", kid);
+			report_warn(rep, "the directory lists key %.43s for "
+			    "you too: is it one of your devices? (not in the "
+			    "safety number)", kid);
 	}
 }
 
 int
 keytool_safety(const char *me, const char *my_kid,
-    const struct keyring_contact *kc, json_t **out)
+    const struct keyring_contact *kc, json_t **out, struct report *rep)
 {
 	char number[SAFETY_NUMBER_SIZE];
 	const char *a[1] = { my_kid }, *b[KEYRING_KEYS_MAX];
@@ -126,7 +129,7 @@ keytool_safety(const char *me, const char *my_kid,
 	for (i = 0; i < kc->nkeys; i++)
 		b[i] = kc->keys[i].kid;
 	if ((rc = safety_number(me, a, 1, kc->name, b, kc->nkeys,
-	    number)) != 0)
+	    number, rep)) != 0)
 		return rc;
 	mj = json_array();
 	if (mj != NULL)
@@ -145,51 +148,34 @@ keytool_safety(const char *me, const char *my_kid,
 
 int
 keytool_read_import(const char *name, const char *file,
-    struct keyring_key *key, EVP_PKEY **pk)
+    struct keyring_key *key, EVP_PKEY **pk, struct report *rep)
 {
-	char qname[NAME_LEN_MAX + 1], why[256];
+	struct report parsed = { 0 };
+	char qname[NAME_LEN_MAX + 1];
 	struct buf b = BUF_INIT, pem = BUF_INIT;
 	int rc;
 
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_read(file, 64 * 1024, "key file", &b, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = file_read(file, 64 * 1024, "key file", &b, rep)) != 0)
 		return rc;
 	if (b.len >= strlen(QR_PREFIX) && (memcmp(b.p, QR_PREFIX,
 	    strlen(QR_PREFIX)) == 0 || memcmp(b.p, "QR-Code:", 8) == 0)) {
 		if (qr_payload_parse((const char *)b.p, b.len, qname, key->kid,
-		    pk, why, sizeof(why)) != 0) {
-			err_error("%s: %s", file, why);
-			rc = E2E_EX_DATAERR;
+		    pk, &parsed) != 0) {
+			rc = report_error(rep, E2E_EX_DATAERR, "%s: %s", file,
+			    report_message(&parsed));
 			goto out;
 		}
 		if (qname[0] != '\0' && strcmp(qname, name) != 0) {
-			err_error("%s holds the key of %s, not of %s", file,
-			    qname, name);
-			rc = E2E_EX_DATAERR;
+			rc = report_error(rep, E2E_EX_DATAERR, "%s holds the "
+			    "key of %s, not of %s", file, qname, name);
 			goto out;
 		}
-	} else {
-		struct report rep = { 0 };	/* errs: transitional */
-
-		if ((rc = keyfile_parse_public(b.p, b.len, file, pk,
-		    &rep)) == 0)
-			rc = jwk_thumbprint(*pk, key->kid, &rep);
-		err_print(&rep);
-		if (rc != 0)
-			goto out;
+	} else if ((rc = keyfile_parse_public(b.p, b.len, file, pk,
+	    rep)) != 0 || (rc = jwk_thumbprint(*pk, key->kid, rep)) != 0) {
+		goto out;
 	}
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = keyfile_public_pem(*pk, &pem, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0 || (rc = buf_terminate(&pem)) != 0)
+	if ((rc = keyfile_public_pem(*pk, &pem, rep)) != 0 ||
+	    (rc = buf_terminate(&pem)) != 0)
 		goto out;
 	key->pem = (char *)pem.p;
 	pem.p = NULL;

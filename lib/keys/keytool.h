@@ -27,9 +27,11 @@ json_t *keytool_contact_json(const struct keyring_contact *kc);
  * The same for list, flagging what a keyring made before the rule "one
  * key, one person" may hold: a key of kc also pinned for other names
  * ("same_key_as": those names; each pair warned of once, from the first
- * name in byte order) or my own key ("my_key": true, warned).
+ * name in byte order) or my own key ("my_key": true, warned); the
+ * warnings go to rep.
  */
-json_t *keytool_list_json(struct keyring *k, const struct keyring_contact *kc);
+json_t *keytool_list_json(struct keyring *k, const struct keyring_contact *kc,
+    struct report *rep);
 
 /* 1 when name's pinned keys are, in order, those of shown["keys"] (what
  * keytool_contact_json printed when the user compared). */
@@ -37,11 +39,12 @@ int keytool_same_keys(struct keyring *k, const char *name,
     const json_t *shown);
 
 /*
- * Warns of each key id the directory lists for me (listed: its answer,
+ * Warns (in rep) of each key id the directory lists for me (listed: its answer,
  * [{"kid":...}], or NULL) that is not my_kid: another device of mine, or
  * a key put there in my name. It is not in the safety number.
  */
-void keytool_warn_other_keys(const char *my_kid, const json_t *listed);
+void keytool_warn_other_keys(const char *my_kid, const json_t *listed,
+    struct report *rep);
 
 /*
  * The safety number of me (my_kid: my identity's key id, which this
@@ -52,7 +55,7 @@ void keytool_warn_other_keys(const char *my_kid, const json_t *listed);
  * Returns 0 or an exit code (reported): 65 (a refused input), 70.
  */
 int keytool_safety(const char *me, const char *my_kid,
-    const struct keyring_contact *kc, json_t **out);
+    const struct keyring_contact *kc, json_t **out, struct report *rep);
 
 /*
  * Reads a key to import for name from file: the text of an e2e-keys QR
@@ -63,7 +66,7 @@ int keytool_safety(const char *me, const char *my_kid,
  * 70.
  */
 int keytool_read_import(const char *name, const char *file,
-    struct keyring_key *key, EVP_PKEY **pk);
+    struct keyring_key *key, EVP_PKEY **pk, struct report *rep);
 
 /* What qr's argument names: 1 for a contact (no such file, and a valid
  * user name), 0 for a key file. */

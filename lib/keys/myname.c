@@ -57,7 +57,8 @@ unusable(enum file_status st)
  * its JSON tree is freed at once.
  */
 static int
-session_name(const char *home, char name[NAME_LEN_MAX + 1])
+session_name(const char *home, char name[NAME_LEN_MAX + 1],
+    struct report *rep)
 {
 	char path[HOME_PATH_MAX];
 	struct buf b = BUF_SECRET_INIT;
@@ -67,15 +68,8 @@ session_name(const char *home, char name[NAME_LEN_MAX + 1])
 	size_t len;
 	int rc = -1;
 
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = home_file(home, "session", path, sizeof(path), &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
 		return -1;
-	rc = -1;
 	if ((st = file_read_private(path, &file_policy_session, &b)) ==
 	    FILE_ABSENT)
 		return -1;
@@ -93,8 +87,8 @@ session_name(const char *home, char name[NAME_LEN_MAX + 1])
 	rc = 0;
 out:
 	if (why != NULL) {
-		err_warn("not taking your name from %s: %s", path, why);
-		err_hint("sign in again: e2e-account signin NAME");
+		report_warn(rep, "not taking your name from %s: %s", path, why);
+		report_hint(rep, "sign in again: e2e-account signin NAME");
 	}
 	json_decref(o);
 	buf_free(&b);
@@ -103,7 +97,8 @@ out:
 
 int
 myname_find(const char *given, const char *opt,
-    char name[NAME_LEN_MAX + 1], enum myname_source *src)
+    char name[NAME_LEN_MAX + 1], enum myname_source *src,
+    struct report *rep)
 {
 	char home[HOME_PATH_MAX], sess[NAME_LEN_MAX + 1], shown[3 * 64];
 	struct config cfg;
@@ -113,33 +108,26 @@ myname_find(const char *given, const char *opt,
 	name[0] = '\0';
 	if (given != NULL && !claim_name_valid(given, strlen(given))) {
 		term_escape(given, strlen(given), shown, sizeof(shown));
-		err_error("%s %s is not a user name (1 to %d of A-Z a-z 0-9 . _ -)",
-		    opt, shown, NAME_LEN_MAX);
-		return E2E_EX_USAGE;
+		return report_error(rep, E2E_EX_USAGE, "%s %s is not a user "
+		    "name (1 to %d of A-Z a-z 0-9 . _ -)", opt, shown,
+		    NAME_LEN_MAX);
 	}
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		if ((rc = home_find(home, sizeof(home), &rep)) == 0)
-			rc = config_load(home, &cfg, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = home_find(home, sizeof(home), rep)) != 0 ||
+	    (rc = config_load(home, &cfg, rep)) != 0)
 		return rc;
-	have_sess = session_name(home, sess) == 0;
+	have_sess = session_name(home, sess, rep) == 0;
 	rc = 0;
 	if (cfg.name != NULL && !claim_name_valid(cfg.name,
 	    strlen(cfg.name))) {
 		term_escape(cfg.name, strlen(cfg.name), shown, sizeof(shown));
-		err_error("the config file's name = %s is not a user name", shown);
-		rc = E2E_EX_CONFIG;
+		rc = report_error(rep, E2E_EX_CONFIG, "the config file's name "
+		    "= %s is not a user name", shown);
 	} else if (have_sess && cfg.name != NULL &&
 	    strcmp(cfg.name, sess) != 0) {
-		err_error("the config file says name = %s, but you are signed "
-		    "in as %s", cfg.name, sess);
-		err_hint("sign in as %s, or change the name in the config file",
-		    cfg.name);
-		rc = E2E_EX_CONFIG;
+		rc = report_error(rep, E2E_EX_CONFIG, "the config file says "
+		    "name = %s, but you are signed in as %s", cfg.name, sess);
+		report_hint(rep, "sign in as %s, or change the name in the "
+		    "config file", cfg.name);
 	} else if (have_sess) {
 		memcpy(name, sess, strlen(sess) + 1);
 		*src = MYNAME_SESSION;
@@ -149,13 +137,12 @@ myname_find(const char *given, const char *opt,
 	} else if (given != NULL) {
 		memcpy(name, given, strlen(given) + 1);
 		*src = MYNAME_OPTION;
-	} else {
-		rc = -1;
 	}
 	if (rc == 0 && given != NULL && strcmp(given, name) != 0) {
-		err_error("%s %s contradicts %s, which says you are %s", opt,
-		    given, myname_source_text(*src, opt), name);
-		err_hint("leave %s out, or sign in as %s", opt, given);
+		report_error(rep, E2E_EX_USAGE, "%s %s contradicts %s, which "
+		    "says you are %s", opt, given, myname_source_text(*src,
+		    opt), name);
+		report_hint(rep, "leave %s out, or sign in as %s", opt, given);
 		name[0] = '\0';
 		*src = MYNAME_NONE;
 		rc = E2E_EX_USAGE;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "base/names.h"
+#include "base/report.h"
 
 enum myname_source {
 	MYNAME_NONE = 0,
@@ -28,15 +29,17 @@ enum myname_source {
 /*
  * Finds the user's name into name (NAME_LEN_MAX + 1 bytes). given is
  * the name given with the option opt ("--from"), or NULL. Returns 0
- * with *src set; -1 when no source names the user (nothing said); 64
- * (reported, naming both names) when given contradicts the session or
- * the config; 78 (reported) when the config contradicts the session or
- * is unusable. A session file that cannot be trusted (a symbolic link,
- * another user's, readable by others, not a session) is not used: a
- * warning says why, and the other sources are asked.
+ * with *src set (MYNAME_NONE, name empty, when no source names the
+ * user: nothing said); 64 (reported in rep, naming both names) when
+ * given contradicts the session or the config; 78 (reported) when the
+ * config contradicts the session or is unusable. A session file that
+ * cannot be trusted (a symbolic link, another user's, readable by
+ * others, not a session) is not used: a warning in rep says why, and
+ * the other sources are asked.
  */
 int myname_find(const char *given, const char *opt,
-    char name[NAME_LEN_MAX + 1], enum myname_source *src);
+    char name[NAME_LEN_MAX + 1], enum myname_source *src,
+    struct report *rep);
 
 /* "the signed-in session", "the config file", "OPT": where it came from,
  * for messages. */

@@ -32,28 +32,22 @@
  * size a code can carry. Returns 0 or 65 (reported).
  */
 static int
-check_key(EVP_PKEY *k, const char *what)
+check_key(EVP_PKEY *k, const char *what, struct report *rep)
 {
 	int rc, bits;
 
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = rsa_check(k, what, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = rsa_check(k, what, rep)) != 0)
 		return rc;
-	if ((bits = EVP_PKEY_get_bits(k)) > QR_MAX_BITS) {
-		err_error("%s is a %d-bit RSA key; a QR code carries at most "
-		    "%d bits", what, bits, QR_MAX_BITS);
-		return E2E_EX_DATAERR;
-	}
+	if ((bits = EVP_PKEY_get_bits(k)) > QR_MAX_BITS)
+		return report_error(rep, E2E_EX_DATAERR, "%s is a %d-bit RSA "
+		    "key; a QR code carries at most %d bits", what, bits,
+		    QR_MAX_BITS);
 	return 0;
 }
 
 int
-qr_payload(const char *name, EVP_PKEY *pub, struct buf *out)
+qr_payload(const char *name, EVP_PKEY *pub, struct buf *out,
+    struct report *rep)
 {
 	char kid[KID_SIZE];
 	unsigned char *der = NULL;
@@ -63,23 +57,15 @@ qr_payload(const char *name, EVP_PKEY *pub, struct buf *out)
 	buf_clear(out);
 	if (nlen > 0 && !name_valid(name, nlen)) {
 		/* Not repeated: it may hold anything. */
-		err_error("cannot make a key QR code: the name is not a valid "
-		    "user name");
-		return E2E_EX_DATAERR;
+		return report_error(rep, E2E_EX_DATAERR, "cannot make a key QR "
+		    "code: the name is not a valid user name");
 	}
-	if ((rc = check_key(pub, "the key")) != 0)
-		return rc;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = jwk_thumbprint(pub, kid, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = check_key(pub, "the key", rep)) != 0 ||
+	    (rc = jwk_thumbprint(pub, kid, rep)) != 0)
 		return rc;
 	/* The public half only, whatever pub holds. */
 	if ((der_len = i2d_PUBKEY(pub, &der)) <= 0) {
-		rc = err_crypto("encoding the public key");
+		rc = report_crypto(rep, "encoding the public key");
 		goto out;
 	}
 	if (buf_append_str(out, QR_PREFIX) != 0 ||
@@ -101,65 +87,59 @@ out:
 }
 
 static int
-refuse(char *why, size_t size, const char *msg)
+refuse(struct report *rep, const char *msg)
 {
-	if (size > 0)
-		snprintf(why, size, "%s", msg);
-	return E2E_EX_DATAERR;
+	return report_error(rep, E2E_EX_DATAERR, "%s", msg);
 }
 
 /*
- * Decodes the SPKI part and runs every check on the key it holds, with
- * the library's messages captured into why. Returns 0 with *out set, or
- * 65 with why filled.
+ * Decodes the SPKI part and runs every check on the key it holds.
+ * Returns 0 with *out set, or 65 reported with the reason.
  */
 static int
-parse_key(const char *b64, size_t len, EVP_PKEY **out, char *why,
-    size_t size)
+parse_key(const char *b64, size_t len, EVP_PKEY **out, struct report *rep)
 {
+	struct report checked = { 0 };
 	uint8_t der[QR_TEXT_MAX];
 	unsigned char *again = NULL;
 	const unsigned char *p = der;
-	char captured[256];
 	long long n;
 	int again_len, rc;
 	EVP_PKEY *k = NULL;
 
 	*out = NULL;
 	if (len == 0)
-		return refuse(why, size, "the key is missing");
+		return refuse(rep, "the key is missing");
 	/* The caller's cap on the text makes this hold; checked anyway, as
 	 * der is on the stack. */
 	if (b64url_declen(len) > sizeof(der))
-		return refuse(why, size, "the key is too long");
+		return refuse(rep, "the key is too long");
 	if ((n = b64url_decode(b64, len, der)) < 0)
-		return refuse(why, size, "the key is not base64url");
+		return refuse(rep, "the key is not base64url");
 	if ((k = d2i_PUBKEY(NULL, &p, (long)n)) == NULL) {
-		rc = refuse(why, size, "the key is not a DER public key "
+		rc = refuse(rep, "the key is not a DER public key "
 		    "(SubjectPublicKeyInfo)");
 		goto out;
 	}
 	if (p != der + n) {
-		rc = refuse(why, size, "the key is followed by other bytes");
+		rc = refuse(rep, "the key is followed by other bytes");
 		goto out;
 	}
 	/* One text per key: BER leniencies the decoder lets through (long
 	 * length forms, say) would give a key two QR codes. */
 	again_len = i2d_PUBKEY(k, &again);
 	if (again_len != (int)n || memcmp(again, der, (size_t)n) != 0) {
-		rc = refuse(why, size, "the key is not in canonical DER form");
+		rc = refuse(rep, "the key is not in canonical DER form");
 		goto out;
 	}
-	err_capture_begin(captured, sizeof(captured));
-	rc = check_key(k, "the key");
-	err_capture_end();
-	if (rc != 0) {
-		rc = refuse(why, size, captured[0] != '\0' ? captured :
-		    "the key is refused");
+	if (check_key(k, "the key", &checked) != 0) {
+		rc = refuse(rep, report_message(&checked)[0] != '\0' ?
+		    report_message(&checked) : "the key is refused");
 		goto out;
 	}
 	*out = k;
 	k = NULL;
+	rc = 0;
 out:
 	OPENSSL_free(again);
 	EVP_PKEY_free(k);
@@ -170,11 +150,12 @@ out:
 int
 qr_payload_parse(const char *text, size_t len,
     char name[NAME_LEN_MAX + 1], char kid[KID_SIZE], EVP_PKEY **pub,
-    char *why, size_t why_size)
+    struct report *rep)
 {
 	const size_t plen = sizeof(QR_PREFIX) - 1;
 	const char *c1, *c2, *spki, *end;
-	char thumb[KID_SIZE], captured[256];
+	struct report computed = { 0 };
+	char thumb[KID_SIZE];
 	size_t i, nlen;
 	EVP_PKEY *k = NULL;
 	int rc;
@@ -182,10 +163,8 @@ qr_payload_parse(const char *text, size_t len,
 	*pub = NULL;
 	name[0] = '\0';
 	kid[0] = '\0';
-	if (why_size > 0)
-		why[0] = '\0';
 	if (len > QR_TEXT_MAX)
-		return refuse(why, why_size, "the text is too long to be a "
+		return refuse(rep, "the text is too long to be a "
 		    "key QR code");
 	if (len >= sizeof(ZBAR_PREFIX) - 1 &&
 	    memcmp(text, ZBAR_PREFIX, sizeof(ZBAR_PREFIX) - 1) == 0) {
@@ -197,61 +176,52 @@ qr_payload_parse(const char *text, size_t len,
 	else if (len >= 1 && text[len - 1] == '\n')
 		len--;
 	if (len == 0)
-		return refuse(why, why_size, "the text is empty");
+		return refuse(rep, "the text is empty");
 	/* Only printable ASCII without spaces from here on: so every
 	 * check below sees text, and nothing is hidden after a NUL. */
 	if (memchr(text, '\0', len) != NULL)
-		return refuse(why, why_size, "the text holds a NUL byte");
+		return refuse(rep, "the text holds a NUL byte");
 	for (i = 0; i < len; i++)
 		if ((unsigned char)text[i] <= ' ' ||
 		    (unsigned char)text[i] > '~')
-			return refuse(why, why_size, "the text holds a space, "
+			return refuse(rep, "the text holds a space, "
 			    "a control character or a non-ASCII byte");
 	if (len < sizeof(KEY_PREFIX) - 1 ||
 	    memcmp(text, KEY_PREFIX, sizeof(KEY_PREFIX) - 1) != 0)
-		return refuse(why, why_size, "not an e2e-chat key: the text "
+		return refuse(rep, "not an e2e-chat key: the text "
 		    "does not begin with e2e-key:");
 	if (len < plen || memcmp(text, QR_PREFIX, plen) != 0)
-		return refuse(why, why_size, "a key QR code of another "
+		return refuse(rep, "a key QR code of another "
 		    "version: this program reads v1");
 	end = text + len;
 	text += plen;
 	/* NAME:KID:SPKI, and none of them holds a ':'. */
 	if ((c1 = memchr(text, ':', (size_t)(end - text))) == NULL ||
 	    (c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1))) == NULL)
-		return refuse(why, why_size, "parts are missing: NAME:KID:KEY "
+		return refuse(rep, "parts are missing: NAME:KID:KEY "
 		    "should follow e2e-key:v1:");
 	spki = c2 + 1;
 	if (memchr(spki, ':', (size_t)(end - spki)) != NULL)
-		return refuse(why, why_size, "too many parts: NAME:KID:KEY "
+		return refuse(rep, "too many parts: NAME:KID:KEY "
 		    "should follow e2e-key:v1:");
 	nlen = (size_t)(c1 - text);
 	if (nlen > 0 && !name_valid(text, nlen))
-		return refuse(why, why_size, "the name is not a valid user "
+		return refuse(rep, "the name is not a valid user "
 		    "name");
 	if (!jwk_is_kid(c1 + 1, (size_t)(c2 - c1 - 1)))
-		return refuse(why, why_size, "the key id is malformed");
-	if ((rc = parse_key(spki, (size_t)(end - spki), &k, why,
-	    why_size)) != 0)
+		return refuse(rep, "the key id is malformed");
+	if ((rc = parse_key(spki, (size_t)(end - spki), &k, rep)) != 0)
 		return rc;
-	err_capture_begin(captured, sizeof(captured));
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = jwk_thumbprint(k, thumb, &rep);
-		err_print(&rep);
-	}
-	err_capture_end();
-	if (rc != 0) {
-		if (why_size > 0)
-			snprintf(why, why_size, "%s", captured[0] != '\0' ?
-			    captured : "cannot compute the key id");
+	if ((rc = jwk_thumbprint(k, thumb, &computed)) != 0) {
+		report_error(rep, rc, "%s", report_message(&computed)[0] !=
+		    '\0' ? report_message(&computed) :
+		    "cannot compute the key id");
 		goto out;
 	}
 	/* The id a user compares must be the key's: a code made to show
 	 * one id while carrying another key stops here. */
 	if (memcmp(thumb, c1 + 1, KID_LEN) != 0) {
-		rc = refuse(why, why_size, "the key id does not match the key");
+		rc = refuse(rep, "the key id does not match the key");
 		goto out;
 	}
 	memcpy(name, text, nlen);
@@ -270,13 +240,14 @@ out:
  * version it fits. Returns the code, or NULL (reported).
  */
 static QRcode *
-encode(const char *text)
+encode(const char *text, struct report *rep)
 {
 	size_t len = strlen(text);
 	QRcode *qr;
 
 	if (len == 0 || len > INT_MAX) {
-		err_error("cannot make a QR code of %zu bytes", len);
+		report_error(rep, E2E_EX_SOFTWARE, "cannot make a QR code of "
+		    "%zu bytes", len);
 		return NULL;
 	}
 	errno = 0;
@@ -284,15 +255,16 @@ encode(const char *text)
 	    QR_ECLEVEL_M);
 	if (qr == NULL) {
 		if (errno == ERANGE)
-			err_error("cannot make a QR code: %zu bytes are more "
-			    "than one holds", len);
+			report_error(rep, E2E_EX_SOFTWARE, "cannot make a QR "
+			    "code: %zu bytes are more than one holds", len);
 		else
-			err_errno("cannot make a QR code");
+			report_errno(rep, E2E_EX_SOFTWARE, "cannot make a QR "
+			    "code");
 		return NULL;
 	}
 	if (qr->data == NULL || qr->width < 21 || qr->width > 177) {
-		err_error("cannot make a QR code: libqrencode returned a "
-		    "%d-module code", qr->width);
+		report_error(rep, E2E_EX_SOFTWARE, "cannot make a QR code: "
+		    "libqrencode returned a %d-module code", qr->width);
 		QRcode_free(qr);
 		return NULL;
 	}
@@ -312,7 +284,8 @@ is_dark(const QRcode *qr, int quiet, int x, int y)
 }
 
 int
-qr_render_text(const char *text, int quiet, int invert, struct sink *out)
+qr_render_text(const char *text, int quiet, int invert, struct sink *out,
+    struct report *rep)
 {
 	/* Indexed by (top drawn) * 2 + (bottom drawn). */
 	static const char *const cell[4] = {
@@ -322,13 +295,11 @@ qr_render_text(const char *text, int quiet, int invert, struct sink *out)
 	QRcode *qr = NULL;
 	int side, x, y, top, bottom, rc = E2E_EX_SOFTWARE;
 
-	if (quiet < 0 || quiet > QR_QUIET_MAX) {
-		err_error("a QR code's quiet zone must be 0 to %d modules",
-		    QR_QUIET_MAX);
-		return E2E_EX_SOFTWARE;
-	}
+	if (quiet < 0 || quiet > QR_QUIET_MAX)
+		return report_error(rep, E2E_EX_SOFTWARE, "a QR code's quiet "
+		    "zone must be 0 to %d modules", QR_QUIET_MAX);
 	invert = invert != 0;
-	if ((qr = encode(text)) == NULL)
+	if ((qr = encode(text, rep)) == NULL)
 		goto out;
 	side = qr->width + 2 * quiet;
 	for (y = 0; y < side; y += 2) {
@@ -356,7 +327,8 @@ out:
 static void
 png_fail(png_structp png, png_const_charp msg)
 {
-	err_error("cannot make the PNG image: %s", msg);
+	report_error(png_get_error_ptr(png), E2E_EX_SOFTWARE, "cannot make "
+	    "the PNG image: %s", msg);
 	png_longjmp(png, 1);
 }
 
@@ -419,7 +391,7 @@ png_rows(png_structp png, png_infop info, const QRcode *qr, int scale,
  * before it, so a jump skips no cleanup. Returns 0 or 70 (reported).
  */
 static int
-png_encode(const QRcode *qr, int scale, struct buf *out)
+png_encode(const QRcode *qr, int scale, struct buf *out, struct report *rep)
 {
 	size_t side = (size_t)(qr->width + 2 * PNG_QUIET) * (size_t)scale;
 	size_t rowbytes = (side + 7) / 8;
@@ -429,13 +401,14 @@ png_encode(const QRcode *qr, int scale, struct buf *out)
 	volatile int rc = E2E_EX_SOFTWARE;
 
 	if ((row = malloc(rowbytes)) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail,
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, rep, png_fail,
 	    png_warning_ignored);
 	if (png == NULL || (info = png_create_info_struct(png)) == NULL) {
-		err_error("cannot make the PNG image: out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "cannot make the PNG image: "
+		    "out of memory");
 		goto out;
 	}
 	/* The io pointer is set here, not in png_rows, so that png_append
@@ -455,39 +428,38 @@ out:
 }
 
 int
-qr_write_png(const char *text, int scale, const char *path)
+qr_write_png(const char *text, int scale, const char *path,
+    struct report *rep)
 {
 	struct outfile o = OUTFILE_INIT;
 	struct buf png = BUF_INIT;
-	struct report rep = { 0 };	/* errs: transitional */
 	QRcode *qr = NULL;
 	int rc;
 
-	if (scale < QR_SCALE_MIN || scale > QR_SCALE_MAX) {
-		err_error("a QR code's PNG scale must be %d to %d pixels per "
-		    "module", QR_SCALE_MIN, QR_SCALE_MAX);
-		return E2E_EX_SOFTWARE;
-	}
-	if ((qr = encode(text)) == NULL) {
+	if (scale < QR_SCALE_MIN || scale > QR_SCALE_MAX)
+		return report_error(rep, E2E_EX_SOFTWARE, "a QR code's PNG "
+		    "scale must be %d to %d pixels per module", QR_SCALE_MIN,
+		    QR_SCALE_MAX);
+	if ((qr = encode(text, rep)) == NULL) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
 	/* The whole image is made before the output is opened: a failure
 	 * leaves no file, and no jump can cross the outfile's cleanup. */
-	if ((rc = png_encode(qr, scale, &png)) != 0 ||
-	    (rc = outfile_open(&o, path, 0644, 1, &rep)) != 0)
+	if ((rc = png_encode(qr, scale, &png, rep)) != 0 ||
+	    (rc = outfile_open(&o, path, 0644, 1, rep)) != 0)
 		goto out;
 	if (outfile_is_terminal(&o)) {
-		err_error("not writing a PNG image to a terminal");
-		err_hint("give a file name, or redirect standard output");
-		rc = E2E_EX_USAGE;
+		rc = report_error(rep, E2E_EX_USAGE, "not writing a PNG image "
+		    "to a terminal");
+		report_hint(rep, "give a file name, or redirect standard "
+		    "output");
 		goto out;
 	}
-	if ((rc = outfile_write(&o, png.p, png.len, &rep)) != 0)
+	if ((rc = outfile_write(&o, png.p, png.len, rep)) != 0)
 		goto out;
-	rc = outfile_commit(&o, 0, &rep);
+	rc = outfile_commit(&o, 0, rep);
 out:
-	err_print(&rep);	/* errs: transitional */
 	if (rc != 0)
 		outfile_abort(&o);
 	QRcode_free(qr);

@@ -32,6 +32,7 @@
 
 #include "base/buf.h"
 #include "base/names.h"
+#include "base/report.h"
 #include "format/jwk.h"
 
 #define QR_PREFIX "e2e-key:v1:"
@@ -53,7 +54,8 @@
  * RSA, not 2048 to 4096 bits, e != 65537) or name is not a valid user
  * name, or 70; reported.
  */
-int qr_payload(const char *name, EVP_PKEY *pub, struct buf *out);
+int qr_payload(const char *name, EVP_PKEY *pub, struct buf *out,
+    struct report *rep);
 
 /*
  * Reads a QR code's text (len bytes, untrusted) back. Also accepts
@@ -63,14 +65,12 @@ int qr_payload(const char *name, EVP_PKEY *pub, struct buf *out);
  * SubjectPublicKeyInfo, then rsa_check and at most QR_MAX_BITS), and that
  * the key id is the key's thumbprint. Returns 0 with *pub the key (the
  * caller frees it), name and kid filled; or 65 (70 for an internal
- * error) with *pub NULL, name and kid empty and the reason in why
- * (why_size bytes, printable ASCII: it never repeats the input). Prints
- * nothing (it uses err_capture_begin, so it ends a capture the caller
- * may have begun).
+ * error) with *pub NULL, name and kid empty and the reason reported in
+ * rep (one error line, printable ASCII: it never repeats the input).
  */
 int qr_payload_parse(const char *text, size_t len,
     char name[NAME_LEN_MAX + 1], char kid[KID_SIZE], EVP_PKEY **pub,
-    char *why, size_t why_size);
+    struct report *rep);
 
 /*
  * Renders text (a C string) as a QR code for a terminal: libqrencode,
@@ -92,7 +92,8 @@ int qr_payload_parse(const char *text, size_t len,
  * terminal shows (the caller may check the width and suggest a PNG).
  * Returns 0 or an exit code (70, or the sink's), reported.
  */
-int qr_render_text(const char *text, int quiet, int invert, struct sink *out);
+int qr_render_text(const char *text, int quiet, int invert, struct sink *out,
+    struct report *rep);
 
 /*
  * Writes the QR code of text (same encoding as above) as a PNG image to
@@ -104,6 +105,7 @@ int qr_render_text(const char *text, int quiet, int invert, struct sink *out);
  * unless it holds a private key. Returns 0, or 64 (standard output is a
  * terminal), 73, 74 or 70; reported.
  */
-int qr_write_png(const char *text, int scale, const char *path);
+int qr_write_png(const char *text, int scale, const char *path,
+    struct report *rep);
 
 #endif

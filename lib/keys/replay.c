@@ -343,7 +343,7 @@ kept_lines(const char *text, size_t good, struct buf *out)
 
 /* Opens the log at r->path for appending; 0 or 73 (reported). */
 static int
-open_log(struct replay *r)
+open_log(struct replay *r, struct report *rep)
 {
 	/* O_NONBLOCK: a FIFO put there must not hang the open. */
 	r->fd = open(r->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
@@ -351,48 +351,44 @@ open_log(struct replay *r)
 	if (r->fd >= 0)
 		return 0;
 	if (errno == ELOOP)
-		err_error("%s is a symbolic link; refused", r->path);
-	else
-		err_errno("cannot open %s", r->path);
-	return E2E_EX_CANTCREAT;
+		return report_error(rep, E2E_EX_CANTCREAT, "%s is a symbolic "
+		    "link; refused", r->path);
+	return report_errno(rep, E2E_EX_CANTCREAT, "cannot open %s",
+	    r->path);
 }
 
 /*
  * Rewrites the log with the lines of text[0, good) not marked dropped
  * (file_write_atomic: a temporary file 0600 beside it, fsync, rename),
  * then carries over what others appended since it was read (from offset
- * n on). Returns 0; -1 when it failed before the rename, which leaves the
- * old log in use (a warning, not an error); 73 (reported) when the new
- * log cannot be opened.
+ * n on). Returns 0 with *done set; *done 0 when it failed before the
+ * rename, which leaves the old log in use (a warning, not an error); or
+ * 73 (reported) when the new log cannot be opened.
  */
 static int
-compact(struct replay *r, char *text, size_t good, size_t n, int64_t from)
+compact(struct replay *r, char *text, size_t good, size_t n, int64_t from,
+    int *done, struct report *rep)
 {
 	struct buf keep = BUF_INIT;
 	struct stat st;
 	size_t lines, tail_good;
 	char *tail = NULL;
 	ssize_t got;
-	int old = r->fd, err;
+	int old = r->fd;
 
+	*done = 0;
 	if (kept_lines(text, good, &keep) != 0)
 		goto fail;
 #ifdef E2E_TEST_HOOKS
 	if (test_before_rename != NULL)
 		test_before_rename();
 #endif
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		err = file_write_atomic(r->path, keep.p != NULL ?
-		    (const char *)keep.p : "", keep.len, 0600, -1, &rep);
-		err_print(&rep);
-	}
-	if (err != 0)
+	if (file_write_atomic(r->path, keep.p != NULL ? (const char *)keep.p :
+	    "", keep.len, 0600, -1, rep) != 0)
 		goto fail;
 	/* The new log, to append to (the lock is held: no other rewrite
 	 * can replace it meanwhile). */
-	if (open_log(r) != 0) {
+	if (open_log(r, rep) != 0) {
 		r->fd = old;
 		buf_free(&keep);
 		return E2E_EX_CANTCREAT;
@@ -413,17 +409,18 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from)
 		    kept_lines(tail, tail_good, &keep) != 0 ||
 		    (keep.len > 0 && append(r->fd, (const char *)keep.p,
 		    keep.len) != 0))
-			err_warn("cannot carry lines over to the new %s",
-			    r->path);
+			report_warn(rep, "cannot carry lines over to the new "
+			    "%s", r->path);
 	}
 	free(tail);
 	buf_free(&keep);
 	close(old);
+	*done = 1;
 	return 0;
 fail:
-	err_warn("%s was not rewritten; it stays as it was", r->path);
+	report_warn(rep, "%s was not rewritten; it stays as it was", r->path);
 	buf_free(&keep);
-	return -1;
+	return 0;
 }
 
 /*
@@ -431,7 +428,7 @@ fail:
  * when more than half of the lines are dropped. 0 or an exit code.
  */
 static int
-load(struct replay *r, int64_t now)
+load(struct replay *r, int64_t now, struct report *rep)
 {
 	char *text = NULL;
 	struct stat st;
@@ -439,44 +436,38 @@ load(struct replay *r, int64_t now)
 	long long dropped;
 	ssize_t got;
 	int64_t from = oldest(now, r->window);
-	int rc = E2E_EX_IOERR, k;
+	int rc = E2E_EX_IOERR, done = 0;
 
-	if (fstat(r->fd, &st) != 0) {
-		err_errno("cannot read %s", r->path);
-		return E2E_EX_IOERR;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_error("%s is not a regular file; refused", r->path);
-		return E2E_EX_CANTCREAT;
-	}
+	if (fstat(r->fd, &st) != 0)
+		return report_errno(rep, E2E_EX_IOERR, "cannot read %s",
+		    r->path);
+	if (!S_ISREG(st.st_mode))
+		return report_error(rep, E2E_EX_CANTCREAT, "%s is not a "
+		    "regular file; refused", r->path);
 	if ((uintmax_t)st.st_size > REPLAY_LOG_MAX) {
-		err_error("%s is larger than %zu MiB; refused", r->path,
-		    REPLAY_LOG_MAX >> 20);
-		err_hint("remove it: messages already shown may then be "
-		    "shown again");
+		report_error(rep, E2E_EX_CANTCREAT, "%s is larger than %zu "
+		    "MiB; refused", r->path, REPLAY_LOG_MAX >> 20);
+		report_hint(rep, "remove it: messages already shown may then "
+		    "be shown again");
 		return E2E_EX_CANTCREAT;
 	}
 	if (st.st_size == 0)
 		return 0;
-	if ((text = malloc((size_t)st.st_size)) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((text = malloc((size_t)st.st_size)) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	if ((got = read_at(r->fd, text, (size_t)st.st_size, 0)) < 0) {
-		err_errno("cannot read %s", r->path);
+		report_errno(rep, E2E_EX_IOERR, "cannot read %s", r->path);
 		goto out;
 	}
 	n = (size_t)got;
 	if ((dropped = load_lines(r, text, n, from, &lines, &good)) < 0) {
-		err_error("out of memory");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (lines > 0 && (size_t)dropped * 2 > lines &&
-	    (k = compact(r, text, good, n, from)) >= 0) {
-		rc = k;
+	    ((rc = compact(r, text, good, n, from, &done, rep)) != 0 ||
+	    done))
 		goto out;
-	}
 	/*
 	 * A last line cut short by a kill goes, or the next one appended
 	 * would be glued to it and lost. Only when nobody appended since
@@ -484,7 +475,8 @@ load(struct replay *r, int64_t now)
 	 */
 	if (good < n && fstat(r->fd, &st) == 0 && (size_t)st.st_size == n &&
 	    ftruncate(r->fd, (off_t)good) != 0) {
-		err_errno("cannot repair %s", r->path);
+		rc = report_errno(rep, E2E_EX_IOERR, "cannot repair %s",
+		    r->path);
 		goto out;
 	}
 	rc = 0;
@@ -495,7 +487,7 @@ out:
 
 int
 replay_open(const char *home, int64_t window_s, int64_t now,
-    struct replay **out)
+    struct replay **out, struct report *rep)
 {
 	char lock_path[HOME_PATH_MAX];
 	uint8_t seed[16];
@@ -504,48 +496,29 @@ replay_open(const char *home, int64_t window_s, int64_t now,
 	int lock_fd = -1, rc = E2E_EX_CANTCREAT;
 
 	*out = NULL;
-	if (window_s <= 0) {
-		err_error("internal error: replay window %" PRId64, window_s);
-		return E2E_EX_SOFTWARE;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if (window_s <= 0)
+		return report_error(rep, E2E_EX_SOFTWARE, "internal error: "
+		    "replay window %" PRId64, window_s);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	r->fd = -1;
 	r->window = window_s;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = crypto_random(seed, sizeof(seed), &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = crypto_random(seed, sizeof(seed), rep)) != 0)
 		goto out;
 	memcpy(&r->k0, seed, 8);
 	memcpy(&r->k1, seed + 8, 8);
 	rc = E2E_EX_CANTCREAT;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-		int bad;
-
-		bad = home_file(home, "replay.lock", lock_path,
-		    sizeof(lock_path), &rep) != 0 || home_file(home,
-		    "replay.log", r->path, sizeof(r->path), &rep) != 0;
-		err_print(&rep);
-		if (bad)
-			goto out;
-	}
+	if (home_file(home, "replay.lock", lock_path, sizeof(lock_path),
+	    rep) != 0 || home_file(home, "replay.log", r->path,
+	    sizeof(r->path), rep) != 0)
+		goto out;
 	/* Held while reading and rewriting only; appends take no lock. */
 	if ((st = file_lock(lock_path, FILE_LOCK_WAIT, &lock_fd)) !=
 	    FILE_OK) {
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_lock_report(lock_path, st, &rep);
-		err_print(&rep);
+		rc = file_lock_report(lock_path, st, rep);
 		goto out;
 	}
-	if ((rc = open_log(r)) != 0 || (rc = load(r, now)) != 0)
+	if ((rc = open_log(r, rep)) != 0 || (rc = load(r, now, rep)) != 0)
 		goto out;
 	file_unlock(&lock_fd);
 	*out = r;
@@ -582,7 +555,7 @@ replay_check(const struct replay *r, const char *sender, const char *jti,
 
 int
 replay_record(struct replay *r, const char *sender, const char *jti,
-    int64_t iat, const char *msg)
+    int64_t iat, const char *msg, struct report *rep)
 {
 	char key[KEY_MAX + 1], line[LINE_MAX_LEN + 1];
 	struct stat st;
@@ -592,43 +565,36 @@ replay_record(struct replay *r, const char *sender, const char *jti,
 
 	if ((len = make_key(sender, jti, key)) == 0) {
 		/* Not echoed: either may hold control characters. */
-		err_error("cannot remember the message: its sender or id "
-		    "(jti) is not valid");
-		return E2E_EX_DATAERR;
+		return report_error(rep, E2E_EX_DATAERR, "cannot remember the "
+		    "message: its sender or id (jti) is not valid");
 	}
 	if (msg != NULL && (strlen(msg) > REPLAY_MSG_MAX ||
 	    jti_len(msg, strlen(msg)) == 0))
 		msg = NULL;	/* not kept: only a copy can then be told */
-	if ((k = insert(r, key, len, &at)) < 0) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((k = insert(r, key, len, &at)) < 0)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	if (k == 0)
 		return 0;
 	snprintf(at->msg, sizeof(at->msg), "%s", msg ? msg : "");
 	n = snprintf(line, sizeof(line), "%s %" PRId64 "%s%s\n", key, iat,
 	    msg ? " " : "", msg ? msg : "");
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		err_error("internal error: replay line too long");
-		return E2E_EX_SOFTWARE;
-	}
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return report_error(rep, E2E_EX_SOFTWARE, "internal error: "
+		    "replay line too long");
 	for (tries = 0;; tries++) {
-		if (append(r->fd, line, (size_t)n) != 0) {
-			err_errno("cannot write to %s", r->path);
-			return E2E_EX_IOERR;
-		}
+		if (append(r->fd, line, (size_t)n) != 0)
+			return report_errno(rep, E2E_EX_IOERR, "cannot write "
+			    "to %s", r->path);
 		/* Still the log's file? A compaction by another process
 		 * may have replaced it: then the line goes to the new one. */
 		if (tries == 2 || fstat(r->fd, &st) != 0 || st.st_nlink > 0)
 			return 0;
 		close(r->fd);
-		if (open_log(r) != 0)
+		if (open_log(r, rep) != 0)
 			return E2E_EX_IOERR;
-		if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			err_error("%s is not a regular file; refused",
-			    r->path);
-			return E2E_EX_IOERR;
-		}
+		if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+			return report_error(rep, E2E_EX_IOERR, "%s is not a "
+			    "regular file; refused", r->path);
 	}
 }
 

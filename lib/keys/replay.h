@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/report.h"
+
 #define REPLAY_WINDOW_DEFAULT (30 * 24 * 3600)	/* seconds */
 #define REPLAY_FUTURE_MAX 300	/* seconds of clock skew allowed */
 #define REPLAY_JTI_MAX 128	/* bytes */
@@ -51,11 +53,12 @@ struct replay;
  * beside it, fsync, rename. A failed rewrite is only a warning (the old
  * file is still right). A log that is a symlink, not a regular file or
  * larger than REPLAY_LOG_MAX is refused.
- * Returns 0 or an exit code (reported): 73 (cannot create or open, or
- * refused), 74 (cannot read), 70 (window_s <= 0, out of memory).
+ * Returns 0 or an exit code (reported in rep, with the warning of a
+ * failed rewrite): 73 (cannot create or open, or refused), 74 (cannot
+ * read), 70 (window_s <= 0, out of memory).
  */
 int replay_open(const char *home, int64_t window_s, int64_t now,
-    struct replay **out);
+    struct replay **out, struct report *rep);
 
 /*
  * What to do with a message, in this order: REPLAY_AGAIN when (sender,
@@ -81,7 +84,7 @@ enum replay_verdict replay_check(const struct replay *r, const char *sender,
  * be written, 70 when out of memory.
  */
 int replay_record(struct replay *r, const char *sender, const char *jti,
-    int64_t iat, const char *msg);
+    int64_t iat, const char *msg, struct report *rep);
 
 /* 1 when jti can be recorded: 1 to REPLAY_JTI_MAX characters from 0x21
  * to 0x7e. */

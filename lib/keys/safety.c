@@ -28,31 +28,26 @@ cmp_kid(const void *a, const void *b)
  * "second", for the message: the values themselves may be anything. */
 static int
 check_party(const char *name, const char *const *kids, size_t n,
-    const char *who)
+    const char *who, struct report *rep)
 {
 	size_t i;
 
 	if (name == NULL || !name_valid(name, strnlen(name,
-	    NAME_LEN_MAX + 1))) {
-		err_error("safety number: the %s user name is not valid", who);
-		return E2E_EX_DATAERR;
-	}
-	if (n == 0 || kids == NULL) {
-		err_error("safety number: no key id for the %s user", who);
-		return E2E_EX_DATAERR;
-	}
-	if (n > SAFETY_KIDS_MAX) {
-		err_error("safety number: more than %d key ids for the %s user",
-		    SAFETY_KIDS_MAX, who);
-		return E2E_EX_DATAERR;
-	}
+	    NAME_LEN_MAX + 1)))
+		return report_error(rep, E2E_EX_DATAERR, "safety number: the "
+		    "%s user name is not valid", who);
+	if (n == 0 || kids == NULL)
+		return report_error(rep, E2E_EX_DATAERR, "safety number: no "
+		    "key id for the %s user", who);
+	if (n > SAFETY_KIDS_MAX)
+		return report_error(rep, E2E_EX_DATAERR, "safety number: more "
+		    "than %d key ids for the %s user", SAFETY_KIDS_MAX, who);
 	for (i = 0; i < n; i++)
 		if (kids[i] == NULL || !jwk_is_kid(kids[i], strnlen(kids[i],
-		    KID_LEN + 1))) {
-			err_error("safety number: a key id of the %s user is "
-			    "not valid", who);
-			return E2E_EX_DATAERR;
-		}
+		    KID_LEN + 1)))
+			return report_error(rep, E2E_EX_DATAERR, "safety "
+			    "number: a key id of the %s user is not valid",
+			    who);
 	return 0;
 }
 
@@ -80,7 +75,8 @@ join_kids(const char *const *kids, size_t n, char text[KIDS_TEXT_MAX])
 /* One party's 30 digits (and a NUL) into half; 0 or 70 (reported). */
 static int
 half(EVP_MD_CTX *ctx, const EVP_MD *md, const char *name,
-    const char *const *kids, size_t n, char half_out[HALF_DIGITS + 1])
+    const char *const *kids, size_t n, char half_out[HALF_DIGITS + 1],
+    struct report *rep)
 {
 	char text[KIDS_TEXT_MAX];
 	uint8_t d[64];
@@ -94,14 +90,14 @@ half(EVP_MD_CTX *ctx, const EVP_MD *md, const char *name,
 	    EVP_DigestUpdate(ctx, name, strlen(name) + 1) != 1 ||	/* + NUL */
 	    EVP_DigestUpdate(ctx, text, len) != 1 ||
 	    EVP_DigestFinal_ex(ctx, d, &dlen) != 1 || dlen != sizeof(d))
-		return err_crypto("computing a safety number");
+		return report_crypto(rep, "computing a safety number");
 	for (i = 1; i < ITERATIONS; i++)
 		if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
 		    EVP_DigestUpdate(ctx, d, sizeof(d)) != 1 ||
 		    EVP_DigestUpdate(ctx, text, len) != 1 ||
 		    EVP_DigestFinal_ex(ctx, d, &dlen) != 1 ||
 		    dlen != sizeof(d))
-			return err_crypto("computing a safety number");
+			return report_crypto(rep, "computing a safety number");
 	for (i = 0; i < HALF_DIGITS / 5; i++) {
 		for (v = 0, k = 0; k < 5; k++)
 			v = v << 8 | d[i * 5 + k];
@@ -116,7 +112,7 @@ half(EVP_MD_CTX *ctx, const EVP_MD *md, const char *name,
 int
 safety_number(const char *name_a, const char *const *kids_a, size_t na,
     const char *name_b, const char *const *kids_b, size_t nb,
-    char out[SAFETY_NUMBER_SIZE])
+    char out[SAFETY_NUMBER_SIZE], struct report *rep)
 {
 	char ha[HALF_DIGITS + 1], hb[HALF_DIGITS + 1], all[2 * HALF_DIGITS];
 	const EVP_MD *md;
@@ -125,21 +121,15 @@ safety_number(const char *name_a, const char *const *kids_a, size_t na,
 	int rc;
 
 	out[0] = '\0';
-	if ((rc = check_party(name_a, kids_a, na, "first")) != 0 ||
-	    (rc = check_party(name_b, kids_b, nb, "second")) != 0)
+	if ((rc = check_party(name_a, kids_a, na, "first", rep)) != 0 ||
+	    (rc = check_party(name_b, kids_b, nb, "second", rep)) != 0)
 		return rc;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		md = crypto_md("SHA512", &rep);
-		err_print(&rep);
-	}
-	if (md == NULL)
+	if ((md = crypto_md("SHA512", rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return err_crypto("computing a safety number");
-	if ((rc = half(ctx, md, name_a, kids_a, na, ha)) != 0 ||
-	    (rc = half(ctx, md, name_b, kids_b, nb, hb)) != 0)
+		return report_crypto(rep, "computing a safety number");
+	if ((rc = half(ctx, md, name_a, kids_a, na, ha, rep)) != 0 ||
+	    (rc = half(ctx, md, name_b, kids_b, nb, hb, rep)) != 0)
 		goto out;
 	/* Ascending order: the same number on both sides. */
 	if (strcmp(ha, hb) <= 0) {

@@ -28,18 +28,21 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 #define SAFETY_NUMBER_SIZE 72	/* 60 digits, 11 spaces, NUL */
 #define SAFETY_KIDS_MAX 16	/* key ids per party, as given */
 
 /*
  * Computes the safety number of two parties into out. Each side: a user
  * name (names.h) and 1 to SAFETY_KIDS_MAX key ids (jwk_is_kid), counted
- * as given (before duplicates are removed). Returns 0, or (reported,
- * with out set to "") 65 for a refused input (invalid name or key id, no
- * key id, more than SAFETY_KIDS_MAX) or 70 when the digest fails.
+ * as given (before duplicates are removed). Returns 0, or (reported in
+ * rep, with out set to "") 65 for a refused input (invalid name or key
+ * id, no key id, more than SAFETY_KIDS_MAX) or 70 when the digest
+ * fails.
  */
 int safety_number(const char *name_a, const char *const *kids_a, size_t na,
     const char *name_b, const char *const *kids_b, size_t nb,
-    char out[SAFETY_NUMBER_SIZE]);
+    char out[SAFETY_NUMBER_SIZE], struct report *rep);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
 #include "format/message.h"
 #include "format/records.h"
 
@@ -21,6 +22,12 @@ struct stream_opts {
 	int ascii;		/* every non-ASCII character escaped */
 	int fd;			/* where the output lines go: standard output,
 				 * as its errors say (a test gives a file) */
+	/* What one record has to say (its error, a warning), handed over
+	 * as soon as it is known, before the record's output line is
+	 * written: e2e-decrypt prints it (err_print), so that stderr and
+	 * stdout keep their order. NULL: the lines are added to rep. */
+	void (*said)(const struct report *rep, void *arg);
+	void *said_arg;
 };
 
 /*
@@ -28,13 +35,15 @@ struct stream_opts {
  * to o->fd with one write, as soon as it is decrypted (no stdio buffer
  * keeps a copy of a plaintext). first (len bytes) is the first line
  * when it was read already, else NULL. A record that fails is reported
- * on stderr with its line number, id and sender (escaped), and the
+ * (o->said) with its line number, id and sender (escaped), and the
  * others go on; so is a line longer than in->max. Returns 0 when every
  * record was written, 65 when some failed, 70 when some hit an internal
- * error; or at once 74 when the output fails, or the exit code of a
- * read error.
+ * error; or at once 74 when the output fails (reported through
+ * o->said), or the exit code of a read error; or before any record the
+ * exit code of opening the keyring and the replay cache (reported in
+ * rep).
  */
 int stream_decrypt(struct record_reader *in, const struct stream_opts *o,
-    const char *first, size_t len);
+    const char *first, size_t len, struct report *rep);
 
 #endif

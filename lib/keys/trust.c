@@ -31,30 +31,23 @@ struct trust {
 };
 
 int
-trust_open(const char *me, const char *own_kid, struct trust **out)
+trust_open(const char *me, const char *own_kid, struct trust **out,
+    struct report *rep)
 {
 	struct trust *t;
 	int rc;
 
 	*out = NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	if (me != NULL)
 		snprintf(t->me, sizeof(t->me), "%s", me);
 	snprintf(t->own_kid, sizeof(t->own_kid), "%s", own_kid);
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		if ((rc = home_find(t->home, sizeof(t->home), &rep)) == 0)
-			rc = home_create(t->home, &rep);
-		err_print(&rep);
-	}
-	if (rc != 0 ||
-	    (rc = keyring_open(t->home, 0, &t->k)) != 0 ||
+	if ((rc = home_find(t->home, sizeof(t->home), rep)) != 0 ||
+	    (rc = home_create(t->home, rep)) != 0 ||
+	    (rc = keyring_open(t->home, 0, &t->k, rep)) != 0 ||
 	    (rc = replay_open(t->home, REPLAY_WINDOW_DEFAULT,
-	    (int64_t)time(NULL), &t->r)) != 0) {
+	    (int64_t)time(NULL), &t->r, rep)) != 0) {
 		trust_close(t);
 		return rc;
 	}
@@ -73,21 +66,19 @@ signer_key(void *arg, const char *kid)
 {
 	struct trust *t = arg;
 	const char *owner = NULL;
-	char why[64];
 
 	EVP_PKEY_free(t->key);
 	t->key = NULL;
 	t->via = VIA_NONE;
 	t->owner = NULL;
-	err_capture_begin(why, sizeof(why));
-	if (keyring_usable(t->k, t->from) == 0 &&
+	/* A changed key is the message's warning, not a line of its own. */
+	if (keyring_usable(t->k, t->from, NULL) == 0 &&
 	    (t->key = keyring_key_of(t->k, t->from, kid)) != NULL) {
 		t->via = VIA_FROM;
 	} else if ((t->key = keyring_any_key(t->k, kid, &owner)) != NULL) {
 		t->via = VIA_OTHER;
 		t->owner = owner;
 	}
-	err_capture_end();
 	return t->key;
 }
 
@@ -220,41 +211,35 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 int
 trust_judge(struct trust *t, const char *from, const char *msg_id,
     struct message *m, int64_t now, char *warning, size_t wsize,
-    char *why, size_t why_size)
+    struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(t->k, from);
 
-	warning[0] = why[0] = '\0';
-	if (m->format == MESSAGE_SEED && c != NULL && c->signed_seen) {
-		snprintf(why, why_size, "a seed-format message from %s, who "
-		    "sends signed messages: a possible downgrade; not shown",
-		    from);
-		return E2E_EX_DATAERR;
-	}
+	warning[0] = '\0';
+	if (m->format == MESSAGE_SEED && c != NULL && c->signed_seen)
+		return report_error(rep, E2E_EX_DATAERR, "a seed-format "
+		    "message from %s, who sends signed messages: a possible "
+		    "downgrade; not shown", from);
 	/* A message id the cache cannot keep could be replayed at will:
 	 * refused before anything is shown (e2e-encrypt's are base64url). */
-	if (m->is_signed && !replay_valid_jti(m->jti)) {
-		snprintf(why, why_size, "its message id (jti) is not printable "
-		    "ASCII of 1 to %d characters: it cannot be checked for "
-		    "replays", REPLAY_JTI_MAX);
-		return E2E_EX_DATAERR;
-	}
+	if (m->is_signed && !replay_valid_jti(m->jti))
+		return report_error(rep, E2E_EX_DATAERR, "its message id (jti) "
+		    "is not printable ASCII of 1 to %d characters: it cannot "
+		    "be checked for replays", REPLAY_JTI_MAX);
 	if (m->is_signed) {
 		switch (replay_check(t->r, from, m->jti, m->iat, msg_id,
 		    now)) {
 		case REPLAY_SEEN:
-			snprintf(why, why_size, "a second copy of message "
-			    "%.64s, shown before: dropped (a replay?)", m->jti);
-			return E2E_EX_DATAERR;
+			return report_error(rep, E2E_EX_DATAERR, "a second "
+			    "copy of message %.64s, shown before: dropped (a "
+			    "replay?)", m->jti);
 		case REPLAY_TOO_OLD:
-			snprintf(why, why_size, "signed more than %d days ago: "
-			    "it cannot be told from a replay; dropped",
-			    REPLAY_WINDOW_DEFAULT / 86400);
-			return E2E_EX_DATAERR;
+			return report_error(rep, E2E_EX_DATAERR, "signed more "
+			    "than %d days ago: it cannot be told from a "
+			    "replay; dropped", REPLAY_WINDOW_DEFAULT / 86400);
 		case REPLAY_FUTURE:
-			snprintf(why, why_size, "signed in the future (check "
-			    "the clocks); dropped");
-			return E2E_EX_DATAERR;
+			return report_error(rep, E2E_EX_DATAERR, "signed in "
+			    "the future (check the clocks); dropped");
 		default:
 			break;
 		}
@@ -268,14 +253,14 @@ trust_judge(struct trust *t, const char *from, const char *msg_id,
 
 int
 trust_shown(struct trust *t, const char *from, const char *msg_id,
-    const struct message *m)
+    const struct message *m, struct report *rep)
 {
 	struct keyring *k;
 	struct keyring_contact *c;
 	int rc = 0;
 
 	if (m->is_signed &&
-	    (rc = replay_record(t->r, from, m->jti, m->iat, msg_id)) != 0)
+	    (rc = replay_record(t->r, from, m->jti, m->iat, msg_id, rep)) != 0)
 		return rc;
 	/* The first verified signed JWE of a contact: remembered, so the
 	 * seed format is refused from them from now on. */
@@ -283,10 +268,10 @@ trust_shown(struct trust *t, const char *from, const char *msg_id,
 	if (m->verified && m->format == MESSAGE_JWE && c != NULL &&
 	    !c->signed_seen) {
 		c->signed_seen = 1;
-		if ((rc = keyring_open(t->home, 1, &k)) != 0)
+		if ((rc = keyring_open(t->home, 1, &k, rep)) != 0)
 			return rc;
 		keyring_mark_signed(k, from);
-		rc = keyring_save(k);
+		rc = keyring_save(k, rep);
 		keyring_close(k);
 	}
 	return rc;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/report.h"
 #include "format/message.h"
 
 struct trust;
@@ -28,8 +29,9 @@ struct trust;
 /* Reads the keyring and opens the replay cache of the client's home.
  * me is my account name (lib/keys/myname.h), or NULL when unknown; own_kid
  * my identity's key id (the reader's key). Returns 0 or an exit code
- * (reported). */
-int trust_open(const char *me, const char *own_kid, struct trust **out);
+ * (reported in rep, with the replay cache's warnings). */
+int trust_open(const char *me, const char *own_kid, struct trust **out,
+    struct report *rep);
 
 /* Before opening a record from "from": the signer is looked up among
  * from's pinned keys (o->signer_key). */
@@ -39,17 +41,18 @@ void trust_prepare(struct trust *t, const char *from, struct open_opts *o);
  * After the record (the server's message msg_id) opened: 0 to show it,
  * with warning (wsize bytes) set when something is off (unverified, and
  * why; or verified without signed names) and m->verified cleared when
- * the message is not verified as from "from" and for me; or 65 to drop
- * it, with why set. now is the time.
+ * the message is not verified as from "from" and for me (warning is a
+ * field of the output line, not a diagnostic); or 65 to drop it, why
+ * reported in rep. now is the time.
  */
 int trust_judge(struct trust *t, const char *from, const char *msg_id,
     struct message *m, int64_t now, char *warning, size_t wsize,
-    char *why, size_t why_size);
+    struct report *rep);
 
 /* After the record was shown: remembers its jti, and that from signs.
- * Returns 0 or an exit code (reported). */
+ * Returns 0 or an exit code (reported in rep). */
 int trust_shown(struct trust *t, const char *from, const char *msg_id,
-    const struct message *m);
+    const struct message *m, struct report *rep);
 
 void trust_close(struct trust *t);
 

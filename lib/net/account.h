@@ -20,9 +20,10 @@ struct account_opts {
 };
 
 /* A command: argv[0] is its name, argv[1] its NAME when it takes one
- * (checked). Returns 0 or an exit code (reported). */
+ * (checked). Returns 0 or an exit code (in rep); what is said before a
+ * line on stdout is shown before it (client_say). */
 typedef int account_fn(struct client *c, const struct account_opts *o,
-    char **argv);
+    char **argv, struct report *rep);
 
 /* signup NAME: creates the account (the password asked twice), signs
  * in, and with --key publishes the key; the key is read first, so that

@@ -29,11 +29,20 @@ answer_object(const struct http_resp *rs)
 }
 
 static int
-not_protocol(const struct http_resp *rs, const char *what)
+not_protocol(const struct http_resp *rs, const char *what,
+    struct report *rep)
 {
-	err_error("the server's answer to %s is not e2e-chat's (HTTP %ld); "
-	    "is the server URL right?", what, rs->status);
-	return E2E_EX_PROTOCOL;
+	return report_error(rep, E2E_EX_PROTOCOL, "the server's answer to %s "
+	    "is not e2e-chat's (HTTP %ld); is the server URL right?", what,
+	    rs->status);
+}
+
+/* An answer that is not the route's, said once for every route. */
+static int
+not_ours(const char *what, struct report *rep)
+{
+	return report_error(rep, E2E_EX_PROTOCOL, "the server's %s is not "
+	    "e2e-chat's", what);
 }
 
 /*
@@ -42,7 +51,7 @@ not_protocol(const struct http_resp *rs, const char *what)
  */
 static int
 refused(struct client *c, const struct http_resp *rs, const char *what,
-    int authed)
+    int authed, struct report *rep)
 {
 	json_t *o = answer_object(rs);
 	const char *msg = o ? jsonio_str(o, "error", NULL) : NULL;
@@ -51,7 +60,7 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 
 	if (msg == NULL) {
 		json_decref(o);
-		return not_protocol(rs, what);
+		return not_protocol(rs, what, rep);
 	}
 	term_escape(msg, strlen(msg), safe, sizeof(safe));
 	switch (rs->status) {
@@ -59,46 +68,45 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 	case 403:
 		rc = E2E_EX_NOPERM;
 		if (!authed) {
-			err_error("%s: %s: wrong name or password", what, safe);
+			report_error(rep, rc, "%s: %s: wrong name or password",
+			    what, safe);
 		} else if (strcmp(msg, "authentication failed") == 0) {
-			err_error("the server refused your session (expired, "
-			    "revoked or for another server)");
-			err_hint("sign in again: e2e-account signin %s",
+			report_error(rep, rc, "the server refused your session "
+			    "(expired, revoked or for another server)");
+			report_hint(rep, "sign in again: e2e-account signin %s",
 			    c->sess.name);
 		} else {
-			err_error("%s: %s", what, safe);
+			report_error(rep, rc, "%s: %s", what, safe);
 		}
 		break;
 	case 404:
 		rc = strncmp(msg, "no such user", 12) == 0 ? E2E_EX_NOUSER :
 		    E2E_EX_DATAERR;
-		err_error("%s: %s", what, safe);
+		report_error(rep, rc, "%s: %s", what, safe);
 		break;
 	case 409:
-		rc = E2E_EX_DATAERR;
-		err_error("%s: %s", what, safe);
+		rc = report_error(rep, E2E_EX_DATAERR, "%s: %s", what, safe);
 		break;
 	case 413:
-		rc = E2E_EX_DATAERR;
-		err_error("%s: too large for the server: %s", what, safe);
+		rc = report_error(rep, E2E_EX_DATAERR, "%s: too large for the "
+		    "server: %s", what, safe);
 		break;
 	case 429:
-		rc = E2E_EX_TEMPFAIL;
-		err_error("%s: %s", what, safe);
+		rc = report_error(rep, E2E_EX_TEMPFAIL, "%s: %s", what, safe);
 		if (rs->retry_after > 0)
-			err_hint("try again in %ld s", rs->retry_after);
+			report_hint(rep, "try again in %ld s", rs->retry_after);
 		break;
 	case 507:
 		/* A mailbox at its quota: it makes room as its owner reads. */
-		rc = E2E_EX_TEMPFAIL;
-		err_error("%s: %s", what, safe);
-		err_hint("try again once the recipient has read some messages");
+		rc = report_error(rep, E2E_EX_TEMPFAIL, "%s: %s", what, safe);
+		report_hint(rep, "try again once the recipient has read some "
+		    "messages");
 		break;
 	default:
 		rc = rs->status >= 400 && rs->status < 500 ? E2E_EX_DATAERR :
 		    E2E_EX_PROTOCOL;
-		err_error("%s: the server refused it (HTTP %ld): %s", what,
-		    rs->status, safe);
+		report_error(rep, rc, "%s: the server refused it (HTTP %ld): "
+		    "%s", what, rs->status, safe);
 	}
 	json_decref(o);
 	return rc;
@@ -106,25 +114,25 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 
 /*
  * One exchange whose success is a 200 with a JSON object (or a 204 when
- * allowed: *out stays NULL). Returns 0 or an exit code (reported).
+ * allowed: *out stays NULL). Returns 0 or an exit code (in rep).
  */
 static int
 call(struct client *c, const struct http_req *rq, const char *what,
-    int authed, json_t **out)
+    int authed, json_t **out, struct report *rep)
 {
 	struct http_resp rs;
 	int rc;
 
 	*out = NULL;
-	if ((rc = http_call(c->http, rq, &rs)) != 0)
+	if ((rc = http_call(c->http, rq, &rs, rep)) != 0)
 		goto out;
 	if (rs.status == 204) {
 		rc = 0;
 	} else if (rs.status != 200) {
-		rc = rs.status >= 400 ? refused(c, &rs, what, authed) :
-		    not_protocol(&rs, what);
+		rc = rs.status >= 400 ? refused(c, &rs, what, authed, rep) :
+		    not_protocol(&rs, what, rep);
 	} else if ((*out = answer_object(&rs)) == NULL) {
-		rc = not_protocol(&rs, what);
+		rc = not_protocol(&rs, what, rep);
 	}
 out:
 	http_resp_free(&rs);
@@ -133,13 +141,13 @@ out:
 
 /* A JSON body whose dump is wiped when freed (jsonio_wipe_on_free). */
 static char *
-dump(json_t *o)
+dump(json_t *o, struct report *rep)
 {
 	char *s = o ? jsonio_dump(o) : NULL;
 
 	json_decref(o);
 	if (s == NULL)
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	return s;
 }
 
@@ -165,14 +173,15 @@ copy_id(const json_t *o, char id[ID_LEN + 1])
 
 static int
 credentials_call(struct client *c, const char *path, const char *name,
-    const char *password, const char *what, json_t **out)
+    const char *password, const char *what, json_t **out,
+    struct report *rep)
 {
 	struct http_req rq;
 	char *body;
 	int rc;
 
 	if ((body = dump(json_pack("{s:s,s:s}", "name", name, "password",
-	    password))) == NULL)
+	    password), rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
@@ -184,33 +193,30 @@ credentials_call(struct client *c, const char *path, const char *name,
 	/* Signing up twice would answer "name taken" to the second. */
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 64 * 1024;
-	rc = call(c, &rq, what, 0, out);
+	rc = call(c, &rq, what, 0, out, rep);
 	free_secret(body);
 	return rc;
 }
 
 int
 api_signup(struct client *c, const char *name, const char *password,
-    char id[ID_LEN + 1])
+    char id[ID_LEN + 1], struct report *rep)
 {
 	json_t *o;
 	int rc;
 
 	if ((rc = credentials_call(c, "/users/signup", name, password,
-	    "sign-up", &o)) != 0)
+	    "sign-up", &o, rep)) != 0)
 		return rc;
 	if (o == NULL || copy_id(o, id) != 0)
-		rc = E2E_EX_PROTOCOL;
+		rc = not_ours("answer to the sign-up", rep);
 	json_decref(o);
-	if (rc != 0)
-		err_error("the server's answer to the sign-up is not "
-		    "e2e-chat's");
 	return rc;
 }
 
 int
 api_signin(struct client *c, const char *name, const char *password,
-    struct session *s)
+    struct session *s, struct report *rep)
 {
 	json_t *o, *exp;
 	const char *token;
@@ -219,16 +225,14 @@ api_signin(struct client *c, const char *name, const char *password,
 
 	memset(s, 0, sizeof(*s));
 	if ((rc = credentials_call(c, "/users/signin", name, password,
-	    "sign-in", &o)) != 0)
+	    "sign-in", &o, rep)) != 0)
 		return rc;
 	if (o == NULL || copy_id(o, s->id) != 0 ||
 	    (token = jsonio_str(o, "token", &len)) == NULL || len == 0 ||
 	    len > SESSION_TOKEN_MAX || !session_token_valid(token, len) ||
 	    !json_is_integer(exp = json_object_get(o, "expires_at"))) {
 		json_decref(o);
-		err_error("the server's answer to the sign-in is not "
-		    "e2e-chat's");
-		return E2E_EX_PROTOCOL;
+		return not_ours("answer to the sign-in", rep);
 	}
 	memcpy(s->token, token, len + 1);
 	s->expires_at = json_integer_value(exp);
@@ -239,7 +243,7 @@ api_signin(struct client *c, const char *name, const char *password,
 }
 
 int
-api_delete_account(struct client *c)
+api_delete_account(struct client *c, struct report *rep)
 {
 	struct http_req rq;
 	char path[64];
@@ -253,18 +257,15 @@ api_delete_account(struct client *c)
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 64 * 1024;
-	if ((rc = call(c, &rq, "account deletion", 1, &o)) == 0 &&
-	    (o == NULL || !json_is_true(json_object_get(o, "deleted")))) {
-		err_error("the server's answer to the deletion is not "
-		    "e2e-chat's");
-		rc = E2E_EX_PROTOCOL;
-	}
+	if ((rc = call(c, &rq, "account deletion", 1, &o, rep)) == 0 &&
+	    (o == NULL || !json_is_true(json_object_get(o, "deleted"))))
+		rc = not_ours("answer to the deletion", rep);
 	json_decref(o);
 	return rc;
 }
 
 int
-api_signout(struct client *c)
+api_signout(struct client *c, struct report *rep)
 {
 	struct http_req rq;
 	struct http_resp rs;
@@ -280,16 +281,16 @@ api_signout(struct client *c)
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_SAFE;	/* signing out twice is harmless */
 	rq.max_answer = 64 * 1024;
-	if ((rc = http_call(c->http, &rq, &rs)) != 0)
+	if ((rc = http_call(c->http, &rq, &rs, rep)) != 0)
 		goto out;
 	if (rs.status == 401 || rs.status == 403) {
 		/* Refused already: expired, or revoked. Not an error here. */
 		rc = E2E_EX_NOPERM;
 	} else if (rs.status >= 400) {
-		rc = refused(c, &rs, "signing out", 1);
+		rc = refused(c, &rs, "signing out", 1, rep);
 	} else if (rs.status != 200 || (o = answer_object(&rs)) == NULL ||
 	    !json_is_true(json_object_get(o, "signed_out"))) {
-		rc = not_protocol(&rs, "the sign-out");
+		rc = not_protocol(&rs, "the sign-out", rep);
 	}
 out:
 	json_decref(o);
@@ -299,7 +300,7 @@ out:
 
 int
 api_password(struct client *c, const char *old_password,
-    const char *new_password, struct session *s)
+    const char *new_password, struct session *s, struct report *rep)
 {
 	struct http_req rq;
 	json_t *o = NULL, *exp;
@@ -310,7 +311,7 @@ api_password(struct client *c, const char *old_password,
 
 	memset(s, 0, sizeof(*s));
 	if ((body = dump(json_pack("{s:s,s:s}", "old_password", old_password,
-	    "new_password", new_password))) == NULL)
+	    "new_password", new_password), rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
@@ -323,7 +324,7 @@ api_password(struct client *c, const char *old_password,
 	/* Twice, the second would find the old password wrong. */
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 64 * 1024;
-	rc = call(c, &rq, "changing the password", 1, &o);
+	rc = call(c, &rq, "changing the password", 1, &o, rep);
 	free_secret(body);
 	if (rc != 0)
 		return rc;
@@ -333,9 +334,7 @@ api_password(struct client *c, const char *old_password,
 	    len > SESSION_TOKEN_MAX || !session_token_valid(token, len) ||
 	    !json_is_integer(exp = json_object_get(o, "expires_at"))) {
 		json_decref(o);
-		err_error("the server's answer to the password change is not "
-		    "e2e-chat's");
-		return E2E_EX_PROTOCOL;
+		return not_ours("answer to the password change", rep);
 	}
 	memcpy(s->token, token, len + 1);
 	s->expires_at = json_integer_value(exp);
@@ -377,7 +376,7 @@ form_add(struct buf *b, const char *name, const char *v, size_t len)
 
 int
 api_send(struct client *c, const char *to, const char *text, size_t len,
-    int legacy, char id[ID_LEN + 1])
+    int legacy, char id[ID_LEN + 1], struct report *rep)
 {
 	struct http_req rq;
 	struct buf body = BUF_INIT;
@@ -405,22 +404,19 @@ api_send(struct client *c, const char *to, const char *text, size_t len,
 	} else {
 		if ((v = json_stringn(text, len)) == NULL ||
 		    (s = dump(json_pack("{s:s,s:o}", "to", to, "message",
-		    v))) == NULL)
+		    v), rep)) == NULL)
 			goto nomem;
 		rq.path = "/messages";
 		rq.type = JSON_TYPE;
 		rq.body = s;
 		rq.body_len = strlen(s);
 	}
-	if ((rc = call(c, &rq, "sending", 1, &o)) == 0 &&
-	    (o == NULL || copy_id(o, id) != 0)) {
-		err_error("the server's answer to the sending is not "
-		    "e2e-chat's");
-		rc = E2E_EX_PROTOCOL;
-	}
+	if ((rc = call(c, &rq, "sending", 1, &o, rep)) == 0 &&
+	    (o == NULL || copy_id(o, id) != 0))
+		rc = not_ours("answer to the sending", rep);
 	goto out;
 nomem:
-	err_error("out of memory");
+	rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 out:
 	json_decref(o);
 	free(s);
@@ -446,7 +442,8 @@ api_message_valid(const json_t *m)
 
 int
 api_list(struct client *c, const char *from, const char *after,
-    unsigned limit, unsigned wait_s, json_t **messages, int *more)
+    unsigned limit, unsigned wait_s, json_t **messages, int *more,
+    struct report *rep)
 {
 	struct http_req rq;
 	char path[256];
@@ -471,7 +468,7 @@ api_list(struct client *c, const char *from, const char *after,
 	/* The client's cap (--max-answer): the caller asks for fewer
 	 * messages when a page of them is over it. */
 	rq.max_answer = 0;
-	if ((rc = call(c, &rq, "receiving", 1, &o)) != 0)
+	if ((rc = call(c, &rq, "receiving", 1, &o, rep)) != 0)
 		return rc;
 	if (o == NULL || !json_is_array(arr = json_object_get(o, "messages")) ||
 	    json_array_size(arr) > limit)
@@ -489,12 +486,12 @@ api_list(struct client *c, const char *from, const char *after,
 	return 0;
 bad:
 	json_decref(o);
-	err_error("the server's list of messages is not e2e-chat's");
-	return E2E_EX_PROTOCOL;
+	return not_ours("list of messages", rep);
 }
 
 int
-api_ack(struct client *c, const char *const *ids, size_t n)
+api_ack(struct client *c, const char *const *ids, size_t n,
+    struct report *rep)
 {
 	struct http_req rq;
 	json_t *arr, *o;
@@ -509,7 +506,7 @@ api_ack(struct client *c, const char *const *ids, size_t n)
 			json_decref(arr);
 			goto nomem;
 		}
-	if ((s = dump(json_pack("{s:o}", "ids", arr))) == NULL)
+	if ((s = dump(json_pack("{s:o}", "ids", arr), rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
@@ -520,22 +517,19 @@ api_ack(struct client *c, const char *const *ids, size_t n)
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_SAFE;	/* acknowledging twice is harmless */
 	rq.max_answer = 64 * 1024;
-	if ((rc = call(c, &rq, "acknowledging", 1, &o)) == 0 &&
-	    (o == NULL || !json_is_integer(json_object_get(o, "deleted")))) {
-		err_error("the server's answer to the acknowledgement is not "
-		    "e2e-chat's");
-		rc = E2E_EX_PROTOCOL;
-	}
+	if ((rc = call(c, &rq, "acknowledging", 1, &o, rep)) == 0 &&
+	    (o == NULL || !json_is_integer(json_object_get(o, "deleted"))))
+		rc = not_ours("answer to the acknowledgement", rep);
 	json_decref(o);
 	free(s);
 	return rc;
 nomem:
-	err_error("out of memory");
-	return E2E_EX_SOFTWARE;
+	return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 }
 
 int
-api_take(struct client *c, const char *from, json_t **message)
+api_take(struct client *c, const char *from, json_t **message,
+    struct report *rep)
 {
 	struct http_req rq;
 	struct buf body = BUF_INIT;
@@ -546,8 +540,7 @@ api_take(struct client *c, const char *from, json_t **message)
 	if (form_add(&body, "from", from, strlen(from)) != 0 ||
 	    form_add(&body, "to", c->sess.name, strlen(c->sess.name)) != 0) {
 		buf_free(&body);
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
@@ -559,14 +552,13 @@ api_take(struct client *c, const char *from, json_t **message)
 	/* Taking deletes it: a lost answer loses the message. */
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 0;	/* the client's cap (--max-answer) */
-	rc = call(c, &rq, "receiving", 1, &o);
+	rc = call(c, &rq, "receiving", 1, &o, rep);
 	buf_free(&body);
 	if (rc != 0)
 		return rc;
 	if (o != NULL && !api_message_valid(o)) {
 		json_decref(o);
-		err_error("the server's message is not e2e-chat's");
-		return E2E_EX_PROTOCOL;
+		return not_ours("message", rep);
 	}
 	*message = o;
 	return 0;
@@ -576,7 +568,7 @@ api_take(struct client *c, const char *from, json_t **message)
 
 int
 api_keys_put(struct client *c, const char *const *pems,
-    const char *const *proofs, size_t n)
+    const char *const *proofs, size_t n, struct report *rep)
 {
 	struct http_req rq;
 	json_t *arr, *o;
@@ -592,7 +584,7 @@ api_keys_put(struct client *c, const char *const *pems,
 			json_decref(arr);
 			goto nomem;
 		}
-	if ((s = dump(json_pack("{s:o}", "keys", arr))) == NULL)
+	if ((s = dump(json_pack("{s:o}", "keys", arr), rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "PUT";
@@ -603,17 +595,17 @@ api_keys_put(struct client *c, const char *const *pems,
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_SAFE;	/* publishing twice is the same */
 	rq.max_answer = 1 << 20;
-	rc = call(c, &rq, "publishing keys", 1, &o);
+	rc = call(c, &rq, "publishing keys", 1, &o, rep);
 	json_decref(o);
 	free(s);
 	return rc;
 nomem:
-	err_error("out of memory");
-	return E2E_EX_SOFTWARE;
+	return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 }
 
 int
-api_keys_entry(struct client *c, const char *name, json_t **answer)
+api_keys_entry(struct client *c, const char *name, json_t **answer,
+    struct report *rep)
 {
 	struct http_req rq;
 	char path[128];
@@ -631,7 +623,7 @@ api_keys_entry(struct client *c, const char *name, json_t **answer)
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_SAFE;
 	rq.max_answer = 1 << 20;
-	if ((rc = call(c, &rq, "fetching keys", 1, &o)) != 0)
+	if ((rc = call(c, &rq, "fetching keys", 1, &o, rep)) != 0)
 		return rc;
 	arr = o ? json_object_get(o, "keys") : NULL;
 	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
@@ -648,18 +640,18 @@ api_keys_entry(struct client *c, const char *name, json_t **answer)
 	return 0;
 bad:
 	json_decref(o);
-	err_error("the server's answer to fetching keys is not e2e-chat's");
-	return E2E_EX_PROTOCOL;
+	return not_ours("answer to fetching keys", rep);
 }
 
 int
-api_keys_get(struct client *c, const char *name, json_t **keys)
+api_keys_get(struct client *c, const char *name, json_t **keys,
+    struct report *rep)
 {
 	json_t *o;
 	int rc;
 
 	*keys = NULL;
-	if ((rc = api_keys_entry(c, name, &o)) != 0)
+	if ((rc = api_keys_entry(c, name, &o, rep)) != 0)
 		return rc;
 	*keys = json_incref(json_object_get(o, "keys"));
 	json_decref(o);
@@ -667,7 +659,7 @@ api_keys_get(struct client *c, const char *name, json_t **keys)
 }
 
 int
-api_key_delete(struct client *c, const char *kid)
+api_key_delete(struct client *c, const char *kid, struct report *rep)
 {
 	struct http_req rq;
 	char path[128];
@@ -681,7 +673,7 @@ api_key_delete(struct client *c, const char *kid)
 	rq.token = c->sess.token;
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 64 * 1024;
-	rc = call(c, &rq, "withdrawing a key", 1, &o);
+	rc = call(c, &rq, "withdrawing a key", 1, &o, rep);
 	json_decref(o);
 	return rc;
 }

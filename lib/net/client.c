@@ -74,62 +74,65 @@ client_now(void)
 }
 
 int
-client_option(struct client_opts *o, int c, const char *arg)
+client_option(struct client_opts *o, int c, const char *arg,
+    struct report *rep)
 {
-	struct report rep = { 0 };	/* errs: transitional */
 	char *end;
 	long v;
 
 	switch (c) {
 	case CLIENT_OPT_SERVER:
-		if (cli_once(&o->seen[0], "--server", &rep) != 0)
-			return err_print(&rep);
+		if (cli_once(&o->seen[0], "--server", rep) != 0)
+			return E2E_EX_USAGE;
 		o->server = arg;
 		return 1;
 	case CLIENT_OPT_CACERT:
-		if (cli_once(&o->seen[1], "--cacert", &rep) != 0)
-			return err_print(&rep);
+		if (cli_once(&o->seen[1], "--cacert", rep) != 0)
+			return E2E_EX_USAGE;
 		o->cacert = arg;
 		return 1;
 	case CLIENT_OPT_PIN:
-		if (cli_once(&o->seen[2], "--pin", &rep) != 0)
-			return err_print(&rep);
-		if (strncmp(arg, "sha256//", 8) != 0)
-			return err_print(cli_usage_error(&rep,
-			    "--pin takes sha256//BASE64 "
-			    "(the SHA-256 of the server's public key)"));
+		if (cli_once(&o->seen[2], "--pin", rep) != 0)
+			return E2E_EX_USAGE;
+		if (strncmp(arg, "sha256//", 8) != 0) {
+			cli_usage_error(rep, "--pin takes sha256//BASE64 (the "
+			    "SHA-256 of the server's public key)");
+			return E2E_EX_USAGE;
+		}
 		o->pin = arg;
 		return 1;
 	case CLIENT_OPT_PROXY:
-		if (cli_once(&o->seen[3], "--proxy", &rep) != 0)
-			return err_print(&rep);
+		if (cli_once(&o->seen[3], "--proxy", rep) != 0)
+			return E2E_EX_USAGE;
 		o->proxy = arg;
 		return 1;
 	case CLIENT_OPT_INSECURE_HTTP:
 		o->insecure_http = 1;
 		return 1;
 	case CLIENT_OPT_RETRY_TIME:
-		if (cli_once(&o->seen[4], "--retry-time", &rep) != 0)
-			return err_print(&rep);
+		if (cli_once(&o->seen[4], "--retry-time", rep) != 0)
+			return E2E_EX_USAGE;
 		errno = 0;
 		v = strtol(arg, &end, 10);
 		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
-		    errno != 0 || v > CLIENT_RETRY_MAX_S)
-			return err_print(cli_usage_error(&rep,
-			    "--retry-time takes seconds "
-			    "from 0 to %d", CLIENT_RETRY_MAX_S));
+		    errno != 0 || v > CLIENT_RETRY_MAX_S) {
+			cli_usage_error(rep, "--retry-time takes seconds from "
+			    "0 to %d", CLIENT_RETRY_MAX_S);
+			return E2E_EX_USAGE;
+		}
 		o->retry_s = v;
 		return 1;
 	case CLIENT_OPT_MAX_ANSWER:
-		if (cli_once(&o->seen[5], "--max-answer", &rep) != 0 ||
+		if (cli_once(&o->seen[5], "--max-answer", rep) != 0 ||
 		    cli_parse_size("--max-answer", arg, &o->max_answer,
-		    &rep) != 0)
-			return err_print(&rep);
+		    rep) != 0)
+			return E2E_EX_USAGE;
 		if (o->max_answer < CLIENT_ANSWER_MIN ||
-		    o->max_answer > CLIENT_ANSWER_MAX)
-			return err_print(cli_usage_error(&rep,
-			    "--max-answer takes a size from "
-			    "64K to 1G"));
+		    o->max_answer > CLIENT_ANSWER_MAX) {
+			cli_usage_error(rep, "--max-answer takes a size from "
+			    "64K to 1G");
+			return E2E_EX_USAGE;
+		}
 		return 1;
 	case 'v':
 		o->verbose = 1;
@@ -158,107 +161,102 @@ client_time_text(int64_t t, char *out, size_t size)
 /* A CA file that cannot be read is the user's mistake, not the
  * server's failure to prove its identity. */
 static int
-readable(const char *path, const char *what, int code)
+readable(const char *path, const char *what, int code, struct report *rep)
 {
 	FILE *f;
 
 	if (path == NULL)
 		return 0;
-	if ((f = fopen(path, "r")) == NULL) {
-		err_errno("%s: cannot read %s", what, path);
-		return code;
-	}
+	if ((f = fopen(path, "r")) == NULL)
+		return report_errno(rep, code, "%s: cannot read %s", what,
+		    path);
 	fclose(f);
 	return 0;
 }
 
 /* The session must be for this server, and still valid. */
 static int
-check_session(struct client *c)
+not_signed_in(struct report *rep)
+{
+	report_error(rep, E2E_EX_NOPERM, "not signed in");
+	report_hint(rep, "sign in first: e2e-account signin NAME");
+	return E2E_EX_NOPERM;
+}
+
+static int
+check_session(struct client *c, struct report *rep)
 {
 	char when[64], safe[256];
 
-	if (!c->have_session) {
-		err_error("not signed in");
-		err_hint("sign in first: e2e-account signin NAME");
-		return E2E_EX_NOPERM;
-	}
+	if (!c->have_session)
+		return not_signed_in(rep);
 	if (strcmp(c->sess.server, http_server(c->http)) != 0) {
 		term_escape(c->sess.server, strlen(c->sess.server), safe,
 		    sizeof(safe));
-		err_error("you are signed in to %s, not to this server", safe);
-		err_hint("sign in to this one: e2e-account signin %s",
+		report_error(rep, E2E_EX_NOPERM, "you are signed in to %s, not "
+		    "to this server", safe);
+		report_hint(rep, "sign in to this one: e2e-account signin %s",
 		    c->sess.name);
 		return E2E_EX_NOPERM;
 	}
 	if (session_expired(&c->sess, client_now())) {
 		client_time_text(c->sess.expires_at, when, sizeof(when));
-		err_error("your session expired at %s", when);
-		err_hint("sign in again: e2e-account signin %s", c->sess.name);
+		report_error(rep, E2E_EX_NOPERM, "your session expired at %s",
+		    when);
+		report_hint(rep, "sign in again: e2e-account signin %s",
+		    c->sess.name);
 		return E2E_EX_NOPERM;
 	}
 	return 0;
 }
 
 int
-client_start(struct client *c, const struct client_opts *o, int flags)
+client_start(struct client *c, const struct client_opts *o, int flags,
+    struct report *rep)
 {
 	struct http_opts ho;
 	const char *server;
-	char why[256];
-	int rc;
+	int rc, found;
 
 	memset(c, 0, sizeof(*c));
+	c->say = o->say;
 	jsonio_wipe_on_free();
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		if ((rc = home_find(c->home, sizeof(c->home), &rep)) == 0 &&
-		    (flags & CLIENT_CREATE_HOME))
-			rc = home_create(c->home, &rep);
-		if (rc == 0)
-			rc = config_load(c->home, &c->cfg, &rep);
-		err_print(&rep);
-		if (rc != 0)
-			return rc;
-	}
-	if (flags & CLIENT_REPLACE_SESSION) {
-		/* A session that cannot be used is no obstacle to replacing
-		 * or removing it; it is simply not there. */
-		err_capture_begin(why, sizeof(why));
-		rc = session_load(c->home, &c->sess);
-		err_capture_end();
-	} else {
-		rc = session_load(c->home, &c->sess);
-		if (rc > 0)
-			return rc;
-	}
-	c->have_session = rc == 0;
-	if ((flags & CLIENT_NEED_SESSION) && !c->have_session) {
-		err_error("not signed in");
-		err_hint("sign in first: e2e-account signin NAME");
-		return E2E_EX_NOPERM;
-	}
+	if ((rc = home_find(c->home, sizeof(c->home), rep)) != 0)
+		return rc;
+	if ((flags & CLIENT_CREATE_HOME) &&
+	    (rc = home_create(c->home, rep)) != 0)
+		return rc;
+	if ((rc = config_load(c->home, &c->cfg, rep)) != 0)
+		return rc;
+	/* A session that cannot be used is no obstacle to replacing or
+	 * removing it; it is simply not there (what is wrong with it is
+	 * not said). */
+	if ((rc = session_load(c->home, &c->sess, &found,
+	    (flags & CLIENT_REPLACE_SESSION) ? NULL : rep)) != 0 &&
+	    !(flags & CLIENT_REPLACE_SESSION))
+		return rc;
+	c->have_session = found;
+	if ((flags & CLIENT_NEED_SESSION) && !c->have_session)
+		return not_signed_in(rep);
 	if (flags & CLIENT_NO_SERVER)
 		return 0;
 	server = first(o->server, first(getenv("E2E_SERVER"),
 	    first(c->cfg.server, c->have_session ? c->sess.server : NULL)));
 	if (server == NULL || server[0] == '\0') {
-		err_error("no server given");
-		err_hint("give --server URL, set E2E_SERVER, or write "
+		report_error(rep, E2E_EX_USAGE, "no server given");
+		report_hint(rep, "give --server URL, set E2E_SERVER, or write "
 		    "\"server = URL\" in %s/config", c->home);
 		return E2E_EX_USAGE;
 	}
-	if (c->cfg.pin != NULL && strncmp(c->cfg.pin, "sha256//", 8) != 0) {
-		err_error("%s/config: pin takes sha256//BASE64", c->home);
-		return E2E_EX_CONFIG;
-	}
-	if ((rc = readable(o->cacert, "--cacert", E2E_EX_NOINPUT)) != 0 ||
-	    (o->cacert == NULL && (rc = readable(c->cfg.cacert,
-	    "cacert in the config file", E2E_EX_CONFIG)) != 0))
+	if (c->cfg.pin != NULL && strncmp(c->cfg.pin, "sha256//", 8) != 0)
+		return report_error(rep, E2E_EX_CONFIG, "%s/config: pin takes "
+		    "sha256//BASE64", c->home);
+	if ((rc = readable(o->cacert, "--cacert", E2E_EX_NOINPUT,
+	    rep)) != 0 || (o->cacert == NULL && (rc = readable(c->cfg.cacert,
+	    "cacert in the config file", E2E_EX_CONFIG, rep)) != 0))
 		return rc;
 	if (o->proxy == NULL && c->cfg.proxy != NULL &&
-	    http_check_proxy(c->cfg.proxy) != 0)
+	    http_check_proxy(c->cfg.proxy, rep) != 0)
 		return E2E_EX_CONFIG;
 	memset(&ho, 0, sizeof(ho));
 	ho.server = server;
@@ -270,14 +268,25 @@ client_start(struct client *c, const struct client_opts *o, int flags)
 	ho.max_answer = o->max_answer;
 	ho.insecure_http = o->insecure_http;
 	ho.verbose = o->verbose;
+	ho.trace = o->trace;
 	ho.stop = o->stop;
 	ho.retry_ms = (o->retry_s < 0 ? CLIENT_RETRY_DEFAULT_S : o->retry_s) *
 	    1000L;
-	if ((rc = http_open(&c->http, &ho)) != 0)
+	if ((rc = http_open(&c->http, &ho, rep)) != 0)
 		return rc;
 	if (flags & CLIENT_NEED_SESSION)
-		return check_session(c);
+		return check_session(c, rep);
 	return 0;
+}
+
+int
+client_say(const struct client *c, struct report *rep)
+{
+	if (c->say == NULL || !report_said(rep))
+		return 0;
+	c->say(rep);
+	report_clear(rep);
+	return 1;
 }
 
 void
@@ -290,21 +299,18 @@ client_end(struct client *c)
 }
 
 int
-client_print(json_t *v)
+client_print(json_t *v, struct report *rep)
 {
 	char *s = v ? jsonio_dump(v) : NULL;
 	int rc = 0;
 
 	json_decref(v);
-	if (s == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if (s == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	if (fputs(s, stdout) == EOF || putchar('\n') == EOF ||
-	    fflush(stdout) == EOF) {
-		err_errno("cannot write to standard output");
-		rc = E2E_EX_IOERR;
-	}
+	    fflush(stdout) == EOF)
+		rc = report_errno(rep, E2E_EX_IOERR, "cannot write to standard "
+		    "output");
 	free(s);
 	return rc;
 }

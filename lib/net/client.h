@@ -12,6 +12,7 @@
 
 #include "base/config.h"
 #include "base/home.h"
+#include "base/report.h"
 #include "net/http.h"
 #include "net/session.h"
 
@@ -50,14 +51,22 @@ struct client_opts {
 	volatile sig_atomic_t *stop;	/* http_opts.stop */
 	int seen[8];
 	size_t max_answer;	/* 0: the default (HTTP_ANSWER_MAX) */
+	/* The main's printers: say shows a report at once (err_print), for
+	 * what must come out before what follows (a warning before the
+	 * output, a failure that --follow outlasts); trace shows -v's lines
+	 * (http_opts.trace). NULL: kept in the report, not shown. */
+	int (*say)(const struct report *r);
+	void (*trace)(const char *line);
 };
 
-#define CLIENT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 }, 0 }
+#define CLIENT_OPTS_INIT \
+	{ NULL, NULL, NULL, NULL, 0, 0, -1, NULL, { 0 }, 0, NULL, NULL }
 
 /* Takes option c (from getopt_long) when it is a common one: returns 1
- * when taken, 0 when it is not a common option, 64 (reported) when its
+ * when taken, 0 when it is not a common option, 64 (in rep) when its
  * value is wrong. */
-int client_option(struct client_opts *o, int c, const char *arg);
+int client_option(struct client_opts *o, int c, const char *arg,
+    struct report *rep);
 
 /* The help text of the common options and of the exit codes. */
 extern const char client_options_help[];
@@ -69,6 +78,7 @@ struct client {
 	struct session sess;
 	int have_session;
 	struct http *http;
+	int (*say)(const struct report *r);	/* client_opts.say */
 };
 
 enum {
@@ -82,18 +92,23 @@ enum {
  * Prepares a run: finds the home (creates it with CLIENT_CREATE_HOME),
  * reads the config and the session, picks the server (--server, else
  * E2E_SERVER, else the config's, else the session's) and opens HTTP.
- * Returns 0 or an exit code (reported): 64, 77 (no usable session when
+ * Returns 0 or an exit code (in rep): 64, 77 (no usable session when
  * one is needed: say to sign in), 78. Also makes jansson wipe what it
  * frees; call before any other jansson use.
  */
-int client_start(struct client *c, const struct client_opts *o, int flags);
+int client_start(struct client *c, const struct client_opts *o, int flags,
+    struct report *rep);
+
+/* Shows rep's lines now with the main's printer (client_opts.say) and
+ * empties rep; without a printer, keeps them. Returns 1 when shown. */
+int client_say(const struct client *c, struct report *rep);
 
 /* Ends a run: wipes the token, closes HTTP. */
 void client_end(struct client *c);
 
 /* Prints v (taken) as one line of JSON on stdout, flushed. Returns 0,
- * or 74 (reported) when stdout fails. */
-int client_print(json_t *v);
+ * or 74 (in rep) when stdout fails. */
+int client_print(json_t *v, struct report *rep);
 
 /* The seconds since the epoch. */
 int64_t client_now(void);

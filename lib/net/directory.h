@@ -16,14 +16,15 @@
  * and name and this server's URL, now). kid receives its id. Returns 0
  * or an exit code (reported).
  */
-int directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE]);
+int directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE],
+    struct report *rep);
 
 /* keyring_open, then my own key (the config's identity, when its key id
  * can be known without a passphrase: keyfile_public_kid) set as never
  * to be pinned for a contact, only under my own name (the session's,
  * else the config's name; keyring_set_own). */
 int directory_keyring_open(struct client *c, int for_update,
-    struct keyring **k);
+    struct keyring **k, struct report *rep);
 
 /*
  * Fetches name's keys, checks each (its id recomputed from the key, the
@@ -33,11 +34,12 @@ int directory_keyring_open(struct client *c, int for_update,
  * across the network) and offers them. A key without a proof (published
  * before proofs) is not pinned unless it is pinned already. *result is
  * a keyring_offer_result (a change is for the caller to refuse, with
- * keyring_usable). Returns 0; 65 (reported) when name has no valid key,
+ * keyring_usable). Returns 0; 65 (reported in rep, with the warnings of
+ * keys left unpinned) when name has no valid key,
  * a proof is refused, or a key is another contact's or mine; or the
  * codes of api.h and keyring_open. The keyring is saved.
  */
 int directory_fetch(struct client *c, const char *name, struct keyring **kp,
-    int *result);
+    int *result, struct report *rep);
 
 #endif

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,6 @@ struct http {
 	struct http_resp *rs;
 	size_t cap;
 	int too_large;
-	int quiet_too_large;	/* the caller reports it */
 	/* Plain http: the proxy is decided in http_open, not by libcurl. */
 	int fixed_proxy;
 	const char *proxy_use;	/* that proxy, or NULL: none */
@@ -75,7 +75,8 @@ is_loopback(const char *host)
 /* The server URL: http or https, a host, no credentials, query or
  * fragment; plain http only to loopback unless allowed. */
 static int
-check_url(const char *url, int insecure_http, char **base)
+check_url(const char *url, int insecure_http, char **base,
+    struct report *rep)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *part = NULL, safe[256];
@@ -83,34 +84,33 @@ check_url(const char *url, int insecure_http, char **base)
 	int rc = E2E_EX_USAGE;
 
 	term_escape(url, strlen(url), safe, sizeof(safe));
-	if (u == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if (u == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		err_error("%s is not a server URL", safe);
-		err_hint("give it as https://HOST[:PORT]");
+		report_error(rep, rc, "%s is not a server URL", safe);
+		report_hint(rep, "give it as https://HOST[:PORT]");
 		goto out;
 	}
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
-		err_error("%s: only http:// and https:// servers", safe);
+		report_error(rep, rc, "%s: only http:// and https:// servers",
+		    safe);
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-		err_error("%s: a server URL holds no user, query or fragment",
-		    safe);
+		report_error(rep, rc, "%s: a server URL holds no user, query "
+		    "or fragment", safe);
 		goto out;
 	}
 	if (strcmp(scheme, "http") == 0 && !insecure_http &&
 	    !is_loopback(host)) {
-		err_error("refusing plain http:// to %s: the token and the "
-		    "password would travel unencrypted", safe);
-		err_hint("use https://, or --insecure-http if you really mean "
-		    "it");
+		report_error(rep, rc, "refusing plain http:// to %s: the token "
+		    "and the password would travel unencrypted", safe);
+		report_hint(rep, "use https://, or --insecure-http if you "
+		    "really mean it");
 		goto out;
 	}
 	/* The URL as given, without a final "/": paths are appended. */
@@ -118,8 +118,7 @@ check_url(const char *url, int insecure_http, char **base)
 	while (n > 0 && url[n - 1] == '/')
 		n--;
 	if ((*base = strndup(url, n)) == NULL) {
-		err_error("out of memory");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	rc = 0;
@@ -134,7 +133,7 @@ out:
 /* A proxy URL libcurl can use: a typo is a usage error, not a network
  * failure worth retrying. */
 int
-http_check_proxy(const char *proxy)
+http_check_proxy(const char *proxy, struct report *rep)
 {
 	static const char *const schemes[] = { "http://", "https://",
 		"socks4://", "socks4a://", "socks5://", "socks5h://", NULL };
@@ -146,9 +145,9 @@ http_check_proxy(const char *proxy)
 		    proxy[strlen(schemes[i])] != '\0')
 			return 0;
 	term_escape(proxy, strlen(proxy), safe, sizeof(safe));
-	err_error("%s is not a proxy URL (http://, https://, socks4://, "
-	    "socks4a://, socks5:// or socks5h://HOST:PORT)", safe);
-	return E2E_EX_USAGE;
+	return report_error(rep, E2E_EX_USAGE, "%s is not a proxy URL "
+	    "(http://, https://, socks4://, socks4a://, socks5:// or "
+	    "socks5h://HOST:PORT)", safe);
 }
 
 /* ---- plain http and proxies ---- */
@@ -308,7 +307,8 @@ plain_proxy(const struct http_opts *o, const char *host, const char **from)
  * libcurl (h->proxy_use), so that it cannot decide otherwise.
  */
 static int
-check_plain_proxy(struct http *h, const struct http_opts *o)
+check_plain_proxy(struct http *h, const struct http_opts *o,
+    struct report *rep)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *phost = NULL, safe[256];
@@ -320,7 +320,7 @@ check_plain_proxy(struct http *h, const struct http_opts *o)
 	    CURLUE_OK || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) !=
 	    CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) !=
 	    CURLUE_OK) {
-		err_error("out of memory");
+		report_error(rep, rc, "out of memory");
 		goto out;
 	}
 	rc = 0;
@@ -339,12 +339,11 @@ check_plain_proxy(struct http *h, const struct http_opts *o)
 	else
 		snprintf(safe, sizeof(safe), "that cannot be read");
 	term_escape(host, strlen(host), shost, sizeof(shost));
-	err_error("refusing plain http:// to %s through the proxy %s (from "
-	    "%s): the proxy would see the password and the token", shost,
-	    safe, from);
-	err_hint("use https://, a proxy on this machine, add %s to "
+	rc = report_error(rep, E2E_EX_CONFIG, "refusing plain http:// to %s "
+	    "through the proxy %s (from %s): the proxy would see the password "
+	    "and the token", shost, safe, from);
+	report_hint(rep, "use https://, a proxy on this machine, add %s to "
 	    "no_proxy, or give --insecure-http if you really mean it", shost);
-	rc = E2E_EX_CONFIG;
 out:
 	curl_free(phost);
 	curl_free(scheme);
@@ -354,30 +353,29 @@ out:
 }
 
 int
-http_open(struct http **hp, const struct http_opts *o)
+http_open(struct http **hp, const struct http_opts *o, struct report *rep)
 {
 	struct http *h;
 	int rc;
 
 	*hp = NULL;
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	h->o = *o;
 	/* Answers grow by doubling up to the cap. glibc would move its
 	 * threshold for taking blocks from the kernel up as they are
 	 * freed, and the blocks of one answer would then stay in the heap
 	 * under the next one's: fixed, every large block goes back. */
 	(void)mallopt(M_MMAP_THRESHOLD, (int)BIG_ALLOC_MIN);
-	if ((rc = check_url(o->server, o->insecure_http, &h->base)) != 0 ||
-	    (o->proxy != NULL && (rc = http_check_proxy(o->proxy)) != 0) ||
-	    (rc = check_plain_proxy(h, o)) != 0)
+	if ((rc = check_url(o->server, o->insecure_http, &h->base,
+	    rep)) != 0 || (o->proxy != NULL &&
+	    (rc = http_check_proxy(o->proxy, rep)) != 0) ||
+	    (rc = check_plain_proxy(h, o, rep)) != 0)
 		goto fail;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h->curl = curl_easy_init()) == NULL) {
-		err_error("cannot start libcurl");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "cannot start "
+		    "libcurl");
 		goto fail;
 	}
 	*hp = h;
@@ -396,8 +394,23 @@ http_server(const struct http *h)
 
 /* ---- -v ---- */
 
+/* One line of the exchange, to the caller's tracer (http_opts.trace). */
 static void
-show(const char *prefix, const char *p, size_t n)
+trace(const struct http *h, const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+
+	if (h->o.trace == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	h->o.trace(line);
+}
+
+static void
+show(const struct http *h, const char *prefix, const char *p, size_t n)
 {
 	char line[1024];
 	const char *end;
@@ -411,7 +424,7 @@ show(const char *prefix, const char *p, size_t n)
 		else
 			term_escape(p, len, line, sizeof(line));
 		if (len > 0)
-			fprintf(stderr, "%s %s\n", prefix, line);
+			trace(h, "%s %s", prefix, line);
 		if (end == NULL)
 			break;
 		n -= len + 1;
@@ -421,7 +434,7 @@ show(const char *prefix, const char *p, size_t n)
 
 /* Request headers, with the token masked. */
 static void
-show_headers_out(const char *p, size_t n)
+show_headers_out(const struct http *h, const char *p, size_t n)
 {
 	const char *end;
 	size_t len;
@@ -430,12 +443,12 @@ show_headers_out(const char *p, size_t n)
 		end = memchr(p, '\n', n);
 		len = end ? (size_t)(end - p + 1) : n;
 		if (len >= 14 && strncasecmp(p, "Authorization:", 14) == 0)
-			fprintf(stderr, "> Authorization: ***\n");
+			trace(h, "> Authorization: ***");
 		else if (len >= 20 && strncasecmp(p, "Proxy-Authorization:",
 		    20) == 0)
-			fprintf(stderr, "> Proxy-Authorization: ***\n");
+			trace(h, "> Proxy-Authorization: ***");
 		else
-			show(">", p, len);
+			show(h, ">", p, len);
 		n -= len;
 		p += len;
 	}
@@ -450,26 +463,26 @@ debug_cb(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
 	(void)c;
 	switch (type) {
 	case CURLINFO_TEXT:
-		show("*", p, n);
+		show(h, "*", p, n);
 		break;
 	case CURLINFO_HEADER_OUT:
-		show_headers_out(p, n);
+		show_headers_out(h, p, n);
 		break;
 	case CURLINFO_HEADER_IN:
-		show("<", p, n);
+		show(h, "<", p, n);
 		break;
 	case CURLINFO_DATA_OUT:
 	case CURLINFO_DATA_IN:
 		if (h->rq != NULL && h->rq->secret) {
 			snprintf(note, sizeof(note), "[%zu bytes not shown: "
 			    "they hold secrets]", n);
-			show(type == CURLINFO_DATA_OUT ? ">" : "<", note,
+			show(h, type == CURLINFO_DATA_OUT ? ">" : "<", note,
 			    strlen(note));
 		} else {
-			show(type == CURLINFO_DATA_OUT ? ">" : "<", p,
+			show(h, type == CURLINFO_DATA_OUT ? ">" : "<", p,
 			    n > VERBOSE_BODY_MAX ? VERBOSE_BODY_MAX : n);
 			if (n > VERBOSE_BODY_MAX)
-				fprintf(stderr, "%s [%zu more bytes]\n",
+				trace(h, "%s [%zu more bytes]",
 				    type == CURLINFO_DATA_OUT ? ">" : "<",
 				    n - VERBOSE_BODY_MAX);
 		}
@@ -493,12 +506,6 @@ int
 http_answer_too_large(const struct http *h)
 {
 	return h->too_large;
-}
-
-void
-http_quiet_too_large(struct http *h, int on)
-{
-	h->quiet_too_large = on;
 }
 
 static int
@@ -673,41 +680,42 @@ failure(struct http *h, CURLcode cc, const struct http_req *rq,
 }
 
 static void
-report(struct http *h, CURLcode cc, int rc)
+say_failure(struct http *h, CURLcode cc, int rc, struct report *rep)
 {
 	char why[CURL_ERROR_SIZE + 64], safe[256];
 
-	if (rc == E2E_EX_PROTOCOL && h->too_large && h->quiet_too_large)
-		return;
 	snprintf(why, sizeof(why), "%s", h->errbuf[0] ? h->errbuf :
 	    curl_easy_strerror(cc));
 	term_escape(why, strlen(why), safe, sizeof(safe));
 	switch (rc) {
 	case E2E_EX_UNAVAILABLE:
-		err_error("the server's identity cannot be verified: %s", safe);
+		report_error(rep, rc, "the server's identity cannot be "
+		    "verified: %s", safe);
 		if (cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
-			err_hint("its public key is not the one pinned with "
-			    "--pin");
+			report_hint(rep, "its public key is not the one pinned "
+			    "with --pin");
 		else if (h->o.cacert == NULL)
-			err_hint("for a private CA, give its certificate with "
-			    "--cacert FILE");
+			report_hint(rep, "for a private CA, give its "
+			    "certificate with --cacert FILE");
 		break;
 	case E2E_EX_PROTOCOL:
 		if (h->too_large) {
-			err_error("the server's answer is larger than %zu "
-			    "bytes: refused; is the server URL right?", h->cap);
+			report_error(rep, rc, "the server's answer is larger "
+			    "than %zu bytes: refused; is the server URL right?",
+			    h->cap);
 			if (h->cap == answer_cap(h))
-				err_hint("for a server whose messages are that "
-				    "large, raise --max-answer");
+				report_hint(rep, "for a server whose messages "
+				    "are that large, raise --max-answer");
 		} else
-			err_error("the server's answer is not HTTP (%s); is "
-			    "the server URL right?", safe);
+			report_error(rep, rc, "the server's answer is not HTTP "
+			    "(%s); is the server URL right?", safe);
 		break;
 	case E2E_EX_TEMPFAIL:
-		err_error("cannot reach the server %s: %s", h->base, safe);
+		report_error(rep, rc, "cannot reach the server %s: %s",
+		    h->base, safe);
 		break;
 	default:
-		err_error("HTTP request failed: %s", safe);
+		report_error(rep, rc, "HTTP request failed: %s", safe);
 	}
 }
 
@@ -746,7 +754,8 @@ sleep_ms(long ms, volatile sig_atomic_t *stop)
 }
 
 int
-http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
+http_call(struct http *h, const struct http_req *rq, struct http_resp *rs,
+    struct report *rep)
 {
 	struct curl_slist *hdrs = NULL;
 	char url[URL_MAX], *type = NULL;
@@ -773,8 +782,8 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 		free_headers(hdrs);
 		hdrs = NULL;
 		if (prepare(h, rq, &hdrs, url, sizeof(url)) != 0) {
-			err_error("cannot prepare the request to %s", h->base);
-			rc = E2E_EX_SOFTWARE;
+			rc = report_error(rep, E2E_EX_SOFTWARE, "cannot "
+			    "prepare the request to %s", h->base);
 			goto out;
 		}
 		cc = curl_easy_perform(h->curl);
@@ -805,14 +814,14 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs)
 			pause = (long)(deadline - now_ms());
 		if (!again || pause <= 0) {
 			if (cc != CURLE_OK)
-				report(h, cc, rc);
+				say_failure(h, cc, rc, rep);
 			else
-				err_error("the server %s failed (HTTP %ld)",
-				    h->base, rs->status);
+				report_error(rep, rc, "the server %s failed "
+				    "(HTTP %ld)", h->base, rs->status);
 			goto out;
 		}
 		if (h->o.verbose)
-			fprintf(stderr, "* trying again in %ld ms\n", pause);
+			trace(h, "* trying again in %ld ms", pause);
 		sleep_ms(pause, h->o.stop);
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}

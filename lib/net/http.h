@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/report.h"
 
 struct http_opts {
 	const char *server;	/* base URL: http(s)://host[:port][/prefix] */
@@ -25,6 +26,9 @@ struct http_opts {
 	int insecure_http;	/* plain http to a host that is not loopback,
 				 * or through a proxy that is not */
 	int verbose;
+	/* -v: each line of the exchange (secrets masked), as it happens,
+	 * without its newline; NULL: not shown. */
+	void (*trace)(const char *line);
 	long retry_ms;		/* time allowed for retries; 0: none */
 	/* When set and it becomes non-zero (a signal handler), the exchange
 	 * under way is abandoned within about a second (http_call: 75,
@@ -72,30 +76,30 @@ struct http;
  * would use (proxy, else http_proxy, all_proxy, ALL_PROXY, unless
  * no_proxy or NO_PROXY names the host) is decided here, before any
  * connection, and then imposed on libcurl. Returns 0, or an exit code
- * reported: 64 (a bad or refused URL), 78 (plain http through a proxy
+ * (in rep): 64 (a bad or refused URL), 78 (plain http through a proxy
  * that is not on loopback), 70.
  */
-int http_open(struct http **hp, const struct http_opts *o);
+int http_open(struct http **hp, const struct http_opts *o,
+    struct report *rep);
 
-/* Refuses (64, reported) a proxy URL libcurl would not use. */
-int http_check_proxy(const char *proxy);
+/* Refuses (64, in rep) a proxy URL libcurl would not use. */
+int http_check_proxy(const char *proxy, struct report *rep);
 
 /*
  * Sends rq and receives the answer into rs (any status). Returns 0 when
  * an answer came (a 5xx only when the retries are spent), or an exit
- * code, reported: 75 (cannot connect, timeout, 5xx), 69 (the server's
+ * code, in rep: 75 (cannot connect, timeout, 5xx), 69 (the server's
  * certificate or pin is refused), 76 (the answer is too large: refused
- * as soon as it passes the cap, never buffered beyond it), 70.
+ * as soon as it passes the cap, never buffered beyond it), 70. The -v
+ * lines, a pause's "* trying again" among them, go to http_opts.trace
+ * as they happen.
  */
 int http_call(struct http *h, const struct http_req *rq,
-    struct http_resp *rs);
+    struct http_resp *rs, struct report *rep);
 
-/* 1 when the last http_call failed because the answer passed its cap. */
+/* 1 when the last http_call failed because the answer passed its cap
+ * (a caller that then asks for less drops that report). */
 int http_answer_too_large(const struct http *h);
-
-/* While on, an answer over its cap fails http_call (76) without a
- * report: for a caller that then asks for less. */
-void http_quiet_too_large(struct http *h, int on);
 
 void http_resp_free(struct http_resp *rs);
 

@@ -8,6 +8,7 @@
 #define E2E_KEYCMD_H
 
 #include "base/passphrase.h"
+#include "base/report.h"
 #include "net/client.h"
 
 struct keycmd_opts {
@@ -17,6 +18,11 @@ struct keycmd_opts {
 	int yes;			/* verify without asking */
 	int invert;			/* qr: dark and light swapped */
 	int quiet;			/* fetch: nothing said on success */
+	/* Shows what a command has said so far (e2e-keys: err_print), just
+	 * before it writes its output, so that stderr and stdout keep
+	 * their order; the report is then emptied. NULL: all of it stays
+	 * in the command's report. */
+	void (*said)(const struct report *rep);
 };
 
 /*
@@ -27,16 +33,18 @@ struct keycmd_opts {
  * no news: nothing is said. Returns 0 or an exit code; call client_end
  * either way.
  */
-int keycmd_start(struct client *c, const struct keycmd_opts *o, int flags);
+int keycmd_start(struct client *c, const struct keycmd_opts *o, int flags,
+    struct report *rep);
 
 /*
  * A command: argv[0] is its name and the operands follow (NULL after
  * the last), as many as the tool's table allows, names checked. Each
  * prints its result as one JSON line (export: the PEM; qr: the code) and
- * returns 0 or an exit code (reported).
+ * returns 0 or an exit code, reported in rep (what was said before the
+ * output went through o->said).
  */
 typedef int keycmd_fn(struct client *c, const struct keycmd_opts *o,
-    char **argv);
+    char **argv, struct report *rep);
 
 keycmd_fn keycmd_publish;	/* publish [KEYFILE] */
 keycmd_fn keycmd_fetch;		/* fetch NAME */

@@ -39,7 +39,7 @@ message_value(const json_t *m)
 
 /* Writes all n bytes; *done (when not NULL) counts those written. */
 static int
-write_all(int fd, const char *p, size_t n, size_t *done)
+write_all(int fd, const char *p, size_t n, size_t *done, struct report *rep)
 {
 	ssize_t w;
 
@@ -47,10 +47,9 @@ write_all(int fd, const char *p, size_t n, size_t *done)
 		w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			err_errno("cannot write to standard output");
-			return E2E_EX_IOERR;
-		}
+		if (w <= 0)
+			return report_errno(rep, E2E_EX_IOERR, "cannot write "
+			    "to standard output");
 		p += w;
 		n -= (size_t)w;
 		if (done != NULL)
@@ -64,14 +63,15 @@ write_all(int fd, const char *p, size_t n, size_t *done)
  * output leaves raw; it can only be inside a string) as \u007F.
  */
 static int
-write_escaping_del(const char *p, size_t n, size_t *done)
+write_escaping_del(const char *p, size_t n, size_t *done,
+    struct report *rep)
 {
 	struct buf b = BUF_INIT;
 	const char *del;
 	int rc;
 
 	if (memchr(p, 0x7f, n) == NULL)
-		return write_all(STDOUT_FILENO, p, n, done);
+		return write_all(STDOUT_FILENO, p, n, done, rep);
 	while ((del = memchr(p, 0x7f, n)) != NULL) {
 		if (buf_append(&b, p, (size_t)(del - p)) != 0 ||
 		    buf_append(&b, "\\u007F", 6) != 0) {
@@ -82,14 +82,14 @@ write_escaping_del(const char *p, size_t n, size_t *done)
 		p = del + 1;
 	}
 	rc = buf_append(&b, p, n) != 0 ? E2E_EX_SOFTWARE :
-	    write_all(STDOUT_FILENO, (const char *)b.p, b.len, done);
+	    write_all(STDOUT_FILENO, (const char *)b.p, b.len, done, rep);
 	buf_free(&b);
 	return rc;
 }
 
 /* Writes m's line to stdout in one go (stdout is not buffered here). */
 static int
-print_message(const json_t *m, size_t *done)
+print_message(const json_t *m, size_t *done, struct report *rep)
 {
 	json_t *line;
 	char *s;
@@ -104,26 +104,23 @@ print_message(const json_t *m, size_t *done)
 	 * mark reaches a terminal (a JSON reader gets the same values). */
 	s = line ? jsonio_dump_ascii(line) : NULL;
 	json_decref(line);
-	if (s == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if (s == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	n = strlen(s);
 	s[n] = '\n';	/* jsonio_dump leaves room: the NUL's byte */
-	rc = write_escaping_del(s, n + 1, done);
+	rc = write_escaping_del(s, n + 1, done, rep);
 	free(s);
 	return rc;
 }
 
 /* Lines in a file reach the disk before the server forgets them. */
 static int
-sync_output(void)
+sync_output(struct report *rep)
 {
 	if (fdatasync(STDOUT_FILENO) == 0 || errno == EINVAL ||
 	    errno == EROFS || errno == ENOTSUP || errno == EBADF)
 		return 0;
-	err_errno("cannot sync standard output");
-	return E2E_EX_IOERR;
+	return report_errno(rep, E2E_EX_IOERR, "cannot sync standard output");
 }
 
 static void
@@ -135,12 +132,15 @@ sleep_s(long s, volatile sig_atomic_t *stop)
 		;
 }
 
-/* After an error in --follow: whether to go on (after a pause). */
+/* After an error in --follow: whether to go on (after a pause). The
+ * error is shown before the pause, as it happened. */
 static int
-follow_on(const struct receive_opts *o, int rc, long *pause)
+follow_on(const struct client *c, const struct receive_opts *o, int rc,
+    long *pause, struct report *rep)
 {
 	if (!o->follow || rc != E2E_EX_TEMPFAIL || *o->stop)
 		return 0;
+	client_say(c, rep);
 	sleep_s(*pause, o->stop);
 	*pause = *pause * 2 > FOLLOW_BACKOFF_MAX_S ? FOLLOW_BACKOFF_MAX_S :
 	    *pause * 2;
@@ -158,28 +158,28 @@ mine(const struct client *c, const json_t *m)
 /* A record for someone else: the server mixes up mailboxes. Names and
  * ids were checked (api_message_valid): safe to show. */
 static int
-refuse_foreign(const struct client *c, const json_t *m)
+refuse_foreign(const struct client *c, const json_t *m, struct report *rep)
 {
-	err_error("message %s is for %s, not for you (%s): refused, neither "
-	    "printed nor acknowledged",
+	report_error(rep, E2E_EX_PROTOCOL, "message %s is for %s, not for "
+	    "you (%s): refused, neither printed nor acknowledged",
 	    json_string_value(json_object_get(m, "id")),
 	    json_string_value(json_object_get(m, "to")), c->sess.name);
-	err_hint("the server gives out other users' messages: tell its "
-	    "operator");
+	report_hint(rep, "the server gives out other users' messages: tell "
+	    "its operator");
 	return E2E_EX_PROTOCOL;
 }
 
 static int
-repeating(const char *id)
+repeating(const char *id, struct report *rep)
 {
-	err_error("the server lists again only messages this run already "
-	    "received (%s...): it is repeating itself; stopping", id);
-	return E2E_EX_PROTOCOL;
+	return report_error(rep, E2E_EX_PROTOCOL, "the server lists again "
+	    "only messages this run already received (%s...): it is "
+	    "repeating itself; stopping", id);
 }
 
 static int
 receive_legacy(struct client *c, const struct receive_opts *o,
-    struct recvseen *seen)
+    struct recvseen *seen, struct report *rep)
 {
 	time_t deadline = time(NULL) + o->wait_s;
 	unsigned long count = 0;
@@ -189,8 +189,8 @@ receive_legacy(struct client *c, const struct receive_opts *o,
 	int rc;
 
 	while (!*o->stop) {
-		if ((rc = api_take(c, o->from, &m)) != 0) {
-			if (follow_on(o, rc, &pause))
+		if ((rc = api_take(c, o->from, &m, rep)) != 0) {
+			if (follow_on(c, o, rc, &pause, rep))
 				continue;
 			return *o->stop ? 0 : rc;
 		}
@@ -205,11 +205,12 @@ receive_legacy(struct client *c, const struct receive_opts *o,
 		/* Taking deletes: the same message cannot come twice. */
 		id = json_string_value(json_object_get(m, "id"));
 		if (!mine(c, m))
-			rc = refuse_foreign(c, m);
+			rc = refuse_foreign(c, m, rep);
 		else if (recvseen_get(seen, id) != RECVSEEN_NEW)
-			rc = repeating(id);
-		else if ((rc = recvseen_set(seen, id, RECVSEEN_ACKED)) == 0)
-			rc = print_message(m, NULL);
+			rc = repeating(id, rep);
+		else if ((rc = recvseen_set(seen, id, RECVSEEN_ACKED,
+		    rep)) == 0)
+			rc = print_message(m, NULL, rep);
 		json_decref(m);
 		if (rc != 0)
 			return rc;
@@ -252,7 +253,7 @@ page_news(const struct recvseen *seen, const json_t *arr, int peek)
 static int
 print_page(struct client *c, struct recvlog *log, struct recvseen *seen,
     const json_t *arr, struct acks *a, unsigned long *count,
-    const char **last, int *torn, int *foreign)
+    const char **last, int *torn, int *foreign, struct report *rep)
 {
 	enum recvseen_state st;
 	const json_t *m;
@@ -264,7 +265,7 @@ print_page(struct client *c, struct recvlog *log, struct recvseen *seen,
 		id = json_string_value(json_object_get(m, "id"));
 		if (!mine(c, m)) {
 			*foreign = 1;
-			return refuse_foreign(c, m);
+			return refuse_foreign(c, m, rep);
 		}
 		/* Deleted, yet listed again: not printed twice. */
 		if ((st = recvseen_get(seen, id)) == RECVSEEN_ACKED)
@@ -273,23 +274,25 @@ print_page(struct client *c, struct recvlog *log, struct recvseen *seen,
 		    !recvlog_printed(log, id))) {
 			/* After a line cut short in a pipe, a line of its own. */
 			if (*torn && (rc = write_all(STDOUT_FILENO, "\n", 1,
-			    NULL)) != 0)
+			    NULL, rep)) != 0)
 				return rc;
 			*torn = 0;
 			done = 0;
-			if (log != NULL && (rc = recvlog_begin(log, id)) != 0)
+			if (log != NULL && (rc = recvlog_begin(log, id,
+			    rep)) != 0)
 				return rc;
-			if ((rc = print_message(m, &done)) != 0) {
+			if ((rc = print_message(m, &done, rep)) != 0) {
 				/* Nothing of it went out: no piece to mend. */
 				if (log != NULL && done == 0)
-					(void)recvlog_unbegin(log, id);
+					(void)recvlog_unbegin(log, id, rep);
 				return rc;
 			}
-			if (log != NULL && (rc = recvlog_done(log, id)) != 0)
+			if (log != NULL && (rc = recvlog_done(log, id,
+			    rep)) != 0)
 				return rc;
 			(*count)++;
 		}
-		if ((rc = recvseen_set(seen, id, RECVSEEN_PRINTED)) != 0)
+		if ((rc = recvseen_set(seen, id, RECVSEEN_PRINTED, rep)) != 0)
 			return rc;
 		a->v[a->n++] = id;
 		*last = id;
@@ -298,25 +301,27 @@ print_page(struct client *c, struct recvlog *log, struct recvseen *seen,
 }
 
 /* Acknowledges the ids collected (after syncing their lines), and
- * remembers it. Returns 0 or an exit code (reported). */
+ * remembers it. Returns 0 or an exit code (in rep). */
 static int
 acknowledge(struct client *c, struct recvlog *log, struct recvseen *seen,
-    const struct acks *a)
+    const struct acks *a, struct report *rep)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = sync_output()) != 0 || (rc = api_ack(c, a->v, a->n)) != 0 ||
-	    (rc = recvlog_acked(log, a->v, a->n)) != 0)
+	if ((rc = sync_output(rep)) != 0 ||
+	    (rc = api_ack(c, a->v, a->n, rep)) != 0 ||
+	    (rc = recvlog_acked(log, a->v, a->n, rep)) != 0)
 		return rc;
 	for (i = 0; i < a->n; i++)
-		if ((rc = recvseen_set(seen, a->v[i], RECVSEEN_ACKED)) != 0)
+		if ((rc = recvseen_set(seen, a->v[i], RECVSEEN_ACKED,
+		    rep)) != 0)
 			return rc;
 	return 0;
 }
 
 static int
-prune(struct recvlog *log, const json_t *arr)
+prune(struct recvlog *log, const json_t *arr, struct report *rep)
 {
 	const char *ids[PAGE];
 	const json_t *m;
@@ -324,7 +329,7 @@ prune(struct recvlog *log, const json_t *arr)
 
 	json_array_foreach(arr, i, m)
 		ids[i] = json_string_value(json_object_get(m, "id"));
-	return recvlog_prune(log, ids, json_array_size(arr));
+	return recvlog_prune(log, ids, json_array_size(arr), rep);
 }
 
 /* Milliseconds of a monotonic clock. */
@@ -339,8 +344,9 @@ mono_ms(void)
 
 static int
 receive_pages(struct client *c, const struct receive_opts *o,
-    struct recvseen *seen)
+    struct recvseen *seen, struct report *rep)
 {
+	struct report page_rep;
 	struct recvlog *log = NULL;
 	struct acks a;
 	char after[ID_LEN + 1] = "";
@@ -353,10 +359,12 @@ receive_pages(struct client *c, const struct receive_opts *o,
 	int rc = 0, torn, foreign = 0, more = 0;
 
 	if (!o->peek && (rc = recvlog_open(c->home, c->sess.id,
-	    STDOUT_FILENO, &log)) != 0)
+	    STDOUT_FILENO, &log, rep)) != 0)
 		return rc;
 	torn = log != NULL && recvlog_torn(log);
 	while (!*o->stop) {
+		/* What was said so far comes out before the next line. */
+		client_say(c, rep);
 		page = o->limit > 0 && o->limit - count < page_max ?
 		    o->limit - count : page_max;
 		/* Wait only while nothing came (and always with --follow). */
@@ -367,18 +375,19 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		arr = NULL;
 		asked = mono_ms();
 		/* A page over --max-answer: ask again for half as many (an
-		 * honest server's large messages), down to one. */
-		http_quiet_too_large(c->http, page > 1);
+		 * honest server's large messages), down to one; the refusal
+		 * is said only for one. */
+		report_clear(&page_rep);
 		rc = api_list(c, o->from, after[0] ? after : NULL,
-		    (unsigned)page, (unsigned)wait, &arr, &more);
-		http_quiet_too_large(c->http, 0);
+		    (unsigned)page, (unsigned)wait, &arr, &more, &page_rep);
 		if (rc == E2E_EX_PROTOCOL && page > 1 &&
 		    http_answer_too_large(c->http)) {
 			page_max = page / 2;
 			continue;
 		}
+		report_add(rep, &page_rep);
 		if (rc != 0) {
-			if (follow_on(o, rc, &pause))
+			if (follow_on(c, o, rc, &pause, rep))
 				continue;
 			if (*o->stop)
 				rc = 0;
@@ -390,7 +399,7 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		 * short for the server's answer size is not the whole. */
 		if (log != NULL && o->from == NULL && after[0] == '\0' &&
 		    json_array_size(arr) < page && !more &&
-		    (rc = prune(log, arr)) != 0)
+		    (rc = prune(log, arr, rep)) != 0)
 			break;
 		if (json_array_size(arr) == 0) {
 			if (o->follow || (count == 0 &&
@@ -405,25 +414,27 @@ receive_pages(struct client *c, const struct receive_opts *o,
 		}
 		if (!page_news(seen, arr, o->peek)) {
 			rc = repeating(json_string_value(json_object_get(
-			    json_array_get(arr, 0), "id")));
+			    json_array_get(arr, 0), "id")), rep);
 			break;
 		}
 		a.n = 0;
 		last = NULL;
 		if ((rc = print_page(c, log, seen, arr, &a, &count, &last,
-		    &torn, &foreign)) != 0) {
+		    &torn, &foreign, rep)) != 0) {
 			/* Before a foreign record: printed, so acknowledged
 			 * now (else remembered, and acknowledged next time). */
-			if (foreign && !o->peek && a.n > 0)
-				(void)acknowledge(c, log, seen, &a);
+			if (foreign && !o->peek && a.n > 0) {
+				client_say(c, rep);
+				(void)acknowledge(c, log, seen, &a, rep);
+			}
 			break;
 		}
 		if (o->peek) {
 			if (last != NULL)
 				memcpy(after, last, ID_LEN + 1);
-		} else if ((rc = acknowledge(c, log, seen, &a)) != 0) {
+		} else if ((rc = acknowledge(c, log, seen, &a, rep)) != 0) {
 			/* Printed and remembered: acknowledged next time. */
-			if (follow_on(o, rc, &pause))
+			if (follow_on(c, o, rc, &pause, rep))
 				continue;
 			if (*o->stop && rc == E2E_EX_TEMPFAIL)
 				rc = 0;	/* interrupted: a clean stop */
@@ -440,15 +451,16 @@ receive_pages(struct client *c, const struct receive_opts *o,
 }
 
 int
-receive_run(struct client *c, const struct receive_opts *o)
+receive_run(struct client *c, const struct receive_opts *o,
+    struct report *rep)
 {
 	struct recvseen *seen;
 	int rc;
 
 	if ((seen = recvseen_new()) == NULL)
-		return E2E_EX_SOFTWARE;
-	rc = o->legacy ? receive_legacy(c, o, seen) :
-	    receive_pages(c, o, seen);
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+	rc = o->legacy ? receive_legacy(c, o, seen, rep) :
+	    receive_pages(c, o, seen, rep);
 	recvseen_free(seen);
 	return rc;
 }

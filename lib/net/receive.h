@@ -25,8 +25,10 @@ struct receive_opts {
 };
 
 /* Prints to stdout. Returns 0 (also when stopped by *stop), or an exit
- * code, reported: 74 when stdout fails (nothing more is acknowledged),
- * and the codes of api.h. */
-int receive_run(struct client *c, const struct receive_opts *o);
+ * code, in rep: 74 when stdout fails (nothing more is acknowledged),
+ * and the codes of api.h. What is said before a line, or before a pause
+ * of --follow, is shown then (client_say), the rest left in rep. */
+int receive_run(struct client *c, const struct receive_opts *o,
+    struct report *rep);
 
 #endif

@@ -114,7 +114,7 @@ replay(struct recvlog *l, char *line)
  * is cut off.
  */
 static void
-settle(struct recvlog *l, struct entry *e)
+settle(struct recvlog *l, struct entry *e, struct report *rep)
 {
 	char want[ID_LEN + 16], got[ID_LEN + 16], chunk[4096], proc[64];
 	struct stat st, rst;
@@ -152,13 +152,14 @@ settle(struct recvlog *l, struct entry *e)
 	}
 	/* Ours, cut short by a kill: remove it, it is printed again. */
 	if (n == 0 && ftruncate(l->out_fd, e->off) != 0)
-		err_warn("cannot remove a partial line from the output");
+		report_warn(rep, "cannot remove a partial line from the "
+		    "output");
 out:
 	close(rfd);
 }
 
 static int
-load(struct recvlog *l)
+load(struct recvlog *l, struct report *rep)
 {
 	char *text = NULL, *line, *nl;
 	struct stat st;
@@ -169,10 +170,9 @@ load(struct recvlog *l)
 		goto fail;
 	if (st.st_size == 0)
 		return 0;
-	if ((size_t)st.st_size > LOG_MAX) {
-		err_error("%s is too large; remove it", l->path);
-		return E2E_EX_CANTCREAT;
-	}
+	if ((size_t)st.st_size > LOG_MAX)
+		return report_error(rep, E2E_EX_CANTCREAT, "%s is too large; "
+		    "remove it", l->path);
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL ||
 	    (n = pread(l->fd, text, (size_t)st.st_size, 0)) < 0)
 		goto fail;
@@ -192,7 +192,7 @@ load(struct recvlog *l)
 	for (i = 0; i < l->n; i++) {
 		if (l->v[i].printed)
 			continue;
-		settle(l, &l->v[i]);
+		settle(l, &l->v[i], rep);
 		/* Begun into a pipe: a piece of a line may be out there. */
 		if (!l->v[i].printed && !l->v[i].have_pos)
 			l->torn = 1;
@@ -206,8 +206,7 @@ load(struct recvlog *l)
 	return 0;
 fail:
 	free(text);
-	err_errno("cannot read %s", l->path);
-	return E2E_EX_CANTCREAT;
+	return report_errno(rep, E2E_EX_CANTCREAT, "cannot read %s", l->path);
 }
 
 /*
@@ -216,7 +215,7 @@ fail:
  * "D ID" line each. The lock is held, so no one appends meanwhile.
  */
 static int
-compact(struct recvlog *l)
+compact(struct recvlog *l, struct report *rep)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;
@@ -230,20 +229,15 @@ compact(struct recvlog *l)
 		    buf_append_str(&b, l->v[i].id) != 0 ||
 		    buf_append_str(&b, "\n") != 0)
 			rc = E2E_EX_SOFTWARE;
-	if (rc == 0) {
-		struct report rep = { 0 };	/* errs: transitional */
-
+	if (rc == 0)
 		rc = file_write_atomic(l->path, b.p ? (char *)b.p : "", b.len,
-		    0600, -1, &rep);
-		err_print(&rep);
-	}
+		    0600, -1, rep);
 	if (rc == 0) {
 		close(l->fd);
 		if ((l->fd = open(l->path, O_RDWR | O_APPEND | O_NOFOLLOW |
-		    O_CLOEXEC)) < 0) {
-			err_errno("cannot open %s", l->path);
-			rc = E2E_EX_CANTCREAT;
-		}
+		    O_CLOEXEC)) < 0)
+			rc = report_errno(rep, E2E_EX_CANTCREAT, "cannot open "
+			    "%s", l->path);
 	}
 	buf_free(&b);
 	return rc;
@@ -251,7 +245,7 @@ compact(struct recvlog *l)
 
 int
 recvlog_open(const char *home, const char *user_id, int out_fd,
-    struct recvlog **out)
+    struct recvlog **out, struct report *rep)
 {
 	char name[64], lock_path[HOME_PATH_MAX];
 	struct recvlog *l;
@@ -259,46 +253,33 @@ recvlog_open(const char *home, const char *user_id, int out_fd,
 	int rc = E2E_EX_CANTCREAT;
 
 	*out = NULL;
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	l->fd = l->lock_fd = -1;
 	l->out_fd = out_fd;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-		int bad;
-
-		snprintf(name, sizeof(name), "recv-%s.lock", user_id);
-		bad = home_file(home, name, lock_path, sizeof(lock_path),
-		    &rep) != 0;
-		snprintf(name, sizeof(name), "recv-%s.log", user_id);
-		bad = bad || home_file(home, name, l->path, sizeof(l->path),
-		    &rep) != 0;
-		err_print(&rep);
-		if (bad)
-			goto out;
-	}
+	snprintf(name, sizeof(name), "recv-%s.lock", user_id);
+	if (home_file(home, name, lock_path, sizeof(lock_path), rep) != 0)
+		goto out;
+	snprintf(name, sizeof(name), "recv-%s.log", user_id);
+	if (home_file(home, name, l->path, sizeof(l->path), rep) != 0)
+		goto out;
 	/* Not waited for: the holder may --follow for days. */
 	if ((st = file_lock(lock_path, FILE_LOCK_TRY, &l->lock_fd)) ==
 	    FILE_BUSY) {
-		err_error("another e2e-recv is running for this user");
-		rc = E2E_EX_TEMPFAIL;
+		rc = report_error(rep, E2E_EX_TEMPFAIL, "another e2e-recv is "
+		    "running for this user");
 		goto out;
 	}
 	if (st != FILE_OK) {
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_lock_report(lock_path, st, &rep);
-		err_print(&rep);
+		rc = file_lock_report(lock_path, st, rep);
 		goto out;
 	}
 	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
-		err_errno("cannot open %s", l->path);
+		report_errno(rep, rc, "cannot open %s", l->path);
 		goto out;
 	}
-	if ((rc = load(l)) != 0 || (rc = compact(l)) != 0)
+	if ((rc = load(l, rep)) != 0 || (rc = compact(l, rep)) != 0)
 		goto out;
 	*out = l;
 	return 0;
@@ -316,7 +297,7 @@ recvlog_printed(const struct recvlog *l, const char *id)
 }
 
 static int
-append(struct recvlog *l, const char *line, size_t len)
+append(struct recvlog *l, const char *line, size_t len, struct report *rep)
 {
 	ssize_t n;
 
@@ -324,15 +305,14 @@ append(struct recvlog *l, const char *line, size_t len)
 	do
 		n = write(l->fd, line, len);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)len) {
-		err_errno("cannot write to %s", l->path);
-		return E2E_EX_IOERR;
-	}
+	if (n != (ssize_t)len)
+		return report_errno(rep, E2E_EX_IOERR, "cannot write to %s",
+		    l->path);
 	return 0;
 }
 
 int
-recvlog_begin(struct recvlog *l, const char *id)
+recvlog_begin(struct recvlog *l, const char *id, struct report *rep)
 {
 	char line[128];
 	struct stat st;
@@ -349,16 +329,14 @@ recvlog_begin(struct recvlog *l, const char *id)
 		    (intmax_t)end);
 	else
 		n = snprintf(line, sizeof(line), "P %s - - -\n", id);
-	if ((e = add(l, id)) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((e = add(l, id)) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	e->printed = 0;
-	return append(l, line, (size_t)n);
+	return append(l, line, (size_t)n, rep);
 }
 
 int
-recvlog_done(struct recvlog *l, const char *id)
+recvlog_done(struct recvlog *l, const char *id, struct report *rep)
 {
 	char line[64];
 	struct entry *e;
@@ -367,22 +345,23 @@ recvlog_done(struct recvlog *l, const char *id)
 	if ((e = find(l, id)) != NULL)
 		e->printed = 1;
 	n = snprintf(line, sizeof(line), "D %s\n", id);
-	return append(l, line, (size_t)n);
+	return append(l, line, (size_t)n, rep);
 }
 
 int
-recvlog_unbegin(struct recvlog *l, const char *id)
+recvlog_unbegin(struct recvlog *l, const char *id, struct report *rep)
 {
 	char line[64];
 	int n;
 
 	drop(l, id);
 	n = snprintf(line, sizeof(line), "X %s\n", id);
-	return append(l, line, (size_t)n);
+	return append(l, line, (size_t)n, rep);
 }
 
 int
-recvlog_acked(struct recvlog *l, const char *const *ids, size_t n)
+recvlog_acked(struct recvlog *l, const char *const *ids, size_t n,
+    struct report *rep)
 {
 	char line[64];
 	size_t i;
@@ -391,15 +370,14 @@ recvlog_acked(struct recvlog *l, const char *const *ids, size_t n)
 	for (i = 0; i < n; i++)
 		drop(l, ids[i]);
 	if (l->n == 0) {
-		if (ftruncate(l->fd, 0) != 0) {
-			err_errno("cannot empty %s", l->path);
-			return E2E_EX_IOERR;
-		}
+		if (ftruncate(l->fd, 0) != 0)
+			return report_errno(rep, E2E_EX_IOERR, "cannot empty "
+			    "%s", l->path);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		len = snprintf(line, sizeof(line), "A %s\n", ids[i]);
-		if ((rc = append(l, line, (size_t)len)) != 0)
+		if ((rc = append(l, line, (size_t)len, rep)) != 0)
 			return rc;
 	}
 	return 0;
@@ -412,7 +390,8 @@ recvlog_torn(const struct recvlog *l)
 }
 
 int
-recvlog_prune(struct recvlog *l, const char *const *listed, size_t n)
+recvlog_prune(struct recvlog *l, const char *const *listed, size_t n,
+    struct report *rep)
 {
 	size_t i, k;
 
@@ -425,10 +404,9 @@ recvlog_prune(struct recvlog *l, const char *const *listed, size_t n)
 		else
 			i++;
 	}
-	if (l->n == 0 && ftruncate(l->fd, 0) != 0) {
-		err_errno("cannot empty %s", l->path);
-		return E2E_EX_IOERR;
-	}
+	if (l->n == 0 && ftruncate(l->fd, 0) != 0)
+		return report_errno(rep, E2E_EX_IOERR, "cannot empty %s",
+		    l->path);
 	return 0;
 }
 

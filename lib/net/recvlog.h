@@ -20,37 +20,43 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 struct recvlog;
 
 /*
  * Opens (creating) and locks the log of user_id in home, reading what it
- * remembers; out_fd is where the lines go (stdout). Returns 0, or 75
- * (reported) when another e2e-recv holds the lock, or 73.
+ * remembers; out_fd is where the lines go (stdout). Returns 0 (with a
+ * warning in rep when a partial line could not be cut off), or 75 (in
+ * rep) when another e2e-recv holds the lock, or 73.
  */
 int recvlog_open(const char *home, const char *user_id, int out_fd,
-    struct recvlog **out);
+    struct recvlog **out, struct report *rep);
 
 /* 1 when id was printed before and not yet acknowledged. */
 int recvlog_printed(const struct recvlog *l, const char *id);
 
-/* Records that id is about to be printed / was printed. 0 or 74. */
-int recvlog_begin(struct recvlog *l, const char *id);
-int recvlog_done(struct recvlog *l, const char *id);
+/* Records that id is about to be printed / was printed. 0 or 74 (in
+ * rep). */
+int recvlog_begin(struct recvlog *l, const char *id, struct report *rep);
+int recvlog_done(struct recvlog *l, const char *id, struct report *rep);
 
 /* Records that nothing of id's line was written (the write failed). */
-int recvlog_unbegin(struct recvlog *l, const char *id);
+int recvlog_unbegin(struct recvlog *l, const char *id, struct report *rep);
 
 /* Records that ids were acknowledged; empties the log when nothing is
- * left pending. 0 or 74. */
-int recvlog_acked(struct recvlog *l, const char *const *ids, size_t n);
+ * left pending. 0 or 74 (in rep). */
+int recvlog_acked(struct recvlog *l, const char *const *ids, size_t n,
+    struct report *rep);
 
 /*
  * Forgets every remembered id that is not among the n listed: given the
  * server's complete list of waiting messages, an id it no longer has
  * was acknowledged (the answer was lost, or another machine did it) and
- * can never come again. 0 or 74.
+ * can never come again. 0 or 74 (in rep).
  */
-int recvlog_prune(struct recvlog *l, const char *const *listed, size_t n);
+int recvlog_prune(struct recvlog *l, const char *const *listed, size_t n,
+    struct report *rep);
 
 /* 1 when a line was begun into a pipe and maybe cut short by a kill:
  * the next line should start on a line of its own. */

@@ -25,7 +25,6 @@ recvseen_new(void)
 	    /* Pages of zeros: memory is taken as ids come. */
 	    (s->order = calloc(RECVSEEN_MAX, sizeof(*s->order))) == NULL) {
 		recvseen_free(s);
-		err_error("out of memory");
 		return NULL;
 	}
 	return s;
@@ -41,7 +40,8 @@ recvseen_get(const struct recvseen *s, const char *id)
 }
 
 int
-recvseen_set(struct recvseen *s, const char *id, enum recvseen_state st)
+recvseen_set(struct recvseen *s, const char *id, enum recvseen_state st,
+    struct report *rep)
 {
 	json_t *v = json_object_get(s->state, id);
 	size_t slot;
@@ -60,10 +60,8 @@ recvseen_set(struct recvseen *s, const char *id, enum recvseen_state st)
 		slot = (s->head + s->n++) % RECVSEEN_MAX;
 	}
 	memcpy(s->order[slot], id, ID_LEN + 1);
-	if (json_object_set_new(s->state, id, json_integer(st)) != 0) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if (json_object_set_new(s->state, id, json_integer(st)) != 0)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 

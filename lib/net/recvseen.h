@@ -9,6 +9,8 @@
 #ifndef E2E_RECVSEEN_H
 #define E2E_RECVSEEN_H
 
+#include "base/report.h"
+
 #define RECVSEEN_MAX 32768
 
 enum recvseen_state {
@@ -19,15 +21,16 @@ enum recvseen_state {
 
 struct recvseen;
 
-/* An empty memory, or NULL (reported) when out of memory. */
+/* An empty memory, or NULL when out of memory (nothing said: the
+ * caller says it). */
 struct recvseen *recvseen_new(void);
 
 /* id's state (RECVSEEN_NEW when unknown or forgotten). */
 enum recvseen_state recvseen_get(const struct recvseen *s, const char *id);
 
-/* Records id's state. Returns 0, or 70 (reported) when out of memory. */
+/* Records id's state. Returns 0, or 70 (in rep) when out of memory. */
 int recvseen_set(struct recvseen *s, const char *id,
-    enum recvseen_state st);
+    enum recvseen_state st, struct report *rep);
 
 void recvseen_free(struct recvseen *s);
 

@@ -38,47 +38,51 @@ copy_member(const json_t *o, const char *key, char *dst, size_t size)
 }
 
 /* Reads the session file into b, refusing one another user could have
- * read or put there (file_policy_session). Returns 0, -1 when there is
- * none, or 77. */
+ * read or put there (file_policy_session). Returns 0 (*found 0 when
+ * there is none) or 77 (in rep). */
 static int
-read_session(const char *path, struct buf *b)
+read_session(const char *path, struct buf *b, int *found,
+    struct report *rep)
 {
+	const int rc = E2E_EX_NOPERM;
+
+	*found = 0;
 	switch (file_read_private(path, &file_policy_session, b)) {
 	case FILE_OK:
+		*found = 1;
 		return 0;
 	case FILE_ABSENT:
-		return -1;
+		return 0;
 	case FILE_SYMLINK:
-		err_error("%s is a symbolic link; not using it", path);
-		break;
+		return report_error(rep, rc, "%s is a symbolic link; not using "
+		    "it", path);
 	case FILE_CANNOT_OPEN:
-		err_errno("cannot open %s", path);
-		break;
+		return report_errno(rep, rc, "cannot open %s", path);
 	case FILE_NOT_OWNER:
-		err_error("%s belongs to another user; not using it", path);
-		break;
+		return report_error(rep, rc, "%s belongs to another user; not "
+		    "using it", path);
 	case FILE_EXPOSED:
-		err_error("%s can be read by other users; not using it", path);
-		err_hint("its token may have leaked: remove it and sign in "
-		    "again (e2e-account signout; e2e-account signin NAME)");
-		break;
+		report_error(rep, rc, "%s can be read by other users; not "
+		    "using it", path);
+		report_hint(rep, "its token may have leaked: remove it and "
+		    "sign in again (e2e-account signout; e2e-account signin "
+		    "NAME)");
+		return rc;
 	case FILE_TOO_LARGE:
-		err_error("%s is too large to be a session", path);
-		break;
+		return report_error(rep, rc, "%s is too large to be a session",
+		    path);
 	case FILE_CANNOT_READ:
-		err_errno("cannot read %s", path);
-		break;
+		return report_errno(rep, rc, "cannot read %s", path);
 	case FILE_NO_MEMORY:
-		break;
+		return rc;
 	default:
-		err_error("%s is not a regular file", path);
-		break;
+		return report_error(rep, rc, "%s is not a regular file", path);
 	}
-	return E2E_EX_NOPERM;
 }
 
 int
-session_load(const char *home, struct session *s)
+session_load(const char *home, struct session *s, int *found,
+    struct report *rep)
 {
 	char path[HOME_PATH_MAX];
 	struct buf b = BUF_SECRET_INIT;
@@ -86,15 +90,10 @@ session_load(const char *home, struct session *s)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = home_file(home, "session", path, sizeof(path), &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	*found = 0;
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
 		return E2E_EX_NOPERM;
-	if ((rc = read_session(path, &b)) != 0)
+	if ((rc = read_session(path, &b, found, rep)) != 0 || !*found)
 		goto out;
 	rc = E2E_EX_NOPERM;
 	if ((o = jsonio_parse((const char *)b.p, b.len, NULL, 0)) == NULL ||
@@ -106,8 +105,8 @@ session_load(const char *home, struct session *s)
 	    !json_is_integer(exp = json_object_get(o, "expires_at")) ||
 	    !name_valid(s->name, strlen(s->name)) || !id_valid(s->id) ||
 	    !session_token_valid(s->token, strlen(s->token))) {
-		err_error("%s is not a valid session", path);
-		err_hint("sign in again: e2e-account signin NAME");
+		report_error(rep, rc, "%s is not a valid session", path);
+		report_hint(rep, "sign in again: e2e-account signin NAME");
 		goto out;
 	}
 	s->expires_at = json_integer_value(exp);
@@ -115,44 +114,33 @@ session_load(const char *home, struct session *s)
 out:
 	json_decref(o);
 	buf_free(&b);
-	if (rc != 0)
+	if (rc != 0) {
 		session_wipe(s);
+		*found = 0;
+	}
 	return rc;
 }
 
 int
-session_save(const char *home, const struct session *s)
+session_save(const char *home, const struct session *s, struct report *rep)
 {
 	char path[HOME_PATH_MAX], *text = NULL;
 	json_t *o;
 	int rc;
 
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = home_file(home, "session", path, sizeof(path), &rep);
-		err_print(&rep);
-	}
-	if (rc != 0)
+	if ((rc = home_file(home, "session", path, sizeof(path), rep)) != 0)
 		return rc;
 	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "server", s->server, "name",
 	    s->name, "id", s->id, "token", s->token, "expires_at",
 	    (json_int_t)s->expires_at);
 	if (o == NULL || (text = jsonio_dump(o)) == NULL) {
-		err_error("out of memory");
-		rc = E2E_EX_SOFTWARE;
+		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	json_decref(o);
 	o = NULL;
 	/* Replaces any earlier session, never through a symlink. */
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_write_atomic(path, text, strlen(text), 0600, -1,
-		    &rep);
-		err_print(&rep);
-	}
+	rc = file_write_atomic(path, text, strlen(text), 0600, -1, rep);
 out:
 	json_decref(o);
 	if (text != NULL) {
@@ -163,27 +151,20 @@ out:
 }
 
 int
-session_remove(const char *home, int *removed)
+session_remove(const char *home, int *removed, struct report *rep)
 {
 	char path[HOME_PATH_MAX];
 
 	*removed = 0;
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-		int rc = home_file(home, "session", path, sizeof(path), &rep);
-
-		err_print(&rep);
-		if (rc != 0)
-			return E2E_EX_IOERR;
-	}
+	if (home_file(home, "session", path, sizeof(path), rep) != 0)
+		return E2E_EX_IOERR;
 	if (unlink(path) == 0) {
 		*removed = 1;
 		return 0;
 	}
 	if (errno == ENOENT)
 		return 0;
-	err_errno("cannot remove %s", path);
-	return E2E_EX_IOERR;
+	return report_errno(rep, E2E_EX_IOERR, "cannot remove %s", path);
 }
 
 int

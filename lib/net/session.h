@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/names.h"
+#include "base/report.h"
 
 #define SESSION_TOKEN_MAX 8192
 #define SESSION_URL_MAX 2048
@@ -24,16 +25,18 @@ struct session {
 	int64_t expires_at;
 };
 
-/* Reads HOME/session. Returns 0; -1 when there is none (nothing said);
- * or 77 (reported) when it cannot be used. */
-int session_load(const char *home, struct session *s);
+/* Reads HOME/session; *found says whether there was one (none is not an
+ * error). Returns 0, or 77 (in rep) when it cannot be used. */
+int session_load(const char *home, struct session *s, int *found,
+    struct report *rep);
 
-/* Writes s as HOME/session. Returns 0 or an exit code (reported). */
-int session_save(const char *home, const struct session *s);
+/* Writes s as HOME/session. Returns 0 or an exit code (in rep). */
+int session_save(const char *home, const struct session *s,
+    struct report *rep);
 
 /* Removes HOME/session; *removed says whether there was one. Returns 0
- * or 74 (reported). */
-int session_remove(const char *home, int *removed);
+ * or 74 (in rep). */
+int session_remove(const char *home, int *removed, struct report *rep);
 
 /* 1 when t (len bytes) can be a token: a JWT's characters (base64url
  * and dots), nothing that could end a header line. */

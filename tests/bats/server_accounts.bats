@@ -361,14 +361,16 @@ EOF2
 	printf '%s\n' "$output" > "$T/flood"
 	echo "alone ${alone}s; $(tr '\n' ' ' < "$T/flood")" >&3
 	# Every victim sign-in succeeded, none slower than 10 times alone
-	# (and 1.5 s, for a loaded machine).
+	# or 5 s. What holds the flood is proven by the counts below; this
+	# bound only catches starvation (before the fix: 18 s for 0.2 s
+	# alone), and a loaded CI machine has shown 2 s for 0.1 s alone.
 	[ "$(grep -c '^victim 200 ' "$T/flood")" -eq 4 ] || fail "$output"
 	"$PYTHON" - "$alone" "$T/flood" <<'EOF' || fail "$output"
 import sys
 alone = float(sys.argv[1])
 worst = max(float(l.split()[2]) for l in open(sys.argv[2])
             if l.startswith("victim"))
-sys.exit(0 if worst <= max(10 * alone, 1.5) else 1)
+sys.exit(0 if worst <= max(10 * alone, 5.0) else 1)
 EOF
 	# The flood: at most its burst of successes (10, plus what a few
 	# seconds refill), the rest refused before any bcrypt.

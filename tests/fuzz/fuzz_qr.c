@@ -17,7 +17,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char name[NAME_LEN_MAX + 1], kid[KID_SIZE], real[KID_SIZE], why[256];
+	char name[NAME_LEN_MAX + 1], kid[KID_SIZE], real[KID_SIZE];
+	struct report rep = { 0 };
 	struct buf again = BUF_INIT;
 	EVP_PKEY *pk = NULL;
 	static int ready;
@@ -27,9 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = 1;
 	}
-	if (qr_payload_parse((const char *)data, size, name, kid, &pk, why,
-	    sizeof(why)) != 0) {
-		FUZZ_ASSERT(pk == NULL && why[0] != '\0');
+	if (qr_payload_parse((const char *)data, size, name, kid, &pk,
+	    &rep) != 0) {
+		FUZZ_ASSERT(pk == NULL && report_message(&rep)[0] != '\0');
 		return 0;
 	}
 	FUZZ_ASSERT(pk != NULL);
@@ -37,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(jwk_thumbprint(pk, real, NULL) == 0 && strcmp(real,
 	    kid) == 0);
 	/* What was read writes back as the same text (canonical form). */
-	FUZZ_ASSERT(qr_payload(name, pk, &again) == 0);
+	FUZZ_ASSERT(qr_payload(name, pk, &again, NULL) == 0);
 	FUZZ_ASSERT(size >= again.len && memmem(data, size, again.p,
 	    again.len) != NULL);
 	buf_free(&again);

@@ -28,16 +28,20 @@
 static char dir[64];
 static const char *said = "";
 
-/* Runs contact_recipients on args, stderr into said. */
+/* Runs contact_recipients on args, its report as a tool prints it (and
+ * whatever else reached stderr) into said. */
 static int
 recipients(const char *const *args, size_t n, size_t max,
     struct jwe_recipient *r, char (*names)[NAME_LEN_MAX + 1], size_t *nr)
 {
+	struct report rep = { 0 };
 	int rc;
 
 	capture_begin();
-	rc = contact_recipients(args, n, r, names, max, nr);
+	rc = contact_recipients(args, n, r, names, max, nr, &rep);
+	err_print(&rep);
 	said = capture_end();
+	CHECKF(rep.code == rc, "report %d, returned %d", rep.code, rc);
 	return rc;
 }
 
@@ -64,7 +68,7 @@ pin_bob(void)
 	char path[128];
 	size_t i;
 
-	if (keyring_open(dir, 1, &k) != 0)
+	if (keyring_open(dir, 1, &k, NULL) != 0)
 		exit(2);
 	for (i = 0; i < 2; i++) {
 		memset(&key, 0, sizeof(key));
@@ -76,11 +80,11 @@ pin_bob(void)
 		    buf_terminate(&pem) != 0)
 			exit(2);
 		key.pem = (char *)pem.p;
-		if (keyring_import(k, "bob", &key, 1) != 0)
+		if (keyring_import(k, "bob", &key, 1, NULL) != 0)
 			exit(2);
 		EVP_PKEY_free(pk);
 	}
-	if (keyring_save(k) != 0)
+	if (keyring_save(k, NULL) != 0)
 		exit(2);
 	keyring_close(k);
 	buf_free(&pem);
@@ -145,7 +149,7 @@ verify_opts(void)
 
 	/* A key file: its key, no name. */
 	memset(&o, 0, sizeof(o));
-	if (contact_resolve(KEY_DIR "/alice.pub", 0, &c) != 0)
+	if (contact_resolve(KEY_DIR "/alice.pub", 0, &c, NULL) != 0)
 		exit(2);
 	contact_verify_opts(&c, &o, what, sizeof(what));
 	CHECK(o.verify == c.pub[0] && strcmp(o.verify_kid, KID_ALICE) == 0);
@@ -155,7 +159,7 @@ verify_opts(void)
 
 	/* A contact with two keys: any of them, required, and its name. */
 	memset(&o, 0, sizeof(o));
-	if (contact_resolve("bob", 0, &c) != 0)
+	if (contact_resolve("bob", 0, &c, NULL) != 0)
 		exit(2);
 	contact_verify_opts(&c, &o, what, sizeof(what));
 	CHECK(o.verify == NULL && o.verify_kid == NULL);

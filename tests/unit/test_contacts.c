@@ -32,14 +32,17 @@ static const char *const ring[] = {
 	NULL
 };
 
-/* contact_resolve, captured. */
+/* contact_resolve, its report printed as a tool prints it, captured
+ * (cap_text) with whatever else reached stderr. */
 static int
 resolve(const char *arg, int flags, struct contact *c)
 {
+	struct report rep = { 0 };
 	int rc;
 
 	capture_begin();
-	rc = contact_resolve(arg, flags, c);
+	rc = contact_resolve(arg, flags, c, &rep);
+	err_print(&rep);
 	capture_end();
 	return rc;
 }

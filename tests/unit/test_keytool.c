@@ -38,9 +38,13 @@ static char dir[64];
 static char pem_alice[4096], pem_bob[4096], pem_carol[4096];
 static const char *said = "";
 
+static struct report rep;
 static void
 listen_end(void)
 {
+	/* What the calls reported, printed as a tool prints it. */
+	err_print(&rep);
+	report_clear(&rep);
 	said = capture_end();
 }
 
@@ -108,7 +112,7 @@ old_keyring(struct keyring **k)
 	    "\"added_at\":1,\"source\":\"directory\"}],\"pending\":[],"
 	    "\"verified\":false,\"verified_at\":0,\"signed_seen\":false}}}\n",
 	    KID_ALICE, a, KID_BOB, b, KID_CAROL, c, KID_ALICE, a);
-	if (fclose(f) != 0 || keyring_open(dir, 0, k) != 0) {
+	if (fclose(f) != 0 || keyring_open(dir, 0, k, NULL) != 0) {
 		fprintf(stderr, "cannot write or read %s\n", path);
 		exit(2);
 	}
@@ -141,7 +145,8 @@ contact_and_list(void)
 	/* alice's key is mallory's too: flagged on both lines, warned of
 	 * once (on the line of the first name). */
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "alice")), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "alice"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strcmp(got, "{\"name\":\"alice\",\"keys\":[\"" KID_ALICE
 	    "\"],\"pending\":[],\"verified\":false,\"changed\":false,"
@@ -150,7 +155,7 @@ contact_and_list(void)
 	    "both alice and mallory: one of them, or the directory, lied; "
 	    "forget the wrong one (e2e-keys forget NAME)\n") == 0, "%s", said);
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "mallory")), got,
+	text(keytool_list_json(k, keyring_find(k, "mallory"), &rep), got,
 	    sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, ",\"same_key_as\":[\"alice\"]}") != NULL, "%s",
@@ -159,7 +164,8 @@ contact_and_list(void)
 
 	/* bob's key is nobody else's: no flag, nothing said. */
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "bob")), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, "same_key_as") == NULL &&
 	    strstr(got, "my_key") == NULL && said[0] == '\0', "%s %s", got,
@@ -168,7 +174,8 @@ contact_and_list(void)
 	/* Carol's key is mine: bob's line says so. */
 	keyring_set_own(k, KID_CAROL, "me.key", "me");
 	capture_begin();
-	text(keytool_list_json(k, keyring_find(k, "bob")), got, sizeof(got));
+	text(keytool_list_json(k, keyring_find(k, "bob"), &rep), got,
+	    sizeof(got));
 	listen_end();
 	CHECKF(strstr(got, ",\"changed\":false,\"my_key\":true}") != NULL,
 	    "%s", got);
@@ -221,18 +228,18 @@ safety(void)
 
 	old_keyring(&k);
 	/* Either side computes the same number. */
-	CHECK(keytool_safety("alice", KID_ALICE, keyring_find(k, "bob"), &j) ==
-	    0);
+	CHECK(keytool_safety("alice", KID_ALICE, keyring_find(k, "bob"), &j,
+	    &rep) == 0);
 	CHECKF(strcmp(text(j, got, sizeof(got)), "{\"name\":\"bob\",\"keys\":"
 	    "[\"" KID_BOB "\",\"" KID_CAROL "\"],\"pending\":[],\"verified\":"
 	    "true,\"changed\":false,\"my_keys\":[\"" KID_ALICE "\"],"
 	    "\"safety_number\":\"" NUMBER "\"}") == 0, "%s", got);
 	/* Not a key id, not a name: refused, nothing made. */
 	capture_begin();
-	CHECK(keytool_safety("alice", "short", keyring_find(k, "bob"), &j) ==
-	    65 && j == NULL);
-	CHECK(keytool_safety("a b", KID_ALICE, keyring_find(k, "bob"), &j) ==
-	    65 && j == NULL);
+	CHECK(keytool_safety("alice", "short", keyring_find(k, "bob"), &j,
+	    &rep) == 65 && j == NULL);
+	CHECK(keytool_safety("a b", KID_ALICE, keyring_find(k, "bob"), &j,
+	    &rep) == 65 && j == NULL);
 	listen_end();
 	keyring_close(k);
 
@@ -240,8 +247,8 @@ safety(void)
 	listed = json_loads("[{\"kid\":\"" KID_ALICE "\"},{\"kid\":\""
 	    KID_BOB "\"},{\"nokid\":1},7]", 0, NULL);
 	capture_begin();
-	keytool_warn_other_keys(KID_ALICE, listed);
-	keytool_warn_other_keys(KID_ALICE, NULL);
+	keytool_warn_other_keys(KID_ALICE, listed, &rep);
+	keytool_warn_other_keys(KID_ALICE, NULL, &rep);
 	listen_end();
 	CHECKF(strcmp(said, "test: warning: the directory lists key " KID_BOB
 	    " for you too: is it one of your devices? (not in the safety "
@@ -271,7 +278,7 @@ import(const char *name, const char *file, char kid[KID_SIZE])
 
 	memset(&key, 0, sizeof(key));
 	capture_begin();
-	rc = keytool_read_import(name, file, &key, &pk);
+	rc = keytool_read_import(name, file, &key, &pk, &rep);
 	listen_end();
 	memcpy(kid, key.kid, KID_SIZE);
 	CHECKF(rc != 0 || (pk != NULL && key.pem != NULL &&
@@ -296,7 +303,7 @@ read_import(void)
 	    strcmp(kid, KID_CAROL) == 0);
 	/* A QR code's text, for the name it carries, or with none. */
 	if (keyfile_load_public(KEY_DIR "/alice.pub", &pk, &t_rep) != 0 ||
-	    qr_payload("alice", pk, &qr) != 0)
+	    qr_payload("alice", pk, &qr, NULL) != 0)
 		exit(2);
 	snprintf(path, sizeof(path), "%s/alice.txt", dir);
 	write_text(path, (const char *)qr.p, qr.len);
@@ -313,7 +320,7 @@ read_import(void)
 	snprintf(want, sizeof(want), "test: error: %s holds the key of alice, "
 	    "not of bob\n", path);
 	CHECKF(strcmp(said, want) == 0, "%s", said);
-	CHECK(qr_payload(NULL, pk, &qr) == 0);
+	CHECK(qr_payload(NULL, pk, &qr, NULL) == 0);
 	write_text(path, (const char *)qr.p, qr.len);
 	CHECK(import("bob", path, kid) == 0 && strcmp(kid, KID_ALICE) == 0);
 	/* A code that is not one, a file that is no key, no file. */

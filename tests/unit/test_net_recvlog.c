@@ -26,7 +26,7 @@
 #define PRIOR "{\"id\":\"" ID_C "\",\"older\":true}\n"
 
 static char home[64], log_path[160], lock_path[160], out_path[160];
-static char why[512];
+static char why[REPORT_TEXT];
 
 static char *
 read_file(const char *path)
@@ -62,11 +62,12 @@ open_out(void)
 static int
 open_log(int out_fd, struct recvlog **l)
 {
+	struct report rep = { 0 };
 	int rc;
 
-	err_capture_begin(why, sizeof(why));
-	rc = recvlog_open(home, USER, out_fd, l);
-	err_capture_end();
+	rc = recvlog_open(home, USER, out_fd, l, &rep);
+	snprintf(why, sizeof(why), "%s", report_message(&rep));
+	CHECKF(rep.code == rc, "rc %d, report's code %d", rc, rep.code);
 	return rc;
 }
 
@@ -125,18 +126,19 @@ printed_remembered(void)
 	out = open_out();
 	CHECK(open_log(out, &l) == 0);
 	CHECK(!recvlog_printed(l, ID_A));
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	CHECK(!recvlog_printed(l, ID_A));
-	CHECK(recvlog_done(l, ID_A) == 0);
+	CHECK(recvlog_done(l, ID_A, NULL) == 0);
 	CHECK(recvlog_printed(l, ID_A));
-	CHECK(recvlog_begin(l, ID_B) == 0 && recvlog_done(l, ID_B) == 0);
+	CHECK(recvlog_begin(l, ID_B, NULL) == 0 &&
+	    recvlog_done(l, ID_B, NULL) == 0);
 	recvlog_close(l);
 
 	CHECK(open_log(out, &l) == 0);
 	CHECK(recvlog_printed(l, ID_A));
 	CHECK(recvlog_printed(l, ID_B));
 	CHECK(!recvlog_printed(l, ID_C));
-	CHECK(recvlog_acked(l, a, 1) == 0);
+	CHECK(recvlog_acked(l, a, 1, NULL) == 0);
 	CHECK(!recvlog_printed(l, ID_A));
 	CHECK(size_of(log_path) > 0);
 	recvlog_close(l);
@@ -144,7 +146,7 @@ printed_remembered(void)
 	CHECK(open_log(out, &l) == 0);
 	CHECK(!recvlog_printed(l, ID_A));
 	CHECK(recvlog_printed(l, ID_B));
-	CHECK(recvlog_acked(l, b, 1) == 0);
+	CHECK(recvlog_acked(l, b, 1, NULL) == 0);
 	CHECKF(size_of(log_path) == 0, "log of %lld bytes with nothing "
 	    "pending", (long long)size_of(log_path));
 	recvlog_close(l);
@@ -166,7 +168,7 @@ begun_to_pipe(void)
 	fresh();
 	CHECK(pipe(p) == 0);
 	CHECK(open_log(p[1], &l) == 0);
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	recvlog_close(l);
 	CHECK(strcmp(read_file(log_path), "P " ID_A " - - -\n") == 0);
 	CHECK(open_log(p[1], &l) == 0);
@@ -188,7 +190,7 @@ begun_line_whole(void)
 	fresh();
 	out = open_out();
 	CHECK(open_log(out, &l) == 0);
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	CHECK(fstat(out, &st) == 0);
 	snprintf(want, sizeof(want), "P %s %ju %ju %zu\n", ID_A,
 	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, strlen(PRIOR));
@@ -213,7 +215,7 @@ begun_line_cut_at(size_t len)
 
 	fresh();
 	out = open_out();
-	if (open_log(out, &l) != 0 || recvlog_begin(l, ID_A) != 0 ||
+	if (open_log(out, &l) != 0 || recvlog_begin(l, ID_A, NULL) != 0 ||
 	    write(out, LINE_A, len) != (ssize_t)len)
 		exit(2);
 	recvlog_close(l);
@@ -259,7 +261,7 @@ begun_at_position(void)
 	CHECK(out >= 0 && lseek(out, (off_t)strlen(PRIOR), SEEK_SET) ==
 	    (off_t)strlen(PRIOR));
 	CHECK(open_log(out, &l) == 0);
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	write_str(out, LINE_A);
 	recvlog_close(l);
 	CHECK(open_log(out, &l) == 0);
@@ -280,7 +282,7 @@ begun_other_file(void)
 	fresh();
 	out = open_out();
 	CHECK(open_log(out, &l) == 0);
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	write_str(out, PART_A);
 	recvlog_close(l);
 	snprintf(other, sizeof(other), "%s.new", out_path);
@@ -306,7 +308,7 @@ begun_someone_elses_line(void)
 	fresh();
 	out = open_out();
 	CHECK(open_log(out, &l) == 0);
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	write_str(out, PART_B);
 	recvlog_close(l);
 	CHECK(open_log(out, &l) == 0);
@@ -351,7 +353,7 @@ broken_last_line_then_more(void)
 	put_str(log_path, "P " ID_B " - - -\nD " ID_B "\nP 06H2A3");
 	CHECK(open_log(out, &l) == 0);
 	CHECK(recvlog_printed(l, ID_B));
-	CHECK(recvlog_begin(l, ID_A) == 0);
+	CHECK(recvlog_begin(l, ID_A, NULL) == 0);
 	write_str(out, LINE_A);
 	/* killed here: no D */
 	recvlog_close(l);

@@ -35,14 +35,14 @@ states(void)
 	id_of(1, a);
 	id_of(2, b);
 	CHECK(recvseen_get(s, a) == RECVSEEN_NEW);
-	CHECK(recvseen_set(s, a, RECVSEEN_PRINTED) == 0);
+	CHECK(recvseen_set(s, a, RECVSEEN_PRINTED, NULL) == 0);
 	CHECK(recvseen_get(s, a) == RECVSEEN_PRINTED);
 	CHECK(recvseen_get(s, b) == RECVSEEN_NEW);
-	CHECK(recvseen_set(s, a, RECVSEEN_ACKED) == 0);
+	CHECK(recvseen_set(s, a, RECVSEEN_ACKED, NULL) == 0);
 	CHECK(recvseen_get(s, a) == RECVSEEN_ACKED);
 	/* Setting again does not count as another id. */
-	CHECK(recvseen_set(s, a, RECVSEEN_ACKED) == 0);
-	CHECK(recvseen_set(s, b, RECVSEEN_PRINTED) == 0);
+	CHECK(recvseen_set(s, a, RECVSEEN_ACKED, NULL) == 0);
+	CHECK(recvseen_set(s, b, RECVSEEN_PRINTED, NULL) == 0);
 	CHECK(recvseen_get(s, b) == RECVSEEN_PRINTED);
 	CHECK(recvseen_get(s, a) == RECVSEEN_ACKED);
 	recvseen_free(s);
@@ -61,7 +61,7 @@ bounded(void)
 		return;
 	for (i = 0; i < RECVSEEN_MAX; i++) {
 		id_of(i, id);
-		if (recvseen_set(s, id, RECVSEEN_ACKED) != 0)
+		if (recvseen_set(s, id, RECVSEEN_ACKED, NULL) != 0)
 			wrong++;
 	}
 	CHECK(wrong == 0);
@@ -75,7 +75,7 @@ bounded(void)
 	/* Ten more: the ten oldest go, the others stay. */
 	for (i = RECVSEEN_MAX; i < RECVSEEN_MAX + 10; i++) {
 		id_of(i, id);
-		CHECK(recvseen_set(s, id, RECVSEEN_PRINTED) == 0);
+		CHECK(recvseen_set(s, id, RECVSEEN_PRINTED, NULL) == 0);
 	}
 	for (i = 0; i < 10; i++) {
 		id_of(i, id);
@@ -97,7 +97,7 @@ bounded(void)
 	CHECKF(wrong == 0, "%lu of the last ten not remembered", wrong);
 	/* A forgotten id comes back as new, and takes the oldest's place. */
 	id_of(0, id);
-	CHECK(recvseen_set(s, id, RECVSEEN_PRINTED) == 0);
+	CHECK(recvseen_set(s, id, RECVSEEN_PRINTED, NULL) == 0);
 	CHECK(recvseen_get(s, id) == RECVSEEN_PRINTED);
 	id_of(10, id);
 	CHECK(recvseen_get(s, id) == RECVSEEN_NEW);

@@ -44,6 +44,17 @@ static EVP_PKEY *k_alice, *k_bob, *k_weak, *k_e3, *k_ec, *k_big;
 static char kid_alice[KID_SIZE], kid_bob[KID_SIZE];
 static char tmpdir[256];
 
+/* What the last call reported. */
+static struct report qrep;
+
+/* msg: the report's first error, if any (msg is emptied before). */
+static void
+reported(char *msg, size_t size)
+{
+	if (report_message(&qrep)[0] != '\0')
+		snprintf(msg, size, "%s", report_message(&qrep));
+}
+
 /* An RSA public key of bits bits, e = 65537, with a random modulus: its
  * size is all the size checks look at, and it is made in no time. */
 static EVP_PKEY *
@@ -127,12 +138,16 @@ expect_refused(const char *label, const char *text, size_t len,
     const char *word)
 {
 	char name[NAME_LEN_MAX + 1] = "junk", kid[KID_SIZE] = "junk";
-	char why[256] = "";
+	struct report rep = { 0 };
 	EVP_PKEY *k = (EVP_PKEY *)&k;	/* not NULL: must be reset */
+	const char *why;
 	int rc;
 
-	rc = qr_payload_parse(text, len, name, kid, &k, why, sizeof(why));
+	rc = qr_payload_parse(text, len, name, kid, &k, &rep);
+	why = report_message(&rep);
 	CHECKF(rc == 65, "%s: returned %d, not 65", label, rc);
+	CHECKF(rep.code == 65 && rep.nlines == 1, "%s: reported %d in %d "
+	    "lines", label, rep.code, rep.nlines);
 	CHECKF(k == NULL, "%s: a key was returned", label);
 	CHECKF(name[0] == '\0' && kid[0] == '\0',
 	    "%s: name or kid not emptied", label);
@@ -155,12 +170,15 @@ static void
 expect_parsed(const char *label, const char *text, size_t len,
     const char *want_name, const char *want_kid, EVP_PKEY *want)
 {
-	char name[NAME_LEN_MAX + 1], kid[KID_SIZE], why[256] = "";
+	char name[NAME_LEN_MAX + 1], kid[KID_SIZE];
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 	int rc;
 
-	rc = qr_payload_parse(text, len, name, kid, &k, why, sizeof(why));
-	CHECKF(rc == 0, "%s: refused (%d): %s", label, rc, why);
+	rc = qr_payload_parse(text, len, name, kid, &k, &rep);
+	CHECKF(rc == 0, "%s: refused (%d): %s", label, rc,
+	    report_message(&rep));
+	CHECKF(!report_said(&rep), "%s: something reported", label);
 	if (rc != 0)
 		return;
 	CHECKF(strcmp(name, want_name) == 0, "%s: name \"%s\"", label, name);
@@ -192,7 +210,8 @@ payload_roundtrip(void)
 		const char *name = cases[i].name != NULL ? cases[i].name : "";
 
 		snprintf(label, sizeof(label), "case %zu", i);
-		CHECKF(qr_payload(cases[i].name, k, &text) == 0, "%s", label);
+		CHECKF(qr_payload(cases[i].name, k, &text, NULL) == 0, "%s",
+		    label);
 		CHECKF(text.p != NULL && strlen((char *)text.p) == text.len,
 		    "%s: not NUL-terminated", label);
 		/* The exact text, part by part. */
@@ -220,7 +239,7 @@ payload_roundtrip(void)
 		expect_parsed("\\r\\n", (char *)alt.p, alt.len, name, kid, k);
 	}
 	/* The shape: five ':'-separated parts, the prefix first. */
-	CHECK(qr_payload("alice", k_alice, &text) == 0);
+	CHECK(qr_payload("alice", k_alice, &text, NULL) == 0);
 	CHECK(strncmp((char *)text.p, "e2e-key:v1:alice:", 17) == 0);
 	CHECK(strncmp((char *)text.p + 17, kid_alice, KID_LEN) == 0);
 	CHECK(text.p[17 + KID_LEN] == ':');
@@ -239,8 +258,8 @@ payload_from_private(void)
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	EVP_PKEY *priv = fixture_private("alice");
 
-	CHECK(qr_payload("alice", priv, &a) == 0);
-	CHECK(qr_payload("alice", k_alice, &b) == 0);
+	CHECK(qr_payload("alice", priv, &a, NULL) == 0);
+	CHECK(qr_payload("alice", k_alice, &b, NULL) == 0);
 	CHECK(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
 	EVP_PKEY_free(priv);
 	buf_free(&a);
@@ -282,9 +301,10 @@ payload_refused(void)
 	keys[4] = k_big;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_append_str(&out, "stale");
-		err_capture_begin(msg, sizeof(msg));
-		rc = qr_payload(cases[i].name, keys[cases[i].key], &out);
-		err_capture_end();
+		report_clear(&qrep);
+		msg[0] = '\0';
+		rc = qr_payload(cases[i].name, keys[cases[i].key], &out, &qrep);
+		reported(msg, sizeof(msg));
 		CHECKF(rc == 65, "case %zu: %d", i, rc);
 		CHECKF(out.len == 0, "case %zu: output left", i);
 		CHECKF(strstr(msg, cases[i].word) != NULL,
@@ -549,18 +569,18 @@ parse_refused(void)
 	buf_free(&alt);
 }
 
-/* A reason that does not fit is cut, never overflows; none at all is
- * fine too. */
+/* The reason goes to a report, whose line is cut at REPORT_TEXT, never
+ * overflows; no report at all is fine too. */
 static void
 parse_why_sizes(void)
 {
-	char name[NAME_LEN_MAX + 1], kid[KID_SIZE], why[8];
+	char name[NAME_LEN_MAX + 1], kid[KID_SIZE];
+	struct report rep = { 0 };
 	EVP_PKEY *k = NULL;
 
-	memset(why, 'x', sizeof(why));
-	CHECK(qr_payload_parse("hello", 5, name, kid, &k, why, 4) == 65);
-	CHECK(why[3] == '\0' && why[4] == 'x');
-	CHECK(qr_payload_parse("hello", 5, name, kid, &k, NULL, 0) == 65);
+	CHECK(qr_payload_parse("hello", 5, name, kid, &k, &rep) == 65);
+	CHECK(rep.nlines == 1 && strlen(report_message(&rep)) < REPORT_TEXT);
+	CHECK(qr_payload_parse("hello", 5, name, kid, &k, NULL) == 65);
 	CHECK(k == NULL);
 }
 
@@ -670,7 +690,7 @@ render_text(void)
 	int quiet, w, first, odd, n, row[256];
 	size_t i;
 
-	CHECK(qr_payload("alice", k_alice, &text) == 0);
+	CHECK(qr_payload("alice", k_alice, &text, NULL) == 0);
 	qr = QRcode_encodeData((int)text.len, text.p, 0, QR_ECLEVEL_M);
 	CHECK(qr != NULL);
 	if (qr == NULL)
@@ -678,7 +698,7 @@ render_text(void)
 	for (quiet = 0; quiet <= QR_QUIET_MAX; quiet += 2) {
 		buf_clear(&a);
 		buf_clear(&b);
-		CHECK(qr_render_text((char *)text.p, quiet, 0, &sa) == 0);
+		CHECK(qr_render_text((char *)text.p, quiet, 0, &sa, NULL) == 0);
 		/* Only spaces, the three blocks and newlines; every line as
 		 * wide as the code and its quiet zone. */
 		line = (const char *)a.p;
@@ -702,12 +722,12 @@ render_text(void)
 		CHECKF(rendering_matches(&a, (char *)text.p, quiet, 0),
 		    "quiet %d: modules differ", quiet);
 		/* The same text, the same bytes. */
-		CHECK(qr_render_text((char *)text.p, quiet, 0, &sb) == 0);
+		CHECK(qr_render_text((char *)text.p, quiet, 0, &sb, NULL) == 0);
 		CHECK(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
 		/* Inverted: every drawn half undrawn and the reverse, except
 		 * below the last row, where nothing is drawn either way. */
 		buf_clear(&b);
-		CHECK(qr_render_text((char *)text.p, quiet, 1, &sb) == 0);
+		CHECK(qr_render_text((char *)text.p, quiet, 1, &sb, NULL) == 0);
 		CHECKF(rendering_matches(&b, (char *)text.p, quiet, 1),
 		    "quiet %d: inverted modules differ", quiet);
 		CHECK(a.len != b.len || memcmp(a.p, b.p, a.len) != 0);
@@ -715,8 +735,8 @@ render_text(void)
 	/* invert is a flag: any true value is 1. */
 	buf_clear(&a);
 	buf_clear(&b);
-	CHECK(qr_render_text((char *)text.p, 2, 1, &sa) == 0);
-	CHECK(qr_render_text((char *)text.p, 2, 7, &sb) == 0);
+	CHECK(qr_render_text((char *)text.p, 2, 1, &sa, NULL) == 0);
+	CHECK(qr_render_text((char *)text.p, 2, 7, &sb, NULL) == 0);
 	CHECK(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
 	if (getenv("QR_SHOW") != NULL)
 		fwrite(a.p, 1, a.len, stdout);
@@ -737,16 +757,17 @@ render_text(void)
 			t = huge;
 		}
 		buf_clear(&a);
-		err_capture_begin(msg, sizeof(msg));
-		n = qr_render_text(t, q[i], 0, &sa);
-		err_capture_end();
+		report_clear(&qrep);
+		msg[0] = '\0';
+		n = qr_render_text(t, q[i], 0, &sa, &qrep);
+		reported(msg, sizeof(msg));
 		CHECKF(n == 70, "refusal %zu: %d", i, n);
 		CHECKF(msg[0] != '\0', "refusal %zu: nothing reported", i);
 		CHECKF(a.len == 0, "refusal %zu: output", i);
 	}
 	CHECK(strstr(msg, "more than one holds") != NULL);
 	/* The sink's error comes back. */
-	CHECK(qr_render_text((char *)text.p, 2, 0, &bad) == E2E_EX_IOERR);
+	CHECK(qr_render_text((char *)text.p, 2, 0, &bad, NULL) == E2E_EX_IOERR);
 	buf_free(&text);
 	buf_free(&a);
 	buf_free(&b);
@@ -848,7 +869,7 @@ png_scans(const char *path, const struct buf *text, const char *want_kid,
     EVP_PKEY *want)
 {
 	struct buf out = BUF_INIT;
-	char name[NAME_LEN_MAX + 1], kid[KID_SIZE], why[256] = "";
+	char name[NAME_LEN_MAX + 1], kid[KID_SIZE];
 	EVP_PKEY *k = NULL;
 	int st;
 
@@ -861,8 +882,8 @@ png_scans(const char *path, const struct buf *text, const char *want_kid,
 	CHECKF(out.len == text->len + 1 && memcmp(out.p, text->p,
 	    text->len) == 0 && out.p[text->len] == '\n',
 	    "zbarimg read \"%s\"", out.p != NULL ? (char *)out.p : "");
-	CHECK(qr_payload_parse((char *)out.p, out.len, name, kid, &k, why,
-	    sizeof(why)) == 0);
+	CHECK(qr_payload_parse((char *)out.p, out.len, name, kid, &k,
+	    NULL) == 0);
 	CHECKF(strcmp(kid, want_kid) == 0, "scanned kid %s", kid);
 	CHECK(k != NULL && EVP_PKEY_eq(k, want) == 1);
 	EVP_PKEY_free(k);
@@ -870,8 +891,8 @@ png_scans(const char *path, const struct buf *text, const char *want_kid,
 	/* And zbarimg's own format, "QR-Code:" first. */
 	CHECK(zbar(path, 0, &out) == 0);
 	CHECK(strncmp((char *)out.p, "QR-Code:", 8) == 0);
-	CHECKF(qr_payload_parse((char *)out.p, out.len, name, kid, &k, why,
-	    sizeof(why)) == 0, "QR-Code: form refused: %s", why);
+	CHECKF(qr_payload_parse((char *)out.p, out.len, name, kid, &k,
+	    &qrep) == 0, "QR-Code: form refused: %s", report_message(&qrep));
 	CHECK(strcmp(kid, want_kid) == 0);
 	EVP_PKEY_free(k);
 	buf_free(&out);
@@ -886,9 +907,9 @@ png_write(void)
 	mode_t mask;
 	int rc, fd;
 
-	CHECK(qr_payload("alice", k_alice, &text) == 0);
+	CHECK(qr_payload("alice", k_alice, &text, NULL) == 0);
 	snprintf(path, sizeof(path), "%s/alice.png", tmpdir);
-	CHECK(qr_write_png((char *)text.p, 4, path) == 0);
+	CHECK(qr_write_png((char *)text.p, 4, path, NULL) == 0);
 	CHECK(harness_entries(tmpdir) == 1);	/* no temporary file left */
 	mask = umask(0);
 	umask(mask);
@@ -904,7 +925,7 @@ png_write(void)
 		size_t n;
 
 		snprintf(path2, sizeof(path2), "%s/again.png", tmpdir);
-		CHECK(qr_write_png((char *)text.p, 4, path2) == 0);
+		CHECK(qr_write_png((char *)text.p, 4, path2, NULL) == 0);
 		if ((f = fopen(path, "rb")) != NULL) {
 			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 				buf_append(&a, chunk, n);
@@ -922,12 +943,12 @@ png_write(void)
 		buf_free(&b);
 	}
 	/* Scale 1 and the largest: still the code. */
-	CHECK(qr_write_png((char *)text.p, QR_SCALE_MIN, path) == 0);
+	CHECK(qr_write_png((char *)text.p, QR_SCALE_MIN, path, NULL) == 0);
 	png_matches(path, (char *)text.p, QR_SCALE_MIN);
-	CHECK(qr_write_png((char *)text.p, QR_SCALE_MAX, path) == 0);
+	CHECK(qr_write_png((char *)text.p, QR_SCALE_MAX, path, NULL) == 0);
 	png_matches(path, (char *)text.p, QR_SCALE_MAX);
 	/* An existing image is replaced... */
-	CHECK(qr_write_png((char *)text.p, 4, path) == 0);
+	CHECK(qr_write_png((char *)text.p, 4, path, NULL) == 0);
 	CHECK(harness_entries(tmpdir) == 1);
 
 	/* ...a private key never (outfile's rule). */
@@ -937,9 +958,10 @@ png_write(void)
 	    28);
 	if (fd >= 0)
 		close(fd);
-	err_capture_begin(msg, sizeof(msg));
-	rc = qr_write_png((char *)text.p, 4, keyfile);
-	err_capture_end();
+	report_clear(&qrep);
+	msg[0] = '\0';
+	rc = qr_write_png((char *)text.p, 4, keyfile, &qrep);
+	reported(msg, sizeof(msg));
 	CHECKF(rc == 73, "over a private key: %d", rc);
 	CHECK(strstr(msg, "private key") != NULL);
 	CHECK(stat(keyfile, &st) == 0 && st.st_size == 28);
@@ -948,28 +970,32 @@ png_write(void)
 
 	/* Bad scale, missing folder: nothing written. */
 	snprintf(path, sizeof(path), "%s/new.png", tmpdir);
-	err_capture_begin(msg, sizeof(msg));
-	rc = qr_write_png((char *)text.p, 0, path);
-	err_capture_end();
+	report_clear(&qrep);
+	msg[0] = '\0';
+	rc = qr_write_png((char *)text.p, 0, path, &qrep);
+	reported(msg, sizeof(msg));
 	CHECKF(rc == 70 && strstr(msg, "scale") != NULL, "scale 0: %d %s",
 	    rc, msg);
-	err_capture_begin(msg, sizeof(msg));
-	rc = qr_write_png((char *)text.p, QR_SCALE_MAX + 1, path);
-	err_capture_end();
+	report_clear(&qrep);
+	msg[0] = '\0';
+	rc = qr_write_png((char *)text.p, QR_SCALE_MAX + 1, path, &qrep);
+	reported(msg, sizeof(msg));
 	CHECK(rc == 70);
 	CHECK(!file_exists(path));
 	snprintf(path, sizeof(path), "%s/no/such/folder.png", tmpdir);
-	err_capture_begin(msg, sizeof(msg));
-	rc = qr_write_png((char *)text.p, 4, path);
-	err_capture_end();
+	report_clear(&qrep);
+	msg[0] = '\0';
+	rc = qr_write_png((char *)text.p, 4, path, &qrep);
+	reported(msg, sizeof(msg));
 	CHECKF(rc == 73, "missing folder: %d", rc);
-	err_capture_begin(msg, sizeof(msg));
-	rc = qr_write_png("", 4, path);
-	err_capture_end();
+	report_clear(&qrep);
+	msg[0] = '\0';
+	rc = qr_write_png("", 4, path, &qrep);
+	reported(msg, sizeof(msg));
 	CHECK(rc == 70);
 	CHECK(harness_entries(tmpdir) == 1);
 	/* A device is written in place. */
-	CHECK(qr_write_png((char *)text.p, 4, "/dev/null") == 0);
+	CHECK(qr_write_png((char *)text.p, 4, "/dev/null", NULL) == 0);
 
 	/* A terminal gets no binary: a pseudo-terminal stands in. */
 	fd = posix_openpt(O_RDWR | O_NOCTTY);
@@ -979,9 +1005,10 @@ png_write(void)
 		    "not tested");
 	} else {
 		snprintf(path, sizeof(path), "%s", ptsname(fd));
-		err_capture_begin(msg, sizeof(msg));
-		rc = qr_write_png((char *)text.p, 4, path);
-		err_capture_end();
+		report_clear(&qrep);
+		msg[0] = '\0';
+		rc = qr_write_png((char *)text.p, 4, path, &qrep);
+		reported(msg, sizeof(msg));
 		CHECKF(rc == 64, "to a terminal: %d", rc);
 		CHECK(strstr(msg, "terminal") != NULL);
 	}
@@ -1071,12 +1098,12 @@ render_scans(void)
 		    "not scanned");
 		return;
 	}
-	CHECK(qr_payload("alice", k_alice, &text) == 0);
+	CHECK(qr_payload("alice", k_alice, &text, NULL) == 0);
 	snprintf(path, sizeof(path), "%s/terminal.png", tmpdir);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_clear(&r);
 		CHECK(qr_render_text((char *)text.p, 2, cases[i].invert,
-		    &s) == 0);
+		    &s, NULL) == 0);
 		CHECK(paint_terminal(&r, cases[i].fg, cases[i].bg, path) == 0);
 		st = zbar(path, 1, &out);
 		CHECKF(st == 0 && out.len == text.len + 1 &&
@@ -1111,10 +1138,10 @@ largest_key(void)
 	k = fake_rsa(QR_MAX_BITS);
 	CHECK(EVP_PKEY_get_bits(k) == QR_MAX_BITS);
 	CHECK(jwk_thumbprint(k, kid, NULL) == 0);
-	CHECK(qr_payload(name, k, &text) == 0);
+	CHECK(qr_payload(name, k, &text, NULL) == 0);
 	CHECKF(text.len < 900, "4096 bits: %zu bytes", text.len);
 	expect_parsed("4096 bits", (char *)text.p, text.len, name, kid, k);
-	CHECK(qr_render_text((char *)text.p, 2, 0, &s) == 0);
+	CHECK(qr_render_text((char *)text.p, 2, 0, &s, NULL) == 0);
 	CHECK(rendering_matches(&r, (char *)text.p, 2, 0));
 	qr = QRcode_encodeData((int)text.len, text.p, 0, QR_ECLEVEL_M);
 	CHECK(qr != NULL);
@@ -1125,12 +1152,12 @@ largest_key(void)
 		QRcode_free(qr);
 	}
 	snprintf(path, sizeof(path), "%s/big.png", tmpdir);
-	CHECK(qr_write_png((char *)text.p, 4, path) == 0);
+	CHECK(qr_write_png((char *)text.p, 4, path, NULL) == 0);
 	png_matches(path, (char *)text.p, 4);
 	png_scans(path, &text, kid, k);
 	unlink(path);
 	/* Without a name. */
-	CHECK(qr_payload(NULL, k, &text) == 0);
+	CHECK(qr_payload(NULL, k, &text, NULL) == 0);
 	qr = QRcode_encodeData((int)text.len, text.p, 0, QR_ECLEVEL_M);
 	if (qr != NULL) {
 		printf("largest: 4096 bits, no name: %zu bytes, version %d, "

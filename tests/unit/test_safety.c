@@ -42,11 +42,13 @@ static int
 number(const char *na, const char *const *ka, size_t nka, const char *nb,
     const char *const *kb, size_t nkb, char out[SAFETY_NUMBER_SIZE])
 {
+	struct report rep = { 0 };
 	int rc;
 
-	err_capture_begin(why, sizeof(why));
-	rc = safety_number(na, ka, nka, nb, kb, nkb, out);
-	err_capture_end();
+	rc = safety_number(na, ka, nka, nb, kb, nkb, out, &rep);
+	/* The first error: what a tool would show. */
+	snprintf(why, sizeof(why), "%s", report_message(&rep));
+	CHECKF(rep.code == rc, "%d, reported %d", rc, rep.code);
 	return rc;
 }
 

@@ -43,6 +43,13 @@ static char dir[64], in_path[128], out_path[128];
 static char wrote[16384];
 static const char *said = "";
 
+static void
+print_report(const struct report *r, void *arg)
+{
+	(void)arg;
+	err_print(r);
+}
+
 /* The test keys (their files' modes are git's: read as PEM, not as key
  * files, which would warn). */
 static void
@@ -85,13 +92,13 @@ make_home(void)
 	memset(&key, 0, sizeof(key));
 	memcpy(key.kid, kid[ALICE], KID_SIZE);
 	if (keyfile_public_pem(pk[ALICE], &pem, NULL) != 0 ||
-	    buf_terminate(&pem) != 0 || keyring_open(dir, 1, &k) != 0) {
+	    buf_terminate(&pem) != 0 || keyring_open(dir, 1, &k, NULL) != 0) {
 		fprintf(stderr, "cannot make the keyring\n");
 		exit(2);
 	}
 	key.pem = (char *)pem.p;
-	if (keyring_import(k, "alice", &key, 1700000000) != 0 ||
-	    keyring_save(k) != 0) {
+	if (keyring_import(k, "alice", &key, 1700000000, NULL) != 0 ||
+	    keyring_save(k, NULL) != 0) {
 		fprintf(stderr, "cannot pin alice's key\n");
 		exit(2);
 	}
@@ -179,6 +186,7 @@ run(size_t max, int seed_utf8, int out_fd, int first_line)
 {
 	struct open_opts oo;
 	struct stream_opts so;
+	struct report rep = { 0 };
 	struct record_reader in;
 	const char *line = NULL;
 	size_t len = 0, n;
@@ -205,8 +213,12 @@ run(size_t max, int seed_utf8, int out_fd, int first_line)
 	so.seed_utf8 = seed_utf8;
 	so.ascii = 0;
 	so.fd = fd;
+	/* Each record's lines printed at once, as e2e-decrypt does. */
+	so.said = print_report;
+	so.said_arg = NULL;
 	capture_begin();
-	rc = stream_decrypt(&in, &so, line, len);
+	rc = stream_decrypt(&in, &so, line, len, &rep);
+	err_print(&rep);
 	said = capture_end();
 	record_reader_close(&in);
 	if (out_fd < 0) {

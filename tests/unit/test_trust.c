@@ -83,6 +83,7 @@ static int
 judge(struct trust *t, const char *from, const char *msg_id,
     struct message *m, int lookup, int verified, char *warning, char *why)
 {
+	struct report rep = { 0 };
 	struct open_opts o;
 	int rc;
 
@@ -96,10 +97,14 @@ judge(struct trust *t, const char *from, const char *msg_id,
 		m->verified = verified;
 	}
 	capture_begin();
-	rc = trust_judge(t, from, msg_id, m, now, warning, 512, why, 512);
+	rc = trust_judge(t, from, msg_id, m, now, warning, 512, &rep);
 	capture_end();
 	/* The judge says nothing itself: the tool prints. */
 	CHECKF(cap_len == 0, "%s", cap_text);
+	/* A drop is one error line, its reason; a message shown, none. */
+	CHECKF(rep.code == rc && rep.nlines == (rc != 0), "%d: %d lines, "
+	    "code %d", rc, rep.nlines, rep.code);
+	snprintf(why, 512, "%s", report_message(&rep));
 	return rc;
 }
 
@@ -108,8 +113,11 @@ open_trust(const char *me, const char *own, struct trust **t)
 {
 	int rc;
 
+	struct report rep = { 0 };
+
 	capture_begin();
-	rc = trust_open(me, own, t);
+	rc = trust_open(me, own, t, &rep);
+	err_print(&rep);
 	capture_end();
 	return rc;
 }
@@ -301,6 +309,7 @@ drops(void)
 static void
 remembered(void)
 {
+	struct report rep = { 0 };
 	char warning[512], why[512], path[400], *text;
 	struct trust *tr = NULL;
 	struct message m;
@@ -310,15 +319,16 @@ remembered(void)
 	/* Before bob's first verified JWE, his seed messages are shown. */
 	fabricate(&m, MESSAGE_SEED, NULL, NULL, NULL, NULL, "", 0);
 	CHECK(judge(tr, "bob", "00", &m, 1, 0, warning, why) == 0);
-	CHECK(trust_shown(tr, "bob", "00", &m) == 0);
+	CHECK(trust_shown(tr, "bob", "00", &m, NULL) == 0);
 	fabricate(&m, MESSAGE_JWE, KID_BOB, "bob", "alice", "alice",
 	    "once", now - 5);
 	CHECK(judge(tr, "bob", "01", &m, 1, 0, warning, why) == 0 &&
 	    m.verified);
+	report_clear(&rep);
 	capture_begin();
-	rc = trust_shown(tr, "bob", "01", &m);
+	rc = trust_shown(tr, "bob", "01", &m, &rep);
 	capture_end();
-	CHECK(rc == 0 && cap_len == 0);
+	CHECK(rc == 0 && cap_len == 0 && !report_said(&rep));
 	message_free(&m);
 	/* The same jti again, in another message: dropped. */
 	fabricate(&m, MESSAGE_JWE, KID_BOB, "bob", "alice", "alice",
@@ -365,7 +375,7 @@ remembered(void)
 	    "c1", now - 5);
 	CHECK(judge(tr, "carol", "08", &m, 1, 0, warning, why) == 0 &&
 	    !m.verified);
-	CHECK(trust_shown(tr, "carol", "08", &m) == 0);
+	CHECK(trust_shown(tr, "carol", "08", &m, NULL) == 0);
 	message_free(&m);
 	fabricate(&m, MESSAGE_SEED, NULL, NULL, NULL, NULL, "", 0);
 	CHECK(judge(tr, "carol", "09", &m, 1, 0, warning, why) == 0);
