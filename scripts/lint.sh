@@ -10,7 +10,13 @@
 #   4. no file has more lines over 80 columns than scripts/long-lines
 #      allows it (the lines written before the limit was checked);
 #   5. each bats helper is defined once in tests/bats (a shared one in
-#      tests/bats/helpers.bash or its topic file, a file's own in it).
+#      tests/bats/helpers.bash or its topic file, a file's own in it);
+#   6. the library never prints (issue 11): no file of lib/ calls the
+#      err_ printers or perror, or writes to stderr, but base/err.c (the
+#      printers), base/err.h (their declarations) and server/log.c (the
+#      server's output), and the files scripts/lint-print-allow still
+#      lists (each a debt; an entry that no longer prints is reported,
+#      so that the list only shrinks).
 # Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
 # LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -133,6 +139,63 @@ if ls tests/bats/*.bats >/dev/null 2>&1; then
 		printf '%s\n' "$dups"
 		fail "bats helpers defined more than once (tests/bats/helpers.bash" \
 		    "says where a shared one goes)"
+	fi
+fi
+
+# 6. The library never prints. prints FILE: its lines (comments left
+# out, line numbers kept) that print, as grep -n shows them.
+prints() {
+	awk '
+	{
+		line = $0
+		out = ""
+		while (line != "") {
+			if (incomment) {
+				end = index(line, "*/")
+				if (end == 0) { line = ""; break }
+				line = substr(line, end + 2)
+				incomment = 0
+			}
+			start = index(line, "/*")
+			if (start == 0) { out = out line; break }
+			out = out substr(line, 1, start - 1) " "
+			line = substr(line, start + 2)
+			incomment = 1
+		}
+		sub(/\/\/.*/, "", out)
+		if (out ~ /(^|[^A-Za-z0-9_])(err_(error|errno|warn|hint|note|crypto|print|capture_[a-z_]+)|perror)[ \t]*\(/ ||
+		    out ~ /(^|[^A-Za-z0-9_])(v?fprintf|v?dprintf)[ \t]*\([ \t]*(stderr|2|STDERR_FILENO)[ \t]*,/ ||
+		    out ~ /(^|[^A-Za-z0-9_])write[ \t]*\([ \t]*(2|STDERR_FILENO)[ \t]*,/ ||
+		    out ~ /[(,][ \t]*stderr[ \t]*\)/)
+			printf "%s:%d:%s\n", FILENAME, FNR, $0
+	}' "$1"
+}
+allow=scripts/lint-print-allow
+unlisted=0
+for f in $LIB; do
+	case "$f" in
+	lib/base/err.c | lib/base/err.h | lib/server/log.c) continue ;;
+	esac
+	if grep -qxF "$f" "$allow" 2>/dev/null; then
+		continue
+	fi
+	out=$(prints "$f")
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		unlisted=1
+	fi
+done
+[ "$unlisted" -eq 0 ] || fail "the library prints above: report through" \
+    "struct report (base/report.h; the server through server/log.h)"
+if [ -f "$allow" ]; then
+	stale=$(grep -vE '^[[:space:]]*(#|$)' "$allow" | while read -r f; do
+		if [ ! -f "$f" ] || [ -z "$(prints "$f")" ]; then
+			echo "$f"
+		fi
+	done)
+	if [ -n "$stale" ]; then
+		printf '%s\n' "$stale" | sed 's/$/: no longer prints/'
+		fail "remove the files above from $allow"
 	fi
 fi
 

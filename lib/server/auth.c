@@ -6,6 +6,7 @@
 #include "base/fileio.h"
 #include "base/jsonio.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -27,13 +28,13 @@ prehash(const char *pw, size_t len, char out[64])
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	struct buf b = BUF_SECRET_INIT;
 	size_t mac_len = 0;
-	struct report rep = { 0 };	/* errs: transitional */
+	struct report rep = { 0 };	/* said in the log */
 	int rc = -1, h;
 
 	h = crypto_hmac("SHA256", (const uint8_t *)PREHASH_LABEL,
 	    sizeof(PREHASH_LABEL) - 1, (const uint8_t *)pw, len, mac,
 	    &mac_len, &rep);
-	err_print(&rep);
+	log_report(&rep);
 	if (h != 0 || mac_len != 32)
 		goto out;
 	if (b64_append(&b, mac, 32) != 0 || b.len >= 64)
@@ -283,7 +284,8 @@ secret_put(struct store *s, struct store_job *j)
 }
 
 int
-auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
+auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
+    struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	struct secret_job sj;
@@ -292,19 +294,16 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 
 	k->secret_len = 0;
 	if (file != NULL) {
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = file_read(file, AUTH_SECRET_MAX, "secret file", &b, &rep);
-		if (rc == 0)
-			file_warn_if_exposed(file, "secret file", &rep);
-		err_print(&rep);
-		if (rc != 0)
+		if ((rc = file_read(file, AUTH_SECRET_MAX, "secret file", &b,
+		    rep)) != 0)
 			goto out;
+		file_warn_if_exposed(file, "secret file", rep);
 		rc = E2E_EX_DATAERR;
 		/* RFC 7518 3.2: an HS256 key of at least 256 bits (T2). */
 		if (b.len < AUTH_SECRET_MIN) {
-			err_error("the secret in %s has %zu bytes; at least %d "
-			    "are needed", file, b.len, AUTH_SECRET_MIN);
+			report_error(rep, rc, "the secret in %s has %zu bytes; "
+			    "at least %d are needed", file, b.len,
+			    AUTH_SECRET_MIN);
 			goto out;
 		}
 	} else if (s == NULL) {
@@ -313,11 +312,7 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 		r = s->be->meta_get(s, SECRET_KEY, &b);
 		if (r == STORE_NOT_FOUND) {
 			/* First start: make one and keep it. */
-			struct report rep = { 0 };	/* errs: transitional */
-
-			r = crypto_random(fresh, sizeof(fresh), &rep);
-			err_print(&rep);
-			if (r != 0)
+			if (crypto_random(fresh, sizeof(fresh), rep) != 0)
 				goto out;
 			memset(&sj, 0, sizeof(sj));
 			sj.job.run = secret_put;
@@ -328,17 +323,16 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s)
 			/* Another server on the same database may have won. */
 			if ((r != STORE_OK && r != STORE_CONFLICT) ||
 			    s->be->meta_get(s, SECRET_KEY, &b) != STORE_OK) {
-				err_error("cannot keep the token secret in the "
-				    "database");
+				report_error(rep, rc, "cannot keep the token "
+				    "secret in the database");
 				goto out;
 			}
 		} else if (r != STORE_OK) {
 			goto out;
 		}
 		if (b.len < AUTH_SECRET_MIN || b.len > AUTH_SECRET_MAX) {
-			err_error("the token secret kept in the database is "
-			    "damaged");
-			rc = E2E_EX_DATAERR;
+			rc = report_error(rep, E2E_EX_DATAERR, "the token "
+			    "secret kept in the database is damaged");
 			goto out;
 		}
 	}
@@ -435,12 +429,12 @@ auth_token_check(const struct auth_keys *k, const char *token, size_t len,
 	    (n = b64url_decode(d2 + 1, 43, sig)) != 32)
 		return -1;
 	{
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 
 		n = crypto_hmac("SHA256", k->secret, k->secret_len,
 		    (const uint8_t *)token, (size_t)(d2 - token), mac,
 		    &mac_len, &rep);
-		err_print(&rep);
+		log_report(&rep);
 	}
 	if (n != 0 || mac_len != 32 || CRYPTO_memcmp(mac, sig, 32) != 0)
 		goto out;

@@ -94,9 +94,11 @@ struct auth_keys {
 /*
  * The token secret: the bytes of file (at least AUTH_SECRET_MIN) when
  * file is not NULL; otherwise the one kept in the store, made (256 random
- * bits) and kept on first start. Returns 0, or -1 (reported).
+ * bits) and kept on first start. Returns 0 or an exit code (said in
+ * rep; the store's failures in the log).
  */
-int auth_secret_load(struct auth_keys *k, const char *file, struct store *s);
+int auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
+    struct report *rep);
 
 /* Makes a token for u, valid from now for k->ttl seconds. *token is
  * malloc'd. Returns 0 or -1. */

@@ -3,6 +3,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,11 +39,11 @@ cache_new(size_t slots)
 		return NULL;
 	}
 	{
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 
 		if (crypto_random(&c->seed, sizeof(c->seed), &rep) != 0)
 			c->seed = 1469598103934665603ull;
-		err_print(&rep);
+		log_report(&rep);
 	}
 	c->n = n;
 	pthread_mutex_init(&c->lock, NULL);

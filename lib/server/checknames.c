@@ -6,9 +6,9 @@
  */
 #include "server/server.h"
 #include "base/err.h"
+#include "server/log.h"
 #include "server/store.h"
 
-#include <stdio.h>
 #include <unistd.h>
 
 struct groups {
@@ -20,12 +20,8 @@ static void
 print_group(void *arg, const char *const *names, size_t n)
 {
 	struct groups *g = arg;
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (printf("%s%s", i ? " " : "", names[i]) < 0)
-			g->failed = 1;
-	if (putchar('\n') == EOF)
+	if (log_names(names, n) != 0)
 		g->failed = 1;
 	g->n++;
 }
@@ -35,25 +31,28 @@ server_check_names(const struct server_config *c)
 {
 	struct store st;
 	struct groups g = { 0, 0 };
+	struct report rep = { 0 };
 	int rc;
 
 	/* A report on a database that is there: a mistyped path makes no
 	 * new one. */
 	if (access(c->db, F_OK) != 0) {
-		err_errno("cannot open the database %s", c->db);
+		log_errno("cannot open the database %s", c->db);
 		return E2E_EX_NOINPUT;
 	}
-	if (store_open(&st, &store_sqlite, c->db) != 0)
+	if (store_open(&st, &store_sqlite, c->db, &rep) != 0) {
+		log_report(&rep);
 		return E2E_EX_CANTCREAT;
+	}
 	rc = st.be->name_groups(&st, print_group, &g) == STORE_OK ? 0 :
 	    E2E_EX_SOFTWARE;
 	store_close(&st);
-	if (rc == 0 && (g.failed || fflush(stdout) == EOF)) {
-		err_errno("cannot write to standard output");
+	if (rc == 0 && (g.failed || log_flush() != 0)) {
+		log_errno("cannot write to standard output");
 		rc = E2E_EX_IOERR;
 	}
 	if (rc == 0)
-		err_note("%zu group%s of names that look alike", g.n,
+		log_note("%zu group%s of names that look alike", g.n,
 		    g.n == 1 ? "" : "s");
 	return rc;
 }

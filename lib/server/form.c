@@ -9,10 +9,10 @@
 #include "server/form.h"
 #include "base/buf.h"
 #include "base/charset.h"
+#include "base/err.h"
 #include "base/term.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 static int
@@ -189,9 +189,9 @@ struct pair {
 };
 
 /* addKeyVal: decodes the pair when needed and adds it to obj. Returns 0
- * or an HTTP status with why. */
+ * or an HTTP status, its reason in rep. */
 static int
-add_pair(json_t *obj, struct pair *p, char *why, size_t size)
+add_pair(json_t *obj, struct pair *p, struct report *rep)
 {
 	const struct buf *k = &p->key, *v = &p->val;
 
@@ -210,7 +210,8 @@ add_pair(json_t *obj, struct pair *p, char *why, size_t size)
 	}
 	if ((k->len > 0 && memchr(k->p, '\0', k->len) != NULL) ||
 	    (v->len > 0 && memchr(v->p, '\0', v->len) != NULL)) {
-		snprintf(why, size, "a form field holds a NUL byte");
+		report_error(rep, E2E_EX_DATAERR,
+		    "a form field holds a NUL byte");
 		return 400;
 	}
 	buf_clear(&p->name);
@@ -218,7 +219,7 @@ add_pair(json_t *obj, struct pair *p, char *why, size_t size)
 	    buf_terminate(&p->name) != 0)
 		goto nomem;
 	if (json_object_get(obj, (const char *)p->name.p) != NULL) {
-		snprintf(why, size, "form field given twice");
+		report_error(rep, E2E_EX_DATAERR, "form field given twice");
 		return 400;
 	}
 	if (json_object_set_new(obj, (const char *)p->name.p,
@@ -226,7 +227,7 @@ add_pair(json_t *obj, struct pair *p, char *why, size_t size)
 		goto nomem;
 	return 0;
 nomem:
-	snprintf(why, size, "internal error");
+	report_error(rep, E2E_EX_SOFTWARE, "internal error");
 	return 500;
 }
 
@@ -240,8 +241,8 @@ pair_reset(struct pair *p)
 
 /* querystring.parse over the valid UTF-8 text s. */
 static int
-scan(const uint8_t *s, size_t n, json_t *obj, struct pair *p, char *why,
-    size_t size)
+scan(const uint8_t *s, size_t n, json_t *obj, struct pair *p,
+    struct report *rep)
 {
 	size_t i, last = 0;
 	int eq = 0, check = 0, rc;
@@ -263,7 +264,7 @@ scan(const uint8_t *s, size_t n, json_t *obj, struct pair *p, char *why,
 			} else if (TAKE(&p->val, i)) {
 				goto nomem;
 			}
-			if ((rc = add_pair(obj, p, why, size)) != 0)
+			if ((rc = add_pair(obj, p, rep)) != 0)
 				return rc;
 			pair_reset(p);
 			check = 0;
@@ -329,15 +330,15 @@ scan(const uint8_t *s, size_t n, json_t *obj, struct pair *p, char *why,
 		return 0;
 	}
 #undef TAKE
-	return add_pair(obj, p, why, size);
+	return add_pair(obj, p, rep);
 nomem:
-	snprintf(why, size, "internal error");
+	report_error(rep, E2E_EX_SOFTWARE, "internal error");
 	return 500;
 }
 
 int
-form_parse(const char *body, size_t len, json_t **out, char *why,
-    size_t size)
+form_parse(const char *body, size_t len, json_t **out,
+    struct report *rep)
 {
 	struct buf text = BUF_INIT;
 	struct pair p;
@@ -346,18 +347,17 @@ form_parse(const char *body, size_t len, json_t **out, char *why,
 	int rc = 500;
 
 	*out = NULL;
-	if (size > 0)
-		why[0] = '\0';
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < len; i++)
 		if (body[i] == '&' && ++amps >= FORM_FIELDS_MAX) {
-			snprintf(why, size, "too many form fields: at most %d",
+			report_error(rep, E2E_EX_DATAERR,
+			    "too many form fields: at most %d",
 			    FORM_FIELDS_MAX);
 			return 413;
 		}
 	if ((*out = json_object()) == NULL || buf_reserve(&text, len) != 0 ||
 	    utf8_repair((const uint8_t *)body, len, &text) != 0) {
-		snprintf(why, size, "internal error");
+		report_error(rep, E2E_EX_SOFTWARE, "internal error");
 		goto out;
 	}
 	s = text.p;
@@ -365,7 +365,7 @@ form_parse(const char *body, size_t len, json_t **out, char *why,
 	/* iconv-lite drops a byte order mark. */
 	if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3, n -= 3;
-	rc = scan(s, n, *out, &p, why, size);
+	rc = scan(s, n, *out, &p, rep);
 out:
 	if (rc != 0) {
 		json_decref(*out);

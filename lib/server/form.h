@@ -33,6 +33,8 @@
 
 #include <jansson.h>
 
+#include "base/report.h"
+
 /* A body with this many '&' or more is refused (413), as body-parser's
  * parameterLimit refused it. */
 #define FORM_FIELDS_MAX 1000
@@ -40,9 +42,10 @@
 /*
  * Parses body (len bytes, not NUL-terminated) into *out, a new object of
  * string members (valid UTF-8). Returns 0, or the HTTP status of the
- * refusal (400, 413; 500 when out of memory) with why.
+ * refusal (400, 413; 500 when out of memory), its reason the first error
+ * of rep (code 65; 70 when out of memory).
  */
-int form_parse(const char *body, size_t len, json_t **out, char *why,
-    size_t size);
+int form_parse(const char *body, size_t len, json_t **out,
+    struct report *rep);
 
 #endif

@@ -3,6 +3,7 @@
 #include "server/guard.h"
 #include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <string.h>
 
@@ -16,7 +17,7 @@ count_hash(void *arg, const char *hash)
 }
 
 int
-guard_start(struct server *s)
+guard_start(struct server *s, struct report *rep)
 {
 	const struct server_config *c = &s->cfg;
 	unsigned per_addr;
@@ -36,13 +37,14 @@ guard_start(struct server *s)
 	/* One address may fill a quarter of the queue, so that others still
 	 * find room; its jobs take their turns with everyone else's. */
 	per_addr = c->signin_queue / 4 > 0 ? c->signin_queue / 4 : 1;
-	s->slow = workers_start(c->bcrypt_workers, c->signin_queue, per_addr);
+	s->slow = workers_start(c->bcrypt_workers, c->signin_queue, per_addr,
+	    rep);
 	if (s->signin_pairs == NULL || s->signin_addrs == NULL ||
 	    s->signup_addrs == NULL || s->send_rates == NULL ||
 	    s->signin_account_rates == NULL || s->signin_addr_rates == NULL ||
 	    s->slow == NULL) {
-		err_error("cannot start the server: out of memory");
-		return E2E_EX_SOFTWARE;
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the server: out of memory");
 	}
 	/* The costs of the stored hashes: a failed sign-in is padded to the
 	 * highest (A10). */
@@ -81,11 +83,11 @@ guard_pair_key(const char *name, const char *addr, char out[48])
 	in[n] = '\0';
 	memcpy(in + n + 1, addr, m);
 	{
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 		int h = crypto_hmac("SHA256", (const uint8_t *)label,
 		    sizeof(label) - 1, in, n + 1 + m, mac, &mac_len, &rep);
 
-		err_print(&rep);
+		log_report(&rep);
 		if (h != 0 || mac_len < 20)
 			return -1;
 	}

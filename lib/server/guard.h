@@ -11,8 +11,9 @@
 #include "server/httpd.h"
 
 /* Sets up s's guards from s->cfg, once the store is open (the costs of
- * the stored hashes are counted). Returns 0 or an exit code (reported). */
-int guard_start(struct server *s);
+ * the stored hashes are counted). Returns 0 or an exit code (said in
+ * rep, or by the store in the log). */
+int guard_start(struct server *s, struct report *rep);
 
 /* Frees them, after the workers and the store have stopped. */
 void guard_stop(struct server *s);

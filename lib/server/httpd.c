@@ -12,6 +12,7 @@
 #include "server/form.h"
 #include "server/guard.h"
 #include "server/import.h"
+#include "server/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -135,14 +136,13 @@ srv_public_url(struct server *s)
 /*
  * The URL key proofs name (aud): --public-url, else http://ADDRESS:PORT
  * of the address bound (the port known only now, with port 0). Returns
- * 0 or 64 (reported).
+ * 0 or 64 (said in rep).
  */
 static int
 set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
-    unsigned port)
+    unsigned port, struct report *rep)
 {
 	char host[INET6_ADDRSTRLEN], url[KEYPROOF_URL_MAX + 64];
-	struct report rep = { 0 };	/* errs: transitional */
 
 	if (s->cfg.public_url != NULL) {
 		snprintf(url, sizeof(url), "%s", s->cfg.public_url);
@@ -155,13 +155,14 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 		snprintf(url, sizeof(url), "http://%s%s%s:%u", v6 ? "[" : "",
 		    host, v6 ? "]" : "", port);
 		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-			err_warn("key proofs name %s: give --public-url with "
+			log_warn("key proofs name %s: give --public-url with "
 			    "the URL clients use", url);
 	}
-	if (keyproof_url(url, s->public_url) != 0)
-		return err_print(cli_usage_error(&rep,
-		    "--public-url %s is not an http:// or "
-		    "https:// URL", url));
+	if (keyproof_url(url, s->public_url) != 0) {
+		cli_usage_error(rep, "--public-url %s is not an http:// or "
+		    "https:// URL", url);
+		return E2E_EX_USAGE;
+	}
 	__atomic_store_n(&s->public_url_ready, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -185,7 +186,7 @@ queue(struct req *r, unsigned status, struct MHD_Response *resp)
 		return;
 	}
 	if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
-		err_error("cannot queue an answer to %s %s", r->method,
+		log_error("cannot queue an answer to %s %s", r->method,
 		    r->path);
 	MHD_destroy_response(resp);
 	r->answered = 1;
@@ -448,6 +449,7 @@ static int
 parse_body(struct req *r)
 {
 	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct report rep = { 0 };
 	char why[200];
 	size_t tlen;
 	int status;
@@ -477,8 +479,9 @@ parse_body(struct req *r)
 	} else if (tlen == 33 && strncasecmp(type,
 	    "application/x-www-form-urlencoded", 33) == 0) {
 		if ((status = form_parse((const char *)r->body.p,
-		    r->body.len, &r->params, why, sizeof(why))) != 0) {
-			respond_error(r, (unsigned)status, "%s", why);
+		    r->body.len, &r->params, &rep)) != 0) {
+			respond_error(r, (unsigned)status, "%s",
+			    report_message(&rep));
 			return -1;
 		}
 	} else {
@@ -1014,7 +1017,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 static void
-log_request(struct req *r)
+note_request(struct req *r)
 {
 	char path[160];
 	double ms = (double)(mono_ns() - r->start_ns) / 1e6;
@@ -1026,8 +1029,7 @@ log_request(struct req *r)
 	q = strchr(r->path, '?');
 	term_escape(r->path, q ? (size_t)(q - r->path) : strlen(r->path),
 	    path, sizeof(path));
-	fprintf(stderr, "%s %s %s %u %.1fms\n", r->addr, r->method, path,
-	    r->status, ms);
+	log_request(r->addr, r->method, path, r->status, ms);
 }
 
 static void
@@ -1066,7 +1068,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	    code == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
 	    code == MHD_REQUEST_TERMINATED_READ_ERROR))
 		r->status = 499;
-	log_request(r);
+	note_request(r);
 	metrics_request(s->metrics, r->route_index, r->status,
 	    (double)(mono_ns() - r->start_ns) / 1e9);
 	json_decref(r->params);
@@ -1126,7 +1128,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	err_warn("http: %s", line);
+	log_warn("http: %s", line);
 }
 
 /* ---- connections per address ---- */
@@ -1182,23 +1184,21 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 /* Parses the ADDR[/PREFIX] list of an option (checked by main). */
 static int
 parse_nets(const char *opt, const char *const *v, size_t n,
-    struct ipnet **out)
+    struct ipnet **out, struct report *rep)
 {
-	struct report rep = { 0 };	/* errs: transitional */
 	size_t i;
 
 	*out = NULL;
 	if (n == 0)
 		return 0;
-	if ((*out = calloc(n, sizeof(**out))) == NULL) {
-		err_error("out of memory");
-		return E2E_EX_SOFTWARE;
-	}
+	if ((*out = calloc(n, sizeof(**out))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 	for (i = 0; i < n; i++)
-		if (ipnet_parse(v[i], &(*out)[i]) != 0)
-			return err_print(cli_usage_error(&rep,
-			    "%s %s is not ADDRESS[/PREFIX]",
-			    opt, v[i]));
+		if (ipnet_parse(v[i], &(*out)[i]) != 0) {
+			cli_usage_error(rep, "%s %s is not ADDRESS[/PREFIX]",
+			    opt, v[i]);
+			return E2E_EX_USAGE;
+		}
 	return 0;
 }
 
@@ -1265,11 +1265,23 @@ raise_fd_limit(unsigned want)
 	}
 }
 
+/* Shows at once what a start-up step said, a warning of a step that
+ * went well too: the later steps print on their own (the log, the port
+ * on stdout), after it. Returns rc. */
 static int
-start(struct server *s)
+shown(struct report *rep, int rc)
+{
+	log_report(rep);
+	report_clear(rep);
+	return rc;
+}
+
+/* Opens, listens and prints the port. Each step's lines are shown as it
+ * ends (shown()); the line of a failure found here, server_run shows. */
+static int
+start(struct server *s, struct report *rep)
 {
 	struct server_config *c = &s->cfg;
-	struct report rep = { 0 };	/* errs: transitional */
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
@@ -1278,44 +1290,46 @@ start(struct server *s)
 	int64_t n;
 	unsigned flags;
 
-	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0)
-		return err_print(cli_usage_error(&rep,
-		    "--listen %s is not ADDRESS:PORT",
-		    c->listen));
-	if ((rc = parse_nets("--trusted-proxy", c->trusted_proxies,
-	    c->ntrusted_proxies, &s->trusted)) != 0 ||
-	    (rc = parse_nets("--metrics-allow", c->metrics_allow,
-	    c->nmetrics_allow, &s->metrics_allow)) != 0)
+	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
+		cli_usage_error(rep, "--listen %s is not ADDRESS:PORT",
+		    c->listen);
+		return E2E_EX_USAGE;
+	}
+	if ((rc = shown(rep, parse_nets("--trusted-proxy", c->trusted_proxies,
+	    c->ntrusted_proxies, &s->trusted, rep))) != 0 ||
+	    (rc = shown(rep, parse_nets("--metrics-allow", c->metrics_allow,
+	    c->nmetrics_allow, &s->metrics_allow, rep))) != 0)
 		return rc;
 	s->ntrusted = c->ntrusted_proxies;
 	s->nmetrics_allow = c->nmetrics_allow;
 	json_object_seed(0);	/* before any thread makes objects */
 	/* A bad secret file is refused before a database is created. */
 	if (c->secret_file != NULL &&
-	    (rc = auth_secret_load(&s->keys, c->secret_file, NULL)) != 0)
+	    (rc = shown(rep, auth_secret_load(&s->keys, c->secret_file, NULL,
+	    rep))) != 0)
 		return rc;
-	if (store_open(&s->store, &store_sqlite, c->db) != 0)
+	if (shown(rep, store_open(&s->store, &store_sqlite, c->db, rep)) != 0)
 		return E2E_EX_CANTCREAT;
 	if (c->secret_file == NULL &&
-	    (rc = auth_secret_load(&s->keys, NULL, &s->store)) != 0)
+	    (rc = shown(rep, auth_secret_load(&s->keys, NULL, &s->store,
+	    rep))) != 0)
 		return rc;
 	s->keys.ttl = c->token_ttl;
 	/* The hash a sign-in for an unknown name is checked against, so it
 	 * takes as long as a real one (B4). */
 	if (auth_password_hash("no such user", 12, c->bcrypt_cost,
-	    s->dummy_hash) != 0) {
-		err_error("bcrypt does not work here");
-		return E2E_EX_SOFTWARE;
-	}
+	    s->dummy_hash) != 0)
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "bcrypt does not work here");
 	/* An original server's users and messages, before serving. */
 	if ((rc = import_run(&s->store, c)) != 0)
 		return rc;
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);
-	if ((rc = guard_start(s)) != 0)
+	if ((rc = shown(rep, guard_start(s, rep))) != 0)
 		return rc;
-	s->waiters = waiters_new();
+	s->waiters = waiters_new(rep);
 	s->cache = cache_new(8192);
 	s->conns = addr_counts_new();
 	s->inflight = addr_counts_new();
@@ -1329,13 +1343,12 @@ start(struct server *s)
 			.resume = req_gone_resume,
 		};
 
-		s->watch = sockwatch_new(&wc);
+		s->watch = sockwatch_new(&wc, rep);
 	}
 	if (s->metrics == NULL || s->waiters == NULL || s->cache == NULL ||
-	    s->conns == NULL || s->inflight == NULL || s->watch == NULL) {
-		err_error("cannot start the server");
-		return E2E_EX_SOFTWARE;
-	}
+	    s->conns == NULL || s->inflight == NULL || s->watch == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the server");
 	if (s->store.be->count_messages(&s->store, &n) == STORE_OK)
 		metrics_set_messages(s->metrics, n);
 	raise_fd_limit(c->max_connections + LINGER_MAX);
@@ -1357,16 +1370,14 @@ start(struct server *s)
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
 	    MHD_OPTION_END);
-	if (s->daemon == NULL) {
-		err_error("cannot listen on %s", c->listen);
-		return E2E_EX_TEMPFAIL;
-	}
+	if (s->daemon == NULL)
+		return report_error(rep, E2E_EX_TEMPFAIL, "cannot listen on %s",
+		    c->listen);
 	di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	if ((rc = set_public_url(s, &ss, v6, di != NULL ? (unsigned)di->port :
-	    0)) != 0)
+	    0, rep)) != 0)
 		return rc;
-	printf("%u\n", di != NULL ? (unsigned)di->port : 0);
-	fflush(stdout);
+	log_port(di != NULL ? (unsigned)di->port : 0);
 	return 0;
 }
 
@@ -1406,7 +1417,7 @@ stop(struct server *s)
 		if (s->waiters != NULL)
 			waiters_wake_all(s->waiters);
 		if (wait_idle(s, 5) != 0) {
-			err_warn("requests still in flight after 5 s; exiting "
+			log_warn("requests still in flight after 5 s; exiting "
 			    "without waiting for them");
 			clean = 0;
 		} else {
@@ -1436,11 +1447,12 @@ int
 server_run(const struct server_config *c)
 {
 	struct server *s;
+	struct report rep = { 0 };
 	sigset_t set;
 	int sig, rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		err_error("out of memory");
+		log_error("out of memory");
 		return E2E_EX_SOFTWARE;
 	}
 	s->cfg = *c;
@@ -1453,9 +1465,11 @@ server_run(const struct server_config *c)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((rc = start(s)) == 0) {
+	rc = start(s, &rep);
+	log_report(&rep);
+	if (rc == 0) {
 		if (sigwait(&set, &sig) == 0)
-			err_note("%s: shutting down",
+			log_note("%s: shutting down",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
 	if (stop(s) != 0)

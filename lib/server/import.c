@@ -1,12 +1,12 @@
 /* import.c - an original server's users and messages (see import.h). */
 #include "server/import.h"
-#include "base/err.h"
 #include "base/jsonio.h"
 #include "base/names.h"
 #include "base/term.h"
 #include "format/crypto.h"
 #include "format/records.h"
 #include "server/auth.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -63,7 +63,7 @@ refuse(struct batch *b, unsigned long long lineno, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&b->lock);
 	if (++b->refused <= SHOWN_MAX)
-		err_warn("%s line %llu: refused: %s", b->path, lineno, why);
+		log_warn("%s line %llu: refused: %s", b->path, lineno, why);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -417,7 +417,7 @@ import_file(struct store *s, const char *path, const char *what,
 	char why[200];
 	size_t len;
 	json_t *obj;
-	struct report rep = { 0 };	/* errs: transitional */
+	struct report rep = { 0 };	/* said in the log */
 	int rc, r;
 
 	memset(&b, 0, sizeof(b));
@@ -425,12 +425,12 @@ import_file(struct store *s, const char *path, const char *what,
 	pthread_cond_init(&b.cond, NULL);
 	b.path = path;
 	if ((rc = record_reader_open(&in, path, line_max, &rep)) != 0) {
-		err_print(&rep);
+		log_report(&rep);
 		goto out;
 	}
 	while ((r = record_read_line(&in, &line, &len)) != RECORD_READ_EOF) {
 		if (r == RECORD_READ_ERROR) {
-			err_print(&rep);
+			log_report(&rep);
 			rc = in.rc;
 			break;
 		}
@@ -452,7 +452,7 @@ import_file(struct store *s, const char *path, const char *what,
 		json_decref(obj);
 	}
 	finish(&b);
-	err_note("%s: %lu %s imported, %lu imported before, %lu refused%s",
+	log_note("%s: %lu %s imported, %lu imported before, %lu refused%s",
 	    path, b.imported, what, b.already, b.refused,
 	    b.refused > SHOWN_MAX ? " (the first 100 shown)" : "");
 out:

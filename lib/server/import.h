@@ -21,8 +21,8 @@
  * meta table by its _id (or, without one, by the name of a user or a
  * hash of a message), so a second run adds nothing, not even a message
  * delivered and deleted meanwhile, nor an account deleted meanwhile. A
- * record that cannot be imported is refused with a line on stderr saying
- * why, and the others go on.
+ * record that cannot be imported is refused with a line in the server's
+ * log (log.h) saying why, and the others go on.
  */
 #ifndef E2E_IMPORT_H
 #define E2E_IMPORT_H
@@ -32,11 +32,12 @@
 
 /*
  * Imports c->import_users, then c->import_messages (each NULL for
- * none), before the server serves. Prints a line for each refused record
- * (the first 100 of a file) and one line per file saying how many
- * records were imported, there already, and refused. Returns 0, or 66
- * when a file cannot be read (reported): bad records never stop the
- * server from starting.
+ * none), before the server serves. Says in the log (log.h) a line for
+ * each refused record (the first 100 of a file; as many as a report
+ * cannot hold, some from the database writer's thread) and one line per
+ * file saying how many records were imported, there already, and
+ * refused. Returns 0, or 66 when a file cannot be read (said by the
+ * record reader): bad records never stop the server from starting.
  */
 int import_run(struct store *s, const struct server_config *c);
 

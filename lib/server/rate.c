@@ -2,6 +2,7 @@
 #include "server/rate.h"
 #include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -52,12 +53,12 @@ rate_new(double per_s, double burst, unsigned max_keys)
 	/* Keyed per table, so that nobody can aim keys at another key's
 	 * slots and push it out. */
 	{
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 
 		if (crypto_random(&r->seed, sizeof(r->seed), &rep) != 0)
 			r->seed = (uint64_t)(uintptr_t)r ^
 			    1469598103934665603ull;
-		err_print(&rep);
+		log_report(&rep);
 	}
 	pthread_mutex_init(&r->lock, NULL);
 	r->per_ms = per_s / 1000.0;

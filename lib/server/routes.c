@@ -1341,7 +1341,8 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 	static const char *const allowed[] = { "pem", "kid", "proof", NULL };
 	const char *pem, *kid;
 	size_t len, kid_len;
-	char why[256], what[32];
+	struct report rep = { 0 };
+	char what[32];
 	struct buf out = BUF_INIT;
 	EVP_PKEY *pk = NULL;
 	int rc = -1;
@@ -1364,22 +1365,17 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 		return -1;
 	}
 	snprintf(what, sizeof(what), "keys[%zu]", i);
-	err_capture_begin(why, sizeof(why));
-	{
-		struct report rep = { 0 };	/* errs: transitional */
-
-		rc = keyfile_parse_public((const uint8_t *)pem, len, what, &pk,
-		    &rep);
-		if (rc == 0)
-			rc = jwk_thumbprint(pk, k->kid, &rep);
-		if (rc == 0)
-			rc = keyfile_public_pem(pk, &out, &rep);
-		err_print(&rep);
-	}
-	err_capture_end();
+	/* The library's refusal is the client's answer (its first error;
+	 * warnings are for terminals). */
+	rc = keyfile_parse_public((const uint8_t *)pem, len, what, &pk, &rep);
+	if (rc == 0)
+		rc = jwk_thumbprint(pk, k->kid, &rep);
+	if (rc == 0)
+		rc = keyfile_public_pem(pk, &out, &rep);
 	if (rc != 0) {
 		respond_error(r, rc == E2E_EX_SOFTWARE ? 500 : 400, "%s",
-		    why[0] ? why : "internal error");
+		    report_message(&rep)[0] ? report_message(&rep) :
+		    "internal error");
 		goto out;
 	}
 	if (kid != NULL && strcmp(kid, k->kid) != 0) {

@@ -2,6 +2,7 @@
  * sockwatch.h). */
 #include "server/sockwatch.h"
 #include "base/err.h"
+#include "server/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -174,7 +175,7 @@ run(void *arg)
 		pthread_mutex_unlock(&sw->lock);
 		n = epoll_wait(sw->ep, ev, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
-			err_errno("sockwatch: epoll_wait");
+			log_errno("sockwatch: epoll_wait");
 			break;
 		}
 		nresume = 0;
@@ -222,14 +223,14 @@ poke(struct sockwatch *sw)
 }
 
 struct sockwatch *
-sockwatch_new(const struct sockwatch_config *c)
+sockwatch_new(const struct sockwatch_config *c, struct report *rep)
 {
 	struct sockwatch *sw = calloc(1, sizeof(*sw));
 	struct epoll_event ev;
 	size_t i;
 
 	if (sw == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	sw->cfg = *c;
@@ -238,7 +239,7 @@ sockwatch_new(const struct sockwatch_config *c)
 	sw->nslots = c->max_watched + c->max_lingering;
 	if (sw->nslots == 0 || sw->nslots >= UINT32_MAX ||
 	    (sw->slots = calloc(sw->nslots, sizeof(*sw->slots))) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < sw->nslots; i++) {
@@ -250,7 +251,7 @@ sockwatch_new(const struct sockwatch_config *c)
 	sw->free_head[0] = c->max_watched > 0 ? c->max_lingering : SIZE_MAX;
 	if ((sw->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (sw->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-		err_errno("sockwatch");
+		report_errno(rep, E2E_EX_SOFTWARE, "sockwatch");
 		goto fail;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -258,7 +259,8 @@ sockwatch_new(const struct sockwatch_config *c)
 	ev.data.u64 = 0;
 	if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, sw->wake, &ev) != 0 ||
 	    pthread_create(&sw->thread, NULL, run, sw) != 0) {
-		err_error("cannot start the socket watcher");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the socket watcher");
 		goto fail;
 	}
 	sw->started = 1;

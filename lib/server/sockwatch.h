@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/report.h"
+
 struct sockwatch_config {
 	size_t max_watched;	/* suspended requests watched at once */
 	size_t max_lingering;	/* sockets lingering at once */
@@ -34,8 +36,9 @@ struct sockwatch_config {
 
 struct sockwatch;
 
-/* Starts the thread. NULL on failure (reported). */
-struct sockwatch *sockwatch_new(const struct sockwatch_config *c);
+/* Starts the thread. NULL on failure (said in rep). */
+struct sockwatch *sockwatch_new(const struct sockwatch_config *c,
+    struct report *rep);
 /* Stops the thread and closes the lingering sockets. Nothing may be
  * watched any more. */
 void sockwatch_free(struct sockwatch *sw);

@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/names.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,10 +57,10 @@ int
 store_new_id(char out[STORE_ID_LEN + 1])
 {
 	uint8_t b[17];
-	struct report rep = { 0 };	/* errs: transitional */
+	struct report rep = { 0 };	/* said in the log */
 	int rc = crypto_random(b, sizeof(b), &rep);
 
-	err_print(&rep);
+	log_report(&rep);
 	if (rc != 0)
 		return -1;
 	encode(b, out);
@@ -95,10 +96,10 @@ store_new_ordered_id(char out[STORE_ID_LEN + 1])
 			carry >>= 8;
 		}
 	} else {
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 		int rc = crypto_random(b, sizeof(b), &rep);
 
-		err_print(&rep);
+		log_report(&rep);
 		if (rc != 0) {
 			pthread_mutex_unlock(&lock);
 			return -1;
@@ -202,16 +203,17 @@ writer(void *arg)
 }
 
 int
-store_open(struct store *s, const struct store_backend *be, const char *where)
+store_open(struct store *s, const struct store_backend *be, const char *where,
+    struct report *rep)
 {
 	struct store_writer *w;
 
 	memset(s, 0, sizeof(*s));
 	s->be = be;
-	if (be->open(s, where) != STORE_OK)
+	if (be->open(s, where, rep) != STORE_OK)
 		return -1;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		be->close(s);
 		return -1;
 	}
@@ -219,7 +221,8 @@ store_open(struct store *s, const struct store_backend *be, const char *where)
 	pthread_cond_init(&w->more, NULL);
 	s->writer = w;
 	if (pthread_create(&w->thread, NULL, writer, s) != 0) {
-		err_error("cannot start the database writer thread");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the database writer thread");
 		be->close(s);
 		free(w);
 		s->writer = NULL;

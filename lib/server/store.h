@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/names.h"
+#include "base/report.h"
 
 #define STORE_ID_LEN ID_LEN	/* names.h */
 #define STORE_NAME_MAX NAME_LEN_MAX
@@ -89,10 +90,12 @@ struct store;
 
 /* A backend: what a database must provide. Every function returns one of
  * the STORE_ codes. The write functions run only on the writer thread,
- * inside the transaction and savepoint it opened. */
+ * inside the transaction and savepoint it opened. Opening says why it
+ * failed in rep; a failure while serving is said in the server's log
+ * (server/log.h), for there is no one else to tell. */
 struct store_backend {
 	const char *name;
-	int (*open)(struct store *s, const char *where);
+	int (*open)(struct store *s, const char *where, struct report *rep);
 	void (*close)(struct store *s);
 	/* reads */
 	int (*user_by_name)(struct store *s, const char *name,
@@ -194,10 +197,10 @@ struct store {
 	struct store_writer *writer;
 };
 
-/* Opens the store and starts its writer thread. Returns 0, or -1
- * (reported). */
+/* Opens the store and starts its writer thread. Returns 0, or -1 (said
+ * in rep). */
 int store_open(struct store *s, const struct store_backend *be,
-    const char *where);
+    const char *where, struct report *rep);
 /* Finishes the queued jobs, stops the writer and closes the store. */
 void store_close(struct store *s);
 

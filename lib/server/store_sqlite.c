@@ -9,6 +9,7 @@
  */
 #include "server/store.h"
 #include "base/err.h"
+#include "server/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,10 +133,20 @@ static const char schema_v3[] =
 	"  deleted_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, value)) WITHOUT ROWID;";
 
+/* A failure while serving: said in the log. */
 static int
 fail(sqlite3 *db, const char *what)
 {
-	err_error("database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");
+	log_error("database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");
+	return STORE_ERROR;
+}
+
+/* A failure while opening: said in rep, for the caller. */
+static int
+open_fail(struct report *rep, sqlite3 *db, const char *what)
+{
+	report_error(rep, E2E_EX_CANTCREAT, "database: %s: %s", what,
+	    db ? sqlite3_errmsg(db) : "?");
 	return STORE_ERROR;
 }
 
@@ -150,7 +161,7 @@ cached(struct conn *c, const char *sql)
 		if (c->stmt[i].sql == sql)
 			return c->stmt[i].st;
 	if (i == MAX_STMTS) {
-		err_error("database: too many statements");
+		log_error("database: too many statements");
 		return NULL;
 	}
 	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -185,12 +196,13 @@ conn_close(struct conn *c)
 }
 
 static int
-exec(sqlite3 *db, const char *sql)
+exec(sqlite3 *db, const char *sql, struct report *rep)
 {
 	char *msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_error("database: %s", msg ? msg : sqlite3_errmsg(db));
+		report_error(rep, E2E_EX_CANTCREAT, "database: %s",
+		    msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return STORE_ERROR;
 	}
@@ -198,21 +210,21 @@ exec(sqlite3 *db, const char *sql)
 }
 
 static int
-open_conn(const char *path, int create, sqlite3 **out)
+open_conn(const char *path, int create, sqlite3 **out, struct report *rep)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 	    (create ? SQLITE_OPEN_CREATE : 0);
 
 	*out = NULL;
 	if (sqlite3_open_v2(path, out, flags, NULL) != SQLITE_OK) {
-		fail(*out, path);
+		open_fail(rep, *out, path);
 		sqlite3_close(*out);
 		*out = NULL;
 		return STORE_ERROR;
 	}
 	sqlite3_extended_result_codes(*out, 1);
 	sqlite3_busy_timeout(*out, 10000);
-	if (exec(*out, "PRAGMA foreign_keys=ON;") != STORE_OK) {
+	if (exec(*out, "PRAGMA foreign_keys=ON;", rep) != STORE_OK) {
 		sqlite3_close(*out);
 		*out = NULL;
 		return STORE_ERROR;
@@ -242,7 +254,7 @@ sql_skeleton(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * withdrawn, said in the log; its holder publishes it again, with a
  * proof that only the holder can make. */
 static int
-migrate_v3(sqlite3 *db)
+migrate_v3(sqlite3 *db, struct report *rep)
 {
 	sqlite3_stmt *st = NULL;
 	int step;
@@ -250,27 +262,29 @@ migrate_v3(sqlite3 *db)
 	if (sqlite3_create_function(db, "e2e_skeleton", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC, NULL, sql_skeleton, NULL, NULL) !=
 	    SQLITE_OK)
-		return fail(db, "migrating to version 3");
+		return open_fail(rep, db, "migrating to version 3");
 	/* The names in order (the subquery's), for a log that reads the
 	 * same every time. */
 	if (sqlite3_prepare_v2(db, "SELECT kid, group_concat(name, ', ') FROM "
 	    "(SELECT k.kid AS kid, u.name AS name FROM keys k JOIN users u ON "
 	    "u.id = k.user_id ORDER BY k.kid, u.name) GROUP BY kid HAVING "
 	    "count(*) > 1 ORDER BY kid", -1, &st, NULL) != SQLITE_OK)
-		return fail(db, "migrating to version 3");
+		return open_fail(rep, db, "migrating to version 3");
+	/* One line a key, as many as there are: the log's, not a report's
+	 * few. */
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		err_warn("database: key %s was listed under the accounts %s; "
+		log_warn("database: key %s was listed under the accounts %s; "
 		    "withdrawn from all of them: its holder must publish it "
 		    "again (e2e-keys publish)", sqlite3_column_text(st, 0),
 		    sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if (step != SQLITE_DONE)
-		return fail(db, "migrating to version 3");
-	return exec(db, schema_v3);
+		return open_fail(rep, db, "migrating to version 3");
+	return exec(db, schema_v3, rep);
 }
 
 static int
-sq_open(struct store *s, const char *path)
+sq_open(struct store *s, const char *path, struct report *rep)
 {
 	struct sq *q;
 	sqlite3_stmt *st = NULL;
@@ -279,13 +293,13 @@ sq_open(struct store *s, const char *path)
 	if ((q = calloc(1, sizeof(*q))) == NULL || (q->path = strdup(path)) ==
 	    NULL) {
 		free(q);
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return STORE_ERROR;
 	}
 	s->impl = q;
 	pthread_mutex_init(&q->lock, NULL);
 	if ((q->usage = calloc(USAGE_SLOTS, sizeof(*q->usage))) == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (pthread_key_create(&q->reader_key, NULL) != 0)
@@ -295,40 +309,42 @@ sq_open(struct store *s, const char *path)
 	 * same mode. */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		err_errno("cannot open the database %s", path);
+		report_errno(rep, E2E_EX_CANTCREAT,
+		    "cannot open the database %s", path);
 		goto out;
 	}
 	close(fd);
-	if (open_conn(path, 1, &q->w.db) != STORE_OK)
+	if (open_conn(path, 1, &q->w.db, rep) != STORE_OK)
 		goto out;
 	/* The version first: a database from a later version is left as it
 	 * is, not even switched to WAL. */
 	if (sqlite3_prepare_v2(q->w.db, "PRAGMA user_version;", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		fail(q->w.db, "reading the schema version");
+		open_fail(rep, q->w.db, "reading the schema version");
 		goto out;
 	}
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (version > SCHEMA_VERSION) {
-		err_error("the database %s has schema version %d; this server "
-		    "knows up to %d", path, version, SCHEMA_VERSION);
+		report_error(rep, E2E_EX_CANTCREAT, "the database %s has "
+		    "schema version %d; this server knows up to %d", path,
+		    version, SCHEMA_VERSION);
 		goto out;
 	}
-	if (exec(q->w.db, "PRAGMA journal_mode=WAL;") != STORE_OK ||
-	    exec(q->w.db, "PRAGMA synchronous=FULL;") != STORE_OK)
+	if (exec(q->w.db, "PRAGMA journal_mode=WAL;", rep) != STORE_OK ||
+	    exec(q->w.db, "PRAGMA synchronous=FULL;", rep) != STORE_OK)
 		goto out;
 	/* Version 0 is a new database; each step migrates one version up,
 	 * all in one transaction. */
 	if (version < SCHEMA_VERSION &&
-	    (exec(q->w.db, "BEGIN IMMEDIATE;") != STORE_OK ||
-	    (version < 1 && exec(q->w.db, schema) != STORE_OK) ||
-	    (version < 2 && exec(q->w.db, schema_v2) != STORE_OK) ||
-	    (version < 3 && migrate_v3(q->w.db) != STORE_OK) ||
-	    exec(q->w.db, "PRAGMA user_version=3;") != STORE_OK ||
-	    exec(q->w.db, "COMMIT;") != STORE_OK)) {
-		(void)exec(q->w.db, "ROLLBACK;");
+	    (exec(q->w.db, "BEGIN IMMEDIATE;", rep) != STORE_OK ||
+	    (version < 1 && exec(q->w.db, schema, rep) != STORE_OK) ||
+	    (version < 2 && exec(q->w.db, schema_v2, rep) != STORE_OK) ||
+	    (version < 3 && migrate_v3(q->w.db, rep) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=3;", rep) != STORE_OK ||
+	    exec(q->w.db, "COMMIT;", rep) != STORE_OK)) {
+		(void)exec(q->w.db, "ROLLBACK;", rep);
 		goto out;
 	}
 	rc = STORE_OK;
@@ -365,15 +381,17 @@ reader(struct store *s)
 {
 	struct sq *q = s->impl;
 	struct conn *c = pthread_getspecific(q->reader_key);
+	struct report rep = { 0 };
 
 	if (c != NULL)
 		return c;
 	pthread_mutex_lock(&q->lock);
 	if (q->nreaders >= MAX_READERS) {
-		err_error("database: too many reading threads");
+		log_error("database: too many reading threads");
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
-		err_error("out of memory");
-	} else if (open_conn(q->path, 0, &c->db) != STORE_OK) {
+		log_error("out of memory");
+	} else if (open_conn(q->path, 0, &c->db, &rep) != STORE_OK) {
+		log_report(&rep);
 		free(c);
 		c = NULL;
 	} else {
@@ -457,7 +475,7 @@ row_message(sqlite3_stmt *st, struct store_message *m)
 	b = sqlite3_column_blob(st, 4);
 	n = sqlite3_column_bytes(st, 4);
 	if ((m->body = malloc((size_t)n + 1)) == NULL) {
-		err_error("out of memory");
+		log_error("out of memory");
 		return STORE_ERROR;
 	}
 	if (n > 0)
@@ -506,7 +524,7 @@ sq_messages(struct store *s, const char *to_id, const char *from,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		v = realloc(out->v, (out->n + 1) * sizeof(*v));
 		if (v == NULL) {
-			err_error("out of memory");
+			log_error("out of memory");
 			goto out;
 		}
 		out->v = v;
@@ -582,7 +600,7 @@ sq_keys(struct store *s, const char *user_id, struct store_key_list *out)
 	rc = STORE_OK;
 	goto out;
 nomem:
-	err_error("out of memory");
+	log_error("out of memory");
 out:
 	done_with(st);
 	if (rc != STORE_OK)

@@ -3,6 +3,7 @@
 #include "server/throttle.h"
 #include "base/err.h"
 #include "format/crypto.h"
+#include "server/log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -41,11 +42,11 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 	if (t == NULL)
 		return NULL;
 	{
-		struct report rep = { 0 };	/* errs: transitional */
+		struct report rep = { 0 };	/* said in the log */
 
 		if (crypto_random(&seed, sizeof(seed), &rep) != 0)
 			seed ^= (uint64_t)(uintptr_t)t;
-		err_print(&rep);
+		log_report(&rep);
 	}
 	while (size < (size_t)max_keys * 2)
 		size *= 2;

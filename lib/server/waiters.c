@@ -109,18 +109,19 @@ timer(void *arg)
 }
 
 struct waiters *
-waiters_new(void)
+waiters_new(struct report *rep)
 {
 	struct waiters *ws = calloc(1, sizeof(*ws));
 
 	if (ws == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&ws->lock, NULL);
 	pthread_cond_init(&ws->changed, NULL);
 	if (pthread_create(&ws->timer, NULL, timer, ws) != 0) {
-		err_error("cannot start the long-poll timer");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start the long-poll timer");
 		free(ws);
 		return NULL;
 	}

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/report.h"
+
 struct waiter {
 	char user[32];
 	int64_t deadline_ms;	/* CLOCK_MONOTONIC */
@@ -30,7 +32,8 @@ struct waiter {
 
 struct waiters;
 
-struct waiters *waiters_new(void);
+/* Starts the long-poll timer. NULL on failure (said in rep). */
+struct waiters *waiters_new(struct report *rep);
 void waiters_free(struct waiters *ws);
 
 uint64_t waiters_seq(struct waiters *ws);

@@ -84,14 +84,15 @@ loop(void *arg)
 }
 
 struct workers *
-workers_start(unsigned n, unsigned queue_max, unsigned per_key_max)
+workers_start(unsigned n, unsigned queue_max, unsigned per_key_max,
+    struct report *rep)
 {
 	struct workers *ws = calloc(1, sizeof(*ws));
 	long cores;
 	unsigned i;
 
 	if (ws == NULL) {
-		err_error("out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	if (n == 0) {
@@ -110,7 +111,8 @@ workers_start(unsigned n, unsigned queue_max, unsigned per_key_max)
 		ws->n++;
 	}
 	if (ws->n == 0) {
-		err_error("cannot start worker threads");
+		report_error(rep, E2E_EX_SOFTWARE,
+		    "cannot start worker threads");
 		free(ws);
 		return NULL;
 	}

@@ -10,6 +10,8 @@
 #ifndef E2E_WORKERS_H
 #define E2E_WORKERS_H
 
+#include "base/report.h"
+
 #define WORKERS_KEY_MAX 64
 
 struct work {
@@ -23,10 +25,10 @@ struct workers;
 /*
  * n threads (0: one per core). At most queue_max keyed jobs wait, and
  * at most per_key_max of them under one key (0: no limit for either).
- * Returns NULL when the threads cannot be started (reported).
+ * Returns NULL when the threads cannot be started (said in rep).
  */
 struct workers *workers_start(unsigned n, unsigned queue_max,
-    unsigned per_key_max);
+    unsigned per_key_max, struct report *rep);
 
 /* The number of threads started. */
 unsigned workers_count(const struct workers *ws);

@@ -112,3 +112,36 @@ $3" "src/$1"
 	assert_output "refused() defined at tests/bats/keys.bats:2 tests/bats/helpers.bash:$at"
 	[[ "$stderr" == *"lint: bats helpers defined more than once"* ]]
 }
+
+@test "lint: a lib file that prints (an err_ printer, perror, a write to stderr) is reported unless scripts/lint-print-allow lists it; a listed file that no longer prints is reported" {
+	local n
+	n=$(grep -c '' "$ROOT/lib/base/b64.c")
+	printf '%s\n' 'static void f(void) { fprintf(stderr, "x\n"); }' \
+	    'static void g(void) { err_warn("x"); perror("y"); }' \
+	    'static void h(void) { fputs("x", stderr); }' \
+	    'static void i(void) { (void)write(STDERR_FILENO, "x", 1); }' \
+	    '/* err_error("a comment may name them"), fprintf(stderr, */' \
+	    'static void j(void) { struct report r = { 0 }; err_print(&r); }' \
+	    >> src/lib/base/b64.c
+	# The printers themselves, the server's output, and a listed file.
+	printf '%s\n' 'static void k(void) { err_error("x"); }' \
+	    >> src/lib/server/log.c
+	printf '%s\n' 'static void k(void) { err_error("x"); }' \
+	    >> src/lib/base/charset.c
+	echo lib/base/charset.c >> src/scripts/lint-print-allow
+	# A debt paid but still listed.
+	echo lib/base/names.c >> src/scripts/lint-print-allow
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output "$(cat <<-EOF
+	lib/base/b64.c:$((n + 1)):static void f(void) { fprintf(stderr, "x\n"); }
+	lib/base/b64.c:$((n + 2)):static void g(void) { err_warn("x"); perror("y"); }
+	lib/base/b64.c:$((n + 3)):static void h(void) { fputs("x", stderr); }
+	lib/base/b64.c:$((n + 4)):static void i(void) { (void)write(STDERR_FILENO, "x", 1); }
+	lib/base/b64.c:$((n + 6)):static void j(void) { struct report r = { 0 }; err_print(&r); }
+	lib/base/names.c: no longer prints
+	EOF
+	)"
+	[[ "$stderr" == *"lint: the library prints above"* ]]
+	[[ "$stderr" == *"lint: remove the files above from scripts/lint-print-allow"* ]]
+}

@@ -13,8 +13,11 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "base/b64.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "base/jsonio.h"
 #include "format/crypto.h"
 #include "server/auth.h"
@@ -368,40 +371,59 @@ test_secret_file(void)
 {
 	uint8_t big[AUTH_SECRET_MAX + 1];
 	struct auth_keys k;
+	struct report rep = { 0 };
 	const char *path, *msg;
 
 	memset(big, 0xa5, sizeof(big));
 	memset(&k, 0, sizeof(k));
 	/* RFC 7518 3.2: at least 256 bits for HS256. */
 	path = write_file("s31", big, 31);
-	capture_begin();
-	CHECK(auth_secret_load(&k, path, NULL) != 0);
-	msg = capture_end();
+	CHECK(auth_secret_load(&k, path, NULL, &rep) == E2E_EX_DATAERR);
+	msg = report_message(&rep);
 	CHECKF(strstr(msg, "has 31 bytes; at least 32 are needed") != NULL,
 	    "said: %s", msg);
+	CHECK(rep.code == E2E_EX_DATAERR && rep.nlines == 1);
 	CHECK(k.secret_len == 0);
 	path = write_file("s0", big, 0);
-	capture_begin();
-	CHECK(auth_secret_load(&k, path, NULL) != 0);
-	msg = capture_end();
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, path, NULL, &rep) != 0);
+	msg = report_message(&rep);
 	CHECKF(strstr(msg, "has 0 bytes") != NULL, "said: %s", msg);
-	CHECK(auth_secret_load(&k, write_file("s32", big, 32), NULL) == 0);
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, write_file("s32", big, 32), NULL, &rep) ==
+	    0);
+	CHECK(!report_said(&rep));
 	CHECK(k.secret_len == 32 && memcmp(k.secret, big, 32) == 0);
 	/* The bytes as they are: a final newline is part of the secret. */
 	CHECK(auth_secret_load(&k, write_file("nl", "0123456789abcdef0123456789abcde\n",
-	    32), NULL) == 0);
+	    32), NULL, NULL) == 0);
 	CHECK(k.secret_len == 32 && k.secret[31] == '\n');
 	CHECK(auth_secret_load(&k, write_file("max", big, AUTH_SECRET_MAX),
-	    NULL) == 0);
+	    NULL, NULL) == 0);
 	CHECK(k.secret_len == AUTH_SECRET_MAX);
 	path = write_file("over", big, AUTH_SECRET_MAX + 1);
+	report_clear(&rep);
 	capture_begin();
-	CHECK(auth_secret_load(&k, path, NULL) != 0);
-	CHECK(auth_secret_load(&k, "/nonexistent/secret", NULL) != 0);
+	CHECK(auth_secret_load(&k, path, NULL, &rep) != 0);
 	msg = capture_end();
-	CHECKF(strstr(msg, "larger than the limit of 4096 bytes") != NULL &&
-	    strstr(msg, "cannot open secret file /nonexistent/secret") != NULL,
+	CHECKF(msg[0] == '\0', "printed: %s", msg);
+	msg = report_message(&rep);
+	CHECKF(strstr(msg, "larger than the limit of 4096 bytes") != NULL,
 	    "said: %s", msg);
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, "/nonexistent/secret", NULL, &rep) != 0);
+	msg = report_message(&rep);
+	CHECKF(strstr(msg, "cannot open secret file /nonexistent/secret") !=
+	    NULL, "said: %s", msg);
+	/* Readable by others: a warning and a hint, and the secret is
+	 * used. */
+	path = write_file("s32open", big, 32);
+	CHECK(chmod(path, 0644) == 0);
+	report_clear(&rep);
+	CHECK(auth_secret_load(&k, path, NULL, &rep) == 0 && rep.code == 0 &&
+	    rep.nlines == 2 && rep.line[0].level == REPORT_WARNING &&
+	    strstr(rep.line[0].text, "can be read by group or others") !=
+	    NULL && rep.line[1].level == REPORT_HINT);
 }
 
 static void
@@ -409,35 +431,76 @@ test_secret_kept(void)
 {
 	uint8_t fixed[32], first[32];
 	struct auth_keys k1, k2;
+	struct report rep = { 0 };
 	struct store s;
 	char db[256];
 
 	/* No file: made on first start from crypto_random, then kept. */
 	memset(&s, 0, sizeof(s));
 	snprintf(db, sizeof(db), "%s/kept.db", tmpdir);
-	if (store_open(&s, &store_sqlite, db) != 0) {
-		CHECKF(0, "cannot open a store at %s", db);
+	if (store_open(&s, &store_sqlite, db, &rep) != 0) {
+		CHECKF(0, "cannot open a store at %s: %s", db,
+		    report_message(&rep));
 		return;
 	}
 	memset(fixed, 0x5c, sizeof(fixed));
 	crypto_test_set_random(fixed, sizeof(fixed));
-	CHECK(auth_secret_load(&k1, NULL, &s) == 0);
+	CHECK(auth_secret_load(&k1, NULL, &s, &rep) == 0);
+	CHECK(!report_said(&rep));
 	crypto_test_set_random(fixed, 0);
 	CHECK(k1.secret_len == 32 && memcmp(k1.secret, fixed, 32) == 0);
 	memcpy(first, k1.secret, 32);
 	store_close(&s);
 	memset(&s, 0, sizeof(s));
-	CHECK(store_open(&s, &store_sqlite, db) == 0);
-	CHECK(auth_secret_load(&k2, NULL, &s) == 0);
+	CHECK(store_open(&s, &store_sqlite, db, NULL) == 0);
+	CHECK(auth_secret_load(&k2, NULL, &s, NULL) == 0);
 	CHECK(k2.secret_len == 32 && memcmp(k2.secret, first, 32) == 0);
 	store_close(&s);
 	/* Another database: another (real random) secret. */
 	snprintf(db, sizeof(db), "%s/other.db", tmpdir);
 	memset(&s, 0, sizeof(s));
-	CHECK(store_open(&s, &store_sqlite, db) == 0);
-	CHECK(auth_secret_load(&k2, NULL, &s) == 0);
+	CHECK(store_open(&s, &store_sqlite, db, NULL) == 0);
+	CHECK(auth_secret_load(&k2, NULL, &s, NULL) == 0);
 	CHECK(k2.secret_len == 32 && memcmp(k2.secret, first, 32) != 0);
 	store_close(&s);
+}
+
+/* A store that cannot be opened says why in the report, printing
+ * nothing: a missing folder, a database from a later version. */
+static void
+test_store_open_report(void)
+{
+	struct report rep = { 0 };
+	struct store s;
+	sqlite3 *db = NULL;
+	char path[256], want[400];
+
+	snprintf(path, sizeof(path), "%s/no/such.db", tmpdir);
+	capture_begin();
+	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
+	CHECK(capture_end()[0] == '\0');
+	snprintf(want, sizeof(want), "cannot open the database %s: No such "
+	    "file or directory", path);
+	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
+	    strcmp(report_message(&rep), want) == 0, "said %d: %s", rep.code,
+	    report_message(&rep));
+	snprintf(path, sizeof(path), "%s/later.db", tmpdir);
+	report_clear(&rep);
+	CHECK(store_open(&s, &store_sqlite, path, &rep) == 0);
+	CHECK(!report_said(&rep));
+	store_close(&s);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, "PRAGMA user_version=4;", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_close(db);
+	capture_begin();
+	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
+	CHECK(capture_end()[0] == '\0');
+	snprintf(want, sizeof(want), "the database %s has schema version 4; "
+	    "this server knows up to 3", path);
+	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
+	    strcmp(report_message(&rep), want) == 0, "said %d: %s", rep.code,
+	    report_message(&rep));
 }
 
 /* ---- tokens (T1-T7) ---- */
@@ -1117,6 +1180,7 @@ main(void)
 	RUN(test_hash_cost);
 	RUN(test_secret_file);
 	RUN(test_secret_kept);
+	RUN(test_store_open_report);
 	/* The folder is no longer needed (and an abort later would leave
 	 * it). */
 	{

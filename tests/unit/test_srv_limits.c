@@ -199,7 +199,7 @@ job_run(struct work *w)
 static void
 test_workers_fair(void)
 {
-	struct workers *ws = workers_start(1, 5, 3);
+	struct workers *ws = workers_start(1, 5, 3, NULL);
 	struct job gate, j[8];
 	static const char *const names[] = { "a1", "a2", "a3", "a4", "b1",
 		"c1", "d1", "b2" };

@@ -89,7 +89,7 @@ start(size_t watched, size_t lingering, unsigned ms, size_t bytes)
 	gone_calls = resume_calls = 0;
 	last_arg = NULL;
 	pthread_mutex_unlock(&lock);
-	return sockwatch_new(&c);
+	return sockwatch_new(&c, NULL);
 }
 
 static void
