@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/err.h>
-
 const char err_exit_codes_help[] =
 	"Exit status:\n"
 	"  0   success\n"
@@ -38,44 +36,6 @@ err_prog(void)
 	return prog;
 }
 
-/* Where this thread's first error goes instead of stderr (a server
- * answers it to the client), or NULL; captures nest (a library call that
- * captures inside a caller's capture leaves the caller's in place). */
-#define CAPTURE_DEPTH 8
-static _Thread_local char *capture;
-static _Thread_local size_t capture_size;
-static _Thread_local struct {
-	char *buf;
-	size_t size;
-} outer[CAPTURE_DEPTH];
-static _Thread_local int depth;
-
-void
-err_capture_begin(char *buf, size_t size)
-{
-	if (depth < CAPTURE_DEPTH) {
-		outer[depth].buf = capture;
-		outer[depth].size = capture_size;
-	}
-	depth++;
-	capture = buf;
-	capture_size = size;
-	if (size > 0)
-		buf[0] = '\0';
-}
-
-void
-err_capture_end(void)
-{
-	if (depth > 0 && --depth < CAPTURE_DEPTH) {
-		capture = outer[depth].buf;
-		capture_size = outer[depth].size;
-	} else {
-		capture = NULL;
-		capture_size = 0;
-	}
-}
-
 static void
 vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
 {
@@ -83,18 +43,6 @@ vmsg(const char *kind, const char *fmt, va_list ap, const char *tail)
 	 * format into a buffer and write it in one call. */
 	char line[1024];
 	int n;
-
-	if (capture != NULL) {
-		/* The first error only; hints and notes are for terminals. */
-		if (capture[0] == '\0' && strcmp(kind, "error: ") == 0) {
-			n = vsnprintf(capture, capture_size, fmt, ap);
-			if (tail != NULL && n >= 0 &&
-			    (size_t)n < capture_size)
-				snprintf(capture + n, capture_size - (size_t)n,
-				    ": %s", tail);
-		}
-		return;
-	}
 
 	n = snprintf(line, sizeof(line), "%s: %s", prog, kind);
 	if (n < 0 || (size_t)n >= sizeof(line))
@@ -168,15 +116,6 @@ err_print(const struct report *r)
 
 	if (r == NULL)
 		return 0;
-	/* Under err_capture_begin (until its last user is gone), a report
-	 * printed by a transitional caller is captured as err_error's lines
-	 * would be: its first error only. */
-	if (capture != NULL) {
-		if (capture[0] == '\0' && report_message(r)[0] != '\0')
-			snprintf(capture, capture_size, "%s",
-			    report_message(r));
-		return r->code;
-	}
 	/* One write per line, as vmsg, so that lines from two writers do
 	 * not interleave within a line. */
 	for (i = 0; i < r->nlines; i++)
@@ -186,20 +125,4 @@ err_print(const struct report *r)
 		fprintf(stderr, "%s: %d more lines not shown\n", prog,
 		    r->dropped);
 	return r->code;
-}
-
-int
-err_crypto(const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	char buf[256];
-
-	if (e != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		err_error("%s failed (%s)", what, buf);
-	} else {
-		err_error("%s failed", what);
-	}
-	ERR_clear_error();
-	return E2E_EX_SOFTWARE;
 }

@@ -6,6 +6,9 @@
  *   e2e-decrypt: hint: give your private key with -i
  * Untrusted text (names, server errors) must go through term_escape()
  * before it reaches these helpers.
+ *
+ * Only the tools' mains (cmd/) and the server's voice (server/log.c)
+ * print: the library reports (base/report.h), and make lint checks it.
  */
 #ifndef E2E_ERR_H
 #define E2E_ERR_H
@@ -49,25 +52,9 @@ void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Prints a library call's report (base/report.h), one line per entry,
  * each as err_error, err_warn, err_hint or err_note would, then
- * "PROG: note: N more lines not shown" if lines were dropped. Empties
+ * "PROG: N more lines not shown" if lines were dropped. Empties
  * nothing: the caller may still read r. Returns r's code (0 if none).
  */
 int err_print(const struct report *r);
-
-/*
- * Until err_capture_end, this thread's messages are not printed: the
- * first error's text (without the program name) goes into buf (size
- * bytes, emptied here), for a caller that reports it another way (a
- * server's answer). Warnings, hints and notes are dropped. Captures
- * nest: each end restores the capture that was in place at its begin.
- */
-void err_capture_begin(char *buf, size_t size);
-void err_capture_end(void);
-
-/*
- * Reports an OpenSSL failure that is not the user's fault (an internal
- * error) and empties OpenSSL's error queue. Returns E2E_EX_SOFTWARE.
- */
-int err_crypto(const char *what);
 
 #endif
