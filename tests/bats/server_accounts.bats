@@ -699,8 +699,10 @@ EOF
 
 # ---- A10: timing after a cost change ----
 
-@test "A10 enumeration by timing: after --bcrypt-cost changes, failed sign-ins of known and unknown names take the same time (medians within 20%), both ways" {
+@test "A10 enumeration by timing: after --bcrypt-cost changes, failed sign-ins of known and unknown names take the same time (medians within a factor of 1.5, where the leak was 16), both ways" {
 	local lim=(--signin-limit 1000 --signin-addr-limit 1000)
+	# The leak this catches is a factor of 2^(10-6) = 16; a loaded CI
+	# machine has shown 1.21 between two medians of the same cost.
 	# Accounts made at cost 10, then the server at cost 6.
 	start_server --bcrypt-cost 10 "${lim[@]}"
 	signup old10 "pw of old10"
@@ -708,7 +710,7 @@ EOF
 	start_server --bcrypt-cost 6 "${lim[@]}"
 	run -0 "$PYTHON" "$H" timing "$URL" 9 old10 nobody
 	echo "cost 10 -> 6: $output" >&3
-	"$PYTHON" -c "import sys; sys.exit(0 if float('${output##* }') <= 1.2 else 1)" ||
+	"$PYTHON" -c "import sys; sys.exit(0 if float('${output##* }') <= 1.5 else 1)" ||
 	    fail "$output"
 	# An account at cost 6, then the server at cost 10.
 	signup low6 "pw of low6"
@@ -716,7 +718,7 @@ EOF
 	start_server --bcrypt-cost 10 "${lim[@]}"
 	run -0 "$PYTHON" "$H" timing "$URL" 9 low6 nobody
 	echo "cost 6 -> 10: $output" >&3
-	"$PYTHON" -c "import sys; sys.exit(0 if float('${output##* }') <= 1.2 else 1)" ||
+	"$PYTHON" -c "import sys; sys.exit(0 if float('${output##* }') <= 1.5 else 1)" ||
 	    fail "$output"
 }
 
