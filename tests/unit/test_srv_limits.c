@@ -288,9 +288,10 @@ test_pad(void)
 
 	CHECK(auth_password_hash("pw", 2, 9, h9) == 0);
 	/* A check at 4 padded to 9 takes about as long as a check at 9:
-	 * the best of three of each, within a factor of 1.5 either way. */
+	 * the best of five of each, within a factor of 3 either way (not
+	 * padding is a factor of 32; a loaded machine has shown 1.52). */
 	check9 = pad = 1e9;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		t0 = seconds();
 		(void)auth_password_check("wrong", 5, h9);
 		if (seconds() - t0 < check9)
@@ -300,7 +301,7 @@ test_pad(void)
 		if (seconds() - t0 < pad)
 			pad = seconds() - t0;
 	}
-	CHECKF(pad > check9 / 1.5 && pad < check9 * 1.5,
+	CHECKF(pad > check9 / 3 && pad < check9 * 3,
 	    "check at 9: %.4f s, padding 4 to 9: %.4f s", check9, pad);
 	/* Nothing to pad at or above the target. */
 	t0 = seconds();
