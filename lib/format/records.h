@@ -148,7 +148,7 @@ int record_object_span(const char *text, size_t len, const char *name,
  * (standard base64 with padding). Control characters (C0, DEL, C1),
  * bidirectional formatting characters and U+2028/U+2029 are always
  * written as \u escapes; with ascii, every non-ASCII character too.
- * Returns 0 or 70 (out of memory, reported).
+ * Returns 0 or 70 (out of memory, nothing said: the caller reports it).
  */
 int record_format(const struct record *r, const struct message *m,
     const char *warning, int ascii, struct buf *out);
