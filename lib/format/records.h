@@ -75,7 +75,7 @@ void record_reader_close(struct record_reader *in);
  * in->lineno set, and the rest of it up to its newline is read and
  * dropped. Returns RECORD_READ_LINE, RECORD_READ_TOO_LONG,
  * RECORD_READ_EOF, or RECORD_READ_ERROR (a read error, in in->rep; in->rc
- * is 74 for standard input, 66 for a file).
+ * is 74 for standard input, 66 for a file, 70 when out of memory).
  */
 int record_read_line(struct record_reader *in, const char **line, size_t *len);
 
