@@ -198,15 +198,29 @@ sink_puts(struct sink *s, const char *str)
 static int
 buf_sink_write(void *ctx, const void *p, size_t n)
 {
+	return buf_append(ctx, p, n) == 0 ? 0 : E2E_EX_SOFTWARE;
+}
+
+struct sink
+sink_buf(struct buf *b)
+{
+	struct sink s = { buf_sink_write, b };
+
+	return s;
+}
+
+static int
+buf_sink_to_write(void *ctx, const void *p, size_t n)
+{
 	struct buf_sink *bs = ctx;
 
 	return buf_append(bs->b, p, n) == 0 ? 0 : report_oom(bs->rep);
 }
 
 struct sink
-sink_buf(struct buf_sink *bs)
+sink_buf_to(struct buf_sink *bs)
 {
-	struct sink s = { buf_sink_write, bs };
+	struct sink s = { buf_sink_to_write, bs };
 
 	return s;
 }

@@ -44,15 +44,19 @@ struct sink {
 
 int sink_write(struct sink *s, const void *p, size_t n);
 int sink_puts(struct sink *s, const char *str);
-/* A sink that appends to b; running out of memory goes to rep (may be
- * NULL). The struct must outlive the sink. */
+/* A sink that appends to b. Out of memory is 70 with nothing said: for a
+ * caller that says it itself (or a test); sink_buf_to says it. */
+struct sink sink_buf(struct buf *b);
+
+/* A sink that appends to bs->b and says "out of memory" in bs->rep (may
+ * be NULL). bs must outlive the sink. */
 struct report;
 struct buf_sink {
 	struct buf *b;
 	struct report *rep;
 };
 
-struct sink sink_buf(struct buf_sink *bs);
+struct sink sink_buf_to(struct buf_sink *bs);
 
 /* malloc() for buffers that may be large: from BIG_ALLOC_MIN bytes on,
  * asks for huge pages. Free with free(). */

@@ -646,8 +646,8 @@ sq_meta_get(struct store *s, const char *key, struct buf *value)
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE)
 		rc = STORE_NOT_FOUND;
-	else if (step == SQLITE_ROW && buf_append(value,
-	    sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)) != 0)
+	else if (step == SQLITE_ROW && buf_append(value, sqlite3_column_blob(st,
+	    0), (size_t)sqlite3_column_bytes(st, 0)) != 0)
 		log_error("out of memory");
 	else if (step == SQLITE_ROW)
 		rc = STORE_OK;

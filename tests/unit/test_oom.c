@@ -125,7 +125,7 @@ sink_buf_says_it(void)
 	struct report rep = { 0 };
 	struct buf b = BUF_INIT;
 	struct buf_sink bs = { &b, &rep };
-	struct sink s = sink_buf(&bs);
+	struct sink s = sink_buf_to(&bs);
 
 	CHECK(sink_puts(&s, "kept") == 0 && b.len == 4);
 	capture_begin();
