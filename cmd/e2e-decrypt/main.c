@@ -317,8 +317,10 @@ main(int argc, char **argv)
 		goto out;
 	if ((rc = message_open_text(&oo, text, len, &m, &rep)) != 0)
 		goto out;
-	if (!binary && (rc = message_seed_utf8(&m)) != 0)
+	if (!binary && (rc = message_seed_utf8(&m)) != 0) {
+		report_oom(&rep);
 		goto out;
+	}
 	if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
 		goto out;
 	/* Escape sequences from a stranger must not reach a terminal,

@@ -1,6 +1,7 @@
 /* buf.c - growable byte buffers that wipe secrets (see buf.h). */
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/report.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,25 @@ wipe(void *p, size_t n)
 
 #ifdef E2E_TEST_HOOKS
 static void (*release_hook)(const void *p, size_t n);
+static long alloc_fail_after = -1;
+
+void
+buf_test_fail_alloc_after(long n)
+{
+	alloc_fail_after = n;
+}
+
+/* 1 when the test asked this growth to fail (as if out of memory). */
+static int
+alloc_fails(void)
+{
+	if (alloc_fail_after < 0)
+		return 0;
+	if (alloc_fail_after == 0)
+		return 1;
+	alloc_fail_after--;
+	return 0;
+}
 
 void
 buf_test_set_release_hook(void (*fn)(const void *p, size_t n))
@@ -64,10 +84,10 @@ buf_reserve(struct buf *b, size_t extra)
 	size_t need, ncap;
 	uint8_t *np;
 
-	if (extra > SIZE_MAX - 1 - b->len) {
-		err_error("out of memory");
+	/* Silent: the caller reports the out-of-memory where it has a
+	 * report (report_oom). */
+	if (extra > SIZE_MAX - 1 - b->len)
 		return -1;
-	}
 	need = b->len + extra + 1;	/* room for buf_terminate() */
 	if (need <= b->cap)
 		return 0;
@@ -81,6 +101,10 @@ buf_reserve(struct buf *b, size_t extra)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (b->limit != 0 && ncap > b->limit + 1 && need <= b->limit + 1)
 		ncap = b->limit + 1;
+#ifdef E2E_TEST_HOOKS
+	if (alloc_fails())
+		return -1;
+#endif
 	if (b->secret) {
 		/* realloc could leave a copy of the secret behind. */
 		np = big_alloc(ncap);
@@ -93,10 +117,8 @@ buf_reserve(struct buf *b, size_t extra)
 	} else {
 		np = realloc(b->p, ncap);
 	}
-	if (np == NULL) {
-		err_error("out of memory");
+	if (np == NULL)
 		return -1;
-	}
 	b->p = np;
 	b->cap = ncap;
 	return 0;
@@ -183,6 +205,22 @@ struct sink
 sink_buf(struct buf *b)
 {
 	struct sink s = { buf_sink_write, b };
+
+	return s;
+}
+
+static int
+buf_sink_to_write(void *ctx, const void *p, size_t n)
+{
+	struct buf_sink *bs = ctx;
+
+	return buf_append(bs->b, p, n) == 0 ? 0 : report_oom(bs->rep);
+}
+
+struct sink
+sink_buf_to(struct buf_sink *bs)
+{
+	struct sink s = { buf_sink_to_write, bs };
 
 	return s;
 }

@@ -23,7 +23,8 @@ struct buf {
 #define BUF_SECRET_INIT { NULL, 0, 0, 1, 0 }
 
 /* Makes room for at least extra more bytes. Returns 0, or -1 on overflow
- * or when out of memory (reported). */
+ * or when out of memory. The buf functions never print: their caller
+ * reports the failure (report_oom) or passes it up. */
 int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
@@ -43,8 +44,19 @@ struct sink {
 
 int sink_write(struct sink *s, const void *p, size_t n);
 int sink_puts(struct sink *s, const char *str);
-/* A sink that appends to b. */
+/* A sink that appends to b. Out of memory is 70 with nothing said: for a
+ * caller that says it itself (or a test); sink_buf_to says it. */
 struct sink sink_buf(struct buf *b);
+
+/* A sink that appends to bs->b and says "out of memory" in bs->rep (may
+ * be NULL). bs must outlive the sink. */
+struct report;
+struct buf_sink {
+	struct buf *b;
+	struct report *rep;
+};
+
+struct sink sink_buf_to(struct buf_sink *bs);
 
 /* malloc() for buffers that may be large: from BIG_ALLOC_MIN bytes on,
  * asks for huge pages. Free with free(). */
@@ -55,6 +67,10 @@ void *big_alloc(size_t n);
 /* Test builds only: fn sees every block a buffer releases, just before it
  * is freed (after the wipe, for a secret buffer). */
 void buf_test_set_release_hook(void (*fn)(const void *p, size_t n));
+/* Test builds only: the buffers' next n growths succeed, the one after
+ * fails as if out of memory, and so do all later ones until the hook is
+ * set again; n < 0 turns the failures off. */
+void buf_test_fail_alloc_after(long n);
 #endif
 
 /* Wipes n bytes in a way the compiler may not optimise away. */

@@ -67,7 +67,7 @@ read_config(const char *path, struct buf *b, struct report *rep)
 		report_errno(rep, E2E_EX_CONFIG, "cannot read %s", path);
 		break;
 	case FILE_NO_MEMORY:
-		return E2E_EX_SOFTWARE;
+		return report_oom(rep);
 	default:
 		report_error(rep, E2E_EX_CONFIG, "%s is not a regular file",
 		    path);

@@ -130,7 +130,7 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 	}
 	/* Read the exact size when known, in one allocation. */
 	if (S_ISREG(st.st_mode) && buf_reserve(out, (size_t)st.st_size) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	for (;;) {
@@ -171,7 +171,7 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 			grow = max - out->len;
 		if (buf_reserve(out, grow) != 0 ||
 		    buf_append(out, probe, (size_t)n) != 0) {
-			rc = E2E_EX_SOFTWARE;
+			rc = report_oom(rep);
 			goto out;
 		}
 	}

@@ -195,8 +195,8 @@ extern const struct file_policy file_policy_keyring;
  * the owner, the mode, the size (also while reading: a file that grows
  * is still cut at max). On FILE_OK out holds the bytes, NUL-terminated
  * (not counted in len); otherwise out is emptied, and errno is kept for
- * FILE_CANNOT_OPEN and FILE_CANNOT_READ. Prints nothing but the buffer's
- * "out of memory" (FILE_NO_MEMORY).
+ * FILE_CANNOT_OPEN and FILE_CANNOT_READ. Prints nothing; FILE_NO_MEMORY
+ * is the caller's to report.
  */
 enum file_status file_read_private(const char *path,
     const struct file_policy *pol, struct buf *out);

@@ -95,6 +95,12 @@ report_crypto(struct report *r, const char *what)
 	return E2E_EX_SOFTWARE;
 }
 
+int
+report_oom(struct report *r)
+{
+	return report_error(r, E2E_EX_SOFTWARE, "out of memory");
+}
+
 #define LEVEL_FN(name, level)					\
 void								\
 name(struct report *r, const char *fmt, ...)			\

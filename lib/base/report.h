@@ -62,6 +62,10 @@ int report_errno(struct report *r, int code, const char *fmt, ...)
  */
 int report_crypto(struct report *r, const char *what);
 
+/* "out of memory", code E2E_EX_SOFTWARE: what a caller says when a
+ * silent allocator (the buf functions) failed. Returns E2E_EX_SOFTWARE. */
+int report_oom(struct report *r);
+
 void report_warn(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report_hint(struct report *r, const char *fmt, ...)

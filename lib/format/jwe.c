@@ -610,12 +610,12 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	if (buf_append(&aadbuf, prot, prot_len) != 0 ||
 	    (aad_len > 0 && (buf_append(&aadbuf, ".", 1) != 0 ||
 	    buf_append(&aadbuf, jsonio_str(obj, "aad", NULL), aad_len) != 0))) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	if (json_object_get(obj, "aad") != NULL && aad_len == 0 &&
 	    buf_append(&aadbuf, ".", 1) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 

@@ -22,13 +22,13 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 	if (b64url_append(out, (const uint8_t *)header_json,
 	    strlen(header_json)) != 0 || buf_append(out, ".", 1) != 0 ||
 	    b64url_append(out, payload, payload_len) != 0)
-		return E2E_EX_SOFTWARE;
+		return report_oom(rep);
 	if ((rc = rsa_pss_sign(priv, out->p + start, out->len - start, sig,
 	    &sig_len, rep)) != 0)
 		return rc;
 	if (buf_append(out, ".", 1) != 0 ||
 	    b64url_append(out, sig, sig_len) != 0)
-		return E2E_EX_SOFTWARE;
+		return report_oom(rep);
 	return 0;
 }
 

@@ -432,15 +432,20 @@ out:
 	return rc;
 }
 
+/* Running out of memory is said in rep, before the caller's line. */
 static int
-bio_to_buf(BIO *bio, struct buf *out)
+bio_to_buf(BIO *bio, struct buf *out, struct report *rep)
 {
 	char *p = NULL;
 	long n = BIO_get_mem_data(bio, &p);
 
 	buf_clear(out);
-	if (n <= 0 || buf_append(out, p, (size_t)n) != 0)
+	if (n <= 0)
 		return -1;
+	if (buf_append(out, p, (size_t)n) != 0) {
+		report_oom(rep);
+		return -1;
+	}
 	return 0;
 }
 
@@ -475,7 +480,7 @@ keyfile_private_pem(EVP_PKEY *k, const char *pass, struct buf *out,
 		if (PEM_write_bio_PKCS8(bio, p8) != 1)
 			goto fail;
 	}
-	if (bio_to_buf(bio, out) != 0)
+	if (bio_to_buf(bio, out, rep) != 0)
 		goto fail;
 	goto out;
 fail:
@@ -495,7 +500,7 @@ keyfile_public_pem(EVP_PKEY *k, struct buf *out, struct report *rep)
 	int rc = 0;
 
 	if (bio == NULL || PEM_write_bio_PUBKEY(bio, k) != 1 ||
-	    bio_to_buf(bio, out) != 0)
+	    bio_to_buf(bio, out, rep) != 0)
 		rc = report_crypto(rep, "encoding the public key");
 	BIO_free(bio);
 	return rc;

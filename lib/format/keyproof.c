@@ -109,7 +109,7 @@ keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
 	if ((rc = jws_sign(priv, header, (const uint8_t *)payload,
 	    strlen(payload), out, rep)) != 0)
 		goto out;
-	rc = buf_terminate(out) == 0 ? 0 : E2E_EX_SOFTWARE;
+	rc = buf_terminate(out) == 0 ? 0 : report_oom(rep);
 out:
 	json_decref(claims);
 	free(payload);

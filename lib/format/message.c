@@ -103,7 +103,7 @@ message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
 	/* One allocation of the final size: the plaintext is copied once. */
 	if (buf_reserve(&jws, b64url_enclen(strlen(hdr)) +
 	    b64url_enclen(len) + 2 + b64url_enclen(RSA_MAX_BYTES)) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws, rep)) != 0)
@@ -230,7 +230,7 @@ signed_names(const json_t *h, const json_t *aud, const char *own_kid,
 			    "\"aud_names\" holds something that is not a name");
 		list_name(m, s);
 		if (buf_append(&m->all_names, s, len + 1) != 0)
-			return E2E_EX_SOFTWARE;
+			return report_oom(rep);
 		if (strcmp(json_string_value(json_array_get(aud, i)),
 		    own_kid) == 0) {
 			memcpy(m->name_for_me, s, len + 1);
@@ -385,7 +385,7 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 
 	m->format = MESSAGE_SEED;
 	if (buf_append(&copy, text, len) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	seed_unreplace((char *)copy.p, &copy.len);
@@ -437,7 +437,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 	    &end) == 0) {
 		if (buf_append(&reduced, text, start) != 0 ||
 		    buf_append(&reduced, text + end, len - end) != 0) {
-			rc = E2E_EX_SOFTWARE;
+			rc = report_oom(rep);
 			goto out;
 		}
 		obj = jsonio_parse((char *)reduced.p, reduced.len, why,
@@ -486,7 +486,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 	}
 	/* The plaintext is decoded and decrypted into a buffer of ours. */
 	if (buf_reserve(&m->own, b64url_declen(ct_len)) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	m->format = MESSAGE_JWE;

@@ -133,7 +133,8 @@ void message_report(const struct message *m, struct report *rep);
 /*
  * A seed message's plaintext is Latin-1 text: makes m->pt its UTF-8
  * form, for showing (the Latin-1 bytes are wiped). Any other message, or
- * an empty one, is left as it is. Returns 0 or 70 (reported).
+ * an empty one, is left as it is. Returns 0 or 70 (out of memory, nothing
+ * said: the caller reports it, report_oom).
  */
 int message_seed_utf8(struct message *m);
 

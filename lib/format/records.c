@@ -86,7 +86,7 @@ read_some(struct record_reader *in)
 		if (buf_reserve(&nb, (size_t)in->size) != 0 ||
 		    buf_append(&nb, in->b.p, in->b.len) != 0) {
 			buf_free(&nb);
-			return read_failed(in, E2E_EX_SOFTWARE);
+			return read_failed(in, report_oom(in->rep));
 		}
 		buf_free(&in->b);
 		in->b = nb;
@@ -100,7 +100,7 @@ read_some(struct record_reader *in)
 		if (room < in->chunk && !(whole && in->b.len + room >=
 		    in->size)) {
 			if (buf_reserve(&in->b, in->chunk) != 0)
-				return read_failed(in, E2E_EX_SOFTWARE);
+				return read_failed(in, report_oom(in->rep));
 			room = in->b.cap - in->b.len - 1;
 		}
 		dst = in->b.p + in->b.len;
@@ -116,7 +116,7 @@ read_some(struct record_reader *in)
 	if (n == 0)
 		in->eof = 1;
 	else if (dst == probe && buf_append(&in->b, probe, (size_t)n) != 0)
-		return read_failed(in, E2E_EX_SOFTWARE);
+		return read_failed(in, report_oom(in->rep));
 	else if (dst != probe)
 		in->b.len += (size_t)n;
 	return 0;
@@ -146,7 +146,7 @@ compact(struct record_reader *in)
 	if (in->b.cap > RECORD_READ_KEEP && rest <= RECORD_READ_KEEP / 2) {
 		nb.limit = in->b.limit;
 		if (buf_append(&nb, in->b.p + in->pos, rest) != 0)
-			return read_failed(in, E2E_EX_SOFTWARE);
+			return read_failed(in, report_oom(in->rep));
 		buf_free(&in->b);
 		in->b = nb;
 	} else {
@@ -240,7 +240,7 @@ record_read_all(struct record_reader *in, const uint8_t **p, size_t *len)
 	}
 	/* Empty input is still text (jansson refuses a NULL one). */
 	if (in->b.p == NULL && buf_reserve(&in->b, 0) != 0)
-		return E2E_EX_SOFTWARE;
+		return report_oom(in->rep);
 	*p = in->b.p;
 	*len = in->b.len;
 	return 0;

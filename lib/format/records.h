@@ -75,7 +75,7 @@ void record_reader_close(struct record_reader *in);
  * in->lineno set, and the rest of it up to its newline is read and
  * dropped. Returns RECORD_READ_LINE, RECORD_READ_TOO_LONG,
  * RECORD_READ_EOF, or RECORD_READ_ERROR (a read error, in in->rep; in->rc
- * is 74 for standard input, 66 for a file).
+ * is 74 for standard input, 66 for a file, 70 when out of memory).
  */
 int record_read_line(struct record_reader *in, const char **line, size_t *len);
 
@@ -148,7 +148,7 @@ int record_object_span(const char *text, size_t len, const char *name,
  * (standard base64 with padding). Control characters (C0, DEL, C1),
  * bidirectional formatting characters and U+2028/U+2029 are always
  * written as \u escapes; with ascii, every non-ASCII character too.
- * Returns 0 or 70 (out of memory, reported).
+ * Returns 0 or 70 (out of memory, nothing said: the caller reports it).
  */
 int record_format(const struct record *r, const struct message *m,
     const char *warning, int ascii, struct buf *out);

@@ -93,8 +93,10 @@ seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
 	    put_member(&text, ", \"ct\": \"", ct, ct_len) != 0 ||
 	    put_member(&text, ", \"iv\": \"", iv, sizeof(iv)) != 0 ||
 	    put_member(&text, ", \"tag\": \"", mac, 32) != 0 ||
-	    buf_append(&text, "}\n", 2) != 0)
+	    buf_append(&text, "}\n", 2) != 0) {
+		rc = report_oom(rep);
 		goto out;
+	}
 	rc = sink_write(out, text.p, text.len);
 out:
 	wipe(keys, sizeof(keys));
@@ -115,7 +117,7 @@ seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out,
 		return 0;
 	buf_clear(out);
 	if (rc == -2)
-		return E2E_EX_SOFTWARE;	/* reported */
+		return report_oom(rep);
 	if (e.invalid) {
 		report_error(rep, E2E_EX_DATAERR, "the message is not UTF-8 "
 		    "text: byte 0x%02X at character %zu (byte offset %zu) is "
@@ -140,7 +142,7 @@ int
 seed_text_to_utf8(const uint8_t *pt, size_t len, struct buf *out)
 {
 	out->secret = 1;
-	/* Only running out of memory fails (reported). */
+	/* Only running out of memory fails (the caller says so). */
 	return latin1_to_utf8(pt, len, out) == 0 ? 0 : E2E_EX_SOFTWARE;
 }
 
@@ -183,8 +185,10 @@ latin1(const json_t *obj, const char *name, struct buf *out,
 		    "\"%s\" is missing or not a string", name);
 		return -1;
 	}
-	if (buf_reserve(out, len) != 0)
+	if (buf_reserve(out, len) != 0) {
+		report_oom(rep);
 		return -1;
+	}
 	for (i = 0; i < len; i++) {
 		if (s[i] < 0x80) {
 			out->p[out->len++] = s[i];
@@ -249,7 +253,7 @@ seed_decrypt(const json_t *obj, EVP_PKEY *priv, struct buf *pt,
 		goto out;
 	pt->secret = 1;
 	if (buf_reserve(pt, ct.len) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	if (aes_cbc_decrypt("AES-256-CBC", keys, iv.p, ct.p, ct.len, pt->p,

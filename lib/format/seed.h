@@ -42,7 +42,7 @@ int seed_text_from_utf8(const uint8_t *text, size_t len, struct buf *out,
     struct report *rep);
 
 /* A seed plaintext (Latin-1) as UTF-8 text, into out (a secret buffer).
- * Returns 0 or 70 (reported). */
+ * Returns 0 or 70 (out of memory, nothing said: the caller reports it). */
 int seed_text_to_utf8(const uint8_t *pt, size_t len, struct buf *out);
 
 /* Undoes the "ampersand"/"plusplus" replacements in place. */

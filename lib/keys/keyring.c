@@ -212,7 +212,7 @@ read_keyring(const char *path, struct buf *b, struct report *rep)
 		return report_error(rep, E2E_EX_CONFIG, "%s is too large",
 		    path);
 	case FILE_NO_MEMORY:
-		return E2E_EX_SOFTWARE;
+		return report_oom(rep);
 	default:
 		return report_error(rep, E2E_EX_CONFIG, "%s is not a regular "
 		    "file of yours that only you can change; not using it",

@@ -174,9 +174,12 @@ keytool_read_import(const char *name, const char *file,
 	    rep)) != 0 || (rc = jwk_thumbprint(*pk, key->kid, rep)) != 0) {
 		goto out;
 	}
-	if ((rc = keyfile_public_pem(*pk, &pem, rep)) != 0 ||
-	    (rc = buf_terminate(&pem)) != 0)
+	if ((rc = keyfile_public_pem(*pk, &pem, rep)) != 0)
 		goto out;
+	if (buf_terminate(&pem) != 0) {
+		rc = report_oom(rep);
+		goto out;
+	}
 	key->pem = (char *)pem.p;
 	pem.p = NULL;
 out:

@@ -75,7 +75,7 @@ qr_payload(const char *name, EVP_PKEY *pub, struct buf *out,
 	    buf_append_str(out, ":") != 0 ||
 	    b64url_append(out, der, (size_t)der_len) != 0 ||
 	    buf_terminate(out) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	rc = 0;
@@ -311,11 +311,15 @@ qr_render_text(const char *text, int quiet, int invert, struct sink *out,
 			top = is_dark(qr, quiet, x, y) == invert;
 			bottom = y + 1 < side &&
 			    is_dark(qr, quiet, x, y + 1) == invert;
-			if (buf_append_str(&b, cell[top * 2 + bottom]) != 0)
+			if (buf_append_str(&b, cell[top * 2 + bottom]) != 0) {
+				rc = report_oom(rep);
 				goto out;
+			}
 		}
-		if (buf_append_str(&b, "\n") != 0)
+		if (buf_append_str(&b, "\n") != 0) {
+			rc = report_oom(rep);
 			goto out;
+		}
 	}
 	rc = sink_write(out, b.p, b.len);
 out:

@@ -326,17 +326,21 @@ load_lines(struct replay *r, char *text, size_t n, int64_t from,
 	return dropped;
 }
 
-/* The lines of text[0, good) that load_lines kept, appended to out. */
+/* The lines of text[0, good) that load_lines kept, appended to out.
+ * Out of memory is a warning in rep: the compaction it stops is one. */
 static int
-kept_lines(const char *text, size_t good, struct buf *out)
+kept_lines(const char *text, size_t good, struct buf *out,
+    struct report *rep)
 {
 	const char *line, *nl;
 
 	for (line = text; line < text + good; line = nl + 1) {
 		nl = memchr(line, '\n', (size_t)(text + good - line));
 		if (nl > line && line[0] != '\0' &&
-		    buf_append(out, line, (size_t)(nl - line) + 1) != 0)
+		    buf_append(out, line, (size_t)(nl - line) + 1) != 0) {
+			report_warn(rep, "out of memory");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -377,7 +381,7 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from,
 	int old = r->fd;
 
 	*done = 0;
-	if (kept_lines(text, good, &keep) != 0)
+	if (kept_lines(text, good, &keep, rep) != 0)
 		goto fail;
 #ifdef E2E_TEST_HOOKS
 	if (test_before_rename != NULL)
@@ -406,7 +410,7 @@ compact(struct replay *r, char *text, size_t good, size_t n, int64_t from,
 		buf_clear(&keep);
 		if (load_lines(r, tail, (size_t)got, from, &lines,
 		    &tail_good) < 0 ||
-		    kept_lines(tail, tail_good, &keep) != 0 ||
+		    kept_lines(tail, tail_good, &keep, rep) != 0 ||
 		    (keep.len > 0 && append(r->fd, (const char *)keep.p,
 		    keep.len) != 0))
 			report_warn(rep, "cannot carry lines over to the new "

@@ -120,10 +120,14 @@ one_record(const struct stream_opts *o, struct trust *t,
 	/* Text, unless the Latin-1 holds a NUL: "data" then carries the
 	 * bytes as decrypted. */
 	if (o->seed_utf8 && (m.pt_len == 0 || memchr(m.pt, '\0',
-	    m.pt_len) == NULL) && (rc = message_seed_utf8(&m)) != 0)
+	    m.pt_len) == NULL) && (rc = message_seed_utf8(&m)) != 0) {
+		report_oom(item);
 		goto out;
-	if ((rc = record_format(&r, &m, warning, o->ascii, &out)) != 0)
+	}
+	if ((rc = record_format(&r, &m, warning, o->ascii, &out)) != 0) {
+		report_oom(item);
 		goto out;
+	}
 	flush(o, item, rep);
 	if ((rc = write_out(o->fd, out.p, out.len, item)) != 0)
 		goto out;

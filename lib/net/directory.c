@@ -37,7 +37,7 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE],
 	    (rc = my_server(c, url, rep)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
-		rc = E2E_EX_SOFTWARE;
+		rc = report_oom(rep);
 		goto out;
 	}
 	/* The account's id and name, from the sign-in. */

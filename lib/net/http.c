@@ -36,6 +36,7 @@ struct http {
 	struct http_resp *rs;
 	size_t cap;
 	int too_large;
+	int no_memory;	/* the answer's buffer could not grow */
 	/* Plain http: the proxy is decided in http_open, not by libcurl. */
 	int fixed_proxy;
 	const char *proxy_use;	/* that proxy, or NULL: none */
@@ -534,10 +535,14 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	 * once: doubling near the cap, then again for the last bytes,
 	 * would copy the largest block twice (memory: twice the cap). */
 	if (b->len + n + 1 > b->cap && b->cap > h->cap / 4 &&
-	    buf_reserve(b, h->cap - b->len) != 0)
+	    buf_reserve(b, h->cap - b->len) != 0) {
+		h->no_memory = 1;
 		return 0;
-	if (buf_append(b, p, n) != 0)
+	}
+	if (buf_append(b, p, n) != 0) {
+		h->no_memory = 1;
 		return 0;
+	}
 	return n;
 }
 
@@ -687,6 +692,8 @@ say_failure(struct http *h, CURLcode cc, int rc, struct report *rep)
 	snprintf(why, sizeof(why), "%s", h->errbuf[0] ? h->errbuf :
 	    curl_easy_strerror(cc));
 	term_escape(why, strlen(why), safe, sizeof(safe));
+	if (h->no_memory)
+		report_oom(rep);
 	switch (rc) {
 	case E2E_EX_UNAVAILABLE:
 		report_error(rep, rc, "the server's identity cannot be "
@@ -778,6 +785,7 @@ http_call(struct http *h, const struct http_req *rq, struct http_resp *rs,
 		buf_clear(&rs->body);
 		rs->status = 0;
 		h->too_large = 0;
+		h->no_memory = 0;
 		h->errbuf[0] = '\0';
 		free_headers(hdrs);
 		hdrs = NULL;

@@ -468,7 +468,8 @@ keycmd_qr(struct client *c, const struct keycmd_opts *o, char **argv,
     struct report *rep)
 {
 	struct buf text = BUF_INIT, out = BUF_INIT;
-	struct sink s = sink_buf(&out);
+	struct buf_sink bs = { &out, rep };
+	struct sink s = sink_buf_to(&bs);
 	const char *name;
 	EVP_PKEY *pk = NULL;
 	int rc;

@@ -76,12 +76,12 @@ write_escaping_del(const char *p, size_t n, size_t *done,
 		if (buf_append(&b, p, (size_t)(del - p)) != 0 ||
 		    buf_append(&b, "\\u007F", 6) != 0) {
 			buf_free(&b);
-			return E2E_EX_SOFTWARE;
+			return report_oom(rep);
 		}
 		n -= (size_t)(del - p) + 1;
 		p = del + 1;
 	}
-	rc = buf_append(&b, p, n) != 0 ? E2E_EX_SOFTWARE :
+	rc = buf_append(&b, p, n) != 0 ? report_oom(rep) :
 	    write_all(STDOUT_FILENO, (const char *)b.p, b.len, done, rep);
 	buf_free(&b);
 	return rc;

@@ -228,7 +228,7 @@ compact(struct recvlog *l, struct report *rep)
 		if (buf_append_str(&b, "D ") != 0 ||
 		    buf_append_str(&b, l->v[i].id) != 0 ||
 		    buf_append_str(&b, "\n") != 0)
-			rc = E2E_EX_SOFTWARE;
+			rc = report_oom(rep);
 	if (rc == 0)
 		rc = file_write_atomic(l->path, b.p ? (char *)b.p : "", b.len,
 		    0600, -1, rep);

@@ -74,7 +74,7 @@ read_session(const char *path, struct buf *b, int *found,
 	case FILE_CANNOT_READ:
 		return report_errno(rep, rc, "cannot read %s", path);
 	case FILE_NO_MEMORY:
-		return rc;
+		return report_error(rep, rc, "out of memory");
 	default:
 		return report_error(rep, rc, "%s is not a regular file", path);
 	}

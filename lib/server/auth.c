@@ -37,7 +37,11 @@ prehash(const char *pw, size_t len, char out[64])
 	log_report(&rep);
 	if (h != 0 || mac_len != 32)
 		goto out;
-	if (b64_append(&b, mac, 32) != 0 || b.len >= 64)
+	if (b64_append(&b, mac, 32) != 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (b.len >= 64)
 		goto out;
 	memcpy(out, b.p, b.len);
 	out[b.len] = '\0';

@@ -480,6 +480,10 @@ parse_body(struct req *r)
 	    "application/x-www-form-urlencoded", 33) == 0) {
 		if ((status = form_parse((const char *)r->body.p,
 		    r->body.len, &r->params, &rep)) != 0) {
+			/* 500: out of memory (the answer stays "internal
+			 * error"; the log says why, as buf once did). */
+			if (status == 500)
+				log_error("out of memory");
 			respond_error(r, (unsigned)status, "%s",
 			    report_message(&rep));
 			return -1;
@@ -964,7 +968,11 @@ absorb(struct req *r, const char *data, size_t n)
 		buf_free(&r->body);
 		return r->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
 	}
-	return buf_append(&r->body, data, n) == 0 ? MHD_YES : MHD_NO;
+	if (buf_append(&r->body, data, n) != 0) {
+		log_error("out of memory");
+		return MHD_NO;
+	}
+	return MHD_YES;
 }
 
 static enum MHD_Result

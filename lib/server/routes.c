@@ -14,6 +14,7 @@
 #include "format/keyfile.h"
 #include "format/keyproof.h"
 #include "server/guard.h"
+#include "server/log.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -1389,6 +1390,7 @@ key_from_json(struct req *r, size_t i, const json_t *e, struct store_key *k)
 		goto out;
 	}
 	if (buf_terminate(&out) != 0) {
+		log_error("out of memory");
 		respond_error(r, 500, "internal error");
 		rc = -1;
 		goto out;
@@ -1558,10 +1560,12 @@ h_metrics(struct req *r)
 	struct buf b = BUF_INIT;
 
 	if (metrics_render(r->srv->metrics, waiters_count(r->srv->waiters),
-	    &b) != 0)
+	    &b) != 0) {
+		log_error("out of memory");
 		respond_error(r, 500, "internal error");
-	else
+	} else {
 		respond_text(r, 200, "text/plain; version=0.0.4", &b);
+	}
 	buf_free(&b);
 }
 

@@ -646,10 +646,11 @@ sq_meta_get(struct store *s, const char *key, struct buf *value)
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE)
 		rc = STORE_NOT_FOUND;
+	else if (step == SQLITE_ROW && buf_append(value, sqlite3_column_blob(st,
+	    0), (size_t)sqlite3_column_bytes(st, 0)) != 0)
+		log_error("out of memory");
 	else if (step == SQLITE_ROW)
-		rc = buf_append(value, sqlite3_column_blob(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0)) == 0 ? STORE_OK :
-		    STORE_ERROR;
+		rc = STORE_OK;
 	else
 		rc = fail(db, "reading settings");
 out:

@@ -119,6 +119,18 @@ test_crypto(void)
 }
 
 static void
+test_oom(void)
+{
+	struct report r = { 0 };
+
+	CHECK(report_oom(&r) == E2E_EX_SOFTWARE);
+	CHECK(r.code == E2E_EX_SOFTWARE && r.nlines == 1);
+	CHECK(r.line[0].level == REPORT_ERROR);
+	CHECK(strcmp(report_message(&r), "out of memory") == 0);
+	CHECK(report_oom(NULL) == E2E_EX_SOFTWARE);
+}
+
+static void
 test_print_matches_printers(void)
 {
 	struct report r = { 0 };
@@ -161,6 +173,7 @@ main(void)
 	RUN(test_overflow_and_long_lines);
 	RUN(test_add);
 	RUN(test_crypto);
+	RUN(test_oom);
 	RUN(test_print_matches_printers);
 	return harness_end();
 }
