@@ -547,13 +547,13 @@ test_token_round_trip(void)
 	if (d1 == NULL || d2 == NULL)
 		goto out;
 	CHECK(b64url_decode_buf(tok, (size_t)(d1 - tok), &part) == 0);
-	j = jsonio_parse((const char *)part.p, part.len, NULL, 0);
+	j = jsonio_parse((const char *)part.p, part.len, NULL);
 	CHECK(j != NULL && json_object_size(j) == 2 &&
 	    strcmp(jsonio_str(j, "alg", NULL), "HS256") == 0 &&
 	    strcmp(jsonio_str(j, "typ", NULL), "JWT") == 0);
 	json_decref(j);
 	CHECK(b64url_decode_buf(d1 + 1, (size_t)(d2 - d1 - 1), &part) == 0);
-	j = jsonio_parse((const char *)part.p, part.len, NULL, 0);
+	j = jsonio_parse((const char *)part.p, part.len, NULL);
 	CHECK(j != NULL && json_object_size(j) == 5);
 	CHECK(json_integer_value(json_object_get(j, "iat")) == NOW);
 	CHECK(json_integer_value(json_object_get(j, "exp")) == NOW + TTL);
