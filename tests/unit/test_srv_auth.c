@@ -479,6 +479,7 @@ test_store_open_report(void)
 	capture_begin();
 	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
 	CHECK(capture_end()[0] == '\0');
+	store_close(&s);	/* as the server does: what was opened, freed */
 	snprintf(want, sizeof(want), "cannot open the database %s: No such "
 	    "file or directory", path);
 	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
@@ -496,6 +497,7 @@ test_store_open_report(void)
 	capture_begin();
 	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
 	CHECK(capture_end()[0] == '\0');
+	store_close(&s);
 	snprintf(want, sizeof(want), "the database %s has schema version 4; "
 	    "this server knows up to 3", path);
 	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
