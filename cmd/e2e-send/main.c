@@ -66,10 +66,11 @@ main(int argc, char **argv)
 	};
 	struct client_opts co = CLIENT_OPTS_INIT;
 	struct report rep = { 0 };
+	struct report why = { 0 };	/* what detect_envelope says */
 	struct client c;
 	struct buf in = BUF_INIT;
 	const char *to = NULL;
-	char id[ID_LEN + 1], why[256];
+	char id[ID_LEN + 1];
 	size_t max = SEND_DEFAULT_MAX, len;
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
@@ -130,10 +131,10 @@ main(int argc, char **argv)
 	    &in, &rep)) != 0)
 		goto out;
 	len = in.len;
-	if (detect_envelope((const char *)in.p, len, why, sizeof(why)) ==
+	if (detect_envelope((const char *)in.p, len, &why) ==
 	    ENVELOPE_NONE) {
 		err_error("the input is not an envelope (%s); nothing sent",
-		    why);
+		    report_message(&why));
 		err_hint("encrypt it first: e2e-encrypt -r PUBKEY | e2e-send "
 		    "--to %s", to);
 		rc = E2E_EX_DATAERR;

@@ -1,6 +1,7 @@
 /* jsonio.c - strict JSON reading (see jsonio.h). */
 #include "base/jsonio.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "base/term.h"
 
 #include <stddef.h>
@@ -10,30 +11,37 @@
 #include <string.h>
 
 json_t *
-jsonio_parse(const char *text, size_t len, char *why, size_t size)
+jsonio_parse(const char *text, size_t len, struct report *rep)
 {
-	return jsonio_parse_flags(text, len, 0, why, size);
+	return jsonio_parse_flags(text, len, 0, rep);
 }
 
 json_t *
-jsonio_parse_flags(const char *text, size_t len, size_t flags, char *why,
-    size_t size)
+jsonio_parse_flags(const char *text, size_t len, size_t flags,
+    struct report *rep)
 {
 	json_error_t e;
 	json_t *v;
 	char esc[128];
 
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | flags, &e);
-	if (v == NULL && why != NULL) {
-		/* jansson quotes bits of the input: escape them; and its NUL
+	if (v == NULL && rep != NULL) {
+		/* jansson gives every refusal a reason; none (or its code)
+		 * only when an allocation failed. */
+		if (e.text[0] == '\0' ||
+		    json_error_code(&e) == json_error_out_of_memory) {
+			report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+			return NULL;
+		}
+		/* It quotes bits of the input: escape them; and its NUL
 		 * message names one of its flags, which means nothing here. */
 		if (strncmp(e.text, "\\u0000 is not allowed", 21) == 0)
 			snprintf(esc, sizeof(esc), "\\u0000 is not allowed");
 		else
 			term_escape(e.text, strnlen(e.text, sizeof(e.text)),
 			    esc, sizeof(esc));
-		snprintf(why, size, "%s at line %d, column %d", esc, e.line,
-		    e.column);
+		report_error(rep, E2E_EX_DATAERR, "%s at line %d, column %d",
+		    esc, e.line, e.column);
 	}
 	return v;
 }

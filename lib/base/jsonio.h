@@ -10,17 +10,20 @@
 
 #include <jansson.h>
 
+#include "base/report.h"
+
 /*
  * Parses exactly one JSON value from text, rejecting duplicate members
  * at every level, invalid UTF-8 and \u0000 (jansson's defaults plus
- * JSON_REJECT_DUPLICATES). On failure returns NULL and, when why is not
- * NULL, writes a short, terminal-safe reason into why (size bytes).
+ * JSON_REJECT_DUPLICATES). On failure returns NULL with one short,
+ * terminal-safe error in rep ("REASON at line L, column C"): code 65,
+ * or 70 when jansson ran out of memory.
  */
-json_t *jsonio_parse(const char *text, size_t len, char *why, size_t size);
+json_t *jsonio_parse(const char *text, size_t len, struct report *rep);
 /* The same with extra jansson flags (JSON_ALLOW_NUL for the seed format,
  * whose strings are arbitrary Latin-1 bytes). */
 json_t *jsonio_parse_flags(const char *text, size_t len, size_t flags,
-    char *why, size_t size);
+    struct report *rep);
 
 /*
  * Finds, in a JSON object text, the string value of the top-level member

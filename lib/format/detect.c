@@ -2,11 +2,11 @@
 #include "format/detect.h"
 #include "base/b64.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "base/jsonio.h"
 #include "format/jwe.h"
 #include "format/seed.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +28,11 @@ b64url_shaped(const json_t *v)
 	return 1;
 }
 
+/* What is missing, as the error (65) in rep. */
 static enum envelope_kind
-why_set(char *why, size_t size, const char *msg)
+why_set(struct report *rep, const char *msg)
 {
-	snprintf(why, size, "%s", msg);
+	report_error(rep, E2E_EX_DATAERR, "%s", msg);
 	return ENVELOPE_NONE;
 }
 
@@ -48,7 +49,7 @@ protected_ok(const json_t *v)
 	    2 || b64url_decode_buf(json_string_value(v),
 	    json_string_length(v), &hdr) != 0)
 		goto out;
-	h = jsonio_parse((const char *)hdr.p, hdr.len, NULL, 0);
+	h = jsonio_parse((const char *)hdr.p, hdr.len, NULL);
 	ok = json_is_object(h) &&
 	    (alg = jsonio_str(h, "alg", NULL)) != NULL &&
 	    strcmp(alg, JWE_ALG) == 0 &&
@@ -76,7 +77,7 @@ is_object(const json_t *v)
 }
 
 static enum envelope_kind
-jwe_shaped(const json_t *o, char *why, size_t size)
+jwe_shaped(const json_t *o, struct report *rep)
 {
 	static const char *const allowed[] = { "protected", "unprotected",
 		"header", "recipients", "encrypted_key", "iv", "ciphertext",
@@ -85,36 +86,36 @@ jwe_shaped(const json_t *o, char *why, size_t size)
 	size_t i;
 
 	if (jsonio_unknown_member(o, allowed) != NULL)
-		return why_set(why, size, "a JSON object with members a JWE "
+		return why_set(rep, "a JSON object with members a JWE "
 		    "does not have");
 	if (!protected_ok(json_object_get(o, "protected")))
-		return why_set(why, size, "no protected header naming "
+		return why_set(rep, "no protected header naming "
 		    "RSA-OAEP-256 and A256CBC-HS512 or A256GCM");
 	if (!b64url_shaped(json_object_get(o, "iv")) ||
 	    !b64url_shaped(json_object_get(o, "ciphertext")) ||
 	    !b64url_shaped(json_object_get(o, "tag")) ||
 	    !optional(o, "aad", b64url_shaped))
-		return why_set(why, size, "iv, ciphertext, tag or aad missing "
+		return why_set(rep, "iv, ciphertext, tag or aad missing "
 		    "or not base64url");
 	if (!optional(o, "unprotected", is_object) ||
 	    !optional(o, "header", is_object))
-		return why_set(why, size, "a header that is not a JSON "
+		return why_set(rep, "a header that is not a JSON "
 		    "object");
 	r = json_object_get(o, "recipients");
 	if (r == NULL)
 		return b64url_shaped(json_object_get(o, "encrypted_key")) ?
-		    ENVELOPE_JWE : why_set(why, size, "no recipients");
+		    ENVELOPE_JWE : why_set(rep, "no recipients");
 	if (!json_is_array(r) || json_array_size(r) == 0 ||
 	    json_array_size(r) > JWE_MAX_RECIPIENTS ||
 	    json_object_get(o, "encrypted_key") != NULL ||
 	    json_object_get(o, "header") != NULL)
-		return why_set(why, size, "recipients is not a list of 1 to "
+		return why_set(rep, "recipients is not a list of 1 to "
 		    "256 entries, or beside a flattened member");
 	json_array_foreach(r, i, e)
 		if (!json_is_object(e) ||
 		    !b64url_shaped(json_object_get(e, "encrypted_key")) ||
 		    !optional(e, "header", is_object))
-			return why_set(why, size, "a recipient has no "
+			return why_set(rep, "a recipient has no "
 			    "encrypted_key, or a header that is not an "
 			    "object");
 	return ENVELOPE_JWE;
@@ -134,7 +135,7 @@ seed_shaped(const char *text, size_t len)
 		goto out;
 	seed_unreplace((char *)copy.p, &copy.len);
 	o = jsonio_parse_flags((const char *)copy.p, copy.len, JSON_ALLOW_NUL,
-	    NULL, 0);
+	    NULL);
 	if (!json_is_object(o) || json_object_size(o) != 4)
 		goto out;
 	for (i = 0; members[i] != NULL; i++)
@@ -148,7 +149,7 @@ out:
 }
 
 enum envelope_kind
-detect_envelope(const char *text, size_t len, char *why, size_t size)
+detect_envelope(const char *text, size_t len, struct report *rep)
 {
 	enum envelope_kind k;
 	json_t *o;
@@ -158,20 +159,19 @@ detect_envelope(const char *text, size_t len, char *why, size_t size)
 	    text[i] == '\r' || text[i] == '\n'); i++)
 		;
 	if (i == len)
-		return why_set(why, size, "the input is empty");
+		return why_set(rep, "the input is empty");
 	if (text[i] != '{')
-		return why_set(why, size, "it is not JSON");
+		return why_set(rep, "it is not JSON");
 	/* A seed message's strings may hold \u0000. */
-	if ((o = jsonio_parse_flags(text, len, JSON_ALLOW_NUL, why,
-	    size)) == NULL)
+	if ((o = jsonio_parse_flags(text, len, JSON_ALLOW_NUL, rep)) == NULL)
 		return ENVELOPE_NONE;
 	if (!json_is_object(o))
-		k = why_set(why, size, "not a JSON object");
+		k = why_set(rep, "not a JSON object");
 	else if (json_object_get(o, "RSACipher") != NULL)
-		k = seed_shaped(text, len) ? ENVELOPE_SEED : why_set(why, size,
+		k = seed_shaped(text, len) ? ENVELOPE_SEED : why_set(rep,
 		    "a broken seed-format message");
 	else
-		k = jwe_shaped(o, why, size);
+		k = jwe_shaped(o, rep);
 	json_decref(o);
 	return k;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "base/report.h"
+
 enum envelope_kind {
 	ENVELOPE_NONE = 0,
 	ENVELOPE_JWE = 1,	/* general or flattened JSON serialization */
@@ -16,11 +18,13 @@ enum envelope_kind {
 
 /*
  * Says what text (len bytes, one final newline allowed) is. For
- * ENVELOPE_NONE, why (size bytes) says what is missing, terminal-safe.
- * The check is structural (members, types, base64url, a protected header
- * naming RSA-OAEP-256 and a known enc); only a key can tell more.
+ * ENVELOPE_NONE, one error in rep says what is missing, terminal-safe:
+ * code 65 (70 when JSON parsing ran out of memory); a caller that
+ * quotes it in its own sentence reads report_message(). The check is
+ * structural (members, types, base64url, a protected header naming
+ * RSA-OAEP-256 and a known enc); only a key can tell more.
  */
-enum envelope_kind detect_envelope(const char *text, size_t len, char *why,
-    size_t size);
+enum envelope_kind detect_envelope(const char *text, size_t len,
+    struct report *rep);
 
 #endif

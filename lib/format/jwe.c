@@ -451,7 +451,8 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	struct buf prot_json = BUF_INIT, aadbuf = BUF_INIT;
 	uint8_t iv[AEAD_MAX_IV], tag[64], ek[RSA_MAX_BYTES];
 	uint8_t cek[RSA_MAX_BYTES];
-	char own_commit[KID_SIZE], jwhy[160], kids[200];
+	char own_commit[KID_SIZE], kids[200];
+	struct report jwhy = { 0 };	/* what jsonio_parse says */
 	size_t prot_len, aad_len = 0, iv_len, tag_len, ek_len, cek_len, i;
 	size_t nr;
 	long long n;
@@ -487,10 +488,11 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		goto out;
 	}
 	prot_hdr = jsonio_parse((const char *)prot_json.p, prot_json.len,
-	    jwhy, sizeof(jwhy));
+	    &jwhy);
 	if (!json_is_object(prot_hdr)) {
 		why_set(rep, "the protected header is not a JSON "
-		    "object%s%s", prot_hdr ? "" : ": ", prot_hdr ? "" : jwhy);
+		    "object%s%s", prot_hdr ? "" : ": ",
+		    prot_hdr ? "" : report_message(&jwhy));
 		goto out;
 	}
 	unprot = json_object_get(obj, "unprotected");

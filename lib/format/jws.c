@@ -41,7 +41,8 @@ fail(struct report *rep, const char *reason)
 int
 jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 {
-	char *d1, *d2, jwhy[160];
+	char *d1, *d2;
+	struct report jwhy = { 0 };	/* what jsonio_parse says */
 	struct buf hdr = BUF_INIT;
 	const char *alg;
 	size_t hlen, slen;
@@ -68,12 +69,11 @@ jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 		fail(rep, "the signature header is not base64url");
 		goto out;
 	}
-	j->header = jsonio_parse((const char *)hdr.p, hdr.len, jwhy,
-	    sizeof(jwhy));
+	j->header = jsonio_parse((const char *)hdr.p, hdr.len, &jwhy);
 	if (!json_is_object(j->header)) {
 		report_error(rep, E2E_EX_DATAERR, "the signature header is not "
 		    "a JSON object%s%s", j->header ? "" : ": ",
-		    j->header ? "" : jwhy);
+		    j->header ? "" : report_message(&jwhy));
 		goto out;
 	}
 	alg = jsonio_str(j->header, "alg", NULL);

@@ -116,17 +116,21 @@ out:
 	return rc;
 }
 
-static int say(char *why, size_t size, int result, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int say(struct report *rep, int result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* The reason, as an error in rep (65), cut where it always was: callers
+ * gave a buffer of that size before the report. Returns result. */
 static int
-say(char *why, size_t size, int result, const char *fmt, ...)
+say(struct report *rep, int result, const char *fmt, ...)
 {
+	char why[KEYPROOF_URL_MAX * 2 + 256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	report_error(rep, E2E_EX_DATAERR, "%s", why);
 	return result;
 }
 
@@ -146,7 +150,7 @@ claim(const json_t *o, const char *name, char *dst, size_t size)
 /* The protected header: exactly alg (PS256, checked by jws_parse), typ
  * and the key's id. */
 static int
-check_header(const json_t *h, const char *kid, char *why, size_t size)
+check_header(const json_t *h, const char *kid, struct report *rep)
 {
 	static const char *const members[] = { "alg", "typ", "kid", NULL };
 	const char *unknown = jsonio_unknown_member(h, members);
@@ -156,17 +160,17 @@ check_header(const json_t *h, const char *kid, char *why, size_t size)
 
 	if (unknown != NULL) {
 		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
-		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
 		    "its header has \"%s\"", safe);
 	}
 	if (typ == NULL || strcmp(typ, KEYPROOF_TYP) != 0)
-		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
 		    "its header's typ is not \"" KEYPROOF_TYP "\"");
 	if (hkid == NULL || !jwk_is_kid(hkid, strlen(hkid)))
-		return say(why, size, KEYPROOF_MALFORMED, "is not a key proof: "
+		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
 		    "its header has no key id");
 	if (strcmp(hkid, kid) != 0)
-		return say(why, size, KEYPROOF_OTHER_KEY, "is made by key %s, "
+		return say(rep, KEYPROOF_OTHER_KEY, "is made by key %s, "
 		    "not by key %s", hkid, kid);
 	return KEYPROOF_OK;
 }
@@ -174,24 +178,27 @@ check_header(const json_t *h, const char *kid, char *why, size_t size)
 /* The claims: exactly the five, of the right types, read into got. */
 static int
 read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
-    char *why, size_t size)
+    struct report *rep)
 {
 	static const char *const members[] = { "sub", "name", "kid", "aud",
 		"iat", NULL };
-	char jwhy[128], safe[64];
+	struct report jwhy = { 0 };	/* what jsonio_parse says */
+	char safe[64];
 	const char *unknown;
 	json_t *o;
 	int rc = KEYPROOF_MALFORMED;
 
-	if ((o = jsonio_parse((const char *)p, len, jwhy,
-	    sizeof(jwhy))) == NULL || !json_is_object(o)) {
-		say(why, size, rc, "is not a key proof: its claims are not a "
-		    "JSON object%s%s", o ? "" : ": ", o ? "" : jwhy);
+	/* jsonio's reason cut to the 127 bytes it always was. */
+	if ((o = jsonio_parse((const char *)p, len, &jwhy)) == NULL ||
+	    !json_is_object(o)) {
+		say(rep, rc, "is not a key proof: its claims are not a "
+		    "JSON object%s%.127s", o ? "" : ": ",
+		    o ? "" : report_message(&jwhy));
 		goto out;
 	}
 	if ((unknown = jsonio_unknown_member(o, members)) != NULL) {
 		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
-		say(why, size, rc, "is not a key proof: unknown claim \"%s\"",
+		say(rep, rc, "is not a key proof: unknown claim \"%s\"",
 		    safe);
 		goto out;
 	}
@@ -202,7 +209,7 @@ read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
 	    claim(o, "kid", got->kid, sizeof(got->kid)) != 0 ||
 	    claim(o, "aud", got->aud, sizeof(got->aud)) != 0 ||
 	    !json_is_integer(json_object_get(o, "iat"))) {
-		say(why, size, rc, "is not a key proof: sub (an account id), "
+		say(rep, rc, "is not a key proof: sub (an account id), "
 		    "name, kid and aud (strings) and iat (a number) are "
 		    "needed");
 		goto out;
@@ -217,20 +224,20 @@ out:
 /* The claims against what the proof must say. */
 static int
 check_claims(const struct keyproof_claims *got, const char *kid,
-    const struct keyproof_want *want, char *why, size_t size)
+    const struct keyproof_want *want, struct report *rep)
 {
 	char safe_name[NAME_LEN_MAX * 4 + 1], aud[KEYPROOF_URL_MAX];
 	char safe_aud[KEYPROOF_URL_MAX * 4];
 	int64_t d;
 
 	if (strcmp(got->kid, kid) != 0)
-		return say(why, size, KEYPROOF_OTHER_KEY, "proves key %.43s, "
+		return say(rep, KEYPROOF_OTHER_KEY, "proves key %.43s, "
 		    "not key %s", got->kid, kid);
 	if (strcmp(got->sub, want->id) != 0 ||
 	    strcmp(got->name, want->name) != 0) {
 		term_escape(got->name, strlen(got->name), safe_name,
 		    sizeof(safe_name));
-		return say(why, size, KEYPROOF_OTHER_USER, "is for the user "
+		return say(rep, KEYPROOF_OTHER_USER, "is for the user "
 		    "%s (id %s), not for %s (id %s)", safe_name, got->sub,
 		    want->name, want->id);
 	}
@@ -239,20 +246,20 @@ check_claims(const struct keyproof_claims *got, const char *kid,
 	    strcmp(aud, want->aud) != 0) {
 		term_escape(got->aud, strlen(got->aud), safe_aud,
 		    sizeof(safe_aud));
-		return say(why, size, KEYPROOF_OTHER_SERVER, "is for the "
+		return say(rep, KEYPROOF_OTHER_SERVER, "is for the "
 		    "server %s, not for %s", safe_aud, want->aud);
 	}
 	if (want->skew < 0)
 		return KEYPROOF_OK;
 	/* Bounded first, so the subtraction cannot overflow. */
 	if (got->iat < want->now - want->skew || got->iat < 0)
-		return say(why, size, KEYPROOF_TOO_OLD, "is too old: made "
+		return say(rep, KEYPROOF_TOO_OLD, "is too old: made "
 		    "%lld s before the server's time (at most %lld s)",
 		    got->iat < 0 ? -1LL : (long long)(want->now - got->iat),
 		    (long long)want->skew);
 	d = got->iat - want->now;
 	if (d > want->skew)
-		return say(why, size, KEYPROOF_FUTURE, "is from the future: "
+		return say(rep, KEYPROOF_FUTURE, "is from the future: "
 		    "made %lld s after the server's time (at most %lld s)",
 		    (long long)d, (long long)want->skew);
 	return KEYPROOF_OK;
@@ -261,7 +268,7 @@ check_claims(const struct keyproof_claims *got, const char *kid,
 int
 keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
     const char *kid, const struct keyproof_want *want,
-    struct keyproof_claims *got, char *why, size_t why_size)
+    struct keyproof_claims *got, struct report *rep)
 {
 	struct keyproof_claims mine;
 	struct jws j;
@@ -275,39 +282,39 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 		got = &mine;
 	memset(got, 0, sizeof(*got));
 	memset(&j, 0, sizeof(j));
-	why[0] = '\0';
 	if (len == 0 || len > KEYPROOF_MAX || memchr(proof, '\0', len)) {
-		say(why, why_size, rc, "is not a key proof: empty, or longer "
+		say(rep, rc, "is not a key proof: empty, or longer "
 		    "than %d bytes", KEYPROOF_MAX);
 		goto out;
 	}
 	if ((text = malloc(len + 1)) == NULL) {
-		say(why, why_size, rc, "cannot be checked: out of memory");
+		report_error(rep, E2E_EX_SOFTWARE, "cannot be checked: out of "
+		    "memory");
 		goto out;
 	}
 	memcpy(text, proof, len);
 	text[len] = '\0';
 	if (jws_parse(text, len, &j, &jrep) != 0) {
-		say(why, why_size, rc, "is not a key proof (a compact PS256 "
+		say(rep, rc, "is not a key proof (a compact PS256 "
 		    "JWS): %s", report_message(&jrep));
 		goto out;
 	}
 	parsed = 1;
-	if ((rc = check_header(j.header, kid, why, why_size)) != KEYPROOF_OK)
+	if ((rc = check_header(j.header, kid, rep)) != KEYPROOF_OK)
 		goto out;
 	if (!jws_verify(&j, pub)) {
-		rc = say(why, why_size, KEYPROOF_OTHER_KEY, "is not signed by "
+		rc = say(rep, KEYPROOF_OTHER_KEY, "is not signed by "
 		    "key %s: it was made with another key", kid);
 		goto out;
 	}
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
-		rc = say(why, why_size, KEYPROOF_MALFORMED, "is not a key "
+		rc = say(rep, KEYPROOF_MALFORMED, "is not a key "
 		    "proof: its payload is not base64url");
 		goto out;
 	}
-	if ((rc = read_claims(p, plen, got, why, why_size)) != KEYPROOF_OK)
+	if ((rc = read_claims(p, plen, got, rep)) != KEYPROOF_OK)
 		goto out;
-	rc = check_claims(got, kid, want, why, why_size);
+	rc = check_claims(got, kid, want, rep);
 out:
 	if (parsed)
 		jws_free(&j);

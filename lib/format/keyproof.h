@@ -83,12 +83,13 @@ struct keyproof_claims {
  * compact JWS whose protected header is exactly {alg: PS256, typ, kid},
  * signed by pub, whose payload holds exactly the five claims with kid's
  * value, then sub, name, aud and iat against want, in that order.
- * Returns a keyproof_result; unless OK, why (why_size bytes) says what
- * is wrong in words that follow "the proof " (e.g. "is for the server
- * https://a, not for https://b"). got may be NULL.
+ * Returns a keyproof_result; unless OK, one error in rep (code 65, or 70
+ * when out of memory) says what is wrong in words that follow
+ * "the proof " (e.g. "is for the server https://a, not for https://b"):
+ * a caller quotes report_message() in its own sentence. got may be NULL.
  */
 int keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
     const char *kid, const struct keyproof_want *want,
-    struct keyproof_claims *got, char *why, size_t why_size);
+    struct keyproof_claims *got, struct report *rep);
 
 #endif

@@ -379,7 +379,7 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 	struct buf copy = BUF_SECRET_INIT;
 	struct seed_result sr;
 	struct report inner = { 0 };	/* what seed_decrypt says */
-	char why[200];
+	struct report why = { 0 };	/* what jsonio_parse says */
 	json_t *obj = NULL;
 	int rc;
 
@@ -389,10 +389,11 @@ open_seed(const struct open_opts *o, const uint8_t *text, size_t len,
 		goto out;
 	}
 	seed_unreplace((char *)copy.p, &copy.len);
-	obj = jsonio_parse_flags((char *)copy.p, copy.len, JSON_ALLOW_NUL, why,
-	    sizeof(why));
+	obj = jsonio_parse_flags((char *)copy.p, copy.len, JSON_ALLOW_NUL,
+	    &why);
 	if (obj == NULL) {
-		rc = refuse(rep, "the seed message is not JSON: %s", why);
+		rc = refuse(rep, "the seed message is not JSON: %s",
+		    report_message(&why));
 		goto out;
 	}
 	rc = refused_by(rep, seed_decrypt(obj, o->key, &m->own, &sr, &inner),
@@ -419,7 +420,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 	struct jwe_result jr;
 	struct buf reduced = BUF_INIT;
 	struct report inner = { 0 };	/* what jwe_decrypt says */
-	char why[200], why2[200];
+	struct report why = { 0 }, why2 = { 0 };	/* jsonio_parse's */
 	const char *ct = NULL;
 	size_t start, end, ct_len = 0;
 	json_t *obj = NULL, *seed = NULL;
@@ -440,18 +441,17 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 			rc = report_oom(rep);
 			goto out;
 		}
-		obj = jsonio_parse((char *)reduced.p, reduced.len, why,
-		    sizeof(why));
+		obj = jsonio_parse((char *)reduced.p, reduced.len, &why);
 		ct = (const char *)text + start;
 		ct_len = end - start;
 	} else {
-		obj = jsonio_parse((const char *)text, len, why, sizeof(why));
+		obj = jsonio_parse((const char *)text, len, &why);
 		/* A seed message's strings may hold NUL bytes (\u0000), which
 		 * nothing else may. When the text fails for another reason
 		 * too, that reason is the one worth showing. */
 		if (obj == NULL) {
 			seed = jsonio_parse_flags((const char *)text, len,
-			    JSON_ALLOW_NUL, why2, sizeof(why2));
+			    JSON_ALLOW_NUL, &why2);
 			if (json_is_object(seed) &&
 			    json_object_get(seed, "RSACipher") != NULL) {
 				json_decref(seed);
@@ -459,12 +459,13 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 				goto out;
 			}
 			if (seed == NULL)
-				memcpy(why, why2, sizeof(why));
+				why = why2;
 			json_decref(seed);
 		}
 	}
 	if (obj == NULL) {
-		rc = refuse(rep, "the input is not a JSON envelope: %s", why);
+		rc = refuse(rep, "the input is not a JSON envelope: %s",
+		    report_message(&why));
 		goto out;
 	}
 	if (!json_is_object(obj)) {

@@ -301,7 +301,7 @@ record_parse(const char *line, size_t len, struct record *r,
     struct report *rep)
 {
 	struct buf reduced = BUF_INIT;
-	char jwhy[200];
+	struct report jwhy = { 0 };	/* what jsonio_parse says */
 	size_t s, e, n;
 	json_t *msg, *v;
 
@@ -320,7 +320,7 @@ record_parse(const char *line, size_t len, struct record *r,
 			return refuse(rep, "out of memory");
 		}
 		r->obj = jsonio_parse((const char *)reduced.p, reduced.len,
-		    NULL, 0);
+		    NULL);
 		buf_free(&reduced);
 		msg = json_object_get(r->obj, "message");
 		if (json_is_object(msg) && json_object_size(msg) == 0) {
@@ -335,9 +335,9 @@ record_parse(const char *line, size_t len, struct record *r,
 	/* A string message, or a line the scan could not take apart: parsed
 	 * whole, so that a reason given is about the line as written. */
 	if (r->obj == NULL &&
-	    (r->obj = jsonio_parse(line, len, jwhy, sizeof(jwhy))) == NULL) {
+	    (r->obj = jsonio_parse(line, len, &jwhy)) == NULL) {
 		return report_error(rep, E2E_EX_DATAERR,
-		    "not a record: not JSON: %s", jwhy);
+		    "not a record: not JSON: %s", report_message(&jwhy));
 	}
 	if (!json_is_object(r->obj))
 		return refuse(rep, "not a JSON object");

@@ -157,12 +157,12 @@ parse(struct keyring *k, const char *text, size_t len, struct report *rep)
 {
 	json_t *root, *contacts, *o;
 	const char *name;
-	char why[160];
+	struct report why = { 0 };	/* what jsonio_parse says */
 	int rc = E2E_EX_CONFIG;
 
-	if ((root = jsonio_parse(text, len, why, sizeof(why))) == NULL) {
+	if ((root = jsonio_parse(text, len, &why)) == NULL) {
 		return report_error(rep, E2E_EX_CONFIG,
-		    "%s is not valid JSON: %s", k->path, why);
+		    "%s is not valid JSON: %s", k->path, report_message(&why));
 	}
 	contacts = json_object_get(root, "contacts");
 	if (!json_is_object(root) || !json_is_integer(json_object_get(root,

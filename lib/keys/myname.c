@@ -77,7 +77,7 @@ session_name(const char *home, char name[NAME_LEN_MAX + 1],
 		why = unusable(st);
 		goto out;
 	}
-	o = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+	o = jsonio_parse((const char *)b.p, b.len, NULL);
 	v = json_is_object(o) ? jsonio_str(o, "name", &len) : NULL;
 	if (v == NULL || !claim_name_valid(v, len)) {
 		why = "it is not a valid session";

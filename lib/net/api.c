@@ -20,7 +20,7 @@ answer_object(const struct http_resp *rs)
 
 	if (!rs->json || rs->body.len == 0)
 		return NULL;
-	o = jsonio_parse((const char *)rs->body.p, rs->body.len, NULL, 0);
+	o = jsonio_parse((const char *)rs->body.p, rs->body.len, NULL);
 	if (o != NULL && !json_is_object(o)) {
 		json_decref(o);
 		o = NULL;

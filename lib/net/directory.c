@@ -125,18 +125,20 @@ check_proof(const json_t *e, EVP_PKEY *pk, const struct keyring_key *k,
 	const json_t *p = json_object_get(e, "proof");
 	struct keyproof_want want = { id, name, url, 0, -1 };
 	struct keyproof_claims got;
-	char why[KEYPROOF_URL_MAX * 2 + 256];
+	struct report said = { 0 };	/* what keyproof_check says */
+	const char *why;
 	int rc;
 
 	*proven = 0;
 	if (!json_is_string(p))
 		return 0;
 	rc = keyproof_check(json_string_value(p), json_string_length(p), pk,
-	    k->kid, &want, &got, why, sizeof(why));
+	    k->kid, &want, &got, &said);
 	if (rc == KEYPROOF_OK) {
 		*proven = 1;
 		return 0;
 	}
+	why = report_message(&said);
 	/* As loud as a changed key: the directory says something false. */
 	if (rc == KEYPROOF_OTHER_USER) {
 		report_error(rep, E2E_EX_DATAERR, "THE DIRECTORY LISTS KEY %s "

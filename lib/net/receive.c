@@ -29,8 +29,7 @@ message_value(const json_t *m)
 	const json_t *v = json_object_get(m, "message");
 	json_t *o;
 
-	o = jsonio_parse(json_string_value(v), json_string_length(v), NULL,
-	    0);
+	o = jsonio_parse(json_string_value(v), json_string_length(v), NULL);
 	if (json_is_object(o) && json_object_get(o, "RSACipher") == NULL)
 		return o;
 	json_decref(o);

@@ -96,7 +96,7 @@ session_load(const char *home, struct session *s, int *found,
 	if ((rc = read_session(path, &b, found, rep)) != 0 || !*found)
 		goto out;
 	rc = E2E_EX_NOPERM;
-	if ((o = jsonio_parse((const char *)b.p, b.len, NULL, 0)) == NULL ||
+	if ((o = jsonio_parse((const char *)b.p, b.len, NULL)) == NULL ||
 	    !json_is_object(o) ||
 	    copy_member(o, "server", s->server, sizeof(s->server)) != 0 ||
 	    copy_member(o, "name", s->name, sizeof(s->name)) != 0 ||

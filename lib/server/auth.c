@@ -383,7 +383,7 @@ decode_part(const char *p, size_t n)
 	json_t *v = NULL;
 
 	if (b64url_decode_buf(p, n, &b) == 0)
-		v = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+		v = jsonio_parse((const char *)b.p, b.len, NULL);
 	buf_free(&b);
 	if (v != NULL && !json_is_object(v)) {
 		json_decref(v);

@@ -450,7 +450,6 @@ parse_body(struct req *r)
 {
 	const char *type = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct report rep = { 0 };
-	char why[200];
 	size_t tlen;
 	int status;
 
@@ -467,9 +466,10 @@ parse_body(struct req *r)
 		tlen--;
 	if (tlen == 16 && strncasecmp(type, "application/json", 16) == 0) {
 		r->params = jsonio_parse((const char *)r->body.p, r->body.len,
-		    why, sizeof(why));
+		    &rep);
 		if (r->params == NULL) {
-			respond_error(r, 400, "malformed JSON: %s", why);
+			respond_error(r, 400, "malformed JSON: %s",
+			    report_message(&rep));
 			return -1;
 		}
 		if (!json_is_object(r->params)) {

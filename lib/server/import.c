@@ -414,7 +414,7 @@ import_file(struct store *s, const char *path, const char *what,
 	struct batch b;
 	struct record_reader in;
 	const char *line;
-	char why[200];
+	struct report why = { 0 };	/* what jsonio_parse says */
 	size_t len;
 	json_t *obj;
 	struct report rep = { 0 };	/* said in the log */
@@ -438,10 +438,11 @@ import_file(struct store *s, const char *path, const char *what,
 			refuse(&b, in.lineno, "longer than %zu bytes", line_max);
 			continue;
 		}
-		if ((obj = jsonio_parse(line, len, why, sizeof(why))) == NULL ||
+		report_clear(&why);
+		if ((obj = jsonio_parse(line, len, &why)) == NULL ||
 		    !json_is_object(obj)) {
 			refuse(&b, in.lineno, "not a JSON object%s%s",
-			    obj ? "" : ": ", obj ? "" : why);
+			    obj ? "" : ": ", obj ? "" : report_message(&why));
 			json_decref(obj);
 			continue;
 		}

@@ -1295,7 +1295,8 @@ key_proof(struct req *r, size_t i, const json_t *e, EVP_PKEY *pk,
 {
 	const json_t *p = json_object_get(e, "proof");
 	struct keyproof_want want;
-	char why[KEYPROOF_URL_MAX * 2 + 256], msg[sizeof(why) + 32];
+	struct report why = { 0 };	/* what keyproof_check says */
+	char msg[KEYPROOF_URL_MAX * 2 + 256 + 32];
 
 	if (p == NULL || json_is_null(p)) {
 		respond_error(r, 400, "keys[%zu] has no proof of possession "
@@ -1316,9 +1317,10 @@ key_proof(struct req *r, size_t i, const json_t *e, EVP_PKEY *pk,
 	want.now = srv_now();
 	want.skew = KEYPROOF_SKEW;
 	if (keyproof_check(json_string_value(p), json_string_length(p), pk,
-	    k->kid, &want, NULL, why, sizeof(why)) != KEYPROOF_OK) {
+	    k->kid, &want, NULL, &why) != KEYPROOF_OK) {
 		/* Longer than respond_error's line: two URLs may be in it. */
-		snprintf(msg, sizeof(msg), "keys[%zu].proof %s", i, why);
+		snprintf(msg, sizeof(msg), "keys[%zu].proof %s", i,
+		    report_message(&why));
 		respond_json(r, 400, json_pack("{s:s}", "error", msg));
 		return -1;
 	}

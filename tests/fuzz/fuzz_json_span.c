@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (jsonio_member_span(t, size, "ciphertext", &start, &end) == 0) {
 		FUZZ_ASSERT(start <= end && end < size);
-		v = jsonio_parse(t, size, NULL, 0);
+		v = jsonio_parse(t, size, NULL);
 		if (v != NULL) {
 			s = jsonio_str(v, "ciphertext", &len);
 			FUZZ_ASSERT(s != NULL && len == end - start &&

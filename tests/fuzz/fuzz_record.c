@@ -48,7 +48,7 @@ check_parse(const char *t, size_t size)
 	rc = record_parse(t, size, &r, &rep);
 	why = report_message(&rep);
 	FUZZ_ASSERT(rc == 0 ? !report_said(&rep) : rc == 65 && why[0] != '\0');
-	whole = jsonio_parse(t, size, NULL, 0);
+	whole = jsonio_parse(t, size, NULL);
 	if (rc == 0) {
 		FUZZ_ASSERT(r.id != NULL && r.from != NULL);
 		if (r.message_is_object) {
@@ -56,7 +56,7 @@ check_parse(const char *t, size_t size)
 			    r.envelope + r.envelope_len <=
 			    (const uint8_t *)t + size);
 			env = jsonio_parse((const char *)r.envelope,
-			    r.envelope_len, NULL, 0);
+			    r.envelope_len, NULL);
 			if (json_is_object(env)) {
 				FUZZ_ASSERT(whole != NULL &&
 				    well_formed(whole, &msg) &&
@@ -114,7 +114,7 @@ check_format(const uint8_t *data, size_t size)
 		    memchr(out.p, '\n', out.len - 1) == NULL);
 		for (n = 0; ascii && n + 1 < out.len; n++)
 			FUZZ_ASSERT(out.p[n] >= 0x20 && out.p[n] < 0x7f);
-		v = jsonio_parse((const char *)out.p, out.len, NULL, 0);
+		v = jsonio_parse((const char *)out.p, out.len, NULL);
 		FUZZ_ASSERT(v != NULL);
 		if ((s = jsonio_str(v, "text", &n)) != NULL) {
 			FUZZ_ASSERT(n == size && memcmp(s, data, size) == 0);

@@ -33,11 +33,22 @@ static char why[256];
 /* A real one, made in main(): bob's, A256GCM, signed by alice. */
 static struct buf real_jwe = BUF_INIT;
 
+/* The kind of text; for ENVELOPE_NONE, the reason (one error, 65) in
+ * why, and none for an envelope. */
 static enum envelope_kind
 kind_of(const char *text, size_t len)
 {
-	why[0] = '\0';
-	return detect_envelope(text, len, why, sizeof(why));
+	struct report rep = { 0 };
+	enum envelope_kind k = detect_envelope(text, len, &rep);
+
+	CHECKF(k == ENVELOPE_NONE ? rep.code == E2E_EX_DATAERR &&
+	    rep.nlines == 1 : !report_said(&rep),
+	    "kind %d with a report of code %d and %d lines", (int)k, rep.code,
+	    rep.nlines);
+	/* The verdict alone, without a report, is the same. */
+	CHECK(detect_envelope(text, len, NULL) == k);
+	snprintf(why, sizeof(why), "%s", report_message(&rep));
+	return k;
 }
 
 static enum envelope_kind
@@ -66,7 +77,7 @@ static json_t *
 base(void)
 {
 	json_t *v = jsonio_parse((const char *)real_jwe.p, real_jwe.len,
-	    NULL, 0);
+	    NULL);
 
 	if (v == NULL)
 		exit(2);
@@ -226,7 +237,7 @@ seed_messages(void)
 	/* Broken ones: a member missing, one more, a number. */
 	seed_unreplace((char *)b.p, &b.len);
 	v = jsonio_parse_flags((const char *)b.p, b.len, JSON_ALLOW_NUL,
-	    NULL, 0);
+	    NULL);
 	CHECK(v != NULL);
 	if (v != NULL) {
 		json_t *w = json_deep_copy(v);
@@ -622,7 +633,7 @@ utf8_and_nul(void)
 static void
 why_terminal_safe(void)
 {
-	char small[8];
+	struct report rep = { 0 };
 	size_t i;
 	int ctl = 0;
 
@@ -631,11 +642,12 @@ why_terminal_safe(void)
 		if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
 			ctl++;
 	CHECKF(ctl == 0, "%d control characters in \"%s\"", ctl, why);
-	/* Cut to the size given, and terminated. */
-	memset(small, 'x', sizeof(small));
-	CHECK(detect_envelope("hello", 5, small, sizeof(small)) ==
-	    ENVELOPE_NONE);
-	CHECK(memchr(small, '\0', sizeof(small)) != NULL);
+	/* The reason is the report's one error, in words a caller quotes
+	 * ("the input is not an envelope (%s)"). */
+	CHECK(detect_envelope("hello", 5, &rep) == ENVELOPE_NONE);
+	CHECK(rep.code == E2E_EX_DATAERR && rep.nlines == 1);
+	CHECKF(strcmp(report_message(&rep), "it is not JSON") == 0, "%s",
+	    report_message(&rep));
 }
 
 int

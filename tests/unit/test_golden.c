@@ -336,7 +336,7 @@ check_shape(const struct vec *v, const struct buf *g, json_t **objp)
 	CHECKF(g->len > 2 && g->p[g->len - 1] == '\n' &&
 	    memchr(g->p, '\n', g->len - 1) == NULL,
 	    "not one line ending in a newline");
-	obj = jsonio_parse((const char *)g->p, g->len, NULL, 0);
+	obj = jsonio_parse((const char *)g->p, g->len, NULL);
 	CHECKF(json_is_object(obj), "the golden envelope is not JSON");
 	if (!json_is_object(obj)) {
 		json_decref(obj);
@@ -682,8 +682,8 @@ hooks_pin_and_unpin(void)
 	s = sink_buf(&b);
 	CHECK(jwe_encrypt(jwe_enc_by_name("A256CBC-HS512"), NULL, r, 1,
 	    (const uint8_t *)"hello", 5, &s, NULL) == 0);
-	ja = jsonio_parse((const char *)a.p, a.len, NULL, 0);
-	jb = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+	ja = jsonio_parse((const char *)a.p, a.len, NULL);
+	jb = jsonio_parse((const char *)b.p, b.len, NULL);
 	CHECK(ja != NULL && jb != NULL);
 	if (ja != NULL && jb != NULL) {
 		CHECK(strcmp(jsonio_str(ja, "iv", NULL),

@@ -71,12 +71,34 @@ urls(void)
 static const struct keyproof_want want_a = { ID_A, "alice", AUD, NOW,
 	KEYPROOF_SKEW };
 
+/*
+ * keyproof_check of text (len bytes), its reason put in why (size bytes)
+ * as the words a caller quotes after "the proof ": the report holds one
+ * error, 65, exactly when the proof is refused, and nothing when it
+ * holds.
+ */
+static int
+check_text(const char *text, size_t len, EVP_PKEY *pk, const char *kid,
+    const struct keyproof_want *w, struct keyproof_claims *got, char *why,
+    size_t size)
+{
+	int rc = keyproof_check(text, len, pk, kid, w, got, &t_rep);
+
+	CHECKF(rc == KEYPROOF_OK ? !report_said(&t_rep) :
+	    t_rep.code == E2E_EX_DATAERR && t_rep.nlines == 1,
+	    "result %d with a report of code %d and %d lines", rc,
+	    t_rep.code, t_rep.nlines);
+	/* The verdict alone, without a report, is the same. */
+	CHECK(keyproof_check(text, len, pk, kid, w, NULL, NULL) == rc);
+	return rep_why_rc(rc, why, size);
+}
+
 /* The result of checking proof for key pk (of id kid) against w. */
 static int
 check(const struct buf *proof, EVP_PKEY *pk, const char *kid,
     const struct keyproof_want *w, char *why, size_t size)
 {
-	return keyproof_check((const char *)proof->p, strlen((char *)proof->p),
+	return check_text((const char *)proof->p, strlen((char *)proof->p),
 	    pk, kid, w, NULL, why, size);
 }
 
@@ -114,7 +136,7 @@ round_trip(void)
 	int rc;
 
 	make(alice, ID_A, "alice", "HTTPS://Chat.Example:443/", NOW, &p);
-	rc = keyproof_check((const char *)p.p, strlen((char *)p.p), alice,
+	rc = check_text((const char *)p.p, strlen((char *)p.p), alice,
 	    kid_alice, &want_a, &got, why, sizeof(why));
 	CHECKF(rc == KEYPROOF_OK, "%d %s", rc, why);
 	CHECK(strcmp(got.sub, ID_A) == 0 && strcmp(got.name, "alice") == 0);
@@ -276,18 +298,21 @@ malformed(void)
 		    why);
 	}
 	for (i = 0; texts[i] != NULL; i++) {
-		rc = keyproof_check(texts[i], strlen(texts[i]), alice,
+		rc = check_text(texts[i], strlen(texts[i]), alice,
 		    kid_alice, &want_a, NULL, why, sizeof(why));
 		CHECKF(rc == KEYPROOF_MALFORMED, "\"%s\": %d %s", texts[i], rc,
 		    why);
 	}
 	/* A NUL inside, or too long. */
 	make(alice, ID_A, "alice", AUD, NOW, &p);
-	CHECK(keyproof_check((const char *)p.p, p.len + 1, alice, kid_alice,
+	CHECK(check_text((const char *)p.p, p.len + 1, alice, kid_alice,
 	    &want_a, NULL, why, sizeof(why)) == KEYPROOF_MALFORMED);
-	CHECK(keyproof_check((const char *)p.p, KEYPROOF_MAX + 1, alice,
+	CHECK(check_text((const char *)p.p, KEYPROOF_MAX + 1, alice,
 	    kid_alice, &want_a, NULL, why, sizeof(why)) ==
 	    KEYPROOF_MALFORMED);
+	/* Words that follow "the proof ", for the caller's sentence. */
+	CHECKF(strcmp(why, "is not a key proof: empty, or longer than 8192 "
+	    "bytes") == 0, "%s", why);
 	/* One byte changed in the claims: the signature fails. */
 	p.p[strchr((char *)p.p, '.') - (char *)p.p + 5] ^= 1;
 	CHECK(check(&p, alice, kid_alice, &want_a, why, sizeof(why)) ==

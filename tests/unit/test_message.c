@@ -633,7 +633,7 @@ surreptitious_forwarding(void)
 		buf_append(&ct, env.p + start, end - start);
 		buf_append(&red, env.p, start);
 		buf_append(&red, env.p + end, env.len - end);
-		obj = jsonio_parse((const char *)red.p, red.len, NULL, 0);
+		obj = jsonio_parse((const char *)red.p, red.len, NULL);
 		CHECK(obj != NULL);
 		CHECK(rep_why_rc(jwe_decrypt(obj, (char *)ct.p, ct.len, pk[BOB],
 		    kid[BOB], &jr, &t_rep), why, sizeof(why)) == 0);

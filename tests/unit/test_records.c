@@ -580,7 +580,7 @@ test_format_round_trip(void)
 
 		r.id = idz;
 		CHECK(record_format(&r, &m, NULL, ascii, &out) == 0);
-		v = jsonio_parse((const char *)out.p, out.len, NULL, 0);
+		v = jsonio_parse((const char *)out.p, out.len, NULL);
 		t = jsonio_str(v, "text", &tlen);
 		CHECKF(t != NULL && tlen == n && memcmp(t, pt, n) == 0,
 		    "round trip, ascii %d", ascii);

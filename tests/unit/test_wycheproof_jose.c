@@ -123,7 +123,7 @@ compact_header(const char *text)
 	json_t *h = NULL;
 
 	if (n > 0 && b64url_decode_buf(text, n, &b) == 0)
-		h = jsonio_parse((const char *)b.p, b.len, NULL, 0);
+		h = jsonio_parse((const char *)b.p, b.len, NULL);
 	buf_free(&b);
 	return h;
 }
@@ -173,7 +173,7 @@ compact_to_flattened(const char *jwe, const char *kid, char **ct,
 	json_decref(obj);
 	if (text == NULL)
 		exit(2);
-	obj = jsonio_parse(text, strlen(text), NULL, 0);
+	obj = jsonio_parse(text, strlen(text), NULL);
 	free(text);
 	*ct = xstrndup(part[3], len[3]);
 	*ct_len = len[3];
@@ -203,7 +203,7 @@ jwe_vector(const json_t *t, EVP_PKEY *key, const char *kid, int rsa_group)
 		 * the reader as it is. Its alg is A256KW, which is what must
 		 * refuse it.
 		 */
-		obj = jsonio_parse(text, strlen(text), NULL, 0);
+		obj = jsonio_parse(text, strlen(text), NULL);
 		if (obj != NULL) {
 			const char *c = jsonio_str(obj, "ciphertext", &ct_len);
 
