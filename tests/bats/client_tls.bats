@@ -69,7 +69,7 @@ tls_refused() {
 @test "fixture: nginx serves e2e-server over TLS, trusted only with the test CA" {
 	# Without the CA: curl's own verification fails (60).
 	run curl -sS -o /dev/null "$TLS_URL/messages"
-	[ "$status" -eq 60 ]
+	[ "$status" -eq 60 ] || { echo "curl: $status $output"; false; }
 	# With it: the answer is e2e-server's (a JSON error for no token).
 	run curl -sS --cacert "$CA" "$TLS_URL/messages"
 	[ "$status" -eq 0 ]
@@ -78,10 +78,10 @@ tls_refused() {
 	[ "$status" -eq 0 ]
 	# The unrelated certificate does not vouch for the server.
 	run curl -sS --cacert "$CERTS/other.pem" -o /dev/null "$TLS_URL/messages"
-	[ "$status" -eq 60 ]
+	[ "$status" -eq 60 ] || { echo "curl: $status $output"; false; }
 	# The second port's certificate names another host.
 	run curl -sS --cacert "$CA" -o /dev/null "$WRONGNAME_URL/messages"
-	[ "$status" -eq 60 ]
+	[ "$status" -eq 60 ] || { echo "curl: $status $output"; false; }
 	# The pins: the right one passes, the other one is refused (90).
 	run curl -sS --cacert "$CA" --pinnedpubkey "$PIN_GOOD" -o /dev/null \
 	    "$TLS_URL/messages"

@@ -104,6 +104,7 @@ start_nginx() {
 		[ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" -eq \
 		    "${#ports[@]}" ] || continue
 		"$conf" "$@" > "$NGINX_DIR/nginx.conf"
+		: > "$NGINX_DIR/error.log"
 		# fd 3 closed: bats waits for whoever holds it open.
 		"$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
 		    -e "$NGINX_DIR/error.log" \
@@ -113,6 +114,11 @@ start_nginx() {
 		for p in "${ports[@]}"; do
 			wait_port "$p" "$NGINX_PID" || { ok=0; break; }
 		done
+		# nginx keeps retrying a port it cannot bind for a while: one
+		# that accepts may be another program's (seen with several
+		# suites on one machine), and then nginx said so.
+		! grep -q 'Address already in use' "$NGINX_DIR/error.log" ||
+		    ok=0
 		[ "$ok" = 0 ] || return 0
 		stop_nginx
 		# A port taken in between: try others. Anything else: give up.
