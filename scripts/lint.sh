@@ -62,7 +62,7 @@ layers() {
 		echo "base format keys net" ;;
 	cmd/*) echo "base format keys" ;;
 	tests/unit/test_srv_*) echo "base format server" ;;
-	tests/unit/test_net_*) echo "base format keys net" ;;
+	tests/unit/test_net_* | tests/fuzz/fuzz_net_*) echo "base format keys net" ;;
 	*) echo "base format keys" ;;
 	esac
 }
