@@ -105,7 +105,8 @@ TEST_NET_LIB = $(BUILD)/test/libe2e-net-test.a
 TEST_NET_OBJS = $(NET_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 # fuzz_net_*.c drive the client's modules in process, through the HTTP
-# layer's test hook: they link the net library built with the hooks.
+# layer's test hook: they link the net library built with the hooks;
+# fuzz_srv_*.c the server's modules.
 FUZZ_NET_SRCS = $(wildcard tests/fuzz/fuzz_net_*.c)
 # Each fuzz target also builds as a plain program that replays its
 # committed corpus (tests/fuzz/corpus/<target>/), run with the unit tests.
@@ -254,6 +255,15 @@ $(BUILD)/tests/fuzz_net_%-replay: tests/fuzz/fuzz_net_%.c tests/fuzz/replay.c \
 		-o $@ tests/fuzz/replay.c $< $(TEST_NET_LIB) $(TEST_LIB) \
 		$(NET_LIBS) $(QR_LIBS) $(PKG_LIBS)
 
+$(BUILD)/tests/fuzz_srv_%-replay: tests/fuzz/fuzz_srv_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $(TEST_SERVER_LIB) $(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/fuzz $(SERVER_CFLAGS) \
+		-DCORPUS='"tests/fuzz/corpus/srv_$*"' $(LINKDEPS) $(ALL_LDFLAGS) \
+		-o $@ tests/fuzz/replay.c $< $(TEST_SERVER_LIB) $(TEST_LIB) \
+		$(SERVER_LIBS) $(PKG_LIBS)
+
 -include $(wildcard $(BUILD)/lib/*/*.d $(BUILD)/test/lib/*/*.d \
 	$(BUILD)/dep/*.d)
 
@@ -280,13 +290,17 @@ fuzz:
 		build/fuzz/libe2e.a
 	$(MAKE) CC=clang BUILD=build/fuzz BIN=build/fuzz/bin OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
-		build/fuzz/test/libe2e-net-test.a build/fuzz/test/libe2e-test.a
+		build/fuzz/test/libe2e-net-test.a build/fuzz/test/libe2e-test.a \
+		build/fuzz/test/libe2e-server-test.a
 	@set -e; for src in $(FUZZ_SRCS); do \
 		t=$$(basename $$src .c); \
 		case $$t in \
 		fuzz_net_*) libs="-DE2E_TEST_HOOKS $(NET_CFLAGS) \
 			build/fuzz/test/libe2e-net-test.a \
 			build/fuzz/test/libe2e-test.a $(NET_LIBS)" ;; \
+		fuzz_srv_*) libs="-DE2E_TEST_HOOKS $(SERVER_CFLAGS) \
+			build/fuzz/test/libe2e-server-test.a \
+			build/fuzz/test/libe2e-test.a $(SERVER_LIBS)" ;; \
 		*) libs=build/fuzz/libe2e.a ;; \
 		esac; \
 		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \

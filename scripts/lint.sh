@@ -61,7 +61,7 @@ layers() {
 	cmd/e2e-account/* | cmd/e2e-send/* | cmd/e2e-recv/* | cmd/e2e-keys/*)
 		echo "base format keys net" ;;
 	cmd/*) echo "base format keys" ;;
-	tests/unit/test_srv_*) echo "base format server" ;;
+	tests/unit/test_srv_* | tests/fuzz/fuzz_srv_*) echo "base format server" ;;
 	tests/unit/test_net_* | tests/fuzz/fuzz_net_*) echo "base format keys net" ;;
 	*) echo "base format keys" ;;
 	esac
