@@ -296,8 +296,9 @@ unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
 bats: $(TOOL_BINS) $(MAN_PAGES)
-	@E2E_BIN=$(abspath $(BIN)) E2E_MAN=$(abspath $(BUILD)/man) \
-		E2E_TOOLS="$(TOOLS)" tests/bats/run.sh
+	@E2E_BIN=$(abspath $(BIN)) E2E_BUILD=$(BUILD) \
+		E2E_MAN=$(abspath $(BUILD)/man) E2E_TOOLS="$(TOOLS)" \
+		tests/bats/run.sh
 
 check: all unit bats
 

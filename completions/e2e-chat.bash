@@ -17,7 +17,7 @@ declare -gA _e2e_parsed
 # Reads CMD --help into the tables above, keyed by CMD.
 _e2e_parse_help()
 {
-	local cmd=$1 tool=${1##*/} line entry= kind
+	local cmd=$1 tool=${1##*/} line entry=''
 	local -a entries=() toks
 	local re_opt='^ {2,6}(-([A-Za-z0-9]), )?(--[a-z0-9-]+)( ([^ ]+))?'
 	local in_usage=1 t short raw prev sub arg
@@ -58,14 +58,14 @@ _e2e_parse_help()
 	# that option's value, not an operand.
 	for entry in "${entries[@]}"; do
 		read -r -a toks <<<"$entry"
-		sub= prev=
+		sub='' prev=''
 		for raw in "${toks[@]}"; do
 			t=${raw//[\[\]]/}
 			if [[ -z $sub && $raw =~ ^[a-z][a-z0-9-]*$ ]]; then
 				sub=$raw
 				_e2e_subs["$cmd"]+=" $sub"
 			elif [[ $t =~ ^[A-Z][A-Z|]*$ ]] &&
-			    ! [[ $prev == -* && $prev != *\] ]]; then
+			    ! [[ $prev == -* && $prev != *']' ]]; then
 				if [[ -n $sub ]]; then
 					_e2e_subargs["$cmd $sub"]+=" $t"
 				else
@@ -90,7 +90,7 @@ _e2e_contacts()
 # ...) may be, for the word CUR of command CMD.
 _e2e_value()
 {
-	local cmd=$1 kind=$2 cur=$3 k files= names= extra=
+	local cmd=$1 kind=$2 cur=$3 k files='' names='' extra=''
 	local IFS='|'
 	for k in $kind; do
 		case $k in
@@ -121,7 +121,7 @@ _e2e_value()
 _e2e_complete()
 {
 	local cmd=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]}
-	local prev= i w sub= kind n=0
+	local prev='' i w sub='' kind n=0
 	local -a args
 
 	COMPREPLY=()
