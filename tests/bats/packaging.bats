@@ -95,6 +95,22 @@ make_here() {
 	[ "$n" -gt 100 ]
 }
 
+@test "every tool's --help ends with its examples, after the exit codes" {
+	local t
+	for t in $E2E_TOOLS; do
+		"$t" --help > help
+		# The last paragraph: "Example:" or "Examples:", then lines
+		# that run the tool.
+		awk 'BEGIN { RS = "" } { last = $0 } END { print last }' help \
+		    > last
+		grep -qE '^Examples?:$' <(head -n 1 last) ||
+		    fail "$t --help does not end with examples"
+		grep -q "^  .*$t" last || fail "$t: no example runs $t"
+		[ "$(wc -l < last)" -le 4 ] || fail "$t: more than two examples"
+		grep -q '^Exit status:$' help
+	done
+}
+
 @test "man: the format (section 5) and every page render with man -l without a warning, and groff -ww finds nothing" {
 	local p out
 	[ -f "$E2E_MAN/e2e-format.5" ]
