@@ -61,10 +61,11 @@ complete_words() {
 }
 
 # make_here ARGS...: make in the source tree on the binaries and pages
-# under test (a sanitizer build too), outside make check's jobserver.
+# under test (a sanitizer build too), outside make check's jobserver and
+# without the dependency files that make check may be writing (NODEPS).
 make_here() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory \
-	    -C "$ROOT" BIN="$E2E_BIN" BUILD="$E2E_BUILD" "$@"
+	    -C "$ROOT" BIN="$E2E_BIN" BUILD="$E2E_BUILD" NODEPS=1 "$@"
 }
 
 @test "man: every tool has a page with the sections it needs; every option its --help lists is an entry of the page, and every exit code" {
