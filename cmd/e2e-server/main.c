@@ -133,7 +133,14 @@ usage(FILE *f)
 	    "  --import-messages FILE   then its waiting messages (the same)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s", err_exit_codes_help);
+	    "\n%s\n"
+	    "Examples:\n"
+	    "  e2e-server --listen 127.0.0.1:8080 --db chat.db\n"
+	    "  e2e-server --db /var/lib/e2e/chat.db --public-url "
+	    "https://chat.example \\\n"
+	    "      --trusted-proxy 127.0.0.1     (on loopback behind nginx "
+	    "with TLS)\n",
+	    err_exit_codes_help);
 }
 
 /* --public-url: what key proofs can name. */
