@@ -814,6 +814,25 @@ sq_meta_put_new(struct store *s, const char *key, const uint8_t *value,
 	return w_done(s, st, "saving settings");
 }
 
+/* Inside the job's savepoint: both or neither. */
+static int
+sq_meta_set(struct store *s, const char *key, const uint8_t *value,
+    size_t len)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM meta WHERE key = ?1");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		done_with(st);
+		return STORE_ERROR;
+	}
+	if ((rc = w_done(s, st, "saving settings")) != STORE_OK)
+		return rc;
+	return sq_meta_put_new(s, key, value, len);
+}
+
 static int
 sq_user_create(struct store *s, const struct store_user *u)
 {
@@ -1447,4 +1466,6 @@ const struct store_backend store_sqlite = {
 	.quarantine_user = sq_quarantine_user,
 	.name_groups = sq_name_groups,
 	.quarantine_key = sq_quarantine_key,
+	/* several servers on one database */
+	.meta_set = sq_meta_set,
 };
