@@ -317,3 +317,36 @@ print(hmac.new(key, b"e2e-server secret check v1", hashlib.sha256).hexdigest().u
 	assert_equal "$status_code" 403
 	server_refused 78 --secret-file "$T/new"
 }
+
+# ---- counters across servers ----
+
+@test "A2: a mailbox's quota counts what every server stored and freed: emptied through B, A stores again; filled through B, A refuses" {
+	start_two --mailbox-max-messages 3
+	at A api_user bob
+	local bob_tok=$token
+	at A api_user alice
+	local alice_tok=$token i
+	for i in 1 2 3; do
+		at A api_send "$alice_tok" bob "m$i"
+		assert_equal "$status_code" 200
+	done
+	at A api_send "$alice_tok" bob m4
+	assert_equal "$status_code" 507
+	# Read and acknowledged through B: A must see the room made.
+	at B list_on "$bob_tok"
+	local ids
+	ids=$(json_get '",".join(m["id"] for m in d["messages"])')
+	at B api POST /messages/ack -H "x-access-token: $bob_tok" \
+	    -H "$JSON" -d "{\"ids\":\"$ids\"}"
+	assert_equal "$body" '{"deleted":3}'
+	at A api_send "$alice_tok" bob m5
+	assert_equal "$status_code" 200
+	# Filled through B: A must not store a fourth.
+	at B api_send "$alice_tok" bob m6
+	assert_equal "$status_code" 200
+	at B api_send "$alice_tok" bob m7
+	assert_equal "$status_code" 200
+	at A api_send "$alice_tok" bob m8
+	assert_equal "$status_code" 507
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 3
+}
