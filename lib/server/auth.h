@@ -108,8 +108,9 @@ int auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
  * at every start. With rotate, k's secret replaces the one the database
  * knows instead (every token issued before is refused); when it is the
  * database's own (file NULL: no --secret-file), a fresh one is made,
- * kept, and put in k. file names the secret file in messages. Returns 0, or E2E_EX_CONFIG when the secret is
- * not the database's, or another exit code (said in rep).
+ * kept, and put in k. file names the secret file in messages. Returns
+ * 0, or E2E_EX_CONFIG when the secret is not the database's, or another
+ * exit code (said in rep).
  */
 int auth_secret_check(struct auth_keys *k, const char *file, int rotate,
     struct store *s, struct report *rep);

@@ -13,7 +13,7 @@
 #include "server/waiters.h"
 
 struct probe {
-	struct waiter w;	/* first: the wake-up's pointer is the probe's */
+	struct waiter w;	/* first: woken() finds its probe */
 	pthread_mutex_t lock;
 	int woken;
 	int64_t at;		/* waiters_now_ms() when woken */
@@ -77,7 +77,8 @@ test_poll_wakes(void)
 	CHECK(waiters_count(ws) == 1);
 	CHECK(wait_woken(&p, 10000) == 1);
 	CHECK(p.at >= t0 + 200);
-	CHECKF(p.at < t0 + 10000, "woken after %lld ms", (long long)(p.at - t0));
+	CHECKF(p.at < t0 + 10000, "woken after %lld ms",
+	    (long long)(p.at - t0));
 	CHECK(waiters_count(ws) == 0);
 	/* Taken out: the shutdown's wake-up does not reach it again. */
 	waiters_free(ws);
