@@ -147,7 +147,9 @@ usage(FILE *f)
 	    "  --import-messages FILE   then its waiting messages (the same)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s", err_exit_codes_help);
+	    "\n%s"
+	    "  78  the token secret is not the one the database is served "
+	    "with\n", err_exit_codes_help);
 }
 
 /* --public-url: what key proofs can name. */
