@@ -101,7 +101,13 @@ TEST_LIB_OBJS = $(LIB_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SERVER_LIB = $(BUILD)/test/libe2e-server-test.a
 TEST_SERVER_OBJS = $(SERVER_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
+TEST_NET_LIB = $(BUILD)/test/libe2e-net-test.a
+TEST_NET_OBJS = $(NET_SRCS:lib/%.c=$(BUILD)/test/lib/%.o)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+# fuzz_net_*.c drive the client's modules in process, through the HTTP
+# layer's test hook: they link the net library built with the hooks;
+# fuzz_srv_*.c the server's modules.
+FUZZ_NET_SRCS = $(wildcard tests/fuzz/fuzz_net_*.c)
 # Each fuzz target also builds as a plain program that replays its
 # committed corpus (tests/fuzz/corpus/<target>/), run with the unit tests.
 FUZZ_REPLAY_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
@@ -196,6 +202,17 @@ $(TEST_SERVER_LIB): $(TEST_SERVER_OBJS)
 	$(msg) AR $@
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/test/lib/net/%.o: lib/net/%.c Makefile
+	@mkdir -p $(@D)
+	$(msg) CC-TEST $<
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS $(NET_CFLAGS) $(DEPFLAGS) \
+		-c -o $@ $<
+
+$(TEST_NET_LIB): $(TEST_NET_OBJS)
+	@mkdir -p $(@D)
+	$(msg) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 # test_srv_*.c test the server's modules and link its libraries.
 $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c $(TEST_SERVER_LIB) \
 		$(TEST_LIB)
@@ -229,6 +246,24 @@ $(BUILD)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		-DCORPUS='"tests/fuzz/corpus/$*"' $(LINKDEPS) $(ALL_LDFLAGS) \
 		-o $@ tests/fuzz/replay.c $< $(LIB) $(QR_LIBS) $(PKG_LIBS)
 
+$(BUILD)/tests/fuzz_net_%-replay: tests/fuzz/fuzz_net_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $(TEST_NET_LIB) $(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/fuzz $(NET_CFLAGS) \
+		-DCORPUS='"tests/fuzz/corpus/net_$*"' $(LINKDEPS) $(ALL_LDFLAGS) \
+		-o $@ tests/fuzz/replay.c $< $(TEST_NET_LIB) $(TEST_LIB) \
+		$(NET_LIBS) $(QR_LIBS) $(PKG_LIBS)
+
+$(BUILD)/tests/fuzz_srv_%-replay: tests/fuzz/fuzz_srv_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $(TEST_SERVER_LIB) $(TEST_LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DE2E_TEST_HOOKS -Itests/fuzz $(SERVER_CFLAGS) \
+		-DCORPUS='"tests/fuzz/corpus/srv_$*"' $(LINKDEPS) $(ALL_LDFLAGS) \
+		-o $@ tests/fuzz/replay.c $< $(TEST_SERVER_LIB) $(TEST_LIB) \
+		$(SERVER_LIBS) $(PKG_LIBS)
+
 -include $(wildcard $(BUILD)/lib/*/*.d $(BUILD)/test/lib/*/*.d \
 	$(BUILD)/dep/*.d)
 
@@ -253,11 +288,24 @@ fuzz:
 	$(MAKE) CC=clang BUILD=build/fuzz BIN=build/fuzz/bin OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
 		build/fuzz/libe2e.a
+	$(MAKE) CC=clang BUILD=build/fuzz BIN=build/fuzz/bin OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
+		build/fuzz/test/libe2e-net-test.a build/fuzz/test/libe2e-test.a \
+		build/fuzz/test/libe2e-server-test.a
 	@set -e; for src in $(FUZZ_SRCS); do \
 		t=$$(basename $$src .c); \
+		case $$t in \
+		fuzz_net_*) libs="-DE2E_TEST_HOOKS $(NET_CFLAGS) \
+			build/fuzz/test/libe2e-net-test.a \
+			build/fuzz/test/libe2e-test.a $(NET_LIBS)" ;; \
+		fuzz_srv_*) libs="-DE2E_TEST_HOOKS $(SERVER_CFLAGS) \
+			build/fuzz/test/libe2e-server-test.a \
+			build/fuzz/test/libe2e-test.a $(SERVER_LIBS)" ;; \
+		*) libs=build/fuzz/libe2e.a ;; \
+		esac; \
 		clang -std=c11 -D_GNU_SOURCE -O1 -g -Ilib -Itests/fuzz \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-			-o build/fuzz/$$t $$src build/fuzz/libe2e.a $(QR_LIBS) \
+			-o build/fuzz/$$t $$src $$libs $(QR_LIBS) \
 			$(PKG_LIBS); \
 		mkdir -p build/fuzz/corpus-$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \

@@ -204,8 +204,11 @@ hc_users(const char *path, size_t *n)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((u = realloc(u, cap * sizeof(*u))) == NULL)
+			struct hc_user *more = realloc(u, cap * sizeof(*u));
+
+			if (more == NULL)
 				hc_die("out of memory");
+			u = more;
 		}
 		if (sscanf(line, "%71s %511s", u[*n].name, u[*n].token) == 2)
 			(*n)++;

@@ -16,7 +16,9 @@
 #      printers), base/err.h (their declarations) and server/log.c (the
 #      server's output), and the files scripts/lint-print-allow still
 #      lists (each a debt; an entry that no longer prints is reported,
-#      so that the list only shrinks).
+#      so that the list only shrinks);
+#   7. every test that docs/SECURITY.md cites exists, under that name
+#      (scripts/check-security-doc.sh; skipped in a tree without it).
 # Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
 # LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -59,8 +61,8 @@ layers() {
 	cmd/e2e-account/* | cmd/e2e-send/* | cmd/e2e-recv/* | cmd/e2e-keys/*)
 		echo "base format keys net" ;;
 	cmd/*) echo "base format keys" ;;
-	tests/unit/test_srv_*) echo "base format server" ;;
-	tests/unit/test_net_*) echo "base format keys net" ;;
+	tests/unit/test_srv_* | tests/fuzz/fuzz_srv_*) echo "base format server" ;;
+	tests/unit/test_net_* | tests/fuzz/fuzz_net_*) echo "base format keys net" ;;
 	*) echo "base format keys" ;;
 	esac
 }
@@ -197,6 +199,12 @@ if [ -f "$allow" ]; then
 		printf '%s\n' "$stale" | sed 's/$/: no longer prints/'
 		fail "remove the files above from $allow"
 	fi
+fi
+
+# 7. The threat model's tests.
+if [ -f docs/SECURITY.md ]; then
+	sh scripts/check-security-doc.sh . ||
+	    fail "docs/SECURITY.md: the test references above are wrong"
 fi
 
 [ "$status" -eq 0 ] && echo "lint: ok"

@@ -53,7 +53,7 @@ name_valid_new(const char *s, size_t len)
 void
 name_skeleton(const char *s, size_t len, char out[NAME_LEN_MAX + 1])
 {
-	char folded[NAME_LEN_MAX + 1], c;
+	char folded[NAME_LEN_MAX + 1] = { 0 }, c;
 	size_t i, n = 0, o = 0;
 
 	if (len > NAME_LEN_MAX)

@@ -108,4 +108,15 @@ const char *http_server(const struct http *h);
 
 void http_close(struct http *h);
 
+#ifdef E2E_TEST_HOOKS
+/*
+ * Tests and fuzz targets only: http_call asks fn for the answer instead
+ * of the network (fn fills rs: status, body, json, retry_after, and
+ * returns 0). A 5xx other than 507 is a failure (75), an answer over
+ * the cap is refused (76), as from the network. NULL: the network.
+ */
+void http_test_set_responder(int (*fn)(const struct http_req *rq,
+    struct http_resp *rs, void *arg), void *arg);
+#endif
+
 #endif

@@ -97,7 +97,7 @@ slot(const struct rate *r, const char *key)
 	uint64_t h = r->seed;
 	size_t n = 0;
 
-	while (key[n] != '\0' && n < KEY_MAX - 1)
+	while (n < KEY_MAX - 1 && key[n] != '\0')
 		h = (h ^ (unsigned char)key[n++]) * 1099511628211ull;
 	return (size_t)h & (r->size - 1);
 }

@@ -682,3 +682,56 @@ SRC
 	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
 	[ "$(field 0 'o["text"]')" = "note" ]
 }
+
+# What the server keeps (docs/SECURITY.md, the server operator): its
+# database, the database's write-ahead log and its own log, read while
+# it runs and after it stops, hold neither a message's text nor a
+# password; they do hold the envelope (so the search looks where the
+# message is).
+@test "SECURITY the server's database, its WAL and its log hold the envelope but never the message's text nor a password" {
+	SERVER_DB=$T/server.db
+	start_server
+	user "$B" "$T/bob"
+	user "$C" "$T/carol"
+	run -0 run_as "$B" e2e-keys fetch "$C"
+	mark="plaintext marker $RANDOM$RANDOM for the operator"
+	run --separate-stderr run_as "$B" e2e-encrypt -r "$C" -o m.jwe <<< "$mark"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	send_as "$B" "$C" m.jwe > /dev/null
+	ct=$(pyj 'd["ciphertext"]' < m.jwe)
+	[ ${#ct} -gt 40 ]
+	look() {
+		local f found=
+		for f in "$SERVER_DB" "$SERVER_DB-wal" "$SERVER_LOG"; do
+			[ -e "$f" ] || continue
+			grep -aqF -- "$1" "$f" && found="$found $f"
+		done
+		printf '%s' "$found"
+	}
+	check() {
+		[ -n "$(look "${ct:0:40}")" ] || fail "the envelope is not where the search looks"
+		[ -z "$(look "$mark")" ] || fail "the text is in$(look "$mark")"
+		[ -z "$(look "$(password_of "$B")")" ] || fail "bob's password is in$(look "$(password_of "$B")")"
+		[ -z "$(look "$(password_of "$C")")" ] || fail "carol's password is in$(look "$(password_of "$C")")"
+	}
+	check
+	stop_server
+	check
+}
+
+@test "SECURITY T2 with --secret-file the database holds no token secret (without it, it does: a copy of the database could make tokens)" {
+	head -c 48 /dev/urandom > "$T/secret"
+	chmod 600 "$T/secret"
+	SERVER_DB=$T/with.db
+	start_server --quiet --secret-file "$T/secret"
+	user "$B" "$T/bob"
+	stop_server
+	[ "$(sq "SELECT count(*) FROM meta WHERE key = 'jwt_secret'")" = 0 ]
+	hex=$(od -An -tx1 "$T/secret" | tr -d ' \n')
+	! od -An -tx1 -v "$SERVER_DB" | tr -d ' \n' | grep -qF "${hex:0:32}"
+	SERVER_DB=$T/without.db
+	start_server --quiet
+	api GET /healthz
+	stop_server
+	[ "$(sq "SELECT count(*) FROM meta WHERE key = 'jwt_secret'")" = 1 ]
+}

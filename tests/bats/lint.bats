@@ -145,3 +145,45 @@ $3" "src/$1"
 	[[ "$stderr" == *"lint: the library prints above"* ]]
 	[[ "$stderr" == *"lint: remove the files above from scripts/lint-print-allow"* ]]
 }
+
+@test "lint: docs/SECURITY.md: a test renamed, a file or a function that does not exist, a reference cut by a line break are reported; the real document passes" {
+	mkdir src/docs
+	cp "$ROOT/docs/SECURITY.md" src/docs/
+	# The real document passes, alone and as a step of lint.
+	run --separate-stderr "$ROOT/scripts/check-security-doc.sh" src
+	assert_success
+	assert_output ""
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_success
+	assert_output "lint: ok"
+	# A cited test renamed: the line that cites it is reported.
+	local at
+	at=$(grep -n 'E4: the same envelope delivered twice' \
+	    src/docs/SECURITY.md | head -n 1 | cut -d: -f1)
+	[ -n "$at" ]
+	sed -i "${at}s/delivered twice/delivered thrice/" src/docs/SECURITY.md
+	# Made-up references, and a function only declared, not defined.
+	local n
+	n=$(grep -c '' src/docs/SECURITY.md)
+	put tests/unit/test_replay.c 20 'static void declared_only(void);'
+	printf '%s\n' '- `tests/bats/nosuch.bats: "anything"`' \
+	    '- `tests/unit/test_replay.c: no_such_function` and `tests/unit/test_replay.c: declared_only`' \
+	    '- `tests/bats/keys.bats: "a name cut' 'by a line break"`' \
+	    >> src/docs/SECURITY.md
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output "$(cat <<-EOF
+	docs/SECURITY.md:$at: tests/bats/keys.bats: no test "E4: the same envelope delivered thrice is dropped the second time ('a second copy', 65), also by a later run; the same record re-read is shown again"
+	docs/SECURITY.md:$((n + 1)): tests/bats/nosuch.bats: no such file
+	docs/SECURITY.md:$((n + 2)): tests/unit/test_replay.c: no function no_such_function
+	docs/SECURITY.md:$((n + 2)): tests/unit/test_replay.c: no function declared_only
+	docs/SECURITY.md:$((n + 3)): a test reference not in the form tests/bats/FILE.bats: "NAME" or tests/unit/FILE.c: FUNCTION (on one line): tests/bats/keys.bats: "a name cut
+	EOF
+	)"
+	[[ "$stderr" == *"lint: docs/SECURITY.md: the test references above are wrong"* ]]
+	# A document that cites no test at all fails too.
+	echo "No references here." > empty.md
+	run --separate-stderr "$ROOT/scripts/check-security-doc.sh" src empty.md
+	assert_failure 1
+	assert_output 'empty.md:1: no test references (tests/bats/FILE.bats: "NAME")'
+}

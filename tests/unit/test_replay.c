@@ -32,16 +32,23 @@ read_log(void)
 	size_t cap = 1 << 16, len = 0;
 	ssize_t n;
 	int fd = open(log_path, O_RDONLY);
+	char *fresh = malloc(cap);
 
-	free(text);
-	if ((text = malloc(cap)) == NULL)
+	if (fresh == NULL)
 		exit(2);
+	free(text);
+	text = fresh;
 	text[0] = '\0';
 	if (fd < 0)
 		return text;
 	for (;;) {
-		if (len + 1 == cap && (text = realloc(text, cap *= 2)) == NULL)
-			exit(2);
+		if (len + 1 == cap) {
+			char *more = realloc(text, cap *= 2);
+
+			if (more == NULL)
+				exit(2);
+			text = more;
+		}
 		n = read(fd, text + len, cap - 1 - len);
 		if (n <= 0)
 			break;

@@ -243,6 +243,8 @@ test_original_hash(void)
 		    sizeof(setting)) != NULL);
 		h = crypt_rn("old password", setting, cd, sizeof(*cd));
 		CHECK(h != NULL && strlen(h) == 60);
+		if (h == NULL || strlen(h) != 60)
+			continue;
 		memcpy(plain, h, 61);
 		CHECK(auth_original_hash(plain, stored) == 0);
 		CHECK(strncmp(stored, AUTH_ORIGINAL_PREFIX, 9) == 0 &&
@@ -943,8 +945,10 @@ test_token_shapes(void)
 		const char *p = strchr(alpha, t[n - 1]);
 
 		CHECK(p != NULL && ((p - alpha) & 3) == 0);
-		t[n - 1] = alpha[(p - alpha) ^ 1];
-		CHECK(check(t) != 0);
+		if (p != NULL) {
+			t[n - 1] = alpha[(p - alpha) ^ 1];
+			CHECK(check(t) != 0);
+		}
 	}
 	/* A bad base64 header or payload, correctly signed. */
 	{

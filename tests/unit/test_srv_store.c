@@ -1,0 +1,1058 @@
+/*
+ * test_srv_store.c - the store conformance suite: drives the storage
+ * interface (server/store.h) itself, every entry and every result it
+ * documents, and the concurrency that matters (the writer's group
+ * commit, quotas under concurrent sends, readers beside the writer).
+ *
+ * The same tests run unchanged against every backend: SQLite always, and
+ * PostgreSQL when E2E_TEST_PG_URL names a database (make check-pg sets it
+ * to a throwaway cluster's). Each backend starts from an empty database.
+ */
+#include "harness.h"
+
+#include "base/names.h"
+#include "server/store.h"
+
+#include <pthread.h>
+#include <time.h>
+
+static char tmpdir[256];
+
+/* ---- running a call on the writer thread ---- */
+
+struct args {
+	const char *a, *b, *c;
+	const struct store_user *u;
+	const struct store_message *m;
+	const struct store_key *k;
+	const char *const *ids;
+	size_t n1, n2, *count;
+	int64_t t1, t2, *out;
+	struct store_message *got;
+	int refuse;	/* a job that fails after its write */
+};
+
+struct call {
+	struct store_job job;
+	int (*fn)(struct store *, struct args *);
+	struct args *args;
+};
+
+static int
+call_run(struct store *s, struct store_job *j)
+{
+	struct call *c = (struct call *)j;
+	int rc = c->fn(s, c->args);
+
+	return rc == STORE_OK && c->args->refuse ? STORE_CONFLICT : rc;
+}
+
+static void
+call_done(struct store_job *j, int result)
+{
+	(void)j;
+	(void)result;
+}
+
+static int
+on_writer(struct store *s, int (*fn)(struct store *, struct args *),
+    struct args *a)
+{
+	struct call c = { { call_run, call_done, NULL }, fn, a };
+
+	return store_run(s, &c.job);
+}
+
+static int
+w_user_create(struct store *s, struct args *a)
+{
+	return s->be->user_create(s, a->u);
+}
+
+static int
+w_user_update_hash(struct store *s, struct args *a)
+{
+	return s->be->user_update_hash(s, a->a, a->b);
+}
+
+static int
+w_user_current(struct store *s, struct args *a)
+{
+	struct store_user u;
+	int rc = s->be->user_current(s, a->a, &u);
+
+	if (rc == STORE_OK)
+		*a->out = u.token_version;
+	return rc;
+}
+
+static int
+w_user_set_hash(struct store *s, struct args *a)
+{
+	return s->be->user_set_hash(s, a->a, a->b, a->c, (int)a->t1, a->out);
+}
+
+static int
+w_user_revoke(struct store *s, struct args *a)
+{
+	return s->be->user_revoke(s, a->a, a->out);
+}
+
+static int
+w_user_delete(struct store *s, struct args *a)
+{
+	return s->be->user_delete(s, a->a);
+}
+
+static int
+w_message_put(struct store *s, struct args *a)
+{
+	return s->be->message_put(s, a->m, a->a);
+}
+
+static int
+w_message_put_within(struct store *s, struct args *a)
+{
+	return s->be->message_put_within(s, a->m, a->a, a->n1, a->n2);
+}
+
+static int
+w_take_oldest(struct store *s, struct args *a)
+{
+	return s->be->message_take_oldest(s, a->a, a->b, a->got);
+}
+
+static int
+w_messages_delete(struct store *s, struct args *a)
+{
+	return s->be->messages_delete(s, a->a, a->ids, a->n1, a->count);
+}
+
+static int
+w_meta_put_new(struct store *s, struct args *a)
+{
+	return s->be->meta_put_new(s, a->a, (const uint8_t *)a->b,
+	    strlen(a->b));
+}
+
+static int
+w_key_put(struct store *s, struct args *a)
+{
+	return s->be->key_put(s, a->a, a->k);
+}
+
+static int
+w_key_delete(struct store *s, struct args *a)
+{
+	return s->be->key_delete(s, a->a, a->b);
+}
+
+static int
+w_name_clash(struct store *s, struct args *a)
+{
+	char clash[STORE_NAME_MAX + 1];
+
+	return s->be->name_clash(s, 1, a->a, a->t1, clash, a->out);
+}
+
+static int
+w_quarantine_user(struct store *s, struct args *a)
+{
+	return s->be->quarantine_user(s, a->a, a->t1, a->t2);
+}
+
+static int
+w_quarantine_key(struct store *s, struct args *a)
+{
+	return s->be->quarantine_key(s, a->a, a->b, a->t1, a->t2);
+}
+
+/* ---- fixtures ---- */
+
+/* A new user named name; its id into u. */
+static int
+add_user(struct store *s, const char *name, struct store_user *u)
+{
+	struct args a = { 0 };
+
+	memset(u, 0, sizeof(*u));
+	if (store_new_id(u->id) != 0)
+		return STORE_ERROR;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(u->hash, sizeof(u->hash), "$2b$04$hash-of-%s", name);
+	u->created_at = 1700000000;
+	a.u = u;
+	return on_writer(s, w_user_create, &a);
+}
+
+/* A message from one user to another, its body text. */
+static int
+put_message(struct store *s, const struct store_user *from,
+    const struct store_user *to, const char *text, char id[STORE_ID_LEN + 1])
+{
+	struct store_message m;
+	struct args a = { 0 };
+	char body[4096];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (store_new_ordered_id(m.id) != 0)
+		return STORE_ERROR;
+	snprintf(m.from, sizeof(m.from), "%s", from->name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", from->id);
+	snprintf(m.to, sizeof(m.to), "%s", to->name);
+	m.sent_at = 1700000100;
+	snprintf(body, sizeof(body), "%s", text);
+	m.body = body;
+	m.body_len = strlen(text);
+	a.m = &m;
+	a.a = to->id;
+	rc = on_writer(s, w_message_put, &a);
+	if (id != NULL)
+		memcpy(id, m.id, STORE_ID_LEN + 1);
+	return rc;
+}
+
+static struct store_key
+make_key(const char *kid, const char *proof)
+{
+	struct store_key k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.kid, sizeof(k.kid), "%s", kid);
+	k.pem = (char *)"-----BEGIN PUBLIC KEY-----\nAAAA\n"
+	    "-----END PUBLIC KEY-----\n";
+	k.proof = (char *)proof;
+	k.created_at = 1700000200;
+	return k;
+}
+
+/* A key id of 43 characters made of tag and n. */
+static const char *
+kid_of(const char *tag, int n)
+{
+	static char kids[4][STORE_KID_LEN + 1];
+	static int next;
+	char *k = kids[next++ % 4];
+
+	memset(k, 'K', STORE_KID_LEN);
+	k[STORE_KID_LEN] = '\0';
+	memcpy(k, tag, strlen(tag) < 8 ? strlen(tag) : 8);
+	k[8] = (char)('A' + n / 26 % 26);
+	k[9] = (char)('A' + n % 26);
+	return k;
+}
+
+/* ---- the backends under test ---- */
+
+struct backend {
+	const char *label;
+	const struct store_backend *be;
+	char where[512];
+};
+
+static const struct backend *cur;
+static struct store st;
+static int opened;
+
+static void
+open_store(void)
+{
+	struct report rep = { 0 };
+
+	memset(&st, 0, sizeof(st));
+	opened = store_open(&st, cur->be, cur->where, &rep) == 0;
+	CHECKF(opened, "%s: cannot open the store at %s: %s", cur->label,
+	    cur->where, report_message(&rep));
+}
+
+static void
+close_store(void)
+{
+	if (opened)
+		store_close(&st);
+	opened = 0;
+}
+
+/* ---- users ---- */
+
+static void
+test_users(void)
+{
+	struct store_user u, got, dup;
+	struct args a = { 0 };
+	int64_t v = -1;
+
+	CHECK(add_user(&st, "users-alice", &u) == STORE_OK);
+	CHECK(st.be->user_by_name(&st, "users-alice", &got) == STORE_OK);
+	CHECK(strcmp(got.id, u.id) == 0 && strcmp(got.hash, u.hash) == 0);
+	CHECK(got.token_version == 0 && got.created_at == u.created_at);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_OK &&
+	    strcmp(got.name, "users-alice") == 0);
+	/* Byte-wise names: another case is another name. */
+	CHECK(st.be->user_by_name(&st, "Users-alice", &got) ==
+	    STORE_NOT_FOUND);
+	CHECK(st.be->user_by_name(&st, "users-nobody", &got) ==
+	    STORE_NOT_FOUND);
+	CHECK(st.be->user_by_id(&st, "0123456789ABCDEFGHJKMNPQRS", &got) ==
+	    STORE_NOT_FOUND);
+	/* The name is taken: another id, same name. */
+	CHECK(add_user(&st, "users-alice", &dup) == STORE_CONFLICT);
+
+	a.a = u.id;
+	a.b = "$2b$04$new";
+	CHECK(on_writer(&st, w_user_update_hash, &a) == STORE_OK);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_OK &&
+	    strcmp(got.hash, "$2b$04$new") == 0);
+	a.a = "0123456789ABCDEFGHJKMNPQRS";
+	CHECK(on_writer(&st, w_user_update_hash, &a) == STORE_NOT_FOUND);
+
+	/* Compare-and-set of the hash, with or without revoking. */
+	memset(&a, 0, sizeof(a));
+	a.a = u.id;
+	a.b = "$2b$04$stale";
+	a.c = "$2b$04$newer";
+	a.t1 = 1;
+	a.out = &v;
+	CHECK(on_writer(&st, w_user_set_hash, &a) == STORE_CONFLICT);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_OK &&
+	    strcmp(got.hash, "$2b$04$new") == 0 && got.token_version == 0);
+	a.b = "$2b$04$new";
+	CHECK(on_writer(&st, w_user_set_hash, &a) == STORE_OK && v == 1);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_OK &&
+	    strcmp(got.hash, "$2b$04$newer") == 0 && got.token_version == 1);
+	a.b = "$2b$04$newer";
+	a.c = "$2b$04$third";
+	a.t1 = 0;
+	CHECK(on_writer(&st, w_user_set_hash, &a) == STORE_OK && v == 1);
+
+	/* Revoking raises the version; the writer sees it at once. */
+	memset(&a, 0, sizeof(a));
+	a.a = u.id;
+	a.out = &v;
+	CHECK(on_writer(&st, w_user_revoke, &a) == STORE_OK && v == 2);
+	v = -1;
+	CHECK(on_writer(&st, w_user_current, &a) == STORE_OK && v == 2);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_OK &&
+	    got.token_version == 2);
+	a.a = "0123456789ABCDEFGHJKMNPQRS";
+	CHECK(on_writer(&st, w_user_revoke, &a) == STORE_NOT_FOUND);
+	CHECK(on_writer(&st, w_user_current, &a) == STORE_NOT_FOUND);
+
+	/* Deleting. */
+	a.a = u.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	CHECK(st.be->user_by_id(&st, u.id, &got) == STORE_NOT_FOUND);
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_NOT_FOUND);
+	/* The name is free again (the quarantine is the routes' rule). */
+	CHECK(add_user(&st, "users-alice", &dup) == STORE_OK);
+}
+
+struct hashes {
+	int mine;
+	const char *want;
+};
+
+static void
+each_hash(void *arg, const char *hash)
+{
+	struct hashes *h = arg;
+
+	if (strcmp(hash, h->want) == 0)
+		h->mine++;
+}
+
+static void
+test_user_hashes(void)
+{
+	struct store_user u;
+	struct hashes h = { 0, "$2b$04$hash-of-hashes-bob" };
+
+	CHECK(add_user(&st, "hashes-bob", &u) == STORE_OK);
+	CHECK(st.be->user_hashes(&st, each_hash, &h) == STORE_OK);
+	CHECK(h.mine == 1);
+}
+
+/* ---- messages ---- */
+
+static void
+test_messages(void)
+{
+	struct store_user al, bo, ca;
+	struct store_message_list l = { 0 };
+	char ids[5][STORE_ID_LEN + 1];
+	int64_t before = 0, after = 0;
+	int i;
+
+	CHECK(add_user(&st, "msg-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "msg-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "msg-carol", &ca) == STORE_OK);
+	CHECK(st.be->count_messages(&st, &before) == STORE_OK);
+	/* Nothing yet: an empty list, not an error. */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 0);
+	store_message_list_free(&l);
+
+	for (i = 0; i < 5; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "message %d", i);
+		CHECK(put_message(&st, i % 2 ? &ca : &al, &bo, text, ids[i]) ==
+		    STORE_OK);
+	}
+	CHECK(st.be->count_messages(&st, &after) == STORE_OK &&
+	    after == before + 5);
+
+	/* In the order they were sent, with every field. */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK);
+	CHECK(l.n == 5 && !l.cut);
+	for (i = 0; i < 5 && (size_t)i < l.n; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "message %d", i);
+		CHECK(strcmp(l.v[i].id, ids[i]) == 0);
+		CHECK(l.v[i].body_len == strlen(text) &&
+		    memcmp(l.v[i].body, text, l.v[i].body_len) == 0 &&
+		    l.v[i].body[l.v[i].body_len] == '\0');
+		CHECK(strcmp(l.v[i].from, i % 2 ? "msg-carol" :
+		    "msg-alice") == 0);
+		CHECK(strcmp(l.v[i].from_id, i % 2 ? ca.id : al.id) == 0);
+		CHECK(strcmp(l.v[i].to, "msg-bob") == 0);
+		CHECK(l.v[i].sent_at == 1700000100);
+	}
+	store_message_list_free(&l);
+
+	/* A limit, an after, a sender. */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 2, &l) == STORE_OK &&
+	    l.n == 2 && strcmp(l.v[1].id, ids[1]) == 0);
+	store_message_list_free(&l);
+	CHECK(st.be->messages(&st, bo.id, NULL, ids[2], 10, &l) == STORE_OK &&
+	    l.n == 2 && strcmp(l.v[0].id, ids[3]) == 0);
+	store_message_list_free(&l);
+	CHECK(st.be->messages(&st, bo.id, "msg-carol", NULL, 10, &l) ==
+	    STORE_OK && l.n == 2 && strcmp(l.v[0].id, ids[1]) == 0 &&
+	    strcmp(l.v[1].id, ids[3]) == 0);
+	store_message_list_free(&l);
+	CHECK(st.be->messages(&st, bo.id, "msg-nobody", NULL, 10, &l) ==
+	    STORE_OK && l.n == 0);
+	store_message_list_free(&l);
+	/* Another mailbox is not bob's. */
+	CHECK(st.be->messages(&st, al.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 0);
+	store_message_list_free(&l);
+
+	/* max_bytes: the rows stop after the one that goes over it. */
+	l.max_bytes = 12;	/* "message 0" is 9 bytes */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 2 && l.cut);
+	store_message_list_free(&l);
+	l.max_bytes = 0;
+}
+
+static void
+test_take_and_delete(void)
+{
+	struct store_user al, bo, ev;
+	struct store_message got;
+	struct store_message_list l = { 0 };
+	char ids[4][STORE_ID_LEN + 1];
+	const char *del[3];
+	size_t n = 99;
+	struct args a = { 0 };
+	int i;
+
+	CHECK(add_user(&st, "take-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "take-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "take-eve", &ev) == STORE_OK);
+	a.a = bo.id;
+	a.got = &got;
+	CHECK(on_writer(&st, w_take_oldest, &a) == STORE_EMPTY);
+	for (i = 0; i < 4; i++)
+		CHECK(put_message(&st, i == 1 ? &ev : &al, &bo, "x", ids[i]) ==
+		    STORE_OK);
+
+	/* The oldest goes, and is given. */
+	CHECK(on_writer(&st, w_take_oldest, &a) == STORE_OK &&
+	    strcmp(got.id, ids[0]) == 0 && got.body_len == 1);
+	free(got.body);
+	/* The oldest from a sender. */
+	a.b = "take-eve";
+	CHECK(on_writer(&st, w_take_oldest, &a) == STORE_OK &&
+	    strcmp(got.id, ids[1]) == 0);
+	free(got.body);
+	CHECK(on_writer(&st, w_take_oldest, &a) == STORE_EMPTY);
+
+	/* Deleting by id: only the owner's (T5); unknown ids count 0. */
+	del[0] = ids[2];
+	del[1] = ids[3];
+	del[2] = "0123456789ABCDEFGHJKMNPQRS";
+	memset(&a, 0, sizeof(a));
+	a.a = ev.id;
+	a.ids = del;
+	a.n1 = 3;
+	a.count = &n;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 0);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 2);
+	store_message_list_free(&l);
+	a.a = bo.id;
+	a.n1 = 1;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 1);
+	a.n1 = 3;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 1);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 0);
+	store_message_list_free(&l);
+}
+
+/* A deleted user's messages go with it; a message to a deleted user is
+ * not stored. */
+static void
+test_delete_cascades(void)
+{
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int rc;
+
+	CHECK(add_user(&st, "cascade-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "cascade-bob", &bo) == STORE_OK);
+	CHECK(put_message(&st, &al, &bo, "bye", NULL) == STORE_OK);
+	a.a = bo.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 0);
+	store_message_list_free(&l);
+	rc = put_message(&st, &al, &bo, "too late", NULL);
+	CHECKF(rc == STORE_NOT_FOUND || rc == STORE_CONFLICT,
+	    "a message to a deleted user: %d", rc);
+}
+
+/* ---- quotas ---- */
+
+static int
+put_within(struct store *s, const struct store_user *from,
+    const struct store_user *to, size_t len, size_t max_n, size_t max_b,
+    int refuse)
+{
+	struct store_message m;
+	struct args a = { 0 };
+	char body[256];
+
+	memset(&m, 0, sizeof(m));
+	if (len >= sizeof(body) || store_new_ordered_id(m.id) != 0)
+		return STORE_ERROR;
+	snprintf(m.from, sizeof(m.from), "%s", from->name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", from->id);
+	snprintf(m.to, sizeof(m.to), "%s", to->name);
+	memset(body, 'q', len);
+	body[len] = '\0';
+	m.body = body;
+	m.body_len = len;
+	a.m = &m;
+	a.a = to->id;
+	a.n1 = max_n;
+	a.n2 = max_b;
+	a.refuse = refuse;
+	return on_writer(s, w_message_put_within, &a);
+}
+
+static void
+test_quota(void)
+{
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	const char *del[1];
+	size_t n;
+	struct args a = { 0 };
+
+	CHECK(add_user(&st, "quota-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "quota-bob", &bo) == STORE_OK);
+	/* By count. */
+	CHECK(put_within(&st, &al, &bo, 10, 2, 1000, 0) == STORE_OK);
+	CHECK(put_within(&st, &al, &bo, 10, 2, 1000, 0) == STORE_OK);
+	CHECK(put_within(&st, &al, &bo, 10, 2, 1000, 0) == STORE_FULL);
+	/* By bytes: 20 held, 10 more is 30. */
+	CHECK(put_within(&st, &al, &bo, 10, 100, 29, 0) == STORE_FULL);
+	CHECK(put_within(&st, &al, &bo, 10, 100, 30, 0) == STORE_OK);
+	/* A job that stored and then failed takes its usage back. */
+	CHECK(put_within(&st, &al, &bo, 10, 100, 1000, 1) == STORE_CONFLICT);
+	CHECK(put_within(&st, &al, &bo, 10, 4, 1000, 0) == STORE_OK);
+	CHECK(put_within(&st, &al, &bo, 10, 4, 1000, 0) == STORE_FULL);
+	/* Room made by a delete counts. */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 4);
+	del[0] = l.n > 0 ? l.v[0].id : "";
+	a.a = bo.id;
+	a.ids = del;
+	a.n1 = 1;
+	a.count = &n;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 1);
+	store_message_list_free(&l);
+	CHECK(put_within(&st, &al, &bo, 10, 4, 1000, 0) == STORE_OK);
+	CHECK(put_within(&st, &al, &bo, 10, 4, 1000, 0) == STORE_FULL);
+}
+
+/* Concurrent senders never overfill a mailbox: the quota is decided on
+ * the writer. */
+struct sender {
+	const struct store_user *from, *to;
+	int ok, full, other;
+};
+
+#define QUOTA_SENDERS 4
+#define QUOTA_EACH 15
+#define QUOTA_MAX 25
+
+static void *
+sender_thread(void *arg)
+{
+	struct sender *t = arg;
+	int i, rc;
+
+	for (i = 0; i < QUOTA_EACH; i++) {
+		rc = put_within(&st, t->from, t->to, 5, QUOTA_MAX, 100000, 0);
+		if (rc == STORE_OK)
+			t->ok++;
+		else if (rc == STORE_FULL)
+			t->full++;
+		else
+			t->other++;
+	}
+	return NULL;
+}
+
+static void
+test_quota_concurrent(void)
+{
+	struct store_user al, bo;
+	struct sender t[QUOTA_SENDERS];
+	pthread_t th[QUOTA_SENDERS];
+	struct store_message_list l = { 0 };
+	int i, ok = 0, full = 0, other = 0;
+
+	CHECK(add_user(&st, "conc-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "conc-bob", &bo) == STORE_OK);
+	for (i = 0; i < QUOTA_SENDERS; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].from = &al;
+		t[i].to = &bo;
+		if (pthread_create(&th[i], NULL, sender_thread, &t[i]) != 0) {
+			CHECK(!"pthread_create");
+			return;
+		}
+	}
+	for (i = 0; i < QUOTA_SENDERS; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].ok;
+		full += t[i].full;
+		other += t[i].other;
+	}
+	CHECKF(ok == QUOTA_MAX && full == QUOTA_SENDERS * QUOTA_EACH -
+	    QUOTA_MAX && other == 0, "ok %d full %d other %d", ok, full, other);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == QUOTA_MAX);
+	store_message_list_free(&l);
+}
+
+/* Readers on many threads at once while the writer writes: every read
+ * answers, none sees a half-written message. */
+struct reader {
+	const struct store_user *to;
+	int rounds, bad;
+};
+
+static void *
+reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	struct store_message_list l = { 0 };
+	struct store_user u;
+	size_t i;
+	int k;
+
+	for (k = 0; k < r->rounds; k++) {
+		if (st.be->messages(&st, r->to->id, NULL, NULL, 1000, &l) !=
+		    STORE_OK || st.be->user_by_id(&st, r->to->id, &u) !=
+		    STORE_OK) {
+			r->bad++;
+			continue;
+		}
+		for (i = 0; i < l.n; i++)
+			if (l.v[i].body_len != 5 ||
+			    memcmp(l.v[i].body, "hello", 5) != 0)
+				r->bad++;
+		store_message_list_free(&l);
+	}
+	return NULL;
+}
+
+#define READERS 16
+
+static void
+test_readers_concurrent(void)
+{
+	struct store_user al, bo;
+	struct reader r[READERS];
+	pthread_t th[READERS];
+	int i, bad = 0, started = 0;
+
+	CHECK(add_user(&st, "read-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "read-bob", &bo) == STORE_OK);
+	for (i = 0; i < READERS; i++) {
+		r[i].to = &bo;
+		r[i].rounds = 20;
+		r[i].bad = 0;
+		if (pthread_create(&th[i], NULL, reader_thread, &r[i]) != 0)
+			break;
+		started++;
+	}
+	CHECK(started == READERS);
+	for (i = 0; i < 40; i++)
+		CHECK(put_message(&st, &al, &bo, "hello", NULL) == STORE_OK);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		bad += r[i].bad;
+	}
+	CHECKF(bad == 0, "%d failed or torn reads", bad);
+}
+
+/* ---- the writer's transactions ---- */
+
+/* A job that fails undoes its own writes, and only those, even when it
+ * shares a transaction with others. */
+struct batch_job {
+	struct store_job job;
+	struct store_user u;
+	int refuse;
+	int result;
+	int finished;
+};
+
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
+
+static int
+batch_run(struct store *s, struct store_job *j)
+{
+	struct batch_job *b = (struct batch_job *)j;
+	int rc = s->be->user_create(s, &b->u);
+
+	return rc == STORE_OK && b->refuse ? STORE_CONFLICT : rc;
+}
+
+static void
+batch_done(struct store_job *j, int result)
+{
+	struct batch_job *b = (struct batch_job *)j;
+
+	pthread_mutex_lock(&batch_lock);
+	b->result = result;
+	b->finished = 1;
+	pthread_cond_broadcast(&batch_cond);
+	pthread_mutex_unlock(&batch_lock);
+}
+
+#define BATCH 30
+
+static void
+test_group_commit(void)
+{
+	static struct batch_job b[BATCH];
+	struct store_user got;
+	int i, kept = 0, gone = 0;
+
+	for (i = 0; i < BATCH; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = batch_run;
+		b[i].job.done = batch_done;
+		CHECK(store_new_id(b[i].u.id) == 0);
+		snprintf(b[i].u.name, sizeof(b[i].u.name), "batch-%02d", i);
+		snprintf(b[i].u.hash, sizeof(b[i].u.hash), "h");
+		b[i].refuse = i % 3 == 1;
+	}
+	/* Submitted at once: most share a transaction. */
+	for (i = 0; i < BATCH; i++)
+		store_submit(&st, &b[i].job);
+	pthread_mutex_lock(&batch_lock);
+	for (i = 0; i < BATCH; i++)
+		while (!b[i].finished)
+			pthread_cond_wait(&batch_cond, &batch_lock);
+	pthread_mutex_unlock(&batch_lock);
+	for (i = 0; i < BATCH; i++) {
+		int rc = st.be->user_by_name(&st, b[i].u.name, &got);
+
+		CHECK(b[i].result == (b[i].refuse ? STORE_CONFLICT : STORE_OK));
+		if (b[i].refuse) {
+			CHECK(rc == STORE_NOT_FOUND);
+			gone += rc == STORE_NOT_FOUND;
+		} else {
+			CHECK(rc == STORE_OK);
+			kept += rc == STORE_OK;
+		}
+	}
+	CHECK(kept == 20 && gone == 10);
+}
+
+/* ---- settings ---- */
+
+static void
+test_meta(void)
+{
+	struct buf v = BUF_INIT;
+	struct args a = { 0 };
+
+	CHECK(st.be->meta_get(&st, "conformance-none", &v) ==
+	    STORE_NOT_FOUND);
+	a.a = "conformance-key";
+	a.b = "value\x01\x02";
+	CHECK(on_writer(&st, w_meta_put_new, &a) == STORE_OK);
+	CHECK(st.be->meta_get(&st, "conformance-key", &v) == STORE_OK &&
+	    v.len == 7 && memcmp(v.p, "value\x01\x02", 7) == 0);
+	/* put_new does not replace. */
+	a.b = "other";
+	CHECK(on_writer(&st, w_meta_put_new, &a) == STORE_CONFLICT);
+	CHECK(st.be->meta_get(&st, "conformance-key", &v) == STORE_OK &&
+	    v.len == 7);
+	buf_free(&v);
+}
+
+/* ---- keys ---- */
+
+static void
+test_keys(void)
+{
+	struct store_user al, bo;
+	struct store_key_list l = { 0 };
+	struct store_key k;
+	struct args a = { 0 };
+	int64_t at;
+	int i, rc;
+
+	CHECK(add_user(&st, "keys-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "keys-bob", &bo) == STORE_OK);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK && l.n == 0);
+	store_key_list_free(&l);
+
+	k = make_key(kid_of("a", 0), "proof-0");
+	a.a = al.id;
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK && l.n == 1);
+	if (l.n == 1) {
+		CHECK(strcmp(l.v[0].kid, kid_of("a", 0)) == 0);
+		CHECK(strcmp(l.v[0].pem, k.pem) == 0);
+		CHECK(l.v[0].proof != NULL &&
+		    strcmp(l.v[0].proof, "proof-0") == 0);
+		CHECK(l.v[0].created_at == 1700000200);
+	}
+	store_key_list_free(&l);
+	/* Again without a proof: kept as it was. With one: the new proof. */
+	k.proof = NULL;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK && l.n == 1 &&
+	    l.v[0].proof != NULL && strcmp(l.v[0].proof, "proof-0") == 0);
+	store_key_list_free(&l);
+	k.proof = (char *)"proof-1";
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK && l.n == 1 &&
+	    strcmp(l.v[0].proof, "proof-1") == 0);
+	store_key_list_free(&l);
+
+	/* Another account's key id. */
+	a.a = bo.id;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_TAKEN);
+	CHECK(st.be->kid_clash(&st, 0, kid_of("a", 0), bo.id, 0, &at) ==
+	    STORE_TAKEN);
+	CHECK(st.be->kid_clash(&st, 0, kid_of("a", 0), al.id, 0, &at) ==
+	    STORE_OK);
+
+	/* At most STORE_KEYS_MAX keys each. */
+	a.a = al.id;
+	for (i = 1; i < STORE_KEYS_MAX; i++) {
+		k = make_key(kid_of("a", i), "p");
+		CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	}
+	k = make_key(kid_of("a", STORE_KEYS_MAX), "p");
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_CONFLICT);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK &&
+	    l.n == STORE_KEYS_MAX);
+	store_key_list_free(&l);
+
+	/* Deleting. */
+	a.b = kid_of("a", 3);
+	CHECK(on_writer(&st, w_key_delete, &a) == STORE_OK);
+	CHECK(on_writer(&st, w_key_delete, &a) == STORE_NOT_FOUND);
+	a.a = bo.id;
+	a.b = kid_of("a", 4);
+	CHECK(on_writer(&st, w_key_delete, &a) == STORE_NOT_FOUND);
+	CHECK(st.be->keys(&st, al.id, &l) == STORE_OK &&
+	    l.n == STORE_KEYS_MAX - 1);
+	store_key_list_free(&l);
+
+	/* A key of a deleted user: not found. */
+	a.a = bo.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	k = make_key(kid_of("b", 0), "p");
+	rc = on_writer(&st, w_key_put, &a);
+	CHECKF(rc == STORE_NOT_FOUND, "a key for a deleted user: %d", rc);
+}
+
+/* ---- identity: skeletons and the quarantine ---- */
+
+struct groups {
+	int n;
+	char first[2][STORE_NAME_MAX + 1];
+};
+
+static void
+each_group(void *arg, const char *const *names, size_t n)
+{
+	struct groups *g = arg;
+
+	if (n == 2 && strncmp(names[0], "idgrp", 5) == 0) {
+		snprintf(g->first[0], sizeof(g->first[0]), "%s", names[0]);
+		snprintf(g->first[1], sizeof(g->first[1]), "%s", names[1]);
+		g->n++;
+	}
+}
+
+static void
+test_identity(void)
+{
+	struct store_user al, look, bo;
+	struct store_key k;
+	struct args a = { 0 };
+	char skel[STORE_NAME_MAX + 1], clash[STORE_NAME_MAX + 1];
+	int64_t at = 0;
+	struct groups g = { 0 };
+
+	CHECK(add_user(&st, "idalice", &al) == STORE_OK);
+	name_skeleton("id4lice", 7, skel);
+	CHECK(st.be->name_clash(&st, 0, skel, 0, clash, &at) == STORE_OK);
+	name_skeleton("idAlice", 7, skel);
+	CHECK(st.be->name_clash(&st, 0, skel, 0, clash, &at) == STORE_CLASH &&
+	    strcmp(clash, "idalice") == 0);
+	a.a = skel;
+	a.out = &at;
+	CHECK(on_writer(&st, w_name_clash, &a) == STORE_CLASH);
+
+	/* Two names of one skeleton (kept from before): a group. */
+	CHECK(add_user(&st, "idgrp-x", &look) == STORE_OK);
+	CHECK(add_user(&st, "idgrp_x", &bo) == STORE_OK);
+	CHECK(st.be->name_groups(&st, each_group, &g) == STORE_OK);
+	CHECK(g.n == 1 && strcmp(g.first[0], "idgrp-x") == 0 &&
+	    strcmp(g.first[1], "idgrp_x") == 0);
+
+	/* A deleted account's name and key ids rest. */
+	k = make_key(kid_of("q", 0), "p");
+	memset(&a, 0, sizeof(a));
+	a.a = al.id;
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	a.t1 = 1700001000;
+	a.t2 = 0;
+	CHECK(on_writer(&st, w_quarantine_user, &a) == STORE_OK);
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	name_skeleton("idalice", 7, skel);
+	at = 0;
+	CHECK(st.be->name_clash(&st, 0, skel, 1700000500, clash, &at) ==
+	    STORE_RESTING && at == 1700001000 &&
+	    strcmp(clash, "idalice") == 0);
+	/* A rest that ended before since is no clash. */
+	CHECK(st.be->name_clash(&st, 0, skel, 1700002000, clash, &at) ==
+	    STORE_OK);
+	at = 0;
+	CHECK(st.be->kid_clash(&st, 0, kid_of("q", 0), bo.id, 1700000500,
+	    &at) == STORE_RESTING && at == 1700001000);
+	CHECK(st.be->kid_clash(&st, 0, kid_of("q", 0), bo.id, 1700002000,
+	    &at) == STORE_OK);
+
+	/* A withdrawn key id rests too. */
+	k = make_key(kid_of("q", 1), "p");
+	memset(&a, 0, sizeof(a));
+	a.a = bo.id;
+	a.b = kid_of("q", 1);
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	a.t1 = 1700003000;
+	a.t2 = 0;
+	CHECK(on_writer(&st, w_quarantine_key, &a) == STORE_OK);
+	CHECK(on_writer(&st, w_key_delete, &a) == STORE_OK);
+	at = 0;
+	CHECK(st.be->kid_clash(&st, 0, kid_of("q", 1), look.id, 1700002500,
+	    &at) == STORE_RESTING && at == 1700003000);
+
+	/* Rows of rests that ended before purge_before go. */
+	memset(&a, 0, sizeof(a));
+	a.a = look.id;
+	a.t1 = 1700004000;
+	a.t2 = 1700002000;	/* idalice's rest (1700001000) ends */
+	CHECK(on_writer(&st, w_quarantine_user, &a) == STORE_OK);
+	CHECK(st.be->name_clash(&st, 0, skel, 0, clash, &at) == STORE_OK);
+	CHECK(st.be->kid_clash(&st, 0, kid_of("q", 0), bo.id, 0, &at) ==
+	    STORE_OK);
+}
+
+/* ---- what stays across a restart ---- */
+
+static void
+test_reopen(void)
+{
+	struct store_user u, got;
+	struct store_message_list l = { 0 };
+	struct store_user to;
+
+	CHECK(add_user(&st, "reopen-alice", &u) == STORE_OK);
+	CHECK(add_user(&st, "reopen-bob", &to) == STORE_OK);
+	CHECK(put_message(&st, &u, &to, "kept", NULL) == STORE_OK);
+	close_store();
+	open_store();
+	if (!opened)
+		return;
+	CHECK(st.be->user_by_name(&st, "reopen-alice", &got) == STORE_OK &&
+	    strcmp(got.id, u.id) == 0);
+	CHECK(st.be->messages(&st, to.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 1 && l.v[0].body_len == 4 &&
+	    memcmp(l.v[0].body, "kept", 4) == 0);
+	store_message_list_free(&l);
+}
+
+static void
+run_suite(const struct backend *b)
+{
+	printf("store conformance: %s (%s)\n", b->label, b->be->name);
+	cur = b;
+	open_store();
+	if (!opened)
+		return;
+	RUN(test_users);
+	RUN(test_user_hashes);
+	RUN(test_messages);
+	RUN(test_take_and_delete);
+	RUN(test_delete_cascades);
+	RUN(test_quota);
+	RUN(test_quota_concurrent);
+	RUN(test_readers_concurrent);
+	RUN(test_group_commit);
+	RUN(test_meta);
+	RUN(test_keys);
+	RUN(test_identity);
+	RUN(test_reopen);
+	close_store();
+}
+
+int
+main(void)
+{
+	struct backend b;
+
+	harness_tmpdir("store", tmpdir, sizeof(tmpdir));
+	memset(&b, 0, sizeof(b));
+	b.label = "SQLite";
+	b.be = &store_sqlite;
+	snprintf(b.where, sizeof(b.where), "%s/conformance.db", tmpdir);
+	run_suite(&b);
+	harness_rmtree(tmpdir);
+	return harness_end();
+}
