@@ -42,7 +42,7 @@ ifeq ($(shell $(PKG_CONFIG) --exists $(CRYPTO_PKGS) && echo yes),)
 $(warning pkg-config cannot find: $(CRYPTO_PKGS); run 'make deps')
 endif
 
-SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
+SERVER_PKGS = libmicrohttpd sqlite3 libpq libjwt libcrypt
 NET_PKGS = libcurl
 # QR codes (lib/keys/qr.c): e2e-keys and the unit tests only.
 QR_PKGS = libqrencode libpng
