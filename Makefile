@@ -115,7 +115,7 @@ TOOL_BINS = $(TOOLS:%=$(BIN)/%)
 DEPFLAGS = -MMD -MP
 LINKDEPS = $(DEPFLAGS) -MF $(BUILD)/dep/$(@F).d -MT $@
 
-.PHONY: all check unit bats sanitize bench bench-server deps install \
+.PHONY: all check check-pg unit bats sanitize bench bench-server deps install \
 	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
@@ -238,7 +238,13 @@ unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 bats: $(TOOL_BINS)
 	@E2E_BIN=$(abspath $(BIN)) tests/bats/run.sh
 
+# The server's suite again, against PostgreSQL (one throwaway cluster),
+# after the rest: tests/bats/run-pg.sh.
+check-pg: $(TOOL_BINS)
+	@E2E_BIN=$(abspath $(BIN)) tests/bats/run-pg.sh
+
 check: all unit bats
+	@$(MAKE) --no-print-directory check-pg
 
 # A separate tree, so sanitizer objects never mix with normal ones.
 sanitize:
