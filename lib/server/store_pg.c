@@ -251,6 +251,8 @@ rquery(struct store *s, const char *sql, int n, const char *const *v,
 	struct pg *p = s->impl;
 	int i = borrow(p), tries, rc = STORE_ERROR;
 
+	if (out != NULL)
+		*out = NULL;
 	for (tries = 0; tries < 2; tries++) {
 		if (!usable(s, &p->r[i])) {
 			rc = STORE_ERROR;

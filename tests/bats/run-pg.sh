@@ -9,12 +9,13 @@ cd "$(dirname "$0")" || exit 1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/e2e-check-pg.XXXXXX") || exit 1
 trap '../pg-cluster remove "$dir"; rm -rf "$dir"' EXIT
 start=$(date +%s)
-if ! E2E_TEST_PG_URL=$(../pg-cluster start "$dir"); then
+if ! E2E_TEST_PG_URL=$(../pg-cluster start "$dir" 3>&-); then
 	echo "check-pg: PostgreSQL did not start (see above): the tests" \
 	    "against PostgreSQL cannot run" >&2
 	exit 1
 fi
-export E2E_TEST_PG_URL
+E2E_TEST_PG_DIR=$dir
+export E2E_TEST_PG_URL E2E_TEST_PG_DIR
 echo "check-pg: the server's suite against $E2E_TEST_PG_URL"
 rc=0
 ./run.sh server_*.bats identity.bats compat.bats client_flow.bats || rc=1
