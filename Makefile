@@ -47,7 +47,7 @@ ifeq ($(shell $(PKG_CONFIG) --exists $(CRYPTO_PKGS) && echo yes),)
 $(warning pkg-config cannot find: $(CRYPTO_PKGS); run 'make deps')
 endif
 
-SERVER_PKGS = libmicrohttpd sqlite3 libjwt libcrypt
+SERVER_PKGS = libmicrohttpd sqlite3 libpq libjwt libcrypt
 NET_PKGS = libcurl
 # QR codes (lib/keys/qr.c): e2e-keys and the unit tests only.
 QR_PKGS = libqrencode libpng
@@ -133,7 +133,7 @@ COMPLETION = completions/e2e-chat.bash
 DEPFLAGS = -MMD -MP
 LINKDEPS = $(DEPFLAGS) -MF $(BUILD)/dep/$(@F).d -MT $@
 
-.PHONY: all check unit bats sanitize bench bench-server deps install \
+.PHONY: all check check-pg unit bats sanitize bench bench-server deps install \
 	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
@@ -304,7 +304,15 @@ bats: $(TOOL_BINS) $(MAN_PAGES)
 		E2E_MAN=$(abspath $(BUILD)/man) E2E_TOOLS="$(TOOLS)" \
 		tests/bats/run.sh
 
+# The server's suite again, against PostgreSQL (one throwaway cluster),
+# after the rest: tests/bats/run-pg.sh.
+check-pg: $(TOOL_BINS) $(BUILD)/tests/test_srv_store
+	@E2E_BIN=$(abspath $(BIN)) \
+		E2E_STORE_TEST=$(abspath $(BUILD)/tests/test_srv_store) \
+		tests/bats/run-pg.sh
+
 check: all unit bats
+	@$(MAKE) --no-print-directory check-pg
 
 # A separate tree, so sanitizer objects never mix with normal ones.
 sanitize:

@@ -36,13 +36,15 @@ server_check_names(const struct server_config *c)
 
 	/* A report on a database that is there: a mistyped path makes no
 	 * new one. */
-	if (access(c->db, F_OK) != 0) {
+	if (store_backend_for(c->db) == &store_sqlite &&
+	    access(c->db, F_OK) != 0) {
 		log_errno("cannot open the database %s", c->db);
 		return E2E_EX_NOINPUT;
 	}
-	if (store_open(&st, &store_sqlite, c->db, &rep) != 0) {
+	if (store_open(&st, store_backend_for(c->db), c->db, &rep) != 0) {
 		log_report(&rep);
-		return E2E_EX_CANTCREAT;
+		return rep.code == E2E_EX_USAGE ? E2E_EX_USAGE :
+		    E2E_EX_CANTCREAT;
 	}
 	rc = st.be->name_groups(&st, print_group, &g) == STORE_OK ? 0 :
 	    E2E_EX_SOFTWARE;

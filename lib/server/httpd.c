@@ -263,6 +263,14 @@ respond_error(struct req *r, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The database away (restarting, failing over): not the server's
+	 * fault, and a retry in a moment will do. */
+	if (status == 500 && store_unavailable(&r->srv->store)) {
+		status = 503;
+		r->retry_after = 2;
+		snprintf(msg, sizeof(msg), "the database is unavailable; try "
+		    "again in a moment");
+	}
 	respond_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -1319,8 +1327,12 @@ start(struct server *s, struct report *rep)
 	    (rc = shown(rep, auth_secret_load(&s->keys, c->secret_file, NULL,
 	    rep))) != 0)
 		return rc;
-	if (shown(rep, store_open(&s->store, &store_sqlite, c->db, rep)) != 0)
-		return E2E_EX_CANTCREAT;
+	if (store_open(&s->store, store_backend_for(c->db), c->db, rep) != 0) {
+		/* A usage error (a password in the URL) is said as one. */
+		rc = rep->code == E2E_EX_USAGE ? E2E_EX_USAGE :
+		    E2E_EX_CANTCREAT;
+		return shown(rep, rc);
+	}
 	if (c->secret_file == NULL &&
 	    (rc = shown(rep, auth_secret_load(&s->keys, NULL, &s->store,
 	    rep))) != 0)

@@ -812,12 +812,11 @@ send_run(struct store *s, struct store_job *j)
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
-	/* The quota is decided here, on the writer, where sends are one at
-	 * a time (A2). */
-	rc = s->be->message_put_within(s, &r->msg, r->other.id,
+	/* The quota is decided here, on the writer, with the recipient's
+	 * row held (A2); a recipient deleted meanwhile: STORE_NOT_FOUND. */
+	rc = store_message_put_within(s, &r->msg, r->other.id,
 	    r->srv->cfg.mailbox_max_messages, r->srv->cfg.mailbox_max_bytes);
-	/* The recipient was deleted meanwhile. */
-	return rc == STORE_CONFLICT ? STORE_NOT_FOUND : rc;
+	return rc;
 }
 
 static void
@@ -1443,7 +1442,7 @@ keys_put_run(struct store *s, struct store_job *j)
 		    since, &r->clash_at)) != STORE_OK)
 			break;
 		r->keys.v[i].created_at = now;
-		rc = s->be->key_put(s, r->user.id, &r->keys.v[i]);
+		rc = store_key_put(s, r->user.id, &r->keys.v[i]);
 	}
 	return rc;
 }
@@ -1568,6 +1567,14 @@ h_key_delete(struct req *r)
 static void
 h_healthz(struct req *r)
 {
+	/* Not ready while the database does not answer: a load balancer
+	 * sends to another instance meanwhile. */
+	if (store_ping(&r->srv->store) != STORE_OK) {
+		r->retry_after = 2;
+		respond_json(r, 503, json_pack("{s:s}", "status",
+		    "not ready"));
+		return;
+	}
 	respond_json(r, 200, json_pack("{s:s}", "status",
 	    r->srv->stopping ? "stopping" : "ok"));
 }

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+/* A failure within this long of a lost connection is taken for the
+ * database's absence (store_unavailable). */
+#define LOST_MS 10000
+
 /* Jobs committed together at most; more wait for the next transaction. */
 #define BATCH_MAX 512
 
@@ -140,6 +144,80 @@ store_message_list_free(struct store_message_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+}
+
+const struct store_backend *
+store_backend_for(const char *where)
+{
+	if (strncmp(where, "postgres://", 11) == 0 ||
+	    strncmp(where, "postgresql://", 13) == 0)
+		return &store_pg;
+	return &store_sqlite;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+store_lost(struct store *s)
+{
+	__atomic_store_n(&s->lost_ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->down, 1, __ATOMIC_RELEASE);
+}
+
+void
+store_regained(struct store *s)
+{
+	__atomic_store_n(&s->down, 0, __ATOMIC_RELEASE);
+}
+
+int
+store_unavailable(struct store *s)
+{
+	int64_t lost = __atomic_load_n(&s->lost_ms, __ATOMIC_RELAXED);
+
+	return __atomic_load_n(&s->down, __ATOMIC_ACQUIRE) ||
+	    (lost != 0 && now_ms() - lost < LOST_MS);
+}
+
+int
+store_ping(struct store *s)
+{
+	return s->be->ping == NULL ? STORE_OK : s->be->ping(s);
+}
+
+int
+store_message_put_within(struct store *s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
+{
+	int rc = s->be->user_lock(s, to_id);
+
+	return rc != STORE_OK ? rc : s->be->message_put_within(s, m, to_id,
+	    max_messages, max_bytes);
+}
+
+int
+store_key_put(struct store *s, const char *user_id,
+    const struct store_key *k)
+{
+	int64_t count;
+	int have, rc;
+
+	if ((rc = s->be->user_lock(s, user_id)) != STORE_OK ||
+	    (rc = s->be->key_count(s, user_id, k->kid, &count, &have)) !=
+	    STORE_OK)
+		return rc;
+	/* One key per device, a few devices: a new key past the cap is
+	 * refused; one already there may get its proof. */
+	if (!have && count >= STORE_KEYS_MAX)
+		return STORE_CONFLICT;
+	return s->be->key_put(s, user_id, k);
 }
 
 static void

@@ -148,12 +148,25 @@ struct store_backend {
 	    const char *from, struct store_message *out);
 	int (*messages_delete)(struct store *s, const char *to_id,
 	    const char *const *ids, size_t n, size_t *deleted);
-	/* Adds a key (a key already there stays as it was); STORE_CONFLICT
-	 * when the user has STORE_KEYS_MAX keys. */
+	/* Adds a key, or gives a key already there the proof of k when k
+	 * has one (else it stays as it was); STORE_TAKEN when another
+	 * account holds the key id. The cap is store_key_put's. */
 	int (*key_put)(struct store *s, const char *user_id,
 	    const struct store_key *k);
 	int (*key_delete)(struct store *s, const char *user_id,
 	    const char *kid);
+	/* Writer: holds the user's row until the transaction ends (no
+	 * other writer, of this process or another, deletes it or counts
+	 * its mailbox meanwhile): STORE_OK, or STORE_NOT_FOUND when the
+	 * user is gone. */
+	int (*user_lock)(struct store *s, const char *id);
+	/* Writer: how many keys user_id has (*count), and whether kid is
+	 * one of them (*have). */
+	int (*key_count)(struct store *s, const char *user_id,
+	    const char *kid, int64_t *count, int *have);
+	/* Whether the database answers now (reconnecting if it can):
+	 * STORE_OK or STORE_ERROR. NULL: always (an embedded one). */
+	int (*ping)(struct store *s);
 
 	/* ---- identity (schema 3) ---- */
 	/*
@@ -197,12 +210,41 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite;
+extern const struct store_backend store_pg;
+
+/* The backend for --db where: PostgreSQL for a postgres:// or
+ * postgresql:// URL, else SQLite (a file's path). */
+const struct store_backend *store_backend_for(const char *where);
 
 struct store {
 	const struct store_backend *be;
 	void *impl;		/* the backend's */
 	struct store_writer *writer;
+	/* A database server that went away (store_lost): 1 while no
+	 * connection to it is known to work, and when it was last lost. */
+	int down;
+	int64_t lost_ms;
 };
+
+/* Backends: a connection was lost (or could not be made); one works
+ * again. */
+void store_lost(struct store *s);
+void store_regained(struct store *s);
+/* Whether a failure now is likely the database's absence (down, or lost
+ * within the last seconds): the answer is then 503, try again. */
+int store_unavailable(struct store *s);
+/* Whether the database answers now (GET /healthz). */
+int store_ping(struct store *s);
+
+/* The rules common to every backend, on the writer in a job: the
+ * recipient's row held (STORE_NOT_FOUND when gone), then
+ * message_put_within. */
+int store_message_put_within(struct store *s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes);
+/* The user's row held, the cap of STORE_KEYS_MAX keys (STORE_CONFLICT),
+ * then key_put. */
+int store_key_put(struct store *s, const char *user_id,
+    const struct store_key *k);
 
 /* Opens the store and starts its writer thread. Returns 0, or -1 (said
  * in rep). */

@@ -71,7 +71,6 @@ struct sq {
 	pthread_mutex_t lock;		/* guards readers[] */
 	struct conn *readers[MAX_READERS];
 	size_t nreaders;
-	int last_ext;			/* w_done's last extended error */
 	int64_t data_version;		/* the writer's PRAGMA data_version
 					 * when its usage was last right */
 };
@@ -823,8 +822,6 @@ w_done(struct store *s, sqlite3_stmt *st, const char *what)
 	struct sq *q = s->impl;
 	int step = sqlite3_step(st), rc;
 
-	q->last_ext = step == SQLITE_DONE ? SQLITE_OK :
-	    sqlite3_extended_errcode(q->w.db);
 	if (step == SQLITE_DONE)
 		rc = STORE_OK;
 	else if ((sqlite3_extended_errcode(q->w.db) & 0xff) ==
@@ -1037,46 +1034,17 @@ sq_messages_delete(struct store *s, const char *to_id,
 	return rc;
 }
 
+/* One statement: a key already there keeps its row, and gets k's proof
+ * if k has one (a key of schema 2 gets one). */
 static int
 sq_key_put(struct store *s, const char *user_id, const struct store_key *k)
 {
-	sqlite3_stmt *st = w_prepare(s, "SELECT count(*), "
-	    "sum(kid = ?2) FROM keys WHERE user_id = ?1");
-	int64_t count, have;
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO keys (user_id, kid, pem, "
+	    "created_at, proof) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+	    "(user_id, kid) DO UPDATE SET proof = coalesce(excluded.proof, "
+	    "proof)");
 	int rc;
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_bind_text(st, 2, k->kid, -1,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		done_with(st);
-		return fail(((struct sq *)s->impl)->w.db, "counting keys");
-	}
-	count = sqlite3_column_int64(st, 0);
-	have = sqlite3_column_int64(st, 1);
-	done_with(st);
-	if (have > 0 && k->proof == NULL)
-		return STORE_OK;	/* published already: kept as it was */
-	if (have > 0) {
-		/* Published already: only its proof is the new one (a key
-		 * of schema 2 gets one). */
-		st = w_prepare(s, "UPDATE keys SET proof = ?3 WHERE user_id = "
-		    "?1 AND kid = ?2");
-		if (st == NULL || sqlite3_bind_text(st, 1, user_id, -1,
-		    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_text(st, 2,
-		    k->kid, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(st, 3, k->proof, -1, SQLITE_STATIC) !=
-		    SQLITE_OK) {
-			done_with(st);
-			return STORE_ERROR;
-		}
-		return w_done(s, st, "storing a key");
-	}
-	if (count >= STORE_KEYS_MAX)
-		return STORE_CONFLICT;
-	st = w_prepare(s, "INSERT INTO keys (user_id, kid, pem, created_at, "
-	    "proof) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (st == NULL)
 		return STORE_ERROR;
 	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
@@ -1089,14 +1057,55 @@ sq_key_put(struct store *s, const char *user_id, const struct store_key *k)
 		done_with(st);
 		return STORE_ERROR;
 	}
-	/* A user deleted meanwhile fails the foreign key: not found; a key
-	 * another account holds fails the unique index (kid_clash is asked
-	 * first: this is the last line). */
+	/* A key another account holds fails the unique index (kid_clash is
+	 * asked first: this is the last line). */
 	rc = w_done(s, st, "storing a key");
-	if (rc == STORE_CONFLICT)
-		rc = ((struct sq *)s->impl)->last_ext ==
-		    SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_NOT_FOUND :
-		    STORE_TAKEN;
+	return rc == STORE_CONFLICT ? STORE_TAKEN : rc;
+}
+
+static int
+sq_key_count(struct store *s, const char *user_id, const char *kid,
+    int64_t *count, int *have)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT count(*), "
+	    "coalesce(sum(kid = ?2), 0) FROM keys WHERE user_id = ?1");
+	int rc = STORE_OK;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, kid, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		rc = fail(((struct sq *)s->impl)->w.db, "counting keys");
+	} else {
+		*count = sqlite3_column_int64(st, 0);
+		*have = sqlite3_column_int64(st, 1) > 0;
+	}
+	done_with(st);
+	return rc;
+}
+
+/* The write lock is the whole database's, held since BEGIN IMMEDIATE:
+ * whether the user is there is all there is to check. */
+static int
+sq_user_lock(struct store *s, const char *id)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT 1 FROM users WHERE id = ?1");
+	int rc, step;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		step = SQLITE_ERROR;
+	else
+		step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = STORE_OK;
+	else if (step == SQLITE_DONE)
+		rc = STORE_NOT_FOUND;
+	else
+		rc = fail(((struct sq *)s->impl)->w.db, "reading a user");
+	done_with(st);
 	return rc;
 }
 
@@ -1501,6 +1510,8 @@ const struct store_backend store_sqlite = {
 	.messages_delete = sq_messages_delete,
 	.key_put = sq_key_put,
 	.key_delete = sq_key_delete,
+	.user_lock = sq_user_lock,
+	.key_count = sq_key_count,
 	.name_clash = sq_name_clash,
 	.kid_clash = sq_kid_clash,
 	.quarantine_user = sq_quarantine_user,

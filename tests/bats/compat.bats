@@ -52,7 +52,7 @@ LATIN="café ÿ§ñ & + % %41 plusplus ampersand"
 	# decoded.
 	[[ "$output" =~ ^2000\ messages\ stored\ and\ delivered\ byte\ for\ byte\;\ ([0-9]+)\ held ]]
 	[ "${BASH_REMATCH[1]}" -gt 10 ]
-	assert_equal "$(sqlite3 "$SERVER_DB" 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
 }
 
 @test "compat: form bodies through a server: a bad escape kept, invalid UTF-8 as U+FFFD, never 400; NUL, a name twice and 1000 '&' refused" {
@@ -76,7 +76,7 @@ LATIN="café ÿ§ñ & + % %41 plusplus ampersand"
 		form /messages/sendmessage "to=bob&$b" "$token"
 		[ "$status_code" = 200 ] || fail "$b: $status_code $body"
 	done
-	run sqlite3 "$SERVER_DB" "SELECT hex(body) FROM messages ORDER BY id"
+	run sq "SELECT $(db_hex body) FROM messages ORDER BY id"
 	assert_output "$(printf '%s\n' 25 257A7A41 EFBFBDEFBFBD 636166EFBFBD \
 	    EFBFBD2078 "$(printf '{"raw": "%%41%%E9"}' | od -An -tx1 |
 	    tr -d ' \n' | tr a-f A-F)")"
@@ -91,7 +91,7 @@ LATIN="café ÿ§ñ & + % %41 plusplus ampersand"
 	form /messages/sendmessage "to=bob&message=x&$(seq -f 'k%g' 997 | paste -sd'&')" \
 	    "$token"
 	assert_equal "$status_code" 200
-	assert_equal "$(sqlite3 "$SERVER_DB" 'SELECT count(*) FROM messages')" 7
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 7
 }
 
 # ---- Latin-1 text ----
@@ -352,7 +352,7 @@ assert not bcrypt.checkpw(b"alice old pw", sys.argv[1].encode())' "$(stored_hash
 	signin_json carol 'a password, long enough'
 	assert_equal "$status_code" 200
 	local users
-	users=$(sqlite3 "$SERVER_DB" 'SELECT count(*) FROM users')
+	users=$(sq 'SELECT count(*) FROM users')
 	# Twice: nothing added, nothing refused anew but the bad lines.
 	signin_json dave 'dave old pw'
 	token=$(json_get 'd["token"]')
@@ -363,7 +363,7 @@ assert not bcrypt.checkpw(b"alice old pw", sys.argv[1].encode())' "$(stored_hash
 	start_server --import-users mixed.json
 	run grep "mixed.json: " "$SERVER_LOG"
 	assert_line --index 1 "e2e-server: mixed.json: 0 users imported, 6 imported before, 10 refused"
-	assert_equal "$(sqlite3 "$SERVER_DB" 'SELECT count(*) FROM users')" \
+	assert_equal "$(sq 'SELECT count(*) FROM users')" \
 	    "$((users - 1))"
 	signin_json dave 'dave old pw'
 	assert_equal "$status_code" 403
@@ -445,5 +445,5 @@ assert not bcrypt.checkpw(b"alice old pw", sys.argv[1].encode())' "$(stored_hash
 	assert_line --index 1 "e2e-server: messages.json: 0 messages imported, 6 imported before, 6 refused"
 	run -3 orig get "$URL" bob 'bob old pw' alice "$T/bob"
 	run -3 orig get "$URL" bob 'bob old pw' carol "$T/bob"
-	assert_equal "$(sqlite3 "$SERVER_DB" 'SELECT count(*) FROM messages')" 1
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 }

@@ -77,7 +77,7 @@ db_replace_key() {
 	kid=$(thumbprint "$2")
 	proof=$(key_proof "${2%.pub}" "$(uid "$1")" "$1")
 	sq "UPDATE keys SET kid = '$kid',
-	    pem = CAST(readfile('$2') AS TEXT), proof = '$proof'
+	    pem = '$(cat "$2")', proof = '$proof'
 	    WHERE user_id = '$(uid "$1")'"
 	[ "$(sq "SELECT kid FROM keys WHERE user_id = '$(uid "$1")'")" = \
 	    "$kid" ]

@@ -376,12 +376,12 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	stop_server
 	# Kept: 32 random bytes in the database, the same after a restart.
 	local s1
-	s1=$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")
+	s1=$(sq "SELECT $(db_hex value) FROM meta WHERE key = 'jwt_secret'")
 	assert_equal "${#s1}" 64
 	start_server
 	try_token "$tok1"
 	assert_equal "$status_code" 200
-	assert_equal "$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")" "$s1"
+	assert_equal "$(sq "SELECT $(db_hex value) FROM meta WHERE key = 'jwt_secret'")" "$s1"
 	stop_server
 	# Not a constant: another fresh database gets another secret, and
 	# refuses the first one's token although it holds the same user.
@@ -390,11 +390,11 @@ print(base64.urlsafe_b64encode(m).rstrip(b"=").decode() == s)' "$T/wkey" "$jws"
 	start_server
 	stop_server
 	local s2
-	s2=$(sqlite3 "$SERVER_DB" "SELECT hex(value) FROM meta WHERE key = 'jwt_secret'")
+	s2=$(sq "SELECT $(db_hex value) FROM meta WHERE key = 'jwt_secret'")
 	assert_equal "${#s2}" 64
 	[ "$s1" != "$s2" ]
 	[ "$s1" != "$(printf '0%.0s' {1..64})" ]
-	sqlite3 "$SERVER_DB" "ATTACH '$first' AS a; INSERT INTO users SELECT * FROM a.users;"
+	db_copy_users "$first" "$SERVER_DB"
 	start_server
 	try_token "$tok1"
 	assert_equal "$status_code" 403
@@ -543,8 +543,7 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 	token_refused 'ver missing' "$(forge ver=DEL)"
 	token_refused 'ver a string' "$(forge 'ver="0"')"
 	token_refused 'ver a float' "$(forge ver=0.0)"
-	sqlite3 -cmd '.timeout 5000' "$SERVER_DB" \
-	    "UPDATE users SET token_version = 1 WHERE name = 'alice'"
+	sq "UPDATE users SET token_version = 1 WHERE name = 'alice'"
 	token_refused 'ver 0, user now at 1' "$(forge ver=0)"
 	accepted 'ver 1, user now at 1' "$(forge ver=1)"
 	local sub=$SUB
@@ -900,7 +899,7 @@ sign() {
 	    -d 'name=nul&password=abc%00def'
 	assert_equal "$status_code" 400
 	assert_equal "$body" '{"error":"a form field holds a NUL byte"}'
-	run sqlite3 "$SERVER_DB" 'SELECT count(*) FROM users'
+	run sq 'SELECT count(*) FROM users'
 	assert_output 0
 	# An account with "abc": the NUL forms do not reach it.
 	sign signup nul '"abc"'
@@ -1124,7 +1123,7 @@ sys.exit(0 if max(k, u) <= 2 * min(k, u) else 1)' "${known[*]}" "${unknown[*]}"
 		sign "$w" alice '"\ud800"'
 		assert_equal "$status_code" 400
 	done
-	run sqlite3 "$SERVER_DB" 'SELECT count(*) FROM users'
+	run sq 'SELECT count(*) FROM users'
 	assert_output 0
 	# A form is read as Node's querystring read it (docs/COMPAT.md):
 	# each ill-formed sequence is one U+FFFD, so these passwords are

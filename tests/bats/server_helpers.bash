@@ -30,7 +30,9 @@ start_server() {
 		fi
 		prev=$a
 	done
-	e2e-server "${listen[@]}" --db "$SERVER_DB" "${cost[@]}" \
+	local db
+	db=$(db_url "$SERVER_DB") || return 1
+	e2e-server "${listen[@]}" --db "$db" "${cost[@]}" \
 	    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
 	SERVER_PID=$!
 	PORT=$(wait_for_port_file "$SERVER_PID" "$T/server.port" \
@@ -188,10 +190,109 @@ hdr() {
 }
 
 # ---- the database ----
+#
+# SQLite by default. When E2E_TEST_PG_URL names a PostgreSQL cluster's
+# database (make check-pg: tests/bats/run-pg.sh), every server a test
+# starts gets a database of its own in that cluster instead: the same
+# files test both backends.
 
-# sq SQL: runs SQL on the server's database, also while the server runs.
+# on_pg: the tests run against PostgreSQL.
+on_pg() {
+	[ -n "${E2E_TEST_PG_URL:-}" ]
+}
+
+# sqlite_only WHY: skips the test on PostgreSQL, saying why (a test of
+# SQLite's file itself); its PostgreSQL counterpart, where the behaviour
+# matters, is named in WHY.
+sqlite_only() {
+	if on_pg; then
+		skip "SQLite only: $1"
+	fi
+}
+
+# db_url PATH: the --db that PATH stands for. On SQLite, PATH. On
+# PostgreSQL, the URL of a database of the cluster named after PATH,
+# created at its first use: the same PATH (a restarted server) finds the
+# same data, another PATH (another test) a fresh database.
+db_url() {
+	local path=$1 name base
+	if ! on_pg || [[ "$path" == postgres* ]]; then
+		echo "$path"
+		return 0
+	fi
+	name=t_$(printf '%s' "$path" | md5sum | cut -c1-24)
+	base=${E2E_TEST_PG_URL%%\?*}
+	if [ -z "$(psql -X -q -At -d "$E2E_TEST_PG_URL" -c \
+	    "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]; then
+		psql -X -q -d "$E2E_TEST_PG_URL" -c "CREATE DATABASE $name" \
+		    >/dev/null || {
+			echo "db_url: cannot create the database $name" >&2
+			return 1
+		}
+	fi
+	echo "${base%/*}/$name?${E2E_TEST_PG_URL#*\?}"
+}
+
+# db_query SQL [PATH]: runs SQL on the server's database (or PATH's),
+# also while the server runs; rows one a line, columns joined by "|",
+# as sqlite3 and psql -At both print them.
+db_query() {
+	local path=${2:-$SERVER_DB}
+	if on_pg; then
+		psql -X -q -At -v ON_ERROR_STOP=1 -d "$(db_url "$path")" \
+		    -c "$1"
+	else
+		sqlite3 -cmd ".timeout 5000" "$path" "$1"
+	fi
+}
+
+# db_hex COLUMN: SQL for a blob column's bytes in upper-case hex.
+db_hex() {
+	if on_pg; then
+		echo "upper(encode($1, 'hex'))"
+	else
+		echo "hex($1)"
+	fi
+}
+
+# db_copy_users FROM TO: copies the users of database FROM into TO.
+db_copy_users() {
+	if on_pg; then
+		db_query "COPY users TO STDOUT" "$1" |
+		    psql -X -q -d "$(db_url "$2")" -c "COPY users FROM STDIN"
+	else
+		sqlite3 "$2" "ATTACH '$1' AS a; INSERT INTO users SELECT * FROM a.users;"
+	fi
+}
+
+# db_intact: prints "ok" when the server's database is whole: SQLite's
+# integrity check; on PostgreSQL (which checks its pages itself), every
+# table of the server's read through.
+db_intact() {
+	if on_pg; then
+		db_query "SELECT 'ok' FROM (SELECT (SELECT count(*) FROM users) +
+		    (SELECT count(*) FROM messages) + (SELECT count(*) FROM keys) +
+		    (SELECT count(*) FROM meta) +
+		    (SELECT count(*) FROM quarantine) AS n) t WHERE n >= 0"
+	else
+		db_query 'PRAGMA integrity_check;'
+	fi
+}
+
+# db_tables: the server's tables (not the schema's version), by name.
+db_tables() {
+	if on_pg; then
+		db_query "SELECT tablename FROM pg_tables WHERE schemaname =
+		    'public' AND tablename <> 'e2e_schema' ORDER BY tablename"
+	else
+		db_query "SELECT name FROM sqlite_master WHERE type = 'table'
+		    ORDER BY name;"
+	fi
+}
+
+# sq SQL: db_query on the server's database.
 sq() {
-	sqlite3 -cmd ".timeout 5000" "$SERVER_DB" "$1"
+	db_query "$1"
 }
 
 # stored_hash NAME: the password hash stored for a user name.

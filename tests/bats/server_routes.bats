@@ -178,6 +178,7 @@ EOF
 }
 
 @test "signup: the database file and its WAL files are mode 0600" {
+	sqlite_only "the database's files (PostgreSQL's are its cluster's)"
 	start_server
 	signup alice pw-alice
 	local f
@@ -1589,9 +1590,9 @@ assert got[0] == "plain", got
 assert got[1:] == [x for s in want for x in (s, s)], got' "${sqli[@]}"
 	local nmsg=$((2 + 2 * ${#sqli[@]}))
 	stop_server
-	run sqlite3 "$SERVER_DB" 'PRAGMA integrity_check;'
+	run db_intact
 	assert_output ok
-	run sqlite3 "$SERVER_DB" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;"
+	run db_tables
 	assert_output "$(printf 'keys\nmessages\nmeta\nquarantine\nusers')"
 	assert_equal "$(sq 'SELECT count(*) FROM users')" 5
 	assert_equal "$(sq 'SELECT count(*) FROM messages')" "$nmsg"

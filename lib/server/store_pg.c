@@ -1,0 +1,1260 @@
+/*
+ * store_pg.c - the PostgreSQL backend (see store.h), for several
+ * e2e-server instances over one database.
+ *
+ * One connection for the writer thread; a small fixed pool for the
+ * reading threads (a PGconn serves one thread at a time). Every
+ * statement is a constant with bound parameters (PQexecParams): nothing
+ * from a request is ever part of SQL text (H6). Names and ids are
+ * compared byte-wise (COLLATE "C"), as SQLite does.
+ *
+ * Several instances write at once, so what SQLite's single writer gets
+ * for free is asked of the database here: a mailbox's quota is counted
+ * with its owner's row locked (user_lock), and a new name takes a lock
+ * on its skeleton before it is checked.
+ *
+ * A connection that breaks (the database restarting, failing over) is
+ * made again at the next use: a read is repeated once on the new
+ * connection; a write transaction under way fails (its requests get 503)
+ * and the next one begins on a new connection.
+ */
+#include "server/store.h"
+#include "base/err.h"
+#include "server/log.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#define SCHEMA_VERSION 3
+#define READERS 8
+/* The advisory lock of the schema's creation and migration: any
+ * constant of this program's own. */
+#define SCHEMA_LOCK "4523910377105581913"
+
+struct pg {
+	char *url;
+	PGconn *w;			/* the writer's */
+	pthread_mutex_t lock;		/* guards r[] and busy[] */
+	pthread_cond_t freed;
+	PGconn *r[READERS];
+	int busy[READERS];
+};
+
+/* Version 3, the first of PostgreSQL's (its numbers are SQLite's):
+ * users, messages, the key directory, the quarantine of deleted names
+ * and key ids, settings; and the version itself. */
+static const char *const schema_v3[] = {
+	"CREATE TABLE meta ("
+	"  key text COLLATE \"C\" PRIMARY KEY,"
+	"  value bytea NOT NULL)",
+	"CREATE TABLE users ("
+	"  id text COLLATE \"C\" PRIMARY KEY,"
+	"  name text COLLATE \"C\" NOT NULL UNIQUE,"
+	"  hash text NOT NULL,"
+	"  token_version bigint NOT NULL DEFAULT 0,"
+	"  created_at bigint NOT NULL,"
+	"  skeleton text COLLATE \"C\" NOT NULL DEFAULT '')",
+	"CREATE INDEX users_skeleton ON users (skeleton)",
+	"CREATE TABLE messages ("
+	"  id text COLLATE \"C\" PRIMARY KEY,"
+	"  recipient_id text COLLATE \"C\" NOT NULL REFERENCES users (id) "
+	"    ON DELETE CASCADE,"
+	"  recipient text COLLATE \"C\" NOT NULL,"
+	"  sender text COLLATE \"C\" NOT NULL,"
+	"  sent_at bigint NOT NULL,"
+	"  body bytea NOT NULL,"
+	"  sender_id text COLLATE \"C\")",
+	"CREATE INDEX messages_to ON messages (recipient_id, id)",
+	"CREATE TABLE keys ("
+	"  user_id text COLLATE \"C\" NOT NULL REFERENCES users (id) "
+	"    ON DELETE CASCADE,"
+	"  kid text COLLATE \"C\" NOT NULL,"
+	"  pem text NOT NULL,"
+	"  created_at bigint NOT NULL,"
+	"  proof text,"
+	"  PRIMARY KEY (user_id, kid))",
+	"CREATE UNIQUE INDEX keys_kid ON keys (kid)",
+	"CREATE TABLE quarantine ("
+	"  kind text COLLATE \"C\" NOT NULL,"
+	"  value text COLLATE \"C\" NOT NULL,"
+	"  name text COLLATE \"C\" NOT NULL,"
+	"  user_id text COLLATE \"C\" NOT NULL,"
+	"  deleted_at bigint NOT NULL,"
+	"  PRIMARY KEY (kind, value))",
+	"CREATE TABLE e2e_schema (version integer NOT NULL)",
+	"INSERT INTO e2e_schema VALUES (3)",
+};
+
+/* The length of libpq's message without its final newline. */
+static int
+msg_len(const char *m)
+{
+	size_t n = strlen(m);
+
+	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	return (int)n;
+}
+
+/* Notices (a NOTICE of the server's) are not for the log's readers. */
+static void
+no_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static PGconn *
+connect_to(const char *url)
+{
+	/* The URL's own settings override the ones before it. */
+	static const char *const kw[] = { "connect_timeout",
+	    "application_name", "dbname", NULL };
+	const char *const v[] = { "10", "e2e-server", url, NULL };
+	PGconn *c = PQconnectdbParams(kw, v, 1);
+
+	if (c != NULL)
+		PQsetNoticeProcessor(c, no_notice, NULL);
+	return c;
+}
+
+/* What a statement's failure means: STORE_CONFLICT for a unique or a
+ * foreign key's violation, else STORE_ERROR (logged; a connection lost
+ * is noted for store_unavailable). */
+static int
+failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+	const char *m = PQerrorMessage(c);
+
+	if (state != NULL && (strcmp(state, "23505") == 0 ||
+	    strcmp(state, "23503") == 0))
+		return STORE_CONFLICT;
+	if (PQstatus(c) == CONNECTION_BAD) {
+		store_lost(s);
+	} else if (state != NULL && (strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "40001") == 0 || strncmp(state, "57P", 3) == 0)) {
+		/* A deadlock between instances, a database shutting down:
+		 * the same request will do in a moment (503), though the
+		 * connection itself still works. */
+		store_lost(s);
+		store_regained(s);
+	}
+	log_error("database: %s: %.*s", what, msg_len(m), m);
+	return STORE_ERROR;
+}
+
+/*
+ * Runs sql with n parameters (text, but where fmt says 1: binary of
+ * len bytes) on c. Returns STORE_OK with the result in *out (when out is
+ * not NULL; PQclear it), or what failed() says.
+ */
+static int
+query(struct store *s, PGconn *c, const char *sql, int n,
+    const char *const *v, const int *len, const int *fmt, PGresult **out,
+    const char *what)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, v, len, fmt, 0);
+	ExecStatusType st = PQresultStatus(res);
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out != NULL)
+			*out = res;
+		else
+			PQclear(res);
+		return STORE_OK;
+	}
+	rc = failed(s, c, res, what);
+	PQclear(res);
+	return rc;
+}
+
+/* The rows a statement changed. */
+static long
+changed(const PGresult *res)
+{
+	return strtol(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+/* Makes *c usable: connects, or connects again after a loss. Returns 1,
+ * or 0 (said in the log once per outage). */
+static int
+usable(struct store *s, PGconn **c)
+{
+	struct pg *p = s->impl;
+	const char *m;
+
+	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
+		return 1;
+	if (*c == NULL)
+		*c = connect_to(p->url);
+	else
+		PQreset(*c);
+	if (*c != NULL && PQstatus(*c) == CONNECTION_OK) {
+		if (__atomic_load_n(&s->down, __ATOMIC_ACQUIRE))
+			log_note("database: connected again");
+		store_regained(s);
+		return 1;
+	}
+	if (!__atomic_load_n(&s->down, __ATOMIC_ACQUIRE)) {
+		m = *c ? PQerrorMessage(*c) : "out of memory";
+		log_error("database: cannot connect: %.*s", msg_len(m), m);
+	}
+	store_lost(s);
+	return 0;
+}
+
+/* A reading connection of the pool, waited for when all are busy. */
+static int
+borrow(struct pg *p)
+{
+	int i;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		for (i = 0; i < READERS; i++)
+			if (!p->busy[i])
+				break;
+		if (i < READERS)
+			break;
+		pthread_cond_wait(&p->freed, &p->lock);
+	}
+	p->busy[i] = 1;
+	pthread_mutex_unlock(&p->lock);
+	return i;
+}
+
+static void
+give_back(struct pg *p, int i)
+{
+	pthread_mutex_lock(&p->lock);
+	p->busy[i] = 0;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A read on a connection of the pool; when the connection was lost it
+ * is made again and the read repeated once (a read can be). */
+static int
+rquery(struct store *s, const char *sql, int n, const char *const *v,
+    PGresult **out, const char *what)
+{
+	struct pg *p = s->impl;
+	int i = borrow(p), tries, rc = STORE_ERROR;
+
+	if (out != NULL)
+		*out = NULL;
+	for (tries = 0; tries < 2; tries++) {
+		if (!usable(s, &p->r[i])) {
+			rc = STORE_ERROR;
+			break;
+		}
+		rc = query(s, p->r[i], sql, n, v, NULL, NULL, out, what);
+		if (rc == STORE_OK || PQstatus(p->r[i]) != CONNECTION_BAD)
+			break;
+	}
+	give_back(p, i);
+	return rc;
+}
+
+/* A statement on the writer's connection, inside its transaction. */
+static int
+wquery(struct store *s, const char *sql, int n, const char *const *v,
+    PGresult **out, const char *what)
+{
+	return query(s, ((struct pg *)s->impl)->w, sql, n, v, NULL, NULL, out,
+	    what);
+}
+
+/* A check's statement: on the writer, or a read. */
+static int
+check_query(struct store *s, int on_writer, const char *sql, int n,
+    const char *const *v, PGresult **out, const char *what)
+{
+	return on_writer ? wquery(s, sql, n, v, out, what) :
+	    rquery(s, sql, n, v, out, what);
+}
+
+static int64_t
+num(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void
+copy_col(const PGresult *res, int row, int col, char *dst, size_t size)
+{
+	size_t n = (size_t)PQgetlength(res, row, col);
+
+	if (PQgetisnull(res, row, col) || n >= size)
+		n = 0;
+	if (n > 0)
+		memcpy(dst, PQgetvalue(res, row, col), n);
+	dst[n] = '\0';
+}
+
+/* A bytea column (text form) into a malloc'd, NUL-terminated copy. */
+static int
+bytes_col(const PGresult *res, int row, int col, char **out, size_t *len)
+{
+	unsigned char *b = PQunescapeBytea((const unsigned char *)
+	    PQgetvalue(res, row, col), len);
+
+	*out = NULL;
+	if (b == NULL || (*out = malloc(*len + 1)) == NULL) {
+		PQfreemem(b);
+		log_error("out of memory");
+		return STORE_ERROR;
+	}
+	if (*len > 0)
+		memcpy(*out, b, *len);
+	(*out)[*len] = '\0';
+	PQfreemem(b);
+	return STORE_OK;
+}
+
+/* ---- opening ---- */
+
+/* A password in the URL would be on the command line (ps, the shell's
+ * history): refused, with where to put it instead. */
+static int
+check_url(const char *url, struct report *rep)
+{
+	PQconninfoOption *o, *opts;
+	char *err = NULL;
+	int rc = STORE_OK;
+
+	if ((opts = PQconninfoParse(url, &err)) == NULL) {
+		report_error(rep, E2E_EX_USAGE, "--db: not a PostgreSQL URL: "
+		    "%.*s", err ? msg_len(err) : 0, err ? err : "");
+		PQfreemem(err);
+		return STORE_ERROR;
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0') {
+			report_error(rep, E2E_EX_USAGE, "--db: the URL holds a "
+			    "password, which the command line shows to every "
+			    "user of the machine");
+			report_hint(rep, "give it in the environment "
+			    "(PGPASSWORD) or in ~/.pgpass instead");
+			rc = STORE_ERROR;
+		}
+	PQconninfoFree(opts);
+	return rc;
+}
+
+/* A failure while opening: said in rep. */
+static int
+open_fail(struct report *rep, PGconn *c, const char *what)
+{
+	const char *m = c ? PQerrorMessage(c) : "out of memory";
+
+	report_error(rep, E2E_EX_CANTCREAT, "database: %s: %.*s", what,
+	    msg_len(m), m);
+	return STORE_ERROR;
+}
+
+static int
+exec_open(PGconn *c, const char *sql, PGresult **out, struct report *rep)
+{
+	PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return open_fail(rep, c, "preparing the database");
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return STORE_OK;
+}
+
+/*
+ * The schema, created or migrated under an advisory lock (instances
+ * starting together take turns), in one transaction. A database of a
+ * later version, or one holding tables of another program's, is left as
+ * it is.
+ */
+static int
+migrate(PGconn *c, const char *url, struct report *rep)
+{
+	PGresult *res = NULL;
+	int64_t version = 0;
+	int ours, others, rc = STORE_ERROR;
+	size_t i;
+
+	if (exec_open(c, "BEGIN", NULL, rep) != STORE_OK ||
+	    exec_open(c, "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")", NULL,
+	    rep) != STORE_OK ||
+	    exec_open(c, "SELECT to_regclass('e2e_schema') IS NOT NULL, "
+	    "to_regclass('users') IS NOT NULL OR to_regclass('messages') IS "
+	    "NOT NULL OR to_regclass('meta') IS NOT NULL OR "
+	    "to_regclass('keys') IS NOT NULL", &res, rep) != STORE_OK)
+		goto out;
+	ours = PQgetvalue(res, 0, 0)[0] == 't';
+	others = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	res = NULL;
+	if (!ours && others) {
+		report_error(rep, E2E_EX_CANTCREAT, "the database %s holds "
+		    "tables of e2e-server's names but no schema version: not "
+		    "e2e-server's, or damaged; refused", url);
+		goto out;
+	}
+	if (ours) {
+		if (exec_open(c, "SELECT count(*), coalesce(max(version), 0) "
+		    "FROM e2e_schema", &res, rep) != STORE_OK)
+			goto out;
+		version = num(res, 0, 1);
+		if (version > SCHEMA_VERSION) {
+			report_error(rep, E2E_EX_CANTCREAT, "the database %s "
+			    "has schema version %" PRId64 "; this server knows "
+			    "up to %d", url, version, SCHEMA_VERSION);
+			goto out;
+		}
+		/* PostgreSQL's first version is 3: anything else here was
+		 * not written by e2e-server. */
+		if (num(res, 0, 0) != 1 || version < SCHEMA_VERSION) {
+			report_error(rep, E2E_EX_CANTCREAT, "the database %s "
+			    "has an unknown schema (e2e_schema says %" PRId64
+			    ", in %" PRId64 " rows); refused", url, version,
+			    num(res, 0, 0));
+			goto out;
+		}
+	}
+	/* Version 0 is a new database. Each later version will add a step
+	 * here, from the one before. */
+	for (i = 0; version < 3 && i < sizeof(schema_v3) /
+	    sizeof(schema_v3[0]); i++)
+		if (exec_open(c, schema_v3[i], NULL, rep) != STORE_OK)
+			goto out;
+	if (exec_open(c, "COMMIT", NULL, rep) != STORE_OK)
+		goto out;
+	rc = STORE_OK;
+out:
+	PQclear(res);
+	if (rc != STORE_OK && PQstatus(c) == CONNECTION_OK) {
+		res = PQexec(c, "ROLLBACK");
+		PQclear(res);
+	}
+	return rc;
+}
+
+static int
+pg_open(struct store *s, const char *url, struct report *rep)
+{
+	struct pg *p;
+
+	if (check_url(url, rep) != STORE_OK)
+		return STORE_ERROR;
+	if ((p = calloc(1, sizeof(*p))) == NULL || (p->url = strdup(url)) ==
+	    NULL) {
+		free(p);
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+		return STORE_ERROR;
+	}
+	s->impl = p;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	p->w = connect_to(url);
+	if (p->w == NULL || PQstatus(p->w) != CONNECTION_OK)
+		return open_fail(rep, p->w, "cannot connect");
+	return migrate(p->w, url, rep);
+}
+
+static void
+pg_close(struct store *s)
+{
+	struct pg *p = s->impl;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < READERS; i++)
+		PQfinish(p->r[i]);
+	PQfinish(p->w);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->url);
+	free(p);
+	s->impl = NULL;
+}
+
+static int
+pg_ping(struct store *s)
+{
+	return rquery(s, "SELECT 1", 0, NULL, NULL, "checking the database");
+}
+
+/* ---- reads ---- */
+
+#define USER_COLUMNS "id, name, hash, token_version, created_at"
+
+static int
+user_row(int rc, PGresult *res, struct store_user *u)
+{
+	if (rc == STORE_OK && PQntuples(res) == 0) {
+		rc = STORE_NOT_FOUND;
+	} else if (rc == STORE_OK) {
+		copy_col(res, 0, 0, u->id, sizeof(u->id));
+		copy_col(res, 0, 1, u->name, sizeof(u->name));
+		copy_col(res, 0, 2, u->hash, sizeof(u->hash));
+		u->token_version = num(res, 0, 3);
+		u->created_at = num(res, 0, 4);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_user_by_name(struct store *s, const char *name, struct store_user *u)
+{
+	PGresult *res;
+	int rc = rquery(s, "SELECT " USER_COLUMNS " FROM users WHERE name = $1",
+	    1, &name, &res, "reading a user");
+
+	return user_row(rc, res, u);
+}
+
+static int
+pg_user_by_id(struct store *s, const char *id, struct store_user *u)
+{
+	PGresult *res;
+	int rc = rquery(s, "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+	    1, &id, &res, "reading a user");
+
+	return user_row(rc, res, u);
+}
+
+static int
+pg_user_current(struct store *s, const char *id, struct store_user *u)
+{
+	PGresult *res;
+	int rc = wquery(s, "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+	    1, &id, &res, "reading a user");
+
+	return user_row(rc, res, u);
+}
+
+/* The sender's name is its account's (the name kept beside it when the
+ * account is gone). */
+#define MESSAGE_COLUMNS "m.id, COALESCE(u.name, m.sender), m.recipient, " \
+	"m.sent_at, m.body, m.sender_id"
+#define MESSAGE_FROM "messages m LEFT JOIN users u ON u.id = m.sender_id"
+#define MESSAGE_SENDER "COALESCE(u.name, m.sender)"
+
+static int
+row_message(const PGresult *res, int row, struct store_message *m)
+{
+	memset(m, 0, sizeof(*m));
+	copy_col(res, row, 0, m->id, sizeof(m->id));
+	copy_col(res, row, 1, m->from, sizeof(m->from));
+	copy_col(res, row, 2, m->to, sizeof(m->to));
+	copy_col(res, row, 5, m->from_id, sizeof(m->from_id));
+	m->sent_at = num(res, row, 3);
+	return bytes_col(res, row, 4, &m->body, &m->body_len);
+}
+
+static int
+pg_messages(struct store *s, const char *to_id, const char *from,
+    const char *after, size_t limit, struct store_message_list *out)
+{
+	PGresult *res = NULL;
+	char lim[24];
+	const char *v[4] = { to_id, from, after, lim };
+	size_t bytes = 0;
+	int rc, i, n;
+
+	out->v = NULL;
+	out->n = 0;
+	out->cut = 0;
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	rc = rquery(s, "SELECT " MESSAGE_COLUMNS " FROM " MESSAGE_FROM
+	    " WHERE m.recipient_id = $1 AND ($2::text IS NULL OR "
+	    MESSAGE_SENDER " = $2) AND ($3::text IS NULL OR m.id > $3) "
+	    "ORDER BY m.id LIMIT $4::bigint", 4, v, &res, "listing messages");
+	if (rc != STORE_OK)
+		return rc;
+	n = PQntuples(res);
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL) {
+		log_error("out of memory");
+		rc = STORE_ERROR;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = row_message(res, i, &out->v[out->n])) != STORE_OK)
+			goto out;
+		bytes += out->v[out->n++].body_len;
+		/* Enough for an answer of max_bytes (see sq_messages). */
+		if (out->max_bytes > 0 && bytes > out->max_bytes) {
+			out->cut = 1;
+			break;
+		}
+	}
+out:
+	PQclear(res);
+	if (rc != STORE_OK)
+		store_message_list_free(out);
+	return rc;
+}
+
+static int
+pg_count_messages(struct store *s, int64_t *n)
+{
+	PGresult *res;
+	int rc = rquery(s, "SELECT count(*) FROM messages", 0, NULL, &res,
+	    "counting messages");
+
+	if (rc == STORE_OK)
+		*n = num(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_user_hashes(struct store *s, void (*each)(void *arg, const char *hash),
+    void *arg)
+{
+	PGresult *res;
+	int rc = rquery(s, "SELECT hash FROM users", 0, NULL, &res,
+	    "reading the password hashes");
+	int i;
+
+	for (i = 0; rc == STORE_OK && i < PQntuples(res); i++)
+		each(arg, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_meta_get(struct store *s, const char *key, struct buf *value)
+{
+	PGresult *res;
+	char *b = NULL;
+	size_t len = 0;
+	int rc = rquery(s, "SELECT value FROM meta WHERE key = $1", 1, &key,
+	    &res, "reading settings");
+
+	buf_clear(value);
+	if (rc == STORE_OK && PQntuples(res) == 0)
+		rc = STORE_NOT_FOUND;
+	else if (rc == STORE_OK && (rc = bytes_col(res, 0, 0, &b, &len)) ==
+	    STORE_OK && buf_append(value, b, len) != 0) {
+		log_error("out of memory");
+		rc = STORE_ERROR;
+	}
+	free(b);
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_keys(struct store *s, const char *user_id, struct store_key_list *out)
+{
+	PGresult *res;
+	struct store_key *k;
+	int rc, i, n;
+
+	out->v = NULL;
+	out->n = 0;
+	rc = rquery(s, "SELECT kid, pem, created_at, proof FROM keys WHERE "
+	    "user_id = $1 ORDER BY created_at, kid", 1, &user_id, &res,
+	    "reading keys");
+	if (rc != STORE_OK)
+		return rc;
+	n = PQntuples(res);
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		k = &out->v[out->n++];
+		copy_col(res, i, 0, k->kid, sizeof(k->kid));
+		k->created_at = num(res, i, 2);
+		if ((k->pem = strdup(PQgetvalue(res, i, 1))) == NULL ||
+		    (!PQgetisnull(res, i, 3) && (k->proof =
+		    strdup(PQgetvalue(res, i, 3))) == NULL))
+			goto nomem;
+	}
+	PQclear(res);
+	return STORE_OK;
+nomem:
+	log_error("out of memory");
+	PQclear(res);
+	store_key_list_free(out);
+	return STORE_ERROR;
+}
+
+/* ---- the writer's transaction ---- */
+
+static int
+pg_begin(struct store *s)
+{
+	struct pg *p = s->impl;
+	int tries, rc = STORE_ERROR;
+
+	/* A connection lost since the last transaction is made again
+	 * here, where nothing is under way yet. */
+	for (tries = 0; tries < 2; tries++) {
+		if (!usable(s, &p->w))
+			return STORE_ERROR;
+		rc = wquery(s, "BEGIN", 0, NULL, NULL, "beginning");
+		if (rc == STORE_OK || PQstatus(p->w) != CONNECTION_BAD)
+			break;
+	}
+	return rc;
+}
+
+static int
+pg_savepoint(struct store *s)
+{
+	return wquery(s, "SAVEPOINT job", 0, NULL, NULL, "a savepoint");
+}
+
+static int
+pg_release(struct store *s, int keep)
+{
+	if (!keep && wquery(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL,
+	    "rolling a job back") != STORE_OK)
+		return STORE_ERROR;
+	return wquery(s, "RELEASE SAVEPOINT job", 0, NULL, NULL,
+	    "releasing a savepoint");
+}
+
+static int
+pg_commit(struct store *s)
+{
+	PGresult *res;
+	int rc = wquery(s, "COMMIT", 0, NULL, &res, "committing");
+
+	/* A transaction that failed meanwhile answers COMMIT with
+	 * ROLLBACK. */
+	if (rc == STORE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		log_error("database: the transaction was rolled back");
+		rc = STORE_ERROR;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_rollback(struct store *s)
+{
+	struct pg *p = s->impl;
+
+	if (PQstatus(p->w) != CONNECTION_OK)
+		return STORE_ERROR;
+	return wquery(s, "ROLLBACK", 0, NULL, NULL, "rolling back");
+}
+
+/* ---- writes ---- */
+
+/* Runs an INSERT ... ON CONFLICT DO NOTHING: STORE_CONFLICT when it
+ * inserted nothing. (A unique violation would end the transaction's
+ * usefulness until its savepoint is rolled back; this does not, so a job
+ * may go on after a conflict, as on SQLite.) */
+static int
+insert_new(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, const char *what)
+{
+	PGresult *res;
+	int rc = query(s, ((struct pg *)s->impl)->w, sql, n, v, len, fmt,
+	    &res, what);
+
+	if (rc == STORE_OK && changed(res) == 0)
+		rc = STORE_CONFLICT;
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_meta_put_new(struct store *s, const char *key, const uint8_t *value,
+    size_t len)
+{
+	const char *v[2] = { key, (const char *)value };
+	const int lens[2] = { 0, (int)len }, fmt[2] = { 0, 1 };
+
+	return insert_new(s, "INSERT INTO meta (key, value) VALUES ($1, $2) "
+	    "ON CONFLICT DO NOTHING", 2, v, lens, fmt, "saving settings");
+}
+
+static int
+pg_meta_set(struct store *s, const char *key, const uint8_t *value,
+    size_t len)
+{
+	const char *v[2] = { key, (const char *)value };
+	const int lens[2] = { 0, (int)len }, fmt[2] = { 0, 1 };
+	PGresult *res;
+	int rc = query(s, ((struct pg *)s->impl)->w, "INSERT INTO meta (key, "
+	    "value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
+	    "EXCLUDED.value", 2, v, lens, fmt, &res, "saving settings");
+
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_user_create(struct store *s, const struct store_user *u)
+{
+	char skel[STORE_NAME_MAX + 1], tv[24], at[24];
+	const char *v[6] = { u->id, u->name, u->hash, tv, at, skel };
+
+	name_skeleton(u->name, strlen(u->name), skel);
+	snprintf(tv, sizeof(tv), "%" PRId64, u->token_version);
+	snprintf(at, sizeof(at), "%" PRId64, u->created_at);
+	return insert_new(s, "INSERT INTO users (id, name, hash, "
+	    "token_version, created_at, skeleton) VALUES ($1, $2, $3, "
+	    "$4::bigint, $5::bigint, $6) ON CONFLICT DO NOTHING", 6, v, NULL,
+	    NULL, "creating a user");
+}
+
+/* A statement that changes rows: STORE_NOT_FOUND when it changed none. */
+static int
+change(struct store *s, const char *sql, int n, const char *const *v,
+    const char *what)
+{
+	PGresult *res;
+	int rc = wquery(s, sql, n, v, &res, what);
+
+	if (rc == STORE_OK && changed(res) == 0)
+		rc = STORE_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_user_update_hash(struct store *s, const char *id, const char *hash)
+{
+	const char *v[2] = { id, hash };
+
+	return change(s, "UPDATE users SET hash = $2 WHERE id = $1", 2, v,
+	    "updating a user");
+}
+
+/* The token version a RETURNING gave, or the user's now when it gave
+ * none: then conflict (STORE_CONFLICT, the user there) or gone. */
+static int
+version_after(struct store *s, int rc, PGresult *res, const char *id,
+    int conflict, int64_t *version)
+{
+	struct store_user u;
+
+	if (rc == STORE_OK && PQntuples(res) == 1) {
+		*version = num(res, 0, 0);
+	} else if (rc == STORE_OK) {
+		rc = pg_user_current(s, id, &u);
+		if (rc == STORE_OK) {
+			*version = u.token_version;
+			rc = conflict;
+		}
+		wipe(&u, sizeof(u));
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_user_set_hash(struct store *s, const char *id, const char *old_hash,
+    const char *new_hash, int revoke, int64_t *version)
+{
+	const char *v[4] = { id, old_hash, new_hash, revoke ? "1" : "0" };
+	PGresult *res;
+	int rc = wquery(s, "UPDATE users SET hash = $3, token_version = "
+	    "token_version + $4::bigint WHERE id = $1 AND hash = $2 RETURNING "
+	    "token_version", 4, v, &res, "updating a user");
+
+	return version_after(s, rc, res, id, STORE_CONFLICT, version);
+}
+
+static int
+pg_user_revoke(struct store *s, const char *id, int64_t *version)
+{
+	PGresult *res;
+	int rc = wquery(s, "UPDATE users SET token_version = token_version + "
+	    "1 WHERE id = $1 RETURNING token_version", 1, &id, &res,
+	    "updating a user");
+
+	if (rc == STORE_OK && PQntuples(res) == 0) {
+		PQclear(res);
+		return STORE_NOT_FOUND;
+	}
+	return version_after(s, rc, res, id, STORE_OK, version);
+}
+
+static int
+pg_user_lock(struct store *s, const char *id)
+{
+	PGresult *res;
+	int rc = wquery(s, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", 1,
+	    &id, &res, "holding a user");
+
+	if (rc == STORE_OK && PQntuples(res) == 0)
+		rc = STORE_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_message_put(struct store *s, const struct store_message *m,
+    const char *to_id)
+{
+	char at[24];
+	const char *v[7] = { m->id, to_id, m->to, m->from, at, m->body,
+	    m->from_id[0] != '\0' ? m->from_id : NULL };
+	const int len[7] = { 0, 0, 0, 0, 0, (int)m->body_len, 0 };
+	const int fmt[7] = { 0, 0, 0, 0, 0, 1, 0 };
+
+	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
+	/* A recipient deleted meanwhile fails the foreign key:
+	 * STORE_CONFLICT, as on SQLite (store_message_put_within holds the
+	 * recipient's row first). */
+	return insert_new(s, "INSERT INTO messages (id, recipient_id, "
+	    "recipient, sender, sent_at, body, sender_id) VALUES ($1, $2, $3, "
+	    "$4, $5::bigint, $6, $7) ON CONFLICT DO NOTHING", 7, v, len, fmt,
+	    "storing a message");
+}
+
+/* The recipient's row is held (store_message_put_within): no other
+ * writer, of any instance, adds to this mailbox until the transaction
+ * ends, so the count is the truth. */
+static int
+pg_message_put_within(struct store *s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
+{
+	PGresult *res;
+	int rc = wquery(s, "SELECT count(*), coalesce(sum(length(body)), 0) "
+	    "FROM messages WHERE recipient_id = $1", 1, &to_id, &res,
+	    "counting a mailbox");
+
+	if (rc == STORE_OK && ((uint64_t)num(res, 0, 0) + 1 > max_messages ||
+	    (uint64_t)num(res, 0, 1) + m->body_len > max_bytes))
+		rc = STORE_FULL;
+	PQclear(res);
+	return rc != STORE_OK ? rc : pg_message_put(s, m, to_id);
+}
+
+static int
+pg_user_delete(struct store *s, const char *id)
+{
+	/* The user's messages and keys go with it (ON DELETE CASCADE). */
+	return change(s, "DELETE FROM users WHERE id = $1", 1, &id,
+	    "deleting a user");
+}
+
+static int
+pg_message_take_oldest(struct store *s, const char *to_id, const char *from,
+    struct store_message *out)
+{
+	const char *v[2] = { to_id, from };
+	PGresult *res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* FOR UPDATE: another instance's receiver does not take it too. */
+	rc = wquery(s, "SELECT " MESSAGE_COLUMNS " FROM " MESSAGE_FROM " WHERE "
+	    "m.recipient_id = $1 AND ($2::text IS NULL OR " MESSAGE_SENDER
+	    " = $2) ORDER BY m.id LIMIT 1 FOR UPDATE OF m", 2, v, &res,
+	    "reading a message");
+	if (rc == STORE_OK && PQntuples(res) == 0)
+		rc = STORE_EMPTY;
+	else if (rc == STORE_OK)
+		rc = row_message(res, 0, out);
+	PQclear(res);
+	if (rc != STORE_OK)
+		return rc;
+	v[0] = out->id;
+	if ((rc = change(s, "DELETE FROM messages WHERE id = $1", 1, v,
+	    "deleting a message")) != STORE_OK) {
+		free(out->body);
+		out->body = NULL;
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_EMPTY;
+	}
+	return rc;
+}
+
+static int
+pg_messages_delete(struct store *s, const char *to_id,
+    const char *const *ids, size_t n, size_t *deleted)
+{
+	const char *v[2] = { NULL, to_id };
+	PGresult *res;
+	size_t i;
+	int rc = STORE_OK;
+
+	*deleted = 0;
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		/* Only the owner's own messages: another user's id deletes
+		 * nothing (T5). */
+		v[0] = ids[i];
+		rc = wquery(s, "DELETE FROM messages WHERE id = $1 AND "
+		    "recipient_id = $2", 2, v, &res, "deleting messages");
+		if (rc == STORE_OK)
+			*deleted += (size_t)changed(res);
+		PQclear(res);
+	}
+	return rc;
+}
+
+static int
+pg_key_count(struct store *s, const char *user_id, const char *kid,
+    int64_t *count, int *have)
+{
+	const char *v[2] = { user_id, kid };
+	PGresult *res;
+	int rc = wquery(s, "SELECT count(*), coalesce(bool_or(kid = $2), "
+	    "false) FROM keys WHERE user_id = $1", 2, v, &res,
+	    "counting keys");
+
+	if (rc == STORE_OK) {
+		*count = num(res, 0, 0);
+		*have = PQgetvalue(res, 0, 1)[0] == 't';
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_key_put(struct store *s, const char *user_id, const struct store_key *k)
+{
+	char at[24];
+	const char *v[5] = { user_id, k->kid, k->pem, at, k->proof };
+	int rc;
+
+	snprintf(at, sizeof(at), "%" PRId64, k->created_at);
+	/* A key already there keeps its row and gets k's proof if k has
+	 * one; a key another account holds fails the unique index
+	 * (kid_clash is asked first: this is the last line). */
+	rc = wquery(s, "INSERT INTO keys (user_id, kid, pem, created_at, "
+	    "proof) VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (user_id, "
+	    "kid) DO UPDATE SET proof = coalesce(excluded.proof, keys.proof)",
+	    5, v, NULL, "storing a key");
+	return rc == STORE_CONFLICT ? STORE_TAKEN : rc;
+}
+
+static int
+pg_key_delete(struct store *s, const char *user_id, const char *kid)
+{
+	const char *v[2] = { user_id, kid };
+
+	return change(s, "DELETE FROM keys WHERE user_id = $1 AND kid = $2",
+	    2, v, "deleting a key");
+}
+
+/* ---- identity (schema 3) ---- */
+
+static int
+pg_name_clash(struct store *s, int on_writer, const char *skel,
+    int64_t since, char clash[STORE_NAME_MAX + 1], int64_t *deleted_at)
+{
+	char at[24];
+	const char *v[2] = { skel, at };
+	PGresult *res = NULL;
+	int rc;
+
+	clash[0] = '\0';
+	*deleted_at = 0;
+	snprintf(at, sizeof(at), "%" PRId64, since);
+	/* Two instances signing up look-alike names at once take turns
+	 * here (the names' uniqueness alone would let both in). */
+	if (on_writer && (rc = wquery(s, "SELECT pg_advisory_xact_lock("
+	    "hashtext($1))", 1, v, NULL, "checking a name")) != STORE_OK)
+		return rc;
+	rc = check_query(s, on_writer, "SELECT name FROM users WHERE skeleton "
+	    "= $1 ORDER BY name LIMIT 1", 1, v, &res, "checking a name");
+	if (rc == STORE_OK && PQntuples(res) == 1) {
+		copy_col(res, 0, 0, clash, STORE_NAME_MAX + 1);
+		rc = STORE_CLASH;
+	}
+	PQclear(res);
+	if (rc != STORE_OK)
+		return rc;
+	rc = check_query(s, on_writer, "SELECT name, deleted_at FROM "
+	    "quarantine WHERE kind = 'name' AND value = $1 AND deleted_at > "
+	    "$2::bigint", 2, v, &res, "checking a name");
+	if (rc == STORE_OK && PQntuples(res) == 1) {
+		copy_col(res, 0, 0, clash, STORE_NAME_MAX + 1);
+		*deleted_at = num(res, 0, 1);
+		rc = STORE_RESTING;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_kid_clash(struct store *s, int on_writer, const char *kid,
+    const char *user_id, int64_t since, int64_t *deleted_at)
+{
+	char at[24];
+	const char *v[3] = { kid, user_id, at };
+	PGresult *res = NULL;
+	int rc;
+
+	*deleted_at = 0;
+	snprintf(at, sizeof(at), "%" PRId64, since);
+	rc = check_query(s, on_writer, "SELECT 1 FROM keys WHERE kid = $1 AND "
+	    "user_id <> $2", 2, v, &res, "checking a key id");
+	if (rc == STORE_OK && PQntuples(res) > 0)
+		rc = STORE_TAKEN;
+	PQclear(res);
+	if (rc != STORE_OK)
+		return rc;
+	rc = check_query(s, on_writer, "SELECT deleted_at FROM quarantine "
+	    "WHERE kind = 'kid' AND value = $1 AND user_id <> $2 AND "
+	    "deleted_at > $3::bigint", 3, v, &res, "checking a key id");
+	if (rc == STORE_OK && PQntuples(res) > 0) {
+		*deleted_at = num(res, 0, 0);
+		rc = STORE_RESTING;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* A quarantine statement and its parameters, in order, by letter: i
+ * the account id, n now, p purge_before, k the key id. */
+struct qstmt {
+	const char *sql;
+	const char *params;
+};
+
+#define QUARANTINE_SET " ON CONFLICT (kind, value) DO UPDATE SET name = " \
+	"excluded.name, user_id = excluded.user_id, deleted_at = " \
+	"excluded.deleted_at"
+
+static int
+quarantine_run(struct store *s, const struct qstmt *q, size_t n,
+    const char *id, int64_t now, int64_t purge_before, const char *kid)
+{
+	char a[24], b[24];
+	const char *v[4];
+	size_t i;
+	int rc = STORE_OK, k;
+
+	snprintf(a, sizeof(a), "%" PRId64, now);
+	snprintf(b, sizeof(b), "%" PRId64, purge_before);
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		for (k = 0; q[i].params[k] != '\0' && k < 4; k++)
+			v[k] = q[i].params[k] == 'i' ? id : q[i].params[k] ==
+			    'n' ? a : q[i].params[k] == 'p' ? b : kid;
+		rc = wquery(s, q[i].sql, k, v, NULL, "keeping a deleted name");
+	}
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+static int
+pg_quarantine_user(struct store *s, const char *id, int64_t now,
+    int64_t purge_before)
+{
+	static const struct qstmt q[] = {
+		{ "DELETE FROM quarantine WHERE deleted_at < $1::bigint", "p" },
+		/* A name rests by its skeleton: no look-alike either. */
+		{ "INSERT INTO quarantine (kind, value, name, user_id, "
+		  "deleted_at) SELECT 'name', skeleton, name, id, $2::bigint "
+		  "FROM users WHERE id = $1" QUARANTINE_SET, "in" },
+		{ "INSERT INTO quarantine (kind, value, name, user_id, "
+		  "deleted_at) SELECT 'kid', k.kid, u.name, u.id, $2::bigint "
+		  "FROM keys k JOIN users u ON u.id = k.user_id WHERE "
+		  "k.user_id = $1" QUARANTINE_SET, "in" },
+	};
+
+	return quarantine_run(s, q, sizeof(q) / sizeof(q[0]), id, now,
+	    purge_before, NULL);
+}
+
+static int
+pg_quarantine_key(struct store *s, const char *id, const char *kid,
+    int64_t now, int64_t purge_before)
+{
+	static const struct qstmt q[] = {
+		{ "DELETE FROM quarantine WHERE deleted_at < $1::bigint", "p" },
+		{ "INSERT INTO quarantine (kind, value, name, user_id, "
+		  "deleted_at) SELECT 'kid', k.kid, u.name, u.id, $2::bigint "
+		  "FROM keys k JOIN users u ON u.id = k.user_id WHERE "
+		  "k.user_id = $1 AND k.kid = $3" QUARANTINE_SET, "ink" },
+	};
+
+	return quarantine_run(s, q, sizeof(q) / sizeof(q[0]), id, now,
+	    purge_before, kid);
+}
+
+#define GROUP_MAX 64	/* names of one skeleton shown at most */
+
+static int
+pg_name_groups(struct store *s, void (*fn)(void *arg,
+    const char *const *names, size_t n), void *arg)
+{
+	PGresult *res;
+	const char *v[GROUP_MAX];
+	size_t n = 0;
+	int rc, i, rows;
+
+	rc = rquery(s, "SELECT skeleton, name FROM users WHERE skeleton IN "
+	    "(SELECT skeleton FROM users GROUP BY skeleton HAVING count(*) > "
+	    "1) ORDER BY skeleton, name", 0, NULL, &res, "listing names");
+	if (rc != STORE_OK)
+		return rc;
+	rows = PQntuples(res);
+	for (i = 0; i < rows; i++) {
+		if (i > 0 && strcmp(PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i - 1, 0)) != 0) {
+			fn(arg, v, n);
+			n = 0;
+		}
+		if (n < GROUP_MAX)
+			v[n++] = PQgetvalue(res, i, 1);
+	}
+	if (n > 0)
+		fn(arg, v, n);
+	PQclear(res);
+	return STORE_OK;
+}
+
+const struct store_backend store_pg = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.user_by_name = pg_user_by_name,
+	.user_by_id = pg_user_by_id,
+	.messages = pg_messages,
+	.count_messages = pg_count_messages,
+	.user_hashes = pg_user_hashes,
+	.meta_get = pg_meta_get,
+	.keys = pg_keys,
+	.begin = pg_begin,
+	.savepoint = pg_savepoint,
+	.release = pg_release,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.meta_put_new = pg_meta_put_new,
+	.meta_set = pg_meta_set,
+	.user_create = pg_user_create,
+	.user_update_hash = pg_user_update_hash,
+	.user_current = pg_user_current,
+	.user_set_hash = pg_user_set_hash,
+	.user_revoke = pg_user_revoke,
+	.message_put_within = pg_message_put_within,
+	.user_delete = pg_user_delete,
+	.message_put = pg_message_put,
+	.message_take_oldest = pg_message_take_oldest,
+	.messages_delete = pg_messages_delete,
+	.key_put = pg_key_put,
+	.key_delete = pg_key_delete,
+	.user_lock = pg_user_lock,
+	.key_count = pg_key_count,
+	.ping = pg_ping,
+	.name_clash = pg_name_clash,
+	.kid_clash = pg_kid_clash,
+	.quarantine_user = pg_quarantine_user,
+	.name_groups = pg_name_groups,
+	.quarantine_key = pg_quarantine_key,
+};
