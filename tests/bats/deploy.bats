@@ -25,12 +25,23 @@ DEPLOY_UNIT="$DEPLOY_DIR/e2e-server@.service"
 DEPLOY_ENV="$DEPLOY_DIR/e2e-server.conf"
 DEPLOY_DOC="$BATS_TEST_DIRNAME/../../docs/DEPLOY.md"
 
-# deploy_db DIR: the --db of the instances whose state is in DIR. SQLite
-# for now: the instances share one file on one machine (WAL, each with
-# its own writer). Once PostgreSQL lands, a URL here moves every test of
-# this file to it.
+# deploy_db DIR: the --db of the instances whose state is in DIR: the
+# database "chat" of the file's throwaway PostgreSQL cluster (several
+# machines' deployment, docs/DEPLOY.md), made at its first use.
 deploy_db() {
-	printf '%s\n' "$1/chat.db"
+	deploy_pg_db chat
+}
+
+# deploy_pg_db NAME: the URL of the database NAME of the file's cluster
+# ($DEPLOY_PG_URL), created when absent.
+deploy_pg_db() {
+	local base=${DEPLOY_PG_URL%%\?*}
+	if [ -z "$(psql -X -q -At -d "$DEPLOY_PG_URL" -c \
+	    "SELECT 1 FROM pg_database WHERE datname = '$1'")" ]; then
+		psql -X -q -d "$DEPLOY_PG_URL" -c "CREATE DATABASE $1" \
+		    > /dev/null || return 1
+	fi
+	printf '%s\n' "${base%/*}/$1?${DEPLOY_PG_URL#*\?}"
 }
 
 # deploy_require: fails (never skips) when a tool these tests run is
@@ -42,6 +53,10 @@ deploy_require() {
 	}
 	command -v sqlite3 > /dev/null || {
 		echo "sqlite3 is not installed (make deps)" >&2
+		return 1
+	}
+	command -v pg_dump > /dev/null && command -v psql > /dev/null || {
+		echo "PostgreSQL's client programs are not installed (apt-get install postgresql; make deps)" >&2
 		return 1
 	}
 }
@@ -212,6 +227,10 @@ setup_file() {
 	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	clear_proxy_env
 	deploy_require || return 1
+	mkdir -p "$T/pg"
+	DEPLOY_PG_URL=$("$BATS_TEST_DIRNAME/../pg-cluster" start "$T/pg" 3>&-) ||
+	    return 1
+	export DEPLOY_PG_URL
 	export CERTS=$T/certs
 	make_ca_and_cert "$CERTS" || return 1
 	deploy_rsa_cert "$CERTS" || return 1
@@ -236,6 +255,8 @@ teardown_file() {
 	stop_nginx
 	[ -z "${INSTANCE1_PID:-}" ] || deploy_stop "$INSTANCE1_PID" || true
 	[ -z "${INSTANCE2_PID:-}" ] || deploy_stop "$INSTANCE2_PID" || true
+	[ ! -d "$T/pg" ] || "$BATS_TEST_DIRNAME/../pg-cluster" remove "$T/pg" ||
+	    true
 }
 
 setup() {
@@ -510,6 +531,23 @@ teardown() {
 
 # ---- docs/DEPLOY.md ----
 
+# deploy_doc_command PREFIX URL: the command of docs/DEPLOY.md that
+# starts with PREFIX, its continuation lines joined, with the machine's
+# paths replaced by the test's and the example database's URL by URL.
+deploy_doc_command() {
+	local cmd
+	cmd=$(awk -v p="$1" 'index($0, p) == 1 { on = 1 }
+	    on { line = $0; more = sub(/\\$/, "", line); printf "%s", line
+	        if (!more) { print ""; exit } }' "$DEPLOY_DOC")
+	[ -n "$cmd" ] || {
+		echo "docs/DEPLOY.md has no command '$1'" >&2
+		return 1
+	}
+	cmd=${cmd//postgresql:\/\/e2e@db.example.org\/e2e/"'$2'"}
+	cmd=${cmd//\/var\/backups\/e2e-server/$T/backups}
+	printf '%s\n' "$cmd"
+}
+
 # deploy_doc_line PREFIX: the one line of docs/DEPLOY.md starting with
 # PREFIX, with the machine's paths replaced by the test's.
 deploy_doc_line() {
@@ -574,6 +612,48 @@ deploy_doc_line() {
 	[[ "$output" == $'kept 1\nkept 2\nkept 3'* ]]
 	[[ "$output" != *'after the backup'* ]]
 	# The accounts and the secret came back too: alice's session works.
+	run -0 run_as "$A" e2e-account whoami
+	deploy_stop "$INSTANCE_PID" || { echo "rc $?"; cat "$T/own.log"; false; }
+	BG_PIDS=
+}
+
+@test "PostgreSQL backup and restore as docs/DEPLOY.md says: pg_dump while serving, stop, pg_restore --clean, start; messages intact" {
+	local dump restore url pid port i
+	url=$(deploy_pg_db backup_test)
+	dump=$(deploy_doc_command 'pg_dump ' "$url")
+	restore=$(deploy_doc_command 'pg_restore ' "$url")
+	[[ "$dump" == *"'$url'"* ]] && [[ "$restore" == *"'$url'"* ]]
+	deploy_state "$T" "$url"
+	mkdir -p "$T/backups"
+	port=$(free_port)
+	export E2E_PUBLIC_URL=http://127.0.0.1:$port
+	deploy_start_instance "$port" "$T/own.log"
+	pid=$INSTANCE_PID
+	BG_PIDS="$pid"
+	URL=$E2E_PUBLIC_URL
+	account "$A"
+	account "$B"
+	for i in 1 2 3; do
+		envelope alice bob "kept $i" > "$T/e$i"
+		run_as "$A" e2e-send --to "$B" "$T/e$i" > /dev/null
+	done
+	# The dump, while the instance serves.
+	(cd "$T" && eval "$dump")
+	[ -s "$T/backups/e2e.dump" ]
+	envelope alice bob 'after the backup' > "$T/after"
+	run_as "$A" e2e-send --to "$B" "$T/after" > /dev/null
+	deploy_stop "$pid" || { cat "$T/own.log"; false; }
+	BG_PIDS=
+	(cd "$T" && eval "$restore")
+	deploy_start_instance "$port" "$T/own.log"
+	BG_PIDS="$INSTANCE_PID"
+	run_as "$B" e2e-recv > "$T/inbox.jsonl"
+	run -0 e2e-decrypt -i "$T/bob" --verify "$T/alice.pub" \
+	    < "$T/inbox.jsonl"
+	printf '%s\n' "$output" > "$T/plain.jsonl"
+	run -0 jq -r '.text | rtrimstr("\n")' "$T/plain.jsonl"
+	[ "$output" = $'kept 1\nkept 2\nkept 3' ]
+	# The accounts and the secret check came back too.
 	run -0 run_as "$A" e2e-account whoami
 	deploy_stop "$INSTANCE_PID" || { echo "rc $?"; cat "$T/own.log"; false; }
 	BG_PIDS=
