@@ -314,9 +314,12 @@ check-pg: $(TOOL_BINS) $(BUILD)/tests/test_srv_store
 check: all unit bats
 	@$(MAKE) --no-print-directory check-pg
 
-# A separate tree, so sanitizer objects never mix with normal ones.
+# A separate tree, so sanitizer objects never mix with normal ones. On
+# PostgreSQL it runs the store's own tests (the conformance suite and
+# pg_store.bats), not the whole server suite again: CI's time.
 sanitize:
-	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT="-O1 -g" \
+	E2E_PG_SUITE=store $(MAKE) BUILD=build/asan BIN=build/asan/bin \
+		OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		check
 
