@@ -1295,6 +1295,14 @@ shown(struct report *rep, int rc)
 	return rc;
 }
 
+/* A message stored by another instance (store_listen): its recipient's
+ * waiting receivers look again. */
+static void
+mail_heard(void *arg, const char *user_id)
+{
+	waiters_bump(arg, user_id);
+}
+
 /* Opens, listens and prints the port. Each step's lines are shown as it
  * ends (shown()); the line of a failure found here, server_run shows. */
 static int
@@ -1360,6 +1368,11 @@ start(struct server *s, struct report *rep)
 	if ((rc = shown(rep, guard_start(s, rep))) != 0)
 		return rc;
 	s->waiters = waiters_new(c->poll_interval, rep);
+	/* Messages stored by other instances wake this one's receivers at
+	 * once where the database tells (PostgreSQL); else the poll. */
+	if (s->waiters != NULL && store_listen(&s->store, mail_heard,
+	    s->waiters, rep) != 0)
+		return E2E_EX_SOFTWARE;
 	s->cache = cache_new(8192);
 	s->conns = addr_counts_new();
 	s->inflight = addr_counts_new();
@@ -1458,6 +1471,7 @@ stop(struct server *s)
 	if (!clean)
 		return -1;
 	workers_stop(s->slow);
+	(void)store_listen(&s->store, NULL, NULL, NULL);
 	waiters_free(s->waiters);
 	sockwatch_free(s->watch);
 	addr_counts_free(s->conns);

@@ -187,6 +187,15 @@ store_unavailable(struct store *s)
 }
 
 int
+store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
+    void *arg, struct report *rep)
+{
+	if (s->be->listen == NULL)
+		return 0;
+	return s->be->listen(s, fn, arg, rep) == STORE_OK ? 0 : -1;
+}
+
+int
 store_ping(struct store *s)
 {
 	return s->be->ping == NULL ? STORE_OK : s->be->ping(s);

@@ -207,6 +207,15 @@ struct store_backend {
 	 * backend that has none yet: the rotation is refused there. */
 	int (*meta_set)(struct store *s, const char *key,
 	    const uint8_t *value, size_t len);
+
+	/* Messages stored by other processes on the database: fn(arg,
+	 * recipient id) for each, called on a thread of the backend's own
+	 * from listen until close or a listen with fn NULL, which returns
+	 * once no more call comes (PostgreSQL's LISTEN/NOTIFY). A
+	 * notification may be lost (a connection remade): the waiters' poll
+	 * is the fallback. NULL: the backend cannot (SQLite). */
+	int (*listen)(struct store *s, void (*fn)(void *arg,
+	    const char *user_id), void *arg, struct report *rep);
 };
 
 extern const struct store_backend store_sqlite;
@@ -233,6 +242,12 @@ void store_regained(struct store *s);
 /* Whether a failure now is likely the database's absence (down, or lost
  * within the last seconds): the answer is then 503, try again. */
 int store_unavailable(struct store *s);
+/* Hears of messages that other processes store (the backend's listen);
+ * 0 at once when the backend cannot, or -1 (said in rep). fn NULL: stops
+ * hearing (before what fn touches goes). */
+int store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
+    void *arg, struct report *rep);
+
 /* Whether the database answers now (GET /healthz). */
 int store_ping(struct store *s);
 

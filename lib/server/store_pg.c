@@ -17,16 +17,23 @@
  * made again at the next use: a read is repeated once on the new
  * connection; a write transaction under way fails (its requests get 503)
  * and the next one begins on a new connection.
+ *
+ * Receivers waiting on another instance hear of a message at once: the
+ * transaction that stores it notifies the recipient's id (NOTIFY, sent
+ * by the database at COMMIT, dropped with a job rolled back), and each
+ * instance listens on a connection of its own (listen).
  */
 #include "server/store.h"
 #include "base/err.h"
 #include "server/log.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -36,6 +43,11 @@
  * constant of this program's own. */
 #define SCHEMA_LOCK "4523910377105581913"
 
+/* Recipients notified by one transaction, at most; past it, the others
+ * are found by the waiters' poll. */
+#define NOTIFY_MAX 512
+#define NOTIFY_CHANNEL "e2e_mail"
+
 struct pg {
 	char *url;
 	PGconn *w;			/* the writer's */
@@ -43,6 +55,16 @@ struct pg {
 	pthread_cond_t freed;
 	PGconn *r[READERS];
 	int busy[READERS];
+	/* The recipients of the messages stored by the transaction under
+	 * way (the writer's), notified before its COMMIT; the job under
+	 * way added those from job_start on. */
+	char notify[NOTIFY_MAX][STORE_ID_LEN + 1];
+	size_t nnotify, job_start;
+	/* The listener (listen): its thread, and a pipe that stops it. */
+	pthread_t listener;
+	int listening, stop[2];
+	void (*heard)(void *arg, const char *user_id);
+	void *heard_arg;
 };
 
 /* Version 3, the first of PostgreSQL's (its numbers are SQLite's):
@@ -474,6 +496,111 @@ pg_open(struct store *s, const char *url, struct report *rep)
 	return migrate(p->w, url, rep);
 }
 
+/* ---- hearing of other instances' messages ---- */
+
+/* A connection that listens, or NULL (said in the log once per loss). */
+static PGconn *
+listening(struct store *s)
+{
+	struct pg *p = s->impl;
+	PGconn *c = connect_to(p->url);
+	PGresult *res;
+
+	if (c != NULL && PQstatus(c) == CONNECTION_OK &&
+	    query(s, c, "LISTEN " NOTIFY_CHANNEL, 0, NULL, NULL, NULL, &res,
+	    "listening for messages") == STORE_OK && PQsetnonblocking(c, 1) ==
+	    0) {
+		PQclear(res);
+		return c;
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+/* Waits up to ms for the connection's socket (fd, or none when -1) or
+ * the stop pipe. Returns 1 when stopped. */
+static int
+wait_or_stop(struct pg *p, int fd, int ms)
+{
+	struct pollfd f[2] = { { p->stop[0], POLLIN, 0 }, { fd, POLLIN, 0 } };
+
+	if (poll(f, fd >= 0 ? 2 : 1, ms) < 0)
+		return 0;
+	return (f[0].revents & (POLLIN | POLLHUP)) != 0;
+}
+
+static void *
+listener(void *arg)
+{
+	struct store *s = arg;
+	struct pg *p = s->impl;
+	PGconn *c = NULL;
+	PGnotify *n;
+
+	for (;;) {
+		if (c == NULL && (c = listening(s)) == NULL) {
+			/* The database is away: try again in a second; the
+			 * waiters' poll covers what is missed meanwhile. */
+			if (wait_or_stop(p, -1, 1000))
+				break;
+			continue;
+		}
+		if (wait_or_stop(p, PQsocket(c), 1000))
+			break;
+		if (PQconsumeInput(c) != 1) {
+			PQfinish(c);
+			c = NULL;
+			continue;
+		}
+		while ((n = PQnotifies(c)) != NULL) {
+			if (n->extra != NULL && store_is_id(n->extra))
+				p->heard(p->heard_arg, n->extra);
+			PQfreemem(n);
+		}
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+static void
+stop_listening(struct pg *p)
+{
+	if (!p->listening)
+		return;
+	(void)!write(p->stop[1], "x", 1);
+	pthread_join(p->listener, NULL);
+	close(p->stop[0]);
+	close(p->stop[1]);
+	p->listening = 0;
+}
+
+static int
+pg_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
+    void *arg, struct report *rep)
+{
+	struct pg *p = s->impl;
+
+	if (fn == NULL)
+		stop_listening(p);
+	if (fn == NULL || p->listening)
+		return STORE_OK;
+	p->heard = fn;
+	p->heard_arg = arg;
+	if (pipe(p->stop) != 0) {
+		report_errno(rep, E2E_EX_SOFTWARE, "cannot make a pipe");
+		return STORE_ERROR;
+	}
+	if (pthread_create(&p->listener, NULL, listener, s) != 0) {
+		close(p->stop[0]);
+		close(p->stop[1]);
+		report_error(rep, E2E_EX_SOFTWARE, "cannot start the thread "
+		    "that listens to the database");
+		return STORE_ERROR;
+	}
+	p->listening = 1;
+	return STORE_OK;
+}
+
 static void
 pg_close(struct store *s)
 {
@@ -482,6 +609,7 @@ pg_close(struct store *s)
 
 	if (p == NULL)
 		return;
+	stop_listening(p);
 	for (i = 0; i < READERS; i++)
 		PQfinish(p->r[i]);
 	PQfinish(p->w);
@@ -718,12 +846,19 @@ pg_begin(struct store *s)
 static int
 pg_savepoint(struct store *s)
 {
+	struct pg *p = s->impl;
+
+	p->job_start = p->nnotify;
 	return wquery(s, "SAVEPOINT job", 0, NULL, NULL, "a savepoint");
 }
 
 static int
 pg_release(struct store *s, int keep)
 {
+	struct pg *p = s->impl;
+
+	if (!keep)
+		p->nnotify = p->job_start;
 	if (!keep && wquery(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL,
 	    "rolling a job back") != STORE_OK)
 		return STORE_ERROR;
@@ -731,11 +866,46 @@ pg_release(struct store *s, int keep)
 	    "releasing a savepoint");
 }
 
+/* The recipients of the transaction's messages, notified: the database
+ * sends the notifications when (and only if) it commits. One statement
+ * for the whole group; ids are Crockford base32, nothing to quote. */
+static int
+notify_recipients(struct store *s)
+{
+	struct pg *p = s->impl;
+	struct buf arr = BUF_INIT;
+	const char *v;
+	size_t i;
+	int rc = STORE_ERROR;
+
+	if (p->nnotify == 0)
+		return STORE_OK;
+	for (i = 0; i < p->nnotify; i++)
+		if (buf_append_str(&arr, i == 0 ? "{" : ",") != 0 ||
+		    buf_append_str(&arr, p->notify[i]) != 0)
+			goto out;
+	if (buf_append_str(&arr, "}") != 0 || buf_terminate(&arr) != 0)
+		goto out;
+	v = (const char *)arr.p;
+	rc = wquery(s, "SELECT pg_notify('" NOTIFY_CHANNEL "', u) FROM "
+	    "unnest($1::text[]) AS u", 1, &v, NULL, "notifying receivers");
+out:
+	if (rc != STORE_OK && arr.p == NULL)
+		log_error("out of memory");
+	buf_free(&arr);
+	return rc;
+}
+
 static int
 pg_commit(struct store *s)
 {
-	PGresult *res;
-	int rc = wquery(s, "COMMIT", 0, NULL, &res, "committing");
+	struct pg *p = s->impl;
+	PGresult *res = NULL;
+	int rc = notify_recipients(s);
+
+	p->nnotify = p->job_start = 0;
+	if (rc == STORE_OK)
+		rc = wquery(s, "COMMIT", 0, NULL, &res, "committing");
 
 	/* A transaction that failed meanwhile answers COMMIT with
 	 * ROLLBACK. */
@@ -752,6 +922,7 @@ pg_rollback(struct store *s)
 {
 	struct pg *p = s->impl;
 
+	p->nnotify = p->job_start = 0;
 	if (PQstatus(p->w) != CONNECTION_OK)
 		return STORE_ERROR;
 	return wquery(s, "ROLLBACK", 0, NULL, NULL, "rolling back");
@@ -913,15 +1084,21 @@ pg_message_put(struct store *s, const struct store_message *m,
 	    m->from_id[0] != '\0' ? m->from_id : NULL };
 	const int len[7] = { 0, 0, 0, 0, 0, (int)m->body_len, 0 };
 	const int fmt[7] = { 0, 0, 0, 0, 0, 1, 0 };
+	struct pg *p = s->impl;
+	int rc;
 
 	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
 	/* A recipient deleted meanwhile fails the foreign key:
 	 * STORE_CONFLICT, as on SQLite (store_message_put_within holds the
 	 * recipient's row first). */
-	return insert_new(s, "INSERT INTO messages (id, recipient_id, "
+	rc = insert_new(s, "INSERT INTO messages (id, recipient_id, "
 	    "recipient, sender, sent_at, body, sender_id) VALUES ($1, $2, $3, "
 	    "$4, $5::bigint, $6, $7) ON CONFLICT DO NOTHING", 7, v, len, fmt,
 	    "storing a message");
+	if (rc == STORE_OK && p->nnotify < NOTIFY_MAX &&
+	    strlen(to_id) == STORE_ID_LEN)
+		memcpy(p->notify[p->nnotify++], to_id, STORE_ID_LEN + 1);
+	return rc;
 }
 
 /* The recipient's row is held (store_message_put_within): no other
@@ -1234,6 +1411,7 @@ const struct store_backend store_pg = {
 	.savepoint = pg_savepoint,
 	.release = pg_release,
 	.commit = pg_commit,
+	.listen = pg_listen,
 	.rollback = pg_rollback,
 	.meta_put_new = pg_meta_put_new,
 	.meta_set = pg_meta_set,
