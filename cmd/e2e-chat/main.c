@@ -326,8 +326,8 @@ receive_one(const json_t *jm)
 			    dlen);
 		else if (chat_save_file(downloads, name, data, dlen, path,
 		    sizeof(path), &item) == 0)
-			snprintf(line, sizeof(line), "[file %s, %zu bytes, saved "
-			    "as %s]", name, dlen, path);
+			snprintf(line, sizeof(line), "[file %s, %zu bytes, "
+			    "saved as %s]", name, dlen, path);
 		else
 			snprintf(line, sizeof(line), "[file %s, %zu bytes, NOT "
 			    "saved: %s]", name, dlen, report_message(&item));
@@ -986,7 +986,9 @@ run_terminal(unsigned long history)
 				rl_callback_handler_install(prompt, on_line);
 				fflush(stdout);
 				input_drawn = 1;
-				fresh_line = 0;
+				/* rl_point and rl_line_buffer keep the old line
+				 * until the next key. */
+				fresh_line = 1;
 			} else {
 				input_drawn = 1;
 				fresh_line = 0;
