@@ -289,12 +289,9 @@ receive_one(const json_t *jm)
 	struct record r;
 	struct message m;
 	struct event *e;
-	struct buf b = BUF_INIT;
-	char warning[512], name[CHAT_FILE_NAME_MAX + 1];
-	char path[HOME_PATH_MAX + 64], line[HOME_PATH_MAX + 512];
-	const uint8_t *data;
-	size_t dlen;
-	int rc, is_file;
+	struct buf b = BUF_SECRET_INIT;
+	char warning[512];
+	int rc;
 
 	chat_record(jm, &r);
 	rc = stream_open_record(trust, &oo, 1, &r, &m, warning,
@@ -305,48 +302,27 @@ receive_one(const json_t *jm)
 		 * (e2e-recv would have acknowledged it too). */
 		return rc == E2E_EX_DATAERR;
 	}
-	if ((e = event_new(EV_MESSAGE)) == NULL)
-		goto out;
+	/* Not shown, not acknowledged: the next run gets it again. */
+	if ((e = event_new(EV_MESSAGE)) == NULL ||
+	    chat_present(&m, peer, downloads, file_max, &b, &item) != 0) {
+		free(e);
+		buf_free(&b);
+		message_free(&m);
+		return 0;
+	}
 	e->t = r.sent_at;
 	e->verified = m.verified;
-	is_file = chat_file_unwrap(m.pt, m.pt_len, name, sizeof(name),
-	    &data, &dlen);
-	if (!is_file && (!utf8_valid(m.pt, m.pt_len) ||
-	    memchr(m.pt, '\0', m.pt_len) != NULL)) {
-		/* Bytes that are no text: a file without a name. */
-		snprintf(name, sizeof(name), "from-%s.bin", peer);
-		data = m.pt;
-		dlen = m.pt_len;
-		is_file = 1;
-	}
-	if (is_file) {
-		if (dlen > file_max)
-			snprintf(line, sizeof(line), "[a file, %s, of %zu "
-			    "bytes: larger than --max-file, not saved]", name,
-			    dlen);
-		else if (chat_save_file(downloads, name, data, dlen, path,
-		    sizeof(path), &item) == 0)
-			snprintf(line, sizeof(line), "[file %s, %zu bytes, "
-			    "saved as %s]", name, dlen, path);
-		else
-			snprintf(line, sizeof(line), "[file %s, %zu bytes, NOT "
-			    "saved: %s]", name, dlen, report_message(&item));
-		rc = chat_escape((const uint8_t *)line, strlen(line), &b);
-	} else {
-		rc = chat_escape(m.pt, m.pt_len, &b);
-	}
-	e->text = rc == 0 ? (char *)b.p : NULL;
-	if (rc != 0)
-		buf_free(&b);
+	e->text = (char *)b.p;
+	b = (struct buf)BUF_INIT;
+	/* What chat_present said (a file not saved) is in the text. */
 	report_clear(&item);
 	if (warning[0] != '\0' && chat_escape((const uint8_t *)warning,
-	    strlen(warning), (b = (struct buf)BUF_INIT, &b)) == 0)
+	    strlen(warning), &b) == 0)
 		e->note = (char *)b.p;
 	wait_shown(post(e));
 	(void)trust_shown(trust, r.from, r.id, &m, &item);
 	if (report_said(&item))
 		post_report(EV_REFUSED, &item);
-out:
 	message_free(&m);
 	return 1;
 }
@@ -652,13 +628,22 @@ say(const char *text)
 	show("-- ", text, 3);
 }
 
+/* A plaintext shown: wiped before it is freed. */
+static void
+free_text(char *text)
+{
+	if (text != NULL)
+		wipe(text, strlen(text));
+	free(text);
+}
+
 static void
 free_job(struct job *j)
 {
 	if (j == NULL)
 		return;
 	buf_free(&j->pt);
-	free(j->shown);
+	free_text(j->shown);
 	free(j);
 }
 
@@ -704,7 +689,7 @@ handle_event(struct event *e)
 		    "again");
 		break;
 	}
-	free(e->text);
+	free_text(e->text);
 	free(e->note);
 	free(e);
 }
@@ -962,6 +947,7 @@ run_terminal(unsigned long history)
 	    "/help for commands", peer, keys.peer.n, keys.peer.n == 1 ? "" :
 	    "s");
 	say(intro);
+	redraw();
 	fds[0].fd = STDIN_FILENO;
 	fds[0].events = POLLIN;
 	fds[1].fd = q.wake[0];
@@ -999,6 +985,31 @@ run_terminal(unsigned long history)
 	fputs("\r\n", stdout);
 	fflush(stdout);
 	return 0;
+}
+
+/* What is left in the queues once the threads are stopped. */
+static void
+free_queues(void)
+{
+	struct event *e;
+	struct job *j;
+
+	while ((e = q.ev_head) != NULL) {
+		q.ev_head = e->next;
+		if (e->job != NULL)
+			free_job(e->job);
+		free_text(e->text);
+		free(e->note);
+		free(e);
+	}
+	while ((j = q.job_head) != NULL) {
+		q.job_head = j->next;
+		free_job(j);
+	}
+	while ((j = failed_head) != NULL) {
+		failed_head = j->next;
+		free_job(j);
+	}
 }
 
 /* Stops the network threads and waits for them. */
@@ -1218,11 +1229,12 @@ main(int argc, char **argv)
 		for (j = failed_head; j != NULL; j = j->next)
 			unsent++;
 		if (unsent > 0)
-			report_warn(&rep, "%d line%s not sent", unsent,
+			report_warn(&rep, "%d line%s not confirmed sent", unsent,
 			    unsent == 1 ? " was" : "s were");
 	}
 out:
 	stop_threads(th, nth);
+	free_queues();
 	if (started) {
 		client_end(&c_send);
 		client_end(&c_recv);

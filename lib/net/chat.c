@@ -217,6 +217,42 @@ chat_escape(const uint8_t *p, size_t len, struct buf *out)
 }
 
 int
+chat_present(const struct message *m, const char *peer,
+    const char *downloads, size_t max, struct buf *out, struct report *rep)
+{
+	struct report why = { 0 };
+	char name[CHAT_FILE_NAME_MAX + 1], path[HOME_PATH_MAX + 64];
+	char line[HOME_PATH_MAX + 2 * REPORT_TEXT];
+	const uint8_t *data = m->pt;
+	size_t dlen = m->pt_len;
+	int is_file;
+
+	is_file = chat_file_unwrap(m->pt, m->pt_len, name, sizeof(name), &data,
+	    &dlen);
+	if (!is_file && (!utf8_valid(m->pt, m->pt_len) ||
+	    memchr(m->pt, '\0', m->pt_len) != NULL)) {
+		/* Bytes that are no text: a file without a name. */
+		snprintf(name, sizeof(name), "from-%s.bin", peer);
+		is_file = 1;
+	}
+	if (!is_file)
+		return chat_escape(m->pt, m->pt_len, out) != 0 ?
+		    report_oom(rep) : 0;
+	if (dlen > max)
+		snprintf(line, sizeof(line), "[file %s, %zu bytes: larger than "
+		    "--max-file, not saved]", name, dlen);
+	else if (chat_save_file(downloads, name, data, dlen, path,
+	    sizeof(path), &why) == 0)
+		snprintf(line, sizeof(line), "[file %s, %zu bytes, saved as %s]",
+		    name, dlen, path);
+	else
+		snprintf(line, sizeof(line), "[file %s, %zu bytes, NOT saved: "
+		    "%s]", name, dlen, report_message(&why));
+	return chat_escape((const uint8_t *)line, strlen(line), out) != 0 ?
+	    report_oom(rep) : 0;
+}
+
+int
 chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
     struct report *rep)
 {

@@ -87,6 +87,18 @@ void chat_record(const json_t *m, struct record *r);
  */
 int chat_escape(const uint8_t *p, size_t len, struct buf *out);
 
+/*
+ * What the terminal shows for the opened message m from peer, appended to
+ * out (NUL-terminated, escaped: chat_escape): its text; or, for a file
+ * message (chat_file_unwrap), or a plaintext that is not UTF-8 text (a
+ * file without a name, saved as "from-PEER.bin"), the file saved in the
+ * folder downloads (chat_save_file) when it is at most max bytes, and a
+ * line that says so: "[file NAME, N bytes, saved as PATH]", or why it
+ * was not saved. Returns 0, or 70 (out of memory, in rep).
+ */
+int chat_present(const struct message *m, const char *peer,
+    const char *downloads, size_t max, struct buf *out, struct report *rep);
+
 /* The safety number of me and the contact, as e2e-keys show NAME
  * computes it (from my identity's key id and the pinned ones). */
 int chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
