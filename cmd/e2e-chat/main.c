@@ -1229,8 +1229,8 @@ main(int argc, char **argv)
 		for (j = failed_head; j != NULL; j = j->next)
 			unsent++;
 		if (unsent > 0)
-			report_warn(&rep, "%d line%s not confirmed sent", unsent,
-			    unsent == 1 ? " was" : "s were");
+			report_warn(&rep, "%d line%s not confirmed sent",
+			    unsent, unsent == 1 ? " was" : "s were");
 	}
 out:
 	stop_threads(th, nth);
