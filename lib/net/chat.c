@@ -243,8 +243,8 @@ chat_present(const struct message *m, const char *peer,
 		    "--max-file, not saved]", name, dlen);
 	else if (chat_save_file(downloads, name, data, dlen, path,
 	    sizeof(path), &why) == 0)
-		snprintf(line, sizeof(line), "[file %s, %zu bytes, saved as %s]",
-		    name, dlen, path);
+		snprintf(line, sizeof(line), "[file %s, %zu bytes, saved as "
+		    "%s]", name, dlen, path);
 	else
 		snprintf(line, sizeof(line), "[file %s, %zu bytes, NOT saved: "
 		    "%s]", name, dlen, report_message(&why));
