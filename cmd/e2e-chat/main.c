@@ -1166,14 +1166,9 @@ main(int argc, char **argv)
 	/* The contact's keys, compared with the directory first (e2e-keys
 	 * fetch): a changed key is refused here, loudly, as e2e-encrypt
 	 * refuses it. */
-	if ((rc = contact_resolve(peer, CONTACT_REFRESH, &keys.peer,
-	    &rep)) != 0)
+	if ((rc = contact_resolve(peer, CONTACT_REFRESH | CONTACT_BY_NAME,
+	    &keys.peer, &rep)) != 0)
 		goto out;
-	if (keys.peer.name[0] == '\0') {
-		rc = err_print(cli_usage_error(&rep, "%s is a file: e2e-chat "
-		    "takes a contact's name", peer));
-		goto out;
-	}
 	err_print(&rep);
 	report_clear(&rep);
 	memset(&oo, 0, sizeof(oo));

@@ -23,7 +23,7 @@ chat_keys_unchanged(const struct chat_keys *k, struct report *rep)
 
 	memset(&now, 0, sizeof(now));
 	/* The keyring only: no directory, no network, nothing printed. */
-	rc = contact_resolve(k->peer.name, 0, &now, &why);
+	rc = contact_resolve(k->peer.name, CONTACT_BY_NAME, &now, &why);
 	same = rc == 0 && now.n == k->peer.n;
 	for (i = 0; same && i < now.n; i++)
 		same = strcmp(now.kid[i], k->peer.kid[i]) == 0;

@@ -16,7 +16,7 @@ load client_helpers
 load keys_helpers
 
 setup_file() {
-	file_keys alice bob carol mallory
+	file_keys alice bob carol mallory newbob
 }
 
 setup() {
@@ -36,9 +36,9 @@ teardown() {
 	stop_own_server
 }
 
-# chat_start WHO PEER [OPTIONS]: WHO's e2e-chat with PEER in the tmux
-# session WHO (100 columns, UTF-8); its exit status goes to $T/rc-WHO.
-chat_start() {
+# chat_script WHO PEER [OPTIONS]: $T/chat-WHO.sh runs WHO's e2e-chat
+# with PEER (UTF-8); its exit status goes to $T/rc-WHO.
+chat_script() {
 	local who=$1 peer=$2
 	shift 2
 	{
@@ -50,6 +50,13 @@ chat_start() {
 		printf '\necho $? > %q\n' "$T/rc-$who"
 	} > "$T/chat-$who.sh"
 	rm -f "$T/rc-$who"
+}
+
+# chat_start WHO PEER [OPTIONS]: chat_script, run in the tmux session
+# WHO (100 columns); waits until the chat is open.
+chat_start() {
+	local who=$1 peer=$2
+	chat_script "$@"
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s "$who" -x 100 \
 	    -y 40 "sh $(printf %q "$T/chat-$who.sh")"
 	chat_wait "$who" "chat with $peer"
@@ -295,6 +302,27 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	[ -n "$n" ]
 	chat_say alice '/verify'
 	chat_wait alice "$n"
+}
+
+@test "E5: chat: a changed key is refused loudly, at start and while the chat runs" {
+	chat_start alice bob
+	db_replace_key bob "$KD/newbob.pub"
+	# Found by e2e-keys fetch in another terminal: nothing more is sent.
+	run -65 run_as alice e2e-keys fetch bob
+	chat_say alice 'to the new key?'
+	chat_wait alice '!! not sent: to the new key\?'
+	chat_wait alice 'THE KEY OF bob HAS CHANGED'
+	chat_wait alice 'NOT sending'
+	chat_say alice '/quit'
+	run chat_exit_status alice
+	assert_output 0
+	# At start: refused before the chat opens, as e2e-encrypt refuses.
+	chat_script alice bob
+	tmux -S "$TMUX_SOCK" new-session -d -s alice2 -x 100 -y 40 \
+	    "sh $(printf %q "$T/chat-alice.sh") 2>&1; sleep 60"
+	chat_wait alice2 'THE KEY OF bob HAS CHANGED'
+	run chat_exit_status alice
+	assert_output 65
 }
 
 @test "chat: standard input not a terminal is refused with a hint (64)" {
