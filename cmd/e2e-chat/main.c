@@ -327,16 +327,39 @@ receive_one(const json_t *jm)
 	return 1;
 }
 
-/* Someone else wrote: said once per message, left on the server. */
+/* Someone else wrote: said once per page of messages, with how many
+ * from whom (names are account names: safe to show), left on the
+ * server. */
 static void
-notice_other(const json_t *jm)
+notice_others(json_t *counts)
 {
-	char text[256];
+	char text[1024];
+	const char *name;
+	json_t *v;
+	size_t n = 0;
 
-	snprintf(text, sizeof(text), "%s wrote to you; read it with e2e-recv "
-	    "(or e2e-chat %s)", json_string_value(json_object_get(jm, "from")),
-	    json_string_value(json_object_get(jm, "from")));
+	if (json_object_size(counts) == 0)
+		return;
+	json_object_foreach(counts, name, v)
+		if (n < sizeof(text))
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "%s%s (%lld)", n > 0 ? ", " : "", name,
+			    (long long)json_integer_value(v));
+	if (n < sizeof(text))
+		snprintf(text + n, sizeof(text) - n, " wrote to you; read it "
+		    "with e2e-recv");
 	post_text(EV_OTHER, text);
+	json_object_clear(counts);
+}
+
+/* One more message from name, for notice_others. */
+static void
+count_other(json_t *counts, const char *name)
+{
+	json_t *v = json_object_get(counts, name);
+
+	json_object_set_new(counts, name, json_integer(v != NULL ?
+	    json_integer_value(v) + 1 : 1));
 }
 
 static void *
@@ -345,7 +368,7 @@ receiver(void *arg)
 	struct report rep = { 0 };
 	const char *acks[PAGE];
 	char after[ID_LEN + 1] = "";
-	json_t *arr = NULL, *jm;
+	json_t *arr = NULL, *jm, *others = json_object();
 	long backoff = 1;
 	size_t i, n;
 	int rc, down = 0;
@@ -362,9 +385,11 @@ receiver(void *arg)
 		if (rc == E2E_EX_TEMPFAIL) {
 			char why[REPORT_TEXT + 64];
 
+			/* Said once; the prompt says it meanwhile. */
 			snprintf(why, sizeof(why), "offline: %s; trying again "
-			    "in %ld s", report_message(&rep), backoff);
-			post_text(EV_DOWN, why);
+			    "every few seconds", report_message(&rep));
+			if (!down)
+				post_text(EV_DOWN, why);
 			down = 1;
 			pause_s(backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S :
@@ -393,15 +418,18 @@ receiver(void *arg)
 			    "to")), keys.me) != 0)
 				continue;
 			if (strcmp(from, peer) != 0)
-				notice_other(jm);
+				count_other(others, from);
 			else if (receive_one(jm))
 				acks[n++] = id;
 		}
+		if (others != NULL)
+			notice_others(others);
 		report_clear(&rep);
 		if (n > 0 && api_ack(&c_recv, acks, n, &rep) != 0 && !q.stop)
 			post_report(EV_REFUSED, &rep);
 	}
 	json_decref(arr);
+	json_decref(others);
 	return NULL;
 }
 

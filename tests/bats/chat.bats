@@ -197,7 +197,7 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	chat_start bob alice
 	printf 'from carol\n' | run_as carol e2e-encrypt -r bob |
 	    run_as carol e2e-send --to bob > /dev/null
-	chat_wait bob 'carol wrote to you; read it with e2e-recv'
+	chat_wait bob 'carol \(1\) wrote to you; read it with e2e-recv'
 	chat_say alice 'and from alice'
 	chat_wait bob "^$HHMM alice> and from alice\$"
 	run chat_screen bob
