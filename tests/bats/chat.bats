@@ -146,12 +146,13 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	chat_start alice bob
 	chat_start bob alice
 	chat_type bob 'half of a sentence'
-	chat_wait bob '^> half of a sentence$'
+	chat_wait bob '^> half of a sentence *$'
 	chat_say alice 'interrupting you'
 	chat_wait bob "^$HHMM alice> interrupting you\$"
 	# The line being typed is drawn again below the message, whole.
+	chat_wait bob '^> half of a sentence *$'
 	run chat_screen bob
-	assert_line '> half of a sentence'
+	assert_line --index 1 --regexp "^$HHMM alice> interrupting you\$"
 	chat_type bob ' and the rest'
 	chat_enter bob
 	chat_wait alice "^$HHMM bob> half of a sentence and the rest\$"
