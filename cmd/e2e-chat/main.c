@@ -327,39 +327,17 @@ receive_one(const json_t *jm)
 	return 1;
 }
 
-/* Someone else wrote: said once per page of messages, with how many
- * from whom (names are account names: safe to show), left on the
- * server. */
+/* Someone else wrote: said once per page, with how many from whom;
+ * their messages stay on the server. */
 static void
-notice_others(json_t *counts)
+notice_others(json_t *others)
 {
 	char text[1024];
-	const char *name;
-	json_t *v;
-	size_t n = 0;
 
-	if (json_object_size(counts) == 0)
-		return;
-	json_object_foreach(counts, name, v)
-		if (n < sizeof(text))
-			n += (size_t)snprintf(text + n, sizeof(text) - n,
-			    "%s%s (%lld)", n > 0 ? ", " : "", name,
-			    (long long)json_integer_value(v));
-	if (n < sizeof(text))
-		snprintf(text + n, sizeof(text) - n, " wrote to you; read it "
-		    "with e2e-recv");
-	post_text(EV_OTHER, text);
-	json_object_clear(counts);
-}
-
-/* One more message from name, for notice_others. */
-static void
-count_other(json_t *counts, const char *name)
-{
-	json_t *v = json_object_get(counts, name);
-
-	json_object_set_new(counts, name, json_integer(v != NULL ?
-	    json_integer_value(v) + 1 : 1));
+	chat_others_text(others, text, sizeof(text));
+	if (text[0] != '\0')
+		post_text(EV_OTHER, text);
+	json_object_clear(others);
 }
 
 static void *
@@ -368,12 +346,17 @@ receiver(void *arg)
 	struct report rep = { 0 };
 	const char *acks[PAGE];
 	char after[ID_LEN + 1] = "";
-	json_t *arr = NULL, *jm, *others = json_object();
+	const json_t *mine[PAGE];
+	json_t *arr = NULL, *others = json_object();
 	long backoff = 1;
-	size_t i, n;
+	size_t i, n, nmine;
 	int rc, down = 0;
 
 	(void)arg;
+	if (others == NULL) {
+		post_text(EV_FATAL, "out of memory");
+		return NULL;
+	}
 	while (!q.stop) {
 		json_decref(arr);
 		arr = NULL;
@@ -405,25 +388,13 @@ receiver(void *arg)
 		down = 0;
 		backoff = 1;
 		n = 0;
-		json_array_foreach(arr, i, jm) {
-			const char *id = json_string_value(json_object_get(jm,
-			    "id"));
-			const char *from = json_string_value(
-			    json_object_get(jm, "from"));
-
-			/* The next page starts after it: a message left for
-			 * e2e-recv is not listed to us again. */
-			snprintf(after, sizeof(after), "%s", id);
-			if (strcmp(json_string_value(json_object_get(jm,
-			    "to")), keys.me) != 0)
-				continue;
-			if (strcmp(from, peer) != 0)
-				count_other(others, from);
-			else if (receive_one(jm))
-				acks[n++] = id;
-		}
-		if (others != NULL)
-			notice_others(others);
+		nmine = chat_sort_page(arr, keys.me, peer, after, mine, PAGE,
+		    others);
+		for (i = 0; i < nmine && !q.stop; i++)
+			if (receive_one(mine[i]))
+				acks[n++] = json_string_value(json_object_get(
+				    mine[i], "id"));
+		notice_others(others);
 		report_clear(&rep);
 		if (n > 0 && api_ack(&c_recv, acks, n, &rep) != 0 && !q.stop)
 			post_report(EV_REFUSED, &rep);

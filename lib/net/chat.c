@@ -176,6 +176,52 @@ out:
 	return rc;
 }
 
+size_t
+chat_sort_page(const json_t *page, const char *me, const char *peer,
+    char *after, const json_t **mine, size_t max, json_t *others)
+{
+	const json_t *m, *v;
+	const char *from;
+	size_t i, n = 0;
+
+	json_array_foreach(page, i, m) {
+		/* api_list checked each (api_message_valid): an id, names. */
+		snprintf(after, ID_LEN + 1, "%s",
+		    json_string_value(json_object_get(m, "id")));
+		if (strcmp(json_string_value(json_object_get(m, "to")),
+		    me) != 0)
+			continue;
+		from = json_string_value(json_object_get(m, "from"));
+		if (strcmp(from, peer) == 0) {
+			if (n < max)
+				mine[n++] = m;
+			continue;
+		}
+		v = json_object_get(others, from);
+		json_object_set_new(others, from, json_integer(v != NULL ?
+		    json_integer_value(v) + 1 : 1));
+	}
+	return n;
+}
+
+void
+chat_others_text(const json_t *others, char *out, size_t size)
+{
+	const char *name;
+	json_t *v;
+	size_t n = 0;
+
+	out[0] = '\0';
+	json_object_foreach((json_t *)others, name, v)
+		if (n < size)
+			n += (size_t)snprintf(out + n, size - n, "%s%s (%lld)",
+			    n > 0 ? ", " : "", name,
+			    (long long)json_integer_value(v));
+	if (n > 0 && n < size)
+		snprintf(out + n, size - n, " wrote to you; read it with "
+		    "e2e-recv");
+}
+
 void
 chat_record(const json_t *m, struct record *r)
 {

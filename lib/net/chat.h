@@ -75,6 +75,23 @@ int chat_file_unwrap(const uint8_t *pt, size_t len, char *name,
 int chat_save_file(const char *dir, const char *name, const uint8_t *data,
     size_t len, char *path, size_t size, struct report *rep);
 
+/*
+ * Sorts a page of api_list's messages (oldest first) for the
+ * conversation of me with peer: after (ID_LEN + 1 bytes) gets the last
+ * id, for the next page to start after it, so that a message left for
+ * e2e-recv is not listed again; the messages from peer to me go, in
+ * order, into mine (at most max, pointers into page); the others are
+ * counted by sender into others ({"name": count}); a message for
+ * another user is skipped. Returns how many went into mine.
+ */
+size_t chat_sort_page(const json_t *page, const char *me, const char *peer,
+    char *after, const json_t **mine, size_t max, json_t *others);
+
+/* The notice of who else wrote (others, from chat_sort_page) into out:
+ * "carol (2), dave (1) wrote to you; read it with e2e-recv", or "" when
+ * no one did. */
+void chat_others_text(const json_t *others, char *out, size_t size);
+
 /* The record of a message as api_list gives it (id, from, sent_at and
  * the envelope, a string), for stream_open_record; r points into m. */
 void chat_record(const json_t *m, struct record *r);

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/term.h"
+#include "base/names.h"
 #include "net/chat.h"
 #include "net/chatlog.h"
 
@@ -173,6 +174,46 @@ present(void)
 }
 
 static void
+sort_page(void)
+{
+	const json_t *mine[4];
+	json_t *page, *others = json_object();
+	char after[ID_LEN + 1] = "", text[256];
+	size_t n;
+
+	page = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s},"
+	    "{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]",
+	    "id", "01", "from", "alice", "to", "bob",
+	    "id", "02", "from", "carol", "to", "bob",
+	    "id", "03", "from", "alice", "to", "bob",
+	    "id", "04", "from", "carol", "to", "bob",
+	    "id", "05", "from", "alice", "to", "mallory",
+	    "id", "06", "from", "dave", "to", "bob");
+	n = chat_sort_page(page, "bob", "alice", after, mine, 4, others);
+	CHECK(n == 2);
+	CHECK(n == 2 && mine[0] == json_array_get(page, 0) &&
+	    mine[1] == json_array_get(page, 2));
+	/* The cursor passes what is left for e2e-recv. */
+	CHECK(strcmp(after, "06") == 0);
+	CHECK(json_integer_value(json_object_get(others, "carol")) == 2);
+	CHECK(json_integer_value(json_object_get(others, "dave")) == 1);
+	CHECK(json_object_get(others, "alice") == NULL);
+	chat_others_text(others, text, sizeof(text));
+	CHECKF(strcmp(text, "carol (2), dave (1) wrote to you; read it with "
+	    "e2e-recv") == 0 || strcmp(text, "dave (1), carol (2) wrote to "
+	    "you; read it with e2e-recv") == 0, "%s", text);
+	/* At most max kept. */
+	json_object_clear(others);
+	CHECK(chat_sort_page(page, "bob", "alice", after, mine, 1, others) ==
+	    1);
+	json_object_clear(others);
+	chat_others_text(others, text, sizeof(text));
+	CHECK(text[0] == '\0');
+	json_decref(page);
+	json_decref(others);
+}
+
+static void
 history(void)
 {
 	struct chatlog l;
@@ -240,6 +281,7 @@ main(void)
 	RUN(save_never_over);
 	RUN(escape);
 	RUN(present);
+	RUN(sort_page);
 	RUN(history);
 	return harness_end();
 }
