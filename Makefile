@@ -24,11 +24,11 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 TOOLS = e2e-keygen e2e-encrypt e2e-decrypt e2e-server e2e-account e2e-send \
-	e2e-recv e2e-keys
+	e2e-recv e2e-keys e2e-chat
 # The client tools that talk to the server (libcurl): lib/net/.
 NET_TOOLS = e2e-account e2e-send e2e-recv e2e-keys
 # The crypto tools: libe2e.a alone, nothing of lib/net or lib/server.
-CRYPTO_TOOLS = $(filter-out e2e-server $(NET_TOOLS),$(TOOLS))
+CRYPTO_TOOLS = $(filter-out e2e-server e2e-chat $(NET_TOOLS),$(TOOLS))
 
 # The library's layers (lib/README.md): base, format and keys make
 # libe2e.a, which every tool links. Which folder may include which is
@@ -58,6 +58,9 @@ SERVER_LIBS := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
 NET_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(NET_PKGS) 2>/dev/null)
 NET_LIBS := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null)
 QR_LIBS := $(shell $(PKG_CONFIG) --libs $(QR_PKGS) 2>/dev/null)
+# Line editing (e2e-chat only).
+EDIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libedit 2>/dev/null)
+EDIT_LIBS := $(shell $(PKG_CONFIG) --libs libedit 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CRYPTO_PKGS) 2>/dev/null) -pthread
 # STATIC=1 links libcrypto and jansson into the tools: about 0.4 ms less
 # start-up (libcrypto.so is bound at load time, ~3000 symbols), at the
@@ -198,6 +201,14 @@ $(NET_TOOLS:%=$(BIN)/%): $(BIN)/%: cmd/%/main.c $(NET_LIB) $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) $(LINKDEPS) $(ALL_LDFLAGS) -o $@ \
 		$< $(NET_LIB) $(LIB) $(NET_LIBS) $(if $(filter %/e2e-keys,$@),\
 		$(QR_LIBS)) $(TOOL_LIBS)
+
+# e2e-chat: the network tools' set, and libedit.
+$(BIN)/e2e-chat: cmd/e2e-chat/main.c $(NET_LIB) $(LIB)
+	@mkdir -p $(@D) $(BUILD)/dep
+	$(msg) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(NET_CFLAGS) $(EDIT_CFLAGS) $(LINKDEPS) \
+		$(ALL_LDFLAGS) -o $@ $< $(NET_LIB) $(LIB) $(NET_LIBS) \
+		$(EDIT_LIBS) $(TOOL_LIBS)
 
 $(BIN)/e2e-server: cmd/e2e-server/main.c $(SERVER_LIB) $(LIB)
 	@mkdir -p $(@D) $(BUILD)/dep

@@ -58,7 +58,8 @@ layers() {
 	lib/net/*) echo "base format keys net" ;;
 	lib/server/*) echo "base format server" ;;
 	cmd/e2e-server/*) echo "base format server" ;;
-	cmd/e2e-account/* | cmd/e2e-send/* | cmd/e2e-recv/* | cmd/e2e-keys/*)
+	cmd/e2e-account/* | cmd/e2e-send/* | cmd/e2e-recv/* | cmd/e2e-keys/* | \
+	cmd/e2e-chat/*)
 		echo "base format keys net" ;;
 	cmd/*) echo "base format keys" ;;
 	tests/unit/test_srv_* | tests/fuzz/fuzz_srv_*) echo "base format server" ;;

@@ -168,7 +168,8 @@ contact_resolve(const char *arg, int flags, struct contact *out,
 	memset(out, 0, sizeof(*out));
 	/* A file first: "-r bob.pub" keeps meaning the file, present or
 	 * not. */
-	if (looks_like_file(arg) || stat(arg, &st) == 0)
+	if (!(flags & CONTACT_BY_NAME) && (looks_like_file(arg) ||
+	    stat(arg, &st) == 0))
 		rc = from_file(arg, out, rep);
 	else {
 		if (flags & CONTACT_REFRESH) {

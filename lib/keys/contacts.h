@@ -31,6 +31,7 @@ struct contact {
 
 enum {
 	CONTACT_REFRESH = 1,	/* ask the directory first (e2e-keys fetch) */
+	CONTACT_BY_NAME = 2,	/* arg is a name, even if a file has it */
 };
 
 /*

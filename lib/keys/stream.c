@@ -45,6 +45,63 @@ write_out(int fd, const uint8_t *p, size_t n, struct report *rep)
 	return 0;
 }
 
+int
+stream_open_record(struct trust *t, const struct open_opts *open,
+    int seed_utf8, const struct record *r, struct message *m,
+    char *warning, size_t wsize, struct report *item)
+{
+	struct open_opts oo = *open;
+	struct report said = { 0 };	/* the callee's, quoted in item's */
+	char id[128], from[128];
+	int rc, i;
+
+	memset(m, 0, sizeof(*m));
+	warning[0] = '\0';
+	term_escape(r->id, strlen(r->id), id, sizeof(id));
+	term_escape(r->from, strlen(r->from), from, sizeof(from));
+	/* Without --verify, the signer is looked up among the keys pinned
+	 * for the record's sender. */
+	if (oo.verify == NULL && oo.signer_key == NULL)
+		trust_prepare(t, r->from, &oo);
+	rc = message_open_text(&oo, r->envelope, r->envelope_len, m, &said);
+	if (rc == E2E_EX_DATAERR && report_message(&said)[0] != '\0') {
+		/* The reason, with its hints, named by message and sender. */
+		report_error(item, rc, "message %s from %s: %s", id, from,
+		    report_message(&said));
+		for (i = 0; i < said.nlines; i++)
+			if (said.line[i].level == REPORT_HINT)
+				report_hint(item, "%s", said.line[i].text);
+		goto out;
+	} else if (rc != 0) {
+		report_add(item, &said);
+		report_error(item, rc, "message %s from %s: internal error", id,
+		    from);
+		goto out;
+	}
+	report_clear(&said);
+	if ((rc = trust_judge(t, r->from, r->id, m, (int64_t)time(NULL),
+	    warning, wsize, &said)) != 0) {
+		report_error(item, rc, "message %s from %s: %s", id, from,
+		    report_message(&said));
+		goto out;
+	}
+	/* The one warning of message_report() that no output field carries;
+	 * rare (e2e-encrypt never writes such a message). */
+	if (m->uncommitted_group)
+		report_warn(item, "message %s from %s: A256GCM with several "
+		    "recipients and no key commitment: other recipients may "
+		    "have read a different message", id, from);
+	/* Text, unless the Latin-1 holds a NUL: "data" then carries the
+	 * bytes as decrypted. */
+	if (seed_utf8 && (m->pt_len == 0 || memchr(m->pt, '\0',
+	    m->pt_len) == NULL) && (rc = message_seed_utf8(m)) != 0)
+		report_oom(item);
+out:
+	if (rc != 0)
+		message_free(m);
+	return rc;
+}
+
 /*
  * Decrypts one record line and writes its output line. Returns 0, 65
  * (the record failed: reported in item, nothing written), 70, or 74
@@ -56,14 +113,13 @@ one_record(const struct stream_opts *o, struct trust *t,
     unsigned long long lineno, const char *line, size_t len,
     struct report *item, struct report *rep)
 {
-	struct open_opts oo = *o->open;
 	struct record r;
 	struct message m;
 	struct buf out = BUF_SECRET_INIT;
 	char id[128], from[128], warning[512];
 	struct report said = { 0 };	/* the callee's, quoted in item's */
-	const char *why = report_message(&said);
-	int rc, i;
+	const char *why;
+	int rc;
 
 	memset(&m, 0, sizeof(m));
 	if (record_parse(line, len, &r, &said) != 0) {
@@ -83,47 +139,9 @@ one_record(const struct stream_opts *o, struct trust *t,
 			    lineno, why);
 		goto out;
 	}
-	term_escape(r.id, strlen(r.id), id, sizeof(id));
-	term_escape(r.from, strlen(r.from), from, sizeof(from));
-	/* Without --verify, the signer is looked up among the keys pinned
-	 * for the record's sender. */
-	if (oo.verify == NULL && oo.signer_key == NULL)
-		trust_prepare(t, r.from, &oo);
-	rc = message_open_text(&oo, r.envelope, r.envelope_len, &m, &said);
-	if (rc == E2E_EX_DATAERR && report_message(&said)[0] != '\0') {
-		/* The reason, with its hints, named by message and sender. */
-		report_error(item, rc, "message %s from %s: %s", id, from,
-		    report_message(&said));
-		for (i = 0; i < said.nlines; i++)
-			if (said.line[i].level == REPORT_HINT)
-				report_hint(item, "%s", said.line[i].text);
+	if ((rc = stream_open_record(t, o->open, o->seed_utf8, &r, &m,
+	    warning, sizeof(warning), item)) != 0)
 		goto out;
-	} else if (rc != 0) {
-		report_add(item, &said);
-		report_error(item, rc, "message %s from %s: internal error", id,
-		    from);
-		goto out;
-	}
-	report_clear(&said);
-	if ((rc = trust_judge(t, r.from, r.id, &m, (int64_t)time(NULL),
-	    warning, sizeof(warning), &said)) != 0) {
-		report_error(item, rc, "message %s from %s: %s", id, from,
-		    report_message(&said));
-		goto out;
-	}
-	/* The one warning of message_report() that no output field carries;
-	 * rare (e2e-encrypt never writes such a message). */
-	if (m.uncommitted_group)
-		report_warn(item, "message %s from %s: A256GCM with several "
-		    "recipients and no key commitment: other recipients may "
-		    "have read a different message", id, from);
-	/* Text, unless the Latin-1 holds a NUL: "data" then carries the
-	 * bytes as decrypted. */
-	if (o->seed_utf8 && (m.pt_len == 0 || memchr(m.pt, '\0',
-	    m.pt_len) == NULL) && (rc = message_seed_utf8(&m)) != 0) {
-		report_oom(item);
-		goto out;
-	}
 	if ((rc = record_format(&r, &m, warning, o->ascii, &out)) != 0) {
 		report_oom(item);
 		goto out;

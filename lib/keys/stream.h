@@ -15,6 +15,8 @@
 #include "format/message.h"
 #include "format/records.h"
 
+struct trust;
+
 struct stream_opts {
 	const struct open_opts *open;	/* the reader's key; --verify */
 	const char *me;		/* my account name, or NULL when unknown */
@@ -45,5 +47,20 @@ struct stream_opts {
  */
 int stream_decrypt(struct record_reader *in, const struct stream_opts *o,
     const char *first, size_t len, struct report *rep);
+
+/*
+ * Opens one parsed record r (its id, from and envelope are used) and
+ * judges it with t (trust.h): the signer among the keys pinned for its
+ * sender unless open says whose; the signed names, replays. Returns 0
+ * with m holding the plaintext (seed text as UTF-8 with seed_utf8) and
+ * warning (wsize bytes) saying what is off, m->verified cleared when not
+ * verified; or 65 (refused) or 70, why in item, naming the message and
+ * its sender (escaped), m then empty. After showing it, the caller
+ * calls trust_shown. This is e2e-decrypt's stream mode for one record,
+ * and e2e-chat's for each message it shows.
+ */
+int stream_open_record(struct trust *t, const struct open_opts *open,
+    int seed_utf8, const struct record *r, struct message *m,
+    char *warning, size_t wsize, struct report *item);
 
 #endif
