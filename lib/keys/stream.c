@@ -62,7 +62,7 @@ one_record(const struct stream_opts *o, struct trust *t,
 	struct buf out = BUF_SECRET_INIT;
 	char id[128], from[128], warning[512];
 	struct report said = { 0 };	/* the callee's, quoted in item's */
-	const char *why = report_message(&said);
+	const char *why;
 	int rc, i;
 
 	memset(&m, 0, sizeof(m));
