@@ -18,9 +18,12 @@
 #      lists (each a debt; an entry that no longer prints is reported,
 #      so that the list only shrinks);
 #   7. every test that docs/SECURITY.md cites exists, under that name
-#      (scripts/check-security-doc.sh; skipped in a tree without it).
+#      (scripts/check-security-doc.sh; skipped in a tree without it);
+#   8. the static analysers, cppcheck and clang-tidy (.clang-tidy), find
+#      nothing (scripts/analyse.sh; a few minutes on two cores).
 # Usage: scripts/lint.sh [ROOT] (the source tree; default: this one).
-# LINT_STYLE=0 skips step 3, the slow one (lint's own tests use it).
+# LINT_STYLE=0 skips step 3 and LINT_ANALYSE=0 step 8, the slow ones
+# (lint's own tests use them).
 cd "${1:-$(dirname "$0")/..}" || exit 2
 status=0
 fail() {
@@ -206,6 +209,11 @@ fi
 if [ -f docs/SECURITY.md ]; then
 	sh scripts/check-security-doc.sh . ||
 	    fail "docs/SECURITY.md: the test references above are wrong"
+fi
+
+# 8. The static analysers.
+if [ "${LINT_ANALYSE:-1}" != 0 ]; then
+	sh scripts/analyse.sh . || fail "the static analysers' findings above"
 fi
 
 [ "$status" -eq 0 ] && echo "lint: ok"

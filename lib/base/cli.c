@@ -353,8 +353,8 @@ take(const struct cli_opt *o, const char *label, const char *arg,
     struct report *rep)
 {
 	struct cli_list *l;
-	unsigned long long n;
-	long long d;
+	unsigned long long n = 0;
+	long long d = 0;
 	int rc;
 
 	switch (o->kind) {

@@ -441,6 +441,8 @@ flush(struct outfile *o, struct report *rep)
 	int rc = 0;
 
 	if (o->wlen > 0)
+		/* wbuf stays in *o; outfile_commit or _abort frees it. */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		rc = write_all(o, o->wbuf, o->wlen, rep);
 	o->wlen = 0;
 	return rc;

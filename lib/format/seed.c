@@ -88,7 +88,6 @@ seed_encrypt(EVP_PKEY *pub, const uint8_t *pt, size_t pt_len,
 		rc = report_crypto(rep, "HMAC");
 		goto out;
 	}
-	rc = E2E_EX_SOFTWARE;
 	if (put_member(&text, "{\"RSACipher\": \"", rsa, rsa_len) != 0 ||
 	    put_member(&text, ", \"ct\": \"", ct, ct_len) != 0 ||
 	    put_member(&text, ", \"iv\": \"", iv, sizeof(iv)) != 0 ||

@@ -361,7 +361,7 @@ keycmd_export(struct client *c, const struct keycmd_opts *o, char **argv,
 		rc = report_error(rep, E2E_EX_DATAERR, "%s is not in your "
 		    "keyring", name);
 	said_so_far(o, rep);
-	for (i = 0; rc == 0 && i < kc->nkeys; i++)
+	for (i = 0; rc == 0 && kc != NULL && i < kc->nkeys; i++)
 		if (fputs(kc->keys[i].pem, stdout) == EOF)
 			rc = E2E_EX_IOERR;
 	if (rc == 0 && fflush(stdout) == EOF)

@@ -284,7 +284,7 @@ sockwatch_free(struct sockwatch *sw)
 		poke(sw);
 		pthread_join(sw->thread, NULL);
 	}
-	for (i = 0; i < sw->nslots; i++)
+	for (i = 0; sw->slots != NULL && i < sw->nslots; i++)
 		if (sw->slots[i].kind != FREE)
 			release(sw, &sw->slots[i]);
 	if (sw->ep >= 0)

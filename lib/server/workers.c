@@ -153,6 +153,8 @@ workers_submit_keyed(struct workers *ws, struct work *w, const char *key)
 	for (f = ws->first; f != NULL; f = f->next)
 		if (strcmp(f->key, w->key) == 0)
 			break;
+	/* Out of memory is a full queue to the caller, as below. */
+	/* NOLINTNEXTLINE(bugprone-branch-clone) */
 	if (ws->queue_max > 0 && ws->waiting >= ws->queue_max) {
 		rc = WORKERS_FULL;
 	} else if (f != NULL && ws->per_key_max > 0 &&

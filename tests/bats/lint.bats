@@ -2,7 +2,9 @@
 # make lint (scripts/lint.sh) on a copy of the source tree with one
 # mistake of each kind put in: each is reported, naming file and line,
 # and lint fails; nothing else is reported, so the rest of the tree
-# passes. LINT_STYLE=0 skips the slow style step where it is not tested.
+# passes. LINT_STYLE=0 skips the slow style step where it is not tested;
+# LINT_ANALYSE=0 the static analysers (minutes on the whole tree), which
+# are tested on the files they are given.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -12,9 +14,10 @@ ROOT="$BATS_TEST_DIRNAME/../.."
 setup() {
 	common_setup
 	command -v clang-format >/dev/null || skip "no clang-format"
+	export LINT_ANALYSE=0
 	mkdir src
-	(cd "$ROOT" && tar cf - .clang-format scripts lib cmd tests/unit \
-	    tests/fuzz tests/bats bench) | tar xf - -C src
+	(cd "$ROOT" && tar cf - .clang-format .clang-tidy scripts lib cmd \
+	    tests/unit tests/fuzz tests/bats bench) | tar xf - -C src
 }
 
 # put FILE LINE TEXT: inserts TEXT as line LINE of src/FILE.
@@ -186,4 +189,35 @@ $3" "src/$1"
 	run --separate-stderr "$ROOT/scripts/check-security-doc.sh" src empty.md
 	assert_failure 1
 	assert_output 'empty.md:1: no test references (tests/bats/FILE.bats: "NAME")'
+}
+
+@test "lint: the static analysers report a leak and a garbage value planted in lib/ (cppcheck and clang-tidy, file and line); a real file passes; a missing analyser is named" {
+	command -v cppcheck >/dev/null || skip "no cppcheck"
+	command -v clang-tidy >/dev/null || skip "no clang-tidy"
+	printf '%b\n' '#include <stdlib.h>' '#include <string.h>' '' \
+	    'int planted_leak(size_t n);' 'int planted_uninit(int c);' '' \
+	    'int' 'planted_leak(size_t n)' '{' '\tchar *p = malloc(n + 1);' '' \
+	    '\tif (p == NULL)' '\t\treturn -1;' '\tmemset(p, 0, n + 1);' \
+	    '\treturn (int)strlen(p);' '}' '' 'int' 'planted_uninit(int c)' \
+	    '{' '\tint v;' '' '\tif (c > 0)' '\t\tv = 1;' '\treturn v;' '}' \
+	    > src/lib/base/planted.c
+	run --separate-stderr "$ROOT/scripts/analyse.sh" src lib/base/planted.c
+	assert_failure 1
+	assert_line --partial "lib/base/planted.c:15:2: error: Potential leak of memory pointed to by 'p' [clang-analyzer-unix.Malloc"
+	assert_line --partial 'lib/base/planted.c:25:2: error: Undefined or garbage value returned to caller [clang-analyzer-core.uninitialized.UndefReturn'
+	[[ "$stderr" == *"lib/base/planted.c:25:9: warning: Uninitialized variable: v [uninitvar]"* ]]
+	[[ "$stderr" == *"analyse: cppcheck's findings above"* ]]
+	[[ "$stderr" == *"analyse: clang-tidy's findings above"* ]]
+	# A file of the tree, as the project has it, passes both.
+	run --separate-stderr "$ROOT/scripts/analyse.sh" src lib/base/b64.c
+	assert_success
+	assert_output "analyse: ok"
+	# Without clang-tidy, the step fails and says what is missing.
+	mkdir tools
+	ln -s "$(command -v dirname)" "$(command -v basename)" \
+	    "$(command -v cppcheck)" tools/
+	run --separate-stderr env PATH="$PWD/tools" /bin/sh \
+	    "$ROOT/scripts/analyse.sh" src lib/base/b64.c
+	assert_failure 1
+	[ "$stderr" = "analyse: clang-tidy not found (make deps installs it)" ]
 }

@@ -128,8 +128,8 @@ pem_of(const char *label, const uint8_t *der, size_t len, struct buf *out)
 			v |= der[i + 2];
 		line[n++] = b64[v >> 18 & 63];
 		line[n++] = b64[v >> 12 & 63];
-		line[n++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
-		line[n++] = i + 2 < len ? b64[v & 63] : '=';
+		line[n++] = (char)(i + 1 < len ? b64[v >> 6 & 63] : '=');
+		line[n++] = (char)(i + 2 < len ? b64[v & 63] : '=');
 		if (n == 64 || i + 3 >= len) {
 			line[n++] = '\n';
 			if (buf_append(out, line, n) != 0)

@@ -295,7 +295,7 @@ fifo_not_waited_on(void)
 {
 	struct config c;
 	pid_t pid;
-	int st;
+	int st = -1;
 
 	unlink(cfg_path);
 	if (mkfifo(cfg_path, 0600) != 0) {

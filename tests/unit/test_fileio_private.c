@@ -248,7 +248,7 @@ not_regular(void)
 {
 	struct buf b = BUF_INIT;
 	pid_t pid;
-	int st;
+	int st = -1;
 
 	fresh();
 	CHECK(mkfifo(path, 0600) == 0);

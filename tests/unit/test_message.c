@@ -870,7 +870,6 @@ signed_names_malformed(void)
 
 	/* 40 recipients with long names: the list shown is cut short with
 	 * "...", every name stays checkable, each name is listed once. */
-	n = 0;
 	buf_clear(&env);
 	buf_append_str(&env, "\"");
 	buf_append_str(&env, kid[CAROL]);

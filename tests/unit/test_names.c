@@ -39,6 +39,7 @@ names_refused(void)
 {
 	static const char *const bad[] = { "", " ", "bob smith", "bob\t",
 		"bob\n", "a/b", "../x", "a\\b", "bob@x", "bob+1", "b%2e",
+		/* NOLINTNEXTLINE(misc-misleading-bidirectional): refused */
 		"b\xc3\xa9", "\xc3\xa9", "b\xe2\x80\xae", "bob\x1b[31m", "\x7f",
 		"a:b", "a;b", "a,b", "'", "\"", "bob!", "*", "a=b", "a?b",
 		"a#b", "a&b", "(a)", "[a]", "{a}", "a~b", "a|b", "a<b>",
@@ -82,6 +83,7 @@ ids(void)
 		"06H2A3MCM45VFGG-F6RPKVTJPC",
 		"06H2A3MCM45VFGG/F6RPKVTJPC",
 		"../../../../../../etc/pas",
+		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): \x89, F */
 		"06H2A3MCM45VFGG\xc3\x89" "F6RPKVTJP",
 		NULL };
 	char id[ID_LEN + 1];

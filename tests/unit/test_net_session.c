@@ -212,7 +212,7 @@ static void
 not_regular(void)
 {
 	pid_t pid;
-	int st;
+	int st = -1;
 
 	unlink(sess_path);
 	CHECK(mkdir(sess_path, 0700) == 0);

@@ -792,7 +792,7 @@ png_matches(const char *path, const char *text, int scale)
 {
 	QRcode *qr = QRcode_encodeData((int)strlen(text),
 	    (const unsigned char *)text, 0, QR_ECLEVEL_M);
-	unsigned char head[33], *px = NULL;
+	unsigned char head[33] = { 0 }, *px = NULL;
 	png_image img;
 	size_t side;
 	int x, y, bad = 0, dark, mx, my;

@@ -277,7 +277,7 @@ compaction(void)
 		k += (size_t)snprintf(keep + k, sizeof(keep) - k,
 		    "new%d j%d %" PRId64 "\n", i, i, NOW - WIN + i);
 	/* Interleaved: old, new, old, ... */
-	o += (size_t)snprintf(text + o, sizeof(text) - o, "%s", keep);
+	snprintf(text + o, sizeof(text) - o, "%s", keep);
 	put_str(log_path, text);
 	CHECK(stat(log_path, &st0) == 0);
 	CHECK(open_at(NOW, &r) == 0);
