@@ -61,7 +61,7 @@ done
 # The libraries' headers, as the Makefile finds them (CRYPTO_PKGS,
 # SERVER_PKGS, NET_PKGS, QR_PKGS): one set for every file.
 pkgs="libcrypto jansson libmicrohttpd sqlite3 libjwt libcrypt libcurl
-libqrencode libpng"
+libqrencode libpng libpq libedit"
 # shellcheck disable=SC2086
 if ! cflags=$(pkg-config --cflags $pkgs); then
 	echo "analyse: pkg-config cannot find the libraries' headers" \

@@ -100,9 +100,9 @@ chat_file_unwrap(const uint8_t *pt, size_t len, char *name, size_t size,
 	while (p < nul && *p == '.')
 		p++;
 	for (; p < nul && n + 1 < size && n < CHAT_FILE_NAME_MAX; p++)
-		name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+		name[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
 		    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		    *p == '-' || *p == '_' || *p == '+' ? (char)*p : '_';
+		    *p == '-' || *p == '_' || *p == '+' ? *p : '_');
 	name[n] = '\0';
 	if (n == 0)
 		memcpy(name, "file", 5);

@@ -1320,7 +1320,7 @@ quarantine_run(struct store *s, const struct qstmt *q, size_t n,
 	snprintf(a, sizeof(a), "%" PRId64, now);
 	snprintf(b, sizeof(b), "%" PRId64, purge_before);
 	for (i = 0; i < n && rc == STORE_OK; i++) {
-		for (k = 0; q[i].params[k] != '\0' && k < 4; k++)
+		for (k = 0; k < 4 && q[i].params[k] != '\0'; k++)
 			v[k] = q[i].params[k] == 'i' ? id : q[i].params[k] ==
 			    'n' ? a : q[i].params[k] == 'p' ? b : kid;
 		rc = wquery(s, q[i].sql, k, v, NULL, "keeping a deleted name");
