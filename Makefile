@@ -3,6 +3,7 @@
 #   make                build every tool into bin/
 #   make check          build and run every test (unit, then bats)
 #   make sanitize       the whole suite under AddressSanitizer + UBSan
+#   make memcheck       the main bats flows under valgrind's memcheck
 #   make bench          benchmarks against age and openssl (not a test)
 #   make demo           the main job: a server, two users, messages both ways
 #   make deps           install the Debian packages the project needs
@@ -121,7 +122,7 @@ TOOL_BINS = $(TOOLS:%=$(BIN)/%)
 DEPFLAGS = -MMD -MP
 LINKDEPS = $(DEPFLAGS) -MF $(BUILD)/dep/$(@F).d -MT $@
 
-.PHONY: all check unit bats sanitize bench bench-server deps install \
+.PHONY: all check unit bats sanitize memcheck bench bench-server deps install \
 	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
@@ -280,6 +281,17 @@ sanitize:
 	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		check
+
+# The bats flows of MEMCHECK_BATS with every tool under valgrind's memcheck
+# (scripts/memcheck.sh): no error, no definite leak. Its own tree, built
+# -O1 for stacks that say where. The set fits CI's time: the client's flow
+# (server, accounts, send, recv), the crypto tools, the server's routes.
+MEMCHECK_BATS ?= client_flow.bats encrypt.bats decrypt.bats \
+	decrypt_stream.bats server_routes.bats
+memcheck:
+	$(MAKE) BUILD=build/memcheck BIN=build/memcheck/bin OPT="-O1 -g" all
+	@scripts/memcheck.sh build/memcheck/bin build/memcheck/logs \
+		$(MEMCHECK_BATS)
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
 # New corpus entries land in build/fuzz/corpus-<target>/; copy the ones

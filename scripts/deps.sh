@@ -11,7 +11,7 @@ libpng-dev"
 # Tests and benchmarks only.
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
 python3-cryptography python3-bcrypt age hyperfine clang clang-format curl
-sqlite3 wrk nginx-light microsocks zbar-tools postgresql"
+sqlite3 wrk nginx-light microsocks zbar-tools postgresql valgrind"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do
