@@ -90,5 +90,5 @@ line_of() {
 	[ "$status" -eq 1 ] || { echo "$output"; false; }
 	[[ "$output" == *"InvalidRead: Invalid read of size 1"* ]]
 	# The report ends early: valgrind never wrote its closing lines.
-	! grep -q "</valgrindoutput>" "$T"/logs/reports/planted.*.xml
+	run ! grep -q "</valgrindoutput>" "$T"/logs/reports/planted.*.xml
 }
