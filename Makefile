@@ -7,12 +7,17 @@
 #   make bench          benchmarks against age and openssl (not a test)
 #   make demo           the main job: a server, two users, messages both ways
 #   make deps           install the Debian packages the project needs
-#   make install PREFIX=/usr/local DESTDIR=...
+#   make install PREFIX=/usr/local DESTDIR=...  (tools, man pages, completion)
+#   make uninstall PREFIX=... DESTDIR=...       (exactly what install put)
 #
 # WERROR=1 turns warnings into errors (CI sets it).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+# Where bash-completion looks for a command's completion, by its name.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 BUILD ?= build
 BIN ?= bin
@@ -114,6 +119,13 @@ FUZZ_NET_SRCS = $(wildcard tests/fuzz/fuzz_net_*.c)
 FUZZ_REPLAY_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%-replay)
 FUZZ_SECONDS ?= 60
 TOOL_BINS = $(TOOLS:%=$(BIN)/%)
+# The man pages: every docs/man/NAME.SECTION.scd becomes
+# $(BUILD)/man/NAME.SECTION (scdoc).
+MAN_SRCS = $(wildcard docs/man/*.scd)
+MAN_PAGES = $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%)
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MAN_PAGES))))
+# One completion script for every tool, installed under each tool's name.
+COMPLETION = completions/e2e-chat.bash
 
 # Dependencies on headers: the compiler writes, beside each object, the
 # headers it read (-MMD), so a header's change rebuilds exactly what
@@ -126,7 +138,20 @@ LINKDEPS = $(DEPFLAGS) -MF $(BUILD)/dep/$(@F).d -MT $@
 	uninstall clean lint fuzz demo
 .DEFAULT_GOAL := all
 
-all: $(TOOL_BINS)
+all: $(TOOL_BINS) $(MAN_PAGES)
+
+# A line "%include FILE" of a page takes docs/man/include/FILE (the parts
+# every client tool's page shares). Through a temporary file, so a failed
+# scdoc leaves no half page.
+$(BUILD)/man/%: docs/man/%.scd $(wildcard docs/man/include/*.scd)
+	@mkdir -p $(@D)
+	$(msg) SCDOC $<
+	$(Q)awk '/^%include /{ f = "docs/man/include/" $$2; \
+		while ((r = (getline l < f)) > 0) print l; \
+		if (r < 0) { print f ": cannot read" > "/dev/stderr"; exit 1 } \
+		close(f); next } { print }' $< > $@.in && \
+		scdoc < $@.in > $@.tmp && mv $@.tmp $@ || \
+		{ rm -f $@.tmp; exit 1; }; rm -f $@.in
 
 # libe2e.a: base, format, keys.
 $(BUILD)/lib/%.o: lib/%.c Makefile
@@ -265,14 +290,20 @@ $(BUILD)/tests/fuzz_srv_%-replay: tests/fuzz/fuzz_srv_%.c tests/fuzz/replay.c \
 		-o $@ tests/fuzz/replay.c $< $(TEST_SERVER_LIB) $(TEST_LIB) \
 		$(SERVER_LIBS) $(PKG_LIBS)
 
+# NODEPS=1 reads none: tests/bats/packaging.bats runs make install
+# during make check, while the unit tests' files are being written.
+ifneq ($(NODEPS),1)
 -include $(wildcard $(BUILD)/lib/*/*.d $(BUILD)/test/lib/*/*.d \
 	$(BUILD)/dep/*.d)
+endif
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
-bats: $(TOOL_BINS)
-	@E2E_BIN=$(abspath $(BIN)) tests/bats/run.sh
+bats: $(TOOL_BINS) $(MAN_PAGES)
+	@E2E_BIN=$(abspath $(BIN)) E2E_BUILD=$(BUILD) \
+		E2E_MAN=$(abspath $(BUILD)/man) E2E_TOOLS="$(TOOLS)" \
+		tests/bats/run.sh
 
 check: all unit bats
 
@@ -351,12 +382,39 @@ deps:
 lint:
 	@scripts/lint.sh
 
-install: $(TOOL_BINS)
-	install -d $(DESTDIR)$(BINDIR)
+# The completion script goes in once, as e2e-chat; the other tools'
+# names are symbolic links to it (bash-completion loads by name).
+install: $(TOOL_BINS) $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(MAN_SECTIONS:%=$(DESTDIR)$(MANDIR)/man%)
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	$(foreach s,$(MAN_SECTIONS),install -m 0644 \
+		$(filter %.$(s),$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man$(s)/ &&) true
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/e2e-chat
+	for t in $(filter-out e2e-chat,$(TOOLS)); do \
+		ln -sf e2e-chat $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; done
 
+# Removes what install put there. In a staging tree (DESTDIR), also the
+# folders left empty, up to DESTDIR; a system's own folders
+# (/usr/local/share/man/man1) stay.
+MAN_INSTALLED = $(foreach p,$(MAN_PAGES:$(BUILD)/man/%=%),\
+	$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
+UNINSTALL_DIRS = $(BINDIR) $(BASHCOMPDIR) $(MAN_SECTIONS:%=$(MANDIR)/man%)
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+		$(MAN_INSTALLED:%=$(DESTDIR)%) \
+		$(DESTDIR)$(BASHCOMPDIR)/e2e-chat \
+		$(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	@if [ -n "$(DESTDIR)" ]; then \
+		for d in $(UNINSTALL_DIRS); do \
+			d="$(DESTDIR)$$d"; \
+			while [ "$$d" != "$(DESTDIR)" ] && \
+			    [ "$${d#$(DESTDIR)/}" != "$$d" ] && \
+			    rmdir "$$d" 2>/dev/null; do \
+				d=$$(dirname "$$d"); \
+			done; \
+		done; \
+	fi
 
 clean:
 	rm -rf build bin

@@ -7,11 +7,12 @@ set -u
 # Building and running the tools.
 BUILD_PKGS="gcc make pkg-config libssl-dev libjansson-dev libmicrohttpd-dev
 libsqlite3-dev libjwt-dev libcrypt-dev libcurl4-openssl-dev libqrencode-dev
-libpng-dev"
+libpng-dev scdoc"
 # Tests and benchmarks only.
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
 python3-cryptography python3-bcrypt age hyperfine clang clang-format curl
-sqlite3 wrk nginx-light microsocks zbar-tools postgresql valgrind"
+sqlite3 wrk nginx-light microsocks zbar-tools postgresql bash-completion
+man-db systemd valgrind"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -89,10 +89,10 @@ usage(FILE *f)
 	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s\n"
+	    "\n%s\n%s\n"
 	    "Example:\n"
-	    "  e2e-account --server https://chat.example signup alice\n"
-	    "\n%s", client_options_help, client_exit_codes_help);
+	    "  e2e-account --server https://chat.example signup alice\n",
+	    client_options_help, client_exit_codes_help);
 }
 
 int

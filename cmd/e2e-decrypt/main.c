@@ -88,12 +88,12 @@ usage(FILE *f)
 	    "                           256M, at most 1G)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n"
+	    "\n%s\n"
 	    "Examples:\n"
 	    "  e2e-decrypt -i me.key --verify alice.pub < msg.jwe\n"
 	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
-	    "  (a jq -r reader must filter control characters: see README)\n"
-	    "\n%s", err_exit_codes_help);
+	    "  (a jq -r reader must filter control characters: see README)\n",
+	    err_exit_codes_help);
 }
 
 static int

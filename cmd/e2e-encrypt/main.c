@@ -76,10 +76,10 @@ usage(FILE *f)
 	    "128M, at most 1G)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n"
+	    "\n%s\n"
 	    "Example:\n"
-	    "  echo hi | e2e-encrypt -r bob.pub -s me.key > msg.jwe\n"
-	    "\n%s", JWE_MAX_RECIPIENTS, err_exit_codes_help);
+	    "  echo hi | e2e-encrypt -r bob.pub -s me.key > msg.jwe\n",
+	    JWE_MAX_RECIPIENTS, err_exit_codes_help);
 }
 
 int

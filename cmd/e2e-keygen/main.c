@@ -47,11 +47,11 @@ usage(FILE *f)
 	    "                           (or standard input)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n"
-	    "Example:\n"
+	    "\n%s\n"
+	    "Examples:\n"
 	    "  e2e-keygen -o ~/.config/e2e/me.key\n"
-	    "  e2e-keygen -y ~/.config/e2e/me.key > me.pub\n"
-	    "\n%s", err_exit_codes_help);
+	    "  e2e-keygen -y ~/.config/e2e/me.key > me.pub\n",
+	    err_exit_codes_help);
 }
 
 static int

@@ -86,13 +86,13 @@ usage(FILE *f)
 	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s\n"
+	    "\n%s\n%s\n"
 	    "Examples:\n"
 	    "  e2e-keys publish me.key && e2e-keys fetch bob && e2e-keys show "
 	    "bob\n"
-	    "  e2e-keys qr --png me.png; zbarimg --raw me.png > bob.txt; "
-	    "e2e-keys import me bob.txt\n"
-	    "\n%s", client_options_help, client_exit_codes_help);
+	    "  e2e-keys qr; zbarimg --raw bob.png > bob.txt; "
+	    "e2e-keys import bob bob.txt\n",
+	    client_options_help, client_exit_codes_help);
 }
 
 /* The names of the commands, for a usage error. */

@@ -79,12 +79,12 @@ usage(FILE *f)
 	    "                           written loses it, as in the original\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s\n"
+	    "\n%s\n%s\n"
 	    "Examples:\n"
 	    "  e2e-recv >> inbox.jsonl                  (from cron: nothing "
 	    "lost or repeated)\n"
-	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
-	    "\n%s", client_options_help, client_exit_codes_help);
+	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n",
+	    client_options_help, client_exit_codes_help);
 }
 
 /* A number from 0 to max. */

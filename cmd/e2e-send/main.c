@@ -45,10 +45,11 @@ usage(FILE *f)
 	    "      --max-size SIZE      refuse a larger input (default 64M)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s\n"
+	    "\n%s\n%s\n"
 	    "Example:\n"
-	    "  echo hi | e2e-encrypt -r bob.pub -s me.key | e2e-send --to bob\n"
-	    "\n%s", client_options_help, client_exit_codes_help);
+	    "  echo hi | e2e-encrypt -r bob.pub -s me.key | e2e-send --to "
+	    "bob\n",
+	    client_options_help, client_exit_codes_help);
 }
 
 int

@@ -41,6 +41,20 @@ usage(FILE *f)
 	    "least 32\n"
 	    "                           (default: made on first start and kept "
 	    "in the database)\n"
+	    "  --secret-rotate          this start's secret replaces the one "
+	    "the database is\n"
+	    "                           served with (every token is then "
+	    "refused; with no\n"
+	    "                           --secret-file, a new one is made and "
+	    "kept); without\n"
+	    "                           it, a server whose secret is not the "
+	    "database's exits 78\n"
+	    "  --poll-interval MS       a waiting receiver looks for messages "
+	    "stored by\n"
+	    "                           other servers on the database this "
+	    "often (default\n"
+	    "                           1000; 0: never, for a server alone on "
+	    "its database)\n"
 	    "  --token-ttl SECONDS      token lifetime (default 86400)\n"
 	    "  --bcrypt-cost N          4 to 31 (default 12)\n"
 	    "  --max-message SIZE       largest send body (default 4M)\n"
@@ -133,7 +147,16 @@ usage(FILE *f)
 	    "  --import-messages FILE   then its waiting messages (the same)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
-	    "\n%s", err_exit_codes_help);
+	    "\n%s"
+	    "  78  the token secret is not the one the database is served "
+	    "with\n"
+	    "\nExamples:\n"
+	    "  e2e-server --listen 127.0.0.1:8080 --db chat.db\n"
+	    "  e2e-server --db /var/lib/e2e/chat.db --public-url "
+	    "https://chat.example \\\n"
+	    "      --trusted-proxy 127.0.0.1     (on loopback behind nginx "
+	    "with TLS)\n",
+	    err_exit_codes_help);
 }
 
 /* --public-url: what key proofs can name. */
@@ -174,6 +197,9 @@ main(int argc, char **argv)
 		{ "listen", CLI_STRING, .dst = &c.listen },
 		{ "db", CLI_STRING, .dst = &c.db },
 		{ "secret-file", CLI_STRING, .dst = &c.secret_file },
+		{ "secret-rotate", CLI_FLAG, .dst = &c.secret_rotate },
+		{ "poll-interval", CLI_UINT, .dst = &c.poll_interval,
+		    .max = 60000 },
 		{ "token-ttl", CLI_INT64, .dst = &c.token_ttl, .min = 1,
 		    .max = 365 * 86400 },
 		{ "bcrypt-cost", CLI_UINT, .dst = &c.bcrypt_cost, .min = 4,

@@ -20,6 +20,8 @@
 #define PREHASH_LABEL "e2e-chat password v1"
 #define CLOCK_SKEW 60		/* seconds a token's iat may be ahead */
 #define SECRET_KEY "jwt_secret"
+#define CHECK_KEY "jwt_secret_check"
+#define CHECK_LABEL "e2e-server secret check v1"
 
 /* base64(HMAC-SHA-256(label, pw)): 44 characters, no NUL. */
 static int
@@ -345,6 +347,114 @@ auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
 	rc = 0;
 out:
 	buf_free(&b);
+	return rc;
+}
+
+/* What the database keeps of a secret: its HMAC of CHECK_LABEL. */
+static int
+secret_check_value(const struct auth_keys *k, uint8_t out[32],
+    struct report *rep)
+{
+	size_t len = 0;
+
+	if (crypto_hmac("SHA256", k->secret, k->secret_len,
+	    (const uint8_t *)CHECK_LABEL, sizeof(CHECK_LABEL) - 1, out, &len,
+	    rep) != 0)
+		return -1;
+	return len == 32 ? 0 : -1;
+}
+
+struct check_job {
+	struct store_job job;
+	const uint8_t *check;		/* 32 bytes */
+	const uint8_t *secret;		/* a new kept secret, or NULL */
+	size_t secret_len;
+	int rotate;
+};
+
+static int
+check_put(struct store *s, struct store_job *j)
+{
+	struct check_job *cj = (struct check_job *)j;
+	int rc;
+
+	if (!cj->rotate)
+		return s->be->meta_put_new(s, CHECK_KEY, cj->check, 32);
+	if (cj->secret != NULL && (rc = s->be->meta_set(s, SECRET_KEY,
+	    cj->secret, cj->secret_len)) != STORE_OK)
+		return rc;
+	return s->be->meta_set(s, CHECK_KEY, cj->check, 32);
+}
+
+int
+auth_secret_check(struct auth_keys *k, const char *file, int rotate,
+    struct store *s, struct report *rep)
+{
+	uint8_t check[32];
+	struct buf kept = BUF_INIT;
+	struct check_job cj;
+	int rc = E2E_EX_SOFTWARE, r;
+
+	memset(&cj, 0, sizeof(cj));
+	cj.job.run = check_put;
+	cj.check = check;
+	cj.rotate = rotate;
+	if (rotate && s->be->meta_set == NULL) {
+		rc = report_error(rep, E2E_EX_CONFIG, "--secret-rotate is not "
+		    "supported by the %s store yet", s->be->name);
+		goto out;
+	}
+	/* The database's own secret is replaced by a fresh one. */
+	if (rotate && file == NULL) {
+		if (crypto_random(k->secret, 32, rep) != 0)
+			goto out;
+		k->secret_len = 32;
+		cj.secret = k->secret;
+		cj.secret_len = 32;
+	}
+	if (secret_check_value(k, check, rep) != 0)
+		goto out;
+	if (rotate) {
+		if (store_run(s, &cj.job) != STORE_OK) {
+			rc = report_error(rep, rc, "cannot keep the new token "
+			    "secret in the database");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	r = s->be->meta_get(s, CHECK_KEY, &kept);
+	if (r == STORE_NOT_FOUND) {
+		/* First start (or the first since checks were kept); another
+		 * server starting at once may have won: compared below. */
+		r = store_run(s, &cj.job);
+		if ((r != STORE_OK && r != STORE_CONFLICT) ||
+		    s->be->meta_get(s, CHECK_KEY, &kept) != STORE_OK) {
+			rc = report_error(rep, rc, "cannot keep the token "
+			    "secret's check in the database");
+			goto out;
+		}
+	} else if (r != STORE_OK) {
+		rc = report_error(rep, rc, "cannot read the token secret's "
+		    "check from the database");
+		goto out;
+	}
+	if (kept.len == 32 && CRYPTO_memcmp(kept.p, check, 32) == 0)
+		rc = 0;
+	else if (file != NULL)
+		rc = report_error(rep, E2E_EX_CONFIG, "the token secret in %s "
+		    "is not the one the database is served with: give every "
+		    "server on it the same --secret-file, or --secret-rotate "
+		    "to replace the secret (every token issued is then "
+		    "refused)", file);
+	else
+		rc = report_error(rep, E2E_EX_CONFIG, "the database is served "
+		    "with a --secret-file: give this server the same one, or "
+		    "--secret-rotate to go back to a secret kept in the "
+		    "database (every token issued is then refused)");
+out:
+	wipe(check, sizeof(check));
+	buf_free(&kept);
 	return rc;
 }
 

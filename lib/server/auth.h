@@ -100,6 +100,21 @@ struct auth_keys {
 int auth_secret_load(struct auth_keys *k, const char *file, struct store *s,
     struct report *rep);
 
+/*
+ * Several servers on one database must sign tokens with one secret, or
+ * each refuses the others' tokens. The database keeps a check of the
+ * secret, HMAC-SHA-256(secret, "e2e-server secret check v1") (which
+ * tells nothing of the secret), written at the first start and compared
+ * at every start. With rotate, k's secret replaces the one the database
+ * knows instead (every token issued before is refused); when it is the
+ * database's own (file NULL: no --secret-file), a fresh one is made,
+ * kept, and put in k. file names the secret file in messages. Returns
+ * 0, or E2E_EX_CONFIG when the secret is not the database's, or another
+ * exit code (said in rep).
+ */
+int auth_secret_check(struct auth_keys *k, const char *file, int rotate,
+    struct store *s, struct report *rep);
+
 /* Makes a token for u, valid from now for k->ttl seconds. *token is
  * malloc'd. Returns 0 or -1. */
 int auth_token_issue(const struct auth_keys *k, const struct store_user *u,

@@ -36,8 +36,10 @@
 /* X-Forwarded-For headers read (the right-most ones). */
 #define XFF_MAX 32
 /* How long a checked token, or a user looked up by name, is remembered
- * (cache.h). */
-#define CACHE_MS 5000
+ * (cache.h). A delete clears this server's cache, not another's on the
+ * same database: a name another server deleted is believed this long at
+ * most (a send to it still finds no one). */
+#define CACHE_MS 1000
 
 void
 server_config_defaults(struct server_config *c)
@@ -71,6 +73,7 @@ server_config_defaults(struct server_config *c)
 	c->max_answer_bytes = (size_t)8 << 20;
 	c->max_body_memory = (size_t)256 << 20;
 	c->linger = 5;
+	c->poll_interval = 1000;
 }
 
 int
@@ -1322,6 +1325,13 @@ start(struct server *s, struct report *rep)
 	    (rc = shown(rep, auth_secret_load(&s->keys, NULL, &s->store,
 	    rep))) != 0)
 		return rc;
+	/* Every server on the database signs with the same secret. */
+	if ((rc = shown(rep, auth_secret_check(&s->keys, c->secret_file,
+	    c->secret_rotate, &s->store, rep))) != 0)
+		return rc;
+	if (c->secret_rotate)
+		log_note("the token secret is replaced: tokens issued before "
+		    "are refused");
 	s->keys.ttl = c->token_ttl;
 	/* The hash a sign-in for an unknown name is checked against, so it
 	 * takes as long as a real one (B4). */
@@ -1337,7 +1347,7 @@ start(struct server *s, struct report *rep)
 	s->metrics = metrics_new(s->route_names, nroutes);
 	if ((rc = shown(rep, guard_start(s, rep))) != 0)
 		return rc;
-	s->waiters = waiters_new(rep);
+	s->waiters = waiters_new(c->poll_interval, rep);
 	s->cache = cache_new(8192);
 	s->conns = addr_counts_new();
 	s->inflight = addr_counts_new();

@@ -970,11 +970,27 @@ list_cancel(struct req *r)
 	return waiters_cancel(r->srv->waiters, &r->waiter);
 }
 
+/*
+ * Woken: by a message, the deadline, or the poll interval (waiters.h).
+ * The account may have signed out or been deleted meanwhile, maybe
+ * through another server on the database: its token is looked at again
+ * before anything is listed (T4).
+ */
 static void
 list_cont(struct req *r)
 {
+	struct store *st = &r->srv->store;
+	struct store_user now;
+	int rc;
+
 	store_message_list_free(&r->list);
-	list_once(r);
+	rc = st->be->user_by_id(st, r->user.id, &now);
+	if (rc == STORE_OK && now.token_version == r->user.token_version)
+		list_once(r);
+	else if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+		respond_error(r, 403, "authentication failed");
+	else
+		respond_error(r, 500, "internal error");
 }
 
 /*

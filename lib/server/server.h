@@ -56,6 +56,12 @@ struct server_config {
 	size_t ntrusted_proxies;
 	const char *const *metrics_allow;	/* /metrics beside loopback */
 	size_t nmetrics_allow;
+	/* Several servers on one database (docs/SERVER.md). */
+	int secret_rotate;		/* this start's secret replaces the
+					 * database's (auth_secret_check) */
+	unsigned poll_interval;		/* ms: a waiting receiver looks at the
+					 * store again this often (a message
+					 * another server stored); 0: never */
 };
 
 /* Fills in the defaults. */

@@ -187,6 +187,13 @@ struct store_backend {
 	 * of a rest that ended before purge_before go. */
 	int (*quarantine_key)(struct store *s, const char *id,
 	    const char *kid, int64_t now, int64_t purge_before);
+
+	/* ---- several servers on one database (issue 12) ---- */
+	/* Writer: sets key to value, whether it was there or not (a token
+	 * secret and its check replaced by --secret-rotate). NULL in a
+	 * backend that has none yet: the rotation is refused there. */
+	int (*meta_set)(struct store *s, const char *key,
+	    const uint8_t *value, size_t len);
 };
 
 extern const struct store_backend store_sqlite;

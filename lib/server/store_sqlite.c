@@ -72,6 +72,8 @@ struct sq {
 	struct conn *readers[MAX_READERS];
 	size_t nreaders;
 	int last_ext;			/* w_done's last extended error */
+	int64_t data_version;		/* the writer's PRAGMA data_version
+					 * when its usage was last right */
 };
 
 static const char schema[] =
@@ -725,11 +727,49 @@ usage_job_end(struct sq *q, int keep)
 	q->nundo = 0;
 }
 
+/*
+ * Another process on the database (another server) may have stored or
+ * deleted messages since the writer's last transaction: SQLite's
+ * data_version, read on the writer's connection, moves when any other
+ * connection has committed (never for the writer's own commits). The
+ * write lock is held from BEGIN IMMEDIATE on, so nothing else commits
+ * until ours: the usage is forgotten (counted again when needed) only
+ * when it may be stale.
+ */
+static int
+other_commits(struct store *s)
+{
+	struct sq *q = s->impl;
+	sqlite3_stmt *st = cached(&q->w, "PRAGMA data_version");
+	int64_t v;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		if (v != q->data_version)
+			usage_forget_all(q);
+		q->data_version = v;
+		rc = STORE_OK;
+	} else {
+		fail(q->w.db, "reading the data version");
+	}
+	done_with(st);
+	return rc;
+}
+
 static int
 sq_begin(struct store *s)
 {
 	/* IMMEDIATE: the write lock now, not at the first write. */
-	return w_exec(s, "BEGIN IMMEDIATE");
+	if (w_exec(s, "BEGIN IMMEDIATE") != STORE_OK)
+		return STORE_ERROR;
+	if (other_commits(s) != STORE_OK) {
+		(void)w_exec(s, "ROLLBACK");
+		return STORE_ERROR;
+	}
+	return STORE_OK;
 }
 
 static int
@@ -812,6 +852,25 @@ sq_meta_put_new(struct store *s, const char *key, const uint8_t *value,
 		return STORE_ERROR;
 	}
 	return w_done(s, st, "saving settings");
+}
+
+/* Inside the job's savepoint: both or neither. */
+static int
+sq_meta_set(struct store *s, const char *key, const uint8_t *value,
+    size_t len)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM meta WHERE key = ?1");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		done_with(st);
+		return STORE_ERROR;
+	}
+	if ((rc = w_done(s, st, "saving settings")) != STORE_OK)
+		return rc;
+	return sq_meta_put_new(s, key, value, len);
 }
 
 static int
@@ -1447,4 +1506,6 @@ const struct store_backend store_sqlite = {
 	.quarantine_user = sq_quarantine_user,
 	.name_groups = sq_name_groups,
 	.quarantine_key = sq_quarantine_key,
+	/* several servers on one database */
+	.meta_set = sq_meta_set,
 };

@@ -17,6 +17,7 @@ struct waiters {
 	int64_t next_wake;	/* when the timer means to look next */
 	uint64_t seq;
 	size_t count;
+	int64_t poll_interval;	/* ms; 0: no polling */
 	struct waiter *bucket[BUCKETS];
 };
 
@@ -53,9 +54,17 @@ unlink_waiter(struct waiters *ws, struct waiter *w)
 	ws->count--;
 }
 
+/* When w is to be woken: its deadline, or its next look at the store. */
+static int64_t
+due_at(const struct waiter *w)
+{
+	return w->poll_ms > 0 && w->poll_ms < w->deadline_ms ? w->poll_ms :
+	    w->deadline_ms;
+}
+
 /*
- * The timer: sleeps until the earliest deadline (a scan: simple, and
- * cheap next to the work a woken waiter does), wakes the expired ones.
+ * The timer: sleeps until the earliest due time (a scan: simple, and
+ * cheap next to the work a woken waiter does), wakes the due ones.
  * wake() runs outside the lock, from a list built under it.
  */
 static void *
@@ -75,13 +84,13 @@ timer(void *arg)
 		for (i = 0; i < BUCKETS; i++)
 			for (w = ws->bucket[i]; w != NULL; w = next) {
 				next = w->next;
-				if (w->deadline_ms <= now) {
+				if (due_at(w) <= now) {
 					unlink_waiter(ws, w);
 					w->woken = 1;
 					w->next = due;
 					due = w;
-				} else if (w->deadline_ms < earliest) {
-					earliest = w->deadline_ms;
+				} else if (due_at(w) < earliest) {
+					earliest = due_at(w);
 				}
 			}
 		if (due != NULL) {
@@ -109,7 +118,7 @@ timer(void *arg)
 }
 
 struct waiters *
-waiters_new(struct report *rep)
+waiters_new(unsigned poll_interval_ms, struct report *rep)
 {
 	struct waiters *ws = calloc(1, sizeof(*ws));
 
@@ -117,6 +126,7 @@ waiters_new(struct report *rep)
 		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
+	ws->poll_interval = poll_interval_ms;
 	pthread_mutex_init(&ws->lock, NULL);
 	pthread_cond_init(&ws->changed, NULL);
 	if (pthread_create(&ws->timer, NULL, timer, ws) != 0) {
@@ -172,8 +182,10 @@ waiters_add(struct waiters *ws, struct waiter *w, uint64_t seen)
 	ws->bucket[b] = w;
 	w->registered = 1;
 	ws->count++;
+	w->poll_ms = ws->poll_interval > 0 ? waiters_now_ms() +
+	    ws->poll_interval : 0;
 	/* The timer may need to wake earlier than it planned. */
-	if (w->deadline_ms < ws->next_wake)
+	if (due_at(w) < ws->next_wake)
 		pthread_cond_signal(&ws->changed);
 	pthread_mutex_unlock(&ws->lock);
 	return 0;

@@ -11,6 +11,11 @@
  * receiver reads it before its query and registers with that value; if
  * the sequence moved meanwhile, registration refuses and the receiver
  * queries again.
+ *
+ * Only this process's stores bump the sequence. A message stored by
+ * another server on the same database is found by polling: with a poll
+ * interval, a waiter is also woken when it has waited that long, and
+ * queries again (it registers again if there is still nothing).
  */
 #ifndef E2E_WAITERS_H
 #define E2E_WAITERS_H
@@ -23,6 +28,7 @@
 struct waiter {
 	char user[32];
 	int64_t deadline_ms;	/* CLOCK_MONOTONIC */
+	int64_t poll_ms;	/* woken then too; set by waiters_add */
 	void (*wake)(struct waiter *w);
 	struct waiter *prev, *next;	/* the registry's */
 	int registered;
@@ -32,8 +38,10 @@ struct waiter {
 
 struct waiters;
 
-/* Starts the long-poll timer. NULL on failure (said in rep). */
-struct waiters *waiters_new(struct report *rep);
+/* Starts the long-poll timer; poll_interval_ms: how long a waiter
+ * waits before it is woken to look again (0: until its deadline or a
+ * message). NULL on failure (said in rep). */
+struct waiters *waiters_new(unsigned poll_interval_ms, struct report *rep);
 void waiters_free(struct waiters *ws);
 
 uint64_t waiters_seq(struct waiters *ws);

@@ -172,7 +172,8 @@ elapsed_ms() {
 	stop_server
 	head -c 48 /dev/urandom > "$T/other-secret"
 	chmod 600 "$T/other-secret"
-	restart_server --secret-file "$T/other-secret"
+	# A new secret on a database served with another: a rotation.
+	restart_server --secret-file "$T/other-secret" --secret-rotate
 	run --separate-stderr run_as "$A" e2e-send --to "$B" "$T/m.jwe"
 	client_error e2e-send 77 'refused your session'
 	stderr_has "^e2e-send: hint: sign in again: e2e-account signin $A\$"

@@ -20,7 +20,7 @@ OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     min-password mailbox-max-messages mailbox-max-bytes send-rate
     send-burst max-answer-bytes quiet import-users import-messages help
     version public-url name-quarantine check-names max-body-memory linger
-    trusted-proxy metrics-allow)
+    trusted-proxy metrics-allow secret-rotate poll-interval)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the
@@ -51,7 +51,7 @@ refused_usage() {
 		assert_line --regexp '^  -h, --help '
 		assert_line --regexp '^  -V, --version '
 		assert_line 'Exit status:'
-		for code in 0 64 65 66 70 73 74 75 77; do
+		for code in 0 64 65 66 70 73 74 75 77 78; do
 			assert_line --regexp "^  $code +[A-Za-z]"
 		done
 		# The default database path is documented.

@@ -467,6 +467,70 @@ test_secret_kept(void)
 	store_close(&s);
 }
 
+/* Several servers on one database (issue 12): the first start keeps a
+ * check of its secret (HMAC-SHA-256(secret, label), never the secret),
+ * every later start compares; --secret-rotate replaces it. */
+static void
+test_secret_check(void)
+{
+	static const char label[] = "e2e-server secret check v1";
+	uint8_t fixed[32], want[32];
+	struct auth_keys k, other;
+	struct report rep = { 0 };
+	struct buf kept = BUF_INIT;
+	struct store s;
+	size_t len = 0;
+	char db[256];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(db, sizeof(db), "%s/check.db", tmpdir);
+	if (store_open(&s, &store_sqlite, db, &rep) != 0) {
+		CHECKF(0, "cannot open a store at %s: %s", db,
+		    report_message(&rep));
+		return;
+	}
+	memcpy(k.secret, secret, sizeof(secret));
+	k.secret_len = sizeof(secret);
+	memcpy(other.secret, secret, sizeof(secret));
+	other.secret[0] ^= 1;
+	other.secret_len = sizeof(secret);
+	/* First start: kept; then the same secret passes, again. */
+	CHECK(auth_secret_check(&k, "f", 0, &s, &rep) == 0);
+	CHECK(!report_said(&rep));
+	CHECK(auth_secret_check(&k, "f", 0, &s, &rep) == 0);
+	CHECK(s.be->meta_get(&s, "jwt_secret_check", &kept) == STORE_OK);
+	CHECK(crypto_hmac("SHA256", secret, sizeof(secret),
+	    (const uint8_t *)label, sizeof(label) - 1, want, &len, NULL) == 0);
+	CHECK(kept.len == 32 && memcmp(kept.p, want, 32) == 0);
+	/* One bit of the secret differs: 78, said in one line. */
+	CHECK(auth_secret_check(&other, "g", 0, &s, &rep) == E2E_EX_CONFIG);
+	CHECK(strstr(report_message(&rep), "the token secret in g is not "
+	    "the one the database is served with") != NULL);
+	report_clear(&rep);
+	CHECK(auth_secret_check(&other, NULL, 0, &s, &rep) == E2E_EX_CONFIG);
+	CHECK(strstr(report_message(&rep), "the database is served with a "
+	    "--secret-file") != NULL);
+	report_clear(&rep);
+	/* Rotated to the other: now the first is refused. */
+	CHECK(auth_secret_check(&other, "g", 1, &s, &rep) == 0);
+	CHECK(auth_secret_check(&other, "g", 0, &s, &rep) == 0);
+	CHECK(auth_secret_check(&k, "f", 0, &s, &rep) == E2E_EX_CONFIG);
+	report_clear(&rep);
+	/* Rotated without a file: a fresh secret, kept, in k, checked. */
+	memset(fixed, 0xa7, sizeof(fixed));
+	crypto_test_set_random(fixed, sizeof(fixed));
+	CHECK(auth_secret_check(&k, NULL, 1, &s, &rep) == 0);
+	crypto_test_set_random(fixed, 0);
+	CHECK(k.secret_len == 32 && memcmp(k.secret, fixed, 32) == 0);
+	CHECK(s.be->meta_get(&s, "jwt_secret", &kept) == STORE_OK);
+	CHECK(kept.len == 32 && memcmp(kept.p, fixed, 32) == 0);
+	CHECK(auth_secret_check(&k, NULL, 0, &s, &rep) == 0);
+	CHECK(auth_secret_check(&other, "g", 0, &s, &rep) == E2E_EX_CONFIG);
+	report_clear(&rep);
+	buf_free(&kept);
+	store_close(&s);
+}
+
 /* A store that cannot be opened says why in the report, printing
  * nothing: a missing folder, a database from a later version. */
 static void
@@ -1186,6 +1250,7 @@ main(void)
 	RUN(test_hash_cost);
 	RUN(test_secret_file);
 	RUN(test_secret_kept);
+	RUN(test_secret_check);
 	RUN(test_store_open_report);
 	/* The folder is no longer needed (and an abort later would leave
 	 * it). */

@@ -1,0 +1,352 @@
+#!/usr/bin/env bats
+# Several e2e-server processes on one database (issue 12): here two on one
+# SQLite file (WAL works across processes on one machine). What one
+# server does, the other must honour: a token signed out or an account
+# deleted through A is refused by B; a message sent through A reaches a
+# receiver waiting on B (--poll-interval); and servers with different
+# token secrets refuse to serve one database (exit 78).
+
+bats_require_minimum_version 1.5.0
+load helpers
+load server_helpers
+
+setup() {
+	common_setup
+	head -c 48 /dev/urandom > "$T/secret"
+	chmod 600 "$T/secret"
+}
+
+teardown() {
+	local p
+	for p in ${A_PID:-} ${B_PID:-}; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	SERVER_PID=
+	kill_bg
+}
+
+# start_two [ARGS]: servers A and B on one database ($T/shared.db), the
+# same --secret-file, each with ARGS; sets A_URL, B_URL (and their pids).
+start_two() {
+	SERVER_DB=$T/shared.db
+	start_server --quiet --secret-file "$T/secret" "$@" 3>&- || return 1
+	A_PID=$SERVER_PID A_URL=$URL
+	start_server --quiet --secret-file "$T/secret" "$@" 3>&- || return 1
+	B_PID=$SERVER_PID B_URL=$URL
+}
+
+# at A|B CMD...: runs a helper of server_helpers.bash against server A or B.
+at() {
+	if [ "$1" = A ]; then URL=$A_URL; else URL=$B_URL; fi
+	shift
+	"$@"
+}
+
+# list_on TOKEN: GET /messages at $URL; sets $status_code and $body.
+list_on() {
+	api GET /messages -H "x-access-token: $1"
+}
+
+# refused_within TOKEN SECONDS: polls B every 100 ms until it refuses
+# TOKEN with 403; fails after SECONDS.
+refused_within() {
+	local tok=$1 i
+	for i in $(seq 1 $(($2 * 10))); do
+		at B list_on "$tok"
+		[ "$status_code" = 403 ] && return 0
+		[ "$status_code" = 200 ] || {
+			echo "B answered $status_code $body" >&2
+			return 1
+		}
+		sleep 0.1
+	done
+	echo "B still accepts the token after $2 s" >&2
+	return 1
+}
+
+# wait_on_b TOKEN SECONDS: a long-poll on B in the background, its answer
+# in $T/waited and its status code and milliseconds taken in
+# $T/waited.code; waits until B counts it as waiting.
+wait_on_b() {
+	(
+		t0=$(now_ms)
+		code=$(curl -s -S -o "$T/waited" -w '%{http_code}' \
+		    -H "x-access-token: $1" "$B_URL/messages?wait=$2")
+		echo "$code $(($(now_ms) - t0))" > "$T/waited.code"
+	) 3>&- &
+	BG_PIDS="${BG_PIDS:-} $!"
+	local i n=
+	for i in $(seq 1 100); do
+		n=$(curl -s "$B_URL/metrics" |
+		    sed -n 's/^e2e_receivers_waiting //p')
+		[ "$n" = 1 ] && return 0
+		sleep 0.05
+	done
+	echo "the receiver is not waiting on B" >&2
+	return 1
+}
+
+# waited_answer SECONDS: waits up to SECONDS for wait_on_b's answer; sets
+# $waited_code, $waited_ms and $body.
+waited_answer() {
+	local i
+	for i in $(seq 1 $(($1 * 20))); do
+		[ -s "$T/waited.code" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/waited.code" ] || {
+		echo "no answer from B within $1 s" >&2
+		return 1
+	}
+	read -r waited_code waited_ms < "$T/waited.code"
+	body=$(cat "$T/waited")
+}
+
+@test "two servers on one SQLite database: an account made through A signs in through B, its token works on both" {
+	start_two
+	at A signup alice 'pw of alice'
+	at B signin alice 'pw of alice'
+	at A list_on "$token"
+	assert_equal "$status_code" 200
+	at B list_on "$token"
+	assert_equal "$status_code" 200
+}
+
+@test "T4: a sign-out through A: B refuses the old token (polled up to 5 s), and accepts a new one" {
+	start_two
+	at A api_user alice
+	local old=$token
+	at B list_on "$old"
+	assert_equal "$status_code" 200
+	at A api POST /users/signout -H "x-access-token: $old"
+	assert_equal "$status_code" 200
+	refused_within "$old" 5
+	assert_equal "$body" '{"error":"authentication failed"}'
+	at A list_on "$old"
+	assert_equal "$status_code" 403
+	at A signin alice 'pw of alice'
+	at B list_on "$token"
+	assert_equal "$status_code" 200
+}
+
+@test "T4: a password changed through A: B refuses the tokens issued before" {
+	start_two
+	at A api_user alice
+	local old=$token
+	at A api POST /users/password -H "x-access-token: $old" -H "$JSON" \
+	    -d '{"old_password":"pw of alice","new_password":"new pw of alice"}'
+	assert_equal "$status_code" 200
+	refused_within "$old" 5
+}
+
+@test "T4: an account deleted through A: B refuses its token, and a send to it through B is 404" {
+	start_two
+	at A api_user bob
+	local bob_tok=$token bob_id=$user_id
+	at A api_user alice
+	local alice_tok=$token
+	# B has looked bob up by name (its cache holds him now).
+	at B api_send "$alice_tok" bob before
+	assert_equal "$status_code" 200
+	at A api DELETE "/users/$bob_id" -H "x-access-token: $bob_tok"
+	assert_equal "$status_code" 200
+	refused_within "$bob_tok" 5
+	at B api_send "$alice_tok" bob after
+	assert_equal "$status_code" 404
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
+}
+
+@test "a receiver waiting on B gets a message sent through A (the poll, default 1000 ms), well before its wait ends" {
+	start_two
+	at A api_user bob
+	local bob_tok=$token
+	at A api_user alice
+	local alice_tok=$token
+	wait_on_b "$bob_tok" 30
+	at A api_send "$alice_tok" bob 'across servers'
+	assert_equal "$status_code" 200
+	waited_answer 20
+	assert_equal "$waited_code" 200
+	[[ "$body" == *'"message":"across servers"'* ]] || {
+		echo "$body" >&2
+		false
+	}
+	# Found by a poll of B, not at the end of the 30 s wait; generous
+	# for a loaded machine.
+	[ "$waited_ms" -lt 10000 ] || {
+		echo "took $waited_ms ms" >&2
+		false
+	}
+}
+
+@test "control: with --poll-interval 0, B's receiver sees A's message only when its wait ends" {
+	start_two --poll-interval 0
+	at A api_user bob
+	local bob_tok=$token
+	at A api_user alice
+	local alice_tok=$token
+	wait_on_b "$bob_tok" 3
+	at A api_send "$alice_tok" bob 'across servers'
+	waited_answer 20
+	assert_equal "$waited_code" 200
+	[[ "$body" == *'"message":"across servers"'* ]]
+	[ "$waited_ms" -ge 2500 ] || {
+		echo "answered after $waited_ms ms: something else woke it" >&2
+		false
+	}
+}
+
+@test "T4: a receiver waiting on B whose token is signed out through A is answered 403, not given messages" {
+	start_two --poll-interval 200
+	at A api_user bob
+	local bob_tok=$token
+	wait_on_b "$bob_tok" 30
+	at A api POST /users/signout -H "x-access-token: $bob_tok"
+	assert_equal "$status_code" 200
+	waited_answer 20
+	assert_equal "$waited_code" 403
+	assert_equal "$body" '{"error":"authentication failed"}'
+	[ "$waited_ms" -lt 10000 ]
+}
+
+@test "--poll-interval: a number of milliseconds up to 60000" {
+	run --separate-stderr e2e-server --poll-interval 60001 --db "$T/x.db"
+	assert_equal "$status" 64
+	[[ "$stderr" == *"--poll-interval"* ]]
+	run --separate-stderr e2e-server --poll-interval 1s --db "$T/x.db"
+	assert_equal "$status" 64
+	[ ! -e "$T/x.db" ]
+	run -0 e2e-server --help
+	assert_output --partial '--poll-interval MS'
+	assert_output --partial '--secret-rotate'
+}
+
+# ---- the token secret ----
+
+# server_refused CODE ARGS: e2e-server on $T/shared.db must exit CODE
+# before it listens, with one line on stderr ($stderr).
+server_refused() {
+	local code=$1
+	shift
+	run --separate-stderr timeout 20 e2e-server --listen 127.0.0.1:0 \
+	    --db "$T/shared.db" --bcrypt-cost 4 --quiet "$@"
+	assert_equal "$status" "$code"
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "a second server with another --secret-file on the database is refused (78), and the first keeps serving" {
+	start_two
+	head -c 48 /dev/urandom > "$T/other"
+	chmod 600 "$T/other"
+	server_refused 78 --secret-file "$T/other"
+	assert_equal "${stderr_lines[0]}" "e2e-server: error: the token secret in $T/other is not the one the database is served with: give every server on it the same --secret-file, or --secret-rotate to replace the secret (every token issued is then refused)"
+	at A api_user alice
+	at B list_on "$token"
+	assert_equal "$status_code" 200
+}
+
+@test "a server without --secret-file on a database served with one is refused (78); and the other way round" {
+	SERVER_DB=$T/shared.db
+	start_server --quiet --secret-file "$T/secret" 3>&-
+	A_PID=$SERVER_PID
+	server_refused 78
+	assert_equal "${stderr_lines[0]}" "e2e-server: error: the database is served with a --secret-file: give this server the same one, or --secret-rotate to go back to a secret kept in the database (every token issued is then refused)"
+	# A database first served with its own kept secret refuses a file.
+	SERVER_DB=$T/kept.db
+	start_server --quiet 3>&-
+	B_PID=$SERVER_PID
+	run --separate-stderr timeout 20 e2e-server --listen 127.0.0.1:0 \
+	    --db "$T/kept.db" --bcrypt-cost 4 --quiet --secret-file "$T/secret"
+	assert_equal "$status" 78
+	[[ "${stderr_lines[0]}" == "e2e-server: error: the token secret in $T/secret is not the one the database is served with"* ]]
+}
+
+@test "the database keeps a check of the secret (its HMAC), never the secret itself" {
+	SERVER_DB=$T/shared.db
+	start_server --quiet --secret-file "$T/secret" 3>&-
+	A_PID=$SERVER_PID
+	local want
+	want=$("$PYTHON" -c 'import hashlib, hmac, sys
+key = open(sys.argv[1], "rb").read()
+print(hmac.new(key, b"e2e-server secret check v1", hashlib.sha256).hexdigest().upper())' "$T/secret")
+	assert_equal "$(sq "SELECT hex(value) FROM meta WHERE key = 'jwt_secret_check'")" "$want"
+	assert_equal "$(sq "SELECT count(*) FROM meta WHERE key = 'jwt_secret'")" 0
+	# Nowhere in the database's files.
+	local hex
+	hex=$(od -An -tx1 "$T/secret" | tr -d ' \n')
+	kill -TERM "$A_PID"
+	wait "$A_PID"
+	A_PID=
+	for f in "$T"/shared.db*; do
+		not grep -q "$hex" <(od -An -tx1 "$f" | tr -d ' \n')
+	done
+}
+
+@test "--secret-rotate: the new secret replaces the database's; old tokens are refused; later starts need the new one" {
+	SERVER_DB=$T/shared.db
+	start_server --quiet --secret-file "$T/secret" 3>&-
+	A_PID=$SERVER_PID
+	api_user alice
+	local old=$token
+	kill -TERM "$A_PID"
+	wait "$A_PID"
+	head -c 48 /dev/urandom > "$T/new"
+	chmod 600 "$T/new"
+	start_server --quiet --secret-file "$T/new" --secret-rotate 3>&-
+	A_PID=$SERVER_PID
+	grep -q 'the token secret is replaced' "$SERVER_LOG"
+	list_on "$old"
+	assert_equal "$status_code" 403
+	signin alice 'pw of alice'
+	# A second server now needs the new secret, without the flag.
+	start_server --quiet --secret-file "$T/new" 3>&-
+	B_PID=$SERVER_PID B_URL=$URL
+	at B list_on "$token"
+	assert_equal "$status_code" 200
+	server_refused 78 --secret-file "$T/secret"
+	# Rotated back to a secret kept in the database: made fresh.
+	kill -TERM "$A_PID" "$B_PID"
+	wait "$A_PID" "$B_PID"
+	A_PID= B_PID=
+	start_server --quiet --secret-rotate 3>&-
+	A_PID=$SERVER_PID
+	assert_equal "$(sq "SELECT length(value) FROM meta WHERE key = 'jwt_secret'")" 32
+	list_on "$token"
+	assert_equal "$status_code" 403
+	server_refused 78 --secret-file "$T/new"
+}
+
+# ---- counters across servers ----
+
+@test "A2: a mailbox's quota counts what every server stored and freed: emptied through B, A stores again; filled through B, A refuses" {
+	start_two --mailbox-max-messages 3
+	at A api_user bob
+	local bob_tok=$token
+	at A api_user alice
+	local alice_tok=$token i
+	for i in 1 2 3; do
+		at A api_send "$alice_tok" bob "m$i"
+		assert_equal "$status_code" 200
+	done
+	at A api_send "$alice_tok" bob m4
+	assert_equal "$status_code" 507
+	# Read and acknowledged through B: A must see the room made.
+	at B list_on "$bob_tok"
+	local ids
+	ids=$(json_get '",".join(m["id"] for m in d["messages"])')
+	at B api POST /messages/ack -H "x-access-token: $bob_tok" \
+	    -H "$JSON" -d "{\"ids\":\"$ids\"}"
+	assert_equal "$body" '{"deleted":3}'
+	at A api_send "$alice_tok" bob m5
+	assert_equal "$status_code" 200
+	# Filled through B: A must not store a fourth.
+	at B api_send "$alice_tok" bob m6
+	assert_equal "$status_code" 200
+	at B api_send "$alice_tok" bob m7
+	assert_equal "$status_code" 200
+	at A api_send "$alice_tok" bob m8
+	assert_equal "$status_code" 507
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 3
+}
