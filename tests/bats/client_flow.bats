@@ -750,6 +750,9 @@ teardown() {
 	[ "$output" = "$(cat "$T/last.id")" ]
 }
 
+# A bound on time that valgrind's slowness breaks: not run by make memcheck
+# (scripts/memcheck.sh).
+# bats test_tags=timing
 @test "recv --wait S: nothing came, returns empty after about S seconds" {
 	account "$B"
 	local t0 t1
@@ -791,6 +794,9 @@ teardown() {
 	[ -z "$output" ]
 }
 
+# A bound on time that valgrind's slowness breaks: not run by make memcheck
+# (scripts/memcheck.sh).
+# bats test_tags=timing
 @test "recv --follow: prints messages as they come; SIGTERM ends it with 0 within a few seconds, all acknowledged" {
 	account "$A"
 	account "$B"
