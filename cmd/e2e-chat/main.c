@@ -161,12 +161,11 @@ usage(FILE *f)
 	    "It needs a terminal: in a script, use e2e-encrypt | e2e-send "
 	    "and\n"
 	    "e2e-recv | e2e-decrypt.\n"
-	    "\n"
+	    "\n%s\n"
 	    "Examples:\n"
 	    "  e2e-chat bob\n"
-	    "  e2e-chat --no-history --server https://chat.example bob\n"
-	    "\n%s", HISTORY_DEFAULT, client_options_help,
-	    client_exit_codes_help);
+	    "  e2e-chat --no-history --server https://chat.example bob\n",
+	    HISTORY_DEFAULT, client_options_help, client_exit_codes_help);
 }
 
 /* ---- the queues ---- */

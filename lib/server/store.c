@@ -190,8 +190,8 @@ int
 store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
     void *arg, struct report *rep)
 {
-	if (s->be->listen == NULL)
-		return 0;
+	if (s->be == NULL || s->be->listen == NULL)
+		return 0;	/* not open (a start that failed), or cannot */
 	return s->be->listen(s, fn, arg, rep) == STORE_OK ? 0 : -1;
 }
 
