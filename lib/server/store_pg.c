@@ -580,6 +580,8 @@ pg_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
 {
 	struct pg *p = s->impl;
 
+	if (p == NULL)
+		return fn == NULL ? STORE_OK : STORE_ERROR;	/* not open */
 	if (fn == NULL)
 		stop_listening(p);
 	if (fn == NULL || p->listening)
