@@ -311,15 +311,19 @@ endif
 unit: $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	@tests/unit/run.sh $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 
+# Bats files run BATS_JOBS at a time (GNU parallel; each file's tests in
+# order): most tests wait on servers, sockets and timers, not on a core.
+BATS_JOBS ?= 2
+
 bats: $(TOOL_BINS) $(MAN_PAGES)
-	@E2E_BIN=$(abspath $(BIN)) E2E_BUILD=$(BUILD) \
+	@BATS_JOBS=$(BATS_JOBS) E2E_BIN=$(abspath $(BIN)) E2E_BUILD=$(BUILD) \
 		E2E_MAN=$(abspath $(BUILD)/man) E2E_TOOLS="$(TOOLS)" \
 		tests/bats/run.sh
 
 # The server's suite again, against PostgreSQL (one throwaway cluster),
 # after the rest: tests/bats/run-pg.sh.
 check-pg: $(TOOL_BINS) $(BUILD)/tests/test_srv_store
-	@E2E_BIN=$(abspath $(BIN)) \
+	@BATS_JOBS=$(BATS_JOBS) E2E_BIN=$(abspath $(BIN)) \
 		E2E_STORE_TEST=$(abspath $(BUILD)/tests/test_srv_store) \
 		tests/bats/run-pg.sh
 

@@ -12,7 +12,7 @@ libpng-dev scdoc libpq-dev libedit-dev"
 TEST_PKGS="bats bats-support bats-assert bats-file python3 python3-jwcrypto
 python3-cryptography python3-bcrypt age hyperfine clang clang-format curl
 sqlite3 wrk nginx-light microsocks zbar-tools postgresql bash-completion
-man-db systemd tmux cppcheck clang-tidy valgrind"
+man-db systemd tmux cppcheck clang-tidy valgrind parallel"
 
 missing=
 for p in $BUILD_PKGS $TEST_PKGS; do

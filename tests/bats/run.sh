@@ -6,8 +6,17 @@ set -o pipefail
 cd "$(dirname "$0")" || exit 1
 : "${E2E_BIN:=$(cd ../.. && pwd)/bin}"
 export E2E_BIN
+# BATS_JOBS=N: N files at a time (each file's tests one after another,
+# as they are written), through GNU parallel, which bats needs for it.
 jobs=
-[ -n "$BATS_JOBS" ] && jobs="--jobs $BATS_JOBS"
+if [ "${BATS_JOBS:-1}" -gt 1 ]; then
+	if command -v parallel >/dev/null 2>&1; then
+		jobs="--jobs $BATS_JOBS --no-parallelize-within-files"
+	else
+		echo "bats: GNU parallel is not installed (make deps): one" \
+		    "file at a time" >&2
+	fi
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if [ $# -gt 0 ]; then
