@@ -133,15 +133,26 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
     size_t pt_len, struct sink *out, struct report *rep)
 {
+	struct mem_source m;
+	struct source src = source_mem(&m, pt, pt_len);
+
+	return jwe_encrypt_source(enc, cty, r, nr, &src, out, rep);
+}
+
+int
+jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const struct source *src,
+    struct sink *out, struct report *rep)
+{
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
-	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
+	uint8_t ek[RSA_MAX_BYTES], *ct = NULL, *pt = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
 	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
-	size_t i, ek_len, off, chunk, n, m, k;
+	size_t i, ek_len, chunk, n, m, k;
 	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
@@ -155,6 +166,16 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 				return report_error(rep, E2E_EX_USAGE,
 				    "key %s is given twice", r[i].kid);
 			}
+	/* The first piece is read before anything is written (a small
+	 * input over the cap leaves no output), and says whether the
+	 * message is small (a pipe's size is unknown): a small one needs no
+	 * second thread. */
+	if ((pt = big_alloc(CHUNK)) == NULL) {
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0)
+		goto out;
 	if ((rc = crypto_random(cek, enc->key_len, rep)) != 0 ||
 	    (rc = crypto_random(iv, enc->iv_len, rep)) != 0)
 		goto out;
@@ -213,21 +234,24 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	ae_live = 1;
 	job->ae = &ae;
 	/* GCM authenticates as it encrypts: no worker needed. */
-	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
-	    job)) == NULL) {
+	if ((pl = pipeline_start(enc->md == NULL ? 0 : chunk < CHUNK ? chunk :
+	    SIZE_MAX, mac_enc_chunk, job)) == NULL) {
 		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
+	for (k = 0; chunk > 0; k++) {
 		uint8_t *slot = ct + (k % SLOTS) * (CHUNK + 32);
 
-		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
-		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
-		    &n, rep)) != 0)
+		if ((rc = aead_encrypt_cipher(&ae, pt, chunk, slot, &n,
+		    rep)) != 0)
 			break;
 		pipeline_push(pl, slot, n);
 		m = b64url_stream_update(&bs, slot, n, enc_text);
 		if ((rc = sink_write(out, enc_text, m)) != 0)
+			break;
+		if (chunk < CHUNK)
+			break;
+		if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0)
 			break;
 	}
 	prc = pipeline_finish(pl);
@@ -253,6 +277,9 @@ out:
 	if (ae_live)
 		aead_encrypt_free(&ae);
 	wipe(cek, sizeof(cek));
+	if (pt != NULL)
+		wipe(pt, CHUNK);	/* the user's plaintext */
+	free(pt);
 	free(ct);
 	free(enc_text);
 	free(job);

@@ -47,6 +47,17 @@ int jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
     size_t pt_len, struct sink *out, struct report *rep);
 
+/*
+ * The same for a plaintext read from src piece by piece: the envelope's
+ * members come in the order header, recipients, iv, ciphertext, tag, so
+ * the ciphertext goes out as it is made and memory stays a few MiB
+ * whatever the size. On failure part of an envelope may have been
+ * written to out (a temporary file, or a pipe whose reader finds no tag).
+ */
+int jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const struct source *src,
+    struct sink *out, struct report *rep);
+
 struct jwe_result {
 	const struct aead_alg *enc;
 	int signed_content;	/* cty said JWE_CTY_SIGNED */

@@ -86,12 +86,24 @@ int
 message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
     struct sink *out, struct report *rep)
 {
-	struct buf jws = BUF_SECRET_INIT;
+	struct mem_source ms;
+	struct source src = source_mem(&ms, pt, len);
+
+	return message_seal_source(o, &src, out, rep);
+}
+
+int
+message_seal_source(const struct seal_opts *o, const struct source *src,
+    struct sink *out, struct report *rep)
+{
+	struct jws_stream js;
+	struct source jws;
 	char *hdr = NULL;
 	int rc;
 
+	memset(&js, 0, sizeof(js));
 	if (o->signer == NULL)
-		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out,
+		return jwe_encrypt_source(o->enc, NULL, o->r, o->nr, src, out,
 		    rep);
 	if (!names_ok(o))
 		return report_error(rep, E2E_EX_USAGE,
@@ -100,19 +112,16 @@ message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	/* One allocation of the final size: the plaintext is copied once. */
-	if (buf_reserve(&jws, b64url_enclen(strlen(hdr)) +
-	    b64url_enclen(len) + 2 + b64url_enclen(RSA_MAX_BYTES)) != 0) {
-		rc = report_oom(rep);
+	/* The JWS is made as the JWE reads it: the signature, over all of
+	 * it, comes last, so nothing needs holding. */
+	if ((rc = jws_stream_init(&js, o->signer, hdr, src, rep)) != 0)
 		goto out;
-	}
-	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws, rep)) != 0)
-		goto out;
-	rc = jwe_encrypt(o->enc, JWE_CTY_SIGNED, o->r, o->nr, jws.p, jws.len,
+	jws = jws_stream_source(&js);
+	rc = jwe_encrypt_source(o->enc, JWE_CTY_SIGNED, o->r, o->nr, &jws,
 	    out, rep);
 out:
+	jws_stream_free(&js);
 	free(hdr);
-	buf_free(&jws);
 	return rc;
 }
 

@@ -50,6 +50,11 @@ struct seal_opts {
 int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
     struct sink *out, struct report *rep);
 
+/* The same for a plaintext read from src piece by piece (jwe.h's
+ * jwe_encrypt_source): signed or not, memory stays a few MiB. */
+int message_seal_source(const struct seal_opts *o, const struct source *src,
+    struct sink *out, struct report *rep);
+
 enum message_format { MESSAGE_JWE = 1, MESSAGE_SEED = 2 };
 
 struct open_opts {
