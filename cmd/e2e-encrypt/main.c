@@ -73,7 +73,7 @@ usage(FILE *f)
 	    "(else\n"
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
 	    "      --max-size SIZE      refuse a larger plaintext (default "
-	    "and most 64G;\n"
+	    "and most 32G;\n"
 	    "                           128M with --format seed)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"

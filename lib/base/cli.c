@@ -172,7 +172,7 @@ cli_max_size_stream(int *seen, const char *s, size_t *out,
 	if (cli_once(seen, "--max-size", rep) != 0)
 		return E2E_EX_USAGE;
 	return cli_parse_size_in("--max-size", s, 0,
-	    (size_t)FILEIO_STREAM_MAX, "is at most 64G", out, rep);
+	    (size_t)FILEIO_STREAM_MAX, "is at most 32G", out, rep);
 }
 
 int

@@ -510,7 +510,9 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 			    "cannot create %s: name too long", path);
 			return E2E_EX_CANTCREAT;
 		}
-		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		/* Read and write: a temporary file may be changed in place
+		 * (outfile_pread). */
+		o->fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, mode);
 		if (o->fd >= 0 || errno != EEXIST)
 			break;
@@ -597,6 +599,86 @@ outfile_write(struct outfile *o, const void *p, size_t n,
 		return write_all(o, p, n, rep);
 	memcpy(o->wbuf, p, n);
 	o->wlen = n;
+	return 0;
+}
+
+/* What the in-place calls say when they fail. */
+static int
+inplace_failed(struct outfile *o, struct report *rep)
+{
+	return report_errno(rep, E2E_EX_IOERR, "cannot write %s",
+	    o->path != NULL ? o->path : "standard output");
+}
+
+int
+outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	size_t have = 0;
+	ssize_t r;
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	if ((rc = flush(o, rep)) != 0)
+		return rc;
+	while (have < n) {
+		r = pread(o->fd, (uint8_t *)p + have, n - have,
+		    (off_t)(off + have));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return inplace_failed(o, rep);
+		}
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+int
+outfile_pwrite(struct outfile *o, const void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	size_t have = 0;
+	ssize_t r;
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	if ((rc = flush(o, rep)) != 0)
+		return rc;
+	while (have < n) {
+		r = pwrite(o->fd, (const uint8_t *)p + have, n - have,
+		    (off_t)(off + have));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return inplace_failed(o, rep);
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+int
+outfile_truncate(struct outfile *o, uint64_t len, struct report *rep)
+{
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	if ((rc = flush(o, rep)) != 0)
+		return rc;
+	while (ftruncate(o->fd, (off_t)len) != 0)
+		if (errno != EINTR)
+			return inplace_failed(o, rep);
 	return 0;
 }
 

@@ -65,7 +65,9 @@ void file_view_free(struct input_view *v);
  * file, while reading for a pipe). A regular file can also be read at an
  * offset (infile_pread), which does not move the sequential position.
  */
-#define FILEIO_STREAM_MAX ((uint64_t)64 << 30)
+#define FILEIO_STREAM_MAX ((uint64_t)32 << 30)	/* a plaintext */
+/* An envelope of the largest plaintext, signed: base64url twice. */
+#define FILEIO_STREAM_ENVELOPE_MAX ((uint64_t)64 << 30)
 struct infile {
 	int fd;
 	int is_std;
@@ -127,6 +129,17 @@ int outfile_is_terminal(const struct outfile *o);
 int outfile_write(struct outfile *o, const void *p, size_t n,
     struct report *rep);
 int outfile_puts(struct outfile *o, const char *s, struct report *rep);
+/*
+ * A temporary file's content, read and changed in place before it is
+ * committed (not for a direct output): both flush what is buffered
+ * first. Return 0 or 74 (in rep).
+ */
+int outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
+    struct report *rep);
+int outfile_pwrite(struct outfile *o, const void *p, size_t n,
+    uint64_t off, struct report *rep);
+/* Cuts the temporary file to len bytes. Returns 0 or 74 (in rep). */
+int outfile_truncate(struct outfile *o, uint64_t len, struct report *rep);
 /*
  * Flushes, syncs and moves the file into place. With noclobber > 0 an
  * existing target is an error (73) and is left as it was; with 0 it is
