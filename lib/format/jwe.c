@@ -464,7 +464,7 @@ out:
  * MAC or GCM over the piece before and writes it to the output's
  * temporary file.
  */
-#define FILE_TEXT ((size_t)256 << 10)
+#define FILE_TEXT ((size_t)512 << 10)
 #define FILE_SLOTS (PIPELINE_DEPTH + 1)
 
 enum file_pass { PASS_MAC, PASS_GCM, PASS_CBC };

@@ -545,7 +545,7 @@ locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
 	size_t head = in->size < MESSAGE_FILE_REST ? (size_t)in->size :
 	    MESSAGE_FILE_REST, start, n, i;
 	uint64_t pos;
-	uint8_t *scan = NULL;
+	uint8_t *scan = NULL, *q;
 	int rc = -1;
 
 	if (buf_reserve(rest, head + 1) != 0 ||
@@ -564,12 +564,14 @@ locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
 		    (size_t)(in->size - pos);
 		if (infile_pread(in, scan, n, pos, rep) != 0)
 			goto out;
-		for (i = 0; i < n && scan[i] != '"' && scan[i] != '\\'; i++)
-			;
-		if (i < n)
+		q = memchr(scan, '"', n);
+		i = q != NULL ? (size_t)(q - scan) : n;
+		if (memchr(scan, '\\', i) != NULL)
+			goto out;
+		if (q != NULL)
 			break;
 	}
-	if (pos >= in->size || scan[i] == '\\' ||
+	if (pos >= in->size ||
 	    in->size - (pos + i) > MESSAGE_FILE_REST - start)
 		goto out;
 	*off = start;

@@ -141,7 +141,7 @@ int message_open_text(const struct open_opts *o, const uint8_t *text,
  * checked before a byte goes out, which needs the whole payload).
  */
 #define MESSAGE_OPEN_WHOLE (-1)
-#define MESSAGE_FILE_REST ((size_t)4 << 20)
+#define MESSAGE_FILE_REST ((size_t)1 << 20)
 int message_open_file(const struct open_opts *o, struct infile *in,
     struct outfile *out, struct message *m, struct report *rep);
 

@@ -17,7 +17,7 @@ CAP_KIB=16384
 # (CHUNK), the decryption's piece of text (FILE_TEXT) decoded, and the
 # inner JWS's (JWS_STREAM_RAW).
 CHUNK=261120
-PIECE=196608
+PIECE=393216
 JWS_RAW=196608
 
 # peak_kib OUTVAR CMD...: runs CMD (a shell line), which must succeed,
