@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
 	struct infile fin;
-	struct report rep = { 0 };
+	struct report rep = { 0 }, quiet = { 0 };
 	EVP_PKEY *key = NULL;
 	struct contact signer;
 	char kid[KID_SIZE], identity[HOME_PATH_MAX];
@@ -289,7 +289,7 @@ main(int argc, char **argv)
 	 */
 	if (!stream && argc == 1 && out_path != NULL &&
 	    !file_is_std(out_path) && infile_open(&fin, argv[0],
-	    seen_M ? max : FILEIO_STREAM_ENVELOPE_MAX, "input", &rep) == 0 &&
+	    seen_M ? max : FILEIO_STREAM_ENVELOPE_MAX, "input", &quiet) == 0 &&
 	    fin.regular) {
 		if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
 			goto out;
@@ -302,7 +302,7 @@ main(int argc, char **argv)
 			goto out;
 	}
 	/* infile_open's refusals are made again below, in their words. */
-	report_clear(&rep);
+	report_clear(&quiet);
 	infile_close(&fin);
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
 	    max, &rep)) != 0)
