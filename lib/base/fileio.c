@@ -622,7 +622,9 @@ outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
 		errno = EINVAL;
 		return inplace_failed(o, rep);
 	}
-	if ((rc = flush(o, rep)) != 0)
+	/* Only when something is buffered: then a worker thread's pwrite
+	 * and this thread's pread touch nothing shared. */
+	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
 		return rc;
 	while (have < n) {
 		r = pread(o->fd, (uint8_t *)p + have, n - have,
@@ -651,7 +653,7 @@ outfile_pwrite(struct outfile *o, const void *p, size_t n, uint64_t off,
 		errno = EINVAL;
 		return inplace_failed(o, rep);
 	}
-	if ((rc = flush(o, rep)) != 0)
+	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
 		return rc;
 	while (have < n) {
 		r = pwrite(o->fd, (const uint8_t *)p + have, n - have,

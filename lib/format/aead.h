@@ -116,7 +116,6 @@ int aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
 int aead_decrypt_cbc_final(struct aead_dec *d, uint8_t *out,
     size_t *out_len);
 
-
 /*
  * One-shot decryption. pt may equal ct (in place) and needs ct_len bytes.
  * Returns 0 with *pt_len set, or -1 for any failure (wrong lengths,

@@ -133,7 +133,7 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
     size_t pt_len, struct sink *out, struct report *rep)
 {
-	struct mem_source m;
+	struct mem_source m = { NULL, 0 };
 	struct source src = source_mem(&m, pt, pt_len);
 
 	return jwe_encrypt_source(enc, cty, r, nr, &src, out, rep);
@@ -914,4 +914,3 @@ out:
 		memset(res, 0, sizeof(*res));
 	return rc;
 }
-

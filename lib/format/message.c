@@ -88,7 +88,7 @@ int
 message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
     struct sink *out, struct report *rep)
 {
-	struct mem_source ms;
+	struct mem_source ms = { NULL, 0 };
 	struct source src = source_mem(&ms, pt, len);
 
 	return message_seal_source(o, &src, out, rep);
