@@ -543,7 +543,7 @@ locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
     uint64_t *end, struct report *rep)
 {
 	size_t head = in->size < MESSAGE_FILE_REST ? (size_t)in->size :
-	    MESSAGE_FILE_REST, start, n, i;
+	    MESSAGE_FILE_REST, start, n, i = 0;
 	uint64_t pos;
 	uint8_t *scan = NULL, *q;
 	int rc = -1;
