@@ -227,11 +227,20 @@ stream_rows() {
 	# age and e2e-encrypt refuse to overwrite: each run starts afresh.
 	hf --runs "$runs" --prepare "rm -f s$n.o1 s$n.o3 s$n.o5" \
 	    --export-json "hf-stream-$n.json" "${cmds[@]}"
+	# Peak RSS and CPU time (user + system, both cores), one run each:
+	# on a loaded machine the CPU time says what the wall time cannot.
 	for ((i = 1; i < ${#cmds[@]}; i += 3)); do
 		name=${cmds[i]}
 		rm -f "s$n.o1" "s$n.o3" "s$n.o5"
-		# shellcheck disable=SC2086 # the command line, as hyperfine runs it
-		kib=$(maxrss ${cmds[i + 1]})
+		if [ -x /usr/bin/time ]; then
+			# shellcheck disable=SC2086 # the command line, as hyperfine runs it
+			/usr/bin/time -f "%M %U %S" -o rss.txt ${cmds[i + 1]} \
+			    >/dev/null 2>&1 || die "${cmds[i + 1]} failed"
+			kib=$(tail -n 1 rss.txt | awk '{ printf "%s:%.2f", $1, $2 + $3 }')
+		else
+			# shellcheck disable=SC2086
+			kib=$(maxrss ${cmds[i + 1]})
+		fi
 		rss+=("$name=$kib")
 	done
 	report stream "$state" $((mib << 20)) speed.tsv "hf-stream-$n.json" "${rss[@]}"
