@@ -288,6 +288,68 @@ def memory(state, pt_bytes, pairs):
     save_state(state, st)
 
 
+# Section 5 ---------------------------------------------------------------
+
+def stream(state, pt_bytes, speed, hf_file, pairs):
+    """Large files (issue 14): each e2e row's time against its target
+    (A256CBC-HS512: 0.80 of the one-core limit of section 3; A256GCM: no
+    slower than age the same way) and its peak RSS (< 16 MiB)."""
+    st = load_state(state)
+    pt_bytes = int(pt_bytes)
+    sp = {}
+    with open(speed) as f:
+        for line in f:
+            k, v = line.split()
+            sp.setdefault(k, []).append(float(v))
+    sp = {k: statistics.median(v) / 1e6 for k, v in sp.items()}
+    lim = {"encrypt": 1 / (1 / sp["aes_enc"] + 1 / sp["sha512"]),
+           "decrypt": 1 / (1 / sp["aes_dec"] + 1 / sp["sha512"])}
+    times, _ = hyperfine_times([hf_file])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    rss, cpu = {}, {}
+    for p in pairs:
+        name, v = p.rsplit("=", 1)
+        rss[name], _, c = v.partition(":")
+        cpu[name] = f"{float(c):.2f}" if c else "-"
+    size = f"{pt_bytes >> 20} MiB"
+    rows = []
+    for name in ("age -r", "age -d", "e2e-encrypt A256CBC-HS512",
+                 "e2e-decrypt A256CBC-HS512", "e2e-encrypt A256GCM",
+                 "e2e-decrypt A256GCM"):
+        t = med[name]
+        mbs = pt_bytes / t / 1e6
+        mib = int(rss[name]) / 1024
+        if name.startswith("age"):
+            rows.append([name, f"{t:.3f}", cpu[name], f"{mbs:.0f}",
+                         f"{mib:.1f}", "(reference)", "", ""])
+            continue
+        way = "encrypt" if "encrypt" in name else "decrypt"
+        if "CBC" in name:
+            r = mbs / lim[way]
+            ok = r >= 0.80
+            got, goal = f"{r:.2f} of limit", ">= 0.80"
+        else:
+            ref = med["age -r" if way == "encrypt" else "age -d"]
+            r = t / ref
+            ok = r <= 1.0
+            got, goal = f"{r:.2f}x age", "<= 1.00x"
+        okm = mib < 16
+        rows.append([name, f"{t:.3f}", cpu[name], f"{mbs:.0f}",
+                     f"{mib:.1f}", f"{got} ({goal}) {mark(ok)}",
+                     "< 16 MiB", mark(okm)])
+        target(st, "stream", f"{size} {name} speed", got, goal, ok)
+        target(st, "stream", f"{size} {name} peak RSS", f"{mib:.1f} MiB",
+               "< 16 MiB", okm)
+    table([f"{size}, file to file", "median s", "CPU s", "MB/s",
+           "RSS MiB", "speed (goal)", "RSS goal", ""], rows, "<>>>><<<")
+    print(f"  limits (one core): encrypt {lim['encrypt']:.0f} MB/s, "
+          f"decrypt {lim['decrypt']:.0f} MB/s (section 3); CPU s: user + "
+          "system of one run,")
+    print("    both cores (a loaded machine stretches the wall time, "
+          "not this)")
+    save_state(state, st)
+
+
 def summary(state):
     st = load_state(state)
     rows = [[sec, what, val, goal, mark(ok)]
@@ -309,6 +371,8 @@ def main(argv):
         throughput(args[0], args[1], args[2], args[3], args[4:])
     elif cmd == "memory":
         memory(args[0], args[1], args[2:])
+    elif cmd == "stream":
+        stream(args[0], args[1], args[2], args[3], args[4:])
     elif cmd == "summary":
         summary(args[0])
     else:

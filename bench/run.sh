@@ -14,6 +14,7 @@
 #                               run between the rounds of section 1)
 #   BENCH_BIG_MIB               sections 3, 4: message size (64)
 #   BENCH_BIG_ROUNDS            section 3: rounds of 2 runs each (3)
+#   BENCH_HUGE=1                section 5: also 1 GiB (several GiB of disk)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -201,6 +202,55 @@ m2=$(maxrss "$bin/e2e-decrypt" -i bob -o big.out big.jwe)
 m3=$(maxrss "$bin/e2e-decrypt" -i bob --verify alice.pub -o bigs.out bigs.jwe)
 report memory "$state" $((big_mib << 20)) "e2e-encrypt=$m1" \
     "e2e-decrypt=$m2" "e2e-decrypt --verify (signed)=$m3"
+
+# Section 5 (issue 14): large files stream, beside age in the same run.
+# 64 MiB, and 1 GiB with BENCH_HUGE=1; file to file; time and peak RSS.
+stream_rows() {
+	local mib=$1 runs=$2 n=$1M name kib
+	local -a cmds rss=()
+	head -c $((mib << 20)) /dev/urandom > "s$n"
+	age -r "$age_r" -o "s$n.age" "s$n"
+	"$bin/e2e-encrypt" --no-sign -r bob.pub -o "s$n.cbc" "s$n"
+	"$bin/e2e-encrypt" --no-sign --enc A256GCM -r bob.pub -o "s$n.gcm" "s$n"
+	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.cbc" 2>/dev/null
+	cmp -s "s$n" "s$n.out" || die "$n A256CBC-HS512 round trip failed"
+	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.gcm" 2>/dev/null
+	cmp -s "s$n" "s$n.out" || die "$n A256GCM round trip failed"
+	cmds=(
+		-n "age -r" "$A -r $age_r -o s$n.o1 s$n"
+		-n "age -d" "$A -d -i age.key -o s$n.o2 s$n.age"
+		-n "e2e-encrypt A256CBC-HS512" "$E --no-sign -r bob.pub -o s$n.o3 s$n"
+		-n "e2e-decrypt A256CBC-HS512" "$D -i bob -f -o s$n.o4 s$n.cbc"
+		-n "e2e-encrypt A256GCM" "$E --no-sign --enc A256GCM -r bob.pub -o s$n.o5 s$n"
+		-n "e2e-decrypt A256GCM" "$D -i bob -f -o s$n.o6 s$n.gcm"
+	)
+	# age and e2e-encrypt refuse to overwrite: each run starts afresh.
+	hf --runs "$runs" --prepare "rm -f s$n.o1 s$n.o3 s$n.o5" \
+	    --export-json "hf-stream-$n.json" "${cmds[@]}"
+	# Peak RSS and CPU time (user + system, both cores), one run each:
+	# on a loaded machine the CPU time says what the wall time cannot.
+	for ((i = 1; i < ${#cmds[@]}; i += 3)); do
+		name=${cmds[i]}
+		rm -f "s$n.o1" "s$n.o3" "s$n.o5"
+		if [ -x /usr/bin/time ]; then
+			# shellcheck disable=SC2086 # the command line, as hyperfine runs it
+			/usr/bin/time -f "%M %U %S" -o rss.txt ${cmds[i + 1]} \
+			    >/dev/null 2>&1 || die "${cmds[i + 1]} failed"
+			kib=$(tail -n 1 rss.txt | awk '{ printf "%s:%.2f", $1, $2 + $3 }')
+		else
+			# shellcheck disable=SC2086
+			kib=$(maxrss ${cmds[i + 1]})
+		fi
+		rss+=("$name=$kib")
+	done
+	report stream "$state" $((mib << 20)) speed.tsv "hf-stream-$n.json" "${rss[@]}"
+	rm -f "s$n" "s$n".*
+}
+section "5. Large files stream (issue 14): file to file, beside age"
+stream_rows "$big_mib" 3
+if [ "${BENCH_HUGE:-0}" = 1 ]; then
+	stream_rows 1024 2
+fi
 
 section "Summary"
 report summary "$state"

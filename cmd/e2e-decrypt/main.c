@@ -85,7 +85,9 @@ usage(FILE *f)
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
 	    "      --max-size SIZE      refuse a larger envelope or record line "
 	    "(default\n"
-	    "                           256M, at most 1G)\n"
+	    "                           256M, at most 1G; from a file to -o "
+	    "OUT, 64G:\n"
+	    "                           an unsigned envelope streams)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s\n"
@@ -142,7 +144,8 @@ main(int argc, char **argv)
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
-	struct report rep = { 0 };
+	struct infile fin;
+	struct report rep = { 0 }, quiet = { 0 };
 	EVP_PKEY *key = NULL;
 	struct contact signer;
 	char kid[KID_SIZE], identity[HOME_PATH_MAX];
@@ -163,6 +166,8 @@ main(int argc, char **argv)
 	memset(&signer, 0, sizeof(signer));
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
+	memset(&fin, 0, sizeof(fin));
+	fin.fd = -1;
 	in.is_std = 1;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
@@ -276,6 +281,29 @@ main(int argc, char **argv)
 	    CONTACT_REFRESH, &signer, &rep)) != 0)
 		goto out;
 	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
+	/*
+	 * From a file to a file, an envelope streams: its plaintext goes to
+	 * the output's temporary file, committed once every check passed.
+	 * Anything else (a pipe, a terminal, a record stream, a signed or
+	 * seed message) is read whole, within --max-size.
+	 */
+	if (!stream && argc == 1 && out_path != NULL &&
+	    !file_is_std(out_path) && infile_open(&fin, argv[0],
+	    seen_M ? max : FILEIO_STREAM_ENVELOPE_MAX, "input", &quiet) == 0 &&
+	    fin.regular) {
+		if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
+			goto out;
+		rc = out.direct ? MESSAGE_OPEN_WHOLE : message_open_file(&oo,
+		    &fin, &out, &m, &rep);
+		if (rc == 0 && (rc = outfile_commit(&out, force ? -1 : 0,
+		    &rep)) == 0)
+			message_report(&m, &rep);
+		if (rc != MESSAGE_OPEN_WHOLE)
+			goto out;
+	}
+	/* infile_open's refusals are made again below, in their words. */
+	report_clear(&quiet);
+	infile_close(&fin);
 	if ((rc = record_reader_open(&in, argc == 1 ? argv[0] : NULL,
 	    max, &rep)) != 0)
 		goto out;
@@ -321,7 +349,8 @@ main(int argc, char **argv)
 		report_oom(&rep);
 		goto out;
 	}
-	if ((rc = outfile_open(&out, out_path, 0600, 1, &rep)) != 0)
+	if (out.fd < 0 && (rc = outfile_open(&out, out_path, 0600, 1,
+	    &rep)) != 0)
 		goto out;
 	/* Escape sequences from a stranger must not reach a terminal,
 	 * whatever name it was given by. */
@@ -343,5 +372,6 @@ out:
 	EVP_PKEY_free(key);
 	contact_free(&signer);
 	record_reader_close(&in);
+	infile_close(&fin);
 	return rc;
 }

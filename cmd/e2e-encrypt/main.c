@@ -21,9 +21,9 @@
 #include "keys/contacts.h"
 #include "keys/myname.h"
 
-/* Plaintext cap: its signed envelope must stay under e2e-decrypt's
- * default input cap (256 MiB; signing and encoding grow it ~1.78x). */
-#define DEFAULT_MAX ((size_t)128 << 20)
+/* The seed format's plaintext is read whole: its cap keeps the old
+ * default. A JWE streams: its cap is the format's (FORMAT.md section 6). */
+#define SEED_MAX ((size_t)128 << 20)
 
 static void
 usage(FILE *f)
@@ -73,7 +73,8 @@ usage(FILE *f)
 	    "(else\n"
 	    "                           E2E_PASSPHRASE, else the terminal)\n"
 	    "      --max-size SIZE      refuse a larger plaintext (default "
-	    "128M, at most 1G)\n"
+	    "and most 32G;\n"
+	    "                           128M with --format seed)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s\n"
@@ -113,6 +114,8 @@ main(int argc, char **argv)
 	struct passphrase_src ps = { NULL, NULL };
 	struct seal_opts so;
 	struct input_view pt;
+	struct infile in;
+	struct source src;
 	struct outfile out = OUTFILE_INIT;
 	struct report rep = { 0 };
 	struct sink sink;
@@ -120,7 +123,7 @@ main(int argc, char **argv)
 	EVP_PKEY *sk = NULL;
 	char skid[KID_SIZE];
 	char identity[HOME_PATH_MAX];
-	size_t nr = 0, nargs = 0, i, max = DEFAULT_MAX;
+	size_t nr = 0, nargs = 0, i, max = (size_t)FILEIO_STREAM_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
 	int seen_P = 0, seen_M = 0, seen_W = 0, force = 0, no_sign = 0;
 	int file_recipient = 0, binary = 0;
@@ -131,6 +134,8 @@ main(int argc, char **argv)
 	jsonio_wipe_on_free();
 	memset(r, 0, sizeof(r));
 	memset(&pt, 0, sizeof(pt));
+	memset(&in, 0, sizeof(in));
+	in.fd = -1;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((c = getopt_long(argc, argv, shortopts, longopts,
@@ -169,7 +174,8 @@ main(int argc, char **argv)
 			ps.file = optarg;
 			break;
 		case 'M':
-			if (cli_max_size(&seen_M, optarg, &max, &rep) != 0)
+			if (cli_max_size_stream(&seen_M, optarg, &max,
+			    &rep) != 0)
 				return err_print(&rep);
 			break;
 		case 'f':
@@ -296,8 +302,12 @@ main(int argc, char **argv)
 	/* A warning about the key file comes before anything else. */
 	err_print(&rep);
 	report_clear(&rep);
-	if ((rc = file_view(argc == 1 ? argv[0] : NULL, max, "input",
-	    &pt, &rep)) != 0)
+	/* The seed format is made whole; a JWE is read in pieces. */
+	if (so.enc == NULL && (rc = file_view(argc == 1 ? argv[0] : NULL,
+	    seen_M ? max : SEED_MAX, "input", &pt, &rep)) != 0)
+		goto out;
+	if (so.enc != NULL && (rc = infile_open(&in, argc == 1 ? argv[0] :
+	    NULL, max, "input", &rep)) != 0)
 		goto out;
 	if ((rc = outfile_open(&out, out_path, 0644, 1, &rep)) != 0)
 		goto out;
@@ -329,7 +339,8 @@ main(int argc, char **argv)
 			    "sign in, set name = NAME in the config file, or give "
 			    "--from NAME");
 		}
-		rc = message_seal(&so, pt.p, pt.len, &sink, &rep);
+		src = infile_source(&in);
+		rc = message_seal_source(&so, &src, &sink, &rep);
 	}
 	if (rc == 0)
 		rc = outfile_commit(&out, force ? -1 : 0, &rep);
@@ -340,6 +351,7 @@ out:
 		EVP_PKEY_free(r[i].pub);
 	EVP_PKEY_free(sk);
 	file_view_free(&pt);
+	infile_close(&in);
 	buf_free(&latin1);
 	return rc;
 }

@@ -201,6 +201,30 @@ buf_sink_write(void *ctx, const void *p, size_t n)
 	return buf_append(ctx, p, n) == 0 ? 0 : E2E_EX_SOFTWARE;
 }
 
+static int
+mem_read(void *ctx, uint8_t *p, size_t cap, size_t *got, struct report *rep)
+{
+	struct mem_source *m = ctx;
+
+	(void)rep;
+	*got = m->left < cap ? m->left : cap;
+	if (*got > 0)
+		memcpy(p, m->p, *got);
+	m->p += *got;
+	m->left -= *got;
+	return 0;
+}
+
+struct source
+source_mem(struct mem_source *ms, const uint8_t *p, size_t n)
+{
+	struct source s = { mem_read, ms };
+
+	ms->p = p;
+	ms->left = n;
+	return s;
+}
+
 struct sink
 sink_buf(struct buf *b)
 {

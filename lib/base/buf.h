@@ -58,6 +58,24 @@ struct buf_sink {
 
 struct sink sink_buf_to(struct buf_sink *bs);
 
+/*
+ * Where a streamed input comes from (the counterpart of a sink): read
+ * fills p with up to cap bytes, fewer only at the end (*got 0: the end).
+ * Returns 0 or an exit code (with the error in rep).
+ */
+struct source {
+	int (*read)(void *ctx, uint8_t *p, size_t cap, size_t *got,
+	    struct report *rep);
+	void *ctx;
+};
+
+/* A source reading n bytes at p (ms must outlive it). */
+struct mem_source {
+	const uint8_t *p;
+	size_t left;
+};
+struct source source_mem(struct mem_source *ms, const uint8_t *p, size_t n);
+
 /* malloc() for buffers that may be large: from BIG_ALLOC_MIN bytes on,
  * asks for huge pages. Free with free(). */
 #define BIG_ALLOC_MIN ((size_t)4 << 20)

@@ -166,6 +166,16 @@ cli_max_size(int *seen, const char *s, size_t *out, struct report *rep)
 }
 
 int
+cli_max_size_stream(int *seen, const char *s, size_t *out,
+    struct report *rep)
+{
+	if (cli_once(seen, "--max-size", rep) != 0)
+		return E2E_EX_USAGE;
+	return cli_parse_size_in("--max-size", s, 0,
+	    (size_t)FILEIO_STREAM_MAX, "is at most 32G", out, rep);
+}
+
+int
 cli_user_name(const char *opt, const char *s, struct report *rep)
 {
 	if (name_valid(s, strlen(s)))

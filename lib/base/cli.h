@@ -55,6 +55,9 @@ int cli_parse_size_in(const char *opt, const char *s, size_t min, size_t max,
 /* --max-size SIZE (e2e-encrypt, e2e-decrypt, e2e-send): once, a size, at
  * most FILEIO_MAX_MAX. Returns 0 or 64 (in rep). */
 int cli_max_size(int *seen, const char *s, size_t *out, struct report *rep);
+/* The same for an input that streams: at most FILEIO_STREAM_MAX (32G). */
+int cli_max_size_stream(int *seen, const char *s, size_t *out,
+    struct report *rep);
 
 /* A user name (names.h) given on the command line: 0, or 64 in rep as
  * "OPT takes a user name" (or, when opt is NULL, with the rule). */

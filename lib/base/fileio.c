@@ -186,6 +186,136 @@ out:
 }
 
 int
+infile_open(struct infile *in, const char *path, uint64_t max,
+    const char *what, struct report *rep)
+{
+	struct stat st;
+	char name[512];
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->is_std = file_is_std(path);
+	in->path = path;
+	in->what = what;
+	in->max = max;
+	if (in->is_std) {
+		in->fd = STDIN_FILENO;
+	} else if ((in->fd = open(path, O_RDONLY | O_CLOEXEC |
+	    O_NOCTTY)) < 0) {
+		report_errno(rep, E2E_EX_NOINPUT, "cannot open %s %s", what,
+		    path);
+		return E2E_EX_NOINPUT;
+	}
+	if (fstat(in->fd, &st) != 0) {
+		rc = report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+		    display(what, path, name, sizeof(name)));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = report_error(rep, E2E_EX_NOINPUT, "%s is a directory",
+		    display(what, path, name, sizeof(name)));
+		goto fail;
+	}
+	in->regular = S_ISREG(st.st_mode);
+	in->size = in->regular ? (uint64_t)st.st_size : 0;
+	if (in->regular && in->size > max) {
+		rc = report_error(rep, E2E_EX_DATAERR,
+		    "%s is larger than the limit of %llu bytes",
+		    display(what, path, name, sizeof(name)),
+		    (unsigned long long)max);
+		goto fail;
+	}
+	return 0;
+fail:
+	infile_close(in);
+	return rc;
+}
+
+int
+infile_read(struct infile *in, void *p, size_t cap, size_t *got,
+    struct report *rep)
+{
+	char name[512];
+	size_t have = 0;
+	ssize_t n;
+
+	*got = 0;
+	/* Fill the buffer: a pipe gives a little at a time. */
+	while (have < cap) {
+		n = read(in->fd, (uint8_t *)p + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			report_errno(rep, in->is_std ? E2E_EX_IOERR :
+			    E2E_EX_NOINPUT, "cannot read %s",
+			    display(in->what, in->path, name, sizeof(name)));
+			return in->is_std ? E2E_EX_IOERR : E2E_EX_NOINPUT;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	if (have > in->max - in->done) {
+		report_error(rep, E2E_EX_DATAERR,
+		    "%s is larger than the limit of %llu bytes",
+		    display(in->what, in->path, name, sizeof(name)),
+		    (unsigned long long)in->max);
+		return E2E_EX_DATAERR;
+	}
+	in->done += have;
+	*got = have;
+	return 0;
+}
+
+int
+infile_pread(struct infile *in, void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	char name[512];
+	size_t have = 0;
+	ssize_t r;
+
+	while (have < n) {
+		r = pread(in->fd, (uint8_t *)p + have, n - have,
+		    (off_t)(off + have));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;	/* it shrank meanwhile */
+			report_errno(rep, E2E_EX_NOINPUT, "cannot read %s",
+			    display(in->what, in->path, name, sizeof(name)));
+			return E2E_EX_NOINPUT;
+		}
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+infile_source_read(void *ctx, uint8_t *p, size_t cap, size_t *got,
+    struct report *rep)
+{
+	return infile_read(ctx, p, cap, got, rep);
+}
+
+struct source
+infile_source(struct infile *in)
+{
+	struct source s = { infile_source_read, in };
+
+	return s;
+}
+
+void
+infile_close(struct infile *in)
+{
+	if (!in->is_std && in->fd >= 0)
+		close(in->fd);
+	in->fd = -1;
+}
+
+int
 file_view(const char *path, size_t max, const char *what,
     struct input_view *v, struct report *rep)
 {
@@ -380,7 +510,9 @@ outfile_open(struct outfile *o, const char *path, mode_t mode,
 			    "cannot create %s: name too long", path);
 			return E2E_EX_CANTCREAT;
 		}
-		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		/* Read and write: a temporary file may be changed in place
+		 * (outfile_pread). */
+		o->fd = open(o->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, mode);
 		if (o->fd >= 0 || errno != EEXIST)
 			break;
@@ -467,6 +599,88 @@ outfile_write(struct outfile *o, const void *p, size_t n,
 		return write_all(o, p, n, rep);
 	memcpy(o->wbuf, p, n);
 	o->wlen = n;
+	return 0;
+}
+
+/* What the in-place calls say when they fail. */
+static int
+inplace_failed(struct outfile *o, struct report *rep)
+{
+	return report_errno(rep, E2E_EX_IOERR, "cannot write %s",
+	    o->path != NULL ? o->path : "standard output");
+}
+
+int
+outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	size_t have = 0;
+	ssize_t r;
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	/* Only when something is buffered: then a worker thread's pwrite
+	 * and this thread's pread touch nothing shared. */
+	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
+		return rc;
+	while (have < n) {
+		r = pread(o->fd, (uint8_t *)p + have, n - have,
+		    (off_t)(off + have));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return inplace_failed(o, rep);
+		}
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+int
+outfile_pwrite(struct outfile *o, const void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	size_t have = 0;
+	ssize_t r;
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
+		return rc;
+	while (have < n) {
+		r = pwrite(o->fd, (const uint8_t *)p + have, n - have,
+		    (off_t)(off + have));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return inplace_failed(o, rep);
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+int
+outfile_truncate(struct outfile *o, uint64_t len, struct report *rep)
+{
+	int rc;
+
+	if (o->fd < 0 || o->direct) {
+		errno = EINVAL;
+		return inplace_failed(o, rep);
+	}
+	if ((rc = flush(o, rep)) != 0)
+		return rc;
+	while (ftruncate(o->fd, (off_t)len) != 0)
+		if (errno != EINTR)
+			return inplace_failed(o, rep);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #define E2E_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/buf.h"
@@ -57,6 +58,37 @@ int file_view(const char *path, size_t max, const char *what,
     struct input_view *v, struct report *rep);
 void file_view_free(struct input_view *v);
 
+/*
+ * A large input read in pieces, never whole: e2e-encrypt's plaintext,
+ * e2e-decrypt's envelope file. Same checks and exit codes as file_read
+ * (a folder is refused; more than max bytes is 65, at open for a regular
+ * file, while reading for a pipe). A regular file can also be read at an
+ * offset (infile_pread), which does not move the sequential position.
+ */
+#define FILEIO_STREAM_MAX ((uint64_t)32 << 30)	/* a plaintext */
+/* An envelope of the largest plaintext, signed: base64url twice. */
+#define FILEIO_STREAM_ENVELOPE_MAX ((uint64_t)64 << 30)
+struct infile {
+	int fd;
+	int is_std;
+	int regular;
+	uint64_t size;		/* a regular file's size at open */
+	uint64_t done;		/* bytes read by infile_read */
+	uint64_t max;
+	const char *path, *what;
+};
+int infile_open(struct infile *in, const char *path, uint64_t max,
+    const char *what, struct report *rep);
+/* Reads up to cap bytes (fewer only at the end); *got 0 means the end. */
+int infile_read(struct infile *in, void *p, size_t cap, size_t *got,
+    struct report *rep);
+/* Reads exactly n bytes at off of a regular file (66 when it shrank). */
+int infile_pread(struct infile *in, void *p, size_t n, uint64_t off,
+    struct report *rep);
+void infile_close(struct infile *in);
+/* A source (buf.h) reading in with infile_read. */
+struct source infile_source(struct infile *in);
+
 /* Warns (in rep) when a secret file (what: "private key file") can be
  * read by group or others. */
 void file_warn_if_exposed(const char *path, const char *what,
@@ -97,6 +129,17 @@ int outfile_is_terminal(const struct outfile *o);
 int outfile_write(struct outfile *o, const void *p, size_t n,
     struct report *rep);
 int outfile_puts(struct outfile *o, const char *s, struct report *rep);
+/*
+ * A temporary file's content, read and changed in place before it is
+ * committed (not for a direct output): both flush what is buffered
+ * first. Return 0 or 74 (in rep).
+ */
+int outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
+    struct report *rep);
+int outfile_pwrite(struct outfile *o, const void *p, size_t n,
+    uint64_t off, struct report *rep);
+/* Cuts the temporary file to len bytes. Returns 0 or 74 (in rep). */
+int outfile_truncate(struct outfile *o, uint64_t len, struct report *rep);
 /*
  * Flushes, syncs and moves the file into place. With noclobber > 0 an
  * existing target is an error (73) and is left as it was; with 0 it is

@@ -199,6 +199,24 @@ jsonio_member_span(const char *t, size_t len, const char *name,
 }
 
 int
+jsonio_member_start(const char *t, size_t len, const char *name,
+    size_t *start)
+{
+	struct member_scan s;
+	size_t j;
+
+	if (scan_begin(t, len, &s) != 0)
+		return -1;
+	while (next_member(t, len, name, &s, &j) == 0) {
+		if (j >= len || t[j] != '"')
+			continue;
+		*start = j + 1;
+		return 0;
+	}
+	return -1;
+}
+
+int
 jsonio_object_span(const char *t, size_t len, const char *name,
     size_t *start, size_t *end)
 {

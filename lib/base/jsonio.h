@@ -36,6 +36,15 @@ int jsonio_member_span(const char *text, size_t len, const char *name,
     size_t *start, size_t *end);
 
 /*
+ * The same scan over the first len bytes of a longer text (a file read
+ * in pieces): *start is where the content of the first top-level string
+ * member named name begins, wherever it ends. Returns 0, or -1 when no
+ * such member starts within these bytes.
+ */
+int jsonio_member_start(const char *text, size_t len, const char *name,
+    size_t *start);
+
+/*
  * The same scan for the first top-level member named name (written
  * without escapes) when its value is an object: [*start, *end) is that
  * value, braces included. Returns 0, or -1 when there is none, its value

@@ -383,6 +383,77 @@ out:
 	return rc;
 }
 
+int
+aead_decrypt_check(struct aead_dec *d, uint64_t ct_len, const uint8_t *tag,
+    size_t tag_len)
+{
+	const struct aead_alg *alg = d->alg;
+	const EVP_CIPHER *cipher;
+	uint8_t tagcopy[16], last[16];
+	int outl, rc = -1;
+
+	if (d->failed || tag_len != alg->tag_len)
+		goto out;
+	if (d->mac != NULL) {
+		/* The tag first: the cipher starts only once it matched. */
+		if (ct_len > SIZE_MAX || cbc_verify(d, (size_t)ct_len,
+		    tag) != 0 ||
+		    (cipher = crypto_cipher(alg->cipher, NULL)) == NULL ||
+		    (d->cipher = EVP_CIPHER_CTX_new()) == NULL ||
+		    EVP_DecryptInit_ex2(d->cipher, cipher,
+		    d->key + alg->key_len / 2, d->iv, NULL) != 1)
+			goto out;
+	} else {
+		memcpy(tagcopy, tag, sizeof(tagcopy));
+		if (EVP_CIPHER_CTX_ctrl(d->cipher, EVP_CTRL_GCM_SET_TAG,
+		    sizeof(tagcopy), tagcopy) != 1 ||
+		    EVP_DecryptFinal_ex(d->cipher, last, &outl) != 1 ||
+		    outl != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		d->failed = 1;
+	ERR_clear_error();
+	return rc;
+}
+
+int
+aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len)
+{
+	int outl = 0;
+
+	*out_len = 0;
+	if (d->failed || d->mac == NULL || d->cipher == NULL ||
+	    n > INT_MAX - 16 || EVP_DecryptUpdate(d->cipher, out, &outl, in,
+	    (int)n) != 1) {
+		d->failed = 1;
+		ERR_clear_error();
+		return -1;
+	}
+	*out_len = (size_t)outl;
+	return 0;
+}
+
+int
+aead_decrypt_cbc_final(struct aead_dec *d, uint8_t *out, size_t *out_len)
+{
+	int outl = 0;
+
+	*out_len = 0;
+	/* After a matching tag: the sender's own bad padding, no oracle. */
+	if (d->failed || d->mac == NULL || d->cipher == NULL ||
+	    EVP_DecryptFinal_ex(d->cipher, out, &outl) != 1) {
+		d->failed = 1;
+		ERR_clear_error();
+		return -1;
+	}
+	*out_len = (size_t)outl;
+	return 0;
+}
+
 void
 aead_decrypt_free(struct aead_dec *d)
 {

@@ -98,6 +98,25 @@ int aead_decrypt_final(struct aead_dec *d, uint8_t *buf, size_t ct_len,
 void aead_decrypt_free(struct aead_dec *d);
 
 /*
+ * The same for a ciphertext too large to hold, which the caller goes
+ * over twice for CBC: init, update over all of it (CBC: the MAC; GCM:
+ * decrypts in place, bytes the caller may only write where nobody sees
+ * them before the tag is checked), then aead_decrypt_check (ct_len
+ * bytes in all; CBC: the tag, in constant time; GCM: the tag, ending
+ * the job). After a CBC check, aead_decrypt_cbc decrypts the
+ * ciphertext, given again in order (out needs n + 16 bytes; it lags
+ * the input by up to a block, and may not overlap it), and
+ * aead_decrypt_cbc_final checks the padding (out needs 16 bytes).
+ * Every failure is -1.
+ */
+int aead_decrypt_check(struct aead_dec *d, uint64_t ct_len,
+    const uint8_t *tag, size_t tag_len);
+int aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
+    uint8_t *out, size_t *out_len);
+int aead_decrypt_cbc_final(struct aead_dec *d, uint8_t *out,
+    size_t *out_len);
+
+/*
  * One-shot decryption. pt may equal ct (in place) and needs ct_len bytes.
  * Returns 0 with *pt_len set, or -1 for any failure (wrong lengths,
  * tag mismatch, bad padding), with nothing usable in pt. An internal

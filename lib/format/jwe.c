@@ -133,15 +133,26 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
     size_t pt_len, struct sink *out, struct report *rep)
 {
+	struct mem_source m = { NULL, 0 };
+	struct source src = source_mem(&m, pt, pt_len);
+
+	return jwe_encrypt_source(enc, cty, r, nr, &src, out, rep);
+}
+
+int
+jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const struct source *src,
+    struct sink *out, struct report *rep)
+{
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
-	uint8_t ek[RSA_MAX_BYTES], *ct = NULL;
+	uint8_t ek[RSA_MAX_BYTES], *ct = NULL, *pt = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
 	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
-	size_t i, ek_len, off, chunk, n, m, k;
+	size_t i, ek_len, chunk, n, m, k;
 	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
@@ -155,6 +166,16 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 				return report_error(rep, E2E_EX_USAGE,
 				    "key %s is given twice", r[i].kid);
 			}
+	/* The first piece is read before anything is written (a small
+	 * input over the cap leaves no output), and says whether the
+	 * message is small (a pipe's size is unknown): a small one needs no
+	 * second thread. */
+	if ((pt = big_alloc(CHUNK)) == NULL) {
+		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0)
+		goto out;
 	if ((rc = crypto_random(cek, enc->key_len, rep)) != 0 ||
 	    (rc = crypto_random(iv, enc->iv_len, rep)) != 0)
 		goto out;
@@ -213,21 +234,24 @@ jwe_encrypt(const struct aead_alg *enc, const char *cty,
 	ae_live = 1;
 	job->ae = &ae;
 	/* GCM authenticates as it encrypts: no worker needed. */
-	if ((pl = pipeline_start(enc->md != NULL ? pt_len : 0, mac_enc_chunk,
-	    job)) == NULL) {
+	if ((pl = pipeline_start(enc->md == NULL ? 0 : chunk < CHUNK ? chunk :
+	    SIZE_MAX, mac_enc_chunk, job)) == NULL) {
 		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	for (off = 0, k = 0; off < pt_len; off += chunk, k++) {
+	for (k = 0; chunk > 0; k++) {
 		uint8_t *slot = ct + (k % SLOTS) * (CHUNK + 32);
 
-		chunk = pt_len - off > CHUNK ? CHUNK : pt_len - off;
-		if ((rc = aead_encrypt_cipher(&ae, pt + off, chunk, slot,
-		    &n, rep)) != 0)
+		if ((rc = aead_encrypt_cipher(&ae, pt, chunk, slot, &n,
+		    rep)) != 0)
 			break;
 		pipeline_push(pl, slot, n);
 		m = b64url_stream_update(&bs, slot, n, enc_text);
 		if ((rc = sink_write(out, enc_text, m)) != 0)
+			break;
+		if (chunk < CHUNK)
+			break;
+		if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0)
 			break;
 	}
 	prc = pipeline_finish(pl);
@@ -253,6 +277,9 @@ out:
 	if (ae_live)
 		aead_encrypt_free(&ae);
 	wipe(cek, sizeof(cek));
+	if (pt != NULL)
+		wipe(pt, CHUNK);	/* the user's plaintext */
+	free(pt);
 	free(ct);
 	free(enc_text);
 	free(job);
@@ -430,6 +457,194 @@ out:
 	return rc;
 }
 
+/*
+ * A ciphertext read from a file: pieces of FILE_TEXT characters (whole
+ * quads, decoding to whole AES blocks) in a ring of FILE_SLOTS buffers,
+ * decoded in place by this thread while the worker (pipeline.h) runs the
+ * MAC or GCM over the piece before and writes it to the output's
+ * temporary file.
+ */
+#define FILE_TEXT ((size_t)512 << 10)
+#define FILE_SLOTS (PIPELINE_DEPTH + 1)
+
+enum file_pass { PASS_MAC, PASS_GCM, PASS_CBC };
+
+struct file_job {
+	struct aead_dec d;
+	enum file_pass pass;
+	struct outfile *out;
+	uint8_t *wbuf;		/* CBC's output: FILE_TEXT + 32 bytes */
+	uint64_t written;	/* CBC: where the plaintext goes next */
+	int crypto_failed;
+	struct report rep;
+};
+
+static int
+file_chunk(void *ctx, uint8_t *p, size_t n)
+{
+	struct file_job *job = ctx;
+	size_t w = 0;
+
+	if (job->pass == PASS_CBC) {
+		/* In place in the temporary file, a block behind at most:
+		 * never over a piece not yet read. */
+		if (aead_decrypt_cbc(&job->d, p, n, job->wbuf, &w) != 0) {
+			job->crypto_failed = 1;
+			return -1;
+		}
+		if (w > 0 && outfile_pwrite(job->out, job->wbuf, w,
+		    job->written, &job->rep) != 0)
+			return E2E_EX_IOERR;
+		job->written += w;
+		return 0;
+	}
+	/* CBC: the MAC, and the ciphertext kept in the temporary file;
+	 * GCM: the plaintext, seen by nobody until the tag matched. */
+	if (aead_decrypt_update(&job->d, p, n) != 0) {
+		job->crypto_failed = 1;
+		return -1;
+	}
+	return outfile_write(job->out, p, n, &job->rep);
+}
+
+/* The ciphertext text read once, decoded and handed to the worker. */
+static int
+file_read_pass(struct file_job *job, struct infile *in, uint64_t off,
+    uint64_t len, uint8_t *ring, uint64_t *decoded, struct report *rep)
+{
+	struct pipeline *pl;
+	uint64_t pos;
+	size_t k, n;
+	long long m = 0;
+	int rc = 0, prc;
+
+	*decoded = 0;
+	if ((pl = pipeline_start(len > SIZE_MAX ? SIZE_MAX : (size_t)len,
+	    file_chunk, job)) == NULL)
+		return report_oom(rep);
+	for (pos = 0, k = 0; pos < len; pos += n, k++) {
+		uint8_t *slot = ring + (k % FILE_SLOTS) * FILE_TEXT;
+
+		n = len - pos > FILE_TEXT ? FILE_TEXT : (size_t)(len - pos);
+		if ((rc = infile_pread(in, slot, n, off + pos, rep)) != 0)
+			break;
+		if ((m = b64url_decode((const char *)slot, n, slot)) < 0) {
+			rc = E2E_EX_DATAERR;
+			break;
+		}
+		pipeline_push(pl, slot, (size_t)m);
+		*decoded += (uint64_t)m;
+	}
+	prc = pipeline_finish(pl);
+	report_add(rep, &job->rep);
+	report_clear(&job->rep);
+	if (rc != 0)
+		return rc;
+	if (job->crypto_failed)
+		return E2E_EX_DATAERR;
+	return prc;
+}
+
+/* CBC, once authenticated: the temporary file's ciphertext (len bytes)
+ * decrypted in place, the padding checked and cut off. */
+static int
+file_decrypt_pass(struct file_job *job, uint64_t len, uint8_t *ring,
+    struct report *rep)
+{
+	struct pipeline *pl;
+	uint8_t last[32];
+	uint64_t pos;
+	size_t k, n, w = 0;
+	int rc = 0, prc;
+
+	job->pass = PASS_CBC;
+	job->written = 0;
+	if ((pl = pipeline_start(len > SIZE_MAX ? SIZE_MAX : (size_t)len,
+	    file_chunk, job)) == NULL)
+		return report_oom(rep);
+	for (pos = 0, k = 0; pos < len; pos += n, k++) {
+		uint8_t *slot = ring + (k % FILE_SLOTS) * FILE_TEXT;
+
+		n = len - pos > FILE_TEXT ? FILE_TEXT : (size_t)(len - pos);
+		if ((rc = outfile_pread(job->out, slot, n, pos, rep)) != 0)
+			break;
+		pipeline_push(pl, slot, n);
+	}
+	prc = pipeline_finish(pl);
+	report_add(rep, &job->rep);
+	report_clear(&job->rep);
+	if (rc == 0 && job->crypto_failed)
+		rc = E2E_EX_DATAERR;
+	if (rc == 0)
+		rc = prc;
+	if (rc == 0 && aead_decrypt_cbc_final(&job->d, last, &w) != 0)
+		rc = E2E_EX_DATAERR;
+	if (rc == 0 && w > 0)
+		rc = outfile_pwrite(job->out, last, w, job->written, rep);
+	job->written += w;
+	if (rc == 0)
+		rc = outfile_truncate(job->out, job->written, rep);
+	wipe(last, sizeof(last));
+	return rc;
+}
+
+int
+jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
+    uint64_t len, struct outfile *out, uint64_t *pt_len, struct report *rep)
+{
+	struct file_job *job = NULL;
+	uint8_t *ring = NULL;
+	uint64_t total = 0;
+	int rc = E2E_EX_SOFTWARE, live = 0;
+
+	*pt_len = 0;
+	if ((job = calloc(1, sizeof(*job))) == NULL ||
+	    (ring = malloc(FILE_SLOTS * FILE_TEXT)) == NULL ||
+	    (job->wbuf = malloc(FILE_TEXT + 32)) == NULL) {
+		rc = report_oom(rep);
+		goto out;
+	}
+	job->out = out;
+	rc = E2E_EX_DATAERR;
+	if (aead_decrypt_init(&job->d, jo->enc, jo->cek, jo->iv,
+	    jo->enc->iv_len, jo->aad.p, jo->aad.len) != 0)
+		goto out;
+	live = 1;
+	/* The text is read and decoded once: CBC keeps the ciphertext in
+	 * the temporary file while the MAC runs, and decrypts it there only
+	 * once the tag matched (nothing is decrypted before); GCM writes
+	 * the plaintext there as it goes and checks the tag at the end. */
+	job->pass = jo->enc->md != NULL ? PASS_MAC : PASS_GCM;
+	if ((rc = file_read_pass(job, in, off, len, ring, &total,
+	    rep)) != 0)
+		goto out;
+	rc = E2E_EX_DATAERR;
+	if (aead_decrypt_check(&job->d, total, jo->tag,
+	    jo->enc->tag_len) != 0)
+		goto out;
+	if (job->pass == PASS_MAC) {
+		if ((rc = file_decrypt_pass(job, total, ring, rep)) != 0)
+			goto out;
+		*pt_len = job->written;
+	} else {
+		*pt_len = total;
+	}
+	rc = 0;
+out:
+	if (live)
+		aead_decrypt_free(&job->d);
+	if (job != NULL && job->wbuf != NULL) {
+		wipe(job->wbuf, FILE_TEXT + 32);
+		free(job->wbuf);
+	}
+	if (ring != NULL) {
+		wipe(ring, FILE_SLOTS * FILE_TEXT);
+		free(ring);
+	}
+	free(job);
+	return rc;
+}
+
 int
 jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
     const char *own_kid, struct jwe_result *res, struct report *rep)
@@ -439,9 +654,8 @@ jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
 }
 
 int
-jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
-    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
-    struct jwe_result *res, struct report *rep)
+jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_open *jo, struct report *rep)
 {
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
@@ -459,7 +673,7 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	int rc = E2E_EX_DATAERR, flattened, ok;
 	json_t *kids_seen = NULL;
 
-	memset(res, 0, sizeof(*res));
+	memset(jo, 0, sizeof(*jo));
 	kids[0] = '\0';
 	if ((kids_seen = json_object()) == NULL) {
 		rc = E2E_EX_SOFTWARE;
@@ -641,16 +855,18 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	if (decode_and_decrypt(enc, cek, iv, &aadbuf, ct, ct_len, out, tag,
-	    &res->pt_len) != 0)
-		goto out;
-	res->enc = enc;
-	res->pt = out;
-	res->nrecipients = nr;
-	res->uncommitted_group = enc->md == NULL && commit == NULL && nr > 1;
+	memcpy(jo->cek, cek, enc->key_len);
+	memcpy(jo->iv, iv, enc->iv_len);
+	memcpy(jo->tag, tag, enc->tag_len);
+	jo->aad = aadbuf;
+	aadbuf.p = NULL;
+	aadbuf.len = aadbuf.cap = 0;
+	jo->enc = enc;
+	jo->nrecipients = nr;
+	jo->uncommitted_group = enc->md == NULL && commit == NULL && nr > 1;
 	/* Only a protected cty counts (checked above), and check_header
 	 * allowed no other value than ours. */
-	res->signed_content = json_object_get(prot_hdr, "cty") != NULL;
+	jo->signed_content = json_object_get(prot_hdr, "cty") != NULL;
 	rc = 0;
 out:
 	wipe(cek, sizeof(cek));
@@ -659,6 +875,41 @@ out:
 	json_decref(prot_hdr);
 	buf_free(&prot_json);
 	buf_free(&aadbuf);
+	if (rc != 0)
+		jwe_open_free(jo);
+	return rc;
+}
+
+void
+jwe_open_free(struct jwe_open *jo)
+{
+	buf_free(&jo->aad);
+	wipe(jo, sizeof(*jo));
+}
+
+int
+jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_result *res, struct report *rep)
+{
+	struct jwe_open jo;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = jwe_open_prepare(obj, priv, own_kid, &jo, rep)) != 0)
+		return rc;
+	rc = E2E_EX_DATAERR;
+	if (decode_and_decrypt(jo.enc, jo.cek, jo.iv, &jo.aad, ct, ct_len,
+	    out, jo.tag, &res->pt_len) != 0)
+		goto out;
+	res->enc = jo.enc;
+	res->pt = out;
+	res->nrecipients = jo.nrecipients;
+	res->uncommitted_group = jo.uncommitted_group;
+	res->signed_content = jo.signed_content;
+	rc = 0;
+out:
+	jwe_open_free(&jo);
 	if (rc != 0)
 		memset(res, 0, sizeof(*res));
 	return rc;

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "base/fileio.h"
 #include "format/aead.h"
 #include "format/jwk.h"
 
@@ -47,6 +48,17 @@ int jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
     size_t pt_len, struct sink *out, struct report *rep);
 
+/*
+ * The same for a plaintext read from src piece by piece: the envelope's
+ * members come in the order header, recipients, iv, ciphertext, tag, so
+ * the ciphertext goes out as it is made and memory stays a few MiB
+ * whatever the size. On failure part of an envelope may have been
+ * written to out (a temporary file, or a pipe whose reader finds no tag).
+ */
+int jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
+    const struct jwe_recipient *r, size_t nr, const struct source *src,
+    struct sink *out, struct report *rep);
+
 struct jwe_result {
 	const struct aead_alg *enc;
 	int signed_content;	/* cty said JWE_CTY_SIGNED */
@@ -70,6 +82,42 @@ struct jwe_result {
  */
 int jwe_decrypt(const json_t *obj, char *ct, size_t ct_len, EVP_PKEY *priv,
     const char *own_kid, struct jwe_result *res, struct report *rep);
+
+/*
+ * jwe_decrypt in steps, for a ciphertext read from a file: prepare makes
+ * every check before the content decryption and unwraps the content key
+ * (same returns as jwe_decrypt; on 65 after the unwrap a random key has
+ * taken its place, and the content decryption fails); the caller then
+ * decrypts (jwe_open_file) and frees.
+ */
+struct jwe_open {
+	const struct aead_alg *enc;
+	uint8_t cek[AEAD_MAX_KEY];
+	uint8_t iv[AEAD_MAX_IV];
+	uint8_t tag[AEAD_MAX_TAG];
+	struct buf aad;
+	size_t nrecipients;
+	int uncommitted_group;
+	int signed_content;
+};
+int jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_open *jo, struct report *rep);
+void jwe_open_free(struct jwe_open *jo);
+
+/*
+ * Decrypts the base64url ciphertext at [off, off + len) of the regular
+ * file in, writing the plaintext to out, which must be a place nobody
+ * sees until the caller commits it (an output's temporary file): for
+ * A256CBC-HS512 the tag is checked over a first reading of the file
+ * before anything is decrypted, then the file is read again and
+ * decrypted; for A256GCM the plaintext is written as it is decrypted and
+ * the tag checked at the end. Memory stays a few MiB. Returns 0 with
+ * *pt_len set; 65 for any failure of the content decryption (nothing
+ * said: the caller aborts out); or the exit code of a read, write or
+ * internal error (in rep).
+ */
+int jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
+    uint64_t len, struct outfile *out, uint64_t *pt_len, struct report *rep);
 
 /* The same, decoding the ciphertext text ct (left as it is) into out,
  * which needs b64url_declen(ct_len) bytes; res->pt points into out. */

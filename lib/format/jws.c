@@ -32,6 +32,123 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 	return 0;
 }
 
+/* Room for the encoding of JWS_STREAM_RAW bytes (plus a carry) or of a
+ * header, whichever is larger, and a dot. */
+#define JWS_STREAM_TEXT (b64url_enclen(JWS_STREAM_RAW + 2) + \
+	b64url_enclen(JWS_MAX_HEADER) + 2)
+
+int
+jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
+    const char *header_json, const struct source *payload,
+    struct report *rep)
+{
+	size_t hlen = strlen(header_json);
+
+	memset(s, 0, sizeof(*s));
+	s->priv = priv;
+	s->payload = payload;
+	if (hlen > JWS_MAX_HEADER)
+		return report_error(rep, E2E_EX_SOFTWARE,
+		    "internal error: the signature header is too large");
+	if ((s->raw = malloc(JWS_STREAM_RAW)) == NULL ||
+	    (s->text = malloc(JWS_STREAM_TEXT)) == NULL)
+		return report_oom(rep);
+	if ((s->md = rsa_pss_sign_start(priv)) == NULL)
+		return report_crypto(rep, "RSA-PSS signing");
+	b64url_encode((const uint8_t *)header_json, hlen, s->text);
+	s->text_len = b64url_enclen(hlen);
+	s->text[s->text_len++] = '.';
+	if (EVP_DigestSignUpdate(s->md, s->text, s->text_len) != 1)
+		return report_crypto(rep, "RSA-PSS signing");
+	return 0;
+}
+
+/* Encodes the next piece of the payload, or the signature after its end,
+ * into s->text. */
+static int
+jws_stream_next(struct jws_stream *s, struct report *rep)
+{
+	uint8_t sig[RSA_MAX_BYTES];
+	size_t got = 0, n, sig_len;
+	int rc;
+
+	s->text_off = 0;
+	s->text_len = 0;
+	if (s->phase == 0) {
+		if ((rc = s->payload->read(s->payload->ctx, s->raw,
+		    JWS_STREAM_RAW, &got, rep)) != 0)
+			return rc;
+		n = b64url_stream_update(&s->bs, s->raw, got, s->text);
+		if (got < JWS_STREAM_RAW) {
+			n += b64url_stream_final(&s->bs, s->text + n);
+			s->phase = 1;
+		}
+		s->text_len = n;
+		if (n > 0 && EVP_DigestSignUpdate(s->md, s->text, n) != 1)
+			return report_crypto(rep, "RSA-PSS signing");
+		return 0;
+	}
+	if (s->phase == 1) {
+		rc = rsa_pss_sign_finish(s->md, s->priv, sig, &sig_len, rep);
+		s->md = NULL;
+		if (rc != 0)
+			return rc;
+		s->text[0] = '.';
+		b64url_encode(sig, sig_len, s->text + 1);
+		s->text_len = 1 + b64url_enclen(sig_len);
+		s->phase = 2;
+	}
+	return 0;
+}
+
+static int
+jws_stream_read(void *ctx, uint8_t *p, size_t cap, size_t *got,
+    struct report *rep)
+{
+	struct jws_stream *s = ctx;
+	size_t have = 0, n;
+	int rc;
+
+	while (have < cap) {
+		if (s->text_off == s->text_len) {
+			if (s->phase == 2)
+				break;
+			if ((rc = jws_stream_next(s, rep)) != 0)
+				return rc;
+			continue;
+		}
+		n = s->text_len - s->text_off;
+		if (n > cap - have)
+			n = cap - have;
+		memcpy(p + have, s->text + s->text_off, n);
+		s->text_off += n;
+		have += n;
+	}
+	*got = have;
+	return 0;
+}
+
+struct source
+jws_stream_source(struct jws_stream *s)
+{
+	struct source src = { jws_stream_read, s };
+
+	return src;
+}
+
+void
+jws_stream_free(struct jws_stream *s)
+{
+	if (s->raw != NULL)
+		wipe(s->raw, JWS_STREAM_RAW);
+	if (s->text != NULL)
+		wipe(s->text, JWS_STREAM_TEXT);
+	free(s->raw);
+	free(s->text);
+	EVP_MD_CTX_free(s->md);
+	memset(s, 0, sizeof(*s));
+}
+
 static int
 fail(struct report *rep, const char *reason)
 {

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/report.h"
 
@@ -22,6 +23,30 @@
  */
 int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
     size_t payload_len, struct buf *out, struct report *rep);
+
+/*
+ * The same JWS made as it is read: a source (buf.h) that reads the
+ * payload from payload and gives header_b64 "." BASE64URL(payload) "."
+ * BASE64URL(signature), hashing what it gives, so that a message of any
+ * size is signed in a few hundred KiB. jws_stream_init returns 0 or an
+ * exit code (in rep); free wipes what it held.
+ */
+#define JWS_STREAM_RAW (3 * 65536)	/* payload bytes read at a time */
+struct jws_stream {
+	EVP_PKEY *priv;
+	EVP_MD_CTX *md;
+	const struct source *payload;
+	int phase;		/* 0 payload, 1 signature, 2 done */
+	struct b64url_stream bs;
+	uint8_t *raw;		/* JWS_STREAM_RAW bytes */
+	char *text;		/* what is given next, encoded */
+	size_t text_len, text_off;
+};
+int jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
+    const char *header_json, const struct source *payload,
+    struct report *rep);
+struct source jws_stream_source(struct jws_stream *s);
+void jws_stream_free(struct jws_stream *s);
 
 struct jws {
 	json_t *header;		/* the parsed protected header */

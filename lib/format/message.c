@@ -15,6 +15,8 @@
 #include <string.h>
 
 #define JTI_BYTES 16
+/* The ciphertext's closing quote is looked for this many bytes at a time. */
+#define FILE_SCAN ((size_t)1 << 20)
 
 /* The names of a message, refused before anything is signed. */
 static int
@@ -86,12 +88,24 @@ int
 message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
     struct sink *out, struct report *rep)
 {
-	struct buf jws = BUF_SECRET_INIT;
+	struct mem_source ms = { NULL, 0 };
+	struct source src = source_mem(&ms, pt, len);
+
+	return message_seal_source(o, &src, out, rep);
+}
+
+int
+message_seal_source(const struct seal_opts *o, const struct source *src,
+    struct sink *out, struct report *rep)
+{
+	struct jws_stream js;
+	struct source jws;
 	char *hdr = NULL;
 	int rc;
 
+	memset(&js, 0, sizeof(js));
 	if (o->signer == NULL)
-		return jwe_encrypt(o->enc, NULL, o->r, o->nr, pt, len, out,
+		return jwe_encrypt_source(o->enc, NULL, o->r, o->nr, src, out,
 		    rep);
 	if (!names_ok(o))
 		return report_error(rep, E2E_EX_USAGE,
@@ -100,19 +114,16 @@ message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
 		rc = E2E_EX_SOFTWARE;
 		goto out;
 	}
-	/* One allocation of the final size: the plaintext is copied once. */
-	if (buf_reserve(&jws, b64url_enclen(strlen(hdr)) +
-	    b64url_enclen(len) + 2 + b64url_enclen(RSA_MAX_BYTES)) != 0) {
-		rc = report_oom(rep);
+	/* The JWS is made as the JWE reads it: the signature, over all of
+	 * it, comes last, so nothing needs holding. */
+	if ((rc = jws_stream_init(&js, o->signer, hdr, src, rep)) != 0)
 		goto out;
-	}
-	if ((rc = jws_sign(o->signer, hdr, pt, len, &jws, rep)) != 0)
-		goto out;
-	rc = jwe_encrypt(o->enc, JWE_CTY_SIGNED, o->r, o->nr, jws.p, jws.len,
+	jws = jws_stream_source(&js);
+	rc = jwe_encrypt_source(o->enc, JWE_CTY_SIGNED, o->r, o->nr, &jws,
 	    out, rep);
 out:
+	jws_stream_free(&js);
 	free(hdr);
-	buf_free(&jws);
 	return rc;
 }
 
@@ -519,6 +530,123 @@ out:
 		buf_free(&m->own);	/* wipes what was decrypted */
 		buf_free(&m->all_names);
 	}
+	return rc;
+}
+
+/*
+ * Where the plain ciphertext string of the envelope in the file in is:
+ * its content is [*off, *end); the rest of the text, the ciphertext's
+ * content left out, goes to rest. -1 when the file is not so shaped.
+ */
+static int
+locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
+    uint64_t *end, struct report *rep)
+{
+	size_t head = in->size < MESSAGE_FILE_REST ? (size_t)in->size :
+	    MESSAGE_FILE_REST, start, n, i = 0;
+	uint64_t pos;
+	uint8_t *scan = NULL, *q;
+	int rc = -1;
+
+	if (buf_reserve(rest, head + 1) != 0 ||
+	    infile_pread(in, rest->p, head, 0, rep) != 0)
+		goto out;
+	rest->len = head;
+	if (jsonio_member_start((const char *)rest->p, head, "ciphertext",
+	    &start) != 0)
+		goto out;
+	/* The end of the string: a quote; a backslash first means escapes
+	 * (read whole: jansson decodes them, as message_open_text does). */
+	if ((scan = malloc(FILE_SCAN)) == NULL)
+		goto out;
+	for (pos = start; pos < in->size; pos += n) {
+		n = in->size - pos > FILE_SCAN ? FILE_SCAN :
+		    (size_t)(in->size - pos);
+		if (infile_pread(in, scan, n, pos, rep) != 0)
+			goto out;
+		q = memchr(scan, '"', n);
+		i = q != NULL ? (size_t)(q - scan) : n;
+		if (memchr(scan, '\\', i) != NULL)
+			goto out;
+		if (q != NULL)
+			break;
+	}
+	if (pos >= in->size ||
+	    in->size - (pos + i) > MESSAGE_FILE_REST - start)
+		goto out;
+	*off = start;
+	*end = pos + i;
+	rest->len = start;
+	if (buf_reserve(rest, (size_t)(in->size - *end)) != 0 ||
+	    infile_pread(in, rest->p + start, (size_t)(in->size - *end), *end,
+	    rep) != 0)
+		goto out;
+	rest->len = start + (size_t)(in->size - *end);
+	rc = 0;
+out:
+	free(scan);
+	return rc;
+}
+
+int
+message_open_file(const struct open_opts *o, struct infile *in,
+    struct outfile *out, struct message *m, struct report *rep)
+{
+	struct jwe_open jo;
+	struct buf rest = BUF_INIT;
+	struct report inner = { 0 };	/* what the JWE layer says */
+	struct report why = { 0 };	/* what jsonio_parse says */
+	uint64_t off, end;
+	json_t *obj = NULL;
+	int rc = MESSAGE_OPEN_WHOLE, have_jo = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->own.secret = 1;
+	if (!in->regular)
+		goto out;
+	/* A read error here is met again, and said, by the whole reading. */
+	if (locate_ciphertext(in, &rest, &off, &end, &inner) != 0) {
+		report_clear(&inner);
+		goto out;
+	}
+	obj = jsonio_parse((const char *)rest.p, rest.len, &why);
+	if (!json_is_object(obj) || json_object_get(obj,
+	    "RSACipher") != NULL)
+		goto out;
+	m->format = MESSAGE_JWE;
+	rc = refused_by(rep, jwe_open_prepare(obj, o->key, o->kid, &jo,
+	    &inner), &inner);
+	if (rc != 0)
+		goto out;
+	have_jo = 1;
+	if (jo.signed_content) {
+		rc = MESSAGE_OPEN_WHOLE;
+		goto out;
+	}
+	rc = jwe_open_file(&jo, in, off, end - off, out, &m->file_pt_len,
+	    &inner);
+	if (rc == E2E_EX_DATAERR) {
+		/* Every failure of the content decryption looks the same. */
+		report_clear(&inner);
+		rc = refuse(rep, NULL);
+		goto out;
+	}
+	report_add(rep, &inner);
+	report_clear(&inner);
+	if (rc != 0)
+		goto out;
+	m->enc = jo.enc->name;
+	m->nrecipients = jo.nrecipients;
+	m->uncommitted_group = jo.uncommitted_group;
+	/* Signature stripping must not pass for a signed message. */
+	if (o->verify != NULL || o->require_signer)
+		rc = refuse_signed(rep, "the message is not signed, and "
+		    "--verify asks for a signature");
+out:
+	if (have_jo)
+		jwe_open_free(&jo);
+	json_decref(obj);
+	buf_free(&rest);
 	return rc;
 }
 

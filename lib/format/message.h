@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "base/buf.h"
+#include "base/fileio.h"
 #include "base/names.h"
 #include "base/report.h"
 #include "format/aead.h"
@@ -48,6 +49,11 @@ struct seal_opts {
  * code (in rep).
  */
 int message_seal(const struct seal_opts *o, const uint8_t *pt, size_t len,
+    struct sink *out, struct report *rep);
+
+/* The same for a plaintext read from src piece by piece (jwe.h's
+ * jwe_encrypt_source): signed or not, memory stays a few MiB. */
+int message_seal_source(const struct seal_opts *o, const struct source *src,
     struct sink *out, struct report *rep);
 
 enum message_format { MESSAGE_JWE = 1, MESSAGE_SEED = 2 };
@@ -108,6 +114,7 @@ struct message {
 	int uncommitted_group;		/* see jwe_result */
 	int seed_same_keys;		/* see seed_result */
 	struct buf own;			/* holds the plaintext */
+	uint64_t file_pt_len;		/* message_open_file's plaintext */
 };
 
 /*
@@ -118,6 +125,25 @@ struct message {
  */
 int message_open_text(const struct open_opts *o, const uint8_t *text,
     size_t len, struct message *m, struct report *rep);
+
+/*
+ * Opens the envelope in the regular file in, writing the plaintext to out
+ * (a temporary file the caller commits only on 0) without holding the
+ * message: the text outside the ciphertext (at most MESSAGE_FILE_REST
+ * bytes) is parsed, and the ciphertext read from the file in pieces,
+ * twice for A256CBC-HS512 (the tag is checked first). m says everything
+ * but the plaintext (m->pt is NULL; m->file_pt_len its length). Returns
+ * as message_open_text, or MESSAGE_OPEN_WHOLE, with nothing written
+ * and nothing said, for an input to be read whole instead: one that is
+ * no JWE with its ciphertext written plainly (the seed format, a
+ * ciphertext with escapes, anything refused, which message_open_text
+ * says in its own words) or a signed message (jws.h: the signature is
+ * checked before a byte goes out, which needs the whole payload).
+ */
+#define MESSAGE_OPEN_WHOLE (-1)
+#define MESSAGE_FILE_REST ((size_t)1 << 20)
+int message_open_file(const struct open_opts *o, struct infile *in,
+    struct outfile *out, struct message *m, struct report *rep);
 
 /* The same for an envelope held in a buffer. */
 int message_open(const struct open_opts *o, struct buf *in,

@@ -164,6 +164,43 @@ rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
 	return rc;
 }
 
+EVP_MD_CTX *
+rsa_pss_sign_start(EVP_PKEY *priv)
+{
+	return pss_ctx(priv, "SHA256", 32, 1);
+}
+
+int
+rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
+    size_t *sig_len, struct report *rep)
+{
+	int rc = 0;
+
+	*sig_len = rsa_size(priv);
+	if (c == NULL || EVP_DigestSignFinal(c, sig, sig_len) != 1)
+		rc = report_crypto(rep, "RSA-PSS signing");
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+EVP_MD_CTX *
+rsa_pss_verify_start(EVP_PKEY *pub)
+{
+	return pss_ctx(pub, "SHA256", 32, 0);
+}
+
+int
+rsa_pss_verify_finish(EVP_MD_CTX *c, EVP_PKEY *pub, const uint8_t *sig,
+    size_t sig_len)
+{
+	int ok = c != NULL && sig_len == rsa_size(pub) &&
+	    EVP_DigestVerifyFinal(c, sig, sig_len) == 1;
+
+	EVP_MD_CTX_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
 int
 rsa_pss_verify_md(EVP_PKEY *pub, const char *md, size_t salt_len,
     const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)

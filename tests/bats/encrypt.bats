@@ -422,8 +422,20 @@ EOF
 	refused 65 "larger than the limit of 1000 bytes"
 	[ ! -e no.jwe ]
 	no_temp_files .
-	# The default (128 MiB) refuses more, without reading it all.
-	run --separate-stderr bash -c 'head -c 134217729 /dev/zero | e2e-encrypt -r bob.pub'
+	# A pipe is encrypted as it is read: one over the limit is refused
+	# when it passes it, and what went to standard output is no envelope
+	# (it has no tag); to a file, nothing is left.
+	run --separate-stderr bash -c 'head -c 3000001 /dev/zero | e2e-encrypt -r bob.pub --max-size 3000000'
+	assert_equal "$status" 65
+	[[ "${stderr_lines[0]}" == *"standard input is larger than the limit of 3000000 bytes"* ]]
+	[[ "$output" == '{"protected":'* ]]
+	[[ "$output" != *'"tag"'* ]]
+	run --separate-stderr bash -c 'head -c 3000001 /dev/zero | e2e-encrypt -r bob.pub --max-size 3000000 -o no.jwe'
+	refused 65 "standard input is larger than the limit of 3000000 bytes"
+	[ ! -e no.jwe ]
+	no_temp_files .
+	# The seed format is read whole: its default stays 128 MiB.
+	run --separate-stderr bash -c 'head -c 134217729 /dev/zero | e2e-encrypt --format seed --binary -r bob.pub'
 	refused 65 "standard input is larger than the limit of 134217728 bytes"
 }
 
@@ -435,6 +447,9 @@ EOF
 	done
 	run --separate-stderr e2e-encrypt -r bob.pub --max-size 1G --max-size 1G </dev/null
 	usage_refused e2e-encrypt "--max-size given more than once"
+	# The format's limit (docs/FORMAT.md section 6).
+	run --separate-stderr e2e-encrypt -r bob.pub --max-size 33G </dev/null
+	usage_refused e2e-encrypt "--max-size is at most 32G"
 }
 
 @test "encrypt: a protected signing key with E2E_PASSPHRASE, --passphrase-file, wrong passphrase (77)" {

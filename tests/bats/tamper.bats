@@ -406,6 +406,9 @@ EOF
 
 # run_mutants DIR [extra e2e-decrypt options]: runs every mutant of DIR
 # and fails listing those that were not handled as their kind requires.
+# With TO_FILE=1 each is decrypted from its file to a file (-o), the path
+# that streams (issue 14): a refusal must leave no file at all, not even
+# a temporary one.
 run_mutants() {
 	local dir=$1 f key kind desc rc first n=0
 	local -a errs report=()
@@ -413,8 +416,20 @@ run_mutants() {
 	while IFS=$'\t' read -r f key kind desc; do
 		n=$((n + 1))
 		rc=0
-		e2e-decrypt -i "$T/$key" "$@" "$dir/$f" > "$T/out" 2> "$T/err" ||
-		    rc=$?
+		if [ "${TO_FILE-}" = 1 ]; then
+			mkdir -p "$T/o"
+			rm -f "$T/o/out"
+			e2e-decrypt -i "$T/$key" "$@" -o "$T/o/out" "$dir/$f" \
+			    > "$T/out" 2> "$T/err" || rc=$?
+			if [ "$rc" -eq 0 ]; then
+				cat "$T/o/out" >> "$T/out"
+			elif [ -n "$(ls -A "$T/o")" ]; then
+				report+=("$f [$key] $desc: left $(ls -A "$T/o")")
+			fi
+		else
+			e2e-decrypt -i "$T/$key" "$@" "$dir/$f" > "$T/out" \
+			    2> "$T/err" || rc=$?
+		fi
 		mapfile -t errs < "$T/err"
 		first=${errs[0]-}
 		if [ "$kind" = accept ]; then
@@ -483,6 +498,20 @@ run_mutants() {
 		mutants "$ENV/$e.jwe" "m-$e" b64
 		run_mutants "m-$e"
 	done
+}
+
+@test "tamper: file to file (the streaming reader, issue 14): J10 J11 base64url and length mutations, members removed, J8 duplicates, sampled bytes" {
+	local e
+	for e in u-A256GCM-1 u-A256CBC-HS512-1; do
+		mutants "$ENV/$e.jwe" "f-$e" b64
+		TO_FILE=1 run_mutants "f-$e"
+	done
+	mutants "$ENV/s-A256CBC-HS512-2.jwe" r remove
+	TO_FILE=1 run_mutants r
+	mutants "$ENV/u-A256GCM-1.jwe" d dup
+	TO_FILE=1 run_mutants d
+	mutants "$ENV/u-A256CBC-HS512-2.jwe" s members ek_step=128 ct_step=5
+	TO_FILE=1 run_mutants s
 }
 
 @test "tamper: each required member removed" {
