@@ -146,8 +146,9 @@ connect_to(const char *url)
 }
 
 /* What a statement's failure means: STORE_CONFLICT for a unique or a
- * foreign key's violation, else STORE_ERROR (logged; a connection lost
- * is noted for store_unavailable). */
+ * foreign key's violation, STORE_NOSPACE for disk_full (53100: the
+ * database could not extend a file; said once), else STORE_ERROR
+ * (logged; a connection lost is noted for store_unavailable). */
 static int
 failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 {
@@ -158,6 +159,8 @@ failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 	if (state != NULL && (strcmp(state, "23505") == 0 ||
 	    strcmp(state, "23503") == 0))
 		return STORE_CONFLICT;
+	if (state != NULL && strcmp(state, "53100") == 0)
+		return store_nospace(s, what, m, msg_len(m));
 	if (PQstatus(c) == CONNECTION_BAD) {
 		store_lost(s);
 	} else if (state != NULL && (strcmp(state, "40P01") == 0 ||
@@ -916,6 +919,8 @@ pg_commit(struct store *s)
 		rc = STORE_ERROR;
 	}
 	PQclear(res);
+	if (rc == STORE_OK)
+		store_space_back(s);
 	return rc;
 }
 
