@@ -80,8 +80,8 @@ body() {
 	head -c 36000 /dev/urandom | base64 -w0 | tr '+/' '-_'
 }
 
-# send_as TOKEN TO N: sends message N; sets $status_code and $body.
-send_as() {
+# big_send TOKEN TO N: sends message N; sets $status_code and $body.
+big_send() {
 	body "$3" > "$T/msg.$3"
 	api POST /messages -H "Authorization: Bearer $1" -H "$JSON" \
 	    --data-binary "{\"to\":\"$2\",\"message\":\"$(cat "$T/msg.$3")\"}"
@@ -109,7 +109,7 @@ listed() {
 	local tb=$token i n=0 ok=() full=0
 	# Until the disk is full: each send is 200 or 507, never another.
 	for i in $(seq 1 400); do
-		send_as "$ta" bob "$i"
+		big_send "$ta" bob "$i"
 		case "$status_code" in
 		200) ok+=("$(json_get 'd["id"]'):$i") ;;
 		507) full=$i; break ;;
@@ -122,12 +122,12 @@ listed() {
 	# More sends, one after another and ten at once (one group commit):
 	# 507 each, the server still serving.
 	for i in 1 2 3; do
-		send_as "$ta" bob "$((full + i))"
+		big_send "$ta" bob "$((full + i))"
 		assert_equal "$status_code" 507
 	done
 	local pids=()
 	for i in $(seq 11 20); do
-		( send_as "$ta" bob "$((full + i))"; echo "$status_code" > "$T/par.$i" ) &
+		( big_send "$ta" bob "$((full + i))"; echo "$status_code" > "$T/par.$i" ) &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -149,14 +149,14 @@ listed() {
 	kill -0 "$SERVER_PID"
 	# Room again: the next send is 200, without a restart, logged once.
 	in_fs rm "$T/fs/reserve"
-	send_as "$ta" bob 9000
+	big_send "$ta" bob 9000
 	assert_equal "$status_code" 200
 	ok+=("$(json_get 'd["id"]'):9000")
 	run -0 grep -c 'database: writing again: the disk has room' "$SERVER_LOG"
 	assert_output 1
 	pids=()
 	for i in $(seq 21 25); do
-		( send_as "$ta" bob "$((9000 + i))"; echo "$status_code" > "$T/par.$i" ) &
+		( big_send "$ta" bob "$((9000 + i))"; echo "$status_code" > "$T/par.$i" ) &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -178,4 +178,130 @@ listed() {
 	for i in 0 1 2 3 $(seq 11 20); do
 		assert_equal "$(in_fs sqlite3 "$SERVER_DB" "SELECT count(*) FROM messages WHERE body LIKE 'm$(printf %04d "$((full + i))")-%'")" 0
 	done
+}
+
+# ---- e2e-recv writing to a full disk ----
+
+# client_setup N: the server (on the ordinary disk), bob's client home
+# ($BOB_HOME, made by e2e-account), and N messages of 48 KB from alice
+# waiting for bob ($T/msg.K, their ids in $T/sent.ids, sorted).
+client_setup() {
+	start_own_server --send-burst 100000 --send-rate 100000
+	api_user alice
+	local ta=$token i
+	BOB_HOME=${BOB_HOME:-$T/homes/bob}
+	pwfile bob > /dev/null
+	in_fs env E2E_HOME="$BOB_HOME" "$E2E_BIN/e2e-account" --server "$URL" \
+	    signup bob --password-file "$T/bob.pw" > /dev/null
+	for i in $(seq 1 "$1"); do
+		big_send "$ta" bob "$i"
+		assert_equal "$status_code" 200
+		json_get 'd["id"]'
+	done | sort > "$T/sent.ids"
+	BOB_TOKEN=$(in_fs jq -r .token "$BOB_HOME/session")
+}
+
+# recv_bob FILE: e2e-recv as bob, appending to FILE (as >> FILE); for
+# run, which would take its output.
+recv_bob() {
+	in_fs sh -c 'exec "$@" >> "$0"' "$1" env E2E_HOME="$BOB_HOME" \
+	    "$E2E_BIN/e2e-recv"
+}
+
+# waiting_ids: the ids still in bob's mailbox on the server, sorted.
+waiting_ids() {
+	api GET "/messages?limit=1000" -H "Authorization: Bearer $BOB_TOKEN"
+	[ "$status_code" = 200 ] || fail "list: $status_code $body"
+	printf '%s' "$body" | pyj '"\n".join(sorted(m["id"] for m in d["messages"]))'
+}
+
+# inbox_whole FILE: every line of FILE is one JSON record, each id once,
+# the ids those of $T/sent.ids and each message the text sent.
+inbox_whole() {
+	pycheck '
+	lines = open(sys.argv[1]).read().split("\n")
+	assert lines[-1] == "", "the last line is cut short"
+	recs = [json.loads(x) for x in lines[:-1]]
+	ids = [r["id"] for r in recs]
+	assert len(ids) == len(set(ids)), "an id printed twice"
+	want = open(sys.argv[2]).read().split()
+	assert sorted(ids) == want, (len(ids), len(want))
+	for r in recs:
+	    k = int(r["message"][1:5])
+	    assert r["message"] == open(os.path.join(sys.argv[3], "msg.%d" % k)).read(), r["id"]
+	' "$1" "$T/sent.ids" "$T"
+}
+
+@test "full disk, client: e2e-recv >> a file on a full disk stops with 74 and one line, acknowledges nothing it did not write; with room again the next run prints the rest, each message once" {
+	client_setup 30
+	small_fs 2m
+	# 1.5 MB taken: the 30 lines (about 1.5 MB) do not fit.
+	in_fs dd if=/dev/zero of="$T/fs/reserve" bs=64k count=24 status=none
+	run --separate-stderr recv_bob "$T/fs/inbox"
+	[ "$status" -eq 74 ] || fail "$status: $stderr"
+	assert_equal "$stderr" "e2e-recv: error: cannot write to standard output: No space left on device"
+	# Some lines got there, not all; whatever was not written whole is
+	# still on the server.
+	in_fs cat "$T/fs/inbox" > "$T/inbox.1"
+	local whole
+	whole=$(grep -c '' "$T/inbox.1")
+	# A last line cut short is not whole.
+	[ -z "$(tail -c 1 "$T/inbox.1")" ] || whole=$((whole - 1))
+	[ "$whole" -gt 0 ] && [ "$whole" -lt 30 ] || fail "$whole whole lines"
+	comm -23 "$T/sent.ids" <(head -n "$whole" "$T/inbox.1" | jq -r .id | sort) > "$T/unwritten"
+	comm -13 <(waiting_ids) "$T/unwritten" > "$T/lost"
+	[ ! -s "$T/lost" ] || fail "acknowledged but not written: $(cat "$T/lost")"
+	# Room again: the same command prints what was missing.
+	in_fs rm "$T/fs/reserve"
+	run --separate-stderr recv_bob "$T/fs/inbox"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	in_fs cat "$T/fs/inbox" > "$T/inbox.2"
+	inbox_whole "$T/inbox.2"
+	assert_equal "$(waiting_ids)" ""
+}
+
+@test "full disk, client: a client home on a full disk: e2e-recv stops with 74 naming its log, prints and acknowledges nothing; with room again every message is printed once" {
+	BOB_HOME=$T/fs/bob
+	small_fs 2m
+	client_setup 10
+	# Every block taken.
+	in_fs dd if=/dev/zero of="$T/fs/filler" bs=64k status=none 2>/dev/null || true
+	run --separate-stderr recv_bob "$T/out.1"
+	[ "$status" -eq 74 ] || fail "$status: $stderr"
+	local id
+	id=$(in_fs jq -r .id "$BOB_HOME/session")
+	assert_equal "$stderr" "e2e-recv: error: cannot write to $BOB_HOME/recv-$id.log: No space left on device"
+	[ ! -s "$T/out.1" ] || fail "printed: $(head -c 300 "$T/out.1")"
+	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
+	in_fs rm "$T/fs/filler"
+	run --separate-stderr recv_bob "$T/out.2"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	inbox_whole "$T/out.2"
+	assert_equal "$(waiting_ids)" ""
+}
+
+@test "full disk, client: the client home and the inbox on one file system that fills up mid-run, at several points: 74 and one line each time, and in the end every message printed once" {
+	BOB_HOME=$T/fs/bob
+	small_fs 1m
+	client_setup 12
+	local inbox=$BOB_HOME/inbox reserve runs=0
+	# Taken: from most of the room to some of it; freed step by step.
+	for reserve in 15 12 9 6 3 0; do
+		in_fs rm -f "$T/fs/reserve"
+		[ "$reserve" = 0 ] ||
+		    in_fs dd if=/dev/zero of="$T/fs/reserve" bs=64k count="$reserve" status=none
+		run --separate-stderr recv_bob "$inbox"
+		runs=$((runs + 1))
+		case "$status" in
+		0) break ;;
+		74) [[ "$stderr" =~ ^"e2e-recv: error: cannot write to "[^$'\n']*": No space left on device"$ ]] ||
+		    fail "run $runs: $stderr" ;;
+		*) fail "run $runs: $status: $stderr" ;;
+		esac
+	done
+	[ "$status" -eq 0 ] || fail "no room in the end: $stderr"
+	[ "$runs" -gt 2 ] || fail "the disk was full only $((runs - 1)) times"
+	in_fs cat "$inbox" > "$T/inbox"
+	inbox_whole "$T/inbox"
+	assert_equal "$(waiting_ids)" ""
 }
