@@ -107,6 +107,9 @@ listed() {
 	local ta=$token
 	api_user bob
 	local tb=$token i n=0 ok=() full=0
+	# carol's client, for e2e-send's own words.
+	fixed_keys
+	account carol
 	# Until the disk is full: each send is 200 or 507, never another.
 	for i in $(seq 1 400); do
 		big_send "$ta" bob "$i"
@@ -134,6 +137,13 @@ listed() {
 	for i in $(seq 11 20); do
 		assert_equal "$(cat "$T/par.$i")" 507
 	done
+	# e2e-send: 75 (temporary), the reason and what will clear it.
+	# Larger than the sends refused above: it cannot fit either.
+	head -c 60000 /dev/urandom | base64 | run_as carol e2e-encrypt -r "$T/bob.pub" -s "$T/carol" > "$T/env" 2>/dev/null
+	run --separate-stderr run_as carol e2e-send --to bob "$T/env"
+	[ "$status" -eq 75 ] || fail "$status: $stderr"
+	assert_equal "${stderr_lines[0]}" "e2e-send: error: sending: the server's disk is full; try again later"
+	assert_equal "${stderr_lines[1]}" "e2e-send: hint: try again once the server's operator has freed disk space"
 	assert_serving
 	# Reads work: bob lists every message that was answered 200, each
 	# with its text.
