@@ -104,8 +104,8 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 			report_hint(rep, "try again once the server's operator "
 			    "has freed disk space");
 		else
-			report_hint(rep, "try again once the recipient has read "
-			    "some messages");
+			report_hint(rep, "try again once the recipient has "
+			    "read some messages");
 		break;
 	default:
 		rc = rs->status >= 400 && rs->status < 500 ? E2E_EX_DATAERR :
