@@ -75,6 +75,7 @@ struct sq {
 					 * when its usage was last right */
 	int wfail;			/* the writer's last failure (a
 					 * STORE_ code) */
+	int kept;			/* a job of the transaction succeeded */
 };
 
 static const char schema[] =
@@ -800,6 +801,7 @@ static int
 sq_begin(struct store *s)
 {
 	((struct sq *)s->impl)->wfail = STORE_ERROR;
+	((struct sq *)s->impl)->kept = 0;
 	/* IMMEDIATE: the write lock now, not at the first write. */
 	if (w_exec(s, "BEGIN IMMEDIATE") != STORE_OK)
 		return STORE_ERROR;
@@ -836,6 +838,8 @@ sq_release(struct store *s, int keep)
 		rc = w_exec(s, "RELEASE job");
 	if (rc != STORE_OK)
 		usage_forget_all(q);
+	else if (keep)
+		q->kept = 1;
 	return rc;
 }
 
@@ -847,8 +851,8 @@ sq_commit(struct store *s)
 
 	if (rc != STORE_OK)
 		usage_forget_all(s->impl);
-	else
-		store_space_back(s);
+	else if (((struct sq *)s->impl)->kept)
+		store_space_back(s);	/* a job wrote: there is room */
 	return rc;
 }
 
