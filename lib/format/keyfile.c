@@ -75,16 +75,53 @@ has_block(const struct buf *b, const char *label)
  * else (encrypted keys, other key types, PEM headers) returns NULL here
  * and takes the generic path.
  */
+/* The RSA key of a PKCS#8 PrivateKeyInfo, or NULL. */
+static RSA *
+rsa_of_p8(const PKCS8_PRIV_KEY_INFO *p8)
+{
+	const ASN1_OBJECT *algoid;
+	const unsigned char *p, *pk;
+	int pk_len;
+	RSA *rsa;
+
+	if (PKCS8_pkey_get0(&algoid, &pk, &pk_len, NULL, p8) != 1 ||
+	    OBJ_obj2nid(algoid) != NID_rsaEncryption)
+		return NULL;
+	p = pk;
+	rsa = d2i_RSAPrivateKey(NULL, &p, pk_len);
+	if (rsa != NULL && p != pk + pk_len) {
+		RSA_free(rsa);
+		rsa = NULL;
+	}
+	return rsa;
+}
+
+/* An RSA key in an EVP_PKEY (taking rsa), or NULL (rsa freed). */
+static EVP_PKEY *
+pkey_of_rsa(RSA *rsa)
+{
+	EVP_PKEY *k;
+
+	if (rsa == NULL || (k = EVP_PKEY_new()) == NULL) {
+		RSA_free(rsa);
+		return NULL;
+	}
+	if (EVP_PKEY_assign_RSA(k, rsa) != 1) {
+		EVP_PKEY_free(k);
+		RSA_free(rsa);
+		return NULL;
+	}
+	return k;
+}
+
 static EVP_PKEY *
 fast_private(const struct buf *b)
 {
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
-	const ASN1_OBJECT *algoid;
-	const unsigned char *p, *pk;
+	const unsigned char *p;
 	char *name = NULL, *header = NULL;
 	unsigned char *der = NULL;
 	long der_len = 0;
-	int pk_len;
 	RSA *rsa = NULL;
 	EVP_PKEY *k = NULL;
 	BIO *bio;
@@ -97,27 +134,16 @@ fast_private(const struct buf *b)
 	p = der;
 	if (strcmp(name, PEM_STRING_PKCS8INF) == 0) {
 		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, der_len);
-		if (p8 == NULL || p != der + der_len ||
-		    PKCS8_pkey_get0(&algoid, &pk, &pk_len, NULL, p8) != 1 ||
-		    OBJ_obj2nid(algoid) != NID_rsaEncryption)
+		if (p8 == NULL || p != der + der_len)
 			goto out;
-		p = pk;
-		rsa = d2i_RSAPrivateKey(NULL, &p, pk_len);
-		if (rsa != NULL && p != pk + pk_len)
-			goto out;
+		rsa = rsa_of_p8(p8);
 	} else if (strcmp(name, PEM_STRING_RSA) == 0) {
 		rsa = d2i_RSAPrivateKey(NULL, &p, der_len);
 		if (rsa != NULL && p != der + der_len)
 			goto out;
 	}
-	if (rsa == NULL || (k = EVP_PKEY_new()) == NULL)
-		goto out;
-	if (EVP_PKEY_assign_RSA(k, rsa) != 1) {
-		EVP_PKEY_free(k);
-		k = NULL;
-		goto out;
-	}
-	rsa = NULL;	/* owned by k */
+	k = pkey_of_rsa(rsa);
+	rsa = NULL;	/* k's, or freed */
 out:
 	RSA_free(rsa);
 	PKCS8_PRIV_KEY_INFO_free(p8);	/* clears the key bytes */
@@ -128,6 +154,59 @@ out:
 	BIO_free(bio);
 	ERR_clear_error();
 	return k;
+}
+
+/*
+ * An encrypted PKCS#8 RSA key (what e2e-keygen -p writes), decrypted
+ * here: OpenSSL's generic decoder frees the decrypted key's bytes
+ * without clearing them, PKCS8_decrypt_ex clears them. Returns 1 when
+ * it was such a key (*out the key, or NULL: cb says why, or the
+ * passphrase was wrong), 0 for the generic path.
+ */
+static int
+fast_encrypted(const struct buf *b, struct pass_cb *cb, EVP_PKEY **out)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	X509_SIG *sig = NULL;
+	const unsigned char *p;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	int done = 0;
+	BIO *bio;
+
+	*out = NULL;
+	if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL)
+		goto out;
+	if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1 ||
+	    header == NULL || header[0] != '\0' ||
+	    strcmp(name, PEM_STRING_PKCS8) != 0)
+		goto out;
+	p = der;
+	if ((sig = d2i_X509_SIG(NULL, &p, der_len)) == NULL ||
+	    p != der + der_len)
+		goto out;
+	done = 1;
+	cb->asked = 1;
+	if ((cb->rc = passphrase_get(cb->src, 0, cb->pass, cb->rep)) != 0)
+		goto out;
+	if ((p8 = PKCS8_decrypt_ex(sig, cb->pass, (int)strlen(cb->pass),
+	    NULL, NULL)) == NULL)
+		goto out;	/* the wrong passphrase */
+	/* Not RSA: the generic path says what it is. */
+	if ((*out = pkey_of_rsa(rsa_of_p8(p8))) == NULL) {
+		done = 0;
+		cb->asked = 0;
+	}
+out:
+	PKCS8_PRIV_KEY_INFO_free(p8);	/* clears the key bytes */
+	X509_SIG_free(sig);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return done;
 }
 
 /* The same for public keys: SubjectPublicKeyInfo and PKCS#1. */
@@ -282,7 +361,9 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		rc = report_crypto(rep, "reading a key");
 		goto out;
 	}
-	*out = PEM_read_bio_PrivateKey_ex(bio, NULL, pass_cb, &cb, NULL, NULL);
+	if (!fast_encrypted(&b, &cb, out))
+		*out = PEM_read_bio_PrivateKey_ex(bio, NULL, pass_cb, &cb,
+		    NULL, NULL);
 	ERR_clear_error();
 	if (*out == NULL) {
 		if (cb.rc != 0) {

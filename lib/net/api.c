@@ -97,10 +97,15 @@ refused(struct client *c, const struct http_resp *rs, const char *what,
 			report_hint(rep, "try again in %ld s", rs->retry_after);
 		break;
 	case 507:
-		/* A mailbox at its quota: it makes room as its owner reads. */
+		/* A mailbox at its quota: it makes room as its owner reads;
+		 * the server's disk full: as its operator makes room. */
 		rc = report_error(rep, E2E_EX_TEMPFAIL, "%s: %s", what, safe);
-		report_hint(rep, "try again once the recipient has read some "
-		    "messages");
+		if (strncmp(msg, "the server's disk is full", 25) == 0)
+			report_hint(rep, "try again once the server's operator "
+			    "has freed disk space");
+		else
+			report_hint(rep, "try again once the recipient has "
+			    "read some messages");
 		break;
 	default:
 		rc = rs->status >= 400 && rs->status < 500 ? E2E_EX_DATAERR :

@@ -304,13 +304,18 @@ append(struct recvlog *l, const char *line, size_t len, struct report *rep)
 {
 	ssize_t n;
 
-	/* One write: a kill leaves the line whole or cut, never mixed. */
-	do
+	/* One write: a kill leaves the line whole or cut, never mixed. A
+	 * short one (a disk just full) goes on, to learn why it stopped. */
+	while (len > 0) {
 		n = write(l->fd, line, len);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)len)
-		return report_errno(rep, E2E_EX_IOERR, "cannot write to %s",
-		    l->path);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return report_errno(rep, E2E_EX_IOERR, "cannot write "
+			    "to %s", l->path);
+		line += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 

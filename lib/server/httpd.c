@@ -263,9 +263,16 @@ respond_error(struct req *r, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The database's disk full: nothing was written; the operator must
+	 * make room (507, as a full mailbox, which clients do not retry). */
+	if (status == 500 && r->result == STORE_NOSPACE) {
+		status = 507;
+		snprintf(msg, sizeof(msg), "the server's disk is full; try "
+		    "again later");
+	}
 	/* The database away (restarting, failing over): not the server's
 	 * fault, and a retry in a moment will do. */
-	if (status == 500 && store_unavailable(&r->srv->store)) {
+	else if (status == 500 && store_unavailable(&r->srv->store)) {
 		status = 503;
 		r->retry_after = 2;
 		snprintf(msg, sizeof(msg), "the database is unavailable; try "

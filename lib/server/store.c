@@ -187,6 +187,23 @@ store_unavailable(struct store *s)
 }
 
 int
+store_nospace(struct store *s, const char *what, const char *detail,
+    int len)
+{
+	if (__atomic_exchange_n(&s->full, 1, __ATOMIC_ACQ_REL) == 0)
+		log_error("database: the disk is full (%s: %.*s): writes are "
+		    "refused (507) until space is freed", what, len, detail);
+	return STORE_NOSPACE;
+}
+
+void
+store_space_back(struct store *s)
+{
+	if (__atomic_exchange_n(&s->full, 0, __ATOMIC_ACQ_REL) == 1)
+		log_note("database: writing again: the disk has room");
+}
+
+int
 store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
     void *arg, struct report *rep)
 {
@@ -234,26 +251,28 @@ run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 {
 	const struct store_backend *be = s->be;
 	size_t i;
+	int rc;
 
-	if (be->begin(s) != STORE_OK) {
+	if ((rc = be->begin(s)) != STORE_OK) {
 		for (i = 0; i < n; i++)
-			res[i] = STORE_ERROR;
+			res[i] = rc;
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (be->savepoint(s) != STORE_OK) {
-			res[i] = STORE_ERROR;
+		if ((rc = be->savepoint(s)) != STORE_OK) {
+			res[i] = rc;
 			continue;
 		}
 		res[i] = jobs[i]->run(s, jobs[i]);
 		/* A refused job undoes its own changes, and only those. */
-		if (be->release(s, res[i] == STORE_OK) != STORE_OK)
-			res[i] = STORE_ERROR;
+		if ((rc = be->release(s, res[i] == STORE_OK)) != STORE_OK)
+			res[i] = rc;
 	}
-	if (be->commit(s) != STORE_OK) {
+	/* Failed (a full disk: STORE_NOSPACE): none of the jobs is. */
+	if ((rc = be->commit(s)) != STORE_OK) {
 		(void)be->rollback(s);
 		for (i = 0; i < n; i++)
-			res[i] = STORE_ERROR;
+			res[i] = rc;
 	}
 }
 

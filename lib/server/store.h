@@ -35,6 +35,8 @@ enum {
 	STORE_TAKEN = 6,	/* the key id is another account's */
 	STORE_FULL = 7,		/* the recipient's mailbox is at its quota */
 	STORE_ERROR = -1,	/* the database failed (logged) */
+	STORE_NOSPACE = -2,	/* the database's disk is full: nothing of
+				 * the job was written (logged once) */
 };
 
 struct store_user {
@@ -233,12 +235,23 @@ struct store {
 	 * connection to it is known to work, and when it was last lost. */
 	int down;
 	int64_t lost_ms;
+	/* 1 from a write refused for want of disk space until a commit
+	 * succeeds again (store_nospace, store_space_back). */
+	int full;
 };
 
 /* Backends: a connection was lost (or could not be made); one works
  * again. */
 void store_lost(struct store *s);
 void store_regained(struct store *s);
+/* Backends: a write was refused for want of space (what and detail:
+ * the statement and the database's message, its first len bytes, or all
+ * of it when len < 0); logs it once, when the disk becomes full, and
+ * returns STORE_NOSPACE. A commit went through:
+ * logs once that writes work again. */
+int store_nospace(struct store *s, const char *what, const char *detail,
+    int len);
+void store_space_back(struct store *s);
 /* Whether a failure now is likely the database's absence (down, or lost
  * within the last seconds): the answer is then 503, try again. */
 int store_unavailable(struct store *s);

@@ -60,6 +60,7 @@ struct pg {
 	 * way added those from job_start on. */
 	char notify[NOTIFY_MAX][STORE_ID_LEN + 1];
 	size_t nnotify, job_start;
+	int kept;			/* a job of the transaction succeeded */
 	/* The listener (listen): its thread, and a pipe that stops it. */
 	pthread_t listener;
 	int listening, stop[2];
@@ -147,8 +148,9 @@ connect_to(const char *url)
 }
 
 /* What a statement's failure means: STORE_CONFLICT for a unique or a
- * foreign key's violation, else STORE_ERROR (logged; a connection lost
- * is noted for store_unavailable). */
+ * foreign key's violation, STORE_NOSPACE for disk_full (53100: the
+ * database could not extend a file; said once), else STORE_ERROR
+ * (logged; a connection lost is noted for store_unavailable). */
 static int
 failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 {
@@ -159,6 +161,12 @@ failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 	if (state != NULL && (strcmp(state, "23505") == 0 ||
 	    strcmp(state, "23503") == 0))
 		return STORE_CONFLICT;
+	/* One line: the primary message, without its CONTEXT. */
+	if (state != NULL && strcmp(state, "53100") == 0)
+		return PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+		    store_nospace(s, what, PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY), -1) :
+		    store_nospace(s, what, m, msg_len(m));
 	if (PQstatus(c) == CONNECTION_BAD) {
 		store_lost(s);
 	} else if (state != NULL && (strcmp(state, "40P01") == 0 ||
@@ -837,6 +845,7 @@ pg_begin(struct store *s)
 	struct pg *p = s->impl;
 	int tries, rc = STORE_ERROR;
 
+	p->kept = 0;
 	/* A connection lost since the last transaction is made again
 	 * here, where nothing is under way yet. */
 	for (tries = 0; tries < 2; tries++) {
@@ -865,6 +874,8 @@ pg_release(struct store *s, int keep)
 
 	if (!keep)
 		p->nnotify = p->job_start;
+	else
+		p->kept = 1;
 	if (!keep && wquery(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL,
 	    "rolling a job back") != STORE_OK)
 		return STORE_ERROR;
@@ -920,6 +931,10 @@ pg_commit(struct store *s)
 		rc = STORE_ERROR;
 	}
 	PQclear(res);
+	/* Only a job that wrote shows there is room again: a transaction
+	 * of refused jobs commits too. */
+	if (rc == STORE_OK && p->kept)
+		store_space_back(s);
 	return rc;
 }
 

@@ -73,6 +73,9 @@ struct sq {
 	size_t nreaders;
 	int64_t data_version;		/* the writer's PRAGMA data_version
 					 * when its usage was last right */
+	int wfail;			/* the writer's last failure (a
+					 * STORE_ code) */
+	int kept;			/* a job of the transaction succeeded */
 };
 
 static const char schema[] =
@@ -140,6 +143,35 @@ fail(sqlite3 *db, const char *what)
 {
 	log_error("database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");
 	return STORE_ERROR;
+}
+
+/* Whether db's last failure was for want of space: SQLITE_FULL, or a
+ * write, an fsync or a growth of the WAL's index that met ENOSPC or
+ * EDQUOT. */
+static int
+no_space(sqlite3 *db)
+{
+	int code = sqlite3_extended_errcode(db), e = sqlite3_system_errno(db);
+
+	return (code & 0xff) == SQLITE_FULL || ((code & 0xff) ==
+	    SQLITE_IOERR && (e == ENOSPC || e == EDQUOT));
+}
+
+/* A failure of the writer: a full disk is said once (store_nospace).
+ * SQLite may then have rolled the whole transaction back by itself
+ * (sqlite3_get_autocommit): the savepoints and the commit that follow
+ * report wfail, and nothing runs outside the transaction. */
+static int
+w_fail(struct store *s, const char *what)
+{
+	struct sq *q = s->impl;
+
+	if (no_space(q->w.db))
+		q->wfail = store_nospace(s, what, sqlite3_errmsg(q->w.db),
+		    -1);
+	else
+		q->wfail = fail(q->w.db, what);
+	return q->wfail;
 }
 
 /* A failure while opening: said in rep, for the caller. */
@@ -672,7 +704,7 @@ w_exec(struct store *s, const char *sql)
 	step = sqlite3_step(st);
 	done_with(st);
 	if (step != SQLITE_DONE)
-		return fail(q->w.db, sql);
+		return w_fail(s, sql);
 	return STORE_OK;
 }
 
@@ -758,9 +790,18 @@ other_commits(struct store *s)
 	return rc;
 }
 
+/* The transaction is gone: SQLite rolled it back after a failure. */
+static int
+w_gone(struct store *s)
+{
+	return sqlite3_get_autocommit(((struct sq *)s->impl)->w.db);
+}
+
 static int
 sq_begin(struct store *s)
 {
+	((struct sq *)s->impl)->wfail = STORE_ERROR;
+	((struct sq *)s->impl)->kept = 0;
 	/* IMMEDIATE: the write lock now, not at the first write. */
 	if (w_exec(s, "BEGIN IMMEDIATE") != STORE_OK)
 		return STORE_ERROR;
@@ -774,6 +815,10 @@ sq_begin(struct store *s)
 static int
 sq_savepoint(struct store *s)
 {
+	/* Outside a transaction a savepoint would begin one of its own, a
+	 * job then committed alone and answered as failed. */
+	if (w_gone(s))
+		return ((struct sq *)s->impl)->wfail;
 	return w_exec(s, "SAVEPOINT job");
 }
 
@@ -782,22 +827,32 @@ sq_release(struct store *s, int keep)
 {
 	struct sq *q = s->impl;
 
+	int rc = STORE_OK;
+
 	usage_job_end(q, keep);
-	if ((!keep && w_exec(s, "ROLLBACK TO job") != STORE_OK) ||
-	    w_exec(s, "RELEASE job") != STORE_OK) {
+	if (w_gone(s))
+		rc = q->wfail;
+	else if (!keep)
+		rc = w_exec(s, "ROLLBACK TO job");
+	if (rc == STORE_OK)
+		rc = w_exec(s, "RELEASE job");
+	if (rc != STORE_OK)
 		usage_forget_all(q);
-		return STORE_ERROR;
-	}
-	return STORE_OK;
+	else if (keep)
+		q->kept = 1;
+	return rc;
 }
 
 static int
 sq_commit(struct store *s)
 {
-	int rc = w_exec(s, "COMMIT");
+	int rc = w_gone(s) ? ((struct sq *)s->impl)->wfail :
+	    w_exec(s, "COMMIT");
 
 	if (rc != STORE_OK)
 		usage_forget_all(s->impl);
+	else if (((struct sq *)s->impl)->kept)
+		store_space_back(s);	/* a job wrote: there is room */
 	return rc;
 }
 
@@ -805,7 +860,9 @@ static int
 sq_rollback(struct store *s)
 {
 	usage_forget_all(s->impl);
-	return w_exec(s, "ROLLBACK");
+	/* A COMMIT that failed for want of space has rolled back already:
+	 * a ROLLBACK now would only fail ("no transaction is active"). */
+	return w_gone(s) ? STORE_OK : w_exec(s, "ROLLBACK");
 }
 
 /* The writer's statement for sql. */
@@ -828,7 +885,7 @@ w_done(struct store *s, sqlite3_stmt *st, const char *what)
 	    SQLITE_CONSTRAINT)
 		rc = STORE_CONFLICT;
 	else
-		rc = fail(q->w.db, what);
+		rc = w_fail(s, what);
 	done_with(st);
 	return rc;
 }
@@ -985,7 +1042,7 @@ sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	else if (step == SQLITE_ROW)
 		rc = row_message(st, out);
 	else
-		rc = fail(((struct sq *)s->impl)->w.db, "reading a message");
+		rc = w_fail(s, "reading a message");
 	done_with(st);
 	if (rc != STORE_OK)
 		return rc;
@@ -1024,8 +1081,7 @@ sq_messages_delete(struct store *s, const char *to_id,
 		    SQLITE_OK || sqlite3_bind_text(st, 2, to_id, -1,
 		    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) !=
 		    SQLITE_DONE)
-			rc = fail(((struct sq *)s->impl)->w.db,
-			    "deleting messages");
+			rc = w_fail(s, "deleting messages");
 		else
 			*deleted += (size_t)changes(s);
 		sqlite3_reset(st);

@@ -641,32 +641,85 @@ EOF
 	[ "$output" = "x" ]
 }
 
-@test "C5 the session file that e2e-encrypt and e2e-decrypt read for my name holds a token: nothing jansson frees still holds it" {
+# free_scanner: $T/scan.so, a free() for LD_PRELOAD that writes
+# FREED-SECRET to stderr when a block it frees holds one of the byte
+# strings of E2E_SCAN_HEX (hex, separated by spaces) anywhere in it.
+# Skips without a C compiler, or in a sanitized build (LD_PRELOAD cannot
+# come before a sanitizer's runtime). It sees the heap's blocks as they
+# are freed, not the stack, nor memory still held at exit.
+free_scanner() {
 	command -v cc > /dev/null || skip "no C compiler"
-	# LD_PRELOAD cannot come before a sanitizer's runtime.
 	! ldd "$E2E_BIN/e2e-encrypt" 2>/dev/null | grep -q 'lib[at]san' ||
 	    skip "a sanitized build"
-	# A free() that says so when the block it frees holds the marker.
 	cat > "$T/scan.c" <<'SRC'
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 static void (*real_free)(void *);
+static unsigned char marks[8][64];
+static size_t lens[8], nmarks = (size_t)-1;
+static void load(void)
+{
+	const char *h = getenv("E2E_SCAN_HEX");
+	unsigned v;
+	nmarks = 0;
+	while (h != NULL && *h != '\0' && nmarks < 8) {
+		while (*h == ' ')
+			h++;
+		lens[nmarks] = 0;
+		while (h[0] != '\0' && h[0] != ' ' && lens[nmarks] < 64 &&
+		    sscanf(h, "%2x", &v) == 1) {
+			marks[nmarks][lens[nmarks]++] = (unsigned char)v;
+			h += 2;
+		}
+		if (lens[nmarks] > 0)
+			nmarks++;
+	}
+}
 void free(void *p)
 {
-	static const char mark[] = "SECRETTOKENMARKER";
-	size_t n;
+	size_t n, i;
 	if (real_free == NULL)
 		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-	if (p != NULL && (n = malloc_usable_size(p)) >= sizeof(mark) - 1 &&
-	    memmem(p, n, mark, sizeof(mark) - 1) != NULL)
-		(void)!write(2, "FREED-SECRET\n", 13);
+	if (nmarks == (size_t)-1)
+		load();
+	for (i = 0; p != NULL && i < nmarks; i++)
+		if ((n = malloc_usable_size(p)) >= lens[i] &&
+		    memmem(p, n, marks[i], lens[i]) != NULL) {
+			(void)!write(2, "FREED-SECRET\n", 13);
+			break;
+		}
 	real_free(p);
 }
 SRC
 	cc -shared -fPIC -o "$T/scan.so" "$T/scan.c" -ldl || skip "cannot build a preload library"
+	# It can fail: a block holding a marker, freed, is seen.
+	cat > "$T/leak.c" <<'SRC'
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	char *p = malloc(strlen(argv[1]) + 32);
+	if (p == NULL)
+		return 1;
+	strcpy(p, "before ");
+	strcat(p, argv[1]);
+	free(p);
+	return 0;
+}
+SRC
+	cc -o "$T/leak" "$T/leak.c" || skip "cannot build the scanner's check"
+	[ "$(E2E_SCAN_HEX="$(printf zz | xxd -p) $(printf 'x-marker-y' | xxd -p)" LD_PRELOAD="$T/scan.so" "$T/leak" x-marker-y 2>&1)" = FREED-SECRET ] ||
+	    fail "the free() scanner does not see a freed marker"
+}
+
+@test "C5 the session file that e2e-encrypt and e2e-decrypt read for my name holds a token: nothing jansson frees still holds it" {
+	free_scanner
+	E2E_SCAN_HEX=$(printf SECRETTOKENMARKER | xxd -p -c 64)
+	export E2E_SCAN_HEX
 	home_config "$C" "$T/carol"
 	(umask 077 && printf '{"name":"%s","token":"SECRETTOKENMARKER-%s","server":"http://127.0.0.1:9","id":"0000000000000000000000000A","expires_at":9999999999}' \
 	    "$C" "$(head -c 600 /dev/zero | tr '\0' x)" > "$(home_of "$C")/session")
@@ -681,6 +734,56 @@ SRC
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
 	[ "$(field 0 'o["text"]')" = "note" ]
+}
+
+# key_slices KEYFILE [PASSPHRASE]: hex of 32 bytes from the middle of the
+# key's private exponent and of its first prime, space-separated.
+key_slices() {
+	"$PYTHON" -c 'import sys
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+k = load_pem_private_key(open(sys.argv[1], "rb").read(),
+    sys.argv[2].encode() if len(sys.argv) > 2 else None).private_numbers()
+d = k.d.to_bytes((k.d.bit_length() + 7) // 8, "big")
+p = k.p.to_bytes((k.p.bit_length() + 7) // 8, "big")
+print(d[100:132].hex(), p[40:72].hex())' "$@"
+}
+
+@test "C5 SECURITY private keys and passphrases: no block e2e-decrypt or e2e-encrypt frees holds the passphrase, the key file's text or the private key's numbers" {
+	free_scanner
+	printf 'correct horse\n' > pf
+	chmod 600 pf
+	echo 'for protected' | e2e-encrypt -r "$T/protected.pub" -o m.jwe 2>/dev/null
+	echo 'for alice' | e2e-encrypt -r "$T/alice.pub" -o a.jwe 2>/dev/null
+	# The protected key: its passphrase, from a file or the environment,
+	# and the numbers it decrypts to.
+	E2E_SCAN_HEX="$(printf 'correct horse' | xxd -p -c 64) $(key_slices "$T/protected" 'correct horse')"
+	export E2E_SCAN_HEX
+	run --separate-stderr env LD_PRELOAD="$T/scan.so" \
+	    e2e-decrypt -i "$T/protected" --passphrase-file pf m.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	assert_output 'for protected'
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	run --separate-stderr env LD_PRELOAD="$T/scan.so" \
+	    E2E_PASSPHRASE='correct horse' e2e-decrypt -i "$T/protected" m.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	assert_output 'for protected'
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	# Signing with it.
+	run --separate-stderr env LD_PRELOAD="$T/scan.so" \
+	    e2e-encrypt -r "$T/alice.pub" -s "$T/protected" --from carol \
+	    --passphrase-file pf -o s.jwe <<< "signed"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	# An unprotected key: a line of its PEM text, and its numbers.
+	E2E_SCAN_HEX="$(sed -n 5p "$T/alice" | tr -d '\n' | xxd -p -c 64) $(key_slices "$T/alice")"
+	run --separate-stderr env LD_PRELOAD="$T/scan.so" e2e-decrypt -i "$T/alice" a.jwe
+	[ "$status" -eq 0 ] || fail "$stderr"
+	assert_output 'for alice'
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
+	run --separate-stderr env LD_PRELOAD="$T/scan.so" \
+	    e2e-encrypt -r "$T/bob.pub" -s "$T/alice" --from alice -o s2.jwe <<< "signed"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
 }
 
 # What the server keeps (docs/SECURITY.md, the server operator): its

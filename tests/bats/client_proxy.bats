@@ -32,6 +32,9 @@ setup() {
 
 teardown() {
 	stop_socks
+	# A server of the test's own (the file's is in setup_file).
+	[ -z "${OWN_PID:-}" ] || { kill -KILL "$OWN_PID"; wait "$OWN_PID"; } 2>/dev/null
+	true
 }
 
 # flow SERVER [common options...]: alice and bob sign up, alice sends bob
@@ -120,6 +123,25 @@ cannot_connect() {
 	stop_socks
 	run --separate-stderr e2e-recv --proxy "socks5://$PX" --retry-time 0
 	cannot_connect e2e-recv
+}
+
+@test "SECURITY through socks5h the server sees the proxy's address, never the client's, and the proxy resolves the server's name" {
+	# The proxy's connections leave from 127.0.0.3; the client's come
+	# from 127.0.0.1. A server of the test's own, with its request log.
+	stop_socks
+	SOCKS_BIND=127.0.0.3 start_socks
+	PX=127.0.0.1:$SOCKS_PORT
+	SERVER_DB=$T/own.db
+	start_server --signup-limit 100000 3>&-
+	OWN_PID=$SERVER_PID
+	flow "http://localhost:$PORT" --proxy "socks5h://$PX"
+	# The name went to the proxy, which resolved it.
+	[ "$(socks_seen "localhost:$PORT")" -ge 4 ]
+	[ "$(socks_seen "127.0.0.1:$PORT")" -eq 0 ]
+	# Every request the server logged came from the proxy's address.
+	run -0 grep -cE '^127\.0\.0\.3 (GET|POST|PUT|DELETE) ' "$SERVER_LOG"
+	[ "$output" -ge 4 ] || fail "$(cat "$SERVER_LOG")"
+	run -1 grep -vE '^127\.0\.0\.3 ' "$SERVER_LOG"
 }
 
 @test "socks5h + https + --cacert: the whole flow, the proxy resolves the name" {

@@ -267,16 +267,18 @@ stop_tls_server() {
 # start_socks [USER PASSWORD]: microsocks on a free 127.0.0.1 port, with
 # user/password authentication when given. Its log (one line per
 # connection: "client[N] ADDR: connected to HOST:PORT") goes to
-# $SOCKS_LOG. Sets SOCKS_PID, SOCKS_PORT, SOCKS_LOG.
+# $SOCKS_LOG. With SOCKS_BIND set, its connections leave from that
+# address (microsocks -b). Sets SOCKS_PID, SOCKS_PORT, SOCKS_LOG.
 start_socks() {
-	local auth=() try
+	local auth=() bind=() try
 	[ -x "$MICROSOCKS" ] ||
 	    skip "microsocks is not installed (apt-get install microsocks)"
 	[ $# -lt 2 ] || auth=(-u "$1" -P "$2")
+	[ -z "${SOCKS_BIND:-}" ] || bind=(-b "$SOCKS_BIND")
 	SOCKS_LOG=${SOCKS_LOG:-$T/socks.log}
 	for try in 1 2 3 4 5; do
 		SOCKS_PORT=$(free_port) || return 1
-		"$MICROSOCKS" -i 127.0.0.1 -p "$SOCKS_PORT" "${auth[@]}" \
+		"$MICROSOCKS" -i 127.0.0.1 -p "$SOCKS_PORT" "${auth[@]}" "${bind[@]}" \
 		    >> "$SOCKS_LOG" 2>&1 3>&- &
 		SOCKS_PID=$!
 		wait_port "$SOCKS_PORT" "$SOCKS_PID" && return 0

@@ -262,3 +262,39 @@ stored() {
 	URL=$url_a
 	assert_serving
 }
+
+@test "A2 disk_full (53100) on PostgreSQL: sends get 507 naming the server's full disk, logged once, nothing of them stored; once writes pass again, 200 without a restart" {
+	# A real full tablespace raises disk_full from inside an INSERT; here
+	# a trigger raises the same SQLSTATE (cheaper than filling a disk;
+	# the SQLite full disk is a real one, full_disk.bats).
+	start_own_server
+	api_user alice
+	local ta=$token i
+	api_user bob
+	local tb=$token
+	api_send "$ta" bob before
+	assert_equal "$status_code" 200
+	sq "CREATE FUNCTION e2e_full() RETURNS trigger LANGUAGE plpgsql AS
+	    \$\$BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'
+	    USING ERRCODE = 'disk_full'; END\$\$;
+	    CREATE TRIGGER e2e_full BEFORE INSERT ON messages FOR EACH ROW
+	    EXECUTE FUNCTION e2e_full();"
+	for i in 1 2 3; do
+		api_send "$ta" bob "refused $i"
+		assert_equal "$status_code" 507
+		assert_equal "$body" '{"error":"the server'"'"'s disk is full; try again later"}'
+	done
+	assert_serving
+	run -0 grep -c 'the disk is full' "$SERVER_LOG"
+	assert_output 1
+	grep -qx 'e2e-server: error: database: the disk is full (storing a message: could not extend file: No space left on device): writes are refused (507) until space is freed' "$SERVER_LOG" ||
+	    fail "$(cat "$SERVER_LOG")"
+	sq "DROP TRIGGER e2e_full ON messages; DROP FUNCTION e2e_full();"
+	api_send "$ta" bob after
+	assert_equal "$status_code" 200
+	run -0 grep -c 'database: writing again: the disk has room' "$SERVER_LOG"
+	assert_output 1
+	api GET /messages -H "Authorization: Bearer $tb"
+	assert_equal "$(json_get '[m["message"] for m in d["messages"]]')" "['before', 'after']"
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 2
+}
