@@ -351,9 +351,11 @@ store_limit_take(struct store *s, const struct store_limit *l,
 	if (l->kind == STORE_LIMIT_RATE) {
 		n = spent(l, n, t, now);
 		if (n + 1.0 > l->burst) {
-			/* As rate_take says it. */
-			*wait_s = (unsigned)((n + 1.0 - l->burst) / l->per_s) +
-			    1;
+			/* Until the token is back, rounded up. */
+			double ms = (n + 1.0 - l->burst) * 1000.0 / l->per_s;
+			int64_t m = (int64_t)ms;
+
+			*wait_s = wait_until(now + m + ((double)m < ms), now);
 			return STORE_LIMITED;
 		}
 		return limit_save(s, key, n + 1.0, now, rate_expires(l,
