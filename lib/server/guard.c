@@ -229,11 +229,11 @@ give(struct store *st, const struct store_limit *l, const char *what,
 	return store_limit_give(st, l, key, now);
 }
 
+/* What became of a sign-in, in its counts (guard_signin_end). */
 static int
-signin_end_run(struct store *st, struct store_job *j)
+settle(struct store *st, const struct server_config *c, int outcome,
+    const char *pair_key, const char *addr_key, const char *from_key)
 {
-	struct signin_end *e = (struct signin_end *)(void *)j;
-	const struct server_config *c = &e->srv->cfg;
 	struct store_limit pair = pair_limit(c), addr = window_of(
 	    c->signin_addr_limit, c->limit_window), account = rate_of(
 	    c->signin_account_rate), from = rate_of(c->signin_addr_rate);
@@ -241,20 +241,39 @@ signin_end_run(struct store *st, struct store_job *j)
 	int64_t now = store_limit_now_ms();
 	int rc = STORE_OK;
 
-	if (e->outcome == GUARD_SIGNED_IN) {
-		limit_key(key, "fail-pair", e->pair);
+	if (outcome == GUARD_SIGNED_IN) {
+		limit_key(key, "fail-pair", pair_key);
 		rc = store_limit_clear(st, key);
-	} else if (e->outcome == GUARD_UNCOUNTED) {
-		rc = give(st, &pair, "fail-pair", e->pair, now);
+	} else if (outcome == GUARD_UNCOUNTED) {
+		rc = give(st, &pair, "fail-pair", pair_key, now);
 	}
-	if (rc == STORE_OK && e->outcome != GUARD_FAILED)
-		rc = give(st, &addr, "fail-addr", e->addr, now);
+	if (rc == STORE_OK && outcome != GUARD_FAILED)
+		rc = give(st, &addr, "fail-addr", addr_key, now);
 	/* Failures never use up the owner's rate (A5). */
-	if (rc == STORE_OK && e->outcome != GUARD_SIGNED_IN &&
-	    (rc = give(st, &account, "signin-name", e->from, now)) ==
+	if (rc == STORE_OK && outcome != GUARD_SIGNED_IN &&
+	    (rc = give(st, &account, "signin-name", from_key, now)) ==
 	    STORE_OK)
-		rc = give(st, &from, "signin-addr", e->addr, now);
+		rc = give(st, &from, "signin-addr", addr_key, now);
 	return rc;
+}
+
+int
+guard_signin_settle(struct store *st, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+
+	return settle(st, &r->srv->cfg, r->busy != WORKERS_OK ?
+	    GUARD_UNCOUNTED : r->ok ? GUARD_SIGNED_IN : GUARD_FAILED, r->pair,
+	    r->addr, r->from);
+}
+
+static int
+signin_end_run(struct store *st, struct store_job *j)
+{
+	struct signin_end *e = (struct signin_end *)(void *)j;
+
+	return settle(st, &e->srv->cfg, e->outcome, e->pair, e->addr,
+	    e->from);
 }
 
 static void

@@ -42,6 +42,12 @@ int guard_signup_run(struct store *st, struct store_job *j);
  */
 int guard_signin_run(struct store *st, struct store_job *j);
 
+/* After the check, before the answer (so that the client's next attempt,
+ * through any server, meets them): settles the counts of what became of
+ * the attempt (r->busy: not checked; r->ok: signed in; else failed), as
+ * guard_signin_end says. */
+int guard_signin_settle(struct store *st, struct store_job *j);
+
 /* What became of a sign-in guard_signin_run let through. */
 enum { GUARD_SIGNED_IN, GUARD_FAILED, GUARD_UNCOUNTED };
 /* Queues the job that settles its counts: a success clears the pair and

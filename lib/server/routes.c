@@ -512,8 +512,33 @@ respond_token(struct req *r)
 }
 
 static void
+settled(struct store_job *j, int result)
+{
+	(void)result;	/* a failure is in the log: the counts stay the
+			 * stricter ones */
+	req_resume(REQ_OF(j, job));
+}
+
+/* The attempt's shared counts settled before its answer (guard.h);
+ * cont runs again then. Returns 1 when r waits for it. */
+static int
+settle_then(struct req *r, void (*cont)(struct req *r))
+{
+	if (r->shared != 2)
+		return 0;
+	r->shared = 3;
+	r->job.run = guard_signin_settle;
+	r->job.done = settled;
+	req_suspend(r, cont);
+	store_submit(&r->srv->store, &r->job);
+	return 1;
+}
+
+static void
 signin_cont(struct req *r)
 {
+	if (settle_then(r, signin_cont))
+		return;
 	if (busy_answer(r)) {
 		attempt_end(r, 0);
 		return;
@@ -532,6 +557,8 @@ password_cont(struct req *r)
 {
 	struct server *s = r->srv;
 
+	if (settle_then(r, password_cont))
+		return;
 	if (busy_answer(r)) {
 		attempt_end(r, 0);
 		return;
@@ -652,7 +679,7 @@ signin_admitted(struct req *r)
 		write_then(r, guard_signin_run, signin_admitted);
 		return;
 	}
-	if (r->shared == 1 && r->result != STORE_OK) {
+	if (r->shared != 2 && r->result != STORE_OK) {
 		attempt_end(r, 0);
 		shared_refused(r);
 		return;
