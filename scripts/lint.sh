@@ -11,6 +11,7 @@
 #      allows it (the lines written before the limit was checked);
 #   5. each bats helper is defined once in tests/bats (a shared one in
 #      tests/bats/helpers.bash or its topic file, a file's own in it);
+#      and a negated command in a test ends with "|| false" unless last;
 #   6. the library never prints (issue 11): no file of lib/ calls the
 #      err_ printers or perror, or writes to stderr, but base/err.c (the
 #      printers), base/err.h (their declarations) and server/log.c (the
@@ -145,6 +146,26 @@ if ls tests/bats/*.bats >/dev/null 2>&1; then
 		printf '%s\n' "$dups"
 		fail "bats helpers defined more than once (tests/bats/helpers.bash" \
 		    "says where a shared one goes)"
+	fi
+fi
+
+# 5b. A negated command in a bats test checks nothing unless it is the
+# test's last: bash's errexit ignores "! cmd". Each such line ends with
+# "|| false" (or another ||), or comes last, before the closing brace.
+if ls tests/bats/*.bats >/dev/null 2>&1; then
+	negs=$(awk '
+	FNR == 1 { held = "" }
+	{
+		if (held != "" && $0 !~ /^[ \t]*\}/)
+			print held
+		held = ""
+		if ($0 ~ /^[ \t]*! / && $0 !~ /\|\|/ && $0 !~ /\\$/)
+			held = FILENAME ":" FNR ": " $0
+	}' tests/bats/*.bats tests/bats/*.bash)
+	if [ -n "$negs" ]; then
+		printf '%s\n' "$negs"
+		fail "negated commands that check nothing (bash ignores" \
+		    "\"! cmd\" under errexit): add \"|| false\""
 	fi
 fi
 

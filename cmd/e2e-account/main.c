@@ -12,13 +12,6 @@
 #include "net/account.h"
 #include "net/client.h"
 
-/* -v: the HTTP exchange, line by line, as it happens. */
-static void
-trace(const char *line)
-{
-	fprintf(stderr, "%s\n", line);
-}
-
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/account.h). */
 static const struct command {
@@ -120,7 +113,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.co = co;
 	o.co.say = err_print;
-	o.co.trace = trace;
+	o.co.trace = err_trace;
 	o.ps.label = "your private key";
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);

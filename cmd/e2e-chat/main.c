@@ -1054,6 +1054,7 @@ main(int argc, char **argv)
 	memset(&keys, 0, sizeof(keys));
 	hist.fd = -1;
 	co.say = err_print;
+	co.trace = err_trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
@@ -1100,9 +1101,12 @@ main(int argc, char **argv)
 			return err_print(&rep);
 		}
 	}
-	if (co.verbose)
-		return err_print(cli_usage_error(&rep, "-v would write over "
-		    "the conversation: use it with e2e-send and e2e-recv"));
+	/* The HTTP exchange goes to standard error: on the conversation's
+	 * own terminal it would write over the lines being typed. */
+	if (co.verbose && isatty(STDERR_FILENO))
+		return err_print(cli_usage_error(&rep, "-v writes the HTTP "
+		    "exchange to standard error, here the conversation's "
+		    "terminal: redirect it (2>FILE)"));
 	if (!keep_history && seen_H)
 		return err_print(cli_usage_error(&rep, "--history and "
 		    "--no-history contradict each other"));

@@ -12,13 +12,6 @@
 #include "net/client.h"
 #include "net/keycmd.h"
 
-/* -v: the HTTP exchange, line by line, as it happens. */
-static void
-trace(const char *line)
-{
-	fprintf(stderr, "%s\n", line);
-}
-
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/keycmd.h). */
 static const struct command {
@@ -141,7 +134,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.co = co;
 	o.co.say = err_print;
-	o.co.trace = trace;
+	o.co.trace = err_trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,

@@ -15,13 +15,6 @@
 
 static volatile sig_atomic_t stop;
 
-/* -v: the HTTP exchange, line by line, as it happens. */
-static void
-trace(const char *line)
-{
-	fprintf(stderr, "%s\n", line);
-}
-
 static void
 on_signal(int sig)
 {
@@ -125,7 +118,7 @@ main(int argc, char **argv)
 	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
 	co.say = err_print;
-	co.trace = trace;
+	co.trace = err_trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,

@@ -16,13 +16,6 @@
 
 #define SEND_DEFAULT_MAX ((size_t)64 << 20)
 
-/* -v: the HTTP exchange, line by line, as it happens. */
-static void
-trace(const char *line)
-{
-	fprintf(stderr, "%s\n", line);
-}
-
 static void
 usage(FILE *f)
 {
@@ -77,7 +70,7 @@ main(int argc, char **argv)
 
 	cli_start(argv[0]);
 	co.say = err_print;
-	co.trace = trace;
+	co.trace = err_trace;
 	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
 		return err_print(&rep);
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,

@@ -126,3 +126,9 @@ err_print(const struct report *r)
 		    r->dropped);
 	return r->code;
 }
+
+void
+err_trace(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}

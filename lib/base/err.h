@@ -49,6 +49,10 @@ void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints line as it is, with no prefix: a network tool's -v trace of
+ * the HTTP exchange (net/client.h's client_opts.trace). */
+void err_trace(const char *line);
+
 /*
  * Prints a library call's report (base/report.h), one line per entry,
  * each as err_error, err_warn, err_hint or err_note would, then

@@ -73,8 +73,24 @@ is_loopback(const char *host)
 	return 0;
 }
 
+/*
+ * A Tor onion service's name (its last label "onion"). Tor encrypts the
+ * whole way to the service, and the name is the service's own key: plain
+ * http to it through Tor's SOCKS port on this machine keeps the token
+ * and the password as secret as https would (check_plain_proxy sees to
+ * the proxy).
+ */
+static int
+is_onion(const char *host)
+{
+	size_t n = strlen(host);
+
+	return n > 6 && strcasecmp(host + n - 6, ".onion") == 0;
+}
+
 /* The server URL: http or https, a host, no credentials, query or
- * fragment; plain http only to loopback unless allowed. */
+ * fragment; plain http only to loopback or an onion service unless
+ * allowed. */
 static int
 check_url(const char *url, int insecure_http, char **base,
     struct report *rep)
@@ -107,7 +123,7 @@ check_url(const char *url, int insecure_http, char **base,
 		goto out;
 	}
 	if (strcmp(scheme, "http") == 0 && !insecure_http &&
-	    !is_loopback(host)) {
+	    !is_loopback(host) && !is_onion(host)) {
 		report_error(rep, rc, "refusing plain http:// to %s: the token "
 		    "and the password would travel unencrypted", safe);
 		report_hint(rep, "use https://, or --insecure-http if you "
@@ -328,9 +344,29 @@ check_plain_proxy(struct http *h, const struct http_opts *o,
 	if (o->insecure_http || strcmp(scheme, "http") != 0)
 		goto out;
 	h->fixed_proxy = 1;
-	if ((proxy = plain_proxy(o, host, &from)) == NULL)
+	term_escape(host, strlen(host), shost, sizeof(shost));
+	proxy = plain_proxy(o, host, &from);
+	if (proxy != NULL)
+		phost = proxy_host(proxy);
+	if (is_onion(host)) {
+		/* Tor's SOCKS port, which resolves the name (socks5h): a
+		 * proxy elsewhere would see the password, a socks5:// one
+		 * would ask DNS for the name and fail. */
+		if (phost != NULL && is_loopback(phost) &&
+		    strncasecmp(proxy, "socks5h://", 10) == 0) {
+			h->proxy_use = proxy;
+			goto out;
+		}
+		rc = report_error(rep, E2E_EX_CONFIG, "%s is a Tor onion "
+		    "service: it is reached through Tor's SOCKS port on this "
+		    "machine, as socks5h://", shost);
+		report_hint(rep, "give --proxy socks5h://127.0.0.1:9050 (or "
+		    "proxy = in the config file)");
 		goto out;
-	if ((phost = proxy_host(proxy)) != NULL && is_loopback(phost)) {
+	}
+	if (proxy == NULL)
+		goto out;
+	if (phost != NULL && is_loopback(phost)) {
 		h->proxy_use = proxy;
 		goto out;
 	}
@@ -339,7 +375,6 @@ check_plain_proxy(struct http *h, const struct http_opts *o,
 		term_escape(phost, strlen(phost), safe, sizeof(safe));
 	else
 		snprintf(safe, sizeof(safe), "that cannot be read");
-	term_escape(host, strlen(host), shost, sizeof(shost));
 	rc = report_error(rep, E2E_EX_CONFIG, "refusing plain http:// to %s "
 	    "through the proxy %s (from %s): the proxy would see the password "
 	    "and the token", shost, safe, from);

@@ -43,8 +43,7 @@ server_check_names(const struct server_config *c)
 	}
 	if (store_open(&st, store_backend_for(c->db), c->db, &rep) != 0) {
 		log_report(&rep);
-		return rep.code == E2E_EX_USAGE ? E2E_EX_USAGE :
-		    E2E_EX_CANTCREAT;
+		return rep.code != 0 ? rep.code : E2E_EX_CANTCREAT;
 	}
 	rc = st.be->name_groups(&st, print_group, &g) == STORE_OK ? 0 :
 	    E2E_EX_SOFTWARE;

@@ -1336,9 +1336,9 @@ start(struct server *s, struct report *rep)
 	    rep))) != 0)
 		return rc;
 	if (store_open(&s->store, store_backend_for(c->db), c->db, rep) != 0) {
-		/* A usage error (a password in the URL) is said as one. */
-		rc = rep->code == E2E_EX_USAGE ? E2E_EX_USAGE :
-		    E2E_EX_CANTCREAT;
+		/* As the store says: a usage error (a password in the URL),
+		 * a database not reachable (75), one that cannot be made. */
+		rc = rep->code != 0 ? rep->code : E2E_EX_CANTCREAT;
 		return shown(rep, rc);
 	}
 	if (c->secret_file == NULL &&

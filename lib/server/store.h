@@ -219,8 +219,9 @@ struct store_backend {
 	    const char *user_id), void *arg, struct report *rep);
 
 	/* ---- limits shared by every server on the database (schema 4) */
-	/* Writer: key's row (STORE_NOT_FOUND: none), held until the
-	 * transaction ends, so that no other writer counts it meanwhile. */
+	/* Writer: key's row, held until the transaction ends, so that no
+	 * other writer counts it meanwhile. None: STORE_NOT_FOUND, or a
+	 * row of zeros that expired at once (made to be held: PostgreSQL). */
 	int (*limit_get)(struct store *s, const char *key, double *n,
 	    int64_t *t, int64_t *expires);
 	/* Writer: sets key's row, meaningless from expires on. */

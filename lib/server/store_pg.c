@@ -124,13 +124,14 @@ static const char *const schema_v4[] = {
 	"UPDATE e2e_schema SET version = 4",
 };
 
-/* The length of libpq's message without its final newline. */
+/* The length of the first line of libpq's message: one line in the log
+ * or on stderr (the rest is libpq's guess, "Is the server running...?"). */
 static int
 msg_len(const char *m)
 {
-	size_t n = strlen(m);
+	size_t n = strcspn(m, "\n");
 
-	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+	while (n > 0 && m[n - 1] == ' ')
 		n--;
 	return (int)n;
 }
@@ -387,14 +388,13 @@ check_url(const char *url, struct report *rep)
 	return rc;
 }
 
-/* A failure while opening: said in rep. */
+/* A failure while opening: said in rep with code (the exit status). */
 static int
-open_fail(struct report *rep, PGconn *c, const char *what)
+open_fail(struct report *rep, int code, PGconn *c, const char *what)
 {
 	const char *m = c ? PQerrorMessage(c) : "out of memory";
 
-	report_error(rep, E2E_EX_CANTCREAT, "database: %s: %.*s", what,
-	    msg_len(m), m);
+	report_error(rep, code, "database: %s: %.*s", what, msg_len(m), m);
 	return STORE_ERROR;
 }
 
@@ -406,7 +406,8 @@ exec_open(PGconn *c, const char *sql, PGresult **out, struct report *rep)
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		PQclear(res);
-		return open_fail(rep, c, "preparing the database");
+		return open_fail(rep, E2E_EX_CANTCREAT, c,
+		    "preparing the database");
 	}
 	if (out != NULL)
 		*out = res;
@@ -508,7 +509,10 @@ pg_open(struct store *s, const char *url, struct report *rep)
 	pthread_cond_init(&p->freed, NULL);
 	p->w = connect_to(url);
 	if (p->w == NULL || PQstatus(p->w) != CONNECTION_OK)
-		return open_fail(rep, p->w, "cannot connect");
+		/* Down, or not yet up (a unit started before the
+		 * database's): worth retrying, as systemd's restart does. */
+		return open_fail(rep, E2E_EX_TEMPFAIL, p->w,
+		    "cannot connect");
 	return migrate(p->w, url, rep);
 }
 

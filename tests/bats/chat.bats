@@ -37,7 +37,8 @@ teardown() {
 }
 
 # chat_script WHO PEER [OPTIONS]: $T/chat-WHO.sh runs WHO's e2e-chat
-# with PEER (UTF-8); its exit status goes to $T/rc-WHO.
+# with PEER (UTF-8); its exit status goes to $T/rc-WHO. CHAT_STDERR, when
+# set, names the file its standard error goes to.
 chat_script() {
 	local who=$1 peer=$2
 	shift 2
@@ -47,6 +48,7 @@ chat_script() {
 		printf 'LC_ALL=C.UTF-8 TERM=screen\n'
 		printf 'e2e-chat'
 		printf ' %q' "$@" "$peer"
+		[ -n "${CHAT_STDERR:-}" ] && printf ' 2>%q' "$CHAT_STDERR"
 		printf '\necho $? > %q\n' "$T/rc-$who"
 	} > "$T/chat-$who.sh"
 	rm -f "$T/rc-$who"
@@ -324,6 +326,27 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	chat_wait alice2 'THE KEY OF bob HAS CHANGED'
 	run chat_exit_status alice
 	assert_output 65
+}
+
+@test "chat: -v writes the HTTP exchange to a redirected standard error, token masked; on the terminal it is refused (64)" {
+	CHAT_STDERR=$T/http.log chat_start alice bob -v
+	chat_say alice 'over http'
+	chat_wait alice "$HHMM me> over http"
+	chat_say alice '/quit'
+	run chat_exit_status alice
+	assert_output 0
+	grep -q "POST /messages" "$T/http.log"
+	grep -qF '> Authorization: ***' "$T/http.log"
+	token=$(pyj 'd["token"]' < "$(home_of alice)/session")
+	[ -n "$token" ]
+	! grep -qF -- "$token" "$T/http.log" || false
+	# Standard error on the terminal: refused before the chat opens.
+	chat_script alice bob -v
+	tmux -S "$TMUX_SOCK" new-session -d -s alice2 -x 100 -y 40 \
+	    "sh $(printf %q "$T/chat-alice.sh"); sleep 60"
+	chat_wait alice2 'redirect it \(2>FILE\)'
+	run chat_exit_status alice
+	assert_output 64
 }
 
 @test "chat: standard input not a terminal is refused with a hint (64)" {

@@ -728,7 +728,7 @@ SRC
 	stop_server
 	[ "$(sq "SELECT count(*) FROM meta WHERE key = 'jwt_secret'")" = 0 ]
 	hex=$(od -An -tx1 "$T/secret" | tr -d ' \n')
-	! od -An -tx1 -v "$SERVER_DB" | tr -d ' \n' | grep -qF "${hex:0:32}"
+	! od -An -tx1 -v "$SERVER_DB" | tr -d ' \n' | grep -qF "${hex:0:32}" || false
 	SERVER_DB=$T/without.db
 	start_server --quiet
 	api GET /healthz

@@ -35,13 +35,43 @@ deploy_db() {
 # deploy_pg_db NAME: the URL of the database NAME of the file's cluster
 # ($DEPLOY_PG_URL), created when absent.
 deploy_pg_db() {
-	local base=${DEPLOY_PG_URL%%\?*}
-	if [ -z "$(psql -X -q -At -d "$DEPLOY_PG_URL" -c \
-	    "SELECT 1 FROM pg_database WHERE datname = '$1'")" ]; then
-		psql -X -q -d "$DEPLOY_PG_URL" -c "CREATE DATABASE $1" \
-		    > /dev/null || return 1
-	fi
-	printf '%s\n' "${base%/*}/$1?${DEPLOY_PG_URL#*\?}"
+	"$BATS_TEST_DIRNAME/../pg-db" "$DEPLOY_PG_URL" "$1"
+}
+
+# backup_serve DB: an instance of its own on DB (deploy_state in $T, a
+# $T/backups folder), alice and bob signed up, three messages "kept N"
+# sent to bob; $INSTANCE_PID and $BACKUP_PORT say where it runs.
+backup_serve() {
+	local i
+	deploy_state "$T" "$1"
+	mkdir -p "$T/backups"
+	BACKUP_PORT=$(free_port)
+	export E2E_PUBLIC_URL=http://127.0.0.1:$BACKUP_PORT
+	deploy_start_instance "$BACKUP_PORT" "$T/own.log"
+	BG_PIDS="$INSTANCE_PID"
+	URL=$E2E_PUBLIC_URL
+	account "$A"
+	account "$B"
+	for i in 1 2 3; do
+		envelope alice bob "kept $i" > "$T/e$i"
+		run_as "$A" e2e-send --to "$B" "$T/e$i" > /dev/null
+	done
+}
+
+# backup_read_back: after a restore, the instance started again on the
+# same port; writes the texts bob receives, verified, one a line, to
+# $T/texts; checks that alice's session works (the accounts and the
+# secret came back); stops the instance.
+backup_read_back() {
+	deploy_start_instance "$BACKUP_PORT" "$T/own.log"
+	BG_PIDS="$INSTANCE_PID"
+	run_as "$B" e2e-recv > "$T/inbox.jsonl" || return 1
+	e2e-decrypt -i "$T/bob" --verify "$T/alice.pub" < "$T/inbox.jsonl" \
+	    > "$T/plain.jsonl" || return 1
+	run_as "$A" e2e-account whoami > /dev/null || return 1
+	deploy_stop "$INSTANCE_PID" || { echo "rc $?"; cat "$T/own.log"; return 1; }
+	BG_PIDS=
+	jq -r '.text | rtrimstr("\n")' "$T/plain.jsonl" > "$T/texts"
 }
 
 # deploy_require: fails (never skips) when a tool these tests run is
@@ -569,22 +599,8 @@ deploy_doc_line() {
 	check=$(deploy_doc_line 'sqlite3 /var/backups/e2e-server/chat.db "PRAGMA integrity_check"')
 	# An instance of its own (its own state, secret and SQLite
 	# database, where DEPLOY.md puts it), whatever deploy_db says.
-	deploy_state "$T" "$T/state/chat.db"
-	mkdir -p "$T/backups"
-	local port
-	port=$(free_port)
-	export E2E_PUBLIC_URL=http://127.0.0.1:$port
-	deploy_start_instance "$port" "$T/own.log"
+	backup_serve "$T/state/chat.db"
 	pid=$INSTANCE_PID
-	BG_PIDS="$pid"
-	URL=$E2E_PUBLIC_URL
-	account "$A"
-	account "$B"
-	local i
-	for i in 1 2 3; do
-		envelope alice bob "kept $i" > "$T/e$i"
-		run_as "$A" e2e-send --to "$B" "$T/e$i" > /dev/null
-	done
 	# The online backup, while the instance runs (and writes: one more
 	# send at the same time).
 	envelope alice bob 'sent during the backup' > "$T/during"
@@ -600,43 +616,22 @@ deploy_doc_line() {
 	deploy_stop "$pid" || { cat "$T/own.log"; false; }
 	BG_PIDS=
 	(cd "$T" && eval "$restore")
-	deploy_start_instance "$port" "$T/own.log"
-	BG_PIDS="$INSTANCE_PID"
-	run_as "$B" e2e-recv > "$T/inbox.jsonl"
-	run -0 e2e-decrypt -i "$T/bob" --verify "$T/alice.pub" \
-	    < "$T/inbox.jsonl"
-	printf '%s\n' "$output" > "$T/plain.jsonl"
-	run -0 jq -r '.text | rtrimstr("\n")' "$T/plain.jsonl"
+	backup_read_back
+	run -0 cat "$T/texts"
 	# The three sent before, in order; the one in flight maybe; never
 	# the one after.
 	[[ "$output" == $'kept 1\nkept 2\nkept 3'* ]]
 	[[ "$output" != *'after the backup'* ]]
-	# The accounts and the secret came back too: alice's session works.
-	run -0 run_as "$A" e2e-account whoami
-	deploy_stop "$INSTANCE_PID" || { echo "rc $?"; cat "$T/own.log"; false; }
-	BG_PIDS=
 }
 
 @test "PostgreSQL backup and restore as docs/DEPLOY.md says: pg_dump while serving, stop, pg_restore --clean, start; messages intact" {
-	local dump restore url pid port i
+	local dump restore url pid
 	url=$(deploy_pg_db backup_test)
 	dump=$(deploy_doc_command 'pg_dump ' "$url")
 	restore=$(deploy_doc_command 'pg_restore ' "$url")
 	[[ "$dump" == *"'$url'"* ]] && [[ "$restore" == *"'$url'"* ]]
-	deploy_state "$T" "$url"
-	mkdir -p "$T/backups"
-	port=$(free_port)
-	export E2E_PUBLIC_URL=http://127.0.0.1:$port
-	deploy_start_instance "$port" "$T/own.log"
+	backup_serve "$url"
 	pid=$INSTANCE_PID
-	BG_PIDS="$pid"
-	URL=$E2E_PUBLIC_URL
-	account "$A"
-	account "$B"
-	for i in 1 2 3; do
-		envelope alice bob "kept $i" > "$T/e$i"
-		run_as "$A" e2e-send --to "$B" "$T/e$i" > /dev/null
-	done
 	# The dump, while the instance serves.
 	(cd "$T" && eval "$dump")
 	[ -s "$T/backups/e2e.dump" ]
@@ -645,16 +640,7 @@ deploy_doc_line() {
 	deploy_stop "$pid" || { cat "$T/own.log"; false; }
 	BG_PIDS=
 	(cd "$T" && eval "$restore")
-	deploy_start_instance "$port" "$T/own.log"
-	BG_PIDS="$INSTANCE_PID"
-	run_as "$B" e2e-recv > "$T/inbox.jsonl"
-	run -0 e2e-decrypt -i "$T/bob" --verify "$T/alice.pub" \
-	    < "$T/inbox.jsonl"
-	printf '%s\n' "$output" > "$T/plain.jsonl"
-	run -0 jq -r '.text | rtrimstr("\n")' "$T/plain.jsonl"
+	backup_read_back
+	run -0 cat "$T/texts"
 	[ "$output" = $'kept 1\nkept 2\nkept 3' ]
-	# The accounts and the secret check came back too.
-	run -0 run_as "$A" e2e-account whoami
-	deploy_stop "$INSTANCE_PID" || { echo "rc $?"; cat "$T/own.log"; false; }
-	BG_PIDS=
 }

@@ -116,6 +116,17 @@ $3" "src/$1"
 	[[ "$stderr" == *"lint: bats helpers defined more than once"* ]]
 }
 
+@test "lint: a negated command that is not a test's last and has no || is reported: bash ignores it" {
+	local at
+	at=$(grep -n '^@test' src/tests/bats/keys.bats | head -n 1 | cut -d: -f1)
+	put tests/bats/keys.bats $((at + 1)) '	! grep -q nothing /dev/null'
+	put tests/bats/keys.bats $((at + 2)) '	! grep -q nothing /dev/null || false'
+	LINT_STYLE=0 run --separate-stderr "$ROOT/scripts/lint.sh" src
+	assert_failure 1
+	assert_output "tests/bats/keys.bats:$((at + 1)): 	! grep -q nothing /dev/null"
+	[[ "$stderr" == *"lint: negated commands that check nothing"* ]]
+}
+
 @test "lint: a lib file that prints (an err_ printer, perror, a write to stderr) is reported unless scripts/lint-print-allow lists it; a listed file that no longer prints is reported" {
 	local n
 	n=$(grep -c '' "$ROOT/lib/base/b64.c")

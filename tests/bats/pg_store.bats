@@ -66,6 +66,17 @@ teardown() {
 	[[ "${stderr_lines[0]}" == "e2e-server: error: --db: not a PostgreSQL URL: "* ]]
 }
 
+@test "a database that cannot be reached at start: 75 (worth retrying), one line that says why" {
+	local port
+	port=$(free_port)
+	run --separate-stderr e2e-server --listen 127.0.0.1:0 \
+	    --db "postgresql://127.0.0.1:$port/e2e"
+	[ "$status" -eq 75 ] || fail "$status $stderr"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "${stderr_lines[0]}" == "e2e-server: error: database: cannot connect: "*"$port"* ]] ||
+	    fail "$stderr"
+}
+
 @test "the schema is made at the first start with version 4, names compare byte-wise; a later version, or tables of another program's, are refused (73) and left as they are" {
 	start_own_server
 	signup alice pw-alice

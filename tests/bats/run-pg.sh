@@ -21,9 +21,7 @@ rc=0
 # The store's conformance suite (tests/unit/test_srv_store.c) on an empty
 # database of its own, when make names the test's binary.
 if [ -n "${E2E_STORE_TEST:-}" ]; then
-	psql -X -q -d "$E2E_TEST_PG_URL" -c "CREATE DATABASE conformance" &&
-	    E2E_TEST_STORE_PG_URL="${E2E_TEST_PG_URL%%\?*}" &&
-	    E2E_TEST_STORE_PG_URL="${E2E_TEST_STORE_PG_URL%/*}/conformance?${E2E_TEST_PG_URL#*\?}" &&
+	E2E_TEST_STORE_PG_URL=$(../pg-db "$E2E_TEST_PG_URL" conformance) &&
 	    E2E_TEST_STORE_PG_URL=$E2E_TEST_STORE_PG_URL "$E2E_STORE_TEST" ||
 	    rc=1
 fi
@@ -34,6 +32,6 @@ if [ "${E2E_PG_SUITE:-full}" != store ]; then
 	./run.sh server_*.bats identity.bats compat.bats client_flow.bats ||
 	    rc=1
 fi
-BATS_JOBS= ./run.sh pg_store.bats || rc=1
+BATS_JOBS='' ./run.sh pg_store.bats || rc=1
 echo "check-pg: $(($(date +%s) - start)) s"
 exit "$rc"

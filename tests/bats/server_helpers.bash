@@ -215,22 +215,13 @@ sqlite_only() {
 # created at its first use: the same PATH (a restarted server) finds the
 # same data, another PATH (another test) a fresh database.
 db_url() {
-	local path=$1 name base
+	local path=$1
 	if ! on_pg || [[ "$path" == postgres* ]]; then
 		echo "$path"
 		return 0
 	fi
-	name=t_$(printf '%s' "$path" | md5sum | cut -c1-24)
-	base=${E2E_TEST_PG_URL%%\?*}
-	if [ -z "$(psql -X -q -At -d "$E2E_TEST_PG_URL" -c \
-	    "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]; then
-		psql -X -q -d "$E2E_TEST_PG_URL" -c "CREATE DATABASE $name" \
-		    >/dev/null || {
-			echo "db_url: cannot create the database $name" >&2
-			return 1
-		}
-	fi
-	echo "${base%/*}/$name?${E2E_TEST_PG_URL#*\?}"
+	"$BATS_TEST_DIRNAME/../pg-db" "$E2E_TEST_PG_URL" \
+	    "t_$(printf '%s' "$path" | md5sum | cut -c1-24)"
 }
 
 # db_query SQL [PATH]: runs SQL on the server's database (or PATH's),
