@@ -5,6 +5,9 @@
 #include "format/crypto.h"
 #include "server/log.h"
 
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Keys each table remembers (about 100 bytes each, 2x for the slots). */
@@ -97,4 +100,206 @@ guard_pair_key(const char *name, const char *addr, char out[48])
 	}
 	out[40] = '\0';
 	return 0;
+}
+
+/* ---- limits shared by every server on the database ---- */
+
+#define REQ_OF(p, member) \
+	((struct req *)(void *)((char *)(p) - offsetof(struct req, member)))
+
+/* A key of the limits table: what is counted, then whose. */
+#define LIMIT_KEY_MAX (16 + STORE_NAME_MAX + 64)
+
+static void
+limit_key(char out[LIMIT_KEY_MAX], const char *what, const char *whose)
+{
+	snprintf(out, LIMIT_KEY_MAX, "%s:%s", what, whose);
+}
+
+static struct store_limit
+rate_of(unsigned per_hour)
+{
+	struct store_limit l = { STORE_LIMIT_RATE, per_hour / 3600.0,
+		(double)per_hour, 0, 0, 0 };
+
+	return l;
+}
+
+static struct store_limit
+window_of(unsigned limit, unsigned window)
+{
+	struct store_limit l = { STORE_LIMIT_WINDOW, 0, 0, limit, window, 0 };
+
+	return l;
+}
+
+static struct store_limit
+pair_limit(const struct server_config *c)
+{
+	struct store_limit l = { STORE_LIMIT_BACKOFF, 0, 0,
+		c->signin_name_limit, c->limit_window, c->signin_backoff };
+
+	return l;
+}
+
+/* Takes one of key under l; a refusal's wait and words in r. */
+static int
+take(struct store *st, struct req *r, const struct store_limit *l,
+    const char *what, const char *whose, int64_t now, const char *refusal)
+{
+	char key[LIMIT_KEY_MAX];
+	unsigned wait = 0;
+	int rc;
+
+	limit_key(key, what, whose);
+	rc = store_limit_take(st, l, key, now, &wait);
+	if (rc == STORE_LIMITED) {
+		r->retry_after = wait;
+		r->limited = refusal;
+	} else if (rc != STORE_OK) {
+		r->shared = -1;
+	}
+	return rc;
+}
+
+int
+guard_send_take(struct store *st, struct req *r)
+{
+	const struct server_config *c = &r->srv->cfg;
+	struct store_limit l = { STORE_LIMIT_RATE, c->send_rate,
+		c->send_burst, 0, 0, 0 };
+
+	return take(st, r, &l, "send", r->user.id, store_limit_now_ms(),
+	    "too many messages; slow down");
+}
+
+int
+guard_signup_run(struct store *st, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+	const struct server_config *c = &r->srv->cfg;
+	struct store_limit l = window_of(c->signup_addr_limit,
+	    c->limit_window);
+
+	return take(st, r, &l, "signup-addr", r->addr, store_limit_now_ms(),
+	    "too many sign-ups; try again later");
+}
+
+int
+guard_signin_run(struct store *st, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+	const struct server_config *c = &r->srv->cfg;
+	struct store_limit pair = pair_limit(c), addr = window_of(
+	    c->signin_addr_limit, c->limit_window), account = rate_of(
+	    c->signin_account_rate), from = rate_of(c->signin_addr_rate);
+	static const char failed[] = "too many failed sign-ins; try again "
+	    "later", rated[] = "too many sign-ins; try again later";
+	int64_t now = store_limit_now_ms();
+	int rc;
+
+	/* Always in this order, the rows' locks too. A refusal rolls the
+	 * job back: nothing of it stays counted. */
+	if ((rc = take(st, r, &pair, "fail-pair", r->pair, now, failed)) !=
+	    STORE_OK ||
+	    (rc = take(st, r, &addr, "fail-addr", r->addr, now, failed)) !=
+	    STORE_OK ||
+	    (rc = take(st, r, &account, "signin-name", r->from, now,
+	    rated)) != STORE_OK)
+		return rc;
+	return take(st, r, &from, "signin-addr", r->addr, now, rated);
+}
+
+struct signin_end {
+	struct store_job job;
+	struct server *srv;
+	int outcome;
+	char pair[48];
+	char addr[64];
+	char from[STORE_NAME_MAX + 1];
+};
+
+static int
+give(struct store *st, const struct store_limit *l, const char *what,
+    const char *whose, int64_t now)
+{
+	char key[LIMIT_KEY_MAX];
+
+	limit_key(key, what, whose);
+	return store_limit_give(st, l, key, now);
+}
+
+/* What became of a sign-in, in its counts (guard_signin_end). */
+static int
+settle(struct store *st, const struct server_config *c, int outcome,
+    const char *pair_key, const char *addr_key, const char *from_key)
+{
+	struct store_limit pair = pair_limit(c), addr = window_of(
+	    c->signin_addr_limit, c->limit_window), account = rate_of(
+	    c->signin_account_rate), from = rate_of(c->signin_addr_rate);
+	char key[LIMIT_KEY_MAX];
+	int64_t now = store_limit_now_ms();
+	int rc = STORE_OK;
+
+	if (outcome == GUARD_SIGNED_IN) {
+		limit_key(key, "fail-pair", pair_key);
+		rc = store_limit_clear(st, key);
+	} else if (outcome == GUARD_UNCOUNTED) {
+		rc = give(st, &pair, "fail-pair", pair_key, now);
+	}
+	if (rc == STORE_OK && outcome != GUARD_FAILED)
+		rc = give(st, &addr, "fail-addr", addr_key, now);
+	/* Failures never use up the owner's rate (A5). */
+	if (rc == STORE_OK && outcome != GUARD_SIGNED_IN &&
+	    (rc = give(st, &account, "signin-name", from_key, now)) ==
+	    STORE_OK)
+		rc = give(st, &from, "signin-addr", addr_key, now);
+	return rc;
+}
+
+int
+guard_signin_settle(struct store *st, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+
+	return settle(st, &r->srv->cfg, r->busy != WORKERS_OK ?
+	    GUARD_UNCOUNTED : r->ok ? GUARD_SIGNED_IN : GUARD_FAILED, r->pair,
+	    r->addr, r->from);
+}
+
+static int
+signin_end_run(struct store *st, struct store_job *j)
+{
+	struct signin_end *e = (struct signin_end *)(void *)j;
+
+	return settle(st, &e->srv->cfg, e->outcome, e->pair, e->addr,
+	    e->from);
+}
+
+static void
+signin_end_done(struct store_job *j, int result)
+{
+	/* A failure is in the log (the backend's); the counts stay the
+	 * stricter ones. */
+	(void)result;
+	free(j);
+}
+
+void
+guard_signin_end(struct req *r, int outcome)
+{
+	struct signin_end *e = calloc(1, sizeof(*e));
+
+	if (e == NULL) {
+		log_error("out of memory");
+		return;
+	}
+	e->srv = r->srv;
+	e->outcome = outcome;
+	memcpy(e->pair, r->pair, sizeof(e->pair));
+	memcpy(e->addr, r->addr, sizeof(e->addr));
+	memcpy(e->from, r->from, sizeof(e->from));
+	e->job.run = signin_end_run;
+	e->job.done = signin_end_done;
+	store_submit(&r->srv->store, &e->job);
 }

@@ -140,6 +140,10 @@ struct req {
 	int pw_change;
 	int busy;		/* the bcrypt queue refused it (workers.h) */
 	int rates_taken;	/* the sign-in's tokens of its rates */
+	int shared;		/* the limits every server shares (guard.h):
+				 * 1 asked, 2 let through, -1 not counted
+				 * (the database failed) */
+	const char *limited;	/* their refusal's words (429) */
 	char pair[48];		/* the sign-in's name and address (guard.h) */
 	int ok;
 	char hash[STORE_HASH_MAX + 1];

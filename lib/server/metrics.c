@@ -74,16 +74,6 @@ metrics_request(struct metrics *m, size_t route, unsigned status,
 }
 
 void
-metrics_messages(struct metrics *m, int64_t delta)
-{
-	pthread_mutex_lock(&m->lock);
-	m->messages += delta;
-	if (m->messages < 0)
-		m->messages = 0;
-	pthread_mutex_unlock(&m->lock);
-}
-
-void
 metrics_set_messages(struct metrics *m, int64_t n)
 {
 	pthread_mutex_lock(&m->lock);
@@ -155,9 +145,10 @@ metrics_render(struct metrics *m, size_t waiting, struct buf *out)
 	rc |= put(out, "e2e_request_duration_seconds_sum %.6f\n", m->sum);
 	rc |= put(out, "e2e_request_duration_seconds_count %llu\n",
 	    (unsigned long long)m->total);
-	rc |= put(out, "# HELP e2e_messages_stored Messages stored, not yet "
-	    "acknowledged.\n# TYPE e2e_messages_stored gauge\n"
-	    "e2e_messages_stored %lld\n", (long long)m->messages);
+	if (m->messages >= 0)
+		rc |= put(out, "# HELP e2e_messages_stored Messages stored, "
+		    "not yet acknowledged.\n# TYPE e2e_messages_stored gauge\n"
+		    "e2e_messages_stored %lld\n", (long long)m->messages);
 	rc |= put(out, "# HELP e2e_receivers_waiting Receivers waiting for a "
 	    "message (long-poll).\n# TYPE e2e_receivers_waiting gauge\n"
 	    "e2e_receivers_waiting %zu\n", waiting);

@@ -19,7 +19,8 @@ void metrics_free(struct metrics *m);
 
 void metrics_request(struct metrics *m, size_t route, unsigned status,
     double seconds);
-void metrics_messages(struct metrics *m, int64_t delta);
+/* The messages stored now (by every server on the database, counted
+ * there); -1: unknown, left out. */
 void metrics_set_messages(struct metrics *m, int64_t n);
 /* The HTTP layer's gauges: request-body bytes reserved, connections in a
  * lingering close. */

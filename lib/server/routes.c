@@ -210,6 +210,26 @@ busy_answer(struct req *r)
 	return 1;
 }
 
+/*
+ * The answer of a job of the limits every server shares (guard.h): 0
+ * when it let r through; else 1, answered: 429 with its wait, or 503
+ * when they could not be counted (never through uncounted).
+ */
+static int
+shared_refused(struct req *r)
+{
+	if (r->result == STORE_OK)
+		return 0;
+	if (r->result == STORE_LIMITED) {
+		respond_error(r, 429, "%s", r->limited);
+		return 1;
+	}
+	r->retry_after = 2;
+	respond_error(r, 503, "the limits cannot be counted now; try again in "
+	    "a moment");
+	return 1;
+}
+
 /* ---- POST /users/signup ---- */
 
 static int
@@ -268,6 +288,14 @@ signup_cont(struct req *r)
 	}
 }
 
+/* Counted by every server's count of its address: on to bcrypt. */
+static void
+signup_admitted(struct req *r)
+{
+	if (!shared_refused(r))
+		to_workers(r, signup_cont);
+}
+
 static void
 h_signup(struct req *r)
 {
@@ -322,7 +350,7 @@ h_signup(struct req *r)
 		return;
 	}
 	r->work.run = signup_hashed;
-	to_workers(r, signup_cont);
+	write_then(r, guard_signup_run, signup_admitted);
 }
 
 /*
@@ -455,6 +483,10 @@ attempt_end(struct req *r, int failed)
 	throttle_end(s->signin_pairs, r->pair, now, failed);
 	throttle_end(s->signin_addrs, r->addr, now, failed);
 	r->name_turn = r->addr_turn = 0;
+	if (r->shared == 2)
+		guard_signin_end(r, r->ok ? GUARD_SIGNED_IN : failed ?
+		    GUARD_FAILED : GUARD_UNCOUNTED);
+	r->shared = 0;
 	if (r->ok)
 		throttle_succeeded(s->signin_pairs, r->pair, now);
 	else
@@ -480,8 +512,33 @@ respond_token(struct req *r)
 }
 
 static void
+settled(struct store_job *j, int result)
+{
+	(void)result;	/* a failure is in the log: the counts stay the
+			 * stricter ones */
+	req_resume(REQ_OF(j, job));
+}
+
+/* The attempt's shared counts settled before its answer (guard.h);
+ * cont runs again then. Returns 1 when r waits for it. */
+static int
+settle_then(struct req *r, void (*cont)(struct req *r))
+{
+	if (r->shared != 2)
+		return 0;
+	r->shared = 3;
+	r->job.run = guard_signin_settle;
+	r->job.done = settled;
+	req_suspend(r, cont);
+	store_submit(&r->srv->store, &r->job);
+	return 1;
+}
+
+static void
 signin_cont(struct req *r)
 {
+	if (settle_then(r, signin_cont))
+		return;
 	if (busy_answer(r)) {
 		attempt_end(r, 0);
 		return;
@@ -500,6 +557,8 @@ password_cont(struct req *r)
 {
 	struct server *s = r->srv;
 
+	if (settle_then(r, password_cont))
+		return;
 	if (busy_answer(r)) {
 		attempt_end(r, 0);
 		return;
@@ -609,10 +668,23 @@ signin_admitted(struct req *r)
 			return;
 		r->addr_turn = 1;
 	}
-	if (take_rates(r) != 0) {
+	if (!r->rates_taken && take_rates(r) != 0) {
 		attempt_end(r, 0);
 		return;
 	}
+	/* What every server on the database counted decides (guard.h):
+	 * asked on the writer, then here again. */
+	if (r->shared == 0) {
+		r->shared = 1;
+		write_then(r, guard_signin_run, signin_admitted);
+		return;
+	}
+	if (r->shared != 2 && r->result != STORE_OK) {
+		attempt_end(r, 0);
+		shared_refused(r);
+		return;
+	}
+	r->shared = 2;
 	/* A password change checks the token's user as it is now. */
 	rc = r->pw_change ? s->store.be->user_by_id(&s->store, r->user.id,
 	    &r->other) : s->store.be->user_by_name(&s->store, r->from,
@@ -757,13 +829,6 @@ user_delete_run(struct store *s, struct store_job *j)
 static void
 user_delete_cont(struct req *r)
 {
-	struct store *st = &r->srv->store;
-	int64_t n;
-
-	/* Its messages went with it: count again. */
-	if (r->result == STORE_OK && st->be->count_messages(st, &n) ==
-	    STORE_OK)
-		metrics_set_messages(r->srv->metrics, n);
 	if (r->result == STORE_OK)
 		auth_costs_count(&r->srv->costs, r->other.hash, -1);
 	if (r->result == STORE_OK)
@@ -809,6 +874,9 @@ send_run(struct store *s, struct store_job *j)
 	struct req *r = REQ_OF(j, job);
 	int rc;
 
+	/* The sender's send rate, as every server counted it (A3). */
+	if ((rc = guard_send_take(s, r)) != STORE_OK)
+		return rc;
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
@@ -826,11 +894,9 @@ send_done(struct store_job *j, int result)
 
 	r->msg.body = NULL;	/* it was the body's, not ours */
 	r->result = result;
-	if (result == STORE_OK) {
-		metrics_messages(r->srv->metrics, 1);
-		/* Waiting receivers learn of it at once. */
+	/* Waiting receivers learn of it at once. */
+	if (result == STORE_OK)
 		waiters_bump(r->srv->waiters, r->other.id);
-	}
 	req_resume(r);
 }
 
@@ -843,6 +909,8 @@ send_cont(struct req *r)
 		respond_error(r, 404, "no such user: %s", r->other.name);
 	else if (r->result == STORE_FULL)
 		respond_error(r, 507, "%s's mailbox is full", r->other.name);
+	else if (r->result == STORE_LIMITED || r->shared < 0)
+		shared_refused(r);
 	else
 		respond_error(r, 500, "internal error");
 }
@@ -919,7 +987,6 @@ static void
 take_cont(struct req *r)
 {
 	if (r->result == STORE_OK) {
-		metrics_messages(r->srv->metrics, -1);
 		respond_json(r, 200, message_json(&r->msg));
 	} else if (r->result == STORE_EMPTY) {
 		respond_json(r, 204, NULL);
@@ -1166,7 +1233,6 @@ ack_cont(struct req *r)
 		respond_error(r, 500, "internal error");
 		return;
 	}
-	metrics_messages(r->srv->metrics, -(int64_t)r->deleted);
 	/* DELETE of one message: someone else's, or unknown, is 404. */
 	if (r->route->method[0] == 'D' && r->deleted == 0)
 		respond_error(r, 404, "no such message");
@@ -1582,8 +1648,15 @@ h_healthz(struct req *r)
 static void
 h_metrics(struct req *r)
 {
+	struct store *st = &r->srv->store;
 	struct buf b = BUF_INIT;
+	int64_t n;
 
+	/* The messages every server stored, as the database holds them now;
+	 * unknown (left out) while it does not answer. */
+	if (st->be->count_messages(st, &n) != STORE_OK)
+		n = -1;
+	metrics_set_messages(r->srv->metrics, n);
 	if (metrics_render(r->srv->metrics, waiters_count(r->srv->waiters),
 	    &b) != 0) {
 		log_error("out of memory");

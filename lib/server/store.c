@@ -246,6 +246,180 @@ store_key_put(struct store *s, const char *user_id,
 	return s->be->key_put(s, user_id, k);
 }
 
+/* ---- limits shared by every server (see store.h) ---- */
+
+/* Rows swept at most each time, and how many puts between sweeps: the
+ * writers delete faster than they can add. */
+#define SWEEP_MAX 256
+#define SWEEP_EVERY 32
+
+int64_t
+store_limit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* key's row, or the state of a key never counted (0, 0) when there is
+ * none or it has expired. */
+static int
+limit_load(struct store *s, const char *key, int64_t now, double *n,
+    int64_t *t)
+{
+	int64_t expires = 0;
+	int rc = s->be->limit_get(s, key, n, t, &expires);
+
+	if (rc == STORE_NOT_FOUND || (rc == STORE_OK && expires <= now)) {
+		*n = 0;
+		*t = 0;
+		rc = STORE_OK;
+	}
+	return rc;
+}
+
+static int
+limit_save(struct store *s, const char *key, double n, int64_t t,
+    int64_t expires, int64_t now)
+{
+	size_t deleted;
+	int rc = s->be->limit_put(s, key, n, t, expires);
+
+	if (rc == STORE_OK && ++s->limit_puts >= SWEEP_EVERY) {
+		s->limit_puts = 0;
+		rc = s->be->limit_sweep(s, now, SWEEP_MAX, &deleted);
+	}
+	return rc;
+}
+
+/* A rate's row holds the tokens spent (n, 0 for a full bucket) at t:
+ * they come back at per_s a second. */
+static double
+spent(const struct store_limit *l, double n, int64_t t, int64_t now)
+{
+	double back = (double)(now > t ? now - t : 0) * l->per_s / 1000.0;
+
+	return n > back ? n - back : 0;
+}
+
+static int64_t
+rate_expires(const struct store_limit *l, double n, int64_t now)
+{
+	return now + (int64_t)(n * 1000.0 / l->per_s) + 1;
+}
+
+/* A backoff's first wait and longest, as throttle_new_backoff takes
+ * them. */
+static void
+backoff_waits(const struct store_limit *l, int64_t *base, int64_t *max)
+{
+	*max = l->window > 0 ? l->window : 1;
+	*base = l->base > 0 ? l->base : 1;
+	if (*base > *max)
+		*base = *max;
+}
+
+/* When a backoff that has counted n (at least the limit) ends: t plus
+ * base, doubled for each count past the limit, at most max. */
+static int64_t
+backoff_until(const struct store_limit *l, double n, int64_t t)
+{
+	int64_t base, max, wait;
+	unsigned over = (unsigned)n - l->limit;
+
+	backoff_waits(l, &base, &max);
+	wait = over >= 32 ? max : base << over;
+	if (wait > max)
+		wait = max;
+	return t + wait * 1000;
+}
+
+static int64_t
+count_expires(const struct store_limit *l, int64_t t)
+{
+	int64_t base, max;
+
+	if (l->kind == STORE_LIMIT_WINDOW)
+		return t + (int64_t)l->window * 1000;
+	backoff_waits(l, &base, &max);
+	return t + 2 * max * 1000;
+}
+
+static unsigned
+wait_until(int64_t until, int64_t now)
+{
+	int64_t ms = until - now;
+
+	return ms <= 0 ? 1 : (unsigned)((ms + 999) / 1000);
+}
+
+int
+store_limit_take(struct store *s, const struct store_limit *l,
+    const char *key, int64_t now, unsigned *wait_s)
+{
+	int64_t t, until;
+	double n;
+	int rc;
+
+	*wait_s = 0;
+	if ((rc = limit_load(s, key, now, &n, &t)) != STORE_OK)
+		return rc;
+	if (l->kind == STORE_LIMIT_RATE) {
+		n = spent(l, n, t, now);
+		if (n + 1.0 > l->burst) {
+			/* Until the token is back, rounded up. */
+			double ms = (n + 1.0 - l->burst) * 1000.0 / l->per_s;
+			int64_t m = (int64_t)ms;
+
+			*wait_s = wait_until(now + m + ((double)m < ms), now);
+			return STORE_LIMITED;
+		}
+		return limit_save(s, key, n + 1.0, now, rate_expires(l,
+		    n + 1.0, now), now);
+	}
+	if (n >= l->limit) {
+		until = l->kind == STORE_LIMIT_WINDOW ? t +
+		    (int64_t)l->window * 1000 : backoff_until(l, n, t);
+		if (l->kind == STORE_LIMIT_WINDOW || now < until) {
+			*wait_s = wait_until(until, now);
+			return STORE_LIMITED;
+		}
+	}
+	/* A window starts at its first count; a backoff counts from its
+	 * last. */
+	if (n == 0 || l->kind == STORE_LIMIT_BACKOFF)
+		t = now;
+	return limit_save(s, key, n + 1.0, t, count_expires(l, t), now);
+}
+
+int
+store_limit_give(struct store *s, const struct store_limit *l,
+    const char *key, int64_t now)
+{
+	int64_t t;
+	double n;
+	int rc;
+
+	if ((rc = limit_load(s, key, now, &n, &t)) != STORE_OK)
+		return rc;
+	if (l->kind == STORE_LIMIT_RATE) {
+		n = spent(l, n, t, now);
+		n = n > 1.0 ? n - 1.0 : 0;
+		return limit_save(s, key, n, now, rate_expires(l, n, now), now);
+	}
+	if (n < 1.0)
+		return STORE_OK;	/* forgotten meanwhile */
+	return limit_save(s, key, n - 1.0, t, count_expires(l, t), now);
+}
+
+int
+store_limit_clear(struct store *s, const char *key)
+{
+	/* Expired at once: swept in time. */
+	return s->be->limit_put(s, key, 0, 0, 0);
+}
+
 static void
 run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 {

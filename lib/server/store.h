@@ -34,6 +34,7 @@ enum {
 				 * its quarantine */
 	STORE_TAKEN = 6,	/* the key id is another account's */
 	STORE_FULL = 7,		/* the recipient's mailbox is at its quota */
+	STORE_LIMITED = 9,	/* a shared limit refuses (store_limit_take) */
 	STORE_ERROR = -1,	/* the database failed (logged) */
 	STORE_NOSPACE = -2,	/* the database's disk is full: nothing of
 				 * the job was written (logged once) */
@@ -218,6 +219,20 @@ struct store_backend {
 	 * is the fallback. NULL: the backend cannot (SQLite). */
 	int (*listen)(struct store *s, void (*fn)(void *arg,
 	    const char *user_id), void *arg, struct report *rep);
+
+	/* ---- limits shared by every server on the database (schema 4) */
+	/* Writer: key's row, held until the transaction ends, so that no
+	 * other writer counts it meanwhile. None: STORE_NOT_FOUND, or a
+	 * row of zeros that expired at once (made to be held: PostgreSQL). */
+	int (*limit_get)(struct store *s, const char *key, double *n,
+	    int64_t *t, int64_t *expires);
+	/* Writer: sets key's row, meaningless from expires on. */
+	int (*limit_put)(struct store *s, const char *key, double n,
+	    int64_t t, int64_t expires);
+	/* Writer: deletes up to max rows whose expires is before now (none
+	 * another writer holds); *deleted receives how many. */
+	int (*limit_sweep)(struct store *s, int64_t now, size_t max,
+	    size_t *deleted);
 };
 
 extern const struct store_backend store_sqlite;
@@ -238,6 +253,7 @@ struct store {
 	/* 1 from a write refused for want of disk space until a commit
 	 * succeeds again (store_nospace, store_space_back). */
 	int full;
+	unsigned limit_puts;	/* the writer's, since its last sweep */
 };
 
 /* Backends: a connection was lost (or could not be made); one works
@@ -273,6 +289,40 @@ int store_message_put_within(struct store *s, const struct store_message *m,
  * then key_put. */
 int store_key_put(struct store *s, const char *user_id,
     const struct store_key *k);
+
+/*
+ * Limits shared by every server on the database: the rules (store.c)
+ * over the backend's limit_ rows, on the writer in a job, so that what a
+ * client meets is the sum of what every server counted. Times are
+ * milliseconds of the wall clock (store_limit_now_ms: the servers'
+ * clocks agree, as tokens' expiry needs anyway). A row means nothing
+ * once it expires (a bucket full again, a window over, a backoff
+ * forgotten), and the writers sweep such rows as they count.
+ */
+enum { STORE_LIMIT_RATE, STORE_LIMIT_WINDOW, STORE_LIMIT_BACKOFF };
+
+struct store_limit {
+	int kind;
+	double per_s, burst;	/* a rate: per_s tokens a second, burst at
+				 * most */
+	unsigned limit;		/* a window, a backoff: counts free */
+	unsigned window;	/* seconds: a window's length; a backoff's
+				 * longest wait (forgotten after twice it) */
+	unsigned base;		/* seconds: a backoff's first wait */
+};
+
+int64_t store_limit_now_ms(void);
+/* One of key: a token of a rate, or a count of a window or a backoff
+ * (refused once the limit is reached, until the window ends or the wait
+ * is over). STORE_OK; STORE_LIMITED with *wait_s the whole seconds until
+ * it may pass (at least 1); STORE_ERROR. */
+int store_limit_take(struct store *s, const struct store_limit *l,
+    const char *key, int64_t now_ms, unsigned *wait_s);
+/* Gives back one taken (a token, a count). STORE_OK or STORE_ERROR. */
+int store_limit_give(struct store *s, const struct store_limit *l,
+    const char *key, int64_t now_ms);
+/* Forgets key's counts (a backoff after a success). */
+int store_limit_clear(struct store *s, const char *key);
 
 /* Opens the store and starts its writer thread. Returns 0, or -1 (said
  * in rep). */

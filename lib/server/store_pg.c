@@ -37,7 +37,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define READERS 8
 /* The advisory lock of the schema's creation and migration: any
  * constant of this program's own. */
@@ -111,6 +111,18 @@ static const char *const schema_v3[] = {
 	"  PRIMARY KEY (kind, value))",
 	"CREATE TABLE e2e_schema (version integer NOT NULL)",
 	"INSERT INTO e2e_schema VALUES (3)",
+};
+
+/* Version 4: the limits every server on the database shares (as
+ * SQLite's schema_v4). */
+static const char *const schema_v4[] = {
+	"CREATE TABLE limits ("
+	"  key text COLLATE \"C\" PRIMARY KEY,"
+	"  n double precision NOT NULL,"
+	"  t bigint NOT NULL,"
+	"  expires bigint NOT NULL)",
+	"CREATE INDEX limits_expires ON limits (expires)",
+	"UPDATE e2e_schema SET version = 4",
 };
 
 /* The length of the first line of libpq's message: one line in the log
@@ -457,7 +469,7 @@ migrate(PGconn *c, const char *url, struct report *rep)
 		}
 		/* PostgreSQL's first version is 3: anything else here was
 		 * not written by e2e-server. */
-		if (num(res, 0, 0) != 1 || version < SCHEMA_VERSION) {
+		if (num(res, 0, 0) != 1 || version < 3) {
 			report_error(rep, E2E_EX_CANTCREAT, "the database %s "
 			    "has an unknown schema (e2e_schema says %" PRId64
 			    ", in %" PRId64 " rows); refused", url, version,
@@ -470,6 +482,10 @@ migrate(PGconn *c, const char *url, struct report *rep)
 	for (i = 0; version < 3 && i < sizeof(schema_v3) /
 	    sizeof(schema_v3[0]); i++)
 		if (exec_open(c, schema_v3[i], NULL, rep) != STORE_OK)
+			goto out;
+	for (i = 0; version < 4 && i < sizeof(schema_v4) /
+	    sizeof(schema_v4[0]); i++)
+		if (exec_open(c, schema_v4[i], NULL, rep) != STORE_OK)
 			goto out;
 	if (exec_open(c, "COMMIT", NULL, rep) != STORE_OK)
 		goto out;
@@ -1417,6 +1433,73 @@ pg_name_groups(struct store *s, void (*fn)(void *arg,
 	return STORE_OK;
 }
 
+/* ---- limits shared by every server (schema 4) ---- */
+
+/* One statement: a key without a row gets one (the state of a key never
+ * counted: expired at once), and either way the row is locked until the
+ * transaction ends, the latest committed version of it returned (another
+ * instance counting the key meanwhile is waited for). */
+static int
+pg_limit_get(struct store *s, const char *key, double *n, int64_t *t,
+    int64_t *expires)
+{
+	PGresult *res;
+	int rc = wquery(s, "INSERT INTO limits (key, n, t, expires) VALUES "
+	    "($1, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET n = limits.n "
+	    "RETURNING n, t, expires", 1, &key, &res, "reading a limit");
+
+	if (rc == STORE_OK && PQntuples(res) != 1) {
+		log_error("database: reading a limit: no row");
+		rc = STORE_ERROR;
+	} else if (rc == STORE_OK) {
+		*n = strtod(PQgetvalue(res, 0, 0), NULL);
+		*t = num(res, 0, 1);
+		*expires = num(res, 0, 2);
+	}
+	PQclear(res);
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+static int
+pg_limit_put(struct store *s, const char *key, double n, int64_t t,
+    int64_t expires)
+{
+	char a[32], b[24], c[24];
+	const char *v[4] = { key, a, b, c };
+	int rc;
+
+	snprintf(a, sizeof(a), "%.17g", n);
+	snprintf(b, sizeof(b), "%" PRId64, t);
+	snprintf(c, sizeof(c), "%" PRId64, expires);
+	rc = wquery(s, "INSERT INTO limits (key, n, t, expires) VALUES ($1, "
+	    "$2::double precision, $3::bigint, $4::bigint) ON CONFLICT (key) "
+	    "DO UPDATE SET n = excluded.n, t = excluded.t, expires = "
+	    "excluded.expires", 4, v, NULL, "counting a limit");
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+/* SKIP LOCKED: a row another instance holds is not waited for (it may
+ * be counting it again); a later sweep takes it. */
+static int
+pg_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
+{
+	char a[24], b[24];
+	const char *v[2] = { a, b };
+	PGresult *res;
+	int rc;
+
+	*deleted = 0;
+	snprintf(a, sizeof(a), "%" PRId64, now);
+	snprintf(b, sizeof(b), "%zu", max);
+	rc = wquery(s, "DELETE FROM limits WHERE key IN (SELECT key FROM "
+	    "limits WHERE expires < $1::bigint LIMIT $2::bigint FOR UPDATE "
+	    "SKIP LOCKED)", 2, v, &res, "sweeping limits");
+	if (rc == STORE_OK)
+		*deleted = (size_t)changed(res);
+	PQclear(res);
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
 const struct store_backend store_pg = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1456,4 +1539,8 @@ const struct store_backend store_pg = {
 	.quarantine_user = pg_quarantine_user,
 	.name_groups = pg_name_groups,
 	.quarantine_key = pg_quarantine_key,
+	/* limits shared by every server */
+	.limit_get = pg_limit_get,
+	.limit_put = pg_limit_put,
+	.limit_sweep = pg_limit_sweep,
 };

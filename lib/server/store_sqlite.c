@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define MAX_READERS 64
 #define MAX_STMTS 64
 
@@ -136,6 +136,19 @@ static const char schema_v3[] =
 	"  user_id TEXT NOT NULL,"	/* and id */
 	"  deleted_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, value)) WITHOUT ROWID;";
+
+/*
+ * Version 4: the limits every server on the database shares (store.h,
+ * "Limits shared"): one row a key, n and t as its rule reads them,
+ * meaningless from expires on (milliseconds), swept by that.
+ */
+static const char schema_v4[] =
+	"CREATE TABLE IF NOT EXISTS limits ("
+	"  key TEXT PRIMARY KEY,"
+	"  n REAL NOT NULL,"
+	"  t INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS limits_expires ON limits(expires);";
 
 /* A failure while serving: said in the log. */
 static int
@@ -375,7 +388,8 @@ sq_open(struct store *s, const char *path, struct report *rep)
 	    (version < 1 && exec(q->w.db, schema, rep) != STORE_OK) ||
 	    (version < 2 && exec(q->w.db, schema_v2, rep) != STORE_OK) ||
 	    (version < 3 && migrate_v3(q->w.db, rep) != STORE_OK) ||
-	    exec(q->w.db, "PRAGMA user_version=3;", rep) != STORE_OK ||
+	    (version < 4 && exec(q->w.db, schema_v4, rep) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=4;", rep) != STORE_OK ||
 	    exec(q->w.db, "COMMIT;", rep) != STORE_OK)) {
 		(void)exec(q->w.db, "ROLLBACK;", rep);
 		goto out;
@@ -1537,6 +1551,80 @@ sq_message_put_within(struct store *s, const struct store_message *m,
 	return STORE_OK;
 }
 
+/* ---- limits shared by every server (schema 4) ---- */
+
+/* The write lock is the whole database's, held since BEGIN IMMEDIATE:
+ * the row is the writer's until it commits. */
+static int
+sq_limit_get(struct store *s, const char *key, double *n, int64_t *t,
+    int64_t *expires)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT n, t, expires FROM limits "
+	    "WHERE key = ?1");
+	int rc, step;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+		step = SQLITE_ERROR;
+	else
+		step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*n = sqlite3_column_double(st, 0);
+		*t = sqlite3_column_int64(st, 1);
+		*expires = sqlite3_column_int64(st, 2);
+		rc = STORE_OK;
+	} else if (step == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+	} else {
+		rc = fail(((struct sq *)s->impl)->w.db, "reading a limit");
+	}
+	done_with(st);
+	return rc;
+}
+
+static int
+sq_limit_put(struct store *s, const char *key, double n, int64_t t,
+    int64_t expires)
+{
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO limits (key, n, t, "
+	    "expires) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET "
+	    "n = excluded.n, t = excluded.t, expires = excluded.expires");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_double(st, 2, n) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, t) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK) {
+		done_with(st);
+		return fail(((struct sq *)s->impl)->w.db, "counting a limit");
+	}
+	rc = w_done(s, st, "counting a limit");
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+static int
+sq_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM limits WHERE key IN "
+	    "(SELECT key FROM limits WHERE expires < ?1 LIMIT ?2)");
+	int rc;
+
+	*deleted = 0;
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK) {
+		done_with(st);
+		return fail(((struct sq *)s->impl)->w.db, "sweeping limits");
+	}
+	if ((rc = w_done(s, st, "sweeping limits")) == STORE_OK)
+		*deleted = (size_t)changes(s);
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
 const struct store_backend store_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1575,4 +1663,8 @@ const struct store_backend store_sqlite = {
 	.quarantine_key = sq_quarantine_key,
 	/* several servers on one database */
 	.meta_set = sq_meta_set,
+	/* limits shared by every server */
+	.limit_get = sq_limit_get,
+	.limit_put = sq_limit_put,
+	.limit_sweep = sq_limit_sweep,
 };

@@ -445,9 +445,13 @@ signin_via() {
 }
 
 @test "A7 X-Forwarded-For and X-Real-IP from an untrusted peer are ignored" {
-	local i flags
-	# No trusted proxy at all, then one that is not this peer.
+	local i flags n=0
+	# No trusted proxy at all, then one that is not this peer; each on a
+	# database of its own (the failed sign-ins counted there outlive a
+	# restart).
 	for flags in '' '--trusted-proxy 10.0.0.0/8'; do
+		n=$((n + 1))
+		SERVER_DB=$T/xff$n.db
 		start_server --signin-addr-limit 5 $flags
 		for i in $(seq 1 8); do
 			api POST /users/signin -H "$JSON" \

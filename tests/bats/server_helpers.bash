@@ -264,7 +264,8 @@ db_intact() {
 		db_query "SELECT 'ok' FROM (SELECT (SELECT count(*) FROM users) +
 		    (SELECT count(*) FROM messages) + (SELECT count(*) FROM keys) +
 		    (SELECT count(*) FROM meta) +
-		    (SELECT count(*) FROM quarantine) AS n) t WHERE n >= 0"
+		    (SELECT count(*) FROM quarantine) +
+		    (SELECT count(*) FROM limits) AS n) t WHERE n >= 0"
 	else
 		db_query 'PRAGMA integrity_check;'
 	fi

@@ -366,3 +366,205 @@ print(hmac.new(key, b"e2e-server secret check v1", hashlib.sha256).hexdigest().u
 	assert_equal "$status_code" 507
 	assert_equal "$(sq 'SELECT count(*) FROM messages')" 3
 }
+
+# ---- limits across servers: what a client meets is what every server
+# counted (the limits table, schema 4) ----
+
+# signin_from ADDR NAME PASSWORD: a sign-in from 127.0.0.ADDR at $URL;
+# sets $status_code, $body and the answer's headers in $T/hdr.
+signin_from() {
+	api POST /users/signin -H "$JSON" --interface "127.0.0.$1" \
+	    -d "{\"name\":\"$2\",\"password\":\"$3\"}" -D "$T/hdr"
+}
+
+@test "A8: failed sign-ins of one name and address through A and B add up to one --signin-limit; the right password waits there too; the owner signs in from her own address through either" {
+	start_two --signin-limit 3 --signin-backoff 60
+	at A signup alice 'pw of alice'
+	local s
+	for s in A B A; do
+		at "$s" signin_from 3 alice guess
+		assert_equal "$status_code" 403
+	done
+	# Each server saw fewer than 3: only the sum refuses.
+	at B signin_from 3 alice guess
+	assert_equal "$status_code" 429
+	assert_equal "$body" '{"error":"too many failed sign-ins; try again later"}'
+	[[ "$(hdr Retry-After)" =~ ^([1-5][0-9]|60)$ ]]
+	at A signin_from 3 alice 'pw of alice'
+	assert_equal "$status_code" 429
+	at B signin_from 2 alice 'pw of alice'
+	assert_equal "$status_code" 200
+	at A signin_from 2 alice 'pw of alice'
+	assert_equal "$status_code" 200
+}
+
+@test "A8: failed sign-ins from one address over many names through A and B add up to one --signin-addr-limit; another address is not limited" {
+	start_two --signin-addr-limit 4
+	local i s=A
+	for i in 1 2 3 4; do
+		at "$s" signin_from 3 "nobody$i" guess
+		assert_equal "$status_code" 403
+		[ "$s" = A ] && s=B || s=A
+	done
+	at A signin_from 3 nobody5 guess
+	assert_equal "$status_code" 429
+	assert_equal "$body" '{"error":"too many failed sign-ins; try again later"}'
+	[[ "$(hdr Retry-After)" =~ ^[1-9][0-9]*$ ]]
+	at B signin_from 3 nobody6 guess
+	assert_equal "$status_code" 429
+	at B signin_from 2 nobody6 guess
+	assert_equal "$status_code" 403
+}
+
+@test "A5: successful sign-ins of one account through A and B add up to one --signin-account-rate; failures do not use it up" {
+	start_two --signin-account-rate 3
+	at A signup alice 'pw of alice'
+	local s
+	# Failures first, through both: each gives its token back before
+	# it is answered.
+	for s in A B; do
+		at "$s" signin_from 2 alice typo
+		assert_equal "$status_code" 403
+	done
+	for s in A B A; do
+		at "$s" signin_from 1 alice 'pw of alice'
+		assert_equal "$status_code" 200
+	done
+	at B signin_from 2 alice 'pw of alice'
+	assert_equal "$status_code" 429
+	assert_equal "$body" '{"error":"too many sign-ins; try again later"}'
+	[[ "$(hdr Retry-After)" =~ ^[1-9][0-9]*$ ]]
+}
+
+@test "sign-ups from one address through A and B add up to one --signup-limit; another address still signs up" {
+	start_two --signup-limit 3
+	at A signup u1 'pw of u1'
+	at B signup u2 'pw of u2'
+	at A signup u3 'pw of u3'
+	at B api POST /users/signup -H "$JSON" -d '{"name":"u4","password":"pw of u4"}' -D "$T/hdr"
+	assert_equal "$status_code" 429
+	assert_equal "$body" '{"error":"too many sign-ups; try again later"}'
+	[[ "$(hdr Retry-After)" =~ ^[1-9][0-9]*$ ]]
+	at A api POST /users/signup -H "$JSON" -d '{"name":"u5","password":"pw of u5"}'
+	assert_equal "$status_code" 429
+	at B api POST /users/signup -H "$JSON" --interface 127.0.0.2 \
+	    -d '{"name":"u6","password":"pw of u6"}'
+	assert_equal "$status_code" 200
+	assert_equal "$(sq 'SELECT count(*) FROM users')" 4
+}
+
+@test "A3: the send rate counts the sends through A and B: once alice's burst is spent on A, B answers 429 with Retry-After" {
+	start_two --send-rate 1 --send-burst 5
+	at A api_user bob
+	at A api_user alice
+	local alice=$token try i
+	# A token may come back (one a second) between A's refusal and the
+	# send on B on a slow machine: tried again, three times at most
+	# (fewer than B's own burst of 5: B alone would let them all pass).
+	for try in 1 2 3; do
+		for i in $(seq 1 20); do
+			at A api_send "$alice" bob "a$try-$i"
+			[ "$status_code" = 200 ] || break
+		done
+		assert_equal "$status_code" 429
+		at B api_send "$alice" bob "b$try"
+		[ "$status_code" = 429 ] && break
+		assert_equal "$status_code" 200
+	done
+	assert_equal "$status_code" 429
+	assert_equal "$body" '{"error":"too many messages; slow down"}'
+	[[ "$(hdr Retry-After)" =~ ^[12]$ ]]
+	# Another sender is not slowed.
+	at A api_user carol
+	at B api_send "$token" bob c1
+	assert_equal "$status_code" 200
+}
+
+@test "/metrics on either server counts the messages in the database: sent through A, read on B; acknowledged through B, read on A" {
+	start_two
+	at A api_user bob
+	local bob_tok=$token
+	at A api_user alice
+	local i
+	for i in 1 2 3; do
+		at A api_send "$token" bob "m$i"
+		assert_equal "$status_code" 200
+	done
+	at B api GET /metrics
+	assert_equal "$(sed -n 's/^e2e_messages_stored //p' <<<"$body")" 3
+	at B list_on "$bob_tok"
+	local ids
+	ids=$(json_get '",".join(m["id"] for m in d["messages"][:2])')
+	at B api POST /messages/ack -H "x-access-token: $bob_tok" \
+	    -H "$JSON" -d "{\"ids\":\"$ids\"}"
+	assert_equal "$body" '{"deleted":2}'
+	at A api GET /metrics
+	assert_equal "$(sed -n 's/^e2e_messages_stored //p' <<<"$body")" 1
+}
+
+@test "the limits fail closed: when they cannot be counted (their table gone), sends, sign-ins and sign-ups are 503 with Retry-After, and nothing goes through" {
+	start_two
+	at A api_user bob
+	at A api_user alice
+	local alice=$token
+	sq 'DROP TABLE limits'
+	at B api_send "$alice" bob 'uncounted'
+	assert_equal "$status_code" 503
+	assert_equal "$body" '{"error":"the limits cannot be counted now; try again in a moment"}'
+	[[ "$(hdr Retry-After)" =~ ^[1-9]$ ]]
+	at A signin_from 1 alice 'pw of alice'
+	assert_equal "$status_code" 503
+	[[ "$(hdr Retry-After)" =~ ^[1-9]$ ]]
+	at B api POST /users/signup -H "$JSON" -d '{"name":"carol","password":"pw of carol"}'
+	assert_equal "$status_code" 503
+	assert_equal "$(sq 'SELECT count(*) FROM messages')" 0
+	assert_equal "$(sq "SELECT count(*) FROM users WHERE name = 'carol'")" 0
+}
+
+# db_version: the schema version of $SERVER_DB.
+db_version() {
+	if on_pg; then
+		sq 'SELECT version FROM e2e_schema'
+	else
+		sq 'PRAGMA user_version'
+	fi
+}
+
+@test "schema 4: a version 3 database (as the previous server left it) migrates in place at start: its users, messages and keys kept, the limits table added and counting" {
+	SERVER_DB=$T/shared.db
+	start_server --quiet 3>&-
+	A_PID=$SERVER_PID A_URL=$URL
+	at A api_user bob
+	at A api_user alice
+	at A api_send "$token" bob 'kept across'
+	assert_equal "$status_code" 200
+	kill -TERM "$A_PID"
+	wait "$A_PID"
+	A_PID=
+	# Version 3 was version 4 without the limits table.
+	if on_pg; then
+		sq 'DROP TABLE limits; UPDATE e2e_schema SET version = 3'
+	else
+		sq 'DROP TABLE limits; PRAGMA user_version = 3'
+	fi
+	assert_equal "$(db_version)" 3
+	start_server --quiet --signin-limit 1 --signin-backoff 60 3>&-
+	A_PID=$SERVER_PID A_URL=$URL
+	assert_equal "$(db_version)" 4
+	at A signin bob 'pw of bob'
+	at A list_on "$token"
+	[[ "$body" == *'"message":"kept across"'* ]] || fail "$body"
+	at A signin_from 1 alice guess
+	assert_equal "$status_code" 403
+	at A signin_from 1 alice guess
+	assert_equal "$status_code" 429
+	[ "$(sq "SELECT count(*) FROM limits WHERE key LIKE 'fail-pair:%' AND n >= 1")" = 1 ]
+	# Started again: nothing more to migrate; the count is still there.
+	kill -TERM "$A_PID"
+	wait "$A_PID"
+	start_server --quiet --signin-limit 1 --signin-backoff 60 3>&-
+	A_PID=$SERVER_PID A_URL=$URL
+	assert_equal "$(db_version)" 4
+	at A signin_from 1 alice 'pw of alice'
+	assert_equal "$status_code" 429
+}

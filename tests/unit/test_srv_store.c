@@ -31,6 +31,9 @@ struct args {
 	int64_t t1, t2, *out;
 	struct store_message *got;
 	int refuse;	/* a job that fails after its write */
+	const struct store_limit *l;
+	double d;
+	unsigned wait;
 };
 
 struct call {
@@ -172,6 +175,42 @@ static int
 w_quarantine_key(struct store *s, struct args *a)
 {
 	return s->be->quarantine_key(s, a->a, a->b, a->t1, a->t2);
+}
+
+static int
+w_limit_get(struct store *s, struct args *a)
+{
+	return s->be->limit_get(s, a->a, &a->d, &a->t1, &a->t2);
+}
+
+static int
+w_limit_put(struct store *s, struct args *a)
+{
+	return s->be->limit_put(s, a->a, a->d, a->t1, a->t2);
+}
+
+static int
+w_limit_sweep(struct store *s, struct args *a)
+{
+	return s->be->limit_sweep(s, a->t1, a->n1, a->count);
+}
+
+static int
+w_limit_take(struct store *s, struct args *a)
+{
+	return store_limit_take(s, a->l, a->a, a->t1, &a->wait);
+}
+
+static int
+w_limit_give(struct store *s, struct args *a)
+{
+	return store_limit_give(s, a->l, a->a, a->t1);
+}
+
+static int
+w_limit_clear(struct store *s, struct args *a)
+{
+	return store_limit_clear(s, a->a);
 }
 
 /* ---- fixtures ---- */
@@ -1082,6 +1121,229 @@ test_two_stores(void)
 	store_close(&two);
 }
 
+/* ---- limits shared by every server (schema 4) ---- */
+
+/* Whether key has no row that means anything: none, or a row of zeros
+ * that expired at once (PostgreSQL's limit_get makes one to lock it). */
+static int
+limit_absent(struct store *s, const char *key)
+{
+	struct args a = { 0 };
+	int rc;
+
+	a.a = key;
+	rc = on_writer(s, w_limit_get, &a);
+	return rc == STORE_NOT_FOUND || (rc == STORE_OK && a.d == 0 &&
+	    a.t2 == 0);
+}
+
+static void
+test_limit_rows(void)
+{
+	struct args a = { 0 };
+	size_t n = 0;
+
+	CHECK(limit_absent(&st, "rows:none"));
+	/* Kept as given: n a fraction, times in milliseconds. */
+	a.a = "rows:one";
+	a.d = 1.5;
+	a.t1 = 1700000000123;
+	a.t2 = 1700000004567;
+	CHECK(on_writer(&st, w_limit_put, &a) == STORE_OK);
+	memset(&a, 0, sizeof(a));
+	a.a = "rows:one";
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 1.5 &&
+	    a.t1 == 1700000000123 && a.t2 == 1700000004567);
+	/* Replaced. */
+	a.d = 2;
+	a.t2 = 1700000009999;
+	CHECK(on_writer(&st, w_limit_put, &a) == STORE_OK);
+	a.d = 0;
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 2 &&
+	    a.t2 == 1700000009999);
+	/* Swept: only rows expired before now, at most max of them. */
+	memset(&a, 0, sizeof(a));
+	a.a = "rows:old1";
+	a.t2 = 1000;
+	CHECK(on_writer(&st, w_limit_put, &a) == STORE_OK);
+	a.a = "rows:old2";
+	a.t2 = 2000;
+	CHECK(on_writer(&st, w_limit_put, &a) == STORE_OK);
+	a.a = "rows:later";
+	a.t2 = 5000;
+	CHECK(on_writer(&st, w_limit_put, &a) == STORE_OK);
+	memset(&a, 0, sizeof(a));
+	a.t1 = 3000;
+	a.n1 = 1;
+	a.count = &n;
+	CHECK(on_writer(&st, w_limit_sweep, &a) == STORE_OK && n == 1);
+	a.n1 = 100;
+	CHECK(on_writer(&st, w_limit_sweep, &a) == STORE_OK && n >= 1);
+	CHECK(limit_absent(&st, "rows:old1") && limit_absent(&st,
+	    "rows:old2"));
+	memset(&a, 0, sizeof(a));
+	a.a = "rows:later";
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.t2 == 5000);
+	a.a = "rows:one";
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 2);
+}
+
+/* take or give of key under l at now: the result, and the wait. */
+static int
+limit_at(int give, const struct store_limit *l, const char *key,
+    int64_t now, unsigned *wait)
+{
+	struct args a = { 0 };
+	int rc;
+
+	a.l = l;
+	a.a = key;
+	a.t1 = now;
+	rc = on_writer(&st, give ? w_limit_give : w_limit_take, &a);
+	*wait = a.wait;
+	return rc;
+}
+
+static void
+test_limit_rules(void)
+{
+	const struct store_limit rate = { STORE_LIMIT_RATE, 1, 3, 0, 0, 0 },
+	    win = { STORE_LIMIT_WINDOW, 0, 0, 2, 10, 0 },
+	    back = { STORE_LIMIT_BACKOFF, 0, 0, 2, 8, 1 };
+	const int64_t t0 = 1700000000000;
+	struct args a = { 0 };
+	unsigned w;
+	int i;
+
+	/* A rate: a burst of 3, then one a second; a token given back is
+	 * there again. */
+	for (i = 0; i < 3; i++)
+		CHECK(limit_at(0, &rate, "rule:rate", t0, &w) == STORE_OK);
+	CHECK(limit_at(0, &rate, "rule:rate", t0, &w) == STORE_LIMITED &&
+	    w == 1);
+	CHECK(limit_at(0, &rate, "rule:rate", t0 + 1000, &w) == STORE_OK);
+	CHECK(limit_at(0, &rate, "rule:rate", t0 + 1000, &w) ==
+	    STORE_LIMITED);
+	CHECK(limit_at(1, &rate, "rule:rate", t0 + 1000, &w) == STORE_OK);
+	CHECK(limit_at(0, &rate, "rule:rate", t0 + 1000, &w) == STORE_OK);
+	/* Full again after 3 s: a burst again. */
+	for (i = 0; i < 3; i++)
+		CHECK(limit_at(0, &rate, "rule:rate", t0 + 4000, &w) ==
+		    STORE_OK);
+	CHECK(limit_at(0, &rate, "rule:rate", t0 + 4000, &w) ==
+	    STORE_LIMITED);
+
+	/* A window: 2 counts per 10 s from the first; the wait is what is
+	 * left of it. */
+	CHECK(limit_at(0, &win, "rule:win", t0, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 2000, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 2000, &w) ==
+	    STORE_LIMITED && w == 8);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 9500, &w) ==
+	    STORE_LIMITED && w == 1);
+	/* A count given back makes room in the same window. */
+	CHECK(limit_at(1, &win, "rule:win", t0 + 9500, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 9500, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 10000, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 10000, &w) == STORE_OK);
+	CHECK(limit_at(0, &win, "rule:win", t0 + 10000, &w) ==
+	    STORE_LIMITED && w == 10);
+
+	/* A backoff: 2 free, then 1 s from the last, doubled, at most 8. */
+	CHECK(limit_at(0, &back, "rule:back", t0, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 500, &w) ==
+	    STORE_LIMITED && w == 1);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 1000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 2000, &w) ==
+	    STORE_LIMITED && w == 1);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 3000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 3000, &w) ==
+	    STORE_LIMITED && w == 4);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 7000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 7000, &w) ==
+	    STORE_LIMITED && w == 8);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 15000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 15000, &w) ==
+	    STORE_LIMITED && w == 8);
+	/* Cleared (a success): free again at once. */
+	a.a = "rule:back";
+	CHECK(on_writer(&st, w_limit_clear, &a) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 15000, &w) == STORE_OK);
+	/* Forgotten twice the longest wait after the last. */
+	CHECK(limit_at(0, &back, "rule:back", t0 + 15000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 15000, &w) ==
+	    STORE_LIMITED);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 31000, &w) == STORE_OK);
+	CHECK(limit_at(0, &back, "rule:back", t0 + 31000, &w) == STORE_OK);
+}
+
+struct limit_taker {
+	struct store *s;
+	const struct store_limit *l;
+	int64_t now;
+	int ok, other;
+};
+
+static void *
+limit_taker(void *arg)
+{
+	struct limit_taker *t = arg;
+	struct args a = { 0 };
+	int i, rc;
+
+	for (i = 0; i < 10; i++) {
+		memset(&a, 0, sizeof(a));
+		a.l = t->l;
+		a.a = "conc:sender";
+		a.t1 = t->now;
+		rc = on_writer(t->s, w_limit_take, &a);
+		if (rc == STORE_OK)
+			t->ok++;
+		else if (rc != STORE_LIMITED)
+			t->other++;
+	}
+	return NULL;
+}
+
+/* Two stores on one database (two servers), 4 threads each taking from
+ * one bucket of 25 at once: exactly 25 pass, whoever counted them. */
+static void
+test_limit_two_stores(void)
+{
+	const struct store_limit rate = { STORE_LIMIT_RATE, 0.001, 25, 0, 0,
+		0 };
+	struct limit_taker t[8];
+	pthread_t th[8];
+	struct store two;
+	struct report rep = { 0 };
+	int i, ok = 0, other = 0, started = 0;
+
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store: %s", cur->label,
+		    report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		t[i] = (struct limit_taker){ i % 2 ? &two : &st, &rate,
+			store_limit_now_ms(), 0, 0 };
+		if (pthread_create(&th[i], NULL, limit_taker, &t[i]) != 0)
+			break;
+		started++;
+	}
+	CHECK(started == 8);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].ok;
+		other += t[i].other;
+	}
+	CHECKF(ok == 25 && other == 0, "%d passed, %d failed otherwise", ok,
+	    other);
+	store_close(&two);
+}
+
 /* ---- what stays across a restart ---- */
 
 static void
@@ -1127,6 +1389,9 @@ run_suite(const struct backend *b)
 	RUN(test_keys);
 	RUN(test_identity);
 	RUN(test_two_stores);
+	RUN(test_limit_rows);
+	RUN(test_limit_rules);
+	RUN(test_limit_two_stores);
 	RUN(test_reopen);
 	close_store();
 }
