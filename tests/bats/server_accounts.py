@@ -101,10 +101,13 @@ def cmd_flood(url, source, name, password, threads, seconds, vsource,
     be a comma-separated list: thread i takes name i modulo their number;
     PASSWORD is then a format, "pw of %s"); meanwhile the victim signs in
     VCOUNT times from VSOURCE, one after another, once the flood is under
-    way. Prints "victim STATUS SECONDS" lines, then "flood STATUS COUNT"
-    lines."""
+    way. Prints "victim STATUS SECONDS CHECKS" lines, CHECKS the flood's
+    sign-ins answered 200 or 401 (each a bcrypt check done) while that
+    victim's waited: what it waited behind, whatever the machine's
+    speed; then "flood STATUS COUNT" lines."""
     stop = time.monotonic() + float(seconds)
     counts = {}
+    checked = []
     lock = threading.Lock()
     names = name.split(",")
 
@@ -116,8 +119,11 @@ def cmd_flood(url, source, name, password, threads, seconds, vsource,
                 st, _, _, _ = signin(url, source, n, pw)
             except (OSError, http.client.HTTPException):
                 st = 0
+            end = time.monotonic()
             with lock:
                 counts[st] = counts.get(st, 0) + 1
+                if st in (200, 401):
+                    checked.append(end)
             # Refused for a full queue: a short pause keeps the queue
             # full without a storm of refusals taking the CPU (the test
             # is of the queue's order; bench/server.sh measures storms).
@@ -129,8 +135,12 @@ def cmd_flood(url, source, name, password, threads, seconds, vsource,
         t.start()
     time.sleep(0.5)
     for _ in range(int(vcount)):
+        start = time.monotonic()
         st, _, _, dt = signin(url, vsource, vname, vpassword)
-        print("victim %d %.4f" % (st, dt), flush=True)
+        end = time.monotonic()
+        with lock:
+            n = sum(1 for t in checked if start < t < end)
+        print("victim %d %.4f %d" % (st, dt, n), flush=True)
     for t in ts:
         t.join(float(seconds) + 60)
     for st in sorted(counts):
