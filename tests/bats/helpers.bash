@@ -242,13 +242,26 @@ now_ms() {
 }
 
 # free_port: prints a loopback TCP port that was free a moment ago (the
-# callers retry when another process takes it in between).
+# callers retry when another process takes it in between). It is taken
+# below the kernel's range of ephemeral ports: no connection made
+# meanwhile, by this test or one running alongside (make check runs two
+# files at a time), can take it as its own local port, as one did while
+# a server was stopped and started again on its port.
 free_port() {
-	"$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+	"$PYTHON" -c 'import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = list(range(10000, lo)) if lo > 11000 else []
+random.shuffle(ports)
+for p in ports[:200] + [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()'
 }
 
 # port_open PORT: true when something accepts on 127.0.0.1:PORT.

@@ -7,8 +7,10 @@
 JSON='Content-Type: application/json'
 
 # Starts e2e-server (extra arguments are passed on) with bcrypt cost 4 and
-# a database in $T, on 127.0.0.1:0 unless the test gives --listen
-# ([::1]:0, say); sets SERVER_PID, PORT, URL, SERVER_DB, SERVER_LOG.
+# a database in $T, on a free_port of 127.0.0.1 (tried again on another
+# when a test running alongside took it first) unless the test gives
+# --listen ([::1]:0, say); sets SERVER_PID, PORT, URL, SERVER_DB,
+# SERVER_LOG.
 # The route tests sign up with short passwords ("pw-alice"): the minimum
 # length is 1 unless the test chooses one (the default of 10 has its own
 # tests in server_accounts.bats). A test that wants the server's own
@@ -20,7 +22,7 @@ start_server() {
 	: > "$T/server.port"
 	# bcrypt cost 4 for speed, unless the test chose one.
 	local cost=(--bcrypt-cost 4) minpw=(--min-password 1)
-	local listen=(--listen 127.0.0.1:0) host=127.0.0.1 a prev=
+	local listen=(--listen 127.0.0.1:0) host=127.0.0.1 a prev= try
 	for a in "$@" ${SERVER_OWN_DEFAULTS:-}; do
 		[ "$a" = --bcrypt-cost ] && cost=()
 		[ "$a" = --min-password ] && minpw=()
@@ -32,16 +34,24 @@ start_server() {
 	done
 	local db
 	db=$(db_url "$SERVER_DB") || return 1
-	e2e-server "${listen[@]}" --db "$db" "${cost[@]}" \
-	    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
-	SERVER_PID=$!
-	PORT=$(wait_for_port_file "$SERVER_PID" "$T/server.port" \
-	    e2e-server) || {
-		echo "e2e-server's log:" >&2
-		cat "$SERVER_LOG" >&2
-		return 1
-	}
-	URL="http://$host:$PORT"
+	for try in 1 2 3; do
+		[ ${#listen[@]} -eq 0 ] ||
+		    listen=(--listen "127.0.0.1:$(free_port)")
+		e2e-server "${listen[@]}" --db "$db" "${cost[@]}" \
+		    "${minpw[@]}" "$@" > "$T/server.port" 2>> "$SERVER_LOG" &
+		SERVER_PID=$!
+		if PORT=$(wait_for_port_file "$SERVER_PID" "$T/server.port" \
+		    e2e-server); then
+			URL="http://$host:$PORT"
+			return 0
+		fi
+		wait "$SERVER_PID" 2>/dev/null
+		[ ${#listen[@]} -gt 0 ] &&
+		    tail -n 1 "$SERVER_LOG" | grep -q 'in use' || break
+	done
+	echo "e2e-server's log:" >&2
+	cat "$SERVER_LOG" >&2
+	return 1
 }
 
 # restart_server [ARGS]: starts e2e-server again on the same $PORT with
