@@ -1583,7 +1583,10 @@ static void
 h_metrics(struct req *r)
 {
 	struct buf b = BUF_INIT;
+	uint64_t commits, jobs;
 
+	store_commit_counts(&r->srv->store, &commits, &jobs);
+	metrics_set_store(r->srv->metrics, commits, jobs);
 	if (metrics_render(r->srv->metrics, waiters_count(r->srv->waiters),
 	    &b) != 0) {
 		log_error("out of memory");
