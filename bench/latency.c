@@ -2,7 +2,7 @@
  * latency.c - delivery latency of e2e-server with long-poll, for
  * bench/server.sh.
  *
- *   latency HOST PORT SENDERS RECEIVERS COUNT [SIZE]
+ *   latency HOST PORT SENDERS RECEIVERS COUNT [SIZE [RECV_PORT]]
  *
  * One thread per receiver (each a user of the RECEIVERS file, "NAME
  * TOKEN" lines) loops: GET /messages?wait=30 on its own kept-alive
@@ -11,7 +11,9 @@
  * to the next receiver in turn, and waits until that one has it before
  * sending the next: so every message meets an idle server and a receiver
  * that has been waiting (its GET written) for a while. Each message
- * carries its number, so the receiver knows which one it got.
+ * carries its number, so the receiver knows which one it got. With
+ * RECV_PORT, the receivers wait on that server (another instance on the
+ * same database) while the sends go through PORT.
  *
  * Delivery latency = from just before the send's request is written to
  * just after the receiver has read the whole answer to its GET (both
@@ -35,7 +37,7 @@ struct rcv {
 	int armed;		/* its GET is written and not answered */
 };
 
-static struct sockaddr_in addr;
+static struct sockaddr_in addr, raddr;	/* sends, receivers */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int64_t *t_sent, *t_got;
@@ -148,16 +150,17 @@ main(int argc, char **argv)
 	int fd, n, status;
 	struct timespec until;
 
-	if (argc < 6 || argc > 7) {
+	if (argc < 6 || argc > 8) {
 		fprintf(stderr, "usage: latency HOST PORT SENDERS RECEIVERS "
-		    "COUNT [SIZE]\n");
+		    "COUNT [SIZE [RECV_PORT]]\n");
 		return 2;
 	}
 	hc_addr(&addr, argv[1], argv[2]);
+	hc_addr(&raddr, argv[1], argc == 8 ? argv[7] : argv[2]);
 	snd = hc_users(argv[3], &ns);
 	rus = hc_users(argv[4], &nr);
 	count = strtol(argv[5], NULL, 10);
-	if (argc == 7)
+	if (argc >= 7)
 		size = strtoul(argv[6], NULL, 10);
 	if (count <= 0 || size < 16 || size > 4000) {
 		fprintf(stderr, "latency: bad COUNT or SIZE\n");
@@ -174,7 +177,7 @@ main(int argc, char **argv)
 
 	for (i = 0; i < nr; i++) {
 		rv[i].u = &rus[i];
-		if ((rv[i].fd = hc_connect(&addr, 0)) < 0)
+		if ((rv[i].fd = hc_connect(&raddr, 0)) < 0)
 			hc_die("connect");
 		if (pthread_create(&rv[i].t, NULL, receiver, &rv[i]) != 0)
 			hc_die("pthread_create");

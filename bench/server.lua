@@ -1,12 +1,13 @@
 -- bench/server.lua - wrk script of bench/server.sh.
 --
 --   wrk -s server.lua URL                      GET URL (nginx's static file)
---   wrk -s server.lua URL -- USERS SIZE        POST /messages as many users
+--   wrk -s server.lua URL -- USERS SIZE [N]    POST /messages as many users
 --
 -- USERS is a file of "NAME TOKEN" lines (bench/server_users.py). Each
 -- request is sent by one user to another, rotating over every pair in a
 -- fixed shuffled order, so the load looks like many users, not one; SIZE
--- is the length of the message string. The requests are made once, in
+-- is the length of the message string; N (default 0) gives another
+-- order, for two wrk at once. The requests are made once, in
 -- init, so that wrk spends its time sending, not building them.
 -- done() prints one line "JSON {...}" for bench/server_report.py.
 
@@ -34,9 +35,10 @@ function init(args)
 		end
 	end
 	local size = tonumber(args[2] or "200")
+	local other = tonumber(args[3] or "0")
 	-- A message that looks like base64url ciphertext.
 	local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	math.randomseed(1000 + id)
+	math.randomseed(1000 + id + 100 * other)
 	local m = {}
 	for k = 1, size do
 		local c = math.random(1, #chars)
@@ -64,7 +66,7 @@ function init(args)
 		reqs[k], reqs[j] = reqs[j], reqs[k]
 	end
 	n = #reqs
-	i = (id * 97) % n
+	i = (id * 97 + other * 31) % n
 end
 
 function request()

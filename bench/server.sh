@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/server.sh - `make bench-server`: e2e-server next to nginx in one
 # run (ratios within a run are what count on a shared, noisy machine):
-# durable sends, receive-and-ack, delivery latency with long-poll, and
-# 10,000 receivers waiting at once, and a victim under attack. Not a
+# durable sends (SQLite, and PostgreSQL with one and two instances),
+# receive-and-ack, delivery latency with long-poll (also across two
+# instances), 10,000 receivers waiting at once, and a victim under
+# attack. Not a
 # test: it fails only when a
 # program it needs fails, never because of a speed. bench/README.md
 # explains every number and the targets.
@@ -24,6 +26,9 @@
 #   BENCH_SLOW_CONNS      section 6: slow uploads during the attack (100)
 #   BENCH_PERF=1       also profiles the server (perf record) during the
 #                      second round's disk run, and prints the top symbols
+#   BENCH_PG=0         no PostgreSQL rows (default 1: a throwaway cluster
+#                      with tests/pg-cluster, fsync on, when PostgreSQL
+#                      is installed; said and skipped when it is not)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +46,7 @@ perf=${BENCH_PERF:-0}
 victim_signins=${BENCH_VICTIM_SIGNINS:-40}
 victim_sends=${BENCH_VICTIM_SENDS:-200}
 slow_conns=${BENCH_SLOW_CONNS:-100}
+use_pg=${BENCH_PG:-1}
 cd "$root"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -57,6 +63,7 @@ fi
 # Everything started is stopped at exit, and the work folders removed.
 work=$(mktemp -d)
 shm=
+pg=
 pids=()
 cleanup() {
 	local p
@@ -66,6 +73,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "$pg" ] || "$root/tests/pg-cluster" remove "$pg" 3>&- || true
 	rm -rf "$work"
 	[ -z "$shm" ] || rm -rf "$shm"
 }
@@ -91,6 +99,18 @@ free_port() {
 }
 vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
+# commits PORT...: "COMMITS JOBS" of the servers' writers, summed (the
+# group commit: jobs per commit is sends per fdatasync).
+commits() {
+	local p a b c=0 j=0
+	for p; do
+		a=$(metric "$p" e2e_store_commits_total)
+		b=$(metric "$p" e2e_store_commit_jobs_total)
+		c=$((c + ${a:-0}))
+		j=$((j + ${b:-0}))
+	done
+	echo "$c $j"
+}
 
 # The clients, built with the compiler and plain sockets.
 cflags="-std=c11 -D_GNU_SOURCE -O2 -Wall -I$root/bench"
@@ -157,7 +177,8 @@ start_server() {
 		    --signin-account-rate 1000000)
 	fi
 	mkdir -p "$dir"
-	"$bin/e2e-server" --listen 127.0.0.1:0 --db "$dir/e2e.db" --quiet \
+	# server_db: another database (PostgreSQL's URL).
+	"$bin/e2e-server" --listen 127.0.0.1:0 --db "${server_db:-$dir/e2e.db}" --quiet \
 	    "${args[@]}" >"$dir/port" 2>"$dir/server.log" &
 	pid=$!
 	pids+=("$pid")
@@ -192,12 +213,32 @@ if [ -n "$shm" ]; then
 	mkusers "$port_shm" u "$nusers" "$shm/users.txt"
 	mkusers "$port_shm" l 32 "$shm/lat.txt"
 fi
+# PostgreSQL: a throwaway cluster with fsync on (as a real one), server
+# A alone (pg1), then A and B on its database (pg2). B is started after
+# A, without --secret-file: both serve with the secret A kept there.
+pg_why=
+if [ "$use_pg" = 1 ]; then
+	mkdir -p "$work/pg"
+	if pg_url=$(E2E_PG_FSYNC=on "$root/tests/pg-cluster" start "$work/pg" 3>&- 2>"$work/pg/err"); then
+		pg=$work/pg
+		server_db=$pg_url start_server pga "$work/pga"
+		# shellcheck disable=SC2154 # set by start_server
+		mkusers "$port_pga" u "$nusers" "$work/pga/users.txt"
+		mkusers "$port_pga" l 32 "$work/pga/lat.txt"
+		server_db=$pg_url start_server pgb "$work/pgb"
+	else
+		pg_why=$(tail -n 1 "$work/pg/err")
+	fi
+else
+	pg_why="BENCH_PG=0"
+fi
 tmpdir=$(dirname "$work")
 rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir"
 
 echo "e2e-chat server bench: $(uname -m), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //')," \
     "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), server $bin/e2e-server"
 echo "(machines are shared and noisy: read the ratios, not the absolute rates)"
+[ -z "$pg_why" ] || echo "(no PostgreSQL rows: $pg_why)"
 
 # ---- 1, 2: nginx and durable sends, interleaved by round ----
 section "1-2. HTTP ceiling and durable sends ($rounds rounds x ${secs}s per server, wrk -t2 -c$conns)"
@@ -207,12 +248,39 @@ echo
 runwrk() {	# KIND ROUND URL [-- ARGS]
 	local kind=$1 r=$2 url=$3
 	shift 3
-	wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s -s "$root/bench/server.lua" \
+	wrk -t2 -c"${wrk_conns:-$conns}" -d"${secs}s" --timeout 10s -s "$root/bench/server.lua" \
 	    "$url" "$@" > "$work/wrk-$kind-$r.out" 2>&1 ||
 	    { cat "$work/wrk-$kind-$r.out" >&2; die "wrk failed ($kind)"; }
 }
+# sends KIND ROUND PORT... -- WRK ARGS: a send run whose commits (all the
+# servers') go to commit-KIND-ROUND.out.
+sends() {
+	local kind=$1 r=$2 ports=() before after
+	shift 2
+	while [ "$1" != -- ]; do
+		ports+=("$1")
+		shift
+	done
+	shift
+	before=$(commits "${ports[@]}")
+	"$@"
+	after=$(commits "${ports[@]}")
+	echo "$before $after" > "$work/commit-$kind-$r.out"
+}
 kinds=(nginx disk)
 [ -n "$shm" ] && kinds+=(shm)
+[ -n "$pg" ] && kinds+=(pg1 pg2)
+# pg_both ROUND: wrk through A and through B at once, half the
+# connections each, each its own order of senders and recipients.
+pg_both() {
+	local a
+	wrk_conns=$((conns / 2)) runwrk pg2a "$1" "http://127.0.0.1:$port_pga/messages" -- \
+	    "$work/pga/users.txt" "$size" 1 &
+	a=$!
+	wrk_conns=$((conns / 2)) runwrk pg2b "$1" "http://127.0.0.1:$port_pgb/messages" -- \
+	    "$work/pga/users.txt" "$size" 2
+	wait "$a"
+}
 for ((r = 1; r <= rounds; r++)); do
 	n=${#kinds[@]}
 	for ((k = 0; k < n; k++)); do
@@ -227,16 +295,25 @@ for ((r = 1; r <= rounds; r++)); do
 				    -- sleep "$((secs - 1))" >/dev/null 2>&1 &
 				perf_pid=$!
 			fi
-			runwrk disk "$r" "http://127.0.0.1:$port_disk/messages" -- \
+			sends disk "$r" "$port_disk" -- runwrk disk "$r" \
+			    "http://127.0.0.1:$port_disk/messages" -- \
 			    "$work/disk/users.txt" "$size"
 			[ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=; }
 			;;
-		shm) runwrk shm "$r" "http://127.0.0.1:$port_shm/messages" -- \
+		shm) sends shm "$r" "$port_shm" -- runwrk shm "$r" \
+			    "http://127.0.0.1:$port_shm/messages" -- \
 			    "$shm/users.txt" "$size" ;;
+		pg1) sends pg1 "$r" "$port_pga" "$port_pgb" -- runwrk pg1 "$r" \
+			    "http://127.0.0.1:$port_pga/messages" -- \
+			    "$work/pga/users.txt" "$size" ;;
+		pg2)
+			# Half the connections through each instance, at once.
+			# shellcheck disable=SC2154 # set by start_server
+			sends pg2 "$r" "$port_pga" "$port_pgb" -- pg_both "$r" ;;
 		esac
 	done
 done
-rep http "$state" "$work"/wrk-*.out
+rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out
 
 # ---- 3: receive and acknowledge what the sends stored ----
 stored=$(metric "$port_disk" e2e_messages_stored)
@@ -256,6 +333,16 @@ if [ -n "$shm" ]; then
 	lat+=("/dev/shm=$work/lat-shm.out")
 	# shellcheck disable=SC2154 # set by start_server
 	stop_server "$pid_shm" "$shm"
+fi
+if [ -n "$pg" ]; then
+	# Sent through A, received on B: B hears of it by NOTIFY.
+	"$work/latency" 127.0.0.1 "$port_pga" "$work/pga/users.txt" "$work/pga/lat.txt" \
+	    "$deliveries" "$size" "$port_pgb" > "$work/lat-pg.out" ||
+	    die "bench/latency failed (PostgreSQL)"
+	lat+=("PostgreSQL, sent via A, received on B=$work/lat-pg.out")
+	# shellcheck disable=SC2154 # set by start_server
+	stop_server "$pid_pgb" "$work/pgb"
+	stop_server "$pid_pga" "$work/pga"
 fi
 rep latency "$state" "${lat[@]}"
 

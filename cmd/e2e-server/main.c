@@ -58,6 +58,13 @@ usage(FILE *f)
 	    "often (default\n"
 	    "                           1000; 0: never, for a server alone on "
 	    "its database)\n"
+	    "  --commit-delay USEC      while other requests are under way, "
+	    "a write waits\n"
+	    "                           this many microseconds at most to be "
+	    "committed\n"
+	    "                           with theirs, one disk flush for all "
+	    "(default 1000;\n"
+	    "                           0: at once)\n"
 	    "  --token-ttl SECONDS      token lifetime (default 86400)\n"
 	    "  --bcrypt-cost N          4 to 31 (default 12)\n"
 	    "  --max-message SIZE       largest send body (default 4M)\n"
@@ -203,6 +210,8 @@ main(int argc, char **argv)
 		{ "secret-rotate", CLI_FLAG, .dst = &c.secret_rotate },
 		{ "poll-interval", CLI_UINT, .dst = &c.poll_interval,
 		    .max = 60000 },
+		{ "commit-delay", CLI_UINT, .dst = &c.commit_delay,
+		    .max = 1000000 },
 		{ "token-ttl", CLI_INT64, .dst = &c.token_ttl, .min = 1,
 		    .max = 365 * 86400 },
 		{ "bcrypt-cost", CLI_UINT, .dst = &c.bcrypt_cost, .min = 4,

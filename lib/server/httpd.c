@@ -74,6 +74,7 @@ server_config_defaults(struct server_config *c)
 	c->max_body_memory = (size_t)256 << 20;
 	c->linger = 5;
 	c->poll_interval = 1000;
+	c->commit_delay = 1000;
 }
 
 int
@@ -170,6 +171,30 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 	return 0;
 }
 
+/* Counts r in srv->under_way (on) or not: a request begun and neither
+ * answered nor suspended may yet bring the writer a job, which the
+ * writer waits for (store_commit_delay). */
+static void
+under_way(struct req *r, int on)
+{
+	if (r->under_way == on)
+		return;
+	r->under_way = on;
+	if (on)
+		atomic_fetch_add(&r->srv->under_way, 1);
+	else
+		atomic_fetch_sub(&r->srv->under_way, 1);
+}
+
+/* The writer's question (store_commit_delay). */
+static unsigned
+requests_under_way(void *arg)
+{
+	struct server *s = arg;
+
+	return atomic_load(&s->under_way);
+}
+
 /* ---- answers ---- */
 
 static void
@@ -177,6 +202,7 @@ queue(struct req *r, unsigned status, struct MHD_Response *resp)
 {
 	/* An answer before the body is in: the connection closes after it
 	 * (MHD would not read the rest), lingering (on_completed). */
+	under_way(r, 0);
 	if (r->has_body && !r->body_done) {
 		r->early = 1;
 		if (resp != NULL)
@@ -323,6 +349,7 @@ req_suspend(struct req *r, void (*cont)(struct req *r))
 	r->cont = cont;
 	r->suspended = 1;
 	r->resumed = 0;
+	under_way(r, 0);
 	MHD_suspend_connection(r->conn);
 }
 
@@ -839,6 +866,7 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 	pthread_mutex_lock(&s->active_lock);
 	s->active++;
 	pthread_mutex_unlock(&s->active_lock);
+	under_way(r, 1);
 
 	rt = find_route(method, url, &r->route_index, &known, r->param,
 	    sizeof(r->param));
@@ -1023,6 +1051,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->suspended = 0;
 		r->resumed = 0;
 		r->watch_id = 0;
+		under_way(r, 1);
 		if (r->gone) {
 			/* Nobody reads it (499: nginx's "client closed"); it
 			 * ends the request at once, freeing its slots. */
@@ -1088,6 +1117,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 		budget_give(&s->bodies, r->reserved, r->anon);
 	if (r->counted)
 		addr_counts_give(s->inflight, &r->key);
+	under_way(r, 0);
 	/* Closed by its client before an answer (MHD may see the hang-up of
 	 * a resumed long-poll before we answer it): 499, as nginx logs it. */
 	if (!r->answered && (r->gone ||
@@ -1369,6 +1399,7 @@ start(struct server *s, struct report *rep)
 	/* An original server's users and messages, before serving. */
 	if ((rc = import_run(&s->store, c)) != 0)
 		return rc;
+	store_commit_delay(&s->store, c->commit_delay, requests_under_way, s);
 	for (i = 0; i < nroutes && i < 32; i++)
 		s->route_names[i] = routes[i].name;
 	s->metrics = metrics_new(s->route_names, nroutes);

@@ -72,6 +72,8 @@ struct server {
 	pthread_mutex_t active_lock;
 	pthread_cond_t idle;
 	unsigned active;		/* requests not completed */
+	atomic_uint under_way;		/* requests neither answered nor
+					 * suspended (store_commit_delay) */
 	/* The aud of key proofs (keyproof_url form), set once the port is
 	 * bound; public_url_ready says so (release/acquire). */
 	char public_url[KEYPROOF_URL_MAX];
@@ -117,6 +119,7 @@ struct req {
 	/* Waiting for a job or a message. */
 	int suspended;
 	int resumed;
+	int under_way;		/* counted in srv->under_way */
 	void (*cont)(struct req *r);
 	int result;		/* a store job's result */
 	/* A watched suspension (req_suspend_watched). */

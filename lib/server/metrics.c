@@ -24,6 +24,7 @@ struct metrics {
 	uint64_t total;
 	int64_t messages;
 	size_t body_bytes, lingering;
+	uint64_t commits, commit_jobs;
 };
 
 struct metrics *
@@ -87,6 +88,15 @@ metrics_set_http(struct metrics *m, size_t body_bytes, size_t lingering)
 	pthread_mutex_lock(&m->lock);
 	m->body_bytes = body_bytes;
 	m->lingering = lingering;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs)
+{
+	pthread_mutex_lock(&m->lock);
+	m->commits = commits;
+	m->commit_jobs = jobs;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -158,6 +168,15 @@ metrics_render(struct metrics *m, size_t waiting, struct buf *out)
 	rc |= put(out, "# HELP e2e_connections_lingering Connections drained "
 	    "after an early answer.\n# TYPE e2e_connections_lingering gauge\n"
 	    "e2e_connections_lingering %zu\n", m->lingering);
+	rc |= put(out, "# HELP e2e_store_commits_total Database transactions "
+	    "committed (one disk flush each).\n# TYPE e2e_store_commits_total "
+	    "counter\ne2e_store_commits_total %llu\n",
+	    (unsigned long long)m->commits);
+	rc |= put(out, "# HELP e2e_store_commit_jobs_total Writes (sends, "
+	    "acknowledgements...) in those transactions.\n# TYPE "
+	    "e2e_store_commit_jobs_total counter\n"
+	    "e2e_store_commit_jobs_total %llu\n",
+	    (unsigned long long)m->commit_jobs);
 	pthread_mutex_unlock(&m->lock);
 	return rc == 0 ? 0 : -1;
 }

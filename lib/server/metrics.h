@@ -1,7 +1,8 @@
 /*
  * metrics.h - what GET /metrics reports, in the Prometheus text format:
  * requests by route and status, request durations, messages stored,
- * receivers waiting, request-body memory and lingering connections.
+ * receivers waiting, request-body memory, lingering connections and the
+ * store's commits.
  */
 #ifndef E2E_METRICS_H
 #define E2E_METRICS_H
@@ -26,6 +27,9 @@ void metrics_set_messages(struct metrics *m, int64_t n);
  * lingering close. */
 void metrics_set_http(struct metrics *m, size_t body_bytes,
     size_t lingering);
+/* The store's transactions committed and the jobs they held
+ * (store_commit_counts): jobs per commit is writes per fdatasync. */
+void metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs);
 
 /* Appends the text exposition; waiting is the number of receivers
  * waiting now. Returns 0 or -1. */

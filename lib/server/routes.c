@@ -1650,6 +1650,7 @@ h_metrics(struct req *r)
 {
 	struct store *st = &r->srv->store;
 	struct buf b = BUF_INIT;
+	uint64_t commits, jobs;
 	int64_t n;
 
 	/* The messages every server stored, as the database holds them now;
@@ -1657,6 +1658,8 @@ h_metrics(struct req *r)
 	if (st->be->count_messages(st, &n) != STORE_OK)
 		n = -1;
 	metrics_set_messages(r->srv->metrics, n);
+	store_commit_counts(st, &commits, &jobs);
+	metrics_set_store(r->srv->metrics, commits, jobs);
 	if (metrics_render(r->srv->metrics, waiters_count(r->srv->waiters),
 	    &b) != 0) {
 		log_error("out of memory");

@@ -62,6 +62,9 @@ struct server_config {
 	unsigned poll_interval;		/* ms: a waiting receiver looks at the
 					 * store again this often (a message
 					 * another server stored); 0: never */
+	unsigned commit_delay;		/* us the writer waits for more sends
+					 * to commit with (store_commit_delay);
+					 * 0: at once */
 };
 
 /* Fills in the defaults. */

@@ -6,6 +6,7 @@
 #include "format/crypto.h"
 #include "server/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@ struct store_writer {
 	pthread_cond_t more;
 	struct store_job *head, *tail;
 	int stop;
+	/* Group commit (store_commit_delay): set under lock. */
+	unsigned delay_us;
+	unsigned (*under_way)(void *arg);
+	void *arg;
+	/* Transactions committed and their jobs (atomic). */
+	uint64_t commits, committed;
 };
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -420,7 +427,9 @@ store_limit_clear(struct store *s, const char *key)
 	return s->be->limit_put(s, key, 0, 0, 0);
 }
 
-static void
+/* Returns 0 when the batch committed (each job's result in res), or -1
+ * (every result the failure's: STORE_ERROR, STORE_NOSPACE). */
+static int
 run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 {
 	const struct store_backend *be = s->be;
@@ -430,7 +439,7 @@ run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 	if ((rc = be->begin(s)) != STORE_OK) {
 		for (i = 0; i < n; i++)
 			res[i] = rc;
-		return;
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = be->savepoint(s)) != STORE_OK) {
@@ -447,7 +456,51 @@ run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 		(void)be->rollback(s);
 		for (i = 0; i < n; i++)
 			res[i] = rc;
+		return -1;
 	}
+	return 0;
+}
+
+/* Moves queued jobs into jobs[n..BATCH_MAX); returns the new count.
+ * Called with the lock held. */
+static size_t
+take(struct store_writer *w, struct store_job **jobs, size_t n)
+{
+	struct store_job *j;
+
+	for (; n < BATCH_MAX && w->head != NULL; n++) {
+		j = w->head;
+		w->head = j->next;
+		jobs[n] = j;
+	}
+	if (w->head == NULL)
+		w->tail = NULL;
+	return n;
+}
+
+/* Group commit: more jobs for this transaction, while requests that may
+ * bring one are under way, for up to the delay after the first, until
+ * the batch is full. One fdatasync then covers them all; a lone job
+ * (nothing else under way) is committed at once. Called with the lock
+ * held; returns the new count. */
+static size_t
+gather(struct store_writer *w, struct store_job **jobs, size_t n)
+{
+	struct timespec until;
+
+	if (w->delay_us == 0 || w->under_way == NULL)
+		return n;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)(w->delay_us % 1000000) * 1000;
+	until.tv_sec += w->delay_us / 1000000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	while (n < BATCH_MAX && !w->stop && w->under_way(w->arg) > 0) {
+		if (pthread_cond_timedwait(&w->more, &w->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+		n = take(w, jobs, n);
+	}
+	return take(w, jobs, n);
 }
 
 static void *
@@ -455,7 +508,7 @@ writer(void *arg)
 {
 	struct store *s = arg;
 	struct store_writer *w = s->writer;
-	struct store_job *jobs[BATCH_MAX], *j;
+	struct store_job *jobs[BATCH_MAX];
 	int res[BATCH_MAX];
 	size_t n, i;
 
@@ -467,16 +520,13 @@ writer(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			return NULL;
 		}
-		for (n = 0; n < BATCH_MAX && w->head != NULL; n++) {
-			j = w->head;
-			w->head = j->next;
-			jobs[n] = j;
-		}
-		if (w->head == NULL)
-			w->tail = NULL;
+		n = gather(w, jobs, take(w, jobs, 0));
 		pthread_mutex_unlock(&w->lock);
 
-		run_batch(s, jobs, res, n);
+		if (run_batch(s, jobs, res, n) == 0) {
+			__atomic_add_fetch(&w->commits, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&w->committed, n, __ATOMIC_RELAXED);
+		}
 		for (i = 0; i < n; i++)
 			jobs[i]->done(jobs[i], res[i]);
 	}
@@ -487,6 +537,7 @@ store_open(struct store *s, const struct store_backend *be, const char *where,
     struct report *rep)
 {
 	struct store_writer *w;
+	pthread_condattr_t ca;
 
 	memset(s, 0, sizeof(*s));
 	s->be = be;
@@ -498,7 +549,11 @@ store_open(struct store *s, const struct store_backend *be, const char *where,
 		return -1;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->more, NULL);
+	/* gather() waits on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->more, &ca);
+	pthread_condattr_destroy(&ca);
 	s->writer = w;
 	if (pthread_create(&w->thread, NULL, writer, s) != 0) {
 		report_error(rep, E2E_EX_SOFTWARE,
@@ -545,6 +600,28 @@ store_submit(struct store *s, struct store_job *j)
 	w->tail = j;
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void
+store_commit_delay(struct store *s, unsigned delay_us,
+    unsigned (*under_way)(void *arg), void *arg)
+{
+	struct store_writer *w = s->writer;
+
+	pthread_mutex_lock(&w->lock);
+	w->delay_us = delay_us;
+	w->under_way = under_way;
+	w->arg = arg;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+store_commit_counts(struct store *s, uint64_t *commits, uint64_t *jobs)
+{
+	struct store_writer *w = s->writer;
+
+	*commits = __atomic_load_n(&w->commits, __ATOMIC_RELAXED);
+	*jobs = __atomic_load_n(&w->committed, __ATOMIC_RELAXED);
 }
 
 struct sync_job {

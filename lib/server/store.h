@@ -343,6 +343,20 @@ struct store_job {
 
 void store_submit(struct store *s, struct store_job *j);
 
+/* Group commit (issue 14): after the first job of a transaction, the
+ * writer waits up to delay_us for more while under_way(arg) says
+ * requests that may bring one are under way, and commits once nothing
+ * is, the delay is over or the batch is full: one fdatasync for more
+ * sends under load, none of that wait for a lone one. delay_us 0 (the
+ * default after store_open): at once. under_way is called on the
+ * writer thread until store_close. */
+void store_commit_delay(struct store *s, unsigned delay_us,
+    unsigned (*under_way)(void *arg), void *arg);
+
+/* Transactions committed since store_open, and the jobs they held. */
+void store_commit_counts(struct store *s, uint64_t *commits,
+    uint64_t *jobs);
+
 /* Runs a job and waits for it (for start-up and tests, not requests). */
 int store_run(struct store *s, struct store_job *j);
 

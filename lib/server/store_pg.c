@@ -42,6 +42,9 @@
 /* The advisory lock of the schema's creation and migration: any
  * constant of this program's own. */
 #define SCHEMA_LOCK "4523910377105581913"
+/* The advisory lock every instance's writer holds through its
+ * transaction (pg_begin). */
+#define WRITER_LOCK "4523910377105581914"
 
 /* Recipients notified by one transaction, at most; past it, the others
  * are found by the waiters' poll. */
@@ -871,6 +874,15 @@ pg_begin(struct store *s)
 		if (rc == STORE_OK || PQstatus(p->w) != CONNECTION_BAD)
 			break;
 	}
+	/* The instances' writers take turns: two transactions holding
+	 * recipients' rows (user_lock) in different orders deadlock, and
+	 * PostgreSQL sees it only after a second, then fails a send. Each
+	 * transaction commits many writes (the group commit), so turns
+	 * cost little. */
+	if (rc == STORE_OK && (rc = wquery(s, "SELECT pg_advisory_xact_lock("
+	    WRITER_LOCK ")", 0, NULL, NULL, "waiting for the other "
+	    "writers")) != STORE_OK)
+		(void)wquery(s, "ROLLBACK", 0, NULL, NULL, "rolling back");
 	return rc;
 }
 
