@@ -1815,6 +1815,12 @@ test_args(struct test_conn *tc, char *q)
 	}
 }
 
+static int64_t
+test_now_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
 /* Waits up to ms for a resume: 1 when it came (and is taken), else 0. */
 static int
 test_wait(struct test_conn *tc, unsigned ms)
@@ -1941,6 +1947,7 @@ httpd_test_run(struct server *s, const struct httpd_test_request *rq,
 	struct req *r = NULL;
 	char *url = NULL, *q;
 	size_t n, at, piece;
+	int64_t hangup_at = 0, left;
 	int stalls, watched, rc = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -1971,8 +1978,14 @@ httpd_test_run(struct server *s, const struct httpd_test_request *rq,
 		advance(r);
 	}
 	while (!r->answered && r->suspended) {
+		/* A long-poll woken to look again (the poll) and waiting
+		 * again: its client's patience runs from its first wait. */
 		watched = r->watch_id != 0 && tc.fd[1] >= 0;
-		if (!test_wait(&tc, watched ? rq->hangup_ms : TEST_BOUND_MS)) {
+		if (watched && hangup_at == 0)
+			hangup_at = test_now_ms() + rq->hangup_ms;
+		left = hangup_at - test_now_ms();
+		if (!test_wait(&tc, !watched ? TEST_BOUND_MS : left > 0 ?
+		    (unsigned)left : 0)) {
 			/* Still waiting: the client of a long-poll hangs up
 			 * (sockwatch sees it); anything else is stuck. */
 			if (watched) {
