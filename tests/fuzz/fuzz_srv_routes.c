@@ -20,6 +20,9 @@
  *   @TX@       a token, well signed, of an account that does not exist
  *   @I1@ @I2@  alice's and bob's ids
  *   @M1@       the id of the message from bob to alice
+ *   @KP@       a key entry of PUT /keys for alice, {"pem", "proof"},
+ *              its proof valid (a key made for the run)
+ *   @KD@       that key's id
  *   @L@        the body's length (for Content-Length)
  *
  * Properties: no crash, leak or sanitizer finding; every request ends
@@ -42,7 +45,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rsa.h>
+
 #include "format/crypto.h"
+#include "format/jwk.h"
+#include "format/keyfile.h"
+#include "format/keyproof.h"
 #include "fuzz.h"
 #include "server/httpd.h"
 
@@ -51,6 +59,7 @@
 #define MAX_HEADERS 64
 #define HANGUP_MS 20
 #define PASSWORD "correct horse battery"
+#define PUBLIC_URL "https://chat.example"
 
 static char dir[64];
 static char db[sizeof(dir) + 16];
@@ -59,6 +68,8 @@ static char msg_id[STORE_ID_LEN + 1];
 static const char alice_id[] = "0123456789ABCDEFGHJKMNPQRA";
 static const char bob_id[] = "0123456789ABCDEFGHJKMNPQRB";
 static const char nobody_id[] = "0123456789ABCDEFGHJKMNPQRZ";
+static char *key_entry;
+static char kid[KID_SIZE];
 
 /* The values of the markers, for the input being run. */
 struct marks {
@@ -86,6 +97,30 @@ cleanup(void)
 	(void)rmdir(dir);
 }
 
+/* A key of alice's, its PUT /keys entry with a valid proof. */
+static void
+make_key(void)
+{
+	struct buf pem = BUF_INIT, proof = BUF_INIT;
+	struct report rep = { 0 };
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	json_t *e;
+
+	if (pk == NULL || keyfile_public_pem(pk, &pem, &rep) != 0 ||
+	    jwk_thumbprint(pk, kid, &rep) != 0 ||
+	    keyproof_make(pk, alice_id, "alice", PUBLIC_URL, NOW, &proof,
+	    &rep) != 0 || buf_append(&pem, "", 1) != 0)
+		abort();
+	e = json_pack("{s:s,s:s}", "pem", (const char *)pem.p, "proof",
+	    (const char *)proof.p);
+	if (e == NULL || (key_entry = json_dumps(e, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(e);
+	buf_free(&pem);
+	buf_free(&proof);
+	EVP_PKEY_free(pk);
+}
+
 static void
 setup(void)
 {
@@ -107,6 +142,7 @@ setup(void)
 	    !store_is_id(bob_id))
 		abort();
 	crypto_test_set_now(NOW);
+	make_key();
 }
 
 struct fill {
@@ -181,7 +217,7 @@ open_server(struct marks *mk)
 	remove_db();
 	server_config_defaults(&c);
 	c.db = db;
-	c.public_url = "https://chat.example";
+	c.public_url = PUBLIC_URL;
 	/* The request log (hostile paths escaped) with FUZZ_SRV_LOG set:
 	 * for a fuzzing run (-close_fd_mask=2 keeps its lines away), not
 	 * for the corpus replayed in make unit. */
@@ -246,6 +282,8 @@ expand(const struct marks *mk, const uint8_t *p, size_t n, size_t body_len,
 		{ "@I1@", SIZE_MAX, alice_id },
 		{ "@I2@", SIZE_MAX, bob_id },
 		{ "@M1@", SIZE_MAX, msg_id },
+		{ "@KD@", SIZE_MAX, kid },
+		{ "@KP@", SIZE_MAX, NULL },
 	};
 	char len[24];
 	const char *v;
@@ -263,9 +301,11 @@ expand(const struct marks *mk, const uint8_t *p, size_t n, size_t body_len,
 		for (j = 0; v == NULL && p[i] == '@' && n - i >= 4 &&
 		    j < sizeof(fixed) / sizeof(fixed[0]); j++)
 			if (memcmp(p + i, fixed[j].mark, 4) == 0) {
-				v = fixed[j].id != NULL ? fixed[j].id :
+				v = fixed[j].off != SIZE_MAX ?
 				    *(char *const *)(const void *)
-				    ((const char *)mk + fixed[j].off);
+				    ((const char *)mk + fixed[j].off) :
+				    fixed[j].id != NULL ? fixed[j].id :
+				    key_entry;
 				k = 4;
 			}
 		if (v == NULL)
