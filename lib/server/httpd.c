@@ -4,6 +4,7 @@
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
 #include "server/httpd.h"
+#include "base/charset.h"
 #include "base/cli.h"
 #include "base/err.h"
 #include "base/jsonio.h"
@@ -365,6 +366,7 @@ respond_json(struct req *r, unsigned status, json_t *body)
 void
 respond_error(struct req *r, unsigned status, const char *fmt, ...)
 {
+	struct buf text = BUF_INIT;
 	char msg[256];
 	va_list ap;
 
@@ -379,7 +381,15 @@ respond_error(struct req *r, unsigned status, const char *fmt, ...)
 		snprintf(msg, sizeof(msg), "the database is unavailable; try "
 		    "again in a moment");
 	}
-	respond_json(r, status, json_pack("{s:s}", "error", msg));
+	/* What the request brought (a method of any bytes), or the cut
+	 * above through a character, is not always UTF-8: repaired, or
+	 * json_pack refuses it and the error goes out without a body. */
+	if (utf8_repair((const uint8_t *)msg, strlen(msg), &text) != 0)
+		buf_free(&text);
+	respond_json(r, status, text.p != NULL ? json_pack("{s:s%}", "error",
+	    (const char *)text.p, text.len) : json_pack("{s:s}", "error",
+	    "internal error"));
+	buf_free(&text);
 }
 
 void

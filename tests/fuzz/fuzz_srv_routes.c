@@ -27,8 +27,9 @@
  *
  * Properties: no crash, leak or sanitizer finding; every request ends
  * (a suspended request is resumed within a bound: no hang); the answer's
- * status is one the server documents, never 500; a JSON answer parses,
- * an error's as {"error": "..."}; 405 names the allowed methods, 429
+ * status is one the server documents, never 500; a refusal is JSON, and
+ * a JSON answer parses, an error's as {"error": "..."} (also when the
+ * request's bytes are not UTF-8); 405 names the allowed methods, 429
  * says when to retry; no answer holds a password hash.
  *
  * Not reached: a waiting receiver woken by a message (requests run one
@@ -374,6 +375,9 @@ check_answer(const struct httpd_test_answer *a)
 	if (a->status == 0)
 		return;
 	FUZZ_ASSERT(status_known(a->status));
+	/* Every refusal says why, in JSON. */
+	if (a->status >= 400)
+		FUZZ_ASSERT(strcmp(a->type, "application/json") == 0);
 	if (strcmp(a->type, "application/json") == 0) {
 		v = json_loadb((const char *)a->body.p, a->body.len,
 		    JSON_REJECT_DUPLICATES, &e);

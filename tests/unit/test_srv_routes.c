@@ -149,6 +149,27 @@ test_basic_routes(void)
 	CHECK(status_of("GET", "/messages", NULL, NULL) == 403);
 }
 
+/* Found by fuzz_srv_routes: a method that is not UTF-8 got a 405
+ * without a body (json_pack refused the message naming it). */
+static void
+test_error_not_utf8(void)
+{
+	struct httpd_test_answer a;
+	json_t *v;
+	const char *e;
+
+	CHECK(run("\xff\xfe", "/healthz", NULL, NULL, &a) == 405);
+	CHECK(strcmp(a.type, "application/json") == 0);
+	v = json_loadb((const char *)a.body.p, a.body.len, 0, NULL);
+	e = v != NULL ? json_string_value(json_object_get(v, "error")) : NULL;
+	CHECKF(e != NULL && strcmp(e, "method \xef\xbf\xbd\xef\xbf\xbd "
+	    "not allowed here") == 0, "%.*s", (int)a.body.len,
+	    a.body.p != NULL ? (const char *)a.body.p : "");
+	CHECK(strcmp(a.allow, "GET") == 0);
+	json_decref(v);
+	httpd_test_answer_free(&a);
+}
+
 /* What libmicrohttpd hands over of a body, and early answers. */
 static void
 test_bodies(void)
@@ -188,6 +209,7 @@ main(void)
 	if (srv != NULL) {
 		RUN(test_basic_routes);
 		RUN(test_bodies);
+		RUN(test_error_not_utf8);
 	}
 	httpd_test_close(srv);
 	free(alice_token);
