@@ -329,6 +329,7 @@ respond_json(struct req *r, unsigned status, json_t *body)
 	    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
 		free(text);
+		text = NULL;
 	} else {
 		if (text != NULL)
 			MHD_add_response_header(resp, "Content-Type",
@@ -405,6 +406,8 @@ respond_json_text(struct req *r, unsigned status, char *text, size_t len)
 	    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
+		text = NULL;
+		len = 0;
 	} else {
 		MHD_add_response_header(resp, "Content-Type",
 		    "application/json");
