@@ -9,7 +9,8 @@
  *
  * Input: one to MAX_REQUESTS requests, separated by a line "%%". A
  * request is a line "METHOD TARGET [PEER]" (TARGET: the path and query
- * as sent; PEER: the client's address, 127.0.0.1 when absent), header
+ * as sent; PEER: the client's address, 127.0.0.1 when absent; one in
+ * 10.0.0.0/8 or fd00::/8 is a trusted proxy), header
  * lines "Name: value" (a value may hold any byte but a newline), an
  * empty line, then the body. A '\r' before a newline is dropped. In the
  * target, header values and the body, these stand for what the fuzzer
@@ -36,7 +37,9 @@
  * at a time, so no message comes while one waits: a long-poll ends by
  * its client's hang-up after HANGUP_MS, or by the poll), and what needs
  * several connections at once (per-address counts, the body budget
- * under contention, a full bcrypt queue).
+ * under contention, a full bcrypt queue, a sign-in waiting its turn);
+ * libmicrohttpd's own parsing (the request line, header syntax, chunked
+ * coding), which the seam starts after; the PostgreSQL backend.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -210,6 +213,7 @@ token(struct server *s, const char *id, const char *name, int64_t version,
 static struct server *
 open_server(struct marks *mk)
 {
+	static const char *const proxies[] = { "10.0.0.0/8", "fd00::/8" };
 	struct server_config c;
 	struct server *s = NULL;
 	struct report rep = { 0 };
@@ -239,6 +243,10 @@ open_server(struct marks *mk)
 	c.signup_addr_limit = 4;
 	c.max_body_memory = 256 * 1024;
 	c.max_answer_bytes = 2048;
+	/* A peer in these is a proxy: its X-Forwarded-For and X-Real-IP
+	 * name the client. */
+	c.trusted_proxies = proxies;
+	c.ntrusted_proxies = sizeof(proxies) / sizeof(proxies[0]);
 	if (httpd_test_open(&c, &s, &rep) != 0) {
 		fprintf(stderr, "fuzz_srv_routes: %s\n", report_message(&rep));
 		abort();
