@@ -273,30 +273,30 @@ close_server(struct server *s, struct marks *mk)
 	free(mk->tx);
 }
 
+/* The value of the 4-byte marker at p, or NULL. */
+static const char *
+mark_value(const struct marks *mk, const uint8_t *p)
+{
+	static const char *const marks[] = { "@T1@", "@T2@", "@TO@", "@TE@",
+		"@TX@", "@I1@", "@I2@", "@M1@", "@KD@", "@KP@" };
+	const char *const values[] = { mk->t1, mk->t2, mk->to, mk->te, mk->tx,
+		alice_id, bob_id, msg_id, kid, key_entry };
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (memcmp(p, marks[i], 4) == 0)
+			return values[i];
+	return NULL;
+}
+
 /* p[0..n) with the markers replaced, into out (NUL-terminated). */
 static void
 expand(const struct marks *mk, const uint8_t *p, size_t n, size_t body_len,
     struct buf *out)
 {
-	static const struct {
-		const char *mark;
-		size_t off;	/* in struct marks; SIZE_MAX: ids below */
-		const char *id;
-	} fixed[] = {
-		{ "@T1@", offsetof(struct marks, t1), NULL },
-		{ "@T2@", offsetof(struct marks, t2), NULL },
-		{ "@TO@", offsetof(struct marks, to), NULL },
-		{ "@TE@", offsetof(struct marks, te), NULL },
-		{ "@TX@", offsetof(struct marks, tx), NULL },
-		{ "@I1@", SIZE_MAX, alice_id },
-		{ "@I2@", SIZE_MAX, bob_id },
-		{ "@M1@", SIZE_MAX, msg_id },
-		{ "@KD@", SIZE_MAX, kid },
-		{ "@KP@", SIZE_MAX, NULL },
-	};
 	char len[24];
 	const char *v;
-	size_t i, j, k;
+	size_t i, k;
 
 	buf_clear(out);
 	for (i = 0; i < n; i += k) {
@@ -306,17 +306,10 @@ expand(const struct marks *mk, const uint8_t *p, size_t n, size_t body_len,
 			snprintf(len, sizeof(len), "%zu", body_len);
 			v = len;
 			k = 3;
+		} else if (p[i] == '@' && n - i >= 4 &&
+		    (v = mark_value(mk, p + i)) != NULL) {
+			k = 4;
 		}
-		for (j = 0; v == NULL && p[i] == '@' && n - i >= 4 &&
-		    j < sizeof(fixed) / sizeof(fixed[0]); j++)
-			if (memcmp(p + i, fixed[j].mark, 4) == 0) {
-				v = fixed[j].off != SIZE_MAX ?
-				    *(char *const *)(const void *)
-				    ((const char *)mk + fixed[j].off) :
-				    fixed[j].id != NULL ? fixed[j].id :
-				    key_entry;
-				k = 4;
-			}
 		if (v == NULL)
 			v = (const char *)p + i;
 		if (buf_append(out, v, k == 1 ? 1 : strlen(v)) != 0)
@@ -362,8 +355,8 @@ cstr(const uint8_t *p, size_t n)
 static int
 status_known(unsigned st)
 {
-	static const unsigned known[] = { 200, 204, 400, 403, 404, 405, 409, 413,
-		429, 499, 503, 507 };
+	static const unsigned known[] = { 200, 204, 400, 403, 404, 405, 409,
+		413, 429, 499, 503, 507 };
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -471,8 +464,8 @@ run_one(struct server *s, const struct marks *mk, const uint8_t *p, size_t n)
 	FUZZ_ASSERT(httpd_test_run(s, &rq, &a) == 0);
 	/* FUZZ_SHOW=1: each answer on stderr, to write seeds by. */
 	if (getenv("FUZZ_SHOW") != NULL)
-		fprintf(stderr, "%s %s -> %u %.*s\n", method, rq.target, a.status,
-		    (int)(a.body.len > 300 ? 300 : a.body.len),
+		fprintf(stderr, "%s %s -> %u %.*s\n", method, rq.target,
+		    a.status, (int)(a.body.len > 300 ? 300 : a.body.len),
 		    a.body.p != NULL ? (const char *)a.body.p : "");
 	check_answer(&a);
 	httpd_test_answer_free(&a);
