@@ -4,6 +4,7 @@
  * for jobs and long-polls, answer, log line), start-up and shutdown.
  */
 #include "server/httpd.h"
+#include "base/charset.h"
 #include "base/cli.h"
 #include "base/err.h"
 #include "base/jsonio.h"
@@ -195,10 +196,118 @@ requests_under_way(void *arg)
 	return atomic_load(&s->under_way);
 }
 
+/* ---- the connection: libmicrohttpd's, or the test driver's ---- */
+
+#ifdef E2E_TEST_HOOKS
+static enum MHD_Result test_queue(struct test_conn *tc, unsigned status,
+    struct MHD_Response *resp, const char *body, size_t len);
+static void test_resume(struct test_conn *tc);
+static int test_lookup(struct test_conn *tc, enum MHD_ValueKind kind,
+    const char *name, const char **v, size_t *len);
+static void test_values(struct test_conn *tc, enum MHD_ValueKind kind,
+    MHD_KeyValueIteratorN it, void *cls);
+static const struct sockaddr *test_peer(struct test_conn *tc);
+static int test_fd(struct test_conn *tc);
+#endif
+
+/* Queues an answer; body and len are what resp holds (for the test
+ * driver). */
+static enum MHD_Result
+conn_queue(struct req *r, unsigned status, struct MHD_Response *resp,
+    const char *body, size_t len)
+{
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		return test_queue(r->test, status, resp, body, len);
+#endif
+	(void)body;
+	(void)len;
+	return MHD_queue_response(r->conn, status, resp);
+}
+
+static void
+conn_suspend(struct req *r)
+{
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		return;
+#endif
+	MHD_suspend_connection(r->conn);
+}
+
+static void
+conn_resume(struct req *r)
+{
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL) {
+		test_resume(r->test);
+		return;
+	}
+#endif
+	MHD_resume_connection(r->conn);
+}
+
+/* A header or an argument: MHD_YES with *v (maybe NULL) and *len. */
+static int
+conn_lookup(struct req *r, enum MHD_ValueKind kind, const char *name,
+    const char **v, size_t *len)
+{
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		return test_lookup(r->test, kind, name, v, len);
+#endif
+	return MHD_lookup_connection_value_n(r->conn, kind, name, strlen(name),
+	    v, len);
+}
+
+static void
+conn_values(struct req *r, enum MHD_ValueKind kind, MHD_KeyValueIteratorN it,
+    void *cls)
+{
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL) {
+		test_values(r->test, kind, it, cls);
+		return;
+	}
+#endif
+	MHD_get_connection_values_n(r->conn, kind, it, cls);
+}
+
+/* The peer's address, or NULL. */
+static const struct sockaddr *
+conn_peer(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		return test_peer(r->test);
+#endif
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci != NULL ? ci->client_addr : NULL;
+}
+
+/* The connection's socket, or -1. */
+static int
+conn_fd(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		return test_fd(r->test);
+#endif
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci != NULL ? ci->connect_fd : -1;
+}
+
 /* ---- answers ---- */
 
 static void
-queue(struct req *r, unsigned status, struct MHD_Response *resp)
+queue(struct req *r, unsigned status, struct MHD_Response *resp,
+    const char *body, size_t len)
 {
 	/* An answer before the body is in: the connection closes after it
 	 * (MHD would not read the rest), lingering (on_completed). */
@@ -214,7 +323,7 @@ queue(struct req *r, unsigned status, struct MHD_Response *resp)
 		r->status = 500;
 		return;
 	}
-	if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+	if (conn_queue(r, status, resp, body, len) != MHD_YES)
 		log_error("cannot queue an answer to %s %s", r->method,
 		    r->path);
 	MHD_destroy_response(resp);
@@ -246,6 +355,7 @@ respond_json(struct req *r, unsigned status, json_t *body)
 	    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
 		free(text);
+		text = NULL;
 	} else {
 		if (text != NULL)
 			MHD_add_response_header(resp, "Content-Type",
@@ -277,12 +387,13 @@ respond_json(struct req *r, unsigned status, json_t *body)
 			MHD_add_response_header(resp, "Allow", allow);
 		}
 	}
-	queue(r, status, resp);
+	queue(r, status, resp, text, text ? strlen(text) : 0);
 }
 
 void
 respond_error(struct req *r, unsigned status, const char *fmt, ...)
 {
+	struct buf text = BUF_INIT;
 	char msg[256];
 	va_list ap;
 
@@ -304,7 +415,15 @@ respond_error(struct req *r, unsigned status, const char *fmt, ...)
 		snprintf(msg, sizeof(msg), "the database is unavailable; try "
 		    "again in a moment");
 	}
-	respond_json(r, status, json_pack("{s:s}", "error", msg));
+	/* What the request brought (a method of any bytes), or the cut
+	 * above through a character, is not always UTF-8: repaired, or
+	 * json_pack refuses it and the error goes out without a body. */
+	if (utf8_repair((const uint8_t *)msg, strlen(msg), &text) != 0)
+		buf_free(&text);
+	respond_json(r, status, text.p != NULL ? json_pack("{s:s%}", "error",
+	    (const char *)text.p, text.len) : json_pack("{s:s}", "error",
+	    "internal error"));
+	buf_free(&text);
 }
 
 void
@@ -320,12 +439,14 @@ respond_json_text(struct req *r, unsigned status, char *text, size_t len)
 	    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
+		text = NULL;
+		len = 0;
 	} else {
 		MHD_add_response_header(resp, "Content-Type",
 		    "application/json");
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	}
-	queue(r, status, resp);
+	queue(r, status, resp, text, len);
 }
 
 void
@@ -338,7 +459,7 @@ respond_text(struct req *r, unsigned status, const char *type,
 	    MHD_RESPMEM_MUST_COPY);
 	if (resp != NULL)
 		MHD_add_response_header(resp, "Content-Type", type);
-	queue(r, status, resp);
+	queue(r, status, resp, (const char *)body->p, body->len);
 }
 
 /* ---- suspension ---- */
@@ -350,7 +471,7 @@ req_suspend(struct req *r, void (*cont)(struct req *r))
 	r->suspended = 1;
 	r->resumed = 0;
 	under_way(r, 0);
-	MHD_suspend_connection(r->conn);
+	conn_suspend(r);
 }
 
 void
@@ -360,22 +481,21 @@ req_resume(struct req *r)
 	if (r->watch_id != 0)
 		(void)sockwatch_unwatch(r->srv->watch, r->watch_id);
 	r->resumed = 1;
-	MHD_resume_connection(r->conn);
+	conn_resume(r);
 }
 
 void
 req_suspend_watched(struct req *r, void (*cont)(struct req *r),
     int (*cancel)(struct req *r))
 {
-	const union MHD_ConnectionInfo *ci;
+	int fd;
 
 	req_suspend(r, cont);
 	r->cancel = cancel;
 	r->watch_id = 0;
-	ci = MHD_get_connection_info(r->conn,
-	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	fd = conn_fd(r);
 	/* A full table only means this wait is not cut short. */
-	if (ci != NULL && sockwatch_watch(r->srv->watch, ci->connect_fd, r,
+	if (fd >= 0 && sockwatch_watch(r->srv->watch, fd, r,
 	    &r->watch_id) != 0)
 		r->watch_id = 0;
 }
@@ -397,7 +517,7 @@ req_gone_resume(void *arg)
 	struct req *r = arg;
 
 	r->resumed = 1;
-	MHD_resume_connection(r->conn);
+	conn_resume(r);
 }
 
 /* ---- the body ---- */
@@ -430,8 +550,7 @@ lookup(struct req *r, enum MHD_ValueKind kind, const char *name, int *bad)
 	const char *v = NULL;
 	size_t len = 0;
 
-	if (MHD_lookup_connection_value_n(r->conn, kind, name, strlen(name),
-	    &v, &len) != MHD_YES || v == NULL)
+	if (conn_lookup(r, kind, name, &v, &len) != MHD_YES || v == NULL)
 		return NULL;
 	if (strlen(v) != len) {
 		*bad = 1;
@@ -469,12 +588,14 @@ struct count {
 
 static enum MHD_Result
 count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+    size_t key_size, const char *value, size_t value_size)
 {
 	struct count *c = cls;
 
 	(void)kind;
+	(void)key_size;
 	(void)value;
+	(void)value_size;
 	if (strcasecmp(key, c->name) == 0)
 		c->n++;
 	return MHD_YES;
@@ -485,7 +606,7 @@ header_count(struct req *r, const char *name)
 {
 	struct count c = { name, 0 };
 
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &c);
+	conn_values(r, MHD_HEADER_KIND, count_header, &c);
 	return c.n;
 }
 
@@ -796,7 +917,7 @@ static void
 client_address(struct req *r)
 {
 	struct server *s = r->srv;
-	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
 	struct ipaddr peer;
 	struct xff x;
 	const char *xrip = NULL;
@@ -804,15 +925,13 @@ client_address(struct req *r)
 	memset(&r->client, 0, sizeof(r->client));
 	memset(&r->key, 0, sizeof(r->key));
 	snprintf(r->addr, sizeof(r->addr), "-");
-	ci = MHD_get_connection_info(r->conn,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || ipaddr_from_sockaddr(ci->client_addr, &peer) != 0)
+	sa = conn_peer(r);
+	if (sa == NULL || ipaddr_from_sockaddr(sa, &peer) != 0)
 		return;
 	r->client = peer;
 	if (s->ntrusted > 0 && ipnets_contain(s->trusted, s->ntrusted, &peer)) {
 		memset(&x, 0, sizeof(x));
-		MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND,
-		    collect_xff, &x);
+		conn_values(r, MHD_HEADER_KIND, collect_xff, &x);
 		if (x.n == 0)
 			xrip = header(r, "X-Real-IP");
 		if (x.broken)
@@ -831,8 +950,8 @@ static const struct route none_route = { "", "", 0, 0, NULL, "none" };
 /* The first call: headers only. Early answers go out before any body
  * is read. */
 static struct req *
-begin(struct server *s, struct MHD_Connection *conn, const char *url,
-    const char *method)
+begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
+    const char *url, const char *method)
 {
 	const struct route *rt;
 	struct req *r;
@@ -846,6 +965,7 @@ begin(struct server *s, struct MHD_Connection *conn, const char *url,
 		return NULL;
 	r->srv = s;
 	r->conn = conn;
+	r->test = test;
 	r->start_ns = mono_ns();
 	r->route_index = nroutes;
 	r->body.limit = 0;
@@ -1021,6 +1141,39 @@ absorb(struct req *r, const char *data, size_t n)
 	return MHD_YES;
 }
 
+/* The last call of a request (its body is in), and each call after a
+ * resume: runs its route, or its continuation. */
+static void
+advance(struct req *r)
+{
+	r->body_done = 1;
+	if (r->answered)
+		return;
+	if (r->suspended) {
+		if (!r->resumed)	/* not ours to run yet */
+			return;
+		r->suspended = 0;
+		r->resumed = 0;
+		r->watch_id = 0;
+		under_way(r, 1);
+		if (r->gone) {
+			/* Nobody reads it (499: nginx's "client closed"); it
+			 * ends the request at once, freeing its slots. */
+			respond_error(r, 499, "the client closed the "
+			    "connection");
+			return;
+		}
+		r->cont(r);
+		if (!r->answered && !r->suspended)
+			respond_error(r, 500, "internal error");
+		return;
+	}
+	if (!r->dispatched) {
+		r->dispatched = 1;
+		dispatch(r);
+	}
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *data, size_t *size,
@@ -1032,7 +1185,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	if (r == NULL) {
-		if ((r = begin(s, conn, url, method)) == NULL)
+		if ((r = begin(s, conn, NULL, url, method)) == NULL)
 			return MHD_NO;
 		*ctx = r;
 		return MHD_YES;
@@ -1042,32 +1195,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*size = 0;
 		return rc;
 	}
-	r->body_done = 1;
-	if (r->answered)
-		return MHD_YES;
-	if (r->suspended) {
-		if (!r->resumed)	/* not ours to run yet */
-			return MHD_YES;
-		r->suspended = 0;
-		r->resumed = 0;
-		r->watch_id = 0;
-		under_way(r, 1);
-		if (r->gone) {
-			/* Nobody reads it (499: nginx's "client closed"); it
-			 * ends the request at once, freeing its slots. */
-			respond_error(r, 499, "the client closed the "
-			    "connection");
-			return MHD_YES;
-		}
-		r->cont(r);
-		if (!r->answered && !r->suspended)
-			respond_error(r, 500, "internal error");
-		return MHD_YES;
-	}
-	if (!r->dispatched) {
-		r->dispatched = 1;
-		dispatch(r);
-	}
+	advance(r);
 	return MHD_YES;
 }
 
@@ -1093,10 +1221,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 {
 	struct server *s = cls;
 	struct req *r = *ctx;
-	const union MHD_ConnectionInfo *ci;
 	size_t i;
 	int fd;
 
+	(void)conn;
 	if (r == NULL)
 		return;
 	/* An early answer went out and MHD is about to close: a copy of the
@@ -1105,9 +1233,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	 * has not closed its descriptor yet (it does after this call). */
 	if (r->early && !r->body_done &&
 	    code == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-	    (ci = MHD_get_connection_info(conn,
-	    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
-	    (fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+	    (fd = conn_fd(r)) >= 0 &&
+	    (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
 		(void)shutdown(fd, SHUT_WR);
 		sockwatch_linger(s->watch, fd);
 	}
@@ -1340,25 +1467,16 @@ mail_heard(void *arg, const char *user_id)
 	waiters_bump(arg, user_id);
 }
 
-/* Opens, listens and prints the port. Each step's lines are shown as it
- * ends (shown()); the line of a failure found here, server_run shows. */
+/* Opens the store and sets up all that a request uses: start() but
+ * the listening. */
 static int
-start(struct server *s, struct report *rep)
+start_state(struct server *s, struct report *rep)
 {
 	struct server_config *c = &s->cfg;
-	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *di;
-	socklen_t sslen;
-	int v6, rc;
+	int rc;
 	size_t i;
 	int64_t n;
-	unsigned flags;
 
-	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
-		cli_usage_error(rep, "--listen %s is not ADDRESS:PORT",
-		    c->listen);
-		return E2E_EX_USAGE;
-	}
 	if ((rc = shown(rep, parse_nets("--trusted-proxy", c->trusted_proxies,
 	    c->ntrusted_proxies, &s->trusted, rep))) != 0 ||
 	    (rc = shown(rep, parse_nets("--metrics-allow", c->metrics_allow,
@@ -1432,6 +1550,28 @@ start(struct server *s, struct report *rep)
 		    "cannot start the server");
 	if (s->store.be->count_messages(&s->store, &n) == STORE_OK)
 		metrics_set_messages(s->metrics, n);
+	return 0;
+}
+
+/* Opens, listens and prints the port. Each step's lines are shown as it
+ * ends (shown()); the line of a failure found here, server_run shows. */
+static int
+start(struct server *s, struct report *rep)
+{
+	struct server_config *c = &s->cfg;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *di;
+	socklen_t sslen;
+	int v6, rc;
+	unsigned flags;
+
+	if (parse_listen(c->listen, &ss, &sslen, &v6) != 0) {
+		cli_usage_error(rep, "--listen %s is not ADDRESS:PORT",
+		    c->listen);
+		return E2E_EX_USAGE;
+	}
+	if ((rc = start_state(s, rep)) != 0)
+		return rc;
 	raise_fd_limit(c->max_connections + LINGER_MAX);
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
@@ -1561,3 +1701,408 @@ server_run(const struct server_config *c)
 	free(s);
 	return rc;
 }
+
+#ifdef E2E_TEST_HOOKS
+/* ---- the test driver (httpd.h): no libmicrohttpd, no sockets ---- */
+
+#define TEST_ARGS_MAX 64
+/* Body bytes per call, as libmicrohttpd hands them over (its buffer). */
+#define TEST_PIECE ((size_t)16 * 1024)
+/* A suspended request not resumed by then is stuck (a hang). */
+#define TEST_BOUND_MS 60000
+
+struct test_conn {
+	struct httpd_test_header *headers;	/* copies, NUL-terminated */
+	size_t nheaders;
+	struct {
+		const char *key, *value;	/* value NULL: "key" alone */
+		size_t value_len;
+	} args[TEST_ARGS_MAX];
+	size_t nargs;
+	struct sockaddr_storage peer;
+	int have_peer;
+	/* A pipe standing for the connection: the server watches (and
+	 * lingers on) the read end; the client hangs up by closing the
+	 * write end. */
+	int fd[2];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int resumed;
+	int queued;
+	struct httpd_test_answer *a;
+};
+
+static void
+test_header_copy(struct MHD_Response *resp, const char *name, char *out,
+    size_t size)
+{
+	const char *v = MHD_get_response_header(resp, name);
+
+	snprintf(out, size, "%s", v != NULL ? v : "");
+}
+
+static enum MHD_Result
+test_queue(struct test_conn *tc, unsigned status, struct MHD_Response *resp,
+    const char *body, size_t len)
+{
+	struct httpd_test_answer *a = tc->a;
+	char conn[16];
+
+	/* As libmicrohttpd: one answer per request. */
+	if (tc->queued)
+		return MHD_NO;
+	tc->queued = 1;
+	a->status = status;
+	if (len > 0 && buf_append(&a->body, body, len) != 0)
+		return MHD_NO;
+	test_header_copy(resp, "Content-Type", a->type, sizeof(a->type));
+	test_header_copy(resp, "Retry-After", a->retry_after,
+	    sizeof(a->retry_after));
+	test_header_copy(resp, "Allow", a->allow, sizeof(a->allow));
+	test_header_copy(resp, "Connection", conn, sizeof(conn));
+	a->close = strcmp(conn, "close") == 0;
+	return MHD_YES;
+}
+
+static void
+test_resume(struct test_conn *tc)
+{
+	pthread_mutex_lock(&tc->lock);
+	tc->resumed = 1;
+	pthread_cond_broadcast(&tc->cond);
+	pthread_mutex_unlock(&tc->lock);
+}
+
+/* As libmicrohttpd: the first value of that name, the name's case
+ * ignored. */
+static int
+test_lookup(struct test_conn *tc, enum MHD_ValueKind kind, const char *name,
+    const char **v, size_t *len)
+{
+	size_t i;
+
+	if (kind == MHD_HEADER_KIND) {
+		for (i = 0; i < tc->nheaders; i++)
+			if (strcasecmp(tc->headers[i].name, name) == 0) {
+				*v = tc->headers[i].value;
+				*len = tc->headers[i].value_len;
+				return MHD_YES;
+			}
+	} else if (kind == MHD_GET_ARGUMENT_KIND) {
+		for (i = 0; i < tc->nargs; i++)
+			if (strcasecmp(tc->args[i].key, name) == 0) {
+				*v = tc->args[i].value;
+				*len = tc->args[i].value_len;
+				return MHD_YES;
+			}
+	}
+	return MHD_NO;
+}
+
+static void
+test_values(struct test_conn *tc, enum MHD_ValueKind kind,
+    MHD_KeyValueIteratorN it, void *cls)
+{
+	size_t i;
+
+	if (kind == MHD_HEADER_KIND) {
+		for (i = 0; i < tc->nheaders; i++)
+			if (it(cls, kind, tc->headers[i].name,
+			    strlen(tc->headers[i].name), tc->headers[i].value,
+			    tc->headers[i].value_len) != MHD_YES)
+				return;
+	} else if (kind == MHD_GET_ARGUMENT_KIND) {
+		for (i = 0; i < tc->nargs; i++)
+			if (it(cls, kind, tc->args[i].key,
+			    strlen(tc->args[i].key), tc->args[i].value,
+			    tc->args[i].value_len) != MHD_YES)
+				return;
+	}
+}
+
+static const struct sockaddr *
+test_peer(struct test_conn *tc)
+{
+	return tc->have_peer ? (const struct sockaddr *)&tc->peer : NULL;
+}
+
+static int
+test_fd(struct test_conn *tc)
+{
+	return tc->fd[0];
+}
+
+/* "a=1&b" into arguments, as libmicrohttpd splits and decodes them ('+'
+ * a space, then the unescape callback); q is cut in place. */
+static void
+test_args(struct test_conn *tc, char *q)
+{
+	char *p, *eq;
+
+	while (q != NULL && tc->nargs < TEST_ARGS_MAX) {
+		p = q;
+		if ((q = strchr(q, '&')) != NULL)
+			*q++ = '\0';
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) != NULL)
+			*eq++ = '\0';
+		for (char *c = p; *c != '\0'; c++)
+			if (*c == '+')
+				*c = ' ';
+		(void)unescape(NULL, NULL, p);
+		tc->args[tc->nargs].key = p;
+		tc->args[tc->nargs].value = NULL;
+		tc->args[tc->nargs].value_len = 0;
+		if (eq != NULL) {
+			for (char *c = eq; *c != '\0'; c++)
+				if (*c == '+')
+					*c = ' ';
+			tc->args[tc->nargs].value = eq;
+			tc->args[tc->nargs].value_len = unescape(NULL, NULL,
+			    eq);
+		}
+		tc->nargs++;
+	}
+}
+
+static int64_t
+test_now_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
+/* Waits up to ms for a resume: 1 when it came (and is taken), else 0. */
+static int
+test_wait(struct test_conn *tc, unsigned ms)
+{
+	struct timespec until;
+	int got;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&tc->lock);
+	while (!tc->resumed && pthread_cond_timedwait(&tc->cond, &tc->lock,
+	    &until) != ETIMEDOUT)
+		;
+	got = tc->resumed;
+	tc->resumed = 0;
+	pthread_mutex_unlock(&tc->lock);
+	return got;
+}
+
+/* How many body bytes libmicrohttpd hands over, and whether the client
+ * then stops short of what it announced (*stalls). */
+static size_t
+test_body_len(struct test_conn *tc, const struct httpd_test_request *rq,
+    int *stalls)
+{
+	const char *v;
+	size_t len;
+	char *end;
+	unsigned long long n;
+
+	*stalls = 0;
+	if (test_lookup(tc, MHD_HEADER_KIND, "Transfer-Encoding", &v, &len) ==
+	    MHD_YES)
+		return rq->body_len;
+	if (test_lookup(tc, MHD_HEADER_KIND, "Content-Length", &v, &len) !=
+	    MHD_YES)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0')
+		return 0;
+	if (n > rq->body_len) {
+		*stalls = 1;
+		return rq->body_len;
+	}
+	return (size_t)n;
+}
+
+static void
+test_conn_free(struct test_conn *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->nheaders; i++) {
+		free((char *)tc->headers[i].name);
+		free((char *)tc->headers[i].value);
+	}
+	free(tc->headers);
+	if (tc->fd[0] >= 0)
+		close(tc->fd[0]);
+	if (tc->fd[1] >= 0)
+		close(tc->fd[1]);
+	pthread_cond_destroy(&tc->cond);
+	pthread_mutex_destroy(&tc->lock);
+}
+
+static int
+test_conn_init(struct test_conn *tc, const struct httpd_test_request *rq,
+    struct httpd_test_answer *a)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&tc->peer;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&tc->peer;
+	struct httpd_test_header *h;
+	size_t i;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->fd[0] = tc->fd[1] = -1;
+	tc->a = a;
+	pthread_mutex_init(&tc->lock, NULL);
+	pthread_cond_init(&tc->cond, NULL);
+	if (pipe2(tc->fd, O_NONBLOCK | O_CLOEXEC) != 0)
+		return -1;
+	if (rq->peer != NULL && inet_pton(AF_INET, rq->peer,
+	    &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		tc->have_peer = 1;
+	} else if (rq->peer != NULL && inet_pton(AF_INET6, rq->peer,
+	    &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		tc->have_peer = 1;
+	}
+	if (rq->nheaders > 0 && (tc->headers = calloc(rq->nheaders,
+	    sizeof(*tc->headers))) == NULL)
+		return -1;
+	for (i = 0; i < rq->nheaders; i++) {
+		h = &tc->headers[tc->nheaders];
+		if ((h->name = strdup(rq->headers[i].name)) == NULL ||
+		    (h->value = malloc(rq->headers[i].value_len + 1)) == NULL) {
+			free((char *)h->name);
+			return -1;
+		}
+		memcpy((char *)h->value, rq->headers[i].value,
+		    rq->headers[i].value_len);
+		((char *)h->value)[rq->headers[i].value_len] = '\0';
+		h->value_len = rq->headers[i].value_len;
+		tc->nheaders++;
+	}
+	return 0;
+}
+
+int
+httpd_test_run(struct server *s, const struct httpd_test_request *rq,
+    struct httpd_test_answer *a)
+{
+	enum MHD_RequestTerminationCode code =
+	    MHD_REQUEST_TERMINATED_COMPLETED_OK;
+	const uint8_t *body = rq->body;
+	struct test_conn tc;
+	struct req *r = NULL;
+	char *url = NULL, *q;
+	size_t n, at, piece;
+	int64_t hangup_at = 0, left;
+	int stalls, watched, rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (test_conn_init(&tc, rq, a) != 0 ||
+	    (url = strdup(rq->target)) == NULL)
+		goto out;	/* out of memory: no answer */
+	/* The query apart, then the path decoded. */
+	if ((q = strchr(url, '?')) != NULL)
+		*q++ = '\0';
+	test_args(&tc, q);
+	(void)unescape(NULL, NULL, url);
+	if ((r = begin(s, NULL, &tc, url, rq->method)) == NULL)
+		goto out;
+	if (!r->answered) {
+		n = test_body_len(&tc, rq, &stalls);
+		for (at = 0; at < n; at += piece) {
+			piece = n - at < TEST_PIECE ? n - at : TEST_PIECE;
+			if (!r->answered && absorb(r, (const char *)body + at,
+			    piece) != MHD_YES) {
+				code = MHD_REQUEST_TERMINATED_WITH_ERROR;
+				goto done;
+			}
+		}
+		if (stalls) {
+			code = MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
+			goto done;
+		}
+		advance(r);
+	}
+	while (!r->answered && r->suspended) {
+		/* A long-poll woken to look again (the poll) and waiting
+		 * again: its client's patience runs from its first wait. */
+		watched = r->watch_id != 0 && tc.fd[1] >= 0;
+		if (watched && hangup_at == 0)
+			hangup_at = test_now_ms() + rq->hangup_ms;
+		left = hangup_at - test_now_ms();
+		if (!test_wait(&tc, !watched ? TEST_BOUND_MS : left > 0 ?
+		    (unsigned)left : 0)) {
+			/* Still waiting: the client of a long-poll hangs up
+			 * (sockwatch sees it); anything else is stuck. */
+			if (watched) {
+				close(tc.fd[1]);
+				tc.fd[1] = -1;
+			}
+			if (!watched || !test_wait(&tc, TEST_BOUND_MS)) {
+				/* Left as it is (it points at tc): the caller
+				 * reports a hang and ends. */
+				rc = -1;
+				goto out;
+			}
+		}
+		advance(r);
+	}
+	if (r->gone)
+		code = MHD_REQUEST_TERMINATED_CLIENT_ABORT;
+done:
+	on_completed(s, NULL, (void **)&r, code);
+out:
+	if (rc == 0) {
+		test_conn_free(&tc);
+		free(url);
+	}
+	return rc;
+}
+
+void
+httpd_test_answer_free(struct httpd_test_answer *a)
+{
+	buf_free(&a->body);
+}
+
+int
+httpd_test_open(const struct server_config *c, struct server **out,
+    struct report *rep)
+{
+	struct server *s;
+	int rc;
+
+	*out = NULL;
+	if (c->public_url == NULL)
+		return report_error(rep, E2E_EX_USAGE, "httpd_test_open needs "
+		    "a public URL");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
+	s->cfg = *c;
+	budget_init(&s->bodies, c->max_body_memory);
+	pthread_mutex_init(&s->active_lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	*out = s;
+	if ((rc = start_state(s, rep)) != 0)
+		return rc;
+	/* With a public URL, no address is looked at. */
+	return set_public_url(s, NULL, 0, 0, rep);
+}
+
+void
+httpd_test_close(struct server *s)
+{
+	if (s == NULL)
+		return;
+	if (stop(s) != 0)
+		return;
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->active_lock);
+	free(s);
+}
+#endif

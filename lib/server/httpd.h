@@ -30,6 +30,9 @@
 #include "server/workers.h"
 
 struct req;
+/* The test driver's stand-in for a libmicrohttpd connection (tests and
+ * fuzz targets only: httpd_test_run). */
+struct test_conn;
 
 /* What a route needs: a body (and how big), a signed-in user. */
 struct route {
@@ -83,6 +86,7 @@ struct server {
 struct req {
 	struct server *srv;
 	struct MHD_Connection *conn;
+	struct test_conn *test;	/* NULL but in httpd_test_run */
 	const struct route *route;
 	size_t route_index;
 	char method[8];
@@ -212,5 +216,62 @@ int srv_user_by_name(struct server *s, const char *name,
 
 /* The server's URL for key proofs, once known (else NULL). */
 const char *srv_public_url(struct server *s);
+
+#ifdef E2E_TEST_HOOKS
+/*
+ * Tests and fuzz targets only (never in a normal build): the server
+ * without libmicrohttpd and without sockets. httpd_test_open does what
+ * server_run does before it listens (the store, the secret, the guards,
+ * the workers, the waiters; c->public_url must be set); httpd_test_run
+ * takes one request through the steps libmicrohttpd's callbacks take
+ * (the same begin, body, dispatch, routes, continuations and completion)
+ * on the calling thread, and gives its answer.
+ */
+struct httpd_test_header {
+	const char *name;	/* a C string */
+	const char *value;	/* value_len bytes, NUL bytes allowed */
+	size_t value_len;
+};
+
+struct httpd_test_request {
+	const char *method;
+	const char *target;	/* the path, then '?' and the query, as on
+				 * the request line (percent-encoded) */
+	const struct httpd_test_header *headers;
+	size_t nheaders;
+	/* The bytes after the headers. As libmicrohttpd hands them over:
+	 * with a Transfer-Encoding (taken as decoded), all of them; with
+	 * a Content-Length, that many (fewer: the client stops sending and
+	 * the connection times out); with neither, none. */
+	const void *body;
+	size_t body_len;
+	const char *peer;	/* the client's IPv4 or IPv6 address */
+	/* A request still suspended and watched (a long-poll) after this
+	 * long: its client hangs up (the watched descriptor's other end is
+	 * closed). */
+	unsigned hangup_ms;
+};
+
+struct httpd_test_answer {
+	unsigned status;	/* 0: none (the connection was dropped) */
+	struct buf body;
+	char type[64];		/* Content-Type, Retry-After, Allow */
+	char retry_after[16];
+	char allow[64];
+	int close;		/* Connection: close */
+};
+
+/* Returns 0, or an exit code (said in rep); *out is then still to be
+ * closed. */
+int httpd_test_open(const struct server_config *c, struct server **out,
+    struct report *rep);
+/* Returns 0, or -1 when a suspended request was not resumed within a
+ * generous bound (a hang: the request is left as it is). */
+int httpd_test_run(struct server *s, const struct httpd_test_request *rq,
+    struct httpd_test_answer *a);
+void httpd_test_answer_free(struct httpd_test_answer *a);
+/* Stops and frees what httpd_test_open started. */
+void httpd_test_close(struct server *s);
+#endif
 
 #endif

@@ -1416,6 +1416,11 @@ body_metric() {
 	check405 DELETE /metrics GET
 	check405 PATCH /messages/ack POST
 	check405 BREW /healthz GET
+	# A method that is not UTF-8 is named repaired, in JSON (it was a
+	# 405 without a body; found by fuzz_srv_routes).
+	check405 $'\xff\xfe' /healthz GET
+	assert_equal "$body" \
+	    $'{"error":"method \xef\xbf\xbd\xef\xbf\xbd not allowed here"}'
 	# HEAD and OPTIONS: answered (405 with Allow, or 2xx), never 500.
 	local s
 	for p in /healthz /metrics /messages /users/signup "/users/$A_ID"; do

@@ -1,0 +1,219 @@
+/*
+ * The server's request handling without libmicrohttpd (httpd.h's test
+ * seam, which tests/fuzz/fuzz_srv_routes.c drives): that a request run
+ * through it meets the real routing, limits, token checks, handlers and
+ * continuations and gives their answers, so that the fuzz target cannot
+ * quietly test nothing; and the regressions the fuzzer found.
+ * server_routes.bats drives the same routes through a real server.
+ */
+#include "harness.h"
+
+#include "format/crypto.h"
+#include "server/httpd.h"
+
+#define NOW ((int64_t)1700000000)
+#define PASSWORD "correct horse battery"
+
+static struct server *srv;
+static char dir[512];
+static char *alice_token;
+
+static unsigned
+run(const char *method, const char *target, const char *const *hdrs,
+    const char *body, struct httpd_test_answer *a)
+{
+	struct httpd_test_header h[8];
+	struct httpd_test_request rq;
+	char len[24];
+	size_t n = 0;
+	int has_len = 0;
+
+	memset(&rq, 0, sizeof(rq));
+	for (; hdrs != NULL && hdrs[2 * n] != NULL && n < 7; n++) {
+		h[n].name = hdrs[2 * n];
+		h[n].value = hdrs[2 * n + 1];
+		h[n].value_len = strlen(hdrs[2 * n + 1]);
+		has_len |= strcmp(h[n].name, "Content-Length") == 0;
+	}
+	/* A body's length, unless the test says another. */
+	if (body != NULL && !has_len) {
+		snprintf(len, sizeof(len), "%zu", strlen(body));
+		h[n].name = "Content-Length";
+		h[n].value = len;
+		h[n++].value_len = strlen(len);
+	}
+	rq.method = method;
+	rq.target = target;
+	rq.headers = h;
+	rq.nheaders = n;
+	rq.body = body;
+	rq.body_len = body != NULL ? strlen(body) : 0;
+	rq.peer = "127.0.0.1";
+	rq.hangup_ms = 50;
+	CHECK(httpd_test_run(srv, &rq, a) == 0);
+	return a->status;
+}
+
+/* The status of one request, its answer dropped. */
+static unsigned
+status_of(const char *method, const char *target, const char *const *hdrs,
+    const char *body)
+{
+	struct httpd_test_answer a;
+	unsigned st = run(method, target, hdrs, body, &a);
+
+	httpd_test_answer_free(&a);
+	return st;
+}
+
+static void
+test_open(void)
+{
+	struct server_config c;
+	struct report rep = { 0 };
+	char db[600];
+
+	harness_tmpdir("srv_routes", dir, sizeof(dir));
+	snprintf(db, sizeof(db), "%s/e2e.db", dir);
+	server_config_defaults(&c);
+	c.db = db;
+	c.public_url = "https://chat.example";
+	c.quiet = 1;
+	c.bcrypt_cost = 4;
+	c.bcrypt_workers = 1;
+	c.max_wait = 5;
+	c.linger = 1;
+	c.max_connections = 16;
+	c.max_message = 1024;
+	crypto_test_set_now(NOW);
+	CHECK(httpd_test_open(&c, &srv, &rep) == 0);
+	CHECKF(!report_said(&rep), "%s", report_message(&rep));
+	report_clear(&rep);
+}
+
+static void
+test_basic_routes(void)
+{
+	static const char *const json[] = { "Content-Type",
+		"application/json", NULL };
+	struct httpd_test_answer a;
+	json_t *v;
+	const char *t;
+	char hdr[4200];
+
+	CHECK(run("GET", "/healthz", NULL, NULL, &a) == 200);
+	CHECK(strcmp(a.type, "application/json") == 0);
+	httpd_test_answer_free(&a);
+	/* The path is decoded as libmicrohttpd's callback decodes it. */
+	CHECK(status_of("GET", "/%68ealthz", NULL, NULL) == 200);
+	CHECK(status_of("GET", "/nowhere", NULL, NULL) == 404);
+	CHECK(run("POST", "/healthz", NULL, NULL, &a) == 405);
+	CHECK(strcmp(a.allow, "GET") == 0);
+	httpd_test_answer_free(&a);
+	/* A sign-up goes through the bcrypt workers and the store's writer
+	 * (two suspensions); the sign-in through its turns and the workers
+	 * again. */
+	CHECK(status_of("POST", "/users/signup", json,
+	    "{\"name\":\"alice\",\"password\":\"" PASSWORD "\"}") ==
+	    200);
+	CHECK(run("POST", "/users/signin", json,
+	    "{\"name\":\"alice\",\"password\":\"" PASSWORD "\"}", &a) ==
+	    200);
+	v = json_loadb((const char *)a.body.p, a.body.len, 0, NULL);
+	t = v != NULL ? json_string_value(json_object_get(v, "token")) : NULL;
+	CHECK(t != NULL);
+	alice_token = t != NULL ? strdup(t) : NULL;
+	json_decref(v);
+	httpd_test_answer_free(&a);
+	if (alice_token == NULL)
+		return;
+	snprintf(hdr, sizeof(hdr), "Bearer %s", alice_token);
+	{
+		const char *const auth[] = { "Authorization", hdr, NULL };
+
+		CHECK(run("GET", "/messages?limit=5", auth, NULL, &a) == 200);
+		CHECK(a.body.len == 15 && memcmp(a.body.p,
+		    "{\"messages\":[]}", 15) == 0);
+		httpd_test_answer_free(&a);
+		/* Query arguments reach the route, decoded. */
+		CHECK(status_of("GET", "/messages?limit=1%300", auth, NULL) ==
+		    200);
+		CHECK(status_of("GET", "/messages?limit=1001", auth, NULL) ==
+		    400);
+		CHECK(status_of("GET", "/messages?tok%65n=x", NULL, NULL) ==
+		    400);
+		/* A long-poll whose client hangs up: sockwatch sees it, and
+		 * the request ends as nginx logs it. */
+		CHECK(status_of("GET", "/messages?wait=5", auth, NULL) == 499);
+	}
+	CHECK(status_of("GET", "/messages", NULL, NULL) == 403);
+}
+
+/* Found by fuzz_srv_routes: a method that is not UTF-8 got a 405
+ * without a body (json_pack refused the message naming it). */
+static void
+test_error_not_utf8(void)
+{
+	struct httpd_test_answer a;
+	json_t *v;
+	const char *e;
+
+	CHECK(run("\xff\xfe", "/healthz", NULL, NULL, &a) == 405);
+	CHECK(strcmp(a.type, "application/json") == 0);
+	v = json_loadb((const char *)a.body.p, a.body.len, 0, NULL);
+	e = v != NULL ? json_string_value(json_object_get(v, "error")) : NULL;
+	CHECKF(e != NULL && strcmp(e, "method \xef\xbf\xbd\xef\xbf\xbd "
+	    "not allowed here") == 0, "%.*s", (int)a.body.len,
+	    a.body.p != NULL ? (const char *)a.body.p : "");
+	CHECK(strcmp(a.allow, "GET") == 0);
+	json_decref(v);
+	httpd_test_answer_free(&a);
+}
+
+/* What libmicrohttpd hands over of a body, and early answers. */
+static void
+test_bodies(void)
+{
+	static const char *const stalled[] = { "Content-Type",
+		"application/json", "Content-Length", "100", NULL };
+	static const char *const big[] = { "Content-Type",
+		"application/json", "Content-Length", "20000", NULL };
+	struct httpd_test_answer a;
+	struct httpd_test_header h = { "Content-Type", "a\0b", 3 };
+	struct httpd_test_request rq;
+
+	/* Fewer bytes than announced: the client stops, nothing is
+	 * answered. */
+	CHECK(status_of("POST", "/users/signin", stalled, "{}") == 0);
+	/* An announced body over the cap: 413 before it is read, and the
+	 * connection closes after it. */
+	CHECK(run("POST", "/users/signin", big, "{}", &a) == 413);
+	CHECK(a.close);
+	httpd_test_answer_free(&a);
+	/* A header holding a NUL byte. */
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.target = "/users/signin";
+	rq.headers = &h;
+	rq.nheaders = 1;
+	rq.peer = "127.0.0.1";
+	CHECK(httpd_test_run(srv, &rq, &a) == 0);
+	CHECK(a.status == 400);
+	httpd_test_answer_free(&a);
+}
+
+int
+main(void)
+{
+	RUN(test_open);
+	if (srv != NULL) {
+		RUN(test_basic_routes);
+		RUN(test_bodies);
+		RUN(test_error_not_utf8);
+	}
+	httpd_test_close(srv);
+	free(alice_token);
+	if (dir[0] != '\0')
+		harness_rmtree(dir);
+	return harness_end();
+}
