@@ -9,6 +9,7 @@ a small JSON state file between calls. Standard library only.
     report.py phases     STATE PHASES.txt...
     report.py throughput STATE PT_BYTES SIGNED_ENVELOPE SPEED.tsv HYPERFINE.json...
     report.py memory     STATE PT_BYTES NAME=KIB...
+    report.py batch      STATE RECORDS CORES HYPERFINE.json...
     report.py summary    STATE
 """
 import json
@@ -288,6 +289,41 @@ def memory(state, pt_bytes, pairs):
     save_state(state, st)
 
 
+# Section 5: batch decryption (stream mode on every core, issue 14) -------
+
+def batch(state, records, cores, files):
+    """Rows "threads=1" and "threads=CORES" of hyperfine's runs over
+    the same batch: records per second, and the speed-up of all cores
+    over one (the median of each round's ratio)."""
+    st = load_state(state)
+    records, cores = int(records), int(cores)
+    times, rounds = hyperfine_times(files)
+    one, many = "threads=1", f"threads={cores}"
+    rows = []
+    for name in (one, many):
+        med = statistics.median(times[name])
+        lo, hi = quartiles(times[name])
+        rows.append([f"e2e-decrypt --{name.replace('=', ' ')}",
+                     f"{med * MS:.1f}",
+                     f"{lo * MS:.1f}-{hi * MS:.1f}", f"{records / med:.0f}",
+                     len(times[name])])
+    table([f"{records} signed records", "median ms", "p25-p75 ms",
+           "records/s", "runs"], rows, "<>>>>")
+    print()
+    ratio = statistics.median(
+        a / b for a, b in zip(rounds[one], rounds[many]))
+    if cores >= 2:
+        ok = ratio >= 1.7
+        table(["target", "measured", "goal", ""],
+              [[f"{cores} threads over 1 thread", f"{ratio:.2f} x",
+                ">= 1.70 x", mark(ok)]], "<>><")
+        target(st, "batch", f"stream mode, {cores} threads over 1",
+               f"{ratio:.2f} x", ">= 1.70 x", ok)
+    else:
+        print(f"  one core: no speed-up to measure ({ratio:.2f} x)")
+    save_state(state, st)
+
+
 def summary(state):
     st = load_state(state)
     rows = [[sec, what, val, goal, mark(ok)]
@@ -309,6 +345,8 @@ def main(argv):
         throughput(args[0], args[1], args[2], args[3], args[4:])
     elif cmd == "memory":
         memory(args[0], args[1], args[2:])
+    elif cmd == "batch":
+        batch(args[0], args[1], args[2], args[3:])
     elif cmd == "summary":
         summary(args[0])
     else:
