@@ -147,6 +147,11 @@ PHASES = [
     ("thumbprint_public", "jwk_thumbprint of it", "--verify"),
     ("message_seal_1k", "message_seal, 1 KiB, unsigned", "no"),
     ("message_open_1k", "message_open, 1 KiB (one warm RSA op)", "yes (2)"),
+    # What e2e-encrypt -s adds (issue 14: at most 0.3 ms in all).
+    ("load_signer", "keyfile_load_private alice (the signer)", "-s"),
+    ("thumbprint_signer", "jwk_thumbprint of it", "-s"),
+    ("pss_sign_first", "first PS256 signature (rsa_pss_sign, 1 KiB)", "-s"),
+    ("pss_sign_warm", "second PS256 signature (warm)", "no"),
     ("openssl_cleanup", "OPENSSL_cleanup (the tools skip it: NO_ATEXIT)",
      "no"),
 ]
@@ -208,6 +213,13 @@ def phases(state, files):
         top = sorted(parts.items(), key=lambda kv: -kv[1])[:4]
         print("  largest: " + ", ".join(
             f"{k} {v / MS:.2f} ms" for k, v in top))
+    # What signing adds to e2e-encrypt in-process (the -s phases).
+    if all(k in med for k in ("load_signer", "thumbprint_signer",
+                              "pss_sign_first")):
+        sign = med["load_signer"] + med["thumbprint_signer"] + \
+            med["pss_sign_first"]
+        print(f"  e2e-encrypt -s in-process: {sign:.0f} us (the -s phases; "
+              f"the RSA operation itself {med['pss_sign_warm']:.0f} us)")
     save_state(state, st)
 
 
