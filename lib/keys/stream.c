@@ -168,14 +168,25 @@ struct job {
 	struct report item;
 };
 
+/* One worker's own OpenSSL objects: the options it opens records with,
+ * holding its copies of the keys. */
+struct hand {
+	struct open_opts oo;
+	/* The caller's lookup of a signer's key (--verify NAME with several
+	 * keys), which hands out keys it shares: this worker uses a copy. */
+	EVP_PKEY *(*signer_key)(void *arg, const char *kid);
+	void *signer_arg;
+	EVP_PKEY *signer;	/* the copy last handed out */
+};
+
 /* What the workers share, read-only while records are in flight, and
- * each worker's own OpenSSL objects. */
+ * each worker's own hand. */
 struct crew {
 	const struct stream_opts *o;
 	struct trust *t;
-	struct open_opts *oo;	/* one per worker */
+	struct hand *h;		/* one per worker */
 	unsigned n;
-	int own_keys;		/* oo's keys are copies, freed with it */
+	int own_keys;		/* h's keys are copies, freed with it */
 };
 
 static void
@@ -235,7 +246,7 @@ open_record(void *job, unsigned worker, void *arg)
 			    "%llu: %s", j->lineno, why);
 		return;
 	}
-	j->rc = open_part(c->t, &j->look, &c->oo[worker < c->n ? worker : 0],
+	j->rc = open_part(c->t, &j->look, &c->h[worker < c->n ? worker : 0].oo,
 	    &j->r, &j->m, &j->item);
 }
 
@@ -275,24 +286,48 @@ out:
 	return rc;
 }
 
+/* The signer's key the caller's lookup finds, as this worker's copy.
+ * A copy that cannot be made (out of memory) is no key: the record is
+ * then refused, or left unverified, as for an unknown signer. */
+static EVP_PKEY *
+own_signer(void *arg, const char *kid)
+{
+	struct hand *h = arg;
+	EVP_PKEY *k;
+
+	EVP_PKEY_free(h->signer);
+	h->signer = NULL;
+	if ((k = h->signer_key(h->signer_arg, kid)) != NULL)
+		h->signer = EVP_PKEY_dup(k);
+	return h->signer;
+}
+
 /* Each worker's copy of the reader's keys: no OpenSSL object is used by
  * two threads. Returns 0 or 70 (in rep). */
 static int
 crew_keys(struct crew *c, const struct open_opts *open, unsigned n,
     struct report *rep)
 {
+	struct hand *h;
 	unsigned i;
 
-	if ((c->oo = calloc(n, sizeof(*c->oo))) == NULL)
+	if ((c->h = calloc(n, sizeof(*c->h))) == NULL)
 		return report_oom(rep);
 	c->n = n;
 	c->own_keys = 1;
 	for (i = 0; i < n; i++) {
-		c->oo[i] = *open;
-		c->oo[i].key = NULL;
-		c->oo[i].verify = NULL;
-		if ((c->oo[i].key = EVP_PKEY_dup(open->key)) == NULL ||
-		    (open->verify != NULL && (c->oo[i].verify =
+		h = &c->h[i];
+		h->oo = *open;
+		h->oo.key = NULL;
+		h->oo.verify = NULL;
+		if (open->signer_key != NULL) {
+			h->signer_key = open->signer_key;
+			h->signer_arg = open->signer_arg;
+			h->oo.signer_key = own_signer;
+			h->oo.signer_arg = h;
+		}
+		if ((h->oo.key = EVP_PKEY_dup(open->key)) == NULL ||
+		    (open->verify != NULL && (h->oo.verify =
 		    EVP_PKEY_dup(open->verify)) == NULL))
 			return report_error(rep, E2E_EX_SOFTWARE, "cannot copy "
 			    "a key for each thread (out of memory?)");
@@ -305,11 +340,12 @@ crew_free(struct crew *c)
 {
 	unsigned i;
 
-	for (i = 0; c->own_keys && c->oo != NULL && i < c->n; i++) {
-		EVP_PKEY_free(c->oo[i].key);
-		EVP_PKEY_free(c->oo[i].verify);
+	for (i = 0; c->own_keys && c->h != NULL && i < c->n; i++) {
+		EVP_PKEY_free(c->h[i].oo.key);
+		EVP_PKEY_free(c->h[i].oo.verify);
+		EVP_PKEY_free(c->h[i].signer);
 	}
-	free(c->oo);
+	free(c->h);
 }
 
 /* A job for the line just read (too_long: only its number). NULL when
@@ -365,11 +401,11 @@ stream_decrypt(struct record_reader *in, const struct stream_opts *o,
 	if (threads == 1) {
 		/* One thread: the records are opened in this one, one at a
 		 * time, with the caller's keys. */
-		if ((crew.oo = calloc(1, sizeof(*crew.oo))) == NULL) {
+		if ((crew.h = calloc(1, sizeof(*crew.h))) == NULL) {
 			rc = report_oom(rep);
 			goto out;
 		}
-		crew.oo[0] = *o->open;
+		crew.h[0].oo = *o->open;
 		crew.n = 1;
 	}
 	if ((pool = opool_start(threads, threads > 1 ? threads *

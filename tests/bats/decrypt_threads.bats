@@ -163,6 +163,53 @@ EOF
 	same_as_one many
 }
 
+@test "E2: --verify NAME with two keys pinned for NAME: the same bytes on 1, 2 and 4 threads (each thread checks with its own copy of the keys)" {
+	pristine_home
+	# dana's keys: alice.pub and carol.pub, her two devices (a name that
+	# is no file here, so that --verify takes it as a contact).
+	"$PYTHON" - home0/keyring.json "$KID_CAROL" carol.pub <<'EOF'
+import json, os, sys
+p, kid, pem = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+k = json.load(open(p))
+k["contacts"]["dana"] = k["contacts"].pop("alice")
+k["contacts"]["dana"]["keys"].append({"kid": kid, "pem": pem,
+    "added_at": 1764380000, "source": "import"})
+del k["contacts"]["carol"]
+with open(p + ".tmp", "w") as f:
+    json.dump(k, f)
+os.chmod(p + ".tmp", 0o600)
+os.rename(p + ".tmp", p)
+EOF
+	echo 'from the laptop' | e2e-encrypt -r bob.pub -s alice > a.jwe
+	echo 'from the phone' | e2e-encrypt -r bob.pub -s carol > c.jwe
+	echo 'unsigned' | e2e-encrypt -r bob.pub > u.jwe
+	echo 'from erin' | e2e-encrypt -r bob.pub -s erin > e.jwe
+	local i
+	{
+		for ((i = 10; i < 40; i++)); do
+			record "a$i" dana a.jwe
+			record "c$i" dana c.jwe
+			record "u$i" dana u.jwe
+			record "e$i" dana e.jwe
+		done
+	} > records
+	run_threads one --verify dana --threads 1
+	assert_equal "$(cat one.rc)" 65
+	# The first copy of each signed message is verified; the rest fail.
+	assert_equal "$(ids one.out)" "a10 c10"
+	grep -c '"verified":true' one.out | grep -qx 2
+	run grep -c "is not signed, and --verify asks for a signature" one.err
+	assert_output 30
+	run grep -c "which is not among the keys pinned for dana" one.err
+	assert_output 30
+	run grep -c "a second copy of message" one.err
+	assert_output 58
+	run_threads two --verify dana --threads 2
+	same_as_one two
+	run_threads four --verify dana --threads 4
+	same_as_one four
+}
+
 @test "--threads: 0, 65, a sign, a suffix, text or an empty value are refused (64) with one clear line; twice too" {
 	make_records() { echo 'unsigned' | e2e-encrypt -r bob.pub > u.jwe; record 01 alice u.jwe > records; }
 	make_records
