@@ -29,8 +29,8 @@ struct trust;
 /* How the signer's key of one record was found (trust_prepare), for
  * trust_judge. */
 enum trust_via {
-	TRUST_VIA_NONE = 0,	/* not looked up: --verify gave it, or unsigned */
-	TRUST_VIA_FROM,		/* pinned for the record's from, which is usable */
+	TRUST_VIA_NONE = 0,	/* not looked up: --verify, or unsigned */
+	TRUST_VIA_FROM,		/* pinned for the record's usable from */
 	TRUST_VIA_OTHER,	/* pinned for owner, not (usably) for from */
 };
 
