@@ -7,7 +7,8 @@
  * is per process, so it must be a fresh process each time) and prints
  * the medians. Not a test: it exits non-zero only when a step fails.
  *
- *   phases KEYDIR WRAPPED   KEYDIR holds bob, bob.pub (tests/vectors/keys);
+ *   phases KEYDIR WRAPPED   KEYDIR holds bob, bob.pub and alice (the
+ *                           signer of e2e-encrypt -s; tests/vectors/keys);
  *                           WRAPPED is a 32-byte key RSA-OAEP-256-wrapped
  *                           for bob.pub (made outside, so that no RSA
  *                           operation runs here before the timed ones)
@@ -95,7 +96,7 @@ main(int argc, char **argv)
 	static const struct passphrase_src ps = { NULL, NULL };
 	char path[4096], kid[KID_SIZE], pubkid[KID_SIZE];
 	uint8_t wrapped[RSA_MAX_BYTES], cek[RSA_MAX_BYTES], rnd[32];
-	uint8_t msg[MSG_LEN];
+	uint8_t msg[MSG_LEN], sig[RSA_MAX_BYTES];
 	struct buf env = BUF_INIT, in = BUF_INIT;
 	struct jwe_recipient r;
 	struct seal_opts so;
@@ -103,7 +104,7 @@ main(int argc, char **argv)
 	struct message m;
 	struct sink sink;
 	EVP_PKEY *priv = NULL;
-	size_t wlen, cek_len;
+	size_t wlen, cek_len, sig_len;
 	FILE *f;
 
 	if (argc == 2 && strcmp(argv[1], "-n") == 0)
@@ -188,6 +189,23 @@ main(int argc, char **argv)
 	    memcmp(m.pt, msg, sizeof(msg)) != 0)
 		return fail("message_open");
 	lap("message_open_1k");
+	/* What e2e-encrypt -s adds: the signer's key and its signature. */
+	EVP_PKEY_free(priv);
+	priv = NULL;
+	snprintf(path, sizeof(path), "%s/alice", argv[1]);
+	lap_start();
+	if (keyfile_load_private(path, &ps, &priv, NULL) != 0)
+		return fail("keyfile_load_private alice");
+	lap("load_signer");
+	if (jwk_thumbprint(priv, kid, NULL) != 0)
+		return fail("jwk_thumbprint alice");
+	lap("thumbprint_signer");
+	if (rsa_pss_sign(priv, msg, sizeof(msg), sig, &sig_len, NULL) != 0)
+		return fail("first rsa_pss_sign");
+	lap("pss_sign_first");
+	if (rsa_pss_sign(priv, msg, sizeof(msg), sig, &sig_len, NULL) != 0)
+		return fail("second rsa_pss_sign");
+	lap("pss_sign_warm");
 	message_free(&m);
 	buf_free(&in);
 	buf_free(&env);

@@ -9,6 +9,7 @@ a small JSON state file between calls. Standard library only.
     report.py phases     STATE PHASES.txt...
     report.py throughput STATE PT_BYTES SIGNED_ENVELOPE SPEED.tsv HYPERFINE.json...
     report.py memory     STATE PT_BYTES NAME=KIB...
+    report.py batch      STATE RECORDS CORES HYPERFINE.json...
     report.py summary    STATE
 """
 import json
@@ -146,6 +147,11 @@ PHASES = [
     ("thumbprint_public", "jwk_thumbprint of it", "--verify"),
     ("message_seal_1k", "message_seal, 1 KiB, unsigned", "no"),
     ("message_open_1k", "message_open, 1 KiB (one warm RSA op)", "yes (2)"),
+    # What e2e-encrypt -s adds (issue 14: at most 0.3 ms in all).
+    ("load_signer", "keyfile_load_private alice (the signer)", "-s"),
+    ("thumbprint_signer", "jwk_thumbprint of it", "-s"),
+    ("pss_sign_first", "first PS256 signature (rsa_pss_sign, 1 KiB)", "-s"),
+    ("pss_sign_warm", "second PS256 signature (warm)", "no"),
     ("openssl_cleanup", "OPENSSL_cleanup (the tools skip it: NO_ATEXIT)",
      "no"),
 ]
@@ -207,6 +213,13 @@ def phases(state, files):
         top = sorted(parts.items(), key=lambda kv: -kv[1])[:4]
         print("  largest: " + ", ".join(
             f"{k} {v / MS:.2f} ms" for k, v in top))
+    # What signing adds to e2e-encrypt in-process (the -s phases).
+    if all(k in med for k in ("load_signer", "thumbprint_signer",
+                              "pss_sign_first")):
+        sign = med["load_signer"] + med["thumbprint_signer"] + \
+            med["pss_sign_first"]
+        print(f"  e2e-encrypt -s in-process: {sign:.0f} us (the -s phases; "
+              f"the RSA operation itself {med['pss_sign_warm']:.0f} us)")
     save_state(state, st)
 
 
@@ -350,6 +363,41 @@ def stream(state, pt_bytes, speed, hf_file, pairs):
     save_state(state, st)
 
 
+# Section 6: batch decryption (stream mode on every core, issue 14) -------
+
+def batch(state, records, cores, files):
+    """Rows "threads=1" and "threads=CORES" of hyperfine's runs over
+    the same batch: records per second, and the speed-up of all cores
+    over one (the median of each round's ratio)."""
+    st = load_state(state)
+    records, cores = int(records), int(cores)
+    times, rounds = hyperfine_times(files)
+    one, many = "threads=1", f"threads={cores}"
+    rows = []
+    for name in (one, many):
+        med = statistics.median(times[name])
+        lo, hi = quartiles(times[name])
+        rows.append([f"e2e-decrypt --{name.replace('=', ' ')}",
+                     f"{med * MS:.1f}",
+                     f"{lo * MS:.1f}-{hi * MS:.1f}", f"{records / med:.0f}",
+                     len(times[name])])
+    table([f"{records} signed records", "median ms", "p25-p75 ms",
+           "records/s", "runs"], rows, "<>>>>")
+    print()
+    ratio = statistics.median(
+        a / b for a, b in zip(rounds[one], rounds[many]))
+    if cores >= 2:
+        ok = ratio >= 1.7
+        table(["target", "measured", "goal", ""],
+              [[f"{cores} threads over 1 thread", f"{ratio:.2f} x",
+                ">= 1.70 x", mark(ok)]], "<>><")
+        target(st, "batch", f"stream mode, {cores} threads over 1",
+               f"{ratio:.2f} x", ">= 1.70 x", ok)
+    else:
+        print(f"  one core: no speed-up to measure ({ratio:.2f} x)")
+    save_state(state, st)
+
+
 def summary(state):
     st = load_state(state)
     rows = [[sec, what, val, goal, mark(ok)]
@@ -373,6 +421,8 @@ def main(argv):
         memory(args[0], args[1], args[2:])
     elif cmd == "stream":
         stream(args[0], args[1], args[2], args[3], args[4:])
+    elif cmd == "batch":
+        batch(args[0], args[1], args[2], args[3:])
     elif cmd == "summary":
         summary(args[0])
     else:

@@ -15,6 +15,8 @@
 #   BENCH_BIG_MIB               sections 3, 4: message size (64)
 #   BENCH_BIG_ROUNDS            section 3: rounds of 2 runs each (3)
 #   BENCH_HUGE=1                section 5: also 1 GiB (several GiB of disk)
+#   BENCH_BATCH, BENCH_BATCH_ROUNDS  section 6: signed records (1000),
+#                               rounds of 3 runs each (5)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +44,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 keys=$root/tests/vectors/keys
+KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA	# alice.pub's key id
 report() { "$py" "$root/bench/report.py" "$@"; }
 state=$work/state.json
 # hyperfine without a shell (-N), its own output kept for when it fails.
@@ -251,6 +254,53 @@ stream_rows "$big_mib" 3
 if [ "${BENCH_HUGE:-0}" = 1 ]; then
 	stream_rows 1024 2
 fi
+# ---- 6. Batch decryption: stream mode on one thread and on every core
+# (issue 14). Distinct signed records from alice, pinned in the home's
+# keyring, so that each costs an RSA unwrap and a signature check. Read
+# again, the same records are no replays (the same message ids), so every
+# run does the same work.
+batch_n=${BENCH_BATCH:-1000}
+batch_rounds=${BENCH_BATCH_ROUNDS:-5}
+cores=$(nproc)
+section "6. Batch decryption, stream mode: $batch_n signed records, 1 thread and $cores ($batch_rounds rounds)"
+mkdir -m 700 bhome
+(umask 077 && "$py" - alice.pub "$KID_ALICE" > bhome/keyring.json) <<'EOF'
+import json, sys
+pem, kid = open(sys.argv[1]).read(), sys.argv[2]
+print(json.dumps({"version": 1, "contacts": {"alice": {"keys": [
+    {"kid": kid, "pem": pem, "added_at": 1764380000, "source": "import"}],
+    "pending": [], "verified": False, "verified_at": 0,
+    "signed_seen": False}}}))
+EOF
+for ((i = 0; i < batch_n; i++)); do
+	printf 'message %d\n' "$i" |
+	    "$bin/e2e-encrypt" -r bob.pub -s alice 2>/dev/null
+done > batch.jwe
+"$py" - batch.jwe > batch.jsonl <<'EOF'
+import sys
+for i, env in enumerate(open(sys.argv[1])):
+    sys.stdout.write('{"id":"%06d","from":"alice","to":"bob",'
+                     '"sent_at":1764380000,"message":%s}\n' % (i, env.strip()))
+EOF
+[ "$(wc -l < batch.jsonl)" -eq "$batch_n" ] || die "the batch was not made"
+E2E_HOME=$work/bhome "$bin/e2e-decrypt" -i bob --threads 1 batch.jsonl > batch1.out ||
+    die "e2e-decrypt of the batch failed"
+E2E_HOME=$work/bhome "$bin/e2e-decrypt" -i bob --threads "$cores" batch.jsonl > batchn.out ||
+    die "e2e-decrypt --threads $cores of the batch failed"
+cmp -s batch1.out batchn.out || die "the batch's output differs on $cores threads"
+[ "$(grep -c '"verified":true' batch1.out)" -eq "$batch_n" ] ||
+    die "the batch's records were not all verified"
+# shellcheck disable=SC2034 # used through rotate
+batchcmds=(
+	-n "threads=1" "$D -i bob --threads 1 batch.jsonl"
+	-n "threads=$cores" "$D -i bob --threads $cores batch.jsonl"
+)
+for ((r = 0; r < batch_rounds; r++)); do
+	rotate batchcmds "$r"
+	E2E_HOME=$work/bhome hf --runs 3 --export-json "hf-batch-$r.json" "${rot[@]}"
+done
+report batch "$state" "$batch_n" "$cores" hf-batch-*.json
+# ---- end of section 6
 
 section "Summary"
 report summary "$state"

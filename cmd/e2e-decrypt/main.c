@@ -15,6 +15,7 @@
 #include "base/fileio.h"
 #include "base/home.h"
 #include "base/jsonio.h"
+#include "base/opool.h"
 #include "base/term.h"
 #include "format/crypto.h"
 #include "format/jwk.h"
@@ -32,7 +33,8 @@ usage(FILE *f)
 	    "usage: e2e-decrypt -i PRIVKEY [--verify PUBKEY] [-o OUT] "
 	    "[FILE]\n"
 	    "       e2e-decrypt -i PRIVKEY [--verify PUBKEY] [--stream] "
-	    "[--as NAME] [FILE]\n"
+	    "[--as NAME]\n"
+	    "                   [--threads N] [FILE]\n"
 	    "\n"
 	    "Reads one envelope (a JWE from e2e-encrypt, or the original "
 	    "seed format)\n"
@@ -77,6 +79,11 @@ usage(FILE *f)
 	    "session\n"
 	    "                           nor the config file's name = NAME "
 	    "says it\n"
+	    "      --threads N          stream mode: decrypt up to N records "
+	    "at once, on N\n"
+	    "                           threads, still printed in input order "
+	    "(1 to %d;\n"
+	    "                           default: the cores online)\n"
 	    "      --binary             a seed message's plaintext as decrypted, "
 	    "not as UTF-8\n"
 	    "      --passphrase-file FILE\n"
@@ -95,7 +102,7 @@ usage(FILE *f)
 	    "  e2e-decrypt -i me.key --verify alice.pub < msg.jwe\n"
 	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
 	    "  (a jq -r reader must filter control characters: see README)\n",
-	    err_exit_codes_help);
+	    OPOOL_THREADS_MAX, err_exit_codes_help);
 }
 
 static int
@@ -129,6 +136,7 @@ main(int argc, char **argv)
 		{ "stream", no_argument, NULL, 'S' },
 		{ "as", required_argument, NULL, 'A' },
 		{ "binary", no_argument, NULL, 'B' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -152,7 +160,8 @@ main(int argc, char **argv)
 	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
-	int seen_A = 0;
+	int seen_A = 0, seen_T = 0;
+	unsigned long long threads = 0;
 	int force = 0, stream = 0, binary = 0, first;
 	const uint8_t *text;
 	const char *line = NULL;
@@ -211,6 +220,12 @@ main(int argc, char **argv)
 			break;
 		case 'B':
 			binary = 1;
+			break;
+		case 'T':
+			if (cli_once(&seen_T, "--threads", &rep) != 0 ||
+			    cli_parse_number("--threads", optarg, 1,
+			    OPOOL_THREADS_MAX, &threads, &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'h':
 			usage(stdout);
@@ -338,6 +353,7 @@ main(int argc, char **argv)
 		so.me = me_src != MYNAME_NONE ? me : NULL;
 		/* No control character may reach a terminal raw (term.h). */
 		so.ascii = isatty(STDOUT_FILENO);
+		so.threads = threads > 0 ? (unsigned)threads : opool_cores();
 		rc = stream_decrypt(&in, &so, line, len, &rep);
 		goto out;
 	}

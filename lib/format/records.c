@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -219,6 +220,22 @@ record_read_line(struct record_reader *in, const char **line, size_t *len)
 		if (compact(in) != 0 || read_some(in) != 0)
 			return RECORD_READ_ERROR;
 	}
+}
+
+int
+record_reader_ready(const struct record_reader *in)
+{
+	struct pollfd pfd;
+
+	if (in->eof || in->is_reg)
+		return 1;
+	if (!in->skipping && in->scan < in->b.len &&
+	    memchr(in->b.p + in->scan, '\n', in->b.len - in->scan) != NULL)
+		return 1;
+	pfd.fd = in->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) > 0;
 }
 
 int

@@ -80,6 +80,16 @@ void record_reader_close(struct record_reader *in);
 int record_read_line(struct record_reader *in, const char **line, size_t *len);
 
 /*
+ * 1 when the next record_read_line would find something without waiting
+ * for its input: a complete line buffered, the end of the input, a
+ * regular file, or bytes to read now (poll(2); the rest of a line whose
+ * start has arrived may still be waited for). Else 0. This is how a
+ * reader that has work in hand decides whether to read on or first do
+ * that work (e2e-decrypt's stream mode on several threads).
+ */
+int record_reader_ready(const struct record_reader *in);
+
+/*
  * For a reader opened with in->keep set, which has read nothing but
  * with record_read_line: reads the rest of the input and sets *p, *len
  * to all of it, from its first byte (the lines already returned

@@ -1,4 +1,12 @@
 /* rsa.c - RSA-OAEP-256 and PS256 on OpenSSL 3 (see rsa.h). */
+
+/*
+ * The signature's fast path (pss_sign_direct) uses the RSA-specific
+ * calls, which OpenSSL 3 marks deprecated and still supports in 3.x, as
+ * keyfile.c's fast decoders do.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "format/rsa.h"
 #include "base/err.h"
 #include "format/crypto.h"
@@ -149,13 +157,73 @@ pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
 	return mctx;
 }
 
+/*
+ * PS256 with the key's own RSA structure, for a key that keyfile.c's
+ * fast path decoded (a legacy RSA key, in its CRT form). A short-lived
+ * e2e-encrypt -s signs once, and the general path costs it about twice
+ * the RSA operation itself (bench/README.md, "Signing costs"): the
+ * signature method fetched, the key copied into the provider, and the
+ * set-up of RSA blinding, whose constant-time modular inverse costs as
+ * much as the signature. Here the signature is made on a private copy
+ * of the key (no state is shared with another thread using the same
+ * key, as e2e-chat's receiver does) without blinding: blinding shields
+ * an operation on input an attacker chooses, which a signature over a
+ * hash with a fresh random salt is not, and OpenSSL's CRT exponentiation
+ * is constant-time and checks its result against the public key (a
+ * faulty CRT step is never released). Decryption (rsa_oaep_decrypt,
+ * whose input anyone can send) keeps blinding. Returns 1 (signed), 0
+ * (not such a key: the caller takes the general path) or -1 (failed).
+ */
+static int
+pss_sign_direct(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
+    uint8_t *sig, size_t *sig_len)
+{
+	uint8_t em[RSA_MAX_BYTES], h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	const EVP_MD *md;
+	RSA *own = NULL, *copy = NULL;
+	int n, rc = -1;
+
+	if (EVP_PKEY_get0_provider(priv) != NULL ||
+	    EVP_PKEY_get_base_id(priv) != EVP_PKEY_RSA)
+		return 0;
+	if ((md = crypto_md("SHA256", NULL)) == NULL ||
+	    (own = EVP_PKEY_get1_RSA(priv)) == NULL ||
+	    (copy = RSAPrivateKey_dup(own)) == NULL)
+		goto out;
+	n = RSA_size(copy);
+	if (n <= 0 || (size_t)n > sizeof(em) ||
+	    EVP_Digest(msg, msg_len, h, &hlen, md, NULL) != 1 ||
+	    RSA_padding_add_PKCS1_PSS_mgf1(copy, em, h, md, md, 32) != 1)
+		goto out;
+	RSA_set_flags(copy, RSA_FLAG_NO_BLINDING);
+	if (RSA_private_encrypt(n, em, sig, copy, RSA_NO_PADDING) != n)
+		goto out;
+	*sig_len = (size_t)n;
+	rc = 1;
+out:
+	RSA_free(copy);		/* clears the private numbers */
+	RSA_free(own);
+	ERR_clear_error();
+	return rc;
+}
+
 int
 rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
     uint8_t *sig, size_t *sig_len, struct report *rep)
 {
-	EVP_MD_CTX *mctx = pss_ctx(priv, "SHA256", 32, 1);
+	EVP_MD_CTX *mctx;
 	int rc = 0;
 
+	switch (pss_sign_direct(priv, msg, msg_len, sig, sig_len)) {
+	case 1:
+		return 0;
+	case -1:
+		return report_crypto(rep, "RSA-PSS signing");
+	default:
+		break;
+	}
+	mctx = pss_ctx(priv, "SHA256", 32, 1);
 	*sig_len = rsa_size(priv);
 	if (mctx == NULL || EVP_DigestSign(mctx, sig, sig_len, msg,
 	    msg_len) != 1)

@@ -22,6 +22,9 @@ struct stream_opts {
 	const char *me;		/* my account name, or NULL when unknown */
 	int seed_utf8;		/* a seed message's Latin-1 text as UTF-8 */
 	int ascii;		/* every non-ASCII character escaped */
+	unsigned threads;	/* records opened at once, on as many threads
+				 * (1 to OPOOL_THREADS_MAX; 0 is 1); the
+				 * output keeps the input's order */
 	int fd;			/* where the output lines go: standard output,
 				 * as its errors say (a test gives a file) */
 	/* What one record has to say (its error, a warning), handed over
@@ -34,8 +37,14 @@ struct stream_opts {
 
 /*
  * Decrypts every record line of in, and writes each one's output line
- * to o->fd with one write, as soon as it is decrypted (no stdio buffer
- * keeps a copy of a plaintext). first (len bytes) is the first line
+ * to o->fd with one write, in input order, as soon as it and those
+ * before it are decrypted (no stdio buffer keeps a copy of a
+ * plaintext). With o->threads > 1 the records are opened (RSA, the
+ * decryption, the signature) on that many threads, a few records read
+ * ahead (at most 4 per thread, and 16 MiB unless one record is larger);
+ * what depends on the records before (replays, what the keyring
+ * remembers) is decided in input order, as with one thread, so the
+ * output and the exit status are the same. first (len bytes) is the first line
  * when it was read already, else NULL. A record that fails is reported
  * (o->said) with its line number, id and sender (escaped), and the
  * others go on; so is a line longer than in->max. Returns 0 when every

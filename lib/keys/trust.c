@@ -11,21 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-/* How the signer's key was found (signer_key), for trust_judge. */
-enum via {
-	VIA_NONE = 0,	/* not looked up: --verify gave it, or unsigned */
-	VIA_FROM,	/* pinned for the record's from, which is usable */
-	VIA_OTHER,	/* pinned for owner, not (usably) for from */
-};
-
 struct trust {
 	char home[HOME_PATH_MAX];
 	struct keyring *k;
 	struct replay *r;
-	const char *from;	/* of the record being opened */
-	EVP_PKEY *key;		/* the signer's key handed out, freed later */
-	enum via via;
-	const char *owner;	/* VIA_OTHER: whose key it is (in k) */
 	char me[NAME_LEN_MAX + 1];	/* my name, or "" when unknown */
 	char own_kid[KID_SIZE];
 };
@@ -64,32 +53,42 @@ trust_open(const char *me, const char *own_kid, struct trust **out,
 static EVP_PKEY *
 signer_key(void *arg, const char *kid)
 {
-	struct trust *t = arg;
+	struct trust_lookup *l = arg;
+	struct keyring *k = l->t->k;
 	const char *owner = NULL;
 
-	EVP_PKEY_free(t->key);
-	t->key = NULL;
-	t->via = VIA_NONE;
-	t->owner = NULL;
+	trust_lookup_free(l);
 	/* A changed key is the message's warning, not a line of its own. */
-	if (keyring_usable(t->k, t->from, NULL) == 0 &&
-	    (t->key = keyring_key_of(t->k, t->from, kid)) != NULL) {
-		t->via = VIA_FROM;
-	} else if ((t->key = keyring_any_key(t->k, kid, &owner)) != NULL) {
-		t->via = VIA_OTHER;
-		t->owner = owner;
+	if (keyring_usable(k, l->from, NULL) == 0 &&
+	    (l->key = keyring_key_of(k, l->from, kid)) != NULL) {
+		l->via = TRUST_VIA_FROM;
+	} else if ((l->key = keyring_any_key(k, kid, &owner)) != NULL) {
+		l->via = TRUST_VIA_OTHER;
+		l->owner = owner;
 	}
-	return t->key;
+	return l->key;
 }
 
 void
-trust_prepare(struct trust *t, const char *from, struct open_opts *o)
+trust_prepare(struct trust *t, struct trust_lookup *l, const char *from,
+    struct open_opts *o)
 {
-	t->from = from;
-	t->via = VIA_NONE;
-	t->owner = NULL;
+	l->t = t;
+	l->from = from;
+	l->key = NULL;
+	l->via = TRUST_VIA_NONE;
+	l->owner = NULL;
 	o->signer_key = signer_key;
-	o->signer_arg = t;
+	o->signer_arg = l;
+}
+
+void
+trust_lookup_free(struct trust_lookup *l)
+{
+	EVP_PKEY_free(l->key);
+	l->key = NULL;
+	l->via = TRUST_VIA_NONE;
+	l->owner = NULL;
 }
 
 static void
@@ -129,24 +128,24 @@ unverified_why(struct trust *t, const char *from, const struct message *m,
  * its names are not signed) or 0 (not verified; warning says why).
  */
 static int
-still_verified(struct trust *t, const char *from, const struct message *m,
-    char *warning, size_t wsize)
+still_verified(struct trust *t, enum trust_via via, const char *owner,
+    const char *from, const struct message *m, char *warning, size_t wsize)
 {
 	const char *names[2] = { NULL, NULL };
 	size_t n;
 
-	if (t->via == VIA_OTHER) {
-		if (strcmp(t->owner, from) == 0)
+	if (via == TRUST_VIA_OTHER) {
+		if (strcmp(owner, from) == 0)
 			snprintf(warning, wsize, "the key of %s has changed "
 			    "(e2e-keys show %s)", from, from);
-		else if (m->named && strcmp(m->sub, t->owner) == 0 &&
+		else if (m->named && strcmp(m->sub, owner) == 0 &&
 		    message_names_include(m, from))
 			snprintf(warning, wsize, "forwarded: signed by %s for "
 			    "%s; delivered by %s", m->sub, m->aud_names, from);
 		else
 			snprintf(warning, wsize, "signed with %s's key, not "
 			    "%s's: the server may be lying about the sender",
-			    t->owner, from);
+			    owner, from);
 		return 0;
 	}
 	/* My own key pinned for a contact, or one key id for two people,
@@ -176,7 +175,7 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 	}
 	/* The key is from's (or the --verify key): a name it signs that is
 	 * not from's is only what from says, so never "signed by" it. */
-	if (strcmp(m->sub, from) != 0 && t->via == VIA_FROM) {
+	if (strcmp(m->sub, from) != 0 && via == TRUST_VIA_FROM) {
 		snprintf(warning, wsize, "signed with %s's key, but it names %s "
 		    "as its sender (for %s)", from, m->sub, m->aud_names);
 		return 0;
@@ -209,9 +208,9 @@ still_verified(struct trust *t, const char *from, const struct message *m,
 }
 
 int
-trust_judge(struct trust *t, const char *from, const char *msg_id,
-    struct message *m, int64_t now, char *warning, size_t wsize,
-    struct report *rep)
+trust_judge(struct trust *t, const struct trust_lookup *l,
+    const char *from, const char *msg_id, struct message *m, int64_t now,
+    char *warning, size_t wsize, struct report *rep)
 {
 	struct keyring_contact *c = keyring_find(t->k, from);
 
@@ -246,7 +245,8 @@ trust_judge(struct trust *t, const char *from, const char *msg_id,
 	}
 	if (!m->verified)
 		unverified_why(t, from, m, warning, wsize);
-	else if (!still_verified(t, from, m, warning, wsize))
+	else if (!still_verified(t, l != NULL ? l->via : TRUST_VIA_NONE,
+	    l != NULL ? l->owner : NULL, from, m, warning, wsize))
 		m->verified = 0;
 	return 0;
 }
@@ -282,7 +282,6 @@ trust_close(struct trust *t)
 {
 	if (t == NULL)
 		return;
-	EVP_PKEY_free(t->key);
 	keyring_close(t->k);
 	replay_close(t->r);
 	free(t);

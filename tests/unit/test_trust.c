@@ -85,20 +85,23 @@ judge(struct trust *t, const char *from, const char *msg_id,
 {
 	struct report rep = { 0 };
 	struct open_opts o;
+	struct trust_lookup l = { 0 };
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	if (lookup) {
-		trust_prepare(t, from, &o);
-		CHECK(o.signer_key != NULL && o.signer_arg == t);
+		trust_prepare(t, &l, from, &o);
+		CHECK(o.signer_key != NULL && o.signer_arg == &l);
 		m->verified = m->is_signed && o.signer_key(o.signer_arg,
 		    m->signer_kid) != NULL;
 	} else {
 		m->verified = verified;
 	}
 	capture_begin();
-	rc = trust_judge(t, from, msg_id, m, now, warning, 512, &rep);
+	rc = trust_judge(t, lookup ? &l : NULL, from, msg_id, m, now, warning,
+	    512, &rep);
 	capture_end();
+	trust_lookup_free(&l);
 	/* The judge says nothing itself: the tool prints. */
 	CHECKF(cap_len == 0, "%s", cap_text);
 	/* A drop is one error line, its reason; a message shown, none. */
