@@ -58,7 +58,7 @@ jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 	b64url_encode((const uint8_t *)header_json, hlen, s->text);
 	s->text_len = b64url_enclen(hlen);
 	s->text[s->text_len++] = '.';
-	if (EVP_DigestSignUpdate(s->md, s->text, s->text_len) != 1)
+	if (rsa_pss_sign_update(s->md, s->text, s->text_len) != 1)
 		return report_crypto(rep, "RSA-PSS signing");
 	return 0;
 }
@@ -84,7 +84,7 @@ jws_stream_next(struct jws_stream *s, struct report *rep)
 			s->phase = 1;
 		}
 		s->text_len = n;
-		if (n > 0 && EVP_DigestSignUpdate(s->md, s->text, n) != 1)
+		if (n > 0 && rsa_pss_sign_update(s->md, s->text, n) != 1)
 			return report_crypto(rep, "RSA-PSS signing");
 		return 0;
 	}

@@ -1,7 +1,7 @@
 /* rsa.c - RSA-OAEP-256 and PS256 on OpenSSL 3 (see rsa.h). */
 
 /*
- * The signature's fast path (pss_sign_direct) uses the RSA-specific
+ * The signature's fast path (pss_sign_hash_direct) uses the RSA-specific
  * calls, which OpenSSL 3 marks deprecated and still supports in 3.x, as
  * keyfile.c's fast decoders do.
  */
@@ -171,37 +171,43 @@ pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
  * hash with a fresh random salt is not, and OpenSSL's CRT exponentiation
  * is constant-time and checks its result against the public key (a
  * faulty CRT step is never released). Decryption (rsa_oaep_decrypt,
- * whose input anyone can send) keeps blinding. Returns 1 (signed), 0
- * (not such a key: the caller takes the general path) or -1 (failed).
+ * whose input anyone can send) keeps blinding. A message given in pieces
+ * (jws.c's stream) is hashed on a plain digest context and signed here
+ * at its end, as a whole one is.
  */
+/* 1 when priv is a key pss_sign_hash_direct signs. */
 static int
-pss_sign_direct(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
-    uint8_t *sig, size_t *sig_len)
+pss_direct(EVP_PKEY *priv)
 {
-	uint8_t em[RSA_MAX_BYTES], h[EVP_MAX_MD_SIZE];
-	unsigned int hlen = 0;
+	return EVP_PKEY_get0_provider(priv) == NULL &&
+	    EVP_PKEY_get_base_id(priv) == EVP_PKEY_RSA;
+}
+
+/* PS256 of the SHA-256 hash h with such a key; 0, or -1 (failed). */
+static int
+pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
+    size_t *sig_len)
+{
+	uint8_t em[RSA_MAX_BYTES];
 	const EVP_MD *md;
 	RSA *own = NULL, *copy = NULL;
 	int n, rc = -1;
 
-	if (EVP_PKEY_get0_provider(priv) != NULL ||
-	    EVP_PKEY_get_base_id(priv) != EVP_PKEY_RSA)
-		return 0;
 	if ((md = crypto_md("SHA256", NULL)) == NULL ||
 	    (own = EVP_PKEY_get1_RSA(priv)) == NULL ||
 	    (copy = RSAPrivateKey_dup(own)) == NULL)
 		goto out;
 	n = RSA_size(copy);
 	if (n <= 0 || (size_t)n > sizeof(em) ||
-	    EVP_Digest(msg, msg_len, h, &hlen, md, NULL) != 1 ||
 	    RSA_padding_add_PKCS1_PSS_mgf1(copy, em, h, md, md, 32) != 1)
 		goto out;
 	RSA_set_flags(copy, RSA_FLAG_NO_BLINDING);
 	if (RSA_private_encrypt(n, em, sig, copy, RSA_NO_PADDING) != n)
 		goto out;
 	*sig_len = (size_t)n;
-	rc = 1;
+	rc = 0;
 out:
+	OPENSSL_cleanse(em, sizeof(em));
 	RSA_free(copy);		/* clears the private numbers */
 	RSA_free(own);
 	ERR_clear_error();
@@ -212,40 +218,62 @@ int
 rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
     uint8_t *sig, size_t *sig_len, struct report *rep)
 {
-	EVP_MD_CTX *mctx;
-	int rc = 0;
+	EVP_MD_CTX *mctx = rsa_pss_sign_start(priv);
 
-	switch (pss_sign_direct(priv, msg, msg_len, sig, sig_len)) {
-	case 1:
-		return 0;
-	case -1:
+	if (mctx == NULL)
 		return report_crypto(rep, "RSA-PSS signing");
-	default:
-		break;
+	if (rsa_pss_sign_update(mctx, msg, msg_len) != 1) {
+		EVP_MD_CTX_free(mctx);
+		return report_crypto(rep, "RSA-PSS signing");
 	}
-	mctx = pss_ctx(priv, "SHA256", 32, 1);
-	*sig_len = rsa_size(priv);
-	if (mctx == NULL || EVP_DigestSign(mctx, sig, sig_len, msg,
-	    msg_len) != 1)
-		rc = report_crypto(rep, "RSA-PSS signing");
-	EVP_MD_CTX_free(mctx);
-	return rc;
+	return rsa_pss_sign_finish(mctx, priv, sig, sig_len, rep);
 }
 
+/* A key pss_sign_hash_direct signs gets a plain SHA-256 context (no
+ * signature method fetched, no key copied into the provider); any other
+ * a signing one. The two are told apart by their key context. */
 EVP_MD_CTX *
 rsa_pss_sign_start(EVP_PKEY *priv)
 {
-	return pss_ctx(priv, "SHA256", 32, 1);
+	EVP_MD_CTX *c;
+	const EVP_MD *md;
+
+	if (!pss_direct(priv))
+		return pss_ctx(priv, "SHA256", 32, 1);
+	if ((md = crypto_md("SHA256", NULL)) == NULL ||
+	    (c = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestInit_ex(c, md, NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+rsa_pss_sign_update(EVP_MD_CTX *c, const void *data, size_t len)
+{
+	if (EVP_MD_CTX_get_pkey_ctx(c) == NULL)
+		return EVP_DigestUpdate(c, data, len);
+	return EVP_DigestSignUpdate(c, data, len);
 }
 
 int
 rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
     size_t *sig_len, struct report *rep)
 {
+	uint8_t h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
 	int rc = 0;
 
 	*sig_len = rsa_size(priv);
-	if (c == NULL || EVP_DigestSignFinal(c, sig, sig_len) != 1)
+	if (c == NULL)
+		rc = report_crypto(rep, "RSA-PSS signing");
+	else if (EVP_MD_CTX_get_pkey_ctx(c) != NULL) {
+		if (EVP_DigestSignFinal(c, sig, sig_len) != 1)
+			rc = report_crypto(rep, "RSA-PSS signing");
+	} else if (EVP_DigestFinal_ex(c, h, &hlen) != 1 || hlen != 32 ||
+	    pss_sign_hash_direct(priv, h, sig, sig_len) != 0)
 		rc = report_crypto(rep, "RSA-PSS signing");
 	EVP_MD_CTX_free(c);
 	return rc;

@@ -52,11 +52,12 @@ int rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
  * length exactly 32, signature exactly rsa_size bytes), else 0. */
 /*
  * PS256 over a message given in pieces: start, then
- * EVP_DigestSignUpdate / EVP_DigestVerifyUpdate on the context, then
- * finish, which frees it (verify: 1 valid, else 0). start returns NULL
- * when OpenSSL fails.
+ * rsa_pss_sign_update / EVP_DigestVerifyUpdate on the context (1 on
+ * success), then finish, which frees it (verify: 1 valid, else 0). start
+ * returns NULL when OpenSSL fails.
  */
 EVP_MD_CTX *rsa_pss_sign_start(EVP_PKEY *priv);
+int rsa_pss_sign_update(EVP_MD_CTX *c, const void *data, size_t len);
 int rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
     size_t *sig_len, struct report *rep);
 EVP_MD_CTX *rsa_pss_verify_start(EVP_PKEY *pub);
