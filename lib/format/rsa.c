@@ -264,19 +264,18 @@ rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
 {
 	uint8_t h[EVP_MAX_MD_SIZE];
 	unsigned int hlen = 0;
-	int rc = 0;
+	int ok;
 
 	*sig_len = rsa_size(priv);
 	if (c == NULL)
-		rc = report_crypto(rep, "RSA-PSS signing");
-	else if (EVP_MD_CTX_get_pkey_ctx(c) != NULL) {
-		if (EVP_DigestSignFinal(c, sig, sig_len) != 1)
-			rc = report_crypto(rep, "RSA-PSS signing");
-	} else if (EVP_DigestFinal_ex(c, h, &hlen) != 1 || hlen != 32 ||
-	    pss_sign_hash_direct(priv, h, sig, sig_len) != 0)
-		rc = report_crypto(rep, "RSA-PSS signing");
+		ok = 0;
+	else if (EVP_MD_CTX_get_pkey_ctx(c) != NULL)
+		ok = EVP_DigestSignFinal(c, sig, sig_len) == 1;
+	else
+		ok = EVP_DigestFinal_ex(c, h, &hlen) == 1 && hlen == 32 &&
+		    pss_sign_hash_direct(priv, h, sig, sig_len) == 0;
 	EVP_MD_CTX_free(c);
-	return rc;
+	return ok ? 0 : report_crypto(rep, "RSA-PSS signing");
 }
 
 EVP_MD_CTX *
