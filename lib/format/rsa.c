@@ -183,6 +183,46 @@ pss_direct(EVP_PKEY *priv)
 	    EVP_PKEY_get_base_id(priv) == EVP_PKEY_RSA;
 }
 
+/*
+ * A private copy of src's numbers (RSAPrivateKey_dup would encode the
+ * key to DER in a buffer it frees without clearing: the private key in
+ * freed memory). RSA_set0_* mark the secret numbers constant-time, and
+ * RSA_free clears them. NULL when a number is missing or memory is out.
+ */
+static RSA *
+private_copy(const RSA *src)
+{
+	const BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *qi;
+	BIGNUM *c[8] = { NULL };
+	RSA *r = NULL;
+	size_t i;
+
+	RSA_get0_key(src, &n, &e, &d);
+	RSA_get0_factors(src, &p, &q);
+	RSA_get0_crt_params(src, &dp, &dq, &qi);
+	if (n == NULL || e == NULL || d == NULL || p == NULL || q == NULL ||
+	    dp == NULL || dq == NULL || qi == NULL ||
+	    (r = RSA_new()) == NULL ||
+	    (c[0] = BN_dup(n)) == NULL || (c[1] = BN_dup(e)) == NULL ||
+	    (c[2] = BN_dup(d)) == NULL || (c[3] = BN_dup(p)) == NULL ||
+	    (c[4] = BN_dup(q)) == NULL || (c[5] = BN_dup(dp)) == NULL ||
+	    (c[6] = BN_dup(dq)) == NULL || (c[7] = BN_dup(qi)) == NULL ||
+	    RSA_set0_key(r, c[0], c[1], c[2]) != 1)
+		goto fail;
+	c[0] = c[1] = c[2] = NULL;
+	if (RSA_set0_factors(r, c[3], c[4]) != 1)
+		goto fail;
+	c[3] = c[4] = NULL;
+	if (RSA_set0_crt_params(r, c[5], c[6], c[7]) != 1)
+		goto fail;
+	return r;
+fail:
+	for (i = 0; i < 8; i++)
+		BN_clear_free(c[i]);
+	RSA_free(r);
+	return NULL;
+}
+
 /* PS256 of the SHA-256 hash h with such a key; 0, or -1 (failed). */
 static int
 pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
@@ -195,7 +235,7 @@ pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
 
 	if ((md = crypto_md("SHA256", NULL)) == NULL ||
 	    (own = EVP_PKEY_get1_RSA(priv)) == NULL ||
-	    (copy = RSAPrivateKey_dup(own)) == NULL)
+	    (copy = private_copy(own)) == NULL)
 		goto out;
 	n = RSA_size(copy);
 	if (n <= 0 || (size_t)n > sizeof(em) ||

@@ -856,11 +856,20 @@ sigint_caught() {
 	# SIGINT once e2e-recv catches it (before, a background job of
 	# this shell ignores SIGINT: the signal would be lost), and after
 	# it has had time to start waiting.
-	for i in $(seq 1 200); do
+	# Up to 60 s: the handler is set right after the options, but a
+	# loaded machine (load 18) has taken more than 10 s to get there.
+	for i in $(seq 1 1200); do
 		sigint_caught "$pid" && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	sigint_caught "$pid" || { echo "SIGINT never caught"; cat "$T/err2"; false; }
+	sigint_caught "$pid" || {
+		rc=0
+		kill -0 "$pid" 2>/dev/null || wait "$pid" || rc=$?
+		echo "SIGINT never caught (exit $rc if it ended); its stderr:"
+		cat "$T/err2"
+		false
+	}
 	sleep 0.5
 	kill -INT "$pid"
 	for i in $(seq 1 100); do

@@ -193,6 +193,7 @@ run(size_t max, int seed_utf8, int out_fd, int first_line)
 	int fd = out_fd, rc;
 
 	memset(&oo, 0, sizeof(oo));
+	memset(&so, 0, sizeof(so));
 	oo.key = pk[BOB];
 	oo.kid = kid[BOB];
 	memset(&in, 0, sizeof(in));
