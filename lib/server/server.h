@@ -82,7 +82,9 @@ size_t server_config_signed_in_bodies(size_t max_body_memory);
  * Opens the store, listens, prints the port on stdout (one line), serves
  * until SIGTERM or SIGINT, and shuts down: in-flight requests finish,
  * waiting receivers are answered, the database is closed. Returns an exit
- * code (0 after a clean shutdown).
+ * code (0 after a clean shutdown). When requests are still in flight 5 s
+ * after the signal, it ends the process itself (_exit, with that code):
+ * their threads still run, and exit()'s cleanups would run under them.
  */
 int server_run(const struct server_config *c);
 

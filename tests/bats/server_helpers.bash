@@ -112,6 +112,10 @@ stop_server() {
 	fi
 	wait "$SERVER_PID" || rc=$?
 	SERVER_PID=
+	if [ "$rc" -ne 0 ] && [ -s "${SERVER_LOG:-}" ]; then
+		echo "e2e-server exited $rc; the end of its log:" >&2
+		tail -n 20 "$SERVER_LOG" >&2
+	fi
 	return "$rc"
 }
 
