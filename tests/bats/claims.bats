@@ -649,8 +649,7 @@ EOF
 # are freed, not the stack, nor memory still held at exit.
 free_scanner() {
 	command -v cc > /dev/null || skip "no C compiler"
-	! ldd "$E2E_BIN/e2e-encrypt" 2>/dev/null | grep -q 'lib[at]san' ||
-	    skip "a sanitized build"
+	! sanitized_build || skip "a sanitized build"
 	cat > "$T/scan.c" <<'SRC'
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -241,6 +241,13 @@ now_ms() {
 	printf '%s\n' "$((t / 1000))"
 }
 
+# sanitized_build: true when the tools under test are built with a
+# sanitizer (make sanitize): their memory use is the sanitizer's, not
+# the product's.
+sanitized_build() {
+	ldd "$E2E_BIN/e2e-encrypt" 2>/dev/null | grep -q 'lib[at]san'
+}
+
 # free_port: prints a loopback TCP port that was free a moment ago (the
 # callers retry when another process takes it in between). It is taken
 # below the kernel's range of ephemeral ports: no connection made

@@ -20,6 +20,18 @@ CHUNK=261120
 PIECE=393216
 JWS_RAW=196608
 
+# under_cap KIB: true when KIB is under CAP_KIB. In a sanitized build
+# (make sanitize) the peak is AddressSanitizer's shadow and quarantine,
+# not the tools': the bound is checked by make check's own build, and
+# here only noted.
+under_cap() {
+	if sanitized_build; then
+		echo "# (a sanitized build: the 16 MiB bound is make check's)" >&3
+		return 0
+	fi
+	[ "$1" -lt "$CAP_KIB" ]
+}
+
 # peak_kib OUTVAR CMD...: runs CMD (a shell line), which must succeed,
 # and sets OUTVAR to its peak resident set in KiB.
 peak_kib() {
@@ -40,13 +52,13 @@ big_input() {
 	big_input
 	peak_kib kib "e2e-encrypt --no-sign -r bob.pub -o f.jwe big"
 	echo "# file, unsigned: $kib KiB" >&3
-	[ "$kib" -lt "$CAP_KIB" ]
+	under_cap "$kib"
 	peak_kib kib "cat big | e2e-encrypt --no-sign --enc A256GCM -r bob.pub > p.jwe"
 	echo "# pipe, unsigned (and cat): $kib KiB" >&3
-	[ "$kib" -lt "$CAP_KIB" ]
+	under_cap "$kib"
 	peak_kib kib "cat big | e2e-encrypt -s alice -r bob.pub > s.jwe 2>/dev/null"
 	echo "# pipe, signed: $kib KiB" >&3
-	[ "$kib" -lt "$CAP_KIB" ]
+	under_cap "$kib"
 	# Each is a whole envelope: it decrypts to the input.
 	e2e-decrypt -i bob -o f.out f.jwe 2>/dev/null
 	cmp big f.out
@@ -64,7 +76,7 @@ big_input() {
 		e2e-encrypt --no-sign --enc "$enc" -r bob.pub -o "$enc.jwe" big
 		peak_kib kib "e2e-decrypt -i bob -o $enc.out $enc.jwe 2>/dev/null"
 		echo "# $enc: $kib KiB" >&3
-		[ "$kib" -lt "$CAP_KIB" ]
+		under_cap "$kib"
 		cmp big "$enc.out"
 		[ "$(stat -c %a "$enc.out")" = 600 ]
 	done
