@@ -25,6 +25,7 @@ struct metrics {
 	int64_t messages;
 	size_t body_bytes, lingering;
 	uint64_t commits, commit_jobs;
+	unsigned pad_cost;
 };
 
 struct metrics *
@@ -97,6 +98,14 @@ metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs)
 	pthread_mutex_lock(&m->lock);
 	m->commits = commits;
 	m->commit_jobs = jobs;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_set_pad_cost(struct metrics *m, unsigned cost)
+{
+	pthread_mutex_lock(&m->lock);
+	m->pad_cost = cost;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -177,6 +186,9 @@ metrics_render(struct metrics *m, size_t waiting, struct buf *out)
 	    "e2e_store_commit_jobs_total counter\n"
 	    "e2e_store_commit_jobs_total %llu\n",
 	    (unsigned long long)m->commit_jobs);
+	rc |= put(out, "# HELP e2e_signin_pad_cost The bcrypt cost a failed "
+	    "sign-in takes as long as.\n# TYPE e2e_signin_pad_cost gauge\n"
+	    "e2e_signin_pad_cost %u\n", m->pad_cost);
 	pthread_mutex_unlock(&m->lock);
 	return rc == 0 ? 0 : -1;
 }

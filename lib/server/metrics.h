@@ -1,8 +1,8 @@
 /*
  * metrics.h - what GET /metrics reports, in the Prometheus text format:
  * requests by route and status, request durations, messages stored,
- * receivers waiting, request-body memory, lingering connections and the
- * store's commits.
+ * receivers waiting, request-body memory, lingering connections, the
+ * store's commits and the bcrypt cost failed sign-ins are padded to.
  */
 #ifndef E2E_METRICS_H
 #define E2E_METRICS_H
@@ -30,6 +30,9 @@ void metrics_set_http(struct metrics *m, size_t body_bytes,
 /* The store's transactions committed and the jobs they held
  * (store_commit_counts): jobs per commit is writes per fdatasync. */
 void metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs);
+/* The bcrypt cost every failed sign-in takes as long as (A10): the
+ * highest cost of the stored hashes, at least the current one. */
+void metrics_set_pad_cost(struct metrics *m, unsigned cost);
 
 /* Appends the text exposition; waiting is the number of receivers
  * waiting now. Returns 0 or -1. */
