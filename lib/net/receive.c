@@ -112,14 +112,31 @@ print_message(const json_t *m, size_t *done, struct report *rep)
 	return rc;
 }
 
-/* Lines in a file reach the disk before the server forgets them. */
+/*
+ * Lines in a file reach the disk before the server forgets them. When
+ * the sync fails, what the log says was printed may be lost: it is
+ * forgotten, so the next run prints it again (recvlog_distrust).
+ */
 static int
-sync_output(struct report *rep)
+sync_output(struct recvlog *log, struct report *rep)
 {
+	int e;
+
 	if (fdatasync(STDOUT_FILENO) == 0 || errno == EINVAL ||
 	    errno == EROFS || errno == ENOTSUP || errno == EBADF)
 		return 0;
-	return report_errno(rep, E2E_EX_IOERR, "cannot sync standard output");
+	e = errno;
+	if (log != NULL && recvlog_distrust(log, NULL) != 0) {
+		errno = e;
+		return report_errno(rep, E2E_EX_IOERR, "cannot sync standard "
+		    "output, nor forget what %s says was printed (remove it "
+		    "before the next run, which then prints them again)",
+		    recvlog_path(log));
+	}
+	errno = e;
+	return report_errno(rep, E2E_EX_IOERR, "cannot sync standard output "
+	    "(nothing acknowledged; the next run prints these messages "
+	    "again)");
 }
 
 static void
@@ -308,7 +325,7 @@ acknowledge(struct client *c, struct recvlog *log, struct recvseen *seen,
 	size_t i;
 	int rc;
 
-	if ((rc = sync_output(rep)) != 0 ||
+	if ((rc = sync_output(log, rep)) != 0 ||
 	    (rc = api_ack(c, a->v, a->n, rep)) != 0 ||
 	    (rc = recvlog_acked(log, a->v, a->n, rep)) != 0)
 		return rc;

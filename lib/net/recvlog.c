@@ -392,6 +392,25 @@ recvlog_acked(struct recvlog *l, const char *const *ids, size_t n,
 }
 
 int
+recvlog_distrust(struct recvlog *l, struct report *rep)
+{
+	l->n = 0;
+	/* Synced, or a crash could bring back the records it held. */
+	if (ftruncate(l->fd, 0) == 0 && fsync(l->fd) == 0)
+		return 0;
+	if (unlink(l->path) == 0 || errno == ENOENT)
+		return 0;
+	return report_errno(rep, E2E_EX_IOERR, "cannot empty or remove %s",
+	    l->path);
+}
+
+const char *
+recvlog_path(const struct recvlog *l)
+{
+	return l->path;
+}
+
+int
 recvlog_torn(const struct recvlog *l)
 {
 	return l->torn;

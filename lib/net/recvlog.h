@@ -58,6 +58,20 @@ int recvlog_acked(struct recvlog *l, const char *const *ids, size_t n,
 int recvlog_prune(struct recvlog *l, const char *const *listed, size_t n,
     struct report *rep);
 
+/*
+ * After standard output's sync failed: the lines printed may never
+ * reach the disk (the kernel may drop the pages whose write-back failed,
+ * and a later sync of the same file does not say so), so nothing the
+ * log says was printed can be trusted. The log is emptied and synced,
+ * or else removed: the next run prints every id it held again (at most
+ * a duplicate, never a loss). 0, or 74 (in rep) when neither could be
+ * done, and then the log must be removed by hand (recvlog_path).
+ */
+int recvlog_distrust(struct recvlog *l, struct report *rep);
+
+/* HOME/recv-USERID.log, for messages. */
+const char *recvlog_path(const struct recvlog *l);
+
 /* 1 when a line was begun into a pipe and maybe cut short by a kill:
  * the next line should start on a line of its own. */
 int recvlog_torn(const struct recvlog *l);

@@ -315,3 +315,152 @@ inbox_whole() {
 	inbox_whole "$T/inbox"
 	assert_equal "$(waiting_ids)" ""
 }
+
+# sync_failer: $T/failsync.so, for LD_PRELOAD: fsync and fdatasync fail
+# with EIO on the files named in E2E_FAIL_SYNC (paths, separated by
+# colons), and unlink on those named in E2E_FAIL_UNLINK: a write-back
+# that failed (a disk's EIO, a quota, NFS) made on demand, without root
+# (a device that fails its syncs needs device-mapper or FUSE). The real
+# e2e-recv runs with it; the checks after each run are the proof that
+# the calls were caught (without it, the run ends 0). Skips without a C
+# compiler.
+sync_failer() {
+	command -v cc > /dev/null || skip "no C compiler"
+	cat > "$T/failsync.c" <<'SRC'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+/* Whether path is one of the colon-separated list in env var. */
+static int
+listed(const char *var, const char *path)
+{
+	const char *l = getenv(var), *end;
+	size_t n = strlen(path);
+
+	for (; l != NULL && *l != '\0'; l = *end ? end + 1 : end) {
+		end = strchr(l, ':');
+		if (end == NULL)
+			end = l + strlen(l);
+		if ((size_t)(end - l) == n && memcmp(l, path, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+static int
+fails(int fd)
+{
+	char proc[64], path[PATH_MAX];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, path, sizeof(path) - 1)) < 0)
+		return 0;
+	path[n] = '\0';
+	return listed("E2E_FAIL_SYNC", path);
+}
+int
+fdatasync(int fd)
+{
+	if (fails(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
+int
+fsync(int fd)
+{
+	if (fails(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+int
+unlink(const char *path)
+{
+	if (listed("E2E_FAIL_UNLINK", path)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_unlink, path);
+}
+SRC
+	cc -shared -fPIC -o "$T/failsync.so" "$T/failsync.c" ||
+	    skip "cannot build the sync failer"
+}
+
+# recv_bob_failing FILE SYNC [UNLINK]: recv_bob with the sync failer,
+# failing the syncs of SYNC and the unlink of UNLINK. A sanitizer's
+# runtime would insist on coming first: told not to.
+recv_bob_failing() {
+	sh -c 'exec "$@" >> "$0"' "$1" env E2E_HOME="$BOB_HOME" \
+	    LD_PRELOAD="$T/failsync.so" E2E_FAIL_SYNC="$2" \
+	    E2E_FAIL_UNLINK="${3:-}" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    "$E2E_BIN/e2e-recv"
+}
+
+# bob_log: bob's e2e-recv log.
+bob_log() {
+	echo "$BOB_HOME/recv-$(jq -r .id "$BOB_HOME/session").log"
+}
+
+@test "sync fails, client: standard output's fsync fails (EIO): e2e-recv stops with 74 and one line, acknowledges nothing and forgets what it printed; the next run prints it all again, though the disk lost it" {
+	sync_failer
+	client_setup 3
+	run --separate-stderr recv_bob_failing "$T/inbox" "$T/inbox"
+	[ "$status" -eq 74 ] || fail "$status: $stderr"
+	assert_equal "$stderr" "e2e-recv: error: cannot sync standard output (nothing acknowledged; the next run prints these messages again): Input/output error"
+	# Written (the page cache holds them), not acknowledged, and the log
+	# no longer says they were printed.
+	[ "$(grep -c '' "$T/inbox")" -eq 3 ] || fail "$(head -c 300 "$T/inbox")"
+	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
+	[ ! -s "$(bob_log)" ] || fail "the log still says: $(cat "$(bob_log)")"
+	# What the disk kept after its write-back failed: nothing of them.
+	: > "$T/inbox"
+	run --separate-stderr recv_bob "$T/inbox"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	inbox_whole "$T/inbox"
+	assert_equal "$(waiting_ids)" ""
+}
+
+@test "sync fails, client: the fsync of the output and of the emptied log both fail: the log is removed, and the next run prints every message again" {
+	sync_failer
+	client_setup 3
+	local log
+	log=$(bob_log)
+	run --separate-stderr recv_bob_failing "$T/inbox" "$T/inbox:$log"
+	[ "$status" -eq 74 ] || fail "$status: $stderr"
+	assert_equal "$stderr" "e2e-recv: error: cannot sync standard output (nothing acknowledged; the next run prints these messages again): Input/output error"
+	[ ! -e "$log" ] || fail "the log is still there: $(cat "$log")"
+	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
+	: > "$T/inbox"
+	run --separate-stderr recv_bob "$T/inbox"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	inbox_whole "$T/inbox"
+	assert_equal "$(waiting_ids)" ""
+}
+
+@test "sync fails, client: neither the output nor the log can be synced, nor the log removed: 74 and one line naming the log to remove; removed, the next run prints every message again" {
+	sync_failer
+	client_setup 3
+	local log
+	log=$(bob_log)
+	run --separate-stderr recv_bob_failing "$T/inbox" "$T/inbox:$log" \
+	    "$log"
+	[ "$status" -eq 74 ] || fail "$status: $stderr"
+	assert_equal "$stderr" "e2e-recv: error: cannot sync standard output, nor forget what $log says was printed (remove it before the next run, which then prints them again): Input/output error"
+	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
+	rm "$log"
+	: > "$T/inbox"
+	run --separate-stderr recv_bob "$T/inbox"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	inbox_whole "$T/inbox"
+	assert_equal "$(waiting_ids)" ""
+}
