@@ -4,7 +4,9 @@
 # it once, keeps serving reads, stores nothing it refused, corrupts
 # nothing, and writes again by itself once there is room. e2e-recv
 # writing to a full disk: exit 74, one line, nothing acknowledged that
-# was not written, and the next run prints it.
+# was not written, and the next run prints it. An output whose sync
+# fails (EIO): 74, and the next run prints again what the disk may have
+# lost.
 #
 # The small file systems are tmpfs mounts made here: root mounts them
 # (CI runs as root); another user gets them in a user and mount
