@@ -119,7 +119,7 @@ for who in ("alice", "bob"):
 PY
 
 step "bob deletes his account"
-as bob e2e-account delete --yes
+as bob e2e-account delete --yes --password-file "$work/bob.password"
 
 step "stopping the server"
 kill -TERM "$server_pid"

@@ -57,7 +57,8 @@ usage(FILE *f)
 	    "expire); passwd changes the password, ends every other session "
 	    "and saves\n"
 	    "the new one; delete removes the account and every message waiting "
-	    "for it;\n"
+	    "for it\n"
+	    "(the password asked, as signin does);\n"
 	    "whoami prints the session and whether it has expired (exit 77 when "
 	    "it has).\n"
 	    "Each prints one JSON line.\n"
@@ -187,10 +188,11 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--key and --passphrase-file are for "
 		    "signup only"));
-	if (o.pwfile != NULL && !cmd->takes_name && cmd->run != account_passwd)
+	if (o.pwfile != NULL && !cmd->takes_name &&
+	    cmd->run != account_passwd && cmd->run != account_delete)
 		return err_print(cli_usage_error(&rep,
-		    "--password-file is for signup, signin "
-		    "and passwd only"));
+		    "--password-file is for signup, signin, "
+		    "passwd and delete only"));
 	if ((rc = client_start(&c, &o.co, cmd->flags, &rep)) == 0) {
 		/* What the set-up said comes before the command's output. */
 		err_print(&rep);

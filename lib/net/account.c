@@ -243,6 +243,7 @@ account_delete(struct client *c, const struct account_opts *o, char **argv,
     struct report *rep)
 {
 	char prompt[256 + NAME_LEN_MAX], answer[NAME_LEN_MAX + 2];
+	char password[PASSPHRASE_MAX];
 	int rc, removed;
 
 	(void)argv;
@@ -261,7 +262,14 @@ account_delete(struct client *c, const struct account_opts *o, char **argv,
 			return report_error(rep, E2E_EX_USAGE, "not confirmed; "
 			    "nothing deleted");
 	}
-	if ((rc = api_delete_account(c, rep)) != 0)
+	/* The password too: a token alone (a stolen session) does not
+	 * delete the account. */
+	rc = password_get(o->pwfile, c->sess.name, 0, password, rep);
+	client_say(c, rep);
+	if (rc == 0)
+		rc = api_delete_account(c, password, rep);
+	wipe(password, sizeof(password));
+	if (rc != 0)
 		return rc;
 	if ((rc = session_remove(c->home, &removed, rep)) != 0)
 		return rc;

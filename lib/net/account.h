@@ -43,7 +43,9 @@ account_fn account_signout;
 /* passwd: changes the password; the new session the server gives back
  * replaces this one (every other session has ended). */
 account_fn account_passwd;
-account_fn account_delete;	/* delete: asks for the name, unless --yes */
+/* delete: asks for the name, unless --yes, then the password (as
+ * signin does); the server checks it as a sign-in. */
+account_fn account_delete;
 account_fn account_whoami;	/* whoami: 77 when not signed in or expired */
 
 #endif

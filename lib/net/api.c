@@ -248,23 +248,32 @@ api_signin(struct client *c, const char *name, const char *password,
 }
 
 int
-api_delete_account(struct client *c, struct report *rep)
+api_delete_account(struct client *c, const char *password,
+    struct report *rep)
 {
 	struct http_req rq;
-	char path[64];
+	char path[64], *body;
 	json_t *o;
 	int rc;
 
+	if ((body = dump(json_pack("{s:s}", "password", password), rep)) ==
+	    NULL)
+		return E2E_EX_SOFTWARE;
 	snprintf(path, sizeof(path), "/users/%s", c->sess.id);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "DELETE";
 	rq.path = path;
+	rq.type = JSON_TYPE;
+	rq.body = body;
+	rq.body_len = strlen(body);
 	rq.token = c->sess.token;
+	rq.secret = 1;
 	rq.retry = HTTP_RETRY_UNSENT;
 	rq.max_answer = 64 * 1024;
 	if ((rc = call(c, &rq, "account deletion", 1, &o, rep)) == 0 &&
 	    (o == NULL || !json_is_true(json_object_get(o, "deleted"))))
 		rc = not_ours("answer to the deletion", rep);
+	free_secret(body);
 	json_decref(o);
 	return rc;
 }

@@ -21,8 +21,10 @@ int api_signup(struct client *c, const char *name, const char *password,
 int api_signin(struct client *c, const char *name, const char *password,
     struct session *s, struct report *rep);
 
-/* DELETE /users/ID of the session's user. */
-int api_delete_account(struct client *c, struct report *rep);
+/* DELETE /users/ID of the session's user, {"password": password}: the
+ * token alone does not delete an account. */
+int api_delete_account(struct client *c, const char *password,
+    struct report *rep);
 
 /* POST /users/signout: the server revokes every token of the session's
  * user. 77, with nothing in rep, when the server refuses the session

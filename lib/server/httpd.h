@@ -145,6 +145,8 @@ struct req {
 	size_t secret_split;	/* a password change: the old one, then the
 				 * new one from here */
 	int pw_change;
+	int del_account;	/* an account's deletion: its password checked
+				 * as a sign-in first */
 	int busy;		/* the bcrypt queue refused it (workers.h) */
 	int rates_taken;	/* the sign-in's tokens of its rates */
 	int shared;		/* the limits every server shares (guard.h):

@@ -454,7 +454,7 @@ signin_checked(struct work *w)
 			return;
 		}
 		r->result = STORE_ERROR;
-	} else {
+	} else if (!r->del_account) {
 		rehash(r, r->secret, len);
 	}
 	req_resume(r);
@@ -590,6 +590,7 @@ password_cont(struct req *r)
 }
 
 static void signin_admitted(struct req *r);
+static void user_delete_checked(struct req *r);
 
 static void
 signin_woken(struct throttle_waiter *w)
@@ -685,10 +686,11 @@ signin_admitted(struct req *r)
 		return;
 	}
 	r->shared = 2;
-	/* A password change checks the token's user as it is now. */
-	rc = r->pw_change ? s->store.be->user_by_id(&s->store, r->user.id,
-	    &r->other) : s->store.be->user_by_name(&s->store, r->from,
-	    &r->other);
+	/* A password change or a deletion checks the token's user as it
+	 * is now. */
+	rc = r->pw_change || r->del_account ? s->store.be->user_by_id(
+	    &s->store, r->user.id, &r->other) : s->store.be->user_by_name(
+	    &s->store, r->from, &r->other);
 	switch (rc) {
 	case STORE_OK:
 		memcpy(r->hash, r->other.hash, sizeof(r->hash));
@@ -704,7 +706,8 @@ signin_admitted(struct req *r)
 		return;
 	}
 	r->work.run = signin_checked;
-	to_workers(r, r->pw_change ? password_cont : signin_cont);
+	to_workers(r, r->pw_change ? password_cont : r->del_account ?
+	    user_delete_checked : signin_cont);
 }
 
 /* The sign-in's name and the key of its name and address. 0, or
@@ -805,7 +808,7 @@ h_signout(struct req *r)
 	write_then(r, signout_run, signout_cont);
 }
 
-/* ---- DELETE /users/:id ---- */
+/* ---- DELETE /users/:id, {"password": PASSWORD} ---- */
 
 static int
 user_delete_run(struct store *s, struct store_job *j)
@@ -815,9 +818,11 @@ user_delete_run(struct store *s, struct store_job *j)
 	int rc;
 
 	/* Its hash as it is now, whose cost then leaves the costs in use
-	 * (A10). */
+	 * (A10); the one whose password was checked, or it changed since. */
 	if ((rc = s->be->user_current(s, r->user.id, &r->other)) != STORE_OK)
 		return rc;
+	if (strcmp(r->other.hash, r->hash) != 0)
+		return STORE_CONFLICT;
 	/* Its name and key ids rest first, so no one else takes them at
 	 * once (I4); then the account, its keys and its mailbox go. */
 	if ((rc = s->be->quarantine_user(s, r->user.id, now,
@@ -836,6 +841,9 @@ user_delete_cont(struct req *r)
 		    "deleted", 1));
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user");
+	else if (r->result == STORE_CONFLICT)
+		respond_error(r, 409, "the password was changed meanwhile; "
+		    "nothing deleted");
 	else
 		respond_error(r, 500, "internal error");
 }
@@ -852,18 +860,64 @@ user_delete_done(struct store_job *j, int result)
 	job_done(j, result);
 }
 
+/* The password checked as a sign-in's (signin_admitted): counted like
+ * one, right or wrong (A8), then the deletion. */
 static void
-h_user_delete(struct req *r)
+user_delete_checked(struct req *r)
 {
-	/* Only one's own account. */
-	if (strcmp(r->param, r->user.id) != 0) {
-		respond_error(r, 403, "you can only delete your own account");
+	if (settle_then(r, user_delete_checked))
+		return;
+	if (busy_answer(r)) {
+		attempt_end(r, 0);
+		return;
+	}
+	attempt_end(r, !r->ok);
+	if (!r->ok) {
+		respond_error(r, 403, "the password is wrong; nothing deleted");
 		return;
 	}
 	r->job.run = user_delete_run;
 	r->job.done = user_delete_done;
 	req_suspend(r, user_delete_cont);
 	store_submit(&r->srv->store, &r->job);
+}
+
+/*
+ * A token alone does not delete an account (a stolen session would take
+ * the name with it, to rest, docs/KEYS.md): its password too, checked
+ * like a sign-in's, through the bcrypt queue, the sign-in throttles of
+ * the name and the address and the same padding.
+ */
+static void
+h_user_delete(struct req *r)
+{
+	const char *pw;
+	size_t len = 0;
+	int bad = 0;
+
+	/* Only one's own account. */
+	if (strcmp(r->param, r->user.id) != 0) {
+		respond_error(r, 403, "you can only delete your own account");
+		return;
+	}
+	if ((pw = req_field(r, "password", &len, &bad)) == NULL) {
+		if (!bad)
+			respond_error(r, 400, "\"password\" is needed: the "
+			    "account's password confirms its deletion");
+		return;
+	}
+	if (len == 0 || len > AUTH_PASSWORD_MAX) {
+		respond_error(r, 400, "a password is 1 to %d bytes",
+		    AUTH_PASSWORD_MAX);
+		return;
+	}
+	if (take_secret(r, pw, len) != 0) {
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	r->del_account = 1;
+	if (signin_begin(r, r->user.name) == 0)
+		signin_admitted(r);
 }
 
 /* ---- sending: POST /messages, POST /messages/sendmessage ---- */

@@ -66,7 +66,8 @@ elapsed_ms() {
 	elapsed_ms run_as "$A" e2e-account --retry-time 0 --server "$URL" \
 	    signup "x$A" --password-file "$T/$A.pw"
 	client_error e2e-account 75 "cannot reach"
-	elapsed_ms run_as "$A" e2e-account --retry-time 0 delete --yes
+	elapsed_ms run_as "$A" e2e-account --retry-time 0 delete --yes \
+	    --password-file "$T/$A.pw"
 	client_error e2e-account 75 "cannot reach"
 	# The session was kept; whoami needs no server.
 	run --separate-stderr run_as "$A" e2e-account whoami
@@ -180,7 +181,8 @@ elapsed_ms() {
 	run --separate-stderr run_as "$B" e2e-recv
 	client_error e2e-recv 77 'refused your session'
 	stderr_has "^e2e-recv: hint: sign in again: e2e-account signin $B\$"
-	run --separate-stderr run_as "$A" e2e-account delete --yes
+	run --separate-stderr run_as "$A" e2e-account delete --yes \
+	    --password-file "$T/$A.pw"
 	client_error e2e-account 77 'refused your session'
 	[ -e "$T/homes/$A/session" ]
 	run --separate-stderr run_as "$A" e2e-account signin "$A" \
@@ -536,10 +538,13 @@ elapsed_ms() {
 	[[ "$stderr" != *"$tok"* ]]
 	[[ "$stderr" != *"${tok##*.}"* ]]
 	[[ "$stderr" != *Bearer* ]]
-	run --separate-stderr run_as "$B" e2e-account -v delete --yes
+	run --separate-stderr run_as "$B" e2e-account -v delete --yes \
+	    --password-file "$T/$B.pw"
 	[ "$status" -eq 0 ]
 	stderr_has "^> DELETE /users/"
 	[[ "$stderr" != *"$tok"* ]]
+	# Nor the password the deletion carried (C5).
+	[[ "$stderr" != *"$(password_of "$B")"* ]]
 	[[ "$stderr" != *Bearer* ]]
 }
 

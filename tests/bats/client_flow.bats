@@ -194,7 +194,8 @@ teardown() {
 	send "$A" "$B" "waiting for bob"
 	local bid
 	bid=$(pyj 'd["id"]' < "$T/signup-$B.json")
-	run --separate-stderr run_as "$B" e2e-account delete --yes
+	run --separate-stderr run_as "$B" e2e-account delete --yes \
+	    --password-file "$T/$B.pw"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ -z "$stderr" ]
 	[ "${#lines[@]}" -eq 1 ]
@@ -219,7 +220,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 }
 
-@test "delete asks on the terminal: another name deletes nothing (64), the name deletes" {
+@test "delete asks on the terminal: another name deletes nothing (64), the name and the password delete" {
 	account "$A"
 	run --separate-stderr with_tty "not-$A" \
 	    env E2E_HOME="$(home_of "$A")" e2e-account delete
@@ -228,11 +229,38 @@ teardown() {
 	[ -e "$T/homes/$A/session" ]
 	run --separate-stderr run_as "$A" e2e-recv
 	[ "$status" -eq 0 ]
-	run --separate-stderr with_tty "$A" \
+	run --separate-stderr with_tty "$A
+$(password_of "$A")" \
 	    env E2E_HOME="$(home_of "$A")" e2e-account delete
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	run -0 pyj '[d["name"], d["deleted"]]' <<< "$output"
 	[ "$output" = "[\"$A\", true]" ]
+	[ ! -e "$T/homes/$A/session" ]
+	grep -q "assword" "$T/tty.log"
+	# Asked without echo: the password never shows on the terminal.
+	run ! grep -q "$(password_of "$A")" "$T/tty.log"
+}
+
+@test "delete needs the password as well as the session (a stolen token alone deletes nothing): a wrong one 77 naming it, nothing deleted; without a terminal or --password-file, 64; E2E_PASSWORD works" {
+	account "$A"
+	printf 'a wrong guess\n' > "$T/wrong.pw"
+	chmod 600 "$T/wrong.pw"
+	run --separate-stderr run_as "$A" e2e-account delete --yes \
+	    --password-file "$T/wrong.pw"
+	client_error e2e-account 77 "account deletion: the password is wrong; nothing deleted"
+	[ -e "$T/homes/$A/session" ]
+	run --separate-stderr run_as "$A" e2e-account whoami
+	[ "$status" -eq 0 ]
+	run --separate-stderr no_tty env E2E_HOME="$(home_of "$A")" \
+	    e2e-account delete --yes
+	[ "$status" -eq 64 ] || { echo "$status: $stderr"; false; }
+	[ -e "$T/homes/$A/session" ]
+	run --separate-stderr run_as "$A" e2e-account --server "$URL" signin "$A" \
+	    --password-file "$T/$A.pw"
+	[ "$status" -eq 0 ]
+	run --separate-stderr env E2E_PASSWORD="$(password_of "$A")" \
+	    E2E_HOME="$(home_of "$A")" e2e-account delete --yes
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ ! -e "$T/homes/$A/session" ]
 }
 

@@ -357,7 +357,8 @@ assert not bcrypt.checkpw(b"alice old pw", sys.argv[1].encode())' "$(stored_hash
 	signin_json dave 'dave old pw'
 	token=$(json_get 'd["token"]')
 	id=$(json_get 'd["id"]')
-	api DELETE "/users/$id" -H "x-access-token: $token"
+	api DELETE "/users/$id" -H "x-access-token: $token" \
+	    -H 'Content-Type: application/json' -d '{"password":"dave old pw"}'
 	assert_equal "$status_code" 200
 	stop_server
 	start_server --import-users mixed.json

@@ -516,7 +516,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	echo "from the old eve" | run_as eve e2e-encrypt -r carol > from-eve.jwe
 	run -0 run_as eve e2e-send --to carol from-eve.jwe
 	[ "$(sq "SELECT sender_id FROM messages WHERE recipient = 'carol'")" = "$old_id" ]
-	run -0 run_as eve e2e-account delete --yes
+	run -0 run_as eve e2e-account delete --yes --password-file "$T/eve.pw"
 	# At once: the name, a look-alike and the key rest.
 	api POST /users/signup -H 'Content-Type: application/json' \
 	    -d '{"name":"eve","password":"pw of the new eve"}'
@@ -575,7 +575,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	# Hers still: she publishes it again, withdraws it, then goes.
 	run -0 run_as eve e2e-keys publish
 	run -0 run_as eve e2e-keys withdraw "$KID_ALICE"
-	run -0 run_as eve e2e-account delete --yes
+	run -0 run_as eve e2e-account delete --yes --password-file "$T/eve.pw"
 	put_proven "$tb" "$T/alice.pub" "$(key_proof "$T/alice" "$(uid bob)" bob)"
 	[ "$status_code" = 409 ] || fail "$status_code $body"
 	# Ten minutes later it is free.
@@ -603,7 +603,8 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	start_own_server --name-quarantine 0
 	signup eve 'pw of eve'
 	signin eve 'pw of eve'
-	api DELETE "/users/$user_id" -H "Authorization: Bearer $token"
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $token" \
+	    -H "$JSON" -d '{"password":"pw of eve"}'
 	[ "$status_code" = 200 ] || fail "$status_code $body"
 	signup eve 'pw of the next eve'
 	stop_server
@@ -611,7 +612,9 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	start_own_server
 	signup eve2 'pw of eve2'
 	signin eve2 'pw of eve2'
-	api DELETE "/users/$user_id" -H "Authorization: Bearer $token"
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $token" \
+	    -H "$JSON" -d '{"password":"pw of eve2"}'
+	[ "$status_code" = 200 ] || fail "$status_code $body"
 	api POST /users/signup -H 'Content-Type: application/json' \
 	    -d '{"name":"eve2","password":"pw"}'
 	[ "$status_code" = 409 ] || fail "$status_code $body"

@@ -308,7 +308,7 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	local aid
 	aid=$(uid "$A")
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$aid'")" = 1 ]
-	run -0 run_as "$A" e2e-account delete --yes
+	run -0 run_as "$A" e2e-account delete --yes --password-file "$T/$A.pw"
 	signin "$B" "$(password_of "$B")"
 	get_keys "$token" "$A"
 	[ "$status_code" = 404 ] || fail "$status_code $body"

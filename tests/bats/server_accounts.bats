@@ -4,7 +4,8 @@
 # byte cap of list answers, the bounded and fair bcrypt queue and the
 # rates of successful sign-ins, the backoff of failed sign-ins per name
 # and address, sign-out and password change, the timing of failed
-# sign-ins after a cost change, the minimum password. A real e2e-server
+# sign-ins after a cost change, the minimum password; deleting an
+# account takes its password, checked like a sign-in. A real e2e-server
 # on loopback with small limits set by flags; the clients that need
 # threads or other source addresses are in server_accounts.py.
 
@@ -580,6 +581,86 @@ EOF
 	api POST /users/password -H "Authorization: Bearer $token" -H "$JSON" \
 	    --interface 127.0.0.2 \
 	    -d '{"old_password":"pw of alice","new_password":"a new password"}'
+	assert_equal "$status_code" 200
+}
+
+# ---- deleting an account: the password as well as the token ----
+
+@test "account deletion needs the password, not only a token (a stolen session): none 400 and empty 400 naming it, wrong 403 naming it and nothing deleted; right 200; never the password in the log" {
+	start_server
+	api_user alice
+	local t=$token
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t"
+	assert_equal "$status_code" 400
+	assert_equal "$body" '{"error":"\"password\" is needed: the account'"'"'s password confirms its deletion"}'
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" -d '{}'
+	assert_equal "$status_code" 400
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":""}'
+	assert_equal "$status_code" 400
+	assert_equal "$body" '{"error":"a password is 1 to 1024 bytes"}'
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":12345}'
+	assert_equal "$status_code" 400
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":"a wrong guess"}'
+	assert_equal "$status_code" 403
+	assert_equal "$body" '{"error":"the password is wrong; nothing deleted"}'
+	# A form body too, as the account routes take.
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" \
+	    -H 'Content-Type: application/x-www-form-urlencoded' \
+	    --data-urlencode 'password=another guess'
+	assert_equal "$status_code" 403
+	# Nothing deleted: the token works, the password signs in.
+	api GET /messages -H "Authorization: Bearer $t"
+	assert_equal "$status_code" 200
+	signin alice "pw of alice"
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":"pw of alice"}'
+	assert_equal "$status_code" 200
+	assert_equal "$body" "{\"id\":\"$user_id\",\"deleted\":true}"
+	api POST /users/signin -H "$JSON" -d '{"name":"alice","password":"pw of alice"}'
+	assert_equal "$status_code" 403
+	not grep -q 'pw of alice\|wrong guess\|another guess' "$SERVER_LOG"
+}
+
+@test "A8 account deletion: its wrong passwords count as failed sign-ins of the name from that address: past --signin-limit, 429 for deletion and sign-in alike; the owner deletes from another address" {
+	start_server --signin-limit 2 --signin-backoff 60
+	api_user alice
+	local i
+	for i in 1 2; do
+		api DELETE "/users/$user_id" -H "Authorization: Bearer $token" \
+		    -H "$JSON" -d '{"password":"guess"}'
+		assert_equal "$status_code" 403
+	done
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $token" \
+	    -H "$JSON" -d '{"password":"pw of alice"}' -D "$T/hdr"
+	assert_equal "$status_code" 429
+	[[ "$(hdr Retry-After)" =~ ^[1-9][0-9]*$ ]]
+	# The same count as a sign-in's.
+	api POST /users/signin -H "$JSON" \
+	    -d '{"name":"alice","password":"pw of alice"}'
+	assert_equal "$status_code" 429
+	api GET /messages -H "Authorization: Bearer $token"
+	assert_equal "$status_code" 200
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $token" \
+	    -H "$JSON" --interface 127.0.0.2 -d '{"password":"pw of alice"}'
+	assert_equal "$status_code" 200
+}
+
+@test "account deletion after a password change: the old password deletes nothing (403), the new one deletes" {
+	start_server --min-password 10
+	api_user alice
+	local t=$token
+	api POST /users/password -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"old_password":"pw of alice","new_password":"a new password"}'
+	assert_equal "$status_code" 200
+	t=$(json_get 'd["token"]')
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":"pw of alice"}'
+	assert_equal "$status_code" 403
+	api DELETE "/users/$user_id" -H "Authorization: Bearer $t" -H "$JSON" \
+	    -d '{"password":"a new password"}'
 	assert_equal "$status_code" 200
 }
 

@@ -504,7 +504,8 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 	local old=$token old_id=$SUB
 	try_token "$old"
 	assert_equal "$status_code" 200
-	api DELETE "/users/$old_id" -H "x-access-token: $old"
+	api DELETE "/users/$old_id" -H "x-access-token: $old" \
+	    -H 'Content-Type: application/json' -d '{"password":"alice pw"}'
 	assert_equal "$status_code" 200
 	try_token "$old"
 	assert_equal "$status_code" 403
@@ -515,9 +516,12 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 	try_token "$old"
 	assert_equal "$status_code" 403
 	assert_equal "$body" "$DENIED"
-	api DELETE "/users/$old_id" -H "x-access-token: $old"
+	# With the password: the token alone refuses it.
+	api DELETE "/users/$old_id" -H "x-access-token: $old" \
+	    -H 'Content-Type: application/json' -d '{"password":"alice pw"}'
 	assert_equal "$status_code" 403
-	api DELETE "/users/$user_id" -H "x-access-token: $old"
+	api DELETE "/users/$user_id" -H "x-access-token: $old" \
+	    -H 'Content-Type: application/json' -d '{"password":"alice pw"}'
 	assert_equal "$status_code" 403
 	api POST /messages -H "x-access-token: $old" -H 'Content-Type: application/json' \
 	    -d '{"to":"alice","message":"from the grave"}'
@@ -627,8 +631,9 @@ print(c["exp"] - c["iat"], c["exp"], c["sub"], c["name"], c["ver"])' "$token"
 		    -d '{"to":"bob","from":"carol","message":"spoofed"}'
 		assert_equal "$status_code" 403
 	done
-	# Deleting bob's account: 403.
-	api DELETE "/users/$bob_id" -H "x-access-token: $ta"
+	# Deleting bob's account: 403, even with bob's password.
+	api DELETE "/users/$bob_id" -H "x-access-token: $ta" "${J[@]}" \
+	    -d '{"password":"bob pw"}'
 	assert_equal "$status_code" 403
 	assert_equal "$body" '{"error":"you can only delete your own account"}'
 	# A forged token naming bob but signed with another secret: 403.

@@ -154,7 +154,8 @@ kill_curls() {
 	    "$T/go" > "$T/split.out" 3>&- &
 	pid=$!
 	eventually 10 test -e "$T/ready"
-	api DELETE "/users/$user_id" -H "x-access-token: $tok"
+	api DELETE "/users/$user_id" -H "x-access-token: $tok" -H "$JSON" \
+	    -d '{"password":"alice pw"}'
 	assert_equal "$status_code" 200
 	touch "$T/go"
 	wait "$pid"

@@ -149,7 +149,8 @@ waited_answer() {
 	# B has looked bob up by name (its cache holds him now).
 	at B api_send "$alice_tok" bob before
 	assert_equal "$status_code" 200
-	at A api DELETE "/users/$bob_id" -H "x-access-token: $bob_tok"
+	at A api DELETE "/users/$bob_id" -H "x-access-token: $bob_tok" \
+	    -H "$JSON" -d '{"password":"pw of bob"}'
 	assert_equal "$status_code" 200
 	refused_within "$bob_tok" 5
 	at B api_send "$alice_tok" bob after

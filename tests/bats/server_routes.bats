@@ -608,7 +608,7 @@ EOF
 	send_msg "$A_TOK" bob "to bob 1"
 	send_msg "$C_TOK" bob "to bob 2"
 	send_msg "$B_TOK" alice "from bob"
-	api DELETE "/users/$B_ID" -H "x-access-token: $B_TOK"
+	jreq DELETE "/users/$B_ID" "$B_TOK" '{"password":"pw-bob"}'
 	expect 200
 	jcheck 'd["id"] == a[0]' "$B_ID"
 	# Every token is dead at once, whichever route.
@@ -617,7 +617,7 @@ EOF
 		expect_error 403
 		jreq POST /messages "$t" '{"to":"alice","message":"x"}'
 		expect_error 403
-		api DELETE "/users/$B_ID" -H "x-access-token: $t"
+		jreq DELETE "/users/$B_ID" "$t" '{"password":"pw-bob"}'
 		expect_error 403
 	done
 	jreq POST /users/signin - '{"name":"bob","password":"pw-bob"}'
@@ -646,13 +646,14 @@ EOF
 	start_server
 	three_users
 	send_msg "$A_TOK" bob "for bob"
-	api DELETE "/users/$B_ID" -H "x-access-token: $A_TOK"
+	# Even with bob's password: the token decides whose account it is.
+	jreq DELETE "/users/$B_ID" "$A_TOK" '{"password":"pw-bob"}'
 	expect_error 403
-	api DELETE "/users/$B_ID" -H "x-access-token: $C_TOK"
+	jreq DELETE "/users/$B_ID" "$C_TOK" '{"password":"pw-bob"}'
 	expect_error 403
-	api DELETE "/users/$B_ID"
+	jreq DELETE "/users/$B_ID" - '{"password":"pw-bob"}'
 	expect_error 403
-	api DELETE "/users/$B_ID" -H 'x-access-token: x'
+	jreq DELETE "/users/$B_ID" x '{"password":"pw-bob"}'
 	expect_error 403
 	assert_equal "$(sq 'SELECT count(*) FROM users')" 3
 	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
@@ -671,7 +672,9 @@ EOF
 	    0 1%20 "$A_ID%20" "%20$A_ID" "$A_ID%09" "${A_ID,,}" "${A_ID}0" \
 	    "${A_ID:0:25}" "$B_ID" "$A_ID%2f" "$A_ID%2F.." "%2e" "%2e%2e" \
 	    "$A_ID;" "$A_ID%0d%0a"; do
-		api DELETE "/users/$id" -H "x-access-token: $A_TOK" --path-as-is
+		# With the right password: only the path can refuse it.
+		jreq DELETE "/users/$id" "$A_TOK" '{"password":"pw-alice"}' \
+		    --path-as-is
 		case $status_code in
 		400|403|404) ;;
 		*) echo "DELETE /users/$id: $status_code $body" >&2; return 1 ;;
@@ -679,7 +682,8 @@ EOF
 		expect_error "$status_code"
 	done
 	for id in "../$A_ID" "./$A_ID" "x/../$A_ID" "$A_ID/" "$A_ID/." "/$A_ID" "$A_ID/x"; do
-		api DELETE "/users/$id" -H "x-access-token: $A_TOK" --path-as-is
+		jreq DELETE "/users/$id" "$A_TOK" '{"password":"pw-alice"}' \
+		    --path-as-is
 		case $status_code in
 		400|403|404) ;;
 		*) echo "DELETE /users/$id: $status_code $body" >&2; return 1 ;;
@@ -689,7 +693,7 @@ EOF
 	# server answers 400/403/404 or closes; never 200 or 500.
 	local t
 	for t in "$A_ID " "$A_ID\t" "1 " "1\t" "$A_ID\tx"; do
-		printf 'DELETE /users/%b HTTP/1.1\r\nHost: x\r\nx-access-token: %s\r\nConnection: close\r\n\r\n' \
+		printf 'DELETE /users/%b HTTP/1.1\r\nHost: x\r\nx-access-token: %s\r\nContent-Type: application/json\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{"password":"pw-alice"}' \
 		    "$t" "$A_TOK" > req
 		raw req
 		case $status_code in
@@ -1374,7 +1378,7 @@ body_metric() {
 	send_msg "$A_TOK" carol three
 	api GET /metrics
 	assert_equal "$(body_metric e2e_messages_stored)" 3
-	api DELETE "/users/$B_ID" -H "x-access-token: $B_TOK"
+	jreq DELETE "/users/$B_ID" "$B_TOK" '{"password":"pw-bob"}'
 	expect 200
 	assert_equal "$(sq 'SELECT count(*) FROM messages')" 1
 	api GET /metrics
@@ -1556,7 +1560,7 @@ for s in sys.argv[1:]:
 		expect_error 400
 		api DELETE "/messages/$u" -H "x-access-token: $B_TOK"
 		expect_in 400 404
-		api DELETE "/users/$u" -H "x-access-token: $B_TOK"
+		jreq DELETE "/users/$u" "$B_TOK" '{"password":"pw-bob"}'
 		expect_in 400 403 404
 		get /messages "$s"
 		expect_error 403
