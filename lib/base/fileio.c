@@ -67,16 +67,20 @@ display(const char *what, const char *path, char *tmp, size_t size)
 	return tmp;
 }
 
+int
+file_exposed(const char *path)
+{
+	struct stat st;
+
+	return !file_is_std(path) && stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode) && (st.st_mode & 077) != 0;
+}
+
 void
 file_warn_if_exposed(const char *path, const char *what,
     struct report *rep)
 {
-	struct stat st;
-
-	if (file_is_std(path))
-		return;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 077) != 0) {
+	if (file_exposed(path)) {
 		report_warn(rep, "%s %s can be read by group or others", what,
 		    path);
 		report_hint(rep, "chmod 600 %s", path);

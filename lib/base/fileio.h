@@ -89,7 +89,11 @@ void infile_close(struct infile *in);
 /* A source (buf.h) reading in with infile_read. */
 struct source infile_source(struct infile *in);
 
-/* Warns (in rep) when a secret file (what: "private key file") can be
+/* 1 when path is a regular file group or others can read ("-", the
+ * standard input, has no mode to judge: 0). */
+int file_exposed(const char *path);
+
+/* Warns (in rep) when a secret file (what: "passphrase file") can be
  * read by group or others. */
 void file_warn_if_exposed(const char *path, const char *what,
     struct report *rep);

@@ -314,9 +314,32 @@ out:
 	return rc;
 }
 
-int
-keyfile_load_private(const char *path, const struct passphrase_src *ps,
-    EVP_PKEY **out, struct report *rep)
+/*
+ * C3: a private key file that group or others can read. Unprotected, it
+ * is refused (77): whoever could read it holds the key. Protected by a
+ * passphrase, it is used with a warning: the passphrase still guards it
+ * (600,000 PBKDF2 iterations a guess), and refusing would lock its owner
+ * out for a mode, not for an exposed key (docs/SECURITY.md). Returns 0
+ * or 77 (in rep).
+ */
+static int
+exposure(const char *path, int protected, struct report *rep)
+{
+	if (!file_exposed(path))
+		return 0;
+	if (protected) {
+		file_warn_if_exposed(path, "private key file", rep);
+		return 0;
+	}
+	return report_error(rep, E2E_EX_NOPERM, "private key file %s can be "
+	    "read by group or others and has no passphrase; not using it: "
+	    "chmod 600 %s", path, path);
+}
+
+/* keyfile_load_private; check_mode 0 skips exposure (a key id only). */
+static int
+load_private(const char *path, const struct passphrase_src *ps,
+    int check_mode, EVP_PKEY **out, struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	struct passphrase_src src = *ps;
@@ -335,8 +358,8 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 	    rep)) != 0)
 		goto out;
 	if ((*out = fast_private(&b)) != NULL) {
-		file_warn_if_exposed(path, "private key file", rep);
-		rc = rsa_check(*out, name, rep);
+		if ((rc = check_mode ? exposure(path, 0, rep) : 0) == 0)
+			rc = rsa_check(*out, name, rep);
 		goto out;
 	}
 	/* Encrypted PKCS#1 keys ("Proc-Type: 4,ENCRYPTED", from openssl
@@ -381,8 +404,9 @@ keyfile_load_private(const char *path, const struct passphrase_src *ps,
 		}
 		goto out;
 	}
-	file_warn_if_exposed(path, "private key file", rep);
-	rc = rsa_check(*out, name, rep);
+	/* Its passphrase was asked for: a protected key. */
+	if ((rc = check_mode ? exposure(path, cb.asked, rep) : 0) == 0)
+		rc = rsa_check(*out, name, rep);
 out:
 	if (rc != 0) {
 		EVP_PKEY_free(*out);
@@ -392,6 +416,13 @@ out:
 	BIO_free(bio);
 	buf_free(&b);
 	return rc;
+}
+
+int
+keyfile_load_private(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out, struct report *rep)
+{
+	return load_private(path, ps, 1, out, rep);
 }
 
 int
@@ -457,9 +488,9 @@ keyfile_load_public(const char *path, EVP_PKEY **out, struct report *rep)
 	return rc;
 }
 
-int
-keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
-    EVP_PKEY **out, struct report *rep)
+static int
+load_public_half(const char *path, const struct passphrase_src *ps,
+    int check_mode, EVP_PKEY **out, struct report *rep)
 {
 	struct buf b = BUF_SECRET_INIT;
 	int rc, private;
@@ -476,7 +507,14 @@ keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
 	buf_free(&b);
 	/* A private key file: its public half (a protected one asks for
 	 * its passphrase). */
-	return private ? keyfile_load_private(path, ps, out, rep) : rc;
+	return private ? load_private(path, ps, check_mode, out, rep) : rc;
+}
+
+int
+keyfile_load_public_half(const char *path, const struct passphrase_src *ps,
+    EVP_PKEY **out, struct report *rep)
+{
+	return load_public_half(path, ps, 1, out, rep);
 }
 
 int
@@ -504,7 +542,8 @@ keyfile_public_kid(const char *path, char kid[KID_SIZE])
 	    (b.len > 0 && memmem(b.p, b.len, "Proc-Type: 4,ENCRYPTED", 22) !=
 	    NULL))
 		goto out;
-	if (keyfile_load_public_half(path, &none, &pk, NULL) == 0 &&
+	/* Only its id: its mode is judged where the key is used. */
+	if (load_public_half(path, &none, 0, &pk, NULL) == 0 &&
 	    jwk_thumbprint(pk, kid, NULL) == 0)
 		rc = 0;
 out:

@@ -30,10 +30,11 @@
 
 /*
  * Loads a private key from path ("-" for stdin). A protected key asks for
- * its passphrase through ps. Warns when the file is readable by others.
- * Returns 0, or 66 (cannot read, not a key), 77 (wrong passphrase),
- * 65 (refused by rsa_check), 64 (no way to ask for a passphrase);
- * in rep (with a warning when others may read the file).
+ * its passphrase through ps. A file group or others can read is refused
+ * when unprotected (C3), used with a warning when protected. Returns 0,
+ * or 66 (cannot read, not a key), 77 (wrong passphrase, or unprotected
+ * and readable by others), 65 (refused by rsa_check), 64 (no way to ask
+ * for a passphrase); in rep.
  */
 int keyfile_load_private(const char *path, const struct passphrase_src *ps,
     EVP_PKEY **out, struct report *rep);
@@ -43,7 +44,8 @@ int keyfile_load_private(const char *path, const struct passphrase_src *ps,
 int keyfile_load_public(const char *path, EVP_PKEY **out, struct report *rep);
 
 /* The public key of path, a public key file or a private key file (a
- * protected one asks for its passphrase through ps). Same codes as
+ * protected one asks for its passphrase through ps; its mode is judged
+ * as keyfile_load_private judges it). Same codes as
  * keyfile_load_private and keyfile_load_public. */
 int keyfile_load_public_half(const char *path,
     const struct passphrase_src *ps, EVP_PKEY **out, struct report *rep);

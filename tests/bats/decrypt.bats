@@ -552,14 +552,23 @@ EOF
 	assert_output --partial "--passphrase-file FILE"
 }
 
-@test "decrypt: C3 a private key readable by others: warning naming chmod 600" {
+@test "decrypt: C3 an unprotected private key readable by others is refused (77, one line naming chmod 600), nothing decrypted; a protected one: warning naming chmod 600" {
 	echo hi | e2e-encrypt -r bob.pub > m.jwe
 	chmod 644 bob
 	run --separate-stderr e2e-decrypt -i bob m.jwe
+	refused 77 "e2e-decrypt: error: private key file bob can be read by group or others and has no passphrase; not using it: chmod 600 bob"
+	assert_equal "${#stderr_lines[@]}" 1
+	chmod 600 bob
+	run --separate-stderr e2e-decrypt -i bob m.jwe
 	assert_success
 	assert_output hi
-	assert_equal "${stderr_lines[0]}" "e2e-decrypt: warning: private key file bob can be read by group or others"
-	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: chmod 600 bob"
+	echo hi | e2e-encrypt -r protected.pub > p.jwe
+	chmod 640 protected
+	E2E_PASSPHRASE="correct horse" run --separate-stderr e2e-decrypt -i protected p.jwe
+	assert_success
+	assert_output hi
+	assert_equal "${stderr_lines[0]}" "e2e-decrypt: warning: private key file protected can be read by group or others"
+	assert_equal "${stderr_lines[1]}" "e2e-decrypt: hint: chmod 600 protected"
 }
 
 @test "decrypt: a passphrase file readable by others gets a warning (C3)" {

@@ -676,11 +676,21 @@ EOF
 	assert_output --partial "--passphrase-file FILE"
 }
 
-@test "encrypt: C3 a signing key readable by others: warning naming chmod 600" {
+@test "encrypt: C3 an unprotected signing key readable by others is refused (77, one line naming chmod 600), nothing written; a protected one: warning naming chmod 600" {
 	chmod 644 alice
 	echo hi > in.txt
 	run --separate-stderr e2e-encrypt -r bob.pub -s alice in.txt
+	refused 77 "e2e-encrypt: error: private key file alice can be read by group or others and has no passphrase; not using it: chmod 600 alice"
+	assert_equal "${#stderr_lines[@]}" 1
+	run --separate-stderr e2e-encrypt -r bob.pub -s alice -o out.jwe in.txt
+	[ "$status" -eq 77 ]
+	[ ! -e out.jwe ]
+	chmod 604 protected
+	E2E_PASSPHRASE="correct horse" run --separate-stderr e2e-encrypt -r bob.pub -s protected -o p.jwe in.txt
 	assert_success
-	assert_equal "${stderr_lines[0]}" "e2e-encrypt: warning: private key file alice can be read by group or others"
-	assert_equal "${stderr_lines[1]}" "e2e-encrypt: hint: chmod 600 alice"
+	assert_equal "${stderr_lines[0]}" "e2e-encrypt: warning: private key file protected can be read by group or others"
+	assert_equal "${stderr_lines[1]}" "e2e-encrypt: hint: chmod 600 protected"
+	run --separate-stderr e2e-decrypt -i bob --verify protected.pub p.jwe
+	assert_success
+	assert_output hi
 }

@@ -573,21 +573,19 @@ key_bits() {
 	assert_output --partial "-y, --public"
 }
 
-@test "keygen: C3 a private key readable by others is used with a chmod 600 hint" {
-	chmod 644 alice
-	run --separate-stderr e2e-keygen -y alice
-	assert_success
-	assert_equal "$output" "$(cat alice.pub)"
-	assert_equal "${stderr_lines[0]}" "e2e-keygen: warning: private key file alice can be read by group or others"
-	assert_equal "${stderr_lines[1]}" "e2e-keygen: hint: chmod 600 alice"
-	chmod 640 alice
-	run --separate-stderr e2e-keygen -y alice
-	assert_success
-	assert_equal "${stderr_lines[0]}" "e2e-keygen: warning: private key file alice can be read by group or others"
-	# 0600 and 0400: no warning.
+@test "keygen: C3 an unprotected private key group or others can read is refused (77, one line naming it and chmod 600); a protected one is used with a warning" {
+	local m
+	for m in 644 640 604 660; do
+		chmod "$m" alice
+		run --separate-stderr e2e-keygen -y alice
+		refused 77 "e2e-keygen: error: private key file alice can be read by group or others and has no passphrase; not using it: chmod 600 alice"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	# 0600 and 0400: used, nothing said but the key id.
 	chmod 400 alice
 	run --separate-stderr e2e-keygen -y alice
 	assert_success
+	assert_equal "$output" "$(cat alice.pub)"
 	assert_equal "$stderr" "e2e-keygen: key id: $(thumbprint alice)"
 	# A key on stdin has no mode to check.
 	chmod 644 bob
@@ -595,4 +593,11 @@ key_bits() {
 	assert_success
 	assert_equal "$output" "$(cat bob.pub)"
 	[[ "$stderr" != *warning* ]]
+	# Protected by its passphrase: used, with the warning and the hint.
+	chmod 644 protected
+	E2E_PASSPHRASE="correct horse" run --separate-stderr e2e-keygen -y protected
+	assert_success
+	assert_equal "$output" "$(cat protected.pub)"
+	assert_equal "${stderr_lines[0]}" "e2e-keygen: warning: private key file protected can be read by group or others"
+	assert_equal "${stderr_lines[1]}" "e2e-keygen: hint: chmod 600 protected"
 }

@@ -321,6 +321,29 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 
 # ---- publishing ----
 
+@test "C3 an unprotected private key others can read: signup --key refuses it (77) and makes no account; e2e-keys publish and qr refuse it too; publish of a protected one warns" {
+	home_config "$A" "$T/alice"
+	local f
+	f=$(pwfile "$A")
+	chmod 644 "$T/alice"
+	run --separate-stderr run_as "$A" e2e-account --server "$URL" signup \
+	    "$A" --password-file "$f" --key "$T/alice"
+	client_error e2e-account 77 "private key file $T/alice can be read by group or others and has no passphrase; not using it: chmod 600 $T/alice"
+	[ "$(sq "SELECT count(*) FROM users WHERE name = '$A'")" = 0 ]
+	run -0 run_as "$A" e2e-account --server "$URL" signup "$A" --password-file "$f"
+	run --separate-stderr run_as "$A" e2e-keys publish
+	client_error e2e-keys 77 "chmod 600 $T/alice"
+	run --separate-stderr run_as "$A" e2e-keys qr
+	client_error e2e-keys 77 "chmod 600 $T/alice"
+	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 0 ]
+	chmod 640 "$T/protected"
+	(umask 077 && echo "correct horse" > pp)
+	run --separate-stderr run_as "$A" e2e-keys publish --passphrase-file pp "$T/protected"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	stderr_has "warning: private key file $T/protected can be read by group or others"
+	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 1 ]
+}
+
 @test "publish: signup --key prints the kid; e2e-keys publish takes the config's identity, a KEYFILE, a protected key; never a public key file (it proves nothing)" {
 	home_config "$A" "$T/alice"
 	local f
