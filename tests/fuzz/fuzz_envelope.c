@@ -3,8 +3,10 @@
  * the whole reader (JSON, JWE, JWS, seed) must never crash, leak or
  * release a plaintext for input it refuses (J8-J11, J16, L6).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "format/crypto.h"
@@ -16,14 +18,43 @@ static EVP_PKEY *key, *verify;
 static char kid[KID_SIZE], vkid[KID_SIZE];
 static struct report rep;	/* what message_open said */
 
+/*
+ * bob's key as the tools read it, from a copy of mode 0600: the checkout
+ * gives the committed one 0644, and an unprotected key others can read
+ * is refused (C3).
+ */
+static int
+load_bob(void)
+{
+	struct passphrase_src ps = { NULL, NULL };
+	char path[] = "/tmp/e2e-fuzz-bob-XXXXXX", text[8192];
+	size_t n = 0;
+	FILE *in, *out = NULL;
+	int fd, written, rc = -1;
+
+	if ((in = fopen("tests/vectors/keys/bob", "rb")) == NULL)
+		return -1;
+	n = fread(text, 1, sizeof(text), in);
+	fclose(in);
+	/* mkstemp makes it 0600. */
+	if ((fd = mkstemp(path)) < 0)
+		return -1;
+	if ((out = fdopen(fd, "wb")) == NULL) {
+		close(fd);
+		goto out;
+	}
+	written = fwrite(text, 1, n, out) == n;
+	if (fclose(out) == 0 && written)
+		rc = keyfile_load_private(path, &ps, &key, NULL);
+out:
+	unlink(path);
+	return rc;
+}
+
 static void
 init(void)
 {
-	struct passphrase_src ps = { NULL, NULL };
-
-	if (crypto_init(NULL) != 0 ||
-	    keyfile_load_private("tests/vectors/keys/bob", &ps, &key,
-	    NULL) != 0 ||
+	if (crypto_init(NULL) != 0 || load_bob() != 0 ||
 	    keyfile_load_public("tests/vectors/keys/alice.pub", &verify,
 	    NULL) != 0 ||
 	    jwk_thumbprint(key, kid, NULL) != 0 || jwk_thumbprint(verify, vkid,

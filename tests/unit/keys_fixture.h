@@ -56,10 +56,56 @@ fixture_chdir(const char *dir)
 	}
 }
 
-/* The path of the test key name into out. */
+/* The folder of the copies (fixture_copies), removed at exit. */
+static char fixture_copy_dir[4096];
+
+static inline void
+fixture_copies_remove(void)
+{
+	harness_rmtree(fixture_copy_dir);
+}
+
+/*
+ * The committed keys come with the checkout's mode (0644 from git), and
+ * the code under test refuses an unprotected private key that others can
+ * read (C3): the tests read copies, mode 0600, made once in a folder of
+ * their own, which fixture_dir then names.
+ */
+static inline void
+fixture_copies(void)
+{
+	char src[8192], dst[8192], *text;
+	struct dirent *e;
+	DIR *d;
+
+	if (fixture_copy_dir[0] != '\0')
+		return;
+	harness_tmpdir("keys", fixture_copy_dir, sizeof(fixture_copy_dir));
+	if ((d = opendir(fixture_dir)) == NULL) {
+		fprintf(stderr, "cannot open %s (run from the project root)\n",
+		    fixture_dir);
+		exit(2);
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "%s/%s", fixture_dir, e->d_name);
+		snprintf(dst, sizeof(dst), "%s/%s", fixture_copy_dir,
+		    e->d_name);
+		text = harness_read(src);
+		put_bytes(dst, text, strlen(text), 0600);
+		free(text);
+	}
+	closedir(d);
+	atexit(fixture_copies_remove);
+	snprintf(fixture_dir, sizeof(fixture_dir), "%s", fixture_copy_dir);
+}
+
+/* The path of the test key name into out (a copy, mode 0600). */
 static inline void
 fixture_path(const char *name, char *out, size_t size)
 {
+	fixture_copies();
 	if ((size_t)snprintf(out, size, "%s/%s", fixture_dir, name) >=
 	    size) {
 		fprintf(stderr, "test key name too long: %s\n", name);

@@ -138,12 +138,10 @@ committed_keys(void)
 			CHECKF(k != NULL && strcmp(kid_of(k),
 			    t[i].kid_or_says) == 0, "%s: %s", t[i].file,
 			    kid_of(k));
-			/* A private key others can read is warned about. */
-			if (t[i].l != PUBLIC && strstr(t[i].file, ".pub") ==
-			    NULL && (mode_of(path) & 077) != 0)
-				CHECKF(strstr(cap_text, "can be read by group "
-				    "or others"), "%s: %s", t[i].file,
-				    cap_text);
+			/* The copies are 0600: nothing said of their mode
+			 * (exposed_keys tests the rest). */
+			CHECKF(strstr(cap_text, "group or others") == NULL,
+			    "%s: %s", t[i].file, cap_text);
 		} else {
 			CHECKF(k == NULL, "%s: a key was returned", t[i].file);
 			CHECKF(strstr(cap_text, t[i].kid_or_says) != NULL,
@@ -596,6 +594,67 @@ pair_to_stdout(void)
 	CHECK(access(at("-.pub"), F_OK) != 0 && access("-.pub", F_OK) != 0);
 }
 
+/*
+ * C3: an unprotected private key file group or others can read is
+ * refused (77, one line naming it and chmod 600) by every loader of
+ * private keys; a protected one is used with a warning; a key id alone
+ * (keyfile_public_kid) is still known.
+ */
+static void
+exposed_keys(void)
+{
+	static const mode_t modes[] = { 0644, 0640, 0604, 0660, 0606 };
+	char *carol = fixture_text("carol"), *pkcs1 = fixture_text("pkcs1.key");
+	char *protected = fixture_text("protected"), want[1024], kid[KID_SIZE];
+	EVP_PKEY *k;
+	size_t i;
+	int rc;
+
+	put_str(at("pass"), "correct horse\n");
+	snprintf(want, sizeof(want), "test_keyfile: error: private key file "
+	    "%s can be read by group or others and has no passphrase; not "
+	    "using it: chmod 600 %s\n", at("loose"), at("loose"));
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		/* PKCS#8 (the fast path) and PKCS#1 (OpenSSL's decoder). */
+		put_bytes(at("loose"), carol, strlen(carol), modes[i]);
+		k = (EVP_PKEY *)1;
+		rc = load(PRIVATE, at("loose"), at("pass"), &k);
+		CHECKF(rc == 77 && k == NULL && strcmp(cap_text, want) == 0,
+		    "%o: %d %s", (unsigned)modes[i], rc, cap_text);
+		k = (EVP_PKEY *)1;
+		rc = load(HALF, at("loose"), at("pass"), &k);
+		CHECKF(rc == 77 && k == NULL, "half %o: %d", (unsigned)modes[i],
+		    rc);
+		put_bytes(at("loose"), pkcs1, strlen(pkcs1), modes[i]);
+		k = (EVP_PKEY *)1;
+		rc = load(PRIVATE, at("loose"), at("pass"), &k);
+		CHECKF(rc == 77 && k == NULL && strcmp(cap_text, want) == 0,
+		    "pkcs1 %o: %d %s", (unsigned)modes[i], rc, cap_text);
+		/* Its id alone is known all the same. */
+		CHECKF(keyfile_public_kid(at("loose"), kid) == 0 &&
+		    strcmp(kid, KID_PKCS1) == 0, "kid %o", (unsigned)modes[i]);
+		/* Protected: used, with the warning and the hint. */
+		put_bytes(at("loose"), protected, strlen(protected), modes[i]);
+		rc = load(PRIVATE, at("loose"), at("pass"), &k);
+		CHECKF(rc == 0 && k != NULL && strcmp(kid_of(k),
+		    KID_PROTECTED) == 0 && strstr(cap_text, "warning: private "
+		    "key file") && strstr(cap_text, "can be read by group or "
+		    "others") && strstr(cap_text, "hint: chmod 600"),
+		    "protected %o: %d %s", (unsigned)modes[i], rc, cap_text);
+		EVP_PKEY_free(k);
+	}
+	/* 0600 and 0400: used, nothing said. */
+	put_bytes(at("loose"), carol, strlen(carol), 0400);
+	rc = load(PRIVATE, at("loose"), NULL, &k);
+	CHECKF(rc == 0 && k != NULL && cap_len == 0, "0400: %d %s", rc,
+	    cap_text);
+	EVP_PKEY_free(k);
+	unlink(at("loose"));
+	free(carol);
+	free(pkcs1);
+	free(protected);
+}
+
 int
 main(void)
 {
@@ -610,6 +669,7 @@ main(void)
 	RUN(no_way_to_ask);
 	RUN(made_files);
 	RUN(public_kid);
+	RUN(exposed_keys);
 	RUN(parse_public);
 	RUN(pems);
 	RUN(write_pair);

@@ -1508,7 +1508,7 @@ rsa_refusals(void)
 		CHECKF(strstr(cap_text, t[i].msg) != NULL, "%s: %s", t[i].pub,
 		    cap_text);
 
-		snprintf(path, sizeof(path), "%s/%s", KEY_DIR, t[i].priv);
+		fixture_path(t[i].priv, path, sizeof(path));
 		capture_begin();
 		rc = keyfile_load_private(path, &ps, &k, &t_rep);
 		rep_shown();
