@@ -506,7 +506,6 @@ run_mutants() {
 }
 
 @test "tamper: file to file (the streaming reader, issue 14): J10 J11 base64url and length mutations, members removed, J8 duplicates, sampled bytes, signed and not" {
-	local e
 	# Signed envelopes stream too (their JWS is checked in the output's
 	# temporary file): half the samples are of signed ones, with
 	# --verify, so that the time stays that of the unsigned ones alone.
