@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int
 jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
     size_t payload_len, struct buf *out, struct report *rep)

@@ -211,4 +211,6 @@ void
 jws_file_free(struct jws_file *jf)
 {
 	jws_free(&jf->j);
+	/* The hash of the plaintext: not the plaintext, but of it. */
+	wipe(jf->j.digest, sizeof(jf->j.digest));
 }

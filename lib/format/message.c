@@ -340,15 +340,16 @@ signed_accept(const struct open_opts *o, struct message *m,
 			    o->verify_kid);
 		m->verified = 1;
 	} else if (o->signer_key != NULL) {
-		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
+		k = o->signer_key(o->signer_arg, m->signer_kid);
+		if (k != NULL) {
 			if (!jws_verify(j, k))
-				return refuse_signed(rep, "the signature is not "
-				    "valid: the message was not signed by key "
-				    "%s", m->signer_kid);
+				return refuse_signed(rep, "the signature is "
+				    "not valid: the message was not signed by "
+				    "key %s", m->signer_kid);
 			m->verified = 1;
 		} else if (o->require_signer) {
-			return refuse_signed(rep, "the message is signed by key "
-			    "%s, which is not among %s", m->signer_kid,
+			return refuse_signed(rep, "the message is signed by "
+			    "key %s, which is not among %s", m->signer_kid,
 			    o->signer_what ? o->signer_what : "the keys "
 			    "given to verify it");
 		}
