@@ -326,42 +326,52 @@ signed_accept(const struct open_opts *o, struct message *m,
 	int rc;
 
 	if ((rc = signed_claims(j->header, o->kid, m, rep)) != 0)
-		return rc;
+		goto out;
 	if (o->verify != NULL) {
-		if (strcmp(m->signer_kid, o->verify_kid) != 0)
-			return refuse_signed(rep,
+		if (strcmp(m->signer_kid, o->verify_kid) != 0) {
+			rc = refuse_signed(rep,
 			    "the message is signed by key %s, "
 			    "not by the key %s given to verify it",
 			    m->signer_kid, o->verify_kid);
-		if (!jws_verify(j, o->verify))
-			return refuse_signed(rep,
+			goto out;
+		}
+		if (!jws_verify(j, o->verify)) {
+			rc = refuse_signed(rep,
 			    "the signature is not valid: the "
 			    "message was not signed by key %s",
 			    o->verify_kid);
+			goto out;
+		}
 		m->verified = 1;
 	} else if (o->signer_key != NULL) {
-		k = o->signer_key(o->signer_arg, m->signer_kid);
-		if (k != NULL) {
-			if (!jws_verify(j, k))
-				return refuse_signed(rep, "the signature is "
-				    "not valid: the message was not signed by "
-				    "key %s", m->signer_kid);
+		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
+			if (!jws_verify(j, k)) {
+				rc = refuse_signed(rep, "the signature is not "
+				    "valid: the message was not signed by key "
+				    "%s", m->signer_kid);
+				goto out;
+			}
 			m->verified = 1;
 		} else if (o->require_signer) {
-			return refuse_signed(rep, "the message is signed by "
-			    "key %s, which is not among %s", m->signer_kid,
+			rc = refuse_signed(rep, "the message is signed by key "
+			    "%s, which is not among %s", m->signer_kid,
 			    o->signer_what ? o->signer_what : "the keys "
 			    "given to verify it");
+			goto out;
 		}
 	}
 	/* --verify NAME: the key is NAME's, and so must be the name the
 	 * sender signed (a key pinned for two names proves neither). */
 	m->verify_by_name = o->verify_name != NULL;
 	if (o->verify_name != NULL && m->verified && m->named &&
-	    strcmp(m->sub, o->verify_name) != 0)
-		return refuse_signed(rep, "the message is signed as from %s, "
-		    "not from %s as --verify says", m->sub, o->verify_name);
-	return 0;
+	    strcmp(m->sub, o->verify_name) != 0) {
+		rc = refuse_signed(rep, "the message is signed as from %s, not "
+		    "from %s as --verify says", m->sub, o->verify_name);
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 #define SIGNED_UNACCEPTABLE "the signature is not acceptable: %s"
