@@ -303,10 +303,11 @@ def memory(state, pt_bytes, pairs):
 
 # Section 5 ---------------------------------------------------------------
 
-def stream(state, pt_bytes, speed, hf_file, pairs):
+def stream(state, pt_bytes, speed, hf_file, signed_env, pairs):
     """Large files (issue 14): each e2e row's time against its target
-    (A256CBC-HS512: 0.80 of the one-core limit of section 3; A256GCM: no
-    slower than age the same way) and its peak RSS (< 16 MiB)."""
+    (A256CBC-HS512: 0.80 of the one-core limit of section 3, counting a
+    signed message's inner JWS as section 3 does; A256GCM: no slower
+    than age the same way) and its peak RSS (< 16 MiB)."""
     st = load_state(state)
     pt_bytes = int(pt_bytes)
     sp = {}
@@ -325,10 +326,13 @@ def stream(state, pt_bytes, speed, hf_file, pairs):
         rss[name], _, c = v.partition(":")
         cpu[name] = f"{float(c):.2f}" if c else "-"
     size = f"{pt_bytes >> 20} MiB"
+    sbytes = signed_content_bytes(signed_env)
     rows = []
     for name in ("age -r", "age -d", "e2e-encrypt A256CBC-HS512",
                  "e2e-decrypt A256CBC-HS512", "e2e-encrypt A256GCM",
-                 "e2e-decrypt A256GCM"):
+                 "e2e-decrypt A256GCM",
+                 "e2e-decrypt --verify A256CBC-HS512 (signed)",
+                 "e2e-decrypt --verify A256GCM (signed)"):
         t = med[name]
         mbs = pt_bytes / t / 1e6
         mib = int(rss[name]) / 1024
@@ -338,9 +342,11 @@ def stream(state, pt_bytes, speed, hf_file, pairs):
             continue
         way = "encrypt" if "encrypt" in name else "decrypt"
         if "CBC" in name:
-            r = mbs / lim[way]
+            cbytes = sbytes if "signed" in name else pt_bytes
+            r = cbytes / t / 1e6 / lim[way]
             ok = r >= 0.80
-            got, goal = f"{r:.2f} of limit", ">= 0.80"
+            star = " *" if "signed" in name else ""
+            got, goal = f"{r:.2f}{star} of limit", ">= 0.80"
         else:
             ref = med["age -r" if way == "encrypt" else "age -d"]
             r = t / ref
@@ -360,6 +366,10 @@ def stream(state, pt_bytes, speed, hf_file, pairs):
           "system of one run,")
     print("    both cores (a loaded machine stretches the wall time, "
           "not this)")
+    print(f"  * the signed message's inner JWS ({sbytes / pt_bytes:.2f}x "
+          "the plaintext) goes through the cipher and MAC, and is then")
+    print("    hashed and decoded in the temporary file; its ratio counts "
+          "the JWS's bytes (section 3)")
     save_state(state, st)
 
 
@@ -420,7 +430,7 @@ def main(argv):
     elif cmd == "memory":
         memory(args[0], args[1], args[2:])
     elif cmd == "stream":
-        stream(args[0], args[1], args[2], args[3], args[4:])
+        stream(args[0], args[1], args[2], args[3], args[4], args[5:])
     elif cmd == "batch":
         batch(args[0], args[1], args[2], args[3:])
     elif cmd == "summary":

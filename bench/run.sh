@@ -219,6 +219,15 @@ stream_rows() {
 	cmp -s "s$n" "s$n.out" || die "$n A256CBC-HS512 round trip failed"
 	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.gcm" 2>/dev/null
 	cmp -s "s$n" "s$n.out" || die "$n A256GCM round trip failed"
+	# Signed by alice, decrypted with --verify: the JWS checked in the
+	# temporary file too.
+	for enc in A256CBC-HS512 A256GCM; do
+		"$bin/e2e-encrypt" -s alice --enc "$enc" -r bob.pub \
+		    -o "s$n.s$enc" "s$n" 2>/dev/null
+		"$bin/e2e-decrypt" -i bob --verify alice.pub -f -o "s$n.out" \
+		    "s$n.s$enc"
+		cmp -s "s$n" "s$n.out" || die "$n $enc signed round trip failed"
+	done
 	cmds=(
 		-n "age -r" "$A -r $age_r -o s$n.o1 s$n"
 		-n "age -d" "$A -d -i age.key -o s$n.o2 s$n.age"
@@ -226,6 +235,8 @@ stream_rows() {
 		-n "e2e-decrypt A256CBC-HS512" "$D -i bob -f -o s$n.o4 s$n.cbc"
 		-n "e2e-encrypt A256GCM" "$E --no-sign --enc A256GCM -r bob.pub -o s$n.o5 s$n"
 		-n "e2e-decrypt A256GCM" "$D -i bob -f -o s$n.o6 s$n.gcm"
+		-n "e2e-decrypt --verify A256CBC-HS512 (signed)" "$D -i bob --verify alice.pub -f -o s$n.o7 s$n.sA256CBC-HS512"
+		-n "e2e-decrypt --verify A256GCM (signed)" "$D -i bob --verify alice.pub -f -o s$n.o8 s$n.sA256GCM"
 	)
 	# age and e2e-encrypt refuse to overwrite: each run starts afresh.
 	hf --runs "$runs" --prepare "rm -f s$n.o1 s$n.o3 s$n.o5" \
@@ -246,7 +257,8 @@ stream_rows() {
 		fi
 		rss+=("$name=$kib")
 	done
-	report stream "$state" $((mib << 20)) speed.tsv "hf-stream-$n.json" "${rss[@]}"
+	report stream "$state" $((mib << 20)) speed.tsv "hf-stream-$n.json" \
+	    "s$n.sA256CBC-HS512" "${rss[@]}"
 	rm -f "s$n" "s$n".*
 }
 section "5. Large files stream (issue 14): file to file, beside age"

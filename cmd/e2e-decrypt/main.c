@@ -83,7 +83,9 @@ usage(FILE *f)
 	    "at once, on N\n"
 	    "                           threads, still printed in input order "
 	    "(1 to %d;\n"
-	    "                           default: the cores online)\n"
+	    "                           default: the cores this process may "
+	    "use); one\n"
+	    "                           envelope ignores it\n"
 	    "      --binary             a seed message's plaintext as decrypted, "
 	    "not as UTF-8\n"
 	    "      --passphrase-file FILE\n"
@@ -94,7 +96,7 @@ usage(FILE *f)
 	    "(default\n"
 	    "                           256M, at most 1G; from a file to -o "
 	    "OUT, 64G:\n"
-	    "                           an unsigned envelope streams)\n"
+	    "                           the envelope streams, signed or not)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n"
 	    "\n%s\n"
@@ -298,9 +300,9 @@ main(int argc, char **argv)
 	contact_verify_opts(&signer, &oo, signer_what, sizeof(signer_what));
 	/*
 	 * From a file to a file, an envelope streams: its plaintext goes to
-	 * the output's temporary file, committed once every check passed.
-	 * Anything else (a pipe, a terminal, a record stream, a signed or
-	 * seed message) is read whole, within --max-size.
+	 * the output's temporary file, committed once every check passed
+	 * (a signed message's too). Anything else (a pipe, a terminal, a
+	 * record stream, a seed message) is read whole, within --max-size.
 	 */
 	if (!stream && argc == 1 && out_path != NULL &&
 	    !file_is_std(out_path) && infile_open(&fin, argv[0],

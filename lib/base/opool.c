@@ -1,9 +1,18 @@
 /* opool.c - an ordered pool of worker threads (see opool.h). */
 #include "base/opool.h"
 
+#include "base/buf.h"
+#include "base/fileio.h"
+
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+/* The most a cgroup file read here may hold. */
+#define CGROUP_FILE_MAX 65536
 
 struct slot {
 	void *job;
@@ -28,13 +37,90 @@ struct opool {
 	struct slot *slot;
 };
 
+/* The cores of one cpu.max text (NUL-ended): 0 for "max" or anything
+ * unreadable. */
+static unsigned
+quota_cores(const char *text)
+{
+	unsigned long long quota, period;
+	char *end;
+
+	if (strncmp(text, "max", 3) == 0)
+		return 0;
+	quota = strtoull(text, &end, 10);
+	if (end == text || *end != ' ')
+		return 0;
+	period = strtoull(end + 1, &end, 10);
+	if (period == 0 || quota == 0 || (*end != '\n' && *end != '\0'))
+		return 0;
+	quota = (quota + period - 1) / period;
+	return quota > OPOOL_THREADS_MAX ? OPOOL_THREADS_MAX : (unsigned)quota;
+}
+
+unsigned
+opool_cgroup_cores(const char *cgroup_fs, const char *self_cgroup)
+{
+	struct buf b = BUF_INIT;
+	struct report quiet = { 0 };	/* no cgroup v2 is no error */
+	char path[4096], dir[4096];
+	const char *line, *next;
+	char *slash;
+	size_t len;
+	unsigned best = 0, n;
+
+	if (file_read(self_cgroup, CGROUP_FILE_MAX, "cgroup", &b,
+	    &quiet) != 0 || buf_append(&b, "", 1) != 0)
+		goto out;
+	for (line = (const char *)b.p; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			next++;
+		if (strncmp(line, "0::/", 4) == 0)
+			break;
+	}
+	if (line == NULL)
+		goto out;
+	line += 3;
+	len = next != NULL ? (size_t)(next - 1 - line) : strlen(line);
+	if (len >= sizeof(dir))
+		goto out;
+	memcpy(dir, line, len);
+	dir[len] = '\0';
+	/* The cgroup and each parent up to the root, whose limits hold too. */
+	for (;;) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s/cpu.max",
+		    cgroup_fs, dir) < sizeof(path) &&
+		    file_read(path, CGROUP_FILE_MAX, "cgroup", &b,
+		    &quiet) == 0 && buf_append(&b, "", 1) == 0 &&
+		    (n = quota_cores((const char *)b.p)) > 0 &&
+		    (best == 0 || n < best))
+			best = n;
+		report_clear(&quiet);
+		if ((slash = strrchr(dir, '/')) == NULL || dir[0] == '\0')
+			break;
+		*slash = '\0';
+	}
+out:
+	report_clear(&quiet);
+	buf_free(&b);
+	return best;
+}
+
 unsigned
 opool_cores(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n = -1;
+	unsigned quota;
 
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
 	if (n < 1)
-		return 1;
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	quota = opool_cgroup_cores("/sys/fs/cgroup", "/proc/self/cgroup");
+	if (quota > 0 && (long)quota < n)
+		n = quota;
 	return n > OPOOL_THREADS_MAX ? OPOOL_THREADS_MAX : (unsigned)n;
 }
 

@@ -26,9 +26,23 @@
 /* The most worker threads a pool runs (and --threads accepts). */
 #define OPOOL_THREADS_MAX 64
 
-/* The cores online (sysconf), 1 to OPOOL_THREADS_MAX: a pool's default
- * size. */
+/*
+ * The cores this process may use, 1 to OPOOL_THREADS_MAX: a pool's
+ * default size. Those of its CPU affinity (sched_getaffinity; taskset,
+ * a container's cpuset), else those online, and no more than its cgroup
+ * v2 CPU quota allows (opool_cgroup_cores): more threads than that would
+ * only take turns.
+ */
 unsigned opool_cores(void);
+
+/*
+ * The CPU quota (cpu.max, "QUOTA PERIOD" or "max PERIOD") of the cgroup
+ * v2 that the file self_cgroup names (its line "0::PATH", as in
+ * /proc/self/cgroup), under the mount cgroup_fs, and of its parents:
+ * the smallest, in cores rounded up (at least 1); 0 when none sets one
+ * or none can be read (no cgroup v2).
+ */
+unsigned opool_cgroup_cores(const char *cgroup_fs, const char *self_cgroup);
 
 /* Runs one job; worker (0 .. threads - 1) says which thread runs it, for
  * state kept per thread. */

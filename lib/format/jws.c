@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JWS_MAX_HEADER (16 * 1024)
-
 int
 jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
     size_t payload_len, struct buf *out, struct report *rep)
@@ -159,30 +157,40 @@ int
 jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 {
 	char *d1, *d2;
+
+	memset(j, 0, sizeof(*j));
+	d1 = memchr(text, '.', len);
+	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - text)) : NULL;
+	if (d1 == NULL || d2 == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - text)) != NULL)
+		return fail(rep, JWS_NOT_COMPACT);
+	if (jws_parse_parts(text, (size_t)(d1 - text), d2 + 1,
+	    len - (size_t)(d2 + 1 - text), j, rep) != 0)
+		return E2E_EX_DATAERR;
+	j->text = text;
+	j->signing_input_len = (size_t)(d2 - text);
+	j->payload_off = (size_t)(d1 - text) + 1;
+	j->payload_len = (size_t)(d2 - d1 - 1);
+	return 0;
+}
+
+int
+jws_parse_parts(const char *hdr_text, size_t hlen, const char *sig_text,
+    size_t slen, struct jws *j, struct report *rep)
+{
 	struct report jwhy = { 0 };	/* what jsonio_parse says */
 	struct buf hdr = BUF_INIT;
 	const char *alg;
-	size_t hlen, slen;
 	long long n;
 	int rc = E2E_EX_DATAERR;
 
 	memset(j, 0, sizeof(*j));
-	j->text = text;
-	d1 = memchr(text, '.', len);
-	d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - text)) : NULL;
-	if (d1 == NULL || d2 == NULL ||
-	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - text)) != NULL) {
-		fail(rep, "the signed message is not a compact JWS "
-		    "with three parts");
-		goto out;
-	}
-	hlen = (size_t)(d1 - text);
 	if (hlen == 0 || b64url_declen(hlen) > JWS_MAX_HEADER) {
 		fail(rep, "the signature header is empty or too "
 		    "large");
 		goto out;
 	}
-	if (b64url_decode_buf(text, hlen, &hdr) != 0) {
+	if (b64url_decode_buf(hdr_text, hlen, &hdr) != 0) {
 		fail(rep, "the signature header is not base64url");
 		goto out;
 	}
@@ -205,10 +213,6 @@ jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 		    "\"b64\", which are not supported");
 		goto out;
 	}
-	j->signing_input_len = (size_t)(d2 - text);
-	j->payload_off = hlen + 1;
-	j->payload_len = (size_t)(d2 - d1 - 1);
-	slen = len - (size_t)(d2 + 1 - text);
 	if (slen == 0 || b64url_declen(slen) > RSA_MAX_BYTES) {
 		fail(rep, "the signature is missing or too long");
 		goto out;
@@ -217,7 +221,7 @@ jws_parse(char *text, size_t len, struct jws *j, struct report *rep)
 		fail(rep, "out of memory");
 		goto out;
 	}
-	n = b64url_decode(d2 + 1, slen, j->sig);
+	n = b64url_decode(sig_text, slen, j->sig);
 	if (n <= 0) {
 		fail(rep, "the signature is not base64url");
 		goto out;
@@ -234,6 +238,9 @@ out:
 int
 jws_verify(const struct jws *j, EVP_PKEY *pub)
 {
+	if (j->hashed)
+		return rsa_pss_verify_digest(pub, j->digest,
+		    sizeof(j->digest), j->sig, j->sig_len);
 	return rsa_pss_verify(pub, (const uint8_t *)j->text,
 	    j->signing_input_len, j->sig, j->sig_len);
 }

@@ -48,13 +48,23 @@ int jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 struct source jws_stream_source(struct jws_stream *s);
 void jws_stream_free(struct jws_stream *s);
 
+/* The most a decoded JWS header may hold (FORMAT.md section 5, step 11). */
+#define JWS_MAX_HEADER (16 * 1024)
+/* jws_parse's refusal of a text that is not three parts. */
+#define JWS_NOT_COMPACT \
+	"the signed message is not a compact JWS with three parts"
+
 struct jws {
 	json_t *header;		/* the parsed protected header */
-	char *text;		/* the compact JWS, not owned */
+	char *text;		/* the compact JWS, not owned (NULL: hashed) */
 	size_t signing_input_len;	/* header "." payload */
 	size_t payload_off, payload_len;	/* encoded payload */
 	uint8_t *sig;
 	size_t sig_len;
+	/* A JWS read in pieces (jwsfile.h): the SHA-256 of its signing
+	 * input, which jws_verify checks instead of text. */
+	int hashed;
+	uint8_t digest[32];
 };
 
 /*
@@ -64,6 +74,16 @@ struct jws {
  * failure returns 65 with a short reason in rep.
  */
 int jws_parse(char *text, size_t len, struct jws *out, struct report *rep);
+
+/*
+ * jws_parse's checks once the two dots are found, in its order: the
+ * header text (hlen characters), then the signature text (slen
+ * characters; sig_text is read only when slen fits a signature, and may
+ * be NULL otherwise). Sets header, sig and sig_len. Returns 0 or 65 with
+ * the reason in rep.
+ */
+int jws_parse_parts(const char *hdr_text, size_t hlen, const char *sig_text,
+    size_t slen, struct jws *j, struct report *rep);
 
 /* Returns 1 when the signature is valid for pub, else 0. */
 int jws_verify(const struct jws *j, EVP_PKEY *pub);

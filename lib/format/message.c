@@ -6,6 +6,7 @@
 #include "base/term.h"
 #include "format/crypto.h"
 #include "format/jws.h"
+#include "format/jwsfile.h"
 #include "format/rsa.h"
 #include "format/seed.h"
 
@@ -312,22 +313,19 @@ signed_claims(const json_t *h, const char *own_kid, struct message *m,
 	return 0;
 }
 
+/*
+ * Steps 11 and 12 of a parsed JWS (held whole, or hashed from a file by
+ * jwsfile.h): its claims, its signature by the key asked for or found,
+ * and the name --verify gave.
+ */
 static int
-open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
-    size_t len, struct report *rep)
+signed_accept(const struct open_opts *o, struct message *m,
+    const struct jws *j, struct report *rep)
 {
-	struct jws j;
-	struct report why = { 0 };	/* what jws_parse says */
-	uint8_t *p;
-	size_t plen;
 	EVP_PKEY *k;
 	int rc;
 
-	m->is_signed = 1;
-	if (jws_parse((char *)text, len, &j, &why) != 0)
-		return refuse_signed(rep, "the signature is not acceptable: %s",
-		    report_message(&why));
-	if ((rc = signed_claims(j.header, o->kid, m, rep)) != 0)
+	if ((rc = signed_claims(j->header, o->kid, m, rep)) != 0)
 		goto out;
 	if (o->verify != NULL) {
 		if (strcmp(m->signer_kid, o->verify_kid) != 0) {
@@ -337,7 +335,7 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 			    m->signer_kid, o->verify_kid);
 			goto out;
 		}
-		if (!jws_verify(&j, o->verify)) {
+		if (!jws_verify(j, o->verify)) {
 			rc = refuse_signed(rep,
 			    "the signature is not valid: the "
 			    "message was not signed by key %s",
@@ -347,7 +345,7 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 		m->verified = 1;
 	} else if (o->signer_key != NULL) {
 		if ((k = o->signer_key(o->signer_arg, m->signer_kid)) != NULL) {
-			if (!jws_verify(&j, k)) {
+			if (!jws_verify(j, k)) {
 				rc = refuse_signed(rep, "the signature is not "
 				    "valid: the message was not signed by key "
 				    "%s", m->signer_kid);
@@ -371,8 +369,32 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 		    "from %s as --verify says", m->sub, o->verify_name);
 		goto out;
 	}
+	rc = 0;
+out:
+	return rc;
+}
+
+#define SIGNED_UNACCEPTABLE "the signature is not acceptable: %s"
+#define SIGNED_NOT_B64 "the signed content is not base64url"
+
+static int
+open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
+    size_t len, struct report *rep)
+{
+	struct jws j;
+	struct report why = { 0 };	/* what jws_parse says */
+	uint8_t *p;
+	size_t plen;
+	int rc;
+
+	m->is_signed = 1;
+	if (jws_parse((char *)text, len, &j, &why) != 0)
+		return refuse_signed(rep, SIGNED_UNACCEPTABLE,
+		    report_message(&why));
+	if ((rc = signed_accept(o, m, &j, rep)) != 0)
+		goto out;
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
-		rc = refuse_signed(rep, "the signed content is not base64url");
+		rc = refuse_signed(rep, SIGNED_NOT_B64);
 		goto out;
 	}
 	m->pt = p;
@@ -380,6 +402,38 @@ open_signed(const struct open_opts *o, struct message *m, uint8_t *text,
 	rc = 0;
 out:
 	jws_free(&j);
+	return rc;
+}
+
+/* open_signed for the JWS of m->file_pt_len bytes that message_open_file
+ * decrypted into out's temporary file, read there in pieces. */
+static int
+open_signed_file(const struct open_opts *o, struct message *m,
+    struct outfile *out, struct report *rep)
+{
+	struct jws_file jf;
+	struct report why = { 0 };	/* what jws_file_open says */
+	int rc;
+
+	m->is_signed = 1;
+	rc = jws_file_open(out, m->file_pt_len, &jf, &why);
+	if (rc == E2E_EX_DATAERR)
+		return refuse_signed(rep, SIGNED_UNACCEPTABLE,
+		    report_message(&why));
+	report_add(rep, &why);
+	if (rc != 0)
+		return rc;
+	if ((rc = signed_accept(o, m, &jf.j, rep)) != 0)
+		goto out;
+	if (jf.payload_bad) {
+		rc = refuse_signed(rep, SIGNED_NOT_B64);
+		goto out;
+	}
+	if ((rc = outfile_truncate(out, jf.pt_len, rep)) != 0)
+		goto out;
+	m->file_pt_len = jf.pt_len;
+out:
+	jws_file_free(&jf);
 	return rc;
 }
 
@@ -619,10 +673,6 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	if (rc != 0)
 		goto out;
 	have_jo = 1;
-	if (jo.signed_content) {
-		rc = MESSAGE_OPEN_WHOLE;
-		goto out;
-	}
 	rc = jwe_open_file(&jo, in, off, end - off, out, &m->file_pt_len,
 	    &inner);
 	if (rc == E2E_EX_DATAERR) {
@@ -638,8 +688,10 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	m->enc = jo.enc->name;
 	m->nrecipients = jo.nrecipients;
 	m->uncommitted_group = jo.uncommitted_group;
+	if (jo.signed_content)
+		rc = open_signed_file(o, m, out, rep);
 	/* Signature stripping must not pass for a signed message. */
-	if (o->verify != NULL || o->require_signer)
+	else if (o->verify != NULL || o->require_signer)
 		rc = refuse_signed(rep, "the message is not signed, and "
 		    "--verify asks for a signature");
 out:

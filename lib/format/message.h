@@ -131,14 +131,15 @@ int message_open_text(const struct open_opts *o, const uint8_t *text,
  * (a temporary file the caller commits only on 0) without holding the
  * message: the text outside the ciphertext (at most MESSAGE_FILE_REST
  * bytes) is parsed, and the ciphertext read from the file in pieces,
- * twice for A256CBC-HS512 (the tag is checked first). m says everything
- * but the plaintext (m->pt is NULL; m->file_pt_len its length). Returns
- * as message_open_text, or MESSAGE_OPEN_WHOLE, with nothing written
- * and nothing said, for an input to be read whole instead: one that is
- * no JWE with its ciphertext written plainly (the seed format, a
- * ciphertext with escapes, anything refused, which message_open_text
- * says in its own words) or a signed message (jws.h: the signature is
- * checked before a byte goes out, which needs the whole payload).
+ * twice for A256CBC-HS512 (the tag is checked first); a signed
+ * message's JWS is then checked in out's file and its content decoded
+ * there (jwsfile.h), with the refusals of message_open_text. m says
+ * everything but the plaintext (m->pt is NULL; m->file_pt_len its
+ * length). Returns as message_open_text, or MESSAGE_OPEN_WHOLE, with
+ * nothing written and nothing said, for an input to be read whole
+ * instead: one that is no JWE with its ciphertext written plainly (the
+ * seed format, a ciphertext with escapes, anything refused, which
+ * message_open_text says in its own words).
  */
 #define MESSAGE_OPEN_WHOLE (-1)
 #define MESSAGE_FILE_REST ((size_t)1 << 20)

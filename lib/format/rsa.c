@@ -318,20 +318,27 @@ rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
 	return ok ? 0 : report_crypto(rep, "RSA-PSS signing");
 }
 
-EVP_MD_CTX *
-rsa_pss_verify_start(EVP_PKEY *pub)
-{
-	return pss_ctx(pub, "SHA256", 32, 0);
-}
-
 int
-rsa_pss_verify_finish(EVP_MD_CTX *c, EVP_PKEY *pub, const uint8_t *sig,
-    size_t sig_len)
+rsa_pss_verify_digest(EVP_PKEY *pub, const uint8_t *h, size_t h_len,
+    const uint8_t *sig, size_t sig_len)
 {
-	int ok = c != NULL && sig_len == rsa_size(pub) &&
-	    EVP_DigestVerifyFinal(c, sig, sig_len) == 1;
+	EVP_PKEY_CTX *ctx = NULL;
+	const EVP_MD *md;
+	int ok = 0;
 
-	EVP_MD_CTX_free(c);
+	if (h_len != 32 || sig_len != rsa_size(pub) ||
+	    (md = crypto_md("SHA256", NULL)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) == NULL)
+		goto out;
+	if (EVP_PKEY_verify_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1 &&
+	    EVP_PKEY_verify(ctx, sig, sig_len, h, h_len) == 1)
+		ok = 1;
+out:
+	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return ok;
 }

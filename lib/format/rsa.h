@@ -48,23 +48,24 @@ int rsa_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t in_len,
 int rsa_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t msg_len,
     uint8_t *sig, size_t *sig_len, struct report *rep);
 
-/* Returns 1 when sig is a valid PS256 signature of msg by pub (salt
- * length exactly 32, signature exactly rsa_size bytes), else 0. */
 /*
- * PS256 over a message given in pieces: start, then
- * rsa_pss_sign_update / EVP_DigestVerifyUpdate on the context (1 on
- * success), then finish, which frees it (verify: 1 valid, else 0). start
- * returns NULL when OpenSSL fails.
+ * PS256 signing of a message given in pieces: start, then
+ * rsa_pss_sign_update on the context (1 on success), then finish, which
+ * frees it. start returns NULL when OpenSSL fails.
  */
 EVP_MD_CTX *rsa_pss_sign_start(EVP_PKEY *priv);
 int rsa_pss_sign_update(EVP_MD_CTX *c, const void *data, size_t len);
 int rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
     size_t *sig_len, struct report *rep);
-EVP_MD_CTX *rsa_pss_verify_start(EVP_PKEY *pub);
-int rsa_pss_verify_finish(EVP_MD_CTX *c, EVP_PKEY *pub, const uint8_t *sig,
-    size_t sig_len);
 
+/* Returns 1 when sig is a valid PS256 signature of msg by pub (salt
+ * length exactly 32, signature exactly rsa_size bytes), else 0. */
 int rsa_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t msg_len,
+    const uint8_t *sig, size_t sig_len);
+
+/* The same check of a message already hashed (h: its SHA-256, h_len 32):
+ * a message read in pieces before the key to check it is known. */
+int rsa_pss_verify_digest(EVP_PKEY *pub, const uint8_t *h, size_t h_len,
     const uint8_t *sig, size_t sig_len);
 
 /* The same check with another digest (RFC 7520's PS384 example). */

@@ -5,7 +5,10 @@
 # passed. Peak memory is measured with /usr/bin/time (%M, KiB) at 64 MiB,
 # where the old code held the message (74 MB to encrypt, 161 MB to
 # decrypt); round trips cross every buffer boundary; a tampered or cut
-# envelope leaves no output file.
+# envelope leaves no output file. A signed message streams too: its JWS,
+# decrypted into the temporary file, is parsed, hashed and decoded there
+# (lib/format/jwsfile.c), and every refusal is the one of the message
+# read whole.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -15,7 +18,8 @@ setup() { common_setup; fixed_keys; }
 CAP_KIB=16384
 # The pieces of the code (lib/format/jwe.c): the encryption's chunk
 # (CHUNK), the decryption's piece of text (FILE_TEXT) decoded, and the
-# inner JWS's (JWS_STREAM_RAW).
+# inner JWS's (JWS_STREAM_RAW); a signed message's payload is read back
+# in pieces of 512 KiB of text (jwsfile.c's PIECE), PIECE bytes decoded.
 CHUNK=261120
 PIECE=393216
 JWS_RAW=196608
@@ -83,11 +87,36 @@ big_input() {
 	no_temp_files .
 }
 
+@test "issue 14: e2e-decrypt streams a signed 64 MiB message from a file to a file in under 16 MiB, both algorithms, verified or not" {
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	local kib enc kid
+	kid=$(thumbprint alice.pub)
+	big_input
+	for enc in A256CBC-HS512 A256GCM; do
+		e2e-encrypt -s alice --enc "$enc" -r bob.pub -o "$enc.jwe" \
+		    big 2>/dev/null
+		peak_kib kib "e2e-decrypt -i bob --verify alice.pub -o $enc.out $enc.jwe"
+		echo "# $enc, signed: $kib KiB" >&3
+		under_cap "$kib"
+		cmp big "$enc.out"
+		[ "$(stat -c %a "$enc.out")" = 600 ]
+		rm "$enc.out"
+		# Not verified: the same reading, and the note on who signed.
+		run --separate-stderr e2e-decrypt -i bob -o "$enc.out" "$enc.jwe"
+		assert_success
+		[[ "${stderr_lines[0]}" == "e2e-decrypt: signed by key $kid at "*", not verified" ]] ||
+		    fail "$stderr"
+		cmp big "$enc.out"
+		rm "$enc.out"
+	done
+	no_temp_files .
+}
+
 @test "issue 14: round trips around every buffer boundary, both algorithms, signed or not, from files and pipes" {
 	local n enc sign
 	local -a sizes=(0 1 15 16 17 $((CHUNK - 1)) "$CHUNK" $((CHUNK + 1))
 	    $((PIECE - 1)) "$PIECE" $((PIECE + 1)) $((JWS_RAW + 1))
-	    $((3 * CHUNK + 7)))
+	    $((3 * CHUNK + 7)) $((2 * PIECE - 1)) $((2 * PIECE + 2)))
 	for n in "${sizes[@]}"; do
 		head -c "$n" /dev/urandom > "in-$n"
 		for enc in A256CBC-HS512 A256GCM; do
@@ -178,4 +207,143 @@ EOF
 	assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: the message is not signed, and --verify asks for a signature"
 	[ ! -e out ]
 	no_temp_files .
+}
+
+# signed_cases DIR: envelopes for bob of signed messages of about 1.1 MiB
+# (the JWS spans several of jwsfile.c's pieces), made with josecraft.py
+# (python3-cryptography, not the project's code), each with one fault,
+# and DIR/manifest: file <TAB> what e2e-decrypt --verify alice.pub must
+# say (the start of its first stderr line; "ok" for a control).
+signed_cases() {
+	"$PYTHON" - "$1" "$INTEROP" <<'EOF'
+import os, sys
+sys.path.insert(0, sys.argv[2])
+import josecraft as jc
+from josecraft import b64u, dumps, make_jwe, make_jws
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+man = open(os.path.join(out, "manifest"), "w")
+E = "e2e-decrypt: error: "
+BAD = E + "the signature is not acceptable: "
+PARTS = BAD + "the signed message is not a compact JWS with three parts"
+NOTSIG = E + "the signature is not valid: the message was not signed by key "
+pt = os.urandom(3 * 393216 // 2 + 5)
+alice = jc.private_key("alice")
+
+def sign(si):
+    return b64u(jc.pss_sign(alice, si.encode()))
+
+def case(name, jws, say, both=False):
+    for e in ["A256CBC-HS512", "A256GCM"] if both else ["A256CBC-HS512"]:
+        f = "%s-%s.jwe" % (name, e)
+        with open(os.path.join(out, f), "w") as fh:
+            fh.write(jc.envelope_text(make_jwe(jws.encode(), enc=e,
+                                               signed=True)))
+        man.write("%s\t%s\n" % (f, say))
+
+good = make_jws(pt)
+h, p, s = good.split(".")
+case("good", good, "ok", True)
+case("empty", make_jws(b""), "ok", True)
+raw = bytearray(jc.unb64u(s))
+raw[100] ^= 0x40
+case("bad-sig", h + "." + p + "." + b64u(bytes(raw)), NOTSIG, True)
+mid = len(p) * 2 // 3
+alt = p[:mid] + ("B" if p[mid] == "A" else "A") + p[mid + 1:]
+case("altered-payload", h + "." + alt + "." + s, NOTSIG, True)
+case("by-carol", make_jws(pt, key=jc.private_key("carol")), NOTSIG)
+case("by-carol-named", make_jws(pt, signer="carol"),
+     E + "the message is signed by key ")
+case("cut-signature", good[:-10], E + "the signature is not")
+case("cut-in-payload", good[:len(h) + 1 + mid], PARTS, True)
+case("dot-in-payload", h + "." + p[:mid] + "." + p[mid:] + "." + s, PARTS)
+case("no-dot", p, PARTS)
+bh = b64u(dumps(jc.signed_header("alice", x_pad="x" * 17000)))
+case("header-17k", bh + "." + p + "." + sign(bh + "." + p),
+     BAD + "the signature header is empty or too large")
+case("signature-long", h + "." + p + "." + s + "A" * 2400,
+     BAD + "the signature is missing or too long")
+case("header-not-json", b64u("{nope") + "." + p + "." + s,
+     BAD + "the signature header is not a JSON object")
+for where, bp in (("start", "+" + p[1:]), ("end", p[:-1] + "+"),
+                  ("length", p + "A" if len(p) % 4 == 0 else p[:-1])):
+    si = h + "." + bp
+    case("payload-bad-" + where, si + "." + sign(si),
+         E + "the signed content is not base64url")
+ch = b64u(dumps(jc.signed_header("alice", to=("carol",))))
+case("aud-carol", ch + "." + p + "." + sign(ch + "." + p),
+     E + "the signed message was not addressed to your key ")
+EOF
+}
+
+# same_as_whole OPTIONS ENVELOPE: e2e-decrypt OPTIONS ENVELOPE, once to
+# standard output (read whole) and once file to file (-o f.out,
+# streamed): the same exit status (in ws), the same words on stderr, the
+# same plaintext, or no f.out and no temporary file left.
+same_as_whole() {
+	local opts=$1 f=$2 fs
+	rm -f w.out f.out
+	# shellcheck disable=SC2086 # options, one a word
+	e2e-decrypt $opts "$f" > w.out 2> w.err && ws=0 || ws=$?
+	# shellcheck disable=SC2086
+	e2e-decrypt $opts -o f.out "$f" 2> f.err && fs=0 || fs=$?
+	[ "$ws" = "$fs" ] || fail "$f $opts: exit $fs, read whole $ws"
+	diff w.err f.err || fail "$f $opts: said otherwise than read whole"
+	if [ "$ws" = 0 ]; then
+		cmp w.out f.out || fail "$f $opts: the output differs"
+	else
+		[ ! -e f.out ] || fail "$f $opts: f.out was written"
+	fi
+	no_temp_files .
+}
+
+@test "issue 14: a signed message file to file is refused as when read whole: bad or cut signatures, another signer, a changed payload, cut or extra parts, long headers and signatures, bad payloads; same exit code and words, no output file" {
+	local f say ws
+	signed_cases c
+	[ "$(wc -l < c/manifest)" -ge 20 ]
+	while IFS=$'\t' read -r f say; do
+		same_as_whole "-i bob" "c/$f"
+		same_as_whole "-i bob --verify alice.pub" "c/$f"
+		# The cases are what they claim to be.
+		if [ "$say" = ok ]; then
+			[ "$ws" = 0 ] || fail "$f: refused: $(cat f.err)"
+		else
+			[ "$ws" = 65 ] || fail "$f: exit $ws"
+			[[ "$(head -n 1 f.err)" == "$say"* ]] ||
+			    fail "$f: $(head -n 1 f.err), not $say"
+		fi
+	done < c/manifest
+}
+
+@test "issue 14: every crafted attack of attacks.py (J1-J19, E1-E7, claims) decrypted file to file is refused or accepted as when read whole, in the same words" {
+	local c ws n=0
+	mkdir a
+	# shellcheck disable=SC2046 # one name a word
+	(cd a && "$PYTHON" "$INTEROP/attacks.py" \
+	    $("$PYTHON" "$INTEROP/attacks.py" list))
+	for c in a/*; do
+		same_as_whole "-i bob" "$c"
+		same_as_whole "-i bob --verify alice.pub" "$c"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 100 ]
+}
+
+@test "issue 14: --verify NAME file to file: a message signed as from another name is refused (65) in the words of the whole reading, and leaves nothing" {
+	local ws h=$T/h g=$T/g
+	mkdir -m 700 "$h" "$g"
+	install -m 600 /dev/null "$h/config"
+	install -m 600 /dev/null "$g/config"
+	E2E_HOME=$h run -0 e2e-keys import mallory alice.pub
+	head -c 1000000 /dev/urandom > in
+	# Signed as from amy (a name no file here has: a file wins).
+	e2e-encrypt -s alice --from amy -r bob.pub -o n.jwe in 2>/dev/null
+	E2E_HOME=$h same_as_whole "-i bob --verify mallory" n.jwe
+	assert_equal "$ws" 65
+	assert_equal "$(cat f.err)" "e2e-decrypt: error: the message is signed as from amy, not from mallory as --verify says"
+	# The key pinned as amy's, in another home: it passes.
+	E2E_HOME=$g run -0 e2e-keys import amy alice.pub
+	E2E_HOME=$g same_as_whole "-i bob --verify amy" n.jwe
+	assert_equal "$ws" 0
+	cmp in f.out
 }

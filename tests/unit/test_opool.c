@@ -10,7 +10,11 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/opool.h"
 
@@ -213,11 +217,79 @@ test_cores(void)
 	CHECK(n >= 1 && n <= OPOOL_THREADS_MAX);
 }
 
+/* put DIR NAME TEXT: writes TEXT to DIR/NAME. */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* The cgroup v2 CPU quota: the smallest of a cgroup's and its parents',
+ * in cores rounded up; none (max, no v2 line, no file) is 0. */
+static void
+test_cgroup_quota(void)
+{
+	char root[] = "/tmp/e2e-opool-XXXXXX", fs[600], self[600], d[700];
+
+	if (mkdtemp(root) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(fs, sizeof(fs), "%s/fs", root);
+	snprintf(self, sizeof(self), "%s/self", root);
+	CHECK(opool_cgroup_cores(fs, self) == 0);	/* no file */
+	snprintf(d, sizeof(d), "%s/a/b", fs);
+	CHECK(mkdir(fs, 0700) == 0);
+	snprintf(d, sizeof(d), "%s/a", fs);
+	CHECK(mkdir(d, 0700) == 0);
+	snprintf(d, sizeof(d), "%s/a/b", fs);
+	CHECK(mkdir(d, 0700) == 0);
+	/* A cgroup v1 system: no "0::" line. */
+	put(root, "self", "4:memory:/a/b\n1:cpu:/a/b\n");
+	put(d, "cpu.max", "50000 100000\n");
+	CHECK(opool_cgroup_cores(fs, self) == 0);
+	put(root, "self", "4:memory:/x\n0::/a/b\n");
+	CHECK(opool_cgroup_cores(fs, self) == 1);	/* half a core */
+	put(d, "cpu.max", "max 100000\n");
+	CHECK(opool_cgroup_cores(fs, self) == 0);
+	snprintf(d, sizeof(d), "%s/a", fs);
+	put(d, "cpu.max", "150000 100000\n");	/* the parent's: 1.5 */
+	CHECK(opool_cgroup_cores(fs, self) == 2);
+	snprintf(d, sizeof(d), "%s/a/b", fs);
+	put(d, "cpu.max", "300000 100000\n");	/* the smaller wins */
+	CHECK(opool_cgroup_cores(fs, self) == 2);
+	put(d, "cpu.max", "100000 100000");
+	CHECK(opool_cgroup_cores(fs, self) == 1);
+	put(d, "cpu.max", "garbage\n");
+	CHECK(opool_cgroup_cores(fs, self) == 2);
+	snprintf(d, sizeof(d), "%s/a/b/cpu.max", fs);
+	unlink(d);
+	snprintf(d, sizeof(d), "%s/a/cpu.max", fs);
+	unlink(d);
+	snprintf(d, sizeof(d), "%s/a/b", fs);
+	rmdir(d);
+	snprintf(d, sizeof(d), "%s/a", fs);
+	rmdir(d);
+	rmdir(fs);
+	unlink(self);
+	rmdir(root);
+}
+
 int
 main(void)
 {
 	RUN(test_order);
 	RUN(test_stop);
 	RUN(test_cores);
+	RUN(test_cgroup_quota);
 	return harness_end();
 }
