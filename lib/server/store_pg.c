@@ -1207,6 +1207,22 @@ pg_release(struct store *s, int keep)
 	return rc != STORE_OK ? rc : rc2;
 }
 
+/* A text[] of ids (Crockford base32: nothing to quote), one by one,
+ * then closed; 0, or -1 when out of memory. */
+static int
+id_list_add(struct buf *arr, const char *id)
+{
+	return buf_append_str(arr, arr->len == 0 ? "{" : ",") != 0 ||
+	    buf_append_str(arr, id) != 0 ? -1 : 0;
+}
+
+static int
+id_list_end(struct buf *arr)
+{
+	return buf_append_str(arr, arr->len == 0 ? "{}" : "}") != 0 ||
+	    buf_terminate(arr) != 0 ? -1 : 0;
+}
+
 /* The recipients of the transaction's messages, notified: the database
  * sends the notifications when (and only if) it commits. One statement
  * for the whole group, sent with the COMMIT; ids are Crockford base32,
@@ -1223,10 +1239,9 @@ notify_recipients(struct store *s)
 	if (p->nnotify == 0)
 		return STORE_OK;
 	for (i = 0; i < p->nnotify; i++)
-		if (buf_append_str(&arr, i == 0 ? "{" : ",") != 0 ||
-		    buf_append_str(&arr, p->notify[i]) != 0)
+		if (id_list_add(&arr, p->notify[i]) != 0)
 			goto out;
-	if (buf_append_str(&arr, "}") != 0 || buf_terminate(&arr) != 0)
+	if (id_list_end(&arr) != 0)
 		goto out;
 	v = (const char *)arr.p;
 	/* libpq copies the parameters as it sends them. */
@@ -1547,26 +1562,37 @@ pg_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	return rc;
 }
 
+/* One statement for the whole acknowledgement (one round trip, not one
+ * per id). */
 static int
 pg_messages_delete(struct store *s, const char *to_id,
     const char *const *ids, size_t n, size_t *deleted)
 {
+	struct buf arr = BUF_INIT;
 	const char *v[2] = { NULL, to_id };
 	PGresult *res;
 	size_t i;
-	int rc = STORE_OK;
+	int rc = STORE_ERROR;
 
 	*deleted = 0;
-	for (i = 0; i < n && rc == STORE_OK; i++) {
-		/* Only the owner's own messages: another user's id deletes
-		 * nothing (T5). */
-		v[0] = ids[i];
-		rc = wquery(s, "DELETE FROM messages WHERE id = $1 AND "
-		    "recipient_id = $2", 2, v, &res, "deleting messages");
-		if (rc == STORE_OK)
-			*deleted += (size_t)changed(res);
-		PQclear(res);
-	}
+	/* What is not an id is no message's (the list holds ids alone). */
+	for (i = 0; i < n; i++)
+		if (store_is_id(ids[i]) && id_list_add(&arr, ids[i]) != 0)
+			goto out;
+	if (id_list_end(&arr) != 0)
+		goto out;
+	v[0] = (const char *)arr.p;
+	/* Only the owner's own messages: another user's id deletes nothing
+	 * (T5). */
+	rc = wquery(s, "DELETE FROM messages WHERE recipient_id = $2 AND id = "
+	    "ANY($1::text[])", 2, v, &res, "deleting messages");
+	if (rc == STORE_OK)
+		*deleted = (size_t)changed(res);
+	PQclear(res);
+out:
+	if (rc != STORE_OK && v[0] == NULL)
+		log_error("out of memory");
+	buf_free(&arr);
 	return rc;
 }
 
