@@ -189,6 +189,15 @@ w_limit_put(struct store *s, struct args *a)
 	return s->be->limit_put(s, a->a, a->d, a->t1, a->t2);
 }
 
+/* A limit's count, then a user's row held: the job ends there. */
+static int
+w_limit_put_user_lock(struct store *s, struct args *a)
+{
+	int rc = s->be->limit_put(s, a->a, a->d, a->t1, a->t2);
+
+	return rc != STORE_OK ? rc : s->be->user_lock(s, a->b);
+}
+
 static int
 w_limit_sweep(struct store *s, struct args *a)
 {
@@ -1188,6 +1197,37 @@ test_limit_rows(void)
 	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 2);
 }
 
+/* A job's last statements may be answered only at its end (PostgreSQL
+ * sends them with the next statement that needs an answer): what they
+ * say is still the job's result, and a job they refuse leaves nothing. */
+static void
+test_job_end(void)
+{
+	struct store_user u;
+	struct args a = { 0 };
+
+	CHECK(add_user(&st, "jobend-alice", &u) == STORE_OK);
+	a.a = "jobend:count";
+	a.d = 3;
+	a.t1 = 1000;
+	a.t2 = store_limit_now_ms() + 3600000;
+	/* The user gone: STORE_NOT_FOUND, the count not kept. */
+	a.b = "00000000000000000000000000";
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_NOT_FOUND);
+	CHECK(limit_absent(&st, "jobend:count"));
+	/* The user there: both kept. */
+	a.b = u.id;
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_OK);
+	a.d = 0;
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 3);
+	/* Refused by the job itself after both: nothing kept either. */
+	a.a = "jobend:refused";
+	a.d = 4;
+	a.refuse = 1;
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_CONFLICT);
+	CHECK(limit_absent(&st, "jobend:refused"));
+}
+
 /* take or give of key under l at now: the result, and the wait. */
 static int
 limit_at(int give, const struct store_limit *l, const char *key,
@@ -1390,6 +1430,7 @@ run_suite(const struct backend *b)
 	RUN(test_identity);
 	RUN(test_two_stores);
 	RUN(test_limit_rows);
+	RUN(test_job_end);
 	RUN(test_limit_rules);
 	RUN(test_limit_two_stores);
 	RUN(test_reopen);
