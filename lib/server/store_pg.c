@@ -84,12 +84,32 @@ enum {
 	/* The preparation of the statement at prep[slot]: forgotten when
 	 * it fails. */
 	PEND_PREPARE = 4,
+	/* A statement a job may send and still leave nothing when a send
+	 * of it is refused later (see PEND_OUTCOME): a limit's row read or
+	 * written, a user's row held. Any other statement of the job's
+	 * makes it wait for its answers at its release. */
+	PEND_PLAIN = 8,
+	/* A send's message stored if there is room (message_put_within):
+	 * its answer says the job's result, read with a later job's
+	 * statement; when refused, the statement itself has put back the
+	 * limit's row the job changed (the job's only other write). */
+	PEND_OUTCOME = 16,
 };
+
+/* Jobs refused after their release, noted until settle() at most. */
+#define LATE_MAX 512
+/* The longest limit key a refused send can put back (guard.c's are
+ * shorter). */
+#define LIMIT_KEY_LEN 160
 
 struct pending {
 	const char *what;
 	int flags;
 	size_t slot;
+	long job;			/* the job that sent it (its place) */
+	/* PEND_OUTCOME: the send's recipient, body and quota. */
+	char to[STORE_ID_LEN + 1];
+	size_t len, max_messages, max_bytes;
 };
 
 struct pg {
@@ -105,8 +125,23 @@ struct pg {
 	struct conn w;
 	struct pending pend[PENDING_MAX];
 	size_t npend;
-	size_t job_pend;		/* of them, not PEND_WHOLE */
+	size_t job_pend;		/* of the job's, not PEND_WHOLE */
 	int broken;
+	int broken_rc;			/* why (a STORE_ code) */
+	/* The job under way: its place in the transaction, whether it has
+	 * been released, sent only PEND_PLAIN statements, sent a
+	 * PEND_OUTCOME one; the limit's row it read (limit_get), as the
+	 * database gave it, for a refusal to put back. */
+	long job_no;
+	int job_released, job_plain, job_outcome;
+	size_t job_nlim;
+	char lim_key[LIMIT_KEY_LEN + 1], lim_n[32], lim_t[24], lim_exp[24];
+	/* Jobs refused after their release: their place and result. */
+	struct {
+		long job;
+		int rc;
+	} late[LATE_MAX];
+	size_t nlate;
 	pthread_mutex_t lock;		/* guards r[] and busy[] */
 	pthread_cond_t freed;
 	struct conn r[READERS];
@@ -437,8 +472,8 @@ rquery(struct store *s, const char *sql, int n, const char *const *v,
 
 static int wsync(struct store *s, PGresult **out);
 
-/* Notes an answer to come. */
-static void
+/* Notes an answer to come; returns its place. */
+static struct pending *
 expect(struct pg *p, const char *what, int flags, size_t slot)
 {
 	struct pending *e = &p->pend[p->npend++];
@@ -446,8 +481,21 @@ expect(struct pg *p, const char *what, int flags, size_t slot)
 	e->what = what;
 	e->flags = flags;
 	e->slot = slot;
+	e->job = p->job_no;
 	if (!(flags & PEND_WHOLE))
 		p->job_pend++;
+	if (!(flags & (PEND_WHOLE | PEND_PLAIN)))
+		p->job_plain = 0;
+	return e;
+}
+
+/* The transaction cannot be committed (rc: why, the first reason). */
+static void
+break_off(struct pg *p, int rc)
+{
+	if (!p->broken)
+		p->broken_rc = rc;
+	p->broken = 1;
 }
 
 /*
@@ -471,19 +519,20 @@ wsend(struct store *s, const char *sql, int n, const char *const *v,
 	if (slot >= 0 && fresh) {
 		if (!PQsendPrepare(c, name, sql, n, NULL)) {
 			p->w.prep[slot] = NULL;
+			break_off(p, STORE_ERROR);
 			return failed(s, c, NULL, what);
 		}
-		expect(p, what, (flags & PEND_WHOLE) | PEND_PREPARE,
-		    (size_t)slot);
+		(void)expect(p, what, (flags & (PEND_WHOLE | PEND_PLAIN)) |
+		    PEND_PREPARE, (size_t)slot);
 	}
 	sent = slot >= 0 ? PQsendQueryPrepared(c, name, n, v, len, fmt, 0) :
 	    PQsendQueryParams(c, sql, n, NULL, v, len, fmt, 0);
 	if (!sent) {
-		if (flags & PEND_WHOLE)
-			p->broken = 1;
+		/* What was sent before it may be lost with it. */
+		break_off(p, STORE_ERROR);
 		return failed(s, c, NULL, what);
 	}
-	expect(p, what, flags, 0);
+	(void)expect(p, what, flags, 0);
 	return STORE_OK;
 }
 
@@ -501,11 +550,61 @@ answer(PGconn *c)
 	return res;
 }
 
+/* A recipient to notify at COMMIT (notify_recipients); a job before
+ * the one under way (late) keeps it past that one's rollback. */
+static void
+to_notify(struct pg *p, const char *to_id, int late)
+{
+	if (p->nnotify >= NOTIFY_MAX || strlen(to_id) != STORE_ID_LEN)
+		return;
+	memcpy(p->notify[p->nnotify++], to_id, STORE_ID_LEN + 1);
+	if (late) {
+		memcpy(p->notify[p->nnotify - 1], p->notify[p->job_start],
+		    STORE_ID_LEN + 1);
+		memcpy(p->notify[p->job_start++], to_id, STORE_ID_LEN + 1);
+	}
+}
+
+/* A send's result from its statement's answer (message_put_within):
+ * the count and bytes of the mailbox, whether the recipient is there,
+ * whether the message was stored. */
+static int
+outcome(const PGresult *res, size_t len, size_t max_messages,
+    size_t max_bytes)
+{
+	if (PQntuples(res) != 1)
+		return STORE_ERROR;
+	if (strtoll(PQgetvalue(res, 0, 3), NULL, 10) == 1)
+		return STORE_OK;
+	if (PQgetvalue(res, 0, 2)[0] != 't')
+		return STORE_NOT_FOUND;	/* deleted meanwhile */
+	if ((uint64_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10) + 1 >
+	    max_messages || (uint64_t)strtoll(PQgetvalue(res, 0, 1), NULL,
+	    10) + len > max_bytes)
+		return STORE_FULL;
+	return STORE_CONFLICT;	/* the id is there (ON CONFLICT) */
+}
+
+/* What an answer read means once its job has been released: a send
+ * refused is noted for settle() (the statement has put back what the
+ * job wrote); anything else failing breaks the transaction. */
+static void
+late_failure(struct pg *p, const struct pending *e, int r)
+{
+	if ((e->flags & PEND_OUTCOME) && r > 0 && p->nlate < LATE_MAX) {
+		p->late[p->nlate].job = e->job;
+		p->late[p->nlate++].rc = r;
+	} else {
+		break_off(p, r);
+	}
+}
+
 /*
  * Reads the answers to everything sent (a sync point first). Returns
- * STORE_OK or the first failure among them (PEND_ROW's STORE_NOT_FOUND
- * among them); with out, the last statement's result when all went
- * well (PQclear it).
+ * STORE_OK or the first failure among those of the job under way
+ * (PEND_ROW's STORE_NOT_FOUND, a PEND_OUTCOME's refusal among them);
+ * those of jobs released before go to late_failure(). With out, the
+ * last statement's result when all went well (PQclear it).
  */
 static int
 wsync(struct store *s, PGresult **out)
@@ -514,7 +613,7 @@ wsync(struct store *s, PGresult **out)
 	PGconn *c = p->w.c;
 	PGresult *res = NULL;
 	size_t i, n = p->npend;
-	int rc = STORE_OK, r, synced = 0;
+	int rc = STORE_OK, r, synced = 0, late;
 
 	if (out != NULL)
 		*out = NULL;
@@ -522,12 +621,13 @@ wsync(struct store *s, PGresult **out)
 	if (n == 0)
 		return STORE_OK;
 	if (!PQpipelineSync(c)) {
-		p->broken = 1;
+		break_off(p, STORE_ERROR);
 		return failed(s, c, NULL, "sending to the database");
 	}
 	for (i = 0; i < n; i++) {
 		const struct pending *e = &p->pend[i];
 
+		late = e->job != p->job_no || p->job_released;
 		res = answer(c);
 		if (res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC)
 			synced = 1;
@@ -535,28 +635,37 @@ wsync(struct store *s, PGresult **out)
 			r = failed(s, c, NULL, e->what);
 		else if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
 			r = STORE_ERROR;	/* after the failure said */
-		else if ((r = result(s, c, res, &res, e->what)) == STORE_OK &&
-		    (e->flags & PEND_ROW) && PQntuples(res) == 0)
+		else if ((r = result(s, c, res, &res, e->what)) != STORE_OK)
+			;
+		else if ((e->flags & PEND_ROW) && PQntuples(res) == 0)
 			r = STORE_NOT_FOUND;
+		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e->len,
+		    e->max_messages, e->max_bytes)) == STORE_OK)
+			to_notify(p, e->to, late);
 		if (r != STORE_OK && (e->flags & PEND_PREPARE))
 			p->w.prep[e->slot] = NULL;
 		if (r != STORE_OK && (e->flags & PEND_WHOLE))
-			p->broken = 1;
-		if (r != STORE_OK && rc == STORE_OK)
+			break_off(p, r);
+		if (r != STORE_OK && late && !(e->flags & PEND_WHOLE))
+			late_failure(p, e, r);
+		else if (r != STORE_OK && rc == STORE_OK)
 			rc = r;
 		if (i + 1 == n && out != NULL && rc == STORE_OK)
 			*out = res;
 		else
 			PQclear(res);
 		res = NULL;
-		if (synced || PQstatus(c) == CONNECTION_BAD)
+		if (synced || PQstatus(c) == CONNECTION_BAD) {
+			if (i + 1 < n)	/* the rest unanswered: lost */
+				break_off(p, STORE_ERROR);
 			break;
+		}
 	}
 	/* The sync point's own answer ends them. */
 	if (!synced && PQstatus(c) != CONNECTION_BAD) {
 		res = PQgetResult(c);
 		if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-			p->broken = 1;
+			break_off(p, STORE_ERROR);
 			if (rc == STORE_OK)
 				rc = failed(s, c, NULL, "reading answers");
 		}
@@ -573,10 +682,11 @@ wsync(struct store *s, PGresult **out)
  * binary parameters where fmt says; answered before it returns (with
  * those sent before it). */
 static int
-wquery_bin(struct store *s, const char *sql, int n, const char *const *v,
-    const int *len, const int *fmt, PGresult **out, const char *what)
+wquery_as(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int flags, PGresult **out,
+    const char *what)
 {
-	int rc = wsend(s, sql, n, v, len, fmt, 0, what);
+	int rc = wsend(s, sql, n, v, len, fmt, flags, what);
 
 	if (rc != STORE_OK) {
 		if (out != NULL)
@@ -588,10 +698,17 @@ wquery_bin(struct store *s, const char *sql, int n, const char *const *v,
 }
 
 static int
+wquery_bin(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, PGresult **out, const char *what)
+{
+	return wquery_as(s, sql, n, v, len, fmt, 0, out, what);
+}
+
+static int
 wquery(struct store *s, const char *sql, int n, const char *const *v,
     PGresult **out, const char *what)
 {
-	return wquery_bin(s, sql, n, v, NULL, NULL, out, what);
+	return wquery_as(s, sql, n, v, NULL, NULL, 0, out, what);
 }
 
 /* A check's statement: on the writer, or a read. */
@@ -1138,11 +1255,15 @@ pg_begin(struct store *s)
 	int tries, rc = STORE_ERROR;
 
 	p->kept = 0;
+	p->job_no = -1;
+	p->job_released = 0;
+	p->nlate = 0;
 	/* A connection lost since the last transaction is made again
 	 * here, where nothing is under way yet (a new one in pipeline
 	 * mode, the writer's way). */
 	for (tries = 0; tries < 2; tries++) {
 		p->broken = 0;
+		p->broken_rc = STORE_OK;
 		if (!usable(s, &p->w))
 			return STORE_ERROR;
 		if (PQpipelineStatus(p->w.c) == PQ_PIPELINE_OFF &&
@@ -1177,6 +1298,10 @@ pg_savepoint(struct store *s)
 	struct pg *p = s->impl;
 
 	p->job_start = p->nnotify;
+	p->job_no++;
+	p->job_released = p->job_outcome = 0;
+	p->job_plain = 1;
+	p->job_pend = p->job_nlim = 0;
 	return wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL, PEND_WHOLE,
 	    "a savepoint");
 }
@@ -1190,8 +1315,11 @@ pg_release(struct store *s, int keep)
 	/* The job's answers not read yet are read now: one may refuse it
 	 * (a limit's count not saved); and a failure would skip the
 	 * statements sent after it until the next sync point, the
-	 * rollback to the savepoint among them. */
-	if (p->job_pend > 0 && (rc = wsync(s, NULL)) != STORE_OK)
+	 * rollback to the savepoint among them. Not a send's whose answer
+	 * covers them all (PEND_OUTCOME): read with a later job's. */
+	if (keep && p->job_outcome && p->job_plain)
+		p->job_released = 1;
+	else if (p->job_pend > 0 && (rc = wsync(s, NULL)) != STORE_OK)
 		keep = 0;
 	if (!keep) {
 		p->nnotify = p->job_start;
@@ -1255,20 +1383,46 @@ out:
 	return rc;
 }
 
+/* The sends answered after their release (PEND_OUTCOME): read, and
+ * those refused given their result. Before the COMMIT, so that a send
+ * refused never fails the others. */
+static void
+pg_settle(struct store *s, int *res, size_t n)
+{
+	struct pg *p = s->impl;
+	size_t i;
+
+	p->job_released = 1;	/* every job of the transaction */
+	(void)wsync(s, NULL);
+	for (i = 0; i < p->nlate; i++)
+		if (p->late[i].job >= 0 && (size_t)p->late[i].job < n &&
+		    res[p->late[i].job] == STORE_OK)
+			res[p->late[i].job] = p->late[i].rc;
+	p->nlate = 0;
+}
+
 static int
 pg_commit(struct store *s)
 {
 	struct pg *p = s->impl;
 	PGresult *res = NULL;
-	int rc = notify_recipients(s);
+	int rc;
 
+	/* The transaction's own statements from here on: their failures
+	 * are the commit's. */
+	p->job_no = -2;
+	p->job_released = 0;
+	rc = notify_recipients(s);
 	p->nnotify = p->job_start = 0;
 	/* A statement that failed unseen by its job (a savepoint, a
-	 * release): the transaction may not be what its jobs were told. */
+	 * release, a send's answered late): the transaction may not be
+	 * what its jobs were told. A full disk's says so (507; logged
+	 * already). */
 	if (rc == STORE_OK && p->broken) {
-		log_error("database: a statement of the transaction failed: "
-		    "rolled back");
-		rc = STORE_ERROR;
+		if (p->broken_rc != STORE_NOSPACE)
+			log_error("database: a statement of the transaction "
+			    "failed: rolled back");
+		rc = p->broken_rc < 0 ? p->broken_rc : STORE_ERROR;
 	}
 	if (rc == STORE_OK)
 		rc = wquery(s, "COMMIT", 0, NULL, &res, "committing");
@@ -1295,6 +1449,9 @@ pg_rollback(struct store *s)
 	struct pg *p = s->impl;
 
 	p->nnotify = p->job_start = 0;
+	p->job_no = -2;
+	p->job_released = 0;
+	p->nlate = 0;
 	if (p->w.c == NULL || PQstatus(p->w.c) != CONNECTION_OK) {
 		p->npend = p->job_pend = 0;
 		return STORE_ERROR;
@@ -1444,15 +1601,7 @@ static int
 pg_user_lock(struct store *s, const char *id)
 {
 	return wsend(s, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", 1,
-	    &id, NULL, NULL, PEND_ROW, "holding a user");
-}
-
-/* A recipient to notify at COMMIT (notify_recipients). */
-static void
-to_notify(struct pg *p, const char *to_id)
-{
-	if (p->nnotify < NOTIFY_MAX && strlen(to_id) == STORE_ID_LEN)
-		memcpy(p->notify[p->nnotify++], to_id, STORE_ID_LEN + 1);
+	    &id, NULL, NULL, PEND_ROW | PEND_PLAIN, "holding a user");
 }
 
 static int
@@ -1475,7 +1624,7 @@ pg_message_put(struct store *s, const struct store_message *m,
 	    "$4, $5::bigint, $6, $7) ON CONFLICT DO NOTHING", 7, v, len, fmt,
 	    "storing a message");
 	if (rc == STORE_OK)
-		to_notify(s->impl, to_id);
+		to_notify(s->impl, to_id, 0);
 	return rc;
 }
 
@@ -1483,43 +1632,75 @@ pg_message_put(struct store *s, const struct store_message *m,
  * statement sent with this one): no other writer, of any instance, adds
  * to this mailbox until the transaction ends, so the count is the
  * truth. One statement counts the mailbox and stores the message when
- * it has room, and says which: the count, then 1 when stored. */
+ * the recipient is there and has room; when it does not store it, it
+ * puts back the limit's row the job changed ($10-$13, when given); it
+ * answers what outcome() reads.
+ *
+ * A job that wrote nothing else (a send: its rate's row, the
+ * recipient's row held) need not wait for that answer: it is read with
+ * a later job's statement, or before the COMMIT (settle), and a refusal
+ * then is the job's result though its savepoint is gone, for the
+ * statement has undone all the job did. A send waits for one round trip,
+ * its limit's row. */
 static int
 pg_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
+	static const char sql[] = "WITH c AS (SELECT count(*) AS n, "
+	    "coalesce(sum(length(body)), 0) AS b, EXISTS (SELECT 1 FROM users "
+	    "WHERE id = $2) AS u FROM messages WHERE recipient_id = $2), ins AS "
+	    "(INSERT INTO messages (id, recipient_id, recipient, sender, "
+	    "sent_at, body, sender_id) SELECT $1, $2, $3, $4, $5::bigint, "
+	    "$6::bytea, $7 FROM c WHERE c.u AND c.n + 1 <= $8::numeric AND "
+	    "c.b + length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
+	    "RETURNING 1), back AS (UPDATE limits SET n = $11::double "
+	    "precision, t = $12::bigint, expires = $13::bigint WHERE key = $10 "
+	    "AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) SELECT c.n, c.b, "
+	    "c.u, (SELECT count(*) FROM ins), (SELECT count(*) FROM back) FROM "
+	    "c";
+	struct pg *p = s->impl;
 	char at[24], maxn[24], maxb[24];
-	const char *v[9] = { m->id, to_id, m->to, m->from, at, m->body,
-	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb };
-	const int len[9] = { 0, 0, 0, 0, 0, (int)m->body_len, 0, 0, 0 };
-	const int fmt[9] = { 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+	int later = p->job_plain && p->job_nlim <= 1 &&
+	    strlen(to_id) == STORE_ID_LEN;
+	int put_back = later && p->job_nlim == 1;
+	const char *v[13] = { m->id, to_id, m->to, m->from, at, m->body,
+	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb,
+	    put_back ? p->lim_key : NULL, put_back ? p->lim_n : NULL,
+	    put_back ? p->lim_t : NULL, put_back ? p->lim_exp : NULL };
+	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
+	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
+	struct pending *e;
 	PGresult *res;
+	size_t i;
 	int rc;
 
 	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
 	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
 	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
-	rc = wquery_bin(s, "WITH c AS (SELECT count(*) AS n, "
-	    "coalesce(sum(length(body)), 0) AS b FROM messages WHERE "
-	    "recipient_id = $2), ins AS (INSERT INTO messages (id, "
-	    "recipient_id, recipient, sender, sent_at, body, sender_id) SELECT "
-	    "$1, $2, $3, $4, $5::bigint, $6::bytea, $7 FROM c WHERE c.n + 1 <= "
-	    "$8::numeric AND c.b + length($6::bytea) <= $9::numeric ON "
-	    "CONFLICT DO NOTHING RETURNING 1) SELECT c.n, c.b, (SELECT count(*) "
-	    "FROM ins) FROM c", 9, v, len, fmt, &res, "storing a message");
-	if (rc != STORE_OK)
+	if (!later) {
+		rc = wquery_bin(s, sql, 13, v, len, fmt, &res,
+		    "storing a message");
+		if (rc == STORE_OK && (rc = outcome(res, m->body_len,
+		    max_messages, max_bytes)) == STORE_OK)
+			to_notify(p, to_id, 0);
+		PQclear(res);
 		return rc;
-	if (num(res, 0, 2) == 1)
-		rc = STORE_OK;
-	else if ((uint64_t)num(res, 0, 0) + 1 > max_messages ||
-	    (uint64_t)num(res, 0, 1) + m->body_len > max_bytes)
-		rc = STORE_FULL;
-	else
-		rc = STORE_CONFLICT;	/* the id is there (ON CONFLICT) */
-	PQclear(res);
-	if (rc == STORE_OK)
-		to_notify(s->impl, to_id);
-	return rc;
+	}
+	if ((rc = wsend(s, sql, 13, v, len, fmt, PEND_OUTCOME | PEND_PLAIN,
+	    "storing a message")) != STORE_OK)
+		return rc;
+	e = &p->pend[p->npend - 1];
+	memcpy(e->to, to_id, STORE_ID_LEN + 1);
+	e->len = m->body_len;
+	e->max_messages = max_messages;
+	e->max_bytes = max_bytes;
+	/* The recipient gone is this statement's to say (a user's row not
+	 * found read late would break the transaction). */
+	for (i = 0; i < p->npend; i++)
+		if (p->pend[i].job == p->job_no)
+			p->pend[i].flags &= ~PEND_ROW;
+	p->job_outcome = 1;
+	return STORE_OK;
 }
 
 static int
@@ -1819,10 +2000,12 @@ static int
 pg_limit_get(struct store *s, const char *key, double *n, int64_t *t,
     int64_t *expires)
 {
+	struct pg *p = s->impl;
 	PGresult *res;
-	int rc = wquery(s, "INSERT INTO limits (key, n, t, expires) VALUES "
+	int rc = wquery_as(s, "INSERT INTO limits (key, n, t, expires) VALUES "
 	    "($1, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET n = limits.n "
-	    "RETURNING n, t, expires", 1, &key, &res, "reading a limit");
+	    "RETURNING n, t, expires", 1, &key, NULL, NULL, PEND_PLAIN, &res,
+	    "reading a limit");
 
 	if (rc == STORE_OK && PQntuples(res) != 1) {
 		log_error("database: reading a limit: no row");
@@ -1831,6 +2014,21 @@ pg_limit_get(struct store *s, const char *key, double *n, int64_t *t,
 		*n = strtod(PQgetvalue(res, 0, 0), NULL);
 		*t = num(res, 0, 1);
 		*expires = num(res, 0, 2);
+		/* The row as it was before the job, for a send refused
+		 * later to put back (pg_message_put_within): the first of
+		 * one key; a second key makes the job wait for its send. */
+		if (p->job_nlim == 0 && strlen(key) <= LIMIT_KEY_LEN &&
+		    PQgetlength(res, 0, 0) < (int)sizeof(p->lim_n) &&
+		    PQgetlength(res, 0, 1) < (int)sizeof(p->lim_t) &&
+		    PQgetlength(res, 0, 2) < (int)sizeof(p->lim_exp)) {
+			snprintf(p->lim_key, sizeof(p->lim_key), "%s", key);
+			copy_col(res, 0, 0, p->lim_n, sizeof(p->lim_n));
+			copy_col(res, 0, 1, p->lim_t, sizeof(p->lim_t));
+			copy_col(res, 0, 2, p->lim_exp, sizeof(p->lim_exp));
+			p->job_nlim = 1;
+		} else if (p->job_nlim != 1 || strcmp(key, p->lim_key) != 0) {
+			p->job_nlim = 2;
+		}
 	}
 	PQclear(res);
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
@@ -1852,7 +2050,8 @@ pg_limit_put(struct store *s, const char *key, double n, int64_t t,
 	rc = wsend(s, "INSERT INTO limits (key, n, t, expires) VALUES ($1, "
 	    "$2::double precision, $3::bigint, $4::bigint) ON CONFLICT (key) "
 	    "DO UPDATE SET n = excluded.n, t = excluded.t, expires = "
-	    "excluded.expires", 4, v, NULL, NULL, 0, "counting a limit");
+	    "excluded.expires", 4, v, NULL, NULL, PEND_PLAIN,
+	    "counting a limit");
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
 }
 
@@ -1869,9 +2068,12 @@ pg_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
 	*deleted = 0;
 	snprintf(a, sizeof(a), "%" PRId64, now);
 	snprintf(b, sizeof(b), "%zu", max);
-	rc = wquery(s, "DELETE FROM limits WHERE key IN (SELECT key FROM "
+	/* Expired rows mean nothing: a send refused later may leave them
+	 * swept (PEND_PLAIN). */
+	rc = wquery_as(s, "DELETE FROM limits WHERE key IN (SELECT key FROM "
 	    "limits WHERE expires < $1::bigint LIMIT $2::bigint FOR UPDATE "
-	    "SKIP LOCKED)", 2, v, &res, "sweeping limits");
+	    "SKIP LOCKED)", 2, v, NULL, NULL, PEND_PLAIN, &res,
+	    "sweeping limits");
 	if (rc == STORE_OK)
 		*deleted = (size_t)changed(res);
 	PQclear(res);
@@ -1892,6 +2094,7 @@ const struct store_backend store_pg = {
 	.begin = pg_begin,
 	.savepoint = pg_savepoint,
 	.release = pg_release,
+	.settle = pg_settle,
 	.commit = pg_commit,
 	.listen = pg_listen,
 	.rollback = pg_rollback,
