@@ -1648,8 +1648,8 @@ pg_message_put_within(struct store *s, const struct store_message *m,
 {
 	static const char sql[] = "WITH c AS (SELECT count(*) AS n, "
 	    "coalesce(sum(length(body)), 0) AS b, EXISTS (SELECT 1 FROM users "
-	    "WHERE id = $2) AS u FROM messages WHERE recipient_id = $2), ins AS "
-	    "(INSERT INTO messages (id, recipient_id, recipient, sender, "
+	    "WHERE id = $2) AS u FROM messages WHERE recipient_id = $2), "
+	    "ins AS (INSERT INTO messages (id, recipient_id, recipient, sender, "
 	    "sent_at, body, sender_id) SELECT $1, $2, $3, $4, $5::bigint, "
 	    "$6::bytea, $7 FROM c WHERE c.u AND c.n + 1 <= $8::numeric AND "
 	    "c.b + length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
