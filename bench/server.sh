@@ -2,10 +2,9 @@
 # bench/server.sh - `make bench-server`: e2e-server next to nginx in one
 # run (ratios within a run are what count on a shared, noisy machine):
 # durable sends (SQLite, and PostgreSQL with one and two instances),
-# receive-and-ack, delivery latency with long-poll (also across two
-# instances), 10,000 receivers waiting at once, and a victim under
-# attack. Not a
-# test: it fails only when a
+# receive-and-ack (SQLite, PostgreSQL), delivery latency with long-poll
+# (also across two instances), 10,000 receivers waiting at once, and a
+# victim under attack. Not a test: it fails only when a
 # program it needs fails, never because of a speed. bench/README.md
 # explains every number and the targets.
 #
@@ -317,10 +316,19 @@ rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out
 
 # ---- 3: receive and acknowledge what the sends stored ----
 stored=$(metric "$port_disk" e2e_messages_stored)
-section "3. Receive and acknowledge (db in $tmpdir, $nusers users draining $stored stored messages)"
+pg_stored=
+[ -z "$pg" ] || pg_stored=", PostgreSQL through A: $(metric "$port_pga" e2e_messages_stored)"
+section "3. Receive and acknowledge ($nusers users draining the messages stored: db in $tmpdir: $stored$pg_stored)"
 "$work/recvack" 127.0.0.1 "$port_disk" "$work/disk/users.txt" "$recv_limit" 5 \
     > "$work/recvack.out" || die "bench/recvack failed"
-rep recvack "$state" "$work/recvack.out"
+ra=("SQLite ($tmpdir)=$work/recvack.out")
+if [ -n "$pg" ]; then
+	# shellcheck disable=SC2154 # set by start_server
+	"$work/recvack" 127.0.0.1 "$port_pga" "$work/pga/users.txt" "$recv_limit" 5 \
+	    > "$work/recvack-pg.out" || die "bench/recvack failed (PostgreSQL)"
+	ra+=("PostgreSQL, one instance=$work/recvack-pg.out")
+fi
+rep recvack "$state" "${ra[@]}"
 
 # ---- 4: delivery latency with long-poll ----
 section "4. Delivery latency with long-poll ($deliveries sends, one at a time, to 32 waiting receivers in turn)"

@@ -8,7 +8,7 @@ summary prints them. Standard library only.
     server_report.py http    STATE WRK_OUTPUT... COMMITS...
         (named wrk-KIND-ROUND.out, and commit-KIND-ROUND.out: the
         writers' "COMMITS JOBS" before and after that send run)
-    server_report.py recvack STATE RECVACK_OUTPUT
+    server_report.py recvack STATE NAME=RECVACK_OUTPUT...
     server_report.py latency STATE NAME=LATENCY_OUTPUT...
     server_report.py waiters STATE WAITERS_OUTPUT KEY=VALUE...
     server_report.py attack  STATE ATTACK_OUTPUT KEY=VALUE...
@@ -175,29 +175,40 @@ def http(state, files):
 
 # Section 3 ---------------------------------------------------------------
 
-def recvack(state, fn):
+def recvack(state, pairs):
+    """NAME=RECVACK_OUTPUT per server (the first SQLite's), one column
+    each."""
     st = load_state(state)
-    d = json_line(fn)
-    sec = d["elapsed_us"] / 1e6
-    msgs = d["acked"] / sec
-    reqs = (d["gets"] + d["acks"]) / sec
-    per = d["fetched"] / max(1, d["gets"])
-    rows = [
-        ["messages received and acknowledged /s", f"{msgs:.0f}"],
-        ["HTTP requests /s (GET + ack)", f"{reqs:.0f}"],
-        ["messages per GET (limit)", f"{per:.1f} ({d['limit']})"],
-        ["users (connections)", f"{d['users']}"],
-        ["time measured s", f"{sec:.2f}" + (
-            " (until a mailbox ran empty)" if d["ran_empty"] else "")],
-        ["answers not 200", f"{d['errors']}"],
-    ]
-    table(["receive-and-ack (bench/recvack.c)", "value"], rows, "<>")
-    if sec < 1:
-        print("  note: under a second of work (too few messages stored): "
-              "a rough figure")
-    if d["acked"] < d["fetched"] - d["limit"] * d["users"]:
-        print(f"  note: {d['fetched']} fetched but {d['acked']} acknowledged")
-    st["values"]["recvack_rate"] = msgs
+    names, cols, notes = [], [], []
+    for i, pair in enumerate(pairs):
+        name, fn = pair.split("=", 1)
+        d = json_line(fn)
+        sec = d["elapsed_us"] / 1e6
+        msgs = d["acked"] / sec
+        reqs = (d["gets"] + d["acks"]) / sec
+        per = d["fetched"] / max(1, d["gets"])
+        names.append(name)
+        cols.append([f"{msgs:.0f}", f"{reqs:.0f}",
+                     f"{per:.1f} ({d['limit']})", f"{d['users']}",
+                     f"{sec:.2f}" + (" (until a mailbox ran empty)"
+                                     if d["ran_empty"] else ""),
+                     f"{d['errors']}"])
+        if sec < 1:
+            notes.append(f"  note ({name}): under a second of work (too few "
+                         "messages stored): a rough figure")
+        if d["acked"] < d["fetched"] - d["limit"] * d["users"]:
+            notes.append(f"  note ({name}): {d['fetched']} fetched but "
+                         f"{d['acked']} acknowledged")
+        st["values"]["recvack_rate" if i == 0 else
+                     f"recvack_rate_{i}"] = msgs
+    what = ["messages received and acknowledged /s",
+            "HTTP requests /s (GET + ack)", "messages per GET (limit)",
+            "users (connections)", "time measured s", "answers not 200"]
+    rows = [[w] + [c[k] for c in cols] for k, w in enumerate(what)]
+    table(["receive-and-ack (bench/recvack.c)"] + names, rows,
+          "<" + ">" * len(names))
+    for n in notes:
+        print(n)
     save_state(state, st)
 
 
@@ -356,7 +367,7 @@ def main(argv):
     if cmd == "http":
         http(args[0], args[1:])
     elif cmd == "recvack":
-        recvack(args[0], args[1])
+        recvack(args[0], args[1:])
     elif cmd == "latency":
         latency(args[0], args[1:])
     elif cmd == "waiters":

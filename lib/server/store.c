@@ -451,6 +451,8 @@ run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 		if ((rc = be->release(s, res[i] == STORE_OK)) != STORE_OK)
 			res[i] = rc;
 	}
+	if (be->settle != NULL)
+		be->settle(s, res, n);
 	/* Failed (a full disk: STORE_NOSPACE): none of the jobs is. */
 	if ((rc = be->commit(s)) != STORE_OK) {
 		(void)be->rollback(s);

@@ -117,6 +117,11 @@ struct store_backend {
 	int (*begin)(struct store *s);
 	int (*savepoint)(struct store *s);
 	int (*release)(struct store *s, int keep);
+	/* Optional: before commit, res[i] of a job whose result the
+	 * backend learned only after its release (a send answered with a
+	 * later job's statement, all of it undone when refused) gets that
+	 * result. NULL: none is learned late. */
+	void (*settle)(struct store *s, int *res, size_t n);
 	int (*commit)(struct store *s);
 	int (*rollback)(struct store *s);
 	int (*meta_put_new)(struct store *s, const char *key,

@@ -4,9 +4,17 @@
  *
  * One connection for the writer thread; a small fixed pool for the
  * reading threads (a PGconn serves one thread at a time). Every
- * statement is a constant with bound parameters (PQexecParams): nothing
- * from a request is ever part of SQL text (H6). Names and ids are
- * compared byte-wise (COLLATE "C"), as SQLite does.
+ * statement is a constant with bound parameters, prepared once per
+ * connection: nothing from a request is ever part of SQL text (H6).
+ * Names and ids are compared byte-wise (COLLATE "C"), as SQLite does.
+ *
+ * The writer waits for the database as little as it can: each wait is
+ * a round trip through a loaded machine's scheduler, which costs a send
+ * more than the statements themselves. Its connection is in pipeline
+ * mode, and what a job need not know at once (its savepoint, the row to
+ * hold, a limit's new count) goes with the next statement whose answer
+ * it needs: a send is two round trips, its quota counted and its message
+ * stored by one statement.
  *
  * Several instances write at once, so what SQLite's single writer gets
  * for free is asked of the database here: a mailbox's quota is counted
@@ -51,12 +59,92 @@
 #define NOTIFY_MAX 512
 #define NOTIFY_CHANNEL "e2e_mail"
 
+/* Statements prepared on one connection at most (this file has fewer);
+ * past it, a statement is parsed each time. */
+#define PREPARED_MAX 96
+/* Statements sent on the writer's connection and not yet answered. */
+#define PENDING_MAX 16
+
+/* A connection and the statements prepared on it: a statement is
+ * prepared at its first use, as "e2e_I" for its place I in prep (the
+ * SQL text's address: each is a constant of this file). */
+struct conn {
+	PGconn *c;
+	const char *prep[PREPARED_MAX];
+	size_t nprep;
+};
+
+/* What an answer not yet read means (the writer's pipeline). */
+enum {
+	/* A failure of it fails the whole transaction (BEGIN, SAVEPOINT,
+	 * RELEASE...): no job of it may be said to be stored. */
+	PEND_WHOLE = 1,
+	/* No row is STORE_NOT_FOUND (user_lock). */
+	PEND_ROW = 2,
+	/* The preparation of the statement at prep[slot]: forgotten when
+	 * it fails. */
+	PEND_PREPARE = 4,
+	/* A statement a job may send and still leave nothing when a send
+	 * of it is refused later (see PEND_OUTCOME): a limit's row read or
+	 * written, a user's row held. Any other statement of the job's
+	 * makes it wait for its answers at its release. */
+	PEND_PLAIN = 8,
+	/* A send's message stored if there is room (message_put_within):
+	 * its answer says the job's result, read with a later job's
+	 * statement; when refused, the statement itself has put back the
+	 * limit's row the job changed (the job's only other write). */
+	PEND_OUTCOME = 16,
+};
+
+/* Jobs refused after their release, noted until settle() at most. */
+#define LATE_MAX 512
+/* The longest limit key a refused send can put back (guard.c's are
+ * shorter). */
+#define LIMIT_KEY_LEN 160
+
+struct pending {
+	const char *what;
+	int flags;
+	size_t slot;
+	long job;			/* the job that sent it (its place) */
+	/* PEND_OUTCOME: the send's recipient, body and quota. */
+	char to[STORE_ID_LEN + 1];
+	size_t len, max_messages, max_bytes;
+};
+
 struct pg {
 	char *url;
-	PGconn *w;			/* the writer's */
+	/*
+	 * The writer's connection, in pipeline mode: statements whose
+	 * answer the job does not need at once (a savepoint, a limit's new
+	 * count, a row to hold) are sent and their answers read with the
+	 * next statement's, one round trip for several. A failure among
+	 * them is the job's (its release reads them first), or the whole
+	 * transaction's (PEND_WHOLE: broken, never committed).
+	 */
+	struct conn w;
+	struct pending pend[PENDING_MAX];
+	size_t npend;
+	size_t job_pend;		/* of the job's, not PEND_WHOLE */
+	int broken;
+	int broken_rc;			/* why (a STORE_ code) */
+	/* The job under way: its place in the transaction, whether it has
+	 * been released, sent only PEND_PLAIN statements, sent a
+	 * PEND_OUTCOME one; the limit's row it read (limit_get), as the
+	 * database gave it, for a refusal to put back. */
+	long job_no;
+	int job_released, job_plain, job_outcome;
+	size_t job_nlim;
+	char lim_key[LIMIT_KEY_LEN + 1], lim_n[32], lim_t[24], lim_exp[24];
+	/* Jobs refused after their release: their place and result. */
+	struct {
+		long job;
+		int rc;
+	} late[LATE_MAX];
+	size_t nlate;
 	pthread_mutex_t lock;		/* guards r[] and busy[] */
 	pthread_cond_t freed;
-	PGconn *r[READERS];
+	struct conn r[READERS];
 	int busy[READERS];
 	/* The recipients of the messages stored by the transaction under
 	 * way (the writer's), notified before its COMMIT; the job under
@@ -171,7 +259,8 @@ failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
 	    NULL;
-	const char *m = PQerrorMessage(c);
+	const char *m = res && PQresultErrorMessage(res)[0] != '\0' ?
+	    PQresultErrorMessage(res) : PQerrorMessage(c);
 
 	if (state != NULL && (strcmp(state, "23505") == 0 ||
 	    strcmp(state, "23503") == 0))
@@ -196,17 +285,13 @@ failed(struct store *s, PGconn *c, const PGresult *res, const char *what)
 	return STORE_ERROR;
 }
 
-/*
- * Runs sql with n parameters (text, but where fmt says 1: binary of
- * len bytes) on c. Returns STORE_OK with the result in *out (when out is
- * not NULL; PQclear it), or what failed() says.
- */
+/* What a result says: STORE_OK for a statement's success, with the
+ * result in *out (when out is not NULL; PQclear it), else what failed()
+ * says (the result cleared). */
 static int
-query(struct store *s, PGconn *c, const char *sql, int n,
-    const char *const *v, const int *len, const int *fmt, PGresult **out,
+result(struct store *s, PGconn *c, PGresult *res, PGresult **out,
     const char *what)
 {
-	PGresult *res = PQexecParams(c, sql, n, NULL, v, len, fmt, 0);
 	ExecStatusType st = PQresultStatus(res);
 	int rc;
 
@@ -224,6 +309,21 @@ query(struct store *s, PGconn *c, const char *sql, int n,
 	return rc;
 }
 
+/*
+ * Runs sql with n parameters (text, but where fmt says 1: binary of
+ * len bytes) on c, parsed each time (the listener's). Returns STORE_OK
+ * with the result in *out (when out is not NULL; PQclear it), or what
+ * failed() says.
+ */
+static int
+query(struct store *s, PGconn *c, const char *sql, int n,
+    const char *const *v, const int *len, const int *fmt, PGresult **out,
+    const char *what)
+{
+	return result(s, c, PQexecParams(c, sql, n, NULL, v, len, fmt, 0), out,
+	    what);
+}
+
 /* The rows a statement changed. */
 static long
 changed(const PGresult *res)
@@ -231,28 +331,61 @@ changed(const PGresult *res)
 	return strtol(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
-/* Makes *c usable: connects, or connects again after a loss. Returns 1,
- * or 0 (said in the log once per outage). */
+/* sql's place among k's prepared statements, and its name in name;
+ * *fresh set when it is yet to be prepared (its place taken). -1: not
+ * prepared (no parameters, where parsing costs nothing and must work
+ * in a failed transaction, as ROLLBACK TO does; or no room). */
+static long
+prepared(struct conn *k, const char *sql, int n, char name[24], int *fresh)
+{
+	size_t i, free_slot = PREPARED_MAX;
+
+	*fresh = 0;
+	if (n == 0)
+		return -1;
+	for (i = 0; i < k->nprep; i++) {
+		if (k->prep[i] == sql)
+			break;
+		if (k->prep[i] == NULL && free_slot == PREPARED_MAX)
+			free_slot = i;
+	}
+	if (i == k->nprep) {
+		if (free_slot == PREPARED_MAX && k->nprep == PREPARED_MAX)
+			return -1;
+		i = free_slot < PREPARED_MAX ? free_slot : k->nprep++;
+		k->prep[i] = sql;
+		*fresh = 1;
+	}
+	snprintf(name, 24, "e2e_%zu", i);
+	return (long)i;
+}
+
+/* Makes k usable: connects, or connects again after a loss (the
+ * statements prepared on it gone with it). Returns 1, or 0 (said in the
+ * log once per outage). */
 static int
-usable(struct store *s, PGconn **c)
+usable(struct store *s, struct conn *k)
 {
 	struct pg *p = s->impl;
 	const char *m;
 
-	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
+	if (k->c != NULL && PQstatus(k->c) == CONNECTION_OK)
 		return 1;
-	if (*c == NULL)
-		*c = connect_to(p->url);
+	k->nprep = 0;
+	if (k == &p->w)
+		p->npend = p->job_pend = 0;
+	if (k->c == NULL)
+		k->c = connect_to(p->url);
 	else
-		PQreset(*c);
-	if (*c != NULL && PQstatus(*c) == CONNECTION_OK) {
+		PQreset(k->c);
+	if (k->c != NULL && PQstatus(k->c) == CONNECTION_OK) {
 		if (__atomic_load_n(&s->down, __ATOMIC_ACQUIRE))
 			log_note("database: connected again");
 		store_regained(s);
 		return 1;
 	}
 	if (!__atomic_load_n(&s->down, __ATOMIC_ACQUIRE)) {
-		m = *c ? PQerrorMessage(*c) : "out of memory";
+		m = k->c ? PQerrorMessage(k->c) : "out of memory";
 		log_error("database: cannot connect: %.*s", msg_len(m), m);
 	}
 	store_lost(s);
@@ -288,6 +421,29 @@ give_back(struct pg *p, int i)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* A statement on a reading connection, prepared there at its first
+ * use. */
+static int
+kquery(struct store *s, struct conn *k, const char *sql, int n,
+    const char *const *v, PGresult **out, const char *what)
+{
+	char name[24];
+	int fresh, rc;
+	long slot = prepared(k, sql, n, name, &fresh);
+
+	if (slot < 0)
+		return query(s, k->c, sql, n, v, NULL, NULL, out, what);
+	if (fresh && (rc = result(s, k->c, PQprepare(k->c, name, sql, n,
+	    NULL), NULL, what)) != STORE_OK) {
+		k->prep[slot] = NULL;
+		if (out != NULL)
+			*out = NULL;
+		return rc;
+	}
+	return result(s, k->c, PQexecPrepared(k->c, name, n, v, NULL, NULL,
+	    0), out, what);
+}
+
 /* A read on a connection of the pool; when the connection was lost it
  * is made again and the read repeated once (a read can be). */
 static int
@@ -304,21 +460,255 @@ rquery(struct store *s, const char *sql, int n, const char *const *v,
 			rc = STORE_ERROR;
 			break;
 		}
-		rc = query(s, p->r[i], sql, n, v, NULL, NULL, out, what);
-		if (rc == STORE_OK || PQstatus(p->r[i]) != CONNECTION_BAD)
+		rc = kquery(s, &p->r[i], sql, n, v, out, what);
+		if (rc == STORE_OK || PQstatus(p->r[i].c) != CONNECTION_BAD)
 			break;
 	}
 	give_back(p, i);
 	return rc;
 }
 
-/* A statement on the writer's connection, inside its transaction. */
+/* ---- the writer's pipeline ---- */
+
+static int wsync(struct store *s, PGresult **out);
+
+/* Notes an answer to come; returns its place. */
+static struct pending *
+expect(struct pg *p, const char *what, int flags, size_t slot)
+{
+	struct pending *e = &p->pend[p->npend++];
+
+	e->what = what;
+	e->flags = flags;
+	e->slot = slot;
+	e->job = p->job_no;
+	if (!(flags & PEND_WHOLE))
+		p->job_pend++;
+	if (!(flags & (PEND_WHOLE | PEND_PLAIN)))
+		p->job_plain = 0;
+	return e;
+}
+
+/* The transaction cannot be committed (rc: why, the first reason). */
+static void
+break_off(struct pg *p, int rc)
+{
+	if (!p->broken)
+		p->broken_rc = rc;
+	p->broken = 1;
+}
+
+/*
+ * Sends a statement on the writer's connection without waiting for its
+ * answer (flags: what the answer means, PEND_). Returns STORE_OK, or a
+ * failure: of the answers read to make room, or of the connection.
+ */
+static int
+wsend(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int flags, const char *what)
+{
+	struct pg *p = s->impl;
+	PGconn *c = p->w.c;
+	char name[24];
+	int fresh, rc, sent;
+	long slot;
+
+	if (p->npend + 2 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
+		return rc;
+	slot = prepared(&p->w, sql, n, name, &fresh);
+	if (slot >= 0 && fresh) {
+		if (!PQsendPrepare(c, name, sql, n, NULL)) {
+			p->w.prep[slot] = NULL;
+			break_off(p, STORE_ERROR);
+			return failed(s, c, NULL, what);
+		}
+		(void)expect(p, what, (flags & (PEND_WHOLE | PEND_PLAIN)) |
+		    PEND_PREPARE, (size_t)slot);
+	}
+	sent = slot >= 0 ? PQsendQueryPrepared(c, name, n, v, len, fmt, 0) :
+	    PQsendQueryParams(c, sql, n, NULL, v, len, fmt, 0);
+	if (!sent) {
+		/* What was sent before it may be lost with it. */
+		break_off(p, STORE_ERROR);
+		return failed(s, c, NULL, what);
+	}
+	(void)expect(p, what, flags, 0);
+	return STORE_OK;
+}
+
+/* The answer to one statement sent (NULL when none came: the
+ * connection failed), the rest of its results read. */
+static PGresult *
+answer(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *more;
+
+	if (res == NULL || PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		return res;
+	while ((more = PQgetResult(c)) != NULL)
+		PQclear(more);
+	return res;
+}
+
+/* A recipient to notify at COMMIT (notify_recipients); a job before
+ * the one under way (late) keeps it past that one's rollback. */
+static void
+to_notify(struct pg *p, const char *to_id, int late)
+{
+	if (p->nnotify >= NOTIFY_MAX || strlen(to_id) != STORE_ID_LEN)
+		return;
+	memcpy(p->notify[p->nnotify++], to_id, STORE_ID_LEN + 1);
+	if (late) {
+		memcpy(p->notify[p->nnotify - 1], p->notify[p->job_start],
+		    STORE_ID_LEN + 1);
+		memcpy(p->notify[p->job_start++], to_id, STORE_ID_LEN + 1);
+	}
+}
+
+/* A send's result from its statement's answer (message_put_within):
+ * the count and bytes of the mailbox, whether the recipient is there,
+ * whether the message was stored. */
+static int
+outcome(const PGresult *res, size_t len, size_t max_messages,
+    size_t max_bytes)
+{
+	if (PQntuples(res) != 1)
+		return STORE_ERROR;
+	if (strtoll(PQgetvalue(res, 0, 3), NULL, 10) == 1)
+		return STORE_OK;
+	if (PQgetvalue(res, 0, 2)[0] != 't')
+		return STORE_NOT_FOUND;	/* deleted meanwhile */
+	if ((uint64_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10) + 1 >
+	    max_messages || (uint64_t)strtoll(PQgetvalue(res, 0, 1), NULL,
+	    10) + len > max_bytes)
+		return STORE_FULL;
+	return STORE_CONFLICT;	/* the id is there (ON CONFLICT) */
+}
+
+/* What an answer read means once its job has been released: a send
+ * refused is noted for settle() (the statement has put back what the
+ * job wrote); anything else failing breaks the transaction. */
+static void
+late_failure(struct pg *p, const struct pending *e, int r)
+{
+	if ((e->flags & PEND_OUTCOME) && r > 0 && p->nlate < LATE_MAX) {
+		p->late[p->nlate].job = e->job;
+		p->late[p->nlate++].rc = r;
+	} else {
+		break_off(p, r);
+	}
+}
+
+/*
+ * Reads the answers to everything sent (a sync point first). Returns
+ * STORE_OK or the first failure among those of the job under way
+ * (PEND_ROW's STORE_NOT_FOUND, a PEND_OUTCOME's refusal among them);
+ * those of jobs released before go to late_failure(). With out, the
+ * last statement's result when all went well (PQclear it).
+ */
+static int
+wsync(struct store *s, PGresult **out)
+{
+	struct pg *p = s->impl;
+	PGconn *c = p->w.c;
+	PGresult *res = NULL;
+	size_t i, n = p->npend;
+	int rc = STORE_OK, r, synced = 0, late;
+
+	if (out != NULL)
+		*out = NULL;
+	p->npend = p->job_pend = 0;
+	if (n == 0)
+		return STORE_OK;
+	if (!PQpipelineSync(c)) {
+		break_off(p, STORE_ERROR);
+		return failed(s, c, NULL, "sending to the database");
+	}
+	for (i = 0; i < n; i++) {
+		const struct pending *e = &p->pend[i];
+
+		late = e->job != p->job_no || p->job_released;
+		res = answer(c);
+		if (res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+			synced = 1;
+		if (res == NULL || synced)
+			r = failed(s, c, NULL, e->what);
+		else if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+			r = STORE_ERROR;	/* after the failure said */
+		else if ((r = result(s, c, res, &res, e->what)) != STORE_OK)
+			;
+		else if ((e->flags & PEND_ROW) && PQntuples(res) == 0)
+			r = STORE_NOT_FOUND;
+		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e->len,
+		    e->max_messages, e->max_bytes)) == STORE_OK)
+			to_notify(p, e->to, late);
+		if (r != STORE_OK && (e->flags & PEND_PREPARE))
+			p->w.prep[e->slot] = NULL;
+		if (r != STORE_OK && (e->flags & PEND_WHOLE))
+			break_off(p, r);
+		if (r != STORE_OK && late && !(e->flags & PEND_WHOLE))
+			late_failure(p, e, r);
+		else if (r != STORE_OK && rc == STORE_OK)
+			rc = r;
+		if (i + 1 == n && out != NULL && rc == STORE_OK)
+			*out = res;
+		else
+			PQclear(res);
+		res = NULL;
+		if (synced || PQstatus(c) == CONNECTION_BAD) {
+			if (i + 1 < n)	/* the rest unanswered: lost */
+				break_off(p, STORE_ERROR);
+			break;
+		}
+	}
+	/* The sync point's own answer ends them. */
+	if (!synced && PQstatus(c) != CONNECTION_BAD) {
+		res = PQgetResult(c);
+		if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+			break_off(p, STORE_ERROR);
+			if (rc == STORE_OK)
+				rc = failed(s, c, NULL, "reading answers");
+		}
+		PQclear(res);
+	}
+	if (rc != STORE_OK && out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* A statement on the writer's connection, inside its transaction, with
+ * binary parameters where fmt says; answered before it returns (with
+ * those sent before it). */
+static int
+wquery_as(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int flags, PGresult **out,
+    const char *what)
+{
+	int rc = wsend(s, sql, n, v, len, fmt, flags, what);
+
+	if (rc != STORE_OK) {
+		if (out != NULL)
+			*out = NULL;
+		(void)wsync(s, NULL);
+		return rc;
+	}
+	return wsync(s, out);
+}
+
+static int
+wquery_bin(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, PGresult **out, const char *what)
+{
+	return wquery_as(s, sql, n, v, len, fmt, 0, out, what);
+}
+
 static int
 wquery(struct store *s, const char *sql, int n, const char *const *v,
     PGresult **out, const char *what)
 {
-	return query(s, ((struct pg *)s->impl)->w, sql, n, v, NULL, NULL, out,
-	    what);
+	return wquery_as(s, sql, n, v, NULL, NULL, 0, out, what);
 }
 
 /* A check's statement: on the writer, or a read. */
@@ -518,13 +908,13 @@ pg_open(struct store *s, const char *url, struct report *rep)
 	s->impl = p;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
-	p->w = connect_to(url);
-	if (p->w == NULL || PQstatus(p->w) != CONNECTION_OK)
+	p->w.c = connect_to(url);
+	if (p->w.c == NULL || PQstatus(p->w.c) != CONNECTION_OK)
 		/* Down, or not yet up (a unit started before the
 		 * database's): worth retrying, as systemd's restart does. */
-		return open_fail(rep, E2E_EX_TEMPFAIL, p->w,
+		return open_fail(rep, E2E_EX_TEMPFAIL, p->w.c,
 		    "cannot connect");
-	return migrate(p->w, url, rep);
+	return migrate(p->w.c, url, rep);
 }
 
 /* ---- hearing of other instances' messages ---- */
@@ -644,8 +1034,8 @@ pg_close(struct store *s)
 		return;
 	stop_listening(p);
 	for (i = 0; i < READERS; i++)
-		PQfinish(p->r[i]);
-	PQfinish(p->w);
+		PQfinish(p->r[i].c);
+	PQfinish(p->w.c);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->lock);
 	free(p->url);
@@ -865,55 +1255,106 @@ pg_begin(struct store *s)
 	int tries, rc = STORE_ERROR;
 
 	p->kept = 0;
+	p->job_no = -1;
+	p->job_released = 0;
+	p->nlate = 0;
 	/* A connection lost since the last transaction is made again
-	 * here, where nothing is under way yet. */
+	 * here, where nothing is under way yet (a new one in pipeline
+	 * mode, the writer's way). */
 	for (tries = 0; tries < 2; tries++) {
+		p->broken = 0;
+		p->broken_rc = STORE_OK;
 		if (!usable(s, &p->w))
 			return STORE_ERROR;
-		rc = wquery(s, "BEGIN", 0, NULL, NULL, "beginning");
-		if (rc == STORE_OK || PQstatus(p->w) != CONNECTION_BAD)
+		if (PQpipelineStatus(p->w.c) == PQ_PIPELINE_OFF &&
+		    !PQenterPipelineMode(p->w.c))
+			return failed(s, p->w.c, NULL, "beginning");
+		/* The instances' writers take turns: two transactions
+		 * holding recipients' rows (user_lock) in different orders
+		 * deadlock, and PostgreSQL sees it only after a second, then
+		 * fails a send. Each transaction commits many writes (the
+		 * group commit), so turns cost little. */
+		if ((rc = wsend(s, "BEGIN", 0, NULL, NULL, NULL, PEND_WHOLE,
+		    "beginning")) == STORE_OK)
+			rc = wsend(s, "SELECT pg_advisory_xact_lock("
+			    WRITER_LOCK ")", 0, NULL, NULL, NULL, PEND_WHOLE,
+			    "waiting for the other writers");
+		if (rc == STORE_OK)
+			rc = wsync(s, NULL);
+		else
+			(void)wsync(s, NULL);
+		if (rc == STORE_OK || PQstatus(p->w.c) != CONNECTION_BAD)
 			break;
 	}
-	/* The instances' writers take turns: two transactions holding
-	 * recipients' rows (user_lock) in different orders deadlock, and
-	 * PostgreSQL sees it only after a second, then fails a send. Each
-	 * transaction commits many writes (the group commit), so turns
-	 * cost little. */
-	if (rc == STORE_OK && (rc = wquery(s, "SELECT pg_advisory_xact_lock("
-	    WRITER_LOCK ")", 0, NULL, NULL, "waiting for the other "
-	    "writers")) != STORE_OK)
+	if (rc != STORE_OK && PQstatus(p->w.c) == CONNECTION_OK)
 		(void)wquery(s, "ROLLBACK", 0, NULL, NULL, "rolling back");
 	return rc;
 }
 
+/* Sent, not waited for: a failure breaks the transaction (PEND_WHOLE). */
 static int
 pg_savepoint(struct store *s)
 {
 	struct pg *p = s->impl;
 
 	p->job_start = p->nnotify;
-	return wquery(s, "SAVEPOINT job", 0, NULL, NULL, "a savepoint");
+	p->job_no++;
+	p->job_released = p->job_outcome = 0;
+	p->job_plain = 1;
+	p->job_pend = p->job_nlim = 0;
+	return wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL, PEND_WHOLE,
+	    "a savepoint");
 }
 
 static int
 pg_release(struct store *s, int keep)
 {
 	struct pg *p = s->impl;
+	int rc = STORE_OK, rc2;
 
-	if (!keep)
+	/* The job's answers not read yet are read now: one may refuse it
+	 * (a limit's count not saved); and a failure would skip the
+	 * statements sent after it until the next sync point, the
+	 * rollback to the savepoint among them. Not a send's whose answer
+	 * covers them all (PEND_OUTCOME): read with a later job's. */
+	if (keep && p->job_outcome && p->job_plain)
+		p->job_released = 1;
+	else if (p->job_pend > 0 && (rc = wsync(s, NULL)) != STORE_OK)
+		keep = 0;
+	if (!keep) {
 		p->nnotify = p->job_start;
-	else
+		rc2 = wsend(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL, NULL,
+		    PEND_WHOLE, "rolling a job back");
+		if (rc == STORE_OK)
+			rc = rc2;
+	} else {
 		p->kept = 1;
-	if (!keep && wquery(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL,
-	    "rolling a job back") != STORE_OK)
-		return STORE_ERROR;
-	return wquery(s, "RELEASE SAVEPOINT job", 0, NULL, NULL,
-	    "releasing a savepoint");
+	}
+	rc2 = wsend(s, "RELEASE SAVEPOINT job", 0, NULL, NULL, NULL,
+	    PEND_WHOLE, "releasing a savepoint");
+	return rc != STORE_OK ? rc : rc2;
+}
+
+/* A text[] of ids (Crockford base32: nothing to quote), one by one,
+ * then closed; 0, or -1 when out of memory. */
+static int
+id_list_add(struct buf *arr, const char *id)
+{
+	return buf_append_str(arr, arr->len == 0 ? "{" : ",") != 0 ||
+	    buf_append_str(arr, id) != 0 ? -1 : 0;
+}
+
+static int
+id_list_end(struct buf *arr)
+{
+	return buf_append_str(arr, arr->len == 0 ? "{}" : "}") != 0 ||
+	    buf_terminate(arr) != 0 ? -1 : 0;
 }
 
 /* The recipients of the transaction's messages, notified: the database
  * sends the notifications when (and only if) it commits. One statement
- * for the whole group; ids are Crockford base32, nothing to quote. */
+ * for the whole group, sent with the COMMIT; ids are Crockford base32,
+ * nothing to quote. */
 static int
 notify_recipients(struct store *s)
 {
@@ -926,14 +1367,15 @@ notify_recipients(struct store *s)
 	if (p->nnotify == 0)
 		return STORE_OK;
 	for (i = 0; i < p->nnotify; i++)
-		if (buf_append_str(&arr, i == 0 ? "{" : ",") != 0 ||
-		    buf_append_str(&arr, p->notify[i]) != 0)
+		if (id_list_add(&arr, p->notify[i]) != 0)
 			goto out;
-	if (buf_append_str(&arr, "}") != 0 || buf_terminate(&arr) != 0)
+	if (id_list_end(&arr) != 0)
 		goto out;
 	v = (const char *)arr.p;
-	rc = wquery(s, "SELECT pg_notify('" NOTIFY_CHANNEL "', u) FROM "
-	    "unnest($1::text[]) AS u", 1, &v, NULL, "notifying receivers");
+	/* libpq copies the parameters as it sends them. */
+	rc = wsend(s, "SELECT pg_notify('" NOTIFY_CHANNEL "', u) FROM "
+	    "unnest($1::text[]) AS u", 1, &v, NULL, NULL, PEND_WHOLE,
+	    "notifying receivers");
 out:
 	if (rc != STORE_OK && arr.p == NULL)
 		log_error("out of memory");
@@ -941,16 +1383,51 @@ out:
 	return rc;
 }
 
+/* The sends answered after their release (PEND_OUTCOME): read, and
+ * those refused given their result. Before the COMMIT, so that a send
+ * refused never fails the others. */
+static void
+pg_settle(struct store *s, int *res, size_t n)
+{
+	struct pg *p = s->impl;
+	size_t i;
+
+	p->job_released = 1;	/* every job of the transaction */
+	(void)wsync(s, NULL);
+	for (i = 0; i < p->nlate; i++)
+		if (p->late[i].job >= 0 && (size_t)p->late[i].job < n &&
+		    res[p->late[i].job] == STORE_OK)
+			res[p->late[i].job] = p->late[i].rc;
+	p->nlate = 0;
+}
+
 static int
 pg_commit(struct store *s)
 {
 	struct pg *p = s->impl;
 	PGresult *res = NULL;
-	int rc = notify_recipients(s);
+	int rc;
 
+	/* The transaction's own statements from here on: their failures
+	 * are the commit's. */
+	p->job_no = -2;
+	p->job_released = 0;
+	rc = notify_recipients(s);
 	p->nnotify = p->job_start = 0;
+	/* A statement that failed unseen by its job (a savepoint, a
+	 * release, a send's answered late): the transaction may not be
+	 * what its jobs were told. A full disk's says so (507; logged
+	 * already). */
+	if (rc == STORE_OK && p->broken) {
+		if (p->broken_rc != STORE_NOSPACE)
+			log_error("database: a statement of the transaction "
+			    "failed: rolled back");
+		rc = p->broken_rc < 0 ? p->broken_rc : STORE_ERROR;
+	}
 	if (rc == STORE_OK)
 		rc = wquery(s, "COMMIT", 0, NULL, &res, "committing");
+	else
+		(void)wsync(s, NULL);
 
 	/* A transaction that failed meanwhile answers COMMIT with
 	 * ROLLBACK. */
@@ -972,8 +1449,16 @@ pg_rollback(struct store *s)
 	struct pg *p = s->impl;
 
 	p->nnotify = p->job_start = 0;
-	if (PQstatus(p->w) != CONNECTION_OK)
+	p->job_no = -2;
+	p->job_released = 0;
+	p->nlate = 0;
+	if (p->w.c == NULL || PQstatus(p->w.c) != CONNECTION_OK) {
+		p->npend = p->job_pend = 0;
 		return STORE_ERROR;
+	}
+	/* Answers still to come first: a failure among them would skip a
+	 * ROLLBACK sent with them. */
+	(void)wsync(s, NULL);
 	return wquery(s, "ROLLBACK", 0, NULL, NULL, "rolling back");
 }
 
@@ -988,8 +1473,7 @@ insert_new(struct store *s, const char *sql, int n, const char *const *v,
     const int *len, const int *fmt, const char *what)
 {
 	PGresult *res;
-	int rc = query(s, ((struct pg *)s->impl)->w, sql, n, v, len, fmt,
-	    &res, what);
+	int rc = wquery_bin(s, sql, n, v, len, fmt, &res, what);
 
 	if (rc == STORE_OK && changed(res) == 0)
 		rc = STORE_CONFLICT;
@@ -1015,9 +1499,9 @@ pg_meta_set(struct store *s, const char *key, const uint8_t *value,
 	const char *v[2] = { key, (const char *)value };
 	const int lens[2] = { 0, (int)len }, fmt[2] = { 0, 1 };
 	PGresult *res;
-	int rc = query(s, ((struct pg *)s->impl)->w, "INSERT INTO meta (key, "
-	    "value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
-	    "EXCLUDED.value", 2, v, lens, fmt, &res, "saving settings");
+	int rc = wquery_bin(s, "INSERT INTO meta (key, value) VALUES ($1, "
+	    "$2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 2, v,
+	    lens, fmt, &res, "saving settings");
 
 	PQclear(res);
 	return rc;
@@ -1111,17 +1595,13 @@ pg_user_revoke(struct store *s, const char *id, int64_t *version)
 	return version_after(s, rc, res, id, STORE_OK, version);
 }
 
+/* Sent with the job's next statement, not waited for: a user gone is
+ * that statement's STORE_NOT_FOUND (or the job's, at its release). */
 static int
 pg_user_lock(struct store *s, const char *id)
 {
-	PGresult *res;
-	int rc = wquery(s, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", 1,
-	    &id, &res, "holding a user");
-
-	if (rc == STORE_OK && PQntuples(res) == 0)
-		rc = STORE_NOT_FOUND;
-	PQclear(res);
-	return rc;
+	return wsend(s, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", 1,
+	    &id, NULL, NULL, PEND_ROW | PEND_PLAIN, "holding a user");
 }
 
 static int
@@ -1133,7 +1613,6 @@ pg_message_put(struct store *s, const struct store_message *m,
 	    m->from_id[0] != '\0' ? m->from_id : NULL };
 	const int len[7] = { 0, 0, 0, 0, 0, (int)m->body_len, 0 };
 	const int fmt[7] = { 0, 0, 0, 0, 0, 1, 0 };
-	struct pg *p = s->impl;
 	int rc;
 
 	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
@@ -1144,29 +1623,84 @@ pg_message_put(struct store *s, const struct store_message *m,
 	    "recipient, sender, sent_at, body, sender_id) VALUES ($1, $2, $3, "
 	    "$4, $5::bigint, $6, $7) ON CONFLICT DO NOTHING", 7, v, len, fmt,
 	    "storing a message");
-	if (rc == STORE_OK && p->nnotify < NOTIFY_MAX &&
-	    strlen(to_id) == STORE_ID_LEN)
-		memcpy(p->notify[p->nnotify++], to_id, STORE_ID_LEN + 1);
+	if (rc == STORE_OK)
+		to_notify(s->impl, to_id, 0);
 	return rc;
 }
 
-/* The recipient's row is held (store_message_put_within): no other
- * writer, of any instance, adds to this mailbox until the transaction
- * ends, so the count is the truth. */
+/* The recipient's row is held (store_message_put_within, its
+ * statement sent with this one): no other writer, of any instance, adds
+ * to this mailbox until the transaction ends, so the count is the
+ * truth. One statement counts the mailbox and stores the message when
+ * the recipient is there and has room; when it does not store it, it
+ * puts back the limit's row the job changed ($10-$13, when given); it
+ * answers what outcome() reads.
+ *
+ * A job that wrote nothing else (a send: its rate's row, the
+ * recipient's row held) need not wait for that answer: it is read with
+ * a later job's statement, or before the COMMIT (settle), and a refusal
+ * then is the job's result though its savepoint is gone, for the
+ * statement has undone all the job did. A send waits for one round trip,
+ * its limit's row. */
 static int
 pg_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
+	static const char sql[] = "WITH c AS (SELECT count(*) AS n, "
+	    "coalesce(sum(length(body)), 0) AS b, EXISTS (SELECT 1 FROM users "
+	    "WHERE id = $2) AS u FROM messages WHERE recipient_id = $2), ins "
+	    "AS (INSERT INTO messages (id, recipient_id, recipient, sender, "
+	    "sent_at, body, sender_id) SELECT $1, $2, $3, $4, $5::bigint, "
+	    "$6::bytea, $7 FROM c WHERE c.u AND c.n + 1 <= $8::numeric AND c.b "
+	    "+ length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
+	    "RETURNING 1), back AS (UPDATE limits SET n = $11::double "
+	    "precision, t = $12::bigint, expires = $13::bigint WHERE key = $10 "
+	    "AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) SELECT c.n, c.b, "
+	    "c.u, (SELECT count(*) FROM ins), (SELECT count(*) FROM back) FROM "
+	    "c";
+	struct pg *p = s->impl;
+	char at[24], maxn[24], maxb[24];
+	int later = p->job_plain && p->job_nlim <= 1 &&
+	    strlen(to_id) == STORE_ID_LEN;
+	int put_back = later && p->job_nlim == 1;
+	const char *v[13] = { m->id, to_id, m->to, m->from, at, m->body,
+	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb,
+	    put_back ? p->lim_key : NULL, put_back ? p->lim_n : NULL,
+	    put_back ? p->lim_t : NULL, put_back ? p->lim_exp : NULL };
+	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
+	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
+	struct pending *e;
 	PGresult *res;
-	int rc = wquery(s, "SELECT count(*), coalesce(sum(length(body)), 0) "
-	    "FROM messages WHERE recipient_id = $1", 1, &to_id, &res,
-	    "counting a mailbox");
+	size_t i;
+	int rc;
 
-	if (rc == STORE_OK && ((uint64_t)num(res, 0, 0) + 1 > max_messages ||
-	    (uint64_t)num(res, 0, 1) + m->body_len > max_bytes))
-		rc = STORE_FULL;
-	PQclear(res);
-	return rc != STORE_OK ? rc : pg_message_put(s, m, to_id);
+	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
+	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
+	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
+	if (!later) {
+		rc = wquery_bin(s, sql, 13, v, len, fmt, &res,
+		    "storing a message");
+		if (rc == STORE_OK && (rc = outcome(res, m->body_len,
+		    max_messages, max_bytes)) == STORE_OK)
+			to_notify(p, to_id, 0);
+		PQclear(res);
+		return rc;
+	}
+	if ((rc = wsend(s, sql, 13, v, len, fmt, PEND_OUTCOME | PEND_PLAIN,
+	    "storing a message")) != STORE_OK)
+		return rc;
+	e = &p->pend[p->npend - 1];
+	memcpy(e->to, to_id, STORE_ID_LEN + 1);
+	e->len = m->body_len;
+	e->max_messages = max_messages;
+	e->max_bytes = max_bytes;
+	/* The recipient gone is this statement's to say (a user's row not
+	 * found read late would break the transaction). */
+	for (i = 0; i < p->npend; i++)
+		if (p->pend[i].job == p->job_no)
+			p->pend[i].flags &= ~PEND_ROW;
+	p->job_outcome = 1;
+	return STORE_OK;
 }
 
 static int
@@ -1209,26 +1743,37 @@ pg_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	return rc;
 }
 
+/* One statement for the whole acknowledgement (one round trip, not one
+ * per id). */
 static int
 pg_messages_delete(struct store *s, const char *to_id,
     const char *const *ids, size_t n, size_t *deleted)
 {
+	struct buf arr = BUF_INIT;
 	const char *v[2] = { NULL, to_id };
 	PGresult *res;
 	size_t i;
-	int rc = STORE_OK;
+	int rc = STORE_ERROR;
 
 	*deleted = 0;
-	for (i = 0; i < n && rc == STORE_OK; i++) {
-		/* Only the owner's own messages: another user's id deletes
-		 * nothing (T5). */
-		v[0] = ids[i];
-		rc = wquery(s, "DELETE FROM messages WHERE id = $1 AND "
-		    "recipient_id = $2", 2, v, &res, "deleting messages");
-		if (rc == STORE_OK)
-			*deleted += (size_t)changed(res);
-		PQclear(res);
-	}
+	/* What is not an id is no message's (the list holds ids alone). */
+	for (i = 0; i < n; i++)
+		if (store_is_id(ids[i]) && id_list_add(&arr, ids[i]) != 0)
+			goto out;
+	if (id_list_end(&arr) != 0)
+		goto out;
+	v[0] = (const char *)arr.p;
+	/* Only the owner's own messages: another user's id deletes nothing
+	 * (T5). */
+	rc = wquery(s, "DELETE FROM messages WHERE recipient_id = $2 AND id = "
+	    "ANY($1::text[])", 2, v, &res, "deleting messages");
+	if (rc == STORE_OK)
+		*deleted = (size_t)changed(res);
+	PQclear(res);
+out:
+	if (rc != STORE_OK && v[0] == NULL)
+		log_error("out of memory");
+	buf_free(&arr);
 	return rc;
 }
 
@@ -1455,10 +2000,12 @@ static int
 pg_limit_get(struct store *s, const char *key, double *n, int64_t *t,
     int64_t *expires)
 {
+	struct pg *p = s->impl;
 	PGresult *res;
-	int rc = wquery(s, "INSERT INTO limits (key, n, t, expires) VALUES "
+	int rc = wquery_as(s, "INSERT INTO limits (key, n, t, expires) VALUES "
 	    "($1, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET n = limits.n "
-	    "RETURNING n, t, expires", 1, &key, &res, "reading a limit");
+	    "RETURNING n, t, expires", 1, &key, NULL, NULL, PEND_PLAIN, &res,
+	    "reading a limit");
 
 	if (rc == STORE_OK && PQntuples(res) != 1) {
 		log_error("database: reading a limit: no row");
@@ -1467,6 +2014,21 @@ pg_limit_get(struct store *s, const char *key, double *n, int64_t *t,
 		*n = strtod(PQgetvalue(res, 0, 0), NULL);
 		*t = num(res, 0, 1);
 		*expires = num(res, 0, 2);
+		/* The row as it was before the job, for a send refused
+		 * later to put back (pg_message_put_within): the first of
+		 * one key; a second key makes the job wait for its send. */
+		if (p->job_nlim == 0 && strlen(key) <= LIMIT_KEY_LEN &&
+		    PQgetlength(res, 0, 0) < (int)sizeof(p->lim_n) &&
+		    PQgetlength(res, 0, 1) < (int)sizeof(p->lim_t) &&
+		    PQgetlength(res, 0, 2) < (int)sizeof(p->lim_exp)) {
+			snprintf(p->lim_key, sizeof(p->lim_key), "%s", key);
+			copy_col(res, 0, 0, p->lim_n, sizeof(p->lim_n));
+			copy_col(res, 0, 1, p->lim_t, sizeof(p->lim_t));
+			copy_col(res, 0, 2, p->lim_exp, sizeof(p->lim_exp));
+			p->job_nlim = 1;
+		} else if (p->job_nlim != 1 || strcmp(key, p->lim_key) != 0) {
+			p->job_nlim = 2;
+		}
 	}
 	PQclear(res);
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
@@ -1483,10 +2045,13 @@ pg_limit_put(struct store *s, const char *key, double n, int64_t t,
 	snprintf(a, sizeof(a), "%.17g", n);
 	snprintf(b, sizeof(b), "%" PRId64, t);
 	snprintf(c, sizeof(c), "%" PRId64, expires);
-	rc = wquery(s, "INSERT INTO limits (key, n, t, expires) VALUES ($1, "
+	/* Sent with the job's next statement (its failure that one's, or
+	 * the job's at its release). */
+	rc = wsend(s, "INSERT INTO limits (key, n, t, expires) VALUES ($1, "
 	    "$2::double precision, $3::bigint, $4::bigint) ON CONFLICT (key) "
 	    "DO UPDATE SET n = excluded.n, t = excluded.t, expires = "
-	    "excluded.expires", 4, v, NULL, "counting a limit");
+	    "excluded.expires", 4, v, NULL, NULL, PEND_PLAIN,
+	    "counting a limit");
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
 }
 
@@ -1503,9 +2068,12 @@ pg_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
 	*deleted = 0;
 	snprintf(a, sizeof(a), "%" PRId64, now);
 	snprintf(b, sizeof(b), "%zu", max);
-	rc = wquery(s, "DELETE FROM limits WHERE key IN (SELECT key FROM "
+	/* Expired rows mean nothing: a send refused later may leave them
+	 * swept (PEND_PLAIN). */
+	rc = wquery_as(s, "DELETE FROM limits WHERE key IN (SELECT key FROM "
 	    "limits WHERE expires < $1::bigint LIMIT $2::bigint FOR UPDATE "
-	    "SKIP LOCKED)", 2, v, &res, "sweeping limits");
+	    "SKIP LOCKED)", 2, v, NULL, NULL, PEND_PLAIN, &res,
+	    "sweeping limits");
 	if (rc == STORE_OK)
 		*deleted = (size_t)changed(res);
 	PQclear(res);
@@ -1526,6 +2094,7 @@ const struct store_backend store_pg = {
 	.begin = pg_begin,
 	.savepoint = pg_savepoint,
 	.release = pg_release,
+	.settle = pg_settle,
 	.commit = pg_commit,
 	.listen = pg_listen,
 	.rollback = pg_rollback,

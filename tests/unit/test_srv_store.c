@@ -189,6 +189,15 @@ w_limit_put(struct store *s, struct args *a)
 	return s->be->limit_put(s, a->a, a->d, a->t1, a->t2);
 }
 
+/* A limit's count, then a user's row held: the job ends there. */
+static int
+w_limit_put_user_lock(struct store *s, struct args *a)
+{
+	int rc = s->be->limit_put(s, a->a, a->d, a->t1, a->t2);
+
+	return rc != STORE_OK ? rc : s->be->user_lock(s, a->b);
+}
+
 static int
 w_limit_sweep(struct store *s, struct args *a)
 {
@@ -847,6 +856,96 @@ test_group_commit(void)
 	CHECK(kept == 20 && gone == 10);
 }
 
+/* Sends (a rate's token, then the message within the quota) submitted
+ * at once, most sharing a transaction: those past the quota are
+ * STORE_FULL and keep nothing (the token given back), whether their
+ * backend learns it at once or only with a later job's statement. */
+#define SENDS 8
+#define SENDS_ROOM 3
+
+struct send_job {
+	struct store_job job;
+	struct store_message m;
+	const char *to_id;
+	int result, finished;
+};
+
+static const struct store_limit send_rate = { STORE_LIMIT_RATE, 0.001,
+	100, 0, 0, 0 };
+
+static int
+send_run(struct store *s, struct store_job *j)
+{
+	struct send_job *b = (struct send_job *)j;
+	unsigned wait;
+	int rc = store_limit_take(s, &send_rate, "sends:alice",
+	    store_limit_now_ms(), &wait);
+
+	return rc != STORE_OK ? rc : store_message_put_within(s, &b->m,
+	    b->to_id, SENDS_ROOM, 100000);
+}
+
+static void
+send_done(struct store_job *j, int result)
+{
+	struct send_job *b = (struct send_job *)j;
+
+	pthread_mutex_lock(&batch_lock);
+	b->result = result;
+	b->finished = 1;
+	pthread_cond_broadcast(&batch_cond);
+	pthread_mutex_unlock(&batch_lock);
+}
+
+static void
+test_sends_batched(void)
+{
+	static struct send_job b[SENDS];
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int i, ok = 0, full = 0;
+
+	CHECK(add_user(&st, "sends-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sends-bob", &bo) == STORE_OK);
+	for (i = 0; i < SENDS; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = send_run;
+		b[i].job.done = send_done;
+		CHECK(store_new_ordered_id(b[i].m.id) == 0);
+		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
+		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
+		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
+		b[i].m.body = (char *)"hello";
+		b[i].m.body_len = 5;
+		b[i].to_id = bo.id;
+	}
+	for (i = 0; i < SENDS; i++)
+		store_submit(&st, &b[i].job);
+	pthread_mutex_lock(&batch_lock);
+	for (i = 0; i < SENDS; i++)
+		while (!b[i].finished)
+			pthread_cond_wait(&batch_cond, &batch_lock);
+	pthread_mutex_unlock(&batch_lock);
+	for (i = 0; i < SENDS; i++) {
+		ok += b[i].result == STORE_OK;
+		full += b[i].result == STORE_FULL;
+		/* In the order they came. */
+		CHECKF(b[i].result == (i < SENDS_ROOM ? STORE_OK : STORE_FULL),
+		    "send %d: %d", i, b[i].result);
+	}
+	CHECKF(ok == SENDS_ROOM && full == SENDS - SENDS_ROOM,
+	    "%d stored, %d full", ok, full);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == SENDS_ROOM);
+	store_message_list_free(&l);
+	/* The rate counts the sends stored only (a token a second comes
+	 * back in 1000 s: none meanwhile). */
+	a.a = "sends:alice";
+	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d > 2.99 &&
+	    a.d < 3.01, "tokens spent: %g", a.d);
+}
+
 /* ---- settings ---- */
 
 static void
@@ -1188,6 +1287,37 @@ test_limit_rows(void)
 	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 2);
 }
 
+/* A job's last statements may be answered only at its end (PostgreSQL
+ * sends them with the next statement that needs an answer): what they
+ * say is still the job's result, and a job they refuse leaves nothing. */
+static void
+test_job_end(void)
+{
+	struct store_user u;
+	struct args a = { 0 };
+
+	CHECK(add_user(&st, "jobend-alice", &u) == STORE_OK);
+	a.a = "jobend:count";
+	a.d = 3;
+	a.t1 = 1000;
+	a.t2 = store_limit_now_ms() + 3600000;
+	/* The user gone: STORE_NOT_FOUND, the count not kept. */
+	a.b = "00000000000000000000000000";
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_NOT_FOUND);
+	CHECK(limit_absent(&st, "jobend:count"));
+	/* The user there: both kept. */
+	a.b = u.id;
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_OK);
+	a.d = 0;
+	CHECK(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d == 3);
+	/* Refused by the job itself after both: nothing kept either. */
+	a.a = "jobend:refused";
+	a.d = 4;
+	a.refuse = 1;
+	CHECK(on_writer(&st, w_limit_put_user_lock, &a) == STORE_CONFLICT);
+	CHECK(limit_absent(&st, "jobend:refused"));
+}
+
 /* take or give of key under l at now: the result, and the wait. */
 static int
 limit_at(int give, const struct store_limit *l, const char *key,
@@ -1385,11 +1515,13 @@ run_suite(const struct backend *b)
 	RUN(test_quota_concurrent);
 	RUN(test_readers_concurrent);
 	RUN(test_group_commit);
+	RUN(test_sends_batched);
 	RUN(test_meta);
 	RUN(test_keys);
 	RUN(test_identity);
 	RUN(test_two_stores);
 	RUN(test_limit_rows);
+	RUN(test_job_end);
 	RUN(test_limit_rules);
 	RUN(test_limit_two_stores);
 	RUN(test_reopen);
