@@ -1897,7 +1897,7 @@ fail:
 /*
  * A claim, on the writer: for each key of the user claimed, one one-time
  * prekey (deleted here, within this transaction: no other claim gets
- * it) while the caller's rate allows (A16), and the signed prekey.
+ * it) while the caller's rate allows (A13), and the signed prekey.
  */
 static int
 claim_run(struct store *s, struct store_job *j)

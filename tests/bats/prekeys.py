@@ -7,7 +7,8 @@ tests, made here with python3-cryptography, not by e2e-chat's code.
   prekeys.py body KEYFILE ID NAME AUD [--signed] [--one-time N]
           [--iat T] [--kind KIND] [--kid KID]
       a PUT /prekeys body of fresh random prekeys; --kind makes every
-      proof say KIND, whatever its place; --kid names another key
+      proof say KIND, whatever its place; --kid names another key (in
+      the body and in each proof's header and claims)
   prekeys.py verify PUBFILE NAME AUD < CLAIM
       checks every proof of a GET /prekeys/NAME answer against the
       identity key PUBFILE (and x against pkid); prints one line a key:
@@ -88,7 +89,7 @@ def body(args):
     def entry(k):
         x = b64(os.urandom(32))
         return {"x": x, "proof": proof(key, uid, name, aud, iat, kind or k,
-                                       x)}
+                                       x, kid=kid)}
     if signed:
         out["signed"] = entry("signed")
     if n:
