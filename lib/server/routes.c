@@ -1995,7 +1995,9 @@ claim_cont(struct req *r)
 			goto fail;
 		}
 	}
-	o = json_pack("{s:s,s:o}", "name", r->other.name, "keys", arr);
+	/* The id, as GET /keys/NAME gives it: what the proofs' sub say. */
+	o = json_pack("{s:s,s:s,s:o}", "name", r->other.name, "id",
+	    r->other.id, "keys", arr);
 	if (o != NULL && limited && json_object_set_new(o, "retry_after",
 	    json_integer((json_int_t)r->retry_after)) != 0) {
 		json_decref(o);

@@ -117,6 +117,7 @@ def verify(args):
             c = json.loads(unb64(p))
             assert k["kid"] == kid == c["kid"], c
             assert c["name"] == name and c["aud"] == aud, c
+            assert c["sub"] == d["id"], c
             assert c["kind"] == kind.replace("_", "-"), c
             assert c["x"] == e["x"] and c["pkid"] == e["pkid"] == \
                 pkid_of(e["x"]) and len(unb64(e["x"])) == 32, c

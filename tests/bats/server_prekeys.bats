@@ -362,7 +362,7 @@ assert sg == {sys.argv[1]}, sg' "$signed" "$T"/claim.*.*
 	# A key without any prekey: both null. No such user: 404.
 	claim alice bob
 	assert_equal "$status_code" 200
-	assert_equal "$body" "{\"name\":\"bob\",\"keys\":[{\"kid\":\"$KID_BOB\",\"one_time\":null,\"signed\":null,\"no_one_time\":\"empty\"}]}"
+	assert_equal "$body" "{\"name\":\"bob\",\"id\":\"$ID_bob\",\"keys\":[{\"kid\":\"$KID_BOB\",\"one_time\":null,\"signed\":null,\"no_one_time\":\"empty\"}]}"
 	claim alice nobody
 	assert_equal "$status_code" 404
 	error_is "no such user: nobody"
@@ -427,7 +427,7 @@ assert sg == {sys.argv[1]}, sg' "$signed" "$T"/claim.*.*
 	assert_equal "$status_code" 200
 	assert_equal "$(rows)" 3
 	claim bob alice
-	assert_equal "$body" '{"name":"alice","keys":[]}'
+	assert_equal "$body" "{\"name\":\"alice\",\"id\":\"$ID_alice\",\"keys\":[]}"
 	run -0 stock alice
 	assert_output ''
 	# Published again: no prekey of before.
