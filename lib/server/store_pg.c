@@ -1627,8 +1627,8 @@ pg_prekey_claim(struct store *s, const char *kid, int kind,
 	memset(out, 0, sizeof(*out));
 	snprintf(k, sizeof(k), "%d", kind);
 	if (kind == STORE_PREKEY_ONE_TIME)
-		rc = wquery(s, "DELETE FROM prekeys WHERE (kid, pkid) = (SELECT "
-		    "kid, pkid FROM prekeys WHERE kid = $1 AND kind = "
+		rc = wquery(s, "DELETE FROM prekeys WHERE (kid, pkid) = "
+		    "(SELECT kid, pkid FROM prekeys WHERE kid = $1 AND kind = "
 		    "$2::integer ORDER BY created_at, pkid LIMIT 1 FOR UPDATE "
 		    "SKIP LOCKED) RETURNING pkid, kind, x, proof, iat, "
 		    "created_at", 2, v, &res, "claiming a prekey");

@@ -51,10 +51,10 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	}
 }
 
-# body NAME [prekeys.py body options]: a PUT /prekeys body of NAME's
+# prekey_body NAME [prekeys.py body options]: a PUT /prekeys body of NAME's
 # key (or KEY_OF's), for NAME, this server (or AUD), now, into
 # $T/body.json.
-body() {
+prekey_body() {
 	local name=$1 key=${KEY_OF:-$1} id
 	shift
 	id=ID_$name
@@ -62,8 +62,8 @@ body() {
 	    > "$T/body.json"
 }
 
-# put NAME [FILE]: PUT /prekeys of FILE ($T/body.json) as NAME.
-put() {
+# prekey_put NAME [FILE]: PUT /prekeys of FILE ($T/body.json) as NAME.
+prekey_put() {
 	local tok=TOK_$1
 	api PUT /prekeys -H "Authorization: Bearer ${!tok}" -H "$JSON" \
 	    --data-binary "@${2:-$T/body.json}"
@@ -100,8 +100,8 @@ rows() {
 @test "PUT /prekeys: good proofs stored; the owner's stock; sent again, nothing twice; a new signed prekey replaces the old; a proof made by jwcrypto accepted; a claim's proofs check against the identity key" {
 	start_own_server
 	ident alice
-	body alice --signed --one-time 5
-	put alice
+	prekey_body alice --signed --one-time 5
+	prekey_put alice
 	assert_equal "$status_code" 200
 	local signed
 	signed=$(printf '%s' "$body" | pyj 'd["signed"]')
@@ -114,13 +114,13 @@ rows() {
 	[ "$(json_get 'd["keys"][0]["signed_iat"]')" -ge $(($(date +%s) - 60)) ] ||
 	    fail "$body"
 	# The same body again (an answer lost): nothing added.
-	put alice
+	prekey_put alice
 	assert_equal "$status_code" 200
 	assert_equal "$(json_get 'd["one_time"], d["added"]')" "(5, 0)"
 	assert_equal "$(rows)" 6
 	# A new signed prekey alone: it replaces the old one.
-	body alice --signed
-	put alice
+	prekey_body alice --signed
+	prekey_put alice
 	assert_equal "$status_code" 200
 	[ "$(printf '%s' "$body" | pyj 'd["signed"]')" != "$signed" ] || fail "$body"
 	assert_equal "$(json_get 'd["one_time"], d["added"]')" "(5, 0)"
@@ -134,7 +134,7 @@ print(json.dumps({"kid": sys.argv[1], "one_time": [{"x": sys.argv[2],
     "proof": sys.argv[3]}]}))' "$KID_ALICE" "$x" "$("$PYTHON" \
 	    "$INTEROP/prekeyproof_jwcrypto.py" "$T/alice" "$ID_alice" alice \
 	    "$URL" "$(date +%s)" one-time "$x")" > "$T/jwc.json"
-	put alice "$T/jwc.json"
+	prekey_put alice "$T/jwc.json"
 	assert_equal "$status_code" 200
 	assert_equal "$(json_get 'd["one_time"], d["added"]')" "(6, 1)"
 	# What a sender gets checks against alice's identity key.
@@ -152,39 +152,39 @@ print(json.dumps({"kid": sys.argv[1], "one_time": [{"x": sys.argv[2],
 	ident mallory carol
 	local p
 	# One byte of a proof's signature changed.
-	body alice --one-time 2
+	prekey_body alice --one-time 2
 	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["one_time"][1]["proof"]
 d["one_time"][1]["proof"] = p[:-5] + ("A" if p[-5] != "A" else "B") + p[-4:]
 print(json.dumps(d))' "$T/body.json" > "$T/bad.json"
-	put alice "$T/bad.json"
+	prekey_put alice "$T/bad.json"
 	assert_equal "$status_code" 400
 	error_is "one_time[1].proof is not signed by key $KID_ALICE: it was made with another key"
 	# Made by mallory's key (carol's) for alice, offered for alice's
 	# key; the same naming alice's key in its header and claims.
-	KEY_OF=carol body alice --one-time 1
+	KEY_OF=carol prekey_body alice --one-time 1
 	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1])); d["kid"] = sys.argv[2]
 print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/carols.json"
-	put alice "$T/carols.json"
+	prekey_put alice "$T/carols.json"
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is made by key $KID_CAROL, not by key $KID_ALICE"
-	KEY_OF=carol body alice --one-time 1 --kid "$KID_ALICE"
-	put alice
+	KEY_OF=carol prekey_body alice --one-time 1 --kid "$KID_ALICE"
+	prekey_put alice
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is not signed by key $KID_ALICE: it was made with another key"
 	# Made by alice's key, but for mallory (a foreign proof replayed).
-	KEY_OF=alice body mallory --one-time 1
+	KEY_OF=alice prekey_body mallory --one-time 1
 	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1])); d["kid"] = sys.argv[2]
 print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/foreign.json"
-	put alice "$T/foreign.json"
+	prekey_put alice "$T/foreign.json"
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is for the user mallory (id $ID_mallory), not for alice (id $ID_alice)"
 	# mallory offering alice's proofs for alice's key: not her key.
-	body alice --one-time 1
-	put mallory
+	prekey_body alice --one-time 1
+	prekey_put mallory
 	assert_equal "$status_code" 403
 	error_is "key $KID_ALICE is another account's: publish prekeys for your own keys"
 	# For another server.
@@ -193,46 +193,46 @@ print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/foreign.json"
 	    AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8)
 	printf '{"kid":"%s","one_time":[{"x":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8","proof":"%s"}]}' \
 	    "$KID_ALICE" "$p" > "$T/other.json"
-	put alice "$T/other.json"
+	prekey_put alice "$T/other.json"
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is for the server https://chat.example, not for $URL"
 	# Too old (an hour; 300 s allowed).
-	body alice --one-time 1 --iat $(($(date +%s) - 3600))
-	put alice
+	prekey_body alice --one-time 1 --iat $(($(date +%s) - 3600))
+	prekey_put alice
 	assert_equal "$status_code" 400
 	[[ "$(json_get 'd["error"]')" =~ ^one_time\[0\]\.proof\ is\ too\ old:\ made\ 36[0-9][0-9]\ s\ before ]] ||
 	    fail "$body"
 	# A one-time proof offered as the signed prekey, and the reverse.
-	body alice --signed --kind one-time
-	put alice
+	prekey_body alice --signed --kind one-time
+	prekey_put alice
 	assert_equal "$status_code" 400
 	error_is "signed.proof is for a one-time prekey, not a signed one"
-	body alice --one-time 1 --kind signed
-	put alice
+	prekey_body alice --one-time 1 --kind signed
+	prekey_put alice
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is for a signed prekey, not a one-time one"
 	# x is not the prekey the proof signs.
-	body alice --one-time 1
+	prekey_body alice --one-time 1
 	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 d["one_time"][0]["x"] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 print(json.dumps(d))' "$T/body.json" > "$T/x.json"
-	put alice "$T/x.json"
+	prekey_put alice "$T/x.json"
 	assert_equal "$status_code" 400
 	[[ "$(json_get 'd["error"]')" == "one_time[0].x is not the prekey its proof signs ("*")" ]] ||
 	    fail "$body"
 	# One prekey twice in a request.
-	body alice --one-time 2
+	prekey_body alice --one-time 2
 	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1])); d["one_time"].append(d["one_time"][0])
 print(json.dumps(d))' "$T/body.json" > "$T/dup.json"
-	put alice "$T/dup.json"
+	prekey_put alice "$T/dup.json"
 	assert_equal "$status_code" 400
 	[[ "$(json_get 'd["error"]')" =~ ^prekey\ [A-Za-z0-9_-]{43}\ is\ in\ the\ request\ twice$ ]] ||
 	    fail "$body"
 	# A key no one published (bob's, never published).
-	KEY_OF=bob body alice --one-time 1
-	put alice
+	KEY_OF=bob prekey_body alice --one-time 1
+	prekey_put alice
 	assert_equal "$status_code" 404
 	error_is "you have published no key $KID_BOB: publish it first (e2e-keys publish)"
 	assert_equal "$(rows)" 0
@@ -242,12 +242,12 @@ print(json.dumps(d))' "$T/body.json" > "$T/dup.json"
 	start_own_server --prekeys-batch 3
 	ident alice
 	local b
-	body alice --one-time 1
+	prekey_body alice --one-time 1
 	local good
 	good=$(cat "$T/body.json")
 	while IFS='|' read -r b want; do
 		printf '%s' "$b" > "$T/m.json"
-		put alice "$T/m.json"
+		prekey_put alice "$T/m.json"
 		assert_equal "$status_code" 400
 		error_is "$want" || fail "body $b"
 	done <<EOF
@@ -267,7 +267,7 @@ print(json.dumps(d))' "$T/body.json" > "$T/dup.json"
 EOF
 	# A proof that is no JWS: the reason is jws_parse's.
 	printf '{"kid":"%s","one_time":[{"x":"a","proof":"a.b.c"}]}' "$KID_ALICE" > "$T/m.json"
-	put alice "$T/m.json"
+	prekey_put alice "$T/m.json"
 	assert_equal "$status_code" 400
 	[[ "$(json_get 'd["error"]')" == "one_time[0].proof is not a prekey proof (a compact PS256 JWS): "* ]] ||
 	    fail "$body"
@@ -275,21 +275,21 @@ EOF
 	"$PYTHON" -c 'import json, sys
 print(json.dumps({"kid": sys.argv[1], "one_time": [{"x": "A" * 43,
     "proof": "B" * 8000}] * 140}))' "$KID_ALICE" > "$T/huge.json"
-	put alice "$T/huge.json"
+	prekey_put alice "$T/huge.json"
 	assert_equal "$status_code" 413
 	# Invalid UTF-8, and not JSON at all.
 	printf '{"kid":"%s","one_time":[{"x":"\xff\xfe","proof":"a"}]}' "$KID_ALICE" > "$T/utf.json"
-	put alice "$T/utf.json"
+	prekey_put alice "$T/utf.json"
 	assert_equal "$status_code" 400
 	[[ "$(json_get 'd["error"]')" == "malformed JSON: "* ]] || fail "$body"
 	printf '[%s]' "$good" > "$T/arr.json"
-	put alice "$T/arr.json"
+	prekey_put alice "$T/arr.json"
 	assert_equal "$status_code" 400
 	error_is "the body must be a JSON object"
 	assert_equal "$(rows)" 0
 	# Still serving: the good body is taken.
 	printf '%s' "$good" > "$T/good.json"
-	put alice "$T/good.json"
+	prekey_put alice "$T/good.json"
 	assert_equal "$status_code" 200
 	assert_equal "$(rows)" 1
 }
@@ -298,18 +298,18 @@ print(json.dumps({"kid": sys.argv[1], "one_time": [{"x": "A" * 43,
 	start_own_server --prekeys-max 5
 	ident alice
 	ident bob
-	body alice --signed --one-time 4
-	put alice
+	prekey_body alice --signed --one-time 4
+	prekey_put alice
 	assert_equal "$status_code" 200
-	body alice --one-time 2
-	put alice
+	prekey_body alice --one-time 2
+	prekey_put alice
 	assert_equal "$status_code" 409
 	error_is "at most 5 one-time prekeys per key: key $KID_ALICE has 4, and 2 more would pass it"
 	run -0 stock alice
 	assert_output --regexp "^$KID_ALICE 4 [A-Za-z0-9_-]{43}\$"
 	claim bob alice
 	assert_equal "$status_code" 200
-	put alice
+	prekey_put alice
 	assert_equal "$status_code" 200
 	assert_equal "$(json_get 'd["one_time"], d["added"]')" "(5, 2)"
 }
@@ -318,8 +318,8 @@ print(json.dumps({"kid": sys.argv[1], "one_time": [{"x": "A" * 43,
 	start_own_server --prekey-claim-rate 100000
 	ident alice
 	ident bob
-	body alice --signed --one-time 30
-	put alice
+	prekey_body alice --signed --one-time 30
+	prekey_put alice
 	assert_equal "$status_code" 200
 	local signed i j
 	signed=$(json_get 'd["signed"]')
@@ -380,8 +380,8 @@ assert sg == {sys.argv[1]}, sg' "$signed" "$T"/claim.*.*
 	ident alice
 	ident mallory carol
 	ident bob
-	body alice --signed --one-time 10
-	put alice
+	prekey_body alice --signed --one-time 10
+	prekey_put alice
 	assert_equal "$status_code" 200
 	# A second server on the same database.
 	start_server --quiet --prekey-claim-rate 3 --public-url "$AUD" 3>&-
@@ -416,11 +416,11 @@ assert sg == {sys.argv[1]}, sg' "$signed" "$T"/claim.*.*
 	start_own_server
 	ident alice
 	ident bob
-	body alice --signed --one-time 3
-	put alice
+	prekey_body alice --signed --one-time 3
+	prekey_put alice
 	assert_equal "$status_code" 200
-	body bob --signed --one-time 2
-	put bob
+	prekey_body bob --signed --one-time 2
+	prekey_put bob
 	assert_equal "$status_code" 200
 	assert_equal "$(rows)" 7
 	api DELETE "/keys/$KID_ALICE" -H "Authorization: Bearer $TOK_alice"
@@ -467,8 +467,8 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	fi
 	signin alice 'pw of alice'
 	TOK_alice=$token
-	body alice --signed --one-time 2
-	put alice
+	prekey_body alice --signed --one-time 2
+	prekey_put alice
 	assert_equal "$status_code" 200
 	claim bob alice
 	run -0 verified alice

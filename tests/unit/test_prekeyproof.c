@@ -332,12 +332,14 @@ static void
 malformed(void)
 {
 	static const char *const headers[] = {
-		"{\"alg\":\"PS256\",\"typ\":\"e2e-key-proof+jwt\",\"kid\":\"KID\"}",
+		"{\"alg\":\"PS256\",\"typ\":\"e2e-key-proof+jwt\","
+		"\"kid\":\"KID\"}",
 		"{\"alg\":\"PS256\",\"kid\":\"KID\"}",
 		"{\"alg\":\"PS256\",\"typ\":\"" PREKEYPROOF_TYP "\"}",
-		"{\"alg\":\"PS256\",\"typ\":\"" PREKEYPROOF_TYP "\",\"kid\":\"KID\","
-		"\"x5u\":\"https://a\"}",
-		"{\"alg\":\"RS256\",\"typ\":\"" PREKEYPROOF_TYP "\",\"kid\":\"KID\"}",
+		"{\"alg\":\"PS256\",\"typ\":\"" PREKEYPROOF_TYP "\","
+		"\"kid\":\"KID\",\"x5u\":\"https://a\"}",
+		"{\"alg\":\"RS256\",\"typ\":\"" PREKEYPROOF_TYP "\","
+		"\"kid\":\"KID\"}",
 	};
 	static const char *const tails[] = { ",\"exp\":1", ",\"jti\":\"a\"",
 		",\"crv\":\"X25519\"" };
