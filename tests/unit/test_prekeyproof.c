@@ -40,7 +40,8 @@ static const struct prekeyproof_want want_a = {
 static void
 pkids(void)
 {
-	static const char *const bad[] = { "", "AAAA", X_BOB "A",
+	static const char *const bad[] = { "", "AAAA",
+		"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08A",
 		/* 43 characters whose last one has stray bits */
 		"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK09",
 		"3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx-FG-IK08",
