@@ -104,6 +104,17 @@ usage(FILE *f)
 	    "  --mailbox-max-bytes SIZE bytes of messages a mailbox holds, at "
 	    "most\n"
 	    "                           (default 256M)\n"
+	    "  --prekeys-max N          one-time prekeys stored per identity "
+	    "key, at most\n"
+	    "                           (default 200)\n"
+	    "  --prekeys-batch N        one-time prekeys per PUT /prekeys, at "
+	    "most (default\n"
+	    "                           200)\n"
+	    "  --prekey-claim-rate N    one-time prekeys a user may claim per "
+	    "hour, in\n"
+	    "                           bursts of as many; past it, signed "
+	    "prekeys only\n"
+	    "                           (default 100)\n"
 	    "  --max-answer-bytes SIZE  a list of messages stops before this "
 	    "much JSON\n"
 	    "                           (default 8M; at least one message is "
@@ -255,6 +266,12 @@ main(int argc, char **argv)
 		    .max = 1000000 },
 		{ "send-burst", CLI_UINT, .dst = &c.send_burst, .min = 1,
 		    .max = 1000000 },
+		{ "prekeys-max", CLI_COUNT, .dst = &c.prekeys_max, .min = 1,
+		    .max = 100000 },
+		{ "prekeys-batch", CLI_UINT, .dst = &c.prekeys_batch, .min = 1,
+		    .max = 1000 },
+		{ "prekey-claim-rate", CLI_UINT, .dst = &c.prekey_claim_rate,
+		    .min = 1, .max = 1000000 },
 		{ "max-answer-bytes", CLI_SIZE, .dst = &c.max_answer_bytes,
 		    .min = 1 << 10, .max = 1 << 30, .range = "is 1K to 1G" },
 		{ "quiet", CLI_FLAG, .dst = &c.quiet },

@@ -83,8 +83,9 @@ keyproof_url(const char *url, char out[KEYPROOF_URL_MAX])
 }
 
 int
-keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
-    const char *aud, int64_t iat, struct buf *out, struct report *rep)
+keyproof_sign(EVP_PKEY *priv, const char *typ, const char *id,
+    const char *name, const char *aud, int64_t iat, const json_t *extra,
+    struct buf *out, struct report *rep)
 {
 	char kid[KID_SIZE], url[KEYPROOF_URL_MAX], header[128];
 	char *payload = NULL;
@@ -97,12 +98,15 @@ keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
 	}
 	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0)
 		return rc;
-	/* The kid is base64url: nothing in it needs escaping. */
-	snprintf(header, sizeof(header), "{\"alg\":\"PS256\",\"typ\":\""
-	    KEYPROOF_TYP "\",\"kid\":\"%s\"}", kid);
+	/* The kid is base64url and typ one of ours: nothing to escape. */
+	snprintf(header, sizeof(header), "{\"alg\":\"PS256\",\"typ\":\"%s\","
+	    "\"kid\":\"%s\"}", typ, kid);
 	claims = json_pack("{s:s,s:s,s:s,s:s,s:I}", "sub", id, "name", name,
 	    "kid", kid, "aud", url, "iat", (json_int_t)iat);
-	if (claims == NULL || (payload = jsonio_dump(claims)) == NULL) {
+	/* extra's members after the five, in its order. */
+	if (claims == NULL || (extra != NULL && json_object_update(claims,
+	    (json_t *)extra) != 0) || (payload = jsonio_dump(claims)) ==
+	    NULL) {
 		rc = report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -114,6 +118,14 @@ out:
 	json_decref(claims);
 	free(payload);
 	return rc;
+}
+
+int
+keyproof_make(EVP_PKEY *priv, const char *id, const char *name,
+    const char *aud, int64_t iat, struct buf *out, struct report *rep)
+{
+	return keyproof_sign(priv, KEYPROOF_TYP, id, name, aud, iat, NULL,
+	    out, rep);
 }
 
 static int say(struct report *rep, int result, const char *fmt, ...)
@@ -150,7 +162,8 @@ claim(const json_t *o, const char *name, char *dst, size_t size)
 /* The protected header: exactly alg (PS256, checked by jws_parse), typ
  * and the key's id. */
 static int
-check_header(const json_t *h, const char *kid, struct report *rep)
+check_header(const json_t *h, const char *kid, const struct keyproof_form *f,
+    struct report *rep)
 {
 	static const char *const members[] = { "alg", "typ", "kid", NULL };
 	const char *unknown = jsonio_unknown_member(h, members);
@@ -160,28 +173,27 @@ check_header(const json_t *h, const char *kid, struct report *rep)
 
 	if (unknown != NULL) {
 		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
-		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
-		    "its header has \"%s\"", safe);
+		return say(rep, KEYPROOF_MALFORMED, "is not a %s: "
+		    "its header has \"%s\"", f->noun, safe);
 	}
-	if (typ == NULL || strcmp(typ, KEYPROOF_TYP) != 0)
-		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
-		    "its header's typ is not \"" KEYPROOF_TYP "\"");
+	if (typ == NULL || strcmp(typ, f->typ) != 0)
+		return say(rep, KEYPROOF_MALFORMED, "is not a %s: "
+		    "its header's typ is not \"%s\"", f->noun, f->typ);
 	if (hkid == NULL || !jwk_is_kid(hkid, strlen(hkid)))
-		return say(rep, KEYPROOF_MALFORMED, "is not a key proof: "
-		    "its header has no key id");
+		return say(rep, KEYPROOF_MALFORMED, "is not a %s: "
+		    "its header has no key id", f->noun);
 	if (strcmp(hkid, kid) != 0)
 		return say(rep, KEYPROOF_OTHER_KEY, "is made by key %s, "
 		    "not by key %s", hkid, kid);
 	return KEYPROOF_OK;
 }
 
-/* The claims: exactly the five, of the right types, read into got. */
+/* The claims: only the form's members, the five of the right types read
+ * into got; the object kept in *claims when OK. */
 static int
-read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
-    struct report *rep)
+read_claims(const uint8_t *p, size_t len, const struct keyproof_form *f,
+    struct keyproof_claims *got, json_t **claims, struct report *rep)
 {
-	static const char *const members[] = { "sub", "name", "kid", "aud",
-		"iat", NULL };
 	struct report jwhy = { 0 };	/* what jsonio_parse says */
 	char safe[64];
 	const char *unknown;
@@ -191,14 +203,14 @@ read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
 	/* jsonio's reason cut to the 127 bytes it always was. */
 	if ((o = jsonio_parse((const char *)p, len, &jwhy)) == NULL ||
 	    !json_is_object(o)) {
-		say(rep, rc, "is not a key proof: its claims are not a "
-		    "JSON object%s%.127s", o ? "" : ": ",
+		say(rep, rc, "is not a %s: its claims are not a "
+		    "JSON object%s%.127s", f->noun, o ? "" : ": ",
 		    o ? "" : report_message(&jwhy));
 		goto out;
 	}
-	if ((unknown = jsonio_unknown_member(o, members)) != NULL) {
+	if ((unknown = jsonio_unknown_member(o, f->members)) != NULL) {
 		term_escape(unknown, strlen(unknown), safe, sizeof(safe));
-		say(rep, rc, "is not a key proof: unknown claim \"%s\"",
+		say(rep, rc, "is not a %s: unknown claim \"%s\"", f->noun,
 		    safe);
 		goto out;
 	}
@@ -209,13 +221,17 @@ read_claims(const uint8_t *p, size_t len, struct keyproof_claims *got,
 	    claim(o, "kid", got->kid, sizeof(got->kid)) != 0 ||
 	    claim(o, "aud", got->aud, sizeof(got->aud)) != 0 ||
 	    !json_is_integer(json_object_get(o, "iat"))) {
-		say(rep, rc, "is not a key proof: sub (an account id), "
+		say(rep, rc, "is not a %s: sub (an account id), "
 		    "name, kid and aud (strings) and iat (a number) are "
-		    "needed");
+		    "needed", f->noun);
 		goto out;
 	}
 	got->iat = json_integer_value(json_object_get(o, "iat"));
 	rc = KEYPROOF_OK;
+	if (claims != NULL) {
+		*claims = o;
+		o = NULL;
+	}
 out:
 	json_decref(o);
 	return rc;
@@ -265,14 +281,21 @@ check_claims(const struct keyproof_claims *got, const char *kid,
 	return KEYPROOF_OK;
 }
 
+static const char *const key_members[] = { "sub", "name", "kid", "aud",
+	"iat", NULL };
+
+const struct keyproof_form keyproof_key_form = { KEYPROOF_TYP, "key proof",
+	key_members };
+
 int
-keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
-    const char *kid, const struct keyproof_want *want,
-    struct keyproof_claims *got, struct report *rep)
+keyproof_open(const char *proof, size_t len, EVP_PKEY *pub, const char *kid,
+    const struct keyproof_form *form, const struct keyproof_want *want,
+    struct keyproof_claims *got, json_t **claims, struct report *rep)
 {
 	struct keyproof_claims mine;
 	struct jws j;
 	struct report jrep = { 0 };	/* what jws_parse says */
+	json_t *o = NULL;
 	char *text = NULL;
 	uint8_t *p;
 	size_t plen;
@@ -280,11 +303,13 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 
 	if (got == NULL)
 		got = &mine;
+	if (claims != NULL)
+		*claims = NULL;
 	memset(got, 0, sizeof(*got));
 	memset(&j, 0, sizeof(j));
 	if (len == 0 || len > KEYPROOF_MAX || memchr(proof, '\0', len)) {
-		say(rep, rc, "is not a key proof: empty, or longer "
-		    "than %d bytes", KEYPROOF_MAX);
+		say(rep, rc, "is not a %s: empty, or longer "
+		    "than %d bytes", form->noun, KEYPROOF_MAX);
 		goto out;
 	}
 	if ((text = malloc(len + 1)) == NULL) {
@@ -295,12 +320,12 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 	memcpy(text, proof, len);
 	text[len] = '\0';
 	if (jws_parse(text, len, &j, &jrep) != 0) {
-		say(rep, rc, "is not a key proof (a compact PS256 "
-		    "JWS): %s", report_message(&jrep));
+		say(rep, rc, "is not a %s (a compact PS256 "
+		    "JWS): %s", form->noun, report_message(&jrep));
 		goto out;
 	}
 	parsed = 1;
-	if ((rc = check_header(j.header, kid, rep)) != KEYPROOF_OK)
+	if ((rc = check_header(j.header, kid, form, rep)) != KEYPROOF_OK)
 		goto out;
 	if (!jws_verify(&j, pub)) {
 		rc = say(rep, KEYPROOF_OTHER_KEY, "is not signed by "
@@ -308,16 +333,30 @@ keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
 		goto out;
 	}
 	if (jws_decode_payload(&j, &p, &plen) != 0) {
-		rc = say(rep, KEYPROOF_MALFORMED, "is not a key "
-		    "proof: its payload is not base64url");
+		rc = say(rep, KEYPROOF_MALFORMED, "is not a %s: its "
+		    "payload is not base64url", form->noun);
 		goto out;
 	}
-	if ((rc = read_claims(p, plen, got, rep)) != KEYPROOF_OK)
+	if ((rc = read_claims(p, plen, form, got, &o, rep)) != KEYPROOF_OK)
 		goto out;
-	rc = check_claims(got, kid, want, rep);
+	if ((rc = check_claims(got, kid, want, rep)) == KEYPROOF_OK &&
+	    claims != NULL) {
+		*claims = o;
+		o = NULL;
+	}
 out:
+	json_decref(o);
 	if (parsed)
 		jws_free(&j);
 	free(text);
 	return rc;
+}
+
+int
+keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
+    const char *kid, const struct keyproof_want *want,
+    struct keyproof_claims *got, struct report *rep)
+{
+	return keyproof_open(proof, len, pub, kid, &keyproof_key_form, want,
+	    got, NULL, rep);
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "base/buf.h"
@@ -91,5 +92,33 @@ struct keyproof_claims {
 int keyproof_check(const char *proof, size_t len, EVP_PKEY *pub,
     const char *kid, const struct keyproof_want *want,
     struct keyproof_claims *got, struct report *rep);
+
+/*
+ * Shared with the prekey proofs (prekeyproof.h), which are key proofs
+ * with more claims: a proof's form is its typ, the noun its refusals use
+ * ("is not a key proof: ..."), and every claim it may hold (the five
+ * included; NULL-terminated).
+ */
+struct keyproof_form {
+	const char *typ;
+	const char *noun;
+	const char *const *members;
+};
+
+extern const struct keyproof_form keyproof_key_form;
+
+/* keyproof_make for a proof of typ whose claims are the five followed
+ * by extra's members in its order (extra may be NULL). */
+int keyproof_sign(EVP_PKEY *priv, const char *typ, const char *id,
+    const char *name, const char *aud, int64_t iat, const json_t *extra,
+    struct buf *out, struct report *rep);
+
+/* keyproof_check for a proof of form: with KEYPROOF_OK, *claims (when
+ * not NULL) receives the claims object, for the caller to check its own
+ * members and json_decref. */
+int keyproof_open(const char *proof, size_t len, EVP_PKEY *pub,
+    const char *kid, const struct keyproof_form *form,
+    const struct keyproof_want *want, struct keyproof_claims *got,
+    json_t **claims, struct report *rep);
 
 #endif

@@ -173,6 +173,31 @@ guard_send_take(struct store *st, struct req *r)
 	    "too many messages; slow down");
 }
 
+static struct store_limit
+claim_rate(const struct server_config *c)
+{
+	return rate_of(c->prekey_claim_rate);
+}
+
+int
+guard_prekey_take(struct store *st, struct req *r)
+{
+	struct store_limit l = claim_rate(&r->srv->cfg);
+
+	return take(st, r, &l, "prekey-claim", r->user.id,
+	    store_limit_now_ms(), "too many prekeys claimed; slow down");
+}
+
+int
+guard_prekey_give(struct store *st, struct req *r)
+{
+	struct store_limit l = claim_rate(&r->srv->cfg);
+	char key[LIMIT_KEY_MAX];
+
+	limit_key(key, "prekey-claim", r->user.id);
+	return store_limit_give(st, &l, key, store_limit_now_ms());
+}
+
 int
 guard_signup_run(struct store *st, struct store_job *j)
 {

@@ -32,6 +32,11 @@ int guard_pair_key(const char *name, const char *addr, char out[48]);
  */
 /* In the send's own job: a token of the sender's send rate (A3). */
 int guard_send_take(struct store *st, struct req *r);
+/* A token of the caller's rate of one-time prekeys claimed (A13):
+ * STORE_LIMITED leaves r->shared as it was (the claim answers signed
+ * prekeys only). guard_prekey_give gives one back (none was left). */
+int guard_prekey_take(struct store *st, struct req *r);
+int guard_prekey_give(struct store *st, struct req *r);
 /* A sign-up's job before its bcrypt: a count of its address. */
 int guard_signup_run(struct store *st, struct store_job *j);
 /*

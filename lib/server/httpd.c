@@ -76,6 +76,9 @@ server_config_defaults(struct server_config *c)
 	c->linger = 5;
 	c->poll_interval = 1000;
 	c->commit_delay = 1000;
+	c->prekeys_max = 200;
+	c->prekeys_batch = 200;
+	c->prekey_claim_rate = 100;
 }
 
 int
@@ -1263,6 +1266,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	free(r->msg.body);
 	store_message_list_free(&r->list);
 	store_key_list_free(&r->keys);
+	store_prekey_stock_list_free(&r->stock);
+	for (i = 0; i < r->nprekeys; i++)
+		store_prekey_clear(&r->prekeys[i]);
+	free(r->prekeys);
 	for (i = 0; i < r->nids; i++)
 		free(r->ids[i]);
 	free(r->ids);

@@ -170,6 +170,16 @@ struct req {
 	char clash[STORE_NAME_MAX + 1];
 	int64_t clash_at;
 	size_t bad_key;
+	/* Prekeys (routes.c): the identity keys' stock; the prekeys
+	 * published (the one-time ones, then the signed one) or claimed
+	 * (two a key of stock: its one-time one, then its signed one). */
+	struct store_prekey_stock_list stock;
+	struct store_prekey *prekeys;
+	size_t nprekeys;
+	int has_signed;
+	char prekey_kid[STORE_KID_LEN + 1];
+	size_t added;
+	int64_t one_time;
 };
 
 /* Answers; body is consumed (may be NULL). */

@@ -13,6 +13,7 @@
 #include "format/jwk.h"
 #include "format/keyfile.h"
 #include "format/keyproof.h"
+#include "format/prekeyproof.h"
 #include "server/guard.h"
 #include "server/log.h"
 
@@ -1682,6 +1683,409 @@ h_key_delete(struct req *r)
 	write_then(r, key_delete_run, key_delete_cont);
 }
 
+/* ---- prekeys (issue 16): PUT /prekeys, GET /prekeys, GET /prekeys/:name */
+
+/* What a claim without a one-time prekey says (in the kind of a claimed
+ * one-time slot left empty, see struct req). */
+enum { CLAIM_EMPTY = -1, CLAIM_RATE = -2 };
+
+#define PREKEYS_BODY_MAX (1024 * 1024)
+
+/*
+ * One prekey of PUT /prekeys, where (e.g. "one_time[3]"): {"x", "proof"}
+ * exactly, the proof made by the identity key pk (id kid) for the token's
+ * user, this server, kind, within KEYPROOF_SKEW of now, for x. Kept in
+ * p. 0, or answered (400).
+ */
+static int
+prekey_from_json(struct req *r, const char *where, const json_t *e,
+    EVP_PKEY *pk, const char *kid, int kind, struct store_prekey *p)
+{
+	static const char *const allowed[] = { "x", "proof", NULL };
+	struct prekeyproof_want want;
+	struct prekeyproof_claims got;
+	struct report why = { 0 };	/* what prekeyproof_check says */
+	const char *x, *proof;
+	size_t x_len, proof_len;
+	char msg[KEYPROOF_URL_MAX * 2 + 256 + 32];
+
+	x = jsonio_str(e, "x", &x_len);
+	proof = jsonio_str(e, "proof", &proof_len);
+	if (!json_is_object(e) || jsonio_unknown_member(e, allowed) != NULL ||
+	    x == NULL || proof == NULL) {
+		respond_error(r, 400, "%s must be {\"x\", \"proof\"} (strings)",
+		    where);
+		return -1;
+	}
+	if ((want.key.aud = srv_public_url(r->srv)) == NULL) {
+		respond_error(r, 503, "the server is starting");
+		return -1;
+	}
+	want.key.id = r->user.id;
+	want.key.name = r->user.name;
+	want.key.now = srv_now();
+	want.key.skew = KEYPROOF_SKEW;
+	want.kind = kind;
+	want.max_age = 0;
+	if (prekeyproof_check(proof, proof_len, pk, kid, &want, &got, &why) !=
+	    KEYPROOF_OK) {
+		/* Longer than respond_error's line: two URLs may be in it. */
+		snprintf(msg, sizeof(msg), "%s.proof %s", where,
+		    report_message(&why));
+		respond_json(r, 400, json_pack("{s:s}", "error", msg));
+		return -1;
+	}
+	if (x_len != PREKEY_X_LEN || strcmp(x, got.x) != 0) {
+		respond_error(r, 400, "%s.x is not the prekey its proof signs "
+		    "(%s)", where, got.x);
+		return -1;
+	}
+	memcpy(p->pkid, got.pkid, sizeof(p->pkid));
+	memcpy(p->x, got.x, sizeof(p->x));
+	p->kind = kind;
+	p->iat = got.key.iat;
+	p->created_at = want.key.now;
+	if ((p->proof = strdup(proof)) == NULL) {
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+	return 0;
+}
+
+/* The identity key kid of the token's user, into *pk. 0, or answered:
+ * 403 when it is another account's, 404 when no one's. */
+static int
+own_key(struct req *r, const char *kid, EVP_PKEY **pk)
+{
+	struct store *st = &r->srv->store;
+	struct report rep = { 0 };
+	int64_t at;
+	size_t i;
+
+	*pk = NULL;
+	if (st->be->keys(st, r->user.id, &r->keys) != STORE_OK) {
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+	for (i = 0; i < r->keys.n; i++)
+		if (strcmp(r->keys.v[i].kid, kid) == 0)
+			break;
+	if (i == r->keys.n) {
+		if (st->be->kid_clash(st, 0, kid, r->user.id, 0, &at) ==
+		    STORE_TAKEN)
+			respond_error(r, 403, "key %s is another account's: "
+			    "publish prekeys for your own keys", kid);
+		else
+			respond_error(r, 404, "you have published no key %s: "
+			    "publish it first (e2e-keys publish)", kid);
+		return -1;
+	}
+	if (keyfile_parse_public((const uint8_t *)r->keys.v[i].pem,
+	    strlen(r->keys.v[i].pem), "key", pk, &rep) != 0) {
+		log_report(&rep);
+		respond_error(r, 500, "internal error");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prekeys_put_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+	size_t n = r->nprekeys - (r->has_signed ? 1 : 0);
+	int rc;
+
+	rc = store_prekeys_put(s, r->user.id, r->prekey_kid, r->has_signed ?
+	    &r->prekeys[n] : NULL, r->prekeys, n, r->srv->cfg.prekeys_max,
+	    &r->added, &r->one_time);
+	if (rc == STORE_OK)
+		rc = s->be->prekey_stock(s, 1, r->user.id, &r->stock);
+	return rc;
+}
+
+/* The stock of one key as the owner reads it. */
+static json_t *
+stock_json(const struct store_prekey_stock *e)
+{
+	return json_pack("{s:s,s:I,s:o,s:o}", "kid", e->kid, "one_time",
+	    (json_int_t)e->one_time, "signed", e->signed_pkid[0] ?
+	    json_string(e->signed_pkid) : json_null(), "signed_iat",
+	    e->signed_pkid[0] ? json_integer(e->signed_iat) : json_null());
+}
+
+static void
+prekeys_put_cont(struct req *r)
+{
+	size_t i;
+	json_t *o;
+
+	switch (r->result) {
+	case STORE_OK:
+		for (i = 0; i < r->stock.n; i++)
+			if (strcmp(r->stock.v[i].kid, r->prekey_kid) == 0)
+				break;
+		if (i == r->stock.n || (o = stock_json(&r->stock.v[i])) ==
+		    NULL || json_object_set_new(o, "added",
+		    json_integer((json_int_t)r->added)) != 0 ||
+		    json_object_del(o, "signed_iat") != 0) {
+			respond_error(r, 500, "internal error");
+			return;
+		}
+		respond_json(r, 200, o);
+		return;
+	case STORE_FULL:
+		respond_error(r, 409, "at most %zu one-time prekeys per key: "
+		    "key %s has %lld, and %zu more would pass it",
+		    r->srv->cfg.prekeys_max, r->prekey_kid,
+		    (long long)r->one_time, r->nprekeys - (r->has_signed ?
+		    1 : 0));
+		return;
+	case STORE_CONFLICT:
+		respond_error(r, 409, "the signed prekey %s is one of key %s's "
+		    "one-time prekeys", r->prekeys[r->nprekeys - 1].pkid,
+		    r->prekey_kid);
+		return;
+	case STORE_NOT_FOUND:
+		respond_error(r, 404, "you have published no key %s: publish "
+		    "it first (e2e-keys publish)", r->prekey_kid);
+		return;
+	default:
+		respond_error(r, 500, "internal error");
+	}
+}
+
+static void
+h_prekeys_put(struct req *r)
+{
+	static const char *const allowed[] = { "kid", "signed", "one_time",
+		NULL };
+	const json_t *sg = json_object_get(r->params, "signed");
+	const json_t *ot = json_object_get(r->params, "one_time"), *e;
+	const char *kid, *unknown;
+	size_t kid_len, i, k, n;
+	char where[32];
+	EVP_PKEY *pk = NULL;
+
+	kid = jsonio_str(r->params, "kid", &kid_len);
+	if ((unknown = jsonio_unknown_member(r->params, allowed)) != NULL) {
+		respond_error(r, 400, "the body must be {\"kid\", \"signed\", "
+		    "\"one_time\"}: no other member");
+		return;
+	}
+	if (kid == NULL || !jwk_is_kid(kid, kid_len)) {
+		respond_error(r, 400, "\"kid\" must be the id of one of your "
+		    "keys");
+		return;
+	}
+	if ((sg != NULL && !json_is_object(sg)) || (ot != NULL &&
+	    (!json_is_array(ot) || json_array_size(ot) == 0 ||
+	    json_array_size(ot) > r->srv->cfg.prekeys_batch))) {
+		respond_error(r, 400, "\"signed\" must be {\"x\", \"proof\"} "
+		    "and \"one_time\" a list of 1 to %u of them",
+		    r->srv->cfg.prekeys_batch);
+		return;
+	}
+	if (sg == NULL && ot == NULL) {
+		respond_error(r, 400, "nothing to publish: give \"signed\", "
+		    "\"one_time\" or both");
+		return;
+	}
+	memcpy(r->prekey_kid, kid, kid_len + 1);
+	if (own_key(r, kid, &pk) != 0)
+		return;
+	n = (ot ? json_array_size(ot) : 0) + (sg ? 1 : 0);
+	if ((r->prekeys = calloc(n, sizeof(*r->prekeys))) == NULL) {
+		respond_error(r, 500, "internal error");
+		goto out;
+	}
+	json_array_foreach(ot, i, e) {
+		snprintf(where, sizeof(where), "one_time[%zu]", i);
+		if (prekey_from_json(r, where, e, pk, kid, PREKEY_ONE_TIME,
+		    &r->prekeys[r->nprekeys]) != 0)
+			goto out;
+		r->nprekeys++;
+	}
+	if (sg != NULL) {
+		if (prekey_from_json(r, "signed", sg, pk, kid, PREKEY_SIGNED,
+		    &r->prekeys[r->nprekeys]) != 0)
+			goto out;
+		r->nprekeys++;
+		r->has_signed = 1;
+	}
+	/* One prekey once: a batch holding one twice is the client's bug. */
+	for (i = 1; i < r->nprekeys; i++)
+		for (k = 0; k < i; k++)
+			if (strcmp(r->prekeys[i].pkid, r->prekeys[k].pkid) ==
+			    0) {
+				respond_error(r, 400, "prekey %s is in the "
+				    "request twice", r->prekeys[i].pkid);
+				goto out;
+			}
+	write_then(r, prekeys_put_run, prekeys_put_cont);
+out:
+	EVP_PKEY_free(pk);
+}
+
+static void
+h_prekeys_get(struct req *r)
+{
+	struct store *st = &r->srv->store;
+	json_t *arr = json_array(), *e;
+	size_t i;
+
+	if (arr == NULL || st->be->prekey_stock(st, 0, r->user.id,
+	    &r->stock) != STORE_OK)
+		goto fail;
+	for (i = 0; i < r->stock.n; i++)
+		if ((e = stock_json(&r->stock.v[i])) == NULL ||
+		    json_array_append_new(arr, e) != 0)
+			goto fail;
+	respond_json(r, 200, json_pack("{s:o}", "keys", arr));
+	return;
+fail:
+	json_decref(arr);
+	respond_error(r, 500, "internal error");
+}
+
+/*
+ * A claim, on the writer: for each key of the user claimed, one one-time
+ * prekey (deleted here, within this transaction: no other claim gets
+ * it) while the caller's rate allows (A13), and the signed prekey.
+ */
+static int
+claim_run(struct store *s, struct store_job *j)
+{
+	struct req *r = REQ_OF(j, job);
+	struct store_prekey *ot, *sg;
+	int rc, limited = 0;
+	size_t i;
+
+	if ((rc = s->be->prekey_stock(s, 1, r->other.id, &r->stock)) !=
+	    STORE_OK)
+		return rc;
+	if (r->stock.n > 0 && (r->prekeys = calloc(2 * r->stock.n,
+	    sizeof(*r->prekeys))) == NULL)
+		return STORE_ERROR;
+	r->nprekeys = 2 * r->stock.n;
+	for (i = 0; i < r->stock.n; i++) {
+		ot = &r->prekeys[2 * i];
+		sg = &r->prekeys[2 * i + 1];
+		rc = STORE_EMPTY;
+		if (r->stock.v[i].one_time > 0 && !limited) {
+			rc = guard_prekey_take(s, r);
+			if (rc == STORE_LIMITED) {
+				limited = 1;
+			} else if (rc != STORE_OK) {
+				return rc;
+			} else if ((rc = s->be->prekey_claim(s,
+			    r->stock.v[i].kid, STORE_PREKEY_ONE_TIME, ot)) ==
+			    STORE_EMPTY && (rc = guard_prekey_give(s, r)) ==
+			    STORE_OK) {
+				rc = STORE_EMPTY;
+			}
+		} else if (r->stock.v[i].one_time > 0) {
+			limited = 1;
+		}
+		if (rc != STORE_OK && rc != STORE_EMPTY && rc != STORE_LIMITED)
+			return rc;
+		if (rc != STORE_OK)
+			ot->kind = limited ? CLAIM_RATE : CLAIM_EMPTY;
+		rc = s->be->prekey_claim(s, r->stock.v[i].kid,
+		    STORE_PREKEY_SIGNED, sg);
+		if (rc != STORE_OK && rc != STORE_EMPTY)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+/* A prekey handed out, or null. */
+static json_t *
+prekey_json(const struct store_prekey *p)
+{
+	if (p->pkid[0] == '\0')
+		return json_null();
+	return json_pack("{s:s,s:s,s:s}", "pkid", p->pkid, "x", p->x, "proof",
+	    p->proof);
+}
+
+static void
+claim_cont(struct req *r)
+{
+	json_t *arr, *e, *o;
+	size_t i;
+	int limited = 0;
+
+	if (r->result == STORE_NOT_FOUND) {
+		respond_error(r, 404, "no such user: %s", r->other.name);
+		return;
+	}
+	if (r->result != STORE_OK) {
+		/* The limits could not be counted: never a prekey uncounted. */
+		if (r->shared < 0) {
+			shared_refused(r);
+			return;
+		}
+		respond_error(r, 500, "internal error");
+		return;
+	}
+	if ((arr = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < r->stock.n; i++) {
+		const struct store_prekey *ot = &r->prekeys[2 * i];
+
+		e = json_pack("{s:s,s:o,s:o}", "kid", r->stock.v[i].kid,
+		    "one_time", prekey_json(ot), "signed",
+		    prekey_json(&r->prekeys[2 * i + 1]));
+		if (e != NULL && ot->pkid[0] == '\0' && json_object_set_new(e,
+		    "no_one_time", json_string(ot->kind == CLAIM_RATE ? "rate" :
+		    "empty")) != 0) {
+			json_decref(e);
+			e = NULL;
+		}
+		limited |= ot->pkid[0] == '\0' && ot->kind == CLAIM_RATE;
+		if (e == NULL || json_array_append_new(arr, e) != 0) {
+			json_decref(arr);
+			goto fail;
+		}
+	}
+	/* The id, as GET /keys/NAME gives it: what the proofs' sub say. */
+	o = json_pack("{s:s,s:s,s:o}", "name", r->other.name, "id",
+	    r->other.id, "keys", arr);
+	if (o != NULL && limited && json_object_set_new(o, "retry_after",
+	    json_integer((json_int_t)r->retry_after)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o == NULL)
+		goto fail;
+	/* Not a Retry-After header: the answer is a success. */
+	r->retry_after = 0;
+	respond_json(r, 200, o);
+	return;
+fail:
+	respond_error(r, 500, "internal error");
+}
+
+static void
+h_prekeys_claim(struct req *r)
+{
+	if (!name_valid(r->param, strlen(r->param))) {
+		respond_error(r, 404, "no such user");
+		return;
+	}
+	switch (srv_user_by_name(r->srv, r->param, &r->other)) {
+	case STORE_OK:
+		write_then(r, claim_run, claim_cont);
+		break;
+	case STORE_NOT_FOUND:
+		respond_error(r, 404, "no such user: %s", r->param);
+		break;
+	default:
+		respond_error(r, 500, "internal error");
+	}
+}
+
 /* ---- GET /healthz, GET /metrics ---- */
 
 static void
@@ -1746,6 +2150,10 @@ const struct route routes[] = {
 	{ "PUT", "/keys", 1, 256 * 1024, h_keys_put, "keys_put" },
 	{ "GET", "/keys/", 1, SMALL, h_keys_get, "keys_get" },
 	{ "DELETE", "/keys/", 1, SMALL, h_key_delete, "key_delete" },
+	{ "PUT", "/prekeys", 1, PREKEYS_BODY_MAX, h_prekeys_put,
+	    "prekeys_put" },
+	{ "GET", "/prekeys", 1, SMALL, h_prekeys_get, "prekeys_get" },
+	{ "GET", "/prekeys/", 1, SMALL, h_prekeys_claim, "prekeys_claim" },
 	{ "GET", "/healthz", 0, 0, h_healthz, "healthz" },
 	{ "GET", "/metrics", 0, 0, h_metrics, "metrics" },
 };

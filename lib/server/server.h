@@ -65,6 +65,11 @@ struct server_config {
 	unsigned commit_delay;		/* us the writer waits for more sends
 					 * to commit with (store_commit_delay);
 					 * 0: at once */
+	/* Prekeys (issue 16; docs/SERVER.md). */
+	size_t prekeys_max;		/* one-time prekeys per identity key */
+	unsigned prekeys_batch;		/* one-time prekeys per PUT /prekeys */
+	unsigned prekey_claim_rate;	/* one-time prekeys a caller claims per
+					 * hour, in bursts of as many */
 };
 
 /* Fills in the defaults. */

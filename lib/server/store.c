@@ -142,6 +142,21 @@ store_key_list_free(struct store_key_list *l)
 }
 
 void
+store_prekey_clear(struct store_prekey *p)
+{
+	free(p->proof);
+	p->proof = NULL;
+}
+
+void
+store_prekey_stock_list_free(struct store_prekey_stock_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
 store_message_list_free(struct store_message_list *l)
 {
 	size_t i;
@@ -251,6 +266,46 @@ store_key_put(struct store *s, const char *user_id,
 	if (!have && count >= STORE_KEYS_MAX)
 		return STORE_CONFLICT;
 	return s->be->key_put(s, user_id, k);
+}
+
+int
+store_prekeys_put(struct store *s, const char *user_id, const char *kid,
+    const struct store_prekey *signed_pk, const struct store_prekey *one_time,
+    size_t n, size_t max, size_t *added, int64_t *stock)
+{
+	int64_t count;
+	size_t i;
+	int have, rc;
+
+	*added = 0;
+	*stock = 0;
+	if ((rc = s->be->user_lock(s, user_id)) != STORE_OK ||
+	    (rc = s->be->key_count(s, user_id, kid, &count, &have)) !=
+	    STORE_OK)
+		return rc;
+	if (!have)
+		return STORE_NOT_FOUND;
+	if (signed_pk != NULL && ((rc = s->be->prekey_signed_drop(s, kid)) !=
+	    STORE_OK || (rc = s->be->prekey_put(s, user_id, kid,
+	    signed_pk)) != STORE_OK))
+		/* Its pkid is a one-time prekey's of the key: refused. */
+		return rc;
+	/* Sent again (an answer lost): the ones already there stay as they
+	 * are, once. */
+	for (i = 0; i < n; i++) {
+		rc = s->be->prekey_put(s, user_id, kid, &one_time[i]);
+		if (rc == STORE_OK)
+			(*added)++;
+		else if (rc != STORE_CONFLICT)
+			return rc;
+	}
+	if ((rc = s->be->prekey_count(s, kid, stock)) != STORE_OK)
+		return rc;
+	if (*stock > 0 && (uint64_t)*stock > max) {
+		*stock -= (int64_t)*added;
+		return STORE_FULL;
+	}
+	return STORE_OK;
 }
 
 /* ---- limits shared by every server (see store.h) ---- */

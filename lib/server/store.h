@@ -89,6 +89,37 @@ struct store_key_list {
 
 void store_key_list_free(struct store_key_list *l);
 
+/* A prekey (issue 16, docs/KEYS.md "Prekeys"): an X25519 public key
+ * published for one identity key with its proof (prekeyproof.h). */
+#define STORE_PREKEY_X_LEN 43		/* base64url of 32 bytes */
+enum { STORE_PREKEY_ONE_TIME = 0, STORE_PREKEY_SIGNED = 1 };
+struct store_prekey {
+	char pkid[STORE_KID_LEN + 1];	/* its id: x's thumbprint */
+	int kind;
+	char x[STORE_PREKEY_X_LEN + 1];
+	char *proof;		/* in a write, the caller's; from a read,
+				 * malloc'd (store_prekey_clear) */
+	int64_t iat;		/* the proof's */
+	int64_t created_at;
+};
+
+void store_prekey_clear(struct store_prekey *p);
+
+/* The prekeys of one identity key, as its owner sees them. */
+struct store_prekey_stock {
+	char kid[STORE_KID_LEN + 1];
+	int64_t one_time;	/* one-time prekeys left */
+	char signed_pkid[STORE_KID_LEN + 1];	/* "" when none */
+	int64_t signed_iat;
+};
+
+struct store_prekey_stock_list {
+	struct store_prekey_stock *v;
+	size_t n;
+};
+
+void store_prekey_stock_list_free(struct store_prekey_stock_list *l);
+
 struct store;
 
 /* A backend: what a database must provide. Every function returns one of
@@ -238,6 +269,28 @@ struct store_backend {
 	 * another writer holds); *deleted receives how many. */
 	int (*limit_sweep)(struct store *s, int64_t now, size_t max,
 	    size_t *deleted);
+
+	/* ---- prekeys (schema 5): a key's go with it (withdrawn, or its
+	 * account deleted) ---- */
+	/* One entry per key user_id has published, in the order of keys(),
+	 * with its prekeys' count: on the writer (inside its transaction)
+	 * or a reading connection. */
+	int (*prekey_stock)(struct store *s, int on_writer,
+	    const char *user_id, struct store_prekey_stock_list *out);
+	/* Writer: adds p under user_id's key kid; STORE_CONFLICT when kid
+	 * has a prekey of that pkid already (nothing changed). */
+	int (*prekey_put)(struct store *s, const char *user_id,
+	    const char *kid, const struct store_prekey *p);
+	/* Writer: deletes kid's signed prekey, if it has one. */
+	int (*prekey_signed_drop)(struct store *s, const char *kid);
+	/* Writer: how many one-time prekeys kid has. */
+	int (*prekey_count)(struct store *s, const char *kid, int64_t *n);
+	/* Writer: kid's signed prekey (kind STORE_PREKEY_SIGNED) into out;
+	 * or its oldest one-time one, deleted in the same transaction, so
+	 * that no other claim, of this process or another, gets it.
+	 * STORE_EMPTY when there is none. */
+	int (*prekey_claim)(struct store *s, const char *kid, int kind,
+	    struct store_prekey *out);
 };
 
 extern const struct store_backend store_sqlite;
@@ -294,6 +347,19 @@ int store_message_put_within(struct store *s, const struct store_message *m,
  * then key_put. */
 int store_key_put(struct store *s, const char *user_id,
     const struct store_key *k);
+
+/*
+ * The rules of publishing prekeys, on the writer in a job: the user's
+ * row held; kid must be one of user_id's keys (else STORE_NOT_FOUND);
+ * signed (may be NULL) replaces its signed prekey; each of the n
+ * one-time prekeys not there yet is added (*added counts them), unless
+ * the key's stock of one-time prekeys would then be over max:
+ * STORE_FULL (the job's savepoint undoes what it added). *stock
+ * receives the stock after (or before a STORE_FULL).
+ */
+int store_prekeys_put(struct store *s, const char *user_id, const char *kid,
+    const struct store_prekey *signed_pk, const struct store_prekey *one_time,
+    size_t n, size_t max, size_t *added, int64_t *stock);
 
 /*
  * Limits shared by every server on the database: the rules (store.c)

@@ -45,7 +45,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define READERS 8
 /* The advisory lock of the schema's creation and migration: any
  * constant of this program's own. */
@@ -214,6 +214,26 @@ static const char *const schema_v4[] = {
 	"  expires bigint NOT NULL)",
 	"CREATE INDEX limits_expires ON limits (expires)",
 	"UPDATE e2e_schema SET version = 4",
+};
+
+/* Version 5: prekeys (issue 16; as SQLite's schema_v5). */
+static const char *const schema_v5[] = {
+	"CREATE TABLE prekeys ("
+	"  user_id text COLLATE \"C\" NOT NULL,"
+	"  kid text COLLATE \"C\" NOT NULL,"
+	"  pkid text COLLATE \"C\" NOT NULL,"
+	"  kind integer NOT NULL,"
+	"  x text NOT NULL,"
+	"  proof text NOT NULL,"
+	"  iat bigint NOT NULL,"
+	"  created_at bigint NOT NULL,"
+	"  PRIMARY KEY (kid, pkid),"
+	"  FOREIGN KEY (user_id, kid) REFERENCES keys (user_id, kid) "
+	"    ON DELETE CASCADE)",
+	"CREATE INDEX prekeys_owner ON prekeys (user_id, kid)",
+	"CREATE INDEX prekeys_claim ON prekeys (kid, kind, created_at, pkid)",
+	"CREATE UNIQUE INDEX prekeys_signed ON prekeys (kid) WHERE kind = 1",
+	"UPDATE e2e_schema SET version = 5",
 };
 
 /* The length of the first line of libpq's message: one line in the log
@@ -879,6 +899,10 @@ migrate(PGconn *c, const char *url, struct report *rep)
 	for (i = 0; version < 4 && i < sizeof(schema_v4) /
 	    sizeof(schema_v4[0]); i++)
 		if (exec_open(c, schema_v4[i], NULL, rep) != STORE_OK)
+			goto out;
+	for (i = 0; version < 5 && i < sizeof(schema_v5) /
+	    sizeof(schema_v5[0]); i++)
+		if (exec_open(c, schema_v5[i], NULL, rep) != STORE_OK)
 			goto out;
 	if (exec_open(c, "COMMIT", NULL, rep) != STORE_OK)
 		goto out;
@@ -2080,6 +2104,123 @@ pg_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
 }
 
+/* ---- prekeys (schema 5) ---- */
+
+static int
+pg_prekey_stock(struct store *s, int on_writer, const char *user_id,
+    struct store_prekey_stock_list *out)
+{
+	PGresult *res = NULL;
+	struct store_prekey_stock *e;
+	int rc, i, n;
+
+	out->v = NULL;
+	out->n = 0;
+	rc = check_query(s, on_writer, "SELECT k.kid, (SELECT count(*) FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 0), (SELECT pkid FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 1), (SELECT iat FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 1) FROM keys k WHERE "
+	    "k.user_id = $1 ORDER BY k.created_at, k.kid", 1, &user_id, &res,
+	    "counting prekeys");
+	if (rc != STORE_OK)
+		return rc;
+	n = PQntuples(res);
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL) {
+		log_error("out of memory");
+		PQclear(res);
+		return STORE_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		e = &out->v[out->n++];
+		copy_col(res, i, 0, e->kid, sizeof(e->kid));
+		e->one_time = num(res, i, 1);
+		copy_col(res, i, 2, e->signed_pkid, sizeof(e->signed_pkid));
+		e->signed_iat = PQgetisnull(res, i, 3) ? 0 : num(res, i, 3);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int
+pg_prekey_put(struct store *s, const char *user_id, const char *kid,
+    const struct store_prekey *p)
+{
+	char kind[8], iat[24], at[24];
+	const char *v[8] = { user_id, kid, p->pkid, kind, p->x, p->proof, iat,
+	    at };
+
+	snprintf(kind, sizeof(kind), "%d", p->kind);
+	snprintf(iat, sizeof(iat), "%" PRId64, p->iat);
+	snprintf(at, sizeof(at), "%" PRId64, p->created_at);
+	return insert_new(s, "INSERT INTO prekeys (user_id, kid, pkid, kind, "
+	    "x, proof, iat, created_at) VALUES ($1, $2, $3, $4::integer, $5, "
+	    "$6, $7::bigint, $8::bigint) ON CONFLICT (kid, pkid) DO NOTHING",
+	    8, v, NULL, NULL, "storing a prekey");
+}
+
+static int
+pg_prekey_signed_drop(struct store *s, const char *kid)
+{
+	int rc = wquery(s, "DELETE FROM prekeys WHERE kid = $1 AND kind = 1",
+	    1, &kid, NULL, "replacing a signed prekey");
+
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+static int
+pg_prekey_count(struct store *s, const char *kid, int64_t *n)
+{
+	PGresult *res;
+	int rc = wquery(s, "SELECT count(*) FROM prekeys WHERE kid = $1 AND "
+	    "kind = 0", 1, &kid, &res, "counting prekeys");
+
+	if (rc == STORE_OK)
+		*n = num(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+/* The writers of every instance take turns (pg_begin), and the row is
+ * deleted where it is chosen, SKIP LOCKED besides: no two claims get one
+ * prekey. */
+static int
+pg_prekey_claim(struct store *s, const char *kid, int kind,
+    struct store_prekey *out)
+{
+	char k[8];
+	const char *v[2] = { kid, k };
+	PGresult *res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(k, sizeof(k), "%d", kind);
+	if (kind == STORE_PREKEY_ONE_TIME)
+		rc = wquery(s, "DELETE FROM prekeys WHERE (kid, pkid) = "
+		    "(SELECT kid, pkid FROM prekeys WHERE kid = $1 AND kind = "
+		    "$2::integer ORDER BY created_at, pkid LIMIT 1 FOR UPDATE "
+		    "SKIP LOCKED) RETURNING pkid, kind, x, proof, iat, "
+		    "created_at", 2, v, &res, "claiming a prekey");
+	else
+		rc = wquery(s, "SELECT pkid, kind, x, proof, iat, created_at "
+		    "FROM prekeys WHERE kid = $1 AND kind = $2::integer", 2, v,
+		    &res, "claiming a prekey");
+	if (rc == STORE_OK && PQntuples(res) == 0) {
+		rc = STORE_EMPTY;
+	} else if (rc == STORE_OK) {
+		copy_col(res, 0, 0, out->pkid, sizeof(out->pkid));
+		out->kind = (int)num(res, 0, 1);
+		copy_col(res, 0, 2, out->x, sizeof(out->x));
+		out->iat = num(res, 0, 4);
+		out->created_at = num(res, 0, 5);
+		if ((out->proof = strdup(PQgetvalue(res, 0, 3))) == NULL) {
+			log_error("out of memory");
+			rc = STORE_ERROR;
+		}
+	}
+	PQclear(res);
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
 const struct store_backend store_pg = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -2124,4 +2265,10 @@ const struct store_backend store_pg = {
 	.limit_get = pg_limit_get,
 	.limit_put = pg_limit_put,
 	.limit_sweep = pg_limit_sweep,
+	/* prekeys */
+	.prekey_stock = pg_prekey_stock,
+	.prekey_put = pg_prekey_put,
+	.prekey_signed_drop = pg_prekey_signed_drop,
+	.prekey_count = pg_prekey_count,
+	.prekey_claim = pg_prekey_claim,
 };

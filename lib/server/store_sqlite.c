@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define MAX_READERS 64
 #define MAX_STMTS 64
 
@@ -149,6 +149,31 @@ static const char schema_v4[] =
 	"  t INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS limits_expires ON limits(expires);";
+
+/*
+ * Version 5: prekeys (issue 16). Each belongs to one published key (the
+ * key's row: withdrawn or its account deleted, its prekeys go with it),
+ * at most one signed prekey a key; pkid is unique per key only, so that
+ * no one blocks another's upload by publishing the same public key.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE IF NOT EXISTS prekeys ("
+	"  user_id TEXT NOT NULL,"
+	"  kid TEXT NOT NULL,"
+	"  pkid TEXT NOT NULL,"
+	"  kind INTEGER NOT NULL,"	/* 0 one-time, 1 signed */
+	"  x TEXT NOT NULL,"
+	"  proof TEXT NOT NULL,"
+	"  iat INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kid, pkid),"
+	"  FOREIGN KEY (user_id, kid) REFERENCES keys (user_id, kid) "
+	"    ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS prekeys_owner ON prekeys(user_id, kid);"
+	"CREATE INDEX IF NOT EXISTS prekeys_claim ON prekeys(kid, kind, "
+	"  created_at, pkid);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS prekeys_signed ON prekeys(kid) "
+	"  WHERE kind = 1;";
 
 /* A failure while serving: said in the log. */
 static int
@@ -389,7 +414,8 @@ sq_open(struct store *s, const char *path, struct report *rep)
 	    (version < 2 && exec(q->w.db, schema_v2, rep) != STORE_OK) ||
 	    (version < 3 && migrate_v3(q->w.db, rep) != STORE_OK) ||
 	    (version < 4 && exec(q->w.db, schema_v4, rep) != STORE_OK) ||
-	    exec(q->w.db, "PRAGMA user_version=4;", rep) != STORE_OK ||
+	    (version < 5 && exec(q->w.db, schema_v5, rep) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=5;", rep) != STORE_OK ||
 	    exec(q->w.db, "COMMIT;", rep) != STORE_OK)) {
 		(void)exec(q->w.db, "ROLLBACK;", rep);
 		goto out;
@@ -1625,6 +1651,171 @@ sq_limit_sweep(struct store *s, int64_t now, size_t max, size_t *deleted)
 	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
 }
 
+/* ---- prekeys (schema 5) ---- */
+
+static int
+sq_prekey_stock(struct store *s, int on_writer, const char *user_id,
+    struct store_prekey_stock_list *out)
+{
+	struct conn *c = check_conn(s, on_writer);
+	struct store_prekey_stock *v, *e;
+	sqlite3_stmt *st = NULL;
+	int rc = STORE_ERROR, step;
+
+	out->v = NULL;
+	out->n = 0;
+	if (c == NULL || (st = cached(c, "SELECT k.kid, (SELECT count(*) FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 0), (SELECT pkid FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 1), (SELECT iat FROM "
+	    "prekeys p WHERE p.kid = k.kid AND p.kind = 1) FROM keys k WHERE "
+	    "k.user_id = ?1 ORDER BY k.created_at, k.kid")) == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((v = realloc(out->v, (out->n + 1) * sizeof(*v))) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		out->v = v;
+		e = &v[out->n++];
+		memset(e, 0, sizeof(*e));
+		copy_col(st, 0, e->kid, sizeof(e->kid));
+		e->one_time = sqlite3_column_int64(st, 1);
+		copy_col(st, 2, e->signed_pkid, sizeof(e->signed_pkid));
+		e->signed_iat = sqlite3_column_int64(st, 3);
+	}
+	if (step != SQLITE_DONE)
+		goto fail;
+	rc = STORE_OK;
+	goto out;
+fail:
+	rc = fail(c->db, "counting prekeys");
+out:
+	done_with(st);
+	if (rc != STORE_OK)
+		store_prekey_stock_list_free(out);
+	return rc;
+}
+
+static int
+sq_prekey_put(struct store *s, const char *user_id, const char *kid,
+    const struct store_prekey *p)
+{
+	sqlite3_stmt *st = w_prepare(s, "INSERT INTO prekeys (user_id, kid, "
+	    "pkid, kind, x, proof, iat, created_at) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8) ON CONFLICT (kid, pkid) DO NOTHING");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, kid, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 3, p->pkid, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int(st, 4, p->kind) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 5, p->x, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 6, p->proof, -1,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(st, 7, p->iat) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 8, p->created_at) !=
+	    SQLITE_OK) {
+		done_with(st);
+		return fail(((struct sq *)s->impl)->w.db, "storing a prekey");
+	}
+	/* A key withdrawn meanwhile fails the foreign key: a conflict too,
+	 * but store_prekeys_put holds the user and saw the key first. */
+	if ((rc = w_done(s, st, "storing a prekey")) != STORE_OK)
+		return rc;
+	return changes(s) == 0 ? STORE_CONFLICT : STORE_OK;
+}
+
+static int
+sq_prekey_signed_drop(struct store *s, const char *kid)
+{
+	sqlite3_stmt *st = w_prepare(s, "DELETE FROM prekeys WHERE kid = ?1 "
+	    "AND kind = 1");
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		done_with(st);
+		return STORE_ERROR;
+	}
+	rc = w_done(s, st, "replacing a signed prekey");
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
+static int
+sq_prekey_count(struct store *s, const char *kid, int64_t *n)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT count(*) FROM prekeys WHERE "
+	    "kid = ?1 AND kind = 0");
+	int rc = STORE_OK;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rc = fail(((struct sq *)s->impl)->w.db, "counting prekeys");
+	else
+		*n = sqlite3_column_int64(st, 0);
+	done_with(st);
+	return rc;
+}
+
+/* The write lock is the database's, held since BEGIN IMMEDIATE: no other
+ * writer, of this process or another, claims meanwhile. */
+static int
+sq_prekey_claim(struct store *s, const char *kid, int kind,
+    struct store_prekey *out)
+{
+	sqlite3_stmt *st = w_prepare(s, "SELECT pkid, kind, x, proof, iat, "
+	    "created_at FROM prekeys WHERE kid = ?1 AND kind = ?2 ORDER BY "
+	    "created_at, pkid LIMIT 1");
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, kind) != SQLITE_OK)
+		step = SQLITE_ERROR;
+	else
+		step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = STORE_EMPTY;
+	} else if (step == SQLITE_ROW) {
+		copy_col(st, 0, out->pkid, sizeof(out->pkid));
+		out->kind = sqlite3_column_int(st, 1);
+		copy_col(st, 2, out->x, sizeof(out->x));
+		out->iat = sqlite3_column_int64(st, 4);
+		out->created_at = sqlite3_column_int64(st, 5);
+		rc = STORE_OK;
+		if ((out->proof = strdup((const char *)sqlite3_column_text(st,
+		    3))) == NULL) {
+			log_error("out of memory");
+			rc = STORE_ERROR;
+		}
+	} else {
+		rc = w_fail(s, "claiming a prekey");
+	}
+	done_with(st);
+	if (rc != STORE_OK || kind != STORE_PREKEY_ONE_TIME)
+		return rc;
+	st = w_prepare(s, "DELETE FROM prekeys WHERE kid = ?1 AND pkid = ?2");
+	if (st == NULL || sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(st, 2, out->pkid, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		done_with(st);
+		rc = STORE_ERROR;
+	} else {
+		rc = w_done(s, st, "claiming a prekey");
+	}
+	if (rc != STORE_OK)
+		store_prekey_clear(out);
+	return rc == STORE_CONFLICT ? STORE_ERROR : rc;
+}
+
 const struct store_backend store_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1667,4 +1858,10 @@ const struct store_backend store_sqlite = {
 	.limit_get = sq_limit_get,
 	.limit_put = sq_limit_put,
 	.limit_sweep = sq_limit_sweep,
+	/* prekeys */
+	.prekey_stock = sq_prekey_stock,
+	.prekey_put = sq_prekey_put,
+	.prekey_signed_drop = sq_prekey_signed_drop,
+	.prekey_count = sq_prekey_count,
+	.prekey_claim = sq_prekey_claim,
 };

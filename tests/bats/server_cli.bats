@@ -20,7 +20,8 @@ OPTIONS=(listen db secret-file token-ttl bcrypt-cost max-message
     min-password mailbox-max-messages mailbox-max-bytes send-rate
     send-burst max-answer-bytes quiet import-users import-messages help
     version public-url name-quarantine check-names max-body-memory linger
-    trusted-proxy metrics-allow secret-rotate poll-interval commit-delay)
+    trusted-proxy metrics-allow secret-rotate poll-interval commit-delay
+    prekeys-max prekeys-batch prekey-claim-rate)
 
 # refused_usage MESSAGE ARGS...: e2e-server ARGS exits 64 with MESSAGE and
 # the hint on stderr, nothing on stdout, and makes no database (the
@@ -107,7 +108,8 @@ refused_usage() {
 	    'bcrypt-workers 1 64' 'signin-queue 1 100000' \
 	    'min-password 1 1024' 'mailbox-max-messages 1 1000000000' \
 	    'send-rate 1 1000000' 'send-burst 1 1000000' 'linger 0 60' \
-	    'commit-delay 0 1000000'; do
+	    'commit-delay 0 1000000' 'prekeys-max 1 100000' \
+	    'prekeys-batch 1 1000' 'prekey-claim-rate 1 1000000'; do
 		read -r opt lo hi <<< "$spec"
 		for v in $((lo - 1)) $((hi + 1)) -1 abc '' ' 5' '5 ' 1e3 0x10 \
 		    +5 99999999999999999999999; do

@@ -197,6 +197,17 @@ api_send() {
 	    -d "{\"to\":\"$to\",\"message\":\"$msg\"}" -D "$T/hdr" "$@"
 }
 
+# error_is TEXT: the answer ($body) is {"error": TEXT} exactly.
+error_is() {
+	local got
+	got=$(printf '%s' "$body" | pyj 'd["error"]')
+	[ "$got" = "$1" ] || {
+		echo "error: $got" >&2
+		echo "want:  $1" >&2
+		return 1
+	}
+}
+
 # hdr NAME: the value of header NAME of the last answer fetched with
 # -D "$T/hdr" (its last occurrence: the final answer's).
 hdr() {
@@ -279,7 +290,8 @@ db_intact() {
 		    (SELECT count(*) FROM messages) + (SELECT count(*) FROM keys) +
 		    (SELECT count(*) FROM meta) +
 		    (SELECT count(*) FROM quarantine) +
-		    (SELECT count(*) FROM limits) AS n) t WHERE n >= 0"
+		    (SELECT count(*) FROM limits) +
+		    (SELECT count(*) FROM prekeys) AS n) t WHERE n >= 0"
 	else
 		db_query 'PRAGMA integrity_check;'
 	fi

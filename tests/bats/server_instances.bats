@@ -531,7 +531,7 @@ db_version() {
 	fi
 }
 
-@test "schema 4: a version 3 database (as the previous server left it) migrates in place at start: its users, messages and keys kept, the limits table added and counting" {
+@test "schema 4: a version 3 database (as the previous server left it) migrates in place at start (on to 5): its users, messages and keys kept, the limits table added and counting" {
 	SERVER_DB=$T/shared.db
 	start_server --quiet 3>&-
 	A_PID=$SERVER_PID A_URL=$URL
@@ -542,16 +542,16 @@ db_version() {
 	kill -TERM "$A_PID"
 	wait "$A_PID"
 	A_PID=
-	# Version 3 was version 4 without the limits table.
+	# Version 3 was version 5 without the limits and prekeys tables.
 	if on_pg; then
-		sq 'DROP TABLE limits; UPDATE e2e_schema SET version = 3'
+		sq 'DROP TABLE limits; DROP TABLE prekeys; UPDATE e2e_schema SET version = 3'
 	else
-		sq 'DROP TABLE limits; PRAGMA user_version = 3'
+		sq 'DROP TABLE limits; DROP TABLE prekeys; PRAGMA user_version = 3'
 	fi
 	assert_equal "$(db_version)" 3
 	start_server --quiet --signin-limit 1 --signin-backoff 60 3>&-
 	A_PID=$SERVER_PID A_URL=$URL
-	assert_equal "$(db_version)" 4
+	assert_equal "$(db_version)" 5
 	at A signin bob 'pw of bob'
 	at A list_on "$token"
 	[[ "$body" == *'"message":"kept across"'* ]] || fail "$body"
@@ -565,7 +565,7 @@ db_version() {
 	wait "$A_PID"
 	start_server --quiet --signin-limit 1 --signin-backoff 60 3>&-
 	A_PID=$SERVER_PID A_URL=$URL
-	assert_equal "$(db_version)" 4
+	assert_equal "$(db_version)" 5
 	at A signin_from 1 alice 'pw of alice'
 	assert_equal "$status_code" 429
 }

@@ -1602,7 +1602,7 @@ assert got[1:] == [x for s in want for x in (s, s)], got' "${sqli[@]}"
 	run db_intact
 	assert_output ok
 	run db_tables
-	assert_output "$(printf 'keys\nlimits\nmessages\nmeta\nquarantine\nusers')"
+	assert_output "$(printf 'keys\nlimits\nmessages\nmeta\nprekeys\nquarantine\nusers')"
 	assert_equal "$(sq 'SELECT count(*) FROM users')" 5
 	assert_equal "$(sq 'SELECT count(*) FROM messages')" "$nmsg"
 	# And it still serves from that database (whose counts of failed

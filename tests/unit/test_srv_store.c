@@ -34,6 +34,8 @@ struct args {
 	const struct store_limit *l;
 	double d;
 	unsigned wait;
+	struct store_prekey *pk;	/* one-time ones, or a claim's */
+	struct store_prekey *pk2;	/* a signed one */
 };
 
 struct call {
@@ -202,6 +204,19 @@ static int
 w_limit_sweep(struct store *s, struct args *a)
 {
 	return s->be->limit_sweep(s, a->t1, a->n1, a->count);
+}
+
+static int
+w_prekeys_put(struct store *s, struct args *a)
+{
+	return store_prekeys_put(s, a->a, a->b, a->pk2, a->pk, a->n1, a->n2,
+	    a->count, a->out);
+}
+
+static int
+w_prekey_claim(struct store *s, struct args *a)
+{
+	return s->be->prekey_claim(s, a->b, (int)a->t1, a->pk);
 }
 
 static int
@@ -1064,6 +1079,273 @@ test_keys(void)
 	CHECKF(rc == STORE_NOT_FOUND, "a key for a deleted user: %d", rc);
 }
 
+/* ---- prekeys (schema 5) ---- */
+
+/* n prekeys of kind into v, their pkids and xs made of tag and their
+ * number. */
+static void
+make_prekeys(struct store_prekey *v, size_t n, const char *tag, int kind,
+    int64_t created_at)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&v[i], 0, sizeof(v[i]));
+		memset(v[i].pkid, 'P', STORE_KID_LEN);
+		memset(v[i].x, 'X', STORE_PREKEY_X_LEN);
+		snprintf(v[i].pkid, 16, "%s-%05zu", tag, i);
+		v[i].pkid[strlen(v[i].pkid)] = 'P';
+		v[i].pkid[STORE_KID_LEN] = '\0';
+		snprintf(v[i].x, 16, "x%s-%05zu", tag, i);
+		v[i].x[strlen(v[i].x)] = 'X';
+		v[i].x[STORE_PREKEY_X_LEN] = '\0';
+		v[i].kind = kind;
+		v[i].proof = (char *)"proof";
+		v[i].iat = 1700000300;
+		v[i].created_at = created_at;
+	}
+}
+
+/* The stock of kid among user_id's keys: one_time, or -1 when kid is not
+ * listed; its signed prekey's id into sig (size STORE_KID_LEN + 1). */
+static int64_t
+stock_of(struct store *s, const char *user_id, const char *kid, char *sig)
+{
+	struct store_prekey_stock_list l = { 0 };
+	int64_t n = -1;
+	size_t i;
+
+	if (s->be->prekey_stock(s, 0, user_id, &l) != STORE_OK)
+		return -2;
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].kid, kid) == 0) {
+			n = l.v[i].one_time;
+			if (sig != NULL)
+				memcpy(sig, l.v[i].signed_pkid,
+				    STORE_KID_LEN + 1);
+		}
+	store_prekey_stock_list_free(&l);
+	return n;
+}
+
+static int
+put_prekeys(struct store *s, const char *user_id, const char *kid,
+    struct store_prekey *signed_pk, struct store_prekey *one_time, size_t n,
+    size_t max, size_t *added, int64_t *stock)
+{
+	struct args a = { 0 };
+
+	a.a = user_id;
+	a.b = kid;
+	a.pk2 = signed_pk;
+	a.pk = one_time;
+	a.n1 = n;
+	a.n2 = max;
+	a.count = added;
+	a.out = stock;
+	return on_writer(s, w_prekeys_put, &a);
+}
+
+static int
+claim(struct store *s, const char *kid, int kind, struct store_prekey *out)
+{
+	struct args a = { 0 };
+
+	a.b = kid;
+	a.t1 = kind;
+	a.pk = out;
+	return on_writer(s, w_prekey_claim, &a);
+}
+
+static void
+test_prekeys(void)
+{
+	struct store_user al, bo;
+	struct store_key k;
+	struct store_prekey ot[8], sg[2], got;
+	struct args a = { 0 };
+	char kid[STORE_KID_LEN + 1], kid2[STORE_KID_LEN + 1];
+	char sig[STORE_KID_LEN + 1];
+	size_t added = 0;
+	int64_t stock = 0;
+	int rc;
+
+	CHECK(add_user(&st, "pk-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "pk-bob", &bo) == STORE_OK);
+	snprintf(kid, sizeof(kid), "%s", kid_of("pk", 0));
+	snprintf(kid2, sizeof(kid2), "%s", kid_of("pk", 1));
+	k = make_key(kid, "p");
+	a.a = al.id;
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	k = make_key(kid2, "p");
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(stock_of(&st, al.id, kid, sig) == 0 && sig[0] == '\0');
+
+	make_prekeys(ot, 8, "o", STORE_PREKEY_ONE_TIME, 1700000400);
+	make_prekeys(sg, 2, "s", STORE_PREKEY_SIGNED, 1700000400);
+	/* Not one of the user's keys (bob's view of alice's key): not
+	 * found, nothing stored. */
+	CHECK(put_prekeys(&st, bo.id, kid, NULL, ot, 2, 10, &added,
+	    &stock) == STORE_NOT_FOUND);
+	CHECK(put_prekeys(&st, al.id, kid, &sg[0], ot, 5, 6, &added,
+	    &stock) == STORE_OK && added == 5 && stock == 5);
+	CHECK(stock_of(&st, al.id, kid, sig) == 5 &&
+	    strcmp(sig, sg[0].pkid) == 0);
+	CHECK(stock_of(&st, al.id, kid2, sig) == 0);
+	/* Sent again: the ones there are skipped; a new signed one replaces
+	 * the old. */
+	CHECK(put_prekeys(&st, al.id, kid, &sg[1], ot, 6, 6, &added,
+	    &stock) == STORE_OK && added == 1 && stock == 6);
+	CHECK(stock_of(&st, al.id, kid, sig) == 6 &&
+	    strcmp(sig, sg[1].pkid) == 0);
+	/* Past the cap: refused, nothing of it kept. */
+	rc = put_prekeys(&st, al.id, kid, NULL, &ot[6], 2, 7, &added, &stock);
+	CHECKF(rc == STORE_FULL && stock == 6, "%d %lld", rc,
+	    (long long)stock);
+	CHECK(stock_of(&st, al.id, kid, NULL) == 6);
+	/* A signed prekey whose pkid is a one-time one's. */
+	ot[0].kind = STORE_PREKEY_SIGNED;
+	CHECK(put_prekeys(&st, al.id, kid, &ot[0], NULL, 0, 7, &added,
+	    &stock) == STORE_CONFLICT);
+	ot[0].kind = STORE_PREKEY_ONE_TIME;
+	CHECK(stock_of(&st, al.id, kid, sig) == 6 &&
+	    strcmp(sig, sg[1].pkid) == 0);
+
+	/* Claims: the oldest one-time prekey, gone once claimed; the signed
+	 * one stays. */
+	CHECK(claim(&st, kid, STORE_PREKEY_ONE_TIME, &got) == STORE_OK &&
+	    strcmp(got.pkid, ot[0].pkid) == 0 && strcmp(got.x, ot[0].x) == 0 &&
+	    got.proof != NULL && strcmp(got.proof, "proof") == 0 &&
+	    got.kind == STORE_PREKEY_ONE_TIME && got.iat == 1700000300);
+	store_prekey_clear(&got);
+	CHECK(stock_of(&st, al.id, kid, NULL) == 5);
+	CHECK(claim(&st, kid, STORE_PREKEY_SIGNED, &got) == STORE_OK &&
+	    strcmp(got.pkid, sg[1].pkid) == 0);
+	store_prekey_clear(&got);
+	CHECK(claim(&st, kid, STORE_PREKEY_SIGNED, &got) == STORE_OK);
+	store_prekey_clear(&got);
+	CHECK(claim(&st, kid2, STORE_PREKEY_ONE_TIME, &got) == STORE_EMPTY);
+	CHECK(claim(&st, kid2, STORE_PREKEY_SIGNED, &got) == STORE_EMPTY);
+	/* A withdrawn key's prekeys go with it. */
+	CHECK(put_prekeys(&st, al.id, kid2, &sg[0], ot, 3, 10, &added,
+	    &stock) == STORE_OK && stock == 3);
+	a.a = al.id;
+	a.b = kid;
+	CHECK(on_writer(&st, w_key_delete, &a) == STORE_OK);
+	CHECK(stock_of(&st, al.id, kid, NULL) == -1);
+	CHECK(claim(&st, kid, STORE_PREKEY_ONE_TIME, &got) == STORE_EMPTY);
+	CHECK(claim(&st, kid, STORE_PREKEY_SIGNED, &got) == STORE_EMPTY);
+	/* Published again: no prekey of before. */
+	k = make_key(kid, "p");
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(stock_of(&st, al.id, kid, sig) == 0 && sig[0] == '\0');
+	/* The account deleted: every prekey of its keys goes. */
+	a.a = al.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	CHECK(claim(&st, kid2, STORE_PREKEY_ONE_TIME, &got) == STORE_EMPTY);
+	CHECK(claim(&st, kid2, STORE_PREKEY_SIGNED, &got) == STORE_EMPTY);
+	CHECK(put_prekeys(&st, al.id, kid2, NULL, ot, 1, 10, &added,
+	    &stock) == STORE_NOT_FOUND);
+}
+
+#define CLAIM_STOCK 60
+#define CLAIMERS 6
+
+struct claimer {
+	struct store *s;
+	const char *kid;
+	char got[CLAIM_STOCK][STORE_KID_LEN + 1];
+	int n, other;
+};
+
+static void *
+claimer(void *arg)
+{
+	struct claimer *c = arg;
+	struct store_prekey p;
+	int rc;
+
+	for (;;) {
+		rc = claim(c->s, c->kid, STORE_PREKEY_ONE_TIME, &p);
+		if (rc == STORE_EMPTY)
+			break;
+		if (rc != STORE_OK || c->n >= CLAIM_STOCK) {
+			c->other++;
+			store_prekey_clear(&p);
+			break;
+		}
+		memcpy(c->got[c->n++], p.pkid, STORE_KID_LEN + 1);
+		store_prekey_clear(&p);
+	}
+	return NULL;
+}
+
+/* Two stores on one database (two servers), three threads each claiming
+ * one key's one-time prekeys at once: each prekey handed out exactly
+ * once, and all of them. */
+static void
+test_prekey_claims_concurrent(void)
+{
+	static struct claimer c[CLAIMERS];
+	struct store_prekey ot[CLAIM_STOCK];
+	struct store_user al;
+	struct store_key k;
+	struct args a = { 0 };
+	struct store two;
+	struct report rep = { 0 };
+	pthread_t th[CLAIMERS];
+	char kid[STORE_KID_LEN + 1];
+	size_t added = 0;
+	int64_t stock = 0;
+	const char *all[CLAIM_STOCK];
+	int i, j, m, n, total = 0, other = 0, dup = 0, started = 0;
+
+	CHECK(add_user(&st, "pkc-alice", &al) == STORE_OK);
+	snprintf(kid, sizeof(kid), "%s", kid_of("pkc", 0));
+	k = make_key(kid, "p");
+	a.a = al.id;
+	a.k = &k;
+	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	make_prekeys(ot, CLAIM_STOCK, "c", STORE_PREKEY_ONE_TIME, 1700000500);
+	CHECK(put_prekeys(&st, al.id, kid, NULL, ot, CLAIM_STOCK, CLAIM_STOCK,
+	    &added, &stock) == STORE_OK && stock == CLAIM_STOCK);
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store: %s", cur->label,
+		    report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < CLAIMERS; i++) {
+		c[i].s = i % 2 ? &two : &st;
+		c[i].kid = kid;
+		if (pthread_create(&th[i], NULL, claimer, &c[i]) != 0)
+			break;
+		started++;
+	}
+	CHECK(started == CLAIMERS);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		total += c[i].n;
+		other += c[i].other;
+	}
+	/* Every pkid handed out, in one list: none twice. */
+	for (i = 0, n = 0; i < started; i++)
+		for (m = 0; m < c[i].n && n < CLAIM_STOCK; m++)
+			all[n++] = c[i].got[m];
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			dup += strcmp(all[i], all[j]) == 0;
+	CHECKF(total == CLAIM_STOCK && other == 0 && dup == 0,
+	    "%d claimed of %d, %d twice, %d failed", total, CLAIM_STOCK, dup,
+	    other);
+	CHECK(stock_of(&st, al.id, kid, NULL) == 0);
+	store_close(&two);
+}
+
 /* ---- identity: skeletons and the quarantine ---- */
 
 struct groups {
@@ -1519,6 +1801,8 @@ run_suite(const struct backend *b)
 	RUN(test_meta);
 	RUN(test_keys);
 	RUN(test_identity);
+	RUN(test_prekeys);
+	RUN(test_prekey_claims_concurrent);
 	RUN(test_two_stores);
 	RUN(test_limit_rows);
 	RUN(test_job_end);
