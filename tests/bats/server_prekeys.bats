@@ -441,7 +441,8 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	run -0 stock alice
 	assert_output "$KID_ALICE 0 -"
 	# bob's account deleted: his prekeys too.
-	api DELETE "/users/$ID_bob" -H "Authorization: Bearer $TOK_bob"
+	api DELETE "/users/$ID_bob" -H "Authorization: Bearer $TOK_bob" \
+	    -H "$JSON" -d '{"password":"pw of bob"}'
 	assert_equal "$status_code" 200
 	assert_equal "$(rows)" 0
 }
