@@ -139,19 +139,21 @@ x25519_jwk_read(const json_t *jwk, const char *what,
 	if (!json_is_object(jwk))
 		return report_error(rep, E2E_EX_DATAERR,
 		    "%s is not a JSON object", what);
+	kty = jsonio_str(jwk, "kty", NULL);
+	crv = jsonio_str(jwk, "crv", NULL);
+	x = jsonio_str(jwk, "x", &xlen);
+	/* The curve first: a NIST curve's key is refused for what it is. */
+	if (kty == NULL || strcmp(kty, "OKP") != 0 || crv == NULL ||
+	    strcmp(crv, "X25519") != 0)
+		return report_error(rep, E2E_EX_DATAERR,
+		    "%s: kty \"%.10s\", crv \"%.20s\" is not accepted (only "
+		    "an X25519 key: kty \"OKP\", crv \"X25519\")", what,
+		    kty ? kty : "", crv ? crv : "");
 	/* As the envelope's headers: an unknown member is refused, never
 	 * ignored (it could be a "d", or a parameter we do not honour). */
 	if ((extra = jsonio_unknown_member(jwk, members)) != NULL)
 		return report_error(rep, E2E_EX_DATAERR,
 		    "unexpected member \"%.40s\" in %s", extra, what);
-	kty = jsonio_str(jwk, "kty", NULL);
-	crv = jsonio_str(jwk, "crv", NULL);
-	x = jsonio_str(jwk, "x", &xlen);
-	if (kty == NULL || strcmp(kty, "OKP") != 0 || crv == NULL ||
-	    strcmp(crv, "X25519") != 0)
-		return report_error(rep, E2E_EX_DATAERR,
-		    "%s is not an X25519 key (kty \"OKP\", crv \"X25519\")",
-		    what);
 	if (x25519_decode_x(x, xlen, pub) != 0)
 		return report_error(rep, E2E_EX_DATAERR,
 		    "%s: \"x\" is not 32 bytes of base64url", what);
