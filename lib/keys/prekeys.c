@@ -21,6 +21,7 @@ struct entry {
 	int64_t created;
 	int published;
 	int64_t used_at;	/* one-time: 0 until a message was shown */
+	int64_t erase_at;	/* one-time, used: used_at + the grace then */
 	int64_t retired;	/* signed: 0 while current */
 };
 
@@ -93,7 +94,8 @@ entry_from_json(const json_t *o, const char *ikid, enum jwe_fs kind,
 	} else {
 		pb = json_object_get(o, "published");
 		if (!json_is_boolean(pb) ||
-		    time_member(o, "used_at", &e->used_at) != 0)
+		    time_member(o, "used_at", &e->used_at) != 0 ||
+		    time_member(o, "erase_at", &e->erase_at) != 0)
 			goto out;
 		e->published = json_is_true(pb);
 	}
@@ -396,7 +398,8 @@ prekeys_lookup(void *view, const char *pkid, struct jwe_prekey *out)
 }
 
 int
-prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now)
+prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now,
+    int64_t grace)
 {
 	struct entry *e = by_pkid(p, pkid);
 
@@ -405,6 +408,7 @@ prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now)
 	if (e->kind == JWE_FS_ONE_TIME && e->used_at == 0) {
 		/* 0 means unused: a clock at the epoch still marks it. */
 		e->used_at = now > 0 ? now : 1;
+		e->erase_at = e->used_at + grace;
 		p->dirty = 1;
 	}
 	return 0;
@@ -419,7 +423,10 @@ prekeys_sweep(struct prekeys *p, int64_t now, int64_t grace)
 		struct entry *e = &p->v[i];
 		int64_t since = e->kind == JWE_FS_ONE_TIME ? e->used_at :
 		    e->retired;
-		int gone = since != 0 && since <= now - grace;
+		/* The earliest deadline asked for: the grace of the run that
+		 * showed the message, or this run's. */
+		int gone = since != 0 && (since <= now - grace ||
+		    (e->kind == JWE_FS_ONE_TIME && e->erase_at <= now));
 
 		if (gone && e->kind == JWE_FS_ONE_TIME &&
 		    p->nt < PREKEYS_TOMBSTONES_MAX) {
@@ -461,10 +468,11 @@ entry_json(const struct entry *e)
 		    "x", x, "d", d, "created", (json_int_t)e->created,
 		    "retired", (json_int_t)e->retired);
 	else
-		o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I}", "pkid", e->pkid,
-		    "x", x, "d", d, "created", (json_int_t)e->created,
-		    "published", e->published, "used_at",
-		    (json_int_t)e->used_at);
+		o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I,s:I}", "pkid",
+		    e->pkid, "x", x, "d", d, "created",
+		    (json_int_t)e->created, "published", e->published,
+		    "used_at", (json_int_t)e->used_at, "erase_at",
+		    (json_int_t)e->erase_at);
 	wipe(d, sizeof(d));
 	return o;
 }
@@ -560,7 +568,7 @@ update(const char *home, const char *pkid, int64_t now, int64_t grace,
 	if ((rc = prekeys_open(home, 1, &p, rep)) != 0)
 		return rc;
 	if (pkid != NULL)
-		(void)prekeys_mark_used(p, pkid, now);
+		(void)prekeys_mark_used(p, pkid, now, grace);
 	(void)prekeys_sweep(p, now, grace);
 	rc = prekeys_save(p, rep);
 	prekeys_close(p);

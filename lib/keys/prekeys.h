@@ -6,7 +6,8 @@
  *
  *   {"version":1,"identities":{IKID:{
  *      "signed":[{"pkid","x","d","created","retired"}],     current: retired 0
- *      "one_time":[{"pkid","x","d","created","published","used_at"}],
+ *      "one_time":[{"pkid","x","d","created","published","used_at",
+ *                   "erase_at"}],
  *      "erased":[PKID,...]}}}                    tombstones of one-time keys
  *
  * Each prekey belongs to one identity key (IKID, its RFC 7638 kid). A
@@ -103,13 +104,16 @@ struct prekeys_view {
 };
 int prekeys_lookup(void *view, const char *pkid, struct jwe_prekey *out);
 
-/* Marks the one-time prekey pkid used at now (a signed prekey, or one
- * marked already, is left as it is). Returns 0, or -1 when unknown. */
-int prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now);
+/* Marks the one-time prekey pkid used at now, to be erased after grace
+ * (a signed prekey, or one marked already, is left as it is). Returns 0,
+ * or -1 when unknown. */
+int prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now,
+    int64_t grace);
 
-/* Erases every one-time prekey used at or before now - grace, and every
- * signed prekey retired at or before now - grace (wiped; tombstones for
- * the one-time ones). Returns how many were erased. */
+/* Erases every one-time prekey used at or before now - grace or whose
+ * erase_at has come, and every signed prekey retired at or before now -
+ * grace (wiped; tombstones for the one-time ones). Returns how many were
+ * erased. */
 size_t prekeys_sweep(struct prekeys *p, int64_t now, int64_t grace);
 
 /* Writes the file when something changed (needs for_update). Returns 0
