@@ -82,22 +82,21 @@ entry_from_json(const json_t *o, const char *ikid, enum jwe_fs kind,
 	e->kind = kind;
 	x = jsonio_str(o, "x", &xl);
 	d = jsonio_str(o, "d", &dl);
+	pb = json_object_get(o, "published");
 	if (!json_is_object(o) || kid_member(o, "pkid", e->pkid) != 0 ||
 	    x25519_decode_x(x, xl, e->x) != 0 ||
 	    x25519_decode_x(d, dl, e->d) != 0 ||
-	    time_member(o, "created", &e->created) != 0)
+	    time_member(o, "created", &e->created) != 0 ||
+	    !json_is_boolean(pb))
 		goto out;
+	e->published = json_is_true(pb);
 	if (kind == JWE_FS_SIGNED) {
 		if (time_member(o, "retired", &e->retired) != 0)
 			goto out;
-		e->published = 1;
 	} else {
-		pb = json_object_get(o, "published");
-		if (!json_is_boolean(pb) ||
-		    time_member(o, "used_at", &e->used_at) != 0 ||
+		if (time_member(o, "used_at", &e->used_at) != 0 ||
 		    time_member(o, "erase_at", &e->erase_at) != 0)
 			goto out;
-		e->published = json_is_true(pb);
 	}
 	if (x25519_public(e->d, pub, NULL) != 0 || memcmp(pub, e->x,
 	    X25519_LEN) != 0 || x25519_pkid(pub, pkid, NULL) != 0 ||
@@ -464,9 +463,10 @@ entry_json(const struct entry *e)
 	b64url_encode(e->d, X25519_LEN, d);
 	d[X25519_B64_LEN] = '\0';
 	if (e->kind == JWE_FS_SIGNED)
-		o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "pkid", e->pkid,
+		o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I}", "pkid", e->pkid,
 		    "x", x, "d", d, "created", (json_int_t)e->created,
-		    "retired", (json_int_t)e->retired);
+		    "published", e->published, "retired",
+		    (json_int_t)e->retired);
 	else
 		o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I,s:I}", "pkid",
 		    e->pkid, "x", x, "d", d, "created",

@@ -5,7 +5,8 @@
  * keyring.
  *
  *   {"version":1,"identities":{IKID:{
- *      "signed":[{"pkid","x","d","created","retired"}],     current: retired 0
+ *      "signed":[{"pkid","x","d","created","published","retired"}],
+ *                                                   current: retired 0
  *      "one_time":[{"pkid","x","d","created","published","used_at",
  *                   "erase_at"}],
  *      "erased":[PKID,...]}}}                    tombstones of one-time keys
