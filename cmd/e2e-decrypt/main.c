@@ -135,6 +135,7 @@ fs_setup(struct fs_state *fs, const char *kid, int grace_given,
     struct report *rep)
 {
 	struct config cfg;
+	char path[HOME_PATH_MAX];
 	long long g = 0;
 	int rc;
 
@@ -154,6 +155,12 @@ fs_setup(struct fs_state *fs, const char *kid, int grace_given,
 		if (rc != 0)
 			return E2E_EX_CONFIG;
 	}
+	/* No store (no prekeys made here): nothing to read or sweep. */
+	if ((rc = home_file(fs->home, "prekeys.json", path, sizeof(path),
+	    rep)) != 0)
+		return rc;
+	if (access(path, F_OK) != 0)
+		return 0;
 	if ((rc = prekeys_sweep_file(fs->home, crypto_now(), fs->grace,
 	    rep)) != 0 || (rc = prekeys_open(fs->home, 0, &fs->p, rep)) != 0)
 		return rc;

@@ -542,8 +542,9 @@ prekeys_close(struct prekeys *p)
 {
 	if (p == NULL)
 		return;
+	/* Entries past n were wiped as they left (sweep, failures). */
 	if (p->v != NULL)
-		wipe(p->v, PREKEYS_MAX * sizeof(*p->v));
+		wipe(p->v, p->n * sizeof(*p->v));
 	free(p->v);
 	free(p->t);
 	file_unlock(&p->lock_fd);
