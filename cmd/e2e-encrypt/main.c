@@ -352,8 +352,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = prekeys_apply(r, nr, (const char (*)[NAME_LEN_MAX + 1])
-	    rname, krec, nk, kpaths, &rep)) != 0)
+	if ((rc = prekeys_apply(r, nr, rname, krec, nk, kpaths, &rep)) != 0)
 		goto out;
 	for (i = 0; require_fs && i < nr; i++)
 		if (!r[i].fs) {

@@ -175,9 +175,9 @@ make_prekeys(const char *key_path, const struct passphrase_src *ps,
 	if ((rc = myname_find(name_opt, "--name", name, &src, &rep)) != 0)
 		goto out;
 	if (src == MYNAME_NONE) {
-		rc = cli_usage_error(&rep, "the records need your name: sign "
-		    "in, set name = NAME in the config file, or give --name "
-		    "NAME")->code;
+		cli_usage_error(&rep, "the records need your name: sign in, "
+		    "set name = NAME in the config file, or give --name NAME");
+		rc = E2E_EX_USAGE;
 		goto out;
 	}
 	if ((rc = keyfile_load_private(key_path, ps, &k, &rep)) != 0 ||

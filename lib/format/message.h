@@ -83,7 +83,8 @@ struct open_opts {
 	const char *verify_name;
 	/* The reader's private prekeys (jwe.h's struct jwe_reader), or
 	 * NULL: only RSA-OAEP-256 entries for key are read. */
-	int (*prekey)(void *arg, const char *pkid, struct jwe_prekey *out);
+	int (*prekey)(void *arg, const char *pkid,
+	    struct jwe_prekey *out);
 	void *prekey_arg;
 };
 

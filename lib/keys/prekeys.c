@@ -220,7 +220,8 @@ prekeys_open(const char *home, int for_update, struct prekeys **out,
 		if (p != NULL)
 			free(p->v);
 		free(p);
-		return report_oom(rep);
+		report_oom(rep);
+		return E2E_EX_SOFTWARE;
 	}
 	p->lock_fd = -1;
 	if ((rc = home_file(home, "prekeys.json", p->path, sizeof(p->path),
@@ -245,7 +246,8 @@ prekeys_open(const char *home, int for_update, struct prekeys **out,
 fail:
 	buf_free(&b);
 	prekeys_close(p);
-	return rc;
+	/* Every path here has set an error; never 0 without a store. */
+	return rc != 0 ? rc : E2E_EX_SOFTWARE;
 }
 
 /* ---- changing ---- */
@@ -673,7 +675,7 @@ prekeys_record_json(const char *name, const struct prekey_public *pk)
 
 int
 prekeys_apply(struct jwe_recipient *r, size_t nr,
-    const char (*names)[NAME_LEN_MAX + 1], const struct prekey_record *rec,
+    char (*names)[NAME_LEN_MAX + 1], const struct prekey_record *rec,
     size_t nrec, const char *const *what, struct report *rep)
 {
 	size_t i, k;

@@ -164,7 +164,7 @@ json_t *prekeys_record_json(const char *name, const struct prekey_public *pk);
  * recipient's (65). Returns 0 or that exit code.
  */
 int prekeys_apply(struct jwe_recipient *r, size_t nr,
-    const char (*names)[NAME_LEN_MAX + 1], const struct prekey_record *rec,
+    char (*names)[NAME_LEN_MAX + 1], const struct prekey_record *rec,
     size_t nrec, const char *const *what, struct report *rep);
 
 /* "one-time" or "signed". */

@@ -61,7 +61,7 @@ print(json.dumps(eval(sys.argv[2]), separators=(",", ":")))
 ' "$@"
 }
 
-protected_of() {
+fs_protected() {
 	"$PYTHON" -c '
 import base64, json, sys
 p = json.load(open(sys.argv[1]))["protected"]
@@ -106,7 +106,7 @@ print(len(s), sum(1 for e in s if e["retired"] == 0))
 	prekeys 2
 	e2e-encrypt --no-sign -r bob.pub -r carol.pub --prekey p1 pt > msg
 	# alg per recipient, none in the protected header (section 11).
-	run protected_of msg
+	run fs_protected msg
 	refute_output --partial '"alg"'
 	run member msg 'e["recipients"][0]["header"]'
 	assert_output --regexp '^\{"alg":"ECDH-ES\+A256KW","kid":"[A-Za-z0-9_-]{43}","epk":\{"kty":"OKP","crv":"X25519","x":"[A-Za-z0-9_-]{43}"\}\}$'
@@ -127,7 +127,7 @@ print(len(s), sum(1 for e in s if e["retired"] == 0))
 @test "FS: all-RSA envelopes are written as before (alg protected, entries {kid}); --no-fs ignores --prekey" {
 	prekeys 1
 	e2e-encrypt --no-sign -r bob.pub -r carol.pub pt > rsa
-	run protected_of rsa
+	run fs_protected rsa
 	assert_output --partial '"alg":"RSA-OAEP-256"'
 	run member rsa '[r["header"] for r in e["recipients"]]'
 	assert_output "[{\"kid\":\"$KID_BOB\"},{\"kid\":\"$KID_CAROL\"}]"

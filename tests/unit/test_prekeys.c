@@ -11,6 +11,7 @@
 #include "keys/prekeys.h"
 
 #define IKID "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
+#define ZERO43 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define OTHER "Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA"
 
 static char home[512], path[600];
@@ -114,10 +115,11 @@ refusals(void)
 		"{\"version\":2,\"identities\":{}}",
 		"{\"version\":1}",
 		"{\"version\":1,\"identities\":{\"" IKID "\":{\"x\":1}}}",
+		/* A private key whose public key is not "x". */
 		"{\"version\":1,\"identities\":{\"" IKID "\":{\"one_time\":"
-		    "[{\"pkid\":\"" IKID "\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAAAAAAAAA\",\"d\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAAAA\",\"created\":1,\"published\":false,\"used_at\":0,"
+		    "[{\"pkid\":\"" IKID "\",\"x\":\"" ZERO43 "\","
+		    "\"d\":\"" ZERO43 "\",\"created\":1,"
+		    "\"published\":false,\"used_at\":0,"
 		    "\"erase_at\":0}]}}}",
 		"not json",
 	};
@@ -155,6 +157,7 @@ records(void)
 {
 	struct prekey_public pk;
 	struct prekey_record r;
+	uint8_t priv[X25519_LEN];
 	struct report rep = { 0 };
 	json_t *j;
 	char *s;
@@ -162,7 +165,7 @@ records(void)
 	memset(&pk, 0, sizeof(pk));
 	memcpy(pk.ikid, IKID, KID_SIZE);
 	pk.kind = JWE_FS_SIGNED;
-	CHECK(x25519_generate(r.pk.x, pk.x, NULL) == 0);
+	CHECK(x25519_generate(priv, pk.x, NULL) == 0);
 	CHECK(x25519_pkid(pk.x, pk.pkid, NULL) == 0);
 	j = prekeys_record_json("bob", &pk);
 	s = jsonio_dump(j);
