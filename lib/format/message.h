@@ -118,7 +118,7 @@ struct message {
 	size_t nrecipients;
 	int uncommitted_group;		/* see jwe_result */
 	int seed_same_keys;		/* see seed_result */
-	enum jwe_fs fs;			/* forward secret: to which prekey kind */
+	enum jwe_fs fs;			/* to a prekey: its kind */
 	char fs_pkid[KID_SIZE];		/* that prekey's id */
 	struct buf own;			/* holds the plaintext */
 	uint64_t file_pt_len;		/* message_open_file's plaintext */
