@@ -148,7 +148,7 @@ print(len(s), sum(1 for e in s if e["retired"] == 0))
 	e2e-decrypt -i bob --fs-grace 0 msg > got 2> err
 	cmp got pt
 	pkid=$(member p1 'e["pkid"]' | tr -d '"')
-	run grep -c "$pkid" "$STORE"
+	run grep -cF -e "$pkid" "$STORE"
 	assert_output 1	# the tombstone only
 	run --separate-stderr e2e-decrypt -i bob kept
 	assert_refused "$ERASED"
