@@ -377,7 +377,7 @@ main(int argc, char **argv)
 		if (ps.file != NULL && !protect)
 			return err_print(cli_usage_error(&rep,
 			    "--passphrase-file is only used "
-			    "with -p, -y or --prekeys"));
+			    "with -p or -y"));
 	}
 	if ((rc = crypto_init(&rep)) != 0)
 		return err_print(&rep);
