@@ -24,7 +24,20 @@
 #include "format/records.h"
 #include "keys/contacts.h"
 #include "keys/myname.h"
+#include "keys/prekeys.h"
 #include "keys/stream.h"
+
+/* The most --fs-grace: ten years. */
+#define FS_GRACE_MAX (10LL * 366 * 24 * 3600)
+
+/* Forward secrecy: the private prekeys of the home's store. */
+struct fs_state {
+	char home[HOME_PATH_MAX];
+	int have_home;
+	int64_t grace;
+	struct prekeys *p;
+	struct prekeys_view view;
+};
 
 static void
 usage(FILE *f)
@@ -86,6 +99,12 @@ usage(FILE *f)
 	    "                           default: the cores this process may "
 	    "use); one\n"
 	    "                           envelope ignores it\n"
+	    "      --fs-grace DURATION  keep a one-time prekey this long after "
+	    "its message\n"
+	    "                           was shown, then erase it (0, 90s, "
+	    "12h, 7d;\n"
+	    "                           default: fs_grace = of the config "
+	    "file, else 7d)\n"
 	    "      --binary             a seed message's plaintext as decrypted, "
 	    "not as UTF-8\n"
 	    "      --passphrase-file FILE\n"
@@ -105,6 +124,64 @@ usage(FILE *f)
 	    "  e2e-recv --follow | e2e-decrypt -i me.key --verify alice.pub\n"
 	    "  (a jq -r reader must filter control characters: see README)\n",
 	    OPOOL_THREADS_MAX, err_exit_codes_help);
+}
+
+/*
+ * The prekeys of the identity kid: the store's expired entries swept
+ * first, then read (no store: none). The grace is --fs-grace, else the
+ * config file's fs_grace, else 7 days. Returns 0 or an exit code (in
+ * rep).
+ */
+static int
+fs_setup(struct fs_state *fs, const char *kid, int grace_given,
+    struct report *rep)
+{
+	struct config cfg;
+	char path[HOME_PATH_MAX];
+	long long g = 0;
+	int rc;
+
+	if (home_find(fs->home, sizeof(fs->home), rep) != 0) {
+		/* No home, so no prekeys: RSA entries only. */
+		report_clear(rep);
+		return 0;
+	}
+	fs->have_home = 1;
+	if (!grace_given) {
+		if ((rc = config_load(fs->home, &cfg, rep)) != 0)
+			return rc;
+		rc = cfg.fs_grace == NULL ? 0 : cli_parse_duration("fs_grace "
+		    "(config file)", cfg.fs_grace, FS_GRACE_MAX, &g, rep);
+		fs->grace = cfg.fs_grace == NULL ? PREKEYS_GRACE_DEFAULT : g;
+		config_free(&cfg);
+		if (rc != 0)
+			return E2E_EX_CONFIG;
+	}
+	/* No store (no prekeys made here): nothing to read or sweep. */
+	if ((rc = home_file(fs->home, "prekeys.json", path, sizeof(path),
+	    rep)) != 0)
+		return rc;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((rc = prekeys_sweep_file(fs->home, crypto_now(), fs->grace,
+	    rep)) != 0 || (rc = prekeys_open(fs->home, 0, &fs->p, rep)) != 0)
+		return rc;
+	fs->view.p = fs->p;
+	fs->view.ikid = kid;
+	return 0;
+}
+
+/* A message was shown: its one-time prekey is marked used, and erased
+ * once the grace has passed (at once for 0). */
+static int
+fs_shown(const struct message *m, void *arg, struct report *rep)
+{
+	struct fs_state *fs = arg;
+
+	if (m->fs != JWE_FS_ONE_TIME || !fs->have_home)
+		return 0;
+	return prekeys_used(fs->home, m->fs_pkid, crypto_now(), fs->grace,
+	    rep);
 }
 
 static int
@@ -139,6 +216,7 @@ main(int argc, char **argv)
 		{ "as", required_argument, NULL, 'A' },
 		{ "binary", no_argument, NULL, 'B' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "fs-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -149,8 +227,10 @@ main(int argc, char **argv)
 	enum myname_source me_src = MYNAME_NONE;
 	struct passphrase_src ps = { NULL, NULL };
 	struct open_opts oo;
+	static struct fs_state fs;
 	struct stream_opts so = { .open = &oo, .fd = STDOUT_FILENO,
-		.said = show_record_report };
+		.said = show_record_report, .shown = fs_shown,
+		.shown_arg = &fs };
 	struct message m;
 	struct record_reader in;
 	struct outfile out = OUTFILE_INIT;
@@ -162,7 +242,8 @@ main(int argc, char **argv)
 	char signer_what[128];
 	size_t max = FILEIO_DEFAULT_MAX;
 	int c, rc, seen_i = 0, seen_v = 0, seen_o = 0, seen_P = 0, seen_M = 0;
-	int seen_A = 0, seen_T = 0;
+	int seen_A = 0, seen_T = 0, seen_G = 0;
+	long long grace = 0;
 	unsigned long long threads = 0;
 	int force = 0, stream = 0, binary = 0, first;
 	const uint8_t *text;
@@ -229,6 +310,13 @@ main(int argc, char **argv)
 			    OPOOL_THREADS_MAX, &threads, &rep) != 0)
 				return err_print(&rep);
 			break;
+		case 'G':
+			if (cli_once(&seen_G, "--fs-grace", &rep) != 0 ||
+			    cli_parse_duration("--fs-grace", optarg,
+			    FS_GRACE_MAX, &grace, &rep) != 0)
+				return err_print(&rep);
+			fs.grace = grace;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -294,6 +382,12 @@ main(int argc, char **argv)
 	memset(&oo, 0, sizeof(oo));
 	oo.key = key;
 	oo.kid = kid;
+	if ((rc = fs_setup(&fs, kid, seen_G, &rep)) != 0)
+		goto out;
+	oo.prekey = prekeys_lookup;
+	oo.prekey_arg = &fs.view;
+	if (fs.p == NULL)
+		oo.prekey = NULL;
 	if (verify_path != NULL && (rc = contact_resolve(verify_path,
 	    CONTACT_REFRESH, &signer, &rep)) != 0)
 		goto out;
@@ -313,8 +407,10 @@ main(int argc, char **argv)
 		rc = out.direct ? MESSAGE_OPEN_WHOLE : message_open_file(&oo,
 		    &fin, &out, &m, &rep);
 		if (rc == 0 && (rc = outfile_commit(&out, force ? -1 : 0,
-		    &rep)) == 0)
+		    &rep)) == 0) {
 			message_report(&m, &rep);
+			rc = fs_shown(&m, &fs, &rep);
+		}
 		if (rc != MESSAGE_OPEN_WHOLE)
 			goto out;
 	}
@@ -383,12 +479,14 @@ main(int argc, char **argv)
 	    (rc = outfile_commit(&out, force ? -1 : 0, &rep)) != 0)
 		goto out;
 	message_report(&m, &rep);
+	rc = fs_shown(&m, &fs, &rep);
 out:
 	err_print(&rep);
 	outfile_abort(&out);
 	message_free(&m);
 	EVP_PKEY_free(key);
 	contact_free(&signer);
+	prekeys_close(fs.p);
 	record_reader_close(&in);
 	infile_close(&fin);
 	return rc;

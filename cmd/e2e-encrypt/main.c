@@ -20,6 +20,7 @@
 #include "format/seed.h"
 #include "keys/contacts.h"
 #include "keys/myname.h"
+#include "keys/prekeys.h"
 
 /* The seed format's plaintext is read whole: its cap keeps the old
  * default. A JWE streams: its cap is the format's (FORMAT.md section 6). */
@@ -33,6 +34,7 @@ usage(FILE *f)
 	    "[--from NAME]\n"
 	    "                   [--enc ENC] [--format jwe|seed] [-o OUT] "
 	    "[FILE]\n"
+	    "                   [--prekey FILE ...] [--no-fs | --require-fs]\n"
 	    "\n"
 	    "Encrypts FILE (or standard input) for each recipient, and signs "
 	    "it with\n"
@@ -57,6 +59,18 @@ usage(FILE *f)
 	    "neither the\n"
 	    "                           session nor the config file says it\n"
 	    "      --enc ENC            A256CBC-HS512 (default) or A256GCM\n"
+	    "      --prekey FILE        a claimed prekey record of a -r "
+	    "recipient's key\n"
+	    "                           ({\"name\",\"kid\",\"kind\","
+	    "\"prekey\",\"pkid\"}): that key's\n"
+	    "                           entry is ECDH-ES+A256KW to the "
+	    "prekey, forward\n"
+	    "                           secret (repeatable, one per key)\n"
+	    "      --no-fs              ignore --prekey: RSA-OAEP-256 for "
+	    "everyone\n"
+	    "      --require-fs         refuse (exit 69) when a recipient's "
+	    "key has no\n"
+	    "                           prekey\n"
 	    "      --format FORMAT      jwe (default), or seed: the original "
 	    "E2E Chat format,\n"
 	    "                           one recipient, unsigned, for the "
@@ -99,6 +113,9 @@ main(int argc, char **argv)
 		{ "no-sign", no_argument, NULL, 'N' },
 		{ "from", required_argument, NULL, 'W' },
 		{ "binary", no_argument, NULL, 'B' },
+		{ "prekey", required_argument, NULL, 'K' },
+		{ "no-fs", no_argument, NULL, 'n' },
+		{ "require-fs", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -126,7 +143,10 @@ main(int argc, char **argv)
 	size_t nr = 0, nargs = 0, i, max = (size_t)FILEIO_STREAM_MAX;
 	int c, rc, seen_s = 0, seen_E = 0, seen_F = 0, seen_o = 0;
 	int seen_P = 0, seen_M = 0, seen_W = 0, force = 0, no_sign = 0;
-	int file_recipient = 0, binary = 0;
+	int file_recipient = 0, binary = 0, no_fs = 0, require_fs = 0;
+	const char *kpaths[JWE_MAX_RECIPIENTS];
+	static struct prekey_record krec[JWE_MAX_RECIPIENTS];
+	size_t nk = 0;
 
 	cli_start(argv[0]);
 	/* The session file, read for my name (lib/keys/myname.h), holds a
@@ -192,6 +212,18 @@ main(int argc, char **argv)
 		case 'B':
 			binary = 1;
 			break;
+		case 'K':
+			if (nk == JWE_MAX_RECIPIENTS)
+				return err_print(cli_usage_error(&rep,
+				    "at most %d prekeys", JWE_MAX_RECIPIENTS));
+			kpaths[nk++] = optarg;
+			break;
+		case 'n':
+			no_fs = 1;
+			break;
+		case 'q':
+			require_fs = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -231,6 +263,15 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--enc must be A256CBC-HS512 or A256GCM"));
 	}
+	if (no_fs && require_fs)
+		return err_print(cli_usage_error(&rep,
+		    "--no-fs and --require-fs contradict each other"));
+	if (so.enc == NULL && (nk > 0 || require_fs))
+		return err_print(cli_usage_error(&rep,
+		    "--format seed has no forward secrecy (--prekey, "
+		    "--require-fs)"));
+	if (no_fs)
+		nk = 0;	/* the prekeys given are ignored */
 	if (no_sign && signer != NULL)
 		return err_print(cli_usage_error(&rep,
 		    "-s and --no-sign contradict each other"));
@@ -261,20 +302,24 @@ main(int argc, char **argv)
 			return rc;
 	}
 	{
-		const char *names[JWE_MAX_RECIPIENTS + 3];
-		const char *paths[JWE_MAX_RECIPIENTS + 3];
+		static const char *names[2 * JWE_MAX_RECIPIENTS + 3];
+		static const char *paths[2 * JWE_MAX_RECIPIENTS + 3];
 
 		for (i = 0; i < nargs; i++) {
 			names[i] = "-r";
 			paths[i] = rpaths[i];
 		}
-		names[nargs] = "-s";
-		paths[nargs] = signer;
-		names[nargs + 1] = "--passphrase-file";
-		paths[nargs + 1] = ps.file;
-		names[nargs + 2] = "the message";
-		paths[nargs + 2] = argc == 1 ? argv[0] : "-";
-		if (cli_one_stdin(names, paths, nargs + 3, &rep) != 0)
+		for (i = 0; i < nk; i++) {
+			names[nargs + i] = "--prekey";
+			paths[nargs + i] = kpaths[i];
+		}
+		names[nargs + nk] = "-s";
+		paths[nargs + nk] = signer;
+		names[nargs + nk + 1] = "--passphrase-file";
+		paths[nargs + nk + 1] = ps.file;
+		names[nargs + nk + 2] = "the message";
+		paths[nargs + nk + 2] = argc == 1 ? argv[0] : "-";
+		if (cli_one_stdin(names, paths, nargs + nk + 3, &rep) != 0)
 			return err_print(&rep);
 	}
 
@@ -289,6 +334,36 @@ main(int argc, char **argv)
 		rnames[i] = rname[i];
 		file_recipient |= rname[i][0] == '\0';
 	}
+	/* Forward secrecy: the claimed prekeys replace RSA-OAEP-256 for
+	 * their keys (FORMAT.md section 11). */
+	for (i = 0; i < nk; i++) {
+		struct buf kb = BUF_INIT;
+		struct report why = { 0 };
+
+		if ((rc = file_read(kpaths[i], 64 * 1024, "prekey record", &kb,
+		    &rep)) != 0)
+			goto out;
+		rc = prekeys_record_read((const char *)kb.p, kb.len, &krec[i],
+		    &why);
+		buf_free(&kb);
+		if (rc != 0) {
+			report_error(&rep, rc, "%s is not a prekey record: %s",
+			    kpaths[i], report_message(&why));
+			goto out;
+		}
+	}
+	if ((rc = prekeys_apply(r, nr, rname, krec, nk, kpaths, &rep)) != 0)
+		goto out;
+	for (i = 0; require_fs && i < nr; i++)
+		if (!r[i].fs) {
+			rc = report_error(&rep, E2E_EX_UNAVAILABLE, "key %s "
+			    "(%s) has no prekey, and --require-fs refuses to "
+			    "send without forward secrecy", r[i].kid,
+			    rname[i][0] ? rname[i] : "a key file");
+			report_hint(&rep, "give its claimed prekey with "
+			    "--prekey FILE, or leave out --require-fs");
+			goto out;
+		}
 	if (so.enc == NULL && nr != 1) {
 		cli_usage_error(&rep, "--format seed is for one key; %s has %zu",
 		    rpaths[0], nr);

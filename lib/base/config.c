@@ -21,6 +21,8 @@ slot(struct config *c, const char *key, size_t len, int *is_path)
 		return &c->proxy;
 	if (KEY(name))
 		return &c->name;
+	if (KEY(fs_grace))
+		return &c->fs_grace;
 	*is_path = 1;
 	if (KEY(cacert))
 		return &c->cacert;
@@ -171,6 +173,7 @@ config_free(struct config *c)
 	free(c->proxy);
 	free(c->identity);
 	free(c->name);
+	free(c->fs_grace);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -25,7 +25,8 @@ enum {
 	E2E_EX_DATAERR = 65,	/* bad data: malformed envelope, cannot decrypt, bad signature */
 	E2E_EX_NOINPUT = 66,	/* an input file or key cannot be read */
 	E2E_EX_NOUSER = 67,	/* no such user (a recipient) */
-	E2E_EX_UNAVAILABLE = 69, /* the server's identity cannot be verified */
+	E2E_EX_UNAVAILABLE = 69, /* the server's identity cannot be verified;
+				  * e2e-encrypt --require-fs: no prekey */
 	E2E_EX_SOFTWARE = 70,	/* internal error */
 	E2E_EX_CANTCREAT = 73,	/* an output file cannot be created */
 	E2E_EX_IOERR = 74,	/* an I/O error */

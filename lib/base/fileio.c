@@ -890,6 +890,9 @@ const struct file_policy file_policy_session = {
 const struct file_policy file_policy_keyring = {
 	022, 0, (size_t)16 << 20
 };
+const struct file_policy file_policy_prekeys = {
+	077, 0, (size_t)8 << 20
+};
 
 #ifdef E2E_TEST_HOOKS
 static void (*test_after_open)(const char *path);

@@ -206,6 +206,8 @@ enum file_status {
  * |   keys/myname)                |        |            |         |           |
  * | HOME/keyring.json             | 022    | you        | refused | 16 MiB    |
  * |   (keys/keyring)              |        |            |         |           |
+ * | HOME/prekeys.json             | 077    | you        | refused | 8 MiB     |
+ * |   (keys/prekeys)              |        |            |         |           |
  *
  * - The config names the server, the CA and the proxy to trust: nobody
  *   else may change it, but it holds no secret, so others may read it.
@@ -216,6 +218,8 @@ enum file_status {
  *   ours, or ours read through a name another user controls).
  * - The keyring decides whose key a message is encrypted to: nobody else
  *   may change it; it holds public keys only, so it may be read.
+ * - The prekeys are private keys: as the session, and larger (a few
+ *   hundred prekeys per identity key, and the ids of erased ones).
  */
 #define FILE_ROOT_MAY_OWN 1u
 #define FILE_FOLLOW 2u
@@ -229,6 +233,7 @@ struct file_policy {
 extern const struct file_policy file_policy_config;
 extern const struct file_policy file_policy_session;
 extern const struct file_policy file_policy_keyring;
+extern const struct file_policy file_policy_prekeys;
 
 /*
  * Reads the whole of the private file path into out (emptied first; its

@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/jsonio.h"
+#include "format/ecdhes.h"
 #include "format/jwe.h"
 #include "format/seed.h"
 
@@ -36,13 +37,24 @@ why_set(struct report *rep, const char *msg)
 	return ENVELOPE_NONE;
 }
 
-/* The protected header: an object naming our algorithms. */
+/* A key management we read (an absent one is each recipient's). */
+static int
+alg_ok(const json_t *h)
+{
+	const char *alg = jsonio_str(h, "alg", NULL);
+
+	return alg != NULL && (strcmp(alg, JWE_ALG) == 0 ||
+	    strcmp(alg, ECDHES_ALG) == 0);
+}
+
+/* The protected header: an object naming our algorithms; 2 when it
+ * leaves "alg" to the recipients (FORMAT.md section 11). */
 static int
 protected_ok(const json_t *v)
 {
 	struct buf hdr = BUF_INIT;
 	json_t *h = NULL;
-	const char *alg, *enc;
+	const char *enc;
 	int ok = 0;
 
 	if (!b64url_shaped(v) || json_string_length(v) > JWE_MAX_PROTECTED *
@@ -51,10 +63,12 @@ protected_ok(const json_t *v)
 		goto out;
 	h = jsonio_parse((const char *)hdr.p, hdr.len, NULL);
 	ok = json_is_object(h) &&
-	    (alg = jsonio_str(h, "alg", NULL)) != NULL &&
-	    strcmp(alg, JWE_ALG) == 0 &&
 	    (enc = jsonio_str(h, "enc", NULL)) != NULL &&
 	    jwe_enc_by_name(enc) != NULL;
+	if (ok && json_object_get(h, "alg") == NULL)
+		ok = 2;
+	else if (ok)
+		ok = alg_ok(h);
 out:
 	json_decref(h);
 	buf_free(&hdr);
@@ -84,11 +98,12 @@ jwe_shaped(const json_t *o, struct report *rep)
 		"tag", "aad", NULL };
 	const json_t *r, *e;
 	size_t i;
+	int prot;
 
 	if (jsonio_unknown_member(o, allowed) != NULL)
 		return why_set(rep, "a JSON object with members a JWE "
 		    "does not have");
-	if (!protected_ok(json_object_get(o, "protected")))
+	if ((prot = protected_ok(json_object_get(o, "protected"))) == 0)
 		return why_set(rep, "no protected header naming "
 		    "RSA-OAEP-256 and A256CBC-HS512 or A256GCM");
 	if (!b64url_shaped(json_object_get(o, "iv")) ||
@@ -103,7 +118,8 @@ jwe_shaped(const json_t *o, struct report *rep)
 		    "object");
 	r = json_object_get(o, "recipients");
 	if (r == NULL)
-		return b64url_shaped(json_object_get(o, "encrypted_key")) ?
+		return b64url_shaped(json_object_get(o, "encrypted_key")) &&
+		    (prot == 1 || alg_ok(json_object_get(o, "header"))) ?
 		    ENVELOPE_JWE : why_set(rep, "no recipients");
 	if (!json_is_array(r) || json_array_size(r) == 0 ||
 	    json_array_size(r) > JWE_MAX_RECIPIENTS ||
@@ -114,7 +130,8 @@ jwe_shaped(const json_t *o, struct report *rep)
 	json_array_foreach(r, i, e)
 		if (!json_is_object(e) ||
 		    !b64url_shaped(json_object_get(e, "encrypted_key")) ||
-		    !optional(e, "header", is_object))
+		    !optional(e, "header", is_object) ||
+		    (prot == 2 && !alg_ok(json_object_get(e, "header"))))
 			return why_set(rep, "a recipient has no "
 			    "encrypted_key, or a header that is not an "
 			    "object");

@@ -5,6 +5,7 @@
 #include "base/jsonio.h"
 #include "base/pipeline.h"
 #include "format/crypto.h"
+#include "format/ecdhes.h"
 #include "format/rsa.h"
 
 #include <stdarg.h>
@@ -74,15 +75,17 @@ all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
+/* With with_alg 0 (some recipient is ECDH-ES), "alg" is left to each
+ * recipient's header (FORMAT.md section 11). */
 static char *
 protected_header(const struct aead_alg *enc, const char *cty,
-    const char *commit)
+    const char *commit, int with_alg)
 {
 	json_t *h = json_object();
 	char *s = NULL;
 
-	if (h == NULL ||
-	    json_object_set_new(h, "alg", json_string(JWE_ALG)) != 0 ||
+	if (h == NULL || (with_alg &&
+	    json_object_set_new(h, "alg", json_string(JWE_ALG)) != 0) ||
 	    json_object_set_new(h, "enc", json_string(enc->name)) != 0 ||
 	    (cty != NULL &&
 	    json_object_set_new(h, "cty", json_string(cty)) != 0) ||
@@ -128,6 +131,55 @@ mac_enc_chunk(void *ctx, uint8_t *p, size_t n)
 	return aead_encrypt_mac(job->ae, p, n, &job->rep);
 }
 
+/*
+ * One recipient's entry: RSA-OAEP-256 to its identity key (the protected
+ * header says "alg" unless per_alg), or ECDH-ES+A256KW to its prekey,
+ * with "alg", the prekey's id and the ephemeral key in its own header.
+ */
+static int
+put_recipient(struct sink *out, const struct jwe_recipient *r, int first,
+    int per_alg, const uint8_t *cek, size_t cek_len, struct report *rep)
+{
+	uint8_t ek[RSA_MAX_BYTES], epk[X25519_LEN];
+	size_t ek_len = 0;
+	int rc;
+
+	if ((rc = sink_puts(out, first ? "{\"header\":{" :
+	    ",{\"header\":{")) != 0)
+		goto out;
+	if (r->fs) {
+		if ((rc = ecdhes_wrap(r->prekey, cek, cek_len, epk, ek,
+		    rep)) != 0)
+			goto out;
+		ek_len = cek_len + ECDHES_WRAP_EXTRA;
+		if ((rc = sink_puts(out, "\"alg\":\"" ECDHES_ALG
+		    "\",\"kid\":\"")) != 0 ||
+		    (rc = sink_puts(out, r->pkid)) != 0 ||
+		    (rc = sink_puts(out, "\",\"epk\":{\"kty\":\"OKP\","
+		    "\"crv\":\"X25519\",\"x\":\"")) != 0 ||
+		    (rc = put_b64(out, epk, sizeof(epk))) != 0 ||
+		    (rc = sink_puts(out, "\"}")) != 0)
+			goto out;
+	} else {
+		if ((rc = rsa_oaep_encrypt(r->pub, cek, cek_len, ek, &ek_len,
+		    rep)) != 0)
+			goto out;
+		if ((per_alg && (rc = sink_puts(out, "\"alg\":\"" JWE_ALG
+		    "\",")) != 0) ||
+		    (rc = sink_puts(out, "\"kid\":\"")) != 0 ||
+		    (rc = sink_puts(out, r->kid)) != 0 ||
+		    (rc = sink_puts(out, "\"")) != 0)
+			goto out;
+	}
+	if ((rc = sink_puts(out, "},\"encrypted_key\":\"")) != 0 ||
+	    (rc = put_b64(out, ek, ek_len)) != 0 ||
+	    (rc = sink_puts(out, "\"}")) != 0)
+		goto out;
+out:
+	wipe(ek, sizeof(ek));
+	return rc;
+}
+
 int
 jwe_encrypt(const struct aead_alg *enc, const char *cty,
     const struct jwe_recipient *r, size_t nr, const uint8_t *pt,
@@ -145,15 +197,15 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
     struct sink *out, struct report *rep)
 {
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
-	uint8_t ek[RSA_MAX_BYTES], *ct = NULL, *pt = NULL;
+	uint8_t *ct = NULL, *pt = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
 	struct buf hdr_b64 = BUF_INIT;
 	struct aead_enc ae;
 	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
 	struct pipeline *pl = NULL;
-	size_t i, ek_len, chunk, n, m, k;
-	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc;
+	size_t i, chunk, n, m, k;
+	int rc = E2E_EX_SOFTWARE, ae_live = 0, prc, any_fs = 0;
 
 	if (nr == 0 || nr > JWE_MAX_RECIPIENTS) {
 		return report_error(rep, E2E_EX_USAGE,
@@ -162,10 +214,13 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 	/* Readers refuse two entries for one key (docs/FORMAT.md). */
 	for (i = 0; i < nr; i++)
 		for (m = 0; m < i; m++)
-			if (strcmp(r[i].kid, r[m].kid) == 0) {
+			if (strcmp(r[i].kid, r[m].kid) == 0 || (r[i].fs &&
+			    r[m].fs && strcmp(r[i].pkid, r[m].pkid) == 0)) {
 				return report_error(rep, E2E_EX_USAGE,
 				    "key %s is given twice", r[i].kid);
 			}
+	for (i = 0; i < nr; i++)
+		any_fs |= r[i].fs;
 	/* The first piece is read before anything is written (a small
 	 * input over the cap leaves no output), and says whether the
 	 * message is small (a pipe's size is unknown): a small one needs no
@@ -190,7 +245,8 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 		rc = report_crypto(rep, "computing the key commitment");
 		goto out;
 	}
-	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL);
+	hdr = protected_header(enc, cty, enc->md == NULL ? commit : NULL,
+	    !any_fs);
 	if (hdr == NULL || b64url_append(&hdr_b64, (uint8_t *)hdr,
 	    strlen(hdr)) != 0) {
 		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
@@ -200,18 +256,10 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 	    (rc = sink_write(out, hdr_b64.p, hdr_b64.len)) != 0 ||
 	    (rc = sink_puts(out, "\",\"recipients\":[")) != 0)
 		goto out;
-	for (i = 0; i < nr; i++) {
-		if ((rc = rsa_oaep_encrypt(r[i].pub, cek, enc->key_len, ek,
-		    &ek_len, rep)) != 0)
+	for (i = 0; i < nr; i++)
+		if ((rc = put_recipient(out, &r[i], i == 0, any_fs, cek,
+		    enc->key_len, rep)) != 0)
 			goto out;
-		if ((rc = sink_puts(out, i ? ",{\"header\":{\"kid\":\"" :
-		    "{\"header\":{\"kid\":\"")) != 0 ||
-		    (rc = sink_puts(out, r[i].kid)) != 0 ||
-		    (rc = sink_puts(out, "\"},\"encrypted_key\":\"")) != 0 ||
-		    (rc = put_b64(out, ek, ek_len)) != 0 ||
-		    (rc = sink_puts(out, "\"}")) != 0)
-			goto out;
-	}
 	if ((rc = sink_puts(out, "],\"iv\":\"")) != 0 ||
 	    (rc = put_b64(out, iv, enc->iv_len)) != 0 ||
 	    (rc = sink_puts(out, "\",\"ciphertext\":\"")) != 0)
@@ -336,9 +384,10 @@ merge(json_t *merged, const json_t *src, const char *where,
 	return 0;
 }
 
-/* Checks one recipient's complete header. */
+/* Checks one recipient's complete header; *ecdh says which key
+ * management it names (0 RSA-OAEP-256, 1 ECDH-ES+A256KW). */
 static int
-check_header(const json_t *h, const struct aead_alg **enc,
+check_header(const json_t *h, const struct aead_alg **enc, int *ecdh,
     struct report *rep)
 {
 	static const char *const strings[] = { "alg", "enc", "kid", "cty",
@@ -357,12 +406,22 @@ check_header(const json_t *h, const struct aead_alg **enc,
 	encname = jsonio_str(h, "enc", NULL);
 	if (alg == NULL || encname == NULL)
 		return why_set(rep, "\"alg\" or \"enc\" is missing");
-	if (strcmp(alg, JWE_ALG) != 0)
+	*ecdh = strcmp(alg, ECDHES_ALG) == 0;
+	if (strcmp(alg, JWE_ALG) != 0 && !*ecdh)
 		return why_set(rep, "key management \"%.40s\" is not "
-		    "accepted (only " JWE_ALG ")", alg);
+		    "accepted (only " JWE_ALG " or " ECDHES_ALG ")", alg);
 	if ((*enc = jwe_enc_by_name(encname)) == NULL)
 		return why_set(rep, "content encryption \"%.40s\" is not "
 		    "accepted (only A256CBC-HS512 or A256GCM)", encname);
+	/* The ephemeral key belongs to ECDH-ES alone; PartyUInfo and
+	 * PartyVInfo are empty in this format (section 11). */
+	if (!*ecdh && json_object_get(h, "epk") != NULL)
+		return why_set(rep, "\"epk\" with key management "
+		    JWE_ALG);
+	if (json_object_get(h, "apu") != NULL ||
+	    json_object_get(h, "apv") != NULL)
+		return why_set(rep, "\"apu\" and \"apv\" are not "
+		    "accepted");
 	if (json_object_get(h, "zip") != NULL)
 		return why_set(rep, "compressed messages (\"zip\") are "
 		    "not accepted");
@@ -657,6 +716,21 @@ int
 jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
     struct jwe_open *jo, struct report *rep)
 {
+	struct jwe_reader rd = { priv, own_kid, NULL, NULL };
+
+	return jwe_open_prepare_with(obj, &rd, jo, rep);
+}
+
+int
+jwe_open_prepare_with(const json_t *obj, const struct jwe_reader *rd,
+    struct jwe_open *jo, struct report *rep)
+{
+	const char *own_kid = rd->kid;
+	struct jwe_prekey pk;
+	uint8_t epk[X25519_LEN], my_epk[X25519_LEN], my_priv[X25519_LEN];
+	int ecdh = 0, mine_ecdh = 0, erased = 0, found;
+	enum jwe_fs fs = JWE_FS_NONE;
+	char pkid[KID_SIZE];
 	const json_t *recipients, *unprot, *entry;
 	const struct aead_alg *enc = NULL, *e = NULL;
 	json_t *prot_hdr = NULL, *merged = NULL;
@@ -757,7 +831,7 @@ jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
 		    merge(merged, json_object_get(entry, "header"),
 		    "a recipient's \"header\"", rep) != 0)
 			goto out;
-		if (check_header(merged, &e, rep) != 0)
+		if (check_header(merged, &e, &ecdh, rep) != 0)
 			goto out;
 		if (enc != NULL && e != enc) {
 			why_set(rep, "recipients disagree on \"enc\"");
@@ -797,11 +871,42 @@ jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
 			    "must be in the protected header");
 			goto out;
 		}
-		if (strcmp(kid, own_kid) == 0)
+		if (ecdh && x25519_jwk_read(json_object_get(merged, "epk"),
+		    "\"epk\"", epk, rep) != 0)
+			goto out;
+		/* Ours: an RSA entry for our key, or an ECDH-ES entry for
+		 * one of our prekeys (of this identity: the signed names
+		 * are then checked against own_kid). */
+		found = -1;
+		if (!ecdh)
+			found = strcmp(kid, own_kid) == 0 ? 0 : -1;
+		else if (rd->prekey != NULL)
+			found = rd->prekey(rd->prekey_arg, kid, &pk);
+		if (found == 0 && mine != NULL) {
+			wipe(&pk, sizeof(pk));
+			why_set(rep, "more than one recipient is for key %s",
+			    own_kid);
+			goto out;
+		}
+		if (found == 0) {
 			mine = entry;
-		else if (strlen(kids) + strlen(kid) + 3 < 120)
+			mine_ecdh = ecdh;
+			if (ecdh) {
+				memcpy(my_epk, epk, sizeof(epk));
+				memcpy(my_priv, pk.priv, X25519_LEN);
+				fs = pk.kind;
+				snprintf(pkid, sizeof(pkid), "%s", kid);
+				wipe(&pk, sizeof(pk));
+			}
+		} else if (found == 1) {
+			erased = 1;
+		} else if (strlen(kids) + strlen(kid) + 3 < 120)
 			snprintf(kids + strlen(kids), sizeof(kids) -
 			    strlen(kids), "%s%.43s", kids[0] ? ", " : "", kid);
+	}
+	if (mine == NULL && erased) {
+		why_set(rep, "%s", JWE_ERASED);
+		goto out;
 	}
 	if (mine == NULL) {
 		why_set(rep, "this message is for key%s %s; your key "
@@ -842,8 +947,19 @@ jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
 	/* RFC 7516 11.5: a failed unwrap goes on with a random key, and so
 	 * does a key that does not match the commitment: every failure from
 	 * here on is a tag mismatch after the same work, with no reason. */
-	ok = n >= 0 && rsa_oaep_decrypt(priv, ek, (size_t)n, cek, sizeof(cek),
-	    &cek_len) == 0 && cek_len == enc->key_len;
+	if (mine_ecdh) {
+		int urc = n < 0 ? -1 : ecdhes_unwrap(my_priv, my_epk, ek,
+		    (size_t)n, cek, sizeof(cek), &cek_len, rep);
+
+		if (urc > 0) {
+			rc = urc;
+			goto out;
+		}
+		ok = urc == 0 && cek_len == enc->key_len;
+	} else {
+		ok = n >= 0 && rsa_oaep_decrypt(rd->priv, ek, (size_t)n, cek,
+		    sizeof(cek), &cek_len) == 0 && cek_len == enc->key_len;
+	}
 	if (ok && commit != NULL) {
 		if (cek_commitment(cek, enc->key_len, own_commit, rep) != 0) {
 			rc = report_crypto(rep, "checking the key commitment");
@@ -867,8 +983,12 @@ jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
 	/* Only a protected cty counts (checked above), and check_header
 	 * allowed no other value than ours. */
 	jo->signed_content = json_object_get(prot_hdr, "cty") != NULL;
+	jo->fs = fs;
+	if (fs != JWE_FS_NONE)
+		memcpy(jo->pkid, pkid, KID_SIZE);
 	rc = 0;
 out:
+	wipe(my_priv, sizeof(my_priv));
 	wipe(cek, sizeof(cek));
 	json_decref(kids_seen);
 	json_decref(merged);
@@ -892,11 +1012,21 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
     uint8_t *out, EVP_PKEY *priv, const char *own_kid,
     struct jwe_result *res, struct report *rep)
 {
+	struct jwe_reader rd = { priv, own_kid, NULL, NULL };
+
+	return jwe_decrypt_into_with(obj, ct, ct_len, out, &rd, res, rep);
+}
+
+int
+jwe_decrypt_into_with(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, const struct jwe_reader *rd, struct jwe_result *res,
+    struct report *rep)
+{
 	struct jwe_open jo;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if ((rc = jwe_open_prepare(obj, priv, own_kid, &jo, rep)) != 0)
+	if ((rc = jwe_open_prepare_with(obj, rd, &jo, rep)) != 0)
 		return rc;
 	rc = E2E_EX_DATAERR;
 	if (decode_and_decrypt(jo.enc, jo.cek, jo.iv, &jo.aad, ct, ct_len,
@@ -907,6 +1037,8 @@ jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
 	res->nrecipients = jo.nrecipients;
 	res->uncommitted_group = jo.uncommitted_group;
 	res->signed_content = jo.signed_content;
+	res->fs = jo.fs;
+	memcpy(res->pkid, jo.pkid, KID_SIZE);
 	rc = 0;
 out:
 	jwe_open_free(&jo);

@@ -1,7 +1,9 @@
 /*
  * jwe.h - the envelope: a JWE (RFC 7516) in the general JSON
- * serialization, key management RSA-OAEP-256, content encryption
- * A256CBC-HS512 (default) or A256GCM. docs/FORMAT.md is the reference.
+ * serialization, key management RSA-OAEP-256, or ECDH-ES+A256KW to an
+ * X25519 prekey for a forward-secret recipient (section 11), content
+ * encryption A256CBC-HS512 (default) or A256GCM. docs/FORMAT.md is the
+ * reference.
  *
  * Written here rather than with a JOSE library: Debian's libjose cannot
  * do RSA-OAEP with OpenSSL 3, and a reader this strict (fixed algorithm
@@ -22,6 +24,7 @@
 #include "base/fileio.h"
 #include "format/aead.h"
 #include "format/jwk.h"
+#include "format/x25519.h"
 
 #define JWE_ALG "RSA-OAEP-256"
 #define JWE_MAX_RECIPIENTS 256
@@ -29,9 +32,43 @@
 /* The content type of a plaintext that is an inner signed message. */
 #define JWE_CTY_SIGNED "e2e-msg+jws"
 
+/* What a reader says of a message to a one-time prekey it has erased. */
+#define JWE_ERASED "this message was sent to a one-time key that has " \
+	"been used and erased"
+
+/* Forward secrecy of the entry a reader used (FORMAT.md section 11). */
+enum jwe_fs { JWE_FS_NONE = 0, JWE_FS_ONE_TIME = 1, JWE_FS_SIGNED = 2 };
+
+/*
+ * One recipient: the identity key (pub, its kid, which the inner
+ * signature names); with fs, the entry is ECDH-ES+A256KW to the X25519
+ * prekey of that identity (its id pkid is the entry's "kid") instead of
+ * RSA-OAEP-256 to pub.
+ */
 struct jwe_recipient {
 	EVP_PKEY *pub;
 	char kid[KID_SIZE];
+	int fs;
+	uint8_t prekey[X25519_LEN];
+	char pkid[KID_SIZE];
+};
+
+/*
+ * A reader's keys: its identity key, and its private prekeys, looked up
+ * by pkid (keys/prekeys.h), all of that identity. The lookup returns 0
+ * with out filled (the caller wipes it), 1 for a one-time prekey erased
+ * (a tombstone: the message gets JWE_ERASED), -1 for a pkid it does not
+ * know. It may be called from several threads at once (stream mode).
+ */
+struct jwe_prekey {
+	uint8_t priv[X25519_LEN];
+	enum jwe_fs kind;
+};
+struct jwe_reader {
+	EVP_PKEY *priv;
+	const char *kid;
+	int (*prekey)(void *arg, const char *pkid, struct jwe_prekey *out);
+	void *prekey_arg;
 };
 
 /* The content algorithms a message may use ("A256CBC-HS512", "A256GCM");
@@ -64,6 +101,8 @@ struct jwe_result {
 	int signed_content;	/* cty said JWE_CTY_SIGNED */
 	size_t nrecipients;
 	int uncommitted_group;	/* A256GCM, several recipients, no commitment */
+	enum jwe_fs fs;		/* the entry used was to a prekey */
+	char pkid[KID_SIZE];	/* that prekey's id */
 	uint8_t *pt;		/* points into the ciphertext buffer */
 	size_t pt_len;
 };
@@ -99,8 +138,13 @@ struct jwe_open {
 	size_t nrecipients;
 	int uncommitted_group;
 	int signed_content;
+	enum jwe_fs fs;
+	char pkid[KID_SIZE];
 };
 int jwe_open_prepare(const json_t *obj, EVP_PKEY *priv, const char *own_kid,
+    struct jwe_open *jo, struct report *rep);
+/* The same with the reader's prekeys too. */
+int jwe_open_prepare_with(const json_t *obj, const struct jwe_reader *rd,
     struct jwe_open *jo, struct report *rep);
 void jwe_open_free(struct jwe_open *jo);
 
@@ -124,5 +168,8 @@ int jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
 int jwe_decrypt_into(const json_t *obj, const char *ct, size_t ct_len,
     uint8_t *out, EVP_PKEY *priv, const char *own_kid,
     struct jwe_result *res, struct report *rep);
+int jwe_decrypt_into_with(const json_t *obj, const char *ct, size_t ct_len,
+    uint8_t *out, const struct jwe_reader *rd, struct jwe_result *res,
+    struct report *rep);
 
 #endif

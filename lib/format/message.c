@@ -156,7 +156,12 @@ refuse(struct report *rep, const char *hint_fmt, ...)
 static int
 refused_by(struct report *rep, int rc, struct report *inner)
 {
-	if (rc == E2E_EX_DATAERR)
+	/* Not a failure to hide: the key is gone, as forward secrecy
+	 * promised (FORMAT.md section 11). */
+	if (rc == E2E_EX_DATAERR && strcmp(report_message(inner),
+	    JWE_ERASED) == 0)
+		report_error(rep, rc, "%s", JWE_ERASED);
+	else if (rc == E2E_EX_DATAERR)
 		refuse(rep, "%s", report_message(inner));
 	else if (rc != 0)
 		report_add(rep, inner);
@@ -483,6 +488,7 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
     size_t len, struct message *m, struct report *rep)
 {
 	struct jwe_result jr;
+	struct jwe_reader rd = { o->key, o->kid, o->prekey, o->prekey_arg };
 	struct buf reduced = BUF_INIT;
 	struct report inner = { 0 };	/* what jwe_decrypt says */
 	struct report why = { 0 }, why2 = { 0 };	/* jsonio_parse's */
@@ -556,10 +562,12 @@ message_open_text(const struct open_opts *o, const uint8_t *text,
 		goto out;
 	}
 	m->format = MESSAGE_JWE;
-	rc = refused_by(rep, jwe_decrypt_into(obj, ct, ct_len, m->own.p,
-	    o->key, o->kid, &jr, &inner), &inner);
+	rc = refused_by(rep, jwe_decrypt_into_with(obj, ct, ct_len, m->own.p,
+	    &rd, &jr, &inner), &inner);
 	if (rc != 0)
 		goto out;
+	m->fs = jr.fs;
+	memcpy(m->fs_pkid, jr.pkid, KID_SIZE);
 	m->own.len = jr.pt_len;
 	m->enc = jr.enc->name;
 	m->nrecipients = jr.nrecipients;
@@ -647,6 +655,7 @@ message_open_file(const struct open_opts *o, struct infile *in,
     struct outfile *out, struct message *m, struct report *rep)
 {
 	struct jwe_open jo;
+	struct jwe_reader rd = { o->key, o->kid, o->prekey, o->prekey_arg };
 	struct buf rest = BUF_INIT;
 	struct report inner = { 0 };	/* what the JWE layer says */
 	struct report why = { 0 };	/* what jsonio_parse says */
@@ -668,8 +677,8 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	    "RSACipher") != NULL)
 		goto out;
 	m->format = MESSAGE_JWE;
-	rc = refused_by(rep, jwe_open_prepare(obj, o->key, o->kid, &jo,
-	    &inner), &inner);
+	rc = refused_by(rep, jwe_open_prepare_with(obj, &rd, &jo, &inner),
+	    &inner);
 	if (rc != 0)
 		goto out;
 	have_jo = 1;
@@ -686,6 +695,8 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	if (rc != 0)
 		goto out;
 	m->enc = jo.enc->name;
+	m->fs = jo.fs;
+	memcpy(m->fs_pkid, jo.pkid, KID_SIZE);
 	m->nrecipients = jo.nrecipients;
 	m->uncommitted_group = jo.uncommitted_group;
 	if (jo.signed_content)

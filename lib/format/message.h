@@ -81,6 +81,11 @@ struct open_opts {
 	 * ("sub") is refused.
 	 */
 	const char *verify_name;
+	/* The reader's private prekeys (jwe.h's struct jwe_reader), or
+	 * NULL: only RSA-OAEP-256 entries for key are read. */
+	int (*prekey)(void *arg, const char *pkid,
+	    struct jwe_prekey *out);
+	void *prekey_arg;
 };
 
 /* The most of a list of recipients' names kept for messages. */
@@ -113,6 +118,8 @@ struct message {
 	size_t nrecipients;
 	int uncommitted_group;		/* see jwe_result */
 	int seed_same_keys;		/* see seed_result */
+	enum jwe_fs fs;			/* to a prekey: its kind */
+	char fs_pkid[KID_SIZE];		/* that prekey's id */
 	struct buf own;			/* holds the plaintext */
 	uint64_t file_pt_len;		/* message_open_file's plaintext */
 };

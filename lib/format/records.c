@@ -518,6 +518,11 @@ record_format(const struct record *r, const struct message *m,
 	}
 	rc = rc || buf_append_str(out, m->verified ? ",\"verified\":true" :
 	    ",\"verified\":false");
+	/* Forward secrecy (FORMAT.md section 11): said only when there. */
+	if (m->fs != JWE_FS_NONE)
+		rc = rc || buf_append_str(out, m->fs == JWE_FS_SIGNED ?
+		    ",\"fs\":true,\"fs_kind\":\"signed\"" :
+		    ",\"fs\":true,\"fs_kind\":\"one-time\"");
 	if (warning != NULL && warning[0] != '\0')
 		rc = rc || buf_append_str(out, ",\"warning\":") ||
 		    put_string(out, (const unsigned char *)warning,

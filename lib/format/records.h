@@ -151,7 +151,9 @@ int record_object_span(const char *text, size_t len, const char *name,
  * line of a decrypted record, ending in "\n":
  *   {"id":..,"from":..,"sent_at":..,"format":"jwe"|"seed",
  *    "signed_by":KID|null[,"signed_at":INT],"verified":BOOL,
+ *    [,"fs":true,"fs_kind":"one-time"|"signed"]
  *    [,"warning":..],"text":..|"data":BASE64}
+ * ("fs" only for a forward-secret message: one to a prekey).
  * warning (or NULL) says why a message is not verified, or that a
  * verified one does not sign its sender's name.
  * "text" when the plaintext is valid UTF-8 without NUL, else "data"

@@ -281,6 +281,8 @@ show_record(const struct stream_opts *o, struct trust *t, size_t max,
 	if ((rc = write_out(o->fd, out.p, out.len, &j->item)) != 0)
 		goto out;
 	rc = trust_shown(t, j->r.from, j->r.id, &j->m, &j->item);
+	if (rc == 0 && o->shown != NULL)
+		rc = o->shown(&j->m, o->shown_arg, &j->item);
 out:
 	buf_free(&out);		/* wipes the plaintext written */
 	return rc;

@@ -33,6 +33,11 @@ struct stream_opts {
 	 * stdout keep their order. NULL: the lines are added to rep. */
 	void (*said)(const struct report *rep, void *arg);
 	void *said_arg;
+	/* Called, in input order, once a record's line is written: a
+	 * one-time prekey is marked used (e2e-decrypt). Returns 0, or an
+	 * exit code with the error in rep. NULL: nothing to do. */
+	int (*shown)(const struct message *m, void *arg, struct report *rep);
+	void *shown_arg;
 };
 
 /*

@@ -18,10 +18,6 @@ setup() {
 	} > pt
 }
 
-jwc() {
-	"$PYTHON" "$INTEROP/jwc.py" "$@"
-}
-
 @test "interop: key ids agree with jwcrypto's RFC 7638 thumbprints and e2e-encrypt's kids" {
 	run --separate-stderr "$PYTHON" -c '
 import sys

@@ -9,6 +9,11 @@ UNCOMMITTED_WARNING="e2e-decrypt: warning: A256GCM with several recipients and n
 
 BAD_SIG_ALICE="e2e-decrypt: error: the signature is not valid: the message was not signed by key $KID_ALICE"
 
+# jwc ARGS...: jwcrypto's side (tests/interop/jwc.py).
+jwc() {
+	"$PYTHON" "$INTEROP/jwc.py" "$@"
+}
+
 # Writes the named crafted envelopes (tests/interop/attacks.py) to $T.
 craft() {
 	"$PYTHON" "$INTEROP/attacks.py" "$@"
