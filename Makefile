@@ -332,9 +332,14 @@ check: all unit bats
 
 # A separate tree, so sanitizer objects never mix with normal ones. On
 # PostgreSQL it runs the store's own tests (the conformance suite and
-# pg_store.bats), not the whole server suite again: CI's time.
+# pg_store.bats), not the whole server suite again: CI's time. The bats
+# files of SANITIZE_SKIP run no tool of the build (lint.sh, pg-cluster,
+# memcheck.sh's own machinery on programs they compile): make check runs
+# them.
+SANITIZE_SKIP = lint.bats pg_cluster.bats memcheck.bats
 sanitize:
-	E2E_PG_SUITE=store $(MAKE) BUILD=build/asan BIN=build/asan/bin \
+	E2E_PG_SUITE=store BATS_SKIP="$(SANITIZE_SKIP)" \
+		$(MAKE) BUILD=build/asan BIN=build/asan/bin \
 		OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		check
@@ -342,15 +347,16 @@ sanitize:
 # The bats flows of MEMCHECK_BATS with every tool under valgrind's memcheck
 # (scripts/memcheck.sh): no error, no definite leak. Its own tree, built
 # -O1 for stacks that say where. The set fits CI's time (about 6 minutes
-# of CPU): the client's flow (a server, accounts, keys, encrypt, send,
-# recv, decrypt) and the server's routes. encrypt.bats, decrypt.bats and
-# decrypt_stream.bats push 64-300 MiB through the tools: too slow under
-# valgrind.
+# of CPU, BATS_JOBS files at a time: valgrind runs a process's threads
+# on one core): the client's flow (a server, accounts, keys, encrypt,
+# send, recv, decrypt) and the server's routes. encrypt.bats, decrypt.bats
+# and decrypt_stream.bats push 64-300 MiB through the tools: too slow
+# under valgrind.
 MEMCHECK_BATS ?= client_flow.bats server_routes.bats
 memcheck:
 	$(MAKE) BUILD=build/memcheck BIN=build/memcheck/bin OPT="-O1 -g" all
-	@scripts/memcheck.sh build/memcheck/bin build/memcheck/logs \
-		$(MEMCHECK_BATS)
+	@BATS_JOBS=$(BATS_JOBS) scripts/memcheck.sh build/memcheck/bin \
+		build/memcheck/logs $(MEMCHECK_BATS)
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
 # New corpus entries land in build/fuzz/corpus-<target>/; copy the ones

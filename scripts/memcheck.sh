@@ -61,11 +61,18 @@ else
 	for f in "$@"; do
 		files+=("$root/tests/bats/$f")
 	done
+	# BATS_JOBS=N: N files at a time (each file's tests in order), as
+	# tests/bats/run.sh: valgrind runs each process on one core.
+	jobs=()
+	if [ "${BATS_JOBS:-1}" -gt 1 ] && [ ${#files[@]} -gt 1 ] &&
+	    command -v parallel >/dev/null 2>&1; then
+		jobs=(--jobs "$BATS_JOBS" --no-parallelize-within-files)
+	fi
 	start=$(date +%s)
 	# Tests tagged "timing" hold a bound on time that valgrind's
 	# slowness (10-50 times) breaks: they run in make check only.
-	E2E_BIN="$logs/wrap" bats --tap --filter-tags '!timing' "${files[@]}" |
-	    tee "$logs/bats.tap"
+	E2E_BIN="$logs/wrap" bats --tap "${jobs[@]}" --filter-tags '!timing' \
+	    "${files[@]}" | tee "$logs/bats.tap"
 	rc=${PIPESTATUS[0]}
 	echo "memcheck: bats took $(($(date +%s) - start)) s" \
 	    "($(grep -c '^ok ' "$logs/bats.tap") passed," \
