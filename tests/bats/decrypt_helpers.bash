@@ -1,6 +1,19 @@
-# Shared by decrypt_stream.bats and decrypt_threads.bats: e2e-decrypt
-# reading a fifo whose writing end the test holds, to see each record's
-# line printed before the input ends.
+# Shared by decrypt_stream.bats and decrypt_threads.bats: a tampered
+# envelope, and e2e-decrypt reading a fifo whose writing end the test
+# holds, to see each record's line printed before the input ends.
+
+# tampered_copy IN OUT: envelope IN with one character in the middle of
+# its ciphertext changed, into OUT.
+tampered_copy() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+t = open(sys.argv[1]).read().rstrip("\n")
+ct = json.loads(t)["ciphertext"]
+i = len(ct) // 2
+bad = ct[:i] + ("A" if ct[i] != "A" else "B") + ct[i + 1:]
+open(sys.argv[2], "w").write(t.replace(ct, bad) + "\n")
+EOF
+}
 
 # live_records: r1 (alice's signed s.jwe) and r2 (the unsigned u.jwe),
 # one record each.
