@@ -347,16 +347,17 @@ sanitize:
 # The bats flows of MEMCHECK_BATS with every tool under valgrind's memcheck
 # (scripts/memcheck.sh): no error, no definite leak. Its own tree, built
 # -O1 for stacks that say where. The set fits CI's time (about 6 minutes
-# of CPU, BATS_JOBS files at a time: valgrind runs a process's threads
-# on one core): the client's flow (a server, accounts, keys, encrypt,
-# send, recv, decrypt) and the server's routes. encrypt.bats, decrypt.bats
-# and decrypt_stream.bats push 64-300 MiB through the tools: too slow
-# under valgrind.
+# of CPU): the client's flow (a server, accounts, keys, encrypt, send,
+# recv, decrypt) and the server's routes. encrypt.bats, decrypt.bats and
+# decrypt_stream.bats push 64-300 MiB through the tools: too slow under
+# valgrind. MEMCHECK_JOBS=2 runs the files two at a time (see
+# scripts/memcheck.sh for why one is the default).
 MEMCHECK_BATS ?= client_flow.bats server_routes.bats
+MEMCHECK_JOBS ?= 1
 memcheck:
 	$(MAKE) BUILD=build/memcheck BIN=build/memcheck/bin OPT="-O1 -g" all
-	@BATS_JOBS=$(BATS_JOBS) scripts/memcheck.sh build/memcheck/bin \
-		build/memcheck/logs $(MEMCHECK_BATS)
+	@MEMCHECK_JOBS=$(MEMCHECK_JOBS) scripts/memcheck.sh \
+		build/memcheck/bin build/memcheck/logs $(MEMCHECK_BATS)
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
 # New corpus entries land in build/fuzz/corpus-<target>/; copy the ones
