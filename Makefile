@@ -332,9 +332,14 @@ check: all unit bats
 
 # A separate tree, so sanitizer objects never mix with normal ones. On
 # PostgreSQL it runs the store's own tests (the conformance suite and
-# pg_store.bats), not the whole server suite again: CI's time.
+# pg_store.bats), not the whole server suite again: CI's time. The bats
+# files of SANITIZE_SKIP run no tool of the build (lint.sh, pg-cluster,
+# memcheck.sh's own machinery on programs they compile): make check runs
+# them.
+SANITIZE_SKIP = lint.bats pg_cluster.bats memcheck.bats
 sanitize:
-	E2E_PG_SUITE=store $(MAKE) BUILD=build/asan BIN=build/asan/bin \
+	E2E_PG_SUITE=store BATS_SKIP="$(SANITIZE_SKIP)" \
+		$(MAKE) BUILD=build/asan BIN=build/asan/bin \
 		OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		check
@@ -345,12 +350,14 @@ sanitize:
 # of CPU): the client's flow (a server, accounts, keys, encrypt, send,
 # recv, decrypt) and the server's routes. encrypt.bats, decrypt.bats and
 # decrypt_stream.bats push 64-300 MiB through the tools: too slow under
-# valgrind.
+# valgrind. MEMCHECK_JOBS=2 runs the files two at a time (see
+# scripts/memcheck.sh for why one is the default).
 MEMCHECK_BATS ?= client_flow.bats server_routes.bats
+MEMCHECK_JOBS ?= 1
 memcheck:
 	$(MAKE) BUILD=build/memcheck BIN=build/memcheck/bin OPT="-O1 -g" all
-	@scripts/memcheck.sh build/memcheck/bin build/memcheck/logs \
-		$(MEMCHECK_BATS)
+	@MEMCHECK_JOBS=$(MEMCHECK_JOBS) scripts/memcheck.sh \
+		build/memcheck/bin build/memcheck/logs $(MEMCHECK_BATS)
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
 # New corpus entries land in build/fuzz/corpus-<target>/; copy the ones

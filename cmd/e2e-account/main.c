@@ -110,21 +110,17 @@ main(int argc, char **argv)
 	struct client c;
 	int ch, rc, seen_P = 0, seen_k = 0, seen_Q = 0;
 
-	cli_start(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.co = co;
-	o.co.say = err_print;
-	o.co.trace = err_trace;
 	o.ps.label = "your private key";
-	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+	if ((rc = client_tool_start(&o.co, argc, argv, shortopts, longopts,
+	    err_print, err_trace, &rep)) != 0)
 		return err_print(&rep);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts,
-	    NULL)) != -1) {
-		if ((rc = client_option(&o.co, ch, optarg, &rep)) == 1)
-			continue;
-		if (rc != 0)
-			return err_print(&rep);
+	while ((ch = client_getopt(&o.co, argc, argv, shortopts, longopts,
+	    &rep)) != -1) {
 		switch (ch) {
+		case CLIENT_OPT_FAILED:
+			return err_print(&rep);
 		case 'P':
 			if (cli_once(&seen_P, "--password-file", &rep) != 0)
 				return err_print(&rep);

@@ -1050,20 +1050,16 @@ main(int argc, char **argv)
 	int ch, rc, nth = 0, seen_H = 0, seen_i = 0, seen_P = 0, seen_M = 0;
 	int started = 0;
 
-	cli_start(argv[0]);
 	memset(&keys, 0, sizeof(keys));
 	hist.fd = -1;
-	co.say = err_print;
-	co.trace = err_trace;
-	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+	if ((rc = client_tool_start(&co, argc, argv, shortopts, longopts,
+	    err_print, err_trace, &rep)) != 0)
 		return err_print(&rep);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts,
-	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
-			continue;
-		if (rc != 0)
-			return err_print(&rep);
+	while ((ch = client_getopt(&co, argc, argv, shortopts, longopts,
+	    &rep)) != -1) {
 		switch (ch) {
+		case CLIENT_OPT_FAILED:
+			return err_print(&rep);
 		case 'H':
 			if (cli_once(&seen_H, "--history", &rep) != 0 ||
 			    cli_parse_number("--history", optarg, 0,

@@ -115,19 +115,15 @@ main(int argc, char **argv)
 	unsigned long long n;
 	int ch, rc, seen[3] = { 0, 0, 0 };
 
-	cli_start(argv[0]);
 	memset(&ro, 0, sizeof(ro));
-	co.say = err_print;
-	co.trace = err_trace;
-	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+	if ((rc = client_tool_start(&co, argc, argv, shortopts, longopts,
+	    err_print, err_trace, &rep)) != 0)
 		return err_print(&rep);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts,
-	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
-			continue;
-		if (rc != 0)
-			return err_print(&rep);
+	while ((ch = client_getopt(&co, argc, argv, shortopts, longopts,
+	    &rep)) != -1) {
 		switch (ch) {
+		case CLIENT_OPT_FAILED:
+			return err_print(&rep);
 		case 'f':
 			if (cli_once(&seen[0], "--from", &rep) != 0 ||
 			    cli_user_name("--from", optarg, &rep) != 0)

@@ -68,18 +68,14 @@ main(int argc, char **argv)
 	size_t max = SEND_DEFAULT_MAX, len;
 	int ch, rc, legacy = 0, seen_t = 0, seen_M = 0, started = 0;
 
-	cli_start(argv[0]);
-	co.say = err_print;
-	co.trace = err_trace;
-	if ((rc = cli_options(argc, argv, shortopts, longopts, &rep)) != 0)
+	if ((rc = client_tool_start(&co, argc, argv, shortopts, longopts,
+	    err_print, err_trace, &rep)) != 0)
 		return err_print(&rep);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts,
-	    NULL)) != -1) {
-		if ((rc = client_option(&co, ch, optarg, &rep)) == 1)
-			continue;
-		if (rc != 0)
-			return err_print(&rep);
+	while ((ch = client_getopt(&co, argc, argv, shortopts, longopts,
+	    &rep)) != -1) {
 		switch (ch) {
+		case CLIENT_OPT_FAILED:
+			return err_print(&rep);
 		case 't':
 			if (cli_once(&seen_t, "--to", &rep) != 0)
 				return err_print(&rep);

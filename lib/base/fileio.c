@@ -614,9 +614,11 @@ inplace_failed(struct outfile *o, struct report *rep)
 	    o->path != NULL ? o->path : "standard output");
 }
 
-int
-outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
-    struct report *rep)
+/* outfile_pread and outfile_pwrite: n bytes at off, in as many calls as
+ * the kernel takes, past EINTR. Reading, an early end of file is EIO. */
+static int
+inplace_io(struct outfile *o, uint8_t *rp, const uint8_t *wp, size_t n,
+    uint64_t off, struct report *rep)
 {
 	size_t have = 0;
 	ssize_t r;
@@ -631,11 +633,15 @@ outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
 	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
 		return rc;
 	while (have < n) {
-		r = pread(o->fd, (uint8_t *)p + have, n - have,
-		    (off_t)(off + have));
+		if (rp != NULL)
+			r = pread(o->fd, rp + have, n - have,
+			    (off_t)(off + have));
+		else
+			r = pwrite(o->fd, wp + have, n - have,
+			    (off_t)(off + have));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
+		if (r < 0 || (r == 0 && rp != NULL)) {
 			if (r == 0)
 				errno = EIO;
 			return inplace_failed(o, rep);
@@ -646,29 +652,17 @@ outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
 }
 
 int
+outfile_pread(struct outfile *o, void *p, size_t n, uint64_t off,
+    struct report *rep)
+{
+	return inplace_io(o, p, NULL, n, off, rep);
+}
+
+int
 outfile_pwrite(struct outfile *o, const void *p, size_t n, uint64_t off,
     struct report *rep)
 {
-	size_t have = 0;
-	ssize_t r;
-	int rc;
-
-	if (o->fd < 0 || o->direct) {
-		errno = EINVAL;
-		return inplace_failed(o, rep);
-	}
-	if (o->wlen > 0 && (rc = flush(o, rep)) != 0)
-		return rc;
-	while (have < n) {
-		r = pwrite(o->fd, (const uint8_t *)p + have, n - have,
-		    (off_t)(off + have));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return inplace_failed(o, rep);
-		have += (size_t)r;
-	}
-	return 0;
+	return inplace_io(o, NULL, p, n, off, rep);
 }
 
 int

@@ -141,6 +141,35 @@ client_option(struct client_opts *o, int c, const char *arg,
 	return 0;
 }
 
+int
+client_tool_start(struct client_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *longopts,
+    int (*say)(const struct report *r), void (*trace)(const char *line),
+    struct report *rep)
+{
+	cli_start(argv[0]);
+	o->say = say;
+	o->trace = trace;
+	return cli_options(argc, argv, shortopts, longopts, rep);
+}
+
+int
+client_getopt(struct client_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *longopts,
+    struct report *rep)
+{
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if ((rc = client_option(o, ch, optarg, rep)) == 0)
+			return ch;
+		if (rc != 1)
+			return CLIENT_OPT_FAILED;
+	}
+	return -1;
+}
+
 static const char *
 first(const char *a, const char *b)
 {

@@ -68,6 +68,26 @@ struct client_opts {
 int client_option(struct client_opts *o, int c, const char *arg,
     struct report *rep);
 
+/* client_getopt's answer when a common option's value is wrong. */
+#define CLIENT_OPT_FAILED (-2)
+
+/*
+ * The start of a network tool's main: cli_start (base/cli.h), the main's
+ * printers in o (say, trace: see above), and the command line checked
+ * by cli_options. Returns 0 or 64 (in rep).
+ */
+int client_tool_start(struct client_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *longopts,
+    int (*say)(const struct report *r), void (*trace)(const char *line),
+    struct report *rep);
+
+/* getopt_long over a network tool's options, the common ones taken by
+ * client_option: returns the next of the tool's own options (optarg
+ * set), -1 after the last, or CLIENT_OPT_FAILED with 64 in rep. */
+int client_getopt(struct client_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *longopts,
+    struct report *rep);
+
 /* The help text of the common options and of the exit codes. */
 extern const char client_options_help[];
 extern const char client_exit_codes_help[];

@@ -9,15 +9,11 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load decrypt_helpers
 setup() { common_setup; fixed_keys; }
 
-teardown() {
-	# The incremental test's reader, if a failure left it waiting.
-	if [ -n "${DPID:-}" ]; then
-		kill "$DPID" 2>/dev/null || true
-	fi
-	exec 5>&- || true
-}
+# The incremental test's reader, if a failure left it waiting.
+teardown() { live_teardown; }
 
 
 # summary < OUTPUT: one line per output line: id from sent_at format
@@ -207,15 +203,7 @@ no_esc() {
 
 @test "E6: a tampered record among good ones: the error names its id, the others print, exit 65" {
 	make_msgs
-	# Flip one character in the middle of the ciphertext.
-	"$PYTHON" - <<'EOF'
-import json
-t = open("s.jwe").read().rstrip("\n")
-ct = json.loads(t)["ciphertext"]
-i = len(ct) // 2
-bad = ct[:i] + ("A" if ct[i] != "A" else "B") + ct[i + 1:]
-open("t.jwe", "w").write(t.replace(ct, bad) + "\n")
-EOF
+	tampered_copy s.jwe t.jwe
 	{
 		record 01A alice s.jwe 1764380001
 		record 01T alice t.jwe 1764380005
@@ -414,42 +402,13 @@ EOF
 
 @test "stream: each line is decrypted and printed as soon as it arrives, before the input ends" {
 	make_msgs
-	record 01A alice s.jwe 1764380001 > r1
-	record 01B alice u.jwe 1764380002 > r2
-	mkfifo in
-	# Read and write ends held here: opening never blocks, and the end
-	# of input comes only when fd 5 is closed.
-	exec 5<>in
-	e2e-decrypt -i bob in > out 2> err 3>&- 5>&- &
-	DPID=$!
-	cat r1 >&5
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(wc -l < out)" -ge 1 ] && break
-		sleep 0.1
-	done
-	# Still running: the output came before the input ended.
-	kill -0 "$DPID" || fail "e2e-decrypt has exited"
+	live_records
+	live_start
+	live_send r1 1
 	run summary < out
 	assert_output "${R1//KA/$KA}"
-	cat r2 >&5
-	for ((i = 0; i < 50; i++)); do
-		[ "$(wc -l < out)" -ge 2 ] && break
-		sleep 0.1
-	done
-	kill -0 "$DPID" || fail "e2e-decrypt has exited"
-	assert_equal "$(wc -l < out)" 2
-	exec 5>&-
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$DPID" 2>/dev/null && fail "e2e-decrypt did not end with its input"
-	local st=0
-	wait "$DPID" || st=$?
-	DPID=
-	assert_equal "$st" 0
-	assert_equal "$(cat err)" ""
+	live_send r2 2
+	live_end
 	output=$(cat out)
 	expect_summary "$R1" "$R2"
 }

@@ -10,6 +10,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load decrypt_helpers
 setup() { common_setup; fixed_keys; }
 
 # pristine_home: a client home (E2E_HOME) whose keyring pins alice.pub
@@ -76,14 +77,7 @@ print(" ".join(json.loads(l)["id"] for l in open(sys.argv[1])))' "$1"
 	printf 'seed one' | e2e-encrypt --format seed -r bob.pub > seed.txt 2>/dev/null
 	echo 'from carol' | e2e-encrypt -r bob.pub -s carol > c.jwe
 	echo 'from erin' | e2e-encrypt -r bob.pub -s erin > e.jwe
-	"$PYTHON" - <<'EOF'
-import json
-t = open("s.jwe").read().rstrip("\n")
-ct = json.loads(t)["ciphertext"]
-i = len(ct) // 2
-bad = ct[:i] + ("A" if ct[i] != "A" else "B") + ct[i + 1:]
-open("t.jwe", "w").write(t.replace(ct, bad) + "\n")
-EOF
+	tampered_copy s.jwe t.jwe
 	{
 		record 01 alice seed.txt	# shown: alice has not signed yet
 		record 02 alice s.jwe		# verified: alice signs from now on
@@ -240,32 +234,11 @@ EOF
 @test "--threads 4: each line is still printed as soon as it arrives, and a closed stdout is 74 with nothing more said" {
 	echo 'hi bob' | e2e-encrypt -r bob.pub -s alice > s.jwe
 	echo 'unsigned' | e2e-encrypt -r bob.pub > u.jwe
-	record 01A alice s.jwe 1764380001 > r1
-	record 01B alice u.jwe 1764380002 > r2
-	mkfifo in
-	exec 5<>in
-	e2e-decrypt -i bob --threads 4 in > out 2> err 3>&- 5>&- &
-	DPID=$!
-	cat r1 >&5
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l < out)" -ge 1 ] && break
-		sleep 0.1
-	done
-	kill -0 "$DPID" || fail "e2e-decrypt has exited"
-	assert_equal "$(wc -l < out)" 1
-	cat r2 >&5
-	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l < out)" -ge 2 ] && break
-		sleep 0.1
-	done
-	assert_equal "$(wc -l < out)" 2
-	exec 5>&-
-	local st=0
-	wait "$DPID" || st=$?
-	DPID=
-	assert_equal "$st" 0
-	assert_equal "$(cat err)" ""
+	live_records
+	live_start --threads 4
+	live_send r1 1
+	live_send r2 2
+	live_end
 	# 74 at once on a closed stdout: one line, the records read ahead
 	# are dropped unseen.
 	for ((i = 0; i < 50; i++)); do cat r1 r2; done > records
@@ -275,9 +248,4 @@ EOF
 	assert_equal "${#stderr_lines[@]}" 1
 }
 
-teardown() {
-	if [ -n "${DPID:-}" ]; then
-		kill "$DPID" 2>/dev/null || true
-	fi
-	exec 5>&- || true
-}
+teardown() { live_teardown; }

@@ -89,6 +89,20 @@ big_send() {
 	    --data-binary "{\"to\":\"$2\",\"message\":\"$(cat "$T/msg.$3")\"}"
 }
 
+# parallel_sends TOKEN BASE FIRST LAST STATUS: messages BASE+FIRST to
+# BASE+LAST to bob, all at once (one group commit), each answered STATUS.
+parallel_sends() {
+	local i pids=()
+	for i in $(seq "$3" "$4"); do
+		( big_send "$1" bob "$(($2 + i))"; echo "$status_code" > "$T/par.$i" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq "$3" "$4"); do
+		assert_equal "$(cat "$T/par.$i")" "$5"
+	done
+}
+
 # listed TOKEN: "ID TEXT" of each waiting message of TOKEN's user, as
 # the server lists them, sorted.
 listed() {
@@ -130,15 +144,7 @@ listed() {
 		big_send "$ta" bob "$((full + i))"
 		assert_equal "$status_code" 507
 	done
-	local pids=()
-	for i in $(seq 11 20); do
-		( big_send "$ta" bob "$((full + i))"; echo "$status_code" > "$T/par.$i" ) &
-		pids+=($!)
-	done
-	wait "${pids[@]}"
-	for i in $(seq 11 20); do
-		assert_equal "$(cat "$T/par.$i")" 507
-	done
+	parallel_sends "$ta" "$full" 11 20 507
 	# e2e-send: 75 (temporary), the reason and what will clear it.
 	# Larger than the sends refused above: it cannot fit either.
 	head -c 60000 /dev/urandom | base64 | run_as carol e2e-encrypt -r "$T/bob.pub" -s "$T/carol" > "$T/env" 2>/dev/null
@@ -166,16 +172,8 @@ listed() {
 	ok+=("$(json_get 'd["id"]'):9000")
 	run -0 grep -c 'database: writing again: the disk has room' "$SERVER_LOG"
 	assert_output 1
-	pids=()
-	for i in $(seq 21 25); do
-		( big_send "$ta" bob "$((9000 + i))"; echo "$status_code" > "$T/par.$i" ) &
-		pids+=($!)
-	done
-	wait "${pids[@]}"
-	for i in $(seq 21 25); do
-		assert_equal "$(cat "$T/par.$i")" 200
-		n=$((n + 1))
-	done
+	parallel_sends "$ta" 9000 21 25 200
+	n=5
 	stop_server
 	# Nothing corrupted, nothing refused stored, every 200 there with its
 	# own text.

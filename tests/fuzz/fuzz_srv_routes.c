@@ -55,15 +55,16 @@
 #include "format/jwk.h"
 #include "format/keyfile.h"
 #include "format/keyproof.h"
+#include "../unit/srv_fixture.h"
 #include "fuzz.h"
 #include "server/httpd.h"
 
-#define NOW 1700000000
+#define NOW SRV_FIXTURE_NOW
 #define MAX_REQUESTS 8
 #define MAX_HEADERS 64
 #define HANGUP_MS 20
-#define PASSWORD "correct horse battery"
-#define PUBLIC_URL "https://chat.example"
+#define PASSWORD SRV_FIXTURE_PASSWORD
+#define PUBLIC_URL SRV_FIXTURE_URL
 
 static char dir[64];
 static char db[sizeof(dir) + 16];
@@ -215,25 +216,19 @@ open_server(struct marks *mk)
 {
 	static const char *const proxies[] = { "10.0.0.0/8", "fd00::/8" };
 	struct server_config c;
-	struct server *s = NULL;
-	struct report rep = { 0 };
+	struct server *s;
 	struct fill f = { { fill_run, fill_done, NULL }, 0 };
 
 	remove_db();
-	server_config_defaults(&c);
-	c.db = db;
-	c.public_url = PUBLIC_URL;
+	srv_fixture_config(&c, db);
 	/* The request log (hostile paths escaped) with FUZZ_SRV_LOG set:
 	 * for a fuzzing run (-close_fd_mask=2 keeps its lines away), not
 	 * for the corpus replayed in make unit. */
 	c.quiet = getenv("FUZZ_SRV_LOG") == NULL;
-	c.bcrypt_cost = 4;
-	c.bcrypt_workers = 1;
 	c.signin_queue = 8;
 	c.max_message = 64 * 1024;
 	c.max_wait = 2;
 	c.poll_interval = 5;
-	c.linger = 1;
 	c.max_connections = 64;
 	c.mailbox_max_messages = 4;
 	c.mailbox_max_bytes = 4096;
@@ -247,11 +242,8 @@ open_server(struct marks *mk)
 	 * name the client. */
 	c.trusted_proxies = proxies;
 	c.ntrusted_proxies = sizeof(proxies) / sizeof(proxies[0]);
-	if (httpd_test_open(&c, &s, &rep) != 0) {
-		fprintf(stderr, "fuzz_srv_routes: %s\n", report_message(&rep));
+	if ((s = srv_fixture_open(&c, "fuzz_srv_routes")) == NULL)
 		abort();
-	}
-	report_clear(&rep);
 	if (store_run(&s->store, &f.job) != STORE_OK)
 		abort();
 	mk->t1 = token(s, alice_id, "alice", 1, NOW);

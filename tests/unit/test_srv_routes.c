@@ -8,11 +8,9 @@
  */
 #include "harness.h"
 
-#include "format/crypto.h"
-#include "server/httpd.h"
+#include "srv_fixture.h"
 
-#define NOW ((int64_t)1700000000)
-#define PASSWORD "correct horse battery"
+#define PASSWORD SRV_FIXTURE_PASSWORD
 
 static struct server *srv;
 static char dir[512];
@@ -70,25 +68,15 @@ static void
 test_open(void)
 {
 	struct server_config c;
-	struct report rep = { 0 };
 	char db[600];
 
 	harness_tmpdir("srv_routes", dir, sizeof(dir));
 	snprintf(db, sizeof(db), "%s/e2e.db", dir);
-	server_config_defaults(&c);
-	c.db = db;
-	c.public_url = "https://chat.example";
-	c.quiet = 1;
-	c.bcrypt_cost = 4;
-	c.bcrypt_workers = 1;
+	srv_fixture_config(&c, db);
 	c.max_wait = 5;
-	c.linger = 1;
 	c.max_connections = 16;
 	c.max_message = 1024;
-	crypto_test_set_now(NOW);
-	CHECK(httpd_test_open(&c, &srv, &rep) == 0);
-	CHECKF(!report_said(&rep), "%s", report_message(&rep));
-	report_clear(&rep);
+	CHECK((srv = srv_fixture_open(&c, "test_srv_routes")) != NULL);
 }
 
 static void
