@@ -1,9 +1,9 @@
 /* prekeyproof.c - the proofs of prekeys (see prekeyproof.h), key proofs
  * with three more claims: keyproof.c does the rest. */
 #include "format/prekeyproof.h"
-#include "base/b64.h"
 #include "base/err.h"
 #include "base/jsonio.h"
+#include "format/x25519.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,36 +22,27 @@ prekey_kind_name(int kind)
 	return kind == PREKEY_SIGNED ? "signed" : "one-time";
 }
 
+/* The prekey's x and id are x25519.c's (one reading of the key for the
+ * proofs and the envelopes). */
 int
 prekey_x_valid(const char *x, size_t len)
 {
-	uint8_t raw[PREKEY_LEN + 2];
+	uint8_t pub[X25519_LEN];
 
-	/* 43 characters decode to 32 bytes; canonical: no stray bits. */
-	return len == PREKEY_X_LEN && memchr(x, '\0', len) == NULL &&
-	    b64url_declen(len) <= sizeof(raw) &&
-	    b64url_decode(x, len, raw) == PREKEY_LEN;
+	return memchr(x, '\0', len) == NULL &&
+	    x25519_decode_x(x, len, pub) == 0;
 }
 
 int
 prekey_pkid(const char *x, size_t len, char pkid[KID_SIZE])
 {
-	/* RFC 7638: the required members in order, no whitespace. */
-	char json[64 + PREKEY_X_LEN];
-	uint8_t digest[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
-	int n;
+	struct report rep = { 0 };	/* only failure: out of memory */
+	uint8_t pub[X25519_LEN];
 
 	pkid[0] = '\0';
-	if (!prekey_x_valid(x, len))
+	if (memchr(x, '\0', len) != NULL || x25519_decode_x(x, len, pub) != 0 ||
+	    x25519_pkid(pub, pkid, &rep) != 0)
 		return -1;
-	n = snprintf(json, sizeof(json), "{\"crv\":\"X25519\",\"kty\":\"OKP\","
-	    "\"x\":\"%.*s\"}", (int)len, x);
-	if (n < 0 || (size_t)n >= sizeof(json) || EVP_Digest(json, (size_t)n,
-	    digest, &dlen, EVP_sha256(), NULL) != 1 || dlen != 32)
-		return -1;
-	b64url_encode(digest, dlen, pkid);
-	pkid[KID_LEN] = '\0';
 	return 0;
 }
 
