@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -66,6 +67,18 @@ harness_end(void)
 
 /* Decodes hex into a malloc'd buffer; *len gets the length. Aborts on
  * malformed hex: test data is trusted. */
+/* The CPU time this process has used, in seconds: what a test of "stays
+ * fast" measures, since a loaded machine stretches wall time without
+ * bound (a shared CI machine at a load of 30 has doubled it). */
+static inline double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static inline uint8_t *
 hex_decode(const char *hex, size_t *len)
 {
