@@ -428,9 +428,13 @@ echo
 start_server attack "$work/attack" --signup-limit 1000
 # shellcheck disable=SC2154 # set by start_server
 hwm0=$(vm "$pid_attack" VmHWM)
+# In the background and waited for: a signal to the script then runs its
+# trap at once, and cleanup stops the client too (run in the foreground,
+# it outlived a killed bench, spinning).
 "$py" "$root/bench/server_attack.py" 127.0.0.1 "$port_attack" \
-    "$victim_signins" "$victim_sends" "$slow_conns" "$work/attack.out" ||
-    die "bench/server_attack.py failed"
+    "$victim_signins" "$victim_sends" "$slow_conns" "$work/attack.out" &
+pids+=("$!")
+wait "$!" || die "bench/server_attack.py failed"
 hwm1=$(vm "$pid_attack" VmHWM)
 stop_server "$pid_attack" "$work/attack"
 rep attack "$state" "$work/attack.out" "hwm_before_kib=$hwm0" \
