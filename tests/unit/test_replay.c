@@ -139,7 +139,6 @@ fresh(void)
 	unlink(lock_path);
 }
 
-
 /* New, then seen: in this run and after close and reopen (E4). */
 static void
 new_then_seen(void)

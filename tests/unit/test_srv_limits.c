@@ -270,7 +270,6 @@ test_costs(void)
 	auth_costs_destroy(&c);
 }
 
-
 static void
 test_pad(void)
 {
