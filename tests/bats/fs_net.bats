@@ -76,3 +76,54 @@ private_prekeys() {
 	[ "$(echo "$output" | jq -c '[.one_time, .added]')" = "[4,3]" ]
 	[ "$(private_prekeys "$B")" = 7 ]
 }
+
+@test "FS net end to end: e2e-encrypt -r bob | e2e-send claims a one-time prekey; bob's e2e-recv | e2e-decrypt reads it fs:true one-time; the prekey leaves the server at once, bob's store after the grace; then no key bob holds opens the stored ciphertext, identity included" {
+	two_users
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 run_as "$B" e2e-keys fetch "$A"
+	[ "$(stock "$B")" = 4 ]
+	# alice sends as a user would: forward secret by default.
+	run --separate-stderr env E2E_HOME="$(home_of "$A")" bash -c \
+	    'printf "gone tomorrow\n" | e2e-encrypt -r "$1" | tee "$2" | e2e-send --to "$1"' _ "$B" "$T/sent.jwe"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ -z "$stderr" ] || fail "$stderr"
+	# The claimed prekey left the server at once.
+	[ "$(stock "$B")" = 3 ]
+	# The entry is ECDH-ES+A256KW to one of bob's one-time prekeys.
+	pkid=$(jq -r '.recipients[0].header.kid' "$T/sent.jwe")
+	[ "$(jq -r '.recipients[0].header.alg' "$T/sent.jwe")" = ECDH-ES+A256KW ]
+	jq -e --arg p "$pkid" '[.identities[].one_time[].pkid] | index($p) != null' \
+	    "$(home_of "$B")/prekeys.json"
+	# bob reads it, with no grace: the prekey is erased once shown.
+	run --separate-stderr env E2E_HOME="$(home_of "$B")" bash -c \
+	    'e2e-recv | tee "$1" | e2e-decrypt --fs-grace 0' _ "$T/inbox"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["text"], o["fs"], o["fs_kind"], o["verified"]]')" = \
+	    '["gone tomorrow\n", true, "one-time", true]' ]
+	jq -e --arg p "$pkid" '([.identities[].one_time[].pkid] | index($p) == null) and ([.identities[].erased[]] | index($p) != null)' \
+	    "$(home_of "$B")/prekeys.json"
+	# The stored copy cannot be read again by bob's tools...
+	run --separate-stderr run_as "$B" e2e-decrypt --fs-grace 0 "$T/inbox"
+	[ "$status" -eq 65 ]
+	grep -q "this message was sent to a one-time key that has been used and erased" <<< "$stderr" ||
+	    fail "$stderr"
+	# ... nor with any key bob still holds, tried outside them with
+	# jwcrypto: every private prekey of his store, and his identity.
+	"$PYTHON" - "$(home_of "$B")/prekeys.json" "$T/$B" "$T/sent.jwe" <<'PY'
+import json, sys
+from jwcrypto import jwe, jwk
+s = json.load(open(sys.argv[1]))
+env = open(sys.argv[3]).read()
+keys = [jwk.JWK(kty="OKP", crv="X25519", d=e["d"], x=e["x"])
+        for i in s["identities"].values() for e in i["signed"] + i["one_time"]]
+keys.append(jwk.JWK.from_pem(open(sys.argv[2], "rb").read()))
+assert len(keys) >= 4, len(keys)
+for k in keys:
+    t = jwe.JWE()
+    try:
+        t.deserialize(env, key=k)
+    except Exception:
+        continue
+    sys.exit("opened with " + k.thumbprint())
+PY
+}
