@@ -127,3 +127,125 @@ for k in keys:
     sys.exit("opened with " + k.thumbprint())
 PY
 }
+
+# claim_pkids FILE...: the pkid and kind of every record in FILEs.
+claim_pkids() {
+	cat "$@" | jq -r '"\(.pkid) \(.kind)"'
+}
+
+@test "FS net A13: concurrent claims by two senders never get the same one-time prekey" {
+	COUNT=6 two_users
+	user "$C" "$T/$C"
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 run_as "$C" e2e-keys fetch "$B"
+	local i pids=()
+	for i in 1 2 3; do
+		run_as "$A" e2e-keys claim "$B" > "$T/a$i" 2> "$T/a$i.err" & pids+=($!)
+		run_as "$C" e2e-keys claim "$B" > "$T/c$i" 2> "$T/c$i.err" & pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || fail "a claim failed: $(cat "$T"/*.err)"
+	done
+	claim_pkids "$T"/a? "$T"/c? > "$T/all"
+	[ "$(wc -l < "$T/all")" = 6 ]
+	[ "$(grep -c ' one-time$' "$T/all")" = 6 ]
+	[ "$(sort -u "$T/all" | wc -l)" = 6 ] || fail "$(sort "$T/all")"
+	[ "$(stock "$B")" = 0 ]
+}
+
+@test "FS net A13: an empty stock falls back to the signed prekey, and says so; the message is still forward secret (fs_kind signed)" {
+	COUNT=1 two_users
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 run_as "$B" e2e-keys fetch "$A"
+	run -0 --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$(echo "$output" | jq -r .kind)" = one-time ]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$(echo "$output" | jq -r .kind)" = signed ]
+	[ "$(echo "$output" | jq -r .pkid)" = "$(jq -r .signed "$T/pub.json")" ]
+	grep -q "^e2e-keys: $B's one-time prekeys are used up.*the signed prekey serves" <<< "$stderr" ||
+	    fail "$stderr"
+	# Sent as a user would: the signed prekey, said on stderr.
+	run --separate-stderr env E2E_HOME="$(home_of "$A")" bash -c \
+	    'echo "signed only" | e2e-encrypt -r "$1" | e2e-send --to "$1"' _ "$B"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	grep -q "the signed prekey serves" <<< "$stderr" || fail "$stderr"
+	run --separate-stderr env E2E_HOME="$(home_of "$B")" bash -c \
+	    'e2e-recv | e2e-decrypt --fs-grace 0'
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["text"], o["fs"], o["fs_kind"]]')" = \
+	    '["signed only\n", true, "signed"]' ]
+}
+
+@test "FS net: a prekey the server made (its proof by another key) is refused by e2e-keys claim (65), loudly, and e2e-encrypt sends nothing" {
+	two_users
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	local bid bkid x pkid proof now
+	bid=$(uid "$B")
+	bkid=$(thumbprint "$T/$B")
+	now=$(date +%s)
+	# The server's own X25519 key, its proof signed by carol's key in
+	# bob's key's name: every one-time prekey of bob's replaced by it.
+	x=$("$PYTHON" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode())')
+	pkid=$("$PYTHON" -c 'import base64, hashlib, sys
+print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}" % sys.argv[1]).encode()).digest()).rstrip(b"=").decode())' "$x")
+	proof=$("$PYTHON" "$BATS_TEST_DIRNAME/prekeys.py" proof "$T/$C" "$bid" "$B" "$URL" "$now" one-time "$x" "$pkid" "$bkid")
+	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
+	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
+	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
+	[ "$(stock "$B")" = 1 ]
+	run --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$status" -eq 65 ] || fail "$status $output $stderr"
+	[ -z "$output" ]
+	grep -q "^e2e-keys: error: THE SERVER HANDED OUT A one-time PREKEY FOR $B's KEY $bkid WHOSE PROOF .*: refused" <<< "$stderr" ||
+	    fail "$stderr"
+	grep -q "passing off a prekey of its own" <<< "$stderr" || fail "$stderr"
+	# Another such prekey, through e2e-encrypt: 65, no envelope, no
+	# quiet fallback to RSA-OAEP-256.
+	sq "INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
+	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
+	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "no"
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ ! -s "$T/x.jwe" ]
+	grep -q "THE SERVER HANDED OUT" <<< "$stderr" || fail "$stderr"
+}
+
+@test "FS net: --require-fs against a user without prekeys is refused (69); without it, RSA-OAEP-256 as before; --no-fs claims nothing" {
+	two_users
+	user "$C" "$T/$C"
+	run -0 run_as "$A" e2e-keys fetch "$C"
+	run --separate-stderr run_as "$A" e2e-encrypt --require-fs -r "$C" -o "$T/x.jwe" <<< "no"
+	[ "$status" -eq 69 ] || fail "$status $stderr"
+	grep -q "has no prekey, and --require-fs refuses to send without forward secrecy" <<< "$stderr" ||
+	    fail "$stderr"
+	run -0 --separate-stderr run_as "$A" e2e-encrypt -r "$C" -o "$T/y.jwe" <<< "rsa"
+	[ "$(fs_alg "$T/y.jwe")" = RSA-OAEP-256 ]
+	# --no-fs: bob's stock untouched.
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 --separate-stderr run_as "$A" e2e-encrypt --no-fs -r "$B" -o "$T/z.jwe" <<< "rsa"
+	[ "$(fs_alg "$T/z.jwe")" = RSA-OAEP-256 ]
+	[ "$(stock "$B")" = 4 ]
+}
+
+# fs_alg FILE: the protected header's alg (RSA-OAEP-256 for an all-RSA
+# envelope), else the first recipient's.
+fs_alg() {
+	"$PYTHON" -c '
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+p = e["protected"]
+h = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+print(h.get("alg") or e["recipients"][0]["header"]["alg"])' "$1"
+}
+
+@test "FS net: the server out of reach: e2e-encrypt -r NAME falls back to RSA-OAEP-256 with one note; --require-fs refuses" {
+	two_users
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	stop_server
+	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "offline"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$stderr" = "e2e-encrypt: no prekey of $B could be claimed (the server cannot be asked): RSA-OAEP-256, not forward secret" ] || fail "$stderr"
+	[ "$(fs_alg "$T/x.jwe")" = RSA-OAEP-256 ]
+	run --separate-stderr run_as "$A" e2e-encrypt --require-fs -r "$B" -o "$T/y.jwe" <<< "offline"
+	[ "$status" -eq 69 ] || fail "$status $stderr"
+}
