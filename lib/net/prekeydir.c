@@ -3,9 +3,12 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/home.h"
+#include "base/passphrase.h"
 #include "base/jsonio.h"
 #include "base/term.h"
 #include "format/jwk.h"
+#include "format/keyfile.h"
 #include "format/prekeyproof.h"
 #include "keys/prekeys.h"
 #include "net/api.h"
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Prekeys sent in one PUT /prekeys: within the server's default
  * --prekeys-batch (200). */
@@ -338,4 +342,30 @@ out:
 	}
 	json_decref(o);
 	return rc;
+}
+
+void
+prekeydir_refill(struct client *c)
+{
+	/* Never asks for a passphrase: a protected key reads none from an
+	 * empty file and is left alone (as keyfile_public_kid does). */
+	const struct passphrase_src none = { "/dev/null", NULL };
+	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
+		PREKEYDIR_SIGNED_MAX_AGE };
+	char path[HOME_PATH_MAX];
+	struct report quiet = { 0 };
+	struct stat st;
+	EVP_PKEY *pk = NULL;
+	json_t *j = NULL;
+
+	/* Only for a user who publishes prekeys (e2e-keys prekeys made the
+	 * store), with the config's identity. */
+	if (!c->have_session || c->cfg.identity == NULL ||
+	    home_file(c->home, "prekeys.json", path, sizeof(path),
+	    &quiet) != 0 || lstat(path, &st) != 0)
+		return;
+	if (keyfile_load_private(c->cfg.identity, &none, &pk, &quiet) == 0)
+		(void)prekeydir_publish(c, pk, &po, &j, &quiet);
+	EVP_PKEY_free(pk);
+	json_decref(j);
 }

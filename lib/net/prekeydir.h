@@ -55,4 +55,13 @@ int prekeydir_publish(struct client *c, EVP_PKEY *priv,
 int prekeydir_claim(struct client *c, struct keyring *k, const char *name,
     json_t **out, size_t *signed_only, struct report *rep);
 
+/*
+ * e2e-recv's and e2e-chat's top-up: when the user publishes prekeys
+ * (HOME/prekeys.json exists) and the config's identity key opens
+ * without a passphrase, prekeydir_publish with the defaults (100, under
+ * 50, a week). Whatever goes wrong is dropped: it never fails a
+ * receive, and says nothing.
+ */
+void prekeydir_refill(struct client *c);
+
 #endif

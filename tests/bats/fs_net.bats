@@ -77,7 +77,7 @@ private_prekeys() {
 	[ "$(private_prekeys "$B")" = 7 ]
 }
 
-@test "FS net end to end: e2e-encrypt -r bob | e2e-send claims a one-time prekey; bob's e2e-recv | e2e-decrypt reads it fs:true one-time; the prekey leaves the server at once, bob's store after the grace; then no key bob holds opens the stored ciphertext, identity included" {
+@test "FS net end to end: e2e-encrypt -r bob | e2e-send claims a one-time prekey; bob's e2e-recv | e2e-decrypt reads it fs:true one-time; the prekey leaves the server at once, bob's store after the grace; e2e-recv tops the stock up; then no key bob holds opens the stored ciphertext, identity included" {
 	two_users
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	run -0 run_as "$B" e2e-keys fetch "$A"
@@ -102,6 +102,9 @@ private_prekeys() {
 	    '["gone tomorrow\n", true, "one-time", true]' ]
 	jq -e --arg p "$pkid" '([.identities[].one_time[].pkid] | index($p) == null) and ([.identities[].erased[]] | index($p) != null)' \
 	    "$(home_of "$B")/prekeys.json"
+	# e2e-recv topped bob's stock up, quietly (3 left, under half of
+	# the default 100).
+	[ "$(stock "$B")" = 100 ]
 	# The stored copy cannot be read again by bob's tools...
 	run --separate-stderr run_as "$B" e2e-decrypt --fs-grace 0 "$T/inbox"
 	[ "$status" -eq 65 ]
