@@ -1,5 +1,6 @@
 /* chat.c - e2e-chat's conversation (see chat.h). */
 #include "net/chat.h"
+#include "base/cli.h"
 #include "base/err.h"
 #include "base/home.h"
 #include "base/term.h"
@@ -310,4 +311,30 @@ chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
 		theirs[i] = k->peer.kid[i];
 	return safety_number(k->me, mine, 1, k->peer.name, theirs, k->peer.n,
 	    out, rep);
+}
+
+int
+chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,
+    struct report *rep)
+{
+	char path[HOME_PATH_MAX];
+	long long g;
+	int rc;
+
+	*p = NULL;
+	*grace = PREKEYS_GRACE_DEFAULT;
+	if (c->cfg.fs_grace != NULL) {
+		if (cli_parse_duration("fs_grace (config file)",
+		    c->cfg.fs_grace, CHAT_FS_GRACE_MAX, &g, rep) != 0)
+			return E2E_EX_CONFIG;
+		*grace = g;
+	}
+	/* No store (no prekeys made here): RSA entries only. */
+	if ((rc = home_file(c->home, "prekeys.json", path, sizeof(path),
+	    rep)) != 0 || access(path, F_OK) != 0)
+		return rc;
+	if ((rc = prekeys_sweep_file(c->home, client_now(), *grace,
+	    rep)) != 0)
+		return rc;
+	return prekeys_open(c->home, 0, p, rep);
 }

@@ -20,7 +20,9 @@
 #include "base/report.h"
 #include "format/records.h"
 #include "keys/contacts.h"
+#include "keys/prekeys.h"
 #include "keys/safety.h"
+#include "net/client.h"
 
 /*
  * A file sent with /file: the plaintext is this line, a NUL, the file's
@@ -119,6 +121,16 @@ int chat_present(const struct message *m, const char *peer,
 /* The safety number of me and the contact, as e2e-keys show NAME
  * computes it (from my identity's key id and the pinned ones). */
 int chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
+    struct report *rep);
+
+/*
+ * My private prekeys for reading (e2e-decrypt's way): the grace from the
+ * config's fs_grace (else 7 days) into *grace, the store's expired
+ * entries swept, then the store opened read-only into *p (NULL when
+ * there is none). Returns 0 or an exit code (in rep).
+ */
+#define CHAT_FS_GRACE_MAX ((long long)10 * 365 * 86400)	/* e2e-decrypt's */
+int chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,
     struct report *rep);
 
 #endif

@@ -369,3 +369,23 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	run --separate-stderr e2e-chat --history x bob
 	assert_failure 64
 }
+
+@test "chat: a forward-secret message (to a one-time prekey of bob's) is read with bob's prekeys, and its prekey erased after the grace (fs_grace = 0)" {
+	run -0 run_as bob e2e-keys prekeys --count 2
+	printf 'fs_grace = 0\n' >> "$(home_of bob)/config"
+	chat_start bob alice
+	printf 'forward secret\n' | run_as alice e2e-encrypt -r bob > "$T/fs.jwe"
+	pkid=$(jq -r '.recipients[0].header.kid' "$T/fs.jwe")
+	[ "$(jq -r '.recipients[0].header.alg' "$T/fs.jwe")" = ECDH-ES+A256KW ]
+	run_as alice e2e-send --to bob "$T/fs.jwe" > /dev/null
+	chat_wait bob "^$HHMM alice> forward secret\$"
+	# Shown: the prekey leaves bob's store (marked used, grace 0).
+	local i
+	for ((i = 0; i < 100; i++)); do
+		jq -e --arg p "$pkid" '[.identities[].erased[]] | index($p) != null' \
+		    "$(home_of bob)/prekeys.json" > /dev/null && break
+		sleep 0.2
+	done
+	jq -e --arg p "$pkid" '([.identities[].one_time[].pkid] | index($p) == null) and ([.identities[].erased[]] | index($p) != null)' \
+	    "$(home_of bob)/prekeys.json"
+}
