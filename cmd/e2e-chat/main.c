@@ -423,7 +423,7 @@ sender(void *arg)
 	struct event *e;
 	struct job *j;
 	char id[ID_LEN + 1];
-	int rc;
+	int rc, fs = 0, fs_said = 0;
 
 	(void)arg;
 	for (;;) {
@@ -442,8 +442,8 @@ sender(void *arg)
 		report_clear(&rep);
 		buf_clear(&env);
 		if ((rc = chat_keys_unchanged(&keys, &rep)) == 0 &&
-		    (rc = chat_seal(&keys, j->pt.p, j->pt.len, &env,
-		    &rep)) == 0)
+		    (rc = chat_seal(&keys, &c_send, j->pt.p, j->pt.len, &env,
+		    &fs, &rep)) == 0)
 			rc = api_send(&c_send, peer, (const char *)env.p,
 			    env.len, 0, id, &rep);
 		if ((e = event_new(rc == 0 ? EV_SENT : EV_SEND_FAILED)) ==
@@ -464,6 +464,15 @@ sender(void *arg)
 				    "hint: " : "", rep.line[i].text);
 			if (chat_escape((const uint8_t *)text, n, &b) == 0)
 				e->note = (char *)b.p;
+		}
+		/* The conversation marked when it stops being forward
+		 * secret (said again once it was and is no more). */
+		if (rc == 0 && !fs && !fs_said) {
+			e->note = strdup("not forward secret: no prekey of "
+			    "the contact could be claimed (RSA-OAEP-256)");
+			fs_said = 1;
+		} else if (rc == 0 && fs) {
+			fs_said = 0;
 		}
 		post(e);
 	}
@@ -671,7 +680,7 @@ handle_event(struct event *e)
 		break;
 	case EV_SENT:
 		pending--;
-		say_message(e->t, "me", e->job->shown, NULL, 1);
+		say_message(e->t, "me", e->job->shown, e->note, 1);
 		free_job(e->job);
 		break;
 	case EV_SEND_FAILED:

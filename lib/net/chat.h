@@ -51,9 +51,12 @@ int chat_keys_unchanged(const struct chat_keys *k, struct report *rep);
 
 /* Appends to env the envelope of pt (len bytes) for the contact's keys,
  * signed with mine and with both names (docs/FORMAT.md section 4), as
- * e2e-encrypt -r NAME writes it. Returns 0 or an exit code (in rep). */
-int chat_seal(const struct chat_keys *k, const uint8_t *pt, size_t len,
-    struct buf *env, struct report *rep);
+ * e2e-encrypt -r NAME writes it: with c (not NULL), each key's prekey
+ * claimed from its server (forward secrecy; a refused proof is 65, the
+ * server out of reach RSA-OAEP-256). *fs is set when every key got a
+ * prekey. Returns 0 or an exit code (in rep). */
+int chat_seal(const struct chat_keys *k, struct client *c, const uint8_t *pt,
+    size_t len, struct buf *env, int *fs, struct report *rep);
 
 /* The plaintext of a file message (CHAT_FILE_MAGIC): name's last path
  * component and the data, into pt (a secret buffer). 0 or 70. */

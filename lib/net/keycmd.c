@@ -555,8 +555,8 @@ keycmd_claim(struct client *c, const struct keycmd_opts *o, char **argv,
 		goto out;
 	/* Quiet (for e2e-encrypt): the server out of reach is for the
 	 * caller to say; a refused proof is said loudly. */
-	rc = prekeydir_claim(c, k, name, &records, &signed_only, o->quiet ?
-	    &quiet : rep);
+	rc = prekeydir_claim(c, k, name, &records, NULL, NULL, &signed_only,
+	    o->quiet ? &quiet : rep);
 	if (rc != 0 && o->quiet && (rc == E2E_EX_DATAERR ||
 	    rc == E2E_EX_PROTOCOL))
 		report_add(rep, &quiet);

@@ -276,7 +276,8 @@ check_prekey(const json_t *e, const char *name, const char *id,
 
 int
 prekeydir_claim(struct client *c, struct keyring *k, const char *name,
-    json_t **out, size_t *signed_only, struct report *rep)
+    json_t **out, struct prekey_public *pks, size_t *npk,
+    size_t *signed_only, struct report *rep)
 {
 	struct keyring_contact *kc = keyring_find(k, name);
 	struct prekey_public one, sig;
@@ -289,6 +290,8 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 
 	*out = NULL;
 	*signed_only = 0;
+	if (npk != NULL)
+		*npk = 0;
 	if ((rc = directory_server_url(c, url, rep)) != 0 ||
 	    (rc = api_prekeys_claim(c, name, &o, rep)) != 0)
 		return rc;
@@ -329,6 +332,8 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 			continue;
 		if (!got_one)
 			(*signed_only)++;
+		if (pks != NULL && *npk < KEYRING_KEYS_MAX)
+			pks[(*npk)++] = got_one ? one : sig;
 		if (json_array_append_new(*out, prekeys_record_json(name,
 		    got_one ? &one : &sig)) != 0) {
 			rc = report_oom(rep);

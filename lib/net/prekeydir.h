@@ -16,6 +16,7 @@
 
 #include "base/report.h"
 #include "keys/keyring.h"
+#include "keys/prekeys.h"
 #include "net/client.h"
 
 /* The default age past which the signed prekey is replaced: a week. */
@@ -47,13 +48,16 @@ int prekeydir_publish(struct client *c, EVP_PKEY *priv,
  * proof checked with that pinned key (sub the answer's id, name, aud
  * this server; a signed prekey no older than PREKEY_SIGNED_MAX_AGE).
  * A key the answer has no prekey for, or one not pinned, gets none.
- * *out receives the array of prekey records (prekeys.h) and *signed_only
+ * *out receives the array of prekey records (prekeys.h), pks (when not
+ * NULL; KEYRING_KEYS_MAX entries) the same prekeys, *npk of them, and
+ * *signed_only
  * how many are signed prekeys because the stock was empty (or the claim
  * rate passed). Returns 0, or 65 loudly when a proof fails (a prekey
  * the server made, or another key's), or the codes of api.h.
  */
 int prekeydir_claim(struct client *c, struct keyring *k, const char *name,
-    json_t **out, size_t *signed_only, struct report *rep);
+    json_t **out, struct prekey_public *pks, size_t *npk,
+    size_t *signed_only, struct report *rep);
 
 /*
  * e2e-recv's and e2e-chat's top-up: when the user publishes prekeys

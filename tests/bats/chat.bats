@@ -389,3 +389,23 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	jq -e --arg p "$pkid" '([.identities[].one_time[].pkid] | index($p) == null) and ([.identities[].erased[]] | index($p) != null)' \
 	    "$(home_of bob)/prekeys.json"
 }
+
+@test "chat: sends forward secret to a contact with prekeys (a one-time prekey claimed per line); a contact without is marked not forward secret, once" {
+	run -0 run_as bob e2e-keys prekeys --count 3
+	chat_start alice bob
+	chat_say alice "to a prekey"
+	chat_wait alice "^$HHMM me> to a prekey\$"
+	# One one-time prekey claimed (2 left: not under half of 3).
+	run -0 run_as bob e2e-keys prekeys --count 3
+	[ "$(echo "$output" | jq -c '[.one_time, .added]')" = "[2,0]" ]
+	run -0 run_as bob e2e-recv
+	[ "$(echo "$output" | jq -r '.message.recipients[0].header.alg')" = ECDH-ES+A256KW ]
+	# alice has no prekeys: bob's lines to her are marked, the first
+	# only.
+	chat_start bob alice
+	chat_say bob "plain one"
+	chat_wait bob "^$HHMM me> plain one\$"
+	chat_say bob "plain two"
+	chat_wait bob "^$HHMM me> plain two\$"
+	chat_wait_count bob "not forward secret" 1
+}
