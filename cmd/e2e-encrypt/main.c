@@ -165,7 +165,8 @@ claim_prekeys(char (*names)[NAME_LEN_MAX + 1], size_t nr,
 			if (nl > line && (rc = prekeys_record_read(line,
 			    (size_t)(nl - line), &krec[*nk], rep)) == 0) {
 				snprintf(whats[*nk], sizeof(whats[*nk]),
-				    "the claim of %.*s", NAME_LEN_MAX, names[i]);
+				    "the claim of %.*s", NAME_LEN_MAX,
+				    names[i]);
 				what[*nk] = whats[*nk];
 				(*nk)++;
 			}

@@ -55,9 +55,8 @@ run_keys(char **argv, struct buf *out, size_t max)
 
 	keys_program(prog, sizeof(prog));
 	argv[0] = prog;
-	if (out != NULL && pipe2(fd, O_CLOEXEC) != 0)
-		return -1;
-	if (posix_spawn_file_actions_init(&fa) != 0) {
+	if ((out != NULL && pipe2(fd, O_CLOEXEC) != 0) ||
+	    posix_spawn_file_actions_init(&fa) != 0) {
 		rc = -1;
 		goto out;
 	}
@@ -99,6 +98,7 @@ run_keys(char **argv, struct buf *out, size_t max)
 		}
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 out:
+	argv[0] = NULL;	/* prog is this function's */
 	if (fd[0] >= 0)
 		close(fd[0]);
 	if (fd[1] >= 0)

@@ -269,8 +269,8 @@ check_prekey(const json_t *e, const char *name, const char *id,
 	memcpy(pk->pkid, got.pkid, KID_SIZE);
 	pk->kind = kind == PREKEY_SIGNED ? JWE_FS_SIGNED : JWE_FS_ONE_TIME;
 	if (x25519_decode_x(x, strlen(x), pk->x) != 0)
-		return report_error(rep, E2E_EX_DATAERR, "%s's %s prekey is not "
-		    "an X25519 key", name, what);
+		return report_error(rep, E2E_EX_DATAERR, "%s's %s prekey "
+		    "is not an X25519 key", name, what);
 	return 0;
 }
 
@@ -332,7 +332,7 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 			continue;
 		if (!got_one)
 			(*signed_only)++;
-		if (pks != NULL && *npk < KEYRING_KEYS_MAX)
+		if (pks != NULL && npk != NULL && *npk < KEYRING_KEYS_MAX)
 			pks[(*npk)++] = got_one ? one : sig;
 		if (json_array_append_new(*out, prekeys_record_json(name,
 		    got_one ? &one : &sig)) != 0) {

@@ -38,8 +38,8 @@ two_users() {
 	run_as "$B" e2e-keys prekeys --count "${COUNT:-4}" > "$T/pub.json"
 }
 
-# stock NAME: the one-time stock NAME's key has on the server.
-stock() {
+# server_stock NAME: the one-time stock NAME's key has on the server.
+server_stock() {
 	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
 	    "$URL/prekeys" | jq -r '.keys[0].one_time'
 }
@@ -62,7 +62,7 @@ private_prekeys() {
 	assert len(ident["one_time"]) == 4
 	assert all(e["published"] for e in ident["one_time"] + ident["signed"]), ident
 	' "$T/pub.json" "$(thumbprint "$T/$B")" "$(home_of "$B")/prekeys.json"
-	[ "$(stock "$B")" = 4 ]
+	[ "$(server_stock "$B")" = 4 ]
 	# Again: nothing to add.
 	run -0 --separate-stderr run_as "$B" e2e-keys prekeys --count 4
 	[ "$(echo "$output" | jq -c '[.one_time, .added]')" = "[4,0]" ]
@@ -71,7 +71,7 @@ private_prekeys() {
 	for i in 1 2 3; do
 		run -0 run_as "$A" e2e-keys claim "$B"
 	done
-	[ "$(stock "$B")" = 1 ]
+	[ "$(server_stock "$B")" = 1 ]
 	run -0 --separate-stderr run_as "$B" e2e-keys prekeys --count 4
 	[ "$(echo "$output" | jq -c '[.one_time, .added]')" = "[4,3]" ]
 	[ "$(private_prekeys "$B")" = 7 ]
@@ -81,14 +81,14 @@ private_prekeys() {
 	two_users
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	run -0 run_as "$B" e2e-keys fetch "$A"
-	[ "$(stock "$B")" = 4 ]
+	[ "$(server_stock "$B")" = 4 ]
 	# alice sends as a user would: forward secret by default.
 	run --separate-stderr env E2E_HOME="$(home_of "$A")" bash -c \
 	    'printf "gone tomorrow\n" | e2e-encrypt -r "$1" | tee "$2" | e2e-send --to "$1"' _ "$B" "$T/sent.jwe"
 	[ "$status" -eq 0 ] || fail "$stderr"
 	[ -z "$stderr" ] || fail "$stderr"
 	# The claimed prekey left the server at once.
-	[ "$(stock "$B")" = 3 ]
+	[ "$(server_stock "$B")" = 3 ]
 	# The entry is ECDH-ES+A256KW to one of bob's one-time prekeys.
 	pkid=$(jq -r '.recipients[0].header.kid' "$T/sent.jwe")
 	[ "$(jq -r '.recipients[0].header.alg' "$T/sent.jwe")" = ECDH-ES+A256KW ]
@@ -104,7 +104,7 @@ private_prekeys() {
 	    "$(home_of "$B")/prekeys.json"
 	# e2e-recv topped bob's stock up, quietly (3 left, under half of
 	# the default 100).
-	[ "$(stock "$B")" = 100 ]
+	[ "$(server_stock "$B")" = 100 ]
 	# The stored copy cannot be read again by bob's tools...
 	run --separate-stderr run_as "$B" e2e-decrypt --fs-grace 0 "$T/inbox"
 	[ "$status" -eq 65 ]
@@ -153,7 +153,7 @@ claim_pkids() {
 	[ "$(wc -l < "$T/all")" = 6 ]
 	[ "$(grep -c ' one-time$' "$T/all")" = 6 ]
 	[ "$(sort -u "$T/all" | wc -l)" = 6 ] || fail "$(sort "$T/all")"
-	[ "$(stock "$B")" = 0 ]
+	[ "$(server_stock "$B")" = 0 ]
 }
 
 @test "FS net A13: an empty stock falls back to the signed prekey, and says so; the message is still forward secret (fs_kind signed)" {
@@ -196,7 +196,7 @@ print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OK
 	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
 	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
 	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
-	[ "$(stock "$B")" = 1 ]
+	[ "$(server_stock "$B")" = 1 ]
 	run --separate-stderr run_as "$A" e2e-keys claim "$B"
 	[ "$status" -eq 65 ] || fail "$status $output $stderr"
 	[ -z "$output" ]
@@ -227,7 +227,7 @@ print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OK
 	run -0 run_as "$A" e2e-keys fetch "$B"
 	run -0 --separate-stderr run_as "$A" e2e-encrypt --no-fs -r "$B" -o "$T/z.jwe" <<< "rsa"
 	[ "$(fs_alg "$T/z.jwe")" = RSA-OAEP-256 ]
-	[ "$(stock "$B")" = 4 ]
+	[ "$(server_stock "$B")" = 4 ]
 }
 
 # fs_alg FILE: the protected header's alg (RSA-OAEP-256 for an all-RSA
