@@ -252,3 +252,19 @@ print(h.get("alg") or e["recipients"][0]["header"]["alg"])' "$1"
 	run --separate-stderr run_as "$A" e2e-encrypt --require-fs -r "$B" -o "$T/y.jwe" <<< "offline"
 	[ "$status" -eq 69 ] || fail "$status $stderr"
 }
+
+@test "FS net A13: past --prekey-claim-rate, a claim gets the signed prekey only, says so, and leaves the stock to others" {
+	two_users --prekey-claim-rate 1
+	user "$C" "$T/$C"
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$(echo "$output" | jq -r .kind)" = one-time ]
+	run -0 --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$(echo "$output" | jq -r .kind)" = signed ]
+	grep -q "the signed prekey serves" <<< "$stderr" || fail "$stderr"
+	[ "$(server_stock "$B")" = 3 ]
+	# carol has her own allowance.
+	run -0 run_as "$C" e2e-keys fetch "$B"
+	run -0 --separate-stderr run_as "$C" e2e-keys claim "$B"
+	[ "$(echo "$output" | jq -r .kind)" = one-time ]
+}
