@@ -531,21 +531,23 @@ keycmd_claim(struct client *c, const struct keycmd_opts *o, char **argv,
     struct report *rep)
 {
 	const char *name = argv[1];
-	struct keycmd_opts fo = *o;
 	struct report quiet = { 0 };
 	struct keyring *k = NULL;
 	json_t *records = NULL, *r;
 	size_t i, signed_only = 0;
-	int rc;
+	int rc, result;
 
 	/* The keys pinned for name, compared with the directory first, as
-	 * fetch does (quietly: its line is not claim's): the proofs are
-	 * checked against them. */
-	fo.quiet = 1;
-	if ((rc = keycmd_fetch(c, &fo, argv, rep)) != 0)
-		return rc;
-	if ((rc = directory_keyring_open(c, 0, &k, rep)) != 0)
-		return rc;
+	 * fetch does: the proofs are checked against them. Quiet, only a
+	 * refused key is said. */
+	rc = directory_fetch(c, name, &k, &result, o->quiet ? &quiet : rep);
+	if (rc == E2E_EX_DATAERR && o->quiet)
+		report_add(rep, &quiet);
+	report_clear(&quiet);
+	keyring_close(k);
+	k = NULL;
+	if (rc != 0 || (rc = directory_keyring_open(c, 0, &k, rep)) != 0)
+		goto out;
 	if (!keyring_known(k, name)) {
 		rc = report_error(rep, E2E_EX_DATAERR, "%s has no key pinned "
 		    "in your keyring", name);

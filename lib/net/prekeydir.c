@@ -165,6 +165,8 @@ upload(struct client *c, EVP_PKEY *priv, const char *kid, json_t **last,
 			json_decref(ot);
 		if (rc != 0) {
 			json_decref(body);
+			if (rc == -1)	/* jansson's */
+				rc = report_oom(rep);
 			break;
 		}
 		/* Published once the server said so, and only then. */

@@ -251,6 +251,11 @@ print(h.get("alg") or e["recipients"][0]["header"]["alg"])' "$1"
 	[ "$(fs_alg "$T/x.jwe")" = RSA-OAEP-256 ]
 	run --separate-stderr run_as "$A" e2e-encrypt --require-fs -r "$B" -o "$T/y.jwe" <<< "offline"
 	[ "$status" -eq 69 ] || fail "$status $stderr"
+	# e2e-keys claim itself (not --quiet) says why, in one error line.
+	run --separate-stderr run_as "$A" e2e-keys claim --retry-time 1 "$B"
+	[ "$status" -ne 0 ] && [ "$status" -ne 65 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$(grep -c '^e2e-keys: error: ' <<< "$stderr")" = 1 ] || fail "$stderr"
 }
 
 @test "FS net A13: past --prekey-claim-rate, a claim gets the signed prekey only, says so, and leaves the stock to others" {
