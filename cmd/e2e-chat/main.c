@@ -37,6 +37,7 @@
 #include "format/crypto.h"
 #include "format/jwk.h"
 #include "format/keyfile.h"
+#include "keys/prekeys.h"
 #include "keys/stream.h"
 #include "keys/trust.h"
 #include "net/api.h"
@@ -102,6 +103,11 @@ static struct chat_keys keys;
 static struct client c_recv, c_send;
 static struct open_opts oo;
 static struct trust *trust;
+/* My private prekeys (forward secrecy), read-only while the threads run;
+ * a shown message's one-time prekey is marked used in the file. */
+static struct prekeys *prekeys;
+static struct prekeys_view prekeys_view;
+static int64_t fs_grace = PREKEYS_GRACE_DEFAULT;
 static char downloads[HOME_PATH_MAX];
 static const char *peer;
 
@@ -320,6 +326,10 @@ receive_one(const json_t *jm)
 		e->note = (char *)b.p;
 	wait_shown(post(e));
 	(void)trust_shown(trust, r.from, r.id, &m, &item);
+	/* Shown: its one-time prekey goes after the grace (as e2e-decrypt). */
+	if (m.fs == JWE_FS_ONE_TIME)
+		(void)prekeys_used(c_recv.home, m.fs_pkid, crypto_now(),
+		    fs_grace, &item);
 	if (report_said(&item))
 		post_report(EV_REFUSED, &item);
 	message_free(&m);
@@ -413,7 +423,7 @@ sender(void *arg)
 	struct event *e;
 	struct job *j;
 	char id[ID_LEN + 1];
-	int rc;
+	int rc, fs = 0, fs_said = 0;
 
 	(void)arg;
 	for (;;) {
@@ -432,8 +442,8 @@ sender(void *arg)
 		report_clear(&rep);
 		buf_clear(&env);
 		if ((rc = chat_keys_unchanged(&keys, &rep)) == 0 &&
-		    (rc = chat_seal(&keys, j->pt.p, j->pt.len, &env,
-		    &rep)) == 0)
+		    (rc = chat_seal(&keys, &c_send, j->pt.p, j->pt.len, &env,
+		    &fs, &rep)) == 0)
 			rc = api_send(&c_send, peer, (const char *)env.p,
 			    env.len, 0, id, &rep);
 		if ((e = event_new(rc == 0 ? EV_SENT : EV_SEND_FAILED)) ==
@@ -454,6 +464,15 @@ sender(void *arg)
 				    "hint: " : "", rep.line[i].text);
 			if (chat_escape((const uint8_t *)text, n, &b) == 0)
 				e->note = (char *)b.p;
+		}
+		/* The conversation marked when it stops being forward
+		 * secret (said again once it was and is no more). */
+		if (rc == 0 && !fs && !fs_said) {
+			e->note = strdup("not forward secret: no prekey of "
+			    "the contact could be claimed (RSA-OAEP-256)");
+			fs_said = 1;
+		} else if (rc == 0 && fs) {
+			fs_said = 0;
 		}
 		post(e);
 	}
@@ -661,7 +680,7 @@ handle_event(struct event *e)
 		break;
 	case EV_SENT:
 		pending--;
-		say_message(e->t, "me", e->job->shown, NULL, 1);
+		say_message(e->t, "me", e->job->shown, e->note, 1);
 		free_job(e->job);
 		break;
 	case EV_SEND_FAILED:
@@ -1172,6 +1191,14 @@ main(int argc, char **argv)
 	memset(&oo, 0, sizeof(oo));
 	oo.key = keys.sk;
 	oo.kid = keys.kid;
+	if ((rc = chat_prekeys_open(&c_recv, &prekeys, &fs_grace, &rep)) != 0)
+		goto out;
+	if (prekeys != NULL) {
+		prekeys_view.p = prekeys;
+		prekeys_view.ikid = keys.kid;
+		oo.prekey = prekeys_lookup;
+		oo.prekey_arg = &prekeys_view;
+	}
 	if ((rc = trust_open(keys.me, keys.kid, &trust, &rep)) != 0)
 		goto out;
 	err_print(&rep);
@@ -1238,5 +1265,6 @@ out:
 	chatlog_close(&hist);
 	contact_free(&keys.peer);
 	EVP_PKEY_free(keys.sk);
+	prekeys_close(prekeys);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/config.h"
 #include "base/err.h"
@@ -66,8 +67,12 @@ usage(FILE *f)
 	    "                           entry is ECDH-ES+A256KW to the "
 	    "prekey, forward\n"
 	    "                           secret (repeatable, one per key)\n"
-	    "      --no-fs              ignore --prekey: RSA-OAEP-256 for "
-	    "everyone\n"
+	    "                           (a -r NAME's prekeys are claimed "
+	    "by default:\n"
+	    "                           e2e-keys claim)\n"
+	    "      --no-fs              claim nothing, ignore --prekey: "
+	    "RSA-OAEP-256 for\n"
+	    "                           everyone\n"
 	    "      --require-fs         refuse (exit 69) when a recipient's "
 	    "key has no\n"
 	    "                           prekey\n"
@@ -95,6 +100,85 @@ usage(FILE *f)
 	    "Example:\n"
 	    "  echo hi | e2e-encrypt -r bob.pub -s me.key > msg.jwe\n",
 	    JWE_MAX_RECIPIENTS, err_exit_codes_help);
+}
+
+/* Whether a record of krec (n of them) is for name already. */
+static int
+has_record(const struct prekey_record *krec, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(krec[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Forward secrecy by default: for each contact among the recipients
+ * (names, nr) without a record given, runs e2e-keys claim (no libcurl
+ * here) and adds the records it prints to krec (what[i] names each).
+ * A refused proof is an error (65), never a quiet fallback; a server
+ * out of reach or no session leaves RSA-OAEP-256, with a note (unless
+ * require_fs, refused later). Returns 0 or an exit code (in rep).
+ */
+static int
+claim_prekeys(char (*names)[NAME_LEN_MAX + 1], size_t nr,
+    struct prekey_record *krec, const char **what, size_t *nk,
+    int require_fs, struct report *rep)
+{
+	static char whats[JWE_MAX_RECIPIENTS][NAME_LEN_MAX + 32];
+	struct buf out = BUF_INIT;
+	const char *line, *end, *nl;
+	size_t i;
+	int st, rc = 0;
+
+	for (i = 0; i < nr && rc == 0; i++) {
+		if (names[i][0] == '\0' || has_record(krec, *nk, names[i]))
+			continue;
+		/* Asked once per contact, for all its keys. */
+		if (i > 0 && strcmp(names[i - 1], names[i]) == 0)
+			continue;
+		buf_clear(&out);
+		st = contact_claim(names[i], &out);
+		if (st == E2E_EX_DATAERR || st == E2E_EX_PROTOCOL) {
+			rc = report_error(rep, E2E_EX_DATAERR, "the prekeys "
+			    "of %s are refused (above): nothing encrypted",
+			    names[i]);
+			break;
+		}
+		if (st != 0) {
+			if (!require_fs)
+				err_note("no prekey of %s could be claimed "
+				    "(the server cannot be asked): "
+				    "RSA-OAEP-256, not forward secret",
+				    names[i]);
+			continue;
+		}
+		line = (const char *)out.p;
+		end = line + out.len;
+		while (line != NULL && line < end && rc == 0) {
+			if ((nl = memchr(line, '\n', (size_t)(end - line))) ==
+			    NULL)
+				nl = end;
+			if (*nk == JWE_MAX_RECIPIENTS) {
+				rc = report_error(rep, E2E_EX_USAGE, "at most "
+				    "%d prekeys", JWE_MAX_RECIPIENTS);
+				break;
+			}
+			if (nl > line && (rc = prekeys_record_read(line,
+			    (size_t)(nl - line), &krec[*nk], rep)) == 0) {
+				snprintf(whats[*nk], sizeof(whats[*nk]),
+				    "the claim of %.*s", NAME_LEN_MAX,
+				    names[i]);
+				what[*nk] = whats[*nk];
+				(*nk)++;
+			}
+			line = nl + 1;
+		}
+	}
+	buf_free(&out);
+	return rc;
 }
 
 int
@@ -352,6 +436,10 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Each contact's prekeys claimed from the server, unless given. */
+	if (so.enc != NULL && !no_fs && (rc = claim_prekeys(rname, nr, krec,
+	    kpaths, &nk, require_fs, &rep)) != 0)
+		goto out;
 	if ((rc = prekeys_apply(r, nr, rname, krec, nk, kpaths, &rep)) != 0)
 		goto out;
 	for (i = 0; require_fs && i < nr; i++)

@@ -10,7 +10,10 @@
 #include "base/cli.h"
 #include "base/err.h"
 #include "net/client.h"
+#include "format/prekeyproof.h"
+#include "keys/prekeys.h"
 #include "net/keycmd.h"
+#include "net/prekeydir.h"
 
 /* The commands: what each takes and needs, and the function that runs
  * it (lib/net/keycmd.h). */
@@ -39,6 +42,11 @@ static const struct command {
 	    keycmd_withdraw },
 	{ "qr", "qr [NAME|KEYFILE] [--png FILE] [--invert]", 0, 1, 0,
 	    CLIENT_NO_SERVER, keycmd_qr },
+	{ "prekeys", "[options] prekeys [KEYFILE] [--count N] "
+	    "[--signed-max-age DURATION]", 0, 1, 0, CLIENT_NEED_SESSION,
+	    keycmd_prekeys },
+	{ "claim", "[options] claim NAME [--quiet]", 1, 1, 1,
+	    CLIENT_NEED_SESSION, keycmd_claim },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -69,12 +77,28 @@ usage(FILE *f)
 	    "verify. import and export move keys without the server (a PEM "
 	    "file, or the\n"
 	    "text of a QR code); qr shows one as a QR code.\n"
+	    "prekeys publishes prekeys of your key (forward secrecy): a "
+	    "first batch, then\n"
+	    "tops the stock up when under half and replaces the signed "
+	    "prekey weekly.\n"
+	    "claim takes one prekey of each of NAME's keys, checks its proof "
+	    "against the\n"
+	    "pinned key, and prints the records e2e-encrypt --prekey reads.\n"
 	    "\n"
 	    "      --yes                verify without asking\n"
 	    "      --png FILE           qr: write a PNG image instead\n"
 	    "      --invert             qr: swap dark and light (for light "
 	    "terminals)\n"
-	    "      --quiet              fetch: print nothing on success\n"
+	    "      --quiet              fetch, claim: nothing said when not "
+	    "signed in or\n"
+	    "                           offline; fetch prints nothing on "
+	    "success\n"
+	    "      --count N            prekeys: one-time prekeys to keep "
+	    "(default 100)\n"
+	    "      --signed-max-age DURATION\n"
+	    "                           prekeys: replace the signed prekey "
+	    "when older\n"
+	    "                           (default 7d)\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
@@ -118,6 +142,8 @@ main(int argc, char **argv)
 		{ "invert", no_argument, NULL, 'i' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "signed-max-age", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,10 +154,13 @@ main(int argc, char **argv)
 	struct report rep = { 0 };
 	struct client c;
 	char list[128];
-	int ch, rc, seen_P = 0, seen_p = 0;
+	unsigned long long count;
+	int ch, rc, seen_P = 0, seen_p = 0, seen_n = 0, seen_m = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.co = co;
+	o.count = PREKEYS_BATCH;
+	o.signed_max_age = PREKEYDIR_SIGNED_MAX_AGE;
 	if ((rc = client_tool_start(&o.co, argc, argv, shortopts, longopts,
 	    err_print, err_trace, &rep)) != 0)
 		return err_print(&rep);
@@ -158,6 +187,20 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case 'n':
+			if (cli_once(&seen_n, "--count", &rep) != 0 ||
+			    cli_parse_number("--count", optarg, 1,
+			    PREKEYS_BATCH_MAX, &count, &rep) != 0)
+				return err_print(&rep);
+			o.count = (size_t)count;
+			break;
+		case 'm':
+			if (cli_once(&seen_m, "--signed-max-age", &rep) != 0 ||
+			    cli_parse_duration("--signed-max-age", optarg,
+			    PREKEY_SIGNED_MAX_AGE, &o.signed_max_age,
+			    &rep) != 0)
+				return err_print(&rep);
 			break;
 		case 'h':
 			usage(stdout);
@@ -195,9 +238,12 @@ main(int argc, char **argv)
 	if (o.yes && cmd->run != keycmd_verify)
 		return err_print(cli_usage_error(&rep,
 		    "--yes is for verify only"));
-	if (o.quiet && cmd->run != keycmd_fetch)
+	if (o.quiet && cmd->run != keycmd_fetch && cmd->run != keycmd_claim)
 		return err_print(cli_usage_error(&rep,
-		    "--quiet is for fetch only"));
+		    "--quiet is for fetch and claim only"));
+	if ((seen_n || seen_m) && cmd->run != keycmd_prekeys)
+		return err_print(cli_usage_error(&rep,
+		    "--count and --signed-max-age are for prekeys only"));
 	o.ps.label = "your private key";
 	o.said = show_report;
 

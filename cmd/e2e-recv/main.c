@@ -11,6 +11,7 @@
 #include "base/cli.h"
 #include "base/err.h"
 #include "net/client.h"
+#include "net/prekeydir.h"
 #include "net/receive.h"
 
 static volatile sig_atomic_t stop;
@@ -195,7 +196,13 @@ main(int argc, char **argv)
 		/* What the set-up said comes before the messages. */
 		err_print(&rep);
 		report_clear(&rep);
+		/* The prekey stock topped up when low, once a run, quietly
+		 * (before a --follow, which ends only when stopped). */
+		if (ro.follow)
+			prekeydir_refill(&c);
 		rc = receive_run(&c, &ro, &rep);
+		if (rc == 0 && !ro.follow)
+			prekeydir_refill(&c);
 	}
 	client_end(&c);
 	err_print(&rep);

@@ -1,6 +1,7 @@
 /* contacts.c - recipients and signers by name (see contacts.h). */
 #include "keys/contacts.h"
 #include "base/cli.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/home.h"
 #include "format/keyfile.h"
@@ -37,24 +38,33 @@ keys_program(char *out, size_t size)
 		snprintf(out, size, "e2e-keys");
 }
 
-int
-contact_refresh(const char *name)
+/*
+ * Runs e2e-keys with argv (argv[0] filled here), its stdin /dev/null and
+ * its stdout /dev/null, or, with out, a pipe read into out (at most max
+ * bytes; more is cut). Returns its exit status, -1 when it cannot be
+ * run.
+ */
+static int
+run_keys(char **argv, struct buf *out, size_t max)
 {
-	char prog[PATH_MAX];
-	/* One second of retries: the pinned keys serve when it fails. */
-	char *argv[] = { prog, "fetch", "--quiet", "--retry-time", "1",
-		(char *)name, NULL };
+	char prog[PATH_MAX], chunk[4096];
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int st, rc;
+	ssize_t n;
+	int st, rc, fd[2] = { -1, -1 };
 
 	keys_program(prog, sizeof(prog));
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		return -1;
+	argv[0] = prog;
+	if ((out != NULL && pipe2(fd, O_CLOEXEC) != 0) ||
+	    posix_spawn_file_actions_init(&fa) != 0) {
+		rc = -1;
+		goto out;
+	}
 	/* Its stdout is not ours (ours may be the envelope); its stderr is,
 	 * for the warning when a key changed. */
-	rc = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
+	rc = out != NULL ? posix_spawn_file_actions_adddup2(&fa, fd[1],
+	    STDOUT_FILENO) : posix_spawn_file_actions_addopen(&fa,
+	    STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
 		    "/dev/null", O_RDONLY, 0);
@@ -63,12 +73,58 @@ contact_refresh(const char *name)
 		    argv, environ) : posix_spawnp(&pid, prog, &fa, NULL, argv,
 		    environ);
 	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
+	if (rc != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (out != NULL) {
+		close(fd[1]);
+		fd[1] = -1;
+		/* Read to the end, so that it never blocks on a full pipe. */
+		while ((n = read(fd[0], chunk, sizeof(chunk))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			if (out->len + (size_t)n <= max &&
+			    buf_append(out, chunk, (size_t)n) != 0)
+				break;
+		}
+	}
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		if (errno != EINTR) {
+			rc = -1;
+			goto out;
+		}
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+out:
+	argv[0] = NULL;	/* prog is this function's */
+	if (fd[0] >= 0)
+		close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	return rc;
+}
+
+int
+contact_refresh(const char *name)
+{
+	/* One second of retries: the pinned keys serve when it fails. */
+	char *argv[] = { NULL, "fetch", "--quiet", "--retry-time", "1",
+		(char *)name, NULL };
+
+	return run_keys(argv, NULL, 0);
+}
+
+int
+contact_claim(const char *name, struct buf *out)
+{
+	/* One second of retries, as fetch: RSA-OAEP-256 serves when the
+	 * server cannot be reached. */
+	char *argv[] = { NULL, "claim", "--quiet", "--retry-time", "1",
+		(char *)name, NULL };
+
+	return run_keys(argv, out, CONTACT_CLAIM_MAX);
 }
 
 static int

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/buf.h"
 #include "base/names.h"
 #include "base/report.h"
 #include "format/jwe.h"
@@ -76,5 +77,15 @@ void contact_free(struct contact *c);
  * PATH) and returns its exit status (-1 when it cannot be run).
  */
 int contact_refresh(const char *name);
+
+/*
+ * Runs "e2e-keys claim --quiet NAME" the same way, its output (prekey
+ * records, one a line: prekeys.h; at most CONTACT_CLAIM_MAX bytes) into
+ * out. Returns its exit status (-1 when it cannot be run): 0, 65 for a
+ * refused proof (said on stderr by it), else the server could not be
+ * asked.
+ */
+#define CONTACT_CLAIM_MAX (64 * 1024)
+int contact_claim(const char *name, struct buf *out);
 
 #endif

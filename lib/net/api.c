@@ -691,3 +691,107 @@ api_key_delete(struct client *c, const char *kid, struct report *rep)
 	json_decref(o);
 	return rc;
 }
+
+int
+api_prekeys_put(struct client *c, json_t *body, json_t **answer,
+    struct report *rep)
+{
+	struct http_req rq;
+	char *s;
+	int rc;
+
+	*answer = NULL;
+	if ((s = dump(body, rep)) == NULL)
+		return E2E_EX_SOFTWARE;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "PUT";
+	rq.path = "/prekeys";
+	rq.type = JSON_TYPE;
+	rq.body = s;
+	rq.body_len = strlen(s);
+	rq.token = c->sess.token;
+	/* The server skips a one-time prekey it holds already: sent twice,
+	 * the same stock. */
+	rq.retry = HTTP_RETRY_SAFE;
+	rq.max_answer = 64 * 1024;
+	rc = call(c, &rq, "publishing prekeys", 1, answer, rep);
+	free(s);
+	if (rc == 0 && (*answer == NULL || !json_is_integer(json_object_get(
+	    *answer, "one_time")))) {
+		json_decref(*answer);
+		*answer = NULL;
+		return not_ours("answer to publishing prekeys", rep);
+	}
+	return rc;
+}
+
+int
+api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
+{
+	struct http_req rq;
+	const json_t *e;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	*keys = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "GET";
+	rq.path = "/prekeys";
+	rq.token = c->sess.token;
+	rq.retry = HTTP_RETRY_SAFE;
+	rq.max_answer = 1 << 20;
+	if ((rc = call(c, &rq, "reading the prekey stock", 1, &o, rep)) != 0)
+		return rc;
+	if (o == NULL || !json_is_array(json_object_get(o, "keys")))
+		goto bad;
+	json_array_foreach(json_object_get(o, "keys"), i, e)
+		if (jsonio_str(e, "kid", NULL) == NULL ||
+		    !json_is_integer(json_object_get(e, "one_time")))
+			goto bad;
+	*keys = json_incref(json_object_get(o, "keys"));
+	json_decref(o);
+	return 0;
+bad:
+	json_decref(o);
+	return not_ours("answer to reading the prekey stock", rep);
+}
+
+int
+api_prekeys_claim(struct client *c, const char *name, json_t **answer,
+    struct report *rep)
+{
+	struct http_req rq;
+	char path[128];
+	const json_t *arr, *e;
+	const char *id;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	*answer = NULL;
+	snprintf(path, sizeof(path), "/prekeys/%s", name);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "GET";
+	rq.path = path;
+	rq.token = c->sess.token;
+	/* A claim takes a one-time prekey: asked twice, two are gone, which
+	 * wastes one and breaks nothing. */
+	rq.retry = HTTP_RETRY_UNSENT;
+	rq.max_answer = 1 << 20;
+	if ((rc = call(c, &rq, "claiming prekeys", 1, &o, rep)) != 0)
+		return rc;
+	arr = o ? json_object_get(o, "keys") : NULL;
+	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
+	    jsonio_str(o, "name", NULL) == NULL ||
+	    (id = jsonio_str(o, "id", NULL)) == NULL || !id_valid(id))
+		goto bad;
+	json_array_foreach(arr, i, e)
+		if (!json_is_object(e) || jsonio_str(e, "kid", NULL) == NULL)
+			goto bad;
+	*answer = o;
+	return 0;
+bad:
+	json_decref(o);
+	return not_ours("answer to claiming prekeys", rep);
+}

@@ -83,6 +83,21 @@ int api_keys_entry(struct client *c, const char *name, json_t **answer,
 int api_key_delete(struct client *c, const char *kid,
     struct report *rep);
 
+/* PUT /prekeys with body (taken, {kid, signed?, one_time?}): *answer
+ * receives {kid, one_time, signed, added} (one_time checked an integer). */
+int api_prekeys_put(struct client *c, json_t *body, json_t **answer,
+    struct report *rep);
+
+/* GET /prekeys: *keys receives the array of {kid, one_time, signed,
+ * signed_iat} of the session's user (kid and one_time checked). */
+int api_prekeys_stock(struct client *c, json_t **keys, struct report *rep);
+
+/* GET /prekeys/NAME, a claim: *answer receives {name, id, keys}, its
+ * shape checked (id an account id, each key's kid a string), what it
+ * says not: each prekey's proof is for the caller to check. */
+int api_prekeys_claim(struct client *c, const char *name, json_t **answer,
+    struct report *rep);
+
 /* 1 when m is a message as the server lists it. */
 int api_message_valid(const json_t *m);
 

@@ -1,9 +1,12 @@
 /* chat.c - e2e-chat's conversation (see chat.h). */
 #include "net/chat.h"
+#include "base/cli.h"
 #include "base/err.h"
 #include "base/home.h"
 #include "base/term.h"
 #include "format/message.h"
+#include "net/directory.h"
+#include "net/prekeydir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,22 +42,64 @@ chat_keys_unchanged(const struct chat_keys *k, struct report *rep)
 	return E2E_EX_DATAERR;
 }
 
+/*
+ * Forward secrecy, as e2e-encrypt -r NAME: one prekey of each of name's
+ * pinned keys claimed, its proof checked (prekeydir_claim), set in the
+ * recipient of its key. A refused proof is 65, loudly; a claim that
+ * cannot be made (the server out of reach) leaves RSA-OAEP-256.
+ */
+static int
+claim_prekeys(struct client *c, const char *name, struct jwe_recipient *r,
+    size_t n, struct report *rep)
+{
+	struct prekey_public pks[KEYRING_KEYS_MAX];
+	struct report quiet = { 0 };
+	struct keyring *kr = NULL;
+	json_t *records = NULL;
+	size_t npk = 0, so, i, j;
+	int rc;
+
+	if ((rc = directory_keyring_open(c, 0, &kr, rep)) != 0)
+		return rc;
+	rc = prekeydir_claim(c, kr, name, &records, pks, &npk, &so, &quiet);
+	keyring_close(kr);
+	json_decref(records);
+	if (rc == E2E_EX_DATAERR || rc == E2E_EX_PROTOCOL)
+		return report_add(rep, &quiet);
+	for (i = 0; rc == 0 && i < n; i++)
+		for (j = 0; j < npk; j++)
+			if (strcmp(r[i].kid, pks[j].ikid) == 0) {
+				r[i].fs = 1;
+				memcpy(r[i].prekey, pks[j].x, X25519_LEN);
+				memcpy(r[i].pkid, pks[j].pkid, KID_SIZE);
+			}
+	return 0;
+}
+
 int
-chat_seal(const struct chat_keys *k, const uint8_t *pt, size_t len,
-    struct buf *env, struct report *rep)
+chat_seal(const struct chat_keys *k, struct client *c, const uint8_t *pt,
+    size_t len, struct buf *env, int *fs, struct report *rep)
 {
 	struct jwe_recipient r[KEYRING_KEYS_MAX];
 	const char *names[KEYRING_KEYS_MAX];
 	struct seal_opts so;
 	struct sink sink = sink_buf(env);
 	size_t i;
+	int rc;
 
 	memset(&so, 0, sizeof(so));
+	memset(r, 0, sizeof(r));
 	for (i = 0; i < k->peer.n; i++) {
 		r[i].pub = k->peer.pub[i];
 		memcpy(r[i].kid, k->peer.kid[i], KID_SIZE);
 		names[i] = k->peer.name;
 	}
+	*fs = 0;
+	if (c != NULL && (rc = claim_prekeys(c, k->peer.name, r, k->peer.n,
+	    rep)) != 0)
+		return rc;
+	for (i = 0, *fs = k->peer.n > 0; i < k->peer.n; i++)
+		*fs &= r[i].fs;
 	so.enc = jwe_enc_by_name("A256CBC-HS512");
 	so.r = r;
 	so.nr = k->peer.n;
@@ -310,4 +355,30 @@ chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
 		theirs[i] = k->peer.kid[i];
 	return safety_number(k->me, mine, 1, k->peer.name, theirs, k->peer.n,
 	    out, rep);
+}
+
+int
+chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,
+    struct report *rep)
+{
+	char path[HOME_PATH_MAX];
+	long long g;
+	int rc;
+
+	*p = NULL;
+	*grace = PREKEYS_GRACE_DEFAULT;
+	if (c->cfg.fs_grace != NULL) {
+		if (cli_parse_duration("fs_grace (config file)",
+		    c->cfg.fs_grace, CHAT_FS_GRACE_MAX, &g, rep) != 0)
+			return E2E_EX_CONFIG;
+		*grace = g;
+	}
+	/* No store (no prekeys made here): RSA entries only. */
+	if ((rc = home_file(c->home, "prekeys.json", path, sizeof(path),
+	    rep)) != 0 || access(path, F_OK) != 0)
+		return rc;
+	if ((rc = prekeys_sweep_file(c->home, client_now(), *grace,
+	    rep)) != 0)
+		return rc;
+	return prekeys_open(c->home, 0, p, rep);
 }

@@ -20,7 +20,9 @@
 #include "base/report.h"
 #include "format/records.h"
 #include "keys/contacts.h"
+#include "keys/prekeys.h"
 #include "keys/safety.h"
+#include "net/client.h"
 
 /*
  * A file sent with /file: the plaintext is this line, a NUL, the file's
@@ -49,9 +51,12 @@ int chat_keys_unchanged(const struct chat_keys *k, struct report *rep);
 
 /* Appends to env the envelope of pt (len bytes) for the contact's keys,
  * signed with mine and with both names (docs/FORMAT.md section 4), as
- * e2e-encrypt -r NAME writes it. Returns 0 or an exit code (in rep). */
-int chat_seal(const struct chat_keys *k, const uint8_t *pt, size_t len,
-    struct buf *env, struct report *rep);
+ * e2e-encrypt -r NAME writes it: with c (not NULL), each key's prekey
+ * claimed from its server (forward secrecy; a refused proof is 65, the
+ * server out of reach RSA-OAEP-256). *fs is set when every key got a
+ * prekey. Returns 0 or an exit code (in rep). */
+int chat_seal(const struct chat_keys *k, struct client *c, const uint8_t *pt,
+    size_t len, struct buf *env, int *fs, struct report *rep);
 
 /* The plaintext of a file message (CHAT_FILE_MAGIC): name's last path
  * component and the data, into pt (a secret buffer). 0 or 70. */
@@ -119,6 +124,16 @@ int chat_present(const struct message *m, const char *peer,
 /* The safety number of me and the contact, as e2e-keys show NAME
  * computes it (from my identity's key id and the pinned ones). */
 int chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
+    struct report *rep);
+
+/*
+ * My private prekeys for reading (e2e-decrypt's way): the grace from the
+ * config's fs_grace (else 7 days) into *grace, the store's expired
+ * entries swept, then the store opened read-only into *p (NULL when
+ * there is none). Returns 0 or an exit code (in rep).
+ */
+#define CHAT_FS_GRACE_MAX ((long long)10 * 365 * 86400)	/* e2e-decrypt's */
+int chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,
     struct report *rep);
 
 #endif

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* This client's server URL, as key proofs name it. */
-static int
-my_server(struct client *c, char url[KEYPROOF_URL_MAX], struct report *rep)
+int
+directory_server_url(struct client *c, char url[KEYPROOF_URL_MAX],
+    struct report *rep)
 {
 	if (keyproof_url(http_server(c->http), url) != 0)
 		return report_error(rep, E2E_EX_USAGE, "the server URL %s "
@@ -34,7 +34,7 @@ directory_publish(struct client *c, EVP_PKEY *priv, char kid[KID_SIZE],
 
 	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0 ||
 	    (rc = keyfile_public_pem(priv, &pem, rep)) != 0 ||
-	    (rc = my_server(c, url, rep)) != 0)
+	    (rc = directory_server_url(c, url, rep)) != 0)
 		goto out;
 	if (buf_terminate(&pem) != 0) {
 		rc = report_oom(rep);
@@ -172,7 +172,7 @@ directory_fetch(struct client *c, const char *name, struct keyring **kp,
 
 	*result = 0;
 	*kp = NULL;
-	if ((rc = my_server(c, url, rep)) != 0 ||
+	if ((rc = directory_server_url(c, url, rep)) != 0 ||
 	    (rc = api_keys_entry(c, name, &o, rep)) != 0)
 		return rc;
 	id = jsonio_str(o, "id", NULL);

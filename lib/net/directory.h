@@ -7,8 +7,14 @@
 #define E2E_DIRECTORY_H
 
 #include "base/passphrase.h"
+#include "format/keyproof.h"
 #include "keys/keyring.h"
 #include "net/client.h"
+
+/* This client's server URL, as key and prekey proofs name it (aud).
+ * Returns 0, or 64 reported. */
+int directory_server_url(struct client *c, char url[KEYPROOF_URL_MAX],
+    struct report *rep);
 
 /*
  * Publishes the public key of the private key priv with its proof of

@@ -11,6 +11,7 @@
 #include "keys/qr.h"
 #include "net/api.h"
 #include "net/directory.h"
+#include "net/prekeydir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,5 +493,90 @@ done:
 	EVP_PKEY_free(pk);
 	buf_free(&text);
 	buf_free(&out);
+	return rc;
+}
+
+int
+keycmd_prekeys(struct client *c, const struct keycmd_opts *o, char **argv,
+    struct report *rep)
+{
+	struct prekeydir_opts po;
+	char path[HOME_PATH_MAX];
+	const char *file = argv[1];
+	EVP_PKEY *pk = NULL;
+	json_t *j = NULL;
+	int rc;
+
+	/* The identity's private key signs each prekey's proof. */
+	if ((rc = identity_file(c, &file, path, sizeof(path), rep)) == 0 &&
+	    (rc = keyfile_load_private(file, &o->ps, &pk,
+	    rep)) == E2E_EX_NOINPUT)
+		report_hint(rep, "prekeys needs your private key: it signs "
+		    "each prekey's proof");
+	said_so_far(o, rep);
+	po.count = o->count;
+	/* Topped up below half: not at every run. */
+	po.low = (o->count + 1) / 2;
+	po.signed_max_age = o->signed_max_age;
+	if (rc == 0)
+		rc = prekeydir_publish(c, pk, &po, &j, rep);
+	EVP_PKEY_free(pk);
+	if (rc != 0)
+		return rc;
+	return print_json(o, j, rep);
+}
+
+int
+keycmd_claim(struct client *c, const struct keycmd_opts *o, char **argv,
+    struct report *rep)
+{
+	const char *name = argv[1];
+	struct report quiet = { 0 };
+	struct keyring *k = NULL;
+	json_t *records = NULL, *r;
+	size_t i, signed_only = 0;
+	int rc, result;
+
+	/* The keys pinned for name, compared with the directory first, as
+	 * fetch does: the proofs are checked against them. Quiet, only a
+	 * refused key is said. */
+	rc = directory_fetch(c, name, &k, &result, o->quiet ? &quiet : rep);
+	if (rc == E2E_EX_DATAERR && o->quiet)
+		report_add(rep, &quiet);
+	report_clear(&quiet);
+	keyring_close(k);
+	k = NULL;
+	if (rc != 0 || (rc = directory_keyring_open(c, 0, &k, rep)) != 0)
+		goto out;
+	if (!keyring_known(k, name)) {
+		rc = report_error(rep, E2E_EX_DATAERR, "%s has no key pinned "
+		    "in your keyring", name);
+		goto out;
+	}
+	if ((rc = keyring_usable(k, name, rep)) != 0)
+		goto out;
+	/* Quiet (for e2e-encrypt): the server out of reach is for the
+	 * caller to say; a refused proof is said loudly. */
+	rc = prekeydir_claim(c, k, name, &records, NULL, NULL, &signed_only,
+	    o->quiet ? &quiet : rep);
+	if (rc != 0 && o->quiet && (rc == E2E_EX_DATAERR ||
+	    rc == E2E_EX_PROTOCOL))
+		report_add(rep, &quiet);
+	if (rc != 0)
+		goto out;
+	if (json_array_size(records) == 0 && !o->quiet)
+		report_note(rep, "%s has no prekeys: messages to %s are not "
+		    "forward secret", name, name);
+	else if (signed_only > 0)
+		report_note(rep, "%s's one-time prekeys are used up (or this "
+		    "account claimed too many): the signed prekey serves, "
+		    "forward secret only until it is replaced", name);
+	said_so_far(o, rep);
+	json_array_foreach(records, i, r)
+		if ((rc = client_print(json_incref(r), rep)) != 0)
+			break;
+out:
+	json_decref(records);
+	keyring_close(k);
 	return rc;
 }

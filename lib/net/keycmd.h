@@ -17,7 +17,12 @@ struct keycmd_opts {
 	const char *png;		/* qr: write a PNG here */
 	int yes;			/* verify without asking */
 	int invert;			/* qr: dark and light swapped */
-	int quiet;			/* fetch: nothing said on success */
+	int quiet;			/* fetch, claim: nothing said on
+					 * success, nor when not signed in
+					 * or offline */
+	size_t count;			/* prekeys: the one-time stock */
+	long long signed_max_age;	/* prekeys: replace the signed one
+					 * when older (seconds) */
 	/* Shows what a command has said so far (e2e-keys: err_print), just
 	 * before it writes its output, so that stderr and stdout keep
 	 * their order; the report is then emptied. NULL: all of it stays
@@ -57,5 +62,7 @@ keycmd_fn keycmd_export;	/* export NAME */
 keycmd_fn keycmd_forget;	/* forget NAME */
 keycmd_fn keycmd_withdraw;	/* withdraw KID */
 keycmd_fn keycmd_qr;		/* qr [NAME|KEYFILE] */
+keycmd_fn keycmd_prekeys;	/* prekeys [KEYFILE] */
+keycmd_fn keycmd_claim;		/* claim NAME */
 
 #endif

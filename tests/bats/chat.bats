@@ -369,3 +369,43 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	run --separate-stderr e2e-chat --history x bob
 	assert_failure 64
 }
+
+@test "chat: a forward-secret message (to a one-time prekey of bob's) is read with bob's prekeys, and its prekey erased after the grace (fs_grace = 0)" {
+	run -0 run_as bob e2e-keys prekeys --count 2
+	printf 'fs_grace = 0\n' >> "$(home_of bob)/config"
+	chat_start bob alice
+	printf 'forward secret\n' | run_as alice e2e-encrypt -r bob > "$T/fs.jwe"
+	pkid=$(jq -r '.recipients[0].header.kid' "$T/fs.jwe")
+	[ "$(jq -r '.recipients[0].header.alg' "$T/fs.jwe")" = ECDH-ES+A256KW ]
+	run_as alice e2e-send --to bob "$T/fs.jwe" > /dev/null
+	chat_wait bob "^$HHMM alice> forward secret\$"
+	# Shown: the prekey leaves bob's store (marked used, grace 0).
+	local i
+	for ((i = 0; i < 100; i++)); do
+		jq -e --arg p "$pkid" '[.identities[].erased[]] | index($p) != null' \
+		    "$(home_of bob)/prekeys.json" > /dev/null && break
+		sleep 0.2
+	done
+	jq -e --arg p "$pkid" '([.identities[].one_time[].pkid] | index($p) == null) and ([.identities[].erased[]] | index($p) != null)' \
+	    "$(home_of bob)/prekeys.json"
+}
+
+@test "chat: sends forward secret to a contact with prekeys (a one-time prekey claimed per line); a contact without is marked not forward secret, once" {
+	run -0 run_as bob e2e-keys prekeys --count 3
+	chat_start alice bob
+	chat_say alice "to a prekey"
+	chat_wait alice "^$HHMM me> to a prekey\$"
+	# One one-time prekey claimed (2 left: not under half of 3).
+	run -0 run_as bob e2e-keys prekeys --count 3
+	[ "$(echo "$output" | jq -c '[.one_time, .added]')" = "[2,0]" ]
+	run -0 run_as bob e2e-recv
+	[ "$(echo "$output" | jq -r '.message.recipients[0].header.alg')" = ECDH-ES+A256KW ]
+	# alice has no prekeys: bob's lines to her are marked, the first
+	# only.
+	chat_start bob alice
+	chat_say bob "plain one"
+	chat_wait bob "^$HHMM me> plain one\$"
+	chat_say bob "plain two"
+	chat_wait bob "^$HHMM me> plain two\$"
+	chat_wait_count bob "not forward secret" 1
+}

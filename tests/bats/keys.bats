@@ -783,8 +783,10 @@ open(sys.argv[1], "w").write(json.dumps(d))' "$k" "$B" "$T/carol.pub"
 	run -0 run_as "$A" e2e-account signout
 	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o m2.jwe <<< "offline"
 	[ "$status" -eq 0 ] || fail "$stderr"
-	# Signed out, nothing names alice: her name is not signed (issue 8).
-	[ "$stderr" = "e2e-encrypt: signing without your name, which is unknown: sign in, set name = NAME in the config file, or give --from NAME" ]
+	# Signed out, nothing names alice: her name is not signed (issue 8);
+	# and no prekey can be claimed (issue 16): RSA-OAEP-256, said once.
+	[ "$stderr" = "e2e-encrypt: no prekey of $B could be claimed (the server cannot be asked): RSA-OAEP-256, not forward secret
+e2e-encrypt: signing without your name, which is unknown: sign in, set name = NAME in the config file, or give --from NAME" ] || fail "$stderr"
 	[ "$(recipients_of m2.jwe)" = "$KID_BOB" ]
 	run -0 --separate-stderr run_as "$A" e2e-decrypt --verify "$B" < <(
 	    echo "signed by bob" | e2e-encrypt -r "$T/alice.pub" -s "$T/bob")

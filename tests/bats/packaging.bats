@@ -148,7 +148,7 @@ make_here() {
 	run -0 complete_words e2e-account --server https://x sign
 	assert_equal "$output" "signin signout signup"
 	run -0 complete_words e2e-keys ''
-	assert_equal "$output" "accept export fetch forget import list publish qr show verify withdraw"
+	assert_equal "$output" "accept claim export fetch forget import list prekeys publish qr show verify withdraw"
 	run -0 complete_words e2e-encrypt --enc ''
 	assert_equal "$output" "A256CBC-HS512 A256GCM"
 	run -0 complete_words e2e-keygen -b ''
