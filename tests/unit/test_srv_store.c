@@ -1087,18 +1087,19 @@ static void
 make_prekeys(struct store_prekey *v, size_t n, const char *tag, int kind,
     int64_t created_at)
 {
+	char head[64];
 	size_t i;
+	int k;
 
 	for (i = 0; i < n; i++) {
 		memset(&v[i], 0, sizeof(v[i]));
 		memset(v[i].pkid, 'P', STORE_KID_LEN);
 		memset(v[i].x, 'X', STORE_PREKEY_X_LEN);
-		snprintf(v[i].pkid, 16, "%s-%05zu", tag, i);
-		v[i].pkid[strlen(v[i].pkid)] = 'P';
-		v[i].pkid[STORE_KID_LEN] = '\0';
-		snprintf(v[i].x, 16, "x%s-%05zu", tag, i);
-		v[i].x[strlen(v[i].x)] = 'X';
-		v[i].x[STORE_PREKEY_X_LEN] = '\0';
+		/* At most 15 characters of each head, padded to length. */
+		k = snprintf(head, sizeof(head), "%s-%05zu", tag, i);
+		memcpy(v[i].pkid, head, k >= 0 && k < 15 ? (size_t)k : 15);
+		k = snprintf(head, sizeof(head), "x%s-%05zu", tag, i);
+		memcpy(v[i].x, head, k >= 0 && k < 15 ? (size_t)k : 15);
 		v[i].kind = kind;
 		v[i].proof = (char *)"proof";
 		v[i].iat = 1700000300;
