@@ -142,8 +142,9 @@ int prekeys_sweep_file(const char *home, int64_t now, int64_t grace,
  *   {"name":NAME,"kid":IKID,"kind":"one-time"|"signed",
  *    "prekey":{"kty":"OKP","crv":"X25519","x":X},"pkid":PKID}
  * what e2e-encrypt --prekey reads, e2e-keygen --prekeys prints, and
- * e2e-keys claim prints once it has checked the prekey's proof. Read strictly: exactly these members, pkid the thumbprint of
- * the prekey. Returns 0, or 65 with the reason in rep.
+ * e2e-keys claim prints once it has checked the prekey's proof. Read
+ * strictly: exactly these members, pkid the thumbprint of the prekey.
+ * Returns 0, or 65 with the reason in rep.
  */
 struct prekey_record {
 	char name[NAME_LEN_MAX + 1];
