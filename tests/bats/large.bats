@@ -266,7 +266,9 @@ case("signature-long", h + "." + p + "." + s + "A" * 2400,
 case("header-not-json", b64u("{nope") + "." + p + "." + s,
      BAD + "the signature header is not a JSON object")
 for where, bp in (("start", "+" + p[1:]), ("end", p[:-1] + "+"),
-                  ("length", p + "A" if len(p) % 4 == 0 else p[:-1])):
+                  # 4k+1 characters: never base64url (p[:-1] could be,
+                  # when its last character's spare bits were zero).
+                  ("length", p + "A" * ((1 - len(p)) % 4))):
     si = h + "." + bp
     case("payload-bad-" + where, si + "." + sign(si),
          E + "the signed content is not base64url")
