@@ -535,16 +535,31 @@ settle_then(struct req *r, void (*cont)(struct req *r))
 	return 1;
 }
 
+/*
+ * The password check is over, for every route that checks one like a
+ * sign-in: the shared counts settled first (cont runs again then), a
+ * refusal of the bcrypt queue answered, the attempt ended, counted as
+ * failed when the password was wrong. Returns 1 when r waits or has
+ * its answer; 0 when the caller answers from r->ok.
+ */
+static int
+check_over(struct req *r, void (*cont)(struct req *r))
+{
+	if (settle_then(r, cont))
+		return 1;
+	if (busy_answer(r)) {
+		attempt_end(r, 0);
+		return 1;
+	}
+	attempt_end(r, !r->ok);
+	return 0;
+}
+
 static void
 signin_cont(struct req *r)
 {
-	if (settle_then(r, signin_cont))
+	if (check_over(r, signin_cont))
 		return;
-	if (busy_answer(r)) {
-		attempt_end(r, 0);
-		return;
-	}
-	attempt_end(r, !r->ok);
 	if (!r->ok) {
 		/* The same answer for an unknown name and a wrong password. */
 		respond_error(r, 403, "authentication failed");
@@ -558,13 +573,8 @@ password_cont(struct req *r)
 {
 	struct server *s = r->srv;
 
-	if (settle_then(r, password_cont))
+	if (check_over(r, password_cont))
 		return;
-	if (busy_answer(r)) {
-		attempt_end(r, 0);
-		return;
-	}
-	attempt_end(r, !r->ok);
 	if (!r->ok) {
 		respond_error(r, 403, "the current password is wrong");
 		return;
@@ -866,13 +876,8 @@ user_delete_done(struct store_job *j, int result)
 static void
 user_delete_checked(struct req *r)
 {
-	if (settle_then(r, user_delete_checked))
+	if (check_over(r, user_delete_checked))
 		return;
-	if (busy_answer(r)) {
-		attempt_end(r, 0);
-		return;
-	}
-	attempt_end(r, !r->ok);
 	if (!r->ok) {
 		respond_error(r, 403, "the password is wrong; nothing deleted");
 		return;
