@@ -40,42 +40,19 @@ bad(const char *path, unsigned line, const char *why, struct report *rep)
 }
 
 /* Reads the file into b, refusing one that others could have written
- * (file_policy_config). Returns 0, -1 when there is none, or 78. */
+ * (file_policy_config: it names the server and the CA to trust).
+ * Returns 0, -1 when there is none, or an exit code (reported). */
 static int
 read_config(const char *path, struct buf *b, struct report *rep)
 {
-	switch (file_read_private(path, &file_policy_config, b)) {
-	case FILE_OK:
-		return 0;
-	case FILE_ABSENT:
-		return -1;
-	case FILE_CANNOT_OPEN:
-		report_errno(rep, E2E_EX_CONFIG, "cannot open %s", path);
-		break;
-	case FILE_NOT_OWNER:
-	case FILE_EXPOSED:
-		/* It names the server and the CA to trust. */
-		report_error(rep, E2E_EX_CONFIG,
-		    "%s can be changed by other users; not using it",
-		    path);
-		report_hint(rep, "chmod 600 %s", path);
-		break;
-	case FILE_TOO_LARGE:
-		report_error(rep, E2E_EX_CONFIG, "%s is larger than %zu bytes",
-		    path,
-		    file_policy_config.max);
-		break;
-	case FILE_CANNOT_READ:
-		report_errno(rep, E2E_EX_CONFIG, "cannot read %s", path);
-		break;
-	case FILE_NO_MEMORY:
-		return report_oom(rep);
-	default:
-		report_error(rep, E2E_EX_CONFIG, "%s is not a regular file",
-		    path);
-		break;
-	}
-	return E2E_EX_CONFIG;
+	static const struct file_refusal why = {
+		.refused = "is not a regular file",
+		.not_owner = "can be changed by other users",
+		.exposed = "can be changed by other users",
+	};
+
+	return file_read_private_report(path, &file_policy_config, b,
+	    E2E_EX_CONFIG, &why, rep);
 }
 
 static const char *

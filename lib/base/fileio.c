@@ -1003,6 +1003,48 @@ file_unlock(int *fd)
 }
 
 int
+file_read_private_report(const char *path, const struct file_policy *pol,
+    struct buf *out, int code, const struct file_refusal *why,
+    struct report *rep)
+{
+	const char *words = why->refused;
+
+	switch (file_read_private(path, pol, out)) {
+	case FILE_OK:
+		return 0;
+	case FILE_ABSENT:
+		return -1;
+	case FILE_SYMLINK:
+		words = "is a symbolic link";
+		break;
+	case FILE_CANNOT_OPEN:
+		return report_errno(rep, code, "cannot open %s", path);
+	case FILE_CANNOT_READ:
+		return report_errno(rep, code, "cannot read %s", path);
+	case FILE_TOO_LARGE:
+		return report_error(rep, code, "%s is too large (larger than "
+		    "%zu bytes); not using it", path, pol->max);
+	case FILE_NO_MEMORY:
+		return report_oom(rep);
+	case FILE_NOT_OWNER:
+		if (why->not_owner != NULL)
+			words = why->not_owner;
+		break;
+	case FILE_EXPOSED:
+		report_error(rep, code, "%s %s; not using it", path,
+		    why->exposed != NULL ? why->exposed : why->refused);
+		if (why->hint != NULL)
+			report_hint(rep, "%s", why->hint);
+		else
+			report_hint(rep, "chmod 600 %s, if it is yours", path);
+		return code;
+	default:
+		break;
+	}
+	return report_error(rep, code, "%s %s; not using it", path, words);
+}
+
+int
 file_lock_report(const char *path, enum file_status st,
     struct report *rep)
 {

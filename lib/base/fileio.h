@@ -254,6 +254,33 @@ enum file_status file_read_private(const char *path,
     const struct file_policy *pol, struct buf *out);
 
 /*
+ * The words a reader refuses its private file with, each after the
+ * file's path and before "; not using it": refused for a file that is
+ * not a regular file, and for one that is another user's or has a mode
+ * the policy forbids unless not_owner or exposed (when not NULL) say
+ * those. hint follows a refusal for the mode ("chmod 600 PATH, if it is
+ * yours" when NULL).
+ */
+struct file_refusal {
+	const char *refused;
+	const char *not_owner;
+	const char *exposed;
+	const char *hint;
+};
+
+/*
+ * file_read_private, and what it found said in rep, so that every reader
+ * of a private file reports its failures alike: a link refused, one that
+ * cannot be opened or read (errno's words), one too large, the refusals
+ * in the caller's words (why). Returns 0 (FILE_OK), -1 when there is no
+ * file (the caller's "none", nothing said), 70 when out of memory, or
+ * code.
+ */
+int file_read_private_report(const char *path,
+    const struct file_policy *pol, struct buf *out, int code,
+    const struct file_refusal *why, struct report *rep);
+
+/*
  * The one lock of the files two processes may change at once (the
  * keyring, the replay cache, e2e-recv's log). It is:
  *

@@ -198,26 +198,13 @@ out:
 static int
 read_keyring(const char *path, struct buf *b, struct report *rep)
 {
-	switch (file_read_private(path, &file_policy_keyring, b)) {
-	case FILE_OK:
-		return 0;
-	case FILE_ABSENT:
-		return -1;
-	case FILE_SYMLINK:
-	case FILE_CANNOT_OPEN:
-	case FILE_CANNOT_READ:
-		return report_errno(rep, E2E_EX_CONFIG, "cannot read %s",
-		    path);
-	case FILE_TOO_LARGE:
-		return report_error(rep, E2E_EX_CONFIG, "%s is too large",
-		    path);
-	case FILE_NO_MEMORY:
-		return report_oom(rep);
-	default:
-		return report_error(rep, E2E_EX_CONFIG, "%s is not a regular "
-		    "file of yours that only you can change; not using it",
-		    path);
-	}
+	static const struct file_refusal why = {
+		.refused = "is not a regular file of yours that only you can "
+		    "change",
+	};
+
+	return file_read_private_report(path, &file_policy_keyring, b,
+	    E2E_EX_CONFIG, &why, rep);
 }
 
 int

@@ -179,28 +179,13 @@ out:
 static int
 read_store(const char *path, struct buf *b, struct report *rep)
 {
-	switch (file_read_private(path, &file_policy_prekeys, b)) {
-	case FILE_OK:
-		return 0;
-	case FILE_ABSENT:
-		return -1;
-	case FILE_SYMLINK:
-	case FILE_CANNOT_OPEN:
-	case FILE_CANNOT_READ:
-		return report_errno(rep, E2E_EX_CONFIG, "cannot read %s",
-		    path);
-	case FILE_TOO_LARGE:
-		return report_error(rep, E2E_EX_CONFIG, "%s is too large",
-		    path);
-	case FILE_NO_MEMORY:
-		return report_oom(rep);
-	default:
-		report_error(rep, E2E_EX_CONFIG, "%s holds private keys "
-		    "but is not a regular file of yours that only you can "
-		    "read; not using it", path);
-		report_hint(rep, "chmod 600 %s, if it is yours", path);
-		return E2E_EX_CONFIG;
-	}
+	static const struct file_refusal why = {
+		.refused = "holds private keys but is not a regular file of "
+		    "yours that only you can read",
+	};
+
+	return file_read_private_report(path, &file_policy_prekeys, b,
+	    E2E_EX_CONFIG, &why, rep);
 }
 
 int

@@ -39,45 +39,24 @@ copy_member(const json_t *o, const char *key, char *dst, size_t size)
 
 /* Reads the session file into b, refusing one another user could have
  * read or put there (file_policy_session). Returns 0 (*found 0 when
- * there is none) or 77 (in rep). */
+ * there is none) or an exit code (in rep). */
 static int
 read_session(const char *path, struct buf *b, int *found,
     struct report *rep)
 {
-	const int rc = E2E_EX_NOPERM;
+	static const struct file_refusal why = {
+		.refused = "is not a regular file",
+		.not_owner = "belongs to another user",
+		.exposed = "can be read by other users",
+		.hint = "its token may have leaked: remove it and sign in "
+		    "again (e2e-account signout; e2e-account signin NAME)",
+	};
+	int rc;
 
-	*found = 0;
-	switch (file_read_private(path, &file_policy_session, b)) {
-	case FILE_OK:
-		*found = 1;
-		return 0;
-	case FILE_ABSENT:
-		return 0;
-	case FILE_SYMLINK:
-		return report_error(rep, rc, "%s is a symbolic link; not using "
-		    "it", path);
-	case FILE_CANNOT_OPEN:
-		return report_errno(rep, rc, "cannot open %s", path);
-	case FILE_NOT_OWNER:
-		return report_error(rep, rc, "%s belongs to another user; not "
-		    "using it", path);
-	case FILE_EXPOSED:
-		report_error(rep, rc, "%s can be read by other users; not "
-		    "using it", path);
-		report_hint(rep, "its token may have leaked: remove it and "
-		    "sign in again (e2e-account signout; e2e-account signin "
-		    "NAME)");
-		return rc;
-	case FILE_TOO_LARGE:
-		return report_error(rep, rc, "%s is too large to be a session",
-		    path);
-	case FILE_CANNOT_READ:
-		return report_errno(rep, rc, "cannot read %s", path);
-	case FILE_NO_MEMORY:
-		return report_error(rep, rc, "out of memory");
-	default:
-		return report_error(rep, rc, "%s is not a regular file", path);
-	}
+	rc = file_read_private_report(path, &file_policy_session, b,
+	    E2E_EX_NOPERM, &why, rep);
+	*found = rc == 0;
+	return rc < 0 ? 0 : rc;
 }
 
 int

@@ -4,8 +4,10 @@
  * or a folder, another user's file, one others may read or change, one
  * too large: refused; an absent one: said so; a file swapped between
  * the open and the checks: the checks and the read are of the file
- * opened), and file_lock (two processes, a holder killed with -9, many
- * processes counting under it, a lock file that is a link).
+ * opened), file_read_private_report (each result said, in the caller's
+ * words where they are its), and file_lock (two processes, a holder
+ * killed with -9, many processes counting under it, a lock file that is
+ * a link).
  */
 #include "harness.h"
 
@@ -641,6 +643,92 @@ lock_refusals(void)
 	    strstr(why, "No such file") != NULL, "%s", why);
 }
 
+/* ---- file_read_private_report ---- */
+
+/* file_read_private_report under pol with words w: its code, what it
+ * said (errors and hints) in cap_text, and b's length in *len. */
+static int
+said(const char *p, const struct file_policy *pol,
+    const struct file_refusal *w, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	capture_begin();
+	rc = file_read_private_report(p, pol, &b, 77, w, &t_rep);
+	rep_shown();
+	capture_end();
+	*len = b.len;
+	buf_free(&b);
+	return rc;
+}
+
+/* Every result said alike, in the caller's words where they are its. */
+static void
+reported(void)
+{
+	static const struct file_refusal plain = {
+		.refused = "is not yours alone",
+	};
+	static const struct file_refusal own = {
+		.refused = "is not yours alone",
+		.not_owner = "is another's",
+		.exposed = "is open to others",
+		.hint = "start again",
+	};
+	struct file_policy small = { 077, 0, 100 };
+	char under[160];
+	size_t len;
+	int rc;
+
+	fresh();
+	CHECK(said(path, &small, &plain, &len) == -1 && cap_len == 0);
+	put(path, "fine", 0600);
+	CHECK(said(path, &small, &plain, &len) == 0 && len == 4 &&
+	    cap_len == 0);
+	put_n(path, 101);
+	rc = said(path, &small, &plain, &len);
+	CHECKF(rc == 77 && len == 0 && strstr(cap_text, "/session is too "
+	    "large (larger than 100 bytes); not using it"), "%s", cap_text);
+	put(path, "fine", 0644);
+	rc = said(path, &small, &plain, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is not yours alone; "
+	    "not using it") && strstr(cap_text, "hint: chmod 600 ") &&
+	    strstr(cap_text, "/session, if it is yours"), "%s", cap_text);
+	rc = said(path, &small, &own, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is open to others; "
+	    "not using it") && strstr(cap_text, "hint: start again") &&
+	    !strstr(cap_text, "chmod"), "%s", cap_text);
+	unlink(path);
+	CHECK(mkdir(path, 0700) == 0);
+	rc = said(path, &small, &own, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is not yours alone; "
+	    "not using it") && !strstr(cap_text, "hint"), "%s", cap_text);
+	rmdir(path);
+	put(other, "fine", 0600);
+	CHECK(symlink(other, path) == 0);
+	rc = said(path, &small, &own, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is a symbolic link; "
+	    "not using it"), "%s", cap_text);
+	unlink(path);
+	snprintf(under, sizeof(under), "%s/x", other);
+	rc = said(under, &small, &own, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "cannot open ") &&
+	    strstr(cap_text, "Not a directory"), "%s", cap_text);
+	if (geteuid() != 0) {
+		harness_skip("not root: no file of another user to test");
+		return;
+	}
+	put(path, "fine", 0600);
+	CHECK(chown(path, 12345, (gid_t)-1) == 0);
+	rc = said(path, &small, &own, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is another's; not "
+	    "using it"), "%s", cap_text);
+	rc = said(path, &small, &plain, &len);
+	CHECKF(rc == 77 && strstr(cap_text, "/session is not yours alone; "
+	    "not using it") && !strstr(cap_text, "hint"), "%s", cap_text);
+}
+
 int
 main(void)
 {
@@ -663,6 +751,7 @@ main(void)
 	RUN(not_regular);
 	RUN(size_cap);
 	RUN(cannot_open);
+	RUN(reported);
 	RUN(swapped_after_open);
 	RUN(no_descriptor_leaked);
 	RUN(lock_basics);

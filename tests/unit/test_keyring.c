@@ -885,7 +885,7 @@ hostile_files(void)
 	real = harness_path(dir, "real.json");
 	put_str(real, "{\"version\":1,\"contacts\":{}}");
 	CHECK(symlink(real, ring_path) == 0);
-	refused("a link", "cannot read ");
+	refused("a link", "is a symbolic link; not using it");
 	unlink(ring_path);
 	/* Others may change it: refused; read only by others: fine. */
 	put_str(ring_path, "{\"version\":1,\"contacts\":{}}");
