@@ -9,8 +9,7 @@
  *
  * Runs from the project root (it reads tests/vectors/keys).
  */
-#include "harness.h"
-#include "keys_fixture.h"
+#include "proof_fixture.h"
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -18,14 +17,6 @@
 #include "format/jwk.h"
 #include "format/jws.h"
 #include "format/keyproof.h"
-
-#define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"
-#define ID_B "06H2A3MCM45VFGGXF6RPKVTJPD"
-#define AUD "https://chat.example"
-#define NOW 1764380000
-
-static EVP_PKEY *alice, *bob;
-static char kid_alice[KID_SIZE], kid_bob[KID_SIZE];
 
 static void
 urls(void)
@@ -109,19 +100,6 @@ make(EVP_PKEY *k, const char *id, const char *name, const char *aud,
 	buf_clear(out);
 	if (keyproof_make(k, id, name, aud, iat, out, NULL) != 0) {
 		fprintf(stderr, "keyproof_make failed\n");
-		exit(2);
-	}
-}
-
-/* A JWS of any header and payload, signed by k (for forgeries). */
-static void
-craft(EVP_PKEY *k, const char *header, const char *payload,
-    struct buf *out)
-{
-	buf_clear(out);
-	if (jws_sign(k, header, (const uint8_t *)payload, strlen(payload),
-	    out, NULL) != 0 || buf_terminate(out) != 0) {
-		fprintf(stderr, "jws_sign failed\n");
 		exit(2);
 	}
 }
@@ -329,17 +307,12 @@ malformed(void)
 int
 main(void)
 {
-	if (crypto_init(NULL) != 0)
+	if (proof_keys_load() != 0)
 		return 2;
-	alice = fixture_private("alice");
-	bob = fixture_public("bob.pub");
-	fixture_kid(alice, kid_alice);
-	fixture_kid(bob, kid_bob);
 	RUN(urls);
 	RUN(round_trip);
 	RUN(refusals);
 	RUN(malformed);
-	EVP_PKEY_free(alice);
-	EVP_PKEY_free(bob);
+	proof_keys_free();
 	return harness_end();
 }

@@ -10,8 +10,7 @@
  *
  * Runs from the project root (it reads tests/vectors).
  */
-#include "harness.h"
-#include "keys_fixture.h"
+#include "proof_fixture.h"
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -20,19 +19,12 @@
 #include "format/jws.h"
 #include "format/prekeyproof.h"
 
-#define ID_A "06H2A3MCM45VFGGXF6RPKVTJPC"
-#define ID_B "06H2A3MCM45VFGGXF6RPKVTJPD"
-#define AUD "https://chat.example"
-#define NOW 1764380000
 /* RFC 7748 6.1, Bob's public key, and its id (hashlib). */
 #define X_BOB "3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"
 #define PKID_BOB "giQqigT_IKcuzHl0FVJ3k5ts3_TWNAxvsC08UZsfcM8"
 /* Bytes 00 01 ... 1f, and its id. */
 #define X_SEQ "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 #define PKID_SEQ "K_FVz2f8-Bj15Dg88zIkaPBhqlASdgssZCZADXKTr5g"
-
-static EVP_PKEY *alice, *bob;
-static char kid_alice[KID_SIZE], kid_bob[KID_SIZE];
 
 static const struct prekeyproof_want want_a = {
 	{ ID_A, "alice", AUD, NOW, KEYPROOF_SKEW }, PREKEY_ONE_TIME, 0 };
@@ -99,19 +91,6 @@ make(EVP_PKEY *k, const char *id, const char *name, const char *aud,
 	if (prekeyproof_make(k, id, name, aud, iat, kind, x, out, NULL) !=
 	    0) {
 		fprintf(stderr, "prekeyproof_make failed\n");
-		exit(2);
-	}
-}
-
-/* A JWS of any header and payload, signed by k (for forgeries). */
-static void
-craft(EVP_PKEY *k, const char *header, const char *payload,
-    struct buf *out)
-{
-	buf_clear(out);
-	if (jws_sign(k, header, (const uint8_t *)payload, strlen(payload),
-	    out, NULL) != 0 || buf_terminate(out) != 0) {
-		fprintf(stderr, "jws_sign failed\n");
 		exit(2);
 	}
 }
@@ -454,18 +433,13 @@ malformed(void)
 int
 main(void)
 {
-	if (crypto_init(NULL) != 0)
+	if (proof_keys_load() != 0)
 		return 2;
-	alice = fixture_private("alice");
-	bob = fixture_public("bob.pub");
-	fixture_kid(alice, kid_alice);
-	fixture_kid(bob, kid_bob);
 	RUN(pkids);
 	RUN(round_trip);
 	RUN(jwcrypto_made);
 	RUN(refusals);
 	RUN(malformed);
-	EVP_PKEY_free(alice);
-	EVP_PKEY_free(bob);
+	proof_keys_free();
 	return harness_end();
 }
