@@ -1158,11 +1158,23 @@ claim(struct store *s, const char *kid, int kind, struct store_prekey *out)
 	return on_writer(s, w_prekey_claim, &a);
 }
 
+/* Publishes the key kid for user_id: the prekeys' tests need keys that
+ * only their ids tell apart. */
+static int
+put_key(struct store *s, const char *user_id, const char *kid)
+{
+	struct store_key k = make_key(kid, "p");
+	struct args a = { 0 };
+
+	a.a = user_id;
+	a.k = &k;
+	return on_writer(s, w_key_put, &a);
+}
+
 static void
 test_prekeys(void)
 {
 	struct store_user al, bo;
-	struct store_key k;
 	struct store_prekey ot[8], sg[2], got;
 	struct args a = { 0 };
 	char kid[STORE_KID_LEN + 1], kid2[STORE_KID_LEN + 1];
@@ -1175,12 +1187,8 @@ test_prekeys(void)
 	CHECK(add_user(&st, "pk-bob", &bo) == STORE_OK);
 	snprintf(kid, sizeof(kid), "%s", kid_of("pk", 0));
 	snprintf(kid2, sizeof(kid2), "%s", kid_of("pk", 1));
-	k = make_key(kid, "p");
-	a.a = al.id;
-	a.k = &k;
-	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
-	k = make_key(kid2, "p");
-	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(put_key(&st, al.id, kid) == STORE_OK);
+	CHECK(put_key(&st, al.id, kid2) == STORE_OK);
 	CHECK(stock_of(&st, al.id, kid, sig) == 0 && sig[0] == '\0');
 
 	make_prekeys(ot, 8, "o", STORE_PREKEY_ONE_TIME, 1700000400);
@@ -1238,9 +1246,7 @@ test_prekeys(void)
 	CHECK(claim(&st, kid, STORE_PREKEY_ONE_TIME, &got) == STORE_EMPTY);
 	CHECK(claim(&st, kid, STORE_PREKEY_SIGNED, &got) == STORE_EMPTY);
 	/* Published again: no prekey of before. */
-	k = make_key(kid, "p");
-	a.k = &k;
-	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(put_key(&st, al.id, kid) == STORE_OK);
 	CHECK(stock_of(&st, al.id, kid, sig) == 0 && sig[0] == '\0');
 	/* The account deleted: every prekey of its keys goes. */
 	a.a = al.id;
@@ -1292,8 +1298,6 @@ test_prekey_claims_concurrent(void)
 	static struct claimer c[CLAIMERS];
 	struct store_prekey ot[CLAIM_STOCK];
 	struct store_user al;
-	struct store_key k;
-	struct args a = { 0 };
 	struct store two;
 	struct report rep = { 0 };
 	pthread_t th[CLAIMERS];
@@ -1305,10 +1309,7 @@ test_prekey_claims_concurrent(void)
 
 	CHECK(add_user(&st, "pkc-alice", &al) == STORE_OK);
 	snprintf(kid, sizeof(kid), "%s", kid_of("pkc", 0));
-	k = make_key(kid, "p");
-	a.a = al.id;
-	a.k = &k;
-	CHECK(on_writer(&st, w_key_put, &a) == STORE_OK);
+	CHECK(put_key(&st, al.id, kid) == STORE_OK);
 	make_prekeys(ot, CLAIM_STOCK, "c", STORE_PREKEY_ONE_TIME, 1700000500);
 	CHECK(put_prekeys(&st, al.id, kid, NULL, ot, CLAIM_STOCK, CLAIM_STOCK,
 	    &added, &stock) == STORE_OK && stock == CLAIM_STOCK);
