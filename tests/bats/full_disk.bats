@@ -411,6 +411,17 @@ bob_log() {
 	echo "$BOB_HOME/recv-$(jq -r .id "$BOB_HOME/session").log"
 }
 
+# next_run_prints_all: after a failed sync, what the disk kept of the
+# inbox is taken to be nothing: the next e2e-recv, into an emptied inbox,
+# prints every message and acknowledges them all.
+next_run_prints_all() {
+	: > "$T/inbox"
+	run --separate-stderr recv_bob "$T/inbox"
+	[ "$status" -eq 0 ] || fail "$status: $stderr"
+	inbox_whole "$T/inbox"
+	assert_equal "$(waiting_ids)" ""
+}
+
 @test "sync fails, client: standard output's fsync fails (EIO): e2e-recv stops with 74 and one line, acknowledges nothing and forgets what it printed; the next run prints it all again, though the disk lost it" {
 	sync_failer
 	client_setup 3
@@ -423,11 +434,7 @@ bob_log() {
 	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
 	[ ! -s "$(bob_log)" ] || fail "the log still says: $(cat "$(bob_log)")"
 	# What the disk kept after its write-back failed: nothing of them.
-	: > "$T/inbox"
-	run --separate-stderr recv_bob "$T/inbox"
-	[ "$status" -eq 0 ] || fail "$status: $stderr"
-	inbox_whole "$T/inbox"
-	assert_equal "$(waiting_ids)" ""
+	next_run_prints_all
 }
 
 @test "sync fails, client: the fsync of the output and of the emptied log both fail: the log is removed, and the next run prints every message again" {
@@ -440,11 +447,7 @@ bob_log() {
 	assert_equal "$stderr" "e2e-recv: error: cannot sync standard output (nothing acknowledged; the next run prints these messages again): Input/output error"
 	[ ! -e "$log" ] || fail "the log is still there: $(cat "$log")"
 	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
-	: > "$T/inbox"
-	run --separate-stderr recv_bob "$T/inbox"
-	[ "$status" -eq 0 ] || fail "$status: $stderr"
-	inbox_whole "$T/inbox"
-	assert_equal "$(waiting_ids)" ""
+	next_run_prints_all
 }
 
 @test "sync fails, client: neither the output nor the log can be synced, nor the log removed: 74 and one line naming the log to remove; removed, the next run prints every message again" {
@@ -458,9 +461,5 @@ bob_log() {
 	assert_equal "$stderr" "e2e-recv: error: cannot sync standard output, nor forget what $log says was printed (remove it before the next run, which then prints them again): Input/output error"
 	assert_equal "$(waiting_ids)" "$(cat "$T/sent.ids")"
 	rm "$log"
-	: > "$T/inbox"
-	run --separate-stderr recv_bob "$T/inbox"
-	[ "$status" -eq 0 ] || fail "$status: $stderr"
-	inbox_whole "$T/inbox"
-	assert_equal "$(waiting_ids)" ""
+	next_run_prints_all
 }

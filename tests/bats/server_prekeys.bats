@@ -69,6 +69,15 @@ prekey_put() {
 	    --data-binary "@${2:-$T/body.json}"
 }
 
+# put_for_kid NAME KID: PUT /prekeys as NAME of $T/body.json offered for
+# the key KID (its "kid" changed, its proofs as they were made).
+put_for_kid() {
+	"$PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1])); d["kid"] = sys.argv[2]
+print(json.dumps(d))' "$T/body.json" "$2" > "$T/for-kid.json" || return 1
+	prekey_put "$1" "$T/for-kid.json"
+}
+
 # claim AS NAME: GET /prekeys/NAME as AS; the answer in $body.
 claim() {
 	local tok=TOK_$1
@@ -164,10 +173,7 @@ print(json.dumps(d))' "$T/body.json" > "$T/bad.json"
 	# Made by mallory's key (carol's) for alice, offered for alice's
 	# key; the same naming alice's key in its header and claims.
 	KEY_OF=carol prekey_body alice --one-time 1
-	"$PYTHON" -c 'import json, sys
-d = json.load(open(sys.argv[1])); d["kid"] = sys.argv[2]
-print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/carols.json"
-	prekey_put alice "$T/carols.json"
+	put_for_kid alice "$KID_ALICE"
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is made by key $KID_CAROL, not by key $KID_ALICE"
 	KEY_OF=carol prekey_body alice --one-time 1 --kid "$KID_ALICE"
@@ -176,10 +182,7 @@ print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/carols.json"
 	error_is "one_time[0].proof is not signed by key $KID_ALICE: it was made with another key"
 	# Made by alice's key, but for mallory (a foreign proof replayed).
 	KEY_OF=alice prekey_body mallory --one-time 1
-	"$PYTHON" -c 'import json, sys
-d = json.load(open(sys.argv[1])); d["kid"] = sys.argv[2]
-print(json.dumps(d))' "$T/body.json" "$KID_ALICE" > "$T/foreign.json"
-	prekey_put alice "$T/foreign.json"
+	put_for_kid alice "$KID_ALICE"
 	assert_equal "$status_code" 400
 	error_is "one_time[0].proof is for the user mallory (id $ID_mallory), not for alice (id $ID_alice)"
 	# mallory offering alice's proofs for alice's key: not her key.
