@@ -186,7 +186,8 @@ def cmd_flood(url, token, to, parallel, prefix, out):
 
 def cmd_list(url, token):
     """Prints "id body" of every message of the token's user, oldest
-    first, paging with after=; deletes nothing."""
+    first, paging with after= while a page is full or says "more" (one
+    cut at --max-answer-bytes); deletes nothing."""
     c = Client(url, token)
     after = None
     while True:
@@ -196,7 +197,7 @@ def cmd_list(url, token):
             raise SystemExit("list: %s %s" % (st, v))
         for m in v["messages"]:
             print(m["id"], m["message"])
-        if len(v["messages"]) < 1000:
+        if len(v["messages"]) < 1000 and not v.get("more"):
             break
         after = v["messages"][-1]["id"]
 
