@@ -34,6 +34,65 @@ setup() {
 
 teardown() {
 	stop_own_server
+	[ -z "${HOLD_PID:-}" ] || { kill "$HOLD_PID"; wait "$HOLD_PID"; } 2>/dev/null
+	HOLD_PID=
+}
+
+# hold_port: a loopback port that stays the test's while its server is
+# stopped, so that no other process takes it (the tests that stop a
+# server and try it again, or start it again there): a socket bound with
+# SO_REUSEADDR that never listens holds it until teardown. A connection
+# to it is refused, as to any stopped server; e2e-server, which binds
+# with SO_REUSEADDR too, listens there, and nobody else can while it
+# does; free_port, which binds without, never picks it. The port in
+# $HELD_PORT; the holder is $HOLD_PID.
+hold_port() {
+	local i
+	"$PYTHON" -c 'import signal, socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", int(p)))
+    except OSError:
+        s.close()
+        continue
+    print(p, flush=True)
+    signal.pause()
+sys.exit("no port to hold")' $(free_port) $(free_port) $(free_port) \
+	    > "$T/held.port" 3>&- &
+	HOLD_PID=$!
+	for i in $(seq 1 1200); do
+		[ -s "$T/held.port" ] && break
+		kill -0 "$HOLD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	HELD_PORT=$(cat "$T/held.port")
+	[ -n "$HELD_PORT" ] || { echo "no port could be held" >&2; return 1; }
+}
+
+# tried_once FILE PID: waits (up to 60 s) until the client PID, run with
+# -v into FILE, has failed to reach the server once and says it tries
+# again; fails when PID ended first.
+tried_once() {
+	local i
+	for i in $(seq 1 1200); do
+		grep -q '^\* trying again in' "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "the client never tried again; its stderr:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# no_complaint FILE: a client's -v stderr in FILE holds no error, warning
+# or hint.
+no_complaint() {
+	! grep -E '^e2e-[a-z]+: (error|warning|hint):' "$1" || {
+		cat "$1"
+		false
+	}
 }
 
 # elapsed_ms CMD...: runs CMD with `run --separate-stderr`; the time it
@@ -75,7 +134,8 @@ elapsed_ms() {
 }
 
 @test "server down: --retry-time 3 retries with backoff, then 75 after about the time given" {
-	start_own_server
+	hold_port
+	start_own_server --listen "127.0.0.1:$HELD_PORT"
 	account "$B"
 	stop_server
 	# Pauses of 250, 500, 1000 ms... (plus up to a quarter of jitter);
@@ -98,21 +158,24 @@ elapsed_ms() {
 }
 
 @test "server back within the retry time on the same port: the client succeeds, the message sent once" {
-	start_own_server
+	hold_port
+	start_own_server --listen "127.0.0.1:$HELD_PORT"
 	account "$A"
 	account "$B"
 	envelope "$A" "$B" "through the restart" > "$T/m.jwe"
 	stop_server
-	env E2E_HOME="$(home_of "$A")" e2e-send --retry-time 8 --to "$B" \
-	    "$T/m.jwe" > "$T/out" 2> "$T/err" 3>&- &
+	# Back once the client has failed once (-v says so), however long a
+	# loaded machine takes: the retry time is ample for the restart.
+	env E2E_HOME="$(home_of "$A")" e2e-send -v --retry-time 60 \
+	    --to "$B" "$T/m.jwe" > "$T/out" 2> "$T/err" 3>&- &
 	local pid=$! rc=0
 	BG_PIDS=$pid
-	sleep 0.8
+	tried_once "$T/err" "$pid"
 	restart_server
 	wait "$pid" || rc=$?
 	BG_PIDS=
 	[ "$rc" -eq 0 ] || { cat "$T/err"; false; }
-	[ ! -s "$T/err" ]
+	no_complaint "$T/err"
 	run -0 pyj 'd["id"]' < "$T/out"
 	local id=$output
 	run --separate-stderr run_as "$B" e2e-recv
@@ -122,16 +185,17 @@ elapsed_ms() {
 	[ "$output" = "$id" ]
 	# recv too waits for it.
 	stop_server
-	env E2E_HOME="$(home_of "$B")" e2e-recv --retry-time 8 > "$T/out2" \
-	    2> "$T/err2" 3>&- &
+	env E2E_HOME="$(home_of "$B")" e2e-recv -v --retry-time 60 \
+	    > "$T/out2" 2> "$T/err2" 3>&- &
 	pid=$!
 	BG_PIDS=$pid
-	sleep 0.8
+	tried_once "$T/err2" "$pid"
 	restart_server
 	rc=0
 	wait "$pid" || rc=$?
 	BG_PIDS=
 	[ "$rc" -eq 0 ] || { cat "$T/err2"; false; }
+	no_complaint "$T/err2"
 	[ ! -s "$T/out2" ]
 }
 

@@ -778,6 +778,16 @@ $(password_of "$A")" \
 	[ "$output" = "$(cat "$T/last.id")" ]
 }
 
+# receivers_waiting: the receivers the server counts in a long-poll
+# (e2e_receivers_waiting of /metrics, served to loopback clients), or
+# "none" when it does not answer.
+receivers_waiting() {
+	local n
+	n=$(curl -s --max-time 10 "$URL/metrics" |
+	    awk '$1 == "e2e_receivers_waiting" { print $2 }')
+	echo "${n:-none}"
+}
+
 # sigint_caught PID: process PID has a handler for SIGINT (bit 2 of its
 # SigCgt mask in /proc).
 sigint_caught() {
@@ -876,29 +886,51 @@ sigint_caught() {
 	run --separate-stderr run_as "$B" e2e-recv
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
-	# SIGINT ends it as well, also while it waits.
+	# SIGINT ends it as well, also while it waits: the server counts
+	# the second one's long-poll only (the first one's is gone once the
+	# server has seen it close).
+	for i in $(seq 1 200); do
+		[ "$(receivers_waiting)" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(receivers_waiting)" = 0 ] ||
+	    { echo "the first --follow still waits on the server"; false; }
 	env E2E_HOME="$(home_of "$B")" e2e-recv --follow > "$T/out2" \
 	    2> "$T/err2" 3>&- &
 	pid=$!
 	BG_PIDS=$pid
 	# SIGINT once e2e-recv catches it (before, a background job of
-	# this shell ignores SIGINT: the signal would be lost), and after
-	# it has had time to start waiting.
+	# this shell ignores SIGINT: the signal would be lost), and once
+	# it waits in its long-poll (the server counts it).
 	# Up to 60 s: the handler is set right after the options, but a
 	# loaded machine (load 18) has taken more than 10 s to get there.
 	for i in $(seq 1 1200); do
-		sigint_caught "$pid" && break
+		sigint_caught "$pid" && [ "$(receivers_waiting)" = 1 ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	sigint_caught "$pid" || {
+	if ! kill -0 "$pid" 2>/dev/null; then
 		rc=0
-		kill -0 "$pid" 2>/dev/null || wait "$pid" || rc=$?
-		echo "SIGINT never caught (exit $rc if it ended); its stderr:"
+		wait "$pid" || rc=$?
+		BG_PIDS=
+		echo "e2e-recv --follow ended (exit $rc) before SIGINT was" \
+		    "sent; its stderr:"
+		cat "$T/err2"
+		false
+	fi
+	sigint_caught "$pid" || {
+		echo "e2e-recv --follow, still running after 60 s, never" \
+		    "caught SIGINT; its stderr:"
 		cat "$T/err2"
 		false
 	}
-	sleep 0.5
+	[ "$(receivers_waiting)" = 1 ] || {
+		echo "e2e-recv --follow, still running after 60 s, never" \
+		    "waited on the server ($(receivers_waiting) waiting);" \
+		    "its stderr:"
+		cat "$T/err2"
+		false
+	}
 	kill -INT "$pid"
 	for i in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
