@@ -664,6 +664,27 @@ EOF
 	assert_equal "$status_code" 200
 }
 
+@test "A10 account deletion: a wrong password takes as long as a failed sign-in, both padded to the highest cost in use (medians within a factor of 1.5; unpadded, 256 apart)" {
+	local lim=(--signin-limit 1000 --signin-addr-limit 1000)
+	# A hash of cost 12 in use (256 times as long to check as 4), then
+	# the server at cost 4: alice's own hash (4) is checked at once,
+	# and only the padding to 12 makes a failure as long as any other.
+	# Both measured alike, interleaved: the ratio holds on any machine.
+	start_server --bcrypt-cost 12 "${lim[@]}"
+	signup old12 "pw of old12"
+	stop_server
+	start_server --bcrypt-cost 4 "${lim[@]}"
+	pad_cost_is 12
+	api_user alice
+	run -0 "$PYTHON" "$H" deletion_timing "$URL" 5 alice "$user_id" \
+	    "$token"
+	echo "$output" >&3
+	"$PYTHON" -c "import sys; sys.exit(0 if float('${output##* }') <= 1.5 else 1)" ||
+	    fail "$output"
+	# Nothing deleted.
+	signin alice "pw of alice"
+}
+
 @test "A9 stale token: e2e-account signout revokes the session on the server; unreachable, it still forgets it (75, saying until when the token works)" {
 	start_server
 	account alice

@@ -11,6 +11,7 @@ bounded in count and time.
     server_accounts.py sends URL TOKEN TO COUNT PARALLEL SIZE
     server_accounts.py pages URL TOKEN LIMIT
     server_accounts.py timing URL RUNS KNOWN UNKNOWN
+    server_accounts.py deletion_timing URL RUNS NAME ID TOKEN
 """
 import http.client
 import json
@@ -224,9 +225,37 @@ def cmd_timing(url, runs, known, unknown):
     print("known %.4f unknown %.4f ratio %.3f" % (k, u, max(k, u) / min(k, u)))
 
 
+def cmd_deletion_timing(url, runs, name, user_id, token):
+    """Failed sign-ins of NAME and deletions of its account (ID, with
+    TOKEN) with a wrong password, RUNS times each, interleaved on one
+    connection; prints the medians in seconds and their ratio, larger
+    over smaller."""
+    c = conn(url)
+    times = {"signin": [], "delete": []}
+    # One of each first, not counted: the connection and the caches warm.
+    for _ in range(int(runs) + 1):
+        for what in ("signin", "delete"):
+            if what == "signin":
+                st, v, _, dt, _ = request(
+                    c, "POST", "/users/signin",
+                    {"name": name, "password": "wrong pw"})
+            else:
+                st, v, _, dt, _ = request(
+                    c, "DELETE", "/users/" + user_id,
+                    {"password": "wrong pw"}, token)
+            if st != 403:
+                print("%s: status %d %s" % (what, st, v))
+                sys.exit(1)
+            times[what].append(dt)
+    s = statistics.median(times["signin"][1:])
+    d = statistics.median(times["delete"][1:])
+    print("signin %.4f delete %.4f ratio %.3f" % (s, d, max(s, d) / min(s, d)))
+
+
 def main(argv):
     cmds = {"burst": cmd_burst, "flood": cmd_flood, "signins": cmd_signins,
-            "sends": cmd_sends, "pages": cmd_pages, "timing": cmd_timing}
+            "sends": cmd_sends, "pages": cmd_pages, "timing": cmd_timing,
+            "deletion_timing": cmd_deletion_timing}
     if len(argv) < 2 or argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[argv[1]](*argv[2:])
