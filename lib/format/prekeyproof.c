@@ -83,6 +83,7 @@ check_prekey(const json_t *o, const struct prekeyproof_want *want,
 	const char *kind, *pkid, *x;
 	size_t kind_len, pkid_len, x_len;
 	char want_pkid[KID_SIZE];
+	uint8_t pub[X25519_LEN];
 	char why[160];
 
 	kind = jsonio_str(o, "kind", &kind_len);
@@ -101,6 +102,9 @@ check_prekey(const json_t *o, const struct prekeyproof_want *want,
 	if (!prekey_x_valid(x, x_len))
 		return refuse(rep, PREKEYPROOF_BAD_PREKEY, "is for no X25519 "
 		    "public key: x is not the base64url of 32 bytes");
+	if (x25519_decode_x(x, x_len, pub) != 0 || x25519_low_order(pub))
+		return refuse(rep, PREKEYPROOF_BAD_PREKEY, "is for a prekey "
+		    "that is " X25519_LOW_ORDER_WHY);
 	memcpy(got->x, x, PREKEY_X_SIZE);
 	if (prekey_pkid(x, x_len, want_pkid) != 0)
 		return refuse(rep, KEYPROOF_MALFORMED, "cannot be checked: out "

@@ -58,6 +58,24 @@ json_t *x25519_jwk(const uint8_t pub[X25519_LEN]);
 int x25519_jwk_read(const json_t *jwk, const char *what,
     uint8_t pub[X25519_LEN], struct report *rep);
 
+/*
+ * 1 when pub is a point of small order (RFC 7748 section 6.1): u = 0,
+ * 1, p - 1 or one of the two points of order 8, however written: with
+ * bit 255 set or not (RFC 7748 masks it; an implementation that does not
+ * reads the whole 256 bits) and not reduced modulo p = 2^255 - 19 (p, p +
+ * 1, 2p - 1, ...). The well-known list of 12 u-coordinates, and those of
+ * them below 2^255 with the top bit set: 19 encodings. A key agreement
+ * with such a point gives a result known in advance (all zero), so a
+ * prekey that is one is refused wherever it is read: the server's PUT
+ * /prekeys and the client's checks of a claimed prekey and of a --prekey
+ * record. Public values only: not constant time.
+ */
+int x25519_low_order(const uint8_t pub[X25519_LEN]);
+
+/* What a refusal of such a point says of it, after "is ". */
+#define X25519_LOW_ORDER_WHY "a low-order X25519 point (RFC 7748 " \
+	"section 6.1): no key agreement with it is secret"
+
 /* Decodes x (43 base64url characters) into pub. Returns 0 or -1. */
 int x25519_decode_x(const char *x, size_t len, uint8_t pub[X25519_LEN]);
 

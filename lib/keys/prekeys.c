@@ -635,6 +635,10 @@ prekeys_record_read(const char *text, size_t len, struct prekey_record *r,
 	    "\"prekey\"", r->pk.x, rep)) != 0)
 		goto out;
 	rc = E2E_EX_DATAERR;
+	if (x25519_low_order(r->pk.x)) {
+		report_error(rep, rc, "\"prekey\" is " X25519_LOW_ORDER_WHY);
+		goto out;
+	}
 	if (x25519_pkid(r->pk.x, pkid, rep) != 0) {
 		rc = E2E_EX_SOFTWARE;
 		goto out;

@@ -232,6 +232,40 @@ PY
 	done
 }
 
+@test "FS: a --prekey record whose prekey is a low-order X25519 point is refused (65), naming it, in each of its 19 encodings; its neighbour is used" {
+	prekeys 1
+	local low
+	# The 12 u-coordinates of the well-known list and the 7 below 2^255
+	# with bit 255 set, each as a record with its own thumbprint.
+	"$PYTHON" - <<'PY'
+import base64, hashlib, json
+p = 2**255 - 19
+a = 325606250916557431795983626356110631294008115727848805560023387167927233504
+b = 39382357235489614581723060781553021112529911719440698176882885853963445705823
+twelve = [0, 1, a, b, p - 1, p, p + 1, p + a, p + b, 2*p - 1, 2*p, 2*p + 1]
+enc = twelve + [v + 2**255 for v in twelve if v < 2**255]
+r = json.loads(open("p1").read())
+def b64(v):
+    return base64.urlsafe_b64encode(v).rstrip(b"=").decode()
+def rec(name, v):
+    x = b64(v.to_bytes(32, "little"))
+    pkid = b64(hashlib.sha256(('{"crv":"X25519","kty":"OKP","x":"%s"}'
+                               % x).encode()).digest())
+    open(name, "w").write(json.dumps(dict(r, prekey=dict(r["prekey"], x=x),
+                                          pkid=pkid)))
+for i, v in enumerate(enc):
+    rec("low%d" % i, v)
+rec("near", a + 1)
+PY
+	for low in $(seq 0 18); do
+		run --separate-stderr e2e-encrypt --no-sign -r bob.pub --prekey "low$low" pt
+		refused 65 "e2e-encrypt: error: low$low is not a prekey record: \"prekey\" is a low-order X25519 point (RFC 7748 section 6.1)"
+	done
+	run --separate-stderr e2e-encrypt --no-sign -r bob.pub --prekey near -o near.jwe pt
+	[ "$status" -eq 0 ] || fail "$status $stderr"
+	[ -s near.jwe ]
+}
+
 @test "C2, C3: prekeys.json readable by others, or a symbolic link, is refused (78), never used" {
 	prekeys 1
 	e2e-encrypt --no-sign -r bob.pub --prekey p1 pt > msg

@@ -213,6 +213,37 @@ print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OK
 	grep -q "THE SERVER HANDED OUT" <<< "$stderr" || fail "$stderr"
 }
 
+@test "FS net: a low-order X25519 point in the server's stock, its proof valid (bob's own key signed it; a server of an older version took it), is refused by e2e-keys claim (65), loudly, naming it; e2e-encrypt sends nothing" {
+	two_users
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	local bid bkid x pkid proof now
+	bid=$(uid "$B")
+	bkid=$(thumbprint "$T/$B")
+	now=$(date +%s)
+	# u = p + 1, which X25519 reads as the point 1 (order 4 on the
+	# twist); the proof by bob's key, for bob, this server.
+	x=$("$PYTHON" -c 'import base64
+print(base64.urlsafe_b64encode((2**255 - 18).to_bytes(32, "little")).rstrip(b"=").decode())')
+	pkid=$("$PYTHON" -c 'import base64, hashlib, sys
+print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}" % sys.argv[1]).encode()).digest()).rstrip(b"=").decode())' "$x")
+	proof=$("$PYTHON" "$BATS_TEST_DIRNAME/prekeys.py" proof "$T/$B" "$bid" "$B" "$URL" "$now" one-time "$x")
+	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
+	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
+	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
+	[ "$(server_stock "$B")" = 1 ]
+	run --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$status" -eq 65 ] || fail "$status $output $stderr"
+	[ -z "$output" ]
+	grep -q "^e2e-keys: error: THE SERVER HANDED OUT A one-time PREKEY FOR $B's KEY $bkid WHOSE PROOF is for a prekey that is a low-order X25519 point (RFC 7748 section 6.1): no key agreement with it is secret: refused" <<< "$stderr" ||
+	    fail "$stderr"
+	sq "INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
+	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
+	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "no"
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ ! -s "$T/x.jwe" ]
+	grep -q "low-order X25519 point" <<< "$stderr" || fail "$stderr"
+}
+
 @test "FS net: --require-fs against a user without prekeys is refused (69); without it, RSA-OAEP-256 as before; --no-fs claims nothing" {
 	two_users
 	user "$C" "$T/$C"

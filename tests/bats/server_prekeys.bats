@@ -241,6 +241,56 @@ print(json.dumps(d))' "$T/body.json" > "$T/dup.json"
 	assert_equal "$(rows)" 0
 }
 
+@test "PUT /prekeys: a low-order X25519 point with a valid proof is refused, 400 naming it, in each of its 19 encodings (the 12 u-coordinates of the well-known list, 7 with bit 255 set), one-time or signed, nothing stored; its neighbour is accepted" {
+	start_own_server
+	ident alice
+	local n where
+	# Bodies made with prekeys.py's proof: low0..low18.json one-time,
+	# signedN.json the same points as the signed prekey, near.json the
+	# point of order 8 plus one.
+	"$PYTHON" - "$BATS_TEST_DIRNAME" "$T" "$ID_alice" "$URL" "$KID_ALICE" <<'PY'
+import base64, json, sys, time
+sys.path.insert(0, sys.argv[1])
+import prekeys
+t, uid, url, kid = sys.argv[2:]
+key = prekeys.load(t + "/alice")
+p = 2**255 - 19
+a = 325606250916557431795983626356110631294008115727848805560023387167927233504
+b = 39382357235489614581723060781553021112529911719440698176882885853963445705823
+twelve = [0, 1, a, b, p - 1, p, p + 1, p + a, p + b, 2*p - 1, 2*p, 2*p + 1]
+enc = twelve + [v + 2**255 for v in twelve if v < 2**255]
+def body(name, v, kind):
+    x = prekeys.b64(v.to_bytes(32, "little"))
+    e = {"x": x, "proof": prekeys.proof(key, uid, "alice", url, time.time(),
+                                        kind, x)}
+    d = {"kid": kid}
+    if kind == "signed":
+        d["signed"] = e
+    else:
+        d["one_time"] = [e]
+    open("%s/%s.json" % (t, name), "w").write(json.dumps(d))
+for i, v in enumerate(enc):
+    body("low%d" % i, v, "one-time")
+for i in (0, 4, 12):
+    body("signed%d" % i, enc[i], "signed")
+body("near", a + 1, "one-time")
+PY
+	for n in $(seq 0 18); do
+		prekey_put alice "$T/low$n.json"
+		assert_equal "$status_code" 400
+		error_is "one_time[0].proof is for a prekey that is a low-order X25519 point (RFC 7748 section 6.1): no key agreement with it is secret"
+	done
+	for n in 0 4 12; do
+		prekey_put alice "$T/signed$n.json"
+		assert_equal "$status_code" 400
+		error_is "signed.proof is for a prekey that is a low-order X25519 point (RFC 7748 section 6.1): no key agreement with it is secret"
+	done
+	assert_equal "$(rows)" 0
+	prekey_put alice "$T/near.json"
+	assert_equal "$status_code" 200
+	assert_equal "$(rows)" 1
+}
+
 @test "PUT /prekeys malformed bodies: wrong types, unknown members, no prekeys, more than --prekeys-batch, huge (413), invalid UTF-8, not JSON: each refused with its reason, nothing stored; the server keeps serving" {
 	start_own_server --prekeys-batch 3
 	ident alice

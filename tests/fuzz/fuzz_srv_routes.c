@@ -24,6 +24,10 @@
  *   @KP@       a key entry of PUT /keys for alice, {"pem", "proof"},
  *              its proof valid (a key made for the run)
  *   @KD@       that key's id
+ *   @PS@ @P1@ @P2@  PUT /prekeys entries {"x", "proof"} for that key,
+ *              their proofs valid: a signed prekey, two one-time ones
+ *   @PL@       one whose x is a low-order point (u = 1), its proof
+ *              valid: refused all the same
  *   @L@        the body's length (for Content-Length)
  *
  * Properties: no crash, leak or sanitizer finding; every request ends
@@ -55,6 +59,7 @@
 #include "format/jwk.h"
 #include "format/keyfile.h"
 #include "format/keyproof.h"
+#include "format/prekeyproof.h"
 #include "../unit/srv_fixture.h"
 #include "fuzz.h"
 #include "server/httpd.h"
@@ -75,6 +80,8 @@ static const char bob_id[] = "0123456789ABCDEFGHJKMNPQRB";
 static const char nobody_id[] = "0123456789ABCDEFGHJKMNPQRZ";
 static char *key_entry;
 static char kid[KID_SIZE];
+/* The prekey entries @PS@ @P1@ @P2@ @PL@. */
+static char *prekey_entry[4];
 
 /* The values of the markers, for the input being run. */
 struct marks {
@@ -102,7 +109,28 @@ cleanup(void)
 	(void)rmdir(dir);
 }
 
-/* A key of alice's, its PUT /keys entry with a valid proof. */
+/* A PUT /prekeys entry {"x", "proof"} of kind for x, made by pk. */
+static char *
+prekey(EVP_PKEY *pk, int kind, const char *x)
+{
+	struct buf proof = BUF_INIT;
+	struct report rep = { 0 };
+	json_t *e;
+	char *s;
+
+	if (prekeyproof_make(pk, alice_id, "alice", PUBLIC_URL, NOW, kind, x,
+	    &proof, &rep) != 0)
+		abort();
+	e = json_pack("{s:s,s:s}", "x", x, "proof", (const char *)proof.p);
+	if (e == NULL || (s = json_dumps(e, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(e);
+	buf_free(&proof);
+	return s;
+}
+
+/* A key of alice's, its PUT /keys entry with a valid proof, and
+ * prekeys for it. */
 static void
 make_key(void)
 {
@@ -121,6 +149,16 @@ make_key(void)
 	if (e == NULL || (key_entry = json_dumps(e, JSON_COMPACT)) == NULL)
 		abort();
 	json_decref(e);
+	/* RFC 7748 section 6.1's public keys, one of RFC 8037's, and u = 1
+	 * (low order). */
+	prekey_entry[0] = prekey(pk, PREKEY_SIGNED,
+	    "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo");
+	prekey_entry[1] = prekey(pk, PREKEY_ONE_TIME,
+	    "3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08");
+	prekey_entry[2] = prekey(pk, PREKEY_ONE_TIME,
+	    "iSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo");
+	prekey_entry[3] = prekey(pk, PREKEY_ONE_TIME,
+	    "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 	buf_free(&pem);
 	buf_free(&proof);
 	EVP_PKEY_free(pk);
@@ -270,9 +308,11 @@ static const char *
 mark_value(const struct marks *mk, const uint8_t *p)
 {
 	static const char *const marks[] = { "@T1@", "@T2@", "@TO@", "@TE@",
-		"@TX@", "@I1@", "@I2@", "@M1@", "@KD@", "@KP@" };
+		"@TX@", "@I1@", "@I2@", "@M1@", "@KD@", "@KP@", "@PS@", "@P1@",
+		"@P2@", "@PL@" };
 	const char *const values[] = { mk->t1, mk->t2, mk->to, mk->te, mk->tx,
-		alice_id, bob_id, msg_id, kid, key_entry };
+		alice_id, bob_id, msg_id, kid, key_entry, prekey_entry[0],
+		prekey_entry[1], prekey_entry[2], prekey_entry[3] };
 	size_t i;
 
 	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)

@@ -105,6 +105,101 @@ rfc7748_6_1(void)
 	CHECK_MEM(z, p, 32);
 }
 
+/*
+ * Low-order points (RFC 7748 section 6.1): the 12 u-coordinates of the
+ * well-known list (0, 1, the two of order 8, p - 1, p, p + 1, and p + the
+ * two, 2p - 1, 2p, 2p + 1 that need bit 255) and the seven below 2^255
+ * with bit 255 set: each refused by x25519_low_order. Those X25519 reads
+ * as low order (bit 255 masked) are checked against OpenSSL too: the
+ * key agreement with them is all zero, refused. Their neighbours, the
+ * base point and RFC 7748's public keys are not refused and agree.
+ */
+static void
+low_order_points(void)
+{
+	static const char *const bad[] = {
+		"00000000000000000000000000000000"
+		    "00000000000000000000000000000000",
+		"01000000000000000000000000000000"
+		    "00000000000000000000000000000000",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46a"
+		    "da098deb9c32b1fd866205165f49b800",
+		"5f9c95bca3508c24b1d0b1559c83ef5b"
+		    "04445cc4581c8e86d8224eddd09f1157",
+		"ecffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"cdeb7a7c3b41b8ae1656e3faf19fc46a"
+		    "da098deb9c32b1fd866205165f49b880",
+		"4c9c95bca3508c24b1d0b1559c83ef5b"
+		    "04445cc4581c8e86d8224eddd09f11d7",
+		"d9ffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"daffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"dbffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"00000000000000000000000000000000"
+		    "00000000000000000000000000000080",
+		"01000000000000000000000000000000"
+		    "00000000000000000000000000000080",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46a"
+		    "da098deb9c32b1fd866205165f49b880",
+		"5f9c95bca3508c24b1d0b1559c83ef5b"
+		    "04445cc4581c8e86d8224eddd09f11d7",
+		"ecffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"edffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"eeffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+	};
+	static const char *const good[] = {
+		"02000000000000000000000000000000"
+		    "00000000000000000000000000000000",
+		"09000000000000000000000000000000"
+		    "00000000000000000000000000000000",
+		"e1eb7a7c3b41b8ae1656e3faf19fc46a"
+		    "da098deb9c32b1fd866205165f49b800",
+		"5e9c95bca3508c24b1d0b1559c83ef5b"
+		    "04445cc4581c8e86d8224eddd09f1157",
+		"ebffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"efffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"feffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffff7f",
+		"e1eb7a7c3b41b8ae1656e3faf19fc46a"
+		    "da098deb9c32b1fd866205165f49b880",
+		"ffffffffffffffffffffffffffffffff"
+		    "ffffffffffffffffffffffffffffffff",
+		"8520f0098930a754748b7ddcb43ef75a"
+		    "0dbf3a0d26381af4eba4a98eaa9b4e6a",
+		"de9edb7d7b7dc1b4d35b61c2ece43537"
+		    "3f8343c85b78674dadfc7e146f882b4f",
+	};
+	uint8_t k[32], u[32], z[32];
+	size_t i;
+
+	hex32("77076d0a7318a57d3c16c17251b26645"
+	    "df4c2f87ebc0992ab177fba51db92c2a", k);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hex32(bad[i], u);
+		CHECK(x25519_low_order(u) == 1);
+		/* 7 to 11 are low order only read without the mask. */
+		if (i < 7 || i > 11)
+			CHECK(x25519_derive(k, u, z, NULL) == E2E_EX_DATAERR);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		hex32(good[i], u);
+		CHECK(x25519_low_order(u) == 0);
+		CHECK(x25519_derive(k, u, z, NULL) == 0);
+	}
+}
+
 /* RFC 8037 appendix A.6: Bob's key, the ephemeral key (fixed through
  * the random hook), the ephemeral public key sent and Z; then the
  * content key wrapped with it comes back out on Bob's side. */
@@ -556,6 +651,7 @@ main(void)
 		return 2;
 	RUN(rfc7748_5_2);
 	RUN(rfc7748_6_1);
+	RUN(low_order_points);
 	RUN(rfc8037_a6);
 	RUN(rfc7518_c);
 	RUN(rfc3394_4_6);
