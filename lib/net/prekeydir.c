@@ -25,12 +25,13 @@
 
 /* The server's stock of the identity key kid, in keys (GET /prekeys):
  * *n one-time, *signed_iat the signed one's (0: none). */
-static void
+static int
 stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
     json_t **signed_pkid)
 {
 	const json_t *e, *iat;
 	size_t i;
+	int listed = 0;
 
 	*n = 0;
 	*signed_iat = 0;
@@ -38,6 +39,7 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 	json_array_foreach(keys, i, e) {
 		if (strcmp(jsonio_str(e, "kid", NULL), kid) != 0)
 			continue;
+		listed = 1;
 		*signed_pkid = json_object_get(e, "signed");
 		*n = (size_t)json_integer_value(json_object_get(e,
 		    "one_time"));
@@ -46,6 +48,7 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 		    json_is_integer(iat))
 			*signed_iat = json_integer_value(iat);
 	}
+	return listed;
 }
 
 /* Makes what the server lacks, in the store (saved, unlocked before any
@@ -187,18 +190,26 @@ prekeydir_publish(struct client *c, EVP_PKEY *priv,
 	json_t *keys = NULL, *last = NULL, *signed_pkid;
 	size_t have, add = 0, before;
 	int64_t signed_iat;
-	int rc, need_signed;
+	int rc, need_signed, listed;
 
 	*out = NULL;
 	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0 ||
 	    (rc = api_prekeys_stock(c, &keys, rep)) != 0)
 		goto out;
-	stock_of(keys, kid, &have, &signed_iat, &signed_pkid);
+	listed = stock_of(keys, kid, &have, &signed_iat, &signed_pkid);
 	before = have;
-	need_signed = signed_iat == 0 ||
-	    client_now() - signed_iat > o->signed_max_age;
-	if (have < o->low)
-		add = o->count - have;
+	/* A first batch only for a published key, and only when it has no
+	 * prekey at all. */
+	if (o->first && !listed)
+		goto out;
+	if (o->first && (have > 0 || json_is_string(signed_pkid))) {
+		need_signed = 0;
+	} else {
+		need_signed = signed_iat == 0 ||
+		    client_now() - signed_iat > o->signed_max_age;
+		if (have < o->low)
+			add = o->count - have;
+	}
 	if ((need_signed || add > 0) &&
 	    (rc = make_prekeys(c, kid, add, need_signed, rep)) != 0)
 		goto out;
@@ -344,28 +355,71 @@ out:
 	return rc;
 }
 
-void
+int
+prekeydir_wanted(const struct client *c, struct report *rep)
+{
+	const char *v = c->cfg.prekeys;
+
+	if (v == NULL || strcmp(v, "yes") == 0)
+		return 1;
+	if (strcmp(v, "no") == 0)
+		return 0;
+	if (rep != NULL)
+		report_error(rep, E2E_EX_CONFIG, "prekeys (config file) must "
+		    "be yes or no");
+	return -1;
+}
+
+json_t *
+prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
+{
+	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH,
+		PREKEYDIR_SIGNED_MAX_AGE, 1 };
+	struct report why = { 0 };
+	json_t *j = NULL;
+	int wanted = prekeydir_wanted(c, &why);
+
+	if (wanted == 0)
+		return NULL;
+	/* The key is published already: whatever happens now, one line
+	 * says it, with the command that finishes the job. */
+	if (wanted < 0 || prekeydir_publish(c, priv, &po, &j, &why) != 0)
+		report_warn(rep, "your key is published, but no prekeys "
+		    "(%s): messages to you are not forward secret until you "
+		    "run: e2e-keys prekeys", report_message(&why));
+	report_clear(&why);
+	return j;
+}
+
+int
 prekeydir_refill(struct client *c)
 {
 	/* Never asks for a passphrase: a protected key reads none from an
 	 * empty file and is left alone (as keyfile_public_kid does). */
 	const struct passphrase_src none = { "/dev/null", NULL };
-	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
-		PREKEYDIR_SIGNED_MAX_AGE };
+	struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
+		PREKEYDIR_SIGNED_MAX_AGE, 0 };
 	char path[HOME_PATH_MAX];
 	struct report quiet = { 0 };
 	struct stat st;
 	EVP_PKEY *pk = NULL;
 	json_t *j = NULL;
+	int done = 0;
 
-	/* Only for a user who publishes prekeys (e2e-keys prekeys made the
-	 * store), with the config's identity. */
 	if (!c->have_session || c->cfg.identity == NULL ||
-	    home_file(c->home, "prekeys.json", path, sizeof(path),
-	    &quiet) != 0 || lstat(path, &st) != 0)
-		return;
+	    prekeydir_wanted(c, NULL) != 1 || home_file(c->home,
+	    "prekeys.json", path, sizeof(path), &quiet) != 0)
+		return 0;
+	/* No store yet: a first batch, for a user who published the key
+	 * with a version without prekeys, or with --no-prekeys. */
+	po.first = lstat(path, &st) != 0;
+	if (po.first)
+		po.low = po.count;
 	if (keyfile_load_private(c->cfg.identity, &none, &pk, &quiet) == 0)
-		(void)prekeydir_publish(c, pk, &po, &j, &quiet);
+		done = prekeydir_publish(c, pk, &po, &j, &quiet) == 0 &&
+		    j != NULL;
 	EVP_PKEY_free(pk);
 	json_decref(j);
+	report_clear(&quiet);
+	return done;
 }
