@@ -364,8 +364,10 @@ notice_others(json_t *others)
 /*
  * The receiver's top-up of my prekey stock (as e2e-recv's): on the
  * receiver's thread and its client, never the terminal's, and never
- * under the store's lock over the network (prekeydir_refill). What it
- * published is read again, so that messages to the new prekeys open.
+ * under the store's lock over the network (prekeydir_refill). With the
+ * key this chat opened (a protected one too: its passphrase was asked
+ * at start), whose prekeys it reads. What it published is read again,
+ * so that messages to the new prekeys open.
  */
 static void
 refill(void)
@@ -375,7 +377,7 @@ refill(void)
 
 	fs_used = 0;
 	last_refill = crypto_now();
-	if (!prekeydir_refill(&c_recv) ||
+	if (!prekeydir_refill_key(&c_recv, keys.sk) ||
 	    prekeys_open(c_recv.home, 0, &p, &quiet) != 0)
 		return;
 	prekeys_close(prekeys);

@@ -800,10 +800,10 @@ api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
 		    json_integer_value(n) > API_PREKEYS_STOCK_MAX) {
 			json_decref(o);
-			return report_error(rep, E2E_EX_PROTOCOL, "the server's "
-			    "prekey stock is not a count of prekeys (one_time "
-			    "must be an integer from 0 to %d): refused",
-			    API_PREKEYS_STOCK_MAX);
+			return report_error(rep, E2E_EX_PROTOCOL, "the "
+			    "server's prekey stock is not a count of prekeys "
+			    "(one_time must be an integer from 0 to %d): "
+			    "refused", API_PREKEYS_STOCK_MAX);
 		}
 	}
 	*keys = json_incref(json_object_get(o, "keys"));

@@ -523,6 +523,7 @@ keycmd_prekeys(struct client *c, const struct keycmd_opts *o, char **argv,
 		report_hint(rep, "prekeys needs your private key: it signs "
 		    "each prekey's proof");
 	said_so_far(o, rep);
+	memset(&po, 0, sizeof(po));
 	po.count = o->count;
 	/* Topped up below half: not at every run. */
 	po.low = (o->count + 1) / 2;

@@ -392,34 +392,46 @@ prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 }
 
 int
-prekeydir_refill(struct client *c)
+prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
 {
-	/* Never asks for a passphrase: a protected key reads none from an
-	 * empty file and is left alone (as keyfile_public_kid does). */
-	const struct passphrase_src none = { "/dev/null", NULL };
 	struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
 		PREKEYDIR_SIGNED_MAX_AGE, 0 };
 	char path[HOME_PATH_MAX];
 	struct report quiet = { 0 };
 	struct stat st;
-	EVP_PKEY *pk = NULL;
 	json_t *j = NULL;
-	int done = 0;
+	int done;
 
-	if (!c->have_session || c->cfg.identity == NULL ||
-	    prekeydir_wanted(c, NULL) != 1 || home_file(c->home,
-	    "prekeys.json", path, sizeof(path), &quiet) != 0)
+	if (!c->have_session || prekeydir_wanted(c, NULL) != 1 ||
+	    home_file(c->home, "prekeys.json", path, sizeof(path),
+	    &quiet) != 0)
 		return 0;
 	/* No store yet: a first batch, for a user who published the key
 	 * with a version without prekeys, or with --no-prekeys. */
 	po.first = lstat(path, &st) != 0;
 	if (po.first)
 		po.low = po.count;
-	if (keyfile_load_private(c->cfg.identity, &none, &pk, &quiet) == 0)
-		done = prekeydir_publish(c, pk, &po, &j, &quiet) == 0 &&
-		    j != NULL;
-	EVP_PKEY_free(pk);
+	done = prekeydir_publish(c, priv, &po, &j, &quiet) == 0 && j != NULL;
 	json_decref(j);
+	report_clear(&quiet);
+	return done;
+}
+
+int
+prekeydir_refill(struct client *c)
+{
+	/* Never asks for a passphrase: a protected key reads none from an
+	 * empty file and is left alone (as keyfile_public_kid does). */
+	const struct passphrase_src none = { "/dev/null", NULL };
+	struct report quiet = { 0 };
+	EVP_PKEY *pk = NULL;
+	int done = 0;
+
+	if (!c->have_session || c->cfg.identity == NULL)
+		return 0;
+	if (keyfile_load_private(c->cfg.identity, &none, &pk, &quiet) == 0)
+		done = prekeydir_refill_key(c, pk);
+	EVP_PKEY_free(pk);
 	report_clear(&quiet);
 	return done;
 }

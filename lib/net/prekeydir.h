@@ -94,4 +94,8 @@ json_t *prekeydir_first_batch(struct client *c, EVP_PKEY *priv,
  */
 int prekeydir_refill(struct client *c);
 
+/* The same with the private key priv, opened by the caller (e2e-chat's,
+ * which asked its passphrase at start, if any): the prekeys are priv's. */
+int prekeydir_refill_key(struct client *c, EVP_PKEY *priv);
+
 #endif

@@ -412,12 +412,6 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	chat_wait_count bob "not forward secret" 1
 }
 
-# server_stock NAME: the one-time prekeys NAME's key has on the server.
-server_stock() {
-	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
-	    "$URL/prekeys" | jq -r '.keys[0].one_time'
-}
-
 @test "chat: e2e-chat publishes a first batch of prekeys at start for a user who has none (on its receiver thread), and reads a message sent to one of them" {
 	[ ! -e "$(home_of bob)/prekeys.json" ]
 	[ "$(server_stock bob)" = 0 ]

@@ -38,12 +38,6 @@ two_users() {
 	run_as "$B" e2e-keys prekeys --count "${COUNT:-4}" > "$T/pub.json"
 }
 
-# server_stock NAME: the one-time stock NAME's key has on the server.
-server_stock() {
-	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
-	    "$URL/prekeys" | jq -r '.keys[0].one_time'
-}
-
 # private_prekeys NAME: the number of one-time private prekeys NAME holds.
 private_prekeys() {
 	jq '[.identities[].one_time[]] | length' "$(home_of "$1")/prekeys.json"

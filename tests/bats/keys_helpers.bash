@@ -124,3 +124,10 @@ recipients_of() {
 j = json.load(open(sys.argv[1]))
 print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
 }
+
+# server_stock NAME: the one-time prekeys NAME's (first) key has on the
+# server (GET /prekeys with NAME's session); 0 when it has none.
+server_stock() {
+	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
+	    "$URL/prekeys" | jq -r '.keys[0].one_time // 0'
+}
