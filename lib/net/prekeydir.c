@@ -92,7 +92,10 @@ prekey_entry(struct client *c, EVP_PKEY *priv, const char *url,
 	struct buf proof = BUF_INIT;
 	json_t *e = NULL;
 
+	/* b64url_encode writes no NUL: without one, x ran on into
+	 * whatever the stack held after it. */
 	b64url_encode(pk->x, X25519_LEN, x);
+	x[PREKEY_X_LEN] = '\0';
 	if (prekeyproof_make(priv, c->sess.id, c->sess.name, url,
 	    client_now(), pk->kind == JWE_FS_SIGNED ? PREKEY_SIGNED :
 	    PREKEY_ONE_TIME, x, &proof, rep) == 0 &&
