@@ -37,7 +37,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: e2e-account [options] signup NAME [--key KEYFILE]\n"
+	    "usage: e2e-account [options] signup NAME [--key KEYFILE "
+	    "[--no-prekeys]]\n"
 	    "       e2e-account [options] signin NAME\n"
 	    "       e2e-account [options] signout\n"
 	    "       e2e-account [options] passwd\n"
@@ -78,7 +79,10 @@ usage(FILE *f)
 	    "the private\n"
 	    "                           key KEYFILE in the key directory, with "
 	    "its proof\n"
-	    "                           of possession (see e2e-keys)\n"
+	    "                           of possession (see e2e-keys), and a "
+	    "first batch\n"
+	    "                           of prekeys (forward secrecy)\n"
+	    "      --no-prekeys         signup --key: publish no prekeys\n"
 	    "      --passphrase-file FILE\n"
 	    "                           passphrase of a protected KEYFILE\n"
 	    "  -h, --help               show this help\n"
@@ -99,6 +103,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, 'Q' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "no-prekeys", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +133,9 @@ main(int argc, char **argv)
 			break;
 		case 'y':
 			o.yes = 1;
+			break;
+		case 'N':
+			o.no_prekeys = 1;
 			break;
 		case 'k':
 			if (cli_once(&seen_k, "--key", &rep) != 0)
@@ -184,6 +192,9 @@ main(int argc, char **argv)
 		return err_print(cli_usage_error(&rep,
 		    "--key and --passphrase-file are for "
 		    "signup only"));
+	if (o.no_prekeys && o.keyfile == NULL)
+		return err_print(cli_usage_error(&rep,
+		    "--no-prekeys is for signup --key only"));
 	if (o.pwfile != NULL && !cmd->takes_name &&
 	    cmd->run != account_passwd && cmd->run != account_delete)
 		return err_print(cli_usage_error(&rep,

@@ -44,6 +44,7 @@
 #include "net/chat.h"
 #include "net/chatlog.h"
 #include "net/client.h"
+#include "net/prekeydir.h"
 
 #define HISTORY_DEFAULT 20
 #define HISTORY_MAX 100000
@@ -53,6 +54,11 @@
 /* A lost connection is tried again after 1, 2, 4 ... up to this. */
 #define BACKOFF_MAX_S 8
 #define PAGE 100
+/* The prekey stock topped up after one-time prekeys were used: at most
+ * once in this many seconds, or at once when so many were used that
+ * the server's stock may be under half. */
+#define REFILL_EVERY_S 600
+#define REFILL_USED (PREKEYS_BATCH / 2)
 
 enum ev_kind {
 	EV_MESSAGE,	/* from the contact, opened: text or a file saved */
@@ -103,11 +109,15 @@ static struct chat_keys keys;
 static struct client c_recv, c_send;
 static struct open_opts oo;
 static struct trust *trust;
-/* My private prekeys (forward secrecy), read-only while the threads run;
- * a shown message's one-time prekey is marked used in the file. */
+/* My private prekeys (forward secrecy), the receiver's once the threads
+ * run (read again after a top-up); a shown message's one-time prekey is
+ * marked used in the file. */
 static struct prekeys *prekeys;
 static struct prekeys_view prekeys_view;
 static int64_t fs_grace = PREKEYS_GRACE_DEFAULT;
+/* The receiver's: one-time prekeys used since its last top-up, when. */
+static size_t fs_used;
+static int64_t last_refill;
 static char downloads[HOME_PATH_MAX];
 static const char *peer;
 
@@ -327,9 +337,11 @@ receive_one(const json_t *jm)
 	wait_shown(post(e));
 	(void)trust_shown(trust, r.from, r.id, &m, &item);
 	/* Shown: its one-time prekey goes after the grace (as e2e-decrypt). */
-	if (m.fs == JWE_FS_ONE_TIME)
+	if (m.fs == JWE_FS_ONE_TIME) {
 		(void)prekeys_used(c_recv.home, m.fs_pkid, crypto_now(),
 		    fs_grace, &item);
+		fs_used++;
+	}
 	if (report_said(&item))
 		post_report(EV_REFUSED, &item);
 	message_free(&m);
@@ -349,6 +361,33 @@ notice_others(json_t *others)
 	json_object_clear(others);
 }
 
+/*
+ * The receiver's top-up of my prekey stock (as e2e-recv's): on the
+ * receiver's thread and its client, never the terminal's, and never
+ * under the store's lock over the network (prekeydir_refill). With the
+ * key this chat opened (a protected one too: its passphrase was asked
+ * at start), whose prekeys it reads. What it published is read again,
+ * so that messages to the new prekeys open.
+ */
+static void
+refill(void)
+{
+	struct report quiet = { 0 };
+	struct prekeys *p = NULL;
+
+	fs_used = 0;
+	last_refill = crypto_now();
+	if (!prekeydir_refill_key(&c_recv, keys.sk) ||
+	    prekeys_open(c_recv.home, 0, &p, &quiet) != 0)
+		return;
+	prekeys_close(prekeys);
+	prekeys = p;
+	prekeys_view.p = p;
+	prekeys_view.ikid = keys.kid;
+	oo.prekey = prekeys_lookup;
+	oo.prekey_arg = &prekeys_view;
+}
+
 static void *
 receiver(void *arg)
 {
@@ -366,6 +405,7 @@ receiver(void *arg)
 		post_text(EV_FATAL, "out of memory");
 		return NULL;
 	}
+	refill();
 	while (!q.stop) {
 		json_decref(arr);
 		arr = NULL;
@@ -407,6 +447,9 @@ receiver(void *arg)
 		report_clear(&rep);
 		if (n > 0 && api_ack(&c_recv, acks, n, &rep) != 0 && !q.stop)
 			post_report(EV_REFUSED, &rep);
+		if (!q.stop && fs_used > 0 && (fs_used >= REFILL_USED ||
+		    crypto_now() - last_refill >= REFILL_EVERY_S))
+			refill();
 	}
 	json_decref(arr);
 	json_decref(others);

@@ -25,7 +25,7 @@ static const struct command {
 	int flags;		/* client_start's (0: the server if it can) */
 	keycmd_fn *run;
 } commands[] = {
-	{ "publish", "[options] publish [KEYFILE]", 0, 1, 0,
+	{ "publish", "[options] publish [KEYFILE] [--no-prekeys]", 0, 1, 0,
 	    CLIENT_NEED_SESSION, keycmd_publish },
 	{ "fetch", "[options] fetch NAME", 1, 1, 1, CLIENT_NEED_SESSION,
 	    keycmd_fetch },
@@ -45,7 +45,7 @@ static const struct command {
 	{ "prekeys", "[options] prekeys [KEYFILE] [--count N] "
 	    "[--signed-max-age DURATION]", 0, 1, 0, CLIENT_NEED_SESSION,
 	    keycmd_prekeys },
-	{ "claim", "[options] claim NAME [--quiet]", 1, 1, 1,
+	{ "claim", "[options] claim NAME [--quiet] [--pinned]", 1, 1, 1,
 	    CLIENT_NEED_SESSION, keycmd_claim },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -64,19 +64,21 @@ usage(FILE *f)
 	    "the identity\n"
 	    "of the config file) in the server's key directory, with a proof, "
 	    "signed by\n"
-	    "it, that you hold it. fetch gets NAME's keys, checks their "
-	    "proofs, and pins\n"
-	    "them the first time (trust on first use); when the directory "
-	    "later shows a\n"
-	    "different key, every tool refuses NAME until you accept it. A key "
-	    "is never\n"
-	    "pinned for two names, nor yours for a contact. show prints the "
-	    "key ids\n"
-	    "and the safety number, the same on both sides: compare it in "
-	    "person, then\n"
-	    "verify. import and export move keys without the server (a PEM "
-	    "file, or the\n"
-	    "text of a QR code); qr shows one as a QR code.\n"
+	    "it, that you hold it, and a first batch of prekeys when it has "
+	    "none. fetch\n"
+	    "gets NAME's keys, checks their proofs, and pins them the first "
+	    "time (trust\n"
+	    "on first use); when the directory later shows a different key, "
+	    "every tool\n"
+	    "refuses NAME until you accept it. A key is never pinned for two "
+	    "names, nor\n"
+	    "yours for a contact. show prints the key ids and the safety "
+	    "number, the\n"
+	    "same on both sides: compare it in person, then verify. import "
+	    "and export\n"
+	    "move keys without the server (a PEM file, or the text of a QR "
+	    "code); qr\n"
+	    "shows one as a QR code.\n"
 	    "prekeys publishes prekeys of your key (forward secrecy): a "
 	    "first batch, then\n"
 	    "tops the stock up when under half and replaces the signed "
@@ -93,6 +95,14 @@ usage(FILE *f)
 	    "signed in or\n"
 	    "                           offline; fetch prints nothing on "
 	    "success\n"
+	    "      --no-prekeys         publish: no first batch of prekeys "
+	    "(messages to\n"
+	    "                           you not forward secret until some "
+	    "are published)\n"
+	    "      --pinned             claim: the keys pinned for NAME, "
+	    "without asking\n"
+	    "                           the directory first (fetch has "
+	    "just run)\n"
 	    "      --count N            prekeys: one-time prekeys to keep "
 	    "(default 100)\n"
 	    "      --signed-max-age DURATION\n"
@@ -142,6 +152,8 @@ main(int argc, char **argv)
 		{ "invert", no_argument, NULL, 'i' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-prekeys", no_argument, NULL, 'X' },
+		{ "pinned", no_argument, NULL, 'K' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "signed-max-age", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -187,6 +199,12 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case 'X':
+			o.no_prekeys = 1;
+			break;
+		case 'K':
+			o.pinned = 1;
 			break;
 		case 'n':
 			if (cli_once(&seen_n, "--count", &rep) != 0 ||
@@ -241,6 +259,12 @@ main(int argc, char **argv)
 	if (o.quiet && cmd->run != keycmd_fetch && cmd->run != keycmd_claim)
 		return err_print(cli_usage_error(&rep,
 		    "--quiet is for fetch and claim only"));
+	if (o.no_prekeys && cmd->run != keycmd_publish)
+		return err_print(cli_usage_error(&rep,
+		    "--no-prekeys is for publish only"));
+	if (o.pinned && cmd->run != keycmd_claim)
+		return err_print(cli_usage_error(&rep,
+		    "--pinned is for claim only"));
 	if ((seen_n || seen_m) && cmd->run != keycmd_prekeys)
 		return err_print(cli_usage_error(&rep,
 		    "--count and --signed-max-age are for prekeys only"));

@@ -199,10 +199,10 @@ main(int argc, char **argv)
 		/* The prekey stock topped up when low, once a run, quietly
 		 * (before a --follow, which ends only when stopped). */
 		if (ro.follow)
-			prekeydir_refill(&c);
+			(void)prekeydir_refill(&c);
 		rc = receive_run(&c, &ro, &rep);
 		if (rc == 0 && !ro.follow)
-			prekeydir_refill(&c);
+			(void)prekeydir_refill(&c);
 	}
 	client_end(&c);
 	err_print(&rep);

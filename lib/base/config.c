@@ -23,6 +23,8 @@ slot(struct config *c, const char *key, size_t len, int *is_path)
 		return &c->name;
 	if (KEY(fs_grace))
 		return &c->fs_grace;
+	if (KEY(prekeys))
+		return &c->prekeys;
 	*is_path = 1;
 	if (KEY(cacert))
 		return &c->cacert;
@@ -151,6 +153,7 @@ config_free(struct config *c)
 	free(c->identity);
 	free(c->name);
 	free(c->fs_grace);
+	free(c->prekeys);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -3,11 +3,12 @@
  * "key = value", blank lines, and lines starting with "#". Keys: server,
  * cacert, pin, proxy, identity, name (the user's account name, when no
  * session says it: lib/keys/myname.h), fs_grace (e2e-decrypt's
- * --fs-grace: how long a used one-time prekey is kept). A relative path
- * (cacert, identity) is taken from the home folder. An unknown key, a
- * key given twice or a file others may write is refused, so a mistake
- * is never silently ignored (the file's policy: file_policy_config in
- * base/fileio.h).
+ * --fs-grace: how long a used one-time prekey is kept), prekeys
+ * ("no": no tool publishes prekeys by itself: lib/net/prekeydir.h). A
+ * relative path (cacert, identity) is taken from the home folder. An
+ * unknown key, a key given twice or a file others may write is refused,
+ * so a mistake is never silently ignored (the file's policy:
+ * file_policy_config in base/fileio.h).
  */
 #ifndef E2E_CONFIG_H
 #define E2E_CONFIG_H
@@ -24,6 +25,7 @@ struct config {
 	char *identity;
 	char *name;
 	char *fs_grace;
+	char *prekeys;
 };
 
 /* Reads HOME/config into c (all NULL when there is none). Returns 0, or

@@ -120,9 +120,11 @@ int
 contact_claim(const char *name, struct buf *out)
 {
 	/* One second of retries, as fetch: RSA-OAEP-256 serves when the
-	 * server cannot be reached. */
-	char *argv[] = { NULL, "claim", "--quiet", "--retry-time", "1",
-		(char *)name, NULL };
+	 * server cannot be reached. --pinned: the caller resolved name
+	 * with CONTACT_REFRESH (fetch ran), so the directory is not asked
+	 * for the keys a second time. */
+	char *argv[] = { NULL, "claim", "--quiet", "--pinned",
+		"--retry-time", "1", (char *)name, NULL };
 
 	return run_keys(argv, out, CONTACT_CLAIM_MAX);
 }

@@ -79,11 +79,13 @@ void contact_free(struct contact *c);
 int contact_refresh(const char *name);
 
 /*
- * Runs "e2e-keys claim --quiet NAME" the same way, its output (prekey
- * records, one a line: prekeys.h; at most CONTACT_CLAIM_MAX bytes) into
- * out. Returns its exit status (-1 when it cannot be run): 0, 65 for a
- * refused proof (said on stderr by it), else the server could not be
- * asked.
+ * Runs "e2e-keys claim --quiet --pinned NAME" the same way, after
+ * contact_resolve with CONTACT_REFRESH (the keys just compared with the
+ * directory check the proofs: the directory is asked once), its output
+ * (prekey records, one a line: prekeys.h; at most CONTACT_CLAIM_MAX
+ * bytes) into out. Returns its exit status (-1 when it cannot be run):
+ * 0, 65 for a refused proof (said on stderr by it), else the server
+ * could not be asked.
  */
 #define CONTACT_CLAIM_MAX (64 * 1024)
 int contact_claim(const char *name, struct buf *out);

@@ -254,10 +254,12 @@ prekeys_generate(struct prekeys *p, const char *ikid, enum jwe_fs kind,
 	if (p->n + n > PREKEYS_MAX)
 		return report_error(rep, E2E_EX_DATAERR, "%s holds %zu "
 		    "prekeys already; at most %d", p->path, p->n, PREKEYS_MAX);
+	/* 0 means current: a clock at the epoch still retires it, so that
+	 * it is neither published again nor kept past the grace. */
 	for (i = 0; kind == JWE_FS_SIGNED && i < p->n; i++)
 		if (p->v[i].kind == JWE_FS_SIGNED && p->v[i].retired == 0 &&
 		    strcmp(p->v[i].ikid, ikid) == 0)
-			p->v[i].retired = now;
+			p->v[i].retired = now > 0 ? now : 1;
 	for (i = 0; i < n; i++) {
 		e = &p->v[p->n];
 		memset(e, 0, sizeof(*e));
@@ -414,8 +416,10 @@ prekeys_sweep(struct prekeys *p, int64_t now, int64_t grace)
 		int gone = since != 0 && (since <= now - grace ||
 		    (e->kind == JWE_FS_ONE_TIME && e->erase_at <= now));
 
-		if (gone && e->kind == JWE_FS_ONE_TIME &&
-		    p->nt < PREKEYS_TOMBSTONES_MAX) {
+		/* A tombstone for either kind: a message to a signed prekey
+		 * erased after its grace is told apart from one to a key
+		 * never held, as a used one-time prekey's. */
+		if (gone && p->nt < PREKEYS_TOMBSTONES_MAX) {
 			memcpy(p->t[p->nt].ikid, e->ikid, KID_SIZE);
 			memcpy(p->t[p->nt].pkid, e->pkid, KID_SIZE);
 			p->nt++;

@@ -9,7 +9,7 @@
  *                                                   current: retired 0
  *      "one_time":[{"pkid","x","d","created","published","used_at",
  *                   "erase_at"}],
- *      "erased":[PKID,...]}}}                    tombstones of one-time keys
+ *      "erased":[PKID,...]}}}                    tombstones of erased keys
  *
  * Each prekey belongs to one identity key (IKID, its RFC 7638 kid). A
  * one-time prekey is marked used when a message to it has been shown,
@@ -17,7 +17,7 @@
  * file (rewritten), its bytes are wiped in memory, and its pkid stays
  * as a tombstone so that a message to it is told apart from one to an
  * unknown key. A signed prekey replaced by a new one is retired, and
- * erased once retired + the grace has passed.
+ * erased once retired + the grace has passed, leaving a tombstone too.
  */
 #ifndef E2E_PREKEYS_H
 #define E2E_PREKEYS_H
@@ -71,7 +71,8 @@ int prekeys_generate(struct prekeys *p, const char *ikid, enum jwe_fs kind,
     size_t n, int64_t now, struct prekey_public *out, struct report *rep);
 
 /* The public halves of ikid's prekeys not yet published (ikid NULL: of
- * every identity), at most max into out; returns how many there are. */
+ * every identity), at most max into out; returns how many there are.
+ * Neither a used one-time prekey nor a retired signed one is listed. */
 size_t prekeys_unpublished(const struct prekeys *p, const char *ikid,
     struct prekey_public *out, size_t max);
 
@@ -113,8 +114,7 @@ int prekeys_mark_used(struct prekeys *p, const char *pkid, int64_t now,
 
 /* Erases every one-time prekey used at or before now - grace or whose
  * erase_at has come, and every signed prekey retired at or before now -
- * grace (wiped; tombstones for the one-time ones). Returns how many were
- * erased. */
+ * grace (wiped; a tombstone for each). Returns how many were erased. */
 size_t prekeys_sweep(struct prekeys *p, int64_t now, int64_t grace);
 
 /* Writes the file when something changed (needs for_update). Returns 0

@@ -7,6 +7,7 @@
 #include "format/keyfile.h"
 #include "net/api.h"
 #include "net/directory.h"
+#include "net/prekeydir.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,7 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 	const struct passphrase_src *ps = &o->ps;
 	char password[PASSPHRASE_MAX], id[ID_LEN + 1], kid[KID_SIZE];
 	EVP_PKEY *pk = NULL;
+	json_t *stock = NULL;
 	int rc;
 
 	/* The key first: a wrong path must not leave an account behind. The
@@ -102,17 +104,24 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 		EVP_PKEY_free(pk);
 		return rc != 0 ? rc : print_session(c, &c->sess, -1, rep);
 	}
-	/* Signed in as the new user: the key goes to the directory. */
+	/* Signed in as the new user: the key goes to the directory, and
+	 * a first batch of prekeys (forward secrecy by default), whose
+	 * failure is a warning: the key is published. */
 	rc = directory_publish(c, pk, kid, rep);
+	if (rc == 0 && !o->no_prekeys)
+		stock = prekeydir_first_batch(c, pk, rep);
 	EVP_PKEY_free(pk);
 	if (rc != 0) {
 		report_hint(rep, "the account was created; publish the key "
 		    "with: e2e-keys publish %s", keyfile);
 		return rc;
 	}
-	return print(c, json_pack("{s:s,s:s,s:s,s:I,s:s}", "id",
+	rc = print(c, json_pack("{s:s,s:s,s:s,s:I,s:s,s:O?}", "id",
 	    c->sess.id, "name", c->sess.name, "server", c->sess.server,
-	    "expires_at", (json_int_t)c->sess.expires_at, "kid", kid), rep);
+	    "expires_at", (json_int_t)c->sess.expires_at, "kid", kid,
+	    "prekeys", json_object_get(stock, "one_time")), rep);
+	json_decref(stock);
+	return rc;
 }
 
 int

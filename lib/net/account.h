@@ -17,6 +17,8 @@ struct account_opts {
 	const char *keyfile;		/* signup --key, or NULL */
 	struct passphrase_src ps;	/* of KEYFILE */
 	int yes;			/* delete without asking */
+	int no_prekeys;			/* signup --key: no first batch of
+					 * prekeys */
 };
 
 /* A command: argv[0] is its name, argv[1] its NAME when it takes one

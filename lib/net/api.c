@@ -617,44 +617,90 @@ nomem:
 	return report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 }
 
-int
-api_keys_entry(struct client *c, const char *name, json_t **answer,
-    struct report *rep)
+/* A key of GET /keys/NAME: its kid and pem strings, proof a string or
+ * null. */
+static int
+key_entry_ok(const json_t *k)
+{
+	const json_t *proof = json_object_get(k, "proof");
+
+	return jsonio_str(k, "pem", NULL) != NULL && (proof == NULL ||
+	    json_is_string(proof) || json_is_null(proof));
+}
+
+/* A key of a claim: its prekeys' proofs are for the caller to check. */
+static int
+prekey_entry_ok(const json_t *k)
+{
+	(void)k;
+	return 1;
+}
+
+/*
+ * GET path for the user name, whose answer is {name, id, keys}: id an
+ * account id, keys an array of at most 64 objects, each with a kid
+ * string and passing entry_ok. An answer for another name than asked
+ * is refused (65): the server would pass one user's keys off as
+ * another's. what names the request ("fetching keys"), whose the
+ * things answered for ("keys", "prekeys"). Returns 0 with *answer, or
+ * an exit code (in rep).
+ */
+static int
+name_entry(struct client *c, const char *path, const char *name,
+    enum http_retry retry, const char *what, const char *whose,
+    int (*entry_ok)(const json_t *), json_t **answer, struct report *rep)
 {
 	struct http_req rq;
-	char path[128];
-	const json_t *arr, *k, *proof;
-	const char *id;
+	const json_t *arr, *k;
+	const char *id, *said;
+	char safe[64];
 	json_t *o;
 	size_t i;
 	int rc;
 
 	*answer = NULL;
-	snprintf(path, sizeof(path), "/keys/%s", name);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "GET";
 	rq.path = path;
 	rq.token = c->sess.token;
-	rq.retry = HTTP_RETRY_SAFE;
+	rq.retry = retry;
 	rq.max_answer = 1 << 20;
-	if ((rc = call(c, &rq, "fetching keys", 1, &o, rep)) != 0)
+	if ((rc = call(c, &rq, what, 1, &o, rep)) != 0)
 		return rc;
 	arr = o ? json_object_get(o, "keys") : NULL;
 	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
-	    jsonio_str(o, "name", NULL) == NULL ||
+	    (said = jsonio_str(o, "name", NULL)) == NULL ||
 	    (id = jsonio_str(o, "id", NULL)) == NULL || !id_valid(id))
 		goto bad;
 	json_array_foreach(arr, i, k)
 		if (!json_is_object(k) || jsonio_str(k, "kid", NULL) == NULL ||
-		    jsonio_str(k, "pem", NULL) == NULL ||
-		    ((proof = json_object_get(k, "proof")) != NULL &&
-		    !json_is_string(proof) && !json_is_null(proof)))
+		    !entry_ok(k))
 			goto bad;
+	if (strcmp(said, name) != 0) {
+		term_escape(said, strlen(said), safe, sizeof(safe));
+		rc = report_error(rep, E2E_EX_DATAERR, "asked for the %s of "
+		    "%s, the server answered with those of %s: refused", whose,
+		    name, safe);
+		json_decref(o);
+		return rc;
+	}
 	*answer = o;
 	return 0;
 bad:
 	json_decref(o);
-	return not_ours("answer to fetching keys", rep);
+	snprintf(safe, sizeof(safe), "answer to %s", what);
+	return not_ours(safe, rep);
+}
+
+int
+api_keys_entry(struct client *c, const char *name, json_t **answer,
+    struct report *rep)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/keys/%s", name);
+	return name_entry(c, path, name, HTTP_RETRY_SAFE, "fetching keys",
+	    "keys", key_entry_ok, answer, rep);
 }
 
 int
@@ -729,7 +775,7 @@ int
 api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
 {
 	struct http_req rq;
-	const json_t *e;
+	const json_t *e, *n;
 	json_t *o;
 	size_t i;
 	int rc;
@@ -745,10 +791,21 @@ api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
 		return rc;
 	if (o == NULL || !json_is_array(json_object_get(o, "keys")))
 		goto bad;
-	json_array_foreach(json_object_get(o, "keys"), i, e)
-		if (jsonio_str(e, "kid", NULL) == NULL ||
-		    !json_is_integer(json_object_get(e, "one_time")))
+	json_array_foreach(json_object_get(o, "keys"), i, e) {
+		if (jsonio_str(e, "kid", NULL) == NULL)
 			goto bad;
+		/* A count the top-up computes with: never negative, never
+		 * past what a store can hold. */
+		n = json_object_get(e, "one_time");
+		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+		    json_integer_value(n) > API_PREKEYS_STOCK_MAX) {
+			json_decref(o);
+			return report_error(rep, E2E_EX_PROTOCOL, "the "
+			    "server's prekey stock is not a count of prekeys "
+			    "(one_time must be an integer from 0 to %d): "
+			    "refused", API_PREKEYS_STOCK_MAX);
+		}
+	}
 	*keys = json_incref(json_object_get(o, "keys"));
 	json_decref(o);
 	return 0;
@@ -761,37 +818,11 @@ int
 api_prekeys_claim(struct client *c, const char *name, json_t **answer,
     struct report *rep)
 {
-	struct http_req rq;
 	char path[128];
-	const json_t *arr, *e;
-	const char *id;
-	json_t *o;
-	size_t i;
-	int rc;
 
-	*answer = NULL;
 	snprintf(path, sizeof(path), "/prekeys/%s", name);
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "GET";
-	rq.path = path;
-	rq.token = c->sess.token;
 	/* A claim takes a one-time prekey: asked twice, two are gone, which
 	 * wastes one and breaks nothing. */
-	rq.retry = HTTP_RETRY_UNSENT;
-	rq.max_answer = 1 << 20;
-	if ((rc = call(c, &rq, "claiming prekeys", 1, &o, rep)) != 0)
-		return rc;
-	arr = o ? json_object_get(o, "keys") : NULL;
-	if (!json_is_array(arr) || json_array_size(arr) > 64 ||
-	    jsonio_str(o, "name", NULL) == NULL ||
-	    (id = jsonio_str(o, "id", NULL)) == NULL || !id_valid(id))
-		goto bad;
-	json_array_foreach(arr, i, e)
-		if (!json_is_object(e) || jsonio_str(e, "kid", NULL) == NULL)
-			goto bad;
-	*answer = o;
-	return 0;
-bad:
-	json_decref(o);
-	return not_ours("answer to claiming prekeys", rep);
+	return name_entry(c, path, name, HTTP_RETRY_UNSENT,
+	    "claiming prekeys", "prekeys", prekey_entry_ok, answer, rep);
 }

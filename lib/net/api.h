@@ -89,7 +89,9 @@ int api_prekeys_put(struct client *c, json_t *body, json_t **answer,
     struct report *rep);
 
 /* GET /prekeys: *keys receives the array of {kid, one_time, signed,
- * signed_iat} of the session's user (kid and one_time checked). */
+ * signed_iat} of the session's user (kid checked, one_time an integer
+ * from 0 to API_PREKEYS_STOCK_MAX: else 76, said in one line). */
+#define API_PREKEYS_STOCK_MAX 1000000
 int api_prekeys_stock(struct client *c, json_t **keys, struct report *rep);
 
 /* GET /prekeys/NAME, a claim: *answer receives {name, id, keys}, its

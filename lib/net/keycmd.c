@@ -95,6 +95,7 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv,
 	char path[HOME_PATH_MAX], kid[KID_SIZE];
 	const char *file = argv[1];
 	EVP_PKEY *pk = NULL;
+	json_t *stock = NULL;
 	int rc;
 
 	/* The private key: it signs the proof that its holder publishes
@@ -108,11 +109,19 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv,
 	said_so_far(o, rep);
 	if (rc == 0)
 		rc = directory_publish(c, pk, kid, rep);
+	/* Forward secrecy by default: a first batch of prekeys when the
+	 * key has none; its failure is a warning (the key is published,
+	 * exit 0), e2e-keys prekeys finishing the job. */
+	if (rc == 0 && !o->no_prekeys)
+		stock = prekeydir_first_batch(c, pk, rep);
 	EVP_PKEY_free(pk);
 	if (rc != 0)
 		return rc;
-	return print_json(o, json_pack("{s:s,s:s,s:b}", "name", c->sess.name,
-	    "kid", kid, "published", 1), rep);
+	rc = print_json(o, json_pack("{s:s,s:s,s:b,s:O?}", "name",
+	    c->sess.name, "kid", kid, "published", 1, "prekeys",
+	    json_object_get(stock, "one_time")), rep);
+	json_decref(stock);
+	return rc;
 }
 
 static const char *const result_names[] = { "", "pinned", "unchanged",
@@ -514,6 +523,7 @@ keycmd_prekeys(struct client *c, const struct keycmd_opts *o, char **argv,
 		report_hint(rep, "prekeys needs your private key: it signs "
 		    "each prekey's proof");
 	said_so_far(o, rep);
+	memset(&po, 0, sizeof(po));
 	po.count = o->count;
 	/* Topped up below half: not at every run. */
 	po.low = (o->count + 1) / 2;
@@ -539,8 +549,10 @@ keycmd_claim(struct client *c, const struct keycmd_opts *o, char **argv,
 
 	/* The keys pinned for name, compared with the directory first, as
 	 * fetch does: the proofs are checked against them. Quiet, only a
-	 * refused key is said. */
-	rc = directory_fetch(c, name, &k, &result, o->quiet ? &quiet : rep);
+	 * refused key is said. With --pinned (e2e-encrypt, which has just
+	 * run fetch), the directory is asked once, not twice. */
+	rc = o->pinned ? 0 : directory_fetch(c, name, &k, &result,
+	    o->quiet ? &quiet : rep);
 	if (rc == E2E_EX_DATAERR && o->quiet)
 		report_add(rep, &quiet);
 	report_clear(&quiet);

@@ -20,6 +20,10 @@ struct keycmd_opts {
 	int quiet;			/* fetch, claim: nothing said on
 					 * success, nor when not signed in
 					 * or offline */
+	int no_prekeys;			/* publish: no first batch of
+					 * prekeys */
+	int pinned;			/* claim: the keys pinned, the
+					 * directory not asked first */
 	size_t count;			/* prekeys: the one-time stock */
 	long long signed_max_age;	/* prekeys: replace the signed one
 					 * when older (seconds) */

@@ -25,12 +25,13 @@
 
 /* The server's stock of the identity key kid, in keys (GET /prekeys):
  * *n one-time, *signed_iat the signed one's (0: none). */
-static void
+static int
 stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
     json_t **signed_pkid)
 {
 	const json_t *e, *iat;
 	size_t i;
+	int listed = 0;
 
 	*n = 0;
 	*signed_iat = 0;
@@ -38,6 +39,7 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 	json_array_foreach(keys, i, e) {
 		if (strcmp(jsonio_str(e, "kid", NULL), kid) != 0)
 			continue;
+		listed = 1;
 		*signed_pkid = json_object_get(e, "signed");
 		*n = (size_t)json_integer_value(json_object_get(e,
 		    "one_time"));
@@ -46,6 +48,7 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 		    json_is_integer(iat))
 			*signed_iat = json_integer_value(iat);
 	}
+	return listed;
 }
 
 /* Makes what the server lacks, in the store (saved, unlocked before any
@@ -89,7 +92,10 @@ prekey_entry(struct client *c, EVP_PKEY *priv, const char *url,
 	struct buf proof = BUF_INIT;
 	json_t *e = NULL;
 
+	/* b64url_encode writes no NUL: without one, x ran on into
+	 * whatever the stack held after it. */
 	b64url_encode(pk->x, X25519_LEN, x);
+	x[PREKEY_X_LEN] = '\0';
 	if (prekeyproof_make(priv, c->sess.id, c->sess.name, url,
 	    client_now(), pk->kind == JWE_FS_SIGNED ? PREKEY_SIGNED :
 	    PREKEY_ONE_TIME, x, &proof, rep) == 0 &&
@@ -187,18 +193,26 @@ prekeydir_publish(struct client *c, EVP_PKEY *priv,
 	json_t *keys = NULL, *last = NULL, *signed_pkid;
 	size_t have, add = 0, before;
 	int64_t signed_iat;
-	int rc, need_signed;
+	int rc, need_signed, listed;
 
 	*out = NULL;
 	if ((rc = jwk_thumbprint(priv, kid, rep)) != 0 ||
 	    (rc = api_prekeys_stock(c, &keys, rep)) != 0)
 		goto out;
-	stock_of(keys, kid, &have, &signed_iat, &signed_pkid);
+	listed = stock_of(keys, kid, &have, &signed_iat, &signed_pkid);
 	before = have;
-	need_signed = signed_iat == 0 ||
-	    client_now() - signed_iat > o->signed_max_age;
-	if (have < o->low)
-		add = o->count - have;
+	/* A first batch only for a published key, and only when it has no
+	 * prekey at all. */
+	if (o->first && !listed)
+		goto out;
+	if (o->first && (have > 0 || json_is_string(signed_pkid))) {
+		need_signed = 0;
+	} else {
+		need_signed = signed_iat == 0 ||
+		    client_now() - signed_iat > o->signed_max_age;
+		if (have < o->low)
+			add = o->count - have;
+	}
 	if ((need_signed || add > 0) &&
 	    (rc = make_prekeys(c, kid, add, need_signed, rep)) != 0)
 		goto out;
@@ -283,8 +297,8 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 {
 	struct keyring_contact *kc = keyring_find(k, name);
 	struct prekey_public one, sig;
-	char url[KEYPROOF_URL_MAX], safe[64];
-	const char *id, *said, *kid;
+	char url[KEYPROOF_URL_MAX];
+	const char *id, *kid;
 	json_t *o = NULL, *e, *ot, *sg;
 	EVP_PKEY *pub;
 	size_t i;
@@ -297,15 +311,8 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 	if ((rc = directory_server_url(c, url, rep)) != 0 ||
 	    (rc = api_prekeys_claim(c, name, &o, rep)) != 0)
 		return rc;
+	/* An answer for another name was refused by api_prekeys_claim. */
 	id = jsonio_str(o, "id", NULL);
-	said = jsonio_str(o, "name", NULL);
-	if (strcmp(said, name) != 0) {
-		term_escape(said, strlen(said), safe, sizeof(safe));
-		rc = report_error(rep, E2E_EX_DATAERR, "claimed the prekeys "
-		    "of %s, the server answered with those of %s: refused",
-		    name, safe);
-		goto out;
-	}
 	if ((*out = json_array()) == NULL) {
 		rc = report_oom(rep);
 		goto out;
@@ -351,28 +358,83 @@ out:
 	return rc;
 }
 
-void
+int
+prekeydir_wanted(const struct client *c, struct report *rep)
+{
+	const char *v = c->cfg.prekeys;
+
+	if (v == NULL || strcmp(v, "yes") == 0)
+		return 1;
+	if (strcmp(v, "no") == 0)
+		return 0;
+	if (rep != NULL)
+		report_error(rep, E2E_EX_CONFIG, "prekeys (config file) must "
+		    "be yes or no");
+	return -1;
+}
+
+json_t *
+prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
+{
+	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH,
+		PREKEYDIR_SIGNED_MAX_AGE, 1 };
+	struct report why = { 0 };
+	json_t *j = NULL;
+	int wanted = prekeydir_wanted(c, &why);
+
+	if (wanted == 0)
+		return NULL;
+	/* The key is published already: whatever happens now, one line
+	 * says it, with the command that finishes the job. */
+	if (wanted < 0 || prekeydir_publish(c, priv, &po, &j, &why) != 0)
+		report_warn(rep, "your key is published, but no prekeys "
+		    "(%s): messages to you are not forward secret until you "
+		    "run: e2e-keys prekeys", report_message(&why));
+	report_clear(&why);
+	return j;
+}
+
+int
+prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
+{
+	struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
+		PREKEYDIR_SIGNED_MAX_AGE, 0 };
+	char path[HOME_PATH_MAX];
+	struct report quiet = { 0 };
+	struct stat st;
+	json_t *j = NULL;
+	int done;
+
+	if (!c->have_session || prekeydir_wanted(c, NULL) != 1 ||
+	    home_file(c->home, "prekeys.json", path, sizeof(path),
+	    &quiet) != 0)
+		return 0;
+	/* No store yet: a first batch, for a user who published the key
+	 * with a version without prekeys, or with --no-prekeys. */
+	po.first = lstat(path, &st) != 0;
+	if (po.first)
+		po.low = po.count;
+	done = prekeydir_publish(c, priv, &po, &j, &quiet) == 0 && j != NULL;
+	json_decref(j);
+	report_clear(&quiet);
+	return done;
+}
+
+int
 prekeydir_refill(struct client *c)
 {
 	/* Never asks for a passphrase: a protected key reads none from an
 	 * empty file and is left alone (as keyfile_public_kid does). */
 	const struct passphrase_src none = { "/dev/null", NULL };
-	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
-		PREKEYDIR_SIGNED_MAX_AGE };
-	char path[HOME_PATH_MAX];
 	struct report quiet = { 0 };
-	struct stat st;
 	EVP_PKEY *pk = NULL;
-	json_t *j = NULL;
+	int done = 0;
 
-	/* Only for a user who publishes prekeys (e2e-keys prekeys made the
-	 * store), with the config's identity. */
-	if (!c->have_session || c->cfg.identity == NULL ||
-	    home_file(c->home, "prekeys.json", path, sizeof(path),
-	    &quiet) != 0 || lstat(path, &st) != 0)
-		return;
+	if (!c->have_session || c->cfg.identity == NULL)
+		return 0;
 	if (keyfile_load_private(c->cfg.identity, &none, &pk, &quiet) == 0)
-		(void)prekeydir_publish(c, pk, &po, &j, &quiet);
+		done = prekeydir_refill_key(c, pk);
 	EVP_PKEY_free(pk);
-	json_decref(j);
+	report_clear(&quiet);
+	return done;
 }

@@ -27,6 +27,10 @@ struct prekeydir_opts {
 				 * PREKEYS_BATCH_MAX) */
 	size_t low;		/* topped up only below this */
 	int64_t signed_max_age;	/* a signed prekey older is replaced */
+	int first;		/* only a first batch: nothing made when the
+				 * server holds a prekey of the key, or
+				 * does not list the key (not published:
+				 * then *out stays NULL) */
 };
 
 /*
@@ -60,12 +64,38 @@ int prekeydir_claim(struct client *c, struct keyring *k, const char *name,
     size_t *signed_only, struct report *rep);
 
 /*
- * e2e-recv's and e2e-chat's top-up: when the user publishes prekeys
- * (HOME/prekeys.json exists) and the config's identity key opens
- * without a passphrase, prekeydir_publish with the defaults (100, under
- * 50, a week). Whatever goes wrong is dropped: it never fails a
- * receive, and says nothing.
+ * Whether the config lets the tools publish prekeys by themselves
+ * ("prekeys = no" says not; "yes" or nothing, they do): 1, 0, or -1
+ * for another value (said in rep when not NULL).
  */
-void prekeydir_refill(struct client *c);
+int prekeydir_wanted(const struct client *c, struct report *rep);
+
+/*
+ * After the identity key priv was published (e2e-keys publish,
+ * e2e-account signup --key): a first batch (PREKEYS_BATCH one-time
+ * prekeys and a signed one, HOME/prekeys.json created) when the server
+ * holds no prekey of it and the config does not say "prekeys = no".
+ * Never fails the publication: what went wrong is one warning in rep,
+ * with the fix (e2e-keys prekeys). Returns the stock as
+ * prekeydir_publish's *out, or NULL when none was published.
+ */
+json_t *prekeydir_first_batch(struct client *c, EVP_PKEY *priv,
+    struct report *rep);
+
+/*
+ * e2e-recv's and e2e-chat's top-up, when the config's identity key
+ * opens without a passphrase (a protected key cannot sign proofs
+ * unattended) and the config does not say "prekeys = no": with
+ * HOME/prekeys.json, prekeydir_publish with the defaults (100, under
+ * 50, a week); without it, a first batch when the key is published and
+ * the server holds no prekey of it. Whatever goes wrong is dropped: it
+ * never fails a receive, and says nothing. Returns 1 when it published
+ * (the store may have changed: read it again), else 0.
+ */
+int prekeydir_refill(struct client *c);
+
+/* The same with the private key priv, opened by the caller (e2e-chat's,
+ * which asked its passphrase at start, if any): the prekeys are priv's. */
+int prekeydir_refill_key(struct client *c, EVP_PKEY *priv);
 
 #endif

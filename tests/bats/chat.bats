@@ -392,6 +392,8 @@ HHMM='[0-9]{2}:[0-9]{2}'
 
 @test "chat: sends forward secret to a contact with prekeys (a one-time prekey claimed per line); a contact without is marked not forward secret, once" {
 	run -0 run_as bob e2e-keys prekeys --count 3
+	# alice publishes none, not even by her e2e-chat's top-up.
+	printf 'prekeys = no\n' >> "$(home_of alice)/config"
 	chat_start alice bob
 	chat_say alice "to a prekey"
 	chat_wait alice "^$HHMM me> to a prekey\$"
@@ -408,4 +410,26 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	chat_say bob "plain two"
 	chat_wait bob "^$HHMM me> plain two\$"
 	chat_wait_count bob "not forward secret" 1
+}
+
+@test "chat: e2e-chat publishes a first batch of prekeys at start for a user who has none (on its receiver thread), and reads a message sent to one of them" {
+	[ ! -e "$(home_of bob)/prekeys.json" ]
+	[ "$(server_stock bob)" = 0 ]
+	chat_start bob alice
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ "$(server_stock bob)" = 100 ] && break
+		sleep 0.2
+	done
+	[ "$(server_stock bob)" = 100 ]
+	# The terminal was never blocked: a line typed meanwhile went out.
+	chat_say bob "typed at once"
+	chat_wait bob "^$HHMM me> typed at once\$"
+	# alice's message goes to one of the new prekeys; bob's running chat
+	# read its store again, so it opens.
+	printf 'to the new prekeys\n' | run_as alice e2e-encrypt -r bob > "$T/fs.jwe"
+	[ "$(jq -r '.recipients[0].header.alg' "$T/fs.jwe")" = ECDH-ES+A256KW ]
+	run_as alice e2e-send --to bob "$T/fs.jwe" > /dev/null
+	chat_wait bob "^$HHMM alice> to the new prekeys\$"
+	[ "$(server_stock bob)" = 99 ]
 }

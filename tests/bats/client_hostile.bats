@@ -418,3 +418,42 @@ remote_refused() {
 	[ "$status" -eq 75 ]
 	[ "$(asked '^CONNECT 127\.0\.0\.1:1$')" -eq 1 ]
 }
+
+@test "A12 a prekey stock that is not a count (negative, fractional): e2e-keys prekeys refuses it (76) in one line, nothing made or sent" {
+	fixed_keys
+	for mode in stock-negative stock-fraction; do
+		start_hostile "$mode"
+		signin_bob
+		run --separate-stderr e2e-keys prekeys "$T/bob"
+		[ "$status" -eq 76 ] || fail "$mode: $status $stderr"
+		[ -z "$output" ]
+		[ "$stderr" = "e2e-keys: error: the server's prekey stock is not a count of prekeys (one_time must be an integer from 0 to 1000000): refused" ] ||
+		    fail "$mode: $stderr"
+		[ ! -e "$E2E_HOME/prekeys.json" ]
+		[ "$(asked '^PUT /prekeys')" = 0 ]
+	done
+}
+
+@test "A12 a directory that answers for another name: fetch and claim --pinned refuse it (65), nothing pinned or printed" {
+	fixed_keys
+	start_hostile keys-foreign
+	signin_bob
+	run --separate-stderr e2e-keys fetch alice
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$stderr" = "e2e-keys: error: asked for the keys of alice, the server answered with those of carol: refused" ] ||
+	    fail "$stderr"
+	run -0 e2e-keys list
+	[[ "$output" != *alice* ]] || fail "$output"
+	start_hostile claim-foreign
+	signin_bob
+	run -0 e2e-keys import alice "$T/alice.pub"
+	run --separate-stderr e2e-keys claim --pinned alice
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$stderr" = "e2e-keys: error: asked for the prekeys of alice, the server answered with those of carol: refused" ] ||
+	    fail "$stderr"
+	# --pinned: the directory was not asked for the keys.
+	[ "$(asked '^GET /keys/')" = 0 ]
+	[ "$(asked '^GET /prekeys/alice')" = 1 ]
+}

@@ -38,12 +38,6 @@ two_users() {
 	run_as "$B" e2e-keys prekeys --count "${COUNT:-4}" > "$T/pub.json"
 }
 
-# server_stock NAME: the one-time stock NAME's key has on the server.
-server_stock() {
-	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
-	    "$URL/prekeys" | jq -r '.keys[0].one_time'
-}
-
 # private_prekeys NAME: the number of one-time private prekeys NAME holds.
 private_prekeys() {
 	jq '[.identities[].one_time[]] | length' "$(home_of "$1")/prekeys.json"
@@ -303,4 +297,146 @@ print(h.get("alg") or e["recipients"][0]["header"]["alg"])' "$1"
 	run -0 run_as "$C" e2e-keys fetch "$B"
 	run -0 --separate-stderr run_as "$C" e2e-keys claim "$B"
 	[ "$(echo "$output" | jq -r .kind)" = one-time ]
+}
+
+# route_count ROUTE: the requests the server answered on ROUTE (its
+# /metrics, every status).
+route_count() {
+	curl -s -S "$URL/metrics" | awk -v r="route=\"$1\"" '
+	    index($0, "e2e_requests_total{" r ",") == 1 { n += $NF }
+	    END { print n + 0 }'
+}
+
+@test "FS net by default: two users who only do what README says (signup --key, fetch, e2e-encrypt -r NAME | e2e-send, e2e-recv | e2e-decrypt) get a forward-secret message; the server's stock down by one; e2e-encrypt asks the directory for the keys once" {
+	start_own_server
+	USER_PREKEYS=1 user "$A" "$T/$A"
+	USER_PREKEYS=1 user "$B" "$T/$B"
+	# signup --key published a first batch with the key.
+	jq -e '.prekeys == 100' "$T/signup-$B.json"
+	[ "$(server_stock "$B")" = 100 ]
+	[ "$(private_prekeys "$B")" = 100 ]
+	run -0 run_as "$A" e2e-keys fetch "$B"
+	run -0 run_as "$B" e2e-keys fetch "$A"
+	keys0=$(route_count keys_get)
+	claims0=$(route_count prekeys_claim)
+	run --separate-stderr env E2E_HOME="$(home_of "$A")" bash -c \
+	    'printf "hi bob\n" | e2e-encrypt -r "$1" | tee "$2" | e2e-send --to "$1"' _ "$B" "$T/sent.jwe"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ -z "$stderr" ] || fail "$stderr"
+	# GET /keys/bob once (e2e-keys fetch), GET /prekeys/bob once (the
+	# claim, with the keys just pinned).
+	[ "$(( $(route_count keys_get) - keys0 ))" = 1 ] ||
+	    fail "keys_get: $(( $(route_count keys_get) - keys0 ))"
+	[ "$(( $(route_count prekeys_claim) - claims0 ))" = 1 ]
+	[ "$(server_stock "$B")" = 99 ]
+	[ "$(jq -r '.recipients[0].header.alg' "$T/sent.jwe")" = ECDH-ES+A256KW ]
+	run --separate-stderr env E2E_HOME="$(home_of "$B")" bash -c \
+	    'e2e-recv | e2e-decrypt'
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[ "$(field 0 '[o["text"], o["fs"], o["fs_kind"], o["verified"]]')" = \
+	    '["hi bob\n", true, "one-time", true]' ]
+}
+
+@test "FS net by default: e2e-keys publish publishes a first batch with the key (prekeys.json made), none again once it has some; --no-prekeys publishes none: claim says so, e2e-encrypt -r NAME uses RSA-OAEP-256" {
+	start_own_server
+	user "$A" "$T/$A"
+	home_config "$B" "$T/$B"
+	account "$B"
+	run -0 --separate-stderr run_as "$B" e2e-keys publish
+	[ -z "$stderr" ] || fail "$stderr"
+	[ "$output" = "{\"name\":\"$B\",\"kid\":\"$(thumbprint "$T/$B")\",\"published\":true,\"prekeys\":100}" ] ||
+	    fail "$output"
+	[ "$(server_stock "$B")" = 100 ]
+	[ "$(private_prekeys "$B")" = 100 ]
+	# Again: it has prekeys; nothing made.
+	run -0 --separate-stderr run_as "$B" e2e-keys publish
+	[ "$output" = "{\"name\":\"$B\",\"kid\":\"$(thumbprint "$T/$B")\",\"published\":true,\"prekeys\":100}" ]
+	[ "$(private_prekeys "$B")" = 100 ]
+	# --no-prekeys: the key alone.
+	home_config "$C" "$T/$C"
+	account "$C"
+	run -0 --separate-stderr run_as "$C" e2e-keys publish --no-prekeys
+	[ -z "$stderr" ] || fail "$stderr"
+	[ "$output" = "{\"name\":\"$C\",\"kid\":\"$(thumbprint "$T/$C")\",\"published\":true,\"prekeys\":null}" ]
+	[ ! -e "$(home_of "$C")/prekeys.json" ]
+	[ "$(server_stock "$C")" = 0 ]
+	run -0 run_as "$A" e2e-keys fetch "$C"
+	run -0 --separate-stderr run_as "$A" e2e-keys claim "$C"
+	[ -z "$output" ]
+	[[ "$stderr" == *"$C has no prekeys: messages to $C are not forward secret"* ]] || fail "$stderr"
+	run -0 --separate-stderr run_as "$A" e2e-encrypt -r "$C" -o "$T/c.jwe" <<< "rsa"
+	[ "$(fs_alg "$T/c.jwe")" = RSA-OAEP-256 ]
+	# --no-prekeys is for publish (and signup --key) only.
+	run --separate-stderr run_as "$C" e2e-keys fetch --no-prekeys "$A"
+	client_error e2e-keys 64 "--no-prekeys is for publish only"
+	run --separate-stderr run_as "$C" e2e-account signup "$C" --no-prekeys
+	client_error e2e-account 64 "--no-prekeys is for signup --key only"
+}
+
+@test "FS net by default: when the prekeys cannot be made, publish and signup --key still publish the key (exit 0) and say so in one warning line with the fix; e2e-keys prekeys then finishes" {
+	start_own_server
+	home_config "$B" "$T/$B"
+	account "$B"
+	# A store others may read: refused (C3), the key published anyway.
+	printf '{"version":1,"identities":{}}' > "$(home_of "$B")/prekeys.json"
+	chmod 644 "$(home_of "$B")/prekeys.json"
+	run -0 --separate-stderr run_as "$B" e2e-keys publish
+	[ "$output" = "{\"name\":\"$B\",\"kid\":\"$(thumbprint "$T/$B")\",\"published\":true,\"prekeys\":null}" ]
+	[ "$(grep -c . <<< "$stderr")" = 1 ] || fail "$stderr"
+	[[ "$stderr" == "e2e-keys: warning: your key is published, but no prekeys ("*"only you can read"*"): messages to you are not forward secret until you run: e2e-keys prekeys" ]] ||
+	    fail "$stderr"
+	[ "$(sq "SELECT count(*) FROM keys WHERE kid = '$(thumbprint "$T/$B")'")" = 1 ]
+	[ "$(server_stock "$B")" = 0 ]
+	chmod 600 "$(home_of "$B")/prekeys.json"
+	run -0 run_as "$B" e2e-keys prekeys
+	[ "$(server_stock "$B")" = 100 ]
+	# signup --key the same way.
+	home_config "$C" "$T/$C"
+	printf '{"version":1,"identities":{}}' > "$(home_of "$C")/prekeys.json"
+	chmod 644 "$(home_of "$C")/prekeys.json"
+	run -0 --separate-stderr run_as "$C" e2e-account --server "$URL" signup "$C" \
+	    --password-file "$(pwfile "$C")" --key "$T/$C"
+	jq -e --arg k "$(thumbprint "$T/$C")" '.kid == $k and .prekeys == null' <<< "$output"
+	[[ "$stderr" == *"e2e-account: warning: your key is published, but no prekeys ("*"): messages to you are not forward secret until you run: e2e-keys prekeys" ]] ||
+	    fail "$stderr"
+	[ "$(server_stock "$C")" = 0 ]
+}
+
+@test "FS net: e2e-recv's first run publishes a first batch for a published key without prekeys, quietly; not with prekeys = no in the config, for a passphrase-protected identity, or before the key is published" {
+	start_own_server
+	user "$B" "$T/$B"
+	[ ! -e "$(home_of "$B")/prekeys.json" ]
+	printf 'prekeys = no\n' >> "$(home_of "$B")/config"
+	run -0 --separate-stderr run_as "$B" e2e-recv
+	[ ! -e "$(home_of "$B")/prekeys.json" ]
+	[ "$(server_stock "$B")" = 0 ]
+	sed -i '/^prekeys/d' "$(home_of "$B")/config"
+	run -0 --separate-stderr run_as "$B" e2e-recv
+	[ -z "$output" ] && [ -z "$stderr" ] || fail "$output $stderr"
+	[ "$(server_stock "$B")" = 100 ]
+	[ "$(private_prekeys "$B")" = 100 ]
+	# Then a top-up only when low: nothing made.
+	run -0 run_as "$B" e2e-recv
+	[ "$(private_prekeys "$B")" = 100 ]
+	# A value that is neither yes nor no: e2e-recv leaves it alone,
+	# publish says so.
+	printf 'prekeys = maybe\n' >> "$(home_of "$B")/config"
+	run -0 --separate-stderr run_as "$B" e2e-keys publish
+	[[ "$stderr" == *"prekeys (config file) must be yes or no"* ]] || fail "$stderr"
+	# No key published: nothing made.
+	home_config "$C" "$T/$C"
+	account "$C"
+	run -0 --separate-stderr run_as "$C" e2e-recv
+	[ -z "$stderr" ] || fail "$stderr"
+	[ ! -e "$(home_of "$C")/prekeys.json" ]
+	# A protected identity cannot sign proofs unattended: nothing made,
+	# nothing asked.
+	home_config "$A" "$T/protected"
+	account "$A"
+	(umask 077 && echo "correct horse" > "$T/pp")
+	run -0 run_as "$A" e2e-keys publish --no-prekeys --passphrase-file "$T/pp"
+	run -0 --separate-stderr run_as "$A" e2e-recv < /dev/null
+	[ -z "$stderr" ] || fail "$stderr"
+	[ ! -e "$(home_of "$A")/prekeys.json" ]
+	[ "$(server_stock "$A")" = 0 ]
 }

@@ -21,6 +21,10 @@ routes according to MODE:
   take-repeat   the original take-one route hands out the same message
                 forever
   take-foreign  the take-one route hands out a message for "carol"
+  stock-negative  GET /prekeys says the key has -5 one-time prekeys
+  stock-fraction  GET /prekeys says the key has 2.5 one-time prekeys
+  keys-foreign  GET /keys/NAME answers with the keys of "carol"
+  claim-foreign GET /prekeys/NAME answers with the prekeys of "carol"
 
 Every request is logged to --log as "METHOD PATH" (acknowledgements as
 "ACK id,id,..."; a request through a proxy, whose line names the whole
@@ -150,6 +154,19 @@ def make_handler(st):
 
         def do_GET(self):
             self.log("GET " + self.path)
+            kid = "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
+            if self.path == "/prekeys" and args.mode.startswith("stock-"):
+                n = -5 if args.mode == "stock-negative" else 2.5
+                self.send_json(200, {"keys": [{"kid": kid, "one_time": n,
+                                               "signed": None}]})
+                return
+            if ((self.path.startswith("/keys/") and
+                 args.mode == "keys-foreign") or
+                    (self.path.startswith("/prekeys/") and
+                     args.mode == "claim-foreign")):
+                self.send_json(200, {"name": "carol", "id": USER_ID,
+                                     "keys": []})
+                return
             if not self.path.startswith("/messages?"):
                 self.send_json(404, {"error": "not found"})
                 return
@@ -212,7 +229,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["honest", "repeat", "empty", "big",
                                      "foreign", "take-repeat",
-                                     "take-foreign"])
+                                     "take-foreign", "stock-negative",
+                                     "stock-fraction", "keys-foreign",
+                                     "claim-foreign"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--messages", type=int, default=3)
     ap.add_argument("--page", type=int, default=1)

@@ -355,25 +355,28 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	printf '%s\n' "$output" > out.json
 	pycheck '
 	o = j(sys.argv[1])
-	assert sorted(o) == ["expires_at", "id", "kid", "name", "server"], o
+	assert sorted(o) == ["expires_at", "id", "kid", "name", "prekeys",
+	    "server"], o
 	assert o["name"] == sys.argv[2] and o["kid"] == sys.argv[3], o
+	# With the key, a first batch of prekeys (forward secrecy).
+	assert o["prekeys"] == 100, o
 	' out.json "$A" "$KID_ALICE"
 	[ "$(sq "SELECT kid FROM keys WHERE user_id = '$(uid "$A")'")" = "$KID_ALICE" ]
 	# publish without KEYFILE: the identity of the config file (again:
-	# no change).
+	# no change; its prekeys there already).
 	run --separate-stderr run_as "$A" e2e-keys publish
 	[ "$status" -eq 0 ] || fail "$stderr"
-	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$KID_ALICE\",\"published\":true}" ]
+	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$KID_ALICE\",\"published\":true,\"prekeys\":100}" ]
 	# A public key file: refused, it cannot sign a proof (I1).
 	run --separate-stderr run_as "$A" e2e-keys publish "$KD/alice2.pub"
 	client_error e2e-keys 66 "is a public key, not a private key"
 	stderr_has "hint: publish needs your private key"
 	# Another private key, and a protected one.
 	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
-	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$KD/alice2.pub")\",\"published\":true}" ]
+	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$KD/alice2.pub")\",\"published\":true,\"prekeys\":100}" ]
 	(umask 077 && echo "correct horse" > pp)
 	run -0 run_as "$A" e2e-keys publish --passphrase-file pp "$T/protected"
-	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$T/protected.pub")\",\"published\":true}" ]
+	[ "$output" = "{\"name\":\"$A\",\"kid\":\"$(thumbprint "$T/protected.pub")\",\"published\":true,\"prekeys\":100}" ]
 	[ "$(sq "SELECT count(*) FROM keys WHERE user_id = '$(uid "$A")'")" = 3 ]
 	# No KEYFILE and no identity: 64 with a hint naming the setting.
 	user "$B"
@@ -687,8 +690,9 @@ print(json.dumps({"keys": [{"pem": open(sys.argv[1]).read(),
 	user "$A" "$T/alice"
 	user "$C" "$T/carol"
 	run -0 run_as "$C" e2e-keys fetch "$A"
-	# alice adds a second key (a new device).
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
+	# alice adds a second key (a new device; no prekeys: the envelope's
+	# entries name the identity keys).
+	run -0 run_as "$A" e2e-keys publish --no-prekeys "$KD/alice2"
 	local k2
 	k2=$(thumbprint "$KD/alice2.pub")
 	run --separate-stderr run_as "$C" e2e-keys fetch "$A"
@@ -832,7 +836,8 @@ e2e-encrypt: signing without your name, which is unknown: sign in, set name = NA
 
 @test "names: a contact with two keys (two devices): -r NAME encrypts to both; --verify NAME takes either, not a third (single and stream mode)" {
 	user "$A" "$T/alice"
-	run -0 run_as "$A" e2e-keys publish "$KD/alice2"
+	# No prekeys: the envelope's entries name the identity keys.
+	run -0 run_as "$A" e2e-keys publish --no-prekeys "$KD/alice2"
 	user "$C" "$T/carol"
 	local k2
 	k2=$(thumbprint "$KD/alice2.pub")

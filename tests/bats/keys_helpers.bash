@@ -33,10 +33,16 @@ home_config() {
 }
 
 # user NAME [KEYFILE]: signs NAME up (and in) on $URL; with KEYFILE, the
-# config names it as the identity and signup publishes it (--key).
+# config names it as the identity and signup publishes it (--key),
+# without the first batch of prekeys signup makes by default (the tests
+# make prekeys when they want them), unless USER_PREKEYS=1.
 user() {
 	home_config "$1" "${2:-}"
-	account "$1" ${2:+--key "$2"}
+	if [ -n "${2:-}" ] && [ "${USER_PREKEYS:-}" != 1 ]; then
+		account "$1" --key "$2" --no-prekeys
+	else
+		account "$1" ${2:+--key "$2"}
+	fi
 }
 
 # uid NAME: NAME's user id, from the database.
@@ -117,4 +123,11 @@ recipients_of() {
 	"$PYTHON" -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 print(" ".join(sorted(r["header"]["kid"] for r in j["recipients"])))' "$1"
+}
+
+# server_stock NAME: the one-time prekeys NAME's (first) key has on the
+# server (GET /prekeys with NAME's session); 0 when it has none.
+server_stock() {
+	run_as "$1" curl -s -S -H "Authorization: Bearer $(token_of "$1")" \
+	    "$URL/prekeys" | jq -r '.keys[0].one_time // 0'
 }

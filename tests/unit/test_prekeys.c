@@ -102,9 +102,51 @@ life_cycle(void)
 	CHECK(prekeys_sweep(p, 5000 + 99, 100) == 0);
 	CHECK(prekeys_find(p, IKID, sp.pkid, &k) == 0);
 	CHECK(prekeys_sweep(p, 5000 + 100, 100) == 1);
-	CHECK(prekeys_find(p, IKID, sp.pkid, &k) == -1);
+	/* Its tombstone: a message to it is "used and erased". */
+	CHECK(prekeys_find(p, IKID, sp.pkid, &k) == 1);
+	CHECK(prekeys_find(p, OTHER, sp.pkid, &k) == -1);
 	CHECK(prekeys_find(p, IKID, got[0].pkid, &k) == 0);
 	prekeys_close(p);	/* not saved: the file keeps both */
+	wipe(&k, sizeof(k));
+}
+
+/* A signed prekey replaced before it was published is never published
+ * (not even with a clock at the epoch, where 0 means current), and its
+ * erasure leaves a tombstone in the file. */
+static void
+signed_retired(void)
+{
+	struct prekey_public a, b, got[4];
+	struct prekeys_stock st;
+	struct jwe_prekey k;
+	struct prekeys *p;
+
+	unlink(path);
+	p = reopen(1);
+	CHECK(prekeys_generate(p, IKID, JWE_FS_SIGNED, 1, 0, &a, NULL) == 0);
+	CHECK(prekeys_generate(p, IKID, JWE_FS_SIGNED, 1, 0, &b, NULL) == 0);
+	CHECK(prekeys_unpublished(p, IKID, got, 4) == 1 &&
+	    strcmp(got[0].pkid, b.pkid) == 0);
+	prekeys_stock(p, IKID, &st);
+	CHECK(st.has_signed && strcmp(st.signed_pkid, b.pkid) == 0);
+	/* At a later time as well. */
+	CHECK(prekeys_generate(p, IKID, JWE_FS_SIGNED, 1, 7000, &a,
+	    NULL) == 0);
+	CHECK(prekeys_unpublished(p, IKID, got, 4) == 1 &&
+	    strcmp(got[0].pkid, a.pkid) == 0);
+	/* b, retired at 7000, erased at 7000 + the grace. */
+	CHECK(prekeys_sweep(p, 7099, 100) == 1);	/* the one of 0 */
+	CHECK(prekeys_find(p, IKID, b.pkid, &k) == 0);
+	CHECK(prekeys_sweep(p, 7100, 100) == 1);
+	CHECK(prekeys_save(p, NULL) == 0);
+	prekeys_close(p);
+	p = reopen(0);
+	CHECK(prekeys_find(p, IKID, b.pkid, &k) == 1);
+	CHECK(prekeys_find(p, IKID, a.pkid, &k) == 0);
+	prekeys_stock(p, IKID, &st);
+	CHECK(st.erased == 2 && st.has_signed);
+	prekeys_close(p);
+	unlink(path);
 	wipe(&k, sizeof(k));
 }
 
@@ -193,6 +235,7 @@ main(void)
 	harness_tmpdir("prekeys", home, sizeof(home));
 	snprintf(path, sizeof(path), "%s/prekeys.json", home);
 	RUN(life_cycle);
+	RUN(signed_retired);
 	RUN(refusals);
 	RUN(records);
 	harness_rmtree(home);
