@@ -682,6 +682,19 @@ outfile_truncate(struct outfile *o, uint64_t len, struct report *rep)
 	return 0;
 }
 
+int
+outfile_rewind(struct outfile *o, struct report *rep)
+{
+	int rc;
+
+	/* Whatever is buffered goes first, then everything. */
+	if ((rc = outfile_truncate(o, 0, rep)) != 0)
+		return rc;
+	if (lseek(o->fd, 0, SEEK_SET) != 0)
+		return inplace_failed(o, rep);
+	return 0;
+}
+
 static int
 outfile_sink_write(void *ctx, const void *p, size_t n)
 {

@@ -144,6 +144,9 @@ int outfile_pwrite(struct outfile *o, const void *p, size_t n,
     uint64_t off, struct report *rep);
 /* Cuts the temporary file to len bytes. Returns 0 or 74 (in rep). */
 int outfile_truncate(struct outfile *o, uint64_t len, struct report *rep);
+/* Empties the temporary file, the next write going to its start.
+ * Returns 0 or 74 (in rep). */
+int outfile_rewind(struct outfile *o, struct report *rep);
 /*
  * Flushes, syncs and moves the file into place. With noclobber > 0 an
  * existing target is an error (73) and is left as it was; with 0 it is

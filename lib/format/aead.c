@@ -388,20 +388,14 @@ aead_decrypt_check(struct aead_dec *d, uint64_t ct_len, const uint8_t *tag,
     size_t tag_len)
 {
 	const struct aead_alg *alg = d->alg;
-	const EVP_CIPHER *cipher;
 	uint8_t tagcopy[16], last[16];
 	int outl, rc = -1;
 
 	if (d->failed || tag_len != alg->tag_len)
 		goto out;
 	if (d->mac != NULL) {
-		/* The tag first: the cipher starts only once it matched. */
 		if (ct_len > SIZE_MAX || cbc_verify(d, (size_t)ct_len,
-		    tag) != 0 ||
-		    (cipher = crypto_cipher(alg->cipher, NULL)) == NULL ||
-		    (d->cipher = EVP_CIPHER_CTX_new()) == NULL ||
-		    EVP_DecryptInit_ex2(d->cipher, cipher,
-		    d->key + alg->key_len / 2, d->iv, NULL) != 1)
+		    tag) != 0)
 			goto out;
 	} else {
 		memcpy(tagcopy, tag, sizeof(tagcopy));
@@ -420,16 +414,33 @@ out:
 }
 
 int
-aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
+aead_cbc_start(struct aead_cbc *c, const struct aead_dec *d)
+{
+	const struct aead_alg *alg = d->alg;
+	const EVP_CIPHER *cipher;
+
+	c->cipher = NULL;
+	if (d->mac == NULL ||
+	    (cipher = crypto_cipher(alg->cipher, NULL)) == NULL ||
+	    (c->cipher = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex2(c->cipher, cipher, d->key + alg->key_len / 2,
+	    d->iv, NULL) != 1) {
+		aead_cbc_free(c);
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+int
+aead_cbc_update(struct aead_cbc *c, const uint8_t *in, size_t n,
     uint8_t *out, size_t *out_len)
 {
 	int outl = 0;
 
 	*out_len = 0;
-	if (d->failed || d->mac == NULL || d->cipher == NULL ||
-	    n > INT_MAX - 16 || EVP_DecryptUpdate(d->cipher, out, &outl, in,
-	    (int)n) != 1) {
-		d->failed = 1;
+	if (c->cipher == NULL || n > INT_MAX - 16 ||
+	    EVP_DecryptUpdate(c->cipher, out, &outl, in, (int)n) != 1) {
 		ERR_clear_error();
 		return -1;
 	}
@@ -438,20 +449,26 @@ aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
 }
 
 int
-aead_decrypt_cbc_final(struct aead_dec *d, uint8_t *out, size_t *out_len)
+aead_cbc_final(struct aead_cbc *c, uint8_t *out, size_t *out_len)
 {
 	int outl = 0;
 
 	*out_len = 0;
 	/* After a matching tag: the sender's own bad padding, no oracle. */
-	if (d->failed || d->mac == NULL || d->cipher == NULL ||
-	    EVP_DecryptFinal_ex(d->cipher, out, &outl) != 1) {
-		d->failed = 1;
+	if (c->cipher == NULL ||
+	    EVP_DecryptFinal_ex(c->cipher, out, &outl) != 1) {
 		ERR_clear_error();
 		return -1;
 	}
 	*out_len = (size_t)outl;
 	return 0;
+}
+
+void
+aead_cbc_free(struct aead_cbc *c)
+{
+	EVP_CIPHER_CTX_free(c->cipher);
+	c->cipher = NULL;
 }
 
 void

@@ -98,23 +98,36 @@ int aead_decrypt_final(struct aead_dec *d, uint8_t *buf, size_t ct_len,
 void aead_decrypt_free(struct aead_dec *d);
 
 /*
- * The same for a ciphertext too large to hold, which the caller goes
- * over twice for CBC: init, update over all of it (CBC: the MAC; GCM:
- * decrypts in place, bytes the caller may only write where nobody sees
- * them before the tag is checked), then aead_decrypt_check (ct_len
- * bytes in all; CBC: the tag, in constant time; GCM: the tag, ending
- * the job). After a CBC check, aead_decrypt_cbc decrypts the
- * ciphertext, given again in order (out needs n + 16 bytes; it lags
- * the input by up to a block, and may not overlap it), and
- * aead_decrypt_cbc_final checks the padding (out needs 16 bytes).
- * Every failure is -1.
+ * The same for a ciphertext too large to hold, given in pieces: init,
+ * update over all of it (CBC: the MAC; GCM: decrypts in place, bytes
+ * the caller may only write where nobody sees them before the tag is
+ * checked), then aead_decrypt_check (ct_len bytes in all; CBC: the tag,
+ * in constant time; GCM: the tag, ending the job). Every failure is -1.
  */
 int aead_decrypt_check(struct aead_dec *d, uint64_t ct_len,
     const uint8_t *tag, size_t tag_len);
-int aead_decrypt_cbc(struct aead_dec *d, const uint8_t *in, size_t n,
+
+/*
+ * CBC's cipher for such a ciphertext, in a context of its own: it runs
+ * in the same pass as the MAC, on another thread (aead_decrypt_update
+ * and these touch nothing in common once started). Its output is
+ * unauthenticated until aead_decrypt_check passed: the caller keeps it
+ * where nobody sees it, and calls aead_cbc_final (the padding) only
+ * after the tag matched, so that a bad padding is never told apart from
+ * a bad tag. aead_cbc_update's out needs n + 16 bytes and may not
+ * overlap in (it lags the input by up to a block); aead_cbc_final's, 16.
+ * Every failure is -1.
+ */
+struct aead_cbc {
+	EVP_CIPHER_CTX *cipher;
+};
+
+int aead_cbc_start(struct aead_cbc *c, const struct aead_dec *d);
+int aead_cbc_update(struct aead_cbc *c, const uint8_t *in, size_t n,
     uint8_t *out, size_t *out_len);
-int aead_decrypt_cbc_final(struct aead_dec *d, uint8_t *out,
-    size_t *out_len);
+int aead_cbc_final(struct aead_cbc *c, uint8_t *out, size_t *out_len);
+/* Releases the context, which also cleanses the key schedule. */
+void aead_cbc_free(struct aead_cbc *c);
 
 /*
  * One-shot decryption. pt may equal ct (in place) and needs ct_len bytes.

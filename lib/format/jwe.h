@@ -151,11 +151,10 @@ void jwe_open_free(struct jwe_open *jo);
 /*
  * Decrypts the base64url ciphertext at [off, off + len) of the regular
  * file in, writing the plaintext to out, which must be a place nobody
- * sees until the caller commits it (an output's temporary file): for
- * A256CBC-HS512 the tag is checked over a first reading of the file
- * before anything is decrypted, then the file is read again and
- * decrypted; for A256GCM the plaintext is written as it is decrypted and
- * the tag checked at the end. Memory stays a few MiB. Returns 0 with
+ * sees until the caller commits it (an output's temporary file): the
+ * file is read once, the plaintext written as it is decrypted (CBC: the
+ * MAC on another core) and the tag checked at the end (CBC: then the
+ * padding). Memory stays a few MiB. Returns 0 with
  * *pt_len set; 65 for any failure of the content decryption (nothing
  * said: the caller aborts out); or the exit code of a read, write or
  * internal error (in rep).

@@ -599,14 +599,22 @@ out:
  * Where the plain ciphertext string of the envelope in the file in is:
  * its content is [*off, *end); the rest of the text, the ciphertext's
  * content left out, goes to rest. -1 when the file is not so shaped.
+ *
+ * The end is the first quote after the start, and the rest after it
+ * takes at most MESSAGE_FILE_REST - start bytes: only those last bytes
+ * of the file are searched, so that the ciphertext is not read an extra
+ * time. The first quote there is the end when [*off, *unread) before it
+ * holds no quote and no backslash, which the decoding checks as it goes
+ * (neither is base64url); if the message fails, unread_is_plain()
+ * decides whether it was so shaped.
  */
 static int
 locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
-    uint64_t *end, struct report *rep)
+    uint64_t *end, uint64_t *unread, struct report *rep)
 {
 	size_t head = in->size < MESSAGE_FILE_REST ? (size_t)in->size :
 	    MESSAGE_FILE_REST, start, n, i = 0;
-	uint64_t pos;
+	uint64_t pos, from;
 	uint8_t *scan = NULL, *q;
 	int rc = -1;
 
@@ -617,11 +625,13 @@ locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
 	if (jsonio_member_start((const char *)rest->p, head, "ciphertext",
 	    &start) != 0)
 		goto out;
+	from = in->size - start > MESSAGE_FILE_REST - start ?
+	    in->size - (MESSAGE_FILE_REST - start) : start;
 	/* The end of the string: a quote; a backslash first means escapes
 	 * (read whole: jansson decodes them, as message_open_text does). */
 	if ((scan = malloc(FILE_SCAN)) == NULL)
 		goto out;
-	for (pos = start; pos < in->size; pos += n) {
+	for (pos = from; pos < in->size; pos += n) {
 		n = in->size - pos > FILE_SCAN ? FILE_SCAN :
 		    (size_t)(in->size - pos);
 		if (infile_pread(in, scan, n, pos, rep) != 0)
@@ -638,6 +648,7 @@ locate_ciphertext(struct infile *in, struct buf *rest, uint64_t *off,
 		goto out;
 	*off = start;
 	*end = pos + i;
+	*unread = from;
 	rest->len = start;
 	if (buf_reserve(rest, (size_t)(in->size - *end)) != 0 ||
 	    infile_pread(in, rest->p + start, (size_t)(in->size - *end), *end,
@@ -650,6 +661,34 @@ out:
 	return rc;
 }
 
+/* 1 when the text [from, to) of in holds no quote and no backslash (or
+ * is empty): the ciphertext's end was where locate_ciphertext put it.
+ * 0 otherwise, or when it cannot be read (the reading whole says so). */
+static int
+unread_is_plain(struct infile *in, uint64_t from, uint64_t to)
+{
+	struct report quiet = { 0 };
+	uint8_t *scan;
+	uint64_t pos;
+	size_t n;
+	int ok = 1;
+
+	if (from >= to)
+		return 1;
+	if ((scan = malloc(FILE_SCAN)) == NULL)
+		return 0;
+	for (pos = from; pos < to && ok; pos += n) {
+		n = to - pos > FILE_SCAN ? FILE_SCAN : (size_t)(to - pos);
+		if (infile_pread(in, scan, n, pos, &quiet) != 0 ||
+		    memchr(scan, '"', n) != NULL ||
+		    memchr(scan, '\\', n) != NULL)
+			ok = 0;
+	}
+	report_clear(&quiet);
+	free(scan);
+	return ok;
+}
+
 int
 message_open_file(const struct open_opts *o, struct infile *in,
     struct outfile *out, struct message *m, struct report *rep)
@@ -659,7 +698,7 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	struct buf rest = BUF_INIT;
 	struct report inner = { 0 };	/* what the JWE layer says */
 	struct report why = { 0 };	/* what jsonio_parse says */
-	uint64_t off, end;
+	uint64_t off, end, unread = 0;
 	json_t *obj = NULL;
 	int rc = MESSAGE_OPEN_WHOLE, have_jo = 0;
 
@@ -668,7 +707,8 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	if (!in->regular)
 		goto out;
 	/* A read error here is met again, and said, by the whole reading. */
-	if (locate_ciphertext(in, &rest, &off, &end, &inner) != 0) {
+	if (locate_ciphertext(in, &rest, &off, &end, &unread,
+	    &inner) != 0) {
 		report_clear(&inner);
 		goto out;
 	}
@@ -677,13 +717,26 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	    "RSACipher") != NULL)
 		goto out;
 	m->format = MESSAGE_JWE;
-	rc = refused_by(rep, jwe_open_prepare_with(obj, &rd, &jo, &inner),
-	    &inner);
+	rc = jwe_open_prepare_with(obj, &rd, &jo, &inner);
+	if (rc != 0 && !unread_is_plain(in, off, unread)) {
+		report_clear(&inner);
+		rc = MESSAGE_OPEN_WHOLE;
+		goto out;
+	}
+	rc = refused_by(rep, rc, &inner);
 	if (rc != 0)
 		goto out;
 	have_jo = 1;
 	rc = jwe_open_file(&jo, in, off, end - off, out, &m->file_pt_len,
 	    &inner);
+	if (rc == E2E_EX_DATAERR && !unread_is_plain(in, off, unread)) {
+		/* Not so shaped after all: read whole, from an empty file. */
+		report_clear(&inner);
+		rc = outfile_rewind(out, rep);
+		if (rc == 0)
+			rc = MESSAGE_OPEN_WHOLE;
+		goto out;
+	}
 	if (rc == E2E_EX_DATAERR) {
 		/* Every failure of the content decryption looks the same. */
 		report_clear(&inner);

@@ -137,13 +137,13 @@ int message_open_text(const struct open_opts *o, const uint8_t *text,
  * Opens the envelope in the regular file in, writing the plaintext to out
  * (a temporary file the caller commits only on 0) without holding the
  * message: the text outside the ciphertext (at most MESSAGE_FILE_REST
- * bytes) is parsed, and the ciphertext read from the file in pieces,
- * twice for A256CBC-HS512 (the tag is checked first); a signed
+ * bytes) is parsed, and the ciphertext read once from the file in
+ * pieces, its tag checked before anything is committed; a signed
  * message's JWS is then checked in out's file and its content decoded
  * there (jwsfile.h), with the refusals of message_open_text. m says
  * everything but the plaintext (m->pt is NULL; m->file_pt_len its
  * length). Returns as message_open_text, or MESSAGE_OPEN_WHOLE, with
- * nothing written and nothing said, for an input to be read whole
+ * out left empty and nothing said, for an input to be read whole
  * instead: one that is no JWE with its ciphertext written plainly (the
  * seed format, a ciphertext with escapes, anything refused, which
  * message_open_text says in its own words).

@@ -17,12 +17,14 @@ setup() { common_setup; fixed_keys; }
 # The most memory a streaming run may take, in KiB (16 MiB).
 CAP_KIB=16384
 # The pieces of the code (lib/format/jwe.c): the encryption's chunk
-# (CHUNK), the decryption's piece of text (FILE_TEXT) decoded, and the
-# inner JWS's (JWS_STREAM_RAW); a signed message's payload is read back
-# in pieces of 512 KiB of text (jwsfile.c's PIECE), PIECE bytes decoded.
+# (CHUNK), the decryption's piece of text (FILE_TEXT, 256 KiB) decoded
+# (FILE_RAW), and the inner JWS's (JWS_STREAM_RAW); a signed message's
+# payload is read back in pieces of 512 KiB of text (jwsfile.c's PIECE),
+# PIECE bytes decoded.
 CHUNK=261120
 PIECE=393216
 JWS_RAW=196608
+FILE_RAW=196608
 
 # under_cap KIB: true when KIB is under CAP_KIB. In a sanitized build
 # (make sanitize) the peak is AddressSanitizer's shadow and quarantine,
@@ -116,7 +118,8 @@ big_input() {
 	local n enc sign
 	local -a sizes=(0 1 15 16 17 $((CHUNK - 1)) "$CHUNK" $((CHUNK + 1))
 	    $((PIECE - 1)) "$PIECE" $((PIECE + 1)) $((JWS_RAW + 1))
-	    $((3 * CHUNK + 7)) $((2 * PIECE - 1)) $((2 * PIECE + 2)))
+	    $((3 * CHUNK + 7)) $((2 * PIECE - 1)) $((2 * PIECE + 2))
+	    $((FILE_RAW - 1)) "$FILE_RAW" $((2 * FILE_RAW + 16)))
 	for n in "${sizes[@]}"; do
 		head -c "$n" /dev/urandom > "in-$n"
 		for enc in A256CBC-HS512 A256GCM; do
@@ -196,6 +199,97 @@ EOF
 		assert_equal "$status" 65
 		assert_equal "$(cat out)" before
 		rm out
+	done
+}
+
+# flip_tag IN OUT: IN with the first character of its tag (the last
+# member, as e2e-encrypt writes it) changed, read as bytes (64 MiB).
+flip_tag() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import sys
+t = bytearray(open(sys.argv[1], "rb").read())
+i = t.rindex(b'"tag":"') + 7
+t[i] = ord("A") if t[i] != ord("A") else ord("B")
+open(sys.argv[2], "wb").write(t)
+EOF
+}
+
+@test "issue 14: a tag that fails at the end of 64 MiB, decrypted and written in one pass, leaves nothing at the destination nor a temporary file, both algorithms, signed or not, in under 16 MiB" {
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	local enc sign kib rc
+	big_input
+	for enc in A256CBC-HS512 A256GCM; do
+		for sign in --no-sign "-s alice"; do
+			# shellcheck disable=SC2086 # two words
+			e2e-encrypt $sign --enc "$enc" -r bob.pub -o m.jwe big \
+			    2>/dev/null
+			flip_tag m.jwe t.jwe
+			rc=0
+			/usr/bin/time -f %M -o "$T/rss" e2e-decrypt -i bob \
+			    -o out t.jwe 2>err || rc=$?
+			assert_equal "$rc" 65
+			assert_equal "$(head -n 1 err)" "$CANNOT"
+			[ ! -e out ] || fail "$enc $sign: out was written"
+			no_temp_files .
+			kib=$(tail -n 1 "$T/rss")
+			echo "# $enc $sign, refused: $kib KiB" >&3
+			under_cap "$kib"
+			# An existing output is left as it was.
+			echo before > out
+			run --separate-stderr e2e-decrypt -i bob -f -o out t.jwe
+			assert_equal "$status" 65
+			assert_equal "$(cat out)" before
+			no_temp_files .
+			rm out t.jwe m.jwe
+		done
+	done
+}
+
+# reshaped IN KIND OUT: IN's ciphertext with one character written as a
+# JSON escape deep in it (esc-mid, past the first pieces) or near its end
+# (esc-end), or cut by a quote and a member "x" holding the rest
+# (quote-mid): valid JSON that is not what e2e-encrypt writes.
+reshaped() {
+	"$PYTHON" - "$1" "$2" "$3" <<'EOF'
+import sys
+t = open(sys.argv[1], "rb").read()
+kind = sys.argv[2]
+c0 = t.index(b'"ciphertext":"') + 14
+c1 = t.index(b'"', c0)
+def esc(t, i):
+    return t[:i] + b"\\u%04x" % t[i] + t[i + 1:]
+if kind == "esc-mid":
+    t = esc(t, c0 + 600001)
+elif kind == "esc-end":
+    t = esc(t, c1 - 10)
+elif kind == "quote-mid":
+    t = t[:c0 + 600000] + b'","x":"' + t[c0 + 600000:]
+open(sys.argv[3], "wb").write(t)
+EOF
+}
+
+@test "issue 14: a large ciphertext with escapes, or cut by a quote, is read whole, file to file as from a pipe: the same plaintext, or the same refusal" {
+	local enc kind
+	head -c $((1536 * 1024)) /dev/urandom > in
+	for enc in A256CBC-HS512 A256GCM; do
+		e2e-encrypt --no-sign --enc "$enc" -r bob.pub -o m.jwe in
+		for kind in esc-mid esc-end; do
+			reshaped m.jwe "$kind" t.jwe
+			e2e-decrypt -i bob -o out t.jwe 2>/dev/null ||
+			    fail "$enc $kind: file to file"
+			cmp in out || fail "$enc $kind: file to file differs"
+			rm out
+			no_temp_files .
+		done
+		reshaped m.jwe quote-mid t.jwe
+		run --separate-stderr e2e-decrypt -i bob < t.jwe
+		local pst=$status perr=$stderr
+		[ "$pst" -ne 0 ] || fail "$enc quote-mid: accepted"
+		run --separate-stderr e2e-decrypt -i bob -o out t.jwe
+		assert_equal "$status" "$pst"
+		assert_equal "$stderr" "$perr"
+		[ ! -e out ] || fail "$enc quote-mid: out was written"
+		no_temp_files .
 	done
 }
 

@@ -448,6 +448,27 @@ atomic_output(void)
 	umask(old);
 }
 
+/* Rewound, a temporary file starts again empty: what was written before,
+ * buffered or not, is gone; once closed, rewinding fails (74). */
+static void
+rewound_output(void)
+{
+	struct outfile o = OUTFILE_INIT;
+	static char big[100000];
+
+	fresh();
+	memset(big, 'x', sizeof(big));
+	CHECK(outfile_open(&o, at("out"), 0600, 0, NULL) == 0);
+	CHECK(outfile_write(&o, big, sizeof(big), NULL) == 0);
+	CHECK(outfile_puts(&o, "buffered", NULL) == 0);
+	CHECK(outfile_rewind(&o, NULL) == 0);
+	CHECK(outfile_puts(&o, "again", NULL) == 0);
+	CHECK(outfile_commit(&o, 1, NULL) == 0);
+	CHECK(strcmp(contents(at("out")), "again") == 0);
+	CHECK(outfile_rewind(&o, NULL) == 74);
+	outfile_abort(&o);
+}
+
 /* 0600 is exact whatever the umask; other modes less the umask. */
 static void
 modes(void)
@@ -739,6 +760,7 @@ main(void)
 	RUN(exposed);
 	RUN(check_new);
 	RUN(atomic_output);
+	RUN(rewound_output);
 	RUN(modes);
 	RUN(clobbering);
 	RUN(special_outputs);
