@@ -875,7 +875,8 @@ test_group_commit(void)
 	for (i = 0; i < BATCH; i++) {
 		int rc = st.be->user_by_name(&st, b[i].u.name, &got);
 
-		CHECK(b[i].end.result == (b[i].refuse ? STORE_CONFLICT : STORE_OK));
+		CHECK(b[i].end.result == (b[i].refuse ? STORE_CONFLICT :
+		    STORE_OK));
 		if (b[i].refuse) {
 			CHECK(rc == STORE_NOT_FOUND);
 			gone += rc == STORE_NOT_FOUND;
@@ -953,8 +954,8 @@ test_sends_batched(void)
 		ok += b[i].end.result == STORE_OK;
 		full += b[i].end.result == STORE_FULL;
 		/* In the order they came. */
-		CHECKF(b[i].end.result == (i < SENDS_ROOM ? STORE_OK : STORE_FULL),
-		    "send %d: %d", i, b[i].end.result);
+		CHECKF(b[i].end.result == (i < SENDS_ROOM ? STORE_OK :
+		    STORE_FULL), "send %d: %d", i, b[i].end.result);
 	}
 	CHECKF(ok == SENDS_ROOM && full == SENDS - SENDS_ROOM,
 	    "%d stored, %d full", ok, full);
