@@ -363,23 +363,24 @@ fails(int fd)
 	path[n] = '\0';
 	return listed("E2E_FAIL_SYNC", path);
 }
-int
-fdatasync(int fd)
+static int
+sync_call(long nr, int fd)
 {
 	if (fails(fd)) {
 		errno = EIO;
 		return -1;
 	}
-	return (int)syscall(SYS_fdatasync, fd);
+	return (int)syscall(nr, fd);
+}
+int
+fdatasync(int fd)
+{
+	return sync_call(SYS_fdatasync, fd);
 }
 int
 fsync(int fd)
 {
-	if (fails(fd)) {
-		errno = EIO;
-		return -1;
-	}
-	return (int)syscall(SYS_fsync, fd);
+	return sync_call(SYS_fsync, fd);
 }
 int
 unlink(const char *path)

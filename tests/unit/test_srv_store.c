@@ -798,16 +798,41 @@ test_readers_concurrent(void)
 
 /* A job that fails undoes its own writes, and only those, even when it
  * shares a transaction with others. */
-struct batch_job {
-	struct store_job job;
-	struct store_user u;
-	int refuse;
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
+
+/* A job of a batch: its result, once it has finished (batch_lock). */
+struct batch_end {
 	int result;
 	int finished;
 };
 
-static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t batch_cond = PTHREAD_COND_INITIALIZER;
+static void
+batch_ended(struct batch_end *e, int result)
+{
+	pthread_mutex_lock(&batch_lock);
+	e->result = result;
+	e->finished = 1;
+	pthread_cond_broadcast(&batch_cond);
+	pthread_mutex_unlock(&batch_lock);
+}
+
+/* Waits until the job of e has finished. */
+static void
+batch_wait(struct batch_end *e)
+{
+	pthread_mutex_lock(&batch_lock);
+	while (!e->finished)
+		pthread_cond_wait(&batch_cond, &batch_lock);
+	pthread_mutex_unlock(&batch_lock);
+}
+
+struct batch_job {
+	struct store_job job;
+	struct store_user u;
+	int refuse;
+	struct batch_end end;
+};
 
 static int
 batch_run(struct store *s, struct store_job *j)
@@ -821,13 +846,7 @@ batch_run(struct store *s, struct store_job *j)
 static void
 batch_done(struct store_job *j, int result)
 {
-	struct batch_job *b = (struct batch_job *)j;
-
-	pthread_mutex_lock(&batch_lock);
-	b->result = result;
-	b->finished = 1;
-	pthread_cond_broadcast(&batch_cond);
-	pthread_mutex_unlock(&batch_lock);
+	batch_ended(&((struct batch_job *)j)->end, result);
 }
 
 #define BATCH 30
@@ -851,15 +870,13 @@ test_group_commit(void)
 	/* Submitted at once: most share a transaction. */
 	for (i = 0; i < BATCH; i++)
 		store_submit(&st, &b[i].job);
-	pthread_mutex_lock(&batch_lock);
 	for (i = 0; i < BATCH; i++)
-		while (!b[i].finished)
-			pthread_cond_wait(&batch_cond, &batch_lock);
-	pthread_mutex_unlock(&batch_lock);
+		batch_wait(&b[i].end);
 	for (i = 0; i < BATCH; i++) {
 		int rc = st.be->user_by_name(&st, b[i].u.name, &got);
 
-		CHECK(b[i].result == (b[i].refuse ? STORE_CONFLICT : STORE_OK));
+		CHECK(b[i].end.result == (b[i].refuse ? STORE_CONFLICT :
+		    STORE_OK));
 		if (b[i].refuse) {
 			CHECK(rc == STORE_NOT_FOUND);
 			gone += rc == STORE_NOT_FOUND;
@@ -882,7 +899,7 @@ struct send_job {
 	struct store_job job;
 	struct store_message m;
 	const char *to_id;
-	int result, finished;
+	struct batch_end end;
 };
 
 static const struct store_limit send_rate = { STORE_LIMIT_RATE, 0.001,
@@ -903,13 +920,7 @@ send_run(struct store *s, struct store_job *j)
 static void
 send_done(struct store_job *j, int result)
 {
-	struct send_job *b = (struct send_job *)j;
-
-	pthread_mutex_lock(&batch_lock);
-	b->result = result;
-	b->finished = 1;
-	pthread_cond_broadcast(&batch_cond);
-	pthread_mutex_unlock(&batch_lock);
+	batch_ended(&((struct send_job *)j)->end, result);
 }
 
 static void
@@ -937,17 +948,14 @@ test_sends_batched(void)
 	}
 	for (i = 0; i < SENDS; i++)
 		store_submit(&st, &b[i].job);
-	pthread_mutex_lock(&batch_lock);
 	for (i = 0; i < SENDS; i++)
-		while (!b[i].finished)
-			pthread_cond_wait(&batch_cond, &batch_lock);
-	pthread_mutex_unlock(&batch_lock);
+		batch_wait(&b[i].end);
 	for (i = 0; i < SENDS; i++) {
-		ok += b[i].result == STORE_OK;
-		full += b[i].result == STORE_FULL;
+		ok += b[i].end.result == STORE_OK;
+		full += b[i].end.result == STORE_FULL;
 		/* In the order they came. */
-		CHECKF(b[i].result == (i < SENDS_ROOM ? STORE_OK : STORE_FULL),
-		    "send %d: %d", i, b[i].result);
+		CHECKF(b[i].end.result == (i < SENDS_ROOM ? STORE_OK :
+		    STORE_FULL), "send %d: %d", i, b[i].end.result);
 	}
 	CHECKF(ok == SENDS_ROOM && full == SENDS - SENDS_ROOM,
 	    "%d stored, %d full", ok, full);
