@@ -738,7 +738,8 @@ test_quota_concurrent(void)
 	    QUOTA_MAX && other == 0, "ok %d full %d other %d", ok, full, other);
 	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
 	    l.n == QUOTA_MAX);
-	store_message_list_free(&l);	CHECK(counted_right(&st, &bo, "concurrent sends"));
+	store_message_list_free(&l);
+	CHECK(counted_right(&st, &bo, "concurrent sends"));
 }
 
 /* ---- mailbox counters (schema 6) ---- */
@@ -1196,7 +1197,8 @@ test_sends_batched(void)
 	 * back in 1000 s: none meanwhile). */
 	a.a = "sends:alice";
 	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d > 2.99 &&
-	    a.d < 3.01, "tokens spent: %g", a.d);	CHECK(counted_right(&st, &bo, "sends in one transaction, some refused "
+	    a.d < 3.01, "tokens spent: %g", a.d);
+	CHECK(counted_right(&st, &bo, "sends in one transaction, some refused "
 	    "late"));
 }
 
