@@ -681,7 +681,7 @@ PRAGMA user_version = 2;
 EOF
 }
 
-@test "schema: a version 2 database migrates to 3 (and on to 5) in place: skeletons, proofs null, sender ids, a key listed under two accounts withdrawn (logged); its users sign in, read their messages, and a later version is still refused" {
+@test "schema: a version 2 database migrates to 3 (and on to 6) in place: skeletons, proofs null, sender ids, a key listed under two accounts withdrawn (logged); its users sign in, read their messages, and a later version is still refused" {
 	sqlite_only "a schema 2 SQLite file (PostgreSQL starts at 3; pg_store.bats: a later schema refused)"
 	SERVER_DB=$T/old.db
 	make_v2_db "$SERVER_DB"
