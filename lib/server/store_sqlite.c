@@ -1474,7 +1474,7 @@ static int
 sq_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	int64_t count, bytes;
+	int64_t count = 0, bytes = 0;
 	int rc = usage_read(s, &((struct sq *)s->impl)->w, to_id, &count,
 	    &bytes);
 
