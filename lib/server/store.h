@@ -174,9 +174,10 @@ struct store_backend {
 	int (*user_revoke)(struct store *s, const char *id, int64_t *version);
 	/* message_put, unless the recipient's mailbox would then hold more
 	 * than max_messages messages or max_bytes bytes of bodies:
-	 * STORE_FULL. Decided on the writer, so concurrent sends cannot
-	 * overfill it; the usage of each mailbox is kept in memory (counted
-	 * once by a query, then kept up to date). */
+	 * STORE_FULL. Decided on the writer with the recipient's row held,
+	 * so concurrent sends, of this process or another, cannot overfill
+	 * it; the usage is the mailbox's counters (schema 6, see
+	 * mailbox_usage), not a count of its messages. */
 	int (*message_put_within)(struct store *s,
 	    const struct store_message *m, const char *to_id,
 	    size_t max_messages, size_t max_bytes);
@@ -291,6 +292,15 @@ struct store_backend {
 	 * STORE_EMPTY when there is none. */
 	int (*prekey_claim)(struct store *s, const char *kid, int kind,
 	    struct store_prekey *out);
+
+	/* ---- mailbox counters (schema 6) ---- */
+	/* The count and bytes of bodies of user_id's messages, as the
+	 * database keeps them beside the user (changed in the transaction
+	 * of every message stored or deleted, whatever deletes it): on the
+	 * writer (inside its transaction) or a reading connection.
+	 * STORE_NOT_FOUND when there is no such user. */
+	int (*mailbox_usage)(struct store *s, int on_writer,
+	    const char *user_id, int64_t *count, int64_t *bytes);
 };
 
 extern const struct store_backend store_sqlite;

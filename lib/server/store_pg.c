@@ -45,7 +45,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define READERS 8
 /* The advisory lock of the schema's creation and migration: any
  * constant of this program's own. */
@@ -234,6 +234,45 @@ static const char *const schema_v5[] = {
 	"CREATE INDEX prekeys_claim ON prekeys (kid, kind, created_at, pkid)",
 	"CREATE UNIQUE INDEX prekeys_signed ON prekeys (kid) WHERE kind = 1",
 	"UPDATE e2e_schema SET version = 5",
+};
+
+/*
+ * Version 6: each mailbox's usage on its owner's row (as SQLite's
+ * schema_v6), counted once from the messages there, then kept by
+ * triggers in the transaction of every insert and delete, whatever the
+ * path (a send, an acknowledgement, a receive, an account's deletion).
+ * A delete's is one per statement: an acknowledgement of a hundred
+ * messages changes the row once, not a hundred times.
+ */
+static const char *const schema_v6[] = {
+	"ALTER TABLE users ADD COLUMN msg_count bigint NOT NULL DEFAULT 0, "
+	"  ADD COLUMN msg_bytes bigint NOT NULL DEFAULT 0",
+	"UPDATE users u SET msg_count = m.n, msg_bytes = m.b FROM ("
+	"  SELECT recipient_id, count(*) AS n, sum(length(body)) AS b"
+	"  FROM messages GROUP BY recipient_id) m "
+	"WHERE u.id = m.recipient_id",
+	"CREATE OR REPLACE FUNCTION e2e_mailbox_in() RETURNS trigger "
+	"LANGUAGE plpgsql AS $$ BEGIN"
+	"  UPDATE users SET msg_count = msg_count + 1,"
+	"    msg_bytes = msg_bytes + length(NEW.body)"
+	"    WHERE id = NEW.recipient_id;"
+	"  RETURN NULL; "
+	"END $$",
+	"CREATE TRIGGER messages_in AFTER INSERT ON messages "
+	"FOR EACH ROW EXECUTE PROCEDURE e2e_mailbox_in()",
+	"CREATE OR REPLACE FUNCTION e2e_mailbox_out() RETURNS trigger "
+	"LANGUAGE plpgsql AS $$ BEGIN"
+	"  UPDATE users u SET msg_count = u.msg_count - g.n,"
+	"    msg_bytes = u.msg_bytes - g.b FROM ("
+	"    SELECT recipient_id, count(*) AS n, sum(length(body)) AS b"
+	"    FROM gone GROUP BY recipient_id) g"
+	"    WHERE u.id = g.recipient_id;"
+	"  RETURN NULL; "
+	"END $$",
+	"CREATE TRIGGER messages_out AFTER DELETE ON messages "
+	"REFERENCING OLD TABLE AS gone "
+	"FOR EACH STATEMENT EXECUTE PROCEDURE e2e_mailbox_out()",
+	"UPDATE e2e_schema SET version = 6",
 };
 
 /* The length of the first line of libpq's message: one line in the log
@@ -903,6 +942,10 @@ migrate(PGconn *c, const char *url, struct report *rep)
 	for (i = 0; version < 5 && i < sizeof(schema_v5) /
 	    sizeof(schema_v5[0]); i++)
 		if (exec_open(c, schema_v5[i], NULL, rep) != STORE_OK)
+			goto out;
+	for (i = 0; version < 6 && i < sizeof(schema_v6) /
+	    sizeof(schema_v6[0]); i++)
+		if (exec_open(c, schema_v6[i], NULL, rep) != STORE_OK)
 			goto out;
 	if (exec_open(c, "COMMIT", NULL, rep) != STORE_OK)
 		goto out;
@@ -1654,9 +1697,10 @@ pg_message_put(struct store *s, const struct store_message *m,
 
 /* The recipient's row is held (store_message_put_within, its
  * statement sent with this one): no other writer, of any instance, adds
- * to this mailbox until the transaction ends, so the count is the
- * truth. One statement counts the mailbox and stores the message when
- * the recipient is there and has room; when it does not store it, it
+ * to this mailbox or takes from it until the transaction ends, so its
+ * counters (schema 6) are the truth. One statement reads them and
+ * stores the message when the recipient is there and has room (the
+ * trigger adds it to the counters); when it does not store it, it
  * puts back the limit's row the job changed ($10-$13, when given); it
  * answers what outcome() reads.
  *
@@ -1670,9 +1714,9 @@ static int
 pg_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	static const char sql[] = "WITH c AS (SELECT count(*) AS n, "
-	    "coalesce(sum(length(body)), 0) AS b, EXISTS (SELECT 1 FROM users "
-	    "WHERE id = $2) AS u FROM messages WHERE recipient_id = $2), ins "
+	static const char sql[] = "WITH c AS (SELECT coalesce(max(msg_count), "
+	    "0) AS n, coalesce(max(msg_bytes), 0) AS b, count(*) > 0 AS u FROM "
+	    "users WHERE id = $2), ins "
 	    "AS (INSERT INTO messages (id, recipient_id, recipient, sender, "
 	    "sent_at, body, sender_id) SELECT $1, $2, $3, $4, $5::bigint, "
 	    "$6::bytea, $7 FROM c WHERE c.u AND c.n + 1 <= $8::numeric AND c.b "
@@ -1725,6 +1769,24 @@ pg_message_put_within(struct store *s, const struct store_message *m,
 			p->pend[i].flags &= ~PEND_ROW;
 	p->job_outcome = 1;
 	return STORE_OK;
+}
+
+static int
+pg_mailbox_usage(struct store *s, int on_writer, const char *id,
+    int64_t *count, int64_t *bytes)
+{
+	PGresult *res;
+	int rc = check_query(s, on_writer, "SELECT msg_count, msg_bytes FROM "
+	    "users WHERE id = $1", 1, &id, &res, "counting a mailbox");
+
+	if (rc == STORE_OK && PQntuples(res) == 0) {
+		rc = STORE_NOT_FOUND;
+	} else if (rc == STORE_OK) {
+		*count = num(res, 0, 0);
+		*bytes = num(res, 0, 1);
+	}
+	PQclear(res);
+	return rc;
 }
 
 static int
@@ -2247,6 +2309,7 @@ const struct store_backend store_pg = {
 	.user_set_hash = pg_user_set_hash,
 	.user_revoke = pg_user_revoke,
 	.message_put_within = pg_message_put_within,
+	.mailbox_usage = pg_mailbox_usage,
 	.user_delete = pg_user_delete,
 	.message_put = pg_message_put,
 	.message_take_oldest = pg_message_take_oldest,

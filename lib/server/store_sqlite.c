@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define MAX_READERS 64
 #define MAX_STMTS 64
 
@@ -40,39 +40,13 @@ struct conn {
 	} stmt[MAX_STMTS];
 };
 
-/*
- * The usage of mailboxes, for their quotas (message_put_within). Only the
- * writer thread touches it. A mailbox is counted by a query the first
- * time it is needed (the query reads the length of every message in it:
- * about 8 ms for 10,000 messages of a few kB, against 0.25 ms for their
- * count alone), and then kept: a message stored adds to it at once (and
- * is taken back if its job is rolled back), a message deleted forgets
- * the mailbox (counted again when needed), a failed transaction forgets
- * every mailbox. A few thousand mailboxes are kept, one per slot.
- */
-#define USAGE_SLOTS 4096
-#define UNDO_MAX 8
-
-struct usage {
-	char id[STORE_ID_LEN + 1];	/* "" when the slot is free */
-	int64_t count, bytes;
-};
-
 struct sq {
 	char *path;
 	struct conn w;			/* the writer's */
-	struct usage *usage;		/* USAGE_SLOTS */
-	struct {
-		char id[STORE_ID_LEN + 1];
-		int64_t bytes;
-	} undo[UNDO_MAX];		/* added by the job under way */
-	size_t nundo;
 	pthread_key_t reader_key;
 	pthread_mutex_t lock;		/* guards readers[] */
 	struct conn *readers[MAX_READERS];
 	size_t nreaders;
-	int64_t data_version;		/* the writer's PRAGMA data_version
-					 * when its usage was last right */
 	int wfail;			/* the writer's last failure (a
 					 * STORE_ code) */
 	int kept;			/* a job of the transaction succeeded */
@@ -174,6 +148,34 @@ static const char schema_v5[] =
 	"  created_at, pkid);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS prekeys_signed ON prekeys(kid) "
 	"  WHERE kind = 1;";
+
+/*
+ * Version 6: each mailbox's usage (its messages' count and bytes) on its
+ * owner's row, for the quota (message_put_within), counted once from the
+ * messages there and then kept by triggers in the transaction of every
+ * insert and delete: a send, an acknowledgement, a receive, an account's
+ * deletion (its messages go by the cascade, the counters with its row).
+ */
+static const char schema_v6[] =
+	"ALTER TABLE users ADD COLUMN msg_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN msg_bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE users SET"
+	"  msg_count = (SELECT count(*) FROM messages"
+	"    WHERE recipient_id = users.id),"
+	"  msg_bytes = (SELECT coalesce(sum(length(body)), 0) FROM messages"
+	"    WHERE recipient_id = users.id);"
+	"CREATE TRIGGER IF NOT EXISTS messages_in AFTER INSERT ON messages "
+	"BEGIN"
+	"  UPDATE users SET msg_count = msg_count + 1,"
+	"    msg_bytes = msg_bytes + length(NEW.body)"
+	"    WHERE id = NEW.recipient_id;"
+	"END;"
+	"CREATE TRIGGER IF NOT EXISTS messages_out AFTER DELETE ON messages "
+	"BEGIN"
+	"  UPDATE users SET msg_count = msg_count - 1,"
+	"    msg_bytes = msg_bytes - length(OLD.body)"
+	"    WHERE id = OLD.recipient_id;"
+	"END;";
 
 /* A failure while serving: said in the log. */
 static int
@@ -369,10 +371,6 @@ sq_open(struct store *s, const char *path, struct report *rep)
 	}
 	s->impl = q;
 	pthread_mutex_init(&q->lock, NULL);
-	if ((q->usage = calloc(USAGE_SLOTS, sizeof(*q->usage))) == NULL) {
-		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
 	if (pthread_key_create(&q->reader_key, NULL) != 0)
 		goto out;
 	/* The database holds password hashes (and maybe the token secret):
@@ -415,7 +413,8 @@ sq_open(struct store *s, const char *path, struct report *rep)
 	    (version < 3 && migrate_v3(q->w.db, rep) != STORE_OK) ||
 	    (version < 4 && exec(q->w.db, schema_v4, rep) != STORE_OK) ||
 	    (version < 5 && exec(q->w.db, schema_v5, rep) != STORE_OK) ||
-	    exec(q->w.db, "PRAGMA user_version=5;", rep) != STORE_OK ||
+	    (version < 6 && exec(q->w.db, schema_v6, rep) != STORE_OK) ||
+	    exec(q->w.db, "PRAGMA user_version=6;", rep) != STORE_OK ||
 	    exec(q->w.db, "COMMIT;", rep) != STORE_OK)) {
 		(void)exec(q->w.db, "ROLLBACK;", rep);
 		goto out;
@@ -442,7 +441,6 @@ sq_close(struct store *s)
 		conn_close(&q->w);
 	pthread_key_delete(q->reader_key);
 	pthread_mutex_destroy(&q->lock);
-	free(q->usage);
 	free(q->path);
 	free(q);
 	s->impl = NULL;
@@ -748,88 +746,6 @@ w_exec(struct store *s, const char *sql)
 	return STORE_OK;
 }
 
-/* ---- mailbox usage (see struct usage) ---- */
-
-static struct usage *
-usage_slot(struct sq *q, const char *id)
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	/* Ids are the server's random ones: no need for a keyed hash. */
-	for (i = 0; id[i] != '\0'; i++)
-		h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
-	return &q->usage[h & (USAGE_SLOTS - 1)];
-}
-
-static void
-usage_forget(struct sq *q, const char *id)
-{
-	struct usage *u = usage_slot(q, id);
-
-	if (strcmp(u->id, id) == 0)
-		u->id[0] = '\0';
-}
-
-static void
-usage_forget_all(struct sq *q)
-{
-	size_t i;
-
-	for (i = 0; i < USAGE_SLOTS; i++)
-		q->usage[i].id[0] = '\0';
-	q->nundo = 0;
-}
-
-/* The end of a job's savepoint: what it added stays, or is taken back. */
-static void
-usage_job_end(struct sq *q, int keep)
-{
-	struct usage *u;
-	size_t i;
-
-	for (i = 0; !keep && i < q->nundo; i++) {
-		u = usage_slot(q, q->undo[i].id);
-		if (strcmp(u->id, q->undo[i].id) == 0) {
-			u->count--;
-			u->bytes -= q->undo[i].bytes;
-		}
-	}
-	q->nundo = 0;
-}
-
-/*
- * Another process on the database (another server) may have stored or
- * deleted messages since the writer's last transaction: SQLite's
- * data_version, read on the writer's connection, moves when any other
- * connection has committed (never for the writer's own commits). The
- * write lock is held from BEGIN IMMEDIATE on, so nothing else commits
- * until ours: the usage is forgotten (counted again when needed) only
- * when it may be stale.
- */
-static int
-other_commits(struct store *s)
-{
-	struct sq *q = s->impl;
-	sqlite3_stmt *st = cached(&q->w, "PRAGMA data_version");
-	int64_t v;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		if (v != q->data_version)
-			usage_forget_all(q);
-		q->data_version = v;
-		rc = STORE_OK;
-	} else {
-		fail(q->w.db, "reading the data version");
-	}
-	done_with(st);
-	return rc;
-}
-
 /* The transaction is gone: SQLite rolled it back after a failure. */
 static int
 w_gone(struct store *s)
@@ -845,10 +761,6 @@ sq_begin(struct store *s)
 	/* IMMEDIATE: the write lock now, not at the first write. */
 	if (w_exec(s, "BEGIN IMMEDIATE") != STORE_OK)
 		return STORE_ERROR;
-	if (other_commits(s) != STORE_OK) {
-		(void)w_exec(s, "ROLLBACK");
-		return STORE_ERROR;
-	}
 	return STORE_OK;
 }
 
@@ -869,16 +781,13 @@ sq_release(struct store *s, int keep)
 
 	int rc = STORE_OK;
 
-	usage_job_end(q, keep);
 	if (w_gone(s))
 		rc = q->wfail;
 	else if (!keep)
 		rc = w_exec(s, "ROLLBACK TO job");
 	if (rc == STORE_OK)
 		rc = w_exec(s, "RELEASE job");
-	if (rc != STORE_OK)
-		usage_forget_all(q);
-	else if (keep)
+	if (rc == STORE_OK && keep)
 		q->kept = 1;
 	return rc;
 }
@@ -889,9 +798,7 @@ sq_commit(struct store *s)
 	int rc = w_gone(s) ? ((struct sq *)s->impl)->wfail :
 	    w_exec(s, "COMMIT");
 
-	if (rc != STORE_OK)
-		usage_forget_all(s->impl);
-	else if (((struct sq *)s->impl)->kept)
+	if (rc == STORE_OK && ((struct sq *)s->impl)->kept)
 		store_space_back(s);	/* a job wrote: there is room */
 	return rc;
 }
@@ -899,7 +806,6 @@ sq_commit(struct store *s)
 static int
 sq_rollback(struct store *s)
 {
-	usage_forget_all(s->impl);
 	/* A COMMIT that failed for want of space has rolled back already:
 	 * a ROLLBACK now would only fail ("no transaction is active"). */
 	return w_gone(s) ? STORE_OK : w_exec(s, "ROLLBACK");
@@ -1067,7 +973,6 @@ sq_message_take_oldest(struct store *s, const char *to_id, const char *from,
 	int rc, step;
 
 	memset(out, 0, sizeof(*out));
-	usage_forget(s->impl, to_id);	/* counted again when needed */
 	if (st == NULL)
 		return STORE_ERROR;
 	if (sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -1111,7 +1016,6 @@ sq_messages_delete(struct store *s, const char *to_id,
 	int rc = STORE_OK;
 
 	*deleted = 0;
-	usage_forget(s->impl, to_id);	/* counted again when needed */
 	if (st == NULL)
 		return STORE_ERROR;
 	for (i = 0; i < n && rc == STORE_OK; i++) {
@@ -1524,57 +1428,62 @@ sq_user_revoke(struct store *s, const char *id, int64_t *version)
 	return version_of(s, id, version);
 }
 
-/* The usage of to_id's mailbox, counted if not known. */
-static struct usage *
-usage_of(struct store *s, const char *to_id)
+/* The mailbox's usage as its counters say (schema 6): kept by the
+ * triggers in the transaction that stores or deletes, so they are the
+ * truth for whoever holds the write lock. */
+static int
+usage_read(struct store *s, struct conn *c, const char *id, int64_t *count,
+    int64_t *bytes)
 {
-	struct sq *q = s->impl;
-	struct usage *u = usage_slot(q, to_id);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = cached(c, "SELECT msg_count, msg_bytes FROM users "
+	    "WHERE id = ?1");
+	int rc, step;
 
-	if (strcmp(u->id, to_id) == 0)
-		return u;
-	st = w_prepare(s, "SELECT count(*), coalesce(sum(length(body)), 0) "
-	    "FROM messages WHERE recipient_id = ?1");
 	if (st == NULL)
-		return NULL;
-	if (sqlite3_bind_text(st, 1, to_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		fail(q->w.db, "counting a mailbox");
-		done_with(st);
-		return NULL;
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		step = SQLITE_ERROR;
+	else
+		step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*bytes = sqlite3_column_int64(st, 1);
+		rc = STORE_OK;
+	} else if (step == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+	} else {
+		rc = c == &((struct sq *)s->impl)->w ? w_fail(s,
+		    "counting a mailbox") : fail(c->db, "counting a mailbox");
 	}
-	u->count = sqlite3_column_int64(st, 0);
-	u->bytes = sqlite3_column_int64(st, 1);
-	memcpy(u->id, to_id, sizeof(u->id));
 	done_with(st);
-	return u;
+	return rc;
 }
 
+static int
+sq_mailbox_usage(struct store *s, int on_writer, const char *id,
+    int64_t *count, int64_t *bytes)
+{
+	struct conn *c = on_writer ? &((struct sq *)s->impl)->w : reader(s);
+
+	return c == NULL ? STORE_ERROR : usage_read(s, c, id, count, bytes);
+}
+
+/* The write lock is held (BEGIN IMMEDIATE): no other writer, of this
+ * process or another, changes the counters until the commit. */
 static int
 sq_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	struct sq *q = s->impl;
-	struct usage *u;
-	int rc;
+	int64_t count = 0, bytes = 0;
+	int rc = usage_read(s, &((struct sq *)s->impl)->w, to_id, &count,
+	    &bytes);
 
-	if (strlen(to_id) != STORE_ID_LEN || (u = usage_of(s, to_id)) == NULL)
-		return STORE_ERROR;
-	if ((uint64_t)u->count + 1 > max_messages ||
-	    (uint64_t)u->bytes + m->body_len > max_bytes)
-		return STORE_FULL;
-	if ((rc = sq_message_put(s, m, to_id)) != STORE_OK)
+	if (rc != STORE_OK)
 		return rc;
-	u->count++;
-	u->bytes += (int64_t)m->body_len;
-	if (q->nundo < UNDO_MAX) {
-		memcpy(q->undo[q->nundo].id, to_id, STORE_ID_LEN + 1);
-		q->undo[q->nundo++].bytes = (int64_t)m->body_len;
-	} else {
-		usage_forget(q, to_id);	/* not undoable: counted again */
-	}
-	return STORE_OK;
+	if ((uint64_t)count + 1 > max_messages ||
+	    (uint64_t)bytes + m->body_len > max_bytes)
+		return STORE_FULL;
+	return sq_message_put(s, m, to_id);
 }
 
 /* ---- limits shared by every server (schema 4) ---- */
@@ -1839,6 +1748,7 @@ const struct store_backend store_sqlite = {
 	.user_set_hash = sq_user_set_hash,
 	.user_revoke = sq_user_revoke,
 	.message_put_within = sq_message_put_within,
+	.mailbox_usage = sq_mailbox_usage,
 	.user_delete = sq_user_delete,
 	.message_put = sq_message_put,
 	.message_take_oldest = sq_message_take_oldest,

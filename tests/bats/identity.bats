@@ -466,7 +466,7 @@ open(p, "w").write(json.dumps(d))' "$(home_of carol)/keyring.json" \
 	[ "$output" = "$(printf 'Alice alice\nm rn')" ]
 	[ "${stderr_lines[-1]}" = "e2e-server: 2 groups of names that look alike" ]
 	# Migrated meanwhile, and it starts; both Alice and alice sign in.
-	[ "$(sqlite3 "$SERVER_DB" 'PRAGMA user_version')" = 5 ]
+	[ "$(sqlite3 "$SERVER_DB" 'PRAGMA user_version')" = 6 ]
 	start_server --quiet
 	signin Alice 'the password'
 	signin alice 'the password'
@@ -681,12 +681,12 @@ PRAGMA user_version = 2;
 EOF
 }
 
-@test "schema: a version 2 database migrates to 3 (and on to 5) in place: skeletons, proofs null, sender ids, a key listed under two accounts withdrawn (logged); its users sign in, read their messages, and a later version is still refused" {
+@test "schema: a version 2 database migrates to 3 (and on to 6) in place: skeletons, proofs null, sender ids, a key listed under two accounts withdrawn (logged); its users sign in, read their messages, and a later version is still refused" {
 	sqlite_only "a schema 2 SQLite file (PostgreSQL starts at 3; pg_store.bats: a later schema refused)"
 	SERVER_DB=$T/old.db
 	make_v2_db "$SERVER_DB"
 	start_server --quiet
-	[ "$(sqlite3 "$SERVER_DB" 'PRAGMA user_version')" = 5 ]
+	[ "$(sqlite3 "$SERVER_DB" 'PRAGMA user_version')" = 6 ]
 	grep -qF "e2e-server: warning: database: key $KID_BOB was listed under the accounts bob, carol; withdrawn from all of them: its holder must publish it again (e2e-keys publish)" "$SERVER_LOG" ||
 	    fail "$(cat "$SERVER_LOG")"
 	[ "$(sq "SELECT name || ' ' || skeleton FROM users ORDER BY name")" = \
@@ -727,10 +727,10 @@ EOF
 	[ ! -s "$SERVER_LOG" ] || fail "$(cat "$SERVER_LOG")"
 	stop_server
 	# A later version is refused, naming both versions.
-	sqlite3 "$SERVER_DB" 'PRAGMA user_version = 6'
+	sqlite3 "$SERVER_DB" 'PRAGMA user_version = 7'
 	run --separate-stderr e2e-server --db "$SERVER_DB" --listen 127.0.0.1:0
 	[ "$status" -ne 0 ]
-	[ "${stderr_lines[0]}" = "e2e-server: error: the database $SERVER_DB has schema version 6; this server knows up to 5" ]
+	[ "${stderr_lines[0]}" = "e2e-server: error: the database $SERVER_DB has schema version 7; this server knows up to 6" ]
 }
 
 @test "I4 schema: migrating a version 2 database gives a message to no account made after it was sent (a name deleted and taken again under schema 2)" {

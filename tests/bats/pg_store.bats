@@ -77,25 +77,25 @@ teardown() {
 	    fail "$stderr"
 }
 
-@test "the schema is made at the first start with version 5, names compare byte-wise; a later version, or tables of another program's, are refused (73) and left as they are" {
+@test "the schema is made at the first start with version 6, names compare byte-wise; a later version, or tables of another program's, are refused (73) and left as they are" {
 	start_own_server
 	signup alice pw-alice
 	signup Bob pw-bob
 	stop_server
-	assert_equal "$(sq 'SELECT version FROM e2e_schema')" 5
+	assert_equal "$(sq 'SELECT version FROM e2e_schema')" 6
 	assert_equal "$(sq "SELECT string_agg(name, ' ' ORDER BY name) FROM users")" "Bob alice"
 	assert_equal "$(sq "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name' AND collation_name = 'C'")" 1
 	# Started again: the schema is kept, not made twice.
 	restart_server
 	signin alice pw-alice
 	stop_server
-	sq 'UPDATE e2e_schema SET version = 6'
+	sq 'UPDATE e2e_schema SET version = 7'
 	local url
 	url=$(db_url "$SERVER_DB")
 	run --separate-stderr e2e-server --listen 127.0.0.1:0 --db "$url"
 	[ "$status" -eq 73 ] || fail "$status $stderr"
-	assert_equal "${stderr_lines[0]}" "e2e-server: error: the database $url has schema version 6; this server knows up to 5"
-	assert_equal "$(sq 'SELECT version FROM e2e_schema')" 6
+	assert_equal "${stderr_lines[0]}" "e2e-server: error: the database $url has schema version 7; this server knows up to 6"
+	assert_equal "$(sq 'SELECT version FROM e2e_schema')" 7
 	assert_equal "$(sq 'SELECT count(*) FROM users')" 2
 	# Tables of the server's names but no version: another program's.
 	sq 'DROP TABLE e2e_schema'

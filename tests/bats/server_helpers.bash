@@ -308,6 +308,31 @@ db_tables() {
 	fi
 }
 
+# undo_schema_6: takes from the server's database what schema 6 added
+# (each mailbox's counters on its owner's row, and the triggers keeping
+# them), as the server of schema 5 left it; the version is the caller's.
+undo_schema_6() {
+	if on_pg; then
+		db_query 'DROP TRIGGER messages_in ON messages;
+		    DROP TRIGGER messages_out ON messages;
+		    DROP FUNCTION e2e_mailbox_in(); DROP FUNCTION e2e_mailbox_out();
+		    ALTER TABLE users DROP COLUMN msg_count, DROP COLUMN msg_bytes'
+	else
+		db_query 'DROP TRIGGER messages_in; DROP TRIGGER messages_out;
+		    ALTER TABLE users DROP COLUMN msg_count;
+		    ALTER TABLE users DROP COLUMN msg_bytes;'
+	fi
+}
+
+# mailbox_counts: each account's name, its mailbox's counters and what
+# they count (its messages' count and bytes), one line an account.
+mailbox_counts() {
+	db_query "SELECT u.name, u.msg_count, u.msg_bytes, (SELECT count(*)
+	    FROM messages m WHERE m.recipient_id = u.id), (SELECT
+	    coalesce(sum(length(m.body)), 0) FROM messages m WHERE
+	    m.recipient_id = u.id) FROM users u ORDER BY u.name"
+}
+
 # sq SQL: db_query on the server's database.
 sq() {
 	db_query "$1"

@@ -611,7 +611,7 @@ refused_or_closed() {
 	# 65 (bad data) or 73 (cannot be opened for writing): refused.
 	[[ "$status" == 65 || "$status" == 73 ]] || fail "exit $status"
 	assert_output ''
-	assert_equal "${stderr_lines[0]}" "e2e-server: error: the database $T/future.db has schema version 99; this server knows up to 5"
+	assert_equal "${stderr_lines[0]}" "e2e-server: error: the database $T/future.db has schema version 99; this server knows up to 6"
 	run sqlite3 "$T/future.db" 'PRAGMA user_version; SELECT x FROM t;'
 	assert_output $'99\n7'
 }

@@ -557,15 +557,15 @@ test_store_open_report(void)
 	CHECK(!report_said(&rep));
 	store_close(&s);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "PRAGMA user_version=6;", NULL, NULL, NULL) ==
+	    sqlite3_exec(db, "PRAGMA user_version=7;", NULL, NULL, NULL) ==
 	    SQLITE_OK);
 	sqlite3_close(db);
 	capture_begin();
 	CHECK(store_open(&s, &store_sqlite, path, &rep) != 0);
 	CHECK(capture_end()[0] == '\0');
 	store_close(&s);
-	snprintf(want, sizeof(want), "the database %s has schema version 6; "
-	    "this server knows up to 5", path);
+	snprintf(want, sizeof(want), "the database %s has schema version 7; "
+	    "this server knows up to 6", path);
 	CHECKF(rep.code == E2E_EX_CANTCREAT && rep.nlines == 1 &&
 	    strcmp(report_message(&rep), want) == 0, "said %d: %s", rep.code,
 	    report_message(&rep));

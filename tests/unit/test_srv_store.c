@@ -14,6 +14,7 @@
 #include "base/names.h"
 #include "server/store.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -132,6 +133,12 @@ static int
 w_messages_delete(struct store *s, struct args *a)
 {
 	return s->be->messages_delete(s, a->a, a->ids, a->n1, a->count);
+}
+
+static int
+w_mailbox_usage(struct store *s, struct args *a)
+{
+	return s->be->mailbox_usage(s, 1, a->a, &a->t1, &a->t2);
 }
 
 static int
@@ -578,6 +585,8 @@ test_take_and_delete(void)
 static int put_within(struct store *s, const struct store_user *from,
     const struct store_user *to, size_t len, size_t max_n, size_t max_b,
     int refuse);
+static int counted_right(struct store *s, const struct store_user *u,
+    const char *when);
 
 /* A deleted user's messages go with it; a message to a deleted user is
  * not stored. */
@@ -730,6 +739,236 @@ test_quota_concurrent(void)
 	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
 	    l.n == QUOTA_MAX);
 	store_message_list_free(&l);
+	CHECK(counted_right(&st, &bo, "concurrent sends"));
+}
+
+/* ---- mailbox counters (schema 6) ---- */
+
+/* Whether u's counters, read on the writer and on a reader of s, are
+ * the count and bytes of the messages really in u's mailbox (said with
+ * when, the step just done, when they are not). */
+static int
+counted_right(struct store *s, const struct store_user *u, const char *when)
+{
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int64_t n = -1, b = -1, bytes = 0;
+	size_t i;
+	int ok;
+
+	if (s->be->messages(s, u->id, NULL, NULL, 100000, &l) != STORE_OK) {
+		CHECKF(0, "%s: cannot list the mailbox", when);
+		return 0;
+	}
+	for (i = 0; i < l.n; i++)
+		bytes += (int64_t)l.v[i].body_len;
+	a.a = u->id;
+	ok = on_writer(s, w_mailbox_usage, &a) == STORE_OK &&
+	    s->be->mailbox_usage(s, 0, u->id, &n, &b) == STORE_OK &&
+	    a.t1 == (int64_t)l.n && a.t2 == bytes && n == a.t1 && b == a.t2;
+	CHECKF(ok, "%s: %zu messages of %" PRId64 " bytes, counted %" PRId64
+	    "/%" PRId64 " (writer) and %" PRId64 "/%" PRId64 " (reader)",
+	    when, l.n, bytes, a.t1, a.t2, n, b);
+	store_message_list_free(&l);
+	return ok;
+}
+
+/* The counters equal the mailbox after every kind of change: a message
+ * stored (with and without the quota), a send refused (full, or its job
+ * failing after its write), one taken, some acknowledged (and another's
+ * ids, which delete nothing), a sender's account deleted (its messages
+ * stay with their recipient), the recipient's deleted (no row left). */
+static void
+test_counters(void)
+{
+	struct store_user al, bo, ev;
+	struct store_message got;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	const char *del[3];
+	size_t i, n;
+	int64_t c = -1, b = -1;
+
+	CHECK(add_user(&st, "count-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "count-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "count-eve", &ev) == STORE_OK);
+	CHECK(counted_right(&st, &bo, "a new account"));
+	CHECK(put_message(&st, &al, &bo, "plain", NULL) == STORE_OK);
+	CHECK(counted_right(&st, &bo, "message_put"));
+	CHECK(put_within(&st, &al, &bo, 17, 10, 1000, 0) == STORE_OK);
+	CHECK(put_within(&st, &ev, &bo, 3, 10, 1000, 0) == STORE_OK);
+	CHECK(counted_right(&st, &bo, "message_put_within"));
+	CHECK(put_within(&st, &al, &bo, 10, 3, 1000, 0) == STORE_FULL);
+	CHECK(counted_right(&st, &bo, "a send refused by count"));
+	CHECK(put_within(&st, &al, &bo, 100, 10, 100, 0) == STORE_FULL);
+	CHECK(counted_right(&st, &bo, "a send refused by bytes"));
+	CHECK(put_within(&st, &al, &bo, 9, 10, 1000, 1) == STORE_CONFLICT);
+	CHECK(counted_right(&st, &bo, "a send rolled back"));
+	a.a = bo.id;
+	a.got = &got;
+	CHECK(on_writer(&st, w_take_oldest, &a) == STORE_OK);
+	free(got.body);
+	CHECK(counted_right(&st, &bo, "take_oldest"));
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 2);
+	for (i = 0; i < 2 && i < l.n; i++)
+		del[i] = l.v[i].id;
+	del[2] = "0123456789ABCDEFGHJKMNPQRS";
+	memset(&a, 0, sizeof(a));
+	a.a = ev.id;	/* not theirs: nothing goes */
+	a.ids = del;
+	a.n1 = l.n >= 2 ? 3 : 0;
+	a.count = &n;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 0);
+	CHECK(counted_right(&st, &bo, "another's acknowledgement"));
+	CHECK(counted_right(&st, &ev, "another's acknowledgement"));
+	a.a = bo.id;
+	a.n1 = l.n >= 2 ? 1 : 0;
+	CHECK(on_writer(&st, w_messages_delete, &a) == STORE_OK && n == 1);
+	CHECK(counted_right(&st, &bo, "an acknowledgement"));
+	store_message_list_free(&l);
+	/* The sender goes: what it sent stays, counted. */
+	CHECK(put_within(&st, &ev, &al, 5, 10, 1000, 0) == STORE_OK);
+	memset(&a, 0, sizeof(a));
+	a.a = ev.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	CHECK(counted_right(&st, &bo, "its sender deleted"));
+	CHECK(counted_right(&st, &al, "its sender deleted"));
+	/* The recipient goes: its messages and counters with it. */
+	a.a = bo.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	CHECK(st.be->mailbox_usage(&st, 0, bo.id, &c, &b) == STORE_NOT_FOUND);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 10, &l) == STORE_OK &&
+	    l.n == 0);
+	store_message_list_free(&l);
+	CHECK(counted_right(&st, &al, "another account deleted"));
+}
+
+/* Two stores on one database (two servers) send to one mailbox at once,
+ * under its quota, then one sends on while the other acknowledges: the
+ * quota holds across them and the counters stay the truth. */
+struct counter_sender {
+	struct store *s;
+	const struct store_user *from, *to;
+	size_t each, max;
+	int ok, full, other;
+};
+
+static void *
+counter_sender(void *arg)
+{
+	struct counter_sender *t = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->each; i++) {
+		rc = put_within(t->s, t->from, t->to, 7 + i % 5, t->max, 100000,
+		    0);
+		if (rc == STORE_OK)
+			t->ok++;
+		else if (rc == STORE_FULL)
+			t->full++;
+		else
+			t->other++;
+	}
+	return NULL;
+}
+
+struct counter_acker {
+	struct store *s;
+	const struct store_user *to;
+	size_t deleted;
+	int other;
+};
+
+static void *
+counter_acker(void *arg)
+{
+	struct counter_acker *t = arg;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	const char *del[4];
+	size_t i, n, round;
+
+	for (round = 0; round < 20; round++) {
+		if (t->s->be->messages(t->s, t->to->id, NULL, NULL, 4, &l) !=
+		    STORE_OK) {
+			t->other++;
+			return NULL;
+		}
+		for (i = 0; i < l.n; i++)
+			del[i] = l.v[i].id;
+		memset(&a, 0, sizeof(a));
+		a.a = t->to->id;
+		a.ids = del;
+		a.n1 = l.n;
+		a.count = &n;
+		if (on_writer(t->s, w_messages_delete, &a) != STORE_OK)
+			t->other++;
+		else
+			t->deleted += n;
+		store_message_list_free(&l);
+	}
+	return NULL;
+}
+
+static void
+test_counters_two_stores(void)
+{
+	struct store two;
+	struct store_user al, bo;
+	struct counter_sender t[4];
+	struct counter_acker ack;
+	pthread_t th[5];
+	struct report rep = { 0 };
+	int i, ok = 0, full = 0, other = 0, started = 0;
+
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store: %s", cur->label,
+		    report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	CHECK(add_user(&st, "ctwo-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "ctwo-bob", &bo) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct counter_sender){ i % 2 ? &two : &st, &al, &bo,
+			15, 25, 0, 0, 0 };
+		if (pthread_create(&th[i], NULL, counter_sender, &t[i]) != 0)
+			break;
+		started++;
+	}
+	CHECK(started == 4);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].ok;
+		full += t[i].full;
+		other += t[i].other;
+	}
+	CHECKF(ok == 25 && full == 35 && other == 0, "ok %d full %d other %d",
+	    ok, full, other);
+	CHECK(counted_right(&st, &bo, "sends through two stores"));
+	CHECK(counted_right(&two, &bo, "sends through two stores"));
+	/* Sends through st while two acknowledges. */
+	t[0] = (struct counter_sender){ &st, &al, &bo, 30, 1000, 0, 0, 0 };
+	ack = (struct counter_acker){ &two, &bo, 0, 0 };
+	started = 0;
+	if (pthread_create(&th[0], NULL, counter_sender, &t[0]) == 0)
+		started++;
+	if (pthread_create(&th[1], NULL, counter_acker, &ack) == 0)
+		started++;
+	CHECK(started == 2);
+	if (started == 2) {
+		pthread_join(th[0], NULL);
+		pthread_join(th[1], NULL);
+	}
+	CHECKF(t[0].ok == 30 && t[0].other == 0 && ack.other == 0 &&
+	    ack.deleted > 0, "sent %d (%d failed), acknowledged %zu (%d "
+	    "failed)", t[0].ok, t[0].other, ack.deleted, ack.other);
+	CHECK(counted_right(&st, &bo, "sends and acknowledgements at once"));
+	CHECK(counted_right(&two, &bo, "sends and acknowledgements at once"));
+	store_close(&two);
 }
 
 /* Readers on many threads at once while the writer writes: every read
@@ -967,6 +1206,8 @@ test_sends_batched(void)
 	a.a = "sends:alice";
 	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d > 2.99 &&
 	    a.d < 3.01, "tokens spent: %g", a.d);
+	CHECK(counted_right(&st, &bo, "sends in one transaction, some refused "
+	    "late"));
 }
 
 /* ---- settings ---- */
@@ -1805,6 +2046,8 @@ run_suite(const struct backend *b)
 	RUN(test_delete_cascades);
 	RUN(test_quota);
 	RUN(test_quota_concurrent);
+	RUN(test_counters);
+	RUN(test_counters_two_stores);
 	RUN(test_readers_concurrent);
 	RUN(test_group_commit);
 	RUN(test_sends_batched);
