@@ -6,6 +6,7 @@
 #ifndef E2E_JWS_H
 #define E2E_JWS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/report.h"
+#include "format/rsa.h"
 
 /*
  * Appends header_b64 "." BASE64URL(payload) "." BASE64URL(signature) to
@@ -28,8 +30,14 @@ int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * The same JWS made as it is read: a source (buf.h) that reads the
  * payload from payload and gives header_b64 "." BASE64URL(payload) "."
  * BASE64URL(signature), hashing what it gives, so that a message of any
- * size is signed in a few hundred KiB. jws_stream_init returns 0 or an
- * exit code (in rep); free wipes what it held.
+ * size is signed in a few hundred KiB. jws_stream_init reads the first
+ * piece of the payload; when that is all of it (under JWS_STREAM_RAW
+ * bytes: a chat message), the signature's RSA operation starts at once
+ * on a thread of its own (rsa.h, rsa_pss_sign_split) while the caller
+ * goes on (the JWE's content key, its recipients, its cipher), and the
+ * source waits for it only once the rest is given. Returns 0 or an exit
+ * code (in rep); free ends the thread (waiting for it) and wipes what
+ * was held.
  */
 #define JWS_STREAM_RAW (3 * 65536)	/* payload bytes read at a time */
 struct jws_stream {
@@ -41,6 +49,15 @@ struct jws_stream {
 	uint8_t *raw;		/* JWS_STREAM_RAW bytes */
 	char *text;		/* what is given next, encoded */
 	size_t text_len, text_off;
+	/* The signature split (op): made by the thread signer (signing:
+	 * started, not joined yet), which uses op and writes only sig,
+	 * sig_len and sign_rc. */
+	int split, signing;
+	pthread_t signer;
+	struct rsa_pss_op op;
+	int sign_rc;
+	uint8_t sig[RSA_MAX_BYTES];
+	size_t sig_len;
 };
 int jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
     const char *header_json, const struct source *payload,
