@@ -5,6 +5,7 @@
 #include "base/jsonio.h"
 #include "format/rsa.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +36,103 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 #define JWS_STREAM_TEXT (b64url_enclen(JWS_STREAM_RAW + 2) + \
 	b64url_enclen(JWS_MAX_HEADER) + 2)
 
-/* The signing thread: the RSA operation of s->op, and nothing else (the
- * key's private copy is cleared once the thread is joined). */
+/*
+ * The RSA operation of a split signature, shared by the stream and the
+ * thread started for it, and freed by the last of the two. Whichever
+ * comes first runs it: the thread, when a core was free for it; else the
+ * stream, once it needs the signature, rather than wait for a loaded
+ * machine to give the thread a turn (the thread then ends without
+ * touching op). op holds the key's private copy until the stream clears
+ * it, as soon as the signature is made.
+ */
+enum { OP_WAITING, OP_RUNNING, OP_DONE, OP_TAKEN };
+struct jws_signer {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	int state;		/* OP_*, under lock */
+	int refs;		/* the stream and the thread, under lock */
+	struct rsa_pss_op op;
+	int rc;
+	uint8_t sig[RSA_MAX_BYTES];
+	size_t sig_len;
+};
+
+static void
+signer_release(struct jws_signer *g)
+{
+	int last;
+
+	pthread_mutex_lock(&g->lock);
+	last = --g->refs == 0;
+	pthread_mutex_unlock(&g->lock);
+	if (!last)
+		return;
+	rsa_pss_op_free(&g->op);
+	pthread_cond_destroy(&g->done);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
 static void *
 sign_op(void *arg)
 {
-	struct jws_stream *s = arg;
+	struct jws_signer *g = arg;
+	int mine;
 
-	s->sign_rc = rsa_pss_op_run(&s->op, s->sig, &s->sig_len);
+	pthread_mutex_lock(&g->lock);
+	if ((mine = g->state == OP_WAITING))
+		g->state = OP_RUNNING;
+	pthread_mutex_unlock(&g->lock);
+	if (mine) {
+		g->rc = rsa_pss_op_run(&g->op, g->sig, &g->sig_len);
+		pthread_mutex_lock(&g->lock);
+		g->state = OP_DONE;
+		pthread_cond_broadcast(&g->done);
+		pthread_mutex_unlock(&g->lock);
+	}
+	signer_release(g);
 	return NULL;
+}
+
+/* Starts the thread for g's operation, or leaves it to the stream (no
+ * thread: it runs it when it needs it). */
+static void
+signer_start(struct jws_signer *g)
+{
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	g->refs = 2;
+	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
+	    pthread_create(&(pthread_t){ 0 }, &attr, sign_op, g) != 0)
+		g->refs = 1;
+	pthread_attr_destroy(&attr);
+}
+
+/* The stream's end of g: the operation run here when the thread has not
+ * started it, else waited for; op cleared; g released. Returns its rc. */
+static int
+signer_finish(struct jws_signer *g, uint8_t *sig, size_t *sig_len, int use)
+{
+	int rc = -1, mine;
+
+	pthread_mutex_lock(&g->lock);
+	if ((mine = g->state == OP_WAITING))
+		g->state = OP_TAKEN;
+	while (!mine && g->state != OP_DONE)
+		pthread_cond_wait(&g->done, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	if (mine && use)
+		rc = rsa_pss_op_run(&g->op, sig, sig_len);
+	else if (!mine && g->rc == 0) {
+		memcpy(sig, g->sig, g->sig_len);
+		*sig_len = g->sig_len;
+		rc = 0;
+	}
+	rsa_pss_op_free(&g->op);	/* the thread is done with it */
+	signer_release(g);
+	return rc;
 }
 
 int
@@ -88,30 +177,40 @@ jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 	 * makes the rest of the envelope, which does not depend on it
 	 * (bench/README.md, "Signing costs"). Without a thread, here.
 	 */
-	rc = rsa_pss_sign_split(s->md, priv, &s->op, rep);
+	if ((s->signer = calloc(1, sizeof(*s->signer))) == NULL) {
+		EVP_MD_CTX_free(s->md);
+		s->md = NULL;
+		return report_oom(rep);
+	}
+	if (pthread_mutex_init(&s->signer->lock, NULL) != 0) {
+		free(s->signer);
+		s->signer = NULL;
+		return 0;	/* signed at the end, as a long message */
+	}
+	if (pthread_cond_init(&s->signer->done, NULL) != 0) {
+		pthread_mutex_destroy(&s->signer->lock);
+		free(s->signer);
+		s->signer = NULL;
+		return 0;
+	}
+	s->signer->refs = 1;
+	rc = rsa_pss_sign_split(s->md, priv, &s->signer->op, rep);
 	s->md = NULL;
 	if (rc != 0)
-		return rc;
-	s->split = 1;
-	if (pthread_create(&s->signer, NULL, sign_op, s) == 0)
-		s->signing = 1;
-	else
-		sign_op(s);
+		return rc;	/* jws_stream_free releases the signer */
+	signer_start(s->signer);
 	return 0;
 }
 
-/* The signature of rsa_pss_sign_split's op, once its thread is done. */
+/* The signature of rsa_pss_sign_split's op, from its thread or made
+ * here. */
 static int
 split_signature(struct jws_stream *s, struct report *rep)
 {
-	if (s->signing) {
-		pthread_join(s->signer, NULL);
-		s->signing = 0;
-	}
-	rsa_pss_op_free(&s->op);
-	if (s->sign_rc != 0)
-		return report_crypto(rep, "RSA-PSS signing");
-	return 0;
+	int rc = signer_finish(s->signer, s->sig, &s->sig_len, 1);
+
+	s->signer = NULL;
+	return rc != 0 ? report_crypto(rep, "RSA-PSS signing") : 0;
 }
 
 /* Encodes the next piece of the payload, or the signature after its end,
@@ -139,7 +238,7 @@ jws_stream_next(struct jws_stream *s, struct report *rep)
 		return 0;
 	}
 	if (s->phase == 1) {
-		if (s->split) {
+		if (s->signer != NULL) {
 			rc = split_signature(s, rep);
 		} else {
 			rc = rsa_pss_sign_finish(s->md, s->priv, s->sig,
@@ -194,9 +293,10 @@ jws_stream_source(struct jws_stream *s)
 void
 jws_stream_free(struct jws_stream *s)
 {
-	if (s->signing)
-		pthread_join(s->signer, NULL);
-	rsa_pss_op_free(&s->op);
+	/* A signature not needed (the envelope failed first): not made
+	 * here, and waited for when the thread has begun it. */
+	if (s->signer != NULL)
+		(void)signer_finish(s->signer, s->sig, &s->sig_len, 0);
 	if (s->raw != NULL)
 		wipe(s->raw, JWS_STREAM_RAW);
 	if (s->text != NULL)

@@ -6,7 +6,6 @@
 #ifndef E2E_JWS_H
 #define E2E_JWS_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +34,8 @@ int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * bytes: a chat message), the signature's RSA operation starts at once
  * on a thread of its own (rsa.h, rsa_pss_sign_split) while the caller
  * goes on (the JWE's content key, its recipients, its cipher), and the
- * source waits for it only once the rest is given. Returns 0 or an exit
+ * source waits for it only once the rest is given (or makes it itself,
+ * when the thread has not had a core yet). Returns 0 or an exit
  * code (in rep); free ends the thread (waiting for it) and wipes what
  * was held.
  */
@@ -49,13 +49,9 @@ struct jws_stream {
 	uint8_t *raw;		/* JWS_STREAM_RAW bytes */
 	char *text;		/* what is given next, encoded */
 	size_t text_len, text_off;
-	/* The signature split (op): made by the thread signer (signing:
-	 * started, not joined yet), which uses op and writes only sig,
-	 * sig_len and sign_rc. */
-	int split, signing;
-	pthread_t signer;
-	struct rsa_pss_op op;
-	int sign_rc;
+	/* A split signature's RSA operation (jws.c), shared with its
+	 * thread; NULL once the signature is made, or for a long message. */
+	struct jws_signer *signer;
 	uint8_t sig[RSA_MAX_BYTES];
 	size_t sig_len;
 };
