@@ -7,9 +7,10 @@
  * the workers, one job on one worker at a time. The caller is one of the
  * workers: a pool of n threads starts n - 1, and opool_take, rather than
  * sleep while the job it waits for runs, runs a job not yet started (so
- * n cores run n threads, and the caller is not woken for each job). What the work function
- * reads besides its job must not change while jobs are in flight (or be
- * guarded by the caller); what it writes must be the job's own. Handing
+ * n cores run n threads, and the caller is not woken for each job).
+ * What the work function reads besides its job must not change while
+ * jobs are in flight (or be guarded by the caller); what it writes must
+ * be the job's own. Handing
  * a job over and taking it back go through the pool's lock, so what the
  * caller wrote in a job before opool_submit is seen by its worker, and
  * what the worker wrote is seen by the caller after opool_take.

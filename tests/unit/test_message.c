@@ -1609,7 +1609,7 @@ signing_paths(void)
 	msg = malloc(JWS_STREAM_RAW + 7);
 	if (k == NULL || pub == NULL || msg == NULL)
 		goto out;
-	CHECK(rsa_pss_splits(k));	/* the thread's path is the one tested */
+	CHECK(rsa_pss_splits(k));	/* the path with a thread */
 	for (i = 0; i < JWS_STREAM_RAW + 7; i++)
 		msg[i] = (uint8_t)(i * 7 + 3);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
