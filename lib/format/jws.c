@@ -6,6 +6,7 @@
 #include "format/rsa.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +39,17 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
 
 /*
  * The RSA operation of a split signature, shared by the stream and the
- * thread started for it, and freed by the last of the two. Whichever
- * comes first runs it: the thread, when a core was free for it; else the
- * stream, once it needs the signature, rather than wait for a loaded
- * machine to give the thread a turn (the thread then ends without
- * touching op). op holds the key's private copy until the stream clears
- * it, as soon as the signature is made.
+ * thread started for it, and freed (op cleared) by the last of the two.
+ * The thread runs at SCHED_IDLE: only on a core nothing else wants, so
+ * that on a loaded machine it never takes the stream's core. The stream
+ * never sleeps on it: once it needs the signature, it takes the one the
+ * thread made, or makes it itself from the same op (when the thread has
+ * not started, or not finished: it may be waiting for a core), the
+ * thread then ending on its own.
  */
 enum { OP_WAITING, OP_RUNNING, OP_DONE, OP_TAKEN };
 struct jws_signer {
 	pthread_mutex_t lock;
-	pthread_cond_t done;
 	int state;		/* OP_*, under lock */
 	int refs;		/* the stream and the thread, under lock */
 	struct rsa_pss_op op;
@@ -68,7 +69,6 @@ signer_release(struct jws_signer *g)
 	if (!last)
 		return;
 	rsa_pss_op_free(&g->op);
-	pthread_cond_destroy(&g->done);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
@@ -87,7 +87,6 @@ sign_op(void *arg)
 		g->rc = rsa_pss_op_run(&g->op, g->sig, &g->sig_len);
 		pthread_mutex_lock(&g->lock);
 		g->state = OP_DONE;
-		pthread_cond_broadcast(&g->done);
 		pthread_mutex_unlock(&g->lock);
 	}
 	signer_release(g);
@@ -101,37 +100,43 @@ signer_start(struct jws_signer *g)
 {
 	pthread_attr_t attr;
 
+	struct sched_param none = { 0 };
+
 	if (pthread_attr_init(&attr) != 0)
 		return;
 	g->refs = 2;
 	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
+	    pthread_attr_setinheritsched(&attr,
+	    PTHREAD_EXPLICIT_SCHED) != 0 ||
+	    pthread_attr_setschedpolicy(&attr, SCHED_IDLE) != 0 ||
+	    pthread_attr_setschedparam(&attr, &none) != 0 ||
 	    pthread_create(&(pthread_t){ 0 }, &attr, sign_op, g) != 0)
 		g->refs = 1;
 	pthread_attr_destroy(&attr);
 }
 
-/* The stream's end of g: the operation run here when the thread has not
- * started it, else waited for; op cleared; g released. Returns its rc. */
+/* The stream's end of g (use: its signature is wanted): the thread's
+ * signature when it is done, else made here; g released. Returns 0, or
+ * -1 when the signature failed or is not wanted. */
 static int
 signer_finish(struct jws_signer *g, uint8_t *sig, size_t *sig_len, int use)
 {
-	int rc = -1, mine;
+	int rc = -1, state;
 
 	pthread_mutex_lock(&g->lock);
-	if ((mine = g->state == OP_WAITING))
+	if ((state = g->state) == OP_WAITING)
 		g->state = OP_TAKEN;
-	while (!mine && g->state != OP_DONE)
-		pthread_cond_wait(&g->done, &g->lock);
 	pthread_mutex_unlock(&g->lock);
-	if (mine && use)
-		rc = rsa_pss_op_run(&g->op, sig, sig_len);
-	else if (!mine && g->rc == 0) {
+	if (state == OP_DONE && g->rc == 0 && use) {
 		memcpy(sig, g->sig, g->sig_len);
 		*sig_len = g->sig_len;
 		rc = 0;
+	} else if (state != OP_DONE && use) {
+		/* Beside the thread, when it runs: both only read op (an RSA
+		 * key may sign on two threads at once). */
+		rc = rsa_pss_op_run(&g->op, sig, sig_len);
 	}
-	rsa_pss_op_free(&g->op);	/* the thread is done with it */
-	signer_release(g);
+	signer_release(g);	/* the last one clears op */
 	return rc;
 }
 
@@ -186,12 +191,6 @@ jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 		free(s->signer);
 		s->signer = NULL;
 		return 0;	/* signed at the end, as a long message */
-	}
-	if (pthread_cond_init(&s->signer->done, NULL) != 0) {
-		pthread_mutex_destroy(&s->signer->lock);
-		free(s->signer);
-		s->signer = NULL;
-		return 0;
 	}
 	s->signer->refs = 1;
 	rc = rsa_pss_sign_split(s->md, priv, &s->signer->op, rep);

@@ -34,8 +34,8 @@ int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * bytes: a chat message), the signature's RSA operation starts at once
  * on a thread of its own (rsa.h, rsa_pss_sign_split) while the caller
  * goes on (the JWE's content key, its recipients, its cipher), and the
- * source waits for it only once the rest is given (or makes it itself,
- * when the thread has not had a core yet). Returns 0 or an exit
+ * source needs it only once the rest is given (and then makes it itself
+ * when the thread, which runs only on an idle core, has not made it). Returns 0 or an exit
  * code (in rep); free ends the thread (waiting for it) and wipes what
  * was held.
  */
