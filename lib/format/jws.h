@@ -35,9 +35,10 @@ int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * on a thread of its own (rsa.h, rsa_pss_sign_split) while the caller
  * goes on (the JWE's content key, its recipients, its cipher), and the
  * source needs it only once the rest is given (and then makes it itself
- * when the thread, which runs only on an idle core, has not made it). Returns 0 or an exit
- * code (in rep); free ends the thread (waiting for it) and wipes what
- * was held.
+ * when the thread, which runs only on an idle core, has not made it).
+ * Returns 0 or an exit code (in rep); free leaves the thread to end on
+ * its own (it clears the key's copy when it is the last user) and wipes
+ * what was held.
  */
 #define JWS_STREAM_RAW (3 * 65536)	/* payload bytes read at a time */
 struct jws_stream {
