@@ -179,9 +179,10 @@ opool_start(unsigned threads, size_t window, opool_work_fn work, void *arg)
 		pthread_mutex_destroy(&p->lock);
 		return p;
 	}
-	/* The threads that could be started do the work: fewer are slower,
-	 * not wrong. Nothing is queued yet, so none reads nthreads. */
-	for (i = 0; i < threads; i++) {
+	/* The threads that could be started do the work, with the caller's
+	 * (opool_take): fewer are slower, not wrong. Nothing is queued yet,
+	 * so none reads nthreads. */
+	for (i = 0; i + 1 < threads; i++) {
 		if (pthread_create(&p->thread[i], NULL, worker, p) != 0)
 			break;
 		p->nthreads++;
@@ -197,7 +198,7 @@ opool_start(unsigned threads, size_t window, opool_work_fn work, void *arg)
 unsigned
 opool_threads(const struct opool *p)
 {
-	return p->nthreads > 0 ? p->nthreads : 1;
+	return p->nthreads + 1;
 }
 
 size_t
@@ -234,7 +235,7 @@ opool_submit(struct opool *p, void *job)
 void *
 opool_take(struct opool *p)
 {
-	struct slot *s;
+	struct slot *s, *t;
 	void *job;
 
 	if (p->head == p->tail)
@@ -246,8 +247,24 @@ opool_take(struct opool *p)
 		return s->job;
 	}
 	pthread_mutex_lock(&p->lock);
-	while (!s->done)
+	while (!s->done) {
+		/*
+		 * The caller is the last worker: rather than sleep while a
+		 * job waits for a thread, it runs that job (the oldest not
+		 * started; the head itself when no worker has it yet). On n
+		 * cores n threads work, not n workers and a caller woken for
+		 * each job (a context switch per job).
+		 */
+		if (p->next != p->tail) {
+			t = &p->slot[p->next++ % p->window];
+			pthread_mutex_unlock(&p->lock);
+			p->work(t->job, p->nthreads, p->arg);
+			pthread_mutex_lock(&p->lock);
+			t->done = 1;
+			continue;
+		}
 		pthread_cond_wait(&p->finished, &p->lock);
+	}
 	job = s->job;
 	s->job = NULL;
 	p->head++;

@@ -4,9 +4,13 @@
  * were handed over, each once it is done.
  *
  * The caller's thread submits and takes; only the work function runs on
- * the workers, one job on one worker at a time. What the work function
- * reads besides its job must not change while jobs are in flight (or be
- * guarded by the caller); what it writes must be the job's own. Handing
+ * the workers, one job on one worker at a time. The caller is one of the
+ * workers: a pool of n threads starts n - 1, and opool_take, rather than
+ * sleep while the job it waits for runs, runs a job not yet started (so
+ * n cores run n threads, and the caller is not woken for each job).
+ * What the work function reads besides its job must not change while
+ * jobs are in flight (or be guarded by the caller); what it writes must
+ * be the job's own. Handing
  * a job over and taking it back go through the pool's lock, so what the
  * caller wrote in a job before opool_submit is seen by its worker, and
  * what the worker wrote is seen by the caller after opool_take.
@@ -45,21 +49,23 @@ unsigned opool_cores(void);
 unsigned opool_cgroup_cores(const char *cgroup_fs, const char *self_cgroup);
 
 /* Runs one job; worker (0 .. threads - 1) says which thread runs it, for
- * state kept per thread. */
+ * state kept per thread (the last is the caller's). */
 typedef void (*opool_work_fn)(void *job, unsigned worker, void *arg);
 
 struct opool;
 
 /*
- * Starts threads workers (1 to OPOOL_THREADS_MAX; 1: none, see above),
+ * Starts a pool of threads workers, the caller one of them (1 to
+ * OPOOL_THREADS_MAX; 1: none in the background, see above),
  * with at most window (>= 1) jobs in flight. Returns NULL only when out
  * of memory (said by the caller).
  */
 struct opool *opool_start(unsigned threads, size_t window, opool_work_fn work,
     void *arg);
 
-/* How many workers really run (1 when none could be started): the
- * caller's state per worker needs this many. */
+/* How many workers really run, the caller's take counted (1 when no
+ * thread could be started): the caller's state per worker needs this
+ * many. */
 unsigned opool_threads(const struct opool *p);
 
 /* Jobs submitted and not taken yet. */
@@ -71,8 +77,8 @@ int opool_full(const struct opool *p);
 /* Hands job over (never NULL); the pool must not be full. */
 void opool_submit(struct opool *p, void *job);
 
-/* The oldest job not taken yet, once it has run (waiting for it); NULL
- * when none is pending. */
+/* The oldest job not taken yet, once it has run (running jobs meanwhile,
+ * see above); NULL when none is pending. */
 void *opool_take(struct opool *p);
 
 /* Lets the running jobs finish, ends the workers, hands every job not

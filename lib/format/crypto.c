@@ -43,35 +43,57 @@ crypto_init(struct report *rep)
 	return 0;
 }
 
-/* The server fetches from several threads. */
+/* The server fetches from several threads, and e2e-encrypt -s signs on a
+ * thread while the main one fetches the cipher. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The algorithm cached as name, or NULL; under cache_lock. *i is where
+ * the search stopped: the first free entry, or CACHE_SIZE. */
+static void *
+find(struct cached *c, const char *name, size_t *i)
+{
+	for (*i = 0; *i < CACHE_SIZE && c[*i].name != NULL; (*i)++)
+		if (strcmp(c[*i].name, name) == 0)
+			return c[*i].alg;
+	return NULL;
+}
+
+/*
+ * The fetch itself runs without the lock: a first fetch of each kind
+ * builds OpenSSL's table of that kind (hundreds of microseconds), and a
+ * thread fetching a digest must not wait for one fetching a cipher. Two
+ * threads fetching the same name both fetch; the second's is freed.
+ */
 static void *
 lookup(struct cached *c, const char *name, void *(*fetch)(const char *),
-    struct report *rep)
+    void (*release)(void *), struct report *rep)
 {
-	void *alg = NULL;
+	void *alg, *got, *extra = NULL;
 	size_t i;
 
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < CACHE_SIZE && c[i].name != NULL; i++)
-		if (strcmp(c[i].name, name) == 0) {
-			alg = c[i].alg;
-			goto out;
-		}
-	if (i == CACHE_SIZE) {
+	alg = find(c, name, &i);
+	pthread_mutex_unlock(&cache_lock);
+	if (alg != NULL)
+		return alg;
+	if ((got = fetch(name)) == NULL) {
+		report_crypto(rep, name);
+		return NULL;
+	}
+	pthread_mutex_lock(&cache_lock);
+	if ((alg = find(c, name, &i)) != NULL) {
+		extra = got;
+	} else if (i == CACHE_SIZE) {
+		extra = got;
 		report_error(rep, E2E_EX_SOFTWARE,
 		    "internal error: algorithm cache full");
-		goto out;
+	} else {
+		c[i].alg = alg = got;
+		c[i].name = name;
 	}
-	if ((alg = fetch(name)) == NULL) {
-		report_crypto(rep, name);
-		goto out;
-	}
-	c[i].alg = alg;
-	c[i].name = name;
-out:
 	pthread_mutex_unlock(&cache_lock);
+	if (extra != NULL)
+		release(extra);
 	return alg;
 }
 
@@ -81,10 +103,22 @@ fetch_md(const char *name)
 	return EVP_MD_fetch(NULL, name, NULL);
 }
 
+static void
+free_md(void *alg)
+{
+	EVP_MD_free(alg);
+}
+
 static void *
 fetch_cipher(const char *name)
 {
 	return EVP_CIPHER_fetch(NULL, name, NULL);
+}
+
+static void
+free_cipher(void *alg)
+{
+	EVP_CIPHER_free(alg);
 }
 
 static void *
@@ -93,22 +127,28 @@ fetch_mac(const char *name)
 	return EVP_MAC_fetch(NULL, name, NULL);
 }
 
+static void
+free_mac(void *alg)
+{
+	EVP_MAC_free(alg);
+}
+
 const EVP_MD *
 crypto_md(const char *name, struct report *rep)
 {
-	return lookup(mds, name, fetch_md, rep);
+	return lookup(mds, name, fetch_md, free_md, rep);
 }
 
 const EVP_CIPHER *
 crypto_cipher(const char *name, struct report *rep)
 {
-	return lookup(ciphers, name, fetch_cipher, rep);
+	return lookup(ciphers, name, fetch_cipher, free_cipher, rep);
 }
 
 EVP_MAC *
 crypto_mac(const char *name, struct report *rep)
 {
-	return lookup(macs, name, fetch_mac, rep);
+	return lookup(macs, name, fetch_mac, free_mac, rep);
 }
 
 #ifdef E2E_TEST_HOOKS

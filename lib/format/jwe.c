@@ -199,7 +199,9 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 	uint8_t cek[AEAD_MAX_KEY], iv[AEAD_MAX_IV], tag[AEAD_MAX_TAG];
 	uint8_t *ct = NULL, *pt = NULL;
 	char commit[KID_SIZE], *hdr = NULL, *enc_text = NULL;
-	struct buf hdr_b64 = BUF_INIT;
+	struct buf hdr_b64 = BUF_INIT, head = BUF_INIT;
+	struct buf_sink hbs = { &head, rep };
+	struct sink hs = sink_buf_to(&hbs);
 	struct aead_enc ae;
 	struct mac_job *job = NULL;
 	struct b64url_stream bs = { { 0 }, 0 };
@@ -221,16 +223,16 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 			}
 	for (i = 0; i < nr; i++)
 		any_fs |= r[i].fs;
-	/* The first piece is read before anything is written (a small
-	 * input over the cap leaves no output), and says whether the
-	 * message is small (a pipe's size is unknown): a small one needs no
-	 * second thread. */
-	if ((pt = big_alloc(CHUNK)) == NULL) {
-		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0)
-		goto out;
+	/*
+	 * Everything that does not depend on the plaintext comes first: the
+	 * content key, the header, each recipient's wrapped key and the
+	 * cipher's set-up, while a signed message's signature is made on
+	 * another core (jws.h). What goes out before the ciphertext is kept
+	 * in head: nothing is written before the first piece of the input is
+	 * read (a small input over the cap leaves no output). That piece
+	 * says whether the message is small (a pipe's size is unknown): a
+	 * small one needs no second thread.
+	 */
 	if ((rc = crypto_random(cek, enc->key_len, rep)) != 0 ||
 	    (rc = crypto_random(iv, enc->iv_len, rep)) != 0)
 		goto out;
@@ -252,24 +254,25 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if ((rc = sink_puts(out, "{\"protected\":\"")) != 0 ||
-	    (rc = sink_write(out, hdr_b64.p, hdr_b64.len)) != 0 ||
-	    (rc = sink_puts(out, "\",\"recipients\":[")) != 0)
+	if ((rc = sink_puts(&hs, "{\"protected\":\"")) != 0 ||
+	    (rc = sink_write(&hs, hdr_b64.p, hdr_b64.len)) != 0 ||
+	    (rc = sink_puts(&hs, "\",\"recipients\":[")) != 0)
 		goto out;
 	for (i = 0; i < nr; i++)
-		if ((rc = put_recipient(out, &r[i], i == 0, any_fs, cek,
+		if ((rc = put_recipient(&hs, &r[i], i == 0, any_fs, cek,
 		    enc->key_len, rep)) != 0)
 			goto out;
-	if ((rc = sink_puts(out, "],\"iv\":\"")) != 0 ||
-	    (rc = put_b64(out, iv, enc->iv_len)) != 0 ||
-	    (rc = sink_puts(out, "\",\"ciphertext\":\"")) != 0)
+	if ((rc = sink_puts(&hs, "],\"iv\":\"")) != 0 ||
+	    (rc = put_b64(&hs, iv, enc->iv_len)) != 0 ||
+	    (rc = sink_puts(&hs, "\",\"ciphertext\":\"")) != 0)
 		goto out;
 
 	rc = E2E_EX_SOFTWARE;
 	/* Each chunk's ciphertext goes to the next buffer of a ring: this
 	 * thread encodes and writes it while a second core runs the MAC over
 	 * it; the pipeline's depth keeps a buffer from being reused early. */
-	if ((ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
+	if ((pt = big_alloc(CHUNK)) == NULL ||
+	    (ct = big_alloc((size_t)SLOTS * (CHUNK + 32))) == NULL ||
 	    (enc_text = malloc(b64url_enclen(CHUNK + 32 + 2))) == NULL ||
 	    (job = calloc(1, sizeof(*job))) == NULL) {
 		report_error(rep, E2E_EX_SOFTWARE, "out of memory");
@@ -281,6 +284,9 @@ jwe_encrypt_source(const struct aead_alg *enc, const char *cty,
 		goto out;
 	ae_live = 1;
 	job->ae = &ae;
+	if ((rc = src->read(src->ctx, pt, CHUNK, &chunk, rep)) != 0 ||
+	    (rc = sink_write(out, head.p, head.len)) != 0)
+		goto out;
 	/* GCM authenticates as it encrypts: no worker needed. */
 	if ((pl = pipeline_start(enc->md == NULL ? 0 : chunk < CHUNK ? chunk :
 	    SIZE_MAX, mac_enc_chunk, job)) == NULL) {
@@ -333,6 +339,7 @@ out:
 	free(job);
 	free(hdr);
 	buf_free(&hdr_b64);
+	buf_free(&head);
 	return rc;
 }
 

@@ -16,6 +16,8 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include <string.h>
+
 int
 rsa_generate(unsigned bits, EVP_PKEY **out, struct report *rep)
 {
@@ -223,34 +225,88 @@ fail:
 	return NULL;
 }
 
-/* PS256 of the SHA-256 hash h with such a key; 0, or -1 (failed). */
-static int
-pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
-    size_t *sig_len)
+int
+rsa_pss_splits(EVP_PKEY *priv)
 {
-	uint8_t em[RSA_MAX_BYTES];
+	return pss_direct(priv);
+}
+
+#ifdef E2E_TEST_HOOKS
+static int test_fail_op;
+
+void
+rsa_test_fail_pss_op(int fail)
+{
+	test_fail_op = fail;
+}
+#endif
+
+/* The padding of the SHA-256 hash h for such a key, into op with a
+ * private copy of the key; 0, or -1 (failed; op cleared). */
+static int
+pss_prepare(struct rsa_pss_op *op, EVP_PKEY *priv, const uint8_t *h)
+{
 	const EVP_MD *md;
 	RSA *own = NULL, *copy = NULL;
 	int n, rc = -1;
 
+	memset(op, 0, sizeof(*op));
 	if ((md = crypto_md("SHA256", NULL)) == NULL ||
 	    (own = EVP_PKEY_get1_RSA(priv)) == NULL ||
 	    (copy = private_copy(own)) == NULL)
 		goto out;
 	n = RSA_size(copy);
-	if (n <= 0 || (size_t)n > sizeof(em) ||
-	    RSA_padding_add_PKCS1_PSS_mgf1(copy, em, h, md, md, 32) != 1)
+	if (n <= 0 || (size_t)n > sizeof(op->em) ||
+	    RSA_padding_add_PKCS1_PSS_mgf1(copy, op->em, h, md, md, 32) != 1)
 		goto out;
 	RSA_set_flags(copy, RSA_FLAG_NO_BLINDING);
-	if (RSA_private_encrypt(n, em, sig, copy, RSA_NO_PADDING) != n)
-		goto out;
-	*sig_len = (size_t)n;
+	op->key = copy;
+	op->n = n;
+	copy = NULL;
 	rc = 0;
 out:
-	OPENSSL_cleanse(em, sizeof(em));
 	RSA_free(copy);		/* clears the private numbers */
 	RSA_free(own);
 	ERR_clear_error();
+	return rc;
+}
+
+int
+rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len)
+{
+	int rc = -1;
+
+#ifdef E2E_TEST_HOOKS
+	if (test_fail_op)
+		return -1;
+#endif
+	if (op->key != NULL && RSA_private_encrypt(op->n, op->em, sig,
+	    op->key, RSA_NO_PADDING) == op->n) {
+		*sig_len = (size_t)op->n;
+		rc = 0;
+	}
+	ERR_clear_error();
+	return rc;
+}
+
+void
+rsa_pss_op_free(struct rsa_pss_op *op)
+{
+	RSA_free(op->key);	/* clears the private numbers */
+	OPENSSL_cleanse(op, sizeof(*op));
+}
+
+/* PS256 of the SHA-256 hash h with such a key; 0, or -1 (failed). */
+static int
+pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
+    size_t *sig_len)
+{
+	struct rsa_pss_op op;
+	int rc;
+
+	if ((rc = pss_prepare(&op, priv, h)) == 0)
+		rc = rsa_pss_op_run(&op, sig, sig_len);
+	rsa_pss_op_free(&op);
 	return rc;
 }
 
@@ -368,4 +424,20 @@ rsa_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t msg_len,
 {
 	return rsa_pss_verify_md(pub, "SHA256", 32, msg, msg_len, sig,
 	    sig_len);
+}
+
+int
+rsa_pss_sign_split(EVP_MD_CTX *c, EVP_PKEY *priv, struct rsa_pss_op *op,
+    struct report *rep)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	int ok;
+
+	memset(op, 0, sizeof(*op));
+	ok = c != NULL && EVP_MD_CTX_get_pkey_ctx(c) == NULL &&
+	    EVP_DigestFinal_ex(c, h, &hlen) == 1 && hlen == 32 &&
+	    pss_prepare(op, priv, h) == 0;
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : report_crypto(rep, "RSA-PSS signing");
 }

@@ -58,6 +58,31 @@ int rsa_pss_sign_update(EVP_MD_CTX *c, const void *data, size_t len);
 int rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
     size_t *sig_len, struct report *rep);
 
+/*
+ * The end of a signature in two steps, so that the RSA operation (most of
+ * its cost) may run on another thread. rsa_pss_splits says whether priv
+ * is a key signed so (one keyfile.c's fast path decoded; otherwise use
+ * rsa_pss_sign_finish). rsa_pss_sign_split takes the context from
+ * rsa_pss_sign_start (and frees it), pads its hash with a fresh salt and
+ * keeps in op a private copy of the key: 0 or 70 (in rep; op then
+ * empty). rsa_pss_op_run makes the signature (rsa_size bytes) from op
+ * alone, on any thread: 0 or -1. rsa_pss_op_free clears op.
+ */
+struct rsa_pss_op {
+	void *key;		/* RSA *: the private copy */
+	int n;			/* its size in bytes */
+	uint8_t em[RSA_MAX_BYTES];	/* the padded hash */
+};
+int rsa_pss_splits(EVP_PKEY *priv);
+int rsa_pss_sign_split(EVP_MD_CTX *c, EVP_PKEY *priv, struct rsa_pss_op *op,
+    struct report *rep);
+int rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len);
+void rsa_pss_op_free(struct rsa_pss_op *op);
+#ifdef E2E_TEST_HOOKS
+/* Makes rsa_pss_op_run fail (fail 1), as a key that cannot sign would. */
+void rsa_test_fail_pss_op(int fail);
+#endif
+
 /* Returns 1 when sig is a valid PS256 signature of msg by pub (salt
  * length exactly 32, signature exactly rsa_size bytes), else 0. */
 int rsa_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t msg_len,

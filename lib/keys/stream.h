@@ -45,7 +45,8 @@ struct stream_opts {
  * to o->fd with one write, in input order, as soon as it and those
  * before it are decrypted (no stdio buffer keeps a copy of a
  * plaintext). With o->threads > 1 the records are opened (RSA, the
- * decryption, the signature) on that many threads, a few records read
+ * decryption, the signature) on that many threads (this one, between
+ * its output lines, among them: opool.h), a few records read
  * ahead (at most 4 per thread, and 16 MiB unless one record is larger);
  * what depends on the records before (replays, what the keyring
  * remembers) is decided in input order, as with one thread, so the

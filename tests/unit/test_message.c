@@ -1553,6 +1553,96 @@ t_release(const void *p, size_t n)
 	}
 }
 
+/* Seals len bytes of pt for bob, signed by k (alice's kid): rc, with
+ * what was written in out and what was said in m_error. */
+static int
+seal_by(EVP_PKEY *k, const uint8_t *pt, size_t len, struct buf *out)
+{
+	struct jwe_recipient r[1];
+	struct seal_opts o;
+	struct sink s = sink_buf(out);
+	int rc;
+
+	memset(r, 0, sizeof(r));
+	r[0].pub = pk[BOB];
+	memcpy(r[0].kid, kid[BOB], KID_SIZE);
+	memset(&o, 0, sizeof(o));
+	o.enc = jwe_enc_by_name("A256CBC-HS512");
+	o.r = r;
+	o.nr = 1;
+	o.signer = k;
+	o.signer_kid = kid[ALICE];
+	buf_clear(out);
+	rc = message_seal(&o, pt, len, &s, &t_rep);
+	said();
+	return rc;
+}
+
+/*
+ * A key from the key file's fast path signs a short message on a thread
+ * of its own (jws.h) and a long one as it streams. Both verify; a
+ * signature that fails on the thread, or a key that cannot sign (the
+ * public half), is 70 with nothing written for a short message (the
+ * envelope waits for its first chunk of the JWS, which then ends with the
+ * signature), and 70 for a long one (whose first chunks may be out).
+ */
+static void
+signing_paths(void)
+{
+	static const size_t sizes[] = { 0, 5, JWS_STREAM_RAW - 1,
+		JWS_STREAM_RAW, JWS_STREAM_RAW + 7 };
+	struct passphrase_src ps = { NULL, NULL };
+	struct buf env = BUF_INIT, pt = BUF_INIT;
+	struct message m;
+	char path[256];
+	EVP_PKEY *k = NULL, *pub = NULL;
+	uint8_t *msg;
+	size_t i, n;
+	int rc;
+
+	fixture_path("alice", path, sizeof(path));
+	CHECK(keyfile_load_private(path, &ps, &k, &t_rep) == 0);
+	said();
+	fixture_path("alice.pub", path, sizeof(path));
+	CHECK(keyfile_load_public(path, &pub, &t_rep) == 0);
+	said();
+	msg = malloc(JWS_STREAM_RAW + 7);
+	if (k == NULL || pub == NULL || msg == NULL)
+		goto out;
+	CHECK(rsa_pss_splits(k));	/* the path with a thread */
+	for (i = 0; i < JWS_STREAM_RAW + 7; i++)
+		msg[i] = (uint8_t)(i * 7 + 3);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		n = sizes[i];
+		rc = seal_by(k, msg, n, &env);
+		CHECKF(rc == 0, "%zu bytes: seal %d (%s)", n, rc, m_error);
+		rc = open_as(&env, BOB, ALICE, &m, &pt);
+		CHECKF(rc == 0 && same(&pt, msg, n), "%zu bytes: open %d (%s)",
+		    n, rc, m_error);
+
+		rsa_test_fail_pss_op(1);
+		rc = seal_by(k, msg, n, &env);
+		rsa_test_fail_pss_op(0);
+		CHECKF(rc == 70 && strstr(m_error, "RSA-PSS signing") != NULL,
+		    "%zu bytes, failing signature: %d (%s)", n, rc, m_error);
+		CHECKF(n > 5 || env.len == 0,
+		    "%zu bytes, failing signature: %zu bytes written", n,
+		    env.len);
+
+		rc = seal_by(pub, msg, n, &env);
+		CHECKF(rc == 70 && strstr(m_error, "RSA-PSS signing") != NULL,
+		    "%zu bytes, public key: %d (%s)", n, rc, m_error);
+		CHECKF(n > 5 || env.len == 0,
+		    "%zu bytes, public key: %zu bytes written", n, env.len);
+	}
+out:
+	free(msg);
+	buf_free(&env);
+	buf_free(&pt);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(pub);
+}
+
 static void
 secret_buffers(void)
 {
@@ -1669,6 +1759,7 @@ main(void)
 	RUN(seed_unreplacing);
 	RUN(key_ids);
 	RUN(rsa_refusals);
+	RUN(signing_paths);
 	RUN(secret_buffers);
 	for (i = 0; i < NPEOPLE; i++)
 		EVP_PKEY_free(pk[i]);

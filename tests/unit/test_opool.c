@@ -3,7 +3,8 @@
  * stream mode on several threads (issue 14): jobs of uneven length come
  * back in the order they went in, each run once, on a worker numbered
  * below the pool's size; never more than the window in flight; one
- * thread runs each job in the caller's thread, when it is taken; a stop
+ * thread runs each job in the caller's thread, when it is taken; with
+ * more, the caller's take runs jobs too, as the last worker; a stop
  * with jobs in flight hands each of them to drop once; and a job's
  * writes are seen by the caller after the take.
  */
@@ -131,6 +132,11 @@ run_in_order(unsigned threads, size_t window)
 			workers_ok = 0;
 		if (threads <= 1 && !pthread_equal(j->thread, pthread_self()))
 			workers_ok = 0;
+		/* With threads, the last worker number is the caller's
+		 * (opool_take runs jobs too), and only it. */
+		if (threads > 1 && (j->worker == opool_threads(p) - 1) !=
+		    pthread_equal(j->thread, pthread_self()))
+			workers_ok = 0;
 		taken++;
 	}
 	CHECK(opool_take(p) == NULL);
@@ -207,6 +213,64 @@ test_stop(void)
 		pthread_mutex_destroy(&s.lock);
 	}
 	opool_stop(NULL, drop, NULL);
+}
+
+/* Two jobs that each wait for the other (up to 10 s: a failure, not a
+ * hang): on a pool of two threads, one worker, both finish only when
+ * the caller's take runs one of them while the worker runs the other. */
+struct pair {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int in[2], saw[2];
+	pthread_t thread[2];
+};
+
+static void
+pair_work(void *arg_job, unsigned worker, void *arg)
+{
+	unsigned *me = arg_job;
+	struct pair *pr = arg;
+	struct timespec until;
+
+	(void)worker;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&pr->lock);
+	pr->in[*me] = 1;
+	pr->thread[*me] = pthread_self();
+	pthread_cond_broadcast(&pr->cond);
+	while (!pr->in[1 - *me] && pthread_cond_timedwait(&pr->cond,
+	    &pr->lock, &until) == 0)
+		;
+	pr->saw[*me] = pr->in[1 - *me];
+	pthread_mutex_unlock(&pr->lock);
+}
+
+static void
+test_caller_works(void)
+{
+	static unsigned ids[2] = { 0, 1 };
+	struct pair pr;
+	struct opool *p;
+
+	memset(&pr, 0, sizeof(pr));
+	pthread_mutex_init(&pr.lock, NULL);
+	pthread_cond_init(&pr.cond, NULL);
+	p = opool_start(2, 2, pair_work, &pr);
+	CHECK(p != NULL && opool_threads(p) == 2);
+	if (p == NULL)
+		return;
+	opool_submit(p, &ids[0]);
+	opool_submit(p, &ids[1]);
+	CHECK(opool_take(p) == &ids[0]);
+	CHECK(opool_take(p) == &ids[1]);
+	opool_stop(p, drop, NULL);
+	CHECKF(pr.saw[0] && pr.saw[1], "the jobs did not run at once "
+	    "(%d %d): the caller ran none", pr.saw[0], pr.saw[1]);
+	CHECK(pthread_equal(pr.thread[0], pthread_self()) ||
+	    pthread_equal(pr.thread[1], pthread_self()));
+	pthread_cond_destroy(&pr.cond);
+	pthread_mutex_destroy(&pr.lock);
 }
 
 static void
@@ -289,6 +353,7 @@ main(void)
 {
 	RUN(test_order);
 	RUN(test_stop);
+	RUN(test_caller_works);
 	RUN(test_cores);
 	RUN(test_cgroup_quota);
 	return harness_end();
