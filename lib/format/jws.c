@@ -43,9 +43,9 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * The thread runs at SCHED_IDLE: only on a core nothing else wants, so
  * that on a loaded machine it never takes the stream's core. The stream
  * never sleeps on it: once it needs the signature, it takes the one the
- * thread made, or makes it itself from the same op (when the thread has
- * not started, or not finished: it may be waiting for a core), the
- * thread then ending on its own.
+ * thread made, or makes it itself from op's padded hash with the key
+ * itself (when the thread has not started, or not finished: it may be
+ * waiting for a core), the thread then ending on its own.
  */
 enum { OP_WAITING, OP_RUNNING, OP_DONE, OP_TAKEN };
 struct jws_signer {
@@ -116,10 +116,11 @@ signer_start(struct jws_signer *g)
 }
 
 /* The stream's end of g (use: its signature is wanted): the thread's
- * signature when it is done, else made here; g released. Returns 0, or
- * -1 when the signature failed or is not wanted. */
+ * signature when it is done, else made here with priv; g released.
+ * Returns 0, or -1 when the signature failed or is not wanted. */
 static int
-signer_finish(struct jws_signer *g, uint8_t *sig, size_t *sig_len, int use)
+signer_finish(struct jws_signer *g, EVP_PKEY *priv, uint8_t *sig,
+    size_t *sig_len, int use)
 {
 	int rc = -1, state;
 
@@ -132,9 +133,11 @@ signer_finish(struct jws_signer *g, uint8_t *sig, size_t *sig_len, int use)
 		*sig_len = g->sig_len;
 		rc = 0;
 	} else if (state != OP_DONE && use) {
-		/* Beside the thread, when it runs: both only read op (an RSA
-		 * key may sign on two threads at once). */
-		rc = rsa_pss_op_run(&g->op, sig, sig_len);
+		/* With the key itself, not op's copy, which the thread may be
+		 * using: its blinding set-up holds the copy's lock, and the
+		 * thread, at SCHED_IDLE, may not run again soon. Both only
+		 * read op's padded hash. */
+		rc = rsa_pss_op_run_own(&g->op, priv, sig, sig_len);
 	}
 	signer_release(g);	/* the last one clears op */
 	return rc;
@@ -206,7 +209,7 @@ jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 static int
 split_signature(struct jws_stream *s, struct report *rep)
 {
-	int rc = signer_finish(s->signer, s->sig, &s->sig_len, 1);
+	int rc = signer_finish(s->signer, s->priv, s->sig, &s->sig_len, 1);
 
 	s->signer = NULL;
 	return rc != 0 ? report_crypto(rep, "RSA-PSS signing") : 0;
@@ -295,7 +298,8 @@ jws_stream_free(struct jws_stream *s)
 	/* A signature not needed (the envelope failed first): not made
 	 * here, and waited for when the thread has begun it. */
 	if (s->signer != NULL)
-		(void)signer_finish(s->signer, s->sig, &s->sig_len, 0);
+		(void)signer_finish(s->signer, s->priv, s->sig, &s->sig_len,
+		    0);
 	if (s->raw != NULL)
 		wipe(s->raw, JWS_STREAM_RAW);
 	if (s->text != NULL)

@@ -161,21 +161,19 @@ pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
 
 /*
  * PS256 with the key's own RSA structure, for a key that keyfile.c's
- * fast path decoded (a legacy RSA key, in its CRT form). A short-lived
- * e2e-encrypt -s signs once, and the general path costs it about twice
- * the RSA operation itself (bench/README.md, "Signing costs"): the
- * signature method fetched, the key copied into the provider, and the
- * set-up of RSA blinding, whose constant-time modular inverse costs as
- * much as the signature. Here the signature is made on a private copy
- * of the key (no state is shared with another thread using the same
- * key, as e2e-chat's receiver does) without blinding: blinding shields
- * an operation on input an attacker chooses, which a signature over a
- * hash with a fresh random salt is not, and OpenSSL's CRT exponentiation
- * is constant-time and checks its result against the public key (a
- * faulty CRT step is never released). Decryption (rsa_oaep_decrypt,
- * whose input anyone can send) keeps blinding. A message given in pieces
- * (jws.c's stream) is hashed on a plain digest context and signed here
- * at its end, as a whole one is.
+ * fast path decoded (a legacy RSA key, in its CRT form): the general
+ * path (EVP_DigestSign) would fetch the signature method and copy the
+ * key into the provider, first-use costs a short-lived e2e-encrypt -s
+ * pays once per run (bench/README.md, "Signing costs"). The RSA
+ * operation keeps OpenSSL's blinding: its set-up (a constant-time
+ * modular inverse, about as long as the operation) is kept on the key
+ * (RSA's own cache), so that a process signing many times (e2e-chat)
+ * pays it once. The key's structure is only ever used by the thread
+ * that signs through pss_sign_hash_direct or rsa_pss_op_run_own (the
+ * caller's); a signing thread (jws.c) works on a private copy, so that
+ * the caller never waits on the key's lock for a thread that may not
+ * run. A message given in pieces (jws.c's stream) is hashed on a plain
+ * digest context and signed here at its end, as a whole one is.
  */
 /* 1 when priv is a key pss_sign_hash_direct signs. */
 static int
@@ -242,7 +240,8 @@ rsa_test_fail_pss_op(int fail)
 #endif
 
 /* The padding of the SHA-256 hash h for such a key, into op with a
- * private copy of the key; 0, or -1 (failed; op cleared). */
+ * private copy of the key (blinding on, set up on its first operation);
+ * 0, or -1 (failed; op cleared). */
 static int
 pss_prepare(struct rsa_pss_op *op, EVP_PKEY *priv, const uint8_t *h)
 {
@@ -259,7 +258,6 @@ pss_prepare(struct rsa_pss_op *op, EVP_PKEY *priv, const uint8_t *h)
 	if (n <= 0 || (size_t)n > sizeof(op->em) ||
 	    RSA_padding_add_PKCS1_PSS_mgf1(copy, op->em, h, md, md, 32) != 1)
 		goto out;
-	RSA_set_flags(copy, RSA_FLAG_NO_BLINDING);
 	op->key = copy;
 	op->n = n;
 	copy = NULL;
@@ -271,8 +269,9 @@ out:
 	return rc;
 }
 
-int
-rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len)
+/* The RSA operation on em (n bytes, padded) with r, blinded. */
+static int
+raw_sign(RSA *r, const uint8_t *em, int n, uint8_t *sig, size_t *sig_len)
 {
 	int rc = -1;
 
@@ -280,12 +279,35 @@ rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len)
 	if (test_fail_op)
 		return -1;
 #endif
-	if (op->key != NULL && RSA_private_encrypt(op->n, op->em, sig,
-	    op->key, RSA_NO_PADDING) == op->n) {
-		*sig_len = (size_t)op->n;
+	if (r != NULL && RSA_private_encrypt(n, em, sig, r,
+	    RSA_NO_PADDING) == n) {
+		*sig_len = (size_t)n;
 		rc = 0;
 	}
 	ERR_clear_error();
+	return rc;
+}
+
+int
+rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len)
+{
+	return raw_sign(op->key, op->em, op->n, sig, sig_len);
+}
+
+int
+rsa_pss_op_run_own(const struct rsa_pss_op *op, EVP_PKEY *priv,
+    uint8_t *sig, size_t *sig_len)
+{
+	RSA *own;
+	int rc;
+
+	if (!pss_direct(priv) || (own = EVP_PKEY_get1_RSA(priv)) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	rc = RSA_size(own) == op->n ? raw_sign(own, op->em, op->n, sig,
+	    sig_len) : -1;
+	RSA_free(own);		/* a reference: the key stays */
 	return rc;
 }
 
@@ -296,17 +318,30 @@ rsa_pss_op_free(struct rsa_pss_op *op)
 	OPENSSL_cleanse(op, sizeof(*op));
 }
 
-/* PS256 of the SHA-256 hash h with such a key; 0, or -1 (failed). */
+/* PS256 of the SHA-256 hash h with such a key, on its own structure
+ * (blinding set up once per key); 0, or -1 (failed). */
 static int
 pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
     size_t *sig_len)
 {
 	struct rsa_pss_op op;
-	int rc;
+	const EVP_MD *md;
+	RSA *own = NULL;
+	int rc = -1;
 
-	if ((rc = pss_prepare(&op, priv, h)) == 0)
-		rc = rsa_pss_op_run(&op, sig, sig_len);
-	rsa_pss_op_free(&op);
+	memset(&op, 0, sizeof(op));
+	if ((md = crypto_md("SHA256", NULL)) == NULL ||
+	    (own = EVP_PKEY_get1_RSA(priv)) == NULL)
+		goto out;
+	op.n = RSA_size(own);
+	if (op.n <= 0 || (size_t)op.n > sizeof(op.em) ||
+	    RSA_padding_add_PKCS1_PSS_mgf1(own, op.em, h, md, md, 32) != 1)
+		goto out;
+	rc = raw_sign(own, op.em, op.n, sig, sig_len);
+out:
+	RSA_free(own);		/* a reference: the key stays */
+	OPENSSL_cleanse(&op, sizeof(op));
+	ERR_clear_error();
 	return rc;
 }
 
