@@ -5,8 +5,6 @@
 #include "base/jsonio.h"
 #include "format/rsa.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,112 +34,6 @@ jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * header, whichever is larger, and a dot. */
 #define JWS_STREAM_TEXT (b64url_enclen(JWS_STREAM_RAW + 2) + \
 	b64url_enclen(JWS_MAX_HEADER) + 2)
-
-/*
- * The RSA operation of a split signature, shared by the stream and the
- * thread started for it, and freed (op cleared) by the last of the two.
- * The thread runs at SCHED_IDLE: only on a core nothing else wants, so
- * that on a loaded machine it never takes the stream's core. The stream
- * never sleeps on it: once it needs the signature, it takes the one the
- * thread made, or makes it itself from op's padded hash with the key
- * itself (when the thread has not started, or not finished: it may be
- * waiting for a core), the thread then ending on its own.
- */
-enum { OP_WAITING, OP_RUNNING, OP_DONE, OP_TAKEN };
-struct jws_signer {
-	pthread_mutex_t lock;
-	int state;		/* OP_*, under lock */
-	int refs;		/* the stream and the thread, under lock */
-	struct rsa_pss_op op;
-	int rc;
-	uint8_t sig[RSA_MAX_BYTES];
-	size_t sig_len;
-};
-
-static void
-signer_release(struct jws_signer *g)
-{
-	int last;
-
-	pthread_mutex_lock(&g->lock);
-	last = --g->refs == 0;
-	pthread_mutex_unlock(&g->lock);
-	if (!last)
-		return;
-	rsa_pss_op_free(&g->op);
-	pthread_mutex_destroy(&g->lock);
-	free(g);
-}
-
-static void *
-sign_op(void *arg)
-{
-	struct jws_signer *g = arg;
-	int mine;
-
-	pthread_mutex_lock(&g->lock);
-	if ((mine = g->state == OP_WAITING))
-		g->state = OP_RUNNING;
-	pthread_mutex_unlock(&g->lock);
-	if (mine) {
-		g->rc = rsa_pss_op_run(&g->op, g->sig, &g->sig_len);
-		pthread_mutex_lock(&g->lock);
-		g->state = OP_DONE;
-		pthread_mutex_unlock(&g->lock);
-	}
-	signer_release(g);
-	return NULL;
-}
-
-/* Starts the thread for g's operation, or leaves it to the stream (no
- * thread: it runs it when it needs it). */
-static void
-signer_start(struct jws_signer *g)
-{
-	pthread_attr_t attr;
-
-	struct sched_param none = { 0 };
-
-	if (pthread_attr_init(&attr) != 0)
-		return;
-	g->refs = 2;
-	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
-	    pthread_attr_setinheritsched(&attr,
-	    PTHREAD_EXPLICIT_SCHED) != 0 ||
-	    pthread_attr_setschedpolicy(&attr, SCHED_IDLE) != 0 ||
-	    pthread_attr_setschedparam(&attr, &none) != 0 ||
-	    pthread_create(&(pthread_t){ 0 }, &attr, sign_op, g) != 0)
-		g->refs = 1;
-	pthread_attr_destroy(&attr);
-}
-
-/* The stream's end of g (use: its signature is wanted): the thread's
- * signature when it is done, else made here with priv; g released.
- * Returns 0, or -1 when the signature failed or is not wanted. */
-static int
-signer_finish(struct jws_signer *g, EVP_PKEY *priv, uint8_t *sig,
-    size_t *sig_len, int use)
-{
-	int rc = -1, state;
-
-	pthread_mutex_lock(&g->lock);
-	if ((state = g->state) == OP_WAITING)
-		g->state = OP_TAKEN;
-	pthread_mutex_unlock(&g->lock);
-	if (state == OP_DONE && g->rc == 0 && use) {
-		memcpy(sig, g->sig, g->sig_len);
-		*sig_len = g->sig_len;
-		rc = 0;
-	} else if (state != OP_DONE && use) {
-		/* With the key itself, not op's copy, which the thread may be
-		 * using: its blinding set-up holds the copy's lock, and the
-		 * thread, at SCHED_IDLE, may not run again soon. Both only
-		 * read op's padded hash. */
-		rc = rsa_pss_op_run_own(&g->op, priv, sig, sig_len);
-	}
-	signer_release(g);	/* the last one clears op */
-	return rc;
-}
 
 int
 jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
@@ -177,42 +69,7 @@ jws_stream_init(struct jws_stream *s, EVP_PKEY *priv,
 	if ((s->md = rsa_pss_sign_start(priv)) == NULL ||
 	    rsa_pss_sign_update(s->md, s->text, s->text_len) != 1)
 		return report_crypto(rep, "RSA-PSS signing");
-	if (s->phase == 0 || !rsa_pss_splits(priv))
-		return 0;
-	/*
-	 * All of the signing input is hashed: its RSA operation, the most
-	 * of a signature's cost, runs on a second core while the caller
-	 * makes the rest of the envelope, which does not depend on it
-	 * (bench/README.md, "Signing costs"). Without a thread, here.
-	 */
-	if ((s->signer = calloc(1, sizeof(*s->signer))) == NULL) {
-		EVP_MD_CTX_free(s->md);
-		s->md = NULL;
-		return report_oom(rep);
-	}
-	if (pthread_mutex_init(&s->signer->lock, NULL) != 0) {
-		free(s->signer);
-		s->signer = NULL;
-		return 0;	/* signed at the end, as a long message */
-	}
-	s->signer->refs = 1;
-	rc = rsa_pss_sign_split(s->md, priv, &s->signer->op, rep);
-	s->md = NULL;
-	if (rc != 0)
-		return rc;	/* jws_stream_free releases the signer */
-	signer_start(s->signer);
 	return 0;
-}
-
-/* The signature of rsa_pss_sign_split's op, from its thread or made
- * here. */
-static int
-split_signature(struct jws_stream *s, struct report *rep)
-{
-	int rc = signer_finish(s->signer, s->priv, s->sig, &s->sig_len, 1);
-
-	s->signer = NULL;
-	return rc != 0 ? report_crypto(rep, "RSA-PSS signing") : 0;
 }
 
 /* Encodes the next piece of the payload, or the signature after its end,
@@ -240,13 +97,9 @@ jws_stream_next(struct jws_stream *s, struct report *rep)
 		return 0;
 	}
 	if (s->phase == 1) {
-		if (s->signer != NULL) {
-			rc = split_signature(s, rep);
-		} else {
-			rc = rsa_pss_sign_finish(s->md, s->priv, s->sig,
-			    &s->sig_len, rep);
-			s->md = NULL;
-		}
+		rc = rsa_pss_sign_finish(s->md, s->priv, s->sig, &s->sig_len,
+		    rep);
+		s->md = NULL;
 		if (rc != 0)
 			return rc;
 		s->text[0] = '.';
@@ -295,11 +148,6 @@ jws_stream_source(struct jws_stream *s)
 void
 jws_stream_free(struct jws_stream *s)
 {
-	/* A signature not needed (the envelope failed first): not made
-	 * here, and waited for when the thread has begun it. */
-	if (s->signer != NULL)
-		(void)signer_finish(s->signer, s->priv, s->sig, &s->sig_len,
-		    0);
 	if (s->raw != NULL)
 		wipe(s->raw, JWS_STREAM_RAW);
 	if (s->text != NULL)

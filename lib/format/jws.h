@@ -30,15 +30,9 @@ int jws_sign(EVP_PKEY *priv, const char *header_json, const uint8_t *payload,
  * payload from payload and gives header_b64 "." BASE64URL(payload) "."
  * BASE64URL(signature), hashing what it gives, so that a message of any
  * size is signed in a few hundred KiB. jws_stream_init reads the first
- * piece of the payload; when that is all of it (under JWS_STREAM_RAW
- * bytes: a chat message), the signature's RSA operation starts at once
- * on a thread of its own (rsa.h, rsa_pss_sign_split) while the caller
- * goes on (the JWE's content key, its recipients, its cipher), and the
- * source needs it only once the rest is given (and then makes it itself
- * when the thread, which runs only on an idle core, has not made it).
- * Returns 0 or an exit code (in rep); free leaves the thread to end on
- * its own (it clears the key's copy when it is the last user) and wipes
- * what was held.
+ * piece of the payload (a whole chat message: under JWS_STREAM_RAW
+ * bytes); the signature is made once the rest is given. Returns 0 or an
+ * exit code (in rep); free wipes what was held.
  */
 #define JWS_STREAM_RAW (3 * 65536)	/* payload bytes read at a time */
 struct jws_stream {
@@ -50,9 +44,6 @@ struct jws_stream {
 	uint8_t *raw;		/* JWS_STREAM_RAW bytes */
 	char *text;		/* what is given next, encoded */
 	size_t text_len, text_off;
-	/* A split signature's RSA operation (jws.c), shared with its
-	 * thread; NULL once the signature is made, or for a long message. */
-	struct jws_signer *signer;
 	uint8_t sig[RSA_MAX_BYTES];
 	size_t sig_len;
 };

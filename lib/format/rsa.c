@@ -168,12 +168,8 @@ pss_ctx(EVP_PKEY *k, const char *md, size_t salt_len, int sign)
  * operation keeps OpenSSL's blinding: its set-up (a constant-time
  * modular inverse, about as long as the operation) is kept on the key
  * (RSA's own cache), so that a process signing many times (e2e-chat)
- * pays it once. The key's structure is only ever used by the thread
- * that signs through pss_sign_hash_direct or rsa_pss_op_run_own (the
- * caller's); a signing thread (jws.c) works on a private copy, so that
- * the caller never waits on the key's lock for a thread that may not
- * run. A message given in pieces (jws.c's stream) is hashed on a plain
- * digest context and signed here at its end, as a whole one is.
+ * pays it once. A message given in pieces (jws.c's stream) is hashed on
+ * a plain digest context and signed here at its end, as a whole one is.
  */
 /* 1 when priv is a key pss_sign_hash_direct signs. */
 static int
@@ -183,48 +179,8 @@ pss_direct(EVP_PKEY *priv)
 	    EVP_PKEY_get_base_id(priv) == EVP_PKEY_RSA;
 }
 
-/*
- * A private copy of src's numbers (RSAPrivateKey_dup would encode the
- * key to DER in a buffer it frees without clearing: the private key in
- * freed memory). RSA_set0_* mark the secret numbers constant-time, and
- * RSA_free clears them. NULL when a number is missing or memory is out.
- */
-static RSA *
-private_copy(const RSA *src)
-{
-	const BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *qi;
-	BIGNUM *c[8] = { NULL };
-	RSA *r = NULL;
-	size_t i;
-
-	RSA_get0_key(src, &n, &e, &d);
-	RSA_get0_factors(src, &p, &q);
-	RSA_get0_crt_params(src, &dp, &dq, &qi);
-	if (n == NULL || e == NULL || d == NULL || p == NULL || q == NULL ||
-	    dp == NULL || dq == NULL || qi == NULL ||
-	    (r = RSA_new()) == NULL ||
-	    (c[0] = BN_dup(n)) == NULL || (c[1] = BN_dup(e)) == NULL ||
-	    (c[2] = BN_dup(d)) == NULL || (c[3] = BN_dup(p)) == NULL ||
-	    (c[4] = BN_dup(q)) == NULL || (c[5] = BN_dup(dp)) == NULL ||
-	    (c[6] = BN_dup(dq)) == NULL || (c[7] = BN_dup(qi)) == NULL ||
-	    RSA_set0_key(r, c[0], c[1], c[2]) != 1)
-		goto fail;
-	c[0] = c[1] = c[2] = NULL;
-	if (RSA_set0_factors(r, c[3], c[4]) != 1)
-		goto fail;
-	c[3] = c[4] = NULL;
-	if (RSA_set0_crt_params(r, c[5], c[6], c[7]) != 1)
-		goto fail;
-	return r;
-fail:
-	for (i = 0; i < 8; i++)
-		BN_clear_free(c[i]);
-	RSA_free(r);
-	return NULL;
-}
-
 int
-rsa_pss_splits(EVP_PKEY *priv)
+rsa_pss_direct(EVP_PKEY *priv)
 {
 	return pss_direct(priv);
 }
@@ -238,36 +194,6 @@ rsa_test_fail_pss_op(int fail)
 	test_fail_op = fail;
 }
 #endif
-
-/* The padding of the SHA-256 hash h for such a key, into op with a
- * private copy of the key (blinding on, set up on its first operation);
- * 0, or -1 (failed; op cleared). */
-static int
-pss_prepare(struct rsa_pss_op *op, EVP_PKEY *priv, const uint8_t *h)
-{
-	const EVP_MD *md;
-	RSA *own = NULL, *copy = NULL;
-	int n, rc = -1;
-
-	memset(op, 0, sizeof(*op));
-	if ((md = crypto_md("SHA256", NULL)) == NULL ||
-	    (own = EVP_PKEY_get1_RSA(priv)) == NULL ||
-	    (copy = private_copy(own)) == NULL)
-		goto out;
-	n = RSA_size(copy);
-	if (n <= 0 || (size_t)n > sizeof(op->em) ||
-	    RSA_padding_add_PKCS1_PSS_mgf1(copy, op->em, h, md, md, 32) != 1)
-		goto out;
-	op->key = copy;
-	op->n = n;
-	copy = NULL;
-	rc = 0;
-out:
-	RSA_free(copy);		/* clears the private numbers */
-	RSA_free(own);
-	ERR_clear_error();
-	return rc;
-}
 
 /* The RSA operation on em (n bytes, padded) with r, blinded. */
 static int
@@ -288,59 +214,28 @@ raw_sign(RSA *r, const uint8_t *em, int n, uint8_t *sig, size_t *sig_len)
 	return rc;
 }
 
-int
-rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len)
-{
-	return raw_sign(op->key, op->em, op->n, sig, sig_len);
-}
-
-int
-rsa_pss_op_run_own(const struct rsa_pss_op *op, EVP_PKEY *priv,
-    uint8_t *sig, size_t *sig_len)
-{
-	RSA *own;
-	int rc;
-
-	if (!pss_direct(priv) || (own = EVP_PKEY_get1_RSA(priv)) == NULL) {
-		ERR_clear_error();
-		return -1;
-	}
-	rc = RSA_size(own) == op->n ? raw_sign(own, op->em, op->n, sig,
-	    sig_len) : -1;
-	RSA_free(own);		/* a reference: the key stays */
-	return rc;
-}
-
-void
-rsa_pss_op_free(struct rsa_pss_op *op)
-{
-	RSA_free(op->key);	/* clears the private numbers */
-	OPENSSL_cleanse(op, sizeof(*op));
-}
-
 /* PS256 of the SHA-256 hash h with such a key, on its own structure
  * (blinding set up once per key); 0, or -1 (failed). */
 static int
 pss_sign_hash_direct(EVP_PKEY *priv, const uint8_t *h, uint8_t *sig,
     size_t *sig_len)
 {
-	struct rsa_pss_op op;
+	uint8_t em[RSA_MAX_BYTES];	/* the padded hash */
 	const EVP_MD *md;
 	RSA *own = NULL;
-	int rc = -1;
+	int n, rc = -1;
 
-	memset(&op, 0, sizeof(op));
 	if ((md = crypto_md("SHA256", NULL)) == NULL ||
 	    (own = EVP_PKEY_get1_RSA(priv)) == NULL)
 		goto out;
-	op.n = RSA_size(own);
-	if (op.n <= 0 || (size_t)op.n > sizeof(op.em) ||
-	    RSA_padding_add_PKCS1_PSS_mgf1(own, op.em, h, md, md, 32) != 1)
+	n = RSA_size(own);
+	if (n <= 0 || (size_t)n > sizeof(em) ||
+	    RSA_padding_add_PKCS1_PSS_mgf1(own, em, h, md, md, 32) != 1)
 		goto out;
-	rc = raw_sign(own, op.em, op.n, sig, sig_len);
+	rc = raw_sign(own, em, n, sig, sig_len);
 out:
 	RSA_free(own);		/* a reference: the key stays */
-	OPENSSL_cleanse(&op, sizeof(op));
+	OPENSSL_cleanse(em, sizeof(em));
 	ERR_clear_error();
 	return rc;
 }
@@ -459,20 +354,4 @@ rsa_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t msg_len,
 {
 	return rsa_pss_verify_md(pub, "SHA256", 32, msg, msg_len, sig,
 	    sig_len);
-}
-
-int
-rsa_pss_sign_split(EVP_MD_CTX *c, EVP_PKEY *priv, struct rsa_pss_op *op,
-    struct report *rep)
-{
-	uint8_t h[EVP_MAX_MD_SIZE];
-	unsigned int hlen = 0;
-	int ok;
-
-	memset(op, 0, sizeof(*op));
-	ok = c != NULL && EVP_MD_CTX_get_pkey_ctx(c) == NULL &&
-	    EVP_DigestFinal_ex(c, h, &hlen) == 1 && hlen == 32 &&
-	    pss_prepare(op, priv, h) == 0;
-	EVP_MD_CTX_free(c);
-	return ok ? 0 : report_crypto(rep, "RSA-PSS signing");
 }

@@ -58,32 +58,9 @@ int rsa_pss_sign_update(EVP_MD_CTX *c, const void *data, size_t len);
 int rsa_pss_sign_finish(EVP_MD_CTX *c, EVP_PKEY *priv, uint8_t *sig,
     size_t *sig_len, struct report *rep);
 
-/*
- * The end of a signature in two steps, so that the RSA operation (most of
- * its cost) may run on another thread. rsa_pss_splits says whether priv
- * is a key signed so (one keyfile.c's fast path decoded; otherwise use
- * rsa_pss_sign_finish). rsa_pss_sign_split takes the context from
- * rsa_pss_sign_start (and frees it), pads its hash with a fresh salt and
- * keeps in op a private copy of the key: 0 or 70 (in rep; op then
- * empty). rsa_pss_op_run makes the signature (rsa_size bytes) from op
- * alone, on any thread: 0 or -1. rsa_pss_op_run_own makes the same
- * signature with priv's own key instead of the copy, on the thread that
- * uses priv (the key's blinding is set up once for all its signatures,
- * and is never locked by a thread working on the copy): 0 or -1.
- * rsa_pss_op_free clears op.
- */
-struct rsa_pss_op {
-	void *key;		/* RSA *: the private copy */
-	int n;			/* its size in bytes */
-	uint8_t em[RSA_MAX_BYTES];	/* the padded hash */
-};
-int rsa_pss_splits(EVP_PKEY *priv);
-int rsa_pss_sign_split(EVP_MD_CTX *c, EVP_PKEY *priv, struct rsa_pss_op *op,
-    struct report *rep);
-int rsa_pss_op_run(struct rsa_pss_op *op, uint8_t *sig, size_t *sig_len);
-int rsa_pss_op_run_own(const struct rsa_pss_op *op, EVP_PKEY *priv,
-    uint8_t *sig, size_t *sig_len);
-void rsa_pss_op_free(struct rsa_pss_op *op);
+/* 1 when priv is signed with its own RSA structure (a key keyfile.c's
+ * fast path decoded; see rsa.c), 0 when through the provider. */
+int rsa_pss_direct(EVP_PKEY *priv);
 #ifdef E2E_TEST_HOOKS
 /* Makes every PS256 RSA operation of a key from the fast path fail
  * (fail 1), as a key that cannot sign would. */

@@ -1579,12 +1579,13 @@ seal_by(EVP_PKEY *k, const uint8_t *pt, size_t len, struct buf *out)
 }
 
 /*
- * A key from the key file's fast path signs a short message on a thread
- * of its own (jws.h) and a long one as it streams. Both verify; a
- * signature that fails on the thread, or a key that cannot sign (the
- * public half), is 70 with nothing written for a short message (the
- * envelope waits for its first chunk of the JWS, which then ends with the
- * signature), and 70 for a long one (whose first chunks may be out).
+ * A key from the key file's fast path signs with its own RSA structure
+ * (rsa.c), a short message read whole and a long one as it streams. Both
+ * verify; a signature whose RSA operation fails, or a key that cannot
+ * sign (the public half), is 70 with nothing written for a short message
+ * (the envelope waits for its first chunk of the JWS, which then ends
+ * with the signature), and 70 for a long one (whose first chunks may be
+ * out).
  */
 static void
 signing_paths(void)
@@ -1609,7 +1610,7 @@ signing_paths(void)
 	msg = malloc(JWS_STREAM_RAW + 7);
 	if (k == NULL || pub == NULL || msg == NULL)
 		goto out;
-	CHECK(rsa_pss_splits(k));	/* the path with a thread */
+	CHECK(rsa_pss_direct(k));	/* the key's own RSA structure */
 	for (i = 0; i < JWS_STREAM_RAW + 7; i++)
 		msg[i] = (uint8_t)(i * 7 + 3);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
