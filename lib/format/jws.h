@@ -44,6 +44,7 @@ struct jws_stream {
 	uint8_t *raw;		/* JWS_STREAM_RAW bytes */
 	char *text;		/* what is given next, encoded */
 	size_t text_len, text_off;
+	size_t raw_hi, text_hi;	/* bytes of raw and text ever written */
 	uint8_t sig[RSA_MAX_BYTES];
 	size_t sig_len;
 };
