@@ -150,7 +150,8 @@ for ((r = 0; r < rounds; r++)); do
 		    die "bench/phases failed"
 	done
 done
-report startup "$state" hf-small-*.json
+# The phases files too: the -s row prints its floor from them.
+report startup "$state" hf-small-*.json phases-*.txt
 
 section "2. Phases of one short-lived run (bench/phases.c, $((per_round * rounds)) processes)"
 report phases "$state" phases-*.txt
