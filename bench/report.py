@@ -5,7 +5,7 @@ phases program's lines and openssl speed's figures into aligned tables.
 Results that later sections need (and the targets met or not) are kept in
 a small JSON state file between calls. Standard library only.
 
-    report.py startup    STATE HYPERFINE.json... [PHASES.txt...]
+    report.py startup    STATE HYPERFINE.json... [PHASES.txt]...
     report.py phases     STATE PHASES.txt...
     report.py throughput STATE PT_BYTES SIGNED_ENVELOPE SPEED.tsv HYPERFINE.json...
     report.py memory     STATE PT_BYTES NAME=KIB...
@@ -155,10 +155,11 @@ def startup(state, args):
           "<>><")
     if floor is not None:
         under = "under" if floor > 0.3 else "above"
-        print(f"  floor of -s on one core (bench/phases, this run): the "
-              f"signer's key load and")
-        print(f"  thumbprint {(ph['load_signer'] + ph['thumbprint_signer']) * US:.2f} ms"
-              f" + a warm PS256 signature (one RSA-2048 private")
+        key = (ph["load_signer"] + ph["thumbprint_signer"]) * US
+        print("  floor of -s on one core (bench/phases, this run): the "
+              "signer's key load and")
+        print(f"  thumbprint {key:.2f} ms + a warm PS256 signature "
+              "(one RSA-2048 private")
         print(f"  operation) {ph['pss_sign_warm'] * US:.2f} ms = "
               f"{floor:.2f} ms: the 0.30 ms goal is {under} it. The first")
         print("  signature of a process also sets up the key's RSA blinding "
