@@ -43,8 +43,8 @@ crypto_init(struct report *rep)
 	return 0;
 }
 
-/* The server fetches from several threads, and e2e-encrypt -s signs on a
- * thread while the main one fetches the cipher. */
+/* The server fetches from several threads, and so do e2e-decrypt's
+ * worker threads (stream mode). */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The algorithm cached as name, or NULL; under cache_lock. *i is where
