@@ -786,6 +786,21 @@ print(d[100:132].hex(), p[40:72].hex())' "$@"
 	[[ "$stderr" != *FREED-SECRET* ]] || fail "$stderr"
 }
 
+@test "C5 e2e-encrypt -s: no block it frees holds the plaintext (the signature's stream wipes what it read), short or several pieces long" {
+	free_scanner
+	E2E_SCAN_HEX=$(printf 'plain-marker-qqqq' | xxd -p -c 64)
+	export E2E_SCAN_HEX
+	for n in 2000 400000; do
+		printf 'plain-marker-%s' "$(head -c "$n" /dev/zero | tr '\0' q)" \
+		    > "pm$n"
+		run --separate-stderr env LD_PRELOAD="$T/scan.so" \
+		    e2e-encrypt -r "$T/bob.pub" -s "$T/alice" --from alice \
+		    -o "pm$n.jwe" "pm$n"
+		[ "$status" -eq 0 ] || fail "$n: $stderr"
+		[[ "$stderr" != *FREED-SECRET* ]] || fail "$n: $stderr"
+	done
+}
+
 # What the server keeps (docs/SECURITY.md, the server operator): its
 # database, the database's write-ahead log and its own log, read while
 # it runs and after it stops, hold neither a message's text nor a
