@@ -373,11 +373,26 @@ prekeydir_wanted(const struct client *c, struct report *rep)
 	return -1;
 }
 
+/* The tools' own stock (PREKEYS_BATCH, a week's signed prekey): topped
+ * up under half, or, first, a whole batch and only when the server holds
+ * no prekey of the key. */
+static struct prekeydir_opts
+own_opts(int first)
+{
+	struct prekeydir_opts po;
+
+	memset(&po, 0, sizeof(po));
+	po.count = PREKEYS_BATCH;
+	po.low = first ? PREKEYS_BATCH : PREKEYS_BATCH / 2;
+	po.signed_max_age = PREKEYDIR_SIGNED_MAX_AGE;
+	po.first = first;
+	return po;
+}
+
 json_t *
 prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 {
-	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH,
-		PREKEYDIR_SIGNED_MAX_AGE, 1 };
+	const struct prekeydir_opts po = own_opts(1);
 	struct report why = { 0 };
 	json_t *j = NULL;
 	int wanted = prekeydir_wanted(c, &why);
@@ -397,8 +412,7 @@ prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 int
 prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
 {
-	struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
-		PREKEYDIR_SIGNED_MAX_AGE, 0 };
+	struct prekeydir_opts po;
 	char path[HOME_PATH_MAX];
 	struct report quiet = { 0 };
 	struct stat st;
@@ -411,9 +425,7 @@ prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
 		return 0;
 	/* No store yet: a first batch, for a user who published the key
 	 * with a version without prekeys, or with --no-prekeys. */
-	po.first = lstat(path, &st) != 0;
-	if (po.first)
-		po.low = po.count;
+	po = own_opts(lstat(path, &st) != 0);
 	done = prekeydir_publish(c, priv, &po, &j, &quiet) == 0 && j != NULL;
 	json_decref(j);
 	report_clear(&quiet);
