@@ -389,8 +389,11 @@ own_opts(int first)
 	return po;
 }
 
-json_t *
-prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
+/* The first batch of prekeydir_publish_key: the stock as
+ * prekeydir_publish's *out, or NULL when none was published (a warning
+ * in rep says why, unless the config said no). */
+static json_t *
+first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 {
 	const struct prekeydir_opts po = own_opts(1);
 	struct report why = { 0 };
@@ -407,6 +410,22 @@ prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 		    "run: e2e-keys prekeys", report_message(&why));
 	report_clear(&why);
 	return j;
+}
+
+int
+prekeydir_publish_key(struct client *c, EVP_PKEY *priv, int prekeys,
+    char kid[KID_SIZE], json_t **one_time, struct report *rep)
+{
+	json_t *stock;
+	int rc;
+
+	*one_time = NULL;
+	if ((rc = directory_publish(c, priv, kid, rep)) != 0 || !prekeys)
+		return rc;
+	stock = first_batch(c, priv, rep);
+	*one_time = json_incref(json_object_get(stock, "one_time"));
+	json_decref(stock);
+	return 0;
 }
 
 int
