@@ -349,6 +349,17 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	assert_output 64
 }
 
+@test "chat: a prekeys = in the config that is neither yes nor no is refused (78) in one line, as e2e-recv refuses it" {
+	printf 'prekeys = maybe\n' >> "$(home_of bob)/config"
+	CHAT_STDERR=$T/err chat_script bob alice
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s bob -x 100 \
+	    -y 40 "sh $(printf %q "$T/chat-bob.sh")"
+	run chat_exit_status bob
+	assert_output 78
+	[ "$(cat "$T/err")" = "e2e-chat: error: prekeys (config file) must be yes or no" ] ||
+	    fail "$(cat "$T/err")"
+}
+
 @test "chat: standard input not a terminal is refused with a hint (64)" {
 	run --separate-stderr run_as alice e2e-chat bob < /dev/null
 	assert_failure 64

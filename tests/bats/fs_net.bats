@@ -418,9 +418,15 @@ route_count() {
 	# Then a top-up only when low: nothing made.
 	run -0 run_as "$B" e2e-recv
 	[ "$(private_prekeys "$B")" = 100 ]
-	# A value that is neither yes nor no: e2e-recv leaves it alone,
-	# publish says so.
+	# A value that is neither yes nor no: e2e-recv refuses it as any
+	# bad value of the config (78, one line naming it), publish says so
+	# and publishes.
 	printf 'prekeys = maybe\n' >> "$(home_of "$B")/config"
+	run --separate-stderr run_as "$B" e2e-recv
+	[ "$status" -eq 78 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$stderr" = "e2e-recv: error: prekeys (config file) must be yes or no" ] ||
+	    fail "$stderr"
 	run -0 --separate-stderr run_as "$B" e2e-keys publish
 	[[ "$stderr" == *"prekeys (config file) must be yes or no"* ]] || fail "$stderr"
 	# No key published: nothing made.
