@@ -192,7 +192,13 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	ro.stop = co.stop = &stop;
 
-	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0) {
+	/* A prekeys = that is neither yes nor no is refused as the other
+	 * bad values of the config are (78), not left for the top-up to
+	 * drop quietly. */
+	if ((rc = client_start(&c, &co, CLIENT_NEED_SESSION, &rep)) == 0 &&
+	    prekeydir_wanted(&c, &rep) < 0)
+		rc = E2E_EX_CONFIG;
+	if (rc == 0) {
 		/* What the set-up said comes before the messages. */
 		err_print(&rep);
 		report_clear(&rep);

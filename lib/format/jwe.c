@@ -469,13 +469,6 @@ mac_chunk(void *ctx, uint8_t *p, size_t n)
 }
 
 /*
- * Decodes the base64url ciphertext ct (ct_len characters) in place and
- * decrypts it under cek: this thread decodes while a second core runs
- * the MAC (or GCM) over what is already decoded (pipeline.h). Returns 0
- * with *pt_len set, -1 when it cannot be decrypted, -2 when ct is not
- * base64url.
- */
-/*
  * Decodes the base64url ciphertext ct (ct_len characters) into out (room
  * for b64url_declen(ct_len) bytes; out may be ct itself) and decrypts it
  * there under cek: this thread decodes while a second core runs the MAC

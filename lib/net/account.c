@@ -6,7 +6,6 @@
 #include "base/passphrase.h"
 #include "format/keyfile.h"
 #include "net/api.h"
-#include "net/directory.h"
 #include "net/prekeydir.h"
 
 #include <stdio.h>
@@ -76,7 +75,7 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 	const struct passphrase_src *ps = &o->ps;
 	char password[PASSPHRASE_MAX], id[ID_LEN + 1], kid[KID_SIZE];
 	EVP_PKEY *pk = NULL;
-	json_t *stock = NULL;
+	json_t *one_time = NULL;
 	int rc;
 
 	/* The key first: a wrong path must not leave an account behind. The
@@ -107,9 +106,8 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 	/* Signed in as the new user: the key goes to the directory, and
 	 * a first batch of prekeys (forward secrecy by default), whose
 	 * failure is a warning: the key is published. */
-	rc = directory_publish(c, pk, kid, rep);
-	if (rc == 0 && !o->no_prekeys)
-		stock = prekeydir_first_batch(c, pk, rep);
+	rc = prekeydir_publish_key(c, pk, !o->no_prekeys, kid, &one_time,
+	    rep);
 	EVP_PKEY_free(pk);
 	if (rc != 0) {
 		report_hint(rep, "the account was created; publish the key "
@@ -119,8 +117,8 @@ account_signup(struct client *c, const struct account_opts *o, char **argv,
 	rc = print(c, json_pack("{s:s,s:s,s:s,s:I,s:s,s:O?}", "id",
 	    c->sess.id, "name", c->sess.name, "server", c->sess.server,
 	    "expires_at", (json_int_t)c->sess.expires_at, "kid", kid,
-	    "prekeys", json_object_get(stock, "one_time")), rep);
-	json_decref(stock);
+	    "prekeys", one_time), rep);
+	json_decref(one_time);
 	return rc;
 }
 

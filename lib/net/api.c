@@ -628,20 +628,12 @@ key_entry_ok(const json_t *k)
 	    json_is_string(proof) || json_is_null(proof));
 }
 
-/* A key of a claim: its prekeys' proofs are for the caller to check. */
-static int
-prekey_entry_ok(const json_t *k)
-{
-	(void)k;
-	return 1;
-}
-
 /*
  * GET path for the user name, whose answer is {name, id, keys}: id an
  * account id, keys an array of at most 64 objects, each with a kid
- * string and passing entry_ok. An answer for another name than asked
- * is refused (65): the server would pass one user's keys off as
- * another's. what names the request ("fetching keys"), whose the
+ * string and passing entry_ok when not NULL. An answer for another name
+ * than asked is refused (65): the server would pass one user's keys off
+ * as another's. what names the request ("fetching keys"), whose the
  * things answered for ("keys", "prekeys"). Returns 0 with *answer, or
  * an exit code (in rep).
  */
@@ -674,7 +666,7 @@ name_entry(struct client *c, const char *path, const char *name,
 		goto bad;
 	json_array_foreach(arr, i, k)
 		if (!json_is_object(k) || jsonio_str(k, "kid", NULL) == NULL ||
-		    !entry_ok(k))
+		    (entry_ok != NULL && !entry_ok(k)))
 			goto bad;
 	if (strcmp(said, name) != 0) {
 		term_escape(said, strlen(said), safe, sizeof(safe));
@@ -738,6 +730,20 @@ api_key_delete(struct client *c, const char *kid, struct report *rep)
 	return rc;
 }
 
+/* A stock's one_time, n (GET or PUT /prekeys): a count the top-up
+ * computes with, never negative, never past what a store can hold.
+ * Returns 0, or 76 said in one line. */
+static int
+stock_count(const json_t *n, struct report *rep)
+{
+	if (json_is_integer(n) && json_integer_value(n) >= 0 &&
+	    json_integer_value(n) <= API_PREKEYS_STOCK_MAX)
+		return 0;
+	return report_error(rep, E2E_EX_PROTOCOL, "the server's prekey stock "
+	    "is not a count of prekeys (one_time must be an integer from 0 "
+	    "to %d): refused", API_PREKEYS_STOCK_MAX);
+}
+
 int
 api_prekeys_put(struct client *c, json_t *body, json_t **answer,
     struct report *rep)
@@ -762,11 +768,12 @@ api_prekeys_put(struct client *c, json_t *body, json_t **answer,
 	rq.max_answer = 64 * 1024;
 	rc = call(c, &rq, "publishing prekeys", 1, answer, rep);
 	free(s);
-	if (rc == 0 && (*answer == NULL || !json_is_integer(json_object_get(
-	    *answer, "one_time")))) {
+	if (rc == 0 && *answer == NULL)
+		return not_ours("answer to publishing prekeys", rep);
+	if (rc == 0 && (rc = stock_count(json_object_get(*answer,
+	    "one_time"), rep)) != 0) {
 		json_decref(*answer);
 		*answer = NULL;
-		return not_ours("answer to publishing prekeys", rep);
 	}
 	return rc;
 }
@@ -775,7 +782,7 @@ int
 api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
 {
 	struct http_req rq;
-	const json_t *e, *n;
+	const json_t *e;
 	json_t *o;
 	size_t i;
 	int rc;
@@ -794,16 +801,10 @@ api_prekeys_stock(struct client *c, json_t **keys, struct report *rep)
 	json_array_foreach(json_object_get(o, "keys"), i, e) {
 		if (jsonio_str(e, "kid", NULL) == NULL)
 			goto bad;
-		/* A count the top-up computes with: never negative, never
-		 * past what a store can hold. */
-		n = json_object_get(e, "one_time");
-		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-		    json_integer_value(n) > API_PREKEYS_STOCK_MAX) {
+		if ((rc = stock_count(json_object_get(e, "one_time"),
+		    rep)) != 0) {
 			json_decref(o);
-			return report_error(rep, E2E_EX_PROTOCOL, "the "
-			    "server's prekey stock is not a count of prekeys "
-			    "(one_time must be an integer from 0 to %d): "
-			    "refused", API_PREKEYS_STOCK_MAX);
+			return rc;
 		}
 	}
 	*keys = json_incref(json_object_get(o, "keys"));
@@ -822,7 +823,8 @@ api_prekeys_claim(struct client *c, const char *name, json_t **answer,
 
 	snprintf(path, sizeof(path), "/prekeys/%s", name);
 	/* A claim takes a one-time prekey: asked twice, two are gone, which
-	 * wastes one and breaks nothing. */
+	 * wastes one and breaks nothing. Its prekeys' proofs are for the
+	 * caller to check (prekeydir_claim). */
 	return name_entry(c, path, name, HTTP_RETRY_UNSENT,
-	    "claiming prekeys", "prekeys", prekey_entry_ok, answer, rep);
+	    "claiming prekeys", "prekeys", NULL, answer, rep);
 }

@@ -84,7 +84,8 @@ int api_key_delete(struct client *c, const char *kid,
     struct report *rep);
 
 /* PUT /prekeys with body (taken, {kid, signed?, one_time?}): *answer
- * receives {kid, one_time, signed, added} (one_time checked an integer). */
+ * receives {kid, one_time, signed, added} (one_time checked as
+ * api_prekeys_stock's: else 76, said in one line). */
 int api_prekeys_put(struct client *c, json_t *body, json_t **answer,
     struct report *rep);
 

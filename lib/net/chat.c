@@ -373,6 +373,9 @@ chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,
 			return E2E_EX_CONFIG;
 		*grace = g;
 	}
+	/* As e2e-recv: refused here, not dropped by the quiet top-up. */
+	if (prekeydir_wanted(c, rep) < 0)
+		return E2E_EX_CONFIG;
 	/* No store (no prekeys made here): RSA entries only. */
 	if ((rc = home_file(c->home, "prekeys.json", path, sizeof(path),
 	    rep)) != 0 || access(path, F_OK) != 0)

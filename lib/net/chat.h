@@ -128,9 +128,10 @@ int chat_safety(const struct chat_keys *k, char out[SAFETY_NUMBER_SIZE],
 
 /*
  * My private prekeys for reading (e2e-decrypt's way): the grace from the
- * config's fs_grace (else 7 days) into *grace, the store's expired
- * entries swept, then the store opened read-only into *p (NULL when
- * there is none). Returns 0 or an exit code (in rep).
+ * config's fs_grace (else 7 days) into *grace, the config's prekeys
+ * checked (yes or no: prekeydir_wanted), the store's expired entries
+ * swept, then the store opened read-only into *p (NULL when there is
+ * none). Returns 0 or an exit code (in rep: 78 for a bad config value).
  */
 #define CHAT_FS_GRACE_MAX ((long long)10 * 365 * 86400)	/* e2e-decrypt's */
 int chat_prekeys_open(struct client *c, struct prekeys **p, int64_t *grace,

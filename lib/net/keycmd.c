@@ -95,7 +95,7 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv,
 	char path[HOME_PATH_MAX], kid[KID_SIZE];
 	const char *file = argv[1];
 	EVP_PKEY *pk = NULL;
-	json_t *stock = NULL;
+	json_t *one_time = NULL;
 	int rc;
 
 	/* The private key: it signs the proof that its holder publishes
@@ -107,20 +107,19 @@ keycmd_publish(struct client *c, const struct keycmd_opts *o, char **argv,
 		    "proof that you hold it");
 	/* A warning about the key file before the server's words. */
 	said_so_far(o, rep);
-	if (rc == 0)
-		rc = directory_publish(c, pk, kid, rep);
 	/* Forward secrecy by default: a first batch of prekeys when the
 	 * key has none; its failure is a warning (the key is published,
 	 * exit 0), e2e-keys prekeys finishing the job. */
-	if (rc == 0 && !o->no_prekeys)
-		stock = prekeydir_first_batch(c, pk, rep);
+	if (rc == 0)
+		rc = prekeydir_publish_key(c, pk, !o->no_prekeys, kid,
+		    &one_time, rep);
 	EVP_PKEY_free(pk);
 	if (rc != 0)
 		return rc;
 	rc = print_json(o, json_pack("{s:s,s:s,s:b,s:O?}", "name",
-	    c->sess.name, "kid", kid, "published", 1, "prekeys",
-	    json_object_get(stock, "one_time")), rep);
-	json_decref(stock);
+	    c->sess.name, "kid", kid, "published", 1, "prekeys", one_time),
+	    rep);
+	json_decref(one_time);
 	return rc;
 }
 

@@ -30,6 +30,7 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
     json_t **signed_pkid)
 {
 	const json_t *e, *iat;
+	const char *ekid;
 	size_t i;
 	int listed = 0;
 
@@ -37,7 +38,10 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 	*signed_iat = 0;
 	*signed_pkid = NULL;
 	json_array_foreach(keys, i, e) {
-		if (strcmp(jsonio_str(e, "kid", NULL), kid) != 0)
+		/* Checked by api_prekeys_stock, and again here: an entry
+		 * without a kid is no key's. */
+		ekid = jsonio_str(e, "kid", NULL);
+		if (ekid == NULL || strcmp(ekid, kid) != 0)
 			continue;
 		listed = 1;
 		*signed_pkid = json_object_get(e, "signed");
@@ -311,16 +315,23 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 	if ((rc = directory_server_url(c, url, rep)) != 0 ||
 	    (rc = api_prekeys_claim(c, name, &o, rep)) != 0)
 		return rc;
-	/* An answer for another name was refused by api_prekeys_claim. */
-	id = jsonio_str(o, "id", NULL);
+	/* An answer for another name, or without an id, was refused by
+	 * api_prekeys_claim; the id is checked again here, where the
+	 * proofs are. */
+	if ((id = jsonio_str(o, "id", NULL)) == NULL) {
+		rc = report_error(rep, E2E_EX_PROTOCOL, "the server's answer "
+		    "to claiming prekeys is not e2e-chat's: no account id");
+		goto out;
+	}
 	if ((*out = json_array()) == NULL) {
 		rc = report_oom(rep);
 		goto out;
 	}
 	json_array_foreach(json_object_get(o, "keys"), i, e) {
 		kid = jsonio_str(e, "kid", NULL);
-		/* Only a pinned key's proofs can be checked. */
-		if (kc == NULL || !keyring_pins(kc, kid) ||
+		/* Only a pinned key's proofs can be checked (an entry without
+		 * a kid, which api_prekeys_claim refuses, is no key's). */
+		if (kid == NULL || kc == NULL || !keyring_pins(kc, kid) ||
 		    (pub = keyring_key_of(k, name, kid)) == NULL)
 			continue;
 		ot = json_object_get(e, "one_time");
@@ -373,11 +384,29 @@ prekeydir_wanted(const struct client *c, struct report *rep)
 	return -1;
 }
 
-json_t *
-prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
+/* The tools' own stock (PREKEYS_BATCH, a week's signed prekey): topped
+ * up under half, or, first, a whole batch and only when the server holds
+ * no prekey of the key. */
+static struct prekeydir_opts
+own_opts(int first)
 {
-	const struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH,
-		PREKEYDIR_SIGNED_MAX_AGE, 1 };
+	struct prekeydir_opts po;
+
+	memset(&po, 0, sizeof(po));
+	po.count = PREKEYS_BATCH;
+	po.low = first ? PREKEYS_BATCH : PREKEYS_BATCH / 2;
+	po.signed_max_age = PREKEYDIR_SIGNED_MAX_AGE;
+	po.first = first;
+	return po;
+}
+
+/* The first batch of prekeydir_publish_key: the stock as
+ * prekeydir_publish's *out, or NULL when none was published (a warning
+ * in rep says why, unless the config said no). */
+static json_t *
+first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
+{
+	const struct prekeydir_opts po = own_opts(1);
 	struct report why = { 0 };
 	json_t *j = NULL;
 	int wanted = prekeydir_wanted(c, &why);
@@ -395,10 +424,25 @@ prekeydir_first_batch(struct client *c, EVP_PKEY *priv, struct report *rep)
 }
 
 int
+prekeydir_publish_key(struct client *c, EVP_PKEY *priv, int prekeys,
+    char kid[KID_SIZE], json_t **one_time, struct report *rep)
+{
+	json_t *stock;
+	int rc;
+
+	*one_time = NULL;
+	if ((rc = directory_publish(c, priv, kid, rep)) != 0 || !prekeys)
+		return rc;
+	stock = first_batch(c, priv, rep);
+	*one_time = json_incref(json_object_get(stock, "one_time"));
+	json_decref(stock);
+	return 0;
+}
+
+int
 prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
 {
-	struct prekeydir_opts po = { PREKEYS_BATCH, PREKEYS_BATCH / 2,
-		PREKEYDIR_SIGNED_MAX_AGE, 0 };
+	struct prekeydir_opts po;
 	char path[HOME_PATH_MAX];
 	struct report quiet = { 0 };
 	struct stat st;
@@ -411,9 +455,7 @@ prekeydir_refill_key(struct client *c, EVP_PKEY *priv)
 		return 0;
 	/* No store yet: a first batch, for a user who published the key
 	 * with a version without prekeys, or with --no-prekeys. */
-	po.first = lstat(path, &st) != 0;
-	if (po.first)
-		po.low = po.count;
+	po = own_opts(lstat(path, &st) != 0);
 	done = prekeydir_publish(c, priv, &po, &j, &quiet) == 0 && j != NULL;
 	json_decref(j);
 	report_clear(&quiet);

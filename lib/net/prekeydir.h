@@ -71,16 +71,19 @@ int prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 int prekeydir_wanted(const struct client *c, struct report *rep);
 
 /*
- * After the identity key priv was published (e2e-keys publish,
- * e2e-account signup --key): a first batch (PREKEYS_BATCH one-time
- * prekeys and a signed one, HOME/prekeys.json created) when the server
- * holds no prekey of it and the config does not say "prekeys = no".
- * Never fails the publication: what went wrong is one warning in rep,
- * with the fix (e2e-keys prekeys). Returns the stock as
- * prekeydir_publish's *out, or NULL when none was published.
+ * e2e-keys publish's and e2e-account signup --key's: publishes priv
+ * (directory_publish, kid receiving its id), then, unless prekeys is
+ * 0 (--no-prekeys), a first batch: PREKEYS_BATCH one-time prekeys and
+ * a signed one (HOME/prekeys.json created) when the server holds no
+ * prekey of it and the config does not say "prekeys = no". The batch
+ * never fails the publication: what went wrong is one warning in rep,
+ * with the fix (e2e-keys prekeys). *one_time receives the server's
+ * count of one-time prekeys after it (a reference the caller drops),
+ * or NULL when none was published. Returns 0 or directory_publish's
+ * exit code.
  */
-json_t *prekeydir_first_batch(struct client *c, EVP_PKEY *priv,
-    struct report *rep);
+int prekeydir_publish_key(struct client *c, EVP_PKEY *priv, int prekeys,
+    char kid[KID_SIZE], json_t **one_time, struct report *rep);
 
 /*
  * e2e-recv's and e2e-chat's top-up, when the config's identity key

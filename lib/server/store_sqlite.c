@@ -1428,6 +1428,33 @@ sq_user_revoke(struct store *s, const char *id, int64_t *version)
 	return version_of(s, id, version);
 }
 
+/*
+ * Steps st (c's, NULL when it could not be prepared), its ?1 bound to
+ * key, to the one row it selects: STORE_OK with the row to read (the
+ * caller gives st back with done_with), STORE_NOT_FOUND, or a failure
+ * said as what (the writer's through w_fail: its transaction may be
+ * gone).
+ */
+static int
+one_row(struct store *s, struct conn *c, sqlite3_stmt *st, const char *key,
+    const char *what)
+{
+	int step;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+		step = SQLITE_ERROR;
+	else
+		step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		return STORE_OK;
+	if (step == SQLITE_DONE)
+		return STORE_NOT_FOUND;
+	return c == &((struct sq *)s->impl)->w ? w_fail(s, what) :
+	    fail(c->db, what);
+}
+
 /* The mailbox's usage as its counters say (schema 6): kept by the
  * triggers in the transaction that stores or deletes, so they are the
  * truth for whoever holds the write lock. */
@@ -1437,23 +1464,11 @@ usage_read(struct store *s, struct conn *c, const char *id, int64_t *count,
 {
 	sqlite3_stmt *st = cached(c, "SELECT msg_count, msg_bytes FROM users "
 	    "WHERE id = ?1");
-	int rc, step;
+	int rc = one_row(s, c, st, id, "counting a mailbox");
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
-		step = SQLITE_ERROR;
-	else
-		step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	if (rc == STORE_OK) {
 		*count = sqlite3_column_int64(st, 0);
 		*bytes = sqlite3_column_int64(st, 1);
-		rc = STORE_OK;
-	} else if (step == SQLITE_DONE) {
-		rc = STORE_NOT_FOUND;
-	} else {
-		rc = c == &((struct sq *)s->impl)->w ? w_fail(s,
-		    "counting a mailbox") : fail(c->db, "counting a mailbox");
 	}
 	done_with(st);
 	return rc;
@@ -1494,25 +1509,15 @@ static int
 sq_limit_get(struct store *s, const char *key, double *n, int64_t *t,
     int64_t *expires)
 {
-	sqlite3_stmt *st = w_prepare(s, "SELECT n, t, expires FROM limits "
+	struct conn *w = &((struct sq *)s->impl)->w;
+	sqlite3_stmt *st = cached(w, "SELECT n, t, expires FROM limits "
 	    "WHERE key = ?1");
-	int rc, step;
+	int rc = one_row(s, w, st, key, "reading a limit");
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
-		step = SQLITE_ERROR;
-	else
-		step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	if (rc == STORE_OK) {
 		*n = sqlite3_column_double(st, 0);
 		*t = sqlite3_column_int64(st, 1);
 		*expires = sqlite3_column_int64(st, 2);
-		rc = STORE_OK;
-	} else if (step == SQLITE_DONE) {
-		rc = STORE_NOT_FOUND;
-	} else {
-		rc = fail(((struct sq *)s->impl)->w.db, "reading a limit");
 	}
 	done_with(st);
 	return rc;

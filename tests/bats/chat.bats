@@ -123,6 +123,19 @@ chat_exit_status() {
 	return 1
 }
 
+# stock_wait WHO N: waits (30 s) until WHO's one-time stock on the server
+# is N.
+stock_wait() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ "$(server_stock "$1")" = "$2" ] && return 0
+		sleep 0.2
+	done
+	echo "the server's stock of $1 never was $2 (it is" \
+	    "$(server_stock "$1"))" >&2
+	return 1
+}
+
 HHMM='[0-9]{2}:[0-9]{2}'
 
 @test "chat: lines cross both ways, each shown verified, mine once the server has them" {
@@ -349,6 +362,17 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	assert_output 64
 }
 
+@test "chat: a prekeys = in the config that is neither yes nor no is refused (78) in one line, as e2e-recv refuses it" {
+	printf 'prekeys = maybe\n' >> "$(home_of bob)/config"
+	CHAT_STDERR=$T/err chat_script bob alice
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s bob -x 100 \
+	    -y 40 "sh $(printf %q "$T/chat-bob.sh")"
+	run chat_exit_status bob
+	assert_output 78
+	[ "$(cat "$T/err")" = "e2e-chat: error: prekeys (config file) must be yes or no" ] ||
+	    fail "$(cat "$T/err")"
+}
+
 @test "chat: standard input not a terminal is refused with a hint (64)" {
 	run --separate-stderr run_as alice e2e-chat bob < /dev/null
 	assert_failure 64
@@ -416,12 +440,7 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	[ ! -e "$(home_of bob)/prekeys.json" ]
 	[ "$(server_stock bob)" = 0 ]
 	chat_start bob alice
-	local i
-	for ((i = 0; i < 150; i++)); do
-		[ "$(server_stock bob)" = 100 ] && break
-		sleep 0.2
-	done
-	[ "$(server_stock bob)" = 100 ]
+	stock_wait bob 100
 	# The terminal was never blocked: a line typed meanwhile went out.
 	chat_say bob "typed at once"
 	chat_wait bob "^$HHMM me> typed at once\$"
@@ -432,4 +451,22 @@ HHMM='[0-9]{2}:[0-9]{2}'
 	run_as alice e2e-send --to bob "$T/fs.jwe" > /dev/null
 	chat_wait bob "^$HHMM alice> to the new prekeys\$"
 	[ "$(server_stock bob)" = 99 ]
+}
+
+@test "chat: e2e-chat tops the prekey stock up again at once after reading 50 messages to one-time prekeys, not only at start" {
+	chat_start bob alice
+	stock_wait bob 100
+	# 55 claimed before the chat reads any: the stock is under half
+	# (45) whenever it counts its 50th.
+	local i
+	for ((i = 1; i <= 55; i++)); do
+		printf 'fs %d\n' "$i" | run_as alice e2e-encrypt -r bob > "$T/m$i.jwe"
+	done
+	[ "$(server_stock bob)" = 45 ]
+	for ((i = 1; i <= 55; i++)); do
+		run_as alice e2e-send --to bob "$T/m$i.jwe" > /dev/null
+	done
+	chat_wait bob "^$HHMM alice> fs 55\$" 60
+	# Long before the 10 minutes: by the count.
+	stock_wait bob 100
 }

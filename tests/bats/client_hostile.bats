@@ -419,9 +419,9 @@ remote_refused() {
 	[ "$(asked '^CONNECT 127\.0\.0\.1:1$')" -eq 1 ]
 }
 
-@test "A12 a prekey stock that is not a count (negative, fractional): e2e-keys prekeys refuses it (76) in one line, nothing made or sent" {
+@test "A12 a prekey stock that is not a count (negative, fractional, absurd): e2e-keys prekeys refuses it (76) in one line, nothing made or sent" {
 	fixed_keys
-	for mode in stock-negative stock-fraction; do
+	for mode in stock-negative stock-fraction stock-absurd; do
 		start_hostile "$mode"
 		signin_bob
 		run --separate-stderr e2e-keys prekeys "$T/bob"
@@ -431,6 +431,25 @@ remote_refused() {
 		    fail "$mode: $stderr"
 		[ ! -e "$E2E_HOME/prekeys.json" ]
 		[ "$(asked '^PUT /prekeys')" = 0 ]
+	done
+}
+
+@test "A12 an answer to publishing prekeys whose stock is not a count (negative, fractional, absurd): e2e-keys prekeys refuses it (76) in one line, nothing marked published" {
+	fixed_keys
+	for mode in put-negative put-fraction put-absurd; do
+		start_hostile "$mode"
+		signin_bob
+		rm -f "$E2E_HOME/prekeys.json"
+		run --separate-stderr e2e-keys prekeys "$T/bob"
+		[ "$status" -eq 76 ] || fail "$mode: $status $stderr"
+		[ -z "$output" ]
+		[ "$stderr" = "e2e-keys: error: the server's prekey stock is not a count of prekeys (one_time must be an integer from 0 to 1000000): refused" ] ||
+		    fail "$mode: $stderr"
+		[ "$(asked '^PUT /prekeys')" = 1 ]
+		# Made, and kept to be sent again; none taken for published.
+		jq -e '[.. | objects | select(has("published"))] as $p |
+		    ($p | length) > 0 and ($p | all(.published == false))' \
+		    "$E2E_HOME/prekeys.json" > /dev/null || fail "$mode"
 	done
 }
 

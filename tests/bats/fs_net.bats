@@ -43,6 +43,45 @@ private_prekeys() {
 	jq '[.identities[].one_time[]] | length' "$(home_of "$1")/prekeys.json"
 }
 
+# pkid_of X: the prekey id of the X25519 public key X (base64url): its
+# JWK thumbprint.
+pkid_of() {
+	"$PYTHON" -c 'import base64, hashlib, sys
+print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}" % sys.argv[1]).encode()).digest()).rstrip(b"=").decode())' "$1"
+}
+
+# plant_prekey X PROOF IAT: the server's one-time stock of bob's key made
+# the single prekey X with PROOF (made at IAT), as a lying server would.
+plant_prekey() {
+	local bid bkid
+	bid=$(uid "$B")
+	bkid=$(thumbprint "$T/$B")
+	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
+	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
+	    VALUES ('$bid', '$bkid', '$(pkid_of "$1")', 0, '$1', '$2', $3, $3);"
+	[ "$(server_stock "$B")" = 1 ]
+}
+
+# claim_refused WHY: alice's e2e-keys claim of bob's prekeys refuses the
+# one handed out (65), loudly, in one error line naming bob's key and
+# WHY (a regex) its proof fails; nothing printed.
+claim_refused() {
+	run --separate-stderr run_as "$A" e2e-keys claim "$B"
+	[ "$status" -eq 65 ] || fail "$status $output $stderr"
+	[ -z "$output" ]
+	grep -q "^e2e-keys: error: THE SERVER HANDED OUT A one-time PREKEY FOR $B's KEY $(thumbprint "$T/$B") WHOSE PROOF $1: refused" <<< "$stderr" ||
+	    fail "$stderr"
+}
+
+# encrypt_refused WHAT: alice's e2e-encrypt -r bob refuses the prekey
+# handed out (65), saying WHAT (a regex), and writes no envelope.
+encrypt_refused() {
+	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "no"
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[ ! -s "$T/x.jwe" ]
+	grep -q "$1" <<< "$stderr" || fail "$stderr"
+}
+
 @test "FS net: e2e-keys prekeys publishes a first batch (signed + N one-time, all marked published), then only shows the stock; tops up below half" {
 	two_users
 	pycheck '
@@ -184,58 +223,31 @@ claim_pkids() {
 	# The server's own X25519 key, its proof signed by carol's key in
 	# bob's key's name: every one-time prekey of bob's replaced by it.
 	x=$("$PYTHON" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode())')
-	pkid=$("$PYTHON" -c 'import base64, hashlib, sys
-print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}" % sys.argv[1]).encode()).digest()).rstrip(b"=").decode())' "$x")
+	pkid=$(pkid_of "$x")
 	proof=$("$PYTHON" "$BATS_TEST_DIRNAME/prekeys.py" proof "$T/$C" "$bid" "$B" "$URL" "$now" one-time "$x" "$pkid" "$bkid")
-	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
-	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
-	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
-	[ "$(server_stock "$B")" = 1 ]
-	run --separate-stderr run_as "$A" e2e-keys claim "$B"
-	[ "$status" -eq 65 ] || fail "$status $output $stderr"
-	[ -z "$output" ]
-	grep -q "^e2e-keys: error: THE SERVER HANDED OUT A one-time PREKEY FOR $B's KEY $bkid WHOSE PROOF .*: refused" <<< "$stderr" ||
-	    fail "$stderr"
+	plant_prekey "$x" "$proof" "$now"
+	claim_refused '.*'
 	grep -q "passing off a prekey of its own" <<< "$stderr" || fail "$stderr"
 	# Another such prekey, through e2e-encrypt: 65, no envelope, no
 	# quiet fallback to RSA-OAEP-256.
-	sq "INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
-	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
-	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "no"
-	[ "$status" -eq 65 ] || fail "$status $stderr"
-	[ ! -s "$T/x.jwe" ]
-	grep -q "THE SERVER HANDED OUT" <<< "$stderr" || fail "$stderr"
+	plant_prekey "$x" "$proof" "$now"
+	encrypt_refused "THE SERVER HANDED OUT"
 }
 
 @test "FS net: a low-order X25519 point in the server's stock, its proof valid (bob's own key signed it; a server of an older version took it), is refused by e2e-keys claim (65), loudly, naming it; e2e-encrypt sends nothing" {
 	two_users
 	run -0 run_as "$A" e2e-keys fetch "$B"
-	local bid bkid x pkid proof now
-	bid=$(uid "$B")
-	bkid=$(thumbprint "$T/$B")
+	local x proof now
 	now=$(date +%s)
 	# u = p + 1, which X25519 reads as the point 1 (order 4 on the
 	# twist); the proof by bob's key, for bob, this server.
 	x=$("$PYTHON" -c 'import base64
 print(base64.urlsafe_b64encode((2**255 - 18).to_bytes(32, "little")).rstrip(b"=").decode())')
-	pkid=$("$PYTHON" -c 'import base64, hashlib, sys
-print(base64.urlsafe_b64encode(hashlib.sha256(("{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}" % sys.argv[1]).encode()).digest()).rstrip(b"=").decode())' "$x")
-	proof=$("$PYTHON" "$BATS_TEST_DIRNAME/prekeys.py" proof "$T/$B" "$bid" "$B" "$URL" "$now" one-time "$x")
-	sq "DELETE FROM prekeys WHERE kid = '$bkid' AND kind = 0;
-	    INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
-	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
-	[ "$(server_stock "$B")" = 1 ]
-	run --separate-stderr run_as "$A" e2e-keys claim "$B"
-	[ "$status" -eq 65 ] || fail "$status $output $stderr"
-	[ -z "$output" ]
-	grep -q "^e2e-keys: error: THE SERVER HANDED OUT A one-time PREKEY FOR $B's KEY $bkid WHOSE PROOF is for a prekey that is a low-order X25519 point (RFC 7748 section 6.1): no key agreement with it is secret: refused" <<< "$stderr" ||
-	    fail "$stderr"
-	sq "INSERT INTO prekeys (user_id, kid, pkid, kind, x, proof, iat, created_at)
-	    VALUES ('$bid', '$bkid', '$pkid', 0, '$x', '$proof', $now, $now);"
-	run --separate-stderr run_as "$A" e2e-encrypt -r "$B" -o "$T/x.jwe" <<< "no"
-	[ "$status" -eq 65 ] || fail "$status $stderr"
-	[ ! -s "$T/x.jwe" ]
-	grep -q "low-order X25519 point" <<< "$stderr" || fail "$stderr"
+	proof=$("$PYTHON" "$BATS_TEST_DIRNAME/prekeys.py" proof "$T/$B" "$(uid "$B")" "$B" "$URL" "$now" one-time "$x")
+	plant_prekey "$x" "$proof" "$now"
+	claim_refused 'is for a prekey that is a low-order X25519 point (RFC 7748 section 6.1): no key agreement with it is secret'
+	plant_prekey "$x" "$proof" "$now"
+	encrypt_refused "low-order X25519 point"
 }
 
 @test "FS net: --require-fs against a user without prekeys is refused (69); without it, RSA-OAEP-256 as before; --no-fs claims nothing" {
@@ -418,9 +430,15 @@ route_count() {
 	# Then a top-up only when low: nothing made.
 	run -0 run_as "$B" e2e-recv
 	[ "$(private_prekeys "$B")" = 100 ]
-	# A value that is neither yes nor no: e2e-recv leaves it alone,
-	# publish says so.
+	# A value that is neither yes nor no: e2e-recv refuses it as any
+	# bad value of the config (78, one line naming it), publish says so
+	# and publishes.
 	printf 'prekeys = maybe\n' >> "$(home_of "$B")/config"
+	run --separate-stderr run_as "$B" e2e-recv
+	[ "$status" -eq 78 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$stderr" = "e2e-recv: error: prekeys (config file) must be yes or no" ] ||
+	    fail "$stderr"
 	run -0 --separate-stderr run_as "$B" e2e-keys publish
 	[[ "$stderr" == *"prekeys (config file) must be yes or no"* ]] || fail "$stderr"
 	# No key published: nothing made.

@@ -23,6 +23,11 @@ routes according to MODE:
   take-foreign  the take-one route hands out a message for "carol"
   stock-negative  GET /prekeys says the key has -5 one-time prekeys
   stock-fraction  GET /prekeys says the key has 2.5 one-time prekeys
+  stock-absurd  GET /prekeys says the key has 1000001 one-time prekeys
+                (one past what a store holds)
+  put-negative, put-fraction, put-absurd
+                GET /prekeys says the key has none; PUT /prekeys takes
+                them and says it has -5, 2.5, 1000001
   keys-foreign  GET /keys/NAME answers with the keys of "carol"
   claim-foreign GET /prekeys/NAME answers with the prekeys of "carol"
 
@@ -41,6 +46,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DIGITS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 USER_ID = "01J" + "V" * 23
 TOKEN = "hostile.test.token"
+
+
+# The one-time prekeys the stock-* and put-* modes say the key has.
+COUNTS = {"negative": -5, "fraction": 2.5, "absurd": 1000001}
 
 
 def msg_id(n):
@@ -152,11 +161,23 @@ def make_handler(st):
             else:
                 self.send_json(404, {"error": "not found"})
 
+        def do_PUT(self):
+            data = self.body()
+            self.log("PUT " + self.path)
+            if self.path == "/prekeys" and args.mode.startswith("put-"):
+                kid = json.loads(data)["kid"]
+                self.send_json(200, {"kid": kid,
+                                     "one_time": COUNTS[args.mode[4:]],
+                                     "signed": None, "added": 0})
+            else:
+                self.send_json(404, {"error": "not found"})
+
         def do_GET(self):
             self.log("GET " + self.path)
             kid = "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
-            if self.path == "/prekeys" and args.mode.startswith("stock-"):
-                n = -5 if args.mode == "stock-negative" else 2.5
+            route, _, lie = args.mode.partition("-")
+            if self.path == "/prekeys" and route in ("stock", "put"):
+                n = COUNTS[lie] if route == "stock" else 0
                 self.send_json(200, {"keys": [{"kid": kid, "one_time": n,
                                                "signed": None}]})
                 return
@@ -230,7 +251,9 @@ def main():
     ap.add_argument("mode", choices=["honest", "repeat", "empty", "big",
                                      "foreign", "take-repeat",
                                      "take-foreign", "stock-negative",
-                                     "stock-fraction", "keys-foreign",
+                                     "stock-fraction", "stock-absurd",
+                                     "put-negative", "put-fraction",
+                                     "put-absurd", "keys-foreign",
                                      "claim-foreign"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--messages", type=int, default=3)

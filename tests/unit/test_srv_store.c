@@ -351,6 +351,43 @@ close_store(void)
 	opened = 0;
 }
 
+/* A second store on the same database (a second server), into two:
+ * 0, or -1 said (and nothing left open). */
+static int
+open_second(struct store *two)
+{
+	struct report rep = { 0 };
+
+	memset(two, 0, sizeof(*two));
+	if (store_open(two, cur->be, cur->where, &rep) == 0)
+		return 0;
+	CHECKF(0, "%s: a second store: %s", cur->label, report_message(&rep));
+	store_close(two);
+	return -1;
+}
+
+#define THREADS_MAX 16
+
+/* Runs fn on n threads at once (n up to THREADS_MAX), the i-th given
+ * the i-th of the array args (of size-byte elements), and waits for all
+ * that started: each must have. */
+static void
+run_threads(void *(*fn)(void *), void *args, size_t size, int n)
+{
+	pthread_t th[THREADS_MAX];
+	int i, started = 0;
+
+	for (i = 0; i < n && i < THREADS_MAX; i++) {
+		if (pthread_create(&th[i], NULL, fn, (char *)args +
+		    (size_t)i * size) != 0)
+			break;
+		started++;
+	}
+	CHECKF(started == n, "%d threads of %d started", started, n);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 /* ---- users ---- */
 
 static void
@@ -919,29 +956,18 @@ test_counters_two_stores(void)
 	struct store_user al, bo;
 	struct counter_sender t[4];
 	struct counter_acker ack;
-	pthread_t th[5];
-	struct report rep = { 0 };
+	pthread_t th[2];
 	int i, ok = 0, full = 0, other = 0, started = 0;
 
-	memset(&two, 0, sizeof(two));
-	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
-		CHECKF(0, "%s: a second store: %s", cur->label,
-		    report_message(&rep));
-		store_close(&two);
+	if (open_second(&two) != 0)
 		return;
-	}
 	CHECK(add_user(&st, "ctwo-alice", &al) == STORE_OK);
 	CHECK(add_user(&st, "ctwo-bob", &bo) == STORE_OK);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		t[i] = (struct counter_sender){ i % 2 ? &two : &st, &al, &bo,
 			15, 25, 0, 0, 0 };
-		if (pthread_create(&th[i], NULL, counter_sender, &t[i]) != 0)
-			break;
-		started++;
-	}
-	CHECK(started == 4);
-	for (i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
+	run_threads(counter_sender, t, sizeof(t[0]), 4);
+	for (i = 0; i < 4; i++) {
 		ok += t[i].ok;
 		full += t[i].full;
 		other += t[i].other;
@@ -1548,13 +1574,11 @@ test_prekey_claims_concurrent(void)
 	struct store_prekey ot[CLAIM_STOCK];
 	struct store_user al;
 	struct store two;
-	struct report rep = { 0 };
-	pthread_t th[CLAIMERS];
 	char kid[STORE_KID_LEN + 1];
 	size_t added = 0;
 	int64_t stock = 0;
 	const char *all[CLAIM_STOCK];
-	int i, j, m, n, total = 0, other = 0, dup = 0, started = 0;
+	int i, j, m, n, total = 0, other = 0, dup = 0;
 
 	CHECK(add_user(&st, "pkc-alice", &al) == STORE_OK);
 	snprintf(kid, sizeof(kid), "%s", kid_of("pkc", 0));
@@ -1562,29 +1586,20 @@ test_prekey_claims_concurrent(void)
 	make_prekeys(ot, CLAIM_STOCK, "c", STORE_PREKEY_ONE_TIME, 1700000500);
 	CHECK(put_prekeys(&st, al.id, kid, NULL, ot, CLAIM_STOCK, CLAIM_STOCK,
 	    &added, &stock) == STORE_OK && stock == CLAIM_STOCK);
-	memset(&two, 0, sizeof(two));
-	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
-		CHECKF(0, "%s: a second store: %s", cur->label,
-		    report_message(&rep));
-		store_close(&two);
+	if (open_second(&two) != 0)
 		return;
-	}
 	memset(c, 0, sizeof(c));
 	for (i = 0; i < CLAIMERS; i++) {
 		c[i].s = i % 2 ? &two : &st;
 		c[i].kid = kid;
-		if (pthread_create(&th[i], NULL, claimer, &c[i]) != 0)
-			break;
-		started++;
 	}
-	CHECK(started == CLAIMERS);
-	for (i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
+	run_threads(claimer, c, sizeof(c[0]), CLAIMERS);
+	for (i = 0; i < CLAIMERS; i++) {
 		total += c[i].n;
 		other += c[i].other;
 	}
 	/* Every pkid handed out, in one list: none twice. */
-	for (i = 0, n = 0; i < started; i++)
+	for (i = 0, n = 0; i < CLAIMERS; i++)
 		for (m = 0; m < c[i].n && n < CLAIM_STOCK; m++)
 			all[n++] = c[i].got[m];
 	for (i = 0; i < n; i++)
@@ -1977,28 +1992,16 @@ test_limit_two_stores(void)
 	const struct store_limit rate = { STORE_LIMIT_RATE, 0.001, 25, 0, 0,
 		0 };
 	struct limit_taker t[8];
-	pthread_t th[8];
 	struct store two;
-	struct report rep = { 0 };
-	int i, ok = 0, other = 0, started = 0;
+	int i, ok = 0, other = 0;
 
-	memset(&two, 0, sizeof(two));
-	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
-		CHECKF(0, "%s: a second store: %s", cur->label,
-		    report_message(&rep));
-		store_close(&two);
+	if (open_second(&two) != 0)
 		return;
-	}
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 8; i++)
 		t[i] = (struct limit_taker){ i % 2 ? &two : &st, &rate,
 			store_limit_now_ms(), 0, 0 };
-		if (pthread_create(&th[i], NULL, limit_taker, &t[i]) != 0)
-			break;
-		started++;
-	}
-	CHECK(started == 8);
-	for (i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
+	run_threads(limit_taker, t, sizeof(t[0]), 8);
+	for (i = 0; i < 8; i++) {
 		ok += t[i].ok;
 		other += t[i].other;
 	}
