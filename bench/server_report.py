@@ -23,6 +23,9 @@ from report import load_state, save_state, summary, table, target
 
 KINDS = [
     ("nginx", "nginx, static file ({size} bytes)"),
+    ("mhd", "libmicrohttpd alone, POST, fixed answer"),
+    ("mhdh", "libmicrohttpd + handoff (suspend, resume)"),
+    ("healthz", "e2e-server GET /healthz"),
     ("disk", "e2e-server POST /messages, db in {tmp}"),
     ("shm", "e2e-server POST /messages, db in /dev/shm"),
     ("pg1", "e2e-server POST /messages, PostgreSQL, one instance"),
