@@ -112,6 +112,14 @@ commits() {
 	echo "$c $j"
 }
 
+# commit_secs PORT...: the servers' seconds spent committing, summed.
+commit_secs() {
+	local p
+	for p; do
+		metric "$p" e2e_store_commit_seconds_total
+	done | awk '{ s += $1 } END { printf "%.6f\n", s }'
+}
+
 # The clients, built with the compiler and plain sockets.
 cflags="-std=c11 -D_GNU_SOURCE -O2 -Wall -I$root/bench"
 for p in latency recvack waiters; do
@@ -256,7 +264,8 @@ else
 	pg_why="BENCH_PG=0"
 fi
 tmpdir=$(dirname "$work")
-rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir"
+rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir" \
+    "conns=$conns"
 
 echo "e2e-chat server bench: $(uname -m), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //')," \
     "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), server $bin/e2e-server"
@@ -288,9 +297,12 @@ sends() {
 	done
 	shift
 	before=$(commits "${ports[@]}")
+	t0=$(commit_secs "${ports[@]}")
 	"$@"
+	t1=$(commit_secs "${ports[@]}")
 	after=$(commits "${ports[@]}")
 	echo "$before $after" > "$work/commit-$kind-$r.out"
+	echo "$t0 $t1" > "$work/ctime-$kind-$r.out"
 }
 kinds=(nginx mhd mhdh healthz disk)
 [ -n "$shm" ] && kinds+=(shm)
@@ -346,7 +358,7 @@ for ((r = 1; r <= rounds; r++)); do
 		esac
 	done
 done
-rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out
+rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out "$work"/ctime-*.out
 
 # ---- 3: receive and acknowledge what the sends stored ----
 stored=$(metric "$port_disk" e2e_messages_stored)
