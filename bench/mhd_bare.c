@@ -117,11 +117,15 @@ main(int argc, char **argv)
 	sigset_t set;
 	int sig;
 	unsigned threads;
+	char *end;
+	long n;
 
-	if (argc < 2 || (threads = (unsigned)atoi(argv[1])) == 0) {
+	if (argc < 2 || (n = strtol(argv[1], &end, 10)) < 1 || n > 64 ||
+	    *end != '\0') {
 		fprintf(stderr, "usage: mhd_bare THREADS [handoff]\n");
 		return 2;
 	}
+	threads = (unsigned)n;
 	handoff = argc > 2 && strcmp(argv[2], "handoff") == 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
