@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/server.sh - `make bench-server`: e2e-server next to nginx in one
 # run (ratios within a run are what count on a shared, noisy machine):
-# durable sends (SQLite, and PostgreSQL with one and two instances),
+# durable sends (SQLite, and PostgreSQL with one and two instances) next
+# to libmicrohttpd alone (bench/mhd_bare.c) and e2e-server's /healthz,
 # receive-and-ack (SQLite, PostgreSQL), delivery latency with long-poll
 # (also across two instances), 10,000 receivers waiting at once, and a
 # victim under attack. Not a test: it fails only when a
@@ -111,6 +112,14 @@ commits() {
 	echo "$c $j"
 }
 
+# commit_secs PORT...: the servers' seconds spent committing, summed.
+commit_secs() {
+	local p
+	for p; do
+		metric "$p" e2e_store_commit_seconds_total
+	done | awk '{ s += $1 } END { printf "%.6f\n", s }'
+}
+
 # The clients, built with the compiler and plain sockets.
 cflags="-std=c11 -D_GNU_SOURCE -O2 -Wall -I$root/bench"
 for p in latency recvack waiters; do
@@ -118,6 +127,12 @@ for p in latency recvack waiters; do
 	cc $cflags -o "$work/$p" "$root/bench/$p.c" -pthread ||
 	    die "cannot build bench/$p.c"
 done
+# The bare libmicrohttpd server (rows "libmicrohttpd alone" and "+ handoff").
+mhdflags=$(pkg-config --cflags --libs libmicrohttpd) ||
+    die "pkg-config libmicrohttpd failed"
+# shellcheck disable=SC2086
+cc $cflags -o "$work/mhd_bare" "$root/bench/mhd_bare.c" $mhdflags -pthread ||
+    die "cannot build bench/mhd_bare.c"
 
 # ---- nginx: a small static file, 2 workers, its own prefix ----
 ng=$work/nginx
@@ -198,9 +213,26 @@ stop_server() {
 	forget "$pid"
 	[ "$rc" = 0 ] || { tail -n 5 "$dir/server.log" >&2; echo "bench: warning: e2e-server exited $rc after SIGTERM" >&2; }
 }
+# start_bare NAME [handoff]: bench/mhd_bare with e2e-server's default
+# --threads (2); sets port_NAME.
+start_bare() {
+	local name=$1 p i
+	shift
+	"$work/mhd_bare" 2 "$@" >"$work/$name.port" 2>"$work/$name.log" &
+	pids+=($!)
+	for ((i = 0; i < 100; i++)); do
+		p=$(head -n 1 "$work/$name.port" 2>/dev/null || true)
+		[ -n "$p" ] && break
+		sleep 0.05
+	done
+	[ -n "$p" ] || { cat "$work/$name.log" >&2; die "bench/mhd_bare ($name) did not start"; }
+	printf -v "port_$name" '%s' "$p"
+}
 mkusers() { "$py" "$root/bench/server_users.py" 127.0.0.1 "$1" "$2" "$3" "$4" ||
     die "cannot make users on port $1"; }
 
+start_bare mhd
+start_bare mhdh handoff
 start_server disk "$work/disk"
 # shellcheck disable=SC2154 # set by start_server
 mkusers "$port_disk" u "$nusers" "$work/disk/users.txt"
@@ -232,7 +264,8 @@ else
 	pg_why="BENCH_PG=0"
 fi
 tmpdir=$(dirname "$work")
-rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir"
+rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir" \
+    "conns=$conns"
 
 echo "e2e-chat server bench: $(uname -m), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //')," \
     "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), server $bin/e2e-server"
@@ -243,6 +276,8 @@ echo "(machines are shared and noisy: read the ratios, not the absolute rates)"
 section "1-2. HTTP ceiling and durable sends ($rounds rounds x ${secs}s per server, wrk -t2 -c$conns)"
 echo "  nginx: worker_processes 2, a $(wc -c < "$ng/www/m.json")-byte file; e2e-server: POST /messages," \
     "$nusers users' tokens, {\"to\",\"message\"} with a $size-character message"
+echo "  libmicrohttpd alone: bench/mhd_bare.c, e2e-server's daemon flags, the same POSTs answered" \
+    "with a fixed 36-byte body; + handoff: each suspended, resumed by another thread"
 echo
 runwrk() {	# KIND ROUND URL [-- ARGS]
 	local kind=$1 r=$2 url=$3
@@ -262,11 +297,14 @@ sends() {
 	done
 	shift
 	before=$(commits "${ports[@]}")
+	t0=$(commit_secs "${ports[@]}")
 	"$@"
+	t1=$(commit_secs "${ports[@]}")
 	after=$(commits "${ports[@]}")
 	echo "$before $after" > "$work/commit-$kind-$r.out"
+	echo "$t0 $t1" > "$work/ctime-$kind-$r.out"
 }
-kinds=(nginx disk)
+kinds=(nginx mhd mhdh healthz disk)
 [ -n "$shm" ] && kinds+=(shm)
 [ -n "$pg" ] && kinds+=(pg1 pg2)
 # pg_both ROUND: wrk through A and through B at once, half the
@@ -286,6 +324,14 @@ for ((r = 1; r <= rounds; r++)); do
 		kind=${kinds[(k + r - 1) % n]}
 		case $kind in
 		nginx) runwrk nginx "$r" "$nginx_url" ;;
+		# The same POST bodies as the sends, answered without work.
+		# shellcheck disable=SC2154 # set by start_bare
+		mhd) runwrk mhd "$r" "http://127.0.0.1:$port_mhd/messages" -- \
+			    "$work/disk/users.txt" "$size" ;;
+		# shellcheck disable=SC2154
+		mhdh) runwrk mhdh "$r" "http://127.0.0.1:$port_mhdh/messages" -- \
+			    "$work/disk/users.txt" "$size" ;;
+		healthz) runwrk healthz "$r" "http://127.0.0.1:$port_disk/healthz" ;;
 		disk)
 			if [ "$perf" = 1 ] && [ "$r" = 2 ]; then
 				# shellcheck disable=SC2154
@@ -312,7 +358,7 @@ for ((r = 1; r <= rounds; r++)); do
 		esac
 	done
 done
-rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out
+rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out "$work"/ctime-*.out
 
 # ---- 3: receive and acknowledge what the sends stored ----
 stored=$(metric "$port_disk" e2e_messages_stored)

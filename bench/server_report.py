@@ -23,6 +23,9 @@ from report import load_state, save_state, summary, table, target
 
 KINDS = [
     ("nginx", "nginx, static file ({size} bytes)"),
+    ("mhd", "libmicrohttpd alone, POST, fixed answer"),
+    ("mhdh", "libmicrohttpd + handoff (suspend, resume)"),
+    ("healthz", "e2e-server GET /healthz"),
     ("disk", "e2e-server POST /messages, db in {tmp}"),
     ("shm", "e2e-server POST /messages, db in /dev/shm"),
     ("pg1", "e2e-server POST /messages, PostgreSQL, one instance"),
@@ -49,6 +52,33 @@ def goal(st, section, what, value, want, met):
           f"{'met' if met else 'NOT MET'}")
 
 
+def commit_bound(st, runs, commits, ctime, env):
+    """The ceiling the disk's flush puts on durable sends: each of wrk's
+    connections has one request at a time, and each send waits at least
+    for the commit that holds it, so sends/s <= connections / the mean
+    commit time (Little's law), however little the rest costs."""
+    conns = int(env.get("conns", 64))
+    for kind in ("disk", "shm"):
+        rs = [r for r in runs.get(kind, {}) if r in ctime.get(kind, {})
+              and commits.get(kind, {}).get(r, (0, 0))[0] > 0]
+        if not rs:
+            continue
+        mean = sum(ctime[kind][r] for r in rs) / \
+            sum(commits[kind][r][0] for r in rs)
+        if mean <= 0:
+            continue
+        bound = conns / mean
+        ng = [runs["nginx"][r]["rate"] for r in rs
+              if r in runs.get("nginx", {})]
+        x = bound / statistics.median(ng) if ng else float("nan")
+        where = "db on disk" if kind == "disk" else "db in /dev/shm"
+        print(f"  commit time ({where}): {mean * 1e3:.2f} ms mean per "
+              f"commit (fdatasync); {conns} connections / that = at most "
+              f"{bound:.0f} sends/s ({x:.2f} x nginx)")
+        st["values"][f"commit_ms_{kind}"] = mean * 1e3
+        st["values"][f"commit_bound_{kind}"] = x
+
+
 def json_line(path, tag="JSON"):
     """The "JSON {...}" (or other tag's) line a bench program printed."""
     with open(path) as f:
@@ -71,13 +101,17 @@ def pct(v, p):
 
 def http(state, files):
     st = load_state(state)
-    runs, halves, commits = {}, {}, {}
+    runs, halves, commits, ctime = {}, {}, {}, {}
     for fn in files:
-        m = re.search(r"(wrk|commit)-(\w+)-(\d+)\.out$", fn)
+        m = re.search(r"(wrk|commit|ctime)-(\w+)-(\d+)\.out$", fn)
         if not m:
             continue
         kind, r = m.group(2), int(m.group(3))
-        if m.group(1) == "commit":
+        if m.group(1) == "ctime":
+            with open(fn) as f:
+                t0, t1 = (float(x) for x in f.read().split())
+            ctime.setdefault(kind, {})[r] = t1 - t0
+        elif m.group(1) == "commit":
             with open(fn) as f:
                 c0, j0, c1, j1 = (int(x) for x in f.read().split())
             commits.setdefault(kind, {})[r] = (c1 - c0, j1 - j0)
@@ -152,6 +186,7 @@ def http(state, files):
         goal(st, "sends", "durable sends (db on disk) vs nginx static",
              val, ">= 0.50 x", st["values"]["ratio_disk"] >= 0.50 and
              bad == 0)
+        commit_bound(st, runs, commits, ctime, env)
     for kind, n in (("pg1", "one instance"), ("pg2", "two instances")):
         if kind not in runs or "disk" not in runs:
             continue

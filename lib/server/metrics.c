@@ -24,7 +24,7 @@ struct metrics {
 	uint64_t total;
 	int64_t messages;
 	size_t body_bytes, lingering;
-	uint64_t commits, commit_jobs;
+	uint64_t commits, commit_jobs, commit_ns;
 	unsigned pad_cost;
 };
 
@@ -98,6 +98,14 @@ metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs)
 	pthread_mutex_lock(&m->lock);
 	m->commits = commits;
 	m->commit_jobs = jobs;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_set_commit_time(struct metrics *m, uint64_t ns)
+{
+	pthread_mutex_lock(&m->lock);
+	m->commit_ns = ns;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -186,6 +194,11 @@ metrics_render(struct metrics *m, size_t waiting, struct buf *out)
 	    "e2e_store_commit_jobs_total counter\n"
 	    "e2e_store_commit_jobs_total %llu\n",
 	    (unsigned long long)m->commit_jobs);
+	rc |= put(out, "# HELP e2e_store_commit_seconds_total Time spent "
+	    "committing them (the disk flush).\n# TYPE "
+	    "e2e_store_commit_seconds_total counter\n"
+	    "e2e_store_commit_seconds_total %.6f\n",
+	    (double)m->commit_ns / 1e9);
 	rc |= put(out, "# HELP e2e_signin_pad_cost The bcrypt cost a failed "
 	    "sign-in takes as long as.\n# TYPE e2e_signin_pad_cost gauge\n"
 	    "e2e_signin_pad_cost %u\n", m->pad_cost);

@@ -30,6 +30,9 @@ void metrics_set_http(struct metrics *m, size_t body_bytes,
 /* The store's transactions committed and the jobs they held
  * (store_commit_counts): jobs per commit is writes per fdatasync. */
 void metrics_set_store(struct metrics *m, uint64_t commits, uint64_t jobs);
+/* The time those commits took (store_commit_ns): divided by the
+ * commits, the flush's mean duration. */
+void metrics_set_commit_time(struct metrics *m, uint64_t ns);
 /* The bcrypt cost every failed sign-in takes as long as (A10): the
  * highest cost of the stored hashes, at least the current one. */
 void metrics_set_pad_cost(struct metrics *m, unsigned cost);

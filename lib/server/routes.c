@@ -2123,6 +2123,7 @@ h_metrics(struct req *r)
 	metrics_set_messages(r->srv->metrics, n);
 	store_commit_counts(st, &commits, &jobs);
 	metrics_set_store(r->srv->metrics, commits, jobs);
+	metrics_set_commit_time(r->srv->metrics, store_commit_ns(st));
 	metrics_set_pad_cost(r->srv->metrics, auth_costs_max(&r->srv->costs,
 	    r->srv->cfg.bcrypt_cost));
 	if (metrics_render(r->srv->metrics, waiters_count(r->srv->waiters),

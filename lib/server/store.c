@@ -31,6 +31,8 @@ struct store_writer {
 	void *arg;
 	/* Transactions committed and their jobs (atomic). */
 	uint64_t commits, committed;
+	/* Nanoseconds spent in the backend's commit, the flush (atomic). */
+	uint64_t commit_ns;
 };
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -488,6 +490,7 @@ static int
 run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 {
 	const struct store_backend *be = s->be;
+	struct timespec t0, t1;
 	size_t i;
 	int rc;
 
@@ -508,8 +511,15 @@ run_batch(struct store *s, struct store_job **jobs, int *res, size_t n)
 	}
 	if (be->settle != NULL)
 		be->settle(s, res, n);
+	/* Timed: the flush bounds the send rate (bench/README.md). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = be->commit(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	__atomic_add_fetch(&s->writer->commit_ns, (uint64_t)((t1.tv_sec -
+	    t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec)),
+	    __ATOMIC_RELAXED);
 	/* Failed (a full disk: STORE_NOSPACE): none of the jobs is. */
-	if ((rc = be->commit(s)) != STORE_OK) {
+	if (rc != STORE_OK) {
 		(void)be->rollback(s);
 		for (i = 0; i < n; i++)
 			res[i] = rc;
@@ -679,6 +689,12 @@ store_commit_counts(struct store *s, uint64_t *commits, uint64_t *jobs)
 
 	*commits = __atomic_load_n(&w->commits, __ATOMIC_RELAXED);
 	*jobs = __atomic_load_n(&w->committed, __ATOMIC_RELAXED);
+}
+
+uint64_t
+store_commit_ns(struct store *s)
+{
+	return __atomic_load_n(&s->writer->commit_ns, __ATOMIC_RELAXED);
 }
 
 struct sync_job {

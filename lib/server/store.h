@@ -438,6 +438,10 @@ void store_commit_delay(struct store *s, unsigned delay_us,
 void store_commit_counts(struct store *s, uint64_t *commits,
     uint64_t *jobs);
 
+/* Nanoseconds the writer spent in commits (the flush: fdatasync for
+ * SQLite) since store_open, failed ones included. */
+uint64_t store_commit_ns(struct store *s);
+
 /* Runs a job and waits for it (for start-up and tests, not requests). */
 int store_run(struct store *s, struct store_job *j);
 

@@ -193,6 +193,19 @@ fastest_send() {
 	assert_equal "$((c1 - c0)) $((j1 - j0))" "2 2"
 }
 
+@test "/metrics: e2e_store_commit_seconds_total is a counter that grows with the commits" {
+	start_own_server --commit-delay 0
+	api GET /metrics
+	grep -q '^# TYPE e2e_store_commit_seconds_total counter$' <<<"$body"
+	s0=$(awk '$1 == "e2e_store_commit_seconds_total" { print $2 }' <<<"$body")
+	signup carol "pw of carol"
+	api GET /metrics
+	s1=$(awk '$1 == "e2e_store_commit_seconds_total" { print $2 }' <<<"$body")
+	# Each commit took some time (a clock's tick at least), none an hour.
+	run awk -v a="$s0" -v b="$s1" 'BEGIN { exit !(b > a && b - a < 3600) }'
+	assert_success
+}
+
 # send_threads URL,URL TOKEN NAME,NAME COUNT: 8 threads, each on a kept-
 # alive connection to one of the servers in turn, each sending COUNT
 # messages to the names at random (seeded); "TEXT STATUS ID TO" lines
