@@ -331,6 +331,24 @@ fi
 rep recvack "$state" "${ra[@]}"
 
 # ---- 4: delivery latency with long-poll ----
+# pg_floor OUT: $deliveries one-row INSERTs, each its own transaction,
+# by pgbench with one client on the cluster's database "postgres"; their
+# times as "JSON {"commit_us":[...]}" (pgbench's log: the third field).
+pg_floor() {
+	local pgbin home
+	# shellcheck disable=SC1091 # written by tests/pg-cluster
+	pgbin=$(. "$pg/pg-cluster.env" && echo "$bin")
+	# shellcheck disable=SC1091
+	home=$(. "$pg/pg-cluster.env" && echo "$home")
+	"$pgbin/psql" -X -q -h "$home" -U e2e -d postgres \
+	    -c "CREATE TABLE bench_floor (n int)" >/dev/null || return 1
+	printf 'INSERT INTO bench_floor VALUES (1);\n' > "$work/floor.sql"
+	"$pgbin/pgbench" -n -c 1 -t "$deliveries" -f "$work/floor.sql" -l \
+	    --log-prefix="$work/pg/floor" -h "$home" -U e2e postgres \
+	    >"$work/pg/floor.out" 2>&1 || { cat "$work/pg/floor.out" >&2; return 1; }
+	awk '{ printf "%s%s", n++ ? "," : "JSON {\"commit_us\":[", $3 }
+	    END { print "]}" }' "$work"/pg/floor.[0-9]* > "$1"
+}
 section "4. Delivery latency with long-poll ($deliveries sends, one at a time, to 32 waiting receivers in turn)"
 "$work/latency" 127.0.0.1 "$port_disk" "$work/disk/users.txt" "$work/disk/lat.txt" \
     "$deliveries" "$size" > "$work/lat-disk.out" || die "bench/latency failed"
@@ -351,6 +369,11 @@ if [ -n "$pg" ]; then
 	# shellcheck disable=SC2154 # set by start_server
 	stop_server "$pid_pgb" "$work/pgb"
 	stop_server "$pid_pga" "$work/pga"
+	# The floor under a send's answer: PostgreSQL alone committing one
+	# row at a time on the same cluster (a round trip and the WAL flush).
+	pg_floor "$work/lat-pgfloor.out" ||
+	    die "pgbench failed on the PostgreSQL cluster"
+	lat+=("PostgreSQL alone=$work/lat-pgfloor.out")
 fi
 rep latency "$state" "${lat[@]}"
 
