@@ -9,8 +9,12 @@
  * connection, then POST /messages/ack of what it got. The main thread,
  * as the first user of SENDERS, sends COUNT messages one at a time, each
  * to the next receiver in turn, and waits until that one has it before
- * sending the next: so every message meets an idle server and a receiver
- * that has been waiting (its GET written) for a while. Each message
+ * sending the next, and until that one has acknowledged it and waits
+ * again: so every message meets an idle server and a receiver that has
+ * been waiting (its GET written) for a while. (An acknowledgement still
+ * under way is a write of its own: on two instances its transaction on
+ * the receivers' server holds the writers' turn that the next send, on
+ * the other, waits for, and that wait is not delivery.) Each message
  * carries its number, so the receiver knows which one it got. With
  * RECV_PORT, the receivers wait on that server (another instance on the
  * same database) while the sends go through PORT.
@@ -206,9 +210,12 @@ main(int argc, char **argv)
 		    snd[0].token, json);
 		if (n < 0)
 			hc_die("request too long");
-		/* Its receiver has been waiting since its last message. */
+		/* Its receiver has been waiting since its last message, and
+		 * the last message's receiver has acknowledged it (its next
+		 * GET is written after the answer to its ack). */
 		pthread_mutex_lock(&lock);
-		while (!r->armed)
+		while (!r->armed || (seq > 0 && !rv[(seq - 1) %
+		    (long)nr].armed))
 			pthread_cond_wait(&changed, &lock);
 		pthread_mutex_unlock(&lock);
 		t_sent[seq] = hc_now_ns();

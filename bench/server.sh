@@ -377,6 +377,33 @@ fi
 rep recvack "$state" "${ra[@]}"
 
 # ---- 4: delivery latency with long-poll ----
+# pg_floor N TAG: N (at least 1) one-row INSERTs, each its own
+# transaction, by pgbench with one client on the cluster's database
+# "postgres" (pgbench's log, the third field: each one's time in us,
+# into $work/pg/floor-TAG.*).
+# Half are run just before the sends through A and half just after, so
+# that they meet the same disk (shared machines' flushes vary by the
+# second). pg_floor_json OUT: all of their times, as
+# "JSON {"commit_us":[...]}".
+pg_floor() {
+	local pgbin home
+	# shellcheck disable=SC1091 # written by tests/pg-cluster
+	pgbin=$(. "$pg/pg-cluster.env" && echo "$bin")
+	# shellcheck disable=SC1091
+	home=$(. "$pg/pg-cluster.env" && echo "$home")
+	"$pgbin/psql" -X -q -h "$home" -U e2e -d postgres \
+	    -c "SET client_min_messages = warning" \
+	    -c "CREATE TABLE IF NOT EXISTS bench_floor (n int)" >/dev/null ||
+	    return 1
+	printf 'INSERT INTO bench_floor VALUES (1);\n' > "$work/floor.sql"
+	"$pgbin/pgbench" -n -c 1 -t "$(($1 > 0 ? $1 : 1))" -f "$work/floor.sql" \
+	    -l --log-prefix="$work/pg/floor-$2" -h "$home" -U e2e postgres \
+	    >"$work/pg/floor.out" 2>&1 || { cat "$work/pg/floor.out" >&2; return 1; }
+}
+pg_floor_json() {
+	awk '{ printf "%s%s", n++ ? "," : "JSON {\"commit_us\":[", $3 }
+	    END { print "]}" }' "$work"/pg/floor-*.[0-9]* > "$1"
+}
 section "4. Delivery latency with long-poll ($deliveries sends, one at a time, to 32 waiting receivers in turn)"
 "$work/latency" 127.0.0.1 "$port_disk" "$work/disk/users.txt" "$work/disk/lat.txt" \
     "$deliveries" "$size" > "$work/lat-disk.out" || die "bench/latency failed"
@@ -389,6 +416,9 @@ if [ -n "$shm" ]; then
 	stop_server "$pid_shm" "$shm"
 fi
 if [ -n "$pg" ]; then
+	# PostgreSQL alone (pg_floor), before and after.
+	pg_floor "$((deliveries / 2))" before ||
+	    die "pgbench failed on the PostgreSQL cluster"
 	# Sent through A, received on B: B hears of it by NOTIFY.
 	"$work/latency" 127.0.0.1 "$port_pga" "$work/pga/users.txt" "$work/pga/lat.txt" \
 	    "$deliveries" "$size" "$port_pgb" > "$work/lat-pg.out" ||
@@ -397,6 +427,12 @@ if [ -n "$pg" ]; then
 	# shellcheck disable=SC2154 # set by start_server
 	stop_server "$pid_pgb" "$work/pgb"
 	stop_server "$pid_pga" "$work/pga"
+	# The floor under a send's answer: PostgreSQL alone committing one
+	# row at a time on the same cluster (a round trip and the WAL flush).
+	pg_floor "$((deliveries - deliveries / 2))" after ||
+	    die "pgbench failed on the PostgreSQL cluster"
+	pg_floor_json "$work/lat-pgfloor.out"
+	lat+=("PostgreSQL alone=$work/lat-pgfloor.out")
 fi
 rep latency "$state" "${lat[@]}"
 

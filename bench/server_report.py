@@ -252,9 +252,19 @@ def recvack(state, pairs):
 def latency(state, pairs):
     st = load_state(state)
     rows, goals = [], []
+    floor = None
     for p in pairs:
         name, fn = p.split("=", 1)
         d = json_line(fn)
+        if "commit_us" in d:
+            # PostgreSQL's own floor under a send's answer (pg_floor).
+            v = [x / 1e3 for x in d["commit_us"]]
+            rows.append([f"{name}: one INSERT committed", len(v),
+                         f"{pct(v, 50):.2f}", f"{pct(v, 90):.2f}",
+                         f"{pct(v, 99):.2f}",
+                         f"{max(v) if v else float('nan'):.2f}"])
+            floor = pct(v, 50)
+            continue
         for what, key in (("delivery", "deliver_us"),
                           ("send answered", "answer_us")):
             v = [x / 1e3 for x in d[key]]
@@ -283,6 +293,13 @@ def latency(state, pairs):
           "receiver having read")
     print("  its GET's answer; send answered: to the sender having its 200 "
           "(the commit).")
+    if floor is not None:
+        print("  PostgreSQL alone: pgbench, one client, one row inserted "
+              "and committed at a time")
+        print(f"  (a round trip and the WAL flush): {floor:.2f} ms at the "
+              "median, the floor under")
+        print("  a send answered through PostgreSQL on this machine, and "
+              "so under its delivery.")
     for what, ms, whole in goals:
         # A lone send is not held for the group commit: its answer
         # stays at the commit's own time.

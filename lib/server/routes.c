@@ -1081,7 +1081,7 @@ h_getmessage(struct req *r)
 
 /* ---- GET /messages: list, long-poll ---- */
 
-static void list_once(struct req *r);
+static void list_once(struct req *r, int again);
 
 static void
 list_woken(struct waiter *w)
@@ -1100,23 +1100,13 @@ list_cancel(struct req *r)
  * Woken: by a message, the deadline, or the poll interval (waiters.h).
  * The account may have signed out or been deleted meanwhile, maybe
  * through another server on the database: its token is looked at again
- * before anything is listed (T4).
+ * with the messages listed (T4).
  */
 static void
 list_cont(struct req *r)
 {
-	struct store *st = &r->srv->store;
-	struct store_user now;
-	int rc;
-
 	store_message_list_free(&r->list);
-	rc = st->be->user_by_id(st, r->user.id, &now);
-	if (rc == STORE_OK && now.token_version == r->user.token_version)
-		list_once(r);
-	else if (rc == STORE_OK || rc == STORE_NOT_FOUND)
-		respond_error(r, 403, "authentication failed");
-	else
-		respond_error(r, 500, "internal error");
+	list_once(r, 1);
 }
 
 /*
@@ -1186,17 +1176,29 @@ fail:
 	respond_error(r, 500, "internal error");
 }
 
+/* Lists the messages, or waits for one; again: woken, and the token
+ * looked at again with them (one look at the database: a receiver woken
+ * across servers waits for it). */
 static void
-list_once(struct req *r)
+list_once(struct req *r, int again)
 {
 	struct server *s = r->srv;
+	const char *from = r->from[0] ? r->from : NULL,
+	    *after = r->after[0] ? r->after : NULL;
+	int rc;
 
 	r->seq = waiters_seq(s->waiters);
 	/* Enough bodies for an answer of the largest size, not limit's. */
 	r->list.max_bytes = s->cfg.max_answer_bytes;
-	if (s->store.be->messages(&s->store, r->user.id, r->from[0] ?
-	    r->from : NULL, r->after[0] ? r->after : NULL, r->limit,
-	    &r->list) != STORE_OK) {
+	rc = again ? store_messages_for(&s->store, r->user.id,
+	    r->user.token_version, from, after, r->limit, &r->list) :
+	    s->store.be->messages(&s->store, r->user.id, from, after,
+	    r->limit, &r->list);
+	if (rc == STORE_NOT_FOUND && again) {
+		respond_error(r, 403, "authentication failed");
+		return;
+	}
+	if (rc != STORE_OK) {
 		respond_error(r, 500, "internal error");
 		return;
 	}
@@ -1272,7 +1274,7 @@ h_list(struct req *r)
 		return;
 	r->limit = limit == 0 ? LIST_DEFAULT : limit;
 	r->wait_until_ms = waiters_now_ms() + (int64_t)wait * 1000;
-	list_once(r);
+	list_once(r, 0);
 }
 
 /* ---- POST /messages/ack, DELETE /messages/:id ---- */

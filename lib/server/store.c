@@ -237,6 +237,27 @@ store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
 }
 
 int
+store_messages_for(struct store *s, const char *to_id, int64_t version,
+    const char *from, const char *after, size_t limit,
+    struct store_message_list *out)
+{
+	struct store_user u;
+	int rc;
+
+	if (s->be->messages_for != NULL)
+		return s->be->messages_for(s, to_id, version, from, after,
+		    limit, out);
+	out->v = NULL;
+	out->n = 0;
+	out->cut = 0;
+	if ((rc = s->be->user_by_id(s, to_id, &u)) != STORE_OK)
+		return rc;
+	if (u.token_version != version)
+		return STORE_NOT_FOUND;
+	return s->be->messages(s, to_id, from, after, limit, out);
+}
+
+int
 store_ping(struct store *s)
 {
 	return s->be->ping == NULL ? STORE_OK : s->be->ping(s);

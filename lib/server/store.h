@@ -137,6 +137,12 @@ struct store_backend {
 	int (*user_by_id)(struct store *s, const char *id, struct store_user *u);
 	int (*messages)(struct store *s, const char *to_id, const char *from,
 	    const char *after, size_t limit, struct store_message_list *out);
+	/* Optional: messages() of a user whose token version is still
+	 * version, in one look at the database (store_messages_for). NULL:
+	 * store_messages_for reads the user, then the messages. */
+	int (*messages_for)(struct store *s, const char *to_id,
+	    int64_t version, const char *from, const char *after,
+	    size_t limit, struct store_message_list *out);
 	int (*count_messages)(struct store *s, int64_t *n);
 	/* Calls each(arg, hash) for every user's stored hash. */
 	int (*user_hashes)(struct store *s,
@@ -344,6 +350,15 @@ int store_unavailable(struct store *s);
  * hearing (before what fn touches goes). */
 int store_listen(struct store *s, void (*fn)(void *arg, const char *user_id),
     void *arg, struct report *rep);
+
+/* A waiting receiver's look again: to_id's messages as messages()
+ * gives them, or STORE_NOT_FOUND when to_id is gone or its token
+ * version is no longer version (signed out meanwhile, maybe through
+ * another server). One round trip to the database where the backend can
+ * (messages_for): a receiver woken across servers waits for it. */
+int store_messages_for(struct store *s, const char *to_id, int64_t version,
+    const char *from, const char *after, size_t limit,
+    struct store_message_list *out);
 
 /* Whether the database answers now (GET /healthz). */
 int store_ping(struct store *s);

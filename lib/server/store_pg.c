@@ -1185,35 +1185,23 @@ row_message(const PGresult *res, int row, struct store_message *m)
 	return bytes_col(res, row, 4, &m->body, &m->body_len);
 }
 
+/* The rows of a list of messages into out; a row with no id (the user
+ * of messages_for, without messages) is none. */
 static int
-pg_messages(struct store *s, const char *to_id, const char *from,
-    const char *after, size_t limit, struct store_message_list *out)
+message_rows(const PGresult *res, struct store_message_list *out)
 {
-	PGresult *res = NULL;
-	char lim[24];
-	const char *v[4] = { to_id, from, after, lim };
 	size_t bytes = 0;
-	int rc, i, n;
+	int rc = STORE_OK, i, n = PQntuples(res);
 
-	out->v = NULL;
-	out->n = 0;
-	out->cut = 0;
-	snprintf(lim, sizeof(lim), "%zu", limit);
-	rc = rquery(s, "SELECT " MESSAGE_COLUMNS " FROM " MESSAGE_FROM
-	    " WHERE m.recipient_id = $1 AND ($2::text IS NULL OR "
-	    MESSAGE_SENDER " = $2) AND ($3::text IS NULL OR m.id > $3) "
-	    "ORDER BY m.id LIMIT $4::bigint", 4, v, &res, "listing messages");
-	if (rc != STORE_OK)
-		return rc;
-	n = PQntuples(res);
 	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL) {
 		log_error("out of memory");
-		rc = STORE_ERROR;
-		goto out;
+		return STORE_ERROR;
 	}
 	for (i = 0; i < n; i++) {
+		if (PQgetisnull(res, i, 0))
+			continue;
 		if ((rc = row_message(res, i, &out->v[out->n])) != STORE_OK)
-			goto out;
+			break;
 		bytes += out->v[out->n++].body_len;
 		/* Enough for an answer of max_bytes (see sq_messages). */
 		if (out->max_bytes > 0 && bytes > out->max_bytes) {
@@ -1221,10 +1209,62 @@ pg_messages(struct store *s, const char *to_id, const char *from,
 			break;
 		}
 	}
-out:
-	PQclear(res);
 	if (rc != STORE_OK)
 		store_message_list_free(out);
+	return rc;
+}
+
+#define MESSAGE_LIST "SELECT " MESSAGE_COLUMNS " FROM " MESSAGE_FROM \
+	" WHERE m.recipient_id = $1 AND ($2::text IS NULL OR " \
+	MESSAGE_SENDER " = $2) AND ($3::text IS NULL OR m.id > $3) " \
+	"ORDER BY m.id LIMIT $4::bigint"
+
+static int
+pg_messages(struct store *s, const char *to_id, const char *from,
+    const char *after, size_t limit, struct store_message_list *out)
+{
+	PGresult *res = NULL;
+	char lim[24];
+	const char *v[4] = { to_id, from, after, lim };
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	out->cut = 0;
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	rc = rquery(s, MESSAGE_LIST, 4, v, &res, "listing messages");
+	if (rc == STORE_OK)
+		rc = message_rows(res, out);
+	PQclear(res);
+	return rc;
+}
+
+/* The user's row, if its token version is still $5, and beside it its
+ * messages: no row when it is not, one with no id when it has none. */
+static int
+pg_messages_for(struct store *s, const char *to_id, int64_t version,
+    const char *from, const char *after, size_t limit,
+    struct store_message_list *out)
+{
+	PGresult *res = NULL;
+	char lim[24], ver[24];
+	const char *v[5] = { to_id, from, after, lim, ver };
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	out->cut = 0;
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	snprintf(ver, sizeof(ver), "%" PRId64, version);
+	rc = rquery(s, "SELECT x.* FROM users o LEFT JOIN LATERAL ("
+	    MESSAGE_LIST ") x ON true WHERE o.id = $1 AND "
+	    "o.token_version = $5::bigint ORDER BY x.id", 5, v, &res,
+	    "listing messages");
+	if (rc == STORE_OK && PQntuples(res) == 0)
+		rc = STORE_NOT_FOUND;
+	if (rc == STORE_OK)
+		rc = message_rows(res, out);
+	PQclear(res);
 	return rc;
 }
 
@@ -2290,6 +2330,7 @@ const struct store_backend store_pg = {
 	.user_by_name = pg_user_by_name,
 	.user_by_id = pg_user_by_id,
 	.messages = pg_messages,
+	.messages_for = pg_messages_for,
 	.count_messages = pg_count_messages,
 	.user_hashes = pg_user_hashes,
 	.meta_get = pg_meta_get,

@@ -563,6 +563,68 @@ test_messages(void)
 	l.max_bytes = 0;
 }
 
+/* store_messages_for: the messages of a user whose token version is
+ * still the one given, in one look (PostgreSQL's messages_for) or two
+ * (SQLite's, through store.c); otherwise not found. */
+static void
+test_messages_for(void)
+{
+	struct store_user al, bo, got;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	char ids[3][STORE_ID_LEN + 1];
+	int64_t v = -1;
+	int i;
+
+	CHECK(add_user(&st, "for-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "for-bob", &bo) == STORE_OK);
+	/* Nothing yet: an empty list for the right version. */
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, NULL, NULL,
+	    10, &l) == STORE_OK && l.n == 0 && !l.cut);
+	store_message_list_free(&l);
+	for (i = 0; i < 3; i++)
+		CHECK(put_message(&st, &al, &bo, "for you", ids[i]) ==
+		    STORE_OK);
+	/* As messages() gives them: in order, limit, after, sender. */
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, NULL, NULL,
+	    10, &l) == STORE_OK && l.n == 3);
+	for (i = 0; i < 3 && (size_t)i < l.n; i++)
+		CHECK(strcmp(l.v[i].id, ids[i]) == 0 &&
+		    strcmp(l.v[i].from, "for-alice") == 0 &&
+		    strcmp(l.v[i].from_id, al.id) == 0 &&
+		    strcmp(l.v[i].to, "for-bob") == 0 &&
+		    l.v[i].body_len == 7 &&
+		    memcmp(l.v[i].body, "for you", 7) == 0);
+	store_message_list_free(&l);
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, NULL, ids[0],
+	    1, &l) == STORE_OK && l.n == 1 && strcmp(l.v[0].id, ids[1]) == 0);
+	store_message_list_free(&l);
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, "for-nobody",
+	    NULL, 10, &l) == STORE_OK && l.n == 0);
+	store_message_list_free(&l);
+	l.max_bytes = 8;	/* "for you" is 7 bytes */
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, NULL, NULL,
+	    10, &l) == STORE_OK && l.n == 2 && l.cut);
+	store_message_list_free(&l);
+	l.max_bytes = 0;
+	/* Another version, or no such user: not found, nothing listed. */
+	CHECK(store_messages_for(&st, bo.id, bo.token_version + 1, NULL, NULL,
+	    10, &l) == STORE_NOT_FOUND && l.n == 0 && l.v == NULL);
+	CHECK(store_messages_for(&st, "0123456789ABCDEFGHJKMNPQRS", 0, NULL,
+	    NULL, 10, &l) == STORE_NOT_FOUND && l.n == 0);
+	/* Signed out: the version it had is refused, the new one lists. */
+	a.a = bo.id;
+	a.out = &v;
+	CHECK(on_writer(&st, w_user_revoke, &a) == STORE_OK &&
+	    v == bo.token_version + 1);
+	CHECK(store_messages_for(&st, bo.id, bo.token_version, NULL, NULL,
+	    10, &l) == STORE_NOT_FOUND && l.n == 0);
+	CHECK(st.be->user_by_id(&st, bo.id, &got) == STORE_OK);
+	CHECK(store_messages_for(&st, bo.id, got.token_version, NULL, NULL,
+	    10, &l) == STORE_OK && l.n == 3);
+	store_message_list_free(&l);
+}
+
 static void
 test_take_and_delete(void)
 {
@@ -2045,6 +2107,7 @@ run_suite(const struct backend *b)
 	RUN(test_users);
 	RUN(test_user_hashes);
 	RUN(test_messages);
+	RUN(test_messages_for);
 	RUN(test_take_and_delete);
 	RUN(test_delete_cascades);
 	RUN(test_quota);
