@@ -5,10 +5,10 @@
 # passed. Peak memory is measured with /usr/bin/time (%M, KiB) at 64 MiB,
 # where the old code held the message (74 MB to encrypt, 161 MB to
 # decrypt); round trips cross every buffer boundary; a tampered or cut
-# envelope leaves no output file. A signed message streams too: its JWS,
-# decrypted into the temporary file, is parsed, hashed and decoded there
-# (lib/format/jwsfile.c), and every refusal is the one of the message
-# read whole.
+# envelope leaves no output file. A signed message streams too: its JWS
+# is hashed and its payload decoded into the temporary file as it is
+# decrypted, in the same pass (lib/format/jws.c, jws_scan; message.c),
+# and every refusal is the one of the message read whole.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -18,9 +18,8 @@ setup() { common_setup; fixed_keys; }
 CAP_KIB=16384
 # The pieces of the code (lib/format/jwe.c): the encryption's chunk
 # (CHUNK), the decryption's piece of text (FILE_TEXT, 256 KiB) decoded
-# (FILE_RAW), and the inner JWS's (JWS_STREAM_RAW); a signed message's
-# payload is read back in pieces of 512 KiB of text (jwsfile.c's PIECE),
-# PIECE bytes decoded.
+# (FILE_RAW), and the inner JWS's (JWS_STREAM_RAW); PIECE, 512 KiB of
+# text decoded, the pieces an earlier reader took (kept: more sizes).
 CHUNK=261120
 PIECE=393216
 JWS_RAW=196608
