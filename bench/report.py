@@ -413,8 +413,8 @@ def stream(state, pt_bytes, speed, hf_file, signed_env, pairs):
     print("    both cores (a loaded machine stretches the wall time, "
           "not this)")
     print(f"  * the signed message's inner JWS ({sbytes / pt_bytes:.2f}x "
-          "the plaintext) goes through the cipher and MAC, and is then")
-    print("    hashed and decoded in the temporary file; its ratio counts "
+          "the plaintext) goes through the cipher and MAC, and is")
+    print("    hashed and decoded in the same pass; its ratio counts "
           "the JWS's bytes (section 3)")
     save_state(state, st)
 

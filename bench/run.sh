@@ -220,8 +220,8 @@ stream_rows() {
 	cmp -s "s$n" "s$n.out" || die "$n A256CBC-HS512 round trip failed"
 	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.gcm" 2>/dev/null
 	cmp -s "s$n" "s$n.out" || die "$n A256GCM round trip failed"
-	# Signed by alice, decrypted with --verify: the JWS checked in the
-	# temporary file too.
+	# Signed by alice, decrypted with --verify: the JWS hashed and its
+	# payload decoded in the same pass.
 	for enc in A256CBC-HS512 A256GCM; do
 		"$bin/e2e-encrypt" -s alice --enc "$enc" -r bob.pub \
 		    -o "s$n.s$enc" "s$n" 2>/dev/null
@@ -240,8 +240,11 @@ stream_rows() {
 		-n "e2e-decrypt --verify A256GCM (signed)" "$D -i bob --verify alice.pub -f -o s$n.o8 s$n.sA256GCM"
 	)
 	# age and e2e-encrypt refuse to overwrite: each run starts afresh.
+	# The load around the runs: the wall times are the other jobs' too.
+	echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	hf --runs "$runs" --prepare "rm -f s$n.o1 s$n.o3 s$n.o5" \
 	    --export-json "hf-stream-$n.json" "${cmds[@]}"
+	echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# Peak RSS and CPU time (user + system, both cores), one run each:
 	# on a loaded machine the CPU time says what the wall time cannot.
 	for ((i = 1; i < ${#cmds[@]}; i += 3)); do

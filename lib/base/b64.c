@@ -329,3 +329,53 @@ b64url_stream_final(struct b64url_stream *s, char *out)
 	s->ncarry = 0;
 	return o;
 }
+
+long long
+b64url_dstream_update(struct b64url_dstream *d, const char *in, size_t n,
+    uint8_t *out)
+{
+	size_t o = 0, whole;
+	long long m;
+
+	if (d->bad)
+		return -1;
+	/* A quad begun in an earlier piece is finished first. */
+	while (d->ncarry > 0 && d->ncarry < 4 && n > 0) {
+		d->carry[d->ncarry++] = *in++;
+		n--;
+	}
+	if (d->ncarry == 4) {
+		if (b64url_decode(d->carry, 4, out) != 3)
+			goto bad;
+		o = 3;
+		d->ncarry = 0;
+	}
+	if (d->ncarry > 0)
+		return (long long)o;
+	/* Only whole quads here: a group of 2 or 3 is the end's alone. */
+	whole = n / 4 * 4;
+	if ((m = b64url_decode(in, whole, out + o)) < 0)
+		goto bad;
+	o += (size_t)m;
+	for (; whole < n; whole++)
+		d->carry[d->ncarry++] = in[whole];
+	return (long long)o;
+bad:
+	d->bad = 1;
+	d->ncarry = 0;
+	return -1;
+}
+
+long long
+b64url_dstream_final(struct b64url_dstream *d, uint8_t *out)
+{
+	long long m;
+
+	if (d->bad)
+		return -1;
+	m = b64url_decode(d->carry, d->ncarry, out);
+	d->ncarry = 0;
+	if (m < 0)
+		d->bad = 1;
+	return m;
+}

@@ -44,6 +44,23 @@ size_t b64url_stream_update(struct b64url_stream *s, const uint8_t *in,
 /* Writes the last 0 to 3 characters. */
 size_t b64url_stream_final(struct b64url_stream *s, char *out);
 
+/*
+ * Streaming strict decoder: the text in pieces of any sizes, with the
+ * result of b64url_decode over all of it. update decodes the whole quads
+ * it can into out (room for n / 4 * 3 + 3 bytes) and returns the bytes
+ * written; final the last group of 2 or 3 characters (out: 2 bytes).
+ * Both return -1 once the text is not base64url, and from then on.
+ * Start from a zeroed struct.
+ */
+struct b64url_dstream {
+	char carry[4];
+	size_t ncarry;
+	int bad;
+};
+long long b64url_dstream_update(struct b64url_dstream *d, const char *in,
+    size_t n, uint8_t *out);
+long long b64url_dstream_final(struct b64url_dstream *d, uint8_t *out);
+
 /* Standard base64 with padding (RFC 4648 section 4), for JSON output. */
 int b64_append(struct buf *out, const uint8_t *in, size_t n);
 

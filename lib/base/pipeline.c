@@ -17,10 +17,11 @@ struct pipeline {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	/* Guarded by lock: a ring of waiting ranges. */
+	/* Guarded by lock: a ring of waiting ranges, and who sleeps. */
 	struct range q[PIPELINE_DEPTH];
 	size_t head, count;
 	int done;
+	int consumer_waits, producer_waits;
 	int rc;			/* the consumer's, read after the join */
 };
 
@@ -32,8 +33,11 @@ consume(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&pl->lock);
-		while (pl->count == 0 && !pl->done)
+		while (pl->count == 0 && !pl->done) {
+			pl->consumer_waits = 1;
 			pthread_cond_wait(&pl->changed, &pl->lock);
+			pl->consumer_waits = 0;
+		}
 		if (pl->count == 0) {	/* done, and nothing left */
 			pthread_mutex_unlock(&pl->lock);
 			return NULL;
@@ -48,7 +52,11 @@ consume(void *arg)
 		pthread_mutex_lock(&pl->lock);
 		pl->head = (pl->head + 1) % PIPELINE_DEPTH;
 		pl->count--;
-		pthread_cond_signal(&pl->changed);
+		/* Woken with room for a batch, not for each range: each
+		 * wake-up costs a switch, and the threads run longer. */
+		if (pl->producer_waits &&
+		    pl->count <= PIPELINE_DEPTH - PIPELINE_BATCH)
+			pthread_cond_signal(&pl->changed);
 		pthread_mutex_unlock(&pl->lock);
 	}
 }
@@ -90,12 +98,18 @@ pipeline_push(struct pipeline *pl, uint8_t *p, size_t n)
 		return;
 	}
 	pthread_mutex_lock(&pl->lock);
-	while (pl->count == PIPELINE_DEPTH)
+	while (pl->count == PIPELINE_DEPTH) {
+		pl->producer_waits = 1;
 		pthread_cond_wait(&pl->changed, &pl->lock);
+		pl->producer_waits = 0;
+	}
 	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].p = p;
 	pl->q[(pl->head + pl->count) % PIPELINE_DEPTH].n = n;
 	pl->count++;
-	pthread_cond_signal(&pl->changed);
+	/* The same: a sleeping consumer is woken for a batch (the rest,
+	 * if shorter, by pipeline_finish). */
+	if (pl->consumer_waits && pl->count >= PIPELINE_BATCH)
+		pthread_cond_signal(&pl->changed);
 	pthread_mutex_unlock(&pl->lock);
 }
 

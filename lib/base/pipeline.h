@@ -19,8 +19,10 @@
 
 /* Jobs smaller than this run in the calling thread. */
 #define PIPELINE_MIN_PARALLEL ((size_t)1 << 20)
-/* How many pushed ranges may wait for the worker. */
+/* How many pushed ranges may wait for the worker; a sleeping worker
+ * (or producer) is woken once PIPELINE_BATCH ranges (or places) wait. */
 #define PIPELINE_DEPTH 8
+#define PIPELINE_BATCH 4
 
 /* The consumer: returns 0, or non-zero to stop (kept and returned by
  * pipeline_finish; later ranges are then skipped). */

@@ -521,7 +521,7 @@ out:
  * characters (whole quads, decoding to whole AES blocks) in a ring of
  * FILE_SLOTS buffers, decoded in place by this thread while a worker
  * (pipeline.h) runs the MAC or GCM over the piece before. GCM's worker
- * writes the plaintext to the output's temporary file as it goes. For
+ * gives the plaintext to the caller's sink as it goes. For
  * CBC this thread decrypts each piece too (the MAC only reads it) into
  * a second ring, which a third thread writes out: reading, decoding and
  * decrypting take about as long as the MAC, writing half that, and the
@@ -535,15 +535,8 @@ out:
 /* The MAC's or GCM's worker. */
 struct file_job {
 	struct aead_dec d;
-	struct outfile *out;	/* GCM: written by the worker */
+	struct sink *plain;	/* GCM: written by the worker */
 	int crypto_failed;
-	struct report rep;
-};
-
-/* CBC's writer. */
-struct write_job {
-	struct outfile *out;
-	struct report rep;
 };
 
 static int
@@ -557,29 +550,27 @@ file_chunk(void *ctx, uint8_t *p, size_t n)
 		job->crypto_failed = 1;
 		return -1;
 	}
-	if (job->out == NULL)
+	if (job->plain == NULL)
 		return 0;
-	return outfile_write(job->out, p, n, &job->rep);
+	return sink_write(job->plain, p, n);
 }
 
+/* CBC's writer. */
 static int
 write_chunk(void *ctx, uint8_t *p, size_t n)
 {
-	struct write_job *wj = ctx;
-
-	return outfile_write(wj->out, p, n, &wj->rep);
+	return sink_write(ctx, p, n);
 }
 
 /* The text read once, decoded and handed to the worker; for CBC (cbc
  * not NULL) also decrypted here and handed to the writer, *written
  * counting what it was given. */
 static int
-file_pass(struct file_job *job, struct aead_cbc *cbc, struct outfile *out,
+file_pass(struct file_job *job, struct aead_cbc *cbc, struct sink *plain,
     struct infile *in, uint64_t off, uint64_t len, uint8_t *ring,
     uint8_t *pring, uint64_t *decoded, uint64_t *written,
     struct report *rep)
 {
-	struct write_job wj;
 	struct pipeline *pl, *pw = NULL;
 	size_t total = len > SIZE_MAX ? SIZE_MAX : (size_t)len;
 	uint64_t pos;
@@ -589,18 +580,16 @@ file_pass(struct file_job *job, struct aead_cbc *cbc, struct outfile *out,
 
 	*decoded = 0;
 	*written = 0;
-	memset(&wj, 0, sizeof(wj));
-	wj.out = out;
 	if ((pl = pipeline_start(total, file_chunk, job)) == NULL)
 		return report_oom(rep);
 	if (cbc != NULL && (pw = pipeline_start(total, write_chunk,
-	    &wj)) == NULL) {
+	    plain)) == NULL) {
 		(void)pipeline_finish(pl);
 		return report_oom(rep);
 	}
 	for (pos = 0, k = 0; pos < len; pos += n, k++) {
 		uint8_t *slot = ring + (k % FILE_SLOTS) * FILE_TEXT;
-		uint8_t *plain = pring + (k % FILE_SLOTS) * FILE_PLAIN;
+		uint8_t *pt = pring + (k % FILE_SLOTS) * FILE_PLAIN;
 
 		n = len - pos > FILE_TEXT ? FILE_TEXT : (size_t)(len - pos);
 		if ((rc = infile_pread(in, slot, n, off + pos, rep)) != 0)
@@ -614,20 +603,16 @@ file_pass(struct file_job *job, struct aead_cbc *cbc, struct outfile *out,
 		if (cbc == NULL)
 			continue;
 		/* Reads the piece beside the MAC, writes its own ring. */
-		if (aead_cbc_update(cbc, slot, (size_t)m, plain, &w) != 0) {
+		if (aead_cbc_update(cbc, slot, (size_t)m, pt, &w) != 0) {
 			rc = E2E_EX_DATAERR;
 			break;
 		}
-		pipeline_push(pw, plain, w);
+		pipeline_push(pw, pt, w);
 		*written += w;
 	}
 	if (pw != NULL)
 		wrc = pipeline_finish(pw);
 	prc = pipeline_finish(pl);
-	report_add(rep, &job->rep);
-	report_clear(&job->rep);
-	report_add(rep, &wj.rep);
-	report_clear(&wj.rep);
 	if (rc != 0)
 		return rc;
 	if (wrc != 0)
@@ -639,7 +624,7 @@ file_pass(struct file_job *job, struct aead_cbc *cbc, struct outfile *out,
 
 int
 jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
-    uint64_t len, struct outfile *out, uint64_t *pt_len, struct report *rep)
+    uint64_t len, struct sink *plain, uint64_t *pt_len, struct report *rep)
 {
 	struct file_job *job = NULL;
 	struct aead_cbc cbc = { NULL };
@@ -655,7 +640,7 @@ jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
 		rc = report_oom(rep);
 		goto out;
 	}
-	job->out = is_cbc ? NULL : out;
+	job->plain = is_cbc ? NULL : plain;
 	rc = E2E_EX_DATAERR;
 	if (aead_decrypt_init(&job->d, jo->enc, jo->cek, jo->iv,
 	    jo->enc->iv_len, jo->aad.p, jo->aad.len) != 0)
@@ -666,7 +651,7 @@ jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
 	/* The text is read and decoded once; the plaintext goes to the
 	 * temporary file as it is made, and the tag is checked at the
 	 * end, before anything else (CBC's padding last). */
-	if ((rc = file_pass(job, is_cbc ? &cbc : NULL, out, in, off, len,
+	if ((rc = file_pass(job, is_cbc ? &cbc : NULL, plain, in, off, len,
 	    ring, pring, &total, &written, rep)) != 0)
 		goto out;
 	rc = E2E_EX_DATAERR;
@@ -676,7 +661,7 @@ jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
 	if (is_cbc) {
 		if (aead_cbc_final(&cbc, last, &w) != 0)
 			goto out;
-		if (w > 0 && (rc = outfile_write(out, last, w, rep)) != 0)
+		if (w > 0 && (rc = sink_write(plain, last, w)) != 0)
 			goto out;
 		*pt_len = written + w;
 	} else {

@@ -150,17 +150,19 @@ void jwe_open_free(struct jwe_open *jo);
 
 /*
  * Decrypts the base64url ciphertext at [off, off + len) of the regular
- * file in, writing the plaintext to out, which must be a place nobody
- * sees until the caller commits it (an output's temporary file): the
- * file is read once, the plaintext written as it is decrypted (CBC: the
- * MAC on another core) and the tag checked at the end (CBC: then the
- * padding). Memory stays a few MiB. Returns 0 with
- * *pt_len set; 65 for any failure of the content decryption (nothing
- * said: the caller aborts out); or the exit code of a read, write or
- * internal error (in rep).
+ * file in, writing the plaintext to plain, which must lead to a place
+ * nobody sees until the caller commits it (an output's temporary file,
+ * or a reader of the inner JWS that decodes into one): the file is read
+ * once, the plaintext given to plain, in order, as it is decrypted (on
+ * another thread than the caller's, one at a time; the last piece on
+ * the caller's, after the others) and the tag checked at the end (CBC:
+ * then the padding). Memory stays a few MiB. Returns 0 with *pt_len set;
+ * 65 for any failure of the content decryption (nothing said: the caller
+ * aborts the output); the exit code of a read or internal error (in
+ * rep); or plain's first non-zero return (said where plain says it).
  */
 int jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
-    uint64_t len, struct outfile *out, uint64_t *pt_len, struct report *rep);
+    uint64_t len, struct sink *plain, uint64_t *pt_len, struct report *rep);
 
 /* The same, decoding the ciphertext text ct (left as it is) into out,
  * which needs b64url_declen(ct_len) bytes; res->pt points into out. */

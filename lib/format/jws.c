@@ -3,6 +3,7 @@
 #include "base/b64.h"
 #include "base/err.h"
 #include "base/jsonio.h"
+#include "format/crypto.h"
 #include "format/rsa.h"
 
 #include <stdio.h>
@@ -298,4 +299,96 @@ jws_free(struct jws *j)
 	free(j->sig);
 	j->header = NULL;
 	j->sig = NULL;
+}
+
+int
+jws_scan_init(struct jws_scan *s, struct report *rep)
+{
+	const EVP_MD *sha;
+
+	memset(s, 0, sizeof(*s));
+	if ((sha = crypto_md("SHA256", rep)) == NULL)
+		return E2E_EX_SOFTWARE;
+	if ((s->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->md, sha, NULL) != 1) {
+		EVP_MD_CTX_free(s->md);
+		s->md = NULL;
+		return report_crypto(rep, "SHA-256");
+	}
+	return 0;
+}
+
+/* Keeps what fits of p[0..n) after the *have bytes of keep (cap). */
+static void
+scan_keep(char *keep, size_t cap, uint64_t *have, const uint8_t *p,
+    size_t n)
+{
+	if (*have < cap)
+		memcpy(keep + *have, p, cap - *have < n ? cap - *have : n);
+	*have += n;
+}
+
+int
+jws_scan_update(struct jws_scan *s, const uint8_t *p, size_t n,
+    size_t *pay_off, size_t *pay_len)
+{
+	const uint8_t *d;
+	size_t i = 0, k;
+
+	*pay_off = *pay_len = 0;
+	while (i < n && s->dots < 3) {
+		d = memchr(p + i, '.', n - i);
+		k = d != NULL ? (size_t)(d - (p + i)) : n - i;
+		if (s->dots == 0) {
+			scan_keep(s->head, sizeof(s->head), &s->hlen, p + i,
+			    k);
+		} else if (s->dots == 1) {
+			*pay_off = i;
+			*pay_len = k;
+		} else if (s->dots == 2) {
+			scan_keep(s->sig, sizeof(s->sig), &s->slen, p + i, k);
+		}
+		/* The signing input: everything before the second dot. */
+		if (s->dots < 2 && EVP_DigestUpdate(s->md, p + i,
+		    d != NULL && s->dots == 0 ? k + 1 : k) != 1)
+			return E2E_EX_SOFTWARE;
+		if (d == NULL)
+			break;
+		/* A third dot ends the reading: the text is refused. */
+		s->dots++;
+		i += k + 1;
+	}
+	return 0;
+}
+
+int
+jws_scan_final(struct jws_scan *s, struct jws *j, struct report *rep)
+{
+	unsigned int dlen = 0;
+
+	memset(j, 0, sizeof(*j));
+	if (s->dots != 2)
+		return fail(rep, JWS_NOT_COMPACT);
+	/* Texts too long to keep are refused for their length alone. */
+	if (jws_parse_parts(s->hlen <= sizeof(s->head) ? s->head : NULL,
+	    s->hlen > SIZE_MAX ? SIZE_MAX : (size_t)s->hlen,
+	    s->slen <= sizeof(s->sig) ? s->sig : NULL,
+	    s->slen > SIZE_MAX ? SIZE_MAX : (size_t)s->slen, j, rep) != 0)
+		return E2E_EX_DATAERR;
+	if (EVP_DigestFinal_ex(s->md, j->digest, &dlen) != 1 ||
+	    dlen != sizeof(j->digest)) {
+		jws_free(j);
+		return report_crypto(rep, "SHA-256");
+	}
+	j->hashed = 1;
+	return 0;
+}
+
+void
+jws_scan_free(struct jws_scan *s)
+{
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+	/* The hash state and texts are of the plaintext. */
+	wipe(s, sizeof(*s));
 }

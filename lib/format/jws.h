@@ -100,4 +100,32 @@ int jws_decode_payload(struct jws *j, uint8_t **p, size_t *len);
 
 void jws_free(struct jws *j);
 
+/*
+ * A compact JWS read as it is made, in pieces of any size (a signed
+ * message decrypted from a file, FORMAT.md section 6.1): the signing
+ * input is hashed as it goes, the header and signature texts are kept
+ * (up to the most jws_parse_parts accepts) and the dots counted, so that
+ * jws_scan_final makes jws_parse's checks, in its order and words, on a
+ * text it never held whole. update says where the payload's text lies
+ * in each piece (one range, possibly empty), for the caller to decode
+ * as it goes. init returns 0 or 70 (in rep); update 0, or 70 when the
+ * hash fails (nothing said: the caller reports it); final 0, or 65 with
+ * jws_parse's reason in rep, with j set as jws_parse sets it but
+ * hashed (text NULL), or 70. free wipes and frees.
+ */
+#define JWS_SCAN_HEAD ((JWS_MAX_HEADER + 2) / 3 * 4)
+#define JWS_SCAN_SIG ((RSA_MAX_BYTES + 2) / 3 * 4)
+struct jws_scan {
+	EVP_MD_CTX *md;
+	int dots;		/* seen so far, counting to 3 */
+	uint64_t hlen, slen;	/* the header's and signature's texts */
+	char head[JWS_SCAN_HEAD];
+	char sig[JWS_SCAN_SIG];
+};
+int jws_scan_init(struct jws_scan *s, struct report *rep);
+int jws_scan_update(struct jws_scan *s, const uint8_t *p, size_t n,
+    size_t *pay_off, size_t *pay_len);
+int jws_scan_final(struct jws_scan *s, struct jws *j, struct report *rep);
+void jws_scan_free(struct jws_scan *s);
+
 #endif

@@ -3,10 +3,10 @@
 #include "base/b64.h"
 #include "base/err.h"
 #include "base/jsonio.h"
+#include "base/pipeline.h"
 #include "base/term.h"
 #include "format/crypto.h"
 #include "format/jws.h"
-#include "format/jwsfile.h"
 #include "format/rsa.h"
 #include "format/seed.h"
 
@@ -410,35 +410,167 @@ out:
 	return rc;
 }
 
-/* open_signed for the JWS of m->file_pt_len bytes that message_open_file
- * decrypted into out's temporary file, read there in pieces. */
+/* An unsigned message's plaintext, written to the output's temporary
+ * file on the decryption's thread (jwe.h), its errors said in rep. */
+struct plain_file {
+	struct outfile *out;
+	struct report *rep;
+};
+
+static int
+plain_write(void *ctx, const void *p, size_t n)
+{
+	struct plain_file *pf = ctx;
+
+	return outfile_write(pf->out, p, n, pf->rep);
+}
+
+/*
+ * The inner JWS of a signed message decrypted from a file, read as the
+ * decryption gives it (a sink on the decryption's thread, jwe.h): its
+ * signing input hashed and its texts kept (jws_scan), its payload
+ * decoded into a ring of SIGNED_SLOTS pieces that a thread of its own
+ * writes to the output's temporary file (pipeline.h), so that the JWS
+ * costs no second pass over the file. Nothing there is committed before
+ * the tag, the JWS and its signature are checked (open_signed_file).
+ */
+#define SIGNED_TEXT ((size_t)256 << 10)	/* payload text at a time */
+#define SIGNED_PIECE (SIGNED_TEXT / 4 * 3 + 3)
+#define SIGNED_SLOTS (PIPELINE_DEPTH + 1)
+
+struct signed_file {
+	struct jws_scan scan;
+	struct b64url_dstream dec;
+	struct outfile *out;
+	struct pipeline *pw;
+	uint8_t *ring;
+	size_t k;		/* pieces pushed */
+	uint64_t pt_len;	/* payload bytes pushed */
+	struct report rep;	/* the writer's, then the caller's */
+};
+
+static int
+signed_write(void *ctx, uint8_t *p, size_t n)
+{
+	struct signed_file *sf = ctx;
+
+	return outfile_write(sf->out, p, n, &sf->rep);
+}
+
+static int
+signed_text(void *ctx, const void *p, size_t n)
+{
+	struct signed_file *sf = ctx;
+	const char *t;
+	size_t off, len, step;
+	uint8_t *slot;
+	long long m;
+
+	if (jws_scan_update(&sf->scan, p, n, &off, &len) != 0)
+		return report_crypto(&sf->rep, "SHA-256");
+	/* A payload that is not base64url is refused once the signature
+	 * is checked (open_signed_file): nothing more is decoded. */
+	for (t = (const char *)p + off; len > 0 && !sf->dec.bad;
+	    t += step, len -= step) {
+		step = len > SIGNED_TEXT ? SIGNED_TEXT : len;
+		slot = sf->ring + (sf->k % SIGNED_SLOTS) * SIGNED_PIECE;
+		if ((m = b64url_dstream_update(&sf->dec, t, step, slot)) <= 0)
+			continue;
+		pipeline_push(sf->pw, slot, (size_t)m);
+		sf->pt_len += (uint64_t)m;
+		sf->k++;
+	}
+	return 0;
+}
+
+/* A JWS of about text_len bytes to come: the reading started, and the
+ * sink to give it to. Returns 0 or 70 (in rep). */
+static int
+signed_file_start(struct signed_file *sf, struct outfile *out,
+    uint64_t text_len, struct sink *plain, struct report *rep)
+{
+	int rc;
+
+	memset(sf, 0, sizeof(*sf));
+	sf->out = out;
+	if ((rc = jws_scan_init(&sf->scan, rep)) != 0)
+		return rc;
+	if ((sf->ring = malloc(SIGNED_SLOTS * SIGNED_PIECE)) == NULL ||
+	    (sf->pw = pipeline_start(text_len / 4 * 3 > SIZE_MAX ? SIZE_MAX :
+	    (size_t)(text_len / 4 * 3), signed_write, sf)) == NULL)
+		return report_oom(rep);
+	plain->write = signed_text;
+	plain->ctx = sf;
+	return 0;
+}
+
+/* Waits for the writer, then decodes and writes the payload's last
+ * characters. Returns 0 or the writer's exit code (in sf->rep). */
+static int
+signed_file_finish(struct signed_file *sf)
+{
+	uint8_t last[3];
+	long long m;
+	int rc;
+
+	if (sf->pw == NULL)
+		return 0;
+	rc = pipeline_finish(sf->pw);
+	sf->pw = NULL;
+	if (rc != 0 || sf->dec.bad)
+		return rc;
+	if ((m = b64url_dstream_final(&sf->dec, last)) > 0) {
+		rc = outfile_write(sf->out, last, (size_t)m, &sf->rep);
+		sf->pt_len += (uint64_t)m;
+	}
+	wipe(last, sizeof(last));
+	return rc;
+}
+
+static void
+signed_file_free(struct signed_file *sf)
+{
+	if (sf->pw != NULL)
+		(void)pipeline_finish(sf->pw);
+	if (sf->ring != NULL) {
+		wipe(sf->ring, SIGNED_SLOTS * SIGNED_PIECE);
+		free(sf->ring);
+	}
+	report_clear(&sf->rep);
+	jws_scan_free(&sf->scan);
+	memset(sf, 0, sizeof(*sf));
+}
+
+/* open_signed for the JWS read by sf, whose payload is in out's
+ * temporary file: the same checks, in the same order and words. */
 static int
 open_signed_file(const struct open_opts *o, struct message *m,
-    struct outfile *out, struct report *rep)
+    struct signed_file *sf, struct report *rep)
 {
-	struct jws_file jf;
-	struct report why = { 0 };	/* what jws_file_open says */
+	struct jws j;
+	struct report why = { 0 };	/* what jws_scan_final says */
 	int rc;
 
 	m->is_signed = 1;
-	rc = jws_file_open(out, m->file_pt_len, &jf, &why);
+	rc = jws_scan_final(&sf->scan, &j, &why);
 	if (rc == E2E_EX_DATAERR)
 		return refuse_signed(rep, SIGNED_UNACCEPTABLE,
 		    report_message(&why));
 	report_add(rep, &why);
+	report_clear(&why);
 	if (rc != 0)
 		return rc;
-	if ((rc = signed_accept(o, m, &jf.j, rep)) != 0)
+	if ((rc = signed_accept(o, m, &j, rep)) != 0)
 		goto out;
-	if (jf.payload_bad) {
+	if (sf->dec.bad) {
 		rc = refuse_signed(rep, SIGNED_NOT_B64);
 		goto out;
 	}
-	if ((rc = outfile_truncate(out, jf.pt_len, rep)) != 0)
-		goto out;
-	m->file_pt_len = jf.pt_len;
+	m->file_pt_len = sf->pt_len;
 out:
-	jws_file_free(&jf);
+	jws_free(&j);
+	/* The hash of the plaintext: not the plaintext, but of it. */
+	wipe(j.digest, sizeof(j.digest));
 	return rc;
 }
 
@@ -695,12 +827,16 @@ message_open_file(const struct open_opts *o, struct infile *in,
 {
 	struct jwe_open jo;
 	struct jwe_reader rd = { o->key, o->kid, o->prekey, o->prekey_arg };
+	struct signed_file *sf = NULL;
+	struct plain_file pf;
+	struct sink plain = { plain_write, &pf };
 	struct buf rest = BUF_INIT;
 	struct report inner = { 0 };	/* what the JWE layer says */
+	struct report wrep = { 0 };	/* what the plaintext's writing says */
 	struct report why = { 0 };	/* what jsonio_parse says */
 	uint64_t off, end, unread = 0;
 	json_t *obj = NULL;
-	int rc = MESSAGE_OPEN_WHOLE, have_jo = 0;
+	int rc = MESSAGE_OPEN_WHOLE, have_jo = 0, src;
 
 	memset(m, 0, sizeof(*m));
 	m->own.secret = 1;
@@ -727,11 +863,28 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	if (rc != 0)
 		goto out;
 	have_jo = 1;
-	rc = jwe_open_file(&jo, in, off, end - off, out, &m->file_pt_len,
+	/* A signed message's JWS is read as it is decrypted. */
+	pf.out = out;
+	pf.rep = &wrep;
+	if (jo.signed_content && ((sf = malloc(sizeof(*sf))) == NULL ||
+	    (rc = signed_file_start(sf, out, end - off, &plain, rep)) != 0)) {
+		if (sf == NULL)
+			rc = report_oom(rep);
+		goto out;
+	}
+	rc = jwe_open_file(&jo, in, off, end - off, &plain, &m->file_pt_len,
 	    &inner);
+	if (sf != NULL) {
+		src = signed_file_finish(sf);
+		report_add(&wrep, &sf->rep);
+		report_clear(&sf->rep);
+		if (rc == 0)
+			rc = src;
+	}
 	if (rc == E2E_EX_DATAERR && !unread_is_plain(in, off, unread)) {
 		/* Not so shaped after all: read whole, from an empty file. */
 		report_clear(&inner);
+		report_clear(&wrep);
 		rc = outfile_rewind(out, rep);
 		if (rc == 0)
 			rc = MESSAGE_OPEN_WHOLE;
@@ -740,11 +893,12 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	if (rc == E2E_EX_DATAERR) {
 		/* Every failure of the content decryption looks the same. */
 		report_clear(&inner);
+		report_clear(&wrep);
 		rc = refuse(rep, NULL);
 		goto out;
 	}
 	report_add(rep, &inner);
-	report_clear(&inner);
+	report_add(rep, &wrep);
 	if (rc != 0)
 		goto out;
 	m->enc = jo.enc->name;
@@ -752,13 +906,19 @@ message_open_file(const struct open_opts *o, struct infile *in,
 	memcpy(m->fs_pkid, jo.pkid, KID_SIZE);
 	m->nrecipients = jo.nrecipients;
 	m->uncommitted_group = jo.uncommitted_group;
-	if (jo.signed_content)
-		rc = open_signed_file(o, m, out, rep);
+	if (sf != NULL)
+		rc = open_signed_file(o, m, sf, rep);
 	/* Signature stripping must not pass for a signed message. */
 	else if (o->verify != NULL || o->require_signer)
 		rc = refuse_signed(rep, "the message is not signed, and "
 		    "--verify asks for a signature");
 out:
+	if (sf != NULL) {
+		signed_file_free(sf);
+		free(sf);
+	}
+	report_clear(&inner);
+	report_clear(&wrep);
 	if (have_jo)
 		jwe_open_free(&jo);
 	json_decref(obj);

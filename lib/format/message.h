@@ -139,8 +139,9 @@ int message_open_text(const struct open_opts *o, const uint8_t *text,
  * message: the text outside the ciphertext (at most MESSAGE_FILE_REST
  * bytes) is parsed, and the ciphertext read once from the file in
  * pieces, its tag checked before anything is committed; a signed
- * message's JWS is then checked in out's file and its content decoded
- * there (jwsfile.h), with the refusals of message_open_text. m says
+ * message's JWS is hashed and its payload decoded into out as it is
+ * decrypted, in the same pass (jws.h, jws_scan), and checked once the
+ * tag matched, with the refusals of message_open_text. m says
  * everything but the plaintext (m->pt is NULL; m->file_pt_len its
  * length). Returns as message_open_text, or MESSAGE_OPEN_WHOLE, with
  * out left empty and nothing said, for an input to be read whole

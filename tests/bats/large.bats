@@ -5,10 +5,10 @@
 # passed. Peak memory is measured with /usr/bin/time (%M, KiB) at 64 MiB,
 # where the old code held the message (74 MB to encrypt, 161 MB to
 # decrypt); round trips cross every buffer boundary; a tampered or cut
-# envelope leaves no output file. A signed message streams too: its JWS,
-# decrypted into the temporary file, is parsed, hashed and decoded there
-# (lib/format/jwsfile.c), and every refusal is the one of the message
-# read whole.
+# envelope leaves no output file. A signed message streams too: its JWS
+# is hashed and its payload decoded into the temporary file as it is
+# decrypted, in the same pass (lib/format/jws.c, jws_scan; message.c),
+# and every refusal is the one of the message read whole.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -18,9 +18,8 @@ setup() { common_setup; fixed_keys; }
 CAP_KIB=16384
 # The pieces of the code (lib/format/jwe.c): the encryption's chunk
 # (CHUNK), the decryption's piece of text (FILE_TEXT, 256 KiB) decoded
-# (FILE_RAW), and the inner JWS's (JWS_STREAM_RAW); a signed message's
-# payload is read back in pieces of 512 KiB of text (jwsfile.c's PIECE),
-# PIECE bytes decoded.
+# (FILE_RAW), and the inner JWS's (JWS_STREAM_RAW); PIECE, 512 KiB of
+# text decoded, the pieces an earlier reader took (kept: more sizes).
 CHUNK=261120
 PIECE=393216
 JWS_RAW=196608
@@ -442,4 +441,90 @@ same_as_whole() {
 	E2E_HOME=$g same_as_whole "-i bob --verify amy" n.jwe
 	assert_equal "$ws" 0
 	cmp in f.out
+}
+
+# boundary_cases DIR: signed messages for bob whose inner JWS puts the
+# payload's base64url quads and the dot after it on each side of the
+# decryption's pieces (FILE_RAW bytes of JWS text; CBC's first piece is a
+# block shorter), for headers of every length mod 4; payloads of 0 to 5
+# bytes; and one of several pieces. DIR/manifest: envelope <TAB> payload.
+boundary_cases() {
+	"$PYTHON" - "$1" "$INTEROP" "$FILE_RAW" <<'EOF2'
+import os, sys
+sys.path.insert(0, sys.argv[2])
+import josecraft as jc
+from josecraft import b64u, dumps, make_jwe, make_jws
+out, piece = sys.argv[1], int(sys.argv[3])
+os.makedirs(out, exist_ok=True)
+man = open(os.path.join(out, "manifest"), "w")
+k = 0
+for pad in range(4):
+    hdr = jc.signed_header("alice", x_pad="x" * pad)
+    hl = len(b64u(dumps(hdr)))
+    sizes = list(range(6)) + [3 * piece + 7]
+    for end in (piece - 16, piece):
+        for d in range(-3, 3):
+            plen = end + d - hl - 1     # the second dot at end + d
+            if plen % 4 != 1:
+                sizes.append(plen * 3 // 4)
+    for n in sizes:
+        pt = os.urandom(n)
+        for e in ("A256CBC-HS512", "A256GCM"):
+            f = "m%d-%d-%s" % (k, n, e)
+            open(os.path.join(out, f + ".pt"), "wb").write(pt)
+            jws = make_jws(pt, header=hdr)
+            open(os.path.join(out, f + ".jwe"), "w").write(
+                jc.envelope_text(make_jwe(jws.encode(), enc=e,
+                                          signed=True)))
+            man.write("%s.jwe\t%s.pt\n" % (f, f))
+        k += 1
+EOF2
+}
+
+@test "issue 14: a signed message file to file, read in one pass, around every boundary of its reading (payload quads and the dot across the decryption's pieces, headers of every length mod 4, 0 to 5 bytes, several pieces): the payload, verified" {
+	local f p n=0
+	boundary_cases b
+	while IFS=$'\t' read -r f p; do
+		rm -f f.out
+		e2e-decrypt -i bob --verify alice.pub -o f.out "b/$f" \
+		    2>f.err || fail "$f: refused: $(cat f.err)"
+		cmp "b/$p" f.out || fail "$f: the output differs"
+		n=$((n + 1))
+	done < b/manifest
+	[ "$n" -ge 100 ]
+	no_temp_files .
+}
+
+@test "issue 14: a signature that fails at the end of a large signed message, read in one pass, leaves nothing at the destination nor a temporary file (65, the words of the whole reading), both algorithms" {
+	local e
+	"$PYTHON" - "$INTEROP" <<'EOF2'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import josecraft as jc
+from josecraft import b64u, make_jwe, make_jws
+pt = os.urandom((16 << 20) + 5)
+h, p, s = make_jws(pt).split(".")
+raw = bytearray(jc.unb64u(s))
+raw[-1] ^= 1
+bad = h + "." + p + "." + b64u(bytes(raw))
+for e in ("A256CBC-HS512", "A256GCM"):
+    open("big-%s.jwe" % e, "w").write(
+        jc.envelope_text(make_jwe(bad.encode(), enc=e, signed=True)))
+EOF2
+	for e in A256CBC-HS512 A256GCM; do
+		run --separate-stderr e2e-decrypt -i bob --verify alice.pub \
+		    -o out "big-$e.jwe"
+		assert_equal "$status" 65
+		assert_equal "${stderr_lines[0]}" "e2e-decrypt: error: the signature is not valid: the message was not signed by key $KID_ALICE"
+		[ ! -e out ] || fail "$e: out was written"
+		no_temp_files .
+		# An existing output is left as it was.
+		echo before > out
+		run --separate-stderr e2e-decrypt -i bob --verify alice.pub \
+		    -f -o out "big-$e.jwe"
+		assert_equal "$status" 65
+		assert_equal "$(cat out)" before
+		no_temp_files .
+		rm out
+	done
 }

@@ -1644,6 +1644,166 @@ out:
 	EVP_PKEY_free(pub);
 }
 
+/*
+ * jws_scan, the inner JWS of a signed message read as it is decrypted
+ * from a file (message_open_file), against jws_parse over the same text
+ * held whole, for texts given in pieces of every small size and larger
+ * ones: the same exit code and reason, the same header and signature,
+ * the digest of the same signing input (the signature verifies), and
+ * the payload's text given back whole, in order.
+ */
+static void
+scan_one(const char *what, const char *text, size_t len)
+{
+	static const size_t steps[] = { 1, 2, 3, 4, 5, 7, 16, 333, 4096,
+	    1 << 20 };
+	struct jws jp, js;
+	struct jws_scan *sc = malloc(sizeof(*sc));
+	struct buf copy = BUF_INIT, pay = BUF_INIT;
+	char why_p[300], why_s[300];
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	size_t st, i, k, po, pl;
+	int rp, rs;
+
+	CHECK(sc != NULL);
+	if (sc == NULL)
+		return;
+	CHECK(buf_append(&copy, text, len) == 0);
+	rp = rep_why_rc(jws_parse((char *)copy.p, len, &jp, &t_rep), why_p,
+	    sizeof(why_p));
+	for (st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+		buf_clear(&pay);
+		CHECK(jws_scan_init(sc, NULL) == 0);
+		for (i = 0; i < len; i += k) {
+			k = len - i < steps[st] ? len - i : steps[st];
+			CHECK(jws_scan_update(sc, (const uint8_t *)text + i, k,
+			    &po, &pl) == 0);
+			CHECK(po + pl <= k);
+			CHECK(buf_append(&pay, text + i + po, pl) == 0);
+		}
+		rs = rep_why_rc(jws_scan_final(sc, &js, &t_rep), why_s,
+		    sizeof(why_s));
+		CHECKF(rs == rp && strcmp(why_s, rp ? why_p : "") == 0,
+		    "%s, pieces of %zu: %d \"%s\", whole %d \"%s\"", what,
+		    steps[st], rs, why_s, rp, why_p);
+		if (rs == 0 && rp == 0) {
+			CHECKF(json_equal(js.header, jp.header) &&
+			    js.sig_len == jp.sig_len &&
+			    memcmp(js.sig, jp.sig, js.sig_len) == 0 &&
+			    js.hashed, "%s, pieces of %zu: parts", what,
+			    steps[st]);
+			CHECK(EVP_Digest(text, jp.signing_input_len, md, &mdlen,
+			    EVP_sha256(), NULL) == 1);
+			CHECKF(memcmp(md, js.digest, 32) == 0,
+			    "%s, pieces of %zu: digest", what, steps[st]);
+			CHECKF(pay.len == jp.payload_len &&
+			    memcmp(pay.p, text + jp.payload_off,
+			    pay.len) == 0, "%s, pieces of %zu: payload", what,
+			    steps[st]);
+			CHECKF(jws_verify(&js, pk[ALICE]) ==
+			    jws_verify(&jp, pk[ALICE]),
+			    "%s, pieces of %zu: verify", what, steps[st]);
+		}
+		if (rs == 0)
+			jws_free(&js);
+		jws_scan_free(sc);
+	}
+	if (rp == 0)
+		jws_free(&jp);
+	buf_free(&copy);
+	buf_free(&pay);
+	free(sc);
+}
+
+static void
+jws_scan_like_parse(void)
+{
+	char hdr[512];
+	struct buf j = BUF_INIT, t = BUF_INIT;
+	uint8_t payload[3000];
+	size_t i, d1, d2;
+
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13 + 1);
+	signed_header(ALICE, "\"x\"", "", hdr, sizeof(hdr));
+	/* Payloads of every length mod 3, and empty. */
+	for (i = 0; i < 4; i++) {
+		make_jws(ALICE, hdr, payload, i == 3 ? 0 : 2990 + i, &j);
+		scan_one("valid", (char *)j.p, j.len);
+	}
+	make_jws(ALICE, hdr, payload, 1000, &j);
+	d1 = (size_t)((char *)memchr(j.p, '.', j.len) - (char *)j.p);
+	d2 = (size_t)((char *)memrchr(j.p, '.', j.len) - (char *)j.p);
+	scan_one("empty", "", 0);
+	scan_one("no dot", (char *)j.p, d1);
+	scan_one("one dot", (char *)j.p, d2);
+	scan_one("dot at the end", (char *)j.p, d2 + 1);
+	/* A fourth part, and a fifth. */
+	buf_clear(&t);
+	CHECK(buf_append(&t, j.p, j.len) == 0 &&
+	    buf_append(&t, ".AAAA", 5) == 0);
+	scan_one("four parts", (char *)t.p, t.len);
+	CHECK(buf_append(&t, ".", 1) == 0);
+	scan_one("five parts", (char *)t.p, t.len);
+	/* A dot in the payload: four parts too. */
+	buf_clear(&t);
+	CHECK(buf_append(&t, j.p, j.len) == 0);
+	t.p[d1 + 500] = '.';
+	scan_one("dot in the payload", (char *)t.p, t.len);
+	/* A payload that is not base64url passes here (refused later). */
+	t.p[d1 + 500] = '+';
+	scan_one("'+' in the payload", (char *)t.p, t.len);
+	/* Empty parts. */
+	scan_one("no header", (char *)j.p + d1, j.len - d1);
+	scan_one("no signature", (char *)j.p, d2 + 1);
+	buf_clear(&t);
+	CHECK(buf_append(&t, j.p, d1 + 1) == 0 &&
+	    buf_append(&t, j.p + d2, j.len - d2) == 0);
+	scan_one("no payload", (char *)t.p, t.len);
+	/* Headers and signatures of the largest length kept and longer. */
+	for (i = 0; i < 4; i++) {
+		size_t hl = JWS_SCAN_HEAD - 2 + i;
+
+		buf_clear(&t);
+		CHECK(buf_reserve(&t, hl + j.len) == 0);
+		memset(t.p, 'e', hl);
+		t.len = hl;
+		CHECK(buf_append(&t, j.p + d1, j.len - d1) == 0);
+		scan_one("long header", (char *)t.p, t.len);
+	}
+	for (i = 0; i < 4; i++) {
+		size_t sl = JWS_SCAN_SIG - 2 + i;
+
+		buf_clear(&t);
+		CHECK(buf_append(&t, j.p, d2 + 1) == 0 &&
+		    buf_reserve(&t, sl) == 0);
+		memset(t.p + t.len, 'A', sl);
+		t.len += sl;
+		scan_one("long signature", (char *)t.p, t.len);
+	}
+	/* A header that is not base64url, not JSON, not PS256. */
+	buf_clear(&t);
+	CHECK(buf_append(&t, j.p, j.len) == 0);
+	t.p[3] = '+';
+	scan_one("header not base64url", (char *)t.p, t.len);
+	buf_clear(&t);
+	CHECK(b64url_append(&t, (const uint8_t *)"{\"alg\"", 6) == 0 &&
+	    buf_append(&t, j.p + d1, j.len - d1) == 0);
+	scan_one("header not JSON", (char *)t.p, t.len);
+	buf_clear(&t);
+	CHECK(b64url_append(&t, (const uint8_t *)"{\"alg\":\"RS256\"}",
+	    15) == 0 && buf_append(&t, j.p + d1, j.len - d1) == 0);
+	scan_one("header RS256", (char *)t.p, t.len);
+	/* Another signature: parsed the same, and not valid. */
+	buf_clear(&t);
+	CHECK(buf_append(&t, j.p, j.len) == 0);
+	t.p[d1 + 10] = t.p[d1 + 10] == 'A' ? 'B' : 'A';
+	scan_one("changed payload", (char *)t.p, t.len);
+	buf_free(&j);
+	buf_free(&t);
+}
+
 static void
 secret_buffers(void)
 {
@@ -1762,6 +1922,7 @@ main(void)
 	RUN(rsa_refusals);
 	RUN(signing_paths);
 	RUN(secret_buffers);
+	RUN(jws_scan_like_parse);
 	for (i = 0; i < NPEOPLE; i++)
 		EVP_PKEY_free(pk[i]);
 	return harness_end();
