@@ -63,7 +63,7 @@
  * past it, a statement is parsed each time. */
 #define PREPARED_MAX 96
 /* Statements sent on the writer's connection and not yet answered. */
-#define PENDING_MAX 16
+#define PENDING_MAX 1024
 
 /* A connection and the statements prepared on it: a statement is
  * prepared at its first use, as "e2e_I" for its place I in prep (the
@@ -94,6 +94,9 @@ enum {
 	 * statement; when refused, the statement itself has put back the
 	 * limit's row the job changed (the job's only other write). */
 	PEND_OUTCOME = 16,
+	/* A PEND_OUTCOME of pg_send: its answer says too whether the
+	 * sender's rate let it through (the refusal's wait to write). */
+	PEND_RATE = 32,
 };
 
 /* Jobs refused after their release, noted until settle() at most. */
@@ -110,6 +113,10 @@ struct pending {
 	/* PEND_OUTCOME: the send's recipient, body and quota. */
 	char to[STORE_ID_LEN + 1];
 	size_t len, max_messages, max_bytes;
+	/* PEND_RATE: the rate, when it was counted, where its refusal's
+	 * wait goes. */
+	double per_s, burst;
+	unsigned *wait_s;
 };
 
 struct pg {
@@ -624,17 +631,41 @@ to_notify(struct pg *p, const char *to_id, int late)
 	}
 }
 
-/* A send's result from its statement's answer (message_put_within):
- * the count and bytes of the mailbox, whether the recipient is there,
- * whether the message was stored. */
-static int
-outcome(const PGresult *res, size_t len, size_t max_messages,
-    size_t max_bytes)
+/* A rate's refusal (PEND_RATE): the whole seconds until a token is back
+ * (as store_limit_take says it). */
+static unsigned
+rate_wait(const struct pending *e, double spent)
 {
-	if (PQntuples(res) != 1)
+	double ms = (spent + 1.0 - e->burst) * 1000.0 / e->per_s;
+	int64_t m = (int64_t)ms, until = m + ((double)m < ms);
+
+	return until <= 0 ? 1 : (unsigned)((until + 999) / 1000);
+}
+
+/* A send's result from its statement's answer (message_put_within,
+ * pg_send): the count and bytes of the mailbox, whether the recipient is
+ * there, whether the message was stored; pg_send's, the rate's tokens
+ * spent before it (a refusal's wait written at e->wait_s). */
+static int
+outcome(const PGresult *res, const struct pending *e)
+{
+	size_t len = e->len, max_messages = e->max_messages,
+	    max_bytes = e->max_bytes;
+	double spent;
+
+	if (PQntuples(res) != 1 || PQnfields(res) < ((e->flags & PEND_RATE) ?
+	    5 : 4))
 		return STORE_ERROR;
 	if (strtoll(PQgetvalue(res, 0, 3), NULL, 10) == 1)
 		return STORE_OK;
+	if (e->flags & PEND_RATE) {
+		/* Tested as the statement did: the same doubles. */
+		spent = strtod(PQgetvalue(res, 0, 4), NULL);
+		if (!(spent + 1.0 <= e->burst)) {
+			*e->wait_s = rate_wait(e, spent);
+			return STORE_LIMITED;
+		}
+	}
 	if (PQgetvalue(res, 0, 2)[0] != 't')
 		return STORE_NOT_FOUND;	/* deleted meanwhile */
 	if ((uint64_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10) + 1 >
@@ -698,8 +729,8 @@ wsync(struct store *s, PGresult **out)
 			;
 		else if ((e->flags & PEND_ROW) && PQntuples(res) == 0)
 			r = STORE_NOT_FOUND;
-		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e->len,
-		    e->max_messages, e->max_bytes)) == STORE_OK)
+		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e)) ==
+		    STORE_OK)
 			to_notify(p, e->to, late);
 		if (r != STORE_OK && (e->flags & PEND_PREPARE))
 			p->w.prep[e->slot] = NULL;
@@ -1695,6 +1726,50 @@ pg_message_put(struct store *s, const struct store_message *m,
 	return rc;
 }
 
+/*
+ * Sends a send's statement (sql answers what outcome() reads, t says
+ * what outcome() needs): with later, not waited for, its answer read
+ * with a later statement's (PEND_OUTCOME); else answered at once.
+ */
+static int
+put_stmt(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int later, const char *to_id,
+    const struct pending *t)
+{
+	struct pg *p = s->impl;
+	struct pending *e;
+	PGresult *res;
+	size_t i;
+	int rc;
+
+	if (!later) {
+		rc = wquery_bin(s, sql, n, v, len, fmt, &res,
+		    "storing a message");
+		if (rc == STORE_OK && (rc = outcome(res, t)) == STORE_OK)
+			to_notify(p, to_id, 0);
+		PQclear(res);
+		return rc;
+	}
+	if ((rc = wsend(s, sql, n, v, len, fmt, PEND_OUTCOME | PEND_PLAIN |
+	    (t->flags & PEND_RATE), "storing a message")) != STORE_OK)
+		return rc;
+	e = &p->pend[p->npend - 1];
+	memcpy(e->to, to_id, STORE_ID_LEN + 1);
+	e->len = t->len;
+	e->max_messages = t->max_messages;
+	e->max_bytes = t->max_bytes;
+	e->per_s = t->per_s;
+	e->burst = t->burst;
+	e->wait_s = t->wait_s;
+	/* The recipient gone is this statement's to say (a user's row not
+	 * found read late would break the transaction). */
+	for (i = 0; i < p->npend; i++)
+		if (p->pend[i].job == p->job_no)
+			p->pend[i].flags &= ~PEND_ROW;
+	p->job_outcome = 1;
+	return STORE_OK;
+}
+
 /* The recipient's row is held (store_message_put_within, its
  * statement sent with this one): no other writer, of any instance, adds
  * to this mailbox or takes from it until the transaction ends, so its
@@ -1737,38 +1812,73 @@ pg_message_put_within(struct store *s, const struct store_message *m,
 	    put_back ? p->lim_t : NULL, put_back ? p->lim_exp : NULL };
 	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
 	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
-	struct pending *e;
-	PGresult *res;
-	size_t i;
-	int rc;
+	struct pending t = { .len = m->body_len, .max_messages =
+		max_messages, .max_bytes = max_bytes };
 
 	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
 	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
 	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
-	if (!later) {
-		rc = wquery_bin(s, sql, 13, v, len, fmt, &res,
-		    "storing a message");
-		if (rc == STORE_OK && (rc = outcome(res, m->body_len,
-		    max_messages, max_bytes)) == STORE_OK)
-			to_notify(p, to_id, 0);
-		PQclear(res);
-		return rc;
-	}
-	if ((rc = wsend(s, sql, 13, v, len, fmt, PEND_OUTCOME | PEND_PLAIN,
-	    "storing a message")) != STORE_OK)
-		return rc;
-	e = &p->pend[p->npend - 1];
-	memcpy(e->to, to_id, STORE_ID_LEN + 1);
-	e->len = m->body_len;
-	e->max_messages = max_messages;
-	e->max_bytes = max_bytes;
-	/* The recipient gone is this statement's to say (a user's row not
-	 * found read late would break the transaction). */
-	for (i = 0; i < p->npend; i++)
-		if (p->pend[i].job == p->job_no)
-			p->pend[i].flags &= ~PEND_ROW;
-	p->job_outcome = 1;
-	return STORE_OK;
+	return put_stmt(s, sql, 13, v, len, fmt, later, to_id, &t);
+}
+
+/*
+ * pg_message_put_within's statement with the sender's rate in it
+ * (store_send): the rate's row held and read as store_limit_take would
+ * (the tokens spent: none when it expired, fewer as time went by), the
+ * message stored when a token is left and the mailbox has room, and
+ * only then the rate's row written. A refusal leaves nothing written, so
+ * no job waits for its answer: a group of sends goes out in one
+ * pipeline, read at once with the group's last statement (settle).
+ * The doubles are computed as store.c computes them (the same IEEE
+ * operations in the same order): the same decisions as on SQLite.
+ */
+static int
+pg_send(struct store *s, const struct store_limit *l, const char *key,
+    int64_t now, unsigned *wait_s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
+{
+	static const char sql[] = "WITH l AS (SELECT n, greatest($11::bigint "
+	    "- t, 0)::float8 * $12::float8 / 1000::float8 AS back, expires "
+	    "FROM limits WHERE key = $10 FOR UPDATE), r AS (SELECT "
+	    "coalesce((SELECT CASE WHEN expires > $11::bigint AND n > back "
+	    "THEN n - back ELSE 0::float8 END FROM l), 0::float8) AS spent), "
+	    "c AS (SELECT coalesce(max(msg_count), 0) AS n, "
+	    "coalesce(max(msg_bytes), 0) AS b, count(*) > 0 AS u FROM (SELECT "
+	    "msg_count, msg_bytes FROM users WHERE id = $2 FOR UPDATE) x), "
+	    "ins AS (INSERT INTO messages (id, recipient_id, recipient, "
+	    "sender, sent_at, body, sender_id) SELECT $1, $2, $3, $4, "
+	    "$5::bigint, $6::bytea, $7 FROM c, r WHERE r.spent + 1::float8 <= "
+	    "$13::float8 AND c.u AND c.n + 1 <= $8::numeric AND c.b + "
+	    "length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
+	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
+	    "SELECT $10, r.spent + 1::float8, $11::bigint, $11::bigint + "
+	    "trunc((r.spent + 1::float8) * 1000::float8 / $12::float8)::bigint "
+	    "+ 1 FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
+	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
+	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
+	    "ins), r.spent FROM c, r";
+	struct pg *p = s->impl;
+	char at[24], maxn[24], maxb[24], tnow[24], per[32], burst[32];
+	/* Nothing the job wrote before it would stay when it is refused. */
+	int later = p->job_plain && p->job_nlim == 0 &&
+	    strlen(to_id) == STORE_ID_LEN;
+	const char *v[13] = { m->id, to_id, m->to, m->from, at, m->body,
+	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb, key, tnow,
+	    per, burst };
+	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
+	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
+	struct pending t = { .flags = PEND_RATE, .len = m->body_len,
+		.max_messages = max_messages, .max_bytes = max_bytes,
+		.per_s = l->per_s, .burst = l->burst, .wait_s = wait_s };
+
+	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
+	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
+	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
+	snprintf(tnow, sizeof(tnow), "%" PRId64, now);
+	/* Exact: the database reads back the same doubles. */
+	snprintf(per, sizeof(per), "%.17g", l->per_s);
+	snprintf(burst, sizeof(burst), "%.17g", l->burst);
+	return put_stmt(s, sql, 13, v, len, fmt, later, to_id, &t);
 }
 
 static int
@@ -2310,6 +2420,7 @@ const struct store_backend store_pg = {
 	.user_revoke = pg_user_revoke,
 	.message_put_within = pg_message_put_within,
 	.mailbox_usage = pg_mailbox_usage,
+	.send = pg_send,
 	.user_delete = pg_user_delete,
 	.message_put = pg_message_put,
 	.message_take_oldest = pg_message_take_oldest,
