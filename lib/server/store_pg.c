@@ -97,7 +97,13 @@ enum {
 	/* A PEND_OUTCOME of pg_send: its answer says too whether the
 	 * sender's rate let it through (the refusal's wait to write). */
 	PEND_RATE = 32,
+	/* A job's statement that needs no savepoint: when it is the job's
+	 * first, it writes nothing unless it succeeds (pg_send's, later):
+	 * sent without one (wsend). */
+	PEND_ALONE = 64,
 };
+
+enum { BARE_NONE, BARE_SENT, BARE_REFUSED, BARE_WROTE };
 
 /* Jobs refused after their release, noted until settle() at most. */
 #define LATE_MAX 512
@@ -141,6 +147,13 @@ struct pg {
 	 * database gave it, for a refusal to put back. */
 	long job_no;
 	int job_released, job_plain, job_outcome;
+	/* The job's savepoint: wanted (savepoint), sent (at its first
+	 * statement that needs one); its first statement sent without one
+	 * (PEND_ALONE): BARE_SENT, then BARE_REFUSED when it wrote nothing
+	 * (a refusal) or BARE_WROTE (stored, or failed: only the whole
+	 * transaction can undo it). */
+	int sp_wanted, sp_sent, bare;
+	int quiet;			/* pg_begin: nothing heard while idle */
 	size_t job_nlim;
 	char lim_key[LIMIT_KEY_LEN + 1], lim_n[32], lim_t[24], lim_exp[24];
 	/* Jobs refused after their release: their place and result. */
@@ -579,8 +592,23 @@ wsend(struct store *s, const char *sql, int n, const char *const *v,
 	int fresh, rc, sent;
 	long slot;
 
-	if (p->npend + 2 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
+	if (p->npend + 3 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
 		return rc;
+	/* The job's savepoint, before its first statement that needs one:
+	 * a group of sends (PEND_ALONE) goes without, one statement each
+	 * instead of three, and no subtransaction. */
+	if (!(flags & PEND_WHOLE) && p->sp_wanted) {
+		if ((flags & PEND_ALONE) && p->bare == BARE_NONE &&
+		    p->job_pend == 0) {
+			p->bare = BARE_SENT;
+		} else {
+			p->sp_wanted = 0;
+			p->sp_sent = 1;
+			if ((rc = wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL,
+			    PEND_WHOLE, "a savepoint")) != STORE_OK)
+				return rc;
+		}
+	}
 	slot = prepared(&p->w, sql, n, name, &fresh);
 	if (slot >= 0 && fresh) {
 		if (!PQsendPrepare(c, name, sql, n, NULL)) {
@@ -732,6 +760,9 @@ wsync(struct store *s, PGresult **out)
 		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e)) ==
 		    STORE_OK)
 			to_notify(p, e->to, late);
+		if ((e->flags & PEND_ALONE) && e->job == p->job_no &&
+		    p->bare == BARE_SENT)
+			p->bare = r > 0 ? BARE_REFUSED : BARE_WROTE;
 		if (r != STORE_OK && (e->flags & PEND_PREPARE))
 			p->w.prep[e->slot] = NULL;
 		if (r != STORE_OK && (e->flags & PEND_WHOLE))
@@ -1346,6 +1377,16 @@ nomem:
 
 /* ---- the writer's transaction ---- */
 
+/* Whether nothing came on the idle connection c: a database that
+ * closed it (a restart, a failover) has said so on its socket. */
+static int
+quiet(PGconn *c)
+{
+	struct pollfd pfd = { PQsocket(c), POLLIN, 0 };
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
 static int
 pg_begin(struct store *s)
 {
@@ -1356,6 +1397,8 @@ pg_begin(struct store *s)
 	p->job_no = -1;
 	p->job_released = 0;
 	p->nlate = 0;
+	p->sp_wanted = p->sp_sent = 0;
+	p->bare = BARE_NONE;
 	/* A connection lost since the last transaction is made again
 	 * here, where nothing is under way yet (a new one in pipeline
 	 * mode, the writer's way). */
@@ -1364,6 +1407,7 @@ pg_begin(struct store *s)
 		p->broken_rc = STORE_OK;
 		if (!usable(s, &p->w))
 			return STORE_ERROR;
+		p->quiet = p->npend == 0 && quiet(p->w.c);
 		if (PQpipelineStatus(p->w.c) == PQ_PIPELINE_OFF &&
 		    !PQenterPipelineMode(p->w.c))
 			return failed(s, p->w.c, NULL, "beginning");
@@ -1377,6 +1421,12 @@ pg_begin(struct store *s)
 			rc = wsend(s, "SELECT pg_advisory_xact_lock("
 			    WRITER_LOCK ")", 0, NULL, NULL, NULL, PEND_WHOLE,
 			    "waiting for the other writers");
+		/* Their answers read with the first job's statements (a
+		 * round trip less), unless the connection heard something
+		 * while idle: then at once, so that a connection lost is
+		 * made again here rather than failing the jobs. */
+		if (rc == STORE_OK && tries == 0 && p->quiet)
+			break;
 		if (rc == STORE_OK)
 			rc = wsync(s, NULL);
 		else
@@ -1400,8 +1450,11 @@ pg_savepoint(struct store *s)
 	p->job_released = p->job_outcome = 0;
 	p->job_plain = 1;
 	p->job_pend = p->job_nlim = 0;
-	return wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL, PEND_WHOLE,
-	    "a savepoint");
+	/* Sent with the job's first statement that needs it (wsend). */
+	p->sp_wanted = 1;
+	p->sp_sent = 0;
+	p->bare = BARE_NONE;
+	return STORE_OK;
 }
 
 static int
@@ -1419,6 +1472,18 @@ pg_release(struct store *s, int keep)
 		p->job_released = 1;
 	else if (p->job_pend > 0 && (rc = wsync(s, NULL)) != STORE_OK)
 		keep = 0;
+	p->sp_wanted = 0;
+	/* A statement sent without a savepoint that wrote (or failed):
+	 * the job cannot be undone alone, the transaction is. */
+	if (!keep && p->bare == BARE_WROTE)
+		break_off(p, rc < 0 ? rc : STORE_ERROR);
+	if (!p->sp_sent) {
+		if (!keep)
+			p->nnotify = p->job_start;
+		else
+			p->kept = 1;
+		return rc;
+	}
 	if (!keep) {
 		p->nnotify = p->job_start;
 		rc2 = wsend(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL, NULL,
@@ -1509,6 +1574,7 @@ pg_commit(struct store *s)
 	/* The transaction's own statements from here on: their failures
 	 * are the commit's. */
 	p->job_no = -2;
+	p->sp_wanted = 0;
 	p->job_released = 0;
 	rc = notify_recipients(s);
 	p->nnotify = p->job_start = 0;
@@ -1548,6 +1614,7 @@ pg_rollback(struct store *s)
 
 	p->nnotify = p->job_start = 0;
 	p->job_no = -2;
+	p->sp_wanted = 0;
 	p->job_released = 0;
 	p->nlate = 0;
 	if (p->w.c == NULL || PQstatus(p->w.c) != CONNECTION_OK) {
@@ -1751,7 +1818,8 @@ put_stmt(struct store *s, const char *sql, int n, const char *const *v,
 		return rc;
 	}
 	if ((rc = wsend(s, sql, n, v, len, fmt, PEND_OUTCOME | PEND_PLAIN |
-	    (t->flags & PEND_RATE), "storing a message")) != STORE_OK)
+	    ((t->flags & PEND_RATE) ? PEND_RATE | PEND_ALONE : 0),
+	    "storing a message")) != STORE_OK)
 		return rc;
 	e = &p->pend[p->npend - 1];
 	memcpy(e->to, to_id, STORE_ID_LEN + 1);
