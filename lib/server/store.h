@@ -310,7 +310,10 @@ struct store_backend {
 	 * round trip of its own: the backend may learn the result only
 	 * after the job's release (settle), and then writes *wait_s (a
 	 * STORE_LIMITED's) there, before the job's done(). A send refused
-	 * leaves nothing written. NULL: store_send takes them in turn. */
+	 * leaves nothing written. As the job's first write it may go
+	 * without the job's savepoint: a job refused after a send that
+	 * stored then fails its whole transaction (a send is its job's
+	 * last write). NULL: store_send takes them in turn. */
 	int (*send)(struct store *s, const struct store_limit *l,
 	    const char *key, int64_t now_ms, unsigned *wait_s,
 	    const struct store_message *m, const char *to_id,

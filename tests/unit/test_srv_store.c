@@ -1235,6 +1235,8 @@ struct ss_job {
 	struct store_message m;
 	const char *to_id;
 	unsigned wait;
+	int refuse;	/* refused after its send (STORE_CONFLICT) */
+	const char *key;	/* the rate's, "ss:alice" when NULL */
 	struct batch_end end;
 };
 
@@ -1245,9 +1247,10 @@ static int
 ss_run(struct store *s, struct store_job *j)
 {
 	struct ss_job *b = (struct ss_job *)j;
+	int rc = store_send(s, &ss_rate, b->key ? b->key : "ss:alice",
+	    store_limit_now_ms(), &b->wait, &b->m, b->to_id, SS_ROOM, 100000);
 
-	return store_send(s, &ss_rate, "ss:alice", store_limit_now_ms(),
-	    &b->wait, &b->m, b->to_id, SS_ROOM, 100000);
+	return rc == STORE_OK && b->refuse ? STORE_CONFLICT : rc;
 }
 
 static void
@@ -1319,6 +1322,61 @@ test_store_send(void)
 	    "tokens spent: %g", a.d);
 	CHECK(counted_right(&st, &bo, "store_send refused by the quota"));
 	CHECK(counted_right(&st, &ca, "store_send refused by the rate"));
+}
+
+/* A job refused after its send stored (none of the server's does:
+ * a send is its job's last write): nothing of it stays, and the other
+ * jobs of its transaction are either stored or failed (PostgreSQL
+ * cannot undo a send sent without a savepoint alone: the whole
+ * transaction fails), never told one thing while the other is kept. */
+static void
+test_store_send_refused_after(void)
+{
+	static struct ss_job b[4];
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int i, j, found;
+
+	CHECK(add_user(&st, "sa-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sa-bob", &bo) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = ss_run;
+		b[i].job.done = ss_done;
+		CHECK(store_new_ordered_id(b[i].m.id) == 0);
+		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
+		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
+		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
+		b[i].m.body = (char *)"after";
+		b[i].m.body_len = 5;
+		b[i].to_id = bo.id;
+		b[i].refuse = i == 1;
+		b[i].key = i == 1 ? "sa:refused" : "sa:alice";
+	}
+	for (i = 0; i < 4; i++)
+		store_submit(&st, &b[i].job);
+	for (i = 0; i < 4; i++)
+		batch_wait(&b[i].end);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		for (found = 0, j = 0; j < (int)l.n; j++)
+			found |= strcmp(l.v[j].id, b[i].m.id) == 0;
+		CHECKF(found == (b[i].end.result == STORE_OK), "send %d: %d, "
+		    "%s", i, b[i].end.result, found ? "stored" : "not stored");
+		CHECKF(b[i].end.result == STORE_OK || b[i].end.result ==
+		    (i == 1 ? STORE_CONFLICT : STORE_ERROR) ||
+		    b[i].end.result == STORE_ERROR, "send %d: %d", i,
+		    b[i].end.result);
+	}
+	CHECK(b[1].end.result != STORE_OK);
+	store_message_list_free(&l);
+	/* The refused job's token is not spent. */
+	a.a = "sa:refused";
+	i = on_writer(&st, w_limit_get, &a);
+	CHECKF(i == STORE_NOT_FOUND || (i == STORE_OK && a.d < 0.01),
+	    "tokens spent: %d %g", i, a.d);
+	CHECK(counted_right(&st, &bo, "a job refused after its send"));
 }
 
 /* store_send's rate where the row expired (the bucket full again) and
@@ -2294,6 +2352,7 @@ run_suite(const struct backend *b)
 	RUN(test_sends_batched);
 	RUN(test_store_send);
 	RUN(test_store_send_refill);
+	RUN(test_store_send_refused_after);
 	RUN(test_store_send_two_stores);
 	RUN(test_meta);
 	RUN(test_keys);
