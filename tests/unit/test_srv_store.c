@@ -1489,8 +1489,10 @@ test_store_send_two_stores(void)
 		return;
 	}
 	for (i = 0; i < 8; i++) {
-		t[i] = (struct send_taker){ i % 2 ? &two : &st, &al, &bo, 0,
-			0 };
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].s = i % 2 ? &two : &st;
+		t[i].from = &al;
+		t[i].to = &bo;
 		if (pthread_create(&th[i], NULL, send_taker, &t[i]) != 0)
 			break;
 		started++;
