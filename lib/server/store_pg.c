@@ -577,38 +577,18 @@ break_off(struct pg *p, int rc)
 	p->broken = 1;
 }
 
-/*
- * Sends a statement on the writer's connection without waiting for its
- * answer (flags: what the answer means, PEND_). Returns STORE_OK, or a
- * failure: of the answers read to make room, or of the connection.
- */
+/* One statement into the writer's pipeline, prepared at its first use
+ * (wsend: room made for it). */
 static int
-wsend(struct store *s, const char *sql, int n, const char *const *v,
+wput(struct store *s, const char *sql, int n, const char *const *v,
     const int *len, const int *fmt, int flags, const char *what)
 {
 	struct pg *p = s->impl;
 	PGconn *c = p->w.c;
 	char name[24];
-	int fresh, rc, sent;
+	int fresh, sent;
 	long slot;
 
-	if (p->npend + 3 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
-		return rc;
-	/* The job's savepoint, before its first statement that needs one:
-	 * a group of sends (PEND_ALONE) goes without, one statement each
-	 * instead of three, and no subtransaction. */
-	if (!(flags & PEND_WHOLE) && p->sp_wanted) {
-		if ((flags & PEND_ALONE) && p->bare == BARE_NONE &&
-		    p->job_pend == 0) {
-			p->bare = BARE_SENT;
-		} else {
-			p->sp_wanted = 0;
-			p->sp_sent = 1;
-			if ((rc = wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL,
-			    PEND_WHOLE, "a savepoint")) != STORE_OK)
-				return rc;
-		}
-	}
 	slot = prepared(&p->w, sql, n, name, &fresh);
 	if (slot >= 0 && fresh) {
 		if (!PQsendPrepare(c, name, sql, n, NULL)) {
@@ -628,6 +608,39 @@ wsend(struct store *s, const char *sql, int n, const char *const *v,
 	}
 	(void)expect(p, what, flags, 0);
 	return STORE_OK;
+}
+
+/*
+ * Sends a statement on the writer's connection without waiting for its
+ * answer (flags: what the answer means, PEND_). Returns STORE_OK, or a
+ * failure: of the answers read to make room, or of the connection.
+ */
+static int
+wsend(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int flags, const char *what)
+{
+	struct pg *p = s->impl;
+	int rc;
+
+	/* Room for a savepoint, a preparation and the statement. */
+	if (p->npend + 4 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
+		return rc;
+	/* The job's savepoint, before its first statement that needs one:
+	 * a group of sends (PEND_ALONE) goes without, one statement each
+	 * instead of three, and no subtransaction. */
+	if (!(flags & PEND_WHOLE) && p->sp_wanted) {
+		if ((flags & PEND_ALONE) && p->bare == BARE_NONE &&
+		    p->job_pend == 0) {
+			p->bare = BARE_SENT;
+		} else {
+			p->sp_wanted = 0;
+			p->sp_sent = 1;
+			if ((rc = wput(s, "SAVEPOINT job", 0, NULL, NULL, NULL,
+			    PEND_WHOLE, "a savepoint")) != STORE_OK)
+				return rc;
+		}
+	}
+	return wput(s, sql, n, v, len, fmt, flags, what);
 }
 
 /* The answer to one statement sent (NULL when none came: the
