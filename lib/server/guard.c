@@ -163,14 +163,24 @@ take(struct store *st, struct req *r, const struct store_limit *l,
 }
 
 int
-guard_send_take(struct store *st, struct req *r)
+guard_send_put(struct store *st, struct req *r, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
 {
 	const struct server_config *c = &r->srv->cfg;
 	struct store_limit l = { STORE_LIMIT_RATE, c->send_rate,
 		c->send_burst, 0, 0, 0 };
+	char key[LIMIT_KEY_MAX];
+	int rc;
 
-	return take(st, r, &l, "send", r->user.id, store_limit_now_ms(),
-	    "too many messages; slow down");
+	limit_key(key, "send", r->user.id);
+	/* Said now: the refusal may be learned after the job's release,
+	 * its wait written into r then (store_send). */
+	r->limited = "too many messages; slow down";
+	rc = store_send(st, &l, key, store_limit_now_ms(), &r->retry_after,
+	    m, to_id, max_messages, max_bytes);
+	if (rc < 0)
+		r->shared = -1;
+	return rc;
 }
 
 static struct store_limit

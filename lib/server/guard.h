@@ -30,8 +30,13 @@ int guard_pair_key(const char *name, const char *addr, char out[48]);
  * STORE_OK; STORE_LIMITED with r->retry_after set (answer 429);
  * STORE_ERROR (answer 503: never let a request through uncounted).
  */
-/* In the send's own job: a token of the sender's send rate (A3). */
-int guard_send_take(struct store *st, struct req *r);
+/* The send's own job: a token of the sender's send rate (A3), then m
+ * stored within the recipient's quota (store_send): STORE_OK,
+ * STORE_LIMITED, the store's refusals (STORE_NOT_FOUND, STORE_FULL),
+ * STORE_ERROR with r->shared -1. */
+int guard_send_put(struct store *st, struct req *r,
+    const struct store_message *m, const char *to_id, size_t max_messages,
+    size_t max_bytes);
 /* A token of the caller's rate of one-time prekeys claimed (A13):
  * STORE_LIMITED leaves r->shared as it was (the claim answers signed
  * prekeys only). guard_prekey_give gives one back (none was left). */

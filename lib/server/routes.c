@@ -932,19 +932,15 @@ static int
 send_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
-	int rc;
 
-	/* The sender's send rate, as every server counted it (A3). */
-	if ((rc = guard_send_take(s, r)) != STORE_OK)
-		return rc;
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
-	/* The quota is decided here, on the writer, with the recipient's
-	 * row held (A2); a recipient deleted meanwhile: STORE_NOT_FOUND. */
-	rc = store_message_put_within(s, &r->msg, r->other.id,
+	/* The sender's send rate, as every server counted it (A3); then
+	 * the quota, decided here, on the writer, with the recipient's row
+	 * held (A2); a recipient deleted meanwhile: STORE_NOT_FOUND. */
+	return guard_send_put(s, r, &r->msg, r->other.id,
 	    r->srv->cfg.mailbox_max_messages, r->srv->cfg.mailbox_max_bytes);
-	return rc;
 }
 
 static void
@@ -969,7 +965,12 @@ send_cont(struct req *r)
 		respond_error(r, 404, "no such user: %s", r->other.name);
 	else if (r->result == STORE_FULL)
 		respond_error(r, 507, "%s's mailbox is full", r->other.name);
-	else if (r->result == STORE_LIMITED || r->shared < 0)
+	/* A send's rate is counted in the statement that stores it
+	 * (store_send), whose failure a backend may learn only at the
+	 * commit: the database there, that failure is the limits'. */
+	else if (r->result == STORE_LIMITED || r->shared < 0 ||
+	    (r->result == STORE_ERROR &&
+	    !store_unavailable(&r->srv->store)))
 		shared_refused(r);
 	else
 		respond_error(r, 500, "internal error");

@@ -479,6 +479,31 @@ store_limit_take(struct store *s, const struct store_limit *l,
 }
 
 int
+store_send(struct store *s, const struct store_limit *l, const char *key,
+    int64_t now, unsigned *wait_s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
+{
+	size_t deleted;
+	int rc;
+
+	*wait_s = 0;
+	if (s->be->send == NULL || l->kind != STORE_LIMIT_RATE ||
+	    !(l->per_s > 0)) {
+		rc = store_limit_take(s, l, key, now, wait_s);
+		return rc != STORE_OK ? rc : store_message_put_within(s, m,
+		    to_id, max_messages, max_bytes);
+	}
+	rc = s->be->send(s, l, key, now, wait_s, m, to_id, max_messages,
+	    max_bytes);
+	/* Its rate's row counted as limit_save's are. */
+	if (rc == STORE_OK && ++s->limit_puts >= SWEEP_EVERY) {
+		s->limit_puts = 0;
+		rc = s->be->limit_sweep(s, now, SWEEP_MAX, &deleted);
+	}
+	return rc;
+}
+
+int
 store_limit_give(struct store *s, const struct store_limit *l,
     const char *key, int64_t now)
 {

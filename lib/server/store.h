@@ -121,6 +121,7 @@ struct store_prekey_stock_list {
 void store_prekey_stock_list_free(struct store_prekey_stock_list *l);
 
 struct store;
+struct store_limit;
 
 /* A backend: what a database must provide. Every function returns one of
  * the STORE_ codes. The write functions run only on the writer thread,
@@ -307,6 +308,22 @@ struct store_backend {
 	 * STORE_NOT_FOUND when there is no such user. */
 	int (*mailbox_usage)(struct store *s, int on_writer,
 	    const char *user_id, int64_t *count, int64_t *bytes);
+
+	/* ---- a send in one go (issue 12's bench) ---- */
+	/* Optional (store_send): the sender's rate l (STORE_LIMIT_RATE,
+	 * per_s > 0) taken on key as store_limit_take would, then the
+	 * message stored as store_message_put_within would, without a
+	 * round trip of its own: the backend may learn the result only
+	 * after the job's release (settle), and then writes *wait_s (a
+	 * STORE_LIMITED's) there, before the job's done(). A send refused
+	 * leaves nothing written. As the job's first write it may go
+	 * without the job's savepoint: a job refused after a send that
+	 * stored then fails its whole transaction (a send is its job's
+	 * last write). NULL: store_send takes them in turn. */
+	int (*send)(struct store *s, const struct store_limit *l,
+	    const char *key, int64_t now_ms, unsigned *wait_s,
+	    const struct store_message *m, const char *to_id,
+	    size_t max_messages, size_t max_bytes);
 };
 
 extern const struct store_backend store_sqlite;
@@ -414,6 +431,16 @@ int64_t store_limit_now_ms(void);
  * it may pass (at least 1); STORE_ERROR. */
 int store_limit_take(struct store *s, const struct store_limit *l,
     const char *key, int64_t now_ms, unsigned *wait_s);
+/* A send on the writer in a job: a token of the sender's rate l taken
+ * on key (store_limit_take: STORE_LIMITED with *wait_s), then the
+ * message stored within the recipient's quota
+ * (store_message_put_within). The backend may do both with one
+ * statement whose answer it reads after the job's release: *wait_s
+ * must stay valid until the job's done(). */
+int store_send(struct store *s, const struct store_limit *l,
+    const char *key, int64_t now_ms, unsigned *wait_s,
+    const struct store_message *m, const char *to_id, size_t max_messages,
+    size_t max_bytes);
 /* Gives back one taken (a token, a count). STORE_OK or STORE_ERROR. */
 int store_limit_give(struct store *s, const struct store_limit *l,
     const char *key, int64_t now_ms);

@@ -63,7 +63,7 @@
  * past it, a statement is parsed each time. */
 #define PREPARED_MAX 96
 /* Statements sent on the writer's connection and not yet answered. */
-#define PENDING_MAX 16
+#define PENDING_MAX 1024
 
 /* A connection and the statements prepared on it: a statement is
  * prepared at its first use, as "e2e_I" for its place I in prep (the
@@ -94,7 +94,16 @@ enum {
 	 * statement; when refused, the statement itself has put back the
 	 * limit's row the job changed (the job's only other write). */
 	PEND_OUTCOME = 16,
+	/* A PEND_OUTCOME of pg_send: its answer says too whether the
+	 * sender's rate let it through (the refusal's wait to write). */
+	PEND_RATE = 32,
+	/* A job's statement that needs no savepoint: when it is the job's
+	 * first, it writes nothing unless it succeeds (pg_send's, later):
+	 * sent without one (wsend). */
+	PEND_ALONE = 64,
 };
+
+enum { BARE_NONE, BARE_SENT, BARE_REFUSED, BARE_WROTE };
 
 /* Jobs refused after their release, noted until settle() at most. */
 #define LATE_MAX 512
@@ -110,6 +119,10 @@ struct pending {
 	/* PEND_OUTCOME: the send's recipient, body and quota. */
 	char to[STORE_ID_LEN + 1];
 	size_t len, max_messages, max_bytes;
+	/* PEND_RATE: the rate, when it was counted, where its refusal's
+	 * wait goes. */
+	double per_s, burst;
+	unsigned *wait_s;
 };
 
 struct pg {
@@ -134,6 +147,13 @@ struct pg {
 	 * database gave it, for a refusal to put back. */
 	long job_no;
 	int job_released, job_plain, job_outcome;
+	/* The job's savepoint: wanted (savepoint), sent (at its first
+	 * statement that needs one); its first statement sent without one
+	 * (PEND_ALONE): BARE_SENT, then BARE_REFUSED when it wrote nothing
+	 * (a refusal) or BARE_WROTE (stored, or failed: only the whole
+	 * transaction can undo it). */
+	int sp_wanted, sp_sent, bare;
+	int quiet;			/* pg_begin: nothing heard while idle */
 	size_t job_nlim;
 	char lim_key[LIMIT_KEY_LEN + 1], lim_n[32], lim_t[24], lim_exp[24];
 	/* Jobs refused after their release: their place and result. */
@@ -557,23 +577,18 @@ break_off(struct pg *p, int rc)
 	p->broken = 1;
 }
 
-/*
- * Sends a statement on the writer's connection without waiting for its
- * answer (flags: what the answer means, PEND_). Returns STORE_OK, or a
- * failure: of the answers read to make room, or of the connection.
- */
+/* One statement into the writer's pipeline, prepared at its first use
+ * (wsend: room made for it). */
 static int
-wsend(struct store *s, const char *sql, int n, const char *const *v,
+wput(struct store *s, const char *sql, int n, const char *const *v,
     const int *len, const int *fmt, int flags, const char *what)
 {
 	struct pg *p = s->impl;
 	PGconn *c = p->w.c;
 	char name[24];
-	int fresh, rc, sent;
+	int fresh, sent;
 	long slot;
 
-	if (p->npend + 2 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
-		return rc;
 	slot = prepared(&p->w, sql, n, name, &fresh);
 	if (slot >= 0 && fresh) {
 		if (!PQsendPrepare(c, name, sql, n, NULL)) {
@@ -593,6 +608,39 @@ wsend(struct store *s, const char *sql, int n, const char *const *v,
 	}
 	(void)expect(p, what, flags, 0);
 	return STORE_OK;
+}
+
+/*
+ * Sends a statement on the writer's connection without waiting for its
+ * answer (flags: what the answer means, PEND_). Returns STORE_OK, or a
+ * failure: of the answers read to make room, or of the connection.
+ */
+static int
+wsend(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int flags, const char *what)
+{
+	struct pg *p = s->impl;
+	int rc;
+
+	/* Room for a savepoint, a preparation and the statement. */
+	if (p->npend + 4 > PENDING_MAX && (rc = wsync(s, NULL)) != STORE_OK)
+		return rc;
+	/* The job's savepoint, before its first statement that needs one:
+	 * a group of sends (PEND_ALONE) goes without, one statement each
+	 * instead of three, and no subtransaction. */
+	if (!(flags & PEND_WHOLE) && p->sp_wanted) {
+		if ((flags & PEND_ALONE) && p->bare == BARE_NONE &&
+		    p->job_pend == 0) {
+			p->bare = BARE_SENT;
+		} else {
+			p->sp_wanted = 0;
+			p->sp_sent = 1;
+			if ((rc = wput(s, "SAVEPOINT job", 0, NULL, NULL, NULL,
+			    PEND_WHOLE, "a savepoint")) != STORE_OK)
+				return rc;
+		}
+	}
+	return wput(s, sql, n, v, len, fmt, flags, what);
 }
 
 /* The answer to one statement sent (NULL when none came: the
@@ -624,17 +672,41 @@ to_notify(struct pg *p, const char *to_id, int late)
 	}
 }
 
-/* A send's result from its statement's answer (message_put_within):
- * the count and bytes of the mailbox, whether the recipient is there,
- * whether the message was stored. */
-static int
-outcome(const PGresult *res, size_t len, size_t max_messages,
-    size_t max_bytes)
+/* A rate's refusal (PEND_RATE): the whole seconds until a token is back
+ * (as store_limit_take says it). */
+static unsigned
+rate_wait(const struct pending *e, double spent)
 {
-	if (PQntuples(res) != 1)
+	double ms = (spent + 1.0 - e->burst) * 1000.0 / e->per_s;
+	int64_t m = (int64_t)ms, until = m + ((double)m < ms);
+
+	return until <= 0 ? 1 : (unsigned)((until + 999) / 1000);
+}
+
+/* A send's result from its statement's answer (message_put_within,
+ * pg_send): the count and bytes of the mailbox, whether the recipient is
+ * there, whether the message was stored; pg_send's, the rate's tokens
+ * spent before it (a refusal's wait written at e->wait_s). */
+static int
+outcome(const PGresult *res, const struct pending *e)
+{
+	size_t len = e->len, max_messages = e->max_messages,
+	    max_bytes = e->max_bytes;
+	double spent;
+
+	if (PQntuples(res) != 1 || PQnfields(res) < ((e->flags & PEND_RATE) ?
+	    5 : 4))
 		return STORE_ERROR;
 	if (strtoll(PQgetvalue(res, 0, 3), NULL, 10) == 1)
 		return STORE_OK;
+	if (e->flags & PEND_RATE) {
+		/* Tested as the statement did: the same doubles. */
+		spent = strtod(PQgetvalue(res, 0, 4), NULL);
+		if (!(spent + 1.0 <= e->burst)) {
+			*e->wait_s = rate_wait(e, spent);
+			return STORE_LIMITED;
+		}
+	}
 	if (PQgetvalue(res, 0, 2)[0] != 't')
 		return STORE_NOT_FOUND;	/* deleted meanwhile */
 	if ((uint64_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10) + 1 >
@@ -698,9 +770,12 @@ wsync(struct store *s, PGresult **out)
 			;
 		else if ((e->flags & PEND_ROW) && PQntuples(res) == 0)
 			r = STORE_NOT_FOUND;
-		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e->len,
-		    e->max_messages, e->max_bytes)) == STORE_OK)
+		else if ((e->flags & PEND_OUTCOME) && (r = outcome(res, e)) ==
+		    STORE_OK)
 			to_notify(p, e->to, late);
+		if ((e->flags & PEND_ALONE) && e->job == p->job_no &&
+		    p->bare == BARE_SENT)
+			p->bare = r > 0 ? BARE_REFUSED : BARE_WROTE;
 		if (r != STORE_OK && (e->flags & PEND_PREPARE))
 			p->w.prep[e->slot] = NULL;
 		if (r != STORE_OK && (e->flags & PEND_WHOLE))
@@ -1355,6 +1430,16 @@ nomem:
 
 /* ---- the writer's transaction ---- */
 
+/* Whether nothing came on the idle connection c: a database that
+ * closed it (a restart, a failover) has said so on its socket. */
+static int
+quiet(PGconn *c)
+{
+	struct pollfd pfd = { PQsocket(c), POLLIN, 0 };
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
 static int
 pg_begin(struct store *s)
 {
@@ -1365,6 +1450,8 @@ pg_begin(struct store *s)
 	p->job_no = -1;
 	p->job_released = 0;
 	p->nlate = 0;
+	p->sp_wanted = p->sp_sent = 0;
+	p->bare = BARE_NONE;
 	/* A connection lost since the last transaction is made again
 	 * here, where nothing is under way yet (a new one in pipeline
 	 * mode, the writer's way). */
@@ -1373,6 +1460,7 @@ pg_begin(struct store *s)
 		p->broken_rc = STORE_OK;
 		if (!usable(s, &p->w))
 			return STORE_ERROR;
+		p->quiet = p->npend == 0 && quiet(p->w.c);
 		if (PQpipelineStatus(p->w.c) == PQ_PIPELINE_OFF &&
 		    !PQenterPipelineMode(p->w.c))
 			return failed(s, p->w.c, NULL, "beginning");
@@ -1386,6 +1474,12 @@ pg_begin(struct store *s)
 			rc = wsend(s, "SELECT pg_advisory_xact_lock("
 			    WRITER_LOCK ")", 0, NULL, NULL, NULL, PEND_WHOLE,
 			    "waiting for the other writers");
+		/* Their answers read with the first job's statements (a
+		 * round trip less), unless the connection heard something
+		 * while idle: then at once, so that a connection lost is
+		 * made again here rather than failing the jobs. */
+		if (rc == STORE_OK && tries == 0 && p->quiet)
+			break;
 		if (rc == STORE_OK)
 			rc = wsync(s, NULL);
 		else
@@ -1409,8 +1503,11 @@ pg_savepoint(struct store *s)
 	p->job_released = p->job_outcome = 0;
 	p->job_plain = 1;
 	p->job_pend = p->job_nlim = 0;
-	return wsend(s, "SAVEPOINT job", 0, NULL, NULL, NULL, PEND_WHOLE,
-	    "a savepoint");
+	/* Sent with the job's first statement that needs it (wsend). */
+	p->sp_wanted = 1;
+	p->sp_sent = 0;
+	p->bare = BARE_NONE;
+	return STORE_OK;
 }
 
 static int
@@ -1428,6 +1525,18 @@ pg_release(struct store *s, int keep)
 		p->job_released = 1;
 	else if (p->job_pend > 0 && (rc = wsync(s, NULL)) != STORE_OK)
 		keep = 0;
+	p->sp_wanted = 0;
+	/* A statement sent without a savepoint that wrote (or failed):
+	 * the job cannot be undone alone, the transaction is. */
+	if (!keep && p->bare == BARE_WROTE)
+		break_off(p, rc < 0 ? rc : STORE_ERROR);
+	if (!p->sp_sent) {
+		if (!keep)
+			p->nnotify = p->job_start;
+		else
+			p->kept = 1;
+		return rc;
+	}
 	if (!keep) {
 		p->nnotify = p->job_start;
 		rc2 = wsend(s, "ROLLBACK TO SAVEPOINT job", 0, NULL, NULL, NULL,
@@ -1518,6 +1627,7 @@ pg_commit(struct store *s)
 	/* The transaction's own statements from here on: their failures
 	 * are the commit's. */
 	p->job_no = -2;
+	p->sp_wanted = 0;
 	p->job_released = 0;
 	rc = notify_recipients(s);
 	p->nnotify = p->job_start = 0;
@@ -1557,6 +1667,7 @@ pg_rollback(struct store *s)
 
 	p->nnotify = p->job_start = 0;
 	p->job_no = -2;
+	p->sp_wanted = 0;
 	p->job_released = 0;
 	p->nlate = 0;
 	if (p->w.c == NULL || PQstatus(p->w.c) != CONNECTION_OK) {
@@ -1735,6 +1846,51 @@ pg_message_put(struct store *s, const struct store_message *m,
 	return rc;
 }
 
+/*
+ * Sends a send's statement (sql answers what outcome() reads, t says
+ * what outcome() needs): with later, not waited for, its answer read
+ * with a later statement's (PEND_OUTCOME); else answered at once.
+ */
+static int
+put_stmt(struct store *s, const char *sql, int n, const char *const *v,
+    const int *len, const int *fmt, int later, const char *to_id,
+    const struct pending *t)
+{
+	struct pg *p = s->impl;
+	struct pending *e;
+	PGresult *res;
+	size_t i;
+	int rc;
+
+	if (!later) {
+		rc = wquery_bin(s, sql, n, v, len, fmt, &res,
+		    "storing a message");
+		if (rc == STORE_OK && (rc = outcome(res, t)) == STORE_OK)
+			to_notify(p, to_id, 0);
+		PQclear(res);
+		return rc;
+	}
+	if ((rc = wsend(s, sql, n, v, len, fmt, PEND_OUTCOME | PEND_PLAIN |
+	    ((t->flags & PEND_RATE) ? PEND_RATE | PEND_ALONE : 0),
+	    "storing a message")) != STORE_OK)
+		return rc;
+	e = &p->pend[p->npend - 1];
+	memcpy(e->to, to_id, STORE_ID_LEN + 1);
+	e->len = t->len;
+	e->max_messages = t->max_messages;
+	e->max_bytes = t->max_bytes;
+	e->per_s = t->per_s;
+	e->burst = t->burst;
+	e->wait_s = t->wait_s;
+	/* The recipient gone is this statement's to say (a user's row not
+	 * found read late would break the transaction). */
+	for (i = 0; i < p->npend; i++)
+		if (p->pend[i].job == p->job_no)
+			p->pend[i].flags &= ~PEND_ROW;
+	p->job_outcome = 1;
+	return STORE_OK;
+}
+
 /* The recipient's row is held (store_message_put_within, its
  * statement sent with this one): no other writer, of any instance, adds
  * to this mailbox or takes from it until the transaction ends, so its
@@ -1777,38 +1933,73 @@ pg_message_put_within(struct store *s, const struct store_message *m,
 	    put_back ? p->lim_t : NULL, put_back ? p->lim_exp : NULL };
 	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
 	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
-	struct pending *e;
-	PGresult *res;
-	size_t i;
-	int rc;
+	struct pending t = { .len = m->body_len, .max_messages =
+		max_messages, .max_bytes = max_bytes };
 
 	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
 	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
 	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
-	if (!later) {
-		rc = wquery_bin(s, sql, 13, v, len, fmt, &res,
-		    "storing a message");
-		if (rc == STORE_OK && (rc = outcome(res, m->body_len,
-		    max_messages, max_bytes)) == STORE_OK)
-			to_notify(p, to_id, 0);
-		PQclear(res);
-		return rc;
-	}
-	if ((rc = wsend(s, sql, 13, v, len, fmt, PEND_OUTCOME | PEND_PLAIN,
-	    "storing a message")) != STORE_OK)
-		return rc;
-	e = &p->pend[p->npend - 1];
-	memcpy(e->to, to_id, STORE_ID_LEN + 1);
-	e->len = m->body_len;
-	e->max_messages = max_messages;
-	e->max_bytes = max_bytes;
-	/* The recipient gone is this statement's to say (a user's row not
-	 * found read late would break the transaction). */
-	for (i = 0; i < p->npend; i++)
-		if (p->pend[i].job == p->job_no)
-			p->pend[i].flags &= ~PEND_ROW;
-	p->job_outcome = 1;
-	return STORE_OK;
+	return put_stmt(s, sql, 13, v, len, fmt, later, to_id, &t);
+}
+
+/*
+ * pg_message_put_within's statement with the sender's rate in it
+ * (store_send): the rate's row held and read as store_limit_take would
+ * (the tokens spent: none when it expired, fewer as time went by), the
+ * message stored when a token is left and the mailbox has room, and
+ * only then the rate's row written. A refusal leaves nothing written, so
+ * no job waits for its answer: a group of sends goes out in one
+ * pipeline, read at once with the group's last statement (settle).
+ * The doubles are computed as store.c computes them (the same IEEE
+ * operations in the same order): the same decisions as on SQLite.
+ */
+static int
+pg_send(struct store *s, const struct store_limit *l, const char *key,
+    int64_t now, unsigned *wait_s, const struct store_message *m,
+    const char *to_id, size_t max_messages, size_t max_bytes)
+{
+	static const char sql[] = "WITH l AS (SELECT n, greatest($11::bigint "
+	    "- t, 0)::float8 * $12::float8 / 1000::float8 AS back, expires "
+	    "FROM limits WHERE key = $10 FOR UPDATE), r AS (SELECT "
+	    "coalesce((SELECT CASE WHEN expires > $11::bigint AND n > back "
+	    "THEN n - back ELSE 0::float8 END FROM l), 0::float8) AS spent), "
+	    "c AS (SELECT coalesce(max(msg_count), 0) AS n, "
+	    "coalesce(max(msg_bytes), 0) AS b, count(*) > 0 AS u FROM (SELECT "
+	    "msg_count, msg_bytes FROM users WHERE id = $2 FOR UPDATE) x), "
+	    "ins AS (INSERT INTO messages (id, recipient_id, recipient, "
+	    "sender, sent_at, body, sender_id) SELECT $1, $2, $3, $4, "
+	    "$5::bigint, $6::bytea, $7 FROM c, r WHERE r.spent + 1::float8 <= "
+	    "$13::float8 AND c.u AND c.n + 1 <= $8::numeric AND c.b + "
+	    "length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
+	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
+	    "SELECT $10, r.spent + 1::float8, $11::bigint, $11::bigint + "
+	    "trunc((r.spent + 1::float8) * 1000::float8 / $12::float8)::bigint "
+	    "+ 1 FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
+	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
+	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
+	    "ins), r.spent FROM c, r";
+	struct pg *p = s->impl;
+	char at[24], maxn[24], maxb[24], tnow[24], per[32], burst[32];
+	/* Nothing the job wrote before it would stay when it is refused. */
+	int later = p->job_plain && p->job_nlim == 0 &&
+	    strlen(to_id) == STORE_ID_LEN;
+	const char *v[13] = { m->id, to_id, m->to, m->from, at, m->body,
+	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb, key, tnow,
+	    per, burst };
+	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
+	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
+	struct pending t = { .flags = PEND_RATE, .len = m->body_len,
+		.max_messages = max_messages, .max_bytes = max_bytes,
+		.per_s = l->per_s, .burst = l->burst, .wait_s = wait_s };
+
+	snprintf(at, sizeof(at), "%" PRId64, m->sent_at);
+	snprintf(maxn, sizeof(maxn), "%zu", max_messages);
+	snprintf(maxb, sizeof(maxb), "%zu", max_bytes);
+	snprintf(tnow, sizeof(tnow), "%" PRId64, now);
+	/* Exact: the database reads back the same doubles. */
+	snprintf(per, sizeof(per), "%.17g", l->per_s);
+	snprintf(burst, sizeof(burst), "%.17g", l->burst);
+	return put_stmt(s, sql, 13, v, len, fmt, later, to_id, &t);
 }
 
 static int
@@ -2351,6 +2542,7 @@ const struct store_backend store_pg = {
 	.user_revoke = pg_user_revoke,
 	.message_put_within = pg_message_put_within,
 	.mailbox_usage = pg_mailbox_usage,
+	.send = pg_send,
 	.user_delete = pg_user_delete,
 	.message_put = pg_message_put,
 	.message_take_oldest = pg_message_take_oldest,

@@ -186,6 +186,14 @@ w_quarantine_key(struct store *s, struct args *a)
 	return s->be->quarantine_key(s, a->a, a->b, a->t1, a->t2);
 }
 
+/* a->b: the rate's key; a->a: the recipient's id. */
+static int
+w_store_send(struct store *s, struct args *a)
+{
+	return store_send(s, a->l, a->b, a->t1, &a->wait, a->m, a->a, 100,
+	    100000);
+}
+
 static int
 w_limit_get(struct store *s, struct args *a)
 {
@@ -1298,6 +1306,299 @@ test_sends_batched(void)
 	    "late"));
 }
 
+/*
+ * store_send (the rate taken in the send's own statement on PostgreSQL,
+ * its answer read with a later job's): a group submitted at once, most
+ * sharing a transaction, each refused for its own reason (a recipient
+ * gone, a mailbox full, the rate spent) and those alone: the others
+ * stored, in the order they came, and the rate counting the sends stored
+ * only. The refusal's wait is written for the job's done().
+ */
+#define SS_N 10
+#define SS_BURST 5
+#define SS_ROOM 3
+
+struct ss_job {
+	struct store_job job;
+	struct store_message m;
+	const char *to_id;
+	unsigned wait;
+	int refuse;	/* refused after its send (STORE_CONFLICT) */
+	const char *key;	/* the rate's, "ss:alice" when NULL */
+	struct batch_end end;
+};
+
+static const struct store_limit ss_rate = { STORE_LIMIT_RATE, 0.001,
+	SS_BURST, 0, 0, 0 };
+
+static int
+ss_run(struct store *s, struct store_job *j)
+{
+	struct ss_job *b = (struct ss_job *)j;
+	int rc = store_send(s, &ss_rate, b->key ? b->key : "ss:alice",
+	    store_limit_now_ms(), &b->wait, &b->m, b->to_id, SS_ROOM, 100000);
+
+	return rc == STORE_OK && b->refuse ? STORE_CONFLICT : rc;
+}
+
+static void
+ss_done(struct store_job *j, int result)
+{
+	batch_ended(&((struct ss_job *)j)->end, result);
+}
+
+static void
+test_store_send(void)
+{
+	static struct ss_job b[SS_N];
+	/* To bob (room for SS_ROOM), nobody, carol; what each gets. */
+	static const int to[SS_N] = { 0, 1, 0, 0, 0, 2, 1, 2, 2, 2 };
+	static const int want[SS_N] = { STORE_OK, STORE_NOT_FOUND, STORE_OK,
+		STORE_OK, STORE_FULL, STORE_OK, STORE_NOT_FOUND, STORE_OK,
+		STORE_LIMITED, STORE_LIMITED };
+	struct store_user al, bo, ca;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	char ghost[STORE_ID_LEN + 1];
+	const char *ids[3];
+	int i;
+
+	CHECK(add_user(&st, "ss-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "ss-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "ss-carol", &ca) == STORE_OK);
+	CHECK(store_new_id(ghost) == 0);
+	ids[0] = bo.id;
+	ids[1] = ghost;
+	ids[2] = ca.id;
+	for (i = 0; i < SS_N; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = ss_run;
+		b[i].job.done = ss_done;
+		CHECK(store_new_ordered_id(b[i].m.id) == 0);
+		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
+		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
+		snprintf(b[i].m.to, sizeof(b[i].m.to), "to-%d", to[i]);
+		b[i].m.body = (char *)"hello";
+		b[i].m.body_len = 5;
+		b[i].to_id = ids[to[i]];
+	}
+	for (i = 0; i < SS_N; i++)
+		store_submit(&st, &b[i].job);
+	for (i = 0; i < SS_N; i++)
+		batch_wait(&b[i].end);
+	for (i = 0; i < SS_N; i++) {
+		CHECKF(b[i].end.result == want[i], "send %d: %d, not %d", i,
+		    b[i].end.result, want[i]);
+		/* A token a second comes back in 1000 s. */
+		if (want[i] == STORE_LIMITED)
+			CHECKF(b[i].wait >= 999 && b[i].wait <= 1000,
+			    "send %d: wait %u", i, b[i].wait);
+	}
+	/* In the order they came: bob's first three, carol's two. */
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == SS_ROOM && strcmp(l.v[0].id, b[0].m.id) == 0 &&
+	    strcmp(l.v[1].id, b[2].m.id) == 0 &&
+	    strcmp(l.v[2].id, b[3].m.id) == 0);
+	store_message_list_free(&l);
+	CHECK(st.be->messages(&st, ca.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == 2 && strcmp(l.v[0].id, b[5].m.id) == 0 &&
+	    strcmp(l.v[1].id, b[7].m.id) == 0);
+	store_message_list_free(&l);
+	a.a = "ss:alice";
+	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK &&
+	    a.d > SS_BURST - 0.01 && a.d < SS_BURST + 0.01,
+	    "tokens spent: %g", a.d);
+	CHECK(counted_right(&st, &bo, "store_send refused by the quota"));
+	CHECK(counted_right(&st, &ca, "store_send refused by the rate"));
+}
+
+/* A job refused after its send stored (none of the server's does:
+ * a send is its job's last write): nothing of it stays, and the other
+ * jobs of its transaction are either stored or failed (PostgreSQL
+ * cannot undo a send sent without a savepoint alone: the whole
+ * transaction fails), never told one thing while the other is kept. */
+static void
+test_store_send_refused_after(void)
+{
+	static struct ss_job b[4];
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int i, j, found;
+
+	CHECK(add_user(&st, "sa-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sa-bob", &bo) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = ss_run;
+		b[i].job.done = ss_done;
+		CHECK(store_new_ordered_id(b[i].m.id) == 0);
+		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
+		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
+		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
+		b[i].m.body = (char *)"after";
+		b[i].m.body_len = 5;
+		b[i].to_id = bo.id;
+		b[i].refuse = i == 1;
+		b[i].key = i == 1 ? "sa:refused" : "sa:alice";
+	}
+	for (i = 0; i < 4; i++)
+		store_submit(&st, &b[i].job);
+	for (i = 0; i < 4; i++)
+		batch_wait(&b[i].end);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		for (found = 0, j = 0; j < (int)l.n; j++)
+			found |= strcmp(l.v[j].id, b[i].m.id) == 0;
+		CHECKF(found == (b[i].end.result == STORE_OK), "send %d: %d, "
+		    "%s", i, b[i].end.result, found ? "stored" : "not stored");
+		CHECKF(b[i].end.result == STORE_OK || b[i].end.result ==
+		    (i == 1 ? STORE_CONFLICT : STORE_ERROR) ||
+		    b[i].end.result == STORE_ERROR, "send %d: %d", i,
+		    b[i].end.result);
+	}
+	CHECK(b[1].end.result != STORE_OK);
+	store_message_list_free(&l);
+	/* The refused job's token is not spent. */
+	a.a = "sa:refused";
+	i = on_writer(&st, w_limit_get, &a);
+	CHECKF(i == STORE_NOT_FOUND || (i == STORE_OK && a.d < 0.01),
+	    "tokens spent: %d %g", i, a.d);
+	CHECK(counted_right(&st, &bo, "a job refused after its send"));
+}
+
+/* store_send's rate where the row expired (the bucket full again) and
+ * where tokens came back meanwhile: as store_limit_take counts. */
+static void
+test_store_send_refill(void)
+{
+	const struct store_limit fast = { STORE_LIMIT_RATE, 1.0, 2, 0, 0,
+		0 };
+	struct store_user al, bo;
+	struct store_message m;
+	struct args a = { 0 };
+	int64_t t0 = store_limit_now_ms();
+	int i;
+
+	CHECK(add_user(&st, "sr-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sr-bob", &bo) == STORE_OK);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.from, sizeof(m.from), "%s", al.name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", al.id);
+	snprintf(m.to, sizeof(m.to), "%s", bo.name);
+	m.body = (char *)"x";
+	m.body_len = 1;
+	/* t0: two pass, the third waits a second; t0 + 1.5 s: one came
+	 * back (1.5 spent - 1.5 back + 1); t0 + 60 s: the row expired. */
+	for (i = 0; i < 6; i++) {
+		static const int64_t at[6] = { 0, 0, 0, 1500, 1500, 60000 };
+		static const int want[6] = { STORE_OK, STORE_OK,
+			STORE_LIMITED, STORE_OK, STORE_LIMITED, STORE_OK };
+		struct args w = { 0 };
+
+		CHECK(store_new_ordered_id(m.id) == 0);
+		w.m = &m;
+		w.a = bo.id;
+		w.l = &fast;
+		w.t1 = t0 + at[i];
+		w.b = "sr:alice";
+		CHECKF(on_writer(&st, w_store_send, &w) == want[i],
+		    "send %d", i);
+		if (want[i] == STORE_LIMITED)
+			CHECKF(w.wait == 1, "send %d: wait %u", i, w.wait);
+	}
+	a.a = "sr:alice";
+	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d > 0.99 &&
+	    a.d < 1.01 && a.t1 == t0 + 60000, "row: %g at %" PRId64, a.d,
+	    a.t1 - t0);
+}
+
+/* Two stores on one database, 4 threads each sending with store_send on
+ * one rate of 25 at once: exactly 25 stored, whoever counted them. */
+struct send_taker {
+	struct store *s;
+	const struct store_user *from, *to;
+	int ok, other;
+};
+
+static const struct store_limit conc_rate = { STORE_LIMIT_RATE, 0.001, 25,
+	0, 0, 0 };
+
+static void *
+send_taker(void *arg)
+{
+	struct send_taker *t = arg;
+	struct store_message m;
+	int i, rc;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.from, sizeof(m.from), "%s", t->from->name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", t->from->id);
+	snprintf(m.to, sizeof(m.to), "%s", t->to->name);
+	m.body = (char *)"c";
+	m.body_len = 1;
+	for (i = 0; i < 10; i++) {
+		struct args a = { 0 };
+
+		if (store_new_ordered_id(m.id) != 0)
+			break;
+		a.m = &m;
+		a.a = t->to->id;
+		a.b = "sc:alice";
+		a.l = &conc_rate;
+		a.t1 = store_limit_now_ms();
+		rc = on_writer(t->s, w_store_send, &a);
+		if (rc == STORE_OK)
+			t->ok++;
+		else if (rc != STORE_LIMITED)
+			t->other++;
+	}
+	return NULL;
+}
+
+static void
+test_store_send_two_stores(void)
+{
+	struct send_taker t[8];
+	pthread_t th[8];
+	struct store two;
+	struct store_user al, bo;
+	struct store_message_list l = { 0 };
+	struct report rep = { 0 };
+	int i, ok = 0, other = 0, started = 0;
+
+	CHECK(add_user(&st, "sc-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sc-bob", &bo) == STORE_OK);
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store: %s", cur->label,
+		    report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].s = i % 2 ? &two : &st;
+		t[i].from = &al;
+		t[i].to = &bo;
+		if (pthread_create(&th[i], NULL, send_taker, &t[i]) != 0)
+			break;
+		started++;
+	}
+	CHECK(started == 8);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].ok;
+		other += t[i].other;
+	}
+	CHECKF(ok == 25 && other == 0, "%d stored, %d failed otherwise", ok,
+	    other);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == 25);
+	store_message_list_free(&l);
+	store_close(&two);
+}
+
 /* ---- settings ---- */
 
 static void
@@ -2117,6 +2418,10 @@ run_suite(const struct backend *b)
 	RUN(test_readers_concurrent);
 	RUN(test_group_commit);
 	RUN(test_sends_batched);
+	RUN(test_store_send);
+	RUN(test_store_send_refill);
+	RUN(test_store_send_refused_after);
+	RUN(test_store_send_two_stores);
 	RUN(test_meta);
 	RUN(test_keys);
 	RUN(test_identity);
