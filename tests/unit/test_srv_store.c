@@ -1560,34 +1560,23 @@ static void
 test_store_send_two_stores(void)
 {
 	struct send_taker t[8];
-	pthread_t th[8];
 	struct store two;
 	struct store_user al, bo;
 	struct store_message_list l = { 0 };
-	struct report rep = { 0 };
-	int i, ok = 0, other = 0, started = 0;
+	int i, ok = 0, other = 0;
 
 	CHECK(add_user(&st, "sc-alice", &al) == STORE_OK);
 	CHECK(add_user(&st, "sc-bob", &bo) == STORE_OK);
-	memset(&two, 0, sizeof(two));
-	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
-		CHECKF(0, "%s: a second store: %s", cur->label,
-		    report_message(&rep));
-		store_close(&two);
+	if (open_second(&two) != 0)
 		return;
-	}
 	for (i = 0; i < 8; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].s = i % 2 ? &two : &st;
 		t[i].from = &al;
 		t[i].to = &bo;
-		if (pthread_create(&th[i], NULL, send_taker, &t[i]) != 0)
-			break;
-		started++;
 	}
-	CHECK(started == 8);
-	for (i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
+	run_threads(send_taker, t, sizeof(t[0]), 8);
+	for (i = 0; i < 8; i++) {
 		ok += t[i].ok;
 		other += t[i].other;
 	}
