@@ -975,6 +975,25 @@ begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	len = strlen(url);
 	client_address(r);
+	/*
+	 * Once shutdown has seen no request in flight (wait_idle), it stops
+	 * libmicrohttpd, which aborts the process if a connection is then
+	 * suspended; a keep-alive connection's next request may still come
+	 * in between: it is answered at once, never suspended or counted.
+	 */
+	pthread_mutex_lock(&s->active_lock);
+	if (s->closed)
+		r->uncounted = 1;
+	else
+		s->active++;
+	pthread_mutex_unlock(&s->active_lock);
+	if (r->uncounted) {
+		snprintf(r->path, sizeof(r->path), "(shutting down)");
+		r->retry_after = 1;
+		respond_error(r, 503, "the server is shutting down; try again "
+		    "shortly");
+		return r;
+	}
 	/* Whether a body follows, for lingering after an early answer. */
 	if (((cl = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL &&
 	    strcmp(cl, "0") != 0) ||
@@ -983,12 +1002,9 @@ begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
 	if (len >= sizeof(r->path)) {
 		snprintf(r->path, sizeof(r->path), "(too long)");
 		respond_error(r, 404, "no such route");
-		goto counted;
+		return r;
 	}
 	memcpy(r->path, url, len + 1);
-	pthread_mutex_lock(&s->active_lock);
-	s->active++;
-	pthread_mutex_unlock(&s->active_lock);
 	under_way(r, 1);
 
 	rt = find_route(method, url, &r->route_index, &known, r->param,
@@ -1116,11 +1132,6 @@ begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
 		r->body.limit = want;
 	}
 	return r;
-counted:
-	pthread_mutex_lock(&s->active_lock);
-	s->active++;
-	pthread_mutex_unlock(&s->active_lock);
-	return r;
 }
 
 /* Body bytes beyond the cap (a chunked body says its size only at its
@@ -1225,11 +1236,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct server *s = cls;
 	struct req *r = *ctx;
 	size_t i;
-	int fd;
+	int fd, counted;
 
 	(void)conn;
 	if (r == NULL)
 		return;
+	counted = !r->uncounted;
 	/* An early answer went out and MHD is about to close: a copy of the
 	 * socket keeps it open to drain what the client still sends, so the
 	 * close does not reset the connection under the answer (A11). MHD
@@ -1276,7 +1288,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	free(r);
 	*ctx = NULL;
 	pthread_mutex_lock(&s->active_lock);
-	if (s->active > 0)
+	if (s->active > 0 && counted)
 		s->active--;
 	if (s->active == 0)
 		pthread_cond_broadcast(&s->idle);
@@ -1623,6 +1635,8 @@ wait_idle(struct server *s, int seconds)
 		if (pthread_cond_timedwait(&s->idle, &s->active_lock,
 		    &until) == ETIMEDOUT)
 			rc = -1;
+	if (rc == 0)
+		s->closed = 1;
 	pthread_mutex_unlock(&s->active_lock);
 	return rc;
 }

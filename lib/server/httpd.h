@@ -75,6 +75,7 @@ struct server {
 	pthread_mutex_t active_lock;
 	pthread_cond_t idle;
 	unsigned active;		/* requests not completed */
+	int closed;			/* stop saw none: no more counted */
 	atomic_uint under_way;		/* requests neither answered nor
 					 * suspended (store_commit_delay) */
 	/* The aud of key proofs (keyproof_url form), set once the port is
@@ -99,6 +100,7 @@ struct req {
 	struct ipaddr client;	/* the whole address */
 	struct ipaddr key;	/* what addr says */
 	int counted;		/* holds one of srv->inflight */
+	int uncounted;		/* not in srv->active (closed) */
 	int64_t start_ns;
 	unsigned status;
 	int answered;
