@@ -364,18 +364,25 @@ limit_load(struct store *s, const char *key, int64_t now, double *n,
 	return rc;
 }
 
+/* After a limit's row was written (rc, STORE_OK when it was), every
+ * SWEEP_EVERY-th time: the expired rows swept. */
 static int
-limit_save(struct store *s, const char *key, double n, int64_t t,
-    int64_t expires, int64_t now)
+limit_written(struct store *s, int rc, int64_t now)
 {
 	size_t deleted;
-	int rc = s->be->limit_put(s, key, n, t, expires);
 
 	if (rc == STORE_OK && ++s->limit_puts >= SWEEP_EVERY) {
 		s->limit_puts = 0;
 		rc = s->be->limit_sweep(s, now, SWEEP_MAX, &deleted);
 	}
 	return rc;
+}
+
+static int
+limit_save(struct store *s, const char *key, double n, int64_t t,
+    int64_t expires, int64_t now)
+{
+	return limit_written(s, s->be->limit_put(s, key, n, t, expires), now);
 }
 
 /* A rate's row holds the tokens spent (n, 0 for a full bucket) at t:
@@ -483,7 +490,6 @@ store_send(struct store *s, const struct store_limit *l, const char *key,
     int64_t now, unsigned *wait_s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	size_t deleted;
 	int rc;
 
 	*wait_s = 0;
@@ -493,14 +499,9 @@ store_send(struct store *s, const struct store_limit *l, const char *key,
 		return rc != STORE_OK ? rc : store_message_put_within(s, m,
 		    to_id, max_messages, max_bytes);
 	}
-	rc = s->be->send(s, l, key, now, wait_s, m, to_id, max_messages,
-	    max_bytes);
 	/* Its rate's row counted as limit_save's are. */
-	if (rc == STORE_OK && ++s->limit_puts >= SWEEP_EVERY) {
-		s->limit_puts = 0;
-		rc = s->be->limit_sweep(s, now, SWEEP_MAX, &deleted);
-	}
-	return rc;
+	return limit_written(s, s->be->send(s, l, key, now, wait_s, m, to_id,
+	    max_messages, max_bytes), now);
 }
 
 int
