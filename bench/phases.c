@@ -14,8 +14,16 @@
  *                           operation runs here before the timed ones)
  *   phases -n               returns at once: exec plus loading the
  *                           libraries, timed from outside (hyperfine)
- *   phases -x CMD [ARG...]  runs CMD and prints its peak RSS in KiB on
- *                           stderr (for machines without /usr/bin/time)
+ *   phases -w OUT LABEL CMD [ARG...]
+ *                           runs CMD and appends "LABEL<TAB>wall s<TAB>
+ *                           CPU s (user + system)<TAB>peak RSS KiB" to
+ *                           OUT: one measured run of the 64 MiB rounds
+ *   phases -t MS            what one core does: AES-256-CBC encryption,
+ *                           its decryption and SHA-512 over 16 KiB
+ *                           blocks, each for MS milliseconds of wall
+ *                           time, printed as "NAME<TAB>bytes per second"
+ *                           (openssl speed's figures, in a fraction of
+ *                           its time, so that each round has its own)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +34,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "base/buf.h"
 #include "base/cli.h"
@@ -38,6 +47,7 @@
 #include "format/rsa.h"
 
 #define MSG_LEN 1024
+#define BLOCK 16384	/* openssl speed -bytes 16384, as the tools' pieces */
 
 static struct timespec t0;
 
@@ -68,26 +78,120 @@ fail(const char *what)
 	return 1;
 }
 
-/* Runs argv[0] and reports its peak resident set size (KiB) on stderr,
- * like /usr/bin/time -f %M. Returns the child's exit status. */
-static int
-maxrss(char **argv)
+static double
+seconds_since(const struct timespec *a)
 {
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Runs argv[0] (its output to /dev/null: the measured commands write
+ * with -o) and appends label, its wall time, its CPU time (user +
+ * system, every thread) and its peak RSS to out. Returns the child's
+ * exit status; its stderr stays, to say why it failed. */
+static int
+measured_run(const char *out, const char *label, char **argv)
+{
+	struct timespec t;
 	struct rusage ru;
+	double wall;
 	pid_t pid;
+	FILE *f;
 	int status;
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	if ((pid = fork()) == -1)
 		return fail("fork");
 	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
 		execvp(argv[0], argv);
 		perror(argv[0]);
 		_exit(127);
 	}
 	if (wait4(pid, &status, 0, &ru) == -1)
 		return fail("wait4");
-	fprintf(stderr, "%ld\n", ru.ru_maxrss);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	wall = seconds_since(&t);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "phases: %s failed\n", argv[0]);
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	if ((f = fopen(out, "a")) == NULL)
+		return fail(out);
+	fprintf(f, "%s\t%.6f\t%.6f\t%ld\n", label, wall,
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+	    ru.ru_maxrss);
+	return fclose(f) == 0 ? 0 : fail(out);
+}
+
+/* Bytes per second of one core doing kind (0: AES-256-CBC encryption,
+ * 1: its decryption, 2: SHA-512) over the same 16 KiB block again and
+ * again for ms milliseconds, as openssl speed -evp does (the block
+ * stays in the cache: the speed of the algorithm, not of the memory).
+ * Wall time, as the tools are measured in the same round: a core lost
+ * to another job slows both. Returns -1 when a call fails. */
+static double
+one_core(int kind, long ms)
+{
+	static unsigned char blk[BLOCK];
+	static const unsigned char key[32], iv[16];
+	const EVP_CIPHER *c = crypto_cipher("AES-256-CBC", NULL);
+	const EVP_MD *md = crypto_md("SHA512", NULL);
+	EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	struct timespec t;
+	double s = 0, bytes = 0, rate = -1;
+	int outl, i, ok = 1;
+
+	if (c == NULL || md == NULL || cc == NULL || mc == NULL ||
+	    (kind < 2 && (EVP_CipherInit_ex2(cc, c, key, iv, kind == 0,
+	    NULL) != 1 || EVP_CIPHER_CTX_set_padding(cc, 0) != 1)) ||
+	    (kind == 2 && EVP_DigestInit_ex2(mc, md, NULL) != 1))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	/* The clock read every 16 blocks: its cost stays out of sight. */
+	while (ok && s * 1e3 < (double)ms) {
+		for (i = 0; ok && i < 16; i++)
+			ok = kind < 2 ? EVP_CipherUpdate(cc, blk, &outl, blk,
+			    BLOCK) == 1 : EVP_DigestUpdate(mc, blk,
+			    BLOCK) == 1;
+		bytes += 16.0 * BLOCK;
+		s = seconds_since(&t);
+	}
+	if (ok && (kind < 2 || EVP_DigestFinal_ex(mc, dg, NULL) == 1))
+		rate = bytes / s;
+out:
+	EVP_CIPHER_CTX_free(cc);
+	EVP_MD_CTX_free(mc);
+	return rate;
+}
+
+/* phases -t MS: the three speeds the one-core limit is made of. */
+static int
+speeds(const char *arg)
+{
+	static const char *const names[] = { "aes_enc", "aes_dec", "sha512" };
+	char *end;
+	long ms = strtol(arg, &end, 10);
+	double v;
+	int k;
+
+	if (*end != '\0' || ms < 1 || ms > 10000)
+		return fail("-t MS (1 to 10000)");
+	if (crypto_init(NULL) != 0)
+		return fail("crypto_init");
+	for (k = 0; k < 3; k++) {
+		/* A few blocks first, untimed: the fetch, the first pages. */
+		if (one_core(k, 1) < 0 || (v = one_core(k, ms)) < 0)
+			return fail(names[k]);
+		printf("%s\t%.0f\n", names[k], v);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -109,11 +213,13 @@ main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "-n") == 0)
 		return 0;
-	if (argc >= 3 && strcmp(argv[1], "-x") == 0)
-		return maxrss(argv + 2);
+	if (argc >= 5 && strcmp(argv[1], "-w") == 0)
+		return measured_run(argv[2], argv[3], argv + 4);
+	if (argc == 3 && strcmp(argv[1], "-t") == 0)
+		return speeds(argv[2]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: phases KEYDIR WRAPPED | -n | "
-		    "-x CMD [ARG...]\n");
+		    "-w OUT LABEL CMD [ARG...] | -t MS\n");
 		return 64;
 	}
 	/* Untimed set-up: plain stdio, nothing from libcrypto. */

@@ -12,9 +12,13 @@
 #   BENCH_ROUNDS, BENCH_RUNS    section 1: hyperfine rounds x runs (40 x 10)
 #   BENCH_PROCS                 section 2: processes of phases (about 50,
 #                               run between the rounds of section 1)
-#   BENCH_BIG_MIB               sections 3, 4: message size (64)
-#   BENCH_BIG_ROUNDS            section 3: rounds of 2 runs each (3)
-#   BENCH_HUGE=1                section 5: also 1 GiB (several GiB of disk)
+#   BENCH_BIG_MIB               sections 3-5: message size (64)
+#   BENCH_BIG_ROUNDS            sections 3-5: rounds (12), each the limit
+#                               and one run of every command
+#   BENCH_BIG_DIR               sections 3-5: where the files go
+#                               (default /dev/shm, else the work folder)
+#   BENCH_HUGE=1                section 5: also 1 GiB (about 10 GiB of
+#                               TMPDIR), BENCH_HUGE_ROUNDS rounds (2)
 #   BENCH_BATCH, BENCH_BATCH_ROUNDS  section 6: signed records (1000),
 #                               rounds of 3 runs each (5)
 set -euo pipefail
@@ -27,7 +31,7 @@ rounds=${BENCH_ROUNDS:-40}
 runs=${BENCH_RUNS:-10}
 procs=${BENCH_PROCS:-50}
 big_mib=${BENCH_BIG_MIB:-64}
-big_rounds=${BENCH_BIG_ROUNDS:-3}
+big_n=${BENCH_BIG_ROUNDS:-12}
 cd "$root"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -42,7 +46,8 @@ done
 [ -f "$lib" ] || die "$lib not found; run make (or set LIBE2E)"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bw=
+trap 'rm -rf "$work" ${bw:+"$bw"}' EXIT
 keys=$root/tests/vectors/keys
 KID_ALICE=Y6uyIp-NFRQQmtZ9rLcfgpiPEqI5_c0iGbHeHZmM_zA	# alice.pub's key id
 report() { "$py" "$root/bench/report.py" "$@"; }
@@ -156,119 +161,133 @@ report startup "$state" hf-small-*.json phases-*.txt
 section "2. Phases of one short-lived run (bench/phases.c, $((per_round * rounds)) processes)"
 report phases "$state" phases-*.txt
 
-section "3. Throughput, ${big_mib} MiB message, file to file ($big_rounds rounds)"
-head -c $((big_mib << 20)) /dev/urandom > big
-"$bin/e2e-encrypt" -r bob.pub -o big.jwe big
-"$bin/e2e-encrypt" -r bob.pub -s alice -o bigs.jwe big
-"$bin/e2e-decrypt" -i bob -o big.out big.jwe 2>/dev/null
-cmp -s big big.out || die "64 MiB round trip failed"
-"$bin/e2e-decrypt" -i bob --verify alice.pub -o bigs.out bigs.jwe
-cmp -s big bigs.out || die "64 MiB signed round trip failed"
-# shellcheck disable=SC2034 # used through rotate
-bigcmds=(
-	-n "e2e-encrypt" "$E -r bob.pub -o big.enc big"
-	-n "e2e-decrypt" "$D -i bob -o big.out big.jwe"
-	-n "e2e-decrypt --verify (signed)" "$D -i bob --verify alice.pub -o bigs.out bigs.jwe"
-)
-# One-core speed in bytes/s: "NAME BYTES_PER_S" appended to speed.tsv.
+# ---- 3-5. The big files: BENCH_BIG_MIB (64) MiB, and 1 GiB with
+# BENCH_HUGE=1. Every round measures the one-core limit (phases -t) and
+# runs each command once, in an order that turns from round to round, so
+# that a tool, its reference (age, the limit) and the load they met go
+# together; report.py takes each round's ratio, and calls a target met
+# or not only when the middle half of the rounds agree.
+# The files of the rows, of $2 MiB in $1: the plaintext, age's envelope
+# and e2e's (each content algorithm, unsigned and signed by alice), each
+# round trip checked.
+big_files() {
+	local p=$1/s$2M enc
+	head -c $(($2 << 20)) /dev/urandom > "$p"
+	age -r "$age_r" -o "$p.age" "$p"
+	age -d -i age.key -o "$p.out" "$p.age"
+	cmp -s "$p" "$p.out" || die "$2 MiB age round trip failed"
+	for enc in A256CBC-HS512 A256GCM; do
+		"$bin/e2e-encrypt" --no-sign --enc "$enc" -r bob.pub \
+		    -o "$p.$enc" "$p"
+		"$bin/e2e-decrypt" -i bob -f -o "$p.out" "$p.$enc" 2>/dev/null
+		cmp -s "$p" "$p.out" || die "$2 MiB $enc round trip failed"
+		# Signed by alice, decrypted with --verify: the JWS hashed and
+		# its payload decoded in the same pass.
+		"$bin/e2e-encrypt" -s alice --enc "$enc" -r bob.pub \
+		    -o "$p.s$enc" "$p" 2>/dev/null
+		"$bin/e2e-decrypt" -i bob --verify alice.pub -f -o "$p.out" \
+		    "$p.s$enc"
+		cmp -s "$p" "$p.out" || die "$2 MiB $enc signed round trip failed"
+	done
+	rm -f "$p.out"
+}
+# $3 rounds over the files of big_files $1 $2: runs-$2.tsv gets a line
+# per run (round, name, wall s, CPU s, peak RSS KiB), limits-$2.tsv the
+# one-core speeds of each round (round, name, bytes/s).
+big_rounds() {
+	local p n r i j label
+	p=$(q "$1/s$2M")
+	local -a cmds=(
+		"age -r" "$A -r $age_r -o $p.o $p"
+		"age -d" "$A -d -i age.key -o $p.o $p.age"
+		"e2e-encrypt A256CBC-HS512" "$E --no-sign -r bob.pub -o $p.o $p"
+		"e2e-decrypt A256CBC-HS512" "$D -i bob -o $p.o $p.A256CBC-HS512"
+		"e2e-encrypt A256GCM" "$E --no-sign --enc A256GCM -r bob.pub -o $p.o $p"
+		"e2e-decrypt A256GCM" "$D -i bob -o $p.o $p.A256GCM"
+		"e2e-decrypt --verify A256CBC-HS512 (signed)" "$D -i bob --verify alice.pub -o $p.o $p.sA256CBC-HS512"
+		"e2e-decrypt --verify A256GCM (signed)" "$D -i bob --verify alice.pub -o $p.o $p.sA256GCM"
+	)
+	n=$((${#cmds[@]} / 2))
+	: > "runs-$2.tsv"
+	: > "limits-$2.tsv"
+	# The load around the rounds: the wall times are the other jobs' too.
+	echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for ((r = 0; r < $3; r++)); do
+		./phases -t 100 | awk -v r="$r" '{ print r "\t" $0 }' \
+		    >> "limits-$2.tsv" || die "bench/phases -t failed"
+		for ((i = 0; i < n; i++)); do
+			j=$(((i + r) % n * 2))
+			# Every output written afresh (age and e2e-encrypt
+			# refuse to overwrite; replacing a big file costs its
+			# pages' freeing in the rename), and gone after.
+			eval "rm -f $p.o"
+			# shellcheck disable=SC2034 # used through eval
+			label=$r$'\t'${cmds[j]}
+			eval "./phases -w runs-$2.tsv \"\$label\" ${cmds[j + 1]}" \
+			    2>run.err || {
+				cat run.err >&2
+				die "${cmds[j + 1]} failed"
+			}
+			eval "rm -f $p.o"
+		done
+	done
+	echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+# Where the big files go: tmpfs by default, so that the times are the
+# tools' work and not the disk's flush (e2e's -o syncs its output before
+# the rename, age does not; on this machine's disk the sync added 0.05
+# to 0.15 s, as noisy as the disk's other writers).
+bigroot=${BENCH_BIG_DIR:-}
+if [ -z "$bigroot" ]; then
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		bigroot=/dev/shm
+	else
+		bigroot=$work
+	fi
+fi
+bw=$(mktemp -d "$bigroot/e2e-bench.XXXXXX")
+
+section "3. Throughput, ${big_mib} MiB message, file to file ($big_n rounds," \
+    "the limit and every command once a round)"
+echo "  files in $(df --output=fstype "$bw" | tail -n 1) ($bigroot)"
+# openssl speed once, beside the rounds' own figures (user CPU time,
+# 1 s each: what one core does when nothing else runs on it).
 speed() {
 	local name=$1 v
 	shift
 	v=$(openssl speed -mr -seconds 1 -bytes 16384 "$@" 2>/dev/null |
 	    awk -F: '$1 == "+F" { print $4 }') || v=
 	[ -n "$v" ] || die "openssl speed $* failed"
-	echo "$name $v" >> speed.tsv
+	printf '%s\t%s\n' "$name" "$v" >> speed.tsv
 }
 : > speed.tsv
-for ((r = 0; r < big_rounds; r++)); do
-	speed aes_enc -evp aes-256-cbc
-	speed aes_dec -decrypt -evp aes-256-cbc
-	speed sha512 -evp sha512
-	rotate bigcmds "$r"
-	hf --runs 2 --export-json "hf-big-$r.json" "${rot[@]}"
-done
-report throughput "$state" $((big_mib << 20)) bigs.jwe speed.tsv hf-big-*.json
+speed aes_enc -evp aes-256-cbc
+speed aes_dec -decrypt -evp aes-256-cbc
+speed sha512 -evp sha512
+big_files "$bw" "$big_mib"
+big_rounds "$bw" "$big_mib" "$big_n"
+report speed "$state" $((big_mib << 20)) "$bw/s${big_mib}M.sA256CBC-HS512" \
+    "limits-$big_mib.tsv" "runs-$big_mib.tsv" speed.tsv
 
-section "4. Peak memory, ${big_mib} MiB message"
-# Peak resident set size in KiB of the command given.
-maxrss() {
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f %M -o rss.txt "$@" >/dev/null 2>&1 ||
-		    die "$* failed"
-		tail -n 1 rss.txt
-	else
-		./phases -x "$@" 2>rss.txt >/dev/null || die "$* failed"
-		tail -n 1 rss.txt
-	fi
-}
-m1=$(maxrss "$bin/e2e-encrypt" -r bob.pub -o big.enc big)
-m2=$(maxrss "$bin/e2e-decrypt" -i bob -o big.out big.jwe)
-m3=$(maxrss "$bin/e2e-decrypt" -i bob --verify alice.pub -o bigs.out bigs.jwe)
-report memory "$state" $((big_mib << 20)) "e2e-encrypt=$m1" \
-    "e2e-decrypt=$m2" "e2e-decrypt --verify (signed)=$m3"
+section "4. Peak memory, ${big_mib} MiB message (the largest of section 3's rounds)"
+report memory "$state" $((big_mib << 20)) "runs-$big_mib.tsv"
 
 # Section 5 (issue 14): large files stream, beside age in the same run.
-# 64 MiB, and 1 GiB with BENCH_HUGE=1; file to file; time and peak RSS.
-stream_rows() {
-	local mib=$1 runs=$2 n=$1M name kib
-	local -a cmds rss=()
-	head -c $((mib << 20)) /dev/urandom > "s$n"
-	age -r "$age_r" -o "s$n.age" "s$n"
-	"$bin/e2e-encrypt" --no-sign -r bob.pub -o "s$n.cbc" "s$n"
-	"$bin/e2e-encrypt" --no-sign --enc A256GCM -r bob.pub -o "s$n.gcm" "s$n"
-	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.cbc" 2>/dev/null
-	cmp -s "s$n" "s$n.out" || die "$n A256CBC-HS512 round trip failed"
-	"$bin/e2e-decrypt" -i bob -o "s$n.out" "s$n.gcm" 2>/dev/null
-	cmp -s "s$n" "s$n.out" || die "$n A256GCM round trip failed"
-	# Signed by alice, decrypted with --verify: the JWS hashed and its
-	# payload decoded in the same pass.
-	for enc in A256CBC-HS512 A256GCM; do
-		"$bin/e2e-encrypt" -s alice --enc "$enc" -r bob.pub \
-		    -o "s$n.s$enc" "s$n" 2>/dev/null
-		"$bin/e2e-decrypt" -i bob --verify alice.pub -f -o "s$n.out" \
-		    "s$n.s$enc"
-		cmp -s "s$n" "s$n.out" || die "$n $enc signed round trip failed"
-	done
-	cmds=(
-		-n "age -r" "$A -r $age_r -o s$n.o1 s$n"
-		-n "age -d" "$A -d -i age.key -o s$n.o2 s$n.age"
-		-n "e2e-encrypt A256CBC-HS512" "$E --no-sign -r bob.pub -o s$n.o3 s$n"
-		-n "e2e-decrypt A256CBC-HS512" "$D -i bob -f -o s$n.o4 s$n.cbc"
-		-n "e2e-encrypt A256GCM" "$E --no-sign --enc A256GCM -r bob.pub -o s$n.o5 s$n"
-		-n "e2e-decrypt A256GCM" "$D -i bob -f -o s$n.o6 s$n.gcm"
-		-n "e2e-decrypt --verify A256CBC-HS512 (signed)" "$D -i bob --verify alice.pub -f -o s$n.o7 s$n.sA256CBC-HS512"
-		-n "e2e-decrypt --verify A256GCM (signed)" "$D -i bob --verify alice.pub -f -o s$n.o8 s$n.sA256GCM"
-	)
-	# age and e2e-encrypt refuse to overwrite: each run starts afresh.
-	# The load around the runs: the wall times are the other jobs' too.
-	echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	hf --runs "$runs" --prepare "rm -f s$n.o1 s$n.o3 s$n.o5" \
-	    --export-json "hf-stream-$n.json" "${cmds[@]}"
-	echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-	# Peak RSS and CPU time (user + system, both cores), one run each:
-	# on a loaded machine the CPU time says what the wall time cannot.
-	for ((i = 1; i < ${#cmds[@]}; i += 3)); do
-		name=${cmds[i]}
-		rm -f "s$n.o1" "s$n.o3" "s$n.o5"
-		if [ -x /usr/bin/time ]; then
-			# shellcheck disable=SC2086 # the command line, as hyperfine runs it
-			/usr/bin/time -f "%M %U %S" -o rss.txt ${cmds[i + 1]} \
-			    >/dev/null 2>&1 || die "${cmds[i + 1]} failed"
-			kib=$(tail -n 1 rss.txt | awk '{ printf "%s:%.2f", $1, $2 + $3 }')
-		else
-			# shellcheck disable=SC2086
-			kib=$(maxrss ${cmds[i + 1]})
-		fi
-		rss+=("$name=$kib")
-	done
-	report stream "$state" $((mib << 20)) speed.tsv "hf-stream-$n.json" \
-	    "s$n.sA256CBC-HS512" "${rss[@]}"
-	rm -f "s$n" "s$n".*
-}
 section "5. Large files stream (issue 14): file to file, beside age"
-stream_rows "$big_mib" 3
+report stream "$state" $((big_mib << 20)) "runs-$big_mib.tsv"
+rm -f "$bw"/s*
 if [ "${BENCH_HUGE:-0}" = 1 ]; then
-	stream_rows 1024 2
+	# 1 GiB: in the work folder (TMPDIR), not in memory; the speeds
+	# then include the disk's flush.
+	echo
+	echo "  1 GiB (BENCH_HUGE=1, ${BENCH_HUGE_ROUNDS:-2} rounds, files in $work)"
+	big_files "$work" 1024
+	big_rounds "$work" 1024 "${BENCH_HUGE_ROUNDS:-2}"
+	report speed "$state" $((1024 << 20)) "$work/s1024M.sA256CBC-HS512" \
+	    limits-1024.tsv runs-1024.tsv
+	echo
+	report stream "$state" $((1024 << 20)) runs-1024.tsv
+	rm -f "$work"/s1024M*
 fi
 # ---- 6. Batch decryption: stream mode on one thread and on every core
 # (issue 14). Distinct signed records from alice, pinned in the home's
