@@ -30,7 +30,6 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
     json_t **signed_pkid)
 {
 	const json_t *e, *iat;
-	const char *ekid;
 	size_t i;
 	int listed = 0;
 
@@ -38,10 +37,10 @@ stock_of(const json_t *keys, const char *kid, size_t *n, int64_t *signed_iat,
 	*signed_iat = 0;
 	*signed_pkid = NULL;
 	json_array_foreach(keys, i, e) {
-		/* Checked by api_prekeys_stock, and again here: an entry
-		 * without a kid is no key's. */
-		ekid = jsonio_str(e, "kid", NULL);
-		if (ekid == NULL || strcmp(ekid, kid) != 0)
+		/* Every entry's kid is a string: api_prekeys_stock refused
+		 * a stock with an entry without one (client_hostile.bats,
+		 * "a prekey stock with an entry without a kid"). */
+		if (strcmp(jsonio_str(e, "kid", NULL), kid) != 0)
 			continue;
 		listed = 1;
 		*signed_pkid = json_object_get(e, "signed");
@@ -315,23 +314,19 @@ prekeydir_claim(struct client *c, struct keyring *k, const char *name,
 	if ((rc = directory_server_url(c, url, rep)) != 0 ||
 	    (rc = api_prekeys_claim(c, name, &o, rep)) != 0)
 		return rc;
-	/* An answer for another name, or without an id, was refused by
-	 * api_prekeys_claim; the id is checked again here, where the
-	 * proofs are. */
-	if ((id = jsonio_str(o, "id", NULL)) == NULL) {
-		rc = report_error(rep, E2E_EX_PROTOCOL, "the server's answer "
-		    "to claiming prekeys is not e2e-chat's: no account id");
-		goto out;
-	}
+	/* The answer's id is an account id, and each key entry's kid a
+	 * string: api_prekeys_claim refused any other answer, and one for
+	 * another name (client_hostile.bats, "a claim without an account
+	 * id or a kid"). */
+	id = jsonio_str(o, "id", NULL);
 	if ((*out = json_array()) == NULL) {
 		rc = report_oom(rep);
 		goto out;
 	}
 	json_array_foreach(json_object_get(o, "keys"), i, e) {
 		kid = jsonio_str(e, "kid", NULL);
-		/* Only a pinned key's proofs can be checked (an entry without
-		 * a kid, which api_prekeys_claim refuses, is no key's). */
-		if (kid == NULL || kc == NULL || !keyring_pins(kc, kid) ||
+		/* Only a pinned key's proofs can be checked. */
+		if (kc == NULL || !keyring_pins(kc, kid) ||
 		    (pub = keyring_key_of(k, name, kid)) == NULL)
 			continue;
 		ot = json_object_get(e, "one_time");

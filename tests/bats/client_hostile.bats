@@ -453,6 +453,39 @@ remote_refused() {
 	done
 }
 
+@test "A12 a prekey stock with an entry without a kid: e2e-keys prekeys refuses it (76) in one line, nothing made or sent" {
+	# prekeydir.c compares each entry's kid without a NULL check:
+	# this refusal in api.c is what makes that safe.
+	fixed_keys
+	start_hostile stock-nokid
+	signin_bob
+	run --separate-stderr e2e-keys prekeys "$T/bob"
+	[ "$status" -eq 76 ] || fail "$status $stderr"
+	[ -z "$output" ]
+	[ "$stderr" = "e2e-keys: error: the server's answer to reading the prekey stock is not e2e-chat's" ] ||
+	    fail "$stderr"
+	[ ! -e "$E2E_HOME/prekeys.json" ]
+	[ "$(asked '^PUT /prekeys')" = 0 ]
+}
+
+@test "A12 a claim without an account id or a kid: e2e-keys claim --pinned refuses it (76) in one line, nothing printed" {
+	# prekeydir_claim takes the answer's id and each entry's kid
+	# without a NULL check: this refusal in api.c is what makes that
+	# safe.
+	fixed_keys
+	run -0 e2e-keys import alice "$T/alice.pub"
+	for mode in claim-noid claim-nokid; do
+		start_hostile "$mode"
+		signin_bob
+		run --separate-stderr e2e-keys claim --pinned alice
+		[ "$status" -eq 76 ] || fail "$mode: $status $stderr"
+		[ -z "$output" ]
+		[ "$stderr" = "e2e-keys: error: the server's answer to claiming prekeys is not e2e-chat's" ] ||
+		    fail "$mode: $stderr"
+		[ "$(asked '^GET /prekeys/alice')" = 1 ]
+	done
+}
+
 @test "A12 a directory that answers for another name: fetch and claim --pinned refuse it (65), nothing pinned or printed" {
 	fixed_keys
 	start_hostile keys-foreign

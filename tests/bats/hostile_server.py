@@ -28,8 +28,11 @@ routes according to MODE:
   put-negative, put-fraction, put-absurd
                 GET /prekeys says the key has none; PUT /prekeys takes
                 them and says it has -5, 2.5, 1000001
+  stock-nokid   GET /prekeys lists an entry without a kid
   keys-foreign  GET /keys/NAME answers with the keys of "carol"
   claim-foreign GET /prekeys/NAME answers with the prekeys of "carol"
+  claim-noid    GET /prekeys/NAME answers without an account id
+  claim-nokid   GET /prekeys/NAME answers with a key entry without a kid
 
 Every request is logged to --log as "METHOD PATH" (acknowledgements as
 "ACK id,id,..."; a request through a proxy, whose line names the whole
@@ -176,6 +179,20 @@ def make_handler(st):
             self.log("GET " + self.path)
             kid = "sa58v0dhmhXOXVF-ddQWVzkv7VYg9_vIO6wdWcgyKrY"
             route, _, lie = args.mode.partition("-")
+            if self.path == "/prekeys" and args.mode == "stock-nokid":
+                self.send_json(200, {"keys": [{"one_time": 3,
+                                               "signed": None}]})
+                return
+            if self.path.startswith("/prekeys/") and route == "claim" and \
+                    lie in ("noid", "nokid"):
+                name = self.path.split("/")[2]
+                entry = {"one_time": {"x": "AAAA", "proof": "AAAA"}}
+                if lie == "noid":
+                    self.send_json(200, {"name": name, "keys": []})
+                else:
+                    self.send_json(200, {"name": name, "id": USER_ID,
+                                         "keys": [entry]})
+                return
             if self.path == "/prekeys" and route in ("stock", "put"):
                 n = COUNTS[lie] if route == "stock" else 0
                 self.send_json(200, {"keys": [{"kid": kid, "one_time": n,
@@ -253,8 +270,9 @@ def main():
                                      "take-foreign", "stock-negative",
                                      "stock-fraction", "stock-absurd",
                                      "put-negative", "put-fraction",
-                                     "put-absurd", "keys-foreign",
-                                     "claim-foreign"])
+                                     "put-absurd", "stock-nokid",
+                                     "keys-foreign", "claim-foreign",
+                                     "claim-noid", "claim-nokid"])
     ap.add_argument("--log", required=True)
     ap.add_argument("--messages", type=int, default=3)
     ap.add_argument("--page", type=int, default=1)
