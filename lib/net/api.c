@@ -144,7 +144,10 @@ out:
 	return rc;
 }
 
-/* A JSON body whose dump is wiped when freed (jsonio_wipe_on_free). */
+/* The text of a JSON body, wiped when freed (jsonio_wipe_on_free);
+ * NULL, said in rep, when out of memory or when o is NULL (a json_pack
+ * that failed). Takes o: released here whatever happens, so a route
+ * handed a body never frees it. */
 static char *
 dump(json_t *o, struct report *rep)
 {
@@ -753,6 +756,7 @@ api_prekeys_put(struct client *c, json_t *body, json_t **answer,
 	int rc;
 
 	*answer = NULL;
+	/* body is taken (api.h): dump releases it, on every path. */
 	if ((s = dump(body, rep)) == NULL)
 		return E2E_EX_SOFTWARE;
 	memset(&rq, 0, sizeof(rq));

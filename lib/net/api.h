@@ -83,9 +83,11 @@ int api_keys_entry(struct client *c, const char *name, json_t **answer,
 int api_key_delete(struct client *c, const char *kid,
     struct report *rep);
 
-/* PUT /prekeys with body (taken, {kid, signed?, one_time?}): *answer
- * receives {kid, one_time, signed, added} (one_time checked as
- * api_prekeys_stock's: else 76, said in one line). */
+/* PUT /prekeys with body ({kid, signed?, one_time?}), which is taken:
+ * released by the call whatever it returns (the caller never frees it,
+ * nor uses it after). *answer receives {kid, one_time, signed, added}
+ * (one_time checked as api_prekeys_stock's: else 76, said in one
+ * line). */
 int api_prekeys_put(struct client *c, json_t *body, json_t **answer,
     struct report *rep);
 
