@@ -110,6 +110,8 @@ DEC = ["age -d", "e2e-decrypt", "e2e-decrypt --verify",
 
 
 def quartiles(v):
+    if len(v) < 2:
+        return v[0], v[0]
     q = statistics.quantiles(v, n=4)
     return q[0], q[2]
 
