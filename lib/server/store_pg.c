@@ -174,6 +174,10 @@ struct pg {
 	int kept;			/* a job of the transaction succeeded */
 	/* The listener (listen): its thread, and a pipe that stops it. */
 	pthread_t listener;
+	/* The writer's backend's pid (atomic): its own notifications are
+	 * not news to this instance (routes.c wakes its receivers), and the
+	 * listener passes them over. */
+	int wpid;
 	int listening, stop[2];
 	void (*heard)(void *arg, const char *user_id);
 	void *heard_arg;
@@ -458,6 +462,9 @@ usable(struct store *s, struct conn *k)
 	else
 		PQreset(k->c);
 	if (k->c != NULL && PQstatus(k->c) == CONNECTION_OK) {
+		if (k == &p->w)
+			__atomic_store_n(&p->wpid, PQbackendPID(k->c),
+			    __ATOMIC_RELEASE);
 		if (__atomic_load_n(&s->down, __ATOMIC_ACQUIRE))
 			log_note("database: connected again");
 		store_regained(s);
@@ -1056,6 +1063,7 @@ pg_open(struct store *s, const char *url, struct report *rep)
 		 * database's): worth retrying, as systemd's restart does. */
 		return open_fail(rep, E2E_EX_TEMPFAIL, p->w.c,
 		    "cannot connect");
+	p->wpid = PQbackendPID(p->w.c);	/* before the listener starts */
 	return migrate(p->w.c, url, rep);
 }
 
@@ -1116,7 +1124,11 @@ listener(void *arg)
 			continue;
 		}
 		while ((n = PQnotifies(c)) != NULL) {
-			if (n->extra != NULL && store_is_id(n->extra))
+			/* A pid of the writer's backend before it was made
+			 * again is heard: one wake-up too many, harmless. */
+			if (n->be_pid != __atomic_load_n(&p->wpid,
+			    __ATOMIC_ACQUIRE) && n->extra != NULL &&
+			    store_is_id(n->extra))
 				p->heard(p->heard_arg, n->extra);
 			PQfreemem(n);
 		}

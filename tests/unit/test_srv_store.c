@@ -2120,6 +2120,96 @@ test_two_stores(void)
 	store_close(&two);
 }
 
+/* What a listening store heard (test_listen_others): each user's
+ * notifications, counted under a lock (the listener's thread). */
+struct heard {
+	pthread_mutex_t lock;
+	const char *a, *b;
+	int na, nb;
+};
+
+static void
+heard_one(void *arg, const char *user_id)
+{
+	struct heard *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	if (strcmp(user_id, h->a) == 0)
+		h->na++;
+	else if (strcmp(user_id, h->b) == 0)
+		h->nb++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Whether h has heard b more than nb times, waited for up to 10 s. */
+static int
+heard_b(struct heard *h, int nb)
+{
+	struct timespec ms10 = { 0, 10000000 };
+	int i, n;
+
+	for (i = 0; i < 1000; i++) {
+		pthread_mutex_lock(&h->lock);
+		n = h->nb;
+		pthread_mutex_unlock(&h->lock);
+		if (n > nb)
+			return 1;
+		nanosleep(&ms10, NULL);
+	}
+	return 0;
+}
+
+/* A store hears of the messages another stores (its receivers woken),
+ * not of its own: the server has woken those already. The
+ * notifications come in the order of their commits, so the mark stored
+ * through the other after one's own is heard after it would have been. */
+static void
+test_listen_others(void)
+{
+	struct store two;
+	struct store_user al, bo, ca;
+	struct report rep = { 0 };
+	struct heard h;
+	int i, nb, up = 0;
+
+	if (cur->be->listen == NULL)
+		return;		/* one process only (SQLite) */
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store on %s: %s", cur->label,
+		    cur->where, report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	CHECK(add_user(&st, "listen-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "listen-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "listen-carol", &ca) == STORE_OK);
+	memset(&h, 0, sizeof(h));
+	pthread_mutex_init(&h.lock, NULL);
+	h.a = bo.id;
+	h.b = ca.id;
+	CHECK(store_listen(&st, heard_one, &h, &rep) == 0);
+	/* Listening once one of the other's is heard (its connection is
+	 * made by its own thread). */
+	for (i = 0; i < 20 && !up; i++) {
+		CHECK(put_within(&two, &al, &ca, 4, 1000, 100000, 0) ==
+		    STORE_OK);
+		up = heard_b(&h, 0);
+	}
+	CHECK(up);
+	CHECK(put_within(&st, &al, &bo, 4, 1000, 100000, 0) == STORE_OK);
+	pthread_mutex_lock(&h.lock);
+	nb = h.nb;
+	pthread_mutex_unlock(&h.lock);
+	CHECK(put_within(&two, &al, &ca, 4, 1000, 100000, 0) == STORE_OK);
+	CHECK(heard_b(&h, nb));
+	(void)store_listen(&st, NULL, NULL, NULL);
+	CHECKF(h.na == 0, "%s: its own message heard %d times", cur->label,
+	    h.na);
+	pthread_mutex_destroy(&h.lock);
+	store_close(&two);
+}
+
 /* ---- limits shared by every server (schema 4) ---- */
 
 /* Whether key has no row that means anything: none, or a row of zeros
@@ -2417,6 +2507,7 @@ run_suite(const struct backend *b)
 	RUN(test_prekeys);
 	RUN(test_prekey_claims_concurrent);
 	RUN(test_two_stores);
+	RUN(test_listen_others);
 	RUN(test_limit_rows);
 	RUN(test_job_end);
 	RUN(test_limit_rules);
