@@ -18,8 +18,9 @@
  *
  * Several instances write at once, so what SQLite's single writer gets
  * for free is asked of the database here: a mailbox's quota is counted
- * with its owner's row locked (user_lock), and a new name takes a lock
- * on its skeleton before it is checked.
+ * with its owner's row locked (by a send's own statement, or
+ * user_lock), the writers take turns (pg_begin), and a new name takes a
+ * lock on its skeleton before it is checked.
  *
  * A connection that breaks (the database restarting, failing over) is
  * made again at the next use: a read is repeated once on the new
@@ -1477,10 +1478,12 @@ pg_begin(struct store *s)
 		    !PQenterPipelineMode(p->w.c))
 			return failed(s, p->w.c, NULL, "beginning");
 		/* The instances' writers take turns: two transactions
-		 * holding recipients' rows (user_lock) in different orders
-		 * deadlock, and PostgreSQL sees it only after a second, then
-		 * fails a send. Each transaction commits many writes (the
-		 * group commit), so turns cost little. */
+		 * holding recipients' rows in different orders (each send's
+		 * own statement holds its recipient's and its rate's, as
+		 * user_lock does for store_message_put_within) deadlock,
+		 * and PostgreSQL sees it only after a second, then fails a
+		 * send. Each transaction commits many writes (the group
+		 * commit), so turns cost little. */
 		if ((rc = wsend(s, "BEGIN", 0, NULL, NULL, NULL, PEND_WHOLE,
 		    "beginning")) == STORE_OK)
 			rc = wsend(s, "SELECT pg_advisory_xact_lock("
