@@ -60,6 +60,14 @@
 #define NOTIFY_MAX 512
 #define NOTIFY_CHANNEL "e2e_mail"
 
+/* A send's rate row expires at a multiple of this many ms, the first
+ * at or after the moment its tokens are all back (pg_send): a row that
+ * lingers is read as one that expired (its tokens are back), and a row
+ * whose expires (indexed) stays the same is updated in place (HOT), not
+ * as a new index entry each send, which bloats the limits table of a
+ * busy sender until the next vacuum. */
+#define EXPIRES_GRID "1024"
+
 /* Statements prepared on one connection at most (this file has fewer);
  * past it, a statement is parsed each time. */
 #define PREPARED_MAX 96
@@ -1987,9 +1995,9 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	    "$13::float8 AND c.u AND c.n + 1 <= $8::numeric AND c.b + "
 	    "length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
 	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
-	    "SELECT $10, r.spent + 1::float8, $11::bigint, $11::bigint + "
+	    "SELECT $10, r.spent + 1::float8, $11::bigint, ($11::bigint + "
 	    "trunc((r.spent + 1::float8) * 1000::float8 / $12::float8)::bigint "
-	    "+ 1 FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
+	    "+ " EXPIRES_GRID ") / " EXPIRES_GRID " * " EXPIRES_GRID " FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
 	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
 	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
 	    "ins), r.spent FROM c, r";

@@ -1513,6 +1513,56 @@ test_store_send_refill(void)
 	    a.t1 - t0);
 }
 
+/* store_send's rate row may outlive the moment its tokens are all back
+ * (PostgreSQL's expires on a coarse grid, so that a busy sender's row is
+ * updated in place): it expires at that moment or later, never before,
+ * and a row past that moment counts as a full bucket, as one expired. */
+static void
+test_store_send_linger(void)
+{
+	static const struct store_limit quick = { STORE_LIMIT_RATE, 1000, 2,
+		0, 0, 0 };
+	struct store_user al, bo;
+	struct store_message m;
+	struct args a = { 0 };
+	int64_t t0 = store_limit_now_ms();
+	int i;
+
+	CHECK(add_user(&st, "sl-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sl-bob", &bo) == STORE_OK);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.from, sizeof(m.from), "%s", al.name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", al.id);
+	snprintf(m.to, sizeof(m.to), "%s", bo.name);
+	m.body = (char *)"x";
+	m.body_len = 1;
+	/* Two a millisecond back: t0 fills the bucket, t0 + 5 ms finds it
+	 * full again (its row there still, maybe), and fills it again. */
+	for (i = 0; i < 6; i++) {
+		static const int64_t at[6] = { 0, 0, 0, 5, 5, 5 };
+		static const int want[6] = { STORE_OK, STORE_OK,
+			STORE_LIMITED, STORE_OK, STORE_OK, STORE_LIMITED };
+		struct args w = { 0 };
+
+		CHECK(store_new_ordered_id(m.id) == 0);
+		w.m = &m;
+		w.a = bo.id;
+		w.l = &quick;
+		w.t1 = t0 + at[i];
+		w.b = "sl:alice";
+		CHECKF(on_writer(&st, w_store_send, &w) == want[i],
+		    "send %d", i);
+		/* Read back at once: the row of a send just refused. */
+		a.a = "sl:alice";
+		CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK &&
+		    a.t2 >= a.t1 + (int64_t)(a.d * 1000 / quick.per_s) + 1,
+		    "send %d: %g at %" PRId64 " expires %" PRId64, i, a.d,
+		    a.t1 - t0, a.t2 - t0);
+	}
+	CHECKF(a.d == 2 && a.t1 == t0 + 5, "row: %g at %" PRId64, a.d,
+	    a.t1 - t0);
+}
+
 /* Two stores on one database, 4 threads each sending with store_send on
  * one rate of 25 at once: exactly 25 stored, whoever counted them. */
 struct send_taker {
@@ -2499,6 +2549,7 @@ run_suite(const struct backend *b)
 	RUN(test_sends_batched);
 	RUN(test_store_send);
 	RUN(test_store_send_refill);
+	RUN(test_store_send_linger);
 	RUN(test_store_send_refused_after);
 	RUN(test_store_send_two_stores);
 	RUN(test_meta);
