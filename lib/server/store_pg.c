@@ -1997,7 +1997,8 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
 	    "SELECT $10, r.spent + 1::float8, $11::bigint, ($11::bigint + "
 	    "trunc((r.spent + 1::float8) * 1000::float8 / $12::float8)::bigint "
-	    "+ " EXPIRES_GRID ") / " EXPIRES_GRID " * " EXPIRES_GRID " FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
+	    "+ " EXPIRES_GRID ") / " EXPIRES_GRID " * " EXPIRES_GRID " FROM r "
+	    "WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
 	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
 	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
 	    "ins), r.spent FROM c, r";
