@@ -18,8 +18,9 @@
  *
  * Several instances write at once, so what SQLite's single writer gets
  * for free is asked of the database here: a mailbox's quota is counted
- * with its owner's row locked (user_lock), and a new name takes a lock
- * on its skeleton before it is checked.
+ * with its owner's row locked (by a send's own statement, or
+ * user_lock), the writers take turns (pg_begin), and a new name takes a
+ * lock on its skeleton before it is checked.
  *
  * A connection that breaks (the database restarting, failing over) is
  * made again at the next use: a read is repeated once on the new
@@ -58,6 +59,14 @@
  * are found by the waiters' poll. */
 #define NOTIFY_MAX 512
 #define NOTIFY_CHANNEL "e2e_mail"
+
+/* A send's rate row expires at a multiple of this many ms, the first
+ * at or after the moment its tokens are all back (pg_send): a row that
+ * lingers is read as one that expired (its tokens are back), and a row
+ * whose expires (indexed) stays the same is updated in place (HOT), not
+ * as a new index entry each send, which bloats the limits table of a
+ * busy sender until the next vacuum. */
+#define EXPIRES_GRID "1024"
 
 /* Statements prepared on one connection at most (this file has fewer);
  * past it, a statement is parsed each time. */
@@ -174,6 +183,10 @@ struct pg {
 	int kept;			/* a job of the transaction succeeded */
 	/* The listener (listen): its thread, and a pipe that stops it. */
 	pthread_t listener;
+	/* The writer's backend's pid (atomic): its own notifications are
+	 * not news to this instance (routes.c wakes its receivers), and the
+	 * listener passes them over. */
+	int wpid;
 	int listening, stop[2];
 	void (*heard)(void *arg, const char *user_id);
 	void *heard_arg;
@@ -458,6 +471,9 @@ usable(struct store *s, struct conn *k)
 	else
 		PQreset(k->c);
 	if (k->c != NULL && PQstatus(k->c) == CONNECTION_OK) {
+		if (k == &p->w)
+			__atomic_store_n(&p->wpid, PQbackendPID(k->c),
+			    __ATOMIC_RELEASE);
 		if (__atomic_load_n(&s->down, __ATOMIC_ACQUIRE))
 			log_note("database: connected again");
 		store_regained(s);
@@ -1056,6 +1072,7 @@ pg_open(struct store *s, const char *url, struct report *rep)
 		 * database's): worth retrying, as systemd's restart does. */
 		return open_fail(rep, E2E_EX_TEMPFAIL, p->w.c,
 		    "cannot connect");
+	p->wpid = PQbackendPID(p->w.c);	/* before the listener starts */
 	return migrate(p->w.c, url, rep);
 }
 
@@ -1116,7 +1133,11 @@ listener(void *arg)
 			continue;
 		}
 		while ((n = PQnotifies(c)) != NULL) {
-			if (n->extra != NULL && store_is_id(n->extra))
+			/* A pid of the writer's backend before it was made
+			 * again is heard: one wake-up too many, harmless. */
+			if (n->be_pid != __atomic_load_n(&p->wpid,
+			    __ATOMIC_ACQUIRE) && n->extra != NULL &&
+			    store_is_id(n->extra))
 				p->heard(p->heard_arg, n->extra);
 			PQfreemem(n);
 		}
@@ -1465,10 +1486,12 @@ pg_begin(struct store *s)
 		    !PQenterPipelineMode(p->w.c))
 			return failed(s, p->w.c, NULL, "beginning");
 		/* The instances' writers take turns: two transactions
-		 * holding recipients' rows (user_lock) in different orders
-		 * deadlock, and PostgreSQL sees it only after a second, then
-		 * fails a send. Each transaction commits many writes (the
-		 * group commit), so turns cost little. */
+		 * holding recipients' rows in different orders (each send's
+		 * own statement holds its recipient's and its rate's, as
+		 * user_lock does for store_message_put_within) deadlock,
+		 * and PostgreSQL sees it only after a second, then fails a
+		 * send. Each transaction commits many writes (the group
+		 * commit), so turns cost little. */
 		if ((rc = wsend(s, "BEGIN", 0, NULL, NULL, NULL, PEND_WHOLE,
 		    "beginning")) == STORE_OK)
 			rc = wsend(s, "SELECT pg_advisory_xact_lock("
@@ -1972,9 +1995,10 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	    "$13::float8 AND c.u AND c.n + 1 <= $8::numeric AND c.b + "
 	    "length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
 	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
-	    "SELECT $10, r.spent + 1::float8, $11::bigint, $11::bigint + "
+	    "SELECT $10, r.spent + 1::float8, $11::bigint, ($11::bigint + "
 	    "trunc((r.spent + 1::float8) * 1000::float8 / $12::float8)::bigint "
-	    "+ 1 FROM r WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
+	    "+ " EXPIRES_GRID ") / " EXPIRES_GRID " * " EXPIRES_GRID " FROM r "
+	    "WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
 	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
 	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
 	    "ins), r.spent FROM c, r";

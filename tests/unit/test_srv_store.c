@@ -1513,6 +1513,56 @@ test_store_send_refill(void)
 	    a.t1 - t0);
 }
 
+/* store_send's rate row may outlive the moment its tokens are all back
+ * (PostgreSQL's expires on a coarse grid, so that a busy sender's row is
+ * updated in place): it expires at that moment or later, never before,
+ * and a row past that moment counts as a full bucket, as one expired. */
+static void
+test_store_send_linger(void)
+{
+	static const struct store_limit quick = { STORE_LIMIT_RATE, 1000, 2,
+		0, 0, 0 };
+	struct store_user al, bo;
+	struct store_message m;
+	struct args a = { 0 };
+	int64_t t0 = store_limit_now_ms();
+	int i;
+
+	CHECK(add_user(&st, "sl-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "sl-bob", &bo) == STORE_OK);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.from, sizeof(m.from), "%s", al.name);
+	snprintf(m.from_id, sizeof(m.from_id), "%s", al.id);
+	snprintf(m.to, sizeof(m.to), "%s", bo.name);
+	m.body = (char *)"x";
+	m.body_len = 1;
+	/* Two a millisecond back: t0 fills the bucket, t0 + 5 ms finds it
+	 * full again (its row there still, maybe), and fills it again. */
+	for (i = 0; i < 6; i++) {
+		static const int64_t at[6] = { 0, 0, 0, 5, 5, 5 };
+		static const int want[6] = { STORE_OK, STORE_OK,
+			STORE_LIMITED, STORE_OK, STORE_OK, STORE_LIMITED };
+		struct args w = { 0 };
+
+		CHECK(store_new_ordered_id(m.id) == 0);
+		w.m = &m;
+		w.a = bo.id;
+		w.l = &quick;
+		w.t1 = t0 + at[i];
+		w.b = "sl:alice";
+		CHECKF(on_writer(&st, w_store_send, &w) == want[i],
+		    "send %d", i);
+		/* Read back at once: the row of a send just refused. */
+		a.a = "sl:alice";
+		CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK &&
+		    a.t2 >= a.t1 + (int64_t)(a.d * 1000 / quick.per_s) + 1,
+		    "send %d: %g at %" PRId64 " expires %" PRId64, i, a.d,
+		    a.t1 - t0, a.t2 - t0);
+	}
+	CHECKF(a.d == 2 && a.t1 == t0 + 5, "row: %g at %" PRId64, a.d,
+	    a.t1 - t0);
+}
+
 /* Two stores on one database, 4 threads each sending with store_send on
  * one rate of 25 at once: exactly 25 stored, whoever counted them. */
 struct send_taker {
@@ -2120,6 +2170,96 @@ test_two_stores(void)
 	store_close(&two);
 }
 
+/* What a listening store heard (test_listen_others): each user's
+ * notifications, counted under a lock (the listener's thread). */
+struct heard {
+	pthread_mutex_t lock;
+	const char *a, *b;
+	int na, nb;
+};
+
+static void
+heard_one(void *arg, const char *user_id)
+{
+	struct heard *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	if (strcmp(user_id, h->a) == 0)
+		h->na++;
+	else if (strcmp(user_id, h->b) == 0)
+		h->nb++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Whether h has heard b more than nb times, waited for up to 10 s. */
+static int
+heard_b(struct heard *h, int nb)
+{
+	struct timespec ms10 = { 0, 10000000 };
+	int i, n;
+
+	for (i = 0; i < 1000; i++) {
+		pthread_mutex_lock(&h->lock);
+		n = h->nb;
+		pthread_mutex_unlock(&h->lock);
+		if (n > nb)
+			return 1;
+		nanosleep(&ms10, NULL);
+	}
+	return 0;
+}
+
+/* A store hears of the messages another stores (its receivers woken),
+ * not of its own: the server has woken those already. The
+ * notifications come in the order of their commits, so the mark stored
+ * through the other after one's own is heard after it would have been. */
+static void
+test_listen_others(void)
+{
+	struct store two;
+	struct store_user al, bo, ca;
+	struct report rep = { 0 };
+	struct heard h;
+	int i, nb, up = 0;
+
+	if (cur->be->listen == NULL)
+		return;		/* one process only (SQLite) */
+	memset(&two, 0, sizeof(two));
+	if (store_open(&two, cur->be, cur->where, &rep) != 0) {
+		CHECKF(0, "%s: a second store on %s: %s", cur->label,
+		    cur->where, report_message(&rep));
+		store_close(&two);
+		return;
+	}
+	CHECK(add_user(&st, "listen-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "listen-bob", &bo) == STORE_OK);
+	CHECK(add_user(&st, "listen-carol", &ca) == STORE_OK);
+	memset(&h, 0, sizeof(h));
+	pthread_mutex_init(&h.lock, NULL);
+	h.a = bo.id;
+	h.b = ca.id;
+	CHECK(store_listen(&st, heard_one, &h, &rep) == 0);
+	/* Listening once one of the other's is heard (its connection is
+	 * made by its own thread). */
+	for (i = 0; i < 20 && !up; i++) {
+		CHECK(put_within(&two, &al, &ca, 4, 1000, 100000, 0) ==
+		    STORE_OK);
+		up = heard_b(&h, 0);
+	}
+	CHECK(up);
+	CHECK(put_within(&st, &al, &bo, 4, 1000, 100000, 0) == STORE_OK);
+	pthread_mutex_lock(&h.lock);
+	nb = h.nb;
+	pthread_mutex_unlock(&h.lock);
+	CHECK(put_within(&two, &al, &ca, 4, 1000, 100000, 0) == STORE_OK);
+	CHECK(heard_b(&h, nb));
+	(void)store_listen(&st, NULL, NULL, NULL);
+	CHECKF(h.na == 0, "%s: its own message heard %d times", cur->label,
+	    h.na);
+	pthread_mutex_destroy(&h.lock);
+	store_close(&two);
+}
+
 /* ---- limits shared by every server (schema 4) ---- */
 
 /* Whether key has no row that means anything: none, or a row of zeros
@@ -2409,6 +2549,7 @@ run_suite(const struct backend *b)
 	RUN(test_sends_batched);
 	RUN(test_store_send);
 	RUN(test_store_send_refill);
+	RUN(test_store_send_linger);
 	RUN(test_store_send_refused_after);
 	RUN(test_store_send_two_stores);
 	RUN(test_meta);
@@ -2417,6 +2558,7 @@ run_suite(const struct backend *b)
 	RUN(test_prekeys);
 	RUN(test_prekey_claims_concurrent);
 	RUN(test_two_stores);
+	RUN(test_listen_others);
 	RUN(test_limit_rows);
 	RUN(test_job_end);
 	RUN(test_limit_rules);
