@@ -130,7 +130,8 @@ struct req {
 	int anon;		/* no token header: a small body, anon budget */
 	int authed;		/* the token header was checked (r->user) */
 	int sender_in_job;	/* r->user is read again by the job */
-	int sender_gone;	/* and was found signed out or deleted */
+	int sender_gone;	/* and was found signed out or deleted (1),
+				 * or could not be read (-1) */
 	unsigned retry_after;	/* seconds, for 429 and 503 */
 
 	struct store_user user;	/* the token's user, when route->auth */

@@ -938,7 +938,7 @@ send_run(struct store *s, struct store_job *j)
 	 * (authenticate() left it to this job): refused, nothing stored. */
 	if (r->sender_in_job && (rc = store_user_current(s, r->user.id,
 	    r->user.token_version)) != STORE_OK) {
-		r->sender_gone = rc == STORE_NOT_FOUND;
+		r->sender_gone = rc == STORE_NOT_FOUND ? 1 : -1;
 		return rc;
 	}
 	if (store_new_ordered_id(r->msg.id) != 0)
@@ -969,8 +969,10 @@ send_cont(struct req *r)
 {
 	if (r->result == STORE_OK)
 		respond_json(r, 200, json_pack("{s:s}", "id", r->msg.id));
-	else if (r->sender_gone)
+	else if (r->sender_gone > 0)
 		respond_error(r, 403, "authentication failed");
+	else if (r->sender_gone < 0)	/* the read failed (logged) */
+		respond_error(r, 500, "internal error");
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user: %s", r->other.name);
 	else if (r->result == STORE_FULL)
