@@ -971,18 +971,17 @@ send_cont(struct req *r)
 		respond_json(r, 200, json_pack("{s:s}", "id", r->msg.id));
 	else if (r->sender_gone > 0)
 		respond_error(r, 403, "authentication failed");
-	else if (r->sender_gone < 0)	/* the read failed (logged) */
-		respond_error(r, 500, "internal error");
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user: %s", r->other.name);
 	else if (r->result == STORE_FULL)
 		respond_error(r, 507, "%s's mailbox is full", r->other.name);
 	/* A send's rate is counted in the statement that stores it
 	 * (store_send), whose failure a backend may learn only at the
-	 * commit: the database there, that failure is the limits'. */
-	else if (r->result == STORE_LIMITED || r->shared < 0 ||
-	    (r->result == STORE_ERROR &&
-	    !store_unavailable(&r->srv->store)))
+	 * commit: the database there, that failure is the limits'. Not
+	 * when it was the sender's read again (logged): 500. */
+	else if (r->sender_gone == 0 && (r->result == STORE_LIMITED ||
+	    r->shared < 0 || (r->result == STORE_ERROR &&
+	    !store_unavailable(&r->srv->store))))
 		shared_refused(r);
 	else
 		respond_error(r, 500, "internal error");
