@@ -175,12 +175,16 @@ set_public_url(struct server *s, const struct sockaddr_storage *ss, int v6,
 	return 0;
 }
 
-/* Counts r in srv->under_way (on) or not: a request begun and neither
- * answered nor suspended may yet bring the writer a job, which the
- * writer waits for (store_commit_delay). */
+/* Counts r in srv->under_way (on) or not: a request of a route that
+ * writes (ROUTE_WRITES), begun and neither answered nor suspended, may
+ * yet bring the writer a job, which the writer waits for
+ * (store_commit_delay). A request that only reads is never counted: a
+ * lone send would wait the delay for it, for nothing. */
 static void
 under_way(struct req *r, int on)
 {
+	if (on && (r->route == NULL || !(r->route->flags & ROUTE_WRITES)))
+		return;
 	if (r->under_way == on)
 		return;
 	r->under_way = on;
@@ -211,6 +215,7 @@ static void test_values(struct test_conn *tc, enum MHD_ValueKind kind,
     MHD_KeyValueIteratorN it, void *cls);
 static const struct sockaddr *test_peer(struct test_conn *tc);
 static int test_fd(struct test_conn *tc);
+static void test_under_way(struct test_conn *tc, unsigned n);
 #endif
 
 /* Queues an answer; body and len are what resp holds (for the test
@@ -771,7 +776,15 @@ authenticate(struct req *r)
 		if (t != NULL)
 			goto refuse;
 		/* A slow body may end after its user was deleted or signed
-		 * out everywhere: looked at again (T4). */
+		 * out everywhere: looked at again (T4), by the route's job in
+		 * the writer's transaction where the store can (one read of
+		 * the user per request, and a sign-out up to the job's
+		 * commit refused), else here. */
+		if (r->has_body && (r->route->flags & ROUTE_SENDER_IN_JOB) &&
+		    store_checks_users(&r->srv->store)) {
+			r->sender_in_job = 1;
+			return 0;
+		}
 		if (r->has_body) {
 			int64_t ver = r->user.token_version;
 
@@ -833,6 +846,10 @@ dispatch(struct req *r)
 	if (strcmp(r->route->name, "metrics") == 0)
 		metrics_set_http(r->srv->metrics, budget_used(&r->srv->bodies),
 		    sockwatch_lingering(r->srv->watch));
+#ifdef E2E_TEST_HOOKS
+	if (r->test != NULL)
+		test_under_way(r->test, requests_under_way(r->srv));
+#endif
 	r->route->handle(r);
 	if (!r->answered && !r->suspended)
 		respond_error(r, 500, "internal error");
@@ -948,7 +965,7 @@ client_address(struct req *r)
 }
 
 /* A dummy route, so that 405 can list the path's methods. */
-static const struct route none_route = { "", "", 0, 0, NULL, "none" };
+static const struct route none_route = { "", "", 0, 0, NULL, "none", 0 };
 
 /* The first call: headers only. Early answers go out before any body
  * is read. */
@@ -1005,7 +1022,6 @@ begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
 		return r;
 	}
 	memcpy(r->path, url, len + 1);
-	under_way(r, 1);
 
 	rt = find_route(method, url, &r->route_index, &known, r->param,
 	    sizeof(r->param));
@@ -1032,6 +1048,7 @@ begin(struct server *s, struct MHD_Connection *conn, struct test_conn *test,
 		return r;
 	}
 	r->route = rt;
+	under_way(r, 1);
 	r->cap = rt->body_cap == SIZE_MAX ? s->cfg.max_message : rt->body_cap;
 	if (r->broken) {
 		respond_error(r, 400, "a header or an argument holds a NUL "
@@ -1789,6 +1806,12 @@ test_queue(struct test_conn *tc, unsigned status, struct MHD_Response *resp,
 	test_header_copy(resp, "Connection", conn, sizeof(conn));
 	a->close = strcmp(conn, "close") == 0;
 	return MHD_YES;
+}
+
+static void
+test_under_way(struct test_conn *tc, unsigned n)
+{
+	tc->a->under_way = n;
 }
 
 static void

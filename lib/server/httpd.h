@@ -42,7 +42,18 @@ struct route {
 	size_t body_cap;	/* 0: no body; SIZE_MAX: the message limit */
 	void (*handle)(struct req *r);
 	const char *name;	/* for metrics */
+	unsigned flags;		/* ROUTE_* */
 };
+
+/* The route may give the writer a job: counted under way while it runs
+ * (store_commit_delay), so that the writer waits for it; a route that
+ * only reads never makes a lone send wait the commit delay. */
+#define ROUTE_WRITES 1u
+/* Its job reads the sender again in the writer's transaction
+ * (store_user_current), where the backend can: the token's user is then
+ * read once per request, at the headers, and a sign-out or a deletion
+ * while the body was on its way is still refused (T4). */
+#define ROUTE_SENDER_IN_JOB 2u
 
 extern const struct route routes[];
 extern const size_t nroutes;
@@ -118,6 +129,9 @@ struct req {
 	size_t reserved;	/* of srv->bodies */
 	int anon;		/* no token header: a small body, anon budget */
 	int authed;		/* the token header was checked (r->user) */
+	int sender_in_job;	/* r->user is read again by the job */
+	int sender_gone;	/* and was found signed out or deleted (1),
+				 * or could not be read (-1) */
 	unsigned retry_after;	/* seconds, for 429 and 503 */
 
 	struct store_user user;	/* the token's user, when route->auth */
@@ -273,6 +287,9 @@ struct httpd_test_answer {
 	char retry_after[16];
 	char allow[64];
 	int close;		/* Connection: close */
+	/* srv->under_way when the route's handler began (this request
+	 * included when it is counted). */
+	unsigned under_way;
 };
 
 /* Returns 0, or an exit code (said in rep); *out is then still to be

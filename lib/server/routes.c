@@ -932,7 +932,15 @@ static int
 send_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
+	int rc;
 
+	/* The sender signed out or deleted while the body was on its way
+	 * (authenticate() left it to this job): refused, nothing stored. */
+	if (r->sender_in_job && (rc = store_user_current(s, r->user.id,
+	    r->user.token_version)) != STORE_OK) {
+		r->sender_gone = rc == STORE_NOT_FOUND ? 1 : -1;
+		return rc;
+	}
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
@@ -961,16 +969,19 @@ send_cont(struct req *r)
 {
 	if (r->result == STORE_OK)
 		respond_json(r, 200, json_pack("{s:s}", "id", r->msg.id));
+	else if (r->sender_gone > 0)
+		respond_error(r, 403, "authentication failed");
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user: %s", r->other.name);
 	else if (r->result == STORE_FULL)
 		respond_error(r, 507, "%s's mailbox is full", r->other.name);
 	/* A send's rate is counted in the statement that stores it
 	 * (store_send), whose failure a backend may learn only at the
-	 * commit: the database there, that failure is the limits'. */
-	else if (r->result == STORE_LIMITED || r->shared < 0 ||
-	    (r->result == STORE_ERROR &&
-	    !store_unavailable(&r->srv->store)))
+	 * commit: the database there, that failure is the limits'. Not
+	 * when it was the sender's read again (logged): 500. */
+	else if (r->sender_gone == 0 && (r->result == STORE_LIMITED ||
+	    r->shared < 0 || (r->result == STORE_ERROR &&
+	    !store_unavailable(&r->srv->store))))
 		shared_refused(r);
 	else
 		respond_error(r, 500, "internal error");
@@ -2141,30 +2152,37 @@ h_metrics(struct req *r)
 
 #define SMALL (16 * 1024)
 
+/* ROUTE_WRITES: every route whose handler may give the writer a job;
+ * only the readers (list, keys_get, prekeys_get, healthz, metrics) go
+ * without. */
+#define W ROUTE_WRITES
+#define WS (ROUTE_WRITES | ROUTE_SENDER_IN_JOB)
+
 const struct route routes[] = {
-	{ "POST", "/users/signup", 0, SMALL, h_signup, "signup" },
-	{ "POST", "/users/signin", 0, SMALL, h_signin, "signin" },
-	{ "POST", "/users/signout", 1, SMALL, h_signout, "signout" },
-	{ "POST", "/users/password", 1, SMALL, h_password, "password" },
-	{ "DELETE", "/users/", 1, SMALL, h_user_delete, "user_delete" },
-	{ "POST", "/messages", 1, SIZE_MAX, h_send, "send" },
-	{ "GET", "/messages", 1, SMALL, h_list, "list" },
+	{ "POST", "/users/signup", 0, SMALL, h_signup, "signup", W },
+	{ "POST", "/users/signin", 0, SMALL, h_signin, "signin", W },
+	{ "POST", "/users/signout", 1, SMALL, h_signout, "signout", W },
+	{ "POST", "/users/password", 1, SMALL, h_password, "password", W },
+	{ "DELETE", "/users/", 1, SMALL, h_user_delete, "user_delete", W },
+	{ "POST", "/messages", 1, SIZE_MAX, h_send, "send", WS },
+	{ "GET", "/messages", 1, SMALL, h_list, "list", 0 },
 	{ "POST", "/messages/sendmessage", 1, SIZE_MAX, h_send,
-	    "sendmessage" },
+	    "sendmessage", WS },
 	{ "POST", "/messages/getmessage", 1, SMALL, h_getmessage,
-	    "getmessage" },
-	{ "POST", "/messages/ack", 1, 256 * 1024, h_ack, "ack" },
+	    "getmessage", W },
+	{ "POST", "/messages/ack", 1, 256 * 1024, h_ack, "ack", W },
 	{ "DELETE", "/messages/", 1, SMALL, h_message_delete,
-	    "message_delete" },
-	{ "PUT", "/keys", 1, 256 * 1024, h_keys_put, "keys_put" },
-	{ "GET", "/keys/", 1, SMALL, h_keys_get, "keys_get" },
-	{ "DELETE", "/keys/", 1, SMALL, h_key_delete, "key_delete" },
+	    "message_delete", W },
+	{ "PUT", "/keys", 1, 256 * 1024, h_keys_put, "keys_put", W },
+	{ "GET", "/keys/", 1, SMALL, h_keys_get, "keys_get", 0 },
+	{ "DELETE", "/keys/", 1, SMALL, h_key_delete, "key_delete", W },
 	{ "PUT", "/prekeys", 1, PREKEYS_BODY_MAX, h_prekeys_put,
-	    "prekeys_put" },
-	{ "GET", "/prekeys", 1, SMALL, h_prekeys_get, "prekeys_get" },
-	{ "GET", "/prekeys/", 1, SMALL, h_prekeys_claim, "prekeys_claim" },
-	{ "GET", "/healthz", 0, 0, h_healthz, "healthz" },
-	{ "GET", "/metrics", 0, 0, h_metrics, "metrics" },
+	    "prekeys_put", W },
+	{ "GET", "/prekeys", 1, SMALL, h_prekeys_get, "prekeys_get", 0 },
+	{ "GET", "/prekeys/", 1, SMALL, h_prekeys_claim, "prekeys_claim",
+	    W },
+	{ "GET", "/healthz", 0, 0, h_healthz, "healthz", 0 },
+	{ "GET", "/metrics", 0, 0, h_metrics, "metrics", 0 },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -264,6 +264,23 @@ store_ping(struct store *s)
 }
 
 int
+store_checks_users(struct store *s)
+{
+	return s->be->local_writer;
+}
+
+int
+store_user_current(struct store *s, const char *id, int64_t version)
+{
+	struct store_user u;
+	int rc = s->be->user_current(s, id, &u);
+
+	if (rc == STORE_OK && u.token_version != version)
+		rc = STORE_NOT_FOUND;
+	return rc;
+}
+
+int
 store_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {

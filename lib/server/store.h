@@ -324,6 +324,11 @@ struct store_backend {
 	    const char *key, int64_t now_ms, unsigned *wait_s,
 	    const struct store_message *m, const char *to_id,
 	    size_t max_messages, size_t max_bytes);
+
+	/* The writer's reads cost no round trip (an embedded database):
+	 * a job may read its sender again for nothing much
+	 * (store_checks_users). */
+	int local_writer;
 };
 
 extern const struct store_backend store_sqlite;
@@ -379,6 +384,17 @@ int store_messages_for(struct store *s, const char *to_id, int64_t version,
 
 /* Whether the database answers now (GET /healthz). */
 int store_ping(struct store *s);
+
+/* Whether store_user_current costs the writer no round trip (the
+ * backend's local_writer): else the caller reads the user itself
+ * (user_by_id) rather than hold up the writer. */
+int store_checks_users(struct store *s);
+/* On the writer in a job: whether user id is still there with token
+ * version version (a request's sender, read at its headers, whose body
+ * took a while): STORE_OK, STORE_NOT_FOUND (deleted or signed out
+ * meanwhile), STORE_ERROR. Read in the job's transaction, it sees every
+ * sign-out committed before the job's own commit. */
+int store_user_current(struct store *s, const char *id, int64_t version);
 
 /* The rules common to every backend, on the writer in a job: the
  * recipient's row held (STORE_NOT_FOUND when gone), then

@@ -177,6 +177,9 @@ static const char schema_v6[] =
 	"    WHERE id = OLD.recipient_id;"
 	"END;";
 
+/* The writer's checkpoints: every this many WAL frames (sq_open). */
+#define WAL_CHECKPOINT_PAGES "10000"
+
 /* A failure while serving: said in the log. */
 static int
 fail(sqlite3 *db, const char *what)
@@ -401,8 +404,20 @@ sq_open(struct store *s, const char *path, struct report *rep)
 		    version, SCHEMA_VERSION);
 		goto out;
 	}
+	/*
+	 * A checkpoint copies each page of the WAL into the file once,
+	 * however often it was written since: the pages every send dirties
+	 * (its recipient's counters, the limits, the indexes' leaves) were
+	 * copied again every 1,000 frames (SQLite's default), about every
+	 * 20 commits under load. Every WAL_CHECKPOINT_PAGES frames copies
+	 * them a tenth as often, for a WAL of up to that many pages on
+	 * disk (40 MB of 4 KiB pages) and as much to read at a start after
+	 * a crash.
+	 */
 	if (exec(q->w.db, "PRAGMA journal_mode=WAL;", rep) != STORE_OK ||
-	    exec(q->w.db, "PRAGMA synchronous=FULL;", rep) != STORE_OK)
+	    exec(q->w.db, "PRAGMA synchronous=FULL;", rep) != STORE_OK ||
+	    exec(q->w.db, "PRAGMA wal_autocheckpoint=" WAL_CHECKPOINT_PAGES
+	    ";", rep) != STORE_OK)
 		goto out;
 	/* Version 0 is a new database; each step migrates one version up,
 	 * all in one transaction. */
@@ -1750,6 +1765,11 @@ const struct store_backend store_sqlite = {
 	.user_create = sq_user_create,
 	.user_update_hash = sq_user_update_hash,
 	.user_current = sq_user_current,
+	/* The writer's connection keeps its pages between transactions
+	 * (the users' rows are hot: each send updates its recipient's
+	 * counters), where a reading connection's first read after each
+	 * commit begins with an empty cache. */
+	.local_writer = 1,
 	.user_set_hash = sq_user_set_hash,
 	.user_revoke = sq_user_revoke,
 	.message_put_within = sq_message_put_within,

@@ -231,6 +231,104 @@ test_closed(void)
 	}
 }
 
+/*
+ * Only a request of a route that may write is counted under way (the
+ * writer waits the commit delay while any is): a GET that only reads,
+ * running beside a lone send, would make it wait for nothing (issue
+ * 12's notes). a.under_way is the count when the route's handler began.
+ */
+static void
+test_under_way_writes(void)
+{
+	static const char *const json[] = { "Content-Type",
+		"application/json", NULL };
+	struct httpd_test_answer a;
+	char hdr[4200];
+
+	CHECK(run("GET", "/healthz", NULL, NULL, &a) == 200);
+	CHECKF(a.under_way == 0, "GET /healthz: %u under way", a.under_way);
+	httpd_test_answer_free(&a);
+	CHECK(run("GET", "/metrics", NULL, NULL, &a) == 200);
+	CHECKF(a.under_way == 0, "GET /metrics: %u under way", a.under_way);
+	httpd_test_answer_free(&a);
+	/* A sign-in writes (its throttles' rows). */
+	CHECK(run("POST", "/users/signin", json,
+	    "{\"name\":\"alice\",\"password\":\"" PASSWORD "\"}", &a) ==
+	    200);
+	CHECKF(a.under_way == 1, "sign-in: %u under way", a.under_way);
+	httpd_test_answer_free(&a);
+	if (alice_token == NULL)
+		return;
+	snprintf(hdr, sizeof(hdr), "Bearer %s", alice_token);
+	{
+		const char *const auth[] = { "Authorization", hdr, NULL };
+		const char *const send[] = { "Authorization", hdr,
+			"Content-Type", "application/json", NULL };
+
+		CHECK(run("GET", "/messages?limit=5", auth, NULL, &a) == 200);
+		CHECKF(a.under_way == 0, "GET /messages: %u under way",
+		    a.under_way);
+		httpd_test_answer_free(&a);
+		CHECK(run("POST", "/messages", send,
+		    "{\"to\":\"alice\",\"message\":\"m\"}", &a) == 200);
+		CHECKF(a.under_way == 1, "a send: %u under way", a.under_way);
+		httpd_test_answer_free(&a);
+		/* Taken back, so that the list above stays empty for the
+		 * others. */
+		CHECK(status_of("POST", "/messages/getmessage", send,
+		    "{\"from\":\"alice\"}") == 200);
+	}
+}
+
+struct current_job {
+	struct store_job job;
+	const char *id;
+	int64_t version;
+};
+
+static int
+current_run(struct store *s, struct store_job *j)
+{
+	struct current_job *c = (struct current_job *)j;
+
+	return store_user_current(s, c->id, c->version);
+}
+
+static void
+current_done(struct store_job *j, int result)
+{
+	(void)j;
+	(void)result;
+}
+
+/*
+ * A send's body in, its sender is read again by its job, on the writer,
+ * instead of by the request (SQLite: store_checks_users): the same
+ * account at the same token version, or refused. server_conn.bats has
+ * the whole of it (an account deleted while its upload was on its
+ * way: 403, nothing stored).
+ */
+static void
+test_sender_in_job(void)
+{
+	struct current_job c = { { current_run, current_done, NULL }, NULL,
+		0 };
+	struct store_user u;
+
+	CHECK(store_checks_users(&srv->store));
+	CHECK(srv->store.be->user_by_name(&srv->store, "alice", &u) ==
+	    STORE_OK);
+	c.id = u.id;
+	c.version = u.token_version;
+	CHECK(store_run(&srv->store, &c.job) == STORE_OK);
+	/* Signed out since (another version), or never there. */
+	c.version = u.token_version + 1;
+	CHECK(store_run(&srv->store, &c.job) == STORE_NOT_FOUND);
+	c.version = u.token_version;
+	c.id = "0123456789ABCDEFGHJKMNPQRS";
+	CHECK(store_run(&srv->store, &c.job) == STORE_NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -240,6 +338,8 @@ main(void)
 		RUN(test_bodies);
 		RUN(test_error_not_utf8);
 		RUN(test_closed);
+		RUN(test_under_way_writes);
+		RUN(test_sender_in_job);
 	}
 	httpd_test_close(srv);
 	free(alice_token);
