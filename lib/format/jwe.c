@@ -558,12 +558,14 @@ out:
  * characters (whole quads, decoding to whole AES blocks) in a ring of
  * FILE_SLOTS buffers, decoded in place by this thread while a worker
  * (pipeline.h) runs the MAC or GCM over the piece before. GCM's worker
- * gives the plaintext to the caller's sink as it goes. For
- * CBC this thread decrypts each piece too (the MAC only reads it) into
- * a second ring, which a third thread writes out: reading, decoding and
- * decrypting take about as long as the MAC, writing half that, and the
- * three threads keep two cores busy. Nothing in the temporary file is
- * seen before the caller commits it, only once the tag matched.
+ * gives the plaintext to the caller's sink as it goes (a signed
+ * message's GCM runs on this thread instead: its sink is the heavier
+ * part, file_job.gcm_here). For CBC this thread decrypts each piece
+ * too (the MAC only reads it) into a second ring, which a third thread
+ * writes out: reading, decoding and decrypting take about as long as
+ * the MAC, writing half that, and the three threads keep two cores
+ * busy. Nothing in the temporary file is seen before the caller
+ * commits it, only once the tag matched.
  */
 #define FILE_TEXT ((size_t)256 << 10)
 #define FILE_PLAIN (FILE_TEXT / 4 * 3 + 16)
@@ -573,6 +575,7 @@ out:
 struct file_job {
 	struct aead_dec d;
 	struct sink *plain;	/* GCM: written by the worker */
+	int gcm_here;		/* GCM run by the reading thread instead */
 	int crypto_failed;
 };
 
@@ -583,7 +586,7 @@ file_chunk(void *ctx, uint8_t *p, size_t n)
 
 	/* CBC: the MAC over the ciphertext; GCM: the plaintext, in place,
 	 * seen by nobody until the tag matched. */
-	if (aead_decrypt_update(&job->d, p, n) != 0) {
+	if (!job->gcm_here && aead_decrypt_update(&job->d, p, n) != 0) {
 		job->crypto_failed = 1;
 		return -1;
 	}
@@ -635,6 +638,11 @@ file_pass(struct file_job *job, struct aead_cbc *cbc, struct sink *plain,
 			rc = E2E_EX_DATAERR;
 			break;
 		}
+		if (job->gcm_here &&
+		    aead_decrypt_update(&job->d, slot, (size_t)m) != 0) {
+			rc = E2E_EX_DATAERR;
+			break;
+		}
 		pipeline_push(pl, slot, (size_t)m);
 		*decoded += (uint64_t)m;
 		if (cbc == NULL)
@@ -678,6 +686,13 @@ jwe_open_file(struct jwe_open *jo, struct infile *in, uint64_t off,
 		goto out;
 	}
 	job->plain = is_cbc ? NULL : plain;
+	/*
+	 * A signed message's plaintext is a JWS, whose reader (the sink)
+	 * hashes it and decodes its payload: then the worker's share is
+	 * the larger, and GCM moves to this thread (64 MiB signed: the
+	 * worker's part from 82 ms to 64 ms, this thread's from 32 to 50).
+	 */
+	job->gcm_here = !is_cbc && jo->signed_content;
 	rc = E2E_EX_DATAERR;
 	if (aead_decrypt_init(&job->d, jo->enc, jo->cek, jo->iv,
 	    jo->enc->iv_len, jo->aad.p, jo->aad.len) != 0)
