@@ -27,11 +27,12 @@ consume(void *ctx, uint8_t *p, size_t n)
 
 /* Pushes count ranges from a ring of PIPELINE_DEPTH + 1 buffers, each
  * filled afresh before its push (a range reused early would change the
- * sum). Stops at the first failure seen when stop_early. */
+ * sum). Stops at the first failure seen when stop_early. The ring
+ * outlives the call: the last ranges are consumed at the finish. */
 static size_t
 push_all(struct pipeline *pl, size_t count, int stop_early)
 {
-	uint8_t ring[PIPELINE_DEPTH + 1][16];
+	static uint8_t ring[PIPELINE_DEPTH + 1][16];
 	size_t k;
 
 	for (k = 0; k < count; k++) {
