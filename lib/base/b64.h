@@ -64,4 +64,13 @@ long long b64url_dstream_final(struct b64url_dstream *d, uint8_t *out);
 /* Standard base64 with padding (RFC 4648 section 4), for JSON output. */
 int b64_append(struct buf *out, const uint8_t *in, size_t n);
 
+#ifdef E2E_TEST_HOOKS
+/* The unit tests' hook: the vector loops used at most up to level (2
+ * AVX-512 VBMI, 1 AVX2, 0 none; never above what the processor has),
+ * and the level in force, so that every loop is compared to the plain
+ * one on a processor that has them. */
+void b64_test_simd(int level);
+int b64_test_simd_level(void);
+#endif
+
 #endif

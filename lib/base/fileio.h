@@ -113,9 +113,10 @@ struct outfile {
 	unsigned char *wbuf;
 	size_t wlen;
 	struct report *sink_rep;	/* where sink_outfile's writes report */
+	size_t unsynced;	/* written since the last write-back began */
 };
 
-#define OUTFILE_INIT { -1, 0, NULL, NULL, NULL, 0, NULL }
+#define OUTFILE_INIT { -1, 0, NULL, NULL, NULL, 0, NULL, 0 }
 
 /*
  * Opens an output: stdout for "-", NULL or "/dev/stdout"; otherwise a

@@ -22,7 +22,7 @@ struct pipeline {
 	size_t head, count;
 	int done;
 	int consumer_waits, producer_waits;
-	int rc;			/* the consumer's, read after the join */
+	int rc;			/* the consumer's: guarded by lock */
 };
 
 static void *
@@ -30,6 +30,7 @@ consume(void *arg)
 {
 	struct pipeline *pl = arg;
 	struct range r;
+	int rc;
 
 	for (;;) {
 		pthread_mutex_lock(&pl->lock);
@@ -43,13 +44,15 @@ consume(void *arg)
 			return NULL;
 		}
 		r = pl->q[pl->head];
+		rc = pl->rc;	/* written by this thread alone */
 		pthread_mutex_unlock(&pl->lock);
 
-		if (pl->rc == 0)
-			pl->rc = pl->fn(pl->ctx, r.p, r.n);
+		if (rc == 0)
+			rc = pl->fn(pl->ctx, r.p, r.n);
 
 		/* Only now is the range's memory free for reuse. */
 		pthread_mutex_lock(&pl->lock);
+		pl->rc = rc;
 		pl->head = (pl->head + 1) % PIPELINE_DEPTH;
 		pl->count--;
 		/* Woken with room for a batch, not for each range: each
@@ -111,6 +114,19 @@ pipeline_push(struct pipeline *pl, uint8_t *p, size_t n)
 	if (pl->consumer_waits && pl->count >= PIPELINE_BATCH)
 		pthread_cond_signal(&pl->changed);
 	pthread_mutex_unlock(&pl->lock);
+}
+
+int
+pipeline_failed(struct pipeline *pl)
+{
+	int rc;
+
+	if (!pl->threaded)
+		return pl->rc;
+	pthread_mutex_lock(&pl->lock);
+	rc = pl->rc;
+	pthread_mutex_unlock(&pl->lock);
+	return rc;
 }
 
 int

@@ -38,6 +38,10 @@ struct pipeline *pipeline_start(size_t total, pipeline_fn fn, void *ctx);
  * already waiting. The bytes must stay untouched until consumed. */
 void pipeline_push(struct pipeline *pl, uint8_t *p, size_t n);
 
+/* The first non-zero result of fn so far, or 0: a producer stops early
+ * on a failure instead of pushing ranges that would be skipped. */
+int pipeline_failed(struct pipeline *pl);
+
 /* Waits until every pushed range was consumed, ends the worker and frees
  * the pipeline. Returns the first non-zero result of fn, or 0. */
 int pipeline_finish(struct pipeline *pl);

@@ -528,3 +528,17 @@ EOF2
 		rm out
 	done
 }
+
+@test "issue 14: e2e-encrypt of several chunks onto a full device (the writer's thread fails) stops with 74 and one line, both algorithms, from a file and a pipe" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	local enc
+	head -c $((12 * CHUNK + 5)) /dev/urandom > in
+	for enc in A256CBC-HS512 A256GCM; do
+		run -74 e2e-encrypt --no-sign --enc "$enc" -r bob.pub \
+		    -o /dev/full in
+		assert_output "e2e-encrypt: error: cannot write /dev/full: No space left on device"
+		run -74 bash -c "e2e-encrypt --no-sign --enc $enc \
+		    -r bob.pub -o /dev/full < in"
+		assert_output "e2e-encrypt: error: cannot write /dev/full: No space left on device"
+	done
+}

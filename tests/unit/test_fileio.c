@@ -722,6 +722,42 @@ large_writes(void)
 	free(big);
 }
 
+/* An output past 8 MiB has its write-back begun as it grows (the count
+ * since the last start stays under 8 MiB), and commits whole, written
+ * in pieces through the buffer and past it. */
+static void
+writeback_as_it_grows(void)
+{
+	struct outfile o = OUTFILE_INIT;
+	size_t n = (size_t)20 << 20, i, k, step;
+	char *big = malloc(n);
+	struct buf b = BUF_INIT;
+	int ok = 1;
+
+	if (big == NULL)
+		exit(2);
+	for (i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 23);
+	fresh();
+	CHECK(outfile_open(&o, at("big"), 0644, 0, NULL) == 0);
+	for (i = 0, k = 0; i < n; i += step, k++) {
+		step = k % 2 ? 1000 : 300001;
+		if (step > n - i)
+			step = n - i;
+		ok &= outfile_write(&o, big + i, step, NULL) == 0;
+		ok &= o.unsynced < ((size_t)8 << 20);
+	}
+	CHECK(ok);
+	CHECK(outfile_commit(&o, 1, NULL) == 0);
+	capture_begin();
+	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
+	rep_shown();
+	capture_end();
+	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
+	buf_free(&b);
+	free(big);
+}
+
 /* SIGTERM while an output is being written: fileio_on_signal's handler
  * removes the temporary file, and the process still dies of the
  * signal. */
@@ -767,6 +803,7 @@ main(void)
 	RUN(links);
 	RUN(std_output);
 	RUN(large_writes);
+	RUN(writeback_as_it_grows);
 	RUN(signals);
 	harness_rmtree(dir);
 	return harness_end();
