@@ -307,7 +307,8 @@ h_signup(struct req *r)
 	unsigned wait;
 	int rc;
 
-	if ((wait = throttle_check(s->signup_addrs, r->addr, srv_now())) > 0) {
+	if ((wait = throttle_check(s->signup_addrs, r->addr,
+	    store_limit_now_ms())) > 0) {
 		r->result = (int)wait;
 		respond_error(r, 429, "too many sign-ups; try again later");
 		return;
@@ -343,7 +344,7 @@ h_signup(struct req *r)
 		respond_error(r, 500, "internal error");
 		return;
 	}
-	throttle_fail(s->signup_addrs, r->addr, srv_now());
+	throttle_fail(s->signup_addrs, r->addr, store_limit_now_ms());
 	memset(&r->other, 0, sizeof(r->other));
 	memcpy(r->other.name, name, name_len + 1);
 	if (take_secret(r, pw, pw_len) != 0) {
@@ -479,7 +480,7 @@ static void
 attempt_end(struct req *r, int failed)
 {
 	struct server *s = r->srv;
-	int64_t now = srv_now();
+	int64_t now = store_limit_now_ms();
 
 	throttle_end(s->signin_pairs, r->pair, now, failed);
 	throttle_end(s->signin_addrs, r->addr, now, failed);
@@ -619,7 +620,7 @@ take_turn(struct req *r, struct throttle *t, const char *key)
 {
 	unsigned wait;
 
-	switch (throttle_try(t, key, srv_now(), &wait)) {
+	switch (throttle_try(t, key, store_limit_now_ms(), &wait)) {
 	case THROTTLE_GO:
 		return 1;
 	case THROTTLE_WAIT:
@@ -631,7 +632,8 @@ take_turn(struct req *r, struct throttle *t, const char *key)
 		/* Suspended first: the wake-up may come at once. */
 		r->twait.wake = signin_woken;
 		req_suspend(r, signin_admitted);
-		if (!throttle_enqueue(t, key, srv_now(), &r->twait))
+		if (!throttle_enqueue(t, key, store_limit_now_ms(),
+		    &r->twait))
 			req_resume(r);	/* a turn came free meanwhile */
 		return 0;
 	}
@@ -673,7 +675,8 @@ signin_admitted(struct req *r)
 	}
 	if (!r->addr_turn) {
 		if ((rc = take_turn(r, s->signin_addrs, r->addr)) < 0) {
-			throttle_end(s->signin_pairs, r->pair, srv_now(), 0);
+			throttle_end(s->signin_pairs, r->pair,
+			    store_limit_now_ms(), 0);
 			return;
 		}
 		if (rc == 0)

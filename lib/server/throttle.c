@@ -14,8 +14,8 @@
 
 struct entry {
 	char key[KEY_MAX];
-	int64_t start;		/* of the window, or (backoff) of the last
-				 * failure; 0 = free slot */
+	int64_t start;		/* ms: of the window, or (backoff) of the
+				 * last failure; 0 = free slot */
 	unsigned count;
 	unsigned pending;	/* attempts begun, not yet ended */
 };
@@ -23,8 +23,9 @@ struct entry {
 struct throttle {
 	pthread_mutex_t lock;
 	struct throttle_waiter *queue;	/* attempts waiting for a turn */
-	unsigned limit, window;	/* window: how long a key is remembered */
-	unsigned base, max_wait;	/* backoff; base 0: a fixed window */
+	unsigned limit;
+	int64_t window;		/* ms: how long a key is remembered */
+	int64_t base, max_wait;	/* ms; backoff; base 0: a fixed window */
 	size_t size;		/* a power of two */
 	struct entry *e;
 };
@@ -56,7 +57,7 @@ throttle_new(unsigned limit, unsigned window, unsigned max_keys)
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	t->limit = limit;
-	t->window = window;
+	t->window = (int64_t)window * 1000;
 	t->size = size;
 	return t;
 }
@@ -74,8 +75,8 @@ throttle_new_backoff(unsigned limit, unsigned base, unsigned max_wait,
 	if (base > max_wait)
 		base = max_wait;
 	if ((t = throttle_new(limit, 2 * max_wait, max_keys)) != NULL) {
-		t->base = base;
-		t->max_wait = max_wait;
+		t->base = (int64_t)base * 1000;
+		t->max_wait = (int64_t)max_wait * 1000;
 	}
 	return t;
 }
@@ -98,6 +99,15 @@ hash_n(const char *s, size_t max)
 	while (*s && max-- > 0)
 		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
 	return h;
+}
+
+/* The whole seconds from now until until, rounded up: a client that
+ * waits them finds the wait over (a count kept in seconds would let it
+ * come back up to a second early, before the shared counts' own end). */
+static unsigned
+seconds_until(int64_t until, int64_t now)
+{
+	return until > now ? (unsigned)((until - now + 999) / 1000) : 1;
 }
 
 /* The entry of key, or NULL. An open-addressed table probed a short way:
@@ -137,7 +147,7 @@ throttle_check(struct throttle *t, const char *key, int64_t now)
 	pthread_mutex_lock(&t->lock);
 	e = find(t, key, now, 0);
 	if (e != NULL && e->count >= t->limit)
-		wait = (unsigned)(e->start + t->window - now);
+		wait = seconds_until(e->start + t->window, now);
 	pthread_mutex_unlock(&t->lock);
 	return wait;
 }
@@ -160,11 +170,11 @@ static int64_t
 backoff_until(const struct throttle *t, const struct entry *e)
 {
 	unsigned over = e->count - t->limit;
-	uint64_t wait = over >= 32 ? t->max_wait : (uint64_t)t->base << over;
+	int64_t wait = t->max_wait;
 
-	if (wait > t->max_wait)
-		wait = t->max_wait;
-	return e->start + (int64_t)wait;
+	if (over < 32 && t->base <= t->max_wait >> over)
+		wait = t->base << over;
+	return e->start + wait;
 }
 
 /* Whether key may begin an attempt now: THROTTLE_GO, or THROTTLE_WAIT
@@ -183,7 +193,7 @@ admit(struct throttle *t, struct entry *e, int64_t now, unsigned *wait)
 	if (e->count >= t->limit) {
 		until = t->base > 0 ? backoff_until(t, e) : e->start + t->window;
 		if (t->base == 0 || now < until) {
-			*wait = until > now ? (unsigned)(until - now) : 1;
+			*wait = seconds_until(until, now);
 			return THROTTLE_WAIT;
 		}
 		room = 1;

@@ -11,6 +11,10 @@
 
 struct throttle;
 
+/* Times (now) are milliseconds of the wall clock, as the shared counts'
+ * (store_limit_now_ms): a wait said in whole seconds, rounded up, then
+ * ends no sooner here than there. Limits and waits are in seconds. */
+
 /* limit failures per window seconds; at most max_keys keys remembered. */
 struct throttle *throttle_new(unsigned limit, unsigned window,
     unsigned max_keys);

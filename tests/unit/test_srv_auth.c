@@ -26,6 +26,8 @@
 
 #define VEC_DIR "tests/vectors/rfc/"
 #define NOW ((int64_t)1700000000)
+/* throttle.c counts in milliseconds of the wall clock. */
+#define MS(sec) ((int64_t)(sec) * 1000)
 #define TTL 86400
 #define HDR "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 
@@ -1130,43 +1132,43 @@ test_throttle_limits(void)
 	CHECK(t != NULL);
 	if (t == NULL)
 		return;
-	CHECK(throttle_check(t, "alice", NOW) == 0);
-	throttle_fail(t, "alice", NOW);
-	throttle_fail(t, "alice", NOW + 1);
-	CHECK(throttle_check(t, "alice", NOW + 2) == 0);
-	throttle_fail(t, "alice", NOW + 2);
+	CHECK(throttle_check(t, "alice", MS(NOW)) == 0);
+	throttle_fail(t, "alice", MS(NOW));
+	throttle_fail(t, "alice", MS(NOW + 1));
+	CHECK(throttle_check(t, "alice", MS(NOW + 2)) == 0);
+	throttle_fail(t, "alice", MS(NOW + 2));
 	/* Blocked until the window that began at the first failure ends:
 	 * Retry-After counts down to it. */
-	CHECK(throttle_check(t, "alice", NOW + 2) == 58);
-	CHECK(throttle_check(t, "alice", NOW + 30) == 30);
-	CHECK(throttle_check(t, "alice", NOW + 59) == 1);
+	CHECK(throttle_check(t, "alice", MS(NOW + 2)) == 58);
+	CHECK(throttle_check(t, "alice", MS(NOW + 30)) == 30);
+	CHECK(throttle_check(t, "alice", MS(NOW + 59)) == 1);
 	/* Other keys are not touched; keys are exact. */
-	CHECK(throttle_check(t, "bob", NOW + 2) == 0);
-	CHECK(throttle_check(t, "alicE", NOW + 2) == 0);
-	CHECK(throttle_check(t, "alic", NOW + 2) == 0);
-	CHECK(throttle_check(t, "alice ", NOW + 2) == 0);
+	CHECK(throttle_check(t, "bob", MS(NOW + 2)) == 0);
+	CHECK(throttle_check(t, "alicE", MS(NOW + 2)) == 0);
+	CHECK(throttle_check(t, "alic", MS(NOW + 2)) == 0);
+	CHECK(throttle_check(t, "alice ", MS(NOW + 2)) == 0);
 	/* More failures while blocked do not extend the window. */
-	throttle_fail(t, "alice", NOW + 50);
-	CHECK(throttle_check(t, "alice", NOW + 50) == 10);
+	throttle_fail(t, "alice", MS(NOW + 50));
+	CHECK(throttle_check(t, "alice", MS(NOW + 50)) == 10);
 	/* Window over: free again, and counting starts afresh. */
-	CHECK(throttle_check(t, "alice", NOW + 60) == 0);
-	throttle_fail(t, "alice", NOW + 61);
-	throttle_fail(t, "alice", NOW + 61);
-	CHECK(throttle_check(t, "alice", NOW + 61) == 0);
-	throttle_fail(t, "alice", NOW + 62);
-	CHECK(throttle_check(t, "alice", NOW + 62) == 59);
+	CHECK(throttle_check(t, "alice", MS(NOW + 60)) == 0);
+	throttle_fail(t, "alice", MS(NOW + 61));
+	throttle_fail(t, "alice", MS(NOW + 61));
+	CHECK(throttle_check(t, "alice", MS(NOW + 61)) == 0);
+	throttle_fail(t, "alice", MS(NOW + 62));
+	CHECK(throttle_check(t, "alice", MS(NOW + 62)) == 59);
 	throttle_free(t);
 
 	/* A limit of one. */
 	t = throttle_new(1, 900, 10);
-	CHECK(throttle_check(t, "10.0.0.1", NOW) == 0);
-	throttle_fail(t, "10.0.0.1", NOW);
-	CHECK(throttle_check(t, "10.0.0.1", NOW) == 900);
-	CHECK(throttle_check(t, "10.0.0.2", NOW) == 0);
+	CHECK(throttle_check(t, "10.0.0.1", MS(NOW)) == 0);
+	throttle_fail(t, "10.0.0.1", MS(NOW));
+	CHECK(throttle_check(t, "10.0.0.1", MS(NOW)) == 900);
+	CHECK(throttle_check(t, "10.0.0.2", MS(NOW)) == 0);
 	/* IPv6 addresses are the longest keys the server uses. */
-	throttle_fail(t, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", NOW);
+	throttle_fail(t, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", MS(NOW));
 	CHECK(throttle_check(t,
-	    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", NOW) == 900);
+	    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", MS(NOW)) == 900);
 	throttle_free(t);
 	throttle_free(NULL);
 }
@@ -1181,14 +1183,14 @@ test_throttle_long_key(void)
 	 * puts no bound on keys). */
 	memset(key, 'k', 100);
 	key[100] = '\0';
-	throttle_fail(t, key, NOW);
-	throttle_fail(t, key, NOW);
-	CHECKF(throttle_check(t, key, NOW) == 60, "a 100-byte key: %u",
-	    throttle_check(t, key, NOW));
+	throttle_fail(t, key, MS(NOW));
+	throttle_fail(t, key, MS(NOW));
+	CHECKF(throttle_check(t, key, MS(NOW)) == 60, "a 100-byte key: %u",
+	    throttle_check(t, key, MS(NOW)));
 	key[64] = '\0';
-	throttle_fail(t, key, NOW);
-	throttle_fail(t, key, NOW);
-	CHECK(throttle_check(t, key, NOW) == 60);
+	throttle_fail(t, key, MS(NOW));
+	throttle_fail(t, key, MS(NOW));
+	CHECK(throttle_check(t, key, MS(NOW)) == 60);
 	throttle_free(t);
 }
 
@@ -1211,21 +1213,21 @@ test_throttle_full(void)
 	for (i = 0; i < 300000; i++) {
 		snprintf(key, sizeof(key), "user%zu", i);
 		/* The clock moves on: one second per 1000 keys. */
-		throttle_fail(t, key, NOW + (int64_t)(i / 1000));
+		throttle_fail(t, key, MS(NOW + (int64_t)(i / 1000)));
 	}
 	after = mallinfo2();
 	CHECKF(after.uordblks <= before.uordblks + 4096,
 	    "memory grew by %zu bytes", after.uordblks - before.uordblks);
 	for (i = 299000; i < 300000; i++) {
 		snprintf(key, sizeof(key), "user%zu", i);
-		if (throttle_check(t, key, NOW + 300) > 0)
+		if (throttle_check(t, key, MS(NOW + 300)) > 0)
 			kept++;
 	}
 	CHECKF(kept >= 990, "only %zu of the newest 1000 kept", kept);
 	snprintf(key, sizeof(key), "user%d", 299999);
-	CHECK(throttle_check(t, key, NOW + 300) == 900 - 1);
+	CHECK(throttle_check(t, key, MS(NOW + 300)) == 900 - 1);
 	/* Expired windows free their slots: later, every key may try. */
-	CHECK(throttle_check(t, key, NOW + 299 + 900) == 0);
+	CHECK(throttle_check(t, key, MS(NOW + 299 + 900)) == 0);
 	throttle_free(t);
 }
 

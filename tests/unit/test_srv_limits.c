@@ -16,6 +16,8 @@
 #include "server/workers.h"
 
 #define NOW ((int64_t)1700000000)
+/* throttle.c counts in milliseconds of the wall clock. */
+#define MS(sec) ((int64_t)(sec) * 1000)
 
 /* ---- rate.c ---- */
 
@@ -107,59 +109,108 @@ test_throttle_backoff(void)
 		return;
 	/* Two free failures. */
 	for (i = 0; i < 2; i++) {
-		CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
-		throttle_end(t, k, now, 1);
+		CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+		throttle_end(t, k, MS(now), 1);
 	}
 	/* Then 1, 2, 4, 8, 8 seconds from each last failure. */
 	{
 		static const unsigned waits[] = { 1, 2, 4, 8, 8, 8 };
 
 		for (i = 0; i < 6; i++) {
-			CHECKF(throttle_try(t, k, now, &wait) ==
+			CHECKF(throttle_try(t, k, MS(now), &wait) ==
 			    THROTTLE_WAIT && wait == waits[i],
 			    "failure %d: wait %u", i + 3, wait);
-			CHECK(throttle_try(t, k, now + waits[i] - 1, &wait) ==
+			CHECK(throttle_try(t, k, MS(now + waits[i] - 1), &wait) ==
 			    THROTTLE_WAIT && wait == 1);
 			now += waits[i];
-			CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
+			CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
 			/* One attempt at a time past the limit. */
-			CHECK(throttle_try(t, k, now, &wait) == THROTTLE_QUEUE);
-			throttle_end(t, k, now, 1);
+			CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_QUEUE);
+			throttle_end(t, k, MS(now), 1);
 		}
 	}
 	/* Another pair is not touched. */
-	CHECK(throttle_try(t, "other", now, &wait) == THROTTLE_GO);
-	throttle_end(t, "other", now, 0);
+	CHECK(throttle_try(t, "other", MS(now), &wait) == THROTTLE_GO);
+	throttle_end(t, "other", MS(now), 0);
 	/* A success starts the pair afresh. */
 	now += 8;
-	CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
-	throttle_end(t, k, now, 0);
-	throttle_succeeded(t, k, now);
+	CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(now), 0);
+	throttle_succeeded(t, k, MS(now));
 	for (i = 0; i < 2; i++) {
-		CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
-		throttle_end(t, k, now, 1);
+		CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+		throttle_end(t, k, MS(now), 1);
 	}
-	CHECK(throttle_try(t, k, now, &wait) == THROTTLE_WAIT && wait == 1);
+	CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_WAIT && wait == 1);
 	/* An attempt abandoned (not failed, not succeeded) resets nothing. */
 	now += 1;
-	CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
-	throttle_end(t, k, now, 0);
-	CHECK(throttle_try(t, k, now, &wait) == THROTTLE_GO);
-	throttle_end(t, k, now, 1);
-	CHECK(throttle_try(t, k, now, &wait) == THROTTLE_WAIT && wait == 2);
+	CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(now), 0);
+	CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(now), 1);
+	CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_WAIT && wait == 2);
 	/* Forgotten 2 x 8 s after the last failure. */
-	CHECK(throttle_try(t, k, now + 15, &wait) == THROTTLE_GO);
-	throttle_end(t, k, now + 15, 0);
-	CHECK(throttle_try(t, k, now + 16 + 16, &wait) == THROTTLE_GO);
-	throttle_end(t, k, now + 32, 1);
-	CHECK(throttle_try(t, k, now + 32, &wait) == THROTTLE_GO);
+	CHECK(throttle_try(t, k, MS(now + 15), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(now + 15), 0);
+	CHECK(throttle_try(t, k, MS(now + 16 + 16), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(now + 32), 1);
+	CHECK(throttle_try(t, k, MS(now + 32), &wait) == THROTTLE_GO);
 	throttle_free(t);
 
 	/* A first wait longer than the longest is cut to it. */
 	t = throttle_new_backoff(1, 60, 5, 10);
-	CHECK(throttle_try(t, k, NOW, &wait) == THROTTLE_GO);
-	throttle_end(t, k, NOW, 1);
-	CHECK(throttle_try(t, k, NOW, &wait) == THROTTLE_WAIT && wait == 5);
+	CHECK(throttle_try(t, k, MS(NOW), &wait) == THROTTLE_GO);
+	throttle_end(t, k, MS(NOW), 1);
+	CHECK(throttle_try(t, k, MS(NOW), &wait) == THROTTLE_WAIT && wait == 5);
+	throttle_free(t);
+}
+
+/*
+ * H8: a wait is said in whole seconds rounded up from milliseconds, so
+ * that a client who waits it finds the wait over. Counted in whole
+ * seconds, a failure late in its second was said to end up to a second
+ * before it did, and before the shared counts' end (store.c, kept in
+ * milliseconds): the client came back to another 429.
+ */
+static void
+test_throttle_rounds_up(void)
+{
+	struct throttle *t = throttle_new_backoff(2, 2, 2, 10);
+	const char *k = "pair";
+	int64_t last = MS(NOW) + 900, now;
+	unsigned wait;
+	int i;
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		CHECK(throttle_try(t, k, last - 100, &wait) == THROTTLE_GO);
+		throttle_end(t, k, last, 1);
+	}
+	/* 2.05 s of the clock's seconds, 1.15 s since the failure. */
+	CHECKF(throttle_try(t, k, MS(NOW + 2) + 50, &wait) ==
+	    THROTTLE_WAIT && wait == 1, "wait %u", wait);
+	for (now = last; now < last + 2000; now += 50) {
+		CHECK(throttle_try(t, k, now, &wait) == THROTTLE_WAIT);
+		CHECKF(wait >= 1 && now + MS(wait) >= last + 2000 &&
+		    now + MS(wait) < last + 3000, "at +%lld ms: wait %u",
+		    (long long)(now - last), wait);
+	}
+	CHECK(throttle_try(t, k, last + 2000, &wait) == THROTTLE_GO);
+	throttle_end(t, k, last + 2000, 0);
+	throttle_free(t);
+
+	/* A window: 60 s from its first failure, late in its second. */
+	t = throttle_new(1, 60, 10);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	throttle_fail(t, "10.0.0.1", MS(NOW) + 900);
+	CHECKF((wait = throttle_check(t, "10.0.0.1", MS(NOW + 59) + 100)) ==
+	    2, "wait %u", wait);
+	CHECK(throttle_check(t, "10.0.0.1", MS(NOW + 60) + 899) == 1);
+	CHECK(throttle_check(t, "10.0.0.1", MS(NOW + 60) + 900) == 0);
 	throttle_free(t);
 }
 
@@ -332,6 +383,7 @@ main(void)
 	RUN(test_rate_bucket);
 	RUN(test_rate_full_table);
 	RUN(test_throttle_backoff);
+	RUN(test_throttle_rounds_up);
 	RUN(test_workers_fair);
 	RUN(test_costs);
 	RUN(test_pad);
