@@ -213,3 +213,25 @@ assert "alg" not in p and j["recipients"][0]["header"]["alg"] == "RSA-OAEP-256"
 		cmp got2 big
 	done
 }
+
+@test "interop: a message of several of e2e-encrypt's reading chunks (261120 bytes) file to file, both ways, signed and not" {
+	# Over one chunk, A256GCM is written by a second thread and a signed
+	# A256GCM message is decrypted by the reading one (jwe.c): the 150001
+	# bytes above stay within one.
+	local enc n=$((3 * 261120 + 1))
+	head -c "$n" /dev/urandom > big
+	for enc in A256CBC-HS512 A256GCM; do
+		e2e-encrypt --enc "$enc" -r bob.pub -o m0 big
+		jwc open bob < m0 > got
+		cmp got big
+		e2e-encrypt --enc "$enc" -r bob.pub -s alice -o m1 big
+		jwc open bob --signer alice < m1 > got
+		cmp got big
+		jwc seal --enc "$enc" -r bob < big > m2
+		e2e-decrypt -i bob -o got2 m2
+		cmp got2 big
+		jwc seal --enc "$enc" -r bob --sign alice < big > m3
+		e2e-decrypt -i bob --verify alice.pub -o got2 m3
+		cmp got2 big
+	done
+}
