@@ -1166,7 +1166,8 @@ test_throttle_limits(void)
 	CHECK(throttle_check(t, "10.0.0.1", MS(NOW)) == 900);
 	CHECK(throttle_check(t, "10.0.0.2", MS(NOW)) == 0);
 	/* IPv6 addresses are the longest keys the server uses. */
-	throttle_fail(t, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", MS(NOW));
+	throttle_fail(t, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+	    MS(NOW));
 	CHECK(throttle_check(t,
 	    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", MS(NOW)) == 900);
 	throttle_free(t);

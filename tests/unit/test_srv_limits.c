@@ -120,12 +120,14 @@ test_throttle_backoff(void)
 			CHECKF(throttle_try(t, k, MS(now), &wait) ==
 			    THROTTLE_WAIT && wait == waits[i],
 			    "failure %d: wait %u", i + 3, wait);
-			CHECK(throttle_try(t, k, MS(now + waits[i] - 1), &wait) ==
-			    THROTTLE_WAIT && wait == 1);
+			CHECK(throttle_try(t, k, MS(now + waits[i] - 1),
+			    &wait) == THROTTLE_WAIT && wait == 1);
 			now += waits[i];
-			CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_GO);
+			CHECK(throttle_try(t, k, MS(now), &wait) ==
+			    THROTTLE_GO);
 			/* One attempt at a time past the limit. */
-			CHECK(throttle_try(t, k, MS(now), &wait) == THROTTLE_QUEUE);
+			CHECK(throttle_try(t, k, MS(now), &wait) ==
+			    THROTTLE_QUEUE);
 			throttle_end(t, k, MS(now), 1);
 		}
 	}
