@@ -154,9 +154,11 @@ def cpu_table(use, runs, rate, env):
           "request wrk completed.")
 
 
-def cpu_limit(st, kind, use, bound, ref_rate, ref, measured):
-    """The line under a NOT MET send target: the ceiling the measured CPU
-    allows, next to the commit time's, and which one is the lower."""
+def cpu_limit(st, kind, use, bound, ref_rate, ref, measured, ref_kind):
+    """The lines under a NOT MET send target: the ceiling the measured
+    CPU allows, next to the commit time's, and which one is the lower;
+    then the ratio of the two rows' CPU ceilings (ref_kind's the
+    reference), which other work on the machine does not move."""
     env = st["values"].get("env", {})
     cores = int(env.get("cores", 2))
     if kind not in use:
@@ -192,6 +194,12 @@ def cpu_limit(st, kind, use, bound, ref_rate, ref, measured):
         print(f"    the lower is the commit time: the limit is the "
               f"commit ({mean * 1e3:.2f} ms), not CPU; measured "
               f"{measured:.0f} sends/s = {measured / dmax:.2f} of it")
+    if ref_kind in use:
+        rs, rd, rw, _ = use[ref_kind]
+        rtot = rs + rd + (rw or 0)
+        print(f"    at each one's CPU cost the cores allow {rtot / tot:.2f}"
+              f" x {ref} ({ref} {rtot:.0f} us a request with wrk, at "
+              f"most {cores / rtot * 1e6:.0f}/s)")
 
 
 def json_line(path, tag="JSON"):
@@ -317,7 +325,7 @@ def http(state, files):
         bounds = commit_bound(st, runs, commits, ctime, env)
         if not met and "nginx" in rate:
             cpu_limit(st, "disk", use, bounds.get("disk"), rate["nginx"],
-                      "nginx", ok_rate["disk"])
+                      "nginx", ok_rate["disk"], "nginx")
     for kind, n in (("pg1", "one instance"), ("pg2", "two instances")):
         if kind not in runs or "disk" not in runs:
             continue
@@ -334,7 +342,7 @@ def http(state, files):
         if not met:
             b = commit_bound(st, runs, commits, ctime, env, (kind,), True)
             cpu_limit(st, kind, use, b.get(kind), ok_rate["disk"],
-                      "SQLite", ok_rate[kind])
+                      "SQLite", ok_rate[kind], "disk")
     for kind in ("disk", "shm", "pg1", "pg2"):
         for r, d in sorted(runs.get(kind, {}).items()):
             if d["bad"]:
