@@ -166,6 +166,7 @@ EOF
 nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" -g 'daemon off;' \
     >"$ng/out.log" 2>&1 &
 pids+=($!)
+ng_pid=$!
 nginx_url=http://127.0.0.1:$ngport/m.json
 for ((i = 0; i < 100; i++)); do
 	curl -sf -o /dev/null "$nginx_url" && break
@@ -257,6 +258,9 @@ if [ "$use_pg" = 1 ]; then
 		mkusers "$port_pga" u "$nusers" "$work/pga/users.txt"
 		mkusers "$port_pga" l 32 "$work/pga/lat.txt"
 		server_db=$pg_url start_server pgb "$work/pgb"
+		# The postmaster: it and its children are the cluster.
+		# shellcheck disable=SC1091 # written by tests/pg-cluster
+		pg_pid=$(. "$pg/pg-cluster.env" && head -n 1 "$home/data/postmaster.pid")
 	else
 		pg_why=$(tail -n 1 "$work/pg/err")
 	fi
@@ -265,7 +269,7 @@ else
 fi
 tmpdir=$(dirname "$work")
 rep env "$state" "static_bytes=$(wc -c < "$ng/www/m.json")" "tmp=$tmpdir" \
-    "conns=$conns"
+    "conns=$conns" "cores=$(nproc)"
 
 echo "e2e-chat server bench: $(uname -m), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //')," \
     "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), server $bin/e2e-server"
@@ -282,9 +286,47 @@ echo
 runwrk() {	# KIND ROUND URL [-- ARGS]
 	local kind=$1 r=$2 url=$3
 	shift 3
-	wrk -t2 -c"${wrk_conns:-$conns}" -d"${secs}s" --timeout 10s -s "$root/bench/server.lua" \
-	    "$url" "$@" > "$work/wrk-$kind-$r.out" 2>&1 ||
+	# wrk's own CPU time (it shares the cores): the subshell's
+	# children's user and system time, from times, into wcpu-KIND-ROUND.
+	( wrk -t2 -c"${wrk_conns:-$conns}" -d"${secs}s" --timeout 10s -s "$root/bench/server.lua" \
+	    "$url" "$@" > "$work/wrk-$kind-$r.out" 2>&1 || exit 1
+	  times > "$work/wcpu-$kind-$r.out" ) ||
 	    { cat "$work/wrk-$kind-$r.out" >&2; die "wrk failed ($kind)"; }
+}
+# ticks PID...: the CPU time (user + system, clock ticks) of each process
+# and of its children, with what its reaped children had used (cutime,
+# cstime): e2e-server (its threads), nginx's master and its workers, the
+# postmaster and every process of its cluster.
+ticks() {
+	local p c t=0 v
+	for p; do
+		# shellcheck disable=SC2046 # the children's pids, one word each
+		for c in "$p" $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			# Fields after "pid (comm)": utime is the 12th.
+			v=$(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null |
+			    awk '{ print $12 + $13 + $14 + $15 }') || continue
+			t=$((t + ${v:-0}))
+		done
+	done
+	echo "$t"
+}
+# cpu KIND ROUND -- COMMAND: the server side's CPU time around COMMAND,
+# into cpu-KIND-ROUND.out: "SERVER0 DB0 SERVER1 DB1 HZ" (DB: the
+# PostgreSQL cluster's processes, 0 without).
+cpu() {
+	local kind=$1 r=$2 srv=() db=() s0 d0
+	shift 3
+	case $kind in
+	nginx) srv=("$ng_pid") ;;
+	disk) srv=("$pid_disk") ;;
+	shm) srv=("$pid_shm") ;;
+	pg1 | pg2) srv=("$pid_pga" "$pid_pgb"); db=("$pg_pid") ;;
+	esac
+	s0=$(ticks "${srv[@]}")
+	d0=$(ticks "${db[@]}")
+	"$@"
+	echo "$s0 $d0 $(ticks "${srv[@]}") $(ticks "${db[@]}") $(getconf CLK_TCK)" \
+	    > "$work/cpu-$kind-$r.out"
 }
 # sends KIND ROUND PORT... -- WRK ARGS: a send run whose commits (all the
 # servers') go to commit-KIND-ROUND.out.
@@ -314,6 +356,7 @@ pg_both() {
 	wrk_conns=$((conns / 2)) runwrk pg2a "$1" "http://127.0.0.1:$port_pga/messages" -- \
 	    "$work/pga/users.txt" "$size" 1 &
 	a=$!
+	# shellcheck disable=SC2154 # set by start_server
 	wrk_conns=$((conns / 2)) runwrk pg2b "$1" "http://127.0.0.1:$port_pgb/messages" -- \
 	    "$work/pga/users.txt" "$size" 2
 	wait "$a"
@@ -322,13 +365,12 @@ for ((r = 1; r <= rounds; r++)); do
 	n=${#kinds[@]}
 	for ((k = 0; k < n; k++)); do
 		kind=${kinds[(k + r - 1) % n]}
+		# shellcheck disable=SC2154 # ports set by start_bare
 		case $kind in
-		nginx) runwrk nginx "$r" "$nginx_url" ;;
+		nginx) cpu nginx "$r" -- runwrk nginx "$r" "$nginx_url" ;;
 		# The same POST bodies as the sends, answered without work.
-		# shellcheck disable=SC2154 # set by start_bare
 		mhd) runwrk mhd "$r" "http://127.0.0.1:$port_mhd/messages" -- \
 			    "$work/disk/users.txt" "$size" ;;
-		# shellcheck disable=SC2154
 		mhdh) runwrk mhdh "$r" "http://127.0.0.1:$port_mhdh/messages" -- \
 			    "$work/disk/users.txt" "$size" ;;
 		healthz) runwrk healthz "$r" "http://127.0.0.1:$port_disk/healthz" ;;
@@ -340,25 +382,26 @@ for ((r = 1; r <= rounds; r++)); do
 				    -- sleep "$((secs - 1))" >/dev/null 2>&1 &
 				perf_pid=$!
 			fi
-			sends disk "$r" "$port_disk" -- runwrk disk "$r" \
+			sends disk "$r" "$port_disk" -- cpu disk "$r" -- runwrk disk "$r" \
 			    "http://127.0.0.1:$port_disk/messages" -- \
 			    "$work/disk/users.txt" "$size"
 			[ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=; }
 			;;
-		shm) sends shm "$r" "$port_shm" -- runwrk shm "$r" \
+		shm) sends shm "$r" "$port_shm" -- cpu shm "$r" -- runwrk shm "$r" \
 			    "http://127.0.0.1:$port_shm/messages" -- \
 			    "$shm/users.txt" "$size" ;;
-		pg1) sends pg1 "$r" "$port_pga" "$port_pgb" -- runwrk pg1 "$r" \
+		pg1) sends pg1 "$r" "$port_pga" "$port_pgb" -- cpu pg1 "$r" -- runwrk pg1 "$r" \
 			    "http://127.0.0.1:$port_pga/messages" -- \
 			    "$work/pga/users.txt" "$size" ;;
 		pg2)
 			# Half the connections through each instance, at once.
 			# shellcheck disable=SC2154 # set by start_server
-			sends pg2 "$r" "$port_pga" "$port_pgb" -- pg_both "$r" ;;
+			sends pg2 "$r" "$port_pga" "$port_pgb" -- cpu pg2 "$r" -- pg_both "$r" ;;
 		esac
 	done
 done
-rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out "$work"/ctime-*.out
+rep http "$state" "$work"/wrk-*.out "$work"/commit-*.out "$work"/ctime-*.out \
+    "$work"/cpu-*.out "$work"/wcpu-*.out
 
 # ---- 3: receive and acknowledge what the sends stored ----
 stored=$(metric "$port_disk" e2e_messages_stored)
@@ -513,6 +556,7 @@ hwm0=$(vm "$pid_attack" VmHWM)
 # In the background and waited for: a signal to the script then runs its
 # trap at once, and cleanup stops the client too (run in the foreground,
 # it outlived a killed bench, spinning).
+# shellcheck disable=SC2154 # set by start_server
 "$py" "$root/bench/server_attack.py" 127.0.0.1 "$port_attack" \
     "$victim_signins" "$victim_sends" "$slow_conns" "$work/attack.out" &
 pids+=("$!")
