@@ -1765,11 +1765,6 @@ const struct store_backend store_sqlite = {
 	.user_create = sq_user_create,
 	.user_update_hash = sq_user_update_hash,
 	.user_current = sq_user_current,
-	/* The writer's connection keeps its pages between transactions
-	 * (the users' rows are hot: each send updates its recipient's
-	 * counters), where a reading connection's first read after each
-	 * commit begins with an empty cache. */
-	.local_writer = 1,
 	.user_set_hash = sq_user_set_hash,
 	.user_revoke = sq_user_revoke,
 	.message_put_within = sq_message_put_within,
