@@ -278,7 +278,8 @@ int
 store_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	int rc = s->be->user_lock(s, to_id);
+	int rc = s->be->put_finds_user ? STORE_OK : s->be->user_lock(s,
+	    to_id);
 
 	return rc != STORE_OK ? rc : s->be->message_put_within(s, m, to_id,
 	    max_messages, max_bytes);

@@ -328,6 +328,13 @@ struct store_backend {
 	    const char *key, int64_t now_ms, unsigned *wait_s,
 	    const struct store_message *m, const int64_t *from_version,
 	    const char *to_id, size_t max_messages, size_t max_bytes);
+
+	/* Its message_put_within needs no user_lock before it (SQLite: the
+	 * writer's transaction holds the whole database, and the
+	 * mailbox's counters read from the recipient's row say it is gone,
+	 * STORE_NOT_FOUND): store_message_put_within skips that
+	 * statement. */
+	int put_finds_user;
 };
 
 extern const struct store_backend store_sqlite;

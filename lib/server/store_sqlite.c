@@ -1776,6 +1776,9 @@ const struct store_backend store_sqlite = {
 	.key_put = sq_key_put,
 	.key_delete = sq_key_delete,
 	.user_lock = sq_user_lock,
+	/* sq_message_put_within reads the recipient's row on the writer:
+	 * user_lock would read it once more for nothing. */
+	.put_finds_user = 1,
 	.key_count = sq_key_count,
 	.name_clash = sq_name_clash,
 	.kid_clash = sq_kid_clash,
