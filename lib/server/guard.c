@@ -177,7 +177,8 @@ guard_send_put(struct store *st, struct req *r, const struct store_message *m,
 	 * its wait written into r then (store_send). */
 	r->limited = "too many messages; slow down";
 	rc = store_send(st, &l, key, store_limit_now_ms(), &r->retry_after,
-	    m, to_id, max_messages, max_bytes);
+	    m, r->sender_in_job ? &r->user.token_version : NULL, to_id,
+	    max_messages, max_bytes);
 	if (rc < 0)
 		r->shared = -1;
 	return rc;

@@ -30,10 +30,11 @@ int guard_pair_key(const char *name, const char *addr, char out[48]);
  * STORE_OK; STORE_LIMITED with r->retry_after set (answer 429);
  * STORE_ERROR (answer 503: never let a request through uncounted).
  */
-/* The send's own job: a token of the sender's send rate (A3), then m
+/* The send's own job: the sender still at its token's version when
+ * r->sender_in_job, a token of the sender's send rate (A3), then m
  * stored within the recipient's quota (store_send): STORE_OK,
- * STORE_LIMITED, the store's refusals (STORE_NOT_FOUND, STORE_FULL),
- * STORE_ERROR with r->shared -1. */
+ * STORE_LIMITED, the store's refusals (STORE_REVOKED, STORE_NOT_FOUND,
+ * STORE_FULL), STORE_ERROR with r->shared -1. */
 int guard_send_put(struct store *st, struct req *r,
     const struct store_message *m, const char *to_id, size_t max_messages,
     size_t max_bytes);

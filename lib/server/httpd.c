@@ -777,11 +777,10 @@ authenticate(struct req *r)
 			goto refuse;
 		/* A slow body may end after its user was deleted or signed
 		 * out everywhere: looked at again (T4), by the route's job in
-		 * the writer's transaction where the store can (one read of
-		 * the user per request, and a sign-out up to the job's
-		 * commit refused), else here. */
-		if (r->has_body && (r->route->flags & ROUTE_SENDER_IN_JOB) &&
-		    store_checks_users(&r->srv->store)) {
+		 * the writer's transaction where it can (store_send: in the
+		 * statement that stores the send on PostgreSQL, no round trip
+		 * of its own; one read of the user per request), else here. */
+		if (r->has_body && (r->route->flags & ROUTE_SENDER_IN_JOB)) {
 			r->sender_in_job = 1;
 			return 0;
 		}

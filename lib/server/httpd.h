@@ -50,9 +50,9 @@ struct route {
  * only reads never makes a lone send wait the commit delay. */
 #define ROUTE_WRITES 1u
 /* Its job reads the sender again in the writer's transaction
- * (store_user_current), where the backend can: the token's user is then
- * read once per request, at the headers, and a sign-out or a deletion
- * while the body was on its way is still refused (T4). */
+ * (store_send, in the send's own statement on PostgreSQL): the token's
+ * user is then read once per request, at the headers, and a sign-out or
+ * a deletion while the body was on its way is still refused (T4). */
 #define ROUTE_SENDER_IN_JOB 2u
 
 extern const struct route routes[];
@@ -130,8 +130,6 @@ struct req {
 	int anon;		/* no token header: a small body, anon budget */
 	int authed;		/* the token header was checked (r->user) */
 	int sender_in_job;	/* r->user is read again by the job */
-	int sender_gone;	/* and was found signed out or deleted (1),
-				 * or could not be read (-1) */
 	unsigned retry_after;	/* seconds, for 429 and 503 */
 
 	struct store_user user;	/* the token's user, when route->auth */

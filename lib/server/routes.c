@@ -935,21 +935,16 @@ static int
 send_run(struct store *s, struct store_job *j)
 {
 	struct req *r = REQ_OF(j, job);
-	int rc;
 
-	/* The sender signed out or deleted while the body was on its way
-	 * (authenticate() left it to this job): refused, nothing stored. */
-	if (r->sender_in_job && (rc = store_user_current(s, r->user.id,
-	    r->user.token_version)) != STORE_OK) {
-		r->sender_gone = rc == STORE_NOT_FOUND ? 1 : -1;
-		return rc;
-	}
 	if (store_new_ordered_id(r->msg.id) != 0)
 		return STORE_ERROR;
 	r->msg.sent_at = srv_now();
 	/* The sender's send rate, as every server counted it (A3); then
 	 * the quota, decided here, on the writer, with the recipient's row
-	 * held (A2); a recipient deleted meanwhile: STORE_NOT_FOUND. */
+	 * held (A2); a recipient deleted meanwhile: STORE_NOT_FOUND; the
+	 * sender signed out or deleted while the body was on its way
+	 * (authenticate() left it to this job): STORE_REVOKED, nothing
+	 * stored. */
 	return guard_send_put(s, r, &r->msg, r->other.id,
 	    r->srv->cfg.mailbox_max_messages, r->srv->cfg.mailbox_max_bytes);
 }
@@ -972,7 +967,7 @@ send_cont(struct req *r)
 {
 	if (r->result == STORE_OK)
 		respond_json(r, 200, json_pack("{s:s}", "id", r->msg.id));
-	else if (r->sender_gone > 0)
+	else if (r->result == STORE_REVOKED)
 		respond_error(r, 403, "authentication failed");
 	else if (r->result == STORE_NOT_FOUND)
 		respond_error(r, 404, "no such user: %s", r->other.name);
@@ -980,11 +975,9 @@ send_cont(struct req *r)
 		respond_error(r, 507, "%s's mailbox is full", r->other.name);
 	/* A send's rate is counted in the statement that stores it
 	 * (store_send), whose failure a backend may learn only at the
-	 * commit: the database there, that failure is the limits'. Not
-	 * when it was the sender's read again (logged): 500. */
-	else if (r->sender_gone == 0 && (r->result == STORE_LIMITED ||
-	    r->shared < 0 || (r->result == STORE_ERROR &&
-	    !store_unavailable(&r->srv->store))))
+	 * commit: the database there, that failure is the limits'. */
+	else if (r->result == STORE_LIMITED || r->shared < 0 ||
+	    (r->result == STORE_ERROR && !store_unavailable(&r->srv->store)))
 		shared_refused(r);
 	else
 		respond_error(r, 500, "internal error");

@@ -264,12 +264,6 @@ store_ping(struct store *s)
 }
 
 int
-store_checks_users(struct store *s)
-{
-	return s->be->local_writer;
-}
-
-int
 store_user_current(struct store *s, const char *id, int64_t version)
 {
 	struct store_user u;
@@ -284,7 +278,8 @@ int
 store_message_put_within(struct store *s, const struct store_message *m,
     const char *to_id, size_t max_messages, size_t max_bytes)
 {
-	int rc = s->be->user_lock(s, to_id);
+	int rc = s->be->put_finds_user ? STORE_OK : s->be->user_lock(s,
+	    to_id);
 
 	return rc != STORE_OK ? rc : s->be->message_put_within(s, m, to_id,
 	    max_messages, max_bytes);
@@ -505,20 +500,24 @@ store_limit_take(struct store *s, const struct store_limit *l,
 int
 store_send(struct store *s, const struct store_limit *l, const char *key,
     int64_t now, unsigned *wait_s, const struct store_message *m,
-    const char *to_id, size_t max_messages, size_t max_bytes)
+    const int64_t *from_version, const char *to_id, size_t max_messages,
+    size_t max_bytes)
 {
 	int rc;
 
 	*wait_s = 0;
 	if (s->be->send == NULL || l->kind != STORE_LIMIT_RATE ||
 	    !(l->per_s > 0)) {
+		if (from_version != NULL && (rc = store_user_current(s,
+		    m->from_id, *from_version)) != STORE_OK)
+			return rc == STORE_NOT_FOUND ? STORE_REVOKED : rc;
 		rc = store_limit_take(s, l, key, now, wait_s);
 		return rc != STORE_OK ? rc : store_message_put_within(s, m,
 		    to_id, max_messages, max_bytes);
 	}
 	/* Its rate's row counted as limit_save's are. */
-	return limit_written(s, s->be->send(s, l, key, now, wait_s, m, to_id,
-	    max_messages, max_bytes), now);
+	return limit_written(s, s->be->send(s, l, key, now, wait_s, m,
+	    from_version, to_id, max_messages, max_bytes), now);
 }
 
 int

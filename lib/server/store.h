@@ -35,6 +35,8 @@ enum {
 	STORE_TAKEN = 6,	/* the key id is another account's */
 	STORE_FULL = 7,		/* the recipient's mailbox is at its quota */
 	STORE_LIMITED = 9,	/* a shared limit refuses (store_limit_take) */
+	STORE_REVOKED = 10,	/* a send's sender signed out or deleted
+				 * since its token was read (store_send) */
 	STORE_ERROR = -1,	/* the database failed (logged) */
 	STORE_NOSPACE = -2,	/* the database's disk is full: nothing of
 				 * the job was written (logged once) */
@@ -315,20 +317,24 @@ struct store_backend {
 	 * message stored as store_message_put_within would, without a
 	 * round trip of its own: the backend may learn the result only
 	 * after the job's release (settle), and then writes *wait_s (a
-	 * STORE_LIMITED's) there, before the job's done(). A send refused
-	 * leaves nothing written. As the job's first write it may go
-	 * without the job's savepoint: a job refused after a send that
-	 * stored then fails its whole transaction (a send is its job's
-	 * last write). NULL: store_send takes them in turn. */
+	 * STORE_LIMITED's) there, before the job's done(). With
+	 * from_version, the sender (m->from_id) must be there at that
+	 * token version, in the same statement: else STORE_REVOKED. A
+	 * send refused leaves nothing written. As the job's first write
+	 * it may go without the job's savepoint: a job refused after a
+	 * send that stored then fails its whole transaction (a send is its
+	 * job's last write). NULL: store_send takes them in turn. */
 	int (*send)(struct store *s, const struct store_limit *l,
 	    const char *key, int64_t now_ms, unsigned *wait_s,
-	    const struct store_message *m, const char *to_id,
-	    size_t max_messages, size_t max_bytes);
+	    const struct store_message *m, const int64_t *from_version,
+	    const char *to_id, size_t max_messages, size_t max_bytes);
 
-	/* The writer's reads cost no round trip (an embedded database):
-	 * a job may read its sender again for nothing much
-	 * (store_checks_users). */
-	int local_writer;
+	/* Its message_put_within needs no user_lock before it (SQLite: the
+	 * writer's transaction holds the whole database, and the
+	 * mailbox's counters read from the recipient's row say it is gone,
+	 * STORE_NOT_FOUND): store_message_put_within skips that
+	 * statement. */
+	int put_finds_user;
 };
 
 extern const struct store_backend store_sqlite;
@@ -385,10 +391,6 @@ int store_messages_for(struct store *s, const char *to_id, int64_t version,
 /* Whether the database answers now (GET /healthz). */
 int store_ping(struct store *s);
 
-/* Whether store_user_current costs the writer no round trip (the
- * backend's local_writer): else the caller reads the user itself
- * (user_by_id) rather than hold up the writer. */
-int store_checks_users(struct store *s);
 /* On the writer in a job: whether user id is still there with token
  * version version (a request's sender, read at its headers, whose body
  * took a while): STORE_OK, STORE_NOT_FOUND (deleted or signed out
@@ -447,16 +449,18 @@ int64_t store_limit_now_ms(void);
  * it may pass (at least 1); STORE_ERROR. */
 int store_limit_take(struct store *s, const struct store_limit *l,
     const char *key, int64_t now_ms, unsigned *wait_s);
-/* A send on the writer in a job: a token of the sender's rate l taken
- * on key (store_limit_take: STORE_LIMITED with *wait_s), then the
- * message stored within the recipient's quota
- * (store_message_put_within). The backend may do both with one
- * statement whose answer it reads after the job's release: *wait_s
- * must stay valid until the job's done(). */
+/* A send on the writer in a job: with from_version, the sender
+ * (m->from_id) still there at that token version (STORE_REVOKED when
+ * deleted or signed out since its token was read: a slow body, T4),
+ * then a token of the sender's rate l taken on key (store_limit_take:
+ * STORE_LIMITED with *wait_s), then the message stored within the
+ * recipient's quota (store_message_put_within). The backend may do all
+ * with one statement whose answer it reads after the job's release:
+ * *wait_s must stay valid until the job's done(). */
 int store_send(struct store *s, const struct store_limit *l,
     const char *key, int64_t now_ms, unsigned *wait_s,
-    const struct store_message *m, const char *to_id, size_t max_messages,
-    size_t max_bytes);
+    const struct store_message *m, const int64_t *from_version,
+    const char *to_id, size_t max_messages, size_t max_bytes);
 /* Gives back one taken (a token, a count). STORE_OK or STORE_ERROR. */
 int store_limit_give(struct store *s, const struct store_limit *l,
     const char *key, int64_t now_ms);

@@ -702,7 +702,9 @@ rate_wait(const struct pending *e, double spent)
 /* A send's result from its statement's answer (message_put_within,
  * pg_send): the count and bytes of the mailbox, whether the recipient is
  * there, whether the message was stored; pg_send's, the rate's tokens
- * spent before it (a refusal's wait written at e->wait_s). */
+ * spent before it (a refusal's wait written at e->wait_s) and whether
+ * the sender was as its token said (store_user_current's order: that
+ * first). */
 static int
 outcome(const PGresult *res, const struct pending *e)
 {
@@ -711,10 +713,12 @@ outcome(const PGresult *res, const struct pending *e)
 	double spent;
 
 	if (PQntuples(res) != 1 || PQnfields(res) < ((e->flags & PEND_RATE) ?
-	    5 : 4))
+	    6 : 4))
 		return STORE_ERROR;
 	if (strtoll(PQgetvalue(res, 0, 3), NULL, 10) == 1)
 		return STORE_OK;
+	if ((e->flags & PEND_RATE) && PQgetvalue(res, 0, 5)[0] != 't')
+		return STORE_REVOKED;
 	if (e->flags & PEND_RATE) {
 		/* Tested as the statement did: the same doubles. */
 		spent = strtod(PQgetvalue(res, 0, 4), NULL);
@@ -1970,7 +1974,10 @@ pg_message_put_within(struct store *s, const struct store_message *m,
  * (store_send): the rate's row held and read as store_limit_take would
  * (the tokens spent: none when it expired, fewer as time went by), the
  * message stored when a token is left and the mailbox has room, and
- * only then the rate's row written. A refusal leaves nothing written, so
+ * only then the rate's row written; with from_version, only when the
+ * sender is still there at that token version (no round trip of its
+ * own: its request read it at its headers only). A refusal leaves
+ * nothing written, so
  * no job waits for its answer: a group of sends goes out in one
  * pipeline, read at once with the group's last statement (settle).
  * The doubles are computed as store.c computes them (the same IEEE
@@ -1979,7 +1986,8 @@ pg_message_put_within(struct store *s, const struct store_message *m,
 static int
 pg_send(struct store *s, const struct store_limit *l, const char *key,
     int64_t now, unsigned *wait_s, const struct store_message *m,
-    const char *to_id, size_t max_messages, size_t max_bytes)
+    const int64_t *from_version, const char *to_id, size_t max_messages,
+    size_t max_bytes)
 {
 	static const char sql[] = "WITH l AS (SELECT n, greatest($11::bigint "
 	    "- t, 0)::float8 * $12::float8 / 1000::float8 AS back, expires "
@@ -1989,10 +1997,13 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	    "c AS (SELECT coalesce(max(msg_count), 0) AS n, "
 	    "coalesce(max(msg_bytes), 0) AS b, count(*) > 0 AS u FROM (SELECT "
 	    "msg_count, msg_bytes FROM users WHERE id = $2 FOR UPDATE) x), "
+	    "f AS (SELECT $14::bigint IS NULL OR EXISTS (SELECT 1 FROM users "
+	    "WHERE id = $7 AND token_version = $14::bigint) AS ok), "
 	    "ins AS (INSERT INTO messages (id, recipient_id, recipient, "
 	    "sender, sent_at, body, sender_id) SELECT $1, $2, $3, $4, "
-	    "$5::bigint, $6::bytea, $7 FROM c, r WHERE r.spent + 1::float8 <= "
-	    "$13::float8 AND c.u AND c.n + 1 <= $8::numeric AND c.b + "
+	    "$5::bigint, $6::bytea, $7 FROM c, r, f WHERE f.ok AND r.spent + "
+	    "1::float8 <= $13::float8 AND c.u AND c.n + 1 <= $8::numeric AND "
+	    "c.b + "
 	    "length($6::bytea) <= $9::numeric ON CONFLICT DO NOTHING "
 	    "RETURNING 1), put AS (INSERT INTO limits (key, n, t, expires) "
 	    "SELECT $10, r.spent + 1::float8, $11::bigint, ($11::bigint + "
@@ -2001,17 +2012,18 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	    "WHERE EXISTS (SELECT 1 FROM ins) ON CONFLICT (key) DO "
 	    "UPDATE SET n = excluded.n, t = excluded.t, expires = "
 	    "excluded.expires) SELECT c.n, c.b, c.u, (SELECT count(*) FROM "
-	    "ins), r.spent FROM c, r";
+	    "ins), r.spent, f.ok FROM c, r, f";
 	struct pg *p = s->impl;
-	char at[24], maxn[24], maxb[24], tnow[24], per[32], burst[32];
+	char at[24], maxn[24], maxb[24], tnow[24], per[32], burst[32],
+	    ver[24];
 	/* Nothing the job wrote before it would stay when it is refused. */
 	int later = p->job_plain && p->job_nlim == 0 &&
 	    strlen(to_id) == STORE_ID_LEN;
-	const char *v[13] = { m->id, to_id, m->to, m->from, at, m->body,
+	const char *v[14] = { m->id, to_id, m->to, m->from, at, m->body,
 	    m->from_id[0] != '\0' ? m->from_id : NULL, maxn, maxb, key, tnow,
-	    per, burst };
-	const int len[13] = { 0, 0, 0, 0, 0, (int)m->body_len };
-	const int fmt[13] = { 0, 0, 0, 0, 0, 1 };
+	    per, burst, from_version != NULL ? ver : NULL };
+	const int len[14] = { 0, 0, 0, 0, 0, (int)m->body_len };
+	const int fmt[14] = { 0, 0, 0, 0, 0, 1 };
 	struct pending t = { .flags = PEND_RATE, .len = m->body_len,
 		.max_messages = max_messages, .max_bytes = max_bytes,
 		.per_s = l->per_s, .burst = l->burst, .wait_s = wait_s };
@@ -2023,7 +2035,9 @@ pg_send(struct store *s, const struct store_limit *l, const char *key,
 	/* Exact: the database reads back the same doubles. */
 	snprintf(per, sizeof(per), "%.17g", l->per_s);
 	snprintf(burst, sizeof(burst), "%.17g", l->burst);
-	return put_stmt(s, sql, 13, v, len, fmt, later, to_id, &t);
+	if (from_version != NULL)
+		snprintf(ver, sizeof(ver), "%" PRId64, *from_version);
+	return put_stmt(s, sql, 14, v, len, fmt, later, to_id, &t);
 }
 
 static int

@@ -1765,11 +1765,6 @@ const struct store_backend store_sqlite = {
 	.user_create = sq_user_create,
 	.user_update_hash = sq_user_update_hash,
 	.user_current = sq_user_current,
-	/* The writer's connection keeps its pages between transactions
-	 * (the users' rows are hot: each send updates its recipient's
-	 * counters), where a reading connection's first read after each
-	 * commit begins with an empty cache. */
-	.local_writer = 1,
 	.user_set_hash = sq_user_set_hash,
 	.user_revoke = sq_user_revoke,
 	.message_put_within = sq_message_put_within,
@@ -1781,6 +1776,9 @@ const struct store_backend store_sqlite = {
 	.key_put = sq_key_put,
 	.key_delete = sq_key_delete,
 	.user_lock = sq_user_lock,
+	/* sq_message_put_within reads the recipient's row on the writer:
+	 * user_lock would read it once more for nothing. */
+	.put_finds_user = 1,
 	.key_count = sq_key_count,
 	.name_clash = sq_name_clash,
 	.kid_clash = sq_kid_clash,

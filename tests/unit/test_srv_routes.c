@@ -303,7 +303,8 @@ current_done(struct store_job *j, int result)
 
 /*
  * A send's body in, its sender is read again by its job, on the writer,
- * instead of by the request (SQLite: store_checks_users): the same
+ * instead of by the request (store_send; on PostgreSQL in the send's
+ * own statement, test_srv_store's test_store_send_revoked): the same
  * account at the same token version, or refused. server_conn.bats has
  * the whole of it (an account deleted while its upload was on its
  * way: 403, nothing stored).
@@ -315,7 +316,6 @@ test_sender_in_job(void)
 		0 };
 	struct store_user u;
 
-	CHECK(store_checks_users(&srv->store));
 	CHECK(srv->store.be->user_by_name(&srv->store, "alice", &u) ==
 	    STORE_OK);
 	c.id = u.id;

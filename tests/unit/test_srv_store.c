@@ -190,8 +190,8 @@ w_quarantine_key(struct store *s, struct args *a)
 static int
 w_store_send(struct store *s, struct args *a)
 {
-	return store_send(s, a->l, a->b, a->t1, &a->wait, a->m, a->a, 100,
-	    100000);
+	return store_send(s, a->l, a->b, a->t1, &a->wait, a->m, NULL, a->a,
+	    100, 100000);
 }
 
 static int
@@ -1325,6 +1325,7 @@ struct ss_job {
 	unsigned wait;
 	int refuse;	/* refused after its send (STORE_CONFLICT) */
 	const char *key;	/* the rate's, "ss:alice" when NULL */
+	const int64_t *ver;	/* the sender's token version, or NULL */
 	struct batch_end end;
 };
 
@@ -1336,7 +1337,8 @@ ss_run(struct store *s, struct store_job *j)
 {
 	struct ss_job *b = (struct ss_job *)j;
 	int rc = store_send(s, &ss_rate, b->key ? b->key : "ss:alice",
-	    store_limit_now_ms(), &b->wait, &b->m, b->to_id, SS_ROOM, 100000);
+	    store_limit_now_ms(), &b->wait, &b->m, b->ver, b->to_id, SS_ROOM,
+	    100000);
 
 	return rc == STORE_OK && b->refuse ? STORE_CONFLICT : rc;
 }
@@ -1465,6 +1467,79 @@ test_store_send_refused_after(void)
 	CHECKF(i == STORE_NOT_FOUND || (i == STORE_OK && a.d < 0.01),
 	    "tokens spent: %d %g", i, a.d);
 	CHECK(counted_right(&st, &bo, "a job refused after its send"));
+}
+
+/* store_send with the sender's token version (a send's body in after
+ * its token was read at the headers, T4): a sender signed out or
+ * deleted before the send is refused (STORE_REVOKED), nothing stored and
+ * its rate not counted; one still at that version is stored. One group
+ * (PostgreSQL: the refusals read after their jobs' release, in the
+ * statement that stores the send). */
+static void
+test_store_send_revoked(void)
+{
+	static struct ss_job b[4];
+	static const int want[4] = { STORE_OK, STORE_REVOKED, STORE_OK,
+		STORE_REVOKED };
+	struct store_user al, gone, bo;
+	struct store_message_list l = { 0 };
+	struct args a = { 0 };
+	int64_t now = 0, old;
+	int i;
+
+	CHECK(add_user(&st, "rv-alice", &al) == STORE_OK);
+	CHECK(add_user(&st, "rv-gone", &gone) == STORE_OK);
+	CHECK(add_user(&st, "rv-bob", &bo) == STORE_OK);
+	/* Alice signed out everywhere since her token; gone deleted. */
+	old = al.token_version;
+	a.a = al.id;
+	a.out = &now;
+	CHECK(on_writer(&st, w_user_revoke, &a) == STORE_OK &&
+	    now == old + 1);
+	a.a = gone.id;
+	CHECK(on_writer(&st, w_user_delete, &a) == STORE_OK);
+	for (i = 0; i < 4; i++) {
+		const struct store_user *u = i == 3 ? &gone : &al;
+
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].job.run = ss_run;
+		b[i].job.done = ss_done;
+		CHECK(store_new_ordered_id(b[i].m.id) == 0);
+		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", u->name);
+		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", u->id);
+		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
+		b[i].m.body = (char *)"revoked?";
+		b[i].m.body_len = 8;
+		b[i].to_id = bo.id;
+		b[i].ver = i == 1 ? &old : i == 3 ? &gone.token_version :
+		    &now;
+		b[i].key = want[i] == STORE_OK ? "rv:alice" : i == 1 ?
+		    "rv:old" : "rv:gone";
+	}
+	for (i = 0; i < 4; i++)
+		store_submit(&st, &b[i].job);
+	for (i = 0; i < 4; i++)
+		batch_wait(&b[i].end);
+	for (i = 0; i < 4; i++)
+		CHECKF(b[i].end.result == want[i], "send %d: %d, not %d", i,
+		    b[i].end.result, want[i]);
+	CHECK(st.be->messages(&st, bo.id, NULL, NULL, 100, &l) == STORE_OK &&
+	    l.n == 2 && strcmp(l.v[0].id, b[0].m.id) == 0 &&
+	    strcmp(l.v[1].id, b[2].m.id) == 0);
+	store_message_list_free(&l);
+	/* The refused sends' rates are not counted; the others' are. */
+	a.a = "rv:alice";
+	CHECKF(on_writer(&st, w_limit_get, &a) == STORE_OK && a.d > 1.99 &&
+	    a.d < 2.01, "tokens spent: %g", a.d);
+	for (i = 0; i < 2; i++) {
+		int rc;
+
+		a.a = i == 0 ? "rv:old" : "rv:gone";
+		rc = on_writer(&st, w_limit_get, &a);
+		CHECKF(rc == STORE_NOT_FOUND || (rc == STORE_OK && a.d < 0.01),
+		    "%s: %d %g", a.a, rc, a.d);
+	}
+	CHECK(counted_right(&st, &bo, "sends of a sender signed out"));
 }
 
 /* store_send's rate where the row expired (the bucket full again) and
@@ -2551,6 +2626,7 @@ run_suite(const struct backend *b)
 	RUN(test_store_send_refill);
 	RUN(test_store_send_linger);
 	RUN(test_store_send_refused_after);
+	RUN(test_store_send_revoked);
 	RUN(test_store_send_two_stores);
 	RUN(test_meta);
 	RUN(test_keys);
