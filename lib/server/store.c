@@ -1,6 +1,7 @@
 /* store.c - the storage interface's own part: ids, the writer thread
  * with its group commit (see store.h). */
 #include "server/store.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/names.h"
 #include "format/crypto.h"
@@ -271,6 +272,7 @@ store_user_current(struct store *s, const char *id, int64_t version)
 
 	if (rc == STORE_OK && u.token_version != version)
 		rc = STORE_NOT_FOUND;
+	wipe(&u, sizeof(u));	/* its password hash */
 	return rc;
 }
 

@@ -464,8 +464,11 @@ usable(struct store *s, struct conn *k)
 	if (k->c != NULL && PQstatus(k->c) == CONNECTION_OK)
 		return 1;
 	k->nprep = 0;
-	if (k == &p->w)
+	if (k == &p->w) {
 		p->npend = p->job_pend = 0;
+		/* Its backend is gone: its pid may be another's now. */
+		__atomic_store_n(&p->wpid, 0, __ATOMIC_RELEASE);
+	}
 	if (k->c == NULL)
 		k->c = connect_to(p->url);
 	else
@@ -1132,6 +1135,12 @@ listener(void *arg)
 		if (wait_or_stop(p, PQsocket(c), 1000))
 			break;
 		if (PQconsumeInput(c) != 1) {
+			/* Lost, maybe to the database's restart: the writer's
+			 * backend may be gone too and its pid another
+			 * instance's, whose notifications must be heard. The
+			 * writer says its pid again at its next transaction
+			 * (pg_begin); until then its own are heard too. */
+			__atomic_store_n(&p->wpid, 0, __ATOMIC_RELEASE);
 			PQfinish(c);
 			c = NULL;
 			continue;
@@ -1485,6 +1494,9 @@ pg_begin(struct store *s)
 		p->broken_rc = STORE_OK;
 		if (!usable(s, &p->w))
 			return STORE_ERROR;
+		/* The listener may have forgotten it (listener). */
+		__atomic_store_n(&p->wpid, PQbackendPID(p->w.c),
+		    __ATOMIC_RELEASE);
 		p->quiet = p->npend == 0 && quiet(p->w.c);
 		if (PQpipelineStatus(p->w.c) == PQ_PIPELINE_OFF &&
 		    !PQenterPipelineMode(p->w.c))
