@@ -270,6 +270,21 @@ add_user(struct store *s, const char *name, struct store_user *u)
 	return on_writer(s, w_user_create, &a);
 }
 
+/* m: a message from one user to another, body its text (kept, not
+ * copied), with a new ordered id. */
+static int
+message_init(struct store_message *m, const struct store_user *from,
+    const struct store_user *to, const char *body)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->from, sizeof(m->from), "%s", from->name);
+	snprintf(m->from_id, sizeof(m->from_id), "%s", from->id);
+	snprintf(m->to, sizeof(m->to), "%s", to->name);
+	m->body = (char *)body;
+	m->body_len = strlen(body);
+	return store_new_ordered_id(m->id) == 0 ? STORE_OK : STORE_ERROR;
+}
+
 /* A message from one user to another, its body text. */
 static int
 put_message(struct store *s, const struct store_user *from,
@@ -280,16 +295,10 @@ put_message(struct store *s, const struct store_user *from,
 	char body[4096];
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	if (store_new_ordered_id(m.id) != 0)
-		return STORE_ERROR;
-	snprintf(m.from, sizeof(m.from), "%s", from->name);
-	snprintf(m.from_id, sizeof(m.from_id), "%s", from->id);
-	snprintf(m.to, sizeof(m.to), "%s", to->name);
-	m.sent_at = 1700000100;
 	snprintf(body, sizeof(body), "%s", text);
-	m.body = body;
-	m.body_len = strlen(text);
+	if (message_init(&m, from, to, body) != STORE_OK)
+		return STORE_ERROR;
+	m.sent_at = 1700000100;
 	a.m = &m;
 	a.a = to->id;
 	rc = on_writer(s, w_message_put, &a);
@@ -1273,12 +1282,8 @@ test_sends_batched(void)
 		memset(&b[i], 0, sizeof(b[i]));
 		b[i].job.run = send_run;
 		b[i].job.done = send_done;
-		CHECK(store_new_ordered_id(b[i].m.id) == 0);
-		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
-		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
-		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
-		b[i].m.body = (char *)"hello";
-		b[i].m.body_len = 5;
+		CHECK(message_init(&b[i].m, &al, &bo, "hello") ==
+		    STORE_OK);
 		b[i].to_id = bo.id;
 	}
 	for (i = 0; i < SENDS; i++)
@@ -1434,12 +1439,8 @@ test_store_send_refused_after(void)
 		memset(&b[i], 0, sizeof(b[i]));
 		b[i].job.run = ss_run;
 		b[i].job.done = ss_done;
-		CHECK(store_new_ordered_id(b[i].m.id) == 0);
-		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", al.name);
-		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", al.id);
-		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
-		b[i].m.body = (char *)"after";
-		b[i].m.body_len = 5;
+		CHECK(message_init(&b[i].m, &al, &bo, "after") ==
+		    STORE_OK);
 		b[i].to_id = bo.id;
 		b[i].refuse = i == 1;
 		b[i].key = i == 1 ? "sa:refused" : "sa:alice";
@@ -1504,12 +1505,8 @@ test_store_send_revoked(void)
 		memset(&b[i], 0, sizeof(b[i]));
 		b[i].job.run = ss_run;
 		b[i].job.done = ss_done;
-		CHECK(store_new_ordered_id(b[i].m.id) == 0);
-		snprintf(b[i].m.from, sizeof(b[i].m.from), "%s", u->name);
-		snprintf(b[i].m.from_id, sizeof(b[i].m.from_id), "%s", u->id);
-		snprintf(b[i].m.to, sizeof(b[i].m.to), "%s", bo.name);
-		b[i].m.body = (char *)"revoked?";
-		b[i].m.body_len = 8;
+		CHECK(message_init(&b[i].m, u, &bo, "revoked?") ==
+		    STORE_OK);
 		b[i].to_id = bo.id;
 		b[i].ver = i == 1 ? &old : i == 3 ? &gone.token_version :
 		    &now;
@@ -1557,12 +1554,7 @@ test_store_send_refill(void)
 
 	CHECK(add_user(&st, "sr-alice", &al) == STORE_OK);
 	CHECK(add_user(&st, "sr-bob", &bo) == STORE_OK);
-	memset(&m, 0, sizeof(m));
-	snprintf(m.from, sizeof(m.from), "%s", al.name);
-	snprintf(m.from_id, sizeof(m.from_id), "%s", al.id);
-	snprintf(m.to, sizeof(m.to), "%s", bo.name);
-	m.body = (char *)"x";
-	m.body_len = 1;
+	CHECK(message_init(&m, &al, &bo, "x") == STORE_OK);
 	/* t0: two pass, the third waits a second; t0 + 1.5 s: one came
 	 * back (1.5 spent - 1.5 back + 1); t0 + 60 s: the row expired. */
 	for (i = 0; i < 6; i++) {
@@ -1605,12 +1597,7 @@ test_store_send_linger(void)
 
 	CHECK(add_user(&st, "sl-alice", &al) == STORE_OK);
 	CHECK(add_user(&st, "sl-bob", &bo) == STORE_OK);
-	memset(&m, 0, sizeof(m));
-	snprintf(m.from, sizeof(m.from), "%s", al.name);
-	snprintf(m.from_id, sizeof(m.from_id), "%s", al.id);
-	snprintf(m.to, sizeof(m.to), "%s", bo.name);
-	m.body = (char *)"x";
-	m.body_len = 1;
+	CHECK(message_init(&m, &al, &bo, "x") == STORE_OK);
 	/* Two a millisecond back: t0 fills the bucket, t0 + 5 ms finds it
 	 * full again (its row there still, maybe), and fills it again. */
 	for (i = 0; i < 6; i++) {
