@@ -334,9 +334,10 @@ check: all unit bats
 # PostgreSQL it runs the store's own tests (the conformance suite and
 # pg_store.bats), not the whole server suite again: CI's time. The bats
 # files of SANITIZE_SKIP run no tool of the build (lint.sh, pg-cluster,
-# memcheck.sh's own machinery on programs they compile): make check runs
-# them.
-SANITIZE_SKIP = lint.bats pg_cluster.bats memcheck.bats
+# memcheck.sh's own machinery on programs they compile, the benches'
+# report scripts fed fixed numbers): make check runs them.
+SANITIZE_SKIP = lint.bats pg_cluster.bats memcheck.bats bench_report.bats \
+	bench_server_report.bats
 sanitize:
 	E2E_PG_SUITE=store BATS_SKIP="$(SANITIZE_SKIP)" \
 		$(MAKE) BUILD=build/asan BIN=build/asan/bin \

@@ -37,8 +37,9 @@ static const uint8_t url_value[256] = {
 };
 
 /*
- * The large envelope's base64url, 32 characters at a time with AVX2 when
- * the processor has it (checked once, at run time): the same result as
+ * The large envelope's base64url, 64 characters at a time with AVX-512
+ * VBMI or 32 with AVX2, the widest the processor has (checked once, at
+ * run time): the same result as
  * the loops below, which finish every input and do all of it elsewhere.
  * Everything is compared to url_value and url_alphabet by
  * tests/unit/test_b64.c.
@@ -51,16 +52,21 @@ static const uint8_t url_value[256] = {
  * 0 none (checked once; the unit tests may lower it, b64_test_simd). */
 static int simd_level = -1;
 
+/* Atomic: an encrypt's reading and writing threads may both come first
+ * (they would store the same value). */
 static int
 simd(void)
 {
-	if (simd_level < 0) {
+	int level = __atomic_load_n(&simd_level, __ATOMIC_RELAXED);
+
+	if (level < 0) {
 		__builtin_cpu_init();
-		simd_level = __builtin_cpu_supports("avx512vbmi") &&
+		level = __builtin_cpu_supports("avx512vbmi") &&
 		    __builtin_cpu_supports("avx512bw") ? 2 :
 		    __builtin_cpu_supports("avx2") ? 1 : 0;
+		__atomic_store_n(&simd_level, level, __ATOMIC_RELAXED);
 	}
-	return simd_level;
+	return level;
 }
 
 static int
@@ -248,9 +254,9 @@ void
 b64_test_simd(int level)
 {
 #ifdef B64_AVX2
-	simd_level = -1;
+	__atomic_store_n(&simd_level, -1, __ATOMIC_RELAXED);
 	if (level < simd())
-		simd_level = level;
+		__atomic_store_n(&simd_level, level, __ATOMIC_RELAXED);
 #else
 	(void)level;
 #endif
