@@ -694,6 +694,21 @@ std_output(void)
 	CHECKF(strcmp(text, "one two three") == 0, "%s", text);
 }
 
+/* The committed "big" holds the n bytes of big, which is freed. */
+static void
+big_committed(char *big, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	capture_begin();
+	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
+	rep_shown();
+	capture_end();
+	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
+	buf_free(&b);
+	free(big);
+}
+
 /* Writes larger than the buffer, in pieces and at once. */
 static void
 large_writes(void)
@@ -701,7 +716,6 @@ large_writes(void)
 	struct outfile o = OUTFILE_INIT;
 	size_t n = 300000, i;
 	char *big = malloc(n);
-	struct buf b = BUF_INIT;
 
 	if (big == NULL)
 		exit(2);
@@ -713,13 +727,7 @@ large_writes(void)
 	CHECK(outfile_write(&o, big + 100, 70000, NULL) == 0);
 	CHECK(outfile_write(&o, big + 70100, n - 70100, NULL) == 0);
 	CHECK(outfile_commit(&o, 1, NULL) == 0);
-	capture_begin();
-	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
-	rep_shown();
-	capture_end();
-	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
-	buf_free(&b);
-	free(big);
+	big_committed(big, n);
 }
 
 /* An output past 8 MiB has its write-back begun as it grows (the count
@@ -731,7 +739,6 @@ writeback_as_it_grows(void)
 	struct outfile o = OUTFILE_INIT;
 	size_t n = (size_t)20 << 20, i, k, step;
 	char *big = malloc(n);
-	struct buf b = BUF_INIT;
 	int ok = 1;
 
 	if (big == NULL)
@@ -749,13 +756,7 @@ writeback_as_it_grows(void)
 	}
 	CHECK(ok);
 	CHECK(outfile_commit(&o, 1, NULL) == 0);
-	capture_begin();
-	CHECK(file_read(at("big"), n, "output", &b, &t_rep) == 0);
-	rep_shown();
-	capture_end();
-	CHECK(b.len == n && memcmp(b.p, big, n) == 0);
-	buf_free(&b);
-	free(big);
+	big_committed(big, n);
 }
 
 /* SIGTERM while an output is being written: fileio_on_signal's handler
